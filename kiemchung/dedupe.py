@@ -1,0 +1,175 @@
+"""Duplicates: canonical URLs, exact content hashes, and near-duplicates with MinHash LSH.
+
+A near-duplicate is never dropped: it is stored and linked to its group (the group's first document),
+so a person can always see every outlet that carried a text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from kiemchung import text
+
+# Query parameters that only track a click; they never change what page is served.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid",
+        "_ga", "_gl", "zarsrc", "gidzl", "zacc", "ref", "ref_src", "ref_url", "referrer", "cmpid", "s_cid",
+        "share", "sharer", "fb_action_ids", "fb_action_types", "fb_source", "spm", "mibextid",
+        "amp", "outputtype", "output", "amp_js_v", "usqp", "__twitter_impression",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "vn_", "pk_", "mtm_", "hsa_", "itm_")
+MOBILE_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.", "wap.")
+
+
+def canonical_url(url: str | None) -> str | None:
+    """The canonical form of a URL: what two links to the same article have in common.
+
+    Lowercased scheme and host; ``www.``, mobile (``m.``) and AMP host prefixes removed; default ports,
+    fragments, tracking parameters (``utm_*``, ``fbclid``...) and AMP path markers dropped; remaining
+    parameters sorted. ``https`` and ``http`` are treated as the same page.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https"):
+        return url
+    host = (parts.hostname or "").lower().rstrip(".")
+    changed = True
+    while changed:
+        changed = False
+        for prefix in MOBILE_HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix):]
+                changed = True
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    path = parts.path or "/"
+    path = re.sub(r"/{2,}", "/", path)
+    path = re.sub(r"^/amp(?=/)", "", path)
+    path = re.sub(r"/amp/?$", "", path) or "/"
+    path = re.sub(r"\.amp(\.html?)$", r"\1", path)
+    if len(path) > 1:
+        path = path.rstrip("/")
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
+    ]
+    query.sort()
+    return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+def content_hash(title: str, lead: str, body: str) -> str:
+    """A hash of the folded tokens of a text: equal for texts that differ only in case, accents or spacing."""
+    toks = text.syllables(" ".join((title, lead, body)))
+    return hashlib.sha1(" ".join(toks).encode()).hexdigest()
+
+
+def doc_key(*, url: str | None, source: str | None, external_id: str | None, chash: str) -> str:
+    """A document's identity: its canonical URL, else its source and id there, else its content."""
+    if url:
+        basis = "url:" + url
+    elif external_id:
+        basis = f"ext:{source or ''}:{external_id}"
+    else:
+        basis = "content:" + chash
+    return hashlib.sha256(basis.encode()).hexdigest()[:40]
+
+
+@dataclass
+class DedupeSettings:
+    """Tunables of near-duplicate detection (documented in docs/dedupe.md)."""
+
+    num_perm: int = 64
+    shingle_size: int = 3
+    # LSH band layout (bands x rows = num_perm); 8 x 8 puts the LSH threshold near Jaccard 0.77.
+    bands: int = 8
+    # Candidates are confirmed by the Jaccard similarity estimated from the full signatures.
+    threshold: float = 0.7
+    min_shingles: int = 5
+    seed: int = 1
+
+
+def _crc(data: bytes) -> int:
+    return zlib.crc32(data)
+
+
+@dataclass
+class NearDuplicateIndex:
+    """MinHash LSH over syllable shingles (datasketch), with exact content hashes on the side."""
+
+    settings: DedupeSettings = field(default_factory=DedupeSettings)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self._perms = MinHash(num_perm=s.num_perm, seed=s.seed).permutations
+        self._lsh = MinHashLSH(num_perm=s.num_perm, params=(s.bands, s.num_perm // s.bands))
+        self._signatures: dict[int, np.ndarray] = {}
+        self._group: dict[int, int] = {}
+        self._hashes: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def signature(self, tokens: list[str]) -> np.ndarray | None:
+        """The MinHash signature of a token list's shingles, or None when the text is too short."""
+        k = self.settings.shingle_size
+        if len(tokens) < k:
+            return None
+        shingles = {" ".join(tokens[i : i + k]).encode() for i in range(len(tokens) - k + 1)}
+        if len(shingles) < self.settings.min_shingles:
+            return None
+        m = MinHash(num_perm=self.settings.num_perm, permutations=self._perms, hashfunc=_crc, scheme="affine32")
+        m.update_batch(list(shingles))
+        return m.hashvalues.astype(np.uint32)
+
+    def _minhash(self, sig: np.ndarray) -> MinHash:
+        return MinHash(hashvalues=sig, permutations=self._perms, scheme="affine32")
+
+    def find(self, chash: str, sig: np.ndarray | None) -> tuple[int, float] | None:
+        """The group (first document id) a new text belongs to, with its similarity, or None."""
+        hit = self._hashes.get(chash)
+        if hit is not None:
+            return self._group.get(hit, hit), 1.0
+        if sig is None or not self._signatures:
+            return None
+        best: tuple[int, float] | None = None
+        for cand in self._lsh.query(self._minhash(sig)):
+            score = float(np.count_nonzero(self._signatures[cand] == sig)) / len(sig)
+            if score >= self.settings.threshold and (best is None or score > best[1]):
+                best = (cand, score)
+        if best is None:
+            return None
+        return self._group.get(best[0], best[0]), best[1]
+
+    def add(self, doc_id: int, chash: str, sig: np.ndarray | None, group: int | None = None) -> None:
+        """Remember a stored document (and the group it was linked to)."""
+        self._hashes.setdefault(chash, doc_id)
+        if group is not None:
+            self._group[doc_id] = group
+        if sig is not None and doc_id not in self._signatures:
+            self._signatures[doc_id] = sig
+            self._lsh.insert(doc_id, self._minhash(sig), check_duplication=False)
+
+    @staticmethod
+    def to_bytes(sig: np.ndarray | None) -> bytes | None:
+        """Signature as stored in the database."""
+        return None if sig is None else sig.astype("<u4").tobytes()
+
+    @staticmethod
+    def from_bytes(data: bytes | None) -> np.ndarray | None:
+        """Signature read back from the database."""
+        return None if data is None else np.frombuffer(data, dtype="<u4").astype(np.uint32)

@@ -1,0 +1,271 @@
+"""The ingest path: normalize → identify → dedupe → store → index, in batches.
+
+Every source (feeds, pages, imports, the sample) hands :class:`~kiemchung.models.Document` objects to
+:class:`Ingestor`. A batch is one transaction, so an interrupted run loses at most the batch in flight,
+and a rerun skips what is already stored (documents are identified by :func:`kiemchung.dedupe.doc_key`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, text as sql_text, update
+
+from kiemchung import text, timeutil
+from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
+from kiemchung.models import DOC_KINDS, Document
+from kiemchung.store import Database
+from kiemchung.store import schema as t
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestStats:
+    """What one ingest call did."""
+
+    seen: int = 0
+    added: int = 0
+    existing: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    added_ids: list[int] = field(default_factory=list)
+
+    def merge(self, other: IngestStats) -> None:
+        """Add another call's counts to this one."""
+        self.seen += other.seen
+        self.added += other.added
+        self.existing += other.existing
+        self.exact_duplicates += other.exact_duplicates
+        self.near_duplicates += other.near_duplicates
+        self.added_ids.extend(other.added_ids)
+
+
+@dataclass
+class _Prepared:
+    doc: Document
+    key: str
+    chash: str
+    tokens: list[str]
+    title: str
+    lead: str
+    body: str
+    url: str | None
+    fold_title: str
+    fold_body: str
+    acc_title: str
+    acc_body: str
+
+
+def _raw_bytes(raw: bytes | str | dict | None) -> bytes | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        return raw
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogatepass")
+    return json.dumps(raw, ensure_ascii=False, default=str).encode()
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class Ingestor:
+    """Stores documents with dedupe and full-text indexing. One per process; reuse it across batches."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        dedupe: DedupeSettings | None = None,
+        batch_size: int = 500,
+        on_added: Callable[[list[Document]], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.batch_size = batch_size
+        self.index = NearDuplicateIndex(dedupe or DedupeSettings())
+        self._index_loaded_upto = 0
+        self.on_added = on_added
+        self._hash_authors = db.hash_authors
+
+    # -- index of what is stored ---------------------------------------------------------------
+
+    def refresh_index(self) -> None:
+        """Load hashes and MinHash signatures stored since the last refresh (other processes may write)."""
+        d = t.documents
+        while True:
+            with self.db.read() as conn:
+                rows = conn.execute(
+                    select(d.c.id, d.c.content_hash, d.c.minhash, d.c.dup_group)
+                    .where(d.c.id > self._index_loaded_upto)
+                    .order_by(d.c.id)
+                    .limit(20000)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                group = row.dup_group if row.dup_group not in (None, row.id) else None
+                self.index.add(row.id, row.content_hash, NearDuplicateIndex.from_bytes(row.minhash), group)
+            self._index_loaded_upto = rows[-1].id
+
+    # -- the path ------------------------------------------------------------------------------
+
+    def _prepare(self, doc: Document) -> _Prepared:
+        title = text.normalize(doc.title)
+        lead = text.normalize(doc.lead)
+        body = text.normalize(doc.body)
+        if doc.kind not in DOC_KINDS:
+            doc.kind = "article"
+        url = canonical_url(doc.url)
+        joined = " ".join(p for p in (lead, body) if p)
+        is_post = doc.kind == "post"
+        idx_title = text.expand_teencode(title) if is_post else title
+        idx_body = text.expand_teencode(joined) if is_post else joined
+        fold_title = text.fold(idx_title)
+        fold_body = text.fold(idx_body)
+        tokens = text.syllables(fold_title + " " + fold_body, strip=False)
+        chash = content_hash(title, lead, body)
+        source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
+        key = doc_key(url=url, source=source, external_id=doc.external_id, chash=chash)
+        return _Prepared(doc, key, chash, tokens, title, lead, body, url, fold_title, fold_body, idx_title, idx_body)
+
+    def add(self, docs: Iterable[Document], *, progress: Callable[[int], None] | None = None) -> IngestStats:
+        """Store ``docs`` (any iterable, streamed in batches); returns what was added and skipped."""
+        total = IngestStats()
+        if self._index_loaded_upto == 0:
+            self.refresh_index()
+        for batch in _batched(docs, self.batch_size):
+            total.merge(self._add_batch(batch))
+            if progress:
+                progress(len(batch))
+        return total
+
+    def _add_batch(self, batch: list[Document]) -> IngestStats:
+        stats = IngestStats(seen=len(batch))
+        prepared: list[_Prepared] = []
+        keys_in_batch: set[str] = set()
+        for doc in batch:
+            p = self._prepare(doc)
+            if p.key in keys_in_batch:
+                stats.existing += 1
+                continue
+            keys_in_batch.add(p.key)
+            prepared.append(p)
+        if not prepared:
+            return stats
+        d = t.documents
+        now = timeutil.now()
+        with self.db.write() as conn:
+            existing = set(
+                conn.execute(select(d.c.doc_key).where(d.c.doc_key.in_([p.key for p in prepared]))).scalars()
+            )
+            fresh = [p for p in prepared if p.key not in existing]
+            stats.existing += len(prepared) - len(fresh)
+            if not fresh:
+                return stats
+            next_id = (conn.execute(select(func.max(d.c.id))).scalar() or 0) + 1
+            if next_id <= self._index_loaded_upto:
+                raise RuntimeError("document ids went backwards; the index is out of step")
+            rows: list[dict[str, Any]] = []
+            fts_rows: list[dict[str, Any]] = []
+            group_firsts: set[int] = set()
+            added: list[tuple[int, str, Any, int | None]] = []
+            for offset, p in enumerate(fresh):
+                doc_id = next_id + offset
+                sig = self.index.signature(p.tokens)
+                found = self.index.find(p.chash, sig)
+                group, score = (found if found else (None, None))
+                if group is not None:
+                    group_firsts.add(group)
+                    if score == 1.0:
+                        stats.exact_duplicates += 1
+                    else:
+                        stats.near_duplicates += 1
+                doc = p.doc
+                lang = doc.language or text.detect_language(f"{p.title} {p.lead} {p.body[:500]}")
+                rows.append(
+                    {
+                        "id": doc_id,
+                        "doc_key": p.key,
+                        "url": p.url,
+                        "source_id": doc.source_id,
+                        "kind": doc.kind,
+                        "platform": doc.platform,
+                        "external_id": doc.external_id,
+                        "title": p.title,
+                        "lead": p.lead,
+                        "body": p.body,
+                        "author_hash": self.db.author_key(doc.author) if doc.author else None,
+                        "published_at": timeutil.aware(doc.published_at),
+                        "fetched_at": timeutil.aware(doc.fetched_at) or now,
+                        "language": lang,
+                        "content_hash": p.chash,
+                        "dup_group": group,
+                        "dup_score": score,
+                        "minhash": NearDuplicateIndex.to_bytes(sig),
+                        "engagement": doc.engagement or None,
+                        "meta": doc.meta or None,
+                        "raw": zlib.compress(raw, 6) if (raw := _raw_bytes(doc.raw)) else None,
+                    }
+                )
+                fts_rows.append(
+                    {
+                        "rowid": doc_id,
+                        "ta": p.acc_title,
+                        "ba": p.acc_body,
+                        "tf": p.fold_title,
+                        "bf": p.fold_body,
+                    }
+                )
+                # Visible to the rest of this batch at once, so duplicates inside a batch are found too.
+                self.index.add(doc_id, p.chash, sig, group)
+                added.append((doc_id, p.chash, sig, group))
+            try:
+                conn.execute(insert(d), rows)
+                conn.execute(
+                    sql_text(
+                        "INSERT INTO documents_fts(rowid, title_acc, body_acc, title_fold, body_fold) "
+                        "VALUES (:rowid, :ta, :ba, :tf, :bf)"
+                    ),
+                    fts_rows,
+                )
+                if group_firsts:
+                    conn.execute(
+                        update(d)
+                        .where(d.c.id == bindparam("gid"))
+                        .where(d.c.dup_group.is_(None))
+                        .values(dup_group=bindparam("gid"), dup_score=1.0),
+                        [{"gid": g} for g in group_firsts],
+                    )
+                per_source: dict[int, int] = {}
+                for r in rows:
+                    if r["source_id"] is not None:
+                        per_source[r["source_id"]] = per_source.get(r["source_id"], 0) + 1
+                for sid, n in per_source.items():
+                    conn.execute(
+                        update(t.sources)
+                        .where(t.sources.c.id == sid)
+                        .values(documents_added=t.sources.c.documents_added + n)
+                    )
+            except BaseException:
+                # The transaction rolls back; forget what this batch put in the in-memory index.
+                self.index = NearDuplicateIndex(self.index.settings)
+                self._index_loaded_upto = 0
+                raise
+        self._index_loaded_upto = max(self._index_loaded_upto, next_id + len(fresh) - 1)
+        stats.added = len(fresh)
+        stats.added_ids = [r["id"] for r in rows]
+        if self.on_added:
+            for r, p in zip(rows, fresh, strict=True):
+                p.doc.id = r["id"]
+            self.on_added([p.doc for p in fresh])
+        return stats

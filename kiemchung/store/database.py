@@ -1,0 +1,410 @@
+"""The Database object: owns connections, runs migrations, and is the only place that talks SQL dialects.
+
+Reads go through a small pool; every write goes through one writer (a lock in this process, and
+``BEGIN IMMEDIATE`` across processes on SQLite) so that ``database is locked`` never reaches a user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import secrets
+import threading
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from kiemchung import timeutil
+from kiemchung.errors import MigrationError, NotFoundError, StoreError
+from kiemchung.models import SOURCE_KINDS, Document, Source
+from kiemchung.store import schema as t
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_BUSY_TIMEOUT_MS = 60_000
+
+
+def _url_for(target: str | Path) -> str:
+    text = str(target)
+    if "://" in text:
+        return text
+    if text == ":memory:":
+        raise StoreError("in-memory databases are not supported; give a file path")
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+class Database:
+    """A kiemchung store at ``target`` (a SQLite file path or an SQLAlchemy URL).
+
+    Opening a database creates it if needed and upgrades an older schema to the current one.
+    """
+
+    def __init__(self, target: str | Path, *, upgrade: bool = True) -> None:
+        self.url = _url_for(target)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            path = Path(self.url.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.path: Path | None = path
+        else:
+            self.path = None
+        self._write_lock = threading.RLock()
+        self.engine = self._make_engine(writer=False)
+        self.write_engine = self._make_engine(writer=True)
+        self._settings_cache: dict[str, str] = {}
+        if upgrade:
+            self.upgrade()
+
+    # -- engines and transactions -------------------------------------------------------------
+
+    def _make_engine(self, *, writer: bool) -> Engine:
+        if not self.is_sqlite:
+            return create_engine(self.url, pool_pre_ping=True, future=True)
+        engine = create_engine(
+            self.url,
+            connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            pool_size=1 if writer else 8,
+            max_overflow=0 if writer else 8,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
+            # Take transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA temp_store=MEMORY")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute("PRAGMA mmap_size=268435456")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn):  # pragma: no cover - trivial
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+        return engine
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading (a consistent snapshot for the duration of the block)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"Lỗi cơ sở dữ liệu khi đọc (database read failed): {exc.orig}") from exc
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction through the single writer; committed when the block ends."""
+        with self._write_lock:
+            try:
+                with self.write_engine.begin() as conn:
+                    yield conn
+            except IntegrityError:
+                raise
+            except OperationalError as exc:
+                raise StoreError(f"Lỗi cơ sở dữ liệu khi ghi (database write failed): {exc.orig}") from exc
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+        self.write_engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- migrations ----------------------------------------------------------------------------
+
+    def _alembic_config(self, conn: Connection):
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision`` (the newest by default)."""
+        from alembic import command
+
+        with self._write_lock:
+            try:
+                with self.write_engine.connect() as conn:
+                    command.upgrade(self._alembic_config(conn), revision)
+                    if conn.in_transaction():
+                        conn.commit()
+            except SQLAlchemyError as exc:
+                raise MigrationError(f"Không nâng cấp được cơ sở dữ liệu (migration failed): {exc}") from exc
+
+    def schema_revision(self) -> str | None:
+        """The migration revision the database is at."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.read() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        """A per-installation setting stored in the database."""
+        if key in self._settings_cache:
+            return self._settings_cache[key]
+        with self.read() as conn:
+            value = conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
+        if value is not None:
+            self._settings_cache[key] = value
+        return default if value is None else value
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a per-installation setting."""
+        with self.write() as conn:
+            conn.execute(delete(t.settings).where(t.settings.c.key == key))
+            conn.execute(insert(t.settings).values(key=key, value=value))
+        self._settings_cache[key] = value
+
+    def installation_salt(self) -> str:
+        """The random salt used to hash author handles, created on first use."""
+        salt = self.get_setting("author_salt")
+        if salt is None:
+            with self.write() as conn:
+                salt = conn.execute(
+                    select(t.settings.c.value).where(t.settings.c.key == "author_salt")
+                ).scalar()
+                if salt is None:
+                    salt = secrets.token_hex(16)
+                    conn.execute(insert(t.settings).values(key="author_salt", value=salt))
+            self._settings_cache["author_salt"] = salt
+        return salt
+
+    @property
+    def hash_authors(self) -> bool:
+        """Whether author handles are hashed before storage (on unless an admin turned it off)."""
+        return self.get_setting("hash_authors", "1") != "0"
+
+    def author_key(self, handle: str | None) -> str | None:
+        """What is stored for an author handle: a salted hash, or the handle if hashing is off."""
+        if not handle:
+            return None
+        handle = handle.strip().lower().lstrip("@")
+        if not self.hash_authors:
+            return handle[:64]
+        digest = hashlib.blake2b(handle.encode(), key=self.installation_salt().encode(), digest_size=16)
+        return digest.hexdigest()
+
+    # -- sources -------------------------------------------------------------------------------
+
+    def add_source(self, source: Source) -> Source:
+        """Register a source; adding the same URL twice returns the existing one."""
+        if source.kind not in SOURCE_KINDS:
+            raise StoreError(f"Loại nguồn không hợp lệ (unknown source kind): {source.kind}")
+        with self.write() as conn:
+            existing = conn.execute(select(t.sources).where(t.sources.c.url == source.url)).first()
+            if existing is not None:
+                return _source_from_row(existing)
+            result = conn.execute(
+                insert(t.sources).values(
+                    kind=source.kind,
+                    url=source.url,
+                    name=source.name or source.url,
+                    enabled=source.enabled,
+                    poll_interval_s=source.poll_interval_s,
+                    created_at=timeutil.now(),
+                    meta=source.meta or {},
+                )
+            )
+            source_id = result.inserted_primary_key[0]
+        return self.get_source(source_id)
+
+    def get_source(self, ref: int | str) -> Source:
+        """A source by id, URL or name."""
+        with self.read() as conn:
+            if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+                row = conn.execute(select(t.sources).where(t.sources.c.id == int(ref))).first()
+            else:
+                row = conn.execute(
+                    select(t.sources).where((t.sources.c.url == ref) | (t.sources.c.name == ref))
+                ).first()
+        if row is None:
+            raise NotFoundError(f"Không tìm thấy nguồn (source not found): {ref}")
+        return _source_from_row(row)
+
+    def list_sources(self, *, kind: str | None = None, enabled_only: bool = False) -> list[Source]:
+        """All sources, oldest first."""
+        query = select(t.sources).order_by(t.sources.c.id)
+        if kind:
+            query = query.where(t.sources.c.kind == kind)
+        if enabled_only:
+            query = query.where(t.sources.c.enabled.is_(True))
+        with self.read() as conn:
+            return [_source_from_row(r) for r in conn.execute(query)]
+
+    def remove_source(self, ref: int | str) -> Source:
+        """Remove a source; its documents stay (their source becomes unknown)."""
+        source = self.get_source(ref)
+        with self.write() as conn:
+            conn.execute(delete(t.sources).where(t.sources.c.id == source.id))
+        return source
+
+    def record_fetch_success(
+        self, source_id: int, *, etag: str | None, last_modified: str | None, added: int
+    ) -> None:
+        """Record a successful poll: clears the failure streak."""
+        now = timeutil.now()
+        with self.write() as conn:
+            conn.execute(
+                update(t.sources)
+                .where(t.sources.c.id == source_id)
+                .values(
+                    etag=etag,
+                    last_modified=last_modified,
+                    last_fetch_at=now,
+                    last_success_at=now,
+                    consecutive_failures=0,
+                    failure_kind=None,
+                    documents_added=t.sources.c.documents_added + added,
+                )
+            )
+
+    def record_fetch_failure(self, source_id: int, *, message: str, reason: str, soft: bool) -> None:
+        """Record a failed poll: soft failures (timeouts, 5xx) heal; hard ones need a person."""
+        now = timeutil.now()
+        with self.write() as conn:
+            conn.execute(
+                update(t.sources)
+                .where(t.sources.c.id == source_id)
+                .values(
+                    last_fetch_at=now,
+                    last_error_at=now,
+                    last_error=message[:2000],
+                    last_error_reason=reason[:40],
+                    consecutive_failures=t.sources.c.consecutive_failures + 1,
+                    failure_kind="soft" if soft else "hard",
+                )
+            )
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def get_document(self, doc_id: int, *, with_raw: bool = False) -> Document:
+        """A stored document by id."""
+        with self.read() as conn:
+            row = conn.execute(select(t.documents).where(t.documents.c.id == doc_id)).first()
+            if row is None:
+                raise NotFoundError(f"Không tìm thấy tài liệu (document not found): {doc_id}")
+            name = None
+            if row.source_id is not None:
+                name = conn.execute(select(t.sources.c.name).where(t.sources.c.id == row.source_id)).scalar()
+        return document_from_row(row, source_name=name, with_raw=with_raw)
+
+    def count_documents(self) -> int:
+        """How many documents are stored."""
+        with self.read() as conn:
+            return conn.execute(select(func.count()).select_from(t.documents)).scalar_one()
+
+    def iter_documents(self, *, batch: int = 1000, since: dt.datetime | None = None) -> Iterator[Document]:
+        """Every document in id order, streamed in batches (for export and re-indexing)."""
+        last = 0
+        while True:
+            query = select(t.documents).where(t.documents.c.id > last).order_by(t.documents.c.id).limit(batch)
+            if since is not None:
+                query = query.where(t.documents.c.published_at >= since)
+            with self.read() as conn:
+                rows = conn.execute(query).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield document_from_row(row)
+            last = rows[-1].id
+
+    def stats(self) -> dict[str, Any]:
+        """Counts for the ``stats`` command and the overview page."""
+        d = t.documents
+        with self.read() as conn:
+            total = conn.execute(select(func.count()).select_from(d)).scalar_one()
+            by_kind = dict(conn.execute(select(d.c.kind, func.count()).group_by(d.c.kind)).all())
+            by_lang = dict(conn.execute(select(d.c.language, func.count()).group_by(d.c.language)).all())
+            groups = conn.execute(
+                select(func.count(func.distinct(d.c.dup_group))).where(d.c.dup_group.is_not(None))
+            ).scalar_one()
+            in_groups = conn.execute(
+                select(func.count()).select_from(d).where(d.c.dup_group.is_not(None))
+            ).scalar_one()
+            first, last = conn.execute(select(func.min(d.c.published_at), func.max(d.c.published_at))).one()
+            per_source = conn.execute(
+                select(t.sources.c.name, func.count(d.c.id))
+                .select_from(t.sources.outerjoin(d, d.c.source_id == t.sources.c.id))
+                .group_by(t.sources.c.id)
+                .order_by(func.count(d.c.id).desc())
+            ).all()
+        return {
+            "documents": total,
+            "by_kind": by_kind,
+            "by_language": {k or "?": v for k, v in by_lang.items()},
+            "duplicate_groups": groups,
+            "documents_in_duplicate_groups": in_groups,
+            "first_published": t.UTCDateTime().process_result_value(first, None) if isinstance(first, dt.datetime) else first,
+            "last_published": t.UTCDateTime().process_result_value(last, None) if isinstance(last, dt.datetime) else last,
+            "per_source": [(name, n) for name, n in per_source],
+        }
+
+
+def _source_from_row(row) -> Source:
+    m = row._mapping
+    return Source(
+        id=m["id"],
+        kind=m["kind"],
+        url=m["url"],
+        name=m["name"],
+        enabled=bool(m["enabled"]),
+        poll_interval_s=m["poll_interval_s"],
+        etag=m["etag"],
+        last_modified=m["last_modified"],
+        last_success_at=m["last_success_at"],
+        last_error_at=m["last_error_at"],
+        last_error=m["last_error"],
+        consecutive_failures=m["consecutive_failures"],
+        failure_kind=m["failure_kind"],
+        created_at=m["created_at"],
+        meta={**(m["meta"] or {}), "last_error_reason": m.get("last_error_reason"),
+              "documents_added": m.get("documents_added", 0), "last_fetch_at": m.get("last_fetch_at")},
+    )
+
+
+def document_from_row(row, *, source_name: str | None = None, with_raw: bool = False) -> Document:
+    """Turn a ``documents`` row into a :class:`Document` (raw payload decompressed on request)."""
+    m = row._mapping
+    raw = None
+    if with_raw and m.get("raw") is not None:
+        raw = zlib.decompress(m["raw"])
+    meta = dict(m.get("meta") or {})
+    meta.update(
+        doc_key=m["doc_key"], content_hash=m["content_hash"], dup_group=m["dup_group"], dup_score=m["dup_score"]
+    )
+    return Document(
+        id=m["id"],
+        url=m["url"],
+        title=m["title"],
+        lead=m["lead"],
+        body=m["body"],
+        kind=m["kind"],
+        source_id=m["source_id"],
+        source_name=source_name,
+        platform=m["platform"],
+        external_id=m["external_id"],
+        author=m["author_hash"],
+        published_at=m["published_at"],
+        fetched_at=m["fetched_at"],
+        language=m["language"],
+        engagement=m["engagement"] or {},
+        meta=meta,
+        raw=raw,
+    )

@@ -1,0 +1,133 @@
+"""Tables of the kiemchung store (SQLAlchemy Core).
+
+The schema is created and upgraded only by the migrations in ``kiemchung/store/migrations``; these
+table objects are what callers build queries with. Types are chosen so PostgreSQL can follow: times
+are :class:`UTCDateTime` (aware in Python, UTC in the database), JSON is :class:`sqlalchemy.JSON`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator):
+    """An aware datetime stored as UTC; naive values are refused rather than guessed."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; make it timezone-aware first")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("poll_interval_s", Integer, nullable=False, default=900),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_fetch_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_error_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_error_reason", String(40)),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("failure_kind", String(10)),
+    Column("documents_added", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("meta", JSON, nullable=False, default=dict),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Identity of a document: canonical URL, else source + external id, else content hash.
+    Column("doc_key", String(64), nullable=False, unique=True),
+    Column("url", Text),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("kind", String(20), nullable=False, default="article"),
+    Column("platform", String(40)),
+    Column("external_id", Text),
+    Column("title", Text, nullable=False, default=""),
+    Column("lead", Text, nullable=False, default=""),
+    Column("body", Text, nullable=False, default=""),
+    Column("author_hash", String(64)),
+    Column("published_at", UTCDateTime),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("language", String(8)),
+    Column("content_hash", String(40), nullable=False),
+    # Near-duplicate group: the id of the group's first document (itself for the first), or NULL.
+    Column("dup_group", Integer),
+    Column("dup_score", Float),
+    Column("minhash", LargeBinary),
+    Column("engagement", JSON),
+    Column("meta", JSON),
+    Column("raw", LargeBinary),
+    Index("ix_documents_published", "published_at"),
+    Index("ix_documents_source", "source_id", "published_at"),
+    Index("ix_documents_content_hash", "content_hash"),
+    Index("ix_documents_dup_group", "dup_group"),
+)
+
+import_checkpoints = Table(
+    "import_checkpoints",
+    metadata,
+    Column("file_key", String(64), primary_key=True),
+    Column("path", Text, nullable=False),
+    Column("line", Integer, nullable=False, default=0),
+    Column("imported", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("finished", Boolean, nullable=False, default=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The full-text index is an FTS5 virtual table (SQLite) created by the migrations, not by metadata:
+#   documents_fts(title_acc, body_acc, title_fold, body_fold), rowid = documents.id
+# *_acc hold lowercased, tone-canonical text (accent-sensitive search); *_fold the diacritic-free form.
+FTS_TABLE = "documents_fts"

@@ -1,0 +1,401 @@
+"""Full-text search over stored documents, with or without diacritics.
+
+Query language (documented in docs/search.md)::
+
+    nuoc chanh              both words, anywhere (AND is implied)
+    "nước chanh"            the exact phrase
+    lũ OR lụt, lũ | lụt     either
+    sạt lở -"tin giả"       NOT: a leading minus, or NOT / KHÔNG PHẢI before a term
+    (bão OR lũ) AND "Quảng Nam"
+
+A query typed with diacritics is matched accent-sensitively against the tone-canonical text ("hoà"
+finds "hòa", not "hóa"); a query typed without them is matched against the diacritic-free text
+("nuoc chanh" finds "nước chanh"). When an accented query finds nothing, the diacritic-free match is
+used instead. Teencode in queries ("ko", "dc") also matches the standard words it stands for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import Float, Integer, column, func, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import OperationalError
+
+from kiemchung import text, timeutil
+from kiemchung.errors import QueryError
+from kiemchung.models import Document
+from kiemchung.store import schema as t
+from kiemchung.store.database import Database, document_from_row
+
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 64
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+@dataclass
+class Term:
+    """A word or a quoted phrase."""
+
+    text: str
+    phrase: bool = False
+
+
+@dataclass
+class Not:
+    """Exclude what the inner expression matches."""
+
+    node: object
+
+
+@dataclass
+class BoolOp:
+    """AND / OR of two or more nodes."""
+
+    op: str
+    nodes: list[object] = field(default_factory=list)
+
+
+_LEX = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<lpar>\()|(?P<rpar>\))|(?P<bar>\|)|(?P<word>[^\s()"|]+))')
+_OR_WORDS = {"OR", "HOẶC"}
+_AND_WORDS = {"AND", "VÀ"}
+_NOT_WORDS = {"NOT"}
+
+
+def _lex(query: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(query):
+        m = _LEX.match(query, pos)
+        if not m or m.end() == pos:
+            break
+        pos = m.end()
+        if m.group("phrase") is not None:
+            tokens.append(("phrase", m.group("phrase").strip('"')))
+        elif m.group("lpar"):
+            tokens.append(("(", "("))
+        elif m.group("rpar"):
+            tokens.append((")", ")"))
+        elif m.group("bar"):
+            tokens.append(("or", "|"))
+        else:
+            word = m.group("word")
+            if word in _OR_WORDS:
+                tokens.append(("or", word))
+            elif word in _AND_WORDS:
+                tokens.append(("and", word))
+            elif word in _NOT_WORDS:
+                tokens.append(("not", word))
+            elif word.startswith("-") and len(word) > 1:
+                tokens.append(("not", "-"))
+                tokens.append(("word", word[1:]))
+            else:
+                tokens.append(("word", word))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.toks = tokens
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.toks[self.i][0] if self.i < len(self.toks) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> object | None:
+        node = self.or_expr()
+        if self.i < len(self.toks):
+            kind, value = self.toks[self.i]
+            raise QueryError(f"Truy vấn không hợp lệ gần '{value}' (unexpected {kind!r} in query)")
+        return node
+
+    def or_expr(self) -> object | None:
+        nodes = [self.and_expr()]
+        while self.peek() == "or":
+            self.take()
+            nodes.append(self.and_expr())
+        nodes = [n for n in nodes if n is not None]
+        if not nodes:
+            return None
+        return nodes[0] if len(nodes) == 1 else BoolOp("OR", nodes)
+
+    def and_expr(self) -> object | None:
+        nodes = []
+        while self.peek() in ("word", "phrase", "(", "not", "and"):
+            if self.peek() == "and":
+                self.take()
+                continue
+            nodes.append(self.unary())
+        nodes = [n for n in nodes if n is not None]
+        if not nodes:
+            return None
+        return nodes[0] if len(nodes) == 1 else BoolOp("AND", nodes)
+
+    def unary(self) -> object | None:
+        if self.peek() == "not":
+            self.take()
+            inner = self.unary()
+            return Not(inner) if inner is not None else None
+        return self.atom()
+
+    def atom(self) -> object | None:
+        kind, value = self.take()
+        if kind == "(":
+            node = self.or_expr()
+            if self.peek() == ")":
+                self.take()
+            return node
+        if kind == "phrase":
+            return Term(value, phrase=True) if value.strip() else None
+        return Term(value)
+
+
+def parse_query(query: str) -> object | None:
+    """Parse a user query into a small tree of :class:`Term`, :class:`BoolOp` and :class:`Not`."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"Truy vấn quá dài (query longer than {MAX_QUERY_CHARS} characters)")
+    return _Parser(_lex(query)).parse()
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiling to FTS5
+
+
+def _quote(tokens: list[str]) -> str:
+    return '"' + " ".join(tokens) + '"'
+
+
+class _Compiler:
+    def __init__(self, accented: bool) -> None:
+        self.accented = accented
+        self.terms: set[str] = set()
+        self.count = 0
+
+    def tokens(self, value: str) -> list[str]:
+        return text.syllables(text.normalize(value), strip=not self.accented)
+
+    def term(self, node: Term) -> str | None:
+        toks = self.tokens(node.text)
+        if not toks:
+            return None
+        self.count += len(toks)
+        if self.count > MAX_TERMS:
+            raise QueryError(f"Truy vấn có quá nhiều từ (more than {MAX_TERMS} terms)")
+        self.terms.update(text.fold(t) for t in toks)
+        variants = [toks]
+        expanded: list[str] = []
+        for tok in toks:
+            alts = text.syllables(text.normalize(text.expand_teencode(tok)), strip=not self.accented)
+            expanded.extend(alts)
+        if expanded != toks:
+            variants.append(expanded)
+            self.terms.update(text.fold(t) for t in expanded)
+        if node.phrase or len(toks) == 1:
+            parts = [_quote(v) for v in variants]
+        else:
+            # A word typed with punctuation inside ("covid-19") is a phrase of its syllables.
+            parts = [_quote(v) for v in variants]
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+    def compile(self, node: object) -> tuple[str | None, bool]:
+        """FTS5 expression for ``node`` and whether it is purely negative."""
+        if isinstance(node, Term):
+            return self.term(node), False
+        if isinstance(node, Not):
+            inner, _ = self.compile(node.node)
+            return inner, True
+        if isinstance(node, BoolOp):
+            positives: list[str] = []
+            negatives: list[str] = []
+            for child in node.nodes:
+                expr, neg = self.compile(child)
+                if expr is None:
+                    continue
+                (negatives if neg else positives).append(expr)
+            if node.op == "OR":
+                if negatives:
+                    raise QueryError("Không thể dùng NOT bên trong OR (NOT is not allowed inside OR)")
+                if not positives:
+                    return None, False
+                return "(" + " OR ".join(positives) + ")", False
+            if not positives:
+                if negatives:
+                    raise QueryError("Truy vấn cần ít nhất một từ không bị loại trừ (a query needs a positive term)")
+                return None, False
+            expr = " AND ".join(positives)
+            for neg in negatives:
+                expr = f"({expr}) NOT {neg}"
+            return (f"({expr})" if len(positives) > 1 or negatives else expr), False
+        return None, False
+
+
+def compile_query(query: str, *, accented: bool | None = None) -> tuple[str | None, set[str], bool]:
+    """FTS5 MATCH expression for ``query``, the folded terms to highlight, and whether it is accented."""
+    tree = parse_query(query)
+    if tree is None:
+        return None, set(), False
+    if accented is None:
+        accented = text.fold(query) != query.lower()
+    compiler = _Compiler(accented)
+    expr, negative = compiler.compile(tree)
+    if negative:
+        raise QueryError("Truy vấn cần ít nhất một từ không bị loại trừ (a query needs a positive term)")
+    if expr is None:
+        return None, set(), accented
+    cols = "{title_acc body_acc}" if accented else "{title_fold body_fold}"
+    return f"{cols} : ({expr})", compiler.terms, accented
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class Hit:
+    """One search result: the document and a highlighted snippet."""
+
+    document: Document
+    score: float
+    snippet: list[tuple[str, bool]]
+
+    def snippet_text(self, open_mark: str = "[", close_mark: str = "]") -> str:
+        """The snippet as plain text, highlighted parts wrapped in the given marks."""
+        return "".join(f"{open_mark}{s}{close_mark}" if hl else s for s, hl in self.snippet)
+
+
+@dataclass
+class SearchResult:
+    """Hits of one page, plus how the query was understood."""
+
+    query: str
+    hits: list[Hit]
+    accented: bool
+    fts: str | None
+    total: int | None = None
+
+
+def snippet(source: str, terms: set[str], *, width: int = 200) -> list[tuple[str, bool]]:
+    """The part of ``source`` with the most query terms, as (text, highlighted) segments."""
+    if not source:
+        return []
+    spans = [(s, e) for s, e, tok in text.token_spans(source) if tok in terms]
+    if not spans:
+        cut = source[:width]
+        return [(cut + ("…" if len(source) > width else ""), False)]
+    best_start, best_hits = spans[0][0], 0
+    for i, (s, _) in enumerate(spans):
+        hits = sum(1 for s2, _ in spans[i:] if s2 < s + width)
+        if hits > best_hits:
+            best_start, best_hits = s, hits
+    start = max(0, best_start - width // 4)
+    if start > 0:
+        space = source.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 else start
+    end = min(len(source), start + width)
+    if end < len(source):
+        space = source.rfind(" ", start, end)
+        end = space if space > start else end
+    segments: list[tuple[str, bool]] = []
+    pos = start
+    if start > 0:
+        segments.append(("…", False))
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        if s > pos:
+            segments.append((source[pos:s], False))
+        segments.append((source[s:e], True))
+        pos = e
+    if pos < end:
+        segments.append((source[pos:end], False))
+    if end < len(source):
+        segments.append(("…", False))
+    return segments
+
+
+def search(
+    db: Database,
+    query: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    sources: list[int] | None = None,
+    kinds: list[str] | None = None,
+    sort: str = "relevance",
+    count: bool = False,
+) -> SearchResult:
+    """Search stored documents; see the module docstring for the query language."""
+    if sort not in ("relevance", "newest", "oldest"):
+        raise QueryError(f"Cách sắp xếp không hợp lệ (unknown sort): {sort}")
+    limit = max(1, min(int(limit), 500))
+    fts, terms, accented = compile_query(query)
+    if fts is None:
+        return SearchResult(query, [], accented, None, 0 if count else None)
+    result = _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, count)
+    if accented and not result[0] and offset == 0:
+        fts, terms, _ = compile_query(query, accented=False)
+        result = _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, count)
+        accented = False
+    hits, total = result
+    return SearchResult(query, hits, accented, fts, total)
+
+
+def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, count):
+    d, s = t.documents, t.sources
+    f = (
+        sql_text(
+            "SELECT rowid, bm25(documents_fts, 4.0, 1.0, 4.0, 1.0) AS rank FROM documents_fts "
+            "WHERE documents_fts MATCH :q"
+        )
+        .bindparams(q=fts)
+        .columns(column("rowid", Integer), column("rank", Float))
+        .subquery("f")
+    )
+    when = func.coalesce(d.c.published_at, d.c.fetched_at)
+    conds = []
+    if since is not None:
+        conds.append(when >= timeutil.aware(since))
+    if until is not None:
+        conds.append(when < timeutil.aware(until))
+    if sources:
+        conds.append(d.c.source_id.in_([int(x) for x in sources]))
+    if kinds:
+        conds.append(d.c.kind.in_(list(kinds)))
+    order = {"relevance": f.c.rank, "newest": when.desc(), "oldest": when.asc()}[sort]
+    query = (
+        select(d, s.c.name.label("source_name"), f.c.rank)
+        .select_from(f.join(d, d.c.id == f.c.rowid).outerjoin(s, s.c.id == d.c.source_id))
+        .where(*conds)
+        .order_by(order, d.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    try:
+        with db.read() as conn:
+            rows = conn.execute(query).all()
+            total = None
+            if count:
+                total = conn.execute(
+                    select(func.count()).select_from(f.join(d, d.c.id == f.c.rowid)).where(*conds)
+                ).scalar()
+    except OperationalError as exc:  # SQLite reports FTS5 syntax problems as OperationalError
+        if "fts5" in str(exc.orig).lower():
+            raise QueryError(f"Truy vấn không hợp lệ (invalid query): {exc.orig}") from exc
+        raise
+    hits = []
+    for row in rows:
+        doc = document_from_row(row, source_name=row.source_name)
+        body = " ".join(p for p in (doc.lead, doc.body) if p)
+        hits.append(Hit(doc, -float(row.rank), snippet(body or doc.title, terms)))
+    return hits, total
