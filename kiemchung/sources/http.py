@@ -1,0 +1,599 @@
+"""Polite, bounded HTTP fetching for feeds and web pages.
+
+One :class:`Fetcher` is shared by every thread of the ingest loop. It
+
+* sends a clear user agent and obeys robots.txt (cached per host, RFC 9309 rules for errors);
+* waits a minimum interval between two requests to the same host, across threads;
+* does conditional GET (ETag / Last-Modified) so unchanged feeds cost one small 304;
+* bounds everything a hostile server could inflate: connect/read timeouts, a total deadline per
+  request (a server dripping one byte a second is cut off), body size (streamed, never read whole),
+  decompressed size (gzip bombs), redirect count and loops;
+* retries soft failures (timeouts, 429, 5xx, refused connections) with exponential backoff and
+  honours ``Retry-After`` up to a bound.
+
+Failures raise :class:`kiemchung.errors.FetchError` with an English ``reason`` code and a Vietnamese
+message; ``soft`` tells the scheduler whether the failure will probably heal by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import threading
+import time
+import urllib.parse
+import urllib.request
+import urllib.robotparser
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpcore
+import httpx
+
+from kiemchung.errors import FetchError
+
+__all__ = ["FetchResult", "FetchSettings", "Fetcher", "charset_from_content_type"]
+
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_CHUNK = 64 * 1024
+
+
+@dataclass
+class FetchSettings:
+    """Every knob of the fetcher, with its default, in one place."""
+
+    user_agent: str = "kiemchung/0.1 (+https://github.com/kiemchung)"
+    #: The product token matched against ``User-agent:`` lines of robots.txt.
+    robots_agent: str = "kiemchung"
+    connect_timeout_s: float = 10.0
+    #: Longest silence allowed between two reads from the socket.
+    read_timeout_s: float = 20.0
+    #: Wall-clock bound for one request (connect, headers and body), whatever the server does.
+    total_timeout_s: float = 60.0
+    #: Largest body accepted, counted on the wire (compressed bytes when compressed).
+    max_bytes: int = 10 * 1024 * 1024
+    #: Largest body accepted after decompression (gzip bombs stop here).
+    max_decompressed_bytes: int = 40 * 1024 * 1024
+    max_redirects: int = 5
+    #: Minimum seconds between two requests to the same host (shared across threads).
+    min_interval_s: float = 1.0
+    #: Extra attempts after a soft failure (timeout, 429, 5xx, connection refused).
+    retries: int = 2
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 30.0
+    #: A ``Retry-After`` longer than this is not waited for: the request fails (soft) at once.
+    max_retry_after_s: float = 60.0
+    respect_robots: bool = True
+    robots_ttl_s: float = 6 * 3600.0
+    #: robots.txt bodies above this size are cut (RFC 9309 asks parsers to read at least 500 KiB).
+    robots_max_bytes: int = 512 * 1024
+    accept: str = (
+        "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, "
+        "text/html;q=0.8, */*;q=0.5"
+    )
+    accept_language: str = "vi, en;q=0.5"
+
+
+@dataclass
+class FetchResult:
+    """The outcome of a successful GET (a 2xx answer or a 304 Not Modified)."""
+
+    url: str
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes = b""
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    encoding: str | None = None
+    elapsed_s: float = 0.0
+
+
+def charset_from_content_type(value: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header value, lower-cased, or None."""
+    if not value:
+        return None
+    for part in value.split(";")[1:]:
+        key, _, val = part.partition("=")
+        if key.strip().lower() == "charset":
+            val = val.strip().strip("\"'").strip().lower()
+            return val or None
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Deadline-aware network backend: httpx only bounds single socket reads, so a server dripping one
+# byte a second would keep a request alive forever. Every socket operation made by a thread that
+# has a deadline set is shortened to the time left, and fails once it has passed.
+# --------------------------------------------------------------------------------------------------
+
+_deadline = threading.local()
+
+
+def _time_left(timeout: float | None) -> float | None:
+    end = getattr(_deadline, "value", None)
+    if end is None:
+        return timeout
+    left = end - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("total deadline exceeded")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None):  # type: ignore[no-untyped-def]
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+
+    def get_extra_info(self, info: str):  # type: ignore[no-untyped-def]
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+        stream = self._inner.connect_tcp(host, port, _time_left(timeout), local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[no-untyped-def]
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _time_left(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport() -> httpx.HTTPTransport:
+    """An httpx transport whose connections obey the per-thread total deadline."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    # httpx does not take a network backend as argument; swap in a pool built with one.
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=20,
+        max_keepalive_connections=10,
+        keepalive_expiry=5.0,
+        network_backend=_DeadlineBackend(),
+    )
+    return transport
+
+
+# --------------------------------------------------------------------------------------------------
+# Streaming body reader with size and decompression bounds.
+# --------------------------------------------------------------------------------------------------
+
+
+class _Decoder:
+    """Incremental Content-Encoding decoder that refuses to produce more than ``limit`` bytes."""
+
+    def __init__(self, encoding: str, limit: int, url: str) -> None:
+        self.encoding = encoding
+        self.limit = limit
+        self.url = url
+        self.produced = 0
+        self._deflate_raw_tried = False
+        if encoding in ("gzip", "x-gzip"):
+            self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._obj = zlib.decompressobj()
+        else:
+            raise FetchError(
+                f"Máy chủ dùng kiểu nén không hỗ trợ ({encoding}) khi tải {url} (content_encoding)",
+                soft=False,
+                reason="content_encoding",
+            )
+
+    def _bomb(self) -> FetchError:
+        return FetchError(
+            f"Dữ liệu giải nén vượt quá {self.limit} byte khi tải {self.url} (decompression_bomb)",
+            soft=False,
+            reason="decompression_bomb",
+        )
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        while data:
+            try:
+                piece = self._obj.decompress(data, self.limit - self.produced + 1)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and not self._deflate_raw_tried and self.produced == 0:
+                    # Some servers send raw deflate without the zlib header.
+                    self._deflate_raw_tried = True
+                    self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise FetchError(
+                    f"Dữ liệu nén bị hỏng khi tải {self.url} (bad_compression)",
+                    soft=True,
+                    reason="bad_compression",
+                ) from exc
+            self.produced += len(piece)
+            if self.produced > self.limit:
+                raise self._bomb()
+            out += piece
+            data = self._obj.unconsumed_tail
+            if self._obj.eof:
+                break
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        piece = self._obj.flush()
+        self.produced += len(piece)
+        if self.produced > self.limit:
+            raise self._bomb()
+        return piece
+
+
+def _too_large(url: str, limit: int) -> FetchError:
+    return FetchError(
+        f"Nội dung quá lớn (trên {limit} byte) khi tải {url} (too_large)", soft=False, reason="too_large"
+    )
+
+
+def _read_body(response: httpx.Response, settings: FetchSettings, url: str) -> bytes:
+    """Stream the body, stopping as soon as a bound is crossed; decode gzip/deflate ourselves."""
+    length = response.headers.get("content-length")
+    if length and length.strip().isdigit() and int(length) > settings.max_bytes:
+        raise _too_large(url, settings.max_bytes)
+    encodings = [
+        e.strip().lower()
+        for e in response.headers.get("content-encoding", "").split(",")
+        if e.strip() and e.strip().lower() != "identity"
+    ]
+    if len(encodings) > 1:
+        raise FetchError(
+            f"Máy chủ nén nhiều lớp ({', '.join(encodings)}) khi tải {url} (content_encoding)",
+            soft=False,
+            reason="content_encoding",
+        )
+    decoder = _Decoder(encodings[0], settings.max_decompressed_bytes, url) if encodings else None
+    received = 0
+    parts: list[bytes] = []
+    for chunk in response.iter_raw(_CHUNK):
+        received += len(chunk)
+        if received > settings.max_bytes:
+            raise _too_large(url, settings.max_bytes)
+        parts.append(decoder.feed(chunk) if decoder else chunk)
+    if decoder:
+        parts.append(decoder.flush())
+    return b"".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# Per-host rate limit and robots.txt cache.
+# --------------------------------------------------------------------------------------------------
+
+
+class _HostClock:
+    """Reserve request slots per host so two requests to one host are ``interval`` apart."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+
+    def wait(self, host: str, interval: float) -> float:
+        """Block until this thread may send a request to ``host``; return the seconds waited."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(host, 0.0))
+            self._next[host] = slot + interval
+        delay = slot - now
+        if delay > 0:
+            time.sleep(delay)
+        return max(delay, 0.0)
+
+
+@dataclass
+class _Robots:
+    parser: urllib.robotparser.RobotFileParser | None  # None = everything allowed
+    disallow_all: bool
+    expires: float
+
+
+def _host_key(url: httpx.URL) -> str:
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+class Fetcher:
+    """A polite HTTP(S) and ``file://`` fetcher; thread-safe, meant to be shared.
+
+    ``transport`` replaces the network layer (tests of network-edge cases only); by default a real
+    httpx transport with a total per-request deadline is used.
+    """
+
+    def __init__(self, settings: FetchSettings | None = None, transport: httpx.BaseTransport | None = None):
+        self.settings = settings or FetchSettings()
+        s = self.settings
+        self._client = httpx.Client(
+            transport=transport or _deadline_transport(),
+            timeout=httpx.Timeout(s.connect_timeout_s, read=s.read_timeout_s, write=s.read_timeout_s),
+            follow_redirects=False,
+            trust_env=False,
+            headers={
+                "User-Agent": s.user_agent,
+                "Accept-Encoding": "gzip, deflate",
+                "Accept-Language": s.accept_language,
+            },
+        )
+        self._clock = _HostClock()
+        self._robots: dict[str, _Robots] = {}
+        self._robots_lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- public API --------------------------------------------------------------------------------
+
+    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET ``url`` politely; conditional when ``etag``/``last_modified`` are given.
+
+        Returns a :class:`FetchResult` (``not_modified=True`` with empty content on a 304). Raises
+        :class:`FetchError` with a reason code on every failure; soft failures have been retried
+        ``settings.retries`` times before.
+        """
+        if url.startswith("file:"):
+            return self._get_file(url)
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError) as exc:
+            raise FetchError(f"Địa chỉ không hợp lệ: {url} (bad_url)", reason="bad_url") from exc
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise FetchError(f"Địa chỉ không hợp lệ: {url} (bad_url)", reason="bad_url")
+        s = self.settings
+        attempt = 0
+        while True:
+            try:
+                return self._follow(url, etag=etag, last_modified=last_modified)
+            except FetchError as err:
+                if not err.soft or attempt >= s.retries or err.reason in ("too_large", "bad_compression"):
+                    raise
+                retry_after = getattr(err, "retry_after", None)
+                if retry_after is not None and retry_after > s.max_retry_after_s:
+                    raise
+                delay = min(s.backoff_base_s * (2**attempt), s.backoff_max_s)
+                if retry_after is not None:
+                    delay = max(delay, retry_after)
+                time.sleep(delay)
+                attempt += 1
+
+    def allowed(self, url: str) -> bool:
+        """Whether robots.txt of ``url``'s host lets kiemchung fetch it (fetches robots.txt if needed)."""
+        if not self.settings.respect_robots:
+            return True
+        parsed = httpx.URL(url)
+        robots = self._robots_for(parsed)
+        if robots.disallow_all:
+            return False
+        if robots.parser is None:
+            return True
+        return robots.parser.can_fetch(self.settings.robots_agent, url)
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _get_file(self, url: str) -> FetchResult:
+        start = time.monotonic()
+        parsed = urllib.parse.urlparse(url)
+        path = Path(urllib.request.url2pathname(parsed.path))
+        limit = self.settings.max_bytes
+        try:
+            with path.open("rb") as fh:
+                content = fh.read(limit + 1)
+        except FileNotFoundError as exc:
+            raise FetchError(f"Không tìm thấy tệp {path} (not_found)", reason="not_found") from exc
+        except OSError as exc:
+            raise FetchError(f"Không đọc được tệp {path}: {exc} (io_error)", reason="io_error") from exc
+        if len(content) > limit:
+            raise _too_large(url, limit)
+        return FetchResult(
+            url=url, status=200, content=content, elapsed_s=time.monotonic() - start, headers={}
+        )
+
+    def _follow(self, url: str, *, etag: str | None, last_modified: str | None) -> FetchResult:
+        """One attempt: the request and its redirects, each hop polite and bounded."""
+        s = self.settings
+        start = time.monotonic()
+        seen = {url}
+        current = url
+        hops = 0
+        while True:
+            if not self.allowed(current):
+                raise FetchError(
+                    f"robots.txt không cho phép tải {current} (robots_disallowed)",
+                    soft=False,
+                    reason="robots_disallowed",
+                )
+            response_or_result = self._request(current, etag=etag, last_modified=last_modified, start=start)
+            if isinstance(response_or_result, FetchResult):
+                return response_or_result
+            location = response_or_result
+            hops += 1
+            target = str(httpx.URL(current).join(location))
+            if target in seen:
+                raise FetchError(
+                    f"Chuyển hướng vòng lặp khi tải {url} (redirect_loop)", soft=False, reason="redirect_loop"
+                )
+            if hops > s.max_redirects:
+                raise FetchError(
+                    f"Quá nhiều lần chuyển hướng (trên {s.max_redirects}) khi tải {url} (too_many_redirects)",
+                    soft=False,
+                    reason="too_many_redirects",
+                )
+            if httpx.URL(target).scheme not in ("http", "https"):
+                raise FetchError(
+                    f"Chuyển hướng tới địa chỉ không hợp lệ {target} (bad_redirect)",
+                    soft=False,
+                    reason="bad_redirect",
+                )
+            seen.add(target)
+            current = target
+
+    def _request(
+        self, url: str, *, etag: str | None, last_modified: str | None, start: float
+    ) -> FetchResult | str:
+        """Send one GET; return the result, or the Location of a redirect."""
+        s = self.settings
+        parsed = httpx.URL(url)
+        self._clock.wait(_host_key(parsed), s.min_interval_s)
+        headers = {"Accept": s.accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        _deadline.value = time.monotonic() + s.total_timeout_s
+        try:
+            with self._client.stream("GET", url, headers=headers) as response:
+                status = response.status_code
+                if status in _REDIRECT_CODES:
+                    location = response.headers.get("location")
+                    if not location:
+                        raise FetchError(
+                            f"Chuyển hướng không có địa chỉ đích khi tải {url} (bad_redirect)",
+                            reason="bad_redirect",
+                        )
+                    return location
+                if status == 304:
+                    return FetchResult(
+                        url=url,
+                        status=304,
+                        headers=dict(response.headers),
+                        not_modified=True,
+                        etag=response.headers.get("etag") or etag,
+                        last_modified=response.headers.get("last-modified") or last_modified,
+                        encoding=charset_from_content_type(response.headers.get("content-type")),
+                        elapsed_s=time.monotonic() - start,
+                    )
+                if status >= 400 or status < 200:
+                    raise self._status_error(url, response)
+                content = _read_body(response, s, url)
+                return FetchResult(
+                    url=url,
+                    status=status,
+                    headers=dict(response.headers),
+                    content=content,
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    encoding=charset_from_content_type(response.headers.get("content-type")),
+                    elapsed_s=time.monotonic() - start,
+                )
+        except httpx.TimeoutException as exc:
+            raise FetchError(f"Hết thời gian chờ khi tải {url} (timeout)", soft=True, reason="timeout") from exc
+        except httpx.TransportError as exc:
+            raise FetchError(
+                f"Không kết nối được khi tải {url}: {exc.__class__.__name__} (connection)",
+                soft=True,
+                reason="connection",
+            ) from exc
+        finally:
+            _deadline.value = None
+
+    @staticmethod
+    def _status_error(url: str, response: httpx.Response) -> FetchError:
+        status = response.status_code
+        if status == 429:
+            err = FetchError(
+                f"Máy chủ yêu cầu giảm tốc độ (HTTP 429) khi tải {url} (http_429)", soft=True, reason="http_429"
+            )
+        elif status >= 500:
+            err = FetchError(f"Máy chủ lỗi (HTTP {status}) khi tải {url} (http_5xx)", soft=True, reason="http_5xx")
+        elif status in (404, 410):
+            err = FetchError(
+                f"Không tìm thấy trang (HTTP {status}) khi tải {url} (http_4xx)", soft=False, reason="http_4xx"
+            )
+        else:
+            err = FetchError(
+                f"Máy chủ từ chối yêu cầu (HTTP {status}) khi tải {url} (http_4xx)", soft=False, reason="http_4xx"
+            )
+        err.status = status  # type: ignore[attr-defined]
+        err.retry_after = _retry_after_seconds(response.headers.get("retry-after"))  # type: ignore[attr-defined]
+        return err
+
+    def _robots_for(self, url: httpx.URL) -> _Robots:
+        key = _host_key(url)
+        with self._robots_lock:
+            cached = self._robots.get(key)
+            if cached and cached.expires > time.monotonic():
+                return cached
+            host_lock = self._host_locks.setdefault(key, threading.Lock())
+        with host_lock:  # one robots.txt fetch per host even when many threads ask at once
+            with self._robots_lock:
+                cached = self._robots.get(key)
+                if cached and cached.expires > time.monotonic():
+                    return cached
+            robots = self._fetch_robots(key)
+            with self._robots_lock:
+                self._robots[key] = robots
+            return robots
+
+    def _fetch_robots(self, key: str) -> _Robots:
+        """Fetch and parse ``key/robots.txt`` following RFC 9309's rules for failures."""
+        s = self.settings
+        expires = time.monotonic() + s.robots_ttl_s
+        robots_url = key + "/robots.txt"
+        limited = FetchSettings(**{**s.__dict__, "max_bytes": s.robots_max_bytes})
+        current = robots_url
+        for _ in range(s.max_redirects + 1):
+            self._clock.wait(key if current.startswith(key) else _host_key(httpx.URL(current)), s.min_interval_s)
+            _deadline.value = time.monotonic() + s.total_timeout_s
+            try:
+                with self._client.stream("GET", current, headers={"Accept": "text/plain"}) as response:
+                    status = response.status_code
+                    if status in _REDIRECT_CODES and response.headers.get("location"):
+                        current = str(httpx.URL(current).join(response.headers["location"]))
+                        continue
+                    if 200 <= status < 300:
+                        try:
+                            body = _read_body(response, limited, current)
+                        except FetchError as err:
+                            if err.reason != "too_large":
+                                raise
+                            body = b""  # an absurd robots.txt: treat as empty, i.e. allow
+                        parser = urllib.robotparser.RobotFileParser(robots_url)
+                        parser.parse(body.decode("utf-8", "replace").splitlines())
+                        return _Robots(parser=parser, disallow_all=False, expires=expires)
+                    if status >= 500:
+                        # RFC 9309 2.3.1.4: server errors mean "assume complete disallow"; retry sooner.
+                        return _Robots(None, True, time.monotonic() + min(s.robots_ttl_s, 600.0))
+                    return _Robots(None, False, expires)  # 4xx (and odd codes): no rules, allowed
+            except (httpx.TransportError, FetchError):
+                # Unreachable robots.txt: allowed (as the brief asks), but look again sooner.
+                return _Robots(None, False, time.monotonic() + min(s.robots_ttl_s, 600.0))
+            finally:
+                _deadline.value = None
+        return _Robots(None, False, expires)  # redirect chain too long: treat as unavailable
