@@ -2,36 +2,49 @@
 
 Search, dedupe, clustering, claim matching and trends all call these functions, so they agree on what
 a token is. The hot-path functions (:func:`normalize`, :func:`fold`, :func:`syllables`,
-:func:`bigrams`) are pure Python with table lookups and caches; word segmentation
-(:func:`words`, underthesea) is slow and loaded lazily, never on the indexing path.
+:func:`bigrams`, :func:`index_terms`) are pure Python with table lookups and caches; word
+segmentation (:func:`words`, underthesea) and language identification (py3langid) are loaded lazily,
+never at import. See docs/text.md for the rules (tone placement, token rule, teencode table).
 """
 
 from kiemchung.text.core import (
     bigrams,
-    detect_language,
-    expand_teencode,
+    clean,
     fold,
     index_terms,
     normalize,
-    sentences,
     syllables,
     token_spans,
-    words,
+    tokens,
 )
+from kiemchung.text.lang import detect_language, words
 from kiemchung.text.mojibake import repair_mojibake
-from kiemchung.text.teencode import TEENCODE
+from kiemchung.text.sentences import sentences
+from kiemchung.text.syllable import is_syllable, place_tone
+from kiemchung.text.teencode import (
+    SEARCH_ALTERNATIVES,
+    TEENCODE,
+    expand_teencode,
+    teencode_alternatives,
+)
 
 __all__ = [
+    "SEARCH_ALTERNATIVES",
     "TEENCODE",
     "bigrams",
+    "clean",
     "detect_language",
     "expand_teencode",
     "fold",
     "index_terms",
+    "is_syllable",
     "normalize",
+    "place_tone",
     "repair_mojibake",
     "sentences",
     "syllables",
+    "teencode_alternatives",
     "token_spans",
+    "tokens",
     "words",
 ]

@@ -1,118 +1,182 @@
-"""Normalization, folding and tokenization of Vietnamese text (first version; see tests/test_text.py)."""
+"""Normalization, folding and tokenization of Vietnamese text.
+
+Token rule (one rule for every caller; see docs/text.md):
+
+* a **word token** is a run of letters and digits (``[^\\W_]``), so "F0", "5G" and "COVID" are one
+  token each and "COVID-19" is two ("covid", "19");
+* a **number token** joins digit groups with ``.``, ``,`` or ``/`` when a digit follows the
+  separator, and takes a directly attached ``%``: "1.000", "0,34", "1.000.000", "7/2025",
+  "12/7/2025", "30%", "2,5%";
+* combining marks (U+0300–U+036F) right after any character of a token belong to the token, so
+  decomposed (NFD) text tokenizes like precomposed text;
+* everything else (space, punctuation, symbols, zero-width characters) separates tokens.
+
+Folding never adds, removes or moves a token boundary, so the tokens of ``text`` and of
+``fold(text)`` align one to one; :func:`token_spans` relies on that to map folded terms back to
+offsets in the original text for highlighting.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
-from kiemchung.text.teencode import TEENCODE
+from kiemchung.text.syllable import _CACHE as _TONE_CACHE
+from kiemchung.text.syllable import place_tone
+from kiemchung.text.teencode import expand_teencode
+
+_MARK = "[\u0300-\u036f]*"
+_TOKEN = re.compile(
+    rf"(?:\d{_MARK})+(?:[.,/]{_MARK}(?:\d{_MARK})+)+(?:%{_MARK})?"
+    rf"|(?:\d{_MARK})+%{_MARK}"
+    rf"|(?:[^\W_]{_MARK})+"
+)
+_WORD = re.compile(r"[^\W\d_][\w\u0300-\u036f]*")
 
 
-def _build_fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for cp in range(0x00C0, 0x1F00):
+def _build_fold_table() -> dict[int, int | str | None]:
+    table: dict[int, int | str | None] = {}
+    for cp in list(range(0x00C0, 0x2200)) + list(range(0xFB00, 0xFB07)):
         ch = chr(cp)
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
-        if base != ch and len(base) == 1:
-            table[cp] = base.lower()
+        if not ch.isalpha() or 0x0300 <= cp <= 0x036F:
+            continue
+        low = ch.lower()
+        if len(low) != 1:
+            low = ch
+        base = "".join(c for c in unicodedata.normalize("NFD", low) if not 0x0300 <= ord(c) <= 0x036F)
+        if len(base) == 1 and base.isalpha() and base != ch:
+            table[cp] = base
+    for cp in range(0x0300, 0x0370):
+        table[cp] = None
     table[ord("đ")] = "d"
     table[ord("Đ")] = "d"
+    table[ord("Σ")] = "σ"  # str.lower() would pick the final form from context
+    table[ord("İ")] = "i"  # str.lower() gives two characters
     return table
 
 
 _FOLD_TABLE = _build_fold_table()
+
+# Control characters that are not white space, and every format character (zero-width space,
+# joiners, soft hyphen, BOM, direction marks...): removed by normalize().
+_INVISIBLE = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(cp))
+        for cp in range(0x10000)
+        if unicodedata.category(chr(cp)) in ("Cc", "Cf") and not chr(cp).isspace()
+    )
+    + "\U000e0000-\U000e007f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    + "]+"
+)
 _WS = re.compile(r"\s+")
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+")
+_HSPACE = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r" ?\n[\s]*")
 
 
-def normalize(text: str, *, teencode: bool = False) -> str:
-    """NFC, one canonical tone-mark placement, collapsed white space; teencode expanded if asked."""
+def _fix_word(m: re.Match[str]) -> str:
+    word = m.group()
+    hit = _TONE_CACHE.get(word)
+    return hit if hit is not None else place_tone(word)
+
+
+def clean(text: str) -> str:
+    """Remove control and zero-width characters; the rest of ``text`` is kept as it is."""
+    return _INVISIBLE.sub("", text) if text else ""
+
+
+def normalize(text: str, *, teencode: bool = False, keep_newlines: bool = False) -> str:
+    """Return ``text`` in kiemchung's canonical form.
+
+    Unicode NFC; one tone-mark placement ("hòa, khỏe, thủy", see :mod:`kiemchung.text.syllable`),
+    also for decomposed text and tone marks typed as separate combining characters; control and
+    zero-width characters removed; white space collapsed to single spaces and stripped. With
+    ``keep_newlines`` line breaks survive (runs of blank lines become one blank line), for bodies
+    whose paragraphs matter. With ``teencode`` post abbreviations are expanded
+    (:func:`expand_teencode`). Idempotent.
+    """
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
-    text = _WS.sub(" ", text).strip()
+    if not isinstance(text, str):
+        raise TypeError(f"normalize() expects str, not {type(text).__name__}")
+    text = _INVISIBLE.sub("", text)
+    if keep_newlines:
+        text = _HSPACE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = _NEWLINES.sub(lambda m: "\n\n" if m.group().count("\n") > 1 else "\n", text).strip()
+    else:
+        text = _WS.sub(" ", text).strip()
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+        text = _WORD.sub(_fix_word, text)
     if teencode:
         text = expand_teencode(text)
     return text
 
 
 def fold(text: str) -> str:
-    """Lowercase and strip diacritics (đ → d): the form used for indexing and matching."""
-    return unicodedata.normalize("NFC", text).lower().translate(_FOLD_TABLE)
+    """Lowercase, strip all diacritics and map đ → d: the form used for indexing and matching.
+
+    Works character by character (a combining mark is dropped, a letter becomes one letter), so the
+    result is never longer than ``text`` and token boundaries do not move.
+    """
+    if text.isascii():
+        return text.lower()
+    return text.translate(_FOLD_TABLE).lower()
 
 
 def syllables(text: str, *, strip: bool = True) -> list[str]:
-    """Syllable tokens of ``text``: lowercase, diacritics stripped unless ``strip`` is False."""
-    text = fold(text) if strip else unicodedata.normalize("NFC", text).lower()
-    return _TOKEN.findall(text)
+    """Tokens of ``text`` (see the module's token rule), lowercase.
+
+    With ``strip`` (default) tokens are folded (no diacritics); with ``strip=False`` they keep their
+    diacritics, normalized as by :func:`normalize`.
+    """
+    if not text:
+        return []
+    if strip:
+        return _TOKEN.findall(fold(_INVISIBLE.sub("", text)))
+    return _TOKEN.findall(normalize(text).lower())
 
 
 def bigrams(tokens: list[str]) -> list[str]:
-    """Adjacent token pairs joined by ``_``."""
-    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    """Adjacent token pairs joined by ``_``: ``["ha", "noi", "mua"]`` → ``["ha_noi", "noi_mua"]``."""
+    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])]  # noqa: B905
 
 
 def index_terms(text: str, *, teencode: bool = False) -> list[str]:
-    """Folded syllables plus their bigrams, the terms BM25 and clustering work on."""
-    toks = syllables(normalize(text, teencode=teencode))
+    """Folded tokens of ``text`` followed by their bigrams: the terms BM25 and clustering work on.
+
+    Equal to ``syllables(normalize(text, teencode=teencode))`` plus its bigrams, computed without
+    the tone-placement pass (folding removes tones anyway).
+    """
+    if teencode and text:
+        text = expand_teencode(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)))
+    toks = syllables(text)
     return toks + bigrams(toks)
 
 
 def token_spans(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, folded token)`` for each token of ``text``, with offsets into ``text`` itself."""
+    """``(start, end, folded token)`` for each token of ``text``; offsets index ``text`` itself.
+
+    The folded tokens are exactly :func:`syllables` of ``text`` when ``text`` has no zero-width
+    characters (those split a token here, since the offsets must stay in the original text).
+    """
     return [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
 
 
-def expand_teencode(text: str) -> str:
-    """Replace teencode tokens (``ko``, ``dc``...) with standard Vietnamese, keeping everything else."""
-
-    def repl(m: re.Match[str]) -> str:
-        word = m.group()
-        key = word.lower()
-        return TEENCODE.get(key, word)
-
-    return re.sub(r"[^\W\d_]+", repl, text)
+def tokens(text: str) -> list[str]:
+    """Raw tokens of ``text`` (no folding, no lowercasing), by the module's token rule."""
+    return _TOKEN.findall(text)
 
 
-_SENT = re.compile(r"(?<=[.!?…])\s+(?=[\"'“‘(\[]?[A-ZĐÀ-Ỹ0-9])")
+__all__ = [
+    "bigrams",
+    "clean",
+    "expand_teencode",
+    "fold",
+    "index_terms",
+    "normalize",
+    "syllables",
+    "token_spans",
+    "tokens",
+]
 
-
-def sentences(text: str) -> list[str]:
-    """Split ``text`` into sentences."""
-    out: list[str] = []
-    for para in re.split(r"\n\s*\n|\n", text or ""):
-        para = para.strip()
-        if para:
-            out.extend(s.strip() for s in _SENT.split(para) if s.strip())
-    return out
-
-
-def words(text: str) -> list[str]:
-    """Word segmentation with underthesea (slow: keep it off the indexing path)."""
-    from underthesea import word_tokenize
-
-    return word_tokenize(text)
-
-
-_VI_CHARS = frozenset("ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ")
-
-
-@lru_cache(maxsize=1)
-def _langid():
-    import py3langid
-
-    return py3langid
-
-
-def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of ``text``'s language, or None when there is too little text to tell."""
-    sample = (text or "")[:2000]
-    letters = [c for c in sample.lower() if c.isalpha()]
-    if len(letters) < 8:
-        return None
-    vi = sum(1 for c in letters if c in _VI_CHARS)
-    if vi / len(letters) > 0.08:
-        return "vi"
-    lang, _ = _langid().classify(sample)
-    return lang

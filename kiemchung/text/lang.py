@@ -1,0 +1,82 @@
+"""Language detection and word segmentation (the two text functions that need outside models).
+
+:func:`detect_language` decides obvious Vietnamese itself (density of Vietnamese-only letters),
+recognizes unaccented Vietnamese by syllable structure and very common words, and asks py3langid
+(bundled model, no download) otherwise. :func:`words` wraps underthesea's word segmentation; both
+libraries are imported on first use, never at module import.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from kiemchung.text.syllable import is_syllable
+
+# Letters that occur in Vietnamese and (almost) nowhere else: ă â ê ô ơ ư đ and the tone-marked
+# vowels that do not exist in French, Spanish or Portuguese.
+_VI_ONLY = frozenset(
+    "ăâđêôơưảãạằẳẵắặầẩẫấậẻẽẹềểễếệỉĩịỏọồổỗốộờởỡớợủũụừửữứựỳỷỹỵ"
+    "ĂÂĐÊÔƠƯẢẠẰẲẴẮẶẦẨẪẤẬẺẼẸỀỂỄẾỆỈĨỊỎỌỒỔỖỐỘỜỞỠỚỢỦŨỤỪỬỮỨỰỲỶỸỴ"
+)
+# Very common Vietnamese syllables, folded: they make unaccented Vietnamese recognizable.
+_COMMON_VI = frozenset(
+    """khong duoc nguoi nhung cua va la co cho trong nay mot cac voi toi minh ban em anh chi da dang
+    se thi ma nhu de khi nao gi ca roi lam di ve den tu tai ra vao len xuong nhieu rat qua con hay
+    cung biet noi thay muon phai nuoc viet nam ngay nam thang gio hom chua vay sao the day do kia""".split()
+)
+_LETTERS = re.compile(r"[^\W\d_]+")
+MIN_LETTERS = 8
+
+
+@lru_cache(maxsize=1)
+def _langid() -> Any:
+    import py3langid
+
+    return py3langid
+
+
+def _unaccented_vietnamese(words: list[str]) -> bool:
+    """True when ASCII words read as Vietnamese: nearly all are syllables, many are common ones."""
+    if len(words) < 3:
+        return False
+    folded = [w.lower() for w in words]
+    syll = sum(1 for w in folded if is_syllable(w))
+    common = sum(1 for w in folded if w in _COMMON_VI)
+    return syll >= 0.9 * len(folded) and common >= max(2, 0.3 * len(folded))
+
+
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the language of ``text``, or None when there is too little text to tell.
+
+    Fewer than 8 letters gives None. Text where Vietnamese-only letters make up more than 5% of
+    letters is "vi" without a model; unaccented Vietnamese ("toi khong biet gi ca") is "vi" when
+    its words are Vietnamese syllables and many are very common ones; the rest goes to py3langid.
+    """
+    if not text:
+        return None
+    sample = text[:2000]
+    words = _LETTERS.findall(sample)
+    n_letters = sum(len(w) for w in words)
+    if n_letters < MIN_LETTERS:
+        return None
+    vi = sum(1 for c in sample if c in _VI_ONLY)
+    if vi / n_letters > 0.05:
+        return "vi"
+    if all(w.isascii() for w in words) and _unaccented_vietnamese(words):
+        return "vi"
+    lang, _ = _langid().classify(sample)
+    return str(lang)
+
+
+def words(text: str) -> list[str]:
+    """Vietnamese word segmentation with underthesea: ``"Hà Nội mưa to"`` → ``["Hà Nội", "mưa", "to"]``.
+
+    Slow (a CRF model): keep it off the indexing path. underthesea is imported on first call.
+    """
+    if not text or not text.strip():
+        return []
+    from underthesea import word_tokenize
+
+    return list(word_tokenize(text))
