@@ -1001,6 +1001,8 @@ def _iter_xlsx(ctx: _Context, p: Path, start_after: int) -> Iterator[ImportRow]:
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
             if header is None:
+                while values and values[-1] is None:
+                    values.pop()  # read-only sheets pad rows to the widest row
                 header = _unique_headers(["" if v is None else str(v) for v in values])
                 _check_header(p, ctx.mapping, [_key(h) for h in header], header)
                 continue
