@@ -17,8 +17,10 @@ message; ``soft`` tells the scheduler whether the failure will probably heal by 
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import email.utils
+import re
 import threading
 import time
 import urllib.parse
@@ -33,7 +35,7 @@ import httpx
 
 from kiemchung.errors import FetchError
 
-__all__ = ["FetchResult", "FetchSettings", "Fetcher", "charset_from_content_type"]
+__all__ = ["FetchResult", "FetchSettings", "Fetcher", "charset_from_content_type", "decode_body"]
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
@@ -100,6 +102,86 @@ def charset_from_content_type(value: str | None) -> str | None:
             val = val.strip().strip("\"'").strip().lower()
             return val or None
     return None
+
+
+_CHARSET_ALIASES = {
+    "windows-1258": "cp1258",
+    "x-windows-1258": "cp1258",
+    "cp-1258": "cp1258",
+    "utf8": "utf-8",
+    "unicode": "utf-8",
+    "iso8859-1": "latin-1",
+    "iso-8859-1": "cp1252",  # WHATWG: iso-8859-1 labels mean windows-1252
+    "latin1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+}
+_DECLARED = re.compile(
+    rb"""<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']"""
+    rb"""|<meta[^>]{0,300}?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""",
+    re.I,
+)
+
+
+def _codec(name: str | None) -> str | None:
+    """Python codec name for a charset label, or None when Python does not know it."""
+    if not name:
+        return None
+    name = name.strip().lower()
+    name = _CHARSET_ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def declared_charset(content: bytes) -> str | None:
+    """The charset declared inside a document (XML declaration or HTML meta), looking at its head."""
+    match = _DECLARED.search(content[:4096])
+    if not match:
+        return None
+    label = match.group(1) or match.group(2)
+    return label.decode("ascii", "replace").lower()
+
+
+def decode_body(content: bytes, *, charset: str | None = None, declared: str | None = None) -> tuple[str, str]:
+    """Decode a feed or page to text; return ``(text, codec used)``.
+
+    Order: byte-order mark; strict UTF-8 (a very strong signal that beats a wrong header);
+    the header charset, then the in-document declaration, when they decode cleanly; UTF-8 with a few
+    broken bytes replaced; charset detection; windows-1258 as last resort. Text is NFC-composed
+    (windows-1258 stores tone marks as combining characters).
+    """
+    import unicodedata
+
+    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if content.startswith(bom):
+            return unicodedata.normalize("NFC", content[len(bom) :].decode(name, "replace")), name
+    try:
+        return unicodedata.normalize("NFC", content.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if declared is None:
+        declared = declared_charset(content)
+    for label in (charset, declared):
+        name = _codec(label)
+        if name and name != "utf-8":
+            try:
+                return unicodedata.normalize("NFC", content.decode(name)), name
+            except UnicodeDecodeError:
+                continue
+    text = content.decode("utf-8", "replace")
+    if text.count("\ufffd") <= max(8, len(text) // 500):
+        return unicodedata.normalize("NFC", text), "utf-8"
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(content[:200_000]).best()
+        name = _codec(best.encoding) if best else None
+    except ImportError:  # pragma: no cover - charset_normalizer ships with the requests/httpx stack
+        name = None
+    name = name or "cp1258"
+    return unicodedata.normalize("NFC", content.decode(name, "replace")), name
 
 
 # --------------------------------------------------------------------------------------------------
