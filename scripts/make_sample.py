@@ -454,7 +454,8 @@ STORY_POSTS = {
 }
 
 TEENCODE = [("không", "ko"), ("Không", "Ko"), ("được", "dc"), ("mọi người", "mn"), ("Mọi người", "Mn"),
-            ("biết", "bít"), ("rồi", "rùi"), ("quá", "wá"), ("gì", "j"), ("nhé", "nha"), ("vậy", "v")]
+            ("biết", "bít"), ("rồi", "rùi"), ("quá", "wá"), ("gì", "j"), ("nhé", "nha"), ("vậy", "v"),
+            ("mình", "mik"), ("nhiều", "nhìu"), ("với", "vs")]
 TAILS = ["", " Chia sẻ ngay!", " mn ơi chia sẻ ngay", " Share cho người nhà biết với!", " 😱😱", " ai biết gì thêm ko?"]
 
 
@@ -517,8 +518,13 @@ def make_articles(rng: random.Random) -> list[dict]:
             titles = phase["titles"][:]
             rng.shuffle(titles)
             bases = [rng.randrange(len(s)) for s in phase["slots"]]
+            used: set[tuple[int, ...]] = set()
             for pos, outlet in enumerate(outlets):
-                sents = [slot[(bases[i] + pos) % len(slot)] for i, slot in enumerate(phase["slots"])]
+                choice = tuple((bases[i] + pos) % len(slot) for i, slot in enumerate(phase["slots"]))
+                while choice in used:  # a fourth outlet: mix the paraphrases differently
+                    choice = tuple(rng.randrange(len(slot)) for slot in phase["slots"])
+                used.add(choice)
+                sents = [slot[choice[i]] for i, slot in enumerate(phase["slots"])]
                 if len(sents) >= 4 and rng.random() < 0.35:
                     del sents[rng.randrange(2, len(sents))]
                 day = dt.date.fromisoformat(phase["day"]) + dt.timedelta(days=1 if pos >= 3 else 0)
@@ -612,7 +618,8 @@ def make_posts(rng: random.Random) -> list[dict]:
     days = (END - START).days
     for text in ORDINARY_POSTS:
         for k in range(3):
-            posts.append({"text": [text, teencode(text), fold(text)][k], "style": ["plain", "teencode", "nodiac"][k],
+            short = teencode(text) if teencode(text) != text else text.rstrip(".") + ", mn ơi"
+            posts.append({"text": [text, short, fold(text)][k], "style": ["plain", "teencode", "nodiac"][k],
                           "story": None, "claim": None,
                           "published": at(START + dt.timedelta(days=rng.randint(0, days)), rng),
                           "likes": rng.randint(0, 120), "shares": rng.randint(0, 10),
@@ -667,12 +674,12 @@ def jline(obj: dict) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def main() -> None:
-    """Write the whole sample directory."""
+def main(out: Path = OUT) -> None:
+    """Write the whole sample directory (``out``; the package's sample directory by default)."""
     rng = random.Random(SEED)
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    (OUT / "feeds").mkdir(parents=True)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "feeds").mkdir(parents=True)
     gold: dict = {"stories": {s["key"]: s["name"] for s in STORIES},
                   "claims": {c["key"]: c["claim"] for c in CLAIMS}, "items": {}, "broken_rows": {}}
 
@@ -689,7 +696,7 @@ def main() -> None:
         channel = {**outlet, "description": f"Tin tức mới nhất của {outlet['name']}"}
         feed = (atom if outlet["format"] == "atom" else rss)(channel, sorted(mine, key=lambda a: a["published"], reverse=True))
         path = f"feeds/{outlet['key']}.{'atom' if outlet['format'] == 'atom' else 'rss'}.xml"
-        (OUT / path).write_text(feed, encoding="utf-8")
+        (out / path).write_text(feed, encoding="utf-8")
         sources.append({"name": outlet["name"], "kind": "feed", "format": outlet["format"], "path": path, "doc_kind": "article"})
     for a in articles:
         gold["items"][a["id"]] = {"file": next(s["path"] for s in sources if s["name"] == next(o["name"] for o in OUTLETS if o["key"] == a["outlet"])),
@@ -699,21 +706,22 @@ def main() -> None:
     official = sorted(make_official(rng), key=lambda o: o["published"])
     answer_url = {}
     for n, o in enumerate(official, 1):
+        lead, _, rest = o["body"].partition(". ")
         o.update(id=f"off-{n:04d}", url=f"{OFFICIAL_SITE}/thong-tin/{slug(o['title'])}-{n:04d}.html",
-                 lead=o["body"].split(". ")[0] + ".", section="Thông tin chính thức")
+                 lead=lead.rstrip(".") + ".", body=rest, section="Thông tin chính thức")
         if o["answers"]:
             answer_url[o["answers"]] = o
         gold["items"][o["id"]] = {"file": "official.xml", "kind": "official", "url": o["url"], "story": o["story"],
                                   "claim": o["claim"], "syndicated_from": None}
     channel = {"name": "UBND tỉnh Lam Giang — Thông tin chính thức", "site": OFFICIAL_SITE,
                "description": "Thông cáo, thông báo của UBND tỉnh Lam Giang và các sở, ngành"}
-    (OUT / "official.xml").write_text(rss(channel, sorted(official, key=lambda o: o["published"], reverse=True)), encoding="utf-8")
+    (out / "official.xml").write_text(rss(channel, sorted(official, key=lambda o: o["published"], reverse=True)), encoding="utf-8")
     sources.append({"name": "UBND tỉnh Lam Giang", "kind": "feed", "format": "rss", "path": "official.xml", "doc_kind": "official"})
 
     posts = make_posts(rng)
     cut = int(len(posts) * 0.6)
-    write_posts_jsonl(posts[:cut], gold)
-    write_posts_csv(posts[cut:], gold)
+    write_posts_jsonl(out, posts[:cut], gold)
+    write_posts_csv(out, posts[cut:], gold)
     sources.append({"name": "Xuất dữ liệu Facebook (mẫu)", "kind": "import", "format": "jsonl", "path": "posts.jsonl",
                     "doc_kind": "post", "platform": "facebook",
                     "mapping": {"text": ["message"], "time": ["created_time"], "url": ["permalink_url"],
@@ -722,7 +730,7 @@ def main() -> None:
     sources.append({"name": "Công cụ theo dõi mạng xã hội (mẫu)", "kind": "import", "format": "csv", "path": "posts.csv",
                     "doc_kind": "post", "platform": None, "mapping": None})
 
-    with (OUT / "factchecks.jsonl").open("w", encoding="utf-8") as fh:
+    with (out / "factchecks.jsonl").open("w", encoding="utf-8") as fh:
         for c in CLAIMS:
             o = answer_url[c["key"]]
             fh.write(jline({"id": f"fc-{c['key']}", "claim_key": c["key"], "claim": c["claim"], "verdict": c["verdict"],
@@ -737,16 +745,16 @@ def main() -> None:
         kinds[it["kind"]] = kinds.get(it["kind"], 0) + 1
     gold["counts"] = {"items": len(gold["items"]), "kinds": kinds, "stories": len(STORIES), "claims": len(CLAIMS),
                       "syndicated": sum(1 for it in gold["items"].values() if it["syndicated_from"])}
-    (OUT / "gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     manifest = {"name": "Lam Giang (mẫu hư cấu)", "description": "Dữ liệu mẫu hư cấu về tỉnh Lam Giang: tin báo, thông tin chính thức, bài mạng xã hội và kiểm chứng. Tất cả tên người, địa danh, cơ quan báo chí đều là bịa đặt.",
                 "generated_by": "scripts/make_sample.py", "seed": SEED, "period": [START.isoformat(), END.isoformat()],
                 "timezone": "Asia/Ho_Chi_Minh", "sources": sources, "gold": "gold.json"}
-    (OUT / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    total = sum(f.stat().st_size for f in OUT.rglob("*") if f.is_file())
-    print(f"sample written to {OUT}: {gold['counts']}, {total / 1024:.0f} KiB")
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"sample written to {out}: {gold['counts']}, {total / 1024:.0f} KiB")
 
 
-def write_posts_jsonl(posts: list[dict], gold: dict) -> None:
+def write_posts_jsonl(out: Path, posts: list[dict], gold: dict) -> None:
     """A Facebook-like export, one JSON object a line, with three deliberately broken rows."""
     lines = []
     for n, p in enumerate(posts, 1):
@@ -770,10 +778,10 @@ def write_posts_jsonl(posts: list[dict], gold: dict) -> None:
         if it["file"] == "posts.jsonl" and pid in line_of:
             it["line"] = line_of[pid]
     gold["broken_rows"]["posts.jsonl"] = [at_line + offset + 1 for offset, (at_line, _) in enumerate(broken)]
-    (OUT / "posts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out / "posts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_posts_csv(posts: list[dict], gold: dict) -> None:
+def write_posts_csv(out: Path, posts: list[dict], gold: dict) -> None:
     """A social-listening tool export: semicolon CSV with a BOM, Vietnamese headers, day-first times."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
@@ -784,7 +792,9 @@ def write_posts_csv(posts: list[dict], gold: dict) -> None:
     for n, p in enumerate(posts, 1):
         pid = f"sl-{n:04d}"
         platform = platforms[n % 3]
-        text = p["text"] if n % 9 else p["text"] + "\nAi biết thêm thông tin thì bình luận nhé."
+        extra = "\nAi biết thêm thông tin thì bình luận nhé."  # a multi-line record, in the post's style
+        extra = fold(extra) if "nodiac" in p["style"] else extra.upper() if p["style"] == "caps" else extra
+        text = p["text"] if n % 9 else p["text"] + (teencode(extra) if "teencode" in p["style"] else extra)
         when = p["published"].strftime("%d/%m/%Y %H:%M") if n != len(posts) // 2 else "hôm qua"
         w.writerow([pid, platform, p["author"], text, when, f"{p['likes']:,}".replace(",", "."),
                     p["shares"], p["comments"], p["views"], f"https://{platform}.example/p/{pid}"])
@@ -795,7 +805,7 @@ def write_posts_csv(posts: list[dict], gold: dict) -> None:
                               "claim": p["claim"], "style": p["style"], "syndicated_from": None,
                               "broken": n == len(posts) // 2}
         line += text.count("\n")
-    (OUT / "posts.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
+    (out / "posts.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
 
 
 if __name__ == "__main__":
