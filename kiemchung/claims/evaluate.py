@@ -1,0 +1,168 @@
+"""Scoring the claim matcher on labelled files (matching, same-claim pairs, evidence retrieval).
+
+Every function runs the product's :class:`~kiemchung.claims.match.ClaimMatcher` with the given (by
+default, the default) configuration; gold labels are read only here, to score, never by the matcher.
+
+File formats (JSON Lines, one object a line):
+
+* knowledge base: ``{"id": ..., "text": ..., "group"?: ...}``;
+  queries: ``{"id": ..., "text": ..., "gold": [kb id, ...]}`` (``[]``: nothing should match);
+* pairs: ``{"id": ..., "a": ..., "b": ..., "label": 0|1}``;
+* claims: ``{"id": ..., "claim": ..., "evidence": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from kiemchung.claims.match import ClaimMatcher, MatchConfig
+from kiemchung.errors import ImportFileError
+
+
+def read_jsonl(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> Iterator[dict]:
+    """Rows of a JSON Lines file; a missing file, bad JSON or a missing field raises ImportFileError."""
+    p = Path(path)
+    try:
+        fh = p.open(encoding="utf-8")
+    except OSError as exc:
+        raise ImportFileError(f"Không mở được tệp (cannot open) {p}: {exc}") from exc
+    with fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ImportFileError(f"{p}:{n}: JSON hỏng (bad JSON): {exc}") from exc
+            if not isinstance(row, dict):
+                raise ImportFileError(f"{p}:{n}: mỗi dòng phải là một đối tượng (not an object)")
+            missing = [k for k in required if k not in row]
+            if missing:
+                raise ImportFileError(f"{p}:{n}: thiếu trường (missing fields) {missing}")
+            yield row
+
+
+def _percentile_ms(values: list[float], q: float) -> float:
+    return round(float(np.percentile(values, q)) * 1000.0, 3) if values else 0.0
+
+
+def evaluate_matching(
+    kb_path: str | os.PathLike[str],
+    queries_path: str | os.PathLike[str],
+    config: MatchConfig | None = None,
+) -> dict:
+    """Match every query against the knowledge base and score the product's decisions.
+
+    Returns ``recall_at_1`` and ``mrr_at_10`` (over queries with gold), ``decision_accuracy`` (over all
+    queries: correct when the top *matched* result is gold, or when nothing is matched and gold is
+    empty), ``detection_accuracy`` (matched anything == gold non-empty), ``false_alerts`` (queries with
+    empty gold that matched something), ``p50_ms``/``p95_ms`` (per query), ``build_s``,
+    ``queries``, ``kb_entries`` and ``semantic`` (whether semantic similarity took part).
+    """
+    matcher = ClaimMatcher(config)
+    t0 = time.perf_counter()
+    n_kb = matcher.add_many(read_jsonl(kb_path, ("id", "text")))
+    semantic = matcher.semantic
+    if semantic:
+        matcher.match("khởi động chỉ mục ngữ nghĩa")  # embed (or load cached) entries before timing
+    build_s = time.perf_counter() - t0
+    queries = list(read_jsonl(queries_path, ("text", "gold")))
+    hits = mrr = with_gold = correct = detect = false_alerts = 0
+    lat: list[float] = []
+    for q in queries:
+        gold = set(q["gold"] or [])
+        t = time.perf_counter()
+        res = matcher.match(q["text"], k=10)
+        lat.append(time.perf_counter() - t)
+        matched = [r for r in res if r.matched]
+        if gold:
+            with_gold += 1
+            hits += bool(res) and res[0].entry_id in gold
+            rank = next((i for i, r in enumerate(res, 1) if r.entry_id in gold), None)
+            mrr += 1.0 / rank if rank else 0.0
+            correct += bool(matched) and matched[0].entry_id in gold
+        else:
+            correct += not matched
+            false_alerts += bool(matched)
+        detect += bool(matched) == bool(gold)
+    n = len(queries) or 1
+    return {
+        "recall_at_1": round(hits / max(with_gold, 1), 4),
+        "mrr_at_10": round(mrr / max(with_gold, 1), 4),
+        "decision_accuracy": round(correct / n, 4),
+        "detection_accuracy": round(detect / n, 4),
+        "false_alerts": false_alerts,
+        "p50_ms": _percentile_ms(lat, 50),
+        "p95_ms": _percentile_ms(lat, 95),
+        "build_s": round(build_s, 2),
+        "queries": len(queries),
+        "kb_entries": n_kb,
+        "semantic": semantic,
+    }
+
+
+def evaluate_pairs(path: str | os.PathLike[str], config: MatchConfig | None = None) -> dict:
+    """Same-claim decisions (:meth:`ClaimMatcher.same_claim`) on labelled pairs.
+
+    The sentences of the file are indexed first (without labels) so that term weights reflect the
+    corpus. Returns ``accuracy``, ``precision``, ``recall``, ``f1`` and ``pairs``.
+    """
+    rows = list(read_jsonl(path, ("a", "b", "label")))
+    matcher = ClaimMatcher((config or MatchConfig()).replace(semantic=False))
+    seen: dict[str, None] = {}
+    for r in rows:
+        seen.setdefault(r["a"])
+        seen.setdefault(r["b"])
+    matcher.add_many((f"s{i}", s) for i, s in enumerate(seen))
+    tp = fp = fn = tn = 0
+    for r in rows:
+        pred = matcher.same_claim(r["a"], r["b"])
+        gold = bool(int(r["label"]))
+        tp += pred and gold
+        fp += pred and not gold
+        fn += gold and not pred
+        tn += not pred and not gold
+    n = len(rows) or 1
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "accuracy": round((tp + tn) / n, 4),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "pairs": len(rows),
+    }
+
+
+def evaluate_evidence(path: str | os.PathLike[str], config: MatchConfig | None = None) -> dict:
+    """Rank all distinct evidence paragraphs of the file for each claim.
+
+    Returns ``recall_at_1``, ``recall_at_5``, ``claims`` and ``paragraphs``.
+    """
+    rows = list(read_jsonl(path, ("claim", "evidence")))
+    matcher = ClaimMatcher(config)
+    para_id: dict[str, str] = {}
+    for r in rows:
+        if r["evidence"] not in para_id:
+            para_id[r["evidence"]] = f"p{len(para_id)}"
+            matcher.add(para_id[r["evidence"]], r["evidence"])
+    at1 = at5 = 0
+    for r in rows:
+        ids = [m.entry_id for m in matcher.match(r["claim"], k=5)]
+        gold = para_id[r["evidence"]]
+        at1 += bool(ids) and ids[0] == gold
+        at5 += gold in ids
+    n = len(rows) or 1
+    return {
+        "recall_at_1": round(at1 / n, 4),
+        "recall_at_5": round(at5 / n, 4),
+        "claims": len(rows),
+        "paragraphs": len(para_id),
+    }
