@@ -80,6 +80,39 @@ def _fix_word(m: re.Match[str]) -> str:
     return hit if hit is not None else place_tone(word)
 
 
+# Per-chunk caches (a chunk is a run of non-space characters): news text repeats its chunks so much
+# that a dict lookup per chunk replaces almost all regex work on the hot path.
+_CACHE_MAX = 300_000
+_NORM_CHUNK: dict[str, str] = {}
+_TOKS_CHUNK: dict[str, list[str]] = {}
+
+
+def _norm_chunk(chunk: str) -> str:
+    out = _WORD.sub(_fix_word, unicodedata.normalize("NFC", chunk))
+    if len(_NORM_CHUNK) >= _CACHE_MAX:
+        _NORM_CHUNK.clear()
+    _NORM_CHUNK[chunk] = out
+    return out
+
+
+def _toks_chunk(chunk: str) -> list[str]:
+    out = _TOKEN.findall(fold(chunk))
+    if len(_TOKS_CHUNK) >= _CACHE_MAX:
+        _TOKS_CHUNK.clear()
+    _TOKS_CHUNK[chunk] = out
+    return out
+
+
+def _folded_tokens(text: str) -> list[str]:
+    """Folded tokens of ``text`` (invisible characters already removed), chunk by chunk."""
+    get = _TOKS_CHUNK.get
+    out: list[str] = []
+    for chunk in text.split():
+        toks = get(chunk)
+        out.extend(toks if toks is not None else _toks_chunk(chunk))
+    return out
+
+
 def clean(text: str) -> str:
     """Remove control and zero-width characters; the rest of ``text`` is kept as it is."""
     return _INVISIBLE.sub("", text) if text else ""
@@ -103,11 +136,13 @@ def normalize(text: str, *, teencode: bool = False, keep_newlines: bool = False)
     if keep_newlines:
         text = _HSPACE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
         text = _NEWLINES.sub(lambda m: "\n\n" if m.group().count("\n") > 1 else "\n", text).strip()
+        if not text.isascii():
+            text = _WORD.sub(_fix_word, unicodedata.normalize("NFC", text))
+    elif text.isascii():
+        text = " ".join(text.split())
     else:
-        text = _WS.sub(" ", text).strip()
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-        text = _WORD.sub(_fix_word, text)
+        get = _NORM_CHUNK.get
+        text = " ".join([get(c) or _norm_chunk(c) for c in text.split()])
     if teencode:
         text = expand_teencode(text)
     return text
@@ -133,13 +168,13 @@ def syllables(text: str, *, strip: bool = True) -> list[str]:
     if not text:
         return []
     if strip:
-        return _TOKEN.findall(fold(_INVISIBLE.sub("", text)))
+        return _folded_tokens(_INVISIBLE.sub("", text))
     return _TOKEN.findall(normalize(text).lower())
 
 
 def bigrams(tokens: list[str]) -> list[str]:
     """Adjacent token pairs joined by ``_``: ``["ha", "noi", "mua"]`` → ``["ha_noi", "noi_mua"]``."""
-    return [f"{a}_{b}" for a, b in zip(tokens, tokens[1:])]  # noqa: B905
+    return list(map("_".join, zip(tokens, tokens[1:])))  # noqa: B905
 
 
 def index_terms(text: str, *, teencode: bool = False) -> list[str]:

@@ -1,0 +1,291 @@
+"""Unit tests of the Vietnamese text core, on fixtures written for these tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+
+from kiemchung import text
+from kiemchung.text import core
+from kiemchung.text.teencode import SEARCH_ALTERNATIVES, TEENCODE
+
+# ------------------------------------------------------------------------------------------------
+# normalize
+
+
+@pytest.mark.parametrize(
+    ("styled", "canonical"),
+    [
+        ("hoà", "hòa"),
+        ("thuỷ", "thủy"),
+        ("khoẻ", "khỏe"),
+        ("Hoà Bình", "Hòa Bình"),
+        ("HOÀ BÌNH", "HÒA BÌNH"),
+        ("Thuỷ điện Hoà Bình rất khoẻ", "Thủy điện Hòa Bình rất khỏe"),
+        ("toà án", "tòa án"),
+        ("hoá học", "hóa học"),
+        ("luỹ tre", "lũy tre"),
+        ("qúy khách", "quý khách"),  # "qu" onset: the mark goes on y
+        ("gìa", "già"),  # "gi" onset: the mark goes on a
+        ("cuả", "của"),
+        ("muà", "mùa"),
+        ("ngòai trời", "ngoài trời"),  # three vowels: the middle one
+        ("thủơ", "thuở"),  # shaped vowel carries the mark
+        ("hóan đổi", "hoán đổi"),  # final consonant: the last vowel
+    ],
+)
+def test_normalize_places_tone_marks_canonically(styled: str, canonical: str) -> None:
+    assert text.normalize(styled) == canonical
+    assert text.normalize(canonical) == canonical
+
+
+@pytest.mark.parametrize(
+    "fixed",
+    ["hoàng", "thuyền", "khuyết", "quốc", "giữ", "gìn", "người", "khuỷu", "hoạch", "Nguyễn", "ĐOÀN", "quý"],
+)
+def test_normalize_keeps_fixed_positions(fixed: str) -> None:
+    assert text.normalize(fixed) == fixed
+
+
+def test_normalize_composes_decomposed_and_separately_typed_marks() -> None:
+    nfd = unicodedata.normalize("NFD", "Việt Nam hòa bình")
+    assert nfd != "Việt Nam hòa bình"
+    assert text.normalize(nfd) == "Việt Nam hòa bình"
+    # Shape mark and tone typed as separate combining characters, in either order.
+    assert text.normalize("Vie\u0323\u0302t") == "Việt"
+    assert text.normalize("Vie\u0302\u0323t") == "Việt"
+    # The tone typed at the end of the word, after the final consonant.
+    assert text.normalize("hoang\u0300") == "hoàng"
+    assert text.normalize("hoa\u0300") == "hòa"
+
+
+@pytest.mark.parametrize("word", ["José", "café", "résumé", "Zürich", "naïve", "Ångström", "Pokémon", "ℕ", "ǅ"])
+def test_normalize_leaves_non_vietnamese_words_alone(word: str) -> None:
+    assert text.normalize(word) == unicodedata.normalize("NFC", word)
+
+
+def test_normalize_cleans_white_space_and_invisible_characters() -> None:
+    raw = "  Bão\u00a0số 3\t\tđổ bộ\u200b vào\r\n Quảng\u200dNinh\x07\ufeff  \u00ad "
+    assert text.normalize(raw) == "Bão số 3 đổ bộ vào QuảngNinh"
+    assert text.normalize("") == ""
+    assert text.normalize("   \n\t ") == ""
+    assert text.clean("a\u200bb\x00c") == "abc"
+
+
+def test_normalize_keep_newlines() -> None:
+    raw = "Đoạn một  hoà bình.\r\n\r\n\r\n  Đoạn hai.\nDòng ba  "
+    assert text.normalize(raw, keep_newlines=True) == "Đoạn một hòa bình.\n\nĐoạn hai.\nDòng ba"
+    assert text.normalize(raw) == "Đoạn một hòa bình. Đoạn hai. Dòng ba"
+
+
+def test_normalize_teencode_option() -> None:
+    post = "mn ơi, ko bít j đâu, đc ko?"
+    assert text.normalize(post) == post
+    assert text.normalize(post, teencode=True) == "mọi người ơi, không bít gì đâu, được không?"
+
+
+def test_normalize_rejects_non_text() -> None:
+    with pytest.raises(TypeError):
+        text.normalize(b"bytes")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------------------------
+# fold
+
+
+def test_fold() -> None:
+    assert text.fold("Đà Nẵng") == "da nang"
+    assert text.fold("HOÀ BÌNH, Thủy") == "hoa binh, thuy"
+    assert text.fold("Người dân Ở Đồng Tháp") == "nguoi dan o dong thap"
+    assert text.fold(unicodedata.normalize("NFD", "Việt Nam")) == "viet nam"
+    assert text.fold("COVID-19: 1.000 ca") == "covid-19: 1.000 ca"
+    assert text.fold("") == ""
+    assert text.fold("İstanbul ΟΔΟΣ") == "istanbul οδοσ"  # one character each, no context rules
+
+
+def test_fold_agrees_with_old_and_new_style() -> None:
+    assert text.fold("hoà thuỷ khoẻ") == text.fold("hòa thủy khỏe") == "hoa thuy khoe"
+
+
+# ------------------------------------------------------------------------------------------------
+# tokens, syllables, bigrams, index_terms, token_spans
+
+
+def test_token_rule() -> None:
+    sample = "Giá xăng tăng 1.000 đồng (0,34%) từ 7/2025, ngày 12/7/2025; COVID-19 có 30 % F0 và 5G."
+    assert text.syllables(sample) == [
+        "gia", "xang", "tang", "1.000", "dong", "0,34%", "tu", "7/2025", "ngay", "12/7/2025",
+        "covid", "19", "co", "30", "f0", "va", "5g",
+    ]  # fmt: skip
+    assert core.tokens("Ông A. năm 2025. Hết") == ["Ông", "A", "năm", "2025", "Hết"]
+    assert core.tokens("1.000.000,5 đồng") == ["1.000.000,5", "đồng"]
+    assert core.tokens("giá 1. 000") == ["giá", "1", "000"]
+    assert core.tokens("snake_case it's") == ["snake", "case", "it", "s"]
+
+
+def test_syllables_keep_diacritics_when_asked() -> None:
+    assert text.syllables("Hoà Bình, Thuỷ", strip=False) == ["hòa", "bình", "thủy"]
+    assert text.syllables("Hoà Bình, Thuỷ") == ["hoa", "binh", "thuy"]
+    assert text.syllables("") == []
+    assert text.syllables("  ... !!") == []
+
+
+def test_syllables_ignore_zero_width_characters() -> None:
+    assert text.syllables("kh\u200bông đư\u00adợc") == ["khong", "duoc"]
+
+
+def test_bigrams() -> None:
+    assert text.bigrams(["ha", "noi", "mua"]) == ["ha_noi", "noi_mua"]
+    assert text.bigrams(["mot"]) == []
+    assert text.bigrams([]) == []
+
+
+def test_index_terms() -> None:
+    assert text.index_terms("Hà Nội mưa to") == ["ha", "noi", "mua", "to", "ha_noi", "noi_mua", "mua_to"]
+    assert text.index_terms("Hoà bình") == text.index_terms("hòa BÌNH")
+    assert text.index_terms("ko dc", teencode=True) == ["khong", "duoc", "khong_duoc"]
+    assert text.index_terms("ko dc") == ["ko", "dc", "ko_dc"]
+    assert text.index_terms("") == []
+
+
+def test_token_spans_point_into_the_original_text() -> None:
+    raw = "Thuỷ điện  “Hoà Bình” xả 1.000 m3/s"
+    spans = text.token_spans(raw)
+    assert [t for _, _, t in spans] == ["thuy", "dien", "hoa", "binh", "xa", "1.000", "m3", "s"]
+    assert [raw[s:e] for s, e, _ in spans][:4] == ["Thuỷ", "điện", "Hoà", "Bình"]
+    nfd = unicodedata.normalize("NFD", "Việt Nam")
+    spans = text.token_spans(nfd)
+    assert [t for _, _, t in spans] == ["viet", "nam"]
+    assert nfd[spans[0][0] : spans[0][1]] == unicodedata.normalize("NFD", "Việt")
+
+
+# ------------------------------------------------------------------------------------------------
+# teencode
+
+
+def test_teencode_table_is_documented_size_and_shape() -> None:
+    assert 60 <= len(TEENCODE) <= 120
+    for key, value in TEENCODE.items():
+        assert key == key.lower() == unicodedata.normalize("NFC", key)
+        assert core.tokens(key) == [key], key  # one whole token
+        assert value == text.normalize(value), value  # canonical spelling
+        assert all(text.is_syllable(w) for w in value.split()), value
+    # Ambiguous abbreviations are search alternatives only, never substituted.
+    assert not set(SEARCH_ALTERNATIVES) & {text.fold(k) for k in TEENCODE}
+    for word in ("kg", "bn", "ck", "a", "e", "t", "ok"):
+        assert word not in TEENCODE
+
+
+def test_expand_teencode_whole_tokens_only() -> None:
+    assert text.expand_teencode("ko bik dc ko") == "không biết được không"
+    assert text.expand_teencode("Ko đi đâu. KO!") == "Không đi đâu. KHÔNG!"
+    assert text.expand_teencode("kho ko, 50k, k2, kokoro") == "kho không, 50k, k2, kokoro"
+    assert text.expand_teencode("uống vitamin K, k sao") == "uống vitamin K, không sao"
+    assert text.expand_teencode("UBND tp Hà Nội") == "ỦY BAN NHÂN DÂN thành phố Hà Nội"
+    assert text.expand_teencode("  mn\tơi  ") == "  mọi người\tơi  "
+    assert text.expand_teencode("") == ""
+
+
+def test_teencode_alternatives() -> None:
+    assert text.teencode_alternatives("ko") == ["khong"]
+    assert text.teencode_alternatives("dc") == ["duoc"]
+    assert text.teencode_alternatives("mn") == ["moi nguoi"]
+    assert text.teencode_alternatives("vs") == ["voi"]
+    assert text.teencode_alternatives("bn") == ["ban", "bao nhieu"]
+    assert text.teencode_alternatives("khong") == []
+    assert text.teencode_alternatives("") == []
+
+
+# ------------------------------------------------------------------------------------------------
+# sentences
+
+SENTENCE_CASES = [
+    (
+        "Ông A đến TP. HCM hôm qua. Ông ở Q.1 và mua 1.000 cái bánh.",
+        ["Ông A đến TP. HCM hôm qua.", "Ông ở Q.1 và mua 1.000 cái bánh."],
+    ),
+    (
+        'GS. TS. Trần Văn B cho biết: "Giá tăng 0,5%." Người dân lo lắng.',
+        ['GS. TS. Trần Văn B cho biết: "Giá tăng 0,5%."', "Người dân lo lắng."],
+    ),
+    (
+        "Chờ đã... Anh ấy đến rồi! Thật không? Vâng.",
+        ["Chờ đã...", "Anh ấy đến rồi!", "Thật không?", "Vâng."],
+    ),
+    (
+        "Nguyễn V. A là bác sĩ. Ông làm việc ở P. Bến Nghé.",
+        ["Nguyễn V. A là bác sĩ.", "Ông làm việc ở P. Bến Nghé."],
+    ),
+    (
+        "PGS. TS. Lê C nói “chưa có kết luận.” Sáng 3/7, mưa lớn… Nước dâng 0,8 m.",
+        ["PGS. TS. Lê C nói “chưa có kết luận.”", "Sáng 3/7, mưa lớn…", "Nước dâng 0,8 m."],
+    ),
+    (
+        "Dòng một không dấu chấm\nDòng hai. 2025 là năm bản lề.",
+        ["Dòng một không dấu chấm", "Dòng hai.", "2025 là năm bản lề."],
+    ),
+    ("chờ chút... rồi đi tiếp nhé", ["chờ chút... rồi đi tiếp nhé"]),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), SENTENCE_CASES)
+def test_sentences(raw: str, expected: list[str]) -> None:
+    assert text.sentences(raw) == expected
+
+
+def test_sentences_edge_cases() -> None:
+    assert text.sentences("") == []
+    assert text.sentences("\n\n  \n") == []
+    assert text.sentences("Một câu") == ["Một câu"]
+
+
+def test_sentences_do_at_least_as_well_as_underthesea() -> None:
+    from underthesea import sent_tokenize
+
+    ours = sum(text.sentences(raw) == expected for raw, expected in SENTENCE_CASES)
+    theirs = sum([s.strip() for s in sent_tokenize(raw)] == expected for raw, expected in SENTENCE_CASES)
+    assert ours == len(SENTENCE_CASES)
+    assert ours >= theirs
+    # Where both handle the text, they agree.
+    assert sent_tokenize(SENTENCE_CASES[0][0]) == text.sentences(SENTENCE_CASES[0][0])
+
+
+# ------------------------------------------------------------------------------------------------
+# words, detect_language
+
+
+def test_words_segments_vietnamese() -> None:
+    out = text.words("Hà Nội mưa to từ sáng")
+    assert "Hà Nội" in out
+    assert "".join(out).replace(" ", "") == "HàNộimưatotừsáng"
+    assert text.words("") == []
+
+
+def test_heavy_libraries_are_not_imported_with_the_package() -> None:
+    code = "import sys, kiemchung.text as t; t.normalize('hoà'); t.index_terms('a b'); " \
+           "print('underthesea' in sys.modules, 'py3langid' in sys.modules)"  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+@pytest.mark.parametrize(
+    ("sample", "lang"),
+    [
+        ("Hôm nay trời mưa rất to ở Hà Nội", "vi"),
+        ("toi khong biet gi ca", "vi"),
+        ("hom nay troi mua to qua, minh o nha thoi", "vi"),
+        ("The government announced new measures on Monday", "en"),
+        ("Le gouvernement a annoncé de nouvelles mesures lundi", "fr"),
+        ("Die Regierung hat am Montag neue Maßnahmen angekündigt", "de"),
+    ],
+)
+def test_detect_language(sample: str, lang: str) -> None:
+    assert text.detect_language(sample) == lang
+
+
+@pytest.mark.parametrize("sample", ["", "ok", "12345 678 !!!", "  \n ", "Hà Nội"])
+def test_detect_language_needs_enough_letters(sample: str) -> None:
+    assert text.detect_language(sample) is None
