@@ -26,6 +26,7 @@ import unicodedata
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -208,6 +209,7 @@ class FieldMapping:
         return out
 
 
+@lru_cache(maxsize=4096)
 def _key(name: str) -> str:
     """The loose form header and key names are compared in."""
     return re.sub(r"[\s_\-]+", "", fold(str(name)).strip())
@@ -464,30 +466,53 @@ def parse_count(value: Any) -> int | None:
     raise ValueError(f"'{_clip(text)}' không phải là số")
 
 
-_EXTRA_TIME_FORMATS = (
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %Hh%M",
-    "%d/%m/%Y",
-    "%d-%m-%Y %H:%M:%S",
-    "%d-%m-%Y %H:%M",
-    "%d-%m-%Y",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-    "%H:%M %d/%m/%Y",
-    "%H:%M:%S %d/%m/%Y",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y/%m/%d %H:%M",
-    "%Y/%m/%d",
-    "%Y-%m-%d %H:%M",
+_DAY_FIRST = re.compile(
+    r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T,]+(\d{1,2})[:hH](\d{2})(?::(\d{2}))?)?$"
 )
+_TIME_FIRST = re.compile(r"^(\d{1,2})[:hH](\d{2})(?::(\d{2}))?[ ,]+(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_YEAR_FIRST = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def _parse_time_text(text: str, tz: dt.tzinfo, time_format: str | None) -> dt.datetime | None:
+    if time_format:
+        try:
+            parsed = dt.datetime.strptime(text, time_format)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        except ValueError:
+            pass
+    if re.fullmatch(r"\d{9,16}(?:\.\d+)?", text):
+        return _from_epoch(float(text))
+    if len(text) >= 10 and text[:4].isdigit() and text[4] == "-":
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        except ValueError:
+            pass
+    parts: tuple[str | None, ...] | None = None
+    if m := _DAY_FIRST.match(text):
+        d, mo, y, h, mi, sec = m.groups()
+        parts = (y, mo, d, h, mi, sec)
+    elif m := _TIME_FIRST.match(text):
+        h, mi, sec, d, mo, y = m.groups()
+        parts = (y, mo, d, h, mi, sec)
+    elif m := _YEAR_FIRST.match(text):
+        parts = m.groups()
+    if parts is not None:
+        try:
+            return dt.datetime(*(int(x) for x in parts if x is not None), tzinfo=tz)
+        except ValueError:
+            return None
+    if re.fullmatch(r"\d{1,8}", text):
+        return None
+    return parse_time(text, assume=tz)
 
 
 def parse_import_time(value: Any, *, tz: dt.tzinfo = VN_TZ, time_format: str | None = None) -> dt.datetime | None:
     """An aware datetime from an export's time value, or None for an empty value.
 
     Accepts datetimes (naive ones are taken to be in ``tz``), epoch seconds or milliseconds (numbers
-    or digit strings), ISO 8601, RFC 822, and day-first Vietnamese forms such as ``20/11/2026 08:30``.
+    or digit strings), ISO 8601, RFC 822, and day-first Vietnamese forms such as ``20/11/2026 08:30``,
+    ``20-11-2026``, ``08:30 20/11/2026``. ``time_format`` (a ``strptime`` pattern) is tried first.
     Raises ``ValueError`` (Vietnamese message) when the value cannot be read or is implausible.
     """
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -500,24 +525,7 @@ def parse_import_time(value: Any, *, tz: dt.tzinfo = VN_TZ, time_format: str | N
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         result = _from_epoch(float(value))
     else:
-        text = str(value).strip()
-        if re.fullmatch(r"\d{9,16}(?:\.\d+)?", text):
-            result = _from_epoch(float(text))
-        if result is None and time_format:
-            try:
-                parsed = dt.datetime.strptime(text, time_format)
-                result = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
-            except ValueError:
-                result = None
-        if result is None:
-            for fmt in _EXTRA_TIME_FORMATS:
-                try:
-                    result = dt.datetime.strptime(text, fmt).replace(tzinfo=tz)
-                    break
-                except ValueError:
-                    continue
-        if result is None and not re.fullmatch(r"\d{1,8}", text):
-            result = parse_time(text, assume=tz)
+        result = _parse_time_text(str(value).strip(), tz, time_format)
     if result is None:
         raise ValueError(f"không đọc được thời gian '{_clip(str(value))}'")
     if not _MIN_YEAR <= result.year <= _MAX_YEAR:
