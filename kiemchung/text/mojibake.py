@@ -61,8 +61,17 @@ _UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0
 _ENCODABLE = re.compile("[" + "".join(re.escape(c) for c in sorted(_TO_BYTE) if not c.isascii()) + "]+")
 
 
+_A_GRAVE = re.compile("\u00c3  ?")
+
+
 def _repair_utf8(text: str) -> str | None:
-    """Decode every run of windows-1252 characters whose bytes form valid UTF-8 sequences."""
+    """Decode every run of windows-1252 characters whose bytes form valid UTF-8 sequences.
+
+    "à" is C3 A0 in UTF-8, shown as "Ã" and a no-break space that later cleaning often turns into
+    a plain space (or merges with the next space): "Ã" before a plain space is read as "à" + space.
+    """
+    if "\u00c3" in text:
+        text = _A_GRAVE.sub("\u00c3\u00a0 ", text)
     parts: list[str] = []
     last_run = 0
     changed = False
@@ -236,6 +245,16 @@ def _vietnamese_share(text: str) -> tuple[float, int]:
     return good / len(words), len(words)
 
 
+def _evidence(text: str) -> int:
+    """Letters in Vietnamese syllables that use Vietnamese letters: a single "ủ" is not enough."""
+    n = 0
+    for w in text.split():
+        w = w.strip(_STRIP)
+        if w and not w.isascii() and w.isalpha() and is_syllable(w):
+            n += len(w)
+    return n
+
+
 def repair_mojibake(text: str) -> tuple[str, str | None]:
     """Return ``(text, encoding)``: the repaired text and the damage found, or ``(text, None)``.
 
@@ -257,7 +276,7 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
         cand = unicodedata.normalize("NFC", cand)
         cand_bad = _suspicious(cand)
         cand_share, cand_words = _vietnamese_share(cand)
-        if cand_bad >= bad or cand_words == 0:
+        if cand_bad >= bad or cand_words == 0 or _evidence(cand) < 3:
             continue
         if cand_share < 0.75 or cand_share < share + 0.25:
             continue
