@@ -434,3 +434,14 @@ def test_iter_import_is_lazy(tmp_path):
     assert next(it).document.body == "hai"
     with pytest.raises(StopIteration):
         next(it)
+
+
+def test_truncated_gzip_keeps_rows_read_so_far(tmp_path):
+    p = tmp_path / "cut.jsonl.gz"
+    body = "".join(json.dumps({"text": f"bài số {i}"}, ensure_ascii=False) + "\n" for i in range(50_000))
+    data = gzip.compress(body.encode("utf-8"))
+    p.write_bytes(data[: len(data) // 2])
+    rows = list(iter_import(p))
+    good, bad = split(rows)
+    assert 1000 < len(good) < 50_000 and [r.line for r in good] == list(range(1, len(good) + 1))
+    assert len(bad) == 1 and bad[0] is rows[-1] and "cắt ngang" in bad[0].error

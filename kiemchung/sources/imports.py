@@ -23,6 +23,7 @@ import math
 import re
 import tomllib
 import unicodedata
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -286,11 +287,22 @@ def _open_binary(p: Path) -> BinaryIO:
 
 
 def _head(p: Path, n: int = _SNIFF_BYTES) -> bytes:
+    """The first ``n`` bytes (decompressed); what could be read if a compressed file breaks off."""
+    parts: list[bytes] = []
+    got = 0
     with _open_binary(p) as fh:
-        try:
-            return fh.read(n)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise ImportFileError(f"Tệp nén {p.name} bị hỏng: {exc}.") from exc
+        while got < n:
+            try:
+                chunk = fh.read(min(8192, n - got))
+            except (OSError, EOFError, zlib.error) as exc:
+                if got:
+                    break
+                raise ImportFileError(f"Tệp nén {p.name} bị hỏng: {exc}.") from exc
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+    return b"".join(parts)
 
 
 def _vietnamese_letters() -> frozenset[str]:
@@ -1084,13 +1096,27 @@ def iter_import(
     return _with_encoding_note(rows, guess)
 
 
-def _with_encoding_note(rows: Iterable[ImportRow], guess: EncodingGuess) -> Iterator[ImportRow]:
-    """Attach the legacy-encoding note to the first row's warnings, so the user sees it once."""
+def _with_encoding_note(rows: Iterator[ImportRow], guess: EncodingGuess) -> Iterator[ImportRow]:
+    """Attach the legacy-encoding note to the first row's warnings, so the user sees it once.
+
+    A file that breaks off while being read (a truncated gzip, a disk error) ends with one error row
+    after the rows read so far, instead of an exception that would hide how far the import got.
+    """
     first = True
-    for row in rows:
+    last_line = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except (OSError, EOFError, zlib.error) as exc:
+            line = last_line + 1
+            yield ImportRow(line=line, error=f"Dòng {line}: tệp bị cắt ngang hoặc hỏng từ đây, phần sau không đọc được ({exc}).")
+            return
         if first and (guess.legacy or guess.note):
             row.warnings.insert(0, f"Bảng mã: {guess.encoding} — {guess.note}.")
             first = False
+        last_line = row.line
         yield row
 
 
