@@ -1,0 +1,146 @@
+"""Evaluation functions of the claim matcher on tiny invented files with known figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kiemchung.claims.evaluate import (
+    evaluate_evidence,
+    evaluate_matching,
+    evaluate_pairs,
+    read_jsonl,
+)
+from kiemchung.claims.match import MatchConfig
+from kiemchung.errors import ImportFileError
+
+LEX = MatchConfig(semantic=False)
+
+
+def write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def matching_files(tmp_path: Path) -> tuple[Path, Path]:
+    kb = write(
+        tmp_path / "kb.jsonl",
+        [
+            {"id": "k1", "text": "Uống nước chanh nóng mỗi sáng chữa khỏi ung thư giai đoạn cuối"},
+            {"id": "k2", "text": "Giá điện sinh hoạt tăng gấp đôi từ tháng sau theo biểu giá mới"},
+            {"id": "k3", "text": "Đập thủy điện Sông Tranh bị vỡ, người dân phải sơ tán trong đêm"},
+            {"id": "k4", "text": "Ngân hàng Nhà nước thu hồi tờ tiền polymer mệnh giá 500.000 đồng"},
+        ],
+    )
+    queries = write(
+        tmp_path / "q.jsonl",
+        [
+            {"id": "q1", "text": "uong nuoc chanh nong chua khoi ung thu", "gold": ["k1"]},
+            {"id": "q2", "text": "Giá điện sinh hoạt sắp tăng gấp đôi", "gold": ["k2"]},
+            {"id": "q3", "text": "dap thuy dien song tranh bi vo, so tan gap", "gold": ["k3"]},
+            # gold exists but the post shares nothing with it: a miss (rank none, decision wrong)
+            {"id": "q4", "text": "Mèo mun thích bắt chuột", "gold": ["k4"]},
+            # nothing should match, and nothing related is in the KB: a correct abstention
+            {"id": "q5", "text": "Đội tuyển bóng đá nữ thắng đậm ở vòng loại châu Á", "gold": []},
+        ],
+    )
+    return kb, queries
+
+
+def test_evaluate_matching_known_figures(matching_files: tuple[Path, Path]) -> None:
+    kb, queries = matching_files
+    r = evaluate_matching(kb, queries, LEX)
+    assert r["queries"] == 5
+    assert r["kb_entries"] == 4
+    assert r["recall_at_1"] == 0.75
+    assert r["mrr_at_10"] == 0.75
+    assert r["decision_accuracy"] == 0.8
+    assert r["false_alerts"] == 0
+    assert r["semantic"] is False
+    assert 0.0 <= r["p50_ms"] <= r["p95_ms"]
+
+
+def test_evaluate_matching_counts_a_false_alert(tmp_path: Path, matching_files) -> None:
+    kb, _ = matching_files
+    queries = write(
+        tmp_path / "q2.jsonl",
+        [{"id": "x", "text": "Giá điện sinh hoạt tăng gấp đôi từ tháng sau", "gold": []}],
+    )
+    r = evaluate_matching(kb, queries, LEX)
+    assert r["false_alerts"] == 1
+    assert r["decision_accuracy"] == 0.0
+    assert r["detection_accuracy"] == 0.0
+
+
+def test_evaluate_pairs_known_figures(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "pairs.jsonl",
+        [
+            {"id": "p1", "a": "Giá điện sinh hoạt tăng gấp đôi từ tháng sau .",
+             "b": "Từ tháng sau , giá điện sinh hoạt tăng gấp đôi .", "label": 1},
+            {"id": "p2", "a": "Uống nước chanh nóng chữa khỏi ung thư .",
+             "b": "Uống nước chanh nóng có thể chữa khỏi bệnh ung thư .", "label": 1},
+            {"id": "p3", "a": "Đội tuyển nữ thắng đậm ở vòng loại .",
+             "b": "Giá cà phê xuất khẩu tăng mạnh trong quý ba .", "label": 0},
+            {"id": "p4", "a": "Lễ hội pháo hoa khai mạc tối nay .",
+             "b": "Ngân hàng thu hồi tờ tiền polymer cũ .", "label": 0},
+            # same meaning, no shared words: the lexical similarity misses it
+            {"id": "p5", "a": "Ông ấy qua đời hôm qua .", "b": "Cụ mất chiều thứ bảy vừa rồi .", "label": 1},
+        ],
+    )
+    r = evaluate_pairs(path, LEX)
+    assert r["pairs"] == 5
+    assert r["accuracy"] == 0.8
+    assert r["precision"] == 1.0
+    assert r["recall"] == pytest.approx(0.6667, abs=1e-4)
+    assert r["f1"] == 0.8
+
+
+def test_evaluate_evidence_known_figures(tmp_path: Path) -> None:
+    para = {
+        "a": "Hồ Hoàn Kiếm nằm ở trung tâm Hà Nội, gắn với truyền thuyết vua Lê Lợi trả gươm cho rùa thần.",
+        "b": "Vịnh Hạ Long ở Quảng Ninh có gần hai nghìn hòn đảo đá vôi, được UNESCO công nhận.",
+        "c": "Sông Mê Kông chảy qua sáu quốc gia trước khi đổ ra Biển Đông ở đồng bằng Nam Bộ.",
+    }
+    path = write(
+        tmp_path / "claims.jsonl",
+        [
+            {"id": "c1", "claim": "Vua Lê Lợi trả gươm cho rùa thần ở hồ Hoàn Kiếm.", "evidence": para["a"],
+             "verdict": "SUPPORTED"},
+            {"id": "c2", "claim": "Vịnh Hạ Long có hơn năm nghìn hòn đảo.", "evidence": para["b"],
+             "verdict": "REFUTED"},
+            {"id": "c3", "claim": "Sông Mê Kông chảy qua sáu quốc gia.", "evidence": para["c"],
+             "verdict": "SUPPORTED"},
+            {"id": "c4", "claim": "Hồ Hoàn Kiếm ở trung tâm Hà Nội.", "evidence": para["a"],
+             "verdict": "SUPPORTED"},
+            # a claim sharing nothing with its paragraph: still in the top 5 (only 3 paragraphs)
+            {"id": "c5", "claim": "Mèo mun thích bắt chuột.", "evidence": para["c"], "verdict": "NEI"},
+        ],
+    )
+    r = evaluate_evidence(path, LEX)
+    assert r["claims"] == 5
+    assert r["paragraphs"] == 3
+    assert r["recall_at_1"] == 0.8
+    assert r["recall_at_5"] == 0.8  # the matcher returns no candidate at all for c5
+
+
+def test_read_jsonl_errors(tmp_path: Path) -> None:
+    with pytest.raises(ImportFileError):
+        list(read_jsonl(tmp_path / "missing.jsonl"))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n{not json\n', encoding="utf-8")
+    with pytest.raises(ImportFileError, match="bad.jsonl:2"):
+        list(read_jsonl(bad))
+    arr = tmp_path / "arr.jsonl"
+    arr.write_text("[1, 2]\n", encoding="utf-8")
+    with pytest.raises(ImportFileError):
+        list(read_jsonl(arr))
+    miss = write(tmp_path / "miss.jsonl", [{"id": "x"}])
+    with pytest.raises(ImportFileError, match="text"):
+        evaluate_matching(miss, miss, LEX)
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text('\n{"id": "a", "text": "x"}\n\n', encoding="utf-8")
+    assert list(read_jsonl(blank, ("id",))) == [{"id": "a", "text": "x"}]
