@@ -61,6 +61,7 @@ class _Prepared:
     fold_body: str
     acc_title: str
     acc_body: str
+    author: str | None
 
 
 def _raw_bytes(raw: bytes | str | dict | None) -> bytes | None:
@@ -77,6 +78,28 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
+
+
+def _fts_rowids(conn, fresh: list[_Prepared], next_id: int, now) -> list[int]:
+    """Time-ordered FTS row ids for a batch, bumped past any already taken (rare: same second and id bits)."""
+    wanted = [
+        t.fts_rowid(timeutil.aware(p.doc.published_at) or timeutil.aware(p.doc.fetched_at) or now, next_id + i)
+        for i, p in enumerate(fresh)
+    ]
+    taken = set(
+        conn.execute(
+            sql_text("SELECT rowid FROM documents_fts WHERE rowid IN (" + ",".join(map(str, wanted)) + ")")
+        ).scalars()
+    )
+    out: list[int] = []
+    for rowid in wanted:
+        while rowid in taken:
+            rowid += 1
+            if conn.execute(sql_text("SELECT 1 FROM documents_fts WHERE rowid = :r"), {"r": rowid}).first():
+                taken.add(rowid)
+        taken.add(rowid)
+        out.append(rowid)
+    return out
 
 
 class Ingestor:
@@ -136,7 +159,10 @@ class Ingestor:
         chash = content_hash(title, lead, body)
         source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
         key = doc_key(url=url, source=source, external_id=doc.external_id, chash=chash)
-        return _Prepared(doc, key, chash, tokens, title, lead, body, url, fold_title, fold_body, idx_title, idx_body)
+        author = self.db.author_key(doc.author) if doc.author else None
+        return _Prepared(
+            doc, key, chash, tokens, title, lead, body, url, fold_title, fold_body, idx_title, idx_body, author
+        )
 
     def add(self, docs: Iterable[Document], *, progress: Callable[[int], None] | None = None) -> IngestStats:
         """Store ``docs`` (any iterable, streamed in batches); returns what was added and skipped."""
@@ -179,6 +205,7 @@ class Ingestor:
             fts_rows: list[dict[str, Any]] = []
             group_firsts: set[int] = set()
             added: list[tuple[int, str, Any, int | None]] = []
+            fts_ids = _fts_rowids(conn, fresh, next_id, now)
             for offset, p in enumerate(fresh):
                 doc_id = next_id + offset
                 sig = self.index.signature(p.tokens)
@@ -191,6 +218,9 @@ class Ingestor:
                     else:
                         stats.near_duplicates += 1
                 doc = p.doc
+                published = timeutil.aware(doc.published_at)
+                fetched = timeutil.aware(doc.fetched_at) or now
+                rowid = fts_ids[offset]
                 lang = doc.language or text.detect_language(f"{p.title} {p.lead} {p.body[:500]}")
                 rows.append(
                     {
@@ -204,9 +234,10 @@ class Ingestor:
                         "title": p.title,
                         "lead": p.lead,
                         "body": p.body,
-                        "author_hash": self.db.author_key(doc.author) if doc.author else None,
-                        "published_at": timeutil.aware(doc.published_at),
-                        "fetched_at": timeutil.aware(doc.fetched_at) or now,
+                        "author_hash": p.author,
+                        "published_at": published,
+                        "fetched_at": fetched,
+                        "fts_rowid": rowid,
                         "language": lang,
                         "content_hash": p.chash,
                         "dup_group": group,
@@ -219,7 +250,7 @@ class Ingestor:
                 )
                 fts_rows.append(
                     {
-                        "rowid": doc_id,
+                        "rowid": rowid,
                         "ta": p.acc_title,
                         "ba": p.acc_body,
                         "tf": p.fold_title,

@@ -53,6 +53,7 @@ class Database:
         else:
             self.path = None
         self._write_lock = threading.RLock()
+        self._local = threading.local()
         self.engine = self._make_engine(writer=False)
         self.write_engine = self._make_engine(writer=True)
         self._settings_cache: dict[str, str] = {}
@@ -103,10 +104,19 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction through the single writer; committed when the block ends."""
+        current = getattr(self._local, "conn", None)
+        if current is not None:
+            # Nested write in the same thread: join the transaction already open.
+            yield current
+            return
         with self._write_lock:
             try:
                 with self.write_engine.begin() as conn:
-                    yield conn
+                    self._local.conn = conn
+                    try:
+                        yield conn
+                    finally:
+                        self._local.conn = None
             except IntegrityError:
                 raise
             except OperationalError as exc:

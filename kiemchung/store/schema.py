@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     JSON,
     Boolean,
     Column,
@@ -109,6 +110,7 @@ documents = Table(
     Column("engagement", JSON),
     Column("meta", JSON),
     Column("raw", LargeBinary),
+    Column("fts_rowid", BigInteger, unique=True),
     Index("ix_documents_published", "published_at"),
     Index("ix_documents_source", "source_id", "published_at"),
     Index("ix_documents_content_hash", "content_hash"),
@@ -126,6 +128,20 @@ import_checkpoints = Table(
     Column("finished", Boolean, nullable=False, default=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+FTS_ID_SHIFT = 22
+
+
+def fts_rowid(when: dt.datetime, doc_id: int) -> int:
+    """The documents_fts row id of a document: time-ordered, so newest-first needs no sort."""
+    seconds = max(0, int(when.timestamp()))
+    return (seconds << FTS_ID_SHIFT) | (doc_id & ((1 << FTS_ID_SHIFT) - 1))
+
+
+def fts_rowid_bound(when: dt.datetime) -> int:
+    """The lowest documents_fts row id a document at ``when`` can have."""
+    return max(0, int(when.timestamp())) << FTS_ID_SHIFT
+
 
 # The full-text index is an FTS5 virtual table (SQLite) created by the migrations, not by metadata:
 #   documents_fts(title_acc, body_acc, title_fold, body_fold), rowid = documents.id

@@ -1,0 +1,40 @@
+"""The ``kiemchung`` command. Each command opens the database, calls the library, prints the result.
+
+Library errors (:class:`kiemchung.errors.KiemchungError`) become one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from kiemchung.cli.app import app
+from kiemchung.errors import KiemchungError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    from kiemchung.cli import commands  # noqa: F401  (registers the commands)
+    from kiemchung.cli.app import console_err
+
+    try:
+        app(args=argv, standalone_mode=False)
+    except KiemchungError as exc:
+        console_err.print(f"[bold red]Lỗi:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console_err.print("[yellow]Đã dừng (interrupted).[/]")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,401 @@
+"""Monitoring commands: database, sources, fetching, imports, search, export, demo."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kiemchung import timeutil
+from kiemchung.cli.app import app, console, console_err, open_db, state
+from kiemchung.errors import ConfigError
+from kiemchung.models import Source
+
+sources_app = typer.Typer(help="Quản lý nguồn tin (manage sources).", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+settings_app = typer.Typer(help="Cài đặt của bản cài đặt này (installation settings).", no_args_is_help=True)
+app.add_typer(settings_app, name="settings")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console_err,
+        transient=False,
+    )
+
+
+def _parse_date(value: str | None, name: str):
+    if not value:
+        return None
+    parsed = timeutil.parse_time(value)
+    if parsed is None:
+        raise ConfigError(f"Ngày không hợp lệ cho {name} (invalid date): {value}; dùng YYYY-MM-DD")
+    return parsed
+
+
+@app.command()
+def init() -> None:
+    """Tạo hoặc nâng cấp cơ sở dữ liệu (create or upgrade the database)."""
+    with open_db() as db:
+        console.print(f"Cơ sở dữ liệu: [bold]{db.url}[/] (phiên bản lược đồ {db.schema_revision()})")
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+
+@sources_app.command("add")
+def sources_add(
+    url: str = typer.Argument(..., help="URL của nguồn RSS/Atom (feed URL), hoặc file://"),
+    name: str = typer.Option("", "--name", help="Tên hiển thị (display name)."),
+    interval: int = typer.Option(900, "--interval", help="Chu kỳ lấy tin, giây (poll interval, seconds)."),
+) -> None:
+    """Thêm một nguồn RSS/Atom (add a feed source)."""
+    if not (url.startswith(("http://", "https://", "file://"))):
+        raise ConfigError(f"URL nguồn phải bắt đầu bằng http://, https:// hoặc file:// (bad source URL): {url}")
+    with open_db() as db:
+        src = db.add_source(Source(kind="feed", url=url, name=name, poll_interval_s=interval))
+    console.print(f"Đã thêm nguồn #{src.id}: {src.name} ({src.url})")
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """Liệt kê các nguồn (list sources)."""
+    with open_db() as db:
+        rows = db.list_sources()
+    table = Table("#", "Loại", "Tên", "URL", "Tài liệu", "Trạng thái")
+    for s in rows:
+        table.add_row(str(s.id), s.kind, s.name, s.url, str(s.meta.get("documents_added", 0)), _health(s))
+    console.print(table)
+
+
+def _health(s: Source) -> str:
+    if s.consecutive_failures == 0:
+        return "[green]tốt[/]" if s.last_success_at else "chưa lấy"
+    kind = "lỗi tạm thời" if s.failure_kind == "soft" else "lỗi cần xử lý"
+    return f"[red]{kind}[/] ×{s.consecutive_failures}"
+
+
+@sources_app.command("remove")
+def sources_remove(ref: str = typer.Argument(..., help="Số, URL hoặc tên nguồn (id, URL or name).")) -> None:
+    """Xoá một nguồn; các tài liệu đã lưu được giữ lại (remove a source; its documents stay)."""
+    with open_db() as db:
+        src = db.remove_source(ref)
+    console.print(f"Đã xoá nguồn #{src.id}: {src.name}")
+
+
+@sources_app.command("health")
+def sources_health() -> None:
+    """Tình trạng các nguồn: lần thành công cuối, lỗi cuối, số lần lỗi liên tiếp (source health)."""
+    with open_db() as db:
+        rows = db.list_sources()
+    table = Table("#", "Tên", "Thành công cuối", "Lỗi cuối", "Liên tiếp", "Loại lỗi", "Lý do")
+    for s in rows:
+        table.add_row(
+            str(s.id),
+            s.name,
+            timeutil.fmt_local(s.last_success_at),
+            (s.last_error or "")[:80],
+            str(s.consecutive_failures),
+            {"soft": "tạm thời (soft)", "hard": "cần xử lý (hard)"}.get(s.failure_kind or "", ""),
+            s.meta.get("last_error_reason") or "",
+        )
+    console.print(table)
+
+
+# -- fetching ---------------------------------------------------------------------------------
+
+
+def _report_poll(res) -> None:
+    if res.error:
+        console_err.print(f"[red]✗[/] {res.source.name}: {res.error}", highlight=False)
+    elif res.not_modified:
+        console.print(f"[dim]= {res.source.name}: không có gì mới (304)[/]")
+    else:
+        st = res.stats
+        console.print(
+            f"[green]✓[/] {res.source.name}: {res.fetched} mục, {st.added} mới, {st.existing} đã có, "
+            f"{st.exact_duplicates + st.near_duplicates} trùng lặp"
+        )
+
+
+@app.command()
+def fetch(
+    source: str | None = typer.Option(None, "--source", help="Chỉ lấy một nguồn (only this source)."),
+    full_text: int | None = typer.Option(
+        None, "--full-text", help="Tải trang đầy đủ khi tóm tắt ngắn hơn N ký tự (fetch pages of short items)."
+    ),
+) -> None:
+    """Lấy tin một lần từ mọi nguồn RSS/Atom (poll every feed once)."""
+    from kiemchung.collect import Collector
+
+    with open_db() as db:
+        collector = Collector(db, full_text_min_chars=full_text)
+        sources = [db.get_source(source)] if source else db.list_sources(kind="feed", enabled_only=True)
+        if not sources:
+            console.print("Chưa có nguồn nào. Thêm bằng: kiemchung sources add URL")
+            return
+        with _progress() as progress:
+            task = progress.add_task("Lấy tin (fetching)", total=len(sources))
+
+            def done(res):
+                progress.advance(task)
+                _report_poll(res)
+
+            results = collector.poll_many(sources, on_result=done)
+    failed = sum(1 for r in results if r.error)
+    added = sum(r.stats.added for r in results)
+    console.print(f"Xong: {added} tài liệu mới từ {len(results)} nguồn, {failed} nguồn lỗi.")
+
+
+@app.command()
+def watch(
+    tick: float = typer.Option(5.0, "--tick", help="Kiểm tra nguồn đến hạn mỗi N giây (check every N seconds)."),
+    cycles: int | None = typer.Option(None, "--cycles", help="Dừng sau N lượt (stop after N ticks)."),
+) -> None:
+    """Theo dõi liên tục: lấy tin từ các nguồn khi đến hạn (poll sources on their intervals)."""
+    from kiemchung.collect import Collector
+
+    with open_db() as db:
+        collector = Collector(db)
+        console.print("Đang theo dõi các nguồn… (Ctrl-C để dừng)")
+        collector.watch(tick_s=tick, max_cycles=cycles, on_result=_report_poll)
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="Tệp JSONL, CSV hoặc Excel (.xlsx)."),
+    mapping: Path | None = typer.Option(None, "--mapping", help="Tệp ánh xạ trường JSON/TOML (field mapping)."),
+    fmt: str | None = typer.Option(None, "--format", help="jsonl | csv | xlsx (mặc định: theo đuôi tệp)."),
+    platform: str | None = typer.Option(None, "--platform", help="Nền tảng (facebook, zalo, tiktok…)."),
+    kind: str = typer.Option("post", "--kind", help="post | article | official"),
+    restart: bool = typer.Option(False, "--restart", help="Bỏ qua điểm dừng đã lưu (ignore the checkpoint)."),
+) -> None:
+    """Nhập bài đăng từ tệp xuất mạng xã hội (import an export file)."""
+    from kiemchung.collect import import_file
+    from kiemchung.ingest import Ingestor
+    from kiemchung.sources.imports import FieldMapping
+
+    field_mapping = FieldMapping.from_file(mapping) if mapping else None
+    with open_db() as db:
+        ingestor = Ingestor(db)
+        with _progress() as progress:
+            task = progress.add_task(f"Nhập {file.name}", total=None)
+            report = import_file(
+                db,
+                ingestor,
+                file,
+                mapping=field_mapping,
+                fmt=fmt,
+                platform=platform,
+                kind=kind,
+                resume=not restart,
+                progress=lambda n: progress.advance(task, n),
+            )
+    if report.resumed_from_line:
+        console.print(f"Tiếp tục từ dòng {report.resumed_from_line} (resumed after line {report.resumed_from_line}).")
+    st = report.stats
+    console.print(
+        f"Đã đọc {report.rows} dòng: {st.added} mới, {st.existing} đã có, "
+        f"{st.exact_duplicates + st.near_duplicates} trùng lặp, {len(report.errors)} dòng lỗi."
+    )
+    for line, message in report.errors[:50]:
+        console_err.print(f"  dòng {line}: {message}", highlight=False)
+    if len(report.errors) > 50:
+        console_err.print(f"  … và {len(report.errors) - 50} dòng lỗi khác")
+
+
+@app.command("add-url")
+def add_url(
+    url: str = typer.Argument(..., help="URL của bài báo (article URL)."),
+    kind: str = typer.Option("article", "--kind", help="article | official"),
+) -> None:
+    """Tải và lưu một trang web (fetch and store one web page)."""
+    from kiemchung.collect import Collector
+
+    with open_db() as db:
+        doc, stats = Collector(db).add_url(url, kind=kind)
+    state_text = "đã lưu" if stats.added else "đã có"
+    console.print(f"{state_text}: {doc.title or url} ({len(doc.body)} ký tự)")
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help='Từ khoá; có hoặc không dấu; "cụm từ", OR, -loại_trừ.'),
+    since: str | None = typer.Option(None, "--since", help="Từ ngày (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Đến trước ngày (YYYY-MM-DD)."),
+    source: list[int] = typer.Option(None, "--source", help="Chỉ nguồn có số này (source id; repeatable)."),
+    kind: list[str] = typer.Option(None, "--kind", help="article | post | official (repeatable)."),
+    sort: str = typer.Option("newest", "--sort", help="newest | oldest | relevance"),
+    limit: int = typer.Option(20, "--limit", "-n"),
+    as_json: bool = typer.Option(False, "--json", help="In kết quả dạng JSON Lines."),
+) -> None:
+    """Tìm kiếm toàn văn, có hoặc không dấu (full-text search, with or without diacritics)."""
+    from kiemchung.store.search import search as run_search
+
+    with open_db() as db:
+        result = run_search(
+            db,
+            query,
+            limit=limit,
+            since=_parse_date(since, "--since"),
+            until=_parse_date(until, "--until"),
+            sources=source or None,
+            kinds=kind or None,
+            sort=sort,
+            count=True,
+        )
+    if as_json:
+        for hit in result.hits:
+            sys.stdout.write(json.dumps(_doc_json(hit.document) | {"snippet": hit.snippet_text()}, ensure_ascii=False) + "\n")
+        return
+    mode = "có dấu" if result.accented else "không dấu"
+    console.print(f"[dim]{result.total} kết quả ({mode})[/]")
+    for hit in result.hits:
+        d = hit.document
+        console.print(
+            f"[bold cyan]#{d.id}[/] [bold]{d.title}[/]  [dim]{d.source_name or ''} · {timeutil.fmt_local(d.published_at)}[/]",
+            highlight=False,
+        )
+        console.print("   " + hit.snippet_text("[reverse]", "[/reverse]"), highlight=False)
+
+
+def _doc_json(d) -> dict:
+    return {
+        "id": d.id,
+        "url": d.url,
+        "kind": d.kind,
+        "source": d.source_name,
+        "platform": d.platform,
+        "title": d.title,
+        "lead": d.lead,
+        "body": d.body,
+        "published": d.published_at.isoformat() if d.published_at else None,
+        "fetched": d.fetched_at.isoformat() if d.fetched_at else None,
+        "language": d.language,
+        "engagement": d.engagement,
+        "dup_group": d.meta.get("dup_group"),
+    }
+
+
+@app.command()
+def show(
+    doc_id: int = typer.Argument(..., help="Số tài liệu (document id)."),
+    raw: bool = typer.Option(False, "--raw", help="In dữ liệu gốc (print the raw payload)."),
+) -> None:
+    """Xem một tài liệu (show one document)."""
+    with open_db() as db:
+        d = db.get_document(doc_id, with_raw=raw)
+    if raw:
+        sys.stdout.write((d.raw or b"").decode("utf-8", "replace") + "\n")
+        return
+    console.print(f"[bold]{d.title}[/]", highlight=False)
+    console.print(
+        f"[dim]#{d.id} · {d.kind} · {d.source_name or d.platform or ''} · {timeutil.fmt_local(d.published_at)} "
+        f"· {d.language or '?'}[/]"
+    )
+    if d.url:
+        console.print(d.url, highlight=False)
+    if d.meta.get("dup_group"):
+        console.print(f"[yellow]Nhóm gần trùng #{d.meta['dup_group']} (độ giống {d.meta.get('dup_score') or 0:.2f})[/]")
+    if d.lead:
+        console.print(f"\n[italic]{d.lead}[/]", highlight=False)
+    if d.body:
+        console.print("\n" + d.body, highlight=False)
+    if d.engagement:
+        console.print("\n" + ", ".join(f"{k}: {v}" for k, v in d.engagement.items()))
+
+
+@app.command()
+def stats() -> None:
+    """Thống kê kho dữ liệu (store statistics)."""
+    with open_db() as db:
+        st = db.stats()
+    console.print(f"Tài liệu: [bold]{st['documents']}[/]")
+    console.print("Theo loại: " + ", ".join(f"{k} {v}" for k, v in st["by_kind"].items()))
+    console.print("Theo ngôn ngữ: " + ", ".join(f"{k} {v}" for k, v in st["by_language"].items()))
+    console.print(
+        f"Nhóm gần trùng: {st['duplicate_groups']} nhóm, {st['documents_in_duplicate_groups']} tài liệu"
+    )
+    console.print(
+        f"Khoảng thời gian: {timeutil.fmt_local(st['first_published'])} – {timeutil.fmt_local(st['last_published'])}"
+    )
+    for name, n in st["per_source"][:20]:
+        console.print(f"  {name}: {n}")
+
+
+@app.command()
+def export(
+    output: Path = typer.Option(None, "--output", "-o", help="Tệp ra (mặc định: stdout)."),
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl | csv"),
+    since: str | None = typer.Option(None, "--since", help="Từ ngày (YYYY-MM-DD)."),
+) -> None:
+    """Xuất tài liệu ra JSONL hoặc CSV (export documents)."""
+    if fmt not in ("jsonl", "csv"):
+        raise ConfigError(f"Định dạng không hỗ trợ (unsupported format): {fmt}")
+    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    n = 0
+    try:
+        with open_db() as db:
+            docs = db.iter_documents(since=_parse_date(since, "--since"))
+            if fmt == "jsonl":
+                for d in docs:
+                    out.write(json.dumps(_doc_json(d), ensure_ascii=False) + "\n")
+                    n += 1
+            else:
+                writer = None
+                for d in docs:
+                    row = _doc_json(d)
+                    row["engagement"] = json.dumps(row["engagement"], ensure_ascii=False)
+                    if writer is None:
+                        writer = csv.DictWriter(out, fieldnames=list(row))
+                        writer.writeheader()
+                    writer.writerow(row)
+                    n += 1
+    finally:
+        if output:
+            out.close()
+    if output:
+        console_err.print(f"Đã xuất {n} tài liệu vào {output}")
+
+
+@settings_app.command("set")
+def settings_set(
+    key: str = typer.Argument(..., help="hash_authors"),
+    value: str = typer.Argument(..., help="1 | 0"),
+) -> None:
+    """Đổi một cài đặt (change a setting). hash_authors=0 lưu tên tác giả không băm (admin only)."""
+    allowed = {"hash_authors": {"0", "1"}}
+    if key not in allowed:
+        raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(allowed)}")
+    if value not in allowed[key]:
+        raise ConfigError(f"Giá trị không hợp lệ cho {key}: {value} (allowed: {', '.join(sorted(allowed[key]))})")
+    with open_db() as db:
+        db.set_setting(key, value)
+    console.print(f"{key} = {value}")
+
+
+@settings_app.command("get")
+def settings_get(key: str = typer.Argument("hash_authors")) -> None:
+    """Xem một cài đặt (show a setting)."""
+    with open_db() as db:
+        console.print(f"{key} = {db.get_setting(key, '1' if key == 'hash_authors' else '')}")
+
+
+@app.command()
+def demo() -> None:
+    """Chạy thử trên bộ mẫu đi kèm: nhập tin, bài đăng, tìm kiếm (run on the bundled sample, offline)."""
+    from kiemchung.demo import run_demo
+
+    run_demo(state.db_path, console)

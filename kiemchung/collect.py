@@ -1,0 +1,320 @@
+"""Collection: poll feeds, fetch pages and read import files into the store.
+
+This is where sources meet the store. Each function takes a :class:`~kiemchung.store.Database` and
+an :class:`~kiemchung.ingest.Ingestor`; nothing here knows about the terminal or HTTP servers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+from kiemchung import timeutil
+from kiemchung.errors import ImportFileError, SourceError
+from kiemchung.ingest import IngestStats, Ingestor
+from kiemchung.models import Document, Source
+from kiemchung.store import Database
+from kiemchung.store import schema as t
+
+log = logging.getLogger(__name__)
+
+# Failing sources are polled less often: interval x 2^failures, at most this long.
+MAX_BACKOFF_S = 6 * 3600
+
+
+@dataclass
+class PollResult:
+    """What one poll of one source did."""
+
+    source: Source
+    fetched: int = 0
+    stats: IngestStats = field(default_factory=IngestStats)
+    not_modified: bool = False
+    error: SourceError | None = None
+    elapsed_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the poll succeeded (including 304 Not Modified)."""
+        return self.error is None
+
+
+class Collector:
+    """Polls sources and stores what they carry. Safe to use from several threads."""
+
+    def __init__(
+        self,
+        db: Database,
+        ingestor: Ingestor | None = None,
+        *,
+        fetcher=None,
+        full_text_min_chars: int | None = None,
+        workers: int = 4,
+    ) -> None:
+        from kiemchung.sources.http import Fetcher
+
+        self.db = db
+        self.ingestor = ingestor or Ingestor(db)
+        self.fetcher = fetcher or Fetcher()
+        # Feed items whose summary is shorter than this get their page fetched (None: never).
+        self.full_text_min_chars = full_text_min_chars
+        self.workers = workers
+        self._ingest_lock = threading.Lock()
+
+    def _store(self, docs: Iterable[Document]) -> IngestStats:
+        with self._ingest_lock:
+            return self.ingestor.add(docs)
+
+    # -- feeds ---------------------------------------------------------------------------------
+
+    def poll(self, source: Source) -> PollResult:
+        """Fetch one feed source (conditional GET), store its new items, record the source's health."""
+        from kiemchung.sources.feeds import parse_feed
+
+        result = PollResult(source)
+        start = time.monotonic()
+        try:
+            fetched = self.fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
+            if fetched.not_modified:
+                result.not_modified = True
+                self.db.record_fetch_success(
+                    source.id, etag=source.etag, last_modified=source.last_modified, added=0
+                )
+                return result
+            docs = parse_feed(fetched.content, url=fetched.url, headers=dict(fetched.headers or {}))
+            now = timeutil.now()
+            for doc in docs:
+                doc.source_id = source.id
+                doc.source_name = source.name
+                doc.fetched_at = now
+            if self.full_text_min_chars is not None:
+                docs = [self._maybe_full_text(doc) for doc in docs]
+            result.fetched = len(docs)
+            result.stats = self._store(docs)
+            self.db.record_fetch_success(
+                source.id, etag=fetched.etag, last_modified=fetched.last_modified, added=0
+            )
+        except SourceError as exc:
+            result.error = exc
+            self.db.record_fetch_failure(source.id, message=str(exc), reason=exc.reason, soft=exc.soft)
+            log.warning("source %s failed: %s", source.url, exc)
+        finally:
+            result.elapsed_s = time.monotonic() - start
+        return result
+
+    def _maybe_full_text(self, doc: Document) -> Document:
+        from kiemchung.sources.web import extract_page
+
+        if not doc.url or len(doc.body or doc.lead or "") >= (self.full_text_min_chars or 0):
+            return doc
+        try:
+            page = extract_page(self.fetcher.get(doc.url).content, url=doc.url)
+        except SourceError as exc:
+            doc.meta["full_text_error"] = str(exc)
+            return doc
+        if len(page.body) > len(doc.body):
+            doc.body = page.body
+            doc.meta["full_text"] = True
+        return doc
+
+    def due(self, now: dt.datetime | None = None) -> list[Source]:
+        """Enabled feed sources whose next poll time has come (failing ones back off)."""
+        now = now or timeutil.now()
+        out = []
+        for src in self.db.list_sources(kind="feed", enabled_only=True):
+            last = src.meta.get("last_fetch_at")
+            interval = src.poll_interval_s
+            if src.consecutive_failures:
+                interval = min(interval * 2 ** min(src.consecutive_failures, 10), MAX_BACKOFF_S)
+            if last is None or (now - last).total_seconds() >= interval:
+                out.append(src)
+        return out
+
+    def poll_many(self, sources: list[Source], on_result: Callable[[PollResult], None] | None = None) -> list[PollResult]:
+        """Poll several sources at once; a slow or broken source never holds up the others."""
+        results: list[PollResult] = []
+        if not sources:
+            return results
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(sources)))) as pool:
+            for res in pool.map(self.poll, sources):
+                results.append(res)
+                if on_result:
+                    on_result(res)
+        return results
+
+    def watch(
+        self,
+        *,
+        tick_s: float = 5.0,
+        stop: threading.Event | None = None,
+        max_cycles: int | None = None,
+        on_result: Callable[[PollResult], None] | None = None,
+    ) -> None:
+        """Poll due sources until ``stop`` is set (or ``max_cycles`` ticks have run)."""
+        stop = stop or threading.Event()
+        cycles = 0
+        pending: dict[int, object] = {}
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            while not stop.is_set():
+                for src in self.due():
+                    if src.id in pending:
+                        continue
+                    fut = pool.submit(self.poll, src)
+                    pending[src.id] = fut
+
+                    def _done(f, sid=src.id):
+                        pending.pop(sid, None)
+                        if on_result and not f.cancelled() and f.exception() is None:
+                            on_result(f.result())
+
+                    fut.add_done_callback(_done)
+                cycles += 1
+                if max_cycles is not None and cycles >= max_cycles:
+                    break
+                stop.wait(tick_s)
+
+    # -- single pages ------------------------------------------------------------------------------
+
+    def add_url(self, url: str, *, kind: str = "article") -> tuple[Document, IngestStats]:
+        """Fetch one web page by hand, extract its article and store it."""
+        from kiemchung.sources.web import extract_page
+
+        fetched = self.fetcher.get(url)
+        doc = extract_page(fetched.content, url=fetched.url, headers=dict(fetched.headers or {}))
+        doc.kind = kind
+        doc.fetched_at = timeutil.now()
+        source = self.db.add_source(Source(kind="web", url=_site(fetched.url), name=_site(fetched.url)))
+        doc.source_id = source.id
+        doc.source_name = source.name
+        stats = self._store([doc])
+        return doc, stats
+
+
+def _site(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+# ---------------------------------------------------------------------------------------------
+# Import files
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, and each bad row with its line number."""
+
+    path: str
+    rows: int = 0
+    stats: IngestStats = field(default_factory=IngestStats)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    resumed_from_line: int = 0
+
+
+def file_key(path: Path) -> str:
+    """Identity of an import file: its resolved path and the hash of its first 64 KiB."""
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    return hashlib.sha256(str(path.resolve()).encode() + b"\0" + head).hexdigest()[:40]
+
+
+def import_file(
+    db: Database,
+    ingestor: Ingestor,
+    path: str | Path,
+    *,
+    mapping=None,
+    fmt: str | None = None,
+    platform: str | None = None,
+    kind: str = "post",
+    batch_rows: int = 500,
+    progress: Callable[[int], None] | None = None,
+    resume: bool = True,
+) -> ImportReport:
+    """Import a JSONL/CSV/Excel export; bad rows are reported by line and the good ones stored.
+
+    Progress is checkpointed after every stored batch: an interrupted import, run again, skips the
+    lines already stored (and anything stored twice is recognised by its identity anyway).
+    """
+    from kiemchung.sources.imports import iter_import
+
+    path = Path(path)
+    if not path.exists():
+        raise ImportFileError(f"Không tìm thấy tệp (file not found): {path}")
+    key = file_key(path)
+    report = ImportReport(str(path))
+    source = db.add_source(Source(kind="import", url=f"file://{path.resolve()}", name=path.name))
+    start_line = 0
+    if resume:
+        with db.read() as conn:
+            row = conn.execute(
+                select(t.import_checkpoints).where(t.import_checkpoints.c.file_key == key)
+            ).first()
+        if row is not None:
+            start_line = row.line
+    report.resumed_from_line = start_line
+
+    def flush(batch: list[Document], last_line: int) -> None:
+        if batch:
+            report.stats.merge(ingestor.add(batch))
+        _checkpoint(db, key, path, last_line, report)
+
+    batch: list[Document] = []
+    last_line = start_line
+    for row in iter_import(path, mapping=mapping, fmt=fmt, platform=platform, kind=kind):
+        if row.line <= start_line:
+            continue
+        report.rows += 1
+        last_line = row.line
+        if row.error is not None:
+            report.errors.append((row.line, row.error))
+        else:
+            doc = row.document
+            doc.source_id = source.id
+            doc.source_name = doc.source_name or source.name
+            batch.append(doc)
+        if len(batch) >= batch_rows:
+            flush(batch, last_line)
+            if progress:
+                progress(len(batch))
+            batch = []
+    flush(batch, last_line)
+    if progress and batch:
+        progress(len(batch))
+    with db.write() as conn:
+        conn.execute(
+            update(t.import_checkpoints).where(t.import_checkpoints.c.file_key == key).values(finished=True)
+        )
+    return report
+
+
+def _checkpoint(db: Database, key: str, path: Path, line: int, report: ImportReport) -> None:
+    c = t.import_checkpoints
+    now = timeutil.now()
+    with db.write() as conn:
+        exists = conn.execute(select(c.c.file_key).where(c.c.file_key == key)).first()
+        values = dict(line=line, imported=report.stats.added, errors=len(report.errors), updated_at=now)
+        if exists:
+            conn.execute(update(c).where(c.c.file_key == key).values(**values))
+        else:
+            conn.execute(insert(c).values(file_key=key, path=str(path), **values))
+
+
+def iter_lines_progress(items: Iterable[Document], every: int, callback: Callable[[int], None]) -> Iterator[Document]:
+    """Pass items through, calling ``callback(n)`` every ``every`` items (for progress bars)."""
+    n = 0
+    for item in items:
+        n += 1
+        if n % every == 0:
+            callback(every)
+        yield item

@@ -1,0 +1,107 @@
+"""Full-text search: with and without diacritics, tone placement, teencode, operators, filters, snippets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kiemchung.errors import QueryError
+from kiemchung.ingest import Ingestor
+from kiemchung.models import Source
+from kiemchung.store.search import compile_query, parse_query, search
+
+
+@pytest.fixture
+def loaded(db, sample_docs):
+    src = db.add_source(Source(kind="feed", url="https://baolamson.vn/rss", name="Báo Lam Sơn"))
+    for d in sample_docs[:3]:
+        d.source_id = src.id
+    Ingestor(db).add(sample_docs)
+    return db
+
+
+def titles(result):
+    return [h.document.title for h in result.hits]
+
+
+def test_unaccented_query_finds_accented_text(loaded):
+    assert titles(search(loaded, "nuoc chanh")) == ["Nước chanh không chữa được sốt xuất huyết"]
+    assert "Tỉnh Lam Sơn khai trương cầu Bến Đá" in titles(search(loaded, "cau ben da"))
+
+
+def test_old_and_new_tone_placement_match(loaded):
+    # The text says "Hòa Bình"; the old placement "Hoà" must find it, accent-sensitively.
+    result = search(loaded, "Hoà Bình")
+    assert result.accented
+    assert titles(result) == ["Hòa Bình thôn mới đón nước sạch"]
+
+
+def test_accented_query_is_accent_sensitive(loaded):
+    # "chánh" is not "chanh": with diacritics typed, the match respects them (then falls back).
+    assert search(loaded, "nước").accented
+    assert titles(search(loaded, "xuất huyết")) == ["Nước chanh không chữa được sốt xuất huyết"]
+
+
+def test_teencode_query_finds_standard_word_and_posts_are_expanded(loaded):
+    # The post says "ko uống"; an editor searching the standard word finds it, and vice versa.
+    assert any(h.document.kind == "post" for h in search(loaded, '"không uống"').hits)
+    assert any(h.document.kind == "post" for h in search(loaded, '"ko uong"').hits)
+    assert any("không chữa" in h.document.title for h in search(loaded, "ko chua").hits)
+
+
+def test_phrases_and_boolean_operators(loaded):
+    assert titles(search(loaded, '"nuoc sach"')) == ["Hòa Bình thôn mới đón nước sạch"]
+    assert titles(search(loaded, '"sach nuoc"')) == []
+    assert len(search(loaded, "vang OR chanh").hits) == 2
+    assert len(search(loaded, "vang | chanh").hits) == 2
+    assert titles(search(loaded, "nuoc -chanh -may -vang")) == ["Hòa Bình thôn mới đón nước sạch"]
+    assert titles(search(loaded, "nuoc NOT (chanh OR may OR vang)")) == ["Hòa Bình thôn mới đón nước sạch"]
+    assert len(search(loaded, "(vang OR chanh) AND gia").hits) == 1
+
+
+def test_filters_and_sorting(loaded):
+    vn = dt.timezone(dt.timedelta(hours=7))
+    r = search(loaded, "nuoc", since=dt.datetime(2026, 3, 6, tzinfo=vn), sort="newest")
+    assert [h.document.published_at.day for h in r.hits] == [14, 12, 9]  # "trong nước" counts
+    r = search(loaded, "nuoc", until=dt.datetime(2026, 3, 6, tzinfo=vn))
+    assert titles(r) == ["Nước chanh không chữa được sốt xuất huyết"]
+    assert [h.document.kind for h in search(loaded, "nuoc", kinds=["post"]).hits] == ["post"]
+    src = loaded.get_source("Báo Lam Sơn")
+    r = search(loaded, "nuoc", sources=[src.id], sort="oldest", count=True)
+    assert r.total == 2 and [h.document.published_at.day for h in r.hits] == [5, 9]
+
+
+def test_snippets_highlight_the_original_words(loaded):
+    hit = search(loaded, "nuoc sach").hits[0]
+    marked = hit.snippet_text()
+    assert "[nước] [sạch]" in marked
+    assert hit.document.source_name == "Báo Lam Sơn"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "()", '""', "OR", "AND AND"])
+def test_empty_queries_find_nothing(loaded, query):
+    assert search(loaded, query).hits == []
+
+
+@pytest.mark.parametrize("query", ["-chanh", "NOT chanh", "chanh OR -vang"])
+def test_purely_negative_queries_are_clear_errors(loaded, query):
+    with pytest.raises(QueryError):
+        search(loaded, query)
+
+
+def test_hostile_queries_do_not_reach_fts5_syntax(loaded):
+    for q in ['"unterminated', "a:b", "title_fold: x", "NEAR(a b)", "x*", "^start", "c++", "'; DROP TABLE documents; --"]:
+        search(loaded, q)  # no exception, whatever it finds
+    assert loaded.count_documents() == 5
+    with pytest.raises(QueryError):
+        search(loaded, "x" * 5000)
+
+
+def test_compile_query_quotes_every_term():
+    fts, terms, accented = compile_query('nuoc "chanh muoi" OR ko')
+    assert not accented
+    assert fts.startswith("{title_fold body_fold}")
+    assert '"chanh muoi"' in fts and '"khong"' in fts
+    assert {"nuoc", "chanh", "muoi", "ko", "khong"} <= terms
+    assert parse_query("") is None
