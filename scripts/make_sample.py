@@ -402,34 +402,109 @@ OTHER_OFFICIAL = [
 ]
 
 # --- Background items: templates with fillers (not part of any story). ----------------------------
-PLACES = ["xã Tân Khê", "xã Phú Lâm", "xã Hà Thượng", "phường Vĩnh Tân", "phường Bến Đò", "phường Hòa Phong",
-          "xã Thủy Liên", "xã Ngọc Sơn", "xã Đông Hòa", "thị trấn Ngọc Trà", "xã Lâm Phước", "phường Phú Dương"]
+COMMUNES = ["xã Tân Khê", "xã Phú Lâm", "xã Hà Thượng", "xã Thủy Liên", "xã Ngọc Sơn", "xã Đông Hòa",
+            "thị trấn Ngọc Trà", "xã Lâm Phước", "xã Bình An Thượng", "xã Cát Lũy"]
+WARDS = ["phường Vĩnh Tân", "phường Bến Đò", "phường Hòa Phong", "phường Phú Dương", "phường Sông Cầu"]
 DISTRICTS = ["huyện Bích Sơn", "huyện Đông Lâm", "huyện Ngọc Trà", "thị xã Phú Dương", "thành phố Giang Khẩu"]
-BACKGROUND = [
-    ("Kinh tế", "Giá lúa tại {d} tăng nhẹ, nông dân phấn khởi",
-     "Giá lúa tươi tại {d} đang ở mức {n1}.{n2}00 đồng mỗi kg, tăng khoảng 200 đồng so với tuần trước. Thương lái đến tận ruộng thu mua. Nông dân {p} cho biết vụ này năng suất đạt khoảng {n3} tạ mỗi ha."),
-    ("Xã hội", "{p} khánh thành nhà văn hóa mới",
-     "Nhà văn hóa {p} vừa được khánh thành với tổng kinh phí khoảng {n4} tỷ đồng, trong đó người dân đóng góp một phần. Công trình là nơi sinh hoạt cộng đồng, tập văn nghệ và thể thao của bà con."),
-    ("Thể thao", "Giải bóng đá thanh niên {d} khởi tranh",
-     "Giải bóng đá thanh niên {d} năm 2026 có {n5} đội tham dự, thi đấu vòng tròn tại sân vận động trung tâm. Trận chung kết dự kiến diễn ra vào cuối tháng."),
-    ("Thời tiết", "Dự báo thời tiết Lam Giang: {w}",
-     "Đài Khí tượng Thủy văn tỉnh Lam Giang dự báo trong những ngày tới khu vực {d} {w}, nhiệt độ cao nhất từ {n6} đến {n7} độ C. Người dân cần chú ý giữ gìn sức khỏe."),
-    ("Kinh tế", "Hợp tác xã ở {p} đưa sản phẩm trà sen lên sàn thương mại điện tử",
-     "Hợp tác xã nông nghiệp {p} bắt đầu bán trà sen và hạt sen khô trên các sàn thương mại điện tử. Mỗi tháng hợp tác xã bán được khoảng {n5}0 đơn hàng, giúp tăng thu nhập cho {n5} thành viên."),
-    ("Giáo dục", "{d} trao {n5}0 suất học bổng cho học sinh nghèo",
-     "Hội Khuyến học {d} vừa trao {n5}0 suất học bổng, mỗi suất 2 triệu đồng, cho học sinh có hoàn cảnh khó khăn vượt khó học giỏi. Nhiều suất học bổng do doanh nghiệp trên địa bàn tài trợ."),
-    ("Y tế", "Trạm y tế {p} được đầu tư thêm trang thiết bị",
-     "Trạm y tế {p} vừa được trang bị máy siêu âm và máy xét nghiệm máu mới. Người dân có thể khám các bệnh thông thường ngay tại xã mà không phải lên tuyến trên."),
-    ("Xã hội", "{d} tổ chức ngày hội hiến máu tình nguyện",
-     "Ngày hội hiến máu tình nguyện tại {d} thu được {n8} đơn vị máu. Đoàn viên thanh niên, cán bộ và người dân đã tham gia đông đủ từ sáng sớm."),
-    ("Nông nghiệp", "Nông dân {p} chuyển đổi sang trồng rau an toàn",
-     "Khoảng {n5} ha đất lúa kém hiệu quả ở {p} đã được chuyển sang trồng rau theo hướng an toàn. Sản phẩm được một số siêu thị ở thành phố Giang Khẩu bao tiêu."),
-    ("Văn hóa", "Liên hoan văn nghệ quần chúng {d} năm 2026",
-     "Liên hoan văn nghệ quần chúng {d} quy tụ {n5} đội văn nghệ đến từ các xã, phường với nhiều tiết mục dân ca, múa và kịch ngắn về quê hương Lam Giang."),
-    ("Giao thông", "Nâng cấp đường liên xã tại {p}",
-     "Tuyến đường liên xã qua {p} dài {n5} km đang được nâng cấp, mở rộng mặt đường lên 7 mét. Công trình dự kiến hoàn thành trước Tết Nguyên đán."),
-]
+PEOPLE = ["ông Đinh Văn Lộc", "bà Hà Thị Nhung", "ông Trương Quang Vinh", "bà Lục Thị Thoa", "ông Mạc Đình Khải"]
 WEATHER = ["có mưa rào và dông rải rác", "trời nắng, chiều tối có mưa nhỏ", "nhiều mây, có mưa vừa", "trời se lạnh về đêm và sáng sớm"]
+# (topic key, section, title, sentence slots with paraphrases). {d} district, {x} commune, {w} ward,
+# {who} a local official, {n1}..{n5} numbers; each topic is used a few times with different fillers.
+BACKGROUND = [
+    ("gia-lua", "Kinh tế", "Giá lúa tại {d} tăng nhẹ", [
+        ["Giá lúa tươi tại {d} đang ở mức {n1}.{n2}00 đồng mỗi kg, tăng khoảng 200 đồng so với tuần trước.",
+         "Thương lái đang mua lúa tươi ở {d} với giá {n1}.{n2}00 đồng/kg, nhích 200 đồng so với tuần trước."],
+        ["Năng suất vụ này ở {x} đạt khoảng {n3} tạ mỗi ha.", "Nông dân {x} cho biết mỗi ha thu được chừng {n3} tạ."]]),
+    ("nha-van-hoa", "Xã hội", "{x} có nhà văn hóa mới", [
+        ["Nhà văn hóa {x} vừa được khánh thành với kinh phí khoảng {n4} tỷ đồng.",
+         "Sau gần một năm xây dựng, nhà văn hóa {x} trị giá khoảng {n4} tỷ đồng đã đưa vào sử dụng."],
+        ["Đây là nơi bà con sinh hoạt cộng đồng, tập văn nghệ và thể thao.", "Công trình phục vụ hội họp, tập luyện văn nghệ, thể thao của người dân."]]),
+    ("bong-da", "Thể thao", "Giải bóng đá thanh niên {d} khởi tranh", [
+        ["Giải bóng đá thanh niên {d} năm 2026 có {n5} đội tham dự.", "{n5} đội bóng tham gia giải bóng đá thanh niên {d} năm nay."],
+        ["Các trận đấu diễn ra vào cuối tuần tại sân vận động trung tâm.", "Giải thi đấu vòng tròn, các trận được tổ chức vào thứ bảy và chủ nhật."]]),
+    ("thoi-tiet", "Thời tiết", "Thời tiết Lam Giang những ngày tới: {weather}", [
+        ["Đài Khí tượng Thủy văn tỉnh dự báo khu vực {d} {weather}.", "Theo Đài Khí tượng Thủy văn tỉnh, những ngày tới {d} {weather}."],
+        ["Nhiệt độ cao nhất từ {n6} đến {n7} độ C.", "Nhiệt độ ban ngày dao động từ {n6} đến {n7} độ C."]]),
+    ("tra-sen-online", "Kinh tế", "Hợp tác xã ở {x} bán trà sen qua mạng", [
+        ["Hợp tác xã nông nghiệp {x} bắt đầu bán trà sen và hạt sen khô trên sàn thương mại điện tử.",
+         "Trà sen, hạt sen khô của hợp tác xã nông nghiệp {x} đã có mặt trên các sàn thương mại điện tử."],
+        ["Mỗi tháng hợp tác xã bán được khoảng {n5}0 đơn hàng.", "Trung bình mỗi tháng có khoảng {n5}0 đơn đặt hàng."]]),
+    ("hoc-bong", "Giáo dục", "{d} trao {n5}0 suất học bổng cho học sinh khó khăn", [
+        ["Hội Khuyến học {d} vừa trao {n5}0 suất học bổng, mỗi suất 2 triệu đồng.", "{n5}0 học sinh nghèo vượt khó ở {d} nhận học bổng 2 triệu đồng mỗi em."],
+        ["Nhiều suất do doanh nghiệp trên địa bàn tài trợ.", "Kinh phí chủ yếu do các doanh nghiệp địa phương đóng góp."]]),
+    ("tram-y-te", "Y tế", "Trạm y tế {x} được trang bị máy siêu âm", [
+        ["Trạm y tế {x} vừa được trang bị máy siêu âm và máy xét nghiệm máu.", "Máy siêu âm và máy xét nghiệm máu mới đã về trạm y tế {x}."],
+        ["Người dân có thể khám bệnh thông thường ngay tại xã.", "Bà con không phải lên tuyến huyện để làm các xét nghiệm cơ bản."]]),
+    ("hien-mau", "Xã hội", "Ngày hội hiến máu tại {d} thu {n8} đơn vị máu", [
+        ["Ngày hội hiến máu tình nguyện tại {d} thu được {n8} đơn vị máu.", "{n8} đơn vị máu đã được tiếp nhận trong ngày hội hiến máu ở {d}."],
+        ["Đoàn viên thanh niên và người dân có mặt từ sáng sớm.", "Người tham gia chủ yếu là đoàn viên, sinh viên và cán bộ."]]),
+    ("rau-an-toan", "Nông nghiệp", "Nông dân {x} chuyển sang trồng rau an toàn", [
+        ["Khoảng {n5} ha đất lúa kém hiệu quả ở {x} đã được chuyển sang trồng rau an toàn.", "{x} chuyển {n5} ha ruộng lúa năng suất thấp sang trồng rau theo hướng an toàn."],
+        ["Sản phẩm được một số siêu thị ở Giang Khẩu bao tiêu.", "Rau làm ra được các cửa hàng ở thành phố ký hợp đồng thu mua."]]),
+    ("van-nghe", "Văn hóa", "Liên hoan văn nghệ quần chúng {d}", [
+        ["Liên hoan văn nghệ quần chúng {d} quy tụ {n5} đội đến từ các xã, phường.", "{n5} đội văn nghệ tham gia liên hoan văn nghệ quần chúng {d}."],
+        ["Nhiều tiết mục dân ca, múa và kịch ngắn ca ngợi quê hương.", "Các tiết mục chủ yếu là hát dân ca và múa."]]),
+    ("duong-lien-xa", "Giao thông", "Nâng cấp đường liên xã qua {x}", [
+        ["Tuyến đường liên xã qua {x} dài {n5} km đang được mở rộng lên 7 mét.", "Đường liên xã qua {x} với chiều dài {n5} km đang được nâng cấp."],
+        ["Công trình dự kiến xong trước Tết Nguyên đán.", "Đơn vị thi công cam kết hoàn thành trước Tết."]]),
+    ("tiep-dan", "Chính quyền", "Lãnh đạo {d} tiếp công dân định kỳ", [
+        ["Chủ tịch UBND {d} đã tiếp {n5} lượt công dân trong buổi tiếp dân định kỳ.", "Buổi tiếp dân định kỳ của lãnh đạo {d} tiếp nhận {n5} lượt người đến phản ánh."],
+        ["Phần lớn ý kiến liên quan đến đất đai và hạ tầng.", "Các kiến nghị chủ yếu về đất đai, đường sá và nước sinh hoạt."]]),
+    ("chuyen-doi-so", "Công nghệ", "{w} hướng dẫn người dân làm thủ tục trực tuyến", [
+        ["Tổ công nghệ số cộng đồng {w} đã hướng dẫn {n8} người dân nộp hồ sơ trực tuyến.", "{n8} lượt người dân {w} được hướng dẫn làm thủ tục hành chính qua mạng."],
+        ["Nhiều người cao tuổi đã tự đăng ký được tài khoản định danh.", "Người cao tuổi được cài đặt và hướng dẫn dùng tài khoản định danh điện tử."]]),
+    ("ve-sinh-moi-truong", "Môi trường", "{w} ra quân làm sạch kênh mương", [
+        ["Hơn {n8} người dân {w} tham gia dọn rác, khơi thông kênh mương.", "{w} huy động hơn {n8} người dọn vệ sinh kênh mương trong khu dân cư."],
+        ["Chương trình được tổ chức vào sáng chủ nhật hằng tháng.", "Hoạt động sẽ được duy trì mỗi tháng một lần."]]),
+    ("cho-phien", "Kinh tế", "Chợ phiên nông sản {d} tháng này", [
+        ["Chợ phiên nông sản {d} có {n5} gian hàng của các hợp tác xã.", "{n5} gian hàng nông sản, đặc sản địa phương có mặt tại chợ phiên {d}."],
+        ["Hạt sen, mật ong và gạo thơm được bán chạy nhất.", "Người mua chuộng nhất là gạo thơm, mật ong và hạt sen."]]),
+    ("boi-loi", "Thể thao", "Dạy bơi miễn phí cho trẻ em {d}", [
+        ["{d} tổ chức lớp dạy bơi miễn phí cho {n5}0 trẻ em.", "Lớp bơi miễn phí ở {d} thu hút {n5}0 em nhỏ tham gia."],
+        ["Các em được học kỹ năng an toàn khi ở gần sông nước.", "Ngoài bơi, các em học cách phòng tránh đuối nước."]]),
+    ("nuoi-ong", "Nông nghiệp", "Nghề nuôi ong ở {x} cho thu nhập khá", [
+        ["Nhiều hộ ở {x} nuôi ong lấy mật dưới tán rừng keo.", "Người dân {x} phát triển nghề nuôi ong lấy mật."],
+        ["Mỗi năm một hộ thu khoảng {n5}0 lít mật.", "Bình quân mỗi hộ thu hoạch chừng {n5}0 lít mật ong một năm."]]),
+    ("thu-vien", "Giáo dục", "Trường học ở {x} có thư viện thân thiện", [
+        ["Trường tiểu học {x} vừa khai trương thư viện thân thiện với hơn {n8}0 đầu sách.", "Thư viện thân thiện với hơn {n8}0 cuốn sách đã mở cửa tại trường tiểu học {x}."],
+        ["Học sinh có thể đọc sách vào giờ ra chơi.", "Thư viện mở cửa cả giờ ra chơi để học sinh đọc sách."]]),
+    ("tiem-chung", "Y tế", "{w} tiêm vắc xin sởi cho trẻ", [
+        ["Trạm y tế {w} đã tiêm vắc xin sởi cho {n8} trẻ em.", "{n8} trẻ ở {w} được tiêm vắc xin phòng sởi đợt này."],
+        ["Phụ huynh được nhắc đưa trẻ đi tiêm đúng lịch.", "Ngành y tế đề nghị phụ huynh cho con tiêm đủ mũi."]]),
+    ("thi-nau-an", "Văn hóa", "Hội thi ẩm thực quê hương tại {d}", [
+        ["Hội thi ẩm thực quê hương {d} có {n5} đội tham gia.", "{n5} đội tranh tài ở hội thi ẩm thực {d}."],
+        ["Món bánh đa cá và chè hạt sen được ban giám khảo đánh giá cao.", "Ban giám khảo chấm giải cao nhất cho món bánh đa cá."]]),
+    ("pccc", "An ninh", "Diễn tập phòng cháy chữa cháy tại chợ {w}", [
+        ["Cảnh sát phòng cháy và chữa cháy tổ chức diễn tập tại chợ {w}.", "Buổi diễn tập phòng cháy chữa cháy được tổ chức tại chợ {w}."],
+        ["Có {n5}0 tiểu thương và lực lượng dân phòng tham gia.", "{n5}0 tiểu thương cùng dân phòng đã tham gia diễn tập."]]),
+    ("nha-tinh-nghia", "Xã hội", "Trao nhà tình nghĩa cho hộ nghèo ở {x}", [
+        ["Mặt trận Tổ quốc {d} trao {n4} căn nhà tình nghĩa cho hộ nghèo ở {x}.", "{n4} hộ nghèo ở {x} được nhận nhà tình nghĩa."],
+        ["Mỗi căn trị giá khoảng 60 triệu đồng.", "Kinh phí mỗi căn khoảng 60 triệu đồng."]]),
+    ("ca-long", "Nông nghiệp", "Nuôi cá lồng trên sông Lam ở {x}", [
+        ["Mô hình nuôi cá lồng trên sông Lam ở {x} có {n5} hộ tham gia.", "{n5} hộ ở {x} đang nuôi cá lồng trên sông Lam."],
+        ["Cá trắm, cá diêu hồng là hai loài được nuôi nhiều nhất.", "Người dân chủ yếu nuôi cá trắm và cá diêu hồng."]]),
+    ("dien-mat-troi", "Kinh tế", "{d} lắp đèn năng lượng mặt trời cho đường quê", [
+        ["{d} lắp {n8} bộ đèn năng lượng mặt trời trên các tuyến đường nông thôn.", "{n8} cột đèn năng lượng mặt trời được lắp dọc đường quê ở {d}."],
+        ["Người dân đi lại ban đêm an toàn hơn.", "Việc đi lại buổi tối của bà con thuận tiện hơn nhiều."]]),
+    ("sach-giao-khoa", "Giáo dục", "Tặng sách giáo khoa cho học sinh {x}", [
+        ["Đoàn thanh niên {d} tặng {n8} bộ sách giáo khoa cho học sinh {x}.", "{n8} bộ sách giáo khoa được trao cho học sinh {x}."],
+        ["Sách do các gia đình trong tỉnh quyên góp.", "Phần lớn sách được người dân quyên góp lại."]]),
+    ("ho-tro-nghe", "Xã hội", "Dạy nghề may cho phụ nữ {x}", [
+        ["Hội Liên hiệp Phụ nữ {d} mở lớp dạy nghề may cho {n5} chị em ở {x}.", "{n5} phụ nữ ở {x} theo học lớp may công nghiệp."],
+        ["Học viên được giới thiệu việc làm sau khóa học.", "Sau ba tháng, các chị được giới thiệu vào làm ở xưởng may."]]),
+    ("benh-vien-kham", "Y tế", "Khám bệnh miễn phí cho người cao tuổi ở {x}", [
+        ["Bệnh viện Đa khoa tỉnh khám bệnh, cấp thuốc miễn phí cho {n8} người cao tuổi ở {x}.", "{n8} người cao tuổi {x} được khám và cấp thuốc miễn phí."],
+        ["Nhiều người được phát hiện tăng huyết áp.", "Bệnh hay gặp nhất là tăng huyết áp và đau xương khớp."]]),
+    ("giai-chay", "Thể thao", "Giải chạy Vì sức khỏe cộng đồng {d}", [
+        ["Hơn {n8} người tham gia giải chạy Vì sức khỏe cộng đồng {d}.", "Giải chạy cộng đồng ở {d} thu hút hơn {n8} vận động viên phong trào."],
+        ["Cự ly dài nhất là 10 km dọc bờ sông.", "Đường chạy dài nhất 10 km, men theo bờ sông Lam."]]),
+    ("lang-nghe", "Văn hóa", "Làng nón lá ở {x} giữ nghề truyền thống", [
+        ["Làng nón lá {x} hiện còn khoảng {n5}0 hộ giữ nghề.", "Khoảng {n5}0 gia đình ở {x} vẫn làm nón lá."],
+        ["Mỗi chiếc nón bán được khoảng 50.000 đồng.", "Giá một chiếc nón hiện vào khoảng 50.000 đồng."]]),
+    ("mua-may-nong-nghiep", "Nông nghiệp", "{x} đưa máy cấy vào đồng ruộng", [
+        ["Hợp tác xã nông nghiệp {x} mua thêm {n4} máy cấy phục vụ bà con.", "{n4} máy cấy mới được hợp tác xã nông nghiệp {x} đưa về đồng."],
+        ["Chi phí cấy lúa giảm gần một nửa so với cấy tay.", "Nhờ máy cấy, chi phí giảm gần 50% so với trước."]]),
+]
 
 ORDINARY_POSTS = [
     "Sáng nay chợ Giang Khẩu đông quá, rau xanh rẻ hơn tuần trước.",
@@ -537,24 +612,26 @@ def make_articles(rng: random.Random) -> list[dict]:
     return items
 
 
-def make_background(rng: random.Random, n: int) -> list[dict]:
-    """Everyday provincial news that belongs to no story."""
+def make_background(rng: random.Random, per_topic: int) -> list[dict]:
+    """Everyday provincial news that belongs to no story: each topic a few times, in different places."""
     items = []
     days = (END - START).days
-    for i in range(n):
-        section, title, body = BACKGROUND[i % len(BACKGROUND)]
-        fill = {"d": rng.choice(DISTRICTS), "p": rng.choice(PLACES), "w": rng.choice(WEATHER),
-                "n1": rng.randint(7, 9), "n2": rng.randint(1, 9), "n3": rng.randint(55, 68),
-                "n4": rng.randint(2, 9), "n5": rng.randint(6, 24), "n6": rng.randint(22, 25),
-                "n7": rng.randint(29, 33), "n8": rng.randint(150, 480)}
-        text = body.format(**fill)
-        lead, _, rest = text.partition(". ")
-        items.append({
-            "outlet": rng.choice(OUTLETS)["key"], "title": title.format(**fill)[0].upper() + title.format(**fill)[1:],
-            "lead": lead + ".", "body": rest, "section": section,
-            "published": at(START + dt.timedelta(days=rng.randint(0, days)), rng),
-            "story": None, "claim": None, "syndicated_from": None,
-        })
+    for topic, section, title, slots in BACKGROUND:
+        for k in range(per_topic):
+            fill = {"d": rng.choice(DISTRICTS), "x": rng.choice(COMMUNES), "w": rng.choice(WARDS),
+                    "who": rng.choice(PEOPLE), "weather": rng.choice(WEATHER),
+                    "n1": rng.randint(7, 9), "n2": rng.randint(1, 9), "n3": rng.randint(55, 68),
+                    "n4": rng.randint(2, 9), "n5": rng.randint(6, 24), "n6": rng.randint(22, 25),
+                    "n7": rng.randint(29, 33), "n8": rng.randint(150, 480)}
+            sents = [slot[(k + rng.randrange(2)) % len(slot)].format(**fill) for slot in slots]
+            sents = [x[0].upper() + x[1:] for x in sents]
+            head = title.format(**fill)
+            items.append({
+                "outlet": rng.choice(OUTLETS)["key"], "title": head[0].upper() + head[1:], "lead": sents[0],
+                "body": " ".join(sents[1:]), "section": section, "topic": topic,
+                "published": at(START + dt.timedelta(days=rng.randint(0, days)), rng),
+                "story": None, "claim": None, "syndicated_from": None,
+            })
     return items
 
 
@@ -704,7 +781,7 @@ def main(out: Path = OUT) -> None:
 
     articles = make_articles(rng)
     articles += syndicate(rng, articles, 16)
-    articles += make_background(rng, 110)
+    articles += make_background(rng, 3)
     articles.sort(key=lambda a: a["published"])
     sources = []
     for outlet in OUTLETS:
@@ -720,6 +797,7 @@ def main(out: Path = OUT) -> None:
     for a in articles:
         gold["items"][a["id"]] = {"file": next(s["path"] for s in sources if s["name"] == next(o["name"] for o in OUTLETS if o["key"] == a["outlet"])),
                                   "kind": "article", "url": a["url"], "story": a["story"], "claim": None,
+                                  "topic": a.get("topic"),
                                   "syndicated_from": a["syndicated_from"]["id"] if a["syndicated_from"] else None}
 
     official = sorted(make_official(rng), key=lambda o: o["published"])
