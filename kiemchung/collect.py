@@ -92,10 +92,13 @@ class Collector:
                 return result
             docs = parse_feed(fetched.content, url=fetched.url, headers=dict(fetched.headers or {}))
             now = timeutil.now()
+            doc_kind = source.meta.get("doc_kind")
             for doc in docs:
                 doc.source_id = source.id
                 doc.source_name = source.name
                 doc.fetched_at = now
+                if doc_kind:
+                    doc.kind = doc_kind
             if self.full_text_min_chars is not None:
                 docs = [self._maybe_full_text(doc) for doc in docs]
             result.fetched = len(docs)
@@ -240,6 +243,7 @@ def import_file(
     batch_rows: int = 500,
     progress: Callable[[int], None] | None = None,
     resume: bool = True,
+    name: str | None = None,
 ) -> ImportReport:
     """Import a JSONL/CSV/Excel export; bad rows are reported by line and the good ones stored.
 
@@ -253,7 +257,7 @@ def import_file(
         raise ImportFileError(f"Không tìm thấy tệp (file not found): {path}")
     key = file_key(path)
     report = ImportReport(str(path))
-    source = db.add_source(Source(kind="import", url=f"file://{path.resolve()}", name=path.name))
+    source = db.add_source(Source(kind="import", url=f"file://{path.resolve()}", name=name or path.name))
     start_line = 0
     if resume:
         with db.read() as conn:

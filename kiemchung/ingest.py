@@ -146,6 +146,9 @@ class Ingestor:
         title = text.normalize(doc.title)
         lead = text.normalize(doc.lead)
         body = text.normalize(doc.body)
+        if lead and body.startswith(lead):
+            # Feeds often repeat the summary as the first paragraph of the content.
+            body = body[len(lead):].strip()
         if doc.kind not in DOC_KINDS:
             doc.kind = "article"
         url = canonical_url(doc.url)

@@ -53,3 +53,10 @@ def open_db():
     from kiemchung.store import Database
 
     return Database(Path(state.db_path) if "://" not in state.db_path else state.db_path)
+
+
+def render_snippet(hit) -> str:
+    """A search hit's snippet as rich markup, matched words in reverse video."""
+    from rich.markup import escape
+
+    return "".join(f"[reverse]{escape(s)}[/reverse]" if hl else escape(s) for s, hl in hit.snippet)

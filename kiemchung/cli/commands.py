@@ -9,10 +9,11 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from kiemchung import timeutil
-from kiemchung.cli.app import app, console, console_err, open_db, state
+from kiemchung.cli.app import app, console, console_err, open_db, render_snippet, state
 from kiemchung.errors import ConfigError
 from kiemchung.models import Source
 
@@ -208,7 +209,7 @@ def import_cmd(
         f"{st.exact_duplicates + st.near_duplicates} trùng lặp, {len(report.errors)} dòng lỗi."
     )
     for line, message in report.errors[:50]:
-        console_err.print(f"  dòng {line}: {message}", highlight=False)
+        console_err.print(f"  {message}", highlight=False)
     if len(report.errors) > 50:
         console_err.print(f"  … và {len(report.errors) - 50} dòng lỗi khác")
 
@@ -265,10 +266,11 @@ def search(
     for hit in result.hits:
         d = hit.document
         console.print(
-            f"[bold cyan]#{d.id}[/] [bold]{d.title}[/]  [dim]{d.source_name or ''} · {timeutil.fmt_local(d.published_at)}[/]",
+            f"[bold cyan]#{d.id}[/] [bold]{escape(d.title or '(bài đăng)')}[/]  "
+            f"[dim]{escape(d.source_name or d.platform or '')} · {timeutil.fmt_local(d.published_at)}[/]",
             highlight=False,
         )
-        console.print("   " + hit.snippet_text("[reverse]", "[/reverse]"), highlight=False)
+        console.print("   " + render_snippet(hit), highlight=False)
 
 
 def _doc_json(d) -> dict:
@@ -396,6 +398,6 @@ def settings_get(key: str = typer.Argument("hash_authors")) -> None:
 @app.command()
 def demo() -> None:
     """Chạy thử trên bộ mẫu đi kèm: nhập tin, bài đăng, tìm kiếm (run on the bundled sample, offline)."""
-    from kiemchung.demo import run_demo
+    from kiemchung.cli.demo import run_demo
 
     run_demo(state.db_path, console)
