@@ -445,3 +445,24 @@ def test_truncated_gzip_keeps_rows_read_so_far(tmp_path):
     good, bad = split(rows)
     assert 1000 < len(good) < 50_000 and [r.line for r in good] == list(range(1, len(good) + 1))
     assert len(bad) == 1 and bad[0] is rows[-1] and "cắt ngang" in bad[0].error
+
+
+def test_runaway_quoted_record_is_cut_and_the_rest_recovered(tmp_path):
+    # An unclosed quote near the top of a long file: the record never ends, so it is cut at the limit
+    # of lines per record, reported at its first line, and every following line is parsed again.
+    p = tmp_path / "runaway.csv"
+    lines = ["text,likes", '"không đóng ngoặc,1'] + [f"bài {i},{i}" for i in range(6000)]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    good, bad = split(iter_import(p))
+    assert [r.line for r in bad] == [2]
+    assert len(good) == 6000 and good[0].line == 3 and good[-1].line == 6002
+    assert good[-1].document.engagement == {"likes": 5999}
+
+
+def test_jsonl_lines_split_on_lf_only(tmp_path):
+    p = tmp_path / "seps.jsonl"
+    text = "dòng\u2028vẫn là một bài\rcó CR"
+    p.write_bytes((json.dumps({"text": text}, ensure_ascii=False) + "\r\n" + '{"text": "hai"}').encode("utf-8"))
+    rows = list(iter_import(p))
+    assert [(r.line, r.ok) for r in rows] == [(1, True), (2, True)]
+    assert rows[0].document.body == text

@@ -756,8 +756,9 @@ def _decode_warning(line: int, text: str) -> list[str]:
 # Readers
 
 
-def _text_stream(p: Path, guess: EncodingGuess) -> io.TextIOWrapper:
-    return io.TextIOWrapper(_open_binary(p), encoding=guess.encoding, errors=guess.errors, newline="")
+def _text_stream(p: Path, guess: EncodingGuess, newline: str = "") -> io.TextIOWrapper:
+    """A decoding text stream; ``newline="\n"`` splits lines on LF only (JSON Lines), ``""`` on any."""
+    return io.TextIOWrapper(_open_binary(p), encoding=guess.encoding, errors=guess.errors, newline=newline)
 
 
 def _nfc(text: str) -> str:
@@ -766,9 +767,9 @@ def _nfc(text: str) -> str:
 
 
 def _iter_jsonl(ctx: _Context, p: Path, guess: EncodingGuess, start_after: int) -> Iterator[ImportRow]:
-    with _text_stream(p, guess) as fh:
+    with _text_stream(p, guess, newline="\n") as fh:  # never split on U+2028 or a stray CR
         lineno = 0
-        for raw_line in _physical_lines(fh):
+        for raw_line in fh:
             lineno += 1
             if lineno <= start_after:
                 continue
@@ -801,21 +802,6 @@ def _iter_jsonl(ctx: _Context, p: Path, guess: EncodingGuess, start_after: int) 
                 )
                 continue
             yield _build_row(ctx, lineno, record, raw, warnings)
-
-
-def _physical_lines(fh: io.TextIOBase) -> Iterator[str]:
-    """Lines split on ``\\n`` only (``\\r\\n`` is fine too), never on other Unicode separators."""
-    buf = ""
-    while True:
-        chunk = fh.read(1 << 16)
-        if not chunk:
-            break
-        buf += chunk
-        parts = buf.split("\n")
-        buf = parts.pop()
-        yield from parts
-    if buf:
-        yield buf
 
 
 class _LineFeed:
