@@ -11,10 +11,12 @@ from kiemchung.errors import NotFoundError, StoreError
 from kiemchung.models import Source
 from kiemchung.store import Database
 
+HEAD = "0007"
+
 
 def test_new_database_is_at_head_and_uses_wal(tmp_path):
     db = Database(tmp_path / "a.db")
-    assert db.schema_revision() == "0002"
+    assert db.schema_revision() == HEAD
     with db.read() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     db.close()
@@ -35,7 +37,7 @@ def test_old_database_upgrades_itself_and_keeps_its_data(tmp_path):
     raw.close()
 
     db = Database(path)
-    assert db.schema_revision() == "0002"
+    assert db.schema_revision() == HEAD
     src = db.get_source("http://x/rss")
     assert src.name == "X"
     assert src.meta["documents_added"] == 0
