@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kiemchung import text  # noqa: E402
-from kiemchung.text import syllable  # noqa: E402
+from kiemchung.text import core, mojibake, syllable  # noqa: E402
 
 
 def load(path: Path, n: int) -> list[str]:
@@ -70,8 +70,10 @@ def main() -> None:
     mean_len = sum(len(s) for s in items) / n
     print(f"{n} items, mean length {mean_len:.0f} characters")
 
-    # Cold cache pass: the first normalize over the corpus fills the per-word tone cache.
+    # Cold cache pass: the first normalize over the corpus fills the per-word and per-chunk caches.
     syllable._CACHE.clear()
+    core._NORM_CHUNK.clear()
+    core._TOKS_CHUNK.clear()
     t0 = time.perf_counter()
     for it in items:
         text.normalize(it)
@@ -96,10 +98,45 @@ def main() -> None:
         t = timed(fn, data)
         print(f"{name:28s} {n / t:10.0f} items/s  {t / n * 1e6:7.1f} µs/item  ratio {t / base:5.2f}")
 
+    few = items[:1000]
+    t = timed(text.words, few) / len(few) * n
+    print(f"{'words (underthesea, 1,000)':28s} {n / t:10.0f} items/s  {t / n * 1e6:7.1f} µs/item  ratio {t / base:5.2f}")
+
     # Scaled to the 220-character item of the target.
     t = timed(ingest_path, items)
     per_220 = t / n * 1e6 * 220 / mean_len
     print(f"normalize + index_terms scaled to 220 characters: {per_220:.1f} µs (target < 100 µs)")
+    mojibake_check(items[::7][:3000])
+
+
+def _legacy_encoders() -> dict[str, Callable[[str], str]]:
+    """Encoders inverting the decoder tables (for measuring recall; the tests use separate ones)."""
+    vni = {uni: seq for seq, uni in mojibake._VNI.items() if seq.isupper() == uni.isupper()}
+    tcvn3 = {uni: chr(code) for code, uni in mojibake._TCVN3.items()}
+
+    def enc_vni(s: str) -> str:
+        return "".join(vni.get(c, c) for c in s)
+
+    def enc_tcvn3(s: str) -> str:
+        return "".join(tcvn3.get(c, tcvn3.get(c.lower(), c)) for c in s)
+
+    def enc_utf8(s: str) -> str:
+        undefined = (0x81, 0x8D, 0x8F, 0x90, 0x9D)  # kept as Latin-1 by lenient readers
+        return "".join(chr(b) if b in undefined else bytes([b]).decode("cp1252") for b in s.encode("utf-8"))
+
+    return {"vni": enc_vni, "tcvn3": enc_tcvn3, "utf-8": enc_utf8}
+
+
+def mojibake_check(sample: list[str]) -> None:
+    """Real items must never change; the same items damaged by us must come back."""
+    changed = sum(text.repair_mojibake(s)[1] is not None for s in sample)
+    print(f"repair_mojibake on {len(sample)} real items: {changed} changed (must be 0)")
+    for name, enc in _legacy_encoders().items():
+        ok = 0
+        for s in sample:
+            out, found = text.repair_mojibake(enc(s))
+            ok += found == name and out.lower() == s.lower()
+        print(f"  {name:6s} damage repaired exactly (ignoring case): {ok}/{len(sample)} = {ok / len(sample):.2%}")
 
 
 if __name__ == "__main__":

@@ -228,6 +228,14 @@ SENTENCE_CASES = [
         ["Dòng một không dấu chấm", "Dòng hai.", "2025 là năm bản lề."],
     ),
     ("chờ chút... rồi đi tiếp nhé", ["chờ chút... rồi đi tiếp nhé"]),
+    (
+        "Ông E.J. Lâm được bổ nhiệm. Tin lan khắp Đông Nam Á. Các nước theo dõi.",
+        ["Ông E.J. Lâm được bổ nhiệm.", "Tin lan khắp Đông Nam Á.", "Các nước theo dõi."],
+    ),
+    (
+        'Cô hỏi: "Sao lại thế?" rồi im lặng. Cao 1,9 m. Nặng 80 kg.',
+        ['Cô hỏi: "Sao lại thế?" rồi im lặng.', "Cao 1,9 m.", "Nặng 80 kg."],
+    ),
 ]
 
 

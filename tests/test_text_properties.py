@@ -117,12 +117,20 @@ def test_tokens_align_with_folded_tokens(s: str) -> None:
         assert text.fold(s[start:end]) == tok
 
 
+teencode_text = st.lists(
+    st.sampled_from(["ko", "Ko", "KO", "k", "K", "dc", "mn", "UBND", "j", "hoà", "50k", "k2", ",", "đc", "kô"]),
+    max_size=12,
+).map(" ".join)
+
+
 @SETTINGS
-@given(st.one_of(interesting, vi_text))
+@given(st.one_of(interesting, vi_text, teencode_text))
 def test_index_terms_match_syllables_of_normalized_text(s: str) -> None:
     toks = text.syllables(text.normalize(s))
     assert text.index_terms(s) == toks + text.bigrams(toks)
     assert text.syllables(s) == toks
+    toks = text.syllables(text.normalize(s, teencode=True))
+    assert text.index_terms(s, teencode=True) == toks + text.bigrams(toks)
 
 
 @SETTINGS

@@ -85,6 +85,7 @@ def _fix_word(m: re.Match[str]) -> str:
 _CACHE_MAX = 300_000
 _NORM_CHUNK: dict[str, str] = {}
 _TOKS_CHUNK: dict[str, list[str]] = {}
+_TEEN_CHUNK: dict[str, list[str]] = {}
 
 
 def _norm_chunk(chunk: str) -> str:
@@ -103,13 +104,25 @@ def _toks_chunk(chunk: str) -> list[str]:
     return out
 
 
-def _folded_tokens(text: str) -> list[str]:
-    """Folded tokens of ``text`` (invisible characters already removed), chunk by chunk."""
-    get = _TOKS_CHUNK.get
+def _teen_chunk(chunk: str) -> list[str]:
+    out = _TOKEN.findall(fold(expand_teencode(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk))))
+    if len(_TEEN_CHUNK) >= _CACHE_MAX:
+        _TEEN_CHUNK.clear()
+    _TEEN_CHUNK[chunk] = out
+    return out
+
+
+def _folded_tokens(text: str, teencode: bool = False) -> list[str]:
+    """Folded tokens of ``text`` (invisible characters already removed), chunk by chunk.
+
+    Tokens never contain white space, so the tokens of a text are those of its chunks in order.
+    """
+    cache, miss = (_TEEN_CHUNK, _teen_chunk) if teencode else (_TOKS_CHUNK, _toks_chunk)
+    get = cache.get
     out: list[str] = []
     for chunk in text.split():
         toks = get(chunk)
-        out.extend(toks if toks is not None else _toks_chunk(chunk))
+        out.extend(toks if toks is not None else miss(chunk))
     return out
 
 
@@ -183,9 +196,9 @@ def index_terms(text: str, *, teencode: bool = False) -> list[str]:
     Equal to ``syllables(normalize(text, teencode=teencode))`` plus its bigrams, computed without
     the tone-placement pass (folding removes tones anyway).
     """
-    if teencode and text:
-        text = expand_teencode(unicodedata.normalize("NFC", _INVISIBLE.sub("", text)))
-    toks = syllables(text)
+    if not text:
+        return []
+    toks = _folded_tokens(_INVISIBLE.sub("", text), teencode)
     return toks + bigrams(toks)
 
 

@@ -7,7 +7,8 @@ Rules, in order:
    closing quotes or brackets) **followed by white space and then** an upper-case letter, a digit,
    an opening quote or bracket, or a dialogue dash;
 3. a single ``.`` does not end a sentence after a known abbreviation ("TP.", "TS.", "PGS.",
-   "ThS.", "Q.", "P.", "Mr."...) or after a single upper-case letter (an initial: "Nguyễn V. A");
+   "ThS.", "Q.", "P.", "Mr."...) or after initials (one ASCII capital, "Nguyễn V. A", or dotted
+   capitals, "E.J. Antoni"); a Vietnamese one-letter word does end one ("Đông Nam Á. Các...");
 4. a ``.`` or ``,`` with no white space after it never splits, so numbers ("1.000", "0,34"),
    "Q.1" and "TP.HCM" stay whole.
 
@@ -22,12 +23,13 @@ import re
 # Abbreviations written with a final period in Vietnamese news (case-sensitive).
 ABBREVIATIONS = frozenset(
     """TP Tp tp TX Tx TT Tt Q P X H TS Ts PGS GS ThS Ths BS Bs KS Ks CN Th TS.BS ThS.BS PGS.TS GS.TS
-    NXB Nxb St Mr Mrs Ms Dr Prof Jr Sr No Co Ltd Inc vs etc Tr tr Ng Đ Ô B.S""".split()
+    NXB Nxb St Mr Mrs Ms Dr Prof Jr Sr No Co Ltd Inc vs etc Tr tr Ng""".split()
 )
 
 _BOUNDARY = re.compile(r"(?P<punct>\.{2,}|…|[.!?]+)(?P<close>[\"'”’»)\]]*)(?P<space>\s+)")
 _OPENERS = "\"'“‘«([–—-"
 _LAST_WORD = re.compile(r"([\w.]+)$")
+_INITIALS = re.compile(r"(?:[A-Z]\.)*[A-Z]")
 
 
 def _is_abbreviation(before: str) -> bool:
@@ -37,8 +39,9 @@ def _is_abbreviation(before: str) -> bool:
     word = m.group(1)
     if word in ABBREVIATIONS or word.rstrip(".") in ABBREVIATIONS:
         return True
-    # A single upper-case letter is an initial ("Nguyễn V. A", "P. Bến Nghé").
-    return len(word) == 1 and word.isupper()
+    # Initials: one ASCII capital ("Nguyễn V. A", "P. Bến Nghé") or dotted ones ("E.J. Antoni").
+    # Single Vietnamese capitals are words ("Đông Nam Á.", "nước Ý.") and do end sentences.
+    return _INITIALS.fullmatch(word) is not None
 
 
 def _starts_sentence(line: str, pos: int) -> bool:
