@@ -1,0 +1,51 @@
+"""Tables of stories (created by migration 0003)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, LargeBinary, String, Table, Text
+
+from kiemchung.store.schema import UTCDateTime, metadata
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(40), nullable=False, unique=True),
+    Column("headline", Text, nullable=False, default=""),
+    Column("first_seen", UTCDateTime),
+    Column("last_seen", UTCDateTime),
+    Column("doc_count", Integer, nullable=False, default=0),
+    Column("outlet_count", Integer, nullable=False, default=0),
+    Column("keywords", JSON),
+    Column("status", String(12), nullable=False, default="active"),
+    Column("merged_into", Integer),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+story_documents = Table(
+    "story_documents",
+    metadata,
+    Column("doc_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    Column("manual", Boolean, nullable=False, default=False),
+)
+
+story_edits = Table(
+    "story_edits",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("user", Text),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+cluster_state = Table(
+    "cluster_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_doc_id", Integer, nullable=False, default=0),
+    Column("state", LargeBinary),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
