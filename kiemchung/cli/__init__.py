@@ -11,10 +11,21 @@ from kiemchung.cli.app import app
 from kiemchung.errors import KiemchungError
 
 
+def load_commands() -> None:
+    """Import every module of this package: each registers its commands on :data:`app`."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        if info.name not in ("app",):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
-    from kiemchung.cli import commands  # noqa: F401  (registers the commands)
     from kiemchung.cli.app import console_err
+
+    load_commands()
 
     try:
         app(args=argv, standalone_mode=False)
