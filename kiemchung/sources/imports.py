@@ -567,7 +567,11 @@ def _clip(text: str, n: int = 60) -> str:
 
 
 class _Resolver:
-    """Looks up mapped fields in a record (a dict), loosely matching key names, dotted paths nested."""
+    """Looks up mapped fields in a record (a dict), loosely matching key names, dotted paths nested.
+
+    Exports repeat the same keys on every row, so the lookup plan (which keys can answer which
+    field, in candidate order) is computed once per distinct key set and cached.
+    """
 
     def __init__(self, mapping: FieldMapping) -> None:
         self.mapping = mapping
@@ -575,20 +579,37 @@ class _Resolver:
             name: [(c, [_key(part) for part in c.split(".")], _key(c)) for c in getattr(mapping, name)]
             for name in FieldMapping._FIELDS
         }
+        self._plans: dict[tuple[str, ...], tuple[dict[str, str], dict[str, list]]] = {}
 
-    def get(self, record: dict[str, Any], index: dict[str, str], name: str) -> tuple[str | None, Any]:
+    def plan(self, record: dict[str, Any]) -> tuple[dict[str, str], dict[str, list]]:
+        """``(index, steps)`` for a record: loose key → real key, and per field the keys to try."""
+        sig = tuple(record)
+        cached = self._plans.get(sig)
+        if cached is not None:
+            return cached
+        index = _index(record)
+        steps: dict[str, list] = {}
+        for name, cands in self.candidates.items():
+            steps[name] = [
+                (index[whole], None) if whole in index else (cand, parts)
+                for cand, parts, whole in cands
+                if whole in index or (len(parts) > 1 and parts[0] in index)
+            ]
+        if len(self._plans) < 512:
+            self._plans[sig] = (index, steps)
+        return index, steps
+
+    @staticmethod
+    def get(record: dict[str, Any], plan: tuple[dict[str, str], dict[str, list]], name: str) -> tuple[str | None, Any]:
         """``(key used, value)`` of field ``name``, the first candidate with a non-empty scalar value."""
-        for cand, parts, whole in self.candidates[name]:
-            value: Any = None
-            if whole in index:
-                value = record[index[whole]]
-            elif len(parts) > 1:
-                value = _walk(record, index, parts)
+        index, steps = plan
+        for label, parts in steps[name]:
+            value = record[label] if parts is None else _walk(record, index, parts)
             if value is None or isinstance(value, (dict, list)):
                 continue
             if isinstance(value, str) and not value.strip():
                 continue
-            return index.get(whole, cand), value
+            return label, value
         return None, None
 
 
@@ -656,7 +677,7 @@ class _Context:
 def _build_row(ctx: _Context, line: int, record: dict[str, Any], raw: bytes, warnings: list[str]) -> ImportRow:
     """Turn one record into an :class:`ImportRow` (document, or an error listing every problem)."""
     problems: list[str] = []
-    index = _index(record)
+    plan = ctx.resolver.plan(record)
     get = ctx.resolver.get
     mapping = ctx.mapping
     meta: dict[str, Any] = {"line": line, "import_file": ctx.path.name, "import_format": ctx.fmt}
@@ -666,7 +687,7 @@ def _build_row(ctx: _Context, line: int, record: dict[str, Any], raw: bytes, war
     text = title = ""
     repaired: set[str] = set()
     for name in ("text", "title"):
-        _, value = get(record, index, name)
+        _, value = get(record, plan, name)
         if value is None:
             continue
         try:
@@ -686,7 +707,7 @@ def _build_row(ctx: _Context, line: int, record: dict[str, Any], raw: bytes, war
         meta["mojibake_repaired"] = sorted(repaired)
 
     published_at = None
-    key, value = get(record, index, "time")
+    key, value = get(record, plan, "time")
     if value is not None:
         try:
             published_at = parse_import_time(value, tz=mapping.tz, time_format=mapping.time_format)
@@ -695,7 +716,7 @@ def _build_row(ctx: _Context, line: int, record: dict[str, Any], raw: bytes, war
 
     engagement: dict[str, int] = {}
     for name in ENGAGEMENT_FIELDS:
-        key, value = get(record, index, name)
+        key, value = get(record, plan, name)
         if value is None:
             continue
         try:
@@ -707,7 +728,7 @@ def _build_row(ctx: _Context, line: int, record: dict[str, Any], raw: bytes, war
             engagement[name] = count
 
     def scalar(name: str) -> str | None:
-        _, v = get(record, index, name)
+        _, v = get(record, plan, name)
         if v is None:
             return None
         try:
