@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# ruff: noqa: RUF001  (Vietnamese typography: en dashes in place names and school years)
 """Generate the bundled sample (kiemchung/data/sample/) deterministically.
 
 Everything here is invented: the province of Lam Giang, its districts, officials, outlets and events

@@ -202,7 +202,7 @@ def test_legacy_font_bytes_never_crash_and_go_through_repair(tmp_path):
 
 
 def test_utf8_mojibake_text_goes_through_repair(tmp_path):
-    broken = "Viá»‡t Nam lÃ  má»™t quá»‘c gia"
+    broken = "Viá»‡t Nam lÃ  má»™t quá»‘c gia"  # noqa: RUF001 (mojibake on purpose)
     p = tmp_path / "m.jsonl"
     p.write_text(json.dumps({"text": broken}) + "\n", encoding="utf-8")
     (row,) = list(iter_import(p))
