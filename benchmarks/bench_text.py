@@ -100,7 +100,9 @@ def main() -> None:
 
     few = items[:1000]
     t = timed(text.words, few) / len(few) * n
-    print(f"{'words (underthesea, 1,000)':28s} {n / t:10.0f} items/s  {t / n * 1e6:7.1f} µs/item  ratio {t / base:5.2f}")
+    print(
+        f"{'words (underthesea, 1,000)':28s} {n / t:10.0f} items/s  {t / n * 1e6:7.1f} µs/item  ratio {t / base:5.2f}"
+    )
 
     # Scaled to the 220-character item of the target.
     t = timed(ingest_path, items)
@@ -136,7 +138,9 @@ def mojibake_check(sample: list[str]) -> None:
         for s in sample:
             out, found = text.repair_mojibake(enc(s))
             ok += found == name and out.lower() == s.lower()
-        print(f"  {name:6s} damage repaired exactly (ignoring case): {ok}/{len(sample)} = {ok / len(sample):.2%}")
+        print(
+            f"  {name:6s} damage repaired exactly (ignoring case): {ok}/{len(sample)} = {ok / len(sample):.2%}"
+        )
 
 
 if __name__ == "__main__":

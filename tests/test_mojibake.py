@@ -5,6 +5,8 @@ decoder tables in kiemchung/text/mojibake.py, plus a few hand-typed strings of t
 old documents ("Vieät Nam", "ViÖt Nam", "Hµ Néi").
 """
 
+# ruff: noqa: RUF001  (Vietnamese text: letters, quotes and dashes are meant)
+
 from __future__ import annotations
 
 import unicodedata
@@ -80,7 +82,8 @@ def tcvn3_encode(s: str) -> str:
 def utf8_as_cp1252(s: str) -> str:
     """UTF-8 bytes shown by a windows-1252 reader that keeps undefined bytes as Latin-1."""
     return "".join(
-        bytes([b]).decode("cp1252") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else chr(b) for b in s.encode("utf-8")
+        bytes([b]).decode("cp1252") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else chr(b)
+        for b in s.encode("utf-8")
     )
 
 

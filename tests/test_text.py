@@ -1,5 +1,7 @@
 """Unit tests of the Vietnamese text core, on fixtures written for these tests."""
 
+# ruff: noqa: RUF001  (Vietnamese text: letters, quotes and dashes are meant)
+
 from __future__ import annotations
 
 import subprocess
@@ -62,7 +64,9 @@ def test_normalize_composes_decomposed_and_separately_typed_marks() -> None:
     assert text.normalize("hoa\u0300") == "hòa"
 
 
-@pytest.mark.parametrize("word", ["José", "café", "résumé", "Zürich", "naïve", "Ångström", "Pokémon", "ℕ", "ǅ"])
+@pytest.mark.parametrize(
+    "word", ["José", "café", "résumé", "Zürich", "naïve", "Ångström", "Pokémon", "ℕ", "ǅ"]
+)
 def test_normalize_leaves_non_vietnamese_words_alone(word: str) -> None:
     assert text.normalize(word) == unicodedata.normalize("NFC", word)
 
@@ -288,6 +292,9 @@ def test_heavy_libraries_are_not_imported_with_the_package() -> None:
         ("The government announced new measures on Monday", "en"),
         ("Le gouvernement a annoncé de nouvelles mesures lundi", "fr"),
         ("Die Regierung hat am Montag neue Maßnahmen angekündigt", "de"),
+        ("Très bien, ça va ? Où est l'hôtel près de la forêt ?", "fr"),
+        ("A população não está satisfeita com o governo, disse você.", "pt"),
+        ("Người dân vui mừng", "vi"),
     ],
 )
 def test_detect_language(sample: str, lang: str) -> None:

@@ -1,5 +1,7 @@
 """Property-based tests of the Vietnamese text core (hypothesis)."""
 
+# ruff: noqa: RUF001  (Vietnamese text: letters, quotes and dashes are meant)
+
 from __future__ import annotations
 
 import unicodedata
@@ -12,14 +14,93 @@ from kiemchung.text import core
 from kiemchung.text.syllable import _tone_index
 
 TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")
-ONSETS = ("", "b", "c", "ch", "d", "đ", "g", "gh", "gi", "h", "kh", "l", "m", "n", "ng", "ngh", "nh",
-          "ph", "qu", "r", "s", "t", "th", "tr", "v", "x")  # fmt: skip
+ONSETS = (
+    "",
+    "b",
+    "c",
+    "ch",
+    "d",
+    "đ",
+    "g",
+    "gh",
+    "gi",
+    "h",
+    "kh",
+    "l",
+    "m",
+    "n",
+    "ng",
+    "ngh",
+    "nh",
+    "ph",
+    "qu",
+    "r",
+    "s",
+    "t",
+    "th",
+    "tr",
+    "v",
+    "x",
+)
 # (nucleus, allowed codas) pairs that occur in real Vietnamese spelling.
-OPEN_ONLY = ("ai", "ao", "au", "ay", "âu", "ây", "eo", "êu", "ia", "iu", "oi", "ôi", "ơi", "ua", "ui",
-             "ưa", "ưi", "ưu", "oai", "oay", "oeo", "uôi", "ươi", "ươu", "yêu", "iêu", "uya", "uyu",
-             "oa", "oe", "uy", "uơ")  # fmt: skip
-CLOSED = ("a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "iê", "oa", "oă", "oe", "uâ", "uê", "uô",
-          "ươ", "uy", "uyê", "yê")  # fmt: skip
+OPEN_ONLY = (
+    "ai",
+    "ao",
+    "au",
+    "ay",
+    "âu",
+    "ây",
+    "eo",
+    "êu",
+    "ia",
+    "iu",
+    "oi",
+    "ôi",
+    "ơi",
+    "ua",
+    "ui",
+    "ưa",
+    "ưi",
+    "ưu",
+    "oai",
+    "oay",
+    "oeo",
+    "uôi",
+    "ươi",
+    "ươu",
+    "yêu",
+    "iêu",
+    "uya",
+    "uyu",
+    "oa",
+    "oe",
+    "uy",
+    "uơ",
+)
+CLOSED = (
+    "a",
+    "ă",
+    "â",
+    "e",
+    "ê",
+    "i",
+    "o",
+    "ô",
+    "ơ",
+    "u",
+    "ư",
+    "iê",
+    "oa",
+    "oă",
+    "oe",
+    "uâ",
+    "uê",
+    "uô",
+    "ươ",
+    "uy",
+    "uyê",
+    "yê",
+)
 CODAS = ("c", "ch", "m", "n", "ng", "nh", "p", "t")
 OPEN_SINGLE = ("a", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y")
 
@@ -60,15 +141,19 @@ def casing(word: str, how: int) -> str:
 
 vi_syllable = st.builds(lambda p, how: casing(render(*p), how), syllable_parts(), st.integers(0, 2))
 vi_text = st.lists(
-    st.tuples(vi_syllable, st.sampled_from((" ", " ", " ", ", ", ". ", "\n", " - ", "; "))), min_size=1, max_size=30
+    st.tuples(vi_syllable, st.sampled_from((" ", " ", " ", ", ", ". ", "\n", " - ", "; "))),
+    min_size=1,
+    max_size=30,
 ).map(lambda parts: "".join(w + sep for w, sep in parts).strip())
 
 # Arbitrary text with a bias toward the characters the code cares about.
 interesting = st.text(
     alphabet=st.one_of(
         st.characters(),
-        st.sampled_from("aăâeêioôơuưyđĐAĂÂOÔƠ \n\t.,/%0123456789\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b"
-                        "\u200b\u00ad\ufeffÃÄÆ»º‡¸µÖ©ñøùûõïäö"),  # fmt: skip
+        st.sampled_from(
+            "aăâeêioôơuưyđĐAĂÂOÔƠ \n\t.,/%0123456789\u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031b"
+            "\u200b\u00ad\ufeffÃÄÆ»º‡¸µÖ©ñøùûõïäö"
+        ),
     ),
     max_size=80,
 )
@@ -118,7 +203,9 @@ def test_tokens_align_with_folded_tokens(s: str) -> None:
 
 
 teencode_text = st.lists(
-    st.sampled_from(["ko", "Ko", "KO", "k", "K", "dc", "mn", "UBND", "j", "hoà", "50k", "k2", ",", "đc", "kô"]),
+    st.sampled_from(
+        ["ko", "Ko", "KO", "k", "K", "dc", "mn", "UBND", "j", "hoà", "50k", "k2", ",", "đc", "kô"]
+    ),
     max_size=12,
 ).map(" ".join)
 

@@ -16,10 +16,13 @@ Folding never adds, removes or moves a token boundary, so the tokens of ``text``
 offsets in the original text for highlighting.
 """
 
+# ruff: noqa: RUF001, RUF002  (Vietnamese text: letters, quotes and dashes are meant)
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 from kiemchung.text.syllable import _CACHE as _TONE_CACHE
 from kiemchung.text.syllable import place_tone
@@ -187,7 +190,7 @@ def syllables(text: str, *, strip: bool = True) -> list[str]:
 
 def bigrams(tokens: list[str]) -> list[str]:
     """Adjacent token pairs joined by ``_``: ``["ha", "noi", "mua"]`` → ``["ha_noi", "noi_mua"]``."""
-    return list(map("_".join, zip(tokens, tokens[1:])))  # noqa: B905
+    return list(map("_".join, pairwise(tokens)))
 
 
 def index_terms(text: str, *, teencode: bool = False) -> list[str]:
@@ -227,4 +230,3 @@ __all__ = [
     "token_spans",
     "tokens",
 ]
-

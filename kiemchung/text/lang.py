@@ -14,17 +14,82 @@ from typing import Any
 
 from kiemchung.text.syllable import is_syllable
 
-# Letters that occur in Vietnamese and (almost) nowhere else: ă â ê ô ơ ư đ and the tone-marked
-# vowels that do not exist in French, Spanish or Portuguese.
-_VI_ONLY = frozenset(
-    "ăâđêôơưảãạằẳẵắặầẩẫấậẻẽẹềểễếệỉĩịỏọồổỗốộờởỡớợủũụừửữứựỳỷỹỵ"
-    "ĂÂĐÊÔƠƯẢẠẰẲẴẮẶẦẨẪẤẬẺẼẸỀỂỄẾỆỈĨỊỎỌỒỔỖỐỘỜỞỠỚỢỦŨỤỪỬỮỨỰỲỶỸỴ"
-)
+# Letters that occur in Vietnamese and (almost) nowhere else: ă đ ơ ư and the vowels with a hook,
+# a dot below or two marks. Not â ê ô ã õ (French, Portuguese) nor à á è é... (many languages).
+_VI_ONLY_LOWER = "ăđơưảạằắẳẵặầấẩẫậẻẽẹềếểễệỉịỏọồốổỗộờớởỡợủụừứửữựỳỷỹỵĩũ"
+_VI_ONLY = frozenset(_VI_ONLY_LOWER + _VI_ONLY_LOWER.upper())
 # Very common Vietnamese syllables, folded: they make unaccented Vietnamese recognizable.
 _COMMON_VI = frozenset(
-    """khong duoc nguoi nhung cua va la co cho trong nay mot cac voi toi minh ban em anh chi da dang
-    se thi ma nhu de khi nao gi ca roi lam di ve den tu tai ra vao len xuong nhieu rat qua con hay
-    cung biet noi thay muon phai nuoc viet nam ngay nam thang gio hom chua vay sao the day do kia""".split()
+    [
+        "khong",
+        "duoc",
+        "nguoi",
+        "nhung",
+        "cua",
+        "va",
+        "la",
+        "co",
+        "cho",
+        "trong",
+        "nay",
+        "mot",
+        "cac",
+        "voi",
+        "toi",
+        "minh",
+        "ban",
+        "em",
+        "anh",
+        "chi",
+        "da",
+        "dang",
+        "se",
+        "thi",
+        "ma",
+        "nhu",
+        "de",
+        "khi",
+        "nao",
+        "gi",
+        "ca",
+        "roi",
+        "lam",
+        "di",
+        "ve",
+        "den",
+        "tu",
+        "tai",
+        "ra",
+        "vao",
+        "len",
+        "xuong",
+        "nhieu",
+        "rat",
+        "qua",
+        "con",
+        "hay",
+        "cung",
+        "biet",
+        "noi",
+        "thay",
+        "muon",
+        "phai",
+        "nuoc",
+        "viet",
+        "nam",
+        "ngay",
+        "nam",
+        "thang",
+        "gio",
+        "hom",
+        "chua",
+        "vay",
+        "sao",
+        "the",
+        "day",
+        "do",
+        "kia",
+    ]
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 MIN_LETTERS = 8
@@ -50,8 +115,8 @@ def _unaccented_vietnamese(words: list[str]) -> bool:
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the language of ``text``, or None when there is too little text to tell.
 
-    Fewer than 8 letters gives None. Text where Vietnamese-only letters make up more than 5% of
-    letters is "vi" without a model; unaccented Vietnamese ("toi khong biet gi ca") is "vi" when
+    Fewer than 8 letters gives None. Text where Vietnamese-only letters (ă đ ơ ư, and vowels with a
+    hook, a dot below or two marks) make up more than 3% of letters is "vi" without a model; unaccented Vietnamese ("toi khong biet gi ca") is "vi" when
     its words are Vietnamese syllables and many are very common ones; the rest goes to py3langid.
     """
     if not text:
@@ -62,7 +127,7 @@ def detect_language(text: str) -> str | None:
     if n_letters < MIN_LETTERS:
         return None
     vi = sum(1 for c in sample if c in _VI_ONLY)
-    if vi / n_letters > 0.05:
+    if vi / n_letters > 0.03:
         return "vi"
     if all(w.isascii() for w in words) and _unaccented_vietnamese(words):
         return "vi"

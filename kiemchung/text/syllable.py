@@ -24,14 +24,95 @@ TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 SHAPE_MARKS = frozenset("\u0302\u0306\u031b")
 
 ONSETS = frozenset(
-    "b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x".split()
+    [
+        "b",
+        "c",
+        "ch",
+        "d",
+        "đ",
+        "g",
+        "gh",
+        "gi",
+        "h",
+        "k",
+        "kh",
+        "l",
+        "m",
+        "n",
+        "ng",
+        "ngh",
+        "nh",
+        "p",
+        "ph",
+        "qu",
+        "r",
+        "s",
+        "t",
+        "th",
+        "tr",
+        "v",
+        "x",
+    ]
 ) | {""}
-CODAS = frozenset("c ch m n ng nh p t".split()) | {""}
+CODAS = frozenset(["c", "ch", "m", "n", "ng", "nh", "p", "t"]) | {""}
 # Nuclei as base letters with shape marks (no tone). "gi" and "qu" onsets take the i/u.
 NUCLEI = frozenset(
-    """a ă â e ê i o ô ơ u ư y
-    ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ uy ưa ưi ươ ưu yê
-    iêu oai oay oeo uây uôi uya uyê uyu ươi ươu yêu""".split()
+    [
+        "a",
+        "ă",
+        "â",
+        "e",
+        "ê",
+        "i",
+        "o",
+        "ô",
+        "ơ",
+        "u",
+        "ư",
+        "y",
+        "ai",
+        "ao",
+        "au",
+        "ay",
+        "âu",
+        "ây",
+        "eo",
+        "êu",
+        "ia",
+        "iê",
+        "iu",
+        "oa",
+        "oă",
+        "oe",
+        "oi",
+        "ôi",
+        "ơi",
+        "oo",
+        "ua",
+        "uâ",
+        "uê",
+        "ui",
+        "uô",
+        "uơ",
+        "uy",
+        "ưa",
+        "ưi",
+        "ươ",
+        "ưu",
+        "yê",
+        "iêu",
+        "oai",
+        "oay",
+        "oeo",
+        "uây",
+        "uôi",
+        "uya",
+        "uyê",
+        "uyu",
+        "ươi",
+        "ươu",
+        "yêu",
+    ]
 )
 VOWELS = frozenset("aăâeêioôơuưy")
 _SHAPED = frozenset("ăâêôơư")
