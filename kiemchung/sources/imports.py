@@ -186,7 +186,16 @@ class FieldMapping:
 
     @classmethod
     def from_file(cls, path: str | Path, *, replace: bool = True) -> FieldMapping:
-        """Read a mapping from a small JSON or TOML file (chosen by extension; ``.toml`` is TOML)."""
+        """Read a mapping from a small JSON or TOML file (chosen by extension; ``.toml`` is TOML).
+
+        Example (TOML)::
+
+            text = "Nội dung"            # one column...
+            author = ["user.name", "Tác giả"]   # ...or candidates, dotted for nested JSON keys
+            time = "Ngày đăng"
+            time_format = "%d/%m/%Y %H:%M"
+            delimiter = ";"
+        """
         p = Path(path)
         try:
             raw = p.read_bytes()
