@@ -198,7 +198,7 @@ def test_huge_query_is_bounded() -> None:
 
 
 def test_config_override_changes_decision(matcher: ClaimMatcher) -> None:
-    strict = build(MatchConfig(semantic=False, threshold=1.0))
+    strict = build(MatchConfig(semantic=False, threshold=1.0, threshold_lexical=1.0))
     post = POSITIVES[0][0]
     assert matcher.match(post)[0].matched
     assert not strict.match(post)[0].matched

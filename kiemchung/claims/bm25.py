@@ -77,7 +77,7 @@ class _Segment:
             if i is None:
                 return None
         else:
-            i = int(np.searchsorted(self.tids, tid))
+            i = int(self.tids.searchsorted(np.int32(tid)))
             if i >= len(self.tids) or self.tids[i] != tid:
                 return None
         a, b = self.indptr[i], self.indptr[i + 1]
@@ -118,6 +118,7 @@ class BM25Index:
         self._pending_doc = array("i")
         self._pending_tf = array("f")
         self._pending_docs = 0
+        self._idf_cache: np.ndarray | None = None
 
     # ------------------------------------------------------------------ building
     def __len__(self) -> int:
@@ -165,6 +166,7 @@ class BM25Index:
         if tids:
             self._df[np.asarray(tids, dtype=np.int64)] += 1
         self._dl.append(dl)
+        self._idf_cache = None
         self._alive[doc] = True
         self._n_docs += 1
         self._n_alive += 1
@@ -179,6 +181,7 @@ class BM25Index:
         if not 0 <= doc < self._n_docs or not self._alive[doc]:
             return
         self._alive[doc] = False
+        self._idf_cache = None
         self._n_alive -= 1
         self._total_len -= self._dl[doc]
         tids = [self.vocab[t] for t in set(terms) if t in self.vocab]
@@ -232,6 +235,16 @@ class BM25Index:
             return 0.0
         return max(self.idf_floor, math.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
+    def idf_array(self) -> np.ndarray:
+        """IDF of every term id (0 where no alive document holds the term); cached until a change."""
+        if self._idf_cache is None:
+            n = max(self._n_alive, 1)
+            df = self._df[: len(self.vocab)].astype(np.float64)
+            idf = np.maximum(self.idf_floor, np.log1p((n - df + 0.5) / (df + 0.5)))
+            idf[df <= 0] = 0.0
+            self._idf_cache = idf
+        return self._idf_cache
+
     def max_idf(self) -> float:
         """The IDF of a term held by one document: what an unknown query term is worth."""
         n = max(self._n_alive, 1)
@@ -261,6 +274,7 @@ class BM25Index:
             return []
         scores = np.zeros(self._n_docs, np.float32)
         limit = max(max_df_ratio * self._n_alive, min_skip_df)
+        idf = self.idf_array()
         any_term = False
         for term, qw in query.items():
             tid = self.vocab.get(term)
@@ -269,7 +283,7 @@ class BM25Index:
             df = int(self._df[tid])
             if df <= 0 or df > limit:
                 continue
-            w = np.float32(qw * self._idf_tid(tid))
+            w = np.float32(qw * idf[tid])
             for seg in self._segments:
                 p = seg.postings(tid)
                 if p is not None:

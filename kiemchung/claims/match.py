@@ -55,7 +55,7 @@ class MatchConfig:
     ``candidates`` (BM25 and semantic candidates re-ranked).
 
     Decision: ``weights``/``bias`` of the logistic blend over :data:`FEATURES`; ``threshold`` on the
-    blended score; ``min_query_tokens`` (shorter queries abstain); ``min_cov`` (a match must cover at
+    blended score (``threshold_lexical`` when semantic similarity is off); ``min_query_tokens`` (shorter queries abstain); ``min_cov`` (a match must cover at
     least this IDF share of the query). ``weights_lexical``/``bias_lexical`` are used when semantic
     similarity is off or unavailable.
 
@@ -82,14 +82,15 @@ class MatchConfig:
     threshold: float = 0.5
     weights: tuple[float, ...] = (4.0, 2.0, 2.0, 1.0, 1.0, 1.0, 4.0, 2.0)
     bias: float = -6.0
-    weights_lexical: tuple[float, ...] = (4.0, 2.0, 2.0, 1.0, 1.0, 1.0, 0.0, 0.0)
-    bias_lexical: float = -4.0
+    weights_lexical: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 0.0, 0.0)
+    bias_lexical: float = -11.4
+    threshold_lexical: float = 0.2
     semantic: bool | str = "auto"
     semantic_variant: str = "original"
     semantic_max_words: int = 64
     embedding_cache: str | None = None
     rrf_k: float = 10.0
-    pair_threshold: float = 0.5
+    pair_threshold: float = 0.24
     segment_docs: int = 200_000
 
     def __post_init__(self) -> None:
@@ -98,7 +99,7 @@ class MatchConfig:
                 f"MatchConfig.weights cần {len(FEATURES)} số (needs {len(FEATURES)} numbers: "
                 f"{', '.join(FEATURES)})"
             )
-        if not 0.0 <= self.threshold <= 1.0 or not 0.0 <= self.pair_threshold <= 1.0:
+        if not all(0.0 <= t <= 1.0 for t in (self.threshold, self.threshold_lexical, self.pair_threshold)):
             raise ConfigError("Ngưỡng phải trong [0, 1] (thresholds must be in [0, 1])")
         if self.candidates < 1 or self.max_query_tokens < 1:
             raise ConfigError("candidates và max_query_tokens phải >= 1 (must be >= 1)")
@@ -341,25 +342,39 @@ class ClaimMatcher:
             rrf_max = 1.0 / (cfg.rrf_k + 1)
         syl_total = sum(q.syl_idf.values()) or 1.0
         big_total = sum(q.big_idf.values())
-        bm25_max = sum(w * idx.idf(t) for t, w in qw.items()) * (cfg.k1 + 1.0) or 1.0
-        qset = q.syl_idf
+        idf = idx.idf_array()
+        vocab = idx.vocab
+        bm25_max = sum(w * float(idf[vocab[t]]) for t, w in qw.items() if t in vocab) * (cfg.k1 + 1.0)
+        bm25_max = bm25_max or 1.0
+        # Query terms as syllable ids (unknown terms only count in the totals).
+        q_syl = {vocab[t]: w for t, w in q.syl_idf.items() if t in vocab}
+        q_tids = np.fromiter(q_syl, dtype=np.int32, count=len(q_syl))
+        q_big = {}
+        for t, w in q.big_idf.items():
+            a, _, b = t.partition("_")
+            if t in vocab and a in vocab and b in vocab:
+                q_big[(vocab[a], vocab[b])] = w
+        q_nums = [vocab.get(n, -1) for n in q.nums]
+        fwd = np.frombuffer(self._fwd, dtype=np.int32)
         out = []
         for d in docs:
             if self._doc_entry[d] is None:
                 continue
-            dtoks = self._doc_tokens(d)
-            dset = set(dtoks)
-            cov = sum(w for t, w in qset.items() if t in dset) / syl_total
+            dt = fwd[self._fwd_off[d] : self._fwd_off[d + 1]]
+            dl = dt.tolist()
+            dset = set(dl)
+            cov = sum(w for t, w in q_syl.items() if t in dset) / syl_total
             if big_total:
-                dbig = set(bigrams(dtoks))
-                bcov = sum(w for t, w in q.big_idf.items() if t in dbig) / big_total
+                dbig = set(zip(dl, dl[1:]))
+                bcov = sum(w for t, w in q_big.items() if t in dbig) / big_total
             else:
                 bcov = 0.0
-            head = set(dtoks[: self._title_len[d]] or dtoks)
-            hw = [(t, idx.idf(t)) for t in head]
-            h_total = sum(w for _, w in hw) or 1.0
-            tcov = sum(w for t, w in hw if t in qset) / h_total
-            num = (sum(1 for n in q.nums if n in dset) / len(q.nums)) if q.nums else 1.0
+            tl = self._title_len[d]
+            head = np.unique(dt[:tl] if tl else dt)
+            hw = idf[head]
+            h_total = float(hw.sum()) or 1.0
+            tcov = float(hw[np.isin(head, q_tids)].sum()) / h_total
+            num = (sum(1 for n in q_nums if n in dset) / len(q_nums)) if q_nums else 1.0
             rrf = 0.0
             if d in lex_rank:
                 rrf += 1.0 / (cfg.rrf_k + lex_rank[d])
@@ -406,11 +421,12 @@ class ClaimMatcher:
                 best[g] = (s, d, f)
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:k]
         cfg = self.config
+        threshold = cfg.threshold if self._semantic is not None else cfg.threshold_lexical
         return [
             Match(
                 entry_id=g,
                 score=round(s, 6),
-                matched=s >= cfg.threshold and f["cov"] >= cfg.min_cov,
+                matched=s >= threshold and f["cov"] >= cfg.min_cov,
                 reason=self._reason(q.text, d),
                 phrasing_id=self._doc_entry[d],
                 features={n: round(v, 4) for n, v in f.items()},
@@ -422,6 +438,8 @@ class ClaimMatcher:
         """Runs of the query's words (original form) that the entry shares, most informative first."""
         dset = set(self._doc_tokens(doc))
         text = text[: self.config.max_query_tokens * 12]
+        idf = self._index.idf_array()
+        vocab = self._index.vocab
         runs: list[tuple[float, str]] = []
         start = end = None
         weight = 0.0
@@ -430,7 +448,7 @@ class ClaimMatcher:
                 if start is None:
                     start, weight = s, 0.0
                 end = e
-                weight += self._index.idf(tok)
+                weight += float(idf[vocab[tok]])
             elif start is not None:
                 runs.append((weight, text[start:end]))
                 start = None
