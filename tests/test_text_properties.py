@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from kiemchung import text
 from kiemchung.text import core
 from kiemchung.text.syllable import _tone_index
+from kiemchung.text.teencode import TEENCODE
 
 TONES = ("", "\u0301", "\u0300", "\u0309", "\u0303", "\u0323")
 ONSETS = (
@@ -257,3 +258,16 @@ def test_nothing_raises_on_arbitrary_unicode(s: str) -> None:
     text.repair_mojibake(s)
     for tok in text.syllables(s):
         text.teencode_alternatives(tok)
+
+
+@settings(max_examples=40, deadline=None)
+@given(interesting)
+def test_word_segmentation_does_not_raise(s: str) -> None:
+    assert isinstance(text.words(s), list)
+
+
+@SETTINGS
+@given(vi_text)
+def test_expand_teencode_keeps_text_without_teencode(s: str) -> None:
+    if not any(tok.lower() in TEENCODE for tok in core.tokens(s)):
+        assert text.expand_teencode(s) == s

@@ -211,7 +211,28 @@ def token_spans(text: str) -> list[tuple[int, int, str]]:
     The folded tokens are exactly :func:`syllables` of ``text`` when ``text`` has no zero-width
     characters (those split a token here, since the offsets must stay in the original text).
     """
-    return [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(text)]
+    out: list[tuple[int, int, str]] = []
+    get = _SPANS_CHUNK.get
+    for m in _CHUNK.finditer(text):
+        chunk = m.group()
+        spans = get(chunk)
+        if spans is None:
+            spans = _spans_chunk(chunk)
+        base = m.start()
+        out.extend([(base + s, base + e, t) for s, e, t in spans])
+    return out
+
+
+_CHUNK = re.compile(r"\S+")
+_SPANS_CHUNK: dict[str, list[tuple[int, int, str]]] = {}
+
+
+def _spans_chunk(chunk: str) -> list[tuple[int, int, str]]:
+    out = [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(chunk)]
+    if len(_SPANS_CHUNK) >= _CACHE_MAX:
+        _SPANS_CHUNK.clear()
+    _SPANS_CHUNK[chunk] = out
+    return out
 
 
 def tokens(text: str) -> list[str]:

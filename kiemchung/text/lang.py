@@ -93,6 +93,7 @@ _COMMON_VI = frozenset(
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 MIN_LETTERS = 8
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=1)
@@ -144,4 +145,5 @@ def words(text: str) -> list[str]:
         return []
     from underthesea import word_tokenize
 
-    return list(word_tokenize(text))
+    # underthesea's CRF encodes to UTF-8: lone surrogates (from broken JSON escapes) would raise.
+    return list(word_tokenize(_SURROGATES.sub("\ufffd", text)))

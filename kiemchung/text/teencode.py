@@ -22,7 +22,6 @@ TEENCODE: dict[str, str] = {
     "ko": "không",
     "k": "không",
     "hok": "không",
-    "hông": "không",
     "hem": "không",
     "khg": "không",
     "kô": "không",
