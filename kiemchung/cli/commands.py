@@ -152,9 +152,19 @@ def fetch(
                 _report_poll(res)
 
             results = collector.poll_many(sources, on_result=done)
+        _after_ingest(db)
     failed = sum(1 for r in results if r.error)
     added = sum(r.stats.added for r in results)
     console.print(f"Xong: {added} tài liệu mới từ {len(results)} nguồn, {failed} nguồn lỗi.")
+
+
+def _after_ingest(db, pipeline=None) -> None:
+    from kiemchung.pipeline import Pipeline
+
+    report = (pipeline or Pipeline(db)).run()
+    done = ", ".join(f"{name}: {n}" for name, n in report.counts.items() if n)
+    if done:
+        console.print(f"[dim]Các bước sau khi lưu (after ingest): {done}[/]")
 
 
 @app.command()
@@ -165,10 +175,19 @@ def watch(
     """Theo dõi liên tục: lấy tin từ các nguồn khi đến hạn (poll sources on their intervals)."""
     from kiemchung.collect import Collector
 
+    from kiemchung.pipeline import Pipeline
+
     with open_db() as db:
         collector = Collector(db)
+        pipeline = Pipeline(db)
+
+        def on_result(res) -> None:
+            _report_poll(res)
+            if res.stats.added:
+                _after_ingest(db, pipeline)
+
         console.print("Đang theo dõi các nguồn… (Ctrl-C để dừng)")
-        collector.watch(tick_s=tick, max_cycles=cycles, on_result=_report_poll)
+        collector.watch(tick_s=tick, max_cycles=cycles, on_result=on_result)
 
 
 @app.command("import")
@@ -201,6 +220,7 @@ def import_cmd(
                 resume=not restart,
                 progress=lambda n: progress.advance(task, n),
             )
+        _after_ingest(db)
     if report.resumed_from_line:
         console.print(f"Tiếp tục từ dòng {report.resumed_from_line} (resumed after line {report.resumed_from_line}).")
     st = report.stats

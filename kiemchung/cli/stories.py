@@ -1,0 +1,111 @@
+"""``kiemchung stories``: list, show, merge and split stories; assign new documents."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from kiemchung import timeutil
+from kiemchung.cli.app import app, console, console_err, open_db
+
+stories_app = typer.Typer(help="Câu chuyện: nhóm tin theo sự kiện (stories: news grouped by event).")
+app.add_typer(stories_app, name="stories")
+
+
+def _date(value: str | None):
+    if not value:
+        return None
+    from kiemchung.errors import ConfigError
+
+    parsed = timeutil.parse_time(value)
+    if parsed is None:
+        raise ConfigError(f"Ngày không hợp lệ (invalid date): {value}")
+    return parsed
+
+
+@stories_app.callback(invoke_without_command=True)
+def stories_list(
+    ctx: typer.Context,
+    since: str | None = typer.Option(None, "--since", help="Có tin từ ngày (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Bắt đầu trước ngày (YYYY-MM-DD)."),
+    min_docs: int = typer.Option(2, "--min-docs", help="Ít nhất N tài liệu."),
+    limit: int = typer.Option(30, "--limit", "-n"),
+    recent: bool = typer.Option(False, "--recent", help="Sắp theo tin mới nhất (newest first)."),
+) -> None:
+    """Liệt kê câu chuyện lớn nhất (list the largest stories)."""
+    if ctx.invoked_subcommand:
+        return
+    from kiemchung.stories.service import list_stories
+
+    with open_db() as db:
+        rows = list_stories(
+            db, since=_date(since), until=_date(until), min_docs=min_docs, limit=limit,
+            order="recent" if recent else "size",
+        )
+    table = Table("#", "Tài liệu", "Nguồn", "Từ", "Đến", "Tiêu đề đại diện")
+    for r in rows:
+        table.add_row(
+            str(r.id), str(r.doc_count), str(r.outlet_count),
+            timeutil.fmt_local(r.first_seen, "%d/%m"), timeutil.fmt_local(r.last_seen, "%d/%m"),
+            escape(r.headline[:90]),
+        )
+    console.print(table)
+
+
+@stories_app.command("run")
+def stories_run() -> None:
+    """Xếp các tài liệu mới vào câu chuyện (assign new documents to stories)."""
+    from kiemchung.pipeline import Pipeline
+
+    with open_db() as db:
+        report = Pipeline(db).run()
+    console.print(f"Đã xếp {report.counts.get('stories', 0)} tài liệu vào câu chuyện.")
+
+
+@stories_app.command("show")
+def stories_show(story_id: int = typer.Argument(..., help="Số câu chuyện (story id).")) -> None:
+    """Xem một câu chuyện: dòng thời gian, nguồn, tài liệu (show one story)."""
+    from kiemchung.stories.service import get_story
+
+    with open_db() as db:
+        detail = get_story(db, story_id)
+    s = detail.story
+    console.print(f"[bold]{escape(s.headline)}[/]  [dim]#{s.id} · {s.doc_count} tài liệu · {s.outlet_count} nguồn · {s.status}[/]")
+    console.print(f"Từ khoá: {', '.join(s.keywords[:10])}")
+    console.print("Dòng thời gian: " + "  ".join(f"{day[5:]}:{n}" for day, n in detail.timeline))
+    console.print("Nguồn: " + ", ".join(f"{escape(name)} ({n})" for name, n in detail.outlets))
+    for d in detail.documents[:50]:
+        console.print(
+            f"  #{d.id} {timeutil.fmt_local(d.published_at or d.fetched_at)} "
+            f"[dim]{escape(d.source_name or d.platform or '')}[/] {escape(d.title or d.lead[:100])}",
+            highlight=False,
+        )
+
+
+@stories_app.command("merge")
+def stories_merge(
+    into: int = typer.Argument(..., help="Câu chuyện giữ lại (story kept)."),
+    other: int = typer.Argument(..., help="Câu chuyện nhập vào (story merged in)."),
+    user: str = typer.Option(None, "--user", help="Người sửa (who made the edit)."),
+) -> None:
+    """Gộp hai câu chuyện bằng tay (merge two stories by hand)."""
+    from kiemchung.stories.service import StoryStage
+
+    with open_db() as db:
+        kept = StoryStage(db).merge(into, other, user=user)
+    console.print(f"Đã gộp #{other} vào #{kept}.")
+
+
+@stories_app.command("split")
+def stories_split(
+    story_id: int = typer.Argument(..., help="Câu chuyện cần tách (story to split)."),
+    doc_ids: list[int] = typer.Argument(..., help="Các tài liệu tách ra (documents moved out)."),
+    user: str = typer.Option(None, "--user", help="Người sửa (who made the edit)."),
+) -> None:
+    """Tách tài liệu ra thành câu chuyện mới (split documents into a new story)."""
+    from kiemchung.stories.service import StoryStage
+
+    with open_db() as db:
+        new = StoryStage(db).split(story_id, doc_ids, user=user)
+    console_err.print(f"Đã tách {len(doc_ids)} tài liệu sang câu chuyện #{new}.")
