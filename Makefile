@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,web,semantic]'
+	$(BIN)/pip install -q -e '.[test,web,semantic,reports]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

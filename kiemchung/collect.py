@@ -221,6 +221,7 @@ class ImportReport:
     rows: int = 0
     stats: IngestStats = field(default_factory=IngestStats)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    warnings: list[tuple[int, str]] = field(default_factory=list)
     resumed_from_line: int = 0
 
 
@@ -275,10 +276,10 @@ def import_file(
 
     batch: list[Document] = []
     last_line = start_line
-    for row in iter_import(path, mapping=mapping, fmt=fmt, platform=platform, kind=kind):
-        if row.line <= start_line:
-            continue
+    rows = iter_import(path, mapping=mapping, fmt=fmt, platform=platform, kind=kind, start_after_line=start_line)
+    for row in rows:
         report.rows += 1
+        report.warnings.extend((row.line, w) for w in row.warnings)
         last_line = row.line
         if row.error is not None:
             report.errors.append((row.line, row.error))

@@ -228,6 +228,8 @@ def import_cmd(
         f"Đã đọc {report.rows} dòng: {st.added} mới, {st.existing} đã có, "
         f"{st.exact_duplicates + st.near_duplicates} trùng lặp, {len(report.errors)} dòng lỗi."
     )
+    for _line, message in report.warnings[:20]:
+        console_err.print(f"  [yellow]{escape(message)}[/]", highlight=False)
     for line, message in report.errors[:50]:
         console_err.print(f"  {message}", highlight=False)
     if len(report.errors) > 50:
