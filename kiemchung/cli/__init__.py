@@ -17,7 +17,7 @@ def load_commands() -> None:
     import pkgutil
 
     for info in pkgutil.iter_modules(__path__):
-        if info.name not in ("app",):
+        if info.name not in ("app", "__main__"):
             importlib.import_module(f"{__name__}.{info.name}")
 
 
