@@ -1,0 +1,166 @@
+"""Benchmark of streaming story clustering (kiemchung.stories.cluster).
+
+Measures, in one run:
+
+1. quality and speed on the gold story set (``../shared/data/stories-dev.jsonl``, full articles), in file
+   order and in a shuffled order, against a single-link TF-IDF baseline measured in the same run;
+2. a year of RSS items (``../shared/data/rss-2025-2026.jsonl.gz``, title + summary) streamed in time
+   order: total time, docs/s of the first and last 10k items (flat per-document cost), the 20
+   largest stories with their headlines for a person to judge, and peak memory.
+
+Usage::
+
+    python benchmarks/bench_cluster.py [--data ../shared/data] [--rss-limit N] [--skip-rss]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import math
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+from kiemchung.stories.evaluate import adjusted_rand, bcubed, read_stories_file
+from kiemchung.stories.features import term_weights
+
+
+def _cluster(rows: list[dict], config: ClusterConfig | None = None) -> tuple[dict[str, str], float]:
+    c = StoryClusterer(config)
+    start = time.perf_counter()
+    for r in rows:
+        c.add(r["id"], title=r.get("title") or "", lead=r.get("lead") or "", body=r.get("text") or "")
+    elapsed = time.perf_counter() - start
+    return c.assignments(), len(rows) / elapsed
+
+
+def _single_link_baseline(rows: list[dict]) -> tuple[float, float]:
+    """Batch single-link TF-IDF clustering (threshold chosen after the fact): best F1 and its threshold."""
+    tfs = [term_weights(r.get("title") or "", r.get("lead") or "", r.get("text") or "") for r in rows]
+    df: dict[str, int] = {}
+    for tf in tfs:
+        for t in tf:
+            df[t] = df.get(t, 0) + 1
+    n = len(rows)
+    vecs = []
+    for tf in tfs:
+        v = {t: w * math.log((n + 1) / (df[t] + 0.5)) for t, w in tf.items()}
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        vecs.append({t: x / norm for t, x in v.items()})
+    post: dict[str, list[int]] = {}
+    for k, v in enumerate(vecs):
+        for t in v:
+            post.setdefault(t, []).append(k)
+    edges = []
+    for k, v in enumerate(vecs):
+        acc: dict[int, float] = {}
+        for t, x in v.items():
+            for j in post[t]:
+                if j > k:
+                    acc[j] = acc.get(j, 0.0) + x * vecs[j][t]
+        edges.extend((s, k, j) for j, s in acc.items() if s > 0.05)
+    edges.sort(reverse=True)
+    gold = {r["id"]: r["story"] for r in rows}
+    best = (0.0, 0.0)
+    for th in [0.05 + 0.025 * i for i in range(20)]:
+        parent = list(range(n))
+
+        def find(x: int, parent: list[int] = parent) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for s, a, b in edges:
+            if s < th:
+                break
+            parent[find(a)] = find(b)
+        pred = {rows[k]["id"]: find(k) for k in range(n)}
+        f = bcubed(pred, gold)[2]
+        best = max(best, (f, th))
+    return best
+
+
+def bench_dev(path: Path) -> None:
+    """Quality and speed on the gold story set."""
+    rows = read_stories_file(path)
+    gold = {r["id"]: r["story"] for r in rows}
+    print(f"== stories-dev: {len(rows)} articles, {len(set(gold.values()))} gold stories")
+    base_f1, base_th = _single_link_baseline(rows)
+    print(f"baseline single-link TF-IDF, best threshold {base_th:.3f} after the fact: BCubed F1 {base_f1:.3f}")
+    for label, order in (("file order", rows), ("shuffled (seed 1)", random.Random(1).sample(rows, len(rows)))):
+        pred, dps = _cluster(order)
+        p, r, f = bcubed(pred, gold)
+        print(
+            f"StoryClusterer default config, {label}: BCubed P {p:.3f} R {r:.3f} F1 {f:.3f} "
+            f"(x{f / base_f1:.2f} of baseline), ARI {adjusted_rand(pred, gold):.3f}, "
+            f"{len(set(pred.values()))} stories, {dps:.0f} docs/s"
+        )
+
+
+def _rss_rows(path: Path, limit: int | None) -> list[dict]:
+    rows = []
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            rows.append(json.loads(line))
+            if limit and len(rows) >= limit:
+                break
+    rows.sort(key=lambda r: r.get("published") or "")
+    return rows
+
+
+def bench_rss(path: Path, limit: int | None) -> None:
+    """A year of RSS items streamed in time order."""
+    rows = _rss_rows(path, limit)
+    n = len(rows)
+    print(f"== rss: {n} items (title + summary), streamed in publication order")
+    c = StoryClusterer()
+    block = 10_000
+    marks = []
+    start = time.perf_counter()
+    t0 = start
+    for k, r in enumerate(rows, 1):
+        c.add(r["id"], title=r.get("title") or "", lead=r.get("summary") or "", published_at=r.get("published"))
+        if k % block == 0 or k == n:
+            now = time.perf_counter()
+            marks.append((k, (k - (marks[-1][0] if marks else 0)) / (now - t0)))
+            t0 = now
+    total = time.perf_counter() - start
+    print(f"total {total:.1f} s ({n / total:.0f} docs/s); target: under 300 s")
+    print("docs/s per 10k block: " + ", ".join(f"{rate:.0f}" for _, rate in marks))
+    first, last = marks[0][1], marks[-1][1] if len(marks) == 1 else marks[-2][1]
+    print(f"first 10k: {first:.0f} docs/s, last full 10k: {last:.0f} docs/s (ratio last/first {last / first:.2f})")
+    print(f"structures: {c.stats()}")
+    print("20 largest stories:")
+    for info in c.stories()[:20]:
+        span = f"{info.first_seen:%Y-%m-%d}..{info.last_seen:%Y-%m-%d}" if info.first_seen else "?"
+        print(f"  {info.doc_count:5d}  {span}  {info.headline[:90]}  [{', '.join(info.keywords[:5])}]")
+    sizes = [i.doc_count for i in c.stories()]
+    print(f"stories: {len(sizes)}, singletons {sum(1 for s in sizes if s == 1)}, 2+ docs {sum(1 for s in sizes if s > 1)}")
+
+
+def main() -> None:
+    """Run the benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+    ap.add_argument("--rss-limit", type=int, default=None)
+    ap.add_argument("--skip-rss", action="store_true")
+    ap.add_argument("--skip-dev", action="store_true")
+    args = ap.parse_args()
+    data = Path(args.data)
+    if not args.skip_dev:
+        bench_dev(data / "stories-dev.jsonl")
+    if not args.skip_rss:
+        bench_rss(data / "rss-2025-2026.jsonl.gz", args.rss_limit)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"peak memory (max RSS): {peak_kb / 1024:.0f} MB")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

