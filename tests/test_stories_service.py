@@ -1,0 +1,85 @@
+"""Stories in the store: streaming assignment, resumption, near-duplicates, hand edits."""
+
+from __future__ import annotations
+
+from factories import make_doc
+
+from kiemchung.ingest import Ingestor
+from kiemchung.stories import service
+from kiemchung.stories.service import StoryStage, get_story, list_stories, story_of_document
+
+FLOOD = [
+    ("Lũ sông Lam dâng cao, Tây Hà sơ tán 300 hộ dân",
+     "Mực nước sông Lam lên nhanh sau mưa lớn, huyện Tây Hà sơ tán khẩn cấp 300 hộ dân ven sông."),
+    ("Tây Hà khẩn cấp sơ tán dân vì lũ sông Lam",
+     "Huyện Tây Hà đã di dời 300 hộ dân ven sông Lam đến nơi an toàn khi lũ dâng cao."),
+    ("Lũ sông Lam: 300 hộ ở Tây Hà phải sơ tán",
+     "Chính quyền huyện Tây Hà sơ tán 300 hộ vì nước sông Lam dâng cao trong đêm."),
+]
+BRIDGE = [
+    ("Khánh thành cầu Bến Đá nối Tây Hà và Đông Hà",
+     "Cầu Bến Đá dài 1.200 m, vốn 450 tỷ đồng, chính thức thông xe sáng nay."),
+    ("Cầu Bến Đá thông xe, rút ngắn đường từ Đông Hà về Tây Hà",
+     "Sau hai năm thi công, cầu Bến Đá vốn 450 tỷ đồng đã khánh thành và thông xe."),
+]
+
+
+def load(db, items, day0=3):
+    docs = [make_doc(t, lead, url=f"https://lamson.example/{i}-{day0}", day=day0 + i % 2) for i, (t, lead) in enumerate(items)]
+    return Ingestor(db).add(docs)
+
+
+def test_documents_of_one_event_share_a_story_and_others_do_not(db):
+    load(db, FLOOD)
+    load(db, BRIDGE, day0=5)
+    assert StoryStage(db).run() == 5
+    flood = {story_of_document(db, i).id for i in (1, 2, 3)}
+    bridge = {story_of_document(db, i).id for i in (4, 5)}
+    assert len(flood) == 1 and len(bridge) == 1 and flood != bridge
+    top = list_stories(db)
+    assert [s.doc_count for s in top] == [3, 2]
+    detail = get_story(db, top[0].id)
+    assert len(detail.documents) == 3 and sum(n for _, n in detail.timeline) == 3
+
+
+def test_stage_resumes_where_it_stopped_and_never_assigns_twice(db, monkeypatch):
+    monkeypatch.setattr(service, "SAVE_EVERY_DOCS", 2)
+    load(db, FLOOD)
+    first = StoryStage(db)
+    assert first.run(batch=2, limit=2) == 2
+    second = StoryStage(db)  # a new process: picks up the saved state
+    assert second.last_doc_id == 2
+    assert second.run() == 1
+    assert len({story_of_document(db, i).id for i in (1, 2, 3)}) == 1
+    assert StoryStage(db).run() == 0
+
+
+def test_near_duplicates_always_land_in_the_same_story(db):
+    lead = "UBND tỉnh Lam Sơn yêu cầu các huyện kiểm tra toàn bộ hệ thống đê điều trước mùa mưa bão năm nay."
+    docs = [
+        make_doc("Kiểm tra đê điều trước mùa bão", lead, url="https://a.example/1"),
+        make_doc("Chuẩn bị mùa bão: kiểm tra đê", lead + " Hạn chót là cuối tháng.", url="https://b.example/2"),
+    ]
+    Ingestor(db).add(docs)
+    StoryStage(db).run()
+    assert story_of_document(db, 1).id == story_of_document(db, 2).id
+
+
+def test_hand_merge_and_split_are_recorded_and_respected(db):
+    load(db, FLOOD)
+    load(db, BRIDGE, day0=5)
+    stage = StoryStage(db)
+    stage.run()
+    flood, bridge = story_of_document(db, 1).id, story_of_document(db, 4).id
+    kept = stage.merge(flood, bridge, user="bientap")
+    assert kept == flood
+    assert {story_of_document(db, i).id for i in range(1, 6)} == {flood}
+    assert get_story(db, bridge).story.id == flood  # a merged story resolves to the one kept
+    new = StoryStage(db).split(flood, [4, 5], user="bientap")
+    assert {story_of_document(db, i).id for i in (4, 5)} == {new}
+    assert [e["kind"] for e in get_story(db, flood).edits] == ["merge", "split"]
+    assert [e["kind"] for e in get_story(db, new).edits] == ["split"]
+    # A later document about the bridge follows the split story, not the flood.
+    Ingestor(db).add([make_doc(*BRIDGE[0], url="https://c.example/cau", day=6)])
+    StoryStage(db).run()
+    assert story_of_document(db, 6).id == new
