@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
 
 from hypothesis import HealthCheck, given, settings
@@ -159,7 +160,9 @@ interesting = st.text(
     max_size=80,
 )
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# KC_HYPOTHESIS_EXAMPLES=5000 runs a longer search (default 400 keeps the suite fast).
+EXAMPLES = int(os.environ.get("KC_HYPOTHESIS_EXAMPLES", "400"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -243,7 +246,7 @@ def test_repair_mojibake_never_changes_plain_vietnamese(s: str) -> None:
     assert text.repair_mojibake(s) == (s, None)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(interesting)
 def test_nothing_raises_on_arbitrary_unicode(s: str) -> None:
     text.normalize(s, teencode=True)

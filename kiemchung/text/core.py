@@ -100,7 +100,9 @@ def _norm_chunk(chunk: str) -> str:
 
 
 def _toks_chunk(chunk: str) -> list[str]:
-    out = _TOKEN.findall(fold(chunk))
+    # Through the normalized chunk, so that syllables(text) == syllables(normalize(text)) even for
+    # characters that NFC changes (CJK compatibility ideographs, composition exclusions).
+    out = _TOKEN.findall(fold(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk)))
     if len(_TOKS_CHUNK) >= _CACHE_MAX:
         _TOKS_CHUNK.clear()
     _TOKS_CHUNK[chunk] = out
@@ -208,8 +210,9 @@ def index_terms(text: str, *, teencode: bool = False) -> list[str]:
 def token_spans(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, folded token)`` for each token of ``text``; offsets index ``text`` itself.
 
-    The folded tokens are exactly :func:`syllables` of ``text`` when ``text`` has no zero-width
-    characters (those split a token here, since the offsets must stay in the original text).
+    The folded tokens are exactly :func:`syllables` of ``text`` when ``text`` is NFC and has no
+    zero-width characters (those split a token here, since the offsets must stay in the original
+    text).
     """
     out: list[tuple[int, int, str]] = []
     get = _SPANS_CHUNK.get
