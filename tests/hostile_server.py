@@ -128,6 +128,29 @@ def cp1258_feed() -> bytes:
     return to_cp1258(text)
 
 
+def deep_page(depth: int = 100_000) -> bytes:
+    """An HTML page nesting ``depth`` divs around its only paragraph."""
+    return (
+        "<html><head><title>Trang lồng sâu</title></head><body>"
+        + "<div>" * depth
+        + "<p>Đoạn văn nằm rất sâu.</p>"
+        + "</div>" * depth
+        + "</body></html>"
+    ).encode()
+
+
+def script_flood_page(scripts: int = 250_000) -> bytes:
+    """About 8 MB of inline scripts before a short real article."""
+    para = "<p>Hội nghị tổng kết công tác phòng chống thiên tai của huyện Thử diễn ra sáng nay với sự tham dự của đại diện các xã.</p>"
+    return (
+        "<html><head><title>Trang đầy script</title>"
+        + "<script>var quangCao = 1;</script>" * scripts
+        + "</head><body><article><h1>Tổng kết phòng chống thiên tai</h1>"
+        + para * 4
+        + "</article></body></html>"
+    ).encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: HostileServer._Server  # type: ignore[name-defined]
@@ -181,6 +204,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, fixture("atom_good.xml"), "application/atom+xml")
         elif p == "/page.html":
             self._send(200, fixture("article.html"), "text/html; charset=utf-8")
+        elif p == "/page-cp1258.html":  # charset only in <meta>, body in windows-1258
+            html = fixture("article.html").decode().replace(
+                '<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=windows-1258">'
+            )
+            self._send(200, to_cp1258(html), "text/html")
+        elif p == "/page-deep.html":
+            self._send(200, deep_page(), "text/html; charset=utf-8")
+        elif p == "/page-script-flood.html":
+            self._send(200, script_flood_page(), "text/html; charset=utf-8")
+        elif p == "/image.png":
+            self._send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 2048, "image/png")
         elif p == "/conditional.xml":
             etag, modified = '"v1-abc"', "Tue, 05 Mar 2024 02:00:00 GMT"
             if self.headers.get("If-None-Match") == etag or self.headers.get("If-Modified-Since") == modified:
