@@ -100,6 +100,7 @@ def utf8_as_cp1252(s: str) -> str:
         ("Thñ t\u00adíng ChÝnh phñ", "Thủ tướng Chính phủ", "tcvn3"),
         ("Viá»‡t Nam", "Việt Nam", "utf-8"),
         ("HÃ  Ná»™i lÃ  thá»§ Ä‘Ã´", "Hà Nội là thủ đô", "utf-8"),
+        ("Tá»• quá»‘c", "Tổ quốc", "utf-8"),  # only "»" and curly quotes betray it
     ],
 )
 def test_hand_typed_fixtures(broken: str, fixed: str, encoding: str) -> None:

@@ -52,6 +52,12 @@ def test_normalize_keeps_fixed_positions(fixed: str) -> None:
     assert text.normalize(fixed) == fixed
 
 
+def test_normalize_replaces_eth_look_alike_in_vietnamese_words() -> None:
+    assert text.normalize("Ðà Nẵng, ðường") == "Đà Nẵng, đường"
+    assert text.normalize("Ðóttir") == "Ðóttir"  # not a Vietnamese syllable
+    assert text.fold("Ðà ðường") == "da duong"
+
+
 def test_normalize_composes_decomposed_and_separately_typed_marks() -> None:
     nfd = unicodedata.normalize("NFD", "Việt Nam hòa bình")
     assert nfd != "Việt Nam hòa bình"

@@ -19,9 +19,12 @@ windows-1252 punctuation (curly quotes, dashes) that TCVN3 documents also contai
 
 Safety. :func:`repair_mojibake` changes text only when (1) it contains characters that plain
 Vietnamese or English text does not (Latin-1 symbols and letters outside the Vietnamese alphabet),
-(2) a candidate repair leaves fewer such characters and (3) the repaired words are clearly more
-Vietnamese: most words with non-ASCII letters are valid Vietnamese syllables, at least 25 points
-more than before. Plain Vietnamese, English and other languages come back unchanged.
+or, failing that, most of its accented words are not Vietnamese syllables (VNI text such as
+"thaùng" uses only letters that Vietnamese also has), (2) a candidate repair leaves fewer such
+characters (or, in the second case, none) and (3) the repaired words are clearly more Vietnamese:
+at least 75% of the words with non-ASCII letters are valid Vietnamese syllables, at least 25
+points more than before, and they hold at least three letters. Plain Vietnamese, English and other
+languages come back unchanged.
 """
 
 # ruff: noqa: RUF001, RUF002  (Vietnamese text: letters, quotes and dashes are meant)
@@ -220,7 +223,8 @@ def _recase(m: re.Match[str]) -> str:
 _VI_LETTERS = frozenset("àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ")
 _VI_LETTERS = _VI_LETTERS | frozenset(c.upper() for c in _VI_LETTERS)
 # Punctuation and symbols that plain text uses and that do not by themselves suggest mojibake.
-_PLAIN_SYMBOLS = frozenset("\u00a0“”‘’–—…•€°«»·×")
+# Not « »: "»" is the middle byte of every UTF-8 letter from U+1EC0 on ("Tá»• quá»‘c").
+_PLAIN_SYMBOLS = frozenset("\u00a0“”‘’–—…•€°·×")
 _STRIP = "\"'“”‘’«»()[]{}.,;:!?…–—-/\\*•·"
 
 
@@ -270,9 +274,11 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     if not text or text.isascii():
         return text, None
     bad = _suspicious(text)
-    if bad == 0:
-        return text, None
     share, _ = _vietnamese_share(text)
+    # VNI text can consist of Vietnamese letters only ("thaùng", "gaàm"): without suspicious
+    # characters, repair only input whose accented words are mostly not Vietnamese syllables.
+    if bad == 0 and share >= 0.5:
+        return text, None
     best: tuple[float, int, str, str] | None = None
     for name, repair in (("utf-8", _repair_utf8), ("vni", _repair_vni), ("tcvn3", _repair_tcvn3)):
         cand = repair(text)
@@ -281,7 +287,7 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
         cand = unicodedata.normalize("NFC", cand)
         cand_bad = _suspicious(cand)
         cand_share, cand_words = _vietnamese_share(cand)
-        if cand_bad >= bad or cand_words == 0 or _evidence(cand) < 3:
+        if cand_bad > bad or (cand_bad == bad and bad > 0) or cand_words == 0 or _evidence(cand) < 3:
             continue
         if cand_share < 0.75 or cand_share < share + 0.25:
             continue

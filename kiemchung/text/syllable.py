@@ -115,6 +115,12 @@ NUCLEI = frozenset(
     ]
 )
 VOWELS = frozenset("aăâeêioôơuưy")
+# Nuclei that end in a glide (or are "ua", "ưa", "ia", "uya", "uơ") never take a final consonant;
+# these never stand without one.
+OPEN_ONLY = frozenset(
+    "ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu iêu oai oay oeo uây uôi uya uyu ươi ươu yêu uơ".split()
+)
+NEEDS_CODA = frozenset("ă â iê yê uô ươ oo oă uâ uyê".split())
 _SHAPED = frozenset("ăâêôơư")
 # Open two-vowel nuclei whose mark position differs between the two styles.
 _STYLE_PAIRS = frozenset(("oa", "oe", "uy"))
@@ -145,6 +151,8 @@ def _split(base: str, nuclei: frozenset[str] = NUCLEI) -> tuple[str, str, str] |
         j += 1
     nucleus, coda = base[i:j], base[j:]
     if onset not in ONSETS or coda not in CODAS:
+        return None
+    if (coda and nucleus in OPEN_ONLY) or (not coda and nucleus in NEEDS_CODA):
         return None
     if nucleus not in nuclei and not (onset == "gi" and nucleus in ("ê", "êu")):
         return None
@@ -179,8 +187,10 @@ def _place(word: str) -> str:
                 return word
             letters[-1] += ch
         else:
-            letters.append(ch.lower())
-            upper.append(ch != ch.lower())
+            low = ch.lower()
+            # Legacy converters often wrote Icelandic eth (Ð ð) for Vietnamese đ: same glyph.
+            letters.append("đ" if low == "ð" else low)
+            upper.append(ch != low)
     if len(tones) > 1:
         return word
     bases = [unicodedata.normalize("NFC", s) for s in letters]
@@ -205,7 +215,8 @@ def place_tone(word: str) -> str:
     """Return ``word`` (one alphabetic word, any normalization) with its tone mark canonically placed.
 
     Non-Vietnamese words, words with several tone marks and words that are not a single syllable
-    come back unchanged (but never denormalized: the result is NFC whenever the input was).
+    come back unchanged (but never denormalized: the result is NFC whenever the input was). In a
+    word that is a Vietnamese syllable, the look-alike eth (Ð ð) becomes đ ("Ðà" → "Đà").
     """
     hit = _CACHE.get(word)
     if hit is not None:
@@ -219,16 +230,46 @@ def place_tone(word: str) -> str:
     return out
 
 
+_STOP_CODAS = frozenset(("c", "ch", "p", "t"))
+_STOP_TONES = frozenset(("\u0301", "\u0323"))
+
+
 def is_syllable(word: str) -> bool:
     """True when ``word`` is spelled like one Vietnamese syllable, with or without diacritics.
 
     An ASCII word is checked against the unaccented forms ("biet", "nguoi", "khong" are syllables).
+    A word with diacritics must also carry its tone mark where Vietnamese puts it (either style
+    for "hòa"/"hoà") and obey the tone rule of stop finals: after c, ch, p or t only the acute or
+    the dot below is possible ("một", "lúc"; not "mồt", "lõc", "baùn").
     """
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    tones = sum(1 for c in decomposed if c in TONE_MARKS)
-    if tones > 1:
+    letters: list[str] = []
+    tones: list[tuple[str, int]] = []
+    for ch in unicodedata.normalize("NFD", word.lower()):
+        if ch in TONE_MARKS:
+            tones.append((ch, len(letters) - 1))
+        elif unicodedata.combining(ch):
+            if not letters:
+                return False
+            letters[-1] += ch
+        else:
+            letters.append(ch)
+    if len(tones) > 1:
         return False
-    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in TONE_MARKS))
-    if base.isascii():
+    base = unicodedata.normalize("NFC", "".join(letters))
+    if len(base) != len(letters):
+        return False
+    if base.isascii() and word.isascii():
         return _split(base, _ASCII_NUCLEI) is not None
-    return _split(base) is not None
+    parts = _split(base)
+    if parts is None:
+        return False
+    onset, nucleus, coda = parts
+    if not tones:
+        return coda not in _STOP_CODAS
+    tone, pos = tones[0]
+    if coda in _STOP_CODAS and tone not in _STOP_TONES:
+        return False
+    allowed = {len(onset) + _tone_index(nucleus, coda)}
+    if not coda and nucleus in _STYLE_PAIRS:
+        allowed.add(len(onset) + 1)
+    return pos in allowed
