@@ -111,10 +111,10 @@ def evaluate_pairs(path: str | os.PathLike[str], config: MatchConfig | None = No
     """Same-claim decisions (:meth:`ClaimMatcher.same_claim`) on labelled pairs.
 
     The sentences of the file are indexed first (without labels) so that term weights reflect the
-    corpus. Returns ``accuracy``, ``precision``, ``recall``, ``f1`` and ``pairs``.
+    corpus. Returns ``accuracy``, ``precision``, ``recall``, ``f1``, ``pairs`` and ``semantic``.
     """
     rows = list(read_jsonl(path, ("a", "b", "label")))
-    matcher = ClaimMatcher((config or MatchConfig()).replace(semantic=False))
+    matcher = ClaimMatcher(config)
     seen: dict[str, None] = {}
     for r in rows:
         seen.setdefault(r["a"])
@@ -128,6 +128,7 @@ def evaluate_pairs(path: str | os.PathLike[str], config: MatchConfig | None = No
         fp += pred and not gold
         fn += gold and not pred
         tn += not pred and not gold
+    matcher.flush_cache()
     n = len(rows) or 1
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
@@ -138,6 +139,7 @@ def evaluate_pairs(path: str | os.PathLike[str], config: MatchConfig | None = No
         "recall": round(recall, 4),
         "f1": round(f1, 4),
         "pairs": len(rows),
+        "semantic": matcher.semantic and matcher.config.pair_semantic_weight > 0,
     }
 
 

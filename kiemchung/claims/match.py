@@ -91,6 +91,9 @@ class MatchConfig:
     embedding_cache: str | None = None
     rrf_k: float = 10.0
     pair_threshold: float = 0.24
+    pair_semantic_weight: float = 0.5
+    pair_cos_floor: float = 0.75
+    pair_threshold_semantic: float = 0.5
     segment_docs: int = 200_000
 
     def __post_init__(self) -> None:
@@ -99,7 +102,8 @@ class MatchConfig:
                 f"MatchConfig.weights cần {len(FEATURES)} số (needs {len(FEATURES)} numbers: "
                 f"{', '.join(FEATURES)})"
             )
-        if not all(0.0 <= t <= 1.0 for t in (self.threshold, self.threshold_lexical, self.pair_threshold)):
+        limits = (self.threshold, self.threshold_lexical, self.pair_threshold, self.pair_threshold_semantic)
+        if not all(0.0 <= t <= 1.0 for t in limits) or not 0.0 <= self.pair_cos_floor < 1.0:
             raise ConfigError("Ngưỡng phải trong [0, 1] (thresholds must be in [0, 1])")
         if self.candidates < 1 or self.max_query_tokens < 1:
             raise ConfigError("candidates và max_query_tokens phải >= 1 (must be >= 1)")
@@ -216,6 +220,11 @@ class ClaimMatcher:
                     self._semantic.add(doc, text)
                     self._restorer.learn(text)
         return self._semantic is not None
+
+    def flush_cache(self) -> None:
+        """Write new embeddings to the embedding cache file (no-op without semantic similarity)."""
+        if self._semantic is not None:
+            self._semantic.cache.save()
 
     @property
     def semantic(self) -> bool:
@@ -459,8 +468,12 @@ class ClaimMatcher:
         return [r for _, r in runs[:limit]]
 
     def similar(self, a: str, b: str) -> float:
-        """Same-claim similarity of two texts in 0..1 (symmetric IDF-weighted syllable and bigram
-        overlap; IDF from the indexed entries, or uniform when the index is empty)."""
+        """Same-claim similarity of two texts in 0..1.
+
+        Lexical part: mean of the IDF-weighted Jaccard overlaps of syllables and of bigrams (IDF from
+        the indexed entries, uniform when the index is empty). With semantic similarity on, blended
+        with the cosine of the passage embeddings rescaled from ``[pair_cos_floor, 1]`` to ``[0, 1]``.
+        """
         ta = self._tokens(a, self.config.max_query_tokens)
         tb = self._tokens(b, self.config.max_query_tokens)
         if not ta or not tb:
@@ -475,13 +488,21 @@ class ClaimMatcher:
             tot = sum(w(t) for t in x | y)
             return sum(w(t) for t in x & y) / tot if tot else 0.0
 
-        syl = overlap(set(ta), set(tb))
-        big = overlap(set(bigrams(ta)), set(bigrams(tb)))
-        return 0.5 * syl + 0.5 * big
+        lexical = 0.5 * overlap(set(ta), set(tb)) + 0.5 * overlap(set(bigrams(ta)), set(bigrams(tb)))
+        cfg = self.config
+        if cfg.pair_semantic_weight <= 0 or not self._semantic_on():
+            return lexical
+        va, vb = self._semantic.embed_passages([normalize(a), normalize(b)])
+        cos = float(va @ vb)
+        scaled = min(1.0, max(0.0, (cos - cfg.pair_cos_floor) / (1.0 - cfg.pair_cos_floor)))
+        return (1.0 - cfg.pair_semantic_weight) * lexical + cfg.pair_semantic_weight * scaled
 
     def same_claim(self, a: str, b: str) -> bool:
-        """True when :meth:`similar` reaches ``config.pair_threshold``."""
-        return self.similar(a, b) >= self.config.pair_threshold
+        """True when :meth:`similar` reaches ``config.pair_threshold`` (``pair_threshold_semantic``
+        when semantic similarity takes part)."""
+        cfg = self.config
+        on = cfg.pair_semantic_weight > 0 and self._semantic_on()
+        return self.similar(a, b) >= (cfg.pair_threshold_semantic if on else cfg.pair_threshold)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> None:

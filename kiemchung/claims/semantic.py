@@ -186,6 +186,24 @@ class SemanticIndex:
         self._pending = []
         return len(todo)
 
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Passage embeddings of arbitrary texts, through the cache (not added to the index)."""
+        out = np.zeros((len(texts), _DIM), np.float32)
+        todo = []
+        for i, text in enumerate(texts):
+            key = self.embedder.key(text)
+            vec = self.cache.get(key)
+            if vec is None:
+                todo.append((i, key, text))
+            else:
+                out[i] = vec
+        if todo:
+            vecs = self.embedder.passages([t for _, _, t in todo])
+            for (i, key, _), vec in zip(todo, vecs, strict=True):
+                out[i] = vec
+                self.cache.put(key, vec)
+        return out
+
     def search(self, qvec: np.ndarray, k: int) -> tuple[list[tuple[int, float]], float]:
         """Top ``k`` ``(doc, cosine)`` and the best cosine overall."""
         self.sync()
