@@ -27,7 +27,7 @@ points more than before, and they hold at least three letters. Plain Vietnamese,
 languages come back unchanged.
 """
 
-# ruff: noqa: RUF001, RUF002  (Vietnamese text: letters, quotes and dashes are meant)
+# ruff: noqa: RUF001, RUF002, RUF003  (Vietnamese text: letters, quotes and dashes are meant)
 
 from __future__ import annotations
 

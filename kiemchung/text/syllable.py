@@ -118,9 +118,40 @@ VOWELS = frozenset("aăâeêioôơuưy")
 # Nuclei that end in a glide (or are "ua", "ưa", "ia", "uya", "uơ") never take a final consonant;
 # these never stand without one.
 OPEN_ONLY = frozenset(
-    "ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu iêu oai oay oeo uây uôi uya uyu ươi ươu yêu uơ".split()
+    [
+        "ai",
+        "ao",
+        "au",
+        "ay",
+        "âu",
+        "ây",
+        "eo",
+        "êu",
+        "ia",
+        "iu",
+        "oi",
+        "ôi",
+        "ơi",
+        "ua",
+        "ui",
+        "ưa",
+        "ưi",
+        "ưu",
+        "iêu",
+        "oai",
+        "oay",
+        "oeo",
+        "uây",
+        "uôi",
+        "uya",
+        "uyu",
+        "ươi",
+        "ươu",
+        "yêu",
+        "uơ",
+    ]
 )
-NEEDS_CODA = frozenset("ă â iê yê uô ươ oo oă uâ uyê".split())
+NEEDS_CODA = frozenset(["ă", "â", "iê", "yê", "uô", "ươ", "oo", "oă", "uâ", "uyê"])
 _SHAPED = frozenset("ăâêôơư")
 # Open two-vowel nuclei whose mark position differs between the two styles.
 _STYLE_PAIRS = frozenset(("oa", "oe", "uy"))
