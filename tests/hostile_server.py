@@ -44,7 +44,7 @@ def fixture(name: str) -> bytes:
 def rss(items: list[tuple[str, str, str]], *, title: str = "Nguồn thử", encoding: str = "utf-8") -> bytes:
     """A small RSS 2.0 document from ``(guid, title, link)`` triples, encoded in ``encoding``."""
     body = "".join(
-        f"<item><title>{t}</title><link>{link}</link><guid isPermaLink=\"false\">{g}</guid>"
+        f'<item><title>{t}</title><link>{link}</link><guid isPermaLink="false">{g}</guid>'
         f"<pubDate>Tue, 05 Mar 2024 08:{i % 60:02d}:00 +0700</pubDate>"
         f"<description>Tóm tắt cho bài {t}</description></item>"
         for i, (g, t, link) in enumerate(items)
@@ -205,8 +205,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif p == "/page.html":
             self._send(200, fixture("article.html"), "text/html; charset=utf-8")
         elif p == "/page-cp1258.html":  # charset only in <meta>, body in windows-1258
-            html = fixture("article.html").decode().replace(
-                '<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=windows-1258">'
+            html = (
+                fixture("article.html")
+                .decode()
+                .replace(
+                    '<meta charset="utf-8">',
+                    '<meta http-equiv="Content-Type" content="text/html; charset=windows-1258">',
+                )
             )
             self._send(200, to_cp1258(html), "text/html")
         elif p == "/page-deep.html":
@@ -264,7 +269,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect("/private/feed.xml")
         elif p == "/429":  # 429 for the first `fails` requests (default 1), then the feed
             if n <= int(self._query.get("fails", ["1"])[0]):
-                self._send(429, b"slow down", "text/plain", {"Retry-After": self._query.get("after", ["1"])[0]})
+                self._send(
+                    429, b"slow down", "text/plain", {"Retry-After": self._query.get("after", ["1"])[0]}
+                )
             else:
                 self._send(200, fixture("rss_good.xml"))
         elif p == "/500":

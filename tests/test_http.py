@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -11,12 +12,12 @@ from hostile_server import BIG_SIZE, HostileServer, fixture, to_cp1258
 
 from kiemchung.errors import FetchError
 from kiemchung.sources.http import (
-    FetchResult,
     Fetcher,
+    FetchResult,
     FetchSettings,
     charset_from_content_type,
-    decode_body,
     declared_charset,
+    decode_body,
 )
 
 GOOD_RSS = fixture("rss_good.xml")
@@ -237,9 +238,8 @@ def test_transient_503_heals(srv, fetcher):
 
 
 def test_backoff_grows_exponentially(srv):
-    with Fetcher(fast(retries=2, backoff_base_s=0.2)) as f:
-        with pytest.raises(FetchError):
-            f.get(srv.url("/500"))
+    with Fetcher(fast(retries=2, backoff_base_s=0.2)) as f, pytest.raises(FetchError):
+        f.get(srv.url("/500"))
     t = srv.times("/500")
     assert len(t) == 3
     assert t[1] - t[0] >= 0.18 and t[2] - t[1] >= 0.38
@@ -294,9 +294,8 @@ def test_slowloris_hits_total_deadline(srv, path):
 
 
 def test_timeouts_are_retried(srv):
-    with Fetcher(fast(read_timeout_s=0.3, retries=2, backoff_base_s=0.01)) as f:
-        with pytest.raises(FetchError):
-            f.get(srv.url("/slow?delay=20"))
+    with Fetcher(fast(read_timeout_s=0.3, retries=2, backoff_base_s=0.01)) as f, pytest.raises(FetchError):
+        f.get(srv.url("/slow?delay=20"))
     assert srv.count("/slow") == 3
 
 
@@ -338,7 +337,9 @@ def test_robots_unreachable_allows():
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/robots.txt":
             raise httpx.ConnectError("refused", request=request)
-        return httpx.Response(200, stream=httpx.ByteStream(GOOD_RSS), headers={"Content-Type": "application/rss+xml"})
+        return httpx.Response(
+            200, stream=httpx.ByteStream(GOOD_RSS), headers={"Content-Type": "application/rss+xml"}
+        )
 
     with Fetcher(fast(), transport=httpx.MockTransport(handler)) as f:
         assert f.get("http://khong-toi-duoc.example.vn/rss.xml").content == GOOD_RSS
@@ -361,7 +362,7 @@ def test_rate_limit_per_host_across_threads(srv):
             t.join()
     times = sorted(srv.times("/rss.xml"))
     assert len(times) == 4
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= interval * 0.9, gaps
 
 

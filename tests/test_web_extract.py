@@ -64,7 +64,9 @@ def test_windows_1258_page_with_meta_charset(srv, fetcher):
 
 def test_wrong_header_charset_does_not_win():
     page = fixture("article.html")
-    doc = extract_page(page, url="https://a.example.vn/p", headers={"Content-Type": "text/html; charset=iso-8859-1"})
+    doc = extract_page(
+        page, url="https://a.example.vn/p", headers={"Content-Type": "text/html; charset=iso-8859-1"}
+    )
     assert doc.title == ARTICLE_TITLE
 
 
@@ -91,7 +93,9 @@ def test_date_from_json_ld_and_language_detection():
 )
 def test_non_html_refused(payload, ctype):
     with pytest.raises(ParseError) as err:
-        extract_page(payload, url="https://a.example.vn/x", headers={"Content-Type": ctype} if ctype else None)
+        extract_page(
+            payload, url="https://a.example.vn/x", headers={"Content-Type": ctype} if ctype else None
+        )
     assert err.value.reason in ("not_html", "empty_page")
     assert not err.value.soft
 
@@ -136,7 +140,9 @@ def test_deeply_nested_page(srv, fetcher):
 
 def test_50mb_page_is_capped_before_parsing():
     para = "<p>" + "Nội dung trang rất lớn về giao thông nông thôn. " * 40 + "</p>\n"
-    page = ("<html><head><title>Trang khổng lồ</title></head><body>" + para * 25_000 + "</body></html>").encode()
+    page = (
+        "<html><head><title>Trang khổng lồ</title></head><body>" + para * 25_000 + "</body></html>"
+    ).encode()
     assert len(page) > 50 * 1024 * 1024
     tracemalloc.start()
     try:
@@ -161,7 +167,9 @@ def test_deep_page_helper_is_really_deep():
 def test_mojibake_repair_is_called(monkeypatch):
     import kiemchung.sources.web as web
 
-    monkeypatch.setattr(web, "repair_mojibake", lambda t: (t.replace("Thöû", "Thử"), "vni" if "Thöû" in t else None))
+    monkeypatch.setattr(
+        web, "repair_mojibake", lambda t: (t.replace("Thöû", "Thử"), "vni" if "Thöû" in t else None)
+    )
     page = fixture("article.html").replace("Xã Thử Nghiệm".encode(), "Xã Thöû Nghiệm".encode())
     doc = extract_page(page, url="https://a.example.vn/p")
     assert doc.title == ARTICLE_TITLE and doc.meta["mojibake_repaired"] == "vni"

@@ -23,7 +23,7 @@ from lxml import etree
 
 from kiemchung.errors import ParseError
 from kiemchung.models import Document
-from kiemchung.sources.http import charset_from_content_type, decode_body, declared_charset
+from kiemchung.sources.http import charset_from_content_type, declared_charset, decode_body
 from kiemchung.text import normalize, repair_mojibake
 
 __all__ = ["discover_feeds", "html_to_text", "parse_feed"]
@@ -39,8 +39,33 @@ FEED_TYPES = (
 )
 _MAX_FIELD_CHARS = 1_000_000  # a single summary/content larger than this is cut before HTML parsing
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote pre table tr section article header footer figure "
-    "figcaption dd dt hr".split()
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "table",
+        "tr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "figure",
+        "figcaption",
+        "dd",
+        "dt",
+        "hr",
+    ]
 )
 _DROP_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "object", "svg"})
 _XML_DECL_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
@@ -131,7 +156,10 @@ def _cap_entries(data: bytes, max_entries: int) -> bytes:
     linear regex pass over the raw bytes picks the newest items (by their date element; document
     order when dates are missing) and rebuilds a smaller document around them.
     """
-    if data.count(b"<item") + data.count(b"<entry") + data.count(b":item") + data.count(b":entry") <= max_entries:
+    if (
+        data.count(b"<item") + data.count(b"<entry") + data.count(b":item") + data.count(b":entry")
+        <= max_entries
+    ):
         return data
     spans = [(m.start(), m.end()) for m in _ITEM_SPAN.finditer(data)]
     if len(spans) <= max_entries:
@@ -227,7 +255,9 @@ def parse_feed(
         raise _not_a_feed(url, "tệp rỗng")
     lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
     text, _codec = decode_body(
-        content, charset=charset_from_content_type(lowered.get("content-type")), declared=declared_charset(content)
+        content,
+        charset=charset_from_content_type(lowered.get("content-type")),
+        declared=declared_charset(content),
     )
     if _HTML_START.match(text[:4096]) and "<rss" not in text[:4096] and "<feed" not in text[:4096]:
         raise _not_a_feed(url, "đây là một trang HTML", content)

@@ -144,7 +144,9 @@ def declared_charset(content: bytes) -> str | None:
     return label.decode("ascii", "replace").lower()
 
 
-def decode_body(content: bytes, *, charset: str | None = None, declared: str | None = None) -> tuple[str, str]:
+def decode_body(
+    content: bytes, *, charset: str | None = None, declared: str | None = None
+) -> tuple[str, str]:
     """Decode a feed or page to text; return ``(text, codec used)``.
 
     Order: byte-order mark; strict UTF-8 (a very strong signal that beats a wrong header);
@@ -154,7 +156,11 @@ def decode_body(content: bytes, *, charset: str | None = None, declared: str | N
     """
     import unicodedata
 
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if content.startswith(bom):
             return unicodedata.normalize("NFC", content[len(bom) :].decode(name, "replace")), name
     try:
@@ -464,7 +470,7 @@ class Fetcher:
             try:
                 return self._follow(url, etag=etag, last_modified=last_modified)
             except FetchError as err:
-                if not err.soft or attempt >= s.retries or err.reason in ("too_large", "bad_compression"):
+                if not err.soft or attempt >= s.retries:
                     raise
                 retry_after = getattr(err, "retry_after", None)
                 if retry_after is not None and retry_after > s.max_retry_after_s:
@@ -503,8 +509,12 @@ class Fetcher:
             raise FetchError(f"Không đọc được tệp {path}: {exc} (io_error)", reason="io_error") from exc
         if len(content) > limit:
             raise _too_large(url, limit)
+        import mimetypes
+
+        guessed, _ = mimetypes.guess_type(path.name)
+        headers = {"content-type": guessed} if guessed else {}
         return FetchResult(
-            url=url, status=200, content=content, elapsed_s=time.monotonic() - start, headers={}
+            url=url, status=200, content=content, elapsed_s=time.monotonic() - start, headers=headers
         )
 
     def _follow(self, url: str, *, etag: str | None, last_modified: str | None) -> FetchResult:
@@ -595,7 +605,9 @@ class Fetcher:
                     elapsed_s=time.monotonic() - start,
                 )
         except httpx.TimeoutException as exc:
-            raise FetchError(f"Hết thời gian chờ khi tải {url} (timeout)", soft=True, reason="timeout") from exc
+            raise FetchError(
+                f"Hết thời gian chờ khi tải {url} (timeout)", soft=True, reason="timeout"
+            ) from exc
         except httpx.TransportError as exc:
             raise FetchError(
                 f"Không kết nối được khi tải {url}: {exc.__class__.__name__} (connection)",
@@ -610,17 +622,25 @@ class Fetcher:
         status = response.status_code
         if status == 429:
             err = FetchError(
-                f"Máy chủ yêu cầu giảm tốc độ (HTTP 429) khi tải {url} (http_429)", soft=True, reason="http_429"
+                f"Máy chủ yêu cầu giảm tốc độ (HTTP 429) khi tải {url} (http_429)",
+                soft=True,
+                reason="http_429",
             )
         elif status >= 500:
-            err = FetchError(f"Máy chủ lỗi (HTTP {status}) khi tải {url} (http_5xx)", soft=True, reason="http_5xx")
+            err = FetchError(
+                f"Máy chủ lỗi (HTTP {status}) khi tải {url} (http_5xx)", soft=True, reason="http_5xx"
+            )
         elif status in (404, 410):
             err = FetchError(
-                f"Không tìm thấy trang (HTTP {status}) khi tải {url} (http_4xx)", soft=False, reason="http_4xx"
+                f"Không tìm thấy trang (HTTP {status}) khi tải {url} (http_4xx)",
+                soft=False,
+                reason="http_4xx",
             )
         else:
             err = FetchError(
-                f"Máy chủ từ chối yêu cầu (HTTP {status}) khi tải {url} (http_4xx)", soft=False, reason="http_4xx"
+                f"Máy chủ từ chối yêu cầu (HTTP {status}) khi tải {url} (http_4xx)",
+                soft=False,
+                reason="http_4xx",
             )
         err.status = status  # type: ignore[attr-defined]
         err.retry_after = _retry_after_seconds(response.headers.get("retry-after"))  # type: ignore[attr-defined]
@@ -651,7 +671,9 @@ class Fetcher:
         limited = FetchSettings(**{**s.__dict__, "max_bytes": s.robots_max_bytes})
         current = robots_url
         for _ in range(s.max_redirects + 1):
-            self._clock.wait(key if current.startswith(key) else _host_key(httpx.URL(current)), s.min_interval_s)
+            self._clock.wait(
+                key if current.startswith(key) else _host_key(httpx.URL(current)), s.min_interval_s
+            )
             _deadline.value = time.monotonic() + s.total_timeout_s
             try:
                 with self._client.stream("GET", current, headers={"Accept": "text/plain"}) as response:

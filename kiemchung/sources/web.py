@@ -18,7 +18,7 @@ from lxml import etree
 
 from kiemchung.errors import ParseError
 from kiemchung.models import Document
-from kiemchung.sources.http import charset_from_content_type, decode_body, declared_charset
+from kiemchung.sources.http import charset_from_content_type, declared_charset, decode_body
 from kiemchung.text import detect_language, normalize, repair_mojibake
 from kiemchung.timeutil import parse_time, to_utc
 
@@ -100,7 +100,9 @@ def _meta_date(tree: lxml.html.HtmlElement) -> str | None:
             data = json.loads(el.text[:200_000])
         except ValueError:
             continue
-        items = data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+        items = (
+            data if isinstance(data, list) else data.get("@graph", [data]) if isinstance(data, dict) else []
+        )
         for item in items:
             if isinstance(item, dict) and isinstance(item.get("datePublished"), str):
                 return item["datePublished"]
@@ -141,7 +143,9 @@ def extract_page(
     data = _strip_scripts(content[: max_bytes * _PRESCAN_FACTOR])
     truncated = len(content) > max_bytes * _PRESCAN_FACTOR or len(data) > max_bytes
     data = data[:max_bytes]
-    text, codec = decode_body(data, charset=charset_from_content_type(content_type), declared=declared_charset(data))
+    text, codec = decode_body(
+        data, charset=charset_from_content_type(content_type), declared=declared_charset(data)
+    )
     try:
         tree = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
@@ -149,7 +153,11 @@ def extract_page(
     meta_date = _meta_date(tree)
     html_lang = (tree.get("lang") or "").strip().lower()[:2] or None
     canonical = next(
-        (el.get("href") for el in tree.iter("link") if (el.get("rel") or "").lower() == "canonical" and el.get("href")),
+        (
+            el.get("href")
+            for el in tree.iter("link")
+            if (el.get("rel") or "").lower() == "canonical" and el.get("href")
+        ),
         None,
     )
     extracted = trafilatura.bare_extraction(
@@ -160,10 +168,16 @@ def extract_page(
         include_tables=True,
         include_images=False,
         deduplicate=False,
-        date_extraction_params={"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
+        date_extraction_params={
+            "extensive_search": False,
+            "original_date": True,
+            "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+        },
     )
     fields = extracted.as_dict() if extracted is not None else {}
-    title, legacy_title = _clean(fields.get("title") or (tree.findtext(".//title") if tree.find(".//title") is not None else ""))
+    title, legacy_title = _clean(
+        fields.get("title") or (tree.findtext(".//title") if tree.find(".//title") is not None else "")
+    )
     lead, legacy_lead = _clean(fields.get("description"))
     body, legacy_body = _body_paragraphs(fields.get("text") or "", title)
     if not title and not body:
