@@ -153,6 +153,7 @@ def script_flood_page(scripts: int = 250_000) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms delayed-ACK stalls
     server: HostileServer._Server  # type: ignore[name-defined]
 
     def log_message(self, format: str, *args: object) -> None:  # silence

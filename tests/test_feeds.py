@@ -238,6 +238,14 @@ def test_cap_without_dates_keeps_document_order():
     assert [d.title for d in docs] == [f"Bài {i}" for i in range(10)]
 
 
+def test_plain_guid_kept_as_written():
+    # RSS guids are permalinks by default; a bare token must not be turned into a URL.
+    item = "<item><title>Tin C</title><link>https://c.example.vn/c</link><guid>c-42</guid></item>"
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{item}</channel></rss>'
+    doc = parse_feed(body.encode(), url="https://c.example.vn/rss/")[0]
+    assert doc.external_id == "c-42" and doc.url == "https://c.example.vn/c"
+
+
 def test_relative_links_resolved():
     item = "<item><title>Tin B</title><link>/tin/b.html</link></item>"
     body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{item}</channel></rss>'

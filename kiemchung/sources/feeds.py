@@ -265,9 +265,10 @@ def parse_feed(
     data = _cap_entries(text.encode("utf-8"), max_entries)
     parsed = feedparser.parse(
         data,
-        response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
+        # No content-location: feedparser would "resolve" plain guids against it; links are joined below.
+        response_headers={"content-type": "application/xml; charset=utf-8"},
         sanitize_html=False,
-        resolve_relative_uris=True,
+        resolve_relative_uris=False,
     )
     if not parsed.entries:
         if parsed.get("version") and not parsed.get("bozo"):
