@@ -274,3 +274,27 @@ def test_word_segmentation_does_not_raise(s: str) -> None:
 def test_expand_teencode_keeps_text_without_teencode(s: str) -> None:
     if not any(tok.lower() in TEENCODE for tok in core.tokens(s)):
         assert text.expand_teencode(s) == s
+
+
+@SETTINGS
+@given(vi_text)
+def test_repair_mojibake_round_trips_generated_vietnamese(s: str) -> None:
+    """UTF-8 damage always comes back; VNI damage does when it is visible at all.
+
+    VNI output can itself look like Vietnamese ("bối" → "boái"), so VNI is checked on texts of at
+    least four accented words whose damaged form has a character or word that Vietnamese does
+    not. TCVN3 is checked on real sentences (tests/test_mojibake.py, benchmarks/bench_text.py):
+    generated nonsense syllables in capitals ("ỈN") defeat its case rules.
+    """
+    from test_mojibake import utf8_as_cp1252, vni_encode
+
+    from kiemchung.text import mojibake
+
+    accented = [w for w in s.split() if not w.isascii()]
+    if sum(len(w) for w in accented) >= 6:
+        assert text.repair_mojibake(utf8_as_cp1252(s)) == (s, "utf-8")
+    damaged = vni_encode(s)
+    if len(accented) >= 4 and damaged != s:
+        visible = mojibake._suspicious(damaged) > 0 or mojibake._vietnamese_share(damaged)[0] < 0.75
+        if visible:
+            assert text.repair_mojibake(damaged) == (s, "vni")

@@ -12,84 +12,18 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from kiemchung.text.syllable import is_syllable
+from kiemchung.text.syllable import _words, is_syllable
+
 
 # Letters that occur in Vietnamese and (almost) nowhere else: ă đ ơ ư and the vowels with a hook,
 # a dot below or two marks. Not â ê ô ã õ (French, Portuguese) nor à á è é... (many languages).
 _VI_ONLY_LOWER = "ăđơưảạằắẳẵặầấẩẫậẻẽẹềếểễệỉịỏọồốổỗộờớởỡợủụừứửữựỳỷỹỵĩũ"
 _VI_ONLY = frozenset(_VI_ONLY_LOWER + _VI_ONLY_LOWER.upper())
 # Very common Vietnamese syllables, folded: they make unaccented Vietnamese recognizable.
-_COMMON_VI = frozenset(
-    [
-        "khong",
-        "duoc",
-        "nguoi",
-        "nhung",
-        "cua",
-        "va",
-        "la",
-        "co",
-        "cho",
-        "trong",
-        "nay",
-        "mot",
-        "cac",
-        "voi",
-        "toi",
-        "minh",
-        "ban",
-        "em",
-        "anh",
-        "chi",
-        "da",
-        "dang",
-        "se",
-        "thi",
-        "ma",
-        "nhu",
-        "de",
-        "khi",
-        "nao",
-        "gi",
-        "ca",
-        "roi",
-        "lam",
-        "di",
-        "ve",
-        "den",
-        "tu",
-        "tai",
-        "ra",
-        "vao",
-        "len",
-        "xuong",
-        "nhieu",
-        "rat",
-        "qua",
-        "con",
-        "hay",
-        "cung",
-        "biet",
-        "noi",
-        "thay",
-        "muon",
-        "phai",
-        "nuoc",
-        "viet",
-        "nam",
-        "ngay",
-        "nam",
-        "thang",
-        "gio",
-        "hom",
-        "chua",
-        "vay",
-        "sao",
-        "the",
-        "day",
-        "do",
-        "kia",
-    ]
+_COMMON_VI = _words(
+    "khong duoc nguoi nhung cua va la co cho trong nay mot cac voi toi minh ban em anh chi da dang se "
+    "thi ma nhu de khi nao gi ca roi lam di ve den tu tai ra vao len xuong nhieu rat qua con hay cung "
+    "biet noi thay muon phai nuoc viet nam ngay nam thang gio hom chua vay sao the day do kia"
 )
 _LETTERS = re.compile(r"[^\W\d_]+")
 MIN_LETTERS = 8
@@ -103,22 +37,31 @@ def _langid() -> Any:
     return py3langid
 
 
-def _unaccented_vietnamese(words: list[str]) -> bool:
-    """True when ASCII words read as Vietnamese: nearly all are syllables, many are common ones."""
+def _syllable_text(words: list[str]) -> bool:
+    """True when the words read as Vietnamese: nearly all are syllables, many are very common ones.
+
+    Catches unaccented Vietnamese ("toi khong biet gi ca") and short accented text with few
+    Vietnamese-only letters ("Ho do tâm lý").
+    """
     if len(words) < 3:
         return False
-    folded = [w.lower() for w in words]
-    syll = sum(1 for w in folded if is_syllable(w))
-    common = sum(1 for w in folded if w in _COMMON_VI)
-    return syll >= 0.9 * len(folded) and common >= max(2, 0.3 * len(folded))
+    syll = sum(1 for w in words if is_syllable(w))
+    common = sum(1 for w in words if _fold(w) in _COMMON_VI)
+    return syll >= 0.9 * len(words) and common >= max(2, 0.3 * len(words))
+
+
+def _fold(word: str) -> str:
+    from kiemchung.text.core import fold
+
+    return fold(word)
 
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the language of ``text``, or None when there is too little text to tell.
 
     Fewer than 8 letters gives None. Text where Vietnamese-only letters (ă đ ơ ư, and vowels with a
-    hook, a dot below or two marks) make up more than 3% of letters is "vi" without a model; unaccented Vietnamese ("toi khong biet gi ca") is "vi" when
-    its words are Vietnamese syllables and many are very common ones; the rest goes to py3langid.
+    hook, a dot below or two marks) make up more than 3% of letters is "vi" without a model; text whose words are Vietnamese syllables, many of them very
+    common ones, is "vi" too (unaccented "toi khong biet gi ca"); the rest goes to py3langid.
     """
     if not text:
         return None
@@ -130,7 +73,7 @@ def detect_language(text: str) -> str | None:
     vi = sum(1 for c in sample if c in _VI_ONLY)
     if vi / n_letters > 0.03:
         return "vi"
-    if all(w.isascii() for w in words) and _unaccented_vietnamese(words):
+    if _syllable_text(words):
         return "vi"
     lang, _ = _langid().classify(sample)
     return str(lang)

@@ -23,7 +23,8 @@ or, failing that, most of its accented words are not Vietnamese syllables (VNI t
 "thaùng" uses only letters that Vietnamese also has), (2) a candidate repair leaves fewer such
 characters (or, in the second case, none) and (3) the repaired words are clearly more Vietnamese:
 at least 75% of the words with non-ASCII letters are valid Vietnamese syllables, at least 25
-points more than before, and they hold at least three letters. Plain Vietnamese, English and other
+points more than before (or all of them, with no suspicious character left), and they hold at
+least three letters. Plain Vietnamese, English and other
 languages come back unchanged.
 """
 
@@ -198,6 +199,7 @@ def _build_tcvn3() -> dict[int, str]:
 
 
 _TCVN3 = _build_tcvn3()
+_TCVN3_TONED = frozenset(_compose(base, tone) for base, _ in _TCVN3_ROWS for tone in _TONE_MARKS)
 
 
 def _repair_tcvn3(text: str) -> str | None:
@@ -211,8 +213,9 @@ def _repair_tcvn3(text: str) -> str | None:
 
 def _recase(m: re.Match[str]) -> str:
     word = m.group()
-    plain = [c for c in word if c.isascii()]
-    if len(plain) >= 2 and all(c.isupper() for c in plain) and word != word.upper():
+    # Letters that TCVN3 can write in both cases (all but the toned vowels) show the word's case.
+    cased = [c for c in word if c not in _TCVN3_TONED]
+    if len(cased) >= 2 and all(c.isupper() for c in cased) and word != word.upper():
         return word.upper()
     return word
 
@@ -225,7 +228,8 @@ _VI_LETTERS = _VI_LETTERS | frozenset(c.upper() for c in _VI_LETTERS)
 # Punctuation and symbols that plain text uses and that do not by themselves suggest mojibake.
 # Not « »: "»" is the middle byte of every UTF-8 letter from U+1EC0 on ("Tá»• quá»‘c").
 _PLAIN_SYMBOLS = frozenset("\u00a0“”‘’–—…•€°·×")
-_STRIP = "\"'“”‘’«»()[]{}.,;:!?…–—-/\\*•·"
+# Not « »: in UTF-8 damage they end words ("chá»«" is "chừ").
+_STRIP = "\"'“”‘’()[]{}.,;:!?…–—-/\\*•·"
 
 
 _SUSPICIOUS = re.compile(
@@ -239,9 +243,16 @@ _SUSPICIOUS = re.compile(
 )
 
 
+_LOWER = "a-z" + "".join(sorted(c for c in _VI_LETTERS if c.islower()))
+# A Latin-1 capital right after a lower-case letter: "bÃ", "Ä‘" inside words ("Ã" is also a
+# Vietnamese capital, so the letter alone proves nothing).
+_CAMEL = re.compile(f"(?<=[{_LOWER}])[\u00c0-\u00de]")
+
+
 def _suspicious(text: str) -> int:
-    """Characters typical of mojibake: Latin-1/cp1252 characters outside the Vietnamese alphabet."""
-    return len(_SUSPICIOUS.findall(text))
+    """Characters typical of mojibake: Latin-1/cp1252 characters outside the Vietnamese alphabet,
+    and Latin-1 capitals inside lower-case words."""
+    return len(_SUSPICIOUS.findall(text)) + len(_CAMEL.findall(text))
 
 
 def _vietnamese_share(text: str) -> tuple[float, int]:
@@ -250,8 +261,13 @@ def _vietnamese_share(text: str) -> tuple[float, int]:
     words = [w for w in words if w and not w.isascii()]
     if not words:
         return 0.0, 0
-    good = sum(1 for w in words if w.isalpha() and is_syllable(w))
+    good = sum(1 for w in words if _is_vi_word(w))
     return good / len(words), len(words)
+
+
+def _is_vi_word(w: str) -> bool:
+    """A Vietnamese syllable written in lower, upper or title case (not "bÃ")."""
+    return w.isalpha() and (w.islower() or w.isupper() or w.istitle()) and is_syllable(w)
 
 
 def _evidence(text: str) -> int:
@@ -259,7 +275,7 @@ def _evidence(text: str) -> int:
     n = 0
     for w in text.split():
         w = w.strip(_STRIP)
-        if w and not w.isascii() and w.isalpha() and is_syllable(w):
+        if w and not w.isascii() and _is_vi_word(w):
             n += len(w)
     return n
 
@@ -277,7 +293,7 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     share, _ = _vietnamese_share(text)
     # VNI text can consist of Vietnamese letters only ("thaùng", "gaàm"): without suspicious
     # characters, repair only input whose accented words are mostly not Vietnamese syllables.
-    if bad == 0 and share >= 0.5:
+    if bad == 0 and share >= 0.75:
         return text, None
     best: tuple[float, int, str, str] | None = None
     for name, repair in (("utf-8", _repair_utf8), ("vni", _repair_vni), ("tcvn3", _repair_tcvn3)):
@@ -289,7 +305,11 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
         cand_share, cand_words = _vietnamese_share(cand)
         if cand_bad > bad or (cand_bad == bad and bad > 0) or cand_words == 0 or _evidence(cand) < 3:
             continue
-        if cand_share < 0.75 or cand_share < share + 0.25:
+        if cand_share < 0.75:
+            continue
+        # Clearly more Vietnamese: 25 points more valid words, or every suspicious character gone
+        # and every accented word a Vietnamese syllable.
+        if cand_share < share + 0.25 and not (cand_bad == 0 < bad and cand_share == 1.0 > share):
             continue
         if cand_bad > 0.02 * max(1, len(cand)) and cand_bad > 1:
             continue

@@ -18,140 +18,31 @@ from __future__ import annotations
 
 import unicodedata
 
+
+def _words(spaced: str) -> frozenset[str]:
+    """The space-separated words of ``spaced`` as a set (keeps long tables readable)."""
+    return frozenset(spaced.split())
+
+
 # Combining tone marks (NFD): grave, acute, tilde, hook above, dot below.
 TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
 # Combining shape marks of Vietnamese vowels: circumflex, breve, horn.
 SHAPE_MARKS = frozenset("\u0302\u0306\u031b")
 
-ONSETS = frozenset(
-    [
-        "b",
-        "c",
-        "ch",
-        "d",
-        "đ",
-        "g",
-        "gh",
-        "gi",
-        "h",
-        "k",
-        "kh",
-        "l",
-        "m",
-        "n",
-        "ng",
-        "ngh",
-        "nh",
-        "p",
-        "ph",
-        "qu",
-        "r",
-        "s",
-        "t",
-        "th",
-        "tr",
-        "v",
-        "x",
-    ]
-) | {""}
-CODAS = frozenset(["c", "ch", "m", "n", "ng", "nh", "p", "t"]) | {""}
+ONSETS = _words("b c ch d đ g gh gi h k kh l m n ng ngh nh p ph qu r s t th tr v x") | {""}
+CODAS = _words("c ch m n ng nh p t") | {""}
 # Nuclei as base letters with shape marks (no tone). "gi" and "qu" onsets take the i/u.
-NUCLEI = frozenset(
-    [
-        "a",
-        "ă",
-        "â",
-        "e",
-        "ê",
-        "i",
-        "o",
-        "ô",
-        "ơ",
-        "u",
-        "ư",
-        "y",
-        "ai",
-        "ao",
-        "au",
-        "ay",
-        "âu",
-        "ây",
-        "eo",
-        "êu",
-        "ia",
-        "iê",
-        "iu",
-        "oa",
-        "oă",
-        "oe",
-        "oi",
-        "ôi",
-        "ơi",
-        "oo",
-        "ua",
-        "uâ",
-        "uê",
-        "ui",
-        "uô",
-        "uơ",
-        "uy",
-        "ưa",
-        "ưi",
-        "ươ",
-        "ưu",
-        "yê",
-        "iêu",
-        "oai",
-        "oay",
-        "oeo",
-        "uây",
-        "uôi",
-        "uya",
-        "uyê",
-        "uyu",
-        "ươi",
-        "ươu",
-        "yêu",
-    ]
+NUCLEI = _words(
+    "a ă â e ê i o ô ơ u ư y ai ao au ay âu ây eo êu ia iê iu oa oă oe oi ôi ơi oo ua uâ uê ui uô uơ "
+    "uy ưa ưi ươ ưu yê iêu oai oay oeo uây uôi uya uyê uyu ươi ươu yêu"
 )
 VOWELS = frozenset("aăâeêioôơuưy")
-# Nuclei that end in a glide (or are "ua", "ưa", "ia", "uya", "uơ") never take a final consonant;
-# these never stand without one.
-OPEN_ONLY = frozenset(
-    [
-        "ai",
-        "ao",
-        "au",
-        "ay",
-        "âu",
-        "ây",
-        "eo",
-        "êu",
-        "ia",
-        "iu",
-        "oi",
-        "ôi",
-        "ơi",
-        "ua",
-        "ui",
-        "ưa",
-        "ưi",
-        "ưu",
-        "iêu",
-        "oai",
-        "oay",
-        "oeo",
-        "uây",
-        "uôi",
-        "uya",
-        "uyu",
-        "ươi",
-        "ươu",
-        "yêu",
-        "uơ",
-    ]
+# Nuclei that end in a glide (and "ua", "ưa", "ia", "uya", "uơ") never take a final consonant.
+OPEN_ONLY = _words(
+    "ai ao au ay âu ây eo êu ia iu oi ôi ơi ua ui ưa ưi ưu iêu oai oay oeo uây uôi uya uyu ươi ươu yêu uơ"
 )
-NEEDS_CODA = frozenset(["ă", "â", "iê", "yê", "uô", "ươ", "oo", "oă", "uâ", "uyê"])
+# Nuclei that never end a syllable.
+NEEDS_CODA = _words("ă â iê yê uô ươ oo oă uâ uyê")
 _SHAPED = frozenset("ăâêôơư")
 # Open two-vowel nuclei whose mark position differs between the two styles.
 _STYLE_PAIRS = frozenset(("oa", "oe", "uy"))
