@@ -14,7 +14,6 @@ from typing import Any
 
 from kiemchung.text.syllable import _words, is_syllable
 
-
 # Letters that occur in Vietnamese and (almost) nowhere else: ă đ ơ ư and the vowels with a hook,
 # a dot below or two marks. Not â ê ô ã õ (French, Portuguese) nor à á è é... (many languages).
 _VI_ONLY_LOWER = "ăđơưảạằắẳẵặầấẩẫậẻẽẹềếểễệỉịỏọồốổỗộờớởỡợủụừứửữựỳỷỹỵĩũ"
