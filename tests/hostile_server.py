@@ -128,6 +128,25 @@ def cp1258_feed() -> bytes:
     return to_cp1258(text)
 
 
+VNI_TITLE = "Vieät Nam ñaõ ñaït ñöôïc nhieàu thaønh töïu"  # "Việt Nam đã đạt được..." typed in a VNI font
+DOUBLE_UTF8_TITLE = "Tỉnh Thử tổ chức hội nghị".encode().decode("cp1252")  # UTF-8 read as windows-1252
+
+
+def legacy_mojibake_feed() -> bytes:
+    """A legacy CMS feed in windows-1252: one VNI-font title, one double-encoded UTF-8 title."""
+    items = "".join(
+        f"<item><title>{t}</title><link>https://cu.example.vn/{i}</link><guid>cu-{i}</guid>"
+        f"<description>{t}.</description></item>"
+        for i, t in enumerate((VNI_TITLE, DOUBLE_UTF8_TITLE))
+    )
+    text = (
+        '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel><title>Báo cu</title>'
+        + items
+        + "</channel></rss>"
+    )
+    return text.encode("cp1252")
+
+
 def deep_page(depth: int = 100_000) -> bytes:
     """An HTML page nesting ``depth`` divs around its only paragraph."""
     return (
@@ -238,6 +257,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, fixture("rss_good.xml"), "application/rss+xml; charset=iso-8859-1")
         elif p == "/cp1258.xml":
             self._send(200, cp1258_feed(), "application/xml")
+        elif p == "/vni.xml":
+            self._send(200, legacy_mojibake_feed(), "application/rss+xml; charset=windows-1252")
         elif p == "/text-plain.xml":  # a feed with the wrong Content-Type
             self._send(200, fixture("atom_good.xml"), "text/plain")
         elif p == "/invalid-utf8.xml":

@@ -139,6 +139,17 @@ def test_invalid_utf8(srv, fetcher):
     assert docs[1].title.startswith("Cảnh báo tin giả")  # the rest is not turned into latin-1 mojibake
 
 
+def test_legacy_mojibake_feed_repaired(srv, fetcher):
+    # Real repair by kiemchung.text.repair_mojibake (VNI font text, double-encoded UTF-8).
+    docs = fetch_and_parse(fetcher, srv, "/vni.xml")
+    by_id = {d.external_id: d for d in docs}
+    assert by_id["cu-0"].title == "Việt Nam đã đạt được nhiều thành tựu"
+    assert by_id["cu-0"].lead == "Việt Nam đã đạt được nhiều thành tựu."
+    assert by_id["cu-0"].meta["mojibake_repaired"] == "vni"
+    assert by_id["cu-1"].title == "Tỉnh Thử tổ chức hội nghị"
+    assert by_id["cu-1"].meta["mojibake_repaired"] == "utf-8"
+
+
 def test_mojibake_repair_is_called(monkeypatch):
     # repair_mojibake belongs to the text core; here we only check that titles and summaries go through it.
     import kiemchung.sources.feeds as feeds

@@ -321,6 +321,17 @@ def test_robots_cached_with_ttl(srv):
         assert srv.count("/robots.txt") == 2
 
 
+def test_robots_fetched_once_under_concurrency(srv):
+    with Fetcher(fast()) as f:
+        threads = [threading.Thread(target=f.get, args=(srv.url("/rss.xml"),)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert srv.count("/robots.txt") == 1
+    assert srv.count("/rss.xml") == 6
+
+
 def test_robots_4xx_allows_and_5xx_disallows(srv):
     srv.robots_status = 404
     with Fetcher(fast()) as f:
