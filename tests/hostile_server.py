@@ -305,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(503, b"maintenance", "text/plain")
             else:
                 self._send(200, fixture("rss_good.xml"))
-        elif p in ("/404", "/410", "/403"):
+        elif p in ("/404", "/410", "/403", "/300"):
             self._send(int(p[1:]), "Không tìm thấy".encode(), "text/plain; charset=utf-8")
         elif p == "/slow":  # silence before the headers
             stop.wait(float(self._query.get("delay", ["30"])[0]))

@@ -254,6 +254,12 @@ def test_4xx_is_hard_and_not_retried(srv, fetcher, code):
     assert srv.count(f"/{code}") == 1
 
 
+def test_odd_status_is_refused(srv, fetcher):
+    with pytest.raises(FetchError) as err:  # 300 Multiple Choices without Location: not content
+        fetcher.get(srv.url("/300"))
+    assert err.value.reason == "bad_status" and not err.value.soft
+
+
 def test_connection_refused_is_soft():
     import socket
 

@@ -591,8 +591,14 @@ class Fetcher:
                         encoding=charset_from_content_type(response.headers.get("content-type")),
                         elapsed_s=time.monotonic() - start,
                     )
-                if status >= 400 or status < 200:
+                if status >= 400:
                     raise self._status_error(url, response)
+                if not 200 <= status < 300:  # 1xx leaking through, 300/305 and other odd answers
+                    raise FetchError(
+                        f"Máy chủ trả lời bất thường (HTTP {status}) khi tải {url} (bad_status)",
+                        soft=False,
+                        reason="bad_status",
+                    )
                 content = _read_body(response, s, url)
                 return FetchResult(
                     url=url,
