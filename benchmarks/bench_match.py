@@ -85,7 +85,7 @@ def baseline_matching(kb_path: Path, q_path: Path) -> dict:
             mrr += 1 / rank if rank else 0
         tops.append((res[0][1] if res else 0.0, bool(got) and got[0] in gold, bool(gold)))
     best = 0.0
-    for th in sorted({t for t, _, _ in tops}) + [float("inf")]:
+    for th in [*sorted({t for t, _, _ in tops}), float("inf")]:
         acc = np.mean([(t >= th and h) or (t < th and not g) for t, h, g in tops])
         best = max(best, float(acc))
     return {
@@ -248,9 +248,19 @@ def main() -> None:
         runs = {}
         for kind in ("baseline", "product"):
             out = subprocess.run(
-                [sys.executable, __file__, "--data", str(a.data), "--scale", str(a.scale),
-                 "--scale-child", kind],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--data",
+                    str(a.data),
+                    "--scale",
+                    str(a.scale),
+                    "--scale-child",
+                    kind,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs[kind] = json.loads(out.stdout.strip().splitlines()[-1])
             show(f"scale: {kind} ({a.scale:,} synthesised entries)", runs[kind])

@@ -79,14 +79,30 @@ def test_evaluate_pairs_known_figures(tmp_path: Path) -> None:
     path = write(
         tmp_path / "pairs.jsonl",
         [
-            {"id": "p1", "a": "Giá điện sinh hoạt tăng gấp đôi từ tháng sau .",
-             "b": "Từ tháng sau , giá điện sinh hoạt tăng gấp đôi .", "label": 1},
-            {"id": "p2", "a": "Uống nước chanh nóng chữa khỏi ung thư .",
-             "b": "Uống nước chanh nóng có thể chữa khỏi bệnh ung thư .", "label": 1},
-            {"id": "p3", "a": "Đội tuyển nữ thắng đậm ở vòng loại .",
-             "b": "Giá cà phê xuất khẩu tăng mạnh trong quý ba .", "label": 0},
-            {"id": "p4", "a": "Lễ hội pháo hoa khai mạc tối nay .",
-             "b": "Ngân hàng thu hồi tờ tiền polymer cũ .", "label": 0},
+            {
+                "id": "p1",
+                "a": "Giá điện sinh hoạt tăng gấp đôi từ tháng sau .",
+                "b": "Từ tháng sau , giá điện sinh hoạt tăng gấp đôi .",
+                "label": 1,
+            },
+            {
+                "id": "p2",
+                "a": "Uống nước chanh nóng chữa khỏi ung thư .",
+                "b": "Uống nước chanh nóng có thể chữa khỏi bệnh ung thư .",
+                "label": 1,
+            },
+            {
+                "id": "p3",
+                "a": "Đội tuyển nữ thắng đậm ở vòng loại .",
+                "b": "Giá cà phê xuất khẩu tăng mạnh trong quý ba .",
+                "label": 0,
+            },
+            {
+                "id": "p4",
+                "a": "Lễ hội pháo hoa khai mạc tối nay .",
+                "b": "Ngân hàng thu hồi tờ tiền polymer cũ .",
+                "label": 0,
+            },
             # same meaning, no shared words: the lexical similarity misses it
             {"id": "p5", "a": "Ông ấy qua đời hôm qua .", "b": "Cụ mất chiều thứ bảy vừa rồi .", "label": 1},
         ],
@@ -108,14 +124,30 @@ def test_evaluate_evidence_known_figures(tmp_path: Path) -> None:
     path = write(
         tmp_path / "claims.jsonl",
         [
-            {"id": "c1", "claim": "Vua Lê Lợi trả gươm cho rùa thần ở hồ Hoàn Kiếm.", "evidence": para["a"],
-             "verdict": "SUPPORTED"},
-            {"id": "c2", "claim": "Vịnh Hạ Long có hơn năm nghìn hòn đảo.", "evidence": para["b"],
-             "verdict": "REFUTED"},
-            {"id": "c3", "claim": "Sông Mê Kông chảy qua sáu quốc gia.", "evidence": para["c"],
-             "verdict": "SUPPORTED"},
-            {"id": "c4", "claim": "Hồ Hoàn Kiếm ở trung tâm Hà Nội.", "evidence": para["a"],
-             "verdict": "SUPPORTED"},
+            {
+                "id": "c1",
+                "claim": "Vua Lê Lợi trả gươm cho rùa thần ở hồ Hoàn Kiếm.",
+                "evidence": para["a"],
+                "verdict": "SUPPORTED",
+            },
+            {
+                "id": "c2",
+                "claim": "Vịnh Hạ Long có hơn năm nghìn hòn đảo.",
+                "evidence": para["b"],
+                "verdict": "REFUTED",
+            },
+            {
+                "id": "c3",
+                "claim": "Sông Mê Kông chảy qua sáu quốc gia.",
+                "evidence": para["c"],
+                "verdict": "SUPPORTED",
+            },
+            {
+                "id": "c4",
+                "claim": "Hồ Hoàn Kiếm ở trung tâm Hà Nội.",
+                "evidence": para["a"],
+                "verdict": "SUPPORTED",
+            },
             # a claim sharing nothing with its paragraph: still in the top 5 (only 3 paragraphs)
             {"id": "c5", "claim": "Mèo mun thích bắt chuột.", "evidence": para["c"], "verdict": "NEI"},
         ],
@@ -132,7 +164,7 @@ def test_read_jsonl_errors(tmp_path: Path) -> None:
         list(read_jsonl(tmp_path / "missing.jsonl"))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n{not json\n', encoding="utf-8")
-    with pytest.raises(ImportFileError, match="bad.jsonl:2"):
+    with pytest.raises(ImportFileError, match=r"bad\.jsonl:2"):
         list(read_jsonl(bad))
     arr = tmp_path / "arr.jsonl"
     arr.write_text("[1, 2]\n", encoding="utf-8")

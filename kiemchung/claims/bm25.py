@@ -31,7 +31,7 @@ from kiemchung.errors import ConfigError, StoreError
 class _Segment:
     """Immutable postings of a set of documents: CSR by term id, kept sorted by term id."""
 
-    __slots__ = ("tids", "indptr", "docs", "impact", "n_docs", "_pos")
+    __slots__ = ("_pos", "docs", "impact", "indptr", "n_docs", "tids")
 
     def __init__(
         self, tids: np.ndarray, indptr: np.ndarray, docs: np.ndarray, impact: np.ndarray, n_docs: int

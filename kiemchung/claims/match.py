@@ -28,15 +28,16 @@ import os
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from kiemchung.claims.bm25 import BM25Index
 from kiemchung.errors import ConfigError, StoreError
-from kiemchung.text import bigrams, fold, normalize, sentences, syllables, token_spans
+from kiemchung.text import bigrams, normalize, sentences, syllables, token_spans
 
 _NUM = re.compile(r"\d")
 
@@ -374,7 +375,7 @@ class ClaimMatcher:
             dset = set(dl)
             cov = sum(w for t, w in q_syl.items() if t in dset) / syl_total
             if big_total:
-                dbig = set(zip(dl, dl[1:]))
+                dbig = set(pairwise(dl))
                 bcov = sum(w for t, w in q_big.items() if t in dbig) / big_total
             else:
                 bcov = 0.0

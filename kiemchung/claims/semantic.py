@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from array import array
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
