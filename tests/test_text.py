@@ -310,3 +310,49 @@ def test_detect_language(sample: str, lang: str) -> None:
 @pytest.mark.parametrize("sample", ["", "ok", "12345 678 !!!", "  \n ", "Hà Nội"])
 def test_detect_language_needs_enough_letters(sample: str) -> None:
     assert text.detect_language(sample) is None
+
+
+# ------------------------------------------------------------------------------------------------
+# syllable rules
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("hoà", "hòa"),
+        ("HOẠ", "HỌA"),
+        ("Thuỵ", "Thụy"),
+        ("ngòai", "ngoài"),
+        ("quí", "quí"),
+        ("José", "José"),
+        ("hòa", "hòa"),
+        ("bàun", "bàun"),  # "au" never takes a final consonant: not a syllable, left alone
+        ("hoàa", "hoàa"),
+    ],
+)
+def test_place_tone(word: str, expected: str) -> None:
+    assert text.place_tone(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "ok"),
+    [
+        ("người", True),
+        ("Nguyễn", True),
+        ("khuỷu", True),
+        ("hoà", True),  # both styles are real spellings
+        ("hòa", True),
+        ("nguoi", True),  # unaccented
+        ("khong", True),
+        ("một", True),
+        ("mồt", False),  # stop finals take only the acute or the dot below
+        ("hóan", False),  # mark on the wrong vowel
+        ("baùn", False),
+        ("strong", False),
+        ("tiê", False),  # "iê" needs a final consonant
+        ("bàun", False),
+        ("José", False),
+    ],
+)
+def test_is_syllable(word: str, ok: bool) -> None:
+    assert text.is_syllable(word) is ok

@@ -160,6 +160,10 @@ _VNI = _build_vni()
 _VNI_RE = re.compile("|".join(re.escape(k) for k in sorted(_VNI, key=len, reverse=True)))
 
 
+# A vowel followed by a VNI mark byte that is also a Vietnamese letter (the others are suspicious).
+_VNI_HINT = re.compile("[aeiouyôAEIOUYÔ][ùõâáàãêéèúÙÕÂÁÀÃÊÉÈÚ]")
+
+
 def _repair_vni(text: str) -> str | None:
     out = _VNI_RE.sub(lambda m: _VNI[m.group()], text)
     return out if out != text else None
@@ -290,9 +294,12 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
     if not text or text.isascii():
         return text, None
     bad = _suspicious(text)
-    share, _ = _vietnamese_share(text)
     # VNI text can consist of Vietnamese letters only ("thaùng", "gaàm"): without suspicious
-    # characters, repair only input whose accented words are mostly not Vietnamese syllables.
+    # characters, repair only input with a vowel + VNI mark pair whose accented words are mostly
+    # not Vietnamese syllables.
+    if bad == 0 and not _VNI_HINT.search(text):
+        return text, None
+    share, _ = _vietnamese_share(text)
     if bad == 0 and share >= 0.75:
         return text, None
     best: tuple[float, int, str, str] | None = None

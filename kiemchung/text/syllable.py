@@ -17,6 +17,7 @@ names like "José", numbers) is returned unchanged. Results are cached per word.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 
 def _words(spaced: str) -> frozenset[str]:
@@ -156,6 +157,7 @@ _STOP_CODAS = frozenset(("c", "ch", "p", "t"))
 _STOP_TONES = frozenset(("\u0301", "\u0323"))
 
 
+@lru_cache(maxsize=100_000)
 def is_syllable(word: str) -> bool:
     """True when ``word`` is spelled like one Vietnamese syllable, with or without diacritics.
 
