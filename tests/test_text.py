@@ -189,6 +189,25 @@ def test_teencode_table_is_documented_size_and_shape() -> None:
         assert word not in TEENCODE
 
 
+def test_teencode_table_matches_docs() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "text.md").read_text(encoding="utf-8")
+    table = doc[doc.index("| group | entries |") : doc.index("Ambiguous abbreviations are kept")]
+    documented: dict[str, str] = {}
+    for line in table.splitlines()[2:]:
+        cells = line.split("|")
+        if len(cells) < 3:
+            continue
+        group, entries = cells[1].strip(), cells[2]
+        for part in entries.split(";"):
+            keys, _, value = part.partition("→")
+            for key in keys.split(","):
+                if key.strip():
+                    documented[key.strip()] = value.strip() or group
+    assert documented == TEENCODE
+
+
 def test_expand_teencode_whole_tokens_only() -> None:
     assert text.expand_teencode("ko bik dc ko") == "không biết được không"
     assert text.expand_teencode("Ko đi đâu. KO!") == "Không đi đâu. KHÔNG!"
