@@ -115,12 +115,13 @@ class Collector:
         return result
 
     def _maybe_full_text(self, doc: Document) -> Document:
-        from kiemchung.sources.web import extract_page
+        from kiemchung.sources.web import extract_page, should_fetch_full_text
 
-        if not doc.url or len(doc.body or doc.lead or "") >= (self.full_text_min_chars or 0):
+        if not doc.url or not should_fetch_full_text(doc, self.full_text_min_chars or 0):
             return doc
         try:
-            page = extract_page(self.fetcher.get(doc.url).content, url=doc.url)
+            fetched = self.fetcher.get(doc.url)
+            page = extract_page(fetched.content, url=fetched.url, headers=dict(fetched.headers or {}))
         except SourceError as exc:
             doc.meta["full_text_error"] = str(exc)
             return doc
