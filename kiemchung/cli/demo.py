@@ -58,6 +58,10 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
             for line, message in report.errors[:5]:
                 console.print(f"     [yellow]{escape(message)}[/]", highlight=False)
 
+        from kiemchung.pipeline import Pipeline
+        from kiemchung.stories.service import list_stories
+
+        Pipeline(db).run()
         st = db.stats()
         figures["stats"] = st
         console.print("[bold]3. Kho dữ liệu[/] (store)")
@@ -69,7 +73,15 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
             f"{timeutil.fmt_local(st['last_published'], '%d/%m/%Y')}"
         )
 
-        console.print("[bold]4. Tìm kiếm, có và không dấu[/] (search)")
+        stories = list_stories(db, min_docs=2, limit=8)
+        figures["stories"] = len(list_stories(db, min_docs=2, limit=10_000))
+        console.print(f"[bold]4. Câu chuyện lớn nhất[/] (largest of {figures['stories']} stories)")
+        for s in stories:
+            console.print(
+                f"   #{s.id} [bold]{s.doc_count}[/] tài liệu, {s.outlet_count} nguồn: {escape(s.headline[:90])}",
+                highlight=False,
+            )
+        console.print("[bold]5. Tìm kiếm, có và không dấu[/] (search)")
         figures["searches"] = {}
         for q in DEMO_QUERIES:
             result = search(db, q, limit=3, count=True)
