@@ -145,7 +145,7 @@ class Ingestor:
     def _prepare(self, doc: Document) -> _Prepared:
         title = text.normalize(doc.title)
         lead = text.normalize(doc.lead)
-        body = text.normalize(doc.body)
+        body = text.normalize(doc.body, keep_newlines=True)
         if lead and body.startswith(lead):
             # Feeds often repeat the summary as the first paragraph of the content.
             body = body[len(lead):].strip()

@@ -196,18 +196,20 @@ class _Compiler:
             raise QueryError(f"Truy vấn có quá nhiều từ (more than {MAX_TERMS} terms)")
         self.terms.update(text.fold(t) for t in toks)
         variants = [toks]
-        expanded: list[str] = []
-        for tok in toks:
-            alts = text.syllables(text.normalize(text.expand_teencode(tok)), strip=not self.accented)
-            expanded.extend(alts)
-        if expanded != toks:
-            variants.append(expanded)
-            self.terms.update(text.fold(t) for t in expanded)
-        if node.phrase or len(toks) == 1:
-            parts = [_quote(v) for v in variants]
+        if len(toks) == 1 and not self.accented:
+            # A lone teencode word also matches every standard word it may stand for ("bn" → bạn,
+            # bao nhiêu); alternatives are added, never substituted.
+            for alt in text.teencode_alternatives(toks[0]):
+                variants.append(alt.split())
         else:
-            # A word typed with punctuation inside ("covid-19") is a phrase of its syllables.
-            parts = [_quote(v) for v in variants]
+            expanded: list[str] = []
+            for tok in toks:
+                expanded.extend(text.syllables(text.normalize(text.expand_teencode(tok)), strip=not self.accented))
+            if expanded != toks:
+                variants.append(expanded)
+        for v in variants[1:]:
+            self.terms.update(text.fold(t) for t in v)
+        parts = [_quote(v) for v in variants]
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
     def compile(self, node: object) -> tuple[str | None, bool]:

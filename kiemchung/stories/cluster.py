@@ -401,7 +401,8 @@ class StoryClusterer:
             idf = self._idf_table()
             keep = heapq.nlargest(cap, cent.items(), key=lambda kv: kv[1] * idf(kv[0]))
             story.centroid = dict(keep)
-            self._unindex(story, self._stories_key(story), [i for i in story.indexed if i not in story.centroid])
+            if story.indexed:  # a scratch story (when centroids are rebuilt) is in no index
+                self._unindex(story, self._stories_key(story), [i for i in story.indexed if i not in story.centroid])
 
     def _stories_key(self, story: _Story) -> int:
         return self._by_sid[story.sid]
