@@ -83,3 +83,14 @@ def test_hand_merge_and_split_are_recorded_and_respected(db):
     Ingestor(db).add([make_doc(*BRIDGE[0], url="https://c.example/cau", day=6)])
     StoryStage(db).run()
     assert story_of_document(db, 6).id == new
+
+
+def test_saved_state_of_a_large_story_reloads():
+    # Regression: rebuilding a centroid larger than story_terms from a saved state used to raise.
+    from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+
+    c = StoryClusterer(ClusterConfig(story_terms=3, threshold=0.0))
+    for i in range(12):
+        c.add(str(i), title=f"Lũ sông Lam đợt {i}", lead=f"Xã {i} huyện Tây Hà có {i * 7} hộ bị ngập sâu, ghi nhận lúc {i} giờ.")
+    again = StoryClusterer.from_state(c.state())
+    assert again.assignments() == c.assignments()
