@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -81,8 +82,8 @@ class ClusterConfig:
     entity_weight: float = 1.0
     number_weight: float = 1.0
     unigram_weight: float = 1.0
-    body_max_tokens: int = 600
-    doc_terms: int = 150
+    body_max_tokens: int = 1500
+    doc_terms: int = 80
     query_terms: int = 40
     max_candidates: int = 20
     max_postings: int = 2000
@@ -143,8 +144,8 @@ class _Doc:
     story: int
     time: float | None
     title: str
-    terms: list[int]
-    tfs: list[float]
+    terms: array  # term ids (array of int32: compact, few objects for the garbage collector)
+    tfs: array  # their sublinear term frequencies (array of double)
     norm: float = 1.0
 
 
@@ -223,8 +224,8 @@ class StoryClusterer:
         idf = self._idf_table()
         weighted = sorted(((tf_v * idf(i), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True)), reverse=True)
         weighted = weighted[: self.config.doc_terms]
-        terms = [i for _, i, _ in weighted]
-        tfs = [v for _, _, v in weighted]
+        terms = array("i", [i for _, i, _ in weighted])
+        tfs = array("d", [v for _, _, v in weighted])
         norm = math.sqrt(sum(w * w for w, _, _ in weighted)) or 1.0
         doc = _Doc(story=-1, time=when, title=title or lead[:120] or body[:120], terms=terms, tfs=tfs, norm=norm)
         emb = self._semantic.embed(title, lead, body) if self._semantic else None
@@ -372,6 +373,9 @@ class StoryClusterer:
     def _attach(self, s: int, doc_id: str, doc: _Doc, emb: Any = None) -> None:
         story = self._stories[s]
         doc.story = s
+        reactivate = not story.active
+        if reactivate:  # a dormant story keeps no centroid; rebuild it before adding to it
+            story.centroid = self._centroid_of(story.docs)
         story.docs.append(doc_id)
         self._add_vector(story, doc, +1.0)
         if doc.time is not None:
@@ -382,9 +386,11 @@ class StoryClusterer:
         story.timeline[day] = story.timeline.get(day, 0) + 1
         if self._semantic is not None:
             self._semantic.add(s, doc_id, emb)
-        if not story.active:
+        if reactivate:
             story.active = True
-        self._index(s, story, doc.terms)
+            self._reindex_all(s, story)
+        else:
+            self._index(s, story, doc.terms)
 
     def _add_vector(self, story: _Story, doc: _Doc, sign: float) -> None:
         """Add (or subtract) a document's term vector, divided by its TF-IDF norm, to a story centroid."""
@@ -455,12 +461,9 @@ class StoryClusterer:
                 continue
             story.active = False
             self._unindex(story, s, list(story.indexed))
-            # Dormant centroids shrink to what a later merge/split/reactivation needs.
-            if len(story.centroid) > self.config.story_terms:
-                idf = self._idf_table()
-                story.centroid = dict(
-                    heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
-                )
+            # A dormant story keeps its documents but not its centroid (memory stays proportional to
+            # the active window); it is rebuilt from the document vectors when needed.
+            story.centroid = {}
         
     def _sid_index(self, story_id: str) -> int:
         sid = self._alias.get(story_id, story_id)
@@ -494,6 +497,8 @@ class StoryClusterer:
         for day, n in sb.timeline.items():
             sa.timeline[day] = sa.timeline.get(day, 0) + n
         sa.active = sa.active or sb.active
+        if not sa.active:
+            sa.centroid = {}
         if sa.last is not None:
             heapq.heappush(self._heap, (sa.last, a))
         if self._semantic is not None:
@@ -540,6 +545,8 @@ class StoryClusterer:
                 day = _day_key(self._docs[d].time)
                 part.timeline[day] = part.timeline.get(day, 0) + 1
             part.active = story.active
+            if not part.active:
+                part.centroid = {}
             if part.last is not None:
                 heapq.heappush(self._heap, (part.last, idx))
             self._reindex_all(idx, part)
@@ -582,12 +589,13 @@ class StoryClusterer:
         s = self._sid_index(story_id)
         st = self._stories[s]
         idf = self._idf_table()
-        top = heapq.nlargest(keywords * 3, st.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
+        cent = self._centroid(st)
+        top = heapq.nlargest(keywords * 3, cent.items(), key=lambda kv: kv[1] * idf(kv[0]))
         words = [self._terms[i] for i, _ in top if not self._stopword(i)]
         plain = [w for w in words if not is_entity(w)]
         return StoryInfo(
             id=st.sid,
-            headline=self._headline(st),
+            headline=self._headline(st, cent),
             doc_count=len(st.docs),
             first_seen=_to_dt(st.first),
             last_seen=_to_dt(st.last),
@@ -606,9 +614,12 @@ class StoryClusterer:
             if len(st.docs) >= min_docs and (st.active or not active_only)
         ]
 
-    def _headline(self, st: _Story) -> str:
+    def _centroid(self, st: _Story) -> dict[int, float]:
+        """The story's centroid (rebuilt, not stored, for a dormant story)."""
+        return st.centroid if st.active else self._centroid_of(st.docs)
+
+    def _headline(self, st: _Story, cent: dict[int, float]) -> str:
         idf = self._idf_table()
-        cent = st.centroid
         best, best_score = "", -1.0
         for d in st.docs[:200]:
             doc = self._docs[d]
@@ -647,7 +658,7 @@ class StoryClusterer:
             "vocab": list(self._terms),
             "df": list(self._df),
             "docs": [
-                [d, self._stories[doc.story].sid, doc.time, doc.title, doc.terms, [round(v, 5) for v in doc.tfs]]
+                [d, self._stories[doc.story].sid, doc.time, doc.title, list(doc.terms), [round(v, 5) for v in doc.tfs]]
                 for d, doc in self._docs.items()
             ],
             "stories": [
@@ -688,14 +699,15 @@ class StoryClusterer:
                 self._stories[s] = story
                 self._by_sid[story.sid] = s
             for d, sid, when, title, terms, tfs in state["docs"]:
-                self._docs[d] = _Doc(story=self._by_sid[sid], time=when, title=title, terms=list(terms),
-                                     tfs=list(tfs))
+                self._docs[d] = _Doc(story=self._by_sid[sid], time=when, title=title, terms=array("i", terms),
+                                     tfs=array("d", tfs))
             self._alias = dict(state["aliases"])
             self._log = list(state["edits"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ConfigError(f"Trạng thái phân cụm bị hỏng (corrupt clusterer state): {exc}") from exc
         for s, story in self._stories.items():
-            story.centroid = self._centroid_of(story.docs)
+            if story.active:
+                story.centroid = self._centroid_of(story.docs)
             if story.last is not None and story.active:
                 heapq.heappush(self._heap, (story.last, s))
             self._reindex_all(s, story)

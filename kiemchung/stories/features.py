@@ -44,7 +44,7 @@ class FieldWeights:
     entity: float = 1.0
     number: float = 1.0
     unigram: float = 1.0
-    body_max_tokens: int = 600
+    body_max_tokens: int = 1500
 
 
 def _head_tokens(text: str) -> tuple[list[str], list[str], list[str]]:
