@@ -222,8 +222,9 @@ class StoryClusterer:
         tf = term_weights(title, lead, body, self._weights)
         ids = self._update_df(tf)
         idf = self._idf_table()
-        weighted = sorted(((tf_v * idf(i), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True)), reverse=True)
-        weighted = weighted[: self.config.doc_terms]
+        weighted = heapq.nlargest(
+            self.config.doc_terms, ((tf_v * idf(i), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True))
+        )
         terms = array("i", [i for _, i, _ in weighted])
         tfs = array("d", [v for _, _, v in weighted])
         norm = math.sqrt(sum(w * w for w, _, _ in weighted)) or 1.0
@@ -605,14 +606,14 @@ class StoryClusterer:
             doc_ids=list(st.docs),
         )
 
-    def stories(self, *, active_only: bool = False, min_docs: int = 1) -> list[StoryInfo]:
-        """Information about every story (largest first)."""
-        order = sorted(self._stories.values(), key=lambda st: (-len(st.docs), st.sid))
-        return [
-            self.story(st.sid)
-            for st in order
-            if len(st.docs) >= min_docs and (st.active or not active_only)
-        ]
+    def stories(self, *, active_only: bool = False, min_docs: int = 1, limit: int | None = None) -> list[StoryInfo]:
+        """Information about the stories, largest first (at most ``limit``; building the info of a
+        dormant story rebuilds its centroid, so ask only for what you show)."""
+        order = sorted(
+            (st for st in self._stories.values() if len(st.docs) >= min_docs and (st.active or not active_only)),
+            key=lambda st: (-len(st.docs), st.sid),
+        )
+        return [self.story(st.sid) for st in order[:limit]]
 
     def _centroid(self, st: _Story) -> dict[int, float]:
         """The story's centroid (rebuilt, not stored, for a dormant story)."""

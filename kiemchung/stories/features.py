@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -90,8 +91,9 @@ def _flush(run: list[str], start_ok: bool, entities: list[str]) -> None:
 
 
 def _count(counts: dict[str, float], terms: list[str], weight: float) -> None:
-    for t in terms:
-        counts[t] = counts.get(t, 0.0) + weight
+    get = counts.get
+    for t, n in Counter(terms).items():  # Counter counts in C; one dict update per distinct term
+        counts[t] = get(t, 0.0) + n * weight
 
 
 def term_weights(title: str, lead: str = "", body: str = "", weights: FieldWeights | None = None) -> dict[str, float]:
