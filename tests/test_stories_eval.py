@@ -33,7 +33,9 @@ def test_bcubed_extremes():
 
 def test_ari_hand_computed():
     # contingency cells 2, 1, 1: index 1, pred pairs 3, gold pairs 2, expected 3*2/6 = 1 -> ARI 0
-    assert adjusted_rand({"a": "X", "b": "X", "c": "X", "d": "Y"}, {"a": 1, "b": 1, "c": 2, "d": 2}) == pytest.approx(0.0)
+    assert adjusted_rand(
+        {"a": "X", "b": "X", "c": "X", "d": "Y"}, {"a": 1, "b": 1, "c": 2, "d": 2}
+    ) == pytest.approx(0.0)
     gold = {"a": 1, "b": 1, "c": 1, "d": 2, "e": 2, "f": 2}
     pred = {"a": "X", "b": "X", "c": "Y", "d": "Y", "e": "Z", "f": "Z"}
     # index 2, pred pairs 3, gold pairs 6, expected 3*6/15 = 1.2, max 4.5 -> 0.8 / 3.3
@@ -45,27 +47,66 @@ def test_ari_hand_computed():
 
 
 def _row(doc_id: str, story: str, title: str, lead: str, text: str = "") -> dict:
-    return {"id": doc_id, "story": story, "title": title, "lead": lead, "text": text, "category": None,
-            "source": None, "url": None, "published": None}
+    return {
+        "id": doc_id,
+        "story": story,
+        "title": title,
+        "lead": lead,
+        "text": text,
+        "category": None,
+        "source": None,
+        "url": None,
+        "published": None,
+    }
 
 
 ROWS = [
-    _row("f1", "flood", "Mưa lớn gây ngập sâu nhiều tuyến phố ở Đà Nẵng",
-         "Trận mưa lớn kéo dài khiến nhiều tuyến phố ở Đà Nẵng ngập sâu, hàng trăm hộ dân phải sơ tán.",
-         "Lực lượng cứu hộ Đà Nẵng đã túc trực suốt đêm để hỗ trợ người dân sơ tán khỏi vùng ngập sâu."),
-    _row("v1", "vaccine", "Bộ Y tế phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam",
-         "Bộ Y tế vừa phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam để ngăn dịch sởi lây lan."),
-    _row("f2", "flood", "Đà Nẵng sơ tán hàng trăm hộ dân vì mưa lớn, phố ngập sâu",
-         "Chính quyền Đà Nẵng sơ tán hàng trăm hộ dân khi mưa lớn làm ngập sâu nhiều tuyến phố.", ""),
+    _row(
+        "f1",
+        "flood",
+        "Mưa lớn gây ngập sâu nhiều tuyến phố ở Đà Nẵng",
+        "Trận mưa lớn kéo dài khiến nhiều tuyến phố ở Đà Nẵng ngập sâu, hàng trăm hộ dân phải sơ tán.",
+        "Lực lượng cứu hộ Đà Nẵng đã túc trực suốt đêm để hỗ trợ người dân sơ tán khỏi vùng ngập sâu.",
+    ),
+    _row(
+        "v1",
+        "vaccine",
+        "Bộ Y tế phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam",
+        "Bộ Y tế vừa phân bổ 2 triệu liều vắc xin sởi cho các tỉnh phía Nam để ngăn dịch sởi lây lan.",
+    ),
+    _row(
+        "f2",
+        "flood",
+        "Đà Nẵng sơ tán hàng trăm hộ dân vì mưa lớn, phố ngập sâu",
+        "Chính quyền Đà Nẵng sơ tán hàng trăm hộ dân khi mưa lớn làm ngập sâu nhiều tuyến phố.",
+        "",
+    ),
     # The gold file says these two belong together, but they share nothing: no clusterer can join them.
-    _row("m1", "mixed", "Tuyến metro số 1 TP.HCM chở 50.000 khách ngày đầu miễn phí vé",
-         "Ngày đầu miễn phí vé, metro số 1 TP.HCM đón khoảng 50.000 lượt khách."),
-    _row("v2", "vaccine", "Thêm 2 triệu liều vắc xin sởi về các tỉnh phía Nam",
-         "Các tỉnh phía Nam nhận thêm 2 triệu liều vắc xin sởi do Bộ Y tế phân bổ để tiêm cho trẻ em."),
-    _row("b1", "mixed", "Đội tuyển bóng chuyền nữ giành huy chương vàng",
-         "Các cô gái bóng chuyền thắng chung kết sau năm ván đấu kịch tính."),
-    _row("f3", "flood", "Ngập sâu ở Đà Nẵng: nhiều tuyến phố thành sông sau trận mưa lớn",
-         "Sau trận mưa lớn, nhiều tuyến phố Đà Nẵng ngập sâu, cứu hộ hỗ trợ người dân sơ tán.", ""),
+    _row(
+        "m1",
+        "mixed",
+        "Tuyến metro số 1 TP.HCM chở 50.000 khách ngày đầu miễn phí vé",
+        "Ngày đầu miễn phí vé, metro số 1 TP.HCM đón khoảng 50.000 lượt khách.",
+    ),
+    _row(
+        "v2",
+        "vaccine",
+        "Thêm 2 triệu liều vắc xin sởi về các tỉnh phía Nam",
+        "Các tỉnh phía Nam nhận thêm 2 triệu liều vắc xin sởi do Bộ Y tế phân bổ để tiêm cho trẻ em.",
+    ),
+    _row(
+        "b1",
+        "mixed",
+        "Đội tuyển bóng chuyền nữ giành huy chương vàng",
+        "Các cô gái bóng chuyền thắng chung kết sau năm ván đấu kịch tính.",
+    ),
+    _row(
+        "f3",
+        "flood",
+        "Ngập sâu ở Đà Nẵng: nhiều tuyến phố thành sông sau trận mưa lớn",
+        "Sau trận mưa lớn, nhiều tuyến phố Đà Nẵng ngập sâu, cứu hộ hỗ trợ người dân sơ tán.",
+        "",
+    ),
 ]
 
 
@@ -86,8 +127,16 @@ def test_evaluate_stories_known_score(tmp_path):
     assert res["ari"] == pytest.approx(128 / 149)
     assert res["predicted_stories"] == 4 and res["gold_stories"] == 3 and res["documents"] == 7
     assert res["docs_per_s"] > 0
-    assert set(res) == {"bcubed_precision", "bcubed_recall", "bcubed_f1", "ari", "predicted_stories",
-                        "gold_stories", "documents", "docs_per_s"}
+    assert set(res) == {
+        "bcubed_precision",
+        "bcubed_recall",
+        "bcubed_f1",
+        "ari",
+        "predicted_stories",
+        "gold_stories",
+        "documents",
+        "docs_per_s",
+    }
 
 
 def test_evaluate_stories_config_changes_result(tmp_path):

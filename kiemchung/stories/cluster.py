@@ -223,12 +223,15 @@ class StoryClusterer:
         ids = self._update_df(tf)
         idf = self._idf_table()
         weighted = heapq.nlargest(
-            self.config.doc_terms, ((tf_v * idf(i), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True))
+            self.config.doc_terms,
+            ((tf_v * idf(i), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True)),
         )
         terms = array("i", [i for _, i, _ in weighted])
         tfs = array("d", [v for _, _, v in weighted])
         norm = math.sqrt(sum(w * w for w, _, _ in weighted)) or 1.0
-        doc = _Doc(story=-1, time=when, title=title or lead[:120] or body[:120], terms=terms, tfs=tfs, norm=norm)
+        doc = _Doc(
+            story=-1, time=when, title=title or lead[:120] or body[:120], terms=terms, tfs=tfs, norm=norm
+        )
         emb = self._semantic.embed(title, lead, body) if self._semantic else None
 
         target: int | None = None
@@ -409,7 +412,9 @@ class StoryClusterer:
             keep = heapq.nlargest(cap, cent.items(), key=lambda kv: kv[1] * idf(kv[0]))
             story.centroid = dict(keep)
             if story.indexed:  # a scratch story (when centroids are rebuilt) is in no index
-                self._unindex(story, self._stories_key(story), [i for i in story.indexed if i not in story.centroid])
+                self._unindex(
+                    story, self._stories_key(story), [i for i in story.indexed if i not in story.centroid]
+                )
 
     def _stories_key(self, story: _Story) -> int:
         return self._by_sid[story.sid]
@@ -443,7 +448,9 @@ class StoryClusterer:
         if not story.active:
             return
         idf = self._idf_table()
-        top = heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
+        top = heapq.nlargest(
+            self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0])
+        )
         for i, _ in top:
             if not self._stopword(i):
                 story.indexed.add(i)
@@ -465,7 +472,7 @@ class StoryClusterer:
             # A dormant story keeps its documents but not its centroid (memory stays proportional to
             # the active window); it is rebuilt from the document vectors when needed.
             story.centroid = {}
-        
+
     def _sid_index(self, story_id: str) -> int:
         sid = self._alias.get(story_id, story_id)
         while sid in self._alias:
@@ -553,7 +560,9 @@ class StoryClusterer:
             self._reindex_all(idx, part)
         if self._semantic is not None:
             self._semantic.split(s, t, moving)
-        self._log.append({"op": "split", "from": story.sid, "into": new.sid, "docs": moving, "at": _now_iso(self._now)})
+        self._log.append(
+            {"op": "split", "from": story.sid, "into": new.sid, "docs": moving, "at": _now_iso(self._now)}
+        )
         self._expire()
         return new.sid
 
@@ -606,11 +615,17 @@ class StoryClusterer:
             doc_ids=list(st.docs),
         )
 
-    def stories(self, *, active_only: bool = False, min_docs: int = 1, limit: int | None = None) -> list[StoryInfo]:
+    def stories(
+        self, *, active_only: bool = False, min_docs: int = 1, limit: int | None = None
+    ) -> list[StoryInfo]:
         """Information about the stories, largest first (at most ``limit``; building the info of a
         dormant story rebuilds its centroid, so ask only for what you show)."""
         order = sorted(
-            (st for st in self._stories.values() if len(st.docs) >= min_docs and (st.active or not active_only)),
+            (
+                st
+                for st in self._stories.values()
+                if len(st.docs) >= min_docs and (st.active or not active_only)
+            ),
             key=lambda st: (-len(st.docs), st.sid),
         )
         return [self.story(st.sid) for st in order[:limit]]
@@ -625,7 +640,10 @@ class StoryClusterer:
         for d in st.docs[:200]:
             doc = self._docs[d]
             norm = math.sqrt(sum((v * idf(i)) ** 2 for i, v in zip(doc.terms, doc.tfs, strict=True))) or 1.0
-            score = sum(v * cent.get(i, 0.0) * idf(i) * idf(i) for i, v in zip(doc.terms, doc.tfs, strict=True)) / norm
+            score = (
+                sum(v * cent.get(i, 0.0) * idf(i) * idf(i) for i, v in zip(doc.terms, doc.tfs, strict=True))
+                / norm
+            )
             if score > best_score and doc.title:
                 best, best_score = doc.title, score
         return best
@@ -659,12 +677,25 @@ class StoryClusterer:
             "vocab": list(self._terms),
             "df": list(self._df),
             "docs": [
-                [d, self._stories[doc.story].sid, doc.time, doc.title, list(doc.terms), [round(v, 5) for v in doc.tfs]]
+                [
+                    d,
+                    self._stories[doc.story].sid,
+                    doc.time,
+                    doc.title,
+                    list(doc.terms),
+                    [round(v, 5) for v in doc.tfs],
+                ]
                 for d, doc in self._docs.items()
             ],
             "stories": [
-                {"id": st.sid, "docs": st.docs, "first": st.first, "last": st.last, "timeline": st.timeline,
-                 "active": st.active}
+                {
+                    "id": st.sid,
+                    "docs": st.docs,
+                    "first": st.first,
+                    "last": st.last,
+                    "timeline": st.timeline,
+                    "active": st.active,
+                }
                 for st in self._stories.values()
             ],
             "aliases": dict(self._alias),
@@ -695,13 +726,25 @@ class StoryClusterer:
             self._df = list(state["df"])
             for st in state["stories"]:
                 s = int(st["id"].rsplit("-", 1)[1])
-                story = _Story(sid=st["id"], docs=list(st["docs"]), centroid={}, first=st["first"],
-                               last=st["last"], timeline=dict(st["timeline"]), active=bool(st["active"]))
+                story = _Story(
+                    sid=st["id"],
+                    docs=list(st["docs"]),
+                    centroid={},
+                    first=st["first"],
+                    last=st["last"],
+                    timeline=dict(st["timeline"]),
+                    active=bool(st["active"]),
+                )
                 self._stories[s] = story
                 self._by_sid[story.sid] = s
             for d, sid, when, title, terms, tfs in state["docs"]:
-                self._docs[d] = _Doc(story=self._by_sid[sid], time=when, title=title, terms=array("i", terms),
-                                     tfs=array("d", tfs))
+                self._docs[d] = _Doc(
+                    story=self._by_sid[sid],
+                    time=when,
+                    title=title,
+                    terms=array("i", terms),
+                    tfs=array("d", tfs),
+                )
             self._alias = dict(state["aliases"])
             self._log = list(state["edits"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:

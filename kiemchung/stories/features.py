@@ -32,7 +32,7 @@ NUMBER_PREFIX = "n:"
 
 # Gaps between two capitalised tokens that still keep them in one name ("Hà Nội", "TP.HCM", "Gia-Lai").
 _NAME_GLUE = frozenset({" ", ".", "-", " - "})
-_SENTENCE_END = frozenset(".!?:;…\n\"“”")
+_SENTENCE_END = frozenset('.!?:;…\n"“”')
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,9 @@ def _count(counts: dict[str, float], terms: list[str], weight: float) -> None:
         counts[t] = get(t, 0.0) + n * weight
 
 
-def term_weights(title: str, lead: str = "", body: str = "", weights: FieldWeights | None = None) -> dict[str, float]:
+def term_weights(
+    title: str, lead: str = "", body: str = "", weights: FieldWeights | None = None
+) -> dict[str, float]:
     """Sublinear, field-weighted term frequencies of a document: ``{term: 1 + ln(weighted count)}``.
 
     Terms are folded syllables, bigrams, ``e:`` entity terms and ``n:`` number terms (see the module
@@ -196,11 +198,15 @@ class SemanticIndex:
     def state(self) -> dict[str, str]:
         """Document embeddings as base64 float16 (JSON-safe)."""
         np = self._np
-        return {d: base64.b64encode(v.astype(np.float16).tobytes()).decode("ascii") for d, v in self._doc.items()}
+        return {
+            d: base64.b64encode(v.astype(np.float16).tobytes()).decode("ascii") for d, v in self._doc.items()
+        }
 
     def load(self, data: dict[str, str], doc_story: dict[str, int]) -> None:
         """Restore embeddings saved by :meth:`state` and rebuild the story sums."""
         np = self._np
         for d, b64 in data.items():
             if d in doc_story:
-                self.add(doc_story[d], d, np.frombuffer(base64.b64decode(b64), dtype=np.float16).astype(np.float32))
+                self.add(
+                    doc_story[d], d, np.frombuffer(base64.b64decode(b64), dtype=np.float16).astype(np.float32)
+                )
