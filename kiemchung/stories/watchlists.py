@@ -1,0 +1,163 @@
+"""Watchlists: saved search queries an office keeps for its topics, and their counts over time.
+
+A watchlist's query is in the search language (:func:`kiemchung.store.search.compile_query`:
+diacritic-insensitive unless accented, AND/OR/NOT, quotes). Counts use the full-text table only:
+``documents_fts`` row ids are time-ordered (``schema.fts_rowid``), so a period is a row-id range and
+each match's time is ``rowid >> FTS_ID_SHIFT`` seconds; buckets are Vietnamese days or hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Integer, Table, Text, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from kiemchung import timeutil
+from kiemchung.errors import NotFoundError, QueryError, StoreError
+from kiemchung.store import schema as t
+from kiemchung.store.schema import UTCDateTime, metadata
+from kiemchung.store.search import compile_query
+
+__all__ = [
+    "Watchlist",
+    "add_watchlist",
+    "bucket_starts",
+    "count_query",
+    "get_watchlist",
+    "list_watchlists",
+    "query_counts",
+    "remove_watchlist",
+    "watchlist_counts",
+    "watchlists",
+]
+
+watchlists = Table(
+    "watchlists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+BUCKETS = {"day": 86400, "hour": 3600}
+VN_OFFSET = 7 * 3600  # Asia/Ho_Chi_Minh has had no daylight saving since 1975
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    """A saved query."""
+
+    id: int
+    name: str
+    query: str
+    created_at: dt.datetime
+
+
+def _check_query(query: str) -> None:
+    fts, _, _ = compile_query(query)
+    if fts is None:
+        raise QueryError(f"Truy vấn trống (empty query): {query!r}")
+
+
+def add_watchlist(db, name: str, query: str) -> Watchlist:
+    """Save a query under a name; the query is checked first (QueryError if it cannot run)."""
+    name = (name or "").strip()
+    if not name:
+        raise QueryError("Tên danh sách theo dõi không được trống (a watchlist needs a name)")
+    _check_query(query)
+    now = timeutil.now()
+    try:
+        with db.write() as conn:
+            wid = conn.execute(watchlists.insert().values(name=name, query=query.strip(), created_at=now)).inserted_primary_key[0]
+    except IntegrityError as exc:
+        raise QueryError(f"Đã có danh sách theo dõi tên này (a watchlist with this name exists): {name}") from exc
+    return Watchlist(wid, name, query.strip(), now)
+
+
+def list_watchlists(db) -> list[Watchlist]:
+    """All watchlists, by name."""
+    with db.read() as conn:
+        return [Watchlist(r.id, r.name, r.query, r.created_at)
+                for r in conn.execute(select(watchlists).order_by(watchlists.c.name))]
+
+
+def get_watchlist(db, name: str) -> Watchlist:
+    """The watchlist with this name (NotFoundError if none)."""
+    with db.read() as conn:
+        r = conn.execute(select(watchlists).where(watchlists.c.name == name.strip())).first()
+    if r is None:
+        raise NotFoundError(f"Không có danh sách theo dõi (no such watchlist): {name}")
+    return Watchlist(r.id, r.name, r.query, r.created_at)
+
+
+def remove_watchlist(db, name: str) -> None:
+    """Delete a watchlist by name (NotFoundError if none)."""
+    with db.write() as conn:
+        if conn.execute(watchlists.delete().where(watchlists.c.name == name.strip())).rowcount == 0:
+            raise NotFoundError(f"Không có danh sách theo dõi (no such watchlist): {name}")
+
+
+def _bucket_seconds(bucket: str) -> int:
+    if bucket not in BUCKETS:
+        raise QueryError(f"Khoảng thời gian phải là 'day' hoặc 'hour' (bucket must be day or hour): {bucket!r}")
+    return BUCKETS[bucket]
+
+
+def bucket_of(seconds: int, bucket: str) -> int:
+    """Start (UTC epoch seconds) of the Vietnamese day/hour containing ``seconds``."""
+    size = _bucket_seconds(bucket)
+    return (seconds + VN_OFFSET) // size * size - VN_OFFSET
+
+
+def bucket_starts(since: dt.datetime, until: dt.datetime, bucket: str = "day") -> list[dt.datetime]:
+    """Starts of the buckets (aware, Vietnam time) covering ``[since, until)``; empty when until ≤ since."""
+    since, until = timeutil.aware(since), timeutil.aware(until)
+    size = _bucket_seconds(bucket)
+    start = bucket_of(int(since.timestamp()), bucket)
+    end = int(until.timestamp())
+    return [dt.datetime.fromtimestamp(s, timeutil.VN_TZ) for s in range(start, end, size)]
+
+
+def count_query(db, query: str, since: dt.datetime, until: dt.datetime) -> int:
+    """Number of documents matching ``query`` with time in ``[since, until)``."""
+    fts, _, _ = compile_query(query)
+    if fts is None:
+        return 0
+    return sum(query_counts(db, query, since, until, "hour").values())
+
+
+def query_counts(db, query: str, since: dt.datetime, until: dt.datetime, bucket: str = "day") -> dict[dt.datetime, int]:
+    """Matches of a search query per Vietnamese day/hour in ``[since, until)``, every bucket present (zeros too)."""
+    starts = bucket_starts(since, until, bucket)
+    out = dict.fromkeys(starts, 0)
+    fts, _, _ = compile_query(query)
+    if fts is None or not starts:
+        return out
+    lo = t.fts_rowid_bound(timeutil.aware(since))
+    hi = t.fts_rowid_bound(timeutil.aware(until))
+    size = _bucket_seconds(bucket)
+    sql = sql_text(
+        f"SELECT ((rowid >> {t.FTS_ID_SHIFT}) + {VN_OFFSET}) / {size} AS b, count(*) AS n FROM documents_fts "
+        "WHERE documents_fts MATCH :q AND rowid >= :lo AND rowid < :hi GROUP BY b"
+    )
+    try:
+        with db.read() as conn:
+            rows = conn.execute(sql, {"q": fts, "lo": lo, "hi": hi}).all()
+    except StoreError as exc:
+        raise QueryError(f"Truy vấn không chạy được (query failed): {query!r}") from exc
+    except OperationalError as exc:
+        raise QueryError(f"Truy vấn không chạy được (query failed): {query!r}: {exc.orig}") from exc
+    for b, n in rows:
+        key = dt.datetime.fromtimestamp(b * size - VN_OFFSET, timeutil.VN_TZ)
+        if key in out:
+            out[key] += n
+    return out
+
+
+def watchlist_counts(db, name: str, since: dt.datetime, until: dt.datetime, bucket: str = "day") -> dict[dt.datetime, int]:
+    """Counts of a saved watchlist per Vietnamese day/hour (see :func:`query_counts`)."""
+    return query_counts(db, get_watchlist(db, name).query, since, until, bucket)
