@@ -1,0 +1,91 @@
+"""The ``serve`` command (web workbench) and the ``users`` sub-commands (accounts, roles, API tokens)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from kiemchung.cli.app import app, console, open_db
+from kiemchung.errors import ConfigError
+
+users_app = typer.Typer(help="Quản lý người dùng (manage users).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Địa chỉ lắng nghe (listen address)."),
+    port: int = typer.Option(8080, help="Cổng (port)."),
+    secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Luôn đặt cờ Secure cho cookie (behind HTTPS)."),
+) -> None:
+    """Chạy bàn làm việc web (start the web workbench)."""
+    import uvicorn
+
+    from kiemchung.web import create_app
+
+    web = create_app(open_db(), secure_cookies=True if secure_cookies else None)
+    console.print(f"http://{host}:{port}/")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+def _role(admin: bool, editor: bool, viewer: bool) -> str:
+    chosen = [r for r, on in (("admin", admin), ("editor", editor), ("viewer", viewer)) if on]
+    if len(chosen) != 1:
+        raise ConfigError("Chọn đúng một vai trò: --admin, --editor hoặc --viewer (choose exactly one role)")
+    return chosen[0]
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    admin: bool = typer.Option(False, "--admin"),
+    editor: bool = typer.Option(False, "--editor"),
+    viewer: bool = typer.Option(False, "--viewer"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Đọc mật khẩu từ stdin (read the password from stdin)."),
+) -> None:
+    """Thêm người dùng (add a user); mật khẩu được hỏi, không có mật khẩu mặc định."""
+    from kiemchung import users
+
+    role = _role(admin, editor, viewer)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Mật khẩu (password)", hide_input=True, confirmation_prompt=True)
+    user = users.add_user(open_db(), name, password, role, actor="cli")
+    console.print(f"Đã thêm {user.name} ({user.role})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Liệt kê người dùng (list users)."""
+    from kiemchung import users
+
+    for u in users.list_users(open_db()):
+        console.print(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else ''}")
+
+
+@users_app.command("role")
+def users_role(name: str, role: str) -> None:
+    """Đổi vai trò (set role: viewer, editor, admin)."""
+    from kiemchung import users
+
+    users.set_role(open_db(), name, role, actor="cli")
+    console.print(f"{name}: {role}")
+
+
+@users_app.command("disable")
+def users_disable(name: str, enable: bool = typer.Option(False, "--enable", help="Mở khóa lại (re-enable).")) -> None:
+    """Khóa tài khoản (disable an account)."""
+    from kiemchung import users
+
+    users.set_disabled(open_db(), name, not enable, actor="cli")
+    console.print(f"{name}: {'enabled' if enable else 'disabled'}")
+
+
+@users_app.command("token")
+def users_token(name: str, label: str = typer.Option(None, help="Nhãn (label).")) -> None:
+    """Tạo API token (create an API token; shown once)."""
+    from kiemchung import users
+
+    console.print(users.create_token(open_db(), name, label, actor="cli"), soft_wrap=True, highlight=False)

@@ -1,0 +1,180 @@
+"""REST API under /api/v1 (JSON), authenticated by per-user Bearer tokens (or a session + CSRF header)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from kiemchung.models import Document, Source
+from kiemchung.web import queries
+from kiemchung.web.app import check_csrf, editor, viewer
+from kiemchung.web.pages import _day, add_source, run_search
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class DocumentOut(BaseModel):
+    """A document as the API returns it."""
+
+    id: int
+    url: str | None
+    title: str
+    lead: str
+    body: str | None = None
+    kind: str
+    source_id: int | None
+    source_name: str | None
+    platform: str | None
+    published_at: str | None
+    fetched_at: str | None
+    language: str | None
+
+
+class SourceOut(BaseModel):
+    """A source with its health."""
+
+    id: int
+    kind: str
+    url: str
+    name: str
+    enabled: bool
+    healthy: bool
+    consecutive_failures: int
+    last_success_at: str | None
+    last_error_at: str | None
+    last_error: str | None
+
+
+class SourceIn(BaseModel):
+    """A source to add (feed or web page)."""
+
+    kind: str = Field(pattern="^(feed|web)$")
+    url: str = Field(min_length=8, max_length=2000)
+    name: str = Field("", max_length=200)
+
+
+class HitOut(BaseModel):
+    """One search hit: the document, its score and a snippet with matched parts marked."""
+
+    document: DocumentOut
+    score: float
+    snippet: list[tuple[str, bool]]
+
+
+class SearchOut(BaseModel):
+    """A page of search results."""
+
+    query: str
+    total: int | None
+    hits: list[HitOut]
+
+
+def _iso(v) -> str | None:
+    return v.isoformat() if v else None
+
+
+def doc_out(d: Document, *, body: bool = False) -> DocumentOut:
+    """The API view of a document."""
+    return DocumentOut(
+        id=d.id,
+        url=d.url,
+        title=d.title,
+        lead=d.lead,
+        body=d.body if body else None,
+        kind=d.kind,
+        source_id=d.source_id,
+        source_name=d.source_name,
+        platform=d.platform,
+        published_at=_iso(d.published_at),
+        fetched_at=_iso(d.fetched_at),
+        language=d.language,
+    )
+
+
+def source_out(s: Source) -> SourceOut:
+    """The API view of a source."""
+    return SourceOut(
+        id=s.id,
+        kind=s.kind,
+        url=s.url,
+        name=s.name,
+        enabled=s.enabled,
+        healthy=s.healthy,
+        consecutive_failures=s.consecutive_failures,
+        last_success_at=_iso(s.last_success_at),
+        last_error_at=_iso(s.last_error_at),
+        last_error=s.last_error,
+    )
+
+
+@router.get("/documents", response_model=list[DocumentOut], dependencies=[viewer])
+def api_documents(
+    request: Request,
+    since: str | None = Query(None, description="YYYY-MM-DD (Vietnam day)"),
+    until: str | None = Query(None, description="YYYY-MM-DD inclusive"),
+    source: int | None = None,
+    kind: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+):
+    """Documents newest first, filtered by day, source and kind."""
+    docs = queries.list_documents(
+        request.app.state.db,
+        limit=limit,
+        offset=offset,
+        since=_day(since),
+        until=_day(until, end=True),
+        sources=[source] if source else None,
+        kinds=[kind] if kind else None,
+    )
+    return [doc_out(d) for d in docs]
+
+
+@router.get("/documents/{doc_id}", response_model=DocumentOut, dependencies=[viewer])
+def api_document(request: Request, doc_id: int):
+    """One document with its body."""
+    return doc_out(request.app.state.db.get_document(doc_id), body=True)
+
+
+@router.get("/search", response_model=SearchOut, dependencies=[viewer])
+def api_search(
+    request: Request,
+    q: str = Query(..., max_length=500),
+    since: str | None = None,
+    until: str | None = None,
+    source: int | None = None,
+    kind: str | None = None,
+    limit: int = Query(20, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=100_000),
+):
+    """Diacritic-insensitive full-text search (same query language as the search page)."""
+    r = run_search(request.app.state.db, q, since, until, source, kind, limit=limit, offset=offset)
+    return SearchOut(query=q, total=r.total, hits=[HitOut(document=doc_out(h.document), score=h.score, snippet=h.snippet) for h in r.hits])
+
+
+@router.get("/sources", response_model=list[SourceOut], dependencies=[viewer])
+def api_sources(request: Request):
+    """Every source."""
+    return [source_out(s) for s in request.app.state.db.list_sources()]
+
+
+@router.get("/sources/health", response_model=list[SourceOut], dependencies=[viewer])
+def api_sources_health(request: Request):
+    """Sources that are failing, worst first."""
+    return [source_out(s) for s in queries.troubled_sources(request.app.state.db)]
+
+
+@router.post("/sources", response_model=SourceOut, status_code=201, dependencies=[Depends(check_csrf)])
+def api_add_source(request: Request, body: SourceIn, user=editor):
+    """Add a feed or web source (editor)."""
+    return source_out(add_source(request.app.state.db, user, body.kind, body.url, body.name))
+
+
+@router.get("/stats", dependencies=[viewer])
+def api_stats(request: Request) -> dict[str, Any]:
+    """Counts: documents by kind and language, duplicate groups, per source."""
+    db = request.app.state.db
+    stats = queries.cached(("stats", id(db)), 30, db.stats)
+    return {**stats, "per_source": [{"name": n, "documents": c} for n, c in stats["per_source"]]}

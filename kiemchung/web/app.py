@@ -1,0 +1,175 @@
+"""The FastAPI application factory, authentication (sessions, API tokens), roles and CSRF checks."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from kiemchung import users as U
+from kiemchung.errors import KiemchungError, NotFoundError, QueryError
+from kiemchung.store import Database
+from kiemchung.timeutil import fmt_local
+from kiemchung.web.i18n import translator
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "kc_session"
+LANG_COOKIE = "kc_lang"
+
+
+class AuthRequired(Exception):
+    """Raised by route dependencies when nobody is logged in."""
+
+
+class Forbidden(Exception):
+    """Raised by route dependencies when the user's role is too low, or the CSRF token is wrong."""
+
+    def __init__(self, reason: str = "forbidden") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def current(request: Request) -> U.User | None:
+    """The user behind this request (Bearer token or session cookie), cached on the request."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    db = request.app.state.db
+    user, csrf = None, None
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        user = U.user_for_token(db, auth[7:].strip())
+        request.state.via_token = user is not None
+    else:
+        sid = request.cookies.get(SESSION_COOKIE)
+        if sid:
+            found = U.session_user(db, sid)
+            if found:
+                user, csrf = found
+        request.state.via_token = False
+    request.state.user = user
+    request.state.csrf = csrf
+    return user
+
+
+def require(role: str):
+    """A dependency that lets the request through only for users with at least ``role``."""
+
+    def dep(request: Request) -> U.User:
+        user = current(request)
+        if user is None:
+            raise AuthRequired()
+        if not user.has_role(role):
+            raise Forbidden()
+        return user
+
+    dep.__name__ = f"require_{role}"
+    return dep
+
+
+async def check_csrf(request: Request) -> None:
+    """Refuse a cookie-authenticated POST whose form field ``csrf`` does not match the session's token."""
+    current(request)
+    if request.state.via_token:
+        return
+    form = await request.form()
+    sent = str(form.get("csrf") or request.headers.get("x-csrf-token") or "")
+    expected = request.state.csrf or ""
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise Forbidden("csrf")
+
+
+viewer = Depends(require("viewer"))
+editor = Depends(require("editor"))
+admin = Depends(require("admin"))
+
+
+def lang_of(request: Request) -> str:
+    """The interface language: ``?lang=`` wins, then the cookie, then Vietnamese."""
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "vi"
+    return lang if lang in ("vi", "en") else "vi"
+
+
+def render(request: Request, template: str, status_code: int = 200, **ctx) -> HTMLResponse:
+    """Render a page with the shared context (user, CSRF token, translator) and remember ``?lang=``."""
+    lang = lang_of(request)
+    ctx.update(request=request, user=current(request), csrf=getattr(request.state, "csrf", None), t=translator(lang), lang=lang)
+    response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    if request.query_params.get("lang") in ("vi", "en"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> FastAPI:
+    """The workbench application on ``db`` (a Database or a path/URL).
+
+    ``secure_cookies``: True forces the Secure flag on session cookies, False never sets it, None sets it
+    when the request came over HTTPS.
+    """
+    database = db if isinstance(db, Database) else Database(db)
+    app = FastAPI(title="kiemchung", version="1", docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app.state.db = database
+    app.state.secure_cookies = secure_cookies
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["when"] = lambda v: fmt_local(v) if v else ""
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(AuthRequired)
+    async def _auth(request: Request, exc: AuthRequired):
+        if _wants_json(request):
+            return JSONResponse({"detail": "Cần đăng nhập (authentication required)"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden):
+        if _wants_json(request):
+            return JSONResponse({"detail": "Không đủ quyền (forbidden)" if exc.reason != "csrf" else "CSRF"}, status_code=403)
+        return render(request, "message.html", 403, message=translator(lang_of(request))(exc.reason))
+
+    @app.exception_handler(NotFoundError)
+    async def _nf(request: Request, exc: NotFoundError):
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return render(request, "message.html", 404, message=str(exc))
+
+    @app.exception_handler(KiemchungError)
+    async def _bad(request: Request, exc: KiemchungError):
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return render(request, "message.html", 400, message=str(exc))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> PlainTextResponse:
+        """Liveness probe (no database access)."""
+        return PlainTextResponse("ok")
+
+    from kiemchung.web import api, pages
+
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    _ = QueryError
+    return app
+
+
+def all_routes(app: FastAPI) -> list:
+    """Every concrete route of the app, included routers flattened (for tests and docs)."""
+    out = []
+
+    def walk(routes):
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            if inner is not None:
+                walk(inner.routes)
+            else:
+                out.append(r)
+
+    walk(app.routes)
+    return out

@@ -1,0 +1,28 @@
+"""Small inline SVG charts generated on the server (no JavaScript chart library)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+
+def bar_chart(series: list[tuple[dt.date, int]], *, width: int = 600, height: int = 140, label: str = "") -> str:
+    """An SVG bar chart of (day, count) pairs; every bar carries a <title> tooltip."""
+    n = max(1, len(series))
+    top = max((c for _, c in series), default=0) or 1
+    bw = width / n
+    bars = []
+    for i, (day, count) in enumerate(series):
+        h = (height - 20) * count / top
+        bars.append(
+            f'<rect x="{i * bw + 1:.1f}" y="{height - 16 - h:.1f}" width="{max(bw - 2, 1):.1f}" height="{h:.1f}">'
+            f"<title>{day.strftime('%d/%m')}: {count}</title></rect>"
+        )
+    first = series[0][0].strftime("%d/%m") if series else ""
+    last = series[-1][0].strftime("%d/%m") if series else ""
+    return (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" preserveAspectRatio="none">'
+        + "".join(bars)
+        + f'<text x="0" y="{height - 2}">{first}</text><text x="{width}" y="{height - 2}" text-anchor="end">{last}</text>'
+        + f'<text x="0" y="10">max {top}</text></svg>'
+    )

@@ -1,0 +1,72 @@
+"""The workbench's message catalogue: Vietnamese first, English as the second language."""
+
+from __future__ import annotations
+
+LANGS = ("vi", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "app": {"vi": "Kiểm chứng", "en": "Kiemchung"},
+    "overview": {"vi": "Tổng quan", "en": "Overview"},
+    "search": {"vi": "Tìm kiếm", "en": "Search"},
+    "sources": {"vi": "Nguồn tin", "en": "Sources"},
+    "users": {"vi": "Người dùng", "en": "Users"},
+    "audit": {"vi": "Nhật ký thao tác", "en": "Audit log"},
+    "login": {"vi": "Đăng nhập", "en": "Log in"},
+    "logout": {"vi": "Đăng xuất", "en": "Log out"},
+    "username": {"vi": "Tên đăng nhập", "en": "User name"},
+    "password": {"vi": "Mật khẩu", "en": "Password"},
+    "bad_login": {"vi": "Sai tên đăng nhập hoặc mật khẩu.", "en": "Wrong user name or password."},
+    "rate_limited": {"vi": "Quá nhiều lần đăng nhập sai, hãy thử lại sau 5 phút.", "en": "Too many failed logins; try again in 5 minutes."},
+    "volume": {"vi": "Số tài liệu mỗi ngày (30 ngày gần nhất)", "en": "Documents per day (last 30 days)"},
+    "trouble": {"vi": "Nguồn đang gặp sự cố", "en": "Sources in trouble"},
+    "official": {"vi": "Thông báo chính thức mới nhất", "en": "Latest official statements"},
+    "rising": {"vi": "Câu chuyện đang nổi lên", "en": "Rising stories"},
+    "alerts": {"vi": "Cảnh báo mới", "en": "New alerts"},
+    "none_yet": {"vi": "Chưa có.", "en": "None yet."},
+    "all_ok": {"vi": "Mọi nguồn đều hoạt động bình thường.", "en": "All sources are healthy."},
+    "query": {"vi": "Từ khóa (gõ có dấu hoặc không dấu)", "en": "Query (with or without diacritics)"},
+    "since": {"vi": "Từ ngày", "en": "From"},
+    "until": {"vi": "Đến ngày", "en": "To"},
+    "source": {"vi": "Nguồn", "en": "Source"},
+    "kind": {"vi": "Loại", "en": "Kind"},
+    "any": {"vi": "Tất cả", "en": "Any"},
+    "results": {"vi": "kết quả", "en": "results"},
+    "no_results": {"vi": "Không tìm thấy tài liệu nào.", "en": "No documents found."},
+    "export": {"vi": "Xuất", "en": "Export"},
+    "published": {"vi": "Ngày đăng", "en": "Published"},
+    "fetched": {"vi": "Ngày thu thập", "en": "Fetched"},
+    "duplicates": {"vi": "Bản gần trùng", "en": "Near-duplicates"},
+    "raw": {"vi": "Tải dữ liệu gốc", "en": "Download raw payload"},
+    "add_source": {"vi": "Thêm nguồn", "en": "Add source"},
+    "name": {"vi": "Tên", "en": "Name"},
+    "health": {"vi": "Tình trạng", "en": "Health"},
+    "healthy": {"vi": "Tốt", "en": "Healthy"},
+    "failing": {"vi": "Lỗi", "en": "Failing"},
+    "last_error": {"vi": "Lỗi gần nhất", "en": "Last error"},
+    "role": {"vi": "Vai trò", "en": "Role"},
+    "add_user": {"vi": "Thêm người dùng", "en": "Add user"},
+    "set_role": {"vi": "Đổi vai trò", "en": "Set role"},
+    "disable": {"vi": "Khóa", "en": "Disable"},
+    "enable": {"vi": "Mở khóa", "en": "Enable"},
+    "disabled": {"vi": "Đã khóa", "en": "Disabled"},
+    "save": {"vi": "Lưu", "en": "Save"},
+    "documents": {"vi": "Tài liệu", "en": "Documents"},
+    "error": {"vi": "Lỗi", "en": "Error"},
+    "not_found": {"vi": "Không tìm thấy.", "en": "Not found."},
+    "forbidden": {"vi": "Bạn không có quyền làm việc này.", "en": "You are not allowed to do this."},
+    "csrf": {"vi": "Phiên làm việc không hợp lệ, hãy tải lại trang.", "en": "Invalid form token; reload the page."},
+    "other_lang": {"vi": "English", "en": "Tiếng Việt"},
+}
+
+
+def translator(lang: str):
+    """A function ``t(key)`` returning the message in ``lang`` (falls back to Vietnamese, then the key)."""
+    lang = lang if lang in LANGS else "vi"
+
+    def t(key: str) -> str:
+        entry = MESSAGES.get(key)
+        if entry is None:
+            return key
+        return entry.get(lang) or entry["vi"]
+
+    return t

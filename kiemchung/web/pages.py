@@ -1,0 +1,289 @@
+"""Server-rendered pages: login, overview, search, documents, stories, sources, users, audit log."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from kiemchung import audit
+from kiemchung import users as U
+from kiemchung.errors import KiemchungError, QueryError
+from kiemchung.models import DOC_KINDS, Source
+from kiemchung.store.search import search
+from kiemchung.timeutil import VN_TZ, now
+from kiemchung.web import queries
+from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, current, editor, render, viewer
+from kiemchung.web.charts import bar_chart
+from kiemchung.web.i18n import translator
+
+router = APIRouter(include_in_schema=False)
+csrf = Depends(check_csrf)
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/"):
+    """The login form."""
+    return render(request, "login.html", next=_safe_next(next), error=None)
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")):
+    """Check a password (rate limited per IP and per user) and open a server-side session."""
+    db = request.app.state.db
+    t = translator(request.cookies.get(LANG_COOKIE, "vi"))
+    ip = _client_ip(request)
+    if U.login_blocked(db, ip, username):
+        return render(request, "login.html", 429, next=_safe_next(next), error=t("rate_limited"))
+    user = U.authenticate(db, username, password)
+    if user is None:
+        U.record_login_failure(db, ip, username)
+        return render(request, "login.html", 401, next=_safe_next(next), error=t("bad_login"))
+    sid, _ = U.create_session(db, user)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    secure = request.app.state.secure_cookies
+    if secure is None:
+        secure = request.url.scheme == "https"
+    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=bool(secure), max_age=int(U.SESSION_TTL.total_seconds()))
+    with db.write() as conn:
+        audit.record(conn, user, "login", f"user:{user.name}", None, {"ip": ip})
+    return response
+
+
+@router.post("/logout", dependencies=[viewer, csrf])
+def logout(request: Request):
+    """End the session."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        U.end_session(request.app.state.db, sid)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/", response_class=HTMLResponse, dependencies=[viewer])
+def overview(request: Request):
+    """Volume chart, sources in trouble, latest official statements, rising stories."""
+    db = request.app.state.db
+    key = id(db)
+    volume = queries.cached(("volume", key), 60, lambda: queries.daily_volume(db))
+    official = queries.cached(("official", key), 30, lambda: queries.latest_official(db))
+    rising = queries.cached(("rising", key), 30, lambda: _rising(db))
+    t = translator(request.cookies.get(LANG_COOKIE, "vi"))
+    return render(
+        request,
+        "overview.html",
+        chart=bar_chart(volume, label=t("volume")),
+        total30=sum(c for _, c in volume),
+        trouble=queries.troubled_sources(db),
+        official=official,
+        rising=rising,
+    )
+
+
+def _rising(db) -> list:
+    try:
+        from kiemchung.stories.service import list_stories
+    except ImportError:  # the stories module is optional for the web layer
+        return []
+    return list_stories(db, since=now() - dt.timedelta(days=3), order="size", limit=8)
+
+
+def _day(value: str | None, *, end: bool = False) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise QueryError(f"Ngày không hợp lệ (invalid date): {value}") from exc
+    return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), VN_TZ)
+
+
+def run_search(db, q: str, since: str | None, until: str | None, source: int | None, kind: str | None, limit: int = 50, offset: int = 0):
+    """The search behind the page, the export and the API (filters as the page sends them)."""
+    if kind and kind not in DOC_KINDS:
+        raise QueryError(f"Loại tài liệu không hợp lệ (unknown kind): {kind}")
+    return search(
+        db,
+        q,
+        limit=limit,
+        offset=offset,
+        since=_day(since),
+        until=_day(until, end=True),
+        sources=[source] if source else None,
+        kinds=[kind] if kind else None,
+        count=offset == 0,
+    )
+
+
+@router.get("/search", response_class=HTMLResponse, dependencies=[viewer])
+def search_page(
+    request: Request,
+    q: str = "",
+    since: str | None = None,
+    until: str | None = None,
+    source: int | None = None,
+    kind: str | None = None,
+    offset: int = 0,
+):
+    """Full-text search with filters and highlighted snippets."""
+    db = request.app.state.db
+    result = run_search(db, q, since, until, source, kind, offset=max(0, offset)) if q.strip() else None
+    params = dict(q=q, since=since or "", until=until or "", source=source or "", kind=kind or "")
+    template = "search_results.html" if request.headers.get("hx-request") else "search.html"
+    return render(request, template, result=result, params=params, sources=db.list_sources(), kinds=DOC_KINDS, offset=offset)
+
+
+@router.get("/search/export", dependencies=[viewer])
+def search_export(
+    request: Request,
+    q: str,
+    format: str = "csv",
+    since: str | None = None,
+    until: str | None = None,
+    source: int | None = None,
+    kind: str | None = None,
+):
+    """Search results (up to 500) as CSV or JSONL."""
+    if format not in ("csv", "jsonl"):
+        raise QueryError(f"Định dạng không hỗ trợ (unsupported format): {format}")
+    result = run_search(request.app.state.db, q, since, until, source, kind, limit=500)
+    rows = [
+        {
+            "id": h.document.id,
+            "published_at": h.document.published_at.isoformat() if h.document.published_at else "",
+            "source": h.document.source_name or "",
+            "kind": h.document.kind,
+            "title": h.document.title,
+            "url": h.document.url or "",
+            "snippet": "".join(s for s, _ in h.snippet),
+        }
+        for h in result.hits
+    ]
+    if format == "jsonl":
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        media = "application/x-ndjson"
+    else:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["id"])
+        writer.writeheader()
+        writer.writerows(rows)
+        body, media = buf.getvalue(), "text/csv; charset=utf-8"
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="kiemchung-search.{format}"'})
+
+
+@router.get("/documents/{doc_id}", response_class=HTMLResponse, dependencies=[viewer])
+def document_page(request: Request, doc_id: int):
+    """One document: metadata, text, near-duplicates, its story."""
+    db = request.app.state.db
+    doc = db.get_document(doc_id)
+    story = None
+    try:
+        from kiemchung.stories.service import story_of_document
+
+        story = story_of_document(db, doc_id)
+    except ImportError:
+        story = None
+    return render(request, "document.html", doc=doc, dups=queries.duplicate_group(db, doc), story=story)
+
+
+@router.get("/documents/{doc_id}/raw", dependencies=[editor])
+def document_raw(request: Request, doc_id: int):
+    """The untouched payload as an attachment (never rendered inline)."""
+    doc = request.app.state.db.get_document(doc_id, with_raw=True)
+    raw = doc.raw if isinstance(doc.raw, bytes) else (doc.raw or "").encode()
+    return Response(
+        raw,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="document-{doc_id}.raw"', "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse, dependencies=[viewer])
+def story_page(request: Request, story_id: int):
+    """One story: headline, outlets, timeline, documents."""
+    from kiemchung.stories.service import get_story
+
+    detail = get_story(request.app.state.db, story_id, max_documents=100)
+    return render(request, "story.html", detail=detail)
+
+
+@router.get("/sources", response_class=HTMLResponse, dependencies=[viewer])
+def sources_page(request: Request, error: str | None = None):
+    """Every source with its health and last error."""
+    return render(request, "sources.html", sources=request.app.state.db.list_sources(), error=error)
+
+
+def add_source(db, user, kind: str, url: str, name: str) -> Source:
+    """Add a source and audit it (shared by the page and the API)."""
+    if kind not in ("feed", "web"):
+        raise QueryError(f"Loại nguồn không hợp lệ (unknown source kind): {kind}")
+    if not url.startswith(("http://", "https://")):
+        raise QueryError(f"Địa chỉ không hợp lệ (URL must start with http:// or https://): {url}")
+    source = db.add_source(Source(kind=kind, url=url.strip(), name=name.strip()))
+    with db.write() as conn:
+        audit.record(conn, user, "source.add", f"source:{source.id}", None, {"kind": kind, "url": source.url, "name": source.name})
+    queries.clear_cache()
+    return source
+
+
+@router.post("/sources", dependencies=[csrf])
+def sources_add(request: Request, kind: str = Form(...), url: str = Form(...), name: str = Form(""), user=editor):
+    """Add a feed or web source."""
+    try:
+        add_source(request.app.state.db, user, kind, url, name)
+    except KiemchungError as exc:
+        return render(request, "sources.html", 400, sources=request.app.state.db.list_sources(), error=str(exc))
+    return RedirectResponse("/sources", status_code=303)
+
+
+@router.get("/users", response_class=HTMLResponse, dependencies=[admin])
+def users_page(request: Request, error: str | None = None):
+    """Accounts (admin only)."""
+    return render(request, "users.html", users=U.list_users(request.app.state.db), roles=U.ROLES, error=error)
+
+
+@router.post("/users", dependencies=[csrf])
+def users_add(request: Request, username: str = Form(...), password: str = Form(...), role: str = Form("viewer"), user=admin):
+    """Create an account."""
+    db = request.app.state.db
+    try:
+        U.add_user(db, username, password, role, actor=user.name)
+    except KiemchungError as exc:
+        return render(request, "users.html", 400, users=U.list_users(db), roles=U.ROLES, error=str(exc))
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{name}/role", dependencies=[csrf])
+def users_role(request: Request, name: str, role: str = Form(...), user=admin):
+    """Change an account's role."""
+    U.set_role(request.app.state.db, name, role, actor=user.name)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{name}/disable", dependencies=[csrf])
+def users_disable(request: Request, name: str, disabled: bool = Form(True), user=admin):
+    """Disable (or re-enable) an account."""
+    U.set_disabled(request.app.state.db, name, disabled, actor=user.name)
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.get("/audit", response_class=HTMLResponse, dependencies=[admin])
+def audit_page(request: Request):
+    """The newest audit entries."""
+    return render(request, "audit.html", entries=audit.entries(request.app.state.db, 200))
+
+
+_ = current

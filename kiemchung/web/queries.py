@@ -1,0 +1,123 @@
+"""Read queries the pages need that the store does not offer (per-day volume, sources in trouble, ...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from kiemchung.store import schema as t
+from kiemchung.store.database import document_from_row
+from kiemchung.timeutil import VN_TZ, now
+
+_cache: dict[tuple, tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+def cached(key: tuple, ttl: float, compute):
+    """``compute()`` memoised under ``key`` for ``ttl`` seconds (process-wide)."""
+    t0 = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+        if hit and t0 - hit[0] < ttl:
+            return hit[1]
+    value = compute()
+    with _lock:
+        _cache[key] = (t0, value)
+    return value
+
+
+def clear_cache() -> None:
+    """Forget every cached value (after a write the pages must reflect)."""
+    with _lock:
+        _cache.clear()
+
+
+def daily_volume(db, days: int = 30, *, today: dt.date | None = None) -> list[tuple[dt.date, int]]:
+    """Documents per local (Vietnam) day over the last ``days`` days, oldest first, zeros included."""
+    today = today or now().astimezone(VN_TZ).date()
+    first = today - dt.timedelta(days=days - 1)
+    start = dt.datetime.combine(first, dt.time(), VN_TZ)
+    d = t.documents
+    when = func.coalesce(d.c.published_at, d.c.fetched_at)
+    # SQLite stores naive UTC text; shift by +7 h to bucket by Vietnam day.
+    day = func.date(when, "+7 hours")
+    with db.read() as conn:
+        rows = conn.execute(
+            select(day, func.count()).where(when >= start.astimezone(dt.UTC).replace(tzinfo=None)).group_by(day)
+        ).all()
+    counts = {str(k): n for k, n in rows}
+    return [(first + dt.timedelta(days=i), counts.get((first + dt.timedelta(days=i)).isoformat(), 0)) for i in range(days)]
+
+
+def troubled_sources(db) -> list:
+    """Sources that are failing, worst first."""
+    return sorted((s for s in db.list_sources() if not s.healthy or s.consecutive_failures), key=lambda s: -s.consecutive_failures)
+
+
+def latest_official(db, limit: int = 8) -> list:
+    """The newest documents of kind ``official``."""
+    d = t.documents
+    when = func.coalesce(d.c.published_at, d.c.fetched_at)
+    with db.read() as conn:
+        rows = conn.execute(
+            select(d, t.sources.c.name.label("source_name"))
+            .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
+            .where(d.c.kind == "official")
+            .order_by(when.desc())
+            .limit(limit)
+        ).all()
+    return [document_from_row(r, source_name=r.source_name) for r in rows]
+
+
+def list_documents(
+    db,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    sources: list[int] | None = None,
+    kinds: list[str] | None = None,
+) -> list:
+    """Documents newest first, filtered by time, source and kind."""
+    d = t.documents
+    when = func.coalesce(d.c.published_at, d.c.fetched_at)
+    conds = []
+    if since:
+        conds.append(when >= since.astimezone(dt.UTC).replace(tzinfo=None))
+    if until:
+        conds.append(when < until.astimezone(dt.UTC).replace(tzinfo=None))
+    if sources:
+        conds.append(d.c.source_id.in_(sources))
+    if kinds:
+        conds.append(d.c.kind.in_(kinds))
+    q = (
+        select(d, t.sources.c.name.label("source_name"))
+        .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
+        .where(and_(True, *conds))
+        .order_by(when.desc(), d.c.id.desc())
+        .limit(max(1, min(limit, 500)))
+        .offset(max(0, offset))
+    )
+    with db.read() as conn:
+        return [document_from_row(r, source_name=r.source_name) for r in conn.execute(q)]
+
+
+def duplicate_group(db, doc) -> list:
+    """The other members of a document's near-duplicate group (at most 50)."""
+    d = t.documents
+    with db.read() as conn:
+        group = conn.execute(select(d.c.dup_group).where(d.c.id == doc.id)).scalar()
+        if group is None:
+            return []
+        rows = conn.execute(
+            select(d, t.sources.c.name.label("source_name"))
+            .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
+            .where(or_(d.c.dup_group == group, d.c.id == group), d.c.id != doc.id)
+            .limit(50)
+        ).all()
+    return [document_from_row(r, source_name=r.source_name) for r in rows]
