@@ -1,0 +1,169 @@
+"""Soak test: run ``Collector.watch`` for a fixed time against healthy and hostile local feeds.
+
+Usage::
+
+    python benchmarks/soak.py --minutes 20 [--feeds 4] [--period 3] [--db /tmp/soak.sqlite]
+
+Healthy feeds (``tests/hostile_extra.LiveFeedServer``) publish a new item every ``--period`` seconds;
+hostile ones (``tests/hostile_server.HostileServer``) stall, redirect forever, send gzip bombs, 50 MB
+bodies, invalid UTF-8, broken XML, 5xx and ids that change on every poll. The script prints documents
+ingested, poll errors by reason and kind, RSS memory at start / every minute / at the end, and the
+p50/p95/max time from an item's appearance on the server to its being found by
+``kiemchung.store.search.search``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from hostile_extra import LiveFeedServer, marker  # noqa: E402
+from hostile_server import HostileServer  # noqa: E402
+
+from kiemchung.collect import Collector  # noqa: E402
+from kiemchung.models import Source  # noqa: E402
+from kiemchung.sources.http import Fetcher, FetchSettings  # noqa: E402
+from kiemchung.store import Database  # noqa: E402
+from kiemchung.store.search import search  # noqa: E402
+
+HOSTILE_PATHS = [
+    "/slowloris-body",
+    "/slow?delay=30",
+    "/bomb.xml",
+    "/big",
+    "/loop/a",
+    "/500",
+    "/404",
+    "/broken.xml",
+    "/invalid-utf8.xml",
+    "/changing-ids.xml",
+    "/html-as-feed.xml",
+    "/text-plain.xml",
+]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (nearest rank) of ``values``."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the soak and print its figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=20.0)
+    ap.add_argument("--feeds", type=int, default=4)
+    ap.add_argument("--period", type=float, default=3.0, help="seconds between new items per feed")
+    ap.add_argument("--interval", type=int, default=2, help="poll interval of every source (s)")
+    ap.add_argument("--db", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    tmp = tempfile.TemporaryDirectory()
+    db_path = args.db or Path(tmp.name) / "soak.sqlite"
+    db = Database(db_path)
+    live = LiveFeedServer(feeds=args.feeds, period_s=args.period).start()
+    hostile = HostileServer().start()
+    fetcher = Fetcher(
+        FetchSettings(min_interval_s=0.0, retries=0, total_timeout_s=5.0, read_timeout_s=2.0, connect_timeout_s=2.0)
+    )
+    collector = Collector(db, fetcher=fetcher, workers=4)
+    for k in range(args.feeds):
+        db.add_source(Source(kind="feed", url=live.url(k), name=f"Nguồn sống {k}", poll_interval_s=args.interval))
+    for p in HOSTILE_PATHS:
+        db.add_source(Source(kind="feed", url=hostile.url(p), name=f"Nguồn xấu {p}", poll_interval_s=args.interval))
+    live_ids = {s.id for s in db.list_sources() if "/live/" in s.url}
+
+    errors: collections.Counter[str] = collections.Counter()
+    polls = collections.Counter()
+    lock = threading.Lock()
+
+    def on_result(res) -> None:  # type: ignore[no-untyped-def]
+        with lock:
+            polls["live" if res.source.id in live_ids else "hostile"] += 1
+            if res.error is not None:
+                kind = "soft" if res.error.soft else "hard"
+                errors[f"{res.error.reason}/{kind}"] += 1
+                if res.source.id in live_ids:
+                    errors["LIVE-SOURCE-FAILED"] += 1
+
+    stop = threading.Event()
+    t0 = time.time()
+    memory = [(0.0, rss_mb())]
+    watcher = threading.Thread(target=collector.watch, kwargs={"tick_s": 0.5, "stop": stop, "on_result": on_result})
+    watcher.start()
+
+    latencies: list[float] = []
+    found: set[tuple[int, int]] = set()
+    deadline = t0 + args.minutes * 60
+    next_mem = t0 + 60
+    search_errors = 0
+    while time.time() < deadline:
+        time.sleep(0.25)
+        now = time.time()
+        n = live.visible(now)
+        for k in range(args.feeds):
+            for i in range(max(0, n - 30), n):
+                if (k, i) in found:
+                    continue
+                try:
+                    hit = search(db, marker(k, i), limit=1).hits
+                except Exception as exc:  # recorded and counted: a soak must report, not die
+                    search_errors += 1
+                    print(f"search error: {exc!r}", file=sys.stderr)
+                    continue
+                if hit:
+                    found.add((k, i))
+                    latencies.append(time.time() - live.appear_time(i))
+        if now >= next_mem:
+            memory.append((round((now - t0) / 60, 1), rss_mb()))
+            print(f"[{memory[-1][0]:5.1f} min] RSS {memory[-1][1]:.1f} MB, documents {db.count_documents()}", flush=True)
+            next_mem += 60
+    stop.set()
+    watcher.join(timeout=30)
+    elapsed = time.time() - t0
+    memory.append((round(elapsed / 60, 1), rss_mb()))
+    published = args.feeds * live.visible(t0 + elapsed - 2 * args.interval - 1)
+    missing = sum(1 for k in range(args.feeds) for i in range(live.visible(t0 + elapsed - 2 * args.interval - 1)) if (k, i) not in found)
+
+    print(f"\nsoak: {elapsed / 60:.1f} min, {args.feeds} healthy feeds (+1 item/{args.period}s each), {len(HOSTILE_PATHS)} hostile")
+    print(f"documents stored: {db.count_documents()}  (healthy items published >= {2 * args.interval + 1}s before end: {published}, not found: {missing})")
+    print(f"polls: {dict(polls)}")
+    print("poll errors by reason/kind:")
+    for key, n in errors.most_common():
+        print(f"  {key:30s} {n}")
+    print(f"search errors: {search_errors}")
+    print("RSS MB (minute, MB): " + ", ".join(f"({m}, {v:.0f})" for m, v in memory))
+    print(
+        f"appearance->searchable latency s: n={len(latencies)} p50={statistics.median(latencies) if latencies else float('nan'):.2f} "
+        f"p95={pct(latencies, 95):.2f} max={max(latencies, default=float('nan')):.2f}"
+    )
+    for src in db.list_sources():
+        if src.id not in live_ids:
+            print(f"  {src.url.split('/', 3)[-1]:22s} failures={src.consecutive_failures:3d} kind={src.failure_kind} reason={src.meta.get('last_error_reason')}")
+    fetcher.close()
+    hostile.stop()
+    live.stop()
+    tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
