@@ -193,7 +193,7 @@ def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "
     if "watchlist" in kinds:
         queries += [("watchlist", w.name, w.query) for w in list_watchlists(db)]
     for kind, key, query in queries:
-        fts, _, _ = compile_query(query)
+        fts, _, _ = compile_query(query, accented=False)
         if fts is None:
             continue
         sql = (f"SELECT (:now - (rowid >> {SHIFT}) - 1) / {DAY} AS w, count(*) FROM documents_fts "

@@ -1,7 +1,8 @@
 """Watchlists: saved search queries an office keeps for its topics, and their counts over time.
 
 A watchlist's query is in the search language (:func:`kiemchung.store.search.compile_query`:
-diacritic-insensitive unless accented, AND/OR/NOT, quotes). Counts use the full-text table only:
+AND/OR/NOT, quotes) but always diacritic-insensitive: "sạt lở" also counts "sat lo" in posts typed
+without accents, since an office wants every mention of its topic. Counts use the full-text table only:
 ``documents_fts`` row ids are time-ordered (``schema.fts_rowid``), so a period is a row-id range and
 each match's time is ``rowid >> FTS_ID_SHIFT`` seconds; buckets are Vietnamese days or hours.
 """
@@ -58,7 +59,7 @@ class Watchlist:
 
 
 def _check_query(query: str) -> None:
-    fts, _, _ = compile_query(query)
+    fts, _, _ = compile_query(query, accented=False)
     if fts is None:
         raise QueryError(f"Truy vấn trống (empty query): {query!r}")
 
@@ -124,7 +125,7 @@ def bucket_starts(since: dt.datetime, until: dt.datetime, bucket: str = "day") -
 
 def count_query(db, query: str, since: dt.datetime, until: dt.datetime) -> int:
     """Number of documents matching ``query`` with time in ``[since, until)``."""
-    fts, _, _ = compile_query(query)
+    fts, _, _ = compile_query(query, accented=False)
     if fts is None:
         return 0
     return sum(query_counts(db, query, since, until, "hour").values())
@@ -134,7 +135,7 @@ def query_counts(db, query: str, since: dt.datetime, until: dt.datetime, bucket:
     """Matches of a search query per Vietnamese day/hour in ``[since, until)``, every bucket present (zeros too)."""
     starts = bucket_starts(since, until, bucket)
     out = dict.fromkeys(starts, 0)
-    fts, _, _ = compile_query(query)
+    fts, _, _ = compile_query(query, accented=False)
     if fts is None or not starts:
         return out
     lo = t.fts_rowid_bound(timeutil.aware(since))
