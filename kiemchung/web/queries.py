@@ -47,7 +47,7 @@ def daily_volume(db, days: int = 30, *, today: dt.date | None = None) -> list[tu
     day = func.date(when, "+7 hours")
     with db.read() as conn:
         rows = conn.execute(
-            select(day, func.count()).where(when >= start.astimezone(dt.UTC).replace(tzinfo=None)).group_by(day)
+            select(day, func.count()).where(when >= start).group_by(day)
         ).all()
     counts = {str(k): n for k, n in rows}
     return [(first + dt.timedelta(days=i), counts.get((first + dt.timedelta(days=i)).isoformat(), 0)) for i in range(days)]
@@ -88,9 +88,9 @@ def list_documents(
     when = func.coalesce(d.c.published_at, d.c.fetched_at)
     conds = []
     if since:
-        conds.append(when >= since.astimezone(dt.UTC).replace(tzinfo=None))
+        conds.append(when >= since)
     if until:
-        conds.append(when < until.astimezone(dt.UTC).replace(tzinfo=None))
+        conds.append(when < until)
     if sources:
         conds.append(d.c.source_id.in_(sources))
     if kinds:

@@ -1,0 +1,218 @@
+"""Web workbench and API, in process, against a real SQLite file."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from factories import make_doc
+from fastapi.testclient import TestClient
+
+from kiemchung import audit
+from kiemchung import users as U
+from kiemchung.ingest import Ingestor
+from kiemchung.web import create_app
+from kiemchung.web.app import all_routes
+
+PW = "matkhau-manh-123"
+
+
+@pytest.fixture
+def app_db(db, sample_docs):
+    hostile = make_doc(
+        "Bài <script>alert('x')</script> độc hại",
+        "Ảnh <img src=x onerror=alert(1)> nguy hiểm",
+        url="https://doc-hai.vn/a.html",
+        day=15,
+        kind="official",
+        raw=b"<html><script>alert(1)</script></html>",
+    )
+    Ingestor(db).add([*sample_docs, hostile])
+    for name, role in (("quantri", "admin"), ("bientap", "editor"), ("xem", "viewer")):
+        U.add_user(db, name, PW, role)
+    return db
+
+
+@pytest.fixture
+def app(app_db):
+    return create_app(app_db)
+
+
+def login(client: TestClient, name: str, password: str = PW):
+    r = client.post("/login", data={"username": name, "password": password, "next": "/"}, follow_redirects=False)
+    return r
+
+
+def csrf_of(client: TestClient) -> str:
+    html = client.get("/search").text
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def test_login_sets_safe_cookie_and_wrong_password_fails(app):
+    c = TestClient(app)
+    assert login(c, "xem", "sai-mat-khau").status_code == 401
+    r = login(c, "xem")
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
+    assert c.get("/").status_code == 200
+
+
+def test_secure_cookies_flag(app_db):
+    c = TestClient(create_app(app_db, secure_cookies=True))
+    assert "secure" in login(c, "xem").headers["set-cookie"].lower()
+
+
+def test_login_rate_limit(app):
+    c = TestClient(app)
+    for _ in range(5):
+        assert login(c, "xem", "sai-mat-khau-1").status_code == 401
+    r = login(c, "xem")  # right password, but blocked for now
+    assert r.status_code == 429
+
+
+def test_search_without_diacritics_highlights_and_exports(app):
+    c = TestClient(app)
+    login(c, "xem")
+    html = c.get("/search", params={"q": "nuoc chanh"}).text
+    assert "Nước chanh không chữa được sốt xuất huyết" in html
+    assert "<mark>" in html
+    csv_text = c.get("/search/export", params={"q": "nuoc", "format": "csv"}).text
+    assert csv_text.startswith("id,") and "Hòa Bình" in csv_text
+    jl = c.get("/search/export", params={"q": "nuoc", "format": "jsonl"}).text.strip().splitlines()
+    assert len(jl) >= 2
+    assert c.get("/search", params={"q": "nuoc", "kind": "bogus"}).status_code == 400
+
+
+def test_hostile_document_is_escaped(app, app_db):
+    c = TestClient(app)
+    login(c, "bientap")
+    hits = c.get("/api/v1/search", params={"q": "doc hai"}).json()
+    assert hits["hits"]
+    doc_id = hits["hits"][0]["document"]["id"]
+    for html in (c.get(f"/documents/{doc_id}").text, c.get("/search", params={"q": "doc hai"}).text, c.get("/").text):
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;" in html
+    raw = c.get(f"/documents/{doc_id}/raw")
+    assert raw.headers["content-disposition"].startswith("attachment")
+    assert raw.headers["content-type"] == "application/octet-stream"
+
+
+def test_csrf_required_on_forms(app):
+    c = TestClient(app)
+    login(c, "bientap")
+    r = c.post("/sources", data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "X"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = c.post("/sources", data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "X", "csrf": "sai"})
+    assert r.status_code == 403
+    token = csrf_of(c)
+    r = c.post("/sources", data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "Báo mới", "csrf": token}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "Báo mới" in c.get("/sources").text
+
+
+def test_source_add_is_audited_and_bad_url_refused(app, app_db):
+    c = TestClient(app)
+    login(c, "bientap")
+    token = csrf_of(c)
+    r = c.post("/sources", data={"kind": "feed", "url": "javascript:alert(1)", "csrf": token})
+    assert r.status_code == 400
+    c.post("/sources", data={"kind": "web", "url": "https://so-yte.lamson.gov.vn/", "name": "Sở Y tế", "csrf": token})
+    entry = [e for e in audit.entries(app_db) if e["action"] == "source.add"][0]
+    assert entry["user"] == "bientap" and entry["after"]["url"] == "https://so-yte.lamson.gov.vn/"
+
+
+def test_admin_manages_users_with_audit(app, app_db):
+    c = TestClient(app)
+    login(c, "quantri")
+    token = csrf_of(c)
+    assert c.post("/users", data={"username": "moi", "password": "mat-khau-moi-1", "role": "viewer", "csrf": token}, follow_redirects=False).status_code == 303
+    c.post("/users/moi/role", data={"role": "editor", "csrf": token})
+    assert U.get_user(app_db, "moi").role == "editor"
+    other = TestClient(app)
+    login(other, "moi", "mat-khau-moi-1")
+    assert other.get("/").status_code == 200
+    c.post("/users/moi/disable", data={"disabled": "true", "csrf": token})
+    assert other.get("/", follow_redirects=False).status_code == 303  # session ended
+    actions = [e["action"] for e in audit.entries(app_db)]
+    assert {"user.add", "user.role", "user.disable"} <= set(actions)
+    entry = [e for e in audit.entries(app_db) if e["action"] == "user.role"][0]
+    assert entry["before"] == {"role": "viewer"} and entry["after"] == {"role": "editor"} and entry["user"] == "quantri"
+
+
+def test_api_with_tokens(app, app_db):
+    token = U.create_token(app_db, "xem")
+    c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    assert c.get("/api/v1/stats").json()["documents"] == 6
+    docs = c.get("/api/v1/documents", params={"kind": "post"}).json()
+    assert len(docs) == 1 and docs[0]["kind"] == "post"
+    one = c.get(f"/api/v1/documents/{docs[0]['id']}").json()
+    assert "nước máy" in one["body"] or "nước máy" in one["lead"]
+    assert c.get("/api/v1/documents/999999").status_code == 404
+    assert c.get("/api/v1/search", params={"q": "gia vang"}).json()["total"] == 1
+    assert c.post("/api/v1/sources", json={"kind": "feed", "url": "https://x-lamson.vn/rss"}).status_code == 403
+    ed = TestClient(app, headers={"Authorization": f"Bearer {U.create_token(app_db, 'bientap')}"})
+    r = ed.post("/api/v1/sources", json={"kind": "feed", "url": "https://x-lamson.vn/rss", "name": "X"})
+    assert r.status_code == 201 and r.json()["healthy"]
+    assert TestClient(app, headers={"Authorization": "Bearer sai"}).get("/api/v1/stats").status_code == 401
+    assert "/api/v1/search" in c.get("/api/v1/openapi.json").json()["paths"]
+
+
+def test_language_switch_cookie(app):
+    c = TestClient(app)
+    login(c, "xem")
+    assert "Tìm kiếm" in c.get("/").text
+    assert "Search" in c.get("/?lang=en").text
+    assert "Documents per day" in c.get("/").text  # remembered
+
+
+def test_overview_chart_counts(app):
+    c = TestClient(app)
+    login(c, "xem")
+    html = c.get("/").text
+    assert "<svg" in html and "Bài &lt;script&gt;" in html  # official statement listed, escaped
+
+
+# Expected minimum role per route; anything not listed needs "viewer".
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"), ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs"), ("GET", "/docs/oauth2-redirect")}
+EDITOR = {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources")}
+ADMIN = {("GET", "/users"), ("POST", "/users"), ("POST", "/users/{name}/role"), ("POST", "/users/{name}/disable"), ("GET", "/audit")}
+RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}
+
+
+def test_every_route_enforces_roles(app, app_db):
+    tokens = {name: U.create_token(app_db, name) for name in ("quantri", "bientap", "xem")}
+    who = {"admin": "quantri", "editor": "bientap", "viewer": "xem"}
+    doc_id = app_db.list_sources() and 1
+    walked = 0
+    for route in all_routes(app):
+        if not hasattr(route, "methods"):
+            continue
+        for method in route.methods - {"HEAD"}:
+            key = (method, route.path)
+            need = "anon" if key in PUBLIC else "admin" if key in ADMIN else "editor" if key in EDITOR else "viewer"
+            path = route.path.replace("{doc_id}", str(doc_id)).replace("{name}", "nobody").replace("{story_id}", "1")
+            for role in ("anon", "viewer", "editor", "admin"):
+                api = path.startswith("/api/")
+                if api:
+                    headers = {} if role == "anon" else {"Authorization": f"Bearer {tokens[who[role]]}"}
+                    c = TestClient(app, headers=headers)
+                else:
+                    c = TestClient(app)
+                    if role != "anon":
+                        assert login(c, who[role]).status_code == 303
+                data = {"csrf": csrf_of(c)} if (method == "POST" and not api and role != "anon") else None
+                r = c.request(method, path, data=data, follow_redirects=False)
+                allowed = RANK[role] >= RANK[need]
+                if allowed:
+                    assert r.status_code not in (401, 403, 500), (key, role, r.status_code)
+                elif role == "anon":
+                    # an anonymous POST may be refused by the CSRF check before the login check
+                    assert r.status_code in (401, 303) or (method == "POST" and r.status_code == 403), (key, role, r.status_code)
+                    if r.status_code == 303:
+                        assert r.headers["location"].startswith("/login")
+                else:
+                    assert r.status_code == 403, (key, role, r.status_code)
+                walked += 1
+    assert walked > 60
