@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from kiemchung.models import Document, Source
@@ -13,6 +13,7 @@ from kiemchung.web.app import check_csrf, editor, viewer
 from kiemchung.web.pages import _day, add_source, run_search
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+MAX_ID = 2**62
 
 
 class DocumentOut(BaseModel):
@@ -114,7 +115,7 @@ def api_documents(
     request: Request,
     since: str | None = Query(None, description="YYYY-MM-DD (Vietnam day)"),
     until: str | None = Query(None, description="YYYY-MM-DD inclusive"),
-    source: int | None = None,
+    source: int | None = Query(None, ge=1, le=MAX_ID),
     kind: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=1_000_000),
@@ -133,7 +134,7 @@ def api_documents(
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, dependencies=[viewer])
-def api_document(request: Request, doc_id: int):
+def api_document(request: Request, doc_id: int = Path(ge=1, le=MAX_ID)):
     """One document with its body."""
     return doc_out(request.app.state.db.get_document(doc_id), body=True)
 
@@ -144,7 +145,7 @@ def api_search(
     q: str = Query(..., max_length=500),
     since: str | None = None,
     until: str | None = None,
-    source: int | None = None,
+    source: int | None = Query(None, ge=1, le=MAX_ID),
     kind: str | None = None,
     limit: int = Query(20, ge=1, le=500),
     offset: int = Query(0, ge=0, le=100_000),

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import json
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from kiemchung import audit
@@ -134,9 +134,9 @@ def search_page(
     q: str = "",
     since: str | None = None,
     until: str | None = None,
-    source: int | None = None,
+    source: int | None = Query(None, ge=1, le=2**62),
     kind: str | None = None,
-    offset: int = 0,
+    offset: int = Query(0, ge=0, le=100_000),
 ):
     """Full-text search with filters and highlighted snippets."""
     db = request.app.state.db
@@ -153,7 +153,7 @@ def search_export(
     format: str = "csv",
     since: str | None = None,
     until: str | None = None,
-    source: int | None = None,
+    source: int | None = Query(None, ge=1, le=2**62),
     kind: str | None = None,
 ):
     """Search results (up to 500) as CSV or JSONL."""
@@ -185,7 +185,7 @@ def search_export(
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse, dependencies=[viewer])
-def document_page(request: Request, doc_id: int):
+def document_page(request: Request, doc_id: int = Path(ge=1, le=2**62)):
     """One document: metadata, text, near-duplicates, its story."""
     db = request.app.state.db
     doc = db.get_document(doc_id)
@@ -200,7 +200,7 @@ def document_page(request: Request, doc_id: int):
 
 
 @router.get("/documents/{doc_id}/raw", dependencies=[editor])
-def document_raw(request: Request, doc_id: int):
+def document_raw(request: Request, doc_id: int = Path(ge=1, le=2**62)):
     """The untouched payload as an attachment (never rendered inline)."""
     doc = request.app.state.db.get_document(doc_id, with_raw=True)
     raw = doc.raw if isinstance(doc.raw, bytes) else (doc.raw or "").encode()
@@ -212,7 +212,7 @@ def document_raw(request: Request, doc_id: int):
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse, dependencies=[viewer])
-def story_page(request: Request, story_id: int):
+def story_page(request: Request, story_id: int = Path(ge=1, le=2**62)):
     """One story: headline, outlets, timeline, documents."""
     from kiemchung.stories.service import get_story
 
