@@ -53,6 +53,8 @@ class _Data:
     # folded token tuple -> (new code, matched code, era, needs capital, exact-accent form or "")
     names: dict[tuple[str, ...], tuple[str | None, str, str, bool, str]] = field(default_factory=dict)
     first: set[str] = field(default_factory=set)
+    # folded token tuple -> the accented spellings (tuples of lowercase syllables) it may be written as
+    accented: dict[tuple[str, ...], set[tuple[str, ...]]] = field(default_factory=dict)
 
 
 def _key(name: str) -> tuple[str, ...]:
@@ -72,6 +74,7 @@ def _data() -> _Data:
         key = _key(name)
         if not key:
             return
+        d.accented.setdefault(key, set()).add(tuple(text.syllables(name, strip=False)))
         exact = text.normalize(name).lower() if len(key) == 1 and not name.isascii() else ""
         if key in d.names and d.names[key][2] in ("new", "old") and era not in ("new",):
             return  # an official name wins over an alias or a former name
@@ -97,6 +100,7 @@ def _data() -> _Data:
             add(name, p.code, p.code, "former")
     for name in raw.get("not_places", []):
         key = _key(name)
+        d.accented.setdefault(key, set()).add(tuple(text.syllables(name, strip=False)))
         d.names[key] = (None, "", "blocked", False, "")
         d.first.add(key[0])
     return d
@@ -144,7 +148,8 @@ def resolve_place(name: str) -> Province | None:
 def find_places(source: str) -> list[PlaceMention]:
     """Place names in ``source``, longest match first, left to right (a dictionary scan, no model).
 
-    Matching is on folded syllables. Names that are also common words ("hòa bình" = peace, "Huế",
+    Matching is on folded syllables; text written with diacritics must carry the name's own
+    diacritics ("cả mẫu" is not "Cà Mau"), text without any matches by its folded form. Names that are also common words ("hòa bình" = peace, "Huế",
     "HN") must be capitalised; one-syllable names must match with their diacritics; phrases such as
     "Thái Bình Dương" or "Chủ tịch Hồ Chí Minh" are consumed without a match.
     """
@@ -161,7 +166,8 @@ def find_places(source: str) -> list[PlaceMention]:
             continue
         found = None
         for length in range(min(MAX_NAME_TOKENS, n - i), 0, -1):
-            hit = d.names.get(tuple(toks[i:i + length]))
+            key = tuple(toks[i:i + length])
+            hit = d.names.get(key)
             if hit is None:
                 continue
             start, end = spans[i][0], spans[i + length - 1][1]
@@ -171,6 +177,8 @@ def find_places(source: str) -> list[PlaceMention]:
                 continue
             if exact and text.normalize(surface).lower() != exact:
                 continue
+            if not surface.isascii() and tuple(text.syllables(surface, strip=False)) not in d.accented[key]:
+                continue  # written with other diacritics: "cả mẫu" is not "Cà Mau"
             found = (length, start, end, surface, hit)
             break
         if found is None:

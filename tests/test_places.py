@@ -92,3 +92,8 @@ def test_false_friends_are_not_places():
 
 def test_empty_text():
     assert find_places("") == []
+
+
+def test_other_diacritics_are_not_the_place():
+    assert find_places("Tất cả mẫu nước đều đạt") == []
+    assert [m.code for m in find_places("Khánh Hoà và Thanh Hoá, QUẢNG NAM")] == ["khanh-hoa", "thanh-hoa", "da-nang"]

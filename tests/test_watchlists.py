@@ -87,3 +87,38 @@ def test_bucket_starts_are_vietnamese_days():
     starts = bucket_starts(dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC), dt.datetime(2026, 3, 3, tzinfo=dt.UTC))
     # 20:00 UTC on 1 March is 03:00 on 2 March in Vietnam.
     assert [s.strftime("%d/%m %H:%M") for s in starts] == ["02/03 00:00", "03/03 00:00"]
+
+
+def test_cli_watch_lists_places_trends(tmp_path, capsys):
+    from kiemchung.cli import main
+
+    path = tmp_path / "cli.db"
+    from kiemchung.store import Database
+
+    database = Database(path)
+    Ingestor(database).add([
+        doc(1, "Sạt lở ở Quảng Nam", dt.datetime(2026, 3, 2, 9, 0, tzinfo=VN)),
+        doc(2, "Sat lo o Da Nang", dt.datetime(2026, 3, 3, 9, 0, tzinfo=VN)),
+    ])
+    database.close()
+
+    def run(*args):
+        try:
+            main(["--db", str(path), *args])
+        except SystemExit as exc:
+            return exc.code, capsys.readouterr()
+        return 0, capsys.readouterr()
+
+    assert run("watch-lists", "add", "Sạt lở", "sạt lở")[0] in (0, None)
+    code, out = run("watch-lists", "counts", "Sạt lở", "--since", "2026-03-01", "--until", "2026-03-04")
+    assert code in (0, None) and "Tổng (total): 2" in out.out
+    assert "Sạt lở" in run("watch-lists", "list")[1].out
+    assert run("entities", "run", "--no-ner")[0] in (0, None)
+    code, out = run("places", "--province", "Quảng Nam")
+    assert "Đà Nẵng" in out.out and "#1" in out.out and "#2" in out.out
+    code, out = run("places", "--province", "Lam Giang")
+    assert code not in (0, None) and "Lam Giang" in out.err
+    code, out = run("trends", "--since", "2026-03-01", "--until", "2026-03-04")
+    assert code in (0, None) and "02/03/2026" in out.out
+    assert run("watch-lists", "remove", "Sạt lở")[0] in (0, None)
+    assert run("watch-lists", "remove", "Sạt lở")[0] not in (0, None)
