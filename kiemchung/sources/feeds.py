@@ -81,6 +81,9 @@ _HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html\b|<he
 # --------------------------------------------------------------------------------------------------
 
 
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def html_to_text(fragment: str) -> str:
     """Plain text of an HTML fragment: tags and scripts dropped, entities decoded, paragraphs kept.
 
@@ -92,6 +95,8 @@ def html_to_text(fragment: str) -> str:
     fragment = fragment[:_MAX_FIELD_CHARS]
     if "<" not in fragment:
         return _paragraphs(html_lib.unescape(fragment))
+    # lxml parses C0 control characters but refuses to set them back as text/tail (ValueError).
+    fragment = _XML_UNSAFE.sub(" ", fragment)
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
