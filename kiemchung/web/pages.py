@@ -111,8 +111,22 @@ def _day(value: str | None, *, end: bool = False) -> dt.datetime | None:
     return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), VN_TZ)
 
 
+def _source_id(value) -> int | None:
+    """A source id from a form field ("" means any source)."""
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"Mã nguồn không hợp lệ (invalid source id): {value}") from exc
+    if not 1 <= number <= 2**62:
+        raise QueryError(f"Mã nguồn không hợp lệ (invalid source id): {value}")
+    return number
+
+
 def run_search(db, q: str, since: str | None, until: str | None, source: int | None, kind: str | None, limit: int = 50, offset: int = 0):
     """The search behind the page, the export and the API (filters as the page sends them)."""
+    source = _source_id(source)
     if kind and kind not in DOC_KINDS:
         raise QueryError(f"Loại tài liệu không hợp lệ (unknown kind): {kind}")
     return search(
@@ -134,14 +148,14 @@ def search_page(
     q: str = "",
     since: str | None = None,
     until: str | None = None,
-    source: int | None = Query(None, ge=1, le=2**62),
+    source: str | None = Query(None, max_length=20),
     kind: str | None = None,
     offset: int = Query(0, ge=0, le=100_000),
 ):
     """Full-text search with filters and highlighted snippets."""
     db = request.app.state.db
     result = run_search(db, q, since, until, source, kind, offset=max(0, offset)) if q.strip() else None
-    params = dict(q=q, since=since or "", until=until or "", source=source or "", kind=kind or "")
+    params = dict(q=q, since=since or "", until=until or "", source=_source_id(source) or "", kind=kind or "")
     template = "search_results.html" if request.headers.get("hx-request") else "search.html"
     return render(request, template, result=result, params=params, sources=db.list_sources(), kinds=DOC_KINDS, offset=offset)
 
@@ -153,7 +167,7 @@ def search_export(
     format: str = "csv",
     since: str | None = None,
     until: str | None = None,
-    source: int | None = Query(None, ge=1, le=2**62),
+    source: str | None = Query(None, max_length=20),
     kind: str | None = None,
 ):
     """Search results (up to 500) as CSV or JSONL."""

@@ -1,0 +1,87 @@
+"""Browser test: the real server (uvicorn in a thread) driven by Debian's headless chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip("Debian chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+from factories import make_doc  # noqa: E402
+
+from kiemchung import users as U  # noqa: E402
+from kiemchung.ingest import Ingestor  # noqa: E402
+from kiemchung.web import create_app  # noqa: E402
+
+SHOTS = Path(__file__).resolve().parents[2] / "bench-out" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(db, sample_docs):
+    import uvicorn
+
+    Ingestor(db).add([*sample_docs, make_doc("Thông báo của UBND tỉnh Lam Sơn về mưa lũ", "Người dân vùng trũng cần sơ tán trước 18 giờ.", url="https://lamson.gov.vn/tb-1", kind="official", day=20)])
+    U.add_user(db, "bientap", "mat-khau-trinh-duyet", "editor")
+    port = _free_port()
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(5)
+
+
+@pytest.mark.parametrize("width,height,tag", [(1280, 800, "laptop"), (390, 844, "phone")])
+def test_login_search_document_add_source(server, width, height, tag):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto(server + "/")
+        assert "/login" in page.url
+        page.screenshot(path=str(SHOTS / f"login-{tag}.png"))
+        page.fill("input[name=username]", "bientap")
+        page.fill("input[name=password]", "mat-khau-trinh-duyet")
+        page.click("form.card button")
+        page.wait_for_url(server + "/")
+        assert page.locator("svg.chart").count() == 1
+        page.screenshot(path=str(SHOTS / f"overview-{tag}.png"), full_page=True)
+        page.goto(server + "/search")
+        page.fill("input[name=q]", "sot xuat huyet")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("ol.hits li a")
+        assert page.locator("mark").count() >= 1
+        page.screenshot(path=str(SHOTS / f"search-{tag}.png"), full_page=True)
+        page.click("ol.hits li a")
+        page.wait_for_selector("article h1")
+        assert "Nước chanh" in page.inner_text("article h1")
+        page.screenshot(path=str(SHOTS / f"document-{tag}.png"), full_page=True)
+        page.goto(server + "/sources")
+        page.fill("input[name=url]", f"https://baolamson.vn/rss-{tag}.xml")
+        page.fill("input[name=name]", f"Báo Lam Sơn {tag}")
+        page.click("form.card button")
+        page.wait_for_selector(f"text=Báo Lam Sơn {tag}")
+        page.screenshot(path=str(SHOTS / f"sources-{tag}.png"), full_page=True)
+        page.goto(server + "/?lang=en")
+        assert "Documents per day" in page.content()
+        browser.close()
