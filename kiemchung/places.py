@@ -9,6 +9,7 @@ the new Đà Nẵng. See docs/trends.md for the matching rules and known limits.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -19,6 +20,7 @@ from kiemchung.errors import ConfigError
 __all__ = ["PlaceMention", "Province", "find_places", "province", "provinces", "resolve_place"]
 
 MAX_NAME_TOKENS = 6
+_GAP = re.compile(r"[ \t\-\u2013\u2014.]*")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ def _data() -> _Data:
         exact = text.normalize(name).lower() if len(key) == 1 and not name.isascii() else ""
         if key in d.names and d.names[key][2] in ("new", "old") and era not in ("new",):
             return  # an official name wins over an alias or a former name
-        d.names[key] = (new_code, code, era, key in caps or len(key) == 1 and not name.isascii(), exact)
+        needs_caps = key in caps or era == "former" or (len(key) == 1 and not name.isascii())
+        d.names[key] = (new_code, code, era, needs_caps, exact)
         d.first.add(key[0])
 
     for item in raw["new"]:
@@ -148,10 +151,13 @@ def resolve_place(name: str) -> Province | None:
 def find_places(source: str) -> list[PlaceMention]:
     """Place names in ``source``, longest match first, left to right (a dictionary scan, no model).
 
-    Matching is on folded syllables; text written with diacritics must carry the name's own
-    diacritics ("cả mẫu" is not "Cà Mau"), text without any matches by its folded form. Names that are also common words ("hòa bình" = peace, "Huế",
-    "HN") must be capitalised; one-syllable names must match with their diacritics; phrases such as
-    "Thái Bình Dương" or "Chủ tịch Hồ Chí Minh" are consumed without a match.
+    Matching is on folded syllables. Text written with diacritics must carry the name's own
+    diacritics ("cả mẫu" is not "Cà Mau") and capitals on every syllable after the first ("hải
+    dương" is the sea); text without any diacritics matches by its folded form, in any case. Names
+    that are also common words ("Hòa Bình": peace, "Huế", "HN") and former names must be
+    capitalised on every syllable; one-syllable names must match with their diacritics; syllables
+    separated by a comma, bracket or line break never form a name; phrases such as "Thái Bình
+    Dương" or "Chủ tịch Hồ Chí Minh" are consumed without a match.
     """
     if not source:
         return []
@@ -173,8 +179,13 @@ def find_places(source: str) -> list[PlaceMention]:
             start, end = spans[i][0], spans[i + length - 1][1]
             surface = source[start:end]
             new_code, code, era, caps, exact = hit
-            if caps and not surface[:1].isupper():
+            if any(not _GAP.fullmatch(source[spans[k][1]:spans[k + 1][0]]) for k in range(i, i + length - 1)):
+                continue  # a comma, bracket or line break between the syllables: not one name
+            starts = [source[spans[k][0]] for k in range(i, i + length)]
+            if caps and not all(c.isupper() for c in starts):
                 continue
+            if new_code and not surface.isascii() and not all(c.isupper() for c in starts[1:]):
+                continue  # accented names are written in title case ("hải dương" is the sea)
             if exact and text.normalize(surface).lower() != exact:
                 continue
             if not surface.isascii() and tuple(text.syllables(surface, strip=False)) not in d.accented[key]:

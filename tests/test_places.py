@@ -97,3 +97,10 @@ def test_empty_text():
 def test_other_diacritics_are_not_the_place():
     assert find_places("Tất cả mẫu nước đều đạt") == []
     assert [m.code for m in find_places("Khánh Hoà và Thanh Hoá, QUẢNG NAM")] == ["khanh-hoa", "thanh-hoa", "da-nang"]
+
+
+def test_title_case_and_separators():
+    assert find_places("Tàu ra hải dương xa. Hòa bình là khát vọng.") == []
+    assert find_places("Giá nhà Khánh, Hòa nói") == []  # a comma splits the name
+    assert find_places("minh hai va ban be") == []  # a former name must be capitalised
+    assert [m.code for m in find_places("quang nam mua to, nguoi dan Hai Duong")] == ["da-nang", "hai-phong"]
