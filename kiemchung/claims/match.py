@@ -86,7 +86,7 @@ class MatchConfig:
     weights_lexical: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 0.0, 0.0)
     bias_lexical: float = -11.4
     threshold_lexical: float = 0.2
-    semantic: bool | str = "auto"
+    semantic: bool | str = False
     semantic_variant: str = "original"
     semantic_max_words: int = 64
     embedding_cache: str | None = None
