@@ -1,0 +1,424 @@
+"""The fact-check knowledge base: claims, verdicts, evidence, review workflow and full history.
+
+A fact-check holds the claim as people state it (several phrasings; the first is the main one), a
+verdict from a fixed vocabulary (:data:`VERDICTS`), an explanation, evidence (URLs or ids of official
+statements stored as documents of kind "official"), a status (draft → proposed → published →
+withdrawn) and its history: every change writes a full snapshot to ``factcheck_versions``.
+
+Rules enforced here (not in the UI): a false or misleading verdict is never published without at
+least one piece of evidence; publishing needs a named human editor; when the installation setting
+``require_approval`` is on, the editor who proposes cannot approve (an admin can); the same claim
+(after normalisation) cannot be fact-checked twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+
+from kiemchung import timeutil
+from kiemchung.claims.tables import factcheck_phrasings, factcheck_versions, factchecks
+from kiemchung.errors import ConfigError, NotFoundError
+from kiemchung.store import schema as t
+from kiemchung.text import fold, normalize, tokens
+
+VERDICTS = {"false": "sai sự thật", "misleading": "gây hiểu lầm", "true": "đúng", "unverified": "chưa kiểm chứng"}
+STATUSES = ("draft", "proposed", "published", "withdrawn")
+NEEDS_EVIDENCE = ("false", "misleading")
+
+# Labels used by Vietnam's anti-fake-news centre, newsrooms and foreign fact-checkers → verdict code.
+# Keys are folded (no diacritics, lower case); see docs/factchecks.md for the reasoning.
+_LABELS = {
+    "false": [
+        "sai sự thật", "tin sai sự thật", "tin giả", "thông tin sai sự thật", "sai", "thông tin sai",
+        "thông tin xuyên tạc", "xuyên tạc", "bịa đặt", "tin bịa đặt", "tin đồn thất thiệt", "thất thiệt",
+        "không có thật", "giả mạo", "lừa đảo", "false", "fake", "fabricated", "pants on fire", "incorrect",
+    ],
+    "misleading": [
+        "gây hiểu lầm", "gây hiểu nhầm", "sai một phần", "thiếu căn cứ", "thiếu bối cảnh", "cắt ghép",
+        "phóng đại", "nửa đúng nửa sai", "đánh tráo khái niệm", "chưa chính xác", "không chính xác",
+        "misleading", "partly false", "half true", "mostly false", "missing context", "altered", "exaggerated",
+    ],
+    "true": ["đúng", "đúng sự thật", "chính xác", "có thật", "true", "correct", "mostly true", "accurate"],
+    "unverified": [
+        "chưa kiểm chứng", "chưa được kiểm chứng", "chưa xác minh", "đang xác minh", "chưa rõ",
+        "unverified", "unproven", "unsubstantiated",
+    ],
+}
+LABEL_MAP: dict[str, str] = {fold(lbl): code for code, labels in _LABELS.items() for lbl in labels}
+_EDITABLE = {
+    "claim", "phrasings", "verdict", "explanation", "evidence", "url", "appearances", "first_appearance",
+    "claim_date", "publisher", "original_label", "meta",
+}
+
+
+class DuplicateFactCheckError(ConfigError):
+    """The claim already has a fact-check; ``existing`` is its id."""
+
+    def __init__(self, message: str, existing: int) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+class EvidenceRequiredError(ConfigError):
+    """A false or misleading verdict was to be published without evidence."""
+
+
+class ApprovalError(ConfigError):
+    """The review rule (a second editor or an admin approves) was not met."""
+
+
+@dataclass
+class FactCheck:
+    """One fact-check as stored (``phrasings[0]`` is the main claim)."""
+
+    id: int
+    key: str
+    claim: str
+    verdict: str
+    explanation: str = ""
+    phrasings: list[str] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    url: str | None = None
+    appearances: list[str] = field(default_factory=list)
+    first_appearance: str | None = None
+    claim_date: dt.datetime | None = None
+    publisher: str | None = None
+    original_label: str | None = None
+    status: str = "draft"
+    version: int = 1
+    created_by: str = ""
+    updated_by: str = ""
+    proposed_by: str | None = None
+    approved_by: str | None = None
+    created_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+    published_at: dt.datetime | None = None
+    withdrawn_at: dt.datetime | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict_label(self) -> str:
+        """The Vietnamese verdict ("sai sự thật", "gây hiểu lầm", "đúng", "chưa kiểm chứng")."""
+        return VERDICTS[self.verdict]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able snapshot (times as ISO strings)."""
+        out = asdict(self)
+        for k, v in out.items():
+            if isinstance(v, dt.datetime):
+                out[k] = v.isoformat()
+        return out
+
+
+@dataclass
+class FactCheckVersion:
+    """One entry of a fact-check's history: a full snapshot after the change."""
+
+    version: int
+    action: str
+    editor: str
+    at: dt.datetime
+    snapshot: dict[str, Any]
+
+
+def parse_verdict(label: str) -> str:
+    """Map a verdict label (code, Vietnamese label or a newsroom/centre label) to a verdict code."""
+    if not isinstance(label, str) or not label.strip():
+        raise ConfigError("Thiếu kết luận (verdict is required)")
+    key = fold(normalize(label)).strip(" .!").strip()
+    if key in VERDICTS:
+        return key
+    if key in LABEL_MAP:
+        return LABEL_MAP[key]
+    raise ConfigError(
+        f"Kết luận không hợp lệ: {label!r}; dùng một trong: {', '.join(VERDICTS.values())} (unknown verdict)"
+    )
+
+
+def claim_norm(text: str) -> str:
+    """The duplicate key of a phrasing: hash of its lower-cased, tone-canonical tokens."""
+    toks = [w.lower() for w in tokens(normalize(text))]
+    if not toks:
+        raise ConfigError("Nội dung tuyên bố trống (claim text is empty)")
+    return hashlib.sha1(" ".join(toks).encode()).hexdigest()
+
+
+def _editor(editor: str | None) -> str:
+    name = (editor or "").strip()
+    if not name or name.lower() in ("system", "auto"):
+        raise ConfigError("Cần tên biên tập viên (a named human editor is required)")
+    return name
+
+
+def _evidence(conn, items: Any) -> list[dict[str, Any]]:
+    """Validate evidence: URLs (http/https) or ids of stored official documents."""
+    out: list[dict[str, Any]] = []
+    for item in items or []:
+        if isinstance(item, int) or (isinstance(item, str) and re.fullmatch(r"(doc:)?\d+", item.strip())):
+            item = {"doc_id": int(str(item).strip().removeprefix("doc:"))}
+        elif isinstance(item, str):
+            item = {"url": item.strip()}
+        if not isinstance(item, dict):
+            raise ConfigError(f"Bằng chứng không hợp lệ (invalid evidence): {item!r}")
+        if item.get("doc_id") is not None:
+            doc_id = int(item["doc_id"])
+            row = conn.execute(select(t.documents.c.kind, t.documents.c.url, t.documents.c.title)
+                               .where(t.documents.c.id == doc_id)).first()
+            if row is None:
+                raise ConfigError(f"Không tìm thấy văn bản làm bằng chứng (evidence document not found): {doc_id}")
+            if row.kind != "official":
+                raise ConfigError(
+                    f"Tài liệu {doc_id} không phải văn bản chính thức (evidence documents must be of kind 'official')"
+                )
+            out.append({"doc_id": doc_id, "url": row.url, "title": item.get("title") or row.title})
+        else:
+            url = str(item.get("url") or "").strip()
+            if not re.match(r"https?://\S+$", url):
+                raise ConfigError(f"Đường dẫn bằng chứng không hợp lệ (evidence URL must be http/https): {url!r}")
+            out.append({"url": url, **({"title": item["title"]} if item.get("title") else {})})
+    return out
+
+
+def _row_to_fc(conn, row) -> FactCheck:
+    m = dict(row._mapping)
+    phr = conn.execute(select(factcheck_phrasings.c.text).where(factcheck_phrasings.c.factcheck_id == m["id"])
+                       .order_by(factcheck_phrasings.c.position)).scalars().all()
+    m["meta"] = m.get("meta") or {}
+    m["evidence"] = list(m["evidence"] or [])
+    m["appearances"] = list(m["appearances"] or [])
+    return FactCheck(phrasings=list(phr), **m)
+
+
+def _load(conn, ref: int | str) -> FactCheck:
+    c = factchecks.c
+    cond = c.id == int(ref) if isinstance(ref, int) or str(ref).isdigit() else c.key == str(ref)
+    row = conn.execute(select(factchecks).where(cond)).first()
+    if row is None:
+        raise NotFoundError(f"Không tìm thấy bài kiểm chứng (fact-check not found): {ref}")
+    return _row_to_fc(conn, row)
+
+
+def _snapshot(conn, fc_id: int, action: str, editor: str) -> None:
+    fc = _load(conn, fc_id)
+    conn.execute(insert(factcheck_versions).values(
+        factcheck_id=fc_id, version=fc.version, action=action, snapshot=fc.to_dict(), editor=editor,
+        at=fc.updated_at))
+
+
+def _set_phrasings(conn, fc_id: int, phrasings: list[str]) -> None:
+    conn.execute(delete(factcheck_phrasings).where(factcheck_phrasings.c.factcheck_id == fc_id))
+    seen: set[str] = set()
+    pos = 0
+    for text in phrasings:
+        norm = claim_norm(text)
+        if norm in seen:
+            continue
+        seen.add(norm)
+        other = conn.execute(select(factcheck_phrasings.c.factcheck_id).where(factcheck_phrasings.c.norm == norm)).scalar()
+        if other is not None:
+            raise DuplicateFactCheckError(
+                f"Tuyên bố này đã có bài kiểm chứng #{other} (duplicate: the claim is already fact-checked "
+                f"as #{other}): {text!r}", other)
+        conn.execute(insert(factcheck_phrasings).values(factcheck_id=fc_id, position=pos, text=text.strip(), norm=norm))
+        pos += 1
+
+
+def find_duplicate(db, text: str) -> FactCheck | None:
+    """The fact-check whose phrasing equals ``text`` after normalisation, or None."""
+    with db.read() as conn:
+        fc_id = conn.execute(select(factcheck_phrasings.c.factcheck_id)
+                             .where(factcheck_phrasings.c.norm == claim_norm(text))).scalar()
+        return _load(conn, fc_id) if fc_id is not None else None
+
+
+def _clean_fields(conn, values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if "verdict" in out:
+        raw = out["verdict"]
+        out["verdict"] = parse_verdict(raw)
+        if out.get("original_label") is None and fold(str(raw)).strip() not in VERDICTS:
+            out["original_label"] = str(raw)
+    if "claim" in out:
+        if not isinstance(out["claim"], str) or not out["claim"].strip():
+            raise ConfigError("Nội dung tuyên bố trống (claim text is empty)")
+        out["claim"] = out["claim"].strip()
+    if "evidence" in out:
+        out["evidence"] = _evidence(conn, out["evidence"])
+    if "appearances" in out:
+        out["appearances"] = [str(u).strip() for u in out["appearances"] or [] if str(u).strip()]
+    if "claim_date" in out and out["claim_date"] is not None:
+        out["claim_date"] = timeutil.parse_time(out["claim_date"])
+    if "explanation" in out:
+        out["explanation"] = (out["explanation"] or "").strip()
+    return out
+
+
+def create_factcheck(
+    db, claim: str, verdict: str, explanation: str = "", *, editor: str, phrasings: list[str] | tuple = (),
+    evidence: list | tuple = (), url: str | None = None, appearances: list[str] | tuple = (),
+    first_appearance: str | None = None, claim_date: Any = None, publisher: str | None = None,
+    original_label: str | None = None, key: str | None = None, meta: dict | None = None,
+) -> FactCheck:
+    """Create a draft fact-check; refuses a claim (or phrasing) that is already fact-checked."""
+    editor = _editor(editor)
+    now = timeutil.now()
+    with db.write() as conn:
+        v = _clean_fields(conn, dict(claim=claim, verdict=verdict, explanation=explanation, evidence=evidence,
+                                     appearances=appearances, claim_date=claim_date, original_label=original_label))
+        result = conn.execute(insert(factchecks).values(
+            key=key or f"tmp-{now.timestamp()}-{id(v)}", url=url, first_appearance=first_appearance,
+            publisher=publisher, status="draft", version=1, created_by=editor, updated_by=editor,
+            created_at=now, updated_at=now, meta=meta or {}, **v))
+        fc_id = result.inserted_primary_key[0]
+        if not key:
+            conn.execute(update(factchecks).where(factchecks.c.id == fc_id).values(key=f"fc-{fc_id}"))
+        _set_phrasings(conn, fc_id, [v["claim"], *[p for p in phrasings if p and p.strip()]])
+        _snapshot(conn, fc_id, "create", editor)
+        return _load(conn, fc_id)
+
+
+def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str) -> FactCheck:
+    """Change fields of a fact-check (a new version is recorded); a published one must stay valid."""
+    editor = _editor(editor)
+    bad = set(changes) - _EDITABLE
+    if bad:
+        raise ConfigError(f"Không sửa được trường (fields cannot be edited): {sorted(bad)}")
+    with db.write() as conn:
+        fc = _load(conn, fc_id)
+        v = _clean_fields(conn, changes)
+        phr = v.pop("phrasings", None)
+        if "claim" in v or phr is not None:
+            claim = v.get("claim", fc.claim)
+            rest = [p for p in (phr if phr is not None else fc.phrasings[1:]) if p and p.strip()]
+            _set_phrasings(conn, fc.id, [claim, *rest])
+        if fc.status in ("published", "proposed"):
+            _require_evidence(v.get("verdict", fc.verdict), v.get("evidence", fc.evidence))
+        conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
+            version=fc.version + 1, updated_by=editor, updated_at=timeutil.now(), **v))
+        _snapshot(conn, fc.id, "update", editor)
+        return _load(conn, fc.id)
+
+
+def _require_evidence(verdict: str, evidence: list) -> None:
+    if verdict in NEEDS_EVIDENCE and not evidence:
+        raise EvidenceRequiredError(
+            f"Không thể xuất bản kết luận “{VERDICTS[verdict]}” khi chưa có bằng chứng: cần ít nhất một đường dẫn "
+            "hoặc mã văn bản chính thức (a false/misleading verdict needs at least one cited URL or official document)"
+        )
+
+
+def _is_admin(db, name: str) -> bool:
+    try:
+        from kiemchung.users import get_user
+
+        return get_user(db, name).role == "admin"
+    except NotFoundError:
+        return False
+
+
+def require_approval(db) -> bool:
+    """Whether the installation requires a second editor (or an admin) to approve publication."""
+    return (db.get_setting("require_approval", "0") or "0").lower() in ("1", "true", "yes", "on")
+
+
+def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = None) -> FactCheck:
+    """Publish (or, under ``require_approval`` without an approver, propose) a fact-check."""
+    editor = _editor(editor)
+    with db.write() as conn:
+        fc = _load(conn, fc_id)
+        if fc.status == "published":
+            return fc
+        _require_evidence(fc.verdict, fc.evidence)
+        now = timeutil.now()
+        values: dict[str, Any] = {"version": fc.version + 1, "updated_at": now}
+        if require_approval(db):
+            if approver is None:
+                values.update(status="proposed", proposed_by=editor, updated_by=editor)
+                action = "propose"
+            else:
+                approver = _editor(approver)
+                proposer = fc.proposed_by or editor
+                if approver == proposer and not _is_admin(db, approver):
+                    raise ApprovalError(
+                        "Người đề xuất không thể tự duyệt; cần một biên tập viên khác hoặc quản trị viên "
+                        "(the proposer cannot approve their own fact-check)")
+                values.update(status="published", proposed_by=proposer, approved_by=approver,
+                              updated_by=approver, published_at=fc.published_at or now, withdrawn_at=None)
+                action = "publish"
+        else:
+            values.update(status="published", approved_by=approver and _editor(approver), updated_by=editor,
+                          proposed_by=fc.proposed_by or editor, published_at=fc.published_at or now, withdrawn_at=None)
+            action = "publish"
+        conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(**values))
+        _snapshot(conn, fc.id, action, values["updated_by"])
+        return _load(conn, fc.id)
+
+
+def withdraw_factcheck(db, fc_id: int | str, editor: str, reason: str = "") -> FactCheck:
+    """Withdraw a fact-check (kept, with its history; no longer used for alerts or exports)."""
+    editor = _editor(editor)
+    with db.write() as conn:
+        fc = _load(conn, fc_id)
+        meta = {**fc.meta, "withdraw_reason": reason} if reason else fc.meta
+        conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
+            status="withdrawn", version=fc.version + 1, updated_by=editor, updated_at=timeutil.now(),
+            withdrawn_at=timeutil.now(), meta=meta))
+        _snapshot(conn, fc.id, "withdraw", editor)
+        return _load(conn, fc.id)
+
+
+def get_factcheck(db, fc_id: int | str) -> FactCheck:
+    """A fact-check by id or key."""
+    with db.read() as conn:
+        return _load(conn, fc_id)
+
+
+def list_factchecks(db, *, status: str | None = None, verdicts: tuple[str, ...] | list[str] | None = None,
+                    query: str | None = None, limit: int = 100, offset: int = 0) -> list[FactCheck]:
+    """Fact-checks, newest change first; filter by status, verdict codes, or words of the claim."""
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"Trạng thái không hợp lệ (unknown status): {status}")
+    q = select(factchecks).order_by(factchecks.c.updated_at.desc(), factchecks.c.id.desc())
+    if status:
+        q = q.where(factchecks.c.status == status)
+    if verdicts:
+        q = q.where(factchecks.c.verdict.in_([parse_verdict(v) for v in verdicts]))
+    with db.read() as conn:
+        rows = conn.execute(q).fetchall()
+        out = [_row_to_fc(conn, r) for r in rows]
+    if query:
+        words = fold(normalize(query)).split()
+        out = [f for f in out if all(w in fold(" ".join([*f.phrasings, f.explanation])) for w in words)]
+    return out[offset: offset + limit]
+
+
+def history(db, fc_id: int | str) -> list[FactCheckVersion]:
+    """Every version of a fact-check, oldest first (full snapshots, editor, time)."""
+    with db.read() as conn:
+        fc = _load(conn, fc_id)
+        rows = conn.execute(select(factcheck_versions).where(factcheck_versions.c.factcheck_id == fc.id)
+                            .order_by(factcheck_versions.c.version)).fetchall()
+    return [FactCheckVersion(r.version, r.action, r.editor, r.at, r.snapshot) for r in rows]
+
+
+def signature(db) -> tuple[int, str]:
+    """A value that changes whenever a fact-check changes (the alert engine rebuilds on change)."""
+    with db.read() as conn:
+        n, last, total = conn.execute(select(func.count(), func.max(factchecks.c.updated_at),
+                                             func.sum(factchecks.c.version))).one()
+    return (n, f"{last}|{total}")
+
+
+__all__ = [
+    "LABEL_MAP", "STATUSES", "VERDICTS", "ApprovalError", "DuplicateFactCheckError", "EvidenceRequiredError",
+    "FactCheck", "FactCheckVersion", "claim_norm", "create_factcheck", "find_duplicate", "get_factcheck",
+    "history", "list_factchecks", "parse_verdict", "publish_factcheck", "signature", "update_factcheck",
+    "withdraw_factcheck",
+]
+
