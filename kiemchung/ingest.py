@@ -151,7 +151,10 @@ class Ingestor:
             body = body[len(lead):].strip()
         if doc.kind not in DOC_KINDS:
             doc.kind = "article"
-        url = canonical_url(doc.url)
+        try:
+            url = canonical_url(doc.url)
+        except ValueError:  # e.g. a non-numeric port in a feed link: keep the link as given
+            url = doc.url.strip() if doc.url else None
         joined = " ".join(p for p in (lead, body) if p)
         is_post = doc.kind == "post"
         idx_title = text.expand_teencode(title) if is_post else title
