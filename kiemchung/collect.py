@@ -110,6 +110,14 @@ class Collector:
             result.error = exc
             self.db.record_fetch_failure(source.id, message=str(exc), reason=exc.reason, soft=exc.soft)
             log.warning("source %s failed: %s", source.url, exc)
+        except Exception as exc:  # a bug must not silently stop a source: record it with a reason
+            log.exception("source %s: unexpected error", source.url)
+            result.error = SourceError(
+                f"Lỗi không mong đợi khi xử lý nguồn (unexpected error): {type(exc).__name__}: {exc}",
+                soft=True,
+                reason="internal_error",
+            )
+            self.db.record_fetch_failure(source.id, message=str(result.error), reason="internal_error", soft=True)
         finally:
             result.elapsed_s = time.monotonic() - start
         return result
