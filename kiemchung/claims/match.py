@@ -80,9 +80,9 @@ class MatchConfig:
     candidates: int = 50
     min_query_tokens: int = 3
     min_cov: float = 0.0
-    threshold: float = 0.5
-    weights: tuple[float, ...] = (4.0, 2.0, 2.0, 1.0, 1.0, 1.0, 4.0, 2.0)
-    bias: float = -6.0
+    threshold: float = 0.2
+    weights: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 2.0, 2.0)
+    bias: float = -13.0
     weights_lexical: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 0.0, 0.0)
     bias_lexical: float = -11.4
     threshold_lexical: float = 0.2
