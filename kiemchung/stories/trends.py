@@ -6,11 +6,13 @@ Vietnamese days/hours (Asia/Ho_Chi_Minh, UTC+7, no daylight saving).
 
 Burst method (documented in docs/trends.md): for each series, ``current`` = documents in the last
 24 h before ``now``; the baseline is the 14 preceding 24-h windows, with mean μ and standard
-deviation σ. ``score = (current − μ) / sqrt(σ² + μ + 1)`` — σ² measures the series' own variability,
+deviation σ. ``score = (current - μ) / sqrt(σ² + μ + 1)`` — σ² measures the series' own variability,
 μ is a Poisson floor (a count of μ varies by about √μ even when nothing changes) and the +1 smooths
 empty baselines. A series is rising when ``current ≥ min_volume``, ``current ≥ min_ratio·μ`` and
 ``score ≥ threshold``.
 """
+
+# ruff: noqa: RUF002  (the burst formula uses Greek letters on purpose)
 
 from __future__ import annotations
 
@@ -23,12 +25,11 @@ from sqlalchemy import select
 from sqlalchemy import text as sql_text
 
 from kiemchung import timeutil
-from kiemchung.entities import document_entities
 from kiemchung.errors import QueryError
 from kiemchung.places import province, resolve_place
 from kiemchung.store import schema as t
 from kiemchung.store.search import compile_query
-from kiemchung.stories.tables import stories, story_documents
+from kiemchung.stories.tables import stories
 from kiemchung.stories.watchlists import (
     VN_OFFSET,
     _bucket_seconds,
