@@ -1,0 +1,160 @@
+"""Alert notifiers (log, webhook, SMTP email) and delivery state in the ``notifications`` table.
+
+Every alert gets one ``notifications`` row per configured channel before anything is sent, so nothing
+is lost: a webhook that times out or answers 5xx is retried with exponential backoff inside one
+delivery round; if it still fails the row stays ``pending`` (attempts counted) and
+:func:`deliver_pending` tries again later; after ``max_rounds`` failed rounds it becomes ``failed``
+(still kept, and ``deliver_pending(db, include_failed=True)`` retries it).
+
+Settings (``db.get_setting``): ``alert_webhook_url``, ``smtp_host``, ``smtp_port``, ``smtp_from``,
+``smtp_to`` (comma-separated), ``alert_log`` ("1" by default).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import time
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+from sqlalchemy import insert, select, update
+
+from kiemchung import timeutil
+from kiemchung.claims.tables import alerts, factchecks, notifications
+from kiemchung.store import schema as t
+
+log = logging.getLogger("kiemchung.alerts")
+
+
+class DeliveryError(Exception):
+    """One delivery attempt failed (recorded on the notification row, never raised to callers)."""
+
+
+def channels(db) -> list[tuple[str, str]]:
+    """The configured ``(channel, target)`` pairs."""
+    out = []
+    if (db.get_setting("alert_log", "1") or "1") != "0":
+        out.append(("log", "kiemchung.alerts"))
+    if db.get_setting("alert_webhook_url"):
+        out.append(("webhook", db.get_setting("alert_webhook_url")))
+    if db.get_setting("smtp_host") and db.get_setting("smtp_to"):
+        out.append(("email", db.get_setting("smtp_to")))
+    return out
+
+
+def enqueue(db, alert_ids: list[int]) -> int:
+    """Create pending notifications for alerts on every configured channel; return how many."""
+    chans = channels(db)
+    n = 0
+    with db.write() as conn:
+        for aid in alert_ids:
+            for ch, target in chans:
+                exists = conn.execute(select(notifications.c.id).where(
+                    (notifications.c.alert_id == aid) & (notifications.c.channel == ch))).first()
+                if exists is None:
+                    conn.execute(insert(notifications).values(alert_id=aid, channel=ch, target=target,
+                                                              status="pending", attempts=0, created_at=timeutil.now()))
+                    n += 1
+    return n
+
+
+def alert_payload(db, alert_id: int) -> dict[str, Any]:
+    """The JSON body sent for an alert (document, fact-check, score, reason)."""
+    with db.read() as conn:
+        row = conn.execute(
+            select(alerts, factchecks.c.claim, factchecks.c.verdict, factchecks.c.url.label("fc_url"),
+                   t.documents.c.title, t.documents.c.url.label("doc_url"))
+            .join(factchecks, factchecks.c.id == alerts.c.factcheck_id)
+            .join(t.documents, t.documents.c.id == alerts.c.doc_id)
+            .where(alerts.c.id == alert_id)).first()
+    from kiemchung.claims.factchecks import VERDICTS
+
+    return {
+        "alert_id": row.id, "score": row.score, "reason": row.reason, "story_id": row.story_id,
+        "created_at": row.created_at.isoformat(),
+        "document": {"id": row.doc_id, "title": row.title, "url": row.doc_url},
+        "factcheck": {"id": row.factcheck_id, "claim": row.claim, "verdict": VERDICTS[row.verdict], "url": row.fc_url},
+    }
+
+
+def send_webhook(url: str, payload: dict, *, tries: int = 3, backoff: float = 0.5, timeout: float = 5.0) -> None:
+    """POST ``payload`` as JSON; retry timeouts, connection errors and 5xx with exponential backoff."""
+    last = ""
+    for attempt in range(tries):
+        try:
+            r = httpx.post(url, json=payload, timeout=timeout)
+            if r.status_code < 300:
+                return
+            last = f"HTTP {r.status_code}"
+            if r.status_code < 500 and r.status_code != 429:
+                raise DeliveryError(last)
+        except httpx.HTTPError as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        if attempt + 1 < tries:
+            time.sleep(backoff * (2**attempt))
+    raise DeliveryError(last)
+
+
+def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
+    """Send an alert e-mail through the SMTP server of the settings."""
+    msg = EmailMessage()
+    fc, doc = payload["factcheck"], payload["document"]
+    msg["Subject"] = f"[kiemchung] Cảnh báo: tài liệu #{doc['id']} lặp lại tuyên bố đã kiểm chứng"
+    msg["From"] = db.get_setting("smtp_from", "kiemchung@localhost")
+    msg["To"] = to
+    msg.set_content(
+        f"Tài liệu: {doc['title'] or doc['id']} {doc['url'] or ''}\n"
+        f"Khớp bài kiểm chứng #{fc['id']} ({fc['verdict']}): {fc['claim']}\n"
+        f"Điểm: {payload['score']:.2f}; từ chung: {', '.join(payload['reason'])}\n\n"
+        + json.dumps(payload, ensure_ascii=False, indent=2))
+    try:
+        with smtplib.SMTP(db.get_setting("smtp_host"), int(db.get_setting("smtp_port", "25")), timeout=timeout) as s:
+            s.send_message(msg, to_addrs=[a.strip() for a in to.split(",") if a.strip()])
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def deliver_pending(db, *, include_failed: bool = False, max_rounds: int = 5, tries: int = 3,
+                    backoff: float = 0.5, timeout: float = 5.0) -> dict[str, int]:
+    """Try every pending notification once (webhooks with in-round retries); return counts by outcome."""
+    states = ("pending", "failed") if include_failed else ("pending",)
+    with db.read() as conn:
+        rows = conn.execute(select(notifications).where(notifications.c.status.in_(states))
+                            .order_by(notifications.c.id)).fetchall()
+    counts = {"sent": 0, "pending": 0, "failed": 0}
+    for row in rows:
+        payload = alert_payload(db, row.alert_id)
+        error = None
+        try:
+            if row.channel == "log":
+                log.warning("Cảnh báo kiểm chứng: %s", json.dumps(payload, ensure_ascii=False))
+            elif row.channel == "webhook":
+                send_webhook(row.target, payload, tries=tries, backoff=backoff, timeout=timeout)
+            elif row.channel == "email":
+                send_email(db, row.target, payload, timeout=timeout)
+            else:
+                raise DeliveryError(f"unknown channel {row.channel}")
+        except DeliveryError as exc:
+            error = str(exc) or "error"
+        attempts = row.attempts + 1
+        if error is None:
+            values = {"status": "sent", "sent_at": timeutil.now(), "last_error": None}
+        else:
+            values = {"status": "failed" if attempts >= max_rounds else "pending", "last_error": error[:2000]}
+        counts[values["status"]] += 1
+        with db.write() as conn:
+            conn.execute(update(notifications).where(notifications.c.id == row.id).values(
+                attempts=attempts, last_attempt_at=timeutil.now(), **values))
+    return counts
+
+
+def list_notifications(db, *, alert_id: int | None = None) -> list[dict[str, Any]]:
+    """Notification rows (delivery state) as dicts."""
+    q = select(notifications).order_by(notifications.c.id)
+    if alert_id is not None:
+        q = q.where(notifications.c.alert_id == alert_id)
+    with db.read() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]

@@ -1,0 +1,117 @@
+"""Fact-check knowledge base: verdicts, evidence rule, approval, duplicates, history (real SQLite)."""
+
+from __future__ import annotations
+
+import pytest
+from factories import make_doc
+
+from kiemchung.claims.factchecks import (
+    ApprovalError,
+    DuplicateFactCheckError,
+    EvidenceRequiredError,
+    create_factcheck,
+    get_factcheck,
+    history,
+    list_factchecks,
+    parse_verdict,
+    publish_factcheck,
+    update_factcheck,
+    withdraw_factcheck,
+)
+from kiemchung.errors import ConfigError, NotFoundError
+from kiemchung.ingest import Ingestor
+
+
+@pytest.mark.parametrize(
+    ("label", "code"),
+    [("tin giả", "false"), ("Tin sai sự thật", "false"), ("thông tin xuyên tạc", "false"),
+     ("sai một phần", "misleading"), ("thiếu căn cứ", "misleading"), ("ĐÚNG", "true"),
+     ("chưa kiểm chứng", "unverified"), ("false", "false"), ("gay hieu lam", "misleading")],
+)
+def test_label_mapping(label, code):
+    assert parse_verdict(label) == code
+
+
+def test_unknown_verdict_is_refused():
+    with pytest.raises(ConfigError, match="Kết luận không hợp lệ"):
+        parse_verdict("có lẽ vậy")
+
+
+def test_publishing_false_without_evidence_is_refused(db):
+    fc = create_factcheck(db, "Cầu Bến Đá sắp sập vì nứt dầm", "tin giả", "Cầu an toàn.", editor="lan")
+    assert fc.status == "draft" and fc.verdict == "false" and fc.original_label == "tin giả"
+    with pytest.raises(EvidenceRequiredError, match="chưa có bằng chứng"):
+        publish_factcheck(db, fc.id, "lan")
+    assert get_factcheck(db, fc.id).status == "draft"
+    fc = update_factcheck(db, fc.id, {"evidence": ["https://soxaydung.example/cau-ben-da.html"]}, "lan")
+    assert publish_factcheck(db, fc.id, "lan").status == "published"
+
+
+def test_true_verdict_needs_no_evidence_but_an_editor(db):
+    fc = create_factcheck(db, "Tỉnh Lam Sơn có 12 huyện", "đúng", editor="lan")
+    with pytest.raises(ConfigError, match="biên tập viên"):
+        publish_factcheck(db, fc.id, "  ")
+    assert publish_factcheck(db, fc.id, "lan").status == "published"
+
+
+def test_official_statement_as_evidence(db):
+    official = make_doc("Thông báo của Sở Y tế về nước máy", "Nước máy đạt chuẩn.", kind="official",
+                        url="https://soyte.lamson.example/tb-1.html")
+    article = make_doc("Bài báo thường", "Nội dung.", url="https://bao.example/a.html")
+    Ingestor(db).add([official, article])
+    ids = {d.title: d.id for d in db.iter_documents()}
+    fc = create_factcheck(db, "Nước máy Tây Hà nhiễm độc", "sai sự thật", editor="lan",
+                          evidence=[ids["Thông báo của Sở Y tế về nước máy"]])
+    assert fc.evidence[0]["doc_id"] and fc.evidence[0]["url"] == "https://soyte.lamson.example/tb-1.html"
+    with pytest.raises(ConfigError, match="văn bản chính thức"):
+        update_factcheck(db, fc.id, {"evidence": [ids["Bài báo thường"]]}, "lan")
+    with pytest.raises(ConfigError, match="không hợp lệ"):
+        update_factcheck(db, fc.id, {"evidence": ["ftp://x"]}, "lan")
+
+
+def test_duplicate_claim_is_refused_with_pointer(db):
+    fc = create_factcheck(db, "Nước máy Tây Hà bị nhiễm độc", "tin giả", editor="lan",
+                          phrasings=["nghe nói nước máy Tây Hà có độc"])
+    for text in ("nước MÁY  Tây Hà bị nhiễm độc!!", "Nghe nói nước máy Tây Hà có độc."):
+        with pytest.raises(DuplicateFactCheckError) as info:
+            create_factcheck(db, text, "sai", editor="minh")
+        assert info.value.existing == fc.id and f"#{fc.id}" in str(info.value)
+    assert len(list_factchecks(db)) == 1  # the refused ones left nothing behind
+
+
+def test_require_approval_two_editors(db):
+    db.set_setting("require_approval", "1")
+    fc = create_factcheck(db, "Trường học nghỉ cả tuần", "gây hiểu lầm", editor="lan",
+                          evidence=["https://sogd.example/tb.html"])
+    fc = publish_factcheck(db, fc.id, "lan")
+    assert fc.status == "proposed" and fc.proposed_by == "lan"
+    with pytest.raises(ApprovalError):
+        publish_factcheck(db, fc.id, "lan", approver="lan")
+    fc = publish_factcheck(db, fc.id, "lan", approver="minh")
+    assert fc.status == "published" and fc.approved_by == "minh" and fc.published_at is not None
+
+
+def test_history_keeps_every_version(db):
+    fc = create_factcheck(db, "Giá xăng tăng 5.000 đồng từ mai", "chưa kiểm chứng", editor="lan")
+    update_factcheck(db, fc.id, {"explanation": "Bộ Công Thương chưa công bố."}, "minh")
+    publish_factcheck(db, fc.id, "minh")
+    withdraw_factcheck(db, fc.id, "lan", reason="trùng")
+    h = history(db, fc.id)
+    assert [v.action for v in h] == ["create", "update", "publish", "withdraw"]
+    assert [v.version for v in h] == [1, 2, 3, 4]
+    assert h[0].snapshot["explanation"] == "" and h[1].snapshot["explanation"].startswith("Bộ Công")
+    assert h[1].editor == "minh" and h[3].snapshot["status"] == "withdrawn"
+    assert all(v.at.tzinfo is not None for v in h)
+
+
+def test_list_filters_and_not_found(db):
+    a = create_factcheck(db, "Nước chanh chữa ung thư", "tin giả", editor="lan", evidence=["https://a.example/1"])
+    create_factcheck(db, "Tỉnh có 12 huyện", "đúng", editor="lan")
+    publish_factcheck(db, a.id, "lan")
+    assert [f.id for f in list_factchecks(db, status="published")] == [a.id]
+    assert [f.id for f in list_factchecks(db, verdicts=["false"])] == [a.id]
+    assert [f.id for f in list_factchecks(db, query="nuoc chanh")] == [a.id]
+    with pytest.raises(NotFoundError):
+        get_factcheck(db, 999)
+    with pytest.raises(ConfigError):
+        update_factcheck(db, a.id, {"status": "draft"}, "lan")
