@@ -191,14 +191,26 @@ def reach_of_statements(db, since: dt.datetime, until: dt.datetime, *, window_da
     return [Reach(s.key, title, s.at, pickups[s.key]) for s, title in seeds]
 
 
-def _factchecks_from_store(db) -> list[FactCheckLike]:
-    """Published fact-checks from ``kiemchung.claims.tables`` once it exists; [] before that."""
-    try:
-        from kiemchung.claims import tables as ct  # noqa: F401
-    except ImportError:
-        return []
-    fcs = getattr(ct, "list_factchecks", None)
-    return list(fcs(db)) if fcs else []
+def published_factchecks(db, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[FactCheck]:
+    """Published fact-checks from ``kiemchung.claims.tables`` (published in [since, until) if given).
+
+    The correction's own text (what a pickup repeats) is the explanation, or the claim when empty.
+    """
+    from sqlalchemy import select
+
+    from kiemchung.claims import tables as ct
+
+    f = ct.factchecks
+    q = select(f.c.id, f.c.claim, f.c.explanation, f.c.published_at).where(
+        f.c.status == "published", f.c.published_at.is_not(None)
+    )
+    if since is not None:
+        q = q.where(f.c.published_at >= timeutil.aware(since))
+    if until is not None:
+        q = q.where(f.c.published_at < timeutil.aware(until))
+    with db.read() as conn:
+        rows = conn.execute(q.order_by(f.c.published_at, f.c.id)).all()
+    return [FactCheck(str(r.id), r.claim, (r.explanation or "")[:400] or r.claim, r.published_at) for r in rows]
 
 
 def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days: int = WINDOW_DAYS) -> list[Reach]:
@@ -209,7 +221,7 @@ def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days:
     claims = [_Seed(str(f.id), f.claim, timeutil.aware(f.published_at)) for f in fcs]
     pickups, volume = _scan(db, seeds, window_days, claims)
     return [
-        Reach(s.key, f.title or f.claim, s.at, pickups[s.key], volume[s.key][0], volume[s.key][1])
+        Reach(s.key, f.claim, s.at, pickups[s.key], volume[s.key][0], volume[s.key][1])
         for s, f in zip(seeds, fcs)
     ]
 
@@ -217,7 +229,7 @@ def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days:
 def reach_of_factcheck(db, fc_id: str, *, factchecks: Iterable[FactCheckLike] | None = None,
                        window_days: int = WINDOW_DAYS) -> Reach:
     """Reach of one published fact-check, looked up in ``factchecks`` (default: the store)."""
-    pool = list(factchecks) if factchecks is not None else _factchecks_from_store(db)
+    pool = list(factchecks) if factchecks is not None else published_factchecks(db)
     found = [f for f in pool if str(f.id) == str(fc_id)]
     if not found:
         raise NotFoundError(f"Không có bài kiểm chứng {fc_id!r} (no such fact-check)")

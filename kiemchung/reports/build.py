@@ -1,0 +1,202 @@
+"""Gather a period's figures into a :class:`Report` (plain data; rendering lives in render.py).
+
+Reproducible: the content depends only on the database and the period; the one exception is the
+explicit ``generated_at`` line, which callers (and tests) may pin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
+
+from kiemchung import reach as reach_mod
+from kiemchung import timeutil
+from kiemchung.reports.period import Period
+from kiemchung.store import schema as t
+from kiemchung.stories import tables as st
+from kiemchung.timeutil import VN_TZ
+
+DAY = 86400
+VN_OFFSET = 7 * 3600
+
+
+@dataclass
+class Report:
+    """All figures of one report. ``None`` for a figure means its module is not available yet."""
+
+    period: Period
+    previous: Period
+    generated_at: dt.datetime
+    headline: dict[str, int | None]
+    headline_previous: dict[str, int | None]
+    by_kind: dict[str, int]
+    volume: list[tuple[dt.date, int]]
+    volume_bucket: str  # "day" or "week"
+    top_stories: list[dict]
+    rising: list[dict] | None
+    watchlists: list[dict] | None
+    claims: list[dict] | None
+    factchecks: list[dict] | None
+    statements: list[dict]
+    story_reach: list[dict]
+    sources: list[dict]
+    notes: list[str] = field(default_factory=list)
+
+
+def _optional(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _bounds(p: Period) -> dict:
+    return {"lo": t.fts_rowid_bound(p.start), "hi": t.fts_rowid_bound(p.end)}
+
+
+def _headline(db, p: Period) -> tuple[dict, dict[str, int]]:
+    with db.read() as conn:
+        kinds = dict(conn.execute(sql_text(
+            "SELECT kind, count(*) FROM documents WHERE fts_rowid >= :lo AND fts_rowid < :hi GROUP BY kind ORDER BY kind"
+        ), _bounds(p)).all())
+        sources = conn.execute(sql_text(
+            "SELECT count(DISTINCT source_id) FROM documents WHERE fts_rowid >= :lo AND fts_rowid < :hi"
+        ), _bounds(p)).scalar() or 0
+        s = st.stories
+        new_stories = conn.execute(
+            select(func.count()).select_from(s).where(
+                s.c.status != "merged", s.c.doc_count >= 2, s.c.first_seen >= p.start, s.c.first_seen < p.end
+            )
+        ).scalar() or 0
+    head = {
+        "documents": sum(kinds.values()),
+        "sources": sources,
+        "new_stories": new_stories,
+        "official": kinds.get("official", 0),
+        "factchecks": None,
+        "alerts": None,
+        "claims": None,
+    }
+    return head, kinds
+
+
+def _volume(db, p: Period) -> tuple[list[tuple[dt.date, int]], str]:
+    sql = sql_text(
+        f"SELECT ((fts_rowid >> {t.FTS_ID_SHIFT}) + {VN_OFFSET}) / {DAY} AS b, count(*) FROM documents "
+        "WHERE fts_rowid >= :lo AND fts_rowid < :hi GROUP BY b"
+    )
+    with db.read() as conn:
+        rows = dict(conn.execute(sql, _bounds(p)).all())
+    epoch = dt.date(1970, 1, 1)
+    days: list[tuple[dt.date, int]] = []
+    d = p.start.date()
+    while d < p.end.date():
+        days.append((d, rows.get((d - epoch).days, 0)))
+        d += dt.timedelta(days=1)
+    if p.days <= 62:
+        return days, "day"
+    weeks: dict[dt.date, int] = {}
+    for d, n in days:
+        monday = d - dt.timedelta(days=d.weekday())
+        weeks[monday] = weeks.get(monday, 0) + n
+    return sorted(weeks.items()), "week"
+
+
+def _stories(db, p: Period) -> list[dict]:
+    from kiemchung.stories.service import list_stories
+
+    return [
+        {"id": s.id, "headline": s.headline, "documents": s.doc_count, "outlets": s.outlet_count,
+         "first_seen": s.first_seen, "last_seen": s.last_seen}
+        for s in list_stories(db, since=p.start, until=p.end, limit=10)
+    ]
+
+
+def _rising(db, p: Period) -> list[dict] | None:
+    trends = _optional("kiemchung.stories.trends")
+    if trends is None or not hasattr(trends, "rising"):
+        return None
+    items = trends.rising(db, now=p.end, kinds=("story",), limit=10)
+    return [{"label": r.label, "current": r.current, "baseline": round(r.baseline, 2), "score": round(r.score, 2)}
+            for r in items]
+
+
+def _watchlists(db, p: Period, prev: Period) -> list[dict] | None:
+    wl = _optional("kiemchung.stories.watchlists")
+    if wl is None:
+        return None
+    return [
+        {"name": w.name, "query": w.query, "count": wl.count_query(db, w.query, p.start, p.end),
+         "previous": wl.count_query(db, w.query, prev.start, prev.end)}
+        for w in sorted(wl.list_watchlists(db), key=lambda w: w.name)
+    ]
+
+
+def _reach_row(r: reach_mod.Reach) -> dict:
+    return {"id": r.seed_id, "title": r.title, "published_at": r.published_at, "pickups": r.count,
+            "outlets": len(r.outlets), "first": r.time_to(1), "tenth": r.time_to(10),
+            "before": r.before, "after": r.after}
+
+
+def _sources(db, p: Period) -> list[dict]:
+    with db.read() as conn:
+        counts = dict(conn.execute(sql_text(
+            "SELECT source_id, count(*) FROM documents WHERE fts_rowid >= :lo AND fts_rowid < :hi GROUP BY source_id"
+        ), _bounds(p)).all())
+    return [
+        {"name": s.name or s.url, "kind": s.kind, "enabled": s.enabled, "healthy": s.healthy,
+         "failures": s.consecutive_failures, "last_error": s.last_error or "", "documents": counts.get(s.id, 0)}
+        for s in db.list_sources()
+    ]
+
+
+def _alerts(db, p: Period) -> int:
+    from kiemchung.claims import tables as ct
+
+    a = ct.alerts
+    with db.read() as conn:
+        return conn.execute(
+            select(func.count()).select_from(a).where(a.c.created_at >= p.start, a.c.created_at < p.end)
+        ).scalar() or 0
+
+
+def build_report(db, period: Period, *, generated_at: dt.datetime | None = None) -> Report:
+    """Every figure of the report for ``period`` and the change against the previous period."""
+    prev = period.previous()
+    head, kinds = _headline(db, period)
+    head_prev, _ = _headline(db, prev)
+    notes: list[str] = []
+    fcs = reach_mod.published_factchecks(db, period.start, period.end)
+    factchecks = [_reach_row(r) for r in reach_mod.reach_of_factchecks(db, fcs)]
+    head["factchecks"] = len(factchecks)
+    head_prev["factchecks"] = len(reach_mod.published_factchecks(db, prev.start, prev.end))
+    head["alerts"], head_prev["alerts"] = _alerts(db, period), _alerts(db, prev)
+    claims = None
+    if _optional("kiemchung.claims.checkworthy") is None:
+        notes.append("claims")
+    statements = [_reach_row(r) for r in reach_mod.reach_of_statements(db, period.start, period.end)]
+    story_reach = [vars(s).copy() for s in reach_mod.reach_by_story(db, period.start, period.end)]
+    volume, bucket = _volume(db, period)
+    return Report(
+        period=period,
+        previous=prev,
+        generated_at=(timeutil.aware(generated_at) or timeutil.now()).astimezone(VN_TZ),
+        headline=head,
+        headline_previous=head_prev,
+        by_kind=kinds,
+        volume=volume,
+        volume_bucket=bucket,
+        top_stories=_stories(db, period),
+        rising=_rising(db, period),
+        watchlists=_watchlists(db, period, prev),
+        claims=claims,
+        factchecks=factchecks,
+        statements=statements,
+        story_reach=story_reach,
+        sources=_sources(db, period),
+        notes=notes,
+    )

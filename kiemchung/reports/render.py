@@ -1,0 +1,171 @@
+"""Render a :class:`Report` as HTML (charts inline), Markdown, or PDF (WeasyPrint)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from pathlib import Path
+
+from kiemchung import timeutil
+from kiemchung.errors import ConfigError
+from kiemchung.reports.build import Report
+
+NO_DATA = "chưa có dữ liệu"
+
+HEAD_LABELS = [
+    ("documents", "Văn bản thu thập", "documents"),
+    ("sources", "Nguồn có văn bản", "sources"),
+    ("new_stories", "Câu chuyện mới", "new stories"),
+    ("official", "Thông tin chính thức", "official statements"),
+    ("factchecks", "Bài kiểm chứng đã đăng", "fact-checks published"),
+    ("alerts", "Cảnh báo", "alerts raised"),
+    ("claims", "Nhận định cần kiểm chứng", "claims detected"),
+]
+KIND_LABELS = {"article": "Bài báo", "post": "Bài đăng mạng xã hội", "official": "Văn bản chính thức"}
+
+
+def _n(v) -> str:
+    return NO_DATA if v is None else f"{v:,}".replace(",", ".")
+
+
+def _change(cur, prev) -> str:
+    if cur is None or prev is None:
+        return "–"
+    diff = cur - prev
+    pct = f" ({diff / prev:+.0%})" if prev else ""
+    return f"{diff:+d}{pct}"
+
+
+def _dur(d: dt.timedelta | None) -> str:
+    if d is None:
+        return "–"
+    h = d.total_seconds() / 3600
+    return f"{h:.1f} giờ" if h < 48 else f"{h / 24:.1f} ngày"
+
+
+def _t(v) -> str:
+    return timeutil.fmt_local(v) if v else "–"
+
+
+def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None]]:
+    """(title, English, header, rows or None for no data) per section, shared by HTML and Markdown."""
+    head = [[f"{vi} ({en})", _n(r.headline[k]), _n(r.headline_previous.get(k)),
+             _change(r.headline[k], r.headline_previous.get(k))] for k, vi, en in HEAD_LABELS]
+    kinds = [[KIND_LABELS.get(k, k), _n(v)] for k, v in sorted(r.by_kind.items())]
+    stories = [[str(s["id"]), s["headline"], _n(s["documents"]), _n(s["outlets"]), _t(s["first_seen"])]
+               for s in r.top_stories]
+    rising = None if r.rising is None else [[x["label"], _n(x["current"]), f"{x['baseline']:.1f}", f"{x['score']:.1f}"]
+                                            for x in r.rising]
+    wl = None if r.watchlists is None else [[w["name"], w["query"], _n(w["count"]), _change(w["count"], w["previous"])]
+                                            for w in r.watchlists]
+    stm = [[_t(s["published_at"]), s["title"], _n(s["pickups"]), _n(s["outlets"]), _dur(s["first"]), _dur(s["tenth"])]
+           for s in r.statements]
+    fcs = None if r.factchecks is None else [
+        [_t(f["published_at"]), f["title"], _n(f["pickups"]), _dur(f["first"]), _n(f["before"]), _n(f["after"])]
+        for f in r.factchecks]
+    sr = [[s["headline"], _n(s["documents"]), _n(s["statements"]), _n(s["pickups"]), _dur(s["first_pickup"])]
+          for s in r.story_reach]
+    src = [[s["name"], s["kind"], "tốt" if s["healthy"] else f"lỗi ×{s['failures']}", _n(s["documents"])]
+           for s in r.sources]
+    return [
+        ("Số liệu chính", "headline figures", ["Chỉ số", r.period.label, r.previous.label, "Thay đổi"], head),
+        ("Văn bản theo loại", "documents by kind", ["Loại", "Số lượng"], kinds),
+        ("Câu chuyện lớn nhất", "top stories", ["#", "Câu chuyện", "Văn bản", "Nguồn", "Xuất hiện"], stories),
+        ("Câu chuyện đang nổi lên (cuối kỳ)", "rising at period end", ["Câu chuyện", "24 giờ", "Nền", "Điểm"], rising),
+        ("Danh sách theo dõi", "watchlists", ["Tên", "Truy vấn", "Văn bản", "So với kỳ trước"], wl),
+        ("Nhận định cần kiểm chứng", "claims detected", ["Nhận định"], r.claims),
+        ("Lan toả của thông tin chính thức", "reach of official statements",
+         ["Thời điểm", "Văn bản", "Lượt đăng lại", "Nguồn", "Lần đầu sau", "Lần thứ 10 sau"], stm),
+        ("Lan toả của bài kiểm chứng", "reach of fact-checks",
+         ["Đăng lúc", "Nhận định sai", "Lượt đăng lại", "Lần đầu sau", "Tin sai trước", "Tin sai sau"], fcs),
+        ("Theo câu chuyện", "reach by story", ["Câu chuyện", "Văn bản", "Thông tin CT", "Lượt đăng lại", "Lần đầu sau"], sr),
+        ("Tình trạng nguồn tin", "sources' health", ["Nguồn", "Loại", "Tình trạng", "Văn bản trong kỳ"], src),
+    ]
+
+
+CSS = """
+@page { size: A4; margin: 16mm 14mm; @bottom-right { content: counter(page) "/" counter(pages); font-size: 8pt; } }
+body { font-family: "DejaVu Sans", "Noto Sans", sans-serif; font-size: 9.5pt; color: #1a202c; }
+h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 12pt; margin: 6mm 0 2mm; border-bottom: 1px solid #cbd5e0; }
+.en { color: #718096; font-size: 7.5pt; font-weight: normal; }
+table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid #e2e8f0; padding: 1.2mm 1.5mm;
+text-align: left; vertical-align: top; } th { background: #edf2f7; } td.n { text-align: right; white-space: nowrap; }
+.nodata { color: #a0aec0; font-style: italic; } svg { max-width: 100%; height: auto; } .meta { color: #4a5568; }
+"""
+
+
+def render_html(report: Report) -> str:
+    """The report as a standalone HTML page (charts inline SVG); byte-identical for the same figures."""
+    from kiemchung.reports.charts import reach_chart, volume_chart
+
+    r = report
+    out = ['<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8">',
+           f"<title>Báo cáo {escape(r.period.label)}</title><style>{CSS}</style></head><body>",
+           f'<h1>Báo cáo thông tin — {escape(r.period.label)} <span class="en">report</span></h1>',
+           f'<p class="meta">Kỳ báo cáo: {_t(r.period.start)} – {_t(r.period.end)} (giờ Việt Nam); '
+           f"so sánh với {escape(r.previous.label)}. Lập lúc {_t(r.generated_at)}.</p>"]
+    tables = _tables(r)
+    for i, (title, en, header, rows) in enumerate(tables):
+        out.append(f'<h2>{escape(title)} <span class="en">{escape(en)}</span></h2>')
+        if rows is None:
+            out.append(f'<p class="nodata">{NO_DATA} (module not available yet)</p>')
+        elif not rows:
+            out.append('<p class="nodata">Không có mục nào trong kỳ (none in this period).</p>')
+        else:
+            out.append("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
+            for row in rows:
+                out.append("<tr>" + "".join(
+                    f'<td class="n">{escape(c)}</td>' if j and _numeric(c) else f"<td>{escape(c)}</td>"
+                    for j, c in enumerate(row)) + "</tr>")
+            out.append("</table>")
+        if i == 1:
+            unit = "ngày" if r.volume_bucket == "day" else "tuần"
+            out.append(f'<h2>Khối lượng theo {unit} <span class="en">volume per {r.volume_bucket}</span></h2>')
+            out.append(volume_chart(r.volume, r.volume_bucket) if any(n for _, n in r.volume)
+                       else '<p class="nodata">Không có văn bản trong kỳ (no documents).</p>')
+        if i == 6 and r.statements:
+            out.append(reach_chart(r.statements))
+    out.append("</body></html>\n")
+    return "\n".join(out)
+
+
+def _numeric(c: str) -> bool:
+    return bool(c) and (c[0].isdigit() or c[0] in "+-–") and NO_DATA not in c
+
+
+def _md_cell(c: str) -> str:
+    return c.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown (tables; the volume as a plain list instead of a chart)."""
+    r = report
+    out = [f"# Báo cáo thông tin — {r.period.label}", "",
+           f"Kỳ báo cáo: {_t(r.period.start)} – {_t(r.period.end)} (giờ Việt Nam); so sánh với {r.previous.label}. "
+           f"Lập lúc {_t(r.generated_at)}.", ""]
+    for i, (title, en, header, rows) in enumerate(_tables(r)):
+        out += [f"## {title} _({en})_", ""]
+        if rows is None:
+            out += [f"_{NO_DATA}_ (module not available yet)", ""]
+        elif not rows:
+            out += ["_Không có mục nào trong kỳ (none in this period)._", ""]
+        else:
+            out.append("| " + " | ".join(header) + " |")
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+            out.append("")
+        if i == 1:
+            out += [f"## Khối lượng theo {'ngày' if r.volume_bucket == 'day' else 'tuần'} _(volume)_", ""]
+            out += [f"- {d.strftime('%d/%m/%Y')}: {n}" for d, n in r.volume] + [""]
+    return "\n".join(out)
+
+
+def render_pdf(report: Report, path: str | Path) -> Path:
+    """Write the report as a PDF (WeasyPrint) to ``path``; returns the path."""
+    try:
+        from weasyprint import HTML
+    except ImportError as exc:
+        raise ConfigError("Thiếu gói weasyprint để xuất PDF (pip install weasyprint)") from exc
+    path = Path(path)
+    HTML(string=render_html(report)).write_pdf(path)
+    return path
