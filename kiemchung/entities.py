@@ -17,12 +17,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, delete, func, select
+from sqlalchemy import delete, func, select
 
 from kiemchung import text, timeutil
 from kiemchung.places import find_places, resolve_place
 from kiemchung.store import schema as t
-from kiemchung.store.schema import UTCDateTime, metadata
+from kiemchung.stories.places_tables import document_entities, entity_progress
 
 __all__ = [
     "EntityStage",
@@ -33,26 +33,6 @@ __all__ = [
     "extract_entities",
     "province_counts",
 ]
-
-document_entities = Table(
-    "document_entities",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("doc_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
-    Column("kind", String(12), nullable=False),
-    Column("text", Text, nullable=False),
-    Column("folded", Text, nullable=False),
-    Column("province_code", String(40)),
-)
-
-entity_progress = Table(
-    "entity_progress",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("last_doc_id", Integer, nullable=False, default=0),
-    Column("processed", Integer, nullable=False, default=0),
-    Column("updated_at", UTCDateTime, nullable=False),
-)
 
 NER_SENTENCES = 3
 NER_KINDS = {"PER": "person", "ORG": "org", "LOC": "place"}

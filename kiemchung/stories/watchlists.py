@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, Table, Text, select
+from sqlalchemy import select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kiemchung import timeutil
 from kiemchung.errors import NotFoundError, QueryError, StoreError
 from kiemchung.store import schema as t
-from kiemchung.store.schema import UTCDateTime, metadata
 from kiemchung.store.search import compile_query
+from kiemchung.stories.places_tables import watchlists
 
 __all__ = [
     "Watchlist",
@@ -34,15 +34,6 @@ __all__ = [
     "watchlist_counts",
     "watchlists",
 ]
-
-watchlists = Table(
-    "watchlists",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", Text, nullable=False, unique=True),
-    Column("query", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
-)
 
 BUCKETS = {"day": 86400, "hour": 3600}
 VN_OFFSET = 7 * 3600  # Asia/Ho_Chi_Minh has had no daylight saving since 1975

@@ -1,0 +1,38 @@
+"""Tables of entities, entity-stage progress and watchlists (created by migration 0005)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
+
+from kiemchung.store.schema import UTCDateTime, metadata
+
+__all__ = ["document_entities", "entity_progress", "watchlists"]
+
+document_entities = Table(
+    "document_entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("doc_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(12), nullable=False),  # province, person, org, place
+    Column("text", Text, nullable=False),
+    Column("folded", Text, nullable=False),
+    Column("province_code", String(40)),  # new (post-2025) province code, when the entity names one
+)
+
+entity_progress = Table(
+    "entity_progress",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_doc_id", Integer, nullable=False, default=0),
+    Column("processed", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+watchlists = Table(
+    "watchlists",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
