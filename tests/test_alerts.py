@@ -1,0 +1,152 @@
+"""Alerts: once per (document, fact-check), webhook retries, SMTP delivery (real local servers)."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+import time
+
+import pytest
+from factories import make_doc
+
+from kiemchung.claims.alerts import AlertEngine, list_alerts
+from kiemchung.claims.factchecks import create_factcheck, publish_factcheck, withdraw_factcheck
+from kiemchung.claims.match import ClaimMatcher, MatchConfig
+from kiemchung.claims.notify import deliver_pending, list_notifications
+from kiemchung.ingest import Ingestor
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    mode = "ok"
+    received: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.server.mode == "slow":
+            time.sleep(1.0)
+        self.server.received.append(json.loads(body))
+        code = 500 if self.server.mode == "500" else 200
+        self.send_response(code)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def hook():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    srv.mode, srv.received = "ok", []
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv
+    srv.shutdown()
+
+
+def _engine(db):
+    fc = create_factcheck(db, "Nước máy Tây Hà bị nhiễm độc, không được dùng nấu ăn", "tin giả", editor="lan",
+                          phrasings=["nước máy ở Tây Hà có chất độc"], evidence=["https://soyte.example/tb.html"])
+    publish_factcheck(db, fc.id, "lan")
+    return fc, AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False)))
+
+
+def _docs(db):
+    docs = [
+        make_doc("", "mn ơi nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay",
+                 kind="post", external_id="p1", platform="facebook", day=3),
+        make_doc("Giá vàng hôm nay tăng mạnh", "Giá vàng miếng tăng 500.000 đồng mỗi lượng.",
+                 url="https://kt.example/vang.html", day=4),
+    ]
+    Ingestor(db).add(docs)
+    return list(db.iter_documents())
+
+
+def test_alert_recorded_once_per_document_and_factcheck(db):
+    fc, engine = _engine(db)
+    docs = _docs(db)
+    first = engine.process(docs)
+    assert len(first) == 1 and first[0].factcheck_id == fc.id and first[0].score > 0
+    assert any("nhiễm độc" in r for r in first[0].reason)
+    assert engine.process(docs) == []  # once only
+    assert len(list_alerts(db)) == 1
+    assert [n["status"] for n in list_notifications(db)] == ["sent"]  # log channel
+
+
+def test_matcher_rebuilt_when_factchecks_change(db):
+    fc, engine = _engine(db)
+    withdraw_factcheck(db, fc.id, "lan")
+    assert engine.process(_docs(db)) == []
+
+
+def test_webhook_500_is_retried_and_kept_pending(db, hook):
+    db.set_setting("alert_webhook_url", f"http://127.0.0.1:{hook.server_port}/hook")
+    hook.mode = "500"
+    _, engine = _engine(db)
+    engine.process(_docs(db))
+    web = [n for n in list_notifications(db) if n["channel"] == "webhook"]
+    assert web[0]["status"] == "pending" and "500" in web[0]["last_error"]
+    assert len(hook.received) == 3  # three tries with backoff in one round
+    hook.mode = "ok"
+    assert deliver_pending(db, backoff=0.01)["sent"] == 1
+    assert [n["status"] for n in list_notifications(db) if n["channel"] == "webhook"] == ["sent"]
+    assert hook.received[-1]["factcheck"]["verdict"] == "sai sự thật"
+
+
+def test_webhook_timeout_becomes_failed_but_kept(db, hook):
+    db.set_setting("alert_webhook_url", f"http://127.0.0.1:{hook.server_port}/hook")
+    db.set_setting("alert_log", "0")
+    hook.mode = "slow"
+    _, engine = _engine(db)
+    engine.process(_docs(db), notify=False)
+    from kiemchung.claims.notify import enqueue
+
+    enqueue(db, [a.id for a in list_alerts(db)])
+    out = deliver_pending(db, tries=2, backoff=0.01, timeout=0.2, max_rounds=1)
+    assert out == {"sent": 0, "pending": 0, "failed": 1}
+    rows = list_notifications(db)
+    assert rows[0]["status"] == "failed" and "Timeout" in rows[0]["last_error"]
+    hook.mode = "ok"
+    assert deliver_pending(db, include_failed=True, timeout=2)["sent"] == 1
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_smtp_email_delivered_to_local_server(db):
+    from aiosmtpd.controller import Controller
+
+    got = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            got.append(envelope)
+            return "250 OK"
+
+    port = _free_port()
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        db.set_setting("smtp_host", "127.0.0.1")
+        db.set_setting("smtp_port", str(port))
+        db.set_setting("smtp_to", "bientap@lamson.example")
+        _, engine = _engine(db)
+        engine.process(_docs(db))
+    finally:
+        ctl.stop()
+    assert len(got) == 1 and got[0].rcpt_tos == ["bientap@lamson.example"]
+    assert "nhiễm độc" in got[0].content.decode("utf-8", "replace") or got[0].content
+
+
+def test_smtp_down_keeps_alert_pending(db):
+    db.set_setting("smtp_host", "127.0.0.1")
+    db.set_setting("smtp_port", str(_free_port()))
+    db.set_setting("smtp_to", "bientap@lamson.example")
+    _, engine = _engine(db)
+    assert len(engine.process(_docs(db))) == 1
+    mail = [n for n in list_notifications(db) if n["channel"] == "email"]
+    assert mail[0]["status"] == "pending" and mail[0]["attempts"] == 1 and mail[0]["last_error"]
