@@ -1,0 +1,84 @@
+"""Report and reach commands: ``kiemchung report`` and ``kiemchung reach``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.table import Table
+
+from kiemchung.cli.app import app, console, open_db
+from kiemchung.errors import ConfigError
+
+
+@app.command("report")
+def report_cmd(
+    period: str = typer.Option(None, "--period", help="Kỳ: 2026-Q1, 2026-03, 2026-W10 (period)"),
+    from_: str = typer.Option(None, "--from", help="Từ ngày YYYY-MM-DD (from date)"),
+    to: str = typer.Option(None, "--to", help="Đến ngày YYYY-MM-DD, tính cả ngày này (to date, inclusive)"),
+    fmt: str = typer.Option("all", "--format", help="html|pdf|md|all"),
+    out: str = typer.Option(".", "--out", help="Thư mục ghi báo cáo (output directory)"),
+    schedule: str = typer.Option(None, "--schedule", help="weekly|monthly|quarterly: kỳ trọn vẹn gần nhất"),
+    mail_to: str = typer.Option(None, "--mail-to", help="Gửi báo cáo tới địa chỉ này (mail to)"),
+) -> None:
+    """Lập báo cáo định kỳ (write a periodic report)."""
+    from kiemchung.reports.period import parse_period
+    from kiemchung.reports.schedule import FORMATS, run_schedule, send_report, write_report
+
+    formats = FORMATS if fmt == "all" else tuple(f.strip() for f in fmt.split(","))
+    db = open_db()
+    if schedule:
+        p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats)
+        verb = "Đã lập" if created else "Đã có sẵn (already there)"
+    else:
+        if period and (from_ or to):
+            raise ConfigError("Dùng --period hoặc --from/--to, không dùng cả hai (use one)")
+        p = parse_period(period, start=from_, end=to)
+        files = write_report(db, p, out, formats)
+        if mail_to:
+            send_report(db, p, files, mail_to)
+        verb = "Đã lập"
+    console.print(f"{verb} báo cáo {p.label}:")
+    for f in files:
+        console.print(f"  {f}")
+
+
+def _dur(d: dt.timedelta | None) -> str:
+    return "–" if d is None else f"{d.total_seconds() / 3600:.1f} giờ"
+
+
+@app.command("reach")
+def reach_cmd(
+    statement: int = typer.Option(None, "--statement", help="Mã văn bản chính thức (document id)"),
+    factcheck: str = typer.Option(None, "--factcheck", help="Mã bài kiểm chứng (fact-check id)"),
+    story: int = typer.Option(None, "--story", help="Mã câu chuyện (story id)"),
+) -> None:
+    """Mức lan toả của thông tin chính thức và bài kiểm chứng (reach of official information)."""
+    from kiemchung import reach
+
+    if sum(x is not None for x in (statement, factcheck, story)) != 1:
+        raise ConfigError("Chọn đúng một trong --statement, --factcheck, --story (pick exactly one)")
+    db = open_db()
+    if story is not None:
+        from kiemchung.stories.service import get_story
+
+        detail = get_story(db, story, max_documents=10000)
+        ids = [d.id for d in detail.documents if d.kind == "official"]
+        console.print(f"Câu chuyện {story}: {detail.story.headline} — {detail.story.doc_count} văn bản, "
+                      f"{len(ids)} thông tin chính thức")
+        results = [reach.reach_of_statement(db, i) for i in ids]
+    elif statement is not None:
+        results = [reach.reach_of_statement(db, statement)]
+    else:
+        r = reach.reach_of_factcheck(db, factcheck)
+        console.print(f"Tin sai (claim) trước khi đăng: {r.before}, sau khi đăng: {r.after}")
+        results = [r]
+    for r in results:
+        console.print(f"[bold]{r.title}[/bold] — {r.count} lượt đăng lại, {len(r.outlets)} nguồn; "
+                      f"lần đầu sau {_dur(r.time_to(1))}, lần thứ 10 sau {_dur(r.time_to(10))}")
+        if r.pickups:
+            table = Table("Mã", "Nguồn", "Lúc", "Cách nhận ra")
+            for p in r.pickups:
+                table.add_row(str(p.doc_id), p.source, p.at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%d/%m/%Y %H:%M"),
+                              "trùng lặp" if p.via == "duplicate" else "so khớp")
+            console.print(table)
