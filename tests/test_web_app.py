@@ -216,3 +216,23 @@ def test_every_route_enforces_roles(app, app_db):
                     assert r.status_code == 403, (key, role, r.status_code)
                 walked += 1
     assert walked > 60
+
+
+def test_overview_lists_new_alerts(app, app_db):
+    from sqlalchemy import insert
+
+    from kiemchung.claims.tables import alerts, factchecks
+    from kiemchung.timeutil import now
+
+    with app_db.write() as conn:
+        fc = conn.execute(
+            insert(factchecks).values(
+                key="fc-nuoc-may", claim="Nước máy Tây Hà nhiễm độc", verdict="false", created_by="a", updated_by="a",
+                created_at=now(), updated_at=now(),
+            )
+        ).inserted_primary_key[0]
+        conn.execute(insert(alerts).values(doc_id=5, factcheck_id=fc, score=0.9, reason={}, status="new", created_at=now()))
+    c = TestClient(app)
+    login(c, "xem")
+    html = c.get("/").text
+    assert "Nước máy Tây Hà nhiễm độc" in html and 'href="/documents/5"' in html

@@ -81,6 +81,7 @@ def overview(request: Request):
     volume = queries.cached(("volume", key), 60, lambda: queries.daily_volume(db))
     official = queries.cached(("official", key), 30, lambda: queries.latest_official(db))
     rising = queries.cached(("rising", key), 30, lambda: _rising(db))
+    alerts = queries.cached(("alerts", key), 15, lambda: queries.new_alerts(db))
     t = translator(request.cookies.get(LANG_COOKIE, "vi"))
     return render(
         request,
@@ -90,6 +91,7 @@ def overview(request: Request):
         trouble=queries.troubled_sources(db),
         official=official,
         rising=rising,
+        alerts=alerts,
     )
 
 

@@ -121,3 +121,21 @@ def duplicate_group(db, doc) -> list:
             .limit(50)
         ).all()
     return [document_from_row(r, source_name=r.source_name) for r in rows]
+
+
+def new_alerts(db, limit: int = 8) -> list[dict[str, Any]]:
+    """Newest alerts still in status ``new``: the document, the fact-checked claim and its verdict."""
+    try:
+        from kiemchung.claims.tables import alerts, factchecks
+    except ImportError:  # claims module not installed: the panel stays empty
+        return []
+    d = t.documents
+    with db.read() as conn:
+        rows = conn.execute(
+            select(alerts.c.id, alerts.c.doc_id, alerts.c.score, alerts.c.created_at, d.c.title, factchecks.c.claim, factchecks.c.verdict)
+            .select_from(alerts.join(d, d.c.id == alerts.c.doc_id).join(factchecks, factchecks.c.id == alerts.c.factcheck_id))
+            .where(alerts.c.status == "new")
+            .order_by(alerts.c.created_at.desc())
+            .limit(limit)
+        ).all()
+    return [dict(r._mapping) for r in rows]
