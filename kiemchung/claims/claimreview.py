@@ -1,0 +1,179 @@
+"""schema.org ClaimReview JSON-LD: export published fact-checks, import others' fact-checks.
+
+Rating scale (``reviewRating``): ``worstRating`` 1, ``bestRating`` 5; sai sự thật = 1, gây hiểu lầm
+= 2, chưa kiểm chứng = 3, đúng = 5 (4 is not used). ``alternateName`` carries the Vietnamese verdict;
+on import it is read first (through the label mapping of :mod:`kiemchung.claims.factchecks`), the
+numeric rating only when no label is known. The organisation (author and publisher) comes from the
+installation settings ``org_name`` / ``org_url`` unless the fact-check was imported from another one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiemchung import timeutil
+from kiemchung.claims import factchecks as fcs
+from kiemchung.errors import ConfigError, NotFoundError
+
+RATING = {"false": 1, "misleading": 2, "unverified": 3, "true": 5}
+_BY_RATING = {1: "false", 2: "misleading", 3: "unverified", 4: "true", 5: "true"}
+
+
+def _org(db, fc: fcs.FactCheck) -> dict[str, Any]:
+    if fc.publisher:
+        org = {"@type": "Organization", "name": fc.publisher}
+        if fc.meta.get("publisher_url"):
+            org["url"] = fc.meta["publisher_url"]
+        return org
+    org = {"@type": "Organization", "name": db.get_setting("org_name", "kiemchung")}
+    if db.get_setting("org_url"):
+        org["url"] = db.get_setting("org_url")
+    return org
+
+
+def to_claimreview(db, fc: fcs.FactCheck | int | str) -> dict[str, Any]:
+    """The ClaimReview JSON-LD object of a published fact-check."""
+    if not isinstance(fc, fcs.FactCheck):
+        fc = fcs.get_factcheck(db, fc)
+    if fc.status != "published":
+        raise ConfigError(f"Chỉ xuất được bài kiểm chứng đã xuất bản (only published fact-checks): #{fc.id}")
+    url = fc.url or f"{(db.get_setting('site_url') or 'http://localhost:8000').rstrip('/')}/factchecks/{fc.id}"
+    claim: dict[str, Any] = {"@type": "Claim"}
+    if fc.appearances:
+        claim["appearance"] = [{"@type": "CreativeWork", "url": u} for u in fc.appearances]
+    if fc.first_appearance:
+        claim["firstAppearance"] = {"@type": "CreativeWork", "url": fc.first_appearance}
+    if fc.claim_date:
+        claim["datePublished"] = timeutil.local(fc.claim_date).isoformat()
+    org = _org(db, fc)
+    out = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": url,
+        "claimReviewed": fc.claim,
+        "reviewBody": fc.explanation,
+        "datePublished": timeutil.local(fc.published_at).isoformat(),
+        "inLanguage": "vi",
+        "author": org,
+        "publisher": org,
+        "reviewRating": {
+            "@type": "Rating", "ratingValue": RATING[fc.verdict], "bestRating": 5, "worstRating": 1,
+            "alternateName": fc.verdict_label,
+        },
+        "itemReviewed": claim,
+    }
+    cites = [e["url"] for e in fc.evidence if e.get("url")]
+    if cites:
+        out["citation"] = [{"@type": "CreativeWork", "url": u} for u in cites]
+    return out
+
+
+def export_claimreviews(db) -> list[dict[str, Any]]:
+    """ClaimReview objects of every published fact-check."""
+    return [to_claimreview(db, fc) for fc in fcs.list_factchecks(db, status="published", limit=10**9)]
+
+
+@dataclass
+class ImportResult:
+    """What an import did: ids created, and one error line per refused item (with its index)."""
+
+    created: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _items(data: Any) -> list[Any]:
+    if isinstance(data, dict) and isinstance(data.get("@graph"), list):
+        return data["@graph"]
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict):
+        return [data]
+    raise ConfigError("Dữ liệu ClaimReview phải là đối tượng, danh sách hoặc @graph (expected object/list/@graph)")
+
+
+def _urls(value: Any) -> list[str]:
+    vals = value if isinstance(value, list) else [value] if value else []
+    out = []
+    for v in vals:
+        u = v.get("url") if isinstance(v, dict) else v
+        if isinstance(u, str) and u.strip():
+            out.append(u.strip())
+    return out
+
+
+def _parse(item: Any) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ConfigError("không phải đối tượng JSON (not an object)")
+    if item.get("@type") not in ("ClaimReview", ["ClaimReview"]):
+        raise ConfigError(f"@type phải là ClaimReview (got {item.get('@type')!r})")
+    claim = item.get("claimReviewed")
+    if not isinstance(claim, str) or not claim.strip():
+        raise ConfigError("thiếu claimReviewed (missing claimReviewed)")
+    rating = item.get("reviewRating")
+    if not isinstance(rating, dict):
+        raise ConfigError("thiếu reviewRating (missing reviewRating)")
+    verdict = None
+    label = rating.get("alternateName")
+    if isinstance(label, str) and label.strip():
+        try:
+            verdict = fcs.parse_verdict(label)
+        except ConfigError:
+            verdict = None
+    if verdict is None:
+        try:
+            value, best, worst = (float(rating.get(k, d)) for k, d in (("ratingValue", "x"), ("bestRating", 5), ("worstRating", 1)))
+            verdict = _BY_RATING[round(1 + 4 * (value - worst) / (best - worst))]
+        except (TypeError, ValueError, KeyError, ZeroDivisionError):
+            raise ConfigError(f"kết luận không đọc được (unreadable reviewRating): {label!r}") from None
+    published = timeutil.parse_time(item.get("datePublished"))
+    if published is None:
+        raise ConfigError("thiếu hoặc sai datePublished (missing or invalid datePublished)")
+    url = item.get("url")
+    if url is not None and not isinstance(url, str):
+        raise ConfigError("url phải là chuỗi (url must be a string)")
+    claim_obj = item.get("itemReviewed") if isinstance(item.get("itemReviewed"), dict) else {}
+    org = item.get("author") if isinstance(item.get("author"), dict) else item.get("publisher")
+    org = org if isinstance(org, dict) else {}
+    return dict(
+        claim=claim.strip(), verdict=verdict, explanation=str(item.get("reviewBody") or ""),
+        evidence=_urls(item.get("citation")), url=url, appearances=_urls(claim_obj.get("appearance")),
+        first_appearance=(_urls(claim_obj.get("firstAppearance")) or [None])[0],
+        claim_date=timeutil.parse_time(claim_obj.get("datePublished")),
+        original_label=label if isinstance(label, str) else None, published=published,
+        publisher=org.get("name"), publisher_url=org.get("url"),
+    )
+
+
+def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True) -> ImportResult:
+    """Import ClaimReview JSON-LD (object, list or ``@graph``); bad items are reported by index.
+
+    Items with evidence are published by ``editor`` (the person importing) unless ``publish`` is off;
+    false/misleading items without a citation stay drafts (the evidence rule still holds).
+    """
+    result = ImportResult()
+    local_org = db.get_setting("org_name", "kiemchung")
+    for i, item in enumerate(_items(data)):
+        try:
+            p = _parse(item)
+            publisher = p["publisher"] if p["publisher"] and p["publisher"] != local_org else None
+            meta = {"publisher_url": p["publisher_url"]} if publisher and p["publisher_url"] else {}
+            fc = fcs.create_factcheck(
+                db, p["claim"], p["verdict"], p["explanation"], editor=editor, evidence=p["evidence"], url=p["url"],
+                appearances=p["appearances"], first_appearance=p["first_appearance"], claim_date=p["claim_date"],
+                publisher=publisher, original_label=p["original_label"], meta={**meta, "imported": True},
+            )
+            if publish and (fc.evidence or fc.verdict not in fcs.NEEDS_EVIDENCE):
+                fc = fcs.publish_factcheck(db, fc.id, editor)
+                if fc.status == "published":
+                    from sqlalchemy import update
+
+                    from kiemchung.claims.tables import factchecks
+
+                    with db.write() as conn:
+                        conn.execute(update(factchecks).where(factchecks.c.id == fc.id)
+                                     .values(published_at=timeutil.to_utc(p["published"])))
+            result.created.append(fc.id)
+        except (ConfigError, NotFoundError) as exc:
+            result.errors.append(f"Mục {i}: {exc}")
+    return result
