@@ -200,7 +200,7 @@ class Ingestor:
             existing = set(
                 conn.execute(select(d.c.doc_key).where(d.c.doc_key.in_([p.key for p in prepared]))).scalars()
             )
-            fresh = [p for p in prepared if p.key not in existing]
+            fresh = [p for p in prepared if p.key not in existing and not _same_linkless_item(conn, p)]
             stats.existing += len(prepared) - len(fresh)
             if not fresh:
                 return stats
@@ -306,3 +306,24 @@ class Ingestor:
                 p.doc.id = r["id"]
             self.on_added([p.doc for p in fresh])
         return stats
+
+
+def _same_linkless_item(conn: Any, p: _Prepared) -> bool:
+    """True when a link-less feed/web item is already stored under another id.
+
+    Some feeds give their items new ids on every poll; without a link, the key changes each time. The
+    same source, same content and same publication time is then the same item. Posts (imports) are
+    excluded: two people can post the same words at the same minute.
+    """
+    doc = p.doc
+    if p.url or doc.source_id is None or doc.kind == "post":
+        return False
+    d = t.documents
+    published = timeutil.aware(doc.published_at)
+    query = select(d.c.id).where(
+        d.c.content_hash == p.chash,
+        d.c.source_id == doc.source_id,
+        d.c.url.is_(None),
+        d.c.published_at.is_(None) if published is None else d.c.published_at == published,
+    )
+    return conn.execute(query.limit(1)).first() is not None
