@@ -41,7 +41,12 @@ class _LiveHandler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         body = b"not found"
         status, ctype = 404, "text/plain"
-        if path.startswith("/live/") and path.endswith(".xml"):
+        n = owner.hit(path)
+        if path == "/changing-ids-nolink.xml":  # no links, and every id changes on every poll
+            status, ctype = 200, "application/rss+xml; charset=utf-8"
+            items = [(f"poll{n}-{i}", f"Bài không liên kết số {i}", "") for i in range(3)]
+            body = rss(items).replace(b"<link></link>", b"")
+        elif path.startswith("/live/") and path.endswith(".xml"):
             try:
                 k = int(path[len("/live/") : -len(".xml")])
             except ValueError:
@@ -68,11 +73,24 @@ class LiveFeedServer:
         self.window = window
         self.start_time = time.time()
         self.appeared: dict[tuple[int, int], float] = {}
+        self.requests: dict[str, list[float]] = {}
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _LiveHandler)
         self._httpd.daemon_threads = True
         self._httpd.owner = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
+
+    def hit(self, path: str) -> int:
+        """Record a request to ``path``; return how many it has had (1-based)."""
+        with self._lock:
+            times = self.requests.setdefault(path, [])
+            times.append(time.time())
+            return len(times)
+
+    def url_of(self, path: str) -> str:
+        """The absolute URL of ``path`` on this server."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}{path}"
 
     def visible(self, now: float | None = None) -> int:
         """How many items each feed has published by ``now``."""
