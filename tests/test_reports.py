@@ -1,0 +1,146 @@
+"""Reports on the bundled sample: figures checked against SQL, rendering, PDF pages, periods, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+
+import pytest
+from rich.console import Console
+from sqlalchemy import text
+
+from kiemchung.cli.demo import run_demo
+from kiemchung.errors import ConfigError
+from kiemchung.reports import build_report, parse_period, render_html, render_markdown, render_pdf
+from kiemchung.reports.period import last_complete
+from kiemchung.reports.schedule import run_schedule
+from kiemchung.store import Database
+from kiemchung.timeutil import VN_TZ
+
+PINNED = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rep") / "sample.db"
+    run_demo(path, Console(file=io.StringIO()))
+    db = Database(path)
+    yield db
+    db.close()
+
+
+def _count(db, sql, start, end):
+    with db.read() as conn:
+        return conn.execute(text(sql), {"a": start.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" "),
+                                        "b": end.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")}).all()
+
+
+def test_parse_periods():
+    q = parse_period("2026-Q1")
+    assert (q.start, q.end) == (dt.datetime(2026, 1, 1, tzinfo=VN_TZ), dt.datetime(2026, 4, 1, tzinfo=VN_TZ))
+    assert parse_period("2026-03").end == dt.datetime(2026, 4, 1, tzinfo=VN_TZ)
+    w = parse_period("2026-W10")
+    assert w.start.date() == dt.date(2026, 3, 2) and w.days == 7
+    assert parse_period("2020-W53").start.date() == dt.date(2020, 12, 28)
+    r = parse_period(start="2026-03-05", end="2026-03-05")
+    assert r.days == 1 and r.previous().end == r.start
+    assert parse_period("2026-Q1").previous().label == "Quý 4/2025"
+    assert last_complete("monthly", dt.datetime(2026, 3, 1, 1, tzinfo=VN_TZ)).label == "Tháng 2/2026"
+    assert last_complete("quarterly", dt.datetime(2026, 2, 1, tzinfo=VN_TZ)).label == "Quý 4/2025"
+
+
+@pytest.mark.parametrize("bad", ["2026-Q5", "2026-13", "2026-W60", "quý một", "", "2026/03"])
+def test_unknown_period_is_a_clear_error(bad):
+    with pytest.raises(ConfigError, match="kỳ báo cáo|không hợp lệ|không tồn tại|Cần"):
+        parse_period(bad or None)
+
+
+def test_figures_match_sql(sample):
+    p = parse_period("2026-10")
+    r = build_report(sample, p, generated_at=PINNED)
+    rows = _count(sample, "SELECT kind, count(*) FROM documents WHERE coalesce(published_at, fetched_at) >= :a "
+                          "AND coalesce(published_at, fetched_at) < :b GROUP BY kind", p.start, p.end)
+    expected = dict(rows)
+    assert r.by_kind == expected and sum(expected.values()) > 0
+    assert r.headline["documents"] == sum(expected.values())
+    assert r.headline["official"] == expected.get("official", 0)
+    sources = _count(sample, "SELECT count(DISTINCT source_id) FROM documents WHERE coalesce(published_at, fetched_at)"
+                             " >= :a AND coalesce(published_at, fetched_at) < :b", p.start, p.end)[0][0]
+    assert r.headline["sources"] == sources
+    prev = _count(sample, "SELECT count(*) FROM documents WHERE coalesce(published_at, fetched_at) >= :a "
+                          "AND coalesce(published_at, fetched_at) < :b", p.previous().start, p.previous().end)[0][0]
+    assert r.headline_previous["documents"] == prev
+    assert sum(n for _, n in r.volume) == r.headline["documents"] and len(r.volume) == 31
+    assert len(r.statements) == expected.get("official", 0)
+    assert r.top_stories and all(s["documents"] >= 2 for s in r.top_stories)
+    md = render_markdown(r)
+    assert f"| Văn bản thu thập (documents) | {r.headline['documents']} | {prev} |" in md
+    assert "chưa có dữ liệu" in md or r.claims is not None
+
+
+def test_quarter_volume_is_weekly(sample):
+    r = build_report(sample, parse_period("2026-Q4"), generated_at=PINNED)
+    assert r.volume_bucket == "week" and all(d.weekday() == 0 for d, _ in r.volume)
+    assert sum(n for _, n in r.volume) == r.headline["documents"]
+
+
+def test_empty_period_is_an_honest_empty_report(sample):
+    r = build_report(sample, parse_period("2019-W05"), generated_at=PINNED)
+    assert r.headline["documents"] == 0 and r.statements == [] and r.top_stories == []
+    html = render_html(r)
+    assert "Không có văn bản trong kỳ" in html and "<svg" not in html
+    assert "Báo cáo thông tin" in render_markdown(r)
+
+
+def test_renders_are_byte_identical(sample):
+    p = parse_period("2026-Q4")
+    a, b = build_report(sample, p, generated_at=PINNED), build_report(sample, p, generated_at=PINNED)
+    ha, hb = render_html(a), render_html(b)
+    assert ha == hb and "<svg" in ha and "Quý 4/2026" in ha
+    assert render_markdown(a) == render_markdown(b)
+
+
+def test_pdf_pages_render(sample, tmp_path):
+    pytest.importorskip("weasyprint")
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    from PIL import Image
+
+    pdf = render_pdf(build_report(sample, parse_period("2026-Q4"), generated_at=PINNED), tmp_path / "r.pdf")
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 2
+    for page in pages:
+        lo, hi = Image.open(page).convert("L").getextrema()
+        assert lo < 128 < hi  # ink on paper, not a blank page
+
+
+def test_schedule_is_idempotent(sample, tmp_path):
+    now = dt.datetime(2026, 11, 3, tzinfo=VN_TZ)
+    p, files, created = run_schedule(sample, "monthly", tmp_path, now=now, formats=("md", "html"))
+    assert created and p.label == "Tháng 10/2026" and all(f.exists() for f in files)
+    stamp = [f.stat().st_mtime_ns for f in files]
+    _, again, created2 = run_schedule(sample, "monthly", tmp_path, now=now, formats=("md", "html"))
+    assert not created2 and again == files and [f.stat().st_mtime_ns for f in files] == stamp
+
+
+def test_cli_report_and_reach(sample, tmp_path, capsys):
+    from kiemchung.cli import main
+
+    def run(*args):
+        try:
+            main(["--db", str(sample.path if hasattr(sample, "path") else sample.url.split("///")[-1]), *args])
+        except SystemExit as exc:
+            return exc.code
+        return 0
+
+    assert run("report", "--period", "2026-W42", "--format", "md", "--out", str(tmp_path)) in (0, None)
+    assert list(tmp_path.glob("*.md"))
+    assert run("report", "--period", "2026-Q9") not in (0, None)
+    assert "kỳ báo cáo" in capsys.readouterr().err
+    with sample.read() as conn:
+        oid = conn.execute(text("SELECT id FROM documents WHERE kind='official' ORDER BY id LIMIT 1")).scalar()
+    assert run("reach", "--statement", str(oid)) in (0, None)
+    assert "lượt đăng lại" in capsys.readouterr().out
