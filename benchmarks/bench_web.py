@@ -25,14 +25,25 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import stream_lines, to_document  # noqa: E402
+from bench_ingest import stream_lines, to_document
 
-from kiemchung import users as U  # noqa: E402
-from kiemchung.ingest import Ingestor  # noqa: E402
-from kiemchung.store import Database  # noqa: E402
-from kiemchung.store import schema as t  # noqa: E402
+from kiemchung import users as U
+from kiemchung.ingest import Ingestor
+from kiemchung.store import Database
+from kiemchung.store import schema as t
 
-QUERIES = ["giá vàng", "gia vang", "bão", "hoc sinh", "bóng đá", "tai nạn giao thông", "chung khoan", "thời tiết", "covid", "dien"]
+QUERIES = [
+    "giá vàng",
+    "gia vang",
+    "bão",
+    "hoc sinh",
+    "bóng đá",
+    "tai nạn giao thông",
+    "chung khoan",
+    "thời tiết",
+    "covid",
+    "dien",
+]
 
 
 def load(path: Path, limit: int | None) -> None:
@@ -82,11 +93,20 @@ def pct(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
 
 
-async def run(base: str, token: str, cookie: dict, doc_ids: list[int], story_ids: list[int], seconds: float) -> None:
+async def run(
+    base: str, token: str, cookie: dict, doc_ids: list[int], story_ids: list[int], seconds: float
+) -> None:
     limits = httpx.Limits(max_connections=40)
-    async with httpx.AsyncClient(base_url=base, cookies=cookie, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30) as api, httpx.AsyncClient(
-        base_url=base, cookies=cookie, limits=limits, timeout=30
-    ) as pages:
+    async with (
+        httpx.AsyncClient(
+            base_url=base,
+            cookies=cookie,
+            headers={"Authorization": f"Bearer {token}"},
+            limits=limits,
+            timeout=30,
+        ) as api,
+        httpx.AsyncClient(base_url=base, cookies=cookie, limits=limits, timeout=30) as pages,
+    ):
         cases = [
             ("healthz (baseline)", pages, lambda r: "/healthz", None),
             ("overview page", pages, lambda r: "/", 150),
@@ -118,7 +138,7 @@ def main() -> None:
     db = Database(args.db)
     try:
         U.get_user(db, "bench")
-    except Exception:  # noqa: BLE001 - NotFoundError: first run on this database
+    except Exception:
         U.add_user(db, "bench", "bench-password-1", "admin")
     token = U.create_token(db, "bench")
     from sqlalchemy import func, select
@@ -128,8 +148,11 @@ def main() -> None:
         try:
             from kiemchung.stories.tables import stories
 
-            story_ids = [r[0] for r in conn.execute(select(stories.c.id).order_by(stories.c.doc_count.desc()).limit(200))]
-        except Exception:  # noqa: BLE001 - stories tables absent or empty: no story page measured
+            story_ids = [
+                r[0]
+                for r in conn.execute(select(stories.c.id).order_by(stories.c.doc_count.desc()).limit(200))
+            ]
+        except Exception:
             story_ids = []
     doc_ids = [random.Random(i).randint(1, n) for i in range(500)]
     port = free_port()
@@ -143,9 +166,15 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        r = httpx.post(base + "/login", data={"username": "bench", "password": "bench-password-1"}, follow_redirects=False)
+        r = httpx.post(
+            base + "/login",
+            data={"username": "bench", "password": "bench-password-1"},
+            follow_redirects=False,
+        )
         cookie = {"kc_session": r.cookies["kc_session"]}
-        print(f"documents: {db.count_documents()}, stories: {len(story_ids)}, 20 clients x {args.seconds:.0f}s per endpoint")
+        print(
+            f"documents: {db.count_documents()}, stories: {len(story_ids)}, 20 clients x {args.seconds:.0f}s per endpoint"
+        )
         asyncio.run(run(base, token, cookie, doc_ids, story_ids, args.seconds))
     finally:
         proc.terminate()

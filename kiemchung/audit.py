@@ -31,7 +31,9 @@ def record(conn, user, action: str, obj: str | None, before: Any, after: Any) ->
     """Append one entry inside the caller's write transaction (``user`` is a User, a name or None)."""
     name = getattr(user, "name", user)
     conn.execute(
-        insert(audit_log).values(at=now(), user_name=name, action=action, object=obj, before=_dump(before), after=_dump(after))
+        insert(audit_log).values(
+            at=now(), user_name=name, action=action, object=obj, before=_dump(before), after=_dump(after)
+        )
     )
 
 

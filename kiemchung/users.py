@@ -13,7 +13,20 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, Text, delete, func, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from kiemchung import audit
 from kiemchung.errors import ConfigError, NotFoundError
@@ -104,7 +117,9 @@ def add_user(db, name: str, password: str, role: str, *, actor: str | None = Non
         if conn.execute(select(users.c.id).where(users.c.name == name)).first():
             raise ConfigError(f"Người dùng đã tồn tại (user exists): {name}")
         uid = conn.execute(
-            insert(users).values(name=name, password_hash=_hasher.hash(password), role=role, disabled=False, created_at=now())
+            insert(users).values(
+                name=name, password_hash=_hasher.hash(password), role=role, disabled=False, created_at=now()
+            )
         ).inserted_primary_key[0]
         audit.record(conn, actor, "user.add", f"user:{name}", None, {"name": name, "role": role})
     return User(uid, name, role)
@@ -142,7 +157,9 @@ def set_disabled(db, name: str, disabled: bool, *, actor: str | None = None) -> 
         conn.execute(update(users).where(users.c.id == before.id).values(disabled=disabled))
         if disabled:
             conn.execute(delete(web_sessions).where(web_sessions.c.user_id == before.id))
-        audit.record(conn, actor, "user.disable", f"user:{name}", {"disabled": before.disabled}, {"disabled": disabled})
+        audit.record(
+            conn, actor, "user.disable", f"user:{name}", {"disabled": before.disabled}, {"disabled": disabled}
+        )
     return User(before.id, name, before.role, disabled)
 
 
@@ -167,7 +184,9 @@ def create_token(db, name: str, label: str | None = None, *, actor: str | None =
     user = get_user(db, name)
     token = "kc_" + secrets.token_urlsafe(32)
     with db.write() as conn:
-        conn.execute(insert(api_tokens).values(user_id=user.id, token_hash=_sha(token), label=label, created_at=now()))
+        conn.execute(
+            insert(api_tokens).values(user_id=user.id, token_hash=_sha(token), label=label, created_at=now())
+        )
         audit.record(conn, actor or name, "token.create", f"user:{name}", None, {"label": label})
     return token
 
@@ -176,7 +195,9 @@ def user_for_token(db, token: str) -> User | None:
     """The enabled user owning the API token, or None."""
     with db.read() as conn:
         row = conn.execute(
-            select(users).join(api_tokens, api_tokens.c.user_id == users.c.id).where(api_tokens.c.token_hash == _sha(token))
+            select(users)
+            .join(api_tokens, api_tokens.c.user_id == users.c.id)
+            .where(api_tokens.c.token_hash == _sha(token))
         ).first()
     if row is None or row.disabled:
         return None
@@ -190,7 +211,9 @@ def create_session(db, user: User) -> tuple[str, str]:
     with db.write() as conn:
         conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < t))
         conn.execute(
-            insert(web_sessions).values(id_hash=_sha(sid), user_id=user.id, csrf=csrf, created_at=t, expires_at=t + SESSION_TTL)
+            insert(web_sessions).values(
+                id_hash=_sha(sid), user_id=user.id, csrf=csrf, created_at=t, expires_at=t + SESSION_TTL
+            )
         )
     return sid, csrf
 

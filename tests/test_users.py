@@ -73,8 +73,13 @@ def run_cli(args, stdin=""):
 
 def test_cli_add_token_role(tmp_path, capsys):
     path = str(tmp_path / "cli.db")
-    assert run_cli(["--db", path, "users", "add", "thu", "--admin", "--password-stdin"], "mat-khau-cli-1\n") in (0, None)
-    assert run_cli(["--db", path, "users", "add", "x", "--password-stdin"], "mat-khau-cli-1\n") not in (0, None)
+    assert run_cli(
+        ["--db", path, "users", "add", "thu", "--admin", "--password-stdin"], "mat-khau-cli-1\n"
+    ) in (0, None)
+    assert run_cli(["--db", path, "users", "add", "x", "--password-stdin"], "mat-khau-cli-1\n") not in (
+        0,
+        None,
+    )
     capsys.readouterr()
     assert run_cli(["--db", path, "users", "token", "thu"]) in (0, None)
     token = capsys.readouterr().out.strip()

@@ -39,7 +39,9 @@ def app(app_db):
 
 
 def login(client: TestClient, name: str, password: str = PW):
-    r = client.post("/login", data={"username": name, "password": password, "next": "/"}, follow_redirects=False)
+    r = client.post(
+        "/login", data={"username": name, "password": password, "next": "/"}, follow_redirects=False
+    )
     return r
 
 
@@ -90,7 +92,11 @@ def test_hostile_document_is_escaped(app, app_db):
     hits = c.get("/api/v1/search", params={"q": "doc hai"}).json()
     assert hits["hits"]
     doc_id = hits["hits"][0]["document"]["id"]
-    for html in (c.get(f"/documents/{doc_id}").text, c.get("/search", params={"q": "doc hai"}).text, c.get("/").text):
+    for html in (
+        c.get(f"/documents/{doc_id}").text,
+        c.get("/search", params={"q": "doc hai"}).text,
+        c.get("/").text,
+    ):
         assert "<script>alert" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;" in html
@@ -102,12 +108,22 @@ def test_hostile_document_is_escaped(app, app_db):
 def test_csrf_required_on_forms(app):
     c = TestClient(app)
     login(c, "bientap")
-    r = c.post("/sources", data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "X"}, follow_redirects=False)
+    r = c.post(
+        "/sources",
+        data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "X"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
-    r = c.post("/sources", data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "X", "csrf": "sai"})
+    r = c.post(
+        "/sources", data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "X", "csrf": "sai"}
+    )
     assert r.status_code == 403
     token = csrf_of(c)
-    r = c.post("/sources", data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "Báo mới", "csrf": token}, follow_redirects=False)
+    r = c.post(
+        "/sources",
+        data={"kind": "feed", "url": "https://baomoi-lamson.vn/rss", "name": "Báo mới", "csrf": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert "Báo mới" in c.get("/sources").text
 
@@ -118,8 +134,11 @@ def test_source_add_is_audited_and_bad_url_refused(app, app_db):
     token = csrf_of(c)
     r = c.post("/sources", data={"kind": "feed", "url": "javascript:alert(1)", "csrf": token})
     assert r.status_code == 400
-    c.post("/sources", data={"kind": "web", "url": "https://so-yte.lamson.gov.vn/", "name": "Sở Y tế", "csrf": token})
-    entry = [e for e in audit.entries(app_db) if e["action"] == "source.add"][0]
+    c.post(
+        "/sources",
+        data={"kind": "web", "url": "https://so-yte.lamson.gov.vn/", "name": "Sở Y tế", "csrf": token},
+    )
+    entry = next(e for e in audit.entries(app_db) if e["action"] == "source.add")
     assert entry["user"] == "bientap" and entry["after"]["url"] == "https://so-yte.lamson.gov.vn/"
 
 
@@ -127,7 +146,14 @@ def test_admin_manages_users_with_audit(app, app_db):
     c = TestClient(app)
     login(c, "quantri")
     token = csrf_of(c)
-    assert c.post("/users", data={"username": "moi", "password": "mat-khau-moi-1", "role": "viewer", "csrf": token}, follow_redirects=False).status_code == 303
+    assert (
+        c.post(
+            "/users",
+            data={"username": "moi", "password": "mat-khau-moi-1", "role": "viewer", "csrf": token},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
     c.post("/users/moi/role", data={"role": "editor", "csrf": token})
     assert U.get_user(app_db, "moi").role == "editor"
     other = TestClient(app)
@@ -137,8 +163,12 @@ def test_admin_manages_users_with_audit(app, app_db):
     assert other.get("/", follow_redirects=False).status_code == 303  # session ended
     actions = [e["action"] for e in audit.entries(app_db)]
     assert {"user.add", "user.role", "user.disable"} <= set(actions)
-    entry = [e for e in audit.entries(app_db) if e["action"] == "user.role"][0]
-    assert entry["before"] == {"role": "viewer"} and entry["after"] == {"role": "editor"} and entry["user"] == "quantri"
+    entry = next(e for e in audit.entries(app_db) if e["action"] == "user.role")
+    assert (
+        entry["before"] == {"role": "viewer"}
+        and entry["after"] == {"role": "editor"}
+        and entry["user"] == "quantri"
+    )
 
 
 def test_api_with_tokens(app, app_db):
@@ -151,7 +181,9 @@ def test_api_with_tokens(app, app_db):
     assert "nước máy" in one["body"] or "nước máy" in one["lead"]
     assert c.get("/api/v1/documents/999999").status_code == 404
     assert c.get("/api/v1/search", params={"q": "gia vang"}).json()["total"] == 1
-    assert c.post("/api/v1/sources", json={"kind": "feed", "url": "https://x-lamson.vn/rss"}).status_code == 403
+    assert (
+        c.post("/api/v1/sources", json={"kind": "feed", "url": "https://x-lamson.vn/rss"}).status_code == 403
+    )
     ed = TestClient(app, headers={"Authorization": f"Bearer {U.create_token(app_db, 'bientap')}"})
     r = ed.post("/api/v1/sources", json={"kind": "feed", "url": "https://x-lamson.vn/rss", "name": "X"})
     assert r.status_code == 201 and r.json()["healthy"]
@@ -175,9 +207,22 @@ def test_overview_chart_counts(app):
 
 
 # Expected minimum role per route; anything not listed needs "viewer".
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"), ("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs"), ("GET", "/docs/oauth2-redirect")}
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/healthz"),
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/docs"),
+    ("GET", "/docs/oauth2-redirect"),
+}
 EDITOR = {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources")}
-ADMIN = {("GET", "/users"), ("POST", "/users"), ("POST", "/users/{name}/role"), ("POST", "/users/{name}/disable"), ("GET", "/audit")}
+ADMIN = {
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("POST", "/users/{name}/role"),
+    ("POST", "/users/{name}/disable"),
+    ("GET", "/audit"),
+}
 RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}
 
 
@@ -191,8 +236,20 @@ def test_every_route_enforces_roles(app, app_db):
             continue
         for method in route.methods - {"HEAD"}:
             key = (method, route.path)
-            need = "anon" if key in PUBLIC else "admin" if key in ADMIN else "editor" if key in EDITOR else "viewer"
-            path = route.path.replace("{doc_id}", str(doc_id)).replace("{name}", "nobody").replace("{story_id}", "1")
+            need = (
+                "anon"
+                if key in PUBLIC
+                else "admin"
+                if key in ADMIN
+                else "editor"
+                if key in EDITOR
+                else "viewer"
+            )
+            path = (
+                route.path.replace("{doc_id}", str(doc_id))
+                .replace("{name}", "nobody")
+                .replace("{story_id}", "1")
+            )
             for role in ("anon", "viewer", "editor", "admin"):
                 api = path.startswith("/api/")
                 if api:
@@ -209,7 +266,11 @@ def test_every_route_enforces_roles(app, app_db):
                     assert r.status_code not in (401, 403, 500), (key, role, r.status_code)
                 elif role == "anon":
                     # an anonymous POST may be refused by the CSRF check before the login check
-                    assert r.status_code in (401, 303) or (method == "POST" and r.status_code == 403), (key, role, r.status_code)
+                    assert r.status_code in (401, 303) or (method == "POST" and r.status_code == 403), (
+                        key,
+                        role,
+                        r.status_code,
+                    )
                     if r.status_code == 303:
                         assert r.headers["location"].startswith("/login")
                 else:
@@ -227,11 +288,20 @@ def test_overview_lists_new_alerts(app, app_db):
     with app_db.write() as conn:
         fc = conn.execute(
             insert(factchecks).values(
-                key="fc-nuoc-may", claim="Nước máy Tây Hà nhiễm độc", verdict="false", created_by="a", updated_by="a",
-                created_at=now(), updated_at=now(),
+                key="fc-nuoc-may",
+                claim="Nước máy Tây Hà nhiễm độc",
+                verdict="false",
+                created_by="a",
+                updated_by="a",
+                created_at=now(),
+                updated_at=now(),
             )
         ).inserted_primary_key[0]
-        conn.execute(insert(alerts).values(doc_id=5, factcheck_id=fc, score=0.9, reason={}, status="new", created_at=now()))
+        conn.execute(
+            insert(alerts).values(
+                doc_id=5, factcheck_id=fc, score=0.9, reason={}, status="new", created_at=now()
+            )
+        )
     c = TestClient(app)
     login(c, "xem")
     html = c.get("/").text

@@ -18,7 +18,12 @@ def api_schema(tmp_path):
     from kiemchung.store import Database
 
     db = Database(tmp_path / "schema.db")
-    Ingestor(db).add([make_doc("Đường Lam Sơn ngập nặng", "Mưa lớn gây ngập", url=f"https://ls.vn/{i}", day=i + 1) for i in range(5)])
+    Ingestor(db).add(
+        [
+            make_doc("Đường Lam Sơn ngập nặng", "Mưa lớn gây ngập", url=f"https://ls.vn/{i}", day=i + 1)
+            for i in range(5)
+        ]
+    )
     U.add_user(db, "root", "mat-khau-root-1", "admin")
     app = create_app(db)
     app.state.test_token = U.create_token(db, "root")
@@ -36,6 +41,11 @@ def test_api_never_500(api_schema):
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case):
             response = case.call(headers={"Authorization": f"Bearer {token}"})
-            assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
+            assert response.status_code < 500, (
+                case.method,
+                case.path,
+                response.status_code,
+                response.text[:300],
+            )
 
         run()

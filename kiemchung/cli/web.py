@@ -17,7 +17,9 @@ app.add_typer(users_app, name="users")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Địa chỉ lắng nghe (listen address)."),
     port: int = typer.Option(8080, help="Cổng (port)."),
-    secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Luôn đặt cờ Secure cho cookie (behind HTTPS)."),
+    secure_cookies: bool = typer.Option(
+        False, "--secure-cookies", help="Luôn đặt cờ Secure cho cookie (behind HTTPS)."
+    ),
 ) -> None:
     """Chạy bàn làm việc web (start the web workbench)."""
     import uvicorn
@@ -42,7 +44,9 @@ def users_add(
     admin: bool = typer.Option(False, "--admin"),
     editor: bool = typer.Option(False, "--editor"),
     viewer: bool = typer.Option(False, "--viewer"),
-    password_stdin: bool = typer.Option(False, "--password-stdin", help="Đọc mật khẩu từ stdin (read the password from stdin)."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Đọc mật khẩu từ stdin (read the password from stdin)."
+    ),
 ) -> None:
     """Thêm người dùng (add a user); mật khẩu được hỏi, không có mật khẩu mặc định."""
     from kiemchung import users
@@ -75,7 +79,9 @@ def users_role(name: str, role: str) -> None:
 
 
 @users_app.command("disable")
-def users_disable(name: str, enable: bool = typer.Option(False, "--enable", help="Mở khóa lại (re-enable).")) -> None:
+def users_disable(
+    name: str, enable: bool = typer.Option(False, "--enable", help="Mở khóa lại (re-enable).")
+) -> None:
     """Khóa tài khoản (disable an account)."""
     from kiemchung import users
 

@@ -152,7 +152,11 @@ def api_search(
 ):
     """Diacritic-insensitive full-text search (same query language as the search page)."""
     r = run_search(request.app.state.db, q, since, until, source, kind, limit=limit, offset=offset)
-    return SearchOut(query=q, total=r.total, hits=[HitOut(document=doc_out(h.document), score=h.score, snippet=h.snippet) for h in r.hits])
+    return SearchOut(
+        query=q,
+        total=r.total,
+        hits=[HitOut(document=doc_out(h.document), score=h.score, snippet=h.snippet) for h in r.hits],
+    )
 
 
 @router.get("/sources", response_model=list[SourceOut], dependencies=[viewer])

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from kiemchung import users as U
-from kiemchung.errors import KiemchungError, NotFoundError, QueryError
+from kiemchung.errors import KiemchungError, NotFoundError
 from kiemchung.store import Database
 from kiemchung.timeutil import fmt_local
 from kiemchung.web.i18n import translator
@@ -96,7 +96,13 @@ def lang_of(request: Request) -> str:
 def render(request: Request, template: str, status_code: int = 200, **ctx) -> HTMLResponse:
     """Render a page with the shared context (user, CSRF token, translator) and remember ``?lang=``."""
     lang = lang_of(request)
-    ctx.update(request=request, user=current(request), csrf=getattr(request.state, "csrf", None), t=translator(lang), lang=lang)
+    ctx.update(
+        request=request,
+        user=current(request),
+        csrf=getattr(request.state, "csrf", None),
+        t=translator(lang),
+        lang=lang,
+    )
     response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("vi", "en"):
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
@@ -114,7 +120,13 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     when the request came over HTTPS.
     """
     database = db if isinstance(db, Database) else Database(db)
-    app = FastAPI(title="kiemchung", version="1", docs_url="/api/v1/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="kiemchung",
+        version="1",
+        docs_url="/api/v1/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
     app.state.db = database
     app.state.secure_cookies = secure_cookies
     templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -125,13 +137,19 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     @app.exception_handler(AuthRequired)
     async def _auth(request: Request, exc: AuthRequired):
         if _wants_json(request):
-            return JSONResponse({"detail": "Cần đăng nhập (authentication required)"}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"detail": "Cần đăng nhập (authentication required)"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden):
         if _wants_json(request):
-            return JSONResponse({"detail": "Không đủ quyền (forbidden)" if exc.reason != "csrf" else "CSRF"}, status_code=403)
+            return JSONResponse(
+                {"detail": "Không đủ quyền (forbidden)" if exc.reason != "csrf" else "CSRF"}, status_code=403
+            )
         return render(request, "message.html", 403, message=translator(lang_of(request))(exc.reason))
 
     @app.exception_handler(NotFoundError)
@@ -155,7 +173,6 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
 
     app.include_router(pages.router)
     app.include_router(api.router)
-    _ = QueryError
     return app
 
 

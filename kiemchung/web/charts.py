@@ -6,7 +6,9 @@ import datetime as dt
 from html import escape
 
 
-def bar_chart(series: list[tuple[dt.date, int]], *, width: int = 600, height: int = 140, label: str = "") -> str:
+def bar_chart(
+    series: list[tuple[dt.date, int]], *, width: int = 600, height: int = 140, label: str = ""
+) -> str:
     """An SVG bar chart of (day, count) pairs; every bar carries a <title> tooltip."""
     n = max(1, len(series))
     top = max((c for _, c in series), default=0) or 1

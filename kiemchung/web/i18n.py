@@ -16,7 +16,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "username": {"vi": "Tên đăng nhập", "en": "User name"},
     "password": {"vi": "Mật khẩu", "en": "Password"},
     "bad_login": {"vi": "Sai tên đăng nhập hoặc mật khẩu.", "en": "Wrong user name or password."},
-    "rate_limited": {"vi": "Quá nhiều lần đăng nhập sai, hãy thử lại sau 5 phút.", "en": "Too many failed logins; try again in 5 minutes."},
+    "rate_limited": {
+        "vi": "Quá nhiều lần đăng nhập sai, hãy thử lại sau 5 phút.",
+        "en": "Too many failed logins; try again in 5 minutes.",
+    },
     "volume": {"vi": "Số tài liệu mỗi ngày (30 ngày gần nhất)", "en": "Documents per day (last 30 days)"},
     "trouble": {"vi": "Nguồn đang gặp sự cố", "en": "Sources in trouble"},
     "official": {"vi": "Thông báo chính thức mới nhất", "en": "Latest official statements"},
@@ -54,7 +57,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error": {"vi": "Lỗi", "en": "Error"},
     "not_found": {"vi": "Không tìm thấy.", "en": "Not found."},
     "forbidden": {"vi": "Bạn không có quyền làm việc này.", "en": "You are not allowed to do this."},
-    "csrf": {"vi": "Phiên làm việc không hợp lệ, hãy tải lại trang.", "en": "Invalid form token; reload the page."},
+    "csrf": {
+        "vi": "Phiên làm việc không hợp lệ, hãy tải lại trang.",
+        "en": "Invalid form token; reload the page.",
+    },
     "other_lang": {"vi": "English", "en": "Tiếng Việt"},
 }
 

@@ -8,7 +8,7 @@ import io
 import json
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from kiemchung import audit
 from kiemchung import users as U
@@ -17,7 +17,7 @@ from kiemchung.models import DOC_KINDS, Source
 from kiemchung.store.search import search
 from kiemchung.timeutil import VN_TZ, now
 from kiemchung.web import queries
-from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, current, editor, render, viewer
+from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, editor, render, viewer
 from kiemchung.web.charts import bar_chart
 from kiemchung.web.i18n import translator
 
@@ -56,7 +56,14 @@ def login(request: Request, username: str = Form(...), password: str = Form(...)
     secure = request.app.state.secure_cookies
     if secure is None:
         secure = request.url.scheme == "https"
-    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=bool(secure), max_age=int(U.SESSION_TTL.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        sid,
+        httponly=True,
+        samesite="lax",
+        secure=bool(secure),
+        max_age=int(U.SESSION_TTL.total_seconds()),
+    )
     with db.write() as conn:
         audit.record(conn, user, "login", f"user:{user.name}", None, {"ip": ip})
     return response
@@ -126,7 +133,16 @@ def _source_id(value) -> int | None:
     return number
 
 
-def run_search(db, q: str, since: str | None, until: str | None, source: int | None, kind: str | None, limit: int = 50, offset: int = 0):
+def run_search(
+    db,
+    q: str,
+    since: str | None,
+    until: str | None,
+    source: int | None,
+    kind: str | None,
+    limit: int = 50,
+    offset: int = 0,
+):
     """The search behind the page, the export and the API (filters as the page sends them)."""
     source = _source_id(source)
     if kind and kind not in DOC_KINDS:
@@ -159,7 +175,15 @@ def search_page(
     result = run_search(db, q, since, until, source, kind, offset=max(0, offset)) if q.strip() else None
     params = dict(q=q, since=since or "", until=until or "", source=_source_id(source) or "", kind=kind or "")
     template = "search_results.html" if request.headers.get("hx-request") else "search.html"
-    return render(request, template, result=result, params=params, sources=db.list_sources(), kinds=DOC_KINDS, offset=offset)
+    return render(
+        request,
+        template,
+        result=result,
+        params=params,
+        sources=db.list_sources(),
+        kinds=DOC_KINDS,
+        offset=offset,
+    )
 
 
 @router.get("/search/export", dependencies=[viewer])
@@ -197,7 +221,11 @@ def search_export(
         writer.writeheader()
         writer.writerows(rows)
         body, media = buf.getvalue(), "text/csv; charset=utf-8"
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="kiemchung-search.{format}"'})
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="kiemchung-search.{format}"'},
+    )
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse, dependencies=[viewer])
@@ -223,7 +251,10 @@ def document_raw(request: Request, doc_id: int = Path(ge=1, le=2**62)):
     return Response(
         raw,
         media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="document-{doc_id}.raw"', "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": f'attachment; filename="document-{doc_id}.raw"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 
@@ -250,18 +281,29 @@ def add_source(db, user, kind: str, url: str, name: str) -> Source:
         raise QueryError(f"Địa chỉ không hợp lệ (URL must start with http:// or https://): {url}")
     source = db.add_source(Source(kind=kind, url=url.strip(), name=name.strip()))
     with db.write() as conn:
-        audit.record(conn, user, "source.add", f"source:{source.id}", None, {"kind": kind, "url": source.url, "name": source.name})
+        audit.record(
+            conn,
+            user,
+            "source.add",
+            f"source:{source.id}",
+            None,
+            {"kind": kind, "url": source.url, "name": source.name},
+        )
     queries.clear_cache()
     return source
 
 
 @router.post("/sources", dependencies=[csrf])
-def sources_add(request: Request, kind: str = Form(...), url: str = Form(...), name: str = Form(""), user=editor):
+def sources_add(
+    request: Request, kind: str = Form(...), url: str = Form(...), name: str = Form(""), user=editor
+):
     """Add a feed or web source."""
     try:
         add_source(request.app.state.db, user, kind, url, name)
     except KiemchungError as exc:
-        return render(request, "sources.html", 400, sources=request.app.state.db.list_sources(), error=str(exc))
+        return render(
+            request, "sources.html", 400, sources=request.app.state.db.list_sources(), error=str(exc)
+        )
     return RedirectResponse("/sources", status_code=303)
 
 
@@ -272,7 +314,13 @@ def users_page(request: Request, error: str | None = None):
 
 
 @router.post("/users", dependencies=[csrf])
-def users_add(request: Request, username: str = Form(...), password: str = Form(...), role: str = Form("viewer"), user=admin):
+def users_add(
+    request: Request,
+    username: str = Form(...),
+    password: str = Form(...),
+    role: str = Form("viewer"),
+    user=admin,
+):
     """Create an account."""
     db = request.app.state.db
     try:
@@ -300,6 +348,3 @@ def users_disable(request: Request, name: str, disabled: bool = Form(True), user
 def audit_page(request: Request):
     """The newest audit entries."""
     return render(request, "audit.html", entries=audit.entries(request.app.state.db, 200))
-
-
-_ = current

@@ -46,16 +46,20 @@ def daily_volume(db, days: int = 30, *, today: dt.date | None = None) -> list[tu
     # SQLite stores naive UTC text; shift by +7 h to bucket by Vietnam day.
     day = func.date(when, "+7 hours")
     with db.read() as conn:
-        rows = conn.execute(
-            select(day, func.count()).where(when >= start).group_by(day)
-        ).all()
+        rows = conn.execute(select(day, func.count()).where(when >= start).group_by(day)).all()
     counts = {str(k): n for k, n in rows}
-    return [(first + dt.timedelta(days=i), counts.get((first + dt.timedelta(days=i)).isoformat(), 0)) for i in range(days)]
+    return [
+        (first + dt.timedelta(days=i), counts.get((first + dt.timedelta(days=i)).isoformat(), 0))
+        for i in range(days)
+    ]
 
 
 def troubled_sources(db) -> list:
     """Sources that are failing, worst first."""
-    return sorted((s for s in db.list_sources() if not s.healthy or s.consecutive_failures), key=lambda s: -s.consecutive_failures)
+    return sorted(
+        (s for s in db.list_sources() if not s.healthy or s.consecutive_failures),
+        key=lambda s: -s.consecutive_failures,
+    )
 
 
 def latest_official(db, limit: int = 8) -> list:
@@ -132,8 +136,20 @@ def new_alerts(db, limit: int = 8) -> list[dict[str, Any]]:
     d = t.documents
     with db.read() as conn:
         rows = conn.execute(
-            select(alerts.c.id, alerts.c.doc_id, alerts.c.score, alerts.c.created_at, d.c.title, factchecks.c.claim, factchecks.c.verdict)
-            .select_from(alerts.join(d, d.c.id == alerts.c.doc_id).join(factchecks, factchecks.c.id == alerts.c.factcheck_id))
+            select(
+                alerts.c.id,
+                alerts.c.doc_id,
+                alerts.c.score,
+                alerts.c.created_at,
+                d.c.title,
+                factchecks.c.claim,
+                factchecks.c.verdict,
+            )
+            .select_from(
+                alerts.join(d, d.c.id == alerts.c.doc_id).join(
+                    factchecks, factchecks.c.id == alerts.c.factcheck_id
+                )
+            )
             .where(alerts.c.status == "new")
             .order_by(alerts.c.created_at.desc())
             .limit(limit)

@@ -22,7 +22,15 @@ from kiemchung.ingest import Ingestor  # noqa: E402
 from kiemchung.web import create_app  # noqa: E402
 
 SHOTS = Path(__file__).resolve().parents[2] / "bench-out" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -35,7 +43,18 @@ def _free_port() -> int:
 def server(db, sample_docs):
     import uvicorn
 
-    Ingestor(db).add([*sample_docs, make_doc("Thông báo của UBND tỉnh Lam Sơn về mưa lũ", "Người dân vùng trũng cần sơ tán trước 18 giờ.", url="https://lamson.gov.vn/tb-1", kind="official", day=20)])
+    Ingestor(db).add(
+        [
+            *sample_docs,
+            make_doc(
+                "Thông báo của UBND tỉnh Lam Sơn về mưa lũ",
+                "Người dân vùng trũng cần sơ tán trước 18 giờ.",
+                url="https://lamson.gov.vn/tb-1",
+                kind="official",
+                day=20,
+            ),
+        ]
+    )
     U.add_user(db, "bientap", "mat-khau-trinh-duyet", "editor")
     port = _free_port()
     config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
