@@ -1,0 +1,130 @@
+"""Check-worthy sentences: rank the sentences of a document by how checkable they are.
+
+A sentence scores high when it states something that can be checked: numbers, dates, percentages,
+money and units; named entities (runs of capitalised syllables; underthesea NER is not needed);
+reporting verbs ("cho biết", "khẳng định", "theo", "tuyên bố"); quotations; superlatives ("nhất",
+"kỷ lục"); comparisons ("tăng", "giảm", "gấp"); and the marks of viral posts ("KHẨN CẤP", "chia sẻ
+ngay", "nóng", "!!!", all caps). Opinion and feeling words and questions pull the score down.
+
+The score is a logistic blend of these signals with fixed weights (:data:`WEIGHTS`), so it is in 0..1
+and every score comes with its reasons. Measured figures on the labelled fixture are in
+docs/factchecks.md.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from kiemchung.text import fold, normalize, sentences, tokens
+
+DEFAULT_THRESHOLD = 0.5
+MAX_SENTENCE_CHARS = 2000
+
+WEIGHTS = {
+    "number": 1.6, "date": 1.0, "percent": 0.8, "money_unit": 0.6, "entity": 1.2, "reporting": 1.4,
+    "quote": 0.6, "superlative": 1.0, "comparison": 0.8, "viral": 1.6, "claim_verb": 0.9,
+    "opinion": -2.2, "question": -2.5, "short": -1.5,
+}
+BIAS = -1.6
+
+_NUM = re.compile(r"\d")
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\b(ngay|thang|nam|quy) \d{1,4}\b|\b(19|20)\d\d\b")
+_PERCENT = re.compile(r"\d\s*%|phan tram")
+_UNITS = re.compile(r"\b(dong|usd|ty|trieu|nghin|tan|km|m3|mm|kg|lit|luot|ca|ho|nguoi)\b")
+_REPORTING = ("cho biet", "khang dinh", "tuyen bo", "xac nhan", "thong bao", "bao cao", "noi rang",
+              "theo ", "cong bo", "tiet lo", "phat hien", "thong ke")
+_SUPERLATIVE = re.compile(r"\b(nhat|ky luc|dau tien|duy nhat|toan bo|tuyet doi|hoan toan)\b")
+_COMPARISON = re.compile(r"\b(tang|giam|gap (doi|ba|\w+)|cao hon|thap hon|so voi|vuot|hon \d)")
+_CLAIM_VERB = re.compile(r"\b(se|bi|da|gay|chua khoi|cam|phat|mien|cat|nhiem|sap|xay|dat)\b")
+_VIRAL = re.compile(r"\b(khan cap|chia se ngay|nong|canh bao|tin khan|gap|lan truyen)\b")
+_OPINION = re.compile(
+    r"\b(toi nghi|theo toi|theo minh|minh thay|toi thay|minh nghi|cam thay|hy vong|mong|chuc|thuong qua|"
+    r"buon|vui|tiec|thich|tu hao|cam on|xin chia buon|uoc gi|co le|chac la|hinh nhu|nen|hay cung)\b"
+)
+_QUESTION = re.compile(r"\?\s*$|\b(khong biet|co ai|ai co|ban co|ban da|bao gio|nhi|the nao|tai sao)\b")
+_QUOTE = re.compile(r"[\"“”«»]")
+
+
+@dataclass
+class ScoredSentence:
+    """A sentence, its check-worthiness in 0..1 and the reasons (signal names)."""
+
+    text: str
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def _entities(text: str) -> int:
+    """Runs of two or more capitalised syllables (a cheap stand-in for named-entity recognition)."""
+    runs, cur = 0, 0
+    for i, tok in enumerate(tokens(text)):
+        if tok[:1].isupper() and not (i == 0 and tok.isupper() and len(tok) > 1 and False):
+            cur += 1
+        else:
+            runs += cur >= 2
+            cur = 0
+    return runs + (cur >= 2)
+
+
+def signals(sentence: str) -> dict[str, float]:
+    """The signals of one sentence (values in 0..1)."""
+    text = normalize(sentence[:MAX_SENTENCE_CHARS])
+    f = " " + fold(text).lower() + " "
+    toks = tokens(text)
+    letters = [c for c in text if c.isalpha()]
+    caps = sum(c.isupper() for c in letters) / max(1, len(letters))
+    out = {
+        "number": float(bool(_NUM.search(text))),
+        "date": float(bool(_DATE.search(f))),
+        "percent": float(bool(_PERCENT.search(f))),
+        "money_unit": float(bool(_NUM.search(text) and _UNITS.search(f))),
+        "entity": min(1.0, _entities(text) / 2),
+        "reporting": float(any(r in f for r in _REPORTING)),
+        "quote": float(bool(_QUOTE.search(text))),
+        "superlative": float(bool(_SUPERLATIVE.search(f))),
+        "comparison": float(bool(_COMPARISON.search(f))),
+        "claim_verb": float(bool(_CLAIM_VERB.search(f))),
+        "viral": min(1.0, float(bool(_VIRAL.search(f))) + (text.count("!") >= 2) * 0.5
+                     + (caps > 0.6 and len(letters) > 8) * 0.5),
+        "opinion": float(bool(_OPINION.search(f))),
+        "question": float(bool(_QUESTION.search(f))),
+        "short": float(len(toks) < 5),
+    }
+    return out
+
+
+def score_sentence(sentence: str) -> ScoredSentence:
+    """Score one sentence: a logistic blend of :func:`signals` with :data:`WEIGHTS`."""
+    sig = signals(sentence)
+    z = BIAS + sum(WEIGHTS[k] * v for k, v in sig.items())
+    score = 1.0 / (1.0 + math.exp(-z))
+    reasons = [k for k, v in sorted(sig.items(), key=lambda kv: -abs(WEIGHTS[kv[0]] * kv[1])) if v > 0]
+    return ScoredSentence(sentence.strip(), round(score, 4), reasons)
+
+
+def rank_sentences(text: str, *, limit: int | None = None, threshold: float = 0.0) -> list[ScoredSentence]:
+    """The sentences of ``text`` (split by :func:`kiemchung.text.sentences`), most check-worthy first."""
+    seen: set[str] = set()
+    out = []
+    for s in sentences(text or ""):
+        key = s.strip()
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        scored = score_sentence(key)
+        if scored.score >= threshold:
+            out.append(scored)
+    out.sort(key=lambda s: -s.score)
+    return out[:limit] if limit else out
+
+
+def rank_document(doc, **kw) -> list[ScoredSentence]:
+    """Check-worthy sentences of a :class:`~kiemchung.models.Document` (title, lead, body)."""
+    return rank_sentences(doc.text(), **kw)
+
+
+def rank_documents(docs, *, limit: int | None = None) -> list[ScoredSentence]:
+    """Check-worthy sentences across several documents (e.g. a story's), duplicates merged."""
+    return rank_sentences("\n".join(d.text() for d in docs), limit=limit)
