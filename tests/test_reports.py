@@ -144,3 +144,41 @@ def test_cli_report_and_reach(sample, tmp_path, capsys):
         oid = conn.execute(text("SELECT id FROM documents WHERE kind='official' ORDER BY id LIMIT 1")).scalar()
     assert run("reach", "--statement", str(oid)) in (0, None)
     assert "lượt đăng lại" in capsys.readouterr().out
+
+
+def test_mail_to_a_real_local_smtp_server(sample, tmp_path):
+    import socketserver
+    import threading
+
+    received: list[bytes] = []
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.wfile.write(b"220 test\r\n")
+            while line := self.rfile.readline():
+                cmd = line.strip().upper()
+                if cmd == b"DATA":
+                    self.wfile.write(b"354 go\r\n")
+                    body = b""
+                    while (chunk := self.rfile.readline()) != b".\r\n":
+                        body += chunk
+                    received.append(body)
+                    self.wfile.write(b"250 ok\r\n")
+                elif cmd == b"QUIT":
+                    self.wfile.write(b"221 bye\r\n")
+                    return
+                else:
+                    self.wfile.write(b"250 ok\r\n")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        sample.set_setting("smtp_host", "127.0.0.1")
+        sample.set_setting("smtp_port", str(server.server_address[1]))
+        _, files, created = run_schedule(sample, "weekly", tmp_path, now=dt.datetime(2026, 10, 20, tzinfo=VN_TZ),
+                                         mail_to="so@example.vn", formats=("md",))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert created and len(received) == 1
+    assert b"so@example.vn" in received[0] and files[0].name.encode() in received[0]
