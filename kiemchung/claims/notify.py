@@ -130,7 +130,7 @@ def deliver_pending(db, *, include_failed: bool = False, max_rounds: int = 5, tr
         error = None
         try:
             if row.channel == "log":
-                log.warning("Cảnh báo kiểm chứng: %s", json.dumps(payload, ensure_ascii=False))
+                log.info("Cảnh báo kiểm chứng: %s", json.dumps(payload, ensure_ascii=False))
             elif row.channel == "webhook":
                 send_webhook(row.target, payload, tries=tries, backoff=backoff, timeout=timeout)
             elif row.channel == "email":

@@ -1,0 +1,246 @@
+"""Verification commands: fact-checks, check-worthy sentences, claim matching, alerts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from kiemchung import timeutil
+from kiemchung.cli.app import app, console, open_db
+from kiemchung.errors import ConfigError, ImportFileError
+
+fc_app = typer.Typer(help="Kho bài kiểm chứng (fact-check knowledge base).", no_args_is_help=True)
+app.add_typer(fc_app, name="factchecks")
+alerts_app = typer.Typer(help="Cảnh báo tin sai lặp lại (alerts).", invoke_without_command=True)
+app.add_typer(alerts_app, name="alerts")
+
+EDITOR = typer.Option(..., "--editor", help="Tên biên tập viên (editor name).")
+
+
+def _show(fc) -> None:
+    console.print(f"[bold]#{fc.id}[/] [{fc.status}] [bold]{escape(fc.verdict_label)}[/] — {escape(fc.claim)}")
+    for p in fc.phrasings[1:]:
+        console.print(f"  • {escape(p)}")
+    if fc.explanation:
+        console.print(f"  {escape(fc.explanation)}")
+    for e in fc.evidence:
+        console.print(f"  Bằng chứng: {escape(e.get('url') or '')} {('(văn bản #' + str(e['doc_id']) + ')') if e.get('doc_id') else ''}")
+
+
+@fc_app.command("add")
+def fc_add(
+    claim: str = typer.Argument(..., help="Tuyên bố (claim)."),
+    verdict: str = typer.Option(..., "--verdict", help="Kết luận: sai sự thật, gây hiểu lầm, đúng, chưa kiểm chứng."),
+    explanation: str = typer.Option("", "--explanation", help="Giải thích (explanation)."),
+    phrasing: list[str] = typer.Option([], "--phrasing", help="Cách nói khác (other phrasing), lặp lại được."),
+    evidence: list[str] = typer.Option([], "--evidence", help="URL hoặc mã văn bản chính thức (URL or doc id)."),
+    url: str = typer.Option(None, "--url", help="URL bài kiểm chứng (fact-check URL)."),
+    editor: str = EDITOR,
+) -> None:
+    """Thêm bài kiểm chứng nháp (add a draft fact-check)."""
+    from kiemchung.claims.factchecks import create_factcheck
+
+    with open_db() as db:
+        _show(create_factcheck(db, claim, verdict, explanation, editor=editor, phrasings=phrasing,
+                               evidence=evidence, url=url))
+
+
+@fc_app.command("edit")
+def fc_edit(
+    ref: str = typer.Argument(..., help="Mã bài kiểm chứng (id or key)."),
+    verdict: str = typer.Option(None, "--verdict"),
+    explanation: str = typer.Option(None, "--explanation"),
+    claim: str = typer.Option(None, "--claim"),
+    evidence: list[str] = typer.Option([], "--evidence", help="Thay toàn bộ bằng chứng (replaces evidence)."),
+    editor: str = EDITOR,
+) -> None:
+    """Sửa bài kiểm chứng; mỗi lần sửa là một phiên bản (edit; every change is versioned)."""
+    from kiemchung.claims.factchecks import update_factcheck
+
+    changes = {k: v for k, v in dict(verdict=verdict, explanation=explanation, claim=claim).items() if v is not None}
+    if evidence:
+        changes["evidence"] = evidence
+    if not changes:
+        raise ConfigError("Không có gì để sửa (nothing to change)")
+    with open_db() as db:
+        _show(update_factcheck(db, ref, changes, editor))
+
+
+@fc_app.command("publish")
+def fc_publish(ref: str = typer.Argument(...), editor: str = EDITOR,
+               approver: str = typer.Option(None, "--approver", help="Người duyệt (approver).")) -> None:
+    """Xuất bản (hoặc đề xuất, nếu cần duyệt) bài kiểm chứng (publish or propose)."""
+    from kiemchung.claims.factchecks import publish_factcheck
+
+    with open_db() as db:
+        _show(publish_factcheck(db, ref, editor, approver))
+
+
+@fc_app.command("list")
+def fc_list(status: str = typer.Option(None, "--status"), query: str = typer.Option(None, "--query"),
+            limit: int = typer.Option(50, "--limit")) -> None:
+    """Liệt kê bài kiểm chứng (list fact-checks)."""
+    from kiemchung.claims.factchecks import list_factchecks
+
+    with open_db() as db:
+        rows = list_factchecks(db, status=status, query=query, limit=limit)
+    table = Table("#", "Trạng thái", "Kết luận", "Tuyên bố", "Cập nhật")
+    for fc in rows:
+        table.add_row(str(fc.id), fc.status, fc.verdict_label, escape(fc.claim[:90]), timeutil.fmt_local(fc.updated_at))
+    console.print(table)
+
+
+@fc_app.command("show")
+def fc_show(ref: str = typer.Argument(...)) -> None:
+    """Xem một bài kiểm chứng (show a fact-check)."""
+    from kiemchung.claims.factchecks import get_factcheck
+
+    with open_db() as db:
+        _show(get_factcheck(db, ref))
+
+
+@fc_app.command("history")
+def fc_history(ref: str = typer.Argument(...)) -> None:
+    """Lịch sử các phiên bản (version history)."""
+    from kiemchung.claims.factchecks import history
+
+    with open_db() as db:
+        for v in history(db, ref):
+            s = v.snapshot
+            console.print(f"v{v.version} {timeutil.fmt_local(v.at)} {escape(v.editor)} {v.action}: "
+                          f"[{s['status']}] {s['verdict']} — {escape(s['claim'][:80])}")
+
+
+@fc_app.command("export")
+def fc_export(output: Path = typer.Option(None, "--output", "-o", help="Tệp JSON-LD (default: stdout).")) -> None:
+    """Xuất ClaimReview JSON-LD (export published fact-checks as ClaimReview)."""
+    from kiemchung.claims.claimreview import export_claimreviews
+
+    with open_db() as db:
+        data = json.dumps({"@context": "https://schema.org", "@graph": export_claimreviews(db)},
+                          ensure_ascii=False, indent=2)
+    if output:
+        output.write_text(data, encoding="utf-8")
+    else:
+        sys.stdout.write(data + "\n")
+
+
+@fc_app.command("import")
+def fc_import(path: Path = typer.Argument(..., help="Tệp ClaimReview JSON-LD."), editor: str = EDITOR) -> None:
+    """Nhập ClaimReview JSON-LD (import ClaimReview JSON-LD)."""
+    from kiemchung.claims.claimreview import import_claimreviews
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ImportFileError(f"Không đọc được tệp {path} (cannot read file): {exc}") from exc
+    with open_db() as db:
+        res = import_claimreviews(db, data, editor=editor)
+    console.print(f"Đã nhập {len(res.created)} bài; {len(res.errors)} lỗi.")
+    for e in res.errors:
+        console.print(f"  [red]{escape(e)}[/]")
+
+
+@fc_app.command("import-sample")
+def fc_import_sample(editor: str = typer.Option("mau", "--editor")) -> None:
+    """Nạp các bài kiểm chứng của dữ liệu mẫu (load the sample's fact-checks)."""
+    from kiemchung.claims.factchecks import DuplicateFactCheckError, create_factcheck, publish_factcheck
+    from kiemchung.sources.sample import sample_factchecks
+
+    n = skipped = 0
+    with open_db() as db:
+        for item in sample_factchecks():
+            try:
+                fc = create_factcheck(db, item["claim"], item["verdict"], item.get("explanation", ""), editor=editor,
+                                      evidence=[item["evidence"]] if item.get("evidence") else [], url=item.get("url"),
+                                      key=item.get("id"), publisher=item.get("publisher"))
+            except DuplicateFactCheckError:
+                skipped += 1
+                continue
+            publish_factcheck(db, fc.id, editor, approver=editor if db.get_setting("require_approval") else None)
+            n += 1
+    console.print(f"Đã nạp {n} bài kiểm chứng mẫu ({skipped} đã có).")
+
+
+@app.command("claims")
+def claims_cmd(doc_id: int = typer.Argument(..., help="Mã tài liệu (document id)."),
+               limit: int = typer.Option(10, "--limit")) -> None:
+    """Các câu đáng kiểm chứng của một tài liệu (check-worthy sentences of a document)."""
+    from kiemchung.claims.checkworthy import rank_document
+
+    with open_db() as db:
+        doc = db.get_document(doc_id)
+    for s in rank_document(doc, limit=limit):
+        console.print(f"{s.score:.2f}  {escape(s.text)}  [dim]({', '.join(s.reasons)})[/]")
+
+
+@app.command("match")
+def match_cmd(text: str = typer.Argument(..., help="Nội dung cần so khớp (text to match).")) -> None:
+    """Văn bản này có lặp lại tuyên bố đã kiểm chứng không? (match a text against fact-checks)."""
+    from kiemchung.claims.alerts import AlertEngine
+    from kiemchung.claims.factchecks import get_factcheck
+
+    with open_db() as db:
+        engine = AlertEngine(db)
+        hits = [h for h in engine.refresh().match(text, k=5) if h.matched]
+        if not hits:
+            console.print("không khớp (no match)")
+            return
+        for h in hits:
+            fc = get_factcheck(db, int(h.entry_id))
+            console.print(f"{h.score:.2f}  #{fc.id} [{escape(fc.verdict_label)}] {escape(fc.claim)}  "
+                          f"[dim]từ chung: {escape(', '.join(h.reason))}[/]")
+
+
+@alerts_app.callback()
+def alerts_main(ctx: typer.Context) -> None:
+    """Cảnh báo (alerts): mặc định liệt kê (lists by default)."""
+    if ctx.invoked_subcommand is None:
+        alerts_list(limit=50)
+
+
+@alerts_app.command("list")
+def alerts_list(limit: int = typer.Option(50, "--limit")) -> None:
+    """Liệt kê cảnh báo (list alerts)."""
+    from kiemchung.claims.alerts import list_alerts
+
+    with open_db() as db:
+        rows = list_alerts(db, limit=limit)
+    if not rows:
+        console.print("Chưa có cảnh báo (no alerts).")
+    for a in rows:
+        console.print(f"#{a.id} tài liệu {a.doc_id} ↔ kiểm chứng #{a.factcheck_id} điểm {a.score:.2f}"
+                      f"{' câu chuyện ' + str(a.story_id) if a.story_id else ''}: {escape(', '.join(a.reason))}")
+
+
+@alerts_app.command("scan")
+def alerts_scan() -> None:
+    """Quét mọi tài liệu đã lưu để tạo cảnh báo (scan stored documents)."""
+    from kiemchung.claims.alerts import AlertEngine
+
+    with open_db() as db:
+        engine = AlertEngine(db)
+        created = []
+        batch = []
+        for doc in db.iter_documents():
+            batch.append(doc)
+            if len(batch) >= 500:
+                created += engine.process(batch)
+                batch = []
+        created += engine.process(batch)
+    console.print(f"Đã tạo {len(created)} cảnh báo mới (new alerts).")
+
+
+@alerts_app.command("deliver")
+def alerts_deliver(include_failed: bool = typer.Option(False, "--include-failed")) -> None:
+    """Gửi lại các thông báo đang chờ (deliver pending notifications)."""
+    from kiemchung.claims.notify import deliver_pending
+
+    with open_db() as db:
+        out = deliver_pending(db, include_failed=include_failed)
+    console.print(f"Đã gửi {out['sent']}, còn chờ {out['pending']}, thất bại {out['failed']}.")
