@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from kiemchung.ingest import Ingestor  # noqa: E402
-from kiemchung.pipeline import Pipeline  # noqa: E402
-from kiemchung.reports import build_report, parse_period, render_html, render_pdf  # noqa: E402
-from kiemchung.store import Database  # noqa: E402
+from kiemchung.ingest import Ingestor
+from kiemchung.pipeline import Pipeline
+from kiemchung.reports import build_report, parse_period, render_html, render_pdf
+from kiemchung.store import Database
 
 OUT = Path(__file__).resolve().parent.parent / "bench-out" / "report"
 

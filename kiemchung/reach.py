@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from sqlalchemy import text as sql_text
 
@@ -222,7 +223,7 @@ def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days:
     pickups, volume = _scan(db, seeds, window_days, claims)
     return [
         Reach(s.key, f.claim, s.at, pickups[s.key], volume[s.key][0], volume[s.key][1])
-        for s, f in zip(seeds, fcs)
+        for s, f in zip(seeds, fcs, strict=True)
     ]
 
 

@@ -53,7 +53,7 @@ def test_parse_periods():
 
 @pytest.mark.parametrize("bad", ["2026-Q5", "2026-13", "2026-W60", "quý một", "", "2026/03"])
 def test_unknown_period_is_a_clear_error(bad):
-    with pytest.raises(ConfigError, match="kỳ báo cáo|không hợp lệ|không tồn tại|Cần"):
+    with pytest.raises(ConfigError, match=r"kỳ báo cáo|không hợp lệ|không tồn tại|Cần"):
         parse_period(bad or None)
 
 
