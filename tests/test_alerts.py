@@ -150,3 +150,36 @@ def test_smtp_down_keeps_alert_pending(db):
     assert len(engine.process(_docs(db))) == 1
     mail = [n for n in list_notifications(db) if n["channel"] == "email"]
     assert mail[0]["status"] == "pending" and mail[0]["attempts"] == 1 and mail[0]["last_error"]
+
+
+def _cli(path, *args):
+    from kiemchung.cli import main
+
+    try:
+        main(["--db", str(path), *args])
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+def test_cli_factchecks_and_match(tmp_path, capsys):
+    path = tmp_path / "cli.db"
+    assert _cli(path, "factchecks", "import-sample") == 0
+    assert "Đã nạp 5" in capsys.readouterr().out
+    assert _cli(path, "match", "nghe nói nước máy Giang Khẩu nhiễm độc không nấu ăn được") == 0
+    assert "sai sự thật" in capsys.readouterr().out
+    for text in ("", "xin", "chào bạn", "ô " * 50_000):  # empty, one word, short, 100 KB
+        assert _cli(path, "match", text) == 0
+        assert "không khớp" in capsys.readouterr().out
+    assert _cli(path, "factchecks", "add", "Tin đồn mới về cầu", "--verdict", "tin giả", "--editor", "lan") == 0
+    capsys.readouterr()
+    assert _cli(path, "factchecks", "publish", "6", "--editor", "lan") == 1
+    assert "bằng chứng" in capsys.readouterr().err
+    out = tmp_path / "cr.json"
+    assert _cli(path, "factchecks", "export", "-o", str(out)) == 0
+    assert len(json.loads(out.read_text(encoding="utf-8"))["@graph"]) == 5
+    bad = tmp_path / "bad.json"
+    bad.write_text("{không phải json", encoding="utf-8")
+    assert _cli(path, "factchecks", "import", str(bad), "--editor", "lan") == 1
+    assert _cli(path, "factchecks", "history", "1") == 0
+    assert "v1" in capsys.readouterr().out

@@ -23,7 +23,7 @@ EDITOR = typer.Option(..., "--editor", help="Tên biên tập viên (editor name
 
 
 def _show(fc) -> None:
-    console.print(f"[bold]#{fc.id}[/] [{fc.status}] [bold]{escape(fc.verdict_label)}[/] — {escape(fc.claim)}")
+    console.print(f"[bold]#{fc.id}[/] \\[{fc.status}] [bold]{escape(fc.verdict_label)}[/] — {escape(fc.claim)}")
     for p in fc.phrasings[1:]:
         console.print(f"  • {escape(p)}")
     if fc.explanation:
@@ -113,7 +113,7 @@ def fc_history(ref: str = typer.Argument(...)) -> None:
         for v in history(db, ref):
             s = v.snapshot
             console.print(f"v{v.version} {timeutil.fmt_local(v.at)} {escape(v.editor)} {v.action}: "
-                          f"[{s['status']}] {s['verdict']} — {escape(s['claim'][:80])}")
+                          f"\\[{s['status']}] {s['verdict']} — {escape(s['claim'][:80])}")
 
 
 @fc_app.command("export")
@@ -193,7 +193,7 @@ def match_cmd(text: str = typer.Argument(..., help="Nội dung cần so khớp (
             return
         for h in hits:
             fc = get_factcheck(db, int(h.entry_id))
-            console.print(f"{h.score:.2f}  #{fc.id} [{escape(fc.verdict_label)}] {escape(fc.claim)}  "
+            console.print(f"{h.score:.2f}  #{fc.id} \\[{escape(fc.verdict_label)}] {escape(fc.claim)}  "
                           f"[dim]từ chung: {escape(', '.join(h.reason))}[/]")
 
 
