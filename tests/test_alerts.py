@@ -20,9 +20,9 @@ from kiemchung.ingest import Ingestor
 
 class _Hook(http.server.BaseHTTPRequestHandler):
     mode = "ok"
-    received: list = []
+    received: list = []  # noqa: RUF012 - replaced per server in the fixture
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if self.server.mode == "slow":
             time.sleep(1.0)
@@ -123,7 +123,7 @@ def test_smtp_email_delivered_to_local_server(db):
     got = []
 
     class Handler:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        async def handle_DATA(self, server, session, envelope):
             got.append(envelope)
             return "250 OK"
 
@@ -183,3 +183,18 @@ def test_cli_factchecks_and_match(tmp_path, capsys):
     assert _cli(path, "factchecks", "import", str(bad), "--editor", "lan") == 1
     assert _cli(path, "factchecks", "history", "1") == 0
     assert "v1" in capsys.readouterr().out
+
+
+def test_alert_grouped_by_story(db):
+    from kiemchung import timeutil
+    from kiemchung.stories.tables import stories, story_documents
+
+    _, engine = _engine(db)
+    docs = _docs(db)
+    now = timeutil.now()
+    with db.write() as conn:
+        sid = conn.execute(stories.insert().values(key="s-nuoc", headline="Nước máy", updated_at=now)).inserted_primary_key[0]
+        conn.execute(story_documents.insert().values(doc_id=docs[0].id, story_id=sid, assigned_at=now))
+    alerts_ = engine.process(docs)
+    assert [a.story_id for a in alerts_] == [sid]
+    assert [a.doc_id for a in list_alerts(db, story_id=sid)] == [docs[0].id]

@@ -115,3 +115,13 @@ def test_list_filters_and_not_found(db):
         get_factcheck(db, 999)
     with pytest.raises(ConfigError):
         update_factcheck(db, a.id, {"status": "draft"}, "lan")
+
+
+def test_admin_may_approve_own_proposal(db):
+    from kiemchung.users import add_user
+
+    add_user(db, "quantri", "mat-khau-dai-123", "admin")
+    db.set_setting("require_approval", "1")
+    fc = create_factcheck(db, "Xăng tăng giá 5.000 đồng", "tin giả", editor="quantri", evidence=["https://a.example/x"])
+    publish_factcheck(db, fc.id, "quantri")
+    assert publish_factcheck(db, fc.id, "quantri", approver="quantri").status == "published"

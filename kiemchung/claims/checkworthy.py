@@ -59,8 +59,8 @@ class ScoredSentence:
 def _entities(text: str) -> int:
     """Runs of two or more capitalised syllables (a cheap stand-in for named-entity recognition)."""
     runs, cur = 0, 0
-    for i, tok in enumerate(tokens(text)):
-        if tok[:1].isupper() and not (i == 0 and tok.isupper() and len(tok) > 1 and False):
+    for tok in tokens(text):
+        if tok[:1].isupper():
             cur += 1
         else:
             runs += cur >= 2
