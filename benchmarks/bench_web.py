@@ -94,7 +94,13 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def run(
-    base: str, token: str, cookie: dict, doc_ids: list[int], story_ids: list[int], seconds: float
+    base: str,
+    token: str,
+    cookie: dict,
+    doc_ids: list[int],
+    story_ids: list[int],
+    seconds: float,
+    clients: int = 20,
 ) -> None:
     limits = httpx.Limits(max_connections=40)
     async with (
@@ -119,7 +125,7 @@ async def run(
         print(f"{'endpoint':22} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p95/base':>9} target")
         for name, client, urls, target in cases:
             await hammer(client, urls, 2, 5)  # warm up
-            times = await hammer(client, urls, seconds)
+            times = await hammer(client, urls, seconds, clients)
             p50, p95 = pct(times, 50), pct(times, 95)
             base_p95 = base_p95 or p95
             verdict = "" if target is None else f"<= {target} {'OK' if p95 <= target else 'MISSED'}"
@@ -132,6 +138,7 @@ def main() -> None:
     ap.add_argument("--db", type=Path, default=Path("bench-out/web.db"))
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--clients", type=int, default=20)
     args = ap.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     load(args.db, args.limit)
@@ -173,9 +180,9 @@ def main() -> None:
         )
         cookie = {"kc_session": r.cookies["kc_session"]}
         print(
-            f"documents: {db.count_documents()}, stories: {len(story_ids)}, 20 clients x {args.seconds:.0f}s per endpoint"
+            f"documents: {db.count_documents()}, stories: {len(story_ids)}, {args.clients} clients x {args.seconds:.0f}s per endpoint"
         )
-        asyncio.run(run(base, token, cookie, doc_ids, story_ids, args.seconds))
+        asyncio.run(run(base, token, cookie, doc_ids, story_ids, args.seconds, args.clients))
     finally:
         proc.terminate()
         proc.wait(10)
