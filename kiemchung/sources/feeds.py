@@ -214,7 +214,10 @@ def _entry_to_document(entry: dict, feed: dict, url: str) -> Document | None:
             body = ""
     link = entry.get("link") or None
     if link:
-        link = urljoin(url, link.strip())
+        try:
+            link = urljoin(url, link.strip())
+        except ValueError:  # e.g. "http://[broken" (Invalid IPv6 URL): keep the link as written
+            link = link.strip()
     external_id = (entry.get("id") or "").strip() or None
     if not (title or lead or body):
         return None
