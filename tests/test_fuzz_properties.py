@@ -126,3 +126,18 @@ def test_html_to_text_survives_control_characters(s):
 def test_canonical_url_bad_ports_and_ipv6(u):
     c = canonical_url(u)
     assert canonical_url(c) == c
+
+
+def test_feed_items_with_unparseable_links_are_kept(tmp_path):
+    # Regressions: tests/fuzz/regressions/feed-invalid-ipv6-link (urljoin ValueError in parse_feed) and a
+    # non-numeric port that made canonical_url raise inside Ingestor.add, losing the whole batch.
+    from hostile_server import rss
+
+    from kiemchung.sources.feeds import parse_feed
+
+    items = [("g1", "Bài một", "http://[hỏng/bai-1"), ("g2", "Bài hai", "http://bao.vn:abc/bai-2"), ("g3", "Bài ba", "https://bao.vn/3")]
+    docs = parse_feed(rss(items), url="https://bao.vn/rss")
+    assert len(docs) == 3
+    db = Database(tmp_path / "x.sqlite")
+    assert Ingestor(db).add(docs).added == 3
+    assert Ingestor(db).add(parse_feed(rss(items), url="https://bao.vn/rss")).added == 0
