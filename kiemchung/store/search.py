@@ -152,6 +152,8 @@ class _Parser:
         return self.atom()
 
     def atom(self) -> object | None:
+        if self.peek() is None:  # e.g. a query ending in NOT NOT
+            return None
         kind, value = self.take()
         if kind == "(":
             node = self.or_expr()
