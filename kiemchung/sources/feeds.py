@@ -271,13 +271,16 @@ def parse_feed(
         raise _not_a_feed(url, "đây là một trang HTML", content)
     text = _XML_DECL_ENCODING.sub(r"\1\2utf-8\2", text, count=1)
     data = _cap_entries(text.encode("utf-8"), max_entries)
-    parsed = feedparser.parse(
-        data,
-        # No content-location: feedparser would "resolve" plain guids against it; links are joined below.
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            data,
+            # No content-location: feedparser would "resolve" plain guids against it; links are joined below.
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser's own bugs on garbage (KeyError 'links'...): re-raised as ParseError
+        raise _not_a_feed(url, f"feedparser: {type(exc).__name__}: {exc}"[:200], content) from exc
     if not parsed.entries:
         if parsed.get("version") and not parsed.get("bozo"):
             return []  # a valid, empty feed
