@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kiemchung.dedupe import canonical_url
@@ -37,6 +37,8 @@ def small_db(tmp_path_factory):
 
 @settings(max_examples=300, deadline=None)
 @given(queries)
+@example("lũ NOT NOT")  # atheris regression: tests/fuzz/regressions/query-not-not-at-end
+@example("NOT (")
 def test_parse_and_compile_never_crash(q):
     try:
         parse_query(q)
