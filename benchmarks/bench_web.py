@@ -139,6 +139,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=1, help="server processes")
     args = ap.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     load(args.db, args.limit)
@@ -164,7 +165,10 @@ def main() -> None:
     doc_ids = [random.Random(i).randint(1, n) for i in range(500)]
     port = free_port()
     env = dict(os.environ, KIEMCHUNG_DB=str(args.db))
-    proc = subprocess.Popen([sys.executable, "-m", "kiemchung.cli", "serve", "--port", str(port)], env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiemchung.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):

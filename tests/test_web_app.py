@@ -180,7 +180,7 @@ def test_api_with_tokens(app, app_db):
     one = c.get(f"/api/v1/documents/{docs[0]['id']}").json()
     assert "nước máy" in one["body"] or "nước máy" in one["lead"]
     assert c.get("/api/v1/documents/999999").status_code == 404
-    assert c.get("/api/v1/search", params={"q": "gia vang"}).json()["total"] == 1
+    assert c.get("/api/v1/search", params={"q": "gia vang", "count": "true"}).json()["total"] == 1
     assert (
         c.post("/api/v1/sources", json={"kind": "feed", "url": "https://x-lamson.vn/rss"}).status_code == 403
     )

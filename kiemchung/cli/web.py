@@ -20,14 +20,33 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Luôn đặt cờ Secure cho cookie (behind HTTPS)."
     ),
+    workers: int = typer.Option(1, min=1, max=32, help="Số tiến trình máy chủ (server processes)."),
 ) -> None:
     """Chạy bàn làm việc web (start the web workbench)."""
     import uvicorn
 
     from kiemchung.web import create_app
 
-    web = create_app(open_db(), secure_cookies=True if secure_cookies else None)
+    db = open_db()  # create/upgrade the database once, before any worker starts
     console.print(f"http://{host}:{port}/")
+    if workers > 1:
+        import os
+
+        from kiemchung.cli.app import state
+
+        os.environ["KIEMCHUNG_DB"] = state.db_path
+        os.environ["KIEMCHUNG_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+        db.close()
+        uvicorn.run(
+            "kiemchung.web.asgi:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
+    web = create_app(db, secure_cookies=True if secure_cookies else None)
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 

@@ -149,9 +149,12 @@ def api_search(
     kind: str | None = None,
     limit: int = Query(20, ge=1, le=500),
     offset: int = Query(0, ge=0, le=100_000),
+    count: bool = Query(False, description="also count all matches (slower on common words)"),
 ):
     """Diacritic-insensitive full-text search (same query language as the search page)."""
-    r = run_search(request.app.state.db, q, since, until, source, kind, limit=limit, offset=offset)
+    r = run_search(
+        request.app.state.db, q, since, until, source, kind, limit=limit, offset=offset, count=count
+    )
     return SearchOut(
         query=q,
         total=r.total,

@@ -142,6 +142,7 @@ def run_search(
     kind: str | None,
     limit: int = 50,
     offset: int = 0,
+    count: bool | None = None,
 ):
     """The search behind the page, the export and the API (filters as the page sends them)."""
     source = _source_id(source)
@@ -156,7 +157,7 @@ def run_search(
         until=_day(until, end=True),
         sources=[source] if source else None,
         kinds=[kind] if kind else None,
-        count=offset == 0,
+        count=(offset == 0) if count is None else count,
     )
 
 
