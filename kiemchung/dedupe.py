@@ -10,7 +10,7 @@ import hashlib
 import re
 import zlib
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -37,9 +37,9 @@ def canonical_url(url: str | None) -> str | None:
     fragments, tracking parameters (``utm_*``, ``fbclid``...) and AMP path markers dropped; remaining
     parameters sorted. ``https`` and ``http`` are treated as the same page.
     """
+    url = (url or "").strip()
     if not url:
         return None
-    url = url.strip()
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -54,9 +54,15 @@ def canonical_url(url: str | None) -> str | None:
             if host.startswith(prefix) and host.count(".") >= 2:
                 host = host[len(prefix):]
                 changed = True
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
-    path = parts.path or "/"
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range: keep the link as given
+        return url
+    if ":" in host:  # IPv6 literal: keep its brackets
+        host = f"[{host}]"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    path = re.sub(r"\s", lambda m: quote(m.group()), parts.path) or "/"  # a space is never trailing
     path = re.sub(r"/{2,}", "/", path)
     path = re.sub(r"^/amp(?=/)", "", path)
     path = re.sub(r"/amp/?$", "", path) or "/"
