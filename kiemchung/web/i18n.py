@@ -62,12 +62,33 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Invalid form token; reload the page.",
     },
     "other_lang": {"vi": "English", "en": "Tiếng Việt"},
+    "nav_stories": {"vi": "Câu chuyện", "en": "Stories"},
+    "nav_watchlists": {"vi": "Theo dõi", "en": "Watchlists"},
+    "nav_reports": {"vi": "Báo cáo", "en": "Reports"},
+    "nav_claims": {"vi": "Cần kiểm chứng", "en": "Claims queue"},
+    "nav_factchecks": {"vi": "Bài kiểm chứng", "en": "Fact-checks"},
+    "nav_alerts": {"vi": "Cảnh báo", "en": "Alerts"},
 }
+
+
+def _merge_area_messages() -> None:
+    """Add the messages each area module (monitor, verify) keeps next to its pages."""
+    from kiemchung.web import monitor, verify
+
+    for area in (monitor, verify):
+        for key, entry in area.MESSAGES.items():
+            MESSAGES.setdefault(key, entry)
+
+
+_merged: list[bool] = []
 
 
 def translator(lang: str):
     """A function ``t(key)`` returning the message in ``lang`` (falls back to Vietnamese, then the key)."""
     lang = lang if lang in LANGS else "vi"
+    if not _merged:
+        _merge_area_messages()
+        _merged.append(True)
 
     def t(key: str) -> str:
         entry = MESSAGES.get(key)
