@@ -1,8 +1,9 @@
 """What runs after documents are stored: the stages that follow ingest.
 
 Story assignment is fast and runs right after each ingest (streaming: each new document joins a
-story as it arrives). Slow stages (named entities, keyword segmentation) run on their own, never
-holding up ingest. Other stages (alerts) register here as they are built.
+story as it arrives); then the alert stage checks the new documents against the published false and
+misleading fact-checks. Slow stages (named entities, keyword segmentation) run on their own
+(``kiemchung entities run``), never holding up ingest.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self._stories = None
         self._extra: list[tuple[str, Callable[[], int]]] = []
+        self._alerts = None
 
     def add_stage(self, name: str, run: Callable[[], int]) -> None:
         """Register another fast stage, run after the story stage on every pass."""
@@ -46,11 +48,21 @@ class Pipeline:
             self._stories = StoryStage(self.db)
         return self._stories
 
+    @property
+    def alerts(self):
+        """The alert stage (loaded on first use)."""
+        if self._alerts is None:
+            from kiemchung.claims.alerts import AlertStage
+
+            self._alerts = AlertStage(self.db)
+        return self._alerts
+
     def run(self) -> StageReport:
         """Run every fast stage over what has been stored since the last pass."""
         report = StageReport()
         with self._lock:
             report.counts["stories"] = self.stories.run()
+            report.counts["alerts"] = self.alerts.run()
             for name, run in self._extra:
                 report.counts[name] = run()
         return report

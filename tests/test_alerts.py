@@ -198,3 +198,20 @@ def test_alert_grouped_by_story(db):
     alerts_ = engine.process(docs)
     assert [a.story_id for a in alerts_] == [sid]
     assert [a.doc_id for a in list_alerts(db, story_id=sid)] == [docs[0].id]
+
+
+def test_pipeline_raises_alerts_for_new_documents_only_once(db):
+    from kiemchung.pipeline import Pipeline
+
+    Ingestor(db).add([make_doc("Giá vàng hôm nay", "Giá vàng miếng tăng.", url="https://kt.example/a.html", day=1)])
+    pipe = Pipeline(db)
+    assert pipe.run().counts["alerts"] == 0  # no fact-check yet: the cursor skips ahead
+    _engine(db)
+    _docs(db)  # a post repeating the false claim, and an unrelated article
+    counts = pipe.run().counts
+    assert counts["stories"] == 2 and counts["alerts"] == 1
+    alert = list_alerts(db)[0]
+    assert db.get_document(alert.doc_id).kind == "post" and alert.story_id is not None
+    Ingestor(db).add([make_doc("Tin khác", "Thời tiết nắng đẹp.", url="https://kt.example/b.html", day=5)])
+    assert Pipeline(db).run().counts["alerts"] == 0  # a new process resumes from the stored cursor
+    assert len(list_alerts(db)) == 1

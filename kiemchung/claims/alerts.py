@@ -100,6 +100,44 @@ class AlertEngine:
         return created
 
 
+class AlertStage:
+    """The pipeline stage that checks every newly stored document against the false claims.
+
+    It remembers the last document id it looked at (setting ``alerts_last_doc_id``), so each document is
+    matched once, right after the story stage has placed it (the alert records its story). Documents stored
+    before a fact-check was published are not re-read here: ``kiemchung alerts scan`` does that.
+    """
+
+    SETTING = "alerts_last_doc_id"
+
+    def __init__(self, db, engine: AlertEngine | None = None, *, batch: int = 500) -> None:
+        self.db = db
+        self.engine = engine or AlertEngine(db)
+        self.batch = batch
+
+    def run(self) -> int:
+        """Match the documents stored since the last run; return how many alerts were created."""
+        last = int(self.db.get_setting(self.SETTING, "0") or 0)
+        if not len(self.engine.refresh()):  # nothing to match against: skip ahead without reading
+            top = self.db.max_document_id()
+            if top > last:
+                self.db.set_setting(self.SETTING, str(top))
+            return 0
+        created = 0
+        pending: list[Document] = []
+        for doc in self.db.iter_documents(batch=self.batch, after_id=last):
+            pending.append(doc)
+            if len(pending) >= self.batch:
+                created += len(self.engine.process(pending))
+                last = pending[-1].id
+                self.db.set_setting(self.SETTING, str(last))
+                pending = []
+        if pending:
+            created += len(self.engine.process(pending))
+            self.db.set_setting(self.SETTING, str(pending[-1].id))
+        return created
+
+
 def list_alerts(db, *, limit: int = 100, story_id: int | None = None) -> list[Alert]:
     """Recorded alerts, newest first (optionally of one story)."""
     q = select(alerts).order_by(alerts.c.created_at.desc(), alerts.c.id.desc()).limit(limit)

@@ -269,6 +269,8 @@ def create_factcheck(
     editor = _editor(editor)
     now = timeutil.now()
     with db.write() as conn:
+        if key and (same := conn.execute(select(factchecks.c.id).where(factchecks.c.key == key)).scalar()) is not None:
+            raise DuplicateFactCheckError(f"Mã bài kiểm chứng đã có (fact-check key already exists): {key}", same)
         v = _clean_fields(conn, dict(claim=claim, verdict=verdict, explanation=explanation, evidence=evidence,
                                      appearances=appearances, claim_date=claim_date, original_label=original_label))
         result = conn.execute(insert(factchecks).values(
@@ -422,3 +424,20 @@ __all__ = [
     "withdraw_factcheck",
 ]
 
+
+def load_sample_factchecks(db, editor: str = "mau") -> tuple[int, int]:
+    """Load and publish the bundled sample's fact-checks; return (loaded, already there)."""
+    from kiemchung.sources.sample import sample_factchecks
+
+    n = skipped = 0
+    for item in sample_factchecks():
+        try:
+            fc = create_factcheck(db, item["claim"], item["verdict"], item.get("explanation", ""), editor=editor,
+                                  evidence=[item["evidence"]] if item.get("evidence") else [], url=item.get("url"),
+                                  key=item.get("id"), publisher=item.get("publisher"))
+        except DuplicateFactCheckError:
+            skipped += 1
+            continue
+        publish_factcheck(db, fc.id, editor, approver=editor if require_approval(db) else None)
+        n += 1
+    return n, skipped

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from kiemchung import timeutil
 from kiemchung.cli.app import app, console, open_db
-from kiemchung.errors import ConfigError, ImportFileError
+from kiemchung.errors import ConfigError, ImportFileError, KiemchungError
 
 fc_app = typer.Typer(help="Kho bài kiểm chứng (fact-check knowledge base).", no_args_is_help=True)
 app.add_typer(fc_app, name="factchecks")
@@ -149,33 +149,36 @@ def fc_import(path: Path = typer.Argument(..., help="Tệp ClaimReview JSON-LD."
 @fc_app.command("import-sample")
 def fc_import_sample(editor: str = typer.Option("mau", "--editor")) -> None:
     """Nạp các bài kiểm chứng của dữ liệu mẫu (load the sample's fact-checks)."""
-    from kiemchung.claims.factchecks import DuplicateFactCheckError, create_factcheck, publish_factcheck
-    from kiemchung.sources.sample import sample_factchecks
+    from kiemchung.claims.factchecks import load_sample_factchecks
 
-    n = skipped = 0
     with open_db() as db:
-        for item in sample_factchecks():
-            try:
-                fc = create_factcheck(db, item["claim"], item["verdict"], item.get("explanation", ""), editor=editor,
-                                      evidence=[item["evidence"]] if item.get("evidence") else [], url=item.get("url"),
-                                      key=item.get("id"), publisher=item.get("publisher"))
-            except DuplicateFactCheckError:
-                skipped += 1
-                continue
-            publish_factcheck(db, fc.id, editor, approver=editor if db.get_setting("require_approval") else None)
-            n += 1
+        n, skipped = load_sample_factchecks(db, editor)
     console.print(f"Đã nạp {n} bài kiểm chứng mẫu ({skipped} đã có).")
 
 
 @app.command("claims")
-def claims_cmd(doc_id: int = typer.Argument(..., help="Mã tài liệu (document id)."),
+def claims_cmd(ref: str = typer.Argument(..., help="Mã tài liệu, hoặc s+mã câu chuyện: 12, s5 (document id, or s + story id)."),
                limit: int = typer.Option(10, "--limit")) -> None:
-    """Các câu đáng kiểm chứng của một tài liệu (check-worthy sentences of a document)."""
-    from kiemchung.claims.checkworthy import rank_document
+    """Các câu đáng kiểm chứng của một tài liệu hoặc câu chuyện (check-worthy sentences of a document or story)."""
+    from kiemchung.claims.checkworthy import rank_document, rank_documents
 
+    key = ref.strip().lower()
+    story = key.startswith(("s", "story:"))
+    digits = key.removeprefix("story:").removeprefix("s")
+    if not digits.isdigit():
+        raise KiemchungError(f"Mã không hợp lệ (expected a document id like 12 or a story id like s5): {ref}")
     with open_db() as db:
-        doc = db.get_document(doc_id)
-    for s in rank_document(doc, limit=limit):
+        if story:
+            from kiemchung.stories.service import get_story
+
+            detail = get_story(db, int(digits), max_documents=200)
+            console.print(f"[bold]#{detail.story.id} {escape(detail.story.headline)}[/] ({len(detail.documents)} tài liệu)")
+            ranked = rank_documents(detail.documents, limit=limit)
+        else:
+            ranked = rank_document(db.get_document(int(digits)), limit=limit)
+    if not ranked:
+        console.print("Không có câu nào đáng kiểm chứng (no check-worthy sentence).")
+    for s in ranked:
         console.print(f"{s.score:.2f}  {escape(s.text)}  [dim]({', '.join(s.reasons)})[/]")
 
 

@@ -36,6 +36,13 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
                 feeds.append(db.add_source(src))
             else:
                 imports.append(src)
+        from kiemchung.claims.factchecks import load_sample_factchecks
+
+        loaded, known = load_sample_factchecks(db)
+        figures["factchecks"] = loaded + known
+        console.print(
+            f"[bold]0. Kho kiểm chứng[/] (fact-check knowledge base): {loaded + known} bài đã xuất bản của mẫu"
+        )
         console.print(f"[bold]1. Lấy tin từ {len(feeds)} nguồn RSS/Atom[/] (fetch feeds)")
         for res in collector.poll_many(feeds):
             status = f"[red]{res.error}[/]" if res.error else f"{res.fetched} mục, {res.stats.added} mới"
@@ -81,7 +88,8 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
                 f"   #{s.id} [bold]{s.doc_count}[/] tài liệu, {s.outlet_count} nguồn: {escape(s.headline[:90])}",
                 highlight=False,
             )
-        console.print("[bold]5. Tìm kiếm, có và không dấu[/] (search)")
+        _show_alerts(db, console, figures)
+        console.print("[bold]6. Tìm kiếm, có và không dấu[/] (search)")
         figures["searches"] = {}
         for q in DEMO_QUERIES:
             result = search(db, q, limit=3, count=True)
@@ -100,6 +108,24 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
     finally:
         db.close()
     return figures
+
+
+def _show_alerts(db: Database, console: Console, figures: dict) -> None:
+    """Step 5: the alerts raised while ingesting (posts repeating a claim already found false)."""
+    from kiemchung.claims.alerts import list_alerts
+    from kiemchung.claims.factchecks import get_factcheck
+
+    alerts = list_alerts(db, limit=10_000)
+    figures["alerts"] = len(alerts)
+    console.print(f"[bold]5. Cảnh báo tin sai lặp lại[/] (alerts): {len(alerts)}")
+    for alert in alerts[:6]:
+        doc = db.get_document(alert.doc_id)
+        fc = get_factcheck(db, alert.factcheck_id)
+        console.print(
+            f"   #{doc.id} {escape(' '.join((doc.title or doc.lead or doc.body or '').split())[:70])} → [red]{escape(fc.verdict_label)}[/]: "
+            f"{escape(fc.claim[:70])} [dim](điểm {alert.score:.2f})[/]",
+            highlight=False,
+        )
 
 
 def _show_duplicate_groups(db: Database, console: Console) -> None:

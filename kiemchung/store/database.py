@@ -315,14 +315,21 @@ class Database:
                 name = conn.execute(select(t.sources.c.name).where(t.sources.c.id == row.source_id)).scalar()
         return document_from_row(row, source_name=name, with_raw=with_raw)
 
+    def max_document_id(self) -> int:
+        """The highest document id stored (0 when empty)."""
+        with self.read() as conn:
+            return conn.execute(select(func.max(t.documents.c.id))).scalar() or 0
+
     def count_documents(self) -> int:
         """How many documents are stored."""
         with self.read() as conn:
             return conn.execute(select(func.count()).select_from(t.documents)).scalar_one()
 
-    def iter_documents(self, *, batch: int = 1000, since: dt.datetime | None = None) -> Iterator[Document]:
-        """Every document in id order, streamed in batches (for export and re-indexing)."""
-        last = 0
+    def iter_documents(
+        self, *, batch: int = 1000, since: dt.datetime | None = None, after_id: int = 0
+    ) -> Iterator[Document]:
+        """Every document in id order (those with an id above ``after_id``), streamed in batches."""
+        last = after_id
         while True:
             query = select(t.documents).where(t.documents.c.id > last).order_by(t.documents.c.id).limit(batch)
             if since is not None:
