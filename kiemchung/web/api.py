@@ -150,10 +150,13 @@ def api_search(
     limit: int = Query(20, ge=1, le=500),
     offset: int = Query(0, ge=0, le=100_000),
     count: bool = Query(False, description="also count all matches (slower on common words)"),
+    province: str | None = Query(None, max_length=100, description="any province name or code"),
+    story: int | None = Query(None, ge=1, le=MAX_ID, description="story id"),
 ):
     """Diacritic-insensitive full-text search (same query language as the search page)."""
     r = run_search(
-        request.app.state.db, q, since, until, source, kind, limit=limit, offset=offset, count=count
+        request.app.state.db, q, since, until, source, kind, limit=limit, offset=offset, count=count,
+        province=province, story=story,
     )
     return SearchOut(
         query=q,

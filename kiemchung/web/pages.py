@@ -143,11 +143,21 @@ def run_search(
     limit: int = 50,
     offset: int = 0,
     count: bool | None = None,
+    province: str | None = None,
+    story: int | None = None,
 ):
     """The search behind the page, the export and the API (filters as the page sends them)."""
     source = _source_id(source)
     if kind and kind not in DOC_KINDS:
         raise QueryError(f"Loại tài liệu không hợp lệ (unknown kind): {kind}")
+    story = _source_id(story)  # same checks as a source id
+    if story or (province or "").strip():  # kiemchung.web.monitor (search has no document-id filter yet)
+        from kiemchung.web.monitor import scoped_search
+
+        return scoped_search(
+            db, q, story=story, province=province, since=_day(since), until=_day(until, end=True),
+            sources=[source] if source else None, kinds=[kind] if kind else None, limit=limit, offset=offset,
+        )
     return search(
         db,
         q,
@@ -170,12 +180,21 @@ def search_page(
     source: str | None = Query(None, max_length=20),
     kind: str | None = None,
     offset: int = Query(0, ge=0, le=100_000),
+    province: str | None = Query(None, max_length=100),
+    story: str | None = Query(None, max_length=20),
 ):
     """Full-text search with filters and highlighted snippets."""
     db = request.app.state.db
-    result = run_search(db, q, since, until, source, kind, offset=max(0, offset)) if q.strip() else None
-    params = dict(q=q, since=since or "", until=until or "", source=_source_id(source) or "", kind=kind or "")
+    result = (
+        run_search(db, q, since, until, source, kind, offset=max(0, offset), province=province, story=story)
+        if q.strip()
+        else None
+    )
+    params = dict(q=q, since=since or "", until=until or "", source=_source_id(source) or "", kind=kind or "",
+                  province=province or "", story=_source_id(story) or "")
     template = "search_results.html" if request.headers.get("hx-request") else "search.html"
+    from kiemchung.places import provinces
+
     return render(
         request,
         template,
@@ -184,6 +203,7 @@ def search_page(
         sources=db.list_sources(),
         kinds=DOC_KINDS,
         offset=offset,
+        provinces=provinces("new"),
     )
 
 
@@ -196,11 +216,15 @@ def search_export(
     until: str | None = None,
     source: str | None = Query(None, max_length=20),
     kind: str | None = None,
+    province: str | None = Query(None, max_length=100),
+    story: str | None = Query(None, max_length=20),
 ):
     """Search results (up to 500) as CSV or JSONL."""
     if format not in ("csv", "jsonl"):
         raise QueryError(f"Định dạng không hỗ trợ (unsupported format): {format}")
-    result = run_search(request.app.state.db, q, since, until, source, kind, limit=500)
+    result = run_search(
+        request.app.state.db, q, since, until, source, kind, limit=500, province=province, story=story
+    )
     rows = [
         {
             "id": h.document.id,
@@ -257,15 +281,6 @@ def document_raw(request: Request, doc_id: int = Path(ge=1, le=2**62)):
             "X-Content-Type-Options": "nosniff",
         },
     )
-
-
-@router.get("/stories/{story_id}", response_class=HTMLResponse, dependencies=[viewer])
-def story_page(request: Request, story_id: int = Path(ge=1, le=2**62)):
-    """One story: headline, outlets, timeline, documents."""
-    from kiemchung.stories.service import get_story
-
-    detail = get_story(request.app.state.db, story_id, max_documents=100)
-    return render(request, "story.html", detail=detail)
 
 
 @router.get("/sources", response_class=HTMLResponse, dependencies=[viewer])
