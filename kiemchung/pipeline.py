@@ -2,8 +2,9 @@
 
 Story assignment is fast and runs right after each ingest (streaming: each new document joins a
 story as it arrives); then the alert stage checks the new documents against the published false and
-misleading fact-checks. Slow stages (named entities, keyword segmentation) run on their own
-(``kiemchung entities run``), never holding up ingest.
+misleading fact-checks. Slow stages (named entities with underthesea NER, story keywords with word
+segmentation) run on their own in :class:`SlowStages` (a background thread of ``kiemchung watch``, or
+``kiemchung entities run`` / ``kiemchung stories keywords``), never holding up assignment.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kiemchung.errors import KiemchungError
 from kiemchung.store import Database
 
 log = logging.getLogger(__name__)
@@ -66,3 +68,72 @@ class Pipeline:
             for name, run in self._extra:
                 report.counts[name] = run()
         return report
+
+
+class SlowStages:
+    """Named entities and story keywords, in a background process that never holds up ingest.
+
+    The stages are CPU-bound (underthesea's CRF models hold the interpreter), so they run in their own
+    process on their own connection to the same database, not in a thread of the ingesting one. Each
+    round handles at most ``docs_per_round`` documents (entities) and ``stories_per_round`` stories
+    (keywords), then sleeps ``pause_s`` when there was nothing to do. Everything is resumable: a killed
+    worker loses at most the round in progress.
+    """
+
+    def __init__(self, db: Database, *, ner: bool = True, docs_per_round: int = 200,
+                 stories_per_round: int = 50, pause_s: float = 5.0) -> None:
+        self.url = db.url
+        self.options = dict(ner=ner, docs_per_round=docs_per_round, stories_per_round=stories_per_round,
+                            pause_s=pause_s)
+        import multiprocessing
+
+        self._ctx = multiprocessing.get_context("spawn")
+        self._stop = self._ctx.Event()
+        self._process = None
+
+    def start(self) -> SlowStages:
+        """Start the worker process (a daemon: it ends with the parent); returns self."""
+        self._process = self._ctx.Process(
+            target=_slow_worker, args=(self.url, self.options, self._stop), name="kiemchung-slow-stages",
+            daemon=True,
+        )
+        self._process.start()
+        return self
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Ask the worker to stop after its current round, and wait for it (then end it)."""
+        self._stop.set()
+        if self._process is not None:
+            self._process.join(timeout)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(5)
+
+
+def run_slow_round(db: Database, *, ner: bool = True, docs_per_round: int = 200,
+                   stories_per_round: int = 50) -> dict[str, int]:
+    """One round of the slow stages in this process: ``{"entities": docs, "keywords": stories}``."""
+    from kiemchung.entities import EntityStage
+    from kiemchung.stories.keywords import KeywordStage
+
+    return {
+        "entities": EntityStage(db, ner=ner).run(limit=docs_per_round).documents,
+        "keywords": KeywordStage(db).run(limit=stories_per_round).stories,
+    }
+
+
+def _slow_worker(url: str, options: dict, stop) -> None:
+    """The body of the :class:`SlowStages` process."""
+    db = Database(url)
+    try:
+        while not stop.is_set():
+            try:
+                busy = sum(run_slow_round(db, ner=options["ner"], docs_per_round=options["docs_per_round"],
+                                          stories_per_round=options["stories_per_round"]).values())
+            except KiemchungError as exc:  # recorded; the next round tries again
+                log.warning("slow stages: %s", exc)
+                busy = 0
+            if not busy:
+                stop.wait(options["pause_s"])
+    finally:
+        db.close()

@@ -171,11 +171,16 @@ def _after_ingest(db, pipeline=None) -> None:
 def watch(
     tick: float = typer.Option(5.0, "--tick", help="Kiểm tra nguồn đến hạn mỗi N giây (check every N seconds)."),
     cycles: int | None = typer.Option(None, "--cycles", help="Dừng sau N lượt (stop after N ticks)."),
+    background: bool = typer.Option(
+        True, "--background/--no-background",
+        help="Chạy nền nhận diện thực thể và từ khoá (entities and story keywords in a background thread).",
+    ),
+    ner: bool = typer.Option(True, "--ner/--no-ner", help="Dùng NER underthesea (slow); tắt: chỉ tỉnh/thành."),
 ) -> None:
     """Theo dõi liên tục: lấy tin từ các nguồn khi đến hạn (poll sources on their intervals)."""
     from kiemchung.collect import Collector
 
-    from kiemchung.pipeline import Pipeline
+    from kiemchung.pipeline import Pipeline, SlowStages
 
     with open_db() as db:
         collector = Collector(db)
@@ -186,8 +191,13 @@ def watch(
             if res.stats.added:
                 _after_ingest(db, pipeline)
 
+        slow = SlowStages(db, ner=ner).start() if background else None
         console.print("Đang theo dõi các nguồn… (Ctrl-C để dừng)")
-        collector.watch(tick_s=tick, max_cycles=cycles, on_result=on_result)
+        try:
+            collector.watch(tick_s=tick, max_cycles=cycles, on_result=on_result)
+        finally:
+            if slow is not None:
+                slow.stop()
 
 
 @app.command("import")

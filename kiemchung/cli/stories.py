@@ -109,3 +109,15 @@ def stories_split(
     with open_db() as db:
         new = StoryStage(db).split(story_id, doc_ids, user=user)
     console_err.print(f"Đã tách {len(doc_ids)} tài liệu sang câu chuyện #{new}.")
+
+
+@stories_app.command("keywords")
+def stories_keywords(limit: int = typer.Option(10_000, "--limit", help="Tối đa N câu chuyện (at most N stories).")) -> None:
+    """Từ khoá dạng từ (tách từ underthesea) cho các câu chuyện mới hoặc lớn lên (story keywords as words)."""
+    from kiemchung.stories.keywords import KeywordStage
+
+    with open_db() as db:
+        report = KeywordStage(db).run(limit=limit)
+    rate = report.stories / report.seconds if report.seconds else 0.0
+    console.print(f"Đã cập nhật từ khoá của {report.stories} câu chuyện ({report.documents} tài liệu, "
+                  f"{rate:.1f} câu chuyện/giây).")

@@ -41,6 +41,7 @@ class StoryRow:
     last_seen: dt.datetime | None
     keywords: list[str]
     status: str
+    terms: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -54,7 +55,8 @@ class StoryDetail:
     edits: list[dict] = field(default_factory=list)
 
 
-def _row(r) -> StoryRow:
+def _row(r, words: list[str] | None = None) -> StoryRow:
+    terms = list(r.keywords or [])
     return StoryRow(
         id=r.id,
         key=r.key,
@@ -63,9 +65,21 @@ def _row(r) -> StoryRow:
         outlet_count=r.outlet_count,
         first_seen=r.first_seen,
         last_seen=r.last_seen,
-        keywords=list(r.keywords or []),
+        keywords=list(words) if words else terms[:10],
         status=r.status,
+        terms=terms,
     )
+
+
+def _rows(conn, rows) -> list[StoryRow]:
+    """Story rows with their keywords as words where the background stage has written them."""
+    rows = list(rows)
+    ids = [r.id for r in rows]
+    words = {}
+    if ids:
+        k = st.story_keywords
+        words = dict(conn.execute(select(k.c.story_id, k.c.words).where(k.c.story_id.in_(ids))).all())
+    return [_row(r, words.get(r.id)) for r in rows]
 
 
 class StoryStage:
@@ -192,7 +206,7 @@ class StoryStage:
         now = timeutil.now()
         for key in keys:
             sid = ids[key]
-            info = self.clusterer.story(key)
+            info = self.clusterer.story(key, keywords=20)
             c = counts.get(sid)
             conn.execute(
                 update(st.stories)
@@ -293,7 +307,7 @@ def list_stories(
         q = q.where(s.c.first_seen < timeutil.aware(until))
     q = q.order_by(s.c.doc_count.desc(), s.c.last_seen.desc()) if order == "size" else q.order_by(s.c.last_seen.desc())
     with db.read() as conn:
-        return [_row(r) for r in conn.execute(q.limit(limit))]
+        return _rows(conn, conn.execute(q.limit(limit)))
 
 
 def story_of_document(db: Database, doc_id: int) -> StoryRow | None:
@@ -304,7 +318,7 @@ def story_of_document(db: Database, doc_id: int) -> StoryRow | None:
             .select_from(st.stories.join(st.story_documents, st.story_documents.c.story_id == st.stories.c.id))
             .where(st.story_documents.c.doc_id == doc_id)
         ).first()
-    return _row(r) if r else None
+        return _rows(conn, [r])[0] if r else None
 
 
 def get_story(db: Database, story_id: int, *, max_documents: int = 500) -> StoryDetail:
@@ -329,17 +343,24 @@ def get_story(db: Database, story_id: int, *, max_documents: int = 500) -> Story
             for e in conn.execute(select(st.story_edits).order_by(st.story_edits.c.id))
             if story_id in (e.payload.get("into"), e.payload.get("from"))
         ]
+        # Outlets and timeline over every document of the story, not only the ones listed.
+        every = conn.execute(
+            select(when.label("at"), func.coalesce(src.c.name, d.c.platform).label("outlet"))
+            .select_from(sd.join(d, d.c.id == sd.c.doc_id).outerjoin(src, src.c.id == d.c.source_id))
+            .where(sd.c.story_id == story_id)
+        ).all()
+        row = _rows(conn, [r])[0]
     docs = [document_from_row(x, source_name=x.source_name) for x in rows]
     outlets: dict[str, int] = {}
     days: dict[str, int] = {}
-    for doc in docs:
-        name = doc.source_name or doc.platform or "?"
+    for at, outlet in every:
+        name = outlet or "?"
         outlets[name] = outlets.get(name, 0) + 1
-        stamp = timeutil.local(doc.published_at or doc.fetched_at)
+        stamp = timeutil.local(_aware(at)) if at is not None else None
         day = stamp.date().isoformat() if stamp else "?"
         days[day] = days.get(day, 0) + 1
     return StoryDetail(
-        story=_row(r),
+        story=row,
         documents=docs,
         outlets=sorted(outlets.items(), key=lambda kv: -kv[1]),
         timeline=sorted(days.items()),

@@ -1,4 +1,4 @@
-"""Tables of stories (created by migration 0003)."""
+"""Tables of stories (created by migrations 0003 and 0008)."""
 
 from __future__ import annotations
 
@@ -47,5 +47,14 @@ cluster_state = Table(
     Column("id", Integer, primary_key=True),
     Column("last_doc_id", Integer, nullable=False, default=0),
     Column("state", LargeBinary),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+story_keywords = Table(
+    "story_keywords",
+    metadata,
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True),
+    Column("words", JSON, nullable=False),
+    Column("doc_count", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
