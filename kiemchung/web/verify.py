@@ -500,7 +500,7 @@ def claims_page(request: Request, page: int = Query(0, ge=0, le=1000)):
     )
 
 
-@router.post("/claims/start", dependencies=[csrf])
+@router.post("/claims/start", dependencies=[editor, csrf])
 def claims_start(
     request: Request,
     claim: str = Form(..., max_length=MAX_CLAIM_CHARS),
@@ -564,7 +564,7 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-@router.post("/factchecks", dependencies=[csrf])
+@router.post("/factchecks", dependencies=[editor, csrf])
 def factcheck_create(
     request: Request,
     claim: str = Form(..., max_length=MAX_CLAIM_CHARS),
@@ -637,7 +637,7 @@ def _act(request: Request, fc_id: int, action):
     return _redirect(f"/factchecks/{fc_id}")
 
 
-@router.post("/factchecks/{fc_id}", dependencies=[csrf])
+@router.post("/factchecks/{fc_id}", dependencies=[editor, csrf])
 def factcheck_save(
     request: Request,
     fc_id: int = Path(ge=1, le=MAX_ID),
@@ -672,7 +672,7 @@ def factcheck_save(
     return _act(request, fc_id, run)
 
 
-@router.post("/factchecks/{fc_id}/evidence", dependencies=[csrf])
+@router.post("/factchecks/{fc_id}/evidence", dependencies=[editor, csrf])
 def factcheck_add_evidence(
     request: Request,
     fc_id: int = Path(ge=1, le=MAX_ID),
@@ -698,7 +698,7 @@ def factcheck_add_evidence(
     return _act(request, fc_id, run)
 
 
-@router.post("/factchecks/{fc_id}/evidence/remove", dependencies=[csrf])
+@router.post("/factchecks/{fc_id}/evidence/remove", dependencies=[editor, csrf])
 def factcheck_remove_evidence(
     request: Request, fc_id: int = Path(ge=1, le=MAX_ID), index: int = Form(..., ge=0, le=10_000), user=editor
 ):
@@ -713,13 +713,13 @@ def factcheck_remove_evidence(
     return _act(request, fc_id, run)
 
 
-@router.post("/factchecks/{fc_id}/publish", dependencies=[csrf])
+@router.post("/factchecks/{fc_id}/publish", dependencies=[editor, csrf])
 def factcheck_publish(request: Request, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
     """Publish, propose or approve (the library applies the evidence and approval rules)."""
     return _act(request, fc_id, lambda db: publish_factcheck(db, user, fc_id))
 
 
-@router.post("/factchecks/{fc_id}/withdraw", dependencies=[csrf])
+@router.post("/factchecks/{fc_id}/withdraw", dependencies=[editor, csrf])
 def factcheck_withdraw(
     request: Request, fc_id: int = Path(ge=1, le=MAX_ID), reason: str = Form("", max_length=2000), user=editor
 ):
@@ -764,7 +764,7 @@ def alerts_page(
     )
 
 
-@router.post("/alerts/{alert_id}/status", dependencies=[csrf])
+@router.post("/alerts/{alert_id}/status", dependencies=[editor, csrf])
 def alert_status(
     request: Request,
     alert_id: int = Path(ge=1, le=MAX_ID),
@@ -939,7 +939,7 @@ def api_factchecks(
     return [factcheck_out(fc) for fc in items]
 
 
-@api_router.post("/factchecks", response_model=FactCheckOut, status_code=201, dependencies=[csrf])
+@api_router.post("/factchecks", response_model=FactCheckOut, status_code=201, dependencies=[editor, csrf])
 def api_create_factcheck(request: Request, body: FactCheckIn, user=editor):
     """Create a draft fact-check (editor); 400 with the reason when the library refuses it."""
     fc = create_factcheck(
@@ -955,7 +955,7 @@ def api_factcheck(request: Request, fc_id: int = Path(ge=1, le=MAX_ID)):
     return factcheck_out(fcs.get_factcheck(request.app.state.db, fc_id))
 
 
-@api_router.patch("/factchecks/{fc_id}", response_model=FactCheckOut, dependencies=[csrf])
+@api_router.patch("/factchecks/{fc_id}", response_model=FactCheckOut, dependencies=[editor, csrf])
 def api_update_factcheck(request: Request, body: FactCheckPatch, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
     """Change fields of a fact-check (editor); a new version is recorded."""
     changes = body.model_dump(exclude_unset=True)
@@ -965,7 +965,7 @@ def api_update_factcheck(request: Request, body: FactCheckPatch, fc_id: int = Pa
     return factcheck_out(update_factcheck(request.app.state.db, user, fc_id, changes))
 
 
-@api_router.post("/factchecks/{fc_id}/publish", response_model=PublishOut, dependencies=[csrf])
+@api_router.post("/factchecks/{fc_id}/publish", response_model=PublishOut, dependencies=[editor, csrf])
 def api_publish_factcheck(request: Request, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
     """Publish (or propose / approve under ``require_approval``); 400 when a rule refuses it."""
     fc, action = publish_factcheck(request.app.state.db, user, fc_id)
@@ -1009,7 +1009,7 @@ def api_alerts(
     return [alert_out(r) for r in rows]
 
 
-@api_router.patch("/alerts/{alert_id}", response_model=AlertOut, dependencies=[csrf])
+@api_router.patch("/alerts/{alert_id}", response_model=AlertOut, dependencies=[editor, csrf])
 def api_alert_status(request: Request, body: AlertStatusIn, alert_id: int = Path(ge=1, le=MAX_ID), user=editor):
     """Set an alert's triage status (editor)."""
     db = request.app.state.db
