@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, func, insert, select, text as sql_text, update
 
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
-from kiemchung.models import DOC_KINDS, Document
+from kiemchung.models import DOC_KINDS, Document, Source
 from kiemchung.store import Database
 from kiemchung.store import schema as t
 
@@ -119,6 +119,7 @@ class Ingestor:
         self._index_loaded_upto = 0
         self.on_added = on_added
         self._hash_authors = db.hash_authors
+        self._outlets: dict[str, int] = {}
 
     # -- index of what is stored ---------------------------------------------------------------
 
@@ -170,6 +171,13 @@ class Ingestor:
             doc, key, chash, tokens, title, lead, body, url, fold_title, fold_body, idx_title, idx_body, author
         )
 
+    def _outlet(self, name: str) -> int:
+        """The id of the outlet source named ``name`` (a publisher known only by name), made on first use."""
+        if name not in self._outlets:
+            src = self.db.add_source(Source(kind="outlet", url=f"outlet:{name[:300]}", name=name[:300], enabled=False))
+            self._outlets[name] = src.id
+        return self._outlets[name]
+
     def add(self, docs: Iterable[Document], *, progress: Callable[[int], None] | None = None) -> IngestStats:
         """Store ``docs`` (any iterable, streamed in batches); returns what was added and skipped."""
         total = IngestStats()
@@ -194,6 +202,9 @@ class Ingestor:
             prepared.append(p)
         if not prepared:
             return stats
+        for p in prepared:
+            if p.doc.source_id is None and p.doc.source_name and p.doc.source_name.strip():
+                p.doc.source_id = self._outlet(p.doc.source_name.strip())
         d = t.documents
         now = timeutil.now()
         with self.db.write() as conn:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DOC_KINDS = ("article", "post", "official")
-SOURCE_KINDS = ("feed", "web", "import", "sample")
+SOURCE_KINDS = ("feed", "web", "import", "sample", "outlet")  # outlet: a publisher known only by name
 
 
 @dataclass

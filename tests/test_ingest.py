@@ -93,3 +93,17 @@ def test_import_killed_with_sigkill_resumes_without_duplicates(tmp_path):
 
     assert search(db, '"bai dang so 5999"').hits
     db.close()
+
+
+def test_outlet_named_only_becomes_a_source(db):
+    """An item that names its outlet (e.g. an exported news item) keeps it as a source, made once."""
+    docs = [make_doc(f"Tin {i}", "Nội dung.", url=f"https://a.example/{i}.html", day=1) for i in range(3)]
+    for doc, name in zip(docs, ["Báo Lam Giang - Thời sự", "Báo Lam Giang - Thời sự", "Đài Giang Khẩu"], strict=True):
+        doc.source_name = name
+    assert Ingestor(db).add(docs).added == 3
+    outlets = {s.name: s for s in db.list_sources(kind="outlet")}
+    assert set(outlets) == {"Báo Lam Giang - Thời sự", "Đài Giang Khẩu"}
+    assert all(not s.enabled for s in outlets.values())  # never polled
+    stored = [db.get_document(i) for i in range(1, 4)]
+    assert [d.source_name for d in stored] == ["Báo Lam Giang - Thời sự", "Báo Lam Giang - Thời sự", "Đài Giang Khẩu"]
+    assert Ingestor(db).add(docs).added == 0 and len(db.list_sources(kind="outlet")) == 2
