@@ -1,11 +1,23 @@
-"""Web workbench latency under load: overview page, search API, document/story page, /healthz baseline.
+"""Web workbench latency under load: overview, search API, story page, document page, /healthz baseline.
 
 Loads the RSS year (or part of it with --limit) into a database, or uses --db; starts the real server
-(`kiemchung serve`) in a subprocess on loopback; runs an asyncio+httpx load generator (20 concurrent
-clients for --seconds per endpoint) and prints p50/p95 per endpoint with the ratio to /healthz.
+(uvicorn on ``kiemchung.web.asgi:app_factory``, the same app ``kiemchung serve`` runs) in a subprocess
+on loopback; drives it with ``wrk`` (a lean C load generator: Debian package ``wrk``), 20 keep-alive
+connections for --seconds per endpoint, logged in (session cookie for pages, API token for the API).
+Prints p50/p95/p99 per endpoint, the ratio of each p95 to the /healthz p95 measured in the same run, and
+the server's CPU time per request (user + system of the server processes / requests answered: a figure
+that other jobs on a shared machine disturb far less than latency).
 
-    python benchmarks/bench_web.py --limit 40000 --seconds 30
-    python benchmarks/bench_web.py --db bench-out/web.db
+    python benchmarks/bench_web.py --db bench-out/web-stories.db --seconds 30
+    python benchmarks/bench_web.py --db bench-out/web-stories.db --seconds 10 --clients 20 1 --workers 2
+    python benchmarks/bench_web.py --db bench-out/web-stories.db --profile bench-out/profile
+
+Search API requests cycle through a fixed mix of 200 queries (common and rare words, with and without
+diacritics, phrases, boolean operators, teencode, date/kind/source filters); story pages mix the largest
+stories with small ones; document pages are 500 random documents. ``--generator python`` falls back to
+an asyncio+httpx client (it competes with the server for CPU; only when wrk is missing).
+``--profile DIR`` records the server with py-spy during each endpoint (collapsed stacks, one file each)
+and prints the functions with the most samples.
 """
 
 from __future__ import annotations
@@ -15,11 +27,15 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -28,25 +44,159 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import stream_lines, to_document
 
 from kiemchung import users as U
+from kiemchung.errors import NotFoundError
 from kiemchung.ingest import Ingestor
 from kiemchung.store import Database
 from kiemchung.store import schema as t
 
-QUERIES = [
+# Query material written for this benchmark (common news words, rare words, phrases); the mix is built
+# from it deterministically so that every run sends the same 200 queries.
+COMMON = [
     "giá vàng",
-    "gia vang",
     "bão",
-    "hoc sinh",
+    "học sinh",
     "bóng đá",
-    "tai nạn giao thông",
-    "chung khoan",
     "thời tiết",
-    "covid",
-    "dien",
+    "chứng khoán",
+    "giao thông",
+    "tai nạn",
+    "bệnh viện",
+    "xăng dầu",
+    "bất động sản",
+    "Hà Nội",
+    "Quốc hội",
+    "thủ tướng",
+    "tỷ giá",
+    "lãi suất",
+    "ngân hàng",
+    "điện",
+    "nắng nóng",
+    "mưa lớn",
+    "cháy",
+    "tuyển sinh",
+    "ô tô",
+    "du lịch",
+    "giáo dục",
+    "việc làm",
+    "xuất khẩu",
+    "công an",
+    "sân bay",
+    "đường sắt",
+]
+RARE = [
+    "sầu riêng",
+    "thanh long",
+    "cá tra",
+    "tôm hùm",
+    "yến sào",
+    "hồ tiêu",
+    "nhãn lồng",
+    "voọc",
+    "sếu đầu đỏ",
+    "rùa biển",
+    "Sơn Đoòng",
+    "Côn Đảo",
+    "Lý Sơn",
+    "khinh khí cầu",
+    "thuyền buồm",
+    "cờ vua",
+    "bóng bàn",
+    "đấu kiếm",
+    "cải lương",
+    "đờn ca tài tử",
+    "thư pháp",
+    "gốm Bát Tràng",
+    "mắm tôm",
+    "phở bò",
+    "bánh chưng",
+    "ông Công ông Táo",
+    "kỳ lân",
+    "san hô",
+    "mưa đá",
+    "lốc xoáy",
+]
+PHRASES = [
+    "tai nạn giao thông",
+    "giá vàng hôm nay",
+    "học sinh tiểu học",
+    "bảo hiểm xã hội",
+    "đường cao tốc",
+    "thị trường chứng khoán",
+    "nắng nóng gay gắt",
+    "sạt lở đất",
+    "khởi tố vụ án",
+    "trí tuệ nhân tạo",
+]
+BOOLEAN = [
+    "bão OR lũ",
+    "lũ | lụt",
+    "sạt lở -đường",
+    "(mưa OR bão) AND miền Trung",
+    "vàng NOT USD",
+    "xăng OR dầu OR điện",
+    "cháy -rừng",
+    '"giá vàng" OR "tỷ giá"',
+    "học sinh -đại học",
+    "(ô tô OR xe máy) tai nạn",
+]
+TEENCODE = [
+    "hs ko dc nghi",
+    "ko co dien",
+    "dc tang luong",
+    "bn tien",
+    "ck giam",
+    "j vay",
+    "ng dan",
+    "ko an toan",
 ]
 
 
+def fold(value: str) -> str:
+    """The query as typed without diacritics (through the project's text core)."""
+    from kiemchung import text
+
+    return text.fold(value)
+
+
+def search_mix(source_ids: list[int], n: int = 200) -> list[str]:
+    """A fixed mix of ``n`` search API paths (query strings URL-encoded)."""
+    rnd = random.Random(2026)
+    days = [
+        ("2025-09-01", "2025-09-30"),
+        ("2026-01-01", "2026-03-31"),
+        ("2026-06-01", None),
+        (None, "2025-12-31"),
+    ]
+    params: list[dict[str, str]] = []
+    params += [{"q": q} for q in COMMON]  # 30 accented common
+    params += [{"q": fold(q)} for q in COMMON]  # 30 folded common
+    params += [{"q": q} for q in RARE]  # 30 accented rare
+    params += [{"q": fold(q)} for q in RARE[:20]]  # 20 folded rare
+    params += [{"q": f'"{p}"'} for p in PHRASES]  # 10 phrases
+    params += [{"q": f'"{fold(p)}"'} for p in PHRASES]  # 10 folded phrases
+    params += [{"q": b} for b in BOOLEAN]  # 10 boolean
+    params += [{"q": q} for q in TEENCODE]  # 8 teencode
+    while len(params) < n:  # filtered: date ranges, kind, source
+        q = rnd.choice(COMMON + RARE + PHRASES)
+        q = q if rnd.random() < 0.6 else fold(q)
+        p = {"q": q}
+        kind = rnd.randrange(3)
+        if kind == 0 or (kind == 2 and not source_ids):
+            since, until = rnd.choice(days)
+            if since:
+                p["since"] = since
+            if until:
+                p["until"] = until
+        elif kind == 1:
+            p["kind"] = "article"
+        else:
+            p["source"] = str(rnd.choice(source_ids))
+        params.append(p)
+    return ["/api/v1/search?" + urllib.parse.urlencode({**p, "limit": "20"}) for p in params[:n]]
+
+
 def load(path: Path, limit: int | None) -> None:
+    """Import the RSS year into ``path`` unless it already holds documents."""
     db = Database(path)
     if db.count_documents():
         return
@@ -62,134 +212,366 @@ def load(path: Path, limit: int | None) -> None:
 
 
 def free_port() -> int:
+    """A free TCP port on loopback."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-async def hammer(client: httpx.AsyncClient, urls, seconds: float, concurrency: int = 20) -> list[float]:
-    times: list[float] = []
-    end = time.perf_counter() + seconds
-    errors = 0
+def story_mix(db: Database) -> list[int]:
+    """Story ids: the 50 largest and 150 random small/medium ones (stories with at least 2 documents)."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import OperationalError
 
-    async def worker(seed: int):
-        nonlocal errors
-        rnd = random.Random(seed)
-        while time.perf_counter() < end:
-            url = urls(rnd)
-            t0 = time.perf_counter()
-            r = await client.get(url)
-            times.append((time.perf_counter() - t0) * 1000)
-            if r.status_code != 200:
-                errors += 1
+    try:
+        from kiemchung.stories.tables import stories
+    except ImportError:
+        return []
+    with db.read() as conn:
+        try:
+            rows = conn.execute(
+                select(stories.c.id, stories.c.doc_count)
+                .where(stories.c.status != "merged", stories.c.doc_count >= 2)
+                .order_by(stories.c.doc_count.desc())
+            ).all()
+        except OperationalError as exc:  # a database without the stories tables: no story page
+            print(f"(no stories: {exc.orig})")
+            return []
+    if not rows:
+        return []
+    large = [r.id for r in rows[:50]]
+    rest = [r.id for r in rows[50:]]
+    small = random.Random(7).sample(rest, min(150, len(rest)))
+    sizes = [r.doc_count for r in rows]
+    print(
+        f"stories with >= 2 documents: {len(rows)}; largest {sizes[0]}, median {statistics.median(sizes):.0f};"
+        f" mix: 50 largest + {len(small)} random others"
+    )
+    return large + small
 
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    if errors:
-        print(f"  ({errors} non-200 answers)")
-    return times
+
+# ---------------------------------------------------------------------------------------------
+# Load generators
+
+LUA = """
+local paths = {%(paths)s}
+wrk.headers["Cookie"] = "%(cookie)s"
+wrk.headers["Authorization"] = "Bearer %(token)s"
+math.randomseed(%(seed)d)
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    '\\nRESULT {"requests": %%d, "p50": %%.3f, "p95": %%.3f, "p99": %%.3f, "max": %%.3f, "non2xx": %%d, "errors": %%d}\\n',
+    summary.requests, latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
 
 
-def pct(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
+def server_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += stats.get(p, (0, 0.0))[1]
+        todo.extend(c for c, (ppid, _) in stats.items() if ppid == p)
+    return total
 
 
-async def run(
-    base: str,
-    token: str,
-    cookie: dict,
-    doc_ids: list[int],
-    story_ids: list[int],
-    seconds: float,
-    clients: int = 20,
-) -> None:
-    limits = httpx.Limits(max_connections=40)
-    async with (
-        httpx.AsyncClient(
-            base_url=base,
-            cookies=cookie,
-            headers={"Authorization": f"Bearer {token}"},
-            limits=limits,
-            timeout=30,
-        ) as api,
-        httpx.AsyncClient(base_url=base, cookies=cookie, limits=limits, timeout=30) as pages,
-    ):
-        cases = [
-            ("healthz (baseline)", pages, lambda r: "/healthz", None),
-            ("overview page", pages, lambda r: "/", 150),
-            ("search API", api, lambda r: f"/api/v1/search?q={r.choice(QUERIES)}&limit=20", 50),
-            ("document page", pages, lambda r: f"/documents/{r.choice(doc_ids)}", 150),
+def run_wrk(base: str, paths: list[str], seconds: float, clients: int, cookie: str, token: str) -> dict:
+    """One wrk run over ``paths`` (chosen at random per request); latency figures in ms."""
+    lua = LUA % {
+        "paths": ",".join(json.dumps(p) for p in paths),
+        "cookie": cookie,
+        "token": token,
+        "seed": 42,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(lua)
+        script = fh.name
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{clients}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script,
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT ") :])
+
+
+def run_python(base: str, paths: list[str], seconds: float, clients: int, cookie: str, token: str) -> dict:
+    """The same measurement with an asyncio+httpx client (shares the CPU with the server)."""
+
+    async def go() -> dict:
+        times: list[float] = []
+        bad = 0
+        end = time.perf_counter() + seconds
+        headers = {"Cookie": cookie, "Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+
+            async def worker(seed: int) -> None:
+                nonlocal bad
+                rnd = random.Random(seed)
+                while time.perf_counter() < end:
+                    t0 = time.perf_counter()
+                    r = await client.get(rnd.choice(paths))
+                    times.append((time.perf_counter() - t0) * 1000)
+                    bad += r.status_code != 200
+
+            await asyncio.gather(*(worker(i) for i in range(clients)))
+        q = statistics.quantiles(times, n=100) if len(times) > 1 else times * 99
+        return {
+            "requests": len(times),
+            "p50": q[49],
+            "p95": q[94],
+            "p99": q[98],
+            "max": max(times),
+            "non2xx": bad,
+            "errors": 0,
+        }
+
+    return asyncio.run(go())
+
+
+# ---------------------------------------------------------------------------------------------
+# Profiling
+
+
+def start_profile(pid: int, out: Path, seconds: float, workers: int) -> subprocess.Popen:
+    """py-spy sampling the server (and its worker processes) into collapsed stacks."""
+    cmd = [
+        "py-spy",
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "-o",
+        str(out),
+        "-d",
+        str(int(seconds)),
+        "-r",
+        "50",
+    ]
+    if workers > 1:
+        cmd.append("--subprocesses")
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def summarise_profile(path: Path, top: int = 12) -> None:
+    """Print the functions present in the most samples (inclusive) from a collapsed-stack file."""
+    if not path.exists():
+        print(f"  (no profile written to {path})")
+        return
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        count = int(n)
+        total += count
+        frames = [
+            f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
+            if " (" in f
+            else f
+            for f in stack.split(";")
         ]
-        if story_ids:
-            cases.append(("story page", pages, lambda r: f"/stories/{r.choice(story_ids)}", 150))
-        base_p95 = None
-        print(f"{'endpoint':22} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p95/base':>9} target")
-        for name, client, urls, target in cases:
-            await hammer(client, urls, 2, 5)  # warm up
-            times = await hammer(client, urls, seconds, clients)
-            p50, p95 = pct(times, 50), pct(times, 95)
-            base_p95 = base_p95 or p95
-            verdict = "" if target is None else f"<= {target} {'OK' if p95 <= target else 'MISSED'}"
-            print(f"{name:22} {len(times):8d} {p50:8.1f} {p95:8.1f} {p95 / base_p95:9.1f} {verdict}")
+        for f in set(frames):
+            inclusive[f] += count
+        own[frames[-1]] += count
+    print(f"  profile {path.name}: {total} samples; top inclusive:")
+    skip = (
+        "<module>",
+        "run (",
+        "_run (",
+        "_bootstrap",
+        "worker (",
+        "serve (",
+        "main (",
+        "run_until_complete",
+        "run_forever",
+    )
+    shown = 0
+    for f, c in inclusive.most_common():
+        if any(s in f for s in skip):
+            continue
+        print(f"    {100 * c / total:5.1f}%  {f}")
+        shown += 1
+        if shown >= top:
+            break
+    print("  top own (self) time:")
+    for f, c in own.most_common(8):
+        print(f"    {100 * c / total:5.1f}%  {f}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def start_server(db_path: Path, port: int, workers: int, loop: str, http: str) -> subprocess.Popen:
+    """uvicorn on the ASGI factory ``kiemchung serve --workers N`` uses, on loopback."""
+    env = dict(os.environ, KIEMCHUNG_DB=str(db_path))
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "kiemchung.web.asgi:app_factory",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--loop",
+        loop,
+        "--http",
+        http,
+        "--no-access-log",
+    ]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    return subprocess.Popen(cmd, env=env)
 
 
 def main() -> None:
     """Load, serve, measure."""
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", type=Path, default=Path("bench-out/web.db"))
-    ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--limit", type=int, default=None, help="import only this many RSS items (new database)")
+    ap.add_argument("--seconds", type=float, default=30, help="per endpoint")
+    ap.add_argument(
+        "--clients", type=int, nargs="+", default=[20], help="concurrent connections (one run each)"
+    )
     ap.add_argument("--workers", type=int, default=1, help="server processes")
+    ap.add_argument("--loop", default="auto", help="uvicorn --loop (auto, asyncio, uvloop)")
+    ap.add_argument("--http", default="auto", help="uvicorn --http (auto, h11, httptools)")
+    ap.add_argument(
+        "--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python"
+    )
+    ap.add_argument(
+        "--only", nargs="*", default=None, help="endpoints to run (healthz overview search story document)"
+    )
+    ap.add_argument(
+        "--profile", type=Path, default=None, help="directory for py-spy profiles (one per endpoint)"
+    )
     args = ap.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     load(args.db, args.limit)
     db = Database(args.db)
     try:
         U.get_user(db, "bench")
-    except Exception:
+    except NotFoundError:
         U.add_user(db, "bench", "bench-password-1", "admin")
     token = U.create_token(db, "bench")
     from sqlalchemy import func, select
 
     with db.read() as conn:
         n = conn.execute(select(func.max(t.documents.c.id))).scalar_one()
-        try:
-            from kiemchung.stories.tables import stories
-
-            story_ids = [
-                r[0]
-                for r in conn.execute(select(stories.c.id).order_by(stories.c.doc_count.desc()).limit(200))
-            ]
-        except Exception:
-            story_ids = []
+        # Sources that have documents (the RSS year is imported without sources: then no source filter).
+        d = t.documents
+        source_ids = [
+            r[0]
+            for r in conn.execute(
+                select(d.c.source_id).where(d.c.source_id.is_not(None)).group_by(d.c.source_id).limit(20)
+            )
+        ]
+    story_ids = story_mix(db)
     doc_ids = [random.Random(i).randint(1, n) for i in range(500)]
+    endpoints = [
+        ("healthz", "healthz (baseline)", ["/healthz"], None),
+        ("overview", "overview page", ["/"], 150),
+        ("search", "search API", search_mix(source_ids), 50),
+        ("story", "story page", [f"/stories/{i}" for i in story_ids], 150),
+        ("document", "document page", [f"/documents/{i}" for i in doc_ids], 150),
+    ]
+    endpoints = [
+        e for e in endpoints if e[2] and (args.only is None or e[0] in args.only or e[0] == "healthz")
+    ]
     port = free_port()
-    env = dict(os.environ, KIEMCHUNG_DB=str(args.db))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kiemchung.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-        env=env,
-    )
+    proc = start_server(args.db, port, args.workers, args.loop, args.http)
     base = f"http://127.0.0.1:{port}"
+    measure = run_wrk if args.generator == "wrk" else run_python
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 httpx.get(base + "/healthz", timeout=1)
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        r = httpx.post(
-            base + "/login",
-            data={"username": "bench", "password": "bench-password-1"},
-            follow_redirects=False,
-        )
-        cookie = {"kc_session": r.cookies["kc_session"]}
+        r = httpx.post(base + "/login", data={"username": "bench", "password": "bench-password-1"})
+        cookie = f"kc_session={r.cookies['kc_session']}"
         print(
-            f"documents: {db.count_documents()}, stories: {len(story_ids)}, {args.clients} clients x {args.seconds:.0f}s per endpoint"
+            f"documents: {db.count_documents()}, stories in mix: {len(story_ids)}, generator: {args.generator},"
+            f" server: {args.workers} process(es), loop={args.loop} http={args.http}, {args.seconds:.0f}s per endpoint"
         )
-        asyncio.run(run(base, token, cookie, doc_ids, story_ids, args.seconds, args.clients))
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        for clients in args.clients:
+            print(f"\n{clients} concurrent client(s)")
+            print(
+                f"{'endpoint':20} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/base':>9} {'cpu ms':>7} target"
+            )
+            base_p95 = None
+            for key, name, paths, target in endpoints:
+                measure(base, paths, 2, min(clients, 5), cookie, token)  # warm up
+                spy = None
+                if args.profile and key != "healthz":
+                    spy = start_profile(
+                        proc.pid, args.profile / f"{key}-{clients}.txt", args.seconds, args.workers
+                    )
+                cpu0 = server_cpu_seconds(proc.pid)
+                res = measure(base, paths, args.seconds, clients, cookie, token)
+                cpu_ms = 1000 * (server_cpu_seconds(proc.pid) - cpu0) / max(1, res["requests"])
+                if spy:
+                    spy.wait(args.seconds + 30)
+                base_p95 = base_p95 or res["p95"]
+                verdict = (
+                    "" if target is None else f"<= {target} {'OK' if res['p95'] <= target else 'MISSED'}"
+                )
+                bad = (
+                    f"  ({res['non2xx']} non-2xx, {res['errors']} socket errors)"
+                    if res["non2xx"] or res["errors"]
+                    else ""
+                )
+                print(
+                    f"{name:20} {res['requests']:8d} {res['requests'] / args.seconds:7.0f} {res['p50']:8.1f}"
+                    f" {res['p95']:8.1f} {res['p99']:8.1f} {res['p95'] / base_p95:9.1f} {cpu_ms:7.2f} {verdict}{bad}",
+                    flush=True,
+                )
+                if spy:
+                    summarise_profile(args.profile / f"{key}-{clients}.txt")
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(20)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,16 @@ def test_purely_negative_queries_are_clear_errors(loaded, query):
 
 
 def test_hostile_queries_do_not_reach_fts5_syntax(loaded):
-    for q in ['"unterminated', "a:b", "title_fold: x", "NEAR(a b)", "x*", "^start", "c++", "'; DROP TABLE documents; --"]:
+    for q in [
+        '"unterminated',
+        "a:b",
+        "title_fold: x",
+        "NEAR(a b)",
+        "x*",
+        "^start",
+        "c++",
+        "'; DROP TABLE documents; --",
+    ]:
         search(loaded, q)  # no exception, whatever it finds
     assert loaded.count_documents() == 5
     with pytest.raises(QueryError):
@@ -105,3 +114,116 @@ def test_compile_query_quotes_every_term():
     assert '"chanh muoi"' in fts and '"khong"' in fts
     assert {"nuoc", "chanh", "muoi", "ko", "khong"} <= terms
     assert parse_query("") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Result cache and filter short cuts
+
+
+def _fresh_doc(title: str, day: int = 20):
+    from tests.factories import make_doc
+
+    return make_doc(
+        title,
+        "Tin do đội kiểm thử viết: " + title,
+        url=f"https://baolamson.vn/{day}-{len(title)}.html",
+        day=day,
+    )
+
+
+def test_repeated_search_is_served_from_the_cache(loaded):
+    from kiemchung.store import search as S
+
+    first = search(loaded, "nuoc chanh")
+    cache = S._cache_for(loaded)
+    assert cache is not None and len(cache._entries) == 1
+    second = search(loaded, "nuoc chanh")
+    assert titles(second) == titles(first) and second.fts == first.fts
+    # A caller changing the list it got back does not change what the cache serves next.
+    second.hits.clear()
+    assert titles(search(loaded, "nuoc chanh")) == titles(first)
+    assert titles(search(loaded, "nuoc chanh", use_cache=False)) == titles(first)
+    assert len(cache._entries) == 1
+
+
+def test_cache_key_covers_every_parameter(loaded):
+    vn = dt.timezone(dt.timedelta(hours=7))
+    all_hits = search(loaded, "nuoc", sort="newest")
+    oldest = search(loaded, "nuoc", sort="oldest")
+    assert titles(oldest) == list(reversed(titles(all_hits)))
+    assert len(search(loaded, "nuoc", limit=1).hits) == 1
+    assert titles(search(loaded, "nuoc", offset=1)) == titles(all_hits)[1:]
+    assert search(loaded, "nuoc", count=True).total == len(all_hits.hits)
+    assert search(loaded, "nuoc").total is None
+    later = search(loaded, "nuoc", since=dt.datetime(2026, 3, 6, tzinfo=vn))
+    assert 0 < len(later.hits) < len(all_hits.hits)
+    assert [h.document.kind for h in search(loaded, "nuoc", kinds=["post"]).hits] == ["post"]
+
+
+def test_a_new_document_is_found_at_once_despite_the_cache(loaded):
+    assert search(loaded, "khinh khi cau").hits == []
+    Ingestor(loaded).add([_fresh_doc("Lễ hội khinh khí cầu ở Lam Sơn")])
+    assert titles(search(loaded, "khinh khi cau")) == ["Lễ hội khinh khí cầu ở Lam Sơn"]
+
+
+def test_a_write_from_another_process_empties_the_cache(loaded, tmp_path):
+    import subprocess
+    import sys
+
+    assert search(loaded, "thuyen buom").hits == []
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[2])\n"
+        "from kiemchung.store import Database\n"
+        "from kiemchung.ingest import Ingestor\n"
+        "from tests.factories import make_doc\n"
+        "Ingestor(Database(sys.argv[1])).add([make_doc('Đua thuyền buồm trên vịnh Lam Sơn', "
+        "'Giải đua thuyền buồm lần đầu tổ chức.', url='https://baolamson.vn/thuyen-buom.html', day=21)])\n"
+    )
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    subprocess.run([sys.executable, "-c", script, str(loaded.path), root], check=True, timeout=120)
+    assert titles(search(loaded, "thuyen buom")) == ["Đua thuyền buồm trên vịnh Lam Sơn"]
+
+
+def test_cache_can_be_turned_off(loaded, monkeypatch):
+    from kiemchung.store import search as S
+
+    monkeypatch.setattr(S, "CACHE_TTL", 0)
+    assert S._cache_for(loaded) is None
+    assert titles(search(loaded, "nuoc chanh")) == ["Nước chanh không chữa được sốt xuất huyết"]
+
+
+def test_cache_entries_expire_after_the_ttl(loaded, monkeypatch):
+    from kiemchung.store import search as S
+
+    search(loaded, "nuoc chanh")
+    cache = S._cache_for(loaded)
+    key = next(iter(cache._entries))
+    monkeypatch.setattr(S, "CACHE_TTL", 0.05)
+    import time as _time
+
+    _time.sleep(0.1)
+    assert cache.get(key) is None and key not in cache._entries
+    S.clear_search_cache(loaded)
+    assert len(cache._entries) == 0
+
+
+def test_cache_is_bounded(loaded, monkeypatch):
+    from kiemchung.store import search as S
+
+    monkeypatch.setattr(S, "CACHE_SIZE", 3)
+    for q in ["nuoc", "chanh", "vang", "cau", "sach"]:
+        search(loaded, q)
+    cache = S._cache_for(loaded)
+    assert len(cache._entries) == 3
+    assert [k[0] for k in cache._entries] == ["vang", "cau", "sach"]
+
+
+def test_source_filter_without_documents_finds_nothing(loaded):
+    empty = loaded.add_source(Source(kind="feed", url="https://baotayha.vn/rss", name="Báo Tây Hà"))
+    r = search(loaded, "nuoc", sources=[empty.id], count=True)
+    assert r.hits == [] and r.total == 0
+    full = loaded.get_source("Báo Lam Sơn")
+    r = search(loaded, "nuoc", sources=[empty.id, full.id], count=True)
+    assert r.total == 2

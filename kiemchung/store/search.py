@@ -12,13 +12,24 @@ A query typed with diacritics is matched accent-sensitively against the tone-can
 finds "hòa", not "hóa"); a query typed without them is matched against the diacritic-free text
 ("nuoc chanh" finds "nước chanh"). When an accented query finds nothing, the diacritic-free match is
 used instead. Teencode in queries ("ko", "dc") also matches the standard words it stands for.
+
+Results are cached per database for :data:`CACHE_TTL` seconds (identical searches from a desk of
+users refreshing the same page cost one query); any commit to the database by another connection
+(a document added, a source changed) empties the cache at once, so a cached page is never staler
+than the data. ``KIEMCHUNG_SEARCH_CACHE_TTL=0`` in the environment turns the cache off.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from dataclasses import dataclass, field
+import sqlite3
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
@@ -36,6 +47,10 @@ MAX_TERMS = 64
 # (a single common syllable such as "nam" matches a third of a year of news) is ranked among its
 # newest RELEVANCE_WINDOW matches, which keeps every search fast; narrower queries are ranked whole.
 RELEVANCE_WINDOW = 2000
+# Seconds a search result may be served from the cache (0 turns the cache off), and how many results
+# each database keeps.
+CACHE_TTL = float(os.environ.get("KIEMCHUNG_SEARCH_CACHE_TTL", "30") or 0)
+CACHE_SIZE = 512
 
 # ---------------------------------------------------------------------------------------------
 # Parsing
@@ -206,7 +221,9 @@ class _Compiler:
         else:
             expanded: list[str] = []
             for tok in toks:
-                expanded.extend(text.syllables(text.normalize(text.expand_teencode(tok)), strip=not self.accented))
+                expanded.extend(
+                    text.syllables(text.normalize(text.expand_teencode(tok)), strip=not self.accented)
+                )
             if expanded != toks:
                 variants.append(expanded)
         for v in variants[1:]:
@@ -237,7 +254,9 @@ class _Compiler:
                 return "(" + " OR ".join(positives) + ")", False
             if not positives:
                 if negatives:
-                    raise QueryError("Truy vấn cần ít nhất một từ không bị loại trừ (a query needs a positive term)")
+                    raise QueryError(
+                        "Truy vấn cần ít nhất một từ không bị loại trừ (a query needs a positive term)"
+                    )
                 return None, False
             expr = " AND ".join(positives)
             for neg in negatives:
@@ -342,15 +361,41 @@ def search(
     kinds: list[str] | None = None,
     sort: str = "newest",
     count: bool = False,
+    use_cache: bool = True,
 ) -> SearchResult:
     """Search stored documents; see the module docstring for the query language.
 
     ``sort`` is ``newest`` (the default: a monitoring desk reads what is new first), ``oldest``, or
     ``relevance`` (BM25, titles weighted 4x, among the newest :data:`RELEVANCE_WINDOW` matches).
+    ``cache=False`` bypasses the result cache (see the module docstring).
     """
     if sort not in ("relevance", "newest", "oldest"):
         raise QueryError(f"Cách sắp xếp không hợp lệ (unknown sort): {sort}")
     limit = max(1, min(int(limit), 500))
+    key = (
+        query,
+        limit,
+        int(offset),
+        since.isoformat() if since else None,
+        until.isoformat() if until else None,
+        tuple(sources or ()),
+        tuple(kinds or ()),
+        sort,
+        bool(count),
+    )
+    cache = _cache_for(db) if use_cache else None
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        version = cache.version()
+    result = _search(db, query, limit, offset, since, until, sources, kinds, sort, count)
+    if cache is not None:
+        cache.put(key, version, result)
+    return result
+
+
+def _search(db, query, limit, offset, since, until, sources, kinds, sort, count) -> SearchResult:
     fts, terms, accented = compile_query(query)
     if fts is None:
         return SearchResult(query, [], accented, None, 0 if count else None)
@@ -361,6 +406,16 @@ def search(
         accented = False
     hits, total = result
     return SearchResult(query, hits, accented, fts, total)
+
+
+def _no_documents_in(db, sources: list[int]) -> bool:
+    """True when none of ``sources`` has a document (an index lookup)."""
+    d = t.documents
+    with db.read() as conn:
+        found = conn.execute(
+            select(d.c.id).where(d.c.source_id.in_([int(x) for x in sources])).limit(1)
+        ).first()
+    return found is None
 
 
 def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, count):
@@ -377,6 +432,9 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
         where.append("f.rowid < :hi")
         params["hi"] = t.fts_rowid_bound(timeutil.aware(until))
     join = ""
+    if sources and _no_documents_in(db, sources):
+        # A source filter that selects nothing would otherwise check every match of the query.
+        return [], (0 if count else None)
     if sources or kinds:
         join = "JOIN documents d ON d.fts_rowid = f.rowid"
         if sources:
@@ -405,12 +463,17 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
                 if bound is not None:
                     page_sql = page_sql.replace(" WHERE ", " WHERE f.rowid > :window AND ", 1)
                     params["window"] = bound
-            page = conn.execute(sql_text(page_sql.replace("documents_fts MATCH", "f.documents_fts MATCH")), params).all()
+            page = conn.execute(
+                sql_text(page_sql.replace("documents_fts MATCH", "f.documents_fts MATCH")), params
+            ).all()
             total = None
             if count:
                 total = conn.execute(
-                    sql_text(f"SELECT count(*) FROM documents_fts f {join} WHERE {cond}".replace(
-                        "documents_fts MATCH", "f.documents_fts MATCH")),
+                    sql_text(
+                        f"SELECT count(*) FROM documents_fts f {join} WHERE {cond}".replace(
+                            "documents_fts MATCH", "f.documents_fts MATCH"
+                        )
+                    ),
                     params,
                 ).scalar()
             rows = {}
@@ -435,3 +498,92 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
         body = " ".join(p for p in (doc.lead, doc.body) if p)
         hits.append(Hit(doc, -float(r.rank), snippet(body or doc.title, terms)))
     return hits, total
+
+
+# ---------------------------------------------------------------------------------------------
+# Result cache
+
+
+class _ResultCache:
+    """Recent search results of one SQLite database, dropped whenever the database changes.
+
+    Freshness is checked with ``PRAGMA data_version`` on a private read-only connection: its value
+    changes whenever any other connection (this process's writer, another process) commits.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, tuple[float, int, SearchResult]] = OrderedDict()
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+
+    def version(self) -> int | None:
+        """The database's change counter as seen by this cache's connection (None: cannot tell)."""
+        with self._lock:
+            try:
+                if self._conn is None or self._pid != os.getpid():  # first use, or a forked child
+                    self._conn = sqlite3.connect(
+                        f"file:{self._path}?mode=ro", uri=True, check_same_thread=False, timeout=5
+                    )
+                    self._pid = os.getpid()
+                    self._entries.clear()
+                return self._conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:  # unreadable for now: serve nothing from the cache, store nothing
+                self._conn = None
+                return None
+
+    def get(self, key: tuple) -> SearchResult | None:
+        """The cached result for ``key`` if it is younger than the TTL and the database has not changed."""
+        current = self.version()
+        if current is None:
+            return None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            stamp, version, result = entry
+            if version != current or time.monotonic() - stamp > CACHE_TTL:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+        return replace(result, hits=list(result.hits))
+
+    def put(self, key: tuple, version: int | None, result: SearchResult) -> None:
+        """Remember ``result``, computed while the database was at ``version``."""
+        if version is None:
+            return
+        with self._lock:
+            self._entries[key] = (time.monotonic(), version, replace(result, hits=list(result.hits)))
+            self._entries.move_to_end(key)
+            while len(self._entries) > CACHE_SIZE:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every result."""
+        with self._lock:
+            self._entries.clear()
+
+
+_caches: weakref.WeakKeyDictionary[Database, _ResultCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def _cache_for(db: Database) -> _ResultCache | None:
+    """The result cache of ``db``, or None when caching is off or the database is not a SQLite file."""
+    if CACHE_TTL <= 0 or not getattr(db, "is_sqlite", False) or getattr(db, "path", None) is None:
+        return None
+    with _caches_lock:
+        cache = _caches.get(db)
+        if cache is None:
+            cache = _caches[db] = _ResultCache(str(db.path))
+        return cache
+
+
+def clear_search_cache(db: Database | None = None) -> None:
+    """Forget cached search results (of ``db``, or of every database)."""
+    with _caches_lock:
+        targets = [_caches.get(db)] if db is not None else list(_caches.values())
+    for cache in targets:
+        if cache is not None:
+            cache.clear()
