@@ -80,6 +80,33 @@ def test_figures_match_sql(sample):
     assert "chưa có dữ liệu" in md or r.claims is not None
 
 
+def test_claims_and_alerts_sections_match_the_data(sample):
+    from kiemchung.claims.checkworthy import DEFAULT_THRESHOLD
+
+    p = parse_period("2026-Q4")
+    r = build_report(sample, p, generated_at=PINNED)
+    alerted = {row[0] for row in _count(
+        sample, "SELECT a.doc_id FROM alerts a JOIN documents d ON d.id = a.doc_id WHERE "
+                "coalesce(d.published_at, d.fetched_at) >= :a AND coalesce(d.published_at, d.fetched_at) < :b",
+        p.start, p.end)}
+    assert r.headline["alerts"] == len(_count(
+        sample, "SELECT a.id FROM alerts a JOIN documents d ON d.id = a.doc_id WHERE "
+                "coalesce(d.published_at, d.fetched_at) >= :a AND coalesce(d.published_at, d.fetched_at) < :b",
+        p.start, p.end)) > 0
+    assert r.claims and r.headline["claims"] >= len(r.claims)
+    scores = [c["score"] for c in r.claims]
+    assert scores == sorted(scores, reverse=True) and min(scores) >= DEFAULT_THRESHOLD
+    stories = [c["story_id"] for c in r.claims if c["story_id"] is not None]
+    assert len(stories) == len(set(stories))  # one row per story
+    for c in r.claims:
+        doc = sample.get_document(c["doc_id"])
+        assert c["text"] in doc.text() and p.start <= (doc.published_at or doc.fetched_at) < p.end
+        if c["documents"] == 1:
+            assert c["alerted"] == (c["doc_id"] in alerted)
+    assert any(c["alerted"] for c in r.claims)  # the sample's false claims come back and are flagged
+    assert r.claims[0]["text"] in render_markdown(r)
+
+
 def test_quarter_volume_is_weekly(sample):
     r = build_report(sample, parse_period("2026-Q4"), generated_at=PINNED)
     assert r.volume_bucket == "week" and all(d.weekday() == 0 for d, _ in r.volume)

@@ -155,13 +155,64 @@ def _sources(db, p: Period) -> list[dict]:
 
 
 def _alerts(db, p: Period) -> int:
-    from kiemchung.claims import tables as ct
-
-    a = ct.alerts
+    """Alerts on documents of the period (by the document's time, so a rebuilt report is the same)."""
     with db.read() as conn:
-        return conn.execute(
-            select(func.count()).select_from(a).where(a.c.created_at >= p.start, a.c.created_at < p.end)
-        ).scalar() or 0
+        return conn.execute(sql_text(
+            "SELECT count(*) FROM alerts a JOIN documents d ON d.id = a.doc_id "
+            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi"
+        ), _bounds(p)).scalar() or 0
+
+
+CLAIM_POSTS = 5000  # posts of the period scored for check-worthy claims (the newest)
+CLAIM_STORY_DOCS = 20  # and the newest documents of each top story
+CLAIM_ROWS = 15
+
+
+def _claims(db, p: Period, top_stories: list[dict]) -> tuple[list[dict], int]:
+    """Check-worthy claims of the period: the best sentence of each post and of the top stories'
+    documents, one row per story (or per sentence, for a post in no story), ranked; returns (the top
+    rows, how many documents carry a check-worthy sentence).
+
+    Bounded work: at most :data:`CLAIM_POSTS` posts and :data:`CLAIM_STORY_DOCS` documents per top story.
+    """
+    from kiemchung.claims.checkworthy import DEFAULT_THRESHOLD, rank_sentences
+
+    with db.read() as conn:
+        rows = conn.execute(sql_text(
+            "SELECT d.id, d.title, d.lead, substr(d.body, 1, 3000) AS body, sd.story_id FROM documents d "
+            "LEFT JOIN story_documents sd ON sd.doc_id = d.id "
+            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi AND d.kind = 'post' ORDER BY d.fts_rowid DESC LIMIT :n"
+        ), {**_bounds(p), "n": CLAIM_POSTS}).all()
+        for story in top_stories:
+            rows += conn.execute(sql_text(
+                "SELECT d.id, d.title, d.lead, substr(d.body, 1, 3000) AS body, sd.story_id FROM story_documents sd "
+                "JOIN documents d ON d.id = sd.doc_id WHERE sd.story_id = :s AND d.fts_rowid >= :lo "
+                "AND d.fts_rowid < :hi ORDER BY d.fts_rowid DESC LIMIT :n"
+            ), {**_bounds(p), "s": story["id"], "n": CLAIM_STORY_DOCS}).all()
+        alerted = {r[0] for r in conn.execute(sql_text(
+            "SELECT a.doc_id FROM alerts a JOIN documents d ON d.id = a.doc_id "
+            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi"), _bounds(p))}
+    best: dict[str, dict] = {}
+    docs_with_claims: set[int] = set()
+    for r in rows:
+        if r.id in docs_with_claims:
+            continue
+        ranked = rank_sentences("\n".join(x for x in (r.title, r.lead, r.body) if x), limit=1,
+                                threshold=DEFAULT_THRESHOLD)
+        if not ranked:
+            continue
+        docs_with_claims.add(r.id)
+        top = ranked[0]
+        key = f"story:{r.story_id}" if r.story_id is not None else " ".join(top.text.lower().split())
+        group = best.get(key)
+        if group is None or top.score > group["score"]:
+            best[key] = {"text": top.text, "score": round(top.score, 2), "reasons": list(top.reasons),
+                         "doc_id": r.id, "story_id": r.story_id, "documents": group["documents"] if group else 0,
+                         "alerted": group["alerted"] if group else False}
+        best[key]["documents"] += 1
+        best[key]["alerted"] = best[key]["alerted"] or r.id in alerted
+    ranked_rows = sorted(best.values(), key=lambda c: (-c["score"], c["doc_id"]))[:CLAIM_ROWS]
+    return ranked_rows, len(docs_with_claims)
 
 
 def build_report(db, period: Period, *, generated_at: dt.datetime | None = None) -> Report:
@@ -175,9 +226,9 @@ def build_report(db, period: Period, *, generated_at: dt.datetime | None = None)
     head["factchecks"] = len(factchecks)
     head_prev["factchecks"] = len(reach_mod.published_factchecks(db, prev.start, prev.end))
     head["alerts"], head_prev["alerts"] = _alerts(db, period), _alerts(db, prev)
-    claims = None
-    if _optional("kiemchung.claims.checkworthy") is None:
-        notes.append("claims")
+    top_stories = _stories(db, period)
+    claims, head["claims"] = _claims(db, period, top_stories)
+    head_prev["claims"] = _claims(db, prev, _stories(db, prev))[1]
     statements = [_reach_row(r) for r in reach_mod.reach_of_statements(db, period.start, period.end)]
     story_reach = [vars(s).copy() for s in reach_mod.reach_by_story(db, period.start, period.end)]
     volume, bucket = _volume(db, period)
@@ -190,7 +241,7 @@ def build_report(db, period: Period, *, generated_at: dt.datetime | None = None)
         by_kind=kinds,
         volume=volume,
         volume_bucket=bucket,
-        top_stories=_stories(db, period),
+        top_stories=top_stories,
         rising=_rising(db, period),
         watchlists=_watchlists(db, period, prev),
         claims=claims,

@@ -19,7 +19,7 @@ HEAD_LABELS = [
     ("official", "Thông tin chính thức", "official statements"),
     ("factchecks", "Bài kiểm chứng đã đăng", "fact-checks published"),
     ("alerts", "Cảnh báo", "alerts raised"),
-    ("claims", "Nhận định cần kiểm chứng", "claims detected"),
+    ("claims", "Văn bản có nhận định cần kiểm chứng", "documents with check-worthy claims"),
 ]
 KIND_LABELS = {"article": "Bài báo", "post": "Bài đăng mạng xã hội", "official": "Văn bản chính thức"}
 
@@ -65,6 +65,11 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
         for f in r.factchecks]
     sr = [[s["headline"], _n(s["documents"]), _n(s["statements"]), _n(s["pickups"]), _dur(s["first_pickup"])]
           for s in r.story_reach]
+    claims = None if r.claims is None else [
+        [c["text"], f"{c['score']:.2f}", ", ".join(c["reasons"]),
+         f"#{c['doc_id']}" + (f" (+{c['documents'] - 1} cùng câu chuyện #{c['story_id']})" if c["documents"] > 1 else ""),
+         "có" if c["alerted"] else "–"]
+        for c in r.claims]
     src = [[s["name"], s["kind"], "tốt" if s["healthy"] else f"lỗi ×{s['failures']}", _n(s["documents"])]
            for s in r.sources]
     return [
@@ -73,7 +78,8 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
         ("Câu chuyện lớn nhất", "top stories", ["#", "Câu chuyện", "Văn bản", "Nguồn", "Xuất hiện"], stories),
         ("Câu chuyện đang nổi lên (cuối kỳ)", "rising at period end", ["Câu chuyện", "24 giờ", "Nền", "Điểm"], rising),
         ("Danh sách theo dõi", "watchlists", ["Tên", "Truy vấn", "Văn bản", "So với kỳ trước"], wl),
-        ("Nhận định cần kiểm chứng", "claims detected", ["Nhận định"], r.claims),
+        ("Nhận định cần kiểm chứng", "claims detected",
+         ["Nhận định", "Điểm", "Dấu hiệu", "Văn bản", "Đã cảnh báo"], claims),
         ("Lan toả của thông tin chính thức", "reach of official statements",
          ["Thời điểm", "Văn bản", "Lượt đăng lại", "Nguồn", "Lần đầu sau", "Lần thứ 10 sau"], stm),
         ("Lan toả của bài kiểm chứng", "reach of fact-checks",
