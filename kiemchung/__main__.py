@@ -1,0 +1,5 @@
+"""``python -m kiemchung``: the same as the ``kiemchung`` command."""
+
+from kiemchung.cli import main
+
+main()
