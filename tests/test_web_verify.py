@@ -129,12 +129,12 @@ def test_claims_queue_lists_checkworthy_and_viral_then_drops_them_once_checked(a
     c = client(app, "bientap")
     html = c.get("/claims").text
     assert "1.250 vụ tai nạn" in html  # a check-worthy sentence of a recent article
-    assert "number" in html  # with its reasons
+    assert "có số liệu" in html  # with its reasons, in Vietnamese
     assert "cầu Bến Đá sắp sập" in html  # a viral post no fact-check covers (1370 interactions)
     assert "1370" in html
     assert html.count("Tạo bài kiểm chứng") >= 2
     # the queue is ordered best first
-    scores = [float(s) for s in re.findall(r"<td>(\d\.\d\d)</td>", html)]
+    scores = [float(s) for s in re.findall(r'<td class="score">(\d\.\d\d)</td>', html)]
     assert scores == sorted(scores, reverse=True) and scores[0] >= 0.5
 
     fcs.create_factcheck(vdb, CHECKWORTHY, "unverified", editor="bientap")
@@ -369,7 +369,7 @@ def test_alert_page_shows_alert_a_matching_post_raises_and_triage(app, vdb):
     assert "xác nhận" in e.get("/alerts", params={"status": "confirmed"}).text
     assert "Tin sai lặp lại" not in e.get("/alerts", params={"status": "new"}).text
     assert e.get("/alerts", params={"status": "new"}).text.count(f'href="/documents/{post}"') == 0
-    entry = [x for x in audit.entries(vdb) if x["object"] == f"alert:{alert_id}"][0]
+    entry = next(x for x in audit.entries(vdb) if x["object"] == f"alert:{alert_id}")
     assert (entry["user"], entry["before"], entry["after"]) == ("bientap", {"status": "new"}, {"status": "confirmed"})
     # the post is not offered again in the claims queue
     assert "uống nước lá ổi đun sôi chữa khỏi" not in e.get("/claims").text
@@ -380,9 +380,10 @@ def test_alerts_grouped_by_story(vdb):
         {"id": 3, "story_id": 7, "story_headline": "Lá ổi"},
         {"id": 2, "story_id": None, "story_headline": None},
         {"id": 1, "story_id": 7, "story_headline": "Lá ổi"},
+        {"id": 0, "story_id": None, "story_headline": None},
     ]
     groups = V.group_by_story(rows)
-    assert [[a["id"] for a in g["alerts"]] for g in groups] == [[3, 1], [2]]
+    assert [[a["id"] for a in g["alerts"]] for g in groups] == [[3, 1], [2, 0]]
     assert groups[0]["headline"] == "Lá ổi" and groups[1]["story_id"] is None
 
 
@@ -478,7 +479,7 @@ RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}
 def test_verify_routes_enforce_roles(app, vdb):
     """The same walk as test_web_app.test_every_route_enforces_roles, over this module's routes."""
     ours = {(m, r.path) for r in (*V.router.routes, *V.api_router.routes) for m in r.methods - {"HEAD"}}
-    assert EDITOR_ROUTES <= ours
+    assert ours >= EDITOR_ROUTES
     tokens = {n: U.create_token(vdb, n) for n in ("quantri", "bientap", "xem")}
     who = {"admin": "quantri", "editor": "bientap", "viewer": "xem"}
     sessions = {role: client(app, who[role]) for role in who}

@@ -146,6 +146,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "vf_verdict_misleading": {"vi": "gây hiểu lầm", "en": "misleading"},
     "vf_verdict_true": {"vi": "đúng", "en": "true"},
     "vf_verdict_unverified": {"vi": "chưa kiểm chứng", "en": "unverified"},
+    "vf_reason_number": {"vi": "có số liệu", "en": "number"},
+    "vf_reason_date": {"vi": "ngày tháng", "en": "date"},
+    "vf_reason_percent": {"vi": "tỷ lệ phần trăm", "en": "percentage"},
+    "vf_reason_money_unit": {"vi": "tiền, đơn vị đo", "en": "money or unit"},
+    "vf_reason_entity": {"vi": "tên riêng", "en": "named entity"},
+    "vf_reason_reporting": {"vi": "động từ tường thuật", "en": "reporting verb"},
+    "vf_reason_quote": {"vi": "trích lời", "en": "quotation"},
+    "vf_reason_superlative": {"vi": "so sánh nhất", "en": "superlative"},
+    "vf_reason_comparison": {"vi": "so sánh, tăng giảm", "en": "comparison"},
+    "vf_reason_viral": {"vi": "dấu hiệu lan truyền", "en": "viral marks"},
+    "vf_reason_claim_verb": {"vi": "động từ khẳng định", "en": "claim verb"},
+    "vf_reason_opinion": {"vi": "ý kiến cá nhân", "en": "opinion"},
+    "vf_reason_question": {"vi": "câu hỏi", "en": "question"},
+    "vf_reason_short": {"vi": "câu ngắn", "en": "short"},
     "vf_bad_status": {
         "vi": "Trạng thái cảnh báo không hợp lệ (unknown alert status)",
         "en": "Unknown alert status",
@@ -465,10 +479,10 @@ def list_alert_rows(
 
 
 def group_by_story(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Alerts grouped by story, groups ordered by their newest alert (alerts without a story alone)."""
+    """Alerts grouped by story (those without a story together), groups ordered by their newest alert."""
     groups: dict[Any, dict[str, Any]] = {}
     for r in rows:
-        key = r["story_id"] if r["story_id"] is not None else f"alert-{r['id']}"
+        key = r["story_id"]
         g = groups.setdefault(
             key, {"story_id": r["story_id"], "headline": r["story_headline"], "alerts": []}
         )
