@@ -1,6 +1,8 @@
 """Monitor and report area of the workbench (stories, story page, watchlists, trends, reports) and its API,
 in process, against a real SQLite file holding the bundled sample loaded through the library."""
 
+# ruff: noqa: RUF001  (the burst formula and ranges use Greek letters and dashes on purpose)
+
 from __future__ import annotations
 
 import datetime as dt
@@ -79,8 +81,7 @@ def mdb(sample_file, tmp_path):
 
 @pytest.fixture
 def app(mdb):
-    from kiemchung.web import create_app
-    from kiemchung.web import queries
+    from kiemchung.web import create_app, queries
 
     queries.clear_cache()
     return create_app(mdb)
@@ -347,7 +348,7 @@ def test_watchlists_add_counts_remove(app, mdb):
     daily = [n for _, n in sorted(query_counts(mdb, "nuoc may", end - dt.timedelta(days=30), end).items())]
     assert sum(daily) > 0
     assert f'<td class="n last7">{sum(daily[-7:])}</td><td class="n last30">{sum(daily)}</td>' in html
-    assert '<svg class="spark"' in html and f'href="/search?q=n%C6%B0%E1%BB%9Bc%20m%C3%A1y"' in html
+    assert '<svg class="spark"' in html and 'href="/search?q=n%C6%B0%E1%BB%9Bc%20m%C3%A1y"' in html
     assert audit.entries(mdb, 1)[0]["action"] == "watchlist.add"
     bad = ed.post("/watchlists", data={"name": "Trống", "query": "   ", "csrf": csrf_of(ed)})
     assert bad.status_code == 400 and "Truy vấn trống" in bad.text

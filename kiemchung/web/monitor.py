@@ -6,6 +6,8 @@ this module is limited to small aggregates the library does not offer yet (outle
 one story, alerts of a story's documents), each bounded so a story of thousands of documents stays cheap.
 """
 
+# ruff: noqa: RUF001  (the burst formula and ranges use Greek letters and dashes on purpose)
+
 from __future__ import annotations
 
 import datetime as dt
@@ -244,11 +246,26 @@ def story_view(db, story_id: int, *, offset: int = 0, limit: int = DOC_PAGE) -> 
         timeline=_timeline(db, detail),
         outlets=_outlets(db, sid),
         places=_places(db, sid),
-        claims=rank_documents(detail.documents[:CLAIM_DOCS], limit=TOP_CLAIMS),
+        claims=_distinct_claims(rank_documents(detail.documents[:CLAIM_DOCS], limit=TOP_CLAIMS * 4)),
         alerts=story_alerts(db, sid),
         statements=_statements(db, sid),
         edits=detail.edits,
     )
+
+
+def _distinct_claims(ranked: list, limit: int = TOP_CLAIMS) -> list:
+    """The best-scored sentence of each group that folds to the same text (a post copied without
+    diacritics or in capitals is the same claim)."""
+    from kiemchung.text import fold
+
+    seen: set[str] = set()
+    out = []
+    for c in ranked:
+        key = " ".join(fold(c.text).split())
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out[:limit]
 
 
 def _timeline(db, detail: service.StoryDetail) -> list[tuple[dt.date, int]]:
@@ -501,7 +518,12 @@ def list_reports(db) -> list[dict]:
     out = []
     for stem, fmts in found.items():
         start, end = stem[len("bao-cao-") :].split("_")
-        out.append({"name": stem, "start": start, "end": end, "formats": [f for f in REPORT_FORMATS if f in fmts]})
+        try:
+            last = (dt.date.fromisoformat(end) - dt.timedelta(days=1)).isoformat()  # the end is exclusive
+        except ValueError:
+            continue
+        out.append({"name": stem, "start": start, "end": end, "last": last,
+                    "formats": [f for f in REPORT_FORMATS if f in fmts]})
     out.sort(key=lambda r: (r["start"], r["end"]), reverse=True)
     return out
 
@@ -995,7 +1017,7 @@ def api_watchlist_add(request: Request, body: WatchlistIn, user=editor):
     return _wl_out(row)
 
 
-@api_router.delete("/watchlists/{wl_id}", status_code=204, dependencies=[csrf])
+@api_router.delete("/watchlists/{wl_id}", status_code=204, dependencies=[editor, csrf])  # 401 before CSRF
 def api_watchlist_remove(request: Request, wl_id: int = Path(ge=1, le=MAX_ID), user=editor):
     """Delete a watchlist (editor; audit-logged)."""
     remove_watchlist(request.app.state.db, user, wl_id)
