@@ -507,3 +507,27 @@ def test_verify_routes_enforce_roles(app, vdb):
                     assert r.status_code == 403, (key, role, r.status_code)
                 walked += 1
     assert walked == 4 * len(ours)
+
+
+def test_pipeline_alerts_are_grouped_under_their_story(app, vdb):
+    from kiemchung.pipeline import Pipeline
+
+    official = doc_id_of(vdb, "https://syt.lamson.gov.vn/la-oi.html")
+    fc = fcs.create_factcheck(vdb, FALSE_CLAIM, "false", editor="bientap", evidence=[official])
+    fcs.publish_factcheck(vdb, fc.id, "bientap")
+    Pipeline(vdb).run()  # stories for what is stored, no alert yet
+    Ingestor(vdb).add(
+        [
+            make_doc("", f"Chia sẻ ngay: {FALSE_CLAIM.lower()}!!!", kind="post", external_id="s-1", day=27),
+            make_doc("", f"Mẹ mình bảo {FALSE_CLAIM.lower()}, thật không?", kind="post", external_id="s-2", day=27),
+        ]
+    )
+    report = Pipeline(vdb).run()
+    assert report.counts["alerts"] == 2
+    rows = V.list_alert_rows(vdb)
+    assert all(r["story_id"] for r in rows)
+    html = client(app, "xem").get("/alerts").text
+    for story in {r["story_id"] for r in rows}:
+        assert f'href="/stories/{story}"' in html
+    # the claims queue links each claim's document to its story
+    assert re.search(r'href="/stories/\d+"', client(app, "xem").get("/claims").text)

@@ -508,10 +508,27 @@ def claims_page(request: Request, page: int = Query(0, ge=0, le=1000)):
     more = len(claims) > (page + 1) * CLAIMS_PAGE or len(posts) > (page + 1) * POSTS_PAGE
     claims = claims[page * CLAIMS_PAGE : (page + 1) * CLAIMS_PAGE]
     posts = posts[page * POSTS_PAGE : (page + 1) * POSTS_PAGE]
+    stories = _stories_of(request.app.state.db, {c.doc.id for c in claims} | {p.doc.id for p in posts})
     return render(
         request, "verify_claims.html", claims=claims, posts=posts, page=page, more=more, queue=queue,
-        window=QUEUE_DOCS,
+        window=QUEUE_DOCS, stories=stories,
     )
+
+
+def _stories_of(db, doc_ids: set[int]) -> dict[int, tuple[int, str]]:
+    """The story (id, headline) of each of these documents that belongs to one (one query)."""
+    from kiemchung.stories.tables import stories, story_documents
+
+    if not doc_ids:
+        return {}
+    sd = story_documents.c
+    with db.read() as conn:
+        rows = conn.execute(
+            select(sd.doc_id, stories.c.id, stories.c.headline)
+            .select_from(story_documents.join(stories, stories.c.id == sd.story_id))
+            .where(sd.doc_id.in_(sorted(doc_ids)))
+        ).all()
+    return {doc_id: (story_id, headline) for doc_id, story_id, headline in rows}
 
 
 @router.post("/claims/start", dependencies=[editor, csrf])
