@@ -255,8 +255,7 @@ def story_mix(db: Database) -> list[int]:
 
 LUA = """
 local paths = {%(paths)s}
-wrk.headers["Cookie"] = "%(cookie)s"
-wrk.headers["Authorization"] = "Bearer %(token)s"
+%(auth)s
 math.randomseed(%(seed)d)
 request = function()
   return wrk.format("GET", paths[math.random(#paths)])
@@ -294,12 +293,13 @@ def server_cpu_seconds(pid: int) -> float:
 
 def run_wrk(base: str, paths: list[str], seconds: float, clients: int, cookie: str, token: str) -> dict:
     """One wrk run over ``paths`` (chosen at random per request); latency figures in ms."""
-    lua = LUA % {
-        "paths": ",".join(json.dumps(p) for p in paths),
-        "cookie": cookie,
-        "token": token,
-        "seed": 42,
-    }
+    # The API is called with a token, pages with the session cookie (as a browser does).
+    auth = (
+        f'wrk.headers["Authorization"] = "Bearer {token}"'
+        if paths[0].startswith("/api/")
+        else f'wrk.headers["Cookie"] = "{cookie}"'
+    )
+    lua = LUA % {"paths": ",".join(json.dumps(p) for p in paths), "auth": auth, "seed": 42}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua)
         script = fh.name
@@ -333,7 +333,7 @@ def run_python(base: str, paths: list[str], seconds: float, clients: int, cookie
         times: list[float] = []
         bad = 0
         end = time.perf_counter() + seconds
-        headers = {"Cookie": cookie, "Authorization": f"Bearer {token}"}
+        headers = {"Authorization": f"Bearer {token}"} if paths[0].startswith("/api/") else {"Cookie": cookie}
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
 
             async def worker(seed: int) -> None:
@@ -385,6 +385,9 @@ def start_profile(pid: int, out: Path, seconds: float, workers: int) -> subproce
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+IDLE = ("(queue.py", "wait (threading.py", "select (selectors.py", "_run_once (")
+
+
 def summarise_profile(path: Path, top: int = 12) -> None:
     """Print the functions present in the most samples (inclusive) from a collapsed-stack file."""
     if not path.exists():
@@ -398,6 +401,8 @@ def summarise_profile(path: Path, top: int = 12) -> None:
         if not n.isdigit():
             continue
         count = int(n)
+        if any(idle in stack for idle in IDLE):  # a thread waiting for work, not doing any
+            continue
         total += count
         frames = [
             f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0].rsplit("/", 1)[-1] + ")"
@@ -408,7 +413,7 @@ def summarise_profile(path: Path, top: int = 12) -> None:
         for f in set(frames):
             inclusive[f] += count
         own[frames[-1]] += count
-    print(f"  profile {path.name}: {total} samples; top inclusive:")
+    print(f"  profile {path.name}: {total} busy samples; top inclusive:")
     skip = (
         "<module>",
         "run (",
@@ -419,6 +424,9 @@ def summarise_profile(path: Path, top: int = 12) -> None:
         "main (",
         "run_until_complete",
         "run_forever",
+        "invoke (",
+        "__call__ (core.py",
+        "_run_code",
     )
     shown = 0
     for f, c in inclusive.most_common():
@@ -436,9 +444,13 @@ def summarise_profile(path: Path, top: int = 12) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def start_server(db_path: Path, port: int, workers: int, loop: str, http: str) -> subprocess.Popen:
+def start_server(
+    db_path: Path, port: int, workers: int, loop: str, http: str, search_cache: bool = True
+) -> subprocess.Popen:
     """uvicorn on the ASGI factory ``kiemchung serve --workers N`` uses, on loopback."""
     env = dict(os.environ, KIEMCHUNG_DB=str(db_path))
+    if not search_cache:
+        env["KIEMCHUNG_SEARCH_CACHE_TTL"] = "0"
     cmd = [
         sys.executable,
         "-m",
@@ -483,6 +495,11 @@ def main() -> None:
     ap.add_argument(
         "--profile", type=Path, default=None, help="directory for py-spy profiles (one per endpoint)"
     )
+    ap.add_argument(
+        "--no-search-cache",
+        action="store_true",
+        help="server without the search result cache (cost of every query)",
+    )
     args = ap.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     load(args.db, args.limit)
@@ -517,7 +534,7 @@ def main() -> None:
         e for e in endpoints if e[2] and (args.only is None or e[0] in args.only or e[0] == "healthz")
     ]
     port = free_port()
-    proc = start_server(args.db, port, args.workers, args.loop, args.http)
+    proc = start_server(args.db, port, args.workers, args.loop, args.http, not args.no_search_cache)
     base = f"http://127.0.0.1:{port}"
     measure = run_wrk if args.generator == "wrk" else run_python
     try:
@@ -531,7 +548,8 @@ def main() -> None:
         cookie = f"kc_session={r.cookies['kc_session']}"
         print(
             f"documents: {db.count_documents()}, stories in mix: {len(story_ids)}, generator: {args.generator},"
-            f" server: {args.workers} process(es), loop={args.loop} http={args.http}, {args.seconds:.0f}s per endpoint"
+            f" server: {args.workers} process(es), loop={args.loop} http={args.http},"
+            f" search cache {'off' if args.no_search_cache else 'on'}, {args.seconds:.0f}s per endpoint"
         )
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)

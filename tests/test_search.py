@@ -227,3 +227,101 @@ def test_source_filter_without_documents_finds_nothing(loaded):
     full = loaded.get_source("Báo Lam Sơn")
     r = search(loaded, "nuoc", sources=[empty.id, full.id], count=True)
     assert r.total == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Page aggregates (kiemchung.web.queries) and the tuned ASGI app (kiemchung.web.asgi)
+
+
+def test_daily_volume_buckets_by_vietnam_day_using_fetch_time_when_unpublished(db):
+    from kiemchung.models import Document
+    from kiemchung.web.queries import daily_volume
+
+    vn = dt.timezone(dt.timedelta(hours=7))
+    docs = [
+        # 23:30 in Vietnam on 10 March is 16:30 UTC: it belongs to 10 March, not 11.
+        Document(
+            title="Đêm hội đèn lồng Tây Hà",
+            url="https://a.vn/1",
+            published_at=dt.datetime(2026, 3, 10, 23, 30, tzinfo=vn),
+        ),
+        # 00:30 on 11 March in Vietnam is still 10 March in UTC: it belongs to 11 March.
+        Document(
+            title="Chợ phiên sáng sớm Đông Hà",
+            url="https://a.vn/2",
+            published_at=dt.datetime(2026, 3, 11, 0, 30, tzinfo=vn),
+        ),
+        # No publication time: counted on the day it was fetched.
+        Document(
+            title="Bản tin không ghi giờ đăng",
+            url="https://a.vn/3",
+            fetched_at=dt.datetime(2026, 3, 11, 9, 0, tzinfo=vn),
+        ),
+        # Published before the window although fetched inside it: not counted.
+        Document(
+            title="Tin cũ được lấy lại",
+            url="https://a.vn/4",
+            published_at=dt.datetime(2026, 2, 1, 9, 0, tzinfo=vn),
+            fetched_at=dt.datetime(2026, 3, 11, 9, 0, tzinfo=vn),
+        ),
+    ]
+    Ingestor(db).add(docs)
+    volume = daily_volume(db, days=3, today=dt.date(2026, 3, 12))
+    assert volume == [(dt.date(2026, 3, 10), 1), (dt.date(2026, 3, 11), 2), (dt.date(2026, 3, 12), 0)]
+
+
+def test_cached_serves_the_old_value_while_one_caller_refreshes():
+    import threading
+
+    from kiemchung.web import queries
+
+    key = ("test-stale", object())
+    assert queries.cached(key, 0.05, lambda: "cũ") == "cũ"
+    import time as _time
+
+    _time.sleep(0.06)
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow():
+        calls.append(1)
+        started.set()
+        release.wait(5)
+        return "mới"
+
+    refresher = threading.Thread(target=lambda: calls.append(queries.cached(key, 0.05, slow)))
+    refresher.start()
+    assert started.wait(5)
+    # While the refresh runs, other callers get the previous value at once and compute nothing.
+    assert queries.cached(key, 0.05, lambda: "không được gọi") == "cũ"
+    release.set()
+    refresher.join(5)
+    assert calls == [1, "mới"]
+    assert queries.cached(key, 60, lambda: "không được gọi") == "mới"
+
+
+def test_cached_recomputes_after_an_error_and_clear_cache_forgets():
+    from kiemchung.web import queries
+
+    key = ("test-error", object())
+
+    def boom():
+        raise QueryError("hỏng")
+
+    with pytest.raises(QueryError):
+        queries.cached(key, 60, boom)
+    assert queries.cached(key, 60, lambda: 1) == 1
+    queries.clear_cache()
+    assert queries.cached(key, 60, lambda: 2) == 2
+
+
+def test_tuned_app_limits_handler_threads(db):
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    from kiemchung.web.app import create_app
+    from kiemchung.web.asgi import tune
+
+    with TestClient(tune(create_app(db), threads=3)) as client:
+        assert client.get("/healthz").text == "ok"
+        assert client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens) == 3

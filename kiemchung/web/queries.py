@@ -15,18 +15,36 @@ from kiemchung.timeutil import VN_TZ, now
 
 _cache: dict[tuple, tuple[float, Any]] = {}
 _lock = threading.Lock()
+_refreshing: set[tuple] = set()
+# Once an entry is older than its TTL, one thread recomputes it while the others keep being served
+# the previous value; an entry older than STALE_LIMIT x its TTL is never served.
+STALE_LIMIT = 4
 
 
 def cached(key: tuple, ttl: float, compute):
-    """``compute()`` memoised under ``key`` for ``ttl`` seconds (process-wide)."""
+    """``compute()`` memoised under ``key`` for ``ttl`` seconds (process-wide).
+
+    When an entry expires, the first caller recomputes it and concurrent callers get the previous
+    value meanwhile (no stampede of identical aggregate queries when twenty users hit an expired
+    overview at once); only when there is no usable value does a caller wait for its own computation.
+    """
     t0 = time.monotonic()
     with _lock:
         hit = _cache.get(key)
-        if hit and t0 - hit[0] < ttl:
-            return hit[1]
-    value = compute()
-    with _lock:
-        _cache[key] = (t0, value)
+        if hit is not None:
+            age = t0 - hit[0]
+            if age < ttl:
+                return hit[1]
+            if key in _refreshing and age < ttl * STALE_LIMIT:
+                return hit[1]
+        _refreshing.add(key)
+    try:
+        value = compute()
+        with _lock:
+            _cache[key] = (t0, value)
+    finally:
+        with _lock:
+            _refreshing.discard(key)
     return value
 
 
@@ -37,25 +55,42 @@ def clear_cache() -> None:
 
 
 def daily_volume(db, days: int = 30, *, today: dt.date | None = None) -> list[tuple[dt.date, int]]:
-    """Documents per local (Vietnam) day over the last ``days`` days, oldest first, zeros included."""
+    """Documents per local (Vietnam) day over the last ``days`` days, oldest first, zeros included.
+
+    A document counts on the day it was published, or fetched when its publication time is unknown.
+    """
     today = today or now().astimezone(VN_TZ).date()
     first = today - dt.timedelta(days=days - 1)
     start = dt.datetime.combine(first, dt.time(), VN_TZ)
     d = t.documents
-    when = func.coalesce(d.c.published_at, d.c.fetched_at)
-    # SQLite stores naive UTC text; shift by +7 h to bucket by Vietnam day.
-    day = func.date(when, "+7 hours")
+    # SQLite stores naive UTC text; shift by +7 h to bucket by Vietnam day. Two index-friendly parts
+    # (published in range; unpublished and fetched in range) instead of a scan over coalesce().
+    published = func.date(d.c.published_at, "+7 hours")
+    fetched = func.date(d.c.fetched_at, "+7 hours")
+    counts: dict[str, int] = {}
     with db.read() as conn:
-        rows = conn.execute(select(day, func.count()).where(when >= start).group_by(day)).all()
-    counts = {str(k): n for k, n in rows}
+        for day, n in conn.execute(
+            select(published, func.count()).where(d.c.published_at >= start).group_by(published)
+        ):
+            counts[str(day)] = counts.get(str(day), 0) + n
+        for day, n in conn.execute(
+            select(fetched, func.count())
+            .where(d.c.published_at.is_(None), d.c.fetched_at >= start)
+            .group_by(fetched)
+        ):
+            counts[str(day)] = counts.get(str(day), 0) + n
     return [
         (first + dt.timedelta(days=i), counts.get((first + dt.timedelta(days=i)).isoformat(), 0))
         for i in range(days)
     ]
 
 
-def troubled_sources(db) -> list:
-    """Sources that are failing, worst first."""
+def troubled_sources(db, *, ttl: float = 10) -> list:
+    """Sources that are failing, worst first (cached for ``ttl`` seconds; adding a source clears it)."""
+    return cached(("troubled_sources", id(db)), ttl, lambda: _troubled_sources(db))
+
+
+def _troubled_sources(db) -> list:
     return sorted(
         (s for s in db.list_sources() if not s.healthy or s.consecutive_failures),
         key=lambda s: -s.consecutive_failures,
