@@ -130,6 +130,8 @@ def test_claim_to_published_factcheck_to_alert(server, db, width, height, tag):
         page.fill(".cite-search input", "la oi tieu duong")
         page.wait_for_selector("#cite-results form button")
         assert "Văn bản chính thức" in page.inner_text("#cite-results")
+        page.locator("#cite-results").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"factcheck-editor-cite-{tag}.png"))
         with page.expect_navigation():
             page.locator("#cite-results form button").first.click()
         assert "nước lá ổi không chữa được" in page.inner_text("ol.evidence")
