@@ -2,14 +2,16 @@
 
 Usage::
 
-    python benchmarks/soak.py --minutes 20 [--feeds 4] [--period 3] [--db /tmp/soak.sqlite]
+    python benchmarks/soak.py --minutes 20 [--feeds 4] [--period 3] [--db /tmp/soak.sqlite] [--tracemalloc 2]
 
 Healthy feeds (``tests/hostile_extra.LiveFeedServer``) publish a new item every ``--period`` seconds;
 hostile ones (``tests/hostile_server.HostileServer``) stall, redirect forever, send gzip bombs, 50 MB
 bodies, invalid UTF-8, broken XML, 5xx and ids that change on every poll. The script prints documents
 ingested, poll errors by reason and kind, RSS memory at start / every minute / at the end, and the
 p50/p95/max time from an item's appearance on the server to its being found by
-``kiemchung.store.search.search``.
+``kiemchung.store.search.search``. With ``--tracemalloc N`` it also takes a tracemalloc snapshot after the
+second minute and at the end and prints the allocation sites that grew most between the two (N frames
+per traceback; it slows the run, so use it to find a leak, not for the latency figures).
 """
 
 from __future__ import annotations
@@ -21,18 +23,19 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from hostile_extra import LiveFeedServer, marker  # noqa: E402
-from hostile_server import HostileServer  # noqa: E402
+from hostile_extra import LiveFeedServer, marker
+from hostile_server import HostileServer
 
-from kiemchung.collect import Collector  # noqa: E402
-from kiemchung.models import Source  # noqa: E402
-from kiemchung.sources.http import Fetcher, FetchSettings  # noqa: E402
-from kiemchung.store import Database  # noqa: E402
-from kiemchung.store.search import search  # noqa: E402
+from kiemchung.collect import Collector
+from kiemchung.models import Source
+from kiemchung.sources.http import Fetcher, FetchSettings
+from kiemchung.store import Database
+from kiemchung.store.search import search
 
 HOSTILE_PATHS = [
     "/slowloris-body",
@@ -50,10 +53,11 @@ HOSTILE_PATHS = [
 ]
 
 
-def rss_mb() -> float:
-    """Resident memory of this process in MB (Linux /proc)."""
+def rss_mb(field: str = "VmRSS") -> float:
+    """Resident memory of this process in MB (Linux /proc): ``VmRSS`` in all, ``RssAnon`` (heap: Python
+    objects, SQLite page caches) or ``RssFile`` (file pages mapped in, e.g. SQLite's mmap of the database)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -66,6 +70,17 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
 
 
+def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 15) -> None:
+    """Print the allocation sites whose live memory grew most between two snapshots."""
+    skip = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap*>")]
+    stats = after.filter_traces(skip).compare_to(before.filter_traces(skip), "traceback")
+    print(f"\ntracemalloc: top {top} growth sites between minute 2 and the end")
+    for stat in stats[:top]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks (now {stat.size / 1024:.1f} KiB)")
+        for line in stat.traceback.format()[-2 * 4 :]:
+            print(f"      {line}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the soak and print its figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -74,7 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--period", type=float, default=3.0, help="seconds between new items per feed")
     ap.add_argument("--interval", type=int, default=2, help="poll interval of every source (s)")
     ap.add_argument("--db", type=Path, default=None)
+    ap.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES", help="trace allocations (frames per trace)")
     args = ap.parse_args(argv)
+    if args.tracemalloc:
+        tracemalloc.start(args.tracemalloc)
+    snapshots: list[tracemalloc.Snapshot] = []
 
     tmp = tempfile.TemporaryDirectory()
     db_path = args.db or Path(tmp.name) / "soak.sqlite"
@@ -134,10 +153,20 @@ def main(argv: list[str] | None = None) -> int:
                     latencies.append(time.time() - live.appear_time(i))
         if now >= next_mem:
             memory.append((round((now - t0) / 60, 1), rss_mb()))
-            print(f"[{memory[-1][0]:5.1f} min] RSS {memory[-1][1]:.1f} MB, documents {db.count_documents()}", flush=True)
+            traced = f", traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MB" if args.tracemalloc else ""
+            size = db_path.stat().st_size + sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "-wal"))
+            print(
+                f"[{memory[-1][0]:5.1f} min] RSS {memory[-1][1]:.1f} MB (anon {rss_mb('RssAnon'):.1f}, file "
+                f"{rss_mb('RssFile'):.1f}){traced}, documents {db.count_documents()}, database {size / 2**20:.1f} MB",
+                flush=True,
+            )
+            if args.tracemalloc and not snapshots and now - t0 >= 120:
+                snapshots.append(tracemalloc.take_snapshot())
             next_mem += 60
     stop.set()
     watcher.join(timeout=30)
+    if args.tracemalloc and snapshots:
+        _print_growth(snapshots[0], tracemalloc.take_snapshot())
     elapsed = time.time() - t0
     memory.append((round(elapsed / 60, 1), rss_mb()))
     published = args.feeds * live.visible(t0 + elapsed - 2 * args.interval - 1)
