@@ -160,14 +160,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "vf_reason_opinion": {"vi": "ý kiến cá nhân", "en": "opinion"},
     "vf_reason_question": {"vi": "câu hỏi", "en": "question"},
     "vf_reason_short": {"vi": "câu ngắn", "en": "short"},
-    "vf_bad_status": {
-        "vi": "Trạng thái cảnh báo không hợp lệ (unknown alert status)",
-        "en": "Unknown alert status",
-    },
-    "vf_claim_too_long": {
-        "vi": "Tuyên bố quá dài (tối đa 2000 ký tự) (claim too long)",
-        "en": "Claim too long (at most 2000 characters)",
-    },
     "vf_evidence_missing": {
         "vi": "Nhập một đường dẫn hoặc chọn một văn bản để trích dẫn (give a URL or pick a document)",
         "en": "Give a URL or pick a document to cite",
