@@ -325,3 +325,71 @@ def test_tuned_app_limits_handler_threads(db):
     with TestClient(tune(create_app(db), threads=3)) as client:
         assert client.get("/healthz").text == "ok"
         assert client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens) == 3
+
+
+def test_latest_official_finds_recent_and_old_statements_newest_first(db):
+    from kiemchung.models import Document
+    from kiemchung.timeutil import now
+    from kiemchung.web.queries import latest_official
+
+    t0 = now()
+    docs = [
+        Document(
+            title="Thông cáo mới của UBND tỉnh Lam Sơn",
+            url="https://lamson.gov.vn/1",
+            kind="official",
+            published_at=t0 - dt.timedelta(days=1),
+        ),
+        Document(
+            title="Thông cáo chưa ghi giờ đăng",
+            url="https://lamson.gov.vn/2",
+            kind="official",
+            fetched_at=t0 - dt.timedelta(hours=2),
+        ),
+        Document(
+            title="Thông cáo năm ngoái",
+            url="https://lamson.gov.vn/3",
+            kind="official",
+            published_at=t0 - dt.timedelta(days=400),
+        ),
+        Document(title="Bài báo thường", url="https://baolamson.vn/4", kind="article", published_at=t0),
+    ]
+    Ingestor(db).add(docs)
+    got = [d.title for d in latest_official(db, limit=8)]
+    assert got == [
+        "Thông cáo chưa ghi giờ đăng",
+        "Thông cáo mới của UBND tỉnh Lam Sơn",
+        "Thông cáo năm ngoái",
+    ]
+    # A full page found among recent documents is the answer; older ones are not needed.
+    assert [d.title for d in latest_official(db, limit=2)] == got[:2]
+
+
+def test_cached_makes_concurrent_first_callers_wait_for_one_computation():
+    import threading
+
+    from kiemchung.web import queries
+
+    key = ("test-cold", object())
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow():
+        calls.append("tính")
+        started.set()
+        release.wait(5)
+        return 42
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(queries.cached(key, 60, slow)))
+    first.start()
+    assert started.wait(5)
+    others = [
+        threading.Thread(target=lambda: results.append(queries.cached(key, 60, slow))) for _ in range(3)
+    ]
+    for th in others:
+        th.start()
+    release.set()
+    for th in [first, *others]:
+        th.join(5)
+    assert results == [42, 42, 42, 42] and calls == ["tính"]

@@ -15,7 +15,7 @@ from kiemchung.timeutil import VN_TZ, now
 
 _cache: dict[tuple, tuple[float, Any]] = {}
 _lock = threading.Lock()
-_refreshing: set[tuple] = set()
+_refreshing: dict[tuple, threading.Event] = {}
 # Once an entry is older than its TTL, one thread recomputes it while the others keep being served
 # the previous value; an entry older than STALE_LIMIT x its TTL is never served.
 STALE_LIMIT = 4
@@ -24,27 +24,32 @@ STALE_LIMIT = 4
 def cached(key: tuple, ttl: float, compute):
     """``compute()`` memoised under ``key`` for ``ttl`` seconds (process-wide).
 
-    When an entry expires, the first caller recomputes it and concurrent callers get the previous
-    value meanwhile (no stampede of identical aggregate queries when twenty users hit an expired
-    overview at once); only when there is no usable value does a caller wait for its own computation.
+    Only one caller computes a given key at a time. When an entry has expired, the others are served
+    the previous value meanwhile (no stampede of identical aggregate queries when twenty users hit an
+    expired overview at once); when there is no usable value yet, they wait for that computation.
     """
-    t0 = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            age = t0 - hit[0]
-            if age < ttl:
+    while True:
+        t0 = time.monotonic()
+        with _lock:
+            hit = _cache.get(key)
+            age = t0 - hit[0] if hit is not None else None
+            if age is not None and age < ttl:
                 return hit[1]
-            if key in _refreshing and age < ttl * STALE_LIMIT:
+            running = _refreshing.get(key)
+            if running is not None and age is not None and age < ttl * STALE_LIMIT:
                 return hit[1]
-        _refreshing.add(key)
+            if running is None:
+                done = _refreshing[key] = threading.Event()
+                break
+        running.wait(60)  # someone else is computing it: use their result
     try:
         value = compute()
         with _lock:
             _cache[key] = (t0, value)
     finally:
         with _lock:
-            _refreshing.discard(key)
+            _refreshing.pop(key, None)
+        done.set()
     return value
 
 
@@ -97,18 +102,28 @@ def _troubled_sources(db) -> list:
     )
 
 
-def latest_official(db, limit: int = 8) -> list:
-    """The newest documents of kind ``official``."""
+def latest_official(db, limit: int = 8, *, recent_days: int = 30) -> list:
+    """The newest documents of kind ``official``.
+
+    Looks among the documents published in the last ``recent_days`` days first (an index range);
+    only when that finds fewer than ``limit`` does it search every document.
+    """
     d = t.documents
     when = func.coalesce(d.c.published_at, d.c.fetched_at)
+    base = (
+        select(d, t.sources.c.name.label("source_name"))
+        .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
+        .where(d.c.kind == "official")
+        .order_by(when.desc())
+        .limit(limit)
+    )
     with db.read() as conn:
-        rows = conn.execute(
-            select(d, t.sources.c.name.label("source_name"))
-            .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
-            .where(d.c.kind == "official")
-            .order_by(when.desc())
-            .limit(limit)
-        ).all()
+        cutoff = now() - dt.timedelta(days=recent_days)
+        recent = or_(d.c.published_at >= cutoff, and_(d.c.published_at.is_(None), d.c.fetched_at >= cutoff))
+        # Every document left out is older than the cutoff, so a full page found here is exact.
+        rows = conn.execute(base.where(recent)).all()
+        if len(rows) < limit:
+            rows = conn.execute(base).all()
     return [document_from_row(r, source_name=r.source_name) for r in rows]
 
 
