@@ -84,14 +84,26 @@ def baseline_matching(kb_path: Path, q_path: Path) -> dict:
             rank = next((i for i, g in enumerate(got, 1) if g in gold), None)
             mrr += 1 / rank if rank else 0
         tops.append((res[0][1] if res else 0.0, bool(got) and got[0] in gold, bool(gold)))
-    best = 0.0
+    # Two readings of "match-or-abstain accuracy", each with its own best threshold on the top score:
+    # strict (a query with gold is right only when the top result is gold and over the threshold)
+    # and binary (matched something <=> gold non-empty, whichever entry came first).
+    best_strict = best_binary = 0.0
+    th_strict = th_binary = 0.0
     for th in [*sorted({t for t, _, _ in tops}), float("inf")]:
-        acc = np.mean([(t >= th and h) or (t < th and not g) for t, h, g in tops])
-        best = max(best, float(acc))
+        strict = float(np.mean([(t >= th and h) or (t < th and not g) for t, h, g in tops]))
+        binary = float(np.mean([(t >= th) == g for t, _, g in tops]))
+        if strict > best_strict:
+            best_strict, th_strict = strict, th
+        if binary > best_binary:
+            best_binary, th_binary = binary, th
     return {
         "recall_at_1": round(hits / ng, 4),
         "mrr_at_10": round(mrr / ng, 4),
-        "decision_accuracy_best_threshold": round(best, 4),
+        "decision_accuracy_best_threshold": round(best_strict, 4),
+        "decision_threshold": round(th_strict, 3),
+        "abstain_accuracy_best_threshold": round(best_binary, 4),
+        "abstain_threshold": round(th_binary, 3),
+        "abstain_accuracy_always_match": round(float(np.mean([g for _, _, g in tops])), 4),
         "p50_ms": round(float(np.percentile(lat, 50)) * 1000, 3),
         "p95_ms": round(float(np.percentile(lat, 95)) * 1000, 3),
         "build_s": round(build, 2),

@@ -11,9 +11,11 @@ from kiemchung.claims.evaluate import (
     evaluate_evidence,
     evaluate_matching,
     evaluate_pairs,
+    fit_blend,
+    matching_candidates,
     read_jsonl,
 )
-from kiemchung.claims.match import MatchConfig
+from kiemchung.claims.match import FEATURES, MatchConfig
 from kiemchung.errors import ImportFileError
 
 LEX = MatchConfig(semantic=False)
@@ -58,6 +60,9 @@ def test_evaluate_matching_known_figures(matching_files: tuple[Path, Path]) -> N
     assert r["recall_at_1"] == 0.75
     assert r["mrr_at_10"] == 0.75
     assert r["decision_accuracy"] == 0.8
+    # binary reading: q4 matched nothing although it has gold (a miss), the others are right
+    assert r["abstain_accuracy"] == 0.8
+    assert r["missed"] == 1
     assert r["false_alerts"] == 0
     assert r["semantic"] is False
     assert 0.0 <= r["p50_ms"] <= r["p95_ms"]
@@ -72,7 +77,42 @@ def test_evaluate_matching_counts_a_false_alert(tmp_path: Path, matching_files) 
     r = evaluate_matching(kb, queries, LEX)
     assert r["false_alerts"] == 1
     assert r["decision_accuracy"] == 0.0
-    assert r["detection_accuracy"] == 0.0
+    assert r["abstain_accuracy"] == 0.0
+
+
+def test_strict_and_binary_accuracy_differ_on_a_wrong_match(tmp_path: Path, matching_files) -> None:
+    """A post with gold that matches the wrong entry: the strict reading counts it wrong, the binary
+    reading (matched something, gold non-empty) counts it right."""
+    kb, _ = matching_files
+    queries = write(
+        tmp_path / "q3.jsonl",
+        [
+            # about electricity prices, but its gold is (wrongly, on purpose) the lemon-water entry
+            {"id": "w", "text": "Giá điện sinh hoạt tăng gấp đôi từ tháng sau", "gold": ["k1"]},
+            {"id": "r", "text": "uong nuoc chanh nong moi sang chua khoi ung thu", "gold": ["k1"]},
+        ],
+    )
+    r = evaluate_matching(kb, queries, LEX)
+    assert r["recall_at_1"] == 0.5
+    assert r["decision_accuracy"] == 0.5
+    assert r["abstain_accuracy"] == 1.0
+    assert r["missed"] == 0
+
+
+def test_matching_candidates_and_fit_blend(matching_files: tuple[Path, Path]) -> None:
+    """Candidates carry every feature and the gold flag; a blend fitted on them ranks gold first."""
+    kb, queries = matching_files
+    qi, y, x = matching_candidates(kb, queries, LEX)
+    assert x.shape == (len(qi), len(FEATURES)) and len(y) == len(qi)
+    # q1..q3 have their gold among the candidates; q4 and q5 have none
+    assert {int(q) for q in qi[y == 1]} == {0, 1, 2}
+    weights, bias = fit_blend(x, y, use=("cov", "bcov", "tcov"), l2=0.1)
+    assert len(weights) == len(FEATURES)
+    assert all(w == 0.0 for n, w in zip(FEATURES, weights, strict=True) if n not in ("cov", "bcov", "tcov"))
+    assert weights[FEATURES.index("cov")] > 0  # covering the post's words is evidence of a match
+    cfg = LEX.replace(weights_lexical=weights, bias_lexical=bias)
+    r = evaluate_matching(kb, queries, cfg)
+    assert r["recall_at_1"] == 0.75
 
 
 def test_evaluate_pairs_known_figures(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kiemchung.claims.match import ClaimMatcher, MatchConfig
+from kiemchung.claims.match import FEATURES, ClaimMatcher, MatchConfig
 from kiemchung.errors import ImportFileError
 
 
@@ -59,11 +59,13 @@ def evaluate_matching(
 ) -> dict:
     """Match every query against the knowledge base and score the product's decisions.
 
-    Returns ``recall_at_1`` and ``mrr_at_10`` (over queries with gold), ``decision_accuracy`` (over all
-    queries: correct when the top *matched* result is gold, or when nothing is matched and gold is
-    empty), ``detection_accuracy`` (matched anything == gold non-empty), ``false_alerts`` (queries with
-    empty gold that matched something), ``p50_ms``/``p95_ms`` (per query), ``build_s``,
-    ``queries``, ``kb_entries`` and ``semantic`` (whether semantic similarity took part).
+    Returns ``recall_at_1`` and ``mrr_at_10`` (over queries with gold); two match-or-abstain
+    accuracies over all queries: ``decision_accuracy`` (strict: correct when the top *matched* result
+    is gold, or when nothing is matched and gold is empty) and ``abstain_accuracy`` (binary: correct
+    when the matcher matched something and gold is non-empty, or matched nothing and gold is empty,
+    whichever entry it matched); ``false_alerts`` (queries with empty gold that matched something),
+    ``missed`` (queries with gold that matched nothing), ``p50_ms``/``p95_ms`` (per query),
+    ``build_s``, ``queries``, ``kb_entries`` and ``semantic`` (whether semantic similarity took part).
     """
     matcher = ClaimMatcher(config)
     t0 = time.perf_counter()
@@ -73,7 +75,7 @@ def evaluate_matching(
         matcher.match("khởi động chỉ mục ngữ nghĩa")  # embed (or load cached) entries before timing
     build_s = time.perf_counter() - t0
     queries = list(read_jsonl(queries_path, ("text", "gold")))
-    hits = mrr = with_gold = correct = detect = false_alerts = 0
+    hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
     for q in queries:
         gold = set(q["gold"] or [])
@@ -87,6 +89,7 @@ def evaluate_matching(
             rank = next((i for i, r in enumerate(res, 1) if r.entry_id in gold), None)
             mrr += 1.0 / rank if rank else 0.0
             correct += bool(matched) and matched[0].entry_id in gold
+            missed += not matched
         else:
             correct += not matched
             false_alerts += bool(matched)
@@ -96,8 +99,9 @@ def evaluate_matching(
         "recall_at_1": round(hits / max(with_gold, 1), 4),
         "mrr_at_10": round(mrr / max(with_gold, 1), 4),
         "decision_accuracy": round(correct / n, 4),
-        "detection_accuracy": round(detect / n, 4),
+        "abstain_accuracy": round(detect / n, 4),
         "false_alerts": false_alerts,
+        "missed": missed,
         "p50_ms": _percentile_ms(lat, 50),
         "p95_ms": _percentile_ms(lat, 95),
         "build_s": round(build_s, 2),
@@ -168,3 +172,59 @@ def evaluate_evidence(path: str | os.PathLike[str], config: MatchConfig | None =
         "claims": len(rows),
         "paragraphs": len(para_id),
     }
+
+
+# --------------------------------------------------------------------------- fitting the blend
+def matching_candidates(
+    kb_path: str | os.PathLike[str],
+    queries_path: str | os.PathLike[str],
+    config: MatchConfig | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Re-ranking candidates of every query, for fitting the blend offline.
+
+    Returns ``(query_index, is_gold, features)``: one row per candidate (``features`` columns in the
+    order of :data:`~kiemchung.claims.match.FEATURES`); queries whose gold is empty or out of reach
+    have no positive row.
+    """
+    matcher = ClaimMatcher(config)
+    matcher.add_many(read_jsonl(kb_path, ("id", "text")))
+    qi: list[int] = []
+    y: list[bool] = []
+    rows: list[list[float]] = []
+    for i, q in enumerate(read_jsonl(queries_path, ("text", "gold"))):
+        gold = set(q["gold"] or [])
+        for doc, f in matcher.candidates(q["text"]):
+            qi.append(i)
+            y.append(matcher.group_of(doc) in gold)
+            rows.append([f[n] for n in FEATURES])
+    return (
+        np.asarray(qi, np.int64),
+        np.asarray(y, np.float64),
+        np.asarray(rows, np.float64).reshape(-1, len(FEATURES)),
+    )
+
+
+def fit_blend(
+    features: np.ndarray, is_gold: np.ndarray, *, use: tuple[str, ...] = FEATURES, l2: float = 1.0
+) -> tuple[tuple[float, ...], float]:
+    """Pointwise logistic regression (Newton steps, L2 penalty ``l2`` on the weights, not the bias)
+    of "candidate is a gold entry" on the candidate features; features not in ``use`` get weight 0.
+
+    Returns ``(weights over FEATURES, bias)``, ready for :class:`MatchConfig`.
+    """
+    cols = [FEATURES.index(n) for n in use]
+    x = np.hstack([features[:, cols], np.ones((len(features), 1))])
+    w = np.zeros(x.shape[1])
+    penalty = np.r_[np.full(len(cols), l2), 0.0]
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -40.0, 40.0)))
+        grad = x.T @ (p - is_gold) + penalty * w
+        hess = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    weights = [0.0] * len(FEATURES)
+    for c, v in zip(cols, w[:-1], strict=True):
+        weights[c] = round(float(v), 3)
+    return tuple(weights), round(float(w[-1]), 3)
