@@ -580,6 +580,16 @@ def _cache_for(db: Database) -> _ResultCache | None:
         return cache
 
 
+def data_version(db: Database) -> int | None:
+    """A number that changes whenever anything is committed to ``db`` by another connection.
+
+    None when it cannot be told (caching off, not a SQLite file, unreadable): then nothing that depends
+    on it may be cached.
+    """
+    cache = _cache_for(db)
+    return cache.version() if cache is not None else None
+
+
 def clear_search_cache(db: Database | None = None) -> None:
     """Forget cached search results (of ``db``, or of every database)."""
     with _caches_lock:

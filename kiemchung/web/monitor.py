@@ -599,7 +599,9 @@ def stories_page(
 @router.get("/stories/{story_id}", response_class=HTMLResponse, dependencies=[viewer])
 def story_page(request: Request, story_id: int = Path(ge=1, le=MAX_ID), offset: int = Query(0, ge=0, le=MAX_DOC_OFFSET)):
     """One story: timeline, outlets, documents (paginated), keywords, places, claims, alerts, edits."""
-    view = story_view(request.app.state.db, story_id, offset=offset)
+    db = request.app.state.db
+    # Cached until the next commit to the database (at most 30 s): a story is read by many, changed rarely.
+    view = queries.cached_fresh(db, ("story-view", story_id, offset), 30, lambda: story_view(db, story_id, offset=offset))
     if view.story.id != story_id:
         return RedirectResponse(f"/stories/{view.story.id}", status_code=303)
     t_ = _t(request)

@@ -19,6 +19,15 @@ _refreshing: dict[tuple, threading.Event] = {}
 # Once an entry is older than its TTL, one thread recomputes it while the others keep being served
 # the previous value; an entry older than STALE_LIMIT x its TTL is never served.
 STALE_LIMIT = 4
+MAX_ENTRIES = 2000
+
+
+def _prune() -> None:
+    """Drop the older half of the cache (called with the lock held when it grows past MAX_ENTRIES)."""
+    by_age = sorted(_cache.items(), key=lambda kv: kv[1][0])
+    for k, _ in by_age[: len(by_age) // 2]:
+        if k not in _refreshing:
+            del _cache[k]
 
 
 def cached(key: tuple, ttl: float, compute):
@@ -46,11 +55,25 @@ def cached(key: tuple, ttl: float, compute):
         value = compute()
         with _lock:
             _cache[key] = (t0, value)
+            if len(_cache) > MAX_ENTRIES:
+                _prune()
     finally:
         with _lock:
             _refreshing.pop(key, None)
         done.set()
     return value
+
+
+def cached_fresh(db, key: tuple, ttl: float, compute):
+    """Like :func:`cached`, but the value is also dropped as soon as anything is committed to ``db``
+    (by any connection or process), so it is never staler than the data. Not cached at all when the
+    database cannot report changes (see :func:`kiemchung.store.search.data_version`)."""
+    from kiemchung.store.search import data_version
+
+    version = data_version(db)
+    if version is None:
+        return compute()
+    return cached((*key, id(db), version), ttl, compute)
 
 
 def clear_cache() -> None:
