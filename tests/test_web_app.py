@@ -6,6 +6,7 @@ import re
 
 import pytest
 from factories import make_doc
+from test_web_verify import EDITOR_ROUTES as VERIFY_EDITOR
 from fastapi.testclient import TestClient
 
 from kiemchung import audit
@@ -215,7 +216,7 @@ PUBLIC = {
     ("GET", "/api/v1/docs"),
     ("GET", "/docs/oauth2-redirect"),
 }
-EDITOR = {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources")}
+EDITOR = {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources")} | VERIFY_EDITOR
 ADMIN = {
     ("GET", "/users"),
     ("POST", "/users"),
@@ -249,6 +250,8 @@ def test_every_route_enforces_roles(app, app_db):
                 route.path.replace("{doc_id}", str(doc_id))
                 .replace("{name}", "nobody")
                 .replace("{story_id}", "1")
+                .replace("{fc_id}", "1")
+                .replace("{alert_id}", "1")
             )
             for role in ("anon", "viewer", "editor", "admin"):
                 api = path.startswith("/api/")

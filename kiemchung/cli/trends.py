@@ -54,23 +54,33 @@ def trends(
     limit: int = typer.Option(15, "--limit", "-n", help="Số mục đang nổi lên (rising items shown)."),
 ) -> None:
     """Khối lượng tin theo ngày/giờ và những gì đang nổi lên (volume and what is rising now)."""
-    from kiemchung.stories.trends import rising, volume
+    from kiemchung.stories.trends import rising, rising_during, volume
 
     start, end = _period(since, until, 14 if bucket == "day" else 2)
+    past = since is not None or until is not None  # a chosen period: what rose during it
     with open_db() as db:
         counts = volume(db, start, end, bucket=bucket)
-        found = rising(db, limit=limit)
+        if past:
+            found = rising_during(db, start, end, limit=limit)
+        else:
+            found = [(r, None) for r in rising(db, limit=limit)]
     top = max(counts.values(), default=0)
     console.print(f"[bold]Khối lượng tin (volume)[/] {_label(start, bucket)} → {_label(end, bucket)}, giờ Việt Nam")
     for when, n in counts.items():
         console.print(f"  {_label(when, bucket):>16} {n:>6} {_bar(n, top)}", highlight=False)
-    console.print("[bold]Đang nổi lên (rising now)[/] — 24 giờ qua so với 14 ngày trước")
+    if past:
+        console.print("[bold]Đã nổi lên trong kỳ (rose during the period)[/] — mỗi mục ở ngày cao điểm: "
+                      "24 giờ so với 14 ngày trước đó")
+    else:
+        console.print("[bold]Đang nổi lên (rising now)[/] — 24 giờ qua so với 14 ngày trước")
     if not found:
         console.print("  (không có / none)")
         return
-    table = Table("Loại", "Mục", "24 giờ", "TB/ngày", "Điểm")
-    for r in found:
-        table.add_row(KIND_LABELS.get(r.kind, r.kind), escape(r.label[:80]), str(r.current), f"{r.baseline:.1f}", f"{r.score:.1f}")
+    table = Table("Loại", "Mục", "Ngày", "24 giờ", "TB/ngày", "Điểm")
+    for r, at in found:
+        day = timeutil.fmt_local(at - dt.timedelta(days=1), "%d/%m") if at else "nay"
+        table.add_row(KIND_LABELS.get(r.kind, r.kind), escape(r.label[:80]), day, str(r.current),
+                      f"{r.baseline:.1f}", f"{r.score:.1f}")
     console.print(table)
 
 
