@@ -58,17 +58,20 @@ class Rising:
 
 
 def rising_during(db, since: dt.datetime, until: dt.datetime, *, limit: int = 20, **options) -> list[tuple[Rising, dt.datetime]]:
-    """What rose during [since, until): :func:`rising` evaluated at the end of each day of the period,
-    each series kept at its peak; returns (series, the moment it peaked), highest score first."""
+    """What rose during [since, until): :func:`rising` evaluated at the end of each day of the period
+    (and at ``until``), each series kept at its peak; returns (series, the moment it peaked), highest
+    score first."""
     best: dict[tuple[str, str], tuple[Rising, dt.datetime]] = {}
-    at = timeutil.aware(since) + dt.timedelta(days=1)
     end = timeutil.aware(until)
-    while at <= end:
+    points, at = [], timeutil.aware(since) + dt.timedelta(days=1)
+    while at < end:
+        points.append(at)
+        at += dt.timedelta(days=1)
+    for at in [*points, end]:
         for r in rising(db, now=at, limit=10_000, **options):
             key = (r.kind, r.key)
             if key not in best or r.score > best[key][0].score:
                 best[key] = (r, at)
-        at += dt.timedelta(days=1)
     ranked = sorted(best.values(), key=lambda ra: (-ra[0].score, -ra[0].current, ra[0].kind, ra[0].key))
     return ranked[:limit]
 
