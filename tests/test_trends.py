@@ -147,7 +147,7 @@ def test_rising_during_a_past_week_keeps_each_series_at_its_peak(db):
     week = rising_during(db, NOW - dt.timedelta(days=6), NOW + dt.timedelta(hours=1))
     peak = {(r.kind, r.key): (r, at) for r, at in week}
     r, at = peak[("province", "da-nang")]  # the burst of the last day, seen at its peak
-    assert r.current == 14 and at == NOW + dt.timedelta(hours=1)
+    assert r.current == 14 and NOW <= at <= NOW + dt.timedelta(hours=1)
     assert ("province", "ha-tinh") not in peak  # flat all week
     assert r.score == max(x.score for x in rising(db, now=at, kinds=("province",)))
     assert rising_during(db, NOW - dt.timedelta(days=40), NOW - dt.timedelta(days=30)) == []
