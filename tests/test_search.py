@@ -322,8 +322,11 @@ def test_tuned_app_limits_handler_threads(db):
     from kiemchung.web.app import create_app
     from kiemchung.web.asgi import tune
 
-    with TestClient(tune(create_app(db), threads=3)) as client:
+    app = tune(create_app(db), threads=3)
+    assert app.state.templates.env.auto_reload is False
+    with TestClient(app) as client:
         assert client.get("/healthz").text == "ok"
+        assert client.get("/login").status_code == 200
         assert client.portal.call(lambda: anyio.to_thread.current_default_thread_limiter().total_tokens) == 3
 
 
@@ -393,3 +396,49 @@ def test_cached_makes_concurrent_first_callers_wait_for_one_computation():
     for th in [first, *others]:
         th.join(5)
     assert results == [42, 42, 42, 42] and calls == ["tính"]
+
+
+def test_cached_fresh_recomputes_after_any_commit(loaded):
+    from kiemchung.store.search import data_version
+    from kiemchung.web import queries
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return loaded.count_documents()
+
+    key = ("test-fresh",)
+    assert queries.cached_fresh(loaded, key, 60, compute) == 5
+    assert queries.cached_fresh(loaded, key, 60, compute) == 5 and len(calls) == 1
+    before = data_version(loaded)
+    Ingestor(loaded).add([_fresh_doc("Khánh thành chợ nổi Tây Hà")])
+    assert data_version(loaded) != before
+    assert queries.cached_fresh(loaded, key, 60, compute) == 6 and len(calls) == 2
+
+
+def test_page_cache_stays_bounded(monkeypatch):
+    from kiemchung.web import queries
+
+    monkeypatch.setattr(queries, "MAX_ENTRIES", 10)
+    queries.clear_cache()
+    for i in range(25):
+        queries.cached(("test-bound", i), 60, lambda i=i: i)
+    assert len(queries._cache) <= 10
+    assert queries.cached(("test-bound", 24), 60, lambda: "mới") == 24  # the newest entries survive
+
+
+def test_cache_freshness_holds_across_threads(loaded):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def find():
+        return titles(search(loaded, "cho noi"))
+
+    with ThreadPoolExecutor(2) as pool:
+        assert find() == [] and pool.submit(find).result() == []
+        Ingestor(loaded).add([_fresh_doc("Chợ nổi Cái Răng họp sớm")])
+        # The thread that had looked before, a thread pool thread and this thread all see the new document.
+        assert pool.submit(find).result() == ["Chợ nổi Cái Răng họp sớm"]
+        assert find() == ["Chợ nổi Cái Răng họp sớm"]
+    with ThreadPoolExecutor(1) as fresh:
+        assert fresh.submit(find).result() == ["Chợ nổi Cái Răng họp sớm"]

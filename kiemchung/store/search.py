@@ -515,23 +515,32 @@ class _ResultCache:
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple, tuple[float, int, SearchResult]] = OrderedDict()
         self._path = path
-        self._conn: sqlite3.Connection | None = None
-        self._pid = os.getpid()
+        self._local = threading.local()  # one connection per thread: no lock around the PRAGMA
+        self._generation = 0
 
     def version(self) -> int | None:
-        """The database's change counter as seen by this cache's connection (None: cannot tell)."""
-        with self._lock:
-            try:
-                if self._conn is None or self._pid != os.getpid():  # first use, or a forked child
-                    self._conn = sqlite3.connect(
-                        f"file:{self._path}?mode=ro", uri=True, check_same_thread=False, timeout=5
-                    )
-                    self._pid = os.getpid()
-                    self._entries.clear()
-                return self._conn.execute("PRAGMA data_version").fetchone()[0]
-            except sqlite3.Error:  # unreadable for now: serve nothing from the cache, store nothing
-                self._conn = None
-                return None
+        """A generation number that grows whenever the database changed (None: cannot tell).
+
+        ``PRAGMA data_version`` values are only comparable on one connection, so each thread's
+        connection reports the changes it sees by bumping one shared generation. Every connection
+        sees every commit at its first check after it, so an entry stored before a commit never
+        matches the generation a later check returns; a new connection bumps once, as it cannot know.
+        """
+        local = self._local
+        try:
+            if getattr(local, "pid", None) != os.getpid():  # first use in this thread, or a forked child
+                local.conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, timeout=5)
+                local.pid = os.getpid()
+                local.seen = None
+            seen = local.conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error:  # unreadable for now: serve nothing from the cache, store nothing
+            local.pid = None
+            return None
+        if seen != local.seen:
+            local.seen = seen
+            with self._lock:
+                self._generation += 1
+        return self._generation
 
     def get(self, key: tuple) -> SearchResult | None:
         """The cached result for ``key`` if it is younger than the TTL and the database has not changed."""

@@ -21,8 +21,12 @@ def tune(app: FastAPI, *, threads: int = HANDLER_THREADS) -> FastAPI:
 
     At start-up: the handler thread pool is limited to ``threads``, and the objects created while
     importing and building the app are moved out of the garbage collector's reach (``gc.freeze``),
-    which shortens the collections that otherwise pause requests.
+    which shortens the collections that otherwise pause requests. Templates are no longer checked
+    for changes on disk at every render (restart the server after editing them).
     """
+    templates = getattr(app.state, "templates", None)
+    if templates is not None:
+        templates.env.auto_reload = False
     inner = app.router.lifespan_context
 
     @asynccontextmanager
