@@ -213,7 +213,7 @@ def test_web_app_serves_while_watch_stories_and_import_write(tmp_path):
     )
     users.add_user(db, "doc_gia", "mat-khau-dai-123", "viewer")
     token = users.create_token(db, "doc_gia", "kiểm thử đồng thời")
-    exports = [(tmp_path / f"xuat_{p}.csv", p, 1000) for p in ("a", "b")]  # two import processes, 1 s and 3 s into the watch
+    exports = [(tmp_path / f"xuat_{p}.csv", p, 600) for p in ("a", "b")]  # two import processes, 1 s and 3 s into the watch
     for path, prefix, n in exports:
         _write_export(path, prefix, n)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -225,90 +225,95 @@ def test_web_app_serves_while_watch_stories_and_import_write(tmp_path):
             db.add_source(Source(kind="feed", url=live.url(k), name=f"Nguồn sống {k}", poll_interval_s=1))
         db.close()
         port = _free_port()
-        server_log = logs / "serve.err"
-        server = subprocess.Popen(
-            _cli(db_path, "serve", "--port", str(port), "--workers", "2"),
-            env=env, stdout=subprocess.DEVNULL, stderr=server_log.open("w"),
-        )
+        server_log, watch_log = logs / "serve.err", logs / "watch.err"
         procs: dict[str, list] = {"stories": [], "import": []}
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_http(base + "/healthz")
-            stop = threading.Event()
-            watch_log = logs / "watch.err"
-            watcher = subprocess.Popen(
-                _cli(db_path, "watch", "--tick", "0.5", "--cycles", str(int(WEB_RUN_S / 0.5))),
-                env=env, stdout=subprocess.DEVNULL, stderr=watch_log.open("w"),
+        stop = threading.Event()
+        threads: list[threading.Thread] = []
+        watcher = None
+        with server_log.open("w") as server_err, watch_log.open("w") as watch_err:
+            server = subprocess.Popen(
+                _cli(db_path, "serve", "--port", str(port), "--workers", "2"),
+                env=env, stdout=subprocess.DEVNULL, stderr=server_err,
             )
+            try:
+                base = f"http://127.0.0.1:{port}"
+                _wait_http(base + "/healthz")
+                watcher = subprocess.Popen(
+                    _cli(db_path, "watch", "--tick", "0.5", "--cycles", str(int(WEB_RUN_S / 0.5))),
+                    env=env, stdout=subprocess.DEVNULL, stderr=watch_err,
+                )
 
-            def loop_stories() -> None:
-                while not stop.is_set():
-                    done = subprocess.run(_cli(db_path, "stories", "run"), env=env, capture_output=True, text=True, timeout=120)
-                    procs["stories"].append((done.returncode, done.stdout, done.stderr))
-                    stop.wait(0.5)
-
-            def run_import(path: Path, delay: float) -> None:
-                time.sleep(delay)
-                done = subprocess.run(_cli(db_path, "import", str(path)), env=env, capture_output=True, text=True, timeout=300)
-                procs["import"].append((done.returncode, done.stdout, done.stderr, time.time() - t_start))
-
-            responses: list[tuple[str, int, float]] = []
-            bad: list[tuple[str, int, str]] = []
-            lock = threading.Lock()
-
-            def client(seed: int, by_session: bool) -> None:
-                # Token clients only read; the session client also writes (login: session row, audit).
-                headers = {} if by_session else {"Authorization": f"Bearer {token}"}
-                doc_ids = [1]
-                i = seed
-                with httpx.Client(base_url=base, headers=headers, timeout=60.0) as http:
+                def loop_stories() -> None:
                     while not stop.is_set():
-                        i += 1
-                        if by_session and i % 40 == seed + 1:
-                            http.cookies.clear()
-                            r = http.post("/login", data={"username": "doc_gia", "password": "mat-khau-dai-123", "next": "/"})
-                            with lock:
-                                responses.append(("/login", r.status_code, 0.0))
-                                if r.status_code != 303 or "kc_session" not in r.cookies:
-                                    bad.append(("/login", r.status_code, r.text[:300]))
-                        k, item = i % 3, max(0, live.visible() - 3)
-                        paths = [
-                            "/api/v1/search?" + urlencode({"q": "tin nóng", "count": "true", "limit": 10}),
-                            "/search?" + urlencode({"q": "mưa lũ OR cầu tạm"}),
-                            "/",
-                            f"/documents/{doc_ids[i % len(doc_ids)]}",
-                            "/api/v1/search?" + urlencode({"q": marker(k, item)}),
-                            f"/api/v1/documents/{doc_ids[-1]}",
-                            "/api/v1/search?" + urlencode({"q": "suoi mo", "limit": 5}),
-                        ]
-                        path = paths[i % len(paths)]
-                        t0 = time.time()
-                        r = http.get(path)
-                        with lock:
-                            responses.append((path, r.status_code, time.time() - t0))
-                            if r.status_code != 200 or "database is locked" in r.text.lower():
-                                bad.append((path, r.status_code, r.text[:300]))
-                        if path.startswith("/api/v1/search") and r.status_code == 200:
-                            ids = [h["document"]["id"] for h in r.json()["hits"]]
-                            if ids:
-                                doc_ids = (doc_ids + ids)[-50:]
+                        done = subprocess.run(_cli(db_path, "stories", "run"), env=env, capture_output=True, text=True, timeout=120)
+                        procs["stories"].append((done.returncode, done.stdout, done.stderr))
+                        stop.wait(0.5)
 
-            t_start = time.time()
-            importers = [threading.Thread(target=run_import, args=(path, 1.0 + 2.0 * j)) for j, (path, _p, _n) in enumerate(exports)]
-            threads = [threading.Thread(target=loop_stories), *importers]
-            threads += [threading.Thread(target=client, args=(s, s == 3)) for s in range(4)]
-            for th in threads:
-                th.start()
-            watcher.wait(timeout=WEB_RUN_S + 60)
-            for th in importers:
-                th.join(timeout=120)
-            stop.set()
-            for th in threads:
-                th.join(timeout=120)
-            published = dict(live.appeared)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+                def run_import(path: Path, delay: float) -> None:
+                    time.sleep(delay)
+                    done = subprocess.run(_cli(db_path, "import", str(path)), env=env, capture_output=True, text=True, timeout=300)
+                    procs["import"].append((done.returncode, done.stdout, done.stderr, time.time() - t_start))
+
+                responses: list[tuple[str, int, float]] = []
+                bad: list[tuple[str, int, str]] = []
+                lock = threading.Lock()
+
+                def client(seed: int, by_session: bool) -> None:
+                    # Token clients only read; the session client also writes (login: session row, audit).
+                    headers = {} if by_session else {"Authorization": f"Bearer {token}"}
+                    doc_ids = [1]
+                    i = seed
+                    with httpx.Client(base_url=base, headers=headers, timeout=60.0) as http:
+                        while not stop.is_set():
+                            i += 1
+                            if by_session and i % 40 == seed + 1:
+                                http.cookies.clear()
+                                r = http.post("/login", data={"username": "doc_gia", "password": "mat-khau-dai-123", "next": "/"})
+                                with lock:
+                                    responses.append(("/login", r.status_code, 0.0))
+                                    if r.status_code != 303 or "kc_session" not in r.cookies:
+                                        bad.append(("/login", r.status_code, r.text[:300]))
+                            k, item = i % 3, max(0, live.visible() - 3)
+                            paths = [
+                                "/api/v1/search?" + urlencode({"q": "tin nóng", "count": "true", "limit": 10}),
+                                "/search?" + urlencode({"q": "mưa lũ OR cầu tạm"}),
+                                "/",
+                                f"/documents/{doc_ids[i % len(doc_ids)]}",
+                                "/api/v1/search?" + urlencode({"q": marker(k, item)}),
+                                f"/api/v1/documents/{doc_ids[-1]}",
+                                "/api/v1/search?" + urlencode({"q": "suoi mo", "limit": 5}),
+                            ]
+                            path = paths[i % len(paths)]
+                            t0 = time.time()
+                            r = http.get(path)
+                            with lock:
+                                responses.append((path, r.status_code, time.time() - t0))
+                                if r.status_code != 200 or "database is locked" in r.text.lower():
+                                    bad.append((path, r.status_code, r.text[:300]))
+                            if path.startswith("/api/v1/search") and r.status_code == 200:
+                                ids = [h["document"]["id"] for h in r.json()["hits"]]
+                                if ids:
+                                    doc_ids = (doc_ids + ids)[-50:]
+
+                t_start = time.time()
+                importers = [threading.Thread(target=run_import, args=(path, 1.0 + 2.0 * j)) for j, (path, _p, _n) in enumerate(exports)]
+                threads += [threading.Thread(target=loop_stories), *importers]
+                threads += [threading.Thread(target=client, args=(s, s == 3)) for s in range(4)]
+                for th in threads:
+                    th.start()
+                watcher.wait(timeout=WEB_RUN_S + 60)
+                for th in importers:
+                    th.join(timeout=120)
+                published = dict(live.appeared)
+            finally:
+                stop.set()
+                for th in threads:
+                    th.join(timeout=120)
+                if watcher is not None and watcher.poll() is None:
+                    watcher.kill()
+                    watcher.wait()
+                server.terminate()
+                server.wait(timeout=30)
 
     watch_text = watch_log.read_text()
     by_path: dict[str, list[float]] = {}
@@ -340,7 +345,8 @@ def test_web_app_serves_while_watch_stories_and_import_write(tmp_path):
     finally:
         con.close()
     assert len(urls_stored) == len(set(urls_stored))
-    missing = [(k, i) for (k, i) in published if f"https://live{k}.example.vn/tin/{i}" not in set(urls_stored)]
+    stored = set(urls_stored)
+    missing = [(k, i) for (k, i) in published if f"https://live{k}.example.vn/tin/{i}" not in stored]
     assert len(published) > 60
     assert missing == [], f"{len(missing)} published items never stored: {missing[:5]}"
     assert len(urls_stored) == len(published)
