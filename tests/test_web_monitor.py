@@ -460,3 +460,37 @@ def test_api_watchlists_trends_reports(app, mdb):
     bad = ed.post("/api/v1/reports", json={"period": "quý 5"})
     assert bad.status_code == 400 and "Không hiểu kỳ báo cáo" in bad.json()["detail"]
     assert ed.post("/api/v1/reports", json={"period": "9999-Q4"}).status_code == 400
+
+
+def test_long_edit_answers_running_then_finishes(app, mdb, monkeypatch):
+    """A merge slower than EDIT_WAIT answers "running" (page notice / API 202) and finishes on the edit thread."""
+    import threading
+
+    from kiemchung.web import monitor
+
+    a, b = largest(mdb, 2)
+    gate = threading.Event()
+    real = service.StoryStage.merge
+
+    def slow_merge(self, x, y, *, user=None):
+        gate.wait(10)
+        return real(self, x, y, user=user)
+
+    monkeypatch.setattr(service.StoryStage, "merge", slow_merge)
+    monkeypatch.setattr(monitor, "EDIT_WAIT", 0.05)
+    ed = token_client(app, mdb, "bientap")
+    r = ed.post(f"/api/v1/stories/{a.id}/merge", json={"other": b.id})
+    assert r.status_code == 202 and r.json()["status"] == "running"
+    job = r.json()["job"]
+    page = client(app, "bientap").get(f"/stories/{a.id}").text
+    assert 'id="pending"' in page and "Đang thực hiện" in page
+    gate.set()
+    for _ in range(100):
+        status = ed.get(f"/api/v1/story-edits/{job}").json()
+        if status["status"] != "running":
+            break
+        threading.Event().wait(0.05)
+    assert status["status"] == "done" and status["result"] == a.id
+    assert story_docs(mdb, b.id) == [] and len(story_docs(mdb, a.id)) == a.doc_count + b.doc_count
+    assert audit.entries(mdb, 1)[0]["action"] == "story.merge"
+    assert ed.get("/api/v1/story-edits/999999").status_code == 404

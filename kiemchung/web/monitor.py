@@ -10,14 +10,19 @@ one story, alerts of a story's documents), each bounded so a story of thousands 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
@@ -81,6 +86,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "first_pickup": {"vi": "lần đầu sau", "en": "first after"},
     "loading": {"vi": "Đang tải…", "en": "Loading…"},
     "edits": {"vi": "Lịch sử chỉnh sửa", "en": "Edit history"},
+    "edit_running": {
+        "vi": "Đang thực hiện (trên kho lớn có thể mất khoảng một phút); tải lại trang sau.",
+        "en": "Running (may take about a minute on a large store); reload the page later.",
+    },
+    "edit_failed": {"vi": "Thất bại", "en": "Failed"},
     "merge": {"vi": "Gộp câu chuyện khác vào đây", "en": "Merge another story into this one"},
     "merge_id": {"vi": "Mã câu chuyện cần gộp", "en": "Story id to merge in"},
     "split": {"vi": "Tách các tài liệu đã chọn thành câu chuyện mới", "en": "Split the selected documents into a new story"},
@@ -358,35 +368,112 @@ def story_pickups(db, story_id: int) -> list:
     return [reach_of_statement(db, doc_id) for doc_id in _statements(db, story_id)]
 
 
-def merge_stories(db, user, story_id: int, other: int) -> int:
-    """Merge story ``other`` into ``story_id`` through the story service; audit-logged. Returns the kept id."""
+@dataclass
+class StoryEdit:
+    """A hand edit (merge or split) handed to the story service: ``running``, ``done`` or ``failed``."""
+
+    job: int
+    kind: str
+    story: int
+    user: str
+    status: str = "running"
+    result: int | None = None  # the kept story (merge) or the new story (split)
+    error: str | None = None
+    started: dt.datetime = field(default_factory=timeutil.now)
+
+
+# The story service reloads and re-saves the whole clusterer state on every hand edit (about a minute
+# on the 153k-item year), so edits run one at a time on a worker thread of this process; a request
+# waits EDIT_WAIT seconds for the result and otherwise answers "still running" (202 / a notice).
+EDIT_WAIT = 8.0
+_edit_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="story-edit")
+_edits: dict[int, StoryEdit] = {}
+_edit_ids = itertools.count(1)
+_edit_lock = threading.Lock()
+
+
+def _run_edit(db, user, kind: str, story_id: int, work, before: dict) -> StoryEdit:
+    """Run ``work()`` (returns a story id) on the edit thread; audit the outcome either way."""
+    with _edit_lock:
+        edit = StoryEdit(next(_edit_ids), kind, story_id, user.name)
+        _edits[edit.job] = edit
+        for old in sorted(_edits)[:-200]:  # keep the last 200 edits' status
+            _edits.pop(old, None)
+
+    def job() -> int:
+        try:
+            edit.result = work()
+        except Exception as exc:  # recorded with its reason (the audit log and the job status), re-raised
+            edit.status, edit.error = "failed", str(exc) or type(exc).__name__
+            with db.write() as conn:
+                audit.record(conn, user, f"story.{kind}.failed", f"story:{story_id}", before, {"error": edit.error})
+            raise
+        edit.status = "done"
+        with db.write() as conn:
+            audit.record(conn, user, f"story.{kind}", f"story:{story_id}", before, {"story": edit.result})
+        queries.clear_cache()
+        return edit.result
+
+    future = _edit_pool.submit(job)
+    with contextlib.suppress(FutureTimeout):  # still running: the caller answers "running"
+        future.result(timeout=EDIT_WAIT)
+    return edit
+
+
+def story_edit(job: int) -> StoryEdit:
+    """The status of a hand edit started by this server process (NotFoundError if unknown)."""
+    edit = _edits.get(job)
+    if edit is None:
+        raise NotFoundError(f"Không có thao tác chỉnh sửa số {job} (no such story edit)")
+    return edit
+
+
+def pending_edits(story_id: int) -> list[StoryEdit]:
+    """Edits of this story still running, or failed, in this process (the last 200 edits)."""
+    return [e for e in list(_edits.values()) if e.story == story_id and e.status != "done"]
+
+
+def merge_stories(db, user, story_id: int, other: int) -> StoryEdit:
+    """Merge story ``other`` into ``story_id`` through the story service; audit-logged.
+
+    Checks run first (QueryError/NotFoundError); the merge itself runs on the edit thread."""
     if int(other) == int(story_id):
         raise QueryError("Không thể gộp một câu chuyện với chính nó (cannot merge a story into itself)")
     a = service.get_story(db, story_id, max_documents=0).story
     b = service.get_story(db, other, max_documents=0).story
     if a.id == b.id:
         raise QueryError("Hai câu chuyện này đã được gộp (these stories are already merged)")
-    kept = service.StoryStage(db).merge(a.id, b.id, user=user.name)
-    with db.write() as conn:
-        audit.record(
-            conn, user, "story.merge", f"story:{kept}",
-            {"into": a.id, "from": b.id, "doc_counts": [a.doc_count, b.doc_count]}, {"story": kept},
-        )
-    queries.clear_cache()
-    return kept
+    before = {"into": a.id, "from": b.id, "doc_counts": [a.doc_count, b.doc_count]}
+    return _run_edit(db, user, "merge", a.id,
+                     lambda: service.StoryStage(db).merge(a.id, b.id, user=user.name), before)
 
 
-def split_story(db, user, story_id: int, doc_ids: list[int]) -> int:
-    """Move documents out of a story into a new one through the story service; audit-logged."""
+def split_story(db, user, story_id: int, doc_ids: list[int]) -> StoryEdit:
+    """Move documents out of a story into a new one through the story service; audit-logged.
+
+    The documents must belong to the story and leave at least one behind (checked first)."""
     ids = sorted({int(x) for x in doc_ids})
     if not ids:
         raise QueryError("Chọn ít nhất một tài liệu để tách (select documents to split)")
     story = service.get_story(db, story_id, max_documents=0).story
-    new_id = service.StoryStage(db).split(story.id, ids, user=user.name)
-    with db.write() as conn:
-        audit.record(conn, user, "story.split", f"story:{story.id}", {"story": story.id, "docs": ids}, {"story": new_id})
-    queries.clear_cache()
-    return new_id
+    sd = st.story_documents
+    with db.read() as conn:
+        members = {r[0] for r in conn.execute(select(sd.c.doc_id).where(sd.c.story_id == story.id))}
+    strangers = [x for x in ids if x not in members]
+    if strangers:
+        raise QueryError(f"Tài liệu không thuộc câu chuyện {story.id} (documents not in this story): {strangers[:10]}")
+    if len(ids) >= len(members):
+        raise QueryError("Không thể tách toàn bộ câu chuyện (cannot split out every document)")
+    before = {"story": story.id, "docs": ids}
+    return _run_edit(db, user, "split", story.id,
+                     lambda: service.StoryStage(db).split(story.id, ids, user=user.name), before)
+
+
+def edit_done(edit: StoryEdit) -> int | None:
+    """The resulting story id of a finished edit, None while running; a failed edit raises its error."""
+    if edit.status == "failed":
+        raise ConfigError(edit.error or "Thao tác thất bại (edit failed)")
+    return edit.result if edit.status == "done" else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -606,7 +693,7 @@ def story_page(request: Request, story_id: int = Path(ge=1, le=MAX_ID), offset: 
         return RedirectResponse(f"/stories/{view.story.id}", status_code=303)
     t_ = _t(request)
     return render(
-        request, "story.html", view=view, story=view.story, page=DOC_PAGE,
+        request, "story.html", view=view, story=view.story, page=DOC_PAGE, pending=pending_edits(view.story.id),
         chart=bar_chart(view.timeline, label=t_("timeline")) if view.timeline else "",
     )
 
@@ -620,9 +707,10 @@ def story_pickups_fragment(request: Request, story_id: int = Path(ge=1, le=MAX_I
 @router.post("/stories/{story_id}/merge", dependencies=[csrf])
 def story_merge(request: Request, story_id: int = Path(ge=1, le=MAX_ID), other: int = Form(..., ge=1, le=MAX_ID),
                 user=editor):
-    """Merge another story into this one (editor)."""
-    kept = merge_stories(request.app.state.db, user, story_id, other)
-    return RedirectResponse(f"/stories/{kept}", status_code=303)
+    """Merge another story into this one (editor); a long merge continues in the background."""
+    edit = merge_stories(request.app.state.db, user, story_id, other)
+    kept = edit_done(edit)
+    return RedirectResponse(f"/stories/{kept or story_id}", status_code=303)
 
 
 @router.post("/stories/{story_id}/split", dependencies=[csrf])
@@ -633,8 +721,9 @@ async def story_split(request: Request, story_id: int = Path(ge=1, le=MAX_ID), u
         ids = [int(x) for x in form.getlist("doc")]
     except ValueError as exc:
         raise QueryError("Mã tài liệu không hợp lệ (invalid document id)") from exc
-    new_id = split_story(request.app.state.db, user, story_id, ids)
-    return RedirectResponse(f"/stories/{new_id}", status_code=303)
+    edit = split_story(request.app.state.db, user, story_id, ids)
+    new_id = edit_done(edit)
+    return RedirectResponse(f"/stories/{new_id or story_id}", status_code=303)
 
 
 @router.get("/watchlists", response_class=HTMLResponse, dependencies=[viewer])
@@ -848,6 +937,24 @@ class SplitIn(BaseModel):
     doc_ids: list[int] = Field(min_length=1, max_length=1000)
 
 
+class StoryEditOut(BaseModel):
+    """A merge or split handed to the story service, and how it went."""
+
+    job: int
+    kind: str
+    story: int
+    status: str
+    result: int | None
+    error: str | None
+    started: str
+
+
+def edit_out(e: StoryEdit) -> StoryEditOut:
+    """The API view of a story edit."""
+    return StoryEditOut(job=e.job, kind=e.kind, story=e.story, status=e.status, result=e.result, error=e.error,
+                        started=e.started.isoformat())
+
+
 class RisingOut(BaseModel):
     """A rising series (see ``kiemchung.stories.trends.rising``)."""
 
@@ -970,22 +1077,37 @@ def api_story(request: Request, story_id: int = Path(ge=1, le=MAX_ID),
     )
 
 
-@api_router.post("/stories/{story_id}/merge", response_model=StoryOut, dependencies=[csrf])
+def _edit_response(db, edit: StoryEdit, status_code: int):
+    result = edit_done(edit)
+    if result is None:
+        return JSONResponse(edit_out(edit).model_dump(), status_code=202)
+    return JSONResponse(story_out(service.get_story(db, result, max_documents=0).story).model_dump(),
+                        status_code=status_code)
+
+
+@api_router.post("/stories/{story_id}/merge", response_model=StoryOut, dependencies=[csrf],
+                 responses={202: {"model": StoryEditOut, "description": "still running: poll /story-edits/{job}"}})
 def api_story_merge(request: Request, body: MergeIn, story_id: int = Path(ge=1, le=MAX_ID), user=editor):
-    """Merge story ``other`` into this one (editor; audit-logged)."""
+    """Merge story ``other`` into this one (editor; audit-logged); 202 with a job while it still runs."""
     db = request.app.state.db
-    kept = merge_stories(db, user, story_id, body.other)
-    return story_out(service.get_story(db, kept, max_documents=0).story)
+    return _edit_response(db, merge_stories(db, user, story_id, body.other), 200)
 
 
-@api_router.post("/stories/{story_id}/split", response_model=StoryOut, status_code=201, dependencies=[csrf])
+@api_router.post("/stories/{story_id}/split", response_model=StoryOut, status_code=201, dependencies=[csrf],
+                 responses={202: {"model": StoryEditOut, "description": "still running: poll /story-edits/{job}"}})
 def api_story_split(request: Request, body: SplitIn, story_id: int = Path(ge=1, le=MAX_ID), user=editor):
-    """Move documents of this story into a new story (editor; audit-logged); returns the new story."""
+    """Move documents of this story into a new story (editor; audit-logged); returns the new story
+    (201), or 202 with a job while the edit still runs."""
     db = request.app.state.db
     if any(not 1 <= x <= MAX_ID for x in body.doc_ids):
         raise QueryError("Mã tài liệu không hợp lệ (invalid document id)")
-    new_id = split_story(db, user, story_id, body.doc_ids)
-    return story_out(service.get_story(db, new_id, max_documents=0).story)
+    return _edit_response(db, split_story(db, user, story_id, body.doc_ids), 201)
+
+
+@api_router.get("/story-edits/{job}", response_model=StoryEditOut, dependencies=[viewer])
+def api_story_edit(job: int = Path(ge=1, le=MAX_ID)):
+    """Status of a merge/split started by this server process (running, done with its story, failed)."""
+    return edit_out(story_edit(job))
 
 
 @api_router.get("/trends", response_model=TrendsOut, dependencies=[viewer])
