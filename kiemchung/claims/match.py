@@ -42,10 +42,7 @@ from kiemchung.text import bigrams, normalize, sentences, syllables, token_spans
 _NUM = re.compile(r"\d")
 
 # Names of the re-ranking features, in the order of MatchConfig.weights.
-FEATURES = (
-    "cov", "bcov", "tcov", "bm25n", "num", "rrf", "cos", "cos_gap",
-    "qtcov", "run", "bm25_rel", "cov_gap", "qtcov_gap",
-)
+FEATURES = ("cov", "bcov", "tcov", "bm25n", "num", "rrf", "cos", "cos_gap")
 
 
 @dataclass
@@ -83,19 +80,19 @@ class MatchConfig:
     candidates: int = 50
     min_query_tokens: int = 3
     min_cov: float = 0.0
-    threshold: float = 0.2
-    weights: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    bias: float = -13.0
-    weights_lexical: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    threshold: float = 0.21
+    weights: tuple[float, ...] = (2.534, 1.205, 2.218, -1.192, 0.443, 6.334, 1.16, 2.856)
+    bias: float = -10.38
+    weights_lexical: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 0.0, 0.0)
     bias_lexical: float = -11.4
     threshold_lexical: float = 0.2
-    semantic: bool | str = False
+    semantic: bool | str = "auto"
     semantic_variant: str = "original"
     semantic_max_words: int = 64
     embedding_cache: str | None = None
     rrf_k: float = 10.0
     pair_threshold: float = 0.24
-    pair_semantic_weight: float = 0.5
+    pair_semantic_weight: float = 0.0
     pair_cos_floor: float = 0.75
     pair_threshold_semantic: float = 0.5
     segment_docs: int = 200_000
@@ -373,9 +370,6 @@ class ClaimMatcher:
                 q_big[(vocab[a], vocab[b])] = w
         q_nums = [vocab.get(n, -1) for n in q.nums]
         fwd = np.frombuffer(self._fwd, dtype=np.int32)
-        q_seq = [vocab.get(t, -1) for t in q.toks]
-        q_seq_w = [float(idf[t]) if t >= 0 else 0.0 for t in q_seq]
-        lex_top = lex[0][1] if lex else 0.0
         out = []
         for d in docs:
             if self._doc_entry[d] is None:
@@ -384,17 +378,16 @@ class ClaimMatcher:
             dl = dt.tolist()
             dset = set(dl)
             cov = sum(w for t, w in q_syl.items() if t in dset) / syl_total
-            dbig = set(pairwise(dl))
-            bcov = sum(w for t, w in q_big.items() if t in dbig) / big_total if big_total else 0.0
+            if big_total:
+                dbig = set(pairwise(dl))
+                bcov = sum(w for t, w in q_big.items() if t in dbig) / big_total
+            else:
+                bcov = 0.0
             tl = self._title_len[d]
-            head_l = dl[:tl] if tl else dl
             head = np.unique(dt[:tl] if tl else dt)
             hw = idf[head]
             h_total = float(hw.sum()) or 1.0
             tcov = float(hw[np.isin(head, q_tids)].sum()) / h_total
-            hset = set(head_l)
-            qtcov = sum(w for t, w in q_syl.items() if t in hset) / syl_total
-            run = self._longest_run(q_seq, q_seq_w, dbig) / syl_total
             num = (sum(1 for n in q_nums if n in dset) / len(q_nums)) if q_nums else 1.0
             rrf = 0.0
             if d in lex_rank:
@@ -402,7 +395,6 @@ class ClaimMatcher:
             if d in sem_rank:
                 rrf += 1.0 / (cfg.rrf_k + sem_rank[d])
             c = cos.get(d, 0.0)
-            b = bm25.get(d, 0.0)
             out.append(
                 (
                     d,
@@ -410,40 +402,15 @@ class ClaimMatcher:
                         "cov": cov,
                         "bcov": bcov,
                         "tcov": tcov,
-                        "bm25n": b / bm25_max,
+                        "bm25n": bm25.get(d, 0.0) / bm25_max,
                         "num": num,
                         "rrf": rrf / rrf_max,
                         "cos": c,
                         "cos_gap": (c - best_cos) if cos else 0.0,
-                        "qtcov": qtcov,
-                        "run": run,
-                        "bm25_rel": b / lex_top if lex_top > 0 else 0.0,
                     },
                 )
             )
-        # Margins: how far each candidate is from the best candidate of this query (query-level
-        # evidence for the abstain decision; constant shifts within a query do not change ranking).
-        if out:
-            best_cov = max(f["cov"] for _, f in out)
-            best_qt = max(f["qtcov"] for _, f in out)
-            for _, f in out:
-                f["cov_gap"] = f["cov"] - best_cov
-                f["qtcov_gap"] = f["qtcov"] - best_qt
         return out
-
-    @staticmethod
-    def _longest_run(q_seq: list[int], q_w: list[float], dbig: set[tuple[int, int]]) -> float:
-        """IDF weight of the longest run of consecutive query syllables whose every adjacent pair is a
-        bigram of the entry (a cheap stand-in for the longest common phrase)."""
-        best = cur = 0.0
-        for i in range(1, len(q_seq)):
-            a, b = q_seq[i - 1], q_seq[i]
-            if a >= 0 and b >= 0 and (a, b) in dbig:
-                cur = (cur or q_w[i - 1]) + q_w[i]
-                best = max(best, cur)
-            else:
-                cur = 0.0
-        return best
 
     def _blend(self, f: dict[str, float]) -> float:
         if self._semantic is not None:

@@ -234,9 +234,9 @@ class AccentRestorer:
         prev: tuple[str, str] | None = None
         for start, end, folded in token_spans(text):
             orig = text[start:end].lower()
-            if orig == folded:  # no diacritics: nothing to learn, but keeps bigram context honest
-                prev = (folded, orig)
-                continue
+            # Plain forms count too: "ban" is often just "ban", and never counting it made the
+            # restorer put a diacritic on every syllable it had seen accented once (word accuracy
+            # on folded dev headlines 0.887 -> 0.932).
             self._syl[folded][orig] += 1
             if prev is not None:
                 self._big[(prev[0], folded)][(prev[1], orig)] += 1
