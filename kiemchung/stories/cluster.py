@@ -13,9 +13,12 @@ How a document is placed (:meth:`StoryClusterer.add`):
    a story whose last document is older than ``window_days`` (relative to the stream clock, the latest
    publication time seen) goes *dormant* and leaves the index, so the cost per document stays flat
    however long the stream runs. Dormant stories are kept, with their documents and statistics.
-4. The best ``max_candidates`` are scored exactly: TF-IDF cosine between the document and the story
-   centroid (optionally blended with e5 embedding similarity, see ``semantic``). The document joins
-   the best story if the score reaches ``threshold``, otherwise it starts a new story.
+4. The best ``max_candidates`` are scored exactly: mean TF-IDF cosine between the document and the
+   story's documents (group-average link; optionally blended with e5 embedding similarity, see
+   ``semantic``). The document joins the best story whose score reaches ``threshold`` and, for a
+   story of at least ``cohesion_min_docs`` documents, ``cohesion_gate`` times the story's own
+   cohesion (the mean cosine between two of its documents): a tight story of one event does not take
+   in a document that is only on its topic. Otherwise the document starts a new story.
 
 Story ids are stable strings (``st-1``, ``st-2``...); documents are never moved automatically, so hand
 edits (:meth:`~StoryClusterer.merge`, :meth:`~StoryClusterer.split`) stay as they were made.
@@ -53,8 +56,10 @@ class ClusterConfig:
         ``max_future_hours``: publication times further in the future than this (against the wall
         clock) are clamped, so one mis-dated item cannot make every story dormant.
     Scoring
-        ``threshold``: minimum score to join an existing story (TF-IDF cosine, or the blended score
-        when ``semantic`` is on). ``title_weight``/``lead_weight``/``body_weight``: how much one
+        ``threshold``: minimum score to join an existing story (mean TF-IDF cosine to its documents,
+        or the blended score when ``semantic`` is on). ``cohesion_gate``: a story of at least
+        ``cohesion_min_docs`` documents also asks for a score of ``cohesion_gate`` times its own
+        cohesion (mean cosine between two of its documents); 0 turns the gate off. ``title_weight``/``lead_weight``/``body_weight``: how much one
         occurrence counts in each field; ``entity_weight``/``number_weight``: extra weight of the
         entity-like (capitalised runs, acronyms) and number terms taken from title and lead;
         ``body_max_tokens``: only the first syllables of the body are read.
@@ -75,7 +80,9 @@ class ClusterConfig:
     window_days: float = 3.0
     idf_prior_docs: int = 100
     max_future_hours: float = 24.0
-    threshold: float = 0.1
+    threshold: float = 0.09
+    cohesion_gate: float = 0.6
+    cohesion_min_docs: int = 3
     title_weight: float = 3.0
     lead_weight: float = 2.0
     body_weight: float = 1.0
@@ -99,6 +106,8 @@ class ClusterConfig:
             raise ConfigError("window_days phải > 0 (window_days must be positive)")
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("threshold phải nằm trong [0, 1] (threshold must be within [0, 1])")
+        if self.cohesion_gate < 0.0:
+            raise ConfigError("cohesion_gate phải >= 0 (cohesion_gate must not be negative)")
         if not 0.0 <= self.semantic_weight <= 1.0:
             raise ConfigError("semantic_weight phải nằm trong [0, 1] (semantic_weight must be within [0, 1])")
         for name in ("doc_terms", "query_terms", "max_candidates", "max_postings", "story_terms"):
@@ -324,14 +333,37 @@ class StoryClusterer:
         if not cands:
             return None
         qvec, qnorm = self._query_vector(doc)
-        best, best_score = None, -1.0
+        scored = []
         for s in cands:
             score = self._lexical(self._stories[s], qvec, qnorm)
             if self._semantic is not None and emb is not None:
                 score = self._semantic.blend(score, s, emb)
-            if score > best_score:
-                best, best_score = s, score
-        return best if best_score >= cfg.threshold else None
+            if score >= cfg.threshold:
+                scored.append((score, -s))
+        # Best first (ties: the older story). A story that is tighter than the document is close to
+        # it is passed over for the next one (see ``cohesion_gate``).
+        for score, neg in sorted(scored, reverse=True):
+            if cfg.cohesion_gate <= 0.0 or score >= cfg.cohesion_gate * self._cohesion(self._stories[-neg]):
+                return -neg
+        return None
+
+    def _cohesion(self, story: _Story) -> float:
+        """How tight a story is: about the mean TF-IDF cosine between two of its documents.
+
+        The centroid's squared IDF-weighted norm is the sum of the cosines over all ordered pairs of
+        members, self-pairs included; each self-pair is counted as 1 (exact with the IDF of the
+        document's arrival, close with the current one). Stories smaller than ``cohesion_min_docs``
+        count as 0 (two documents are too few to say how tight a story is).
+        """
+        n = len(story.docs)
+        if n < max(2, self.config.cohesion_min_docs):
+            return 0.0
+        idf = self._idf_table()
+        total = 0.0
+        for i, v in story.centroid.items():
+            x = v * idf(i)
+            total += x * x
+        return max(0.0, (total - n) / (n * (n - 1)))
 
     def _in_window(self, story: _Story, when: float | None) -> bool:
         if when is None or story.first is None or story.last is None:
@@ -684,6 +716,7 @@ class StoryClusterer:
                     doc.title,
                     list(doc.terms),
                     [round(v, 5) for v in doc.tfs],
+                    doc.norm,
                 ]
                 for d, doc in self._docs.items()
             ],
@@ -737,14 +770,24 @@ class StoryClusterer:
                 )
                 self._stories[s] = story
                 self._by_sid[story.sid] = s
-            for d, sid, when, title, terms, tfs in state["docs"]:
-                self._docs[d] = _Doc(
+            idf = self._idf_table()
+            for row in state["docs"]:
+                d, sid, when, title, terms, tfs = row[:6]
+                doc = _Doc(
                     story=self._by_sid[sid],
                     time=when,
                     title=title,
                     terms=array("i", terms),
                     tfs=array("d", tfs),
                 )
+                # The TF-IDF norm at arrival (states saved before it was stored: recomputed with the
+                # saved IDF, the closest there is; leaving it at 1 inflated every score after a load).
+                doc.norm = (
+                    float(row[6])
+                    if len(row) > 6
+                    else math.sqrt(sum((v * idf(i)) ** 2 for i, v in zip(doc.terms, doc.tfs, strict=True)))
+                ) or 1.0
+                self._docs[d] = doc
             self._alias = dict(state["aliases"])
             self._log = list(state["edits"])
         except (KeyError, TypeError, ValueError, IndexError) as exc:
