@@ -136,7 +136,9 @@ def test_evaluate_stories_known_score(tmp_path):
         "gold_stories",
         "documents",
         "docs_per_s",
+        "cpu_docs_per_s",
     }
+    assert res["cpu_docs_per_s"] > 0
 
 
 def test_evaluate_stories_config_changes_result(tmp_path):
@@ -163,3 +165,31 @@ def test_evaluate_stories_bad_files(tmp_path):
     nostory.write_text('{"id": "a", "title": "x"}\n', encoding="utf-8")
     with pytest.raises(ImportFileError):
         evaluate_stories(nostory)
+
+
+def test_evaluate_stories_parts_shuffle_and_errors(tmp_path):
+    path = _write(tmp_path, ROWS)
+    part = evaluate_stories(path, id_prefix="f")  # the flood articles only
+    assert part["documents"] == 3 and part["gold_stories"] == 1 and part["bcubed_f1"] == pytest.approx(1.0)
+    shuffled = evaluate_stories(path, shuffle_seed=1)
+    assert shuffled["documents"] == 7 and 0.0 < shuffled["bcubed_f1"] <= 1.0
+    res = evaluate_stories(path, with_errors=True)
+    # The invented "mixed" gold story cannot be joined: it shows up as split, nothing is mixed.
+    assert [e["key"] for e in res["errors"]["split"]] == ["mixed"]
+    assert res["errors"]["mixed"] == []
+    docs = res["errors"]["split"][0]["docs"]
+    assert {d["id"] for d in docs} == {"m1", "b1"} and all(d["title"] for d in docs)
+    assert evaluate_stories(path, id_prefix="nothing")["documents"] == 0
+
+
+def test_story_errors_hand_made():
+    from kiemchung.stories.evaluate import story_errors
+
+    gold = {"a": 1, "b": 1, "c": 1, "d": 2, "e": 3}
+    pred = {"a": "X", "b": "X", "c": "Y", "d": "Y", "e": "Z"}
+    errs = story_errors(pred, gold, {"a": "tiêu đề A"})
+    assert [(e["key"], e["off"]) for e in errs["split"]] == [(1, 1)]
+    assert [(e["key"], e["off"]) for e in errs["mixed"]] == [("Y", 1)]
+    assert errs["split"][0]["docs"][0] == {"id": "a", "gold": 1, "pred": "X", "title": "tiêu đề A"}
+    with pytest.raises(ValueError):
+        story_errors({"a": 1}, {"b": 1})
