@@ -408,6 +408,10 @@ def _search(db, query, limit, offset, since, until, sources, kinds, sort, count)
     return SearchResult(query, hits, accented, fts, total)
 
 
+# A hit needs every column but the compressed raw payload and the MinHash signature (large blobs).
+_HIT_COLUMNS = [c for c in t.documents.c if c.name not in ("raw", "minhash")]
+
+
 def _no_documents_in(db, sources: list[int]) -> bool:
     """True when none of ``sources`` has a document (an index lookup)."""
     d = t.documents
@@ -480,7 +484,7 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
             if page:
                 rids = [r.rid for r in page]
                 for row in conn.execute(
-                    select(d, s.c.name.label("source_name"))
+                    select(*_HIT_COLUMNS, s.c.name.label("source_name"))
                     .select_from(d.outerjoin(s, s.c.id == d.c.source_id))
                     .where(d.c.fts_rowid.in_(rids))
                 ):
