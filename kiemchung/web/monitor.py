@@ -97,6 +97,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "split": {"vi": "Tách các tài liệu đã chọn thành câu chuyện mới", "en": "Split the selected documents into a new story"},
     "search_in_story": {"vi": "Tìm trong câu chuyện", "en": "Search in this story"},
     "watchlists_title": {"vi": "Danh sách theo dõi", "en": "Watchlists"},
+    "wl_query_col": {"vi": "Truy vấn", "en": "Query"},
     "wl_query": {"vi": "Truy vấn (không phân biệt dấu)", "en": "Query (diacritic-insensitive)"},
     "wl_add": {"vi": "Thêm danh sách", "en": "Add watchlist"},
     "wl_remove": {"vi": "Xóa", "en": "Remove"},
