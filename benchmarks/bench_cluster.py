@@ -122,7 +122,10 @@ def bench_dev(path: Path, config: ClusterConfig | None = None, errors: bool = Fa
 def _print_errors(pred: dict[str, str], gold: dict[str, str], titles: dict[str, str]) -> None:
     """Error analysis: split gold stories and mixed predicted stories, with titles."""
     errs = story_errors(pred, gold, titles)
-    for kind, label in (("split", "gold stories split over several predicted stories"), ("mixed", "predicted stories mixing gold stories")):
+    for kind, label in (
+        ("split", "gold stories split over several predicted stories"),
+        ("mixed", "predicted stories mixing gold stories"),
+    ):
         print(f"-- {len(errs[kind])} {label}")
         for e in errs[kind]:
             print(f"   {e['key']} (off: {e['off']})")
@@ -196,8 +199,12 @@ def main() -> None:
     ap.add_argument("--rss-limit", type=int, default=None)
     ap.add_argument("--skip-rss", action="store_true")
     ap.add_argument("--skip-dev", action="store_true")
-    ap.add_argument("--errors", action="store_true", help="print the file-order errors (split and mixed stories)")
-    ap.add_argument("--config", default=None, help='JSON object of ClusterConfig fields, e.g. \'{"threshold": 0.1}\'')
+    ap.add_argument(
+        "--errors", action="store_true", help="print the file-order errors (split and mixed stories)"
+    )
+    ap.add_argument(
+        "--config", default=None, help="JSON object of ClusterConfig fields, e.g. '{\"threshold\": 0.1}'"
+    )
     args = ap.parse_args()
     data = Path(args.data)
     config = ClusterConfig.from_dict(json.loads(args.config)) if args.config else None

@@ -18,7 +18,8 @@ How a document is placed (:meth:`StoryClusterer.add`):
    ``semantic``). The document joins the best story whose score reaches ``threshold`` and, for a
    story of at least ``cohesion_min_docs`` documents, ``cohesion_gate`` times the story's own
    cohesion (the mean cosine between two of its documents): a tight story of one event does not take
-   in a document that is only on its topic. Otherwise the document starts a new story.
+   in a document that is only on its topic. Otherwise the document starts a new story (it does not
+   fall back to the next-best story: that scored worse).
 
 Story ids are stable strings (``st-1``, ``st-2``...); documents are never moved automatically, so hand
 edits (:meth:`~StoryClusterer.merge`, :meth:`~StoryClusterer.split`) stay as they were made.
@@ -333,19 +334,20 @@ class StoryClusterer:
         if not cands:
             return None
         qvec, qnorm = self._query_vector(doc)
-        scored = []
+        best, best_score = None, -1.0
         for s in cands:
             score = self._lexical(self._stories[s], qvec, qnorm)
             if self._semantic is not None and emb is not None:
                 score = self._semantic.blend(score, s, emb)
-            if score >= cfg.threshold:
-                scored.append((score, -s))
-        # Best first (ties: the older story). A story that is tighter than the document is close to
-        # it is passed over for the next one (see ``cohesion_gate``).
-        for score, neg in sorted(scored, reverse=True):
-            if cfg.cohesion_gate <= 0.0 or score >= cfg.cohesion_gate * self._cohesion(self._stories[-neg]):
-                return -neg
-        return None
+            if score > best_score:
+                best, best_score = s, score
+        if best is None or best_score < cfg.threshold:
+            return None
+        # A story tighter than the document is close to it turns it away (see ``cohesion_gate``); the
+        # document then starts a story rather than go to a next-best one (which scored worse).
+        if cfg.cohesion_gate > 0.0 and best_score < cfg.cohesion_gate * self._cohesion(self._stories[best]):
+            return None
+        return best
 
     def _cohesion(self, story: _Story) -> float:
         """How tight a story is: about the mean TF-IDF cosine between two of its documents.

@@ -116,7 +116,9 @@ def story_errors(
         for key, items in groups.items():
             counts = Counter(other[i] for i in items)
             if len(counts) > 1:
-                docs = [{"id": i, "gold": gold[i], "pred": pred[i], "title": titles.get(i, "")} for i in items]
+                docs = [
+                    {"id": i, "gold": gold[i], "pred": pred[i], "title": titles.get(i, "")} for i in items
+                ]
                 out.append({"key": key, "off": len(items) - max(counts.values()), "docs": docs})
         out.sort(key=lambda e: (-e["off"], str(e["key"])))
         return out
