@@ -178,11 +178,13 @@ def _write_export(path: Path, prefix: str, n: int) -> None:
             ])
 
 
-def _wait_http(url: str, timeout_s: float = 40.0) -> None:
+def _wait_http(url: str, server: subprocess.Popen, log: Path, timeout_s: float = 120.0) -> None:
     import httpx
 
     end = time.time() + timeout_s
     while time.time() < end:
+        if server.poll() is not None:
+            raise AssertionError(f"server exited with {server.returncode}: {log.read_text()[-3000:]}")
         try:
             if httpx.get(url, timeout=2.0).status_code == 200:
                 return
@@ -230,6 +232,8 @@ def test_web_app_serves_while_watch_stories_and_import_write(tmp_path):
         stop = threading.Event()
         threads: list[threading.Thread] = []
         watcher = None
+        phases: dict[str, float] = {}
+        t_start = time.time()
         with server_log.open("w") as server_err, watch_log.open("w") as watch_err:
             server = subprocess.Popen(
                 _cli(db_path, "serve", "--port", str(port), "--workers", "2"),
@@ -237,7 +241,9 @@ def test_web_app_serves_while_watch_stories_and_import_write(tmp_path):
             )
             try:
                 base = f"http://127.0.0.1:{port}"
-                _wait_http(base + "/healthz")
+                t_serve = time.time()
+                _wait_http(base + "/healthz", server, server_log)
+                phases["server up"] = time.time() - t_serve
                 watcher = subprocess.Popen(
                     _cli(db_path, "watch", "--tick", "0.5", "--cycles", str(int(WEB_RUN_S / 0.5))),
                     env=env, stdout=subprocess.DEVNULL, stderr=watch_err,
@@ -302,20 +308,25 @@ def test_web_app_serves_while_watch_stories_and_import_write(tmp_path):
                 for th in threads:
                     th.start()
                 watcher.wait(timeout=WEB_RUN_S + 60)
+                phases["watch done"] = time.time() - t_start
                 for th in importers:
                     th.join(timeout=120)
+                phases["imports done"] = time.time() - t_start
                 published = dict(live.appeared)
             finally:
                 stop.set()
                 for th in threads:
                     th.join(timeout=120)
+                phases["clients and stories stopped"] = time.time() - t_start
                 if watcher is not None and watcher.poll() is None:
                     watcher.kill()
                     watcher.wait()
                 server.terminate()
                 server.wait(timeout=30)
+                phases["server stopped"] = time.time() - t_start
 
     watch_text = watch_log.read_text()
+    print("\nphases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in phases.items()))
     by_path: dict[str, list[float]] = {}
     for path, _status, secs in responses:
         if path != "/login":
