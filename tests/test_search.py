@@ -442,3 +442,46 @@ def test_cache_freshness_holds_across_threads(loaded):
         assert find() == ["Chợ nổi Cái Răng họp sớm"]
     with ThreadPoolExecutor(1) as fresh:
         assert fresh.submit(find).result() == ["Chợ nổi Cái Răng họp sớm"]
+
+
+def _old_best_window(spans, width):
+    """The window choice as first written (quadratic), kept here as the reference."""
+    best_start, best_hits = spans[0][0], 0
+    for i, (s, _) in enumerate(spans):
+        hits = sum(1 for s2, _ in spans[i:] if s2 < s + width)
+        if hits > best_hits:
+            best_start, best_hits = s, hits
+    return best_start
+
+
+_WORDS = ["chợ", "phiên", "cá", "hoa", "quả", "Lam", "Sơn", "mưa", "nước", "sạch", "cầu", "Bến", "Đá", "rau"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_snippet_window_is_the_one_with_most_matches(seed):
+    import random
+
+    from kiemchung import text as T
+    from kiemchung.store.search import snippet
+
+    rnd = random.Random(seed)
+    source = " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(1, 400)))
+    terms = {T.fold(w) for w in rnd.sample(_WORDS, rnd.randint(1, 3))}
+    width = rnd.choice([20, 60, 200])
+    spans = [(s, e) for s, e, tok in T.token_spans(source) if tok in terms]
+    got = snippet(source, terms, width=width)
+    if not spans:
+        assert not any(hl for _, hl in got)
+        return
+    best = _old_best_window(spans, width)
+    start = max(0, best - width // 4)
+    if start > 0:
+        space = source.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 else start
+    end = min(len(source), start + width)
+    if end < len(source):
+        space = source.rfind(" ", start, end)
+        end = space if space > start else end
+    shown = "".join(s for s, _ in got if s != "…")
+    assert shown == source[start:end]
+    assert [s for s, hl in got if hl] == [source[a:b] for a, b in spans if a >= start and b <= end]

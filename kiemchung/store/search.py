@@ -318,11 +318,16 @@ def snippet(source: str, terms: set[str], *, width: int = 200) -> list[tuple[str
     if not spans:
         cut = source[:width]
         return [(cut + ("…" if len(source) > width else ""), False)]
+    # The window [s, s + width) starting at a match holding the most matches (the first such window):
+    # spans are in text order, so the end of the window only moves forward (linear, not quadratic).
     best_start, best_hits = spans[0][0], 0
+    j = 0
     for i, (s, _) in enumerate(spans):
-        hits = sum(1 for s2, _ in spans[i:] if s2 < s + width)
-        if hits > best_hits:
-            best_start, best_hits = s, hits
+        j = max(j, i)
+        while j < len(spans) and spans[j][0] < s + width:
+            j += 1
+        if j - i > best_hits:
+            best_start, best_hits = s, j - i
     start = max(0, best_start - width // 4)
     if start > 0:
         space = source.rfind(" ", 0, start)
