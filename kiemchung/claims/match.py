@@ -81,8 +81,8 @@ class MatchConfig:
     min_query_tokens: int = 3
     min_cov: float = 0.0
     threshold: float = 0.21
-    weights: tuple[float, ...] = (2.534, 1.205, 2.218, -1.192, 0.443, 6.334, 1.16, 2.856)
-    bias: float = -10.38
+    weights: tuple[float, ...] = (2.464, 1.174, 2.12, -1.237, 0.423, 6.419, 1.433, 3.051)
+    bias: float = -10.606
     weights_lexical: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 0.0, 0.0)
     bias_lexical: float = -11.4
     threshold_lexical: float = 0.2
