@@ -80,8 +80,8 @@ class SlowStages:
     worker loses at most the round in progress.
     """
 
-    def __init__(self, db: Database, *, ner: bool = True, docs_per_round: int = 200,
-                 stories_per_round: int = 50, pause_s: float = 5.0) -> None:
+    def __init__(self, db: Database, *, ner: bool = True, docs_per_round: int = 25,
+                 stories_per_round: int = 20, pause_s: float = 5.0) -> None:
         self.url = db.url
         self.options = dict(ner=ner, docs_per_round=docs_per_round, stories_per_round=stories_per_round,
                             pause_s=pause_s)
@@ -100,8 +100,9 @@ class SlowStages:
         self._process.start()
         return self
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Ask the worker to stop after its current round, and wait for it (then end it)."""
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the worker to stop after its current round; end it after ``timeout`` seconds (safe: each
+        round commits as it goes and the next start resumes)."""
         self._stop.set()
         if self._process is not None:
             self._process.join(timeout)

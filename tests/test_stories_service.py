@@ -94,3 +94,21 @@ def test_saved_state_of_a_large_story_reloads():
         c.add(str(i), title=f"Lũ sông Lam đợt {i}", lead=f"Xã {i} huyện Tây Hà có {i * 7} hộ bị ngập sâu, ghi nhận lúc {i} giờ.")
     again = StoryClusterer.from_state(c.state())
     assert again.assignments() == c.assignments()
+
+
+def test_a_stale_stage_takes_another_process_s_split_and_never_writes_with_old_state(db):
+    """Two stages stand for two processes (watch and the web app)."""
+    load(db, FLOOD)
+    watch = StoryStage(db)
+    watch.run()
+    flood = story_of_document(db, 1).id
+    web = StoryStage(db)
+    moved = web.split(flood, [3])  # by hand, elsewhere
+    load(db, FLOOD, day0=7)  # the same event again: three new documents
+    watch.run()  # stale until it notices the other process's save
+    assert story_of_document(db, 3).id == moved  # the split holds
+    assert {story_of_document(db, i).id for i in (4, 5, 6)} <= {flood, moved}
+    assert watch.save() is True and web.save() is False  # web's state is now the stale one: it reloads
+    assert web.last_doc_id == watch.last_doc_id == 6
+    edits = get_story(db, moved).edits
+    assert [e["kind"] for e in edits] == ["split"]

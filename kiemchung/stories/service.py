@@ -83,36 +83,67 @@ def _rows(conn, rows) -> list[StoryRow]:
 
 
 class StoryStage:
-    """Assigns stored documents to stories as they arrive (one per process; not thread-safe)."""
+    """Assigns stored documents to stories as they arrive (one per process; not thread-safe).
+
+    Several processes may each hold a stage on the same database (``watch``, the web app, the CLI).
+    The saved state carries a stamp; a stage that finds the stamp changed by another process reloads
+    the state before it assigns or edits, and a save that would overwrite another process's newer
+    state is dropped instead (the documents after that state's position are then re-derived), so a
+    hand merge or split made anywhere is never undone by a stale process.
+    """
 
     def __init__(self, db: Database, config: ClusterConfig | None = None) -> None:
         self.db = db
         self.config = config
         self.last_doc_id = 0
         self._unsaved = 0
-        self.clusterer = self._load()
+        self._stamp: tuple | None = None
+        with self.db.read() as conn:
+            self.clusterer = self._load(conn)
 
     # -- state ---------------------------------------------------------------------------------
 
-    def _load(self) -> StoryClusterer:
-        with self.db.read() as conn:
-            row = conn.execute(select(st.cluster_state).where(st.cluster_state.c.id == 1)).first()
+    @staticmethod
+    def _stored_stamp(conn) -> tuple | None:
+        cs = st.cluster_state
+        row = conn.execute(select(cs.c.updated_at, cs.c.last_doc_id).where(cs.c.id == 1)).first()
+        return None if row is None else (str(row.updated_at), row.last_doc_id)
+
+    def _load(self, conn) -> StoryClusterer:
+        row = conn.execute(select(st.cluster_state).where(st.cluster_state.c.id == 1)).first()
+        self._unsaved = 0
+        self._stamp = None if row is None else (str(row.updated_at), row.last_doc_id)
         if row is None or row.state is None:
+            self.last_doc_id = 0
             return StoryClusterer(self.config)
         self.last_doc_id = row.last_doc_id
         state = json.loads(zlib.decompress(row.state))
         return StoryClusterer.from_state(state)
 
-    def save(self) -> None:
-        """Persist the clusterer's state and how far it has read."""
-        blob = zlib.compress(json.dumps(self.clusterer.state(), separators=(",", ":")).encode(), 3)
-        now = timeutil.now()
+    def _sync(self, conn) -> bool:
+        """Reload the state when another process saved since this stage loaded or saved; True if reloaded."""
+        if self._stored_stamp(conn) == self._stamp:
+            return False
+        self.clusterer = self._load(conn)
+        return True
+
+    def save(self) -> bool:
+        """Persist the clusterer's state and how far it has read; False when another process saved a
+        newer state meanwhile (this stage then takes that state instead of overwriting it)."""
         with self.db.write() as conn:
-            conn.execute(delete(st.cluster_state).where(st.cluster_state.c.id == 1))
-            conn.execute(
-                insert(st.cluster_state).values(id=1, last_doc_id=self.last_doc_id, state=blob, updated_at=now)
-            )
+            return self._save(conn)
+
+    def _save(self, conn) -> bool:
+        if self._sync(conn):
+            return False
+        blob = zlib.compress(json.dumps(self.clusterer.state(), separators=(",", ":")).encode(), 3)
+        conn.execute(delete(st.cluster_state).where(st.cluster_state.c.id == 1))
+        conn.execute(
+            insert(st.cluster_state).values(id=1, last_doc_id=self.last_doc_id, state=blob, updated_at=timeutil.now())
+        )
+        self._stamp = self._stored_stamp(conn)
         self._unsaved = 0
+        return True
 
     # -- assignment ----------------------------------------------------------------------------
 
@@ -123,6 +154,8 @@ class StoryStage:
         while limit is None or done < limit:
             size = batch if limit is None else min(batch, limit - done)
             with self.db.read() as conn:
+                if self._unsaved == 0:
+                    self._sync(conn)  # nothing of ours to lose: take another process's newer state
                 rows = conn.execute(
                     select(
                         d.c.id, d.c.title, d.c.lead, d.c.body, d.c.published_at, d.c.fetched_at,
@@ -148,16 +181,19 @@ class StoryStage:
                 )
                 pairs.append((r.id, sid))
                 touched.add(sid)
+            if not self._write(pairs, touched):
+                continue  # another process saved a newer state: reloaded; assign again from its position
             self.last_doc_id = rows[-1].id
-            self._write(pairs, touched)
             done += len(rows)
             self._unsaved += len(rows)
             if self._unsaved >= SAVE_EVERY_DOCS:
                 self.save()
             if progress:
                 progress(len(rows))
-        if self._unsaved:
-            self.save()
+        if self._unsaved and not self.save():  # another process saved first: redo from its position
+            if limit is not None and done >= limit:
+                return done
+            return done + self.run(batch=batch, limit=None if limit is None else limit - done, progress=progress)
         return done
 
     def _story_ids(self, conn, keys: set[str]) -> dict[str, int]:
@@ -171,10 +207,13 @@ class StoryStage:
             )
         return known
 
-    def _write(self, pairs: list[tuple[int, str]], touched: set[str]) -> None:
+    def _write(self, pairs: list[tuple[int, str]], touched: set[str]) -> bool:
+        """Store one batch's assignments; False (nothing written) when this stage's state went stale."""
         now = timeutil.now()
         sd = st.story_documents
         with self.db.write() as conn:
+            if self._sync(conn):
+                return False
             ids = self._story_ids(conn, touched)
             doc_ids = [doc for doc, _ in pairs]
             conn.execute(delete(sd).where(sd.c.doc_id.in_(doc_ids)))
@@ -183,6 +222,7 @@ class StoryStage:
                 [{"doc_id": doc, "story_id": ids[sid], "assigned_at": now, "manual": False} for doc, sid in pairs],
             )
             self._refresh(conn, touched, ids)
+        return True
 
     def _refresh(self, conn, keys: set[str], ids: dict[str, int]) -> None:
         """Recompute the stored summary of the given stories from the clusterer and the documents."""
@@ -228,9 +268,10 @@ class StoryStage:
     def merge(self, story_a: int, story_b: int, *, user: str | None = None) -> int:
         """Merge story ``story_b`` into ``story_a`` by hand (recorded; later assignment respects it)."""
         key_a, key_b = _key(self.db, story_a), _key(self.db, story_b)
-        kept = self.clusterer.merge(key_a, key_b)
         now = timeutil.now()
         with self.db.write() as conn:
+            self._sync(conn)
+            kept = self.clusterer.merge(key_a, key_b)
             ids = self._story_ids(conn, {kept, key_a, key_b})
             conn.execute(
                 update(st.story_documents)
@@ -246,15 +287,16 @@ class StoryStage:
                 )
             )
             self._refresh(conn, {kept}, ids)
-        self.save()
+            self._save(conn)
         return ids[kept]
 
     def split(self, story_id: int, doc_ids: list[int], *, user: str | None = None) -> int:
         """Move documents out of a story into a new one by hand; returns the new story's id."""
         key = _key(self.db, story_id)
-        new_key = self.clusterer.split(key, [str(x) for x in doc_ids])
         now = timeutil.now()
         with self.db.write() as conn:
+            self._sync(conn)
+            new_key = self.clusterer.split(key, [str(x) for x in doc_ids])
             ids = self._story_ids(conn, {key, new_key})
             conn.execute(
                 update(st.story_documents)
@@ -267,7 +309,7 @@ class StoryStage:
                 )
             )
             self._refresh(conn, {key, new_key}, ids)
-        self.save()
+            self._save(conn)
         return ids[new_key]
 
 
