@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("Debian chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = require_chromium()
 
 from factories import make_doc  # noqa: E402
 
 from kiemchung import users as U  # noqa: E402
 from kiemchung.ingest import Ingestor  # noqa: E402
 from kiemchung.web import create_app  # noqa: E402
-
-SHOTS = Path(__file__).resolve().parents[2] / "bench-out" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -56,7 +34,7 @@ def server(db, sample_docs):
         ]
     )
     U.add_user(db, "bientap", "mat-khau-trinh-duyet", "editor")
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

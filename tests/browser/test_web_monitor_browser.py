@@ -3,8 +3,6 @@ sample, driven by Debian's headless chromium via Playwright (never `playwright i
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,25 +10,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("Debian chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = require_chromium()
 
 from test_web_monitor import PW, _load_sample  # noqa: E402
 
 from kiemchung.store import Database  # noqa: E402
-
-SHOTS = Path(__file__).resolve().parents[2] / "bench-out" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +27,7 @@ def server(tmp_path_factory):
     db = Database(path)
     db.set_setting("report_dir", str(folder / "bao-cao"))
     db.close()
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("kiemchung")
     proc = subprocess.Popen([str(exe), "--db", str(path), "serve", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -8,20 +8,15 @@ Screenshots go to bench-out/screenshots/ (laptop and phone viewports). Every tex
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("Debian chromium (/usr/bin/chromium) is not installed", allow_module_level=True)
-playwright_api = pytest.importorskip("playwright.sync_api")
+playwright_api = require_chromium()
 
 from factories import make_doc  # noqa: E402
 
@@ -29,25 +24,10 @@ from kiemchung import users as U  # noqa: E402
 from kiemchung.claims.alerts import AlertStage  # noqa: E402
 from kiemchung.ingest import Ingestor  # noqa: E402
 
-SHOTS = Path(__file__).resolve().parents[2] / "bench-out" / "screenshots"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PW = "mat-khau-kiem-chung"
 VIRAL = "Uống nước lá ổi đun sôi mỗi sáng chữa khỏi hẳn bệnh tiểu đường chỉ sau 7 ngày, bác sĩ xác nhận!!!"
 REPEAT = "KHẨN CẤP: uống nước lá ổi đun sôi mỗi sáng chữa khỏi hẳn bệnh tiểu đường chỉ sau 7 ngày, chia sẻ ngay!"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -68,7 +48,7 @@ def server(db, sample_docs, tmp_path):
         ]
     )
     U.add_user(db, "bientap", PW, "editor")
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 (kept open for the server's lifetime)
     proc = subprocess.Popen(
         [sys.executable, "-c", "from kiemchung.cli import main; main()", "--db", str(tmp_path / "kc.db"), "serve", "--port", str(port)],
