@@ -61,3 +61,41 @@ def test_feeds_parse(db):
         assert not parsed.bozo, parsed.bozo_exception
         assert parsed.entries[0].title.startswith("[sai sự thật]")
         assert parsed.entries[0].link == fc.url
+
+
+def test_wrong_field_types_are_per_item_errors(db):
+    good = {"@type": "ClaimReview", "claimReviewed": "Cá ở hồ Tây Hà chết hàng loạt vì nhiễm độc",
+            "datePublished": "2026-04-01", "reviewRating": {"alternateName": "sai sự thật"},
+            "citation": [{"url": "https://stnmt.example/ca-ho.html"}]}
+    wrong = [
+        {**good, "claimReviewed": 42},
+        {**good, "datePublished": 20260401},
+        {**good, "reviewRating": "False"},
+        {**good, "reviewRating": {"ratingValue": "không rõ"}},
+        {**good, "reviewRating": {"ratingValue": 9, "bestRating": 5, "worstRating": 1}},
+        {**good, "citation": [{"url": 5}]},
+        {**good, "url": "javascript:alert(1)"},  # would become a link in the web app
+        {**good, "reviewBody": {"text": "x"}},
+        {**good, "itemReviewed": "một chuỗi"},
+        {**good, "itemReviewed": {"datePublished": "hôm qua"}},
+        {**good, "itemReviewed": {"appearance": [{"url": ["https://fb.example/1"]}]}},
+    ]
+    res = import_claimreviews(db, [*wrong, good], editor="lan")
+    assert [int(e.split(":")[0].removeprefix("Mục ")) for e in res.errors] == list(range(len(wrong)))
+    assert len(res.created) == 1  # the valid one, after all the bad ones
+    assert "reviewBody" in res.errors[7] and "http" in res.errors[6]
+    from kiemchung.claims.factchecks import list_factchecks
+
+    assert [f.claim for f in list_factchecks(db)] == [good["claimReviewed"]]
+
+
+def test_citation_without_url_is_skipped_not_an_error(db):
+    item = {"@type": "ClaimReview", "claimReviewed": "Trạm bơm Cầu Ngang ngừng hoạt động cả tháng",
+            "datePublished": "2026-04-02T08:00:00+07:00", "reviewRating": {"alternateName": "gây hiểu lầm"},
+            "citation": [{"@type": "CreativeWork", "name": "Công văn 12/UBND"}, {"url": "https://ubnd.example/cv12"}]}
+    res = import_claimreviews(db, item, editor="lan")
+    assert res.errors == []
+    from kiemchung.claims.factchecks import get_factcheck
+
+    fc = get_factcheck(db, res.created[0])
+    assert fc.status == "published" and [e["url"] for e in fc.evidence] == ["https://ubnd.example/cv12"]

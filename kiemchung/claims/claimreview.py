@@ -9,6 +9,7 @@ installation settings ``org_name`` / ``org_url`` unless the fact-check was impor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,14 +93,35 @@ def _items(data: Any) -> list[Any]:
     raise ConfigError("Dữ liệu ClaimReview phải là đối tượng, danh sách hoặc @graph (expected object/list/@graph)")
 
 
-def _urls(value: Any) -> list[str]:
+def _urls(value: Any, name: str) -> list[str]:
+    """URLs of a field holding a URL, a CreativeWork or a list of them; a wrong type is an error."""
     vals = value if isinstance(value, list) else [value] if value else []
     out = []
     for v in vals:
         u = v.get("url") if isinstance(v, dict) else v
-        if isinstance(u, str) and u.strip():
-            out.append(u.strip())
+        if u is None and isinstance(v, dict):
+            continue  # a CreativeWork without a URL (e.g. only a name): nothing to cite
+        if not isinstance(u, str):
+            raise ConfigError(f"{name}: url phải là chuỗi (url must be a string, got {type(u).__name__})")
+        if u.strip():
+            out.append(_http_url(u, name))
     return out
+
+
+def _http_url(value: str, name: str) -> str:
+    url = value.strip()
+    if not re.match(r"https?://[^\s/]+\S*$", url, re.IGNORECASE):
+        raise ConfigError(f"{name}: đường dẫn phải là http(s) (URL must be http/https): {url[:200]!r}")
+    return url
+
+
+def _text(item: dict, key: str) -> str:
+    value = item.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} phải là chuỗi ({key} must be a string, got {type(value).__name__})")
+    return value
 
 
 def _parse(item: Any) -> dict[str, Any]:
@@ -126,23 +148,44 @@ def _parse(item: Any) -> dict[str, Any]:
             verdict = _BY_RATING[round(1 + 4 * (value - worst) / (best - worst))]
         except (TypeError, ValueError, KeyError, ZeroDivisionError):
             raise ConfigError(f"kết luận không đọc được (unreadable reviewRating): {label!r}") from None
-    published = timeutil.parse_time(item.get("datePublished"))
+    published = _time(item.get("datePublished"))
     if published is None:
         raise ConfigError("thiếu hoặc sai datePublished (missing or invalid datePublished)")
-    url = item.get("url")
-    if url is not None and not isinstance(url, str):
-        raise ConfigError("url phải là chuỗi (url must be a string)")
-    claim_obj = item.get("itemReviewed") if isinstance(item.get("itemReviewed"), dict) else {}
+    url = _text(item, "url").strip() or None
+    if url is not None:
+        url = _http_url(url, "url")
+    claim_obj = item.get("itemReviewed")
+    if claim_obj is None:
+        claim_obj = {}
+    if not isinstance(claim_obj, dict):
+        raise ConfigError("itemReviewed phải là đối tượng Claim (itemReviewed must be an object)")
+    claim_date = None
+    if claim_obj.get("datePublished") is not None:
+        claim_date = _time(claim_obj.get("datePublished"))
+        if claim_date is None:
+            raise ConfigError("sai itemReviewed.datePublished (invalid claim date)")
     org = item.get("author") if isinstance(item.get("author"), dict) else item.get("publisher")
     org = org if isinstance(org, dict) else {}
+    name, org_url = org.get("name"), org.get("url")
     return dict(
-        claim=claim.strip(), verdict=verdict, explanation=str(item.get("reviewBody") or ""),
-        evidence=_urls(item.get("citation")), url=url, appearances=_urls(claim_obj.get("appearance")),
-        first_appearance=(_urls(claim_obj.get("firstAppearance")) or [None])[0],
-        claim_date=timeutil.parse_time(claim_obj.get("datePublished")),
-        original_label=label if isinstance(label, str) else None, published=published,
-        publisher=org.get("name"), publisher_url=org.get("url"),
+        claim=claim.strip(), verdict=verdict, explanation=_text(item, "reviewBody"),
+        evidence=_urls(item.get("citation"), "citation"), url=url,
+        appearances=_urls(claim_obj.get("appearance"), "itemReviewed.appearance"),
+        first_appearance=(_urls(claim_obj.get("firstAppearance"), "itemReviewed.firstAppearance") or [None])[0],
+        claim_date=claim_date, original_label=label if isinstance(label, str) else None, published=published,
+        publisher=name if isinstance(name, str) and name.strip() else None,
+        publisher_url=org_url if isinstance(org_url, str) and org_url.strip() else None,
     )
+
+
+def _time(value: Any):
+    """An aware datetime from an ISO string, or None when missing or unreadable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return timeutil.parse_time(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True) -> ImportResult:
