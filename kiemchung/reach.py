@@ -101,10 +101,12 @@ def _at(value) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-def _matcher():
-    from kiemchung.claims.match import ClaimMatcher, MatchConfig
+def _matcher(db):
+    """The installation's matcher configuration (match_* settings), lexical-only."""
+    from kiemchung.claims.config import match_config
+    from kiemchung.claims.match import ClaimMatcher
 
-    return ClaimMatcher(MatchConfig().replace(semantic=False))
+    return ClaimMatcher(match_config(db).replace(semantic=False))
 
 
 def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = ()) -> tuple[dict, dict]:
@@ -114,7 +116,7 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
     everything = list(seeds) + list(claim_seeds)
     if not everything:
         return pickups, claims
-    m = _matcher()
+    m = _matcher(db)
     for s in seeds:
         m.add("s:" + s.key, s.text)
     for s in claim_seeds:

@@ -215,3 +215,96 @@ def test_pipeline_raises_alerts_for_new_documents_only_once(db):
     Ingestor(db).add([make_doc("Tin khác", "Thời tiết nắng đẹp.", url="https://kt.example/b.html", day=5)])
     assert Pipeline(db).run().counts["alerts"] == 0  # a new process resumes from the stored cursor
     assert len(list_alerts(db)) == 1
+
+
+def test_thresholds_are_per_installation(db, tmp_path):
+    from kiemchung.claims.config import match_config, set_setting
+    from kiemchung.errors import ConfigError
+
+    create_factcheck(db, "Nước máy Tây Hà bị nhiễm độc, không được dùng nấu ăn", "tin giả", editor="lan",
+                     evidence=["https://soyte.example/tb.html"])
+    publish_factcheck(db, 1, "lan")
+    engine = AlertEngine(db)  # no explicit matcher: the installation's settings
+    docs = _docs(db)
+    assert engine.config().threshold_lexical == ClaimMatcher().config.threshold_lexical
+    set_setting(db, "match_threshold_lexical", "0.99")
+    assert match_config(db).threshold_lexical == 0.99
+    assert engine.process(docs) == []  # same post, stricter office: no alert
+    set_setting(db, "match_threshold_lexical", "0.05")
+    assert len(engine.process(docs)) == 1  # the engine rebuilt its matcher on the new setting
+    for key, bad in (("match_threshold_lexical", "1.5"), ("match_threshold", "cao"), ("match_semantic", "maybe"),
+                     ("alert_webhook_url", "ftp://x"), ("smtp_port", "0"), ("no_such_key", "1")):
+        with pytest.raises(ConfigError):
+            set_setting(db, key, bad)
+    assert match_config(db).threshold_lexical == 0.05  # refused values left nothing behind
+    other = tmp_path / "other.db"  # another installation keeps the defaults
+    from kiemchung.store import Database
+
+    db2 = Database(other)
+    assert match_config(db2) == ClaimMatcher().config
+    db2.close()
+
+
+def test_alerts_grouped_by_current_story(db):
+    from kiemchung import timeutil
+    from kiemchung.claims.alerts import alerts_by_story
+    from kiemchung.stories.tables import stories, story_documents
+
+    fc, engine = _engine(db)
+    extra = make_doc("", "cả nhà ơi nước máy Tây Hà bị nhiễm độc rồi, đừng dùng nấu ăn nhé",
+                     kind="post", external_id="p2", platform="facebook", day=5)
+    lone = make_doc("", "nghe bảo nước máy ở Tây Hà có chất độc, nhiễm độc hết, không nấu ăn được",
+                    kind="post", external_id="p3", platform="facebook", day=6)
+    _docs(db)
+    Ingestor(db).add([extra, lone])
+    docs = list(db.iter_documents())
+    posts = [d for d in docs if d.kind == "post"]
+    now = timeutil.now()
+    with db.write() as conn:
+        sid = conn.execute(stories.insert().values(key="s-nuoc", headline="Tin đồn nước máy Tây Hà",
+                                                   updated_at=now)).inserted_primary_key[0]
+        for d in posts[:2]:
+            conn.execute(story_documents.insert().values(doc_id=d.id, story_id=sid, assigned_at=now))
+    created = engine.process(docs)
+    assert sorted(a.doc_id for a in created) == sorted(d.id for d in posts)
+    groups = alerts_by_story(db)
+    assert [(g.story_id, g.count) for g in groups] == [(sid, 2), (None, 1)] or \
+        [(g.story_id, g.count) for g in groups] == [(None, 1), (sid, 2)]
+    by = {g.story_id: g for g in groups}
+    assert by[sid].headline == "Tin đồn nước máy Tây Hà" and by[sid].factchecks == [fc.id]
+    assert {a.doc_id for a in by[sid].alerts} == {posts[0].id, posts[1].id}
+    # a story edit after the alert (the lone post joins the story) is followed
+    with db.write() as conn:
+        conn.execute(story_documents.insert().values(doc_id=posts[2].id, story_id=sid, assigned_at=now))
+    assert [(g.story_id, g.count) for g in alerts_by_story(db)] == [(sid, 3)]
+
+
+def test_cli_alerts_grouped_and_verify_settings(tmp_path, capsys):
+    path = tmp_path / "cli.db"
+    post = "nghe nói nước máy Giang Khẩu nhiễm độc không nấu ăn được, chia sẻ ngay"
+    assert _cli(path, "factchecks", "import-sample") == 0
+    assert _cli(path, "alerts") == 0
+    assert "Chưa có cảnh báo" in capsys.readouterr().out
+    assert _cli(path, "factchecks", "config", "match_threshold_lexical", "0.99") == 0
+    assert _cli(path, "factchecks", "config", "match_threshold_lexical") == 0
+    assert "match_threshold_lexical = 0.99" in capsys.readouterr().out
+    assert _cli(path, "match", post) == 0  # kiemchung match follows the installation's threshold
+    assert "không khớp" in capsys.readouterr().out
+    assert _cli(path, "factchecks", "config", "match_threshold_lexical", "hai") == 1
+    assert "[0, 1]" in capsys.readouterr().err
+    assert _cli(path, "factchecks", "config", "match_threshold_lexical", "0.2") == 0
+    assert _cli(path, "factchecks", "config") == 0
+    assert "alert_webhook_url" in capsys.readouterr().out
+    from kiemchung.store import Database
+
+    db = Database(path)
+    try:
+        Ingestor(db).add([make_doc("", post, kind="post", external_id="p9", platform="facebook", day=3)])
+        assert len(AlertEngine(db).process(list(db.iter_documents()))) == 1
+    finally:
+        db.close()
+    assert _cli(path, "alerts") == 0
+    out = capsys.readouterr().out
+    assert "Không thuộc câu chuyện nào" in out and "1 cảnh báo" in out
+    assert _cli(path, "alerts", "list", "--flat") == 0
+    assert "nhiễm độc" in capsys.readouterr().out

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from kiemchung import timeutil
 from kiemchung.claims.factchecks import NEEDS_EVIDENCE, list_factchecks, signature
-from kiemchung.claims.match import ClaimMatcher
+from kiemchung.claims.config import match_config
+from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
 from kiemchung.models import Document
 
@@ -46,15 +47,21 @@ class AlertEngine:
 
     def __init__(self, db, matcher: ClaimMatcher | None = None) -> None:
         self.db = db
+        # An explicit matcher's config wins; otherwise the installation's (match_* settings).
         self._config = matcher.config if matcher is not None else None
         self.matcher = matcher
         self._sig: tuple | None = None
 
+    def config(self) -> MatchConfig:
+        """The matcher configuration in force: the explicit one, else the installation's settings."""
+        return self._config if self._config is not None else match_config(self.db)
+
     def refresh(self) -> ClaimMatcher:
-        """Rebuild the matcher when fact-checks changed since the last build; return it."""
-        sig = signature(self.db)
+        """Rebuild the matcher when fact-checks (or the installation's match settings) changed; return it."""
+        cfg = self.config()
+        sig = (signature(self.db), repr(cfg))
         if sig != self._sig or self.matcher is None:
-            m = ClaimMatcher(self._config)
+            m = ClaimMatcher(cfg)
             for fc in list_factchecks(self.db, status="published", verdicts=list(NEEDS_EVIDENCE), limit=10**9):
                 for i, text in enumerate(fc.phrasings):
                     m.add(f"{fc.id}:{i}", text, group=str(fc.id))
@@ -146,3 +153,46 @@ def list_alerts(db, *, limit: int = 100, story_id: int | None = None) -> list[Al
     with db.read() as conn:
         return [Alert(r.id, r.doc_id, r.factcheck_id, r.score, list(r.reason or []), r.story_id, r.status, r.created_at)
                 for r in conn.execute(q)]
+
+
+@dataclass
+class StoryAlerts:
+    """Alerts of one story (``story_id`` None: documents in no story), newest first."""
+
+    story_id: int | None
+    headline: str
+    alerts: list[Alert]
+    factchecks: list[int]  # distinct fact-checks the story's documents repeat
+    last_at: dt.datetime | None
+    count: int = 0  # all alerts of the story (``alerts`` lists at most ``per_story``)
+
+
+def alerts_by_story(db, *, limit: int = 50, per_story: int = 20) -> list[StoryAlerts]:
+    """Alerts grouped by the story their document is in now (story edits since the alert are
+    followed; the story recorded at alert time otherwise), the story with the newest alert first.
+
+    ``limit`` bounds the number of groups, ``per_story`` the alerts listed per group (counts in
+    ``factchecks`` cover all of a story's alerts).
+    """
+    from kiemchung.stories.tables import stories, story_documents
+
+    story = func.coalesce(story_documents.c.story_id, alerts.c.story_id).label("group_story")
+    q = (select(alerts, story, stories.c.headline)
+         .select_from(alerts.outerjoin(story_documents, story_documents.c.doc_id == alerts.c.doc_id)
+                      .outerjoin(stories, stories.c.id == func.coalesce(story_documents.c.story_id, alerts.c.story_id)))
+         .order_by(alerts.c.created_at.desc(), alerts.c.id.desc()))
+    groups: dict[int | None, StoryAlerts] = {}
+    with db.read() as conn:
+        for r in conn.execute(q):
+            g = groups.get(r.group_story)
+            if g is None:
+                if len(groups) >= limit:
+                    continue
+                g = groups[r.group_story] = StoryAlerts(r.group_story, r.headline or "", [], [], r.created_at)
+            g.count += 1
+            if r.factcheck_id not in g.factchecks:
+                g.factchecks.append(r.factcheck_id)
+            if len(g.alerts) < per_story:
+                g.alerts.append(Alert(r.id, r.doc_id, r.factcheck_id, r.score, list(r.reason or []), r.group_story,
+                                      r.status, r.created_at))
+    return list(groups.values())

