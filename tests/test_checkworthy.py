@@ -58,3 +58,46 @@ def test_bad_input():
     from kiemchung.claims.checkworthy import rank_document
 
     assert rank_document(doc)[0].text == "Giá xăng tăng 5.000 đồng"
+
+
+def test_cli_claims_of_a_document_and_a_story(tmp_path, capsys):
+    from factories import make_doc
+
+    from kiemchung import timeutil
+    from kiemchung.cli import main
+    from kiemchung.ingest import Ingestor
+    from kiemchung.store import Database
+    from kiemchung.stories.tables import stories, story_documents
+
+    path = tmp_path / "kc.db"
+    db = Database(path)
+    Ingestor(db).add([
+        make_doc("Mưa lớn ở Tây Hà", "Hôm nay trời mưa to quá. Theo Đài khí tượng, lượng mưa đạt 250 mm trong 6 giờ.",
+                 url="https://bao.example/mua.html", day=2),
+        make_doc("Lũ ở Tây Hà", "Ông Trần Văn Bình, Chủ tịch UBND huyện, khẳng định 1.200 hộ dân đã được sơ tán.",
+                 url="https://bao.example/lu.html", day=3),
+    ])
+    ids = [d.id for d in db.iter_documents()]
+    now = timeutil.now()
+    with db.write() as conn:
+        sid = conn.execute(stories.insert().values(key="s-lu", headline="Mưa lũ Tây Hà", updated_at=now)).inserted_primary_key[0]
+        for i in ids:
+            conn.execute(story_documents.insert().values(doc_id=i, story_id=sid, assigned_at=now))
+    db.close()
+
+    def run(*args):
+        try:
+            main(["--db", str(path), "claims", *args])
+        except SystemExit as exc:
+            return exc.code
+        return 0
+
+    assert run(str(ids[0])) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.strip()]
+    assert "250 mm" in lines[0] and "number" in lines[0]  # best sentence first, with its signals
+    assert run(f"s{sid}") == 0
+    out = capsys.readouterr().out
+    assert "Mưa lũ Tây Hà" in out and "1.200 hộ" in out and "250 mm" in out
+    assert run("abc") == 1 and "Mã không hợp lệ" in capsys.readouterr().err
+    assert run("99999") == 1  # unknown document: a clear error, not a traceback
+    assert "99999" in capsys.readouterr().err

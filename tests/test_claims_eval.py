@@ -216,3 +216,42 @@ def test_read_jsonl_errors(tmp_path: Path) -> None:
     blank = tmp_path / "blank.jsonl"
     blank.write_text('\n{"id": "a", "text": "x"}\n\n', encoding="utf-8")
     assert list(read_jsonl(blank, ("id",))) == [{"id": "a", "text": "x"}]
+
+
+def _eval_cli(capsys, *args: str) -> dict:
+    from kiemchung.cli import main
+
+    try:
+        main(["eval", *args, "--json"])
+    except SystemExit as exc:
+        assert exc.code in (0, None), capsys.readouterr().err
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1  # one JSON object, nothing else on stdout
+    return json.loads(out[0])
+
+
+def test_eval_commands_print_one_json_object_with_the_issue_keys(tmp_path: Path, matching_files, capsys) -> None:
+    kb, queries = matching_files
+    m = _eval_cli(capsys, "matching", "--kb", str(kb), "--queries", str(queries), "--semantic", "off")
+    assert {"recall_at_1", "mrr_at_10", "decision_accuracy", "p50_ms", "p95_ms"} <= set(m)
+    assert m["recall_at_1"] == evaluate_matching(kb, queries, LEX)["recall_at_1"] == 0.75
+    assert 0 <= m["p50_ms"] <= m["p95_ms"]
+    pairs = write(tmp_path / "p.jsonl", [
+        {"id": "p1", "a": "Giá điện tăng gấp đôi từ tháng sau .", "b": "Từ tháng sau , giá điện tăng gấp đôi .", "label": 1},
+        {"id": "p2", "a": "Lễ hội pháo hoa khai mạc tối nay .", "b": "Ngân hàng thu hồi tờ tiền cũ .", "label": 0},
+    ])
+    p = _eval_cli(capsys, "pairs", str(pairs))
+    assert {"accuracy", "f1"} <= set(p) and p["accuracy"] == 1.0
+    ev = write(tmp_path / "c.jsonl", [
+        {"id": "c1", "claim": "Sông Mê Kông chảy qua sáu quốc gia.", "verdict": "SUPPORTED",
+         "evidence": "Sông Mê Kông chảy qua sáu quốc gia trước khi đổ ra Biển Đông."},
+        {"id": "c2", "claim": "Vịnh Hạ Long có hơn năm nghìn hòn đảo.", "verdict": "REFUTED",
+         "evidence": "Vịnh Hạ Long ở Quảng Ninh có gần hai nghìn hòn đảo đá vôi."},
+    ])
+    e = _eval_cli(capsys, "evidence", str(ev))
+    assert {"recall_at_1", "recall_at_5"} <= set(e) and e["recall_at_1"] == 1.0
+    from kiemchung.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["eval", "pairs", str(tmp_path / "nope.jsonl"), "--json"])
+    assert info.value.code == 1 and "Không tìm thấy tệp" in capsys.readouterr().err

@@ -125,3 +125,65 @@ def test_admin_may_approve_own_proposal(db):
     fc = create_factcheck(db, "Xăng tăng giá 5.000 đồng", "tin giả", editor="quantri", evidence=["https://a.example/x"])
     publish_factcheck(db, fc.id, "quantri")
     assert publish_factcheck(db, fc.id, "quantri", approver="quantri").status == "published"
+
+
+def _cli(path, *args):
+    from kiemchung.cli import main
+
+    try:
+        main(["--db", str(path), *args])
+    except SystemExit as exc:
+        return exc.code
+    return 0
+
+
+def test_cli_add_edit_publish_list_feed(tmp_path, capsys):
+    import feedparser
+
+    path = tmp_path / "cli.db"
+    assert _cli(path, "factchecks", "add", "Trường Tiểu học Hòa Bình cho học sinh nghỉ cả tuần",
+                "--verdict", "thiếu căn cứ", "--editor", "lan", "--phrasing", "hòa bình nghỉ học cả tuần") == 0
+    assert "gây hiểu lầm" in capsys.readouterr().out  # the desk's label mapped onto the vocabulary
+    assert _cli(path, "factchecks", "publish", "1", "--editor", "lan") == 1  # no evidence yet
+    assert "bằng chứng" in capsys.readouterr().err
+    assert _cli(path, "factchecks", "edit", "1", "--editor", "minh", "--evidence", "https://pgd.example/tb-3.html",
+                "--phrasing", "học sinh Hòa Bình được nghỉ một tuần", "--explanation", "Phòng Giáo dục bác bỏ.") == 0
+    assert "được nghỉ một tuần" in capsys.readouterr().out
+    assert _cli(path, "factchecks", "edit", "1", "--editor", "minh") == 1  # nothing to change
+    assert "Không có gì để sửa" in capsys.readouterr().err
+    assert _cli(path, "factchecks", "publish", "1", "--editor", "minh") == 0
+    assert _cli(path, "factchecks", "add", "Giá điện tăng 3%", "--verdict", "đúng", "--editor", "lan") == 0
+    capsys.readouterr()
+    assert _cli(path, "factchecks", "list", "--status", "published") == 0
+    out = capsys.readouterr().out
+    assert "Hòa Bình" in out and "Giá điện" not in out
+    assert _cli(path, "factchecks", "list", "--verdict", "đúng") == 0
+    out = capsys.readouterr().out
+    assert "Giá điện" in out and "Hòa Bình" not in out
+    assert _cli(path, "factchecks", "list", "--status", "xoá") == 1
+    capsys.readouterr()
+    assert _cli(path, "factchecks", "history", "1") == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines() if line.startswith("v")] == ["v1", "v2", "v3"]
+    for fmt in ("rss", "atom"):
+        feed = tmp_path / f"kc.{fmt}"
+        assert _cli(path, "factchecks", "feed", "--format", fmt, "-o", str(feed)) == 0
+        parsed = feedparser.parse(feed.read_bytes())
+        assert not parsed.bozo and [e.title for e in parsed.entries] == [
+            "[gây hiểu lầm] Trường Tiểu học Hòa Bình cho học sinh nghỉ cả tuần"]
+    assert _cli(path, "factchecks", "feed", "--format", "json") == 1
+
+
+def test_cli_import_reports_bad_items_and_keeps_good_ones(tmp_path, capsys):
+    import json
+
+    path = tmp_path / "cli.db"
+    good = {"@type": "ClaimReview", "claimReviewed": "Chợ Đông Hà đóng cửa một tháng", "datePublished": "2026-03-04",
+            "reviewRating": {"alternateName": "Tin giả"}, "citation": "https://ubnd.example/cho.html"}
+    f = tmp_path / "cr.json"
+    f.write_text(json.dumps({"@graph": [good, {"@type": "ClaimReview"}]}, ensure_ascii=False), encoding="utf-8")
+    assert _cli(path, "factchecks", "import", str(f), "--editor", "lan") == 0
+    out = capsys.readouterr().out
+    assert "Đã nhập 1 bài; 1 lỗi" in out and "Mục 1" in out
+    assert _cli(path, "factchecks", "list", "--status", "published") == 0
+    assert "Chợ Đông Hà" in capsys.readouterr().out
