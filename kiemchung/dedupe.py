@@ -6,7 +6,9 @@ so a person can always see every outlet that carried a text.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import heapq
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -107,6 +109,17 @@ class DedupeSettings:
     threshold: float = 0.7
     min_shingles: int = 5
     seed: int = 1
+    # Memory bound: the index holds only documents stored (``fetched_at``) in the last ``window_days``
+    # (None: every stored document, ~3.1 KB each), and at most ``max_entries`` of them (the oldest go
+    # first; None: no cap). Exact copies of older documents are still found, through the database.
+    window_days: float | None = 30.0
+    max_entries: int | None = 250_000
+
+    def window_start(self, now: dt.datetime) -> dt.datetime | None:
+        """The oldest time the index keeps at ``now``, or None when the window is unbounded."""
+        if self.window_days is None:
+            return None
+        return now - dt.timedelta(days=self.window_days)
 
 
 def _crc(data: bytes) -> int:
@@ -115,7 +128,12 @@ def _crc(data: bytes) -> int:
 
 @dataclass
 class NearDuplicateIndex:
-    """MinHash LSH over syllable shingles (datasketch), with exact content hashes on the side."""
+    """MinHash LSH over syllable shingles (datasketch), with exact content hashes on the side.
+
+    Every document is remembered with a time (when it was stored); :meth:`evict` forgets those older
+    than a given time, and :meth:`add` forgets the oldest once more than ``settings.max_entries`` are
+    held, so the memory it takes is bounded by the window, not by the database.
+    """
 
     settings: DedupeSettings = field(default_factory=DedupeSettings)
 
@@ -126,9 +144,31 @@ class NearDuplicateIndex:
         self._signatures: dict[int, np.ndarray] = {}
         self._group: dict[int, int] = {}
         self._hashes: dict[str, int] = {}
+        # doc id -> time (POSIX seconds) for every document held, and a min-heap of
+        # (time, doc id, content hash) to find the oldest without a scan.
+        self._when: dict[int, float] = {}
+        self._by_time: list[tuple[float, int, str]] = []
+        self.evicted = 0
 
     def __len__(self) -> int:
-        return len(self._signatures)
+        """The number of documents held (with or without a signature)."""
+        return len(self._when)
+
+    def __contains__(self, doc_id: object) -> bool:
+        """True when the document with this id is held."""
+        return doc_id in self._when
+
+    def sizes(self) -> dict[str, int]:
+        """Entry counts of every structure that holds memory (for tests and benchmarks)."""
+        return {
+            "documents": len(self._when),
+            "signatures": len(self._signatures),
+            "hashes": len(self._hashes),
+            "groups": len(self._group),
+            "time_heap": len(self._by_time),
+            "lsh_keys": len(self._lsh.keys._dict),
+            "lsh_buckets": sum(len(table._dict) for table in self._lsh.hashtables),
+        }
 
     def signature(self, tokens: list[str]) -> np.ndarray | None:
         """The MinHash signature of a token list's shingles, or None when the text is too short."""
@@ -145,8 +185,16 @@ class NearDuplicateIndex:
     def _minhash(self, sig: np.ndarray) -> MinHash:
         return MinHash(hashvalues=sig, permutations=self._perms, scheme="affine32")
 
+    def knows_hash(self, chash: str) -> bool:
+        """True when a document with this content hash is held (so :meth:`find` needs no database)."""
+        return chash in self._hashes
+
     def find(self, chash: str, sig: np.ndarray | None) -> tuple[int, float] | None:
-        """The group (first document id) a new text belongs to, with its similarity, or None."""
+        """The group (first document id) a new text belongs to, with its similarity, or None.
+
+        Only documents held (inside the window) are compared; see :meth:`knows_hash` for exact copies of
+        older ones.
+        """
         hit = self._hashes.get(chash)
         if hit is not None:
             return self._group.get(hit, hit), 1.0
@@ -161,14 +209,52 @@ class NearDuplicateIndex:
             return None
         return self._group.get(best[0], best[0]), best[1]
 
-    def add(self, doc_id: int, chash: str, sig: np.ndarray | None, group: int | None = None) -> None:
-        """Remember a stored document (and the group it was linked to)."""
-        self._hashes.setdefault(chash, doc_id)
+    def add(
+        self,
+        doc_id: int,
+        chash: str,
+        sig: np.ndarray | None,
+        group: int | None = None,
+        when: dt.datetime | None = None,
+    ) -> None:
+        """Remember a stored document (and the group it was linked to), stored at ``when`` (aware).
+
+        Without ``when`` the document is taken to be the newest possible (it leaves last). Adding a
+        document already held only updates its group.
+        """
         if group is not None:
             self._group[doc_id] = group
-        if sig is not None and doc_id not in self._signatures:
+        if doc_id in self._when:
+            return
+        stamp = when.timestamp() if when is not None else float("inf")
+        self._when[doc_id] = stamp
+        heapq.heappush(self._by_time, (stamp, doc_id, chash))
+        self._hashes.setdefault(chash, doc_id)
+        if sig is not None:
             self._signatures[doc_id] = sig
             self._lsh.insert(doc_id, self._minhash(sig), check_duplication=False)
+        cap = self.settings.max_entries
+        while cap is not None and len(self._when) > cap:
+            self._drop_oldest()
+
+    def evict(self, before: dt.datetime) -> int:
+        """Forget every document stored before ``before`` (aware); returns how many were forgotten."""
+        limit = before.timestamp()
+        n = 0
+        while self._by_time and self._by_time[0][0] < limit:
+            self._drop_oldest()
+            n += 1
+        return n
+
+    def _drop_oldest(self) -> None:
+        _, doc_id, chash = heapq.heappop(self._by_time)
+        del self._when[doc_id]
+        self._group.pop(doc_id, None)
+        if self._hashes.get(chash) == doc_id:
+            del self._hashes[chash]
+        if self._signatures.pop(doc_id, None) is not None:
+            self._lsh.remove(doc_id)
+        self.evicted += 1
 
     @staticmethod
     def to_bytes(sig: np.ndarray | None) -> bytes | None:

@@ -124,22 +124,46 @@ class Ingestor:
     # -- index of what is stored ---------------------------------------------------------------
 
     def refresh_index(self) -> None:
-        """Load hashes and MinHash signatures stored since the last refresh (other processes may write)."""
+        """Load hashes and MinHash signatures stored since the last refresh (other processes may write).
+
+        Only documents inside the index's window (``DedupeSettings.window_days``, by ``fetched_at``: when
+        they were stored) are loaded, and at most the newest ``max_entries`` of them.
+        """
         d = t.documents
+        settings = self.index.settings
+        start = settings.window_start(timeutil.now())
+        in_window = [] if start is None else [d.c.fetched_at >= start]
+        with self.db.read() as conn:
+            top = conn.execute(select(func.max(d.c.id))).scalar() or 0
+            if settings.max_entries is not None and self._index_loaded_upto == 0:
+                # First load: skip what the cap would evict at once (the newest ``max_entries`` stay).
+                skip_to = conn.execute(
+                    select(d.c.id).where(*in_window).order_by(d.c.id.desc()).offset(settings.max_entries).limit(1)
+                ).scalar()
+                if skip_to is not None:
+                    self._index_loaded_upto = skip_to
         while True:
             with self.db.read() as conn:
                 rows = conn.execute(
-                    select(d.c.id, d.c.content_hash, d.c.minhash, d.c.dup_group)
-                    .where(d.c.id > self._index_loaded_upto)
+                    select(d.c.id, d.c.content_hash, d.c.minhash, d.c.dup_group, d.c.fetched_at)
+                    .where(d.c.id > self._index_loaded_upto, d.c.id <= top, *in_window)
                     .order_by(d.c.id)
                     .limit(20000)
                 ).all()
             if not rows:
-                return
+                break
             for row in rows:
                 group = row.dup_group if row.dup_group not in (None, row.id) else None
-                self.index.add(row.id, row.content_hash, NearDuplicateIndex.from_bytes(row.minhash), group)
+                self.index.add(
+                    row.id, row.content_hash, NearDuplicateIndex.from_bytes(row.minhash), group, row.fetched_at
+                )
             self._index_loaded_upto = rows[-1].id
+        self._index_loaded_upto = max(self._index_loaded_upto, top)
+
+    def evict_old(self) -> int:
+        """Forget documents older than the dedupe window; returns how many were forgotten."""
+        start = self.index.settings.window_start(timeutil.now())
+        return 0 if start is None else self.index.evict(start)
 
     # -- the path ------------------------------------------------------------------------------
 
@@ -181,9 +205,9 @@ class Ingestor:
     def add(self, docs: Iterable[Document], *, progress: Callable[[int], None] | None = None) -> IngestStats:
         """Store ``docs`` (any iterable, streamed in batches); returns what was added and skipped."""
         total = IngestStats()
-        if self._index_loaded_upto == 0:
-            self.refresh_index()
+        self.refresh_index()
         for batch in _batched(docs, self.batch_size):
+            self.evict_old()
             total.merge(self._add_batch(batch))
             if progress:
                 progress(len(batch))
@@ -221,12 +245,16 @@ class Ingestor:
             rows: list[dict[str, Any]] = []
             fts_rows: list[dict[str, Any]] = []
             group_firsts: set[int] = set()
-            added: list[tuple[int, str, Any, int | None]] = []
             fts_ids = _fts_rowids(conn, fresh, next_id, now)
+            # Exact copies of documents the index no longer holds (older than its window) are found here.
+            older = _stored_groups(conn, {p.chash for p in fresh if not self.index.knows_hash(p.chash)})
             for offset, p in enumerate(fresh):
                 doc_id = next_id + offset
                 sig = self.index.signature(p.tokens)
-                found = self.index.find(p.chash, sig)
+                if p.chash in older and not self.index.knows_hash(p.chash):
+                    found: tuple[int, float] | None = (older[p.chash], 1.0)
+                else:
+                    found = self.index.find(p.chash, sig)
                 group, score = (found if found else (None, None))
                 if group is not None:
                     group_firsts.add(group)
@@ -275,8 +303,7 @@ class Ingestor:
                     }
                 )
                 # Visible to the rest of this batch at once, so duplicates inside a batch are found too.
-                self.index.add(doc_id, p.chash, sig, group)
-                added.append((doc_id, p.chash, sig, group))
+                self.index.add(doc_id, p.chash, sig, group, fetched)
             try:
                 conn.execute(insert(d), rows)
                 conn.execute(
@@ -317,6 +344,26 @@ class Ingestor:
                 p.doc.id = r["id"]
             self.on_added([p.doc for p in fresh])
         return stats
+
+
+def _stored_groups(conn: Any, hashes: set[str]) -> dict[str, int]:
+    """The group each content hash belongs to among stored documents (indexed on ``content_hash``).
+
+    The group is the first such document's ``dup_group``, or the document itself when it has none, which
+    is what :meth:`NearDuplicateIndex.find` answers for a document it holds.
+    """
+    d = t.documents
+    out: dict[str, int] = {}
+    wanted = sorted(hashes)
+    for i in range(0, len(wanted), 500):
+        rows = conn.execute(
+            select(d.c.content_hash, d.c.id, d.c.dup_group)
+            .where(d.c.content_hash.in_(wanted[i : i + 500]))
+            .order_by(d.c.id)
+        )
+        for row in rows:
+            out.setdefault(row.content_hash, row.dup_group if row.dup_group is not None else row.id)
+    return out
 
 
 def _same_linkless_item(conn: Any, p: _Prepared) -> bool:

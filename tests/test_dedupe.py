@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
+import random
+import tracemalloc
+
 import pytest
 
-from kiemchung.dedupe import NearDuplicateIndex, canonical_url, content_hash
+from kiemchung import text, timeutil
+from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash
 from kiemchung.ingest import Ingestor
 
 from factories import make_doc
@@ -68,3 +74,157 @@ def test_near_duplicate_index_survives_a_restart(db):
 def test_short_texts_have_no_signature():
     idx = NearDuplicateIndex()
     assert idx.signature(["a", "b"]) is None
+
+
+# -- the time window (memory bound) -----------------------------------------------------------------
+
+VOCAB = (
+    "nước sông lũ cầu đường xã huyện tỉnh dân bão mưa lúa giá chợ trường học bệnh viện bác sĩ điện "
+    "đèn nhà cửa ruộng vườn cá tôm muối gạo xe buýt ga bến đò núi rừng biển đảo trạm y tế phường"
+).split()
+T0 = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+
+
+def _words(rng: random.Random, n: int = 30) -> list[str]:
+    return [rng.choice(VOCAB) for _ in range(n)]
+
+
+def _filled_index(n: int, settings: DedupeSettings | None = None, *, seed: int = 7):
+    """An index holding ``n`` random texts, one stored every hour from T0; returns it and the signatures."""
+    rng = random.Random(seed)
+    idx = NearDuplicateIndex(settings or DedupeSettings())
+    sigs = []
+    for i in range(n):
+        toks = text.syllables(text.fold(" ".join(_words(rng))))
+        sig = idx.signature(toks)
+        sigs.append(sig)
+        idx.add(i + 1, content_hash(" ".join(toks), "", ""), sig, None, T0 + dt.timedelta(hours=i))
+    return idx, sigs
+
+
+def test_evict_forgets_old_documents_and_every_structure_shrinks():
+    idx, sigs = _filled_index(240)  # ten days, one document an hour
+    assert idx.sizes() == {
+        "documents": 240, "signatures": 240, "hashes": 240, "groups": 0, "time_heap": 240,
+        "lsh_keys": 240, "lsh_buckets": idx.sizes()["lsh_buckets"],
+    }
+    buckets_before = idx.sizes()["lsh_buckets"]
+    assert idx.find("x" * 40, sigs[10]) == (11, 1.0)  # held: found by its signature
+
+    assert idx.evict(T0 + dt.timedelta(hours=200)) == 200
+    sizes = idx.sizes()
+    assert {k: v for k, v in sizes.items() if k != "lsh_buckets"} == {
+        "documents": 40, "signatures": 40, "hashes": 40, "groups": 0, "time_heap": 40, "lsh_keys": 40,
+    }
+    assert sizes["lsh_buckets"] <= 8 * 40 < buckets_before
+    assert 10 not in idx and 201 in idx
+    assert idx.find("x" * 40, sigs[10]) is None  # forgotten
+    assert idx.find("x" * 40, sigs[220]) == (221, 1.0)
+    assert idx.evict(T0) == 0  # nothing older is left
+
+
+def test_eviction_gives_the_memory_back():
+    """Traced memory: adding 3,000 documents costs ~3 KB each; evicting them all returns most of it
+    (what stays is the empty tables of Python dicts, which keep their size until they are reused)."""
+    rng = random.Random(3)
+    idx = NearDuplicateIndex()
+    entries = []
+    for i in range(3000):
+        toks = text.syllables(text.fold(" ".join(_words(rng))))
+        entries.append((i + 1, content_hash(" ".join(toks), "", ""), idx.signature(toks)))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        for doc_id, chash, sig in entries:
+            idx.add(doc_id, chash, sig, None, T0 + dt.timedelta(minutes=doc_id))
+        full = tracemalloc.get_traced_memory()[0] - base
+        idx.evict(T0 + dt.timedelta(days=365))
+        gc.collect()
+        left = tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+    assert full > 3000 * 2000
+    assert left < 0.25 * full, (left, full)
+
+
+def test_max_entries_caps_the_index_oldest_first():
+    idx, _ = _filled_index(50, DedupeSettings(max_entries=20))
+    assert len(idx) == 20 and idx.sizes()["lsh_keys"] == 20 and idx.evicted == 30
+    assert 30 not in idx and all(i in idx for i in range(31, 51))
+
+
+def test_a_group_survives_the_eviction_of_its_first_document():
+    """A document linked to a group keeps answering with the group's id after the first one is gone."""
+    idx = NearDuplicateIndex()
+    toks = text.syllables(text.fold(" ".join(_words(random.Random(5)))))
+    sig = idx.signature(toks)
+    idx.add(1, "a" * 40, sig, None, T0)
+    idx.add(2, "b" * 40, sig, 1, T0 + dt.timedelta(days=20))
+    idx.evict(T0 + dt.timedelta(days=1))
+    assert 1 not in idx and idx.find("c" * 40, sig) == (1, 1.0)
+    assert idx.find("a" * 40, None) is None and not idx.knows_hash("a" * 40)
+
+
+def _lead(rng: random.Random) -> str:
+    return " ".join(_words(rng, 40)).capitalize() + "."
+
+
+def test_near_duplicate_inside_the_window_is_grouped_older_starts_a_new_group(db):
+    rng = random.Random(11)
+    now = timeutil.now()
+    recent, old = _lead(rng), _lead(rng)
+    Ingestor(db).add(
+        [
+            make_doc("Tin trong cửa sổ", recent, url="https://a.vn/gan", fetched_at=now - dt.timedelta(days=10)),
+            make_doc("Tin cũ", old, url="https://a.vn/cu", fetched_at=now - dt.timedelta(days=40)),
+        ]
+    )
+    ing = Ingestor(db)  # a new process: loads only the last 30 days
+    stats = ing.add(
+        [
+            make_doc("Tin trong cửa sổ, bản sửa", recent[:-1] + " thêm", url="https://b.vn/gan"),
+            make_doc("Tin cũ, bản sửa", old[:-1] + " thêm", url="https://b.vn/cu"),
+        ]
+    )
+    assert stats.added == 2 and stats.near_duplicates == 1
+    assert db.get_document(3).meta["dup_group"] == 1
+    assert db.get_document(4).meta["dup_group"] is None  # the old one was out of the window
+
+
+def test_exact_copy_of_an_evicted_document_is_linked_and_never_stored_twice(db):
+    rng = random.Random(12)
+    now = timeutil.now()
+    body = _lead(rng)
+    ing = Ingestor(db)
+    ing.add([make_doc("Bản gốc", body, url="https://a.vn/goc", fetched_at=now - dt.timedelta(days=45))])
+    assert 1 in ing.index
+    # The same long-running ingestor evicts it at its next batch, yet still knows it through the database.
+    stats = ing.add(
+        [
+            make_doc("Bản gốc", body, url="https://a.vn/goc"),  # the same document again
+            make_doc("Bản gốc", body, url="https://c.vn/chep-lai"),  # the same text at another outlet
+        ]
+    )
+    assert 1 not in ing.index and ing.index.evicted == 1
+    assert stats.existing == 1 and stats.added == 1 and stats.exact_duplicates == 1
+    assert db.count_documents() == 2
+    assert db.get_document(2).meta["dup_group"] == 1 and db.get_document(1).meta["dup_group"] == 1
+    # And again from a fresh process, whose index never held document 1.
+    stats = Ingestor(db).add([make_doc("Bản gốc", body, url="https://d.vn/3"), make_doc("Bản gốc", body, url="https://a.vn/goc")])
+    assert stats.added == 1 and stats.existing == 1 and stats.exact_duplicates == 1
+    assert db.get_document(3).meta["dup_group"] == 1 and db.count_documents() == 3
+
+
+def test_unbounded_window_keeps_everything(db):
+    now = timeutil.now()
+    rng = random.Random(13)
+    docs = [make_doc(f"Tin {i}", _lead(rng), url=f"https://a.vn/{i}", fetched_at=now - dt.timedelta(days=400 - i)) for i in range(5)]
+    ing = Ingestor(db, dedupe=DedupeSettings(window_days=None, max_entries=None))
+    ing.add(docs)
+    ing.add([])
+    assert len(ing.index) == 5
+    assert len(Ingestor(db).index) == 0
+    fresh = Ingestor(db)
+    fresh.refresh_index()
+    assert len(fresh.index) == 0  # all older than 30 days

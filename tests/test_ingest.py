@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -12,8 +14,12 @@ import time
 import zlib
 from pathlib import Path
 
+import pytest
 from factories import make_doc
+from sqlalchemy.exc import IntegrityError
 
+from kiemchung import timeutil
+from kiemchung.dedupe import DedupeSettings
 from kiemchung.ingest import Ingestor
 from kiemchung.store import Database
 
@@ -107,3 +113,110 @@ def test_outlet_named_only_becomes_a_source(db):
     stored = [db.get_document(i) for i in range(1, 4)]
     assert [d.source_name for d in stored] == ["Báo Lam Giang - Thời sự", "Báo Lam Giang - Thời sự", "Đài Giang Khẩu"]
     assert Ingestor(db).add(docs).added == 0 and len(db.list_sources(kind="outlet")) == 2
+
+
+# -- the dedupe window: refresh, interruption, rollback ----------------------------------------------
+
+_VOCAB = (
+    "nước sông lũ cầu đường xã huyện tỉnh dân bão mưa lúa giá chợ trường học bệnh viện bác sĩ điện "
+    "đèn nhà cửa ruộng vườn cá tôm muối gạo xe buýt ga bến đò núi rừng biển đảo trạm y tế phường"
+).split()
+
+
+def _stream(n: int, *, days: int, seed: int = 21):
+    """``n`` invented items stored over ``days`` days up to now, oldest first; every fifth repeats the text of
+    one ~35 days older (another outlet carrying it), so some copies point behind a 30-day window."""
+    rng = random.Random(seed)
+    now = timeutil.now()
+    texts: list[tuple[str, str]] = []
+    docs = []
+    for i in range(n):
+        when = now - dt.timedelta(days=days * (n - i) / n)
+        back = round(35 * n / days)
+        if i % 5 == 4 and i >= back:
+            title, lead = texts[i - back]
+        else:
+            title = f"Tin số {i}"
+            lead = " ".join(rng.choice(_VOCAB) for _ in range(30)).capitalize() + f" (số {i})."
+        texts.append((title, lead))
+        docs.append(make_doc(title, lead, url=f"https://tin{i % 7}.vn/bai-{i}", fetched_at=when))
+    return docs
+
+
+def _groups(db) -> dict[str, int | None]:
+    with db.read() as conn:
+        rows = conn.exec_driver_sql("SELECT url, dup_group FROM documents").all()
+    return dict(rows)
+
+
+def test_refresh_index_loads_only_the_window(db):
+    now = timeutil.now()
+    ages = [90, 45, 31, 29, 5, 0]
+    Ingestor(db).add(
+        [make_doc(f"Tin {a} ngày", f"Nội dung riêng của tin đăng cách đây {a} ngày về xã Hòa Bình.", url=f"https://a.vn/{a}",
+                  fetched_at=now - dt.timedelta(days=a)) for a in ages]
+    )
+    ing = Ingestor(db)
+    ing.refresh_index()
+    assert [i for i in range(1, 7) if i in ing.index] == [4, 5, 6]
+    capped = Ingestor(db, dedupe=DedupeSettings(max_entries=2))
+    capped.refresh_index()
+    assert [i for i in range(1, 7) if i in capped.index] == [5, 6]
+    wide = Ingestor(db, dedupe=DedupeSettings(window_days=60))
+    wide.refresh_index()
+    assert len(wide.index) == 5
+    # A later refresh picks up what another process stored meanwhile, and only that.
+    Ingestor(db).add([make_doc("Tin mới", "Một tin mới về cầu Bến Đá do quá trình khác lưu.", url="https://b.vn/moi")])
+    ing.refresh_index()
+    assert [i for i in range(1, 8) if i in ing.index] == [4, 5, 6, 7]
+
+
+def test_interrupted_ingest_with_a_window_reruns_without_duplicates(tmp_path):
+    docs = _stream(900, days=120)
+
+    reference = Database(tmp_path / "ref.db")  # every document held: what the grouping should be
+    Ingestor(reference, dedupe=DedupeSettings(window_days=None, max_entries=None), batch_size=100).add(docs)
+    expected = _groups(reference)
+    reference.close()
+
+    db = Database(tmp_path / "kc.db")
+
+    def interrupted():
+        for i, doc in enumerate(docs):
+            if i == 650:
+                raise KeyboardInterrupt  # the run is stopped in the middle of a batch
+            yield doc
+
+    ing = Ingestor(db, batch_size=100)
+    with pytest.raises(KeyboardInterrupt):
+        ing.add(interrupted())
+    assert db.count_documents() == 600  # whole batches only
+    assert len(ing.index) < 600  # older documents were evicted along the way
+    stats = Ingestor(db, batch_size=100).add(docs)
+    assert stats.existing == 600 and stats.added == 300
+    assert Ingestor(db).add(docs).added == 0
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*), count(DISTINCT doc_key) FROM documents").one() == (900, 900)
+    assert _groups(db) == expected  # exact copies 35 days apart are linked as if everything were held
+    assert sum(g is not None for g in expected.values()) > 200
+    db.close()
+
+
+def test_a_failed_batch_resets_the_index_and_a_rerun_stores_everything_once(db):
+    docs = _stream(300, days=60, seed=22)
+    with db.write() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.title = 'Tin số 250' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"
+        )
+    ing = Ingestor(db, batch_size=100)
+    with pytest.raises(IntegrityError):
+        ing.add(docs)
+    assert db.count_documents() == 200 and len(ing.index) == 0  # the index forgot the rolled-back batch
+    with db.write() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse")
+    stats = ing.add(docs)
+    assert stats.added == 100 and stats.existing == 200
+    assert 0 < len(ing.index) < 300  # reloaded: only the last 30 days
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*), count(DISTINCT doc_key) FROM documents").one() == (300, 300)
