@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text as sql_text, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import text as sql_text
 
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key

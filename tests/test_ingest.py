@@ -117,10 +117,12 @@ def test_outlet_named_only_becomes_a_source(db):
 
 # -- the dedupe window: refresh, interruption, rollback ----------------------------------------------
 
-_VOCAB = (
-    "nước sông lũ cầu đường xã huyện tỉnh dân bão mưa lúa giá chợ trường học bệnh viện bác sĩ điện "
-    "đèn nhà cửa ruộng vườn cá tôm muối gạo xe buýt ga bến đò núi rừng biển đảo trạm y tế phường"
-).split()
+_VOCAB = [
+    "nước", "sông", "lũ", "cầu", "đường", "xã", "huyện", "tỉnh", "dân", "bão", "mưa", "lúa", "giá",
+    "chợ", "trường", "học", "bệnh", "viện", "bác", "sĩ", "điện", "đèn", "nhà", "cửa", "ruộng",
+    "vườn", "cá", "tôm", "muối", "gạo", "xe", "buýt", "ga", "bến", "đò", "núi", "rừng", "biển",
+    "đảo", "trạm", "y", "tế", "phường",
+]
 
 
 def _stream(n: int, *, days: int, seed: int = 21):
