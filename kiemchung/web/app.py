@@ -169,14 +169,14 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         """Liveness probe (no database access)."""
         return PlainTextResponse("ok")
 
-    from kiemchung.web import api, monitor, pages, verify
+    from kiemchung.web import api, monitor_api, monitor_pages, pages, verify_api, verify_pages
 
     app.include_router(pages.router)
-    app.include_router(monitor.router)
-    app.include_router(verify.router)
+    app.include_router(monitor_pages.router)
+    app.include_router(verify_pages.router)
     app.include_router(api.router)
-    app.include_router(monitor.api_router)
-    app.include_router(verify.api_router)
+    app.include_router(monitor_api.api_router)
+    app.include_router(verify_api.api_router)
     return app
 
 
