@@ -472,7 +472,7 @@ def test_long_edit_answers_running_then_finishes(app, mdb, monkeypatch):
     """A merge slower than EDIT_WAIT answers "running" (page notice / API 202) and finishes on the edit thread."""
     import threading
 
-    from kiemchung.web import monitor
+    from kiemchung.web import story_edit_jobs
 
     a, b = largest(mdb, 2)
     gate = threading.Event()
@@ -483,7 +483,7 @@ def test_long_edit_answers_running_then_finishes(app, mdb, monkeypatch):
         return real(self, x, y, user=user)
 
     monkeypatch.setattr(service.StoryStage, "merge", slow_merge)
-    monkeypatch.setattr(monitor, "EDIT_WAIT", 0.05)
+    monkeypatch.setattr(story_edit_jobs, "EDIT_WAIT", 0.05)
     ed = token_client(app, mdb, "bientap")
     r = ed.post(f"/api/v1/stories/{a.id}/merge", json={"other": b.id})
     assert r.status_code == 202 and r.json()["status"] == "running"

@@ -18,7 +18,7 @@ from kiemchung.claims.alerts import AlertStage
 from kiemchung.claims.tables import alerts as alerts_t
 from kiemchung.ingest import Ingestor
 from kiemchung.web import create_app
-from kiemchung.web import verify as V
+from kiemchung.web import alert_views, claims_queue, verify_api, verify_pages
 from kiemchung.web.app import all_routes
 
 PW = "matkhau-kiemchung-1"
@@ -145,10 +145,10 @@ def test_claims_queue_lists_checkworthy_and_viral_then_drops_them_once_checked(a
 
 
 def test_queue_cost_is_bounded(vdb, monkeypatch):
-    monkeypatch.setattr(V, "QUEUE_DOCS", 2)
-    queue = V.compute_queue(vdb)
+    monkeypatch.setattr(claims_queue, "QUEUE_DOCS", 2)
+    queue = claims_queue.compute_queue(vdb)
     assert queue.documents_scored == 2
-    assert {c.doc.id for c in queue.candidates} <= {d.id for d in V._recent(vdb, ("article", "post"), 2)}
+    assert {c.doc.id for c in queue.candidates} <= {d.id for d in claims_queue._recent(vdb, ("article", "post"), 2)}
 
 
 def test_start_factcheck_from_claim_creates_draft_and_redirects(app, vdb):
@@ -344,7 +344,7 @@ def test_alert_page_shows_alert_a_matching_post_raises_and_triage(app, vdb):
     fcs.publish_factcheck(vdb, fc.id, "bientap")
     stage = AlertStage(vdb)
     stage.run()  # everything stored so far: no post repeats the claim
-    assert V.list_alert_rows(vdb) == []
+    assert alert_views.list_alert_rows(vdb) == []
     Ingestor(vdb).add([make_doc("", "KHẨN CẤP: uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày, "
                                     "chia sẻ ngay cho người thân!", kind="post", platform="zalo",
                                 external_id="p-la-oi", day=25)])
@@ -382,7 +382,7 @@ def test_alerts_grouped_by_story(vdb):
         {"id": 1, "story_id": 7, "story_headline": "Lá ổi"},
         {"id": 0, "story_id": None, "story_headline": None},
     ]
-    groups = V.group_by_story(rows)
+    groups = alert_views.group_by_story(rows)
     assert [[a["id"] for a in g["alerts"]] for g in groups] == [[3, 1], [2, 0]]
     assert groups[0]["headline"] == "Lá ổi" and groups[1]["story_id"] is None
 
@@ -478,7 +478,7 @@ RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}
 
 def test_verify_routes_enforce_roles(app, vdb):
     """The same walk as test_web_app.test_every_route_enforces_roles, over this module's routes."""
-    ours = {(m, r.path) for r in (*V.router.routes, *V.api_router.routes) for m in r.methods - {"HEAD"}}
+    ours = {(m, r.path) for r in (*verify_pages.router.routes, *verify_api.api_router.routes) for m in r.methods - {"HEAD"}}
     assert ours >= EDITOR_ROUTES
     tokens = {n: U.create_token(vdb, n) for n in ("quantri", "bientap", "xem")}
     who = {"admin": "quantri", "editor": "bientap", "viewer": "xem"}
@@ -524,7 +524,7 @@ def test_pipeline_alerts_are_grouped_under_their_story(app, vdb):
     )
     report = Pipeline(vdb).run()
     assert report.counts["alerts"] == 2
-    rows = V.list_alert_rows(vdb)
+    rows = alert_views.list_alert_rows(vdb)
     assert all(r["story_id"] for r in rows)
     html = client(app, "xem").get("/alerts").text
     for story in {r["story_id"] for r in rows}:

@@ -1,0 +1,84 @@
+"""Fact-check writes shared by the pages and the API: a library call and an audit entry each."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from kiemchung import audit
+from kiemchung.claims import factchecks as fcs
+from kiemchung.claims.claimreview import to_claimreview
+from kiemchung.errors import ConfigError
+from kiemchung.timeutil import now
+
+MAX_CLAIM_CHARS = 2000
+
+
+def _audit(db, user, action: str, fc_id: int, before: Any, after: Any) -> None:
+    with db.write() as conn:
+        audit.record(conn, user, action, f"factcheck:{fc_id}", before, after)
+
+
+def create_factcheck(db, user, claim: str, **fields: Any) -> fcs.FactCheck:
+    """Create a draft fact-check as ``user`` (default verdict "chưa kiểm chứng") and audit it."""
+    if len(claim or "") > MAX_CLAIM_CHARS:
+        raise ConfigError("Tuyên bố quá dài, tối đa 2000 ký tự (claim too long)")
+    fields.setdefault("verdict", "unverified")
+    fc = fcs.create_factcheck(db, claim, editor=user.name, **fields)
+    _audit(db, user, "factcheck.create", fc.id, None, fc.to_dict())
+    return fc
+
+
+def update_factcheck(db, user, fc_id: int, changes: dict[str, Any]) -> fcs.FactCheck:
+    """Apply ``changes`` (library field names) as ``user`` and audit before/after; no-op when empty."""
+    before = fcs.get_factcheck(db, fc_id)
+    if not changes:
+        return before
+    fc = fcs.update_factcheck(db, fc_id, changes, user.name)
+    _audit(db, user, "factcheck.update", fc.id, before.to_dict(), fc.to_dict())
+    return fc
+
+
+def publish_factcheck(db, user, fc_id: int) -> tuple[fcs.FactCheck, str]:
+    """Publish, propose or approve, whichever the installation's rule and the status call for.
+
+    Without ``require_approval`` the editor publishes. With it: a draft is proposed (an admin may
+    publish at once); a proposed fact-check is approved by this user on behalf of its proposer, and
+    the library refuses when the approver is the proposer (unless an admin). Returns (fact-check,
+    action) where action is ``publish``, ``propose`` or ``approve``.
+    """
+    before = fcs.get_factcheck(db, fc_id)
+    if not fcs.require_approval(db):
+        fc, action = fcs.publish_factcheck(db, fc_id, user.name), "publish"
+    elif before.status == "proposed":
+        proposer = before.proposed_by or user.name
+        fc, action = fcs.publish_factcheck(db, fc_id, proposer, approver=user.name), "approve"
+    elif user.has_role("admin"):
+        fc, action = fcs.publish_factcheck(db, fc_id, user.name, approver=user.name), "publish"
+    else:
+        fc, action = fcs.publish_factcheck(db, fc_id, user.name), "propose"
+    if fc.status == before.status and fc.version == before.version:
+        return fc, "none"
+    _audit(db, user, f"factcheck.{action}", fc.id, before.to_dict(), fc.to_dict())
+    return fc, action
+
+
+def withdraw_factcheck(db, user, fc_id: int, reason: str = "") -> fcs.FactCheck:
+    """Withdraw a fact-check as ``user`` and audit it."""
+    before = fcs.get_factcheck(db, fc_id)
+    fc = fcs.withdraw_factcheck(db, fc_id, user.name, reason)
+    _audit(db, user, "factcheck.withdraw", fc.id, before.to_dict(), fc.to_dict())
+    return fc
+
+
+def claimreview_of(db, fc: fcs.FactCheck) -> tuple[dict[str, Any], bool]:
+    """The ClaimReview JSON-LD of ``fc`` and whether it is only a preview (not published yet).
+
+    The library exports published fact-checks only; an unpublished one is previewed by exporting a
+    copy marked published now (nothing is written).
+    """
+    if fc.status == "published":
+        return to_claimreview(db, fc), False
+    copy = dataclasses.replace(fc, status="published", published_at=fc.published_at or now())
+    return to_claimreview(db, copy), True
+

@@ -1,0 +1,55 @@
+"""What is rising (trends page and API): cached burst detection, the moment asked for, keywords tested."""
+
+# ruff: noqa: RUF001  (the burst formula uses Greek letters and a minus sign on purpose)
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kiemchung import timeutil
+from kiemchung.errors import QueryError
+from kiemchung.stories import service, trends
+from kiemchung.web import queries
+from kiemchung.web.params import vn_day
+
+METHOD = {
+    "vi": "Số tài liệu trong 24 giờ qua so với 14 ngày trước đó (trung bình μ, độ lệch σ): "
+    "điểm = (hiện tại − μ) / √(σ² + μ + 1). Được liệt kê khi có ít nhất 5 tài liệu, gấp 1,5 lần μ và điểm ≥ 3.",
+    "en": "Documents in the last 24 h against the 14 days before (mean μ, deviation σ): "
+    "score = (current − μ) / √(σ² + μ + 1). Listed with at least 5 documents, 1.5× μ and score ≥ 3.",
+}
+
+
+def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=(), limit: int = 10):
+    """``trends.rising`` cached for 60 s (per database, moment rounded to the minute, kinds and keywords)."""
+    at = timeutil.aware(at) or timeutil.now()
+    at = at.replace(second=0, microsecond=0)
+    key = ("monitor-rising", id(db), at, tuple(kinds), tuple(keywords), limit)
+    return queries.cached(key, 60, lambda: trends.rising(db, now=at, kinds=kinds, keywords=keywords, limit=limit))
+
+
+
+def trend_moment(at: str | None) -> dt.datetime:
+    if not at:
+        return timeutil.now()
+    end = vn_day(at, end=True)
+    return min(end, timeutil.now())
+
+
+def trend_keywords(db, kw: str, moment: dt.datetime, auto: int = 8) -> list[str]:
+    """Keywords tested for a burst: the user's (comma separated, ≤ 10) and the top keyword of the largest
+    stories of the last 3 days (story keywords are folded bigrams such as ``nuoc_may``)."""
+    own = [k.strip() for k in kw.split(",") if k.strip()][:10]
+    for k in own:
+        from kiemchung.store.search import compile_query
+
+        if compile_query(k, accented=False)[0] is None:
+            raise QueryError(f"Từ khóa không hợp lệ (invalid keyword): {k}")
+    found: list[str] = []
+    for s in service.list_stories(db, since=moment - dt.timedelta(days=3), until=moment, limit=auto):
+        for k in s.keywords[:1]:
+            phrase = '"' + k.replace("_", " ").replace('"', "") + '"'
+            if phrase not in found:
+                found.append(phrase)
+    return own + [k for k in found if k not in own]
+
