@@ -1,11 +1,16 @@
 """Reach of official information and corrections: who picks a statement or fact-check up, and how fast.
 
-A *pickup* of a seed (an official statement, or a published fact-check) is a later document that is
-either a near-duplicate of it (same ``documents.dup_group``) or that the claim matcher
-(:class:`kiemchung.claims.match.ClaimMatcher`, default lexical threshold) matches on title+lead. All
-seeds of a request share one matcher and one time-ordered scan of the documents, so a whole period of
-statements costs one pass. The matcher runs lexical-only (``semantic=False``) so reports do not embed
-every document; this is the matcher's documented lexical threshold, not a new one.
+A *pickup* of a seed (an official statement, or a published fact-check) is a later document (within
+:data:`WINDOW_DAYS`) that is either a near-duplicate of it (same ``documents.dup_group``) or that the
+claim matcher (:class:`kiemchung.claims.match.ClaimMatcher`) matches on its title and lead (the start of
+the body for a post without either). The false claim a fact-check answers is counted the same way, in
+the window before and after the fact-check's publication (``Reach.before``/``after``/``claim_docs``).
+
+The matcher is lexical-only (``semantic=False``, so a report does not embed every document) with the
+installation's ``match_*`` settings (:func:`kiemchung.claims.config.match_config`), and it indexes every
+official statement and every published fact-check in the store, whatever the request: a statement's
+reach is then the same in a weekly, a monthly and a quarterly report. All seeds of a request share that
+matcher and one time-ordered scan of the documents, so a whole period of statements costs one pass.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from kiemchung.errors import NotFoundError
 from kiemchung.store import schema as t
 
 WINDOW_DAYS = 30
+POST_CHARS = 1000  # a document without title and lead (a post) is matched on its body's start
+MATCH_K = 10  # matcher results read per document (the index holds every statement and fact-check)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Reach:
     pickups: list[Pickup] = field(default_factory=list)
     before: int = 0  # fact-checks: documents matching the false claim before publication
     after: int = 0  # fact-checks: documents matching the false claim after publication
+    claim_docs: list[int] = field(default_factory=list)  # fact-checks: those documents' ids, in time order
 
     @property
     def count(self) -> int:
@@ -87,10 +95,13 @@ class _Seed:
     at: dt.datetime
     dup_group: int | None = None
     doc_id: int | None = None
+    entry: str = ""  # its entry in the matcher: "d:<doc id>", "f:<fact-check id>" or "c:<fact-check id>"
 
 
 _DOC_SQL = (
-    "SELECT d.id, d.title, d.lead, d.dup_group, coalesce(d.published_at, d.fetched_at) AS at, "
+    "SELECT d.id, d.title, d.lead, CASE WHEN coalesce(d.title, '') = '' AND coalesce(d.lead, '') = '' "
+    f"THEN substr(d.body, 1, {POST_CHARS}) ELSE '' END AS body, d.dup_group, "
+    "coalesce(d.published_at, d.fetched_at) AS at, "
     "coalesce(nullif(s.name, ''), s.url, '?') AS src FROM documents d LEFT JOIN sources s ON s.id = d.source_id "
 )
 
@@ -101,27 +112,47 @@ def _at(value) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-def _matcher(db):
-    """The installation's matcher configuration (match_* settings), lexical-only."""
+def _text(r) -> str:
+    """What is matched of a document: title and lead (the headline and sapo carry an article's claim),
+    or the start of the body when both are empty (a social-media post)."""
+    return (f"{r.title or ''}\n{r.lead or ''}".strip() or (r.body or "")).strip()
+
+
+def _matcher(db, seeds: Iterable[_Seed]):
+    """A lexical matcher (the installation's match_* settings) over every official statement and every
+    published fact-check (its correction text and its claim) in the store, plus ``seeds`` not among them.
+
+    The index does not depend on which seeds a request asks about, so a statement's reach is the same in
+    a weekly, a monthly and a quarterly report (BM25's term weights come from the whole index).
+    """
     from kiemchung.claims.config import match_config
     from kiemchung.claims.match import ClaimMatcher
 
-    return ClaimMatcher(match_config(db).replace(semantic=False))
+    m = ClaimMatcher(match_config(db).replace(semantic=False))
+    with db.read() as conn:
+        for r in conn.execute(sql_text("SELECT id, title, lead FROM documents WHERE kind = 'official' ORDER BY id")):
+            text = f"{r.title}\n{r.lead}".strip()
+            if text:
+                m.add(f"d:{r.id}", text)
+    for f in published_factchecks(db):
+        m.add(f"f:{f.id}", f.title or f.claim)
+        m.add(f"c:{f.id}", f.claim)
+    for s in seeds:
+        if s.entry not in m and s.text.strip():
+            m.add(s.entry, s.text)
+    return m
 
 
 def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = ()) -> tuple[dict, dict]:
-    """One pass: pickups per seed key, and (before, after) claim-match counts per claim seed key."""
+    """One pass: pickups per seed key, and ``[before, after, doc ids]`` of claim matches per claim seed key."""
     pickups: dict[str, list[Pickup]] = {s.key: [] for s in seeds}
-    claims: dict[str, list[int]] = {s.key: [0, 0] for s in claim_seeds}
+    claims: dict[str, list] = {s.key: [0, 0, []] for s in claim_seeds}
     everything = list(seeds) + list(claim_seeds)
     if not everything:
         return pickups, claims
-    m = _matcher(db)
-    for s in seeds:
-        m.add("s:" + s.key, s.text)
-    for s in claim_seeds:
-        m.add("c:" + s.key, s.text)
-    by_key = {s.key: s for s in seeds}
+    m = _matcher(db, everything)
+    wanted = {s.entry: s for s in seeds}
+    wanted_claims = {s.entry: s for s in claim_seeds}
     groups: dict[int, list[_Seed]] = {}
     for s in seeds:
         if s.dup_group is not None:
@@ -143,21 +174,21 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
         for s in groups.get(r.dup_group, ()) if r.dup_group is not None else ():
             if s.at <= at < s.at + limit:
                 found[s.key] = "duplicate"
-        text = f"{r.title}\n{r.lead}".strip()
-        for mt in m.match(text, k=5) if text else ():
+        text = _text(r)
+        for mt in m.match(text, k=MATCH_K) if text else ():
             if not mt.matched:
                 continue
-            kind, key = mt.entry_id[:1], mt.entry_id[2:]
-            if kind == "s" and key not in found:
-                s = by_key[key]
-                if s.at <= at < s.at + limit:
-                    found[key] = "matcher"
-            elif kind == "c":
-                c = next(x for x in claim_seeds if x.key == key)
+            s = wanted.get(mt.entry_id)
+            if s is not None and s.key not in found and s.at <= at < s.at + limit:
+                found[s.key] = "matcher"
+            c = wanted_claims.get(mt.entry_id)
+            if c is not None:
                 if c.at - limit <= at < c.at:
-                    claims[key][0] += 1
+                    claims[c.key][0] += 1
+                    claims[c.key][2].append(r.id)
                 elif c.at <= at < c.at + limit:
-                    claims[key][1] += 1
+                    claims[c.key][1] += 1
+                    claims[c.key][2].append(r.id)
         for key, via in found.items():
             pickups[key].append(Pickup(r.id, r.src, at, via))
     for lst in pickups.values():
@@ -169,7 +200,8 @@ def _statement_seeds(db, where: str, params: dict) -> list[tuple[_Seed, str]]:
     with db.read() as conn:
         rows = conn.execute(sql_text(_DOC_SQL + where), params).all()
     return [
-        (_Seed(str(r.id), f"{r.title}\n{r.lead}".strip(), _at(r.at), r.dup_group, r.id), r.title) for r in rows
+        (_Seed(str(r.id), _text(r), _at(r.at), r.dup_group, r.id, f"d:{r.id}"), r.title or _text(r)[:120])
+        for r in rows
     ]
 
 
@@ -220,11 +252,11 @@ def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days:
     """Reach of fact-checks (documents matching the fact-check itself, after publication) and the
     volume of the false claim it answers (documents matching the claim before/after publication)."""
     fcs = list(factchecks)
-    seeds = [_Seed(str(f.id), (f.title or f.claim), timeutil.aware(f.published_at)) for f in fcs]
-    claims = [_Seed(str(f.id), f.claim, timeutil.aware(f.published_at)) for f in fcs]
+    seeds = [_Seed(str(f.id), (f.title or f.claim), timeutil.aware(f.published_at), entry=f"f:{f.id}") for f in fcs]
+    claims = [_Seed(str(f.id), f.claim, timeutil.aware(f.published_at), entry=f"c:{f.id}") for f in fcs]
     pickups, volume = _scan(db, seeds, window_days, claims)
     return [
-        Reach(s.key, f.claim, s.at, pickups[s.key], volume[s.key][0], volume[s.key][1])
+        Reach(s.key, f.claim, s.at, pickups[s.key], volume[s.key][0], volume[s.key][1], volume[s.key][2])
         for s, f in zip(seeds, fcs, strict=True)
     ]
 
@@ -241,7 +273,14 @@ def reach_of_factcheck(db, fc_id: str, *, factchecks: Iterable[FactCheckLike] | 
 
 @dataclass
 class StoryReach:
-    """Per story: its size in the period, its official statements and how far they travelled."""
+    """Per story: its size, its official statements and how far they travelled, and the false claims
+    found in it set against the corrections that answer them.
+
+    ``claim_volume`` counts the story's documents that repeat the claim of a published fact-check
+    (within the reach window around its publication); ``factchecks`` is how many such fact-checks,
+    ``correction_pickups`` how often those corrections were picked up (anywhere), ``first_correction``
+    the fastest first pickup of one of them.
+    """
 
     story_id: int
     headline: str
@@ -249,26 +288,96 @@ class StoryReach:
     statements: int
     pickups: int
     first_pickup: dt.timedelta | None
+    factchecks: int = 0
+    claim_volume: int = 0
+    correction_pickups: int = 0
+    first_correction: dt.timedelta | None = None
 
 
-def reach_by_story(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS) -> list[StoryReach]:
-    """Stories with official statements in [since, until): statement pickups against story volume."""
-    reaches = {int(r.seed_id): r for r in reach_of_statements(db, since, until, window_days=window_days)}
-    if not reaches:
-        return []
-    ids = ",".join(str(i) for i in reaches)
+def _stories_of(db, doc_ids: Iterable[int]) -> dict[int, tuple[int, str, int]]:
+    """doc id → (story id, headline, story size) for the documents that are in a story."""
+    ids = sorted(set(doc_ids))
+    out: dict[int, tuple[int, str, int]] = {}
     with db.read() as conn:
-        rows = conn.execute(sql_text(
-            f"SELECT sd.doc_id, s.id, s.headline, s.doc_count FROM story_documents sd "
-            f"JOIN stories s ON s.id = sd.story_id WHERE sd.doc_id IN ({ids})"
-        )).all()
+        for i in range(0, len(ids), 500):
+            chunk = ",".join(str(int(x)) for x in ids[i:i + 500])
+            for doc_id, sid, headline, n in conn.execute(sql_text(
+                "SELECT sd.doc_id, s.id, s.headline, s.doc_count FROM story_documents sd "
+                f"JOIN stories s ON s.id = sd.story_id WHERE sd.doc_id IN ({chunk})"
+            )):
+                out[doc_id] = (sid, headline, n)
+    return out
+
+
+def _min(a: dt.timedelta | None, b: dt.timedelta | None) -> dt.timedelta | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def combine_by_story(db, statements: list[Reach], factchecks: list[Reach]) -> list[StoryReach]:
+    """Group statement and fact-check reaches by story (largest story first).
+
+    A statement counts for the story it is in; a fact-check counts for every story holding documents
+    that repeat its claim (``Reach.claim_docs``), with that story's share of the claim volume.
+    """
+    stories = _stories_of(db, [int(r.seed_id) for r in statements] + [d for r in factchecks for d in r.claim_docs])
+    info = {sid: (headline, n) for sid, headline, n in stories.values()}
     out: dict[int, StoryReach] = {}
-    for doc_id, sid, headline, n in rows:
-        r = reaches[doc_id]
-        sr = out.setdefault(sid, StoryReach(sid, headline, n, 0, 0, None))
-        sr.statements += 1
-        sr.pickups += r.count
-        first = r.time_to(1)
-        if first is not None and (sr.first_pickup is None or first < sr.first_pickup):
-            sr.first_pickup = first
+
+    def row(sid: int) -> StoryReach:
+        return out.setdefault(sid, StoryReach(sid, info[sid][0], info[sid][1], 0, 0, None))
+
+    for r in statements:
+        if int(r.seed_id) in stories:
+            sr = row(stories[int(r.seed_id)][0])
+            sr.statements += 1
+            sr.pickups += r.count
+            sr.first_pickup = _min(sr.first_pickup, r.time_to(1))
+    for r in factchecks:
+        for sid, n in sorted(Counter(stories[d][0] for d in r.claim_docs if d in stories).items()):
+            sr = row(sid)
+            sr.factchecks += 1
+            sr.claim_volume += n
+            sr.correction_pickups += r.count
+            sr.first_correction = _min(sr.first_correction, r.time_to(1))
     return sorted(out.values(), key=lambda s: (-s.documents, s.story_id))
+
+
+def reach_by_story(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS,
+                   statements: list[Reach] | None = None, factchecks: list[Reach] | None = None) -> list[StoryReach]:
+    """Stories with official statements, or with documents repeating a claim fact-checked, in [since, until).
+
+    ``statements``/``factchecks`` are the period's reaches when the caller has them already (a report
+    computes them once); otherwise they are computed here.
+    """
+    if statements is None:
+        statements = reach_of_statements(db, since, until, window_days=window_days)
+    if factchecks is None:
+        factchecks = reach_of_factchecks(db, published_factchecks(db, since, until), window_days=window_days)
+    return combine_by_story(db, statements, factchecks)
+
+
+def reach_of_story(db, story_id: int, *, window_days: int = WINDOW_DAYS) -> tuple[StoryReach, list[Reach], list[Reach]]:
+    """One story: its summary row, the reach of each of its official statements, and the reach of each
+    published fact-check whose false claim appears in it (zero rows are kept: a story is always shown)."""
+    with db.read() as conn:
+        s = conn.execute(sql_text("SELECT id, headline, doc_count, first_seen, last_seen FROM stories WHERE id = :i"),
+                         {"i": int(story_id)}).first()
+        if s is None:
+            raise NotFoundError(f"Không có câu chuyện số {story_id} (no such story)")
+        doc_ids = {r[0] for r in conn.execute(sql_text("SELECT doc_id FROM story_documents WHERE story_id = :i"),
+                                               {"i": int(story_id)})}
+    official = _statement_seeds(
+        db, "WHERE d.kind = 'official' AND d.id IN (SELECT doc_id FROM story_documents WHERE story_id = :i) "
+            "ORDER BY d.fts_rowid", {"i": int(story_id)})
+    pickups, _ = _scan(db, [x for x, _ in official], window_days)
+    statements = [Reach(x.key, title, x.at, pickups[x.key]) for x, title in official]
+    fcs: list[Reach] = []
+    if s.first_seen is not None and s.last_seen is not None:
+        margin = dt.timedelta(days=window_days)
+        pool = published_factchecks(db, _at(s.first_seen) - margin, _at(s.last_seen) + margin)
+        fcs = [r for r in reach_of_factchecks(db, pool, window_days=window_days) if doc_ids & set(r.claim_docs)]
+        for r in fcs:
+            r.claim_docs = [d for d in r.claim_docs if d in doc_ids]
+    rows = combine_by_story(db, statements, fcs)
+    summary = next((x for x in rows if x.story_id == int(story_id)), None)
+    return summary or StoryReach(int(story_id), s.headline, s.doc_count, 0, 0, None), statements, fcs

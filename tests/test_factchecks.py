@@ -187,3 +187,29 @@ def test_cli_import_reports_bad_items_and_keeps_good_ones(tmp_path, capsys):
     assert "Đã nhập 1 bài; 1 lỗi" in out and "Mục 1" in out
     assert _cli(path, "factchecks", "list", "--status", "published") == 0
     assert "Chợ Đông Hà" in capsys.readouterr().out
+
+
+def test_publication_date_from_elsewhere_is_versioned(db):
+    import datetime as dt
+
+    fc = create_factcheck(db, "Cầu treo Bản Mòng bị cuốn trôi", "sai sự thật", editor="lan",
+                          evidence=["https://sogtvt.example/cau-treo.html"])
+    with pytest.raises(ConfigError, match="Ngày xuất bản"):
+        publish_factcheck(db, fc.id, "lan", published_at="tuần trước")
+    fc = publish_factcheck(db, fc.id, "lan", published_at="2026-02-10T09:30:00+07:00")
+    when = dt.datetime(2026, 2, 10, 2, 30, tzinfo=dt.UTC)
+    assert fc.published_at == when
+    h = history(db, fc.id)
+    assert h[-1].action == "publish" and h[-1].snapshot["published_at"] == fc.published_at.isoformat()
+    assert h[0].at <= h[-1].at  # the change itself is dated now, not back-dated
+
+
+def test_sample_factchecks_keep_their_own_dates(db):
+    from kiemchung.claims.factchecks import load_sample_factchecks
+    from kiemchung.sources.sample import sample_factchecks
+    from kiemchung.timeutil import parse_time
+
+    assert load_sample_factchecks(db) == (len(sample_factchecks()), 0)
+    got = {f.key: f.published_at for f in list_factchecks(db, status="published")}
+    assert got == {s["id"]: parse_time(s["published_at"]) for s in sample_factchecks()}
+    assert load_sample_factchecks(db) == (0, len(sample_factchecks()))  # loading twice adds nothing

@@ -89,3 +89,102 @@ def test_factcheck_claim_volume_before_and_after(loaded):
     assert r.count >= 1  # the day-3 and day-5 articles repeat the correction
     with pytest.raises(NotFoundError):
         reach.reach_of_factcheck(loaded, "nope", factchecks=[fc])
+
+
+def _story(db, headline, urls):
+    from kiemchung import timeutil
+    from kiemchung.stories.tables import stories, story_documents
+
+    now = timeutil.now()
+    with db.write() as conn:
+        sid = conn.execute(stories.insert().values(
+            key=f"s-{headline[:8]}", headline=headline, updated_at=now, doc_count=len(urls),
+            first_seen=dt.datetime(2026, 3, 1, tzinfo=VN), last_seen=dt.datetime(2026, 3, 5, tzinfo=VN),
+        )).inserted_primary_key[0]
+        for u in urls:
+            conn.execute(story_documents.insert().values(doc_id=_id(db, u), story_id=sid, assigned_at=now))
+    return sid
+
+
+def _import_factcheck(db):
+    from kiemchung.claims.claimreview import import_claimreviews
+
+    res = import_claimreviews(db, {
+        "@type": "ClaimReview", "claimReviewed": "Nước máy phường Đông Hòa bị nhiễm độc sau mưa lớn",
+        "reviewBody": "Sở Y tế tỉnh Hà Lâm thông báo nước máy tại phường Đông Hòa bảo đảm an toàn, đạt quy chuẩn",
+        "datePublished": "2026-03-02T18:00:00+07:00", "reviewRating": {"alternateName": "sai sự thật"},
+        "citation": "https://soyte.example.vn/1"}, editor="lan")
+    assert res.errors == []
+    return res.created[0]
+
+
+def test_story_by_story_false_claim_volume_against_corrections(loaded):
+    fc_id = _import_factcheck(loaded)
+    water = _story(loaded, "Nước máy phường Đông Hòa", ["https://bao3.example.vn/c", "https://soyte.example.vn/1",
+                                                         "https://bao1.example.vn/a"])
+    trees = _story(loaded, "Trồng cây ven sông Cái", ["https://tanmy.example.vn/1"])
+    rows = reach.reach_by_story(loaded, dt.datetime(2026, 3, 1, tzinfo=VN), dt.datetime(2026, 3, 10, tzinfo=VN))
+    by = {r.story_id: r for r in rows}
+    w = by[water]
+    assert (w.statements, w.pickups, w.first_pickup) == (1, 2, dt.timedelta(days=1))
+    assert (w.factchecks, w.claim_volume) == (1, 1)  # the day-1 complaint repeats the false claim
+    fc = reach.reach_of_factcheck(loaded, str(fc_id))
+    assert fc.claim_docs == [_id(loaded, "https://bao3.example.vn/c")] and fc.before == 1
+    assert w.correction_pickups == fc.count >= 1 and w.first_correction == fc.time_to(1)
+    t = by[trees]  # a statement nobody picked up, in a story with no false claim: zero reach, still listed
+    assert (t.statements, t.pickups, t.first_pickup, t.factchecks, t.claim_volume) == (1, 0, None, 0, 0)
+
+    summary, statements, fcs = reach.reach_of_story(loaded, water)
+    assert summary == w and [r.count for r in statements] == [2] and [r.seed_id for r in fcs] == [str(fc_id)]
+    summary, statements, fcs = reach.reach_of_story(loaded, trees)
+    assert summary.pickups == 0 and fcs == [] and [r.count for r in statements] == [0]
+    with pytest.raises(NotFoundError):
+        reach.reach_of_story(loaded, 424242)
+
+
+def test_cli_reach_per_story_and_factcheck(loaded, capsys):
+    from kiemchung.cli import main
+
+    fc_id = _import_factcheck(loaded)
+    water = _story(loaded, "Nước máy phường Đông Hòa", ["https://bao3.example.vn/c", "https://soyte.example.vn/1"])
+
+    def run(*args):
+        try:
+            main(["--db", str(loaded.url.split("///")[-1]), "reach", *args])
+        except SystemExit as exc:
+            return exc.code
+        return 0
+
+    assert run("--story", str(water)) == 0
+    out = capsys.readouterr().out
+    assert "tin sai lặp lại 1 lần, 1 bài kiểm chứng" in out and f"Kiểm chứng #{fc_id}" in out
+    assert "lượt đăng lại" in out and "Báo 1" in out
+    assert run("--factcheck", str(fc_id)) == 0
+    assert "trước khi đăng: 1" in capsys.readouterr().out
+    assert run("--story", "999") == 1 and "câu chuyện" in capsys.readouterr().err
+    assert run() == 1 and "đúng một" in capsys.readouterr().err
+
+
+def test_posts_without_title_count_in_the_false_claim_volume(loaded):
+    Ingestor(loaded).add([
+        make_doc("", "", body="mn ơi nước máy phường Đông Hòa bị nhiễm độc sau mưa lớn rùi, đừng uống nha",
+                 kind="post", external_id="fb-1", platform="facebook", day=4),
+        make_doc("", "", body="Chiều nay trời nắng đẹp, cả nhà đi chơi công viên", kind="post",
+                 external_id="fb-2", platform="facebook", day=4),
+    ])
+    fc_id = _import_factcheck(loaded)
+    r = reach.reach_of_factcheck(loaded, str(fc_id))
+    with loaded.read() as conn:
+        from sqlalchemy import text
+
+        post = conn.execute(text("SELECT id FROM documents WHERE external_id = 'fb-1'")).scalar_one()
+    assert (r.before, r.after) == (1, 1) and post in r.claim_docs
+
+
+def test_a_statement_has_the_same_reach_whatever_else_is_asked(loaded):
+    sid = _id(loaded, "https://soyte.example.vn/1")
+    alone = reach.reach_of_statement(loaded, sid)
+    week = reach.reach_of_statements(loaded, dt.datetime(2026, 3, 2, tzinfo=VN), dt.datetime(2026, 3, 3, tzinfo=VN))
+    month = reach.reach_of_statements(loaded, dt.datetime(2026, 3, 1, tzinfo=VN), dt.datetime(2026, 4, 1, tzinfo=VN))
+    assert [r.seed_id for r in week] == [str(sid)] and len(month) == 2
+    assert alone.pickups == week[0].pickups == next(r for r in month if r.seed_id == str(sid)).pickups

@@ -207,15 +207,7 @@ def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True) -> 
                 publisher=publisher, original_label=p["original_label"], meta={**meta, "imported": True},
             )
             if publish and (fc.evidence or fc.verdict not in fcs.NEEDS_EVIDENCE):
-                fc = fcs.publish_factcheck(db, fc.id, editor)
-                if fc.status == "published":
-                    from sqlalchemy import update
-
-                    from kiemchung.claims.tables import factchecks
-
-                    with db.write() as conn:
-                        conn.execute(update(factchecks).where(factchecks.c.id == fc.id)
-                                     .values(published_at=timeutil.to_utc(p["published"])))
+                fc = fcs.publish_factcheck(db, fc.id, editor, published_at=p["published"])
             result.created.append(fc.id)
         except (ConfigError, NotFoundError) as exc:
             result.errors.append(f"Mục {i}: {exc}")

@@ -329,15 +329,25 @@ def require_approval(db) -> bool:
     return (db.get_setting("require_approval", "0") or "0").lower() in ("1", "true", "yes", "on")
 
 
-def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = None) -> FactCheck:
-    """Publish (or, under ``require_approval`` without an approver, propose) a fact-check."""
+def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = None, *,
+                      published_at: Any = None) -> FactCheck:
+    """Publish (or, under ``require_approval`` without an approver, propose) a fact-check.
+
+    ``published_at`` records an earlier publication elsewhere (an imported ClaimReview's
+    ``datePublished``, the bundled sample's dates); by default the publication time is now. Either way
+    the time is part of the versioned snapshot.
+    """
     editor = _editor(editor)
+    first = timeutil.parse_time(published_at) if published_at is not None else None
+    if published_at is not None and first is None:
+        raise ConfigError(f"Ngày xuất bản không hợp lệ (invalid publication time): {published_at!r}")
     with db.write() as conn:
         fc = _load(conn, fc_id)
         if fc.status == "published":
             return fc
         _require_evidence(fc.verdict, fc.evidence)
         now = timeutil.now()
+        pub = fc.published_at or first or now
         values: dict[str, Any] = {"version": fc.version + 1, "updated_at": now}
         if require_approval(db):
             if approver is None:
@@ -351,11 +361,11 @@ def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = 
                         "Người đề xuất không thể tự duyệt; cần một biên tập viên khác hoặc quản trị viên "
                         "(the proposer cannot approve their own fact-check)")
                 values.update(status="published", proposed_by=proposer, approved_by=approver,
-                              updated_by=approver, published_at=fc.published_at or now, withdrawn_at=None)
+                              updated_by=approver, published_at=pub, withdrawn_at=None)
                 action = "publish"
         else:
             values.update(status="published", approved_by=approver and _editor(approver), updated_by=editor,
-                          proposed_by=fc.proposed_by or editor, published_at=fc.published_at or now, withdrawn_at=None)
+                          proposed_by=fc.proposed_by or editor, published_at=pub, withdrawn_at=None)
             action = "publish"
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(**values))
         _snapshot(conn, fc.id, action, values["updated_by"])
@@ -426,7 +436,8 @@ __all__ = [
 
 
 def load_sample_factchecks(db, editor: str = "mau") -> tuple[int, int]:
-    """Load and publish the bundled sample's fact-checks; return (loaded, already there)."""
+    """Load and publish the bundled sample's fact-checks at their own publication dates (so a report
+    on the sample is the same whatever day it is loaded); return (loaded, already there)."""
     from kiemchung.sources.sample import sample_factchecks
 
     n = skipped = 0
@@ -438,6 +449,7 @@ def load_sample_factchecks(db, editor: str = "mau") -> tuple[int, int]:
         except DuplicateFactCheckError:
             skipped += 1
             continue
-        publish_factcheck(db, fc.id, editor, approver=editor if require_approval(db) else None)
+        publish_factcheck(db, fc.id, editor, approver=editor if require_approval(db) else None,
+                          published_at=item.get("published_at"))
         n += 1
     return n, skipped

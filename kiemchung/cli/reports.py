@@ -60,13 +60,14 @@ def reach_cmd(
         raise ConfigError("Chọn đúng một trong --statement, --factcheck, --story (pick exactly one)")
     db = open_db()
     if story is not None:
-        from kiemchung.stories.service import get_story
-
-        detail = get_story(db, story, max_documents=10000)
-        ids = [d.id for d in detail.documents if d.kind == "official"]
-        console.print(f"Câu chuyện {story}: {detail.story.headline} — {detail.story.doc_count} văn bản, "
-                      f"{len(ids)} thông tin chính thức")
-        results = [reach.reach_of_statement(db, i) for i in ids]
+        summary, results, fcs = reach.reach_of_story(db, story)
+        console.print(f"Câu chuyện {story}: {summary.headline} — {summary.documents} văn bản, "
+                      f"{summary.statements} thông tin chính thức ({summary.pickups} lượt đăng lại), "
+                      f"tin sai lặp lại {summary.claim_volume} lần, {summary.factchecks} bài kiểm chứng "
+                      f"({summary.correction_pickups} lượt đăng lại)")
+        for r in fcs:
+            console.print(f"  Kiểm chứng #{r.seed_id}: {r.title} — tin sai trong câu chuyện {len(r.claim_docs)}, "
+                          f"trước khi đăng {r.before}, sau {r.after}; bài kiểm chứng được đăng lại {r.count} lần")
     elif statement is not None:
         results = [reach.reach_of_statement(db, statement)]
     else:

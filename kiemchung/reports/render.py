@@ -63,7 +63,8 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
     fcs = None if r.factchecks is None else [
         [_t(f["published_at"]), f["title"], _n(f["pickups"]), _dur(f["first"]), _n(f["before"]), _n(f["after"])]
         for f in r.factchecks]
-    sr = [[s["headline"], _n(s["documents"]), _n(s["statements"]), _n(s["pickups"]), _dur(s["first_pickup"])]
+    sr = [[s["headline"], _n(s["documents"]), _n(s["statements"]), _n(s["pickups"]), _dur(s["first_pickup"]),
+           _n(s["claim_volume"]), _n(s["factchecks"]), _n(s["correction_pickups"]), _dur(s["first_correction"])]
           for s in r.story_reach]
     claims = None if r.claims is None else [
         [c["text"], f"{c['score']:.2f}", ", ".join(c["reasons"]),
@@ -84,7 +85,9 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
          ["Thời điểm", "Văn bản", "Lượt đăng lại", "Nguồn", "Lần đầu sau", "Lần thứ 10 sau"], stm),
         ("Lan toả của bài kiểm chứng", "reach of fact-checks",
          ["Đăng lúc", "Nhận định sai", "Lượt đăng lại", "Lần đầu sau", "Tin sai trước", "Tin sai sau"], fcs),
-        ("Theo câu chuyện", "reach by story", ["Câu chuyện", "Văn bản", "Thông tin CT", "Lượt đăng lại", "Lần đầu sau"], sr),
+        ("Theo câu chuyện: thông tin chính thức, tin sai và bài kiểm chứng", "reach by story",
+         ["Câu chuyện", "Văn bản", "Thông tin CT", "Lượt đăng lại", "Lần đầu sau", "Tin sai lặp lại",
+          "Bài kiểm chứng", "Lượt đăng lại bài KC", "KC lần đầu sau"], sr),
         ("Tình trạng nguồn tin", "sources' health", ["Nguồn", "Loại", "Tình trạng", "Văn bản trong kỳ"], src),
     ]
 
