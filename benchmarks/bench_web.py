@@ -49,6 +49,9 @@ from kiemchung.ingest import Ingestor
 from kiemchung.store import Database
 from kiemchung.store import schema as t
 
+# Uncached search runs send each query once: the pool holds this many queries per second of a run.
+DISTINCT_RATE = 1500
+
 # Query material written for this benchmark (common news words, rare words, phrases); the mix is built
 # from it deterministically so that every run sends the same 200 queries.
 COMMON = [
@@ -195,6 +198,85 @@ def search_mix(source_ids: list[int], n: int = 200) -> list[str]:
     return ["/api/v1/search?" + urllib.parse.urlencode({**p, "limit": "20"}) for p in params[:n]]
 
 
+def distinct_search_paths(db: Database, n: int, *, seed: int = 11) -> list[str]:
+    """``n`` distinct search API paths built from the titles of random stored documents.
+
+    Every request of an uncached run gets a query never sent before (so the result cache cannot
+    answer it), in a realistic mix: 2-syllable words (the commonest Vietnamese word length) with and
+    without diacritics, single syllables, quoted 3-syllable phrases, two words together, either of
+    two words, and about one in six with a date range or a kind filter. Title syllables are taken
+    through the project's text core; tokens with digits or punctuation are skipped.
+    """
+    from kiemchung import text
+
+    rnd = random.Random(seed)
+    d = t.documents
+    from sqlalchemy import func, select
+
+    with db.read() as conn:
+        top = conn.execute(select(func.max(d.c.id))).scalar_one() or 0
+        ids = sorted({rnd.randint(1, top) for _ in range(max(2000, n))}) if top else []
+        titles = [
+            r[0]
+            for i in range(0, len(ids), 900)
+            for r in conn.execute(select(d.c.title).where(d.c.id.in_(ids[i : i + 900])))
+        ]
+    rnd.shuffle(titles)
+    words: list[list[str]] = []
+    for title in titles:
+        toks = [x for x in text.syllables(text.normalize(title), strip=False) if x.isalpha()]
+        if len(toks) >= 3:
+            words.append(toks)
+    if not words:
+        return []
+    days = [
+        ("2025-09-01", "2025-09-30"),
+        ("2025-12-01", "2026-02-28"),
+        ("2026-05-01", None),
+        (None, "2025-10-31"),
+    ]
+    seen: set[str] = set()
+    out: list[str] = []
+
+    def gram(k: int, toks: list[str] | None = None) -> str:
+        toks = toks or rnd.choice(words)
+        i = rnd.randrange(0, max(1, len(toks) - k + 1))
+        return " ".join(toks[i : i + k])
+
+    tries = 0
+    while len(out) < n and tries < 50 * n:
+        tries += 1
+        plain = rnd.random() < 0.4  # typed without diacritics
+        r = rnd.random()
+        if r < 0.45:
+            parts = [gram(2)]
+        elif r < 0.60:
+            parts = [gram(1)]
+        elif r < 0.75:
+            parts = ['"' + gram(3) + '"']
+        elif r < 0.90:  # two words of one title, not side by side
+            toks = rnd.choice(words)
+            parts = [gram(2, toks), rnd.choice(toks)]
+        else:
+            parts = [gram(2), "OR", gram(2)]
+        q = " ".join(fold(x) if plain and x != "OR" else x for x in parts)
+        p = {"q": q}
+        if rnd.random() < 1 / 6:
+            if rnd.random() < 0.7:
+                since, until = rnd.choice(days)
+                if since:
+                    p["since"] = since
+                if until:
+                    p["until"] = until
+            else:
+                p["kind"] = "article"
+        path = "/api/v1/search?" + urllib.parse.urlencode({**p, "limit": "20"})
+        if path not in seen:
+            seen.add(path)
+            out.append(path)
+    return out
+
+
 def load(path: Path, limit: int | None) -> None:
     """Import the RSS year into ``path`` unless it already holds documents."""
     db = Database(path)
@@ -254,10 +336,18 @@ def story_mix(db: Database) -> list[int]:
 # Load generators
 
 LUA = """
-local paths = {%(paths)s}
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
 %(auth)s
 math.randomseed(%(seed)d)
+local sequential = %(sequential)s
+local i = 0
 request = function()
+  if sequential then
+    i = i + 1
+    if i > #paths then i = 1 end
+    return wrk.format("GET", paths[i])
+  end
   return wrk.format("GET", paths[math.random(#paths)])
 end
 done = function(summary, latency, requests)
@@ -291,15 +381,32 @@ def server_cpu_seconds(pid: int) -> float:
     return total
 
 
-def run_wrk(base: str, paths: list[str], seconds: float, clients: int, cookie: str, token: str) -> dict:
-    """One wrk run over ``paths`` (chosen at random per request); latency figures in ms."""
+def run_wrk(
+    base: str,
+    paths: list[str],
+    seconds: float,
+    clients: int,
+    cookie: str,
+    token: str,
+    sequential: bool = False,
+) -> dict:
+    """One wrk run over ``paths`` (chosen at random per request, or each in turn when ``sequential``:
+    then no path is sent twice unless the run outlasts the list); latency figures in ms."""
     # The API is called with a token, pages with the session cookie (as a browser does).
     auth = (
         f'wrk.headers["Authorization"] = "Bearer {token}"'
         if paths[0].startswith("/api/")
         else f'wrk.headers["Cookie"] = "{cookie}"'
     )
-    lua = LUA % {"paths": ",".join(json.dumps(p) for p in paths), "auth": auth, "seed": 42}
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(paths) + "\n")
+        path_file = fh.name
+    lua = LUA % {
+        "paths": path_file,
+        "auth": auth,
+        "seed": 42,
+        "sequential": "true" if sequential else "false",
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(lua)
         script = fh.name
@@ -322,12 +429,22 @@ def run_wrk(base: str, paths: list[str], seconds: float, clients: int, cookie: s
         ).stdout
     finally:
         os.unlink(script)
+        os.unlink(path_file)
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     return json.loads(line[len("RESULT ") :])
 
 
-def run_python(base: str, paths: list[str], seconds: float, clients: int, cookie: str, token: str) -> dict:
+def run_python(
+    base: str,
+    paths: list[str],
+    seconds: float,
+    clients: int,
+    cookie: str,
+    token: str,
+    sequential: bool = False,
+) -> dict:
     """The same measurement with an asyncio+httpx client (shares the CPU with the server)."""
+    order = iter(range(10**9))
 
     async def go() -> dict:
         times: list[float] = []
@@ -341,7 +458,8 @@ def run_python(base: str, paths: list[str], seconds: float, clients: int, cookie
                 rnd = random.Random(seed)
                 while time.perf_counter() < end:
                     t0 = time.perf_counter()
-                    r = await client.get(rnd.choice(paths))
+                    path = paths[next(order) % len(paths)] if sequential else rnd.choice(paths)
+                    r = await client.get(path)
                     times.append((time.perf_counter() - t0) * 1000)
                     bad += r.status_code != 200
 
@@ -523,10 +641,20 @@ def main() -> None:
         ]
     story_ids = story_mix(db)
     doc_ids = [random.Random(i).randint(1, n) for i in range(500)]
+    # Uncached search: a pool of distinct queries, consumed in order and never reused across runs
+    # (warm-ups included), so the result cache never answers one of them; sized for up to
+    # DISTINCT_RATE requests a second.
+    want_search = args.only is None or "search" in args.only
+    pool_size = int(args.seconds * DISTINCT_RATE + 2 * DISTINCT_RATE) * len(args.clients) if want_search else 0
+    t0 = time.perf_counter()
+    pool = distinct_search_paths(db, pool_size) if pool_size else []
+    if pool:
+        print(f"distinct search queries: {len(pool)} (built in {time.perf_counter() - t0:.1f}s)")
     endpoints = [
         ("healthz", "healthz (baseline)", ["/healthz"], None),
         ("overview", "overview page", ["/"], 150),
-        ("search", "search API", search_mix(source_ids), 50),
+        ("search", "search API uncached", pool, 50),
+        ("search", "search API cached", search_mix(source_ids), None),
         ("story", "story page", [f"/stories/{i}" for i in story_ids], 150),
         ("document", "document page", [f"/documents/{i}" for i in doc_ids], 150),
     ]
@@ -553,6 +681,7 @@ def main() -> None:
         )
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
+        cursor = 0
         for clients in args.clients:
             print(f"\n{clients} concurrent client(s)")
             print(
@@ -560,15 +689,24 @@ def main() -> None:
             )
             base_p95 = None
             for key, name, paths, target in endpoints:
-                measure(base, paths, 2, min(clients, 5), cookie, token)  # warm up
+                distinct = paths is pool
+                if distinct:  # this run's own part of the pool: nothing sent before
+                    warm, paths = pool[cursor : cursor + 2 * DISTINCT_RATE], pool[cursor + 2 * DISTINCT_RATE :]
+                    measure(base, warm, 2, min(clients, 5), cookie, token, True)
+                else:
+                    measure(base, paths, 2, min(clients, 5), cookie, token)  # warm up
                 spy = None
+                label = f"{key}{'-uncached' if distinct else ''}-{clients}.txt"
                 if args.profile and key != "healthz":
-                    spy = start_profile(
-                        proc.pid, args.profile / f"{key}-{clients}.txt", args.seconds, args.workers
-                    )
+                    spy = start_profile(proc.pid, args.profile / label, args.seconds, args.workers)
                 cpu0 = server_cpu_seconds(proc.pid)
-                res = measure(base, paths, args.seconds, clients, cookie, token)
+                res = measure(base, paths, args.seconds, clients, cookie, token, distinct)
                 cpu_ms = 1000 * (server_cpu_seconds(proc.pid) - cpu0) / max(1, res["requests"])
+                if distinct:
+                    cursor += 2 * DISTINCT_RATE + res["requests"] + clients
+                    repeats = max(0, res["requests"] - len(paths))
+                    if repeats:
+                        print(f"  ({repeats} requests repeated a query: the pool ran out; raise DISTINCT_RATE)")
                 if spy:
                     spy.wait(args.seconds + 30)
                 base_p95 = base_p95 or res["p95"]
@@ -586,7 +724,7 @@ def main() -> None:
                     flush=True,
                 )
                 if spy:
-                    summarise_profile(args.profile / f"{key}-{clients}.txt")
+                    summarise_profile(args.profile / label)
     finally:
         proc.terminate()
         proc.wait(20)

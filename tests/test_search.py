@@ -485,3 +485,30 @@ def test_snippet_window_is_the_one_with_most_matches(seed):
     shown = "".join(s for s, _ in got if s != "…")
     assert shown == source[start:end]
     assert [s for s, hl in got if hl] == [source[a:b] for a, b in spans if a >= start and b <= end]
+
+
+_TRICKY = [
+    "chợ", "Chợ", "CHỢ", "cho", "chợ-phiên", "(chợ)", "chợ.", "12/7/2025", "7", "2025", "30%", "1.000",
+    "hoà", "hòa", "Đá", "đá", "da", "F0", "covid-19", "nước\u200bsạch", "Sơn\u0301", "ca\u0301",
+    "chợ_phiên", "«chợ»", "thanh", "an", "a", "\n", "\t", "\u00a0", "\u2003", "ǅ", "İstanbul", "ΣΑΣ",
+]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_matched_spans_equal_token_spans_of_the_whole_text(seed):
+    # The pre-filtered matcher must find exactly what tokenizing the whole text finds, whatever the
+    # text: punctuation, numbers, zero-width and odd spaces, decomposed marks, case.
+    import random
+
+    from kiemchung import text as T
+    from kiemchung.store.search import matched_spans
+
+    rnd = random.Random(seed)
+    pool = _TRICKY + _WORDS
+    if seed % 3:  # mostly precomposed text (the fast path); every third text has combining marks
+        pool = [w for w in pool if len(T.fold(w)) == len(w)]
+    seps = [" ", " ", " ", "", "\n", ", ", "\u00a0", "-"]
+    source = "".join(rnd.choice(pool) + rnd.choice(seps) for _ in range(rnd.randint(0, 300)))
+    terms = {tok for w in rnd.sample(pool, rnd.randint(1, 4)) for tok in T.syllables(w)}
+    expected = [(s, e) for s, e, tok in T.token_spans(source) if tok in terms]
+    assert matched_spans(source, terms) == expected

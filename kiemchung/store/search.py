@@ -22,6 +22,7 @@ than the data. ``KIEMCHUNG_SEARCH_CACHE_TTL=0`` in the environment turns the cac
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import sqlite3
@@ -31,7 +32,7 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import select
+from sqlalchemy import Float, Integer, String, column, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import OperationalError
 
@@ -291,7 +292,7 @@ class Hit:
     """One search result: the document and a highlighted snippet."""
 
     document: Document
-    score: float
+    score: float | None  # BM25 relevance (higher is better) when sorted by relevance, else None
     snippet: list[tuple[str, bool]]
 
     def snippet_text(self, open_mark: str = "[", close_mark: str = "]") -> str:
@@ -310,11 +311,64 @@ class SearchResult:
     total: int | None = None
 
 
+@functools.lru_cache(maxsize=256)
+def _term_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
+    """A regex finding, in folded text, every place where one of ``terms`` could be a whole token.
+
+    Only a pre-filter (the exact decision stays with :func:`kiemchung.text.token_spans`): a token
+    never starts right after a letter, and a word token (letters and digits) never ends before a
+    letter or digit; number tokens with separators ("12/7/2025", "30%") get no such condition.
+    """
+    words = sorted((w for w in terms if w and _ALNUM.fullmatch(w)), key=len, reverse=True)
+    others = sorted((w for w in terms if w and not _ALNUM.fullmatch(w)), key=len, reverse=True)
+    alts = []
+    if words:
+        alts.append(r"(?<![^\W\d_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
+    if others:
+        alts.append("(?:" + "|".join(map(re.escape, others)) + ")")
+    return re.compile("|".join(alts)) if alts else None
+
+
+_ALNUM = re.compile(r"[^\W_]+")
+
+
+def matched_spans(source: str, terms: set[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets in ``source`` of the tokens whose folded form is in ``terms``.
+
+    The same as filtering :func:`kiemchung.text.token_spans` of the whole text, but only the
+    chunks (runs of non-space characters) where a term occurs in the folded text are tokenized:
+    :func:`kiemchung.text.fold` keeps one character per character unless the text has combining
+    marks, so offsets in the folded text are offsets in ``source``; otherwise (decomposed text)
+    every chunk is tokenized.
+    """
+    pattern = _term_pattern(frozenset(terms))
+    if pattern is None or not source:
+        return []
+    folded = text.fold(source)
+    if len(folded) != len(source):  # combining marks were dropped: offsets do not line up
+        return [(s, e) for s, e, tok in text.token_spans(source) if tok in terms]
+    out: list[tuple[int, int]] = []
+    n = len(source)
+    done = -1  # end of the last chunk tokenized
+    for m in pattern.finditer(folded):
+        if m.start() < done:  # inside a chunk already tokenized
+            continue
+        # The chunk around the candidate (str.isspace is the regex \s that token_spans splits on).
+        start, end = m.start(), m.end()
+        while start > 0 and not source[start - 1].isspace():
+            start -= 1
+        while end < n and not source[end].isspace():
+            end += 1
+        out.extend((start + s, start + e) for s, e, tok in text.token_spans(source[start:end]) if tok in terms)
+        done = end
+    return out
+
+
 def snippet(source: str, terms: set[str], *, width: int = 200) -> list[tuple[str, bool]]:
     """The part of ``source`` with the most query terms, as (text, highlighted) segments."""
     if not source:
         return []
-    spans = [(s, e) for s, e, tok in text.token_spans(source) if tok in terms]
+    spans = matched_spans(source, terms)
     if not spans:
         cut = source[:width]
         return [(cut + ("…" if len(source) > width else ""), False)]
@@ -415,6 +469,9 @@ def _search(db, query, limit, offset, since, until, sources, kinds, sort, count)
 
 # A hit needs every column but the compressed raw payload and the MinHash signature (large blobs).
 _HIT_COLUMNS = [c for c in t.documents.c if c.name not in ("raw", "minhash")]
+_HIT_SELECT = ", ".join(f"d.{c.name}" for c in _HIT_COLUMNS)
+_PLAIN_EXTRA = [column("source_name", String), column("rid", Integer)]
+_RANKED_EXTRA = [*_PLAIN_EXTRA, column("rank", Float)]
 
 
 def _no_documents_in(db, sources: list[int]) -> bool:
@@ -431,7 +488,6 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
     # documents_fts row ids are time-ordered (see schema.fts_rowid): date ranges become row id
     # ranges, and newest-first is FTS5's own order, so most queries never join the documents table
     # until the page of results is known.
-    d, s = t.documents, t.sources
     where = ["documents_fts MATCH :q"]
     params: dict[str, object] = {"q": fts, "limit": limit, "offset": offset}
     if since is not None:
@@ -451,19 +507,20 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
         if kinds:
             names = [k for k in kinds if k.isalpha() and k.isascii()]
             where.append("d.kind IN (" + ",".join(f"'{k}'" for k in names) + ")")
+    ranked = sort == "relevance"
     order = {"relevance": "f.rank", "newest": "f.rowid DESC", "oldest": "f.rowid ASC"}[sort]
-    cond = " AND ".join(where)
-    match_cond = cond.replace("documents_fts MATCH", "f.documents_fts MATCH")
-    if sort == "relevance":
-        bound_sql = (
-            f"SELECT f.rowid FROM documents_fts f {join} WHERE {match_cond} "
-            f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {RELEVANCE_WINDOW}"
-        )
-    else:
-        bound_sql = None
+    cond = " AND ".join(where).replace("documents_fts MATCH", "f.documents_fts MATCH")
+    # BM25 (``rank``) is computed only when it orders the results: FTS5 counts every document
+    # holding each query term to compute it, which costs more than the whole newest-first query.
     page_sql = (
-        f"SELECT f.rowid AS rid, f.rank AS rank FROM documents_fts f {join} WHERE {cond} "
-        f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+        f"SELECT f.rowid AS rid{', f.rank AS rank' if ranked else ''} FROM documents_fts f {join} "
+        f"WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset"
+    )
+    bound_sql = (
+        f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
+        f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {RELEVANCE_WINDOW}"
+        if ranked
+        else None
     )
     try:
         with db.read() as conn:
@@ -472,40 +529,31 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
                 if bound is not None:
                     page_sql = page_sql.replace(" WHERE ", " WHERE f.rowid > :window AND ", 1)
                     params["window"] = bound
-            page = conn.execute(
-                sql_text(page_sql.replace("documents_fts MATCH", "f.documents_fts MATCH")), params
+            # The page of row ids and its documents in one statement.
+            outer = {"relevance": "p.rank, p.rid DESC", "newest": "p.rid DESC", "oldest": "p.rid ASC"}[sort]
+            rows = conn.execute(
+                sql_text(
+                    f"SELECT {_HIT_SELECT}, s.name AS source_name, p.rid AS rid"
+                    f"{', p.rank AS rank' if ranked else ''} FROM ({page_sql}) p "
+                    "JOIN documents d ON d.fts_rowid = p.rid LEFT JOIN sources s ON s.id = d.source_id "
+                    f"ORDER BY {outer}"
+                ).columns(*_HIT_COLUMNS, *(_RANKED_EXTRA if ranked else _PLAIN_EXTRA)),
+                params,
             ).all()
             total = None
             if count:
                 total = conn.execute(
-                    sql_text(
-                        f"SELECT count(*) FROM documents_fts f {join} WHERE {cond}".replace(
-                            "documents_fts MATCH", "f.documents_fts MATCH"
-                        )
-                    ),
-                    params,
+                    sql_text(f"SELECT count(*) FROM documents_fts f {join} WHERE {cond}"), params
                 ).scalar()
-            rows = {}
-            if page:
-                rids = [r.rid for r in page]
-                for row in conn.execute(
-                    select(*_HIT_COLUMNS, s.c.name.label("source_name"))
-                    .select_from(d.outerjoin(s, s.c.id == d.c.source_id))
-                    .where(d.c.fts_rowid.in_(rids))
-                ):
-                    rows[row.fts_rowid] = row
     except OperationalError as exc:  # SQLite reports FTS5 syntax problems as OperationalError
         if "fts5" in str(exc.orig).lower():
             raise QueryError(f"Truy vấn không hợp lệ (invalid query): {exc.orig}") from exc
         raise
     hits = []
-    for r in page:
-        row = rows.get(r.rid)
-        if row is None:
-            continue
+    for row in rows:
         doc = document_from_row(row, source_name=row.source_name)
         body = " ".join(p for p in (doc.lead, doc.body) if p)
-        hits.append(Hit(doc, -float(r.rank), snippet(body or doc.title, terms)))
+        hits.append(Hit(doc, -float(row.rank) if ranked else None, snippet(body or doc.title, terms)))
     return hits, total
 
 
