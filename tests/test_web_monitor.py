@@ -308,7 +308,14 @@ def test_split_moves_checked_documents(app, mdb):
     assert entry["action"] == "story.split" and entry["before"]["docs"] == sorted(move)
     assert entry["after"] == {"story": new_id}
     r = ed.post(f"/stories/{s.id}/split", data={"csrf": csrf_of(ed)})
-    assert r.status_code == 400 and "Chọn ít nhất một tài liệu" in r.text
+    assert r.status_code == 400 and "Phải tách ít nhất một tài liệu" in r.text
+    rest = story_docs(mdb, s.id)
+    r = ed.post(f"/stories/{s.id}/split", data={"csrf": csrf_of(ed), "doc": [str(x) for x in rest]})
+    assert r.status_code == 400 and "giữ lại ít nhất một" in r.text  # cannot split out every document
+    r = ed.post(f"/stories/{s.id}/split", data={"csrf": csrf_of(ed), "doc": [str(move[0])]})
+    assert r.status_code == 400 and "không thuộc câu chuyện" in r.text  # already moved out
+    assert audit.entries(mdb, 1)[0]["action"] == "story.split"  # refused input is not audited
+    assert story_docs(mdb, s.id) == rest
 
 
 # -------------------------------------------------------------------------------------------- search
@@ -476,13 +483,13 @@ def test_long_edit_answers_running_then_finishes(app, mdb, monkeypatch):
 
     a, b = largest(mdb, 2)
     gate = threading.Event()
-    real = service.StoryStage.merge
+    real = service.merge_stories
 
-    def slow_merge(self, x, y, *, user=None):
+    def slow_merge(db, x, y, *, user=None):
         gate.wait(10)
-        return real(self, x, y, user=user)
+        return real(db, x, y, user=user)
 
-    monkeypatch.setattr(service.StoryStage, "merge", slow_merge)
+    monkeypatch.setattr(service, "merge_stories", slow_merge)
     monkeypatch.setattr(story_edit_jobs, "EDIT_WAIT", 0.05)
     ed = token_client(app, mdb, "bientap")
     r = ed.post(f"/api/v1/stories/{a.id}/merge", json={"other": b.id})

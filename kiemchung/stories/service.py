@@ -5,6 +5,12 @@
 ``story_documents`` tables. The clusterer is deterministic, so the stage can save its state only every
 few thousand documents: after a crash it resumes from the saved state and re-derives the same
 assignments for the documents after it.
+
+Hand edits (:func:`merge_stories`, :func:`split_story`) change the tables at once, in one transaction,
+without loading the clusterer's state (tens of seconds on a year of news), and are journalled in
+``story_edits``. Every stage replays the journalled edits it has not applied into its clusterer before it
+assigns again (and saves the edit id it reached with its state), and never moves a document placed by
+hand, so later assignment respects the edit.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, update
 
 from kiemchung import timeutil
-from kiemchung.errors import NotFoundError
+from kiemchung.errors import ConfigError, NotFoundError, QueryError
 from kiemchung.models import Document
 from kiemchung.store import Database, document_from_row
 from kiemchung.store import schema as t
@@ -86,22 +92,36 @@ class StoryStage:
     """Assigns stored documents to stories as they arrive (one per process; not thread-safe).
 
     Several processes may each hold a stage on the same database (``watch``, the web app, the CLI).
-    The saved state carries a stamp; a stage that finds the stamp changed by another process reloads
-    the state before it assigns or edits, and a save that would overwrite another process's newer
-    state is dropped instead (the documents after that state's position are then re-derived), so a
-    hand merge or split made anywhere is never undone by a stale process.
+    The clusterer's state is loaded on first use (creating a stage is cheap). The saved state carries
+    a stamp; a stage that finds the stamp changed by another process reloads the state before it
+    assigns, and a save that would overwrite another process's newer state is dropped instead (the
+    documents after that state's position are then re-derived). Hand edits are journalled in
+    ``story_edits`` and replayed by every stage (see :func:`merge_stories`), and documents placed by
+    hand are never moved by assignment, so a hand merge or split made anywhere is never undone.
     """
 
     def __init__(self, db: Database, config: ClusterConfig | None = None) -> None:
         self.db = db
         self.config = config
-        self.last_doc_id = 0
+        self._clusterer: StoryClusterer | None = None
         self._unsaved = 0
-        self._stamp: tuple | None = None
+        self._edit_id = 0  # the last story_edits row applied to the clusterer
+        self._keys: dict[str, str] = {}  # clusterer story id -> stored story key, where they differ
+        self._dirty: set[str] = set()  # clusterer stories changed by a replayed edit, summary not rewritten
         with self.db.read() as conn:
-            self.clusterer = self._load(conn)
+            self._stamp = self._stored_stamp(conn)
+        self.last_doc_id = self._stamp[1] if self._stamp else 0
 
     # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def clusterer(self) -> StoryClusterer:
+        """The clusterer, loaded from the saved state (and the journal replayed) on first use."""
+        if self._clusterer is None:
+            with self.db.read() as conn:
+                self._clusterer = self._load(conn)
+                self._replay(conn)
+        return self._clusterer
 
     @staticmethod
     def _stored_stamp(conn) -> tuple | None:
@@ -112,31 +132,49 @@ class StoryStage:
     def _load(self, conn) -> StoryClusterer:
         row = conn.execute(select(st.cluster_state).where(st.cluster_state.c.id == 1)).first()
         self._unsaved = 0
+        self._dirty = set()
         self._stamp = None if row is None else (str(row.updated_at), row.last_doc_id)
+        self._edit_id, self._keys = 0, {}
         if row is None or row.state is None:
             self.last_doc_id = 0
             return StoryClusterer(self.config)
         self.last_doc_id = row.last_doc_id
         state = json.loads(zlib.decompress(row.state))
+        journal = state.get(JOURNAL_KEY) or {}
+        self._edit_id = int(journal.get("edit_id", 0))
+        self._keys = dict(journal.get("keys", {}))
         return StoryClusterer.from_state(state)
 
     def _sync(self, conn) -> bool:
-        """Reload the state when another process saved since this stage loaded or saved; True if reloaded."""
-        if self._stored_stamp(conn) == self._stamp:
-            return False
-        self.clusterer = self._load(conn)
-        return True
+        """Reload the state when another process saved since this stage loaded or saved (True if
+        reloaded), then replay hand edits journalled since."""
+        if self._clusterer is None:
+            return False  # nothing loaded yet: the first use loads the newest state
+        reloaded = self._stored_stamp(conn) != self._stamp
+        if reloaded:
+            self._clusterer = self._load(conn)
+        self._replay(conn)
+        return reloaded
 
     def save(self) -> bool:
         """Persist the clusterer's state and how far it has read; False when another process saved a
         newer state meanwhile (this stage then takes that state instead of overwriting it)."""
         with self.db.write() as conn:
+            if self._clusterer is None:  # nothing of ours to save; take the newer position if any
+                stamp = self._stored_stamp(conn)
+                if stamp == self._stamp:
+                    return True
+                self._stamp, self.last_doc_id = stamp, stamp[1] if stamp else 0
+                return False
             return self._save(conn)
 
     def _save(self, conn) -> bool:
         if self._sync(conn):
             return False
-        blob = zlib.compress(json.dumps(self.clusterer.state(), separators=(",", ":")).encode(), 3)
+        self._refresh_dirty(conn)
+        state = self.clusterer.state()
+        state[JOURNAL_KEY] = {"edit_id": self._edit_id, "keys": self._keys}
+        blob = zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 3)
         conn.execute(delete(st.cluster_state).where(st.cluster_state.c.id == 1))
         conn.execute(
             insert(st.cluster_state).values(id=1, last_doc_id=self.last_doc_id, state=blob, updated_at=timeutil.now())
@@ -144,6 +182,70 @@ class StoryStage:
         self._stamp = self._stored_stamp(conn)
         self._unsaved = 0
         return True
+
+    # -- journalled hand edits -----------------------------------------------------------------------
+
+    def _replay(self, conn) -> int:
+        """Apply the hand edits journalled after the last one this clusterer has; returns how many."""
+        e = st.story_edits
+        rows = conn.execute(select(e.c.id, e.c.kind, e.c.payload).where(e.c.id > self._edit_id).order_by(e.c.id)).all()
+        for r in rows:
+            p = r.payload if isinstance(r.payload, dict) else {}
+            if p.get("journal"):  # older edits were applied to the saved state when they were made
+                self._apply(r.kind, p)
+            self._edit_id = r.id
+        self._unsaved += len(rows)
+        return len(rows)
+
+    def _sid(self, key: str) -> str | None:
+        """The clusterer's current story for a stored story key (None when this state has none)."""
+        for sid, mapped in self._keys.items():
+            if mapped == key:
+                return self._clusterer.resolve(sid)
+        try:
+            return self._clusterer.resolve(key)
+        except NotFoundError:
+            return None
+
+    def _apply(self, kind: str, p: dict) -> None:
+        """Apply one journalled edit to the clusterer, as far as its state knows the stories and documents.
+
+        What the state does not know (a story or document after its position) is left to the tables,
+        where the edit already is; assignment never moves a document placed by hand."""
+        c = self._clusterer
+        if kind == "merge":
+            into, other = self._sid(p["into_key"]), self._sid(p["from_key"])
+            if other is None or into == other:
+                return
+            if into is None:  # the kept story is unknown here: the other's later documents go to it
+                self._keys[other] = p["into_key"]
+                self._dirty.add(other)
+                return
+            self._dirty.add(c.merge(into, other))
+        elif kind == "split":
+            source = self._sid(p["from_key"])
+            if source is None:
+                return
+            moving = [str(d) for d in p["docs"] if self._in_story(str(d), source)]
+            try:
+                new = c.split(source, moving)
+            except (ConfigError, NotFoundError):  # none (or all) of them in this state's story
+                return
+            self._keys[new] = p["into_key"]
+            self._dirty |= {c.resolve(source), new}
+
+    def _in_story(self, doc_id: str, sid: str) -> bool:
+        try:
+            return self._clusterer.story_of(doc_id) == sid
+        except NotFoundError:
+            return False
+
+    def _refresh_dirty(self, conn) -> None:
+        """Rewrite the stored summary (headline, keywords, status) of stories changed by replayed edits."""
+        if self._dirty:
+            dirty, self._dirty = self._dirty, set()
+            live = {self.clusterer.resolve(k) for k in dirty}
+            self._refresh(conn, live, self._story_ids(conn, live))
 
     # -- assignment ----------------------------------------------------------------------------
 
@@ -153,6 +255,7 @@ class StoryStage:
         done = 0
         while limit is None or done < limit:
             size = batch if limit is None else min(batch, limit - done)
+            clusterer = self.clusterer
             with self.db.read() as conn:
                 if self._unsaved == 0:
                     self._sync(conn)  # nothing of ours to lose: take another process's newer state
@@ -167,11 +270,10 @@ class StoryStage:
                 ).all()
             if not rows:
                 break
-            touched: set[str] = set()
-            pairs: list[tuple[int, str]] = []
+            clusterer = self.clusterer  # a sync may have reloaded it
             for r in rows:
                 dup = str(r.dup_group) if r.dup_group not in (None, r.id) else None
-                sid = self.clusterer.add(
+                clusterer.add(
                     str(r.id),
                     title=r.title,
                     lead=r.lead,
@@ -179,9 +281,7 @@ class StoryStage:
                     published_at=r.published_at or r.fetched_at,
                     dup_of=dup,
                 )
-                pairs.append((r.id, sid))
-                touched.add(sid)
-            if not self._write(pairs, touched):
+            if not self._write([r.id for r in rows]):
                 continue  # another process saved a newer state: reloaded; assign again from its position
             self.last_doc_id = rows[-1].id
             done += len(rows)
@@ -196,121 +296,184 @@ class StoryStage:
             return done + self.run(batch=batch, limit=None if limit is None else limit - done, progress=progress)
         return done
 
-    def _story_ids(self, conn, keys: set[str]) -> dict[str, int]:
-        now = timeutil.now()
-        known = dict(conn.execute(select(st.stories.c.key, st.stories.c.id).where(st.stories.c.key.in_(keys))).all())
-        missing = [k for k in keys if k not in known]
+    def _story_ids(self, conn, sids: set[str]) -> dict[str, int]:
+        """Stored story ids of clusterer stories (rows created for new ones)."""
+        keys = {sid: self._keys.get(sid, sid) for sid in sids}
+        wanted = set(keys.values())
+        s = st.stories
+        known = dict(conn.execute(select(s.c.key, s.c.id).where(s.c.key.in_(wanted))).all())
+        missing = [k for k in wanted if k not in known]
         if missing:
-            conn.execute(insert(st.stories), [{"key": k, "headline": "", "updated_at": now} for k in missing])
-            known.update(
-                conn.execute(select(st.stories.c.key, st.stories.c.id).where(st.stories.c.key.in_(missing))).all()
-            )
-        return known
+            now = timeutil.now()
+            conn.execute(insert(s), [{"key": k, "headline": "", "updated_at": now} for k in missing])
+            known.update(conn.execute(select(s.c.key, s.c.id).where(s.c.key.in_(missing))).all())
+        return {sid: known[key] for sid, key in keys.items()}
 
-    def _write(self, pairs: list[tuple[int, str]], touched: set[str]) -> bool:
-        """Store one batch's assignments; False (nothing written) when this stage's state went stale."""
+    def _write(self, doc_ids: list[int]) -> bool:
+        """Store one batch's assignments; False (nothing written) when this stage's state went stale.
+
+        Documents placed by hand keep their story."""
         now = timeutil.now()
         sd = st.story_documents
         with self.db.write() as conn:
             if self._sync(conn):
                 return False
+            manual = set(conn.execute(select(sd.c.doc_id).where(sd.c.doc_id.in_(doc_ids), sd.c.manual)).scalars())
+            pairs = [(doc, self._clusterer.story_of(str(doc))) for doc in doc_ids if doc not in manual]
+            touched = {sid for _, sid in pairs} | {self._clusterer.resolve(k) for k in self._dirty}
+            self._dirty = set()
             ids = self._story_ids(conn, touched)
-            doc_ids = [doc for doc, _ in pairs]
-            conn.execute(delete(sd).where(sd.c.doc_id.in_(doc_ids)))
-            conn.execute(
-                insert(sd),
-                [{"doc_id": doc, "story_id": ids[sid], "assigned_at": now, "manual": False} for doc, sid in pairs],
-            )
+            conn.execute(delete(sd).where(sd.c.doc_id.in_([doc for doc, _ in pairs])))
+            if pairs:
+                conn.execute(
+                    insert(sd),
+                    [{"doc_id": doc, "story_id": ids[sid], "assigned_at": now, "manual": False} for doc, sid in pairs],
+                )
             self._refresh(conn, touched, ids)
         return True
 
-    def _refresh(self, conn, keys: set[str], ids: dict[str, int]) -> None:
+    def _refresh(self, conn, sids: set[str], ids: dict[str, int]) -> None:
         """Recompute the stored summary of the given stories from the clusterer and the documents."""
-        d, sd = t.documents, st.story_documents
-        story_ids = [ids[k] for k in keys]
-        counts = {
-            row.story_id: row
-            for row in conn.execute(
-                select(
-                    sd.c.story_id,
-                    func.count().label("n"),
-                    func.count(func.distinct(func.coalesce(d.c.source_id, d.c.platform))).label("outlets"),
-                    func.min(func.coalesce(d.c.published_at, d.c.fetched_at)).label("first"),
-                    func.max(func.coalesce(d.c.published_at, d.c.fetched_at)).label("last"),
-                )
-                .select_from(sd.join(d, d.c.id == sd.c.doc_id))
-                .where(sd.c.story_id.in_(story_ids))
-                .group_by(sd.c.story_id)
-            )
-        }
+        counts = _counts(conn, [ids[k] for k in sids])
         now = timeutil.now()
-        for key in keys:
-            sid = ids[key]
-            info = self.clusterer.story(key, keywords=20)
-            c = counts.get(sid)
+        for sid in sids:
+            story_id = ids[sid]
+            info = self.clusterer.story(sid, keywords=20)
             conn.execute(
                 update(st.stories)
-                .where(st.stories.c.id == sid)
+                .where(st.stories.c.id == story_id)
                 .values(
                     headline=info.headline[:500],
-                    doc_count=c.n if c else 0,
-                    outlet_count=c.outlets if c else 0,
-                    first_seen=_aware(c.first) if c else None,
-                    last_seen=_aware(c.last) if c else None,
                     keywords=info.keywords,
                     status="active" if info.active else "dormant",
                     updated_at=now,
+                    **counts.get(story_id, EMPTY_COUNTS),
                 )
             )
 
     # -- hand edits ------------------------------------------------------------------------------
 
     def merge(self, story_a: int, story_b: int, *, user: str | None = None) -> int:
-        """Merge story ``story_b`` into ``story_a`` by hand (recorded; later assignment respects it)."""
-        key_a, key_b = _key(self.db, story_a), _key(self.db, story_b)
-        now = timeutil.now()
-        with self.db.write() as conn:
-            self._sync(conn)
-            kept = self.clusterer.merge(key_a, key_b)
-            ids = self._story_ids(conn, {kept, key_a, key_b})
-            conn.execute(
-                update(st.story_documents)
-                .where(st.story_documents.c.story_id == ids[key_b])
-                .values(story_id=ids[kept], manual=True, assigned_at=now)
-            )
-            conn.execute(
-                update(st.stories).where(st.stories.c.id == ids[key_b]).values(status="merged", merged_into=ids[kept], doc_count=0, updated_at=now)
-            )
-            conn.execute(
-                insert(st.story_edits).values(
-                    kind="merge", payload={"into": ids[kept], "from": ids[key_b]}, user=user, at=now
-                )
-            )
-            self._refresh(conn, {kept}, ids)
-            self._save(conn)
-        return ids[kept]
+        """Merge story ``story_b`` into ``story_a`` by hand (see :func:`merge_stories`)."""
+        return merge_stories(self.db, story_a, story_b, user=user)
 
     def split(self, story_id: int, doc_ids: list[int], *, user: str | None = None) -> int:
-        """Move documents out of a story into a new one by hand; returns the new story's id."""
-        key = _key(self.db, story_id)
-        now = timeutil.now()
-        with self.db.write() as conn:
-            self._sync(conn)
-            new_key = self.clusterer.split(key, [str(x) for x in doc_ids])
-            ids = self._story_ids(conn, {key, new_key})
-            conn.execute(
-                update(st.story_documents)
-                .where(st.story_documents.c.doc_id.in_([int(x) for x in doc_ids]))
-                .values(story_id=ids[new_key], manual=True, assigned_at=now)
+        """Move documents out of a story into a new one by hand (see :func:`split_story`)."""
+        return split_story(self.db, story_id, doc_ids, user=user)
+
+
+JOURNAL_KEY = "journal"  # key of the saved state holding the last replayed edit and the key map
+EMPTY_COUNTS = {"doc_count": 0, "outlet_count": 0, "first_seen": None, "last_seen": None}
+
+
+def _counts(conn, story_ids: list[int]) -> dict[int, dict]:
+    """Document and outlet counts and first/last times of stories, from the stored documents."""
+    d, sd = t.documents, st.story_documents
+    when = func.coalesce(d.c.published_at, d.c.fetched_at)
+    rows = conn.execute(
+        select(
+            sd.c.story_id,
+            func.count().label("n"),
+            func.count(func.distinct(func.coalesce(d.c.source_id, d.c.platform))).label("outlets"),
+            func.min(when).label("first"),
+            func.max(when).label("last"),
+        )
+        .select_from(sd.join(d, d.c.id == sd.c.doc_id))
+        .where(sd.c.story_id.in_(story_ids))
+        .group_by(sd.c.story_id)
+    )
+    return {
+        r.story_id: {"doc_count": r.n, "outlet_count": r.outlets, "first_seen": _aware(r.first), "last_seen": _aware(r.last)}
+        for r in rows
+    }
+
+
+def _live(conn, story_id: int):
+    """The stored story row, merges followed (NotFoundError for an unknown id)."""
+    s = st.stories
+    seen = set()
+    while True:
+        r = conn.execute(select(s).where(s.c.id == int(story_id))).first()
+        if r is None:
+            raise NotFoundError(f"Không tìm thấy câu chuyện (story not found): {story_id}")
+        if r.status != "merged" or not r.merged_into or r.id in seen:
+            return r
+        seen.add(r.id)
+        story_id = r.merged_into
+
+
+def merge_stories(db: Database, story_a: int, story_b: int, *, user: str | None = None) -> int:
+    """Merge story ``story_b`` into ``story_a`` by hand; returns the kept story's id.
+
+    The tables change at once, in one transaction, without loading the clusterer's state: the
+    documents move (marked as placed by hand), ``story_b`` resolves to ``story_a`` from then on, and the
+    edit is journalled in ``story_edits`` for the stages to replay (later documents of either story
+    join the one kept). Merged stories are followed; merging a story with itself changes nothing."""
+    now = timeutil.now()
+    s, sd = st.stories, st.story_documents
+    with db.write() as conn:
+        a, b = _live(conn, story_a), _live(conn, story_b)
+        if a.id == b.id:
+            return a.id
+        conn.execute(update(sd).where(sd.c.story_id == b.id).values(story_id=a.id, manual=True, assigned_at=now))
+        conn.execute(update(s).where(s.c.id == b.id).values(status="merged", merged_into=a.id, doc_count=0, updated_at=now))
+        conn.execute(
+            insert(st.story_edits).values(
+                kind="merge", user=user, at=now,
+                payload={"into": a.id, "from": b.id, "into_key": a.key, "from_key": b.key, "journal": True},
             )
-            conn.execute(
-                insert(st.story_edits).values(
-                    kind="split", payload={"from": ids[key], "into": ids[new_key], "docs": list(doc_ids)}, user=user, at=now
-                )
+        )
+        bigger = b if b.doc_count > a.doc_count else a  # the clusterer's headline comes with the replay
+        conn.execute(
+            update(s).where(s.c.id == a.id).values(
+                headline=bigger.headline, keywords=bigger.keywords, updated_at=now,
+                status="active" if "active" in (a.status, b.status) else a.status,
+                **_counts(conn, [a.id]).get(a.id, EMPTY_COUNTS),
             )
-            self._refresh(conn, {key, new_key}, ids)
-            self._save(conn)
-        return ids[new_key]
+        )
+    return a.id
+
+
+def split_story(db: Database, story_id: int, doc_ids: list[int], *, user: str | None = None) -> int:
+    """Move documents out of a story into a new story by hand; returns the new story's id.
+
+    Like :func:`merge_stories`, the tables change at once and the edit is journalled. The documents
+    must belong to the story (merges followed) and at least one must stay (QueryError otherwise)."""
+    ids = sorted({int(x) for x in doc_ids})
+    now = timeutil.now()
+    s, sd, d = st.stories, st.story_documents, t.documents
+    with db.write() as conn:
+        story = _live(conn, story_id)
+        members = set(conn.execute(select(sd.c.doc_id).where(sd.c.story_id == story.id)).scalars())
+        strangers = [x for x in ids if x not in members]
+        if strangers:
+            raise QueryError(f"Tài liệu không thuộc câu chuyện {story.id} (documents not in this story): {strangers[:10]}")
+        if not ids or len(ids) >= len(members):
+            raise QueryError(
+                "Phải tách ít nhất một tài liệu và giữ lại ít nhất một (split at least one document, keep at least one)"
+            )
+        edit = conn.execute(insert(st.story_edits).values(kind="split", user=user, at=now, payload={})).inserted_primary_key[0]
+        key = f"hand-{edit}"
+        first = conn.execute(
+            select(d.c.title).where(d.c.id.in_(ids)).order_by(func.coalesce(d.c.published_at, d.c.fetched_at), d.c.id).limit(1)
+        ).scalar()
+        new_id = conn.execute(
+            insert(s).values(key=key, headline=(first or "")[:500], keywords=[], status=story.status, updated_at=now)
+        ).inserted_primary_key[0]
+        for i in range(0, len(ids), 500):
+            conn.execute(
+                update(sd).where(sd.c.doc_id.in_(ids[i : i + 500])).values(story_id=new_id, manual=True, assigned_at=now)
+            )
+        conn.execute(
+            update(st.story_edits).where(st.story_edits.c.id == edit).values(
+                payload={"from": story.id, "into": new_id, "docs": ids, "from_key": story.key, "into_key": key,
+                         "journal": True}
+            )
+        )
+        counts = _counts(conn, [story.id, new_id])
+        for sid in (story.id, new_id):
+            conn.execute(update(s).where(s.c.id == sid).values(updated_at=now, **counts.get(sid, EMPTY_COUNTS)))
+    return new_id
 
 
 def _aware(value):
@@ -319,12 +482,6 @@ def _aware(value):
     return t.UTCDateTime().process_result_value(dt.datetime.fromisoformat(str(value)), None)
 
 
-def _key(db: Database, story_id: int) -> str:
-    with db.read() as conn:
-        key = conn.execute(select(st.stories.c.key).where(st.stories.c.id == int(story_id))).scalar()
-    if key is None:
-        raise NotFoundError(f"Không tìm thấy câu chuyện (story not found): {story_id}")
-    return key
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,15 +520,19 @@ def story_of_document(db: Database, doc_id: int) -> StoryRow | None:
         return _rows(conn, [r])[0] if r else None
 
 
-def get_story(db: Database, story_id: int, *, max_documents: int = 500) -> StoryDetail:
-    """One story with its documents (newest first), outlets and per-day timeline (Vietnam days)."""
-    s, sd, d, src = st.stories, st.story_documents, t.documents, t.sources
+def find_story(db: Database, story_id: int) -> StoryRow:
+    """One story's row, merges followed, without its documents (NotFoundError for an unknown id)."""
     with db.read() as conn:
-        r = conn.execute(select(s).where(s.c.id == story_id)).first()
-        if r is None:
-            raise NotFoundError(f"Không tìm thấy câu chuyện (story not found): {story_id}")
-        if r.status == "merged" and r.merged_into:
-            return get_story(db, r.merged_into, max_documents=max_documents)
+        return _rows(conn, [_live(conn, story_id)])[0]
+
+
+def get_story(db: Database, story_id: int, *, max_documents: int = 500) -> StoryDetail:
+    """One story with its documents (newest first), outlets and per-day timeline (Vietnam days);
+    a merged story resolves to the story it went into."""
+    sd, d, src = st.story_documents, t.documents, t.sources
+    with db.read() as conn:
+        r = _live(conn, story_id)
+        story_id = r.id
         when = func.coalesce(d.c.published_at, d.c.fetched_at)
         rows = conn.execute(
             select(d, src.c.name.label("source_name"))
@@ -380,10 +541,11 @@ def get_story(db: Database, story_id: int, *, max_documents: int = 500) -> Story
             .order_by(when.desc())
             .limit(max_documents)
         ).all()
+        e = st.story_edits
+        mine = (e.c.payload["into"].as_integer() == story_id) | (e.c.payload["from"].as_integer() == story_id)
         edits = [
-            dict(kind=e.kind, payload=e.payload, user=e.user, at=e.at)
-            for e in conn.execute(select(st.story_edits).order_by(st.story_edits.c.id))
-            if story_id in (e.payload.get("into"), e.payload.get("from"))
+            dict(kind=x.kind, payload=x.payload, user=x.user, at=x.at)
+            for x in conn.execute(select(e).where(mine).order_by(e.c.id))
         ]
         # Outlets and timeline over every document of the story, not only the ones listed.
         every = conn.execute(

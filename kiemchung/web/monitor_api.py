@@ -251,7 +251,7 @@ def _edit_response(db, edit: StoryEdit, status_code: int):
     result = edit_done(edit)
     if result is None:
         return JSONResponse(edit_out(edit).model_dump(), status_code=202)
-    return JSONResponse(story_out(service.get_story(db, result, max_documents=0).story).model_dump(),
+    return JSONResponse(story_out(service.find_story(db, result)).model_dump(),
                         status_code=status_code)
 
 

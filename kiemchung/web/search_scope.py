@@ -20,7 +20,7 @@ def scope_of(db, *, story: int | None = None, province: str | None = None):
     ids: set[int] | None = None
     since = until = None
     if story is not None:
-        s = service.get_story(db, story, max_documents=0).story
+        s = service.find_story(db, story)
         with db.read() as conn:
             ids = {r[0] for r in conn.execute(select(st.story_documents.c.doc_id).where(st.story_documents.c.story_id == s.id))}
         if s.first_seen and s.last_seen:

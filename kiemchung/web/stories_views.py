@@ -174,7 +174,12 @@ def _places(db, story_id: int, limit: int = 15) -> list[tuple[str, str, int]]:
 
 def story_alerts(db, story_id: int, limit: int = 20) -> list[dict]:
     """Alerts raised on the story's documents (whatever story they were in when raised), newest first,
-    with the fact-check's claim and verdict."""
+    with the fact-check's claim and verdict.
+
+    The query starts from the alerts (newest first, through their time index) and looks each one's
+    document up in the story by primary key, stopping at ``limit``: alerts are far fewer than the
+    documents of a large story, whose rows it no longer visits. (``story_id + 0`` keeps SQLite from
+    starting at the story's documents through their index instead.)"""
     from kiemchung.claims.tables import alerts, factchecks
 
     sd, d = st.story_documents, t.documents
@@ -188,7 +193,7 @@ def story_alerts(db, story_id: int, limit: int = 20) -> list[dict]:
             .join(factchecks, factchecks.c.id == alerts.c.factcheck_id)
             .join(d, d.c.id == alerts.c.doc_id)
         )
-        .where(sd.c.story_id == story_id)
+        .where(sd.c.story_id + 0 == story_id)
         .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())
         .limit(limit)
     )
@@ -213,6 +218,6 @@ def story_pickups(db, story_id: int) -> list:
     """Reach (``kiemchung.reach.reach_of_statement``) of the story's newest official statements (≤ 5)."""
     from kiemchung.reach import reach_of_statement
 
-    service.get_story(db, story_id, max_documents=0)  # NotFoundError for an unknown story
+    story_id = service.find_story(db, story_id).id  # merges followed; NotFoundError for an unknown story
     return [reach_of_statement(db, doc_id) for doc_id in _statements(db, story_id)]
 
