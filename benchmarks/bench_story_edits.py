@@ -28,9 +28,9 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kiemchung.store import Database  # noqa: E402
-from kiemchung.stories import service  # noqa: E402
-from kiemchung.stories import tables as st  # noqa: E402
+from kiemchung.store import Database
+from kiemchung.stories import service
+from kiemchung.stories import tables as st
 
 
 def timed(fn):
@@ -143,7 +143,7 @@ def main() -> int:
             t, _ = timed(lambda: held._sync(conn))
         print(f"replay: a stage holding the state takes the {args.repeat * 2 + 2} edits in {t * 1000:.0f} ms")
         again = service.StoryStage(db)
-        t, clus = timed(lambda: again.clusterer)
+        t, _ = timed(lambda: again.clusterer)
         sid = held.clusterer.story_of(str(part[0]))
         assert again.clusterer.story_of(str(part[0])) == sid, "two stages disagree after replay"
         print(f"a new stage loads the state and replays them in {t:.1f} s; both place the split documents in {sid}")
