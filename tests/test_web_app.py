@@ -6,8 +6,8 @@ import re
 
 import pytest
 from factories import make_doc
-from test_web_verify import EDITOR_ROUTES as VERIFY_EDITOR
 from fastapi.testclient import TestClient
+from test_web_verify import EDITOR_ROUTES as VERIFY_EDITOR
 
 from kiemchung import audit
 from kiemchung import users as U
@@ -315,3 +315,96 @@ def test_overview_lists_new_alerts(app, app_db):
     login(c, "xem")
     html = c.get("/").text
     assert "Nước máy Tây Hà nhiễm độc" in html and 'href="/documents/5"' in html
+
+
+def _count_lookups(monkeypatch) -> list[str]:
+    """Record every database lookup of a credential (the real functions still run)."""
+    calls: list[str] = []
+    for name in ("user_for_token", "session_user"):
+        real = getattr(U, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(U, name, spy)
+    return calls
+
+
+def test_credential_lookups_are_remembered_until_the_next_commit(app, app_db, monkeypatch):
+    from kiemchung.web import app as web_app
+
+    web_app.forget_credentials()
+    calls = _count_lookups(monkeypatch)
+    token = U.create_token(app_db, "xem")
+    c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    for _ in range(3):
+        assert c.get("/api/v1/search", params={"q": "gia vang"}).status_code == 200
+    assert calls == ["user_for_token"]  # looked up once, then remembered
+    U.create_token(app_db, "bientap")  # any commit, by any connection, drops what was remembered
+    assert c.get("/api/v1/search", params={"q": "gia vang"}).status_code == 200
+    assert calls == ["user_for_token", "user_for_token"]
+    # Unknown credentials are never remembered (each attempt is checked against the database).
+    bad = TestClient(app, headers={"Authorization": "Bearer kc_khong-hop-le"})
+    assert [bad.get("/api/v1/stats").status_code for _ in range(2)] == [401, 401]
+    assert calls.count("user_for_token") == 4
+    monkeypatch.setattr(web_app, "AUTH_CACHE_TTL", 0)  # turned off: every request looks up
+    c.get("/api/v1/stats")
+    c.get("/api/v1/stats")
+    assert calls.count("user_for_token") == 6
+
+
+def test_revoked_token_and_changed_role_take_effect_at_the_next_request(app, app_db, tmp_path):
+    import sqlite3
+
+    from kiemchung.store import Database
+
+    token = U.create_token(app_db, "bientap")
+    c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    add = {"kind": "feed", "url": "https://tin-lamson.vn/rss", "name": "Tin Lam Sơn"}
+    assert c.get("/api/v1/stats").status_code == 200
+    # Another process (here another Database on the same file) lowers the role: refused at once.
+    other = Database(app_db.path)
+    U.set_role(other, "bientap", "viewer")
+    assert c.post("/api/v1/sources", json=add).status_code == 403
+    assert c.get("/api/v1/stats").status_code == 200
+    # The token is deleted behind the application's back (sqlite3 shell): it stops working at once.
+    with sqlite3.connect(app_db.path) as raw:
+        raw.execute("DELETE FROM api_tokens")
+    assert c.get("/api/v1/stats").status_code == 401
+    # A disabled account's other token stops working too.
+    token2 = U.create_token(app_db, "xem")
+    c2 = TestClient(app, headers={"Authorization": f"Bearer {token2}"})
+    assert c2.get("/api/v1/stats").status_code == 200
+    U.set_disabled(other, "xem", True)
+    assert c2.get("/api/v1/stats").status_code == 401
+    other.close()
+
+
+def test_logged_out_session_stops_working_at_once(app):
+    c = TestClient(app)
+    login(c, "xem")
+    sid = c.cookies["kc_session"]
+    assert c.get("/", follow_redirects=False).status_code == 200
+    assert c.get("/", follow_redirects=False).status_code == 200  # remembered
+    c.post("/logout", data={"csrf": csrf_of(c)}, follow_redirects=False)
+    stale = TestClient(app, cookies={"kc_session": sid})
+    assert stale.get("/", follow_redirects=False).status_code == 303  # back to the login page
+
+
+def test_search_api_body_matches_its_documented_schema(app, app_db):
+    from kiemchung.web.api import SearchOut
+
+    token = U.create_token(app_db, "xem")
+    c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    body = c.get("/api/v1/search", params={"q": "nuoc", "count": "true"}).json()
+    parsed = SearchOut.model_validate(body)
+    assert parsed.total == len(parsed.hits) >= 2
+    assert body == parsed.model_dump(mode="json")  # nothing more, nothing less than the schema
+    hit = body["hits"][0]
+    assert hit["score"] is None  # newest first: relevance is not computed
+    assert any(hl for _, hl in hit["snippet"]) and hit["document"]["body"] is None
+    assert hit["document"]["published_at"].startswith("2026-")
+    schema = c.get("/api/v1/openapi.json").json()
+    ok = schema["paths"]["/api/v1/search"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"]["$ref"].endswith("/SearchOut")

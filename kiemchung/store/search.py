@@ -444,10 +444,9 @@ def search(
     )
     cache = _cache_for(db) if use_cache else None
     if cache is not None:
-        hit = cache.get(key)
+        hit, version = cache.lookup(key)
         if hit is not None:
             return hit
-        version = cache.version()
     result = _search(db, query, limit, offset, since, until, sources, kinds, sort, count)
     if cache is not None:
         cache.put(key, version, result)
@@ -561,59 +560,79 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
 # Result cache
 
 
-class _ResultCache:
-    """Recent search results of one SQLite database, dropped whenever the database changes.
+class _VersionWatcher:
+    """Tells whether one SQLite database changed, through ``PRAGMA data_version``.
 
-    Freshness is checked with ``PRAGMA data_version`` on a private read-only connection: its value
-    changes whenever any other connection (this process's writer, another process) commits.
+    The pragma's value, read on a private read-only connection, changes whenever any other
+    connection (this process's writer, another process, the sqlite3 shell) commits. One connection
+    is shared by every thread (the pragma takes microseconds; a lock serialises it), so the values
+    are always comparable.
     """
 
     def __init__(self, path: str) -> None:
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple, tuple[float, int, SearchResult]] = OrderedDict()
         self._path = path
-        self._local = threading.local()  # one connection per thread: no lock around the PRAGMA
+        self._conn: sqlite3.Connection | None = None
+        self._pid: int | None = None
+        self._seen: int | None = None
         self._generation = 0
 
     def version(self) -> int | None:
         """A generation number that grows whenever the database changed (None: cannot tell).
 
-        ``PRAGMA data_version`` values are only comparable on one connection, so each thread's
-        connection reports the changes it sees by bumping one shared generation. Every connection
-        sees every commit at its first check after it, so an entry stored before a commit never
-        matches the generation a later check returns; a new connection bumps once, as it cannot know.
+        A commit made before this call is always seen by it, so a value stored with an earlier
+        generation never matches a later one. A new connection (the first call, after an error, in a
+        forked child) starts a new generation, as it cannot know what happened before it.
         """
-        local = self._local
-        try:
-            if getattr(local, "pid", None) != os.getpid():  # first use in this thread, or a forked child
-                local.conn = sqlite3.connect(f"file:{self._path}?mode=ro", uri=True, timeout=5)
-                local.pid = os.getpid()
-                local.seen = None
-            seen = local.conn.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error:  # unreadable for now: serve nothing from the cache, store nothing
-            local.pid = None
-            return None
-        if seen != local.seen:
-            local.seen = seen
-            with self._lock:
+        with self._lock:
+            try:
+                if self._pid != os.getpid():  # first use, or a forked child: a connection of our own
+                    self._conn = sqlite3.connect(
+                        f"file:{self._path}?mode=ro", uri=True, timeout=5, check_same_thread=False
+                    )
+                    self._pid = os.getpid()
+                    self._seen = None
+                seen = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:  # unreadable for now: nothing may be served from or stored in a cache
+                self._pid = None
+                return None
+            if seen != self._seen:
+                self._seen = seen
                 self._generation += 1
-        return self._generation
+            return self._generation
 
-    def get(self, key: tuple) -> SearchResult | None:
-        """The cached result for ``key`` if it is younger than the TTL and the database has not changed."""
-        current = self.version()
+
+class _ResultCache:
+    """Recent search results of one SQLite database, dropped whenever the database changes."""
+
+    def __init__(self, watcher: _VersionWatcher) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, tuple[float, int, SearchResult]] = OrderedDict()
+        self._watcher = watcher
+
+    def version(self) -> int | None:
+        """The database's current generation (see :meth:`_VersionWatcher.version`)."""
+        return self._watcher.version()
+
+    def lookup(self, key: tuple) -> tuple[SearchResult | None, int | None]:
+        """(cached result or None, current generation): one freshness check for a get and a put."""
+        current = self._watcher.version()
         if current is None:
-            return None
+            return None, None
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
-                return None
+                return None, current
             stamp, version, result = entry
             if version != current or time.monotonic() - stamp > CACHE_TTL:
                 del self._entries[key]
-                return None
+                return None, current
             self._entries.move_to_end(key)
-        return replace(result, hits=list(result.hits))
+        return replace(result, hits=list(result.hits)), current
+
+    def get(self, key: tuple) -> SearchResult | None:
+        """The cached result for ``key`` if it is younger than the TTL and the database has not changed."""
+        return self.lookup(key)[0]
 
     def put(self, key: tuple, version: int | None, result: SearchResult) -> None:
         """Remember ``result``, computed while the database was at ``version``."""
@@ -632,28 +651,47 @@ class _ResultCache:
 
 
 _caches: weakref.WeakKeyDictionary[Database, _ResultCache] = weakref.WeakKeyDictionary()
+_watchers: weakref.WeakKeyDictionary[Database, _VersionWatcher] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
+
+
+def _watcher_for(db: Database) -> _VersionWatcher | None:
+    """The change watcher of ``db``, or None when it is not a SQLite file."""
+    if not getattr(db, "is_sqlite", False) or getattr(db, "path", None) is None:
+        return None
+    watcher = _watchers.get(db)
+    if watcher is None:
+        with _caches_lock:
+            watcher = _watchers.get(db)
+            if watcher is None:
+                watcher = _watchers[db] = _VersionWatcher(str(db.path))
+    return watcher
 
 
 def _cache_for(db: Database) -> _ResultCache | None:
     """The result cache of ``db``, or None when caching is off or the database is not a SQLite file."""
-    if CACHE_TTL <= 0 or not getattr(db, "is_sqlite", False) or getattr(db, "path", None) is None:
+    if CACHE_TTL <= 0:
         return None
-    with _caches_lock:
-        cache = _caches.get(db)
-        if cache is None:
-            cache = _caches[db] = _ResultCache(str(db.path))
-        return cache
+    watcher = _watcher_for(db)
+    if watcher is None:
+        return None
+    cache = _caches.get(db)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.get(db)
+            if cache is None:
+                cache = _caches[db] = _ResultCache(watcher)
+    return cache
 
 
 def data_version(db: Database) -> int | None:
     """A number that changes whenever anything is committed to ``db`` by another connection.
 
-    None when it cannot be told (caching off, not a SQLite file, unreadable): then nothing that depends
-    on it may be cached.
+    Works whether the result cache is on or off. None when it cannot be told (not a SQLite file,
+    unreadable): then nothing that depends on it may be cached.
     """
-    cache = _cache_for(db)
-    return cache.version() if cache is not None else None
+    watcher = _watcher_for(db)
+    return watcher.version() if watcher is not None else None
 
 
 def clear_search_cache(db: Database | None = None) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import os
+import threading
+import time
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -13,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, NotFoundError
 from kiemchung.store import Database
+from kiemchung.store.search import data_version
 from kiemchung.timeutil import fmt_local
 from kiemchung.web.i18n import translator
 
@@ -33,22 +38,68 @@ class Forbidden(Exception):
         self.reason = reason
 
 
+# Who is behind a credential (API token or session cookie) is remembered for at most this many
+# seconds, and never across a commit to the database: any write by any connection or process (a
+# logout, a role change, a disabled account, a token deleted) drops every remembered answer at the
+# next request, so a revoked credential stops working at once; the TTL bounds how late an expired
+# session is noticed. KIEMCHUNG_AUTH_CACHE_TTL=0 turns it off.
+AUTH_CACHE_TTL = float(os.environ.get("KIEMCHUNG_AUTH_CACHE_TTL", "5") or 0)
+AUTH_CACHE_SIZE = 1024
+_auth_cache: dict[tuple, tuple[float, int, U.User, str | None]] = {}
+_auth_lock = threading.Lock()
+
+
+def _credential_key(db, kind: str, secret: str) -> tuple:
+    # Keyed by a hash: the cache never holds a usable credential.
+    return (id(db), kind, hashlib.sha256(secret.encode()).digest())
+
+
+def _lookup_user(db, kind: str, secret: str) -> tuple[U.User | None, str | None]:
+    """(user, CSRF token) for an API token (``kind`` "token") or a session id, through the cache."""
+    version = data_version(db) if AUTH_CACHE_TTL > 0 else None
+    key = _credential_key(db, kind, secret) if version is not None else None
+    if key is not None:
+        entry = _auth_cache.get(key)
+        if entry is not None and entry[1] == version and time.monotonic() - entry[0] < AUTH_CACHE_TTL:
+            return entry[2], entry[3]
+    if kind == "token":
+        user, csrf = U.user_for_token(db, secret), None
+    else:
+        found = U.session_user(db, secret)
+        user, csrf = found if found else (None, None)
+    if key is not None and user is not None:  # unknown credentials are never remembered
+        with _auth_lock:
+            if len(_auth_cache) >= AUTH_CACHE_SIZE:
+                _auth_cache.clear()
+            _auth_cache[key] = (time.monotonic(), version, user, csrf)
+    return user, csrf
+
+
+def forget_credentials() -> None:
+    """Drop every remembered credential (a commit to the database does this by itself)."""
+    with _auth_lock:
+        _auth_cache.clear()
+
+
 def current(request: Request) -> U.User | None:
-    """The user behind this request (Bearer token or session cookie), cached on the request."""
+    """The user behind this request (Bearer token or session cookie), cached on the request.
+
+    The lookup is remembered for a few seconds across requests (see :data:`AUTH_CACHE_TTL`).
+    """
     if hasattr(request.state, "user"):
         return request.state.user
     db = request.app.state.db
     user, csrf = None, None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = U.user_for_token(db, auth[7:].strip())
+        token = auth[7:].strip()
+        if token:
+            user, _ = _lookup_user(db, "token", token)
         request.state.via_token = user is not None
     else:
         sid = request.cookies.get(SESSION_COOKIE)
         if sid:
-            found = U.session_user(db, sid)
-            if found:
-                user, csrf = found
+            user, csrf = _lookup_user(db, "session", sid)
         request.state.via_token = False
     request.state.user = user
     request.state.csrf = csrf
