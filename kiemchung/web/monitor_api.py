@@ -17,12 +17,13 @@ from kiemchung.web.params import MAX_ID, iso, vn_day, vn_today_end
 from kiemchung.web.report_views import generate_report, list_reports, parse_report_period
 from kiemchung.web.stories_views import DOC_PAGE, MAX_DOC_OFFSET, STORY_PAGE, stories_in_period, story_view
 from kiemchung.web.story_edit_jobs import StoryEdit, edit_done, merge_stories, split_story, story_edit
-from kiemchung.web.trend_views import METHOD, rising_now, trend_keywords, trend_moment
+from kiemchung.web.trend_views import METHOD, trends_at
 from kiemchung.web.watchlist_views import (
     SPARK_DAYS,
     add_watchlist,
     remove_watchlist,
     watchlist_by_id,
+    watchlist_row,
     watchlist_table,
 )
 
@@ -288,10 +289,7 @@ def api_trends(
     lang: str = Query("vi", pattern="^(vi|en)$"),
 ):
     """Rising stories, keywords, watchlists and provinces (burst score against a 14-day baseline)."""
-    db = request.app.state.db
-    moment = trend_moment(at)
-    words = trend_keywords(db, kw, moment)
-    found = rising_now(db, moment, kinds=("story", "watchlist", "province"), keywords=words, limit=40)
+    moment, words, found = trends_at(request.app.state.db, at, kw)
     return TrendsOut(now=moment.isoformat(), method=METHOD[lang], keywords=words,
                      rising=[RisingOut(**vars(r)) for r in found])
 
@@ -307,8 +305,7 @@ def api_watchlist_add(request: Request, body: WatchlistIn, user=editor):
     """Save a watchlist (editor; audit-logged)."""
     db = request.app.state.db
     w = add_watchlist(db, user, body.name, body.query)
-    row = next(r for r in watchlist_table(db) if r["watchlist"].id == w.id)
-    return _wl_out(row)
+    return _wl_out(watchlist_row(db, w.id))
 
 
 @api_router.delete("/watchlists/{wl_id}", status_code=204, dependencies=[editor, csrf])  # 401 before CSRF
@@ -333,8 +330,7 @@ def api_watchlist_counts(
     if end <= start or end - start > dt.timedelta(days=400 if bucket == "day" else 31):
         raise QueryError("Khoảng thời gian không hợp lệ hoặc quá dài (bad or too long period)")
     counts = wl.query_counts(db, w.query, start, end, bucket)
-    row = next(r for r in watchlist_table(db) if r["watchlist"].id == w.id)
-    return WatchlistCountsOut(watchlist=_wl_out(row), bucket=bucket,
+    return WatchlistCountsOut(watchlist=_wl_out(watchlist_row(db, w.id)), bucket=bucket,
                               counts=[CountOut(key=k.isoformat(), count=n) for k, n in sorted(counts.items())])
 
 

@@ -10,8 +10,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from kiemchung.errors import ConfigError, KiemchungError, QueryError
 from kiemchung.stories import trends
 from kiemchung.web import queries
-from kiemchung.web.app import check_csrf, editor, render, viewer
+from kiemchung.web.app import check_csrf, editor, lang_of, render, viewer
 from kiemchung.web.charts import bar_chart
+from kiemchung.web.i18n import translator
 from kiemchung.web.params import MAX_ID, vn_day, vn_today_end
 from kiemchung.web.report_views import (
     generate_report,
@@ -29,7 +30,7 @@ from kiemchung.web.stories_views import (
     story_view,
 )
 from kiemchung.web.story_edit_jobs import edit_done, merge_stories, pending_edits, split_story
-from kiemchung.web.trend_views import METHOD, rising_now, trend_keywords, trend_moment
+from kiemchung.web.trend_views import METHOD, rising_now, trends_at
 from kiemchung.web.watchlist_views import add_watchlist, remove_watchlist, sparkline, watchlist_table
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +68,7 @@ def story_page(request: Request, story_id: int = Path(ge=1, le=MAX_ID), offset: 
     view = queries.cached_fresh(db, ("story-view", story_id, offset), 30, lambda: story_view(db, story_id, offset=offset))
     if view.story.id != story_id:
         return RedirectResponse(f"/stories/{view.story.id}", status_code=303)
-    t_ = _t(request)
+    t_ = translator(lang_of(request))
     return render(
         request, "story.html", view=view, story=view.story, page=DOC_PAGE, pending=pending_edits(view.story.id),
         chart=bar_chart(view.timeline, label=t_("timeline")) if view.timeline else "",
@@ -133,17 +134,15 @@ def watchlists_remove(request: Request, wl_id: int = Path(ge=1, le=MAX_ID), user
 def trends_page(request: Request, at: str | None = None, kw: str = Query("", max_length=500)):
     """Rising stories, keywords, watchlists and provinces, the method, and 30 days of volume."""
     db = request.app.state.db
-    moment = trend_moment(at)
-    extra = trend_keywords(db, kw, moment)
-    found = rising_now(db, moment, kinds=("story", "watchlist", "province"), keywords=extra, limit=40)
+    moment, extra, found = trends_at(db, at, kw)
     groups = {k: [r for r in found if r.kind == k] for k in ("story", "keyword", "watchlist", "province")}
     until = vn_today_end(moment)
     vol = trends.volume(db, until - dt.timedelta(days=30), until, "day")
-    t_ = _t(request)
+    lang = lang_of(request)
     return render(
         request, "monitor_trends.html", groups=groups, keywords=extra, kw=kw, at=at or "",
-        moment=moment, method=METHOD[_lang(request)],
-        chart=bar_chart([(k.date(), n) for k, n in sorted(vol.items())], label=t_("volume")),
+        moment=moment, method=METHOD[lang],
+        chart=bar_chart([(k.date(), n) for k, n in sorted(vol.items())], label=translator(lang)("volume")),
     )
 
 
@@ -193,16 +192,4 @@ def report_download(request: Request, name: str = Path(max_length=60), fmt: str 
     if fmt == "html":
         return FileResponse(path, media_type=media, headers=headers)
     return FileResponse(path, media_type=media, filename=path.name, headers=headers)
-
-
-def _lang(request: Request) -> str:
-    from kiemchung.web.app import lang_of
-
-    return lang_of(request)
-
-
-def _t(request: Request):
-    from kiemchung.web.i18n import translator
-
-    return translator(_lang(request))
 

@@ -28,8 +28,16 @@ def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=
     return queries.cached(key, 60, lambda: trends.rising(db, now=at, kinds=kinds, keywords=keywords, limit=limit))
 
 
+def trends_at(db, at: str | None, kw: str) -> tuple[dt.datetime, list[str], list]:
+    """What the trends page and API show: the moment (end of day ``at``, or now), the keywords tested
+    (the user's ``kw`` and the largest stories' top keywords) and the rising series found."""
+    moment = trend_moment(at)
+    words = trend_keywords(db, kw, moment)
+    return moment, words, rising_now(db, moment, kinds=("story", "watchlist", "province"), keywords=words, limit=40)
+
 
 def trend_moment(at: str | None) -> dt.datetime:
+    """The moment trends are computed at: the end of the Vietnamese day ``at`` (never later than now)."""
     if not at:
         return timeutil.now()
     end = vn_day(at, end=True)

@@ -49,6 +49,14 @@ def watchlist_table(db, at: dt.datetime | None = None) -> list[dict]:
     return queries.cached(("monitor-watchlists", id(db), until), 60, compute)
 
 
+def watchlist_row(db, wl_id: int) -> dict:
+    """One watchlist's row of :func:`watchlist_table` (NotFoundError if there is none)."""
+    for row in watchlist_table(db):
+        if row["watchlist"].id == wl_id:
+            return row
+    raise NotFoundError(f"Không có danh sách theo dõi (no such watchlist): {wl_id}")
+
+
 def add_watchlist(db, user, name: str, query: str) -> wl.Watchlist:
     """Save a watchlist (the library checks the query) and audit it."""
     w = wl.add_watchlist(db, name, query)
