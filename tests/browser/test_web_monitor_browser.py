@@ -79,6 +79,18 @@ def test_search_story_watchlists_reports(server, width, height, tag):
         assert page.locator("#documents li a[href^='/documents/']").count() >= 1
         assert page.locator("#outlets li").count() >= 1
         page.screenshot(path=str(SHOTS / f"story-{tag}.png"), full_page=True)
+        if tag == "laptop" and page.locator("#split-form input[name=doc]").count() >= 3:
+            # a hand split from the story page: the tables change at once, the new story opens
+            story_url = page.url
+            page.locator("#split-form input[name=doc]").last.check()
+            page.click("#split-form button")
+            page.wait_for_url(lambda url: url != story_url and "/stories/" in url)
+            assert page.locator("#documents li a[href^='/documents/']").count() == 1
+            assert page.locator("#pending").count() == 0  # finished, not "still running"
+        page.goto(server + "/trends")
+        page.wait_for_selector("#method")
+        assert "14" in page.inner_text("#method")  # the 14-day baseline of the burst score
+        page.screenshot(path=str(SHOTS / f"trends-{tag}.png"), full_page=True)
         # watchlists: add one, see its counts, follow it to the search page
         page.goto(server + "/watchlists")
         page.fill("input[name=name]", f"Nước máy {tag}")
