@@ -43,8 +43,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "loading": {"vi": "Đang tải…", "en": "Loading…"},
     "edits": {"vi": "Lịch sử chỉnh sửa", "en": "Edit history"},
     "edit_running": {
-        "vi": "Đang thực hiện (trên kho lớn có thể mất khoảng một phút); tải lại trang sau.",
-        "en": "Running (may take about a minute on a large store); reload the page later.",
+        "vi": "Đang thực hiện; tải lại trang sau ít giây.",
+        "en": "Running; reload the page in a few seconds.",
     },
     "edit_failed": {"vi": "Thất bại", "en": "Failed"},
     "merge": {"vi": "Gộp câu chuyện khác vào đây", "en": "Merge another story into this one"},
