@@ -120,4 +120,6 @@ def edit_done(edit: StoryEdit) -> int | None:
     """The resulting story id of a finished edit, None while running; a failed edit raises its error."""
     if edit.status == "failed":
         raise ConfigError(edit.error or "Thao tác thất bại (edit failed)")
+    if edit.status == "refused":  # refused after the request stopped waiting
+        raise QueryError(edit.error or "Thao tác bị từ chối (edit refused)")
     return edit.result if edit.status == "done" else None
