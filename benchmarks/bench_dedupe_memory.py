@@ -43,12 +43,18 @@ from kiemchung import text, timeutil  # noqa: E402
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, content_hash  # noqa: E402
 
 RSS = ROOT.parent / "shared" / "data" / "rss-2025-2026.jsonl.gz"
-ONSETS = "b c ch d đ g gi h k kh l m n ng nh ph qu r s t th tr v x".split()
-RHYMES = (
-    "a ai am an ang anh ao au ay ac ach at e em en eo ec et ê ênh êu ên i ia iu in inh it ich iêm iên iêt "
-    "iêu o oa oai oan oang oanh oat oc oi om on ong ot ô ôi ôm ôn ông ôc ôt ơ ơi ơm ơn ơt u ua ui um un ung "
-    "uc ut uân uât uôi uôn uông uôc uy uyên ư ưa ưi ưng ưc ươi ươm ươn ương ươc ươt"
-).split()
+ONSETS = [
+    "b", "c", "ch", "d", "đ", "g", "gi", "h", "k", "kh", "l", "m", "n", "ng", "nh", "ph", "qu", "r",
+    "s", "t", "th", "tr", "v", "x",
+]
+RHYMES = [
+    "a", "ai", "am", "an", "ang", "anh", "ao", "au", "ay", "ac", "ach", "at", "e", "em", "en", "eo",
+    "ec", "et", "ê", "ênh", "êu", "ên", "i", "ia", "iu", "in", "inh", "it", "ich", "iêm", "iên",
+    "iêt", "iêu", "o", "oa", "oai", "oan", "oang", "oanh", "oat", "oc", "oi", "om", "on", "ong",
+    "ot", "ô", "ôi", "ôm", "ôn", "ông", "ôc", "ôt", "ơ", "ơi", "ơm", "ơn", "ơt", "u", "ua", "ui",
+    "um", "un", "ung", "uc", "ut", "uân", "uât", "uôi", "uôn", "uông", "uôc", "uy", "uyên", "ư",
+    "ưa", "ưi", "ưng", "ưc", "ươi", "ươm", "ươn", "ương", "ươc", "ươt",
+]
 TONES = ["", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323"]
 
 

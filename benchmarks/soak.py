@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/soak.py --minutes 20 [--feeds 4] [--period 3] [--db /tmp/soak.sqlite] [--tracemalloc 2]
+                              [--dedupe-window-minutes 5]
 
 Healthy feeds (``tests/hostile_extra.LiveFeedServer``) publish a new item every ``--period`` seconds;
 hostile ones (``tests/hostile_server.HostileServer``) stall, redirect forever, send gzip bombs, 50 MB
@@ -10,8 +11,17 @@ bodies, invalid UTF-8, broken XML, 5xx and ids that change on every poll. The sc
 ingested, poll errors by reason and kind, RSS memory at start / every minute / at the end, and the
 p50/p95/max time from an item's appearance on the server to its being found by
 ``kiemchung.store.search.search``. With ``--tracemalloc N`` it also takes a tracemalloc snapshot after the
-second minute and at the end and prints the allocation sites that grew most between the two (N frames
-per traceback; it slows the run, so use it to find a leak, not for the latency figures).
+second minute (after the dedupe window has filled, with ``--dedupe-window-minutes``) and at the end and
+prints the files and allocation sites that grew most between the two (N frames per traceback; it slows
+the run, so use it to find a leak, not for the latency figures).
+
+The near-duplicate index keeps the last 30 days by default, so in a run of minutes it would only grow:
+``--dedupe-window-minutes M`` gives the ingestor a window of M minutes, so documents leave the index
+during the run as they would after 30 days in production. Every minute the script prints RSS (anonymous
+and file-backed), Python's traced memory (with ``--tracemalloc``), the entries the index holds and has
+evicted, and at the end the growth rate of each over the first and the second half of the run after the
+window filled (it must level off). The hostile server's request log (test harness, one entry per
+request) is cleared every minute so it does not count as growth.
 """
 
 from __future__ import annotations
@@ -32,6 +42,8 @@ from hostile_extra import LiveFeedServer, marker
 from hostile_server import HostileServer
 
 from kiemchung.collect import Collector
+from kiemchung.dedupe import DedupeSettings
+from kiemchung.ingest import Ingestor
 from kiemchung.models import Source
 from kiemchung.sources.http import Fetcher, FetchSettings
 from kiemchung.store import Database
@@ -70,11 +82,26 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
 
 
-def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, top: int = 15) -> None:
-    """Print the allocation sites whose live memory grew most between two snapshots."""
+def slope(points: list[tuple[float, float]], lo: float, hi: float) -> float:
+    """Least-squares slope (per minute) of the (minute, value) points with lo <= minute <= hi."""
+    pts = [(m, v) for m, v in points if lo <= m <= hi]
+    if len(pts) < 2:
+        return float("nan")
+    mx = sum(m for m, _ in pts) / len(pts)
+    my = sum(v for _, v in pts) / len(pts)
+    den = sum((m - mx) ** 2 for m, _ in pts)
+    return sum((m - mx) * (v - my) for m, v in pts) / den if den else float("nan")
+
+
+def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, since: float, top: int = 15) -> None:
+    """Print the files and allocation sites whose live memory grew most between two snapshots."""
     skip = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap*>")]
-    stats = after.filter_traces(skip).compare_to(before.filter_traces(skip), "traceback")
-    print(f"\ntracemalloc: top {top} growth sites between minute 2 and the end")
+    after, before = after.filter_traces(skip), before.filter_traces(skip)
+    print(f"\ntracemalloc: files that grew most between minute {since:.0f} and the end")
+    for stat in after.compare_to(before, "filename")[:12]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB (now {stat.size / 1024:9.1f} KiB)  {stat.traceback[0].filename}")
+    stats = after.compare_to(before, "traceback")
+    print(f"\ntracemalloc: top {top} growth sites between minute {since:.0f} and the end")
     for stat in stats[:top]:
         print(f"  {stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks (now {stat.size / 1024:.1f} KiB)")
         for line in stat.traceback.format()[-2 * 4 :]:
@@ -90,7 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", type=int, default=2, help="poll interval of every source (s)")
     ap.add_argument("--db", type=Path, default=None)
     ap.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES", help="trace allocations (frames per trace)")
+    ap.add_argument(
+        "--dedupe-window-minutes", type=float, default=None, metavar="M",
+        help="near-duplicate index window in minutes (default: the 30-day production window)",
+    )
     args = ap.parse_args(argv)
+    settings = DedupeSettings()
+    if args.dedupe_window_minutes is not None:
+        settings = DedupeSettings(window_days=args.dedupe_window_minutes / 1440)
+    # Growth is compared after the window has filled (documents then leave the index as fast as they come).
+    settled = 2.0 if args.dedupe_window_minutes is None else max(2.0, args.dedupe_window_minutes + 1)
     if args.tracemalloc:
         tracemalloc.start(args.tracemalloc)
     snapshots: list[tracemalloc.Snapshot] = []
@@ -103,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     fetcher = Fetcher(
         FetchSettings(min_interval_s=0.0, retries=0, total_timeout_s=5.0, read_timeout_s=2.0, connect_timeout_s=2.0)
     )
-    collector = Collector(db, fetcher=fetcher, workers=4)
+    ingestor = Ingestor(db, dedupe=settings)
+    collector = Collector(db, ingestor, fetcher=fetcher, workers=4)
     for k in range(args.feeds):
         db.add_source(Source(kind="feed", url=live.url(k), name=f"Nguồn sống {k}", poll_interval_s=args.interval))
     for p in HOSTILE_PATHS:
@@ -126,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     t0 = time.time()
     memory = [(0.0, rss_mb())]
+    series: dict[str, list[tuple[float, float]]] = {"rss": [], "anon": [], "traced": [], "held": []}
     watcher = threading.Thread(target=collector.watch, kwargs={"tick_s": 0.5, "stop": stop, "on_result": on_result})
     watcher.start()
 
@@ -152,21 +190,33 @@ def main(argv: list[str] | None = None) -> int:
                     found.add((k, i))
                     latencies.append(time.time() - live.appear_time(i))
         if now >= next_mem:
-            memory.append((round((now - t0) / 60, 1), rss_mb()))
-            traced = f", traced {tracemalloc.get_traced_memory()[0] / 2**20:.1f} MB" if args.tracemalloc else ""
+            minute = round((now - t0) / 60, 1)
+            memory.append((minute, rss_mb()))
+            with hostile._lock:  # harness bookkeeping, not the code under test
+                hostile.requests.clear()
+            index = collector.ingestor.index
+            held, evicted = len(index), index.evicted
+            series["rss"].append((minute, memory[-1][1]))
+            series["anon"].append((minute, rss_mb("RssAnon")))
+            series["held"].append((minute, held))
+            traced = ""
+            if args.tracemalloc:
+                series["traced"].append((minute, tracemalloc.get_traced_memory()[0] / 2**20))
+                traced = f", traced {series['traced'][-1][1]:.1f} MB"
             size = db_path.stat().st_size + sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "-wal"))
             print(
-                f"[{memory[-1][0]:5.1f} min] RSS {memory[-1][1]:.1f} MB (anon {rss_mb('RssAnon'):.1f}, file "
-                f"{rss_mb('RssFile'):.1f}){traced}, documents {db.count_documents()}, database {size / 2**20:.1f} MB",
+                f"[{minute:5.1f} min] RSS {memory[-1][1]:.1f} MB (anon {rss_mb('RssAnon'):.1f}, file "
+                f"{rss_mb('RssFile'):.1f}){traced}, documents {db.count_documents()}, index holds {held} "
+                f"(evicted {evicted}), database {size / 2**20:.1f} MB",
                 flush=True,
             )
-            if args.tracemalloc and not snapshots and now - t0 >= 120:
+            if args.tracemalloc and not snapshots and now - t0 >= settled * 60:
                 snapshots.append(tracemalloc.take_snapshot())
             next_mem += 60
     stop.set()
     watcher.join(timeout=30)
     if args.tracemalloc and snapshots:
-        _print_growth(snapshots[0], tracemalloc.take_snapshot())
+        _print_growth(snapshots[0], tracemalloc.take_snapshot(), settled)
     elapsed = time.time() - t0
     memory.append((round(elapsed / 60, 1), rss_mb()))
     published = args.feeds * live.visible(t0 + elapsed - 2 * args.interval - 1)
@@ -180,6 +230,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {key:30s} {n}")
     print(f"search errors: {search_errors}")
     print("RSS MB (minute, MB): " + ", ".join(f"({m}, {v:.0f})" for m, v in memory))
+    window = "30 days" if args.dedupe_window_minutes is None else f"{args.dedupe_window_minutes:g} minutes"
+    index = collector.ingestor.index
+    print(f"near-duplicate index (window {window}): holds {len(index)} documents, evicted {index.evicted}")
+    end = elapsed / 60
+    mid = (settled + end) / 2
+    print(f"growth per minute after the window filled (minute {settled:g} to {mid:.1f} | {mid:.1f} to {end:.1f}):")
+    for name, unit in (("rss", "MB"), ("anon", "MB"), ("traced", "MB"), ("held", "documents")):
+        if series[name]:
+            print(
+                f"  {name:7s} {slope(series[name], settled, mid):+8.3f} | {slope(series[name], mid, end):+8.3f} {unit}/min"
+            )
     print(
         f"appearance->searchable latency s: n={len(latencies)} p50={statistics.median(latencies) if latencies else float('nan'):.2f} "
         f"p95={pct(latencies, 95):.2f} max={max(latencies, default=float('nan')):.2f}"
