@@ -7,27 +7,13 @@ from __future__ import annotations
 import pytest
 from factories import make_doc
 from sqlalchemy import select
+from test_stories_service import BRIDGE, FLOOD
 
 from kiemchung.errors import NotFoundError, QueryError
 from kiemchung.ingest import Ingestor
 from kiemchung.stories import service
 from kiemchung.stories import tables as st
 from kiemchung.stories.service import StoryStage, get_story, merge_stories, split_story, story_of_document
-
-FLOOD = [
-    ("Lũ sông Lam dâng cao, Tây Hà sơ tán 300 hộ dân",
-     "Mực nước sông Lam lên nhanh sau mưa lớn, huyện Tây Hà sơ tán khẩn cấp 300 hộ dân ven sông."),
-    ("Tây Hà khẩn cấp sơ tán dân vì lũ sông Lam",
-     "Huyện Tây Hà đã di dời 300 hộ dân ven sông Lam đến nơi an toàn khi lũ dâng cao."),
-    ("Lũ sông Lam: 300 hộ ở Tây Hà phải sơ tán",
-     "Chính quyền huyện Tây Hà sơ tán 300 hộ vì nước sông Lam dâng cao trong đêm."),
-]
-BRIDGE = [
-    ("Khánh thành cầu Bến Đá nối Tây Hà và Đông Hà",
-     "Cầu Bến Đá dài 1.200 m, vốn 450 tỷ đồng, chính thức thông xe sáng nay."),
-    ("Cầu Bến Đá thông xe, rút ngắn đường từ Đông Hà về Tây Hà",
-     "Sau hai năm thi công, cầu Bến Đá vốn 450 tỷ đồng đã khánh thành và thông xe."),
-]
 
 
 def load(db, items, day0=3, tag="a"):
