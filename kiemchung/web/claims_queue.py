@@ -64,34 +64,28 @@ class ClaimsQueue:
     seconds: float = 0.0
     matcher: ClaimMatcher | None = None
     norms: set[str] = field(default_factory=set)
-    _claims: list[QueueClaim] = field(default_factory=list)
-    _posts: list[QueuePost] = field(default_factory=list)
-    _next_claim: int = 0
-    _next_post: int = 0
+    _kept: dict[str, list] = field(default_factory=lambda: {"claims": [], "posts": []})
+    _next: dict[str, int] = field(default_factory=lambda: {"claims": 0, "posts": 0})
     _lock: Any = field(default_factory=threading.Lock)
 
-    def _unknown(self, text: str) -> bool:
-        return not _known(self.matcher, self.norms, text)
+    def _take(self, name: str, pool: list, text_of, stop: int) -> list:
+        """The first ``stop`` items of ``pool`` whose text matches no fact-check, checked lazily."""
+        with self._lock:
+            kept = self._kept[name]
+            while len(kept) < stop and self._next[name] < len(pool):
+                item = pool[self._next[name]]
+                self._next[name] += 1
+                if not _known(self.matcher, self.norms, text_of(item)):
+                    kept.append(item)
+            return kept[:stop]
 
     def claims(self, stop: int) -> list[QueueClaim]:
         """The first ``stop`` candidates that match no fact-check (fewer when the queue runs out)."""
-        with self._lock:
-            while len(self._claims) < stop and self._next_claim < len(self.candidates):
-                c = self.candidates[self._next_claim]
-                self._next_claim += 1
-                if self._unknown(c.text):
-                    self._claims.append(c)
-            return self._claims[:stop]
+        return self._take("claims", self.candidates, lambda c: c.text, stop)
 
     def posts(self, stop: int) -> list[QueuePost]:
         """The first ``stop`` viral posts that match no fact-check."""
-        with self._lock:
-            while len(self._posts) < stop and self._next_post < len(self.post_candidates):
-                p = self.post_candidates[self._next_post]
-                self._next_post += 1
-                if self._unknown(p.claim):
-                    self._posts.append(p)
-            return self._posts[:stop]
+        return self._take("posts", self.post_candidates, lambda p: p.claim, stop)
 
 
 _queue_cache: dict[str, tuple[tuple, float, ClaimsQueue]] = {}
