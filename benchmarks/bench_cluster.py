@@ -38,6 +38,8 @@ def _cluster(rows: list[dict], config: ClusterConfig | None = None) -> tuple[dic
     start = time.perf_counter()
     for r in rows:
         c.add(r["id"], title=r.get("title") or "", lead=r.get("lead") or "", body=r.get("text") or "")
+    if c.config.recheck_every:  # the opt-in re-check pass runs once more at the end, as in evaluate_stories
+        c.recheck()
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu
     return c.assignments(), len(rows) / elapsed, len(rows) / cpu
@@ -180,6 +182,8 @@ def bench_rss(path: Path, limit: int | None, config: ClusterConfig | None = None
         f"first 10k: {first:.0f} docs/s, last full 10k: {last:.0f} docs/s (ratio last/first {last / first:.2f})"
     )
     print(f"structures: {c.stats()}")
+    if c.config.recheck_every:
+        print(f"re-check pass: {len(c.take_moves())} documents moved")
     print("20 largest stories:")
     t_info = time.perf_counter()
     for info in c.stories(limit=20):

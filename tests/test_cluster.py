@@ -497,3 +497,84 @@ def test_state_keeps_document_norms_and_older_states_get_them_back():
     existing = set(c.assignments().values())
     assert old.add("gold", title=unrelated[0], lead=unrelated[1], published_at=at(10)) not in existing
     assert c.add("gold", title=unrelated[0], lead=unrelated[1], published_at=at(10)) not in existing
+
+
+def test_empty_bodies_cluster_on_title_and_lead():
+    # Feeds often carry a title and a summary only: an empty, blank or missing body changes nothing.
+    c = StoryClusterer(now=_now)
+    s = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], body="", published_at=at(10))
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], body="  \n\t ", published_at=at(10)) == s
+    assert c.add("lu-3", title=FLOOD[2][1], lead="", body=None, published_at=at(10)) == s
+    assert c.add_many([{"id": "lu-4", "title": FLOOD[0][1] + " (cập nhật)", "body": None}]) == [s]
+    assert c.story(s).doc_count == 4
+
+
+def _with_misfit(config: ClusterConfig | None = None) -> tuple[StoryClusterer, str, str]:
+    """A flood story holding one metro report (forced in, standing for an early wrong join)."""
+    c = StoryClusterer(config, now=_now)
+    feed(c, VACCINE + FOOTBALL, at(10))
+    feed(c, FLOOD[:2], at(10))
+    metro = c.add("mt-1", title=METRO[0][1], lead=METRO[0][2], published_at=at(10))
+    c.add("x", title=METRO[1][1], lead=METRO[1][2], published_at=at(11), dup_of="lu-1")
+    return c, c.story_of("lu-1"), metro
+
+
+def test_recheck_moves_a_member_that_does_not_fit():
+    c, flood, metro = _with_misfit()
+    assert c.config.recheck_every == 0  # off by default: nothing moves on its own
+    assert c.story_of("x") == flood and c.take_moves() == {}
+    assert c.recheck() == {"x": (flood, metro)}
+    assert c.story_of("x") == metro
+    info = c.story(flood)
+    assert info.doc_count == 2 and info.timeline == {"2026-05-10": 2}
+    assert info.last_seen == at(10).astimezone(dt.UTC)
+    assert c.story(metro).doc_ids == ["mt-1", "x"]
+    assert c.take_moves() == {"x": (flood, metro)} and c.take_moves() == {}
+    assert c.recheck() == {}  # everything fits now
+    clean = StoryClusterer(now=_now)
+    feed(clean, interleaved(), at(10))
+    assert clean.recheck() == {}  # well-formed stories are left alone
+    # Nothing to compare in a story of one; a story larger than recheck_max_docs is not re-checked.
+    c2, flood2, _ = _with_misfit(ClusterConfig(recheck_max_docs=2))
+    assert c2.recheck() == {} and c2.story_of("x") == flood2
+
+
+def test_recheck_runs_every_n_documents_and_survives_a_reload():
+    c, flood, metro = _with_misfit(ClusterConfig(recheck_every=100))
+    assert c.story_of("x") == flood
+    state = json.loads(json.dumps(c.state()))
+    d = StoryClusterer.from_state(state, now=_now)
+    assert d.config.recheck_every == 100
+    n = len(d)
+    for k in range(n, 99):  # unrelated singletons up to the 99th document: no pass yet
+        d.add(f"z{k}", title=f"Tin vắn số {k}: thời tiết", published_at=at(11))
+    assert d.story_of("x") == flood
+    d.add("z99", title="Tin vắn cuối: giá xăng", published_at=at(11))  # the 100th: a pass runs
+    assert d.story_of("x") == metro and d.take_moves()["x"] == (flood, metro)
+
+
+def test_recheck_never_undoes_a_hand_edit():
+    c, flood, metro = _with_misfit()
+    # A second misfit, in the vaccine story: a football report forced in.
+    c.add("w", title=FOOTBALL[1][1], lead=FOOTBALL[1][2], published_at=at(11), dup_of="vc-1")
+    other = c.add(
+        "g", title="Giá vàng hôm nay tăng mạnh", lead="Vàng miếng tăng 500.000 đồng.", published_at=at(11)
+    )
+    assert other not in {flood, metro}
+    c.merge(flood, other)  # a person edited the flood story; the re-check leaves it as it is
+    # The story of a hand merge is pinned: the misfit the person left in stays; the other one moves.
+    assert c.recheck() == {"w": (c.story_of("vc-1"), c.story_of("bd-1"))}
+    assert c.story_of("x") == flood
+    c, flood, metro = _with_misfit()
+    moved = c.split(flood, ["lu-2"])
+    assert c.recheck() == {}  # both sides of a split are pinned
+    assert c.story_of("x") == flood and c.story_of("lu-2") == moved
+
+
+def test_recheck_config_errors():
+    with pytest.raises(ConfigError):
+        ClusterConfig(recheck_every=-1)
+    with pytest.raises(ConfigError):
+        ClusterConfig(recheck_stories=0)
+    with pytest.raises(ConfigError):
+        ClusterConfig(recheck_every=10, semantic=True)

@@ -79,6 +79,7 @@ class StoryClusterer(ClustererPersistence):
         self._postings: dict[int, set[int]] = {}
         self._heap: list[tuple[float, int]] = []
         self._log: list[dict[str, Any]] = []
+        self._moves: dict[str, tuple[str, str]] = {}
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
 
     # ------------------------------------------------------------------ adding documents
@@ -131,7 +132,9 @@ class StoryClusterer(ClustererPersistence):
         self._docs[doc_id] = doc
         self._attach(target, doc_id, doc, emb)
         self._expire()
-        return self._stories[target].sid
+        if self.config.recheck_every and self._n % self.config.recheck_every == 0:
+            self.recheck()
+        return self._stories[doc.story].sid
 
     def add_many(self, items: Iterable[dict[str, Any]]) -> list[str]:
         """Add documents given as dicts with ``id``, ``title`` and optional ``lead``, ``body``,
@@ -188,7 +191,9 @@ class StoryClusterer(ClustererPersistence):
 
     # ------------------------------------------------------------------ scoring
 
-    def _best_story(self, doc: _Doc, weighted: list[tuple[float, int, float]], emb: Any) -> int | None:
+    def _best_story(
+        self, doc: _Doc, weighted: list[tuple[float, int, float]], emb: Any, exclude: int | None = None
+    ) -> int | None:
         cfg = self.config
         postings = self._postings
         acc: dict[int, float] = {}
@@ -204,6 +209,8 @@ class StoryClusterer(ClustererPersistence):
                 continue
             for s in plist:
                 acc[s] = acc.get(s, 0.0) + w
+        if exclude is not None:
+            acc.pop(exclude, None)
         if not acc:
             return None
         cands = heapq.nlargest(cfg.max_candidates * 2, acc, key=acc.__getitem__)
@@ -274,6 +281,92 @@ class StoryClusterer(ClustererPersistence):
         if dot <= 0.0:
             return 0.0
         return dot / (qnorm * len(story.docs))
+
+    # ------------------------------------------------------------------ re-check pass (opt-in)
+
+    def recheck(self) -> dict[str, tuple[str, str]]:
+        """Re-check the newest small stories once and move the members that no longer fit.
+
+        For each active story among the ``recheck_stories`` newest, with 2 to ``recheck_max_docs``
+        documents and no hand edit, the member with the lowest mean cosine to the other members
+        (current IDF) leaves the story when that cosine is below ``threshold - recheck_margin``, and is
+        placed again like a new arrival (not back into that story). Runs every ``recheck_every``
+        documents when that is set; callable by hand at any time (for instance at the end of a
+        stream). Returns ``{doc_id: (old story id, new story id)}`` for this pass; the moves also
+        accumulate for :meth:`take_moves`.
+        """
+        cfg = self.config
+        if cfg.semantic:
+            raise ConfigError(
+                "Chưa hỗ trợ recheck cùng semantic (the re-check pass does not support semantic)"
+            )
+        pinned = {e.get(k) for e in self._log for k in ("into", "from")}
+        idf = self._idf_table()
+        floor = cfg.threshold - cfg.recheck_margin
+        moves: dict[str, tuple[str, str]] = {}
+        for s in range(max(1, self._seq - cfg.recheck_stories + 1), self._seq + 1):
+            story = self._stories.get(s)
+            if story is None or not story.active or story.sid in pinned:
+                continue
+            if not 2 <= len(story.docs) <= cfg.recheck_max_docs:
+                continue
+            worst, worst_score = self._least_fitting(story, idf)
+            if worst is None or worst_score >= floor:
+                continue
+            doc = self._docs[worst]
+            self._detach(s, worst)
+            weighted = sorted(
+                ((v * idf(i), i, v) for i, v in zip(doc.terms, doc.tfs, strict=True)), reverse=True
+            )
+            target = self._best_story(doc, weighted, None, exclude=s)
+            if target is None:
+                target = self._new_story()
+            self._attach(target, worst, doc)
+            moves[worst] = (story.sid, self._stories[target].sid)
+        for d, (old, new) in moves.items():
+            first = self._moves.get(d, (old, new))[0]
+            self._moves[d] = (first, new)
+        return moves
+
+    def take_moves(self) -> dict[str, tuple[str, str]]:
+        """The documents moved by re-check passes since the last call, ``{doc_id: (from, to)}``."""
+        moves, self._moves = self._moves, {}
+        return moves
+
+    def _least_fitting(self, story: _Story, idf: Callable[[int], float]) -> tuple[str | None, float]:
+        """The member with the lowest mean cosine to the story's other members, and that cosine."""
+        n = len(story.docs)
+        cent = story.centroid
+        worst, worst_score = None, math.inf
+        for d in story.docs:
+            doc = self._docs[d]
+            q = [(i, v * idf(i), v) for i, v in zip(doc.terms, doc.tfs, strict=True)]
+            qnorm = math.sqrt(sum(x * x for _, x, _ in q)) or 1.0
+            dot = 0.0
+            for i, x, v in q:
+                c = cent.get(i, 0.0) - v / doc.norm  # the centroid without this member
+                if c > 0.0:
+                    dot += x * c * idf(i)
+            score = dot / (qnorm * (n - 1))
+            if score < worst_score:
+                worst, worst_score = d, score
+        return worst, worst_score
+
+    def _detach(self, s: int, doc_id: str) -> None:
+        """Take one document out of an active story (its times, timeline and index follow)."""
+        story = self._stories[s]
+        doc = self._docs[doc_id]
+        story.docs.remove(doc_id)
+        self._add_vector(story, doc, -1.0)
+        times = [self._docs[d].time for d in story.docs if self._docs[d].time is not None]
+        story.first, story.last = (min(times), max(times)) if times else (None, None)
+        day = _day_key(doc.time)
+        story.timeline[day] -= 1
+        if not story.timeline[day]:
+            del story.timeline[day]
+        if story.last is not None:
+            heapq.heappush(self._heap, (story.last, s))
+        self._unindex(story, s, [i for i in story.indexed if i not in story.centroid])
 
     # ------------------------------------------------------------------ story bookkeeping
 

@@ -40,6 +40,13 @@ class ClusterConfig:
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
         unrelated texts around 0.75-0.8).
+    Re-check pass (off by default; see ``docs/stories.md``, experiment log)
+        ``recheck_every``: every this many documents, the clusterer re-checks its recent small stories
+        (0 turns the pass off): a member of a story of 2 to ``recheck_max_docs`` documents whose mean
+        cosine to the other members, under the current IDF, is below ``threshold - recheck_margin``
+        leaves the story and is placed again as if it had just arrived. ``recheck_stories``: how many
+        of the newest stories one pass looks at. Documents move, so a caller that stores assignments
+        must apply :meth:`~kiemchung.stories.cluster.StoryClusterer.take_moves`.
     """
 
     window_days: float = 3.0
@@ -65,6 +72,10 @@ class ClusterConfig:
     semantic: bool = False
     semantic_weight: float = 0.5
     semantic_floor: float = 0.8
+    recheck_every: int = 0
+    recheck_max_docs: int = 8
+    recheck_margin: float = 0.01
+    recheck_stories: int = 400
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:
@@ -75,6 +86,15 @@ class ClusterConfig:
             raise ConfigError("cohesion_gate phải >= 0 (cohesion_gate must not be negative)")
         if not 0.0 <= self.semantic_weight <= 1.0:
             raise ConfigError("semantic_weight phải nằm trong [0, 1] (semantic_weight must be within [0, 1])")
+        if self.recheck_every < 0 or self.recheck_stories < 1:
+            raise ConfigError(
+                "recheck_every phải >= 0, recheck_stories >= 1 (recheck_every must not be negative, "
+                "recheck_stories must be at least 1)"
+            )
+        if self.recheck_every and self.semantic:
+            raise ConfigError(
+                "Chưa hỗ trợ recheck_every cùng semantic (the re-check pass does not support semantic)"
+            )
         for name in ("doc_terms", "query_terms", "max_candidates", "max_postings", "story_terms"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} phải >= 1 ({name} must be at least 1)")

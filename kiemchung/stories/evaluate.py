@@ -141,7 +141,9 @@ def evaluate_stories(
     ``cpu_docs_per_s`` the same on process CPU time, which other programs on the machine do not
     disturb). ``id_prefix`` keeps only the articles whose id starts with it (a part of the file, e.g.
     ``vlsp-val``); ``shuffle_seed`` streams them in a shuffled order instead of file order;
-    ``with_errors`` adds ``errors`` (see :func:`story_errors`).
+    ``with_errors`` adds ``errors`` (see :func:`story_errors`). With the opt-in re-check pass
+    (``config.recheck_every``), one more pass runs after the last article, and the scores read every
+    document's final story.
     """
     rows = read_stories_file(path)
     if id_prefix is not None:
@@ -161,6 +163,8 @@ def evaluate_stories(
             body=row.get("text") or row.get("body") or "",
             published_at=row.get("published"),
         )
+    if clusterer.config.recheck_every:  # the opt-in re-check pass also runs once at the end of the stream
+        clusterer.recheck()
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu
     # A repeated id keeps its first story, as the clusterer does; gold keeps the first row's story too.
