@@ -57,3 +57,15 @@ def test_slow_stages_process_runs_and_stops(db):
         slow.stop()
     assert not KeywordStage(db).pending(10)
     assert slow._process is not None and not slow._process.is_alive()
+
+
+def test_story_words_skip_empty_and_other_language_texts():
+    # Empty, missing and blank texts count for nothing (not even in the share of texts a word is in).
+    noisy = ["", None, "   ", *TITLES[:2]]
+    assert story_words(noisy, ["nuoc_may", "duc_ngau"]) == story_words(TITLES[:2], ["nuoc_may", "duc_ngau"])
+    # Other languages give no words (English lower case reads as unaccented text, which is not shown;
+    # Chinese gives no word that passes the filters): the story then shows its index terms instead.
+    assert story_words(["Heavy rain floods the streets", "Heavy rain: streets flooded"], ["rain"]) == []
+    assert story_words(["岘港暴雨导致街道被淹", "岘港暴雨"], []) == []
+    mixed = ["Heavy rain floods the streets", *TITLES[:2]]
+    assert story_words(mixed, ["nuoc_may"])[0] == "nước máy"
