@@ -15,7 +15,7 @@ def bar_chart(
     bw = width / n
     bars = []
     for i, (day, count) in enumerate(series):
-        h = (height - 20) * count / top
+        h = (height - 30) * count / top  # 14 px kept free above the tallest bar for the max label
         bars.append(
             f'<rect x="{i * bw + 1:.1f}" y="{height - 16 - h:.1f}" width="{max(bw - 2, 1):.1f}" height="{h:.1f}">'
             f"<title>{day.strftime('%d/%m')}: {count}</title></rect>"

@@ -63,6 +63,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "other_lang": {"vi": "English", "en": "Tiếng Việt"},
     "nav_stories": {"vi": "Câu chuyện", "en": "Stories"},
+    "nav_trends": {"vi": "Xu hướng", "en": "Trends"},
     "nav_watchlists": {"vi": "Theo dõi", "en": "Watchlists"},
     "nav_reports": {"vi": "Báo cáo", "en": "Reports"},
     "nav_claims": {"vi": "Cần kiểm chứng", "en": "Claims queue"},
