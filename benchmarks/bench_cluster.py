@@ -10,7 +10,8 @@ Measures, in one run:
 
 Usage::
 
-    python benchmarks/bench_cluster.py [--data ../shared/data] [--rss-limit N] [--skip-rss]
+    python benchmarks/bench_cluster.py [--data ../shared/data] [--rss-limit N] [--skip-rss] [--seeds 6]
+        [--config '{"recheck_every": 200}']
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def _single_link_baseline(rows: list[dict]) -> tuple[float, float]:
     return best
 
 
-def bench_dev(path: Path, config: ClusterConfig | None = None, errors: bool = False) -> None:
-    """Quality and speed on the gold story set (whole file, its VLSP train and val parts, shuffled)."""
+def bench_dev(path: Path, config: ClusterConfig | None = None, errors: bool = False, seeds: int = 6) -> None:
+    """Quality and speed on the gold story set (whole file, its VLSP train and val parts, shuffled;
+    then each of the three shuffled with seeds 1 to ``seeds`` and averaged)."""
     rows = read_stories_file(path)
     gold = {r["id"]: r["story"] for r in rows}
     print(f"== stories-dev: {len(rows)} articles, {len(set(gold.values()))} gold stories")
@@ -119,6 +121,20 @@ def bench_dev(path: Path, config: ClusterConfig | None = None, errors: bool = Fa
         )
         if errors and label == "file order":
             _print_errors(pred, part_gold, {r["id"]: r.get("title") or "" for r in order})
+    for label, part in (("whole file", rows), ("VLSP train part", train), ("VLSP val part", val)):
+        if not part or seeds < 1:
+            continue
+        part_gold = {r["id"]: r["story"] for r in part}
+        scores = []
+        for k in range(1, seeds + 1):
+            pred = _cluster(random.Random(k).sample(part, len(part)), config)[0]
+            scores.append((*bcubed(pred, part_gold), adjusted_rand(pred, part_gold)))
+        p, r, f, ari = (sum(x[i] for x in scores) / len(scores) for i in range(4))
+        print(
+            f"StoryClusterer {'given' if config else 'default'} config, {label} shuffled, mean of seeds "
+            f"1-{seeds}: BCubed P {p:.4f} R {r:.4f} F1 {f:.4f}, ARI {ari:.4f} "
+            f"(F1 per seed: {' '.join(f'{x[2]:.3f}' for x in scores)})"
+        )
 
 
 def _print_errors(pred: dict[str, str], gold: dict[str, str], titles: dict[str, str]) -> None:
@@ -206,6 +222,7 @@ def main() -> None:
     ap.add_argument(
         "--errors", action="store_true", help="print the file-order errors (split and mixed stories)"
     )
+    ap.add_argument("--seeds", type=int, default=6, help="shuffled runs averaged per part (seeds 1 to N)")
     ap.add_argument(
         "--config", default=None, help="JSON object of ClusterConfig fields, e.g. '{\"threshold\": 0.1}'"
     )
@@ -213,7 +230,7 @@ def main() -> None:
     data = Path(args.data)
     config = ClusterConfig.from_dict(json.loads(args.config)) if args.config else None
     if not args.skip_dev:
-        bench_dev(data / "stories-dev.jsonl", config, args.errors)
+        bench_dev(data / "stories-dev.jsonl", config, args.errors, args.seeds)
     if not args.skip_rss:
         bench_rss(data / "rss-2025-2026.jsonl.gz", args.rss_limit, config)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
