@@ -22,7 +22,11 @@ How a document is placed (:meth:`StoryClusterer.add`):
    fall back to the next-best story: that scored worse).
 
 Story ids are stable strings (``st-1``, ``st-2``...); documents are never moved automatically, so hand
-edits (:meth:`~StoryClusterer.merge`, :meth:`~StoryClusterer.split`) stay as they were made.
+edits (:meth:`~StoryClusterer.merge`, :meth:`~StoryClusterer.split`) stay as they were made. The one
+exception is opt-in and off by default: the re-check pass (``ClusterConfig.recheck_every``,
+:meth:`~StoryClusterer.recheck`) moves a member of a small, unedited story that no longer fits it.
+Configuration is in :mod:`kiemchung.stories.config`, the per-document and per-story records in
+:mod:`kiemchung.stories.records`, saving and reloading in :mod:`kiemchung.stories.persistence`.
 The whole state is a JSON-serialisable dict (:meth:`~StoryClusterer.state`,
 :meth:`~StoryClusterer.from_state`) so the store can persist it.
 """
