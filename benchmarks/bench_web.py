@@ -645,7 +645,9 @@ def main() -> None:
     # (warm-ups included), so the result cache never answers one of them; sized for up to
     # DISTINCT_RATE requests a second.
     want_search = args.only is None or "search" in args.only
-    pool_size = int(args.seconds * DISTINCT_RATE + 2 * DISTINCT_RATE) * len(args.clients) if want_search else 0
+    pool_size = (
+        int(args.seconds * DISTINCT_RATE + 2 * DISTINCT_RATE) * len(args.clients) if want_search else 0
+    )
     t0 = time.perf_counter()
     pool = distinct_search_paths(db, pool_size) if pool_size else []
     if pool:
@@ -691,7 +693,10 @@ def main() -> None:
             for key, name, paths, target in endpoints:
                 distinct = paths is pool
                 if distinct:  # this run's own part of the pool: nothing sent before
-                    warm, paths = pool[cursor : cursor + 2 * DISTINCT_RATE], pool[cursor + 2 * DISTINCT_RATE :]
+                    warm, paths = (
+                        pool[cursor : cursor + 2 * DISTINCT_RATE],
+                        pool[cursor + 2 * DISTINCT_RATE :],
+                    )
                     measure(base, warm, 2, min(clients, 5), cookie, token, True)
                 else:
                     measure(base, paths, 2, min(clients, 5), cookie, token)  # warm up
@@ -706,7 +711,9 @@ def main() -> None:
                     cursor += 2 * DISTINCT_RATE + res["requests"] + clients
                     repeats = max(0, res["requests"] - len(paths))
                     if repeats:
-                        print(f"  ({repeats} requests repeated a query: the pool ran out; raise DISTINCT_RATE)")
+                        print(
+                            f"  ({repeats} requests repeated a query: the pool ran out; raise DISTINCT_RATE)"
+                        )
                 if spy:
                     spy.wait(args.seconds + 30)
                 base_p95 = base_p95 or res["p95"]

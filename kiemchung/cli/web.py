@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -13,6 +14,17 @@ users_app = typer.Typer(help="Quản lý người dùng (manage users).", no_arg
 app.add_typer(users_app, name="users")
 
 
+def default_workers() -> int:
+    """Server processes when ``--workers`` is not given: one per core, at most two.
+
+    The handlers are Python code holding the GIL most of the time, so one process uses about one
+    core; a second process roughly halves the queueing of twenty concurrent users on a two-core
+    machine (docs/web.md, Performance). More than two gained nothing measurable there and each
+    process keeps its own caches and database connections.
+    """
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Địa chỉ lắng nghe (listen address)."),
@@ -20,18 +32,23 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Luôn đặt cờ Secure cho cookie (behind HTTPS)."
     ),
-    workers: int = typer.Option(1, min=1, max=32, help="Số tiến trình máy chủ (server processes)."),
+    workers: int = typer.Option(
+        0,
+        min=0,
+        max=32,
+        help="Số tiến trình máy chủ; 0 = mỗi lõi một tiến trình, tối đa 2 (server processes; 0 = auto).",
+    ),
 ) -> None:
     """Chạy bàn làm việc web (start the web workbench)."""
     import uvicorn
 
     from kiemchung.web import create_app
+    from kiemchung.web.asgi import tune
 
+    workers = workers or default_workers()
     db = open_db()  # create/upgrade the database once, before any worker starts
-    console.print(f"http://{host}:{port}/")
+    console.print(f"http://{host}:{port}/ ({workers} tiến trình / process{'es' if workers > 1 else ''})")
     if workers > 1:
-        import os
-
         from kiemchung.cli.app import state
 
         os.environ["KIEMCHUNG_DB"] = state.db_path
@@ -46,7 +63,8 @@ def serve(
             log_level="warning",
         )
         return
-    web = create_app(db, secure_cookies=True if secure_cookies else None)
+    # One process: the same tuned app the worker processes run (handler threads, gc.freeze, templates).
+    web = tune(create_app(db, secure_cookies=True if secure_cookies else None))
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 

@@ -359,7 +359,9 @@ def matched_spans(source: str, terms: set[str]) -> list[tuple[int, int]]:
             start -= 1
         while end < n and not source[end].isspace():
             end += 1
-        out.extend((start + s, start + e) for s, e, tok in text.token_spans(source[start:end]) if tok in terms)
+        out.extend(
+            (start + s, start + e) for s, e, tok in text.token_spans(source[start:end]) if tok in terms
+        )
         done = end
     return out
 

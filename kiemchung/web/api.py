@@ -176,17 +176,24 @@ def api_search(
 ):
     """Diacritic-insensitive full-text search (same query language as the search page)."""
     r = run_search(
-        request.app.state.db, q, since, until, source, kind, limit=limit, offset=offset, count=count,
-        province=province, story=story,
+        request.app.state.db,
+        q,
+        since,
+        until,
+        source,
+        kind,
+        limit=limit,
+        offset=offset,
+        count=count,
+        province=province,
+        story=story,
     )
     # The busiest API route: the answer is built as plain data and encoded once (``response_model``
     # stays for the OpenAPI document; a test checks that the body validates against it).
     body = {
         "query": q,
         "total": r.total,
-        "hits": [
-            {"document": doc_dict(h.document), "score": h.score, "snippet": h.snippet} for h in r.hits
-        ],
+        "hits": [{"document": doc_dict(h.document), "score": h.score, "snippet": h.snippet} for h in r.hits],
     }
     return JSONResponse(body)
 
