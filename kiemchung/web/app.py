@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, NotFoundError
@@ -54,19 +55,31 @@ def _credential_key(db, kind: str, secret: str) -> tuple:
     return (id(db), kind, hashlib.sha256(secret.encode()).digest())
 
 
+def _remembered(db, kind: str, secret: str) -> tuple[tuple | None, int | None, tuple | None]:
+    """(cache key, database generation, remembered (user, csrf) or None); no lookup is made.
+
+    Key and generation are None when nothing may be remembered (cache off, database cannot tell).
+    """
+    version = data_version(db) if AUTH_CACHE_TTL > 0 else None
+    if version is None:
+        return None, None, None
+    key = _credential_key(db, kind, secret)
+    entry = _auth_cache.get(key)
+    if entry is not None and entry[1] == version and time.monotonic() - entry[0] < AUTH_CACHE_TTL:
+        return key, version, (entry[2], entry[3])
+    return key, version, None
+
+
 def _lookup_user(db, kind: str, secret: str) -> tuple[U.User | None, str | None]:
     """(user, CSRF token) for an API token (``kind`` "token") or a session id, through the cache."""
-    version = data_version(db) if AUTH_CACHE_TTL > 0 else None
-    key = _credential_key(db, kind, secret) if version is not None else None
-    if key is not None:
-        entry = _auth_cache.get(key)
-        if entry is not None and entry[1] == version and time.monotonic() - entry[0] < AUTH_CACHE_TTL:
-            return entry[2], entry[3]
+    key, version, found = _remembered(db, kind, secret)
+    if found is not None:
+        return found
     if kind == "token":
         user, csrf = U.user_for_token(db, secret), None
     else:
-        found = U.session_user(db, secret)
-        user, csrf = found if found else (None, None)
+        live = U.session_user(db, secret)
+        user, csrf = live if live else (None, None)
     if key is not None and user is not None:  # unknown credentials are never remembered
         with _auth_lock:
             if len(_auth_cache) >= AUTH_CACHE_SIZE:
@@ -81,6 +94,22 @@ def forget_credentials() -> None:
         _auth_cache.clear()
 
 
+def _credential(request: Request) -> tuple[str, str] | None:
+    """("token", value) for a Bearer header, ("session", id) for a session cookie, else None."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        token = auth[7:].strip()
+        return ("token", token) if token else ("token", "")
+    sid = request.cookies.get(SESSION_COOKIE)
+    return ("session", sid) if sid else None
+
+
+def _settle(request: Request, cred: tuple[str, str] | None, user: U.User | None, csrf: str | None) -> None:
+    request.state.via_token = cred is not None and cred[0] == "token" and user is not None
+    request.state.user = user
+    request.state.csrf = csrf if cred is not None and cred[0] == "session" else None
+
+
 def current(request: Request) -> U.User | None:
     """The user behind this request (Bearer token or session cookie), cached on the request.
 
@@ -88,29 +117,38 @@ def current(request: Request) -> U.User | None:
     """
     if hasattr(request.state, "user"):
         return request.state.user
-    db = request.app.state.db
+    cred = _credential(request)
     user, csrf = None, None
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-        if token:
-            user, _ = _lookup_user(db, "token", token)
-        request.state.via_token = user is not None
-    else:
-        sid = request.cookies.get(SESSION_COOKIE)
-        if sid:
-            user, csrf = _lookup_user(db, "session", sid)
-        request.state.via_token = False
-    request.state.user = user
-    request.state.csrf = csrf
+    if cred is not None and cred[1]:
+        user, csrf = _lookup_user(request.app.state.db, *cred)
+    _settle(request, cred, user, csrf)
+    return user
+
+
+async def current_async(request: Request) -> U.User | None:
+    """:func:`current` for async code: a remembered credential is answered on the event loop (no
+    database query), a lookup runs in the thread pool."""
+    if hasattr(request.state, "user"):
+        return request.state.user
+    cred = _credential(request)
+    user, csrf = None, None
+    if cred is not None and cred[1]:
+        db = request.app.state.db
+        _, _, found = _remembered(db, *cred)
+        user, csrf = found if found is not None else await run_in_threadpool(_lookup_user, db, *cred)
+    _settle(request, cred, user, csrf)
     return user
 
 
 def require(role: str):
-    """A dependency that lets the request through only for users with at least ``role``."""
+    """A dependency that lets the request through only for users with at least ``role``.
 
-    def dep(request: Request) -> U.User:
-        user = current(request)
+    Async, so that FastAPI runs it on the event loop instead of handing it to a worker thread
+    (the lookup itself goes to a thread only when the credential is not remembered).
+    """
+
+    async def dep(request: Request) -> U.User:
+        user = await current_async(request)
         if user is None:
             raise AuthRequired()
         if not user.has_role(role):
