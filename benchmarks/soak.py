@@ -18,7 +18,7 @@ the run, so use it to find a leak, not for the latency figures).
 The near-duplicate index keeps the last 30 days by default, so in a run of minutes it would only grow:
 ``--dedupe-window-minutes M`` gives the ingestor a window of M minutes, so documents leave the index
 during the run as they would after 30 days in production. Every minute the script prints RSS (anonymous
-and file-backed), Python's traced memory (with ``--tracemalloc``), the entries the index holds and has
+and file-backed), SQLite's heap (``sqlite3_memory_used``: its page caches), Python's traced memory (with ``--tracemalloc``), the entries the index holds and has
 evicted, and at the end the growth rate of each over the first and the second half of the run after the
 window filled (it must level off). The hostile server's request log (test harness, one entry per
 request) is cleared every minute so it does not count as growth.
@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import collections
+import ctypes
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -72,6 +74,26 @@ def rss_mb(field: str = "VmRSS") -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _sqlite_library() -> ctypes.CDLL | None:
+    """The SQLite library this process has loaded (for its memory counters), or None."""
+    sqlite3.sqlite_version  # noqa: B018 - the module is imported, so its library is mapped
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        path = line.split()[-1]
+        if "libsqlite3" in path:
+            lib = ctypes.CDLL(path)
+            lib.sqlite3_memory_used.restype = ctypes.c_int64
+            return lib
+    return None
+
+
+_SQLITE = _sqlite_library()
+
+
+def sqlite_heap_mb() -> float:
+    """Heap memory SQLite holds in this process (every connection: page caches, schema, statements), MB."""
+    return _SQLITE.sqlite3_memory_used() / 2**20 if _SQLITE is not None else float("nan")
 
 
 def pct(values: list[float], p: float) -> float:
@@ -163,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     t0 = time.time()
     memory = [(0.0, rss_mb())]
-    series: dict[str, list[tuple[float, float]]] = {"rss": [], "anon": [], "traced": [], "held": []}
+    series: dict[str, list[tuple[float, float]]] = {"rss": [], "anon": [], "sqlite": [], "traced": [], "held": []}
     watcher = threading.Thread(target=collector.watch, kwargs={"tick_s": 0.5, "stop": stop, "on_result": on_result})
     watcher.start()
 
@@ -198,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             held, evicted = len(index), index.evicted
             series["rss"].append((minute, memory[-1][1]))
             series["anon"].append((minute, rss_mb("RssAnon")))
+            series["sqlite"].append((minute, sqlite_heap_mb()))
             series["held"].append((minute, held))
             traced = ""
             if args.tracemalloc:
@@ -206,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             size = db_path.stat().st_size + sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "-wal"))
             print(
                 f"[{minute:5.1f} min] RSS {memory[-1][1]:.1f} MB (anon {rss_mb('RssAnon'):.1f}, file "
-                f"{rss_mb('RssFile'):.1f}){traced}, documents {db.count_documents()}, index holds {held} "
+                f"{rss_mb('RssFile'):.1f}, SQLite heap {series['sqlite'][-1][1]:.1f}){traced}, documents {db.count_documents()}, index holds {held} "
                 f"(evicted {evicted}), database {size / 2**20:.1f} MB",
                 flush=True,
             )
@@ -236,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     end = elapsed / 60
     mid = (settled + end) / 2
     print(f"growth per minute after the window filled (minute {settled:g} to {mid:.1f} | {mid:.1f} to {end:.1f}):")
-    for name, unit in (("rss", "MB"), ("anon", "MB"), ("traced", "MB"), ("held", "documents")):
+    for name, unit in (("rss", "MB"), ("anon", "MB"), ("sqlite", "MB"), ("traced", "MB"), ("held", "documents")):
         if series[name]:
             print(
                 f"  {name:7s} {slope(series[name], settled, mid):+8.3f} | {slope(series[name], mid, end):+8.3f} {unit}/min"
