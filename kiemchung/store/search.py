@@ -312,55 +312,55 @@ class SearchResult:
 
 
 @functools.lru_cache(maxsize=256)
-def _term_pattern(terms: frozenset[str]) -> re.Pattern[str] | None:
-    """A regex finding, in folded text, every place where one of ``terms`` could be a whole token.
-
-    Only a pre-filter (the exact decision stays with :func:`kiemchung.text.token_spans`): a token
-    never starts right after a letter, and a word token (letters and digits) never ends before a
-    letter or digit; number tokens with separators ("12/7/2025", "30%") get no such condition.
-    """
-    words = sorted((w for w in terms if w and _ALNUM.fullmatch(w)), key=len, reverse=True)
-    others = sorted((w for w in terms if w and not _ALNUM.fullmatch(w)), key=len, reverse=True)
-    alts = []
-    if words:
-        alts.append(r"(?<![^\W\d_])(?:" + "|".join(map(re.escape, words)) + r")(?![^\W_])")
-    if others:
-        alts.append("(?:" + "|".join(map(re.escape, others)) + ")")
-    return re.compile("|".join(alts)) if alts else None
+def _term_kinds(terms: frozenset[str]) -> tuple[tuple[str, bool], ...]:
+    """Each term, and whether it is a word token (letters and digits only)."""
+    return tuple((w, w.isalnum()) for w in terms if w)
 
 
-_ALNUM = re.compile(r"[^\W_]+")
+_NONSPACE = re.compile(r"\S*")
 
 
-def matched_spans(source: str, terms: set[str]) -> list[tuple[int, int]]:
+def matched_spans(source: str, terms: set[str] | frozenset[str]) -> list[tuple[int, int]]:
     """``(start, end)`` offsets in ``source`` of the tokens whose folded form is in ``terms``.
 
     The same as filtering :func:`kiemchung.text.token_spans` of the whole text, but only the
     chunks (runs of non-space characters) where a term occurs in the folded text are tokenized:
     :func:`kiemchung.text.fold` keeps one character per character unless the text has combining
     marks, so offsets in the folded text are offsets in ``source``; otherwise (decomposed text)
-    every chunk is tokenized.
+    every chunk is tokenized. A place where a term occurs is skipped at once when it cannot be a
+    whole token: a token never starts right after a letter, and a word token never ends before a
+    letter or digit (the exact decision stays with ``token_spans``).
     """
-    pattern = _term_pattern(frozenset(terms))
-    if pattern is None or not source:
+    kinds = _term_kinds(frozenset(terms))
+    if not kinds or not source:
         return []
     folded = text.fold(source)
     if len(folded) != len(source):  # combining marks were dropped: offsets do not line up
         return [(s, e) for s, e, tok in text.token_spans(source) if tok in terms]
+    places: list[tuple[int, int, bool]] = []
+    for term, word in kinds:
+        i = folded.find(term)
+        while i >= 0:
+            places.append((i, i + len(term), word))
+            i = folded.find(term, i + 1)
+    places.sort()
+    n = len(folded)
     out: list[tuple[int, int]] = []
-    n = len(source)
     done = -1  # end of the last chunk tokenized
-    for m in pattern.finditer(folded):
-        if m.start() < done:  # inside a chunk already tokenized
+    for s, e, word in places:
+        if s < done:
             continue
-        # The chunk around the candidate (str.isspace is the regex \s that token_spans splits on).
-        start, end = m.start(), m.end()
-        while start > 0 and not source[start - 1].isspace():
+        if s > 0 and folded[s - 1].isalnum() and not folded[s - 1].isdecimal():
+            continue  # right after a letter: inside a token
+        if word and e < n and folded[e].isalnum():
+            continue  # a word token goes on
+        # Folding changes letters only, so chunks are the same in both texts.
+        start = s
+        while start > 0 and not folded[start - 1].isspace():
             start -= 1
-        while end < n and not source[end].isspace():
-            end += 1
+        end = _NONSPACE.match(folded, e).end()
         out.extend(
-            (start + s, start + e) for s, e, tok in text.token_spans(source[start:end]) if tok in terms
+            (start + a, start + b) for a, b, tok in text.token_spans(source[start:end]) if tok in terms
         )
         done = end
     return out
