@@ -99,7 +99,7 @@ class _Seed:
 
 
 _DOC_SQL = (
-    "SELECT d.id, d.title, d.lead, CASE WHEN coalesce(d.title, '') = '' AND coalesce(d.lead, '') = '' "
+    "SELECT d.id, d.kind, d.title, d.lead, CASE WHEN coalesce(d.title, '') = '' AND coalesce(d.lead, '') = '' "
     f"THEN substr(d.body, 1, {POST_CHARS}) ELSE '' END AS body, d.dup_group, "
     "coalesce(d.published_at, d.fetched_at) AS at, "
     "coalesce(nullif(s.name, ''), s.url, '?') AS src FROM documents d LEFT JOIN sources s ON s.id = d.source_id "
@@ -144,9 +144,10 @@ def _matcher(db, seeds: Iterable[_Seed]):
 
 
 def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = ()) -> tuple[dict, dict]:
-    """One pass: pickups per seed key, and ``[before, after, doc ids]`` of claim matches per claim seed key."""
-    pickups: dict[str, list[Pickup]] = {s.key: [] for s in seeds}
-    claims: dict[str, list] = {s.key: [0, 0, []] for s in claim_seeds}
+    """One pass: pickups per seed entry, and ``[before, after, doc ids]`` of claim matches per claim seed
+    entry (entries are unique across statements and fact-checks, so one pass serves both)."""
+    pickups: dict[str, list[Pickup]] = {s.entry: [] for s in seeds}
+    claims: dict[str, list] = {s.entry: [0, 0, []] for s in claim_seeds}
     everything = list(seeds) + list(claim_seeds)
     if not everything:
         return pickups, claims
@@ -157,7 +158,6 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
     for s in seeds:
         if s.dup_group is not None:
             groups.setdefault(s.dup_group, []).append(s)
-    own = {s.doc_id for s in seeds if s.doc_id is not None}
     lo = min(s.at for s in seeds) if seeds else min(s.at for s in claim_seeds) - dt.timedelta(days=window_days)
     if claim_seeds:
         lo = min(lo, min(s.at for s in claim_seeds) - dt.timedelta(days=window_days))
@@ -167,30 +167,28 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
         rows = conn.execute(sql, {"lo": t.fts_rowid_bound(lo), "hi": t.fts_rowid_bound(hi)}).all()
     limit = dt.timedelta(days=window_days)
     for r in rows:
-        if r.id in own:
-            continue
         at = _at(r.at)
         found: dict[str, str] = {}
         for s in groups.get(r.dup_group, ()) if r.dup_group is not None else ():
-            if s.at <= at < s.at + limit:
-                found[s.key] = "duplicate"
+            if s.at <= at < s.at + limit and s.doc_id != r.id:
+                found[s.entry] = "duplicate"
         text = _text(r)
-        for mt in m.match(text, k=MATCH_K) if text else ():
+        for mt in m.match(text, k=MATCH_K, explain_unmatched=False) if text else ():
             if not mt.matched:
                 continue
             s = wanted.get(mt.entry_id)
-            if s is not None and s.key not in found and s.at <= at < s.at + limit:
-                found[s.key] = "matcher"
+            if s is not None and s.entry not in found and s.at <= at < s.at + limit and s.doc_id != r.id:
+                found[s.entry] = "matcher"
             c = wanted_claims.get(mt.entry_id)
-            if c is not None:
+            if c is not None and r.kind != "official":  # an official statement answers a claim, never repeats it
                 if c.at - limit <= at < c.at:
-                    claims[c.key][0] += 1
-                    claims[c.key][2].append(r.id)
+                    claims[c.entry][0] += 1
+                    claims[c.entry][2].append(r.id)
                 elif c.at <= at < c.at + limit:
-                    claims[c.key][1] += 1
-                    claims[c.key][2].append(r.id)
-        for key, via in found.items():
-            pickups[key].append(Pickup(r.id, r.src, at, via))
+                    claims[c.entry][1] += 1
+                    claims[c.entry][2].append(r.id)
+        for entry, via in found.items():
+            pickups[entry].append(Pickup(r.id, r.src, at, via))
     for lst in pickups.values():
         lst.sort(key=lambda p: (p.at, p.doc_id))
     return pickups, claims
@@ -212,7 +210,7 @@ def reach_of_statement(db, doc_id: int, *, window_days: int = WINDOW_DAYS) -> Re
         raise NotFoundError(f"Không có văn bản số {doc_id} (no such document)")
     seed, title = seeds[0]
     pickups, _ = _scan(db, [seed], window_days)
-    return Reach(seed.key, title, seed.at, pickups[seed.key])
+    return Reach(seed.key, title, seed.at, pickups[seed.entry])
 
 
 def reach_of_statements(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS) -> list[Reach]:
@@ -223,7 +221,7 @@ def reach_of_statements(db, since: dt.datetime, until: dt.datetime, *, window_da
         {"lo": t.fts_rowid_bound(timeutil.aware(since)), "hi": t.fts_rowid_bound(timeutil.aware(until))},
     )
     pickups, _ = _scan(db, [s for s, _ in seeds], window_days)
-    return [Reach(s.key, title, s.at, pickups[s.key]) for s, title in seeds]
+    return [Reach(s.key, title, s.at, pickups[s.entry]) for s, title in seeds]
 
 
 def published_factchecks(db, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[FactCheck]:
@@ -256,9 +254,29 @@ def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days:
     claims = [_Seed(str(f.id), f.claim, timeutil.aware(f.published_at), entry=f"c:{f.id}") for f in fcs]
     pickups, volume = _scan(db, seeds, window_days, claims)
     return [
-        Reach(s.key, f.claim, s.at, pickups[s.key], volume[s.key][0], volume[s.key][1], volume[s.key][2])
-        for s, f in zip(seeds, fcs, strict=True)
+        Reach(s.key, f.claim, s.at, pickups[s.entry], *volume[c.entry])
+        for s, c, f in zip(seeds, claims, fcs, strict=True)
     ]
+
+
+def reach_of_period(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS
+                    ) -> tuple[list[Reach], list[Reach]]:
+    """The official statements and the published fact-checks of [since, until), with their reach, in
+    one scan of the documents (what a report needs; the same figures as :func:`reach_of_statements`
+    and :func:`reach_of_factchecks`)."""
+    official = _statement_seeds(
+        db,
+        "WHERE d.kind = 'official' AND d.fts_rowid >= :lo AND d.fts_rowid < :hi ORDER BY d.fts_rowid",
+        {"lo": t.fts_rowid_bound(timeutil.aware(since)), "hi": t.fts_rowid_bound(timeutil.aware(until))},
+    )
+    fcs = published_factchecks(db, since, until)
+    fc_seeds = [_Seed(f.id, f.title or f.claim, timeutil.aware(f.published_at), entry=f"f:{f.id}") for f in fcs]
+    claims = [_Seed(f.id, f.claim, timeutil.aware(f.published_at), entry=f"c:{f.id}") for f in fcs]
+    pickups, volume = _scan(db, [x for x, _ in official] + fc_seeds, window_days, claims)
+    statements = [Reach(x.key, title, x.at, pickups[x.entry]) for x, title in official]
+    corrections = [Reach(x.key, f.claim, x.at, pickups[x.entry], *volume[c.entry])
+                   for x, c, f in zip(fc_seeds, claims, fcs, strict=True)]
+    return statements, corrections
 
 
 def reach_of_factcheck(db, fc_id: str, *, factchecks: Iterable[FactCheckLike] | None = None,
@@ -370,7 +388,7 @@ def reach_of_story(db, story_id: int, *, window_days: int = WINDOW_DAYS) -> tupl
         db, "WHERE d.kind = 'official' AND d.id IN (SELECT doc_id FROM story_documents WHERE story_id = :i) "
             "ORDER BY d.fts_rowid", {"i": int(story_id)})
     pickups, _ = _scan(db, [x for x, _ in official], window_days)
-    statements = [Reach(x.key, title, x.at, pickups[x.key]) for x, title in official]
+    statements = [Reach(x.key, title, x.at, pickups[x.entry]) for x, title in official]
     fcs: list[Reach] = []
     if s.first_seen is not None and s.last_seen is not None:
         margin = dt.timedelta(days=window_days)

@@ -188,3 +188,12 @@ def test_a_statement_has_the_same_reach_whatever_else_is_asked(loaded):
     month = reach.reach_of_statements(loaded, dt.datetime(2026, 3, 1, tzinfo=VN), dt.datetime(2026, 4, 1, tzinfo=VN))
     assert [r.seed_id for r in week] == [str(sid)] and len(month) == 2
     assert alone.pickups == week[0].pickups == next(r for r in month if r.seed_id == str(sid)).pickups
+
+
+def test_one_scan_for_a_period_gives_the_same_figures(loaded):
+    _import_factcheck(loaded)
+    since, until = dt.datetime(2026, 3, 1, tzinfo=VN), dt.datetime(2026, 3, 10, tzinfo=VN)
+    statements, corrections = reach.reach_of_period(loaded, since, until)
+    assert statements == reach.reach_of_statements(loaded, since, until)
+    assert corrections == reach.reach_of_factchecks(loaded, reach.published_factchecks(loaded, since, until))
+    assert [r.count for r in statements] == [2, 0] and corrections[0].before == 1

@@ -373,6 +373,12 @@ class ClaimMatcher:
             if t in vocab and a in vocab and b in vocab:
                 q_big[(vocab[a], vocab[b])] = w
         q_nums = [vocab.get(n, -1) for n in q.nums]
+        q_idf = dict(zip(q_syl, idf[q_tids].tolist(), strict=True))
+        # Per entry: its head's distinct term ids and their IDF total, kept while the IDFs stay the same
+        # (idf_array() returns a new array after any change to the index).
+        if getattr(self, "_head_idf", None) is not idf:
+            self._head_idf, self._heads = idf, {}
+        heads = self._heads
         fwd = np.frombuffer(self._fwd, dtype=np.int32)
         out = []
         for d in docs:
@@ -387,11 +393,13 @@ class ClaimMatcher:
                 bcov = sum(w for t, w in q_big.items() if t in dbig) / big_total
             else:
                 bcov = 0.0
-            tl = self._title_len[d]
-            head = np.unique(dt[:tl] if tl else dt)
-            hw = idf[head]
-            h_total = float(hw.sum()) or 1.0
-            tcov = float(hw[np.isin(head, q_tids)].sum()) / h_total
+            hc = heads.get(d)
+            if hc is None:
+                tl = self._title_len[d]
+                head = np.unique(dt[:tl] if tl else dt)
+                hc = heads[d] = (frozenset(head.tolist()), float(idf[head].sum()) or 1.0)
+            hset, h_total = hc
+            tcov = sum(w for t, w in q_idf.items() if t in hset) / h_total
             num = (sum(1 for n in q_nums if n in dset) / len(q_nums)) if q_nums else 1.0
             rrf = 0.0
             if d in lex_rank:
@@ -423,10 +431,12 @@ class ClaimMatcher:
             w, bias = self.config.weights_lexical, self.config.bias_lexical
         return _sigmoid(bias + sum(wi * f[name] for wi, name in zip(w, FEATURES, strict=True)))
 
-    def match(self, text: str, *, k: int = 10) -> list[Match]:
+    def match(self, text: str, *, k: int = 10, explain_unmatched: bool = True) -> list[Match]:
         """The best ``k`` fact-checks for ``text``, best first; ``matched`` marks those over the threshold.
 
         Empty and one-word texts return []; unrelated texts return results with ``matched`` False.
+        ``explain_unmatched=False`` leaves ``reason`` empty on results that did not match (a scan over
+        many documents that only keeps matches saves that work).
         """
         q = self._query(text)
         if q is None or not len(self._entry_doc) or k <= 0:
@@ -440,17 +450,18 @@ class ClaimMatcher:
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:k]
         cfg = self.config
         threshold = cfg.threshold if self._semantic is not None else cfg.threshold_lexical
-        return [
-            Match(
+        out = []
+        for g, (s, d, f) in ranked:
+            matched = s >= threshold and f["cov"] >= cfg.min_cov
+            out.append(Match(
                 entry_id=g,
                 score=round(s, 6),
-                matched=s >= threshold and f["cov"] >= cfg.min_cov,
-                reason=self._reason(q.text, d),
+                matched=matched,
+                reason=self._reason(q.text, d) if matched or explain_unmatched else [],
                 phrasing_id=self._doc_entry[d],
                 features={n: round(v, 4) for n, v in f.items()},
-            )
-            for g, (s, d, f) in ranked
-        ]
+            ))
+        return out
 
     def _reason(self, text: str, doc: int, limit: int = 8) -> list[str]:
         """Runs of the query's words (original form) that the entry shares, most informative first."""
