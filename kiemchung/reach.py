@@ -29,7 +29,11 @@ from kiemchung.store import schema as t
 
 WINDOW_DAYS = 30
 POST_CHARS = 1000  # a document without title and lead (a post) is matched on its body's start
+# BM25 candidates re-ranked per document. Fewer than the matcher's 50: a reach scan matches every
+# document of the period; on the bundled sample 10, 20 and 50 give the same pickups (docs/reports.md).
+REACH_CANDIDATES = 20
 MATCH_K = 10  # matcher results read per document (the index holds every statement and fact-check)
+PARALLEL_MIN = 5000  # documents below which a scan never forks
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,8 @@ def _matcher(db, seeds: Iterable[_Seed]):
     from kiemchung.claims.config import match_config
     from kiemchung.claims.match import ClaimMatcher
 
-    m = ClaimMatcher(match_config(db).replace(semantic=False))
+    cfg = match_config(db)
+    m = ClaimMatcher(cfg.replace(semantic=False, candidates=min(cfg.candidates, REACH_CANDIDATES)))
     with db.read() as conn:
         for r in conn.execute(sql_text("SELECT id, title, lead FROM documents WHERE kind = 'official' ORDER BY id")):
             text = f"{r.title}\n{r.lead}".strip()
@@ -143,7 +148,43 @@ def _matcher(db, seeds: Iterable[_Seed]):
     return m
 
 
-def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = ()) -> tuple[dict, dict]:
+_FORKED = None  # the matcher handed to forked workers
+
+
+def _match_chunk(texts: list[str]) -> list[tuple[str, ...]]:
+    m = _FORKED
+    return [tuple(mt.entry_id for mt in m.match(x, k=MATCH_K, explain_unmatched=False) if mt.matched) if x else ()
+            for x in texts]
+
+
+def _match_all(m, texts: list[str], workers: int) -> list[tuple[str, ...]]:
+    """The matched entries of every text; split over ``workers`` forked processes for long scans.
+
+    Forking is only used where the caller says it is safe (the ``kiemchung report`` command, the
+    benchmark: single-threaded processes); the web app and the library default run in-process.
+    """
+    global _FORKED
+    if workers <= 1 or len(texts) < PARALLEL_MIN:
+        _FORKED = m
+        try:
+            return _match_chunk(texts)
+        finally:
+            _FORKED = None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(texts) // (workers * 4))
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    _FORKED = m
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [hit for part in pool.map(_match_chunk, chunks) for hit in part]
+    finally:
+        _FORKED = None
+
+
+def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (), workers: int = 1
+          ) -> tuple[dict, dict]:
     """One pass: pickups per seed entry, and ``[before, after, doc ids]`` of claim matches per claim seed
     entry (entries are unique across statements and fact-checks, so one pass serves both)."""
     pickups: dict[str, list[Pickup]] = {s.entry: [] for s in seeds}
@@ -166,20 +207,18 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
     with db.read() as conn:
         rows = conn.execute(sql, {"lo": t.fts_rowid_bound(lo), "hi": t.fts_rowid_bound(hi)}).all()
     limit = dt.timedelta(days=window_days)
-    for r in rows:
+    matched = _match_all(m, [_text(r) for r in rows], workers)
+    for r, hits in zip(rows, matched, strict=True):
         at = _at(r.at)
         found: dict[str, str] = {}
         for s in groups.get(r.dup_group, ()) if r.dup_group is not None else ():
             if s.at <= at < s.at + limit and s.doc_id != r.id:
                 found[s.entry] = "duplicate"
-        text = _text(r)
-        for mt in m.match(text, k=MATCH_K, explain_unmatched=False) if text else ():
-            if not mt.matched:
-                continue
-            s = wanted.get(mt.entry_id)
+        for entry_id in hits:
+            s = wanted.get(entry_id)
             if s is not None and s.entry not in found and s.at <= at < s.at + limit and s.doc_id != r.id:
                 found[s.entry] = "matcher"
-            c = wanted_claims.get(mt.entry_id)
+            c = wanted_claims.get(entry_id)
             if c is not None and r.kind != "official":  # an official statement answers a claim, never repeats it
                 if c.at - limit <= at < c.at:
                     claims[c.entry][0] += 1
@@ -259,11 +298,12 @@ def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days:
     ]
 
 
-def reach_of_period(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS
-                    ) -> tuple[list[Reach], list[Reach]]:
+def reach_of_period(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS,
+                    workers: int = 1) -> tuple[list[Reach], list[Reach]]:
     """The official statements and the published fact-checks of [since, until), with their reach, in
     one scan of the documents (what a report needs; the same figures as :func:`reach_of_statements`
-    and :func:`reach_of_factchecks`)."""
+    and :func:`reach_of_factchecks`). ``workers`` > 1 splits a long scan over forked processes (only
+    from a single-threaded program: the ``kiemchung report`` command does)."""
     official = _statement_seeds(
         db,
         "WHERE d.kind = 'official' AND d.fts_rowid >= :lo AND d.fts_rowid < :hi ORDER BY d.fts_rowid",
@@ -272,7 +312,7 @@ def reach_of_period(db, since: dt.datetime, until: dt.datetime, *, window_days: 
     fcs = published_factchecks(db, since, until)
     fc_seeds = [_Seed(f.id, f.title or f.claim, timeutil.aware(f.published_at), entry=f"f:{f.id}") for f in fcs]
     claims = [_Seed(f.id, f.claim, timeutil.aware(f.published_at), entry=f"c:{f.id}") for f in fcs]
-    pickups, volume = _scan(db, [x for x, _ in official] + fc_seeds, window_days, claims)
+    pickups, volume = _scan(db, [x for x, _ in official] + fc_seeds, window_days, claims, workers)
     statements = [Reach(x.key, title, x.at, pickups[x.entry]) for x, title in official]
     corrections = [Reach(x.key, f.claim, x.at, pickups[x.entry], *volume[c.entry])
                    for x, c, f in zip(fc_seeds, claims, fcs, strict=True)]

@@ -197,3 +197,10 @@ def test_one_scan_for_a_period_gives_the_same_figures(loaded):
     assert statements == reach.reach_of_statements(loaded, since, until)
     assert corrections == reach.reach_of_factchecks(loaded, reach.published_factchecks(loaded, since, until))
     assert [r.count for r in statements] == [2, 0] and corrections[0].before == 1
+
+
+def test_forked_scan_gives_the_same_figures(loaded, monkeypatch):
+    _import_factcheck(loaded)
+    monkeypatch.setattr(reach, "PARALLEL_MIN", 1)  # fork even for the handful of test documents
+    since, until = dt.datetime(2026, 3, 1, tzinfo=VN), dt.datetime(2026, 3, 10, tzinfo=VN)
+    assert reach.reach_of_period(loaded, since, until, workers=2) == reach.reach_of_period(loaded, since, until)

@@ -41,6 +41,9 @@ from kiemchung.text import bigrams, normalize, sentences, syllables, token_spans
 
 _NUM = re.compile(r"\d")
 
+# Entries whose term sets are kept between queries (cleared past this size, and whenever the IDFs change).
+_HEAD_CACHE = 50_000
+
 # Names of the re-ranking features, in the order of MatchConfig.weights.
 FEATURES = ("cov", "bcov", "tcov", "bm25n", "num", "rrf", "cos", "cos_gap")
 
@@ -381,25 +384,24 @@ class ClaimMatcher:
         heads = self._heads
         fwd = np.frombuffer(self._fwd, dtype=np.int32)
         out = []
+        if len(heads) > _HEAD_CACHE:
+            heads.clear()
+        q_syl_keys, q_big_keys, q_idf_keys = q_syl.keys(), q_big.keys(), q_idf.keys()
         for d in docs:
             if self._doc_entry[d] is None:
                 continue
-            dt = fwd[self._fwd_off[d] : self._fwd_off[d + 1]]
-            dl = dt.tolist()
-            dset = set(dl)
-            cov = sum(w for t, w in q_syl.items() if t in dset) / syl_total
-            if big_total:
-                dbig = set(pairwise(dl))
-                bcov = sum(w for t, w in q_big.items() if t in dbig) / big_total
-            else:
-                bcov = 0.0
             hc = heads.get(d)
-            if hc is None:
+            if hc is None:  # the entry's term sets, and its head's terms and IDF total
+                dt = fwd[self._fwd_off[d] : self._fwd_off[d + 1]]
+                dl = dt.tolist()
                 tl = self._title_len[d]
                 head = np.unique(dt[:tl] if tl else dt)
-                hc = heads[d] = (frozenset(head.tolist()), float(idf[head].sum()) or 1.0)
-            hset, h_total = hc
-            tcov = sum(w for t, w in q_idf.items() if t in hset) / h_total
+                hc = heads[d] = (frozenset(dl), frozenset(pairwise(dl)), frozenset(head.tolist()),
+                                 float(idf[head].sum()) or 1.0)
+            dset, dbig, hset, h_total = hc
+            cov = sum(q_syl[t] for t in q_syl_keys & dset) / syl_total
+            bcov = sum(q_big[t] for t in q_big_keys & dbig) / big_total if big_total else 0.0
+            tcov = sum(q_idf[t] for t in q_idf_keys & hset) / h_total
             num = (sum(1 for n in q_nums if n in dset) / len(q_nums)) if q_nums else 1.0
             rrf = 0.0
             if d in lex_rank:

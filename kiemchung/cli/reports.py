@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import typer
 from rich.table import Table
@@ -26,15 +27,16 @@ def report_cmd(
     from kiemchung.reports.schedule import FORMATS, run_schedule, send_report, write_report
 
     formats = FORMATS if fmt == "all" else tuple(f.strip() for f in fmt.split(","))
+    workers = min(2, os.cpu_count() or 1)  # this command is single-threaded: the reach scan may fork
     db = open_db()
     if schedule:
-        p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats)
+        p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats, workers=workers)
         verb = "Đã lập" if created else "Đã có sẵn (already there)"
     else:
         if period and (from_ or to):
             raise ConfigError("Dùng --period hoặc --from/--to, không dùng cả hai (use one)")
         p = parse_period(period, start=from_, end=to)
-        files = write_report(db, p, out, formats)
+        files = write_report(db, p, out, formats, workers=workers)
         if mail_to:
             send_report(db, p, files, mail_to)
         verb = "Đã lập"

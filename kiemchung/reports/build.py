@@ -215,13 +215,16 @@ def _claims(db, p: Period, top_stories: list[dict]) -> tuple[list[dict], int]:
     return ranked_rows, len(docs_with_claims)
 
 
-def build_report(db, period: Period, *, generated_at: dt.datetime | None = None) -> Report:
-    """Every figure of the report for ``period`` and the change against the previous period."""
+def build_report(db, period: Period, *, generated_at: dt.datetime | None = None, workers: int = 1) -> Report:
+    """Every figure of the report for ``period`` and the change against the previous period.
+
+    ``workers`` > 1 lets the reach scan use forked processes (single-threaded callers only; the
+    figures are the same)."""
     prev = period.previous()
     head, kinds = _headline(db, period)
     head_prev, _ = _headline(db, prev)
     notes: list[str] = []
-    st_reach, fc_reach = reach_mod.reach_of_period(db, period.start, period.end)
+    st_reach, fc_reach = reach_mod.reach_of_period(db, period.start, period.end, workers=workers)
     factchecks = [_reach_row(r) for r in fc_reach]
     head["factchecks"] = len(factchecks)
     head_prev["factchecks"] = len(reach_mod.published_factchecks(db, prev.start, prev.end))

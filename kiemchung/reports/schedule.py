@@ -26,14 +26,16 @@ def file_stem(period: Period) -> str:
 
 
 def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
-                 generated_at: dt.datetime | None = None) -> list[Path]:
-    """Build the report and write each format into ``out_dir``; returns the files written."""
+                 generated_at: dt.datetime | None = None, workers: int = 1) -> list[Path]:
+    """Build the report and write each format into ``out_dir``; returns the files written.
+
+    ``workers`` > 1: the reach scan may fork (only from a single-threaded program, e.g. the CLI)."""
     for f in formats:
         if f not in FORMATS:
             raise ConfigError(f"Định dạng không hỗ trợ: {f!r} (html|md|pdf|all)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    report = build_report(db, period, generated_at=generated_at)
+    report = build_report(db, period, generated_at=generated_at, workers=workers)
     stem = out / file_stem(period)
     written = []
     for f in formats:
@@ -47,14 +49,14 @@ def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
 
 
 def run_schedule(db, schedule: str, out_dir: str | Path, *, now: dt.datetime | None = None,
-                 mail_to: str | None = None, formats=FORMATS) -> tuple[Period, list[Path], bool]:
+                 mail_to: str | None = None, formats=FORMATS, workers: int = 1) -> tuple[Period, list[Path], bool]:
     """Write the last complete period's report unless already there; returns (period, files, created)."""
     period = last_complete(schedule, timeutil.aware(now) or timeutil.now())
     stem = Path(out_dir) / file_stem(period)
     existing = [stem.with_suffix("." + f) for f in formats]
     if all(p.exists() for p in existing):
         return period, existing, False
-    files = write_report(db, period, out_dir, formats)
+    files = write_report(db, period, out_dir, formats, workers=workers)
     if mail_to:
         send_report(db, period, files, mail_to)
     return period, files, True
