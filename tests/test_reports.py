@@ -209,3 +209,37 @@ def test_mail_to_a_real_local_smtp_server(sample, tmp_path):
         server.server_close()
     assert created and len(received) == 1
     assert b"so@example.vn" in received[0] and files[0].name.encode() in received[0]
+
+
+def test_pdf_is_reproducible_and_carries_the_charts(sample, tmp_path):
+    pytest.importorskip("weasyprint")
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    r = build_report(sample, parse_period("2026-Q4"), generated_at=PINNED)
+    a, b = render_pdf(r, tmp_path / "a.pdf"), render_pdf(r, tmp_path / "b.pdf")
+    assert a.read_bytes() == b.read_bytes()  # same data, same bytes
+    text_ = subprocess.run(["pdftotext", str(a), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Số văn bản / tuần" in text_  # the volume chart's axis: the SVG chart is drawn in the PDF
+    assert "(pickups)" in text_ and r.statements  # the reach chart's axis
+    assert "01/10/2026 – 31/12/2026" in text_
+
+
+def test_factcheck_and_story_reach_figures_match_the_data(sample):
+    from kiemchung import reach
+
+    p = parse_period("2026-10")
+    r = build_report(sample, p, generated_at=PINNED)
+    published = _count(sample, "SELECT id FROM factchecks WHERE status = 'published' AND published_at >= :a "
+                                "AND published_at < :b", p.start, p.end)
+    assert r.headline["factchecks"] == len(published) == len(r.factchecks) > 0
+    fcs = reach.reach_of_factchecks(sample, reach.published_factchecks(sample, p.start, p.end))
+    assert [(f["pickups"], f["before"], f["after"]) for f in r.factchecks] == [(x.count, x.before, x.after) for x in fcs]
+    assert sum(f["before"] + f["after"] for f in r.factchecks) > 0  # the sample's false claims come back
+    # per story: the claim volume adds up to the fact-checks' matched documents that are in a story
+    with sample.read() as conn:
+        in_story = {row[0] for row in conn.execute(text("SELECT doc_id FROM story_documents"))}
+    assert sum(s["claim_volume"] for s in r.story_reach) == sum(
+        len([d for d in x.claim_docs if d in in_story]) for x in fcs) > 0
+    assert sum(s["statements"] for s in r.story_reach) <= len(r.statements)
+    md = render_markdown(r)
+    assert "Tin sai lặp lại" in md and "Lan toả của bài kiểm chứng" in md

@@ -11,6 +11,7 @@ from kiemchung.errors import ConfigError
 from kiemchung.reports.build import Report
 
 NO_DATA = "chưa có dữ liệu"
+STORY_ROWS = 20  # rows of the reach-by-story table (largest stories first)
 
 HEAD_LABELS = [
     ("documents", "Văn bản thu thập", "documents"),
@@ -43,6 +44,16 @@ def _dur(d: dt.timedelta | None) -> str:
     return f"{h:.1f} giờ" if h < 48 else f"{h / 24:.1f} ngày"
 
 
+def _clip(text: str, n: int = 110) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
+def _days(p) -> str:
+    """The period as its first and last day, e.g. "01/10/2026 – 31/12/2026" (the end is exclusive)."""
+    last = p.end - dt.timedelta(days=1)
+    return f"{p.start:%d/%m/%Y} – {last:%d/%m/%Y}"
+
+
 def _t(v) -> str:
     return timeutil.fmt_local(v) if v else "–"
 
@@ -63,9 +74,11 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
     fcs = None if r.factchecks is None else [
         [_t(f["published_at"]), f["title"], _n(f["pickups"]), _dur(f["first"]), _n(f["before"]), _n(f["after"])]
         for f in r.factchecks]
-    sr = [[s["headline"], _n(s["documents"]), _n(s["statements"]), _n(s["pickups"]), _dur(s["first_pickup"]),
+    sr = [[_clip(s["headline"]), _n(s["documents"]), _n(s["statements"]), _n(s["pickups"]), _dur(s["first_pickup"]),
            _n(s["claim_volume"]), _n(s["factchecks"]), _n(s["correction_pickups"]), _dur(s["first_correction"])]
-          for s in r.story_reach]
+          for s in r.story_reach[:STORY_ROWS]]
+    if len(r.story_reach) > STORY_ROWS:
+        sr.append([f"… và {len(r.story_reach) - STORY_ROWS} câu chuyện khác (and more)"] + [""] * 8)
     claims = None if r.claims is None else [
         [c["text"], f"{c['score']:.2f}", ", ".join(c["reasons"]),
          f"#{c['doc_id']}" + (f" (+{c['documents'] - 1} cùng câu chuyện #{c['story_id']})" if c["documents"] > 1 else ""),
@@ -111,7 +124,7 @@ def render_html(report: Report) -> str:
     out = ['<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8">',
            f"<title>Báo cáo {escape(r.period.label)}</title><style>{CSS}</style></head><body>",
            f'<h1>Báo cáo thông tin — {escape(r.period.label)} <span class="en">report</span></h1>',
-           f'<p class="meta">Kỳ báo cáo: {_t(r.period.start)} – {_t(r.period.end)} (giờ Việt Nam); '
+           f'<p class="meta">Kỳ báo cáo: {_days(r.period)} (giờ Việt Nam); '
            f"so sánh với {escape(r.previous.label)}. Lập lúc {_t(r.generated_at)}.</p>"]
     tables = _tables(r)
     for i, (title, en, header, rows) in enumerate(tables):
@@ -150,7 +163,7 @@ def render_markdown(report: Report) -> str:
     """The report as Markdown (tables; the volume as a plain list instead of a chart)."""
     r = report
     out = [f"# Báo cáo thông tin — {r.period.label}", "",
-           f"Kỳ báo cáo: {_t(r.period.start)} – {_t(r.period.end)} (giờ Việt Nam); so sánh với {r.previous.label}. "
+           f"Kỳ báo cáo: {_days(r.period)} (giờ Việt Nam); so sánh với {r.previous.label}. "
            f"Lập lúc {_t(r.generated_at)}.", ""]
     for i, (title, en, header, rows) in enumerate(_tables(r)):
         out += [f"## {title} _({en})_", ""]
