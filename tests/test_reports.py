@@ -243,3 +243,18 @@ def test_factcheck_and_story_reach_figures_match_the_data(sample):
     assert sum(s["statements"] for s in r.story_reach) <= len(r.statements)
     md = render_markdown(r)
     assert "Tin sai lặp lại" in md and "Lan toả của bài kiểm chứng" in md
+
+
+def test_cli_bad_period_or_format_is_refused_cleanly(tmp_path, capsys):
+    from kiemchung.cli import main
+
+    path = tmp_path / "never.db"
+    for args, msg in ((["--period", "2026-Q7"], "kỳ báo cáo"), (["--from", "2026-03-01"], "Cần --period"),
+                      (["--period", "2026-03", "--from", "2026-03-01"], "không dùng cả hai")):
+        with pytest.raises(SystemExit) as info:
+            main(["--db", str(path), "report", *args, "--out", str(tmp_path)])
+        assert info.value.code == 1 and msg in capsys.readouterr().err
+    assert not path.exists()  # refused before the database was created
+    with pytest.raises(SystemExit):
+        main(["--db", str(path), "report", "--period", "2026-03", "--format", "docx", "--out", str(tmp_path)])
+    assert "docx" in capsys.readouterr().err and not list(tmp_path.glob("bao-cao-*"))

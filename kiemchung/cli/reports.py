@@ -6,6 +6,7 @@ import datetime as dt
 import os
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from kiemchung.cli.app import app, console, open_db
@@ -28,18 +29,20 @@ def report_cmd(
 
     formats = FORMATS if fmt == "all" else tuple(f.strip() for f in fmt.split(","))
     workers = min(2, os.cpu_count() or 1)  # this command is single-threaded: the reach scan may fork
-    db = open_db()
-    if schedule:
-        p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats, workers=workers)
-        verb = "Đã lập" if created else "Đã có sẵn (already there)"
-    else:
+    p = None
+    if not schedule:  # a bad period is refused before the database is opened (or created)
         if period and (from_ or to):
             raise ConfigError("Dùng --period hoặc --from/--to, không dùng cả hai (use one)")
         p = parse_period(period, start=from_, end=to)
-        files = write_report(db, p, out, formats, workers=workers)
-        if mail_to:
-            send_report(db, p, files, mail_to)
-        verb = "Đã lập"
+    with open_db() as db:
+        if schedule:
+            p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats, workers=workers)
+            verb = "Đã lập" if created else "Đã có sẵn (already there)"
+        else:
+            files = write_report(db, p, out, formats, workers=workers)
+            if mail_to:
+                send_report(db, p, files, mail_to)
+            verb = "Đã lập"
     console.print(f"{verb} báo cáo {p.label}:")
     for f in files:
         console.print(f"  {f}")
@@ -60,28 +63,28 @@ def reach_cmd(
 
     if sum(x is not None for x in (statement, factcheck, story)) != 1:
         raise ConfigError("Chọn đúng một trong --statement, --factcheck, --story (pick exactly one)")
-    db = open_db()
-    if story is not None:
-        summary, results, fcs = reach.reach_of_story(db, story)
-        console.print(f"Câu chuyện {story}: {summary.headline} — {summary.documents} văn bản, "
-                      f"{summary.statements} thông tin chính thức ({summary.pickups} lượt đăng lại), "
-                      f"tin sai lặp lại {summary.claim_volume} lần, {summary.factchecks} bài kiểm chứng "
-                      f"({summary.correction_pickups} lượt đăng lại)")
-        for r in fcs:
-            console.print(f"  Kiểm chứng #{r.seed_id}: {r.title} — tin sai trong câu chuyện {len(r.claim_docs)}, "
-                          f"trước khi đăng {r.before}, sau {r.after}; bài kiểm chứng được đăng lại {r.count} lần")
-    elif statement is not None:
-        results = [reach.reach_of_statement(db, statement)]
-    else:
-        r = reach.reach_of_factcheck(db, factcheck)
-        console.print(f"Tin sai (claim) trước khi đăng: {r.before}, sau khi đăng: {r.after}")
-        results = [r]
+    with open_db() as db:
+        if story is not None:
+            summary, results, fcs = reach.reach_of_story(db, story)
+            console.print(f"Câu chuyện {story}: {escape(summary.headline)} — {summary.documents} văn bản, "
+                          f"{summary.statements} thông tin chính thức ({summary.pickups} lượt đăng lại), "
+                          f"tin sai lặp lại {summary.claim_volume} lần, {summary.factchecks} bài kiểm chứng "
+                          f"({summary.correction_pickups} lượt đăng lại)")
+            for r in fcs:
+                console.print(f"  Kiểm chứng #{r.seed_id}: {escape(r.title)} — tin sai trong câu chuyện {len(r.claim_docs)}, "
+                              f"trước khi đăng {r.before}, sau {r.after}; bài kiểm chứng được đăng lại {r.count} lần")
+        elif statement is not None:
+            results = [reach.reach_of_statement(db, statement)]
+        else:
+            r = reach.reach_of_factcheck(db, factcheck)
+            console.print(f"Tin sai (claim) trước khi đăng: {r.before}, sau khi đăng: {r.after}")
+            results = [r]
     for r in results:
-        console.print(f"[bold]{r.title}[/bold] — {r.count} lượt đăng lại, {len(r.outlets)} nguồn; "
+        console.print(f"[bold]{escape(r.title)}[/bold] — {r.count} lượt đăng lại, {len(r.outlets)} nguồn; "
                       f"lần đầu sau {_dur(r.time_to(1))}, lần thứ 10 sau {_dur(r.time_to(10))}")
         if r.pickups:
             table = Table("Mã", "Nguồn", "Lúc", "Cách nhận ra")
             for p in r.pickups:
-                table.add_row(str(p.doc_id), p.source, p.at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%d/%m/%Y %H:%M"),
+                table.add_row(str(p.doc_id), escape(p.source), p.at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%d/%m/%Y %H:%M"),
                               "trùng lặp" if p.via == "duplicate" else "so khớp")
             console.print(table)
