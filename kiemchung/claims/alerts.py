@@ -14,8 +14,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from kiemchung import timeutil
-from kiemchung.claims.factchecks import NEEDS_EVIDENCE, list_factchecks, signature
 from kiemchung.claims.config import match_config
+from kiemchung.claims.factchecks import NEEDS_EVIDENCE, list_factchecks, signature
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
 from kiemchung.models import Document
