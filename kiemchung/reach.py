@@ -372,7 +372,7 @@ def _min(a: dt.timedelta | None, b: dt.timedelta | None) -> dt.timedelta | None:
 
 
 def combine_by_story(db, statements: list[Reach], factchecks: list[Reach]) -> list[StoryReach]:
-    """Group statement and fact-check reaches by story (largest story first).
+    """Group statement and fact-check reaches by story (most active first: claim volume and pickups).
 
     A statement counts for the story it is in; a fact-check counts for every story holding documents
     that repeat its claim (``Reach.claim_docs``), with that story's share of the claim volume.
@@ -397,7 +397,9 @@ def combine_by_story(db, statements: list[Reach], factchecks: list[Reach]) -> li
             sr.claim_volume += n
             sr.correction_pickups += r.count
             sr.first_correction = _min(sr.first_correction, r.time_to(1))
-    return sorted(out.values(), key=lambda s: (-s.documents, s.story_id))
+    # Most active first: false-claim documents and pickups, then the larger story.
+    return sorted(out.values(), key=lambda s: (-(s.claim_volume + s.pickups + s.correction_pickups), -s.documents,
+                                              s.story_id))
 
 
 def reach_by_story(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS,

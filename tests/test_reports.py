@@ -242,7 +242,7 @@ def test_factcheck_and_story_reach_figures_match_the_data(sample):
         len([d for d in x.claim_docs if d in in_story]) for x in fcs) > 0
     assert sum(s["statements"] for s in r.story_reach) <= len(r.statements)
     md = render_markdown(r)
-    assert "Tin sai lặp lại" in md and "Lan toả của bài kiểm chứng" in md
+    assert "| Tin sai | Bài KC |" in md and "Lan toả của bài kiểm chứng" in md and "TTCT: thông tin chính thức" in md
 
 
 def test_cli_bad_period_or_format_is_refused_cleanly(tmp_path, capsys):

@@ -11,7 +11,12 @@ from kiemchung.errors import ConfigError
 from kiemchung.reports.build import Report
 
 NO_DATA = "chưa có dữ liệu"
-STORY_ROWS = 20  # rows of the reach-by-story table (largest stories first)
+STORY_ROWS = 20  # rows of the reach-by-story table (most active stories first)
+STORY_TABLE = 8  # index of the reach-by-story table in _tables()
+STORY_LEGEND = ("TTCT: thông tin chính thức trong câu chuyện; Đăng lại, Lần đầu: số lượt và thời gian tới lượt "
+                "đăng lại đầu tiên của TTCT; Tin sai: văn bản của câu chuyện lặp lại một nhận định sai đã kiểm "
+                "chứng; Bài KC: số bài kiểm chứng trả lời; KC đăng lại, KC lần đầu: lượt đăng lại bài kiểm chứng "
+                "và thời gian tới lượt đầu.")
 
 HEAD_LABELS = [
     ("documents", "Văn bản thu thập", "documents"),
@@ -22,6 +27,8 @@ HEAD_LABELS = [
     ("alerts", "Cảnh báo", "alerts raised"),
     ("claims", "Văn bản có nhận định cần kiểm chứng", "documents with check-worthy claims"),
 ]
+SOURCE_KINDS = {"feed": "RSS/Atom", "web": "trang web", "import": "tệp nhập", "sample": "dữ liệu mẫu",
+                "outlet": "đầu báo (theo tên)"}
 KIND_LABELS = {"article": "Bài báo", "post": "Bài đăng mạng xã hội", "official": "Văn bản chính thức"}
 
 
@@ -42,6 +49,14 @@ def _dur(d: dt.timedelta | None) -> str:
         return "–"
     h = d.total_seconds() / 3600
     return f"{h:.1f} giờ" if h < 48 else f"{h / 24:.1f} ngày"
+
+
+def _health(s: dict) -> str:
+    if s["kind"] == "outlet" or (s["kind"] == "import" and not s["failures"]):
+        return "không thu trực tiếp"  # named by documents, or a file import: nothing is polled
+    if not s["enabled"]:
+        return "đã tắt"
+    return "tốt" if s["healthy"] else f"lỗi {s['failures']} lần liên tiếp"
 
 
 def _clip(text: str, n: int = 110) -> str:
@@ -84,8 +99,7 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
          f"#{c['doc_id']}" + (f" (+{c['documents'] - 1} cùng câu chuyện #{c['story_id']})" if c["documents"] > 1 else ""),
          "có" if c["alerted"] else "–"]
         for c in r.claims]
-    src = [[s["name"], s["kind"], "tốt" if s["healthy"] else f"lỗi ×{s['failures']}", _n(s["documents"])]
-           for s in r.sources]
+    src = [[s["name"], SOURCE_KINDS.get(s["kind"], s["kind"]), _health(s), _n(s["documents"])] for s in r.sources]
     return [
         ("Số liệu chính", "headline figures", ["Chỉ số", r.period.label, r.previous.label, "Thay đổi"], head),
         ("Văn bản theo loại", "documents by kind", ["Loại", "Số lượng"], kinds),
@@ -99,8 +113,8 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
         ("Lan toả của bài kiểm chứng", "reach of fact-checks",
          ["Đăng lúc", "Nhận định sai", "Lượt đăng lại", "Lần đầu sau", "Tin sai trước", "Tin sai sau"], fcs),
         ("Theo câu chuyện: thông tin chính thức, tin sai và bài kiểm chứng", "reach by story",
-         ["Câu chuyện", "Văn bản", "Thông tin CT", "Lượt đăng lại", "Lần đầu sau", "Tin sai lặp lại",
-          "Bài kiểm chứng", "Lượt đăng lại bài KC", "KC lần đầu sau"], sr),
+         ["Câu chuyện", "Văn bản", "TTCT", "Đăng lại", "Lần đầu", "Tin sai", "Bài KC", "KC đăng lại",
+          "KC lần đầu"], sr),
         ("Tình trạng nguồn tin", "sources' health", ["Nguồn", "Loại", "Tình trạng", "Văn bản trong kỳ"], src),
     ]
 
@@ -113,6 +127,8 @@ h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 12pt; margin: 6mm 0 2mm
 table { border-collapse: collapse; width: 100%; } th, td { border-bottom: 1px solid #e2e8f0; padding: 1.2mm 1.5mm;
 text-align: left; vertical-align: top; } th { background: #edf2f7; } td.n { text-align: right; white-space: nowrap; }
 .nodata { color: #a0aec0; font-style: italic; } svg { max-width: 100%; height: auto; } .meta { color: #4a5568; }
+table.t5 td:first-child { width: 42%; } table.t8 td:first-child { width: 36%; } table.t8 { font-size: 8.5pt; }
+.legend { color: #4a5568; font-size: 7.5pt; margin: 1mm 0 0; } tr { page-break-inside: avoid; }
 """
 
 
@@ -134,12 +150,14 @@ def render_html(report: Report) -> str:
         elif not rows:
             out.append('<p class="nodata">Không có mục nào trong kỳ (none in this period).</p>')
         else:
-            out.append("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
+            out.append(f'<table class="t{i}"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
             for row in rows:
                 out.append("<tr>" + "".join(
                     f'<td class="n">{escape(c)}</td>' if j and _numeric(c) else f"<td>{escape(c)}</td>"
                     for j, c in enumerate(row)) + "</tr>")
             out.append("</table>")
+            if i == STORY_TABLE:
+                out.append(f'<p class="legend">{escape(STORY_LEGEND)}</p>')
         if i == 1:
             unit = "ngày" if r.volume_bucket == "day" else "tuần"
             out.append(f'<h2>Khối lượng theo {unit} <span class="en">volume per {r.volume_bucket}</span></h2>')
@@ -176,6 +194,8 @@ def render_markdown(report: Report) -> str:
             out.append("|" + "---|" * len(header))
             out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
             out.append("")
+            if i == STORY_TABLE:
+                out += [f"_{STORY_LEGEND}_", ""]
         if i == 1:
             out += [f"## Khối lượng theo {'ngày' if r.volume_bucket == 'day' else 'tuần'} _(volume)_", ""]
             out += [f"- {d.strftime('%d/%m/%Y')}: {n}" for d, n in r.volume] + [""]
