@@ -107,6 +107,10 @@ def test_webhook_timeout_becomes_failed_but_kept(db, hook):
     assert out == {"sent": 0, "pending": 0, "failed": 1}
     rows = list_notifications(db)
     assert rows[0]["status"] == "failed" and "Timeout" in rows[0]["last_error"]
+    deadline = time.monotonic() + 5  # the slow server records each request after its 1 s nap
+    while len(hook.received) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(hook.received) == 2  # the timed-out POST was retried once (tries=2)
     hook.mode = "ok"
     assert deliver_pending(db, include_failed=True, timeout=2)["sent"] == 1
 
