@@ -115,6 +115,14 @@ def slope(points: list[tuple[float, float]], lo: float, hi: float) -> float:
     return sum((m - mx) * (v - my) for m, v in pts) / den if den else float("nan")
 
 
+def median_step(points: list[tuple[float, float]], lo: float, hi: float) -> float:
+    """Median change per minute between consecutive (minute, value) points in [lo, hi]: one step (a big
+    hostile body raising the heap's high-water mark once) does not move it, a steady leak does."""
+    pts = [(m, v) for m, v in points if lo <= m <= hi]
+    steps = [(b - a) / (mb - ma) for (ma, a), (mb, b) in zip(pts, pts[1:]) if mb > ma]
+    return statistics.median(steps) if steps else float("nan")
+
+
 def _print_growth(before: tracemalloc.Snapshot, after: tracemalloc.Snapshot, since: float, top: int = 15) -> None:
     """Print the files and allocation sites whose live memory grew most between two snapshots."""
     skip = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen importlib._bootstrap*>")]
@@ -258,11 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"near-duplicate index (window {window}): holds {len(index)} documents, evicted {index.evicted}")
     end = elapsed / 60
     mid = (settled + end) / 2
-    print(f"growth per minute after the window filled (minute {settled:g} to {mid:.1f} | {mid:.1f} to {end:.1f}):")
+    print(
+        f"growth per minute after the window filled, least squares (minute {settled:g} to {mid:.1f} | {mid:.1f} "
+        f"to {end:.1f}) and median minute-to-minute step over the whole stretch:"
+    )
     for name, unit in (("rss", "MB"), ("anon", "MB"), ("sqlite", "MB"), ("traced", "MB"), ("held", "documents")):
         if series[name]:
             print(
-                f"  {name:7s} {slope(series[name], settled, mid):+8.3f} | {slope(series[name], mid, end):+8.3f} {unit}/min"
+                f"  {name:7s} {slope(series[name], settled, mid):+8.3f} | {slope(series[name], mid, end):+8.3f} "
+                f"| median {median_step(series[name], settled, end):+8.3f} {unit}/min"
             )
     print(
         f"appearance->searchable latency s: n={len(latencies)} p50={statistics.median(latencies) if latencies else float('nan'):.2f} "
