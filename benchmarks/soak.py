@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import collections
 import ctypes
+import itertools
 import sqlite3
 import statistics
 import sys
@@ -119,7 +120,7 @@ def median_step(points: list[tuple[float, float]], lo: float, hi: float) -> floa
     """Median change per minute between consecutive (minute, value) points in [lo, hi]: one step (a big
     hostile body raising the heap's high-water mark once) does not move it, a steady leak does."""
     pts = [(m, v) for m, v in points if lo <= m <= hi]
-    steps = [(b - a) / (mb - ma) for (ma, a), (mb, b) in zip(pts, pts[1:]) if mb > ma]
+    steps = [(b - a) / (mb - ma) for (ma, a), (mb, b) in itertools.pairwise(pts) if mb > ma]
     return statistics.median(steps) if steps else float("nan")
 
 
