@@ -81,17 +81,20 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+_TAKEN_ROWIDS = sql_text("SELECT rowid FROM documents_fts WHERE rowid IN :ids").bindparams(
+    bindparam("ids", expanding=True)
+)
+
+
 def _fts_rowids(conn, fresh: list[_Prepared], next_id: int, now) -> list[int]:
     """Time-ordered FTS row ids for a batch, bumped past any already taken (rare: same second and id bits)."""
     wanted = [
         t.fts_rowid(timeutil.aware(p.doc.published_at) or timeutil.aware(p.doc.fetched_at) or now, next_id + i)
         for i, p in enumerate(fresh)
     ]
-    taken = set(
-        conn.execute(
-            sql_text("SELECT rowid FROM documents_fts WHERE rowid IN (" + ",".join(map(str, wanted)) + ")")
-        ).scalars()
-    )
+    # One statement for every batch (an expanding parameter): SQL text with the ids written in would be
+    # compiled anew for each batch and fill SQLAlchemy's statement cache with single-use entries.
+    taken = set(conn.execute(_TAKEN_ROWIDS, {"ids": wanted}).scalars())
     out: list[int] = []
     for rowid in wanted:
         while rowid in taken:
