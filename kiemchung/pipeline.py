@@ -3,7 +3,7 @@
 Story assignment is fast and runs right after each ingest (streaming: each new document joins a
 story as it arrives); then the alert stage checks the new documents against the published false and
 misleading fact-checks. Slow stages (named entities with underthesea NER, story keywords with word
-segmentation) run on their own in :class:`SlowStages` (a background thread of ``kiemchung watch``, or
+segmentation) run on their own in :class:`SlowStages` (a separate background process of ``kiemchung watch``, or
 ``kiemchung entities run`` / ``kiemchung stories keywords``), never holding up assignment.
 """
 
