@@ -10,10 +10,12 @@ from fastapi import FastAPI
 
 from kiemchung.web.app import create_app
 
-# Route handlers are plain functions run in a thread pool. More threads than the database's read pool
-# holds connections (8, see kiemchung.store.database) only make requests queue for a connection,
-# or open and close extra ones; with the GIL they add no throughput either.
-HANDLER_THREADS = int(os.environ.get("KIEMCHUNG_HANDLER_THREADS", "8") or 8)
+# Route handlers are plain functions run in a thread pool. Every SQLite call releases and takes back
+# the GIL, so handler threads of one process mostly wait for each other: at 20 concurrent clients on
+# the search API (2 processes) 8 threads cost 2.45 ms of CPU per request, 4 threads 1.99 ms and 2
+# threads 1.98 ms (docs/web.md, Performance). 4 keeps that gain while one slow request (a report,
+# an export) still leaves three threads; the read pool holds 8 connections, so none is ever waited for.
+HANDLER_THREADS = int(os.environ.get("KIEMCHUNG_HANDLER_THREADS", "4") or 4)
 
 
 def tune(app: FastAPI, *, threads: int = HANDLER_THREADS) -> FastAPI:
