@@ -258,3 +258,12 @@ def test_cli_bad_period_or_format_is_refused_cleanly(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--db", str(path), "report", "--period", "2026-03", "--format", "docx", "--out", str(tmp_path)])
     assert "docx" in capsys.readouterr().err and not list(tmp_path.glob("bao-cao-*"))
+
+
+def test_text_starting_with_a_number_wraps_like_text(sample):
+    r = build_report(sample, parse_period("2026-Q4"), generated_at=PINNED)
+    r.statements[0]["title"] = "5 thói quen giúp người dân phòng sốt xuất huyết mùa mưa bão năm nay"
+    html = render_html(r)
+    # a figure cell is right-aligned and never wraps; a title that starts with a digit is not a figure
+    assert '<td>5 thói quen giúp' in html and '<td class="n">5 thói quen' not in html
+    assert f'<td class="n">{r.headline["documents"]}</td>' in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from html import escape
 from pathlib import Path
 
@@ -169,8 +170,13 @@ def render_html(report: Report) -> str:
     return "\n".join(out)
 
 
+# A figure cell: a count, a change "+129 (+136%)", a duration "5.6 giờ", a score, a date-time, or "–".
+# Text that merely starts with a digit ("5 thói quen…") is not one: it must wrap like any text.
+_FIGURE = re.compile(r"[+\-–]?[\d.,:/ ]+(%|\s*\([+\-–]?[\d.,]+%\)| giờ| ngày)?|–")
+
+
 def _numeric(c: str) -> bool:
-    return bool(c) and (c[0].isdigit() or c[0] in "+-–") and NO_DATA not in c
+    return bool(_FIGURE.fullmatch(c.strip()))
 
 
 def _md_cell(c: str) -> str:
