@@ -6,7 +6,7 @@ already loaded database (e.g. ``bench-out/web-stories.db``). A given ``--db`` is
 temporary folder (other benchmarks use it; nothing is written to it), and on the copy:
 
 * documents loaded before outlets were kept (``source_id`` empty, outlet name only in the raw RSS item)
-  get their outlet source back, as the ingestor makes them today;
+  get their outlet source back, as the ingestor makes them today, and stories their outlet counts;
 * ``--seed N`` (default 40) adds what the RSS year lacks and a report needs: N articles of the period
   (every k-th, deterministic) become official statements, and N/2 published fact-checks are made from
   other articles' titles (claim = the title, explanation = the lead, published a day after the article,
@@ -87,6 +87,10 @@ def backfill_outlets(db) -> int:
                 chunk = ids[i:i + 5000]
                 conn.execute(t.documents.update().where(t.documents.c.id.in_(chunk)).values(source_id=src.id))
         n += len(ids)
+    with db.write() as conn:  # the stories' outlet counts, as the stories module counts them
+        conn.execute(text(
+            "UPDATE stories SET outlet_count = (SELECT count(DISTINCT coalesce(d.source_id, d.platform)) "
+            "FROM story_documents sd JOIN documents d ON d.id = sd.doc_id WHERE sd.story_id = stories.id)"))
     return n
 
 
