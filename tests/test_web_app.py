@@ -217,12 +217,22 @@ PUBLIC = {
     ("GET", "/docs/oauth2-redirect"),
 }
 MONITOR_EDITOR = {
-    ("POST", "/stories/{story_id}/merge"), ("POST", "/stories/{story_id}/split"),
-    ("POST", "/watchlists"), ("POST", "/watchlists/{wl_id}/delete"), ("POST", "/reports"),
-    ("POST", "/api/v1/stories/{story_id}/merge"), ("POST", "/api/v1/stories/{story_id}/split"),
-    ("POST", "/api/v1/watchlists"), ("DELETE", "/api/v1/watchlists/{wl_id}"), ("POST", "/api/v1/reports"),
+    ("POST", "/stories/{story_id}/merge"),
+    ("POST", "/stories/{story_id}/split"),
+    ("POST", "/watchlists"),
+    ("POST", "/watchlists/{wl_id}/delete"),
+    ("POST", "/reports"),
+    ("POST", "/api/v1/stories/{story_id}/merge"),
+    ("POST", "/api/v1/stories/{story_id}/split"),
+    ("POST", "/api/v1/watchlists"),
+    ("DELETE", "/api/v1/watchlists/{wl_id}"),
+    ("POST", "/api/v1/reports"),
 }
-EDITOR = {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources")} | VERIFY_EDITOR | MONITOR_EDITOR
+EDITOR = (
+    {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources")}
+    | VERIFY_EDITOR
+    | MONITOR_EDITOR
+)
 ADMIN = {
     ("GET", "/users"),
     ("POST", "/users"),
