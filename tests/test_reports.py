@@ -267,3 +267,15 @@ def test_text_starting_with_a_number_wraps_like_text(sample):
     # a figure cell is right-aligned and never wraps; a title that starts with a digit is not a figure
     assert '<td>5 thói quen giúp' in html and '<td class="n">5 thói quen' not in html
     assert f'<td class="n">{r.headline["documents"]}</td>' in html
+
+
+def test_claim_signals_are_shown_in_vietnamese(sample):
+    from kiemchung.claims.checkworthy import WEIGHTS
+    from kiemchung.reports.render import SIGNALS
+
+    assert set(SIGNALS) == set(WEIGHTS)  # every signal the scorer can give has a label
+    r = build_report(sample, parse_period("2026-Q4"), generated_at=PINNED)
+    md = render_markdown(r)
+    first = r.claims[0]
+    assert ", ".join(SIGNALS[x] for x in first["reasons"]) in md
+    assert "claim_verb" not in md and "money_unit" not in md

@@ -28,6 +28,13 @@ HEAD_LABELS = [
     ("alerts", "Cảnh báo", "alerts raised"),
     ("claims", "Văn bản có nhận định cần kiểm chứng", "documents with check-worthy claims"),
 ]
+# Signals of kiemchung.claims.checkworthy, as the report shows them.
+SIGNALS = {
+    "number": "con số", "date": "ngày tháng", "percent": "tỉ lệ %", "money_unit": "tiền/đơn vị", "entity": "tên riêng",
+    "reporting": "động từ tường thuật", "quote": "trích dẫn", "superlative": "so sánh nhất", "comparison": "so sánh",
+    "viral": "dấu hiệu lan truyền", "claim_verb": "động từ khẳng định", "opinion": "ý kiến", "question": "câu hỏi",
+    "short": "câu ngắn",
+}
 SOURCE_KINDS = {"feed": "RSS/Atom", "web": "trang web", "import": "tệp nhập", "sample": "dữ liệu mẫu",
                 "outlet": "đầu báo (theo tên)"}
 KIND_LABELS = {"article": "Bài báo", "post": "Bài đăng mạng xã hội", "official": "Văn bản chính thức"}
@@ -96,7 +103,7 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
     if len(r.story_reach) > STORY_ROWS:
         sr.append([f"… và {len(r.story_reach) - STORY_ROWS} câu chuyện khác (and more)"] + [""] * 8)
     claims = None if r.claims is None else [
-        [c["text"], f"{c['score']:.2f}", ", ".join(c["reasons"]),
+        [c["text"], f"{c['score']:.2f}", ", ".join(SIGNALS.get(x, x) for x in c["reasons"]),
          f"#{c['doc_id']}" + (f" (+{c['documents'] - 1} cùng câu chuyện #{c['story_id']})" if c["documents"] > 1 else ""),
          "có" if c["alerted"] else "–"]
         for c in r.claims]
