@@ -115,6 +115,8 @@ documents = Table(
     Index("ix_documents_source", "source_id", "published_at"),
     Index("ix_documents_content_hash", "content_hash"),
     Index("ix_documents_dup_group", "dup_group"),
+    Index("ix_documents_kind_published", "kind", "published_at"),
+    Index("ix_documents_fetched", "fetched_at"),
 )
 
 import_checkpoints = Table(
