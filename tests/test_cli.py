@@ -104,3 +104,14 @@ def test_settings_turn_author_hashing_off(tmp_path):
     assert run(["--db", db, "settings", "set", "hash_authors", "0"]).returncode == 0
     assert "hash_authors = 0" in run(["--db", db, "settings", "get", "hash_authors"]).stdout
     assert run(["--db", db, "settings", "set", "hash_authors", "maybe"]).returncode == 1
+
+
+def test_settings_set_accepts_installation_settings(tmp_path):
+    db = str(tmp_path / "kc.db")
+    res = run(["--db", db, "settings", "set", "match_threshold_lexical", "0.5"])
+    assert res.returncode == 0, res.stderr
+    assert "match_threshold_lexical = 0.5" in run(["--db", db, "settings", "get", "match_threshold_lexical"]).stdout
+    bad = run(["--db", db, "settings", "set", "match_threshold_lexical", "2"])
+    assert bad.returncode == 1
+    assert "match_threshold_lexical = 0.5" in run(["--db", db, "settings", "get", "match_threshold_lexical"]).stdout
+    assert run(["--db", db, "settings", "set", "no_such_setting", "1"]).returncode == 1

@@ -406,18 +406,29 @@ def export(
 
 @settings_app.command("set")
 def settings_set(
-    key: str = typer.Argument(..., help="hash_authors"),
-    value: str = typer.Argument(..., help="1 | 0"),
+    key: str = typer.Argument(..., help="hash_authors, or a key of `kiemchung factchecks config`"),
+    value: str = typer.Argument(..., help="hash_authors: 1 | 0"),
 ) -> None:
-    """Đổi một cài đặt (change a setting). hash_authors=0 lưu tên tác giả không băm (admin only)."""
-    allowed = {"hash_authors": {"0", "1"}}
-    if key not in allowed:
-        raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(allowed)}")
-    if value not in allowed[key]:
-        raise ConfigError(f"Giá trị không hợp lệ cho {key}: {value} (allowed: {', '.join(sorted(allowed[key]))})")
+    """Đổi một cài đặt (change a setting). hash_authors=0 lưu tên tác giả không băm (admin only).
+
+    Matcher thresholds, alert channels, SMTP and approval settings are validated by
+    ``kiemchung.claims.config.set_setting`` (the keys ``kiemchung factchecks config`` lists)."""
+    from kiemchung.claims.config import SETTINGS, set_setting
+
+    if key == "hash_authors":
+        if value not in {"0", "1"}:
+            raise ConfigError(f"Giá trị không hợp lệ cho {key}: {value} (allowed: 0, 1)")
+        with open_db() as db:
+            db.set_setting(key, value)
+        console.print(f"{key} = {value}")
+        return
+    if key not in SETTINGS:
+        raise ConfigError(
+            f"Cài đặt không tồn tại (unknown setting): {key}; có: hash_authors, {', '.join(SETTINGS)}"
+        )
     with open_db() as db:
-        db.set_setting(key, value)
-    console.print(f"{key} = {value}")
+        stored = set_setting(db, key, value)
+    console.print(f"{key} = {stored}")
 
 
 @settings_app.command("get")
