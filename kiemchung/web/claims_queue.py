@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.alerts import document_text
 from kiemchung.claims.checkworthy import DEFAULT_THRESHOLD, rank_document
+from kiemchung.claims.config import match_config
 from kiemchung.claims.match import ClaimMatcher
 from kiemchung.claims.tables import alerts as alerts_t
 from kiemchung.claims.tables import factcheck_phrasings
@@ -99,12 +100,13 @@ def knowledge_matcher(db) -> ClaimMatcher:
     The alert engine only loads published false/misleading ones; the queue must also skip claims that
     already have a draft or a true/unverified verdict. Rebuilt when ``signature(db)`` changes.
     """
-    sig = fcs.signature(db)
+    config = match_config(db)  # this installation's thresholds (kiemchung settings set ...)
+    sig = (fcs.signature(db), repr(config))
     with _lock:
         hit = _matcher_cache.get(db.url)
         if hit and hit[0] == sig:
             return hit[1]
-    m = ClaimMatcher()
+    m = ClaimMatcher(config)
     c = factcheck_phrasings.c
     with db.read() as conn:
         rows = conn.execute(
