@@ -196,6 +196,11 @@ def run(db, period, name: str) -> None:
           f"ratio to baseline {total / max(t_base, 1e-6):.0f}x")
     print(f"  build with {WORKERS} workers (as kiemchung report) {t_build:.2f} s; second build in-process "
           f"(1 worker, as the web app) {t_again:.2f} s; same HTML and Markdown: {same}")
+    from kiemchung.web.report_views import write_in_worker
+
+    files, t_web = _timed(write_in_worker, db, period, OUT / "web", ["html", "md", "pdf"])
+    print(f"  the web app's Generate report (a spawned process, reach over {WORKERS} workers; HTML, Markdown "
+          f"and PDF written): {t_web:.2f} s (target < 30 s); {len(files)} files")
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(OUT / "page")], check=True)
         print(f"  pages: {sorted(p.name for p in OUT.glob('page-*.png'))}")

@@ -62,14 +62,46 @@ def parse_report_period(period: str | None, start: str | None, end: str | None):
     return p
 
 
+def _write_in_child(url: str, period, folder: str, fmts: list[str], workers: int) -> list[str]:
+    """Entry point of the spawned report process: a single-threaded program, so reach may fork."""
+    from kiemchung.reports.schedule import write_report
+    from kiemchung.store import Database
+
+    db = Database(url, upgrade=False)
+    try:
+        return [str(p) for p in write_report(db, period, folder, fmts, workers=workers)]
+    finally:
+        db.close()
+
+
+def write_in_worker(db, period, folder: FsPath, fmts: list[str]) -> list[FsPath]:
+    """Write a report from the web app: in a spawned process using both cores when there are two.
+
+    The web server is multi-threaded, so it must not fork; a spawned child is a fresh,
+    single-threaded interpreter whose reach scan may fork (``workers``), as ``kiemchung report`` does.
+    ``KIEMCHUNG_REPORT_WORKERS=1`` builds in-process instead."""
+    import os
+
+    from kiemchung.reports.schedule import write_report
+
+    workers = min(2, os.cpu_count() or 1)
+    if workers <= 1 or os.environ.get("KIEMCHUNG_REPORT_WORKERS") == "1":
+        return write_report(db, period, folder, fmts)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return [FsPath(p) for p in pool.submit(_write_in_child, db.url, period, str(folder), fmts, workers).result()]
+
+
 def generate_report(db, user, period, formats) -> str:
     """Build and render a report into the report folder (``kiemchung.reports.schedule.write_report``)."""
-    from kiemchung.reports.schedule import file_stem, write_report
+    from kiemchung.reports.schedule import file_stem
 
     fmts = [f for f in REPORT_FORMATS if f in set(formats) | {"html"}]
     folder = report_dir(db)
     try:
-        files = write_report(db, period, folder, fmts)
+        files = write_in_worker(db, period, folder, fmts)
     except OSError as exc:
         raise ConfigError(f"Không ghi được báo cáo vào {folder}: {exc} (cannot write report)") from exc
     with db.write() as conn:
