@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from factories import make_doc
 
 from kiemchung.store import Database
+
+# Property tests explore new random examples on every developer run; CI (.ci/run sets
+# HYPOTHESIS_PROFILE=ci) replays a fixed derandomized set so that a landing is never decided by luck.
+# A failure found locally becomes a regression test (an @example or a fixture).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 @pytest.fixture
 def db(tmp_path):
