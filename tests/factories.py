@@ -19,3 +19,14 @@ def make_doc(title: str, lead: str = "", *, url: str | None = None, day: int = 1
         published_at=dt.datetime(2026, 3, day, 12, 0, tzinfo=VN),
         **kw,
     )
+
+
+def run_cli_in_process(path, *args: str) -> int:
+    """Run ``kiemchung --db PATH ARGS...`` in this process; returns its exit code (output goes to capsys)."""
+    from kiemchung.cli import main
+
+    try:
+        main(["--db", str(path), *args])
+    except SystemExit as exc:
+        return exc.code
+    return 0

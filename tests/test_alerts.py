@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from factories import make_doc
+from factories import make_doc, run_cli_in_process
 
 from kiemchung.claims.alerts import AlertEngine, list_alerts
 from kiemchung.claims.factchecks import create_factcheck, publish_factcheck, withdraw_factcheck
@@ -156,14 +156,7 @@ def test_smtp_down_keeps_alert_pending(db):
     assert mail[0]["status"] == "pending" and mail[0]["attempts"] == 1 and mail[0]["last_error"]
 
 
-def _cli(path, *args):
-    from kiemchung.cli import main
-
-    try:
-        main(["--db", str(path), *args])
-    except SystemExit as exc:
-        return exc.code
-    return 0
+_cli = run_cli_in_process
 
 
 def test_cli_factchecks_and_match(tmp_path, capsys):

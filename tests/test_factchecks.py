@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from factories import make_doc
+from factories import make_doc, run_cli_in_process
 
 from kiemchung.claims.factchecks import (
     ApprovalError,
@@ -127,14 +127,7 @@ def test_admin_may_approve_own_proposal(db):
     assert publish_factcheck(db, fc.id, "quantri", approver="quantri").status == "published"
 
 
-def _cli(path, *args):
-    from kiemchung.cli import main
-
-    try:
-        main(["--db", str(path), *args])
-    except SystemExit as exc:
-        return exc.code
-    return 0
+_cli = run_cli_in_process
 
 
 def test_cli_add_edit_publish_list_feed(tmp_path, capsys):
