@@ -74,6 +74,22 @@ def test_alert_recorded_once_per_document_and_factcheck(db):
     assert [n["status"] for n in list_notifications(db)] == ["sent"]  # log channel
 
 
+def test_official_statements_never_raise_alerts(db):
+    """A denial repeats the claim's words; the matcher does not see the negation, so the engine skips
+    official statements. The same words in a post do raise the alert (the known limit)."""
+    fc, engine = _engine(db)
+    denial = "Sở Y tế khẳng định nước máy Tây Hà không bị nhiễm độc, vẫn dùng nấu ăn bình thường"
+    Ingestor(db).add([
+        make_doc("Thông báo của Sở Y tế", denial, url="https://soyte.example/tb2.html", kind="official", day=5),
+        make_doc("", denial, kind="post", external_id="p7", platform="facebook", day=5),
+    ])
+    docs = list(db.iter_documents())
+    assert engine.refresh().match(denial)[0].matched
+    created = engine.process(docs)
+    kinds = {d.id: d.kind for d in docs}
+    assert [kinds[a.doc_id] for a in created] == ["post"]
+
+
 def test_matcher_rebuilt_when_factchecks_change(db):
     fc, engine = _engine(db)
     withdraw_factcheck(db, fc.id, "lan")

