@@ -77,7 +77,7 @@ def test_alert_recorded_once_per_document_and_factcheck(db):
 def test_official_statements_never_raise_alerts(db):
     """A denial repeats the claim's words; the matcher does not see the negation, so the engine skips
     official statements. The same words in a post do raise the alert (the known limit)."""
-    fc, engine = _engine(db)
+    _fc, engine = _engine(db)
     denial = "Sở Y tế khẳng định nước máy Tây Hà không bị nhiễm độc, vẫn dùng nấu ăn bình thường"
     Ingestor(db).add([
         make_doc("Thông báo của Sở Y tế", denial, url="https://soyte.example/tb2.html", kind="official", day=5),
