@@ -295,6 +295,23 @@ def test_new_factcheck_form_errors_and_duplicates(app, vdb):
     assert r.headers["location"] == f"/factchecks/{first}?notice=duplicate"
 
 
+def test_editor_page_and_api_show_similar_factchecks(app, vdb):
+    c = client(app, "bientap")
+    first = new_fc(c, "Giá vàng sẽ lên 200 triệu đồng một lượng vào tháng sau")
+    other = new_fc(c, "Trường học ở Lam Sơn cho học sinh nghỉ cả tuần vì nắng nóng")
+    second = new_fc(c, "Tháng sau giá vàng lên tới 200 triệu đồng mỗi lượng")
+    page = c.get(f"/factchecks/{second}").text
+    assert 'id="similar"' in page and f'href="/factchecks/{first}"' in page and "cùng tuyên bố" in page
+    assert f'href="/factchecks/{other}"' not in page
+    assert 'id="similar"' not in c.get(f"/factchecks/{other}").text
+    tok = U.create_token(vdb, "xem")
+    vw = TestClient(app, headers={"Authorization": f"Bearer {tok}"})
+    found = vw.get(f"/api/v1/factchecks/{first}/similar").json()
+    assert [f["factcheck"]["id"] for f in found] == [second] and found[0]["same_claim"] and found[0]["reason"]
+    assert vw.get(f"/api/v1/factchecks/{other}/similar").json() == []
+    assert vw.get("/api/v1/factchecks/999999/similar").status_code == 404
+
+
 def test_approval_flow_second_editor_or_admin(app, vdb):
     vdb.set_setting("require_approval", "1")
     c1, c2, adm = client(app, "bientap"), client(app, "bientap2"), client(app, "quantri")

@@ -32,6 +32,18 @@ def _show(fc) -> None:
         console.print(f"  Bằng chứng: {escape(e.get('url') or '')} {('(văn bản #' + str(e['doc_id']) + ')') if e.get('doc_id') else ''}")
 
 
+def _show_similar(db, fc_or_text) -> int:
+    """Print the fact-checks that may state the same claim; return how many."""
+    from kiemchung.claims.similar import similar_factchecks
+
+    found = similar_factchecks(db, fc_or_text)
+    for s in found:
+        kind = "cùng tuyên bố (same claim)" if s.same_claim else "khớp (matches)"
+        console.print(f"  [yellow]Có thể trùng[/] #{s.factcheck.id} \\[{s.factcheck.status}] {s.score:.2f} {kind}: "
+                      f"{escape(s.phrasing)}")
+    return len(found)
+
+
 @fc_app.command("add")
 def fc_add(
     claim: str = typer.Argument(..., help="Tuyên bố (claim)."),
@@ -46,8 +58,10 @@ def fc_add(
     from kiemchung.claims.factchecks import create_factcheck
 
     with open_db() as db:
-        _show(create_factcheck(db, claim, verdict, explanation, editor=editor, phrasings=phrasing,
-                               evidence=evidence, url=url))
+        fc = create_factcheck(db, claim, verdict, explanation, editor=editor, phrasings=phrasing,
+                              evidence=evidence, url=url)
+        _show(fc)
+        _show_similar(db, fc)
 
 
 @fc_app.command("edit")
@@ -111,7 +125,26 @@ def fc_show(ref: str = typer.Argument(...)) -> None:
     from kiemchung.claims.factchecks import get_factcheck
 
     with open_db() as db:
-        _show(get_factcheck(db, ref))
+        fc = get_factcheck(db, ref)
+        _show(fc)
+        _show_similar(db, fc)
+
+
+@fc_app.command("similar")
+def fc_similar(
+    ref_or_text: str = typer.Argument(..., help="Mã bài kiểm chứng hoặc một tuyên bố (id, key or a claim)."),
+) -> None:
+    """Bài kiểm chứng có thể cùng tuyên bố (fact-checks that may state the same claim)."""
+    from kiemchung.claims.factchecks import get_factcheck
+    from kiemchung.errors import NotFoundError
+
+    with open_db() as db:
+        try:
+            target = get_factcheck(db, ref_or_text)
+        except NotFoundError:
+            target = ref_or_text
+        if not _show_similar(db, target):
+            console.print("Không có bài kiểm chứng tương tự (no similar fact-check).")
 
 
 @fc_app.command("history")

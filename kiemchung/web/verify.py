@@ -81,6 +81,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Tuyên bố này đã có bài kiểm chứng; đã mở bài đó.",
         "en": "This claim already has a fact-check; it is opened instead.",
     },
+    "vf_similar": {"vi": "Có thể trùng với bài kiểm chứng khác", "en": "May repeat another fact-check"},
+    "vf_similar_note": {
+        "vi": "Các bài này nói cùng tuyên bố bằng cách diễn đạt khác (hoặc khớp với nó); xem trước khi kiểm chứng lại.",
+        "en": "These state the same claim in other words (or match it); look before checking it again.",
+    },
+    "vf_same_claim": {"vi": "cùng tuyên bố", "en": "same claim"},
+    "vf_matches": {"vi": "khớp", "en": "matches"},
     "vf_feed": {"vi": "Nguồn tin RSS", "en": "RSS feed"},
     "vf_filter": {"vi": "Lọc", "en": "Filter"},
     "vf_source_doc": {"vi": "Tài liệu gốc", "en": "Source document"},

@@ -194,6 +194,27 @@ def api_factcheck(request: Request, fc_id: int = Path(ge=1, le=MAX_ID)):
     return factcheck_out(fcs.get_factcheck(request.app.state.db, fc_id))
 
 
+class SimilarOut(BaseModel):
+    """Another fact-check that may state the same claim."""
+
+    factcheck: FactCheckOut
+    score: float
+    same_claim: bool
+    phrasing: str
+    reason: list[str]
+
+
+@api_router.get("/factchecks/{fc_id}/similar", response_model=list[SimilarOut], dependencies=[viewer])
+def api_similar_factchecks(request: Request, fc_id: int = Path(ge=1, le=MAX_ID),
+                           limit: int = Query(5, ge=1, le=50)):
+    """Other fact-checks that may state the same claim (rewordings), most similar first."""
+    from kiemchung.claims.similar import similar_factchecks
+
+    found = similar_factchecks(request.app.state.db, fc_id, limit=limit)
+    return [SimilarOut(factcheck=factcheck_out(s.factcheck), score=s.score, same_claim=s.same_claim,
+                       phrasing=s.phrasing, reason=s.reason) for s in found]
+
+
 @api_router.patch("/factchecks/{fc_id}", response_model=FactCheckOut, dependencies=[editor, csrf])
 def api_update_factcheck(request: Request, body: FactCheckPatch, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
     """Change fields of a fact-check (editor); a new version is recorded."""

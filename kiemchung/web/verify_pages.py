@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.feed import atom_feed, rss_feed
+from kiemchung.claims.similar import similar_factchecks
 from kiemchung.errors import ConfigError, KiemchungError, NotFoundError, QueryError
 from kiemchung.store.search import search
 from kiemchung.web.alert_views import (
@@ -189,7 +190,7 @@ def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = Non
         request, "verify_editor.html", status, fc=fc, verdicts=fcs.VERDICTS, error=error,
         claimreview=json.dumps(review, ensure_ascii=False, indent=2), preview=preview,
         history=_history_rows(db, fc.id), approval=fcs.require_approval(db), source_doc=source_doc,
-        notice=notice if notice in ("duplicate",) else None,
+        notice=notice if notice in ("duplicate",) else None, similar=similar_factchecks(db, fc),
     )
 
 
