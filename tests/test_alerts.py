@@ -90,6 +90,28 @@ def test_official_statements_never_raise_alerts(db):
     assert [kinds[a.doc_id] for a in created] == ["post"]
 
 
+def test_record_appearance_adds_the_post_url_once(db):
+    from kiemchung.claims.alerts import record_appearance
+    from kiemchung.claims.factchecks import get_factcheck
+    from kiemchung.errors import NotFoundError
+
+    fc, engine = _engine(db)
+    post = "nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được đâu, chia sẻ ngay"
+    Ingestor(db).add([make_doc("", post, kind="post", external_id="p5", url="https://mxh.example/p5", day=4),
+                      make_doc("", post + " nhé", kind="post", external_id="p6", day=4)])
+    by_doc = {a.doc_id: a.id for a in engine.process(list(db.iter_documents()), notify=False)}
+    urls = {d.id: d.url for d in db.iter_documents()}
+    with_url = next(a for d, a in by_doc.items() if urls[d])
+    without_url = next(a for d, a in by_doc.items() if not urls[d])
+    assert record_appearance(db, with_url, "lan")
+    assert not record_appearance(db, with_url, "lan")  # listed already
+    assert not record_appearance(db, without_url, "lan")
+    got = get_factcheck(db, fc.id)
+    assert got.appearances == ["https://mxh.example/p5"] and got.updated_by == "lan"
+    with pytest.raises(NotFoundError):
+        record_appearance(db, 999_999, "lan")
+
+
 def test_matcher_rebuilt_when_factchecks_change(db):
     fc, engine = _engine(db)
     withdraw_factcheck(db, fc.id, "lan")

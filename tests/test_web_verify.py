@@ -462,6 +462,34 @@ def test_api_alert_status(app, vdb):
     assert ed.get("/api/v1/alerts", params={"status": "new"}).json() == []
 
 
+def test_confirming_an_alert_lists_the_post_among_the_claims_appearances(app, vdb):
+    official = doc_id_of(vdb, "https://syt.lamson.gov.vn/la-oi.html")
+    fc = fcs.create_factcheck(vdb, FALSE_CLAIM, "false", editor="bientap", evidence=[official])
+    fcs.publish_factcheck(vdb, fc.id, "bientap")
+    url = "https://mxh.example/bai/la-oi-7-ngay"
+    Ingestor(vdb).add([
+        make_doc("", "Uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày nhé mọi người",
+                 kind="post", external_id="p-3", url=url, day=26),
+        make_doc("", "nước lá ổi đun sôi chữa khỏi bệnh tiểu đường sau 7 ngày, chia sẻ ngay",
+                 kind="post", external_id="p-4", day=26),  # an export row without a URL
+    ])
+    AlertStage(vdb).run()
+    tok = U.create_token(vdb, "bientap")
+    ed = TestClient(app, headers={"Authorization": f"Bearer {tok}"})
+    rows = ed.get("/api/v1/alerts", params={"status": "new"}).json()
+    assert len(rows) == 2
+    version = fcs.get_factcheck(vdb, fc.id).version
+    for a in rows:
+        assert ed.patch(f"/api/v1/alerts/{a['id']}", json={"status": "confirmed"}).status_code == 200
+        assert ed.patch(f"/api/v1/alerts/{a['id']}", json={"status": "confirmed"}).status_code == 200  # again
+    after = fcs.get_factcheck(vdb, fc.id)
+    assert after.appearances == [url] and after.version == version + 1 and after.updated_by == "bientap"
+    assert after.status == "published"
+    assert actions(vdb, f"factcheck:{fc.id}")[0] == "factcheck.update"
+    review = ed.get(f"/api/v1/factchecks/{fc.id}/claimreview").json()
+    assert url in json.dumps(review["itemReviewed"])
+
+
 def test_openapi_describes_verify_endpoints(app):
     spec = TestClient(app).get("/api/v1/openapi.json").json()
     paths = spec["paths"]

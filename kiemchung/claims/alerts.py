@@ -158,6 +158,36 @@ def list_alerts(db, *, limit: int = 100, story_id: int | None = None) -> list[Al
                 for r in conn.execute(q)]
 
 
+def appearance_update(db, alert_id: int) -> tuple[int, dict] | None:
+    """The change that lists the alert's document among its fact-check's appearances (ClaimReview
+    ``appearance``): ``(fact-check id, {"appearances": [...]})``, or None when the document has no
+    URL, the fact-check is withdrawn, or the URL is listed already."""
+    from kiemchung.claims.factchecks import get_factcheck
+    from kiemchung.errors import NotFoundError
+
+    with db.read() as conn:
+        row = conn.execute(select(alerts.c.doc_id, alerts.c.factcheck_id).where(alerts.c.id == alert_id)).first()
+    if row is None:
+        raise NotFoundError(f"Không tìm thấy cảnh báo (alert not found): {alert_id}")
+    url = db.get_document(row.doc_id).url
+    fc = get_factcheck(db, row.factcheck_id)
+    if not url or fc.status == "withdrawn" or url in fc.appearances:
+        return None
+    return fc.id, {"appearances": [*fc.appearances, url]}
+
+
+def record_appearance(db, alert_id: int, editor: str) -> bool:
+    """Apply :func:`appearance_update` as a new version by ``editor`` (when an editor confirms the
+    alert: the post is where the claim appeared again); False when there was nothing to add."""
+    from kiemchung.claims.factchecks import update_factcheck
+
+    change = appearance_update(db, alert_id)
+    if change is None:
+        return False
+    update_factcheck(db, change[0], change[1], editor)
+    return True
+
+
 @dataclass
 class StoryAlerts:
     """Alerts of one story (``story_id`` None: documents in no story), newest first."""

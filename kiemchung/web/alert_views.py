@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 from kiemchung import audit
+from kiemchung.claims.alerts import appearance_update
 from kiemchung.claims.tables import alerts as alerts_t
 from kiemchung.claims.tables import factchecks as factchecks_t
 from kiemchung.errors import ConfigError, NotFoundError, QueryError
 from kiemchung.store import schema as t
 from kiemchung.web import queries
+from kiemchung.web.factcheck_actions import update_factcheck
 
 ALERTS_PAGE = 100
 ALERT_STATUSES = ("new", "seen", "dismissed", "confirmed")
@@ -28,6 +30,10 @@ def set_alert_status(db, user, alert_id: int, status: str) -> dict[str, Any]:
             raise NotFoundError(f"Không tìm thấy cảnh báo (alert not found): {alert_id}")
         conn.execute(update(alerts_t).where(alerts_t.c.id == alert_id).values(status=status))
         audit.record(conn, user, "alert.status", f"alert:{alert_id}", {"status": row.status}, {"status": status})
+    if status == "confirmed" and row.status != "confirmed":  # the post is where the claim appeared again
+        change = appearance_update(db, alert_id)
+        if change is not None:
+            update_factcheck(db, user, *change)
     queries.clear_cache()  # the overview's "new alerts" panel
     return {"id": alert_id, "status": status, "previous": row.status}
 
