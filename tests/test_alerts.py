@@ -90,9 +90,9 @@ def test_official_statements_never_raise_alerts(db):
     assert [kinds[a.doc_id] for a in created] == ["post"]
 
 
-def test_record_appearance_adds_the_post_url_once(db):
-    from kiemchung.claims.alerts import record_appearance
-    from kiemchung.claims.factchecks import get_factcheck
+def test_appearance_update_lists_the_post_url_once(db):
+    from kiemchung.claims.alerts import appearance_update
+    from kiemchung.claims.factchecks import update_factcheck
     from kiemchung.errors import NotFoundError
 
     fc, engine = _engine(db)
@@ -103,13 +103,16 @@ def test_record_appearance_adds_the_post_url_once(db):
     urls = {d.id: d.url for d in db.iter_documents()}
     with_url = next(a for d, a in by_doc.items() if urls[d])
     without_url = next(a for d, a in by_doc.items() if not urls[d])
-    assert record_appearance(db, with_url, "lan")
-    assert not record_appearance(db, with_url, "lan")  # listed already
-    assert not record_appearance(db, without_url, "lan")
-    got = get_factcheck(db, fc.id)
-    assert got.appearances == ["https://mxh.example/p5"] and got.updated_by == "lan"
+    change = appearance_update(db, with_url)
+    assert change == (fc.id, {"appearances": ["https://mxh.example/p5"]})
+    assert appearance_update(db, without_url) is None
+    update_factcheck(db, *change, "lan")
+    assert appearance_update(db, with_url) is None  # listed already
+    withdraw_factcheck(db, fc.id, "lan")
+    update_factcheck(db, fc.id, {"appearances": []}, "lan")
+    assert appearance_update(db, with_url) is None  # withdrawn
     with pytest.raises(NotFoundError):
-        record_appearance(db, 999_999, "lan")
+        appearance_update(db, 999_999)
 
 
 def test_matcher_rebuilt_when_factchecks_change(db):

@@ -161,7 +161,8 @@ def list_alerts(db, *, limit: int = 100, story_id: int | None = None) -> list[Al
 def appearance_update(db, alert_id: int) -> tuple[int, dict] | None:
     """The change that lists the alert's document among its fact-check's appearances (ClaimReview
     ``appearance``): ``(fact-check id, {"appearances": [...]})``, or None when the document has no
-    URL, the fact-check is withdrawn, or the URL is listed already."""
+    URL, the fact-check is withdrawn, or the URL is listed already. Applied (audited) when an editor
+    confirms the alert: the document is where the claim appeared again."""
     from kiemchung.claims.factchecks import get_factcheck
     from kiemchung.errors import NotFoundError
 
@@ -174,18 +175,6 @@ def appearance_update(db, alert_id: int) -> tuple[int, dict] | None:
     if not url or fc.status == "withdrawn" or url in fc.appearances:
         return None
     return fc.id, {"appearances": [*fc.appearances, url]}
-
-
-def record_appearance(db, alert_id: int, editor: str) -> bool:
-    """Apply :func:`appearance_update` as a new version by ``editor`` (when an editor confirms the
-    alert: the post is where the claim appeared again); False when there was nothing to add."""
-    from kiemchung.claims.factchecks import update_factcheck
-
-    change = appearance_update(db, alert_id)
-    if change is None:
-        return False
-    update_factcheck(db, change[0], change[1], editor)
-    return True
 
 
 @dataclass
