@@ -255,6 +255,56 @@ def test_pipeline_raises_alerts_for_new_documents_only_once(db):
     assert len(list_alerts(db)) == 1
 
 
+def _recent_post(text: str, external_id: str, days_ago: float):
+    import datetime as dt
+
+    from kiemchung import timeutil
+    from kiemchung.models import Document
+
+    return Document(url=None, title="", lead=text, kind="post", external_id=external_id, platform="facebook",
+                    published_at=timeutil.now() - dt.timedelta(days=days_ago))
+
+
+def test_publishing_a_factcheck_backscans_recent_documents_once(db):
+    from kiemchung.claims.alerts import AlertStage
+    from kiemchung.claims.config import set_setting
+
+    claim_post = "nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay"
+    Ingestor(db).add([
+        _recent_post(claim_post, "recent", 3),
+        _recent_post(claim_post + " nhé cả nhà", "old", 45),  # older than the 30-day window
+        _recent_post("Giá vàng miếng hôm nay tăng 500.000 đồng mỗi lượng", "other", 2),
+    ])
+    stage = AlertStage(db)
+    assert stage.run() == 0  # nothing published yet: the regular pass skips ahead over all three
+    fc, _ = _engine(db)  # published now, after those posts were read
+    assert stage.run() == 1  # the back-scan finds the recent post, not the old one
+    [alert] = list_alerts(db)
+    assert alert.factcheck_id == fc.id and db.get_document(alert.doc_id).external_id == "recent"
+    assert stage.run() == 0 and AlertStage(db).run() == 0  # once: the mark moved past this fact-check
+    set_setting(db, "alerts_backscan_days", "60")
+    other = create_factcheck(db, "Nước máy Tây Hà nhiễm độc, cấm nấu ăn", "sai sự thật", editor="lan",
+                             evidence=["https://soyte.example/tb.html"])
+    publish_factcheck(db, other.id, "lan")
+    assert AlertStage(db).run() == 2  # a new fact-check: both posts are in 60 days
+    assert {a.factcheck_id for a in list_alerts(db)} == {fc.id, other.id}
+
+
+def test_backscan_off_and_setting_checked(db):
+    from kiemchung.claims.alerts import AlertStage
+    from kiemchung.claims.config import set_setting
+    from kiemchung.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        set_setting(db, "alerts_backscan_days", "-1")
+    set_setting(db, "alerts_backscan_days", "0")
+    Ingestor(db).add([_recent_post("nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được", "p", 1)])
+    stage = AlertStage(db)
+    stage.run()
+    _engine(db)
+    assert stage.run() == 0 and list_alerts(db) == []
+
+
 def test_thresholds_are_per_installation(db, tmp_path):
     from kiemchung.claims.config import match_config, set_setting
     from kiemchung.errors import ConfigError

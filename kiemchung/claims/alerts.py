@@ -18,12 +18,13 @@ from sqlalchemy.exc import IntegrityError
 
 from kiemchung import timeutil
 from kiemchung.claims.config import match_config
-from kiemchung.claims.factchecks import NEEDS_EVIDENCE, list_factchecks, signature
+from kiemchung.claims.factchecks import NEEDS_EVIDENCE, FactCheck, list_factchecks, signature
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
 from kiemchung.models import Document
 
 BODY_CHARS = 1000
+BACKSCAN_DAYS = 30  # default of the alerts_backscan_days setting
 
 
 @dataclass
@@ -38,6 +39,11 @@ class Alert:
     story_id: int | None = None
     status: str = "new"
     created_at: dt.datetime | None = None
+
+
+def _alerting_factchecks(db) -> list[FactCheck]:
+    """The published fact-checks whose claims raise alerts (false or misleading)."""
+    return list_factchecks(db, status="published", verdicts=list(NEEDS_EVIDENCE), limit=10**9)
 
 
 def document_text(doc: Document) -> str:
@@ -64,18 +70,26 @@ class AlertEngine:
         cfg = self.config()
         sig = (signature(self.db), repr(cfg))
         if sig != self._sig or self.matcher is None:
-            m = ClaimMatcher(cfg)
-            for fc in list_factchecks(self.db, status="published", verdicts=list(NEEDS_EVIDENCE), limit=10**9):
-                for i, text in enumerate(fc.phrasings):
-                    m.add(f"{fc.id}:{i}", text, group=str(fc.id))
-            self.matcher, self._sig = m, sig
+            self.matcher, self._sig = self.matcher_of(_alerting_factchecks(self.db)), sig
         return self.matcher
 
-    def process(self, docs: list[Document], *, notify: bool = True) -> list[Alert]:
-        """Record alerts for stored documents (``doc.id`` set); return the newly created ones."""
+    def matcher_of(self, fcs: list[FactCheck]) -> ClaimMatcher:
+        """A matcher over the phrasings of these fact-checks (groups are their ids)."""
+        m = ClaimMatcher(self.config())
+        for fc in fcs:
+            for i, text in enumerate(fc.phrasings):
+                m.add(f"{fc.id}:{i}", text, group=str(fc.id))
+        return m
+
+    def process(self, docs: list[Document], *, notify: bool = True,
+                matcher: ClaimMatcher | None = None) -> list[Alert]:
+        """Record alerts for stored documents (``doc.id`` set); return the newly created ones.
+
+        ``matcher`` (its groups are fact-check ids) replaces the engine's matcher of every published
+        false/misleading fact-check, e.g. to look for a few new ones only."""
         from kiemchung.stories.tables import story_documents
 
-        matcher = self.refresh()
+        matcher = matcher if matcher is not None else self.refresh()
         if not len(matcher):
             return []
         created: list[Alert] = []
@@ -114,26 +128,60 @@ class AlertStage:
     """The pipeline stage that checks every newly stored document against the false claims.
 
     It remembers the last document id it looked at (setting ``alerts_last_doc_id``), so each document is
-    matched once, right after the story stage has placed it (the alert records its story). Documents stored
-    before a fact-check was published are not re-read here: ``kiemchung alerts scan`` does that.
+    matched once, right after the story stage has placed it (the alert records its story). A claim is
+    often fact-checked while it circulates: when a false or misleading fact-check is published, the
+    documents of the last ``alerts_backscan_days`` (setting, default 30; 0: off) that were read before
+    are matched against it once (:meth:`backscan`). ``kiemchung alerts scan`` re-reads everything.
     """
 
     SETTING = "alerts_last_doc_id"
+    BACKSCAN_MARK = "alerts_backscan_mark"  # publication time of the newest fact-check back-scanned
 
     def __init__(self, db, engine: AlertEngine | None = None, *, batch: int = 500) -> None:
         self.db = db
         self.engine = engine or AlertEngine(db)
         self.batch = batch
 
+    def backscan(self, until_id: int) -> int:
+        """Match the fact-checks published since the last back-scan against the documents up to
+        ``until_id`` published in the last ``alerts_backscan_days``; return how many alerts were created.
+
+        The mark moves only after the scan, so an interrupted one is done again (an alert is recorded
+        once per document and fact-check whatever happens)."""
+        days = int(self.db.get_setting("alerts_backscan_days", str(BACKSCAN_DAYS)) or 0)
+        mark_raw = self.db.get_setting(self.BACKSCAN_MARK)
+        mark = timeutil.parse_time(mark_raw) if mark_raw else None
+        fresh = [fc for fc in _alerting_factchecks(self.db)
+                 if fc.published_at is not None and (mark is None or fc.published_at > mark)]
+        if not fresh:
+            return 0
+        created = 0
+        if days > 0 and until_id > 0:
+            matcher = self.engine.matcher_of(fresh)
+            since = timeutil.now() - dt.timedelta(days=days)
+            pending: list[Document] = []
+            for doc in self.db.iter_documents(batch=self.batch, since=since):
+                if doc.id > until_id:
+                    break
+                pending.append(doc)
+                if len(pending) >= self.batch:
+                    created += len(self.engine.process(pending, matcher=matcher))
+                    pending = []
+            created += len(self.engine.process(pending, matcher=matcher))
+        newest = max(fc.published_at for fc in fresh)
+        self.db.set_setting(self.BACKSCAN_MARK, newest.isoformat())
+        return created
+
     def run(self) -> int:
-        """Match the documents stored since the last run; return how many alerts were created."""
+        """Back-scan for newly published fact-checks, then match the documents stored since the last
+        run; return how many alerts were created."""
         last = int(self.db.get_setting(self.SETTING, "0") or 0)
+        created = self.backscan(last)
         if not len(self.engine.refresh()):  # nothing to match against: skip ahead without reading
             top = self.db.max_document_id()
             if top > last:
                 self.db.set_setting(self.SETTING, str(top))
-            return 0
-        created = 0
+            return created
         pending: list[Document] = []
         for doc in self.db.iter_documents(batch=self.batch, after_id=last):
             pending.append(doc)

@@ -34,6 +34,12 @@ def _positive_int(value: str) -> str:
     return str(int(value))
 
 
+def _days(value: str) -> str:
+    if not value.strip().isdigit() or int(value) > 3650:
+        raise ConfigError(f"Cần số ngày từ 0 đến 3650 (expected a number of days, 0..3650): {value!r}")
+    return str(int(value))
+
+
 def _port(value: str) -> str:
     out = _positive_int(value)
     if int(out) > 65535:
@@ -92,6 +98,9 @@ SETTINGS: dict[str, Setting] = {
     "match_min_query_tokens": Setting("Số âm tiết tối thiểu của câu truy vấn (shortest query matched)", _positive_int),
     "pair_threshold": Setting("Ngưỡng cùng một nhận định cho cặp câu (same-claim pair threshold)", _unit),
     # alerts
+    "alerts_backscan_days": Setting(
+        "Khi xuất bản bài kiểm chứng sai/gây hiểu lầm, quét lại tài liệu của bao nhiêu ngày gần nhất; 0: tắt "
+        "(days of earlier documents matched against a newly published fact-check; default 30)", _days),
     "alert_log": Setting("Ghi cảnh báo vào nhật ký: 1 | 0 (log channel)", _flag),
     "alert_webhook_url": Setting("Địa chỉ webhook nhận cảnh báo JSON (webhook URL; empty: off)", _url),
     "smtp_host": Setting("Máy chủ SMTP (SMTP host; empty: no e-mail)", _text),
