@@ -141,6 +141,7 @@ class AlertStage:
         self.db = db
         self.engine = engine or AlertEngine(db)
         self.batch = batch
+        self._backscan_sig: tuple | None = None  # fact-checks as of the last back-scan in this process
 
     def backscan(self, until_id: int) -> int:
         """Match the fact-checks published since the last back-scan against the documents up to
@@ -148,12 +149,16 @@ class AlertStage:
 
         The mark moves only after the scan, so an interrupted one is done again (an alert is recorded
         once per document and fact-check whatever happens)."""
+        sig = signature(self.db)
+        if sig == self._backscan_sig:  # no fact-check changed since: nothing newly published
+            return 0
         days = int(self.db.get_setting("alerts_backscan_days", str(BACKSCAN_DAYS)) or 0)
         mark_raw = self.db.get_setting(self.BACKSCAN_MARK)
         mark = timeutil.parse_time(mark_raw) if mark_raw else None
         fresh = [fc for fc in _alerting_factchecks(self.db)
                  if fc.published_at is not None and (mark is None or fc.published_at > mark)]
         if not fresh:
+            self._backscan_sig = sig
             return 0
         created = 0
         if days > 0 and until_id > 0:
@@ -170,6 +175,7 @@ class AlertStage:
             created += len(self.engine.process(pending, matcher=matcher))
         newest = max(fc.published_at for fc in fresh)
         self.db.set_setting(self.BACKSCAN_MARK, newest.isoformat())
+        self._backscan_sig = sig
         return created
 
     def run(self) -> int:
