@@ -270,6 +270,26 @@ def test_save_and_load_roundtrip(tmp_path) -> None:
     assert loaded.match("ca map o bai bien nha trang")[0].entry_id == "fc-new"
 
 
+def test_index_saved_before_the_rare_feature_loads(tmp_path) -> None:
+    """Indexes saved with 8 weights (before `rare`) load with a zero weight for the new feature."""
+    import json
+
+    import numpy as np
+
+    m = build()
+    path = tmp_path / "old.npz"
+    m.save(path)
+    with np.load(path) as z:
+        st = {k: z[k] for k in z.files}
+    cfg = json.loads(str(st["m_config"]))
+    cfg["weights"], cfg["weights_lexical"] = cfg["weights"][:8], cfg["weights_lexical"][:8]
+    st["m_config"] = np.array(json.dumps(cfg))
+    np.savez(path, **st)
+    loaded = ClaimMatcher.load(path)
+    assert len(loaded.config.weights_lexical) == len(FEATURES) and loaded.config.weights_lexical[-1] == 0.0
+    assert loaded.match(POSITIVES[0][0])[0].entry_id == POSITIVES[0][1]
+
+
 def test_load_rejects_garbage(tmp_path) -> None:
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a zip file")
