@@ -209,6 +209,9 @@ def test_cli_factchecks_and_match(tmp_path, capsys):
     for text in ("", "xin", "chào bạn", "ô " * 50_000):  # empty, one word, short, 100 KB
         assert _cli(path, "match", text) == 0
         assert "không khớp" in capsys.readouterr().out
+    assert _cli(path, "match", "nước máy ở thành phố hôm nay đục hơn mọi ngày") == 0  # related, under the line
+    out = capsys.readouterr().out
+    assert "không khớp" in out and "gần nhất" in out and "< ngưỡng" in out
     assert _cli(path, "factchecks", "add", "Tin đồn mới về cầu", "--verdict", "tin giả", "--editor", "lan") == 0
     capsys.readouterr()
     assert _cli(path, "factchecks", "publish", "6", "--editor", "lan") == 1

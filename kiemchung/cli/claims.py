@@ -273,9 +273,17 @@ def match_cmd(text: str = typer.Argument(..., help="Nội dung cần so khớp (
 
     with open_db() as db:
         engine = AlertEngine(db)
-        hits = [h for h in engine.refresh().match(text, k=5) if h.matched]
+        matcher = engine.refresh()
+        results = matcher.match(text, k=5)
+        hits = [h for h in results if h.matched]
         if not hits:
-            console.print("không khớp (no match)")
+            if results:  # say how far the closest one was, so a threshold can be judged
+                cfg = matcher.config
+                threshold = cfg.threshold if matcher.semantic else cfg.threshold_lexical
+                console.print(f"không khớp (no match); gần nhất (closest) #{results[0].entry_id} "
+                              f"điểm {results[0].score:.2f} < ngưỡng (threshold) {threshold:.2f}")
+            else:
+                console.print("không khớp (no match)")
             return
         for h in hits:
             fc = get_factcheck(db, int(h.entry_id))
