@@ -132,7 +132,12 @@ def test_webhook_500_is_retried_and_kept_pending(db, hook):
     hook.mode = "ok"
     assert deliver_pending(db, backoff=0.01)["sent"] == 1
     assert [n["status"] for n in list_notifications(db) if n["channel"] == "webhook"] == ["sent"]
-    assert hook.received[-1]["factcheck"]["verdict"] == "sai sự thật"
+    body = hook.received[-1]
+    assert body["factcheck"]["verdict"] == "sai sự thật"
+    # a post has no title: the excerpt is its text; links lead into the web app
+    assert body["document"]["title"] in ("", None) and "nhiễm độc" in body["document"]["excerpt"]
+    assert body["document"]["kind"] == "post" and body["document"]["platform"] == "facebook"
+    assert body["links"]["factcheck"] == f"http://localhost:8000/factchecks/{body['factcheck']['id']}"
 
 
 def test_webhook_timeout_becomes_failed_but_kept(db, hook):

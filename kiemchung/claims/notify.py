@@ -28,6 +28,7 @@ from kiemchung.claims.tables import alerts, factchecks, notifications
 from kiemchung.store import schema as t
 
 log = logging.getLogger("kiemchung.alerts")
+EXCERPT_CHARS = 280  # of the document's title, or its text when it has none (posts)
 
 
 class DeliveryError(Exception):
@@ -63,21 +64,29 @@ def enqueue(db, alert_ids: list[int]) -> int:
 
 
 def alert_payload(db, alert_id: int) -> dict[str, Any]:
-    """The JSON body sent for an alert (document, fact-check, score, reason)."""
+    """The JSON body sent for an alert: document (with a short excerpt: posts have no title), fact-check,
+    score, reason, and links into the web app (setting ``site_url``, default http://localhost:8000)."""
     with db.read() as conn:
         row = conn.execute(
             select(alerts, factchecks.c.claim, factchecks.c.verdict, factchecks.c.url.label("fc_url"),
-                   t.documents.c.title, t.documents.c.url.label("doc_url"))
+                   t.documents.c.title, t.documents.c.lead, t.documents.c.kind, t.documents.c.platform,
+                   t.documents.c.published_at, t.documents.c.url.label("doc_url"))
             .join(factchecks, factchecks.c.id == alerts.c.factcheck_id)
             .join(t.documents, t.documents.c.id == alerts.c.doc_id)
             .where(alerts.c.id == alert_id)).first()
     from kiemchung.claims.factchecks import VERDICTS
 
+    site = (db.get_setting("site_url") or "http://localhost:8000").rstrip("/")
+    text = " ".join((row.title or row.lead or "").split())
     return {
         "alert_id": row.id, "score": row.score, "reason": row.reason, "story_id": row.story_id,
         "created_at": row.created_at.isoformat(),
-        "document": {"id": row.doc_id, "title": row.title, "url": row.doc_url},
+        "document": {"id": row.doc_id, "title": row.title, "url": row.doc_url, "kind": row.kind,
+                     "platform": row.platform, "excerpt": text[:EXCERPT_CHARS],
+                     "published_at": row.published_at.isoformat() if row.published_at else None},
         "factcheck": {"id": row.factcheck_id, "claim": row.claim, "verdict": VERDICTS[row.verdict], "url": row.fc_url},
+        "links": {"document": f"{site}/documents/{row.doc_id}", "factcheck": f"{site}/factchecks/{row.factcheck_id}",
+                  "alerts": f"{site}/alerts"},
     }
 
 
@@ -106,10 +115,12 @@ def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
     msg["Subject"] = f"[kiemchung] Cảnh báo: tài liệu #{doc['id']} lặp lại tuyên bố đã kiểm chứng"
     msg["From"] = db.get_setting("smtp_from", "kiemchung@localhost")
     msg["To"] = to
+    links = payload["links"]
     msg.set_content(
-        f"Tài liệu: {doc['title'] or doc['id']} {doc['url'] or ''}\n"
+        f"Tài liệu: {doc['excerpt'] or doc['id']} {doc['url'] or ''}\n"
         f"Khớp bài kiểm chứng #{fc['id']} ({fc['verdict']}): {fc['claim']}\n"
-        f"Điểm: {payload['score']:.2f}; từ chung: {', '.join(payload['reason'])}\n\n"
+        f"Điểm: {payload['score']:.2f}; từ chung: {', '.join(payload['reason'])}\n"
+        f"Xem và xử lý (review): {links['document']} · {links['factcheck']} · {links['alerts']}\n\n"
         + json.dumps(payload, ensure_ascii=False, indent=2))
     try:
         with smtplib.SMTP(db.get_setting("smtp_host"), int(db.get_setting("smtp_port", "25")), timeout=timeout) as s:
