@@ -82,7 +82,7 @@ def similar_factchecks(db, fc_or_text: FactCheck | int | str, *, limit: int = 5)
             if fc_id == own:
                 continue
             score, phrasing = max((m.similar(text, p), p) for p in phrasings[fc_id])
-            same = score >= m.config.pair_threshold
+            same = m.same_claim(text, phrasing)
             if not (same or r.matched):
                 continue
             if fc_id not in best or score > best[fc_id][0]:
