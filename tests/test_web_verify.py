@@ -312,6 +312,22 @@ def test_editor_page_and_api_show_similar_factchecks(app, vdb):
     assert vw.get("/api/v1/factchecks/999999/similar").status_code == 404
 
 
+def test_editor_page_suggests_official_statements_to_cite(app, vdb):
+    c = client(app, "bientap")
+    fc_id = new_fc(c, FALSE_CLAIM, "false")
+    official = doc_id_of(vdb, "https://syt.lamson.gov.vn/la-oi.html")
+    page = c.get(f"/factchecks/{fc_id}").text
+    block = page[page.index('id="suggested"'):page.index('class="cite-search"')]
+    assert f'href="/documents/{official}"' in block and f'name="doc_id" value="{official}"' in block
+    assert "baolamson.vn" not in block  # articles are not suggested as evidence
+    r = c.post(f"/factchecks/{fc_id}/evidence", data={"csrf": csrf_of(c), "doc_id": str(official)},
+               follow_redirects=False)
+    assert r.status_code == 303
+    assert 'id="suggested"' not in c.get(f"/factchecks/{fc_id}").text  # cited: no longer suggested
+    other = new_fc(c, "Đội tuyển bóng đá Lam Sơn sẽ giải thể vào cuối năm")
+    assert 'id="suggested"' not in c.get(f"/factchecks/{other}").text
+
+
 def test_approval_flow_second_editor_or_admin(app, vdb):
     vdb.set_setting("require_approval", "1")
     c1, c2, adm = client(app, "bientap"), client(app, "bientap2"), client(app, "quantri")

@@ -147,6 +147,30 @@ def fc_similar(
             console.print("Không có bài kiểm chứng tương tự (no similar fact-check).")
 
 
+@fc_app.command("evidence")
+def fc_evidence(
+    ref_or_text: str = typer.Argument(..., help="Mã bài kiểm chứng hoặc một tuyên bố (id, key or a claim)."),
+    limit: int = typer.Option(5, "--limit", min=1, max=50, help="Số văn bản tối đa (most statements shown)."),
+) -> None:
+    """Văn bản chính thức đã lưu liên quan tới tuyên bố (suggested official statements to cite)."""
+    from kiemchung.claims.evidence import suggest_evidence
+    from kiemchung.claims.factchecks import get_factcheck
+    from kiemchung.errors import NotFoundError
+
+    with open_db() as db:
+        try:
+            target = get_factcheck(db, ref_or_text)
+        except NotFoundError:
+            target = ref_or_text
+        found = suggest_evidence(db, target, limit=limit)
+        if not found:
+            console.print("Không có văn bản chính thức liên quan (no related official statement).")
+        for s in found:
+            d = s.document
+            console.print(f"#{d.id} {s.coverage:.0%} {escape(d.title or d.lead[:80])} [dim]{escape(d.url or '')}[/]  "
+                          f"[dim]từ chung: {escape(', '.join(s.reason))}[/]")
+
+
 @fc_app.command("history")
 def fc_history(ref: str = typer.Argument(...)) -> None:
     """Lịch sử các phiên bản (version history)."""

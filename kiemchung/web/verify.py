@@ -87,6 +87,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "These state the same claim in other words (or match it); look before checking it again.",
     },
     "vf_same_claim": {"vi": "cùng tuyên bố", "en": "same claim"},
+    "vf_suggested": {"vi": "Văn bản chính thức liên quan (gợi ý)", "en": "Related official statements (suggested)"},
+    "vf_coverage": {"vi": "từ của tuyên bố", "en": "of the claim's words"},
     "vf_matches": {"vi": "khớp", "en": "matches"},
     "vf_feed": {"vi": "Nguồn tin RSS", "en": "RSS feed"},
     "vf_filter": {"vi": "Lọc", "en": "Filter"},

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from kiemchung.claims import factchecks as fcs
+from kiemchung.claims.evidence import suggest_evidence
 from kiemchung.claims.feed import atom_feed, rss_feed
 from kiemchung.claims.similar import similar_factchecks
 from kiemchung.errors import ConfigError, KiemchungError, NotFoundError, QueryError
@@ -191,6 +192,7 @@ def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = Non
         claimreview=json.dumps(review, ensure_ascii=False, indent=2), preview=preview,
         history=_history_rows(db, fc.id), approval=fcs.require_approval(db), source_doc=source_doc,
         notice=notice if notice in ("duplicate",) else None, similar=similar_factchecks(db, fc),
+        suggestions=suggest_evidence(db, fc) if fc.status != "withdrawn" else [],
     )
 
 
