@@ -46,7 +46,7 @@ def test_cited_statements_are_left_out_and_new_ones_are_seen(db):
     assert [s.document.id for s in suggest_evidence(db, fc)] == [new]  # the index follows new statements
 
 
-def test_cli_evidence_command(db, tmp_path, capsys):
+def test_cli_evidence_command(tmp_path, capsys):
     path = tmp_path / "cli.db"
     assert run_cli_in_process(path, "init") == 0
     from kiemchung.store.database import Database
