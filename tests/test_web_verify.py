@@ -316,6 +316,8 @@ def test_editor_page_suggests_official_statements_to_cite(app, vdb):
     c = client(app, "bientap")
     fc_id = new_fc(c, FALSE_CLAIM, "false")
     official = doc_id_of(vdb, "https://syt.lamson.gov.vn/la-oi.html")
+    api = c.get(f"/api/v1/factchecks/{fc_id}/evidence-suggestions").json()
+    assert [s["document"]["id"] for s in api] == [official] and api[0]["coverage"] >= 0.3 and api[0]["reason"]
     page = c.get(f"/factchecks/{fc_id}").text
     block = page[page.index('id="suggested"'):page.index('class="cite-search"')]
     assert f'href="/documents/{official}"' in block and f'name="doc_id" value="{official}"' in block
@@ -324,6 +326,8 @@ def test_editor_page_suggests_official_statements_to_cite(app, vdb):
                follow_redirects=False)
     assert r.status_code == 303
     assert 'id="suggested"' not in c.get(f"/factchecks/{fc_id}").text  # cited: no longer suggested
+    vw = TestClient(app, headers={"Authorization": f"Bearer {U.create_token(vdb, 'xem')}"})
+    assert vw.get(f"/api/v1/factchecks/{fc_id}/evidence-suggestions").json() == []
     other = new_fc(c, "Đội tuyển bóng đá Lam Sơn sẽ giải thể vào cuối năm")
     assert 'id="suggested"' not in c.get(f"/factchecks/{other}").text
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.claimreview import to_claimreview
+from kiemchung.web.api import DocumentOut, doc_out
 from kiemchung.web.alert_views import alert_engine, list_alert_rows, set_alert_status
 from kiemchung.web.app import check_csrf, editor, viewer
 from kiemchung.web.factcheck_actions import (
@@ -213,6 +214,27 @@ def api_similar_factchecks(request: Request, fc_id: int = Path(ge=1, le=MAX_ID),
     found = similar_factchecks(request.app.state.db, fc_id, limit=limit)
     return [SimilarOut(factcheck=factcheck_out(s.factcheck), score=s.score, same_claim=s.same_claim,
                        phrasing=s.phrasing, reason=s.reason) for s in found]
+
+
+class EvidenceSuggestionOut(BaseModel):
+    """A stored official statement that speaks to the claim."""
+
+    document: DocumentOut
+    score: float
+    coverage: float
+    reason: list[str]
+
+
+@api_router.get("/factchecks/{fc_id}/evidence-suggestions", response_model=list[EvidenceSuggestionOut],
+                dependencies=[viewer])
+def api_evidence_suggestions(request: Request, fc_id: int = Path(ge=1, le=MAX_ID),
+                             limit: int = Query(5, ge=1, le=50)):
+    """Official statements to cite for this fact-check (not those cited already), best first."""
+    from kiemchung.claims.evidence import suggest_evidence
+
+    found = suggest_evidence(request.app.state.db, fc_id, limit=limit)
+    return [EvidenceSuggestionOut(document=doc_out(s.document), score=s.score, coverage=s.coverage,
+                                  reason=s.reason) for s in found]
 
 
 @api_router.patch("/factchecks/{fc_id}", response_model=FactCheckOut, dependencies=[editor, csrf])
