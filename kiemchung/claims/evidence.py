@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from kiemchung.claims.alerts import document_text
 from kiemchung.claims.config import match_config
-from kiemchung.claims.factchecks import FactCheck, get_factcheck
+from kiemchung.claims.factchecks import FactCheck, claim_texts
 from kiemchung.claims.match import ClaimMatcher
 from kiemchung.models import Document
 from kiemchung.store import schema as t
@@ -65,15 +65,8 @@ def _official(db) -> ClaimMatcher:
 def suggest_evidence(db, fc_or_text: FactCheck | int | str, *, limit: int = 5) -> list[EvidenceSuggestion]:
     """Official statements for ``fc_or_text`` (a fact-check, its id, or a claim), best first; those
     already cited by the fact-check are left out."""
-    cited: set[int] = set()
-    if isinstance(fc_or_text, int):
-        fc_or_text = get_factcheck(db, fc_or_text)
-    if isinstance(fc_or_text, FactCheck):
-        cited = {e["doc_id"] for e in fc_or_text.evidence if e.get("doc_id")}
-        texts = fc_or_text.phrasings or [fc_or_text.claim]
-    else:
-        texts = [fc_or_text]
-    texts = [x for x in texts if isinstance(x, str) and x.strip()]
+    fc, texts = claim_texts(db, fc_or_text)
+    cited = {e["doc_id"] for e in fc.evidence if e.get("doc_id")} if fc is not None else set()
     if not texts or limit <= 0:
         return []
     m = _official(db)

@@ -410,6 +410,18 @@ def list_factchecks(db, *, status: str | None = None, verdicts: tuple[str, ...] 
     return out[offset: offset + limit]
 
 
+def claim_texts(db, fc_or_text: FactCheck | int | str) -> tuple[FactCheck | None, list[str]]:
+    """A fact-check (given, or by id) and its non-blank phrasings; ``(None, [text])`` for a claim being
+    written (a string), ``(None, [])`` when it is blank."""
+    if isinstance(fc_or_text, int):
+        fc_or_text = get_factcheck(db, fc_or_text)
+    if isinstance(fc_or_text, FactCheck):
+        fc, texts = fc_or_text, fc_or_text.phrasings or [fc_or_text.claim]
+    else:
+        fc, texts = None, [fc_or_text]
+    return fc, [t for t in texts if isinstance(t, str) and t.strip()]
+
+
 def history(db, fc_id: int | str) -> list[FactCheckVersion]:
     """Every version of a fact-check, oldest first (full snapshots, editor, time)."""
     with db.read() as conn:
@@ -429,7 +441,7 @@ def signature(db) -> tuple[int, str]:
 
 __all__ = [
     "LABEL_MAP", "STATUSES", "VERDICTS", "ApprovalError", "DuplicateFactCheckError", "EvidenceRequiredError",
-    "FactCheck", "FactCheckVersion", "claim_norm", "create_factcheck", "find_duplicate", "get_factcheck",
+    "FactCheck", "FactCheckVersion", "claim_norm", "claim_texts", "create_factcheck", "find_duplicate", "get_factcheck",
     "history", "list_factchecks", "parse_verdict", "publish_factcheck", "signature", "update_factcheck",
     "withdraw_factcheck",
 ]

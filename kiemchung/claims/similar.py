@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from kiemchung.claims.config import match_config
-from kiemchung.claims.factchecks import FactCheck, get_factcheck, signature
+from kiemchung.claims.factchecks import FactCheck, claim_texts, get_factcheck, signature
 from kiemchung.claims.match import ClaimMatcher
 from kiemchung.claims.tables import factcheck_phrasings, factchecks
 
@@ -65,13 +65,8 @@ def _matcher(db) -> tuple[ClaimMatcher, dict[int, list[str]]]:
 def similar_factchecks(db, fc_or_text: FactCheck | int | str, *, limit: int = 5) -> list[SimilarFactCheck]:
     """Other fact-checks that may state the same claim as ``fc_or_text`` (a fact-check, its id, or a
     claim being written), most similar first; at most ``limit``."""
-    if isinstance(fc_or_text, int):
-        fc_or_text = get_factcheck(db, fc_or_text)
-    if isinstance(fc_or_text, FactCheck):
-        own, texts = fc_or_text.id, fc_or_text.phrasings or [fc_or_text.claim]
-    else:
-        own, texts = None, [fc_or_text]
-    texts = [t for t in texts if isinstance(t, str) and t.strip()]
+    fc, texts = claim_texts(db, fc_or_text)
+    own = fc.id if fc is not None else None
     if not texts or limit <= 0:
         return []
     m, phrasings = _matcher(db)
