@@ -38,8 +38,10 @@ def test_cited_statements_are_left_out_and_new_ones_are_seen(db):
                           evidence=["https://x.example/a"])
     cau = ids["https://ubnd.example/cau.html"]
     assert [s.document.id for s in suggest_evidence(db, fc.id)] == [cau]
+    fc = update_factcheck(db, fc.id, {"evidence": ["https://ubnd.example/cau.html"]}, "lan")
+    assert suggest_evidence(db, fc) == []  # cited already, by its URL
     fc = update_factcheck(db, fc.id, {"evidence": [cau]}, "lan")
-    assert suggest_evidence(db, fc) == []  # cited already
+    assert suggest_evidence(db, fc) == []  # cited already, as a stored document
     Ingestor(db).add([make_doc("Sở GTVT: kiểm định cầu Bến Lức", "Kết quả kiểm định cầu Bến Lức: không nứt, không sập.",
                                url="https://sogtvt.example/cau.html", kind="official", day=13)])
     new = {d.url: d.id for d in db.iter_documents()}["https://sogtvt.example/cau.html"]

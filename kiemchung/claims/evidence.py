@@ -64,23 +64,31 @@ def _official(db) -> ClaimMatcher:
 
 def suggest_evidence(db, fc_or_text: FactCheck | int | str, *, limit: int = 5) -> list[EvidenceSuggestion]:
     """Official statements for ``fc_or_text`` (a fact-check, its id, or a claim), best first; those
-    already cited by the fact-check are left out."""
+    the fact-check already cites (by document or by URL) are left out."""
     fc, texts = claim_texts(db, fc_or_text)
-    cited = {e["doc_id"] for e in fc.evidence if e.get("doc_id")} if fc is not None else set()
+    evidence = fc.evidence if fc is not None else []
+    cited = {e["doc_id"] for e in evidence if e.get("doc_id")}
+    cited_urls = {e["url"] for e in evidence if e.get("url")}
     if not texts or limit <= 0:
         return []
     m = _official(db)
     best: dict[int, tuple[float, float, list[str]]] = {}
     for text in texts:
-        for r in m.match(text, k=limit + len(cited)):
+        for r in m.match(text, k=limit + len(evidence)):
             doc_id, cov = int(r.entry_id), r.features.get("cov", 0.0)
             if doc_id in cited or cov < MIN_COVERAGE:
                 continue
             if doc_id not in best or r.score > best[doc_id][0]:
                 best[doc_id] = (r.score, cov, r.reason)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-    return [EvidenceSuggestion(db.get_document(doc_id), round(score, 4), round(cov, 4), reason)
-            for doc_id, (score, cov, reason) in ranked]
+    out = []
+    for doc_id, (score, cov, reason) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        doc = db.get_document(doc_id)
+        if doc.url and doc.url in cited_urls:  # cited by its address
+            continue
+        out.append(EvidenceSuggestion(doc, round(score, 4), round(cov, 4), reason))
+        if len(out) == limit:
+            break
+    return out
 
 
 __all__ = ["MIN_COVERAGE", "EvidenceSuggestion", "suggest_evidence"]
