@@ -48,6 +48,15 @@ def test_ranking_and_reasons():
     assert all(0.0 <= s.score <= 1.0 for s in ranked)
 
 
+def test_single_proper_names_inside_a_sentence_are_entities():
+    """A capital inside a Vietnamese sentence marks a name; the first word's capital does not."""
+    from kiemchung.claims.checkworthy import signals
+
+    assert signals("Quân đội Washington rút khỏi thành phố trong đêm")["entity"] > 0
+    assert signals("Chính quyền thời Louis XV dùng âm nhạc để tuyên truyền")["entity"] > 0
+    assert signals("Hôm nay trời đẹp quá mọi người ơi")["entity"] == 0
+
+
 def test_bad_input():
     assert rank_sentences("") == []
     assert rank_sentences("   \n\n ") == []

@@ -1,7 +1,7 @@
 """Check-worthy sentences: rank the sentences of a document by how checkable they are.
 
 A sentence scores high when it states something that can be checked: numbers, dates, percentages,
-money and units; named entities (runs of capitalised syllables; underthesea NER is not needed);
+money and units; named entities (capitalised syllables; underthesea NER is not needed);
 reporting verbs ("cho biết", "khẳng định", "theo", "tuyên bố"); quotations; superlatives ("nhất",
 "kỷ lục"); comparisons ("tăng", "giảm", "gấp"); and the marks of viral posts ("KHẨN CẤP", "chia sẻ
 ngay", "nóng", "!!!", all caps). Opinion and feeling words and questions pull the score down.
@@ -57,15 +57,19 @@ class ScoredSentence:
 
 
 def _entities(text: str) -> int:
-    """Runs of two or more capitalised syllables (a cheap stand-in for named-entity recognition)."""
-    runs, cur = 0, 0
-    for tok in tokens(text):
+    """Named entities, cheaply: runs of two or more capitalised syllables ("Sở Y tế", "Hà Nội"), and
+    single capitalised syllables after the first word ("Washington", "Nga"): a capital inside a
+    Vietnamese sentence marks a proper name."""
+    toks = tokens(text)
+    count, cur = 0, 0
+    for i, tok in enumerate([*toks, ""]):
         if tok[:1].isupper():
             cur += 1
-        else:
-            runs += cur >= 2
-            cur = 0
-    return runs + (cur >= 2)
+            continue
+        if cur >= 2 or (cur == 1 and i > 1):  # a single capital counts unless it opens the sentence
+            count += 1
+        cur = 0
+    return count
 
 
 def signals(sentence: str) -> dict[str, float]:
