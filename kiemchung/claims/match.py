@@ -13,7 +13,7 @@ How a query is scored:
    (:mod:`kiemchung.claims.semantic`), merged;
 3. each candidate gets features in 0..1 (IDF-weighted coverage of the query's syllables and bigrams by
    the candidate and of the candidate's title by the query, normalised BM25, numbers agreement,
-   reciprocal-rank fusion, cosine similarity) and a logistic blend turns them into the calibrated
+   reciprocal-rank fusion, cosine similarity, rare words shared) and a logistic blend turns them into the calibrated
    score; a match needs ``score >= threshold``.
 
 The blend weights are fixed defaults in :class:`MatchConfig` (chosen once, offline, on the dev data;
