@@ -277,25 +277,34 @@ def test_publishing_a_factcheck_backscans_recent_documents_once(db):
     from kiemchung.claims.alerts import AlertStage
     from kiemchung.claims.config import set_setting
 
-    claim_post = "nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay"
+    water = "nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay"
+    gold = "giá vàng miếng hôm nay tăng thêm 500.000 đồng mỗi lượng, mọi người bán ngay đi"
     Ingestor(db).add([
-        _recent_post(claim_post, "recent", 3),
-        _recent_post(claim_post + " nhé cả nhà", "old", 45),  # older than the 30-day window
-        _recent_post("Giá vàng miếng hôm nay tăng 500.000 đồng mỗi lượng", "other", 2),
+        _recent_post(water, "water-recent", 3),
+        _recent_post(water + " nhé cả nhà", "water-old", 45),  # older than the 30-day window
+        _recent_post(gold, "gold-recent", 2),
+        _recent_post(gold + " nhé", "gold-old", 45),
+        _recent_post("cầu Rạch Miễu sắp sập, từ mai cấm xe qua cầu, chia sẻ ngay", "bridge", 5),
     ])
     stage = AlertStage(db)
-    assert stage.run() == 0  # nothing published yet: the regular pass skips ahead over all three
+    assert stage.run() == 0  # nothing published yet: the regular pass skips ahead over all of them
     fc, _ = _engine(db)  # published now, after those posts were read
     assert stage.run() == 1  # the back-scan finds the recent post, not the old one
     [alert] = list_alerts(db)
-    assert alert.factcheck_id == fc.id and db.get_document(alert.doc_id).external_id == "recent"
+    assert alert.factcheck_id == fc.id and db.get_document(alert.doc_id).external_id == "water-recent"
     assert stage.run() == 0 and AlertStage(db).run() == 0  # once: the mark moved past this fact-check
     set_setting(db, "alerts_backscan_days", "60")
-    other = create_factcheck(db, "Nước máy Tây Hà nhiễm độc, cấm nấu ăn", "sai sự thật", editor="lan",
-                             evidence=["https://soyte.example/tb.html"])
+    other = create_factcheck(db, "Giá vàng miếng hôm nay tăng 500.000 đồng mỗi lượng", "sai sự thật", editor="lan",
+                             evidence=["https://nhnn.example/vang.html"])
     publish_factcheck(db, other.id, "lan")
-    assert AlertStage(db).run() == 2  # a new fact-check: both posts are in 60 days
-    assert {a.factcheck_id for a in list_alerts(db)} == {fc.id, other.id}
+    assert AlertStage(db).run() == 2  # only the new fact-check, over 60 days: both gold posts
+    docs = {a.doc_id: a.factcheck_id for a in list_alerts(db)}
+    assert sorted(db.get_document(d).external_id for d, f in docs.items() if f == other.id) == ["gold-old", "gold-recent"]
+    # an imported fact-check carries an old publication date: back-scanned all the same (by change time)
+    bridge = create_factcheck(db, "Cầu Rạch Miễu sắp sập, cấm xe qua cầu", "sai sự thật", editor="lan",
+                              evidence=["https://sogtvt.example/cau.html"])
+    publish_factcheck(db, bridge.id, "lan", published_at="2020-01-01T00:00:00+07:00")
+    assert AlertStage(db).run() == 1 and bridge.id in {a.factcheck_id for a in list_alerts(db)}
 
 
 def test_backscan_off_and_setting_checked(db):

@@ -70,33 +70,30 @@ class AlertEngine:
         cfg = self.config()
         sig = (signature(self.db), repr(cfg))
         if sig != self._sig or self.matcher is None:
-            self.matcher, self._sig = self.matcher_of(_alerting_factchecks(self.db)), sig
+            m = ClaimMatcher(cfg)
+            for fc in _alerting_factchecks(self.db):
+                for i, text in enumerate(fc.phrasings):
+                    m.add(f"{fc.id}:{i}", text, group=str(fc.id))
+            self.matcher, self._sig = m, sig
         return self.matcher
 
-    def matcher_of(self, fcs: list[FactCheck]) -> ClaimMatcher:
-        """A matcher over the phrasings of these fact-checks (groups are their ids)."""
-        m = ClaimMatcher(self.config())
-        for fc in fcs:
-            for i, text in enumerate(fc.phrasings):
-                m.add(f"{fc.id}:{i}", text, group=str(fc.id))
-        return m
-
     def process(self, docs: list[Document], *, notify: bool = True,
-                matcher: ClaimMatcher | None = None) -> list[Alert]:
+                only: set[int] | None = None) -> list[Alert]:
         """Record alerts for stored documents (``doc.id`` set); return the newly created ones.
 
-        ``matcher`` (its groups are fact-check ids) replaces the engine's matcher of every published
-        false/misleading fact-check, e.g. to look for a few new ones only."""
+        ``only``: record alerts for these fact-check ids only (the documents are still matched against
+        every fact-check, so that scores are the same as in a full pass)."""
         from kiemchung.stories.tables import story_documents
 
-        matcher = matcher if matcher is not None else self.refresh()
+        matcher = self.refresh()
         if not len(matcher):
             return []
         created: list[Alert] = []
         for doc in docs:
             if doc.id is None or doc.kind == "official":  # statements answer claims (denials), never repeat them
                 continue
-            hits = [h for h in matcher.match(document_text(doc), k=5) if h.matched]
+            hits = [h for h in matcher.match(document_text(doc), k=5 + len(only or ()))
+                    if h.matched and (only is None or int(h.entry_id) in only)]
             if not hits:
                 continue
             with self.db.write() as conn:
@@ -129,13 +126,14 @@ class AlertStage:
 
     It remembers the last document id it looked at (setting ``alerts_last_doc_id``), so each document is
     matched once, right after the story stage has placed it (the alert records its story). A claim is
-    often fact-checked while it circulates: when a false or misleading fact-check is published, the
-    documents of the last ``alerts_backscan_days`` (setting, default 30; 0: off) that were read before
-    are matched against it once (:meth:`backscan`). ``kiemchung alerts scan`` re-reads everything.
+    often fact-checked while it circulates: when a false or misleading fact-check is published (or a
+    published one changes, e.g. gets a new phrasing), the documents of the last ``alerts_backscan_days``
+    (setting, default 30; 0: off) that were read before are matched against it once (:meth:`backscan`).
+    ``kiemchung alerts scan`` re-reads everything.
     """
 
     SETTING = "alerts_last_doc_id"
-    BACKSCAN_MARK = "alerts_backscan_mark"  # publication time of the newest fact-check back-scanned
+    BACKSCAN_MARK = "alerts_backscan_mark"  # last change time of the newest fact-check back-scanned
 
     def __init__(self, db, engine: AlertEngine | None = None, *, batch: int = 500) -> None:
         self.db = db
@@ -144,8 +142,9 @@ class AlertStage:
         self._backscan_sig: tuple | None = None  # fact-checks as of the last back-scan in this process
 
     def backscan(self, until_id: int) -> int:
-        """Match the fact-checks published since the last back-scan against the documents up to
-        ``until_id`` published in the last ``alerts_backscan_days``; return how many alerts were created.
+        """Match the fact-checks published or changed since the last back-scan against the documents
+        up to ``until_id`` published in the last ``alerts_backscan_days``; return how many alerts were
+        created. (Change time, not publication date: an imported fact-check may carry an old one.)
 
         The mark moves only after the scan, so an interrupted one is done again (an alert is recorded
         once per document and fact-check whatever happens)."""
@@ -156,13 +155,13 @@ class AlertStage:
         mark_raw = self.db.get_setting(self.BACKSCAN_MARK)
         mark = timeutil.parse_time(mark_raw) if mark_raw else None
         fresh = [fc for fc in _alerting_factchecks(self.db)
-                 if fc.published_at is not None and (mark is None or fc.published_at > mark)]
+                 if fc.updated_at is not None and (mark is None or fc.updated_at > mark)]
         if not fresh:
             self._backscan_sig = sig
             return 0
         created = 0
         if days > 0 and until_id > 0:
-            matcher = self.engine.matcher_of(fresh)
+            only = {fc.id for fc in fresh}
             since = timeutil.now() - dt.timedelta(days=days)
             pending: list[Document] = []
             for doc in self.db.iter_documents(batch=self.batch, since=since):
@@ -170,10 +169,10 @@ class AlertStage:
                     break
                 pending.append(doc)
                 if len(pending) >= self.batch:
-                    created += len(self.engine.process(pending, matcher=matcher))
+                    created += len(self.engine.process(pending, only=only))
                     pending = []
-            created += len(self.engine.process(pending, matcher=matcher))
-        newest = max(fc.published_at for fc in fresh)
+            created += len(self.engine.process(pending, only=only))
+        newest = max(fc.updated_at for fc in fresh)
         self.db.set_setting(self.BACKSCAN_MARK, newest.isoformat())
         self._backscan_sig = sig
         return created
