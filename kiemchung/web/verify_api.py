@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.claimreview import to_claimreview
-from kiemchung.web.api import DocumentOut, doc_out
 from kiemchung.web.alert_views import alert_engine, list_alert_rows, set_alert_status
+from kiemchung.web.api import DocumentOut, doc_out
 from kiemchung.web.app import check_csrf, editor, viewer
 from kiemchung.web.factcheck_actions import (
     MAX_CLAIM_CHARS,
