@@ -130,20 +130,24 @@ def fc_show(ref: str = typer.Argument(...)) -> None:
         _show_similar(db, fc)
 
 
+def _factcheck_or_text(db, ref_or_text: str):
+    """The fact-check this id or key names, else the text itself (a claim being written)."""
+    from kiemchung.claims.factchecks import get_factcheck
+    from kiemchung.errors import NotFoundError
+
+    try:
+        return get_factcheck(db, ref_or_text)
+    except NotFoundError:
+        return ref_or_text
+
+
 @fc_app.command("similar")
 def fc_similar(
     ref_or_text: str = typer.Argument(..., help="Mã bài kiểm chứng hoặc một tuyên bố (id, key or a claim)."),
 ) -> None:
     """Bài kiểm chứng có thể cùng tuyên bố (fact-checks that may state the same claim)."""
-    from kiemchung.claims.factchecks import get_factcheck
-    from kiemchung.errors import NotFoundError
-
     with open_db() as db:
-        try:
-            target = get_factcheck(db, ref_or_text)
-        except NotFoundError:
-            target = ref_or_text
-        if not _show_similar(db, target):
+        if not _show_similar(db, _factcheck_or_text(db, ref_or_text)):
             console.print("Không có bài kiểm chứng tương tự (no similar fact-check).")
 
 
@@ -154,15 +158,9 @@ def fc_evidence(
 ) -> None:
     """Văn bản chính thức đã lưu liên quan tới tuyên bố (suggested official statements to cite)."""
     from kiemchung.claims.evidence import suggest_evidence
-    from kiemchung.claims.factchecks import get_factcheck
-    from kiemchung.errors import NotFoundError
 
     with open_db() as db:
-        try:
-            target = get_factcheck(db, ref_or_text)
-        except NotFoundError:
-            target = ref_or_text
-        found = suggest_evidence(db, target, limit=limit)
+        found = suggest_evidence(db, _factcheck_or_text(db, ref_or_text), limit=limit)
         if not found:
             console.print("Không có văn bản chính thức liên quan (no related official statement).")
         for s in found:
