@@ -12,7 +12,6 @@ removed.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -21,6 +20,7 @@ from kiemchung.claims.alerts import document_text
 from kiemchung.claims.config import match_config
 from kiemchung.claims.factchecks import FactCheck, claim_texts
 from kiemchung.claims.match import ClaimMatcher
+from kiemchung.claims.memo import PerDatabase
 from kiemchung.models import Document
 from kiemchung.store import schema as t
 from kiemchung.store.database import document_from_row
@@ -28,8 +28,7 @@ from kiemchung.store.database import document_from_row
 # A suggestion must hold at least this IDF-weighted share of the claim's words (feature ``cov``).
 MIN_COVERAGE = 0.3
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[tuple, ClaimMatcher]] = {}
+_matchers: PerDatabase[ClaimMatcher] = PerDatabase()
 
 
 @dataclass
@@ -47,19 +46,16 @@ def _official(db) -> ClaimMatcher:
     cfg = match_config(db)
     with db.read() as conn:
         count, top = conn.execute(select(func.count(), func.max(d.id)).where(d.kind == "official")).one()
-    sig = (count, top, repr(cfg))
-    with _lock:
-        hit = _cache.get(db.url)
-        if hit is not None and hit[0] == sig:
-            return hit[1]
-    m = ClaimMatcher(cfg)
-    with db.read() as conn:
-        for row in conn.execute(select(t.documents).where(d.kind == "official").order_by(d.id)):
-            doc = document_from_row(row)
-            m.add(str(doc.id), document_text(doc))
-    with _lock:
-        _cache[db.url] = (sig, m)
-    return m
+
+    def build() -> ClaimMatcher:
+        m = ClaimMatcher(cfg)
+        with db.read() as conn:
+            for row in conn.execute(select(t.documents).where(d.kind == "official").order_by(d.id)):
+                doc = document_from_row(row)
+                m.add(str(doc.id), document_text(doc))
+        return m
+
+    return _matchers.get(db, (count, top, repr(cfg)), build)
 
 
 def suggest_evidence(db, fc_or_text: FactCheck | int | str, *, limit: int = 5) -> list[EvidenceSuggestion]:

@@ -12,7 +12,6 @@ The matcher over every phrasing is kept between calls and rebuilt when any fact-
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -20,10 +19,10 @@ from sqlalchemy import select
 from kiemchung.claims.config import match_config
 from kiemchung.claims.factchecks import FactCheck, claim_texts, get_factcheck, signature
 from kiemchung.claims.match import ClaimMatcher
+from kiemchung.claims.memo import PerDatabase
 from kiemchung.claims.tables import factcheck_phrasings, factchecks
 
-_lock = threading.Lock()
-_cache: dict[str, tuple[tuple, ClaimMatcher, dict[int, list[str]]]] = {}
+_matchers: PerDatabase[tuple[ClaimMatcher, dict[int, list[str]]]] = PerDatabase()
 
 
 @dataclass
@@ -39,27 +38,23 @@ class SimilarFactCheck:
 
 def _matcher(db) -> tuple[ClaimMatcher, dict[int, list[str]]]:
     cfg = match_config(db)
-    sig = (signature(db), repr(cfg))
-    key = db.url
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == sig:
-            return hit[1], hit[2]
-    with db.read() as conn:
-        rows = conn.execute(
-            select(factcheck_phrasings.c.factcheck_id, factcheck_phrasings.c.text)
-            .select_from(factcheck_phrasings.join(factchecks, factchecks.c.id == factcheck_phrasings.c.factcheck_id))
-            .where(factchecks.c.status != "withdrawn")
-            .order_by(factcheck_phrasings.c.factcheck_id, factcheck_phrasings.c.position)
-        ).all()
-    m = ClaimMatcher(cfg)
-    phrasings: dict[int, list[str]] = {}
-    for fc_id, text in rows:
-        phrasings.setdefault(fc_id, []).append(text)
-        m.add(f"{fc_id}:{len(phrasings[fc_id])}", text, group=str(fc_id))
-    with _lock:
-        _cache[key] = (sig, m, phrasings)
-    return m, phrasings
+
+    def build() -> tuple[ClaimMatcher, dict[int, list[str]]]:
+        with db.read() as conn:
+            rows = conn.execute(
+                select(factcheck_phrasings.c.factcheck_id, factcheck_phrasings.c.text)
+                .select_from(factcheck_phrasings.join(factchecks, factchecks.c.id == factcheck_phrasings.c.factcheck_id))
+                .where(factchecks.c.status != "withdrawn")
+                .order_by(factcheck_phrasings.c.factcheck_id, factcheck_phrasings.c.position)
+            ).all()
+        m = ClaimMatcher(cfg)
+        phrasings: dict[int, list[str]] = {}
+        for fc_id, text in rows:
+            phrasings.setdefault(fc_id, []).append(text)
+            m.add(f"{fc_id}:{len(phrasings[fc_id])}", text, group=str(fc_id))
+        return m, phrasings
+
+    return _matchers.get(db, (signature(db), repr(cfg)), build)
 
 
 def similar_factchecks(db, fc_or_text: FactCheck | int | str, *, limit: int = 5) -> list[SimilarFactCheck]:
