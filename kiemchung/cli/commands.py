@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -388,15 +387,12 @@ def export(
                     out.write(json.dumps(_doc_json(d), ensure_ascii=False) + "\n")
                     n += 1
             else:
-                writer = None
-                for d in docs:
-                    row = _doc_json(d)
-                    row["engagement"] = json.dumps(row["engagement"], ensure_ascii=False)
-                    if writer is None:
-                        writer = csv.DictWriter(out, fieldnames=list(row))
-                        writer.writeheader()
-                    writer.writerow(row)
-                    n += 1
+                from kiemchung.export import write_csv
+
+                n = write_csv(
+                    out,
+                    (_doc_json(d) | {"engagement": json.dumps(d.engagement, ensure_ascii=False)} for d in docs),
+                )
     finally:
         if output:
             out.close()

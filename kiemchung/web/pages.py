@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -13,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kiemchung import audit
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, QueryError
+from kiemchung.export import write_csv
 from kiemchung.models import DOC_KINDS, Source
 from kiemchung.store.search import search
 from kiemchung.timeutil import VN_TZ, now
@@ -242,9 +242,7 @@ def search_export(
         media = "application/x-ndjson"
     else:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["id"])
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(buf, rows, fieldnames=None if rows else ["id"])
         body, media = buf.getvalue(), "text/csv; charset=utf-8"
     return Response(
         body,
