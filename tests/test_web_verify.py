@@ -532,10 +532,12 @@ EDITOR_ROUTES = {
     ("POST", "/factchecks/{fc_id}/evidence/remove"),
     ("POST", "/factchecks/{fc_id}/publish"),
     ("POST", "/factchecks/{fc_id}/withdraw"),
+    ("POST", "/factchecks/{fc_id}/revision/discard"),
     ("POST", "/alerts/{alert_id}/status"),
     ("POST", "/api/v1/factchecks"),
     ("PATCH", "/api/v1/factchecks/{fc_id}"),
     ("POST", "/api/v1/factchecks/{fc_id}/publish"),
+    ("POST", "/api/v1/factchecks/{fc_id}/revision/discard"),
     ("PATCH", "/api/v1/alerts/{alert_id}"),
 }
 RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}

@@ -9,6 +9,15 @@ Rules enforced here (not in the UI): a false or misleading verdict is never publ
 least one piece of evidence; publishing needs a named human editor; when the installation setting
 ``require_approval`` is on, the editor who proposes cannot approve (an admin can); the same claim
 (after normalisation) cannot be fact-checked twice.
+
+Revisions of a published fact-check under ``require_approval``: a change to what it says (the fields
+in :data:`SUBSTANTIVE`: claim and phrasings, verdict and the original rating label, explanation,
+evidence) is not applied but kept as a pending revision (``meta["pending_revision"]``); the published
+version stays what ClaimReview, the feed and the matcher use until someone who did not write the
+revision approves it (:func:`approve_revision`; an admin cannot approve their own revision either), or
+an editor discards it (:func:`discard_revision`). The other fields (:data:`MINOR`: the fact-check's own
+URL, appearances, first appearance, claim date, publisher, meta) describe the fact-check rather than
+state its conclusion and are applied at once, versioned and audited like any change.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -55,6 +64,11 @@ _EDITABLE = {
     "claim", "phrasings", "verdict", "explanation", "evidence", "url", "appearances", "first_appearance",
     "claim_date", "publisher", "original_label", "meta",
 }
+# What a published fact-check says: a change goes back through approval under require_approval.
+SUBSTANTIVE = ("claim", "phrasings", "verdict", "original_label", "explanation", "evidence")
+# Descriptive fields: applied at once (still versioned).
+MINOR = tuple(sorted(_EDITABLE - set(SUBSTANTIVE)))
+PENDING = "pending_revision"
 
 
 class DuplicateFactCheckError(ConfigError):
@@ -106,6 +120,22 @@ class FactCheck:
     def verdict_label(self) -> str:
         """The Vietnamese verdict ("sai sự thật", "gây hiểu lầm", "đúng", "chưa kiểm chứng")."""
         return VERDICTS[self.verdict]
+
+    @property
+    def pending(self) -> dict[str, Any] | None:
+        """The revision waiting for approval (``changes``, ``editors``, ``proposed_by``, ``at``), or None."""
+        found = (self.meta or {}).get(PENDING)
+        return found if isinstance(found, dict) and found.get("changes") else None
+
+    def working_copy(self) -> FactCheck:
+        """This fact-check as its pending revision would make it (itself when none): what editors edit."""
+        pending = self.pending
+        if pending is None:
+            return self
+        changes = dict(pending["changes"])
+        phrasings = changes.pop("phrasings", self.phrasings[1:])
+        claim = changes.get("claim", self.claim)
+        return replace(self, **changes, phrasings=[claim, *phrasings])
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able snapshot (times as ISO strings)."""
@@ -285,8 +315,50 @@ def create_factcheck(
         return _load(conn, fc_id)
 
 
+def _check_phrasings(conn, fc_id: int, phrasings: list[str]) -> None:
+    """Refuse phrasings another fact-check already holds (nothing is written)."""
+    for text in phrasings:
+        other = conn.execute(select(factcheck_phrasings.c.factcheck_id).where(
+            factcheck_phrasings.c.norm == claim_norm(text), factcheck_phrasings.c.factcheck_id != fc_id)).scalar()
+        if other is not None:
+            raise DuplicateFactCheckError(
+                f"Tuyên bố này đã có bài kiểm chứng #{other} (duplicate: the claim is already fact-checked "
+                f"as #{other}): {text!r}", other)
+
+
+def _current(fc: FactCheck, key: str) -> Any:
+    return fc.phrasings[1:] if key == "phrasings" else getattr(fc, key)
+
+
+def _hold_revision(conn, fc: FactCheck, v: dict[str, Any], editor: str) -> dict[str, Any] | None:
+    """Move the substantive changes of ``v`` into the pending revision of published ``fc``.
+
+    Returns the new pending revision (None when nothing differs from the published version any more).
+    """
+    held = {k: v.pop(k) for k in SUBSTANTIVE if k in v}
+    if "phrasings" in held:
+        held["phrasings"] = [p.strip() for p in held["phrasings"] if p and p.strip()]
+    before = fc.pending or {"changes": {}, "editors": []}
+    changes = {**before["changes"], **held}
+    changes = {k: val for k, val in changes.items() if val != _current(fc, k)}
+    if not changes:
+        return None
+    draft = replace(fc, meta={**fc.meta, PENDING: {"changes": changes}}).working_copy()
+    _require_evidence(draft.verdict, draft.evidence)
+    _check_phrasings(conn, fc.id, draft.phrasings)
+    editors = list(before["editors"])
+    if held and editor not in editors:
+        editors.append(editor)
+    return {"changes": changes, "editors": editors, "proposed_by": editor if held else before.get("proposed_by"),
+            "at": timeutil.now().isoformat()}
+
+
 def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str) -> FactCheck:
-    """Change fields of a fact-check (a new version is recorded); a published one must stay valid."""
+    """Change fields of a fact-check (a new version is recorded); a published one must stay valid.
+
+    Under ``require_approval`` a change to what a published fact-check says (:data:`SUBSTANTIVE`) is
+    kept as a pending revision instead of being applied (see the module docstring).
+    """
     editor = _editor(editor)
     bad = set(changes) - _EDITABLE
     if bad:
@@ -294,6 +366,16 @@ def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str)
     with db.write() as conn:
         fc = _load(conn, fc_id)
         v = _clean_fields(conn, changes)
+        if "meta" in v:  # the pending revision is the workflow's, not an editable field
+            v["meta"] = {k: val for k, val in dict(v["meta"] or {}).items() if k != PENDING}
+            if fc.pending is not None:
+                v["meta"][PENDING] = fc.meta[PENDING]
+        action = "update"
+        if fc.status == "published" and require_approval(db) and any(k in v for k in SUBSTANTIVE):
+            pending = _hold_revision(conn, fc, v, editor)
+            meta = {k: val for k, val in dict(v.get("meta", fc.meta) or {}).items() if k != PENDING}
+            v["meta"] = {**meta, PENDING: pending} if pending else meta
+            action = "revise"
         phr = v.pop("phrasings", None)
         if "claim" in v or phr is not None:
             claim = v.get("claim", fc.claim)
@@ -301,9 +383,53 @@ def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str)
             _set_phrasings(conn, fc.id, [claim, *rest])
         if fc.status in ("published", "proposed"):
             _require_evidence(v.get("verdict", fc.verdict), v.get("evidence", fc.evidence))
+        if fc.status == "proposed" and any(k in v for k in SUBSTANTIVE):
+            v["proposed_by"] = editor  # who changed a proposal cannot be the one to approve it
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
             version=fc.version + 1, updated_by=editor, updated_at=timeutil.now(), **v))
-        _snapshot(conn, fc.id, "update", editor)
+        _snapshot(conn, fc.id, action, editor)
+        return _load(conn, fc.id)
+
+
+def approve_revision(db, fc_id: int | str, approver: str) -> FactCheck:
+    """Apply the pending revision of a published fact-check, approved by ``approver``.
+
+    The approver must not be one of the revision's editors (an admin neither): the published text
+    changes only when a second person has read the new one.
+    """
+    approver = _editor(approver)
+    with db.write() as conn:
+        fc = _load(conn, fc_id)
+        pending = fc.pending
+        if fc.status != "published" or pending is None:
+            raise ConfigError("Không có bản sửa nào chờ duyệt (no revision is waiting for approval)")
+        if approver in pending.get("editors", []):
+            raise ApprovalError(
+                "Người sửa không thể tự duyệt bản sửa; cần một biên tập viên khác "
+                "(an editor of the revision cannot approve it)")
+        new = fc.working_copy()
+        _require_evidence(new.verdict, new.evidence)
+        _set_phrasings(conn, fc.id, new.phrasings)
+        values = {k: getattr(new, k) for k in pending["changes"] if k != "phrasings"}
+        meta = {k: val for k, val in fc.meta.items() if k != PENDING}
+        conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
+            **values, meta=meta, version=fc.version + 1, updated_by=approver, updated_at=timeutil.now(),
+            proposed_by=pending.get("proposed_by") or fc.proposed_by, approved_by=approver))
+        _snapshot(conn, fc.id, "approve-revision", approver)
+        return _load(conn, fc.id)
+
+
+def discard_revision(db, fc_id: int | str, editor: str) -> FactCheck:
+    """Drop the pending revision of a fact-check (the published version stays as it is)."""
+    editor = _editor(editor)
+    with db.write() as conn:
+        fc = _load(conn, fc_id)
+        if fc.pending is None:
+            raise ConfigError("Không có bản sửa nào chờ duyệt (no revision is waiting for approval)")
+        meta = {k: val for k, val in fc.meta.items() if k != PENDING}
+        conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
+            meta=meta, version=fc.version + 1, updated_by=editor, updated_at=timeutil.now()))
+        _snapshot(conn, fc.id, "discard-revision", editor)
         return _load(conn, fc.id)
 
 
@@ -333,6 +459,9 @@ def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = 
                       published_at: Any = None) -> FactCheck:
     """Publish (or, under ``require_approval`` without an approver, propose) a fact-check.
 
+    On a published fact-check with a pending revision, ``approver`` approves the revision
+    (:func:`approve_revision`).
+
     ``published_at`` records an earlier publication elsewhere (an imported ClaimReview's
     ``datePublished``, the bundled sample's dates); by default the publication time is now. Either way
     the time is part of the versioned snapshot.
@@ -343,6 +472,8 @@ def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = 
         raise ConfigError(f"Ngày xuất bản không hợp lệ (invalid publication time): {published_at!r}")
     with db.write() as conn:
         fc = _load(conn, fc_id)
+        if fc.status == "published" and fc.pending is not None and approver is not None:
+            return approve_revision(db, fc.id, approver)  # same transaction (nested write)
         if fc.status == "published":
             return fc
         _require_evidence(fc.verdict, fc.evidence)
@@ -377,7 +508,8 @@ def withdraw_factcheck(db, fc_id: int | str, editor: str, reason: str = "") -> F
     editor = _editor(editor)
     with db.write() as conn:
         fc = _load(conn, fc_id)
-        meta = {**fc.meta, "withdraw_reason": reason} if reason else fc.meta
+        meta = {k: val for k, val in fc.meta.items() if k != PENDING}
+        meta = {**meta, "withdraw_reason": reason} if reason else meta
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
             status="withdrawn", version=fc.version + 1, updated_by=editor, updated_at=timeutil.now(),
             withdrawn_at=timeutil.now(), meta=meta))
@@ -440,9 +572,29 @@ def signature(db) -> tuple[int, str]:
 
 
 __all__ = [
-    "LABEL_MAP", "STATUSES", "VERDICTS", "ApprovalError", "DuplicateFactCheckError", "EvidenceRequiredError",
-    "FactCheck", "FactCheckVersion", "claim_norm", "claim_texts", "create_factcheck", "find_duplicate", "get_factcheck",
-    "history", "list_factchecks", "parse_verdict", "publish_factcheck", "signature", "update_factcheck",
+    "LABEL_MAP",
+    "MINOR",
+    "STATUSES",
+    "SUBSTANTIVE",
+    "VERDICTS",
+    "ApprovalError",
+    "DuplicateFactCheckError",
+    "EvidenceRequiredError",
+    "FactCheck",
+    "FactCheckVersion",
+    "approve_revision",
+    "claim_norm",
+    "claim_texts",
+    "create_factcheck",
+    "discard_revision",
+    "find_duplicate",
+    "get_factcheck",
+    "history",
+    "list_factchecks",
+    "parse_verdict",
+    "publish_factcheck",
+    "signature",
+    "update_factcheck",
     "withdraw_factcheck",
 ]
 

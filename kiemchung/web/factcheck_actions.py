@@ -30,12 +30,24 @@ def create_factcheck(db, user, claim: str, **fields: Any) -> fcs.FactCheck:
 
 
 def update_factcheck(db, user, fc_id: int, changes: dict[str, Any]) -> fcs.FactCheck:
-    """Apply ``changes`` (library field names) as ``user`` and audit before/after; no-op when empty."""
+    """Apply ``changes`` (library field names) as ``user`` and audit before/after; no-op when empty.
+
+    On a published fact-check under ``require_approval`` the library keeps a change of what it says
+    as a pending revision (audited as ``factcheck.revise``)."""
     before = fcs.get_factcheck(db, fc_id)
     if not changes:
         return before
     fc = fcs.update_factcheck(db, fc_id, changes, user.name)
-    _audit(db, user, "factcheck.update", fc.id, before.to_dict(), fc.to_dict())
+    action = "revise" if fc.pending is not None or before.pending is not None else "update"
+    _audit(db, user, f"factcheck.{action}", fc.id, before.to_dict(), fc.to_dict())
+    return fc
+
+
+def discard_revision(db, user, fc_id: int) -> fcs.FactCheck:
+    """Drop the pending revision of a published fact-check as ``user`` and audit it."""
+    before = fcs.get_factcheck(db, fc_id)
+    fc = fcs.discard_revision(db, fc_id, user.name)
+    _audit(db, user, "factcheck.discard_revision", fc.id, before.to_dict(), fc.to_dict())
     return fc
 
 
@@ -45,10 +57,13 @@ def publish_factcheck(db, user, fc_id: int) -> tuple[fcs.FactCheck, str]:
     Without ``require_approval`` the editor publishes. With it: a draft is proposed (an admin may
     publish at once); a proposed fact-check is approved by this user on behalf of its proposer, and
     the library refuses when the approver is the proposer (unless an admin). Returns (fact-check,
-    action) where action is ``publish``, ``propose`` or ``approve``.
+    action) where action is ``publish``, ``propose`` or ``approve``. On a published fact-check with a
+    pending revision this user approves the revision (``approve_revision``; refused for its editors).
     """
     before = fcs.get_factcheck(db, fc_id)
-    if not fcs.require_approval(db):
+    if before.status == "published" and before.pending is not None:
+        fc, action = fcs.approve_revision(db, fc_id, user.name), "approve_revision"
+    elif not fcs.require_approval(db):
         fc, action = fcs.publish_factcheck(db, fc_id, user.name), "publish"
     elif before.status == "proposed":
         proposer = before.proposed_by or user.name

@@ -76,6 +76,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Approval is required: a second editor or an admin approves the proposal.",
     },
     "vf_proposed_by": {"vi": "Đề xuất bởi", "en": "Proposed by"},
+    "vf_revision": {"vi": "Bản sửa chờ duyệt", "en": "Revision waiting for approval"},
+    "vf_revision_note": {
+        "vi": "Bản đã xuất bản vẫn được công khai (ClaimReview, nguồn tin, cảnh báo) cho đến khi một biên tập viên "
+              "khác người sửa duyệt bản sửa. Các ô bên dưới hiện nội dung bản sửa.",
+        "en": "The published version stays public (ClaimReview, feed, alerts) until someone other than the "
+              "revision's editors approves it. The fields below show the revision.",
+    },
+    "vf_revision_fields": {"vi": "Trường sửa", "en": "Changed fields"},
+    "vf_revision_by": {"vi": "Người sửa", "en": "Edited by"},
+    "vf_approve_revision": {"vi": "Duyệt bản sửa", "en": "Approve the revision"},
+    "vf_discard_revision": {"vi": "Bỏ bản sửa", "en": "Discard the revision"},
     "vf_approved_by": {"vi": "Duyệt bởi", "en": "Approved by"},
     "vf_duplicate": {
         "vi": "Tuyên bố này đã có bài kiểm chứng; đã mở bài đó.",

@@ -17,6 +17,7 @@ from kiemchung.web.factcheck_actions import (
     MAX_CLAIM_CHARS,
     claimreview_of,
     create_factcheck,
+    discard_revision,
     publish_factcheck,
     update_factcheck,
 )
@@ -57,6 +58,9 @@ class FactCheckOut(BaseModel):
     updated_at: str | None
     published_at: str | None
     withdrawn_at: str | None
+    pending_revision: dict[str, Any] | None = Field(
+        None, description="changes to a published fact-check waiting for a second editor's approval "
+        "(changes, editors, proposed_by, at); the published fields above stay what is public")
 
 
 class EvidenceIn(BaseModel):
@@ -154,7 +158,7 @@ def factcheck_out(fc: fcs.FactCheck) -> FactCheckOut:
         url=fc.url, appearances=fc.appearances, status=fc.status, version=fc.version, created_by=fc.created_by,
         updated_by=fc.updated_by, proposed_by=fc.proposed_by, approved_by=fc.approved_by,
         created_at=iso(fc.created_at), updated_at=iso(fc.updated_at), published_at=iso(fc.published_at),
-        withdrawn_at=iso(fc.withdrawn_at),
+        withdrawn_at=iso(fc.withdrawn_at), pending_revision=fc.pending,
     )
 
 
@@ -249,9 +253,16 @@ def api_update_factcheck(request: Request, body: FactCheckPatch, fc_id: int = Pa
 
 @api_router.post("/factchecks/{fc_id}/publish", response_model=PublishOut, dependencies=[editor, csrf])
 def api_publish_factcheck(request: Request, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
-    """Publish (or propose / approve under ``require_approval``); 400 when a rule refuses it."""
+    """Publish (or propose / approve under ``require_approval``, or approve a published fact-check's
+    pending revision); 400 when a rule refuses it (e.g. the revision's own editor approving it)."""
     fc, action = publish_factcheck(request.app.state.db, user, fc_id)
     return PublishOut(action=action, factcheck=factcheck_out(fc))
+
+
+@api_router.post("/factchecks/{fc_id}/revision/discard", response_model=FactCheckOut, dependencies=[editor, csrf])
+def api_discard_revision(request: Request, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
+    """Drop the pending revision of a published fact-check (the published version stays)."""
+    return factcheck_out(discard_revision(request.app.state.db, user, fc_id))
 
 
 @api_router.get("/factchecks/{fc_id}/claimreview", dependencies=[viewer])

@@ -28,6 +28,7 @@ from kiemchung.web.factcheck_actions import (
     MAX_CLAIM_CHARS,
     claimreview_of,
     create_factcheck,
+    discard_revision,
     publish_factcheck,
     update_factcheck,
     withdraw_factcheck,
@@ -188,7 +189,8 @@ def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = Non
             source_doc = None
     notice = request.query_params.get("notice")
     return render(
-        request, "verify_editor.html", status, fc=fc, verdicts=fcs.VERDICTS, error=error,
+        request, "verify_editor.html", status, fc=fc.working_copy(), pending=fc.pending, published=fc,
+        verdicts=fcs.VERDICTS, error=error,
         claimreview=json.dumps(review, ensure_ascii=False, indent=2), preview=preview,
         history=_history_rows(db, fc.id), approval=fcs.require_approval(db), source_doc=source_doc,
         notice=notice if notice in ("duplicate",) else None, similar=similar_factchecks(db, fc),
@@ -231,7 +233,7 @@ def factcheck_save(
     """Save the editor's fields (only what changed becomes part of the new version)."""
 
     def run(db):
-        fc = fcs.get_factcheck(db, fc_id)
+        fc = fcs.get_factcheck(db, fc_id).working_copy()
         wanted = {
             "claim": claim.strip(),
             "verdict": verdict,
@@ -271,7 +273,7 @@ def factcheck_add_evidence(
             raise ConfigError(MESSAGES["vf_evidence_missing"]["vi"])
         if title.strip():
             item["title"] = title.strip()
-        fc = fcs.get_factcheck(db, fc_id)
+        fc = fcs.get_factcheck(db, fc_id).working_copy()
         update_factcheck(db, user, fc_id, {"evidence": [*fc.evidence, item]})
 
     return _act(request, fc_id, run)
@@ -284,7 +286,7 @@ def factcheck_remove_evidence(
     """Remove one evidence item (refused when a published false verdict would be left without any)."""
 
     def run(db):
-        fc = fcs.get_factcheck(db, fc_id)
+        fc = fcs.get_factcheck(db, fc_id).working_copy()
         if index >= len(fc.evidence):
             raise ConfigError(f"Không có bằng chứng số {index + 1} (no such evidence item)")
         update_factcheck(db, user, fc_id, {"evidence": [e for i, e in enumerate(fc.evidence) if i != index]})
@@ -296,6 +298,12 @@ def factcheck_remove_evidence(
 def factcheck_publish(request: Request, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
     """Publish, propose or approve (the library applies the evidence and approval rules)."""
     return _act(request, fc_id, lambda db: publish_factcheck(db, user, fc_id))
+
+
+@router.post("/factchecks/{fc_id}/revision/discard", dependencies=[editor, csrf])
+def factcheck_discard_revision(request: Request, fc_id: int = Path(ge=1, le=MAX_ID), user=editor):
+    """Drop the pending revision of a published fact-check (the published version stays)."""
+    return _act(request, fc_id, lambda db: discard_revision(db, user, fc_id))
 
 
 @router.post("/factchecks/{fc_id}/withdraw", dependencies=[editor, csrf])
