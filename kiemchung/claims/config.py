@@ -123,7 +123,27 @@ _MATCH_FIELDS = {
     "match_min_query_tokens": "min_query_tokens",
     "pair_threshold": "pair_threshold",
 }
-SECRET = ("smtp_password",)
+# Secrets: never printed, logged or exported. ``author_salt`` (made by the store for author hashing)
+# is refused outright, since with it a guessable handle could be tested against the stored hashes.
+SECRET = ("smtp_password", "author_salt")
+HIDDEN = ("author_salt",)
+MASK = "••••"
+
+
+def shown_value(key: str, value: str | None) -> str:
+    """How a setting's value may be shown (terminal, pages, audit log): secrets masked, "" when unset."""
+    if not value:
+        return ""
+    return MASK if key in SECRET else value
+
+
+def get_shown(db, key: str, default: str = "") -> str:
+    """The value of setting ``key`` as it may be shown; refuses the author salt."""
+    if key in HIDDEN:
+        raise ConfigError(
+            f"{key} là bí mật của bản cài đặt, không bao giờ hiển thị ({key} is a secret and is never shown)"
+        )
+    return shown_value(key, db.get_setting(key, default))
 
 
 def set_setting(db, key: str, value: str) -> str:
@@ -159,8 +179,8 @@ def show_settings(db) -> list[tuple[str, str, str]]:
     out = []
     for key, s in SETTINGS.items():
         value = db.get_setting(key) or ""
-        out.append((key, "••••" if key in SECRET and value else value, s.help))
+        out.append((key, shown_value(key, value), s.help))
     return out
 
 
-__all__ = ["SETTINGS", "Setting", "match_config", "set_setting", "show_settings"]
+__all__ = ["SECRET", "SETTINGS", "Setting", "get_shown", "match_config", "set_setting", "show_settings", "shown_value"]

@@ -216,7 +216,7 @@ def fc_feed(fmt: str = typer.Option("rss", "--format", help="rss | atom"),
 def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); bỏ trống: liệt kê (list all)."),
               value: str = typer.Argument(None, help="Giá trị mới (new value); bỏ trống: xem (show).")) -> None:
     """Cài đặt kiểm chứng của bản cài đặt này: ngưỡng khớp, kênh cảnh báo, tổ chức (verify settings)."""
-    from kiemchung.claims.config import SETTINGS, set_setting, show_settings
+    from kiemchung.claims.config import SETTINGS, set_setting, show_settings, shown_value
 
     with open_db() as db:
         if key is None:
@@ -232,7 +232,7 @@ def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); 
             console.print(f"{key} = {escape(shown)}")
             return
         stored = set_setting(db, key, value)
-    console.print(f"{key} = {escape('••••' if key == 'smtp_password' else stored)}")
+    console.print(f"{key} = {escape(shown_value(key, stored))}")
 
 
 @fc_app.command("import")

@@ -409,7 +409,7 @@ def settings_set(
 
     Matcher thresholds, alert channels, SMTP and approval settings are validated by
     ``kiemchung.claims.config.set_setting`` (the keys ``kiemchung factchecks config`` lists)."""
-    from kiemchung.claims.config import SETTINGS, set_setting
+    from kiemchung.claims.config import SETTINGS, set_setting, shown_value
 
     if key == "hash_authors":
         if value not in {"0", "1"}:
@@ -424,14 +424,31 @@ def settings_set(
         )
     with open_db() as db:
         stored = set_setting(db, key, value)
-    console.print(f"{key} = {stored}")
+    console.print(f"{key} = {escape(shown_value(key, stored))}", highlight=False)
 
 
 @settings_app.command("get")
 def settings_get(key: str = typer.Argument("hash_authors")) -> None:
-    """Xem một cài đặt (show a setting)."""
+    """Xem một cài đặt (show a setting); mật khẩu được che, muối băm tác giả không bao giờ hiển thị."""
+    from kiemchung.claims.config import get_shown
+
     with open_db() as db:
-        console.print(f"{key} = {db.get_setting(key, '1' if key == 'hash_authors' else '')}")
+        shown = get_shown(db, key, "1" if key == "hash_authors" else "")
+    console.print(f"{key} = {escape(shown)}", highlight=False)
+
+
+@settings_app.command("list")
+def settings_list() -> None:
+    """Liệt kê mọi cài đặt, mật khẩu được che (every setting, secrets masked)."""
+    from kiemchung.claims.config import show_settings
+
+    with open_db() as db:
+        table = Table("Cài đặt", "Giá trị", "Ý nghĩa")
+        table.add_row("hash_authors", "0" if not db.hash_authors else "1",
+                      "Băm tên tác giả: 1 | 0 (hash author handles)")
+        for k, v, h in show_settings(db):
+            table.add_row(k, escape(v), escape(h))
+    console.print(table)
 
 
 @app.command()
