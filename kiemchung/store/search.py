@@ -5,7 +5,7 @@ Query language (documented in docs/search.md)::
     nuoc chanh              both words, anywhere (AND is implied)
     "nước chanh"            the exact phrase
     lũ OR lụt, lũ | lụt     either
-    sạt lở -"tin giả"       NOT: a leading minus, or NOT / KHÔNG PHẢI before a term
+    sạt lở -"tin giả"       NOT: a leading minus, or NOT, before a word, a phrase or a group
     (bão OR lũ) AND "Quảng Nam"
 
 A query typed with diacritics is matched accent-sensitively against the tone-canonical text ("hoà"
@@ -82,6 +82,11 @@ class BoolOp:
 
 _LEX = re.compile(r'\s*(?:(?P<phrase>"[^"]*"?)|(?P<lpar>\()|(?P<rpar>\))|(?P<bar>\|)|(?P<word>[^\s()"|]+))')
 _OR_WORDS = {"OR", "HOẶC"}
+# A query made only of exclusions has nothing to look for: refused with this message.
+ONLY_NEGATIVE = (
+    'Truy vấn chỉ có phần loại trừ: cần ít nhất một từ để tìm, ví dụ sạt lở -"tin giả" '
+    "(a query needs at least one term to find, not only exclusions)"
+)
 _AND_WORDS = {"AND", "VÀ"}
 _NOT_WORDS = {"NOT"}
 
@@ -113,6 +118,9 @@ def _lex(query: str) -> list[tuple[str, str]]:
             elif word.startswith("-") and len(word) > 1:
                 tokens.append(("not", "-"))
                 tokens.append(("word", word[1:]))
+            elif word == "-" and query[pos : pos + 1] in ('"', "("):
+                # A minus right before a phrase or a group excludes it: -"tin giả", -(bão OR lũ).
+                tokens.append(("not", "-"))
             else:
                 tokens.append(("word", word))
     return tokens
@@ -255,9 +263,7 @@ class _Compiler:
                 return "(" + " OR ".join(positives) + ")", False
             if not positives:
                 if negatives:
-                    raise QueryError(
-                        "Truy vấn cần ít nhất một từ không bị loại trừ (a query needs a positive term)"
-                    )
+                    raise QueryError(ONLY_NEGATIVE)
                 return None, False
             expr = " AND ".join(positives)
             for neg in negatives:
@@ -276,7 +282,7 @@ def compile_query(query: str, *, accented: bool | None = None) -> tuple[str | No
     compiler = _Compiler(accented)
     expr, negative = compiler.compile(tree)
     if negative:
-        raise QueryError("Truy vấn cần ít nhất một từ không bị loại trừ (a query needs a positive term)")
+        raise QueryError(ONLY_NEGATIVE)
     if expr is None:
         return None, set(), accented
     cols = "{title_acc body_acc}" if accented else "{title_fold body_fold}"
