@@ -258,6 +258,79 @@ def test_broken_xlsx_is_unusable(tmp_path):
         list(iter_import(p))
 
 
+def _hostile_xlsx(path: Path, part: str, attack: str) -> Path:
+    """A real workbook whose XML ``part`` is rewritten with an entity-expansion or external-entity DTD."""
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["text", "time"])
+    wb.active.append(["PAYLOAD", "2026-03-01"])
+    base = path.with_suffix(".base.xlsx")
+    wb.save(base)
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == part:
+                text = data.decode()
+                prolog = ""
+                if text.startswith("<?xml"):
+                    prolog, text = text.split("?>", 1)
+                    prolog += "?>"
+                root = text.lstrip()[1:].split()[0]
+                if attack == "laughs":
+                    dtd = f'<!DOCTYPE {root} [<!ENTITY l0 "hahahahahahahahahaha">' + "".join(
+                        f'<!ENTITY l{i} "' + f"&l{i - 1};" * 10 + '">' for i in range(1, 9)
+                    ) + "]>"
+                    text = text.replace("PAYLOAD", "&l8;")
+                else:
+                    dtd = f'<!DOCTYPE {root} [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+                    text = text.replace("PAYLOAD", "&x;")
+                data = (prolog + dtd + text).encode()
+            zout.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("attack", ["laughs", "external"])
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/workbook.xml", "[Content_Types].xml"])
+def test_hostile_xlsx_is_refused_with_the_file_name(tmp_path, part, attack):
+    p = _hostile_xlsx(tmp_path / "doc-hai.xlsx", part, attack)
+    with pytest.raises(ImportFileError, match="doc-hai.xlsx"):
+        list(iter_import(p))
+    with pytest.raises(ImportFileError, match="doc-hai.xlsx"):
+        count_lines(p)
+
+
+def test_hostile_xlsx_through_the_cli_is_one_clear_line(tmp_path, capsys):
+    from factories import run_cli_in_process
+
+    p = _hostile_xlsx(tmp_path / "doc-hai.xlsx", "xl/worksheets/sheet1.xml", "laughs")
+    assert run_cli_in_process(tmp_path / "kc.db", "import", str(p)) == 1
+    err = capsys.readouterr().err
+    assert "doc-hai.xlsx" in err and "Traceback" not in err
+
+
+def test_xlsx_part_broken_mid_sheet_is_a_clear_error(tmp_path):
+    """Read-only sheets are parsed while iterated: a sheet cut off after its first rows."""
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    for i in range(300):
+        wb.active.append([f"Bài số {i}", "2026-03-01"])
+    base = tmp_path / "base.xlsx"
+    wb.save(base)
+    p = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(p, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2] + b"<row><c><<<"
+            zout.writestr(item, data)
+    with pytest.raises(ImportFileError, match="cut.xlsx"):
+        list(iter_import(p))
+
+
 # --------------------------------------------------------------------------------------------- Mapping
 
 

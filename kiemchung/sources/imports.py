@@ -19,6 +19,7 @@ import gzip
 import io
 import json
 import unicodedata
+import zipfile
 import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -233,16 +234,57 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+# What a broken or hostile workbook makes openpyxl, zipfile and the XML parsers raise while reading
+# (ElementTree's and lxml's parse errors are SyntaxErrors; defusedxml's refusals are ValueErrors).
+_XLSX_ERRORS = (ValueError, KeyError, OSError, EOFError, SyntaxError, zipfile.BadZipFile, zlib.error)
+_XML_PROLOG_BYTES = 8192
+_DTD_MARKS = (b"<!doctype", b"<!entity")
+
+
+def _refuse_xml_entities(p: Path) -> None:
+    """Refuse a workbook whose XML parts declare a DTD or entities (entity expansion, external entities).
+
+    An .xlsx written by a spreadsheet program never has them. A DTD can only come before the root
+    element, so the start of each part is enough; parts are read through the zip stream, never whole.
+    """
+    try:
+        with zipfile.ZipFile(p) as zf:
+            for info in zf.infolist():
+                if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+                    continue
+                with zf.open(info) as fh:
+                    head = fh.read(_XML_PROLOG_BYTES)
+                if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    head = head.decode("utf-16", errors="ignore").encode()
+                lowered = head.replace(b"\0", b"").lower()
+                if any(mark in lowered for mark in _DTD_MARKS):
+                    raise ImportFileError(
+                        f"Tệp Excel {p.name} bị từ chối: phần {info.filename} khai báo DTD/thực thể XML, "
+                        "dấu hiệu của tệp độc hại (refused: XML entity declarations in an .xlsx)."
+                    )
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ImportFileError(f"Tệp Excel {p.name} bị hỏng hoặc không phải .xlsx: {exc}.") from exc
+
+
+def _open_workbook(p: Path):
+    """The workbook at ``p`` opened read-only, after :func:`_refuse_xml_entities`; a clear error otherwise.
+
+    openpyxl parses through defusedxml (a dependency) when it is installed, which also refuses entities.
+    """
+    from openpyxl import load_workbook
+
+    _refuse_xml_entities(p)
+    try:
+        return load_workbook(p, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken workbook; reported
+        raise ImportFileError(f"Tệp Excel {p.name} bị hỏng hoặc không phải .xlsx: {exc}.") from exc
+
+
 def count_lines(path: str | Path) -> int:
     """A cheap count of records for progress bars: newlines for text files, rows for Excel."""
     p = _check_path(path)
     if detect_format(p) == "xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(p, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken workbook; reported below
-            raise ImportFileError(f"Tệp Excel {p.name} bị hỏng hoặc không đọc được: {exc}.") from exc
+        wb = _open_workbook(p)
         try:
             return int(wb.worksheets[0].max_row or 0)
         finally:
@@ -483,50 +525,52 @@ def _csv_record(ctx: _Context, line: int, header: list[str], values: list[str]) 
 
 
 def _iter_xlsx(ctx: _Context, p: Path, start_after: int) -> Iterator[ImportRow]:
-    from openpyxl import load_workbook
-
+    wb = _open_workbook(p)
     try:
-        wb = load_workbook(p, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile/KeyError/InvalidFileException...: the file is unusable as a whole
-        raise ImportFileError(f"Tệp Excel {p.name} bị hỏng hoặc không phải .xlsx: {exc}.") from exc
-    try:
-        if ctx.mapping.sheet:
-            if ctx.mapping.sheet not in wb.sheetnames:
-                raise ImportFileError(
-                    f"Tệp {p.name} không có trang tính '{ctx.mapping.sheet}' (có: {', '.join(wb.sheetnames)})."
-                )
-            ws = wb[ctx.mapping.sheet]
-        else:
-            ws = wb.worksheets[0]
-        header: list[str] | None = None
-        rowno = (ws.min_row or 1) - 1
-        for cells in ws.iter_rows():
-            rowno += 1
-            values = [c.value for c in cells]
-            for c in cells:
-                r = getattr(c, "row", None)
-                if r is not None:
-                    rowno = r
-                    break
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            if header is None:
-                while values and values[-1] is None:
-                    values.pop()  # read-only sheets pad rows to the widest row
-                header = _unique_headers(["" if v is None else str(v) for v in values])
-                _check_header(p, ctx.mapping, [_key(h) for h in header], header)
-                continue
-            if rowno <= start_after:
-                continue
-            record = {h: v for h, v in zip(header, values, strict=False) if v is not None}
-            extra = [v for v in values[len(header) :] if v is not None]
-            if extra:
-                record["_extra"] = extra
-            yield _build_row(ctx, rowno, record, _raw_bytes(record), [])
-        if header is None:
-            raise ImportFileError(f"Trang tính đầu tiên của tệp {p.name} trống.")
+        yield from _xlsx_rows(ctx, p, wb, start_after)
+    except _XLSX_ERRORS as exc:
+        # Read-only sheets are parsed as they are iterated: a part broken past the first rows fails here.
+        raise ImportFileError(f"Tệp Excel {p.name} bị hỏng, dừng ở giữa trang tính: {exc}.") from exc
     finally:
         wb.close()
+
+
+def _xlsx_rows(ctx: _Context, p: Path, wb, start_after: int) -> Iterator[ImportRow]:
+    if ctx.mapping.sheet:
+        if ctx.mapping.sheet not in wb.sheetnames:
+            raise ImportFileError(
+                f"Tệp {p.name} không có trang tính '{ctx.mapping.sheet}' (có: {', '.join(wb.sheetnames)})."
+            )
+        ws = wb[ctx.mapping.sheet]
+    else:
+        ws = wb.worksheets[0]
+    header: list[str] | None = None
+    rowno = (ws.min_row or 1) - 1
+    for cells in ws.iter_rows():
+        rowno += 1
+        values = [c.value for c in cells]
+        for c in cells:
+            r = getattr(c, "row", None)
+            if r is not None:
+                rowno = r
+                break
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        if header is None:
+            while values and values[-1] is None:
+                values.pop()  # read-only sheets pad rows to the widest row
+            header = _unique_headers(["" if v is None else str(v) for v in values])
+            _check_header(p, ctx.mapping, [_key(h) for h in header], header)
+            continue
+        if rowno <= start_after:
+            continue
+        record = {h: v for h, v in zip(header, values, strict=False) if v is not None}
+        extra = [v for v in values[len(header) :] if v is not None]
+        if extra:
+            record["_extra"] = extra
+        yield _build_row(ctx, rowno, record, _raw_bytes(record), [])
+    if header is None:
+        raise ImportFileError(f"Trang tính đầu tiên của tệp {p.name} trống.")
 
 
 # --------------------------------------------------------------------------------------------------
