@@ -58,8 +58,10 @@ def test_errors_are_one_line_and_exit_non_zero(tmp_path):
     assert res.returncode == 1 and "URL" in res.stderr
     res = run(["--db", db, "import", str(tmp_path / "khong-co.jsonl")])
     assert res.returncode == 1 and "khong-co.jsonl" in res.stderr
-    res = run(["--db", db, "search", "-chanh"])
-    assert res.returncode == 1
+    res = run(["--db", db, "search", "-chanh"])  # an unknown option (-c): a usage error
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    res = run(["--db", db, "search", "--", "-chanh"])  # a query of exclusions only: a library error
+    assert res.returncode == 1 and "Traceback" not in res.stderr
 
 
 def test_main_raises_system_exit_with_code(tmp_path):

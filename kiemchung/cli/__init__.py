@@ -1,6 +1,12 @@
 """The ``kiemchung`` command. Each command opens the database, calls the library, prints the result.
 
-Library errors (:class:`kiemchung.errors.KiemchungError`) become one clear line and a non-zero exit.
+Library errors (:class:`kiemchung.errors.KiemchungError`) become one clear line and exit code 1;
+usage errors (unknown command or option, bad value) a usage line, the error in Vietnamese then English,
+and exit code 2 (:mod:`kiemchung.cli._usage`). Never a traceback for either.
+
+Start-up time matters (every command, ``--help`` included, pays it): command modules import the heavy
+parts of the library (scipy through datasketch, underthesea, trafilatura, feedparser, FastAPI, …) inside
+the commands that use them; ``tests/test_cli_usage.py`` checks that importing this package does not.
 """
 
 from __future__ import annotations
@@ -11,14 +17,17 @@ from kiemchung.cli.app import app
 from kiemchung.errors import KiemchungError
 
 
-def load_commands() -> None:
-    """Import every module of this package: each registers its commands on :data:`app`."""
-    import importlib
-    import pkgutil
+# The modules that register commands on :data:`app` (helpers such as ``demo`` are imported by the
+# command that uses them). tests/test_cli_usage.py checks that every module registering a command is here.
+COMMAND_MODULES = ("claims", "commands", "evaluate", "reports", "stories", "trends", "web")
 
-    for info in pkgutil.iter_modules(__path__):
-        if info.name not in ("app", "__main__"):
-            importlib.import_module(f"{__name__}.{info.name}")
+
+def load_commands() -> None:
+    """Import the command modules: each registers its commands on :data:`app`."""
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -37,13 +46,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
-        import click
+    except Exception as exc:  # click's errors arrive here in non-standalone mode
+        from kiemchung.cli import _usage
 
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if _usage.is_click_exception(exc):
+            sys.exit(_usage.show(exc))
+        if _usage.is_abort(exc):
+            console_err.print("[yellow]Đã huỷ (aborted).[/]")
             sys.exit(1)
         raise
 
