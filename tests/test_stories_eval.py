@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kiemchung.errors import ImportFileError
+from kiemchung.errors import ConfigError, ImportFileError
 from kiemchung.stories.cluster import ClusterConfig
 from kiemchung.stories.evaluate import adjusted_rand, bcubed, evaluate_stories
 
@@ -193,3 +193,57 @@ def test_story_errors_hand_made():
     assert errs["split"][0]["docs"][0] == {"id": "a", "gold": 1, "pred": "X", "title": "tiêu đề A"}
     with pytest.raises(ValueError):
         story_errors({"a": 1}, {"b": 1})
+
+
+def test_arrival_orders_keep_every_row_and_backfill_streams_half_the_stories_first(tmp_path):
+    from kiemchung.stories.evaluate import arrange, read_stories_file
+
+    rows = read_stories_file(_write(tmp_path, ROWS))
+    assert arrange(rows, "file") == rows
+    for order in ("time", "shuffled", "backfill"):
+        got = arrange(rows, order, seed=3)
+        assert sorted(r["id"] for r in got) == sorted(r["id"] for r in rows)
+    assert arrange(rows, "shuffled", seed=3) == arrange(rows, "shuffled", seed=3)  # seeds fixed
+    assert not any(r["published"] for r in arrange(rows, "shuffled", seed=3))  # undated stays undated
+    timed = arrange(rows, "time")
+    stamps = [r["published"] for r in timed]
+    assert stamps == sorted(stamps)  # synthesised, one time zone: the strings sort as the times do
+    back = arrange(rows, "backfill", seed=2)
+    stories = [r["story"] for r in back]
+    live = {r["story"] for r in back[: len(back) // 2 + 1]} & set(stories[:1])
+    assert live
+    # the live half is the stories of the first rows, whole, in time order; then the archive, whole, in time order
+    first_half = [r for r in back if r["story"] in {back[0]["story"]}]
+    n = len(first_half)
+    rest = back[n:] if back[:n] == first_half else None
+    assert rest is not None and all(r["story"] != back[0]["story"] for r in rest)
+    for part in (back[:n], rest):
+        assert [r["published"] for r in part] == sorted(r["published"] for r in part)
+    with pytest.raises(ConfigError):
+        arrange(rows, "sideways")
+
+
+def test_evaluate_orders_reports_the_four_orders(tmp_path):
+    from kiemchung.stories.evaluate import evaluate_orders
+
+    res = evaluate_orders(_write(tmp_path, ROWS), seeds=2)
+    assert set(res["orders"]) == {"file", "time", "shuffled", "backfill"}
+    assert res["bcubed_f1"] == res["orders"]["file"]["bcubed_f1"] == res["file_bcubed_f1"]
+    assert len(res["orders"]["backfill"]["f1_by_seed"]) == 2
+    for order in ("time", "shuffled", "backfill"):
+        assert 0.0 < res[f"{order}_bcubed_f1"] <= 1.0
+
+
+def test_cli_eval_stories_order_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from kiemchung.cli import app, load_commands
+
+    load_commands()
+    path = _write(tmp_path, ROWS)
+    out = CliRunner().invoke(app, ["eval", "stories", path, "--order", "backfill", "--seeds", "2", "--json"])
+    assert out.exit_code == 0, out.output
+    res = json.loads(out.output)
+    assert set(res["orders"]) == {"backfill"} and res["order"] == "backfill"
+    bad = CliRunner().invoke(app, ["eval", "stories", path, "--order", "sideways"])
+    assert bad.exit_code != 0 and isinstance(bad.exception, ConfigError) and "sideways" in str(bad.exception)

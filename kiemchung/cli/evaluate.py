@@ -36,12 +36,37 @@ def _print(figures: dict, as_json: bool, title: str) -> None:
 @eval_app.command("stories")
 def eval_stories(
     file: Path = typer.Argument(..., help="JSONL: id, story, title, lead, text (stories-dev format)."),
+    order: str = typer.Option(
+        "all", "--order",
+        help="file | time | shuffled | backfill | all (thứ tự đến; arrival order; all: cả bốn, the four).",
+    ),
+    seeds: int = typer.Option(6, "--seeds", help="Số hạt ngẫu nhiên cho shuffled/backfill (seeds 1..N)."),
     as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON (print one JSON object)."),
 ) -> None:
-    """Gom cụm tin theo sự kiện và chấm điểm BCubed, ARI (cluster stories and score them)."""
-    from kiemchung.stories.evaluate import evaluate_stories
+    """Gom cụm tin theo sự kiện và chấm điểm BCubed, ARI (cluster stories and score them).
 
-    _print(evaluate_stories(_exists(file)), as_json, "Gom cụm tin (story clustering)")
+    Mặc định chấm cả bốn thứ tự đến; các số ở đầu là theo thứ tự trong tệp (by default all four
+    arrival orders are scored; the top-level figures are those of file order)."""
+    from kiemchung.stories.evaluate import ORDERS, evaluate_orders
+
+    if order != "all" and order not in ORDERS:
+        raise ConfigError(f"Thứ tự không hợp lệ '{order}' (unknown --order; one of {', '.join(ORDERS)}, all)")
+    if seeds < 1:
+        raise ConfigError("--seeds phải >= 1 (--seeds must be at least 1)")
+    figures = evaluate_orders(_exists(file), orders=ORDERS if order == "all" else (order,), seeds=seeds)
+    if as_json:
+        _print(figures, True, "")
+        return
+    by_order = figures.pop("orders")
+    _print({k: v for k, v in figures.items() if not isinstance(v, (dict, list))}, False, "Gom cụm tin (story clustering)")
+    table = Table("thứ tự (order)", "F1", "P", "R", "ARI", "câu chuyện (stories)", title="Theo thứ tự đến (by arrival order)")
+    for name, f in by_order.items():
+        table.add_row(
+            name + (f" (mean of {f['seeds']} seeds)" if "seeds" in f else ""),
+            *(f"{f[k]:.4f}" for k in ("bcubed_f1", "bcubed_precision", "bcubed_recall", "ari")),
+            f"{f['predicted_stories']:.0f}",
+        )
+    console.print(table)
 
 
 @eval_app.command("matching")
