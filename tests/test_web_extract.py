@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 import tracemalloc
 
 import pytest
@@ -120,24 +119,23 @@ def test_page_without_content():
     assert err.value.reason == "empty_page"
 
 
+@pytest.mark.timeout(120)  # a hang guard, not a speed test
 def test_script_flood_from_server(srv, fetcher):
     result = fetcher.get(srv.url("/page-script-flood.html"))
     assert len(result.content) > MAX_HTML_BYTES  # larger than the parse cap...
-    t0 = time.monotonic()
     doc = extract_page(result.content, url=result.url, headers=result.headers)
-    assert time.monotonic() - t0 < 30
     assert doc.title == "Tổng kết phòng chống thiên tai"  # trafilatura prefers the headline
     assert "phòng chống thiên tai" in doc.body  # ...but scripts are dropped first, so the article survives
     assert "quangCao" not in doc.body
 
 
+@pytest.mark.timeout(120)  # a hang guard, not a speed test
 def test_deeply_nested_page(srv, fetcher):
-    t0 = time.monotonic()
     doc = fetch_page(fetcher, srv, "/page-deep.html")
-    assert time.monotonic() - t0 < 30
     assert doc.title == "Trang lồng sâu"  # the parser gives up below its depth limit, without blowing up
 
 
+@pytest.mark.timeout(180)  # a hang guard, not a speed test
 def test_50mb_page_is_capped_before_parsing():
     para = "<p>" + "Nội dung trang rất lớn về giao thông nông thôn. " * 40 + "</p>\n"
     page = (
@@ -146,16 +144,13 @@ def test_50mb_page_is_capped_before_parsing():
     assert len(page) > 50 * 1024 * 1024
     tracemalloc.start()
     try:
-        t0 = time.monotonic()
         doc = extract_page(page, url="https://a.example.vn/lon")
-        elapsed = time.monotonic() - t0
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert doc.meta.get("truncated") is True
     assert doc.title == "Trang khổng lồ"
     assert len(doc.body) <= MAX_HTML_BYTES
-    assert elapsed < 60
     # Python-level allocations stay far below what parsing 50 MB would need (lxml's C heap is not traced).
     assert peak < 400 * 1024 * 1024
 

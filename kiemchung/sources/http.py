@@ -364,21 +364,27 @@ def _read_body(response: httpx.Response, settings: FetchSettings, url: str) -> b
 
 
 class _HostClock:
-    """Reserve request slots per host so two requests to one host are ``interval`` apart."""
+    """Reserve request slots per host so two requests to one host are ``interval`` apart.
 
-    def __init__(self) -> None:
+    ``clock`` (seconds, monotonic) and ``sleep`` are injected so that tests check the decisions with a
+    fake clock instead of measuring real gaps; the fetcher's retry backoff sleeps through it too.
+    """
+
+    def __init__(self, clock=time.monotonic, sleep=time.sleep) -> None:
         self._lock = threading.Lock()
         self._next: dict[str, float] = {}
+        self.clock = clock
+        self.sleep = sleep
 
     def wait(self, host: str, interval: float) -> float:
         """Block until this thread may send a request to ``host``; return the seconds waited."""
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             slot = max(now, self._next.get(host, 0.0))
             self._next[host] = slot + interval
         delay = slot - now
         if delay > 0:
-            time.sleep(delay)
+            self.sleep(delay)
         return max(delay, 0.0)
 
 
@@ -478,7 +484,7 @@ class Fetcher:
                 delay = min(s.backoff_base_s * (2**attempt), s.backoff_max_s)
                 if retry_after is not None:
                     delay = max(delay, retry_after)
-                time.sleep(delay)
+                self._clock.sleep(delay)
                 attempt += 1
 
     def allowed(self, url: str) -> bool:
