@@ -21,6 +21,7 @@ from sqlalchemy import text as sql_text
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
 from kiemchung.models import DOC_KINDS, Document, Source
+from kiemchung.privacy import hash_handle, scrub_document
 from kiemchung.store import Database
 from kiemchung.store import schema as t
 
@@ -123,7 +124,11 @@ class Ingestor:
         self._index_loaded_upto = 0
         self.on_added = on_added
         self._hash_authors = db.hash_authors
+        self._salt = db.installation_salt() if self._hash_authors else ""
         self._outlets: dict[str, int] = {}
+
+    def _hash_handle(self, handle: str) -> str:
+        return hash_handle(handle, self._salt)
 
     # -- index of what is stored ---------------------------------------------------------------
 
@@ -172,6 +177,9 @@ class Ingestor:
     # -- the path ------------------------------------------------------------------------------
 
     def _prepare(self, doc: Document) -> _Prepared:
+        if self._hash_authors:
+            # Nothing that names an author reaches the store in clear: raw payload and meta included.
+            scrub_document(doc, self._hash_handle)
         title = text.normalize(doc.title)
         lead = text.normalize(doc.lead)
         body = text.normalize(doc.body, keep_newlines=True)
@@ -194,7 +202,10 @@ class Ingestor:
         chash = content_hash(title, lead, body)
         source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
         key = doc_key(url=url, source=source, external_id=doc.external_id, chash=chash)
-        author = self.db.author_key(doc.author) if doc.author else None
+        if doc.author:
+            author = hash_handle(doc.author, self._salt) if self._hash_authors else self.db.author_key(doc.author)
+        else:
+            author = None
         return _Prepared(
             doc, key, chash, tokens, title, lead, body, url, fold_title, fold_body, idx_title, idx_body, author
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import hashlib
 import re
 import secrets
 import threading
@@ -241,11 +240,11 @@ class Database:
         """What is stored for an author handle: a salted hash, or the handle if hashing is off."""
         if not handle:
             return None
-        handle = handle.strip().lower().lstrip("@")
+        from kiemchung.privacy import hash_handle, normalize_handle
+
         if not self.hash_authors:
-            return handle[:64]
-        digest = hashlib.blake2b(handle.encode(), key=self.installation_salt().encode(), digest_size=16)
-        return digest.hexdigest()
+            return normalize_handle(handle)[:64]
+        return hash_handle(handle, self.installation_salt())
 
     # -- sources -------------------------------------------------------------------------------
 
