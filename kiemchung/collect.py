@@ -29,6 +29,25 @@ log = logging.getLogger(__name__)
 
 # Failing sources are polled less often: interval x 2^failures, at most this long.
 MAX_BACKOFF_S = 6 * 3600
+#: Source kinds that are polled: feeds (new items) and web pages (the page's article).
+POLLED_KINDS = ("feed", "web")
+
+
+def polled(source: Source) -> bool:
+    """Whether ``fetch``/``watch`` poll this source.
+
+    Feeds and web pages are, except the site entries :meth:`Collector.add_url` makes to label pages
+    fetched by hand (``meta.manual``; older databases: a ``web`` source that holds documents but was
+    never polled, which only ``add_url`` could make).
+    """
+    if source.kind not in POLLED_KINDS or not source.enabled:
+        return False
+    if source.kind == "web":
+        if source.meta.get("manual"):
+            return False
+        if source.meta.get("last_fetch_at") is None and source.meta.get("documents_added", 0) > 0:
+            return False
+    return True
 
 
 @dataclass
@@ -64,7 +83,8 @@ class Collector:
 
         self.db = db
         self.ingestor = ingestor or Ingestor(db)
-        self.fetcher = fetcher or Fetcher()
+        # The installation's address policy (settings fetch_allow_private, fetch_allow_hosts).
+        self.fetcher = fetcher or Fetcher.for_db(db)
         # Feed items whose summary is shorter than this get their page fetched (None: never).
         self.full_text_min_chars = full_text_min_chars
         self.workers = workers
@@ -77,20 +97,36 @@ class Collector:
     # -- feeds ---------------------------------------------------------------------------------
 
     def poll(self, source: Source) -> PollResult:
-        """Fetch one feed source (conditional GET), store its new items, record the source's health."""
+        """Fetch one source (conditional GET), store what is new, record the source's health.
+
+        A feed gives its items; a ``web`` source gives the article of its page, stored once (a page
+        is identified by its URL, so polling it again never duplicates it; a later edit of the page
+        is not stored as a new document).
+        """
         from kiemchung.sources.feeds import parse_feed
+        from kiemchung.sources.web import extract_page
 
         result = PollResult(source)
         start = time.monotonic()
         try:
-            fetched = self.fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
+            fetched = self.fetcher.get(
+                source.url,
+                etag=source.etag,
+                last_modified=source.last_modified,
+                # Only an administrator registers file:// sources (the CLI); the web app takes http(s).
+                local_files=source.kind == "feed" and source.url[:5].lower() == "file:",
+            )
             if fetched.not_modified:
                 result.not_modified = True
                 self.db.record_fetch_success(
                     source.id, etag=source.etag, last_modified=source.last_modified, added=0
                 )
                 return result
-            docs = parse_feed(fetched.content, url=fetched.url, headers=dict(fetched.headers or {}))
+            headers = dict(fetched.headers or {})
+            if source.kind == "web":
+                docs = [extract_page(fetched.content, url=fetched.url, headers=headers)]
+            else:
+                docs = parse_feed(fetched.content, url=fetched.url, headers=headers)
             now = timeutil.now()
             doc_kind = source.meta.get("doc_kind")
             for doc in docs:
@@ -99,7 +135,7 @@ class Collector:
                 doc.fetched_at = now
                 if doc_kind:
                     doc.kind = doc_kind
-            if self.full_text_min_chars is not None:
+            if self.full_text_min_chars is not None and source.kind == "feed":
                 docs = [self._maybe_full_text(doc) for doc in docs]
             result.fetched = len(docs)
             result.stats = self._store(docs)
@@ -138,11 +174,15 @@ class Collector:
             doc.meta["full_text"] = True
         return doc
 
+    def polled_sources(self) -> list[Source]:
+        """Every source ``fetch`` polls: enabled feeds and web pages (see :func:`polled`)."""
+        return [src for src in self.db.list_sources(enabled_only=True) if polled(src)]
+
     def due(self, now: dt.datetime | None = None) -> list[Source]:
-        """Enabled feed sources whose next poll time has come (failing ones back off)."""
+        """Polled sources (feeds, web pages) whose next poll time has come (failing ones back off)."""
         now = now or timeutil.now()
         out = []
-        for src in self.db.list_sources(kind="feed", enabled_only=True):
+        for src in self.polled_sources():
             last = src.meta.get("last_fetch_at")
             interval = src.poll_interval_s
             if src.consecutive_failures:
@@ -204,7 +244,10 @@ class Collector:
         doc = extract_page(fetched.content, url=fetched.url, headers=dict(fetched.headers or {}))
         doc.kind = kind
         doc.fetched_at = timeutil.now()
-        source = self.db.add_source(Source(kind="web", url=_site(fetched.url), name=_site(fetched.url)))
+        # The site is recorded as a source to name the page's origin; it is not polled (meta.manual).
+        source = self.db.add_source(
+            Source(kind="web", url=_site(fetched.url), name=_site(fetched.url), meta={"manual": True})
+        )
         doc.source_id = source.id
         doc.source_name = source.name
         stats = self._store([doc])

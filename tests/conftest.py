@@ -17,6 +17,12 @@ from kiemchung.store import Database
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
+# The address guard refuses loopback; the local HTTP servers the tests run on 127.0.0.1 are reached
+# through the allow-list, the way an installation lists an intranet host. Set here, before any test
+# runs, so the `kiemchung` processes tests start inherit it. Tests of the guard itself remove it
+# (fixture `no_allow_list` in tests/test_ssrf.py) or bind 127.0.0.2, which the list leaves out.
+os.environ["KIEMCHUNG_FETCH_ALLOW_HOSTS"] = "127.0.0.1, localhost"
+
 @pytest.fixture
 def db(tmp_path):
     database = Database(tmp_path / "kc.db")

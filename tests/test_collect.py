@@ -68,3 +68,54 @@ def test_official_feed_documents_take_the_sources_kind(db, server, collector):
     src = db.add_source(Source(kind="feed", url=server.url("/atom.xml"), name="UBND", meta={"doc_kind": "official"}))
     collector.poll(src)
     assert {db.get_document(i).kind for i in range(1, db.count_documents() + 1)} == {"official"}
+
+
+# -- web sources ------------------------------------------------------------------------------------
+
+
+def test_web_source_is_polled_and_stored_once(db, server, collector):
+    """A `web` source added in the UI is polled like a feed: its page's article is stored, and polling
+    again never duplicates it."""
+    page = db.add_source(Source(kind="web", url=server.url("/page.html"), name="Sở Y tế"))
+    assert [s.id for s in collector.due()] == [page.id]
+    first = collector.poll(page)
+    assert first.ok and first.fetched == 1 and first.stats.added == 1
+    doc = db.get_document(first.stats.added_ids[0])
+    assert doc.source_name == "Sở Y tế" and doc.kind == "article" and len(doc.body) > 100
+    again = collector.poll(db.get_source(page.id))
+    assert again.ok and again.stats.added == 0 and db.count_documents() == 1
+    assert db.get_source(page.id).last_success_at is not None
+    assert collector.due() == []  # polled: next time after its interval
+
+
+def test_web_source_that_is_not_a_page_is_a_hard_error(db, server, collector):
+    src = db.add_source(Source(kind="web", url=server.url("/image.png"), name="Ảnh"))
+    res = collector.poll(src)
+    assert not res.ok and res.error.reason == "not_html"
+    assert db.get_source(src.id).failure_kind == "hard"
+
+
+def test_add_url_site_label_is_not_polled(db, server, collector):
+    doc, stats = collector.add_url(server.url("/page.html"))
+    assert stats.added == 1
+    site = db.get_source(doc.source_id)
+    assert site.kind == "web" and site.meta.get("manual")
+    assert collector.due() == [] and collector.polled_sources() == []
+    # Older databases: a web source that holds documents but was never polled was made by add-url.
+    from kiemchung.ingest import Ingestor
+    from kiemchung.models import Document
+
+    legacy = db.add_source(Source(kind="web", url=server.url("/"), name="cũ"))
+    Ingestor(db).add([Document(url=server.url("/bai-cu.html"), title="Bài cũ", body="Nội dung cũ của bài.",
+                               source_id=legacy.id, source_name="cũ")])
+    assert collector.polled_sources() == []
+    fresh = db.add_source(Source(kind="web", url=server.url("/page-deep.html"), name="mới"))
+    assert [s.id for s in collector.polled_sources()] == [fresh.id]
+
+
+def test_add_url_refuses_file_urls(collector):
+    from kiemchung.errors import FetchError
+
+    with pytest.raises(FetchError) as err:
+        collector.add_url("file:///etc/passwd")
+    assert err.value.reason == "bad_url"

@@ -133,13 +133,17 @@ def test_file_url(tmp_path):
     path = tmp_path / "mau.xml"
     path.write_bytes(GOOD_RSS)
     with Fetcher(fast()) as f:
-        result = f.get(path.as_uri())
+        result = f.get(path.as_uri(), local_files=True)
         assert result.content == GOOD_RSS and result.status == 200
         with pytest.raises(FetchError) as err:
-            f.get((tmp_path / "khong-co.xml").as_uri())
+            f.get((tmp_path / "khong-co.xml").as_uri(), local_files=True)
         assert err.value.reason == "not_found" and not err.value.soft
+        # A file:// link from a feed item or a web form is never read.
+        with pytest.raises(FetchError) as err:
+            f.get(path.as_uri())
+        assert err.value.reason == "bad_url"
     with Fetcher(fast(max_bytes=100)) as small, pytest.raises(FetchError) as err:
-        small.get(path.as_uri())
+        small.get(path.as_uri(), local_files=True)
     assert err.value.reason == "too_large"
 
 

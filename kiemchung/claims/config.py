@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiemchung.claims.match import MatchConfig
-from kiemchung.errors import ConfigError
+from kiemchung.errors import ConfigError, FetchError
+from kiemchung.netguard import AddressPolicy, check_allow_list
 
 
 def _unit(value: str) -> str:
@@ -114,6 +115,15 @@ SETTINGS: dict[str, Setting] = {
     "org_url": Setting("Trang của tổ chức (organisation URL)", _url),
     "site_url": Setting("Địa chỉ của ứng dụng web, cho đường dẫn trong nguồn tin (site URL)", _url),
     "require_approval": Setting("Cần biên tập viên thứ hai duyệt: 1 | 0 (two-person approval)", _flag),
+    # network (kiemchung.netguard; docs/security-network.md)
+    "fetch_allow_private": Setting(
+        "Cho phép tải từ dải địa chỉ mạng nội bộ (10/8, 172.16/12, 192.168/16, fc00::/7) và tên máy nội bộ: "
+        "1 | 0, mặc định 0; loopback và link-local vẫn bị chặn "
+        "(allow fetching from private ranges and intranet names; default off)", _flag),
+    "fetch_allow_hosts": Setting(
+        "Máy và dải địa chỉ luôn được phép tải, cách nhau bởi dấu phẩy: tên máy, .tên-miền, CIDR "
+        "(hosts and networks always reachable: host, .domain, CIDR; e.g. intranet.tinh.gov.vn, 10.20.0.0/16)",
+        check_allow_list),
 }
 
 # setting key → MatchConfig field
@@ -151,6 +161,13 @@ def set_setting(db, key: str, value: str) -> str:
     if key not in SETTINGS:
         raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(SETTINGS)}")
     stored = SETTINGS[key].check(value)
+    if key == "alert_webhook_url" and stored:
+        try:
+            AddressPolicy.from_db(db).check_url(stored)
+        except FetchError as exc:
+            raise ConfigError(
+                f"{exc}; để cho phép, thêm máy này vào fetch_allow_hosts (to allow it, add the host to fetch_allow_hosts)"
+            ) from None
     db.set_setting(key, stored)
     if key in _MATCH_FIELDS or key == "match_semantic":
         match_config(db)  # the combination must still be a valid MatchConfig

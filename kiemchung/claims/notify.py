@@ -25,6 +25,7 @@ from sqlalchemy import insert, select, update
 
 from kiemchung import timeutil
 from kiemchung.claims.tables import alerts, factchecks, notifications
+from kiemchung.netguard import REFUSED_MESSAGE, AddressPolicy, AddressRefused
 from kiemchung.store import schema as t
 
 log = logging.getLogger("kiemchung.alerts")
@@ -90,21 +91,41 @@ def alert_payload(db, alert_id: int) -> dict[str, Any]:
     }
 
 
-def send_webhook(url: str, payload: dict, *, tries: int = 3, backoff: float = 0.5, timeout: float = 5.0) -> None:
-    """POST ``payload`` as JSON; retry timeouts, connection errors and 5xx with exponential backoff."""
+def send_webhook(
+    url: str,
+    payload: dict,
+    *,
+    tries: int = 3,
+    backoff: float = 0.5,
+    timeout: float = 5.0,
+    policy: AddressPolicy | None = None,
+) -> None:
+    """POST ``payload`` as JSON; retry timeouts, connection errors and 5xx with exponential backoff.
+
+    The request goes through the address guard (``policy``; default: public addresses and
+    ``$KIEMCHUNG_FETCH_ALLOW_HOSTS``): a webhook pointing at an internal address is refused without
+    a connection, whatever was accepted when the setting was stored.
+    """
+    from kiemchung.sources.http import guarded_client
+
+    policy = policy or AddressPolicy.build()
     last = ""
-    for attempt in range(tries):
-        try:
-            r = httpx.post(url, json=payload, timeout=timeout)
-            if r.status_code < 300:
-                return
-            last = f"HTTP {r.status_code}"
-            if r.status_code < 500 and r.status_code != 429:
-                raise DeliveryError(last)
-        except httpx.HTTPError as exc:
-            last = f"{type(exc).__name__}: {exc}"
-        if attempt + 1 < tries:
-            time.sleep(backoff * (2**attempt))
+    with guarded_client(policy, timeout=timeout) as client:
+        for attempt in range(tries):
+            try:
+                policy.check_url(url)
+                r = client.post(url, json=payload)
+                if r.status_code < 300:
+                    return
+                last = f"HTTP {r.status_code}"
+                if r.status_code < 500 and r.status_code != 429:
+                    raise DeliveryError(last)
+            except AddressRefused:
+                raise DeliveryError(REFUSED_MESSAGE) from None
+            except httpx.HTTPError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+            if attempt + 1 < tries:
+                time.sleep(backoff * (2**attempt))
     raise DeliveryError(last)
 
 
@@ -140,6 +161,7 @@ def deliver_pending(db, *, include_failed: bool = False, max_rounds: int = 5, tr
         rows = conn.execute(select(notifications).where(notifications.c.status.in_(states))
                             .order_by(notifications.c.id)).fetchall()
     counts = {"sent": 0, "pending": 0, "failed": 0}
+    policy = AddressPolicy.from_db(db)
     for row in rows:
         payload = alert_payload(db, row.alert_id)
         error = None
@@ -147,7 +169,7 @@ def deliver_pending(db, *, include_failed: bool = False, max_rounds: int = 5, tr
             if row.channel == "log":
                 log.info("Cảnh báo kiểm chứng: %s", json.dumps(payload, ensure_ascii=False))
             elif row.channel == "webhook":
-                send_webhook(row.target, payload, tries=tries, backoff=backoff, timeout=timeout)
+                send_webhook(row.target, payload, tries=tries, backoff=backoff, timeout=timeout, policy=policy)
             elif row.channel == "email":
                 send_email(db, row.target, payload, timeout=timeout)
             else:

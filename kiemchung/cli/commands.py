@@ -62,6 +62,10 @@ def sources_add(
     if not (url.startswith(("http://", "https://", "file://"))):
         raise ConfigError(f"URL nguồn phải bắt đầu bằng http://, https:// hoặc file:// (bad source URL): {url}")
     with open_db() as db:
+        if not url.startswith("file://"):
+            from kiemchung.netguard import AddressPolicy
+
+            AddressPolicy.from_db(db).check_url(url)
         src = db.add_source(Source(kind="feed", url=url, name=name, poll_interval_s=interval))
     console.print(f"Đã thêm nguồn #{src.id}: {src.name} ({src.url})")
 
@@ -134,12 +138,12 @@ def fetch(
         None, "--full-text", help="Tải trang đầy đủ khi tóm tắt ngắn hơn N ký tự (fetch pages of short items)."
     ),
 ) -> None:
-    """Lấy tin một lần từ mọi nguồn RSS/Atom (poll every feed once)."""
+    """Lấy tin một lần từ mọi nguồn RSS/Atom và trang web (poll every feed and web page once)."""
     from kiemchung.collect import Collector
 
     with open_db() as db:
         collector = Collector(db, full_text_min_chars=full_text)
-        sources = [db.get_source(source)] if source else db.list_sources(kind="feed", enabled_only=True)
+        sources = [db.get_source(source)] if source else collector.polled_sources()
         if not sources:
             console.print("Chưa có nguồn nào. Thêm bằng: kiemchung sources add URL")
             return

@@ -9,7 +9,13 @@ One :class:`Fetcher` is shared by every thread of the ingest loop. It
   request (a server dripping one byte a second is cut off), body size (streamed, never read whole),
   decompressed size (gzip bombs), redirect count and loops;
 * retries soft failures (timeouts, 429, 5xx, refused connections) with exponential backoff and
-  honours ``Retry-After`` up to a bound.
+  honours ``Retry-After`` up to a bound;
+* connects only to addresses its :class:`~kiemchung.netguard.AddressPolicy` allows: every TCP
+  connection (each redirect hop, robots.txt) resolves the host once, checks every address and
+  connects to the checked address, so internal services stay out of reach (see docs/security-network.md).
+
+Every outgoing HTTP request of kiemchung goes through this module: :class:`Fetcher` for GETs of
+feeds and pages, :func:`guarded_client` for anything else (alert webhooks).
 
 Failures raise :class:`kiemchung.errors.FetchError` with an English ``reason`` code and a Vietnamese
 message; ``soft`` tells the scheduler whether the failure will probably heal by itself.
@@ -34,8 +40,18 @@ import httpcore
 import httpx
 
 from kiemchung.errors import FetchError
+from kiemchung.netguard import AddressPolicy, AddressRefused
 
-__all__ = ["FetchResult", "FetchSettings", "Fetcher", "charset_from_content_type", "decode_body"]
+__all__ = [
+    "AddressPolicy",
+    "AddressRefused",
+    "FetchResult",
+    "FetchSettings",
+    "Fetcher",
+    "charset_from_content_type",
+    "decode_body",
+    "guarded_client",
+]
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 64 * 1024
@@ -229,23 +245,46 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self) -> None:
+class _GuardedBackend(httpcore.NetworkBackend):
+    """The one place kiemchung opens TCP connections.
+
+    httpcore hands over the URL's host name; the policy resolves it once and checks every address,
+    and the connection goes to a checked address. httpcore then starts TLS with the *name* as SNI
+    and verifies the certificate for it, and the Host header is untouched, so virtual hosts and
+    HTTPS work as before while a DNS answer cannot change between the check and the connection.
+    """
+
+    def __init__(self, policy: AddressPolicy) -> None:
         self._inner = httpcore.SyncBackend()
+        self._policy = policy
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
-        stream = self._inner.connect_tcp(host, port, _time_left(timeout), local_address, socket_options)
-        return _DeadlineStream(stream)
+        try:
+            addresses = self._policy.resolve(host, port)
+        except AddressRefused:
+            raise
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                stream = self._inner.connect_tcp(address, port, _time_left(timeout), local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+                continue
+            return _DeadlineStream(stream)
+        assert last is not None
+        raise last
 
     def connect_unix_socket(self, path, timeout=None, socket_options=None):  # type: ignore[no-untyped-def]
-        return _DeadlineStream(self._inner.connect_unix_socket(path, _time_left(timeout), socket_options))
+        raise httpcore.ConnectError("unix sockets are not used by kiemchung")
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
 
 
-def _deadline_transport() -> httpx.HTTPTransport:
-    """An httpx transport whose connections obey the per-thread total deadline."""
+def _guarded_transport(policy: AddressPolicy) -> httpx.HTTPTransport:
+    """An httpx transport whose connections obey the address policy and the per-thread deadline."""
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx does not take a network backend as argument; swap in a pool built with one.
     transport._pool = httpcore.ConnectionPool(
@@ -253,9 +292,24 @@ def _deadline_transport() -> httpx.HTTPTransport:
         max_connections=20,
         max_keepalive_connections=10,
         keepalive_expiry=5.0,
-        network_backend=_DeadlineBackend(),
+        network_backend=_GuardedBackend(policy),
     )
     return transport
+
+
+def guarded_client(policy: AddressPolicy, *, timeout: float = 10.0) -> httpx.Client:
+    """An ``httpx.Client`` that connects only where ``policy`` allows; redirects are not followed.
+
+    For requests other than polite GETs (webhook POSTs). A refused address raises
+    :class:`~kiemchung.netguard.AddressRefused` from the request call.
+    """
+    return httpx.Client(
+        transport=_guarded_transport(policy),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": FetchSettings().user_agent},
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -418,15 +472,25 @@ def _retry_after_seconds(value: str | None) -> float | None:
 class Fetcher:
     """A polite HTTP(S) and ``file://`` fetcher; thread-safe, meant to be shared.
 
-    ``transport`` replaces the network layer (tests of network-edge cases only); by default a real
-    httpx transport with a total per-request deadline is used.
+    ``policy`` says which addresses may be connected to (default: public addresses only, plus
+    ``$KIEMCHUNG_FETCH_ALLOW_HOSTS``); :meth:`for_db` builds a fetcher with the installation's
+    settings. ``transport`` replaces the network layer (tests of network-edge cases only; host names
+    are still checked, without DNS); by default a real httpx transport with a total per-request
+    deadline and the address guard is used.
     """
 
-    def __init__(self, settings: FetchSettings | None = None, transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        settings: FetchSettings | None = None,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        policy: AddressPolicy | None = None,
+    ):
         self.settings = settings or FetchSettings()
+        self.policy = policy or AddressPolicy.build()
         s = self.settings
         self._client = httpx.Client(
-            transport=transport or _deadline_transport(),
+            transport=transport or _guarded_transport(self.policy),
             timeout=httpx.Timeout(s.connect_timeout_s, read=s.read_timeout_s, write=s.read_timeout_s),
             follow_redirects=False,
             trust_env=False,
@@ -440,6 +504,11 @@ class Fetcher:
         self._robots: dict[str, _Robots] = {}
         self._robots_lock = threading.Lock()
         self._host_locks: dict[str, threading.Lock] = {}
+
+    @classmethod
+    def for_db(cls, db, settings: FetchSettings | None = None) -> Fetcher:
+        """A fetcher with the installation's address policy (``fetch_allow_private``, ``fetch_allow_hosts``)."""
+        return cls(settings, policy=AddressPolicy.from_db(db))
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -455,14 +524,25 @@ class Fetcher:
 
     # -- public API --------------------------------------------------------------------------------
 
-    def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        local_files: bool = False,
+    ) -> FetchResult:
         """GET ``url`` politely; conditional when ``etag``/``last_modified`` are given.
 
+        ``file://`` URLs are read only with ``local_files=True`` (sources an administrator registered
+        from the command line); a URL taken from a feed or typed in the web app is http(s) only.
         Returns a :class:`FetchResult` (``not_modified=True`` with empty content on a 304). Raises
-        :class:`FetchError` with a reason code on every failure; soft failures have been retried
-        ``settings.retries`` times before.
+        :class:`FetchError` with a reason code on every failure (:class:`AddressRefused` for an
+        address the policy refuses); soft failures have been retried ``settings.retries`` times before.
         """
-        if url.startswith("file:"):
+        if url[:5].lower() == "file:":
+            if not local_files:
+                raise FetchError(f"Chỉ tải được địa chỉ http(s): {url} (bad_url)", reason="bad_url")
             return self._get_file(url)
         try:
             parsed = httpx.URL(url)
@@ -531,13 +611,23 @@ class Fetcher:
         current = url
         hops = 0
         while True:
-            if not self.allowed(current):
+            # Literal addresses and internal names are refused here, before robots.txt; names that
+            # resolve to a refused address are refused by the backend before any connection.
+            self.policy.check_url(current)
+            try:
+                allowed = self.allowed(current)
+            except AddressRefused:
+                raise AddressRefused(current) from None
+            if not allowed:
                 raise FetchError(
                     f"robots.txt không cho phép tải {current} (robots_disallowed)",
                     soft=False,
                     reason="robots_disallowed",
                 )
-            response_or_result = self._request(current, etag=etag, last_modified=last_modified, start=start)
+            try:
+                response_or_result = self._request(current, etag=etag, last_modified=last_modified, start=start)
+            except AddressRefused:
+                raise AddressRefused(current) from None
             if isinstance(response_or_result, FetchResult):
                 return response_or_result
             location = response_or_result
@@ -707,6 +797,10 @@ class Fetcher:
                         # RFC 9309 2.3.1.4: server errors mean "assume complete disallow"; retry sooner.
                         return _Robots(None, True, time.monotonic() + min(s.robots_ttl_s, 600.0))
                     return _Robots(None, False, expires)  # 4xx (and odd codes): no rules, allowed
+            except AddressRefused:
+                if current == robots_url:
+                    raise  # the host itself is refused: so is every page on it
+                return _Robots(None, False, time.monotonic() + min(s.robots_ttl_s, 600.0))
             except (httpx.TransportError, FetchError):
                 # Unreachable robots.txt: allowed (as the brief asks), but look again sooner.
                 return _Robots(None, False, time.monotonic() + min(s.robots_ttl_s, 600.0))

@@ -13,6 +13,7 @@ from kiemchung import audit
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, QueryError
 from kiemchung.export import write_csv
+from kiemchung.netguard import AddressPolicy
 from kiemchung.models import DOC_KINDS, Source
 from kiemchung.store.search import search
 from kiemchung.timeutil import VN_TZ, now
@@ -293,6 +294,8 @@ def add_source(db, user, kind: str, url: str, name: str) -> Source:
         raise QueryError(f"Loại nguồn không hợp lệ (unknown source kind): {kind}")
     if not url.startswith(("http://", "https://")):
         raise QueryError(f"Địa chỉ không hợp lệ (URL must start with http:// or https://): {url}")
+    # Refused at once when the URL names an internal address (every fetch checks again, after DNS).
+    AddressPolicy.from_db(db).check_url(url.strip())
     source = db.add_source(Source(kind=kind, url=url.strip(), name=name.strip()))
     with db.write() as conn:
         audit.record(
