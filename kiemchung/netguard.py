@@ -265,11 +265,11 @@ class AddressPolicy:
             return
         if self._name_allowed(name):
             return
-        if _internal_name(name):
-            # fetch_allow_private opens intranet names, never the machine itself.
-            if not self.allow_private or name == "localhost" or name.endswith(".localhost"):
-                self._log(name, "internal name")
-                raise AddressRefused()
+        # fetch_allow_private opens intranet names, never the machine itself.
+        machine = name == "localhost" or name.endswith(".localhost")
+        if _internal_name(name) and (machine or not self.allow_private):
+            self._log(name, "internal name")
+            raise AddressRefused()
 
     def check_url(self, url: str) -> None:
         """:meth:`check_host` for a URL's host (``http://evil@127.0.0.1/`` checks ``127.0.0.1``)."""

@@ -122,7 +122,7 @@ class Site(http.server.ThreadingHTTPServer):
 
 
 class _SiteHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         site: Site = self.server  # type: ignore[assignment]
         site.hits.append(self.path)
         status, headers, body = site.routes.get(self.path, (404, {}, b"khong co"))
@@ -388,7 +388,7 @@ def test_webhook_redirect_is_not_followed(site, listener2):
     site.routes["/hook"] = (307, {"Location": listener2.url("/hook")}, b"")
 
     class Post(_SiteHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self.do_GET()
 
     site.RequestHandlerClass = Post

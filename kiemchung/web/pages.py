@@ -13,8 +13,8 @@ from kiemchung import audit
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, QueryError
 from kiemchung.export import write_csv
-from kiemchung.netguard import AddressPolicy
 from kiemchung.models import DOC_KINDS, Source
+from kiemchung.netguard import AddressPolicy
 from kiemchung.store.search import search
 from kiemchung.timeutil import VN_TZ, now
 from kiemchung.web import queries
