@@ -226,6 +226,54 @@ def test_out_of_order_times():
     assert c.add("lu-4", title=FLOOD[2][1] + " hôm nay", lead=FLOOD[2][2], published_at=at(13)) == s
 
 
+def test_backfill_joins_dormant_stories_of_its_own_time():
+    """An archive imported after weeks of live monitoring is grouped against the stories of its time."""
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    flood = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(2))
+    c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(25))  # the clock moves on
+    assert not c.story(flood).active
+    # The archive: an older report of the dormant flood story joins it, and stays dormant.
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(3)) == flood
+    assert not c.story(flood).active and c.story(flood).doc_count == 2
+    # An archived event with no live story starts one (dormant at once); its next report joins it.
+    ball = c.add("bd-1", title=FOOTBALL[0][1], lead=FOOTBALL[0][2], published_at=at(5))
+    assert not c.story(ball).active
+    assert c.add("bd-2", title=FOOTBALL[1][1], lead=FOOTBALL[1][2], published_at=at(6)) == ball
+    # Outside the window of the dormant story's time: not joined.
+    assert c.add("lu-3", title=FLOOD[2][1], lead=FLOOD[2][2], published_at=at(12)) != flood
+    # A reload keeps the day index: the archive goes on after a restart.
+    c2 = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now)
+    assert c2.add("mt-1", title=METRO[0][1], lead=METRO[0][2], published_at=at(4)) != flood
+    assert c2.add("vc-0", title=VACCINE[1][1], lead=VACCINE[1][2], published_at=at(24)) == c2.story_of("vc-1")
+
+
+def test_backfill_cost_stays_flat_loaded_days_are_bounded():
+    c = StoryClusterer(ClusterConfig(window_days=3, dormant_days_cached=8), now=_now)
+    base = dt.datetime(2025, 1, 1, 8, tzinfo=VN_TZ)
+    c.add("live", title=METRO[0][1], lead=METRO[0][2], published_at=dt.datetime(2026, 5, 30, tzinfo=VN_TZ))
+    for day in range(120):  # four months of archive, one event a day told twice, in time order
+        when = base + dt.timedelta(days=day)
+        story = (FLOOD, VACCINE, FOOTBALL)[day % 3]
+        first = c.add(f"a{day}", title=f"{story[0][1]} ngày {day}", lead=story[0][2], published_at=when)
+        again = c.add(f"b{day}", title=f"{story[1][1]} ngày {day}", lead=story[1][2], published_at=when)
+        assert again == first or again in {c.story_of(f"a{day - k}") for k in range(1, 4) if day >= k}
+        assert len(c._slabs) <= 9 and len(c._warm) <= 9 * 10
+    assert sum(1 for s in c.stories() if not s.active) >= 10
+
+
+def test_hand_edits_on_dormant_stories_hold_in_a_backfill():
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    flood = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(2))
+    c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(2, 10))
+    c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(25))
+    assert c.add("lu-0", title=FLOOD[2][1], lead=FLOOD[2][2], published_at=at(2, 9)) == flood  # loads day 2
+    out = c.split(flood, ["lu-2"])
+    assert c.story_of("lu-2") == out and c.story_of("lu-1") == flood
+    kept = c.merge(flood, out)
+    assert {c.story_of(d) for d in ("lu-0", "lu-1", "lu-2")} == {kept}
+    assert c.add("lu-9", title=FLOOD[0][1] + " sáng nay", lead=FLOOD[0][2], published_at=at(3)) == kept
+
+
 def test_future_dates_are_clamped():
     c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
     s = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(31))

@@ -37,6 +37,7 @@ import datetime as dt
 import heapq
 import math
 from array import array
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -84,6 +85,11 @@ class StoryClusterer(ClustererPersistence):
         self._heap: list[tuple[float, int]] = []
         self._log: list[dict[str, Any]] = []
         self._moves: dict[str, tuple[str, str]] = {}
+        # Dormant stories findable by time (see "dormant stories by day" below).
+        self._dormant_days: dict[int, set[int]] = {}  # day number -> dormant stories with a document that day
+        self._slabs: OrderedDict[int, dict[int, set[int]]] = OrderedDict()  # loaded day -> term -> stories
+        self._slab_members: dict[int, set[int]] = {}  # loaded day -> the stories indexed in it
+        self._warm: dict[int, int] = {}  # dormant story -> loaded days holding it (its centroid is kept meanwhile)
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
 
     # ------------------------------------------------------------------ adding documents
@@ -213,6 +219,7 @@ class StoryClusterer(ClustererPersistence):
                 continue
             for s in plist:
                 acc[s] = acc.get(s, 0.0) + w
+        self._past_candidates(doc, weighted, acc)
         if exclude is not None:
             acc.pop(exclude, None)
         if not acc:
@@ -386,7 +393,10 @@ class StoryClusterer(ClustererPersistence):
         story = self._stories[s]
         doc.story = s
         reactivate = not story.active
-        if reactivate:  # a dormant story keeps no centroid; rebuild it before adding to it
+        if reactivate and self._stays_dormant(story, doc):
+            self._attach_dormant(s, story, doc_id, doc, emb)
+            return
+        if reactivate and not self._warm.get(s):  # a cold dormant story keeps no centroid: rebuild it first
             story.centroid = self._centroid_of(story.docs)
         story.docs.append(doc_id)
         self._add_vector(story, doc, +1.0)
@@ -478,8 +488,149 @@ class StoryClusterer(ClustererPersistence):
             story.active = False
             self._unindex(story, s, list(story.indexed))
             # A dormant story keeps its documents but not its centroid (memory stays proportional to
-            # the active window); it is rebuilt from the document vectors when needed.
-            story.centroid = {}
+            # the active window); it is rebuilt from the document vectors when needed. It stays
+            # findable by the days of its documents; a day already loaded takes it at once (warm).
+            for day in self._register_days(s, story):
+                if day in self._slabs:
+                    self._slab_add(day, s, story)
+            if not self._warm.get(s):
+                story.centroid = {}
+
+    # ------------------------------------------------------------------ dormant stories by day
+
+    def _horizon(self) -> float | None:
+        return None if self._clock is None else self._clock - self.config.window_days * _DAY
+
+    def _stays_dormant(self, story: _Story, doc: _Doc) -> bool:
+        """Whether a dormant story joined by this document is still behind the active window."""
+        horizon = self._horizon()
+        return (
+            horizon is not None
+            and doc.time is not None
+            and doc.time < horizon
+            and (story.last is None or story.last < horizon)
+        )
+
+    def _register_days(self, s: int, story: _Story) -> set[int]:
+        """Put a dormant story in the day index under the days of its documents; returns those days."""
+        days = {int(t // _DAY) for t in (self._docs[d].time for d in story.docs) if t is not None}
+        for day in days:
+            self._dormant_days.setdefault(day, set()).add(s)
+        return days
+
+    def _past_candidates(self, doc: _Doc, weighted: list[tuple[float, int, float]], acc: dict[int, float]) -> None:
+        """Add to ``acc`` the dormant stories of the document's own time that share its strong terms.
+
+        Only a document published before the stream clock can meet a dormant story within the window
+        (a dormant story's newest document is older than the clock minus the window). The days around
+        its time are loaded on demand (:meth:`_load_day`: the dormant stories of that day, centroids
+        rebuilt from the kept document vectors, in a small per-day index) and kept in a least recently
+        used cache of ``dormant_days_cached`` days, so a backfill streamed in time order loads each day
+        about once and the cost per document stays flat whatever the archive's age.
+        """
+        horizon = self._horizon()
+        if doc.time is None or horizon is None or doc.time >= self._clock or not self._dormant_days:
+            return
+        cfg = self.config
+        span = cfg.window_days * _DAY
+        lo = int((doc.time - span) // _DAY)
+        hi = min(int((doc.time + span) // _DAY), int(horizon // _DAY))
+        slabs = [self._load_day(day) for day in range(lo, hi + 1) if self._dormant_days.get(day)]
+        if not slabs:
+            return
+        stories = self._stories
+        looked = 0
+        for w, i, _ in weighted:
+            if looked >= cfg.query_terms:
+                break
+            if self._stopword(i):
+                continue
+            hit: set[int] = set()
+            for slab in slabs:
+                plist = slab.get(i)
+                if plist:
+                    hit |= plist
+            if not hit:
+                continue
+            looked += 1
+            if len(hit) > cfg.max_postings:
+                continue
+            for s in hit:
+                story = stories.get(s)
+                if story is not None and not story.active:
+                    acc[s] = acc.get(s, 0.0) + w
+
+    def _load_day(self, day: int) -> dict[int, set[int]]:
+        """The index of one day's dormant stories, built on first use (least recently used cache)."""
+        slab = self._slabs.get(day)
+        if slab is not None:
+            self._slabs.move_to_end(day)
+            return slab
+        slab = self._slabs[day] = {}
+        self._slab_members[day] = set()
+        members = self._dormant_days.get(day, set())
+        for s in list(members):
+            story = self._stories.get(s)
+            if story is None or story.active:  # merged away or awake again: no longer dormant here
+                members.discard(s)
+                continue
+            self._slab_add(day, s, story)
+        while len(self._slabs) > max(self.config.dormant_days_cached, 2 * int(self.config.window_days) + 3):
+            self._evict_day(next(iter(self._slabs)))
+        return slab
+
+    def _slab_add(self, day: int, s: int, story: _Story) -> None:
+        members = self._slab_members[day]
+        if s in members:
+            return
+        members.add(s)
+        self._warm[s] = self._warm.get(s, 0) + 1
+        if not story.centroid and not story.active:
+            story.centroid = self._centroid_of(story.docs)
+        idf = self._idf_table()
+        top = heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
+        slab = self._slabs[day]
+        for i, _ in top:
+            slab.setdefault(i, set()).add(s)
+
+    def _evict_day(self, day: int) -> None:
+        self._slabs.pop(day, None)
+        for s in self._slab_members.pop(day, ()):
+            left = self._warm.get(s, 0) - 1
+            if left > 0:
+                self._warm[s] = left
+                continue
+            self._warm.pop(s, None)
+            story = self._stories.get(s)
+            if story is not None and not story.active:
+                story.centroid = {}
+
+    def _drop_slabs(self) -> None:
+        """Forget every loaded day (after a hand edit changed which documents a story holds)."""
+        for day in list(self._slabs):
+            self._evict_day(day)
+
+    def _attach_dormant(self, s: int, story: _Story, doc_id: str, doc: _Doc, emb: Any) -> None:
+        """A late document joins a story that stays dormant (both behind the active window)."""
+        story.docs.append(doc_id)
+        if self._warm.get(s):  # a cold story has no centroid to keep up to date (rebuilt when loaded)
+            self._add_vector(story, doc, +1.0)
+        story.first = doc.time if story.first is None else min(story.first, doc.time)
+        story.last = doc.time if story.last is None else max(story.last, doc.time)
+        key = _day_key(doc.time)
+        story.timeline[key] = story.timeline.get(key, 0) + 1
+        if self._semantic is not None:
+            self._semantic.add(s, doc_id, emb)
+        day = int(doc.time // _DAY)
+        self._dormant_days.setdefault(day, set()).add(s)
+        if day in self._slabs:
+            if s in self._slab_members[day]:
+                slab = self._slabs[day]
+                for i in doc.terms[: self.config.query_terms]:
+                    if i in story.centroid:
+                        slab.setdefault(i, set()).add(s)
+            else:
+                self._slab_add(day, s, story)
 
     def _sid_index(self, story_id: str) -> int:
         sid = self._alias.get(story_id, story_id)
@@ -499,6 +650,7 @@ class StoryClusterer(ClustererPersistence):
         a, b = self._sid_index(story_a), self._sid_index(story_b)
         if a == b:
             return self._stories[a].sid
+        self._drop_slabs()
         sa, sb = self._stories[a], self._stories[b]
         self._unindex(sb, b, list(sb.indexed))
         for doc_id in sb.docs:
@@ -515,6 +667,7 @@ class StoryClusterer(ClustererPersistence):
         sa.active = sa.active or sb.active
         if not sa.active:
             sa.centroid = {}
+            self._register_days(a, sa)
         if sa.last is not None:
             heapq.heappush(self._heap, (sa.last, a))
         if self._semantic is not None:
@@ -546,6 +699,7 @@ class StoryClusterer(ClustererPersistence):
             raise ConfigError(
                 "Phải tách ít nhất một tài liệu và giữ lại ít nhất một (split at least one document, keep at least one)"
             )
+        self._drop_slabs()
         t = self._new_story()
         new = self._stories[t]
         moved = set(moving)
@@ -563,6 +717,7 @@ class StoryClusterer(ClustererPersistence):
             part.active = story.active
             if not part.active:
                 part.centroid = {}
+                self._register_days(idx, part)
             if part.last is not None:
                 heapq.heappush(self._heap, (part.last, idx))
             self._reindex_all(idx, part)

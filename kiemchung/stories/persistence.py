@@ -129,6 +129,8 @@ class ClustererPersistence:
                 story.centroid = self._centroid_of(story.docs)
             if story.last is not None and story.active:
                 heapq.heappush(self._heap, (story.last, s))
+            if not story.active:
+                self._register_days(s, story)
             self._reindex_all(s, story)
         if self._semantic is not None and "semantic" in state:
             self._semantic.load(state["semantic"], {d: doc.story for d, doc in self._docs.items()})
