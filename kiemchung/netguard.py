@@ -272,13 +272,19 @@ class AddressPolicy:
             raise AddressRefused()
 
     def check_url(self, url: str) -> None:
-        """:meth:`check_host` for a URL's host (``http://evil@127.0.0.1/`` checks ``127.0.0.1``)."""
+        """:meth:`check_host` for a URL's host (``http://evil@127.0.0.1/`` checks ``127.0.0.1``).
+
+        A URL that is not http(s) or has no host raises :class:`FetchError` with reason ``bad_url``.
+        """
         import httpx
 
         try:
-            host = httpx.URL(url).host
+            parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError) as exc:
             raise FetchError(f"Địa chỉ không hợp lệ: {url} (bad_url)", reason="bad_url") from exc
+        host = parsed.host
+        if parsed.scheme not in ("http", "https") or not host:
+            raise FetchError(f"Địa chỉ không hợp lệ: {url} (bad_url)", reason="bad_url")
         try:
             self.check_host(host)
         except AddressRefused:

@@ -384,6 +384,13 @@ def test_internal_webhook_refused_when_set_and_when_sent(db, no_allow_list, list
     assert listener2.accepted == 1 and b"POST /hook" in listener2.requests[0]
 
 
+def test_webhook_with_a_bad_stored_url_is_a_delivery_error():
+    # A value stored before validation existed must not stop the delivery round with a traceback.
+    for url in ("ftp://x.example.vn/hook", "khong-phai-url"):
+        with pytest.raises(DeliveryError):
+            send_webhook(url, {"alert_id": 1}, tries=1)
+
+
 def test_webhook_redirect_is_not_followed(site, listener2):
     site.routes["/hook"] = (307, {"Location": listener2.url("/hook")}, b"")
 

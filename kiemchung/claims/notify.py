@@ -25,6 +25,7 @@ from sqlalchemy import insert, select, update
 
 from kiemchung import timeutil
 from kiemchung.claims.tables import alerts, factchecks, notifications
+from kiemchung.errors import FetchError
 from kiemchung.netguard import REFUSED_MESSAGE, AddressPolicy, AddressRefused
 from kiemchung.store import schema as t
 
@@ -122,6 +123,8 @@ def send_webhook(
                     raise DeliveryError(last)
             except AddressRefused:
                 raise DeliveryError(REFUSED_MESSAGE) from None
+            except FetchError as exc:  # not an http(s) URL at all
+                raise DeliveryError(str(exc)) from None
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}"
             if attempt + 1 < tries:
