@@ -142,6 +142,7 @@ def is_profile_url(value: str) -> bool:
 # -- scrubbing -----------------------------------------------------------------------------------------
 
 Hasher = Callable[[str], str]
+_HASH = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _is_count_key(key: Any) -> bool:
@@ -152,7 +153,8 @@ def _is_count_key(key: Any) -> bool:
 def _hash_all(value: Any, hasher: Hasher) -> Any:
     """Every string and identifier inside an author's value, hashed (structure and counts kept)."""
     if isinstance(value, str):
-        return hasher(value) if value.strip() else value
+        # An already hashed value stays as it is, so scrubbing twice changes nothing.
+        return hasher(value) if value.strip() and not _HASH.match(value) else value
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
     if isinstance(value, int):
