@@ -386,7 +386,7 @@ def test_reports_generate_show_download(app, mdb, tmp_path):
     assert r.status_code == 400 and "trước ngày bắt đầu" in r.text
     r = ed.post("/reports", data={"period": "2026-11", "format": ["md"], "csrf": csrf_of(ed)}, follow_redirects=False)
     assert r.status_code == 303
-    name = "bao-cao-2026-11-01_2026-12-01"
+    name = "bao-cao-2026-11-01_2026-11-30"
     assert r.headers["location"] == f"/reports/{name}"
     folder = tmp_path / "bao-cao"
     assert sorted(p.name for p in folder.iterdir()) == [f"{name}.html", f"{name}.md"]
@@ -399,7 +399,7 @@ def test_reports_generate_show_download(app, mdb, tmp_path):
     assert md.headers["content-disposition"].startswith("attachment") and md.text == (folder / f"{name}.md").read_text()
     listing = viewer.get("/reports").text
     assert f'href="/reports/{name}"' in listing
-    assert viewer.get("/reports/bao-cao-2026-01-01_2026-02-01").status_code == 404
+    assert viewer.get("/reports/bao-cao-2026-01-01_2026-01-31").status_code == 404
     assert viewer.get(f"/reports/{name}/exe").status_code == 404
     assert viewer.get("/reports/..%2f..%2fetc%2fpasswd/html").status_code == 404
     assert audit.entries(mdb, 1)[0]["action"] == "report.generate"
@@ -469,7 +469,7 @@ def test_api_watchlists_trends_reports(app, mdb):
     assert viewer.post("/api/v1/reports", json={"period": "2026-10"}).status_code == 403
     r = ed.post("/api/v1/reports", json={"period": "2026-10", "formats": ["md"]})
     assert r.status_code == 201 and r.json()["formats"] == ["html", "md"]
-    assert viewer.get("/api/v1/reports").json()[0]["name"] == "bao-cao-2026-10-01_2026-11-01"
+    assert viewer.get("/api/v1/reports").json()[0]["name"] == "bao-cao-2026-10-01_2026-10-31"
     bad = ed.post("/api/v1/reports", json={"period": "quý 5"})
     assert bad.status_code == 400 and "Không hiểu kỳ báo cáo" in bad.json()["detail"]
     assert ed.post("/api/v1/reports", json={"period": "9999-Q4"}).status_code == 400

@@ -34,12 +34,7 @@ def _progress() -> Progress:
 
 
 def _parse_date(value: str | None, name: str):
-    if not value:
-        return None
-    parsed = timeutil.parse_time(value)
-    if parsed is None:
-        raise ConfigError(f"Ngày không hợp lệ cho {name} (invalid date): {value}; dùng YYYY-MM-DD")
-    return parsed
+    return timeutil.parse_day_or_time(value, name)
 
 
 @app.command()
@@ -269,8 +264,8 @@ def add_url(
 @app.command()
 def search(
     query: str = typer.Argument(..., help='Từ khoá; có hoặc không dấu; "cụm từ", OR, -loại_trừ.'),
-    since: str | None = typer.Option(None, "--since", help="Từ ngày (YYYY-MM-DD)."),
-    until: str | None = typer.Option(None, "--until", help="Đến trước ngày (YYYY-MM-DD)."),
+    since: str | None = typer.Option(None, "--since", help="Từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Đến trước ngày (dd/mm/yyyy hoặc YYYY-MM-DD)."),
     source: list[int] = typer.Option(None, "--source", help="Chỉ nguồn có số này (source id; repeatable)."),
     kind: list[str] = typer.Option(None, "--kind", help="article | post | official (repeatable)."),
     sort: str = typer.Option("newest", "--sort", help="newest | oldest | relevance"),
@@ -376,7 +371,7 @@ def stats() -> None:
 def export(
     output: Path = typer.Option(None, "--output", "-o", help="Tệp ra (mặc định: stdout)."),
     fmt: str = typer.Option("jsonl", "--format", help="jsonl | csv"),
-    since: str | None = typer.Option(None, "--since", help="Từ ngày (YYYY-MM-DD)."),
+    since: str | None = typer.Option(None, "--since", help="Từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD)."),
 ) -> None:
     """Xuất tài liệu ra JSONL hoặc CSV (export documents)."""
     if fmt not in ("jsonl", "csv"):

@@ -16,8 +16,8 @@ from kiemchung.errors import ConfigError
 @app.command("report")
 def report_cmd(
     period: str = typer.Option(None, "--period", help="Kỳ: 2026-Q1, 2026-03, 2026-W10 (period)"),
-    from_: str = typer.Option(None, "--from", help="Từ ngày YYYY-MM-DD (from date)"),
-    to: str = typer.Option(None, "--to", help="Đến ngày YYYY-MM-DD, tính cả ngày này (to date, inclusive)"),
+    from_: str = typer.Option(None, "--from", help="Từ ngày, dd/mm/yyyy hoặc YYYY-MM-DD (from date)"),
+    to: str = typer.Option(None, "--to", help="Đến ngày, tính cả ngày này: dd/mm/yyyy hoặc YYYY-MM-DD (to date, inclusive)"),
     fmt: str = typer.Option("all", "--format", help="html|pdf|md|all"),
     out: str = typer.Option(".", "--out", help="Thư mục ghi báo cáo (output directory)"),
     schedule: str = typer.Option(None, "--schedule", help="weekly|monthly|quarterly: kỳ trọn vẹn gần nhất"),

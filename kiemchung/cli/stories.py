@@ -13,22 +13,15 @@ stories_app = typer.Typer(help="Câu chuyện: nhóm tin theo sự kiện (stori
 app.add_typer(stories_app, name="stories")
 
 
-def _date(value: str | None):
-    if not value:
-        return None
-    from kiemchung.errors import ConfigError
-
-    parsed = timeutil.parse_time(value)
-    if parsed is None:
-        raise ConfigError(f"Ngày không hợp lệ (invalid date): {value}")
-    return parsed
+def _date(value: str | None, name: str):
+    return timeutil.parse_day_or_time(value, name)
 
 
 @stories_app.callback(invoke_without_command=True)
 def stories_list(
     ctx: typer.Context,
-    since: str | None = typer.Option(None, "--since", help="Có tin từ ngày (YYYY-MM-DD)."),
-    until: str | None = typer.Option(None, "--until", help="Bắt đầu trước ngày (YYYY-MM-DD)."),
+    since: str | None = typer.Option(None, "--since", help="Có tin từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Bắt đầu trước ngày (dd/mm/yyyy hoặc YYYY-MM-DD)."),
     min_docs: int = typer.Option(2, "--min-docs", help="Ít nhất N tài liệu."),
     limit: int = typer.Option(30, "--limit", "-n"),
     recent: bool = typer.Option(False, "--recent", help="Sắp theo tin mới nhất (newest first)."),
@@ -40,7 +33,7 @@ def stories_list(
 
     with open_db() as db:
         rows = list_stories(
-            db, since=_date(since), until=_date(until), min_docs=min_docs, limit=limit,
+            db, since=_date(since, "--since"), until=_date(until, "--until"), min_docs=min_docs, limit=limit,
             order="recent" if recent else "size",
         )
     table = Table("#", "Tài liệu", "Nguồn", "Từ", "Đến", "Tiêu đề đại diện")

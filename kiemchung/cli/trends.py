@@ -20,19 +20,14 @@ app.add_typer(entities_app, name="entities")
 KIND_LABELS = {"story": "Câu chuyện", "keyword": "Từ khoá", "watchlist": "Theo dõi", "province": "Tỉnh/thành"}
 
 
-def _date(value: str | None, default: dt.datetime) -> dt.datetime:
-    if not value:
-        return default
-    parsed = timeutil.parse_time(value)
-    if parsed is None:
-        raise ConfigError(f"Ngày không hợp lệ (invalid date): {value}")
-    return parsed
+def _date(value: str | None, default: dt.datetime | None, name: str = "--since/--until") -> dt.datetime | None:
+    return timeutil.parse_day_or_time(value, name) if value else default
 
 
 def _period(since: str | None, until: str | None, days: int) -> tuple[dt.datetime, dt.datetime]:
     today = timeutil.local(timeutil.now()).replace(hour=0, minute=0, second=0, microsecond=0)
-    end = _date(until, today + dt.timedelta(days=1))
-    start = _date(since, end - dt.timedelta(days=days))
+    end = _date(until, today + dt.timedelta(days=1), "--until")
+    start = _date(since, end - dt.timedelta(days=days), "--since")
     if start >= end:
         raise ConfigError("--since phải trước --until (since must be before until)")
     return start, end
@@ -48,7 +43,7 @@ def _bar(n: int, top: int, width: int = 40) -> str:
 
 @app.command("trends")
 def trends(
-    since: str = typer.Option(None, "--since", help="Từ ngày (from, YYYY-MM-DD; giờ Việt Nam)."),
+    since: str = typer.Option(None, "--since", help="Từ ngày (from; dd/mm/yyyy hoặc YYYY-MM-DD; giờ Việt Nam)."),
     until: str = typer.Option(None, "--until", help="Đến trước ngày (until, exclusive)."),
     bucket: str = typer.Option("day", "--bucket", help="day | hour"),
     limit: int = typer.Option(15, "--limit", "-n", help="Số mục đang nổi lên (rising items shown)."),
@@ -149,8 +144,8 @@ def places(
     from kiemchung.places import province as get_province
     from kiemchung.places import resolve_place
 
-    start = _date(since, None) if since else None
-    end = _date(until, None) if until else None
+    start = _date(since, None, "--since")
+    end = _date(until, None, "--until")
     with open_db() as db:
         if province:
             p = resolve_place(province)

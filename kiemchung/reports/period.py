@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from kiemchung.errors import ConfigError
-from kiemchung.timeutil import VN_TZ
+from kiemchung.timeutil import VN_TZ, parse_day
 
 
 @dataclass(frozen=True)
@@ -41,22 +41,16 @@ def _day(d) -> dt.datetime:
     return dt.datetime(d.year, d.month, d.day, tzinfo=VN_TZ)
 
 
-def _parse_date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise ConfigError(f"Ngày không hợp lệ: {value!r} (dùng dạng YYYY-MM-DD; invalid date)") from None
-
-
 def parse_period(value: str | None = None, *, start: str | None = None, end: str | None = None) -> Period:
-    """Parse "2026-Q1", "2026-03", "2026-W10" (ISO week) or ``start``/``end`` dates (end inclusive).
+    """Parse "2026-Q1", "2026-03", "2026-W10" (ISO week) or ``start``/``end`` days (end inclusive;
+    dd/mm/yyyy or YYYY-MM-DD, :func:`kiemchung.timeutil.parse_day`).
 
     Raises ``ConfigError`` with a Vietnamese message for anything else.
     """
     if value is None:
         if not start or not end:
             raise ConfigError("Cần --period hoặc cả --from và --to (need a period or from/to dates)")
-        a, b = _parse_date(start), _parse_date(end)
+        a, b = parse_day(start, "--from"), parse_day(end, "--to")
         if b < a:
             raise ConfigError(f"Ngày kết thúc {end} trước ngày bắt đầu {start} (end before start)")
         return Period(_day(a), _day(b + dt.timedelta(days=1)), f"{a.isoformat()} – {b.isoformat()}", "range")

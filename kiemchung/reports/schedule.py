@@ -21,8 +21,13 @@ FORMATS = ("html", "md", "pdf")
 
 
 def file_stem(period: Period) -> str:
-    """File name stem of a period's report, e.g. ``bao-cao-2026-03-01_2026-04-01``."""
-    return f"bao-cao-{period.start.date().isoformat()}_{period.end.date().isoformat()}"
+    """File name stem of a period's report: its first and last day, e.g. ``bao-cao-2026-03-01_2026-03-31``.
+
+    The period is half-open ([start, end)); the name shows the last day included, as a reader (and
+    ``--to``) counts it.
+    """
+    last = (period.end - dt.timedelta(days=1)).date()
+    return f"bao-cao-{period.start.date().isoformat()}_{last.isoformat()}"
 
 
 def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,

@@ -134,8 +134,8 @@ def source_out(s: Source) -> SourceOut:
 @router.get("/documents", response_model=list[DocumentOut], dependencies=[viewer])
 def api_documents(
     request: Request,
-    since: str | None = Query(None, description="YYYY-MM-DD (Vietnam day)"),
-    until: str | None = Query(None, description="YYYY-MM-DD inclusive"),
+    since: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD (Vietnam day)"),
+    until: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD, inclusive"),
     source: int | None = Query(None, ge=1, le=MAX_ID),
     kind: str | None = None,
     limit: int = Query(50, ge=1, le=500),

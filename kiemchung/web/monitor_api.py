@@ -183,7 +183,7 @@ class ReportOut(BaseModel):
 
 
 class ReportIn(BaseModel):
-    """A report to generate: ``period`` (2026-Q1, 2026-03, 2026-W10) or ``start``/``end`` (YYYY-MM-DD)."""
+    """A report to generate: ``period`` (2026-Q1, 2026-03, 2026-W10) or ``start``/``end`` (dd/mm/yyyy or YYYY-MM-DD)."""
 
     period: str | None = Field(None, max_length=20)
     start: str | None = Field(None, max_length=10)
@@ -211,8 +211,8 @@ def _report_out(r: dict) -> ReportOut:
 @api_router.get("/stories", response_model=list[StoryOut], dependencies=[viewer])
 def api_stories(
     request: Request,
-    since: str | None = Query(None, description="YYYY-MM-DD (Vietnam day)"),
-    until: str | None = Query(None, description="YYYY-MM-DD inclusive"),
+    since: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD (Vietnam day)"),
+    until: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD, inclusive"),
     min_docs: int = Query(2, ge=1, le=100_000),
     province: str | None = Query(None, max_length=100, description="any province name or code"),
     limit: int = Query(STORY_PAGE, ge=1, le=500),
@@ -284,7 +284,7 @@ def api_story_edit(job: int = Path(ge=1, le=MAX_ID)):
 @api_router.get("/trends", response_model=TrendsOut, dependencies=[viewer])
 def api_trends(
     request: Request,
-    at: str | None = Query(None, description="YYYY-MM-DD: rising as of the end of that Vietnam day (default now)"),
+    at: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD: rising as of the end of that Vietnam day (default now)"),
     kw: str = Query("", max_length=500, description="extra keywords, comma separated"),
     lang: str = Query("vi", pattern="^(vi|en)$"),
 ):
@@ -318,8 +318,8 @@ def api_watchlist_remove(request: Request, wl_id: int = Path(ge=1, le=MAX_ID), u
 def api_watchlist_counts(
     request: Request,
     wl_id: int = Path(ge=1, le=MAX_ID),
-    since: str | None = Query(None, description="YYYY-MM-DD (default: 30 days ago)"),
-    until: str | None = Query(None, description="YYYY-MM-DD inclusive (default: today)"),
+    since: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD (default: 30 days ago)"),
+    until: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD, inclusive (default: today)"),
     bucket: Literal["day", "hour"] = "day",
 ):
     """Matches of a watchlist per Vietnamese day or hour (at most 400 days, or 31 days by hour)."""

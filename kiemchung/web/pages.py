@@ -9,14 +9,14 @@ import json
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kiemchung import audit
+from kiemchung import audit, timeutil
 from kiemchung import users as U
-from kiemchung.errors import KiemchungError, QueryError
+from kiemchung.errors import ConfigError, KiemchungError, QueryError
 from kiemchung.export import write_csv
 from kiemchung.models import DOC_KINDS, Source
 from kiemchung.netguard import AddressPolicy
 from kiemchung.store.search import search
-from kiemchung.timeutil import VN_TZ, now
+from kiemchung.timeutil import now
 from kiemchung.web import queries
 from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, editor, render, viewer
 from kiemchung.web.charts import bar_chart
@@ -112,13 +112,18 @@ def _rising(db) -> list:
 
 
 def _day(value: str | None, *, end: bool = False) -> dt.datetime | None:
-    if not value:
-        return None
+    """A day from a form or query parameter (dd/mm/yyyy or YYYY-MM-DD): its start in Vietnam, or the
+    next day's for an inclusive ``end``; a clear 400 (both forms named) for anything else."""
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise QueryError(f"Ngày không hợp lệ (invalid date): {value}") from exc
-    return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), VN_TZ)
+        return timeutil.day_start(value, end=end)
+    except ConfigError as exc:
+        raise QueryError(str(exc)) from None
+
+
+def _iso_day(value: str | None) -> str:
+    """A valid day as ``YYYY-MM-DD`` for an ``<input type="date">`` ("" when empty)."""
+    day = _day(value)
+    return day.date().isoformat() if day else ""
 
 
 def _source_id(value) -> int | None:
@@ -191,7 +196,8 @@ def search_page(
         if q.strip()
         else None
     )
-    params = dict(q=q, since=since or "", until=until or "", source=_source_id(source) or "", kind=kind or "",
+    # The date inputs want ISO days: a dd/mm/yyyy day in the address is shown (and sent again) as ISO.
+    params = dict(q=q, since=_iso_day(since), until=_iso_day(until), source=_source_id(source) or "", kind=kind or "",
                   province=province or "", story=_source_id(story) or "")
     template = "search_results.html" if request.headers.get("hx-request") else "search.html"
     from kiemchung.places import provinces

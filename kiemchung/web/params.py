@@ -13,7 +13,7 @@ MAX_ID = 2**62
 
 
 def vn_day(value: str | None, *, end: bool = False) -> dt.datetime | None:
-    """A Vietnamese day ``YYYY-MM-DD`` as an aware datetime (its start, or the next day's for ``end``)."""
+    """A day (``dd/mm/yyyy`` or ``YYYY-MM-DD``) as an aware datetime (its start, or the next day's for ``end``)."""
     from kiemchung.web.pages import _day as page_day
 
     return page_day(value, end=end)

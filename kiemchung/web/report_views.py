@@ -36,9 +36,9 @@ def list_reports(db) -> list[dict]:
             found.setdefault(p.stem, set()).add(p.suffix[1:])
     out = []
     for stem, fmts in found.items():
-        start, end = stem[len("bao-cao-") :].split("_")
+        start, last = stem[len("bao-cao-") :].split("_")  # first and last day, both included
         try:
-            last = (dt.date.fromisoformat(end) - dt.timedelta(days=1)).isoformat()  # the end is exclusive
+            end = (dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()  # exclusive end
         except ValueError:
             continue
         out.append({"name": stem, "start": start, "end": end, "last": last,
