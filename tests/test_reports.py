@@ -279,3 +279,34 @@ def test_claim_signals_are_shown_in_vietnamese(sample):
     first = r.claims[0]
     assert ", ".join(SIGNALS[x] for x in first["reasons"]) in md
     assert "claim_verb" not in md and "money_unit" not in md
+
+
+def test_cli_report_prints_no_weasyprint_warnings(sample, tmp_path):
+    """The PDF used to come with ~250 lines of WeasyPrint warnings (SVG paint properties, chart ids twice)."""
+    import re
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("weasyprint")
+    script = Path(sys.executable).parent / "kiemchung"
+    assert script.exists(), "the kiemchung command is not installed beside this interpreter"
+    db = sample.url.split("///", 1)[-1]
+    res = subprocess.run([str(script), "--db", db, "report", "--period", "2026-Q4", "--format", "pdf,html",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip() == "", res.stderr[:2000]
+    html = next(tmp_path.glob("*.html")).read_text(encoding="utf-8")
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert ids and len(ids) == len(set(ids))  # two charts on one page share no element id
+    assert next(tmp_path.glob("*.pdf")).stat().st_size > 10_000
+
+
+def test_other_weasyprint_warnings_still_show(caplog):
+    import logging
+
+    from kiemchung.reports.render import _svg_style_noise
+
+    noise = logging.LogRecord("weasyprint", logging.WARNING, "", 0, "Ignored `stroke: #000000` at 1:1, unknown property.", None, None)
+    ours = logging.LogRecord("weasyprint", logging.WARNING, "", 0, "Ignored `colr: red` at 3:5, unknown property.", None, None)
+    font = logging.LogRecord("weasyprint", logging.WARNING, "", 0, "Font-face 'X' cannot be loaded", None, None)
+    assert not _svg_style_noise(noise) and _svg_style_noise(ours) and _svg_style_noise(font)

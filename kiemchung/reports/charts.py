@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import matplotlib
 
@@ -17,12 +18,18 @@ plt.rcParams.update({
 })
 
 
-def _svg(fig) -> str:
+_ID = re.compile(r'(\bid="|href="#|url\(#)([^")]+)')
+
+
+def _svg(fig, name: str) -> str:
+    """The figure as inline SVG; element ids start with ``name`` so that two charts on one page never
+    share one (matplotlib names tick groups "ytick_1"… in every chart, which WeasyPrint reported as
+    anchors defined twice)."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return _ID.sub(lambda m: f"{m[1]}{name}-{m[2]}", text[text.index("<svg"):])
 
 
 def volume_chart(points, bucket: str) -> str:
@@ -35,7 +42,7 @@ def volume_chart(points, bucket: str) -> str:
     ax.set_ylabel("Số văn bản / " + ("ngày" if bucket == "day" else "tuần"))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", alpha=0.3)
-    return _svg(fig)
+    return _svg(fig, "volume")
 
 
 def reach_chart(rows) -> str:
@@ -48,4 +55,4 @@ def reach_chart(rows) -> str:
     ax.invert_yaxis()
     ax.set_xlabel("Số lần được đăng lại / trích dẫn (pickups)")
     ax.spines[["top", "right"]].set_visible(False)
-    return _svg(fig)
+    return _svg(fig, "reach")
