@@ -1,23 +1,27 @@
 # The two commands of the README:
 #   make demo   set up a virtual environment and run kiemchung on the bundled sample (SQLite)
 #   make test   set up a virtual environment and run the test suite
+# Both install the versions pinned in constraints.txt (`make constraints` refreshes it).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO_DB ?= demo-data/kiemchung.db
 
-.PHONY: demo test bench install install-test clean
+EXTRAS := test,web,semantic,reports
+PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
+
+.PHONY: demo test bench install install-test clean constraints
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,web,semantic,reports]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[$(EXTRAS)]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -28,6 +32,16 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A fresh environment with every extra and no constraints: the newest versions pyproject.toml allows.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install -q --upgrade pip
+	.venv-constraints/bin/pip install -q -e '.[$(EXTRAS)]'
+	{ sed -n '/^#/p' constraints.txt; .venv-constraints/bin/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-constraints
 
 clean:
 	rm -rf $(VENV) demo-data .pytest_cache
