@@ -334,14 +334,21 @@ def test_thresholds_are_per_installation(db, tmp_path):
     assert engine.config().threshold_lexical == ClaimMatcher().config.threshold_lexical
     set_setting(db, "match_threshold_lexical", "0.99")
     assert match_config(db).threshold_lexical == 0.99
+    set_setting(db, "alert_precision", "0.9999")  # stricter than any measured point: the curve's top
+    set_setting(db, "alert_related_threshold", "0.999")
     assert engine.process(docs) == []  # same post, stricter office: no alert
-    set_setting(db, "match_threshold_lexical", "0.05")
-    assert len(engine.process(docs)) == 1  # the engine rebuilt its matcher on the new setting
+    set_setting(db, "alert_precision", "0.9")
+    set_setting(db, "alert_related_threshold", "0.1")
+    created = engine.process(docs)  # the engine rebuilt its decision on the new settings
+    assert len(created) == 1 and created[0].level == "repeat"
     for key, bad in (("match_threshold_lexical", "1.5"), ("match_threshold", "cao"), ("match_semantic", "maybe"),
                      ("alert_webhook_url", "ftp://x"), ("smtp_port", "0"), ("no_such_key", "1")):
         with pytest.raises(ConfigError):
             set_setting(db, key, bad)
-    assert match_config(db).threshold_lexical == 0.05  # refused values left nothing behind
+    assert match_config(db).threshold_lexical == 0.99  # refused values left nothing behind
+    with pytest.raises(ConfigError):
+        set_setting(db, "alert_precision", "1.5")
+    assert db.get_setting("alert_precision") == "0.9"
     other = tmp_path / "other.db"  # another installation keeps the defaults
     from kiemchung.store import Database
 

@@ -1,8 +1,12 @@
 """Alerts: new documents that repeat a claim already fact-checked as false or misleading.
 
 :class:`AlertEngine` keeps a :class:`~kiemchung.claims.match.ClaimMatcher` loaded with every phrasing
-of the published false/misleading fact-checks (rebuilt when any fact-check changes) and records an
-alert once per (document, fact-check) pair whose match is over the matcher's threshold.
+of the published false/misleading fact-checks (rebuilt when any fact-check changes) and, for each
+document, lets the verifier (:class:`~kiemchung.claims.verify.AlertDecider`: term weights from the
+installation's stored documents, pair features, the installation's thresholds and triage
+recalibration) decide on the best candidates. An alert is recorded once per (document, fact-check)
+pair, at one of two levels: ``"repeat"`` ("Lặp lại tin sai": notified by log, webhook and e-mail) or
+``"related"`` ("có thể liên quan": shown in the claims queue and the alerts page only, never notified).
 
 Official statements (documents of kind "official") never raise an alert: they are where denials come
 from, and the matcher does not see negation ("... không chữa khỏi ...") — see docs/matching.md.
@@ -39,6 +43,16 @@ class Alert:
     story_id: int | None = None
     status: str = "new"
     created_at: dt.datetime | None = None
+    level: str = "repeat"
+    probability: float | None = None
+
+
+def level_label(level: str | None) -> str:
+    """"Lặp lại tin sai (Repeats a false claim)" / "Có thể liên quan (Possibly related)"."""
+    from kiemchung.claims.verify import LEVEL_LABELS
+
+    vi, en = LEVEL_LABELS.get(level or "repeat", (level or "", level or ""))
+    return f"{vi} ({en})"
 
 
 def _alerting_factchecks(db) -> list[FactCheck]:
@@ -59,6 +73,7 @@ class AlertEngine:
         # An explicit matcher's config wins; otherwise the installation's (match_* settings).
         self._config = matcher.config if matcher is not None else None
         self.matcher = matcher
+        self.decider = None
         self._sig: tuple | None = None
 
     def config(self) -> MatchConfig:
@@ -66,15 +81,24 @@ class AlertEngine:
         return self._config if self._config is not None else match_config(self.db)
 
     def refresh(self) -> ClaimMatcher:
-        """Rebuild the matcher when fact-checks (or the installation's match settings) changed; return it."""
+        """Rebuild the matcher when fact-checks (or the installation's match settings) changed, and the
+        decider when the matcher, the background statistics or the decision settings changed; return
+        the matcher."""
+        from kiemchung.claims.verify import AlertDecider, decision_model, store_background
+
         cfg = self.config()
         sig = (signature(self.db), repr(cfg))
+        rebuilt = False
         if sig != self._sig or self.matcher is None:
             m = ClaimMatcher(cfg)
             for fc in _alerting_factchecks(self.db):
                 for i, text in enumerate(fc.phrasings):
                     m.add(f"{fc.id}:{i}", text, group=str(fc.id))
-            self.matcher, self._sig = m, sig
+            self.matcher, self._sig, rebuilt = m, sig, True
+        background = store_background(self.db)
+        model = decision_model(self.db)
+        if rebuilt or self.decider is None or self.decider.model != model or self.decider.background is not background:
+            self.decider = AlertDecider(self.matcher, background, model)
         return self.matcher
 
     def process(self, docs: list[Document], *, notify: bool = True,
@@ -92,31 +116,37 @@ class AlertEngine:
         for doc in docs:
             if doc.id is None or doc.kind == "official":  # statements answer claims (denials), never repeat them
                 continue
-            hits = [h for h in matcher.match(document_text(doc), k=5 + len(only or ()))
-                    if h.matched and (only is None or int(h.entry_id) in only)]
+            _, decisions = self.decider.decide(document_text(doc), k=5 + len(only or ()))
+            hits = [d for d in decisions
+                    if d.level is not None and (only is None or int(d.match.entry_id) in only)]
             if not hits:
                 continue
             with self.db.write() as conn:
                 story = conn.execute(select(story_documents.c.story_id).where(story_documents.c.doc_id == doc.id)).scalar()
-                for h in hits:
+                for d in hits:
+                    h = d.match
                     now = timeutil.now()
                     exists = conn.execute(select(alerts.c.id).where(
                         (alerts.c.doc_id == doc.id) & (alerts.c.factcheck_id == int(h.entry_id)))).first()
                     if exists is not None:
                         continue
+                    reason = h.reason or matcher.explain(h.phrasing_id, document_text(doc))
+                    features = {k: round(v, 4) for k, v in d.features.items()}
                     try:
                         with conn.begin_nested():
                             res = conn.execute(insert(alerts).values(
                                 doc_id=doc.id, factcheck_id=int(h.entry_id), story_id=story, score=h.score,
-                                reason=h.reason, status="new", created_at=now))
+                                reason=reason, status="new", created_at=now, level=d.level,
+                                probability=d.probability, features=features))
                     except IntegrityError:  # recorded meanwhile by another process: once only
                         continue
                     created.append(Alert(res.inserted_primary_key[0], doc.id, int(h.entry_id), h.score,
-                                         list(h.reason), story, "new", now))
-        if notify and created:
+                                         list(reason), story, "new", now, d.level, d.probability))
+        repeats = [a.id for a in created if a.level == "repeat"]  # "related" goes to the queue only
+        if notify and repeats:
             from kiemchung.claims.notify import deliver_pending, enqueue
 
-            enqueue(self.db, [a.id for a in created])
+            enqueue(self.db, repeats)
             deliver_pending(self.db)
         return created
 
@@ -207,7 +237,8 @@ def list_alerts(db, *, limit: int = 100, story_id: int | None = None) -> list[Al
     if story_id is not None:
         q = q.where(alerts.c.story_id == story_id)
     with db.read() as conn:
-        return [Alert(r.id, r.doc_id, r.factcheck_id, r.score, list(r.reason or []), r.story_id, r.status, r.created_at)
+        return [Alert(r.id, r.doc_id, r.factcheck_id, r.score, list(r.reason or []), r.story_id, r.status, r.created_at,
+                      r.level, r.probability)
                 for r in conn.execute(q)]
 
 
@@ -269,5 +300,5 @@ def alerts_by_story(db, *, limit: int = 50, per_story: int = 20) -> list[StoryAl
                 g.factchecks.append(r.factcheck_id)
             if len(g.alerts) < per_story:
                 g.alerts.append(Alert(r.id, r.doc_id, r.factcheck_id, r.score, list(r.reason or []), r.group_story,
-                                      r.status, r.created_at))
+                                      r.status, r.created_at, r.level, r.probability))
     return list(groups.values())

@@ -99,6 +99,16 @@ SETTINGS: dict[str, Setting] = {
     "match_min_query_tokens": Setting("Số âm tiết tối thiểu của câu truy vấn (shortest query matched)", _positive_int),
     "pair_threshold": Setting("Ngưỡng cùng một nhận định cho cặp câu (same-claim pair threshold)", _unit),
     # alerts
+    "alert_precision": Setting(
+        "Độ chính xác mong muốn của mức 'Lặp lại tin sai', ví dụ 0.95; ngưỡng lấy từ đường đo trên dữ liệu "
+        "(expected precision of 'repeats a false claim' alerts; the threshold comes from the measured curve; "
+        "empty: default threshold 0.5)", _unit),
+    "alert_related_threshold": Setting(
+        "Ngưỡng xác suất của mức 'có thể liên quan' (chỉ vào hàng đợi, không gửi thư) "
+        "(probability threshold of 'possibly related': claims queue only, never notified; default 0.1)", _unit),
+    "alert_learn": Setting(
+        "Học từ các cảnh báo đã xác nhận/bỏ qua: 1 | 0 (recalibrate from confirmed/dismissed alerts; default 1)",
+        _flag),
     "alerts_backscan_days": Setting(
         "Khi xuất bản bài kiểm chứng sai/gây hiểu lầm, quét lại tài liệu của bao nhiêu ngày gần nhất; 0: tắt "
         "(days of earlier documents matched against a newly published fact-check; default 30)", _days),

@@ -56,6 +56,10 @@ def evaluate_matching(
     kb_path: str | os.PathLike[str],
     queries_path: str | os.PathLike[str],
     config: MatchConfig | None = None,
+    *,
+    background=None,
+    model=None,
+    curve: bool = True,
 ) -> dict:
     """Match every query against the knowledge base and score the product's decisions.
 
@@ -66,22 +70,37 @@ def evaluate_matching(
     whichever entry it matched); ``false_alerts`` (queries with empty gold that matched something),
     ``missed`` (queries with gold that matched nothing), ``p50_ms``/``p95_ms`` (per query),
     ``build_s``, ``queries``, ``kb_entries`` and ``semantic`` (whether semantic similarity took part).
+
+    The alert decision (:class:`~kiemchung.claims.verify.AlertDecider`, the one the alert engine
+    makes; ``background``: :class:`~kiemchung.claims.verify.TermStats` standing for the
+    installation's stored documents, ``model``: a :class:`~kiemchung.claims.verify.DecisionModel`)
+    is scored per post on its most probable candidate: ``alert_precision`` (alerts "repeat" on a gold
+    fact-check / all "repeat" alerts), ``alert_recall`` (/ posts with gold), ``false_alerts_per_1000``
+    ("repeat" alerts per 1,000 posts without gold), ``alerts``/``false_alerts_repeat``, the same for
+    the "related" level and above (``related_*``), and with ``curve`` the precision/recall curve
+    (``curve``: points ``{threshold, precision, recall, false_alerts_per_1000}``).
     """
+    from kiemchung.claims.verify import AlertDecider
+
     matcher = ClaimMatcher(config)
     t0 = time.perf_counter()
     n_kb = matcher.add_many(read_jsonl(kb_path, ("id", "text")))
     semantic = matcher.semantic
     if semantic:
         matcher.match("khởi động chỉ mục ngữ nghĩa")  # embed (or load cached) entries before timing
+    decider = AlertDecider(matcher, background, model)
     build_s = time.perf_counter() - t0
     queries = list(read_jsonl(queries_path, ("text", "gold")))
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
+    top: list[tuple[float, bool, bool]] = []  # per post: (probability, right fact-check, has gold)
     for q in queries:
         gold = set(q["gold"] or [])
         t = time.perf_counter()
-        res = matcher.match(q["text"], k=10)
+        res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
+        best = decisions[0] if decisions else None
+        top.append((best.probability if best else 0.0, bool(best) and best.match.entry_id in gold, bool(gold)))
         matched = [r for r in res if r.matched]
         if gold:
             with_gold += 1
@@ -95,7 +114,21 @@ def evaluate_matching(
             false_alerts += bool(matched)
         detect += bool(matched) == bool(gold)
     n = len(queries) or 1
-    return {
+    m = decider.model
+    repeat = _alert_figures(top, m.repeat_threshold, with_gold, n - with_gold if queries else 0)
+    related = _alert_figures(top, m.related_threshold, with_gold, n - with_gold if queries else 0)
+    out = {
+        "alert_precision": repeat["precision"],
+        "alert_recall": repeat["recall"],
+        "false_alerts_per_1000": repeat["false_alerts_per_1000"],
+        "alerts": repeat["alerts"],
+        "false_alerts_repeat": repeat["false"],
+        "related_precision": related["precision"],
+        "related_recall": related["recall"],
+        "related_false_alerts_per_1000": related["false_alerts_per_1000"],
+        "repeat_threshold": m.repeat_threshold,
+        "related_threshold": m.related_threshold,
+        "background_docs": decider.weights.bg.n_docs,
         "recall_at_1": round(hits / max(with_gold, 1), 4),
         "mrr_at_10": round(mrr / max(with_gold, 1), 4),
         "decision_accuracy": round(correct / n, 4),
@@ -108,6 +141,31 @@ def evaluate_matching(
         "queries": len(queries),
         "kb_entries": n_kb,
         "semantic": semantic,
+    }
+    if curve:
+        out["curve"] = [
+            {"threshold": th, **{k: v for k, v in _alert_figures(top, th, with_gold, n - with_gold).items()
+                                 if k in ("precision", "recall", "false_alerts_per_1000")}}
+            for th in CURVE_THRESHOLDS
+        ]
+    return out
+
+
+CURVE_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+
+
+def _alert_figures(top: list[tuple[float, bool, bool]], threshold: float, with_gold: int, without: int) -> dict:
+    """Alert precision/recall/false alerts per 1,000 posts without gold when posts whose best
+    candidate reaches ``threshold`` alert (``top``: per post (probability, right, has gold))."""
+    alerted = [(right, has) for p, right, has in top if p >= threshold]
+    right = sum(1 for r, _ in alerted if r)
+    false_no_gold = sum(1 for r, has in alerted if not has)
+    return {
+        "precision": round(right / len(alerted), 4) if alerted else 1.0,
+        "recall": round(right / max(with_gold, 1), 4),
+        "false_alerts_per_1000": round(1000.0 * false_no_gold / max(without, 1), 2),
+        "alerts": len(alerted),
+        "false": len(alerted) - right,
     }
 
 

@@ -334,6 +334,28 @@ class ClaimMatcher:
         nums = {t for t in syl if _NUM.search(t)}
         return _Query(toks, syl, big, nums, text)
 
+    def term_df(self, term: str) -> int:
+        """How many indexed entries hold the folded syllable or bigram ``term``."""
+        return self._index.df(term)
+
+    def phrasing_tokens(self, entry_id: str) -> list[str]:
+        """The folded syllables of an indexed entry (``NotFoundError`` when unknown)."""
+        from kiemchung.errors import NotFoundError
+
+        doc = self._entry_doc.get(entry_id)
+        if doc is None:
+            raise NotFoundError(f"Không có mục {entry_id!r} trong kho (no such entry)")
+        return self._doc_tokens(doc)
+
+    def explain(self, entry_id: str, text: str) -> list[str]:
+        """The runs of ``text``'s words that the entry ``entry_id`` shares, most informative first."""
+        from kiemchung.errors import NotFoundError
+
+        doc = self._entry_doc.get(entry_id)
+        if doc is None:
+            raise NotFoundError(f"Không có mục {entry_id!r} trong kho (no such entry)")
+        return self._reason(text, doc)
+
     def group_of(self, doc: int) -> str:
         """The group (fact-check) id of document number ``doc`` (as returned by :meth:`candidates`)."""
         return self._doc_group[doc]

