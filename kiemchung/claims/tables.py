@@ -71,7 +71,7 @@ alerts = Table(
     Column("reason", JSON, nullable=False),
     Column("status", String(12), nullable=False, default="new"),
     Column("created_at", UTCDateTime, nullable=False),
-    # migration 0011: "repeat" (Lặp lại tin sai: notified) | "related" (có thể liên quan: queue only),
+    # migration 0012: "repeat" (Lặp lại tin sai: notified) | "related" (có thể liên quan: queue only),
     # the verifier's probability and features (for recalibration from triage)
     Column("level", String(10), nullable=False, default="repeat", server_default="repeat"),
     Column("probability", Float),

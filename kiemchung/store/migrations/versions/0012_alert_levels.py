@@ -5,15 +5,15 @@
 Alerts recorded before this migration were raised by the matcher's threshold alone: they become
 "repeat" (they were notified as such).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
