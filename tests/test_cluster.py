@@ -536,8 +536,12 @@ def test_state_keeps_document_norms_and_older_states_get_them_back():
     # A state saved before the norm was stored (six fields per document): recomputed on load, close
     # to the original; before this fix it stayed 1.0 and every score after a reload was inflated,
     # so an unrelated document joined some story.
-    for row in state["docs"]:
-        del row[6:]
+    table = state.pop("doc_table")
+    rebuilt = StoryClusterer.from_state({**state, "doc_table": table}, now=_now)
+    state["docs"] = [  # the row lists of older states, six fields (no norm)
+        [d, c.story_of(d), doc.time, doc.title, list(doc.terms), [round(v, 5) for v in doc.tfs]]
+        for d, doc in rebuilt._docs.items()
+    ]
     old = StoryClusterer.from_state(state, now=_now)
     for k, doc in c._docs.items():
         assert old._docs[k].norm == pytest.approx(doc.norm, rel=0.25)

@@ -269,26 +269,30 @@ class StoryClusterer(ClustererPersistence):
         return story.first - span <= when <= story.last + span
 
     def _query_vector(self, doc: _Doc) -> tuple[dict[int, float], float]:
+        """The document's terms weighted by ``tf * idf**2`` (one IDF for the document's TF-IDF, one
+        for the centroid's), and the norm of its TF-IDF vector: what :meth:`_lexical` multiplies."""
         idf = self._idf_table()
-        qvec = {i: tf * idf(i) for i, tf in zip(doc.terms, doc.tfs, strict=True)}
-        qnorm = math.sqrt(sum(v * v for v in qvec.values())) or 1.0
-        return qvec, qnorm
+        q2: dict[int, float] = {}
+        sq = 0.0
+        for i, tf in zip(doc.terms, doc.tfs, strict=True):
+            w = idf(i)
+            v = tf * w
+            sq += v * v
+            q2[i] = v * w
+        return q2, math.sqrt(sq) or 1.0
 
-    def _lexical(self, story: _Story, qvec: dict[int, float], qnorm: float) -> float:
+    def _lexical(self, story: _Story, q2: dict[int, float], qnorm: float) -> float:
         """Average TF-IDF cosine between a document and the story's documents (group-average link).
 
         The centroid holds each member's term frequencies divided by that member's TF-IDF norm, so
         one sparse dot product with the current IDF, divided by the member count, gives the mean of
         the document-to-member cosines. Average link separates "same event" from "same topic" better
-        than the cosine to the centroid direction, which grows with story size.
+        than the cosine to the centroid direction, which grows with story size. ``q2`` comes from
+        :meth:`_query_vector` (the IDF already applied twice), so the product is over the terms both
+        hold, found by a set intersection of the two dicts' keys.
         """
         cent = story.centroid
-        idf = self._idf_table()
-        dot = 0.0
-        for i, qv in qvec.items():
-            c = cent.get(i)
-            if c is not None:
-                dot += qv * c * idf(i)
+        dot = sum([q2[i] * cent[i] for i in q2.keys() & cent.keys()])
         if dot <= 0.0:
             return 0.0
         return dot / (qnorm * len(story.docs))
@@ -748,6 +752,11 @@ class StoryClusterer(ClustererPersistence):
             raise NotFoundError(f"Không có tài liệu '{doc_id}' (no document with id '{doc_id}')")
         return self._stories[doc.story].sid
 
+    def size(self, story_id: str) -> tuple[int, bool]:
+        """``(document count, active)`` of a story, cheaply (merges followed)."""
+        st = self._stories[self._sid_index(story_id)]
+        return len(st.docs), st.active
+
     def resolve(self, story_id: str) -> str:
         """The current id of a story, following merges (raises :class:`NotFoundError` if unknown)."""
         return self._stories[self._sid_index(story_id)].sid
@@ -763,12 +772,13 @@ class StoryClusterer(ClustererPersistence):
         st = self._stories[s]
         idf = self._idf_table()
         cent = self._centroid(st)
-        top = heapq.nlargest(keywords * 3, cent.items(), key=lambda kv: kv[1] * idf(kv[0]))
+        weight = {i: c * idf(i) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
+        top = heapq.nlargest(keywords * 3, weight.items(), key=lambda kv: kv[1])
         words = [self._terms[i] for i, _ in top if not self._stopword(i)]
         plain = [w for w in words if not is_entity(w)]
         return StoryInfo(
             id=st.sid,
-            headline=self._headline(st, cent),
+            headline=self._headline(st, weight),
             doc_count=len(st.docs),
             first_seen=_to_dt(st.first),
             last_seen=_to_dt(st.last),
@@ -797,17 +807,25 @@ class StoryClusterer(ClustererPersistence):
         """The story's centroid (rebuilt, not stored, for a dormant story)."""
         return st.centroid if st.active else self._centroid_of(st.docs)
 
-    def _headline(self, st: _Story, cent: dict[int, float]) -> str:
+    def _headline(self, st: _Story, weight: dict[int, float]) -> str:
+        """The title of the member closest to the story (TF-IDF cosine to the centroid, up to a
+        constant); ``weight`` is the centroid weighted by the current IDF."""
         idf = self._idf_table()
         best, best_score = "", -1.0
+        get = weight.get
         for d in st.docs[:200]:
             doc = self._docs[d]
-            norm = math.sqrt(sum((v * idf(i)) ** 2 for i, v in zip(doc.terms, doc.tfs, strict=True))) or 1.0
-            score = (
-                sum(v * cent.get(i, 0.0) * idf(i) * idf(i) for i, v in zip(doc.terms, doc.tfs, strict=True))
-                / norm
-            )
-            if score > best_score and doc.title:
+            if not doc.title:
+                continue
+            dot = norm = 0.0
+            for i, v in zip(doc.terms, doc.tfs, strict=True):
+                x = v * idf(i)
+                norm += x * x
+                w = get(i)
+                if w is not None:
+                    dot += x * w
+            score = dot / (math.sqrt(norm) or 1.0)
+            if score > best_score:
                 best, best_score = doc.title, score
         return best
 

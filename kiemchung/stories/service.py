@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError, NotFoundError, QueryError
@@ -32,6 +32,9 @@ from kiemchung.stories import tables as st
 from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
 
 SAVE_EVERY_DOCS = 5000
+SAVE_GROWTH = 0.5
+SUMMARY_MIN_DOCS = 8
+SUMMARY_GROWTH = 1.25
 
 
 @dataclass
@@ -108,6 +111,9 @@ class StoryStage:
         self._edit_id = 0  # the last story_edits row applied to the clusterer
         self._keys: dict[str, str] = {}  # clusterer story id -> stored story key, where they differ
         self._dirty: set[str] = set()  # clusterer stories changed by a replayed edit, summary not rewritten
+        # clusterer story id -> (document count, active, headline, keywords) when its summary was last
+        # computed: a large story's headline and keywords are recomputed when it has grown by a quarter
+        self._summaries: dict[str, tuple[int, bool, str, list[str]]] = {}
         with self.db.read() as conn:
             self._stamp = self._stored_stamp(conn)
         self.last_doc_id = self._stamp[1] if self._stamp else 0
@@ -133,6 +139,7 @@ class StoryStage:
         row = conn.execute(select(st.cluster_state).where(st.cluster_state.c.id == 1)).first()
         self._unsaved = 0
         self._dirty = set()
+        self._summaries = {}
         self._stamp = None if row is None else (str(row.updated_at), row.last_doc_id)
         self._edit_id, self._keys = 0, {}
         if row is None or row.state is None:
@@ -245,7 +252,7 @@ class StoryStage:
         if self._dirty:
             dirty, self._dirty = self._dirty, set()
             live = {self.clusterer.resolve(k) for k in dirty}
-            self._refresh(conn, live, self._story_ids(conn, live))
+            self._refresh(conn, live, self._story_ids(conn, live), force=True)
 
     # -- assignment ----------------------------------------------------------------------------
 
@@ -286,7 +293,10 @@ class StoryStage:
             self.last_doc_id = rows[-1].id
             done += len(rows)
             self._unsaved += len(rows)
-            if self._unsaved >= SAVE_EVERY_DOCS:
+            # Every SAVE_EVERY_DOCS documents, and no more often than every SAVE_GROWTH of what the
+            # state holds: a save writes the whole state, so on a long import the saves cost O(N) in
+            # all, not O(N^2); after a crash the documents since the last save are re-derived.
+            if self._unsaved >= max(SAVE_EVERY_DOCS, SAVE_GROWTH * len(clusterer)):
                 self.save()
             if progress:
                 progress(len(rows))
@@ -332,23 +342,52 @@ class StoryStage:
             self._refresh(conn, touched, ids)
         return True
 
-    def _refresh(self, conn, sids: set[str], ids: dict[str, int]) -> None:
-        """Recompute the stored summary of the given stories from the clusterer and the documents."""
+    def _refresh(self, conn, sids: set[str], ids: dict[str, int], *, force: bool = False) -> None:
+        """Recompute the stored summary of the given stories from the clusterer and the documents.
+
+        Counts and times are always exact. The headline and keywords of a story of at least
+        ``SUMMARY_MIN_DOCS`` documents are recomputed when it has grown by ``SUMMARY_GROWTH`` since
+        they were last computed (or changed state, or ``force``): reading a large story's members for
+        every batch that adds one document to it was most of the stage's cost on a year of news.
+        """
         counts = _counts(conn, [ids[k] for k in sids])
         now = timeutil.now()
+        clusterer = self.clusterer
+        summaries = self._summaries
+        params = []
         for sid in sids:
             story_id = ids[sid]
-            info = self.clusterer.story(sid, keywords=20)
-            conn.execute(
-                update(st.stories)
-                .where(st.stories.c.id == story_id)
-                .values(
-                    headline=info.headline[:500],
-                    keywords=info.keywords,
-                    status="active" if info.active else "dormant",
-                    updated_at=now,
+            n, active = clusterer.size(sid)
+            cached = summaries.get(sid)
+            if (
+                force
+                or cached is None
+                or cached[1] != active
+                or n < SUMMARY_MIN_DOCS
+                or n >= cached[0] * SUMMARY_GROWTH
+            ):
+                info = clusterer.story(sid, keywords=20)
+                cached = summaries[sid] = (n, active, info.headline[:500], info.keywords)
+            params.append(
+                {
+                    "b_id": story_id,
+                    "headline": cached[2],
+                    "keywords": cached[3],
+                    "status": "active" if active else "dormant",
+                    "updated_at": now,
                     **counts.get(story_id, EMPTY_COUNTS),
-                )
+                }
+            )
+        if params:
+            s = st.stories
+            conn.execute(
+                update(s).where(s.c.id == bindparam("b_id")).values(
+                    headline=bindparam("headline"), keywords=bindparam("keywords"), status=bindparam("status"),
+                    updated_at=bindparam("updated_at"), doc_count=bindparam("doc_count"),
+                    outlet_count=bindparam("outlet_count"), first_seen=bindparam("first_seen"),
+                    last_seen=bindparam("last_seen"),
+                ),
+                params,
             )
 
     # -- hand edits ------------------------------------------------------------------------------

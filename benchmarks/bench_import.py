@@ -1,0 +1,175 @@
+"""Benchmark: the user's path, `kiemchung import`, end to end, on the RSS year (or a part of it).
+
+    python benchmarks/bench_import.py [--limit N] [--month 2026-03] [--backfill] [--keep DIR]
+
+Writes the RSS year (../shared/data/rss-2025-2026.jsonl.gz: title and summary of each item) as a JSONL
+export in a temporary directory, then runs `kiemchung --db NEW.db import FILE --kind article` as a
+subprocess, exactly as a person would (ingest, near-duplicates, full-text index, the story stage and
+the alert stage after it), and measures its wall time, CPU time and peak memory (max RSS of the child,
+from the kernel). In the same run it inserts the same rows with plain sqlite3 and an FTS5 index (the
+baseline) and prints the ratios. ``--month`` keeps the items published in that month; ``--backfill``
+imports the year's second half first, then the first half into the same database (an archive
+arriving after live monitoring) and times the second import the same way.
+
+The machine may be shared: run it under `flock /work/bench.lock` and read the ratios against the
+same-run baseline rather than the absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "rss-2025-2026.jsonl.gz"
+
+
+def export_rows(limit: int | None, month: str | None) -> list[dict]:
+    """The RSS items as rows of an import file (id, title, text = summary, url, published, site)."""
+    rows = []
+    with gzip.open(DATA, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            it = json.loads(line)
+            if month and not (it.get("published") or "").startswith(month):
+                continue
+            rows.append(
+                {
+                    "id": it["id"],
+                    "title": it.get("title") or "",
+                    "text": it.get("summary") or "",
+                    "url": it.get("link"),
+                    "published": it.get("published"),
+                    "site": it.get("source"),
+                }
+            )
+            if limit and len(rows) >= limit:
+                break
+    return rows
+
+
+def write_jsonl(rows: list[dict], path: Path) -> Path:
+    with open(path, "w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return path
+
+
+def baseline(path: Path, db: Path) -> dict:
+    """Plain sqlite3 + FTS5: parse each line, insert the row, index title and text, 500 rows a commit."""
+    start_cpu = time.process_time()
+    start = time.perf_counter()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, key TEXT UNIQUE, title TEXT, text TEXT, url TEXT,"
+        " published TEXT, site TEXT)"
+    )
+    conn.execute("CREATE VIRTUAL TABLE items_fts USING fts5(title, text, content='items', content_rowid='id')")
+    batch: list[tuple] = []
+
+    def flush() -> None:
+        with conn:
+            for row in batch:
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO items (key, title, text, url, published, site) VALUES (?,?,?,?,?,?)", row
+                )
+                if cur.rowcount:
+                    conn.execute(
+                        "INSERT INTO items_fts (rowid, title, text) VALUES (?,?,?)", (cur.lastrowid, row[1], row[2])
+                    )
+        batch.clear()
+
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            r = json.loads(line)
+            batch.append((r["id"], r["title"], r["text"], r["url"], r["published"], r["site"]))
+            if len(batch) == 500:
+                flush()
+    flush()
+    conn.close()
+    return {"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - start_cpu,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def run_import(path: Path, db: Path) -> dict:
+    """`kiemchung --db DB import PATH --kind article` in a child process: wall, CPU and peak RSS."""
+    cmd = [sys.executable, "-m", "kiemchung", "--db", str(db), "import", str(path), "--kind", "article"]
+    env = dict(os.environ, COLUMNS="120")
+    start = time.perf_counter()
+    pid = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(pid.pid, 0)
+    wall = time.perf_counter() - start
+    out = pid.stdout.read().decode("utf-8", "replace") if pid.stdout else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"kiemchung import failed:\n{out[-3000:]}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+            "output": out.strip().splitlines()[-2:]}
+
+
+def story_figures(db: Path, top: int = 15) -> dict:
+    conn = sqlite3.connect(db)
+    n_st = conn.execute("SELECT count(*) FROM stories WHERE status != 'merged' AND doc_count > 0").fetchone()[0]
+    single = conn.execute("SELECT count(*) FROM stories WHERE status != 'merged' AND doc_count = 1").fetchone()[0]
+    largest = conn.execute(
+        "SELECT doc_count, substr(first_seen, 1, 10), substr(last_seen, 1, 10), headline FROM stories"
+        " WHERE status != 'merged' ORDER BY doc_count DESC LIMIT ?", (top,)
+    ).fetchall()
+    conn.close()
+    return {"stories": n_st, "singletons": single, "largest": largest}
+
+
+def report(label: str, n: int, run: dict, base: dict) -> None:
+    print(f"{label}: {n:,} items")
+    print(f"  kiemchung import: {run['wall_s']:.1f} s wall ({n / run['wall_s']:,.0f} items/s), "
+          f"{run['cpu_s']:.1f} s CPU, peak RSS {run['peak_mb']:.0f} MB")
+    print(f"  plain sqlite3 + FTS5: {base['wall_s']:.1f} s wall ({n / base['wall_s']:,.0f} items/s), "
+          f"{base['cpu_s']:.1f} s CPU")
+    print(f"  ratio import / baseline: {run['wall_s'] / base['wall_s']:.1f}x wall, "
+          f"{run['cpu_s'] / max(base['cpu_s'], 1e-9):.1f}x CPU")
+    for line in run["output"]:
+        print(f"  | {line}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--month", default=None, help="keep items published in this month (YYYY-MM)")
+    ap.add_argument("--backfill", action="store_true", help="second half first, then the first half")
+    ap.add_argument("--keep", type=Path, default=None, help="directory for the files (kept)")
+    ap.add_argument("--top", type=int, default=15)
+    args = ap.parse_args()
+
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="kc-bench-import-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    rows = export_rows(args.limit, args.month)
+    print(f"items: {len(rows):,} ({'month ' + args.month if args.month else 'RSS year'}); files in {tmp}")
+    if args.backfill:
+        rows.sort(key=lambda r: r["published"] or "")
+        half = len(rows) // 2
+        parts = [("second half (live)", rows[half:]), ("first half (archive, after)", rows[:half])]
+    else:
+        parts = [("import", rows)]
+    db = tmp / "kiemchung.db"
+    for k, (label, part) in enumerate(parts):
+        path = write_jsonl(part, tmp / f"part{k}.jsonl")
+        base = baseline(path, tmp / f"baseline{k}.db")
+        run = run_import(path, db)
+        report(label, len(part), run, base)
+    figures = story_figures(db, args.top)
+    print(f"stories (at least one document): {figures['stories']:,}, singletons {figures['singletons']:,}")
+    print("largest stories (documents, first, last, headline):")
+    for n, first, last, headline in figures["largest"]:
+        print(f"  {n:5d}  {first} .. {last}  {headline[:90]}")
+
+
+if __name__ == "__main__":
+    main()
