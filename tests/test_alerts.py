@@ -24,9 +24,9 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))  # recorded on arrival, before any nap
         if self.server.mode == "slow":
             time.sleep(1.0)
-        self.server.received.append(json.loads(body))
         code = 500 if self.server.mode == "500" else 200
         self.send_response(code)
         self.send_header("Content-Length", "0")
@@ -153,7 +153,9 @@ def test_webhook_timeout_becomes_failed_but_kept(db, hook):
     assert out == {"sent": 0, "pending": 0, "failed": 1}
     rows = list_notifications(db)
     assert rows[0]["status"] == "failed" and "Timeout" in rows[0]["last_error"]
-    deadline = time.monotonic() + 5  # the slow server records each request after its 1 s nap
+    # Both attempts were sent before deliver_pending returned; each is recorded as it arrives (the
+    # server then naps), so this waits for the server thread, not for a measured time.
+    deadline = time.monotonic() + 60
     while len(hook.received) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(hook.received) == 2  # the timed-out POST was retried once (tries=2)
