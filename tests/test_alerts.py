@@ -422,3 +422,41 @@ def test_cli_alerts_grouped_and_verify_settings(tmp_path, capsys):
     assert "Không thuộc câu chuyện nào" in out and "1 cảnh báo" in out
     assert _cli(path, "alerts", "list", "--flat") == 0
     assert "nhiễm độc" in capsys.readouterr().out
+
+
+def test_possibly_related_goes_to_the_queue_only_and_triage_recalibrates(db, hook):
+    from kiemchung.claims.config import set_setting
+    from kiemchung.claims.verify import decision_model
+
+    set_setting(db, "alert_webhook_url", f"http://127.0.0.1:{hook.server_address[1]}/hook")
+    set_setting(db, "match_threshold_lexical", "0.99")  # the matcher never agrees: the verifier alone decides
+    set_setting(db, "alert_precision", "0.9999")  # "repeat" needs the curve's top threshold
+    set_setting(db, "alert_related_threshold", "0.01")
+    fc = create_factcheck(db, "Nước máy Tây Hà bị nhiễm độc, không được dùng nấu ăn", "tin giả", editor="lan",
+                          evidence=["https://soyte.example/tb.html"])
+    publish_factcheck(db, fc.id, "lan")
+    docs = _docs(db)
+    created = AlertEngine(db).process(docs)
+    assert [a.level for a in created] == ["related"]
+    assert list_alerts(db)[0].level == "related" and 0.01 <= list_alerts(db)[0].probability < 0.98
+    assert list_notifications(db) == [] and hook.received == []  # never e-mailed, never posted
+    # the same post at the default thresholds is a confident repeat, and that one is notified
+    for key in ("match_threshold_lexical", "alert_precision", "alert_related_threshold"):
+        db.set_setting(key, "")
+    db2_doc = make_doc("", "nước máy Tây Hà bị nhiễm độc, đừng dùng nấu ăn nhé", kind="post", external_id="p2",
+                       platform="facebook", day=5)
+    Ingestor(db).add([db2_doc])
+    new = AlertEngine(db).process([d for d in db.iter_documents() if d.external_id == "p2"])
+    assert [a.level for a in new] == ["repeat"]
+    assert len(hook.received) == 1 and hook.received[0]["alert_id"] == new[0].id
+    # triage: dismissals are stored with the verifier's features and move the decision
+    before = decision_model(db)
+    from sqlalchemy import update
+
+    from kiemchung.claims.tables import alerts
+    from kiemchung.claims.verify import labelled_alerts
+
+    with db.write() as conn:
+        conn.execute(update(alerts).values(status="dismissed"))
+    assert len(labelled_alerts(db)) == 2 and not any(c for _, c in labelled_alerts(db))
+    assert decision_model(db) == before  # two labels: too few to move anything

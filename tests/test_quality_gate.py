@@ -24,14 +24,14 @@ TASKS = [name for name in FLOORS if isinstance(FLOORS[name], dict) and "floors" 
 def _argv(task: str) -> list[str]:
     out = []
     for arg in FLOORS[task]["command"]:
-        out.append(str(DATA / arg) if arg.endswith(".jsonl") else arg)
+        out.append(str(DATA / arg) if arg.endswith((".jsonl", ".jsonl.gz")) else arg)
     return out
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_figures_stay_above_their_floors(task):
     argv = _argv(task)
-    missing = [a for a in argv if a.endswith(".jsonl") and not Path(a).exists()]
+    missing = [a for a in argv if a.endswith((".jsonl", ".jsonl.gz")) and not Path(a).exists()]
     if missing:
         pytest.skip(f"evaluation data not here: {missing[0]}")
     proc = subprocess.run(
@@ -48,6 +48,12 @@ def test_figures_stay_above_their_floors(task):
         if figures.get(key) is None or figures[key] < floor - tol
     }
     assert not below, f"{task}: below the floor (figure, floor): {below}"
+    above = {
+        key: (figures.get(key), ceiling)
+        for key, ceiling in FLOORS[task].get("ceilings", {}).items()
+        if figures.get(key) is None or figures[key] > ceiling + tol
+    }
+    assert not above, f"{task}: above the ceiling (figure, ceiling): {above}"
 
 
 def test_floors_file_is_well_formed():
@@ -55,3 +61,4 @@ def test_floors_file_is_well_formed():
     for task in TASKS:
         assert FLOORS[task]["command"][0] == "eval"
         assert all(0.0 < v <= 1.0 for v in FLOORS[task]["floors"].values())
+        assert all(v > 0.0 for v in FLOORS[task].get("ceilings", {}).values())

@@ -93,14 +93,15 @@ def evaluate_matching(
     queries = list(read_jsonl(queries_path, ("text", "gold")))
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
-    top: list[tuple[float, bool, bool]] = []  # per post: (probability, right fact-check, has gold)
+    top: list[tuple[float, bool, bool, bool]] = []  # per post: (probability, right, has gold, matched)
     for q in queries:
         gold = set(q["gold"] or [])
         t = time.perf_counter()
         res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
         best = decisions[0] if decisions else None
-        top.append((best.probability if best else 0.0, bool(best) and best.match.entry_id in gold, bool(gold)))
+        top.append((best.probability if best else 0.0, bool(best) and best.match.entry_id in gold, bool(gold),
+                    bool(best) and best.match.matched))
         matched = [r for r in res if r.matched]
         if gold:
             with_gold += 1
@@ -115,8 +116,8 @@ def evaluate_matching(
         detect += bool(matched) == bool(gold)
     n = len(queries) or 1
     m = decider.model
-    repeat = _alert_figures(top, m.repeat_threshold, with_gold, n - with_gold if queries else 0)
-    related = _alert_figures(top, m.related_threshold, with_gold, n - with_gold if queries else 0)
+    repeat = _alert_figures(top, m, m.repeat_threshold, with_gold, n - with_gold)
+    related = _alert_figures(top, m, m.related_threshold, with_gold, n - with_gold, related=True)  # both levels
     out = {
         "alert_precision": repeat["precision"],
         "alert_recall": repeat["recall"],
@@ -144,20 +145,26 @@ def evaluate_matching(
     }
     if curve:
         out["curve"] = [
-            {"threshold": th, **{k: v for k, v in _alert_figures(top, th, with_gold, n - with_gold).items()
+            {"threshold": th, **{k: v for k, v in _alert_figures(top, m, th, with_gold, n - with_gold).items()
                                  if k in ("precision", "recall", "false_alerts_per_1000")}}
             for th in CURVE_THRESHOLDS
         ]
     return out
 
 
-CURVE_THRESHOLDS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+CURVE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
-def _alert_figures(top: list[tuple[float, bool, bool]], threshold: float, with_gold: int, without: int) -> dict:
-    """Alert precision/recall/false alerts per 1,000 posts without gold when posts whose best
-    candidate reaches ``threshold`` alert (``top``: per post (probability, right, has gold))."""
-    alerted = [(right, has) for p, right, has in top if p >= threshold]
+def _alert_figures(top: list[tuple[float, bool, bool, bool]], model, threshold: float, with_gold: int,
+                   without: int, *, related: bool = False) -> dict:
+    """Alert precision/recall/false alerts per 1,000 posts without gold when the posts whose best
+    candidate reaches the level alert (``top``: per post (probability, right, has gold, matched);
+    ``threshold``: the repeat threshold, or with ``related`` the related one)."""
+    if related:
+        alerted = [(right, has) for p, right, has, mt in top if model.level(p, mt) is not None]
+    else:
+        level = model.replace(repeat_threshold=threshold, related_threshold=min(threshold, model.related_threshold))
+        alerted = [(right, has) for p, right, has, mt in top if level.level(p, mt) == "repeat"]
     right = sum(1 for r, _ in alerted if r)
     false_no_gold = sum(1 for r, has in alerted if not has)
     return {
