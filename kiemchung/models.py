@@ -44,6 +44,12 @@ class Document:
         """Title, lead and body joined by blank lines (empty parts left out)."""
         return "\n\n".join(p for p in (self.title, self.lead, self.body) if p)
 
+    def display_title(self, n: int = 12) -> str:
+        """The title, or for a document without one (a post) its first words; "#id" when empty."""
+        from kiemchung.text import first_words
+
+        return self.title.strip() or first_words(self.lead or self.body, n) or f"#{self.id}"
+
 
 @dataclass
 class Source:

@@ -215,6 +215,10 @@ PUBLIC = {
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/docs"),
     ("GET", "/docs/oauth2-redirect"),
+    ("GET", "/favicon.ico"),
+    ("GET", "/api/v1"),
+    ("GET", "/api/v1/"),
+    ("GET", "/api/v1/docs/assets/{name}"),
 }
 MONITOR_EDITOR = {
     ("POST", "/stories/{story_id}/merge"),
@@ -229,7 +233,8 @@ MONITOR_EDITOR = {
     ("POST", "/api/v1/reports"),
 }
 EDITOR = (
-    {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources")}
+    {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources"),
+     ("POST", "/sources/{source_id}/remove"), ("DELETE", "/api/v1/sources/{source_id}")}
     | VERIFY_EDITOR
     | MONITOR_EDITOR
 )
@@ -268,6 +273,7 @@ def test_every_route_enforces_roles(app, app_db):
                 .replace("{story_id}", "1")
                 .replace("{fc_id}", "1")
                 .replace("{alert_id}", "1")
+                .replace("{source_id}", "999")
             )
             for role in ("anon", "viewer", "editor", "admin"):
                 api = path.startswith("/api/")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -167,8 +168,10 @@ def test_rising_now_lists_the_burst(app, mdb):
     rising = html.split("<h2>Đang nổi lên</h2>", 1)[1]
     assert f'href="/stories/{story.id}"' in rising
     assert "<h2>Đang nổi lên</h2>" not in c.get("/stories", params={"lang": "en"}).text
-    trends = c.get("/trends").text
-    assert "√(σ² + μ + 1)" in trends
+    trends = c.get("/trends", params={"lang": "vi"}).text
+    # explained in everyday words, not a formula (issue 18)
+    assert "mức thường ngày" in trends and not any(sym in trends for sym in "μσ√")
+    assert re.search(r"gấp \d+(,\d)? lần mức thường ngày", trends)
     section = trends.split('id="rising-province"', 1)[1].split("</section>", 1)[0]
     assert "Đà Nẵng" in section and re.search(r'<td class="n">9</td>', section)  # 9 documents in 24 h
     assert f'/stories/{story.id}"' in trends.split('id="rising-story"', 1)[1].split("</section>", 1)[0]
@@ -376,6 +379,25 @@ def test_watchlists_add_counts_remove(app, mdb):
 # ------------------------------------------------------------------------------------------- reports
 
 
+def wait_for_report(c, location: str, polls: int = 600) -> str:
+    """Follow a report job as the page's script does (its stages, then the report); the report's name."""
+    job = location.split("job=", 1)[1]
+    page = c.get(location, follow_redirects=False)
+    assert page.status_code == 303 or 'id="report-progress"' in page.text
+    seen = []
+    for _ in range(polls):
+        state = c.get(f"/report-jobs/{job}").json()
+        seen.append(state["stage"])
+        assert state["status"] != "failed", state
+        if state["status"] == "done":
+            break
+        threading.Event().wait(0.1)
+    assert state["status"] == "done" and state["stage_label"] and state["url"] == f"/reports/{state['name']}"
+    done = c.get(location, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == state["url"]
+    return state["name"]
+
+
 def test_reports_generate_show_download(app, mdb, tmp_path):
     viewer = client(app, "xem")
     assert viewer.post("/reports", data={"period": "2026-11", "csrf": csrf_of(viewer)}).status_code == 403
@@ -385,9 +407,9 @@ def test_reports_generate_show_download(app, mdb, tmp_path):
     r = ed.post("/reports", data={"start": "2026-11-20", "end": "2026-11-01", "csrf": csrf_of(ed)})
     assert r.status_code == 400 and "trước ngày bắt đầu" in r.text
     r = ed.post("/reports", data={"period": "2026-11", "format": ["md"], "csrf": csrf_of(ed)}, follow_redirects=False)
-    assert r.status_code == 303
-    name = "bao-cao-2026-11-01_2026-11-30"
-    assert r.headers["location"] == f"/reports/{name}"
+    assert r.status_code == 303 and r.headers["location"].startswith("/reports?job=")
+    name = wait_for_report(ed, r.headers["location"])
+    assert name == "bao-cao-2026-11-01_2026-11-30"  # the file name carries the last day included
     folder = tmp_path / "bao-cao"
     assert sorted(p.name for p in folder.iterdir()) == [f"{name}.html", f"{name}.md"]
     page = ed.get(f"/reports/{name}").text
@@ -462,7 +484,7 @@ def test_api_watchlists_trends_reports(app, mdb):
     trends = viewer.get("/api/v1/trends").json()
     kinds = {(x["kind"], x["label"]) for x in trends["rising"]}
     assert ("province", "Đà Nẵng") in kinds and ("watchlist", "Sạt lở") in kinds
-    assert "σ" in trends["method"]
+    assert "mức thường ngày" in trends["method"] and "σ" not in trends["method"]
     assert viewer.delete(f"/api/v1/watchlists/{w['id']}").status_code == 403
     assert ed.delete(f"/api/v1/watchlists/{w['id']}").status_code == 204
     assert viewer.get("/api/v1/watchlists").json() == []

@@ -33,13 +33,22 @@ def _org(db, fc: fcs.FactCheck) -> dict[str, Any]:
     return org
 
 
-def to_claimreview(db, fc: fcs.FactCheck | int | str) -> dict[str, Any]:
-    """The ClaimReview JSON-LD object of a published fact-check."""
+def site_address(db, fallback: str | None = None) -> str:
+    """The address links to this installation start with: setting ``site_url``, else ``fallback``
+    (the web app passes the address it is being reached at), else http://localhost:8000."""
+    return (db.get_setting("site_url") or fallback or "http://localhost:8000").rstrip("/")
+
+
+def to_claimreview(db, fc: fcs.FactCheck | int | str, *, site: str | None = None) -> dict[str, Any]:
+    """The ClaimReview JSON-LD object of a published fact-check.
+
+    ``site``: the address to link to when setting ``site_url`` is unset (see :func:`site_address`).
+    """
     if not isinstance(fc, fcs.FactCheck):
         fc = fcs.get_factcheck(db, fc)
     if fc.status != "published":
         raise ConfigError(f"Chỉ xuất được bài kiểm chứng đã xuất bản (only published fact-checks): #{fc.id}")
-    url = fc.url or f"{(db.get_setting('site_url') or 'http://localhost:8000').rstrip('/')}/factchecks/{fc.id}"
+    url = fc.url or f"{site_address(db, site)}/factchecks/{fc.id}"
     claim: dict[str, Any] = {"@type": "Claim"}
     if fc.appearances:
         claim["appearance"] = [{"@type": "CreativeWork", "url": u} for u in fc.appearances]

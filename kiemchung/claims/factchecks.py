@@ -33,10 +33,11 @@ from sqlalchemy import delete, func, insert, select, update
 from kiemchung import timeutil
 from kiemchung.claims.tables import factcheck_phrasings, factcheck_versions, factchecks
 from kiemchung.errors import ConfigError, NotFoundError
+from kiemchung.labels import LABELS
 from kiemchung.store import schema as t
 from kiemchung.text import fold, normalize, tokens
 
-VERDICTS = {"false": "sai sự thật", "misleading": "gây hiểu lầm", "true": "đúng", "unverified": "chưa kiểm chứng"}
+VERDICTS = {code: vi for code, (vi, _en) in LABELS["verdict"].items()}  # code → Vietnamese label
 STATUSES = ("draft", "proposed", "published", "withdrawn")
 NEEDS_EVIDENCE = ("false", "misleading")
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from kiemchung import timeutil
 from kiemchung.cli.app import app, console, open_db
 from kiemchung.errors import ConfigError, ImportFileError, KiemchungError
+from kiemchung.labels import label, labels
 
 fc_app = typer.Typer(help="Kho bài kiểm chứng (fact-check knowledge base).", no_args_is_help=True)
 app.add_typer(fc_app, name="factchecks")
@@ -23,7 +24,7 @@ EDITOR = typer.Option(..., "--editor", help="Tên biên tập viên (editor name
 
 
 def _show(fc) -> None:
-    console.print(f"[bold]#{fc.id}[/] \\[{fc.status}] [bold]{escape(fc.verdict_label)}[/] — {escape(fc.claim)}")
+    console.print(f"[bold]#{fc.id}[/] \\[{label('fc_status', fc.status)}] [bold]{escape(fc.verdict_label)}[/] — {escape(fc.claim)}")
     for p in fc.phrasings[1:]:
         console.print(f"  • {escape(p)}")
     if fc.explanation:
@@ -39,7 +40,7 @@ def _show_similar(db, fc_or_text) -> int:
     found = similar_factchecks(db, fc_or_text)
     for s in found:
         kind = "cùng tuyên bố (same claim)" if s.same_claim else "khớp (matches)"
-        console.print(f"  [yellow]Có thể trùng[/] #{s.factcheck.id} \\[{s.factcheck.status}] {s.score:.2f} {kind}: "
+        console.print(f"  [yellow]Có thể trùng[/] #{s.factcheck.id} \\[{label('fc_status', s.factcheck.status)}] {s.score:.2f} {kind}: "
                       f"{escape(s.phrasing)}")
     return len(found)
 
@@ -115,7 +116,7 @@ def fc_list(status: str = typer.Option(None, "--status", help="draft | proposed 
         return
     table = Table("#", "Trạng thái", "Kết luận", "Tuyên bố", "Cập nhật")
     for fc in rows:
-        table.add_row(str(fc.id), fc.status, fc.verdict_label, escape(fc.claim[:90]), timeutil.fmt_local(fc.updated_at))
+        table.add_row(str(fc.id), label("fc_status", fc.status), fc.verdict_label, escape(fc.claim[:90]), timeutil.fmt_local(fc.updated_at))
     console.print(table)
 
 
@@ -178,7 +179,7 @@ def fc_history(ref: str = typer.Argument(...)) -> None:
         for v in history(db, ref):
             s = v.snapshot
             console.print(f"v{v.version} {timeutil.fmt_local(v.at)} {escape(v.editor)} {v.action}: "
-                          f"\\[{s['status']}] {s['verdict']} — {escape(s['claim'][:80])}")
+                          f"\\[{label('fc_status', s['status'])}] {label('verdict', s['verdict'])} — {escape(s['claim'][:80])}")
 
 
 @fc_app.command("export")
@@ -284,7 +285,7 @@ def claims_cmd(ref: str = typer.Argument(..., help="Mã tài liệu, hoặc s+m�
     if not ranked:
         console.print("Không có câu nào đáng kiểm chứng (no check-worthy sentence).")
     for s in ranked:
-        console.print(f"{s.score:.2f}  {escape(s.text)}  [dim]({', '.join(s.reasons)})[/]")
+        console.print(f"{s.score:.2f}  {escape(s.text)}  [dim]({labels('reason', s.reasons)})[/]")
 
 
 @app.command("match")

@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kiemchung import timeutil
 from kiemchung.cli.app import app, console, console_err, open_db, render_snippet, state
 from kiemchung.errors import ConfigError
+from kiemchung.labels import label
 from kiemchung.models import Source
 
 sources_app = typer.Typer(help="Quản lý nguồn tin (manage sources).", no_args_is_help=True)
@@ -177,7 +178,6 @@ def watch(
 ) -> None:
     """Theo dõi liên tục: lấy tin từ các nguồn khi đến hạn (poll sources on their intervals)."""
     from kiemchung.collect import Collector
-
     from kiemchung.pipeline import Pipeline, SlowStages
 
     with open_db() as db:
@@ -334,7 +334,7 @@ def show(
         return
     console.print(f"[bold]{d.title}[/]", highlight=False)
     console.print(
-        f"[dim]#{d.id} · {d.kind} · {d.source_name or d.platform or ''} · {timeutil.fmt_local(d.published_at)} "
+        f"[dim]#{d.id} · {label('doc_kind', d.kind)} · {d.source_name or d.platform or ''} · {timeutil.fmt_local(d.published_at)} "
         f"· {d.language or '?'}[/]"
     )
     if d.url:

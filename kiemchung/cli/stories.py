@@ -8,6 +8,7 @@ from rich.table import Table
 
 from kiemchung import timeutil
 from kiemchung.cli.app import app, console, console_err, open_db
+from kiemchung.labels import label
 
 stories_app = typer.Typer(help="Câu chuyện: nhóm tin theo sự kiện (stories: news grouped by event).")
 app.add_typer(stories_app, name="stories")
@@ -64,7 +65,7 @@ def stories_show(story_id: int = typer.Argument(..., help="Số câu chuyện (s
     with open_db() as db:
         detail = get_story(db, story_id)
     s = detail.story
-    console.print(f"[bold]{escape(s.headline)}[/]  [dim]#{s.id} · {s.doc_count} tài liệu · {s.outlet_count} nguồn · {s.status}[/]")
+    console.print(f"[bold]{escape(s.headline)}[/]  [dim]#{s.id} · {s.doc_count} tài liệu · {s.outlet_count} nguồn · {label('story_status', s.status)}[/]")
     console.print(f"Từ khoá: {', '.join(s.keywords[:10])}")
     console.print("Dòng thời gian: " + "  ".join(f"{day[5:]}:{n}" for day, n in detail.timeline))
     console.print("Nguồn: " + ", ".join(f"{escape(name)} ({n})" for name, n in detail.outlets))

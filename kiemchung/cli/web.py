@@ -9,6 +9,7 @@ import typer
 
 from kiemchung.cli.app import app, console, open_db
 from kiemchung.errors import ConfigError
+from kiemchung.labels import bilingual
 
 users_app = typer.Typer(help="Quản lý người dùng (manage users).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -68,6 +69,17 @@ def serve(
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
+def ask_new_password(tries: int = 3) -> str:
+    """Ask for a new password twice, hidden, in Vietnamese (click's own confirmation is English)."""
+    for _ in range(tries):
+        first = typer.prompt("Mật khẩu (password)", hide_input=True)
+        again = typer.prompt("Nhập lại mật khẩu để xác nhận (repeat for confirmation)", hide_input=True)
+        if first == again:
+            return first
+        console.print("[red]Hai lần nhập không khớp, hãy nhập lại (the two entries do not match).[/]")
+    raise ConfigError("Mật khẩu không được xác nhận (password not confirmed)")
+
+
 def _role(admin: bool, editor: bool, viewer: bool) -> str:
     chosen = [r for r, on in (("admin", admin), ("editor", editor), ("viewer", viewer)) if on]
     if len(chosen) != 1:
@@ -92,9 +104,9 @@ def users_add(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt("Mật khẩu (password)", hide_input=True, confirmation_prompt=True)
+        password = ask_new_password()
     user = users.add_user(open_db(), name, password, role, actor="cli")
-    console.print(f"Đã thêm {user.name} ({user.role})")
+    console.print(f"Đã thêm {user.name} ({bilingual('role', user.role)})")
 
 
 @users_app.command("list")
@@ -103,7 +115,7 @@ def users_list() -> None:
     from kiemchung import users
 
     for u in users.list_users(open_db()):
-        console.print(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else ''}")
+        console.print(f"{u.name}\t{bilingual('role', u.role)}\t{'đã khóa (disabled)' if u.disabled else ''}")
 
 
 @users_app.command("role")
@@ -112,7 +124,7 @@ def users_role(name: str, role: str) -> None:
     from kiemchung import users
 
     users.set_role(open_db(), name, role, actor="cli")
-    console.print(f"{name}: {role}")
+    console.print(f"{name}: {bilingual('role', role)}")
 
 
 @users_app.command("disable")

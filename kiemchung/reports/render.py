@@ -9,7 +9,9 @@ from html import escape
 from pathlib import Path
 
 from kiemchung import timeutil
+from kiemchung.claims.checkworthy import WEIGHTS
 from kiemchung.errors import ConfigError
+from kiemchung.labels import LABELS, label
 from kiemchung.reports.build import Report
 
 NO_DATA = "chưa có dữ liệu"
@@ -29,16 +31,11 @@ HEAD_LABELS = [
     ("alerts", "Cảnh báo", "alerts raised"),
     ("claims", "Văn bản có nhận định cần kiểm chứng", "documents with check-worthy claims"),
 ]
-# Signals of kiemchung.claims.checkworthy, as the report shows them.
-SIGNALS = {
-    "number": "con số", "date": "ngày tháng", "percent": "tỉ lệ %", "money_unit": "tiền/đơn vị", "entity": "tên riêng",
-    "reporting": "động từ tường thuật", "quote": "trích dẫn", "superlative": "so sánh nhất", "comparison": "so sánh",
-    "viral": "dấu hiệu lan truyền", "claim_verb": "động từ khẳng định", "opinion": "ý kiến", "question": "câu hỏi",
-    "short": "câu ngắn",
-}
-SOURCE_KINDS = {"feed": "RSS/Atom", "web": "trang web", "import": "tệp nhập", "sample": "dữ liệu mẫu",
-                "outlet": "đầu báo (theo tên)"}
-KIND_LABELS = {"article": "Bài báo", "post": "Bài đăng mạng xã hội", "official": "Văn bản chính thức"}
+# Labels of the codes a report shows: the installation-wide table (kiemchung.labels), capitalised
+# where a report cell starts with them.
+SIGNALS = {code: label("reason", code) for code in WEIGHTS}
+SOURCE_KINDS = {code: label("source_kind", code) for code in LABELS["source_kind"]}
+KIND_LABELS = {code: label("doc_kind", code).capitalize() for code in LABELS["doc_kind"]}
 
 
 def _n(v) -> str:

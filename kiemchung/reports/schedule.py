@@ -31,19 +31,26 @@ def file_stem(period: Period) -> str:
 
 
 def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
-                 generated_at: dt.datetime | None = None, workers: int = 1) -> list[Path]:
+                 generated_at: dt.datetime | None = None, workers: int = 1, progress=None) -> list[Path]:
     """Build the report and write each format into ``out_dir``; returns the files written.
 
-    ``workers`` > 1: the reach scan may fork (only from a single-threaded program, e.g. the CLI)."""
+    ``workers`` > 1: the reach scan may fork (only from a single-threaded program, e.g. the CLI).
+    ``progress``: called with each stage as it starts ("build", then "html", "md", "pdf")."""
+    def stage(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
     for f in formats:
         if f not in FORMATS:
             raise ConfigError(f"Định dạng không hỗ trợ: {f!r} (html|md|pdf|all)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    stage("build")
     report = build_report(db, period, generated_at=generated_at, workers=workers)
     stem = out / file_stem(period)
     written = []
     for f in formats:
+        stage(f)
         path = stem.with_suffix("." + f)
         if f == "pdf":
             render_pdf(report, path)

@@ -10,6 +10,7 @@ never at import. See docs/text.md for the rules (tone placement, token rule, tee
 from kiemchung.text.core import (
     bigrams,
     clean,
+    first_words,
     fold,
     index_terms,
     normalize,
@@ -35,6 +36,7 @@ __all__ = [
     "clean",
     "detect_language",
     "expand_teencode",
+    "first_words",
     "fold",
     "index_terms",
     "is_syllable",

@@ -255,3 +255,20 @@ __all__ = [
     "token_spans",
     "tokens",
 ]
+
+
+def first_words(text: str | None, n: int = 12, max_chars: int = 90) -> str:
+    """The first ``n`` words of ``text`` (at most ``max_chars`` characters), with "…" when cut.
+
+    What a list shows for a document without a title (a social media post): its own words, never
+    a placeholder such as "(không tiêu đề)".
+    """
+    words = (text or "").split()
+    if not words:
+        return ""
+    out = " ".join(words[:n])
+    cut = len(words) > n
+    if len(out) > max_chars:
+        out = out[:max_chars].rsplit(" ", 1)[0] or out[:max_chars]
+        cut = True
+    return out.rstrip(",;:-–") + ("…" if cut else "")

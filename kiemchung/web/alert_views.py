@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from kiemchung import audit
 from kiemchung.claims.alerts import appearance_update
@@ -45,6 +45,7 @@ def list_alert_rows(
     status: str | None = None,
     story_id: int | None = None,
     alert_id: int | None = None,
+    doc_id: int | None = None,
     limit: int = ALERTS_PAGE,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
@@ -57,9 +58,10 @@ def list_alert_rows(
     q = (
         select(
             a.c.id, a.c.doc_id, a.c.factcheck_id, a.c.story_id, a.c.score, a.c.reason, a.c.status,
-            a.c.created_at, d.c.title.label("doc_title"), d.c.lead.label("doc_lead"), d.c.url.label("doc_url"),
+            a.c.created_at, d.c.title.label("doc_title"), d.c.lead.label("doc_lead"),
+            func.substr(d.c.body, 1, 400).label("doc_body"), d.c.url.label("doc_url"),
             d.c.kind.label("doc_kind"), d.c.platform.label("doc_platform"),
-            d.c.published_at.label("doc_published_at"), f.c.claim, f.c.verdict, f.c.status.label("fc_status"),
+            d.c.published_at.label("doc_published_at"), d.c.fetched_at.label("doc_fetched_at"), f.c.claim, f.c.verdict, f.c.status.label("fc_status"),
             stories.c.headline.label("story_headline"),
         )
         .select_from(
@@ -77,6 +79,8 @@ def list_alert_rows(
         q = q.where(a.c.story_id == story_id)
     if alert_id is not None:
         q = q.where(a.c.id == alert_id)
+    if doc_id is not None:
+        q = q.where(a.c.doc_id == doc_id)
     with db.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
     for r in rows:

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kiemchung.labels import label
 from kiemchung.models import Document, Source
 from kiemchung.web import queries
 from kiemchung.web.app import check_csrf, editor, viewer
-from kiemchung.web.pages import _day, add_source, run_search
+from kiemchung.web.pages import _day, add_source, remove_source, run_search
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 MAX_ID = 2**62
@@ -22,10 +23,16 @@ class DocumentOut(BaseModel):
 
     id: int
     url: str | None
-    title: str
+    title: str = Field(description="the title; for a document without one (a post), its first words")
+    has_title: bool = Field(True, description="false when ``title`` was made from the text (a post)")
     lead: str
-    body: str | None = None
+    body: str | None = Field(
+        None,
+        description="the text: always on /documents/{id}; in lists only for a document without a title "
+        "(a post is its text), else null",
+    )
     kind: str
+    kind_label: str = Field("", description="the kind in Vietnamese (bài báo, bài đăng mạng xã hội, …)")
     source_id: int | None
     source_name: str | None
     platform: str | None
@@ -71,7 +78,12 @@ class SearchOut(BaseModel):
     """A page of search results."""
 
     query: str
-    total: int | None
+    total: int = Field(
+        description="number of matches when ``total_exact``; otherwise a lower bound: there are more than "
+        "``total`` (ask ``count=true`` for the exact figure)"
+    )
+    total_exact: bool
+    more: bool = Field(description="true when a next page exists")
     hits: list[HitOut]
 
 
@@ -79,15 +91,24 @@ def _iso(v) -> str | None:
     return v.isoformat() if v else None
 
 
+def _body_in_list(d: Document) -> str | None:
+    """In a list, a document without a title carries its text (a post is short; cut at 2,000)."""
+    if d.title.strip():
+        return None
+    return d.body[:2000] if d.body else None
+
+
 def doc_dict(d: Document) -> dict[str, Any]:
-    """The API view of a document (without body) as a plain dict: what :class:`DocumentOut` holds."""
+    """The API view of a document in a list as a plain dict: what :class:`DocumentOut` holds."""
     return {
         "id": d.id,
         "url": d.url,
-        "title": d.title,
+        "title": d.display_title(),
+        "has_title": bool(d.title.strip()),
         "lead": d.lead,
-        "body": None,
+        "body": _body_in_list(d),
         "kind": d.kind,
+        "kind_label": label("doc_kind", d.kind),
         "source_id": d.source_id,
         "source_name": d.source_name,
         "platform": d.platform,
@@ -102,10 +123,12 @@ def doc_out(d: Document, *, body: bool = False) -> DocumentOut:
     return DocumentOut(
         id=d.id,
         url=d.url,
-        title=d.title,
+        title=d.display_title(),
+        has_title=bool(d.title.strip()),
         lead=d.lead,
-        body=d.body if body else None,
+        body=d.body if body else _body_in_list(d),
         kind=d.kind,
+        kind_label=label("doc_kind", d.kind),
         source_id=d.source_id,
         source_name=d.source_name,
         platform=d.platform,
@@ -120,7 +143,7 @@ def source_out(s: Source) -> SourceOut:
     return SourceOut(
         id=s.id,
         kind=s.kind,
-        url=s.url,
+        url=queries.shown_url(s.url),
         name=s.name,
         enabled=s.enabled,
         healthy=s.healthy,
@@ -175,6 +198,8 @@ def api_search(
     story: int | None = Query(None, ge=1, le=MAX_ID, description="story id"),
 ):
     """Diacritic-insensitive full-text search (same query language as the search page)."""
+    # One more hit than asked tells whether there is a next page, so the answer always says how many
+    # (exactly, or "more than N") without the cost of counting every match of a common word.
     r = run_search(
         request.app.state.db,
         q,
@@ -182,7 +207,7 @@ def api_search(
         until,
         source,
         kind,
-        limit=limit,
+        limit=limit + 1,
         offset=offset,
         count=count,
         province=province,
@@ -190,10 +215,18 @@ def api_search(
     )
     # The busiest API route: the answer is built as plain data and encoded once (``response_model``
     # stays for the OpenAPI document; a test checks that the body validates against it).
+    hits = r.hits[:limit]
+    more = len(r.hits) > limit or (limit >= 500 and len(hits) == 500)  # the store returns 500 at most
+    if r.total is not None:
+        total, exact = r.total, True
+    else:
+        total, exact = offset + len(hits), not more
     body = {
         "query": q,
-        "total": r.total,
-        "hits": [{"document": doc_dict(h.document), "score": h.score, "snippet": h.snippet} for h in r.hits],
+        "total": total,
+        "total_exact": exact,
+        "more": more,
+        "hits": [{"document": doc_dict(h.document), "score": h.score, "snippet": h.snippet} for h in hits],
     }
     return JSONResponse(body)
 
@@ -214,6 +247,12 @@ def api_sources_health(request: Request):
 def api_add_source(request: Request, body: SourceIn, user=editor):
     """Add a feed or web source (editor)."""
     return source_out(add_source(request.app.state.db, user, body.kind, body.url, body.name))
+
+
+@router.delete("/sources/{source_id}", response_model=SourceOut, dependencies=[editor, Depends(check_csrf)])
+def api_remove_source(request: Request, source_id: int = Path(ge=1, le=MAX_ID), user=editor):
+    """Remove a source (editor): collection stops, its documents stay. Audited."""
+    return source_out(remove_source(request.app.state.db, user, source_id))
 
 
 @router.get("/stats", dependencies=[viewer])

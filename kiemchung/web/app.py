@@ -10,15 +10,19 @@ import time
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, NotFoundError
+from kiemchung.labels import label
 from kiemchung.store import Database
 from kiemchung.store.search import data_version
+from kiemchung.text import first_words
 from kiemchung.timeutil import fmt_local
 from kiemchung.web.i18n import translator
 
@@ -191,6 +195,7 @@ def render(request: Request, template: str, status_code: int = 200, **ctx) -> HT
         csrf=getattr(request.state, "csrf", None),
         t=translator(lang),
         lang=lang,
+        L=lambda group, code: label(group, code, lang),
     )
     response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("vi", "en"):
@@ -200,6 +205,57 @@ def render(request: Request, template: str, status_code: int = 200, **ctx) -> HT
 
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+def title_of(title: str | None, *texts: str | None, ident=None, n: int = 12) -> str:
+    """What a list shows for a document: its title, else the first words of its text, else "#id"."""
+    if title and title.strip():
+        return title.strip()
+    for text in texts:
+        words = first_words(text, n)
+        if words:
+            return words
+    return f"#{ident}" if ident is not None else "…"
+
+
+# HTTP statuses the interface explains in words (Vietnamese, English).
+HTTP_MESSAGES = {
+    404: ("Không tìm thấy trang này.", "This page does not exist."),
+    405: ("Trang này không nhận thao tác đó.", "This page does not accept that method."),
+}
+
+
+def _field_name(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "?"
+
+
+def validation_message(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    """A Vietnamese-then-English sentence for a request that failed validation, and one item per field."""
+    items = []
+    for err in exc.errors():
+        name = _field_name(err.get("loc", ()))
+        kind = str(err.get("type", ""))
+        if kind == "missing":
+            vi, en = "thiếu", "missing"
+        elif kind.startswith(("int", "float", "decimal")):
+            vi, en = "phải là số", "must be a number"
+        elif kind.startswith(("greater", "less")):
+            vi, en = "ngoài khoảng cho phép", "out of range"
+        elif kind.startswith(("string_too", "too_")):
+            vi, en = "độ dài không hợp lệ", "wrong length"
+        elif kind.startswith(("bool",)):
+            vi, en = "phải là đúng/sai (true/false)", "must be true or false"
+        elif kind.startswith(("string_pattern", "literal", "enum")):
+            vi, en = "không thuộc các giá trị cho phép", "not an allowed value"
+        elif kind.startswith("json"):
+            vi, en = "JSON không hợp lệ", "invalid JSON"
+        else:
+            vi, en = "không hợp lệ", "invalid"
+        items.append({"field": name, "vi": vi, "en": en, "message": str(err.get("msg", ""))})
+    vi = "; ".join(f"{i['field']}: {i['vi']}" for i in items) or "yêu cầu không hợp lệ"
+    en = "; ".join(f"{i['field']}: {i['en']}" for i in items) or "invalid request"
+    return f"Tham số không hợp lệ: {vi} (invalid parameters: {en})", items
 
 
 def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> FastAPI:
@@ -212,7 +268,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app = FastAPI(
         title="kiemchung",
         version="1",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served from the package by kiemchung.web.apidocs (no CDN)
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
     )
@@ -220,6 +276,11 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.state.secure_cookies = secure_cookies
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = lambda v: fmt_local(v) if v else ""
+    templates.env.globals["title_of"] = title_of
+    from kiemchung.web.trend_views import times_usual, usual_level
+
+    templates.env.globals["times_usual"] = times_usual
+    templates.env.globals["usual_level"] = usual_level
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -253,12 +314,38 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
             return JSONResponse({"detail": str(exc)}, status_code=400)
         return render(request, "message.html", 400, message=str(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        message, items = validation_message(exc)
+        if _wants_json(request):
+            return JSONResponse({"detail": message, "errors": items}, status_code=422)
+        lang = lang_of(request)
+        t = translator(lang)
+        return render(request, "message.html", 422, message=t("bad_request"), details=items)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        vi, en = HTTP_MESSAGES.get(exc.status_code, (None, None))
+        headers = getattr(exc, "headers", None)
+        if _wants_json(request):
+            detail = exc.detail
+            if vi and detail in ("Not Found", "Method Not Allowed"):
+                detail = f"{vi} ({en})"
+            return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
+        message = str(exc.detail) if vi is None else (en if lang_of(request) == "en" else vi)
+        return render(request, "message.html", exc.status_code, message=message, missing=exc.status_code == 404)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """The site icon (browsers ask for it at this address)."""
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> PlainTextResponse:
         """Liveness probe (no database access)."""
         return PlainTextResponse("ok")
 
-    from kiemchung.web import api, monitor_api, monitor_pages, pages, verify_api, verify_pages
+    from kiemchung.web import api, apidocs, monitor_api, monitor_pages, pages, verify_api, verify_pages
 
     app.include_router(pages.router)
     app.include_router(monitor_pages.router)
@@ -266,6 +353,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(api.router)
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)
+    apidocs.install(app)
     return app
 
 

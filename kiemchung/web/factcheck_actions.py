@@ -86,14 +86,14 @@ def withdraw_factcheck(db, user, fc_id: int, reason: str = "") -> fcs.FactCheck:
     return fc
 
 
-def claimreview_of(db, fc: fcs.FactCheck) -> tuple[dict[str, Any], bool]:
+def claimreview_of(db, fc: fcs.FactCheck, *, site: str | None = None) -> tuple[dict[str, Any], bool]:
     """The ClaimReview JSON-LD of ``fc`` and whether it is only a preview (not published yet).
 
     The library exports published fact-checks only; an unpublished one is previewed by exporting a
-    copy marked published now (nothing is written).
+    copy marked published now (nothing is written). ``site``: the address the web app is reached at,
+    used for links while the setting ``site_url`` is unset.
     """
     if fc.status == "published":
-        return to_claimreview(db, fc), False
+        return to_claimreview(db, fc, site=site), False
     copy = dataclasses.replace(fc, status="published", published_at=fc.published_at or now())
-    return to_claimreview(db, copy), True
-
+    return to_claimreview(db, copy, site=site), True

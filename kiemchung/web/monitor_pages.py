@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 
 from kiemchung.errors import ConfigError, KiemchungError, QueryError
+from kiemchung.labels import label
 from kiemchung.stories import trends
 from kiemchung.web import queries
 from kiemchung.web.app import check_csrf, editor, lang_of, render, viewer
@@ -15,11 +16,12 @@ from kiemchung.web.charts import bar_chart
 from kiemchung.web.i18n import translator
 from kiemchung.web.params import MAX_ID, vn_day, vn_today_end
 from kiemchung.web.report_views import (
-    generate_report,
     list_reports,
     parse_report_period,
     report_dir,
     report_file,
+    report_job,
+    start_report_job,
 )
 from kiemchung.web.stories_views import (
     DOC_PAGE,
@@ -147,30 +149,54 @@ def trends_page(request: Request, at: str | None = None, kw: str = Query("", max
 
 
 @router.get("/reports", response_class=HTMLResponse, dependencies=[viewer])
-def reports_page(request: Request, error: str | None = None, status_code: int = 200, form: dict | None = None):
-    """Generated reports, and a form to generate one for a period (editor)."""
+def reports_page(request: Request, error: str | None = None, status_code: int = 200, form: dict | None = None,
+                 job: str | None = Query(None, max_length=40)):
+    """Generated reports, and a form to generate one for a period (editor); with ``job``, the progress
+    of a report being generated (the page polls it; a finished job opens its report)."""
     db = request.app.state.db
+    running = None
+    if job:
+        running = report_job(db, job)
+        if running["status"] == "done" and running.get("name"):
+            return RedirectResponse(f"/reports/{running['name']}", status_code=303)
+        if running["status"] == "failed":
+            error = running.get("error") or label("report_stage", "failed", lang_of(request))
+            running = None
     try:
         folder, rows = report_dir(db), list_reports(db)
     except ConfigError as exc:
         folder, rows, error = None, [], error or str(exc)
     return render(request, "monitor_reports.html", status_code, reports=rows, folder=folder, error=error,
-                  form=form or {}, shown=None)
+                  form=form or {}, shown=None, job=running)
 
 
 @router.post("/reports", dependencies=[csrf])
 async def reports_generate(request: Request, user=editor):
-    """Generate a report for a period (fields ``period`` or ``start``/``end``, ``format`` repeated)."""
+    """Start generating a report for a period (fields ``period`` or ``start``/``end``, ``format``
+    repeated); the answer is the reports page showing the job's progress."""
     form = await request.form()
     fields = {k: str(form.get(k) or "")[:40] for k in ("period", "start", "end")}
     formats = [str(f) for f in form.getlist("format")]
     db = request.app.state.db
     try:
         period = parse_report_period(fields["period"], fields["start"], fields["end"])
-        name = generate_report(db, user, period, formats)
+        report_dir(db)  # refuse at once when no folder is configured
+        job = start_report_job(db, user, period, formats)
     except KiemchungError as exc:
         return reports_page(request, error=str(exc), status_code=400, form=fields)
-    return RedirectResponse(f"/reports/{name}", status_code=303)
+    return RedirectResponse(f"/reports?job={job}", status_code=303)
+
+
+@router.get("/report-jobs/{job_id}", dependencies=[viewer])
+def report_job_status(request: Request, job_id: str = Path(max_length=40)) -> JSONResponse:
+    """A report job's state for the page's polling: status, stage (code and label), seconds, report."""
+    state = report_job(request.app.state.db, job_id)
+    lang = lang_of(request)
+    return JSONResponse({
+        "status": state["status"], "stage": state["stage"], "stage_label": label("report_stage", state["stage"], lang),
+        "elapsed": state["elapsed"], "name": state.get("name"), "error": state.get("error"),
+        "url": f"/reports/{state['name']}" if state.get("name") else None,
+    })
 
 
 @router.get("/reports/{name}", response_class=HTMLResponse, dependencies=[viewer])

@@ -9,7 +9,7 @@ import json
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from kiemchung import audit, timeutil
+from kiemchung import audit, labels, timeutil
 from kiemchung import users as U
 from kiemchung.errors import ConfigError, KiemchungError, QueryError
 from kiemchung.export import write_csv
@@ -18,7 +18,7 @@ from kiemchung.netguard import AddressPolicy
 from kiemchung.store.search import search
 from kiemchung.timeutil import now
 from kiemchung.web import queries
-from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, editor, render, viewer
+from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, editor, lang_of, render, viewer
 from kiemchung.web.charts import bar_chart
 from kiemchung.web.i18n import translator
 
@@ -270,7 +270,16 @@ def document_page(request: Request, doc_id: int = Path(ge=1, le=2**62)):
         story = story_of_document(db, doc_id)
     except ImportError:
         story = None
-    return render(request, "document.html", doc=doc, dups=queries.duplicate_group(db, doc), story=story)
+    try:
+        from kiemchung.web.alert_views import list_alert_rows
+
+        alerts = list_alert_rows(db, doc_id=doc_id, limit=50)
+    except ImportError:  # the claims module is optional for the web layer
+        alerts = []
+    lead = doc.lead if doc.lead and not " ".join(doc.body.split()).startswith(" ".join(doc.lead.split())) else ""
+    return render(
+        request, "document.html", doc=doc, dups=queries.duplicate_group(db, doc), story=story, alerts=alerts, lead=lead
+    )
 
 
 @router.get("/documents/{doc_id}/raw", dependencies=[editor])
@@ -290,8 +299,8 @@ def document_raw(request: Request, doc_id: int = Path(ge=1, le=2**62)):
 
 @router.get("/sources", response_class=HTMLResponse, dependencies=[viewer])
 def sources_page(request: Request, error: str | None = None):
-    """Every source with its health and last error."""
-    return render(request, "sources.html", sources=request.app.state.db.list_sources(), error=error)
+    """Every source: documents, last fetch, health and last error (server file paths hidden)."""
+    return render(request, "sources.html", rows=queries.source_rows(request.app.state.db), error=error)
 
 
 def add_source(db, user, kind: str, url: str, name: str) -> Source:
@@ -324,9 +333,26 @@ def sources_add(
     try:
         add_source(request.app.state.db, user, kind, url, name)
     except KiemchungError as exc:
-        return render(
-            request, "sources.html", 400, sources=request.app.state.db.list_sources(), error=str(exc)
+        return render(request, "sources.html", 400, rows=queries.source_rows(request.app.state.db), error=str(exc))
+    return RedirectResponse("/sources", status_code=303)
+
+
+def remove_source(db, user, source_id: int) -> Source:
+    """Remove a source (its documents stay) and audit it (shared by the page and the API)."""
+    source = db.remove_source(source_id)
+    with db.write() as conn:
+        audit.record(
+            conn, user, "source.remove", f"source:{source.id}",
+            {"kind": source.kind, "url": queries.shown_url(source.url), "name": source.name}, None,
         )
+    queries.clear_cache()
+    return source
+
+
+@router.post("/sources/{source_id}/remove", dependencies=[csrf])
+def sources_remove(request: Request, source_id: int = Path(ge=1, le=2**62), user=editor):
+    """Remove a source: collection from it stops, its documents stay."""
+    remove_source(request.app.state.db, user, source_id)
     return RedirectResponse("/sources", status_code=303)
 
 
@@ -367,7 +393,31 @@ def users_disable(request: Request, name: str, disabled: bool = Form(True), user
     return RedirectResponse("/users", status_code=303)
 
 
+# Where an audit object can be looked at in the workbench.
+_AUDIT_LINKS = {"factcheck": "/factchecks/{}", "story": "/stories/{}", "source": "/sources", "user": "/users",
+                "report": "/reports/{}", "watchlist": "/watchlists", "alert": "/alerts"}
+
+
+def _audit_link(obj: str | None) -> str | None:
+    kind, sep, ident = (obj or "").partition(":")
+    pattern = _AUDIT_LINKS.get(kind) if sep else None
+    if pattern is None or ("{}" in pattern and not ident.replace("-", "").replace("_", "").isalnum()):
+        return None
+    return pattern.format(ident) if "{}" in pattern else pattern
+
+
 @router.get("/audit", response_class=HTMLResponse, dependencies=[admin])
 def audit_page(request: Request):
-    """The newest audit entries."""
-    return render(request, "audit.html", entries=audit.entries(request.app.state.db, 200))
+    """The newest audit entries: who changed which field from what to what, with labels."""
+    lang = lang_of(request)
+    entries = []
+    for e in audit.entries(request.app.state.db, 200):
+        entries.append(
+            {
+                **e,
+                "object_label": labels.object_label(e["object"], lang),
+                "link": _audit_link(e["object"]),
+                "changes": labels.changes(e["before"], e["after"], lang),
+            }
+        )
+    return render(request, "audit.html", entries=entries)

@@ -125,6 +125,51 @@ def _troubled_sources(db) -> list:
     )
 
 
+def shown_url(url: str | None) -> str:
+    """A source address as the interface shows it: a file on the server by its name only (the
+    server's folders are nobody's business), anything else unchanged."""
+    if not url:
+        return ""
+    if url.startswith("file:"):
+        return "…/" + url.rstrip("/").rsplit("/", 1)[-1]
+    return url
+
+
+def source_health(s) -> str:
+    """A code of :data:`kiemchung.labels.LABELS` ``source_health`` for one source."""
+    if not s.enabled:
+        return "disabled"
+    if s.kind in ("import", "sample", "outlet"):
+        return "passive"
+    if not s.healthy:
+        return "failing"
+    if s.last_success_at is None and s.last_error_at is None:
+        return "never"
+    return "healthy" if not s.consecutive_failures else "failing"
+
+
+def source_rows(db) -> list[dict[str, Any]]:
+    """Every source with its document count, last fetch (success or failure) and health, for the
+    sources page: one grouped count over the documents' source index."""
+    d = t.documents
+    with db.read() as conn:
+        counts = dict(conn.execute(select(d.c.source_id, func.count()).group_by(d.c.source_id)).all())
+    rows = []
+    for s in db.list_sources():
+        fetches = [v for v in (s.last_success_at, s.last_error_at) if v is not None]
+        rows.append(
+            {
+                "source": s,
+                "documents": counts.get(s.id, 0),
+                "last_fetch": max(fetches) if fetches else None,
+                "health": source_health(s),
+                "url": shown_url(s.url),
+                "local": (s.url or "").startswith("file:"),
+            }
+        )
+    return rows
+
+
 def latest_official(db, limit: int = 8, *, recent_days: int = 30) -> list:
     """The newest documents of kind ``official``.
 
@@ -215,6 +260,9 @@ def new_alerts(db, limit: int = 8) -> list[dict[str, Any]]:
                 alerts.c.score,
                 alerts.c.created_at,
                 d.c.title,
+                d.c.lead,
+                func.substr(d.c.body, 1, 400).label("body"),
+                d.c.published_at,
                 factchecks.c.claim,
                 factchecks.c.verdict,
             )

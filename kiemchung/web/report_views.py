@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path as FsPath
 
 from kiemchung import audit
-from kiemchung.errors import ConfigError, NotFoundError
+from kiemchung.errors import ConfigError, KiemchungError, NotFoundError
 
 REPORT_STEM = re.compile(r"^bao-cao-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$")
 REPORT_FORMATS = ("html", "md", "pdf")
@@ -62,46 +63,116 @@ def parse_report_period(period: str | None, start: str | None, end: str | None):
     return p
 
 
-def _write_in_child(url: str, period, folder: str, fmts: list[str], workers: int) -> list[str]:
+def _write_in_child(url: str, period, folder: str, fmts: list[str], workers: int, job: str | None = None) -> list[str]:
     """Entry point of the spawned report process: a single-threaded program, so reach may fork."""
     from kiemchung.reports.schedule import write_report
     from kiemchung.store import Database
 
     db = Database(url, upgrade=False)
+    progress = (lambda stage: _update_job(FsPath(job), stage=stage)) if job else None
     try:
-        return [str(p) for p in write_report(db, period, folder, fmts, workers=workers)]
+        return [str(p) for p in write_report(db, period, folder, fmts, workers=workers, progress=progress)]
     finally:
         db.close()
 
 
-def write_in_worker(db, period, folder: FsPath, fmts: list[str]) -> list[FsPath]:
+# ----------------------------------------------------------------------------------------- report jobs
+# A report started from the web runs in the background; its state is a small JSON file in the report
+# folder (``.jobs/<id>.json``), so any server process can answer the page's polling, and the spawned
+# process that builds the report writes its stage there.
+
+JOB_ID = re.compile(r"^[0-9a-f]{16}$")
+JOB_STAGES = ("queued", "build", "html", "md", "pdf", "done", "failed")
+
+
+def _job_path(db, job_id: str) -> FsPath:
+    if not JOB_ID.match(job_id or ""):
+        raise NotFoundError(f"Không có công việc này (no such job): {job_id}")
+    return report_dir(db) / ".jobs" / f"{job_id}.json"
+
+
+def _update_job(path: FsPath, **changes) -> dict:
+    import json
+
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        state = {}
+    state.update(changes)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return state
+
+
+def start_report_job(db, user, period, formats) -> str:
+    """Start generating a report in the background; returns the job id to poll with :func:`report_job`."""
+    import secrets
+    import threading
+    import time
+
+    job_id = secrets.token_hex(8)
+    path = _job_path(db, job_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _update_job(path, id=job_id, status="running", stage="queued", started=time.time(), user=user.name,
+                period=period.label, name=None, error=None)
+
+    def run() -> None:
+        try:
+            name = generate_report(db, user, period, formats, job=path)
+        except (KiemchungError, OSError, RuntimeError, ValueError) as exc:  # shown on the page, never lost
+            _update_job(path, status="failed", stage="failed", error=str(exc), finished=time.time())
+        else:
+            _update_job(path, status="done", stage="done", name=name, finished=time.time())
+
+    threading.Thread(target=run, name=f"report-{job_id}", daemon=True).start()
+    return job_id
+
+
+def report_job(db, job_id: str, *, now: float | None = None) -> dict:
+    """A report job's state: status (running, done, failed), stage, seconds elapsed, report name, error."""
+    import json
+    import time
+
+    path = _job_path(db, job_id)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NotFoundError(f"Không có công việc này (no such job): {job_id}") from exc
+    end = state.get("finished") or (time.time() if now is None else now)
+    state["elapsed"] = round(max(0.0, end - float(state.get("started") or end)), 1)
+    return state
+
+
+def write_in_worker(db, period, folder: FsPath, fmts: list[str], job: FsPath | None = None) -> list[FsPath]:
     """Write a report from the web app: in a spawned process using both cores when there are two.
 
     The web server is multi-threaded, so it must not fork; a spawned child is a fresh,
     single-threaded interpreter whose reach scan may fork (``workers``), as ``kiemchung report`` does.
     ``KIEMCHUNG_REPORT_WORKERS=1`` builds in-process instead."""
-    import os
-
     from kiemchung.reports.schedule import write_report
 
     workers = min(2, os.cpu_count() or 1)
     if workers <= 1 or os.environ.get("KIEMCHUNG_REPORT_WORKERS") == "1":
-        return write_report(db, period, folder, fmts)
+        progress = (lambda stage: _update_job(job, stage=stage)) if job else None
+        return write_report(db, period, folder, fmts, progress=progress)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return [FsPath(p) for p in pool.submit(_write_in_child, db.url, period, str(folder), fmts, workers).result()]
+        job_arg = str(job) if job else None
+        return [FsPath(p) for p in pool.submit(_write_in_child, db.url, period, str(folder), fmts, workers,
+                                               job_arg).result()]
 
 
-def generate_report(db, user, period, formats) -> str:
+def generate_report(db, user, period, formats, *, job: FsPath | None = None) -> str:
     """Build and render a report into the report folder (``kiemchung.reports.schedule.write_report``)."""
     from kiemchung.reports.schedule import file_stem
 
     fmts = [f for f in REPORT_FORMATS if f in set(formats) | {"html"}]
     folder = report_dir(db)
     try:
-        files = write_in_worker(db, period, folder, fmts)
+        files = write_in_worker(db, period, folder, fmts, job)
     except OSError as exc:
         raise ConfigError(f"Không ghi được báo cáo vào {folder}: {exc} (cannot write report)") from exc
     with db.write() as conn:

@@ -187,6 +187,7 @@ def story_alerts(db, story_id: int, limit: int = 20) -> list[dict]:
         select(
             alerts.c.id, alerts.c.doc_id, alerts.c.factcheck_id, alerts.c.score, alerts.c.status,
             alerts.c.created_at, factchecks.c.claim, factchecks.c.verdict, d.c.title, d.c.lead,
+            func.substr(d.c.body, 1, 400).label("body"), d.c.published_at,
         )
         .select_from(
             alerts.join(sd, sd.c.doc_id == alerts.c.doc_id)

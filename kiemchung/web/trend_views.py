@@ -1,7 +1,5 @@
 """What is rising (trends page and API): cached burst detection, the moment asked for, keywords tested."""
 
-# ruff: noqa: RUF001  (the burst formula uses Greek letters and a minus sign on purpose)
-
 from __future__ import annotations
 
 import datetime as dt
@@ -13,11 +11,35 @@ from kiemchung.web import queries
 from kiemchung.web.params import vn_day
 
 METHOD = {
-    "vi": "Số tài liệu trong 24 giờ qua so với 14 ngày trước đó (trung bình μ, độ lệch σ): "
-    "điểm = (hiện tại − μ) / √(σ² + μ + 1). Được liệt kê khi có ít nhất 5 tài liệu, gấp 1,5 lần μ và điểm ≥ 3.",
-    "en": "Documents in the last 24 h against the 14 days before (mean μ, deviation σ): "
-    "score = (current − μ) / √(σ² + μ + 1). Listed with at least 5 documents, 1.5× μ and score ≥ 3.",
+    "vi": "Mỗi dòng so số tài liệu trong 24 giờ qua với mức thường ngày (trung bình mỗi ngày của 14 ngày "
+    "trước đó). Một chủ đề được coi là đang nổi lên khi có ít nhất 5 tài liệu, gấp ít nhất 1,5 lần mức "
+    "thường ngày, và tăng nhiều đến mức khó là ngẫu nhiên: mức nổi bật từ 3 trở lên (càng cao càng bất "
+    "thường; một chủ đề vốn ồn ào phải tăng nhiều hơn mới được tính).",
+    "en": "Each row compares the documents of the last 24 hours with the usual level (the daily average of "
+    "the 14 days before). A topic counts as rising with at least 5 documents, at least 1.5 times its usual "
+    "level, and a rise too large to be chance: a prominence of 3 or more (the higher, the more unusual; a "
+    "topic that is always busy must rise more to count).",
 }
+
+
+def _decimal(value: float, lang: str) -> str:
+    text = f"{value:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def times_usual(current: int, baseline: float, lang: str = "vi") -> str:
+    """A rise in everyday words: "gấp 3,2 lần mức thường ngày" / "3.2 times the usual level"."""
+    if baseline <= 0:
+        return "mới xuất hiện (trước đó không có)" if lang == "vi" else "new (nothing before)"
+    ratio = current / baseline
+    if lang == "vi":
+        return f"gấp {_decimal(ratio, lang)} lần mức thường ngày"
+    return f"{_decimal(ratio, lang)} times the usual level"
+
+
+def usual_level(baseline: float, lang: str = "vi") -> str:
+    """The baseline as a daily figure: "7,5/ngày" / "7.5/day"."""
+    return f"{_decimal(baseline, lang)}/{'ngày' if lang == 'vi' else 'day'}"
 
 
 def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=(), limit: int = 10):

@@ -276,7 +276,7 @@ def api_claimreview(
     fc = fcs.get_factcheck(db, fc_id)
     if fc.status != "published" and not preview:
         return to_claimreview(db, fc)  # raises the library's ConfigError → 400
-    return claimreview_of(db, fc)[0]
+    return claimreview_of(db, fc, site=str(request.base_url))[0]
 
 
 def alert_out(r: dict[str, Any]) -> AlertOut:

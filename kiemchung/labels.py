@@ -1,0 +1,336 @@
+"""Labels for every code a user sees: Vietnamese first, English as the second language.
+
+One table, shared by the web pages, the API's human-readable fields, the reports and the CLI's human
+output. Codes stay codes in stored data, exports and API fields; only what a person reads is labelled.
+
+    >>> label("verdict", "false")
+    'sai sự thật'
+    >>> label("role", "admin", "en")
+    'administrator'
+    >>> label("audit_action", "factcheck.publish")
+    'xuất bản bài kiểm chứng'
+
+An unknown code comes back as it is (a newer code is never hidden), except audit actions, which are
+built from their two parts (``user.password`` → "người dùng: mật khẩu") when not in the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGS = ("vi", "en")
+
+# group → code → (Vietnamese, English)
+LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "verdict": {
+        "false": ("sai sự thật", "false"),
+        "misleading": ("gây hiểu lầm", "misleading"),
+        "true": ("đúng", "true"),
+        "unverified": ("chưa kiểm chứng", "unverified"),
+    },
+    # Fact-check workflow states.
+    "fc_status": {
+        "draft": ("bản nháp", "draft"),
+        "proposed": ("chờ duyệt", "proposed"),
+        "published": ("đã xuất bản", "published"),
+        "withdrawn": ("đã rút", "withdrawn"),
+    },
+    # What happened in one version of a fact-check (its history).
+    "fc_action": {
+        "create": ("tạo mới", "created"),
+        "update": ("sửa", "edited"),
+        "propose": ("đề xuất xuất bản", "proposed"),
+        "approve": ("duyệt", "approved"),
+        "publish": ("xuất bản", "published"),
+        "withdraw": ("rút bài", "withdrawn"),
+        "evidence": ("sửa bằng chứng", "evidence changed"),
+    },
+    "alert_status": {
+        "new": ("mới", "new"),
+        "seen": ("đã xem", "seen"),
+        "dismissed": ("bỏ qua", "dismissed"),
+        "confirmed": ("xác nhận", "confirmed"),
+    },
+    "doc_kind": {
+        "article": ("bài báo", "news article"),
+        "post": ("bài đăng mạng xã hội", "social media post"),
+        "official": ("văn bản chính thức", "official statement"),
+    },
+    "source_kind": {
+        "feed": ("RSS/Atom", "RSS/Atom feed"),
+        "web": ("trang web", "web page"),
+        "import": ("tệp nhập", "imported file"),
+        "sample": ("dữ liệu mẫu", "sample data"),
+        "outlet": ("đầu báo (theo tên)", "outlet (by name)"),
+        "sitemap": ("sơ đồ trang (sitemap)", "sitemap"),
+        "youtube": ("kênh YouTube", "YouTube channel"),
+        "telegram": ("kênh Telegram", "Telegram channel"),
+        "claimreview": ("nguồn ClaimReview", "ClaimReview feed"),
+    },
+    # A source's state as the sources page and the overview show it.
+    "source_health": {
+        "healthy": ("hoạt động tốt", "healthy"),
+        "failing": ("đang lỗi", "failing"),
+        "never": ("chưa thu thập lần nào", "never fetched"),
+        "disabled": ("đã tắt", "disabled"),
+        "passive": ("không thu thập (chỉ nhận dữ liệu nhập)", "not polled (imported data only)"),
+    },
+    "story_status": {
+        "active": ("đang diễn ra", "active"),
+        "dormant": ("đã lắng xuống", "dormant"),
+        "merged": ("đã gộp", "merged"),
+    },
+    "story_edit": {
+        "merge": ("gộp", "merge"),
+        "split": ("tách", "split"),
+        "running": ("đang thực hiện", "running"),
+        "failed": ("thất bại", "failed"),
+        "done": ("xong", "done"),
+    },
+    # Why a sentence is worth checking (kiemchung.claims.checkworthy signals, and queue marks).
+    "reason": {
+        "number": ("có số liệu", "has figures"),
+        "date": ("có ngày tháng", "has a date"),
+        "percent": ("có tỷ lệ phần trăm", "has a percentage"),
+        "money_unit": ("có tiền hoặc đơn vị đo", "has money or units"),
+        "entity": ("có tên riêng", "names someone or somewhere"),
+        "reporting": ("có động từ tường thuật", "reports what someone said"),
+        "quote": ("có trích lời", "has a quotation"),
+        "superlative": ("so sánh nhất", "superlative"),
+        "comparison": ("so sánh, tăng giảm", "comparison"),
+        "viral": ("dấu hiệu lan truyền", "viral marks"),
+        "claim_verb": ("động từ khẳng định", "assertive verb"),
+        "opinion": ("ý kiến cá nhân", "opinion"),
+        "question": ("câu hỏi", "question"),
+        "short": ("câu ngắn", "short sentence"),
+        "post": ("bài đăng mạng xã hội", "social media post"),
+        "engagement": ("nhiều tương tác", "much engagement"),
+        "official": ("văn bản chính thức", "official statement"),
+        "settled": ("tin đã được đưa rộng rãi", "widely reported news"),
+    },
+    "role": {
+        "viewer": ("người xem", "viewer"),
+        "editor": ("biên tập viên", "editor"),
+        "admin": ("quản trị viên", "administrator"),
+    },
+    "audit_action": {
+        "login": ("đăng nhập", "logged in"),
+        "logout": ("đăng xuất", "logged out"),
+        "user.add": ("thêm người dùng", "added a user"),
+        "user.role": ("đổi vai trò", "changed a role"),
+        "user.disable": ("khóa/mở khóa tài khoản", "disabled/enabled an account"),
+        "user.password": ("đổi mật khẩu", "changed a password"),
+        "user.password_reset": ("đặt lại mật khẩu", "reset a password"),
+        "token.create": ("tạo khóa API", "created an API token"),
+        "token.revoke": ("thu hồi khóa API", "revoked an API token"),
+        "source.add": ("thêm nguồn tin", "added a source"),
+        "source.remove": ("xóa nguồn tin", "removed a source"),
+        "factcheck.create": ("tạo bài kiểm chứng", "created a fact-check"),
+        "factcheck.update": ("sửa bài kiểm chứng", "edited a fact-check"),
+        "factcheck.propose": ("đề xuất xuất bản", "proposed a fact-check"),
+        "factcheck.approve": ("duyệt bài kiểm chứng", "approved a fact-check"),
+        "factcheck.publish": ("xuất bản bài kiểm chứng", "published a fact-check"),
+        "factcheck.withdraw": ("rút bài kiểm chứng", "withdrew a fact-check"),
+        "factcheck.evidence": ("sửa bằng chứng", "changed evidence"),
+        "alert.status": ("đổi trạng thái cảnh báo", "changed an alert's status"),
+        "report.generate": ("lập báo cáo", "generated a report"),
+        "watchlist.add": ("thêm danh sách theo dõi", "added a watchlist"),
+        "watchlist.remove": ("xóa danh sách theo dõi", "removed a watchlist"),
+        "story.merge": ("gộp câu chuyện", "merged stories"),
+        "story.split": ("tách câu chuyện", "split a story"),
+        "story.merge.failed": ("gộp câu chuyện (thất bại)", "merge of stories (failed)"),
+        "story.split.failed": ("tách câu chuyện (thất bại)", "split of a story (failed)"),
+        "settings.set": ("đổi cài đặt", "changed a setting"),
+    },
+    # The first part of an audit action or object ("factcheck:12").
+    "audit_object": {
+        "user": ("người dùng", "user"),
+        "token": ("khóa API", "API token"),
+        "source": ("nguồn tin", "source"),
+        "factcheck": ("bài kiểm chứng", "fact-check"),
+        "alert": ("cảnh báo", "alert"),
+        "report": ("báo cáo", "report"),
+        "watchlist": ("danh sách theo dõi", "watchlist"),
+        "story": ("câu chuyện", "story"),
+        "document": ("tài liệu", "document"),
+        "setting": ("cài đặt", "setting"),
+        "settings": ("cài đặt", "settings"),
+    },
+    # Field names in audit entries and fact-check histories.
+    "field": {
+        "name": ("tên", "name"),
+        "role": ("vai trò", "role"),
+        "disabled": ("bị khóa", "disabled"),
+        "ip": ("địa chỉ IP", "IP address"),
+        "label": ("nhãn", "label"),
+        "status": ("trạng thái", "status"),
+        "query": ("truy vấn", "query"),
+        "period": ("kỳ báo cáo", "period"),
+        "files": ("tệp", "files"),
+        "story": ("câu chuyện", "story"),
+        "from": ("từ", "from"),
+        "into": ("vào", "into"),
+        "error": ("lỗi", "error"),
+        "kind": ("loại", "kind"),
+        "url": ("đường dẫn", "URL"),
+        "documents": ("số tài liệu", "documents"),
+        "claim": ("tuyên bố", "claim"),
+        "verdict": ("kết luận", "verdict"),
+        "explanation": ("giải thích", "explanation"),
+        "phrasings": ("các cách nói", "phrasings"),
+        "evidence": ("bằng chứng", "evidence"),
+        "appearances": ("nơi xuất hiện", "appearances"),
+        "first_appearance": ("lần xuất hiện đầu", "first appearance"),
+        "claim_date": ("ngày của tuyên bố", "claim date"),
+        "publisher": ("đơn vị xuất bản", "publisher"),
+        "original_label": ("kết luận gốc", "original label"),
+        "version": ("phiên bản", "version"),
+        "proposed_by": ("người đề xuất", "proposed by"),
+        "approved_by": ("người duyệt", "approved by"),
+        "published_at": ("ngày xuất bản", "published at"),
+        "withdrawn_at": ("ngày rút", "withdrawn at"),
+        "reason": ("lý do", "reason"),
+        "key": ("mã", "key"),
+        "value": ("giá trị", "value"),
+        "expires_at": ("hết hạn", "expires"),
+        "enabled": ("đang bật", "enabled"),
+    },
+    # Values of the "kind" select of the trends page.
+    "trend_kind": {
+        "story": ("câu chuyện", "stories"),
+        "keyword": ("từ khóa", "keywords"),
+        "watchlist": ("danh sách theo dõi", "watchlists"),
+        "province": ("tỉnh/thành", "provinces"),
+    },
+    # Engagement counts of a post, as imports name them.
+    "engagement": {
+        "likes": ("thích", "likes"),
+        "reactions": ("cảm xúc", "reactions"),
+        "shares": ("chia sẻ", "shares"),
+        "comments": ("bình luận", "comments"),
+        "views": ("lượt xem", "views"),
+        "retweets": ("đăng lại", "reposts"),
+        "replies": ("trả lời", "replies"),
+    },
+    # Stages of a report generated from the web (kiemchung.web.report_views).
+    "report_stage": {
+        "queued": ("đang chờ", "waiting"),
+        "build": ("đang tính số liệu (tài liệu, câu chuyện, lan tỏa)", "computing the figures (documents, stories, reach)"),
+        "html": ("đang viết bản HTML", "writing the HTML version"),
+        "md": ("đang viết bản Markdown", "writing the Markdown version"),
+        "pdf": ("đang dựng bản PDF", "rendering the PDF"),
+        "done": ("xong", "done"),
+        "failed": ("thất bại", "failed"),
+    },
+    "yes_no": {"true": ("có", "yes"), "false": ("không", "no")},
+}
+
+# Audit fields that change on every write and say nothing to a reader.
+NOISE_FIELDS = frozenset({"updated_at", "updated_by", "created_at", "created_by", "id", "meta"})
+
+
+def label(group: str, code: Any, lang: str = "vi") -> str:
+    """The label of ``code`` in ``group`` ("verdict", "role", …) in ``lang`` ("vi" or "en").
+
+    An unknown code is returned as it is; ``None`` gives "".
+    """
+    if code is None:
+        return ""
+    if isinstance(code, bool):
+        code = "true" if code else "false"
+    code = str(code)
+    entry = LABELS.get(group, {}).get(code)
+    if entry is None:
+        if group == "audit_action" and "." in code:
+            obj, _, verb = code.partition(".")
+            return f"{label('audit_object', obj, lang)}: {verb.replace('_', ' ').replace('.', ' ')}"
+        return code
+    return entry[1] if lang == "en" else entry[0]
+
+
+def labels(group: str, codes, lang: str = "vi", sep: str = ", ") -> str:
+    """Several codes of one group, labelled and joined."""
+    return sep.join(label(group, c, lang) for c in codes)
+
+
+def choices(group: str, lang: str = "vi") -> list[tuple[str, str]]:
+    """(code, label) for every code of ``group``, in table order (for form selects)."""
+    return [(code, label(group, code, lang)) for code in LABELS[group]]
+
+
+def bilingual(group: str, code: Any) -> str:
+    """The label as "Vietnamese (English)" for the CLI, or the label alone when both read the same."""
+    vi, en = label(group, code, "vi"), label(group, code, "en")
+    return vi if vi == en else f"{vi} ({en})"
+
+
+def object_label(obj: str | None, lang: str = "vi") -> str:
+    """An audit object such as ``factcheck:12`` as "bài kiểm chứng #12"; other text unchanged."""
+    if not obj:
+        return ""
+    kind, sep, ident = obj.partition(":")
+    if not sep or kind not in LABELS["audit_object"]:
+        return obj
+    name = label("audit_object", kind, lang)
+    return f"{name} #{ident}" if ident.isdigit() else f"{name} {ident}"
+
+
+def _value_text(field: str, value: Any, lang: str) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if field == "verdict":
+        return label("verdict", value, lang)
+    if field == "status":
+        for group in ("fc_status", "alert_status", "story_status"):
+            if str(value) in LABELS[group]:
+                return label(group, value, lang)
+    if field == "role":
+        return label("role", value, lang)
+    if field == "kind":
+        for group in ("doc_kind", "source_kind"):
+            if str(value) in LABELS[group]:
+                return label(group, value, lang)
+    if isinstance(value, bool):
+        return label("yes_no", value, lang)
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                parts.append(str(item.get("title") or item.get("url") or item.get("doc_id") or item))
+            else:
+                parts.append(str(item))
+        return "; ".join(parts)
+    if isinstance(value, dict):
+        return "; ".join(f"{label('field', k, lang)}: {_value_text(k, v, lang)}" for k, v in value.items())
+    return str(value)
+
+
+def changes(before: Any, after: Any, lang: str = "vi", *, limit: int = 300) -> list[dict[str, str]]:
+    """What an audit entry changed, readably: [{"field", "before", "after"}] with labels.
+
+    Only fields that differ are listed (every field of a creation or a deletion); values are
+    labelled (a verdict reads "sai sự thật") and cut to ``limit`` characters.
+    """
+    b = before if isinstance(before, dict) else ({} if before is None else {"value": before})
+    a = after if isinstance(after, dict) else ({} if after is None else {"value": after})
+    rows = []
+    for key in list(b) + [k for k in a if k not in b]:
+        if key in NOISE_FIELDS:
+            continue
+        old, new = b.get(key), a.get(key)
+        if before is not None and after is not None and old == new:
+            continue
+        if (before is None and new in (None, "", [], {})) or (after is None and old in (None, "", [], {})):
+            continue  # a creation or a deletion lists the fields that hold something
+
+        def cut(text: str) -> str:
+            return text if len(text) <= limit else text[: limit - 1] + "…"
+
+        rows.append(
+            {
+                "field": label("field", key, lang),
+                "before": cut(_value_text(key, old, lang)) if before is not None else "",
+                "after": cut(_value_text(key, new, lang)) if after is not None else "",
+            }
+        )
+    return rows

@@ -1,0 +1,180 @@
+"""Every page of the workbench, logged in as admin on the bundled sample, in Vietnamese and in English:
+no code a user sees is left bare, and no English word shows in the Vietnamese interface.
+
+The page list comes from the app's routes, so a new page is walked (or the test fails until it is given
+ids to fill in or is listed as not a page)."""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from test_web_monitor import PW, _load_sample, wait_for_report
+
+from kiemchung import labels
+from kiemchung import users as U
+from kiemchung.labels import LABELS, label
+from kiemchung.store import Database
+from kiemchung.web import create_app, queries
+from kiemchung.web.app import all_routes
+
+# GET routes that are not pages a person reads (files, fragments, probes).
+NOT_PAGES = {
+    "/favicon.ico", "/healthz", "/search/export", "/documents/{doc_id}/raw", "/reports/{name}/{fmt}",
+    "/factchecks/feed.xml", "/login", "/report-jobs/{job_id}",
+}
+
+# Words the Vietnamese interface must not show (codes and English labels seen there before).
+ENGLISH_WORDS = [
+    "Story", "Action", "Object", "Before", "After", "Kind", "Status", "Role", "Verdict", "Search", "Sources",
+    "article", "post", "official", "dormant", "active", "merged", "viewer", "editor", "admin", "draft",
+    "published", "proposed", "withdrawn", "misleading", "unverified", "dismissed", "confirmed", "seen",
+    "feed", "import", "sample", "outlet", "healthy", "failing", "create", "update", "publish", "withdraw",
+    "likes", "shares", "comments", "views", "Not Found", "detail", "score", "baseline", "Score",
+]
+# Codes that are never a word of either language: never shown bare in any mode.
+SNAKE_OR_DOTTED = sorted(
+    {c for group in LABELS.values() for c in group if "_" in c or "." in c}
+)
+RAW_JSON = re.compile(r'\\u[0-9a-fA-F]{4}|\{"|\u03bc|\u03c3|\u221a')  # escapes, JSON, the Greek letters and root sign of formulas
+
+
+@pytest.fixture(scope="module")
+def sample_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("i18n") / "mau.db"
+    _load_sample(path)
+    db = Database(path)
+    try:
+        from kiemchung.web import factcheck_actions as fa
+
+        admin = U.get_user(db, "quantri")
+        fc = fa.create_factcheck(db, admin, "Nhà máy nước Giang Khẩu ngừng cấp nước cả tuần.")
+        fa.update_factcheck(db, admin, fc.id, {"verdict": "misleading", "explanation": "Chỉ ngừng một buổi tối."})
+        U.set_role(db, "xem", "editor", actor="quantri")
+        U.set_disabled(db, "xem", True, actor="quantri")
+        from kiemchung.stories.service import list_stories
+        from kiemchung.stories.tables import stories as stories_t
+
+        with db.write() as conn:  # one dormant story, so its state is shown somewhere
+            first = list_stories(db, min_docs=2, limit=1)[0]
+            conn.execute(stories_t.update().where(stories_t.c.id == first.id).values(status="dormant"))
+    finally:
+        db.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_and_ids(sample_file, tmp_path_factory):
+    path = tmp_path_factory.mktemp("i18n-run") / "kc.db"
+    shutil.copy(sample_file, path)
+    db = Database(path)
+    db.set_setting("report_dir", str(path.parent / "bao-cao"))
+    queries.clear_cache()
+    app = create_app(db)
+    c = TestClient(app)
+    assert c.post("/login", data={"username": "quantri", "password": PW, "next": "/"}).status_code == 200
+    csrf = re.search(r'name="csrf" value="([^"]+)"', c.get("/watchlists").text).group(1)
+    c.post("/watchlists", data={"csrf": csrf, "name": "Nước máy", "query": '"nước máy"'})
+    r = c.post("/reports", data={"csrf": csrf, "start": "2026-11-01", "end": "2026-11-30", "format": ["md"]},
+               follow_redirects=False)
+    wait_for_report(c, r.headers["location"])
+    from kiemchung.claims.tables import alerts, factchecks
+    from kiemchung.store import schema as t
+    from kiemchung.stories.tables import stories
+
+    with db.read() as conn:
+        post = conn.execute(select(t.documents.c.id).where(t.documents.c.kind == "post")).scalar()
+        alerted = conn.execute(select(alerts.c.doc_id)).scalar()
+        story = conn.execute(select(stories.c.id).where(stories.c.status == "dormant")).scalar()
+        fc = conn.execute(select(factchecks.c.id).order_by(factchecks.c.id.desc())).scalar()
+    reports = re.findall(r'href="/reports/([^"/]+)"', c.get("/reports").text)
+    ids = {"doc_id": [post, alerted], "story_id": [story], "fc_id": [fc], "name": reports[:1]}
+    yield app, c, ids
+    db.close()
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: tags, scripts, styles, code, JSON-LD previews, form text areas and URLs removed."""
+    page = re.sub(r"<(script|style|pre|code|textarea)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r"<[^>]+>", " ", page)
+    page = htmllib.unescape(page)
+    page = re.sub(r"(https?|file)://\S+", " ", page)
+    return re.sub(r"\s+", " ", page)
+
+
+def pages(app, ids) -> list[str]:
+    out = []
+    for route in all_routes(app):
+        if "GET" not in getattr(route, "methods", ()) or route.path.startswith(("/api", "/static")):
+            continue
+        if route.path in NOT_PAGES:
+            continue
+        params = re.findall(r"{(\w+)}", route.path)
+        if not params:
+            out.append(route.path)
+            continue
+        assert all(p in ids and ids[p] for p in params), f"no id to walk {route.path}: add one to the fixture"
+        for value in ids[params[0]]:
+            out.append(route.path.replace("{" + params[0] + "}", str(value)))
+    extra = ["/search?q=nuoc+may", "/search?q=nuoc+may&kind=post", "/alerts?status=new", "/factchecks?status=published",
+             "/trends?kw=n%C6%B0%E1%BB%9Bc+m%C3%A1y", "/khong-co-trang-nay"]
+    return out + extra
+
+
+def test_every_page_is_walked(app_and_ids):
+    app, _, ids = app_and_ids
+    walked = pages(app, ids)
+    for must in ("/", "/audit", "/users", "/sources", "/alerts", "/claims", "/trends", "/reports"):
+        assert must in walked
+    assert any(p.startswith("/documents/") for p in walked) and any(p.startswith("/stories/") for p in walked)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_no_untranslated_code_on_any_page(app_and_ids, lang):
+    app, c, ids = app_and_ids
+    problems = []
+    for path in pages(app, ids):
+        sep = "&" if "?" in path else "?"
+        r = c.get(f"{path}{sep}lang={lang}")
+        assert r.status_code in (200, 404), (path, r.status_code)
+        text = visible_text(r.text)
+        for code in SNAKE_OR_DOTTED:
+            if re.search(rf"(?<![\w.]){re.escape(code)}(?![\w.])", text):
+                problems.append((path, "bare code", code))
+        if RAW_JSON.search(text):
+            problems.append((path, "raw JSON or formula", RAW_JSON.search(text).group(0)))
+        if lang == "vi":
+            for word in ENGLISH_WORDS:
+                if re.search(rf"(?<![\w/.-]){re.escape(word)}(?![\w/.-])", text):
+                    problems.append((path, "English word", word))
+    assert not problems, problems[:30]
+
+
+def test_labels_cover_what_the_pages_show(app_and_ids):
+    """Codes seen on the sample are in the table: verdicts, kinds, roles, reasons, statuses, actions."""
+    _, c, ids = app_and_ids
+    vi = visible_text(c.get("/audit?lang=vi").text)
+    assert label("audit_action", "factcheck.update") in vi and "chưa kiểm chứng → gây hiểu lầm" in vi
+    assert "Việc" not in c.get("/audit").text or "\\u" not in c.get("/audit").text
+    en = visible_text(c.get("/audit?lang=en").text)
+    assert "edited a fact-check" in en and "unverified → misleading" in en
+    users_vi = visible_text(c.get("/users?lang=vi").text)
+    assert "quản trị viên" in users_vi and "biên tập viên" in users_vi
+    story = visible_text(c.get(f"/stories/{ids['story_id'][0]}?lang=vi").text)
+    assert label("story_status", "dormant") in story
+
+
+def test_label_table_answers_every_group_in_both_languages():
+    for group, codes in LABELS.items():
+        for code, (vi, en) in codes.items():
+            assert vi and en, (group, code)
+            assert label(group, code, "vi") == vi and label(group, code, "en") == en
+    assert label("verdict", "nope") == "nope" and label("role", None) == ""
+    assert labels.label("audit_action", "widget.frobnicate") == "widget: frobnicate"
+    assert labels.object_label("factcheck:12") == "bài kiểm chứng #12"
+    rows = labels.changes({"verdict": "false", "updated_at": "x"}, {"verdict": "true", "updated_at": "y"}, "vi")
+    assert rows == [{"field": "kết luận", "before": "sai sự thật", "after": "đúng"}]
