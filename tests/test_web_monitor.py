@@ -411,7 +411,7 @@ def test_reports_generate_show_download(app, mdb, tmp_path):
     name = wait_for_report(ed, r.headers["location"])
     assert name == "bao-cao-2026-11-01_2026-11-30"  # the file name carries the last day included
     folder = tmp_path / "bao-cao"
-    assert sorted(p.name for p in folder.iterdir()) == [f"{name}.html", f"{name}.md"]
+    assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [f"{name}.html", f"{name}.md"]
     page = ed.get(f"/reports/{name}").text
     assert f'src="/reports/{name}/html"' in page and f'href="/reports/{name}/md"' in page
     html = ed.get(f"/reports/{name}/html")

@@ -1,9 +1,10 @@
 """The API's own pages: ``/api/v1`` (a small index) and ``/api/v1/docs`` (Swagger UI served from the
-package ``swagger-ui-bundle``, so the docs work on a network without internet access; no CDN, no
+package ``fastapi-offline`` (Swagger UI 5, which reads OpenAPI 3.1), so the docs work on a network without internet access; no CDN, no
 inline script: the page starts Swagger UI from ``/static/apidocs.js``)."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException
@@ -16,7 +17,7 @@ ASSETS = f"{DOCS}/assets"
 _ASSET_TYPES = {
     "swagger-ui.css": "text/css",
     "swagger-ui-bundle.js": "text/javascript",
-    "favicon-32x32.png": "image/png",
+    "favicon.png": "image/png",
 }
 
 _PAGE = """<!doctype html>
@@ -39,12 +40,18 @@ _PAGE = """<!doctype html>
 
 
 def swagger_dir() -> Path | None:
-    """Where the installed ``swagger-ui-bundle`` keeps Swagger UI, or None when it is not installed."""
+    """Where the installed ``fastapi-offline`` keeps Swagger UI's files, or None when it is not installed.
+
+    Only its static files are used (``swagger-ui-bundle`` on PyPI ships Swagger UI 4, which cannot read
+    the OpenAPI 3.1 document FastAPI writes)."""
     try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:
+        spec = importlib.util.find_spec("fastapi_offline")
+    except (ImportError, ValueError):
         return None
-    return Path(str(swagger_ui_path))
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "static"
+    return folder if (folder / "swagger-ui-bundle.js").is_file() else None
 
 
 def index() -> dict:
@@ -72,7 +79,7 @@ def install(app: FastAPI) -> None:
     def api_docs() -> HTMLResponse:
         """Swagger UI for the API, from the package."""
         if swagger_dir() is None:
-            raise HTTPException(404, "swagger-ui-bundle chưa được cài (not installed)")
+            raise HTTPException(404, "fastapi-offline chưa được cài (not installed)")
         return HTMLResponse(_PAGE.format(assets=ASSETS, api=API))
 
     @app.get(ASSETS + "/{name}", include_in_schema=False)

@@ -155,7 +155,7 @@ def reports_page(request: Request, error: str | None = None, status_code: int = 
     of a report being generated (the page polls it; a finished job opens its report)."""
     db = request.app.state.db
     running = None
-    if job:
+    if isinstance(job, str) and job:  # also called directly (the form's error path), job then unset
         running = report_job(db, job)
         if running["status"] == "done" and running.get("name"):
             return RedirectResponse(f"/reports/{running['name']}", status_code=303)
