@@ -334,3 +334,23 @@ def changes(before: Any, after: Any, lang: str = "vi", *, limit: int = 300) -> l
             }
         )
     return rows
+
+
+def _decimal(value: float, lang: str) -> str:
+    text = f"{value:.1f}".removesuffix(".0")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def times_usual(current: int, baseline: float, lang: str = "vi") -> str:
+    """A rise in everyday words: "gấp 3,2 lần mức thường ngày" / "3.2 times the usual level"."""
+    if baseline <= 0:
+        return "mới xuất hiện (trước đó không có)" if lang == "vi" else "new (nothing before)"
+    ratio = current / baseline
+    if lang == "vi":
+        return f"gấp {_decimal(ratio, lang)} lần mức thường ngày"
+    return f"{_decimal(ratio, lang)} times the usual level"
+
+
+def usual_level(baseline: float, lang: str = "vi") -> str:
+    """The baseline as a daily figure: "7,5/ngày" / "7.5/day"."""
+    return f"{_decimal(baseline, lang)}/{'ngày' if lang == 'vi' else 'day'}"

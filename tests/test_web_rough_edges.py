@@ -18,7 +18,7 @@ from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.alerts import AlertStage
 from kiemchung.ingest import Ingestor
 from kiemchung.models import Source
-from kiemchung.web.trend_views import times_usual
+from kiemchung.labels import times_usual
 
 LA_OI_POST = "KHẨN CẤP: uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày, chia sẻ ngay cho người thân!"
 

@@ -11,13 +11,13 @@ from rich.table import Table
 from kiemchung import timeutil
 from kiemchung.cli.app import app, console, open_db
 from kiemchung.errors import ConfigError
+from kiemchung.labels import label, times_usual, usual_level
 
 watch_app = typer.Typer(help="Danh sách theo dõi: truy vấn đã lưu (watchlists: saved queries).")
 app.add_typer(watch_app, name="watch-lists")
 entities_app = typer.Typer(help="Thực thể: người, tổ chức, địa danh (named entities).")
 app.add_typer(entities_app, name="entities")
 
-KIND_LABELS = {"story": "Câu chuyện", "keyword": "Từ khoá", "watchlist": "Theo dõi", "province": "Tỉnh/thành"}
 
 
 def _date(value: str | None, default: dt.datetime | None, name: str = "--since/--until") -> dt.datetime | None:
@@ -71,11 +71,11 @@ def trends(
     if not found:
         console.print("  (không có / none)")
         return
-    table = Table("Loại", "Mục", "Ngày", "24 giờ", "TB/ngày", "Điểm")
+    table = Table("Loại", "Mục", "Ngày", "24 giờ", "So với thường ngày", "Mức nổi bật")
     for r, at in found:
         day = timeutil.fmt_local(at - dt.timedelta(days=1), "%d/%m") if at else "nay"
-        table.add_row(KIND_LABELS.get(r.kind, r.kind), escape(r.label[:80]), day, str(r.current),
-                      f"{r.baseline:.1f}", f"{r.score:.1f}")
+        table.add_row(label("trend_kind", r.kind).capitalize(), escape(r.label[:80]), day, str(r.current),
+                      f"{times_usual(r.current, r.baseline)} ({usual_level(r.baseline)})", f"{r.score:.1f}")
     console.print(table)
 
 

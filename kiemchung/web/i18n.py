@@ -86,6 +86,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "object": {"vi": "Đối tượng", "en": "Object"},
     "changes": {"vi": "Thay đổi", "en": "Changes"},
     "system": {"vi": "hệ thống", "en": "system"},
+    "unchanged": {"vi": "không thay đổi gì", "en": "nothing changed"},
     "doc_count": {"vi": "Số tài liệu", "en": "Documents"},
     "last_fetch": {"vi": "Thu thập gần nhất", "en": "Last fetch"},
     "remove": {"vi": "Xóa", "en": "Remove"},

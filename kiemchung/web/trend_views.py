@@ -6,6 +6,7 @@ import datetime as dt
 
 from kiemchung import timeutil
 from kiemchung.errors import QueryError
+from kiemchung.labels import times_usual, usual_level  # noqa: F401  (the pages' templates use them)
 from kiemchung.stories import service, trends
 from kiemchung.web import queries
 from kiemchung.web.params import vn_day
@@ -20,26 +21,6 @@ METHOD = {
     "level, and a rise too large to be chance: a prominence of 3 or more (the higher, the more unusual; a "
     "topic that is always busy must rise more to count).",
 }
-
-
-def _decimal(value: float, lang: str) -> str:
-    text = f"{value:.1f}".removesuffix(".0")
-    return text.replace(".", ",") if lang == "vi" else text
-
-
-def times_usual(current: int, baseline: float, lang: str = "vi") -> str:
-    """A rise in everyday words: "gấp 3,2 lần mức thường ngày" / "3.2 times the usual level"."""
-    if baseline <= 0:
-        return "mới xuất hiện (trước đó không có)" if lang == "vi" else "new (nothing before)"
-    ratio = current / baseline
-    if lang == "vi":
-        return f"gấp {_decimal(ratio, lang)} lần mức thường ngày"
-    return f"{_decimal(ratio, lang)} times the usual level"
-
-
-def usual_level(baseline: float, lang: str = "vi") -> str:
-    """The baseline as a daily figure: "7,5/ngày" / "7.5/day"."""
-    return f"{_decimal(baseline, lang)}/{'ngày' if lang == 'vi' else 'day'}"
 
 
 def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=(), limit: int = 10):
