@@ -44,12 +44,20 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "publish": ("xuất bản", "published"),
         "withdraw": ("rút bài", "withdrawn"),
         "evidence": ("sửa bằng chứng", "evidence changed"),
+        "revise": ("đề xuất sửa bài đã xuất bản", "revision proposed"),
+        "approve-revision": ("duyệt bản sửa", "revision approved"),
+        "discard-revision": ("bỏ bản sửa", "revision discarded"),
     },
     "alert_status": {
         "new": ("mới", "new"),
         "seen": ("đã xem", "seen"),
         "dismissed": ("bỏ qua", "dismissed"),
         "confirmed": ("xác nhận", "confirmed"),
+    },
+    # How sure an alert is (kiemchung.claims.verify.LEVEL_LABELS holds the same words).
+    "alert_level": {
+        "repeat": ("lặp lại tin sai", "repeats a false claim"),
+        "related": ("có thể liên quan", "possibly related"),
     },
     "doc_kind": {
         "article": ("bài báo", "news article"),
@@ -132,6 +140,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "factcheck.publish": ("xuất bản bài kiểm chứng", "published a fact-check"),
         "factcheck.withdraw": ("rút bài kiểm chứng", "withdrew a fact-check"),
         "factcheck.evidence": ("sửa bằng chứng", "changed evidence"),
+        "factcheck.revise": ("đề xuất sửa bài kiểm chứng đã xuất bản", "proposed a revision of a fact-check"),
+        "factcheck.approve_revision": ("duyệt bản sửa bài kiểm chứng", "approved a fact-check's revision"),
+        "factcheck.discard_revision": ("bỏ bản sửa bài kiểm chứng", "discarded a fact-check's revision"),
         "alert.status": ("đổi trạng thái cảnh báo", "changed an alert's status"),
         "report.generate": ("lập báo cáo", "generated a report"),
         "watchlist.add": ("thêm danh sách theo dõi", "added a watchlist"),
@@ -194,6 +205,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "value": ("giá trị", "value"),
         "expires_at": ("hết hạn", "expires"),
         "enabled": ("đang bật", "enabled"),
+        "pending_revision": ("bản sửa chờ duyệt", "pending revision"),
     },
     # Values of the "kind" select of the trends page.
     "trend_kind": {

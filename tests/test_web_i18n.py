@@ -34,7 +34,7 @@ ENGLISH_WORDS = [
     "article", "post", "official", "dormant", "active", "merged", "viewer", "editor", "admin", "draft",
     "published", "proposed", "withdrawn", "misleading", "unverified", "dismissed", "confirmed", "seen",
     "feed", "import", "sample", "outlet", "healthy", "failing", "create", "update", "publish", "withdraw",
-    "likes", "shares", "comments", "views", "Not Found", "detail", "score", "baseline", "Score",
+    "likes", "shares", "comments", "views", "Not Found", "detail", "score", "baseline", "Score", "repeat", "related",
 ]
 # Codes that are never a word of either language: never shown bare in any mode.
 SNAKE_OR_DOTTED = sorted(
