@@ -91,15 +91,19 @@ def test_levels_and_labels():
     assert m.threshold_for_precision(0.95) <= m.threshold_for_precision(0.97) <= m.threshold_for_precision(0.999)
 
 
-def test_recalibration_moves_towards_the_triage_labels():
-    f_hi = {**{n: 0.0 for n in ("num_diff", "num_one_side", "neg_diff", "rare_q_miss", "rare_e_miss", "len_ratio")},
-            "qcov": 0.6, "ecov": 0.6, "qbcov": 0.3, "ebcov": 0.3, "score": 0.2}
-    p0 = DEFAULT_MODEL.probability(f_hi)
+def test_triage_moves_the_repeat_threshold():
+    zero = {n: 0.0 for n in ("num_diff", "num_one_side", "neg_diff", "rare_q_miss", "rare_e_miss", "len_ratio")}
+    f_hi = {**zero, "qcov": 0.7, "ecov": 0.8, "qbcov": 0.4, "ebcov": 0.5, "score": 0.0}  # probability ~0.7
+    f_mid = {**zero, "qcov": 0.5, "ecov": 0.7, "qbcov": 0.2, "ebcov": 0.3, "score": 0.0}  # between the levels
+    p_hi, p_mid = DEFAULT_MODEL.probability(f_hi), DEFAULT_MODEL.probability(f_mid)
+    assert p_hi >= DEFAULT_MODEL.repeat_threshold > p_mid >= DEFAULT_MODEL.related_threshold
     assert recalibrate(DEFAULT_MODEL, [(f_hi, False)] * 4) is DEFAULT_MODEL  # too few labels: no change
-    dismissed = recalibrate(DEFAULT_MODEL, [(f_hi, False)] * 40)
-    assert dismissed.probability(f_hi) < p0
-    confirmed = recalibrate(DEFAULT_MODEL, [(f_hi, True)] * 40)
-    assert confirmed.probability(f_hi) > p0
+    # this office dismisses what the model calls a repeat: the threshold goes up past those alerts
+    strict = recalibrate(DEFAULT_MODEL, [(f_hi, False)] * 40)
+    assert strict.repeat_threshold > p_hi and strict.level(p_hi) != "repeat"
+    # it confirms the "possibly related" ones: the threshold comes down to them
+    loose = recalibrate(DEFAULT_MODEL, [(f_mid, True)] * 40 + [(f_hi, True)] * 10)
+    assert loose.repeat_threshold <= p_mid and loose.level(p_mid) == "repeat"
 
 
 def test_background_file_and_its_errors(tmp_path):

@@ -391,6 +391,15 @@ def test_alert_page_shows_alert_a_matching_post_raises_and_triage(app, vdb):
     html = c.get("/alerts").text
     assert f'href="/documents/{post}"' in html and FALSE_CLAIM in html and "sai sự thật" in html
     assert "<mark>" in html  # shared terms
+    assert "lặp lại tin sai" in html.lower()  # the level, labelled
+    # a "possibly related" alert is listed in the claims queue for a look (and labelled on the alerts page)
+    with vdb.write() as conn:
+        conn.execute(alerts_t.update().values(level="related"))
+    assert "có thể liên quan" in c.get("/alerts").text.lower()
+    queue = c.get("/claims").text
+    assert 'id="related"' in queue and f'href="/documents/{post}"' in queue
+    with vdb.write() as conn:
+        conn.execute(alerts_t.update().values(level="repeat"))
     [row] = c.get("/api/v1/alerts").json()
     assert row["doc_id"] == post and row["factcheck_id"] == fc.id and row["status"] == "new"
     alert_id = row["id"]

@@ -16,8 +16,8 @@ repeat nothing. This module decides, for the best candidates of a post, with a p
   ``"repeat"`` ("Lặp lại tin sai": alert and notify) or ``"related"`` ("có thể liên quan": the
   claims queue only), by thresholds expressed as the precision expected of each level;
 * **learning from triage** (:func:`recalibrate`): the installation's confirmed and dismissed alerts
-  refit a two-parameter correction of that probability (Platt scaling, pulled towards no change
-  when there are few labels).
+  move the "repeat" threshold to the lowest one whose precision, estimated on those labels (pulled
+  towards the measured curve when there are few), keeps the expected precision.
 """
 
 from __future__ import annotations
@@ -278,22 +278,36 @@ def fit_logistic(x: list[list[float]], y: list[float], *, l2: float = 1.0,
 
 
 def recalibrate(model: DecisionModel, labelled: list[tuple[dict[str, float], bool]], *,
-                strength: float = 20.0) -> DecisionModel:
-    """The model with its probability corrected by the installation's triage decisions.
+                target: float | None = None, strength: float = 10.0,
+                matched_score: float = 0.14) -> DecisionModel:
+    """The model with its "repeat" threshold moved by the installation's triage decisions.
 
-    ``labelled``: ``(pair features, confirmed?)`` of alerts an editor confirmed or dismissed. Fits
-    ``sigmoid(scale * logit + shift)`` with a penalty of ``strength`` pulling towards scale 1,
-    shift 0, so a handful of labels moves the decision little; fewer than 5 labels, or labels of one
-    kind only below 20, change nothing.
+    ``labelled``: ``(pair features, confirmed?)`` of alerts (either level) an editor confirmed or
+    dismissed. Only alerted posts get labels, so what can be measured is the precision of the alerts
+    above a threshold, not the recall: for each threshold of the model's curve the precision of this
+    installation's labelled alerts that would still be "repeat" is estimated, pulled towards the
+    curve's precision by ``strength`` pseudo-labels, and the lowest threshold whose estimate reaches
+    ``target`` (default: the curve's precision at the current threshold) is taken. Fewer than 5
+    labels change nothing. ``matched_score``: the matcher's threshold, for the rule "matched and a
+    fifth of the threshold" (the features keep the matcher's score).
+    (A logistic recalibration, Platt scaling, was tried first: fitted on alerts only it learns that
+    alerts are mostly right and raises every probability; see docs/matching.md.)
     """
-    pos = sum(1 for _, c in labelled if c)
-    if len(labelled) < 5 or ((pos == 0 or pos == len(labelled)) and len(labelled) < 20):
+    if len(labelled) < 5 or not model.curve:
         return model
-    x = [[model.raw_logit(f), 1.0] for f, _ in labelled]
-    y = [1.0 if c else 0.0 for _, c in labelled]
-    scale, shift = fit_logistic(x, y, l2=strength, prior=[1.0, 0.0])
-    scale = max(0.2, min(5.0, scale))
-    return model.replace(scale=round(scale, 4), shift=round(shift, 4))
+    points = sorted(model.curve)
+    if target is None:
+        below = [prec for t, prec, _, _ in points if t <= model.repeat_threshold]
+        target = below[-1] if below else points[0][1]
+    scored = [(model.probability(f), f.get("score", 0.0) >= matched_score, ok) for f, ok in labelled]
+    for t, prior, _, _ in points:
+        m = model.replace(repeat_threshold=t, related_threshold=min(t, model.related_threshold))
+        ys = [ok for p, matched, ok in scored if m.level(p, matched) == "repeat"]
+        estimate = (sum(ys) + strength * prior) / (len(ys) + strength)
+        if estimate >= target:
+            return m if t != model.repeat_threshold else model
+    t = points[-1][0]
+    return model.replace(repeat_threshold=t, related_threshold=min(t, model.related_threshold))
 
 
 # --------------------------------------------------------------------------- deciding for a post
@@ -431,14 +445,15 @@ def decision_model(db, base: DecisionModel | None = None) -> DecisionModel:
     measured curve) and ``alert_related_threshold``, recalibrated by its triage decisions unless
     ``alert_learn`` is 0."""
     m = base or DEFAULT_MODEL
-    repeat, related = m.repeat_threshold, m.related_threshold
+    repeat, related, target = m.repeat_threshold, m.related_threshold, None
     raw = db.get_setting("alert_precision")
     if raw not in (None, ""):
-        repeat = m.threshold_for_precision(float(raw))
+        target = float(raw)
+        repeat = m.threshold_for_precision(target)
     raw = db.get_setting("alert_related_threshold")
     if raw not in (None, ""):
         related = float(raw)
     m = m.replace(repeat_threshold=repeat, related_threshold=min(related, repeat))
     if (db.get_setting("alert_learn", "1") or "1") != "0":
-        m = recalibrate(m, labelled_alerts(db))
+        m = recalibrate(m, labelled_alerts(db), target=target)
     return m

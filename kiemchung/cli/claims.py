@@ -295,9 +295,16 @@ def match_cmd(text: str = typer.Argument(..., help="Nội dung cần so khớp (
     from kiemchung.claims.factchecks import get_factcheck
 
     with open_db() as db:
+        from kiemchung.claims.alerts import level_label
+
         engine = AlertEngine(db)
         matcher = engine.refresh()
-        results = matcher.match(text, k=5)
+        results, decisions = engine.decider.decide(text, k=5)
+        for d in decisions:  # the alert engine's decision: level and probability
+            if d.level is not None:
+                fc = get_factcheck(db, int(d.match.entry_id))
+                console.print(f"[bold]{escape(level_label(d.level))}[/] {d.probability:.2f}  #{fc.id} "
+                              f"{escape(fc.claim)}")
         hits = [h for h in results if h.matched]
         if not hits:
             if results:  # say how far the closest one was, so a threshold can be judged
@@ -322,7 +329,10 @@ def alerts_main(ctx: typer.Context) -> None:
 
 
 def _alert_line(a) -> str:
-    return (f"#{a.id} tài liệu {a.doc_id} ↔ kiểm chứng #{a.factcheck_id} điểm {a.score:.2f} "
+    from kiemchung.claims.alerts import level_label
+
+    return (f"#{a.id} \\[{escape(level_label(a.level))}] tài liệu {a.doc_id} ↔ kiểm chứng #{a.factcheck_id} "
+            f"điểm {a.probability if a.probability is not None else a.score:.2f} "
             f"{timeutil.fmt_local(a.created_at)}: {escape(', '.join(a.reason))}")
 
 

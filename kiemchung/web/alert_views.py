@@ -46,6 +46,7 @@ def list_alert_rows(
     story_id: int | None = None,
     alert_id: int | None = None,
     doc_id: int | None = None,
+    level: str | None = None,
     limit: int = ALERTS_PAGE,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
@@ -57,7 +58,8 @@ def list_alert_rows(
     a, d, f = alerts_t, t.documents, factchecks_t
     q = (
         select(
-            a.c.id, a.c.doc_id, a.c.factcheck_id, a.c.story_id, a.c.score, a.c.reason, a.c.status,
+            a.c.id, a.c.doc_id, a.c.factcheck_id, a.c.story_id, a.c.score, a.c.reason, a.c.status, a.c.level,
+            a.c.probability,
             a.c.created_at, d.c.title.label("doc_title"), d.c.lead.label("doc_lead"),
             func.substr(d.c.body, 1, 400).label("doc_body"), d.c.url.label("doc_url"),
             d.c.kind.label("doc_kind"), d.c.platform.label("doc_platform"),
@@ -81,6 +83,8 @@ def list_alert_rows(
         q = q.where(a.c.id == alert_id)
     if doc_id is not None:
         q = q.where(a.c.doc_id == doc_id)
+    if level is not None:
+        q = q.where(a.c.level == level)
     with db.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
     for r in rows:

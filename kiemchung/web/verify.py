@@ -116,6 +116,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "vf_factcheck": {"vi": "Bài kiểm chứng", "en": "Fact-check"},
     "vf_page_next": {"vi": "Trang sau", "en": "Next page"},
     "vf_page_prev": {"vi": "Trang trước", "en": "Previous page"},
+    "vf_level": {"vi": "Mức", "en": "Level"},
+    "vf_related_title": {"vi": "Có thể liên quan đến tin sai đã kiểm chứng", "en": "Possibly related to a checked false claim"},
+    "vf_related_intro": {"vi": "Bài đăng gần giống một nhận định sai đã kiểm chứng nhưng chưa chắc lặp lại nó: "
+                                "chỉ hiện ở đây để xem, không gửi thư hay webhook.",
+                         "en": "Posts close to a checked false claim but not surely repeating it: shown here for a "
+                               "look only, never e-mailed or sent to the webhook."},
     "vf_evidence_missing": {
         "vi": "Nhập một đường dẫn hoặc chọn một văn bản để trích dẫn (give a URL or pick a document)",
         "en": "Give a URL or pick a document to cite",

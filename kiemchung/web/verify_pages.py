@@ -57,9 +57,11 @@ def claims_page(request: Request, page: int = Query(0, ge=0, le=1000)):
     claims = claims[page * CLAIMS_PAGE : (page + 1) * CLAIMS_PAGE]
     posts = posts[page * POSTS_PAGE : (page + 1) * POSTS_PAGE]
     stories = _stories_of(request.app.state.db, {c.doc.id for c in claims} | {p.doc.id for p in posts})
+    # "có thể liên quan" alerts not triaged yet: for a look here, never notified
+    related = list_alert_rows(request.app.state.db, status="new", level="related", limit=20) if page == 0 else []
     return render(
         request, "verify_claims.html", claims=claims, posts=posts, page=page, more=more, queue=queue,
-        window=QUEUE_DOCS, stories=stories,
+        window=QUEUE_DOCS, stories=stories, related=related,
     )
 
 
