@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import http.server
 import socket
+import ssl
 import threading
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -22,7 +25,7 @@ from kiemchung.collect import Collector
 from kiemchung.errors import ConfigError, FetchError, KiemchungError
 from kiemchung.models import Source
 from kiemchung.netguard import ENV_ALLOW, AddressPolicy, AddressRefused
-from kiemchung.sources.http import Fetcher, FetchSettings
+from kiemchung.sources.http import Fetcher, FetchSettings, guarded_client
 from kiemchung.web import create_app
 from kiemchung.web.pages import add_source
 
@@ -409,3 +412,56 @@ def test_fetch_error_codes_unchanged_for_public_failures(site):
     with Fetcher(fast(retries=0)) as f, pytest.raises(FetchError) as err:
         f.get(site.url("/khong-co"))
     assert err.value.reason == "http_4xx"
+
+
+# -- TLS: the connection goes to the checked address, the certificate is checked for the name -------
+
+TLS = Path(__file__).parent / "fixtures" / "tls"  # a test CA, and its certificate for tin-tuc.example.vn only
+
+
+@pytest.fixture
+def tls_site():
+    site = Site()
+    seen_sni: list[str | None] = []
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(TLS / "server.pem", TLS / "server.key")
+    ctx.sni_callback = lambda sock, name, _ctx: seen_sni.append(name)
+    site.socket = ctx.wrap_socket(site.socket, server_side=True)
+    site.seen_sni = seen_sni
+    site.routes["/hook"] = (200, {"Content-Type": "text/plain"}, b"ok")
+
+    class Post(_SiteHandler):
+        def do_POST(self) -> None:
+            site.hits.append(self.headers.get("Host"))
+            self.do_GET()
+
+    site.RequestHandlerClass = Post
+    yield site
+    site.close()
+
+
+def test_tls_keeps_the_name_for_sni_and_certificate(tls_site, no_allow_list, monkeypatch):
+    real = socket.getaddrinfo
+
+    def fake(host, port, *args, **kwargs):
+        if host in ("tin-tuc.example.vn", "ten-khac.example.vn"):
+            return real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    ca = ssl.create_default_context(cafile=str(TLS / "ca.pem"))
+    policy = AddressPolicy.build(allow=["127.0.0.1"], env=False)
+    port = tls_site.server_port
+    with guarded_client(policy, timeout=5, ssl_context=ca) as client:
+        # The certificate names only tin-tuc.example.vn (no IP): it verifies because the name is kept.
+        r = client.post(f"https://tin-tuc.example.vn:{port}/hook", json={"a": 1})
+        assert r.status_code == 200
+        assert tls_site.seen_sni == ["tin-tuc.example.vn"]
+        assert tls_site.hits[0] == f"tin-tuc.example.vn:{port}"
+        # Same address, another name: the certificate does not match, the request fails.
+        with pytest.raises(httpx.ConnectError):
+            client.post(f"https://ten-khac.example.vn:{port}/hook", json={"a": 1})
+    # Without the allow-list the same name is refused before any TLS handshake.
+    with guarded_client(AddressPolicy.build(env=False), ssl_context=ca) as client, pytest.raises(AddressRefused):
+        client.post(f"https://tin-tuc.example.vn:{port}/hook", json={"a": 1})
+    assert len(tls_site.seen_sni) == 2

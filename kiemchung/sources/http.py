@@ -27,6 +27,7 @@ import codecs
 import datetime as dt
 import email.utils
 import re
+import ssl
 import threading
 import time
 import urllib.parse
@@ -283,12 +284,12 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def _guarded_transport(policy: AddressPolicy) -> httpx.HTTPTransport:
+def _guarded_transport(policy: AddressPolicy, ssl_context: ssl.SSLContext | None = None) -> httpx.HTTPTransport:
     """An httpx transport whose connections obey the address policy and the per-thread deadline."""
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx does not take a network backend as argument; swap in a pool built with one.
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
         max_connections=20,
         max_keepalive_connections=10,
         keepalive_expiry=5.0,
@@ -297,14 +298,17 @@ def _guarded_transport(policy: AddressPolicy) -> httpx.HTTPTransport:
     return transport
 
 
-def guarded_client(policy: AddressPolicy, *, timeout: float = 10.0) -> httpx.Client:
+def guarded_client(
+    policy: AddressPolicy, *, timeout: float = 10.0, ssl_context: ssl.SSLContext | None = None
+) -> httpx.Client:
     """An ``httpx.Client`` that connects only where ``policy`` allows; redirects are not followed.
 
     For requests other than polite GETs (webhook POSTs). A refused address raises
-    :class:`~kiemchung.netguard.AddressRefused` from the request call.
+    :class:`~kiemchung.netguard.AddressRefused` from the request call. ``ssl_context`` replaces the
+    default certificate store (an intranet CA); certificates are always checked for the URL's name.
     """
     return httpx.Client(
-        transport=_guarded_transport(policy),
+        transport=_guarded_transport(policy, ssl_context),
         timeout=timeout,
         follow_redirects=False,
         trust_env=False,
