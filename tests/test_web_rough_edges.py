@@ -80,6 +80,8 @@ def test_validation_errors_are_vietnamese_then_english(app, vdb):
     page = client(app, "xem").get("/documents/abc")
     assert page.status_code == 422 and "không hợp lệ" in page.text and 'class="top"' in page.text
     assert "Input should be" not in page.text
+    documented = client(app).get("/api/v1/openapi.json").json()["components"]["schemas"]["HTTPValidationError"]
+    assert documented["properties"]["detail"]["type"] == "string"  # the document says what is sent
 
 
 def test_posts_are_listed_by_their_first_words_and_shown_once(app, vdb):
@@ -105,6 +107,12 @@ def test_alerts_show_the_posts_own_time(app, vdb):
     row = html.split(f'href="/documents/{post}"', 1)[1].split("</td>", 1)[0]
     assert "Đăng lúc 25/03/2026 12:00" in row  # the post's own time; collection time second
     assert row.index("Đăng lúc") < row.index("thu thập")
+    api = client(app)
+    api.headers["Authorization"] = f"Bearer {U.create_token(vdb, 'xem')}"
+    [alert] = api.get("/api/v1/alerts").json()
+    assert alert["document_title"].startswith("KHẨN CẤP: uống nước lá ổi")  # a post's first words, not ""
+    assert alert["document_published_at"].startswith("2026-03-25T05:00")  # 12:00 in Vietnam, UTC in the API
+    assert (alert["verdict_label"], alert["status_label"]) == ("sai sự thật", "mới")
 
 
 def test_sources_page_counts_fetch_health_remove_and_hides_server_paths(app, vdb, tmp_path):
@@ -194,6 +202,9 @@ def test_cli_labels_roles_statuses_and_reasons(tmp_path, capsys):
     assert run_cli_in_process(path, "factchecks", "list") == 0
     out = capsys.readouterr().out
     assert "bản nháp" in out and "draft" not in out
+    assert run_cli_in_process(path, "stats") == 0
+    out = capsys.readouterr().out
+    assert "bài báo 1" in out and "article" not in out
     assert run_cli_in_process(path, "claims", str(doc)) in (0, None)
     out = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
     assert "có số liệu" in out and "number" not in out

@@ -355,7 +355,7 @@ def stats() -> None:
     with open_db() as db:
         st = db.stats()
     console.print(f"Tài liệu: [bold]{st['documents']}[/]")
-    console.print("Theo loại: " + ", ".join(f"{k} {v}" for k, v in st["by_kind"].items()))
+    console.print("Theo loại: " + ", ".join(f"{label('doc_kind', k)} {v}" for k, v in st["by_kind"].items()))
     console.print("Theo ngôn ngữ: " + ", ".join(f"{k} {v}" for k, v in st["by_language"].items()))
     console.print(
         f"Nhóm gần trùng: {st['duplicate_groups']} nhóm, {st['documents_in_duplicate_groups']} tài liệu"

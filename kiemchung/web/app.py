@@ -354,7 +354,37 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)
     apidocs.install(app)
+    _describe_validation_errors(app)
     return app
+
+
+def _describe_validation_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document describe the 422 body this app sends (see :func:`validation_message`),
+    not FastAPI's default list of pydantic errors."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = {
+                "title": "HTTPValidationError",
+                "type": "object",
+                "required": ["detail"],
+                "properties": {
+                    "detail": {"type": "string", "description": "Vietnamese, then English in parentheses"},
+                    "errors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {k: {"type": "string"} for k in ("field", "vi", "en", "message")},
+                        },
+                    },
+                },
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def all_routes(app: FastAPI) -> list:

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.claimreview import to_claimreview
+from kiemchung.labels import label
 from kiemchung.web.alert_views import alert_engine, list_alert_rows, set_alert_status
 from kiemchung.web.api import DocumentOut, doc_out
-from kiemchung.web.app import check_csrf, editor, viewer
+from kiemchung.web.app import check_csrf, editor, title_of, viewer
 from kiemchung.web.factcheck_actions import (
     MAX_CLAIM_CHARS,
     claimreview_of,
@@ -114,11 +115,14 @@ class AlertOut(BaseModel):
     shared_terms: list[str]
     status: str
     created_at: str | None
-    document_title: str
+    document_title: str = Field(description="the document's title; for a post, its first words")
     document_url: str | None
     document_kind: str
+    document_published_at: str | None = Field(None, description="when the post itself was published")
     claim: str
     verdict: str
+    verdict_label: str = Field("", description="the verdict in Vietnamese")
+    status_label: str = Field("", description="the triage status in Vietnamese")
 
 
 class AlertStatusIn(BaseModel):
@@ -284,8 +288,11 @@ def alert_out(r: dict[str, Any]) -> AlertOut:
     return AlertOut(
         id=r["id"], doc_id=r["doc_id"], factcheck_id=r["factcheck_id"], story_id=r["story_id"],
         story_headline=r["story_headline"], score=r["score"], shared_terms=r["reason"], status=r["status"],
-        created_at=iso(r["created_at"]), document_title=r["doc_title"] or "", document_url=r["doc_url"],
-        document_kind=r["doc_kind"], claim=r["claim"], verdict=r["verdict"],
+        created_at=iso(r["created_at"]),
+        document_title=title_of(r["doc_title"], r["doc_lead"], r.get("doc_body"), ident=r["doc_id"]),
+        document_url=r["doc_url"], document_kind=r["doc_kind"],
+        document_published_at=iso(r.get("doc_published_at")), claim=r["claim"], verdict=r["verdict"],
+        verdict_label=label("verdict", r["verdict"]), status_label=label("alert_status", r["status"]),
     )
 
 
