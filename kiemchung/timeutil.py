@@ -15,6 +15,28 @@ def now() -> dt.datetime:
     return dt.datetime.now(UTC)
 
 
+REFERENCE_TIME = "reference_time"  # the installation setting that fixes the "now" of the views
+
+
+def view_now(db=None) -> dt.datetime:
+    """The "now" of every view of recent data (overview, trends, watchlist counts, recent alerts,
+    default report periods), aware, in UTC.
+
+    An installation may fix it with the setting ``reference_time`` (ISO 8601 or dd/mm/yyyy HH:MM): the
+    demo anchors it to the end of its sample, so that what was rising when the sample ends is still
+    shown next month; an archive being studied can do the same. Unset or empty: the real clock. Record
+    times (fetched, created, changed) always use :func:`now`, never this.
+    """
+    return reference_time(db) or now()
+
+
+def reference_time(db) -> dt.datetime | None:
+    """The installation's fixed "now" (setting ``reference_time``), in UTC, or None when unset."""
+    raw = db.get_setting(REFERENCE_TIME) if db is not None else None
+    fixed = parse_time(raw) if raw else None
+    return fixed.astimezone(UTC) if fixed else None
+
+
 def aware(value: dt.datetime | None, *, assume: dt.tzinfo = VN_TZ) -> dt.datetime | None:
     """Make ``value`` timezone-aware; naive times are taken to be in ``assume`` (Vietnam by default)."""
     if value is None:

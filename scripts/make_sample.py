@@ -336,6 +336,41 @@ STORIES: list[dict] = [
              "Có khoảng 320 hộ phải di dời hoặc bị thu hồi một phần đất."]]}]},
 ]
 
+# --- The rumour rising when the sample ends: no fact-check yet, so the demo's "now" (the end of the
+# sample, written to the manifest as ``now``) has something rising, a watchlist to count it and a claim
+# waiting in the queue. Generated with its own random stream so the rest of the sample stays as it was.
+RISING_SEED = SEED + 1
+RISING_STORY: dict = {
+    "key": "dap-thuy-dien-bich-son", "name": "Tin đồn đập thủy điện Bích Sơn bị nứt", "section": "Thời sự",
+    "phases": [{"day": "2026-11-20", "titles": [
+        "Công ty Thủy điện Bích Sơn kiểm tra đập sau tin đồn bị nứt",
+        "Tin đồn đập thủy điện Bích Sơn sắp vỡ khiến người dân hạ du lo lắng",
+        "Đập thủy điện Bích Sơn được kiểm tra khẩn sau tin đồn lan trên mạng"],
+        "slots": [
+            ["Từ tối 19/11, trên mạng xã hội lan truyền tin đập thủy điện Bích Sơn bị nứt và sắp vỡ.",
+             "Tối 19/11, nhiều tài khoản mạng xã hội chia sẻ thông tin đập thủy điện Bích Sơn đã nứt, có nguy cơ vỡ.",
+             "Thông tin đập thủy điện Bích Sơn bị nứt, sắp vỡ được chia sẻ nhanh trên mạng xã hội từ tối 19/11."],
+            ["Sáng 20/11, Công ty Thủy điện Bích Sơn cho biết đã cử cán bộ kỹ thuật kiểm tra toàn bộ thân đập.",
+             "Công ty Thủy điện Bích Sơn cho biết sáng 20/11 đã kiểm tra thân đập và cửa xả.",
+             "Ngày 20/11, cán bộ kỹ thuật của Công ty Thủy điện Bích Sơn đã kiểm tra thân đập theo yêu cầu của tỉnh."],
+            ["Nhiều hộ dân ở xã Tân Khê và Phú Lâm cho biết đã chuẩn bị đồ đạc để sơ tán.",
+             "Người dân các xã Tân Khê, Phú Lâm ở hạ du lo lắng, một số hộ đã thu dọn đồ đạc.",
+             "Ở hạ du, nhiều gia đình xã Tân Khê và Phú Lâm đã chuẩn bị sơ tán vì lo đập vỡ."]]}],
+}
+# Watchlists the demo saves (queries without diacritics match every spelling).
+WATCHLISTS = [
+    {"name": "Đập thủy điện", "query": '"dap thuy dien"'},
+    {"name": "Nước máy", "query": '"nuoc may"'},
+    {"name": "Lừa đảo qua mạng", "query": '"lua dao" OR "duong link"'},
+    {"name": "Sốt xuất huyết", "query": '"sot xuat huyet"'},
+]
+RISING_POSTS = [
+    "Đập thủy điện Bích Sơn bị nứt rồi, sắp vỡ đến nơi, bà con hạ du sơ tán gấp!",
+    "Nghe nói đập thủy điện Bích Sơn nứt nên đang xả lũ khẩn cấp, ai ở Tân Khê đi ngay đi.",
+    "Đập thủy điện Bích Sơn nứt một đường dài, nước sắp tràn về Phú Lâm, mọi người chuẩn bị sơ tán.",
+    "Người dân hạ du đập thủy điện Bích Sơn đang chạy lũ vì đập sắp vỡ, chia sẻ cho người nhà biết.",
+]
+
 # --- False or misleading claims, the official answers and the fact-checks. --------------------------
 CLAIMS: list[dict] = [
     {"key": "nuoc-may-nhiem-doc", "story": "nuoc-may-giang-khau", "day": "2026-11-12",
@@ -613,6 +648,35 @@ def make_articles(rng: random.Random) -> list[dict]:
     return items
 
 
+def make_rising(rng: random.Random) -> tuple[list[dict], list[dict]]:
+    """The rumour rising when the sample ends (:data:`RISING_STORY`): posts from the evening of the day
+    before the end to the last evening, and the articles of three outlets on the last day."""
+    story, phase = RISING_STORY, RISING_STORY["phases"][0]
+    day = dt.date.fromisoformat(phase["day"])
+    articles = []
+    for pos, outlet in enumerate(rng.sample(OUTLETS, k=3)):
+        sents = [slot[(pos + i) % len(slot)] for i, slot in enumerate(phase["slots"])]
+        articles.append({
+            "outlet": outlet["key"], "title": phase["titles"][pos], "lead": sents[0], "body": " ".join(sents[1:]),
+            "section": story["section"], "published": at(day, rng, 10, 20), "story": story["key"], "claim": None,
+            "syndicated_from": None,
+        })
+    first = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(20), TZ)
+    posts = []
+    for base in RISING_POSTS:
+        for style, text in variants(base, rng):
+            if style == "nodiac-teencode":
+                continue
+            viral = style in ("caps", "plain")
+            posts.append({"text": text, "style": style, "story": story["key"], "claim": None,
+                          "published": first + dt.timedelta(minutes=rng.randint(0, 25 * 60)),
+                          "likes": rng.randint(40, 900) * (3 if viral else 1),
+                          "shares": rng.randint(10, 400) * (4 if viral else 1),
+                          "comments": rng.randint(5, 160), "views": rng.randint(800, 40000), "author": handle(rng)})
+    rng.shuffle(posts)
+    return articles, posts
+
+
 def make_background(rng: random.Random, per_topic: int) -> list[dict]:
     """Everyday provincial news that belongs to no story: each topic a few times, in different places."""
     items = []
@@ -777,12 +841,15 @@ def main(out: Path = OUT) -> None:
     if out.exists():
         shutil.rmtree(out)
     (out / "feeds").mkdir(parents=True)
-    gold: dict = {"stories": {s["key"]: s["name"] for s in STORIES},
+    gold: dict = {"stories": {s["key"]: s["name"] for s in [*STORIES, RISING_STORY]},
                   "claims": {c["key"]: c["claim"] for c in CLAIMS}, "items": {}, "broken_rows": {}}
 
     articles = make_articles(rng)
     articles += syndicate(rng, articles, 16)
     articles += make_background(rng, 3)
+    rising_rng = random.Random(RISING_SEED)
+    rising_articles, rising_posts = make_rising(rising_rng)
+    articles += rising_articles
     articles.sort(key=lambda a: a["published"])
     sources = []
     for outlet in OUTLETS:
@@ -818,8 +885,9 @@ def main(out: Path = OUT) -> None:
 
     posts = make_posts(rng)
     cut = int(len(posts) * 0.6)
-    write_posts_jsonl(out, posts[:cut], gold)
-    write_posts_csv(out, posts[cut:], gold)
+    half = len(rising_posts) // 2
+    write_posts_jsonl(out, posts[:cut], gold, tail=rising_posts[:half])
+    write_posts_csv(out, posts[cut:], gold, tail=rising_posts[half:])
     sources.append({"name": "Xuất dữ liệu Facebook (mẫu)", "kind": "import", "format": "jsonl", "path": "posts.jsonl",
                     "doc_kind": "post", "platform": "facebook",
                     "mapping": {"text": ["message"], "time": ["created_time"], "url": ["permalink_url"],
@@ -846,17 +914,27 @@ def main(out: Path = OUT) -> None:
     (out / "gold.json").write_text(json.dumps(gold, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     manifest = {"name": "Lam Giang (mẫu hư cấu)", "description": "Dữ liệu mẫu hư cấu về tỉnh Lam Giang: tin báo, thông tin chính thức, bài mạng xã hội và kiểm chứng. Tất cả tên người, địa danh, cơ quan báo chí đều là bịa đặt.",
                 "generated_by": "scripts/make_sample.py", "seed": SEED, "period": [START.isoformat(), END.isoformat()],
-                "timezone": "Asia/Ho_Chi_Minh", "sources": sources, "gold": "gold.json"}
+                "timezone": "Asia/Ho_Chi_Minh", "now": sample_now(articles, official, posts + rising_posts),
+                "watchlists": WATCHLISTS,
+                "sources": sources, "gold": "gold.json"}
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     (out / "README.md").write_text(README, encoding="utf-8")
     total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"sample written to {out}: {gold['counts']}, {total / 1024:.0f} KiB")
 
 
-def write_posts_jsonl(out: Path, posts: list[dict], gold: dict) -> None:
-    """A Facebook-like export, one JSON object a line, with three deliberately broken rows."""
+def sample_now(*groups: list[dict]) -> str:
+    """The sample's own "now": the hour after its last document (ISO 8601, Vietnam time). ``kiemchung
+    demo`` anchors the installation's clock there, so the "now" views show the sample as it ends."""
+    last = max(item["published"] for group in groups for item in group)
+    return (last.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)).isoformat()
+
+
+def write_posts_jsonl(out: Path, posts: list[dict], gold: dict, tail: list[dict] = ()) -> None:
+    """A Facebook-like export, one JSON object a line, with three deliberately broken rows; ``tail``
+    (posts added later to the sample) follows the rest so that the earlier rows keep their lines."""
     lines = []
-    for n, p in enumerate(posts, 1):
+    for n, p in enumerate([*posts, *tail], 1):
         pid = f"fb-{n:04d}"
         row = {"id": pid, "message": p["text"], "created_time": p["published"].isoformat(),
                "permalink_url": f"https://facebook.example/posts/{pid}", "from": {"name": p["author"]},
@@ -864,10 +942,11 @@ def write_posts_jsonl(out: Path, posts: list[dict], gold: dict) -> None:
         lines.append(jline(row))
         gold["items"][pid] = {"file": "posts.jsonl", "kind": "post", "line": len(lines), "story": p["story"],
                               "claim": p["claim"], "style": p["style"], "syndicated_from": None}
+    size = len(posts)
     broken = [
-        (len(lines) // 4, '{"id":"fb-x001","message":"Bài này bị cắt ngang khi xuất dữ liệu","created_time":"2026-10-0'),
-        (len(lines) // 2, jline({"id": "fb-x002", "message": "", "created_time": "2026-10-20T10:00:00+07:00"})),
-        (3 * len(lines) // 4, jline({"id": "fb-x003", "message": "Hôm nay trời đẹp quá", "created_time": "2026-11-02T07:15:00+07:00",
+        (size // 4, '{"id":"fb-x001","message":"Bài này bị cắt ngang khi xuất dữ liệu","created_time":"2026-10-0'),
+        (size // 2, jline({"id": "fb-x002", "message": "", "created_time": "2026-10-20T10:00:00+07:00"})),
+        (3 * size // 4, jline({"id": "fb-x003", "message": "Hôm nay trời đẹp quá", "created_time": "2026-11-02T07:15:00+07:00",
                                      "reactions": {"like": "rất nhiều"}})),
     ]
     for offset, (at_line, text) in enumerate(broken):
@@ -880,29 +959,31 @@ def write_posts_jsonl(out: Path, posts: list[dict], gold: dict) -> None:
     (out / "posts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def write_posts_csv(out: Path, posts: list[dict], gold: dict) -> None:
-    """A social-listening tool export: semicolon CSV with a BOM, Vietnamese headers, day-first times."""
+def write_posts_csv(out: Path, posts: list[dict], gold: dict, tail: list[dict] = ()) -> None:
+    """A social-listening tool export: semicolon CSV with a BOM, Vietnamese headers, day-first times;
+    ``tail`` as in :func:`write_posts_jsonl`."""
     buf = io.StringIO(newline="")
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(["Mã bài", "Nền tảng", "Tài khoản", "Nội dung", "Thời gian", "Lượt thích", "Lượt chia sẻ",
                 "Lượt bình luận", "Lượt xem", "Đường dẫn"])
     line = 1
     platforms = ["tiktok", "youtube", "zalo"]
-    for n, p in enumerate(posts, 1):
+    mid = len(posts) // 2  # the row whose time is broken
+    for n, p in enumerate([*posts, *tail], 1):
         pid = f"sl-{n:04d}"
         platform = platforms[n % 3]
         extra = "\nAi biết thêm thông tin thì bình luận nhé."  # a multi-line record, in the post's style
         extra = fold(extra) if "nodiac" in p["style"] else extra.upper() if p["style"] == "caps" else extra
         text = p["text"] if n % 9 else p["text"] + (teencode(extra) if "teencode" in p["style"] else extra)
-        when = p["published"].strftime("%d/%m/%Y %H:%M") if n != len(posts) // 2 else "hôm qua"
+        when = p["published"].strftime("%d/%m/%Y %H:%M") if n != mid else "hôm qua"
         w.writerow([pid, platform, p["author"], text, when, f"{p['likes']:,}".replace(",", "."),
                     p["shares"], p["comments"], p["views"], f"https://{platform}.example/p/{pid}"])
         line += 1
-        if n == len(posts) // 2:
+        if n == mid:
             gold["broken_rows"]["posts.csv"] = [line]
         gold["items"][pid] = {"file": "posts.csv", "kind": "post", "line": line, "story": p["story"],
                               "claim": p["claim"], "style": p["style"], "syndicated_from": None,
-                              "broken": n == len(posts) // 2}
+                              "broken": n == mid}
         line += text.count("\n")
     (out / "posts.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
 

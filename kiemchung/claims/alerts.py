@@ -192,7 +192,7 @@ class AlertStage:
         created = 0
         if days > 0 and until_id > 0:
             only = {fc.id for fc in fresh}
-            since = timeutil.now() - dt.timedelta(days=days)
+            since = timeutil.view_now(self.db) - dt.timedelta(days=days)
             pending: list[Document] = []
             for doc in self.db.iter_documents(batch=self.batch, since=since):
                 if doc.id > until_id:

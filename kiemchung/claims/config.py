@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiemchung import timeutil
 from kiemchung.claims.match import MatchConfig
 from kiemchung.errors import ConfigError, FetchError
 from kiemchung.netguard import AddressPolicy, check_allow_list
@@ -75,6 +76,18 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _moment(value: str) -> str:
+    v = value.strip()
+    if not v:
+        return ""
+    parsed = timeutil.parse_time(v)
+    if parsed is None:
+        raise ConfigError(
+            f"Cần một thời điểm dd/mm/yyyy HH:MM hoặc ISO 8601 (expected a time, dd/mm/yyyy HH:MM or ISO): {value!r}"
+        )
+    return parsed.isoformat()
+
+
 def _emails(value: str) -> str:
     addrs = [a.strip() for a in value.split(",") if a.strip()]
     bad = [a for a in addrs if not re.fullmatch(r"[^@\s]+@[^@\s]+", a)]
@@ -134,6 +147,11 @@ SETTINGS: dict[str, Setting] = {
         "Máy và dải địa chỉ luôn được phép tải, cách nhau bởi dấu phẩy: tên máy, .tên-miền, CIDR "
         "(hosts and networks always reachable: host, .domain, CIDR; e.g. intranet.tinh.gov.vn, 10.20.0.0/16)",
         check_allow_list),
+    # the clock of the views
+    "reference_time": Setting(
+        "Thời điểm “bây giờ” cố định cho tổng quan, xu hướng, danh sách theo dõi và kỳ báo cáo mặc định, "
+        "ví dụ cuối dữ liệu mẫu; trống: đồng hồ thật (fixed 'now' of the views, e.g. the end of the demo's "
+        "sample; empty: the real clock)", _moment),
 }
 
 # setting key → MatchConfig field

@@ -6,6 +6,7 @@ exports, then shows what an office would look at first. Running it again adds no
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
@@ -69,6 +70,7 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
         from kiemchung.stories.service import list_stories
 
         Pipeline(db).run()
+        figures["now"] = anchor_clock(db, manifest)
         st = db.stats()
         figures["stats"] = st
         console.print("[bold]3. Kho dữ liệu[/] (store)")
@@ -88,6 +90,7 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
                 f"   #{s.id} [bold]{s.doc_count}[/] tài liệu, {s.outlet_count} nguồn: {escape(s.headline[:90])}",
                 highlight=False,
             )
+        _show_rising(db, console, figures)
         _show_alerts(db, console, figures)
         console.print("[bold]6. Tìm kiếm, có và không dấu[/] (search)")
         figures["searches"] = {}
@@ -108,6 +111,44 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
     finally:
         db.close()
     return figures
+
+
+def anchor_clock(db: Database, manifest: dict) -> dt.datetime | None:
+    """Fix the demo installation's "now" (setting ``reference_time``) at the sample's own ``now`` and save
+    the sample's watchlists, so that the overview, trends and watchlists show the sample as it ends,
+    whatever today's date. The data keep their real dates; the web pages say which "now" they use."""
+    from kiemchung.claims.config import set_setting
+    from kiemchung.errors import QueryError
+    from kiemchung.stories.watchlists import add_watchlist, list_watchlists
+
+    if manifest.get("now"):
+        set_setting(db, timeutil.REFERENCE_TIME, manifest["now"])
+    known = {w.name for w in list_watchlists(db)}
+    for w in manifest.get("watchlists", []):
+        if w["name"] not in known:
+            try:
+                add_watchlist(db, w["name"], w["query"])
+            except QueryError:  # a watchlist of the same name saved meanwhile
+                pass
+    return timeutil.view_now(db) if manifest.get("now") else None
+
+
+def _show_rising(db: Database, console: Console, figures: dict) -> None:
+    """Step 4b: what is rising at the demo's "now" (stories and watchlists against their own baseline)."""
+    from kiemchung.stories.trends import rising
+
+    at = timeutil.view_now(db)
+    found = rising(db, at, kinds=("story", "watchlist"), limit=5)
+    figures["rising"] = len(found)
+    console.print(
+        f"[bold]Đang nổi lên lúc {timeutil.fmt_local(at)}[/] (rising; thời điểm cuối dữ liệu mẫu — "
+        f"the demo's clock is fixed at the end of its sample): {len(found)}"
+    )
+    for r in found:
+        console.print(
+            f"   {escape(r.label[:90])} [dim]({r.current} tài liệu trong 24 giờ, trung bình {r.baseline:g}/ngày)[/]",
+            highlight=False,
+        )
 
 
 def _show_alerts(db: Database, console: Console, figures: dict) -> None:

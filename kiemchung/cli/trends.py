@@ -24,8 +24,8 @@ def _date(value: str | None, default: dt.datetime | None, name: str = "--since/-
     return timeutil.parse_day_or_time(value, name) if value else default
 
 
-def _period(since: str | None, until: str | None, days: int) -> tuple[dt.datetime, dt.datetime]:
-    today = timeutil.local(timeutil.now()).replace(hour=0, minute=0, second=0, microsecond=0)
+def _period(db, since: str | None, until: str | None, days: int) -> tuple[dt.datetime, dt.datetime]:
+    today = timeutil.local(timeutil.view_now(db)).replace(hour=0, minute=0, second=0, microsecond=0)
     end = _date(until, today + dt.timedelta(days=1), "--until")
     start = _date(since, end - dt.timedelta(days=days), "--since")
     if start >= end:
@@ -51,14 +51,14 @@ def trends(
     """Khối lượng tin theo ngày/giờ và những gì đang nổi lên (volume and what is rising now)."""
     from kiemchung.stories.trends import rising, rising_during, volume
 
-    start, end = _period(since, until, 14 if bucket == "day" else 2)
     past = since is not None or until is not None  # a chosen period: what rose during it
     with open_db() as db:
+        start, end = _period(db, since, until, 14 if bucket == "day" else 2)
         counts = volume(db, start, end, bucket=bucket)
         if past:
             found = rising_during(db, start, end, limit=limit)
         else:
-            found = [(r, None) for r in rising(db, limit=limit)]
+            found = [(r, None) for r in rising(db, timeutil.view_now(db), limit=limit)]
     top = max(counts.values(), default=0)
     console.print(f"[bold]Khối lượng tin (volume)[/] {_label(start, bucket)} → {_label(end, bucket)}, giờ Việt Nam")
     for when, n in counts.items():
@@ -123,8 +123,8 @@ def watch_counts(
     """Số tài liệu khớp theo ngày/giờ (matching documents per day/hour)."""
     from kiemchung.stories.watchlists import watchlist_counts
 
-    start, end = _period(since, until, 14 if bucket == "day" else 2)
     with open_db() as db:
+        start, end = _period(db, since, until, 14 if bucket == "day" else 2)
         counts = watchlist_counts(db, name, start, end, bucket)
     top = max(counts.values(), default=0)
     for when, n in counts.items():

@@ -63,7 +63,7 @@ def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
 def run_schedule(db, schedule: str, out_dir: str | Path, *, now: dt.datetime | None = None,
                  mail_to: str | None = None, formats=FORMATS, workers: int = 1) -> tuple[Period, list[Path], bool]:
     """Write the last complete period's report unless already there; returns (period, files, created)."""
-    period = last_complete(schedule, timeutil.aware(now) or timeutil.now())
+    period = last_complete(schedule, timeutil.aware(now) or timeutil.view_now(db))
     stem = Path(out_dir) / file_stem(period)
     existing = [stem.with_suffix("." + f) for f in formats]
     if all(p.exists() for p in existing):

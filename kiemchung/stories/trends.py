@@ -183,8 +183,9 @@ def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "
     """Series rising now (đang nổi lên), highest score first.
 
     ``kinds`` picks stories, watchlists and provinces; ``keywords`` adds search queries to test.
+    ``now`` defaults to the installation's clock (:func:`kiemchung.timeutil.view_now`).
     """
-    now = timeutil.aware(now) or timeutil.now()
+    now = timeutil.aware(now) or timeutil.view_now(db)
     now_s = int(now.timestamp())
     lo = t.fts_rowid_bound(now - dt.timedelta(days=WINDOW_DAYS + 1))
     hi = t.fts_rowid_bound(now)

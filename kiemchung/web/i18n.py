@@ -26,6 +26,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "rising": {"vi": "Câu chuyện đang nổi lên", "en": "Rising stories"},
     "alerts": {"vi": "Cảnh báo mới", "en": "New alerts"},
     "none_yet": {"vi": "Chưa có.", "en": "None yet."},
+    "fixed_now": {
+        "vi": "“Bây giờ” của bản cài đặt này được cố định (cài đặt reference_time, ví dụ cuối dữ liệu mẫu)",
+        "en": "This installation's “now” is fixed (setting reference_time, e.g. the end of the sample)",
+    },
     "all_ok": {"vi": "Mọi nguồn đều hoạt động bình thường.", "en": "All sources are healthy."},
     "query": {"vi": "Từ khóa (gõ có dấu hoặc không dấu)", "en": "Query (with or without diacritics)"},
     "since": {"vi": "Từ ngày", "en": "From"},

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from kiemchung import timeutil
 from kiemchung.errors import QueryError
 from kiemchung.stories import service
 from kiemchung.stories import watchlists as wl
@@ -325,7 +326,7 @@ def api_watchlist_counts(
     """Matches of a watchlist per Vietnamese day or hour (at most 400 days, or 31 days by hour)."""
     db = request.app.state.db
     w = watchlist_by_id(db, wl_id)
-    end = vn_day(until, end=True) or vn_today_end()
+    end = vn_day(until, end=True) or vn_today_end(timeutil.view_now(db))
     start = vn_day(since) or end - dt.timedelta(days=SPARK_DAYS)
     if end <= start or end - start > dt.timedelta(days=400 if bucket == "day" else 31):
         raise QueryError("Khoảng thời gian không hợp lệ hoặc quá dài (bad or too long period)")

@@ -16,7 +16,6 @@ from kiemchung.export import write_csv
 from kiemchung.models import DOC_KINDS, Source
 from kiemchung.netguard import AddressPolicy
 from kiemchung.store.search import search
-from kiemchung.timeutil import now
 from kiemchung.web import queries
 from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, editor, lang_of, render, viewer
 from kiemchung.web.charts import bar_chart
@@ -100,6 +99,7 @@ def overview(request: Request):
         official=official,
         rising=rising,
         alerts=alerts,
+        fixed_now=timeutil.reference_time(db),
     )
 
 
@@ -108,7 +108,8 @@ def _rising(db) -> list:
         from kiemchung.stories.service import list_stories
     except ImportError:  # the stories module is optional for the web layer
         return []
-    return list_stories(db, since=now() - dt.timedelta(days=3), order="size", limit=8)
+    at = timeutil.view_now(db)
+    return list_stories(db, since=at - dt.timedelta(days=3), until=at, order="size", limit=8)
 
 
 def _day(value: str | None, *, end: bool = False) -> dt.datetime | None:

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select
 
 from kiemchung.store import schema as t
 from kiemchung.store.database import document_from_row
-from kiemchung.timeutil import VN_TZ, now
+from kiemchung.timeutil import VN_TZ, view_now
 
 _cache: dict[tuple, tuple[float, Any]] = {}
 _lock = threading.Lock()
@@ -87,7 +87,7 @@ def daily_volume(db, days: int = 30, *, today: dt.date | None = None) -> list[tu
 
     A document counts on the day it was published, or fetched when its publication time is unknown.
     """
-    today = today or now().astimezone(VN_TZ).date()
+    today = today or view_now(db).astimezone(VN_TZ).date()
     first = today - dt.timedelta(days=days - 1)
     start = dt.datetime.combine(first, dt.time(), VN_TZ)
     d = t.documents
@@ -186,7 +186,7 @@ def latest_official(db, limit: int = 8, *, recent_days: int = 30) -> list:
         .limit(limit)
     )
     with db.read() as conn:
-        cutoff = now() - dt.timedelta(days=recent_days)
+        cutoff = view_now(db) - dt.timedelta(days=recent_days)
         recent = or_(d.c.published_at >= cutoff, and_(d.c.published_at.is_(None), d.c.fetched_at >= cutoff))
         # Every document left out is older than the cutoff, so a full page found here is exact.
         rows = conn.execute(base.where(recent)).all()

@@ -25,7 +25,7 @@ METHOD = {
 
 def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=(), limit: int = 10):
     """``trends.rising`` cached for 60 s (per database, moment rounded to the minute, kinds and keywords)."""
-    at = timeutil.aware(at) or timeutil.now()
+    at = timeutil.aware(at) or timeutil.view_now(db)
     at = at.replace(second=0, microsecond=0)
     key = ("monitor-rising", id(db), at, tuple(kinds), tuple(keywords), limit)
     return queries.cached(key, 60, lambda: trends.rising(db, now=at, kinds=kinds, keywords=keywords, limit=limit))
@@ -34,17 +34,19 @@ def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=
 def trends_at(db, at: str | None, kw: str) -> tuple[dt.datetime, list[str], list]:
     """What the trends page and API show: the moment (end of day ``at``, or now), the keywords tested
     (the user's ``kw`` and the largest stories' top keywords) and the rising series found."""
-    moment = trend_moment(at)
+    moment = trend_moment(at, timeutil.view_now(db))
     words = trend_keywords(db, kw, moment)
     return moment, words, rising_now(db, moment, kinds=("story", "watchlist", "province"), keywords=words, limit=40)
 
 
-def trend_moment(at: str | None) -> dt.datetime:
-    """The moment trends are computed at: the end of the Vietnamese day ``at`` (never later than now)."""
+def trend_moment(at: str | None, now: dt.datetime | None = None) -> dt.datetime:
+    """The moment trends are computed at: the end of the Vietnamese day ``at`` (never later than ``now``,
+    the installation's clock :func:`kiemchung.timeutil.view_now`; the real clock by default)."""
+    now = timeutil.aware(now) or timeutil.now()
     if not at:
-        return timeutil.now()
+        return now
     end = vn_day(at, end=True)
-    return min(end, timeutil.now())
+    return min(end, now)
 
 
 def trend_keywords(db, kw: str, moment: dt.datetime, auto: int = 8) -> list[str]:

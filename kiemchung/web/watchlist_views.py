@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiemchung import audit
+from kiemchung import audit, timeutil
 from kiemchung.errors import NotFoundError
 from kiemchung.stories import watchlists as wl
 from kiemchung.web import queries
@@ -36,7 +36,7 @@ def watchlist_by_id(db, wl_id: int) -> wl.Watchlist:
 
 def watchlist_table(db, at: dt.datetime | None = None) -> list[dict]:
     """Every watchlist with its daily counts over the last 30 Vietnamese days (cached 60 s)."""
-    until = vn_today_end(at)
+    until = vn_today_end(at or timeutil.view_now(db))
     since = until - dt.timedelta(days=SPARK_DAYS)
 
     def compute():
