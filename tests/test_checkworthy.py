@@ -110,3 +110,50 @@ def test_cli_claims_of_a_document_and_a_story(tmp_path, capsys):
     assert run("abc") == 1 and "Mã không hợp lệ" in capsys.readouterr().err
     assert run("99999") == 1  # unknown document: a clear error, not a traceback
     assert "99999" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- the claims queue's order (issue 18)
+
+
+def test_viral_marks_read_with_their_diacritics():
+    from kiemchung.claims.checkworthy import signals
+
+    assert signals("Nông dân xã Phú Lâm cho biết mỗi ha thu được 60 tạ.")["viral"] == 0  # not "nóng"
+    assert signals("Số ca mắc năm nay cao gấp hai lần cùng kỳ năm 2025.")["viral"] == 0  # "twice", not "urgent"
+    assert signals("Tin nóng: cầu Bến Đá sắp bị cấm xe.")["viral"] == 1
+    assert signals("Mọi người sơ tán gấp, đê Tây Hà sắp vỡ.")["viral"] == 1
+    assert signals("tin nong: cau ben da sap bi cam xe, chia se ngay")["viral"] == 1  # typed without diacritics
+
+
+def test_claims_queue_ranks_posts_and_viral_marks_above_settled_news(db):
+    """Settled news facts (numbers, names, dates: scores near 1) must not bury the rumours."""
+    from factories import make_doc
+
+    from kiemchung.ingest import Ingestor
+    from kiemchung.web.claims_queue import compute_queue
+
+    news = [
+        make_doc("Sở Y tế Lam Sơn công bố số ca sốt xuất huyết",
+                 "Theo Sở Y tế tỉnh Lam Sơn, ngày 3/3 toàn tỉnh ghi nhận 312 ca sốt xuất huyết, tăng 20% so với cùng kỳ.",
+                 url="https://baolamson.vn/sxh.html", day=3),
+        make_doc("Cầu Bến Đá thông xe",
+                 "Ông Trần Văn Bình, Giám đốc Sở Giao thông vận tải, cho biết cầu Bến Đá dài 1.200 m thông xe ngày 2/3.",
+                 url="https://tinlamson.vn/cau.html", day=4),
+    ]
+    rumour = make_doc("", "KHẨN CẤP!!! Cầu Bến Đá bị nứt, sắp sập, mọi người đừng đi qua, chia sẻ ngay!",
+                      url="https://facebook.example/p/1", day=2, kind="post",
+                      engagement={"likes": 2400, "shares": 900, "comments": 130})
+    quiet = make_doc("", "Nghe nói nước máy Tây Hà bị nhiễm độc, nhà mình phải mua nước bình.",
+                     url="https://facebook.example/p/2", day=1, kind="post", engagement={"likes": 3})
+    Ingestor(db).add([*news, rumour, quiet])
+    queue = compute_queue(db)
+    claims = queue.claims(20)
+    kinds = [c.doc.kind for c in claims]
+    assert "article" in kinds and "post" in kinds
+    assert kinds.index("article") > max(i for i, k in enumerate(kinds) if k == "post")  # every post first
+    first = claims[0]
+    assert first.doc.url == "https://facebook.example/p/1"
+    assert first.reasons[:2] == ["post", "engagement"] and "viral" in first.reasons
+    article_scores = [c.score for c in claims if c.doc.kind == "article"]
+    assert max(article_scores) > first.score or max(article_scores) > claims[1].score  # ranked by need, not score
+    assert all(c.priority >= d.priority for c, d in zip(claims, claims[1:], strict=False))

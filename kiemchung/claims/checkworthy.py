@@ -38,7 +38,12 @@ _REPORTING = ("cho biet", "khang dinh", "tuyen bo", "xac nhan", "thong bao", "ba
 _SUPERLATIVE = re.compile(r"\b(nhat|ky luc|dau tien|duy nhat|toan bo|tuyet doi|hoan toan)\b")
 _COMPARISON = re.compile(r"\b(tang|giam|gap (doi|ba|\w+)|cao hon|thap hon|so voi|vuot|hon \d)")
 _CLAIM_VERB = re.compile(r"\b(se|bi|da|gay|chua khoi|cam|phat|mien|cat|nhiem|sap|xay|dat)\b")
-_VIRAL = re.compile(r"\b(khan cap|chia se ngay|nong|canh bao|tin khan|gap|lan truyen)\b")
+# Viral marks are read with their diacritics when the text has them: folded, "nông dân" (farmers) would
+# read as "nóng" (hot news) and "gấp đôi" (twice) as "gấp" (urgent). Posts typed without diacritics
+# are read folded.
+_VIRAL = re.compile(r"\b(khẩn cấp|chia sẻ ngay|nóng|cảnh báo|tin khẩn|lan truyền|share gấp|"
+                    r"gấp(?!\s+(?:đôi|rưỡi|hai|ba|bốn|năm|mười|nhiều|mấy|\d)))\b")
+_VIRAL_FOLDED = re.compile(r"\b(khan cap|chia se ngay|nong|canh bao|tin khan|gap|lan truyen)\b")
 _OPINION = re.compile(
     r"\b(toi nghi|theo toi|theo minh|minh thay|toi thay|minh nghi|cam thay|hy vong|mong|chuc|thuong qua|"
     r"buon|vui|tiec|thich|tu hao|cam on|xin chia buon|uoc gi|co le|chac la|hinh nhu|nen|hay cung)\b"
@@ -72,6 +77,14 @@ def _entities(text: str) -> int:
     return count
 
 
+def _viral_words(text: str, folded: str) -> bool:
+    """Whether the sentence carries a viral mark ("khẩn cấp", "chia sẻ ngay", "nóng"...)."""
+    lower = text.lower()
+    if fold(lower) == lower:  # typed without diacritics: only the folded form can be read
+        return bool(_VIRAL_FOLDED.search(folded))
+    return bool(_VIRAL.search(lower))
+
+
 def signals(sentence: str) -> dict[str, float]:
     """The signals of one sentence (values in 0..1)."""
     text = normalize(sentence[:MAX_SENTENCE_CHARS])
@@ -90,7 +103,7 @@ def signals(sentence: str) -> dict[str, float]:
         "superlative": float(bool(_SUPERLATIVE.search(f))),
         "comparison": float(bool(_COMPARISON.search(f))),
         "claim_verb": float(bool(_CLAIM_VERB.search(f))),
-        "viral": min(1.0, float(bool(_VIRAL.search(f))) + (text.count("!") >= 2) * 0.5
+        "viral": min(1.0, float(_viral_words(text, f)) + (text.count("!") >= 2) * 0.5
                      + (caps > 0.6 and len(letters) > 8) * 0.5),
         "opinion": float(bool(_OPINION.search(f))),
         "question": float(bool(_QUESTION.search(f))),
@@ -122,6 +135,33 @@ def rank_sentences(text: str, *, limit: int | None = None, threshold: float = 0.
             out.append(scored)
     out.sort(key=lambda s: -s.score)
     return out[:limit] if limit else out
+
+
+# What needs checking first (the claims queue): a claim circulating in social posts, with viral marks or
+# many interactions, before a sentence of a news article (edited, usually settled) of the same
+# checkability. Added to the check-worthiness score; each bonus given names its reason.
+QUEUE_BONUS = {"post": 0.5, "viral": 0.25, "engagement": 0.25}
+ENGAGEMENT_FULL = 10_000  # interactions (likes + shares + comments...) that earn the whole bonus
+
+
+def queue_priority(scored: ScoredSentence, doc) -> tuple[float, list[str]]:
+    """Priority of a check-worthy sentence of ``doc`` in the claims queue, with its reasons: the
+    sentence's score, plus :data:`QUEUE_BONUS` for a social post (reason ``post``), for viral marks
+    (``viral``) and for engagement on a log scale up to :data:`ENGAGEMENT_FULL` (``engagement``)."""
+    reasons = list(scored.reasons)
+    priority = scored.score
+    if getattr(doc, "kind", None) == "post":
+        priority += QUEUE_BONUS["post"]
+        reasons.insert(0, "post")
+    viral = signals(scored.text)["viral"]
+    priority += QUEUE_BONUS["viral"] * viral
+    interactions = sum(v for v in (getattr(doc, "engagement", None) or {}).values() if isinstance(v, int) and v > 0)
+    if interactions:
+        share = min(1.0, math.log10(1 + interactions) / math.log10(1 + ENGAGEMENT_FULL))
+        priority += QUEUE_BONUS["engagement"] * share
+        if share >= 0.5:  # at least ~100 interactions: worth saying
+            reasons.insert(1 if reasons[:1] == ["post"] else 0, "engagement")
+    return round(priority, 4), reasons
 
 
 def rank_document(doc, **kw) -> list[ScoredSentence]:

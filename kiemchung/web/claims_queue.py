@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.alerts import document_text
-from kiemchung.claims.checkworthy import DEFAULT_THRESHOLD, rank_document
+from kiemchung.claims.checkworthy import DEFAULT_THRESHOLD, queue_priority, rank_document
 from kiemchung.claims.config import match_config
 from kiemchung.claims.match import ClaimMatcher
 from kiemchung.claims.tables import alerts as alerts_t
@@ -34,12 +34,14 @@ QUEUE_MATCH_LIMIT = 400  # best sentences checked against the knowledge base
 
 @dataclass
 class QueueClaim:
-    """A check-worthy sentence waiting for an editor."""
+    """A check-worthy sentence waiting for an editor: ``score`` is its check-worthiness, ``priority``
+    its rank in the queue (:func:`~kiemchung.claims.checkworthy.queue_priority`), ``reasons`` both."""
 
     text: str
     score: float
     reasons: list[str]
     doc: Document
+    priority: float = 0.0
 
 
 @dataclass
@@ -160,9 +162,11 @@ def compute_queue(db) -> ClaimsQueue:
     for doc in docs:
         head = dataclasses.replace(doc, body=(doc.body or "")[:QUEUE_BODY_CHARS])
         for s in rank_document(head, limit=3, threshold=DEFAULT_THRESHOLD):
-            if s.text not in found or found[s.text].score < s.score:
-                found[s.text] = QueueClaim(s.text, s.score, s.reasons, doc)
-    ranked = sorted(found.values(), key=lambda c: (-c.score, -(c.doc.id or 0)))[:QUEUE_MATCH_LIMIT]
+            priority, reasons = queue_priority(s, doc)
+            if s.text not in found or found[s.text].priority < priority:
+                found[s.text] = QueueClaim(s.text, s.score, reasons, doc, priority)
+    # What needs checking first: posts and viral marks before settled news of the same checkability.
+    ranked = sorted(found.values(), key=lambda c: (-c.priority, -c.score, -(c.doc.id or 0)))[:QUEUE_MATCH_LIMIT]
     posts = []
     for doc in _recent(db, ("post",), QUEUE_POSTS):
         eng = _engagement(doc)
