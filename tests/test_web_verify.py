@@ -133,9 +133,13 @@ def test_claims_queue_lists_checkworthy_and_viral_then_drops_them_once_checked(a
     assert "cầu Bến Đá sắp sập" in html  # a viral post no fact-check covers (1370 interactions)
     assert "1370" in html
     assert html.count("Tạo bài kiểm chứng") >= 2
-    # the queue is ordered best first
+    # the queue is ordered by what needs checking first (posts, viral marks, engagement, then
+    # check-worthiness: checkworthy.queue_priority); every row shown is check-worthy
     scores = [float(s) for s in re.findall(r'<td class="score">.*?(\d\.\d\d)</td>', html)]
-    assert scores == sorted(scores, reverse=True) and scores[0] >= 0.5
+    assert scores and min(scores) >= 0.5
+    queued = claims_queue.claims_queue(vdb).claims(len(scores))
+    assert [round(c.score, 2) for c in queued] == scores
+    assert [c.priority for c in queued] == sorted((c.priority for c in queued), reverse=True)
 
     fcs.create_factcheck(vdb, CHECKWORTHY, "unverified", editor="bientap")
     fcs.create_factcheck(vdb, VIRAL, "unverified", editor="bientap")
