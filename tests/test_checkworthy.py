@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -156,4 +157,4 @@ def test_claims_queue_ranks_posts_and_viral_marks_above_settled_news(db):
     assert first.reasons[:2] == ["post", "engagement"] and "viral" in first.reasons
     article_scores = [c.score for c in claims if c.doc.kind == "article"]
     assert max(article_scores) > first.score or max(article_scores) > claims[1].score  # ranked by need, not score
-    assert all(c.priority >= d.priority for c, d in zip(claims, claims[1:], strict=False))
+    assert all(c.priority >= d.priority for c, d in itertools.pairwise(claims))

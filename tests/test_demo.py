@@ -12,7 +12,6 @@ from rich.console import Console
 
 from kiemchung import timeutil
 from kiemchung import users as U
-
 from kiemchung.claims.alerts import list_alerts
 from kiemchung.claims.factchecks import NEEDS_EVIDENCE, get_factcheck
 from kiemchung.cli.demo import run_demo

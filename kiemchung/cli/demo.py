@@ -6,6 +6,7 @@ exports, then shows what an office would look at first. Running it again adds no
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -67,9 +68,11 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
                 console.print(f"     [yellow]{escape(message)}[/]", highlight=False)
 
         from kiemchung.pipeline import Pipeline
+        from kiemchung.stories.keywords import KeywordStage
         from kiemchung.stories.service import list_stories
 
         Pipeline(db).run()
+        KeywordStage(db).run(limit=10_000, min_docs=2)  # keywords as words for the stories shown
         figures["now"] = anchor_clock(db, manifest)
         st = db.stats()
         figures["stats"] = st
@@ -86,8 +89,9 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
         figures["stories"] = len(list_stories(db, min_docs=2, limit=10_000))
         console.print(f"[bold]4. Câu chuyện lớn nhất[/] (largest of {figures['stories']} stories)")
         for s in stories:
+            words = f" [dim]({escape(', '.join(s.keywords[:4]))})[/]" if s.keywords else ""
             console.print(
-                f"   #{s.id} [bold]{s.doc_count}[/] tài liệu, {s.outlet_count} nguồn: {escape(s.headline[:90])}",
+                f"   #{s.id} [bold]{s.doc_count}[/] tài liệu, {s.outlet_count} nguồn: {escape(s.headline[:90])}{words}",
                 highlight=False,
             )
         _show_rising(db, console, figures)
@@ -126,10 +130,8 @@ def anchor_clock(db: Database, manifest: dict) -> dt.datetime | None:
     known = {w.name for w in list_watchlists(db)}
     for w in manifest.get("watchlists", []):
         if w["name"] not in known:
-            try:
+            with contextlib.suppress(QueryError):  # a watchlist of the same name saved meanwhile
                 add_watchlist(db, w["name"], w["query"])
-            except QueryError:  # a watchlist of the same name saved meanwhile
-                pass
     return timeutil.view_now(db) if manifest.get("now") else None
 
 

@@ -74,7 +74,9 @@ def _row(r, words: list[str] | None = None) -> StoryRow:
         outlet_count=r.outlet_count,
         first_seen=r.first_seen,
         last_seen=r.last_seen,
-        keywords=list(words) if words else terms[:10],
+        # Keywords are words a reader recognises (the keyword stage's), or none: the index terms
+        # ("huyen_ngoc", "doc_ca") cross word boundaries and lose the diacritics; they stay in ``terms``.
+        keywords=list(words or []),
         status=r.status,
         terms=terms,
     )

@@ -51,7 +51,7 @@ def trend_moment(at: str | None, now: dt.datetime | None = None) -> dt.datetime:
 
 def trend_keywords(db, kw: str, moment: dt.datetime, auto: int = 8) -> list[str]:
     """Keywords tested for a burst: the user's (comma separated, ≤ 10) and the top keyword of the largest
-    stories of the last 3 days (story keywords are folded bigrams such as ``nuoc_may``)."""
+    stories of the last 3 days (story keywords are words such as "nước máy", searched as phrases)."""
     own = [k.strip() for k in kw.split(",") if k.strip()][:10]
     for k in own:
         from kiemchung.store.search import compile_query
@@ -61,7 +61,7 @@ def trend_keywords(db, kw: str, moment: dt.datetime, auto: int = 8) -> list[str]
     found: list[str] = []
     for s in service.list_stories(db, since=moment - dt.timedelta(days=3), until=moment, limit=auto):
         for k in s.keywords[:1]:
-            phrase = '"' + k.replace("_", " ").replace('"', "") + '"'
+            phrase = '"' + k.replace('"', "") + '"'
             if phrase not in found:
                 found.append(phrase)
     return own + [k for k in found if k not in own]
