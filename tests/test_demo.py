@@ -33,6 +33,8 @@ def test_demo_twice_on_the_sample(tmp_path):
             fc = get_factcheck(db, alert.factcheck_id)
             assert fc.status == "published" and fc.verdict in NEEDS_EVIDENCE
         assert first["stats"]["documents"] == db.count_documents()
+        # short posts typed without diacritics are Vietnamese, not "lij", "oc" or "pcm" (issue 18)
+        assert set(first["stats"]["by_language"]) <= {"vi", "und", "?"}
     finally:
         db.close()
     second = run_demo(path, Console(file=io.StringIO(), width=120))
