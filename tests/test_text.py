@@ -331,6 +331,39 @@ def test_detect_language_needs_enough_letters(sample: str) -> None:
     assert text.detect_language(sample) is None
 
 
+# Short posts typed without diacritics were read as Ligurian, Occitan and Nigerian Pidgin (issue 18).
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "con minh bi sot xuat huyet, may di vien som nen da khoe lai.",
+        "cam on cac bac si benh vien tinh da cham soc bo minh rat chu dao.",
+        "dat phu duong dau gia toi 32 trieu mot met, gia cao qua troi.",
+        "lu rut roi, ca xom dang don bun",
+        "Messi ghi bàn phút cuối",
+        "Monica Bellucci và Tim Burton chia tay",  # foreign names around Vietnamese words
+        "Nên mua Honda Vision hay Yamaha Janus?",
+    ],
+)
+def test_short_unaccented_vietnamese_is_vietnamese(sample: str) -> None:
+    assert text.detect_language(sample) == "vi"
+
+
+@pytest.mark.parametrize(
+    ("sample", "lang"),
+    [
+        ("the man can go to the bank", "en"),  # Vietnamese syllables, but the model is sure
+        ("The mayor said the bridge is safe.", "en"),
+        ("iPhone 17 Pro Max", "und"),  # some letters, no language to speak of
+        ("lol haha hihi", "und"),
+        ("Man Utd 2-0 Man City", "und"),  # names and a score: no language
+        ("Le président a dit que le pont est sûr.", "fr"),
+        ("Ich bin da", "de"),
+    ],
+)
+def test_short_texts_other_or_undetermined(sample: str, lang: str) -> None:
+    assert text.detect_language(sample) == lang
+
+
 # ------------------------------------------------------------------------------------------------
 # syllable rules
 

@@ -22,18 +22,25 @@ _VI_ONLY = frozenset(_VI_ONLY_LOWER + _VI_ONLY_LOWER.upper())
 _COMMON_VI = _words(
     "khong duoc nguoi nhung cua va la co cho trong nay mot cac voi toi minh ban em anh chi da dang se "
     "thi ma nhu de khi nao gi ca roi lam di ve den tu tai ra vao len xuong nhieu rat qua con hay cung "
-    "biet noi thay muon phai nuoc viet nam ngay nam thang gio hom chua vay sao the day do kia"
+    "biet noi thay muon phai nuoc viet nam ngay nam thang gio hom chua vay sao the day do kia "
+    "chia tay mua ban sang hay nen thua thang gap ghi moi"
 )
+# Letters with a Vietnamese mark that other languages share (â ê ô, and the five tones on a e i o u y).
+_VI_MARKED = frozenset("âêôàáãèéìíòóõùúýÀÁÃÈÉÌÍÒÓÕÙÚÝÂÊÔ")
 _LETTERS = re.compile(r"[^\W\d_]+")
 MIN_LETTERS = 8
+UNDETERMINED = "und"  # ISO 639-2 "undetermined": some text, too little evidence for any language
+MIN_CONFIDENCE = 0.5  # py3langid's normalised probability below which its answer is "und"
+OTHER_CONFIDENCE = 0.9  # ...and above which it overrules a weak Vietnamese prior
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=1)
 def _langid() -> Any:
-    import py3langid
+    """py3langid's bundled model, with normalised probabilities (0..1) as confidence."""
+    from py3langid import langid
 
-    return py3langid
+    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
 
 
 def _syllable_text(words: list[str]) -> bool:
@@ -49,6 +56,23 @@ def _syllable_text(words: list[str]) -> bool:
     return syll >= 0.9 * len(words) and common >= max(2, 0.3 * len(words))
 
 
+def _vietnamese_prior(words: list[str], sample: str) -> bool:
+    """Weaker evidence, enough for short posts and titles unless the model is sure of another language.
+
+    The words that are not names (lower case, and a first word that is a syllable) must be at least two, nearly all
+    Vietnamese syllables once folded, with a very common Vietnamese word or a letter with a Vietnamese
+    mark in the text: "dat phu duong dau gia toi 32 trieu mot met", "Monica Bellucci và Tim Burton chia
+    tay" (foreign names say nothing about the language of the sentence around them).
+    """
+    plain = [w for i, w in enumerate(words) if not w[:1].isupper() or (i == 0 and is_syllable(w))]
+    if len(plain) < 2:
+        return False
+    syll = sum(1 for w in plain if is_syllable(w))
+    if syll < 0.85 * len(plain):
+        return False
+    return any(_fold(w) in _COMMON_VI for w in plain) or any(c in _VI_MARKED for c in sample)
+
+
 def _fold(word: str) -> str:
     from kiemchung.text.core import fold
 
@@ -56,11 +80,16 @@ def _fold(word: str) -> str:
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the language of ``text``, or None when there is too little text to tell.
+    """ISO 639 code of the language of ``text``; "und" when the evidence is too weak; None when there
+    is too little text to tell (fewer than 8 letters).
 
-    Fewer than 8 letters gives None. Text where Vietnamese-only letters (ă đ ơ ư, and vowels with a
-    hook, a dot below or two marks) make up more than 3% of letters is "vi" without a model; text whose words are Vietnamese syllables, many of them very
-    common ones, is "vi" too (unaccented "toi khong biet gi ca"); the rest goes to py3langid.
+    Vietnamese is decided without a model when Vietnamese-only letters (ă đ ơ ư, and vowels with a hook,
+    a dot below or two marks) make up more than 3% of the letters, or when the words are Vietnamese
+    syllables, many of them very common ones (unaccented "toi khong biet gi ca"). The rest goes to
+    py3langid, whose answer counts when its probability is at least 0.5 ("und" otherwise), except that
+    short posts whose words are nearly all Vietnamese syllables, with a common word or a Vietnamese
+    mark, stay Vietnamese unless the model is 90% sure of another language (unaccented posts were read
+    as Ligurian, Occitan or Nigerian Pidgin).
     """
     if not text:
         return None
@@ -74,8 +103,12 @@ def detect_language(text: str) -> str | None:
         return "vi"
     if _syllable_text(words):
         return "vi"
-    lang, _ = _langid().classify(sample)
-    return str(lang)
+    lang, confidence = _langid().classify(sample)
+    if lang == "vi":
+        return "vi"
+    if confidence < OTHER_CONFIDENCE and _vietnamese_prior(words, sample):
+        return "vi"
+    return str(lang) if confidence >= MIN_CONFIDENCE else UNDETERMINED
 
 
 def words(text: str) -> list[str]:
