@@ -11,6 +11,8 @@ from __future__ import annotations
 import http.server
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from kiemchung.errors import ConfigError, FetchError, KiemchungError
 from kiemchung.models import Source
 from kiemchung.netguard import ENV_ALLOW, AddressPolicy, AddressRefused
 from kiemchung.sources.http import Fetcher, FetchSettings, guarded_client
+from kiemchung.store import Database
 from kiemchung.web import create_app
 from kiemchung.web.pages import add_source
 
@@ -465,3 +468,41 @@ def test_tls_keeps_the_name_for_sni_and_certificate(tls_site, no_allow_list, mon
     with guarded_client(AddressPolicy.build(env=False), ssl_context=ca) as client, pytest.raises(AddressRefused):
         client.post(f"https://tin-tuc.example.vn:{port}/hook", json={"a": 1})
     assert len(tls_site.seen_sni) == 2
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+PAGE = (
+    "<html><head><title>Sở Y tế thông báo lịch tiêm chủng</title></head><body><article>"
+    "<h1>Sở Y tế thông báo lịch tiêm chủng</h1>"
+    + "<p>Sở Y tế tỉnh Lam Sơn thông báo lịch tiêm chủng mở rộng cho trẻ em tại các trạm y tế xã trong tháng này.</p>" * 6
+    + "</article></body></html>"
+).encode()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kiemchung.cli", *args], capture_output=True, text=True, timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+
+
+def test_cli_refuses_internal_sources_and_polls_web_pages(tmp_path, site):
+    db_path = tmp_path / "kc.db"
+    res = _cli("--db", str(db_path), "sources", "add", "http://169.254.169.254/latest/meta-data/")
+    assert res.returncode == 1 and "refused: private address" in res.stderr and "Traceback" not in res.stderr
+    site.routes["/thong-bao.html"] = (200, {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'}, PAGE)
+    # 127.0.0.1 is on the suite's allow-list (tests/conftest.py), inherited by the command.
+    res = _cli("--db", str(db_path), "sources", "add", "--kind", "web", site.url("/thong-bao.html"), "--name", "Sở Y tế")
+    assert res.returncode == 0, res.stderr
+    for _ in range(2):
+        res = _cli("--db", str(db_path), "fetch")
+        assert res.returncode == 0, res.stderr
+    db = Database(db_path)
+    try:
+        docs = list(db.iter_documents())
+        assert len(docs) == 1 and "lịch tiêm chủng" in docs[0].title
+        assert db.get_source(site.url("/thong-bao.html")).kind == "web"
+    finally:
+        db.close()
+    assert site.hits.count("/thong-bao.html") == 2  # polled twice, stored once (the second a 304)

@@ -53,16 +53,24 @@ def sources_add(
     url: str = typer.Argument(..., help="URL của nguồn RSS/Atom (feed URL), hoặc file://"),
     name: str = typer.Option("", "--name", help="Tên hiển thị (display name)."),
     interval: int = typer.Option(900, "--interval", help="Chu kỳ lấy tin, giây (poll interval, seconds)."),
+    kind: str = typer.Option(
+        "feed", "--kind", help="feed: nguồn RSS/Atom; web: một trang web, lưu bài của trang (a web page)."
+    ),
 ) -> None:
-    """Thêm một nguồn RSS/Atom (add a feed source)."""
-    if not (url.startswith(("http://", "https://", "file://"))):
-        raise ConfigError(f"URL nguồn phải bắt đầu bằng http://, https:// hoặc file:// (bad source URL): {url}")
+    """Thêm một nguồn RSS/Atom hoặc trang web (add a feed or web-page source)."""
+    if kind not in ("feed", "web"):
+        raise ConfigError(f"Loại nguồn phải là feed hoặc web (source kind must be feed or web): {kind}")
+    schemes = ("http://", "https://", "file://") if kind == "feed" else ("http://", "https://")
+    if not url.startswith(schemes):
+        raise ConfigError(
+            f"URL nguồn phải bắt đầu bằng {', '.join(schemes)} (bad source URL): {url}"
+        )
     with open_db() as db:
         if not url.startswith("file://"):
             from kiemchung.netguard import AddressPolicy
 
             AddressPolicy.from_db(db).check_url(url)
-        src = db.add_source(Source(kind="feed", url=url, name=name, poll_interval_s=interval))
+        src = db.add_source(Source(kind=kind, url=url, name=name, poll_interval_s=interval))
     console.print(f"Đã thêm nguồn #{src.id}: {src.name} ({src.url})")
 
 
