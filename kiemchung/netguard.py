@@ -13,7 +13,7 @@ check and the connection cannot swap in an internal address). TLS still verifies
 for the name, and the ``Host`` header is unchanged.
 
 Refused: loopback, private-use, shared (CGNAT), link-local, multicast, reserved, unspecified and
-documentation addresses, IPv6 forms that embed one of them (IPv4-mapped, 6to4, Teredo, NAT64), and
+documentation addresses, IPv6 forms that embed one of them (IPv4-mapped, 6to4, NAT64), Teredo, and
 names that only exist inside a network (``localhost``, single-label names, ``.local``,
 ``.internal``, ``.lan``, ``.home.arpa``…), which are refused before any DNS query so that the
 answer does not reveal which internal names exist.
@@ -65,7 +65,8 @@ _PRIVATE_USE = tuple(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # IANA special-purpose registries (ranges not globally reachable), written out because the tables of
 # the ipaddress module differ between Python releases (3.11.7 calls 192.0.0.8 global). Ranges that
-# embed an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64) are judged by that address instead.
+# embed an IPv4 address (IPv4-mapped, IPv4-compatible, 6to4, NAT64) are judged by that address
+# instead; Teredo (2001::/32, inside 2001::/23) is refused whole.
 _NOT_GLOBAL = tuple(
     ipaddress.ip_network(n)
     for n in (
@@ -123,8 +124,6 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
         return ip.ipv4_mapped
     if ip.sixtofour is not None:
         return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
     if ip in _NAT64:
         return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     if int(ip) >> 32 == 0 and int(ip) > 1:  # deprecated IPv4-compatible ::a.b.c.d

@@ -204,6 +204,8 @@ def test_every_form_of_loopback_is_refused_without_a_connection(no_allow_list, l
         "http://240.0.0.1/",
         "http://[2002:7f00:1::]/",
         "http://[64:ff9b::a00:1]/",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        "http://[::7f00:1]/",
         "http://intranet/",
         "http://may-in.local/",
         "http://gitlab.corp/",
