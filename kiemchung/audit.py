@@ -1,7 +1,13 @@
-"""The audit log: every write made through the workbench, with who, what, when and before/after JSON."""
+"""The audit log: every write made through the workbench or the CLI, with who, what, when and before/after JSON.
+
+The audit call lives in the library operation that writes (fact-checks, sources, settings, watchlists,
+story edits, alerts, users, reports), each taking an ``actor``; the web passes the signed-in user, the
+CLI passes :func:`cli_actor`.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Any
 
@@ -27,9 +33,28 @@ def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
 
 
+def cli_actor() -> str:
+    """The actor recorded for a write made from the command line: ``cli:<operating-system user>``."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers) and no LOGNAME/USER variable
+        who = "?"
+    return f"cli:{who}"
+
+
+def actor_name(actor: Any) -> str | None:
+    """The name recorded for ``actor``: a User's name, a string as given, or None."""
+    return getattr(actor, "name", actor)
+
+
 def record(conn, user, action: str, obj: str | None, before: Any, after: Any) -> None:
-    """Append one entry inside the caller's write transaction (``user`` is a User, a name or None)."""
-    name = getattr(user, "name", user)
+    """Append one entry inside the caller's write transaction.
+
+    Every library operation that writes on a person's behalf calls this with its ``actor`` (a User, a
+    name such as ``"cli:hoa"`` from :func:`cli_actor`, or None), so writes are audited alike whether
+    they come from the web, the API or the CLI.
+    """
+    name = actor_name(user)
     conn.execute(
         insert(audit_log).values(
             at=now(), user_name=name, action=action, object=obj, before=_dump(before), after=_dump(after)

@@ -510,9 +510,9 @@ def test_long_edit_answers_running_then_finishes(app, mdb, monkeypatch):
     gate = threading.Event()
     real = service.merge_stories
 
-    def slow_merge(db, x, y, *, user=None):
+    def slow_merge(db, x, y, **kw):
         gate.wait(10)
-        return real(db, x, y, user=user)
+        return real(db, x, y, **kw)
 
     monkeypatch.setattr(service, "merge_stories", slow_merge)
     monkeypatch.setattr(story_edit_jobs, "EDIT_WAIT", 0.05)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kiemchung import timeutil
+from kiemchung import audit, timeutil
 from kiemchung.claims.config import match_config
 from kiemchung.claims.factchecks import NEEDS_EVIDENCE, FactCheck, list_factchecks, signature
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
@@ -259,6 +260,31 @@ def appearance_update(db, alert_id: int) -> tuple[int, dict] | None:
     if not url or fc.status == "withdrawn" or url in fc.appearances:
         return None
     return fc.id, {"appearances": [*fc.appearances, url]}
+
+
+ALERT_STATUSES = ("new", "seen", "dismissed", "confirmed")
+
+
+def set_alert_status(db, alert_id: int, status: str, *, actor: Any = None, editor: str | None = None) -> dict[str, Any]:
+    """Change an alert's triage status (new, seen, dismissed, confirmed), audited as ``alert.status``
+    with ``actor``. Confirming an alert lists its document among the fact-check's appearances (as
+    ``editor``, by default the actor's name): the document is where the claim appeared again."""
+    from kiemchung.claims.factchecks import update_factcheck
+    from kiemchung.errors import ConfigError, NotFoundError
+
+    if status not in ALERT_STATUSES:
+        raise ConfigError(f"Trạng thái cảnh báo không hợp lệ (unknown alert status): {status}")
+    with db.write() as conn:
+        row = conn.execute(select(alerts).where(alerts.c.id == alert_id)).first()
+        if row is None:
+            raise NotFoundError(f"Không tìm thấy cảnh báo (alert not found): {alert_id}")
+        conn.execute(update(alerts).where(alerts.c.id == alert_id).values(status=status))
+        audit.record(conn, actor, "alert.status", f"alert:{alert_id}", {"status": row.status}, {"status": status})
+    if status == "confirmed" and row.status != "confirmed":
+        change = appearance_update(db, alert_id)
+        if change is not None:
+            update_factcheck(db, change[0], change[1], editor or audit.actor_name(actor) or "?", actor=actor)
+    return {"id": alert_id, "status": status, "previous": row.status}
 
 
 @dataclass

@@ -197,7 +197,7 @@ def _time(value: Any):
         return None
 
 
-def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True) -> ImportResult:
+def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True, actor: Any = None) -> ImportResult:
     """Import ClaimReview JSON-LD (object, list or ``@graph``); bad items are reported by index.
 
     Items with evidence are published by ``editor`` (the person importing) unless ``publish`` is off;
@@ -214,9 +214,10 @@ def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True) -> 
                 db, p["claim"], p["verdict"], p["explanation"], editor=editor, evidence=p["evidence"], url=p["url"],
                 appearances=p["appearances"], first_appearance=p["first_appearance"], claim_date=p["claim_date"],
                 publisher=publisher, original_label=p["original_label"], meta={**meta, "imported": True},
+                actor=actor,
             )
             if publish and (fc.evidence or fc.verdict not in fcs.NEEDS_EVIDENCE):
-                fc = fcs.publish_factcheck(db, fc.id, editor, published_at=p["published"])
+                fc = fcs.publish_factcheck(db, fc.id, editor, published_at=p["published"], actor=actor)
             result.created.append(fc.id)
         except (ConfigError, NotFoundError) as exc:
             result.errors.append(f"Mục {i}: {exc}")

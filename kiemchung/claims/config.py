@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiemchung import timeutil
 from kiemchung.claims.match import MatchConfig
@@ -184,11 +185,26 @@ def get_shown(db, key: str, default: str = "") -> str:
     return shown_value(key, db.get_setting(key, default))
 
 
-def set_setting(db, key: str, value: str) -> str:
-    """Validate and store one setting of this installation; returns the stored (normalised) value."""
+def set_setting(db, key: str, value: str, *, actor: Any = None) -> str:
+    """Validate and store one setting of this installation; returns the stored (normalised) value.
+
+    ``hash_authors`` (1 | 0) is accepted too. The change is audited as ``setting.set`` with ``actor``
+    (secrets masked in the entry)."""
+    from kiemchung import audit
+
+    if key == "hash_authors":
+        if value not in {"0", "1"}:
+            raise ConfigError(f"Giá trị không hợp lệ cho {key}: {value} (allowed: 0, 1)")
+        before = db.get_setting(key)
+        db.set_setting(key, value)
+        with db.write() as conn:
+            audit.record(conn, actor, "setting.set", f"setting:{key}", {"value": before}, {"value": value})
+        return value
     if key not in SETTINGS:
-        raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(SETTINGS)}")
+        raise ConfigError(
+            f"Cài đặt không tồn tại (unknown setting): {key}; có: hash_authors, {', '.join(SETTINGS)}")
     stored = SETTINGS[key].check(value)
+    before = db.get_setting(key)
     if key == "alert_webhook_url" and stored:
         try:
             AddressPolicy.from_db(db).check_url(stored)
@@ -199,6 +215,9 @@ def set_setting(db, key: str, value: str) -> str:
     db.set_setting(key, stored)
     if key in _MATCH_FIELDS or key == "match_semantic":
         match_config(db)  # the combination must still be a valid MatchConfig
+    with db.write() as conn:
+        audit.record(conn, actor, "setting.set", f"setting:{key}", {"value": shown_value(key, before)},
+                     {"value": shown_value(key, stored)})
     return stored
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from kiemchung import timeutil
+from kiemchung import audit, timeutil
 from kiemchung.claims.tables import factcheck_phrasings, factcheck_versions, factchecks
 from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.labels import LABELS
@@ -235,11 +235,16 @@ def _load(conn, ref: int | str) -> FactCheck:
     return _row_to_fc(conn, row)
 
 
-def _snapshot(conn, fc_id: int, action: str, editor: str) -> None:
+def _snapshot(conn, fc_id: int, action: str, editor: str, *, before: FactCheck | None = None,
+              actor: Any = None, audit_action: str | None = None) -> None:
+    """Record the new version, and the audit entry of the write (``actor``, else the editor's name)."""
     fc = _load(conn, fc_id)
     conn.execute(insert(factcheck_versions).values(
         factcheck_id=fc_id, version=fc.version, action=action, snapshot=fc.to_dict(), editor=editor,
         at=fc.updated_at))
+    audit.record(conn, actor if actor is not None else editor,
+                 f"factcheck.{(audit_action or action).replace('-', '_')}", f"factcheck:{fc_id}",
+                 before.to_dict() if before is not None else None, fc.to_dict())
 
 
 def _set_phrasings(conn, fc_id: int, phrasings: list[str]) -> None:
@@ -294,9 +299,12 @@ def create_factcheck(
     db, claim: str, verdict: str, explanation: str = "", *, editor: str, phrasings: list[str] | tuple = (),
     evidence: list | tuple = (), url: str | None = None, appearances: list[str] | tuple = (),
     first_appearance: str | None = None, claim_date: Any = None, publisher: str | None = None,
-    original_label: str | None = None, key: str | None = None, meta: dict | None = None,
+    original_label: str | None = None, key: str | None = None, meta: dict | None = None, actor: Any = None,
 ) -> FactCheck:
-    """Create a draft fact-check; refuses a claim (or phrasing) that is already fact-checked."""
+    """Create a draft fact-check; refuses a claim (or phrasing) that is already fact-checked.
+
+    Every write of this module is audited (``factcheck.<action>``) with ``actor``: the web's user, the
+    CLI's ``cli:<os user>``, or by default the editor's name."""
     editor = _editor(editor)
     now = timeutil.now()
     with db.write() as conn:
@@ -312,7 +320,7 @@ def create_factcheck(
         if not key:
             conn.execute(update(factchecks).where(factchecks.c.id == fc_id).values(key=f"fc-{fc_id}"))
         _set_phrasings(conn, fc_id, [v["claim"], *[p for p in phrasings if p and p.strip()]])
-        _snapshot(conn, fc_id, "create", editor)
+        _snapshot(conn, fc_id, "create", editor, actor=actor)
         return _load(conn, fc_id)
 
 
@@ -354,7 +362,7 @@ def _hold_revision(conn, fc: FactCheck, v: dict[str, Any], editor: str) -> dict[
             "at": timeutil.now().isoformat()}
 
 
-def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str) -> FactCheck:
+def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str, *, actor: Any = None) -> FactCheck:
     """Change fields of a fact-check (a new version is recorded); a published one must stay valid.
 
     Under ``require_approval`` a change to what a published fact-check says (:data:`SUBSTANTIVE`) is
@@ -388,11 +396,11 @@ def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str)
             v["proposed_by"] = editor  # who changed a proposal cannot be the one to approve it
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
             version=fc.version + 1, updated_by=editor, updated_at=timeutil.now(), **v))
-        _snapshot(conn, fc.id, action, editor)
+        _snapshot(conn, fc.id, action, editor, before=fc, actor=actor)
         return _load(conn, fc.id)
 
 
-def approve_revision(db, fc_id: int | str, approver: str) -> FactCheck:
+def approve_revision(db, fc_id: int | str, approver: str, *, actor: Any = None) -> FactCheck:
     """Apply the pending revision of a published fact-check, approved by ``approver``.
 
     The approver must not be one of the revision's editors (an admin neither): the published text
@@ -416,11 +424,11 @@ def approve_revision(db, fc_id: int | str, approver: str) -> FactCheck:
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
             **values, meta=meta, version=fc.version + 1, updated_by=approver, updated_at=timeutil.now(),
             proposed_by=pending.get("proposed_by") or fc.proposed_by, approved_by=approver))
-        _snapshot(conn, fc.id, "approve-revision", approver)
+        _snapshot(conn, fc.id, "approve-revision", approver, before=fc, actor=actor)
         return _load(conn, fc.id)
 
 
-def discard_revision(db, fc_id: int | str, editor: str) -> FactCheck:
+def discard_revision(db, fc_id: int | str, editor: str, *, actor: Any = None) -> FactCheck:
     """Drop the pending revision of a fact-check (the published version stays as it is)."""
     editor = _editor(editor)
     with db.write() as conn:
@@ -430,7 +438,7 @@ def discard_revision(db, fc_id: int | str, editor: str) -> FactCheck:
         meta = {k: val for k, val in fc.meta.items() if k != PENDING}
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
             meta=meta, version=fc.version + 1, updated_by=editor, updated_at=timeutil.now()))
-        _snapshot(conn, fc.id, "discard-revision", editor)
+        _snapshot(conn, fc.id, "discard-revision", editor, before=fc, actor=actor)
         return _load(conn, fc.id)
 
 
@@ -457,7 +465,7 @@ def require_approval(db) -> bool:
 
 
 def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = None, *,
-                      published_at: Any = None) -> FactCheck:
+                      published_at: Any = None, actor: Any = None) -> FactCheck:
     """Publish (or, under ``require_approval`` without an approver, propose) a fact-check.
 
     On a published fact-check with a pending revision, ``approver`` approves the revision
@@ -474,7 +482,7 @@ def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = 
     with db.write() as conn:
         fc = _load(conn, fc_id)
         if fc.status == "published" and fc.pending is not None and approver is not None:
-            return approve_revision(db, fc.id, approver)  # same transaction (nested write)
+            return approve_revision(db, fc.id, approver, actor=actor)  # same transaction (nested write)
         if fc.status == "published":
             return fc
         _require_evidence(fc.verdict, fc.evidence)
@@ -500,11 +508,13 @@ def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = 
                           proposed_by=fc.proposed_by or editor, published_at=pub, withdrawn_at=None)
             action = "publish"
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(**values))
-        _snapshot(conn, fc.id, action, values["updated_by"])
+        approved = action == "publish" and fc.status == "proposed" and values.get("approved_by") is not None
+        _snapshot(conn, fc.id, action, values["updated_by"], before=fc, actor=actor,
+                  audit_action="approve" if approved else action)
         return _load(conn, fc.id)
 
 
-def withdraw_factcheck(db, fc_id: int | str, editor: str, reason: str = "") -> FactCheck:
+def withdraw_factcheck(db, fc_id: int | str, editor: str, reason: str = "", *, actor: Any = None) -> FactCheck:
     """Withdraw a fact-check (kept, with its history; no longer used for alerts or exports)."""
     editor = _editor(editor)
     with db.write() as conn:
@@ -514,7 +524,7 @@ def withdraw_factcheck(db, fc_id: int | str, editor: str, reason: str = "") -> F
         conn.execute(update(factchecks).where(factchecks.c.id == fc.id).values(
             status="withdrawn", version=fc.version + 1, updated_by=editor, updated_at=timeutil.now(),
             withdrawn_at=timeutil.now(), meta=meta))
-        _snapshot(conn, fc.id, "withdraw", editor)
+        _snapshot(conn, fc.id, "withdraw", editor, before=fc, actor=actor)
         return _load(conn, fc.id)
 
 

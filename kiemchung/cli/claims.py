@@ -56,11 +56,12 @@ def fc_add(
     editor: str = EDITOR,
 ) -> None:
     """Thêm bài kiểm chứng nháp (add a draft fact-check)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.claims.factchecks import create_factcheck
 
     with open_db() as db:
         fc = create_factcheck(db, claim, verdict, explanation, editor=editor, phrasings=phrasing,
-                              evidence=evidence, url=url)
+                              evidence=evidence, url=url, actor=cli_actor())
         _show(fc)
         _show_similar(db, fc)
 
@@ -77,6 +78,7 @@ def fc_edit(
     editor: str = EDITOR,
 ) -> None:
     """Sửa bài kiểm chứng; mỗi lần sửa là một phiên bản (edit; every change is versioned)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.claims.factchecks import update_factcheck
 
     changes = {k: v for k, v in dict(verdict=verdict, explanation=explanation, claim=claim, url=url).items()
@@ -88,17 +90,18 @@ def fc_edit(
     if not changes:
         raise ConfigError("Không có gì để sửa (nothing to change)")
     with open_db() as db:
-        _show(update_factcheck(db, ref, changes, editor))
+        _show(update_factcheck(db, ref, changes, editor, actor=cli_actor()))
 
 
 @fc_app.command("publish")
 def fc_publish(ref: str = typer.Argument(...), editor: str = EDITOR,
                approver: str = typer.Option(None, "--approver", help="Người duyệt (approver).")) -> None:
     """Xuất bản (hoặc đề xuất, nếu cần duyệt) bài kiểm chứng (publish or propose)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.claims.factchecks import publish_factcheck
 
     with open_db() as db:
-        _show(publish_factcheck(db, ref, editor, approver))
+        _show(publish_factcheck(db, ref, editor, approver, actor=cli_actor()))
 
 
 @fc_app.command("list")
@@ -232,13 +235,16 @@ def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); 
             shown = dict((k, v) for k, v, _ in show_settings(db))[key]
             console.print(f"{key} = {escape(shown)}")
             return
-        stored = set_setting(db, key, value)
+        from kiemchung.audit import cli_actor
+
+        stored = set_setting(db, key, value, actor=cli_actor())
     console.print(f"{key} = {escape(shown_value(key, stored))}")
 
 
 @fc_app.command("import")
 def fc_import(path: Path = typer.Argument(..., help="Tệp ClaimReview JSON-LD."), editor: str = EDITOR) -> None:
     """Nhập ClaimReview JSON-LD (import ClaimReview JSON-LD)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.claims.claimreview import import_claimreviews
 
     try:
@@ -246,7 +252,7 @@ def fc_import(path: Path = typer.Argument(..., help="Tệp ClaimReview JSON-LD."
     except (OSError, ValueError) as exc:
         raise ImportFileError(f"Không đọc được tệp {path} (cannot read file): {exc}") from exc
     with open_db() as db:
-        res = import_claimreviews(db, data, editor=editor)
+        res = import_claimreviews(db, data, editor=editor, actor=cli_actor())
     console.print(f"Đã nhập {len(res.created)} bài; {len(res.errors)} lỗi.")
     for e in res.errors:
         console.print(f"  [red]{escape(e)}[/]")
@@ -389,3 +395,19 @@ def alerts_deliver(include_failed: bool = typer.Option(False, "--include-failed"
     with open_db() as db:
         out = deliver_pending(db, include_failed=include_failed)
     console.print(f"Đã gửi {out['sent']}, còn chờ {out['pending']}, thất bại {out['failed']}.")
+
+
+@alerts_app.command("status")
+def alerts_status(
+    alert_id: int = typer.Argument(..., help="Số cảnh báo (alert id)."),
+    status: str = typer.Argument(..., help="new | seen | dismissed | confirmed"),
+    editor: str = typer.Option(None, "--editor", help="Tên biên tập viên (editor name), khi xác nhận."),
+) -> None:
+    """Đánh dấu cảnh báo: đã xem, bỏ qua, xác nhận (triage an alert; audited)."""
+    from kiemchung.audit import cli_actor
+    from kiemchung.claims.alerts import set_alert_status
+
+    actor = cli_actor()
+    with open_db() as db:
+        out = set_alert_status(db, alert_id, status, actor=actor, editor=editor or actor)
+    console.print(f"Cảnh báo #{out['id']}: {out['previous']} → {out['status']}")

@@ -70,7 +70,9 @@ def sources_add(
             from kiemchung.netguard import AddressPolicy
 
             AddressPolicy.from_db(db).check_url(url)
-        src = db.add_source(Source(kind=kind, url=url, name=name, poll_interval_s=interval))
+        from kiemchung.audit import cli_actor
+
+        src = db.add_source(Source(kind=kind, url=url, name=name, poll_interval_s=interval), actor=cli_actor())
     console.print(f"Đã thêm nguồn #{src.id}: {src.name} ({src.url})")
 
 
@@ -95,8 +97,10 @@ def _health(s: Source) -> str:
 @sources_app.command("remove")
 def sources_remove(ref: str = typer.Argument(..., help="Số, URL hoặc tên nguồn (id, URL or name).")) -> None:
     """Xoá một nguồn; các tài liệu đã lưu được giữ lại (remove a source; its documents stay)."""
+    from kiemchung.audit import cli_actor
+
     with open_db() as db:
-        src = db.remove_source(ref)
+        src = db.remove_source(ref, actor=cli_actor())
     console.print(f"Đã xoá nguồn #{src.id}: {src.name}")
 
 
@@ -416,21 +420,13 @@ def settings_set(
 
     Matcher thresholds, alert channels, SMTP and approval settings are validated by
     ``kiemchung.claims.config.set_setting`` (the keys ``kiemchung factchecks config`` lists)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.claims.config import SETTINGS, set_setting, shown_value
 
-    if key == "hash_authors":
-        if value not in {"0", "1"}:
-            raise ConfigError(f"Giá trị không hợp lệ cho {key}: {value} (allowed: 0, 1)")
-        with open_db() as db:
-            db.set_setting(key, value)
-        console.print(f"{key} = {value}")
-        return
-    if key not in SETTINGS:
-        raise ConfigError(
-            f"Cài đặt không tồn tại (unknown setting): {key}; có: hash_authors, {', '.join(SETTINGS)}"
-        )
+    if key != "hash_authors" and key not in SETTINGS:  # refused before the database is opened (or made)
+        raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: hash_authors, {', '.join(SETTINGS)}")
     with open_db() as db:
-        stored = set_setting(db, key, value)
+        stored = set_setting(db, key, value, actor=cli_actor())
     console.print(f"{key} = {escape(shown_value(key, stored))}", highlight=False)
 
 

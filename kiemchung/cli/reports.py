@@ -24,6 +24,7 @@ def report_cmd(
     mail_to: str = typer.Option(None, "--mail-to", help="Gửi báo cáo tới địa chỉ này (mail to)"),
 ) -> None:
     """Lập báo cáo định kỳ (write a periodic report)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.reports.period import parse_period
     from kiemchung.reports.schedule import FORMATS, run_schedule, send_report, write_report
 
@@ -36,10 +37,11 @@ def report_cmd(
         p = parse_period(period, start=from_, end=to)
     with open_db() as db:
         if schedule:
-            p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats, workers=workers)
+            p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats, workers=workers,
+                                           actor=cli_actor())
             verb = "Đã lập" if created else "Đã có sẵn (already there)"
         else:
-            files = write_report(db, p, out, formats, workers=workers)
+            files = write_report(db, p, out, formats, workers=workers, actor=cli_actor())
             if mail_to:
                 send_report(db, p, files, mail_to)
             verb = "Đã lập"

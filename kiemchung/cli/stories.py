@@ -84,10 +84,11 @@ def stories_merge(
     user: str = typer.Option(None, "--user", help="Người sửa (who made the edit)."),
 ) -> None:
     """Gộp hai câu chuyện bằng tay (merge two stories by hand)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.stories.service import StoryStage
 
     with open_db() as db:
-        kept = StoryStage(db).merge(into, other, user=user)
+        kept = StoryStage(db).merge(into, other, user=user, actor=cli_actor())
     console.print(f"Đã gộp #{other} vào #{kept}.")
 
 
@@ -98,10 +99,11 @@ def stories_split(
     user: str = typer.Option(None, "--user", help="Người sửa (who made the edit)."),
 ) -> None:
     """Tách tài liệu ra thành câu chuyện mới (split documents into a new story)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.stories.service import StoryStage
 
     with open_db() as db:
-        new = StoryStage(db).split(story_id, doc_ids, user=user)
+        new = StoryStage(db).split(story_id, doc_ids, user=user, actor=cli_actor())
     console_err.print(f"Đã tách {len(doc_ids)} tài liệu sang câu chuyện #{new}.")
 
 

@@ -83,10 +83,11 @@ def trends(
 def watch_add(name: str = typer.Argument(..., help="Tên (name)."),
               query: str = typer.Argument(..., help="Truy vấn, như khi tìm kiếm (search query).")) -> None:
     """Lưu một truy vấn theo dõi (save a watchlist)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.stories.watchlists import add_watchlist
 
     with open_db() as db:
-        w = add_watchlist(db, name, query)
+        w = add_watchlist(db, name, query, actor=cli_actor())
     console.print(f"Đã lưu danh sách theo dõi [bold]{escape(w.name)}[/]: {escape(w.query)}")
 
 
@@ -106,10 +107,11 @@ def watch_list() -> None:
 @watch_app.command("remove")
 def watch_remove(name: str = typer.Argument(..., help="Tên (name).")) -> None:
     """Xoá một danh sách theo dõi (remove a watchlist)."""
+    from kiemchung.audit import cli_actor
     from kiemchung.stories.watchlists import remove_watchlist
 
     with open_db() as db:
-        remove_watchlist(db, name)
+        remove_watchlist(db, name, actor=cli_actor())
     console.print(f"Đã xoá {escape(name)}.")
 
 

@@ -105,7 +105,9 @@ def users_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = ask_new_password()
-    user = users.add_user(open_db(), name, password, role, actor="cli")
+    from kiemchung.audit import cli_actor
+
+    user = users.add_user(open_db(), name, password, role, actor=cli_actor())
     console.print(f"Đã thêm {user.name} ({bilingual('role', user.role)})")
 
 
@@ -122,8 +124,9 @@ def users_list() -> None:
 def users_role(name: str, role: str) -> None:
     """Đổi vai trò (set role: viewer, editor, admin)."""
     from kiemchung import users
+    from kiemchung.audit import cli_actor
 
-    users.set_role(open_db(), name, role, actor="cli")
+    users.set_role(open_db(), name, role, actor=cli_actor())
     console.print(f"{name}: {bilingual('role', role)}")
 
 
@@ -133,8 +136,9 @@ def users_disable(
 ) -> None:
     """Khóa tài khoản (disable an account)."""
     from kiemchung import users
+    from kiemchung.audit import cli_actor
 
-    users.set_disabled(open_db(), name, not enable, actor="cli")
+    users.set_disabled(open_db(), name, not enable, actor=cli_actor())
     console.print(f"{name}: {'enabled' if enable else 'disabled'}")
 
 
@@ -142,5 +146,6 @@ def users_disable(
 def users_token(name: str, label: str = typer.Option(None, help="Nhãn (label).")) -> None:
     """Tạo API token (create an API token; shown once)."""
     from kiemchung import users
+    from kiemchung.audit import cli_actor
 
-    console.print(users.create_token(open_db(), name, label, actor="cli"), soft_wrap=True, highlight=False)
+    console.print(users.create_token(open_db(), name, label, actor=cli_actor()), soft_wrap=True, highlight=False)

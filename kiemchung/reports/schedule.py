@@ -10,8 +10,9 @@ import datetime as dt
 import smtplib
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
-from kiemchung import timeutil
+from kiemchung import audit, timeutil
 from kiemchung.errors import ConfigError
 from kiemchung.reports.build import build_report
 from kiemchung.reports.period import Period, last_complete
@@ -31,9 +32,11 @@ def file_stem(period: Period) -> str:
 
 
 def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
-                 generated_at: dt.datetime | None = None, workers: int = 1, progress=None) -> list[Path]:
+                 generated_at: dt.datetime | None = None, workers: int = 1, progress=None,
+                 actor: Any = None) -> list[Path]:
     """Build the report and write each format into ``out_dir``; returns the files written.
 
+    With an ``actor`` (a person's request: web, API or CLI) it is audited as ``report.generate``.
     ``workers`` > 1: the reach scan may fork (only from a single-threaded program, e.g. the CLI).
     ``progress``: called with each stage as it starts ("build", then "html", "md", "pdf")."""
     def stage(name: str) -> None:
@@ -57,18 +60,23 @@ def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
         else:
             path.write_text(render_html(report) if f == "html" else render_markdown(report), encoding="utf-8")
         written.append(path)
+    if actor is not None:
+        with db.write() as conn:
+            audit.record(conn, actor, "report.generate", f"report:{file_stem(period)}", None,
+                         {"period": period.label, "files": [p.name for p in written]})
     return written
 
 
 def run_schedule(db, schedule: str, out_dir: str | Path, *, now: dt.datetime | None = None,
-                 mail_to: str | None = None, formats=FORMATS, workers: int = 1) -> tuple[Period, list[Path], bool]:
+                 mail_to: str | None = None, formats=FORMATS, workers: int = 1,
+                 actor: Any = None) -> tuple[Period, list[Path], bool]:
     """Write the last complete period's report unless already there; returns (period, files, created)."""
     period = last_complete(schedule, timeutil.aware(now) or timeutil.view_now(db))
     stem = Path(out_dir) / file_stem(period)
     existing = [stem.with_suffix("." + f) for f in formats]
     if all(p.exists() for p in existing):
         return period, existing, False
-    files = write_report(db, period, out_dir, formats, workers=workers)
+    files = write_report(db, period, out_dir, formats, workers=workers, actor=actor)
     if mail_to:
         send_report(db, period, files, mail_to)
     return period, files, True

@@ -248,8 +248,11 @@ class Database:
 
     # -- sources -------------------------------------------------------------------------------
 
-    def add_source(self, source: Source) -> Source:
-        """Register a source; adding the same URL twice returns the existing one."""
+    def add_source(self, source: Source, *, actor: Any = None) -> Source:
+        """Register a source; adding the same URL twice returns the existing one.
+
+        With an ``actor`` (a person's write: web, API or CLI) the addition is audited as ``source.add``;
+        sources the pipeline makes for itself (outlets, import files) pass none."""
         if source.kind not in SOURCE_KINDS:
             raise StoreError(f"Loại nguồn không hợp lệ (unknown source kind): {source.kind}")
         with self.write() as conn:
@@ -268,6 +271,11 @@ class Database:
                 )
             )
             source_id = result.inserted_primary_key[0]
+            if actor is not None:
+                from kiemchung import audit
+
+                audit.record(conn, actor, "source.add", f"source:{source_id}", None,
+                             {"kind": source.kind, "url": source.url, "name": source.name or source.url})
         return self.get_source(source_id)
 
     def get_source(self, ref: int | str) -> Source:
@@ -293,11 +301,16 @@ class Database:
         with self.read() as conn:
             return [_source_from_row(r) for r in conn.execute(query)]
 
-    def remove_source(self, ref: int | str) -> Source:
-        """Remove a source; its documents stay (their source becomes unknown)."""
+    def remove_source(self, ref: int | str, *, actor: Any = None) -> Source:
+        """Remove a source; its documents stay (their source becomes unknown). Audited with an ``actor``."""
         source = self.get_source(ref)
         with self.write() as conn:
             conn.execute(delete(t.sources).where(t.sources.c.id == source.id))
+            if actor is not None:
+                from kiemchung import audit
+
+                audit.record(conn, actor, "source.remove", f"source:{source.id}",
+                             {"kind": source.kind, "url": source.url, "name": source.name}, None)
         return source
 
     def record_fetch_success(

@@ -20,10 +20,11 @@ import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from kiemchung import timeutil
+from kiemchung import audit, timeutil
 from kiemchung.errors import ConfigError, NotFoundError, QueryError
 from kiemchung.models import Document
 from kiemchung.store import Database, document_from_row
@@ -394,13 +395,13 @@ class StoryStage:
 
     # -- hand edits ------------------------------------------------------------------------------
 
-    def merge(self, story_a: int, story_b: int, *, user: str | None = None) -> int:
+    def merge(self, story_a: int, story_b: int, *, user: str | None = None, actor: Any = None) -> int:
         """Merge story ``story_b`` into ``story_a`` by hand (see :func:`merge_stories`)."""
-        return merge_stories(self.db, story_a, story_b, user=user)
+        return merge_stories(self.db, story_a, story_b, user=user, actor=actor)
 
-    def split(self, story_id: int, doc_ids: list[int], *, user: str | None = None) -> int:
+    def split(self, story_id: int, doc_ids: list[int], *, user: str | None = None, actor: Any = None) -> int:
         """Move documents out of a story into a new one by hand (see :func:`split_story`)."""
-        return split_story(self.db, story_id, doc_ids, user=user)
+        return split_story(self.db, story_id, doc_ids, user=user, actor=actor)
 
 
 JOURNAL_KEY = "journal"  # key of the saved state holding the last replayed edit and the key map
@@ -443,13 +444,14 @@ def _live(conn, story_id: int):
         story_id = r.merged_into
 
 
-def merge_stories(db: Database, story_a: int, story_b: int, *, user: str | None = None) -> int:
+def merge_stories(db: Database, story_a: int, story_b: int, *, user: str | None = None, actor: Any = None) -> int:
     """Merge story ``story_b`` into ``story_a`` by hand; returns the kept story's id.
 
     The tables change at once, in one transaction, without loading the clusterer's state: the
     documents move (marked as placed by hand), ``story_b`` resolves to ``story_a`` from then on, and the
     edit is journalled in ``story_edits`` for the stages to replay (later documents of either story
-    join the one kept). Merged stories are followed; merging a story with itself changes nothing."""
+    join the one kept). Merged stories are followed; merging a story with itself changes nothing.
+    Audited as ``story.merge`` with ``actor`` (``user`` when no actor is given)."""
     now = timeutil.now()
     s, sd = st.stories, st.story_documents
     with db.write() as conn:
@@ -464,6 +466,9 @@ def merge_stories(db: Database, story_a: int, story_b: int, *, user: str | None 
                 payload={"into": a.id, "from": b.id, "into_key": a.key, "from_key": b.key, "journal": True},
             )
         )
+        audit.record(conn, actor if actor is not None else user, "story.merge", f"story:{a.id}",
+                     {"into": a.id, "from": b.id, "doc_counts": [a.doc_count, b.doc_count]},
+                     {"story": a.id})
         bigger = b if b.doc_count > a.doc_count else a  # the clusterer's headline comes with the replay
         conn.execute(
             update(s).where(s.c.id == a.id).values(
@@ -475,11 +480,12 @@ def merge_stories(db: Database, story_a: int, story_b: int, *, user: str | None 
     return a.id
 
 
-def split_story(db: Database, story_id: int, doc_ids: list[int], *, user: str | None = None) -> int:
+def split_story(db: Database, story_id: int, doc_ids: list[int], *, user: str | None = None, actor: Any = None) -> int:
     """Move documents out of a story into a new story by hand; returns the new story's id.
 
     Like :func:`merge_stories`, the tables change at once and the edit is journalled. The documents
-    must belong to the story (merges followed) and at least one must stay (QueryError otherwise)."""
+    must belong to the story (merges followed) and at least one must stay (QueryError otherwise).
+    Audited as ``story.split`` with ``actor`` (``user`` when no actor is given)."""
     ids = sorted({int(x) for x in doc_ids})
     now = timeutil.now()
     s, sd, d = st.stories, st.story_documents, t.documents
@@ -514,6 +520,8 @@ def split_story(db: Database, story_id: int, doc_ids: list[int], *, user: str | 
         counts = _counts(conn, [story.id, new_id])
         for sid in (story.id, new_id):
             conn.execute(update(s).where(s.c.id == sid).values(updated_at=now, **counts.get(sid, EMPTY_COUNTS)))
+        audit.record(conn, actor if actor is not None else user, "story.split", f"story:{story.id}",
+                     {"story": story.id, "docs": ids}, {"story": new_id})
     return new_id
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from kiemchung import timeutil
+from kiemchung import audit, timeutil
 from kiemchung.errors import NotFoundError, QueryError, StoreError
 from kiemchung.store import schema as t
 from kiemchung.store.search import compile_query
@@ -55,8 +56,10 @@ def _check_query(query: str) -> None:
         raise QueryError(f"Truy vấn trống (empty query): {query!r}")
 
 
-def add_watchlist(db, name: str, query: str) -> Watchlist:
-    """Save a query under a name; the query is checked first (QueryError if it cannot run)."""
+def add_watchlist(db, name: str, query: str, *, actor: Any = None) -> Watchlist:
+    """Save a query under a name; the query is checked first (QueryError if it cannot run).
+
+    Audited as ``watchlist.add`` with ``actor`` (the web's user, the CLI's ``cli:<os user>``)."""
     name = (name or "").strip()
     if not name:
         raise QueryError("Tên danh sách theo dõi không được trống (a watchlist needs a name)")
@@ -65,6 +68,7 @@ def add_watchlist(db, name: str, query: str) -> Watchlist:
     try:
         with db.write() as conn:
             wid = conn.execute(watchlists.insert().values(name=name, query=query.strip(), created_at=now)).inserted_primary_key[0]
+            audit.record(conn, actor, "watchlist.add", f"watchlist:{wid}", None, {"name": name, "query": query.strip()})
     except IntegrityError as exc:
         raise QueryError(f"Đã có danh sách theo dõi tên này (a watchlist with this name exists): {name}") from exc
     return Watchlist(wid, name, query.strip(), now)
@@ -86,11 +90,13 @@ def get_watchlist(db, name: str) -> Watchlist:
     return Watchlist(r.id, r.name, r.query, r.created_at)
 
 
-def remove_watchlist(db, name: str) -> None:
-    """Delete a watchlist by name (NotFoundError if none)."""
+def remove_watchlist(db, name: str, *, actor: Any = None) -> None:
+    """Delete a watchlist by name (NotFoundError if none); audited as ``watchlist.remove``."""
     with db.write() as conn:
-        if conn.execute(watchlists.delete().where(watchlists.c.name == name.strip())).rowcount == 0:
+        row = conn.execute(select(watchlists).where(watchlists.c.name == name.strip())).first()
+        if row is None or conn.execute(watchlists.delete().where(watchlists.c.id == row.id)).rowcount == 0:
             raise NotFoundError(f"Không có danh sách theo dõi (no such watchlist): {name}")
+        audit.record(conn, actor, "watchlist.remove", f"watchlist:{row.id}", {"name": row.name, "query": row.query}, None)
 
 
 def _bucket_seconds(bucket: str) -> int:

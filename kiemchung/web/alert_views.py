@@ -5,37 +5,25 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from kiemchung import audit
-from kiemchung.claims.alerts import appearance_update
+from kiemchung.claims import alerts as alerts_lib
 from kiemchung.claims.tables import alerts as alerts_t
 from kiemchung.claims.tables import factchecks as factchecks_t
-from kiemchung.errors import ConfigError, NotFoundError, QueryError
+from kiemchung.errors import QueryError
 from kiemchung.store import schema as t
 from kiemchung.web import queries
-from kiemchung.web.factcheck_actions import update_factcheck
 
 ALERTS_PAGE = 100
-ALERT_STATUSES = ("new", "seen", "dismissed", "confirmed")
+ALERT_STATUSES = alerts_lib.ALERT_STATUSES
 
 
 def set_alert_status(db, user, alert_id: int, status: str) -> dict[str, Any]:
-    """Change an alert's triage status (new, seen, dismissed, confirmed) and audit it."""
-    if status not in ALERT_STATUSES:
-        raise ConfigError(f"Trạng thái cảnh báo không hợp lệ (unknown alert status): {status}")
-    with db.write() as conn:
-        row = conn.execute(select(alerts_t).where(alerts_t.c.id == alert_id)).first()
-        if row is None:
-            raise NotFoundError(f"Không tìm thấy cảnh báo (alert not found): {alert_id}")
-        conn.execute(update(alerts_t).where(alerts_t.c.id == alert_id).values(status=status))
-        audit.record(conn, user, "alert.status", f"alert:{alert_id}", {"status": row.status}, {"status": status})
-    if status == "confirmed" and row.status != "confirmed":  # the post is where the claim appeared again
-        change = appearance_update(db, alert_id)
-        if change is not None:
-            update_factcheck(db, user, *change)
+    """Change an alert's triage status as ``user`` (the library audits it; see
+    :func:`kiemchung.claims.alerts.set_alert_status`)."""
+    out = alerts_lib.set_alert_status(db, alert_id, status, actor=user, editor=user.name)
     queries.clear_cache()  # the overview's "new alerts" panel
-    return {"id": alert_id, "status": status, "previous": row.status}
+    return out
 
 
 

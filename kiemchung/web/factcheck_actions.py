@@ -1,11 +1,11 @@
-"""Fact-check writes shared by the pages and the API: a library call and an audit entry each."""
+"""Fact-check writes shared by the pages and the API: library calls with the signed-in user as actor
+(the library writes the audit entry, as it does for the CLI)."""
 
 from __future__ import annotations
 
 import dataclasses
 from typing import Any
 
-from kiemchung import audit
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.claimreview import to_claimreview
 from kiemchung.errors import ConfigError
@@ -14,19 +14,12 @@ from kiemchung.timeutil import now
 MAX_CLAIM_CHARS = 2000
 
 
-def _audit(db, user, action: str, fc_id: int, before: Any, after: Any) -> None:
-    with db.write() as conn:
-        audit.record(conn, user, action, f"factcheck:{fc_id}", before, after)
-
-
 def create_factcheck(db, user, claim: str, **fields: Any) -> fcs.FactCheck:
     """Create a draft fact-check as ``user`` (default verdict "chưa kiểm chứng") and audit it."""
     if len(claim or "") > MAX_CLAIM_CHARS:
         raise ConfigError("Tuyên bố quá dài, tối đa 2000 ký tự (claim too long)")
     fields.setdefault("verdict", "unverified")
-    fc = fcs.create_factcheck(db, claim, editor=user.name, **fields)
-    _audit(db, user, "factcheck.create", fc.id, None, fc.to_dict())
-    return fc
+    return fcs.create_factcheck(db, claim, editor=user.name, actor=user, **fields)
 
 
 def update_factcheck(db, user, fc_id: int, changes: dict[str, Any]) -> fcs.FactCheck:
@@ -37,18 +30,12 @@ def update_factcheck(db, user, fc_id: int, changes: dict[str, Any]) -> fcs.FactC
     before = fcs.get_factcheck(db, fc_id)
     if not changes:
         return before
-    fc = fcs.update_factcheck(db, fc_id, changes, user.name)
-    action = "revise" if fc.pending is not None or before.pending is not None else "update"
-    _audit(db, user, f"factcheck.{action}", fc.id, before.to_dict(), fc.to_dict())
-    return fc
+    return fcs.update_factcheck(db, fc_id, changes, user.name, actor=user)
 
 
 def discard_revision(db, user, fc_id: int) -> fcs.FactCheck:
     """Drop the pending revision of a published fact-check as ``user`` and audit it."""
-    before = fcs.get_factcheck(db, fc_id)
-    fc = fcs.discard_revision(db, fc_id, user.name)
-    _audit(db, user, "factcheck.discard_revision", fc.id, before.to_dict(), fc.to_dict())
-    return fc
+    return fcs.discard_revision(db, fc_id, user.name, actor=user)
 
 
 def publish_factcheck(db, user, fc_id: int) -> tuple[fcs.FactCheck, str]:
@@ -62,28 +49,24 @@ def publish_factcheck(db, user, fc_id: int) -> tuple[fcs.FactCheck, str]:
     """
     before = fcs.get_factcheck(db, fc_id)
     if before.status == "published" and before.pending is not None:
-        fc, action = fcs.approve_revision(db, fc_id, user.name), "approve_revision"
+        fc, action = fcs.approve_revision(db, fc_id, user.name, actor=user), "approve_revision"
     elif not fcs.require_approval(db):
-        fc, action = fcs.publish_factcheck(db, fc_id, user.name), "publish"
+        fc, action = fcs.publish_factcheck(db, fc_id, user.name, actor=user), "publish"
     elif before.status == "proposed":
         proposer = before.proposed_by or user.name
-        fc, action = fcs.publish_factcheck(db, fc_id, proposer, approver=user.name), "approve"
+        fc, action = fcs.publish_factcheck(db, fc_id, proposer, approver=user.name, actor=user), "approve"
     elif user.has_role("admin"):
-        fc, action = fcs.publish_factcheck(db, fc_id, user.name, approver=user.name), "publish"
+        fc, action = fcs.publish_factcheck(db, fc_id, user.name, approver=user.name, actor=user), "publish"
     else:
-        fc, action = fcs.publish_factcheck(db, fc_id, user.name), "propose"
+        fc, action = fcs.publish_factcheck(db, fc_id, user.name, actor=user), "propose"
     if fc.status == before.status and fc.version == before.version:
         return fc, "none"
-    _audit(db, user, f"factcheck.{action}", fc.id, before.to_dict(), fc.to_dict())
-    return fc, action
+    return fc, action  # the library audited the write, with this user as its actor
 
 
 def withdraw_factcheck(db, user, fc_id: int, reason: str = "") -> fcs.FactCheck:
     """Withdraw a fact-check as ``user`` and audit it."""
-    before = fcs.get_factcheck(db, fc_id)
-    fc = fcs.withdraw_factcheck(db, fc_id, user.name, reason)
-    _audit(db, user, "factcheck.withdraw", fc.id, before.to_dict(), fc.to_dict())
-    return fc
+    return fcs.withdraw_factcheck(db, fc_id, user.name, reason, actor=user)
 
 
 def claimreview_of(db, fc: fcs.FactCheck, *, site: str | None = None) -> tuple[dict[str, Any], bool]:

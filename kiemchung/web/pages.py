@@ -312,16 +312,7 @@ def add_source(db, user, kind: str, url: str, name: str) -> Source:
         raise QueryError(f"Địa chỉ không hợp lệ (URL must start with http:// or https://): {url}")
     # Refused at once when the URL names an internal address (every fetch checks again, after DNS).
     AddressPolicy.from_db(db).check_url(url.strip())
-    source = db.add_source(Source(kind=kind, url=url.strip(), name=name.strip()))
-    with db.write() as conn:
-        audit.record(
-            conn,
-            user,
-            "source.add",
-            f"source:{source.id}",
-            None,
-            {"kind": kind, "url": source.url, "name": source.name},
-        )
+    source = db.add_source(Source(kind=kind, url=url.strip(), name=name.strip()), actor=user)
     queries.clear_cache()
     return source
 

@@ -7,7 +7,6 @@ import os
 import re
 from pathlib import Path as FsPath
 
-from kiemchung import audit
 from kiemchung.errors import ConfigError, KiemchungError, NotFoundError
 
 REPORT_STEM = re.compile(r"^bao-cao-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$")
@@ -63,7 +62,8 @@ def parse_report_period(period: str | None, start: str | None, end: str | None):
     return p
 
 
-def _write_in_child(url: str, period, folder: str, fmts: list[str], workers: int, job: str | None = None) -> list[str]:
+def _write_in_child(url: str, period, folder: str, fmts: list[str], workers: int, job: str | None = None,
+                    actor: str | None = None) -> list[str]:
     """Entry point of the spawned report process: a single-threaded program, so reach may fork."""
     from kiemchung.reports.schedule import write_report
     from kiemchung.store import Database
@@ -71,7 +71,8 @@ def _write_in_child(url: str, period, folder: str, fmts: list[str], workers: int
     db = Database(url, upgrade=False)
     progress = (lambda stage: _update_job(FsPath(job), stage=stage)) if job else None
     try:
-        return [str(p) for p in write_report(db, period, folder, fmts, workers=workers, progress=progress)]
+        return [str(p) for p in write_report(db, period, folder, fmts, workers=workers, progress=progress,
+                                             actor=actor)]
     finally:
         db.close()
 
@@ -144,7 +145,8 @@ def report_job(db, job_id: str, *, now: float | None = None) -> dict:
     return state
 
 
-def write_in_worker(db, period, folder: FsPath, fmts: list[str], job: FsPath | None = None) -> list[FsPath]:
+def write_in_worker(db, period, folder: FsPath, fmts: list[str], job: FsPath | None = None,
+                    actor: str | None = None) -> list[FsPath]:
     """Write a report from the web app: in a spawned process using both cores when there are two.
 
     The web server is multi-threaded, so it must not fork; a spawned child is a fresh,
@@ -155,14 +157,14 @@ def write_in_worker(db, period, folder: FsPath, fmts: list[str], job: FsPath | N
     workers = min(2, os.cpu_count() or 1)
     if workers <= 1 or os.environ.get("KIEMCHUNG_REPORT_WORKERS") == "1":
         progress = (lambda stage: _update_job(job, stage=stage)) if job else None
-        return write_report(db, period, folder, fmts, progress=progress)
+        return write_report(db, period, folder, fmts, progress=progress, actor=actor)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         job_arg = str(job) if job else None
         return [FsPath(p) for p in pool.submit(_write_in_child, db.url, period, str(folder), fmts, workers,
-                                               job_arg).result()]
+                                               job_arg, actor).result()]
 
 
 def generate_report(db, user, period, formats, *, job: FsPath | None = None) -> str:
@@ -172,12 +174,9 @@ def generate_report(db, user, period, formats, *, job: FsPath | None = None) -> 
     fmts = [f for f in REPORT_FORMATS if f in set(formats) | {"html"}]
     folder = report_dir(db)
     try:
-        files = write_in_worker(db, period, folder, fmts, job)
+        write_in_worker(db, period, folder, fmts, job, actor=user.name)  # the library audits it
     except OSError as exc:
         raise ConfigError(f"Không ghi được báo cáo vào {folder}: {exc} (cannot write report)") from exc
-    with db.write() as conn:
-        audit.record(conn, user, "report.generate", f"report:{file_stem(period)}", None,
-                     {"period": period.label, "files": [f.name for f in files]})
     return file_stem(period)
 
 

@@ -62,9 +62,7 @@ def _run_edit(db, user, kind: str, story_id: int, work, before: dict) -> StoryEd
             with db.write() as conn:
                 audit.record(conn, user, f"story.{kind}.failed", f"story:{story_id}", before, {"error": edit.error})
             raise
-        edit.status = "done"
-        with db.write() as conn:
-            audit.record(conn, user, f"story.{kind}", f"story:{story_id}", before, {"story": edit.result})
+        edit.status = "done"  # the library audited the edit, with this user as its actor
         queries.clear_cache()
         return edit.result
 
@@ -103,7 +101,7 @@ def merge_stories(db, user, story_id: int, other: int) -> StoryEdit:
     if a.id == b.id:
         raise QueryError("Hai câu chuyện này đã được gộp (these stories are already merged)")
     before = {"into": a.id, "from": b.id, "doc_counts": [a.doc_count, b.doc_count]}
-    return _run_edit(db, user, "merge", a.id, lambda: service.merge_stories(db, a.id, b.id, user=user.name), before)
+    return _run_edit(db, user, "merge", a.id, lambda: service.merge_stories(db, a.id, b.id, user=user.name, actor=user), before)
 
 
 def split_story(db, user, story_id: int, doc_ids: list[int]) -> StoryEdit:
@@ -113,7 +111,7 @@ def split_story(db, user, story_id: int, doc_ids: list[int]) -> StoryEdit:
     story = service.find_story(db, story_id)
     ids = sorted({int(x) for x in doc_ids})
     before = {"story": story.id, "docs": ids}
-    return _run_edit(db, user, "split", story.id, lambda: service.split_story(db, story.id, ids, user=user.name), before)
+    return _run_edit(db, user, "split", story.id, lambda: service.split_story(db, story.id, ids, user=user.name, actor=user), before)
 
 
 def edit_done(edit: StoryEdit) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiemchung import audit, timeutil
+from kiemchung import timeutil
 from kiemchung.errors import NotFoundError
 from kiemchung.stories import watchlists as wl
 from kiemchung.web import queries
@@ -59,9 +59,7 @@ def watchlist_row(db, wl_id: int) -> dict:
 
 def add_watchlist(db, user, name: str, query: str) -> wl.Watchlist:
     """Save a watchlist (the library checks the query) and audit it."""
-    w = wl.add_watchlist(db, name, query)
-    with db.write() as conn:
-        audit.record(conn, user, "watchlist.add", f"watchlist:{w.id}", None, {"name": w.name, "query": w.query})
+    w = wl.add_watchlist(db, name, query, actor=user)
     queries.clear_cache()
     return w
 
@@ -69,8 +67,6 @@ def add_watchlist(db, user, name: str, query: str) -> wl.Watchlist:
 def remove_watchlist(db, user, wl_id: int) -> None:
     """Delete a watchlist by id and audit it."""
     w = watchlist_by_id(db, wl_id)
-    wl.remove_watchlist(db, w.name)
-    with db.write() as conn:
-        audit.record(conn, user, "watchlist.remove", f"watchlist:{w.id}", {"name": w.name, "query": w.query}, None)
+    wl.remove_watchlist(db, w.name, actor=user)
     queries.clear_cache()
 
