@@ -22,9 +22,11 @@ def bar_chart(
         )
     first = series[0][0].strftime("%d/%m") if series else ""
     last = series[-1][0].strftime("%d/%m") if series else ""
+    # The axis labels are HTML beside the SVG, not SVG text: the bars stretch to any width
+    # (preserveAspectRatio="none"), and text inside would be squashed on a phone.
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" preserveAspectRatio="none">'
         + "".join(bars)
-        + f'<text x="0" y="{height - 2}">{first}</text><text x="{width}" y="{height - 2}" text-anchor="end">{last}</text>'
-        + f'<text x="0" y="10">max {top}</text></svg>'
+        + "</svg>"
+        + f'<div class="chart-axis"><span>{first}</span><span class="peak">↑ {top}</span><span>{last}</span></div>'
     )

@@ -60,6 +60,9 @@ def test_menu_collapses_on_a_phone(server, browser):  # noqa: F811
     page.wait_for_url(server + "/sources")
     assert not page.locator("#mainnav").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    page.goto(server + "/")
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.chart-axis')).fontSize)")
+    assert size >= 11  # the chart's dates are HTML, not SVG text squeezed to a few pixels
     page.close()
 
 
