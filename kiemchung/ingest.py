@@ -21,7 +21,7 @@ from sqlalchemy import text as sql_text
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
 from kiemchung.models import DOC_KINDS, Document, Source
-from kiemchung.privacy import hash_handle, scrub_document
+from kiemchung.privacy import hash_handle, normalize_handle, scrub_document
 from kiemchung.store import Database
 from kiemchung.store import schema as t
 
@@ -123,9 +123,19 @@ class Ingestor:
         self.index = NearDuplicateIndex(dedupe or DedupeSettings())
         self._index_loaded_upto = 0
         self.on_added = on_added
-        self._hash_authors = db.hash_authors
-        self._salt = db.installation_salt() if self._hash_authors else ""
+        self._hash_authors = True
+        self._salt = ""
+        self._refresh_privacy()
         self._outlets: dict[str, int] = {}
+
+    def _refresh_privacy(self) -> None:
+        """Read ``hash_authors`` from the database itself (not a cache): an admin may turn it on while
+        this process keeps ingesting (``watch``), and from then on nothing may be stored in clear."""
+        with self.db.read() as conn:
+            value = conn.execute(select(t.settings.c.value).where(t.settings.c.key == "hash_authors")).scalar()
+        self._hash_authors = value != "0"
+        if self._hash_authors and not self._salt:
+            self._salt = self.db.installation_salt()
 
     def _hash_handle(self, handle: str) -> str:
         return hash_handle(handle, self._salt)
@@ -203,7 +213,7 @@ class Ingestor:
         source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
         key = doc_key(url=url, source=source, external_id=doc.external_id, chash=chash)
         if doc.author:
-            author = hash_handle(doc.author, self._salt) if self._hash_authors else self.db.author_key(doc.author)
+            author = hash_handle(doc.author, self._salt) if self._hash_authors else normalize_handle(doc.author)[:64]
         else:
             author = None
         return _Prepared(
@@ -220,6 +230,7 @@ class Ingestor:
     def add(self, docs: Iterable[Document], *, progress: Callable[[int], None] | None = None) -> IngestStats:
         """Store ``docs`` (any iterable, streamed in batches); returns what was added and skipped."""
         total = IngestStats()
+        self._refresh_privacy()
         self.refresh_index()
         for batch in _batched(docs, self.batch_size):
             self.evict_old()

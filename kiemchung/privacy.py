@@ -41,6 +41,7 @@ __all__ = [
     "normalize_handle",
     "scrub_document",
     "scrub_raw",
+    "scrub_stored_documents",
     "scrub_value",
 ]
 
@@ -266,3 +267,84 @@ def scrub_document(doc, hasher: Hasher) -> None:
     doc.meta = scrub_value(meta, hasher, test)
     encoding = meta.get("encoding") if isinstance(meta.get("encoding"), str) else None
     doc.raw = scrub_raw(doc.raw, hasher, known=names, encoding=encoding)
+
+
+# -- documents already stored ----------------------------------------------------------------------
+
+def scrub_stored_documents(conn, salt: str, *, batch: int = 500) -> int:
+    """Rewrite stored documents that hold an author in clear (raw payload, ``meta["author"]``, or an
+    ``author_hash`` kept while hashing was off), by the rules above; returns how many changed.
+
+    Runs inside the caller's write transaction (``conn``): migration 0011, and turning
+    ``hash_authors`` back on. Idempotent: hashes are never hashed again."""
+    import sqlalchemy as sa
+
+    documents = sa.table(
+        "documents",
+        sa.column("id", sa.Integer),
+        sa.column("author_hash", sa.String),
+        sa.column("meta", sa.JSON),
+        sa.column("raw", sa.LargeBinary),
+    )
+
+    def hasher(text: str) -> str:
+        return hash_handle(text, salt)
+
+    changed = 0
+    last = 0
+    while True:
+        rows = conn.execute(
+            sa.select(documents).where(documents.c.id > last).order_by(documents.c.id).limit(batch)
+        ).all()
+        if not rows:
+            return changed
+        for row in rows:
+            last = row.id
+            values = _scrubbed_row(row, hasher)
+            if values:
+                conn.execute(sa.update(documents).where(documents.c.id == row.id).values(**values))
+                changed += 1
+
+
+def _scrubbed_row(row, hasher: Hasher) -> dict:
+    """The columns of one stored document that change, or {} when it holds no clear handle."""
+    import zlib
+
+    values: dict = {}
+    meta = dict(row.meta or {}) if isinstance(row.meta, dict) else {}
+    author_hash = row.author_hash
+    names: list[str] = []
+    meta_author = meta.pop("author", None)
+    if isinstance(meta_author, str) and meta_author.strip():
+        names.append(meta_author)
+    if author_hash and not _HASH.match(author_hash):
+        names.append(author_hash)  # stored in clear while hashing was off
+        author_hash = hasher(author_hash)
+    elif not author_hash and names:
+        author_hash = hasher(names[0])
+    if author_hash != row.author_hash:
+        values["author_hash"] = author_hash
+    test = _known_test(names, {author_hash} if author_hash else (), hasher)
+    new_meta = scrub_value(meta, hasher, test)
+    if row.meta is not None and new_meta != row.meta:
+        values["meta"] = new_meta
+    if row.raw is not None:
+        try:
+            raw = zlib.decompress(row.raw)
+        except zlib.error:
+            raw = None
+        if raw is not None:
+            encoding = meta.get("encoding") if isinstance(meta.get("encoding"), str) else None
+            new_raw = scrub_raw(raw, hasher, known=names, known_hashes={author_hash} if author_hash else (),
+                                encoding=encoding)
+            if new_raw != raw and not _same_json(raw, new_raw):
+                values["raw"] = zlib.compress(new_raw, 6)
+    return values
+
+
+def _same_json(a: bytes, b: bytes) -> bool:
+    """Whether two payloads are the same JSON (re-encoding alone is not a change)."""
+    try:
+        return json.loads(a) == json.loads(b)
+    except ValueError:
+        return False

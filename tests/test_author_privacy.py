@@ -366,3 +366,43 @@ def test_csv_reader_sees_no_plant_in_export_rows():
     # the export's CSV is parsed as a spreadsheet would: no cell holds a planted value (sanity of leaks())
     buf = io.StringIO("id,title\n1,Tin qzv\n")
     assert leaks([("x", buf.getvalue())])
+
+
+def _post(tag: str):
+    from factories import make_doc
+
+    p = plants(tag)
+    return make_doc("", f"Tin đồn về nước máy số {tag}", kind="post", platform="facebook", external_id=f"p-{tag}",
+                    author=p["handle"], raw=json.dumps({"from": {"name": p["name"], "link": p["profile"]}}).encode())
+
+
+def test_turning_hashing_back_on_scrubs_what_was_stored_meanwhile(db, capsys):
+    from kiemchung.ingest import Ingestor
+
+    db.set_setting("hash_authors", "0")
+    Ingestor(db).add([_post("off1"), _post("off2")])
+    assert leaks(database_texts(db.path))  # stored in clear, as an admin asked
+    assert run_cli_in_process(db.path, "settings", "set", "hash_authors", "1") == 0
+    capsys.readouterr()
+    db.close()
+    with sqlite3.connect(db.path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert not leaks(database_texts(db.path)), leaks(database_texts(db.path))[:3]
+    from kiemchung import audit
+
+    reopened = Database(db.path)
+    entry = audit.entries(reopened, 1)[0]
+    assert entry["object"] == "setting:hash_authors" and entry["after"] == {"value": "1", "scrubbed_documents": 2}
+    reopened.close()
+
+
+def test_a_running_ingestor_follows_hashing_turned_on_by_another_process(db):
+    from kiemchung.ingest import Ingestor
+
+    db.set_setting("hash_authors", "0")
+    ingestor = Ingestor(db)  # e.g. a long-running `kiemchung watch`
+    other = Database(db.path)  # the admin's `kiemchung settings set hash_authors 1`
+    other.set_setting("hash_authors", "1")
+    other.close()
+    ingestor.add([_post("later")])
+    assert not leaks(database_texts(db.path))

@@ -10,6 +10,7 @@ not set). The alert engine, ``kiemchung match`` and the reach module all build t
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from kiemchung import timeutil
 from kiemchung.claims.match import MatchConfig
 from kiemchung.errors import ConfigError, FetchError
 from kiemchung.netguard import AddressPolicy, check_allow_list
+
+log = logging.getLogger(__name__)
 
 
 def _unit(value: str) -> str:
@@ -196,9 +199,16 @@ def set_setting(db, key: str, value: str, *, actor: Any = None) -> str:
         if value not in {"0", "1"}:
             raise ConfigError(f"Giá trị không hợp lệ cho {key}: {value} (allowed: 0, 1)")
         before = db.get_setting(key)
-        db.set_setting(key, value)
+        after: dict[str, Any] = {"value": value}
         with db.write() as conn:
-            audit.record(conn, actor, "setting.set", f"setting:{key}", {"value": before}, {"value": value})
+            db.set_setting(key, value)
+            if value == "1" and before == "0":
+                # Documents stored while hashing was off hold clear handles: hash them now.
+                from kiemchung.privacy import scrub_stored_documents
+
+                after["scrubbed_documents"] = scrub_stored_documents(conn, db.installation_salt())
+                log.warning("hash_authors on: %d documents scrubbed", after["scrubbed_documents"])
+            audit.record(conn, actor, "setting.set", f"setting:{key}", {"value": before}, after)
         return value
     if key not in SETTINGS:
         raise ConfigError(
