@@ -152,6 +152,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "story.merge.failed": ("gộp câu chuyện (thất bại)", "merge of stories (failed)"),
         "story.split.failed": ("tách câu chuyện (thất bại)", "split of a story (failed)"),
         "settings.set": ("đổi cài đặt", "changed a setting"),
+        "setting.set": ("đổi cài đặt", "changed a setting"),
     },
     # The first part of an audit action or object ("factcheck:12").
     "audit_object": {
@@ -206,6 +207,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "expires_at": ("hết hạn", "expires"),
         "enabled": ("đang bật", "enabled"),
         "pending_revision": ("bản sửa chờ duyệt", "pending revision"),
+        "scrubbed_documents": ("số tài liệu đã băm tên tác giả", "documents scrubbed of author handles"),
+        "doc_counts": ("số tài liệu", "document counts"),
+        "docs": ("tài liệu", "documents"),
     },
     # Values of the "kind" select of the trends page.
     "trend_kind": {

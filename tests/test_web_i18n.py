@@ -178,3 +178,18 @@ def test_label_table_answers_every_group_in_both_languages():
     assert labels.object_label("factcheck:12") == "bài kiểm chứng #12"
     rows = labels.changes({"verdict": "false", "updated_at": "x"}, {"verdict": "true", "updated_at": "y"}, "vi")
     assert rows == [{"field": "kết luận", "before": "sai sự thật", "after": "đúng"}]
+
+
+def test_every_audit_action_in_the_code_has_a_label():
+    """An audit action written anywhere (a literal third argument of audit.record or _audit) is labelled."""
+    from pathlib import Path
+
+    root = Path(labels.__file__).parent
+    found = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found |= set(re.findall(r'(?:audit\.record|_audit)\(\s*\w+,\s*[\w.]+(?:\s+or\s+\w+)?,\s*"([a-z_]+\.[a-z_.]+|login)"', text))
+    assert {"user.add", "source.remove", "setting.set"} <= found
+    # fact-check writes are audited as "factcheck." + their history action (kiemchung.claims.factchecks)
+    found |= {"factcheck." + a.replace("-", "_") for a in LABELS["fc_action"] if a != "evidence"}
+    assert not sorted(found - set(LABELS["audit_action"])), "add these to kiemchung/labels.py LABELS['audit_action']"
