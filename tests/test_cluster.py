@@ -274,12 +274,54 @@ def test_hand_edits_on_dormant_stories_hold_in_a_backfill():
     assert c.add("lu-9", title=FLOOD[0][1] + " sáng nay", lead=FLOOD[0][2], published_at=at(3)) == kept
 
 
+RUMOUR = [
+    "Phường Tân Khê bị phong tỏa rồi vì dịch tả, chết mấy người rồi đó.",
+    "phuong tan khe bi phong toa rui vi dich ta, chet may nguoi rui do. chia se ngay",
+    "KHẨN CẤP!!! PHƯỜNG TÂN KHÊ BỊ PHONG TỎA RỒI VÌ DỊCH TẢ, CHẾT MẤY NGƯỜI RỒI ĐÓ.",
+    "Phường Tân Khê bị phong tỏa rùi vì dịch tả, chết mấy người rùi đó. mn ơi",
+    "Tân Khê phong tỏa vì dịch tả, bệnh viện quá tải. mn ơi chia sẻ ngay",
+    "tan khe phong toa vi dich ta, benh vien wa tai",
+]
+
+
+def test_copies_of_a_post_land_in_one_story():
+    """Diacritics, capitals, teencode and a few added words: one story (informal = social posts)."""
+    c = StoryClusterer(now=_now)
+    for k, (d, t, lead) in enumerate(ALL):  # some news first, so the IDF is not a newborn's
+        c.add(d, title=t, lead=lead, published_at=at(10, k % 12))
+    stories = {c.add(f"p{k}", title="", body=text, published_at=at(11, k), informal=True)
+               for k, text in enumerate(RUMOUR)}
+    assert len(stories) == 1
+    assert stories.isdisjoint({c.story_of(d) for d, _, _ in ALL})
+    # saved and reloaded: still known as posts
+    r = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now)
+    assert r.add("p9", title="", body=RUMOUR[0] + " share đi", published_at=at(12), informal=True) in stories
+
+
 def test_future_dates_are_clamped():
     c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
     s = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(31))
     c.add("x", title="Tin rác ghi sai năm", published_at=dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
     assert c.story(s).active  # the 2099 item did not push the clock decades ahead
     assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at="2026-05-31T10:00:00+07:00") == s
+
+
+def test_dates_before_1990_are_treated_as_missing():
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    s = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(10))
+    # an epoch-0 or 1900 placeholder is not an archive item of that year: placed at the stream clock
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at="1970-01-01T00:00:00Z") == s
+    assert c.add("lu-3", title=FLOOD[2][1], lead=FLOOD[2][2], published_at=dt.datetime(1900, 1, 1)) == s
+    assert c.story(s).timeline == {"2026-05-10": 3} and c.story(s).active
+
+
+def test_the_same_document_twice_out_of_order_counts_once():
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    s = c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(12))
+    c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(25))
+    # the copy arrives again, weeks later, with another time: nothing moves, nothing counts twice
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(2)) == s
+    assert c.story(s).doc_count == 1 and len(c) == 2
 
 
 def test_published_at_accepts_strings_and_naive():
@@ -493,6 +535,7 @@ def test_a_document_turned_away_starts_its_own_story():
     assert flood != region
     state = json.loads(json.dumps(base.state()))
     picks = {}
+    state["config"]["cohesion_cap"] = 1.0  # the gate uncapped: this test is about turning away
     for gate in (0.0, 1.5):
         state["config"]["cohesion_gate"] = gate
         c = StoryClusterer.from_state(state, now=_now)

@@ -51,6 +51,8 @@ from kiemchung.stories.records import StoryInfo, _day_key, _Doc, _now_iso, _Stor
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
 _DAY = 86400.0
+NEAR_COPY_MEMBERS = 400
+EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 
 
 class StoryClusterer(ClustererPersistence):
@@ -84,6 +86,7 @@ class StoryClusterer(ClustererPersistence):
         self._postings: dict[int, set[int]] = {}
         self._heap: list[tuple[float, int]] = []
         self._log: list[dict[str, Any]] = []
+        self._informal: set[str] = set()  # documents added as social posts (informal=True)
         self._moves: dict[str, tuple[str, str]] = {}
         # Dormant stories findable by time (see "dormant stories by day" below).
         self._dormant_days: dict[int, set[int]] = {}  # day number -> dormant stories with a document that day
@@ -103,6 +106,7 @@ class StoryClusterer(ClustererPersistence):
         body: str = "",
         published_at: dt.datetime | str | None = None,
         dup_of: str | None = None,
+        informal: bool = False,
     ) -> str:
         """Place one document in a story as it arrives and return the story id.
 
@@ -110,14 +114,15 @@ class StoryClusterer(ClustererPersistence):
         of a known near-duplicate already added) puts the document in that document's story; an
         unknown ``dup_of`` is ignored and the document is clustered normally. ``published_at`` may be
         an aware or naive datetime (naive = Vietnam time), an ISO/RFC 822 string, or None (placed at
-        the stream clock).
+        the stream clock). ``informal`` marks a social post: its terms are folded, teencode-normalised
+        syllables (see :func:`~kiemchung.stories.features.term_weights`).
         """
         doc_id = str(doc_id)
         if doc_id in self._docs:
             return self._stories[self._docs[doc_id].story].sid
         title, lead, body = title or "", lead or "", body or ""
         when = self._effective_time(published_at)
-        tf = term_weights(title, lead, body, self._weights)
+        tf = term_weights(title, lead, body, self._weights, informal=informal)
         ids = self._update_df(tf)
         idf = self._idf_table()
         weighted = heapq.nlargest(
@@ -136,10 +141,12 @@ class StoryClusterer(ClustererPersistence):
         if dup_of is not None and str(dup_of) in self._docs:
             target = self._docs[str(dup_of)].story
         elif terms or emb is not None:
-            target = self._best_story(doc, weighted, emb)
+            target = self._best_story(doc, weighted, emb, informal=informal)
         if target is None:
             target = self._new_story()
         self._docs[doc_id] = doc
+        if informal:
+            self._informal.add(doc_id)
         self._attach(target, doc_id, doc, emb)
         self._expire()
         if self.config.recheck_every and self._n % self.config.recheck_every == 0:
@@ -157,6 +164,7 @@ class StoryClusterer(ClustererPersistence):
                 body=it.get("body") or "",
                 published_at=it.get("published_at"),
                 dup_of=it.get("dup_of"),
+                informal=bool(it.get("informal")),
             )
             for it in items
         ]
@@ -166,6 +174,8 @@ class StoryClusterer(ClustererPersistence):
         if when is None:
             return self._clock
         ts = when.timestamp()
+        if ts < EARLIEST:  # a date before 1990 is a placeholder (0, 1900-01-01), not news: no date
+            return self._clock
         limit = self._now().timestamp() + self.config.max_future_hours * 3600.0
         ts = min(ts, limit)
         if self._clock is None or ts > self._clock:
@@ -202,7 +212,13 @@ class StoryClusterer(ClustererPersistence):
     # ------------------------------------------------------------------ scoring
 
     def _best_story(
-        self, doc: _Doc, weighted: list[tuple[float, int, float]], emb: Any, exclude: int | None = None
+        self,
+        doc: _Doc,
+        weighted: list[tuple[float, int, float]],
+        emb: Any,
+        exclude: int | None = None,
+        *,
+        informal: bool = False,
     ) -> int | None:
         cfg = self.config
         postings = self._postings
@@ -229,6 +245,10 @@ class StoryClusterer(ClustererPersistence):
         if not cands:
             return None
         qvec, qnorm = self._query_vector(doc)
+        if informal:
+            twin = self._near_copy(cands, qvec, qnorm)
+            if twin is not None:  # a copy of a post already placed goes where that post is
+                return twin
         best, best_score = None, -1.0
         for s in cands:
             score = self._lexical(self._stories[s], qvec, qnorm)
@@ -240,8 +260,39 @@ class StoryClusterer(ClustererPersistence):
             return None
         # A story tighter than the document is close to it turns it away (see ``cohesion_gate``); the
         # document then starts a story rather than go to a next-best one (which scored worse).
-        if cfg.cohesion_gate > 0.0 and best_score < cfg.cohesion_gate * self._cohesion(self._stories[best]):
+        # A social post is not gated: its story is tight because people copy one text, and a
+        # paraphrase of the same rumour (short, few shared words) would never reach the bar.
+        if not informal and cfg.cohesion_gate > 0.0 and best_score < min(
+            cfg.cohesion_gate * self._cohesion(self._stories[best]), cfg.cohesion_cap
+        ):
             return None
+        return best
+
+    def _near_copy(self, cands: list[int], q2: dict[int, float], qnorm: float) -> int | None:
+        """The story holding the post closest to this one when their cosine reaches
+        ``near_copy`` (a copy: same wording up to diacritics, case, teencode or a few added words),
+        looking at the last ``NEAR_COPY_MEMBERS`` posts of each candidate story; None otherwise."""
+        floor = self.config.near_copy
+        if floor >= 1.0:
+            return None
+        idf = self._idf_table()
+        best, best_cos = None, floor
+        for s in cands:
+            story = self._stories[s]
+            for d in story.docs[-NEAR_COPY_MEMBERS:]:
+                if d not in self._informal:
+                    continue
+                m = self._docs[d]
+                dot = sq = 0.0
+                for i, v in zip(m.terms, m.tfs, strict=True):
+                    x = v * idf(i)
+                    sq += x * x
+                    w = q2.get(i)
+                    if w is not None:
+                        dot += w * v
+                cos = dot / (qnorm * (math.sqrt(sq) or 1.0))
+                if cos >= best_cos:
+                    best, best_cos = s, cos
         return best
 
     def _cohesion(self, story: _Story) -> float:

@@ -24,7 +24,12 @@ class ClusterConfig:
         ``threshold``: minimum score to join an existing story (mean TF-IDF cosine to its documents,
         or the blended score when ``semantic`` is on). ``cohesion_gate``: a story of at least
         ``cohesion_min_docs`` documents also asks for a score of ``cohesion_gate`` times its own
-        cohesion (mean cosine between two of its documents); 0 turns the gate off. ``title_weight``/``lead_weight``/``body_weight``: how much one
+        cohesion (mean cosine between two of its documents); 0 turns the gate off;
+        ``cohesion_cap``: the gate never asks for more than this (a story of copies of one text is
+        very tight, and would turn away every other report of its event). Social posts
+        (``informal``) are not gated; ``near_copy``: a post whose TF-IDF cosine to a post already
+        placed (among the last 400 documents of a candidate story) reaches this joins that post's story, so
+        copies of one post are never split (1 turns it off). ``title_weight``/``lead_weight``/``body_weight``: how much one
         occurrence counts in each field; ``entity_weight``/``number_weight``: extra weight of the
         entity-like (capitalised runs, acronyms) and number terms taken from title and lead;
         ``body_max_tokens``: only the first syllables of the body are read.
@@ -57,6 +62,8 @@ class ClusterConfig:
     threshold: float = 0.09
     cohesion_gate: float = 0.6
     cohesion_min_docs: int = 3
+    cohesion_cap: float = 0.2
+    near_copy: float = 0.6
     title_weight: float = 3.0
     lead_weight: float = 2.0
     body_weight: float = 1.0

@@ -97,15 +97,28 @@ def _count(counts: dict[str, float], terms: list[str], weight: float) -> None:
 
 
 def term_weights(
-    title: str, lead: str = "", body: str = "", weights: FieldWeights | None = None
+    title: str, lead: str = "", body: str = "", weights: FieldWeights | None = None, *, informal: bool = False
 ) -> dict[str, float]:
     """Sublinear, field-weighted term frequencies of a document: ``{term: 1 + ln(weighted count)}``.
 
     Terms are folded syllables, bigrams, ``e:`` entity terms and ``n:`` number terms (see the module
     docstring). Empty fields are fine; an entirely empty document gives an empty dict.
+
+    ``informal`` (social posts): every field is read as folded, teencode-normalised syllables and their
+    bigrams (``ko`` -> ``khong``, ``rùi`` -> ``roi``), without entity or number terms, so that copies
+    of one post that differ only in diacritics, letter case (an all-capitals copy would otherwise be
+    all acronyms) or teencode get the same terms. Not used for news: expanding ``k`` or ``h`` in an
+    article would change its numbers.
     """
     w = weights or FieldWeights()
     counts: dict[str, float] = {}
+    if informal:
+        for text, fw in ((title, w.title), (lead, w.lead), (body, w.body)):
+            if text:
+                toks = index_syllables(text[: w.body_max_tokens * 8])[: w.body_max_tokens]
+                _count(counts, toks, fw * w.unigram)
+                _count(counts, bigrams(toks), fw)
+        return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
     for text, fw in ((title, w.title), (lead, w.lead)):
         if not text:
             continue
@@ -119,6 +132,11 @@ def term_weights(
         _count(counts, toks, w.body * w.unigram)
         _count(counts, bigrams(toks), w.body)
     return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
+
+
+def index_syllables(text: str) -> list[str]:
+    """Folded, teencode-normalised syllables of an informal text (the text core's index form)."""
+    return syllables(normalize(text, teencode=True))
 
 
 def is_entity(term: str) -> bool:

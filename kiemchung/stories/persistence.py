@@ -55,6 +55,7 @@ class ClustererPersistence:
                 for st in self._stories.values()
             ],
             "aliases": dict(self._alias),
+            "informal": sorted(self._informal),
             "edits": self.edits(),
         }
         if self._semantic is not None:
@@ -150,6 +151,7 @@ class ClustererPersistence:
                 ) or 1.0
                 self._docs[d] = doc
             self._alias = dict(state["aliases"])
+            self._informal = set(state.get("informal", ()))
             self._log = list(state["edits"])
         except (KeyError, TypeError, ValueError, IndexError, binascii.Error) as exc:
             raise ConfigError(f"Trạng thái phân cụm bị hỏng (corrupt clusterer state): {exc}") from exc

@@ -272,7 +272,7 @@ class StoryStage:
                 rows = conn.execute(
                     select(
                         d.c.id, d.c.title, d.c.lead, d.c.body, d.c.published_at, d.c.fetched_at,
-                        d.c.dup_group, d.c.source_id,
+                        d.c.dup_group, d.c.source_id, d.c.kind,
                     )
                     .where(d.c.id > self.last_doc_id)
                     .order_by(d.c.id)
@@ -290,6 +290,7 @@ class StoryStage:
                     body=r.body,
                     published_at=r.published_at or r.fetched_at,
                     dup_of=dup,
+                    informal=r.kind == "post",
                 )
             if not self._write([r.id for r in rows]):
                 continue  # another process saved a newer state: reloaded; assign again from its position
