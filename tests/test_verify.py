@@ -97,7 +97,7 @@ def test_triage_moves_the_repeat_threshold():
     f_mid = {**zero, "qcov": 0.5, "ecov": 0.7, "qbcov": 0.2, "ebcov": 0.3, "score": 0.0}  # between the levels
     p_hi, p_mid = DEFAULT_MODEL.probability(f_hi), DEFAULT_MODEL.probability(f_mid)
     assert p_hi >= DEFAULT_MODEL.repeat_threshold > p_mid >= DEFAULT_MODEL.related_threshold
-    assert recalibrate(DEFAULT_MODEL, [(f_hi, False)] * 4) is DEFAULT_MODEL  # too few labels: no change
+    assert recalibrate(DEFAULT_MODEL, [(f_hi, False)] * 19) is DEFAULT_MODEL  # too few labels: no change
     # this office dismisses what the model calls a repeat: the threshold goes up past those alerts
     strict = recalibrate(DEFAULT_MODEL, [(f_hi, False)] * 40)
     assert strict.repeat_threshold > p_hi and strict.level(p_hi) != "repeat"
@@ -122,3 +122,16 @@ def test_background_file_and_its_errors(tmp_path):
         read_background(bad)
     with pytest.raises(ImportFileError):
         read_background(tmp_path / "missing.jsonl")
+
+
+def test_tradeoff_per_installation(db):
+    from kiemchung.claims.config import set_setting
+    from kiemchung.claims.verify import tradeoff
+
+    t = tradeoff(db)
+    assert [p["threshold"] for p in t["curve"] if p["in_force"]] == [DEFAULT_MODEL.repeat_threshold]
+    assert t["triaged"] == 0 and t["related_threshold"] == DEFAULT_MODEL.related_threshold
+    set_setting(db, "alert_precision", "0.97")
+    t = tradeoff(db)
+    chosen = next(p for p in t["curve"] if p["in_force"])
+    assert chosen["precision"] >= 0.97 and t["repeat_threshold"] == chosen["threshold"] > DEFAULT_MODEL.repeat_threshold

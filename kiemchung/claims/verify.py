@@ -287,13 +287,13 @@ def recalibrate(model: DecisionModel, labelled: list[tuple[dict[str, float], boo
     above a threshold, not the recall: for each threshold of the model's curve the precision of this
     installation's labelled alerts that would still be "repeat" is estimated, pulled towards the
     curve's precision by ``strength`` pseudo-labels, and the lowest threshold whose estimate reaches
-    ``target`` (default: the curve's precision at the current threshold) is taken. Fewer than 5
-    labels change nothing. ``matched_score``: the matcher's threshold, for the rule "matched and a
+    ``target`` (default: the curve's precision at the current threshold) is taken. Fewer than 20
+    labels change nothing (measured: 10 labels can loosen it by chance). ``matched_score``: the matcher's threshold, for the rule "matched and a
     fifth of the threshold" (the features keep the matcher's score).
     (A logistic recalibration, Platt scaling, was tried first: fitted on alerts only it learns that
     alerts are mostly right and raises every probability; see docs/matching.md.)
     """
-    if len(labelled) < 5 or not model.curve:
+    if len(labelled) < 20 or not model.curve:
         return model
     points = sorted(model.curve)
     if target is None:
@@ -457,3 +457,26 @@ def decision_model(db, base: DecisionModel | None = None) -> DecisionModel:
     if (db.get_setting("alert_learn", "1") or "1") != "0":
         m = recalibrate(m, labelled_alerts(db), target=target)
     return m
+
+
+def tradeoff(db) -> dict:
+    """What the installation's alert decision trades: the measured curve (threshold, precision,
+    recall, false alerts per 1,000 unrelated posts; alerts-dev, cross-validated) with the threshold in
+    force marked, the related threshold, and how many triaged alerts it learnt from."""
+    untrained = DEFAULT_MODEL
+    raw = db.get_setting("alert_precision")
+    if raw not in (None, ""):
+        untrained = untrained.replace(repeat_threshold=untrained.threshold_for_precision(float(raw)),
+                                      related_threshold=min(untrained.related_threshold,
+                                                            untrained.threshold_for_precision(float(raw))))
+    model = decision_model(db)
+    labels = labelled_alerts(db)
+    return {
+        "curve": [{"threshold": t, "precision": p, "recall": r, "false_alerts_per_1000": fa,
+                   "in_force": t == model.repeat_threshold} for t, p, r, fa in model.curve],
+        "repeat_threshold": model.repeat_threshold,
+        "repeat_threshold_before_triage": untrained.repeat_threshold,
+        "related_threshold": model.related_threshold,
+        "triaged": len(labels),
+        "confirmed": sum(1 for _, c in labels if c),
+    }

@@ -228,6 +228,7 @@ def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); 
             for k, v, h in show_settings(db):
                 table.add_row(k, escape(v), escape(h))
             console.print(table)
+            _print_tradeoff(db)
             return
         if key not in SETTINGS:
             raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(SETTINGS)}")
@@ -238,7 +239,28 @@ def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); 
         from kiemchung.audit import cli_actor
 
         stored = set_setting(db, key, value, actor=cli_actor())
-    console.print(f"{key} = {escape(shown_value(key, stored))}")
+        console.print(f"{key} = {escape(shown_value(key, stored))}")
+        if key.startswith("alert_") and key in ("alert_precision", "alert_related_threshold", "alert_learn"):
+            _print_tradeoff(db)
+
+
+def _print_tradeoff(db) -> None:
+    """The installation's alert trade-off: the measured curve, the threshold in force, triage learnt."""
+    from kiemchung.claims.verify import tradeoff
+
+    t = tradeoff(db)
+    table = Table("ngưỡng (threshold)", "độ chính xác (precision)", "độ phủ (recall)",
+                  "báo sai /1000 bài không liên quan (false alerts per 1,000)",
+                  title="Mức 'Lặp lại tin sai': đánh đổi đo trên alerts-dev (trade-off, cross-validated)")
+    for p in t["curve"]:
+        mark = " ◀" if p["in_force"] else ""
+        table.add_row(f"{p['threshold']:.2f}{mark}", f"{p['precision']:.3f}", f"{p['recall']:.3f}",
+                      f"{p['false_alerts_per_1000']:.2f}")
+    console.print(table)
+    console.print(f"Ngưỡng đang dùng (threshold in force) {t['repeat_threshold']:.2f}"
+                  f" (trước khi học từ phân loại / before triage {t['repeat_threshold_before_triage']:.2f});"
+                  f" 'có thể liên quan' từ (possibly related from) {t['related_threshold']:.2f};"
+                  f" đã phân loại (triaged) {t['triaged']} cảnh báo, xác nhận (confirmed) {t['confirmed']}.")
 
 
 @fc_app.command("import")
