@@ -20,6 +20,7 @@ from sqlalchemy import text as sql_text
 
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
+from kiemchung.links import http_url
 from kiemchung.models import DOC_KINDS, Document, Source
 from kiemchung.privacy import hash_handle, normalize_handle, scrub_document
 from kiemchung.store import Database
@@ -198,10 +199,8 @@ class Ingestor:
             body = body[len(lead):].strip()
         if doc.kind not in DOC_KINDS:
             doc.kind = "article"
-        try:
-            url = canonical_url(doc.url)
-        except ValueError:  # e.g. a non-numeric port in a feed link: keep the link as given
-            url = doc.url.strip() if doc.url else None
+        # Only http(s) links are kept (a feed's javascript: or data: link is dropped, the item kept).
+        url = canonical_url(http_url(doc.url))
         joined = " ".join(p for p in (lead, body) if p)
         is_post = doc.kind == "post"
         idx_title = text.expand_teencode(title) if is_post else title

@@ -1,7 +1,13 @@
-"""Local accounts: argon2 password hashes, roles, API tokens, server-side sessions, login rate limits.
+"""Local accounts: argon2 password hashes, roles, API tokens, server-side sessions.
 
 Roles are ordered ``viewer < editor < admin``. Secrets handed to a user (API tokens, session ids) are
 random and stored only as SHA-256 hashes, so a copied database does not let anyone log in.
+
+Credentials (issue 12): a password is changed by its owner (who gives the old one) or reset by an
+admin; either ends the account's other sessions. API tokens expire (:data:`TOKEN_TTL` by default),
+are listed without their secret and revoked one by one. Disabling an account deletes its sessions
+and its tokens, so re-enabling it does not bring an old token back. Every change is audited with its
+actor. Login rate limiting lives in :mod:`kiemchung.logins`.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    func,
     insert,
     select,
     update,
@@ -35,8 +40,8 @@ from kiemchung.timeutil import now
 
 ROLES = ("viewer", "editor", "admin")
 SESSION_TTL = dt.timedelta(hours=12)
-LOGIN_WINDOW = dt.timedelta(minutes=5)
-LOGIN_MAX_FAILURES = 5
+TOKEN_TTL = dt.timedelta(days=90)
+MIN_PASSWORD = 8
 
 users = Table(
     "users",
@@ -56,6 +61,7 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("label", String(80)),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # None: never (migration 0011)
 )
 web_sessions = Table(
     "web_sessions",
@@ -100,6 +106,13 @@ def _user(row) -> User:
     return User(id=row.id, name=row.name, role=row.role, disabled=bool(row.disabled))
 
 
+def _check_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ConfigError("Mật khẩu phải có ít nhất 8 ký tự (password must have at least 8 characters)")
+    if len(password) > 1024:
+        raise ConfigError("Mật khẩu quá dài, tối đa 1024 ký tự (password too long)")
+
+
 def _check_role(role: str) -> None:
     if role not in ROLES:
         raise ConfigError(f"Vai trò không hợp lệ (unknown role): {role}")
@@ -111,8 +124,7 @@ def add_user(db, name: str, password: str, role: str, *, actor: str | None = Non
     name = name.strip()
     if not name or len(name) > 80:
         raise ConfigError("Tên người dùng không hợp lệ (invalid user name)")
-    if len(password) < 8:
-        raise ConfigError("Mật khẩu phải có ít nhất 8 ký tự (password must have at least 8 characters)")
+    _check_password(password)
     with db.write() as conn:
         if conn.execute(select(users.c.id).where(users.c.name == name)).first():
             raise ConfigError(f"Người dùng đã tồn tại (user exists): {name}")
@@ -151,16 +163,53 @@ def set_role(db, name: str, role: str, *, actor: str | None = None) -> User:
 
 
 def set_disabled(db, name: str, disabled: bool, *, actor: str | None = None) -> User:
-    """Disable or re-enable an account; disabling also ends its sessions (audited)."""
+    """Disable or re-enable an account; disabling also ends its sessions and deletes its API tokens,
+    so that re-enabling it does not revive a credential issued before (audited)."""
     before = get_user(db, name)
     with db.write() as conn:
         conn.execute(update(users).where(users.c.id == before.id).values(disabled=disabled))
+        after: dict = {"disabled": disabled}
         if disabled:
             conn.execute(delete(web_sessions).where(web_sessions.c.user_id == before.id))
-        audit.record(
-            conn, actor, "user.disable", f"user:{name}", {"disabled": before.disabled}, {"disabled": disabled}
-        )
+            gone = conn.execute(delete(api_tokens).where(api_tokens.c.user_id == before.id)).rowcount
+            after["tokens_revoked"] = gone
+        audit.record(conn, actor, "user.disable", f"user:{name}", {"disabled": before.disabled}, after)
     return User(before.id, name, before.role, disabled)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(
+    db, name: str, new: str, *, old: str | None = None, actor: str | None = None, keep_session: str | None = None
+) -> None:
+    """Set ``name``'s password to ``new`` (audited; the password itself is never logged).
+
+    With ``old`` (the owner changing their own password) the old password must be right; without it
+    this is an admin's reset, and the caller checks that the actor may do it. Every session of the
+    account ends except ``keep_session`` (the session id the owner made the change from).
+    """
+    _check_password(new)
+    with db.read() as conn:
+        row = conn.execute(select(users).where(users.c.name == name)).first()
+    if row is None:
+        raise NotFoundError(f"Không có người dùng (no such user): {name}")
+    if old is not None and not _verify(row.password_hash, old):
+        raise ConfigError("Mật khẩu hiện tại không đúng (the current password is wrong)")
+    if _verify(row.password_hash, new):
+        raise ConfigError("Mật khẩu mới phải khác mật khẩu cũ (the new password must differ from the old one)")
+    with db.write() as conn:
+        conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(new)))
+        ended = delete(web_sessions).where(web_sessions.c.user_id == row.id)
+        if keep_session:
+            ended = ended.where(web_sessions.c.id_hash != _sha(keep_session))
+        n = conn.execute(ended).rowcount
+        action = "user.password" if old is not None else "user.password_reset"
+        audit.record(conn, actor, action, f"user:{name}", None, {"sessions_ended": n})
 
 
 def authenticate(db, name: str, password: str) -> User | None:
@@ -170,36 +219,85 @@ def authenticate(db, name: str, password: str) -> User | None:
     if row is None:
         _hasher.hash(password)  # spend the same time as a real check
         return None
-    try:
-        _hasher.verify(row.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    if not _verify(row.password_hash, password):
         return None
     if row.disabled:
         return None
     return _user(row)
 
 
-def create_token(db, name: str, label: str | None = None, *, actor: str | None = None) -> str:
-    """A new API token for ``name``; the clear value is returned once and stored only hashed."""
+def create_token(
+    db, name: str, label: str | None = None, *, actor: str | None = None, ttl: dt.timedelta | None = TOKEN_TTL
+) -> str:
+    """A new API token for ``name``, valid for ``ttl`` (None: until revoked); the clear value is
+    returned once and stored only hashed."""
     user = get_user(db, name)
+    if user.disabled:
+        raise ConfigError(f"Tài khoản đang bị khóa (the account is disabled): {name}")
+    if ttl is not None and ttl <= dt.timedelta(0):
+        raise ConfigError("Thời hạn token phải dương (token lifetime must be positive)")
     token = "kc_" + secrets.token_urlsafe(32)
+    t = now()
+    expires = t + ttl if ttl is not None else None
     with db.write() as conn:
-        conn.execute(
-            insert(api_tokens).values(user_id=user.id, token_hash=_sha(token), label=label, created_at=now())
-        )
-        audit.record(conn, actor or name, "token.create", f"user:{name}", None, {"label": label})
+        tid = conn.execute(
+            insert(api_tokens).values(
+                user_id=user.id, token_hash=_sha(token), label=label, created_at=t, expires_at=expires
+            )
+        ).inserted_primary_key[0]
+        audit.record(conn, actor or name, "token.create", f"user:{name}", None,
+                     {"id": tid, "label": label, "expires_at": expires.isoformat() if expires else None})
     return token
 
 
+@dataclass
+class TokenInfo:
+    """An API token as listed: never its secret."""
+
+    id: int
+    user: str
+    label: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+
+    @property
+    def expired(self) -> bool:
+        """True once the token's lifetime is over."""
+        return self.expires_at is not None and self.expires_at <= now()
+
+
+def list_tokens(db, name: str | None = None) -> list[TokenInfo]:
+    """The API tokens of ``name`` (every account's when None), newest first."""
+    q = (select(api_tokens, users.c.name).join(users, users.c.id == api_tokens.c.user_id)
+         .order_by(api_tokens.c.created_at.desc(), api_tokens.c.id.desc()))
+    if name is not None:
+        q = q.where(users.c.name == get_user(db, name).name)
+    with db.read() as conn:
+        return [TokenInfo(r.id, r.name, r.label, r.created_at, r.expires_at) for r in conn.execute(q)]
+
+
+def revoke_token(db, token_id: int, *, actor: str | None = None, owner: str | None = None) -> TokenInfo:
+    """Delete one API token (audited). With ``owner`` the token must belong to that account (a user
+    revoking their own); NotFoundError otherwise, so ids of others' tokens are not confirmed."""
+    found = [t for t in list_tokens(db, owner) if t.id == token_id]
+    if not found:
+        raise NotFoundError(f"Không có token (no such token): {token_id}")
+    with db.write() as conn:
+        conn.execute(delete(api_tokens).where(api_tokens.c.id == token_id))
+        audit.record(conn, actor, "token.revoke", f"user:{found[0].user}", {"id": token_id, "label": found[0].label},
+                     None)
+    return found[0]
+
+
 def user_for_token(db, token: str) -> User | None:
-    """The enabled user owning the API token, or None."""
+    """The enabled user owning the API token, or None (unknown, expired, or the account disabled)."""
     with db.read() as conn:
         row = conn.execute(
-            select(users)
+            select(users, api_tokens.c.expires_at)
             .join(api_tokens, api_tokens.c.user_id == users.c.id)
             .where(api_tokens.c.token_hash == _sha(token))
         ).first()
-    if row is None or row.disabled:
+    if row is None or row.disabled or (row.expires_at is not None and row.expires_at <= now()):
         return None
     return _user(row)
 
@@ -235,21 +333,3 @@ def end_session(db, sid: str) -> None:
     """Log out: forget the session."""
     with db.write() as conn:
         conn.execute(delete(web_sessions).where(web_sessions.c.id_hash == _sha(sid)))
-
-
-def login_blocked(db, ip: str, name: str) -> bool:
-    """True when the IP or the user name had too many failed logins in the last five minutes."""
-    since = now() - LOGIN_WINDOW
-    f = login_failures
-    with db.read() as conn:
-        by_ip = conn.execute(select(func.count()).where(f.c.ip == ip, f.c.at >= since)).scalar_one()
-        by_user = conn.execute(select(func.count()).where(f.c.username == name, f.c.at >= since)).scalar_one()
-    return by_ip >= LOGIN_MAX_FAILURES or by_user >= LOGIN_MAX_FAILURES
-
-
-def record_login_failure(db, ip: str, name: str) -> None:
-    """Remember one failed login (old entries are pruned)."""
-    t = now()
-    with db.write() as conn:
-        conn.execute(delete(login_failures).where(login_failures.c.at < t - LOGIN_WINDOW))
-        conn.execute(insert(login_failures).values(ip=ip, username=name[:80], at=t))

@@ -243,6 +243,8 @@ ADMIN = {
     ("POST", "/users"),
     ("POST", "/users/{name}/role"),
     ("POST", "/users/{name}/disable"),
+    ("POST", "/users/{name}/password"),
+    ("POST", "/users/tokens/{token_id}/revoke"),
     ("GET", "/audit"),
 }
 RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}
@@ -274,6 +276,7 @@ def test_every_route_enforces_roles(app, app_db):
                 .replace("{fc_id}", "1")
                 .replace("{alert_id}", "1")
                 .replace("{source_id}", "999")
+                .replace("{token_id}", "999999")  # revoking a real one would end the walk's own token
             )
             for role in ("anon", "viewer", "editor", "admin"):
                 api = path.startswith("/api/")

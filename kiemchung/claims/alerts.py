@@ -250,16 +250,17 @@ def appearance_update(db, alert_id: int) -> tuple[int, dict] | None:
     confirms the alert: the document is where the claim appeared again."""
     from kiemchung.claims.factchecks import get_factcheck
     from kiemchung.errors import NotFoundError
+    from kiemchung.links import http_url
 
     with db.read() as conn:
         row = conn.execute(select(alerts.c.doc_id, alerts.c.factcheck_id).where(alerts.c.id == alert_id)).first()
     if row is None:
         raise NotFoundError(f"Không tìm thấy cảnh báo (alert not found): {alert_id}")
-    url = db.get_document(row.doc_id).url
+    url = http_url(db.get_document(row.doc_id).url)
     fc = get_factcheck(db, row.factcheck_id)
     if not url or fc.status == "withdrawn" or url in fc.appearances:
         return None
-    return fc.id, {"appearances": [*fc.appearances, url]}
+    return fc.id, {"appearances": [*(u for u in fc.appearances if http_url(u)), url]}
 
 
 ALERT_STATUSES = ("new", "seen", "dismissed", "confirmed")

@@ -9,13 +9,13 @@ installation settings ``org_name`` / ``org_url`` unless the fact-check was impor
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from kiemchung import timeutil
 from kiemchung.claims import factchecks as fcs
 from kiemchung.errors import ConfigError, NotFoundError
+from kiemchung.links import http_url
 
 RATING = {"false": 1, "misleading": 2, "unverified": 3, "true": 5}
 _BY_RATING = {1: "false", 2: "misleading", 3: "unverified", 4: "true", 5: "true"}
@@ -24,19 +24,19 @@ _BY_RATING = {1: "false", 2: "misleading", 3: "unverified", 4: "true", 5: "true"
 def _org(db, fc: fcs.FactCheck) -> dict[str, Any]:
     if fc.publisher:
         org = {"@type": "Organization", "name": fc.publisher}
-        if fc.meta.get("publisher_url"):
-            org["url"] = fc.meta["publisher_url"]
+        if http_url(fc.meta.get("publisher_url")):
+            org["url"] = fc.meta["publisher_url"].strip()
         return org
     org = {"@type": "Organization", "name": db.get_setting("org_name", "kiemchung")}
-    if db.get_setting("org_url"):
-        org["url"] = db.get_setting("org_url")
+    if http_url(db.get_setting("org_url")):
+        org["url"] = db.get_setting("org_url").strip()
     return org
 
 
 def site_address(db, fallback: str | None = None) -> str:
     """The address links to this installation start with: setting ``site_url``, else ``fallback``
     (the web app passes the address it is being reached at), else http://localhost:8000."""
-    return (db.get_setting("site_url") or fallback or "http://localhost:8000").rstrip("/")
+    return (http_url(db.get_setting("site_url")) or http_url(fallback) or "http://localhost:8000").rstrip("/")
 
 
 def to_claimreview(db, fc: fcs.FactCheck | int | str, *, site: str | None = None) -> dict[str, Any]:
@@ -48,12 +48,14 @@ def to_claimreview(db, fc: fcs.FactCheck | int | str, *, site: str | None = None
         fc = fcs.get_factcheck(db, fc)
     if fc.status != "published":
         raise ConfigError(f"Chỉ xuất được bài kiểm chứng đã xuất bản (only published fact-checks): #{fc.id}")
-    url = fc.url or f"{site_address(db, site)}/factchecks/{fc.id}"
+    # Every URL is checked again here: a non-http link stored before the check existed is left out.
+    url = http_url(fc.url) or f"{site_address(db, site)}/factchecks/{fc.id}"
     claim: dict[str, Any] = {"@type": "Claim"}
-    if fc.appearances:
-        claim["appearance"] = [{"@type": "CreativeWork", "url": u} for u in fc.appearances]
-    if fc.first_appearance:
-        claim["firstAppearance"] = {"@type": "CreativeWork", "url": fc.first_appearance}
+    appearances = [u for u in map(http_url, fc.appearances) if u]
+    if appearances:
+        claim["appearance"] = [{"@type": "CreativeWork", "url": u} for u in appearances]
+    if http_url(fc.first_appearance):
+        claim["firstAppearance"] = {"@type": "CreativeWork", "url": http_url(fc.first_appearance)}
     if fc.claim_date:
         claim["datePublished"] = timeutil.local(fc.claim_date).isoformat()
     org = _org(db, fc)
@@ -73,7 +75,7 @@ def to_claimreview(db, fc: fcs.FactCheck | int | str, *, site: str | None = None
         },
         "itemReviewed": claim,
     }
-    cites = [e["url"] for e in fc.evidence if e.get("url")]
+    cites = [u for u in (http_url(e.get("url")) for e in fc.evidence) if u]
     if cites:
         out["citation"] = [{"@type": "CreativeWork", "url": u} for u in cites]
     return out
@@ -118,10 +120,9 @@ def _urls(value: Any, name: str) -> list[str]:
 
 
 def _http_url(value: str, name: str) -> str:
-    url = value.strip()
-    if not re.match(r"https?://[^\s/]+\S*$", url, re.IGNORECASE):
-        raise ConfigError(f"{name}: đường dẫn phải là http(s) (URL must be http/https): {url[:200]!r}")
-    return url
+    if http_url(value) is None:
+        raise ConfigError(f"{name}: đường dẫn phải là http(s) (URL must be http/https): {value.strip()[:200]!r}")
+    return value.strip()
 
 
 def _text(item: dict, key: str) -> str:
@@ -183,7 +184,7 @@ def _parse(item: Any) -> dict[str, Any]:
         first_appearance=(_urls(claim_obj.get("firstAppearance"), "itemReviewed.firstAppearance") or [None])[0],
         claim_date=claim_date, original_label=label if isinstance(label, str) else None, published=published,
         publisher=name if isinstance(name, str) and name.strip() else None,
-        publisher_url=org_url if isinstance(org_url, str) and org_url.strip() else None,
+        publisher_url=http_url(org_url),  # not a reason to refuse the item: a bad one is dropped
     )
 
 

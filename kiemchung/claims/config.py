@@ -19,6 +19,7 @@ from typing import Any
 from kiemchung import timeutil
 from kiemchung.claims.match import MatchConfig
 from kiemchung.errors import ConfigError, FetchError
+from kiemchung.links import http_url
 from kiemchung.netguard import AddressPolicy, check_allow_list
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ def _semantic(value: str) -> str:
 
 def _url(value: str) -> str:
     v = value.strip()
-    if v and not re.match(r"https?://[^\s/]+\S*$", v, re.IGNORECASE):
+    if v and http_url(v) is None:
         raise ConfigError(f"Cần một địa chỉ http(s) (expected an http/https URL): {value!r}")
     return v
 
@@ -98,6 +99,12 @@ def _emails(value: str) -> str:
     if bad:
         raise ConfigError(f"Địa chỉ thư không hợp lệ (invalid e-mail address): {', '.join(bad)}")
     return ", ".join(addrs)
+
+
+def _proxies(value: str) -> str:
+    from kiemchung.logins import parse_networks
+
+    return ", ".join(str(n) for n in parse_networks(value))
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,10 @@ SETTINGS: dict[str, Setting] = {
         "Thời điểm “bây giờ” cố định cho tổng quan, xu hướng, danh sách theo dõi và kỳ báo cáo mặc định, "
         "ví dụ cuối dữ liệu mẫu; trống: đồng hồ thật (fixed 'now' of the views, e.g. the end of the demo's "
         "sample; empty: the real clock)", _moment),
+    # web server
+    "trusted_proxies": Setting(
+        "Proxy tin cậy, địa chỉ IP hoặc dải CIDR cách nhau bởi dấu phẩy; chỉ từ đó mới đọc X-Forwarded-For "
+        "(reverse proxies whose X-Forwarded-For is believed; empty: none)", _proxies),
 }
 
 # setting key → MatchConfig field

@@ -34,6 +34,7 @@ from kiemchung import audit, timeutil
 from kiemchung.claims.tables import factcheck_phrasings, factcheck_versions, factchecks
 from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.labels import LABELS
+from kiemchung.links import check_http_url
 from kiemchung.store import schema as t
 from kiemchung.text import fold, normalize, tokens
 
@@ -209,9 +210,7 @@ def _evidence(conn, items: Any) -> list[dict[str, Any]]:
                 )
             out.append({"doc_id": doc_id, "url": row.url, "title": item.get("title") or row.title})
         else:
-            url = str(item.get("url") or "").strip()
-            if not re.match(r"https?://\S+$", url):
-                raise ConfigError(f"Đường dẫn bằng chứng không hợp lệ (evidence URL must be http/https): {url!r}")
+            url = check_http_url(str(item.get("url") or ""), "Đường dẫn bằng chứng (evidence URL)")
             out.append({"url": url, **({"title": item["title"]} if item.get("title") else {})})
     return out
 
@@ -287,7 +286,15 @@ def _clean_fields(conn, values: dict[str, Any]) -> dict[str, Any]:
     if "evidence" in out:
         out["evidence"] = _evidence(conn, out["evidence"])
     if "appearances" in out:
-        out["appearances"] = [str(u).strip() for u in out["appearances"] or [] if str(u).strip()]
+        out["appearances"] = [check_http_url(str(u), "Nơi xuất hiện (appearance)")
+                              for u in out["appearances"] or [] if str(u).strip()]
+    for key, what in (("url", "URL bài kiểm chứng (fact-check URL)"),
+                      ("first_appearance", "Nơi xuất hiện đầu tiên (first appearance)")):
+        if key in out and out[key] is not None:
+            out[key] = check_http_url(str(out[key]), what) if str(out[key]).strip() else None
+    if "meta" in out and isinstance(out["meta"], dict) and out["meta"].get("publisher_url") is not None:
+        out["meta"] = {**out["meta"], "publisher_url": check_http_url(out["meta"]["publisher_url"],
+                                                                      "Trang của đơn vị (publisher URL)")}
     if "claim_date" in out and out["claim_date"] is not None:
         out["claim_date"] = timeutil.parse_time(out["claim_date"])
     if "explanation" in out:
@@ -311,11 +318,11 @@ def create_factcheck(
         if key and (same := conn.execute(select(factchecks.c.id).where(factchecks.c.key == key)).scalar()) is not None:
             raise DuplicateFactCheckError(f"Mã bài kiểm chứng đã có (fact-check key already exists): {key}", same)
         v = _clean_fields(conn, dict(claim=claim, verdict=verdict, explanation=explanation, evidence=evidence,
-                                     appearances=appearances, claim_date=claim_date, original_label=original_label))
+                                     appearances=appearances, claim_date=claim_date, original_label=original_label,
+                                     url=url, first_appearance=first_appearance, meta=meta or {}))
         result = conn.execute(insert(factchecks).values(
-            key=key or f"tmp-{now.timestamp()}-{id(v)}", url=url, first_appearance=first_appearance,
-            publisher=publisher, status="draft", version=1, created_by=editor, updated_by=editor,
-            created_at=now, updated_at=now, meta=meta or {}, **v))
+            key=key or f"tmp-{now.timestamp()}-{id(v)}", publisher=publisher, status="draft", version=1,
+            created_by=editor, updated_by=editor, created_at=now, updated_at=now, **v))
         fc_id = result.inserted_primary_key[0]
         if not key:
             conn.execute(update(factchecks).where(factchecks.c.id == fc_id).values(key=f"fc-{fc_id}"))

@@ -6,14 +6,16 @@ import xml.etree.ElementTree as ET
 from email.utils import format_datetime
 
 from kiemchung import timeutil
+from kiemchung.claims.claimreview import site_address
 from kiemchung.claims.factchecks import list_factchecks
+from kiemchung.links import http_url
 
 
 def _items(db, limit: int):
     out = list_factchecks(db, status="published", limit=10**9)
     out.sort(key=lambda f: f.published_at, reverse=True)
-    site = (db.get_setting("site_url") or "http://localhost:8000").rstrip("/")
-    return site, [(f, f.url or f"{site}/factchecks/{f.id}") for f in out[:limit]]
+    site = site_address(db)
+    return site, [(f, http_url(f.url) or f"{site}/factchecks/{f.id}") for f in out[:limit]]
 
 
 def rss_feed(db, *, limit: int = 50) -> bytes:

@@ -189,10 +189,11 @@ def fc_history(ref: str = typer.Argument(...)) -> None:
 def fc_export(output: Path = typer.Option(None, "--output", "-o", help="Tệp JSON-LD (default: stdout).")) -> None:
     """Xuất ClaimReview JSON-LD (export published fact-checks as ClaimReview)."""
     from kiemchung.claims.claimreview import export_claimreviews
+    from kiemchung.links import jsonld_text
 
     with open_db() as db:
-        data = json.dumps({"@context": "https://schema.org", "@graph": export_claimreviews(db)},
-                          ensure_ascii=False, indent=2)
+        # Escaped for embedding in a page's <script type="application/ld+json"> (kiemchung.links).
+        data = jsonld_text({"@context": "https://schema.org", "@graph": export_claimreviews(db)}, indent=2)
     if output:
         output.write_text(data, encoding="utf-8")
     else:

@@ -62,11 +62,12 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            proxy_headers=False,  # X-Forwarded-For is read by the app, from `trusted_proxies` only
         )
         return
     # One process: the same tuned app the worker processes run (handler threads, gc.freeze, templates).
     web = tune(create_app(db, secure_cookies=True if secure_cookies else None))
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def ask_new_password(tries: int = 3) -> str:
@@ -143,9 +144,57 @@ def users_disable(
 
 
 @users_app.command("token")
-def users_token(name: str, label: str = typer.Option(None, help="Nhãn (label).")) -> None:
+def users_token(
+    name: str,
+    label: str = typer.Option(None, help="Nhãn (label)."),
+    days: int = typer.Option(
+        90, min=0, max=3650, help="Số ngày hiệu lực; 0 = không hết hạn (days valid; 0 = until revoked)."
+    ),
+) -> None:
     """Tạo API token (create an API token; shown once)."""
+    import datetime as dt
+
     from kiemchung import users
     from kiemchung.audit import cli_actor
 
-    console.print(users.create_token(open_db(), name, label, actor=cli_actor()), soft_wrap=True, highlight=False)
+    ttl = dt.timedelta(days=days) if days else None
+    console.print(users.create_token(open_db(), name, label, actor=cli_actor(), ttl=ttl), soft_wrap=True, highlight=False)
+
+
+@users_app.command("tokens")
+def users_tokens(name: str = typer.Argument(None, help="Người dùng (user; default: everyone).")) -> None:
+    """Liệt kê API token, không hiện giá trị bí mật (list API tokens, never their secret)."""
+    from kiemchung import users
+    from kiemchung.timeutil import fmt_local
+
+    for t in users.list_tokens(open_db(), name):
+        expires = fmt_local(t.expires_at) if t.expires_at else "không hết hạn (never)"
+        state = "hết hạn (expired)" if t.expired else ""
+        console.print(f"{t.id}\t{t.user}\t{t.label or ''}\t{fmt_local(t.created_at)}\t{expires}\t{state}".rstrip(),
+                      highlight=False)
+
+
+@users_app.command("revoke")
+def users_revoke(token_id: int = typer.Argument(..., help="Mã token, xem `users tokens` (token id).")) -> None:
+    """Thu hồi một API token (revoke an API token)."""
+    from kiemchung import users
+    from kiemchung.audit import cli_actor
+
+    t = users.revoke_token(open_db(), token_id, actor=cli_actor())
+    console.print(f"Đã thu hồi token {t.id} của {t.user} (revoked)")
+
+
+@users_app.command("password")
+def users_password(
+    name: str,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Đọc mật khẩu mới từ stdin (read the new password from stdin)."
+    ),
+) -> None:
+    """Đặt lại mật khẩu (reset a user's password; their sessions end)."""
+    from kiemchung import users
+    from kiemchung.audit import cli_actor
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else ask_new_password()
+    users.change_password(open_db(), name, password, actor=cli_actor())
+    console.print(f"Đã đổi mật khẩu của {name} (password changed)")

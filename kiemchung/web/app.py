@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, NotFoundError
 from kiemchung.labels import label
+from kiemchung.links import http_url
+from kiemchung.logins import LoginLimiter
 from kiemchung.store import Database
 from kiemchung.store.search import data_version
 from kiemchung.text import first_words
@@ -29,6 +31,46 @@ from kiemchung.web.i18n import translator
 HERE = Path(__file__).parent
 SESSION_COOKIE = "kc_session"
 LANG_COOKIE = "kc_lang"
+
+
+# Sent with every response (a route may set its own, e.g. a sandboxed report). No inline script and no
+# inline style: every script and style sheet is a file under /static, so an injected <script> or
+# on*= attribute does not run. A <script type="application/ld+json"> data block is not a script to
+# the browser and is not subject to script-src (its JSON is escaped by kiemchung.links.jsonld_text).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-src 'self'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """ASGI middleware: the headers of :data:`SECURITY_HEADERS` on every HTTP response (pages, API,
+    static files, errors), unless the route already set that header."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
 
 
 class AuthRequired(Exception):
@@ -273,6 +315,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         redoc_url=None,
     )
     app.state.db = database
+    app.state.login_limiter = LoginLimiter()
     app.state.secure_cookies = secure_cookies
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = lambda v: fmt_local(v) if v else ""
@@ -281,8 +324,10 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
 
     templates.env.globals["times_usual"] = times_usual
     templates.env.globals["usual_level"] = usual_level
+    templates.env.filters["http_url"] = http_url  # an href only for http(s) links (kiemchung.links)
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(AuthRequired)
     async def _auth(request: Request, exc: AuthRequired):
@@ -345,9 +390,10 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         """Liveness probe (no database access)."""
         return PlainTextResponse("ok")
 
-    from kiemchung.web import api, apidocs, monitor_api, monitor_pages, pages, verify_api, verify_pages
+    from kiemchung.web import accounts, api, apidocs, monitor_api, monitor_pages, pages, verify_api, verify_pages
 
     app.include_router(pages.router)
+    app.include_router(accounts.router)
     app.include_router(monitor_pages.router)
     app.include_router(verify_pages.router)
     app.include_router(api.router)

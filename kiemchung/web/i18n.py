@@ -17,8 +17,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "password": {"vi": "Mật khẩu", "en": "Password"},
     "bad_login": {"vi": "Sai tên đăng nhập hoặc mật khẩu.", "en": "Wrong user name or password."},
     "rate_limited": {
-        "vi": "Quá nhiều lần đăng nhập sai, hãy thử lại sau 5 phút.",
-        "en": "Too many failed logins; try again in 5 minutes.",
+        "vi": "Quá nhiều lần đăng nhập sai, hãy thử lại sau {seconds} giây.",
+        "en": "Too many failed logins; try again in {seconds} seconds.",
     },
     "volume": {"vi": "Số tài liệu mỗi ngày (30 ngày gần nhất)", "en": "Documents per day (last 30 days)"},
     "trouble": {"vi": "Nguồn đang gặp sự cố", "en": "Sources in trouble"},
@@ -108,9 +108,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _merge_area_messages() -> None:
     """Add the messages each area module (monitor, verify) keeps next to its pages."""
-    from kiemchung.web import monitor, verify
+    from kiemchung.web import accounts, monitor, verify
 
-    for area in (monitor, verify):
+    for area in (monitor, verify, accounts):
         for key, entry in area.MESSAGES.items():
             MESSAGES.setdefault(key, entry)
 

@@ -214,7 +214,13 @@ def report_download(request: Request, name: str = Path(max_length=60), fmt: str 
     """A report file: HTML inline (sandboxed by CSP), Markdown and PDF as attachments."""
     path = report_file(request.app.state.db, name, fmt)
     media = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "pdf": "application/pdf"}[fmt]
-    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"}
+    # Framed by the reports page of this site only (frame-ancestors 'self'); sandboxed, no script.
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "SAMEORIGIN",
+        "Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "frame-ancestors 'self'",
+    }
     if fmt == "html":
         return FileResponse(path, media_type=media, headers=headers)
     return FileResponse(path, media_type=media, filename=path.name, headers=headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,6 +14,8 @@ from kiemchung import audit, labels, timeutil
 from kiemchung import users as U
 from kiemchung.errors import ConfigError, KiemchungError, QueryError
 from kiemchung.export import write_csv
+from kiemchung.links import http_url
+from kiemchung.logins import TRUSTED_PROXIES, client_address
 from kiemchung.models import DOC_KINDS, Source
 from kiemchung.netguard import AddressPolicy
 from kiemchung.store.search import search
@@ -26,7 +29,10 @@ csrf = Depends(check_csrf)
 
 
 def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "?"
+    """The client's address; X-Forwarded-For only when the peer is a proxy of ``trusted_proxies``."""
+    peer = request.client.host if request.client else None
+    trusted = request.app.state.db.get_setting(TRUSTED_PROXIES)
+    return client_address(peer, request.headers.get("x-forwarded-for"), trusted)
 
 
 def _safe_next(target: str | None) -> str:
@@ -41,16 +47,23 @@ def login_form(request: Request, next: str = "/"):
 
 @router.post("/login")
 def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/")):
-    """Check a password (rate limited per IP and per user) and open a server-side session."""
+    """Check a password (the attempt is counted first; back-off per address and account, see
+    :mod:`kiemchung.logins`) and open a server-side session."""
     db = request.app.state.db
     t = translator(request.cookies.get(LANG_COOKIE, "vi"))
     ip = _client_ip(request)
-    if U.login_blocked(db, ip, username):
-        return render(request, "login.html", 429, next=_safe_next(next), error=t("rate_limited"))
+    limiter = request.app.state.login_limiter
+    decision = limiter.begin(db, ip, username)
+    if not decision.allowed:
+        wait = max(1, math.ceil(decision.retry_after))
+        response = render(request, "login.html", 429, next=_safe_next(next),
+                          error=t("rate_limited").replace("{seconds}", str(wait)))
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = U.authenticate(db, username, password)
-    if user is None:
-        U.record_login_failure(db, ip, username)
+    if user is None:  # the reserved attempt stays counted as a failure
         return render(request, "login.html", 401, next=_safe_next(next), error=t("bad_login"))
+    limiter.succeeded(db, decision, ip, username)
     sid, _ = U.create_session(db, user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     secure = request.app.state.secure_cookies
@@ -308,7 +321,7 @@ def add_source(db, user, kind: str, url: str, name: str) -> Source:
     """Add a source and audit it (shared by the page and the API)."""
     if kind not in ("feed", "web"):
         raise QueryError(f"Loại nguồn không hợp lệ (unknown source kind): {kind}")
-    if not url.startswith(("http://", "https://")):
+    if http_url(url) is None:
         raise QueryError(f"Địa chỉ không hợp lệ (URL must start with http:// or https://): {url}")
     # Refused at once when the URL names an internal address (every fetch checks again, after DNS).
     AddressPolicy.from_db(db).check_url(url.strip())
@@ -349,9 +362,16 @@ def sources_remove(request: Request, source_id: int = Path(ge=1, le=2**62), user
 
 
 @router.get("/users", response_class=HTMLResponse, dependencies=[admin])
-def users_page(request: Request, error: str | None = None):
-    """Accounts (admin only)."""
-    return render(request, "users.html", users=U.list_users(request.app.state.db), roles=U.ROLES, error=error)
+def users_page(request: Request):
+    """Accounts and every API token (admin only)."""
+    return users_list(request)
+
+
+def users_list(request: Request, status_code: int = 200, error: str | None = None) -> HTMLResponse:
+    """The accounts page, with an error message when a change was refused."""
+    db = request.app.state.db
+    return render(request, "users.html", status_code, users=U.list_users(db), roles=U.ROLES, error=error,
+                  tokens=U.list_tokens(db))
 
 
 @router.post("/users", dependencies=[csrf])
@@ -367,7 +387,7 @@ def users_add(
     try:
         U.add_user(db, username, password, role, actor=user.name)
     except KiemchungError as exc:
-        return render(request, "users.html", 400, users=U.list_users(db), roles=U.ROLES, error=str(exc))
+        return users_list(request, 400, str(exc))
     return RedirectResponse("/users", status_code=303)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -14,6 +13,7 @@ from kiemchung.claims.evidence import suggest_evidence
 from kiemchung.claims.feed import atom_feed, rss_feed
 from kiemchung.claims.similar import similar_factchecks
 from kiemchung.errors import ConfigError, KiemchungError, NotFoundError, QueryError
+from kiemchung.links import jsonld_text
 from kiemchung.store.search import search
 from kiemchung.web.alert_views import (
     ALERT_STATUSES,
@@ -194,7 +194,7 @@ def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = Non
     return render(
         request, "verify_editor.html", status, fc=fc.working_copy(), pending=fc.pending, published=fc,
         verdicts=fcs.VERDICTS, error=error,
-        claimreview=json.dumps(review, ensure_ascii=False, indent=2), preview=preview, unset_settings=unset,
+        claimreview=jsonld_text(review, indent=2), preview=preview, unset_settings=unset,
         history=_history_rows(db, fc.id), approval=fcs.require_approval(db), source_doc=source_doc,
         notice=notice if notice in ("duplicate",) else None, similar=similar_factchecks(db, fc),
         suggestions=suggest_evidence(db, fc) if fc.status != "withdrawn" else [],

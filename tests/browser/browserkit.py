@@ -34,3 +34,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def watch_csp(page) -> list[str]:
+    """Record every Content-Security-Policy violation the browser reports on ``page`` (console
+    messages "Refused to ... Content Security Policy", across navigations); returns the live list."""
+    seen: list[str] = []
+
+    def on_console(msg) -> None:
+        if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
+            seen.append(msg.text)
+
+    page.on("console", on_console)
+    return seen

@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium, watch_csp
 
 playwright_api = require_chromium()
 
@@ -54,6 +54,7 @@ def test_login_search_document_add_source(server, width, height, tag):
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
+        csp_violations = watch_csp(page)
         page.goto(server + "/")
         assert "/login" in page.url
         page.screenshot(path=str(SHOTS / f"login-{tag}.png"))
@@ -81,4 +82,12 @@ def test_login_search_document_add_source(server, width, height, tag):
         page.screenshot(path=str(SHOTS / f"sources-{tag}.png"), full_page=True)
         page.goto(server + "/?lang=en")
         assert "Documents per day" in page.content()
+        assert csp_violations == [], csp_violations  # the CSP allows everything the pages use
+        # ...and refuses what an injection would bring: an inline script and an inline handler do not run
+        page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 1';
+            document.body.appendChild(s); document.body.insertAdjacentHTML('beforeend',
+            '<img id=x src=/static/none.png onerror="window.pwned = 2">'); }""")
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.pwned") is None
+        assert any("script-src" in v for v in csp_violations), csp_violations
         browser.close()

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium, watch_csp
 
 playwright_api = require_chromium()
 
@@ -57,6 +57,7 @@ def test_search_story_watchlists_reports(server, width, height, tag):
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
+        csp_violations = watch_csp(page)
         page.goto(server + "/stories")
         assert "/login" in page.url
         page.fill("input[name=username]", "bientap")
@@ -112,4 +113,5 @@ def test_search_story_watchlists_reports(server, width, height, tag):
         frame = page.frame_locator("#report-view iframe")
         assert "Tháng 11/2026" in frame.locator("h1").inner_text()
         page.screenshot(path=str(SHOTS / f"reports-{tag}.png"), full_page=True)
+        assert csp_violations == [], csp_violations  # the CSP allows everything the pages use
         browser.close()

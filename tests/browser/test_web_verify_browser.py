@@ -14,7 +14,7 @@ import time
 
 import httpx
 import pytest
-from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium, watch_csp
 
 playwright_api = require_chromium()
 
@@ -77,6 +77,7 @@ def test_claim_to_published_factcheck_to_alert(server, db, width, height, tag):
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
+        csp_violations = watch_csp(page)
         page.goto(server + "/login")
         page.fill("input[name=username]", "bientap")
         page.fill("input[name=password]", PW)
@@ -137,4 +138,5 @@ def test_claim_to_published_factcheck_to_alert(server, db, width, height, tag):
         with page.expect_navigation():
             row.locator("button").click()
         assert "xác nhận" in page.locator("tr.alert", has_text="KHẨN CẤP").inner_text()
+        assert csp_violations == [], csp_violations  # the CSP allows everything the pages use
         browser.close()
