@@ -1,14 +1,14 @@
 """API tokens expire: ``api_tokens.expires_at`` (NULL: never, which is what tokens made before keep).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
