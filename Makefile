@@ -10,7 +10,7 @@ DEMO_DB ?= demo-data/kiemchung.db
 EXTRAS := test,web,semantic,reports
 PIP_INSTALL := $(BIN)/pip install -q -c constraints.txt
 
-.PHONY: demo test bench install install-test clean constraints
+.PHONY: demo test bench install install-test clean constraints audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,15 @@ constraints:
 	mv constraints.txt.new constraints.txt
 	rm -rf .venv-constraints
 
+# Known vulnerabilities of the installed (pinned) dependency set: pip-audit from its own environment.
+# A vulnerability fails; a vulnerability service (or registry) that cannot be reached is a warning.
+AUDIT_VENV ?= .venv-audit
+PIP_AUDIT  ?= pip-audit==2.10.1
+audit: $(VENV)/.installed-test
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install -q "$(PIP_AUDIT)"; } || \
+	  { echo "CẢNH BÁO (warning): không cài được pip-audit (could not install pip-audit); audit skipped"; exit 0; }; \
+	$(BIN)/python scripts/audit_dependencies.py --python $(BIN)/python --pip-audit $(AUDIT_VENV)/bin/pip-audit
+
 clean:
-	rm -rf $(VENV) demo-data .pytest_cache
+	rm -rf $(VENV) $(AUDIT_VENV) demo-data .pytest_cache

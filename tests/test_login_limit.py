@@ -24,7 +24,7 @@ from kiemchung.logins import LoginLimiter, client_address
 from kiemchung.web import create_app
 
 PW = "matkhau-kiemchung-1"
-T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 
 
 class Clock:

@@ -419,6 +419,9 @@ def test_reports_generate_show_download(app, mdb, tmp_path):
     assert f'src="/reports/{name}/html"' in page and f'href="/reports/{name}/md"' in page
     html = ed.get(f"/reports/{name}/html")
     assert html.headers["content-security-policy"].startswith("sandbox")
+    # framed by our own reports page only (the workbench pages themselves send frame-ancestors 'none')
+    assert "frame-ancestors 'self'" in html.headers["content-security-policy"]
+    assert html.headers["x-frame-options"] == "SAMEORIGIN"
     assert "Tháng 11/2026" in html.text
     md = ed.get(f"/reports/{name}/md")
     assert md.headers["content-disposition"].startswith("attachment") and md.text == (folder / f"{name}.md").read_text()

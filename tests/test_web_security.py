@@ -180,7 +180,7 @@ def _check_headers(r, what) -> None:
     for k, v in EXPECTED.items():
         assert r.headers.get(k) == v, (what, k, r.status_code)
     csp = r.headers.get("content-security-policy", "")
-    directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";") if d.strip())
+    directives = dict([*d.strip().split(" ", 1), ""][:2] for d in csp.split(";") if d.strip())
     assert directives.get("script-src") == "'self'", (what, csp)
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, (what, csp)
     assert directives.get("frame-ancestors") == "'none'" and directives.get("object-src") == "'none'", (what, csp)
