@@ -61,7 +61,7 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("label", String(80)),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("expires_at", UTCDateTime),  # None: never (migration 0012)
+    Column("expires_at", UTCDateTime),  # None: never (migration 0013)
 )
 web_sessions = Table(
     "web_sessions",

@@ -11,7 +11,7 @@ from kiemchung.errors import NotFoundError, StoreError
 from kiemchung.models import Source
 from kiemchung.store import Database
 
-HEAD = "0012"
+HEAD = "0013"
 
 
 def test_new_database_is_at_head_and_uses_wal(tmp_path):

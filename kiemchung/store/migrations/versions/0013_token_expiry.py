@@ -1,14 +1,14 @@
 """API tokens expire: ``api_tokens.expires_at`` (NULL: never, which is what tokens made before keep).
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
