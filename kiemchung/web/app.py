@@ -390,7 +390,16 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         """Liveness probe (no database access)."""
         return PlainTextResponse("ok")
 
-    from kiemchung.web import accounts, api, apidocs, monitor_api, monitor_pages, pages, verify_api, verify_pages
+    from kiemchung.web import (
+        accounts,
+        api,
+        apidocs,
+        monitor_api,
+        monitor_pages,
+        pages,
+        verify_api,
+        verify_pages,
+    )
 
     app.include_router(pages.router)
     app.include_router(accounts.router)
