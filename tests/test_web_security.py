@@ -227,8 +227,8 @@ def test_jsonld_cannot_close_its_script_element(db, tmp_path):
     page = _login(app, "bientap").get(f"/factchecks/{fc.id}").text
     block = re.search(r'<script type="application/ld\+json" id="claimreview-jsonld">(.*?)</script>', page, re.S)
     assert block is not None and "<" not in block.group(1)
-    assert json.loads(block.group(1)) == to_claimreview(db, fc.id)
-    assert page.count("<script") == 2  # htmx and the data block: the claim added none
+    assert json.loads(block.group(1)) == to_claimreview(db, fc.id, site="http://testserver")
+    assert page.count("<script") == 3  # htmx, site.js and the data block: the claim added none
     # the CLI export is safe to paste into a page as well
     path = tmp_path / "x.db"
     other = Database(str(path))

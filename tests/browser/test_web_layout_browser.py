@@ -5,7 +5,7 @@ package with every request to this server (no CDN)."""
 from __future__ import annotations
 
 import pytest
-from browserkit import ARGS, CHROMIUM, SHOTS, require_chromium
+from browserkit import ARGS, CHROMIUM, SHOTS, require_chromium, watch_csp
 
 playwright_api = require_chromium()
 
@@ -31,6 +31,7 @@ def browser():
 
 def test_menu_fits_one_row_on_a_laptop_and_groups_open(server, browser):  # noqa: F811
     page = browser.new_page(viewport={"width": 1366, "height": 768})
+    csp_violations = watch_csp(page)
     _login(page, server)
     header = page.locator("header.top").bounding_box()
     assert header["height"] < 70, header  # one row (twelve links used to wrap to two)
@@ -43,11 +44,13 @@ def test_menu_fits_one_row_on_a_laptop_and_groups_open(server, browser):  # noqa
     assert page.locator("header.top a[href='/api/v1/docs']").is_visible()
     assert page.locator("header.top .group.current .gl").inner_text().startswith("Theo dõi")
     page.screenshot(path=str(SHOTS / "menu-laptop.png"))
+    assert csp_violations == [], csp_violations  # no CSP violation (Swagger UI included)
     page.close()
 
 
 def test_menu_collapses_on_a_phone(server, browser):  # noqa: F811
     page = browser.new_page(viewport={"width": 390, "height": 844})
+    csp_violations = watch_csp(page)
     _login(page, server)
     assert page.locator(".menu-toggle").is_visible()
     assert not page.locator("#mainnav").is_visible()
@@ -63,20 +66,24 @@ def test_menu_collapses_on_a_phone(server, browser):  # noqa: F811
     page.goto(server + "/")
     size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.chart-axis')).fontSize)")
     assert size >= 11  # the chart's dates are HTML, not SVG text squeezed to a few pixels
+    assert csp_violations == [], csp_violations  # no CSP violation (Swagger UI included)
     page.close()
 
 
 def test_not_found_page_in_the_layout(server, browser):  # noqa: F811
     page = browser.new_page(viewport={"width": 390, "height": 844})
+    csp_violations = watch_csp(page)
     _login(page, server)
     r = page.goto(server + "/khong-co-trang-nay")
     assert r.status == 404
     assert page.locator("header.top .brand").is_visible() and "Không tìm thấy trang này" in page.content()
+    assert csp_violations == [], csp_violations  # no CSP violation (Swagger UI included)
     page.close()
 
 
 def test_api_docs_render_offline(server, browser):  # noqa: F811
     page = browser.new_page(viewport={"width": 1366, "height": 768})
+    csp_violations = watch_csp(page)
     outside = []
     page.on("request", lambda req: outside.append(req.url) if not req.url.startswith(server) else None)
     page.goto(server + "/api/v1/docs")
@@ -84,4 +91,5 @@ def test_api_docs_render_offline(server, browser):  # noqa: F811
     assert "kiemchung" in page.locator(".swagger-ui .info .title").inner_text()
     assert page.locator(".opblock").count() > 10  # the operations are listed
     assert [u for u in outside if not u.startswith("data:")] == []
+    assert csp_violations == [], csp_violations  # no CSP violation (Swagger UI included)
     page.close()
