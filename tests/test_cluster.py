@@ -324,6 +324,21 @@ def test_the_same_document_twice_out_of_order_counts_once():
     assert c.story(s).doc_count == 1 and len(c) == 2
 
 
+def test_a_large_import_without_dates_keeps_a_bounded_active_index():
+    c = StoryClusterer(ClusterConfig(max_active_stories=6), now=_now)
+    for k in range(60):  # sixty unrelated undated items: each its own story, none ever dormant by time
+        c.add(f"x{k}", title=f"mã{k}a mã{k}b mã{k}c mã{k}d")
+        assert c.stats()["active_stories"] <= 6
+    assert c.stats()["stories"] == 60 and len(c) == 60
+    # a story kept in use stays active and keeps taking its documents
+    s = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2])
+    for k in range(10):
+        c.add(f"y{k}", title=f"mã{k}y mã{k}z")
+        if k % 3 == 0:
+            c.add(f"lu-x{k}", title=FLOOD[1][1], lead=FLOOD[1][2])
+    assert c.story(s).active and c.story(s).doc_count >= 2
+
+
 def test_published_at_accepts_strings_and_naive():
     c = StoryClusterer(now=_now)
     s = c.add("a", title=FLOOD[0][1], published_at="2026-05-10T08:00:00+07:00")

