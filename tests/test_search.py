@@ -200,10 +200,12 @@ def test_cache_entries_expire_after_the_ttl(loaded, monkeypatch):
     search(loaded, "nuoc chanh")
     cache = S._cache_for(loaded)
     key = next(iter(cache._entries))
-    monkeypatch.setattr(S, "CACHE_TTL", 0.05)
-    import time as _time
-
-    _time.sleep(0.1)
+    now = [cache.clock()]
+    monkeypatch.setattr(cache, "clock", lambda: now[0])
+    monkeypatch.setattr(S, "CACHE_TTL", 30)
+    now[0] += 29.9
+    assert cache.get(key) is not None  # still young
+    now[0] += 0.2
     assert cache.get(key) is None and key not in cache._entries
     S.clear_search_cache(loaded)
     assert len(cache._entries) == 0
@@ -270,16 +272,16 @@ def test_daily_volume_buckets_by_vietnam_day_using_fetch_time_when_unpublished(d
     assert volume == [(dt.date(2026, 3, 10), 1), (dt.date(2026, 3, 11), 2), (dt.date(2026, 3, 12), 0)]
 
 
-def test_cached_serves_the_old_value_while_one_caller_refreshes():
+def test_cached_serves_the_old_value_while_one_caller_refreshes(monkeypatch):
     import threading
 
     from kiemchung.web import queries
 
+    now = [1000.0]
+    monkeypatch.setattr(queries, "_now", lambda: now[0])  # ages decided by a fake clock, not by sleeps
     key = ("test-stale", object())
     assert queries.cached(key, 0.05, lambda: "cũ") == "cũ"
-    import time as _time
-
-    _time.sleep(0.06)
+    now[0] += 0.06  # expired, but within STALE_LIMIT x the TTL
     started, release = threading.Event(), threading.Event()
     calls = []
 

@@ -611,7 +611,12 @@ class _VersionWatcher:
 
 
 class _ResultCache:
-    """Recent search results of one SQLite database, dropped whenever the database changes."""
+    """Recent search results of one SQLite database, dropped whenever the database changes.
+
+    ``clock`` (monotonic seconds) dates the entries; tests age them with a fake one.
+    """
+
+    clock = staticmethod(time.monotonic)
 
     def __init__(self, watcher: _VersionWatcher) -> None:
         self._lock = threading.Lock()
@@ -632,7 +637,7 @@ class _ResultCache:
             if entry is None:
                 return None, current
             stamp, version, result = entry
-            if version != current or time.monotonic() - stamp > CACHE_TTL:
+            if version != current or self.clock() - stamp > CACHE_TTL:
                 del self._entries[key]
                 return None, current
             self._entries.move_to_end(key)
@@ -647,7 +652,7 @@ class _ResultCache:
         if version is None:
             return
         with self._lock:
-            self._entries[key] = (time.monotonic(), version, replace(result, hits=list(result.hits)))
+            self._entries[key] = (self.clock(), version, replace(result, hits=list(result.hits)))
             self._entries.move_to_end(key)
             while len(self._entries) > CACHE_SIZE:
                 self._entries.popitem(last=False)

@@ -22,6 +22,10 @@ STALE_LIMIT = 4
 MAX_ENTRIES = 2000
 
 
+# The cache's clock (monotonic seconds): a module attribute so that tests decide ages with a fake one.
+_now = time.monotonic
+
+
 def _prune() -> None:
     """Drop the older half of the cache (called with the lock held when it grows past MAX_ENTRIES)."""
     by_age = sorted(_cache.items(), key=lambda kv: kv[1][0])
@@ -38,7 +42,7 @@ def cached(key: tuple, ttl: float, compute):
     expired overview at once); when there is no usable value yet, they wait for that computation.
     """
     while True:
-        t0 = time.monotonic()
+        t0 = _now()
         with _lock:
             hit = _cache.get(key)
             age = t0 - hit[0] if hit is not None else None
