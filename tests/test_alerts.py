@@ -460,3 +460,21 @@ def test_possibly_related_goes_to_the_queue_only_and_triage_recalibrates(db, hoo
         conn.execute(update(alerts).values(status="dismissed"))
     assert len(labelled_alerts(db)) == 2 and not any(c for _, c in labelled_alerts(db))
     assert decision_model(db) == before  # two labels: too few to move anything
+
+
+def test_bundled_sample_alerts_no_official_or_unrelated_item(tmp_path):
+    """The user's path (demo, factchecks import-sample, alerts scan) scored against the sample's gold
+    by benchmarks/sample_alerts.py: no false alert at either level; the rumour posts alerted 'repeat'
+    stay at least as many as measured on 2026-12-05 (35 of 80; the issue's target, all 80, is not met)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "sample_alerts", Path(__file__).resolve().parents[1] / "benchmarks" / "sample_alerts.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    figures = mod.run(tmp_path / "sample.db")
+    for level in ("repeat", "related"):
+        assert figures[level]["official"] == 0 and figures[level]["unrelated"] == 0, figures
+        assert figures[level]["wrong_factcheck"] == 0, figures
+    assert figures["repeat"]["right"] >= 35 and figures["claim_items"]["post"] == 80

@@ -135,3 +135,31 @@ def test_tradeoff_per_installation(db):
     t = tradeoff(db)
     chosen = next(p for p in t["curve"] if p["in_force"])
     assert chosen["precision"] >= 0.97 and t["repeat_threshold"] == chosen["threshold"] > DEFAULT_MODEL.repeat_threshold
+
+
+def test_eval_matching_prints_alert_figures_and_curve(tmp_path, capsys):
+    import json
+
+    from factories import run_cli_in_process
+
+    kb = tmp_path / "kb.jsonl"
+    kb.write_text("\n".join(json.dumps({"id": f"c{i}", "text": t}, ensure_ascii=False)
+                            for i, t in enumerate([CLAIM, OTHER])) + "\n", encoding="utf-8")
+    qs = tmp_path / "q.jsonl"
+    rows = [{"id": "p1", "text": "nước máy phường An Phú bị nhiễm độc, không được dùng nấu ăn", "gold": ["c0"]},
+            {"id": "p2", "text": "Cầu Bến Lội vừa khánh thành đã nứt, sắp sập rồi", "gold": ["c1"]}]
+    rows += [{"id": f"n{i}", "text": t, "gold": []} for i, t in enumerate(NEWS[:6])]
+    qs.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    bg = tmp_path / "bg.jsonl"
+    bg.write_text("\n".join(json.dumps({"title": t}, ensure_ascii=False) for t in NEWS) + "\n", encoding="utf-8")
+    assert run_cli_in_process(tmp_path / "x.db", "eval", "matching", "--kb", str(kb), "--queries", str(qs),
+                              "--background", str(bg), "--json") == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["semantic"] is False and out["background_docs"] == len(NEWS)  # the product's default: lexical
+    assert out["alert_recall"] == 1.0 and out["alert_precision"] == 1.0 and out["false_alerts_per_1000"] == 0.0
+    assert [p["threshold"] for p in out["curve"]] == sorted(p["threshold"] for p in out["curve"])
+    assert {"precision", "recall", "false_alerts_per_1000"} <= set(out["curve"][0])
+    code = run_cli_in_process(tmp_path / "x.db", "eval", "matching", "--kb", str(kb), "--queries", str(qs),
+                              "--background", str(bg), "--background-lines", "third")
+    captured = capsys.readouterr()
+    assert code != 0 and "--background-lines" in captured.err + captured.out and "Traceback" not in captured.err
