@@ -406,6 +406,7 @@ def test_alert_page_shows_alert_a_matching_post_raises_and_triage(app, vdb):
         conn.execute(alerts_t.update().values(level="repeat"))
     [row] = c.get("/api/v1/alerts").json()
     assert row["doc_id"] == post and row["factcheck_id"] == fc.id and row["status"] == "new"
+    assert row["level"] == "repeat" and row["level_label"] == "lặp lại tin sai" and 0.0 < row["probability"] <= 1.0
     alert_id = row["id"]
     # the viewer cannot triage
     assert c.post(f"/alerts/{alert_id}/status", data={"csrf": csrf_of(c), "status": "seen"}).status_code == 403

@@ -123,6 +123,9 @@ class AlertOut(BaseModel):
     verdict: str
     verdict_label: str = Field("", description="the verdict in Vietnamese")
     status_label: str = Field("", description="the triage status in Vietnamese")
+    level: str = Field("repeat", description="repeat (notified) | related (claims queue only, never notified)")
+    level_label: str = Field("", description="the level in Vietnamese")
+    probability: float | None = Field(None, description="the alert decision's probability that the post repeats the claim")
 
 
 class AlertStatusIn(BaseModel):
@@ -293,6 +296,8 @@ def alert_out(r: dict[str, Any]) -> AlertOut:
         document_url=r["doc_url"], document_kind=r["doc_kind"],
         document_published_at=iso(r.get("doc_published_at")), claim=r["claim"], verdict=r["verdict"],
         verdict_label=label("verdict", r["verdict"]), status_label=label("alert_status", r["status"]),
+        level=r.get("level") or "repeat", level_label=label("alert_level", r.get("level") or "repeat"),
+        probability=r.get("probability"),
     )
 
 
