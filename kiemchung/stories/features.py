@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import math
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,6 +133,37 @@ def term_weights(
         _count(counts, toks, w.body * w.unigram)
         _count(counts, bigrams(toks), w.body)
     return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
+
+
+_WEEKDAY_AFTER = frozenset({"thu", "chu"})
+
+
+def series_key(title: str) -> int | None:
+    """The template of a dated, recurring headline, or None.
+
+    "Xổ số miền Nam ngày 6 tháng 4 - Kết quả xổ số hôm nay thứ hai" and the next day's "... ngày 7
+    tháng 4 ... thứ ba" share a template: the folded syllables of the title without its numbers and
+    weekday names. Only a title with a number (a date, a draw) and at least five other syllables has
+    one. Returned as a CRC-32 (stable across processes, small to keep per document).
+    """
+    toks = syllables(normalize(title))
+    if not any(any(c.isdigit() for c in t) for t in toks):
+        return None
+    kept: list[str] = []
+    skip = False
+    for t in toks:
+        if skip:
+            skip = False
+            continue
+        if any(c.isdigit() for c in t):
+            continue
+        if t in _WEEKDAY_AFTER:  # "thứ hai" ... "chủ nhật": the weekday changes every day
+            skip = True
+            continue
+        kept.append(t)
+    if len(kept) < 5:
+        return None
+    return zlib.crc32(" ".join(kept[:12]).encode())
 
 
 def index_syllables(text: str) -> list[str]:

@@ -56,6 +56,8 @@ class ClustererPersistence:
             ],
             "aliases": dict(self._alias),
             "informal": sorted(self._informal),
+            "series": self._series,
+            "occurrences": [[k, day, self._stories[s].sid] for (k, day), s in self._occurrences.items() if s in self._stories],
             "edits": self.edits(),
         }
         if self._semantic is not None:
@@ -152,6 +154,10 @@ class ClustererPersistence:
                 self._docs[d] = doc
             self._alias = dict(state["aliases"])
             self._informal = set(state.get("informal", ()))
+            self._series = {str(d): int(k) for d, k in state.get("series", {}).items()}
+            self._occurrences = {
+                (int(k), str(day)): self._by_sid[sid] for k, day, sid in state.get("occurrences", ()) if sid in self._by_sid
+            }
             self._log = list(state["edits"])
         except (KeyError, TypeError, ValueError, IndexError, binascii.Error) as exc:
             raise ConfigError(f"Trạng thái phân cụm bị hỏng (corrupt clusterer state): {exc}") from exc
