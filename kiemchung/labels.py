@@ -291,9 +291,21 @@ def object_label(obj: str | None, lang: str = "vi") -> str:
     return f"{name} #{ident}" if ident.isdigit() else f"{name} {ident}"
 
 
+def shown_url(url: str | None) -> str:
+    """A source address as people are shown it: a file on the server by its name only (the server's
+    folders are nobody's business), anything else unchanged."""
+    if not url:
+        return ""
+    if url.startswith("file:"):
+        return "…/" + url.rstrip("/").rsplit("/", 1)[-1]
+    return url
+
+
 def _value_text(field: str, value: Any, lang: str) -> str:
     if value is None or value == "" or value == []:
         return "—"
+    if field == "url" and isinstance(value, str):
+        return shown_url(value)
     if field == "verdict":
         return label("verdict", value, lang)
     if field == "status":

@@ -141,6 +141,9 @@ def test_sources_page_counts_fetch_health_remove_and_hides_server_paths(app, vdb
     assert (entry["action"], entry["object"], entry["user"]) == ("source.remove", f"source:{feed.id}", "bientap")
     assert vdb.count_documents() >= 1
     assert "xóa nguồn tin" in client(app, "quantri").get("/audit").text
+    c.post(f"/sources/{local.id}/remove", data={"csrf": csrf_of(c)})
+    audit_page = client(app, "quantri").get("/audit").text
+    assert "posts.jsonl" in audit_page and "bi-mat" not in audit_page  # the server's folders stay hidden
 
 
 def test_claimreview_preview_uses_site_address_and_organisation(app, vdb):

@@ -343,13 +343,9 @@ def sources_add(
 
 
 def remove_source(db, user, source_id: int) -> Source:
-    """Remove a source (its documents stay) and audit it (shared by the page and the API)."""
-    source = db.remove_source(source_id)
-    with db.write() as conn:
-        audit.record(
-            conn, user, "source.remove", f"source:{source.id}",
-            {"kind": source.kind, "url": queries.shown_url(source.url), "name": source.name}, None,
-        )
+    """Remove a source (its documents stay); the store audits it with ``user`` as the actor (shared by
+    the page and the API)."""
+    source = db.remove_source(source_id, actor=user)
     queries.clear_cache()
     return source
 

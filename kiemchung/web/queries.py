@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from kiemchung.labels import shown_url
 from kiemchung.store import schema as t
 from kiemchung.store.database import document_from_row
 from kiemchung.timeutil import VN_TZ, view_now
@@ -127,16 +128,6 @@ def _troubled_sources(db) -> list:
         (s for s in db.list_sources() if not s.healthy or s.consecutive_failures),
         key=lambda s: -s.consecutive_failures,
     )
-
-
-def shown_url(url: str | None) -> str:
-    """A source address as the interface shows it: a file on the server by its name only (the
-    server's folders are nobody's business), anything else unchanged."""
-    if not url:
-        return ""
-    if url.startswith("file:"):
-        return "…/" + url.rstrip("/").rsplit("/", 1)[-1]
-    return url
 
 
 def source_health(s) -> str:
