@@ -440,6 +440,9 @@ def test_possibly_related_goes_to_the_queue_only_and_triage_recalibrates(db, hoo
     assert [a.level for a in created] == ["related"]
     assert list_alerts(db)[0].level == "related" and 0.01 <= list_alerts(db)[0].probability < 0.98
     assert list_notifications(db) == [] and hook.received == []  # never e-mailed, never posted
+    from kiemchung.claims.notify import enqueue
+
+    assert enqueue(db, [created[0].id]) == 0  # not even when asked
     # the same post at the default thresholds is a confident repeat, and that one is notified
     for key in ("match_threshold_lexical", "alert_precision", "alert_related_threshold"):
         db.set_setting(key, "")
@@ -449,6 +452,7 @@ def test_possibly_related_goes_to_the_queue_only_and_triage_recalibrates(db, hoo
     new = AlertEngine(db).process([d for d in db.iter_documents() if d.external_id == "p2"])
     assert [a.level for a in new] == ["repeat"]
     assert len(hook.received) == 1 and hook.received[0]["alert_id"] == new[0].id
+    assert hook.received[0]["level"] == "repeat" and 0.0 < hook.received[0]["probability"] <= 1.0
     # triage: dismissals are stored with the verifier's features and move the decision
     before = decision_model(db)
     from sqlalchemy import update

@@ -50,11 +50,16 @@ def channels(db) -> list[tuple[str, str]]:
 
 
 def enqueue(db, alert_ids: list[int]) -> int:
-    """Create pending notifications for alerts on every configured channel; return how many."""
+    """Create pending notifications for alerts on every configured channel; return how many.
+    Alerts of level "related" (possibly related) are never notified."""
     chans = channels(db)
     n = 0
     with db.write() as conn:
+        related = set(conn.execute(select(alerts.c.id).where(
+            alerts.c.id.in_(alert_ids) & (alerts.c.level == "related"))).scalars()) if alert_ids else set()
         for aid in alert_ids:
+            if aid in related:  # "có thể liên quan": the claims queue only, never a notification
+                continue
             for ch, target in chans:
                 exists = conn.execute(select(notifications.c.id).where(
                     (notifications.c.alert_id == aid) & (notifications.c.channel == ch))).first()
@@ -82,6 +87,7 @@ def alert_payload(db, alert_id: int) -> dict[str, Any]:
     text = " ".join((row.title or row.lead or "").split())
     return {
         "alert_id": row.id, "score": row.score, "reason": row.reason, "story_id": row.story_id,
+        "level": row.level, "probability": row.probability,
         "created_at": row.created_at.isoformat(),
         "document": {"id": row.doc_id, "title": row.title, "url": row.doc_url, "kind": row.kind,
                      "platform": row.platform, "excerpt": text[:EXCERPT_CHARS],
