@@ -86,11 +86,11 @@ def test_claims_and_alerts_sections_match_the_data(sample):
     p = parse_period("2026-Q4")
     r = build_report(sample, p, generated_at=PINNED)
     alerted = {row[0] for row in _count(
-        sample, "SELECT a.doc_id FROM alerts a JOIN documents d ON d.id = a.doc_id WHERE "
+        sample, "SELECT a.doc_id FROM alerts a JOIN documents d ON d.id = a.doc_id WHERE a.level = 'repeat' AND "
                 "coalesce(d.published_at, d.fetched_at) >= :a AND coalesce(d.published_at, d.fetched_at) < :b",
         p.start, p.end)}
     assert r.headline["alerts"] == len(_count(
-        sample, "SELECT a.id FROM alerts a JOIN documents d ON d.id = a.doc_id WHERE "
+        sample, "SELECT a.id FROM alerts a JOIN documents d ON d.id = a.doc_id WHERE a.level = 'repeat' AND "
                 "coalesce(d.published_at, d.fetched_at) >= :a AND coalesce(d.published_at, d.fetched_at) < :b",
         p.start, p.end)) > 0
     assert r.claims and r.headline["claims"] >= len(r.claims)

@@ -155,11 +155,12 @@ def _sources(db, p: Period) -> list[dict]:
 
 
 def _alerts(db, p: Period) -> int:
-    """Alerts on documents of the period (by the document's time, so a rebuilt report is the same)."""
+    """Alerts on documents of the period (by the document's time, so a rebuilt report is the same);
+    only "Lặp lại tin sai" ones: a "possibly related" alert is a note in the claims queue, not an alert."""
     with db.read() as conn:
         return conn.execute(sql_text(
             "SELECT count(*) FROM alerts a JOIN documents d ON d.id = a.doc_id "
-            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi"
+            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi AND a.level = 'repeat'"
         ), _bounds(p)).scalar() or 0
 
 
@@ -191,7 +192,7 @@ def _claims(db, p: Period, top_stories: list[dict]) -> tuple[list[dict], int]:
             ), {**_bounds(p), "s": story["id"], "n": CLAIM_STORY_DOCS}).all()
         alerted = {r[0] for r in conn.execute(sql_text(
             "SELECT a.doc_id FROM alerts a JOIN documents d ON d.id = a.doc_id "
-            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi"), _bounds(p))}
+            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi AND a.level = 'repeat'"), _bounds(p))}
     best: dict[str, dict] = {}
     docs_with_claims: set[int] = set()
     for r in rows:
