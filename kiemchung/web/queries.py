@@ -241,7 +241,8 @@ def duplicate_group(db, doc) -> list:
 
 
 def new_alerts(db, limit: int = 8) -> list[dict[str, Any]]:
-    """Newest alerts still in status ``new``: the document, the fact-checked claim and its verdict."""
+    """Newest "Lặp lại tin sai" alerts still in status ``new``: the document, the fact-checked claim and
+    its verdict ("possibly related" ones are in the claims queue)."""
     try:
         from kiemchung.claims.tables import alerts, factchecks
     except ImportError:  # claims module not installed: the panel stays empty
@@ -267,6 +268,7 @@ def new_alerts(db, limit: int = 8) -> list[dict[str, Any]]:
                 )
             )
             .where(alerts.c.status == "new")
+            .where(alerts.c.level == "repeat")
             .order_by(alerts.c.created_at.desc())
             .limit(limit)
         ).all()
