@@ -24,6 +24,7 @@ payload's author still groups with the document's author without revealing it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -83,6 +84,11 @@ _COUNT_PARTS = ("count", "follower", "following", "friend", "heart", "like", "di
 
 def is_author_key(key: Any) -> bool:
     """Whether a JSON key or column name holds (part of) an author's identity, in any export's spelling."""
+    return _is_author_key(str(key))
+
+
+@functools.lru_cache(maxsize=8192)  # an export repeats the same few keys on every row
+def _is_author_key(key: str) -> bool:
     folded = _fold_key(key)
     if not folded:
         return False
@@ -97,6 +103,8 @@ _SOCIAL = {
     "facebook.com", "fb.com", "fb.me", "instagram.com", "tiktok.com", "youtube.com", "youtu.be",
     "zalo.me", "twitter.com", "x.com", "threads.net", "t.me", "linkedin.com", "lotus.vn", "gapo.vn",
 }
+_SOCIAL_HINT = re.compile(r"(?:facebook|fb|instagram|tiktok|youtube|youtu|zalo|twitter|x|threads|t|linkedin|lotus|gapo)"
+                          r"\.(?:com|me|be|net|vn)\b", re.I)
 # First path segments on those hosts that are pages of the platform, not people.
 _NOT_PEOPLE = frozenset({
     "watch", "groups", "events", "photo", "photo.php", "photos", "permalink.php", "story.php", "share",
@@ -108,13 +116,15 @@ _NOT_PEOPLE = frozenset({
 
 def is_email(value: str) -> bool:
     """Whether ``value`` is an e-mail address (with or without ``mailto:``)."""
-    return len(value) < 320 and bool(_EMAIL.match(value))
+    return "@" in value and len(value) < 320 and bool(_EMAIL.match(value))
 
 
 def is_profile_url(value: str) -> bool:
     """Whether ``value`` is the URL of a person's profile or channel on a social platform (not a post)."""
     text = value.strip()
-    if len(text) > 2000 or not re.match(r"^(https?:)?//|^(www\.|m\.)?[a-z]+\.[a-z]+/", text, re.I):
+    if len(text) > 2000 or "/" not in text or not _SOCIAL_HINT.search(text):
+        return False
+    if not re.match(r"^(https?:)?//|^(www\.|m\.)?[a-z]+\.[a-z]+/", text, re.I):
         return False
     try:
         parts = urlsplit(text if "//" in text else "https://" + text)
@@ -146,6 +156,7 @@ Hasher = Callable[[str], str]
 _HASH = re.compile(r"^[0-9a-f]{32}$")
 
 
+@functools.lru_cache(maxsize=8192)
 def _is_count_key(key: Any) -> bool:
     folded = _fold_key(key)
     return any(part in folded for part in _COUNT_PARTS)
