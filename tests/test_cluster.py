@@ -359,6 +359,15 @@ def test_a_daily_series_is_one_story_per_occurrence():
     assert r.add("xs-5-9", title=t, lead="Kết quả xổ số miền Nam ngày 15/5.", published_at=at(15, 19)) == c.story_of("xs-5-0")
 
 
+def test_an_archive_does_not_push_live_stories_out_of_the_active_index():
+    c = StoryClusterer(ClusterConfig(window_days=3, max_active_stories=5), now=_now)
+    live = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(30))
+    for k in range(40):  # an archive of unrelated old items, each its own (dormant) story
+        c.add(f"old{k}", title=f"mã{k}a mã{k}b mã{k}c", published_at=dt.datetime(2025, 1, 1 + k % 28, tzinfo=VN_TZ))
+    assert c.story(live).active
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(30, 10)) == live
+
+
 def test_published_at_accepts_strings_and_naive():
     c = StoryClusterer(now=_now)
     s = c.add("a", title=FLOOD[0][1], published_at="2026-05-10T08:00:00+07:00")

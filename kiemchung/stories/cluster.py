@@ -493,7 +493,9 @@ class StoryClusterer(ClustererPersistence):
             self._reindex_all(s, story)
         else:
             self._index(s, story, doc.terms)
-        self._touch(s)
+        horizon = self._horizon()
+        if horizon is None or story.last is None or story.last >= horizon:  # not about to expire by time
+            self._touch(s)
 
     def _add_vector(self, story: _Story, doc: _Doc, sign: float) -> None:
         """Add (or subtract) a document's term vector, divided by its TF-IDF norm, to a story centroid."""
