@@ -354,6 +354,12 @@ def test_a_daily_series_is_one_story_per_occurrence():
     # an ordinary story with a number in its title keeps growing over several days
     s = c.add("lu-1", title="Mưa lớn 300 mm gây ngập sâu nhiều tuyến phố ở Đà Nẵng", lead=FLOOD[0][2], published_at=at(12))
     assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(13)) == s
+    # numbered updates of one event across midnight (Vietnam time) are not a series
+    late = dt.datetime(2026, 5, 20, 23, 50, tzinfo=VN_TZ)
+    ups = {c.add(f"hv-{i}", title=f"Sạt lở đèo Hải Vân, Đà Nẵng phong tỏa tuyến đường lần {i}",
+                 lead="Mưa lớn làm sạt lở nhiều điểm trên đèo Hải Vân; Đà Nẵng cấm xe qua đèo.",
+                 published_at=late + dt.timedelta(minutes=10 * i)) for i in range(4)}
+    assert len(ups) == 1
     r = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now)
     t = "Xổ số miền Nam ngày 15 tháng 5 - Kết quả xổ số hôm nay thứ sáu"
     assert r.add("xs-5-9", title=t, lead="Kết quả xổ số miền Nam ngày 15/5.", published_at=at(15, 19)) == c.story_of("xs-5-0")

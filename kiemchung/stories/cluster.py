@@ -53,6 +53,7 @@ __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 _DAY = 86400.0
 NEAR_COPY_MEMBERS = 400
 SERIES_MEMBERS = 30
+SERIES_GAP_H = 18.0
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 
 
@@ -308,14 +309,17 @@ class StoryClusterer(ClustererPersistence):
     def _occurrence(self, s: int, key: int, when: float) -> int | None:
         """Where a document with a recurring headline template goes: one story per occurrence (day).
 
-        When the chosen story already holds a document of the same template from another day, the
+        When the chosen story already holds a document of the same template at least 18 hours away, the
         story is a series (daily lottery results, a daily bulletin): the document goes to the story
         of its own day's occurrence, or starts one (None)."""
         day = _day_key(when)
         story = self._stories[s]
         series = self._series
         for d in story.docs[-SERIES_MEMBERS:]:
-            if series.get(d) == key and _day_key(self._docs[d].time) != day:
+            other = self._docs[d].time
+            # another occurrence: the same template at least SERIES_GAP_H hours away (a story's
+            # numbered updates around midnight are not a series)
+            if series.get(d) == key and other is not None and abs(other - when) >= SERIES_GAP_H * 3600.0:
                 same = self._occurrences.get((key, day))
                 return same if same in self._stories and same != s else None
         return s
