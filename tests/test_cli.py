@@ -62,6 +62,8 @@ def test_errors_are_one_line_and_exit_non_zero(tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     res = run(["--db", db, "search", "--", "-chanh"])  # a query of exclusions only: a library error
     assert res.returncode == 1 and "Traceback" not in res.stderr
+    res = run(["--db", db, "export", "-o", str(tmp_path / "khong-co-thu-muc" / "x.csv")])
+    assert res.returncode == 1 and "Traceback" not in res.stderr and "x.csv" in res.stderr
 
 
 def test_main_raises_system_exit_with_code(tmp_path):

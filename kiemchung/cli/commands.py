@@ -388,7 +388,10 @@ def export(
     """Xuất tài liệu ra JSONL hoặc CSV (export documents)."""
     if fmt not in ("jsonl", "csv"):
         raise ConfigError(f"Định dạng không hỗ trợ (unsupported format): {fmt}")
-    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    except OSError as exc:
+        raise ConfigError(f"Không ghi được tệp {output} (cannot write the file): {exc.strerror}") from exc
     n = 0
     try:
         with open_db() as db:
