@@ -25,6 +25,9 @@ def test_demo_twice_on_the_sample(tmp_path):
     text = out.getvalue()
     assert first["factchecks"] >= 3 and first["alerts"] > 0 and first["stories"] > 0
     assert "Cảnh báo tin sai lặp lại" in text and "Câu chuyện lớn nhất" in text
+    # the near-duplicate table names each copy, posts (no title) by their first words
+    dup_rows = [ln for ln in text.splitlines() if re.match(r"^│ \d+ +│", ln)]
+    assert dup_rows and all(ln.split("│")[2].strip() for ln in dup_rows)
     db = Database(path)
     try:
         alerts = list_alerts(db, limit=10_000)

@@ -20,6 +20,7 @@ from kiemchung.collect import Collector, import_file
 from kiemchung.sources.sample import load_manifest, sample_mapping, sample_sources
 from kiemchung.store import Database
 from kiemchung.store.search import search
+from kiemchung.text import first_words
 
 DEMO_QUERIES = ("nuoc may", "Lam Giang", '"sốt xuất huyết"', "ko dc")
 
@@ -188,11 +189,12 @@ def _show_duplicate_groups(db: Database, console: Console) -> None:
         table = Table("Nhóm", "Tiêu đề", "Nguồn", "Độ giống", title="Tin gần trùng (near-duplicates)")
         for group, _n in groups:
             for row in conn.execute(
-                select(d.c.title, d.c.lead, d.c.dup_score, d.c.source_id, d.c.platform)
+                select(d.c.title, d.c.lead, d.c.body, d.c.dup_score, d.c.source_id, d.c.platform)
                 .where(d.c.dup_group == group)
                 .limit(4)
             ):
                 name = db.get_source(row.source_id).name if row.source_id else row.platform or ""
-                table.add_row(str(group), (row.title or row.lead or "")[:60], name, f"{row.dup_score or 0:.2f}")
+                shown = row.title or first_words(row.lead or row.body or "", 12)  # posts have no title
+                table.add_row(str(group), shown[:60], name, f"{row.dup_score or 0:.2f}")
     if groups:
         console.print(table)
