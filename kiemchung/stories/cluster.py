@@ -52,7 +52,6 @@ __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
 _DAY = 86400.0
 NEAR_COPY_MEMBERS = 400
-TOP_TERMS_CACHED = 20000  # dormant stories whose index terms are kept (about 2.4 KB each)
 SERIES_MEMBERS = 30
 SERIES_GAP_H = 18.0
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
@@ -99,9 +98,6 @@ class StoryClusterer(ClustererPersistence):
         self._slabs: OrderedDict[int, dict[int, set[int]]] = OrderedDict()  # loaded day -> term -> stories
         self._slab_members: dict[int, set[int]] = {}  # loaded day -> the stories indexed in it
         self._warm: dict[int, int] = {}  # dormant story -> loaded days holding it (its centroid is kept meanwhile)
-        # dormant story -> its strongest centroid terms, so that reloading a day costs set insertions,
-        # not a centroid rebuild (documents arriving in cycles over more days than the cache holds)
-        self._top_terms: dict[int, array] = {}
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
 
     # ------------------------------------------------------------------ adding documents
@@ -260,10 +256,6 @@ class StoryClusterer(ClustererPersistence):
         if not cands:
             return None
         qvec, qnorm = self._query_vector(doc)
-        for s in cands:  # a dormant story found through a cached day index builds its centroid when scored
-            story = self._stories[s]
-            if not story.active and not story.centroid:
-                story.centroid = self._centroid_of(story.docs)
         if informal:
             twin = self._near_copy(cands, qvec, qnorm)
             if twin is not None:  # a copy of a post already placed goes where that post is
@@ -488,9 +480,7 @@ class StoryClusterer(ClustererPersistence):
         if reactivate and self._stays_dormant(story, doc):
             self._attach_dormant(s, story, doc_id, doc, emb)
             return
-        if reactivate:
-            self._top_terms.pop(s, None)
-        if reactivate and not story.centroid:  # a cold dormant story keeps no centroid: rebuild it first
+        if reactivate and not self._warm.get(s):  # a cold dormant story keeps no centroid: rebuild it first
             story.centroid = self._centroid_of(story.docs)
         story.docs.append(doc_id)
         self._add_vector(story, doc, +1.0)
@@ -698,19 +688,12 @@ class StoryClusterer(ClustererPersistence):
             return
         members.add(s)
         self._warm[s] = self._warm.get(s, 0) + 1
-        top = self._top_terms.get(s)
-        if top is None:
-            if not story.centroid and not story.active:
-                story.centroid = self._centroid_of(story.docs)
-            idf = self._idf_table()
-            best = heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
-            top = array("q", (i for i, _ in best))
-            if not story.active:
-                if len(self._top_terms) >= TOP_TERMS_CACHED:
-                    self._top_terms.pop(next(iter(self._top_terms)))
-                self._top_terms[s] = top
+        if not story.centroid and not story.active:
+            story.centroid = self._centroid_of(story.docs)
+        idf = self._idf_table()
+        top = heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
         slab = self._slabs[day]
-        for i in top:
+        for i, _ in top:
             slab.setdefault(i, set()).add(s)
 
     def _evict_day(self, day: int) -> None:
@@ -727,15 +710,13 @@ class StoryClusterer(ClustererPersistence):
 
     def _drop_slabs(self) -> None:
         """Forget every loaded day (after a hand edit changed which documents a story holds)."""
-        self._top_terms.clear()
         for day in list(self._slabs):
             self._evict_day(day)
 
     def _attach_dormant(self, s: int, story: _Story, doc_id: str, doc: _Doc, emb: Any) -> None:
         """A late document joins a story that stays dormant (both behind the active window)."""
         story.docs.append(doc_id)
-        self._top_terms.pop(s, None)
-        if self._warm.get(s) and story.centroid:  # a cold story has no centroid to keep up to date (rebuilt when needed)
+        if self._warm.get(s):  # a cold story has no centroid to keep up to date (rebuilt when loaded)
             self._add_vector(story, doc, +1.0)
         story.first = doc.time if story.first is None else min(story.first, doc.time)
         story.last = doc.time if story.last is None else max(story.last, doc.time)
