@@ -13,10 +13,11 @@ File formats (JSON Lines, one object a line):
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,16 +26,19 @@ from kiemchung.claims.match import FEATURES, ClaimMatcher, MatchConfig
 from kiemchung.errors import ImportFileError
 
 
-def read_jsonl(path: str | os.PathLike[str], required: tuple[str, ...] = ()) -> Iterator[dict]:
-    """Rows of a JSON Lines file; a missing file, bad JSON or a missing field raises ImportFileError."""
+def read_jsonl(
+    path: str | os.PathLike[str], required: tuple[str, ...] = (), *, keep_line: Callable[[int], bool] | None = None
+) -> Iterator[dict]:
+    """Rows of a JSON Lines file (gzip when it ends in .gz); a missing file, bad JSON or a missing field
+    raises ImportFileError. ``keep_line`` picks lines by their number in the file (1-based)."""
     p = Path(path)
     try:
-        fh = p.open(encoding="utf-8")
+        fh = gzip.open(p, "rt", encoding="utf-8") if p.suffix == ".gz" else p.open(encoding="utf-8")
     except OSError as exc:
         raise ImportFileError(f"Không mở được tệp (cannot open) {p}: {exc}") from exc
     with fh:
         for n, line in enumerate(fh, 1):
-            if not line.strip():
+            if (keep_line is not None and not keep_line(n)) or not line.strip():
                 continue
             try:
                 row = json.loads(line)

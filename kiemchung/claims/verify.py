@@ -123,18 +123,13 @@ def read_background(path: str | os.PathLike[str], *, lines: str = "all") -> Term
         return TermStats.load(p)
 
     def texts() -> Iterable[str]:
-        with opener(p, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if (lines == "odd" and n % 2) or (lines == "even" and not n % 2) or not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ImportFileError(f"{p}:{n}: JSON hỏng (bad JSON): {exc}") from exc
-                if not isinstance(row, dict):
-                    raise ImportFileError(f"{p}:{n}: mỗi dòng phải là một đối tượng (not an object)")
-                yield row.get("text") or " ".join(
-                    str(row.get(k) or "") for k in ("title", "lead", "summary"))
+        from kiemchung.claims.evaluate import read_jsonl
+
+        def keep(n: int) -> bool:
+            return not ((lines == "odd" and n % 2) or (lines == "even" and not n % 2))
+
+        for row in read_jsonl(p, keep_line=keep):
+            yield row.get("text") or " ".join(str(row.get(k) or "") for k in ("title", "lead", "summary"))
 
     return TermStats.from_texts(texts())
 
