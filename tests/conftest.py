@@ -1,4 +1,16 @@
-"""Shared fixtures: a fresh real SQLite file per test, and small invented Vietnamese documents."""
+"""Shared fixtures: a fresh real SQLite file per test, and small invented Vietnamese documents.
+
+PostgreSQL (issue 13, server mode): ``pg_server`` is one throwaway PostgreSQL cluster for the whole
+run (tests/pgserver.py; KIEMCHUNG_TEST_PG points at an existing server instead), skipped with the
+reason when there is none. ``pg_url`` is a fresh empty database on it per test (dropped after).
+``backend`` is parametrised over ``sqlite`` and ``postgresql``; ``any_db_target`` is a fresh store
+address on that backend (a file path or a ``postgresql+psycopg://`` URL) and ``any_db`` an open
+``Database`` on it. A test module runs its ``db`` tests on both backends with::
+
+    @pytest.fixture
+    def db(any_db):
+        return any_db
+"""
 
 from __future__ import annotations
 
@@ -8,6 +20,7 @@ import pytest
 from hypothesis import settings
 
 from factories import make_doc
+from pgserver import PgServer, PgUnavailable
 
 from kiemchung.store import Database
 
@@ -22,6 +35,67 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 # runs, so the `kiemchung` processes tests start inherit it. Tests of the guard itself remove it
 # (fixture `no_allow_list` in tests/test_ssrf.py) or bind 127.0.0.2, which the list leaves out.
 os.environ["KIEMCHUNG_FETCH_ALLOW_HOSTS"] = "127.0.0.1, localhost"
+
+BACKENDS = ("sqlite", "postgresql")
+_PG_TEMPLATE = "kc_template_head"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One throwaway PostgreSQL server for the run (or KIEMCHUNG_TEST_PG); skips when there is none."""
+    try:
+        server = PgServer.launch()
+    except PgUnavailable as exc:
+        pytest.skip(f"PostgreSQL unavailable: {exc}")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty PostgreSQL database for this test (an SQLAlchemy postgresql+psycopg URL)."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated_template(pg_server):
+    """A database migrated to head once per run; each test's store is a copy of it (fast)."""
+    name = pg_server.create_database(_PG_TEMPLATE)
+    database = Database(pg_server.url(name))
+    database.close()
+    yield name
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """The backend name, ``sqlite`` or ``postgresql`` (the PostgreSQL half skips without a server)."""
+    return request.param
+
+
+@pytest.fixture
+def any_db_target(backend, tmp_path, request):
+    """A fresh store address on ``backend``: a SQLite file path, or a PostgreSQL URL of a new
+    database already migrated to head (dropped after the test)."""
+    if backend == "sqlite":
+        yield str(tmp_path / "kc.db")
+        return
+    server = request.getfixturevalue("pg_server")
+    template = request.getfixturevalue("_pg_migrated_template")
+    name = server.create_database(template=template)
+    yield server.url(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def any_db(any_db_target):
+    """An open ``Database`` on the parametrised backend."""
+    database = Database(any_db_target)
+    yield database
+    database.close()
+
 
 @pytest.fixture
 def db(tmp_path):
