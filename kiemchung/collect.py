@@ -78,6 +78,7 @@ class Collector:
         fetcher=None,
         full_text_min_chars: int | None = None,
         workers: int = 4,
+        clock: Callable[[], dt.datetime] = timeutil.now,
     ) -> None:
         from kiemchung.sources.http import Fetcher
 
@@ -88,6 +89,9 @@ class Collector:
         # Feed items whose summary is shorter than this get their page fetched (None: never).
         self.full_text_min_chars = full_text_min_chars
         self.workers = workers
+        # What "now" is for scheduling: when a source was polled and when it is due again. Tests give a
+        # fake clock to check the scheduler's decisions without measuring elapsed time.
+        self.clock = clock
         self._ingest_lock = threading.Lock()
 
     def _store(self, docs: Iterable[Document]) -> IngestStats:
@@ -119,7 +123,7 @@ class Collector:
             if fetched.not_modified:
                 result.not_modified = True
                 self.db.record_fetch_success(
-                    source.id, etag=source.etag, last_modified=source.last_modified, added=0
+                    source.id, etag=source.etag, last_modified=source.last_modified, added=0, now=self.clock()
                 )
                 return result
             headers = dict(fetched.headers or {})
@@ -140,11 +144,12 @@ class Collector:
             result.fetched = len(docs)
             result.stats = self._store(docs)
             self.db.record_fetch_success(
-                source.id, etag=fetched.etag, last_modified=fetched.last_modified, added=0
+                source.id, etag=fetched.etag, last_modified=fetched.last_modified, added=0, now=self.clock()
             )
         except SourceError as exc:
             result.error = exc
-            self.db.record_fetch_failure(source.id, message=str(exc), reason=exc.reason, soft=exc.soft)
+            self.db.record_fetch_failure(source.id, message=str(exc), reason=exc.reason, soft=exc.soft,
+                                         now=self.clock())
             log.warning("source %s failed: %s", source.url, exc)
         except Exception as exc:  # a bug must not silently stop a source: record it with a reason
             log.exception("source %s: unexpected error", source.url)
@@ -153,7 +158,8 @@ class Collector:
                 soft=True,
                 reason="internal_error",
             )
-            self.db.record_fetch_failure(source.id, message=str(result.error), reason="internal_error", soft=True)
+            self.db.record_fetch_failure(source.id, message=str(result.error), reason="internal_error", soft=True,
+                                         now=self.clock())
         finally:
             result.elapsed_s = time.monotonic() - start
         return result
@@ -180,7 +186,7 @@ class Collector:
 
     def due(self, now: dt.datetime | None = None) -> list[Source]:
         """Polled sources (feeds, web pages) whose next poll time has come (failing ones back off)."""
-        now = now or timeutil.now()
+        now = now or self.clock()
         out = []
         for src in self.polled_sources():
             last = src.meta.get("last_fetch_at")
@@ -210,9 +216,19 @@ class Collector:
         stop: threading.Event | None = None,
         max_cycles: int | None = None,
         on_result: Callable[[PollResult], None] | None = None,
+        on_submit: Callable[[Source, dt.datetime], None] | None = None,
+        sleep: Callable[[float], object] | None = None,
     ) -> None:
-        """Poll due sources until ``stop`` is set (or ``max_cycles`` ticks have run)."""
+        """Poll due sources until ``stop`` is set (or ``max_cycles`` ticks have run).
+
+        Every ``tick_s`` the sources that are due (by :attr:`clock`) and not already being polled are
+        handed to the worker pool, so a source that hangs never delays another's turn; a failing
+        source backs off (see :meth:`due`). ``on_submit(source, now)`` is told of each decision to
+        poll; ``sleep(seconds)`` waits between ticks (default: ``stop.wait``; tests pass one that moves
+        a fake clock).
+        """
         stop = stop or threading.Event()
+        sleep = sleep or stop.wait
         cycles = 0
         pending: dict[int, object] = {}
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
@@ -220,6 +236,8 @@ class Collector:
                 for src in self.due():
                     if src.id in pending:
                         continue
+                    if on_submit:
+                        on_submit(src, self.clock())
                     fut = pool.submit(self.poll, src)
                     pending[src.id] = fut
 
@@ -232,7 +250,7 @@ class Collector:
                 cycles += 1
                 if max_cycles is not None and cycles >= max_cycles:
                     break
-                stop.wait(tick_s)
+                sleep(tick_s)
 
     # -- single pages ------------------------------------------------------------------------------
 

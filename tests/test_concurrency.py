@@ -55,7 +55,8 @@ PIPELINE = textwrap.dedent(
     from kiemchung.store import Database
     db = Database(sys.argv[1]); end = time.time() + float(sys.argv[2]); runs = 0; errors = []
     pipe = Pipeline(db)
-    while time.time() < end:
+    # A minimum of work rather than a wall-clock window alone: a busy machine runs longer, never less.
+    while (time.time() < end or runs < 3) and time.time() < end + 300:
         try:
             pipe.run(); runs += 1
         except Exception as exc:  # reported to the test, which fails on any
@@ -73,7 +74,7 @@ READER = textwrap.dedent(
     from kiemchung.store.search import search
     db = Database(sys.argv[1]); end = time.time() + float(sys.argv[2])
     searches = checks = 0; errors = []; partial = []; last = 0
-    while time.time() < end:
+    while (time.time() < end or searches < 20) and time.time() < end + 300:
         try:
             res = search(db, "tin nóng", limit=20, count=True)
             searches += 1
@@ -102,7 +103,7 @@ def _run(code: str, *args: str) -> subprocess.Popen:
 
 
 def _result(proc: subprocess.Popen) -> dict:
-    out, err = proc.communicate(timeout=RUN_S + 120)
+    out, err = proc.communicate(timeout=RUN_S + 420)
     assert proc.returncode == 0, err[-3000:]
     return json.loads(out.strip().splitlines()[-1])
 

@@ -314,10 +314,11 @@ class Database:
         return source
 
     def record_fetch_success(
-        self, source_id: int, *, etag: str | None, last_modified: str | None, added: int
+        self, source_id: int, *, etag: str | None, last_modified: str | None, added: int,
+        now: dt.datetime | None = None,
     ) -> None:
-        """Record a successful poll: clears the failure streak."""
-        now = timeutil.now()
+        """Record a successful poll (at ``now``, default the current time): clears the failure streak."""
+        now = now or timeutil.now()
         with self.write() as conn:
             conn.execute(
                 update(t.sources)
@@ -333,9 +334,12 @@ class Database:
                 )
             )
 
-    def record_fetch_failure(self, source_id: int, *, message: str, reason: str, soft: bool) -> None:
-        """Record a failed poll: soft failures (timeouts, 5xx) heal; hard ones need a person."""
-        now = timeutil.now()
+    def record_fetch_failure(
+        self, source_id: int, *, message: str, reason: str, soft: bool, now: dt.datetime | None = None
+    ) -> None:
+        """Record a failed poll (at ``now``, default the current time): soft failures (timeouts, 5xx)
+        heal; hard ones need a person."""
+        now = now or timeutil.now()
         with self.write() as conn:
             conn.execute(
                 update(t.sources)
