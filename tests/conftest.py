@@ -46,6 +46,8 @@ def pg_server():
     try:
         server = PgServer.launch()
     except PgUnavailable as exc:
+        if os.environ.get("KIEMCHUNG_TEST_PG_REQUIRED"):  # CI (.ci/run): the PostgreSQL half must run
+            pytest.fail(f"PostgreSQL unavailable and KIEMCHUNG_TEST_PG_REQUIRED is set: {exc}")
         pytest.skip(f"PostgreSQL unavailable: {exc}")
     yield server
     server.close()

@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server for tests: a real cluster in a temporary directory, never a mock.
 
-``PgServer.launch()`` runs ``initdb`` in a fresh temporary directory (trust authentication, UTF-8,
+``PgServer.launch()`` runs ``initdb`` in a fresh temporary directory (password authentication over TCP, UTF-8,
 the C.UTF-8 locale, ``fsync=off``), starts the server with ``pg_ctl`` on a free TCP port of 127.0.0.1
 (its unix socket in that directory, not in /var/run) and waits until it accepts connections.
 PostgreSQL refuses to run as root: when the tests run as root, every server command runs as the
@@ -38,6 +38,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 ENV_URL = "KIEMCHUNG_TEST_PG"
 ENV_BINDIR = "KIEMCHUNG_PG_BINDIR"
 SERVER_USER = "postgres"  # the unprivileged system user that runs the cluster when we are root
+PASSWORD = "kiemchung-test"  # of the throwaway cluster's superuser (only 127.0.0.1 listens)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -174,11 +175,20 @@ class PgServer:
         os.chmod(self.directory, 0o700)
         atexit.register(self.close)
         self.user = SERVER_USER if os.geteuid() == 0 else _current_user()
+        # Password authentication over TCP (what an installation has; lets tests give a wrong
+        # password), trust over the cluster's own unix socket in the temp directory.
+        self.password = PASSWORD
+        pwfile = self.directory / "pwfile"
+        pwfile.write_text(PASSWORD + "\n", encoding="utf-8")
+        if os.geteuid() == 0:
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         result = self._run(
             [
                 str(self.bindir / "initdb"),
                 "-D", str(self.datadir),
-                "-A", "trust",
+                "--auth-local", "trust",
+                "--auth-host", "scram-sha-256",
+                "--pwfile", str(pwfile),
                 "-U", self.user,
                 "--encoding", "UTF8",
                 "--locale", "C.UTF-8",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
-from kiemchung.store.schema import UTCDateTime, metadata
+from kiemchung.store.schema import DocId, UTCDateTime, metadata
 
 factchecks = Table(
     "factchecks",
@@ -64,7 +64,7 @@ alerts = Table(
     "alerts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("doc_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("doc_id", DocId, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
     Column("factcheck_id", Integer, ForeignKey("factchecks.id", ondelete="CASCADE"), nullable=False),
     Column("story_id", Integer),
     Column("score", Float, nullable=False),

@@ -27,15 +27,99 @@ from kiemchung.store import schema as t
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _BUSY_TIMEOUT_MS = 60_000
+_CONNECT_TIMEOUT_S = 10  # a server database that does not answer: a clear error, not a long hang
+
+
+_SUPPORTED = (
+    "Dùng đường dẫn tệp SQLite hoặc postgresql://người_dùng:mật_khẩu@máy:cổng/tên_csdl "
+    "(use a SQLite file path or postgresql://user:password@host:port/dbname)"
+)
 
 
 def _url_for(target: str | Path) -> str:
     text = str(target)
     if "://" in text:
-        return text
+        return normalize_url(text)
+    if not text.strip():
+        raise StoreError(f"Chưa cho cơ sở dữ liệu (no database given). {_SUPPORTED}")
     if text == ":memory:":
         raise StoreError("in-memory databases are not supported; give a file path")
     return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def normalize_url(text: str) -> str:
+    """A database URL as the store uses it: ``sqlite:///path`` or ``postgresql+psycopg://…``.
+
+    ``postgresql://`` and ``postgres://`` take the psycopg 3 driver; any other kind of database, another
+    PostgreSQL driver or an unreadable URL is a :class:`StoreError` that says what is accepted (the
+    password never appears in a message).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(text.strip())
+    except (ArgumentError, ValueError) as exc:
+        raise StoreError(f"URL cơ sở dữ liệu không đọc được (unreadable database URL) {_redact(text)!r}. {_SUPPORTED}") from exc
+    backend, _, driver = url.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        if not url.database or url.database == ":memory:":
+            raise StoreError(f"URL SQLite cần đường dẫn tệp (a SQLite URL needs a file path): {text!r}. {_SUPPORTED}")
+        return url.render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        if driver not in ("", "psycopg"):
+            raise StoreError(
+                f"Trình điều khiển PostgreSQL không được hỗ trợ (unsupported PostgreSQL driver): {driver}. "
+                "kiemchung dùng psycopg 3: postgresql://… (kiemchung uses psycopg 3)"
+            )
+        if not url.database:
+            raise StoreError(
+                f"URL PostgreSQL thiếu tên cơ sở dữ liệu (the PostgreSQL URL names no database): "
+                f"{url.render_as_string(hide_password=True)}. {_SUPPORTED}"
+            )
+        try:
+            import psycopg  # noqa: F401
+        except ImportError as exc:
+            raise StoreError(
+                "Chưa cài psycopg để dùng PostgreSQL: pip install 'kiemchung[server]' "
+                "(psycopg is not installed; install the 'server' extra)"
+            ) from exc
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise StoreError(
+        f"Loại cơ sở dữ liệu không được hỗ trợ (unsupported database kind): {url.drivername}. {_SUPPORTED}"
+    )
+
+
+def _redact(text: str) -> str:
+    """``text`` with the password of a ``scheme://user:password@host`` URL replaced by ***."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", text)
+
+
+def _connect_error(url: str, exc: BaseException) -> StoreError:
+    """A clear message for a server database that cannot be reached or refuses us."""
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(url).set(drivername="postgresql").render_as_string(hide_password=True)
+    detail = str(getattr(exc, "orig", None) or exc).strip()
+    low = detail.lower()
+    if "password authentication failed" in low or "no password supplied" in low or (
+        "authentication" in low and "failed" in low
+    ):
+        why = "sai tên người dùng hoặc mật khẩu (authentication failed)"
+    elif "does not exist" in low and "database" in low:
+        why = "cơ sở dữ liệu không tồn tại (the database does not exist)"
+    elif "role" in low and "does not exist" in low:
+        why = "người dùng không tồn tại (no such user)"
+    elif "could not translate host name" in low or "name or service not known" in low or "nodename nor servname" in low:
+        why = "không tìm thấy máy chủ (unknown host)"
+    elif "timeout" in low or "timed out" in low:
+        why = "máy chủ không trả lời kịp (the server did not answer in time)"
+    elif "refused" in low or "could not connect" in low or "connection failed" in low or "no route" in low:
+        why = "máy chủ không nhận kết nối (the server refuses connections or is not running)"
+    else:
+        why = "không kết nối được (connection failed)"
+    first = detail.splitlines()[-1].strip() if detail else ""
+    return StoreError(f"Không kết nối được cơ sở dữ liệu {shown}: {why}. {first[:300]}".rstrip())
 
 
 _REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:["']([^"']+)["']|None)""", re.M)
@@ -75,14 +159,27 @@ class Database:
         self.engine = self._make_engine(writer=False)
         self.write_engine = self._make_engine(writer=True)
         self._settings_cache: dict[str, str] = {}
+        if not self.is_sqlite:
+            self._check_connection()
         if upgrade:
             self.upgrade()
+
+    def _check_connection(self) -> None:
+        """Reach a server database once, so a wrong address or password is one clear error."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError as exc:
+            self.close()
+            raise _connect_error(self.url, exc) from None
 
     # -- engines and transactions -------------------------------------------------------------
 
     def _make_engine(self, *, writer: bool) -> Engine:
         if not self.is_sqlite:
-            return create_engine(self.url, pool_pre_ping=True, future=True)
+            return create_engine(
+                self.url, pool_pre_ping=True, future=True, connect_args={"connect_timeout": _CONNECT_TIMEOUT_S}
+            )
         engine = create_engine(
             self.url,
             connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

@@ -29,6 +29,10 @@ from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
 
+# A document id, or a column holding one: BIGINT on PostgreSQL (as the migrations create it); on SQLite
+# INTEGER (an INTEGER PRIMARY KEY is the rowid).
+DocId = BigInteger().with_variant(Integer(), "sqlite")
+
 
 class UTCDateTime(TypeDecorator):
     """An aware datetime stored as UTC; naive values are refused rather than guessed."""
@@ -87,7 +91,7 @@ sources = Table(
 documents = Table(
     "documents",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", DocId, primary_key=True),
     # Identity of a document: canonical URL, else source + external id, else content hash.
     Column("doc_key", String(64), nullable=False, unique=True),
     Column("url", Text),

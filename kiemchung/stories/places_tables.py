@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 
-from kiemchung.store.schema import UTCDateTime, metadata
+from kiemchung.store.schema import DocId, UTCDateTime, metadata
 
 __all__ = ["document_entities", "entity_progress", "watchlists"]
 
 document_entities = Table(
     "document_entities",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("doc_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+    Column("id", DocId, primary_key=True),
+    Column("doc_id", DocId, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
     Column("kind", String(12), nullable=False),  # province, person, org, place
     Column("text", Text, nullable=False),
     Column("folded", Text, nullable=False),
@@ -23,7 +23,7 @@ entity_progress = Table(
     "entity_progress",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("last_doc_id", Integer, nullable=False, default=0),
+    Column("last_doc_id", DocId, nullable=False, default=0),
     Column("processed", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, LargeBinary, String, Table, Text
 
-from kiemchung.store.schema import UTCDateTime, metadata
+from kiemchung.store.schema import DocId, UTCDateTime, metadata
 
 stories = Table(
     "stories",
@@ -25,7 +25,7 @@ stories = Table(
 story_documents = Table(
     "story_documents",
     metadata,
-    Column("doc_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+    Column("doc_id", DocId, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
     Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
     Column("assigned_at", UTCDateTime, nullable=False),
     Column("manual", Boolean, nullable=False, default=False),
@@ -45,7 +45,7 @@ cluster_state = Table(
     "cluster_state",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("last_doc_id", Integer, nullable=False, default=0),
+    Column("last_doc_id", DocId, nullable=False, default=0),
     Column("state", LargeBinary),
     Column("updated_at", UTCDateTime, nullable=False),
 )

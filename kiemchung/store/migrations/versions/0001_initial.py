@@ -6,6 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
@@ -13,6 +14,8 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
+# Document ids (and columns that hold one) are BIGINT on PostgreSQL; on SQLite INTEGER PRIMARY KEY is the rowid.
+DOC_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -42,7 +45,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "documents",
-        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("id", DOC_ID, primary_key=True),
         sa.Column("doc_key", sa.String(64), nullable=False, unique=True),
         sa.Column("url", sa.Text),
         sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="SET NULL")),
@@ -80,10 +83,21 @@ def upgrade() -> None:
         )
         # Titles weigh four times the body in relevance ranking.
         op.execute("INSERT INTO documents_fts(documents_fts, rank) VALUES('rank', 'bm25(4.0, 1.0, 4.0, 1.0)')")
+    elif op.get_bind().dialect.name == "postgresql":
+        # The full-text index on PostgreSQL (the store's backend owns the queries and the rows): one
+        # tsvector of the accented text and one of the folded text per document, titles weighted 'A'.
+        op.create_table(
+            "documents_fts",
+            sa.Column("rowid", sa.BigInteger, primary_key=True, autoincrement=False),
+            sa.Column("acc", postgresql.TSVECTOR, nullable=False),
+            sa.Column("fold", postgresql.TSVECTOR, nullable=False),
+        )
+        op.create_index("ix_documents_fts_acc", "documents_fts", ["acc"], postgresql_using="gin")
+        op.create_index("ix_documents_fts_fold", "documents_fts", ["fold"], postgresql_using="gin")
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    if op.get_bind().dialect.name in ("sqlite", "postgresql"):
         op.execute("DROP TABLE documents_fts")
     op.drop_table("documents")
     op.drop_table("sources")

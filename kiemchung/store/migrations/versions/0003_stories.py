@@ -13,6 +13,8 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
+# Document ids (and columns that hold one) are BIGINT on PostgreSQL; on SQLite INTEGER PRIMARY KEY is the rowid.
+DOC_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -33,7 +35,7 @@ def upgrade() -> None:
     op.create_index("ix_stories_last_seen", "stories", ["last_seen"])
     op.create_table(
         "story_documents",
-        sa.Column("doc_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("doc_id", DOC_ID, sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("story_id", sa.Integer, sa.ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
         sa.Column("assigned_at", TZ, nullable=False),
         sa.Column("manual", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -50,7 +52,7 @@ def upgrade() -> None:
     op.create_table(
         "cluster_state",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("last_doc_id", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_doc_id", DOC_ID, nullable=False, server_default="0"),
         sa.Column("state", sa.LargeBinary),
         sa.Column("updated_at", TZ, nullable=False),
     )

@@ -13,6 +13,8 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
+# Document ids (and columns that hold one) are BIGINT on PostgreSQL; on SQLite INTEGER PRIMARY KEY is the rowid.
+DOC_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -66,7 +68,7 @@ def upgrade() -> None:
     op.create_table(
         "alerts",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("doc_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("doc_id", DOC_ID, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
         sa.Column("factcheck_id", sa.Integer, sa.ForeignKey("factchecks.id", ondelete="CASCADE"), nullable=False),
         sa.Column("story_id", sa.Integer),
         sa.Column("score", sa.Float, nullable=False),

@@ -13,13 +13,15 @@ branch_labels = None
 depends_on = None
 
 TZ = sa.DateTime(timezone=True)
+# Document ids (and columns that hold one) are BIGINT on PostgreSQL; on SQLite INTEGER PRIMARY KEY is the rowid.
+DOC_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
     op.create_table(
         "document_entities",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("doc_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("id", DOC_ID, primary_key=True),
+        sa.Column("doc_id", DOC_ID, sa.ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
         sa.Column("kind", sa.String(12), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("folded", sa.Text, nullable=False),
@@ -31,7 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "entity_progress",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("last_doc_id", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_doc_id", DOC_ID, nullable=False, server_default="0"),
         sa.Column("processed", sa.Integer, nullable=False, server_default="0"),
         sa.Column("updated_at", TZ, nullable=False),
     )
