@@ -57,6 +57,14 @@ SERIES_GAP_H = 18.0
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 
 
+def _strongest(
+    centroid: dict[int, float], n: int, idf: Callable[[int], float]
+) -> list[tuple[int, float]]:
+    """The ``n`` centroid terms with the highest TF-IDF weight; ties go to the lower term id, so the
+    result never depends on the dict's history (centroids are rebuilt in other orders after a load)."""
+    return heapq.nlargest(n, centroid.items(), key=lambda kv: (kv[1] * idf(kv[0]), -kv[0]))
+
+
 class StoryClusterer(ClustererPersistence):
     """Streaming story clusterer (in memory; see the module docstring for the method).
 
@@ -251,7 +259,8 @@ class StoryClusterer(ClustererPersistence):
             acc.pop(exclude, None)
         if not acc:
             return None
-        cands = heapq.nlargest(cfg.max_candidates * 2, acc, key=acc.__getitem__)
+        # ties go to the older story (lower number): the order never depends on how a set iterates
+        cands = heapq.nlargest(cfg.max_candidates * 2, acc, key=lambda s: (acc[s], -s))
         cands = [s for s in cands if self._in_window(self._stories[s], doc.time)][: cfg.max_candidates]
         if not cands:
             return None
@@ -372,7 +381,12 @@ class StoryClusterer(ClustererPersistence):
         hold, found by a set intersection of the two dicts' keys.
         """
         cent = story.centroid
-        dot = sum([q2[i] * cent[i] for i in q2.keys() & cent.keys()])
+        get = cent.get
+        dot = 0.0
+        for i, w in q2.items():  # the document's term order: the same sum whatever the centroid's history
+            c = get(i)
+            if c is not None:
+                dot += w * c
         if dot <= 0.0:
             return 0.0
         return dot / (qnorm * len(story.docs))
@@ -514,8 +528,7 @@ class StoryClusterer(ClustererPersistence):
         cap = self.config.story_terms
         if len(cent) > 2 * cap:
             idf = self._idf_table()
-            keep = heapq.nlargest(cap, cent.items(), key=lambda kv: kv[1] * idf(kv[0]))
-            story.centroid = dict(keep)
+            story.centroid = dict(_strongest(cent, cap, idf))
             if story.indexed:  # a scratch story (when centroids are rebuilt) is in no index
                 self._unindex(
                     story, self._stories_key(story), [i for i in story.indexed if i not in story.centroid]
@@ -553,10 +566,7 @@ class StoryClusterer(ClustererPersistence):
         if not story.active:
             return
         idf = self._idf_table()
-        top = heapq.nlargest(
-            self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0])
-        )
-        for i, _ in top:
+        for i, _ in _strongest(story.centroid, self.config.story_terms, idf):
             if not self._stopword(i):
                 story.indexed.add(i)
                 self._postings.setdefault(i, set()).add(s)
@@ -672,7 +682,7 @@ class StoryClusterer(ClustererPersistence):
         slab = self._slabs[day] = {}
         self._slab_members[day] = set()
         members = self._dormant_days.get(day, set())
-        for s in list(members):
+        for s in sorted(members):
             story = self._stories.get(s)
             if story is None or story.active:  # merged away or awake again: no longer dormant here
                 members.discard(s)
@@ -691,7 +701,7 @@ class StoryClusterer(ClustererPersistence):
         if not story.centroid and not story.active:
             story.centroid = self._centroid_of(story.docs)
         idf = self._idf_table()
-        top = heapq.nlargest(self.config.story_terms, story.centroid.items(), key=lambda kv: kv[1] * idf(kv[0]))
+        top = _strongest(story.centroid, self.config.story_terms, idf)
         slab = self._slabs[day]
         for i, _ in top:
             slab.setdefault(i, set()).add(s)
@@ -872,7 +882,7 @@ class StoryClusterer(ClustererPersistence):
         idf = self._idf_table()
         cent = self._centroid(st)
         weight = {i: c * idf(i) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
-        top = heapq.nlargest(keywords * 3, weight.items(), key=lambda kv: kv[1])
+        top = heapq.nlargest(keywords * 3, weight.items(), key=lambda kv: (kv[1], -kv[0]))
         words = [self._terms[i] for i, _ in top if not self._stopword(i)]
         plain = [w for w in words if not is_entity(w)]
         return StoryInfo(

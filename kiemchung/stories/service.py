@@ -316,7 +316,8 @@ class StoryStage:
         wanted = set(keys.values())
         s = st.stories
         known = dict(conn.execute(select(s.c.key, s.c.id).where(s.c.key.in_(wanted))).all())
-        missing = [k for k in wanted if k not in known]
+        # new rows in story order (st-9 before st-10), never in the order a set of strings iterates
+        missing = sorted((k for k in wanted if k not in known), key=lambda k: (len(k), k))
         if missing:
             now = timeutil.now()
             conn.execute(insert(s), [{"key": k, "headline": "", "updated_at": now} for k in missing])
@@ -359,7 +360,7 @@ class StoryStage:
         clusterer = self.clusterer
         summaries = self._summaries
         params = []
-        for sid in sids:
+        for sid in sorted(sids, key=lambda k: (len(k), k)):
             story_id = ids[sid]
             n, active = clusterer.size(sid)
             cached = summaries.get(sid)

@@ -1,0 +1,163 @@
+"""The story clusterer decides the same way whatever the hash seed, and after a save and reload.
+
+Python salts the hash of strings per process (PYTHONHASHSEED), so anything that iterates a set or
+dict of strings in hash order may decide differently from one process to the next. These tests run
+the clusterer on one invented stream (live news, a backfill of an older archive streamed through a
+small day cache, copies of social posts) in child processes under several seeds and compare every
+assignment, then compare an uninterrupted run with one saved and reloaded halfway (what the story
+stage does after a crash).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Invented events: (place, subject, what happened). Each becomes several articles on nearby days.
+EVENTS = [
+    ("Tân Phú", "đường ống nước", "vỡ làm ngập ba tuyến phố"),
+    ("Bình Sơn", "cầu treo", "bị nước lũ cuốn trôi một nhịp"),
+    ("Hòa Lạc", "trường tiểu học", "tạm nghỉ vì sạt lở đất sau trường"),
+    ("Phước Long", "chợ đầu mối", "cháy lớn thiêu rụi hai mươi ki ốt"),
+    ("Đông Hải", "tàu cá", "mất liên lạc ngoài khơi với chín ngư dân"),
+    ("Vĩnh Thạnh", "nhà máy đường", "xả thải khiến cá chết trên sông"),
+    ("An Nhơn", "bệnh viện huyện", "tiếp nhận năm mươi ca sốt xuất huyết"),
+    ("Cát Tiên", "rừng phòng hộ", "bị chặt phá gần hai héc ta"),
+    ("Ngọc Lâm", "xe khách", "lật trên đèo làm mười người bị thương"),
+    ("Thạch Bàn", "khu tái định cư", "chậm bàn giao khiến dân khiếu nại"),
+    ("Lộc Hà", "đê biển", "sụt lún sau triều cường"),
+    ("Mỹ Xuân", "khu công nghiệp", "tuyển ba nghìn lao động sau Tết"),
+]
+OPENERS = ["Sáng nay", "Chiều qua", "Theo chính quyền địa phương,", "Ghi nhận của phóng viên:"]
+TAILS = [
+    "Cơ quan chức năng đang làm rõ nguyên nhân.",
+    "Người dân được khuyến cáo theo dõi thông tin chính thức.",
+    "Ủy ban nhân dân huyện đã họp khẩn trong ngày.",
+]
+RUMOURS = [
+    "Nghe nói nước máy phường Tân Phú bị nhiễm độc, mọi người đừng uống nhé",
+    "Có tin cầu Bình Sơn sắp sập hoàn toàn, bà con tránh xa khu vực này",
+]
+
+
+def fixture_stream() -> list[dict]:
+    """About 170 documents over 40 days in May-June 2026, in a fixed arrival order: the last 20 days
+    first (live), then the first 20 days (an archive arriving late), posts interleaved."""
+    docs: list[dict] = []
+    for e, (place, subject, what) in enumerate(EVENTS):
+        for round_ in range(2):  # the same kind of event again 20 days later: another story
+            base = 1 + (e * 3) % 18 + 20 * round_
+            for k in range(6):
+                day = base + k // 3
+                opener = OPENERS[(e + k) % len(OPENERS)]
+                docs.append(
+                    {
+                        "id": f"a{e}-{round_}-{k}",
+                        "title": f"{subject.capitalize()} ở {place} {what}" if k % 2 == 0 else f"{place}: {subject} {what}",
+                        "lead": f"{opener} {subject} tại {place} {what}. {TAILS[(e + k) % len(TAILS)]}",
+                        "published_at": f"2026-{5 + (day - 1) // 31:02d}-{(day - 1) % 31 + 1:02d}T{7 + k:02d}:00:00+07:00",
+                    }
+                )
+    for r, text in enumerate(RUMOURS):
+        variants = [text, text.upper(), text.lower() + " ai biết không", text.replace("nhé", "nha")]
+        for v, body in enumerate(variants):
+            for day in (3 + r, 24 + r):
+                docs.append(
+                    {
+                        "id": f"p{r}-{v}-{day}",
+                        "title": "",
+                        "body": body,
+                        "published_at": f"2026-05-{day:02d}T{9 + v:02d}:30:00+07:00",
+                        "informal": True,
+                    }
+                )
+    late = [d for d in docs if d["published_at"] >= "2026-05-21"]
+    early = [d for d in docs if d["published_at"] < "2026-05-21"]
+    late.sort(key=lambda d: (d["published_at"], d["id"]))
+    early.sort(key=lambda d: (d["published_at"], d["id"]))
+    return late + early
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import datetime as dt, json, sys
+    sys.path.insert(0, sys.argv[1])
+    from test_cluster_determinism import fixture_stream, run_stream
+    print(json.dumps(run_stream(fixture_stream(), reload_at=int(sys.argv[2]))))
+    """
+)
+
+
+def run_stream(docs: list[dict], *, reload_at: int = 0) -> dict:
+    """Stream the documents (saving and reloading the state as JSON after ``reload_at`` of them when
+    it is positive) and return every document's story as the smallest document id of that story,
+    with the stories' headlines, keywords and sizes: what a reader sees."""
+    import datetime as dt
+
+    from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+
+    def now() -> dt.datetime:
+        return dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+
+    cfg = ClusterConfig(dormant_days_cached=2, stop_min_docs=50)  # a small day cache: days are evicted and reloaded
+    c = StoryClusterer(cfg, now=now)
+    for k, d in enumerate(docs):
+        if reload_at and k == reload_at:
+            c = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=now)
+        c.add(
+            d["id"], title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
+            published_at=d["published_at"], informal=bool(d.get("informal")),
+        )
+    groups: dict[str, list[str]] = {}
+    for doc, sid in c.assignments().items():
+        groups.setdefault(sid, []).append(doc)
+    canon = {doc: min(members) for members in groups.values() for doc in members}
+    infos = {min(groups[i.id]): [i.headline, i.keywords, i.doc_count] for i in c.stories()}
+    return {"stories": canon, "infos": infos}
+
+
+def _child(seed: str, reload_at: int = 0) -> dict:
+    env = dict(os.environ, PYTHONHASHSEED=seed)
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(Path(__file__).parent), str(reload_at)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_fixture_exercises_backfill_and_copies():
+    """The fixture is worth comparing: it forms multi-document stories, archived days and copies."""
+    result = run_stream(fixture_stream())
+    sizes: dict[str, int] = {}
+    for story in result["stories"].values():
+        sizes[story] = sizes.get(story, 0) + 1
+    assert sum(1 for n in sizes.values() if n >= 3) >= 10
+    stream = fixture_stream()
+    assert stream[0]["published_at"] > stream[-1]["published_at"]  # the archive arrives last
+
+
+@pytest.mark.parametrize("reload_at", [0, 97])
+def test_same_stories_under_every_hash_seed(reload_at):
+    """Identical stories (every assignment, headline, keyword list and size) under five hash seeds."""
+    runs = {seed: _child(seed, reload_at) for seed in ("0", "1", "7", "42", "31337")}
+    first = runs["0"]
+    for seed, result in runs.items():
+        assert result["stories"] == first["stories"], f"PYTHONHASHSEED={seed} placed documents differently"
+        assert result["infos"] == first["infos"], f"PYTHONHASHSEED={seed} described stories differently"
+
+
+def test_reload_halfway_gives_the_same_stories():
+    """Saving and reloading the state in the middle of the stream changes no assignment (the story stage
+    relies on this to re-derive the documents after its last save)."""
+    docs = fixture_stream()
+    straight = run_stream(docs)
+    reloaded = run_stream(docs, reload_at=97)
+    assert reloaded["stories"] == straight["stories"]
