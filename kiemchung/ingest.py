@@ -67,6 +67,20 @@ class _Prepared:
     author: str | None
 
 
+def index_fields(kind: str, title: str, lead: str, body: str) -> tuple[str, str, str, str]:
+    """The full-text fields of a stored document: (title, text) as written, then both folded.
+
+    ``title``, ``lead`` and ``body`` are the normalised values the documents table holds; posts have
+    their teencode expanded. The ingest path and ``migrate-db`` (which rebuilds the index on another
+    database) both index through this function.
+    """
+    joined = " ".join(p for p in (lead, body) if p)
+    is_post = kind == "post"
+    idx_title = text.expand_teencode(title) if is_post else title
+    idx_body = text.expand_teencode(joined) if is_post else joined
+    return idx_title, idx_body, text.fold(idx_title), text.fold(idx_body)
+
+
 def _raw_bytes(raw: bytes | str | dict | None) -> bytes | None:
     if raw is None:
         return None
@@ -201,12 +215,7 @@ class Ingestor:
             doc.kind = "article"
         # Only http(s) links are kept (a feed's javascript: or data: link is dropped, the item kept).
         url = canonical_url(http_url(doc.url))
-        joined = " ".join(p for p in (lead, body) if p)
-        is_post = doc.kind == "post"
-        idx_title = text.expand_teencode(title) if is_post else title
-        idx_body = text.expand_teencode(joined) if is_post else joined
-        fold_title = text.fold(idx_title)
-        fold_body = text.fold(idx_body)
+        idx_title, idx_body, fold_title, fold_body = index_fields(doc.kind, title, lead, body)
         tokens = text.syllables(fold_title + " " + fold_body, strip=False)
         chash = content_hash(title, lead, body)
         source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
