@@ -146,9 +146,9 @@ class Ingestor:
     def _refresh_privacy(self) -> None:
         """Read ``hash_authors`` from the database itself (not a cache): an admin may turn it on while
         this process keeps ingesting (``watch``), and from then on nothing may be stored in clear."""
-        with self.db.read() as conn:
-            value = conn.execute(select(t.settings.c.value).where(t.settings.c.key == "hash_authors")).scalar()
-        self._hash_authors = value != "0"
+        from kiemchung.store import settings
+
+        self._hash_authors = settings.current(self.db, "hash_authors") != "0"
         if self._hash_authors and not self._salt:
             self._salt = self.db.installation_salt()
 

@@ -229,8 +229,10 @@ class AddressPolicy:
     @classmethod
     def from_db(cls, db) -> AddressPolicy:
         """The installation's policy: settings ``fetch_allow_private`` and ``fetch_allow_hosts``."""
-        flag = (db.get_setting("fetch_allow_private", "0") or "0").strip().lower() in ("1", "true", "yes", "on")
-        return cls.build(allow_private=flag, allow=[db.get_setting("fetch_allow_hosts", "") or ""])
+        from kiemchung.store import settings
+
+        return cls.build(allow_private=settings.flag(db, "fetch_allow_private"),
+                         allow=[settings.value(db, "fetch_allow_hosts")])
 
     # -- decisions ---------------------------------------------------------------------------------
 

@@ -32,7 +32,11 @@ def view_now(db=None) -> dt.datetime:
 
 def reference_time(db) -> dt.datetime | None:
     """The installation's fixed "now" (setting ``reference_time``), in UTC, or None when unset."""
-    raw = db.get_setting(REFERENCE_TIME) if db is not None else None
+    if db is None:
+        return None
+    from kiemchung.store import settings
+
+    raw = settings.value(db, REFERENCE_TIME)
     fixed = parse_time(raw) if raw else None
     return fixed.astimezone(UTC) if fixed else None
 

@@ -27,6 +27,7 @@ from kiemchung.claims.factchecks import NEEDS_EVIDENCE, FactCheck, list_factchec
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
 from kiemchung.models import Document
+from kiemchung.store import settings
 
 BODY_CHARS = 1000
 BACKSCAN_DAYS = 30  # default of the alerts_backscan_days setting
@@ -182,7 +183,7 @@ class AlertStage:
         sig = signature(self.db)
         if sig == self._backscan_sig:  # no fact-check changed since: nothing newly published
             return 0
-        days = int(self.db.get_setting("alerts_backscan_days", str(BACKSCAN_DAYS)) or 0)
+        days = settings.integer(self.db, "alerts_backscan_days") or 0
         mark_raw = self.db.get_setting(self.BACKSCAN_MARK)
         mark = timeutil.parse_time(mark_raw) if mark_raw else None
         fresh = [fc for fc in _alerting_factchecks(self.db)

@@ -16,6 +16,7 @@ from kiemchung import timeutil
 from kiemchung.claims import factchecks as fcs
 from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.links import http_url
+from kiemchung.store import settings
 
 RATING = {"false": 1, "misleading": 2, "unverified": 3, "true": 5}
 _BY_RATING = {1: "false", 2: "misleading", 3: "unverified", 4: "true", 5: "true"}
@@ -27,16 +28,16 @@ def _org(db, fc: fcs.FactCheck) -> dict[str, Any]:
         if http_url(fc.meta.get("publisher_url")):
             org["url"] = fc.meta["publisher_url"].strip()
         return org
-    org = {"@type": "Organization", "name": db.get_setting("org_name", "kiemchung")}
-    if http_url(db.get_setting("org_url")):
-        org["url"] = db.get_setting("org_url").strip()
+    org = {"@type": "Organization", "name": settings.value(db, "org_name")}
+    if http_url(settings.value(db, "org_url")):
+        org["url"] = settings.value(db, "org_url").strip()
     return org
 
 
 def site_address(db, fallback: str | None = None) -> str:
     """The address links to this installation start with: setting ``site_url``, else ``fallback``
     (the web app passes the address it is being reached at), else http://localhost:8000."""
-    return (http_url(db.get_setting("site_url")) or http_url(fallback) or "http://localhost:8000").rstrip("/")
+    return (http_url(settings.value(db, "site_url")) or http_url(fallback) or "http://localhost:8000").rstrip("/")
 
 
 def to_claimreview(db, fc: fcs.FactCheck | int | str, *, site: str | None = None) -> dict[str, Any]:
@@ -205,7 +206,7 @@ def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True, act
     false/misleading items without a citation stay drafts (the evidence rule still holds).
     """
     result = ImportResult()
-    local_org = db.get_setting("org_name", "kiemchung")
+    local_org = settings.value(db, "org_name")
     for i, item in enumerate(_items(data)):
         try:
             p = _parse(item)

@@ -37,6 +37,7 @@ from kiemchung.labels import LABELS
 from kiemchung.links import check_http_url
 from kiemchung.store import schema as t
 from kiemchung.text import fold, normalize, tokens
+from kiemchung.store import settings
 
 VERDICTS = {code: vi for code, (vi, _en) in LABELS["verdict"].items()}  # code → Vietnamese label
 STATUSES = ("draft", "proposed", "published", "withdrawn")
@@ -468,7 +469,7 @@ def _is_admin(db, name: str) -> bool:
 
 def require_approval(db) -> bool:
     """Whether the installation requires a second editor (or an admin) to approve publication."""
-    return (db.get_setting("require_approval", "0") or "0").lower() in ("1", "true", "yes", "on")
+    return settings.flag(db, "require_approval")
 
 
 def publish_factcheck(db, fc_id: int | str, editor: str, approver: str | None = None, *,

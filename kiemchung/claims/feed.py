@@ -9,6 +9,7 @@ from kiemchung import timeutil
 from kiemchung.claims.claimreview import site_address
 from kiemchung.claims.factchecks import list_factchecks
 from kiemchung.links import http_url
+from kiemchung.store import settings
 
 
 def _items(db, limit: int):
@@ -23,7 +24,7 @@ def rss_feed(db, *, limit: int = 50) -> bytes:
     site, items = _items(db, limit)
     rss = ET.Element("rss", version="2.0")
     ch = ET.SubElement(rss, "channel")
-    ET.SubElement(ch, "title").text = f"Kiểm chứng — {db.get_setting('org_name', 'kiemchung')}"
+    ET.SubElement(ch, "title").text = f"Kiểm chứng — {settings.value(db, 'org_name')}"
     ET.SubElement(ch, "link").text = site
     ET.SubElement(ch, "description").text = "Các bài kiểm chứng đã xuất bản (published fact-checks)"
     ET.SubElement(ch, "language").text = "vi"
@@ -43,7 +44,7 @@ def atom_feed(db, *, limit: int = 50) -> bytes:
     ns = "http://www.w3.org/2005/Atom"
     site, items = _items(db, limit)
     feed = ET.Element("feed", xmlns=ns)
-    ET.SubElement(feed, "title").text = f"Kiểm chứng — {db.get_setting('org_name', 'kiemchung')}"
+    ET.SubElement(feed, "title").text = f"Kiểm chứng — {settings.value(db, 'org_name')}"
     ET.SubElement(feed, "id").text = f"{site}/factchecks"
     ET.SubElement(feed, "link", href=site)
     updated = max((f.published_at for f, _ in items), default=timeutil.now())
@@ -56,5 +57,5 @@ def atom_feed(db, *, limit: int = 50) -> bytes:
         ET.SubElement(e, "updated").text = timeutil.to_utc(fc.updated_at).isoformat()
         ET.SubElement(e, "published").text = timeutil.to_utc(fc.published_at).isoformat()
         ET.SubElement(e, "summary").text = fc.explanation
-        ET.SubElement(ET.SubElement(e, "author"), "name").text = fc.publisher or db.get_setting("org_name", "kiemchung")
+        ET.SubElement(ET.SubElement(e, "author"), "name").text = fc.publisher or settings.value(db, "org_name")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

@@ -28,6 +28,7 @@ from kiemchung.claims.tables import alerts, factchecks, notifications
 from kiemchung.errors import FetchError
 from kiemchung.netguard import REFUSED_MESSAGE, AddressPolicy, AddressRefused
 from kiemchung.store import schema as t
+from kiemchung.store import settings
 
 log = logging.getLogger("kiemchung.alerts")
 EXCERPT_CHARS = 280  # of the document's title, or its text when it has none (posts)
@@ -40,12 +41,12 @@ class DeliveryError(Exception):
 def channels(db) -> list[tuple[str, str]]:
     """The configured ``(channel, target)`` pairs."""
     out = []
-    if (db.get_setting("alert_log", "1") or "1") != "0":
+    if settings.flag(db, "alert_log"):
         out.append(("log", "kiemchung.alerts"))
-    if db.get_setting("alert_webhook_url"):
-        out.append(("webhook", db.get_setting("alert_webhook_url")))
-    if db.get_setting("smtp_host") and db.get_setting("smtp_to"):
-        out.append(("email", db.get_setting("smtp_to")))
+    if settings.value(db, "alert_webhook_url"):
+        out.append(("webhook", settings.value(db, "alert_webhook_url")))
+    if settings.value(db, "smtp_host") and settings.value(db, "smtp_to"):
+        out.append(("email", settings.value(db, "smtp_to")))
     return out
 
 
@@ -83,7 +84,7 @@ def alert_payload(db, alert_id: int) -> dict[str, Any]:
             .where(alerts.c.id == alert_id)).first()
     from kiemchung.claims.factchecks import VERDICTS
 
-    site = (db.get_setting("site_url") or "http://localhost:8000").rstrip("/")
+    site = (settings.value(db, "site_url") or "http://localhost:8000").rstrip("/")
     text = " ".join((row.title or row.lead or "").split())
     return {
         "alert_id": row.id, "score": row.score, "reason": row.reason, "story_id": row.story_id,
@@ -143,7 +144,7 @@ def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
     msg = EmailMessage()
     fc, doc = payload["factcheck"], payload["document"]
     msg["Subject"] = f"[kiemchung] Cảnh báo: tài liệu #{doc['id']} lặp lại tuyên bố đã kiểm chứng"
-    msg["From"] = db.get_setting("smtp_from", "kiemchung@localhost")
+    msg["From"] = settings.value(db, "smtp_from")
     msg["To"] = to
     links = payload["links"]
     msg.set_content(
@@ -153,10 +154,11 @@ def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
         f"Xem và xử lý (review): {links['document']} · {links['factcheck']} · {links['alerts']}\n\n"
         + json.dumps(payload, ensure_ascii=False, indent=2))
     try:
-        with smtplib.SMTP(db.get_setting("smtp_host"), int(db.get_setting("smtp_port", "25")), timeout=timeout) as s:
-            if db.get_setting("smtp_user"):  # same rule as the report mail: a login implies STARTTLS
+        with smtplib.SMTP(settings.value(db, "smtp_host"), settings.integer(db, "smtp_port") or 25,
+                          timeout=timeout) as s:
+            if settings.value(db, "smtp_user"):  # same rule as the report mail: a login implies STARTTLS
                 s.starttls()
-                s.login(db.get_setting("smtp_user"), db.get_setting("smtp_password") or "")
+                s.login(settings.value(db, "smtp_user"), settings.value(db, "smtp_password"))
             s.send_message(msg, to_addrs=[a.strip() for a in to.split(",") if a.strip()])
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc

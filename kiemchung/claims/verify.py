@@ -35,6 +35,7 @@ from pathlib import Path
 from kiemchung.errors import ConfigError, StoreError
 from kiemchung.text import bigrams, index_terms, normalize, syllables
 from kiemchung.text.negation import negation_terms
+from kiemchung.store import settings
 
 _NUM = re.compile(r"\d")
 
@@ -441,15 +442,14 @@ def decision_model(db, base: DecisionModel | None = None) -> DecisionModel:
     ``alert_learn`` is 0."""
     m = base or DEFAULT_MODEL
     repeat, related, target = m.repeat_threshold, m.related_threshold, None
-    raw = db.get_setting("alert_precision")
-    if raw not in (None, ""):
-        target = float(raw)
+    target = settings.number(db, "alert_precision")
+    if target is not None:
         repeat = m.threshold_for_precision(target)
-    raw = db.get_setting("alert_related_threshold")
-    if raw not in (None, ""):
-        related = float(raw)
+    related_set = settings.number(db, "alert_related_threshold")
+    if related_set is not None:
+        related = related_set
     m = m.replace(repeat_threshold=repeat, related_threshold=min(related, repeat))
-    if (db.get_setting("alert_learn", "1") or "1") != "0":
+    if settings.flag(db, "alert_learn"):
         m = recalibrate(m, labelled_alerts(db), target=target)
     return m
 
@@ -459,11 +459,11 @@ def tradeoff(db) -> dict:
     recall, false alerts per 1,000 unrelated posts; alerts-dev, cross-validated) with the threshold in
     force marked, the related threshold, and how many triaged alerts it learnt from."""
     untrained = DEFAULT_MODEL
-    raw = db.get_setting("alert_precision")
-    if raw not in (None, ""):
-        untrained = untrained.replace(repeat_threshold=untrained.threshold_for_precision(float(raw)),
+    target = settings.number(db, "alert_precision")
+    if target is not None:
+        untrained = untrained.replace(repeat_threshold=untrained.threshold_for_precision(target),
                                       related_threshold=min(untrained.related_threshold,
-                                                            untrained.threshold_for_precision(float(raw))))
+                                                            untrained.threshold_for_precision(target)))
     model = decision_model(db)
     labels = labelled_alerts(db)
     return {

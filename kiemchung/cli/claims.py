@@ -221,8 +221,13 @@ def fc_feed(fmt: str = typer.Option("rss", "--format", help="rss | atom"),
 def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); bỏ trống: liệt kê (list all)."),
               value: str = typer.Argument(None, help="Giá trị mới (new value); bỏ trống: xem (show).")) -> None:
     """Cài đặt kiểm chứng của bản cài đặt này: ngưỡng khớp, kênh cảnh báo, tổ chức (verify settings)."""
-    from kiemchung.claims.config import SETTINGS, set_setting, show_settings, shown_value
+    from kiemchung.claims.config import set_setting, show_settings, shown_value
+    from kiemchung.store.settings import check, get_shown, spec
 
+    if key is not None:
+        spec(key)
+        if value is not None:
+            check(key, value)
     with open_db() as db:
         if key is None:
             table = Table("Cài đặt", "Giá trị", "Ý nghĩa")
@@ -231,11 +236,8 @@ def fc_config(key: str = typer.Argument(None, help="Tên cài đặt (setting); 
             console.print(table)
             _print_tradeoff(db)
             return
-        if key not in SETTINGS:
-            raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: {', '.join(SETTINGS)}")
         if value is None:
-            shown = dict((k, v) for k, v, _ in show_settings(db))[key]
-            console.print(f"{key} = {escape(shown)}")
+            console.print(f"{key} = {escape(get_shown(db, key))}")
             return
         from kiemchung.audit import cli_actor
 

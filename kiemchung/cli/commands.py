@@ -416,45 +416,50 @@ def export(
 
 @settings_app.command("set")
 def settings_set(
-    key: str = typer.Argument(..., help="hash_authors, or a key of `kiemchung factchecks config`"),
-    value: str = typer.Argument(..., help="hash_authors: 1 | 0"),
+    key: str = typer.Argument(..., help="Tên cài đặt, xem `kiemchung settings list` (a key of `settings list`)"),
+    value: str = typer.Argument(..., help="Giá trị mới; chuỗi rỗng \"\" để bỏ (new value; \"\" to clear)"),
 ) -> None:
-    """Đổi một cài đặt (change a setting). hash_authors=0 lưu tên tác giả không băm (admin only).
+    """Đổi một cài đặt (change a setting): kiểm tra giá trị, ghi nhật ký kiểm toán (validated, audited).
 
-    Matcher thresholds, alert channels, SMTP and approval settings are validated by
-    ``kiemchung.claims.config.set_setting`` (the keys ``kiemchung factchecks config`` lists)."""
+    Every key is in the registry kiemchung.store.settings; a running serve/watch sees the change within
+    a second."""
     from kiemchung.audit import cli_actor
-    from kiemchung.claims.config import SETTINGS, set_setting, shown_value
+    from kiemchung.store.settings import check, set_value, shown_value
 
-    if key != "hash_authors" and key not in SETTINGS:  # refused before the database is opened (or made)
-        raise ConfigError(f"Cài đặt không tồn tại (unknown setting): {key}; có: hash_authors, {', '.join(SETTINGS)}")
+    check(key, value)  # unknown keys and bad values are refused before the database is opened (or made)
     with open_db() as db:
-        stored = set_setting(db, key, value, actor=cli_actor())
+        stored = set_value(db, key, value, actor=cli_actor())
     console.print(f"{key} = {escape(shown_value(key, stored))}", highlight=False)
 
 
 @settings_app.command("get")
-def settings_get(key: str = typer.Argument("hash_authors")) -> None:
+def settings_get(key: str = typer.Argument(..., help="Tên cài đặt (setting key)")) -> None:
     """Xem một cài đặt (show a setting); mật khẩu được che, muối băm tác giả không bao giờ hiển thị."""
-    from kiemchung.claims.config import get_shown
+    from kiemchung.store.settings import get_shown, spec
 
+    spec(key)
     with open_db() as db:
-        shown = get_shown(db, key, "1" if key == "hash_authors" else "")
+        shown = get_shown(db, key)
     console.print(f"{key} = {escape(shown)}", highlight=False)
 
 
 @settings_app.command("list")
 def settings_list() -> None:
-    """Liệt kê mọi cài đặt, mật khẩu được che (every setting, secrets masked)."""
-    from kiemchung.claims.config import show_settings
+    """Liệt kê mọi cài đặt, mật khẩu được che (every setting, secrets masked; * = default)."""
+    from kiemchung.labels import label
+    from kiemchung.store.settings import listing
 
     with open_db() as db:
-        table = Table("Cài đặt", "Giá trị", "Ý nghĩa")
-        table.add_row("hash_authors", "0" if not db.hash_authors else "1",
-                      "Băm tên tác giả: 1 | 0 (hash author handles)")
-        for k, v, h in show_settings(db):
-            table.add_row(k, escape(v), escape(h))
+        table = Table("Nhóm")
+        table.add_column("Cài đặt", no_wrap=True)  # a key is copied whole into `settings set`
+        table.add_column("Giá trị")
+        table.add_column("Ý nghĩa")
+        for row in listing(db):
+            shown = row.shown if row.is_set else (f"{row.shown} *" if row.shown else "")
+            table.add_row(label("setting_group", row.group), row.key, escape(shown),
+                          escape(f"{row.label}: {row.help}"))
     console.print(table)
+    console.print("* mặc định (default)")
 
 
 @app.command()

@@ -19,7 +19,8 @@ def report_cmd(
     from_: str = typer.Option(None, "--from", help="Từ ngày, dd/mm/yyyy hoặc YYYY-MM-DD (from date)"),
     to: str = typer.Option(None, "--to", help="Đến ngày, tính cả ngày này: dd/mm/yyyy hoặc YYYY-MM-DD (to date, inclusive)"),
     fmt: str = typer.Option("all", "--format", help="html|pdf|md|all"),
-    out: str = typer.Option(".", "--out", help="Thư mục ghi báo cáo (output directory)"),
+    out: str = typer.Option(None, "--out", help="Thư mục ghi báo cáo; mặc định: cài đặt report_dir, nếu không có "
+                            "thì thư mục hiện tại (output directory; default: setting report_dir, else .)"),
     schedule: str = typer.Option(None, "--schedule", help="weekly|monthly|quarterly: kỳ trọn vẹn gần nhất"),
     mail_to: str = typer.Option(None, "--mail-to", help="Gửi báo cáo tới địa chỉ này (mail to)"),
 ) -> None:
@@ -36,6 +37,9 @@ def report_cmd(
             raise ConfigError("Dùng --period hoặc --from/--to, không dùng cả hai (use one)")
         p = parse_period(period, start=from_, end=to)
     with open_db() as db:
+        from kiemchung.store import settings
+
+        out = out or settings.value(db, "report_dir") or "."
         if schedule:
             p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats, workers=workers,
                                            actor=cli_actor())

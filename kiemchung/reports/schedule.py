@@ -17,6 +17,7 @@ from kiemchung.errors import ConfigError
 from kiemchung.reports.build import build_report
 from kiemchung.reports.period import Period, last_complete
 from kiemchung.reports.render import render_html, render_markdown, render_pdf
+from kiemchung.store import settings
 
 FORMATS = ("html", "md", "pdf")
 
@@ -82,14 +83,27 @@ def run_schedule(db, schedule: str, out_dir: str | Path, *, now: dt.datetime | N
     return period, files, True
 
 
+def report_folder(db) -> Path:
+    """The installation's report folder: setting ``report_dir``, else ``bao-cao/`` next to the database
+    file (a server-mode database has no file: then the setting is needed)."""
+    configured = settings.value(db, "report_dir")
+    if configured:
+        return Path(configured)
+    if getattr(db, "path", None):
+        return Path(db.path).resolve().parent / "bao-cao"
+    raise ConfigError(
+        "Chưa cấu hình thư mục báo cáo: kiemchung settings set report_dir /duong/dan (report folder not configured)"
+    )
+
+
 def send_report(db, period: Period, files: list[Path], mail_to: str) -> None:
     """Mail the report files as attachments via SMTP (settings from the database)."""
-    host = db.get_setting("smtp_host")
+    host = settings.value(db, "smtp_host")
     if not host:
         raise ConfigError("Chưa cấu hình smtp_host (kiemchung settings set smtp_host ...; SMTP not configured)")
     msg = EmailMessage()
     msg["Subject"] = f"Báo cáo thông tin — {period.label}"
-    msg["From"] = db.get_setting("smtp_from") or "kiemchung@localhost"
+    msg["From"] = settings.value(db, "smtp_from")
     msg["To"] = mail_to
     msg.set_content(f"Báo cáo {period.label} đính kèm (report attached).")
     types = {".pdf": ("application", "pdf"), ".html": ("text", "html"), ".md": ("text", "markdown")}
@@ -97,11 +111,11 @@ def send_report(db, period: Period, files: list[Path], mail_to: str) -> None:
         main, sub = types[f.suffix]
         msg.add_attachment(f.read_bytes(), maintype=main, subtype=sub, filename=f.name)
     try:
-        with smtplib.SMTP(host, int(db.get_setting("smtp_port") or 25), timeout=30) as smtp:
-            user = db.get_setting("smtp_user")
+        with smtplib.SMTP(host, settings.integer(db, "smtp_port") or 25, timeout=30) as smtp:
+            user = settings.value(db, "smtp_user")
             if user:
                 smtp.starttls()
-                smtp.login(user, db.get_setting("smtp_password") or "")
+                smtp.login(user, settings.value(db, "smtp_password"))
             smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
         raise ConfigError(f"Không gửi được thư tới {mail_to}: {exc} (mail failed)") from exc

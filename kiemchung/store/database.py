@@ -158,7 +158,9 @@ class Database:
         self._local = threading.local()
         self.engine = self._make_engine(writer=False)
         self.write_engine = self._make_engine(writer=True)
-        self._settings_cache: dict[str, str] = {}
+        from kiemchung.store.settings import SettingsCache
+
+        self.settings_cache = SettingsCache()  # sees other processes' changes within settings_cache.interval
         if not self.is_sqlite:
             self._check_connection()
         if upgrade:
@@ -298,40 +300,47 @@ class Database:
     # -- settings ------------------------------------------------------------------------------
 
     def get_setting(self, key: str, default: str | None = None) -> str | None:
-        """A per-installation setting stored in the database."""
-        if key in self._settings_cache:
-            return self._settings_cache[key]
-        with self.read() as conn:
-            value = conn.execute(select(t.settings.c.value).where(t.settings.c.key == key)).scalar()
-        if value is not None:
-            self._settings_cache[key] = value
+        """The text stored for a per-installation setting, ``default`` when unset (the registry of
+        keys, defaults and validation is :mod:`kiemchung.store.settings`). Another process's change is
+        seen within ``settings_cache.interval`` seconds."""
+        value = self.settings_cache.get(self, key)
         return default if value is None else value
 
     def set_setting(self, key: str, value: str) -> None:
-        """Store a per-installation setting."""
+        """Store a per-installation setting as given (no validation, no audit: for people use
+        :func:`kiemchung.store.settings.set_value`)."""
+        from kiemchung.store.settings import write
+
         with self.write() as conn:
-            conn.execute(delete(t.settings).where(t.settings.c.key == key))
-            conn.execute(insert(t.settings).values(key=key, value=value))
-        self._settings_cache[key] = value
+            write(conn, key, value)
+        self.settings_changed()
+
+    def settings_changed(self) -> None:
+        """Forget this process's cached settings (after a write through this object)."""
+        self.settings_cache.invalidate()
 
     def installation_salt(self) -> str:
         """The random salt used to hash author handles, created on first use."""
         salt = self.get_setting("author_salt")
         if salt is None:
+            from kiemchung.store.settings import write
+
             with self.write() as conn:
                 salt = conn.execute(
                     select(t.settings.c.value).where(t.settings.c.key == "author_salt")
                 ).scalar()
                 if salt is None:
                     salt = secrets.token_hex(16)
-                    conn.execute(insert(t.settings).values(key="author_salt", value=salt))
-            self._settings_cache["author_salt"] = salt
+                    write(conn, "author_salt", salt)
+            self.settings_changed()
         return salt
 
     @property
     def hash_authors(self) -> bool:
         """Whether author handles are hashed before storage (on unless an admin turned it off)."""
-        return self.get_setting("hash_authors", "1") != "0"
+        from kiemchung.store.settings import flag
+
+        return flag(self, "hash_authors")
 
     def author_key(self, handle: str | None) -> str | None:
         """What is stored for an author handle: a salted hash, or the handle if hashing is off."""

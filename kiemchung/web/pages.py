@@ -23,6 +23,7 @@ from kiemchung.web import queries
 from kiemchung.web.app import LANG_COOKIE, SESSION_COOKIE, admin, check_csrf, editor, lang_of, render, viewer
 from kiemchung.web.charts import bar_chart
 from kiemchung.web.i18n import translator
+from kiemchung.store import settings
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(check_csrf)
@@ -31,7 +32,7 @@ csrf = Depends(check_csrf)
 def _client_ip(request: Request) -> str:
     """The client's address; X-Forwarded-For only when the peer is a proxy of ``trusted_proxies``."""
     peer = request.client.host if request.client else None
-    trusted = request.app.state.db.get_setting(TRUSTED_PROXIES)
+    trusted = settings.value(request.app.state.db, TRUSTED_PROXIES)
     return client_address(peer, request.headers.get("x-forwarded-for"), trusted)
 
 

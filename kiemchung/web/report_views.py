@@ -14,15 +14,10 @@ REPORT_FORMATS = ("html", "md", "pdf")
 
 
 def report_dir(db) -> FsPath:
-    """The installation's report folder: setting ``report_dir``, else ``bao-cao/`` next to the database file."""
-    configured = db.get_setting("report_dir")
-    if configured:
-        return FsPath(configured)
-    if getattr(db, "path", None):
-        return FsPath(db.path).resolve().parent / "bao-cao"
-    raise ConfigError(
-        "Chưa cấu hình thư mục báo cáo: kiemchung settings set report_dir /duong/dan (report folder not configured)"
-    )
+    """The installation's report folder (:func:`kiemchung.reports.schedule.report_folder`)."""
+    from kiemchung.reports.schedule import report_folder
+
+    return report_folder(db)
 
 
 def list_reports(db) -> list[dict]:

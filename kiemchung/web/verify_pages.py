@@ -35,6 +35,7 @@ from kiemchung.web.factcheck_actions import (
 )
 from kiemchung.web.params import MAX_ID
 from kiemchung.web.verify import MESSAGES
+from kiemchung.store import settings
 
 router = APIRouter(include_in_schema=False)
 csrf = Depends(check_csrf)
@@ -182,7 +183,7 @@ def _history_rows(db, fc_id: int) -> list[dict[str, Any]]:
 def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = None, status: int = 200):
     db = request.app.state.db
     review, preview = claimreview_of(db, fc, site=str(request.base_url))
-    unset = [key for key in ("site_url", "org_name") if not db.get_setting(key)]
+    unset = [key for key in ("site_url", "org_name") if not settings.stored(db, key)]
     source_doc = None
     doc_id = fc.meta.get("source_doc_id") if isinstance(fc.meta, dict) else None
     if isinstance(doc_id, int):
