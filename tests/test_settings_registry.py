@@ -141,9 +141,8 @@ def test_report_dir_is_where_reports_go(tmp_path):
     assert list((tmp_path / "reports-here").glob("bao-cao-2026-03-01_2026-03-31.md"))
 
 
-def test_a_change_by_another_database_object_is_seen_after_the_interval(tmp_path):
-    path = tmp_path / "kc.sqlite"
-    reader, writer = Database(path), Database(path)
+def test_a_change_by_another_database_object_is_seen_after_the_interval(any_db_target):
+    reader, writer = Database(any_db_target), Database(any_db_target)
     clock = FakeClock()
     reader.settings_cache.clock = clock
     assert settings.value(reader, "org_name") == "kiemchung"
@@ -154,13 +153,14 @@ def test_a_change_by_another_database_object_is_seen_after_the_interval(tmp_path
     clock.t += settings.SettingsCache().interval
     assert settings.value(reader, "org_name") == "Sở Thông tin Lam Giang"
     # data writes do not empty the settings cache (no reload when only documents changed)
-    from kiemchung.ingest import Ingestor
-
-    ingestor = Ingestor(writer)  # makes the installation's author salt: a settings write
+    writer.installation_salt()  # made on first use: a settings write
     clock.t += 5
     assert settings.value(reader, "org_name") == "Sở Thông tin Lam Giang"
     loads = reader.settings_cache.reloads
-    ingestor.add([Document(kind="article", title="Tin mới về mưa lũ", body="Nội dung", url="https://x.vn/1")])
+    from kiemchung.models import Source
+
+    for i in range(3):
+        writer.add_source(Source(kind="feed", url=f"https://tin.example.vn/{i}.rss", name=f"Nguồn {i}"))
     for _ in range(3):
         clock.t += 5
         assert settings.value(reader, "org_name") == "Sở Thông tin Lam Giang"
