@@ -50,6 +50,15 @@ def polled(source: Source) -> bool:
     return True
 
 
+def is_due(source: Source, now: dt.datetime) -> bool:
+    """Whether a polled source's next poll time has come at ``now`` (failing ones back off)."""
+    last = source.meta.get("last_fetch_at")
+    interval = source.poll_interval_s
+    if source.consecutive_failures:
+        interval = min(interval * 2 ** min(source.consecutive_failures, 10), MAX_BACKOFF_S)
+    return last is None or (now - last).total_seconds() >= interval
+
+
 @dataclass
 class PollResult:
     """What one poll of one source did."""
@@ -94,7 +103,8 @@ class Collector:
         self.clock = clock
         self._ingest_lock = threading.Lock()
 
-    def _store(self, docs: Iterable[Document]) -> IngestStats:
+    def store(self, docs: Iterable[Document]) -> IngestStats:
+        """Store documents through this collector's ingestor (one thread at a time)."""
         with self._ingest_lock:
             return self.ingestor.add(docs)
 
@@ -142,7 +152,7 @@ class Collector:
             if self.full_text_min_chars is not None and source.kind == "feed":
                 docs = [self._maybe_full_text(doc) for doc in docs]
             result.fetched = len(docs)
-            result.stats = self._store(docs)
+            result.stats = self.store(docs)
             self.db.record_fetch_success(
                 source.id, etag=fetched.etag, last_modified=fetched.last_modified, added=0, now=self.clock()
             )
@@ -187,15 +197,7 @@ class Collector:
     def due(self, now: dt.datetime | None = None) -> list[Source]:
         """Polled sources (feeds, web pages) whose next poll time has come (failing ones back off)."""
         now = now or self.clock()
-        out = []
-        for src in self.polled_sources():
-            last = src.meta.get("last_fetch_at")
-            interval = src.poll_interval_s
-            if src.consecutive_failures:
-                interval = min(interval * 2 ** min(src.consecutive_failures, 10), MAX_BACKOFF_S)
-            if last is None or (now - last).total_seconds() >= interval:
-                out.append(src)
-        return out
+        return [src for src in self.polled_sources() if is_due(src, now)]
 
     def poll_many(self, sources: list[Source], on_result: Callable[[PollResult], None] | None = None) -> list[PollResult]:
         """Poll several sources at once; a slow or broken source never holds up the others."""
@@ -268,7 +270,7 @@ class Collector:
         )
         doc.source_id = source.id
         doc.source_name = source.name
-        stats = self._store([doc])
+        stats = self.store([doc])
         return doc, stats
 
 

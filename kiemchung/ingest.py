@@ -7,6 +7,7 @@ and a rerun skips what is already stored (documents are identified by :func:`kie
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import zlib
@@ -157,28 +158,32 @@ class Ingestor:
 
     # -- index of what is stored ---------------------------------------------------------------
 
-    def refresh_index(self) -> None:
+    def refresh_index(self, conn: Any = None) -> None:
         """Load hashes and MinHash signatures stored since the last refresh (other processes may write).
 
-        Only documents inside the index's window (``DedupeSettings.window_days``, by ``fetched_at``: when
+        With ``conn`` (the open write transaction of a batch, holding the ingest lock) the index is
+        brought up to date with everything committed by other processes and hosts before the batch is
+        matched against it: near-copies stored by another worker a moment ago are found. Only documents inside the index's window (``DedupeSettings.window_days``, by ``fetched_at``: when
         they were stored) are loaded, and at most the newest ``max_entries`` of them.
         """
         d = t.documents
         settings = self.index.settings
         start = settings.window_start(timeutil.now())
         in_window = [] if start is None else [d.c.fetched_at >= start]
-        with self.db.read() as conn:
-            top = conn.execute(select(func.max(d.c.id))).scalar() or 0
+        with self.db.read() if conn is None else contextlib.nullcontext(conn) as c:
+            top = c.execute(select(func.max(d.c.id))).scalar() or 0
             if settings.max_entries is not None and self._index_loaded_upto == 0:
                 # First load: skip what the cap would evict at once (the newest ``max_entries`` stay).
-                skip_to = conn.execute(
+                skip_to = c.execute(
                     select(d.c.id).where(*in_window).order_by(d.c.id.desc()).offset(settings.max_entries).limit(1)
                 ).scalar()
                 if skip_to is not None:
                     self._index_loaded_upto = skip_to
+        if top <= self._index_loaded_upto:
+            return
         while True:
-            with self.db.read() as conn:
-                rows = conn.execute(
+            with self.db.read() if conn is None else contextlib.nullcontext(conn) as c:
+                rows = c.execute(
                     select(d.c.id, d.c.content_hash, d.c.minhash, d.c.dup_group, d.c.fetched_at)
                     .where(d.c.id > self._index_loaded_upto, d.c.id <= top, *in_window)
                     .order_by(d.c.id)
@@ -266,6 +271,10 @@ class Ingestor:
         d = t.documents
         now = timeutil.now()
         with self.db.write() as conn:
+            # Writers take turns (one lock on every backend and host), and each first reads what the
+            # others stored: the near-duplicate index is the store's, not this process's.
+            self.db.serialize(conn, "ingest")
+            self.refresh_index(conn)
             existing = set(
                 conn.execute(select(d.c.doc_key).where(d.c.doc_key.in_([p.key for p in prepared]))).scalars()
             )

@@ -239,6 +239,18 @@ class Database:
             except OperationalError as exc:
                 raise StoreError(f"Lỗi cơ sở dữ liệu khi ghi (database write failed): {exc.orig}") from exc
 
+    def serialize(self, conn: Connection, name: str) -> None:
+        """Hold the database-wide lock ``name`` until the write transaction of ``conn`` ends.
+
+        On SQLite a write transaction already excludes every other writer (``BEGIN IMMEDIATE``); on
+        PostgreSQL it is a transaction-level advisory lock, so writers on every host take turns (and
+        what one stores is committed before the next looks)."""
+        if self.is_sqlite:
+            return
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"kiemchung:{name}"})
+
     def close(self) -> None:
         """Release every connection."""
         self.engine.dispose()

@@ -1,0 +1,279 @@
+"""The tasks of server mode's workers, and the per-process state they share (:class:`Runtime`).
+
+Every task is a plain function over the library (collect, ingest, stories, claims, entities, reports):
+nothing here knows about terminals or HTTP. A worker process passes its :class:`Runtime` in the job
+context (``additional_context["kiemchung"]``); tasks run in worker threads (``--concurrency``), so
+the stages, which are not thread-safe, are used under the runtime's locks, and the stages that must be
+serial across hosts carry a procrastinate ``lock`` (see :mod:`kiemchung.workers`).
+
+Every task can run twice for one piece of work (a retry after a worker died or the database went
+away) and stays correct: documents are identified by their key, stages resume from their stored
+progress, alerts and notifications are unique per document and fact-check, per alert and channel.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from procrastinate import Blueprint, JobContext, RetryStrategy
+from procrastinate.exceptions import AlreadyEnqueued
+
+from kiemchung import timeutil
+from kiemchung.models import Document
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint()
+
+#: A failed job (the database away, a bug) is retried after 0, 2, 4 … 58 s: about 15 minutes in all.
+#: Work deferred again by the periodic catch-up (stages, due sources) is never lost past that; an
+#: import chunk past its last attempt stays in the queue as ``failed`` (``procrastinate`` can retry it).
+RETRY = RetryStrategy(max_attempts=30, linear_wait=2)
+
+#: How often the periodic deferrers look for due sources and pending stage work (cron, with seconds).
+DUE_SOURCES_CRON = "* * * * * */5"
+CATCH_UP_CRON = "* * * * * */30"
+REPORTS_CRON = "5 * * * *"
+
+ENRICH_DOCS = 200  # named entities: documents per job
+KEYWORD_STORIES = 50  # story keywords: stories per job
+
+
+class Runtime:
+    """What one worker process keeps between jobs: the database, the ingestor (its near-duplicate
+    index), and the stages with their loaded state."""
+
+    def __init__(self, db, *, ner: bool = True) -> None:
+        from kiemchung.collect import Collector
+        from kiemchung.ingest import Ingestor
+
+        self.db = db
+        self.ner = ner
+        self.ingestor = Ingestor(db)
+        self.collector = Collector(db, self.ingestor)
+        self.stage_lock = threading.Lock()  # the stage objects below are used by one thread at a time
+        self._stories = None
+        self._alerts = None
+
+    @property
+    def stories(self):
+        """This process's story stage (its clusterer state is loaded on first use, kept between jobs)."""
+        if self._stories is None:
+            from kiemchung.stories.service import StoryStage
+
+            self._stories = StoryStage(self.db)
+        return self._stories
+
+    @property
+    def alerts(self):
+        """This process's alert stage."""
+        if self._alerts is None:
+            from kiemchung.claims.alerts import AlertStage
+
+            self._alerts = AlertStage(self.db)
+        return self._alerts
+
+
+def runtime_of(context: JobContext) -> Runtime:
+    """The worker process's runtime, from a job's context."""
+    return context.additional_context["kiemchung"]
+
+
+def _defer(task, **options: Any):
+    """Defer a job unless one with the same queueing lock is already waiting (then that one will do)."""
+    kwargs = options.pop("kwargs", {})
+    try:
+        return task.configure(**options).defer(**kwargs)
+    except AlreadyEnqueued:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents in job arguments (import chunks travel in the queue, so any host can store them)
+
+
+def doc_to_job(doc: Document) -> dict[str, Any]:
+    """A document as JSON job arguments (times as ISO text, raw bytes as base64)."""
+    out: dict[str, Any] = {}
+    for name in ("url", "title", "lead", "body", "kind", "source_id", "source_name", "platform",
+                 "external_id", "author", "language", "engagement", "meta"):
+        value = getattr(doc, name)
+        if value not in (None, "", {}):
+            out[name] = value
+    for name in ("published_at", "fetched_at"):
+        value = getattr(doc, name)
+        if value is not None:
+            out[name] = value.isoformat()
+    raw = doc.raw
+    if isinstance(raw, bytes):
+        out["raw_b64"] = base64.b64encode(raw).decode()
+    elif raw is not None:
+        out["raw"] = raw
+    return out
+
+
+def doc_from_job(data: dict[str, Any]) -> Document:
+    """The document of :func:`doc_to_job`'s output."""
+    data = dict(data)
+    for name in ("published_at", "fetched_at"):
+        if data.get(name):
+            data[name] = dt.datetime.fromisoformat(data[name])
+    if "raw_b64" in data:
+        data["raw"] = base64.b64decode(data.pop("raw_b64"))
+    return Document(**data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Collection
+
+
+def defer_poll(source_id: int):
+    """Queue a poll of one source: never two waiting, never two running (locks per source)."""
+    return _defer(poll_source, lock=f"source:{source_id}", queueing_lock=f"poll:{source_id}",
+                  kwargs={"source_id": source_id})
+
+
+@blueprint.periodic(cron=DUE_SOURCES_CRON, periodic_id="due_sources")
+@blueprint.task(name="due_sources", queue="poll", queueing_lock="due_sources", pass_context=True)
+def due_sources(context: JobContext, timestamp: int) -> int:
+    """Queue a poll of every source whose time has come; returns how many were queued."""
+    runtime = runtime_of(context)
+    now = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    queued = 0
+    for src in runtime.collector.due(now):
+        if defer_poll(src.id) is not None:
+            queued += 1
+    return queued
+
+
+@blueprint.task(name="poll_source", queue="poll", pass_context=True, retry=RETRY)
+def poll_source(context: JobContext, source_id: int) -> dict[str, Any]:
+    """Poll one source (when still due: a retried or late job finds it polled meanwhile) and store what
+    is new; then queue the stages after ingest."""
+    from kiemchung.collect import is_due, polled
+    from kiemchung.errors import NotFoundError
+
+    runtime = runtime_of(context)
+    try:
+        source = runtime.db.get_source(source_id)
+    except NotFoundError:  # removed since the job was queued
+        return {"skipped": "removed"}
+    if not polled(source) or not is_due(source, timeutil.now()):
+        return {"skipped": "not due"}
+    result = runtime.collector.poll(source)
+    if result.stats.added:
+        after_ingest()
+    return {"fetched": result.fetched, "added": result.stats.added, "error": str(result.error or "") or None}
+
+
+@blueprint.task(name="import_chunk", queue="import", pass_context=True, retry=RETRY)
+def import_chunk(context: JobContext, docs: list[dict[str, Any]], file: str = "", lines: str = "") -> dict[str, int]:
+    """Store one chunk of an import file (documents already read and checked by the importing command)."""
+    runtime = runtime_of(context)
+    stats = runtime.collector.store([doc_from_job(d) for d in docs])
+    if stats.added:
+        after_ingest()
+    return {"added": stats.added, "existing": stats.existing,
+            "duplicates": stats.exact_duplicates + stats.near_duplicates}
+
+
+def defer_import(docs: list[Document], *, file_key: str, first_line: int, last_line: int, name: str = ""):
+    """Queue one chunk of an import (a chunk queued twice while waiting is queued once)."""
+    return _defer(import_chunk, queueing_lock=f"import:{file_key}:{first_line}",
+                  kwargs={"docs": [doc_to_job(d) for d in docs], "file": name, "lines": f"{first_line}-{last_line}"})
+
+
+# ---------------------------------------------------------------------------------------------
+# The stages after ingest
+
+
+def after_ingest() -> None:
+    """Queue story assignment (which queues alerts and enrichment after it)."""
+    _defer(assign_stories)
+
+
+@blueprint.task(name="assign_stories", queue="stories", lock="stories", queueing_lock="stories",
+                pass_context=True, retry=RETRY)
+def assign_stories(context: JobContext) -> int:
+    """Assign every stored document not yet in a story (serial: lock ``stories``)."""
+    runtime = runtime_of(context)
+    with runtime.stage_lock:
+        done = runtime.stories.run()
+    _defer(match_alerts)
+    if done:
+        _defer(enrich)
+    return done
+
+
+@blueprint.task(name="match_alerts", queue="alerts", lock="alerts", queueing_lock="match_alerts",
+                pass_context=True, retry=RETRY)
+def match_alerts(context: JobContext) -> int:
+    """Match the documents assigned since the last run against the false claims; notify (lock ``alerts``)."""
+    runtime = runtime_of(context)
+    with runtime.stage_lock:
+        return runtime.alerts.run()
+
+
+@blueprint.task(name="deliver_alerts", queue="alerts", lock="alerts", queueing_lock="deliver_alerts",
+                pass_context=True, retry=RETRY)
+def deliver_alerts(context: JobContext) -> dict[str, int]:
+    """Try the notifications still pending (a webhook that was down, a mail server that refused)."""
+    from kiemchung.claims.notify import deliver_pending
+
+    return deliver_pending(runtime_of(context).db)
+
+
+@blueprint.task(name="enrich", queue="enrich", lock="enrich", queueing_lock="enrich", pass_context=True,
+                retry=RETRY)
+def enrich(context: JobContext) -> dict[str, int]:
+    """One round of named entities and story keywords; queues another while there is more to do."""
+    from kiemchung.pipeline import run_slow_round
+
+    runtime = runtime_of(context)
+    done = run_slow_round(runtime.db, ner=runtime.ner, docs_per_round=ENRICH_DOCS,
+                          stories_per_round=KEYWORD_STORIES)
+    if done["entities"] >= ENRICH_DOCS or done["keywords"] >= KEYWORD_STORIES:
+        _defer(enrich)
+    return done
+
+
+@blueprint.periodic(cron=CATCH_UP_CRON, periodic_id="catch_up")
+@blueprint.task(name="catch_up", queue="stories", queueing_lock="catch_up", pass_context=True)
+def catch_up(context: JobContext, timestamp: int) -> None:
+    """Queue every stage now and then, whatever happened: work stored while a deferral was lost (the
+    database went away between a commit and the deferral) or left by an interrupted round is picked up."""
+    _defer(assign_stories)
+    _defer(enrich)
+    _defer(deliver_alerts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scheduled reports
+
+
+@blueprint.periodic(cron=REPORTS_CRON, periodic_id="scheduled_reports")
+@blueprint.task(name="scheduled_reports", queue="reports", lock="reports", queueing_lock="scheduled_reports",
+                pass_context=True, retry=RETRY)
+def scheduled_reports(context: JobContext, timestamp: int) -> list[str]:
+    """Write the last complete period's report of each schedule in setting ``report_schedule``
+    (weekly, monthly, quarterly; comma-separated) into setting ``report_dir``, once per period, and mail
+    it to ``report_mail_to`` when set. Returns the files written."""
+    from kiemchung.reports.schedule import run_schedule
+
+    db = runtime_of(context).db
+    schedules = [s.strip() for s in (db.get_setting("report_schedule") or "").split(",") if s.strip()]
+    out_dir = db.get_setting("report_dir")
+    if not schedules or not out_dir:
+        return []
+    now = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+    written: list[str] = []
+    for schedule in schedules:
+        _period, files, created = run_schedule(db, schedule, out_dir, now=now,
+                                               mail_to=db.get_setting("report_mail_to") or None)
+        if created:
+            written += [str(f) for f in files]
+    return written
