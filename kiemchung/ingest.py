@@ -30,6 +30,11 @@ from kiemchung.store import schema as t
 log = logging.getLogger(__name__)
 
 
+#: ``Document.meta`` key of an author handle already hashed with this installation's salt (by the
+#: command that queued the document for a worker): stored as the author hash, never hashed again.
+PREHASHED_AUTHOR = "_author_hash"
+
+
 @dataclass
 class IngestStats:
     """What one ingest call did."""
@@ -156,6 +161,12 @@ class Ingestor:
     def _hash_handle(self, handle: str) -> str:
         return hash_handle(handle, self._salt)
 
+    def author_hasher(self) -> Callable[[str], str] | None:
+        """The function that hashes an author handle as this store does, or None while the installation
+        keeps authors in clear (setting ``hash_authors`` = 0), read afresh."""
+        self._refresh_privacy()
+        return self._hash_handle if self._hash_authors else None
+
     # -- index of what is stored ---------------------------------------------------------------
 
     def refresh_index(self, conn: Any = None) -> None:
@@ -225,8 +236,11 @@ class Ingestor:
         chash = content_hash(title, lead, body)
         source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
         key = doc_key(url=url, source=source, external_id=doc.external_id, chash=chash)
+        prehashed = doc.meta.pop(PREHASHED_AUTHOR, None) if doc.meta else None
         if doc.author:
             author = hash_handle(doc.author, self._salt) if self._hash_authors else normalize_handle(doc.author)[:64]
+        elif isinstance(prehashed, str):  # hashed by the sender (a queued import chunk): never in clear
+            author = prehashed[:64]
         else:
             author = None
         return _Prepared(

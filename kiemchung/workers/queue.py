@@ -82,22 +82,38 @@ def ensure_schema(conn) -> bool:
         return False
     if schema_present(conn):
         return False
-    procrastinate = _import_procrastinate()
-    sql = procrastinate.SchemaManager.get_schema()
+    _import_procrastinate()
+    from procrastinate.schema import SchemaManager
+
+    sql = SchemaManager.get_schema()
     # Run through the DBAPI cursor: the schema is many statements with dollar-quoted function bodies.
     conn.exec_driver_sql(sql.replace("%", "%%"))
     return True
 
 
-def make_app(url: str) -> procrastinate.App:
-    """The procrastinate app of a PostgreSQL installation, with kiemchung's tasks (not yet opened)."""
-    procrastinate = _import_procrastinate()
-    from kiemchung.workers import tasks
+_APP = None
 
-    app = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=conninfo(url), kwargs={"autocommit": True}),
-        # periodic jobs missed while no worker ran are not all deferred at once on start
-        periodic_defaults={"max_delay": 60},
-    )
-    app.add_tasks_from(tasks.blueprint, namespace="kc")
-    return app
+
+def make_app(url: str) -> procrastinate.App:
+    """The procrastinate app with kiemchung's tasks, connected to the installation at ``url`` (not yet
+    opened).
+
+    A process has one app (its tasks are bound to it, so a task deferred from inside a job uses it); a
+    second call points it at another database (tests run one database after another)."""
+    global _APP
+    procrastinate = _import_procrastinate()
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo(url))
+    if _APP is None:
+        from kiemchung.workers import tasks
+
+        app = procrastinate.App(
+            connector=connector,
+            # periodic jobs missed while no worker ran are not all deferred at once on start
+            periodic_defaults={"max_delay": 60},
+        )
+        app.add_tasks_from(tasks.blueprint, namespace="kc")
+        _APP = app
+    else:  # what App.replace_connector does, for good
+        _APP.connector = connector
+        _APP.job_manager.connector = connector
+    return _APP

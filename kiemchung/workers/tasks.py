@@ -22,7 +22,6 @@ from typing import Any
 from procrastinate import Blueprint, JobContext, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 
-from kiemchung import timeutil
 from kiemchung.models import Document
 
 log = logging.getLogger(__name__)
@@ -96,8 +95,20 @@ def _defer(task, **options: Any):
 # Documents in job arguments (import chunks travel in the queue, so any host can store them)
 
 
-def doc_to_job(doc: Document) -> dict[str, Any]:
-    """A document as JSON job arguments (times as ISO text, raw bytes as base64)."""
+def doc_to_job(doc: Document, hasher=None) -> dict[str, Any]:
+    """A document as JSON job arguments (times as ISO text, raw bytes as base64).
+
+    With ``hasher`` (the installation hashes authors: :meth:`kiemchung.ingest.Ingestor.author_hasher`)
+    every author identity is hashed first, the document's author included, so the queue's table
+    never holds a handle in clear either."""
+    if hasher is not None:
+        from kiemchung.ingest import PREHASHED_AUTHOR
+        from kiemchung.privacy import scrub_document
+
+        scrub_document(doc, hasher)
+        if doc.author:
+            doc.meta = {**(doc.meta or {}), PREHASHED_AUTHOR: hasher(doc.author)}
+            doc.author = None
     out: dict[str, Any] = {}
     for name in ("url", "title", "lead", "body", "kind", "source_id", "source_name", "platform",
                  "external_id", "author", "language", "engagement", "meta"):
@@ -162,7 +173,7 @@ def poll_source(context: JobContext, source_id: int) -> dict[str, Any]:
         source = runtime.db.get_source(source_id)
     except NotFoundError:  # removed since the job was queued
         return {"skipped": "removed"}
-    if not polled(source) or not is_due(source, timeutil.now()):
+    if not polled(source) or not is_due(source, runtime.collector.clock()):
         return {"skipped": "not due"}
     result = runtime.collector.poll(source)
     if result.stats.added:
@@ -181,10 +192,13 @@ def import_chunk(context: JobContext, docs: list[dict[str, Any]], file: str = ""
             "duplicates": stats.exact_duplicates + stats.near_duplicates}
 
 
-def defer_import(docs: list[Document], *, file_key: str, first_line: int, last_line: int, name: str = ""):
-    """Queue one chunk of an import (a chunk queued twice while waiting is queued once)."""
+def defer_import(docs: list[Document], *, file_key: str, first_line: int, last_line: int, name: str = "",
+                 hasher=None):
+    """Queue one chunk of an import (a chunk queued twice while waiting is queued once); ``hasher``: see
+    :func:`doc_to_job`."""
     return _defer(import_chunk, queueing_lock=f"import:{file_key}:{first_line}",
-                  kwargs={"docs": [doc_to_job(d) for d in docs], "file": name, "lines": f"{first_line}-{last_line}"})
+                  kwargs={"docs": [doc_to_job(d, hasher) for d in docs], "file": name,
+                          "lines": f"{first_line}-{last_line}"})
 
 
 # ---------------------------------------------------------------------------------------------
