@@ -218,6 +218,11 @@ def import_cmd(
     platform: str | None = typer.Option(None, "--platform", help="Nền tảng (facebook, zalo, tiktok…)."),
     kind: str = typer.Option("post", "--kind", help="post | article | official"),
     restart: bool = typer.Option(False, "--restart", help="Bỏ qua điểm dừng đã lưu (ignore the checkpoint)."),
+    queue: bool = typer.Option(
+        False, "--queue",
+        help="Chế độ máy chủ: giao cho các tiến trình 'kiemchung worker' lưu, từng phần (server mode: queue the file "
+             "in chunks for the workers; PostgreSQL).",
+    ),
 ) -> None:
     """Nhập bài đăng từ tệp xuất mạng xã hội (import an export file)."""
     from kiemchung.collect import import_file
@@ -225,6 +230,9 @@ def import_cmd(
     from kiemchung.sources.imports import FieldMapping
 
     field_mapping = FieldMapping.from_file(mapping) if mapping else None
+    if queue:
+        _queue_import(file, field_mapping, fmt, platform, kind)
+        return
     with open_db() as db:
         ingestor = Ingestor(db)
         with _progress() as progress:
@@ -251,6 +259,27 @@ def import_cmd(
     for _line, message in report.warnings[:20]:
         console_err.print(f"  [yellow]{escape(message)}[/]", highlight=False)
     for line, message in report.errors[:50]:
+        console_err.print(f"  {message}", highlight=False)
+    if len(report.errors) > 50:
+        console_err.print(f"  … và {len(report.errors) - 50} dòng lỗi khác")
+
+
+def _queue_import(file: Path, field_mapping, fmt, platform, kind) -> None:
+    from kiemchung.workers.queue import require_server
+    from kiemchung.workers.submit import queue_import
+
+    require_server(state.db_path)
+    with open_db() as db, _progress() as progress:
+        task = progress.add_task(f"Giao {file.name}", total=None)
+        report, jobs = queue_import(db, file, mapping=field_mapping, fmt=fmt, platform=platform, kind=kind,
+                                    progress=lambda n: progress.advance(task, n))
+    console.print(
+        f"Đã đọc {report.rows} dòng: {report.stats.seen} bài giao cho các tiến trình nền trong {jobs} phần, "
+        f"{len(report.errors)} dòng lỗi (queued {report.stats.seen} documents in {jobs} jobs)."
+    )
+    for _line, message in report.warnings[:20]:
+        console_err.print(f"  [yellow]{escape(message)}[/]", highlight=False)
+    for _line, message in report.errors[:50]:
         console_err.print(f"  {message}", highlight=False)
     if len(report.errors) > 50:
         console_err.print(f"  … và {len(report.errors) - 50} dòng lỗi khác")

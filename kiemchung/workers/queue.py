@@ -91,6 +91,17 @@ def ensure_schema(conn) -> bool:
     return True
 
 
+def ensure_queue(db) -> bool:
+    """Make sure the installation's database holds the queue's schema (True if it was created now).
+
+    Migration 0015 creates it with the rest of the schema; this covers a database migrated before the
+    server extra was installed. Two processes starting at once take turns (a store-wide lock)."""
+    require_server(db.url)
+    with db.write() as conn:
+        db.serialize(conn, "queue-schema")
+        return ensure_schema(conn)
+
+
 _APP = None
 
 

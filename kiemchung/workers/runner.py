@@ -23,7 +23,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kiemchung.workers.queue import QUEUES, make_app, require_server
+from kiemchung.workers.queue import QUEUES, ensure_queue, make_app, require_server
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ def run(url: str, options: WorkerOptions) -> None:
     options.check()
     db = Database(url)  # upgrades the schema, the queue's tables included
     try:
+        ensure_queue(db)
         runtime = Runtime(db, ner=options.ner)
         asyncio.run(_serve(url, runtime, options))
     finally:
@@ -82,13 +83,22 @@ def run(url: str, options: WorkerOptions) -> None:
 
 
 async def sweep_stalled(app, stall_timeout_s: float) -> int:
-    """Hand back to the queue every job whose worker's heartbeat is older than ``stall_timeout_s``."""
+    """Hand back to the queue every job whose worker's heartbeat is older than ``stall_timeout_s``.
+
+    A job that cannot go back because one with the same queueing lock is already waiting (which does
+    the same work: a stage run, a poll of the same source) is closed as failed instead, so that it
+    releases its lock."""
+    from procrastinate.jobs import Status
+
     handed = 0
     for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stall_timeout_s):
         try:
             await app.job_manager.retry_job(job)
-        except Exception as exc:  # another worker's sweeper was first (no longer running)
-            log.debug("stalled job %s not retried: %s", job.id, exc)
+        except Exception as exc:
+            if await app.job_manager.get_job_status_async(job.id) != Status.DOING:
+                continue  # another worker's sweeper was first
+            log.warning("stalled job %s (%s) closed, a waiting one does its work: %s", job.id, job.task_name, exc)
+            await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
             continue
         handed += 1
         log.warning("job %s (%s) of a stalled worker queued again", job.id, job.task_name)

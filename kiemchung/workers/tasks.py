@@ -28,9 +28,11 @@ log = logging.getLogger(__name__)
 
 blueprint = Blueprint()
 
-#: A failed job (the database away, a bug) is retried after 0, 2, 4 … 58 s: about 15 minutes in all.
-#: Work deferred again by the periodic catch-up (stages, due sources) is never lost past that; an
-#: import chunk past its last attempt stays in the queue as ``failed`` (``procrastinate`` can retry it).
+#: A failed import chunk (the database away, a bug) is retried after 0, 2, 4 … 58 s: about 15 minutes
+#: in all; past its last attempt it stays in the queue as ``failed``. The other tasks are not retried
+#: by procrastinate: the periodic deferrers queue them again (a source still due, a stage with work
+#: left), and a retry would clash with the job already waiting under the same queueing lock (a job
+#: that cannot be put back stays "running" and keeps its lock).
 RETRY = RetryStrategy(max_attempts=30, linear_wait=2)
 
 #: How often the periodic deferrers look for due sources and pending stage work (cron, with seconds).
@@ -161,7 +163,7 @@ def due_sources(context: JobContext, timestamp: int) -> int:
     return queued
 
 
-@blueprint.task(name="poll_source", queue="poll", pass_context=True, retry=RETRY)
+@blueprint.task(name="poll_source", queue="poll", pass_context=True)
 def poll_source(context: JobContext, source_id: int) -> dict[str, Any]:
     """Poll one source (when still due: a retried or late job finds it polled meanwhile) and store what
     is new; then queue the stages after ingest."""
@@ -194,9 +196,9 @@ def import_chunk(context: JobContext, docs: list[dict[str, Any]], file: str = ""
 
 def defer_import(docs: list[Document], *, file_key: str, first_line: int, last_line: int, name: str = "",
                  hasher=None):
-    """Queue one chunk of an import (a chunk queued twice while waiting is queued once); ``hasher``: see
-    :func:`doc_to_job`."""
-    return _defer(import_chunk, queueing_lock=f"import:{file_key}:{first_line}",
+    """Queue one chunk of an import; ``hasher``: see :func:`doc_to_job`. (No queueing lock: a chunk
+    queued twice is stored once anyway, and a retried chunk must never clash with a waiting one.)"""
+    return _defer(import_chunk,
                   kwargs={"docs": [doc_to_job(d, hasher) for d in docs], "file": name,
                           "lines": f"{first_line}-{last_line}"})
 
@@ -211,7 +213,7 @@ def after_ingest() -> None:
 
 
 @blueprint.task(name="assign_stories", queue="stories", lock="stories", queueing_lock="stories",
-                pass_context=True, retry=RETRY)
+                pass_context=True)
 def assign_stories(context: JobContext) -> int:
     """Assign every stored document not yet in a story (serial: lock ``stories``)."""
     runtime = runtime_of(context)
@@ -224,7 +226,7 @@ def assign_stories(context: JobContext) -> int:
 
 
 @blueprint.task(name="match_alerts", queue="alerts", lock="alerts", queueing_lock="match_alerts",
-                pass_context=True, retry=RETRY)
+                pass_context=True)
 def match_alerts(context: JobContext) -> int:
     """Match the documents assigned since the last run against the false claims; notify (lock ``alerts``)."""
     runtime = runtime_of(context)
@@ -233,7 +235,7 @@ def match_alerts(context: JobContext) -> int:
 
 
 @blueprint.task(name="deliver_alerts", queue="alerts", lock="alerts", queueing_lock="deliver_alerts",
-                pass_context=True, retry=RETRY)
+                pass_context=True)
 def deliver_alerts(context: JobContext) -> dict[str, int]:
     """Try the notifications still pending (a webhook that was down, a mail server that refused)."""
     from kiemchung.claims.notify import deliver_pending
@@ -241,8 +243,7 @@ def deliver_alerts(context: JobContext) -> dict[str, int]:
     return deliver_pending(runtime_of(context).db)
 
 
-@blueprint.task(name="enrich", queue="enrich", lock="enrich", queueing_lock="enrich", pass_context=True,
-                retry=RETRY)
+@blueprint.task(name="enrich", queue="enrich", lock="enrich", queueing_lock="enrich", pass_context=True)
 def enrich(context: JobContext) -> dict[str, int]:
     """One round of named entities and story keywords; queues another while there is more to do."""
     from kiemchung.pipeline import run_slow_round
@@ -271,7 +272,7 @@ def catch_up(context: JobContext, timestamp: int) -> None:
 
 @blueprint.periodic(cron=REPORTS_CRON, periodic_id="scheduled_reports")
 @blueprint.task(name="scheduled_reports", queue="reports", lock="reports", queueing_lock="scheduled_reports",
-                pass_context=True, retry=RETRY)
+                pass_context=True)
 def scheduled_reports(context: JobContext, timestamp: int) -> list[str]:
     """Write the last complete period's report of each schedule in setting ``report_schedule``
     (weekly, monthly, quarterly; comma-separated) into setting ``report_dir``, once per period, and mail

@@ -1,0 +1,263 @@
+"""Server mode's workers (issue 13 §3): real `kiemchung worker` processes, a real throwaway PostgreSQL
+(tests/pgserver.py), real local feeds served over HTTP. Nothing is mocked; waits have deadlines only
+as a guard against a hang, never as the thing measured.
+
+The PostgreSQL tests skip without a PostgreSQL server (the `pg_server` fixture says why).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+import pytest
+from sqlalchemy import func, select, text
+
+from kiemchung.models import Document, Source
+from kiemchung.store import Database
+from kiemchung.store import schema as t
+
+STALL_S = 3  # the workers' stall timeout in these tests (a killed worker's job is handed back after it)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real local feeds
+
+
+def _rss(items: list[dict]) -> bytes:
+    body = "".join(
+        "<item>"
+        f"<title>{escape(it['title'])}</title><link>{escape(it['link'])}</link>"
+        f"<guid>{escape(it['link'])}</guid>"
+        f"<description>{escape(it['body'])}</description>"
+        f"<pubDate>{format_datetime(it['when'])}</pubDate>"
+        "</item>"
+        for it in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Tin Lam Sơn</title>'
+        f"<link>http://127.0.0.1/</link><description>tin</description>{body}</channel></rss>"
+    ).encode()
+
+
+class FeedServer:
+    """Feeds at /feed/<name>.xml; a feed in ``held`` answers only once released (a poll in flight)."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[str, bytes] = {}
+        self.held: dict[str, threading.Event] = {}
+        self.requested: dict[str, threading.Event] = {}
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                name = self.path.rsplit("/", 1)[-1].removesuffix(".xml")
+                server.requested.setdefault(name, threading.Event()).set()
+                gate = server.held.get(name)
+                if gate is not None:
+                    gate.wait(60)
+                payload = server.feeds.get(name)
+                if payload is None:
+                    self.send_error(404)
+                    return
+                with contextlib.suppress(OSError):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}/feed/{name}.xml"
+
+    def close(self) -> None:
+        for gate in self.held.values():
+            gate.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def feeds():
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+_WORDS = ("cầu", "đường", "trường học", "bệnh viện", "chợ", "cảng cá", "nhà máy nước", "khu dân cư",
+          "công viên", "bến xe", "trạm y tế", "thư viện")
+_PLACES = ("Tây Hà", "Đông Hà", "Bến Đá", "Hòa Bình", "Lam Sơn", "Cát Tiên", "Phú Mỹ", "An Lạc")
+
+
+def _item(feed: int, n: int, when: dt.datetime) -> dict:
+    """An invented, distinct news item (feed ``feed``, number ``n``)."""
+    what = _WORDS[(feed * 7 + n) % len(_WORDS)]
+    where = _PLACES[(feed + n * 3) % len(_PLACES)]
+    return {
+        "title": f"Huyện {where} khởi công {what} số {feed}-{n}",
+        "link": f"https://tin{feed}.lamson.vn/bai-{n}.html",
+        "body": (f"Sáng nay huyện {where} khởi công xây dựng {what} số {feed}-{n} với tổng vốn {n + 3} tỷ đồng; "
+                 f"công trình dự kiến hoàn thành sau {n % 9 + 6} tháng, phục vụ {feed * 100 + n} hộ dân "
+                 f"của xã {_PLACES[(n + 5) % len(_PLACES)]}."),
+        "when": when - dt.timedelta(hours=n),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker processes
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["KIEMCHUNG_FETCH_ALLOW_HOSTS"] = "127.0.0.1,localhost"
+    env.pop("KIEMCHUNG_DB", None)
+    return env
+
+
+def start_worker(url: str, *args: str, name: str = "w") -> subprocess.Popen:
+    """A real `kiemchung worker` process on ``url`` (its output kept in a pipe for failures)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kiemchung", "--db", url, "worker", "--stall-timeout", str(STALL_S), "--no-ner",
+         "--name", name, *args],
+        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> str:
+    """Stop the workers (SIGTERM, then SIGKILL after 30 s); returns their output."""
+    out = []
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            text_, _ = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            text_, _ = p.communicate()
+        out.append(text_ or "")
+    return "\n".join(out)
+
+
+def wait_for(check, *, timeout: float = 180, procs: list[subprocess.Popen] = (), what: str = "") -> None:
+    """Wait until ``check()`` is true; fail with the workers' output after ``timeout`` s (a hang guard)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    output = stop_workers(list(procs))
+    pytest.fail(f"timed out waiting for {what}\n--- worker output ---\n{output[-6000:]}")
+
+
+def counts_by_url(db: Database) -> dict[str, int]:
+    d = t.documents
+    with db.read() as conn:
+        return dict(conn.execute(select(d.c.url, func.count()).group_by(d.c.url)).all())
+
+
+def stories_caught_up(db: Database) -> bool:
+    from kiemchung.stories import tables as st
+
+    with db.read() as conn:
+        top = conn.execute(select(func.max(t.documents.c.id))).scalar() or 0
+        done = conn.execute(select(st.cluster_state.c.last_doc_id).where(st.cluster_state.c.id == 1)).scalar()
+    return top > 0 and done == top
+
+
+def job_intervals(db: Database, task: str) -> list[tuple[dt.datetime, dt.datetime]]:
+    """(started, ended) of every finished job of ``task``, from procrastinate's event table."""
+    sql = text(
+        "SELECT e.job_id, e.type, e.at FROM procrastinate_events e JOIN procrastinate_jobs j ON j.id = e.job_id "
+        "WHERE j.task_name = :task ORDER BY e.id"
+    )
+    starts: dict[int, dt.datetime] = {}
+    out = []
+    with db.read() as conn:
+        for job_id, kind, at in conn.execute(sql, {"task": task}):
+            if kind == "started":
+                starts[job_id] = at
+            elif kind in ("succeeded", "failed", "deferred_for_retry", "aborted") and job_id in starts:
+                out.append((starts.pop(job_id), at))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Without PostgreSQL
+
+
+def test_worker_on_sqlite_explains_watch_and_creates_nothing(tmp_path):
+    target = tmp_path / "kc.db"
+    res = subprocess.run([sys.executable, "-m", "kiemchung", "--db", str(target), "worker"],
+                         env=_env(), capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert "PostgreSQL" in res.stderr and "kiemchung watch" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
+    assert not target.exists()
+
+
+def test_unknown_queue_is_refused_with_the_list():
+    from kiemchung.errors import ConfigError
+    from kiemchung.workers.runner import WorkerOptions, parse_queues
+
+    assert parse_queues(["poll,import", "stories", "poll"]) == ("poll", "import", "stories")
+    assert parse_queues(None) is None
+    with pytest.raises(ConfigError, match="stories"):
+        WorkerOptions(queues=("poll", "storys")).check()
+
+
+def test_a_queued_document_round_trips_and_never_carries_an_author_in_clear(db):
+    from kiemchung.ingest import Ingestor
+    from kiemchung.workers.tasks import doc_from_job, doc_to_job
+
+    when = dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC)
+    doc = Document(title="", body="mn ơi chia sẻ ngay", kind="post", platform="facebook", external_id="p1",
+                   author="nguyen.van.a", published_at=when, meta={"author": "nguyen.van.a", "likes": 3},
+                   raw=b'{"from": "nguyen.van.a", "text": "mn oi"}')
+    hasher = Ingestor(db).author_hasher()
+    job = doc_to_job(doc, hasher)
+    assert "nguyen.van.a" not in repr(job)
+    back = doc_from_job(job)
+    assert back.published_at == when and back.external_id == "p1" and back.kind == "post"
+    # Stored like the same document ingested directly: the same author hash, nothing in clear.
+    Ingestor(db).add([back])
+    direct = Document(title="", body="mn ơi chia sẻ ngay", kind="post", platform="facebook", external_id="p2",
+                      author="nguyen.van.a", published_at=when)
+    Ingestor(db).add([direct])
+    with db.read() as conn:
+        hashes = conn.execute(select(t.documents.c.external_id, t.documents.c.author_hash)).all()
+    assert len({h for _, h in hashes}) == 1 and all(h and "nguyen" not in h for _, h in hashes)
+
+
+# ---------------------------------------------------------------------------------------------
+# With PostgreSQL
+
+
+def test_the_queue_schema_is_created_once(pg_url):
+    from kiemchung.workers.queue import ensure_queue, schema_present
+
+    db = Database(pg_url)
+    try:
+        ensure_queue(db)  # created here or by the migration: either way present afterwards
+        with db.read() as conn:
+            assert schema_present(conn)
+        assert ensure_queue(db) is False  # idempotent
+    finally:
+        db.close()
