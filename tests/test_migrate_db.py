@@ -65,6 +65,14 @@ def source(installation, tmp_path):
     db.close()
 
 
+@pytest.fixture
+def target(backend, tmp_path, request):
+    """An empty target: a SQLite file path, or the URL of a new, empty PostgreSQL database."""
+    if backend == "sqlite":
+        return str(tmp_path / "copy.db")
+    return request.getfixturevalue("pg_url")
+
+
 def _counts(db: Database) -> dict[str, int]:
     with db.read() as conn:
         return {tbl.name: conn.execute(select(func.count()).select_from(tbl)).scalar_one()
@@ -201,15 +209,31 @@ def test_an_interrupted_run_resumes_without_duplicates(source, tmp_path):
     assert _fts_rows(target) == _fts_rows(source.path)
 
 
+def _progress_rows(target) -> dict[str, int]:
+    if "://" not in str(target):
+        try:
+            with sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=0.1) as conn:
+                return dict(conn.execute("SELECT table_name, copied FROM migrate_db_progress"))
+        except sqlite3.Error:
+            return {}
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(target)
+    try:
+        with engine.connect() as conn:
+            return dict(conn.exec_driver_sql("SELECT table_name, copied FROM migrate_db_progress").all())
+    except SQLAlchemyError:
+        return {}
+    finally:
+        engine.dispose()
+
+
 def _wait_for_progress(target, proc, predicate, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the copy finished before it could be interrupted"
-        try:
-            with sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=0.1) as conn:
-                rows = dict(conn.execute("SELECT table_name, copied FROM migrate_db_progress"))
-        except sqlite3.Error:
-            rows = {}
+        rows = _progress_rows(target)
         if predicate(rows):
             return rows
         time.sleep(0.01)
@@ -220,9 +244,8 @@ def _env():
     return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
-def test_a_killed_process_is_resumed_by_rerunning(source, tmp_path):
-    target = tmp_path / "copy.db"
-    args = [*KIEMCHUNG, "--db", str(source.path), "migrate-db", "--to", str(target), "--batch", "1"]
+def test_a_killed_process_is_resumed_by_rerunning(source, target):
+    args = [*KIEMCHUNG, "--db", str(source.path), "migrate-db", "--to", target, "--batch", "1"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     try:
         _wait_for_progress(target, proc, lambda rows: 0 < rows.get("documents", 0) < 200)
@@ -231,21 +254,22 @@ def test_a_killed_process_is_resumed_by_rerunning(source, tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    with sqlite3.connect(target) as conn:
-        assert conn.execute("SELECT done FROM migrate_db_progress WHERE table_name = 'documents'").fetchone() == (0,)
+    with Database(target) as partial:
+        docs = _counts(partial)["documents"]
+    assert 0 < docs == _progress_rows(target)["documents"] < _counts(source)["documents"]
 
-    rerun = subprocess.run([*KIEMCHUNG, "--db", str(source.path), "migrate-db", "--to", str(target)],
+    rerun = subprocess.run([*KIEMCHUNG, "--db", str(source.path), "migrate-db", "--to", target],
                            capture_output=True, text=True, env=_env(), timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert "Tiếp tục lần chép trước" in rerun.stdout and "mọi bảng khớp" in rerun.stdout
     with Database(target) as copy:
         assert _counts(copy) == _counts(source)
-    assert _fts_rows(target) == _fts_rows(source.path)
+    if "://" not in target:
+        assert _fts_rows(target) == _fts_rows(source.path)
 
 
-def test_a_second_run_at_the_same_time_is_refused(source, tmp_path):
-    target = tmp_path / "copy.db"
-    args = [*KIEMCHUNG, "--db", str(source.path), "migrate-db", "--to", str(target), "--batch", "1"]
+def test_a_second_run_at_the_same_time_is_refused(source, target):
+    args = [*KIEMCHUNG, "--db", str(source.path), "migrate-db", "--to", target, "--batch", "1"]
     first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env())
     try:
         _wait_for_progress(target, first, lambda rows: bool(rows))
@@ -264,6 +288,31 @@ def test_a_second_run_at_the_same_time_is_refused(source, tmp_path):
             first.kill()
     with Database(target) as copy:
         assert _counts(copy) == _counts(source)
+
+
+def test_into_postgresql_ids_sequences_and_types(source, pg_url):
+    from kiemchung.claims.factchecks import history as factcheck_history, list_factchecks
+    from kiemchung.users import add_user, list_users
+
+    result = m.migrate_database(source, pg_url, batch=50)
+    assert result.ok, [c for c in result.checks if not c.ok]
+    # A second run verifies again and copies nothing.
+    again = m.migrate_database(source, pg_url)
+    assert again.resumed and again.ok and again.copied == {}
+    with Database(pg_url) as copy:
+        assert _counts(copy) == _counts(source)
+        assert copy.installation_salt() == source.installation_salt()
+        newest = max(source.iter_documents(), key=lambda d: d.id)
+        got = copy.get_document(newest.id, with_raw=True)
+        assert got.raw == b"\x00\x01<rss>goc</rss>" and got.engagement == {"likes": 3, "shares": 0}
+        assert got.published_at == newest.published_at and got.published_at.tzinfo is not None
+        fc = list_factchecks(copy)[0]
+        assert len(factcheck_history(copy, fc.id)) == len(factcheck_history(source, fc.id)) >= 2
+        # Sequences were moved past the copied ids: a new row gets the next id, not 1.
+        before = max(u.id for u in list_users(copy))
+        assert add_user(copy, "nguoimoi", "mat-khau-dai-du-12", "viewer").id == before + 1
+    # Now the target differs from the source (a user and its audit entry), and a rerun says where.
+    assert [c.name for c in m.migrate_database(source, pg_url).checks if not c.ok] == ["audit_log", "users"]
 
 
 def test_canonical_rows_ignore_dialect_representation():

@@ -394,13 +394,22 @@ def _reset_sequences(conn, tbl: Table) -> None:
 # -- the full-text index on the target ----------------------------------------------------------------
 
 
-def _index_documents(conn, rows: list[dict]) -> None:
-    """Index copied documents on the target (SQLite: FTS5 rows computed the way ingest computes them)."""
-    if conn.dialect.name != "sqlite":
-        backend_index = _backend_indexer(conn)
-        if backend_index is not None:
-            backend_index(conn, rows)
-        return
+def _fts_inserter(dest: Database) -> Callable[[Any, list[dict]], None] | None:
+    """How to add full-text rows on the target: the store backend's, else FTS5 on SQLite, else None."""
+    backend = getattr(dest, "backend", None)
+    if backend is not None and hasattr(backend, "fts_insert"):
+        return backend.fts_insert
+    if dest.is_sqlite:
+        statement = sql_text(
+            "INSERT INTO documents_fts(rowid, title_acc, body_acc, title_fold, body_fold) "
+            "VALUES (:rowid, :title_acc, :body_acc, :title_fold, :body_fold)"
+        )
+        return lambda conn, rows: conn.execute(statement, rows) if rows else None
+    return None
+
+
+def _index_documents(inserter, conn, rows: list[dict]) -> None:
+    """Index copied documents on the target, with the fields ingest computes for them."""
     from kiemchung.ingest import index_fields
 
     fts_rows = []
@@ -408,33 +417,16 @@ def _index_documents(conn, rows: list[dict]) -> None:
         if r.get("fts_rowid") is None:
             continue
         ta, ba, tf, bf = index_fields(r["kind"], r["title"] or "", r["lead"] or "", r["body"] or "")
-        fts_rows.append({"rowid": r["fts_rowid"], "ta": ta, "ba": ba, "tf": tf, "bf": bf})
+        fts_rows.append({"rowid": r["fts_rowid"], "title_acc": ta, "body_acc": ba, "title_fold": tf, "body_fold": bf})
     if fts_rows:
-        conn.execute(
-            sql_text(
-                "INSERT INTO documents_fts(rowid, title_acc, body_acc, title_fold, body_fold) "
-                "VALUES (:rowid, :ta, :ba, :tf, :bf)"
-            ),
-            fts_rows,
-        )
+        inserter(conn, fts_rows)
 
 
-def _backend_indexer(conn) -> Callable[[Any, list[dict]], None] | None:
-    """The full-text indexing function of the store backend for this dialect, when there is one."""
-    try:
-        from kiemchung.store import backends  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    getter = getattr(backends, "index_documents_for", None)
-    return getter(conn.dialect.name) if getter else None
-
-
-def _index_counts(conn) -> tuple[int, int] | None:
-    if conn.dialect.name != "sqlite":
-        return None
-    docs = conn.execute(select(func.count()).select_from(t.documents).where(t.documents.c.fts_rowid.is_not(None))).scalar_one()
-    fts = conn.exec_driver_sql("SELECT count(*) FROM documents_fts").scalar_one()
-    return docs, fts
+def _index_counts(conn) -> tuple[int, int]:
+    docs = conn.execute(
+        select(func.count()).select_from(t.documents).where(t.documents.c.fts_rowid.is_not(None))
+    ).scalar_one()
+    return docs, conn.exec_driver_sql("SELECT count(*) FROM documents_fts").scalar_one()
 
 
 # -- the copy ------------------------------------------------------------------------------------------
@@ -530,6 +522,7 @@ def _copy(sconn, dest: Database, tables: list[Table], result: MigrationResult, b
           on_progress: ProgressFn | None) -> None:
     with dest.read() as conn:
         progress = _progress(conn)
+    inserter = _fts_inserter(dest)
     for tbl in tables:
         state = progress.get(tbl.name)
         if state is not None and state["done"]:
@@ -546,8 +539,8 @@ def _copy(sconn, dest: Database, tables: list[Table], result: MigrationResult, b
             copied += len(values)
             with dest.write() as conn:
                 conn.execute(insert(tbl), values)
-                if tbl.name == "documents":
-                    _index_documents(conn, values)
+                if tbl.name == "documents" and inserter is not None:
+                    _index_documents(inserter, conn, values)
                 _save_progress(conn, tbl.name, last, copied, done=False, new=state is None)
             state = state or {"done": False}
             result.copied[tbl.name] += len(values)
@@ -573,4 +566,5 @@ def _verify(sconn, dest: Database, tables: list[Table], result: MigrationResult)
             n_src, sum_src = table_checksum(sconn, tbl)
             n_dst, sum_dst = table_checksum(tconn, tbl)
             result.checks.append(TableCheck(tbl.name, n_src, n_dst, sum_src, sum_dst))
-        result.index_rows = _index_counts(tconn)
+        if _fts_inserter(dest) is not None:
+            result.index_rows = _index_counts(tconn)
