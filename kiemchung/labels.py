@@ -264,6 +264,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "site_url": ("địa chỉ ứng dụng web", "site URL"),
         "require_approval": ("duyệt hai người", "two-person approval"),
         "report_dir": ("thư mục báo cáo", "report folder"),
+        "report_schedule": ("lịch báo cáo định kỳ", "report schedule"),
+        "report_mail_to": ("người nhận báo cáo", "report recipients"),
         "fetch_allow_private": ("cho phép mạng nội bộ", "allow private networks"),
         "fetch_allow_hosts": ("máy luôn được phép tải", "hosts always allowed"),
         "reference_time": ("thời điểm “bây giờ” cố định", "fixed 'now'"),

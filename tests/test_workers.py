@@ -261,3 +261,71 @@ def test_the_queue_schema_is_created_once(pg_url):
         assert ensure_queue(db) is False  # idempotent
     finally:
         db.close()
+
+
+def _context(runtime):
+    """What a task reads of its job context: the worker's runtime (``additional_context``)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(additional_context={"kiemchung": runtime})
+
+
+def test_scheduled_reports_are_written_once_per_period(db, sample_docs, tmp_path):
+    from kiemchung.audit import cli_actor
+    from kiemchung.ingest import Ingestor
+    from kiemchung.store import settings
+    from kiemchung.workers.tasks import Runtime, scheduled_reports
+
+    Ingestor(db).add(sample_docs)
+    runtime = Runtime(db, ner=False)
+    april = int(dt.datetime(2026, 4, 2, 8, tzinfo=dt.UTC).timestamp())
+    assert scheduled_reports(_context(runtime), timestamp=april) == []  # no schedule set: nothing
+    settings.set_value(db, "report_schedule", "monthly", actor=cli_actor())
+    settings.set_value(db, "report_dir", str(tmp_path / "bc"), actor=cli_actor())
+    written = scheduled_reports(_context(runtime), timestamp=april)
+    assert sorted(os.path.basename(p) for p in written) == [
+        "bao-cao-2026-03-01_2026-03-31.html", "bao-cao-2026-03-01_2026-03-31.md", "bao-cao-2026-03-01_2026-03-31.pdf"]
+    assert scheduled_reports(_context(runtime), timestamp=april + 3600) == []  # once per period
+    with pytest.raises(Exception, match="weekly"):
+        settings.set_value(db, "report_schedule", "yearly", actor=cli_actor())
+
+
+def test_a_task_run_twice_stores_nothing_twice(db, feeds, pg_url):
+    """A retried job (its worker killed after the commit, before the queue heard of it) runs again.
+    (The store here is SQLite; the jobs the tasks queue after them go to a real queue in PostgreSQL.)"""
+    from kiemchung.workers.queue import make_app
+    from kiemchung.workers.tasks import Runtime, doc_to_job, import_chunk, poll_source
+
+    queue_db = _pg_db(pg_url)
+    app = make_app(pg_url).open()
+
+    now = dt.datetime.now(dt.UTC)
+    feeds.feeds["a"] = _rss([_item(1, n, now) for n in range(6)])
+    src = db.add_source(Source(kind="feed", url=feeds.url("a"), name="A"))
+    runtime = Runtime(db, ner=False)
+    first = poll_source(_context(runtime), source_id=src.id)
+    assert first["added"] == 6
+    # The same poll again: the source is not due any more; made due again, nothing new is stored.
+    assert poll_source(_context(runtime), source_id=src.id) == {"skipped": "not due"}
+    with db.write() as conn:
+        conn.execute(t.sources.update().where(t.sources.c.id == src.id).values(last_fetch_at=None, etag=None, last_modified=None))
+    assert poll_source(_context(runtime), source_id=src.id)["added"] == 0
+    chunk = [doc_to_job(Document(title=f"Bài nhập {i}", body=f"Nội dung bài nhập số {i} về cầu Bến Đá.",
+                                 kind="post", platform="facebook", external_id=f"p{i}")) for i in range(4)]
+    assert import_chunk(_context(runtime), docs=chunk)["added"] == 4
+    assert import_chunk(_context(runtime), docs=chunk) == {"added": 0, "existing": 4, "duplicates": 0}
+    by_url = counts_by_url(db)
+    assert by_url.pop(None) == 4 and set(by_url.values()) == {1} and len(by_url) == 6
+    # What each store queued after it: story assignment, once waiting (its queueing lock).
+    waiting = [j for j in app.job_manager.list_jobs() if j.status == "todo"]
+    app.close()
+    queue_db.close()
+    assert [j.task_name for j in waiting] == ["kc:assign_stories"]
+
+
+def _pg_db(pg_url) -> Database:
+    from kiemchung.workers.queue import ensure_queue
+
+    db = Database(pg_url)
+    ensure_queue(db)
+    return db

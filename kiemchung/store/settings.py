@@ -133,6 +133,15 @@ def _emails(value: str) -> str:
     return ", ".join(addrs)
 
 
+def _schedules(value: str) -> str:
+    """Report schedules, comma-separated: weekly, monthly, quarterly (empty: none)."""
+    items = [v.strip().lower() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in ("weekly", "monthly", "quarterly")]
+    if bad:
+        raise ConfigError(f"Lịch báo cáo: weekly, monthly, quarterly (report schedules; got {', '.join(bad)})")
+    return ", ".join(dict.fromkeys(items))
+
+
 def _email(value: str) -> str:
     v = value.strip()
     if v and not re.fullmatch(r"[^@\s,]+@[^@\s,]+", v):
@@ -315,6 +324,14 @@ _ALL: list[Setting] = [
         "cơ sở dữ liệu",
         "folder of periodic reports (the Reports page and kiemchung report); empty: bao-cao/ next to the "
         "database file")),
+    Setting("report_schedule", "reports", "text", _schedules, (
+        "Báo cáo định kỳ do tiến trình nền lập (kiemchung worker, hàng đợi reports): weekly, monthly, quarterly, "
+        "cách nhau bởi dấu phẩy; trống: không lập",
+        "periodic reports written by the workers (kiemchung worker, queue reports): weekly, monthly, quarterly; "
+        "empty: none")),
+    Setting("report_mail_to", "reports", "emails", _emails, (
+        "Gửi báo cáo định kỳ tới các địa chỉ này (cần smtp_host); trống: không gửi",
+        "mail periodic reports to these addresses (needs smtp_host); empty: not mailed")),
     # network (kiemchung.netguard; docs/security-network.md)
     Setting("fetch_allow_private", "network", "flag", _flag, (
         "Cho phép tải từ dải địa chỉ mạng nội bộ (10/8, 172.16/12, 192.168/16, fc00::/7) và tên máy nội bộ: 1 | 0; "

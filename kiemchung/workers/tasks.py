@@ -275,20 +275,21 @@ def catch_up(context: JobContext, timestamp: int) -> None:
                 pass_context=True)
 def scheduled_reports(context: JobContext, timestamp: int) -> list[str]:
     """Write the last complete period's report of each schedule in setting ``report_schedule``
-    (weekly, monthly, quarterly; comma-separated) into setting ``report_dir``, once per period, and mail
-    it to ``report_mail_to`` when set. Returns the files written."""
-    from kiemchung.reports.schedule import run_schedule
+    (weekly, monthly, quarterly; comma-separated) into the report folder (setting ``report_dir``), once
+    per period, and mail it to ``report_mail_to`` when set. Returns the files written."""
+    from kiemchung.reports.schedule import report_folder, run_schedule
+    from kiemchung.store import settings
 
     db = runtime_of(context).db
-    schedules = [s.strip() for s in (db.get_setting("report_schedule") or "").split(",") if s.strip()]
-    out_dir = db.get_setting("report_dir")
-    if not schedules or not out_dir:
+    schedules = [s.strip() for s in settings.value(db, "report_schedule").split(",") if s.strip()]
+    if not schedules:
         return []
+    out_dir = report_folder(db)
     now = dt.datetime.fromtimestamp(timestamp, dt.UTC)
     written: list[str] = []
     for schedule in schedules:
         _period, files, created = run_schedule(db, schedule, out_dir, now=now,
-                                               mail_to=db.get_setting("report_mail_to") or None)
+                                               mail_to=settings.value(db, "report_mail_to") or None)
         if created:
             written += [str(f) for f in files]
     return written
