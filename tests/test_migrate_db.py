@@ -175,10 +175,12 @@ def test_a_created_but_unused_target_is_accepted(source, tmp_path):
 def test_same_database_bad_url_and_missing_source_are_clear_errors(source, tmp_path, capsys):
     with pytest.raises(m.MigrationRefused, match="cùng một.*same database"):
         m.migrate_database(source, source.path)
-    for bad in ("mysql://u@localhost/kc", "khong-phai-url://x"):
+    for bad in ("mysql://u@localhost/kc", "khong-phai-url://x", "postgresql://kc:bi-mat@127.0.0.1:1/kc"):
         assert run_cli_in_process(source.path, "migrate-db", "--to", bad) == 1
         err = capsys.readouterr().err
-        assert "Lỗi:" in err and "Traceback" not in err
+        assert "Lỗi:" in err and "Traceback" not in err and "bi-mat" not in err
+    assert "Không kết nối được" in str(pytest.raises(m.StoreError, m.migrate_database, source,
+                                                     "postgresql://kc:bi-mat@127.0.0.1:1/kc").value)
     assert run_cli_in_process(tmp_path / "khong-co.db", "migrate-db", "--to", str(tmp_path / "x.db")) == 1
     assert "source database not found" in capsys.readouterr().err
     assert not (tmp_path / "khong-co.db").exists()

@@ -66,7 +66,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from kiemchung import timeutil
 from kiemchung.errors import StoreError
 from kiemchung.store import schema as t
-from kiemchung.store.database import Database, _url_for
+from kiemchung.store.database import Database, _connect_error, _url_for
 
 # -- bookkeeping tables in the target (not part of the store's schema; made by migrate-db itself) ----
 
@@ -154,20 +154,22 @@ def display_url(url: str) -> str:
 
 
 def _target_url(target: str | Path) -> str:
+    """The target as the store's URL (``sqlite:///…`` or ``postgresql+psycopg://…``); bad ones refused."""
+    return _url_for(target)
+
+
+def _check_reachable(url: str) -> None:
+    """Connect once to a server target, so that a wrong or unreachable URL is one clear error."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return
+    engine = create_engine(url, connect_args={"connect_timeout": 10})
     try:
-        url = _url_for(target)
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"URL cơ sở dữ liệu đích không hợp lệ (invalid target database URL): {target}") from exc
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreError(
-            "Chỉ chuyển được sang SQLite hoặc PostgreSQL "
-            f"(only SQLite and PostgreSQL targets are supported): {display_url(url)}"
-        )
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        # psycopg 3 is the driver of the PostgreSQL backend.
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return url
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        raise _connect_error(url, exc) from exc
+    finally:
+        engine.dispose()
 
 
 def _same_database(a: str, b: str) -> bool:
@@ -455,12 +457,14 @@ def migrate_database(
             f"{display_url(target_url)}"
         )
     result = MigrationResult(source=display_url(source.url), target=display_url(target_url))
+    _check_reachable(target_url)
     try:
         with _run_lock(target_url):
             _migrate_locked(source, target_url, result, batch, on_progress, verify)
     except (DBAPIError, NoSuchModuleError) as exc:
         raise StoreError(
-            f"Lỗi cơ sở dữ liệu khi chuyển (database error while migrating): {_short(exc)}"
+            f"Lỗi cơ sở dữ liệu khi chuyển; những lô đã chép được giữ, chạy lại lệnh để tiếp tục "
+            f"(database error while migrating; the batches copied are kept, rerun to resume): {_short(exc)}"
         ) from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"Lỗi khi chuyển cơ sở dữ liệu (migration failed): {_short(exc)}") from exc
