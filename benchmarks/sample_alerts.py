@@ -5,7 +5,12 @@ database, then counts, per alert level, the alerted items that repeat the alerte
 (gold ``claim`` of the item, matched by external id or URL), the official statements and the items
 of no claim that were alerted, and the claim-bearing posts and articles that were missed.
 
-    python benchmarks/sample_alerts.py [--keep DIR] [--json]
+    python benchmarks/sample_alerts.py [--keep DIR] [--json] [--explain]
+
+``--explain`` prints, for every claim-bearing post that is not alerted "repeat" and for every other
+item that is alerted at either level, the post, its style and gold claim, and the verifier's reading
+of its best candidates (probability, level, the matcher's score and whether it matched, the pair
+features): why each miss misses.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 
-def run(db: Path) -> dict:
+def run(db: Path, explain: bool = False) -> dict:
     from kiemchung.claims.tables import alerts, factchecks
     from kiemchung.sources.sample import sample_gold
     from kiemchung.store import Database
@@ -83,19 +88,47 @@ def run(db: Path) -> dict:
     out["claim_items"] = bearing
     out["missed_repeat"] = {k: len(v) for k, v in missed.items()}
     out["missed_ids"] = missed
+    if explain:
+        out["explain"] = _explain(database, docs, item, fc_key, alerted, missed)
     database.close()
     return out
+
+
+def _explain(database, docs, item, fc_key, alerted, missed) -> list[dict]:
+    """The verifier's reading of each missed rumour post and each alerted item without that claim."""
+    from kiemchung.claims.alerts import AlertEngine, document_text
+
+    engine = AlertEngine(database)
+    engine.refresh()
+    missed_ids = {k for ids in missed.values() for k in ids}
+    rows = []
+    for doc in docs.values():
+        key, g = item(doc)
+        if key not in missed_ids and doc.id not in alerted["repeat"] | alerted["related"]:
+            continue
+        if key not in missed_ids and g is not None and g.get("claim") is not None and g["kind"] != "official":
+            continue  # a claim-bearing item alerted "repeat" or "related": shown only when missed
+        _, decisions = engine.decider.decide(document_text(doc), k=5)
+        rows.append({
+            "id": key, "kind": doc.kind, "style": (g or {}).get("style"), "claim": (g or {}).get("claim"),
+            "text": document_text(doc)[:300],
+            "candidates": [{"claim": fc_key.get(int(d.match.entry_id)), "probability": round(d.probability, 4),
+                            "level": d.level, "matcher_score": round(d.match.score, 4), "matched": d.match.matched,
+                            "features": {k: round(v, 3) for k, v in d.features.items()}} for d in decisions],
+        })
+    return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--keep", type=Path, help="directory for the database (kept)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--explain", action="store_true", help="the verifier's reading of every miss (see above)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = args.keep or Path(tmp)
         d.mkdir(parents=True, exist_ok=True)
-        figures = run(d / "sample.db")
+        figures = run(d / "sample.db", args.explain)
     print(json.dumps(figures, ensure_ascii=False, indent=None if args.json else 1))
 
 

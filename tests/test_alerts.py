@@ -464,6 +464,16 @@ def test_possibly_related_goes_to_the_queue_only_and_triage_recalibrates(db, hoo
         conn.execute(update(alerts).values(status="dismissed"))
     assert len(labelled_alerts(db)) == 2 and not any(c for _, c in labelled_alerts(db))
     assert decision_model(db) == before  # two labels: too few to move anything
+    # the trade-off shown to this installation counts its own triaged alerts per threshold
+    from kiemchung.claims.verify import tradeoff
+
+    curve = tradeoff(db)["curve"]
+    in_force = next(p for p in curve if p["in_force"])["installation"]
+    # both dismissed alerts would be "repeat" at the default threshold (the first was "related" only
+    # under the strict settings above)
+    assert in_force == {"alerts": 2, "confirmed": 0, "precision": 0.0}
+    counts = [p["installation"]["alerts"] for p in curve]
+    assert counts == sorted(counts, reverse=True) and counts[0] <= 2  # fewer alerts as the threshold rises
 
 
 def test_bundled_sample_alerts_no_official_or_unrelated_item(tmp_path):

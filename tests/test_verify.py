@@ -163,3 +163,21 @@ def test_eval_matching_prints_alert_figures_and_curve(tmp_path, capsys):
                               "--background", str(bg), "--background-lines", "third")
     captured = capsys.readouterr()
     assert code != 0 and "--background-lines" in captured.err + captured.out and "Traceback" not in captured.err
+
+
+def test_a_second_fact_check_needs_the_threshold_itself():
+    """The matcher's agreement lowers the bar for the most probable candidate only: a post that repeats
+    one claim does not also alert "repeat" on a near fact-check the matcher happens to match."""
+    from kiemchung.claims.match import MatchConfig
+
+    m = ClaimMatcher(MatchConfig(threshold_lexical=0.05))  # a lenient matcher: it matches both
+    m.add("1:0", CLAIM, group="1")
+    m.add("2:0", "Rau ở chợ phường An Phú bị nhiễm độc, không được dùng để nấu ăn.", group="2")
+    m.add("3:0", OTHER, group="3")
+    _, dec = AlertDecider(m, TermStats.from_texts(NEWS)).decide(
+        "nước máy phường An Phú bị nhiễm độc, đừng dùng nấu ăn nha mọi người")
+    t = DEFAULT_MODEL.repeat_threshold
+    assert dec[0].match.entry_id == "1" and dec[0].level == "repeat"
+    second = dec[1]
+    assert second.match.entry_id == "2" and second.match.matched and t / 5 <= second.probability < t
+    assert second.level == "related"

@@ -78,10 +78,12 @@ def evaluate_matching(
     The alert decision (:class:`~kiemchung.claims.verify.AlertDecider`, the one the alert engine
     makes; ``background``: :class:`~kiemchung.claims.verify.TermStats` standing for the
     installation's stored documents, ``model``: a :class:`~kiemchung.claims.verify.DecisionModel`)
-    is scored per post on its most probable candidate: ``alert_precision`` (alerts "repeat" on a gold
-    fact-check / all "repeat" alerts), ``alert_recall`` (/ posts with gold), ``false_alerts_per_1000``
-    ("repeat" alerts per 1,000 posts without gold), ``alerts``/``false_alerts_repeat``, the same for
-    the "related" level and above (``related_*``), and with ``curve`` the precision/recall curve
+    is scored as the alert engine records it: one alert per (post, fact-check) for every verified
+    candidate that reaches a level (a post may alert on two fact-checks). ``alert_precision`` ("repeat"
+    alerts on a gold fact-check / all "repeat" alerts), ``alert_recall`` (posts with gold that get a
+    "repeat" alert on a gold fact-check / posts with gold), ``false_alerts_per_1000`` ("repeat" alerts
+    on posts without gold per 1,000 such posts), ``alerts``/``false_alerts_repeat``, the same for the
+    "related" level and above (``related_*``), and with ``curve`` the precision/recall curve
     (``curve``: points ``{threshold, precision, recall, false_alerts_per_1000}``).
     """
     from kiemchung.claims.verify import AlertDecider
@@ -97,15 +99,14 @@ def evaluate_matching(
     queries = list(read_jsonl(queries_path, ("text", "gold")))
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
-    top: list[tuple[float, bool, bool, bool]] = []  # per post: (probability, right, has gold, matched)
+    # per post: (has gold, [(probability, right, matched) of each verified candidate])
+    top: list[tuple[bool, list[tuple[float, bool, bool]]]] = []
     for q in queries:
         gold = set(q["gold"] or [])
         t = time.perf_counter()
         res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
-        best = decisions[0] if decisions else None
-        top.append((best.probability if best else 0.0, bool(best) and best.match.entry_id in gold, bool(gold),
-                    bool(best) and best.match.matched))
+        top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched) for d in decisions]))
         matched = [r for r in res if r.matched]
         if gold:
             with_gold += 1
@@ -159,24 +160,32 @@ def evaluate_matching(
 CURVE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
-def _alert_figures(top: list[tuple[float, bool, bool, bool]], model, threshold: float, with_gold: int,
-                   without: int, *, related: bool = False) -> dict:
-    """Alert precision/recall/false alerts per 1,000 posts without gold when the posts whose best
-    candidate reaches the level alert (``top``: per post (probability, right, has gold, matched);
-    ``threshold``: the repeat threshold, or with ``related`` the related one)."""
+def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool]]]], model, threshold: float,
+                   with_gold: int, without: int, *, related: bool = False) -> dict:
+    """Alert precision/recall/false alerts per 1,000 posts without gold, counting every alert the
+    engine would record: one per verified candidate that reaches the level (``top``: per post (has
+    gold, [(probability, right, matched) per candidate]); ``threshold``: the repeat threshold, or with
+    ``related`` the related one, both levels counted)."""
     if related:
-        alerted = [(right, has) for p, right, has, mt in top if model.level(p, mt) is not None]
+        level = model
+        keep = ("repeat", "related")
     else:
         level = model.replace(repeat_threshold=threshold, related_threshold=min(threshold, model.related_threshold))
-        alerted = [(right, has) for p, right, has, mt in top if level.level(p, mt) == "repeat"]
-    right = sum(1 for r, _ in alerted if r)
-    false_no_gold = sum(1 for r, has in alerted if not has)
+        keep = ("repeat",)
+    alerts = right = false_no_gold = found = 0
+    for has, cands in top:
+        hit = [r for p, r, mt in cands if level.level(p, mt) in keep]
+        alerts += len(hit)
+        right += sum(hit)
+        found += any(hit)
+        if not has:
+            false_no_gold += len(hit)
     return {
-        "precision": round(right / len(alerted), 4) if alerted else 1.0,
-        "recall": round(right / max(with_gold, 1), 4),
+        "precision": round(right / alerts, 4) if alerts else 1.0,
+        "recall": round(found / max(with_gold, 1), 4),
         "false_alerts_per_1000": round(1000.0 * false_no_gold / max(without, 1), 2),
-        "alerts": len(alerted),
-        "false": len(alerted) - right,
+        "alerts": alerts,
+        "false": alerts - right,
     }
 
 

@@ -254,11 +254,15 @@ def _print_tradeoff(db) -> None:
     t = tradeoff(db)
     table = Table("ngưỡng (threshold)", "độ chính xác (precision)", "độ phủ (recall)",
                   "báo sai /1000 bài không liên quan (false alerts per 1,000)",
-                  title="Mức 'Lặp lại tin sai': đánh đổi đo trên alerts-dev (trade-off, cross-validated)")
+                  "cảnh báo đã phân loại ở đây: xác nhận/tổng (your triaged alerts: confirmed/all)",
+                  title="Mức 'Lặp lại tin sai': đánh đổi đo trên alerts-dev (trade-off, cross-validated)"
+                        " và trên cảnh báo đã phân loại của bản cài đặt này (and on this installation's triage)")
     for p in t["curve"]:
         mark = " ◀" if p["in_force"] else ""
+        own = p["installation"]
+        mine = f"{own['confirmed']}/{own['alerts']} ({own['precision']:.2f})" if own["alerts"] else "—"
         table.add_row(f"{p['threshold']:.2f}{mark}", f"{p['precision']:.3f}", f"{p['recall']:.3f}",
-                      f"{p['false_alerts_per_1000']:.2f}")
+                      f"{p['false_alerts_per_1000']:.2f}", mine)
     console.print(table)
     console.print(f"Ngưỡng đang dùng (threshold in force) {t['repeat_threshold']:.2f}"
                   f" (trước khi học từ phân loại / before triage {t['repeat_threshold_before_triage']:.2f});"
