@@ -363,6 +363,7 @@ class Ingestor:
                 self.index.add(doc_id, p.chash, sig, group, fetched)
             try:
                 conn.execute(insert(d), rows)
+                self.db.advance_sequence(conn, "documents")  # ids are chosen here; keep PostgreSQL's in step
                 conn.execute(
                     sql_text(
                         "INSERT INTO documents_fts(rowid, title_acc, body_acc, title_fold, body_fold) "

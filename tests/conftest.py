@@ -10,6 +10,10 @@ address on that backend (a file path or a ``postgresql+psycopg://`` URL) and ``a
     @pytest.fixture
     def db(any_db):
         return any_db
+
+``factories.target_of(db)`` is what to hand a ``kiemchung --db`` subprocess (path or URL). Marks:
+``sqlite_only`` (tests SQLite itself: WAL, triggers, the sqlite3 shell) and ``pg_fulltext`` (needs
+PostgreSQL full-text search; its PostgreSQL half skips until that is in, see PG_FULLTEXT).
 """
 
 from __future__ import annotations
@@ -38,6 +42,19 @@ os.environ["KIEMCHUNG_FETCH_ALLOW_HOSTS"] = "127.0.0.1, localhost"
 
 BACKENDS = ("sqlite", "postgresql")
 _PG_TEMPLATE = "kc_template_head"
+
+# Full-text search on PostgreSQL arrives with the store backend (issue 13 §2). Until it is in, the
+# PostgreSQL half of tests marked ``pg_fulltext`` (they store documents, and storing one writes the
+# full-text index) skips with this reason; KIEMCHUNG_TEST_PG_FULLTEXT=1 runs them anyway.
+PG_FULLTEXT = os.environ.get("KIEMCHUNG_TEST_PG_FULLTEXT", "0") == "1"
+PG_FULLTEXT_PENDING = "PostgreSQL full-text index not in yet (issue 13 §2, store backend): PostgreSQL half skipped"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "pg_fulltext: needs full-text search on PostgreSQL (skips its PostgreSQL half until it is in)"
+    )
+    config.addinivalue_line("markers", "sqlite_only: tests SQLite itself (skips its PostgreSQL half)")
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +101,10 @@ def any_db_target(backend, tmp_path, request):
     if backend == "sqlite":
         yield str(tmp_path / "kc.db")
         return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("tests SQLite itself")
+    if not PG_FULLTEXT and request.node.get_closest_marker("pg_fulltext"):
+        pytest.skip(PG_FULLTEXT_PENDING)
     server = request.getfixturevalue("pg_server")
     template = request.getfixturevalue("_pg_migrated_template")
     name = server.create_database(template=template)

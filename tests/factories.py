@@ -30,3 +30,9 @@ def run_cli_in_process(path, *args: str) -> int:
     except SystemExit as exc:
         return exc.code
     return 0
+
+
+def target_of(db) -> str:
+    """What a ``kiemchung --db`` command (or another ``Database``) is given to open ``db`` again: the
+    SQLite file path, or the server URL."""
+    return str(db.path) if db.path is not None else db.url

@@ -17,6 +17,14 @@ from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.notify import deliver_pending, list_notifications
 from kiemchung.ingest import Ingestor
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 class _Hook(http.server.BaseHTTPRequestHandler):
     mode = "ok"

@@ -5,12 +5,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from factories import make_doc, run_cli_in_process
+from factories import make_doc, run_cli_in_process, target_of
 from sqlalchemy import insert
 
 from kiemchung import audit, timeutil
 from kiemchung.claims.tables import alerts
 from kiemchung.ingest import Ingestor
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 EDITOR = ("--editor", "Lan")
 
@@ -18,7 +27,7 @@ EDITOR = ("--editor", "Lan")
 @pytest.fixture
 def cli(db, capsys):
     def run(*args: str) -> str:
-        code = run_cli_in_process(db.path, *args)
+        code = run_cli_in_process(target_of(db), *args)
         out = capsys.readouterr()
         assert code == 0, (args, out.err)
         return out.out + out.err
@@ -136,7 +145,7 @@ def test_alert_triage_from_the_cli_is_audited_and_confirming_lists_the_appearanc
     actions = [e["action"] for e in newest(db, 2)]
     assert actions == ["factcheck.update", "alert.status"]
     assert "https://mxh.vn/bai/9" in newest(db)[0]["after"]["appearances"]
-    assert run_cli_in_process(db.path, "alerts", "status", "1", "bogus") == 1
+    assert run_cli_in_process(target_of(db), "alerts", "status", "1", "bogus") == 1
 
 
 def test_users_from_the_cli_are_audited_with_the_os_user(db, cli):

@@ -9,6 +9,14 @@ from kiemchung.collect import Collector
 from kiemchung.models import Source
 from kiemchung.sources.http import Fetcher, FetchSettings
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 @pytest.fixture
 def server():

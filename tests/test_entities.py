@@ -18,6 +18,15 @@ from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.ingest import Ingestor
 from kiemchung.models import Document
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 VN = dt.timezone(dt.timedelta(hours=7))
 
 

@@ -18,6 +18,15 @@ from kiemchung.claims.feed import rss_feed
 from kiemchung.store import Database
 from kiemchung.web import create_app
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 PW = "matkhau-kiemchung-1"
 CLAIM = "Uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày"
 NEW_CLAIM = "Cầu Bến Đá bị đóng cửa vĩnh viễn vì ba trụ cầu đã nứt"

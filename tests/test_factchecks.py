@@ -21,6 +21,14 @@ from kiemchung.claims.factchecks import (
 from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.ingest import Ingestor
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 @pytest.mark.parametrize(
     ("label", "code"),

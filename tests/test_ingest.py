@@ -23,6 +23,15 @@ from kiemchung.dedupe import DedupeSettings
 from kiemchung.ingest import Ingestor
 from kiemchung.store import Database
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

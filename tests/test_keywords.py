@@ -10,6 +10,16 @@ from kiemchung.ingest import Ingestor
 from kiemchung.pipeline import Pipeline, SlowStages, run_slow_round
 from kiemchung.stories.keywords import KeywordStage, keyphrase_form, story_words
 from kiemchung.stories.service import list_stories
+import pytest
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 TITLES = [
     "Nước máy ở phường Bến Đò đục ngầu suốt ba ngày",

@@ -12,6 +12,15 @@ from kiemchung.ingest import Ingestor
 from kiemchung.models import Source
 from tests.factories import VN, make_doc
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 STATEMENT = ("Sở Y tế tỉnh Hà Lâm thông báo nước máy tại phường Đông Hòa bảo đảm an toàn",
              "Kết quả xét nghiệm mẫu nước máy tại phường Đông Hòa đạt quy chuẩn, người dân yên tâm sử dụng.")
 LONELY = ("UBND huyện Tân Mỹ họp bàn kế hoạch trồng cây xanh ven sông Cái",

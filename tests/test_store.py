@@ -11,6 +11,15 @@ from kiemchung.errors import NotFoundError, StoreError
 from kiemchung.models import Source
 from kiemchung.store import Database
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 HEAD = "0013"
 
 

@@ -7,6 +7,16 @@ from factories import make_doc
 from kiemchung.ingest import Ingestor
 from kiemchung.stories import service
 from kiemchung.stories.service import StoryStage, get_story, list_stories, story_of_document
+import pytest
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 FLOOD = [
     ("Lũ sông Lam dâng cao, Tây Hà sơ tán 300 hộ dân",

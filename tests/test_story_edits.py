@@ -15,6 +15,14 @@ from kiemchung.stories import service
 from kiemchung.stories import tables as st
 from kiemchung.stories.service import StoryStage, get_story, merge_stories, split_story, story_of_document
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 def load(db, items, day0=3, tag="a"):
     docs = [make_doc(t, lead, url=f"https://lamson.example/{tag}{i}-{day0}", day=day0 + i % 2)

@@ -14,6 +14,15 @@ from kiemchung.stories.tables import stories, story_documents
 from kiemchung.stories.trends import burst_score, rising, series, volume
 from kiemchung.stories.watchlists import add_watchlist
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 VN = dt.timezone(dt.timedelta(hours=7))
 NOW = dt.datetime(2026, 3, 20, 12, 0, tzinfo=VN)
 TOPICS = ["giá điện", "học phí", "kẹt xe", "nước sạch", "dịch sốt xuất huyết"]

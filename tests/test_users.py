@@ -12,6 +12,14 @@ from kiemchung import users as U
 from kiemchung.cli import main
 from kiemchung.errors import ConfigError, NotFoundError
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 def test_passwords_are_argon2_and_checked(db):
     U.add_user(db, "lan", "mat-khau-dai-1", "editor")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from factories import make_doc
+from factories import make_doc, target_of
 from fastapi.testclient import TestClient
 from test_web_verify import EDITOR_ROUTES as VERIFY_EDITOR
 
@@ -14,6 +14,15 @@ from kiemchung import users as U
 from kiemchung.ingest import Ingestor
 from kiemchung.web import create_app
 from kiemchung.web.app import all_routes
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 PW = "matkhau-manh-123"
 
@@ -374,7 +383,7 @@ def test_credential_lookups_are_remembered_until_the_next_commit(app, app_db, mo
 
 
 def test_revoked_token_and_changed_role_take_effect_at_the_next_request(app, app_db, tmp_path):
-    import sqlite3
+    from sqlalchemy import create_engine
 
     from kiemchung.store import Database
 
@@ -383,13 +392,16 @@ def test_revoked_token_and_changed_role_take_effect_at_the_next_request(app, app
     add = {"kind": "feed", "url": "https://tin-lamson.vn/rss", "name": "Tin Lam Sơn"}
     assert c.get("/api/v1/stats").status_code == 200
     # Another process (here another Database on the same file) lowers the role: refused at once.
-    other = Database(app_db.path)
+    other = Database(target_of(app_db))
     U.set_role(other, "bientap", "viewer")
     assert c.post("/api/v1/sources", json=add).status_code == 403
     assert c.get("/api/v1/stats").status_code == 200
-    # The token is deleted behind the application's back (sqlite3 shell): it stops working at once.
-    with sqlite3.connect(app_db.path) as raw:
-        raw.execute("DELETE FROM api_tokens")
+    # The token is deleted behind the application's back (a plain connection, as the sqlite3 shell or
+    # psql would): it stops working at once.
+    raw = create_engine(app_db.url)
+    with raw.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM api_tokens")
+    raw.dispose()
     assert c.get("/api/v1/stats").status_code == 401
     # A disabled account's other token stops working too.
     token2 = U.create_token(app_db, "xem")

@@ -251,6 +251,19 @@ class Database:
 
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"kiemchung:{name}"})
 
+    def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
+        """After rows were inserted into ``table`` with explicit ids, make the id sequence continue
+        after the highest one (PostgreSQL; SQLite's INTEGER PRIMARY KEY needs nothing), so a later
+        insert that lets the database choose the id cannot collide."""
+        if self.is_sqlite:
+            return
+        if not (table.isidentifier() and column.isidentifier()):
+            raise ValueError(f"not a plain table/column name: {table}.{column}")
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+            f"(SELECT max({column}) FROM {table}), true) WHERE EXISTS (SELECT 1 FROM {table})"
+        )
+
     def close(self) -> None:
         """Release every connection."""
         self.engine.dispose()

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, select, update
 
 from kiemchung import audit, timeutil
 from kiemchung.errors import ConfigError, NotFoundError, QueryError
@@ -414,11 +414,14 @@ def _counts(conn, story_ids: list[int]) -> dict[int, dict]:
     """Document and outlet counts and first/last times of stories, from the stored documents."""
     d, sd = t.documents, st.story_documents
     when = func.coalesce(d.c.published_at, d.c.fetched_at)
+    # An outlet is the source, else the platform: one text value on every backend (PostgreSQL does not
+    # coalesce an integer with a string), the prefix keeping a platform apart from a source id.
+    outlet = func.coalesce(cast(d.c.source_id, String), literal("p:", String) + d.c.platform)
     rows = conn.execute(
         select(
             sd.c.story_id,
             func.count().label("n"),
-            func.count(func.distinct(func.coalesce(d.c.source_id, d.c.platform))).label("outlets"),
+            func.count(func.distinct(outlet)).label("outlets"),
             func.min(when).label("first"),
             func.max(when).label("last"),
         )
