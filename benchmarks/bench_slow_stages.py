@@ -27,6 +27,7 @@ from sqlalchemy import delete, select  # noqa: E402
 
 from kiemchung.entities import EntityStage  # noqa: E402
 from kiemchung.store import Database  # noqa: E402
+from kiemchung.store import progress  # noqa: E402
 from kiemchung.store import schema as t  # noqa: E402
 from kiemchung.stories import tables as st  # noqa: E402
 from kiemchung.stories.cluster import StoryClusterer  # noqa: E402
@@ -38,7 +39,7 @@ def _entity_rate(db, *, ner: bool, limit: int):
     """Run the entity stage from scratch on ``limit`` documents; return (report, documents per second)."""
     with db.write() as conn:
         conn.execute(delete(t.metadata.tables["document_entities"]))
-        conn.execute(delete(t.metadata.tables["entity_progress"]))
+        progress.reset(db, progress.ENTITIES)
     start = time.perf_counter()
     rep = EntityStage(db, ner=ner).run(limit=limit)
     return rep, rep.documents / (time.perf_counter() - start)

@@ -7,7 +7,8 @@ For each document the stage stores, in ``document_entities``:
 * every province named anywhere in the text (``kind="province"``), by :func:`kiemchung.places.find_places`
   (a dictionary scan), with the NEW province code, so old names count for the merged province.
 
-Progress (the last document id processed) is kept in ``entity_progress`` so the stage resumes.
+Progress (the last document id processed) is kept in ``stage_progress`` (stage ``entities``,
+:mod:`kiemchung.store.progress`) so the stage resumes.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ from sqlalchemy import delete, func, select
 
 from kiemchung import text, timeutil
 from kiemchung.places import find_places, resolve_place
+from kiemchung.store import progress
 from kiemchung.store import schema as t
-from kiemchung.stories.places_tables import document_entities, entity_progress
+from kiemchung.stories.places_tables import document_entities
 
 __all__ = [
     "EntityStage",
     "StageReport",
     "document_entities",
     "documents_in_province",
-    "entity_progress",
     "extract_entities",
     "province_counts",
 ]
@@ -116,8 +117,7 @@ class EntityStage:
 
     def last_doc_id(self) -> int:
         """The id of the last document processed (0 when none)."""
-        with self.db.read() as conn:
-            return conn.execute(select(entity_progress.c.last_doc_id).where(entity_progress.c.id == 1)).scalar() or 0
+        return progress.last_doc_id(self.db, progress.ENTITIES)
 
     def run(self, batch: int = 200, limit: int | None = None) -> StageReport:
         """Process up to ``limit`` new documents (all when None), ``batch`` per transaction."""
@@ -147,12 +147,7 @@ class EntityStage:
                 conn.execute(delete(document_entities).where(document_entities.c.doc_id.in_(ids)))
                 if out:
                     conn.execute(document_entities.insert(), out)
-                prev = conn.execute(select(entity_progress.c.processed).where(entity_progress.c.id == 1)).scalar()
-                values = {"last_doc_id": last, "processed": (prev or 0) + len(rows), "updated_at": timeutil.now()}
-                if prev is None:
-                    conn.execute(entity_progress.insert().values(id=1, **values))
-                else:
-                    conn.execute(entity_progress.update().where(entity_progress.c.id == 1).values(**values))
+                progress.advance(self.db, progress.ENTITIES, last, processed=len(rows))
             done += len(rows)
             ents += len(out)
         return StageReport(done, ents, last)

@@ -27,7 +27,7 @@ from kiemchung.claims.factchecks import NEEDS_EVIDENCE, FactCheck, list_factchec
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
 from kiemchung.models import Document
-from kiemchung.store import settings
+from kiemchung.store import progress, settings
 
 BODY_CHARS = 1000
 BACKSCAN_DAYS = 30  # default of the alerts_backscan_days setting
@@ -156,7 +156,7 @@ class AlertEngine:
 class AlertStage:
     """The pipeline stage that checks every newly stored document against the false claims.
 
-    It remembers the last document id it looked at (setting ``alerts_last_doc_id``), so each document is
+    It remembers the last document id it looked at (stage progress ``alerts``), so each document is
     matched once, right after the story stage has placed it (the alert records its story). A claim is
     often fact-checked while it circulates: when a false or misleading fact-check is published (or a
     published one changes, e.g. gets a new phrasing), the documents of the last ``alerts_backscan_days``
@@ -164,8 +164,8 @@ class AlertStage:
     ``kiemchung alerts scan`` re-reads everything.
     """
 
-    SETTING = "alerts_last_doc_id"
-    BACKSCAN_MARK = "alerts_backscan_mark"  # last change time of the newest fact-check back-scanned
+    STAGE = progress.ALERTS
+    BACKSCAN_STAGE = progress.ALERTS_BACKSCAN  # last change time of the newest fact-check back-scanned
 
     def __init__(self, db, engine: AlertEngine | None = None, *, batch: int = 500) -> None:
         self.db = db
@@ -184,7 +184,7 @@ class AlertStage:
         if sig == self._backscan_sig:  # no fact-check changed since: nothing newly published
             return 0
         days = settings.integer(self.db, "alerts_backscan_days") or 0
-        mark_raw = self.db.get_setting(self.BACKSCAN_MARK)
+        mark_raw = progress.marker(self.db, self.BACKSCAN_STAGE)
         mark = timeutil.parse_time(mark_raw) if mark_raw else None
         fresh = [fc for fc in _alerting_factchecks(self.db)
                  if fc.updated_at is not None and (mark is None or fc.updated_at > mark)]
@@ -205,19 +205,19 @@ class AlertStage:
                     pending = []
             created += len(self.engine.process(pending, only=only))
         newest = max(fc.updated_at for fc in fresh)
-        self.db.set_setting(self.BACKSCAN_MARK, newest.isoformat())
+        progress.set_marker(self.db, self.BACKSCAN_STAGE, newest.isoformat())
         self._backscan_sig = sig
         return created
 
     def run(self) -> int:
         """Back-scan for newly published fact-checks, then match the documents stored since the last
         run; return how many alerts were created."""
-        last = int(self.db.get_setting(self.SETTING, "0") or 0)
+        last = progress.last_doc_id(self.db, self.STAGE)
         created = self.backscan(last)
         if not len(self.engine.refresh()):  # nothing to match against: skip ahead without reading
             top = self.db.max_document_id()
             if top > last:
-                self.db.set_setting(self.SETTING, str(top))
+                progress.advance(self.db, self.STAGE, top)
             return created
         pending: list[Document] = []
         for doc in self.db.iter_documents(batch=self.batch, after_id=last):
@@ -225,11 +225,11 @@ class AlertStage:
             if len(pending) >= self.batch:
                 created += len(self.engine.process(pending))
                 last = pending[-1].id
-                self.db.set_setting(self.SETTING, str(last))
+                progress.advance(self.db, self.STAGE, last, processed=len(pending))
                 pending = []
         if pending:
             created += len(self.engine.process(pending))
-            self.db.set_setting(self.SETTING, str(pending[-1].id))
+            progress.advance(self.db, self.STAGE, pending[-1].id, processed=len(pending))
         return created
 
 

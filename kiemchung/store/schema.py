@@ -65,6 +65,16 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
+# Where each background stage has got to (kiemchung.store.progress; migration 0014).
+stage_progress = Table(
+    "stage_progress",
+    metadata,
+    Column("stage", String(64), primary_key=True),
+    Column("marker", Text),
+    Column("processed", BigInteger, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 sources = Table(
     "sources",
     metadata,

@@ -1,4 +1,5 @@
-"""Tables of entities, entity-stage progress and watchlists (created by migration 0005)."""
+"""Tables of entities and watchlists (created by migration 0005; the entity stage's progress is in
+``stage_progress`` since migration 0014)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 
 from kiemchung.store.schema import DocId, UTCDateTime, metadata
 
-__all__ = ["document_entities", "entity_progress", "watchlists"]
+__all__ = ["document_entities", "watchlists"]
 
 document_entities = Table(
     "document_entities",
@@ -17,15 +18,6 @@ document_entities = Table(
     Column("text", Text, nullable=False),
     Column("folded", Text, nullable=False),
     Column("province_code", String(40)),  # new (post-2025) province code, when the entity names one
-)
-
-entity_progress = Table(
-    "entity_progress",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("last_doc_id", DocId, nullable=False, default=0),
-    Column("processed", Integer, nullable=False, default=0),
-    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 watchlists = Table(
