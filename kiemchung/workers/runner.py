@@ -65,6 +65,30 @@ def parse_queues(values: Iterable[str] | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(out)) or None
 
 
+class _OneLine(logging.Filter):
+    """Log records with a traceback become one line (the exception's innermost cause), unless the worker
+    runs with ``--verbose``: a database outage is a line per event in the log, not pages of stack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            while exc.__cause__ is not None:
+                exc = exc.__cause__
+            detail = (str(exc).strip().splitlines() or [""])[0]
+            record.msg = f"{record.getMessage()} [{type(exc).__name__}: {detail}]"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _quiet_tracebacks() -> None:
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        for handler in logging.getLogger().handlers:
+            if not any(isinstance(f, _OneLine) for f in handler.filters):
+                handler.addFilter(_OneLine())
+
+
 def run(url: str, options: WorkerOptions) -> None:
     """Run a worker on the PostgreSQL installation at ``url`` until stopped by a signal (or, with
     ``burst``, until the queues are empty)."""
@@ -73,6 +97,7 @@ def run(url: str, options: WorkerOptions) -> None:
 
     require_server(url)
     options.check()
+    _quiet_tracebacks()
     db = Database(url)  # upgrades the schema, the queue's tables included
     try:
         ensure_queue(db)
@@ -165,6 +190,8 @@ async def _serve(url: str, runtime, options: WorkerOptions) -> None:
         else:
             if options.burst:
                 return
+            if not stopping.is_set():  # a side task (heartbeat, listener) lost the database
+                log.warning("worker: stopped (database connection lost?); restarting in %.0f s", backoff)
         if stopping.is_set():
             return
         with contextlib.suppress(asyncio.TimeoutError):
