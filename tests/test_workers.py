@@ -329,3 +329,141 @@ def _pg_db(pg_url) -> Database:
     db = Database(pg_url)
     ensure_queue(db)
     return db
+def test_several_workers_store_every_feed_item_once(pg_url, feeds):
+    """Three worker processes, eight real feeds that overlap (the same article in two feeds, near-copies
+    of one text under other links): every item stored once, near-copies grouped across workers, every
+    document in a story, and story assignment never ran twice at once."""
+    db = _pg_db(pg_url)
+    now = dt.datetime.now(dt.UTC)
+    expected: set[str] = set()
+    copies: list[str] = []
+    for f in range(8):
+        items = [_item(f, n, now) for n in range(12)]
+        if f:  # the first two items of the previous feed again (same links): stored once
+            items += [_item(f - 1, n, now) for n in range(2)]
+        near = dict(_item(0, 5, now))  # a near-copy of feed 0's item 5 under this feed's own link
+        near["link"] = f"https://tin{f}.lamson.vn/chep-lai.html"
+        near["body"] = near["body"].replace("Sáng nay", "Sáng nay, theo báo tỉnh,")
+        items.append(near)
+        copies.append(near["link"])
+        expected |= {it["link"] for it in items}
+        feeds.feeds[f"f{f}"] = _rss(items)
+        db.add_source(Source(kind="feed", url=feeds.url(f"f{f}"), name=f"Báo {f}", poll_interval_s=3600))
+    procs = [start_worker(pg_url, "--queues", "poll,import,stories,alerts", "--concurrency", "2", name=f"w{i}")
+             for i in range(3)]
+    try:
+        wait_for(lambda: len(counts_by_url(db)) >= len(expected) and stories_caught_up(db), procs=procs,
+                 what="every item stored and assigned")
+        # Let any poll still in flight finish: nothing may arrive twice afterwards either.
+        wait_for(lambda: all(s.meta.get("last_fetch_at") for s in db.list_sources() if s.kind == "feed"),
+                 procs=procs, what="every source polled")
+    finally:
+        output = stop_workers(procs)
+    found = counts_by_url(db)
+    assert set(found) == expected, output[-3000:]
+    assert all(n == 1 for n in found.values()), {u: n for u, n in found.items() if n != 1}
+    d = t.documents
+    with db.read() as conn:
+        groups = dict(conn.execute(select(d.c.url, d.c.dup_group).where(
+            d.c.url.in_([*copies, "https://tin0.lamson.vn/bai-5.html"]))).all())
+        unassigned = conn.execute(text(
+            "SELECT count(*) FROM documents WHERE id NOT IN (SELECT doc_id FROM story_documents)")).scalar()
+    assert len(set(groups.values())) == 1 and None not in groups.values(), groups
+    assert unassigned == 0
+    runs = sorted(job_intervals(db, "kc:assign_stories"))
+    assert runs
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(runs, runs[1:])), runs
+    assert "Traceback" not in output, output[-3000:]
+    db.close()
+
+
+def _jobs(db: Database, task: str) -> list[tuple[int, str, int]]:
+    with db.read() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT id, status::text, attempts FROM procrastinate_jobs WHERE task_name = :t ORDER BY id"), {"t": task})]
+
+
+def test_a_worker_killed_in_the_middle_of_a_poll_loses_nothing(pg_url, feeds):
+    """SIGKILL while the feed is being fetched: once the dead worker's heartbeat is older than the stall
+    timeout, another worker takes the same job again; every item is stored once."""
+    db = _pg_db(pg_url)
+    now = dt.datetime.now(dt.UTC)
+    feeds.feeds["slow"] = _rss([_item(3, n, now) for n in range(10)])
+    feeds.held["slow"] = threading.Event()
+    feeds.requested["slow"] = threading.Event()
+    db.add_source(Source(kind="feed", url=feeds.url("slow"), name="Báo chậm", poll_interval_s=3600))
+    a = start_worker(pg_url, "--queues", "poll", name="a")
+    b = None
+    try:
+        wait_for(feeds.requested["slow"].is_set, procs=[a], what="the poll in flight")
+        a.kill()  # SIGKILL: no chance to say anything to the queue
+        a.wait(30)
+        (job_id, status, attempts), = _jobs(db, "kc:poll_source")
+        assert status == "doing" and attempts == 0
+        assert counts_by_url(db) == {}
+        feeds.held["slow"].set()  # the feed answers from now on
+        time.sleep(STALL_S + 1)  # the dead worker's last heartbeat is now older than the stall timeout
+        b = start_worker(pg_url, "--queues", "poll,stories", name="b")
+        wait_for(lambda: len(counts_by_url(db)) == 10 and stories_caught_up(db), procs=[b],
+                 what="the poll done by the second worker")
+    finally:
+        output = stop_workers([p for p in (a, b) if p is not None])
+    assert set(counts_by_url(db).values()) == {1}
+    jobs = _jobs(db, "kc:poll_source")
+    # The same job, run twice: the killed attempt (counted when handed back) and the one that finished.
+    assert jobs[0] == (job_id, "succeeded", 2), (jobs, output[-3000:])
+    assert all(status != "doing" for _, status, _ in jobs)
+    db.close()
+
+
+def test_the_database_going_away_loses_and_doubles_nothing(pg_server, pg_url, feeds, tmp_path):
+    """PostgreSQL stopped while workers run (a poll in flight, an import queued): the jobs fail, the
+    workers reconnect when it is back, and every item is stored once."""
+    import json
+
+    if not pg_server.can_restart:
+        pytest.skip("KIEMCHUNG_TEST_PG: an external server cannot be stopped by the tests")
+    db = _pg_db(pg_url)
+    now = dt.datetime.now(dt.UTC)
+    for f in range(3):
+        feeds.feeds[f"f{f}"] = _rss([_item(f, n, now) for n in range(10)])
+        db.add_source(Source(kind="feed", url=feeds.url(f"f{f}"), name=f"Báo {f}", poll_interval_s=3600))
+    feeds.feeds["late"] = _rss([_item(7, n, now) for n in range(10)])
+    feeds.held["late"] = threading.Event()
+    feeds.requested["late"] = threading.Event()
+    db.add_source(Source(kind="feed", url=feeds.url("late"), name="Báo muộn", poll_interval_s=3600))
+    posts = tmp_path / "posts.jsonl"
+    with posts.open("w", encoding="utf-8") as fh:
+        for i in range(450):
+            fh.write(json.dumps({"id": f"p{i}", "text": f"Bài đăng số {i}: mn ơi đường {_PLACES[i % 8]} "
+                                 f"ngập sâu {i % 50 + 10} cm, tránh đi lối này nha", "platform": "facebook",
+                                 "created_time": (now - dt.timedelta(minutes=i)).isoformat()},
+                                ensure_ascii=False) + "\n")
+    res = subprocess.run([sys.executable, "-m", "kiemchung", "--db", pg_url, "import", str(posts), "--queue"],
+                         env=_env(), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "450" in res.stdout and "3" in res.stdout
+    procs = [start_worker(pg_url, "--queues", "poll,import,stories", name=f"w{i}") for i in range(2)]
+    try:
+        wait_for(feeds.requested["late"].is_set, procs=procs, what="the late feed requested")
+        pg_server.stop()  # the database goes away with work in flight
+        feeds.held["late"].set()  # the late poll now tries to store into a database that is not there
+        time.sleep(2)
+        pg_server.start()
+        expected = 40 + 450
+        wait_for(lambda: sum(1 for _ in db.iter_documents()) >= expected and stories_caught_up(db), procs=procs,
+                 timeout=240, what="everything stored after the database came back")
+        wait_for(lambda: all(s.meta.get("last_fetch_at") for s in db.list_sources() if s.kind == "feed"),
+                 procs=procs, what="every source polled")
+        assert all(p.poll() is None for p in procs)  # the workers survived the outage
+    finally:
+        output = stop_workers(procs)
+    by_url = counts_by_url(db)
+    posts_stored = by_url.pop(None)
+    assert posts_stored == 450 and len(by_url) == 40 and set(by_url.values()) == {1}, output[-3000:]
+    assert "ended with status: Error" in output  # the late poll did fail while the database was away
+    with db.read() as conn:
+        ids = conn.execute(text("SELECT count(DISTINCT external_id), count(*) FROM documents "
+                                "WHERE external_id IS NOT NULL AND url IS NULL")).one()
+    assert tuple(ids) == (450, 450)
+    db.close()
