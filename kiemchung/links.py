@@ -58,4 +58,41 @@ def jsonld_text(obj: Any, *, indent: int | None = None) -> str:
     return text
 
 
-__all__ = ["MAX_URL_CHARS", "check_http_url", "http_url", "jsonld_text"]
+def neutralise_stored_links(conn) -> int:
+    """Drop every stored link that is not http(s) (``javascript:``, ``data:``… kept by versions before
+    links were checked on the way in): a document's URL and a fact-check's URL and first appearance
+    become empty, such appearances and evidence items are removed. Returns how many rows changed.
+
+    Runs inside the caller's write transaction (migration 0016); the same check still runs wherever a
+    link is rendered, so a row written by hand later is shown as text, never followed."""
+    import sqlalchemy as sa
+
+    changed = 0
+    docs = sa.table("documents", sa.column("id", sa.Integer), sa.column("url", sa.Text))
+    bad = [row.id for row in conn.execute(sa.select(docs.c.id, docs.c.url).where(docs.c.url.is_not(None)))
+           if http_url(row.url) is None]
+    for start in range(0, len(bad), 500):
+        conn.execute(sa.update(docs).where(docs.c.id.in_(bad[start:start + 500])).values(url=None))
+    changed += len(bad)
+    fcs = sa.table("factchecks", sa.column("id", sa.Integer), sa.column("url", sa.Text),
+                   sa.column("first_appearance", sa.Text), sa.column("appearances", sa.JSON),
+                   sa.column("evidence", sa.JSON))
+    for row in conn.execute(sa.select(fcs)).all():
+        values: dict[str, Any] = {}
+        for col in ("url", "first_appearance"):
+            if getattr(row, col) is not None and http_url(getattr(row, col)) is None:
+                values[col] = None
+        apps = [u for u in (row.appearances or []) if http_url(u)]
+        if apps != list(row.appearances or []):
+            values["appearances"] = apps
+        evidence = [e for e in (row.evidence or [])
+                    if not (isinstance(e, dict) and e.get("url") is not None and http_url(e["url"]) is None)]
+        if evidence != list(row.evidence or []):
+            values["evidence"] = evidence
+        if values:
+            conn.execute(sa.update(fcs).where(fcs.c.id == row.id).values(**values))
+            changed += 1
+    return changed
+
+
+__all__ = ["MAX_URL_CHARS", "check_http_url", "http_url", "jsonld_text", "neutralise_stored_links"]

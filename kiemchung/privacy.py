@@ -16,7 +16,13 @@ X and feeds nest their author in many shapes, so
   (``facebook.com/ten.nguoi``, ``tiktok.com/@ten``, ``youtube.com/@kenh``, ``zalo.me/0912…``) is hashed;
 - anywhere in the payload, a string equal to a handle already known for the document (the mapped author
   column of an import, whatever its name) is hashed;
-- a payload that is not JSON (a page's HTML) has the known author names replaced where they occur.
+- a payload that is not JSON (a page's HTML) has the known author names replaced where they occur;
+- a social platform's post URL that names its account (``x.com/ten/status/1``, ``tiktok.com/@ten/video/1``,
+  ``facebook.com/ten/posts/1``, ``t.me/kenh/5``…), in the payload and as the document's own link, is
+  rewritten by :func:`handle_free_url`: the platform's handle-free form where it has one
+  (``x.com/i/status/1``, ``tiktok.com/@/video/1``, ``instagram.com/p/…``, ``youtube.com/post/…``), else
+  the handle segment replaced by its hash. The rewrite is deterministic, so the same post still gets the
+  same document key (dedupe keeps working).
 
 Hashes are :func:`hash_handle` of the value, the same salted BLAKE2b as ``documents.author_hash``, so a
 payload's author still groups with the document's author without revealing it.
@@ -32,18 +38,22 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
+    "handle_free_url",
     "hash_handle",
     "is_author_key",
     "is_email",
     "is_profile_url",
     "normalize_handle",
     "scrub_document",
+    "keeps_post_urls",
     "scrub_raw",
+    "scrub_stored_appearances",
     "scrub_stored_documents",
     "scrub_value",
+    "url_scrubber",
 ]
 
 
@@ -150,6 +160,182 @@ def is_profile_url(value: str) -> bool:
     return len(segments) == 1
 
 
+# -- post URLs that name their account --------------------------------------------------------------
+
+_HOST_PREFIXES = ("www.", "m.", "mobile.", "web.", "mbasic.", "touch.", "vt.", "vm.")
+_URL_HOSTS = _SOCIAL | {"telegram.me", "threads.com", "twitter.com"}
+# Query parameters that name a channel or the sharing account: dropped on every social host (and any
+# ``__cft__``/``__tn__``-style parameter, Facebook's encoded click context).
+_DROPPED_PARAMS = frozenset({"ab_channel", "igsh", "igshid"})
+# Facebook parameters that hold an account's id (permalink.php?story_fbid=…&id=…): hashed.
+_FB_PERSON_PARAMS = frozenset({"id", "user", "profile_id", "owner_id"})
+# First path segments that are the platform's own pages, per platform.
+_X_PAGES = frozenset({"i", "intent", "search", "hashtag", "home", "explore", "settings", "notifications",
+                      "messages", "compose", "share", "login", "logout", "signup", "tos", "privacy"})
+_FB_PAGES = frozenset({
+    "watch", "groups", "events", "photo.php", "photo", "hashtag", "search", "share", "sharer", "sharer.php",
+    "reel", "reels", "story.php", "permalink.php", "login", "login.php", "home.php", "marketplace", "gaming",
+    "help", "policies", "privacy", "ads", "business", "plugins", "dialog", "media", "video.php", "l.php",
+    "live", "fundraisers", "stories", "notes", "profile.php", "people", "pages", "messages", "settings",
+})
+_IG_PAGES = frozenset({"p", "reel", "reels", "tv", "explore", "stories", "accounts", "direct", "about",
+                       "developer", "legal", "web", "challenge"})
+_YT_PAGES = frozenset({"watch", "shorts", "playlist", "results", "embed", "live", "post", "feed", "channel", "c",
+                       "user", "hashtag", "redirect", "attribution_link", "premium", "gaming", "music", "v",
+                       "t", "about", "account", "kids", "source", "clip", "podcasts", "trending"})
+_TG_PAGES = frozenset({"joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "iv", "login",
+                       "setlanguage", "bg", "addtheme", "confirmphone", "invoice", "boost"})
+_LI_PAGES = frozenset({"feed", "company", "school", "jobs", "learning", "pulse", "showcase", "groups", "events",
+                       "search", "login", "signup", "help", "legal", "news"})
+
+
+def _social_host(host: str) -> str:
+    host = host.lower().rstrip(".")
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host, changed = host[len(prefix):], True
+    return host
+
+
+def _handle_free_path(host: str, segs: list[str], query: dict[str, str], h: Hasher) -> list[str]:
+    """The path segments of a social URL with the account taken out (``query`` may be changed)."""
+    first = segs[0].lower() if segs else ""
+    if host in ("x.com", "twitter.com"):
+        if not segs or first in _X_PAGES:
+            return segs
+        if len(segs) >= 3 and segs[1].lower() in ("status", "statuses"):
+            return ["i", "status", *segs[2:]]
+        return [h(segs[0]), *segs[1:]]
+    if host == "tiktok.com":
+        if first.startswith("@"):
+            if len(segs) >= 3 and segs[1].lower() in ("video", "photo"):
+                return ["@", *segs[1:]]
+            return [h(segs[0]), *segs[1:]] if segs[0] != "@" else segs
+        return segs
+    if host in ("youtube.com", "youtu.be"):
+        if first.startswith("@"):
+            if len(segs) >= 2 and segs[1].lower() in ("community", "posts") and query.get("lb"):
+                return ["post", query.pop("lb")]
+            return [h(segs[0]), *segs[1:]]
+        if first in ("channel", "c", "user") and len(segs) >= 2:
+            return [segs[0], h(segs[1]), *segs[2:]]
+        if host == "youtube.com" and segs and first not in _YT_PAGES:
+            return [h(segs[0]), *segs[1:]]  # a legacy vanity URL (youtube.com/TenKenh)
+        return segs
+    if host in ("facebook.com", "fb.com", "fb.me"):
+        if not segs:
+            return segs
+        if first in ("people", "pages") and len(segs) >= 2:
+            return [segs[0], *(h(s) for s in segs[1:3]), *segs[3:]]
+        if first == "groups" and len(segs) >= 4 and segs[2].lower() == "user":
+            return [*segs[:3], h(segs[3]), *segs[4:]]
+        if first in _FB_PAGES:
+            return segs
+        return [h(segs[0]), *segs[1:]]
+    if host == "instagram.com":
+        if not segs:
+            return segs
+        if first == "stories" and len(segs) >= 2 and segs[1].lower() != "highlights":
+            return [segs[0], h(segs[1]), *segs[2:]]
+        if first in _IG_PAGES:
+            return segs
+        if len(segs) >= 3 and segs[1].lower() in ("p", "reel", "reels", "tv"):
+            return segs[1:]
+        return [h(segs[0]), *segs[1:]]
+    if host in ("t.me", "telegram.me"):
+        if not segs or first in _TG_PAGES or first.startswith("+"):
+            return segs
+        if first in ("s", "c") and len(segs) >= 2:
+            return [segs[0], h(segs[1]), *segs[2:]]
+        return [h(segs[0]), *segs[1:]]
+    if host == "linkedin.com":
+        if len(segs) >= 2 and first == "posts":
+            m = re.search(r"activity-(\d+)", segs[1])
+            return ["feed", "update", f"urn:li:activity:{m.group(1)}"] if m else [segs[0], h(segs[1]), *segs[2:]]
+        if len(segs) >= 2 and first in ("in", "pub"):
+            return [segs[0], h(segs[1]), *segs[2:]]
+        return segs
+    if host == "zalo.me":
+        if segs and first not in ("g", "s", "pc", "app", "download"):
+            return [h(segs[0]), *segs[1:]]
+        return segs
+    # threads.net, lotus.vn, gapo.vn and the rest: an ``@handle`` segment, or a profile-shaped link.
+    if segs and (first.startswith("@") or (len(segs) == 1 and first not in _NOT_PEOPLE)):
+        return [h(segs[0]), *segs[1:]]
+    return segs
+
+
+_URL_SHAPE = re.compile(r"^(https?:)?//\S+$|^[\w.-]+\.[a-z]{2,}/\S*$", re.I)
+
+
+def handle_free_url(url: Any, hasher: Hasher) -> Any:
+    """``url`` without the account of the person who posted it, when it is a social platform's link.
+
+    A post link keeps what finds the post and loses what names the account: the platform's handle-free
+    form where one exists (``x.com/i/status/ID``, ``tiktok.com/@/video/ID``, ``instagram.com/p/CODE``,
+    ``youtube.com/post/ID``, ``linkedin.com/feed/update/urn:li:activity:ID``), otherwise the handle
+    segment replaced by its hash (``facebook.com/<hash>/posts/ID``, ``t.me/<hash>/5``); a profile or
+    channel link becomes ``host/<hash>``; parameters that name a person (``ab_channel``, ``id``,
+    ``igsh``…) are dropped. Any other value (not a string, not a social host) is returned unchanged, and
+    so is an already rewritten link (hashes are not hashed again).
+    """
+    if not isinstance(url, str) or len(url) > 4000 or not _SOCIAL_HINT.search(url):
+        return url
+    text = url.strip()
+    if not _URL_SHAPE.match(text):
+        return url
+    try:
+        parts = urlsplit(text if "//" in text else "https://" + text)
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https", ""):
+        return url
+    host = _social_host(parts.hostname or "")
+    if host not in _URL_HOSTS:
+        return url
+
+    def h(segment: str) -> str:
+        return segment if _HASH.match(segment) else hasher(segment)
+
+    segs = [s for s in parts.path.split("/") if s]
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = dict(pairs)
+    new_segs = _handle_free_path(host, segs, query, h)
+    facebook = host in ("facebook.com", "fb.com", "fb.me")
+    new_pairs = [
+        (k, h(v) if facebook and k.lower() in _FB_PERSON_PARAMS and v else v)
+        for k, v in pairs
+        if k in query and k.lower() not in _DROPPED_PARAMS and not k.startswith("__")
+    ]
+    if new_segs == segs and new_pairs == pairs:
+        return url
+    path = ("/" + "/".join(new_segs)) if new_segs != segs else parts.path
+    out = urlunsplit((parts.scheme, parts.netloc, path, urlencode(new_pairs), parts.fragment))
+    return out if "//" in text else out.split("//", 1)[1]
+
+
+def url_scrubber(conn) -> Callable[[Any], Any] | None:
+    """:func:`handle_free_url` with the installation's salt, read through ``conn`` (a connection in a
+    write transaction: the salt is created on first use), or None when ``hash_authors`` is off."""
+    import secrets
+
+    import sqlalchemy as sa
+
+    settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.Text))
+    rows = dict(conn.execute(sa.select(settings.c.key, settings.c.value)
+                             .where(settings.c.key.in_(["hash_authors", "author_salt"]))).all())
+    if rows.get("hash_authors") == "0":
+        return None
+    salt = rows.get("author_salt")
+    if salt is None:
+        salt = secrets.token_hex(16)
+        conn.execute(sa.insert(settings).values(key="author_salt", value=salt))
+    return lambda url: handle_free_url(url, lambda handle: hash_handle(handle, salt))
+
+
 # -- scrubbing -----------------------------------------------------------------------------------------
 
 Hasher = Callable[[str], str]
@@ -182,20 +368,27 @@ def _hash_all(value: Any, hasher: Hasher) -> Any:
     return value
 
 
-def scrub_value(value: Any, hasher: Hasher, known: Callable[[str], bool] = lambda s: False) -> Any:
+def scrub_value(
+    value: Any, hasher: Hasher, known: Callable[[str], bool] = lambda s: False, *, post_urls: bool = True
+) -> Any:
     """A copy of a JSON-like value with every author's identity hashed (see the module's rules).
 
-    ``known(text)`` says whether a string is a handle already known for this document.
+    ``known(text)`` says whether a string is a handle already known for this document. With
+    ``post_urls`` (the default) a social post link that names its account is made handle-free
+    (:func:`handle_free_url`); an official statement's payload keeps its links (``post_urls=False``).
     """
     if isinstance(value, dict):
         return {
-            k: (_hash_all(v, hasher) if is_author_key(k) else scrub_value(v, hasher, known))
+            k: (_hash_all(v, hasher) if is_author_key(k) else scrub_value(v, hasher, known, post_urls=post_urls))
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [scrub_value(v, hasher, known) for v in value]
-    if isinstance(value, str) and value.strip() and (is_email(value) or is_profile_url(value) or known(value)):
-        return hasher(value)
+        return [scrub_value(v, hasher, known, post_urls=post_urls) for v in value]
+    if isinstance(value, str) and value.strip():
+        if is_email(value) or is_profile_url(value) or known(value):
+            return hasher(value)
+        if post_urls:
+            return handle_free_url(value, hasher)
     return value
 
 
@@ -218,6 +411,7 @@ def scrub_raw(
     known: Iterable[str] = (),
     known_hashes: Iterable[str] = (),
     encoding: str | None = None,
+    post_urls: bool = True,
 ) -> bytes | str | dict | list | None:
     """The raw payload with every author's identity hashed; the same type as given.
 
@@ -231,7 +425,7 @@ def scrub_raw(
     known = [k for k in known if k and k.strip()]
     test = _known_test(known, known_hashes, hasher)
     if isinstance(raw, (dict, list)):
-        return scrub_value(raw, hasher, test)
+        return scrub_value(raw, hasher, test, post_urls=post_urls)
     as_text = raw if isinstance(raw, str) else None
     if as_text is None:
         try:
@@ -244,7 +438,7 @@ def scrub_raw(
         except ValueError:
             parsed = None
         if parsed is not None:
-            out = json.dumps(scrub_value(parsed, hasher, test), ensure_ascii=False, default=str)
+            out = json.dumps(scrub_value(parsed, hasher, test, post_urls=post_urls), ensure_ascii=False, default=str)
             return out if isinstance(raw, str) else out.encode("utf-8")
     if isinstance(raw, str):
         for value in sorted(known, key=len, reverse=True):
@@ -261,10 +455,24 @@ def scrub_raw(
     return raw
 
 
+def keeps_post_urls(kind: str | None) -> bool:
+    """Whether documents of ``kind`` keep their social links as given: official statements do.
+
+    The project tells organisations from people by the document's kind: an ``official`` statement comes
+    from a source an editor declared an agency's (a feed's ``doc_kind``, ``import --kind official``), and
+    its link must open when it is cited as evidence. Its author is hashed like any other."""
+    return kind == "official"
+
+
 def scrub_document(doc, hasher: Hasher) -> None:
     """Hash every author identity that came with ``doc`` (in place): ``meta["author"]`` (moved to
-    ``doc.author`` when that is empty, so the store hashes it), any author key of ``meta``, and the raw
-    payload. ``doc.author`` itself stays clear here: the store hashes it."""
+    ``doc.author`` when that is empty, so the store hashes it), any author key of ``meta``, the raw
+    payload, and the account in the document's own social link (``doc.url``, see
+    :func:`handle_free_url`; not for official statements). ``doc.author`` itself stays clear here: the
+    store hashes it."""
+    post_urls = not keeps_post_urls(doc.kind)
+    if post_urls:
+        doc.url = handle_free_url(doc.url, hasher)
     meta = dict(doc.meta or {})
     names: list[str] = []
     meta_author = meta.pop("author", None)
@@ -275,16 +483,18 @@ def scrub_document(doc, hasher: Hasher) -> None:
     if doc.author:
         names.append(doc.author)
     test = _known_test(names, (), hasher)
-    doc.meta = scrub_value(meta, hasher, test)
+    doc.meta = scrub_value(meta, hasher, test, post_urls=post_urls)
     encoding = meta.get("encoding") if isinstance(meta.get("encoding"), str) else None
-    doc.raw = scrub_raw(doc.raw, hasher, known=names, encoding=encoding)
+    doc.raw = scrub_raw(doc.raw, hasher, known=names, encoding=encoding, post_urls=post_urls)
 
 
 # -- documents already stored ----------------------------------------------------------------------
 
 def scrub_stored_documents(conn, salt: str, *, batch: int = 500) -> int:
-    """Rewrite stored documents that hold an author in clear (raw payload, ``meta["author"]``, or an
-    ``author_hash`` kept while hashing was off), by the rules above; returns how many changed.
+    """Rewrite stored documents that hold an author in clear (raw payload, ``meta["author"]``, an
+    ``author_hash`` kept while hashing was off, or a post link naming its account), by the rules above;
+    returns how many changed. A rewritten link gets the document key the ingest path now gives it, so
+    the same post imported again is still recognised.
 
     Runs inside the caller's write transaction (``conn``): migration 0011, and turning
     ``hash_authors`` back on. Idempotent: hashes are never hashed again."""
@@ -293,6 +503,9 @@ def scrub_stored_documents(conn, salt: str, *, batch: int = 500) -> int:
     documents = sa.table(
         "documents",
         sa.column("id", sa.Integer),
+        sa.column("doc_key", sa.String),
+        sa.column("url", sa.Text),
+        sa.column("kind", sa.String),
         sa.column("author_hash", sa.String),
         sa.column("meta", sa.JSON),
         sa.column("raw", sa.LargeBinary),
@@ -312,9 +525,79 @@ def scrub_stored_documents(conn, salt: str, *, batch: int = 500) -> int:
         for row in rows:
             last = row.id
             values = _scrubbed_row(row, hasher)
+            if "doc_key" in values and conn.execute(
+                sa.select(documents.c.id).where(documents.c.doc_key == values["doc_key"])
+            ).first() is not None:
+                del values["doc_key"]  # the same post stored twice under two links: both kept, as they were
             if values:
                 conn.execute(sa.update(documents).where(documents.c.id == row.id).values(**values))
                 changed += 1
+
+
+_LINK_KEYS = frozenset({"appearances", "first_appearance"})
+
+
+def _scrub_links(value: Any, scrub: Callable[[Any], Any], under: bool = False) -> Any:
+    """``value`` with every string under an ``appearances``/``first_appearance`` key (at any depth)
+    passed through ``scrub``; the rest (evidence, the fact-check's own URL) as it was."""
+    if isinstance(value, dict):
+        return {k: _scrub_links(v, scrub, under or k in _LINK_KEYS) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_links(v, scrub, under) for v in value]
+    if under and isinstance(value, str):
+        return scrub(value)
+    return value
+
+
+def scrub_stored_appearances(conn, salt: str) -> int:
+    """Make the stored appearances of fact-checks (where a claim was seen: usually people's posts)
+    handle-free, in the fact-checks, their version snapshots, pending revisions and the audit log;
+    returns how many rows changed. Runs inside the caller's write transaction (migration 0016, and
+    turning ``hash_authors`` back on); idempotent."""
+    import sqlalchemy as sa
+
+    def scrub(url: Any) -> Any:
+        return handle_free_url(url, lambda handle: hash_handle(handle, salt))
+
+    changed = 0
+    fcs = sa.table("factchecks", sa.column("id", sa.Integer), sa.column("appearances", sa.JSON),
+                   sa.column("first_appearance", sa.Text), sa.column("meta", sa.JSON))
+    for row in conn.execute(sa.select(fcs)).all():
+        values = {}
+        apps = list(dict.fromkeys(scrub(u) for u in (row.appearances or [])))
+        if apps != list(row.appearances or []):
+            values["appearances"] = apps
+        if row.first_appearance and scrub(row.first_appearance) != row.first_appearance:
+            values["first_appearance"] = scrub(row.first_appearance)
+        if isinstance(row.meta, dict) and _scrub_links(row.meta, scrub) != row.meta:
+            values["meta"] = _scrub_links(row.meta, scrub)
+        if values:
+            conn.execute(sa.update(fcs).where(fcs.c.id == row.id).values(**values))
+            changed += 1
+    versions = sa.table("factcheck_versions", sa.column("id", sa.Integer), sa.column("snapshot", sa.JSON))
+    for row in conn.execute(sa.select(versions)).all():
+        new = _scrub_links(row.snapshot, scrub)
+        if new != row.snapshot:
+            conn.execute(sa.update(versions).where(versions.c.id == row.id).values(snapshot=new))
+            changed += 1
+    audit = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("before", sa.Text),
+                     sa.column("after", sa.Text))
+    for row in conn.execute(sa.select(audit).where(sa.or_(audit.c.before.like("%appearance%"),
+                                                          audit.c.after.like("%appearance%")))).all():
+        values = {}
+        for col in ("before", "after"):
+            text = getattr(row, col)
+            try:
+                data = json.loads(text) if text else None
+            except ValueError:
+                continue
+            new = _scrub_links(data, scrub)
+            if new != data:
+                values[col] = json.dumps(new, ensure_ascii=False, default=str, sort_keys=True)
+        if values:
+            conn.execute(sa.update(audit).where(audit.c.id == row.id).values(**values))
+            changed += 1
+    return changed
 
 
 def _scrubbed_row(row, hasher: Hasher) -> dict:
@@ -322,6 +605,15 @@ def _scrubbed_row(row, hasher: Hasher) -> dict:
     import zlib
 
     values: dict = {}
+    post_urls = not keeps_post_urls(row.kind)
+    if post_urls and row.url:
+        url = handle_free_url(row.url, hasher)
+        if url != row.url:
+            from kiemchung.dedupe import doc_key
+
+            values["url"] = url
+            if row.doc_key == doc_key(url=row.url, source=None, external_id=None, chash=""):
+                values["doc_key"] = doc_key(url=url, source=None, external_id=None, chash="")
     meta = dict(row.meta or {}) if isinstance(row.meta, dict) else {}
     author_hash = row.author_hash
     names: list[str] = []
@@ -336,7 +628,7 @@ def _scrubbed_row(row, hasher: Hasher) -> dict:
     if author_hash != row.author_hash:
         values["author_hash"] = author_hash
     test = _known_test(names, {author_hash} if author_hash else (), hasher)
-    new_meta = scrub_value(meta, hasher, test)
+    new_meta = scrub_value(meta, hasher, test, post_urls=post_urls)
     if row.meta is not None and new_meta != row.meta:
         values["meta"] = new_meta
     if row.raw is not None:
@@ -347,7 +639,7 @@ def _scrubbed_row(row, hasher: Hasher) -> dict:
         if raw is not None:
             encoding = meta.get("encoding") if isinstance(meta.get("encoding"), str) else None
             new_raw = scrub_raw(raw, hasher, known=names, known_hashes={author_hash} if author_hash else (),
-                                encoding=encoding)
+                                encoding=encoding, post_urls=post_urls)
             if new_raw != raw and not _same_json(raw, new_raw):
                 values["raw"] = zlib.compress(new_raw, 6)
     return values

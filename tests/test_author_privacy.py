@@ -26,6 +26,7 @@ from factories import run_cli_in_process
 from fastapi.testclient import TestClient
 
 from kiemchung import privacy
+from kiemchung.claims.factchecks import create_factcheck, publish_factcheck
 from kiemchung import users as U
 from kiemchung.collect import Collector
 from kiemchung.models import Source
@@ -45,6 +46,21 @@ def plants(tag: str) -> dict[str, str]:
         "profile": f"https://www.facebook.com/qzv.profile.{tag}",
         "tiktok": f"https://www.tiktok.com/@qzv_tt_{tag}",
     }
+
+
+def post_urls(tag: str) -> list[tuple[str, str]]:
+    """(a post's link, a second link in its payload), each naming a planted account."""
+    return [
+        (f"https://www.tiktok.com/@qzv_tt_{tag}/video/7301", f"https://vt.tiktok.com/@qzv_tt2_{tag}/photo/7302"),
+        (f"https://x.com/qzv_x_{tag}/status/1901", f"https://twitter.com/Qzv_X2_{tag}/status/1902/photo/1"),
+        (f"https://www.facebook.com/qzv.page.{tag}/posts/pfbid0123", f"https://m.facebook.com/story.php?story_fbid=5&id=qzv{tag}"),
+        (f"https://www.youtube.com/@qzvkenh{tag}/community?lb=Ugkx1", f"https://www.youtube.com/watch?v=abc&ab_channel=Qzv{tag}"),
+        (f"https://t.me/qzv_tg_{tag}/15", f"https://t.me/s/qzv_tg2_{tag}/16"),
+        (f"https://www.instagram.com/qzv_ig_{tag}/p/Cx1/", f"https://www.instagram.com/stories/qzv_ig2_{tag}/31/"),
+        (f"https://www.threads.net/@qzv_th_{tag}/post/Cz1", f"https://www.youtube.com/channel/UCqzv{tag}/videos"),
+        (f"https://www.linkedin.com/posts/qzv-user-{tag}_slug-activity-7123-abcd", f"https://www.linkedin.com/in/qzv-{tag}"),
+        (f"https://zalo.me/qzv{tag}123", f"https://www.facebook.com/people/Qzv-{tag}/1000123"),
+    ]
 
 
 def rss_feed() -> bytes:
@@ -125,6 +141,11 @@ def write_inputs(folder: Path) -> dict[str, Path]:
          "snippet": {"authorDisplayName": j["name"], "authorChannelUrl": "https://www.youtube.com/@qzvkenh",
                      "authorChannelId": {"value": "UCqzv123"}, "channelTitle": j["name"]}},
     ]
+    # Post links that name their account, one per platform the importers know: as the document's own
+    # link (the first URL column found) and inside the payload.
+    for i, (url, also) in enumerate(post_urls("jsonl")):
+        records.append({"id": f"url-{i}", "text": f"Tin đồn số {i} về giá điện tăng gấp đôi từ tháng sau",
+                        "created_time": "2026-03-08T10:00:00+07:00", "url": url, "shared_from": also})
     jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
 
     c = plants("csv")
@@ -236,10 +257,17 @@ def run_pipeline(tmp_path: Path, feed_server: str, capsys, *, hash_authors: bool
         cli("show", str(i), "--raw")
         cli("show", str(i))
 
+    # A fact-check whose appearances are planted post links: stored, versioned, audited, published.
+    fc = create_factcheck(
+        db, "Giá điện tăng gấp đôi từ tháng sau", "false", "Không có quyết định nào như vậy.", editor="bientap",
+        evidence=[{"url": "https://evn.example.vn/thong-bao.html"}],
+        appearances=[u for pair in post_urls("fc") for u in pair], first_appearance=post_urls("fc1")[1][0])
+    publish_factcheck(db, fc.id, "bientap")
     U.add_user(db, "quantri", "matkhau-manh-123", "admin")
     client = TestClient(create_app(db))
     client.post("/login", data={"username": "quantri", "password": "matkhau-manh-123", "next": "/"})
-    for url in ["/api/v1/documents?limit=500", "/api/v1/search?q=nuoc", "/api/v1/stories", "/api/v1/sources",
+    for url in [f"/api/v1/factchecks/{fc.id}/claimreview", f"/factchecks/{fc.id}", "/factchecks/feed.xml",
+                "/api/v1/documents?limit=500", "/api/v1/search?q=nuoc", "/api/v1/stories", "/api/v1/sources",
                 "/search/export?q=xa&format=csv", "/search/export?q=xa&format=jsonl", "/search?q=xa"]:
         r = client.get(url)
         assert r.status_code == 200, url
@@ -272,6 +300,18 @@ def test_no_planted_author_is_written_anywhere(tmp_path, feed_server, capsys, ca
     raw = json.loads(zlib.decompress(row[1]))
     assert raw["from"]["name"] == row[0] == privacy.hash_handle(plants("jsonl")["name"], salt)
     assert raw["message"].startswith("Mn ơi") and raw["permalink_url"].startswith("https://www.facebook.com/")
+    # Post links lost their account, not the post: the platform's handle-free form where it has one,
+    # else the account's hash (the same as author_hash for the same handle).
+    with sqlite3.connect(db_path) as conn:
+        urls = dict(conn.execute("SELECT external_id, url FROM documents WHERE external_id LIKE 'url-%'").fetchall())
+    h = lambda handle: privacy.hash_handle(handle, salt)  # noqa: E731
+    assert urls["url-0"] == "https://tiktok.com/@/video/7301"
+    assert urls["url-1"] == "https://x.com/i/status/1901"
+    assert urls["url-2"] == f"https://facebook.com/{h('qzv.page.jsonl')}/posts/pfbid0123"
+    assert urls["url-3"] == "https://youtube.com/post/Ugkx1"
+    assert urls["url-4"] == f"https://t.me/{h('qzv_tg_jsonl')}/15"
+    assert urls["url-5"] == "https://instagram.com/p/Cx1"
+    assert urls["url-7"] == "https://linkedin.com/feed/update/urn:li:activity:7123"
 
 
 def test_hash_authors_off_keeps_handles_as_documented(tmp_path, feed_server, capsys):
@@ -282,6 +322,14 @@ def test_hash_authors_off_keeps_handles_as_documented(tmp_path, feed_server, cap
     assert row[0] == plants("jsonl")["name"].lower()
     assert json.loads(zlib.decompress(row[1]))["from"]["link"] == plants("jsonl")["profile"]
     assert any(m.get("author") == plants("rss")["name"] for m in metas)
+    # Links stay as they were given (canonical form only).
+    with sqlite3.connect(db_path) as conn:
+        urls = dict(conn.execute("SELECT external_id, url FROM documents WHERE external_id LIKE 'url-%'").fetchall())
+        appearances = json.loads(conn.execute("SELECT appearances FROM factchecks").fetchone()[0])
+    assert urls["url-0"] == "https://tiktok.com/@qzv_tt_jsonl/video/7301"
+    assert urls["url-1"] == "https://x.com/qzv_x_jsonl/status/1901"
+    assert urls["url-4"] == "https://t.me/qzv_tg_jsonl/15"
+    assert appearances[:2] == [u for u, _ in post_urls("fc")[:1]] + [post_urls("fc")[0][1]]
 
 
 # -- the scrubber's rules, one by one ----------------------------------------------------------------
@@ -381,6 +429,8 @@ def test_turning_hashing_back_on_scrubs_what_was_stored_meanwhile(db, capsys):
 
     db.set_setting("hash_authors", "0")
     Ingestor(db).add([_post("off1"), _post("off2")])
+    create_factcheck(db, "Giá điện tăng gấp đôi", "false", editor="bientap",
+                     appearances=["https://x.com/qzv_off/status/1"])  # an appearance naming its account
     assert leaks(database_texts(db.path))  # stored in clear, as an admin asked
     assert run_cli_in_process(db.path, "settings", "set", "hash_authors", "1") == 0
     capsys.readouterr()
@@ -392,7 +442,8 @@ def test_turning_hashing_back_on_scrubs_what_was_stored_meanwhile(db, capsys):
 
     reopened = Database(db.path)
     entry = audit.entries(reopened, 1)[0]
-    assert entry["object"] == "setting:hash_authors" and entry["after"] == {"value": "1", "scrubbed_documents": 2}
+    assert entry["object"] == "setting:hash_authors" and entry["after"] == {"value": "1", "scrubbed_documents": 2,
+                                                                          "scrubbed_factcheck_rows": 3}
     reopened.close()
 
 

@@ -35,6 +35,7 @@ from kiemchung.claims.tables import factcheck_phrasings, factcheck_versions, fac
 from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.labels import LABELS
 from kiemchung.links import check_http_url
+from kiemchung.privacy import url_scrubber
 from kiemchung.store import schema as t
 from kiemchung.text import fold, normalize, tokens
 from kiemchung.store import settings
@@ -293,6 +294,15 @@ def _clean_fields(conn, values: dict[str, Any]) -> dict[str, Any]:
                       ("first_appearance", "Nơi xuất hiện đầu tiên (first appearance)")):
         if key in out and out[key] is not None:
             out[key] = check_http_url(str(out[key]), what) if str(out[key]).strip() else None
+    if "appearances" in out or out.get("first_appearance"):
+        # Where a claim appeared is usually a person's post: with hash_authors on, its link loses the
+        # account as a stored document's does (evidence, an agency's page cited, keeps its link).
+        scrub = url_scrubber(conn)
+        if scrub is not None:
+            if "appearances" in out:
+                out["appearances"] = list(dict.fromkeys(scrub(u) for u in out["appearances"]))
+            if out.get("first_appearance"):
+                out["first_appearance"] = scrub(out["first_appearance"])
     if "meta" in out and isinstance(out["meta"], dict) and out["meta"].get("publisher_url") is not None:
         out["meta"] = {**out["meta"], "publisher_url": check_http_url(out["meta"]["publisher_url"],
                                                                       "Trang của đơn vị (publisher URL)")}

@@ -205,11 +205,12 @@ def _after_hash_authors(db, conn, before: str | None, stored: str) -> dict[str, 
     """Documents stored while hashing was off hold clear handles: hash them when it is turned on."""
     if stored != "1" or before != "0":
         return {}
-    from kiemchung.privacy import scrub_stored_documents
+    from kiemchung.privacy import scrub_stored_appearances, scrub_stored_documents
 
     n = scrub_stored_documents(conn, db.installation_salt())
     log.warning("hash_authors on: %d documents scrubbed", n)
-    return {"scrubbed_documents": n}
+    # Fact-checks' appearances (post links) written meanwhile, with their versions and audit entries.
+    return {"scrubbed_documents": n, "scrubbed_factcheck_rows": scrub_stored_appearances(conn, db.installation_salt())}
 
 
 # -- the registry ---------------------------------------------------------------------------------------
