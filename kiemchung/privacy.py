@@ -317,22 +317,15 @@ def handle_free_url(url: Any, hasher: Hasher) -> Any:
     return out if "//" in text else out.split("//", 1)[1]
 
 
-def url_scrubber(conn) -> Callable[[Any], Any] | None:
-    """:func:`handle_free_url` with the installation's salt, read through ``conn`` (a connection in a
-    write transaction: the salt is created on first use), or None when ``hash_authors`` is off."""
-    import secrets
+def url_scrubber(db) -> Callable[[Any], Any] | None:
+    """:func:`handle_free_url` with the installation's salt, or None when ``hash_authors`` is off (read
+    from the database itself, as the ingest path does). Call it before opening a write transaction: the
+    salt is created on first use."""
+    from kiemchung.store import settings
 
-    import sqlalchemy as sa
-
-    settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.Text))
-    rows = dict(conn.execute(sa.select(settings.c.key, settings.c.value)
-                             .where(settings.c.key.in_(["hash_authors", "author_salt"]))).all())
-    if rows.get("hash_authors") == "0":
+    if settings.current(db, "hash_authors") == "0":
         return None
-    salt = rows.get("author_salt")
-    if salt is None:
-        salt = secrets.token_hex(16)
-        conn.execute(sa.insert(settings).values(key="author_salt", value=salt))
+    salt = db.installation_salt()
     return lambda url: handle_free_url(url, lambda handle: hash_handle(handle, salt))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -274,7 +275,8 @@ def find_duplicate(db, text: str) -> FactCheck | None:
         return _load(conn, fc_id) if fc_id is not None else None
 
 
-def _clean_fields(conn, values: dict[str, Any]) -> dict[str, Any]:
+def _clean_fields(conn, values: dict[str, Any], scrub: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """``values`` checked and normalised; ``scrub`` makes appearance links handle-free (hash_authors)."""
     out = dict(values)
     if "verdict" in out:
         raw = out["verdict"]
@@ -297,7 +299,6 @@ def _clean_fields(conn, values: dict[str, Any]) -> dict[str, Any]:
     if "appearances" in out or out.get("first_appearance"):
         # Where a claim appeared is usually a person's post: with hash_authors on, its link loses the
         # account as a stored document's does (evidence, an agency's page cited, keeps its link).
-        scrub = url_scrubber(conn)
         if scrub is not None:
             if "appearances" in out:
                 out["appearances"] = list(dict.fromkeys(scrub(u) for u in out["appearances"]))
@@ -325,12 +326,13 @@ def create_factcheck(
     CLI's ``cli:<os user>``, or by default the editor's name."""
     editor = _editor(editor)
     now = timeutil.now()
+    scrub = url_scrubber(db)
     with db.write() as conn:
         if key and (same := conn.execute(select(factchecks.c.id).where(factchecks.c.key == key)).scalar()) is not None:
             raise DuplicateFactCheckError(f"Mã bài kiểm chứng đã có (fact-check key already exists): {key}", same)
         v = _clean_fields(conn, dict(claim=claim, verdict=verdict, explanation=explanation, evidence=evidence,
                                      appearances=appearances, claim_date=claim_date, original_label=original_label,
-                                     url=url, first_appearance=first_appearance, meta=meta or {}))
+                                     url=url, first_appearance=first_appearance, meta=meta or {}), scrub)
         result = conn.execute(insert(factchecks).values(
             key=key or f"tmp-{now.timestamp()}-{id(v)}", publisher=publisher, status="draft", version=1,
             created_by=editor, updated_by=editor, created_at=now, updated_at=now, **v))
@@ -390,9 +392,10 @@ def update_factcheck(db, fc_id: int | str, changes: dict[str, Any], editor: str,
     bad = set(changes) - _EDITABLE
     if bad:
         raise ConfigError(f"Không sửa được trường (fields cannot be edited): {sorted(bad)}")
+    scrub = url_scrubber(db) if {"appearances", "first_appearance"} & set(changes) else None
     with db.write() as conn:
         fc = _load(conn, fc_id)
-        v = _clean_fields(conn, changes)
+        v = _clean_fields(conn, changes, scrub)
         if "meta" in v:  # the pending revision is the workflow's, not an editable field
             v["meta"] = {k: val for k, val in dict(v["meta"] or {}).items() if k != PENDING}
             if fc.pending is not None:
