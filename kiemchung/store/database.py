@@ -139,6 +139,16 @@ def _head_revision() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+def hold_lock(conn: Connection, name: str) -> None:
+    """Hold the database-wide lock ``name`` until the write transaction of ``conn`` ends (see
+    :meth:`Database.serialize`; for code that has a connection and no Database)."""
+    if conn.dialect.name == "sqlite":
+        return  # a SQLite write transaction (BEGIN IMMEDIATE) already excludes every other writer
+    from sqlalchemy import text
+
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"kiemchung:{name}"})
+
+
 class Database:
     """A kiemchung store at ``target`` (a SQLite file path or an SQLAlchemy URL).
 
@@ -245,11 +255,7 @@ class Database:
         On SQLite a write transaction already excludes every other writer (``BEGIN IMMEDIATE``); on
         PostgreSQL it is a transaction-level advisory lock, so writers on every host take turns (and
         what one stores is committed before the next looks)."""
-        if self.is_sqlite:
-            return
-        from sqlalchemy import text
-
-        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"kiemchung:{name}"})
+        hold_lock(conn, name)
 
     def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
         """After rows were inserted into ``table`` with explicit ids, make the id sequence continue
@@ -351,6 +357,8 @@ class Database:
             from kiemchung.store.settings import write
 
             with self.write() as conn:
+                # Two processes hashing their first author at once must agree on one salt.
+                hold_lock(conn, "settings")
                 salt = conn.execute(
                     select(t.settings.c.value).where(t.settings.c.key == "author_salt")
                 ).scalar()
@@ -387,6 +395,7 @@ class Database:
         if source.kind not in SOURCE_KINDS:
             raise StoreError(f"Loại nguồn không hợp lệ (unknown source kind): {source.kind}")
         with self.write() as conn:
+            hold_lock(conn, "sources")  # two hosts adding the same URL at once: one source
             existing = conn.execute(select(t.sources).where(t.sources.c.url == source.url)).first()
             if existing is not None:
                 return _source_from_row(existing)

@@ -523,6 +523,9 @@ def set_value(db, key: str, raw: str, *, actor: Any = None) -> str:
 def write(conn, key: str, raw: str | None) -> None:
     """Store (``raw`` None: remove) one setting inside the caller's write transaction, with a new
     version token so that every process notices. No validation: use :func:`set_value` for people."""
+    from kiemchung.store.database import hold_lock
+
+    hold_lock(conn, "settings")  # writers on other hosts (PostgreSQL) take turns: no duplicate key
     conn.execute(delete(t.settings).where(t.settings.c.key == key))
     if raw is not None:
         conn.execute(insert(t.settings).values(key=key, value=raw))
