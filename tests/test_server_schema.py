@@ -16,8 +16,8 @@ def _tables(database: Database) -> dict[str, set[str]]:
     with database.read() as conn:
         insp = inspect(conn)
         for name in insp.get_table_names():
-            if name.startswith("documents_fts"):
-                continue  # the full-text index differs by design (FTS5 vs tsvector)
+            if name.startswith(("documents_fts", "procrastinate_")):
+                continue  # the full-text index differs by design (FTS5 vs tsvector); the job queue is server mode's
             found[name] = {c["name"] for c in insp.get_columns(name)}
     return found
 
