@@ -259,5 +259,5 @@ def api_remove_source(request: Request, source_id: int = Path(ge=1, le=MAX_ID), 
 def api_stats(request: Request) -> dict[str, Any]:
     """Counts: documents by kind and language, duplicate groups, per source."""
     db = request.app.state.db
-    stats = queries.cached(("stats", id(db)), 30, db.stats)
+    stats = queries.cached_fresh(db, ("stats",), 30, db.stats)
     return {**stats, "per_source": [{"name": n, "documents": c} for n, c in stats["per_source"]]}

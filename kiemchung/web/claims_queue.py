@@ -177,10 +177,12 @@ def compute_queue(db) -> ClaimsQueue:
 
 
 def claims_queue(db) -> ClaimsQueue:
-    """The queue, reused for :data:`QUEUE_TTL` seconds unless fact-checks, alerts or documents changed."""
+    """The queue, reused for :data:`QUEUE_TTL` seconds unless fact-checks, alerts or documents changed
+    (read from the database on every call, so changes by other processes count too) or the
+    installation's matcher settings changed."""
     with db.read() as conn:
         n_alerts = conn.execute(select(func.count()).select_from(alerts_t)).scalar()
-    key = (fcs.signature(db), db.max_document_id(), n_alerts)
+    key = (fcs.signature(db), db.max_document_id(), n_alerts, repr(match_config(db)))
     with _lock:
         hit = _queue_cache.get(db.url)
         if hit and hit[0] == key and time.monotonic() - hit[1] < QUEUE_TTL:

@@ -98,11 +98,12 @@ def logout(request: Request):
 def overview(request: Request):
     """Volume chart, sources in trouble, latest official statements, rising stories."""
     db = request.app.state.db
-    key = id(db)
-    volume = queries.cached(("volume", key), 60, lambda: queries.daily_volume(db))
-    official = queries.cached(("official", key), 30, lambda: queries.latest_official(db))
-    rising = queries.cached(("rising", key), 30, lambda: _rising(db))
-    alerts = queries.cached(("alerts", key), 15, lambda: queries.new_alerts(db))
+    # Each panel is recomputed when anything was committed to the database, by this process or another
+    # (a watcher, a worker on another host): keyed on the store's change token, not only on a TTL.
+    volume = queries.cached_fresh(db, ("volume",), 60, lambda: queries.daily_volume(db))
+    official = queries.cached_fresh(db, ("official",), 30, lambda: queries.latest_official(db))
+    rising = queries.cached_fresh(db, ("rising",), 30, lambda: _rising(db))
+    alerts = queries.cached_fresh(db, ("alerts",), 15, lambda: queries.new_alerts(db))
     t = translator(request.cookies.get(LANG_COOKIE, "vi"))
     return render(
         request,

@@ -69,13 +69,22 @@ def cached(key: tuple, ttl: float, compute):
     return value
 
 
-def cached_fresh(db, key: tuple, ttl: float, compute):
-    """Like :func:`cached`, but the value is also dropped as soon as anything is committed to ``db``
-    (by any connection or process), so it is never staler than the data. Not cached at all when the
-    database cannot report changes (see :func:`kiemchung.store.search.data_version`)."""
+def change_token(db):
+    """The store's change token: changes whenever anything is committed to ``db`` by any connection,
+    process or host; None when the store cannot tell (then nothing that depends on it may be cached)."""
+    token = getattr(db, "change_token", None)
+    if callable(token):
+        return token()
     from kiemchung.store.search import data_version
 
-    version = data_version(db)
+    return data_version(db)
+
+
+def cached_fresh(db, key: tuple, ttl: float, compute):
+    """Like :func:`cached`, but the value is also dropped as soon as anything is committed to ``db``
+    (by any connection, process or host), so it is never staler than the data. Not cached at all when
+    the database cannot report changes (see :func:`change_token`)."""
+    version = change_token(db)
     if version is None:
         return compute()
     return cached((*key, id(db), version), ttl, compute)
@@ -119,8 +128,9 @@ def daily_volume(db, days: int = 30, *, today: dt.date | None = None) -> list[tu
 
 
 def troubled_sources(db, *, ttl: float = 10) -> list:
-    """Sources that are failing, worst first (cached for ``ttl`` seconds; adding a source clears it)."""
-    return cached(("troubled_sources", id(db)), ttl, lambda: _troubled_sources(db))
+    """Sources that are failing, worst first (cached for ``ttl`` seconds and until anything is committed
+    to the database, by any process: a watcher on another host records the failures)."""
+    return cached_fresh(db, ("troubled_sources",), ttl, lambda: _troubled_sources(db))
 
 
 def _troubled_sources(db) -> list:

@@ -20,7 +20,7 @@ from kiemchung.web.params import province_code
 STORY_PAGE = 30  # stories per page of /stories
 DOC_PAGE = 50  # documents per page of a story
 MAX_DOC_OFFSET = 1000  # deepest document page of a story (get_story loads offset + page documents)
-STORY_TTL = 30  # seconds a story's summary (get_story and aggregates) is reused; edits clear it
+STORY_TTL = 30  # seconds a story's summary (get_story and aggregates) is reused while the data is unchanged
 CLAIM_DOCS = 20  # newest documents of a story ranked for check-worthy sentences
 TOP_CLAIMS = 8
 
@@ -82,10 +82,11 @@ def story_view(db, story_id: int, *, offset: int = 0, limit: int = DOC_PAGE) -> 
     outlets and provinces (SQL aggregates), check-worthy sentences of its newest documents, alerts of
     its documents and its official statements. A merged story resolves to the story it went into.
 
-    The summary (``get_story`` and the aggregates) is reused for :data:`STORY_TTL` seconds (edits made
-    here clear it at once); a page of documents reads only that page's rows."""
+    The summary (``get_story`` and the aggregates) is reused for :data:`STORY_TTL` seconds while nothing
+    is committed to the database (by any process: edits, a story stage on another host); a page of
+    documents reads only that page's rows."""
     offset = max(0, min(int(offset), MAX_DOC_OFFSET))
-    detail, agg = queries.cached(("monitor-story", id(db), story_id), STORY_TTL, lambda: _summary(db, story_id))
+    detail, agg = queries.cached_fresh(db, ("monitor-story", story_id), STORY_TTL, lambda: _summary(db, story_id))
     docs, more = story_documents(db, detail.story.id, offset=offset, limit=limit)
     return StoryView(story=detail.story, documents=docs, offset=offset, has_more=more, edits=detail.edits, **agg)
 

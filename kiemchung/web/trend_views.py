@@ -24,11 +24,12 @@ METHOD = {
 
 
 def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=(), limit: int = 10):
-    """``trends.rising`` cached for 60 s (per database, moment rounded to the minute, kinds and keywords)."""
+    """``trends.rising`` cached for 60 s (per database, moment rounded to the minute, kinds and keywords)
+    and until anything is committed to the database (by any process)."""
     at = timeutil.aware(at) or timeutil.view_now(db)
     at = at.replace(second=0, microsecond=0)
-    key = ("monitor-rising", id(db), at, tuple(kinds), tuple(keywords), limit)
-    return queries.cached(key, 60, lambda: trends.rising(db, now=at, kinds=kinds, keywords=keywords, limit=limit))
+    key = ("monitor-rising", at, tuple(kinds), tuple(keywords), limit)
+    return queries.cached_fresh(db, key, 60, lambda: trends.rising(db, now=at, kinds=kinds, keywords=keywords, limit=limit))
 
 
 def trends_at(db, at: str | None, kw: str) -> tuple[dt.datetime, list[str], list]:

@@ -35,7 +35,8 @@ def watchlist_by_id(db, wl_id: int) -> wl.Watchlist:
 
 
 def watchlist_table(db, at: dt.datetime | None = None) -> list[dict]:
-    """Every watchlist with its daily counts over the last 30 Vietnamese days (cached 60 s)."""
+    """Every watchlist with its daily counts over the last 30 Vietnamese days (cached 60 s, and until
+    anything is committed to the database by any process)."""
     until = vn_today_end(at or timeutil.view_now(db))
     since = until - dt.timedelta(days=SPARK_DAYS)
 
@@ -46,7 +47,7 @@ def watchlist_table(db, at: dt.datetime | None = None) -> list[dict]:
             out.append({"watchlist": w, "daily": counts, "last7": sum(counts[-7:]), "last30": sum(counts)})
         return out
 
-    return queries.cached(("monitor-watchlists", id(db), until), 60, compute)
+    return queries.cached_fresh(db, ("monitor-watchlists", until), 60, compute)
 
 
 def watchlist_row(db, wl_id: int) -> dict:
