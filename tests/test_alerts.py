@@ -484,10 +484,10 @@ def test_possibly_related_goes_to_the_queue_only_and_triage_recalibrates(db, hoo
     assert counts == sorted(counts, reverse=True) and counts[0] <= 2  # fewer alerts as the threshold rises
 
 
-def test_bundled_sample_alerts_no_official_or_unrelated_item(tmp_path):
-    """The user's path (demo, factchecks import-sample, alerts scan) scored against the sample's gold
-    by benchmarks/sample_alerts.py: no false alert at either level; the rumour posts alerted 'repeat'
-    stay at least as many as measured on 2026-12-05 (35 of 80; the issue's target, all 80, is not met)."""
+@pytest.fixture(scope="module")
+def sample_figures(tmp_path_factory):
+    """benchmarks/sample_alerts.py's figures: demo, factchecks import-sample, alerts scan in a fresh
+    database, scored against the sample's gold."""
     import importlib.util
     from pathlib import Path
 
@@ -495,8 +495,24 @@ def test_bundled_sample_alerts_no_official_or_unrelated_item(tmp_path):
         "sample_alerts", Path(__file__).resolve().parents[1] / "benchmarks" / "sample_alerts.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    figures = mod.run(tmp_path / "sample.db")
+    return mod.run(tmp_path_factory.mktemp("sample") / "sample.db")
+
+
+def test_bundled_sample_alerts_no_official_or_unrelated_item(sample_figures):
+    """The user's path (demo, factchecks import-sample, alerts scan) scored against the sample's gold
+    by benchmarks/sample_alerts.py: no false alert at either level; the rumour posts alerted 'repeat'
+    stay at least as many as measured on 2026-12-05 (35 of 80)."""
+    figures = sample_figures
     for level in ("repeat", "related"):
         assert figures[level]["official"] == 0 and figures[level]["unrelated"] == 0, figures
         assert figures[level]["wrong_factcheck"] == 0, figures
     assert figures["repeat"]["right"] >= 35 and figures["claim_items"]["post"] == 80
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 35 of the 80 rumour posts alert "
+                                       "'repeat' (docs/matching.md, 'Why the sample's rumours miss'); "
+                                       "remove this mark when it is")
+def test_every_rumour_post_of_the_sample_alerts_repeat(sample_figures):
+    """Issue 15's target: every rumour post that rewords a sample fact-check is alerted ("Lặp lại tin
+    sai"), and no official statement or unrelated item is, at either level."""
+    assert sample_figures["missed_ids"]["post"] == [] and sample_figures["repeat"]["right"] == 80
