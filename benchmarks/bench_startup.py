@@ -60,7 +60,9 @@ def main() -> None:
     ap.add_argument("--before", help="another kiemchung command (e.g. an older version) timed alongside")
     args = ap.parse_args()
     kc = args.kiemchung or script()
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    # As a user runs it: with bytecode caches. Python reads any non-empty PYTHONDONTWRITEBYTECODE
+    # (even "0") as "do not write them", so the variable is removed, not set to 0.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.pop("KIEMCHUNG_DB", None)
     with tempfile.TemporaryDirectory() as tmp:
         cases = {

@@ -49,6 +49,9 @@ class Verdict:
                 f"CẢNH BÁO (warning): {len(self.unchecked)} gói không kiểm tra được, dịch vụ lỗ hổng không trả lời "
                 f"(packages not audited, the vulnerability service did not answer): "
                 + ", ".join(self.unchecked[:10]) + (" …" if len(self.unchecked) > 10 else ""))
+        if self.unchecked and not self.checked and not self.error:
+            lines.append("CẢNH BÁO (warning): không gói nào được kiểm tra: lần chạy này không nói gì về lỗ hổng "
+                         "đã biết (no package was audited: this run says nothing about known vulnerabilities)")
         if not self.vulnerable and not self.error and self.checked:
             lines.append(f"pip-audit: {self.checked} gói đã kiểm tra, không có lỗ hổng đã biết "
                          f"({self.checked} packages audited, no known vulnerabilities)")

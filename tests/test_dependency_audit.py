@@ -50,6 +50,17 @@ def test_packages_the_service_could_not_answer_for_warn():
     assert out.exit_code == 0 and out.unchecked == ["alembic"] and "1 gói không kiểm tra được" in out.report()
 
 
+def test_an_audit_that_checked_nothing_says_so():
+    """What this sandbox's registry mirror gives: every package 'not found on PyPI'. The run passes (it
+    says nothing about our code) but must not read as a clean audit."""
+    out = audit.judge(_report(
+        {"name": "alembic", "skip_reason": "Dependency not found on PyPI and could not be audited: alembic (1.20.1)"},
+        {"name": "fastapi", "skip_reason": "Dependency not found on PyPI and could not be audited: fastapi (0.110.0)"},
+    ), 0)
+    assert out.exit_code == 0 and out.checked == 0
+    assert "no package was audited" in out.report() and "no known vulnerabilities" not in out.report()
+
+
 def test_a_missing_pip_audit_warns(tmp_path):
     code = audit.main(["--python", sys.executable, "--pip-audit", str(tmp_path / "no-such-pip-audit")])
     assert code == 0
