@@ -4,6 +4,7 @@
     flock /work/bench.lock python benchmarks/bench_server.py search --sqlite DB --pg URL [--copies K] [--queries 200]
     flock /work/bench.lock python benchmarks/bench_server.py size --sqlite DB --pg URL
     flock /work/bench.lock python benchmarks/bench_server.py move --sqlite DB [--copies K] [--queries 200]
+    flock /work/bench.lock python benchmarks/bench_server.py articles [--copies 5]
 
 **ingest**: the RSS year (../shared/data/rss-2025-2026.jsonl.gz, title and summary of each item) written
 as a JSONL export, then imported the way a person does it, each in a child process whose wall time, CPU
@@ -28,6 +29,9 @@ to K times the RSS year by SQL: copies of every document (new ids and keys) publ
 
 **move**: ``kiemchung --db DB migrate-db --to postgresql://…`` of an existing SQLite store (a copy of
 it) into a new PostgreSQL database, timed in a child process; then **size** and **search** on the two.
+
+**articles**: bytes per full article (title, lead and body: stories-dev.jsonl's 925 articles, stored
+``--copies`` times under other URLs) on both stores, the size after minus the size of the empty store.
 
 **size**: bytes per document on both stores (SQLite file; PostgreSQL tables with their indexes and
 TOAST), per table.
@@ -380,6 +384,72 @@ def cmd_size(args) -> None:
             print(f"    {name:40s} {size / 1e6:8.1f} MB  {size / n:7.0f} B/doc (with indexes and TOAST)")
 
 
+def _ingest_articles(target: str, copies: int) -> int:
+    """stories-dev's full articles (title, lead, text) through the library's ingest path, ``copies`` times."""
+    from kiemchung import timeutil
+    from kiemchung.ingest import Ingestor
+    from kiemchung.models import Document
+    from kiemchung.store import Database
+
+    items = [json.loads(line) for line in open(ROOT.parent / "shared" / "data" / "stories-dev.jsonl", encoding="utf-8")]
+    with Database(target) as db:
+        ing = Ingestor(db)
+        for k in range(copies):
+            ing.add(Document(url=f"https://bai-viet.test/{k}/{it['id']}", title=it.get("title") or "",
+                             lead=it.get("lead") or "", body=it.get("text") or "", kind="article",
+                             published_at=timeutil.now(), raw=json.dumps(it, ensure_ascii=False))
+                    for it in items)
+        return db.count_documents()
+
+
+def _sqlite_bytes(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path.stat().st_size
+
+
+def _pg_bytes(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as pg:
+        pg.execute("VACUUM ANALYZE")
+        return pg.execute("SELECT pg_database_size(current_database())").fetchone()[0]
+
+
+def cmd_articles(args) -> None:
+    """Bytes per full article (stories-dev: title, lead and body) on both stores: size after minus before."""
+    from kiemchung.store import Database
+
+    work = Path(tempfile.mkdtemp(prefix="kc-bench-articles-"))
+    items = sum(1 for _ in open(ROOT.parent / "shared" / "data" / "stories-dev.jsonl", encoding="utf-8"))
+    chars = sum(len(json.loads(x).get("text") or "") + len(json.loads(x).get("title") or "")
+                + len(json.loads(x).get("lead") or "")
+                for x in open(ROOT.parent / "shared" / "data" / "stories-dev.jsonl", encoding="utf-8"))
+    print(f"stories-dev: {items} articles, {chars / items:,.0f} characters each on average, x{args.copies}")
+    path = work / "kc.db"
+    Database(path).close()
+    before = _sqlite_bytes(path)
+    n = _ingest_articles(str(path), args.copies)
+    after = _sqlite_bytes(path)
+    print(f"SQLite: {n:,} documents, {(after - before) / n:,.0f} bytes/document (file {before:,} -> {after:,} bytes)")
+    server = pg_server(args.pg_admin)
+    try:
+        url = server.url(server.create_database("kc_articles"))
+        Database(url).close()
+        before = _pg_bytes(url)
+        try:
+            n = _ingest_articles(url, args.copies)
+        except Exception as exc:  # the PostgreSQL store may not index yet on this checkout
+            print(f"PostgreSQL: ingest failed: {str(exc).splitlines()[0][:300]}")
+            return
+        after = _pg_bytes(url)
+        print(f"PostgreSQL: {n:,} documents, {(after - before) / n:,.0f} bytes/document "
+              f"(database {before:,} -> {after:,} bytes)")
+    finally:
+        server.close()
+
+
 def cmd_move(args) -> None:
     """migrate-db of a SQLite store into PostgreSQL (timed), sizes, then search on both."""
     import shutil
@@ -441,8 +511,12 @@ def main() -> None:
     mv.add_argument("--copies", type=int, default=1)
     mv.add_argument("--queries", type=int, default=200)
     mv.add_argument("--pg-admin", default=None)
+    ar = sub.add_parser("articles")
+    ar.add_argument("--copies", type=int, default=5)
+    ar.add_argument("--pg-admin", default=None)
     args = ap.parse_args()
-    {"ingest": cmd_ingest, "search": cmd_search, "size": cmd_size, "move": cmd_move}[args.cmd](args)
+    {"ingest": cmd_ingest, "search": cmd_search, "size": cmd_size, "move": cmd_move,
+     "articles": cmd_articles}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -568,7 +568,7 @@ def summarise_profile(path: Path, top: int = 12) -> None:
 
 
 def start_server(
-    db_path: Path, port: int, workers: int, loop: str, http: str, search_cache: bool = True
+    db_path: Path | str, port: int, workers: int, loop: str, http: str, search_cache: bool = True
 ) -> subprocess.Popen:
     """uvicorn on the ASGI factory ``kiemchung serve --workers N`` uses, on loopback."""
     env = dict(os.environ, KIEMCHUNG_DB=str(db_path))
@@ -600,7 +600,9 @@ def start_server(
 def main() -> None:
     """Load, serve, measure."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", type=Path, default=Path("bench-out/web.db"))
+    ap.add_argument("--db", default="bench-out/web.db",
+                    help="SQLite file (the RSS year is imported into a new one), or a postgresql:// URL of a "
+                         "populated store (e.g. made with kiemchung migrate-db)")
     ap.add_argument("--limit", type=int, default=None, help="import only this many RSS items (new database)")
     ap.add_argument("--seconds", type=float, default=30, help="per endpoint")
     ap.add_argument(
@@ -624,8 +626,10 @@ def main() -> None:
         help="server without the search result cache (cost of every query)",
     )
     args = ap.parse_args()
-    args.db.parent.mkdir(parents=True, exist_ok=True)
-    load(args.db, args.limit)
+    if "://" not in args.db:
+        args.db = Path(args.db)
+        args.db.parent.mkdir(parents=True, exist_ok=True)
+        load(args.db, args.limit)
     db = Database(args.db)
     try:
         U.get_user(db, "bench")
