@@ -255,6 +255,8 @@ ADMIN = {
     ("POST", "/users/{name}/password"),
     ("POST", "/users/tokens/{token_id}/revoke"),
     ("GET", "/audit"),
+    ("GET", "/settings"),
+    ("POST", "/settings"),
 }
 RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}
 

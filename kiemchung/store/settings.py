@@ -331,8 +331,8 @@ _ALL: list[Setting] = [
         "periodic reports written by the workers (kiemchung worker, queue reports): weekly, monthly, quarterly; "
         "empty: none")),
     Setting("report_mail_to", "reports", "emails", _emails, (
-        "Gửi báo cáo định kỳ tới các địa chỉ này (cần smtp_host); trống: không gửi",
-        "mail periodic reports to these addresses (needs smtp_host); empty: not mailed")),
+        "Gửi báo cáo định kỳ tới các địa chỉ này (cần máy chủ SMTP); trống: không gửi",
+        "mail periodic reports to these addresses (needs the SMTP host); empty: not mailed")),
     # network (kiemchung.netguard; docs/security-network.md)
     Setting("fetch_allow_private", "network", "flag", _flag, (
         "Cho phép tải từ dải địa chỉ mạng nội bộ (10/8, 172.16/12, 192.168/16, fc00::/7) và tên máy nội bộ: 1 | 0; "

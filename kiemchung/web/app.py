@@ -397,12 +397,14 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         monitor_api,
         monitor_pages,
         pages,
+        settings_pages,
         verify_api,
         verify_pages,
     )
 
     app.include_router(pages.router)
     app.include_router(accounts.router)
+    app.include_router(settings_pages.router)
     app.include_router(monitor_pages.router)
     app.include_router(verify_pages.router)
     app.include_router(api.router)

@@ -10,6 +10,19 @@ MESSAGES: dict[str, dict[str, str]] = {
     "search": {"vi": "Tìm kiếm", "en": "Search"},
     "sources": {"vi": "Nguồn tin", "en": "Sources"},
     "users": {"vi": "Người dùng", "en": "Users"},
+    "settings": {"vi": "Cài đặt", "en": "Settings"},
+    "settings_note": {
+        "vi": "Mọi thay đổi được kiểm tra, ghi vào nhật ký thao tác và có hiệu lực với mọi tiến trình (web, watch, "
+              "worker) trong vòng một giây; cũng đổi được bằng lệnh kiemchung settings set.",
+        "en": "Every change is validated, written to the audit log and reaches every process (web, watch, workers) "
+              "within a second; the command kiemchung settings set does the same.",
+    },
+    "setting": {"vi": "Cài đặt", "en": "Setting"},
+    "setting_value": {"vi": "Giá trị", "en": "Value"},
+    "setting_default": {"vi": "Mặc định", "en": "Default"},
+    "setting_set": {"vi": "đã đặt", "en": "set"},
+    "setting_saved": {"vi": "Đã lưu.", "en": "Saved."},
+    "setting_clear": {"vi": "Xoá", "en": "Clear"},
     "audit": {"vi": "Nhật ký thao tác", "en": "Audit log"},
     "login": {"vi": "Đăng nhập", "en": "Log in"},
     "logout": {"vi": "Đăng xuất", "en": "Log out"},
