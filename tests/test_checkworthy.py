@@ -11,6 +11,15 @@ import pytest
 from kiemchung.claims.checkworthy import DEFAULT_THRESHOLD, rank_sentences, score_sentence
 from kiemchung.models import Document
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 FIXTURE = Path(__file__).parent / "fixtures" / "claims" / "checkworthy.jsonl"
 
 

@@ -8,6 +8,15 @@ from kiemchung.claims.claimreview import export_claimreviews, import_claimreview
 from kiemchung.claims.factchecks import create_factcheck, publish_factcheck
 from kiemchung.claims.feed import atom_feed, rss_feed
 from kiemchung.store import Database
+import pytest
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
 
 
 def _published(db):

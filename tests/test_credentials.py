@@ -18,6 +18,15 @@ from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.store import Database
 from kiemchung.web import create_app
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 PW = "matkhau-kiemchung-1"
 NEW = "matkhau-moi-dai-2"
 

@@ -5,13 +5,23 @@ from __future__ import annotations
 import csv
 import io
 
-from factories import make_doc, run_cli_in_process
+from factories import make_doc, run_cli_in_process, target_of
 from fastapi.testclient import TestClient
 
 from kiemchung import users as U
 from kiemchung.export import csv_cell, write_csv
 from kiemchung.ingest import Ingestor
 from kiemchung.web import create_app
+import pytest
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 FORMULA = '=HYPERLINK("http://x","y")'
 PW = "matkhau-manh-123"
@@ -41,7 +51,7 @@ def _formula_db(db):
 def test_cli_export_csv_neutralises_formulas(db, tmp_path, capsys):
     _formula_db(db)
     out = tmp_path / "out.csv"
-    assert run_cli_in_process(db.path, "export", "--format", "csv", "-o", str(out)) == 0
+    assert run_cli_in_process(target_of(db), "export", "--format", "csv", "-o", str(out)) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     titles = {r["title"] for r in rows}
     assert "'" + FORMULA in titles and "'-mở đầu bằng dấu trừ" in titles

@@ -7,6 +7,15 @@ from factories import make_doc, run_cli_in_process
 from kiemchung.claims.evidence import suggest_evidence
 from kiemchung.claims.factchecks import create_factcheck, update_factcheck
 from kiemchung.ingest import Ingestor
+import pytest
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
 
 
 def _statements(db):

@@ -23,6 +23,15 @@ from kiemchung.errors import ConfigError
 from kiemchung.logins import LoginLimiter, client_address
 from kiemchung.web import create_app
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 PW = "matkhau-kiemchung-1"
 T0 = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
 

@@ -6,6 +6,16 @@ from factories import run_cli_in_process
 
 from kiemchung.claims.factchecks import create_factcheck, publish_factcheck, withdraw_factcheck
 from kiemchung.claims.similar import similar_factchecks
+import pytest
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 EVIDENCE = ["https://soyte.example/thong-bao.html"]
 

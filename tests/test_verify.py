@@ -17,6 +17,15 @@ from kiemchung.claims.verify import (
 )
 from kiemchung.errors import ConfigError, ImportFileError
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 CLAIM = "Nước máy ở phường An Phú bị nhiễm độc, không được dùng để nấu ăn."
 OTHER = "Cầu Bến Lội vừa khánh thành đã bị nứt, sắp sập."
 NEWS = [

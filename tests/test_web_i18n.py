@@ -22,6 +22,15 @@ from kiemchung.store import Database
 from kiemchung.web import create_app, queries
 from kiemchung.web.app import all_routes
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 # GET routes that are not pages a person reads (files, fragments, probes).
 NOT_PAGES = {
     "/favicon.ico", "/healthz", "/search/export", "/documents/{doc_id}/raw", "/reports/{name}/{fmt}",

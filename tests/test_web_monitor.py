@@ -22,6 +22,15 @@ from kiemchung.stories import service
 from kiemchung.stories import tables as st
 from kiemchung.timeutil import now
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 PW = "matkhau-manh-123"
 
 

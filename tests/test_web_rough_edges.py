@@ -19,6 +19,16 @@ from kiemchung.claims.alerts import AlertStage
 from kiemchung.ingest import Ingestor
 from kiemchung.models import Source
 from kiemchung.labels import times_usual
+import pytest
+
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
 
 LA_OI_POST = "KHẨN CẤP: uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày, chia sẻ ngay cho người thân!"
 

@@ -29,6 +29,15 @@ from kiemchung.store import schema as t
 from kiemchung.web import create_app
 from kiemchung.web.app import all_routes
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 PW = "matkhau-kiemchung-1"
 TEMPLATES = Path(__file__).resolve().parents[1] / "kiemchung" / "web" / "templates"
 HOSTILE = [

@@ -21,6 +21,15 @@ from kiemchung.web import create_app
 from kiemchung.web import alert_views, claims_queue, verify_api, verify_pages
 from kiemchung.web.app import all_routes
 
+# Every test here that takes ``db`` runs on SQLite and on PostgreSQL (tests/conftest.py: any_db).
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
 PW = "matkhau-kiemchung-1"
 FALSE_CLAIM = "Uống nước lá ổi đun sôi chữa khỏi bệnh tiểu đường chỉ sau 7 ngày"
 VIRAL = "Nghe nói cầu Bến Đá sắp sập vì đã nứt 3 trụ, mọi người tránh xa ngay!!!"

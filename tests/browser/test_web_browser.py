@@ -19,6 +19,10 @@ from kiemchung.web import create_app  # noqa: E402
 
 @pytest.fixture
 def server(db, sample_docs):
+    yield from _serve(db, sample_docs)
+
+
+def _serve(db, sample_docs):
     import uvicorn
 
     Ingestor(db).add(
@@ -91,3 +95,39 @@ def test_login_search_document_add_source(server, width, height, tag):
         assert page.evaluate("window.pwned") is None
         assert any("script-src" in v for v in csp_violations), csp_violations
         browser.close()
+
+
+@pytest.mark.pg_fulltext
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_login_search_and_document_on_postgresql(any_db, sample_docs):
+    """Server mode smoke test: the same pages in a real browser, the store on PostgreSQL."""
+    served = _serve(any_db, sample_docs)
+    server = next(served)
+    try:
+        with playwright_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            csp_violations = watch_csp(page)
+            page.goto(server + "/")
+            page.fill("input[name=username]", "bientap")
+            page.fill("input[name=password]", "mat-khau-trinh-duyet")
+            page.click("form.card button")
+            page.wait_for_url(server + "/")
+            assert page.locator("svg.chart").count() == 1
+            page.goto(server + "/search")
+            page.fill("input[name=q]", "sot xuat huyet")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("ol.hits li a")
+            assert page.locator("mark").count() >= 1
+            page.click("ol.hits li a")
+            page.wait_for_selector("article h1")
+            assert "Nước chanh" in page.inner_text("article h1")
+            page.goto(server + "/sources")
+            page.fill("input[name=url]", "https://baolamson.vn/rss-pg.xml")
+            page.fill("input[name=name]", "Báo Lam Sơn PG")
+            page.click("form.card button")
+            page.wait_for_selector("text=Báo Lam Sơn PG")
+            assert csp_violations == [], csp_violations
+            browser.close()
+    finally:
+        next(served, None)
