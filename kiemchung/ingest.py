@@ -284,6 +284,11 @@ class Ingestor:
                 p.doc.source_id = self._outlet(p.doc.source_name.strip())
         d = t.documents
         now = timeutil.now()
+        # MinHash signatures of what is not stored yet, computed before the store-wide ingest lock is
+        # taken: workers prepare their batches in parallel and hold the lock only to compare and insert.
+        with self.db.read() as conn:
+            known = set(conn.execute(select(d.c.doc_key).where(d.c.doc_key.in_([p.key for p in prepared]))).scalars())
+        sigs = {p.key: self.index.signature(p.tokens) for p in prepared if p.key not in known}
         with self.db.write() as conn:
             # Writers take turns (one lock on every backend and host), and each first reads what the
             # others stored: the near-duplicate index is the store's, not this process's.
@@ -307,7 +312,7 @@ class Ingestor:
             older = _stored_groups(conn, {p.chash for p in fresh if not self.index.knows_hash(p.chash)})
             for offset, p in enumerate(fresh):
                 doc_id = next_id + offset
-                sig = self.index.signature(p.tokens)
+                sig = sigs[p.key] if p.key in sigs else self.index.signature(p.tokens)
                 if p.chash in older and not self.index.knows_hash(p.chash):
                     found: tuple[int, float] | None = (older[p.chash], 1.0)
                 else:
