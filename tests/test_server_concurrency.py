@@ -19,9 +19,9 @@ import pytest
 from factories import make_doc, target_of
 from sqlalchemy import func, select
 
-from kiemchung.entities import EntityStage, document_entities, entity_progress
+from kiemchung.entities import EntityStage, document_entities
 from kiemchung.ingest import Ingestor
-from kiemchung.store import Database
+from kiemchung.store import Database, progress
 from kiemchung.store import schema as t
 
 pytestmark = pytest.mark.pg_fulltext
@@ -81,11 +81,11 @@ def test_two_writers_and_a_stage_process_every_document_once(any_db):
     with any_db.read() as conn:
         total = conn.execute(select(func.count()).select_from(t.documents)).scalar_one()
         top = conn.execute(select(func.max(t.documents.c.id))).scalar_one()
-        progress = conn.execute(select(entity_progress)).one()._mapping
         # Every document has its provinces: none was stepped over by the marker.
         with_entities = conn.execute(select(func.count(func.distinct(document_entities.c.doc_id)))).scalar_one()
     assert total == 2 * per_writer
-    assert progress["processed"] == total  # each once: none skipped, none twice
-    assert progress["last_doc_id"] == top
+    done_row = next(p for p in progress.listing(any_db) if p.stage == progress.ENTITIES)
+    assert done_row.processed == total  # each once: none skipped, none twice
+    assert progress.last_doc_id(any_db, progress.ENTITIES) == top
     assert with_entities == total
     assert sorted(s.name for s in any_db.list_sources()) == ["Báo Lam Sơn", "Đài Tây Hà"]
