@@ -341,10 +341,14 @@ def test_robots_disallowed(srv, fetcher):
 
 def test_robots_cached_with_ttl(srv):
     with Fetcher(fast(robots_ttl_s=0.5)) as f:
+        clock = with_fake_clock(f)
         for _ in range(3):
             f.get(srv.url("/rss.xml"))
         assert srv.count("/robots.txt") == 1
-        time.sleep(0.6)
+        clock.now += 0.49  # still fresh on the fetcher's clock
+        f.get(srv.url("/rss.xml"))
+        assert srv.count("/robots.txt") == 1
+        clock.now += 0.02  # expired
         f.get(srv.url("/rss.xml"))
         assert srv.count("/robots.txt") == 2
 

@@ -756,13 +756,13 @@ class Fetcher:
         key = _host_key(url)
         with self._robots_lock:
             cached = self._robots.get(key)
-            if cached and cached.expires > time.monotonic():
+            if cached and cached.expires > self._clock.clock():
                 return cached
             host_lock = self._host_locks.setdefault(key, threading.Lock())
         with host_lock:  # one robots.txt fetch per host even when many threads ask at once
             with self._robots_lock:
                 cached = self._robots.get(key)
-                if cached and cached.expires > time.monotonic():
+                if cached and cached.expires > self._clock.clock():
                     return cached
             robots = self._fetch_robots(key)
             with self._robots_lock:
@@ -772,7 +772,7 @@ class Fetcher:
     def _fetch_robots(self, key: str) -> _Robots:
         """Fetch and parse ``key/robots.txt`` following RFC 9309's rules for failures."""
         s = self.settings
-        expires = time.monotonic() + s.robots_ttl_s
+        expires = self._clock.clock() + s.robots_ttl_s  # the fetcher's clock: tests move a fake one
         robots_url = key + "/robots.txt"
         limited = FetchSettings(**{**s.__dict__, "max_bytes": s.robots_max_bytes})
         current = robots_url
