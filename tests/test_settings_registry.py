@@ -253,3 +253,56 @@ def test_a_running_serve_reflects_settings_set_without_restart(tmp_path):
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def test_a_running_fetcher_follows_the_allow_list_set_by_another_process(tmp_path):
+    """``Fetcher.for_db`` (what ``watch`` polls with) re-reads the address policy: a host added to
+    fetch_allow_hosts by another process is reachable without restarting, and removed again, refused."""
+    import socket
+    import threading
+
+    from kiemchung.errors import FetchError
+    from kiemchung.sources.http import Fetcher, FetchSettings
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.2", 0))  # loopback, but not on the suite's allow-list (tests/conftest.py)
+    sock.listen(8)
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
+                             b"Connection: close\r\n\r\nok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.2:{sock.getsockname()[1]}/tin.txt"
+    path = tmp_path / "kc.sqlite"
+    watcher_db, admin_db = Database(path), Database(path)
+    clock = FakeClock()
+    watcher_db.settings_cache.clock = clock
+    fetcher = Fetcher.for_db(watcher_db, FetchSettings(min_interval_s=0.0, retries=0, total_timeout_s=4.0))
+    try:
+        with pytest.raises(FetchError):
+            fetcher.get(url)
+        settings.set_value(admin_db, "fetch_allow_hosts", "127.0.0.2")
+        clock.t += 2
+        assert fetcher.get(url).content == b"ok"
+        settings.set_value(admin_db, "fetch_allow_hosts", "")
+        clock.t += 2
+        with pytest.raises(FetchError):
+            fetcher.get(url)
+    finally:
+        fetcher.close()
+        stop.set()
+        thread.join(2)
+        sock.close()
+        watcher_db.close()
+        admin_db.close()

@@ -34,6 +34,7 @@ import urllib.parse
 import urllib.request
 import urllib.robotparser
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -255,13 +256,14 @@ class _GuardedBackend(httpcore.NetworkBackend):
     HTTPS work as before while a DNS answer cannot change between the check and the connection.
     """
 
-    def __init__(self, policy: AddressPolicy) -> None:
+    def __init__(self, policy: AddressPolicy | Callable[[], AddressPolicy]) -> None:
         self._inner = httpcore.SyncBackend()
-        self._policy = policy
+        self._policy = policy  # or a function giving the policy in force (a fetcher's live settings)
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+        policy = self._policy() if callable(self._policy) else self._policy
         try:
-            addresses = self._policy.resolve(host, port)
+            addresses = policy.resolve(host, port)
         except AddressRefused:
             raise
         except OSError as exc:
@@ -284,7 +286,9 @@ class _GuardedBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def _guarded_transport(policy: AddressPolicy, ssl_context: ssl.SSLContext | None = None) -> httpx.HTTPTransport:
+def _guarded_transport(
+    policy: AddressPolicy | Callable[[], AddressPolicy], ssl_context: ssl.SSLContext | None = None
+) -> httpx.HTTPTransport:
     """An httpx transport whose connections obey the address policy and the per-thread deadline."""
     transport = httpx.HTTPTransport(trust_env=False)
     # httpx does not take a network backend as argument; swap in a pool built with one.
@@ -492,9 +496,10 @@ class Fetcher:
     ):
         self.settings = settings or FetchSettings()
         self.policy = policy or AddressPolicy.build()
+        self._policy_db = None  # set by for_db: the policy follows the installation's settings
         s = self.settings
         self._client = httpx.Client(
-            transport=transport or _guarded_transport(self.policy),
+            transport=transport or _guarded_transport(lambda: self.policy),
             timeout=httpx.Timeout(s.connect_timeout_s, read=s.read_timeout_s, write=s.read_timeout_s),
             follow_redirects=False,
             trust_env=False,
@@ -511,8 +516,18 @@ class Fetcher:
 
     @classmethod
     def for_db(cls, db, settings: FetchSettings | None = None) -> Fetcher:
-        """A fetcher with the installation's address policy (``fetch_allow_private``, ``fetch_allow_hosts``)."""
-        return cls(settings, policy=AddressPolicy.from_db(db))
+        """A fetcher with the installation's address policy (``fetch_allow_private``, ``fetch_allow_hosts``),
+        re-read before each fetch, so a running ``watch`` follows ``kiemchung settings set`` (the settings
+        cache notices another process's change within a second)."""
+        fetcher = cls(settings, policy=AddressPolicy.from_db(db))
+        fetcher._policy_db = db
+        return fetcher
+
+    def _refresh_policy(self) -> None:
+        if self._policy_db is not None:
+            policy = AddressPolicy.from_db(self._policy_db)
+            if policy != self.policy:
+                self.policy = policy
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -544,6 +559,7 @@ class Fetcher:
         :class:`FetchError` with a reason code on every failure (:class:`AddressRefused` for an
         address the policy refuses); soft failures have been retried ``settings.retries`` times before.
         """
+        self._refresh_policy()
         if url[:5].lower() == "file:":
             if not local_files:
                 raise FetchError(f"Chỉ tải được địa chỉ http(s): {url} (bad_url)", reason="bad_url")
