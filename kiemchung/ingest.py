@@ -17,7 +17,6 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy import text as sql_text
 
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
@@ -103,26 +102,18 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-_TAKEN_ROWIDS = sql_text("SELECT rowid FROM documents_fts WHERE rowid IN :ids").bindparams(
-    bindparam("ids", expanding=True)
-)
-
-
-def _fts_rowids(conn, fresh: list[_Prepared], next_id: int, now) -> list[int]:
+def _fts_rowids(db: Database, conn, fresh: list[_Prepared], next_id: int, now) -> list[int]:
     """Time-ordered FTS row ids for a batch, bumped past any already taken (rare: same second and id bits)."""
     wanted = [
         t.fts_rowid(timeutil.aware(p.doc.published_at) or timeutil.aware(p.doc.fetched_at) or now, next_id + i)
         for i, p in enumerate(fresh)
     ]
-    # One statement for every batch (an expanding parameter): SQL text with the ids written in would be
-    # compiled anew for each batch and fill SQLAlchemy's statement cache with single-use entries.
-    taken = set(conn.execute(_TAKEN_ROWIDS, {"ids": wanted}).scalars())
+    taken = db.backend.fts_taken(conn, wanted)
     out: list[int] = []
     for rowid in wanted:
         while rowid in taken:
             rowid += 1
-            if conn.execute(sql_text("SELECT 1 FROM documents_fts WHERE rowid = :r"), {"r": rowid}).first():
-                taken.add(rowid)
+            taken |= db.backend.fts_taken(conn, [rowid])
         taken.add(rowid)
         out.append(rowid)
     return out
@@ -307,7 +298,7 @@ class Ingestor:
             rows: list[dict[str, Any]] = []
             fts_rows: list[dict[str, Any]] = []
             group_firsts: set[int] = set()
-            fts_ids = _fts_rowids(conn, fresh, next_id, now)
+            fts_ids = _fts_rowids(self.db, conn, fresh, next_id, now)
             # Exact copies of documents the index no longer holds (older than its window) are found here.
             older = _stored_groups(conn, {p.chash for p in fresh if not self.index.knows_hash(p.chash)})
             for offset, p in enumerate(fresh):
@@ -358,10 +349,10 @@ class Ingestor:
                 fts_rows.append(
                     {
                         "rowid": rowid,
-                        "ta": p.acc_title,
-                        "ba": p.acc_body,
-                        "tf": p.fold_title,
-                        "bf": p.fold_body,
+                        "title_acc": p.acc_title,
+                        "body_acc": p.acc_body,
+                        "title_fold": p.fold_title,
+                        "body_fold": p.fold_body,
                     }
                 )
                 # Visible to the rest of this batch at once, so duplicates inside a batch are found too.
@@ -369,13 +360,7 @@ class Ingestor:
             try:
                 conn.execute(insert(d), rows)
                 self.db.advance_sequence(conn, "documents")  # ids are chosen here; keep PostgreSQL's in step
-                conn.execute(
-                    sql_text(
-                        "INSERT INTO documents_fts(rowid, title_acc, body_acc, title_fold, body_fold) "
-                        "VALUES (:rowid, :ta, :ba, :tf, :bf)"
-                    ),
-                    fts_rows,
-                )
+                self.db.backend.fts_insert(conn, fts_rows)
                 if group_firsts:
                     conn.execute(
                         update(d)

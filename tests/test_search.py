@@ -401,7 +401,6 @@ def test_cached_makes_concurrent_first_callers_wait_for_one_computation():
 
 
 def test_cached_fresh_recomputes_after_any_commit(loaded):
-    from kiemchung.store.search import data_version
     from kiemchung.web import queries
 
     calls = []
@@ -413,9 +412,9 @@ def test_cached_fresh_recomputes_after_any_commit(loaded):
     key = ("test-fresh",)
     assert queries.cached_fresh(loaded, key, 60, compute) == 5
     assert queries.cached_fresh(loaded, key, 60, compute) == 5 and len(calls) == 1
-    before = data_version(loaded)
+    before = loaded.change_token()
     Ingestor(loaded).add([_fresh_doc("Khánh thành chợ nổi Tây Hà")])
-    assert data_version(loaded) != before
+    assert loaded.change_token() != before
     assert queries.cached_fresh(loaded, key, 60, compute) == 6 and len(calls) == 2
 
 

@@ -1,5 +1,7 @@
-"""The Database object: owns connections, runs migrations, and is the only place that talks SQL dialects.
+"""The Database object: owns connections, runs migrations, and hands dialect work to its backend.
 
+Everything dialect-specific (engine set-up, write locking across processes, the change token, the
+full-text index) lives in :mod:`kiemchung.store.backends` and is reached through ``Database.backend``.
 Reads go through a small pool; every write goes through one writer (a lock in this process, and
 ``BEGIN IMMEDIATE`` across processes on SQLite) so that ``database is locked`` never reaches a user.
 """
@@ -17,17 +19,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiemchung import timeutil
 from kiemchung.errors import MigrationError, NotFoundError, StoreError
 from kiemchung.models import SOURCE_KINDS, Document, Source
 from kiemchung.store import schema as t
+from kiemchung.store.backends import Backend, backend_for
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-_BUSY_TIMEOUT_MS = 60_000
-_CONNECT_TIMEOUT_S = 10  # a server database that does not answer: a clear error, not a long hang
 
 
 _SUPPORTED = (
@@ -157,17 +158,14 @@ class Database:
 
     def __init__(self, target: str | Path, *, upgrade: bool = True) -> None:
         self.url = _url_for(target)
-        self.is_sqlite = self.url.startswith("sqlite")
-        if self.is_sqlite:
-            path = Path(self.url.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.path: Path | None = path
-        else:
-            self.path = None
+        self.backend: Backend = backend_for(self.url)
+        self.is_sqlite = self.backend.name == "sqlite"
+        self.path: Path | None = self.backend.path
+        self.backend.prepare()
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        self.engine = self._make_engine(writer=False)
-        self.write_engine = self._make_engine(writer=True)
+        self.engine = self.backend.make_engine(writer=False)
+        self.write_engine = self.backend.make_engine(writer=True)
         from kiemchung.store.settings import SettingsCache
 
         self.settings_cache = SettingsCache()  # sees other processes' changes within settings_cache.interval
@@ -187,37 +185,14 @@ class Database:
 
     # -- engines and transactions -------------------------------------------------------------
 
-    def _make_engine(self, *, writer: bool) -> Engine:
-        if not self.is_sqlite:
-            return create_engine(
-                self.url, pool_pre_ping=True, future=True, connect_args={"connect_timeout": _CONNECT_TIMEOUT_S}
-            )
-        engine = create_engine(
-            self.url,
-            connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-            pool_size=1 if writer else 8,
-            max_overflow=0 if writer else 8,
-        )
+    def change_token(self) -> int | None:
+        """A number that changes whenever anything is committed to the database, by any connection,
+        process or host (SQLite: ``PRAGMA data_version``; PostgreSQL: the WAL insert position).
 
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn, _record):  # pragma: no cover - trivial
-            # Take transaction control from pysqlite so BEGIN IMMEDIATE can be issued.
-            dbapi_conn.isolation_level = None
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
-            cur.execute("PRAGMA temp_store=MEMORY")
-            cur.execute("PRAGMA cache_size=-65536")
-            cur.execute("PRAGMA mmap_size=268435456")
-            cur.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
-
-        return engine
+        Caches of anything read from the database keep the token they were filled under and are
+        dropped when it changes. None when it cannot be told now: then nothing may be cached.
+        """
+        return self.backend.change_token(self.engine)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
@@ -274,6 +249,7 @@ class Database:
         """Release every connection."""
         self.engine.dispose()
         self.write_engine.dispose()
+        self.backend.close()
 
     def __enter__(self) -> Database:
         return self

@@ -159,7 +159,8 @@ def fts_rowid_bound(when: dt.datetime) -> int:
     return max(0, int(when.timestamp())) << FTS_ID_SHIFT
 
 
-# The full-text index is an FTS5 virtual table (SQLite) created by the migrations, not by metadata:
-#   documents_fts(title_acc, body_acc, title_fold, body_fold), rowid = documents.id
-# *_acc hold lowercased, tone-canonical text (accent-sensitive search); *_fold the diacritic-free form.
+# The full-text index is the table documents_fts, keyed by documents.fts_rowid, created by the
+# migrations (not by metadata) in each backend's own form and used only through the backend
+# (kiemchung/store/backends): an FTS5 table on SQLite, tsvector columns on PostgreSQL. It holds the
+# lowercased tone-canonical text (accent-sensitive search) and the diacritic-free form.
 FTS_TABLE = "documents_fts"

@@ -25,21 +25,19 @@ import datetime as dt
 import functools
 import os
 import re
-import sqlite3
 import threading
 import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Float, Integer, String, column, select
-from sqlalchemy import text as sql_text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 
 from kiemchung import text, timeutil
 from kiemchung.errors import QueryError
 from kiemchung.models import Document
 from kiemchung.store import schema as t
+from kiemchung.store.backends import AllOf, AnyOf, FtsFilter, FtsQuery, Phrase, Without, backend_for
 from kiemchung.store.database import Database, document_from_row
 
 MAX_QUERY_CHARS = 1000
@@ -197,11 +195,7 @@ def parse_query(query: str) -> object | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Compiling to FTS5
-
-
-def _quote(tokens: list[str]) -> str:
-    return '"' + " ".join(tokens) + '"'
+# Compiling to the backends' full-text tree
 
 
 class _Compiler:
@@ -213,7 +207,7 @@ class _Compiler:
     def tokens(self, value: str) -> list[str]:
         return text.syllables(text.normalize(value), strip=not self.accented)
 
-    def term(self, node: Term) -> str | None:
+    def term(self, node: Term) -> object | None:
         toks = self.tokens(node.text)
         if not toks:
             return None
@@ -237,19 +231,19 @@ class _Compiler:
                 variants.append(expanded)
         for v in variants[1:]:
             self.terms.update(text.fold(t) for t in v)
-        parts = [_quote(v) for v in variants]
-        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+        phrases = [Phrase(tuple(v)) for v in variants]
+        return phrases[0] if len(phrases) == 1 else AnyOf(tuple(phrases))
 
-    def compile(self, node: object) -> tuple[str | None, bool]:
-        """FTS5 expression for ``node`` and whether it is purely negative."""
+    def compile(self, node: object) -> tuple[object | None, bool]:
+        """Full-text tree for ``node`` and whether it is purely negative."""
         if isinstance(node, Term):
             return self.term(node), False
         if isinstance(node, Not):
             inner, _ = self.compile(node.node)
             return inner, True
         if isinstance(node, BoolOp):
-            positives: list[str] = []
-            negatives: list[str] = []
+            positives: list[object] = []
+            negatives: list[object] = []
             for child in node.nodes:
                 expr, neg = self.compile(child)
                 if expr is None:
@@ -260,33 +254,52 @@ class _Compiler:
                     raise QueryError("Không thể dùng NOT bên trong OR (NOT is not allowed inside OR)")
                 if not positives:
                     return None, False
-                return "(" + " OR ".join(positives) + ")", False
+                return AnyOf(tuple(positives)), False
             if not positives:
                 if negatives:
                     raise QueryError(ONLY_NEGATIVE)
                 return None, False
-            expr = " AND ".join(positives)
-            for neg in negatives:
-                expr = f"({expr}) NOT {neg}"
-            return (f"({expr})" if len(positives) > 1 or negatives else expr), False
+            expr = positives[0] if len(positives) == 1 else AllOf(tuple(positives))
+            return (Without(expr, tuple(negatives)) if negatives else expr), False
         return None, False
 
 
-def compile_query(query: str, *, accented: bool | None = None) -> tuple[str | None, set[str], bool]:
-    """FTS5 MATCH expression for ``query``, the folded terms to highlight, and whether it is accented."""
+def compile_tree(query: str, *, accented: bool | None = None) -> FtsQuery | None:
+    """The full-text query every backend runs for ``query`` (None when nothing is left to look for).
+
+    ``accented`` (guessed from the query when None) matches the tone-canonical text; otherwise the
+    diacritic-free text is matched. Bad queries raise :class:`~kiemchung.errors.QueryError`.
+    """
     tree = parse_query(query)
     if tree is None:
-        return None, set(), False
+        return None
     if accented is None:
         accented = text.fold(query) != query.lower()
     compiler = _Compiler(accented)
-    expr, negative = compiler.compile(tree)
+    node, negative = compiler.compile(tree)
     if negative:
         raise QueryError(ONLY_NEGATIVE)
-    if expr is None:
-        return None, set(), accented
-    cols = "{title_acc body_acc}" if accented else "{title_fold body_fold}"
-    return f"{cols} : ({expr})", compiler.terms, accented
+    if node is None:
+        return None
+    return FtsQuery(node, frozenset(compiler.terms), accented)
+
+
+def compile_query(
+    query: str, *, accented: bool | None = None, dialect: str = "sqlite"
+) -> tuple[str | None, set[str], bool]:
+    """The backend's own expression for ``query`` (FTS5 MATCH text on SQLite), the folded terms to
+    highlight, and whether it is accented: for display and debugging; searches use :func:`compile_tree`."""
+    if accented is None and parse_query(query) is not None:
+        accented = text.fold(query) != query.lower()
+    compiled = compile_tree(query, accented=accented)
+    if compiled is None:
+        return None, set(), bool(accented)
+    return _expression_backend(dialect).fts_expression(compiled), set(compiled.terms), compiled.accented
+
+
+@functools.lru_cache(maxsize=4)
+def _expression_backend(dialect: str):
+    return backend_for(dialect)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -462,23 +475,23 @@ def search(
 
 
 def _search(db, query, limit, offset, since, until, sources, kinds, sort, count) -> SearchResult:
-    fts, terms, accented = compile_query(query)
-    if fts is None:
-        return SearchResult(query, [], accented, None, 0 if count else None)
-    result = _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, count)
-    if accented and not result[0] and offset == 0:
-        fts, terms, _ = compile_query(query, accented=False)
-        result = _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, count)
-        accented = False
+    compiled = compile_tree(query)
+    if compiled is None:
+        return SearchResult(query, [], _guess_accented(query), None, 0 if count else None)
+    result = _run(db, compiled, limit, offset, since, until, sources, kinds, sort, count)
+    if compiled.accented and not result[0] and offset == 0:
+        compiled = compile_tree(query, accented=False)
+        result = _run(db, compiled, limit, offset, since, until, sources, kinds, sort, count)
     hits, total = result
-    return SearchResult(query, hits, accented, fts, total)
+    return SearchResult(query, hits, compiled.accented, db.backend.fts_expression(compiled), total)
+
+
+def _guess_accented(query: str) -> bool:
+    return parse_query(query) is not None and text.fold(query) != query.lower()
 
 
 # A hit needs every column but the compressed raw payload and the MinHash signature (large blobs).
 _HIT_COLUMNS = [c for c in t.documents.c if c.name not in ("raw", "minhash")]
-_HIT_SELECT = ", ".join(f"d.{c.name}" for c in _HIT_COLUMNS)
-_PLAIN_EXTRA = [column("source_name", String), column("rid", Integer)]
-_RANKED_EXTRA = [*_PLAIN_EXTRA, column("rank", Float)]
 
 
 def _no_documents_in(db, sources: list[int]) -> bool:
@@ -491,76 +504,45 @@ def _no_documents_in(db, sources: list[int]) -> bool:
     return found is None
 
 
-def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, count):
-    # documents_fts row ids are time-ordered (see schema.fts_rowid): date ranges become row id
-    # ranges, and newest-first is FTS5's own order, so most queries never join the documents table
-    # until the page of results is known.
-    where = ["documents_fts MATCH :q"]
-    params: dict[str, object] = {"q": fts, "limit": limit, "offset": offset}
-    if since is not None:
-        where.append("f.rowid >= :lo")
-        params["lo"] = t.fts_rowid_bound(timeutil.aware(since))
-    if until is not None:
-        where.append("f.rowid < :hi")
-        params["hi"] = t.fts_rowid_bound(timeutil.aware(until))
-    join = ""
+def _run(db, compiled: FtsQuery, limit, offset, since, until, sources, kinds, sort, count):
+    # Full-text row ids are time-ordered (see schema.fts_rowid): date ranges become row id ranges
+    # and newest-first is row-id order, so the backend finds the page of row ids without reading
+    # the documents table, and only that page's documents are read.
     if sources and _no_documents_in(db, sources):
         # A source filter that selects nothing would otherwise check every match of the query.
         return [], (0 if count else None)
-    if sources or kinds:
-        join = "JOIN documents d ON d.fts_rowid = f.rowid"
-        if sources:
-            where.append("d.source_id IN (" + ",".join(str(int(x)) for x in sources) + ")")
-        if kinds:
-            names = [k for k in kinds if k.isalpha() and k.isascii()]
-            where.append("d.kind IN (" + ",".join(f"'{k}'" for k in names) + ")")
+    where = FtsFilter(
+        lo=t.fts_rowid_bound(timeutil.aware(since)) if since is not None else None,
+        hi=t.fts_rowid_bound(timeutil.aware(until)) if until is not None else None,
+        sources=tuple(int(x) for x in sources or ()),
+        kinds=tuple(kinds or ()),
+    )
     ranked = sort == "relevance"
-    order = {"relevance": "f.rank", "newest": "f.rowid DESC", "oldest": "f.rowid ASC"}[sort]
-    cond = " AND ".join(where).replace("documents_fts MATCH", "f.documents_fts MATCH")
-    # BM25 (``rank``) is computed only when it orders the results: FTS5 counts every document
-    # holding each query term to compute it, which costs more than the whole newest-first query.
-    page_sql = (
-        f"SELECT f.rowid AS rid{', f.rank AS rank' if ranked else ''} FROM documents_fts f {join} "
-        f"WHERE {cond} ORDER BY {order} LIMIT :limit OFFSET :offset"
-    )
-    bound_sql = (
-        f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
-        f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {RELEVANCE_WINDOW}"
-        if ranked
-        else None
-    )
-    try:
-        with db.read() as conn:
-            if bound_sql is not None:
-                bound = conn.execute(sql_text(bound_sql), params).scalar()
-                if bound is not None:
-                    page_sql = page_sql.replace(" WHERE ", " WHERE f.rowid > :window AND ", 1)
-                    params["window"] = bound
-            # The page of row ids and its documents in one statement.
-            outer = {"relevance": "p.rank, p.rid DESC", "newest": "p.rid DESC", "oldest": "p.rid ASC"}[sort]
-            rows = conn.execute(
-                sql_text(
-                    f"SELECT {_HIT_SELECT}, s.name AS source_name, p.rid AS rid"
-                    f"{', p.rank AS rank' if ranked else ''} FROM ({page_sql}) p "
-                    "JOIN documents d ON d.fts_rowid = p.rid LEFT JOIN sources s ON s.id = d.source_id "
-                    f"ORDER BY {outer}"
-                ).columns(*_HIT_COLUMNS, *(_RANKED_EXTRA if ranked else _PLAIN_EXTRA)),
-                params,
-            ).all()
-            total = None
-            if count:
-                total = conn.execute(
-                    sql_text(f"SELECT count(*) FROM documents_fts f {join} WHERE {cond}"), params
-                ).scalar()
-    except OperationalError as exc:  # SQLite reports FTS5 syntax problems as OperationalError
-        if "fts5" in str(exc.orig).lower():
-            raise QueryError(f"Truy vấn không hợp lệ (invalid query): {exc.orig}") from exc
-        raise
+    d = t.documents
+    with db.read() as conn:
+        page = db.backend.fts_page(
+            conn, compiled, where, sort=sort, limit=limit, offset=offset,
+            window=RELEVANCE_WINDOW if ranked else None,
+        )
+        rows = {}
+        if page:
+            rows = {
+                r.fts_rowid: r
+                for r in conn.execute(
+                    select(*_HIT_COLUMNS, t.sources.c.name.label("source_name"))
+                    .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
+                    .where(d.c.fts_rowid.in_([rid for rid, _ in page]))
+                )
+            }
+        total = db.backend.fts_count(conn, compiled, where) if count else None
     hits = []
-    for row in rows:
+    for rid, score in page:
+        row = rows.get(rid)
+        if row is None:  # a full-text row whose document is gone
+            continue
         doc = document_from_row(row, source_name=row.source_name)
         body = " ".join(p for p in (doc.lead, doc.body) if p)
-        hits.append(Hit(doc, -float(row.rank) if ranked else None, snippet(body or doc.title, terms)))
+        hits.append(Hit(doc, score if ranked else None, snippet(body or doc.title, set(compiled.terms))))
     return hits, total
 
 
@@ -568,68 +550,27 @@ def _run(db, fts, terms, limit, offset, since, until, sources, kinds, sort, coun
 # Result cache
 
 
-class _VersionWatcher:
-    """Tells whether one SQLite database changed, through ``PRAGMA data_version``.
-
-    The pragma's value, read on a private read-only connection, changes whenever any other
-    connection (this process's writer, another process, the sqlite3 shell) commits. One connection
-    is shared by every thread (the pragma takes microseconds; a lock serialises it), so the values
-    are always comparable.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._lock = threading.Lock()
-        self._path = path
-        self._conn: sqlite3.Connection | None = None
-        self._pid: int | None = None
-        self._seen: int | None = None
-        self._generation = 0
-
-    def version(self) -> int | None:
-        """A generation number that grows whenever the database changed (None: cannot tell).
-
-        A commit made before this call is always seen by it, so a value stored with an earlier
-        generation never matches a later one. A new connection (the first call, after an error, in a
-        forked child) starts a new generation, as it cannot know what happened before it.
-        """
-        with self._lock:
-            try:
-                if self._pid != os.getpid():  # first use, or a forked child: a connection of our own
-                    self._conn = sqlite3.connect(
-                        f"file:{self._path}?mode=ro", uri=True, timeout=5, check_same_thread=False
-                    )
-                    self._pid = os.getpid()
-                    self._seen = None
-                seen = self._conn.execute("PRAGMA data_version").fetchone()[0]
-            except sqlite3.Error:  # unreadable for now: nothing may be served from or stored in a cache
-                self._pid = None
-                return None
-            if seen != self._seen:
-                self._seen = seen
-                self._generation += 1
-            return self._generation
-
-
 class _ResultCache:
-    """Recent search results of one SQLite database, dropped whenever the database changes.
+    """Recent search results of one database, dropped whenever its change token changes.
 
     ``clock`` (monotonic seconds) dates the entries; tests age them with a fake one.
     """
 
     clock = staticmethod(time.monotonic)
 
-    def __init__(self, watcher: _VersionWatcher) -> None:
+    def __init__(self, db: Database) -> None:
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple, tuple[float, int, SearchResult]] = OrderedDict()
-        self._watcher = watcher
+        self._db = weakref.ref(db)
 
     def version(self) -> int | None:
-        """The database's current generation (see :meth:`_VersionWatcher.version`)."""
-        return self._watcher.version()
+        """The database's current change token (see :meth:`Database.change_token`)."""
+        db = self._db()
+        return db.change_token() if db is not None else None
 
     def lookup(self, key: tuple) -> tuple[SearchResult | None, int | None]:
         """(cached result or None, current generation): one freshness check for a get and a put."""
-        current = self._watcher.version()
+        current = self.version()
         if current is None:
             return None, None
         with self._lock:
@@ -664,47 +605,20 @@ class _ResultCache:
 
 
 _caches: weakref.WeakKeyDictionary[Database, _ResultCache] = weakref.WeakKeyDictionary()
-_watchers: weakref.WeakKeyDictionary[Database, _VersionWatcher] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
 
 
-def _watcher_for(db: Database) -> _VersionWatcher | None:
-    """The change watcher of ``db``, or None when it is not a SQLite file."""
-    if not getattr(db, "is_sqlite", False) or getattr(db, "path", None) is None:
-        return None
-    watcher = _watchers.get(db)
-    if watcher is None:
-        with _caches_lock:
-            watcher = _watchers.get(db)
-            if watcher is None:
-                watcher = _watchers[db] = _VersionWatcher(str(db.path))
-    return watcher
-
-
 def _cache_for(db: Database) -> _ResultCache | None:
-    """The result cache of ``db``, or None when caching is off or the database is not a SQLite file."""
+    """The result cache of ``db``, or None when caching is off or the database cannot report changes."""
     if CACHE_TTL <= 0:
-        return None
-    watcher = _watcher_for(db)
-    if watcher is None:
         return None
     cache = _caches.get(db)
     if cache is None:
         with _caches_lock:
             cache = _caches.get(db)
             if cache is None:
-                cache = _caches[db] = _ResultCache(watcher)
+                cache = _caches[db] = _ResultCache(db)
     return cache
-
-
-def data_version(db: Database) -> int | None:
-    """A number that changes whenever anything is committed to ``db`` by another connection.
-
-    Works whether the result cache is on or off. None when it cannot be told (not a SQLite file,
-    unreadable): then nothing that depends on it may be cached.
-    """
-    watcher = _watcher_for(db)
-    return watcher.version() if watcher is not None else None
 
 
 def clear_search_cache(db: Database | None = None) -> None:

@@ -28,7 +28,8 @@ from kiemchung import timeutil
 from kiemchung.errors import QueryError
 from kiemchung.places import province, resolve_place
 from kiemchung.store import schema as t
-from kiemchung.store.search import compile_query
+from kiemchung.store.backends import FtsFilter
+from kiemchung.store.search import compile_tree
 from kiemchung.stories.tables import stories
 from kiemchung.stories.watchlists import (
     VN_OFFSET,
@@ -214,13 +215,13 @@ def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "
     if "watchlist" in kinds:
         queries += [("watchlist", w.name, w.query) for w in list_watchlists(db)]
     for kind, key, query in queries:
-        fts, _, _ = compile_query(query, accented=False)
-        if fts is None:
+        compiled = compile_tree(query, accented=False)
+        if compiled is None:
             continue
-        sql = (f"SELECT (:now - (rowid >> {SHIFT}) - 1) / {DAY} AS w, count(*) FROM documents_fts "
-               "WHERE documents_fts MATCH :q AND rowid >= :lo AND rowid < :hi GROUP BY w")
         with db.read() as conn:
-            per = dict(conn.execute(sql_text(sql), {**params, "q": fts}).all())
+            per = db.backend.fts_buckets(
+                conn, compiled, FtsFilter(lo=lo, hi=hi), size=DAY, origin=now_s - 1, backwards=True
+            )
         found += _scored(kind, {key: per}, {key: key}, min_volume, min_ratio, threshold)
     found.sort(key=lambda r: (-r.score, -r.current, r.kind, r.key))
     return found[:limit]

@@ -1,10 +1,11 @@
 """Watchlists: saved search queries an office keeps for its topics, and their counts over time.
 
-A watchlist's query is in the search language (:func:`kiemchung.store.search.compile_query`:
+A watchlist's query is in the search language (:func:`kiemchung.store.search.compile_tree`:
 AND/OR/NOT, quotes) but always diacritic-insensitive: "sạt lở" also counts "sat lo" in posts typed
-without accents, since an office wants every mention of its topic. Counts use the full-text table only:
-``documents_fts`` row ids are time-ordered (``schema.fts_rowid``), so a period is a row-id range and
-each match's time is ``rowid >> FTS_ID_SHIFT`` seconds; buckets are Vietnamese days or hours.
+without accents, since an office wants every mention of its topic. Counts use the full-text index only
+(the backend's ``fts_buckets``): its row ids are time-ordered (``schema.fts_rowid``), so a period is a
+row-id range and each match's time is ``rowid >> FTS_ID_SHIFT`` seconds; buckets are Vietnamese days or
+hours.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy import text as sql_text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from kiemchung import audit, timeutil
 from kiemchung.errors import NotFoundError, QueryError, StoreError
 from kiemchung.store import schema as t
-from kiemchung.store.search import compile_query
+from kiemchung.store.backends import FtsFilter
+from kiemchung.store.search import compile_tree
 from kiemchung.stories.places_tables import watchlists
 
 __all__ = [
@@ -51,8 +52,7 @@ class Watchlist:
 
 
 def _check_query(query: str) -> None:
-    fts, _, _ = compile_query(query, accented=False)
-    if fts is None:
+    if compile_tree(query, accented=False) is None:
         raise QueryError(f"Truy vấn trống (empty query): {query!r}")
 
 
@@ -122,8 +122,7 @@ def bucket_starts(since: dt.datetime, until: dt.datetime, bucket: str = "day") -
 
 def count_query(db, query: str, since: dt.datetime, until: dt.datetime) -> int:
     """Number of documents matching ``query`` with time in ``[since, until)``."""
-    fts, _, _ = compile_query(query, accented=False)
-    if fts is None:
+    if compile_tree(query, accented=False) is None:
         return 0
     return sum(query_counts(db, query, since, until, "hour").values())
 
@@ -132,19 +131,14 @@ def query_counts(db, query: str, since: dt.datetime, until: dt.datetime, bucket:
     """Matches of a search query per Vietnamese day/hour in ``[since, until)``, every bucket present (zeros too)."""
     starts = bucket_starts(since, until, bucket)
     out = dict.fromkeys(starts, 0)
-    fts, _, _ = compile_query(query, accented=False)
-    if fts is None or not starts:
+    compiled = compile_tree(query, accented=False)
+    if compiled is None or not starts:
         return out
-    lo = t.fts_rowid_bound(timeutil.aware(since))
-    hi = t.fts_rowid_bound(timeutil.aware(until))
+    where = FtsFilter(lo=t.fts_rowid_bound(timeutil.aware(since)), hi=t.fts_rowid_bound(timeutil.aware(until)))
     size = _bucket_seconds(bucket)
-    sql = sql_text(
-        f"SELECT ((rowid >> {t.FTS_ID_SHIFT}) + {VN_OFFSET}) / {size} AS b, count(*) AS n FROM documents_fts "
-        "WHERE documents_fts MATCH :q AND rowid >= :lo AND rowid < :hi GROUP BY b"
-    )
     try:
         with db.read() as conn:
-            rows = conn.execute(sql, {"q": fts, "lo": lo, "hi": hi}).all()
+            rows = db.backend.fts_buckets(conn, compiled, where, size=size, origin=VN_OFFSET).items()
     except StoreError as exc:
         raise QueryError(f"Truy vấn không chạy được (query failed): {query!r}") from exc
     except OperationalError as exc:

@@ -23,7 +23,6 @@ from kiemchung.labels import label
 from kiemchung.links import http_url
 from kiemchung.logins import LoginLimiter
 from kiemchung.store import Database
-from kiemchung.store.search import data_version
 from kiemchung.text import first_words
 from kiemchung.timeutil import fmt_local
 from kiemchung.web.i18n import translator
@@ -106,7 +105,7 @@ def _remembered(db, kind: str, secret: str) -> tuple[tuple | None, int | None, t
 
     Key and generation are None when nothing may be remembered (cache off, database cannot tell).
     """
-    version = data_version(db) if AUTH_CACHE_TTL > 0 else None
+    version = db.change_token() if AUTH_CACHE_TTL > 0 else None
     if version is None:
         return None, None, None
     key = _credential_key(db, kind, secret)

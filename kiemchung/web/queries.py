@@ -73,11 +73,7 @@ def change_token(db):
     """The store's change token: changes whenever anything is committed to ``db`` by any connection,
     process or host; None when the store cannot tell (then nothing that depends on it may be cached)."""
     token = getattr(db, "change_token", None)
-    if callable(token):
-        return token()
-    from kiemchung.store.search import data_version
-
-    return data_version(db)
+    return token() if callable(token) else None
 
 
 def cached_fresh(db, key: tuple, ttl: float, compute):

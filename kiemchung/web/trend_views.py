@@ -55,9 +55,9 @@ def trend_keywords(db, kw: str, moment: dt.datetime, auto: int = 8) -> list[str]
     stories of the last 3 days (story keywords are words such as "nước máy", searched as phrases)."""
     own = [k.strip() for k in kw.split(",") if k.strip()][:10]
     for k in own:
-        from kiemchung.store.search import compile_query
+        from kiemchung.store.search import compile_tree
 
-        if compile_query(k, accented=False)[0] is None:
+        if compile_tree(k, accented=False) is None:
             raise QueryError(f"Từ khóa không hợp lệ (invalid keyword): {k}")
     found: list[str] = []
     for s in service.list_stories(db, since=moment - dt.timedelta(days=3), until=moment, limit=auto):
