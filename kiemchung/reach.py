@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import text as sql_text
+from sqlalchemy import and_, case, func, select
 
 from kiemchung import timeutil
 from kiemchung.errors import NotFoundError
@@ -102,12 +102,23 @@ class _Seed:
     entry: str = ""  # its entry in the matcher: "d:<doc id>", "f:<fact-check id>" or "c:<fact-check id>"
 
 
-_DOC_SQL = (
-    "SELECT d.id, d.kind, d.title, d.lead, CASE WHEN coalesce(d.title, '') = '' AND coalesce(d.lead, '') = '' "
-    f"THEN substr(d.body, 1, {POST_CHARS}) ELSE '' END AS body, d.dup_group, "
-    "coalesce(d.published_at, d.fetched_at) AS at, "
-    "coalesce(nullif(s.name, ''), s.url, '?') AS src FROM documents d LEFT JOIN sources s ON s.id = d.source_id "
-)
+def _doc_select():
+    """The columns a scan reads of each document (the body's start only for a post with no title or lead)."""
+    d, s = t.documents, t.sources
+    no_head = and_(func.coalesce(d.c.title, "") == "", func.coalesce(d.c.lead, "") == "")
+    return select(
+        d.c.id, d.c.kind, d.c.title, d.c.lead,
+        case((no_head, func.substr(d.c.body, 1, POST_CHARS)), else_="").label("body"),
+        d.c.dup_group,
+        func.coalesce(d.c.published_at, d.c.fetched_at, type_=t.UTCDateTime).label("at"),
+        func.coalesce(func.nullif(s.c.name, ""), s.c.url, "?").label("src"),
+    ).select_from(d.outerjoin(s, s.c.id == d.c.source_id))
+
+
+def _in_period(lo: dt.datetime, hi: dt.datetime):
+    """Documents whose time (published, else fetched) is in [lo, hi): a range of the time-ordered fts_rowid."""
+    d = t.documents
+    return and_(d.c.fts_rowid >= t.fts_rowid_bound(timeutil.aware(lo)), d.c.fts_rowid < t.fts_rowid_bound(timeutil.aware(hi)))
 
 
 def _at(value) -> dt.datetime:
@@ -135,7 +146,8 @@ def _matcher(db, seeds: Iterable[_Seed]):
     cfg = match_config(db)
     m = ClaimMatcher(cfg.replace(semantic=False, candidates=min(cfg.candidates, REACH_CANDIDATES)))
     with db.read() as conn:
-        for r in conn.execute(sql_text("SELECT id, title, lead FROM documents WHERE kind = 'official' ORDER BY id")):
+        d = t.documents
+        for r in conn.execute(select(d.c.id, d.c.title, d.c.lead).where(d.c.kind == "official").order_by(d.c.id)):
             text = f"{r.title}\n{r.lead}".strip()
             if text:
                 m.add(f"d:{r.id}", text)
@@ -203,9 +215,8 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
     if claim_seeds:
         lo = min(lo, min(s.at for s in claim_seeds) - dt.timedelta(days=window_days))
     hi = max(s.at for s in everything) + dt.timedelta(days=window_days)
-    sql = sql_text(_DOC_SQL + "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi ORDER BY d.fts_rowid")
     with db.read() as conn:
-        rows = conn.execute(sql, {"lo": t.fts_rowid_bound(lo), "hi": t.fts_rowid_bound(hi)}).all()
+        rows = conn.execute(_doc_select().where(_in_period(lo, hi)).order_by(t.documents.c.fts_rowid)).all()
     limit = dt.timedelta(days=window_days)
     matched = _match_all(m, [_text(r) for r in rows], workers)
     for r, hits in zip(rows, matched, strict=True):
@@ -233,9 +244,10 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
     return pickups, claims
 
 
-def _statement_seeds(db, where: str, params: dict) -> list[tuple[_Seed, str]]:
+def _statement_seeds(db, *where) -> list[tuple[_Seed, str]]:
+    """Seeds of the documents selected by ``where`` (Core conditions), in time order."""
     with db.read() as conn:
-        rows = conn.execute(sql_text(_DOC_SQL + where), params).all()
+        rows = conn.execute(_doc_select().where(*where).order_by(t.documents.c.fts_rowid)).all()
     return [
         (_Seed(str(r.id), _text(r), _at(r.at), r.dup_group, r.id, f"d:{r.id}"), r.title or _text(r)[:120])
         for r in rows
@@ -244,7 +256,7 @@ def _statement_seeds(db, where: str, params: dict) -> list[tuple[_Seed, str]]:
 
 def reach_of_statement(db, doc_id: int, *, window_days: int = WINDOW_DAYS) -> Reach:
     """Reach of one official statement (any document, usually of kind "official"); zero reach is valid."""
-    seeds = _statement_seeds(db, "WHERE d.id = :id", {"id": int(doc_id)})
+    seeds = _statement_seeds(db, t.documents.c.id == int(doc_id))
     if not seeds:
         raise NotFoundError(f"Không có văn bản số {doc_id} (no such document)")
     seed, title = seeds[0]
@@ -254,11 +266,7 @@ def reach_of_statement(db, doc_id: int, *, window_days: int = WINDOW_DAYS) -> Re
 
 def reach_of_statements(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS) -> list[Reach]:
     """Reach of every official statement published in [since, until), in time order."""
-    seeds = _statement_seeds(
-        db,
-        "WHERE d.kind = 'official' AND d.fts_rowid >= :lo AND d.fts_rowid < :hi ORDER BY d.fts_rowid",
-        {"lo": t.fts_rowid_bound(timeutil.aware(since)), "hi": t.fts_rowid_bound(timeutil.aware(until))},
-    )
+    seeds = _statement_seeds(db, t.documents.c.kind == "official", _in_period(since, until))
     pickups, _ = _scan(db, [s for s, _ in seeds], window_days)
     return [Reach(s.key, title, s.at, pickups[s.entry]) for s, title in seeds]
 
@@ -304,11 +312,7 @@ def reach_of_period(db, since: dt.datetime, until: dt.datetime, *, window_days: 
     one scan of the documents (what a report needs; the same figures as :func:`reach_of_statements`
     and :func:`reach_of_factchecks`). ``workers`` > 1 splits a long scan over forked processes (only
     from a single-threaded program: the ``kiemchung report`` command does)."""
-    official = _statement_seeds(
-        db,
-        "WHERE d.kind = 'official' AND d.fts_rowid >= :lo AND d.fts_rowid < :hi ORDER BY d.fts_rowid",
-        {"lo": t.fts_rowid_bound(timeutil.aware(since)), "hi": t.fts_rowid_bound(timeutil.aware(until))},
-    )
+    official = _statement_seeds(db, t.documents.c.kind == "official", _in_period(since, until))
     fcs = published_factchecks(db, since, until)
     fc_seeds = [_Seed(f.id, f.title or f.claim, timeutil.aware(f.published_at), entry=f"f:{f.id}") for f in fcs]
     claims = [_Seed(f.id, f.claim, timeutil.aware(f.published_at), entry=f"c:{f.id}") for f in fcs]
@@ -356,13 +360,15 @@ def _stories_of(db, doc_ids: Iterable[int]) -> dict[int, tuple[int, str, int]]:
     """doc id → (story id, headline, story size) for the documents that are in a story."""
     ids = sorted(set(doc_ids))
     out: dict[int, tuple[int, str, int]] = {}
+    from kiemchung.stories.tables import stories, story_documents as sd
+
     with db.read() as conn:
         for i in range(0, len(ids), 500):
-            chunk = ",".join(str(int(x)) for x in ids[i:i + 500])
-            for doc_id, sid, headline, n in conn.execute(sql_text(
-                "SELECT sd.doc_id, s.id, s.headline, s.doc_count FROM story_documents sd "
-                f"JOIN stories s ON s.id = sd.story_id WHERE sd.doc_id IN ({chunk})"
-            )):
+            for doc_id, sid, headline, n in conn.execute(
+                select(sd.c.doc_id, stories.c.id, stories.c.headline, stories.c.doc_count)
+                .select_from(sd.join(stories, stories.c.id == sd.c.story_id))
+                .where(sd.c.doc_id.in_(ids[i:i + 500]))
+            ):
                 out[doc_id] = (sid, headline, n)
     return out
 
@@ -419,16 +425,19 @@ def reach_by_story(db, since: dt.datetime, until: dt.datetime, *, window_days: i
 def reach_of_story(db, story_id: int, *, window_days: int = WINDOW_DAYS) -> tuple[StoryReach, list[Reach], list[Reach]]:
     """One story: its summary row, the reach of each of its official statements, and the reach of each
     published fact-check whose false claim appears in it (zero rows are kept: a story is always shown)."""
+    from kiemchung.stories.tables import stories, story_documents as sd
+
     with db.read() as conn:
-        s = conn.execute(sql_text("SELECT id, headline, doc_count, first_seen, last_seen FROM stories WHERE id = :i"),
-                         {"i": int(story_id)}).first()
+        s = conn.execute(
+            select(stories.c.id, stories.c.headline, stories.c.doc_count, stories.c.first_seen, stories.c.last_seen)
+            .where(stories.c.id == int(story_id))
+        ).first()
         if s is None:
             raise NotFoundError(f"Không có câu chuyện số {story_id} (no such story)")
-        doc_ids = {r[0] for r in conn.execute(sql_text("SELECT doc_id FROM story_documents WHERE story_id = :i"),
-                                               {"i": int(story_id)})}
+        doc_ids = set(conn.execute(select(sd.c.doc_id).where(sd.c.story_id == int(story_id))).scalars())
     official = _statement_seeds(
-        db, "WHERE d.kind = 'official' AND d.id IN (SELECT doc_id FROM story_documents WHERE story_id = :i) "
-            "ORDER BY d.fts_rowid", {"i": int(story_id)})
+        db, t.documents.c.kind == "official",
+        t.documents.c.id.in_(select(sd.c.doc_id).where(sd.c.story_id == int(story_id))))
     pickups, _ = _scan(db, [x for x, _ in official], window_days)
     statements = [Reach(x.key, title, x.at, pickups[x.entry]) for x, title in official]
     fcs: list[Reach] = []

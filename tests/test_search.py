@@ -13,6 +13,12 @@ from kiemchung.store.search import compile_query, parse_query, search
 
 
 @pytest.fixture
+def db(any_db):
+    """Every search test runs on SQLite and on PostgreSQL (the PostgreSQL half skips without a server)."""
+    return any_db
+
+
+@pytest.fixture
 def loaded(db, sample_docs):
     src = db.add_source(Source(kind="feed", url="https://baolamson.vn/rss", name="Báo Lam Sơn"))
     for d in sample_docs[:3]:
@@ -182,7 +188,7 @@ def test_a_write_from_another_process_empties_the_cache(loaded, tmp_path):
     from pathlib import Path
 
     root = str(Path(__file__).resolve().parents[1])
-    subprocess.run([sys.executable, "-c", script, str(loaded.path), root], check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", script, loaded.url, root], check=True, timeout=120)
     assert titles(search(loaded, "thuyen buom")) == ["Đua thuyền buồm trên vịnh Lam Sơn"]
 
 

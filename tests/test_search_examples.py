@@ -102,11 +102,18 @@ def test_every_documented_example_has_an_expected_result():
     assert not missing, f"documented search examples without an expected result here: {missing}"
 
 
-@pytest.fixture(scope="module")
-def corpus_db(tmp_path_factory):
+@pytest.fixture(scope="module", params=("sqlite", "postgresql"))
+def corpus_db(request, tmp_path_factory):
+    """The corpus in a store on each backend (the PostgreSQL half skips without a server)."""
     from kiemchung.store import Database
 
-    path = tmp_path_factory.mktemp("search-examples") / "kc.db"
+    server = name = None
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("search-examples") / "kc.db"
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = server.create_database(template=request.getfixturevalue("_pg_migrated_template"))
+        path = server.url(name)
     db = Database(path)
     docs = []
     for day, (name, (title, lead, kind)) in enumerate(CORPUS.items(), start=1):
@@ -122,6 +129,8 @@ def corpus_db(tmp_path_factory):
         ids[hit[0].id] = name
     yield path, db, ids
     db.close()
+    if server is not None:
+        server.drop_database(name)
 
 
 def names(ids: dict[int, str], found) -> set[str]:

@@ -10,8 +10,7 @@ import datetime as dt
 import importlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import and_, func, select
 
 from kiemchung import reach as reach_mod
 from kiemchung import timeutil
@@ -54,18 +53,27 @@ def _optional(name: str):
         return None
 
 
-def _bounds(p: Period) -> dict:
-    return {"lo": t.fts_rowid_bound(p.start), "hi": t.fts_rowid_bound(p.end)}
+def _in(p: Period):
+    """Documents whose time (published, else fetched) is in the period: a range of the time-ordered fts_rowid."""
+    d = t.documents
+    return and_(d.c.fts_rowid >= t.fts_rowid_bound(p.start), d.c.fts_rowid < t.fts_rowid_bound(p.end))
+
+
+def _repeat_alerts(p: Period):
+    """Alerts (only "Lặp lại tin sai" ones) on documents of the period."""
+    from kiemchung.claims.tables import alerts
+
+    d = t.documents
+    return alerts.join(d, d.c.id == alerts.c.doc_id), and_(_in(p), alerts.c.level == "repeat"), alerts
 
 
 def _headline(db, p: Period) -> tuple[dict, dict[str, int]]:
     with db.read() as conn:
-        kinds = dict(conn.execute(sql_text(
-            "SELECT kind, count(*) FROM documents WHERE fts_rowid >= :lo AND fts_rowid < :hi GROUP BY kind ORDER BY kind"
-        ), _bounds(p)).all())
-        sources = conn.execute(sql_text(
-            "SELECT count(DISTINCT source_id) FROM documents WHERE fts_rowid >= :lo AND fts_rowid < :hi"
-        ), _bounds(p)).scalar() or 0
+        d = t.documents
+        kinds = dict(conn.execute(
+            select(d.c.kind, func.count()).where(_in(p)).group_by(d.c.kind).order_by(d.c.kind)
+        ).all())
+        sources = conn.execute(select(func.count(func.distinct(d.c.source_id))).where(_in(p))).scalar() or 0
         s = st.stories
         new_stories = conn.execute(
             select(func.count()).select_from(s).where(
@@ -85,12 +93,9 @@ def _headline(db, p: Period) -> tuple[dict, dict[str, int]]:
 
 
 def _volume(db, p: Period) -> tuple[list[tuple[dt.date, int]], str]:
-    sql = sql_text(
-        f"SELECT ((fts_rowid >> {t.FTS_ID_SHIFT}) + {VN_OFFSET}) / {DAY} AS b, count(*) FROM documents "
-        "WHERE fts_rowid >= :lo AND fts_rowid < :hi GROUP BY b"
-    )
+    day = t.fts_time_bucket(t.documents.c.fts_rowid, DAY, VN_OFFSET)
     with db.read() as conn:
-        rows = dict(conn.execute(sql, _bounds(p)).all())
+        rows = dict(conn.execute(select(day, func.count()).where(_in(p)).group_by(day)).all())
     epoch = dt.date(1970, 1, 1)
     days: list[tuple[dt.date, int]] = []
     d = p.start.date()
@@ -144,9 +149,8 @@ def _reach_row(r: reach_mod.Reach) -> dict:
 
 def _sources(db, p: Period) -> list[dict]:
     with db.read() as conn:
-        counts = dict(conn.execute(sql_text(
-            "SELECT source_id, count(*) FROM documents WHERE fts_rowid >= :lo AND fts_rowid < :hi GROUP BY source_id"
-        ), _bounds(p)).all())
+        d = t.documents
+        counts = dict(conn.execute(select(d.c.source_id, func.count()).where(_in(p)).group_by(d.c.source_id)).all())
     return [
         {"name": s.name or s.url, "kind": s.kind, "enabled": s.enabled, "healthy": s.healthy,
          "failures": s.consecutive_failures, "last_error": s.last_error or "", "documents": counts.get(s.id, 0)}
@@ -157,11 +161,9 @@ def _sources(db, p: Period) -> list[dict]:
 def _alerts(db, p: Period) -> int:
     """Alerts on documents of the period (by the document's time, so a rebuilt report is the same);
     only "Lặp lại tin sai" ones: a "possibly related" alert is a note in the claims queue, not an alert."""
+    joined, cond, _ = _repeat_alerts(p)
     with db.read() as conn:
-        return conn.execute(sql_text(
-            "SELECT count(*) FROM alerts a JOIN documents d ON d.id = a.doc_id "
-            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi AND a.level = 'repeat'"
-        ), _bounds(p)).scalar() or 0
+        return conn.execute(select(func.count()).select_from(joined).where(cond)).scalar() or 0
 
 
 CLAIM_POSTS = 5000  # posts of the period scored for check-worthy claims (the newest)
@@ -178,21 +180,20 @@ def _claims(db, p: Period, top_stories: list[dict]) -> tuple[list[dict], int]:
     """
     from kiemchung.claims.checkworthy import DEFAULT_THRESHOLD, rank_sentences
 
+    d, sd = t.documents, st.story_documents
+    cols = (d.c.id, d.c.title, d.c.lead, func.substr(d.c.body, 1, 3000).label("body"), sd.c.story_id)
+    joined, cond, alerts = _repeat_alerts(p)
     with db.read() as conn:
-        rows = conn.execute(sql_text(
-            "SELECT d.id, d.title, d.lead, substr(d.body, 1, 3000) AS body, sd.story_id FROM documents d "
-            "LEFT JOIN story_documents sd ON sd.doc_id = d.id "
-            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi AND d.kind = 'post' ORDER BY d.fts_rowid DESC LIMIT :n"
-        ), {**_bounds(p), "n": CLAIM_POSTS}).all()
+        rows = conn.execute(
+            select(*cols).select_from(d.outerjoin(sd, sd.c.doc_id == d.c.id))
+            .where(_in(p), d.c.kind == "post").order_by(d.c.fts_rowid.desc()).limit(CLAIM_POSTS)
+        ).all()
         for story in top_stories:
-            rows += conn.execute(sql_text(
-                "SELECT d.id, d.title, d.lead, substr(d.body, 1, 3000) AS body, sd.story_id FROM story_documents sd "
-                "JOIN documents d ON d.id = sd.doc_id WHERE sd.story_id = :s AND d.fts_rowid >= :lo "
-                "AND d.fts_rowid < :hi ORDER BY d.fts_rowid DESC LIMIT :n"
-            ), {**_bounds(p), "s": story["id"], "n": CLAIM_STORY_DOCS}).all()
-        alerted = {r[0] for r in conn.execute(sql_text(
-            "SELECT a.doc_id FROM alerts a JOIN documents d ON d.id = a.doc_id "
-            "WHERE d.fts_rowid >= :lo AND d.fts_rowid < :hi AND a.level = 'repeat'"), _bounds(p))}
+            rows += conn.execute(
+                select(*cols).select_from(sd.join(d, d.c.id == sd.c.doc_id))
+                .where(sd.c.story_id == story["id"], _in(p)).order_by(d.c.fts_rowid.desc()).limit(CLAIM_STORY_DOCS)
+            ).all()
+        alerted = set(conn.execute(select(alerts.c.doc_id).select_from(joined).where(cond)).scalars())
     best: dict[str, dict] = {}
     docs_with_claims: set[int] = set()
     for r in rows:

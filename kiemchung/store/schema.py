@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    literal_column,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -157,6 +158,14 @@ def fts_rowid(when: dt.datetime, doc_id: int) -> int:
 def fts_rowid_bound(when: dt.datetime) -> int:
     """The lowest documents_fts row id a document at ``when`` can have."""
     return max(0, int(when.timestamp())) << FTS_ID_SHIFT
+
+
+def fts_time_bucket(column, size: int, offset: int = 0):
+    """A Core expression for the time bucket of a row by its time-ordered ``fts_rowid`` ``column``:
+    ``(seconds + offset) // size`` (e.g. Vietnam days with ``size=86400, offset=7*3600``), the same on
+    SQLite and PostgreSQL. Constants are written inline so the expression can be grouped by."""
+    seconds = column.op(">>", return_type=BigInteger)(literal_column(str(FTS_ID_SHIFT), BigInteger))
+    return (seconds + literal_column(str(int(offset)), BigInteger)) // literal_column(str(int(size)), BigInteger)
 
 
 # The full-text index is the table documents_fts, keyed by documents.fts_rowid, created by the

@@ -100,23 +100,19 @@ def daily_volume(db, days: int = 30, *, today: dt.date | None = None) -> list[tu
     today = today or view_now(db).astimezone(VN_TZ).date()
     first = today - dt.timedelta(days=days - 1)
     start = dt.datetime.combine(first, dt.time(), VN_TZ)
+    end = start + dt.timedelta(days=days)
     d = t.documents
-    # SQLite stores naive UTC text; shift by +7 h to bucket by Vietnam day. Two index-friendly parts
-    # (published in range; unpublished and fetched in range) instead of a scan over coalesce().
-    published = func.date(d.c.published_at, "+7 hours")
-    fetched = func.date(d.c.fetched_at, "+7 hours")
-    counts: dict[str, int] = {}
+    # A document's time (published, else fetched) is in its time-ordered fts_rowid: one index range
+    # and integer arithmetic give the Vietnam day, on every backend.
+    day = t.fts_time_bucket(d.c.fts_rowid, 86400, 7 * 3600)
     with db.read() as conn:
-        for day, n in conn.execute(
-            select(published, func.count()).where(d.c.published_at >= start).group_by(published)
-        ):
-            counts[str(day)] = counts.get(str(day), 0) + n
-        for day, n in conn.execute(
-            select(fetched, func.count())
-            .where(d.c.published_at.is_(None), d.c.fetched_at >= start)
-            .group_by(fetched)
-        ):
-            counts[str(day)] = counts.get(str(day), 0) + n
+        rows = conn.execute(
+            select(day, func.count())
+            .where(d.c.fts_rowid >= t.fts_rowid_bound(start), d.c.fts_rowid < t.fts_rowid_bound(end))
+            .group_by(day)
+        ).all()
+    epoch = dt.date(1970, 1, 1)
+    counts = {(epoch + dt.timedelta(days=int(b))).isoformat(): n for b, n in rows}
     return [
         (first + dt.timedelta(days=i), counts.get((first + dt.timedelta(days=i)).isoformat(), 0))
         for i in range(days)
