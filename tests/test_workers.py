@@ -473,3 +473,63 @@ def test_the_database_going_away_loses_and_doubles_nothing(pg_server, pg_url, fe
                                 "WHERE external_id IS NOT NULL AND url IS NULL")).one()
     assert tuple(ids) == (450, 450)
     db.close()
+
+
+def test_alerts_raised_and_delivered_once_with_several_workers(pg_url, feeds):
+    """A published false claim repeated in a polled source: with two workers, each repeating post raises
+    one alert, and each alert reaches the webhook (a real local server) once."""
+    import json
+
+    from kiemchung.audit import cli_actor
+    from kiemchung.claims.factchecks import create_factcheck, publish_factcheck
+    from kiemchung.store import settings
+
+    db = _pg_db(pg_url)
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        settings.set_value(db, "match_semantic", "off", actor=cli_actor())
+        settings.set_value(db, "alert_webhook_url", f"http://127.0.0.1:{hook.server_port}/hook", actor=cli_actor())
+        fc = create_factcheck(db, "Nước máy Tây Hà bị nhiễm độc, không được dùng nấu ăn", "tin giả", editor="lan",
+                              phrasings=["nước máy ở Tây Hà có chất độc"], evidence=["https://soyte.example/tb.html"])
+        publish_factcheck(db, fc.id, "lan")
+        now = dt.datetime.now(dt.UTC)
+        rumours = [
+            "mn ơi nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay",
+            "nghe nói nước máy Tây Hà bị nhiễm độc đó, không dùng nấu ăn được đâu mọi người ơi",
+            "cảnh báo: nước máy Tây Hà bị nhiễm độc, đừng dùng nấu ăn, chia sẻ cho người thân",
+        ]
+        items = [{"title": "", "link": f"https://mxh.example/p{i}", "body": body, "when": now - dt.timedelta(hours=i)}
+                 for i, body in enumerate(rumours)]
+        items += [_item(5, n, now) for n in range(6)]
+        feeds.feeds["mxh"] = _rss(items)
+        db.add_source(Source(kind="feed", url=feeds.url("mxh"), name="Mạng xã hội", poll_interval_s=3600,
+                             meta={"doc_kind": "post"}))
+        procs = [start_worker(pg_url, "--queues", "poll,stories,alerts", name=f"a{i}") for i in range(2)]
+        try:
+            wait_for(lambda: len(received) >= 3 and stories_caught_up(db), procs=procs, what="three alerts delivered")
+            time.sleep(1)  # a second delivery of one alert, if any, would arrive now
+        finally:
+            output = stop_workers(procs)
+        with db.read() as conn:
+            alerts = conn.execute(text("SELECT doc_id, count(*) FROM alerts GROUP BY doc_id")).all()
+            notes = conn.execute(text("SELECT channel, status, count(*) FROM notifications GROUP BY 1, 2")).all()
+        assert len(alerts) == 3 and all(n == 1 for _, n in alerts), (alerts, output[-3000:])
+        assert sorted(p["document"]["id"] for p in received) == sorted(d for d, _ in alerts)
+        assert ("webhook", "sent", 3) in [tuple(r) for r in notes]
+    finally:
+        hook.shutdown()
+        hook.server_close()
+        db.close()
