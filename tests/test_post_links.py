@@ -103,7 +103,8 @@ def test_ingest_stores_handle_free_links_and_dedupes_by_them(db):
     assert rows[0].author_hash == privacy.hash_handle("So Y te Lam Giang", db.installation_salt())
 
 
-def test_appearances_lose_the_account_but_evidence_keeps_its_link(db):
+def test_appearances_lose_the_account_but_evidence_keeps_its_link(any_db):
+    db = any_db  # SQLite and PostgreSQL
     fc = create_factcheck(
         db, "Giá điện tăng gấp đôi từ tháng sau", "false", "Không có quyết định nào.", editor="bientap",
         evidence=[{"url": "https://www.facebook.com/SoCongThuong/posts/1"}],
@@ -210,3 +211,24 @@ def test_migration_with_hashing_off_keeps_post_links_but_drops_bad_schemes(tmp_p
 @pytest.fixture(autouse=True)
 def _quiet_alembic(caplog):
     caplog.set_level(logging.WARNING, logger="alembic")
+
+
+def test_stored_link_rewrites_run_on_both_backends(any_db, monkeypatch):
+    """What migration 0016 runs on fact-checks, on SQLite and on PostgreSQL (JSON columns, audit text)."""
+    from kiemchung.links import neutralise_stored_links
+
+    db = any_db
+    with monkeypatch.context() as m:
+        m.setattr(fcmod, "url_scrubber", lambda db: None)
+        m.setattr(fcmod, "check_http_url", lambda url, what="": url)
+        fc = create_factcheck(db, "Giá điện tăng gấp đôi", "false", "Không có.", editor="bientap",
+                              evidence=[{"url": "https://evn.example.vn/tb.html"}, {"url": "data:text/html,x"}],
+                              appearances=["https://x.com/qzvten/status/1901", "javascript:alert(1)"])
+    salt = db.installation_salt()
+    with db.write() as conn:
+        assert neutralise_stored_links(conn) == 1
+        assert privacy.scrub_stored_appearances(conn, salt) >= 2  # the fact-check, its version, the audit entry
+        assert privacy.scrub_stored_appearances(conn, salt) == 0  # idempotent
+    fc = get_factcheck(db, fc.id)
+    assert fc.appearances == ["https://x.com/i/status/1901"]
+    assert fc.evidence == [{"url": "https://evn.example.vn/tb.html"}]
