@@ -93,3 +93,19 @@ def test_api_docs_render_offline(server, browser):  # noqa: F811
     assert [u for u in outside if not u.startswith("data:")] == []
     assert csp_violations == [], csp_violations  # no CSP violation (Swagger UI included)
     page.close()
+
+
+@pytest.mark.parametrize(("width", "rising_first"), [(390, True), (1366, False)])
+def test_rising_stories_come_first_on_a_phone(server, browser, width, rising_first):  # noqa: F811
+    """On a phone the stories page is one column: the "rising now" panel comes before the 30-row list
+    (it used to be below it, ~8,000 px down); on a laptop it stays the side column."""
+    page = browser.new_page(viewport={"width": width, "height": 844})
+    _login(page, server)
+    page.goto(server + "/stories")
+    rising = page.locator("#rising-now").bounding_box()
+    table = page.locator("#stories").bounding_box()
+    if rising_first:
+        assert rising["y"] + rising["height"] <= table["y"], (rising, table)
+    else:
+        assert rising["x"] > table["x"] and rising["y"] < table["y"] + table["height"], (rising, table)
+    page.close()
