@@ -99,14 +99,15 @@ def evaluate_matching(
     queries = list(read_jsonl(queries_path, ("text", "gold")))
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
-    # per post: (has gold, [(probability, right, matched) of each verified candidate])
-    top: list[tuple[bool, list[tuple[float, bool, bool]]]] = []
+    # per post: (has gold, [(probability, right, matched, same claim as the first) per verified candidate])
+    top: list[tuple[bool, list[tuple[float, bool, bool, float]]]] = []
     for q in queries:
         gold = set(q["gold"] or [])
         t = time.perf_counter()
         res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
-        top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched) for d in decisions]))
+        top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim)
+                                 for d in decisions]))
         matched = [r for r in res if r.matched]
         if gold:
             with_gold += 1
@@ -160,11 +161,11 @@ def evaluate_matching(
 CURVE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
-def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool]]]], model, threshold: float,
+def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float]]]], model, threshold: float,
                    with_gold: int, without: int, *, related: bool = False) -> dict:
     """Alert precision/recall/false alerts per 1,000 posts without gold, counting every alert the
     engine would record: one per verified candidate that reaches the level (``top``: per post (has
-    gold, [(probability, right, matched) per candidate]); ``threshold``: the repeat threshold, or with
+    gold, [(probability, right, matched, same claim) per candidate]); ``threshold``: the repeat threshold, or with
     ``related`` the related one, both levels counted)."""
     if related:
         level = model
@@ -174,7 +175,17 @@ def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool]]]], model
         keep = ("repeat",)
     alerts = right = false_no_gold = found = 0
     for has, cands in top:
-        hit = [r for p, r, mt in cands if level.level(p, mt) in keep]
+        # as AlertDecider.decide: candidates most probable first; the matcher's agreement helps the first
+        # only; another is a "repeat" when it reaches the threshold and states the first's claim
+        hit = []
+        for i, (p, r, mt, same) in enumerate(cands):
+            if i == 0:
+                lv = level.level(p, mt)
+            else:
+                lv = ("repeat" if p >= level.repeat_threshold and same >= level.repeat_threshold
+                      else level.level(min(p, level.related_threshold)))
+            if lv in keep:
+                hit.append(r)
         alerts += len(hit)
         right += sum(hit)
         found += any(hit)
