@@ -232,3 +232,28 @@ def test_stored_link_rewrites_run_on_both_backends(any_db, monkeypatch):
     fc = get_factcheck(db, fc.id)
     assert fc.appearances == ["https://x.com/i/status/1901"]
     assert fc.evidence == [{"url": "https://evn.example.vn/tb.html"}]
+
+
+_HOSTS = ["x.com", "twitter.com", "www.tiktok.com", "m.facebook.com", "www.youtube.com", "t.me",
+          "www.instagram.com", "www.threads.net", "www.linkedin.com", "zalo.me"]
+
+
+def test_rewrite_never_fails_and_is_idempotent_on_any_input():
+    """Property check (hypothesis): any text, and any social link with a random path and query, is
+    rewritten without an error, and rewriting again changes nothing."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+
+    segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-@+", min_size=1, max_size=12)
+    links = st.builds(
+        lambda host, segs, query: f"https://{host}/" + "/".join(segs) + (f"?{query}" if query else ""),
+        st.sampled_from(_HOSTS), st.lists(segment, max_size=5),
+        st.sampled_from(["", "id=1", "lb=Ugkx", "ab_channel=K&v=1", "__cft__[0]=x", "story_fbid=1&id=2"]))
+
+    @hypothesis.settings(max_examples=600, deadline=None, derandomize=True, database=None)
+    @hypothesis.given(st.one_of(links, st.text(max_size=80)))
+    def check(value):
+        once = privacy.handle_free_url(value, H)
+        assert privacy.handle_free_url(once, H) == once
+
+    check()
