@@ -42,12 +42,17 @@ OTHER_PROCESS = textwrap.dedent(
 )
 
 
+# Both backends: the second process writes through its own connection (PostgreSQL: the WAL position is
+# the change token; SQLite: data_version). Storing documents needs full-text search on PostgreSQL.
+pytestmark = pytest.mark.pg_fulltext
+
+
 @pytest.fixture
-def setup(tmp_path):
+def setup(any_db_target):
     from kiemchung.web import create_app, queries
 
     queries.clear_cache()
-    path = tmp_path / "kc.sqlite"
+    path = any_db_target
     db = Database(path)
     db.add_source(Source(kind="feed", url="https://baolamgiang.example.vn/rss", name="Báo Lam Giang"))
     Ingestor(db).add([Document(kind="article", title=f"Tin thời sự Lam Giang số {i}",
@@ -61,7 +66,7 @@ def setup(tmp_path):
     db.close()
 
 
-def _other_process(path: Path) -> None:
+def _other_process(path: str) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, "-c", OTHER_PROCESS, str(path)], env=env, capture_output=True, text=True,
                           timeout=120)
