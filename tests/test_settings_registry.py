@@ -173,8 +173,8 @@ def test_a_change_by_another_database_object_is_seen_after_the_interval(any_db_t
     writer.close()
 
 
-def test_a_change_by_another_process_is_seen(tmp_path):
-    path = tmp_path / "kc.sqlite"
+def test_a_change_by_another_process_is_seen(any_db_target):
+    path = any_db_target
     db = Database(path)
     clock = FakeClock()
     db.settings_cache.clock = clock
@@ -199,14 +199,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_running_serve_reflects_settings_set_without_restart(tmp_path):
+def test_a_running_serve_reflects_settings_set_without_restart(any_db_target, tmp_path):
     """``kiemchung serve`` (a real process, two workers) shows the new organisation name in its feed
-    after ``kiemchung settings set`` run by another process; no restart."""
+    after ``kiemchung settings set`` run by another process; no restart. Both backends."""
     import httpx
 
     from kiemchung import users
 
-    path = tmp_path / "kc.sqlite"
+    path = any_db_target
     db = Database(path)
     users.add_user(db, "doc_gia", "mat-khau-dai-123", "viewer")
     token = users.create_token(db, "doc_gia", "kiểm thử cài đặt")
