@@ -1,6 +1,7 @@
 """Benchmark: the user's path, `kiemchung import`, end to end, on the RSS year (or a part of it).
 
     python benchmarks/bench_import.py [--limit N] [--month 2026-03] [--backfill] [--keep DIR]
+    python benchmarks/bench_import.py --cycle-posts 12000
 
 Writes the RSS year (../shared/data/rss-2025-2026.jsonl.gz: title and summary of each item) as a JSONL
 export in a temporary directory, then runs `kiemchung --db NEW.db import FILE --kind article` as a
@@ -9,7 +10,9 @@ the alert stage after it), and measures its wall time, CPU time and peak memory 
 from the kernel). In the same run it inserts the same rows with plain sqlite3 and an FTS5 index (the
 baseline) and prints the ratios. ``--month`` keeps the items published in that month; ``--backfill``
 imports the year's second half first, then the first half into the same database (an archive
-arriving after live monitoring) and times the second import the same way.
+arriving after live monitoring) and times the second import the same way. ``--cycle-posts N`` runs the
+case of tests/test_crash_safety.py instead: a CSV export of N short posts whose dates cycle over 28
+days (``kiemchung import FILE``, kind post), against the same baseline.
 
 The machine may be shared: run it under `flock /work/bench.lock` and read the ratios against the
 same-run baseline rather than the absolute times.
@@ -18,6 +21,7 @@ same-run baseline rather than the absolute times.
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import json
 import os
@@ -63,6 +67,23 @@ def write_jsonl(rows: list[dict], path: Path) -> Path:
     return path
 
 
+def cycle_posts(n: int, path: Path) -> tuple[Path, Path]:
+    """The CSV of tests/test_crash_safety.py (n posts, dates cycling over 28 days of April 2026) and the
+    same rows as JSONL for the baseline."""
+    rows = [
+        {"id": f"p{i}", "title": "", "text": f"Người dân xã Tân Phú phản ánh đường ngập, mã {i}, mực nước {i % 89} cm",
+         "url": None, "published": f"2026-04-{1 + i % 28:02d} 07:{i % 60:02d}", "site": f"tk{i % 40}"}
+        for i in range(n)
+    ]
+    out = path.with_suffix(".csv")
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "message", "created_time", "author"])
+        for r in rows:
+            w.writerow([r["id"], r["text"], r["published"], r["site"]])
+    return out, write_jsonl(rows, path.with_suffix(".jsonl"))
+
+
 def baseline(path: Path, db: Path) -> dict:
     """Plain sqlite3 + FTS5: parse each line, insert the row, index title and text, 500 rows a commit."""
     start_cpu = time.process_time()
@@ -100,9 +121,9 @@ def baseline(path: Path, db: Path) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def run_import(path: Path, db: Path) -> dict:
-    """`kiemchung --db DB import PATH --kind article` in a child process: wall, CPU and peak RSS."""
-    cmd = [sys.executable, "-m", "kiemchung", "--db", str(db), "import", str(path), "--kind", "article"]
+def run_import(path: Path, db: Path, kind: str = "article") -> dict:
+    """`kiemchung --db DB import PATH --kind KIND` in a child process: wall, CPU and peak RSS."""
+    cmd = [sys.executable, "-m", "kiemchung", "--db", str(db), "import", str(path), "--kind", kind]
     env = dict(os.environ, COLUMNS="120")
     start = time.perf_counter()
     pid = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -146,10 +167,20 @@ def main() -> None:
     ap.add_argument("--backfill", action="store_true", help="second half first, then the first half")
     ap.add_argument("--keep", type=Path, default=None, help="directory for the files (kept)")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--cycle-posts", type=int, default=0, help="N posts whose dates cycle over 28 days (CSV)")
     args = ap.parse_args()
 
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="kc-bench-import-"))
     tmp.mkdir(parents=True, exist_ok=True)
+    if args.cycle_posts:
+        export, same_rows = cycle_posts(args.cycle_posts, tmp / "cycle")
+        print(f"posts: {args.cycle_posts:,}, dates cycling over 28 days; files in {tmp}")
+        base = baseline(same_rows, tmp / "baseline.db")
+        run = run_import(export, tmp / "kiemchung.db", kind="post")
+        report("CSV import, dates cycling over 28 days", args.cycle_posts, run, base)
+        figures = story_figures(tmp / "kiemchung.db", 3)
+        print(f"stories (at least one document): {figures['stories']:,}, singletons {figures['singletons']:,}")
+        return
     rows = export_rows(args.limit, args.month)
     print(f"items: {len(rows):,} ({'month ' + args.month if args.month else 'RSS year'}); files in {tmp}")
     if args.backfill:

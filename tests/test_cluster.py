@@ -248,7 +248,8 @@ def test_backfill_joins_dormant_stories_of_its_own_time():
 
 
 def test_backfill_cost_stays_flat_loaded_days_are_bounded():
-    c = StoryClusterer(ClusterConfig(window_days=3, dormant_days_cached=8), now=_now)
+    # dormant_index_entries=0: no more days than dormant_days_cached, however small they are
+    c = StoryClusterer(ClusterConfig(window_days=3, dormant_days_cached=8, dormant_index_entries=0), now=_now)
     base = dt.datetime(2025, 1, 1, 8, tzinfo=VN_TZ)
     c.add("live", title=METRO[0][1], lead=METRO[0][2], published_at=dt.datetime(2026, 5, 30, tzinfo=VN_TZ))
     for day in range(120):  # four months of archive, one event a day told twice, in time order
@@ -259,6 +260,32 @@ def test_backfill_cost_stays_flat_loaded_days_are_bounded():
         assert "st-1" not in {first, again}  # never the live story of another year
         assert len(c._slabs) <= 9 and len(c._warm) <= 9 * 10
     assert sum(1 for s in c.stories() if not s.active) >= 10
+
+
+def test_dates_cycling_over_four_weeks_load_each_day_about_once():
+    """Posts whose dates cycle over 28 days (a CSV export sorted by something else than time): the
+    days' indexes are small, so all of them stay loaded (within dormant_index_entries) instead of
+    each document reloading the days a 16-day cache had just dropped."""
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    loads = []
+    load = c._load_day
+
+    def counting(day):
+        if day not in c._slabs:
+            loads.append(day)
+        return load(day)
+
+    c._load_day = counting
+    for i in range(1400):
+        c.add(
+            f"p{i}",
+            title="",
+            body=f"Người dân xã Tân Phú phản ánh đường ngập, mã {i}, mực nước {i % 89} cm",
+            published_at=dt.datetime(2026, 4, 1 + i % 28, 7, i % 60, tzinfo=VN_TZ),
+            informal=True,
+        )
+    assert 20 <= len(c._slabs) <= 28
+    assert len(loads) <= 2 * 28, f"{len(loads)} day loads for 1,400 posts over 28 days"
 
 
 def test_hand_edits_on_dormant_stories_hold_in_a_backfill():

@@ -52,6 +52,7 @@ __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
 _DAY = 86400.0
 NEAR_COPY_MEMBERS = 400
+TOP_TERMS_CACHED = 50_000  # dormant stories whose index terms are kept between day loads (about 1.2 KB each)
 SERIES_MEMBERS = 30
 SERIES_GAP_H = 18.0
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
@@ -106,6 +107,11 @@ class StoryClusterer(ClustererPersistence):
         self._slabs: OrderedDict[int, dict[int, set[int]]] = OrderedDict()  # loaded day -> term -> stories
         self._slab_members: dict[int, set[int]] = {}  # loaded day -> the stories indexed in it
         self._warm: dict[int, int] = {}  # dormant story -> loaded days holding it (its centroid is kept meanwhile)
+        # dormant story -> its strongest centroid terms (least recently used first), so that loading a
+        # day again costs set insertions, not a centroid rebuild; dropped when the story changes
+        self._top_terms: OrderedDict[int, array] = OrderedDict()
+        self._slab_entries: dict[int, int] = {}  # loaded day -> (term, story) entries in its index
+        self._loaded_entries = 0
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
 
     # ------------------------------------------------------------------ adding documents
@@ -265,6 +271,10 @@ class StoryClusterer(ClustererPersistence):
         if not cands:
             return None
         qvec, qnorm = self._query_vector(doc)
+        for s in cands:  # a dormant story found through a loaded day builds its centroid when first scored
+            story = self._stories[s]
+            if not story.active and not story.centroid:
+                story.centroid = self._centroid_of(story.docs)
         if informal:
             twin = self._near_copy(cands, qvec, qnorm)
             if twin is not None:  # a copy of a post already placed goes where that post is
@@ -295,7 +305,12 @@ class StoryClusterer(ClustererPersistence):
         floor = self.config.near_copy
         if floor >= 1.0:
             return None
-        idf = self._idf_table()
+        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log
+        memo: dict[int, float] = {}  # IDF of the terms met in this call (copies share most terms)
+        qsq: dict[int, float] = {}  # the query's squared TF-IDF weight per term
+        for i, w in q2.items():
+            x = memo[i] = log(n1 / (df[i] + 0.5))
+            qsq[i] = (w / x) ** 2 if x else 0.0
         best, best_cos = None, floor
         for s in cands:
             story = self._stories[s]
@@ -303,13 +318,23 @@ class StoryClusterer(ClustererPersistence):
                 if d not in self._informal:
                     continue
                 m = self._docs[d]
-                dot = sq = 0.0
+                dot = cover = 0.0
                 for i, v in zip(m.terms, m.tfs, strict=True):
-                    x = v * idf(i)
-                    sq += x * x
                     w = q2.get(i)
                     if w is not None:
                         dot += w * v
+                        cover += qsq[i]
+                # Cauchy-Schwarz: the cosine is at most the share of the query's norm on the terms
+                # both hold; a member that cannot reach the best so far is not weighed in full.
+                if dot <= 0.0 or cover < (best_cos * qnorm) ** 2 * (1.0 - 1e-9):
+                    continue
+                sq = 0.0
+                for i, v in zip(m.terms, m.tfs, strict=True):
+                    x = memo.get(i)
+                    if x is None:
+                        x = memo[i] = log(n1 / (df[i] + 0.5))
+                    x *= v
+                    sq += x * x
                 cos = dot / (qnorm * (math.sqrt(sq) or 1.0))
                 if cos >= best_cos:
                     best, best_cos = s, cos
@@ -494,8 +519,10 @@ class StoryClusterer(ClustererPersistence):
         if reactivate and self._stays_dormant(story, doc):
             self._attach_dormant(s, story, doc_id, doc, emb)
             return
-        if reactivate and not self._warm.get(s):  # a cold dormant story keeps no centroid: rebuild it first
-            story.centroid = self._centroid_of(story.docs)
+        if reactivate:
+            self._top_terms.pop(s, None)
+            if not story.centroid:  # a dormant story keeps a centroid only while scored: rebuild it first
+                story.centroid = self._centroid_of(story.docs)
         story.docs.append(doc_id)
         self._add_vector(story, doc, +1.0)
         if doc.time is not None:
@@ -681,6 +708,7 @@ class StoryClusterer(ClustererPersistence):
             return slab
         slab = self._slabs[day] = {}
         self._slab_members[day] = set()
+        self._slab_entries[day] = 0
         members = self._dormant_days.get(day, set())
         for s in sorted(members):
             story = self._stories.get(s)
@@ -688,7 +716,11 @@ class StoryClusterer(ClustererPersistence):
                 members.discard(s)
                 continue
             self._slab_add(day, s, story)
-        while len(self._slabs) > max(self.config.dormant_days_cached, 2 * int(self.config.window_days) + 3):
+        # At least dormant_days_cached days (and the days one document looks at); more while the
+        # loaded index stays under dormant_index_entries entries, so that documents arriving in
+        # cycles over a few weeks of small days (a CSV export) do not reload a day per document.
+        keep = max(self.config.dormant_days_cached, 2 * int(self.config.window_days) + 3)
+        while len(self._slabs) > keep and self._loaded_entries > self.config.dormant_index_entries:
             self._evict_day(next(iter(self._slabs)))
         return slab
 
@@ -698,16 +730,29 @@ class StoryClusterer(ClustererPersistence):
             return
         members.add(s)
         self._warm[s] = self._warm.get(s, 0) + 1
-        if not story.centroid and not story.active:
-            story.centroid = self._centroid_of(story.docs)
-        idf = self._idf_table()
-        top = _strongest(story.centroid, self.config.story_terms, idf)
+        top = self._index_terms(s, story)
         slab = self._slabs[day]
-        for i, _ in top:
+        for i in top:
             slab.setdefault(i, set()).add(s)
+        self._slab_entries[day] += len(top)
+        self._loaded_entries += len(top)
+
+    def _index_terms(self, s: int, story: _Story) -> array:
+        """A dormant story's strongest centroid terms (what a day's index holds for it), cached."""
+        top = self._top_terms.get(s)
+        if top is not None:
+            self._top_terms.move_to_end(s)
+            return top
+        cent = story.centroid or self._centroid_of(story.docs)
+        top = array("i", (i for i, _ in _strongest(cent, self.config.story_terms, self._idf_table())))
+        self._top_terms[s] = top
+        if len(self._top_terms) > TOP_TERMS_CACHED:
+            self._top_terms.popitem(last=False)
+        return top
 
     def _evict_day(self, day: int) -> None:
         self._slabs.pop(day, None)
+        self._loaded_entries -= self._slab_entries.pop(day, 0)
         for s in self._slab_members.pop(day, ()):
             left = self._warm.get(s, 0) - 1
             if left > 0:
@@ -720,13 +765,15 @@ class StoryClusterer(ClustererPersistence):
 
     def _drop_slabs(self) -> None:
         """Forget every loaded day (after a hand edit changed which documents a story holds)."""
+        self._top_terms.clear()
         for day in list(self._slabs):
             self._evict_day(day)
 
     def _attach_dormant(self, s: int, story: _Story, doc_id: str, doc: _Doc, emb: Any) -> None:
         """A late document joins a story that stays dormant (both behind the active window)."""
         story.docs.append(doc_id)
-        if self._warm.get(s):  # a cold story has no centroid to keep up to date (rebuilt when loaded)
+        self._top_terms.pop(s, None)
+        if self._warm.get(s) and story.centroid:  # no centroid to keep up to date (built when scored)
             self._add_vector(story, doc, +1.0)
         story.first = doc.time if story.first is None else min(story.first, doc.time)
         story.last = doc.time if story.last is None else max(story.last, doc.time)
@@ -739,9 +786,11 @@ class StoryClusterer(ClustererPersistence):
         if day in self._slabs:
             if s in self._slab_members[day]:
                 slab = self._slabs[day]
-                for i in doc.terms[: self.config.query_terms]:
-                    if i in story.centroid:
-                        slab.setdefault(i, set()).add(s)
+                added = doc.terms[: self.config.query_terms]  # the document's strongest terms
+                for i in added:
+                    slab.setdefault(i, set()).add(s)
+                self._slab_entries[day] += len(added)
+                self._loaded_entries += len(added)
             else:
                 self._slab_add(day, s, story)
 

@@ -42,7 +42,10 @@ class ClusterConfig:
         neither indexed nor looked up; ``story_terms``: size of a story centroid (and of its index
         entries). ``dormant_days_cached``: days of dormant stories kept loaded for documents published
         before the active window (a least recently used cache; each loaded day indexes that day's
-        dormant stories with their centroids rebuilt). ``max_active_stories``: beyond this many
+        dormant stories with their strongest terms). ``dormant_index_entries``: more days than
+        ``dormant_days_cached`` stay loaded while their indexes hold at most this many (term, story)
+        entries in all (about 16 days of a year of national news; every day of a few weeks of posts,
+        so documents whose dates cycle over those weeks do not reload a day each). ``max_active_stories``: beyond this many
         recently used stories, the least recently used active one goes dormant (bounds an import
         without dates, where time never makes a story dormant). ``series_per_day``: a document whose
         headline has the same dated template as another day's document of its story (daily lottery
@@ -83,6 +86,7 @@ class ClusterConfig:
     stop_min_docs: int = 200
     story_terms: int = 300
     dormant_days_cached: int = 16
+    dormant_index_entries: int = 2_000_000
     max_active_stories: int = 20000
     series_per_day: bool = True
     semantic: bool = False
