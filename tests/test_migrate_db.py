@@ -301,9 +301,17 @@ def test_into_postgresql_ids_sequences_and_types(source, pg_url):
     # A second run verifies again and copies nothing.
     again = m.migrate_database(source, pg_url)
     assert again.resumed and again.ok and again.copied == {}
+    n_docs = _counts(source)["documents"]
+    assert result.index_rows == (n_docs, n_docs)  # the full-text index rebuilt through the backend
+    from kiemchung.store.search import search
+
     with Database(pg_url) as copy:
         assert _counts(copy) == _counts(source)
         assert copy.installation_salt() == source.installation_salt()
+        for query in ("nuoc may", "nước máy", '"sốt xuất huyết"', "bài gốc"):
+            a = {h.document.id for h in search(source, query, limit=50).hits}
+            b = {h.document.id for h in search(copy, query, limit=50).hits}
+            assert a == b and a, query
         newest = max(source.iter_documents(), key=lambda d: d.id)
         got = copy.get_document(newest.id, with_raw=True)
         assert got.raw == b"\x00\x01<rss>goc</rss>" and got.engagement == {"likes": 3, "shares": 0}
