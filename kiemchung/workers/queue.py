@@ -113,7 +113,9 @@ def make_app(url: str) -> procrastinate.App:
     second call points it at another database (tests run one database after another)."""
     global _APP
     procrastinate = _import_procrastinate()
-    connector = procrastinate.PsycopgConnector(conninfo=conninfo(url))
+    # A small pool: a worker's jobs hold the queue's connections only to fetch and finish jobs (the
+    # listener takes one of its own); PostgreSQL's max_connections is shared by every host.
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=8)
     if _APP is None:
         from kiemchung.workers import tasks
 
