@@ -43,16 +43,16 @@ os.environ["KIEMCHUNG_FETCH_ALLOW_HOSTS"] = "127.0.0.1, localhost"
 BACKENDS = ("sqlite", "postgresql")
 _PG_TEMPLATE = "kc_template_head"
 
-# Full-text search on PostgreSQL arrives with the store backend (issue 13 §2). Until it is in, the
-# PostgreSQL half of tests marked ``pg_fulltext`` (they store documents, and storing one writes the
-# full-text index) skips with this reason; KIEMCHUNG_TEST_PG_FULLTEXT=1 runs them anyway.
-PG_FULLTEXT = os.environ.get("KIEMCHUNG_TEST_PG_FULLTEXT", "0") == "1"
+# Tests marked ``pg_fulltext`` store documents (storing one writes the full-text index) or search:
+# their PostgreSQL half runs since full-text search on PostgreSQL is in (store/backends/postgresql.py);
+# KIEMCHUNG_TEST_PG_FULLTEXT=0 skips it with this reason.
+PG_FULLTEXT = os.environ.get("KIEMCHUNG_TEST_PG_FULLTEXT", "1") == "1"
 PG_FULLTEXT_PENDING = "PostgreSQL full-text index not in yet (issue 13 §2, store backend): PostgreSQL half skipped"
 
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "pg_fulltext: needs full-text search on PostgreSQL (skips its PostgreSQL half until it is in)"
+        "markers", "pg_fulltext: needs full-text search on PostgreSQL (KIEMCHUNG_TEST_PG_FULLTEXT=0 skips its PostgreSQL half)"
     )
     config.addinivalue_line("markers", "sqlite_only: tests SQLite itself (skips its PostgreSQL half)")
 
