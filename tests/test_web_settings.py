@@ -85,3 +85,22 @@ def test_editors_cannot_open_or_change_settings(sdb):
     assert c.get("/settings").status_code == 403
     r = c.post("/settings", data={"csrf": _csrf(c), "key": "org_name", "value": "Sở X"})
     assert r.status_code == 403 and settings.value(sdb, "org_name") == "kiemchung"
+
+
+def test_the_alerts_group_shows_the_trade_off_of_this_installation(sdb):
+    """Issue 15: thresholds as an expected precision, with the trade-off shown per installation: the
+    measured curve, the threshold in force, and this installation's own triaged alerts per threshold."""
+    from kiemchung.claims.verify import DEFAULT_MODEL
+
+    c = _client(sdb, "quantri")
+    page = html.unescape(c.get("/settings").text)
+    assert "Đánh đổi của mức 'Lặp lại tin sai'" in page
+    for t, p, _, _ in DEFAULT_MODEL.curve:
+        assert f"{t:.2f}" in page and f"{p:.3f}" in page
+    assert page.count("◀") == 1 and "0.50 <strong>◀" in page  # the default threshold is in force
+    settings.set_value(sdb, "alert_precision", "0.97")
+    page = html.unescape(c.get("/settings").text)
+    chosen = DEFAULT_MODEL.threshold_for_precision(0.97)
+    assert f"{chosen:.2f} <strong>◀" in page and chosen > DEFAULT_MODEL.repeat_threshold
+    c.cookies.set("kc_lang", "en")
+    assert "What the 'Repeats a false claim' level trades" in html.unescape(c.get("/settings").text)

@@ -23,6 +23,27 @@ MESSAGES: dict[str, dict[str, str]] = {
     "setting_set": {"vi": "đã đặt", "en": "set"},
     "setting_saved": {"vi": "Đã lưu.", "en": "Saved."},
     "setting_clear": {"vi": "Xoá", "en": "Clear"},
+    "alert_tradeoff": {"vi": "Đánh đổi của mức 'Lặp lại tin sai'", "en": "What the 'Repeats a false claim' level trades"},
+    "alert_tradeoff_note": {
+        "vi": "Độ chính xác, độ phủ và số báo sai trên 1.000 bài không liên quan đo trên alerts-dev (kiểm định chéo); "
+              "cột cuối: các cảnh báo biên tập viên của bản cài đặt này đã xác nhận hoặc bỏ qua mà sẽ là "
+              "'Lặp lại tin sai' ở ngưỡng đó. Đổi độ chính xác mong muốn ở trên để chọn ngưỡng.",
+        "en": "Precision, recall and false alerts per 1,000 unrelated posts measured on alerts-dev (cross-validated); "
+              "last column: this installation's confirmed or dismissed alerts that would be 'Repeats a false claim' "
+              "at that threshold. Change the wanted precision above to choose the threshold.",
+    },
+    "tradeoff_threshold": {"vi": "Ngưỡng", "en": "Threshold"},
+    "tradeoff_precision": {"vi": "Độ chính xác", "en": "Precision"},
+    "tradeoff_recall": {"vi": "Độ phủ", "en": "Recall"},
+    "tradeoff_false": {"vi": "Báo sai / 1.000 bài", "en": "False alerts / 1,000 posts"},
+    "tradeoff_here": {"vi": "Ở đây: xác nhận/đã phân loại", "en": "Here: confirmed/triaged"},
+    "tradeoff_in_force": {"vi": "đang dùng", "en": "in force"},
+    "tradeoff_summary": {
+        "vi": "Ngưỡng đang dùng {repeat} (trước khi học từ phân loại: {before}); 'Có thể liên quan' từ {related}; "
+              "đã phân loại {triaged} cảnh báo, xác nhận {confirmed}.",
+        "en": "Threshold in force {repeat} (before learning from triage: {before}); 'Possibly related' from "
+              "{related}; {triaged} alerts triaged, {confirmed} confirmed.",
+    },
     "audit": {"vi": "Nhật ký thao tác", "en": "Audit log"},
     "login": {"vi": "Đăng nhập", "en": "Log in"},
     "logout": {"vi": "Đăng xuất", "en": "Log out"},

@@ -28,8 +28,11 @@ def settings_list(request: Request, status_code: int = 200, *, error: str | None
         groups.setdefault(row.group, []).append(row)
     if error_key not in {row.key for row in rows}:
         error_key = None  # an unknown or hidden key: the error goes at the top of the page
+    from kiemchung.claims.verify import tradeoff
+
     return render(request, "settings.html", status_code, groups=groups, error=error, error_key=error_key,
-                  saved=saved if saved in settings.SETTINGS else None)
+                  saved=saved if saved in settings.SETTINGS else None,
+                  tradeoff=tradeoff(request.app.state.db) if "alerts" in groups else None)
 
 
 @router.get("/settings", response_class=HTMLResponse, dependencies=[admin])
