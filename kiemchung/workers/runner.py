@@ -20,6 +20,7 @@ import contextlib
 import logging
 import signal
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -130,10 +131,18 @@ async def sweep_stalled(app, stall_timeout_s: float) -> int:
     return handed
 
 
+#: Succeeded jobs are kept this long (for ``procrastinate`` inspection), then deleted; failed ones stay.
+KEEP_JOBS_HOURS = 72
+
+
 async def _sweeper(app, stall_timeout_s: float) -> None:
+    last_prune = -1e9
     while True:
         try:
             await sweep_stalled(app, stall_timeout_s)
+            if time.monotonic() - last_prune > 3600:  # the queue's table does not grow without end
+                await app.job_manager.delete_old_jobs(nb_hours=KEEP_JOBS_HOURS)
+                last_prune = time.monotonic()
         except Exception as exc:  # the database away: the worker loop reconnects, try again later
             log.debug("stalled-job sweep failed: %s", exc)
         await asyncio.sleep(max(1.0, stall_timeout_s / 3))
