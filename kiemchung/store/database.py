@@ -26,7 +26,7 @@ from kiemchung import timeutil
 from kiemchung.errors import MigrationError, NotFoundError, StoreError
 from kiemchung.models import SOURCE_KINDS, Document, Source
 from kiemchung.store import schema as t
-from kiemchung.store.backends import Backend, backend_for
+from kiemchung.store.backends import Backend, backend_for, dialect_backend
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -143,11 +143,7 @@ def _head_revision() -> str | None:
 def hold_lock(conn: Connection, name: str) -> None:
     """Hold the database-wide lock ``name`` until the write transaction of ``conn`` ends (see
     :meth:`Database.serialize`; for code that has a connection and no Database)."""
-    if conn.dialect.name == "sqlite":
-        return  # a SQLite write transaction (BEGIN IMMEDIATE) already excludes every other writer
-    from sqlalchemy import text
-
-    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"kiemchung:{name}"})
+    dialect_backend(conn.dialect.name).hold_lock(conn, name)
 
 
 class Database:
@@ -230,20 +226,13 @@ class Database:
         On SQLite a write transaction already excludes every other writer (``BEGIN IMMEDIATE``); on
         PostgreSQL it is a transaction-level advisory lock, so writers on every host take turns (and
         what one stores is committed before the next looks)."""
-        hold_lock(conn, name)
+        self.backend.hold_lock(conn, name)
 
     def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
         """After rows were inserted into ``table`` with explicit ids, make the id sequence continue
         after the highest one (PostgreSQL; SQLite's INTEGER PRIMARY KEY needs nothing), so a later
         insert that lets the database choose the id cannot collide."""
-        if self.is_sqlite:
-            return
-        if not (table.isidentifier() and column.isidentifier()):
-            raise ValueError(f"not a plain table/column name: {table}.{column}")
-        conn.exec_driver_sql(
-            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-            f"(SELECT max({column}) FROM {table}), true) WHERE EXISTS (SELECT 1 FROM {table})"
-        )
+        self.backend.advance_sequence(conn, table, column)
 
     def close(self) -> None:
         """Release every connection."""

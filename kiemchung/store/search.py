@@ -37,7 +37,7 @@ from kiemchung import text, timeutil
 from kiemchung.errors import QueryError
 from kiemchung.models import Document
 from kiemchung.store import schema as t
-from kiemchung.store.backends import AllOf, AnyOf, FtsFilter, FtsQuery, Phrase, Without, backend_for
+from kiemchung.store.backends import AllOf, AnyOf, FtsFilter, FtsQuery, Phrase, Without, dialect_backend
 from kiemchung.store.database import Database, document_from_row
 
 MAX_QUERY_CHARS = 1000
@@ -294,12 +294,7 @@ def compile_query(
     compiled = compile_tree(query, accented=accented)
     if compiled is None:
         return None, set(), bool(accented)
-    return _expression_backend(dialect).fts_expression(compiled), set(compiled.terms), compiled.accented
-
-
-@functools.lru_cache(maxsize=4)
-def _expression_backend(dialect: str):
-    return backend_for(dialect)
+    return dialect_backend(dialect).fts_expression(compiled), set(compiled.terms), compiled.accented
 
 
 # ---------------------------------------------------------------------------------------------

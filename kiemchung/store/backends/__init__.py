@@ -7,6 +7,8 @@ appears anywhere else in kiemchung (the migrations excepted).
 
 from __future__ import annotations
 
+import functools
+
 from kiemchung.errors import StoreError
 from kiemchung.store.backends.base import (
     AllOf,
@@ -18,7 +20,10 @@ from kiemchung.store.backends.base import (
     Without,
 )
 
-__all__ = ["AllOf", "AnyOf", "Backend", "FtsFilter", "FtsQuery", "Phrase", "Without", "backend_for", "dialect_of"]
+__all__ = [
+    "AllOf", "AnyOf", "Backend", "FtsFilter", "FtsQuery", "Phrase", "Without", "backend_for", "dialect_backend",
+    "dialect_of",
+]
 
 DIALECTS = ("sqlite", "postgresql")
 
@@ -49,3 +54,10 @@ def backend_for(url_or_dialect: str) -> Backend:
     from kiemchung.store.backends.postgresql import PostgresBackend
 
     return PostgresBackend(url)
+
+
+@functools.lru_cache(maxsize=4)
+def dialect_backend(dialect: str) -> Backend:
+    """A shared backend without a database for ``dialect`` (for code that has a connection and no
+    :class:`~kiemchung.store.Database`: ``backend.hold_lock(conn, ...)``, query text for display)."""
+    return backend_for(dialect_of(dialect))

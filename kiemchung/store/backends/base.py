@@ -119,6 +119,16 @@ class Backend(ABC):
     def close(self) -> None:
         """Release what the backend holds besides the engines."""
 
+    @abstractmethod
+    def hold_lock(self, conn: Connection, name: str) -> None:
+        """Hold the database-wide lock ``name`` until the write transaction of ``conn`` ends, so
+        writers in every process and on every host take turns."""
+
+    @abstractmethod
+    def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
+        """After rows were inserted into ``table`` with explicit ids, make the id sequence continue
+        after the highest one, so a later insert that lets the database choose cannot collide."""
+
     # -- full text ---------------------------------------------------------------------------------
 
     @abstractmethod

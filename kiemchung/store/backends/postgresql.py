@@ -195,6 +195,18 @@ class PostgresBackend(Backend):
         except SQLAlchemyError:
             return None
 
+    def hold_lock(self, conn: Connection, name: str) -> None:
+        # A transaction-level advisory lock: released at commit or rollback, also if the client dies.
+        conn.execute(sql_text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"kiemchung:{name}"})
+
+    def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
+        if not (table.isidentifier() and column.isidentifier()):
+            raise ValueError(f"not a plain table/column name: {table}.{column}")
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+            f"(SELECT max({column}) FROM {table}), true) WHERE EXISTS (SELECT 1 FROM {table})"
+        )
+
     # -- full text ---------------------------------------------------------------------------------
 
     def fts_expression(self, query: FtsQuery) -> str:

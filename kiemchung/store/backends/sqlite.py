@@ -150,6 +150,12 @@ class SqliteBackend(Backend):
     def close(self) -> None:
         self._watcher.close()
 
+    def hold_lock(self, conn: Connection, name: str) -> None:
+        """Nothing to do: a SQLite write transaction (``BEGIN IMMEDIATE``) already excludes every other writer."""
+
+    def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
+        """Nothing to do: an INTEGER PRIMARY KEY continues after the highest id by itself."""
+
     # -- full text ---------------------------------------------------------------------------------
 
     def fts_expression(self, query: FtsQuery) -> str:
