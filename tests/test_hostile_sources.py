@@ -16,7 +16,7 @@ import threading
 
 import pytest
 from hostile_extra import LiveFeedServer
-from hostile_server import HostileServer
+from hostile_server import HostileServer, gzip_bomb
 from sqlalchemy import func, select
 
 from kiemchung import timeutil
@@ -94,6 +94,9 @@ class FakeTime:
 
 def test_watch_keeps_healthy_sources_on_time_while_hostile_ones_fail(db, servers):
     hostile, live = servers
+    # The server builds its 200 MB bomb on first use (seconds of CPU on a busy machine): build it now, so
+    # the fetcher's 3 s deadline measures the client refusing the bomb, not the server making it.
+    gzip_bomb()
     fetcher = Fetcher(
         FetchSettings(min_interval_s=0.0, retries=0, total_timeout_s=3.0, read_timeout_s=1.5, connect_timeout_s=2.0)
     )
