@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from hostile_server import BIG_SIZE, HostileServer, fixture, to_cp1258
+from hostile_server import BIG_SIZE, HostileServer, fixture, gzip_bomb, to_cp1258
 
 from kiemchung.errors import FetchError
 from kiemchung.sources.http import (
@@ -59,6 +59,7 @@ def with_fake_clock(fetcher: Fetcher) -> FakeClock:
 
 @pytest.fixture(scope="module")
 def server():
+    gzip_bomb()  # built once now, not inside a request the tests' deadlines time (slow on a busy machine)
     with HostileServer() as srv:
         yield srv
 
