@@ -533,3 +533,36 @@ def test_alerts_raised_and_delivered_once_with_several_workers(pg_url, feeds):
         hook.shutdown()
         hook.server_close()
         db.close()
+
+
+def test_the_stage_tasks_resume_from_stored_progress(db, sample_docs, pg_url):
+    """Stories, alerts, entities and keywords as tasks: each does the work stored since its last run, a
+    second run finds nothing left, and each queues what follows it (the store here is SQLite, the
+    queue is a real one in PostgreSQL)."""
+    from kiemchung.ingest import Ingestor
+    from kiemchung.store import progress
+    from kiemchung.stories import tables as st
+    from kiemchung.workers.queue import make_app
+    from kiemchung.workers.tasks import Runtime, assign_stories, enrich, match_alerts
+
+    queue_db = _pg_db(pg_url, store=False)
+    app = make_app(pg_url).open()
+    try:
+        Ingestor(db).add(sample_docs)
+        runtime = Runtime(db, ner=False)
+        top = db.max_document_id()
+        assert assign_stories(_context(runtime)) == top
+        assert assign_stories(_context(runtime)) == 0
+        match_alerts(_context(runtime))
+        assert progress.last_doc_id(db, progress.ALERTS) == top
+        first = enrich(_context(runtime))
+        assert first["entities"] == top and first["keywords"] >= 1
+        assert enrich(_context(runtime)) == {"entities": 0, "keywords": 0}
+        assert progress.last_doc_id(db, progress.ENTITIES) == top
+        with db.read() as conn:
+            assert conn.execute(select(func.count()).select_from(st.story_keywords)).scalar() >= 1
+        queued = sorted({j.task_name for j in app.job_manager.list_jobs() if j.status == "todo"})
+        assert queued == ["kc:enrich", "kc:match_alerts"]
+    finally:
+        app.close()
+        queue_db.close()
