@@ -448,6 +448,21 @@ def scrub_raw(
     return raw
 
 
+_URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')]+", re.I)
+
+
+def _links_in_text(value: Any, hasher: Hasher) -> Any:
+    """Metadata (not content) with the social links inside its sentences made handle-free, e.g. a fetch
+    error "… khi tải https://x.com/ten/status/1 (timeout)" kept in ``meta``."""
+    if isinstance(value, dict):
+        return {k: _links_in_text(v, hasher) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_links_in_text(v, hasher) for v in value]
+    if isinstance(value, str) and "://" in value and _SOCIAL_HINT.search(value):
+        return _URL_IN_TEXT.sub(lambda m: handle_free_url(m.group(0), hasher), value)
+    return value
+
+
 def keeps_post_urls(kind: str | None) -> bool:
     """Whether documents of ``kind`` keep their social links as given: official statements do.
 
@@ -477,6 +492,8 @@ def scrub_document(doc, hasher: Hasher) -> None:
         names.append(doc.author)
     test = _known_test(names, (), hasher)
     doc.meta = scrub_value(meta, hasher, test, post_urls=post_urls)
+    if post_urls:
+        doc.meta = _links_in_text(doc.meta, hasher)
     encoding = meta.get("encoding") if isinstance(meta.get("encoding"), str) else None
     doc.raw = scrub_raw(doc.raw, hasher, known=names, encoding=encoding, post_urls=post_urls)
 
@@ -622,6 +639,8 @@ def _scrubbed_row(row, hasher: Hasher) -> dict:
         values["author_hash"] = author_hash
     test = _known_test(names, {author_hash} if author_hash else (), hasher)
     new_meta = scrub_value(meta, hasher, test, post_urls=post_urls)
+    if post_urls:
+        new_meta = _links_in_text(new_meta, hasher)
     if row.meta is not None and new_meta != row.meta:
         values["meta"] = new_meta
     if row.raw is not None:

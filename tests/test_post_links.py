@@ -257,3 +257,12 @@ def test_rewrite_never_fails_and_is_idempotent_on_any_input():
         assert privacy.handle_free_url(once, H) == once
 
     check()
+
+
+def test_links_inside_metadata_sentences_lose_the_account(db):
+    """A full-text fetch error names the link it tried; kept in meta, it must not name the account."""
+    doc = _post("https://x.com/qzvten/status/1901", 5,
+                meta={"full_text_error": "Hết thời gian chờ khi tải https://x.com/qzvten/status/1901 (timeout)"})
+    Ingestor(db).add([doc])
+    stored = db.get_document(1)
+    assert stored.meta["full_text_error"] == "Hết thời gian chờ khi tải https://x.com/i/status/1901 (timeout)"
