@@ -8,7 +8,7 @@ in the same database (its tables are created by kiemchung's own migrations).
 The pieces:
 
 - :mod:`kiemchung.workers.queue`: the procrastinate app of a database URL, the queue names, and the
-  idempotent creation of procrastinate's schema (called by migration 0015 on PostgreSQL).
+  idempotent creation of procrastinate's schema (called by migration 0017 on PostgreSQL).
 - :mod:`kiemchung.workers.tasks`: the tasks (poll one source, store an import chunk, assign stories,
   match alerts and deliver them, named entities, story keywords, scheduled reports), the periodic
   ones that find due work, and what each does to stay correct when several workers run it.

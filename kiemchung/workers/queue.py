@@ -24,7 +24,7 @@ QUEUES = {
     "reports": "báo cáo định kỳ (scheduled reports)",
 }
 
-# A procrastinate schema is recognised by its jobs table; its version by this function (3.x).
+# A procrastinate schema is recognised by its jobs table.
 _SCHEMA_TABLE = "procrastinate_jobs"
 
 
@@ -74,7 +74,7 @@ def ensure_schema(conn) -> bool:
     """Create procrastinate's schema on a PostgreSQL connection unless it is there; True if created.
 
     Idempotent (a second call, or a database whose schema was applied by hand, changes nothing). Called
-    by kiemchung's migration 0015, so ``Database(url)`` of a new PostgreSQL installation makes the
+    by kiemchung's migration 0017, so ``Database(url)`` of a new PostgreSQL installation makes the
     queue with the rest of the schema. The schema is that of the procrastinate version pinned in
     constraints.txt; a later version's own migrations will come as later kiemchung migrations.
     """
@@ -94,7 +94,7 @@ def ensure_schema(conn) -> bool:
 def ensure_queue(db) -> bool:
     """Make sure the installation's database holds the queue's schema (True if it was created now).
 
-    Migration 0015 creates it with the rest of the schema; this covers a database migrated before the
+    Migration 0017 creates it with the rest of the schema; this covers a database migrated before the
     server extra was installed. Two processes starting at once take turns (a store-wide lock)."""
     require_server(db.url)
     with db.write() as conn:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 import time
@@ -163,7 +164,7 @@ async def _serve(url: str, runtime, options: WorkerOptions) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, _on_signal)
-    name = options.name or f"{socket.gethostname()}-{id(runtime) % 10000}"
+    name = options.name or f"{socket.gethostname()}-{os.getpid()}"
     backoff = 1.0
     while not stopping.is_set():
         try:
