@@ -160,11 +160,14 @@ def fts_rowid_bound(when: dt.datetime) -> int:
     return max(0, int(when.timestamp())) << FTS_ID_SHIFT
 
 
-def fts_time_bucket(column, size: int, offset: int = 0):
+def fts_time_bucket(column, size: int, offset: int = 0, *, backwards_from: int | None = None):
     """A Core expression for the time bucket of a row by its time-ordered ``fts_rowid`` ``column``:
-    ``(seconds + offset) // size`` (e.g. Vietnam days with ``size=86400, offset=7*3600``), the same on
-    SQLite and PostgreSQL. Constants are written inline so the expression can be grouped by."""
+    ``(seconds + offset) // size`` (e.g. Vietnam days with ``size=86400, offset=7*3600``), or
+    ``(backwards_from - seconds) // size`` (windows counted back from a moment), the same on SQLite
+    and PostgreSQL. Constants are written inline so the expression can be grouped by."""
     seconds = column.op(">>", return_type=BigInteger)(literal_column(str(FTS_ID_SHIFT), BigInteger))
+    if backwards_from is not None:  # windows counted back from a moment: (origin - seconds) // size
+        return (literal_column(str(int(backwards_from)), BigInteger) - seconds) // literal_column(str(int(size)), BigInteger)
     return (seconds + literal_column(str(int(offset)), BigInteger)) // literal_column(str(int(size)), BigInteger)
 
 

@@ -21,8 +21,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy import text as sql_text
+from sqlalchemy import func, select
 
 from kiemchung import timeutil
 from kiemchung.errors import QueryError
@@ -30,7 +29,8 @@ from kiemchung.places import province, resolve_place
 from kiemchung.store import schema as t
 from kiemchung.store.backends import FtsFilter
 from kiemchung.store.search import compile_tree
-from kiemchung.stories.tables import stories
+from kiemchung.stories.places_tables import document_entities
+from kiemchung.stories.tables import stories, story_documents
 from kiemchung.stories.watchlists import (
     VN_OFFSET,
     _bucket_seconds,
@@ -101,20 +101,15 @@ def volume(db, since: dt.datetime, until: dt.datetime, bucket: str = "day", kind
     """
     size = _bucket_seconds(bucket)
     since, until, lo, hi = _range(since, until)
-    where = ["fts_rowid >= :lo", "fts_rowid < :hi"]
-    params: dict = {"lo": lo, "hi": hi}
+    d = t.documents
+    b = t.fts_time_bucket(d.c.fts_rowid, size, VN_OFFSET)
+    query = select(b, func.count()).where(d.c.fts_rowid >= lo, d.c.fts_rowid < hi).group_by(b)
     if kinds:
-        names = [str(k) for k in kinds]
-        where.append("kind IN (" + ",".join(f":k{i}" for i in range(len(names))) + ")")
-        params.update({f"k{i}": k for i, k in enumerate(names)})
+        query = query.where(d.c.kind.in_([str(k) for k in kinds]))
     if source_ids:
-        where.append("source_id IN (" + ",".join(str(int(s)) for s in source_ids) + ")")
-    sql = sql_text(
-        f"SELECT ((fts_rowid >> {SHIFT}) + {VN_OFFSET}) / {size} AS b, count(*) FROM documents "
-        f"WHERE {' AND '.join(where)} GROUP BY b"
-    )
+        query = query.where(d.c.source_id.in_([int(s) for s in source_ids]))
     with db.read() as conn:
-        rows = conn.execute(sql, params).all()
+        rows = conn.execute(query).all()
     return _bucketed(rows, since, until, bucket)
 
 
@@ -129,26 +124,27 @@ def series(db, kind: str, key: str, since: dt.datetime, until: dt.datetime, buck
             key = get_watchlist(db, key).query
         return query_counts(db, key, since, until, bucket)
     since, until, lo, hi = _range(since, until)
+    d = t.documents
+    b = t.fts_time_bucket(d.c.fts_rowid, size, VN_OFFSET)
+    in_range = (d.c.fts_rowid >= lo, d.c.fts_rowid < hi)
     if kind == "story":
-        sql = ("SELECT ((d.fts_rowid >> {s}) + {o}) / {z} AS b, count(*) FROM story_documents sd "
-               "JOIN documents d ON d.id = sd.doc_id WHERE sd.story_id = :key AND d.fts_rowid >= :lo "
-               "AND d.fts_rowid < :hi GROUP BY b")
         try:
             param = int(key)
         except ValueError as exc:
             raise QueryError(f"Mã câu chuyện không hợp lệ (invalid story id): {key}") from exc
+        query = (select(b, func.count()).select_from(story_documents.join(d, d.c.id == story_documents.c.doc_id))
+                 .where(story_documents.c.story_id == param, *in_range).group_by(b))
     elif kind == "province":
         p = resolve_place(key)
         if p is None:
             raise QueryError(f"Không tìm thấy tỉnh/thành (unknown province): {key}")
-        param = p.code
-        sql = ("SELECT ((d.fts_rowid >> {s}) + {o}) / {z} AS b, count(DISTINCT d.id) FROM document_entities e "
-               "JOIN documents d ON d.id = e.doc_id WHERE e.province_code = :key AND d.fts_rowid >= :lo "
-               "AND d.fts_rowid < :hi GROUP BY b")
+        e = document_entities
+        query = (select(b, func.count(func.distinct(d.c.id))).select_from(e.join(d, d.c.id == e.c.doc_id))
+                 .where(e.c.province_code == p.code, *in_range).group_by(b))
     else:
         raise QueryError(f"Loại chuỗi không hợp lệ (unknown series kind): {kind!r}")
     with db.read() as conn:
-        rows = conn.execute(sql_text(sql.format(s=SHIFT, o=VN_OFFSET, z=size)), {"key": param, "lo": lo, "hi": hi}).all()
+        rows = conn.execute(query).all()
     return _bucketed(rows, since, until, bucket)
 
 
@@ -161,10 +157,13 @@ def burst_score(current: float, baseline: list[float]) -> tuple[float, float]:
     return mean, (current - mean) / math.sqrt(var + mean + 1.0)
 
 
-def _windows_sql(join_and_where: str, group: str, count: str = "count(*)") -> str:
-    # Window index: 0 = the last 24 h before now, 1..14 = the days before; rowids bound the range.
-    return (f"SELECT {group} AS g, (:now - (d.fts_rowid >> {SHIFT}) - 1) / {DAY} AS w, {count} AS n "
-            f"{join_and_where} AND d.fts_rowid >= :lo AND d.fts_rowid < :hi GROUP BY g, w")
+def _windows(now_s: int, lo: int, hi: int, group, source, *conds, count=None):
+    """(group, window, count) rows: window 0 = the last 24 h before now, 1..14 = the days before;
+    row ids bound the range."""
+    d = t.documents
+    w = t.fts_time_bucket(d.c.fts_rowid, DAY, backwards_from=now_s - 1)
+    return (select(group, w, count if count is not None else func.count()).select_from(source)
+            .where(*conds, d.c.fts_rowid >= lo, d.c.fts_rowid < hi).group_by(group, w))
 
 
 def _scored(kind, counts: dict, labels: dict, min_volume, min_ratio, threshold) -> list[Rising]:
@@ -190,13 +189,12 @@ def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "
     now_s = int(now.timestamp())
     lo = t.fts_rowid_bound(now - dt.timedelta(days=WINDOW_DAYS + 1))
     hi = t.fts_rowid_bound(now)
-    params = {"now": now_s, "lo": lo, "hi": hi}
     found: list[Rising] = []
+    d, sd, e = t.documents, story_documents, document_entities
     with db.read() as conn:
         if "story" in kinds:
             counts: dict = defaultdict(dict)
-            for g, w, n in conn.execute(sql_text(_windows_sql(
-                    "FROM story_documents sd JOIN documents d ON d.id = sd.doc_id WHERE 1=1", "sd.story_id")), params):
+            for g, w, n in conn.execute(_windows(now_s, lo, hi, sd.c.story_id, sd.join(d, d.c.id == sd.c.doc_id))):
                 counts[g][w] = n
             labels = {}
             if counts:
@@ -205,9 +203,9 @@ def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "
             found += _scored("story", counts, labels, min_volume, min_ratio, threshold)
         if "province" in kinds:
             counts = defaultdict(dict)
-            for g, w, n in conn.execute(sql_text(_windows_sql(
-                    "FROM document_entities e JOIN documents d ON d.id = e.doc_id WHERE e.province_code IS NOT NULL",
-                    "e.province_code", "count(DISTINCT d.id)")), params):
+            for g, w, n in conn.execute(_windows(
+                    now_s, lo, hi, e.c.province_code, e.join(d, d.c.id == e.c.doc_id), e.c.province_code.is_not(None),
+                    count=func.count(func.distinct(d.c.id)))):
                 counts[g][w] = n
             labels = {c: (province(c).name if province(c) else c) for c in counts}
             found += _scored("province", counts, labels, min_volume, min_ratio, threshold)
