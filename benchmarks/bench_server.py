@@ -5,6 +5,7 @@
     flock /work/bench.lock python benchmarks/bench_server.py size --sqlite DB --pg URL
     flock /work/bench.lock python benchmarks/bench_server.py move --sqlite DB [--copies K] [--queries 200]
     flock /work/bench.lock python benchmarks/bench_server.py articles [--copies 5]
+    flock /work/bench.lock python benchmarks/bench_server.py web --sqlite DB [--workers 2] [--seconds 10]
 
 **ingest**: the RSS year (../shared/data/rss-2025-2026.jsonl.gz, title and summary of each item) written
 as a JSONL export, then imported the way a person does it, each in a child process whose wall time, CPU
@@ -32,6 +33,10 @@ it) into a new PostgreSQL database, timed in a child process; then **size** and 
 
 **articles**: bytes per full article (title, lead and body: stories-dev.jsonl's 925 articles, stored
 ``--copies`` times under other URLs) on both stores, the size after minus the size of the empty store.
+
+**web**: ``benchmarks/bench_web.py`` (the web workbench under load: overview, search API, story and
+document pages against /healthz) with ``--workers`` serve processes on a SQLite store and on the same
+store moved into PostgreSQL with ``migrate-db``, one after the other in the same run.
 
 **size**: bytes per document on both stores (SQLite file; PostgreSQL tables with their indexes and
 TOAST), per table.
@@ -489,6 +494,34 @@ def cmd_move(args) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def cmd_web(args) -> None:
+    """bench_web.py on SQLite and on PostgreSQL (the same store moved with migrate-db), N serve processes."""
+    import shutil
+
+    work = Path(tempfile.mkdtemp(prefix="kc-bench-web-"))
+    sqlite_copy = work / "kiemchung.db"
+    src = sqlite3.connect(args.sqlite)
+    with sqlite3.connect(sqlite_copy) as dst:
+        src.backup(dst)
+    src.close()
+    server = pg_server(args.pg_admin)
+    try:
+        url = server.url(server.create_database("kc_web"))
+        moved = kiemchung("--db", str(sqlite_copy), "migrate-db", "--to", url)
+        if moved.returncode:
+            raise SystemExit(f"migrate-db failed: {moved.stderr[-2000:]}")
+        for label, target in (("SQLite", str(sqlite_copy)), ("PostgreSQL", url)):
+            print(f"\n== bench_web.py on {label}, {args.workers} serve processes", flush=True)
+            cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_web.py"), "--db", target, "--workers",
+                   str(args.workers), "--seconds", str(args.seconds)]
+            if args.only:
+                cmd += ["--only", *args.only]
+            subprocess.run(cmd, cwd=ROOT, check=False)
+    finally:
+        server.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -514,8 +547,14 @@ def main() -> None:
     ar = sub.add_parser("articles")
     ar.add_argument("--copies", type=int, default=5)
     ar.add_argument("--pg-admin", default=None)
+    w = sub.add_parser("web")
+    w.add_argument("--sqlite", type=Path, required=True)
+    w.add_argument("--workers", type=int, default=2)
+    w.add_argument("--seconds", type=float, default=10)
+    w.add_argument("--only", nargs="*", default=None)
+    w.add_argument("--pg-admin", default=None)
     args = ap.parse_args()
-    {"ingest": cmd_ingest, "search": cmd_search, "size": cmd_size, "move": cmd_move,
+    {"web": cmd_web, "ingest": cmd_ingest, "search": cmd_search, "size": cmd_size, "move": cmd_move,
      "articles": cmd_articles}[args.cmd](args)
 
 
