@@ -122,3 +122,12 @@ def test_the_server_going_away_is_a_clear_store_error(pg_server, pg_url):
         assert db.count_documents() == 0  # pool_pre_ping: the store works again once the server is back
     finally:
         db.close()
+
+
+def test_commands_never_print_the_server_password(pg_server, pg_url, tmp_path):
+    if not pg_server.password:
+        pytest.skip("the test server has no password")
+    result = kiemchung(["--db", pg_url, "init"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert pg_server.password not in result.stdout + result.stderr
+    assert "***@" in result.stdout

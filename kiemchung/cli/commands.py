@@ -43,7 +43,7 @@ def _parse_date(value: str | None, name: str):
 def init() -> None:
     """Tạo hoặc nâng cấp cơ sở dữ liệu (create or upgrade the database)."""
     with open_db() as db:
-        console.print(f"Cơ sở dữ liệu: [bold]{db.url}[/] (phiên bản lược đồ {db.schema_revision()})")
+        console.print(f"Cơ sở dữ liệu: [bold]{db.shown_url}[/] (phiên bản lược đồ {db.schema_revision()})")
 
 
 # -- sources ----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
     manifest = load_manifest()
     console.rule(f"[bold]kiemchung · {manifest.get('name', 'mẫu')}")
     db = Database(db_path)
-    figures: dict = {"db": db.url}
+    figures: dict = {"db": db.shown_url}
     try:
         collector = Collector(db)
         feeds, imports = [], []
@@ -111,7 +111,8 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
                 )
         _show_duplicate_groups(db, console)
         console.print(
-            f"\nCơ sở dữ liệu: [bold]{db.url}[/]. Thử: kiemchung --db {db_path} search \"nuoc may\""
+            f"\nCơ sở dữ liệu: [bold]{db.shown_url}[/]. Thử: kiemchung --db "
+            f"{db_path if db.is_sqlite else db.shown_url} search \"nuoc may\""
         )
     finally:
         db.close()

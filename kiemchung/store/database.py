@@ -170,6 +170,13 @@ class Database:
         if upgrade:
             self.upgrade()
 
+    @property
+    def shown_url(self) -> str:
+        """The database's address for people to read: the password of a server URL hidden."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.url).render_as_string(hide_password=True)
+
     def _check_connection(self) -> None:
         """Reach a server database once, so a wrong address or password is one clear error."""
         try:
@@ -517,7 +524,7 @@ class Database:
                 select(t.sources.c.name, func.count(d.c.id))
                 .select_from(t.sources.outerjoin(d, d.c.source_id == t.sources.c.id))
                 .group_by(t.sources.c.id)
-                .order_by(func.count(d.c.id).desc())
+                .order_by(func.count(d.c.id).desc(), t.sources.c.id)  # ties: the same order on every backend
             ).all()
         return {
             "documents": total,
