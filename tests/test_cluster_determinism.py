@@ -161,3 +161,26 @@ def test_reload_halfway_gives_the_same_stories():
     straight = run_stream(docs)
     reloaded = run_stream(docs, reload_at=97)
     assert reloaded["stories"] == straight["stories"]
+
+
+def test_saved_state_text_is_the_one_shot_json():
+    """The stage's piecewise compressed state is exactly the JSON text of the state, and loads back to
+    a clusterer that places the next documents as the original does."""
+    import zlib
+
+    from kiemchung.stories.cluster import StoryClusterer
+    from kiemchung.stories.persistence import compressed_json
+
+    docs = fixture_stream()
+    c = StoryClusterer()
+    for d in docs[:120]:
+        c.add(d["id"], title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
+              published_at=d["published_at"], informal=bool(d.get("informal")))
+    state = c.state()
+    text = zlib.decompress(compressed_json(state)).decode()
+    assert text == json.dumps(state, separators=(",", ":"))
+    back = StoryClusterer.from_state(json.loads(text))
+    for d in docs[120:]:
+        kw = dict(title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
+                  published_at=d["published_at"], informal=bool(d.get("informal")))
+        assert back.add(d["id"], **kw) == c.add(d["id"], **kw)

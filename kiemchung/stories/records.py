@@ -31,7 +31,7 @@ class _Doc:
     time: float | None
     title: str
     terms: array  # term ids (array of int32: compact, few objects for the garbage collector)
-    tfs: array  # their sublinear term frequencies (array of double)
+    tfs: array  # their sublinear term frequencies (array of float32, as saved)
     norm: float = 1.0
 
 

@@ -31,6 +31,7 @@ from kiemchung.store import Database, document_from_row
 from kiemchung.store import schema as t
 from kiemchung.stories import tables as st
 from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+from kiemchung.stories.persistence import compressed_json
 
 SAVE_EVERY_DOCS = 5000
 SAVE_GROWTH = 0.5
@@ -184,7 +185,7 @@ class StoryStage:
         self._refresh_dirty(conn)
         state = self.clusterer.state()
         state[JOURNAL_KEY] = {"edit_id": self._edit_id, "keys": self._keys}
-        blob = zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 3)
+        blob = compressed_json(state, 3)
         conn.execute(delete(st.cluster_state).where(st.cluster_state.c.id == 1))
         conn.execute(
             insert(st.cluster_state).values(id=1, last_doc_id=self.last_doc_id, state=blob, updated_at=timeutil.now())
