@@ -373,7 +373,11 @@ class StoryStage:
                 or n >= cached[0] * SUMMARY_GROWTH
             ):
                 info = clusterer.story(sid, keywords=20)
-                cached = summaries[sid] = (n, active, info.headline[:500], info.keywords)
+                cached = (n, active, info.headline[:500], info.keywords)
+                if n >= SUMMARY_MIN_DOCS:  # a smaller story's summary is recomputed every time anyway
+                    summaries[sid] = cached
+                else:
+                    summaries.pop(sid, None)
             params.append(
                 {
                     "b_id": story_id,
