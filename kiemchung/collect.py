@@ -232,23 +232,31 @@ class Collector:
         stop = stop or threading.Event()
         sleep = sleep or stop.wait
         cycles = 0
-        pending: dict[int, object] = {}
+        pending: dict[int, bool] = {}
+        pending_lock = threading.Lock()
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             while not stop.is_set():
+                # The sources being polled, taken *before* due() reads the store: a poll records its
+                # result before it leaves ``pending``, so a source not in this snapshot is read with its
+                # latest result (a poll ending between the read and the check would otherwise be
+                # judged on its previous state and started again, ignoring its back-off).
+                with pending_lock:
+                    busy = set(pending)
                 for src in self.due():
-                    if src.id in pending:
+                    if src.id in busy:
                         continue
                     if on_submit:
                         on_submit(src, self.clock())
-                    fut = pool.submit(self.poll, src)
-                    pending[src.id] = fut
+                    with pending_lock:  # before submit: a poll that ends at once must not stay "pending"
+                        pending[src.id] = True
 
                     def _done(f, sid=src.id):
-                        pending.pop(sid, None)
+                        with pending_lock:
+                            pending.pop(sid, None)
                         if on_result and not f.cancelled() and f.exception() is None:
                             on_result(f.result())
 
-                    fut.add_done_callback(_done)
+                    pool.submit(self.poll, src).add_done_callback(_done)
                 cycles += 1
                 if max_cycles is not None and cycles >= max_cycles:
                     break
