@@ -184,7 +184,7 @@ def _show_duplicate_groups(db: Database, console: Console) -> None:
             select(d.c.dup_group, func.count())
             .where(d.c.dup_group.is_not(None))
             .group_by(d.c.dup_group)
-            .order_by(func.count().desc())
+            .order_by(func.count().desc(), d.c.dup_group)
             .limit(3)
         ).all()
         table = Table("Nhóm", "Tiêu đề", "Nguồn", "Độ giống", title="Tin gần trùng (near-duplicates)")

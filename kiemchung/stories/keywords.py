@@ -195,7 +195,7 @@ class KeywordStage:
             .select_from(s.outerjoin(k, k.c.story_id == s.c.id))
             .where(s.c.status != "merged", s.c.doc_count >= min_docs,
                    (k.c.story_id.is_(None)) | (k.c.doc_count != s.c.doc_count))
-            .order_by(s.c.last_seen.desc())
+            .order_by(s.c.last_seen.desc(), s.c.id.desc())
             .limit(limit)
         )
         with self.db.read() as conn:

@@ -563,7 +563,9 @@ def list_stories(
         q = q.where(s.c.last_seen >= timeutil.aware(since))
     if until is not None:
         q = q.where(s.c.first_seen < timeutil.aware(until))
-    q = q.order_by(s.c.doc_count.desc(), s.c.last_seen.desc()) if order == "size" else q.order_by(s.c.last_seen.desc())
+    # Ties broken by id: the same order on every backend (PostgreSQL returns ties in any order).
+    q = (q.order_by(s.c.doc_count.desc(), s.c.last_seen.desc(), s.c.id.desc()) if order == "size"
+         else q.order_by(s.c.last_seen.desc(), s.c.id.desc()))
     with db.read() as conn:
         return _rows(conn, conn.execute(q.limit(limit)))
 
@@ -597,7 +599,7 @@ def get_story(db: Database, story_id: int, *, max_documents: int = 500) -> Story
             select(d, src.c.name.label("source_name"))
             .select_from(sd.join(d, d.c.id == sd.c.doc_id).outerjoin(src, src.c.id == d.c.source_id))
             .where(sd.c.story_id == story_id)
-            .order_by(when.desc())
+            .order_by(when.desc(), d.c.id.desc())
             .limit(max_documents)
         ).all()
         e = st.story_edits

@@ -179,7 +179,7 @@ def latest_official(db, limit: int = 8, *, recent_days: int = 30) -> list:
         select(d, t.sources.c.name.label("source_name"))
         .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
         .where(d.c.kind == "official")
-        .order_by(when.desc())
+        .order_by(when.desc(), d.c.id.desc())
         .limit(limit)
     )
     with db.read() as conn:
@@ -271,7 +271,7 @@ def new_alerts(db, limit: int = 8) -> list[dict[str, Any]]:
             )
             .where(alerts.c.status == "new")
             .where(alerts.c.level == "repeat")
-            .order_by(alerts.c.created_at.desc())
+            .order_by(alerts.c.created_at.desc(), alerts.c.id.desc())  # one scan's alerts share a time
             .limit(limit)
         ).all()
     return [dict(r._mapping) for r in rows]

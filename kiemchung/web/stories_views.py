@@ -53,7 +53,7 @@ def stories_in_period(
         q = q.where(s.c.last_seen >= timeutil.aware(since))
     if until is not None:
         q = q.where(s.c.first_seen < timeutil.aware(until))
-    q = q.order_by(s.c.doc_count.desc(), s.c.last_seen.desc()).limit(limit + 1).offset(offset)
+    q = q.order_by(s.c.doc_count.desc(), s.c.last_seen.desc(), s.c.id.desc()).limit(limit + 1).offset(offset)
     with db.read() as conn:
         rows = service._rows(conn, conn.execute(q))  # the service's own conversion (keywords as words)
     return rows[:limit], len(rows) > limit
