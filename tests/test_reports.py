@@ -11,6 +11,8 @@ import pytest
 from rich.console import Console
 from sqlalchemy import text
 
+from factories import target_of
+
 from kiemchung.cli.demo import run_demo
 from kiemchung.errors import ConfigError
 from kiemchung.reports import build_report, parse_period, render_html, render_markdown, render_pdf
@@ -22,19 +24,31 @@ from kiemchung.timeutil import VN_TZ
 PINNED = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rep") / "sample.db"
-    run_demo(path, Console(file=io.StringIO()))
-    db = Database(path)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def sample(request, tmp_path_factory):
+    """The demo installation, on SQLite and on PostgreSQL (tests/conftest.py's pg_server)."""
+    if request.param == "sqlite":
+        target = tmp_path_factory.mktemp("rep") / "sample.db"
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = server.create_database()
+        target = server.url(name)
+    run_demo(target, Console(file=io.StringIO()))
+    db = Database(target)
     yield db
     db.close()
+    if request.param != "sqlite":
+        server.drop_database(name)
 
 
 def _count(db, sql, start, end):
+    if db.is_sqlite:  # SQLite keeps times as naive UTC text
+        a = start.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+        b = end.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    else:
+        a, b = start, end
     with db.read() as conn:
-        return conn.execute(text(sql), {"a": start.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" "),
-                                        "b": end.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")}).all()
+        return conn.execute(text(sql), {"a": a, "b": b}).all()
 
 
 def test_parse_periods():
@@ -158,7 +172,7 @@ def test_cli_report_and_reach(sample, tmp_path, capsys):
 
     def run(*args):
         try:
-            main(["--db", str(sample.path if hasattr(sample, "path") else sample.url.split("///")[-1]), *args])
+            main(["--db", target_of(sample), *args])
         except SystemExit as exc:
             return exc.code
         return 0
