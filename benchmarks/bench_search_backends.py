@@ -10,8 +10,6 @@ full-text rows, by SQL), so ``--years 10`` gives ~1.5 million documents. Then th
 of ``bench_ingest.py`` (half without diacritics, a quarter phrases) run through ``search()`` on both,
 newest-first and by relevance (cache off), and p50/p95/max are printed with the PostgreSQL/SQLite ratio.
 Without ``--pg`` a throwaway cluster is started with ``tests/pgserver.py`` (and removed at the end).
-PostgreSQL is also timed without the time spans of newest-first (``KIEMCHUNG_PG_NEWEST_SPANS``: the
-whole GIN index at once), in the same run. The machine may be shared: run it under the benchmark lock.
 """
 
 from __future__ import annotations
@@ -137,20 +135,6 @@ def main() -> None:
                 )
             ratio = pct(figures["postgresql"], 0.95) / max(pct(figures["sqlite"], 0.95), 1e-9)
             print(f"search {sort}: p95 postgresql / sqlite = {ratio:.2f}x", flush=True)
-            # The same queries on PostgreSQL without the time spans of newest-first (the whole GIN
-            # index at once), to show what the spans do.
-            from kiemchung.store.backends import postgresql as pgb
-
-            spans, pgb.NEWEST_SPANS_DAYS = pgb.NEWEST_SPANS_DAYS, ()
-            try:
-                times, hits = run_queries(pg, queries, sort)
-            finally:
-                pgb.NEWEST_SPANS_DAYS = spans
-            print(
-                f"search {sort} on postgresql without time spans: p50 {statistics.median(times):.1f} ms, "
-                f"p95 {pct(times, 0.95):.1f} ms, max {times[-1]:.1f} ms, queries with hits {hits}",
-                flush=True,
-            )
         lite.close()
         pg.close()
     finally:

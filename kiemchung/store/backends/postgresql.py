@@ -23,7 +23,6 @@ not BM25, so the same matches may come in another order.
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -45,11 +44,6 @@ MAX_LEXEME_BYTES = 2047
 MAX_VECTOR_BYTES = 1_000_000  # PostgreSQL refuses a tsvector over 1 MB of lexemes
 # Relevance: ts_rank weights in the order {D, C, B, A}: body (D) 1, title (A) 4, as FTS5's bm25(4, 1).
 RANK_WEIGHTS = "{0.25, 0.25, 0.25, 1.0}"
-# Spans of time (days back from the newest document) in which newest-first matches are looked for
-# before the whole index is (see PostgresBackend._in_time_order). Empty: always the whole index.
-NEWEST_SPANS_DAYS: tuple[int, ...] = tuple(
-    int(x) for x in os.environ.get("KIEMCHUNG_PG_NEWEST_SPANS", "2,16,128").split(",") if x.strip()
-)
 
 _TAKEN = sql_text("SELECT rowid FROM documents_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
 _INSERT = sql_text(
@@ -274,54 +268,31 @@ class PostgresBackend(Backend):
                 raise QueryError(f"Truy vấn không hợp lệ (invalid query): {exc.orig}") from exc
             raise StoreError(f"Lỗi cơ sở dữ liệu khi đọc (database read failed): {exc.orig}") from exc
 
-    def _in_time_order(self, conn, join: str, cond: str, params: dict, where: FtsFilter, need: int,
-                       newest: bool) -> list[int]:
-        """The first ``need`` matching row ids, newest (or oldest) first.
-
-        A GIN index finds every match of a word before any can be ordered, which costs a heap visit
-        per match for a common word. So the newest matches are looked for first in a short span of
-        time back from the newest document (then 8 times longer, ...), where walking the row-id index
-        and testing each row is cheap; the last step has no bound, for rare queries. This is what
-        FTS5 does by reading its index in row-id order.
-        """
-        order = "DESC" if newest else "ASC"
-        edge = self._run(
-            conn,
-            f"SELECT {'max' if newest else 'min'}(rowid) FROM documents_fts WHERE TRUE"
-            + (" AND rowid >= :lo" if where.lo is not None else "")
-            + (" AND rowid < :hi" if where.hi is not None else ""),
-            params,
-        ).scalar()
-        if edge is None:
-            return []
-        sql = (f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond}{{span}} "
-               f"ORDER BY f.rowid {order} LIMIT :need")
-        for days in (*NEWEST_SPANS_DAYS, None):
-            span = ""
-            args = {**params, "need": int(need)}
-            if days is not None:
-                width = (days * 86400) << t.FTS_ID_SHIFT
-                span = " AND f.rowid >= :span" if newest else " AND f.rowid <= :span"
-                args["span"] = edge - width if newest else edge + width
-            rows = [r[0] for r in self._run(conn, sql.format(span=span), args)]
-            if len(rows) >= need or days is None:
-                return rows
-        return []  # pragma: no cover - the loop always returns
-
     def fts_page(self, conn, query, where, *, sort, limit, offset, window=None):
         parts = self._where(query, where)
         if parts is None:
             return []
         column, join, cond, params = parts
-        if sort != "relevance":
-            rows = self._in_time_order(conn, join, cond, params, where, int(offset) + int(limit), sort == "newest")
-            return [(r, None) for r in rows[int(offset):]]
         params.update(limit=int(limit), offset=int(offset))
+        if sort != "relevance":
+            order = "DESC" if sort == "newest" else "ASC"
+            rows = self._run(
+                conn,
+                f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
+                f"ORDER BY f.rowid {order} LIMIT :limit OFFSET :offset",
+                params,
+            ).all()
+            return [(r[0], None) for r in rows]
         if window:
-            newest = self._in_time_order(conn, join, cond, params, where, int(window) + 1, True)
-            if len(newest) > window:
+            bound = self._run(
+                conn,
+                f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
+                f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {int(window)}",
+                params,
+            ).scalar()
+            if bound is not None:
                 cond = f"f.rowid > :window AND {cond}"
-                params["window"] = newest[int(window)]
+                params["window"] = bound
         rows = self._run(
             conn,
             f"SELECT f.rowid, ts_rank('{RANK_WEIGHTS}', {column}, CAST(:q AS tsquery), 1) AS score "
