@@ -41,6 +41,12 @@ def check_store(db_path: Path, key_sql: str) -> int:
     con = sqlite3.connect(db_path)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        if "documents" not in tables:
+            # Killed while the new store was being created: the migrations are one transaction, so
+            # either the whole schema is there or none of it is.
+            assert not tables & {"alembic_version", "documents_fts", "sources"}, tables
+            return 0
         con.execute("INSERT INTO documents_fts(documents_fts) VALUES('integrity-check')")
         n = con.execute("SELECT count(*) FROM documents").fetchone()[0]
         assert con.execute("SELECT count(DISTINCT doc_key) FROM documents").fetchone()[0] == n

@@ -160,3 +160,15 @@ def test_rising_during_a_past_week_keeps_each_series_at_its_peak(db):
     assert ("province", "ha-tinh") not in peak  # flat all week
     assert r.score == max(x.score for x in rising(db, now=at, kinds=("province",)))
     assert rising_during(db, NOW - dt.timedelta(days=40), NOW - dt.timedelta(days=30)) == []
+
+
+def test_trend_moment_blank_day_means_now():
+    """A blank or whitespace ``at`` (the API fuzzer sent '\\r') is the installation's now, not a crash."""
+    import datetime as dt
+
+    from kiemchung.web.trend_views import trend_moment
+
+    now = dt.datetime(2026, 11, 20, 6, 0, tzinfo=dt.UTC)
+    for blank in (None, "", " ", "\r", "\t\n"):
+        assert trend_moment(blank, now) == now
+    assert trend_moment("19/11/2026", now) == dt.datetime(2026, 11, 19, 17, 0, tzinfo=dt.UTC)

@@ -44,10 +44,8 @@ def trend_moment(at: str | None, now: dt.datetime | None = None) -> dt.datetime:
     """The moment trends are computed at: the end of the Vietnamese day ``at`` (never later than ``now``,
     the installation's clock :func:`kiemchung.timeutil.view_now`; the real clock by default)."""
     now = timeutil.aware(now) or timeutil.now()
-    if not at:
-        return now
-    end = vn_day(at, end=True)
-    return min(end, now)
+    end = vn_day(at, end=True) if at and at.strip() else None
+    return now if end is None else min(end, now)
 
 
 def trend_keywords(db, kw: str, moment: dt.datetime, auto: int = 8) -> list[str]:
