@@ -51,32 +51,25 @@ class Runtime:
     def __init__(self, db, *, ner: bool = True) -> None:
         from kiemchung.collect import Collector
         from kiemchung.ingest import Ingestor
+        from kiemchung.pipeline import Pipeline
 
         self.db = db
         self.ner = ner
         self.ingestor = Ingestor(db)
         self.collector = Collector(db, self.ingestor)
         self.stage_lock = threading.Lock()  # the stage objects below are used by one thread at a time
-        self._stories = None
-        self._alerts = None
+        # The story and alert stages, loaded on first use: the same objects `watch` runs.
+        self._stages = Pipeline(db)
 
     @property
     def stories(self):
         """This process's story stage (its clusterer state is loaded on first use, kept between jobs)."""
-        if self._stories is None:
-            from kiemchung.stories.service import StoryStage
-
-            self._stories = StoryStage(self.db)
-        return self._stories
+        return self._stages.stories
 
     @property
     def alerts(self):
         """This process's alert stage."""
-        if self._alerts is None:
-            from kiemchung.claims.alerts import AlertStage
-
-            self._alerts = AlertStage(self.db)
-        return self._alerts
+        return self._stages.alerts
 
 
 def runtime_of(context: JobContext) -> Runtime:
