@@ -48,6 +48,37 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "approve-revision": ("duyệt bản sửa", "revision approved"),
         "discard-revision": ("bỏ bản sửa", "revision discarded"),
     },
+    # Kept copies of pages (kiemchung.captures).
+    "capture_status": {
+        "pending": ("đang chờ lưu", "waiting"),
+        "done": ("đã lưu", "kept"),
+        "failed": ("không lưu được", "failed"),
+    },
+    # Why a fetch failed (kiemchung.sources.http: FetchError.reason).
+    "fetch_reason": {
+        "bad_compression": ("dữ liệu nén bị hỏng", "broken compression"),
+        "bad_redirect": ("chuyển hướng không hợp lệ", "bad redirect"),
+        "bad_status": ("máy chủ trả lời bất thường", "unexpected answer"),
+        "bad_url": ("địa chỉ không hợp lệ", "invalid address"),
+        "connection": ("không kết nối được", "could not connect"),
+        "content_encoding": ("kiểu nén không hỗ trợ", "unsupported compression"),
+        "decompression_bomb": ("dữ liệu giải nén quá lớn", "decompressed data too large"),
+        "http_429": ("máy chủ yêu cầu giảm tốc độ", "rate limited by the server"),
+        "http_4xx": ("trang không có hoặc bị từ chối", "page missing or refused"),
+        "http_5xx": ("máy chủ lỗi", "server error"),
+        "io_error": ("lỗi đọc tệp", "file read error"),
+        "not_found": ("không tìm thấy", "not found"),
+        "private_address": ("địa chỉ mạng nội bộ bị chặn", "private address refused"),
+        "redirect_loop": ("chuyển hướng vòng lặp", "redirect loop"),
+        "robots_disallowed": ("robots.txt không cho phép", "disallowed by robots.txt"),
+        "timeout": ("hết thời gian chờ", "timed out"),
+        "too_large": ("trang quá lớn", "page too large"),
+        "too_many_redirects": ("quá nhiều lần chuyển hướng", "too many redirects"),
+    },
+    "capture_link": {
+        "factcheck": ("bài kiểm chứng", "fact-check"),
+        "alert": ("cảnh báo", "alert"),
+    },
     "alert_status": {
         "new": ("mới", "new"),
         "seen": ("đã xem", "seen"),
@@ -133,6 +164,9 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "token.revoke": ("thu hồi khóa API", "revoked an API token"),
         "source.add": ("thêm nguồn tin", "added a source"),
         "source.remove": ("xóa nguồn tin", "removed a source"),
+        "capture.request": ("yêu cầu lưu bản sao trang", "asked for a kept copy of a page"),
+        "capture.done": ("đã lưu bản sao trang", "kept a copy of a page"),
+        "capture.failed": ("không lưu được bản sao trang", "could not keep a copy of a page"),
         "factcheck.create": ("tạo bài kiểm chứng", "created a fact-check"),
         "factcheck.update": ("sửa bài kiểm chứng", "edited a fact-check"),
         "factcheck.propose": ("đề xuất xuất bản", "proposed a fact-check"),
@@ -167,9 +201,16 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "document": ("tài liệu", "document"),
         "setting": ("cài đặt", "setting"),
         "settings": ("cài đặt", "settings"),
+        "capture": ("bản lưu trang", "kept page"),
     },
     # Field names in audit entries and fact-check histories.
     "field": {
+        "fetch_reason": ("lý do lỗi tải", "why the fetch failed"),
+        "attempts": ("số lần thử", "attempts"),
+        "sha256": ("mã băm SHA-256", "SHA-256 hash"),
+        "size": ("kích thước (byte)", "size (bytes)"),
+        "factcheck": ("bài kiểm chứng", "fact-check"),
+        "alert": ("cảnh báo", "alert"),
         "name": ("tên", "name"),
         "role": ("vai trò", "role"),
         "disabled": ("bị khóa", "disabled"),
@@ -268,6 +309,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "report_mail_to": ("người nhận báo cáo", "report recipients"),
         "fetch_allow_private": ("cho phép mạng nội bộ", "allow private networks"),
         "fetch_allow_hosts": ("máy luôn được phép tải", "hosts always allowed"),
+        "evidence_capture": ("lưu bản sao trang làm bằng chứng", "keep copies of pages as evidence"),
         "reference_time": ("thời điểm “bây giờ” cố định", "fixed 'now'"),
         "trusted_proxies": ("proxy tin cậy", "trusted proxies"),
     },
@@ -362,6 +404,8 @@ def _value_text(field: str, value: Any, lang: str) -> str:
         for group in ("doc_kind", "source_kind"):
             if str(value) in LABELS[group]:
                 return label(group, value, lang)
+    if field == "fetch_reason":
+        return label("fetch_reason", value, lang)
     if isinstance(value, bool):
         return label("yes_no", value, lang)
     if isinstance(value, list):

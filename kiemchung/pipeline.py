@@ -3,7 +3,7 @@
 Story assignment is fast and runs right after each ingest (streaming: each new document joins a
 story as it arrives); then the alert stage checks the new documents against the published false and
 misleading fact-checks. Slow stages (named entities with underthesea NER, story keywords with word
-segmentation) run on their own in :class:`SlowStages` (a separate background process of ``kiemchung watch``, or
+segmentation, kept copies of pages editors relied on) run on their own in :class:`SlowStages` (a separate background process of ``kiemchung watch``, or
 ``kiemchung entities run`` / ``kiemchung stories keywords``), never holding up assignment.
 """
 
@@ -112,14 +112,18 @@ class SlowStages:
 
 
 def run_slow_round(db: Database, *, ner: bool = True, docs_per_round: int = 200,
-                   stories_per_round: int = 50) -> dict[str, int]:
-    """One round of the slow stages in this process: ``{"entities": docs, "keywords": stories}``."""
+                   stories_per_round: int = 50, captures_per_round: int = 3) -> dict[str, int]:
+    """One round of the slow stages in this process: ``{"entities": docs, "keywords": stories,
+    "captures": kept pages attempted}`` (captures: :func:`kiemchung.captures.capture_pending`, at most
+    ``captures_per_round``)."""
+    from kiemchung.captures import capture_pending
     from kiemchung.entities import EntityStage
     from kiemchung.stories.keywords import KeywordStage
 
     return {
         "entities": EntityStage(db, ner=ner).run(limit=docs_per_round).documents,
         "keywords": KeywordStage(db).run(limit=stories_per_round).stories,
+        "captures": capture_pending(db, limit=captures_per_round),
     }
 
 

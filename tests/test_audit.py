@@ -46,7 +46,8 @@ def test_cli_actor_names_the_operating_system_user():
 def test_factcheck_written_from_the_cli_is_audited(db, cli):
     cli("factchecks", "add", "Nước máy Tây Hà nhiễm độc", "--verdict", "sai sự thật",
         "--evidence", "https://soyte.lamson.gov.vn/thong-bao", *EDITOR)
-    entry = newest(db)[0]
+    kept, entry = newest(db, 2)  # the cited page is asked for (kept evidence) after the fact-check is made
+    assert kept["action"] == "capture.request" and kept["after"]["url"] == "https://soyte.lamson.gov.vn/thong-bao"
     assert entry["action"] == "factcheck.create" and entry["user"] == audit.cli_actor()
     assert entry["object"] == "factcheck:1" and entry["before"] is None and entry["after"]["claim"]
     cli("factchecks", "edit", "1", "--explanation", "Sở Y tế đã xét nghiệm: nước đạt chuẩn.", *EDITOR)
@@ -142,9 +143,10 @@ def test_alert_triage_from_the_cli_is_audited_and_confirming_lists_the_appearanc
     assert (entry["action"], entry["object"], entry["user"]) == ("alert.status", "alert:1", audit.cli_actor())
     assert entry["before"] == {"status": "new"} and entry["after"] == {"status": "seen"}
     cli("alerts", "status", "1", "confirmed", *EDITOR)
-    actions = [e["action"] for e in newest(db, 2)]
-    assert actions == ["factcheck.update", "alert.status"]
-    assert "https://mxh.vn/bai/9" in newest(db)[0]["after"]["appearances"]
+    actions = [e["action"] for e in newest(db, 3)]
+    assert actions == ["capture.request", "factcheck.update", "alert.status"]  # the post's page is to be kept
+    assert newest(db)[0]["after"] == {"url": "https://mxh.vn/bai/9", "factcheck": 1, "alert": 1}
+    assert "https://mxh.vn/bai/9" in newest(db, 2)[1]["after"]["appearances"]
     assert run_cli_in_process(target_of(db), "alerts", "status", "1", "bogus") == 1
 
 

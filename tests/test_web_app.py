@@ -243,7 +243,8 @@ MONITOR_EDITOR = {
 }
 EDITOR = (
     {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources"),
-     ("POST", "/sources/{source_id}/remove"), ("DELETE", "/api/v1/sources/{source_id}")}
+     ("POST", "/sources/{source_id}/remove"), ("DELETE", "/api/v1/sources/{source_id}"),
+     ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures")}
     | VERIFY_EDITOR
     | MONITOR_EDITOR
 )
@@ -287,6 +288,8 @@ def test_every_route_enforces_roles(app, app_db):
                 .replace("{fc_id}", "1")
                 .replace("{alert_id}", "1")
                 .replace("{source_id}", "999")
+                .replace("{capture_id}", "1")
+                .replace("{part}", "text")
                 .replace("{token_id}", "999999")  # revoking a real one would end the walk's own token
             )
             for role in ("anon", "viewer", "editor", "admin"):

@@ -34,7 +34,7 @@ def db(any_db):
 # GET routes that are not pages a person reads (files, fragments, probes).
 NOT_PAGES = {
     "/favicon.ico", "/healthz", "/search/export", "/documents/{doc_id}/raw", "/reports/{name}/{fmt}",
-    "/factchecks/feed.xml", "/login", "/report-jobs/{job_id}",
+    "/factchecks/feed.xml", "/login", "/report-jobs/{job_id}", "/evidence/{capture_id}/{part}",
 }
 
 # Words the Vietnamese interface must not show (codes and English labels seen there before).
@@ -101,9 +101,48 @@ def app_and_ids(sample_file, tmp_path_factory):
         story = conn.execute(select(stories.c.id).where(stories.c.status == "dormant")).scalar()
         fc = conn.execute(select(factchecks.c.id).order_by(factchecks.c.id.desc())).scalar()
     reports = re.findall(r'href="/reports/([^"/]+)"', c.get("/reports").text)
-    ids = {"doc_id": [post, alerted], "story_id": [story], "fc_id": [fc], "name": reports[:1]}
+    kept, failed = _captures(db, fc)
+    ids = {"doc_id": [post, alerted], "story_id": [story], "fc_id": [fc], "name": reports[:1],
+           "capture_id": [kept, failed]}
     yield app, c, ids
     db.close()
+
+
+def _captures(db, fc_id: int) -> tuple[int, int]:
+    """A kept copy of a page from a local server and a failed one, linked to the fact-check."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from kiemchung.captures import capture_url
+    from kiemchung.netguard import AddressPolicy
+    from kiemchung.sources.http import FetchSettings, Fetcher
+
+    page = "<html><head><title>Tin đồn cắt nước</title></head><body><p>Nhà máy nước ngừng cấp.</p></body></html>"
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            body = page.encode() if self.path == "/trang" else b"no"
+            self.send_response(200 if self.path == "/trang" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        with Fetcher(FetchSettings(min_interval_s=0.0, retries=0), policy=AddressPolicy.build()) as f:
+            kept = capture_url(db, base + "/trang", factcheck_id=fc_id, fetcher=f, screenshots=False)
+            failed = capture_url(db, base + "/mat", factcheck_id=fc_id, fetcher=f, screenshots=False)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert (kept.status, failed.status) == ("done", "failed")
+    return kept.id, failed.id
 
 
 def visible_text(page: str) -> str:

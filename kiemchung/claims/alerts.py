@@ -270,7 +270,8 @@ ALERT_STATUSES = ("new", "seen", "dismissed", "confirmed")
 def set_alert_status(db, alert_id: int, status: str, *, actor: Any = None, editor: str | None = None) -> dict[str, Any]:
     """Change an alert's triage status (new, seen, dismissed, confirmed), audited as ``alert.status``
     with ``actor``. Confirming an alert lists its document among the fact-check's appearances (as
-    ``editor``, by default the actor's name): the document is where the claim appeared again."""
+    ``editor``, by default the actor's name): the document is where the claim appeared again, and a
+    copy of its page is asked for (:mod:`kiemchung.captures`, setting ``evidence_capture``)."""
     from kiemchung.claims.factchecks import update_factcheck
     from kiemchung.errors import ConfigError, NotFoundError
 
@@ -286,6 +287,9 @@ def set_alert_status(db, alert_id: int, status: str, *, actor: Any = None, edito
         change = appearance_update(db, alert_id)
         if change is not None:
             update_factcheck(db, change[0], change[1], editor or audit.actor_name(actor) or "?", actor=actor)
+        from kiemchung.captures import request_for_alert
+
+        request_for_alert(db, alert_id, actor=actor)  # the post may be deleted: keep a copy
     return {"id": alert_id, "status": status, "previous": row.status}
 
 

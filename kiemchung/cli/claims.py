@@ -62,6 +62,7 @@ def fc_add(
     with open_db() as db:
         fc = create_factcheck(db, claim, verdict, explanation, editor=editor, phrasings=phrasing,
                               evidence=evidence, url=url, actor=cli_actor())
+        _keep_pages(db, fc)
         _show(fc)
         _show_similar(db, fc)
 
@@ -90,7 +91,22 @@ def fc_edit(
     if not changes:
         raise ConfigError("Không có gì để sửa (nothing to change)")
     with open_db() as db:
-        _show(update_factcheck(db, ref, changes, editor, actor=cli_actor()))
+        fc = update_factcheck(db, ref, changes, editor, actor=cli_actor())
+        if evidence:
+            _keep_pages(db, fc)
+        _show(fc)
+
+
+def _keep_pages(db, fc) -> None:
+    """Ask for kept copies of the pages a fact-check cites (taken by the capture stage)."""
+    from kiemchung.audit import cli_actor
+    from kiemchung.captures import request_for_factcheck
+
+    asked = request_for_factcheck(db, fc, actor=cli_actor())
+    waiting = [c for c in asked if c.status == "pending"]
+    if waiting:
+        console.print(f"Sẽ lưu bản sao {len(waiting)} trang được trích dẫn ({len(waiting)} cited pages queued for "
+                      "capture: kiemchung evidence run).")
 
 
 @fc_app.command("publish")

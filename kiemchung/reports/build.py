@@ -44,6 +44,8 @@ class Report:
     story_reach: list[dict]
     sources: list[dict]
     notes: list[str] = field(default_factory=list)
+    #: Copies of pages kept in the period as evidence (kiemchung.captures), with where to see each.
+    evidence: list[dict] = field(default_factory=list)
 
 
 def _optional(name: str):
@@ -158,6 +160,23 @@ def _sources(db, p: Period) -> list[dict]:
     ]
 
 
+def _evidence(db, p: Period) -> list[dict]:
+    """The copies of pages kept (fetched) in the period, linked to a fact-check or an alert, with the
+    address of each on the workbench (setting ``site_url``) or the command that shows it."""
+    from kiemchung.captures.tables import capture_links, captures
+    from kiemchung.store import settings
+
+    c = captures.c
+    q = (select(c.id, c.url, c.fetched_at, c.content_sha256).where(
+        c.status == "done", c.fetched_at >= p.start, c.fetched_at < p.end,
+        c.id.in_(select(capture_links.c.capture_id))).order_by(c.fetched_at, c.id))
+    site = (settings.value(db, "site_url") or "").rstrip("/")
+    with db.read() as conn:
+        rows = list(conn.execute(q))
+    return [{"id": r.id, "url": r.url, "fetched_at": r.fetched_at, "sha256": r.content_sha256,
+             "link": f"{site}/evidence/{r.id}" if site else f"kiemchung evidence show {r.id}"} for r in rows]
+
+
 def _alerts(db, p: Period) -> int:
     """Alerts on documents of the period (by the document's time, so a rebuilt report is the same);
     only "Lặp lại tin sai" ones: a "possibly related" alert is a note in the claims queue, not an alert."""
@@ -255,4 +274,5 @@ def build_report(db, period: Period, *, generated_at: dt.datetime | None = None,
         story_reach=story_reach,
         sources=_sources(db, period),
         notes=notes,
+        evidence=_evidence(db, period),
     )

@@ -106,6 +106,7 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
          "có" if c["alerted"] else "–"]
         for c in r.claims]
     src = [[s["name"], SOURCE_KINDS.get(s["kind"], s["kind"]), _health(s), _n(s["documents"])] for s in r.sources]
+    ev = [[_t(e["fetched_at"]), e["url"], (e["sha256"] or "")[:16], e["link"]] for e in getattr(r, "evidence", [])]
     return [
         ("Số liệu chính", "headline figures", ["Chỉ số", r.period.label, r.previous.label, "Thay đổi"], head),
         ("Văn bản theo loại", "documents by kind", ["Loại", "Số lượng"], kinds),
@@ -122,6 +123,8 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
          ["Câu chuyện", "Văn bản", "TTCT", "Đăng lại", "Lần đầu", "Tin sai", "Bài KC", "KC đăng lại",
           "KC lần đầu"], sr),
         ("Tình trạng nguồn tin", "sources' health", ["Nguồn", "Loại", "Tình trạng", "Văn bản trong kỳ"], src),
+        ("Bản lưu trang làm bằng chứng", "kept evidence",
+         ["Tải lúc", "Trang", "SHA-256", "Xem tại"], ev),
     ]
 
 
@@ -159,7 +162,7 @@ def render_html(report: Report) -> str:
             out.append(f'<table class="t{i}"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr>")
             for row in rows:
                 out.append("<tr>" + "".join(
-                    f'<td class="n">{escape(c)}</td>' if j and _numeric(c) else f"<td>{escape(c)}</td>"
+                    f'<td class="n">{escape(c)}</td>' if j and _numeric(c) else f"<td>{_cell_html(c)}</td>"
                     for j, c in enumerate(row)) + "</tr>")
             out.append("</table>")
             if i == STORY_TABLE:
@@ -182,6 +185,14 @@ _FIGURE = re.compile(r"[+\-–]?[\d.,:/ ]+(%|\s*\([+\-–]?[\d.,]+%\)| giờ| ng
 
 def _numeric(c: str) -> bool:
     return bool(_FIGURE.fullmatch(c.strip()))
+
+
+def _cell_html(c: str) -> str:
+    """A cell's text, escaped; an http(s) address (a kept page's link) as a link."""
+    from kiemchung.links import http_url
+
+    url = http_url(c) if c.startswith(("http://", "https://")) else None
+    return f'<a href="{escape(url)}">{escape(c)}</a>' if url else escape(c)
 
 
 def _md_cell(c: str) -> str:

@@ -188,16 +188,22 @@ def _same_database(a: str, b: str) -> bool:
 def store_metadata() -> MetaData:
     """The store's metadata with every table module imported (the tables live beside their code)."""
     import kiemchung.audit  # noqa: F401
+    import kiemchung.captures.tables  # noqa: F401
     import kiemchung.claims.tables  # noqa: F401
     import kiemchung.stories.places_tables  # noqa: F401
     import kiemchung.stories.tables  # noqa: F401
+    import kiemchung.store.blobs  # noqa: F401
     import kiemchung.users  # noqa: F401
 
     return t.metadata
 
 
+# Copied by _copy_blobs instead: a SQLite store keeps blobs as files, so the tables differ by design.
+_BLOB_TABLES = frozenset({"blobs"})
+
+
 def _is_data_table(name: str) -> bool:
-    return name not in BOOKKEEPING and not name.startswith(_SKIP_PREFIXES)
+    return name not in BOOKKEEPING and name not in _BLOB_TABLES and not name.startswith(_SKIP_PREFIXES)
 
 
 def tables_to_copy(conn) -> list[Table]:
@@ -513,6 +519,7 @@ def _migrate_locked(source: Database, target_url: str, result: MigrationResult, 
                     conn.execute(insert(migrate_db_state).values(
                         id=1, source=source_name, revision=revision, started_at=timeutil.now()))
             _copy(sconn, dest, tables, result, batch, on_progress)
+            _copy_blobs(source, dest)
             with dest.write() as conn:
                 conn.execute(update(migrate_db_state).values(copied_at=timeutil.now()))
             if verify:
@@ -520,6 +527,25 @@ def _migrate_locked(source: Database, target_url: str, result: MigrationResult, 
         if verify and result.ok:
             with dest.write() as conn:
                 conn.execute(update(migrate_db_state).values(verified_at=timeutil.now()))
+
+
+def _copy_blobs(source: Database, dest: Database) -> int:
+    """Copy the kept pages' blobs (files next to a SQLite store, the ``blobs`` table in server mode)
+    that the target does not hold yet; returns how many were copied. Rerunning copies nothing twice."""
+    from kiemchung.captures.tables import captures
+    from kiemchung.store.blobs import BlobStore
+
+    src, dst = BlobStore(source), BlobStore(dest)
+    c = captures.c
+    with source.read() as conn:
+        names = {n for row in conn.execute(select(c.content_sha256, c.text_sha256, c.screenshot_sha256,
+                                                  c.warc_sha256)) for n in row if n}
+    copied = 0
+    for name in sorted(names):
+        if not dst.exists(name) and src.exists(name):
+            dst.put(src.get(name))
+            copied += 1
+    return copied
 
 
 def _copy(sconn, dest: Database, tables: list[Table], result: MigrationResult, batch: int,

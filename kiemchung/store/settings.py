@@ -342,6 +342,10 @@ _ALL: list[Setting] = [
     Setting("fetch_allow_hosts", "network", "hosts", _hosts, (
         "Máy và dải địa chỉ luôn được phép tải, cách nhau bởi dấu phẩy: tên máy, .tên-miền, CIDR",
         "hosts and networks always reachable: host, .domain, CIDR; e.g. intranet.tinh.gov.vn, 10.20.0.0/16")),
+    Setting("evidence_capture", "network", "flag", _flag, (
+        "Lưu bản sao trang (HTML, chữ, ảnh chụp, WARC) khi xác nhận cảnh báo hoặc trích dẫn trang trong bài kiểm chứng: 1 | 0",
+        "keep a copy of a page (HTML, text, screenshot, WARC) when an alert is confirmed or a fact-check cites it: 1 | 0"),
+        default="1", role="editor"),
     # the clock of the views
     Setting("reference_time", "views", "time", _moment, (
         "Thời điểm “bây giờ” cố định cho tổng quan, xu hướng, danh sách theo dõi và kỳ báo cáo mặc định, ví dụ "

@@ -393,6 +393,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         accounts,
         api,
         apidocs,
+        evidence_views,
         monitor_api,
         monitor_pages,
         pages,
@@ -406,6 +407,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(settings_pages.router)
     app.include_router(monitor_pages.router)
     app.include_router(verify_pages.router)
+    app.include_router(evidence_views.router)
     app.include_router(api.router)
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from kiemchung.captures import request_for_factcheck
 from kiemchung.claims import factchecks as fcs
 from kiemchung.claims.claimreview import to_claimreview
 from kiemchung.errors import ConfigError
@@ -19,7 +20,9 @@ def create_factcheck(db, user, claim: str, **fields: Any) -> fcs.FactCheck:
     if len(claim or "") > MAX_CLAIM_CHARS:
         raise ConfigError("Tuyên bố quá dài, tối đa 2000 ký tự (claim too long)")
     fields.setdefault("verdict", "unverified")
-    return fcs.create_factcheck(db, claim, editor=user.name, actor=user, **fields)
+    fc = fcs.create_factcheck(db, claim, editor=user.name, actor=user, **fields)
+    request_for_factcheck(db, fc, actor=user)
+    return fc
 
 
 def update_factcheck(db, user, fc_id: int, changes: dict[str, Any]) -> fcs.FactCheck:
@@ -30,7 +33,10 @@ def update_factcheck(db, user, fc_id: int, changes: dict[str, Any]) -> fcs.FactC
     before = fcs.get_factcheck(db, fc_id)
     if not changes:
         return before
-    return fcs.update_factcheck(db, fc_id, changes, user.name, actor=user)
+    fc = fcs.update_factcheck(db, fc_id, changes, user.name, actor=user)
+    if {"evidence", "appearances"} & set(changes):
+        request_for_factcheck(db, fc, actor=user)
+    return fc
 
 
 def discard_revision(db, user, fc_id: int) -> fcs.FactCheck:
