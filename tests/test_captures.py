@@ -420,3 +420,33 @@ def test_migrate_db_carries_the_kept_pages(tmp_path, pg_url, servers, direction)
         moved = get_capture(dest, c.id)
         assert capture_blob(dest, moved, "html") == srv.page
         assert read_response(capture_blob(dest, moved, "warc"))[2] == srv.page
+
+
+def test_cli_capture_list_show_export(tmp_path, servers):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    srv, canary = servers
+    root = Path(__file__).resolve().parents[1]
+    db_path = tmp_path / "kc.db"
+
+    def kc(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kiemchung.cli", "--db", str(db_path), *args],
+                              capture_output=True, text=True, timeout=300, cwd=root)
+
+    ok = kc("evidence", "capture", srv.base + "/bai-dang")
+    assert ok.returncode == 0, ok.stderr
+    sha = hashlib.sha256(srv.page).hexdigest()
+    assert "Bản lưu #1" in ok.stdout and "đã lưu (kept)" in ok.stdout and sha in ok.stdout
+    refused = kc("evidence", "capture", canary.base + "/noi-bo")
+    assert refused.returncode == 1 and "địa chỉ mạng nội bộ bị chặn (private address refused)" in refused.stderr
+    assert "không lưu được (failed)" in refused.stdout and canary.counts == {}
+    bad = kc("evidence", "capture", "file:///etc/passwd")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr and "http" in bad.stderr
+    listed = kc("evidence", "list")
+    assert sha[:16] in listed.stdout and "/noi-bo" in listed.stdout
+    out = tmp_path / "ban-luu.warc.gz"
+    assert kc("evidence", "export", "1", "--part", "warc", "--out", str(out)).returncode == 0
+    assert read_response(out.read_bytes())[2] == srv.page
+    assert kc("evidence", "export", "2", "--part", "html").returncode == 1  # nothing kept for the failed one

@@ -61,7 +61,10 @@ def capture(
             c = capture_url(db, url, factcheck_id=factcheck, actor=cli_actor(), again=again)
     _show(c)
     if c.status == "failed":
-        raise typer.Exit(1)
+        from kiemchung.errors import FetchError
+
+        raise FetchError(f"Không lưu được trang: {bilingual('fetch_reason', c.last_error_reason)} "
+                         f"(the page could not be kept)", reason=c.last_error_reason or "error")
 
 
 @evidence_app.command("list")
@@ -78,7 +81,8 @@ def list_cmd(
     if not rows:
         console.print("Chưa có bản lưu nào (no kept copies).")
         return
-    table = Table("#", "Trạng thái", "Tải lúc", "SHA-256", "Địa chỉ")
+    table = Table("#", "Trạng thái", "Tải lúc", "SHA-256")
+    table.add_column("Địa chỉ", overflow="fold")
     for c in rows:
         table.add_row(str(c.id), label("capture_status", c.status),
                       timeutil.fmt_local(c.fetched_at) if c.fetched_at else "",
