@@ -147,6 +147,15 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "official": ("văn bản chính thức", "official statement"),
         "settled": ("tin đã được đưa rộng rãi", "widely reported news"),
     },
+    # Types of outlet in the source directory (kiemchung.sources.directory.OUTLET_TYPES).
+    "outlet_type": {
+        "central": ("báo trung ương", "central press"),
+        "local": ("báo địa phương", "local press"),
+        "official": ("thông tấn, cơ quan, cổng thông tin chính thức", "news agency or official portal"),
+        "tv": ("truyền hình, phát thanh", "TV and radio"),
+        "social": ("kênh mạng xã hội", "social media channel"),
+        "factcheck": ("đơn vị kiểm chứng", "fact-checker"),
+    },
     "role": {
         "viewer": ("người xem", "viewer"),
         "editor": ("biên tập viên", "editor"),
@@ -164,6 +173,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "token.revoke": ("thu hồi khóa API", "revoked an API token"),
         "source.add": ("thêm nguồn tin", "added a source"),
         "source.remove": ("xóa nguồn tin", "removed a source"),
+        "source.profile": ("sửa thông tin nguồn tin", "edited a source's directory entry"),
+        "collection.create": ("tạo bộ sưu tập nguồn", "created a source collection"),
+        "collection.delete": ("xóa bộ sưu tập nguồn", "deleted a source collection"),
+        "collection.sources": ("đổi nguồn trong bộ sưu tập", "changed a collection's sources"),
         "capture.request": ("yêu cầu lưu bản sao trang", "asked for a kept copy of a page"),
         "capture.done": ("đã lưu bản sao trang", "kept a copy of a page"),
         "capture.failed": ("không lưu được bản sao trang", "could not keep a copy of a page"),
@@ -202,6 +215,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "setting": ("cài đặt", "setting"),
         "settings": ("cài đặt", "settings"),
         "capture": ("bản lưu trang", "kept page"),
+        "collection": ("bộ sưu tập nguồn", "source collection"),
     },
     # Field names in audit entries and fact-check histories.
     "field": {

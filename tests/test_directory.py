@@ -1,0 +1,119 @@
+"""The source directory: profiles, collections, CSV import/export, the starter directory (issue 16 §2)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from kiemchung import audit
+from kiemchung.errors import ImportFileError, NotFoundError, QueryError
+from kiemchung.models import Source
+from kiemchung.sources import directory as D
+
+
+def _feed(db, n: int, name: str = "") -> Source:
+    return db.add_source(Source(kind="feed", url=f"https://bao{n}.example/rss", name=name or f"Báo {n}"))
+
+
+def test_collection_resolves_to_its_source_ids(any_db):
+    a, b, c = (_feed(any_db, i) for i in range(3))
+    col = D.create_collection(any_db, "  báo địa phương   Nghệ An ", actor="cli:test")
+    assert col.name == "báo địa phương Nghệ An" and col.source_ids == []
+    D.add_to_collection(any_db, col.name, [c.id, a.id], actor="cli:test")
+    assert D.collection_source_ids(any_db, "báo địa phương Nghệ An") == [a.id, c.id]
+    assert D.collection_source_ids(any_db, col.id) == [a.id, c.id]
+    assert D.collection_source_ids(any_db, str(col.id)) == [a.id, c.id]
+    assert D.resolve_source_filter(any_db, collection=col.name) == [a.id, c.id]
+    assert D.resolve_source_filter(any_db, source=b.id, collection=col.name) == []
+    assert D.resolve_source_filter(any_db, source=a.id, collection=col.name) == [a.id]
+    assert D.resolve_source_filter(any_db, source=b.id) == [b.id]
+    assert D.resolve_source_filter(any_db) is None
+    with pytest.raises(NotFoundError):
+        D.collection_source_ids(any_db, "không có")
+    with pytest.raises(NotFoundError):
+        D.add_to_collection(any_db, col.id, [99999])
+    D.remove_from_collection(any_db, col.id, [a.id], actor="cli:test")
+    assert D.collection_source_ids(any_db, col.id) == [c.id]
+    any_db.remove_source(c.id)  # membership goes with the source
+    assert D.collection_source_ids(any_db, col.id) == []
+    D.delete_collection(any_db, col.id, actor="cli:test")
+    assert D.list_collections(any_db) == []
+    with any_db.read() as conn:
+        actions = [r.action for r in conn.execute(select(audit.audit_log).order_by(audit.audit_log.c.id))]
+    assert actions == ["collection.create", "collection.sources", "collection.sources", "collection.delete"]
+
+
+def test_profile_checks_and_audits(any_db):
+    s = _feed(any_db, 1)
+    p = D.set_profile(any_db, s.id, outlet=" Báo  Nghệ An ", outlet_type="LOCAL", province="nghe an", language="vi",
+                      actor="cli:test")
+    assert (p.outlet, p.outlet_type, p.province_code, p.language) == ("Báo Nghệ An", "local", "nghe-an", "vi")
+    assert D.profiles(any_db)[s.id] == p
+    # An old province name maps to the new province it became part of.
+    assert D.set_profile(any_db, s.id, province="Quảng Nam").province_code == "da-nang"
+    for bad in (dict(outlet_type="blog"), dict(province="Atlantis"), dict(language="tiếng Việt")):
+        with pytest.raises(QueryError):
+            D.set_profile(any_db, s.id, **bad)
+    D.set_profile(any_db, s.id, province="Quảng Nam", actor="cli:test")  # nothing changed: not audited again
+    with any_db.read() as conn:
+        rows = conn.execute(select(audit.audit_log.c.action)).scalars().all()
+    assert rows == ["source.profile"]
+
+
+CSV = """url,kind,name,outlet,type,province,language,collections
+https://baonghean-thu.vn/rss/home.rss,feed,Báo Nghệ An,Báo Nghệ An,local,Nghệ An,vi,báo địa phương Nghệ An;báo Đảng
+https://baonghean-thu.vn/rss/thoi-su.rss,,Báo Nghệ An - Thời sự,Báo Nghệ An,local,Nghệ An,vi,báo địa phương Nghệ An
+ftp://bad.example/rss,feed,Bad,,,,,
+https://bad2-thu.vn/rss,feed,Bad type,,blog,,,
+https://bad3-thu.vn/rss,feed,Bad province,,local,Atlantis,,
+https://tuoitre-thu.vn/rss/tin-moi-nhat.rss,feed,Tuổi Trẻ,Tuổi Trẻ,central,,vi,
+,feed,no url,,,,,
+"""
+
+
+def test_import_keeps_good_rows_reports_bad_ones_and_reruns_without_duplicates(any_db):
+    first = D.import_directory(any_db, io.StringIO(CSV), actor="cli:test")
+    assert (first.added, first.updated, first.unchanged) == (3, 0, 0)
+    assert [line for line, _ in first.errors] == [4, 5, 6, 8]
+    assert "http(s)" in first.errors[0][1] and "blog" in first.errors[1][1] and "Atlantis" in first.errors[2][1]
+    again = D.import_directory(any_db, io.StringIO(CSV), actor="cli:test")
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+    assert len(any_db.list_sources()) == 3
+    cols = {c.name: c for c in D.list_collections(any_db)}
+    assert sorted(cols) == ["báo Đảng", "báo địa phương Nghệ An"]
+    assert len(cols["báo địa phương Nghệ An"].source_ids) == 2
+    # Export, then import into a fresh store: the same directory.
+    out = io.StringIO()
+    assert D.export_directory(any_db, out) == 3
+    text = out.getvalue()
+    assert text.splitlines()[0] == ",".join(D.CSV_COLUMNS)
+    assert "nghe-an" in text and "báo Đảng;báo địa phương Nghệ An" in text
+    # A changed profile in the file updates the source.
+    changed = CSV.replace("Tuổi Trẻ,central,,vi,", "Tuổi Trẻ,central,TPHCM,vi,báo trung ương")
+    third = D.import_directory(any_db, io.StringIO(changed))
+    assert (third.added, third.updated, third.unchanged) == (0, 1, 2)
+    tt = any_db.get_source("https://tuoitre-thu.vn/rss/tin-moi-nhat.rss")
+    assert D.profiles(any_db)[tt.id].province_code == "ho-chi-minh"
+
+
+def test_import_file_errors_are_clear(db, tmp_path):
+    with pytest.raises(ImportFileError, match="url"):
+        D.import_directory(db, io.StringIO("name,kind\nx,feed\n"))
+    bad = tmp_path / "d.csv"
+    bad.write_bytes("url\nhttps://a.example/\xff".encode("latin-1"))
+    with pytest.raises(ImportFileError, match="UTF-8"):
+        D.import_directory(db, bad)
+    with pytest.raises(ImportFileError):
+        D.import_directory(db, tmp_path / "missing.csv")
+
+
+def test_starter_directory_loads_cleanly_and_once(db):
+    first = D.load_starter(db)
+    assert first.errors == [] and first.added >= 40
+    assert D.load_starter(db).added == 0
+    cols = {c.name for c in D.list_collections(db)}
+    assert "báo địa phương Nghệ An" in cols and "báo trung ương" in cols
+    types = {p.outlet_type for p in D.profiles(db).values()}
+    assert types == set(D.OUTLET_TYPES) - {"social"}
