@@ -339,6 +339,21 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "web": ("máy chủ web", "web server"),
     },
     "yes_no": {"true": ("có", "yes"), "false": ("không", "no")},
+    # Forged-letter assist (kiemchung/images/letters.py): the fields read from an official letter.
+    "letter_field": {
+        "letter_number": ("số văn bản", "number"),
+        "letter_date": ("ngày ban hành", "date"),
+        "letter_issuer": ("cơ quan ban hành", "issuing body"),
+        "letter_signer": ("người ký", "signer"),
+        "letter_subject": ("trích yếu", "subject"),
+        "same_number": ("văn bản đã lưu cùng số", "stored statements with the same number"),
+        "same_issuer": ("văn bản chính thức của cùng cơ quan", "official statements of the same issuer"),
+        "same_content": ("văn bản chính thức về cùng nội dung", "official statements on the same subject"),
+    },
+    "letter_statement": {
+        "document": ("văn bản", "document"),
+        "factcheck": ("bài kiểm chứng", "fact-check"),
+    },
 }
 
 # Audit fields that change on every write and say nothing to a reader.

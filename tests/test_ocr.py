@@ -1,0 +1,218 @@
+"""Vietnamese OCR (kiemchung.images.ocr), the `kiemchung ocr` command and the forged-letter assist, on
+screenshots rendered here from text written for these tests (Debian's DejaVu and Noto fonts)."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import sys
+import unicodedata
+import zlib
+from pathlib import Path
+
+import pytest
+from ocr_support import require_ocr
+
+from kiemchung.images import letters, ocr, samples
+from kiemchung.images.accuracy import char_accuracy, word_accuracy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RUMOUR = ("Khẩn cấp: nhà máy nước của thị xã Lam Sơn bị nhiễm độc, người dân tuyệt đối không dùng nước "
+          "máy trong ba ngày tới. Hãy chia sẻ cho người thân của bạn!")
+
+LETTER = samples.Letter(
+    issuer_parent="UBND TỈNH LAM SƠN",
+    issuer="SỞ GIÁO DỤC VÀ ĐÀO TẠO",
+    number="Số: 412/SGDĐT-VP",
+    place_date="Lam Sơn, ngày 9 tháng 11 năm 2026",
+    subject="V/v cho học sinh nghỉ học",
+    body="Sở Giáo dục và Đào tạo thông báo toàn bộ học sinh trên địa bàn tỉnh được nghỉ học từ ngày "
+         "10 tháng 11 năm 2026 đến hết ngày 20 tháng 11 năm 2026 để phòng chống dịch bệnh.",
+    signer_title="GIÁM ĐỐC",
+    signer="Lê Thị Hoa",
+)
+
+
+def run(*args: str, stdin: bytes | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "kiemchung.cli", *args], capture_output=True, timeout=300,
+                          cwd=ROOT, input=stdin, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("style", samples.STYLES)
+def test_recognises_rendered_screenshots(style):
+    require_ocr()
+    im = samples.render(RUMOUR, style, family="dejavu-sans" if style == "chat" else "noto-sans")
+    result = ocr.recognize(samples.to_png(im))
+    assert word_accuracy(RUMOUR, result.text.replace("Nguyễn Văn An", "").replace("2 giờ trước", "")
+                         .replace("Thích Bình luận Chia sẻ", "")) >= 0.95, result.text
+    assert unicodedata.is_normalized("NFC", result.text)
+    assert result.lines and all(0 <= ln.confidence <= 100 for ln in result.lines)
+    assert result.confidence > 70
+    # Boxes are in the original image's pixels, whatever the scaling done before recognition.
+    assert all(0 <= ln.left < im.width and 0 <= ln.top < im.height for ln in result.lines)
+
+
+def test_small_text_is_scaled_up_and_rotated_text_straightened():
+    require_ocr()
+    from PIL import Image
+
+    im = samples.render(RUMOUR, "post", size=13, width=420)
+    steps = ocr.preprocess(im.convert("L"))[1]
+    assert any(s.startswith("upscale") for s in steps)
+    big = samples.render(RUMOUR, "post", size=24).convert("L")
+    rotated = big.rotate(4, resample=Image.BICUBIC, expand=True, fillcolor=255)
+    prepared, steps = ocr.preprocess(rotated)
+    assert any(s.startswith("deskew") for s in steps), steps
+    angle = float(next(s for s in steps if s.startswith("deskew")).split()[1].rstrip("°"))
+    assert abs(angle + 4) <= 0.6
+    assert word_accuracy(RUMOUR, ocr.recognize(rotated).text) > word_accuracy(
+        RUMOUR, ocr.recognize(rotated, options={"deskew": False}).text) - 0.001
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares width × height but holds one tiny compressed row: a decompression bomb's shape."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "rỗng"),
+    (b"just some text, not an image", "Không phải tệp ảnh"),
+    (samples.to_png(samples.render("abc", "letter"))[:200], "hỏng"),
+    (_png_header_only(60000, 60000), "quá nhiều điểm ảnh"),
+])
+def test_bad_images_get_a_clear_error(data, message):
+    with pytest.raises(ocr.OcrError, match=message):
+        ocr.load_image(data)
+
+
+def test_animated_image_uses_its_first_frame():
+    from PIL import Image
+
+    frames = [Image.new("RGB", (40, 20), c) for c in ("white", "black")]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    im = ocr.load_image(buf.getvalue())
+    assert im.tell() == 0
+
+
+def test_missing_tesseract_is_a_clear_error(tmp_path):
+    img = tmp_path / "a.png"
+    img.write_bytes(samples.to_png(samples.render("xin chào", "letter")))
+    res = run("ocr", str(img), env={"KIEMCHUNG_TESSERACT": "/nonexistent/tesseract"})
+    assert res.returncode == 1
+    err = res.stderr.decode()
+    assert "Chưa cài Tesseract" in err and "tesseract-ocr-vie" in err and "Traceback" not in err
+
+
+def test_cli_prints_text_and_json(tmp_path):
+    require_ocr()
+    img = tmp_path / "tin.png"
+    img.write_bytes(samples.to_png(samples.render(RUMOUR, "letter")))
+    res = run("ocr", str(img))
+    assert res.returncode == 0, res.stderr.decode()
+    assert word_accuracy(RUMOUR, res.stdout.decode()) >= 0.95
+    res = run("ocr", "--json", "-", stdin=img.read_bytes())
+    assert res.returncode == 0, res.stderr.decode()
+    data = json.loads(res.stdout)
+    assert char_accuracy(RUMOUR, data["text"]) >= 0.97
+    assert data["lines"] and {"text", "confidence"} <= set(data["lines"][0])
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"GIF89a broken")
+    res = run("ocr", str(bad))
+    assert res.returncode == 1 and "Traceback" not in res.stderr.decode()
+    assert "ảnh" in res.stderr.decode()
+
+
+def test_accuracy_counts_diacritics():
+    assert word_accuracy("người dân hoà bình", "người dân hòa bình") == 1.0  # same word, other tone placement
+    assert word_accuracy("người dân hoà bình", "nguoi dân hoà bình") == 0.75
+    assert char_accuracy("abc", "abd") == pytest.approx(2 / 3)
+
+
+# --- forged-letter assist -------------------------------------------------------------------------
+
+OCR_LIKE = """UBND TỈNH LAM SƠN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+SỞ GIÁO DỤC VÀ ĐÀO TẠO Độc lập - Tự do - Hạnh phúc
+
+Số: 412/SGDĐT-VP Lam Sơn, ngày 9 tháng 11 năm 2026
+V/v cho học sinh nghỉ học
+
+Sở Giáo dục và Đào tạo thông báo toàn bộ học sinh nghỉ học.
+
+KT. GIÁM ĐỐC
+PHÓ GIÁM ĐỐC
+
+Lê Thị Hoa"""
+
+
+def test_letter_fields_from_ocr_text():
+    f = letters.extract_fields(OCR_LIKE)
+    assert f.number == "412/SGDĐT-VP"
+    assert f.date == "2026-11-09"
+    assert f.issuer_lines == ["UBND TỈNH LAM SƠN", "SỞ GIÁO DỤC VÀ ĐÀO TẠO"]
+    assert f.signer == "Lê Thị Hoa"
+    assert f.signer_title in ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
+    assert f.subject == "V/v cho học sinh nghỉ học"
+    assert f.found
+    plain = letters.extract_fields("Trời hôm nay đẹp quá, đi chơi thôi!")
+    assert not plain.found and plain.number is None and plain.signer is None
+
+
+def _store(db):
+    from factories import make_doc
+
+    from kiemchung.ingest import Ingestor
+
+    docs = [
+        make_doc("Sở Giáo dục và Đào tạo Lam Sơn: không có công văn số 412/SGDĐT-VP cho học sinh nghỉ học",
+                 "Sở khẳng định công văn số 412/SGDĐT-VP đang lan truyền là giả mạo.", kind="official", day=10,
+                 url="https://sgddt.lamson.example/tin/1"),
+        make_doc("Sở Giáo dục và Đào tạo Lam Sơn tổ chức hội nghị tổng kết năm học",
+                 "Hội nghị tổng kết năm học của ngành giáo dục tỉnh Lam Sơn.", kind="official", day=3,
+                 url="https://sgddt.lamson.example/tin/2"),
+        make_doc("Giá lúa tăng mạnh ở đồng bằng", "Nông dân phấn khởi.", day=4, url="https://news.example/lua"),
+    ]
+    Ingestor(db).add(docs)
+
+
+def test_letter_check_shows_statements_with_the_same_number_or_issuer(any_db):
+    _store(any_db)
+    check = letters.check_letter(any_db, OCR_LIKE)
+    assert [s.kind for s in check.by_number][:1] == ["document"]
+    assert "412/SGDĐT-VP" in check.by_number[0].title
+    titles = [s.title for s in check.by_issuer]
+    assert any("hội nghị tổng kết" in t for t in titles)
+    assert all("Giá lúa" not in s.title for s in check.by_number + check.by_issuer)
+    none = letters.check_letter(any_db, OCR_LIKE.replace("412/SGDĐT-VP", "999/SGDĐT-VP"))
+    assert none.by_number == [] and none.by_issuer  # no such number stored: shown as none, issuer still listed
+    # The denial is still shown (under the issuer or the subject), whatever number the forger wrote.
+    assert any("412/SGDĐT-VP" in s.title for s in none.by_issuer + none.by_content)
+
+
+def test_letter_from_rendered_screenshot_and_cli(tmp_path, db):
+    require_ocr()
+    _store(db)
+    png = samples.to_png(samples.render_letter(LETTER))
+    check = letters.check_letter_image(db, png)
+    assert check.fields.number == "412/SGDĐT-VP"
+    assert check.fields.date == "2026-11-09"
+    assert check.fields.signer == "Lê Thị Hoa"
+    assert "SỞ GIÁO DỤC VÀ ĐÀO TẠO" in (check.fields.issuer or "")
+    assert check.by_number
+    img = tmp_path / "cv.png"
+    img.write_bytes(png)
+    from factories import target_of
+
+    res = run("--db", target_of(db), "ocr", "--letter", str(img))
+    out = res.stdout.decode()
+    assert res.returncode == 0, res.stderr.decode()
+    assert "412/SGDĐT-VP" in out and "số văn bản" in out and "không phải kết luận" in out
