@@ -190,6 +190,7 @@ def store_metadata() -> MetaData:
     import kiemchung.audit  # noqa: F401
     import kiemchung.captures.tables  # noqa: F401
     import kiemchung.claims.tables  # noqa: F401
+    import kiemchung.images.tables  # noqa: F401
     import kiemchung.stories.places_tables  # noqa: F401
     import kiemchung.stories.tables  # noqa: F401
     import kiemchung.store.blobs  # noqa: F401
@@ -530,21 +531,28 @@ def _migrate_locked(source: Database, target_url: str, result: MigrationResult, 
 
 
 def _copy_blobs(source: Database, dest: Database) -> int:
-    """Copy the kept pages' blobs (files next to a SQLite store, the ``blobs`` table in server mode)
-    that the target does not hold yet; returns how many were copied. Rerunning copies nothing twice."""
+    """Copy the kept pages' and images' blobs (files next to a SQLite store or in the ``image_folder``,
+    the ``blobs`` table in server mode) that the target does not hold yet; returns how many were
+    copied. Rerunning copies nothing twice."""
     from kiemchung.captures.tables import captures
+    from kiemchung.images.store import ImageStore
+    from kiemchung.images.tables import images
     from kiemchung.store.blobs import BlobStore
 
-    src, dst = BlobStore(source), BlobStore(dest)
     c = captures.c
     with source.read() as conn:
         names = {n for row in conn.execute(select(c.content_sha256, c.text_sha256, c.screenshot_sha256,
                                                   c.warc_sha256)) for n in row if n}
+        image_names = set()
+        if inspect(conn).has_table("images"):
+            image_names = {row[0] for row in conn.execute(select(images.c.sha256))}
     copied = 0
-    for name in sorted(names):
-        if not dst.exists(name) and src.exists(name):
-            dst.put(src.get(name))
-            copied += 1
+    for (src, dst), wanted in (((BlobStore(source), BlobStore(dest)), names),
+                               ((ImageStore(source).blobs, ImageStore(dest).blobs), image_names)):
+        for name in sorted(wanted):
+            if not dst.exists(name) and src.exists(name):
+                dst.put(src.get(name))
+                copied += 1
     return copied
 
 

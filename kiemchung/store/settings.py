@@ -60,6 +60,12 @@ def _positive_int(value: str) -> str:
     return str(int(value))
 
 
+def _bits(value: str) -> str:
+    if not value.strip().isdigit() or int(value) > 32:
+        raise ConfigError(f"Cần số bit từ 0 đến 32 (expected a number of bits, 0..32): {value!r}")
+    return str(int(value))
+
+
 def _days(value: str) -> str:
     if not value.strip().isdigit() or int(value) > 3650:
         raise ConfigError(f"Cần số ngày từ 0 đến 3650 (expected a number of days, 0..3650): {value!r}")
@@ -346,6 +352,23 @@ _ALL: list[Setting] = [
         "Lưu bản sao trang (HTML, chữ, ảnh chụp, WARC) khi xác nhận cảnh báo hoặc trích dẫn trang trong bài kiểm chứng: 1 | 0",
         "keep a copy of a page (HTML, text, screenshot, WARC) when an alert is confirmed or a fact-check cites it: 1 | 0"),
         default="1", role="editor"),
+    # images (kiemchung.images; docs/images.md)
+    Setting("image_max_bytes", "images", "integer", _positive_int, (
+        "Dung lượng tối đa của một ảnh nhận vào, tính bằng byte; mặc định 10485760 (10 MB)",
+        "largest image accepted, in bytes; default 10485760 (10 MB)"), default="10485760"),
+    Setting("image_max_pixels", "images", "integer", _positive_int, (
+        "Số điểm ảnh tối đa (rộng × cao) đọc từ phần đầu tệp trước khi giải mã; ảnh JPEG lớn hơn được giải mã thu "
+        "nhỏ, ảnh khác bị từ chối; mặc định 40000000",
+        "most pixels (width × height, read from the header before decoding); a bigger JPEG is decoded "
+        "downscaled, other types are refused; default 40000000"), default="40000000"),
+    Setting("image_folder", "images", "folder", _folder, (
+        "Thư mục lưu ảnh (cơ sở dữ liệu SQLite); trống: thư mục bang-chung/ cạnh tệp cơ sở dữ liệu; chế độ máy chủ "
+        "lưu ảnh trong cơ sở dữ liệu",
+        "folder of stored images (SQLite store); empty: bang-chung/ next to the database file; server mode keeps "
+        "them in the database")),
+    Setting("image_match_distance", "images", "integer", _bits, (
+        "Khoảng cách Hamming tối đa của pHash để coi hai ảnh là một (0–32)",
+        "largest pHash Hamming distance at which two images are the same (0-32)"), default="10"),
     # the clock of the views
     Setting("reference_time", "views", "time", _moment, (
         "Thời điểm “bây giờ” cố định cho tổng quan, xu hướng, danh sách theo dõi và kỳ báo cáo mặc định, ví dụ "
@@ -360,7 +383,7 @@ _ALL: list[Setting] = [
 SETTINGS: dict[str, Setting] = {s.key: s for s in _ALL}
 SECRET = tuple(k for k, s in SETTINGS.items() if s.secret)
 HIDDEN = tuple(k for k, s in SETTINGS.items() if s.hidden)
-GROUPS = ("privacy", "organisation", "reports", "alerts", "email", "matcher", "network", "views", "web")
+GROUPS = ("privacy", "organisation", "reports", "alerts", "email", "matcher", "network", "images", "views", "web")
 
 
 def spec(key: str) -> Setting:
