@@ -216,3 +216,37 @@ def test_letter_from_rendered_screenshot_and_cli(tmp_path, db):
     out = res.stdout.decode()
     assert res.returncode == 0, res.stderr.decode()
     assert "412/SGDĐT-VP" in out and "số văn bản" in out and "không phải kết luận" in out
+
+
+def test_web_page_shows_the_image_its_text_and_the_letter_check(db):
+    require_ocr()
+    import re
+
+    from fastapi.testclient import TestClient
+    from test_web_app import PW, csrf_of, login
+
+    from kiemchung import users as U
+    from kiemchung.web import create_app
+
+    _store(db)
+    U.add_user(db, "bientap", PW, "editor")
+    U.add_user(db, "xem", PW, "viewer")
+    c = TestClient(create_app(db))
+    assert login(c, "bientap").status_code == 303
+    page = c.get("/ocr")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+    png = samples.to_png(samples.render_letter(LETTER))
+    r = c.post("/ocr", data={"csrf": csrf_of(c)}, files={"image": ("cv.png", png, "image/png")})
+    assert r.status_code == 200, r.text[:500]
+    assert 'src="data:image/png;base64,' in r.text
+    assert "412/SGDĐT-VP" in r.text and "Lê Thị Hoa" in r.text
+    assert re.search(r'href="/documents/\d+">#\d+</a>', r.text)  # the stored denial, one click away
+    assert "không phải kết luận" in r.text
+    bad = c.post("/ocr", data={"csrf": csrf_of(c)}, files={"image": ("x.png", b"<script>alert(1)</script>", "image/png")})
+    assert bad.status_code == 400 and "Không phải tệp ảnh" in bad.text and "<script>alert" not in bad.text
+    en = c.post("/ocr?lang=en", data={"csrf": csrf_of(c)}, files={"image": ("cv.png", png, "image/png")})
+    assert "Letter check" in en.text and "issuing body" in en.text
+    viewer = TestClient(create_app(db))
+    assert login(viewer, "xem").status_code == 303
+    assert viewer.get("/ocr").status_code == 403
+    assert 'href="/ocr"' not in viewer.get("/").text

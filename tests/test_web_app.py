@@ -244,7 +244,8 @@ MONITOR_EDITOR = {
 EDITOR = (
     {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources"),
      ("POST", "/sources/{source_id}/remove"), ("DELETE", "/api/v1/sources/{source_id}"),
-     ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures")}
+     ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures"),
+     ("GET", "/ocr"), ("POST", "/ocr")}
     | VERIFY_EDITOR
     | MONITOR_EDITOR
 )

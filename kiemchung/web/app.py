@@ -396,6 +396,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         evidence_views,
         monitor_api,
         monitor_pages,
+        ocr_views,
         pages,
         settings_pages,
         verify_api,
@@ -408,6 +409,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(monitor_pages.router)
     app.include_router(verify_pages.router)
     app.include_router(evidence_views.router)
+    app.include_router(ocr_views.router)
     app.include_router(api.router)
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)
