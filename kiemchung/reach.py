@@ -272,7 +272,7 @@ def reach_of_statements(db, since: dt.datetime, until: dt.datetime, *, window_da
 
 
 def published_factchecks(db, since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[FactCheck]:
-    """Published fact-checks from ``kiemchung.claims.tables`` (published in [since, until) if given).
+    """This office's published fact-checks (published in [since, until) if given; external ones left out).
 
     The correction's own text (what a pickup repeats) is the explanation, or the claim when empty.
     """
@@ -282,7 +282,8 @@ def published_factchecks(db, since: dt.datetime | None = None, until: dt.datetim
 
     f = ct.factchecks
     q = select(f.c.id, f.c.claim, f.c.explanation, f.c.published_at).where(
-        f.c.status == "published", f.c.published_at.is_not(None)
+        f.c.status == "published", f.c.published_at.is_not(None),
+        f.c.external.is_(False),  # another publisher's fact-check is not this office's correction
     )
     if since is not None:
         q = q.where(f.c.published_at >= timeutil.aware(since))

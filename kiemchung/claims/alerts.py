@@ -244,6 +244,28 @@ def list_alerts(db, *, limit: int = 100, story_id: int | None = None) -> list[Al
                 for r in conn.execute(q)]
 
 
+def factcheck_owners(db, ids) -> dict[int, tuple[str | None, bool]]:
+    """``{fact-check id: (publisher, external)}``: whose fact-check an alert matched (publisher None:
+    this office's own; external: another publisher's, pulled by a claimreview source)."""
+    from kiemchung.claims.tables import factchecks
+
+    ids = sorted({int(i) for i in ids})
+    if not ids:
+        return {}
+    with db.read() as conn:
+        rows = conn.execute(select(factchecks.c.id, factchecks.c.publisher, factchecks.c.external)
+                            .where(factchecks.c.id.in_(ids))).all()
+    return {r.id: (r.publisher, bool(r.external)) for r in rows}
+
+
+def owner_text(owner: tuple[str | None, bool] | None) -> str:
+    """" của <publisher> (bên ngoài, external)" for an alert line of another publisher's fact-check; ""
+    for this office's own."""
+    if not owner or not owner[0] or not owner[1]:
+        return ""
+    return f" của {owner[0]} (bên ngoài, external)"
+
+
 def appearance_update(db, alert_id: int) -> tuple[int, dict] | None:
     """The change that lists the alert's document among its fact-check's appearances (ClaimReview
     ``appearance``): ``(fact-check id, {"appearances": [...]})``, or None when the document has no

@@ -49,6 +49,10 @@ def to_claimreview(db, fc: fcs.FactCheck | int | str, *, site: str | None = None
         fc = fcs.get_factcheck(db, fc)
     if fc.status != "published":
         raise ConfigError(f"Chỉ xuất được bài kiểm chứng đã xuất bản (only published fact-checks): #{fc.id}")
+    if fc.external:
+        raise ConfigError(
+            f"Bài kiểm chứng #{fc.id} là của {fc.publisher}, không phải của tổ chức này: không xuất ClaimReview "
+            f"(an external fact-check is not this office's to publish)")
     # Every URL is checked again here: a non-http link stored before the check existed is left out.
     url = http_url(fc.url) or f"{site_address(db, site)}/factchecks/{fc.id}"
     claim: dict[str, Any] = {"@type": "Claim"}
@@ -83,8 +87,8 @@ def to_claimreview(db, fc: fcs.FactCheck | int | str, *, site: str | None = None
 
 
 def export_claimreviews(db) -> list[dict[str, Any]]:
-    """ClaimReview objects of every published fact-check."""
-    return [to_claimreview(db, fc) for fc in fcs.list_factchecks(db, status="published", limit=10**9)]
+    """ClaimReview objects of every published fact-check of this office (external ones are not ours)."""
+    return [to_claimreview(db, fc) for fc in fcs.list_factchecks(db, status="published", limit=10**9, external=False)]
 
 
 @dataclass
@@ -144,6 +148,9 @@ def _parse(item: Any) -> dict[str, Any]:
     if not isinstance(claim, str) or not claim.strip():
         raise ConfigError("thiếu claimReviewed (missing claimReviewed)")
     rating = item.get("reviewRating")
+    if rating is not None and not isinstance(rating, dict):
+        raise ConfigError(f"reviewRating phải là đối tượng Rating (reviewRating must be an object, got "
+                          f"{type(rating).__name__})")
     if not isinstance(rating, dict):
         raise ConfigError("thiếu reviewRating (missing reviewRating)")
     verdict = None
@@ -189,6 +196,13 @@ def _parse(item: Any) -> dict[str, Any]:
     )
 
 
+def parse_item(item: Any) -> dict[str, Any]:
+    """One ClaimReview JSON-LD object as a review dict (claim, verdict, explanation, evidence, url,
+    appearances, first_appearance, claim_date, original_label, published, publisher, publisher_url);
+    :class:`ConfigError` naming the missing or wrong-typed field otherwise."""
+    return _parse(item)
+
+
 def _time(value: Any):
     """An aware datetime from an ISO string, or None when missing or unreadable."""
     if not isinstance(value, str) or not value.strip():
@@ -203,7 +217,9 @@ def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True, act
     """Import ClaimReview JSON-LD (object, list or ``@graph``); bad items are reported by index.
 
     Items with evidence are published by ``editor`` (the person importing) unless ``publish`` is off;
-    false/misleading items without a citation stay drafts (the evidence rule still holds).
+    false/misleading items without a citation stay drafts (the evidence rule still holds). An item of
+    another organisation (its author/publisher is not setting ``org_name``) is marked external: matched
+    against, never exported or counted as this office's own.
     """
     result = ImportResult()
     local_org = settings.value(db, "org_name")
@@ -216,7 +232,7 @@ def import_claimreviews(db, data: Any, *, editor: str, publish: bool = True, act
                 db, p["claim"], p["verdict"], p["explanation"], editor=editor, evidence=p["evidence"], url=p["url"],
                 appearances=p["appearances"], first_appearance=p["first_appearance"], claim_date=p["claim_date"],
                 publisher=publisher, original_label=p["original_label"], meta={**meta, "imported": True},
-                actor=actor,
+                actor=actor, external=publisher is not None,
             )
             if publish and (fc.evidence or fc.verdict not in fcs.NEEDS_EVIDENCE):
                 fc = fcs.publish_factcheck(db, fc.id, editor, published_at=p["published"], actor=actor)

@@ -110,6 +110,9 @@ class FactCheck:
     publisher: str | None = None
     original_label: str | None = None
     status: str = "draft"
+    #: Another publisher's fact-check pulled from its pages or the Fact Check Tools API (used in matching,
+    #: never this office's publication: see :mod:`kiemchung.claims.external`).
+    external: bool = False
     version: int = 1
     created_by: str = ""
     updated_by: str = ""
@@ -319,8 +322,12 @@ def create_factcheck(
     evidence: list | tuple = (), url: str | None = None, appearances: list[str] | tuple = (),
     first_appearance: str | None = None, claim_date: Any = None, publisher: str | None = None,
     original_label: str | None = None, key: str | None = None, meta: dict | None = None, actor: Any = None,
+    external: bool = False,
 ) -> FactCheck:
     """Create a draft fact-check; refuses a claim (or phrasing) that is already fact-checked.
+
+    ``external``: the fact-check is ``publisher``'s, not this office's (an imported ClaimReview of
+    another organisation): it is matched against, never exported or counted as the office's own.
 
     Every write of this module is audited (``factcheck.<action>``) with ``actor``: the web's user, the
     CLI's ``cli:<os user>``, or by default the editor's name."""
@@ -334,7 +341,8 @@ def create_factcheck(
                                      appearances=appearances, claim_date=claim_date, original_label=original_label,
                                      url=url, first_appearance=first_appearance, meta=meta or {}), scrub)
         result = conn.execute(insert(factchecks).values(
-            key=key or f"tmp-{now.timestamp()}-{id(v)}", publisher=publisher, status="draft", version=1,
+            key=key or f"tmp-{now.timestamp()}-{id(v)}", publisher=publisher, external=bool(external and publisher),
+            status="draft", version=1,
             created_by=editor, updated_by=editor, created_at=now, updated_at=now, **v))
         fc_id = result.inserted_primary_key[0]
         if not key:
@@ -556,8 +564,12 @@ def get_factcheck(db, fc_id: int | str) -> FactCheck:
 
 
 def list_factchecks(db, *, status: str | None = None, verdicts: tuple[str, ...] | list[str] | None = None,
-                    query: str | None = None, limit: int = 100, offset: int = 0) -> list[FactCheck]:
-    """Fact-checks, newest change first; filter by status, verdict codes, or words of the claim."""
+                    query: str | None = None, limit: int = 100, offset: int = 0,
+                    external: bool | None = None) -> list[FactCheck]:
+    """Fact-checks, newest change first; filter by status, verdict codes, or words of the claim.
+
+    ``external``: False for this office's own fact-checks only, True for other publishers' pulled ones
+    (:mod:`kiemchung.claims.external`), None for both."""
     if status is not None and status not in STATUSES:
         raise ConfigError(f"Trạng thái không hợp lệ (unknown status): {status}")
     q = select(factchecks).order_by(factchecks.c.updated_at.desc(), factchecks.c.id.desc())
@@ -565,6 +577,8 @@ def list_factchecks(db, *, status: str | None = None, verdicts: tuple[str, ...] 
         q = q.where(factchecks.c.status == status)
     if verdicts:
         q = q.where(factchecks.c.verdict.in_([parse_verdict(v) for v in verdicts]))
+    if external is not None:
+        q = q.where(factchecks.c.external == external)
     with db.read() as conn:
         rows = conn.execute(q).fetchall()
         out = [_row_to_fc(conn, r) for r in rows]

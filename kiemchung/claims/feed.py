@@ -13,7 +13,7 @@ from kiemchung.store import settings
 
 
 def _items(db, limit: int):
-    out = list_factchecks(db, status="published", limit=10**9)
+    out = list_factchecks(db, status="published", limit=10**9, external=False)  # the office's own only
     out.sort(key=lambda f: f.published_at, reverse=True)
     site = site_address(db)
     return site, [(f, http_url(f.url) or f"{site}/factchecks/{f.id}") for f in out[:limit]]

@@ -77,6 +77,7 @@ def alert_payload(db, alert_id: int) -> dict[str, Any]:
     with db.read() as conn:
         row = conn.execute(
             select(alerts, factchecks.c.claim, factchecks.c.verdict, factchecks.c.url.label("fc_url"),
+                   factchecks.c.publisher, factchecks.c.external, factchecks.c.meta.label("fc_meta"),
                    t.documents.c.title, t.documents.c.lead, t.documents.c.kind, t.documents.c.platform,
                    t.documents.c.published_at, t.documents.c.url.label("doc_url"))
             .join(factchecks, factchecks.c.id == alerts.c.factcheck_id)
@@ -93,7 +94,11 @@ def alert_payload(db, alert_id: int) -> dict[str, Any]:
         "document": {"id": row.doc_id, "title": row.title, "url": row.doc_url, "kind": row.kind,
                      "platform": row.platform, "excerpt": text[:EXCERPT_CHARS],
                      "published_at": row.published_at.isoformat() if row.published_at else None},
-        "factcheck": {"id": row.factcheck_id, "claim": row.claim, "verdict": VERDICTS[row.verdict], "url": row.fc_url},
+        "factcheck": {"id": row.factcheck_id, "claim": row.claim, "verdict": VERDICTS[row.verdict], "url": row.fc_url,
+                      # whose fact-check it is: another publisher's (pulled, external) or this office's
+                      "external": bool(row.external),
+                      "publisher": row.publisher or settings.value(db, "org_name"),
+                      "publisher_url": (row.fc_meta or {}).get("publisher_url") if row.external else None},
         "links": {"document": f"{site}/documents/{row.doc_id}", "factcheck": f"{site}/factchecks/{row.factcheck_id}",
                   "alerts": f"{site}/alerts"},
     }
@@ -149,7 +154,8 @@ def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
     links = payload["links"]
     msg.set_content(
         f"Tài liệu: {doc['excerpt'] or doc['id']} {doc['url'] or ''}\n"
-        f"Khớp bài kiểm chứng #{fc['id']} ({fc['verdict']}): {fc['claim']}\n"
+        f"Khớp bài kiểm chứng #{fc['id']} của {fc['publisher']}"
+        f"{' (bên ngoài, external)' if fc.get('external') else ''} ({fc['verdict']}): {fc['claim']}\n"
         f"Điểm: {payload['score']:.2f}; từ chung: {', '.join(payload['reason'])}\n"
         f"Xem và xử lý (review): {links['document']} · {links['factcheck']} · {links['alerts']}\n\n"
         + json.dumps(payload, ensure_ascii=False, indent=2))

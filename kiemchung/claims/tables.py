@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, false
 
 from kiemchung.store.schema import DocId, UTCDateTime, metadata
 
@@ -21,6 +21,9 @@ factchecks = Table(
     Column("first_appearance", Text),
     Column("claim_date", UTCDateTime),
     Column("publisher", Text),  # organisation name of an imported fact-check (None: this installation)
+    # Another publisher's fact-check pulled by a claimreview source (migration 0021): used in matching,
+    # never counted as this installation's publication (kiemchung.claims.external).
+    Column("external", Boolean, nullable=False, default=False, server_default=false()),
     Column("status", String(12), nullable=False, default="draft"),
     Column("version", Integer, nullable=False, default=1),
     Column("created_by", Text, nullable=False),

@@ -379,10 +379,11 @@ def alerts_main(ctx: typer.Context) -> None:
         alerts_list(limit=50, flat=False, story=None)
 
 
-def _alert_line(a) -> str:
-    from kiemchung.claims.alerts import level_label
+def _alert_line(a, owners: dict | None = None) -> str:
+    from kiemchung.claims.alerts import level_label, owner_text
 
-    return (f"#{a.id} \\[{escape(level_label(a.level))}] tài liệu {a.doc_id} ↔ kiểm chứng #{a.factcheck_id} "
+    owner = escape(owner_text((owners or {}).get(a.factcheck_id)))
+    return (f"#{a.id} \\[{escape(level_label(a.level))}] tài liệu {a.doc_id} ↔ kiểm chứng #{a.factcheck_id}{owner} "
             f"điểm {a.probability if a.probability is not None else a.score:.2f} "
             f"{timeutil.fmt_local(a.created_at)}: {escape(', '.join(a.reason))}")
 
@@ -392,17 +393,19 @@ def alerts_list(limit: int = typer.Option(50, "--limit", help="Số câu chuyệ
                 flat: bool = typer.Option(False, "--flat", help="Không gom theo câu chuyện (one line per alert)."),
                 story: int = typer.Option(None, "--story", help="Chỉ cảnh báo của câu chuyện này (one story).")) -> None:
     """Liệt kê cảnh báo, gom theo câu chuyện (list alerts, grouped by story)."""
-    from kiemchung.claims.alerts import alerts_by_story, list_alerts
+    from kiemchung.claims.alerts import alerts_by_story, factcheck_owners, list_alerts
 
     with open_db() as db:
         if flat or story is not None:
             rows = list_alerts(db, limit=limit, story_id=story)
+            owners = factcheck_owners(db, [a.factcheck_id for a in rows])
             if not rows:
                 console.print("Chưa có cảnh báo (no alerts).")
             for a in rows:
-                console.print(_alert_line(a) + (f" [dim]câu chuyện {a.story_id}[/]" if a.story_id else ""))
+                console.print(_alert_line(a, owners) + (f" [dim]câu chuyện {a.story_id}[/]" if a.story_id else ""))
             return
         groups = alerts_by_story(db, limit=limit)
+        owners = factcheck_owners(db, [i for g in groups for i in g.factchecks])
     if not groups:
         console.print("Chưa có cảnh báo (no alerts).")
     for g in groups:
@@ -411,7 +414,7 @@ def alerts_list(limit: int = typer.Option(50, "--limit", help="Số câu chuyệ
         console.print(f"[bold]{title}[/] — {g.count} cảnh báo, kiểm chứng "
                       + ", ".join(f"#{i}" for i in g.factchecks))
         for a in g.alerts:
-            console.print("  " + _alert_line(a))
+            console.print("  " + _alert_line(a, owners))
 
 
 @alerts_app.command("scan")

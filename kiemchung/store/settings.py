@@ -369,6 +369,17 @@ _ALL: list[Setting] = [
     Setting("image_match_distance", "images", "integer", _bits, (
         "Khoảng cách Hamming tối đa của pHash để coi hai ảnh là một (0–32)",
         "largest pHash Hamming distance at which two images are the same (0-32)"), default="10"),
+    # source kinds that call an API (kiemchung.sources.connectors.youtube, .claimreview)
+    Setting("youtube_api_key", "sources", "password", _secret, (
+        "Khóa YouTube Data API: nguồn youtube lấy thêm số lượt xem, thích, bình luận (chỉ số lượng, không lấy "
+        "bình luận); trống: chỉ nguồn tin kênh, không cần khóa",
+        "YouTube Data API key: youtube sources also get view, like and comment counts (counts only, never "
+        "comments); empty: the channel feed only, no key needed"), secret=True),
+    Setting("factcheck_api_key", "sources", "password", _secret, (
+        "Khóa Google Fact Check Tools API cho nguồn claimreview dạng …/claims:search?…; trống: chỉ đọc ClaimReview "
+        "trên trang và nguồn tin của đơn vị kiểm chứng khác",
+        "Google Fact Check Tools API key for claimreview sources of the form …/claims:search?…; empty: ClaimReview "
+        "from other fact-checkers' pages and feeds only"), secret=True),
     # the clock of the views
     Setting("reference_time", "views", "time", _moment, (
         "Thời điểm “bây giờ” cố định cho tổng quan, xu hướng, danh sách theo dõi và kỳ báo cáo mặc định, ví dụ "
@@ -383,7 +394,7 @@ _ALL: list[Setting] = [
 SETTINGS: dict[str, Setting] = {s.key: s for s in _ALL}
 SECRET = tuple(k for k, s in SETTINGS.items() if s.secret)
 HIDDEN = tuple(k for k, s in SETTINGS.items() if s.hidden)
-GROUPS = ("privacy", "organisation", "reports", "alerts", "email", "matcher", "network", "images", "views", "web")
+GROUPS = ("privacy", "organisation", "reports", "alerts", "email", "matcher", "network", "images", "sources", "views", "web")
 
 
 def spec(key: str) -> Setting:

@@ -52,6 +52,7 @@ def list_alert_rows(
             func.substr(d.c.body, 1, 400).label("doc_body"), d.c.url.label("doc_url"),
             d.c.kind.label("doc_kind"), d.c.platform.label("doc_platform"),
             d.c.published_at.label("doc_published_at"), d.c.fetched_at.label("doc_fetched_at"), f.c.claim, f.c.verdict, f.c.status.label("fc_status"),
+            f.c.publisher.label("fc_publisher"), f.c.external.label("fc_external"),
             stories.c.headline.label("story_headline"),
         )
         .select_from(

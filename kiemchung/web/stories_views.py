@@ -188,6 +188,7 @@ def story_alerts(db, story_id: int, limit: int = 20) -> list[dict]:
         select(
             alerts.c.id, alerts.c.doc_id, alerts.c.factcheck_id, alerts.c.score, alerts.c.status,
             alerts.c.created_at, factchecks.c.claim, factchecks.c.verdict, d.c.title, d.c.lead,
+            factchecks.c.publisher.label("fc_publisher"), factchecks.c.external.label("fc_external"),
             func.substr(d.c.body, 1, 400).label("body"), d.c.published_at,
         )
         .select_from(

@@ -114,6 +114,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "vf_set_status": {"vi": "Đổi trạng thái", "en": "Set status"},
     "vf_document": {"vi": "Tài liệu", "en": "Document"},
     "vf_factcheck": {"vi": "Bài kiểm chứng", "en": "Fact-check"},
+    "fc_of": {"vi": "của", "en": "by"},
+    "fc_external": {"vi": "kiểm chứng bên ngoài, không phải kết luận của đơn vị", "en": "external fact-check, not this office's verdict"},
     "vf_page_next": {"vi": "Trang sau", "en": "Next page"},
     "vf_page_prev": {"vi": "Trang trước", "en": "Previous page"},
     "vf_level": {"vi": "Mức", "en": "Level"},
