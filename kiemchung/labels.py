@@ -161,6 +161,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "social": ("kênh mạng xã hội", "social media channel"),
         "factcheck": ("đơn vị kiểm chứng", "fact-checker"),
     },
+    # Why an alert was raised, besides shared words (kiemchung.claims.alerts).
+    "alert_reason": {
+        "image": ("ảnh giống ảnh trong bài kiểm chứng", "image matches a fact-check's image"),
+    },
     # Why an image was refused, or what was noted keeping it (kiemchung.images.store).
     "image_problem": {
         "image_empty": ("tệp ảnh rỗng", "empty image"),
@@ -205,6 +209,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "factcheck.publish": ("xuất bản bài kiểm chứng", "published a fact-check"),
         "factcheck.withdraw": ("rút bài kiểm chứng", "withdrew a fact-check"),
         "factcheck.evidence": ("sửa bằng chứng", "changed evidence"),
+        "factcheck.image_add": ("thêm ảnh vào bài kiểm chứng", "added an image to a fact-check"),
+        "factcheck.image_remove": ("bỏ ảnh khỏi bài kiểm chứng", "removed an image from a fact-check"),
         "factcheck.revise": ("đề xuất sửa bài kiểm chứng đã xuất bản", "proposed a revision of a fact-check"),
         "factcheck.approve_revision": ("duyệt bản sửa bài kiểm chứng", "approved a fact-check's revision"),
         "factcheck.discard_revision": ("bỏ bản sửa bài kiểm chứng", "discarded a fact-check's revision"),

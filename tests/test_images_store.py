@@ -5,34 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import io
-import random
 import tracemalloc
 import zlib
 import struct
 
 import pytest
-from PIL import Image, ImageDraw, PngImagePlugin
+from PIL import Image, PngImagePlugin
+
+from imagekit import encoded, picture
 
 from kiemchung.errors import NotFoundError
 from kiemchung.images.store import ImageError, ImageStore, decode, read_image_file, sniff
 from kiemchung.images.tables import image_links, images
-
-
-def picture(seed: int = 1, size=(320, 240)) -> Image.Image:
-    rnd = random.Random(seed)
-    img = Image.new("RGB", size, tuple(rnd.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(img)
-    for _ in range(12):
-        x, y = rnd.randrange(size[0]), rnd.randrange(size[1])
-        draw.ellipse([x, y, x + rnd.randrange(20, 120), y + rnd.randrange(20, 120)],
-                     fill=tuple(rnd.randrange(256) for _ in range(3)))
-    return img
-
-
-def encoded(img: Image.Image, fmt: str = "JPEG", **kw) -> bytes:
-    out = io.BytesIO()
-    img.save(out, fmt, **kw)
-    return out.getvalue()
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:

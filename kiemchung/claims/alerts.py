@@ -77,6 +77,8 @@ class AlertEngine:
         self.matcher = matcher
         self.decider = None
         self._sig: tuple | None = None
+        self.image_matcher = None  # kiemchung.images.match.ImageMatcher over the same fact-checks' images
+        self._image_sig: tuple | None = None
 
     def config(self) -> MatchConfig:
         """The matcher configuration in force: the explicit one, else the installation's settings."""
@@ -97,11 +99,43 @@ class AlertEngine:
                 for i, text in enumerate(fc.phrasings):
                     m.add(f"{fc.id}:{i}", text, group=str(fc.id))
             self.matcher, self._sig, rebuilt = m, sig, True
+        self._refresh_images(sig)
         background = store_background(self.db)
         model = decision_model(self.db)
         if rebuilt or self.decider is None or self.decider.model != model or self.decider.background is not background:
             self.decider = AlertDecider(self.matcher, background, model)
         return self.matcher
+
+    def _refresh_images(self, sig: tuple) -> None:
+        """The image matcher over the images of the alerting fact-checks (none without the images extra)."""
+        try:
+            from kiemchung.images.match import factcheck_images_signature, factcheck_matcher
+        except ImportError:  # Pillow/imagehash not installed: text matching only
+            self.image_matcher = None
+            return
+        isig = (sig, factcheck_images_signature(self.db))
+        if isig != self._image_sig:
+            ids = [fc.id for fc in _alerting_factchecks(self.db)]
+            self.image_matcher = factcheck_matcher(self.db, ids)
+            self._image_sig = isig
+
+    def _image_hits(self, docs: list[Document], only: set[int] | None) -> dict[int, dict[int, Any]]:
+        """{doc id: {fact-check id: best ImageMatch}} for documents whose images match a fact-check's."""
+        if not self.image_matcher:
+            return {}
+        from kiemchung.images.match import document_images
+
+        found: dict[int, dict[int, Any]] = {}
+        for doc_id, imgs in document_images(self.db, [d.id for d in docs if d.id is not None]).items():
+            for image_id, phash, crop in imgs:
+                for m in self.image_matcher.match(phash, crop):
+                    for fc_id in m.factcheck_ids:
+                        if only is not None and fc_id not in only:
+                            continue
+                        best = found.setdefault(doc_id, {}).get(fc_id)
+                        if best is None or (m.method, m.distance) < (best[1].method, best[1].distance):
+                            found[doc_id][fc_id] = (image_id, m)
+        return found
 
     def process(self, docs: list[Document], *, notify: bool = True,
                 only: set[int] | None = None) -> list[Alert]:
@@ -115,13 +149,15 @@ class AlertEngine:
         if not len(matcher):
             return []
         created: list[Alert] = []
+        image_hits = self._image_hits([d for d in docs if d.kind != "official"], only)
         for doc in docs:
             if doc.id is None or doc.kind == "official":  # statements answer claims (denials), never repeat them
                 continue
             _, decisions = self.decider.decide(document_text(doc), k=5 + len(only or ()))
             hits = [d for d in decisions
                     if d.level is not None and (only is None or int(d.match.entry_id) in only)]
-            if not hits:
+            by_image = image_hits.get(doc.id, {})
+            if not hits and not by_image:
                 continue
             with self.db.write() as conn:
                 story = conn.execute(select(story_documents.c.story_id).where(story_documents.c.doc_id == doc.id)).scalar()
@@ -144,6 +180,30 @@ class AlertEngine:
                         continue
                     created.append(Alert(res.inserted_primary_key[0], doc.id, int(h.entry_id), h.score,
                                          list(reason), story, "new", now, d.level, d.probability))
+                for fc_id, (image_id, m) in sorted(by_image.items()):
+                    # The same kind of alert as a text match, level "repeat", reason label "image".
+                    exists = conn.execute(select(alerts.c.id).where(
+                        (alerts.c.doc_id == doc.id) & (alerts.c.factcheck_id == fc_id))).first()
+                    if exists is not None:
+                        continue
+                    from kiemchung.labels import label
+
+                    now = timeutil.now()
+                    reason = [f"{label('alert_reason', 'image', 'vi')} ({label('alert_reason', 'image', 'en')}): "
+                              f"{m.describe()}"]
+                    score = round(1.0 - m.distance / 64, 4)
+                    features = {"image": 1, "image_id": image_id, "factcheck_image_id": m.image_id,
+                                "image_distance": m.distance, "image_method": m.method,
+                                "image_segments": m.segments}
+                    try:
+                        with conn.begin_nested():
+                            res = conn.execute(insert(alerts).values(
+                                doc_id=doc.id, factcheck_id=fc_id, story_id=story, score=score, reason=reason,
+                                status="new", created_at=now, level="repeat", probability=None, features=features))
+                    except IntegrityError:
+                        continue
+                    created.append(Alert(res.inserted_primary_key[0], doc.id, fc_id, score, reason, story, "new",
+                                         now, "repeat", None))
         repeats = [a.id for a in created if a.level == "repeat"]  # "related" goes to the queue only
         if notify and repeats:
             from kiemchung.claims.notify import deliver_pending, enqueue

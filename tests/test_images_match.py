@@ -1,0 +1,135 @@
+"""Image matching: fact-checks hold images; a resized, re-compressed or captioned copy is recognised,
+an unrelated image is not; a matching image in a new document raises an alert through the alert path;
+``kiemchung images match`` prints the fact-checks or nothing."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from factories import make_doc, run_cli_in_process, target_of
+from imagekit import encoded, picture, with_caption
+
+from kiemchung.audit import entries
+from kiemchung.claims.alerts import AlertEngine, list_alerts
+from kiemchung.claims.factchecks import create_factcheck, publish_factcheck
+from kiemchung.claims.match import ClaimMatcher, MatchConfig
+from kiemchung.images.match import ImageMatcher, attach_to_factcheck, detach_from_factcheck, match_factchecks
+from kiemchung.images.phash import BKTree, HashIndex
+from kiemchung.images.store import ImageStore
+from kiemchung.ingest import Ingestor
+
+pytestmark = pytest.mark.pg_fulltext
+
+
+@pytest.fixture
+def db(any_db):
+    return any_db
+
+
+def _factcheck(db, claim="Ảnh lũ cuốn trôi cầu Tây Hà là ảnh mới chụp hôm qua"):
+    fc = create_factcheck(db, claim, "tin giả", editor="lan", evidence=["https://soyte.example/tb.html"])
+    publish_factcheck(db, fc.id, "lan")
+    return fc
+
+
+def test_hash_index_and_bk_tree_agree_with_a_linear_scan():
+    rnd = random.Random(3)
+    stored = [rnd.getrandbits(64) for _ in range(3000)]
+    base = stored[17]
+    stored += [base ^ (1 << rnd.randrange(64)) ^ (1 << rnd.randrange(64)) for _ in range(5)]  # near copies
+    index, tree = HashIndex(), BKTree()
+    for i, h in enumerate(stored):
+        index.add(h, i)
+        tree.add(f"{h:016x}", i)
+    for q in (base, stored[5], rnd.getrandbits(64)):
+        for d in (0, 2, 3, 8, 12):
+            want = sorted(((i, (h ^ q).bit_count()) for i, h in enumerate(stored) if (h ^ q).bit_count() <= d),
+                          key=lambda t: (t[1], t[0]))
+            assert index.within(q, d) == want
+            assert tree.within(q, d) == want
+
+
+def test_transformed_copies_match_and_unrelated_images_do_not():
+    from kiemchung.images.store import decode
+
+    original = picture(11, (640, 480))
+    m = ImageMatcher()
+    d0 = decode(encoded(original, "PNG"))
+    m.add(1, d0.phash, d0.crop_hashes, [101])
+    for seed in range(20, 40):  # unrelated pictures stored too
+        d = decode(encoded(picture(seed, (640, 480)), "PNG"))
+        m.add(seed, d.phash, d.crop_hashes, [seed])
+    copies = {
+        "resized": original.resize((320, 240)),
+        "recompressed": original,
+        "captioned": with_caption(original),
+    }
+    for name, img in copies.items():
+        q = decode(encoded(img, "JPEG", quality=30 if name == "recompressed" else 85))
+        found = m.match(q.phash, q.crop_hashes)
+        assert found and found[0].image_id == 1 and found[0].factcheck_ids == (101,), name
+    for seed in range(60, 70):
+        q = decode(encoded(picture(seed, (640, 480)), "JPEG"))
+        assert all(f.image_id != 1 for f in m.match(q.phash, q.crop_hashes)), seed
+
+
+def test_factcheck_images_are_audited_and_matched(db):
+    fc = _factcheck(db)
+    original = picture(5, (600, 400))
+    img = attach_to_factcheck(db, fc.id, encoded(original, "JPEG", quality=90), editor="lan")
+    assert [i.id for i in ImageStore(db).for_target("factcheck", fc.id)] == [img.id]
+    assert any(e["action"] == "factcheck.image_add" for e in entries(db, limit=20))
+    found = match_factchecks(db, encoded(original.resize((300, 200)), "PNG"))
+    assert [(f.factcheck_id, f.method) for f in found] == [(fc.id, "phash")] and found[0].distance <= 10
+    assert match_factchecks(db, encoded(picture(99, (600, 400)), "PNG")) == []
+    assert detach_from_factcheck(db, fc.id, img.id, editor="lan")
+    assert match_factchecks(db, encoded(original, "PNG")) == []
+
+
+def test_a_document_with_a_matching_image_raises_an_alert(db):
+    fc = _factcheck(db)
+    original = picture(8, (640, 480))
+    attach_to_factcheck(db, fc.id, encoded(original, "JPEG", quality=92), editor="lan")
+    other = _factcheck(db, "Trường học Tây Hà cho học sinh nghỉ cả tuần vì dịch")
+    attach_to_factcheck(db, other.id, encoded(picture(9, (640, 480)), "PNG"), editor="lan")
+    # two posts with no words in common with the claims: one carries the captioned copy, one another image
+    Ingestor(db).add([make_doc("", "xem cái này đi mọi người", kind="post", external_id="p1", platform="facebook"),
+                      make_doc("", "trời đẹp quá hôm nay", kind="post", external_id="p2", platform="facebook")])
+    docs = sorted(db.iter_documents(), key=lambda d: d.id)
+    store = ImageStore(db)
+    store.add(encoded(with_caption(original.resize((480, 360))), "JPEG", quality=60), "document", docs[0].id)
+    store.add(encoded(picture(77, (640, 480)), "JPEG"), "document", docs[1].id)
+    engine = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False)))
+    created = engine.process(docs, notify=False)
+    assert [(a.doc_id, a.factcheck_id, a.level) for a in created] == [(docs[0].id, fc.id, "repeat")]
+    reason = list_alerts(db)[0].reason
+    assert reason and "ảnh" in reason[0] and "image" in reason[0]
+    assert engine.process(docs, notify=False) == []  # once per document and fact-check
+
+
+def test_cli_images_match_prints_the_factcheck_or_nothing(db, tmp_path, capsys):
+    fc = _factcheck(db)
+    original = picture(21, (500, 500))
+    path = tmp_path / "goc.png"
+    path.write_bytes(encoded(original, "PNG"))
+    assert run_cli_in_process(target_of(db), "images", "add", str(path), "--factcheck", str(fc.id), "--editor", "lan") == 0
+    capsys.readouterr()
+    copy = tmp_path / "ban-sao.jpg"
+    copy.write_bytes(encoded(original.resize((250, 250)), "JPEG", quality=40))
+    assert run_cli_in_process(target_of(db), "images", "match", str(copy)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"#{fc.id}\tpHash ") and "cầu Tây Hà" in out
+    assert run_cli_in_process(target_of(db), "images", "match", str(copy), "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["factcheck_id"] == fc.id and data[0]["distance"] <= 10
+    unrelated = tmp_path / "khac.png"
+    unrelated.write_bytes(encoded(picture(22, (500, 500)), "PNG"))
+    assert run_cli_in_process(target_of(db), "images", "match", str(unrelated)) == 0
+    assert capsys.readouterr().out == ""
+    bad = tmp_path / "anh.jpg"
+    bad.write_bytes(b"<svg onload=alert(1)></svg>")
+    assert run_cli_in_process(target_of(db), "images", "match", str(bad)) == 1
+    err = capsys.readouterr().err
+    assert "Không phải ảnh" in err and "not a JPEG" in err and "Traceback" not in err
