@@ -3,7 +3,7 @@
 Story assignment is fast and runs right after each ingest (streaming: each new document joins a
 story as it arrives); then the alert stage checks the new documents against the published false and
 misleading fact-checks. Slow stages (named entities with underthesea NER, story keywords with word
-segmentation, kept copies of pages editors relied on) run on their own in :class:`SlowStages` (a separate background process of ``kiemchung watch``, or
+segmentation, kept copies of pages editors relied on, the text of images by OCR) run on their own in :class:`SlowStages` (a separate background process of ``kiemchung watch``, or
 ``kiemchung entities run`` / ``kiemchung stories keywords``), never holding up assignment.
 """
 
@@ -18,6 +18,8 @@ from kiemchung.errors import KiemchungError
 from kiemchung.store import Database
 
 log = logging.getLogger(__name__)
+
+OCR_IMAGES_PER_ROUND = 10  # images recognised per slow round (Tesseract takes about a second each)
 
 
 @dataclass
@@ -112,18 +114,22 @@ class SlowStages:
 
 
 def run_slow_round(db: Database, *, ner: bool = True, docs_per_round: int = 200,
-                   stories_per_round: int = 50, captures_per_round: int = 3) -> dict[str, int]:
+                   stories_per_round: int = 50, captures_per_round: int = 3,
+                   images_per_round: int = OCR_IMAGES_PER_ROUND) -> dict[str, int]:
     """One round of the slow stages in this process: ``{"entities": docs, "keywords": stories,
-    "captures": kept pages attempted}`` (captures: :func:`kiemchung.captures.capture_pending`, at most
-    ``captures_per_round``)."""
+    "captures": kept pages attempted, "ocr": image links read}`` (captures:
+    :func:`kiemchung.captures.capture_pending`, at most ``captures_per_round``; OCR:
+    :class:`kiemchung.images.ocr_stage.OcrStage`, at most ``images_per_round`` images, ~1 s each)."""
     from kiemchung.captures import capture_pending
     from kiemchung.entities import EntityStage
+    from kiemchung.images.ocr_stage import OcrStage
     from kiemchung.stories.keywords import KeywordStage
 
     return {
         "entities": EntityStage(db, ner=ner).run(limit=docs_per_round).documents,
         "keywords": KeywordStage(db).run(limit=stories_per_round).stories,
         "captures": capture_pending(db, limit=captures_per_round),
+        "ocr": OcrStage(db).run(limit=images_per_round).links,
     }
 
 

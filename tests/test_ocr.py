@@ -250,3 +250,69 @@ def test_web_page_shows_the_image_its_text_and_the_letter_check(db):
     assert login(viewer, "xem").status_code == 303
     assert viewer.get("/ocr").status_code == 403
     assert 'href="/ocr"' not in viewer.get("/").text
+
+
+# --- the background stage -----------------------------------------------------------------------
+
+def test_ocr_stage_joins_image_text_to_documents_for_search_and_alerts(any_db):
+    require_ocr()
+    from factories import make_doc
+
+    from kiemchung.claims.alerts import list_alerts
+    from kiemchung.claims.factchecks import create_factcheck, publish_factcheck
+    from kiemchung.images.ocr_stage import OcrStage
+    from kiemchung.images.store import ImageStore
+    from kiemchung.ingest import Ingestor
+    from kiemchung.pipeline import run_slow_round
+    from kiemchung.store import progress
+    from kiemchung.store.search import search
+
+    db = any_db
+    fc = create_factcheck(db, "Nhà máy nước thị xã Lam Sơn bị nhiễm độc, người dân không được dùng nước máy",
+                          "sai sự thật", editor="lan", evidence=["https://lamson.example/tb.html"])
+    publish_factcheck(db, fc.id, "lan")
+    Ingestor(db).add([
+        make_doc("", "Mọi người xem ảnh này, có thật không?", kind="post", external_id="p1", platform="facebook", day=3),
+        make_doc("", "Cũng ảnh đó, ai gửi vào nhóm lớp", kind="post", external_id="p2", platform="facebook", day=4),
+        make_doc("Giá lúa tăng", "Nông dân phấn khởi.", url="https://news.example/lua", day=4),
+    ])
+    ids = {d.external_id or d.url: d.id for d in db.iter_documents()}
+    assert search(db, '"nhiễm độc"').hits == []
+    assert OcrStage(db).run().links == 0  # nothing tied yet: no OCR, no marker
+    store = ImageStore(db)
+    png = samples.to_png(samples.render(RUMOUR, "chat"))
+    store.add(png, "document", ids["p1"])
+    store.add(png, "document", ids["p2"])  # the same screenshot sent twice: recognised once
+    store.add(samples.to_png(samples.render("", "letter")), "document", ids["https://news.example/lua"])
+    report = OcrStage(db).run()
+    assert (report.links, report.recognised, report.documents) == (3, 2, 2)
+    hits = {h.document.id for h in search(db, '"nhiễm độc"').hits}
+    assert hits == {ids["p1"], ids["p2"]}
+    doc = db.get_document(ids["p1"])
+    assert doc.body.startswith("Mọi người") or "Mọi người" in (doc.lead + doc.body)
+    assert "nhà máy nước" in doc.body.lower() and doc.meta["ocr"]["images"]
+    assert doc.body[doc.meta["ocr"]["from"]:].startswith("Nguyễn Văn An") or "Khẩn cấp" in doc.body[doc.meta["ocr"]["from"]:]
+    alerts = list_alerts(db)
+    assert {a.doc_id for a in alerts} >= {ids["p1"], ids["p2"]} and {a.factcheck_id for a in alerts} == {fc.id}
+    assert progress.last_doc_id(db, progress.OCR) > 0
+    # Resumable and idempotent: a second run has nothing to do, the body does not grow.
+    again = OcrStage(db).run()
+    assert (again.links, again.documents) == (0, 0)
+    assert db.get_document(ids["p1"]).body == doc.body
+    assert run_slow_round(db, ner=False, docs_per_round=10)["ocr"] == 0
+
+
+def test_ocr_stage_without_tesseract_waits_and_keeps_its_place(db, monkeypatch):
+    from factories import make_doc
+
+    from kiemchung.images.ocr_stage import OcrStage
+    from kiemchung.images.store import ImageStore
+    from kiemchung.ingest import Ingestor
+
+    Ingestor(db).add([make_doc("", "ảnh", kind="post", external_id="p1", platform="facebook", day=3)])
+    doc_id = next(iter(db.iter_documents())).id
+    ImageStore(db).add(samples.to_png(samples.render("xin chào", "letter")), "document", doc_id)
+    monkeypatch.setenv("KIEMCHUNG_TESSERACT", "/nonexistent/tesseract")
+    report = OcrStage(db).run()
+    assert report.links == 0 and "Tesseract" in report.unavailable
+    assert OcrStage(db).last_link_id() == 0  # nothing skipped: read once Tesseract is installed

@@ -557,7 +557,7 @@ def test_the_stage_tasks_resume_from_stored_progress(db, sample_docs, pg_url):
         assert progress.last_doc_id(db, progress.ALERTS) == top
         first = enrich(_context(runtime))
         assert first["entities"] == top and first["keywords"] >= 1
-        assert enrich(_context(runtime)) == {"entities": 0, "keywords": 0, "captures": 0}
+        assert enrich(_context(runtime)) == {"entities": 0, "keywords": 0, "captures": 0, "ocr": 0}
         assert progress.last_doc_id(db, progress.ENTITIES) == top
         with db.read() as conn:
             assert conn.execute(select(func.count()).select_from(st.story_keywords)).scalar() >= 1

@@ -185,7 +185,7 @@ def watch(
     cycles: int | None = typer.Option(None, "--cycles", help="Dừng sau N lượt (stop after N ticks)."),
     background: bool = typer.Option(
         True, "--background/--no-background",
-        help="Nhận diện thực thể và từ khoá trong một tiến trình nền (entities and story keywords in a background process).",
+        help="Nhận diện thực thể, từ khoá và chữ trong ảnh trong một tiến trình nền (entities, story keywords and image text in a background process).",
     ),
     ner: bool = typer.Option(True, "--ner/--no-ner", help="Dùng NER underthesea (slow); tắt: chỉ tỉnh/thành."),
 ) -> None:

@@ -16,13 +16,30 @@ from kiemchung.labels import label
 
 @app.command("ocr")
 def ocr(
-    image: Path = typer.Argument(..., help="Tệp ảnh, hoặc - để đọc từ đầu vào chuẩn (image file, or - for stdin)."),
+    image: Path | None = typer.Argument(None, help="Tệp ảnh, hoặc - để đọc từ đầu vào chuẩn (image file, or - for stdin)."),
     as_json: bool = typer.Option(False, "--json", help="In JSON: text và độ tin cậy từng dòng (JSON with text and per-line confidence)."),
     letter: bool = typer.Option(False, "--letter", help="Đọc như công văn: số, ngày, cơ quan ban hành, người ký và các văn bản đã lưu cùng số/cơ quan (read as an official letter and show stored statements with the same number or issuer)."),
     raw: bool = typer.Option(False, "--raw", help="Không tiền xử lý ảnh (no pre-processing)."),
+    run: bool = typer.Option(False, "--run", help="Chạy bước OCR nền: đọc ảnh gắn với tài liệu và thêm chữ vào tài liệu (run the background OCR stage over the images of stored documents)."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Với --run: tối đa N ảnh (with --run: at most N images)."),
 ) -> None:
     """Nhận dạng chữ tiếng Việt trong ảnh (OCR a screenshot or photo)."""
+    from kiemchung.errors import ConfigError
     from kiemchung.images.ocr import recognize
+
+    if run:
+        from kiemchung.images.ocr_stage import OcrStage
+
+        with open_db() as db:
+            rep = OcrStage(db).run(limit=limit)
+        if rep.unavailable:
+            raise ConfigError(rep.unavailable)
+        console.print(f"Đã đọc {rep.links} ảnh gắn với tài liệu ({rep.recognised} ảnh mới), {rep.documents} tài liệu "
+                      f"thêm chữ, {rep.alerts} cảnh báo mới (image links read, newly recognised, documents "
+                      f"extended, new alerts).", highlight=False)
+        return
+    if image is None:
+        raise ConfigError("Cần tệp ảnh, hoặc --run (an image file or --run is needed)")
 
     source = sys.stdin.buffer.read() if str(image) == "-" else image
     result = recognize(source, prepare=not raw)

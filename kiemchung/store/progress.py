@@ -8,7 +8,8 @@ Markers are bookkeeping, not settings: they never appear in ``kiemchung settings
 one does not disturb the settings cache of other processes.
 
 Stages: :data:`ALERTS` (documents matched against false claims), :data:`ALERTS_BACKSCAN` (change time
-of the newest fact-check back-scanned), :data:`ENTITIES` (named entities). The story stage keeps its
+of the newest fact-check back-scanned), :data:`ENTITIES` (named entities), :data:`OCR` (image text,
+marker: the last ``image_links`` id). The story stage keeps its
 marker with the clusterer's state in ``cluster_state`` (one row, written in the same transaction as
 the state it describes).
 """
@@ -26,7 +27,8 @@ from kiemchung.store import schema as t
 ALERTS = "alerts"
 ALERTS_BACKSCAN = "alerts_backscan"
 ENTITIES = "entities"
-STAGES = (ALERTS, ALERTS_BACKSCAN, ENTITIES)
+OCR = "ocr"  # the last image link (image_links.id) whose image text joined its document
+STAGES = (ALERTS, ALERTS_BACKSCAN, ENTITIES, OCR)
 
 
 @dataclass(frozen=True)
@@ -90,5 +92,5 @@ def listing(db) -> list[Progress]:
                 for r in conn.execute(select(p).order_by(p.c.stage))]
 
 
-__all__ = ["ALERTS", "ALERTS_BACKSCAN", "ENTITIES", "STAGES", "Progress", "advance", "last_doc_id", "listing",
+__all__ = ["ALERTS", "ALERTS_BACKSCAN", "ENTITIES", "OCR", "STAGES", "Progress", "advance", "last_doc_id", "listing",
            "marker", "reset", "set_marker"]

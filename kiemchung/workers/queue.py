@@ -20,7 +20,7 @@ QUEUES = {
     "import": "lưu các phần của tệp nhập (import chunks)",
     "stories": "gom tin thành câu chuyện, tuần tự (story assignment, serial)",
     "alerts": "cảnh báo và gửi cảnh báo (alerts and their delivery)",
-    "enrich": "thực thể và từ khoá (named entities, story keywords)",
+    "enrich": "thực thể, từ khoá và chữ trong ảnh (named entities, story keywords, image text)",
     "reports": "báo cáo định kỳ (scheduled reports)",
 }
 

@@ -238,13 +238,15 @@ def deliver_alerts(context: JobContext) -> dict[str, int]:
 
 @blueprint.task(name="enrich", queue="enrich", lock="enrich", queueing_lock="enrich", pass_context=True)
 def enrich(context: JobContext) -> dict[str, int]:
-    """One round of named entities and story keywords; queues another while there is more to do."""
-    from kiemchung.pipeline import run_slow_round
+    """One round of named entities, story keywords and image text (OCR); queues another while there is
+    more to do."""
+    from kiemchung.pipeline import OCR_IMAGES_PER_ROUND, run_slow_round
 
     runtime = runtime_of(context)
     done = run_slow_round(runtime.db, ner=runtime.ner, docs_per_round=ENRICH_DOCS,
                           stories_per_round=KEYWORD_STORIES)
-    if done["entities"] >= ENRICH_DOCS or done["keywords"] >= KEYWORD_STORIES:
+    if (done["entities"] >= ENRICH_DOCS or done["keywords"] >= KEYWORD_STORIES
+            or done.get("ocr", 0) >= OCR_IMAGES_PER_ROUND):
         _defer(enrich)
     return done
 
