@@ -104,9 +104,17 @@ class Collector:
         self._ingest_lock = threading.Lock()
 
     def store(self, docs: Iterable[Document]) -> IngestStats:
-        """Store documents through this collector's ingestor (one thread at a time)."""
+        """Store documents through this collector's ingestor (one thread at a time), then keep the
+        images of the new ones (feed enclosures; fetched through the guarded client, capped)."""
+        docs = list(docs)
         with self._ingest_lock:
-            return self.ingestor.add(docs)
+            stats = self.ingestor.add(docs)
+        added = set(stats.added_ids)
+        fresh = [d for d in docs if d.id in added]
+        _, problems = _attach_images(self.db, fresh)
+        for _, message in problems:
+            log.warning("%s", message)
+        return stats
 
     # -- feeds ---------------------------------------------------------------------------------
 
@@ -303,6 +311,7 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     resumed_from_line: int = 0
+    images: int = 0  # images kept from the file's image column (broken ones are in warnings)
 
 
 def file_key(path: Path) -> str:
@@ -352,6 +361,9 @@ def import_file(
     def flush(batch: list[Document], last_line: int) -> None:
         if batch:
             report.stats.merge(ingestor.add(batch))
+            n, problems = _attach_images(db, batch, base_dir=path.parent)
+            report.images += n
+            report.warnings.extend((line or 0, message) for line, message in problems)
         _checkpoint(db, key, path, last_line, report)
 
     batch: list[Document] = []
@@ -381,6 +393,22 @@ def import_file(
             update(t.import_checkpoints).where(t.import_checkpoints.c.file_key == key).values(finished=True)
         )
     return report
+
+
+def _attach_images(db: Database, docs: list[Document], *, base_dir: Path | None = None) -> tuple[int, list]:
+    """Keep the images of newly stored documents (kiemchung.images.ingest); without the images extra
+    (Pillow, imagehash) they are reported as skipped."""
+    if not any((d.meta or {}).get("image_refs") and d.id is not None for d in docs):
+        return 0, []
+    try:
+        from kiemchung.images.ingest import attach_images
+
+        import PIL  # noqa: F401
+        import imagehash  # noqa: F401
+    except ImportError:
+        return 0, [((d.meta or {}).get("line"), "ảnh bị bỏ qua: chưa cài phần images (images skipped: pip install "
+                    "'kiemchung[images]')") for d in docs if (d.meta or {}).get("image_refs") and d.id is not None]
+    return attach_images(db, docs, base_dir=base_dir)
 
 
 def _checkpoint(db: Database, key: str, path: Path, line: int, report: ImportReport) -> None:

@@ -387,9 +387,9 @@ class Ingestor:
         self._index_loaded_upto = max(self._index_loaded_upto, next_id + len(fresh) - 1)
         stats.added = len(fresh)
         stats.added_ids = [r["id"] for r in rows]
+        for r, p in zip(rows, fresh, strict=True):  # callers tie images etc. to the stored documents
+            p.doc.id = r["id"]
         if self.on_added:
-            for r, p in zip(rows, fresh, strict=True):
-                p.doc.id = r["id"]
             self.on_added([p.doc for p in fresh])
         return stats
 

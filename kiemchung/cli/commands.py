@@ -257,6 +257,8 @@ def import_cmd(
         f"Đã đọc {report.rows} dòng: {st.added} mới, {st.existing} đã có, "
         f"{st.exact_duplicates + st.near_duplicates} trùng lặp, {len(report.errors)} dòng lỗi."
     )
+    if report.images:
+        console.print(f"Đã lưu {report.images} ảnh (images kept).")
     for _line, message in report.warnings[:20]:
         console_err.print(f"  [yellow]{escape(message)}[/]", highlight=False)
     for line, message in report.errors[:50]:

@@ -231,6 +231,11 @@ def _entry_to_document(entry: dict, feed: dict, url: str) -> Document | None:
     tags = [normalize(t.get("term", "") or "") for t in entry.get("tags") or []]
     if any(tags):
         meta["tags"] = [t for t in tags if t]
+    from kiemchung.images.ingest import feed_image_refs
+
+    images = feed_image_refs(entry, url)
+    if images:
+        meta["image_refs"] = images
     language = (entry.get("language") or feed.get("language") or "").strip().lower()[:2] or None
     raw = json.dumps(entry, ensure_ascii=False, default=str, sort_keys=True).encode("utf-8")
     return Document(

@@ -85,13 +85,18 @@ class FieldMapping:
         "reactions", "reaction_count", "reactions_count", "total_reactions",
         "reactions.summary.total_count", "luot_cam_xuc", "cam_xuc",
     )
+    # Image paths (relative to the import file) or URLs, several separated by spaces, | or ; (kiemchung.images).
+    images: tuple[str, ...] = _names(
+        "images", "image", "image_url", "image_urls", "image_path", "photo", "photos", "picture", "media_url",
+        "anh", "hinh_anh", "duong_dan_anh", "link_anh", "tep_anh",
+    )
     time_format: str | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
 
-    _FIELDS = ("text", "title", "time", "url", "platform", "post_id", "author", *ENGAGEMENT_FIELDS)
+    _FIELDS = ("text", "title", "time", "url", "platform", "post_id", "author", "images", *ENGAGEMENT_FIELDS)
     _OPTIONS = ("time_format", "timezone", "encoding", "delimiter", "sheet")
 
     def __post_init__(self) -> None:
@@ -537,6 +542,19 @@ def _build_row(ctx: _Context, line: int, record: dict[str, Any], raw: bytes, war
 
     if problems:
         return ImportRow(line=line, error=f"Dòng {line}: " + "; ".join(problems) + ".", raw=raw, warnings=warnings)
+    _, images = get(record, plan, "images")
+    if images is None:  # a JSON list of URLs
+        for label, parts in plan[1]["images"]:
+            value = record[label] if parts is None else _walk(record, plan[0], parts)
+            if isinstance(value, list) and value:
+                images = value
+                break
+    if images is not None:
+        from kiemchung.images.ingest import split_refs
+
+        refs = split_refs(images)
+        if refs:
+            meta["image_refs"] = refs
     if warnings:
         meta["warnings"] = list(warnings)
     doc = Document(
