@@ -29,25 +29,18 @@ log = logging.getLogger(__name__)
 
 # Failing sources are polled less often: interval x 2^failures, at most this long.
 MAX_BACKOFF_S = 6 * 3600
-#: Source kinds that are polled: feeds (new items) and web pages (the page's article).
-POLLED_KINDS = ("feed", "web")
 
 
 def polled(source: Source) -> bool:
-    """Whether ``fetch``/``watch`` poll this source.
+    """Whether ``fetch``/``watch`` poll this source: an enabled source of a registered connector kind
+    (kiemchung.sources.connectors) that the connector polls (``web`` leaves out the site entries
+    :meth:`Collector.add_url` makes to label pages fetched by hand)."""
+    from kiemchung.sources.connectors import kinds
+    from kiemchung.sources.connectors.registry import connector_class
 
-    Feeds and web pages are, except the site entries :meth:`Collector.add_url` makes to label pages
-    fetched by hand (``meta.manual``; older databases: a ``web`` source that holds documents but was
-    never polled, which only ``add_url`` could make).
-    """
-    if source.kind not in POLLED_KINDS or not source.enabled:
+    if not source.enabled or source.kind not in kinds():
         return False
-    if source.kind == "web":
-        if source.meta.get("manual"):
-            return False
-        if source.meta.get("last_fetch_at") is None and source.meta.get("documents_added", 0) > 0:
-            return False
-    return True
+    return connector_class(source.kind).polls(source)
 
 
 def is_due(source: Source, now: dt.datetime) -> bool:
@@ -69,6 +62,8 @@ class PollResult:
     not_modified: bool = False
     error: SourceError | None = None
     elapsed_s: float = 0.0
+    #: What the connector found out of shape while collecting the rest.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -119,36 +114,28 @@ class Collector:
     # -- feeds ---------------------------------------------------------------------------------
 
     def poll(self, source: Source) -> PollResult:
-        """Fetch one source (conditional GET), store what is new, record the source's health.
+        """Fetch one source through its kind's connector, store what is new, record the source's health.
 
-        A feed gives its items; a ``web`` source gives the article of its page, stored once (a page
-        is identified by its URL, so polling it again never duplicates it; a later edit of the page
-        is not stored as a new document).
+        The connector (kiemchung.sources.connectors) fetches the items new since the source's stored
+        cursor, through this collector's polite fetcher; its new cursor, conditional-GET validators
+        and any shape problems (rest collected) are stored with the source.
         """
-        from kiemchung.sources.feeds import parse_feed
-        from kiemchung.sources.web import extract_page
+        from kiemchung.sources.connectors import connector_class
 
         result = PollResult(source)
         start = time.monotonic()
         try:
-            fetched = self.fetcher.get(
-                source.url,
-                etag=source.etag,
-                last_modified=source.last_modified,
-                # Only an administrator registers file:// sources (the CLI); the web app takes http(s).
-                local_files=source.kind == "feed" and source.url[:5].lower() == "file:",
-            )
-            if fetched.not_modified:
+            connector = connector_class(source.kind)(source, self.fetcher, clock=self.clock)
+            batch = connector.fetch(source.cursor)
+            problem = _problem_text(batch.problems)
+            if batch.not_modified:
                 result.not_modified = True
                 self.db.record_fetch_success(
-                    source.id, etag=source.etag, last_modified=source.last_modified, added=0, now=self.clock()
+                    source.id, etag=batch.etag, last_modified=batch.last_modified, added=0, now=self.clock(),
+                    cursor=batch.cursor, problem=problem,
                 )
                 return result
-            headers = dict(fetched.headers or {})
-            if source.kind == "web":
-                docs = [extract_page(fetched.content, url=fetched.url, headers=headers)]
-            else:
-                docs = parse_feed(fetched.content, url=fetched.url, headers=headers)
+            docs = batch.documents
             now = timeutil.now()
             doc_kind = source.meta.get("doc_kind")
             for doc in docs:
@@ -157,12 +144,14 @@ class Collector:
                 doc.fetched_at = now
                 if doc_kind:
                     doc.kind = doc_kind
-            if self.full_text_min_chars is not None and source.kind == "feed":
+            if self.full_text_min_chars is not None and connector.full_text:
                 docs = [self._maybe_full_text(doc) for doc in docs]
             result.fetched = len(docs)
+            result.problems = list(batch.problems)
             result.stats = self.store(docs)
             self.db.record_fetch_success(
-                source.id, etag=fetched.etag, last_modified=fetched.last_modified, added=0, now=self.clock()
+                source.id, etag=batch.etag, last_modified=batch.last_modified, added=0, now=self.clock(),
+                cursor=batch.cursor, problem=problem,
             )
         except SourceError as exc:
             result.error = exc
@@ -199,11 +188,11 @@ class Collector:
         return doc
 
     def polled_sources(self) -> list[Source]:
-        """Every source ``fetch`` polls: enabled feeds and web pages (see :func:`polled`)."""
+        """Every source ``fetch`` polls: enabled sources of every connector kind (see :func:`polled`)."""
         return [src for src in self.db.list_sources(enabled_only=True) if polled(src)]
 
     def due(self, now: dt.datetime | None = None) -> list[Source]:
-        """Polled sources (feeds, web pages) whose next poll time has come (failing ones back off)."""
+        """Polled sources (every connector kind) whose next poll time has come (failing ones back off)."""
         now = now or self.clock()
         return [src for src in self.polled_sources() if is_due(src, now)]
 
@@ -288,6 +277,16 @@ class Collector:
         doc.source_name = source.name
         stats = self.store([doc])
         return doc, stats
+
+
+def _problem_text(problems: list[str], shown: int = 5) -> str | None:
+    """The problems of one poll as the one line ``sources health`` shows (the first few, and how many)."""
+    if not problems:
+        return None
+    text = "; ".join(problems[:shown])
+    if len(problems) > shown:
+        text += f"; … (+{len(problems) - shown})"
+    return text
 
 
 def _site(url: str) -> str:

@@ -101,15 +101,11 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "official": ("văn bản chính thức", "official statement"),
     },
     "source_kind": {
-        "feed": ("RSS/Atom", "RSS/Atom feed"),
-        "web": ("trang web", "web page"),
+        # Polled kinds (feed, web, sitemap, …) take their labels from their connector
+        # (kiemchung.sources.connectors); these kinds are not connectors.
         "import": ("tệp nhập", "imported file"),
         "sample": ("dữ liệu mẫu", "sample data"),
         "outlet": ("đầu báo (theo tên)", "outlet (by name)"),
-        "sitemap": ("sơ đồ trang (sitemap)", "sitemap"),
-        "youtube": ("kênh YouTube", "YouTube channel"),
-        "telegram": ("kênh Telegram", "Telegram channel"),
-        "claimreview": ("nguồn ClaimReview", "ClaimReview feed"),
     },
     # A source's state as the sources page and the overview show it.
     "source_health": {
@@ -402,7 +398,7 @@ def label(group: str, code: Any, lang: str = "vi") -> str:
     if isinstance(code, bool):
         code = "true" if code else "false"
     code = str(code)
-    entry = LABELS.get(group, {}).get(code)
+    entry = _group(group).get(code)
     if entry is None:
         if group == "audit_action" and "." in code:
             obj, _, verb = code.partition(".")
@@ -418,7 +414,16 @@ def labels(group: str, codes, lang: str = "vi", sep: str = ", ") -> str:
 
 def choices(group: str, lang: str = "vi") -> list[tuple[str, str]]:
     """(code, label) for every code of ``group``, in table order (for form selects)."""
-    return [(code, label(group, code, lang)) for code in LABELS[group]]
+    return [(code, label(group, code, lang)) for code in _group(group)]
+
+
+def _group(group: str) -> dict[str, tuple[str, str]]:
+    """A group's codes; source kinds join the registered connectors' labels to the table's."""
+    if group == "source_kind":
+        from kiemchung.sources.connectors import labels as connector_labels
+
+        return {**connector_labels(), **LABELS["source_kind"]}
+    return LABELS.get(group, {})
 
 
 def bilingual(group: str, code: Any) -> str:
@@ -457,13 +462,13 @@ def _value_text(field: str, value: Any, lang: str) -> str:
         return label("verdict", value, lang)
     if field == "status":
         for group in ("fc_status", "alert_status", "story_status"):
-            if str(value) in LABELS[group]:
+            if str(value) in _group(group):
                 return label(group, value, lang)
     if field == "role":
         return label("role", value, lang)
     if field == "kind":
         for group in ("doc_kind", "source_kind"):
-            if str(value) in LABELS[group]:
+            if str(value) in _group(group):
                 return label(group, value, lang)
     if field == "fetch_reason":
         return label("fetch_reason", value, lang)

@@ -10,7 +10,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DOC_KINDS = ("article", "post", "official")
-SOURCE_KINDS = ("feed", "web", "import", "sample", "outlet")  # outlet: a publisher known only by name
+#: Source kinds that are not connectors (never polled): import files, the bundled sample, and outlets
+#: (publishers known only by name). The polled kinds come from the connector registry.
+NON_POLLED_KINDS = ("import", "sample", "outlet")
+
+
+def __getattr__(name: str) -> Any:
+    # SOURCE_KINDS is derived from the connector registry (kiemchung.sources.connectors), read lazily so
+    # that importing the domain objects does not import every connector.
+    if name == "SOURCE_KINDS":
+        from kiemchung.sources.connectors import kinds
+
+        return (*kinds(), *NON_POLLED_KINDS)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass
@@ -70,6 +82,10 @@ class Source:
     failure_kind: str | None = None  # "soft" or "hard"
     created_at: dt.datetime | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Where the connector's next fetch starts (its own JSON; None before the first poll).
+    cursor: dict[str, Any] | None = None
+    #: What the last poll found out of shape while still collecting the rest (None: nothing).
+    last_problem: str | None = None
 
     @property
     def healthy(self) -> bool:

@@ -51,21 +51,17 @@ def init() -> None:
 
 @sources_app.command("add")
 def sources_add(
-    url: str = typer.Argument(..., help="URL của nguồn RSS/Atom (feed URL), hoặc file://"),
+    url: str = typer.Argument(..., help="URL của nguồn (source URL); nguồn RSS/Atom nhận cả file://"),
     name: str = typer.Option("", "--name", help="Tên hiển thị (display name)."),
     interval: int = typer.Option(900, "--interval", help="Chu kỳ lấy tin, giây (poll interval, seconds)."),
     kind: str = typer.Option(
-        "feed", "--kind", help="feed: nguồn RSS/Atom; web: một trang web, lưu bài của trang (a web page)."
+        "feed", "--kind", help="Loại nguồn, xem `kiemchung sources kinds` (source kind: feed, web, sitemap, …)."
     ),
 ) -> None:
-    """Thêm một nguồn RSS/Atom hoặc trang web (add a feed or web-page source)."""
-    if kind not in ("feed", "web"):
-        raise ConfigError(f"Loại nguồn phải là feed hoặc web (source kind must be feed or web): {kind}")
-    schemes = ("http://", "https://", "file://") if kind == "feed" else ("http://", "https://")
-    if not url.startswith(schemes):
-        raise ConfigError(
-            f"URL nguồn phải bắt đầu bằng {', '.join(schemes)} (bad source URL): {url}"
-        )
+    """Thêm một nguồn thuộc bất kỳ loại nào (add a source of any registered kind)."""
+    from kiemchung.sources.connectors import connector_class
+
+    url = connector_class(kind).check_url(url, local_files=True)
     with open_db() as db:
         if not url.startswith("file://"):
             from kiemchung.netguard import AddressPolicy
@@ -75,6 +71,21 @@ def sources_add(
 
         src = db.add_source(Source(kind=kind, url=url, name=name, poll_interval_s=interval), actor=cli_actor())
     console.print(f"Đã thêm nguồn #{src.id}: {src.name} ({src.url})")
+
+
+@sources_app.command("kinds")
+def sources_kinds(
+    labels: bool = typer.Option(False, "--labels", help="Kèm nhãn và mô tả (with labels and help)."),
+) -> None:
+    """Các loại nguồn có thể thêm, mỗi dòng một loại (registered source kinds, one a line)."""
+    from kiemchung.sources.connectors import connector_class, kinds
+
+    for kind in kinds():
+        if labels:
+            cls = connector_class(kind)
+            print(f"{kind}\t{cls.label_vi} ({cls.label_en})\t{cls.help}")
+        else:
+            print(kind)
 
 
 @sources_app.command("list")
@@ -110,16 +121,19 @@ def sources_health() -> None:
     """Tình trạng các nguồn: lần thành công cuối, lỗi cuối, số lần lỗi liên tiếp (source health)."""
     with open_db() as db:
         rows = db.list_sources()
-    table = Table("#", "Tên", "Thành công cuối", "Lỗi cuối", "Liên tiếp", "Loại lỗi", "Lý do")
+    table = Table("#", "Tên", "Loại", "Thành công cuối", "Lỗi cuối", "Liên tiếp", "Loại lỗi", "Lý do",
+                  "Vấn đề lần lấy cuối (last poll's problems)")
     for s in rows:
         table.add_row(
             str(s.id),
             s.name,
+            label("source_kind", s.kind),
             timeutil.fmt_local(s.last_success_at),
             (s.last_error or "")[:80],
             str(s.consecutive_failures),
             {"soft": "tạm thời (soft)", "hard": "cần xử lý (hard)"}.get(s.failure_kind or "", ""),
             s.meta.get("last_error_reason") or "",
+            s.last_problem or "",
         )
     console.print(table)
 
@@ -138,6 +152,10 @@ def _report_poll(res) -> None:
             f"[green]✓[/] {res.source.name}: {res.fetched} mục, {st.added} mới, {st.existing} đã có, "
             f"{st.exact_duplicates + st.near_duplicates} trùng lặp"
         )
+    if res.problems:
+        console_err.print(
+            f"[yellow]![/] {res.source.name}: {len(res.problems)} vấn đề (problems): {res.problems[0]}", highlight=False
+        )
 
 
 @app.command()
@@ -147,7 +165,7 @@ def fetch(
         None, "--full-text", help="Tải trang đầy đủ khi tóm tắt ngắn hơn N ký tự (fetch pages of short items)."
     ),
 ) -> None:
-    """Lấy tin một lần từ mọi nguồn RSS/Atom và trang web (poll every feed and web page once)."""
+    """Lấy tin một lần từ mọi nguồn (poll every source once: feeds, web pages, sitemaps, …)."""
     from kiemchung.collect import Collector
 
     with open_db() as db:

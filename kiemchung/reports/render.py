@@ -34,7 +34,6 @@ HEAD_LABELS = [
 # Labels of the codes a report shows: the installation-wide table (kiemchung.labels), capitalised
 # where a report cell starts with them.
 SIGNALS = {code: label("reason", code) for code in WEIGHTS}
-SOURCE_KINDS = {code: label("source_kind", code) for code in LABELS["source_kind"]}
 KIND_LABELS = {code: label("doc_kind", code).capitalize() for code in LABELS["doc_kind"]}
 
 
@@ -105,7 +104,7 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
          f"#{c['doc_id']}" + (f" (+{c['documents'] - 1} cùng câu chuyện #{c['story_id']})" if c["documents"] > 1 else ""),
          "có" if c["alerted"] else "–"]
         for c in r.claims]
-    src = [[s["name"], SOURCE_KINDS.get(s["kind"], s["kind"]), _health(s), _n(s["documents"])] for s in r.sources]
+    src = [[s["name"], label("source_kind", s["kind"]), _health(s), _n(s["documents"])] for s in r.sources]
     ev = [[_t(e["fetched_at"]), e["url"], (e["sha256"] or "")[:16], e["link"]] for e in getattr(r, "evidence", [])]
     return [
         ("Số liệu chính", "headline figures", ["Chỉ số", r.period.label, r.previous.label, "Thay đổi"], head),

@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiemchung import timeutil
 from kiemchung.errors import MigrationError, NotFoundError, StoreError
-from kiemchung.models import SOURCE_KINDS, Document, Source
+from kiemchung import models
+from kiemchung.models import Document, Source
 from kiemchung.store import schema as t
 from kiemchung.store.backends import Backend, backend_for, dialect_backend
 
@@ -364,7 +365,7 @@ class Database:
 
         With an ``actor`` (a person's write: web, API or CLI) the addition is audited as ``source.add``;
         sources the pipeline makes for itself (outlets, import files) pass none."""
-        if source.kind not in SOURCE_KINDS:
+        if source.kind not in models.SOURCE_KINDS:
             raise StoreError(f"Loại nguồn không hợp lệ (unknown source kind): {source.kind}")
         with self.write() as conn:
             hold_lock(conn, "sources")  # two hosts adding the same URL at once: one source
@@ -427,15 +428,22 @@ class Database:
 
     def record_fetch_success(
         self, source_id: int, *, etag: str | None, last_modified: str | None, added: int,
-        now: dt.datetime | None = None,
+        now: dt.datetime | None = None, cursor: dict[str, Any] | None = None, problem: str | None = None,
     ) -> None:
-        """Record a successful poll (at ``now``, default the current time): clears the failure streak."""
+        """Record a successful poll (at ``now``, default the current time): clears the failure streak.
+
+        ``cursor``: where the source's connector starts next time (``None`` keeps the stored one).
+        ``problem``: what the poll found out of shape while collecting the rest (``None`` clears it)."""
         now = now or timeutil.now()
+        values: dict[str, Any] = {"last_problem": problem[:2000] if problem else None}
+        if cursor is not None:
+            values["poll_cursor"] = cursor
         with self.write() as conn:
             conn.execute(
                 update(t.sources)
                 .where(t.sources.c.id == source_id)
                 .values(
+                    **values,
                     etag=etag,
                     last_modified=last_modified,
                     last_fetch_at=now,
@@ -555,6 +563,8 @@ def _source_from_row(row) -> Source:
         consecutive_failures=m["consecutive_failures"],
         failure_kind=m["failure_kind"],
         created_at=m["created_at"],
+        cursor=m.get("poll_cursor"),
+        last_problem=m.get("last_problem"),
         meta={**(m["meta"] or {}), "last_error_reason": m.get("last_error_reason"),
               "documents_added": m.get("documents_added", 0), "last_fetch_at": m.get("last_fetch_at")},
     )

@@ -97,6 +97,9 @@ sources = Table(
     Column("documents_added", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
     Column("meta", JSON, nullable=False, default=dict),
+    # The connector's cursor (kiemchung.sources.connectors) and the last poll's shape problem.
+    Column("poll_cursor", JSON),
+    Column("last_problem", Text),
 )
 
 documents = Table(

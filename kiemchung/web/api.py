@@ -54,12 +54,22 @@ class SourceOut(BaseModel):
     last_success_at: str | None
     last_error_at: str | None
     last_error: str | None
+    last_problem: str | None = Field(None, description="what the last poll found out of shape (the rest was collected)")
+
+
+class SourceKindOut(BaseModel):
+    """A source kind that can be added (a registered connector)."""
+
+    kind: str
+    label_vi: str
+    label_en: str
+    help: str
 
 
 class SourceIn(BaseModel):
-    """A source to add (feed or web page)."""
+    """A source to add, of any registered kind (``GET /api/v1/sources/kinds`` lists them)."""
 
-    kind: str = Field(pattern="^(feed|web)$")
+    kind: str = Field(min_length=1, max_length=20, description="a registered source kind: feed, web, sitemap, …")
     url: str = Field(min_length=8, max_length=2000)
     name: str = Field("", max_length=200)
 
@@ -151,6 +161,7 @@ def source_out(s: Source) -> SourceOut:
         last_success_at=_iso(s.last_success_at),
         last_error_at=_iso(s.last_error_at),
         last_error=s.last_error,
+        last_problem=s.last_problem,
     )
 
 
@@ -243,9 +254,20 @@ def api_sources_health(request: Request):
     return [source_out(s) for s in queries.troubled_sources(request.app.state.db)]
 
 
+@router.get("/sources/kinds", response_model=list[SourceKindOut], dependencies=[viewer])
+def api_source_kinds() -> list[SourceKindOut]:
+    """The source kinds that can be added (the connector registry), with their labels."""
+    from kiemchung.sources.connectors import connector_class, kinds
+
+    return [
+        SourceKindOut(kind=k, label_vi=c.label_vi, label_en=c.label_en, help=c.help)
+        for k, c in ((k, connector_class(k)) for k in kinds())
+    ]
+
+
 @router.post("/sources", response_model=SourceOut, status_code=201, dependencies=[Depends(check_csrf)])
 def api_add_source(request: Request, body: SourceIn, user=editor):
-    """Add a feed or web source (editor)."""
+    """Add a source of any registered kind (editor); an unknown kind or a URL it cannot take is a 400."""
     return source_out(add_source(request.app.state.db, user, body.kind, body.url, body.name))
 
 

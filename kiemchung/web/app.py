@@ -319,6 +319,9 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["when"] = lambda v: fmt_local(v) if v else ""
     templates.env.globals["title_of"] = title_of
+    from kiemchung.sources.connectors import kinds as source_kinds
+
+    templates.env.globals["source_kinds"] = source_kinds  # the kinds a person may add (connector registry)
     from kiemchung.web.trend_views import times_usual, usual_level
 
     templates.env.globals["times_usual"] = times_usual

@@ -84,6 +84,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "healthy": {"vi": "Tốt", "en": "Healthy"},
     "failing": {"vi": "Lỗi", "en": "Failing"},
     "last_error": {"vi": "Lỗi gần nhất", "en": "Last error"},
+    "last_problem": {"vi": "Lần lấy cuối có vấn đề (phần còn lại đã lấy)", "en": "Last poll's problems (the rest was collected)"},
     "role": {"vi": "Vai trò", "en": "Role"},
     "add_user": {"vi": "Thêm người dùng", "en": "Add user"},
     "set_role": {"vi": "Đổi vai trò", "en": "Set role"},

@@ -158,8 +158,8 @@ def due_sources(context: JobContext, timestamp: int) -> int:
 
 @blueprint.task(name="poll_source", queue="poll", pass_context=True)
 def poll_source(context: JobContext, source_id: int) -> dict[str, Any]:
-    """Poll one source (when still due: a retried or late job finds it polled meanwhile) and store what
-    is new; then queue the stages after ingest."""
+    """Poll one source of any connector kind (when still due: a retried or late job finds it polled
+    meanwhile) through :meth:`Collector.poll` and store what is new; then queue the stages after ingest."""
     from kiemchung.collect import is_due, polled
     from kiemchung.errors import NotFoundError
 
@@ -173,7 +173,8 @@ def poll_source(context: JobContext, source_id: int) -> dict[str, Any]:
     result = runtime.collector.poll(source)
     if result.stats.added:
         after_ingest()
-    return {"fetched": result.fetched, "added": result.stats.added, "error": str(result.error or "") or None}
+    return {"fetched": result.fetched, "added": result.stats.added, "error": str(result.error or "") or None,
+            "problems": len(result.problems)}
 
 
 @blueprint.task(name="import_chunk", queue="import", pass_context=True, retry=RETRY)
