@@ -290,8 +290,11 @@ def test_ocr_stage_joins_image_text_to_documents_for_search_and_alerts(any_db):
     assert hits == {ids["p1"], ids["p2"]}
     doc = db.get_document(ids["p1"])
     assert doc.body.startswith("Mọi người") or "Mọi người" in (doc.lead + doc.body)
-    assert "nhà máy nước" in doc.body.lower() and doc.meta["ocr"]["images"]
-    assert doc.body[doc.meta["ocr"]["from"]:].startswith("Nguyễn Văn An") or "Khẩn cấp" in doc.body[doc.meta["ocr"]["from"]:]
+    assert "nhà máy nước" in doc.body.lower()
+    (sha, item), = doc.meta["ocr"].items()
+    assert sha == store.for_target("document", ids["p1"])[0].sha256 and "Khẩn cấp" in item["text"]
+    assert item["confidence"] > 50
+    assert doc.body[doc.meta["ocr_from"]:].startswith("Nguyễn Văn An")
     alerts = list_alerts(db)
     assert {a.doc_id for a in alerts} >= {ids["p1"], ids["p2"]} and {a.factcheck_id for a in alerts} == {fc.id}
     assert progress.last_doc_id(db, progress.OCR) > 0

@@ -9,8 +9,9 @@ many documents carry it (42 people sending the same screenshot cost one OCR): it
 
 The recognised text is appended to the document's body after a blank line, the full-text row is
 rebuilt, and the document is matched again against the published false claims (the alert stage's
-engine), so search, claims, matching and alerts see it. ``documents.meta["ocr"]`` records where in the
-body the image text starts (``from``) and which images it came from, so a page can show it apart.
+engine), so search, claims, matching and alerts see it. ``documents.meta["ocr"]`` holds each image's
+text by the image's SHA-256 (``{sha256: {"image_id", "text", "confidence"}}``: what the tips page shows
+under each image) and ``meta["ocr_from"]`` where in the body the image text starts.
 Story assignment is not redone: a document keeps the story its own text placed it in.
 
 Like the named-entity stage it runs in ``kiemchung watch``'s background process and in the workers'
@@ -100,7 +101,7 @@ class OcrStage:
         from kiemchung.images.store import ImageStore
 
         report = OcrStageReport()
-        _, image_links = _tables()
+        images, image_links = _tables()
         last = self.last_link_id()
         with self.db.read() as conn:
             pending = conn.execute(select(image_links.c.id).where(image_links.c.target == "document")
@@ -117,12 +118,13 @@ class OcrStage:
             size = batch if limit is None else min(batch, limit - report.links)
             with self.db.read() as conn:
                 rows = conn.execute(
-                    select(image_links.c.id, image_links.c.image_id, image_links.c.target_id)
+                    select(image_links.c.id, image_links.c.image_id, image_links.c.target_id, images.c.sha256)
+                    .join(images, images.c.id == image_links.c.image_id)
                     .where(image_links.c.target == "document").where(image_links.c.id > last)
                     .order_by(image_links.c.id).limit(size)).all()
             if not rows:
                 break
-            texts: dict[int, list[tuple[int, str]]] = {}
+            texts: dict[int, list[tuple[str, dict]]] = {}
             for r in rows:
                 try:
                     before = self._known(r.image_id)
@@ -132,7 +134,8 @@ class OcrStage:
                     return report
                 report.recognised += 0 if before else 1
                 if found.get("text"):
-                    texts.setdefault(int(r.target_id), []).append((r.image_id, found["text"]))
+                    texts.setdefault(int(r.target_id), []).append((r.sha256, {
+                        "image_id": r.image_id, "text": found["text"], "confidence": found.get("confidence")}))
             changed = self._join(texts)
             last = rows[-1].id
             progress.advance(self.db, progress.OCR, last, processed=len(rows))
@@ -148,8 +151,12 @@ class OcrStage:
             meta = conn.execute(select(images.c.meta).where(images.c.id == image_id)).scalar()
         return isinstance((meta or {}).get("ocr"), dict)
 
-    def _join(self, texts: dict[int, list[tuple[int, str]]]) -> list[int]:
-        """Append each document's new image text to its body and rebuild its full-text row."""
+    def _join(self, texts: dict[int, list[tuple[str, dict]]]) -> list[int]:
+        """Append each document's new image text to its body and rebuild its full-text row.
+
+        ``documents.meta["ocr"]`` maps each image's SHA-256 (its name in the image store) to
+        ``{"image_id", "text", "confidence"}``; ``meta["ocr_from"]`` is where the image text starts in
+        the body."""
         from kiemchung import text as ktext
         from kiemchung.ingest import index_fields
 
@@ -162,20 +169,22 @@ class OcrStage:
                 if row is None:
                     continue
                 meta = dict(row.meta or {})
-                info = dict(meta.get("ocr") or {})
-                done = set(info.get("images") or [])
+                known = dict(meta.get("ocr") or {}) if isinstance(meta.get("ocr"), dict) else {}
                 body = row.body or ""
-                add = [ktext.normalize(txt, keep_newlines=True) for image_id, txt in parts if image_id not in done]
-                add = [a for a in add if a and a not in body]
-                done.update(image_id for image_id, _ in parts)
-                if not add and done == set(info.get("images") or []):
+                new = [(sha, item) for sha, item in parts if sha not in known]
+                if not new:
                     continue
+                add = []
+                for sha, item in new:
+                    txt = ktext.normalize(item["text"], keep_newlines=True)
+                    known[sha] = {**item, "text": txt}
+                    if txt and txt not in body and txt not in add:
+                        add.append(txt)
+                if add and "ocr_from" not in meta:
+                    meta["ocr_from"] = len(body) + (2 if body else 0)
                 if add:
-                    if "from" not in info:
-                        info["from"] = len(body) + (2 if body else 0)
                     body = "\n\n".join(x for x in (body, *add) if x)[: len(body) + MAX_TEXT]
-                info["images"] = sorted(done)
-                meta["ocr"] = info
+                meta["ocr"] = known
                 conn.execute(update(d).where(d.c.id == doc_id).values(body=body, meta=meta))
                 if add and row.fts_rowid is not None:
                     ti, bi, tf, bf = index_fields(row.kind, row.title or "", row.lead or "", body)
@@ -201,6 +210,6 @@ class OcrStage:
         # The matcher reads the title, lead and the start of the body: give it the image text as the body,
         # so a long article's image is matched too (the alert is recorded on the document all the same).
         for i, doc in enumerate(docs):
-            start = int(((doc.meta or {}).get("ocr") or {}).get("from") or 0)
+            start = int((doc.meta or {}).get("ocr_from") or 0)
             docs[i] = dataclasses.replace(doc, body=(doc.body or "")[start:])
         return len(AlertEngine(self.db).process(docs))
