@@ -4,15 +4,15 @@
 (kiemchung.sources.connectors); ``sources.last_problem`` says what the last poll found out of shape
 while still collecting the rest (shown by ``sources health``). Both start empty.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
