@@ -192,6 +192,9 @@ def test_letter_check_shows_statements_with_the_same_number_or_issuer(any_db):
     titles = [s.title for s in check.by_issuer]
     assert any("hội nghị tổng kết" in t for t in titles)
     assert all("Giá lúa" not in s.title for s in check.by_number + check.by_issuer)
+    # OCR dropped the hyphen: the same digits and letters still find the statement.
+    misread = letters.check_letter(any_db, OCR_LIKE.replace("412/SGDĐT-VP", "412/SGDĐTVP"))
+    assert misread.fields.number == "412/SGDĐTVP" and "412/SGDĐT-VP" in misread.by_number[0].title
     none = letters.check_letter(any_db, OCR_LIKE.replace("412/SGDĐT-VP", "999/SGDĐT-VP"))
     assert none.by_number == [] and none.by_issuer  # no such number stored: shown as none, issuer still listed
     # The denial is still shown (under the issuer or the subject), whatever number the forger wrote.

@@ -216,6 +216,31 @@ def _factchecks(db, words: str, why: str, limit: int) -> list[Statement]:
     return out
 
 
+def _number_key(number: str) -> str:
+    return re.sub(r"[^0-9A-ZĐ]", "", ktext.normalize(number).upper())
+
+
+def _same_number(db, number: str, limit: int) -> list[Statement]:
+    """Stored documents holding the letter's number up to punctuation ("5612/CTTTHT" as OCR read it finds
+    "5612/CT-TTHT"): documents with its leading digits, kept when their text holds the same digits and
+    letters in a row."""
+    m = re.match(r"\d+", number)
+    key = _number_key(number)
+    if not m or len(key) <= len(m.group(0)):
+        return []
+    from kiemchung.store.search import search
+
+    out = []
+    for h in search(db, m.group(0), limit=200, sort="newest").hits:
+        doc = h.document
+        if key in _number_key(" ".join((doc.title or "", doc.lead or "", doc.body or ""))):
+            when = doc.published_at or doc.fetched_at
+            out.append(Statement("document", doc.id, doc.title or ktext.first_words(doc.body, 20), doc.url,
+                                 when.isoformat() if when else None, "number", doc.kind))
+    out.sort(key=lambda s: s.doc_kind != "official")
+    return out[:limit]
+
+
 def _issuer_query(fields: LetterFields) -> str | None:
     """The most specific issuer line (the body itself, e.g. "SỞ Y TẾ", with the province from the line
     above when the body's own line names none)."""
@@ -240,6 +265,8 @@ def related_statements(db, fields: LetterFields, *, limit: int = 10) -> tuple[li
         by_number += _docs(db, _phrase(fields.number), "number", ["official"], limit)
         seen = {s.id for s in by_number}
         by_number += [s for s in _docs(db, _phrase(fields.number), "number", None, limit) if s.id not in seen]
+        if not by_number:  # OCR may drop or add a hyphen or slash: the same digits and letters count
+            by_number += _same_number(db, fields.number, limit)
         by_number += _factchecks(db, fields.number, "number", limit)
     q = _issuer_query(fields)
     if q:
