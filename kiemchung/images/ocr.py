@@ -212,7 +212,8 @@ def _skew_angle(gray) -> float:
     return float(round(best, 1))
 
 
-def preprocess(im, *, upscale: bool = True, deskew: bool = True, grayscale: bool = True):
+def preprocess(im, *, upscale: bool = True, deskew: bool = True, grayscale: bool = True,
+               autocontrast: bool = False, sharpen: bool = False, line_px: int = TARGET_LINE_PX):
     """The image Tesseract sees and the steps applied: grayscale (alpha flattened on white), scaled up
     when the text is small, straightened when rotated by more than half a degree."""
     from PIL import Image
@@ -235,13 +236,23 @@ def preprocess(im, *, upscale: bool = True, deskew: bool = True, grayscale: bool
             im = im.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=fill)
             gray = im if im.mode == "L" else im.convert("L")
             steps.append(f"deskew {angle:+.1f}°")
+    if autocontrast:
+        from PIL import ImageOps
+
+        im = ImageOps.autocontrast(im, cutoff=1)
+        steps.append("autocontrast")
     if upscale:
         h = _text_height(gray)
-        if h and h < TARGET_LINE_PX:
-            factor = min(MAX_UPSCALE, TARGET_LINE_PX / h)
+        if h and h < line_px:
+            factor = min(MAX_UPSCALE, line_px / h)
             if factor >= 1.2 and max(im.size) * factor <= MAX_OCR_SIDE:
                 im = im.resize((round(im.width * factor), round(im.height * factor)), Image.LANCZOS)
                 steps.append(f"upscale ×{factor:.1f}")
+    if sharpen:
+        from PIL import ImageFilter
+
+        im = im.filter(ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2))
+        steps.append("sharpen")
     if max(im.size) > MAX_OCR_SIDE:
         im = im.copy()
         im.thumbnail((MAX_OCR_SIDE, MAX_OCR_SIDE), Image.LANCZOS)
