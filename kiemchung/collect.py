@@ -125,8 +125,10 @@ class Collector:
         result = PollResult(source)
         start = time.monotonic()
         try:
-            connector = connector_class(source.kind)(source, self.fetcher, clock=self.clock)
+            connector = connector_class(source.kind)(source, self.fetcher, clock=self.clock, db=self.db)
             batch = connector.fetch(source.cursor)
+            if not batch.not_modified:
+                batch.problems = [*batch.problems, *connector.store(self.db, batch)]
             problem = _problem_text(batch.problems)
             if batch.not_modified:
                 result.not_modified = True

@@ -57,11 +57,20 @@ def sources_add(
     kind: str = typer.Option(
         "feed", "--kind", help="Loại nguồn, xem `kiemchung sources kinds` (source kind: feed, web, sitemap, …)."
     ),
+    since: str = typer.Option(
+        "", "--since", help="telegram: lấy lùi tới ngày này, dd/mm/yyyy hoặc YYYY-MM-DD (page back to this day)."
+    ),
 ) -> None:
     """Thêm một nguồn thuộc bất kỳ loại nào (add a source of any registered kind)."""
     from kiemchung.sources.connectors import connector_class
 
-    url = connector_class(kind).check_url(url, local_files=True)
+    cls = connector_class(kind)
+    url = cls.check_url(url, local_files=True)
+    meta = {}
+    if since:
+        if not getattr(cls, "pages_back", False):
+            raise ConfigError(f"--since chỉ dùng cho nguồn lấy lùi được như telegram (--since: kinds that page back): {kind}")
+        meta["since"] = timeutil.day_start(since, name="--since").isoformat()
     with open_db() as db:
         if not url.startswith("file://"):
             from kiemchung.netguard import AddressPolicy
@@ -69,7 +78,8 @@ def sources_add(
             AddressPolicy.from_db(db).check_url(url)
         from kiemchung.audit import cli_actor
 
-        src = db.add_source(Source(kind=kind, url=url, name=name, poll_interval_s=interval), actor=cli_actor())
+        src = db.add_source(Source(kind=kind, url=url, name=name, poll_interval_s=interval, meta=meta),
+                            actor=cli_actor())
     console.print(f"Đã thêm nguồn #{src.id}: {src.name} ({src.url})")
 
 

@@ -61,10 +61,14 @@ class Connector:
     #: Whether the collector applies its full-text step (fetch the page of items with a short summary).
     full_text: ClassVar[bool] = False
 
-    def __init__(self, source: Source, fetcher: Fetcher, *, clock: Callable[[], dt.datetime] = timeutil.now):
+    def __init__(self, source: Source, fetcher: Fetcher, *, clock: Callable[[], dt.datetime] = timeutil.now,
+                 db: Any = None):
         self.source = source
         self.fetcher = fetcher
         self.clock = clock
+        # The installation's store, for :meth:`setting` (API keys) and :meth:`store`; None in tests that
+        # drive a connector alone.
+        self.db = db
 
     # -- the one job -------------------------------------------------------------------------------
 
@@ -77,7 +81,21 @@ class Connector:
         """
         raise NotImplementedError
 
+    def store(self, db: Any, batch: Batch) -> list[str]:
+        """Store what this kind brings besides documents (``claimreview``: other publishers'
+        fact-checks); the collector calls it after :meth:`fetch` and adds the problems it returns (one
+        line per item refused; the rest stored) to the poll's. Most kinds bring documents only."""
+        return []
+
     # -- helpers for subclasses --------------------------------------------------------------------
+
+    def setting(self, key: str) -> str:
+        """The installation's setting ``key`` (kiemchung.store.settings; e.g. an API key), "" without a store."""
+        if self.db is None:
+            return ""
+        from kiemchung.store import settings
+
+        return settings.value(self.db, key)
 
     def get(self, url: str | None = None, *, conditional: bool = False) -> FetchResult:
         """GET ``url`` (default: the source's URL) through the shared fetcher; with ``conditional`` the

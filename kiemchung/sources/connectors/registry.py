@@ -19,6 +19,9 @@ BUILTIN = (
     "kiemchung.sources.connectors.feed",
     "kiemchung.sources.connectors.web",
     "kiemchung.sources.connectors.jsonfeed",
+    "kiemchung.sources.connectors.youtube",
+    "kiemchung.sources.connectors.telegram",
+    "kiemchung.sources.connectors.claimreview",
 )
 
 _registry: dict[str, type[Connector]] = {}
