@@ -99,6 +99,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "article": ("bài báo", "news article"),
         "post": ("bài đăng mạng xã hội", "social media post"),
         "official": ("văn bản chính thức", "official statement"),
+        "tip": ("tin báo của người dân", "tip from the public"),
     },
     "source_kind": {
         # Polled kinds (feed, web, sitemap, …) take their labels from their connector
@@ -194,6 +195,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "collection.create": ("tạo bộ sưu tập nguồn", "created a source collection"),
         "collection.delete": ("xóa bộ sưu tập nguồn", "deleted a source collection"),
         "collection.sources": ("đổi nguồn trong bộ sưu tập", "changed a collection's sources"),
+        "tip.reply": ("trả lời tin báo", "answered a tip"),
+        "tip.status": ("đổi trạng thái tin báo", "changed a tip's status"),
         "capture.request": ("yêu cầu lưu bản sao trang", "asked for a kept copy of a page"),
         "capture.done": ("đã lưu bản sao trang", "kept a copy of a page"),
         "capture.failed": ("không lưu được bản sao trang", "could not keep a copy of a page"),
@@ -236,6 +239,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "settings": ("cài đặt", "settings"),
         "capture": ("bản lưu trang", "kept page"),
         "collection": ("bộ sưu tập nguồn", "source collection"),
+        "tip": ("tin báo", "tip"),
     },
     # Field names in audit entries and fact-check histories.
     "field": {
@@ -352,6 +356,18 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "image_match_distance": ("khoảng cách khớp ảnh", "image match distance"),
         "reference_time": ("thời điểm “bây giờ” cố định", "fixed 'now'"),
         "trusted_proxies": ("proxy tin cậy", "trusted proxies"),
+        "tips_form": ("mẫu gửi tin báo công khai", "public tip form"),
+        "tips_per_hour": ("số tin báo mỗi giờ từ một địa chỉ", "tips per hour per address"),
+        "tips_max_images": ("số ảnh tối đa mỗi tin báo", "images per tip"),
+        "tips_max_image_kb": ("dung lượng ảnh tối đa (KB)", "largest image (KB)"),
+        "imap_host": ("máy chủ IMAP", "IMAP host"),
+        "imap_port": ("cổng IMAP", "IMAP port"),
+        "imap_ssl": ("IMAP qua TLS", "IMAP over TLS"),
+        "imap_user": ("tài khoản IMAP", "IMAP user"),
+        "imap_password": ("mật khẩu IMAP", "IMAP password"),
+        "imap_folder": ("thư mục IMAP", "IMAP folder"),
+        "telegram_bot_token": ("mã bot Telegram", "Telegram bot token"),
+        "telegram_api_url": ("địa chỉ Bot API Telegram", "Telegram Bot API address"),
     },
     "setting_group": {
         "privacy": ("quyền riêng tư", "privacy"),
@@ -365,6 +381,23 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "sources": ("nguồn tin", "sources"),
         "views": ("hiển thị", "views"),
         "web": ("máy chủ web", "web server"),
+        "tips": ("tin báo", "tips"),
+    },
+    # Tips (kiemchung.tips): where a tip came from, where it stands, how its answer went.
+    "tip_channel": {
+        "form": ("mẫu gửi tin", "web form"),
+        "email": ("thư điện tử", "e-mail"),
+        "telegram": ("Telegram", "Telegram"),
+    },
+    "tip_status": {
+        "new": ("chưa xử lý", "open"),
+        "replied": ("đã trả lời", "answered"),
+        "dismissed": ("bỏ qua", "dismissed"),
+    },
+    "tip_reply_status": {
+        "shown": ("hiện trên trang theo dõi của người gửi", "shown on the tipper's status page"),
+        "sent": ("đã gửi", "sent"),
+        "failed": ("gửi không được", "not delivered"),
     },
     "yes_no": {"true": ("có", "yes"), "false": ("không", "no")},
     # Forged-letter assist (kiemchung/images/letters.py): the fields read from an official letter.

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-DOC_KINDS = ("article", "post", "official")
+DOC_KINDS = ("article", "post", "official", "tip")  # tip: sent in by the public (kiemchung.tips)
 #: Source kinds that are not connectors (never polled): import files, the bundled sample, and outlets
 #: (publishers known only by name). The polled kinds come from the connector registry.
 NON_POLLED_KINDS = ("import", "sample", "outlet")

@@ -228,6 +228,10 @@ PUBLIC = {
     ("GET", "/api/v1"),
     ("GET", "/api/v1/"),
     ("GET", "/api/v1/docs/assets/{name}"),
+    ("GET", "/tin-bao"),
+    ("POST", "/tin-bao"),
+    ("GET", "/tin-bao/theo-doi/{secret}"),
+    ("POST", "/api/v1/public/tips"),
 }
 MONITOR_EDITOR = {
     ("POST", "/stories/{story_id}/merge"),
@@ -245,7 +249,9 @@ EDITOR = (
     {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources"),
      ("POST", "/sources/{source_id}/remove"), ("DELETE", "/api/v1/sources/{source_id}"),
      ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures"),
-     ("GET", "/ocr"), ("POST", "/ocr")}
+     ("GET", "/ocr"), ("POST", "/ocr"),
+     ("POST", "/tips/{tip_id}/reply"), ("POST", "/tips/{tip_id}/status"), ("POST", "/api/v1/tips/{tip_id}/reply"),
+     ("POST", "/api/v1/tips/{tip_id}/status")}
     | VERIFY_EDITOR
     | MONITOR_EDITOR
 )
@@ -291,6 +297,9 @@ def test_every_route_enforces_roles(app, app_db):
                 .replace("{source_id}", "999")
                 .replace("{capture_id}", "1")
                 .replace("{part}", "text")
+                .replace("{tip_id}", "1")
+                .replace("{secret}", "khong-co")
+                .replace("{sha}", "0" * 64)
                 .replace("{token_id}", "999999")  # revoking a real one would end the walk's own token
             )
             for role in ("anon", "viewer", "editor", "admin"):

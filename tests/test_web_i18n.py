@@ -35,6 +35,7 @@ def db(any_db):
 NOT_PAGES = {
     "/favicon.ico", "/healthz", "/search/export", "/documents/{doc_id}/raw", "/reports/{name}/{fmt}",
     "/factchecks/feed.xml", "/login", "/report-jobs/{job_id}", "/evidence/{capture_id}/{part}",
+    "/tips/{tip_id}/images/{sha}",
 }
 
 # Words the Vietnamese interface must not show (codes and English labels seen there before).
@@ -102,10 +103,34 @@ def app_and_ids(sample_file, tmp_path_factory):
         fc = conn.execute(select(factchecks.c.id).order_by(factchecks.c.id.desc())).scalar()
     reports = re.findall(r'href="/reports/([^"/]+)"', c.get("/reports").text)
     kept, failed = _captures(db, fc)
+    tip_ids, secrets = _tips(db, fc)
     ids = {"doc_id": [post, alerted], "story_id": [story], "fc_id": [fc], "name": reports[:1],
-           "capture_id": [kept, failed]}
+           "capture_id": [kept, failed], "tip_id": tip_ids, "secret": secrets}
     yield app, c, ids
     db.close()
+
+
+def _tips(db, fc_id: int) -> tuple[list[int], list[str]]:
+    """Tips: one matched and answered (with an image), two asking the same, one dismissed."""
+    from kiemchung.claims.factchecks import list_factchecks
+    from kiemchung.tips import TipImage, match_tips, reply_tip, set_status, submit_tip
+
+    fc = list_factchecks(db, status="published", limit=1)[0]
+    fc_id = fc.id
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (30, 20), (200, 30, 30)).save(buf, "PNG")
+    png = buf.getvalue()
+    a, sa = submit_tip(db, text=fc.claim + " có đúng không?", images=[TipImage(png, "image/png", "a.png")])
+    b, sb = submit_tip(db, text=fc.claim + " có đúng không?", contact="dan@example.vn", consent=True)
+    c, _ = submit_tip(db, channel="telegram", text="Tin nhắn hỏi về giá điện tháng sau", sender="555", external_id="555:1")
+    match_tips(db)
+    reply_tip(db, a.id, factcheck_id=fc_id, text="Cảm ơn bạn.", actor="quantri")
+    set_status(db, c.id, "dismissed", actor="quantri")
+    return [a.id, b.id, c.id], [sa, sb]
 
 
 def _captures(db, fc_id: int) -> tuple[int, int]:
@@ -176,7 +201,7 @@ def pages(app, ids) -> list[str]:
 def test_every_page_is_walked(app_and_ids):
     app, _, ids = app_and_ids
     walked = pages(app, ids)
-    for must in ("/", "/audit", "/users", "/sources", "/alerts", "/claims", "/trends", "/reports"):
+    for must in ("/", "/audit", "/users", "/sources", "/alerts", "/claims", "/trends", "/reports", "/tips", "/tin-bao"):
         assert must in walked
     assert any(p.startswith("/documents/") for p in walked) and any(p.startswith("/stories/") for p in walked)
 

@@ -84,6 +84,11 @@ class AlertEngine:
         """The matcher configuration in force: the explicit one, else the installation's settings."""
         return self._config if self._config is not None else match_config(self.db)
 
+    def factchecks(self) -> list[FactCheck]:
+        """The fact-checks matched against (published false or misleading ones; the tip matcher
+        :class:`kiemchung.tips.service.TipMatcher` takes every published one)."""
+        return _alerting_factchecks(self.db)
+
     def refresh(self) -> ClaimMatcher:
         """Rebuild the matcher when fact-checks (or the installation's match settings) changed, and the
         decider when the matcher, the background statistics or the decision settings changed; return
@@ -95,7 +100,7 @@ class AlertEngine:
         rebuilt = False
         if sig != self._sig or self.matcher is None:
             m = ClaimMatcher(cfg)
-            for fc in _alerting_factchecks(self.db):
+            for fc in self.factchecks():
                 for i, text in enumerate(fc.phrasings):
                     m.add(f"{fc.id}:{i}", text, group=str(fc.id))
             self.matcher, self._sig, rebuilt = m, sig, True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from pathlib import Path
 
 import typer
@@ -231,12 +232,38 @@ def watch(
                 _after_ingest(db, pipeline)
 
         slow = SlowStages(db, ner=ner).start() if background else None
+        tips_stop = threading.Event()
+        tips_thread = threading.Thread(target=_watch_tips, args=(db, pipeline, tick, tips_stop),
+                                       name="kiemchung-tips", daemon=True)
+        tips_thread.start()
         console.print("Đang theo dõi các nguồn… (Ctrl-C để dừng)")
         try:
             collector.watch(tick_s=tick, max_cycles=cycles, on_result=on_result)
         finally:
+            tips_stop.set()
+            tips_thread.join(30)
             if slow is not None:
                 slow.stop()
+
+
+def _watch_tips(db, pipeline, tick: float, stop) -> None:
+    """watch's tip loop: the inboxes (IMAP, Telegram) every minute, tips not matched yet every tick."""
+    from kiemchung.errors import KiemchungError
+    from kiemchung.tips.channels import ChannelPoller
+
+    poller = ChannelPoller(db)
+    while not stop.is_set():
+        try:
+            results = poller.run_due()
+            for name, r in results.items():
+                if r.received or r.skipped or r.error:
+                    console.print(f"[dim]Tin báo {name}: nhận {r.received}, bỏ qua {r.skipped}"
+                                  f"{'; lỗi: ' + r.error if r.error else ''}[/]", highlight=False)
+            if any(r.received for r in results.values()):
+                _after_ingest(db, pipeline)
+        except KiemchungError as exc:
+            console.print(f"[yellow]Tin báo (tips): {exc}[/]", highlight=False)
+        stop.wait(min(tick, 5.0))
 
 
 @app.command("import")

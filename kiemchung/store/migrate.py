@@ -194,6 +194,7 @@ def store_metadata() -> MetaData:
     import kiemchung.stories.places_tables  # noqa: F401
     import kiemchung.stories.tables  # noqa: F401
     import kiemchung.store.blobs  # noqa: F401
+    import kiemchung.tips.tables  # noqa: F401
     import kiemchung.users  # noqa: F401
 
     return t.metadata

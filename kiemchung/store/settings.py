@@ -380,6 +380,29 @@ _ALL: list[Setting] = [
         "trên trang và nguồn tin của đơn vị kiểm chứng khác",
         "Google Fact Check Tools API key for claimreview sources of the form …/claims:search?…; empty: ClaimReview "
         "from other fact-checkers' pages and feeds only"), secret=True),
+    # tips (kiemchung.tips)
+    Setting("tips_form", "tips", "flag", _flag, (
+        "Mở mẫu gửi tin báo công khai tại /tin-bao (không cần đăng nhập): 1 | 0",
+        "open the public tip form at /tin-bao (no login): 1 | 0"), default="1", role="editor"),
+    Setting("tips_per_hour", "tips", "integer", _positive_int, (
+        "Số tin báo tối đa mỗi giờ từ một địa chỉ IP", "most tips per hour from one address"), default="10"),
+    Setting("tips_max_images", "tips", "integer", _positive_int, (
+        "Số ảnh tối đa trong một tin báo", "most images in one tip"), default="3"),
+    Setting("tips_max_image_kb", "tips", "integer", _positive_int, (
+        "Dung lượng tối đa của một ảnh trong tin báo (KB)", "largest image in a tip (KB)"), default="5120"),
+    Setting("imap_host", "tips", "text", _text, (
+        "Máy chủ IMAP của hộp thư nhận tin báo; trống: không đọc", "IMAP host of the tip inbox; empty: off")),
+    Setting("imap_port", "tips", "integer", _port, ("Cổng IMAP", "IMAP port"), default="993"),
+    Setting("imap_ssl", "tips", "flag", _flag, ("IMAP qua TLS: 1 | 0", "IMAP over TLS: 1 | 0"), default="1"),
+    Setting("imap_user", "tips", "text", _text, ("Tài khoản IMAP", "IMAP user")),
+    Setting("imap_password", "tips", "password", _secret, ("Mật khẩu IMAP", "IMAP password"), secret=True),
+    Setting("imap_folder", "tips", "text", _text, ("Thư mục IMAP đọc tin báo", "IMAP folder of tips"),
+            default="INBOX"),
+    Setting("telegram_bot_token", "tips", "password", _secret, (
+        "Mã bot Telegram nhận tin báo (từ @BotFather); trống: không đọc",
+        "Telegram bot token of the tipline (from @BotFather); empty: off"), secret=True),
+    Setting("telegram_api_url", "tips", "url", _url, (
+        "Địa chỉ Bot API của Telegram", "Telegram Bot API address"), default="https://api.telegram.org"),
     # the clock of the views
     Setting("reference_time", "views", "time", _moment, (
         "Thời điểm “bây giờ” cố định cho tổng quan, xu hướng, danh sách theo dõi và kỳ báo cáo mặc định, ví dụ "
@@ -394,7 +417,7 @@ _ALL: list[Setting] = [
 SETTINGS: dict[str, Setting] = {s.key: s for s in _ALL}
 SECRET = tuple(k for k, s in SETTINGS.items() if s.secret)
 HIDDEN = tuple(k for k, s in SETTINGS.items() if s.hidden)
-GROUPS = ("privacy", "organisation", "reports", "alerts", "email", "matcher", "network", "images", "sources", "views", "web")
+GROUPS = ("privacy", "organisation", "reports", "alerts", "email", "matcher", "network", "images", "sources", "views", "web", "tips")
 
 
 def spec(key: str) -> Setting:

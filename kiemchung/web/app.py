@@ -402,6 +402,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         ocr_views,
         pages,
         settings_pages,
+        tip_views,
         verify_api,
         verify_pages,
     )
@@ -413,9 +414,11 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(verify_pages.router)
     app.include_router(evidence_views.router)
     app.include_router(ocr_views.router)
+    app.include_router(tip_views.router)
     app.include_router(api.router)
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)
+    app.include_router(tip_views.api_router)
     apidocs.install(app)
     _describe_validation_errors(app)
     return app

@@ -39,6 +39,7 @@ RETRY = RetryStrategy(max_attempts=30, linear_wait=2)
 DUE_SOURCES_CRON = "* * * * * */5"
 CATCH_UP_CRON = "* * * * * */30"
 REPORTS_CRON = "5 * * * *"
+TIPS_CRON = "* * * * * */30"  # the tip inboxes (IMAP, Telegram) and tips not matched yet
 
 ENRICH_DOCS = 200  # named entities: documents per job
 KEYWORD_STORIES = 50  # story keywords: stories per job
@@ -260,6 +261,27 @@ def catch_up(context: JobContext, timestamp: int) -> None:
     _defer(assign_stories)
     _defer(enrich)
     _defer(deliver_alerts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tips (kiemchung.tips): the inboxes, and matching tips not matched yet
+
+
+@blueprint.periodic(cron=TIPS_CRON, periodic_id="poll_tips")
+@blueprint.task(name="poll_tips", queue="poll", lock="tips", queueing_lock="poll_tips", pass_context=True)
+def poll_tips(context: JobContext, timestamp: int) -> dict[str, Any]:
+    """Read the tip inboxes (IMAP, Telegram bot) when configured, match the tips not matched yet, and
+    queue the stages after ingest when tips came in."""
+    from kiemchung.tips.channels import poll_channels
+    from kiemchung.tips.service import match_tips
+
+    db = runtime_of(context).db
+    results = poll_channels(db)
+    matched = match_tips(db)
+    if any(r.received for r in results.values()):
+        after_ingest()
+    return {"channels": {k: {"received": r.received, "skipped": r.skipped, "error": r.error}
+                         for k, r in results.items()}, "matched": matched}
 
 
 # ---------------------------------------------------------------------------------------------
