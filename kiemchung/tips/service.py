@@ -182,6 +182,9 @@ def store_image(db, data: bytes) -> dict[str, Any]:
         img = ImageStore(db).put(data)
     except ImageError as exc:
         raise TipRefused(str(exc)) from exc
+    except ImportError as exc:  # Pillow/imagehash missing (pip install 'kiemchung[images]')
+        raise TipRefused("Bản cài đặt này chưa nhận ảnh (this installation does not take images: "
+                         "pip install 'kiemchung[images]')") from exc
     return {"sha256": img.sha256, "type": img.mime, "size": img.size, "image_id": img.id,
             "width": img.width, "height": img.height, "warnings": list(img.warnings)}
 
