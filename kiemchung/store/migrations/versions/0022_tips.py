@@ -6,15 +6,15 @@ this table keeps what a document must not: the channel it came by, the hash of t
 secret, the address to answer to (only with the tipper's consent, or the chat it came from), the
 hashes of the sender and of the address it was posted from (abuse limits), and the editor's reply.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
