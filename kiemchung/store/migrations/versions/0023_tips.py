@@ -6,15 +6,15 @@ this table keeps what a document must not: the channel it came by, the hash of t
 secret, the address to answer to (only with the tipper's consent, or the chat it came from), the
 hashes of the sender and of the address it was posted from (abuse limits), and the editor's reply.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
