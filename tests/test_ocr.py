@@ -322,3 +322,28 @@ def test_ocr_stage_without_tesseract_waits_and_keeps_its_place(db, monkeypatch):
     report = OcrStage(db).run()
     assert report.links == 0 and "Tesseract" in report.unavailable
     assert OcrStage(db).last_link_id() == 0  # nothing skipped: read once Tesseract is installed
+
+
+def test_demo_forged_letter_finds_the_provinces_denial_and_the_factcheck(tmp_path):
+    """The demo's forged-letter screenshot, checked against the demo installation (bundled sample): the
+    province's denial and the fact-check of the claim are shown, no statement carries its number."""
+    require_ocr()
+    from rich.console import Console
+
+    from kiemchung.cli.demo import run_demo
+    from kiemchung.store import Database
+
+    run_demo(tmp_path / "demo.db", Console(quiet=True))
+    db = Database(tmp_path / "demo.db")
+    try:
+        names = [n for n, _ in samples.demo_images()]
+        assert names == ["tin-bao-chat.png", "tin-bao-post.png", "cong-van-gia.png"]
+        check = letters.check_letter_image(db, samples.demo_images()[-1][1])
+        assert check.fields.number == "2468/UBND-KT" and check.fields.signer == "Nguyễn Văn Hải"
+        assert check.by_number == []
+        kinds = {(s.kind, s.title.split(" ")[0]) for s in check.by_content}
+        assert any(s.kind == "document" and "giả mạo" in s.title for s in check.by_content), check.by_content
+        assert any(s.kind == "factcheck" and "5 triệu" in s.title for s in check.by_content), kinds
+        assert all("Lam Giang" in s.title for s in check.by_issuer) and check.by_issuer
+    finally:
+        db.close()

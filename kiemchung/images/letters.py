@@ -22,6 +22,7 @@ __all__ = [
     "check_letter",
     "check_letter_image",
     "content_statements",
+    "factchecks_on",
     "extract_fields",
     "related_statements",
 ]
@@ -241,19 +242,22 @@ def _same_number(db, number: str, limit: int) -> list[Statement]:
     return out[:limit]
 
 
-def _issuer_query(fields: LetterFields) -> str | None:
-    """The most specific issuer line (the body itself, e.g. "SỞ Y TẾ", with the province from the line
-    above when the body's own line names none)."""
+def _issuer_queries(fields: LetterFields) -> list[str]:
+    """Search queries for the issuing body, most specific first: the body's own line (e.g. "SỞ Y TẾ",
+    with the province of the line above when it names none), then the line above itself (e.g.
+    "UBND TỈNH LAM GIANG": a "VĂN PHÒNG" writes in its name)."""
     if not fields.issuer_lines:
-        return None
+        return []
     body = fields.issuer_lines[-1]
+    out = [_phrase(body)]
     if len(fields.issuer_lines) > 1:
         parent = fields.issuer_lines[0]
         place = re.sub(r"^(UBND|ỦY BAN NHÂN DÂN|UỶ BAN NHÂN DÂN)\s+", "", parent, flags=re.IGNORECASE)
         place = re.sub(r"^(TỈNH|THÀNH PHỐ|TP\.?|HUYỆN|XÃ|PHƯỜNG)\s+", "", place, flags=re.IGNORECASE)
         if place and place.lower() not in body.lower() and not body.upper().startswith(("UBND", "ỦY BAN", "UỶ BAN")):
-            return f"{_phrase(body)} {_phrase(place)}"
-    return _phrase(body)
+            out[0] = f"{_phrase(body)} {_phrase(place)}"
+        out.append(_phrase(parent))
+    return out
 
 
 def related_statements(db, fields: LetterFields, *, limit: int = 10) -> tuple[list[Statement], list[Statement]]:
@@ -268,10 +272,14 @@ def related_statements(db, fields: LetterFields, *, limit: int = 10) -> tuple[li
         if not by_number:  # OCR may drop or add a hyphen or slash: the same digits and letters count
             by_number += _same_number(db, fields.number, limit)
         by_number += _factchecks(db, fields.number, "number", limit)
-    q = _issuer_query(fields)
-    if q:
-        seen = {(s.kind, s.id) for s in by_number}
-        by_issuer += [s for s in _docs(db, q, "issuer", ["official"], limit) if ("document", s.id) not in seen]
+    seen = {(s.kind, s.id) for s in by_number}
+    for q in _issuer_queries(fields):
+        for st in _docs(db, q, "issuer", ["official"], limit):
+            if ("document", st.id) not in seen:
+                seen.add(("document", st.id))
+                by_issuer.append(st)
+        if len(by_issuer) >= limit:
+            break
     return by_number[: 2 * limit], by_issuer[:limit]
 
 
@@ -294,6 +302,26 @@ def content_statements(db, letter_text: str, *, limit: int = 5) -> list[Statemen
         when = doc.published_at or doc.fetched_at
         out.append(Statement("document", doc.id, doc.title or ktext.first_words(doc.body, 20), doc.url,
                              when.isoformat() if when else None, "content", doc.kind))
+    out += factchecks_on(db, text_)
+    return out
+
+
+def factchecks_on(db, letter_text: str, *, k: int = 5) -> list[Statement]:
+    """Published fact-checks whose claim the letter repeats (the claim matcher, as ``kiemchung match``)."""
+    from kiemchung.claims.alerts import AlertEngine
+    from kiemchung.claims.factchecks import get_factcheck
+
+    engine = AlertEngine(db)
+    if not len(engine.refresh()):
+        return []
+    results, _ = engine.decider.decide(letter_text, k=k)
+    out = []
+    for h in results:
+        if h.matched:
+            fc = get_factcheck(db, int(h.entry_id))
+            when = getattr(fc, "published_at", None) or getattr(fc, "updated_at", None)
+            out.append(Statement("factcheck", fc.id, fc.claim, None,
+                                 when.isoformat() if hasattr(when, "isoformat") else None, "content"))
     return out
 
 
@@ -302,8 +330,13 @@ def check_letter(db, letter_text: str, *, limit: int = 10) -> LetterCheck:
     (:func:`related_statements`), and official statements about what it says (:func:`content_statements`)."""
     fields = extract_fields(letter_text)
     by_number, by_issuer = related_statements(db, fields, limit=limit) if fields.found or fields.issuer else ([], [])
-    seen = {s.id for s in by_number + by_issuer if s.kind == "document"}
-    by_content = [s for s in content_statements(db, letter_text, limit=5) if s.id not in seen]
+    # A statement on the same subject is the strongest lead (a denial of what the letter says): shown
+    # under "same subject" rather than again under "same issuer".
+    numbered = {s.id for s in by_number if s.kind == "document"}
+    by_content = [s for s in content_statements(db, letter_text, limit=5)
+                  if s.kind != "document" or s.id not in numbered]
+    about = {s.id for s in by_content if s.kind == "document"}
+    by_issuer = [s for s in by_issuer if s.id not in about]
     return LetterCheck(fields, by_number, by_issuer, letter_text, by_content)
 
 

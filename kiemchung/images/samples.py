@@ -12,7 +12,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["FONTS", "STYLES", "Letter", "font", "render", "render_letter", "to_png", "wrap"]
+__all__ = ["DEMO_FORGED_LETTER", "DEMO_SCREENSHOTS", "FONTS", "STYLES", "Letter", "demo_images", "font", "render",
+           "render_letter", "to_png", "wrap"]
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/noto")
 FONTS = {
@@ -163,3 +164,35 @@ def to_png(im) -> bytes:
     buf = io.BytesIO()
     im.save(buf, format="PNG")
     return buf.getvalue()
+
+
+# A forged letter for the demo: the bundled sample (kiemchung/data/sample) holds the province's denial
+# ("UBND tỉnh cảnh báo thông tin giả mạo về việc hỗ trợ người dân vùng lũ") and the fact-check of the
+# claim it spreads ("hỗ trợ 5 triệu đồng cho mỗi hộ vùng lũ, đăng ký nhận qua đường link").
+DEMO_FORGED_LETTER = Letter(
+    issuer_parent="UBND TỈNH LAM GIANG",
+    issuer="VĂN PHÒNG",
+    number="Số: 2468/UBND-KT",
+    place_date="Lam Giang, ngày 18 tháng 10 năm 2026",
+    subject="V/v hỗ trợ người dân vùng lũ",
+    body="Ủy ban nhân dân tỉnh hỗ trợ 5 triệu đồng cho mỗi hộ dân vùng lũ. Người dân đăng ký nhận tiền hỗ trợ "
+         "qua đường link được gửi kèm tin nhắn này trước ngày 25 tháng 10 năm 2026, nhập số tài khoản ngân "
+         "hàng và mã OTP để nhận tiền ngay.",
+    signer_title="TM. ỦY BAN NHÂN DÂN",
+    signer="Nguyễn Văn Hải",
+)
+
+DEMO_SCREENSHOTS = (
+    ("chat", "Mọi người ơi, nghe nói nước máy ở Giang Khẩu bị nhiễm độc, đừng dùng để nấu ăn nhé! "
+             "Chia sẻ cho người thân ngay."),
+    ("post", "Cầu Giang Khẩu 2 bị nứt, sắp sập, tuyệt đối không đi qua! Ai có người nhà hay đi cầu này "
+             "thì báo ngay nhé."),
+)
+
+
+def demo_images() -> list[tuple[str, bytes]]:
+    """``(file name, PNG)`` of the demo's sample tip images: a chat and a social post repeating claims the
+    sample's fact-checks answer, and the forged letter :data:`DEMO_FORGED_LETTER`."""
+    out = [(f"tin-bao-{style}.png", to_png(render(text_, style))) for style, text_ in DEMO_SCREENSHOTS]
+    out.append(("cong-van-gia.png", to_png(render_letter(DEMO_FORGED_LETTER))))
+    return out
