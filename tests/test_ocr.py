@@ -347,3 +347,29 @@ def test_demo_forged_letter_finds_the_provinces_denial_and_the_factcheck(tmp_pat
         assert all("Lam Giang" in s.title for s in check.by_issuer) and check.by_issuer
     finally:
         db.close()
+
+
+def test_tip_with_a_letter_screenshot_shows_the_letter_check(db):
+    """A tip carrying a forged-letter screenshot: after the OCR stage its page shows the image's text and
+    the letter check (no statement with its number; the denial found by what it says)."""
+    require_ocr()
+    from fastapi.testclient import TestClient
+    from test_web_app import PW, login
+
+    from kiemchung import users as U
+    from kiemchung.images.ocr_stage import OcrStage
+    from kiemchung.tips import service as S
+    from kiemchung.web import create_app
+
+    _store(db)
+    png = samples.to_png(samples.render_letter(samples.Letter(**{**LETTER.__dict__, "number": "Số: 977/SGDĐT-VP"})))
+    tip, _ = S.submit_tip(db, text="Công văn này có thật không?", images=[S.TipImage(png, "image/png", "cv.png")],
+                          ip="192.0.2.7")
+    assert OcrStage(db).run().documents == 1
+    U.add_user(db, "xem", PW, "viewer")
+    c = TestClient(create_app(db))
+    assert login(c, "xem").status_code == 303
+    page = c.get(f"/tips/{tip.id}").text
+    assert "977/SGDĐT-VP" in page and "Đối chiếu công văn" in page and "không phải kết luận" in page
+    assert "Không có văn bản nào đã lưu." in page  # nothing carries its number
+    assert "không có công văn số 412/SGDĐT-VP" in page  # the office's denial, by what the letter says

@@ -261,8 +261,18 @@ def tip_page(request: Request, tip_id: int = Path(ge=1, le=MAX_ID)):
     same = [x for x in S.list_tips(db, limit=500) if x.group == tip.group and x.id != tip.id][:50] \
         if tip.group is not None and tip.group_size > 1 else []
     published = list_factchecks(db, status="published", limit=200)
-    return render(request, "tip.html", tip=tip, fcs=fcs, same=same, published=published, ocr=_ocr_texts(db, tip),
-                  error=request.query_params.get("error"))
+    ocr = _ocr_texts(db, tip)
+    return render(request, "tip.html", tip=tip, fcs=fcs, same=same, published=published, ocr=ocr,
+                  letter_checks=_letter_checks(db, ocr), error=request.query_params.get("error"))
+
+
+def _letter_checks(db, ocr: dict[str, str]) -> list[dict]:
+    """The forged-letter check (kiemchung.web.ocr_views.letter_panel) of each image whose text reads as an
+    official letter (a number, or an issuer and a date)."""
+    from kiemchung.images.letters import extract_fields
+    from kiemchung.web.ocr_views import letter_panel
+
+    return [letter_panel(db, text=txt) for txt in ocr.values() if txt and extract_fields(txt).found]
 
 
 @router.get("/tips/{tip_id}/images/{sha}", dependencies=[viewer])
