@@ -290,6 +290,10 @@ class Ingestor:
             )
             fresh = [p for p in prepared if p.key not in existing and not _same_linkless_item(conn, p)]
             stats.existing += len(prepared) - len(fresh)
+            # Counts move (a video's views, a message's views): an item seen again brings its newer ones.
+            for p in prepared:
+                if p.key in existing and p.doc.engagement:
+                    conn.execute(update(d).where(d.c.doc_key == p.key).values(engagement=dict(p.doc.engagement)))
             if not fresh:
                 return stats
             next_id = (conn.execute(select(func.max(d.c.id))).scalar() or 0) + 1

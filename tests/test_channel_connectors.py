@@ -74,9 +74,16 @@ def test_youtube_statistics_with_an_api_key_never_comments(db, fetcher, monkeypa
         api = [r for r in srv.requests if r.startswith("/youtube/v3/")]
         assert len(api) == 1 and "part=statistics" in api[0]
         assert not any("comment" in r.lower() for r in srv.requests)
+        by_id = {d.external_id: d.engagement for d in db.iter_documents()}
+        assert by_id["yt:vid00000001"] == {"views": 15873, "ratings": 231, "likes": 240, "comments": 37}
+        assert by_id["yt:vid00000002"] == {"views": 1002, "ratings": 12}
+        # polled again a day later: the same videos (stored once) with their newer counts
+        later = (F / "youtube_stats.json").read_text("utf-8").replace('"15873"', '"20417"')
+        srv.routes["/youtube/v3/videos"] = (200, JSON, later.encode())
+        again = Collector(db, fetcher=fetcher).poll(db.get_source(src.id))
+        assert again.ok and again.stats.added == 0 and db.count_documents() == 2
     by_id = {d.external_id: d.engagement for d in db.iter_documents()}
-    assert by_id["yt:vid00000001"] == {"views": 15873, "ratings": 231, "likes": 240, "comments": 37}
-    assert by_id["yt:vid00000002"] == {"views": 1002, "ratings": 12}
+    assert by_id["yt:vid00000001"]["views"] == 20417 and by_id["yt:vid00000001"]["comments"] == 37
 
 
 def test_youtube_api_error_is_a_problem_without_the_key(db, fetcher, monkeypatch):

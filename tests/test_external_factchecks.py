@@ -98,3 +98,24 @@ def test_external_factcheck_raises_alerts_that_name_its_publisher(db, capsys):
     assert run_cli_in_process(target_of(db), "alerts", "list", "--flat") == 0
     out = " ".join(capsys.readouterr().out.split())  # the terminal wraps long lines
     assert "Tổ kiểm chứng Báo Sông Hương" in out and "bên ngoài" in out
+
+
+def test_web_alert_document_and_factcheck_pages_say_whose_fact_check_it_is(db):
+    from fastapi.testclient import TestClient
+
+    from kiemchung import users as U
+    from kiemchung.web import create_app
+
+    _, fc_id = external.save_external(db, _review(), source_id=None)
+    Ingestor(db).add([make_doc("", "mn ơi nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được",
+                               kind="post", external_id="p1", platform="facebook", day=3)])
+    [alert] = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False))).process(list(db.iter_documents()),
+                                                                                  notify=False)
+    U.add_user(db, "xem", "matkhau-kiemchung-1", "viewer")
+    c = TestClient(create_app(db))
+    assert c.post("/login", data={"username": "xem", "password": "matkhau-kiemchung-1", "next": "/"},
+                  follow_redirects=False).status_code == 303
+    for page in ("/alerts", f"/documents/{alert.doc_id}", "/factchecks", f"/factchecks/{fc_id}"):
+        html = c.get(page).text
+        assert "Tổ kiểm chứng Báo Sông Hương" in html and "kiểm chứng bên ngoài" in html, page
+    assert 'id="claimreview-jsonld"' not in c.get(f"/factchecks/{fc_id}").text  # not the office's to publish

@@ -111,8 +111,8 @@ def _paragraphs(text: str) -> str:
 def parse_channel_feed(content: bytes, *, url: str) -> list[Document]:
     """The videos of a YouTube channel (or playlist) feed, newest first.
 
-    Each video is a Document of kind ``post`` on platform ``youtube``: the title, the description as
-    lead (first paragraph) and body (the whole of it), the watch URL, ``external_id`` ``yt:VIDEOID``,
+    Each video is a Document of kind ``post`` on platform ``youtube``: the title, the description's
+    first paragraph as lead and the rest as body, the watch URL, ``external_id`` ``yt:VIDEOID``,
     the channel as author (hashed by the store under ``hash_authors``) and, from ``media:community``,
     the view count and star-rating count as ``engagement`` (``views``, ``ratings``). A video without
     title and description is skipped. Raises :class:`ParseError` (reason ``changed_shape``) when the
@@ -159,7 +159,7 @@ def parse_channel_feed(content: bytes, *, url: str) -> list[Document]:
             if rating is not None and _int(rating.get("count")) is not None:
                 engagement["ratings"] = _int(rating.get("count"))
         published = timeutil.parse_time(_text(entry, "a:published") or _text(entry, "a:updated"))
-        lead = description.split("\n\n", 1)[0] if description else ""
+        lead, _, rest = description.partition("\n\n")
         raw = {
             "videoId": video_id, "title": title, "description": description, "link": link,
             "published": _text(entry, "a:published"), "updated": _text(entry, "a:updated"),
@@ -167,7 +167,7 @@ def parse_channel_feed(content: bytes, *, url: str) -> list[Document]:
             "channelId": _text(entry, "yt:channelId") or channel_id, "statistics": engagement,
         }
         docs.append(Document(
-            url=link, title=title, lead=lead, body=description if description != lead else "", kind="post",
+            url=link, title=title, lead=lead, body=rest, kind="post",
             platform="youtube", external_id=f"yt:{video_id}", author=author, published_at=published,
             engagement=engagement, meta={"feed_url": url, "video_id": video_id},
             raw=json.dumps(raw, ensure_ascii=False).encode("utf-8"),

@@ -183,7 +183,8 @@ def _history_rows(db, fc_id: int) -> list[dict[str, Any]]:
 
 def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = None, status: int = 200):
     db = request.app.state.db
-    review, preview = claimreview_of(db, fc, site=str(request.base_url))
+    # Another publisher's fact-check is theirs to publish: no ClaimReview of this office for it.
+    review, preview = (None, False) if fc.external else claimreview_of(db, fc, site=str(request.base_url))
     unset = [key for key in ("site_url", "org_name") if not settings.stored(db, key)]
     source_doc = None
     doc_id = fc.meta.get("source_doc_id") if isinstance(fc.meta, dict) else None
@@ -196,7 +197,7 @@ def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = Non
     return render(
         request, "verify_editor.html", status, fc=fc.working_copy(), pending=fc.pending, published=fc,
         verdicts=fcs.VERDICTS, error=error,
-        claimreview=jsonld_text(review, indent=2), preview=preview, unset_settings=unset,
+        claimreview=jsonld_text(review, indent=2) if review is not None else None, preview=preview, unset_settings=unset,
         history=_history_rows(db, fc.id), approval=fcs.require_approval(db), source_doc=source_doc,
         notice=notice if notice in ("duplicate",) else None, similar=similar_factchecks(db, fc),
         suggestions=suggest_evidence(db, fc) if fc.status != "withdrawn" else [],
