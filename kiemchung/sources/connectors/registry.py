@@ -18,6 +18,7 @@ from kiemchung.sources.connectors.base import Connector
 BUILTIN = (
     "kiemchung.sources.connectors.feed",
     "kiemchung.sources.connectors.web",
+    "kiemchung.sources.connectors.sitemap",
     "kiemchung.sources.connectors.jsonfeed",
     "kiemchung.sources.connectors.youtube",
     "kiemchung.sources.connectors.telegram",
@@ -67,12 +68,13 @@ def connector_class(kind: str) -> type[Connector]:
 
 
 def kinds() -> tuple[str, ...]:
-    """The registered (polled) kinds, built-ins first in :data:`BUILTIN` order."""
+    """The registered (polled) kinds, built-ins first in :data:`BUILTIN` order, then others as registered."""
     _load()
-    return tuple(_registry)
+    order = {module: i for i, module in enumerate(BUILTIN)}
+    ranked = sorted(enumerate(_registry.items()), key=lambda e: (order.get(e[1][1].__module__, len(order)), e[0]))
+    return tuple(kind for _, (kind, _cls) in ranked)
 
 
 def labels() -> dict[str, tuple[str, str]]:
     """``{kind: (Vietnamese label, English label)}`` for every registered kind."""
-    _load()
-    return {k: (c.label_vi, c.label_en) for k, c in _registry.items()}
+    return {k: (_registry[k].label_vi, _registry[k].label_en) for k in kinds()}
