@@ -105,7 +105,7 @@ def test_telegram_preview_messages():
     page = telegram.parse_preview(_read("telegram_page_newest.html"), url="https://t.me/s/ubndlamgiang")
     assert page.channel == "ubndlamgiang" and page.title == "UBND tỉnh Lam Giang" and page.before == 100
     ids = [d.external_id for d in page.messages]
-    assert ids == [f"tg:ubndlamgiang/{i}" for i in (100, 101, 102, 103)]
+    assert ids == [f"tg:{i}" for i in (100, 101, 102, 103)]
     m101 = page.messages[1]
     assert m101.url == "https://t.me/ubndlamgiang/101" and m101.engagement == {"views": 12300}
     assert m101.lead.startswith("Sở Y tế: nước máy") and "syt.lamgiang.example" in m101.body
@@ -117,7 +117,7 @@ def test_telegram_preview_messages():
 
 def test_telegram_older_page_photo_without_caption_and_signed_message():
     page = telegram.parse_preview(_read("telegram_page_before100.html"), url="https://t.me/s/ubndlamgiang?before=100")
-    assert [d.external_id for d in page.messages] == ["tg:ubndlamgiang/97", "tg:ubndlamgiang/98"]  # 99: photo only
+    assert [d.external_id for d in page.messages] == ["tg:97", "tg:98"]  # 99: photo only
     assert page.messages[1].author == "Phòng Thông tin" and page.before == 97
     last = telegram.parse_preview(_read("telegram_page_before97.html"), url="x")
     assert last.before is None  # the channel's first page: no older one

@@ -115,7 +115,7 @@ def parse_preview(content: bytes, *, url: str, headers: dict | None = None) -> P
     Each message with text becomes a Document (kind ``post``, platform ``telegram``): the text (links
     and line breaks kept as paragraphs), its time, the view count as ``engagement["views"]``, its link
     ``https://t.me/NAME/ID`` (made handle-free by the store under ``hash_authors``), ``external_id``
-    ``tg:NAME/ID``, and as author the signature of the person who posted it when the channel signs
+    ``tg:ID``, and as author the signature of the person who posted it when the channel signs
     messages, else the channel. Messages with only media and no caption are skipped (nothing to read);
     a message whose time cannot be read is kept undated and listed in ``problems``. Raises
     :class:`ParseError` (reason ``no_messages``) when the page has no message at all: a private or
@@ -167,14 +167,16 @@ def parse_preview(content: bytes, *, url: str, headers: dict | None = None) -> P
         link = f"https://t.me/{name}/{msg_id}"
         paragraphs = body.split("\n\n")
         meta: dict = {"channel_title": title, "message_id": msg_id}
-        raw: dict = {"post": post, "id": msg_id, "text": body, "date": time_el[0].get("datetime") if time_el else None,
+        raw: dict = {"id": msg_id, "text": body, "date": time_el[0].get("datetime") if time_el else None,
                      "views": views, "link": link, "author": author}
         if forwarded is not None:
             raw["forwarded"] = {"from": normalize(forwarded.text_content())}  # an author key: hashed
             meta["forwarded"] = True
         page.messages.append(Document(
             url=link, title="", lead=paragraphs[0], body="\n\n".join(paragraphs[1:]), kind="post",
-            platform="telegram", external_id=f"tg:{name.lower()}/{msg_id}", author=author or name,
+            # The message id only: the channel's name is an account handle (hash_authors), the source says
+            # which channel it is.
+            platform="telegram", external_id=f"tg:{msg_id}", author=author or name,
             published_at=published, engagement={"views": views} if views is not None else {}, meta=meta,
             raw=json.dumps(raw, ensure_ascii=False).encode("utf-8"),
         ))
