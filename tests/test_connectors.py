@@ -67,6 +67,23 @@ def test_every_kind_is_a_source_kind_with_labels_in_both_languages():
         connector_class("gopher")
 
 
+def test_every_connector_fetches_through_the_shared_polite_client():
+    """Robots, per-host rate, conditional GET and the address guard hold for every kind only if no
+    connector opens its own connections: none imports an HTTP or socket library."""
+    import ast
+
+    folder = ROOT / "kiemchung" / "sources" / "connectors"
+    banned = {"httpx", "requests", "urllib3", "urllib.request", "http.client", "socket", "aiohttp", "ssl"}
+    for kind in kinds():
+        module = connector_class(kind).__module__
+        path = folder / (module.rsplit(".", 1)[-1] + ".py")
+        assert path.exists(), module
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n in banned or n.split(".")[0] in banned - {"urllib"}], (path, names)
+
+
 def test_a_kind_must_be_a_short_code_with_labels():
     class NoLabel(Connector):
         kind = "nolabel"

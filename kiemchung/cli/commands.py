@@ -89,12 +89,12 @@ def sources_kinds(
     labels: bool = typer.Option(False, "--labels", help="Kèm nhãn và mô tả (with labels and help)."),
 ) -> None:
     """Các loại nguồn có thể thêm, mỗi dòng một loại (registered source kinds, one a line)."""
+    from kiemchung.labels import bilingual
     from kiemchung.sources.connectors import connector_class, kinds
 
     for kind in kinds():
         if labels:
-            cls = connector_class(kind)
-            print(f"{kind}\t{cls.label_vi} ({cls.label_en})\t{cls.help}")
+            print(f"{kind}\t{bilingual('source_kind', kind)}\t{connector_class(kind).help}")
         else:
             print(kind)
 

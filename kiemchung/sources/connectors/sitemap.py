@@ -123,7 +123,7 @@ class SitemapConnector(Connector):
     """A sitemap, sitemap index or news sitemap: the pages new since the cursor, fetched and extracted."""
 
     kind = "sitemap"
-    label_vi = "sơ đồ trang (sitemap)"
+    label_vi = "sơ đồ trang"
     label_en = "sitemap"
     help = "sơ đồ trang, chỉ mục sơ đồ hoặc sơ đồ tin (sitemap, sitemap index or news sitemap)"
 
