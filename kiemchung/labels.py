@@ -16,6 +16,8 @@ built from their two parts (``user.password`` → "người dùng: mật khẩu"
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 LANGS = ("vi", "en")
@@ -473,6 +475,8 @@ def object_label(obj: str | None, lang: str = "vi") -> str:
     if not sep or kind not in LABELS["audit_object"]:
         return obj
     name = label("audit_object", kind, lang)
+    if kind in ("setting", "settings") and ident in LABELS["setting"]:
+        return f"{name}: {label('setting', ident, lang)}"
     return f"{name} #{ident}" if ident.isdigit() else f"{name} {ident}"
 
 
@@ -484,6 +488,9 @@ def shown_url(url: str | None) -> str:
     if url.startswith("file:"):
         return "…/" + url.rstrip("/").rsplit("/", 1)[-1]
     return url
+
+
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)")
 
 
 def _value_text(field: str, value: Any, lang: str) -> str:
@@ -505,6 +512,13 @@ def _value_text(field: str, value: Any, lang: str) -> str:
                 return label(group, value, lang)
     if field == "fetch_reason":
         return label("fetch_reason", value, lang)
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):
+        from kiemchung.timeutil import fmt_local
+
+        try:
+            return fmt_local(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
     if isinstance(value, bool):
         return label("yes_no", value, lang)
     if isinstance(value, list):
@@ -549,6 +563,26 @@ def changes(before: Any, after: Any, lang: str = "vi", *, limit: int = 300) -> l
             }
         )
     return rows
+
+
+def duration(value: Any, lang: str = "vi") -> str:
+    """A time span as people say it: "2 giờ 36 phút" / "2 h 36 min", "3 ngày 4 giờ" / "3 d 4 h"."""
+    seconds = getattr(value, "total_seconds", lambda: value)()
+    if seconds is None:
+        return ""
+    minutes = int(round(float(seconds) / 60))
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    units = {"vi": ("ngày", "giờ", "phút"), "en": ("d", "h", "min")}[lang if lang in LANGS else "vi"]
+    if days:
+        parts = [(days, units[0]), (hours, units[1])]
+    elif hours:
+        parts = [(hours, units[1]), (mins, units[2])]
+    else:
+        if not minutes:
+            return "dưới 1 phút" if lang != "en" else "under 1 min"
+        parts = [(mins, units[2])]
+    return " ".join(f"{n} {u}" for n, u in parts if n or len(parts) == 1)
 
 
 def _decimal(value: float, lang: str) -> str:

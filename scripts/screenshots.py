@@ -25,8 +25,8 @@ def pages(page, base: str) -> dict[str, str]:
         "overview": "/", "search": "/search?q=n%C6%B0%E1%BB%9Bc+m%C3%A1y", "stories": "/stories",
         "trends": "/trends", "watchlists": "/watchlists", "claims": "/claims", "factchecks": "/factchecks",
         "factcheck-new": "/factchecks/new", "alerts": "/alerts", "reports": "/reports", "sources": "/sources",
-        "users": "/users", "audit": "/audit", "apidocs": "/api/v1/docs", "notfound": "/khong-co-trang-nay",
-        "login": "/login",
+        "users": "/users", "audit": "/audit", "account": "/account", "settings": "/settings",
+        "apidocs": "/api/v1/docs", "notfound": "/khong-co-trang-nay",
     }
 
     def first(path: str, pattern: str) -> str | None:
@@ -40,7 +40,16 @@ def pages(page, base: str) -> dict[str, str]:
         ("document-post", "/alerts", r"/documents/\d+"),
         ("document-article", "/search?q=n%C6%B0%E1%BB%9Bc+m%C3%A1y&kind=article", r"/documents/\d+"),
         ("report", "/reports", r"/reports/bao-cao-[\d_-]+(?=\")"),
+        ("evidence", "/factchecks?status=published", None),
     ):
+        if name == "evidence":  # a kept page: the first fact-check whose editor lists one
+            page.goto(base + path)
+            for fc in list(dict.fromkeys(re.findall(r"/factchecks/\d+(?=\")", page.content())))[:40]:
+                found = first(fc, r"/evidence/\d+(?=/warc)")  # a page kept (done)
+                if found:
+                    out["factcheck-evidence"], out[name] = fc, found
+                    break
+            continue
         found = first(path, pattern)
         if found:
             out[name] = found
@@ -57,7 +66,10 @@ def main(base: str, user: str, password: str, out_dir: str) -> None:
         for tag, (w, h) in SIZES.items():
             ctx = browser.new_context(viewport={"width": w, "height": h})
             page = ctx.new_page()
-            page.goto(base + "/login")
+            for lang in ("vi", "en"):
+                page.goto(base + f"/login?lang={lang}")
+                page.screenshot(path=str(out / f"login-{tag}-{lang}.png"), full_page=True)
+            page.goto(base + "/login?lang=vi")
             page.fill("input[name=username]", user)
             page.fill("input[name=password]", password)
             page.click("form button")
@@ -65,8 +77,6 @@ def main(base: str, user: str, password: str, out_dir: str) -> None:
             for lang in ("vi", "en"):
                 page.goto(base + f"/?lang={lang}")
                 for name, path in todo.items():
-                    if name == "login":
-                        continue
                     page.goto(base + path)
                     page.wait_for_timeout(400 if name == "apidocs" else 100)
                     page.screenshot(path=str(out / f"{name}-{tag}-{lang}.png"), full_page=name != "apidocs")

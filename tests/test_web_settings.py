@@ -95,12 +95,12 @@ def test_the_alerts_group_shows_the_trade_off_of_this_installation(sdb):
     c = _client(sdb, "quantri")
     page = html.unescape(c.get("/settings").text)
     assert "Đánh đổi của mức 'Lặp lại tin sai'" in page
-    for t, p, _, _ in DEFAULT_MODEL.curve:
-        assert f"{t:.2f}" in page and f"{p:.3f}" in page
-    assert page.count("◀") == 1 and "0.50 <strong>◀" in page  # the default threshold is in force
+    for t, p, _, _ in DEFAULT_MODEL.curve:  # decimals as Vietnamese writes them
+        assert f"{t:.2f}".replace(".", ",") in page and f"{p:.3f}".replace(".", ",") in page
+    assert page.count("◀") == 1 and "0,50 <strong>◀" in page  # the default threshold is in force
     settings.set_value(sdb, "alert_precision", "0.97")
     page = html.unescape(c.get("/settings").text)
     chosen = DEFAULT_MODEL.threshold_for_precision(0.97)
-    assert f"{chosen:.2f} <strong>◀" in page and chosen > DEFAULT_MODEL.repeat_threshold
+    assert f"{chosen:.2f}".replace(".", ",") + " <strong>◀" in page and chosen > DEFAULT_MODEL.repeat_threshold
     c.cookies.set("kc_lang", "en")
     assert "What the 'Repeats a false claim' level trades" in html.unescape(c.get("/settings").text)

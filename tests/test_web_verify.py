@@ -144,7 +144,8 @@ def test_claims_queue_lists_checkworthy_and_viral_then_drops_them_once_checked(a
     assert html.count("Tạo bài kiểm chứng") >= 2
     # the queue is ordered by what needs checking first (posts, viral marks, engagement, then
     # check-worthiness: checkworthy.queue_priority); every row shown is check-worthy
-    scores = [float(s) for s in re.findall(r'<td class="score">.*?(\d\.\d\d)</td>', html)]
+    # decimals as Vietnamese writes them (0,96)
+    scores = [float(s.replace(",", ".")) for s in re.findall(r'<td class="score">.*?(\d,\d\d)</td>', html)]
     assert scores and min(scores) >= 0.5
     queued = claims_queue.claims_queue(vdb).claims(len(scores))
     assert [round(c.score, 2) for c in queued] == scores

@@ -350,7 +350,7 @@ def _failed(db, capture: Capture, err: FetchError, at: dt.datetime) -> Capture:
     with db.write() as conn:
         conn.execute(update(captures).where(captures.c.id == capture.id).values(**values))
         if not retry:
-            audit.record(conn, "kiemchung", "capture.failed", f"capture:{capture.id}", None,
+            audit.record(conn, None, "capture.failed", f"capture:{capture.id}", None,
                          {"url": capture.url, "fetch_reason": err.reason, "attempts": attempts})
     log.info("capture %s of %s: %s (%s)", capture.id, capture.url, err.reason, "retry" if retry else "failed")
     return get_capture(db, capture.id)
@@ -404,7 +404,7 @@ def _keep(db, capture: Capture, result, settings, *, fetched_at: dt.datetime, re
                   title=(title or "")[:500] or None, meta=meta)
     with db.write() as conn:
         conn.execute(update(captures).where(captures.c.id == capture.id).values(**values))
-        audit.record(conn, "kiemchung", "capture.done", f"capture:{capture.id}", None,
+        audit.record(conn, None, "capture.done", f"capture:{capture.id}", None,
                      {"url": capture.url, "sha256": content_sha, "size": len(content)})
     return get_capture(db, capture.id)
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from kiemchung import timeutil
 from kiemchung.cli.app import render_snippet
 from kiemchung.collect import Collector, import_file
+from kiemchung.labels import label
 from kiemchung.sources.sample import load_manifest, sample_mapping, sample_sources
 from kiemchung.store import Database
 from kiemchung.store.search import search
@@ -82,7 +83,7 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
         console.print("[bold]3. Kho dữ liệu[/] (store)")
         console.print(
             f"   {st['documents']} tài liệu: "
-            + ", ".join(f"{n} {k}" for k, n in sorted(st["by_kind"].items()))
+            + ", ".join(f"{n} {label('doc_kind', k)}" for k, n in sorted(st["by_kind"].items()))
             + f"; {st['duplicate_groups']} nhóm gần trùng ({st['documents_in_duplicate_groups']} tài liệu); "
             f"từ {timeutil.fmt_local(st['first_published'], '%d/%m/%Y')} đến "
             f"{timeutil.fmt_local(st['last_published'], '%d/%m/%Y')}"

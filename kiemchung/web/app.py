@@ -14,12 +14,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiemchung import users as U
 from kiemchung.errors import KiemchungError, NotFoundError
-from kiemchung.labels import label
+from kiemchung.labels import duration, label
 from kiemchung.links import http_url
 from kiemchung.logins import LoginLimiter
 from kiemchung.store import Database
@@ -237,11 +238,31 @@ def render(request: Request, template: str, status_code: int = 200, **ctx) -> HT
         t=translator(lang),
         lang=lang,
         L=lambda group, code: label(group, code, lang),
+        D=lambda span: duration(span, lang),
     )
     response = request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("vi", "en"):
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
+
+
+def _day_filter(value) -> str:
+    """``{{ "2026-11-01"|day }}``: an ISO day as Vietnamese offices write it, 01/11/2026."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
+@pass_context
+def _decimal_filter(ctx, value, digits: int = 2) -> str:
+    """``{{ x|dec(2) }}``: a decimal as the page's language writes it (0,35 in Vietnamese, 0.35 in English)."""
+    if value is None:
+        return "—"
+    text = f"{float(value):.{int(digits)}f}"
+    return text.replace(".", ",") if ctx.get("lang", "vi") == "vi" else text
 
 
 def _wants_json(request: Request) -> bool:
@@ -327,6 +348,8 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     templates.env.globals["times_usual"] = times_usual
     templates.env.globals["usual_level"] = usual_level
     templates.env.filters["http_url"] = http_url  # an href only for http(s) links (kiemchung.links)
+    templates.env.filters["dec"] = _decimal_filter
+    templates.env.filters["day"] = _day_filter
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(SecurityHeaders)

@@ -61,8 +61,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alerts": {"vi": "Cảnh báo mới", "en": "New alerts"},
     "none_yet": {"vi": "Chưa có.", "en": "None yet."},
     "fixed_now": {
-        "vi": "“Bây giờ” của bản cài đặt này được cố định (cài đặt reference_time, ví dụ cuối dữ liệu mẫu)",
-        "en": "This installation's “now” is fixed (setting reference_time, e.g. the end of the sample)",
+        "vi": "“Bây giờ” của bản cài đặt này được cố định (Cài đặt, nhóm hiển thị; ví dụ cuối dữ liệu mẫu)",
+        "en": "This installation's “now” is fixed (Settings, views group; e.g. the end of the sample)",
     },
     "all_ok": {"vi": "Mọi nguồn đều hoạt động bình thường.", "en": "All sources are healthy."},
     "query": {"vi": "Từ khóa (gõ có dấu hoặc không dấu)", "en": "Query (with or without diacritics)"},

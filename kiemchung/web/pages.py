@@ -413,7 +413,7 @@ def users_disable(request: Request, name: str, disabled: bool = Form(True), user
 
 # Where an audit object can be looked at in the workbench.
 _AUDIT_LINKS = {"factcheck": "/factchecks/{}", "story": "/stories/{}", "source": "/sources", "user": "/users", "setting": "/settings",
-                "report": "/reports/{}", "watchlist": "/watchlists", "alert": "/alerts"}
+                "report": "/reports/{}", "watchlist": "/watchlists", "alert": "/alerts", "capture": "/evidence/{}"}
 
 
 def _audit_link(obj: str | None) -> str | None:
