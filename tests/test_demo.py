@@ -164,3 +164,22 @@ def test_the_demo_gives_the_same_figures_on_postgresql(pg_url, tmp_path):
     for key in ("documents", "by_kind", "by_language", "duplicate_groups", "documents_in_duplicate_groups",
                 "per_source"):
         assert pg["stats"][key] == lite["stats"][key], key
+
+
+def test_demo_shows_sample_tips_grouped_and_matched(demo_file):
+    """The demo's tips: the same rumour asked several times (grouped), two screenshots (a social post
+    on Telegram, a forged letter by e-mail), one question that matches nothing; none answered."""
+    from kiemchung.tips import grouped_tips, list_tips
+
+    figures = demo_file[1]["tips"]
+    assert figures["tips"] == 6 and figures["matched"] >= 4
+    db = Database(demo_file[0])
+    try:
+        tips = list_tips(db)
+        assert {t.channel for t in tips} == {"form", "telegram", "email"}
+        assert max(g.count for g in grouped_tips(db)) >= 2
+        assert all(t.status == "new" and t.reply_text is None for t in tips)
+        letter = next(t for t in tips if t.channel == "email")
+        assert letter.images and letter.best is not None
+    finally:
+        db.close()

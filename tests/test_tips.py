@@ -545,3 +545,20 @@ def test_cli_list_show_reply(db, any_db_target, capsys):
     assert run_cli_in_process(any_db_target, "tips", "list", "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert data and all("reply_to" not in d for d in data)
+
+
+def test_tips_raise_no_alert_and_go_through_the_pipeline(db):
+    """A tip asking about a false claim is matched in the tips queue, never notified as a repeat; it is
+    placed in a story like any document."""
+    from kiemchung.claims.alerts import list_alerts
+    from kiemchung.pipeline import Pipeline
+    from kiemchung.stories.tables import story_documents
+
+    _factcheck(db)
+    tip, _ = submit_tip(db, text=RUMOUR)
+    Pipeline(db).run()
+    assert list_alerts(db) == []
+    with db.read() as conn:
+        assert conn.execute(select(story_documents.c.story_id).where(story_documents.c.doc_id == tip.doc_id)).first()
+    match_tips(db)
+    assert get_tip(db, tip.id).matches

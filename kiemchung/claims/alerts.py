@@ -8,7 +8,9 @@ recalibration) decide on the best candidates. An alert is recorded once per (doc
 pair, at one of two levels: ``"repeat"`` ("Lặp lại tin sai": notified by log, webhook and e-mail) or
 ``"related"`` ("có thể liên quan": shown in the claims queue and the alerts page only, never notified).
 
-Official statements (documents of kind "official") never raise an alert: they are where denials come
+Tips (kind "tip": someone asking whether a claim is true) never raise an alert either: their matches
+are shown in the tips queue (:mod:`kiemchung.tips`), not notified as repeats. Official statements
+(documents of kind "official") never raise an alert: they are where denials come
 from, and the matcher does not see negation ("... không chữa khỏi ...") — see docs/matching.md.
 """
 
@@ -157,6 +159,8 @@ class AlertEngine:
         image_hits = self._image_hits([d for d in docs if d.kind != "official"], only)
         for doc in docs:
             if doc.id is None or doc.kind == "official":  # statements answer claims (denials), never repeat them
+                continue
+            if doc.kind == "tip":  # a citizen asking; matched and shown in the tips queue (kiemchung.tips)
                 continue
             _, decisions = self.decider.decide(document_text(doc), k=5 + len(only or ()))
             hits = [d for d in decisions

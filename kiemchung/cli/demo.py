@@ -75,6 +75,10 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
         from kiemchung.stories.keywords import KeywordStage
         from kiemchung.stories.service import list_stories
 
+        from kiemchung.tips.demo import load_demo_tips
+
+        # The sample tips go through the same pipeline (stories, claims); shown at the end.
+        figures["tips"] = load_demo_tips(db, now=manifest_now(manifest))
         Pipeline(db).run()
         KeywordStage(db).run(limit=10_000, min_docs=2)  # keywords as words for the stories shown
         figures["now"] = anchor_clock(db, manifest)
@@ -113,6 +117,7 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
                     highlight=False,
                 )
         _show_duplicate_groups(db, console)
+        _show_tips(db, console, figures)
         console.print(
             f"\nCơ sở dữ liệu: [bold]{db.shown_url}[/]. Thử: kiemchung --db "
             f"{db_path if db.is_sqlite else db.shown_url} search \"nuoc may\""
@@ -120,6 +125,31 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
     finally:
         db.close()
     return figures
+
+
+def manifest_now(manifest: dict) -> dt.datetime | None:
+    """The end of the sample (the demo's "now"), for the sample tips' times; None when not stated."""
+    end = manifest.get("now")
+    try:
+        return timeutil.parse_time(end) if end else None
+    except (ValueError, TypeError):
+        return None
+
+
+def _show_tips(db: Database, console: Console, figures: dict) -> None:
+    """The sample tips (form, Telegram screenshot, forged-letter e-mail), grouped and matched."""
+    from kiemchung.tips import grouped_tips
+
+    t = figures["tips"]
+    console.print(f"[bold]8. Tin báo của người dân[/] (tips): {t['tips']} tin, {t['groups']} nhóm, "
+                  f"{t['matched']} khớp bài kiểm chứng; ảnh đã đọc chữ (OCR): {t['ocr']}")
+    for g in grouped_tips(db, limit=20)[:5]:
+        tip = g.first
+        best = f" → khớp bài kiểm chứng #{g.best['factcheck_id']}" if g.best else ""
+        asked = f" [bold]{g.count} người đã hỏi[/]" if g.count > 1 else ""
+        console.print(f"   #{tip.id} {label('tip_channel', tip.channel)}:{asked} "
+                      f"{escape((tip.text or '')[:80])}{' [ảnh]' if tip.images else ''}{best}", highlight=False)
+    console.print("   Trả lời (answer, never automatic): kiemchung tips reply ID --best · web: /tips · mẫu gửi tin: /tin-bao")
 
 
 def anchor_clock(db: Database, manifest: dict) -> dt.datetime | None:
