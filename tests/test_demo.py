@@ -172,7 +172,7 @@ def test_demo_shows_sample_tips_grouped_and_matched(demo_file):
     from kiemchung.tips import grouped_tips, list_tips
 
     figures = demo_file[1]["tips"]
-    assert figures["tips"] == 6 and figures["matched"] >= 4
+    assert figures["tips"] == 7 and figures["matched"] >= 4
     db = Database(demo_file[0])
     try:
         tips = list_tips(db)

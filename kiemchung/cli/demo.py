@@ -75,10 +75,6 @@ def run_demo(db_path: str | Path, console: Console) -> dict:
         from kiemchung.stories.keywords import KeywordStage
         from kiemchung.stories.service import list_stories
 
-        from kiemchung.tips.demo import load_demo_tips
-
-        # The sample tips go through the same pipeline (stories, claims); shown at the end.
-        figures["tips"] = load_demo_tips(db, now=manifest_now(manifest))
         Pipeline(db).run()
         KeywordStage(db).run(limit=10_000, min_docs=2)  # keywords as words for the stories shown
         figures["now"] = anchor_clock(db, manifest)
@@ -138,8 +134,14 @@ def manifest_now(manifest: dict) -> dt.datetime | None:
 
 def _show_tips(db: Database, console: Console, figures: dict) -> None:
     """The sample tips (form, Telegram screenshot, forged-letter e-mail), grouped and matched."""
+    from kiemchung.pipeline import Pipeline
     from kiemchung.tips import grouped_tips
+    from kiemchung.tips.demo import load_demo_tips
 
+    # The sample tips, stored last (the figures above are the sample's own), through the same stages.
+    figures["tips"] = load_demo_tips(db, now=figures.get("now"))
+    Pipeline(db).run()
+    figures["stats"] = db.stats()
     t = figures["tips"]
     console.print(f"[bold]8. Tin báo của người dân[/] (tips): {t['tips']} tin, {t['groups']} nhóm, "
                   f"{t['matched']} khớp bài kiểm chứng; ảnh đã đọc chữ (OCR): {t['ocr']}")

@@ -1,9 +1,10 @@
 """The demo's sample tips (``make demo``): what a provincial office receives in a morning.
 
-Three people ask about the same rumour on the form (grouped: "3 người đã hỏi về tin này"), a Telegram
-user sends a screenshot of a social post (rendered from text with Debian's fonts,
-:mod:`kiemchung.images.samples`), an e-mail carries a screenshot of a forged official letter ("công văn
-giả"), and one question matches nothing. With Tesseract installed the OCR stage reads the images, so
+Three people ask about the same rumour on the form (grouped: "N người đã hỏi về tin này"), a Telegram
+user sends a screenshot of a chat, someone on the form a screenshot of a social post (both rendered
+from text with Debian's fonts, :func:`kiemchung.images.samples.demo_images`), an e-mail carries a
+screenshot of a forged official letter ("công văn giả", the flood-aid scam the province denied), and
+one question matches nothing. With Tesseract installed the OCR stage reads the images, so
 the two screenshots are matched by their text too; every tip is matched against the sample's
 published fact-checks. Nothing is answered: that is the editor's choice (``kiemchung tips reply``).
 """
@@ -20,20 +21,7 @@ FORM_TIPS = (
     "Có phải nước máy Giang Khẩu bị nhiễm độc, không được dùng để nấu ăn không?",
     "Nước máy ở Giang Khẩu bị nhiễm độc thật không ạ? Nhà em có dùng nấu ăn được không ạ?",
 )
-POST_TEXT = ("THÔNG BÁO KHẨN: Toàn tỉnh Lam Giang cho học sinh nghỉ học hết tuần vì bão số 8. "
-             "Phụ huynh chia sẻ ngay cho mọi người biết!")
 UNMATCHED = "Có phải từ tháng sau giá điện sinh hoạt ở Lam Giang tăng 20% không?"
-
-
-def _letter():
-    from kiemchung.images.samples import Letter
-
-    return Letter(
-        issuer_parent="UBND TỈNH LAM GIANG", issuer="SỞ Y TẾ", number="Số: 1234/SYT-NVY",
-        place_date="Lam Giang, ngày 14 tháng 11 năm 2026", subject="V/v ngừng sử dụng nước máy",
-        body="Nước máy ở Giang Khẩu bị nhiễm độc, không được dùng để nấu ăn. Đề nghị người dân không sử dụng "
-             "nước máy cho đến khi có thông báo mới.",
-        signer_title="GIÁM ĐỐC", signer="Nguyễn Văn An")
 
 
 def load_demo_tips(db, *, now: dt.datetime | None = None) -> dict:
@@ -47,25 +35,28 @@ def load_demo_tips(db, *, now: dt.datetime | None = None) -> dict:
         tip, _ = submit_tip(db, channel="form", text=text, external_id=f"demo-form-{i}",
                             received_at=now - dt.timedelta(minutes=50 - 10 * i), clock=lambda: now)
         ids.append(tip.id)
-    images: list[tuple[str, bytes]] = []
-    try:
-        from kiemchung.images.samples import render, render_letter, to_png
+    images: dict[str, bytes] = {}
+    try:  # the ocr helper's renders (Debian's fonts): a chat, a social post, the forged letter
+        from kiemchung.images.samples import demo_images
 
-        images = [("post", to_png(render(POST_TEXT, "post"))), ("letter", to_png(render_letter(_letter())))]
-    except (ImportError, FileNotFoundError) as exc:  # Pillow or Debian's fonts missing: text-only tips
+        images = dict(demo_images())
+    except (ImportError, FileNotFoundError) as exc:  # Pillow or the fonts missing: those tips are left out
         log.warning("demo tips without images: %s", exc)
-    shots = dict(images)
-    tip, _ = submit_tip(db, channel="telegram", text="Tin này đúng không ạ?" if "post" in shots else POST_TEXT,
-                        images=[TipImage(shots["post"], "image/png", "anh-chup.png")] if "post" in shots else [],
-                        sender="900001", external_id="900001:1", received_at=now - dt.timedelta(minutes=25))
-    ids.append(tip.id)
-    tip, _ = submit_tip(db, channel="email", text="Công văn của Sở Y tế gửi trong nhóm Zalo, có thật không?",
-                        images=[TipImage(shots["letter"], "image/png", "cong-van.png")] if "letter" in shots else [],
-                        sender="nguoidan@example.vn", external_id="<demo-letter@example.vn>",
-                        received_at=now - dt.timedelta(minutes=15))
-    ids.append(tip.id)
+    with_image = (
+        ("telegram", "tin-bao-chat.png", "Tin nhắn này đúng không ạ?", "900001", "900001:1", 35),
+        ("form", "tin-bao-post.png", "Thấy bài này trên mạng, cầu có sắp sập thật không?", None, "demo-form-bridge", 25),
+        ("email", "cong-van-gia.png", "Công văn này gửi trong nhóm Zalo, bảo nhập số tài khoản để nhận hỗ trợ. "
+                                      "Có thật không?", "nguoidan@example.vn", "<demo-letter@example.vn>", 15),
+    )
+    for channel, name, text, sender, ext, minutes in with_image:
+        if name not in images:
+            continue
+        tip, _ = submit_tip(db, channel=channel, text=text, images=[TipImage(images[name], "image/png", name)],
+                            sender=sender, external_id=ext, received_at=now - dt.timedelta(minutes=minutes),
+                            clock=lambda: now)
+        ids.append(tip.id)
     tip, _ = submit_tip(db, channel="form", text=UNMATCHED, external_id="demo-form-power",
-                        received_at=now - dt.timedelta(minutes=5))
+                        received_at=now - dt.timedelta(minutes=5), clock=lambda: now)
     ids.append(tip.id)
     ocr = _read_images(db) if images else 0
     match_tips(db, tip_ids=ids)
