@@ -10,7 +10,9 @@ prefixes such cells with an apostrophe (the usual neutralisation: the cell is sh
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+import io
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -40,4 +42,65 @@ def write_csv(out: TextIO, rows: Iterable[dict[str, Any]], *, fieldnames: list[s
     return n
 
 
-__all__ = ["FORMULA_STARTS", "csv_cell", "write_csv"]
+# Columns of a search export (web, API and CLI alike).
+SEARCH_EXPORT_FIELDS = ["id", "published_at", "source", "kind", "title", "url", "snippet", "source_id", "language", "author"]
+# Rows gathered before a chunk of a streamed export is handed on.
+STREAM_CHUNK_ROWS = 200
+
+
+def search_export_row(hit) -> dict[str, Any]:
+    """One search hit (:class:`kiemchung.store.search.Hit`) as an export row. ``author`` is the stored
+    author key: a salted hash while ``hash_authors`` is on (the store never holds the handle then)."""
+    d = hit.document
+    return {
+        "id": d.id,
+        "published_at": d.published_at.isoformat() if d.published_at else "",
+        "source": d.source_name or "",
+        "kind": d.kind,
+        "title": d.title,
+        "url": d.url or "",
+        "snippet": "".join(s for s, _ in hit.snippet),
+        "source_id": d.source_id if d.source_id is not None else "",
+        "language": d.language or "",
+        "author": d.author or "",
+    }
+
+
+def stream_csv(rows: Iterable[dict[str, Any]], fieldnames: list[str]) -> Iterator[str]:
+    """``rows`` as CSV text in chunks (header first, cells through :func:`csv_cell`): for streamed
+    downloads that never hold the whole file."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fieldnames)
+    writer.writeheader()
+    n = 0
+    for row in rows:
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
+        n += 1
+        if n % STREAM_CHUNK_ROWS == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def stream_jsonl(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """``rows`` as JSON Lines text in chunks."""
+    chunk: list[str] = []
+    for row in rows:
+        chunk.append(json.dumps(row, ensure_ascii=False) + "\n")
+        if len(chunk) >= STREAM_CHUNK_ROWS:
+            yield "".join(chunk)
+            chunk.clear()
+    if chunk:
+        yield "".join(chunk)
+
+
+__all__ = [
+    "FORMULA_STARTS",
+    "SEARCH_EXPORT_FIELDS",
+    "csv_cell",
+    "search_export_row",
+    "stream_csv",
+    "stream_jsonl",
+    "write_csv",
+]

@@ -117,3 +117,57 @@ def test_starter_directory_loads_cleanly_and_once(db):
     assert "báo địa phương Nghệ An" in cols and "báo trung ương" in cols
     types = {p.outlet_type for p in D.profiles(db).values()}
     assert types == set(D.OUTLET_TYPES) - {"social"}
+
+
+def _web(db, role: str = "admin"):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from kiemchung import users as U
+    from kiemchung.web import create_app
+
+    U.add_user(db, "nguoi", "matkhau-manh-123", role)
+    c = TestClient(create_app(db))
+    c.post("/login", data={"username": "nguoi", "password": "matkhau-manh-123", "next": "/"})
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/sources/directory").text).group(1)
+    return c, token
+
+
+def test_web_directory_edit_import_and_starter_are_audited(any_db):
+    c, csrf = _web(any_db)
+    s = _feed(any_db, 1)
+    assert c.post("/collections", data={"csrf": csrf, "name": "báo địa phương Nghệ An"}, follow_redirects=False).status_code == 303
+    col = D.get_collection(any_db, "báo địa phương Nghệ An")
+    r = c.post(f"/sources/{s.id}/profile", data={"csrf": csrf, "outlet": "Báo Nghệ An", "outlet_type": "local",
+                                                 "province": "nghe-an", "language": "vi", "collections": [str(col.id)]},
+               follow_redirects=False)
+    assert r.status_code == 303
+    assert D.profiles(any_db)[s.id].outlet_type == "local" and D.collection_source_ids(any_db, col.id) == [s.id]
+    bad = c.post(f"/sources/{s.id}/profile", data={"csrf": csrf, "outlet_type": "blog"})
+    assert bad.status_code == 400 and "blog" in bad.text
+    page = c.get("/sources/directory?lang=en").text
+    assert "Source directory" in page and "Báo Nghệ An" in page
+    c.get("/sources/directory?lang=vi")
+    # upload: bad rows reported by line, good rows kept
+    up = c.post("/sources/directory/import", data={"csrf": csrf},
+                files={"file": ("d.csv", CSV.encode(), "text/csv")})
+    assert up.status_code == 200 and "Dòng 4" in up.text and "3 nguồn" in up.text
+    starter = c.post("/sources/directory/starter", data={"csrf": csrf})
+    assert starter.status_code == 200 and "lỗi" in starter.text
+    assert c.post("/sources/directory/starter", data={"csrf": csrf}).text.count("Đã thêm 0 nguồn") == 1
+    csv_text = c.get("/sources/directory.csv").text
+    assert csv_text.startswith("url,kind,name") and "vnexpress.net" in csv_text
+    with any_db.read() as conn:
+        actions = set(conn.execute(select(audit.audit_log.c.action)).scalars())
+    assert {"collection.create", "collection.sources", "source.profile", "source.add"} <= actions
+
+
+def test_viewer_sees_the_directory_but_cannot_change_it(db):
+    c, csrf = _web(db, "viewer")
+    s = _feed(db, 1)
+    D.set_profile(db, s.id, outlet_type="tv")
+    page = c.get("/sources/directory").text
+    assert "truyền hình" in page and 'action="/sources/' not in page
+    assert c.post(f"/sources/{s.id}/profile", data={"csrf": csrf, "outlet_type": "local"}).status_code == 403
+    assert c.post("/sources/directory/starter", data={"csrf": csrf}).status_code == 403

@@ -251,7 +251,8 @@ EDITOR = (
      ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures"),
      ("GET", "/ocr"), ("POST", "/ocr"),
      ("POST", "/tips/{tip_id}/reply"), ("POST", "/tips/{tip_id}/status"), ("POST", "/api/v1/tips/{tip_id}/reply"),
-     ("POST", "/api/v1/tips/{tip_id}/status")}
+     ("POST", "/api/v1/tips/{tip_id}/status"),
+     ("POST", "/sources/{source_id}/profile"), ("POST", "/collections"), ("POST", "/collections/{collection_id}/delete")}
     | VERIFY_EDITOR
     | MONITOR_EDITOR
 )
@@ -265,6 +266,8 @@ ADMIN = {
     ("GET", "/audit"),
     ("GET", "/settings"),
     ("POST", "/settings"),
+    ("POST", "/sources/directory/import"),
+    ("POST", "/sources/directory/starter"),
 }
 RANK = {"anon": -1, "viewer": 0, "editor": 1, "admin": 2}
 
@@ -296,6 +299,7 @@ def test_every_route_enforces_roles(app, app_db):
                 .replace("{alert_id}", "1")
                 .replace("{source_id}", "999")
                 .replace("{capture_id}", "1")
+                .replace("{collection_id}", "999")
                 .replace("{part}", "text")
                 .replace("{tip_id}", "1")
                 .replace("{secret}", "khong-co")

@@ -35,7 +35,7 @@ def db(any_db):
 NOT_PAGES = {
     "/favicon.ico", "/healthz", "/search/export", "/documents/{doc_id}/raw", "/reports/{name}/{fmt}",
     "/factchecks/feed.xml", "/login", "/report-jobs/{job_id}", "/evidence/{capture_id}/{part}",
-    "/tips/{tip_id}/images/{sha}",
+    "/tips/{tip_id}/images/{sha}", "/sources/directory.csv",
 }
 
 # Words the Vietnamese interface must not show (codes and English labels seen there before).

@@ -370,18 +370,23 @@ def search(
     sort: str = typer.Option("newest", "--sort", help="newest | oldest | relevance"),
     limit: int = typer.Option(20, "--limit", "-n"),
     as_json: bool = typer.Option(False, "--json", help="In kết quả dạng JSON Lines."),
+    collection: str = typer.Option(None, "--collection", help="Chỉ các nguồn của bộ sưu tập (collection id or name)."),
 ) -> None:
     """Tìm kiếm toàn văn, có hoặc không dấu (full-text search, with or without diacritics)."""
     from kiemchung.store.search import search as run_search
 
     with open_db() as db:
+        sources = _sources_filter(db, source, collection)
+        if sources == []:
+            console.print("[dim]0 kết quả (the collection holds none of these sources)[/]")
+            return
         result = run_search(
             db,
             query,
             limit=limit,
             since=_parse_date(since, "--since"),
             until=_parse_date(until, "--until"),
-            sources=source or None,
+            sources=sources,
             kinds=kind or None,
             sort=sort,
             count=True,
@@ -400,6 +405,16 @@ def search(
             highlight=False,
         )
         console.print("   " + render_snippet(hit), highlight=False)
+
+
+def _sources_filter(db, source: list[int] | None, collection: str | None) -> list[int] | None:
+    """The source ids ``--source`` and ``--collection`` allow (None: no filter; []: nothing)."""
+    if not collection:
+        return source or None
+    from kiemchung.sources.directory import collection_source_ids
+
+    ids = collection_source_ids(db, collection)
+    return [i for i in ids if i in set(source)] if source else ids
 
 
 def _doc_json(d) -> dict:
@@ -471,8 +486,13 @@ def export(
     output: Path = typer.Option(None, "--output", "-o", help="Tệp ra (mặc định: stdout)."),
     fmt: str = typer.Option("jsonl", "--format", help="jsonl | csv"),
     since: str | None = typer.Option(None, "--since", help="Từ ngày (dd/mm/yyyy hoặc YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Đến trước ngày (dd/mm/yyyy hoặc YYYY-MM-DD)."),
+    query: str = typer.Option("", "--query", "-q", help="Chỉ tài liệu khớp truy vấn (only documents matching a search)."),
+    source: list[int] = typer.Option(None, "--source", help="Chỉ nguồn có số này (source id; repeatable)."),
+    kind: list[str] = typer.Option(None, "--kind", help="article | post | official (repeatable)."),
+    collection: str = typer.Option(None, "--collection", help="Chỉ các nguồn của bộ sưu tập (collection id or name)."),
 ) -> None:
-    """Xuất tài liệu ra JSONL hoặc CSV (export documents)."""
+    """Xuất tài liệu ra JSONL hoặc CSV, toàn bộ hoặc theo bộ lọc tìm kiếm (export documents, all or filtered)."""
     if fmt not in ("jsonl", "csv"):
         raise ConfigError(f"Định dạng không hỗ trợ (unsupported format): {fmt}")
     try:
@@ -482,7 +502,18 @@ def export(
     n = 0
     try:
         with open_db() as db:
-            docs = db.iter_documents(since=_parse_date(since, "--since"))
+            if query.strip() or until or source or kind or collection:
+                # Filtered: every match of the search, newest first, streamed (kiemchung.store.search.iter_hits).
+                from kiemchung.store.search import compile_tree, iter_hits
+
+                if query.strip():
+                    compile_tree(query)  # a bad query fails before the file is started
+                docs = (h.document for h in iter_hits(
+                    db, query, since=_parse_date(since, "--since"), until=_parse_date(until, "--until"),
+                    sources=_sources_filter(db, source, collection), kinds=kind or None,
+                ))
+            else:
+                docs = db.iter_documents(since=_parse_date(since, "--since"))
             if fmt == "jsonl":
                 for d in docs:
                     out.write(json.dumps(_doc_json(d), ensure_ascii=False) + "\n")

@@ -29,6 +29,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
@@ -539,6 +540,88 @@ def _run(db, compiled: FtsQuery, limit, offset, since, until, sources, kinds, so
         body = " ".join(p for p in (doc.lead, doc.body) if p)
         hits.append(Hit(doc, score if ranked else None, snippet(body or doc.title, set(compiled.terms))))
     return hits, total
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming every match (exports)
+
+EXPORT_BATCH = 500
+
+
+def iter_hits(
+    db: Database,
+    query: str,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    sources: list[int] | None = None,
+    kinds: list[str] | None = None,
+    doc_ids: set[int] | None = None,
+    batch: int = EXPORT_BATCH,
+) -> Iterator[Hit]:
+    """Every match of ``query``, newest first, read in batches of ``batch``: what an export streams.
+
+    A blank query matches every document (the filters still apply). Unlike :func:`search` there is
+    no cap and no offset: each batch continues below the last full-text row id read (keyset paging
+    on the time-ordered ``fts_rowid``), one short read transaction per batch, so memory stays the
+    same whatever the number of matches and writers are never held up. ``sources=[]`` (an empty
+    collection) matches nothing; ``doc_ids`` keeps only those documents (story/province scopes).
+    An accented query that matches nothing is run without diacritics, as :func:`search` does."""
+    if sources is not None and len(sources) == 0:
+        return
+    compiled = compile_tree(query) if query.strip() else None
+    if query.strip() and compiled is None:
+        return
+    batch = max(1, int(batch))
+    lo = t.fts_rowid_bound(timeutil.aware(since)) if since is not None else None
+    hi = t.fts_rowid_bound(timeutil.aware(until)) if until is not None else None
+    source_ids = tuple(int(x) for x in sources or ())
+    kind_names = tuple(kinds or ())
+    d = t.documents
+    first = True
+    while True:
+        with db.read() as conn:
+            if compiled is not None:
+                where = FtsFilter(lo=lo, hi=hi, sources=source_ids, kinds=kind_names)
+                page = [rid for rid, _ in db.backend.fts_page(conn, compiled, where, sort="newest", limit=batch, offset=0)]
+                if first and not page and compiled.accented:
+                    compiled = compile_tree(query, accented=False)
+                    continue
+            else:
+                cond = [d.c.fts_rowid.is_not(None)]
+                if lo is not None:
+                    cond.append(d.c.fts_rowid >= lo)
+                if hi is not None:
+                    cond.append(d.c.fts_rowid < hi)
+                if source_ids:
+                    cond.append(d.c.source_id.in_(source_ids))
+                if kind_names:
+                    cond.append(d.c.kind.in_(kind_names))
+                page = list(
+                    conn.execute(select(d.c.fts_rowid).where(*cond).order_by(d.c.fts_rowid.desc()).limit(batch)).scalars()
+                )
+            first = False
+            if not page:
+                return
+            rows = {
+                r.fts_rowid: r
+                for r in conn.execute(
+                    select(*_HIT_COLUMNS, t.sources.c.name.label("source_name"))
+                    .select_from(d.outerjoin(t.sources, t.sources.c.id == d.c.source_id))
+                    .where(d.c.fts_rowid.in_(page))
+                )
+            }
+        terms = set(compiled.terms) if compiled is not None else set()
+        for rid in page:
+            row = rows.pop(rid, None)
+            if row is None or (doc_ids is not None and row.id not in doc_ids):
+                continue
+            doc = document_from_row(row, source_name=row.source_name)
+            body = " ".join(p for p in (doc.lead, doc.body) if p)
+            yield Hit(doc, None, snippet(body or doc.title, terms))
+        if len(page) < batch:
+            return
+        hi = page[-1]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from kiemchung.labels import label
 from kiemchung.models import Document, Source
 from kiemchung.web import queries
 from kiemchung.web.app import check_csrf, editor, viewer
-from kiemchung.web.pages import _day, add_source, remove_source, run_search
+from kiemchung.web.pages import _day, add_source, export_hits, export_response, remove_source, run_search
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 MAX_ID = 2**62
@@ -207,6 +207,7 @@ def api_search(
     count: bool = Query(False, description="also count all matches (slower on common words)"),
     province: str | None = Query(None, max_length=100, description="any province name or code"),
     story: int | None = Query(None, ge=1, le=MAX_ID, description="story id"),
+    collection: str | None = Query(None, max_length=200, description="a source collection, by id or name"),
 ):
     """Diacritic-insensitive full-text search (same query language as the search page)."""
     # One more hit than asked tells whether there is a next page, so the answer always says how many
@@ -223,6 +224,7 @@ def api_search(
         count=count,
         province=province,
         story=story,
+        collection=collection,
     )
     # The busiest API route: the answer is built as plain data and encoded once (``response_model``
     # stays for the OpenAPI document; a test checks that the body validates against it).
@@ -240,6 +242,27 @@ def api_search(
         "hits": [{"document": doc_dict(h.document), "score": h.score, "snippet": h.snippet} for h in hits],
     }
     return JSONResponse(body)
+
+
+@router.get("/search/export", dependencies=[viewer], response_class=Response,
+            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
+def api_search_export(
+    request: Request,
+    q: str = Query("", max_length=1000, description="blank: every document the filters allow"),
+    format: str = Query("jsonl", pattern="^(csv|jsonl)$"),
+    since: str | None = None,
+    until: str | None = None,
+    source: int | None = Query(None, ge=1, le=MAX_ID),
+    kind: str | None = None,
+    province: str | None = Query(None, max_length=100, description="any province name or code"),
+    story: int | None = Query(None, ge=1, le=MAX_ID, description="story id"),
+    collection: str | None = Query(None, max_length=200, description="a source collection, by id or name"),
+):
+    """Every match of a search, newest first, streamed as JSON Lines or CSV (no cap, same filters as
+    /search). Authors are the stored keys: hashed while hash_authors is on."""
+    hits = export_hits(request.app.state.db, q, since, until, source, kind, province=province, story=story,
+                       collection=collection)
+    return export_response(hits, format)
 
 
 @router.get("/sources", response_model=list[SourceOut], dependencies=[viewer])

@@ -419,6 +419,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         accounts,
         api,
         apidocs,
+        directory_views,
         evidence_views,
         monitor_api,
         monitor_pages,
@@ -438,6 +439,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(evidence_views.router)
     app.include_router(ocr_views.router)
     app.include_router(tip_views.router)
+    app.include_router(directory_views.router)
     app.include_router(api.router)
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)

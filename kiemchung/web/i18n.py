@@ -143,9 +143,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 def _merge_area_messages() -> None:
     """Add the messages each area module (monitor, verify) keeps next to its pages."""
-    from kiemchung.web import accounts, evidence_views, monitor, ocr_views, tip_views, verify
+    from kiemchung.web import accounts, directory_views, evidence_views, monitor, ocr_views, tip_views, verify
 
-    for area in (monitor, verify, accounts, evidence_views, ocr_views, tip_views):
+    for area in (monitor, verify, accounts, evidence_views, ocr_views, tip_views, directory_views):
         for key, entry in area.MESSAGES.items():
             MESSAGES.setdefault(key, entry)
 

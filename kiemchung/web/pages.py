@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import math
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -13,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from kiemchung import audit, labels, timeutil
 from kiemchung import users as U
 from kiemchung.errors import ConfigError, KiemchungError, QueryError
-from kiemchung.export import write_csv
 from kiemchung.links import http_url
 from kiemchung.logins import TRUSTED_PROXIES, client_address
 from kiemchung.models import DOC_KINDS, Source
@@ -167,18 +164,25 @@ def run_search(
     count: bool | None = None,
     province: str | None = None,
     story: int | None = None,
+    collection: str | None = None,
 ):
-    """The search behind the page, the export and the API (filters as the page sends them)."""
+    """The search behind the page and the API (filters as the page sends them)."""
+    from kiemchung.sources.directory import resolve_source_filter
+    from kiemchung.store.search import SearchResult
+
     source = _source_id(source)
     if kind and kind not in DOC_KINDS:
         raise QueryError(f"Loại tài liệu không hợp lệ (unknown kind): {kind}")
     story = _source_id(story)  # same checks as a source id
+    sources = resolve_source_filter(db, source=source, collection=collection)
+    if sources == []:  # an empty collection, or a source outside the collection: nothing matches
+        return SearchResult(q, [], False, None, 0)
     if story or (province or "").strip():  # kiemchung.web.monitor (search has no document-id filter yet)
         from kiemchung.web.monitor import scoped_search
 
         return scoped_search(
             db, q, story=story, province=province, since=_day(since), until=_day(until, end=True),
-            sources=[source] if source else None, kinds=[kind] if kind else None, limit=limit, offset=offset,
+            sources=sources, kinds=[kind] if kind else None, limit=limit, offset=offset,
         )
     return search(
         db,
@@ -187,9 +191,61 @@ def run_search(
         offset=offset,
         since=_day(since),
         until=_day(until, end=True),
-        sources=[source] if source else None,
+        sources=sources,
         kinds=[kind] if kind else None,
         count=(offset == 0) if count is None else count,
+    )
+
+
+def export_hits(
+    db,
+    q: str,
+    since: str | None,
+    until: str | None,
+    source,
+    kind: str | None,
+    province: str | None = None,
+    story=None,
+    collection: str | None = None,
+):
+    """Every hit of a search with the page's filters, streamed (web and API exports; no cap).
+
+    Everything that can be wrong with the request (query, dates, ids, collection) is checked here,
+    before the first byte is sent; a blank query exports every document the filters allow."""
+    from kiemchung.sources.directory import resolve_source_filter
+    from kiemchung.store.search import compile_tree, iter_hits
+    from kiemchung.web.search_scope import scope_of
+
+    source = _source_id(source)
+    if kind and kind not in DOC_KINDS:
+        raise QueryError(f"Loại tài liệu không hợp lệ (unknown kind): {kind}")
+    story = _source_id(story)
+    if q.strip():
+        compile_tree(q)  # a bad query fails now, not half-way through the download
+    lo, hi = _day(since), _day(until, end=True)
+    sources = resolve_source_filter(db, source=source, collection=collection)
+    doc_ids = None
+    if story or (province or "").strip():
+        ids, s_lo, s_hi = scope_of(db, story=story, province=province)
+        doc_ids = ids or set()
+        lo = max(x for x in (lo, s_lo) if x is not None) if (lo or s_lo) else None
+        hi = min(x for x in (hi, s_hi) if x is not None) if (hi or s_hi) else None
+    return iter_hits(db, q, since=lo, until=hi, sources=sources, kinds=[kind] if kind else None, doc_ids=doc_ids)
+
+
+def export_response(hits, fmt: str):
+    """A streamed CSV or JSONL download of search hits (see :func:`export_hits`)."""
+    from fastapi.responses import StreamingResponse
+
+    from kiemchung.export import SEARCH_EXPORT_FIELDS, search_export_row, stream_csv, stream_jsonl
+
+    rows = (search_export_row(h) for h in hits)
+    if fmt == "jsonl":
+        body, media = stream_jsonl(rows), "application/x-ndjson"
+    else:
+        body, media = stream_csv(rows, SEARCH_EXPORT_FIELDS), "text/csv; charset=utf-8"
+    return StreamingResponse(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="kiemchung-search.{fmt}"'}
     )
 
 
@@ -204,17 +260,21 @@ def search_page(
     offset: int = Query(0, ge=0, le=100_000),
     province: str | None = Query(None, max_length=100),
     story: str | None = Query(None, max_length=20),
+    collection: str | None = Query(None, max_length=200),
 ):
     """Full-text search with filters and highlighted snippets."""
+    from kiemchung.sources.directory import list_collections
+
     db = request.app.state.db
     result = (
-        run_search(db, q, since, until, source, kind, offset=max(0, offset), province=province, story=story)
+        run_search(db, q, since, until, source, kind, offset=max(0, offset), province=province, story=story,
+                   collection=collection)
         if q.strip()
         else None
     )
     # The date inputs want ISO days: a dd/mm/yyyy day in the address is shown (and sent again) as ISO.
     params = dict(q=q, since=_iso_day(since), until=_iso_day(until), source=_source_id(source) or "", kind=kind or "",
-                  province=province or "", story=_source_id(story) or "")
+                  province=province or "", story=_source_id(story) or "", collection=(collection or "").strip())
     template = "search_results.html" if request.headers.get("hx-request") else "search.html"
     from kiemchung.places import provinces
 
@@ -227,13 +287,14 @@ def search_page(
         kinds=DOC_KINDS,
         offset=offset,
         provinces=provinces("new"),
+        collections=list_collections(db),
     )
 
 
 @router.get("/search/export", dependencies=[viewer])
 def search_export(
     request: Request,
-    q: str,
+    q: str = Query("", max_length=1000),
     format: str = "csv",
     since: str | None = None,
     until: str | None = None,
@@ -241,37 +302,15 @@ def search_export(
     kind: str | None = None,
     province: str | None = Query(None, max_length=100),
     story: str | None = Query(None, max_length=20),
+    collection: str | None = Query(None, max_length=200),
 ):
-    """Search results (up to 500) as CSV or JSONL."""
+    """Every search result as CSV or JSONL, streamed (no cap; a blank query exports every document
+    the filters allow)."""
     if format not in ("csv", "jsonl"):
         raise QueryError(f"Định dạng không hỗ trợ (unsupported format): {format}")
-    result = run_search(
-        request.app.state.db, q, since, until, source, kind, limit=500, province=province, story=story
-    )
-    rows = [
-        {
-            "id": h.document.id,
-            "published_at": h.document.published_at.isoformat() if h.document.published_at else "",
-            "source": h.document.source_name or "",
-            "kind": h.document.kind,
-            "title": h.document.title,
-            "url": h.document.url or "",
-            "snippet": "".join(s for s, _ in h.snippet),
-        }
-        for h in result.hits
-    ]
-    if format == "jsonl":
-        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-        media = "application/x-ndjson"
-    else:
-        buf = io.StringIO()
-        write_csv(buf, rows, fieldnames=None if rows else ["id"])
-        body, media = buf.getvalue(), "text/csv; charset=utf-8"
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="kiemchung-search.{format}"'},
-    )
+    hits = export_hits(request.app.state.db, q, since, until, source, kind, province=province, story=story,
+                       collection=collection)
+    return export_response(hits, format)
 
 
 @router.get("/documents/{doc_id}", response_class=HTMLResponse, dependencies=[viewer])
