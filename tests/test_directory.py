@@ -171,3 +171,56 @@ def test_viewer_sees_the_directory_but_cannot_change_it(db):
     assert "truyền hình" in page and 'action="/sources/' not in page
     assert c.post(f"/sources/{s.id}/profile", data={"csrf": csrf, "outlet_type": "local"}).status_code == 403
     assert c.post("/sources/directory/starter", data={"csrf": csrf}).status_code == 403
+
+
+def test_stories_filtered_by_collection(db):
+    from factories import make_doc
+
+    from kiemchung.ingest import Ingestor
+    from kiemchung.pipeline import Pipeline
+    from kiemchung.stories.service import list_stories
+    from kiemchung.web.stories_views import stories_in_period
+
+    a, b, c = (_feed(db, i) for i in range(3))
+    docs = []
+    for i in range(3):  # a story told by a and b, another only by c
+        docs.append(make_doc("Vỡ đê sông Lam ở xã Nam Đàn, hàng trăm hộ dân phải sơ tán khẩn cấp",
+                             f"Nước sông Lam dâng cao làm vỡ đê bao, người dân Nam Đàn sơ tán lần {i}",
+                             url=f"https://a.vn/{i}", day=5, source_id=(a if i % 2 else b).id))
+        docs.append(make_doc("Giá vàng miếng tăng mạnh phiên sáng nay, vượt mốc kỷ lục mới",
+                             f"Giá vàng miếng SJC sáng nay tăng mạnh, nhà đầu tư đổ xô đi mua lần {i}",
+                             url=f"https://c.vn/{i}", day=5, source_id=c.id))
+    Ingestor(db).add(docs)
+    Pipeline(db).run()
+    everything = list_stories(db, min_docs=2)
+    assert len(everything) == 2
+    D.create_collection(db, "Nghệ An")
+    D.add_to_collection(db, "Nghệ An", [a.id])
+    rows, more = stories_in_period(db, collection="Nghệ An")
+    assert [r.headline for r in rows] and all("đê" in r.headline for r in rows) and not more
+    D.create_collection(db, "trống")
+    assert stories_in_period(db, collection="trống") == ([], False)
+    assert {r.id for r in list_stories(db, source_ids=[c.id])} == {r.id for r in everything} - {r.id for r in rows}
+
+
+def test_cli_directory_round_trip(db, tmp_path, capsys):
+    from factories import run_cli_in_process, target_of
+
+    f = tmp_path / "danh-ba.csv"
+    f.write_text(CSV, encoding="utf-8")
+    assert run_cli_in_process(target_of(db), "sources", "import-directory", str(f)) == 1  # bad rows: exit 1
+    out = capsys.readouterr()
+    assert "Đã thêm 3 nguồn" in out.out and "dòng 4 (line 4)" in out.err and "Atlantis" in out.err
+    assert run_cli_in_process(target_of(db), "sources", "import-directory", str(f)) == 1
+    assert "Đã thêm 0 nguồn" in capsys.readouterr().out
+    dst = tmp_path / "ra.csv"
+    assert run_cli_in_process(target_of(db), "sources", "export-directory", "-o", str(dst)) == 0
+    assert dst.read_text(encoding="utf-8").count("\n") == 4
+    assert run_cli_in_process(target_of(db), "collections", "list") == 0
+    assert "báo địa phương Nghệ An" in capsys.readouterr().out
+    src = db.get_source("https://tuoitre-thu.vn/rss/tin-moi-nhat.rss")
+    assert run_cli_in_process(target_of(db), "sources", "set", str(src.id), "--province", "Hà Nội") == 0
+    assert D.profiles(db)[src.id].province_code == "ha-noi" and D.profiles(db)[src.id].outlet == "Tuổi Trẻ"
+    assert run_cli_in_process(target_of(db), "collections", "add", "báo Đảng", str(src.id)) == 0
+    assert src.id in D.collection_source_ids(db, "báo Đảng")
+    assert run_cli_in_process(target_of(db), "collections", "show", "không có") == 1

@@ -26,6 +26,7 @@ def stories_list(
     min_docs: int = typer.Option(2, "--min-docs", help="Ít nhất N tài liệu."),
     limit: int = typer.Option(30, "--limit", "-n"),
     recent: bool = typer.Option(False, "--recent", help="Sắp theo tin mới nhất (newest first)."),
+    collection: str = typer.Option(None, "--collection", help="Chỉ câu chuyện có tin từ bộ sưu tập nguồn (collection id or name)."),
 ) -> None:
     """Liệt kê câu chuyện lớn nhất (list the largest stories)."""
     if ctx.invoked_subcommand:
@@ -33,9 +34,14 @@ def stories_list(
     from kiemchung.stories.service import list_stories
 
     with open_db() as db:
+        source_ids = None
+        if collection:
+            from kiemchung.sources.directory import collection_source_ids
+
+            source_ids = collection_source_ids(db, collection)
         rows = list_stories(
             db, since=_date(since, "--since"), until=_date(until, "--until"), min_docs=min_docs, limit=limit,
-            order="recent" if recent else "size",
+            order="recent" if recent else "size", source_ids=source_ids,
         )
     table = Table("#", "Tài liệu", "Nguồn", "Từ", "Đến", "Tiêu đề đại diện")
     for r in rows:

@@ -555,10 +555,18 @@ def list_stories(
     min_docs: int = 2,
     limit: int = 50,
     order: str = "size",
+    source_ids: list[int] | None = None,
 ) -> list[StoryRow]:
-    """Stories active in a period (their last document after ``since``, first before ``until``)."""
+    """Stories active in a period (their last document after ``since``, first before ``until``);
+    with ``source_ids`` (e.g. a source collection's), only stories with a document from one of them."""
     s = st.stories
     q = select(s).where(s.c.status != "merged", s.c.doc_count >= min_docs)
+    if source_ids is not None:
+        sd, d = st.story_documents, t.documents
+        q = q.where(s.c.id.in_(
+            select(sd.c.story_id).select_from(sd.join(d, d.c.id == sd.c.doc_id))
+            .where(d.c.source_id.in_([int(x) for x in source_ids]))
+        ))
     if since is not None:
         q = q.where(s.c.last_seen >= timeutil.aware(since))
     if until is not None:

@@ -216,12 +216,13 @@ def api_stories(
     until: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD, inclusive"),
     min_docs: int = Query(2, ge=1, le=100_000),
     province: str | None = Query(None, max_length=100, description="any province name or code"),
+    collection: str | None = Query(None, max_length=200, description="a source collection, by id or name"),
     limit: int = Query(STORY_PAGE, ge=1, le=500),
     offset: int = Query(0, ge=0, le=100_000),
 ):
-    """Stories largest first, filtered by period, size and province."""
+    """Stories largest first, filtered by period, size, province and source collection."""
     rows, _ = stories_in_period(request.app.state.db, since=vn_day(since), until=vn_day(until, end=True),
-                                min_docs=min_docs, province=province, offset=offset, limit=limit)
+                                min_docs=min_docs, province=province, collection=collection, offset=offset, limit=limit)
     return [story_out(s) for s in rows]
 
 

@@ -46,19 +46,24 @@ def stories_page(
     until: str | None = None,
     min_docs: int = Query(2, ge=1, le=100_000),
     province: str | None = Query(None, max_length=100),
+    collection: str | None = Query(None, max_length=200),
     offset: int = Query(0, ge=0, le=100_000),
 ):
-    """Stories with filters (period, size, province), paginated, and what is rising now."""
+    """Stories with filters (period, size, province, source collection), paginated, and what is rising now."""
+    from kiemchung.sources.directory import list_collections
+
     db = request.app.state.db
     rows, more = stories_in_period(
-        db, since=vn_day(since), until=vn_day(until, end=True), min_docs=min_docs, province=province, offset=offset
+        db, since=vn_day(since), until=vn_day(until, end=True), min_docs=min_docs, province=province,
+        collection=collection, offset=offset,
     )
-    params = dict(since=since or "", until=until or "", min_docs=min_docs, province=province or "")
+    params = dict(since=since or "", until=until or "", min_docs=min_docs, province=province or "",
+                  collection=(collection or "").strip())
     from kiemchung.places import provinces
 
     return render(
         request, "monitor_stories.html", stories=rows, more=more, offset=offset, page=STORY_PAGE,
-        params=params, rising=rising_now(db), provinces=provinces("new"),
+        params=params, rising=rising_now(db), provinces=provinces("new"), collections=list_collections(db),
     )
 
 

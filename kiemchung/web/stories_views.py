@@ -32,23 +32,37 @@ def stories_in_period(
     until: dt.datetime | None = None,
     min_docs: int = 2,
     province: str | None = None,
+    collection: str | None = None,
     offset: int = 0,
     limit: int = STORY_PAGE,
 ) -> tuple[list[service.StoryRow], bool]:
     """A page of stories (largest first) and whether more follow; ``province`` keeps stories with a
-    document naming it (any name or code, old names count for the new province)."""
+    document naming it (any name or code, old names count for the new province); ``collection`` (a
+    source collection, by id or name) keeps stories with a document from one of its sources."""
+    from kiemchung.sources.directory import collection_source_ids
+
     code = province_code(province)
-    if code is None:
+    source_ids = collection_source_ids(db, collection) if collection and collection.strip() else None
+    if code is None and source_ids is None:
         rows = service.list_stories(db, since=since, until=until, min_docs=min_docs, limit=offset + limit + 1)
         rows = rows[offset:]
         return rows[:limit], len(rows) > limit
-    s, sd, de = st.stories, st.story_documents, document_entities
-    in_province = (
-        select(sd.c.story_id)
-        .select_from(sd.join(de, de.c.doc_id == sd.c.doc_id))
-        .where(de.c.province_code == code)
-    )
-    q = select(s).where(s.c.status != "merged", s.c.doc_count >= min_docs, s.c.id.in_(in_province))
+    if code is None:
+        rows = service.list_stories(db, since=since, until=until, min_docs=min_docs, limit=offset + limit + 1,
+                                    source_ids=source_ids)[offset:]
+        return rows[:limit], len(rows) > limit
+    if source_ids == []:
+        return [], False
+    s, sd, de, d = st.stories, st.story_documents, document_entities, t.documents
+    q = select(s).where(s.c.status != "merged", s.c.doc_count >= min_docs)
+    if code is not None:
+        q = q.where(s.c.id.in_(
+            select(sd.c.story_id).select_from(sd.join(de, de.c.doc_id == sd.c.doc_id)).where(de.c.province_code == code)
+        ))
+    if source_ids is not None:
+        q = q.where(s.c.id.in_(
+            select(sd.c.story_id).select_from(sd.join(d, d.c.id == sd.c.doc_id)).where(d.c.source_id.in_(source_ids))
+        ))
     if since is not None:
         q = q.where(s.c.last_seen >= timeutil.aware(since))
     if until is not None:
@@ -57,7 +71,6 @@ def stories_in_period(
     with db.read() as conn:
         rows = service._rows(conn, conn.execute(q))  # the service's own conversion (keywords as words)
     return rows[:limit], len(rows) > limit
-
 
 
 @dataclass
