@@ -112,7 +112,8 @@ def _tenth_day(db: Path) -> str:
 
 
 def _export(server: Server, token: str, params: dict) -> tuple[int, int, float]:
-    """(rows, bytes, seconds) of one streamed export, read to the end and thrown away."""
+    """(lines, bytes, seconds) of one streamed export, read to the end and thrown away (lines are rows
+    in JSONL; in CSV they also count the header and line breaks inside quoted cells)."""
     rows = size = 0
     start = time.perf_counter()
     with httpx.stream("GET", server.base + "/api/v1/search/export", params=params,
@@ -147,7 +148,7 @@ def run(db: Path, cases: list[tuple[str, dict]]) -> list[dict]:
         results.append({"case": name, "rows": rows, "mb": size / 1e6, "seconds": seconds,
                         "peak_before": before["VmHWM"], "peak": after["VmHWM"]})
         r = results[-1]
-        print(f"{name:<34} {rows:>7} rows {r['mb']:>7.1f} MB {seconds:>6.1f} s "
+        print(f"{name:<34} {rows:>7} lines {r['mb']:>7.1f} MB {seconds:>6.1f} s "
               f"peak RSS {r['peak']} MB (after warm-up {r['peak_before']} MB)", flush=True)
     return results
 

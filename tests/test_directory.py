@@ -224,3 +224,28 @@ def test_cli_directory_round_trip(db, tmp_path, capsys):
     assert run_cli_in_process(target_of(db), "collections", "add", "báo Đảng", str(src.id)) == 0
     assert src.id in D.collection_source_ids(db, "báo Đảng")
     assert run_cli_in_process(target_of(db), "collections", "show", "không có") == 1
+
+
+def test_trends_count_only_a_collections_sources(db):
+    import datetime as dt
+
+    from factories import VN, make_doc
+
+    from kiemchung.ingest import Ingestor
+    from kiemchung.stories import trends
+
+    a, b = _feed(db, 1), _feed(db, 2)
+    docs = [make_doc(f"Mưa đá bất thường lần {i}", "Mưa đá phủ trắng đường làng", url=f"https://a.vn/md{i}", day=10,
+                     source_id=a.id) for i in range(8)]
+    Ingestor(db).add(docs)
+    now = dt.datetime(2026, 3, 10, 20, 0, tzinfo=VN)
+    found = trends.rising(db, now, kinds=(), keywords=("mua da",), source_ids=[a.id])
+    assert [r.key for r in found] == ["mua da"] and found[0].current == 8
+    assert trends.rising(db, now, kinds=(), keywords=("mua da",), source_ids=[b.id]) == []
+    assert trends.rising(db, now, kinds=(), keywords=("mua da",), source_ids=[]) == []
+    D.create_collection(db, "A")
+    D.add_to_collection(db, "A", [a.id])
+    from kiemchung.web.trend_views import trends_at
+
+    _, _, rows = trends_at(db, "2026-03-10", "mua da", "A")
+    assert any(r.key == "mua da" for r in rows)

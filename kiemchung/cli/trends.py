@@ -47,18 +47,26 @@ def trends(
     until: str = typer.Option(None, "--until", help="Đến trước ngày (until, exclusive)."),
     bucket: str = typer.Option("day", "--bucket", help="day | hour"),
     limit: int = typer.Option(15, "--limit", "-n", help="Số mục đang nổi lên (rising items shown)."),
+    collection: str = typer.Option(None, "--collection", help="Chỉ tài liệu của bộ sưu tập nguồn (collection id or name)."),
 ) -> None:
     """Khối lượng tin theo ngày/giờ và những gì đang nổi lên (volume and what is rising now)."""
     from kiemchung.stories.trends import rising, rising_during, volume
 
     past = since is not None or until is not None  # a chosen period: what rose during it
     with open_db() as db:
+        ids = None
+        if collection:
+            from kiemchung.sources.directory import collection_source_ids
+
+            ids = collection_source_ids(db, collection)
         start, end = _period(db, since, until, 14 if bucket == "day" else 2)
-        counts = volume(db, start, end, bucket=bucket)
+        counts = volume(db, start, end, bucket=bucket, source_ids=ids)
+        if ids == []:  # an empty collection: no documents
+            counts = dict.fromkeys(counts, 0)
         if past:
-            found = rising_during(db, start, end, limit=limit)
+            found = rising_during(db, start, end, limit=limit, source_ids=ids)
         else:
-            found = [(r, None) for r in rising(db, timeutil.view_now(db), limit=limit)]
+            found = [(r, None) for r in rising(db, timeutil.view_now(db), limit=limit, source_ids=ids)]
     top = max(counts.values(), default=0)
     console.print(f"[bold]Khối lượng tin (volume)[/] {_label(start, bucket)} → {_label(end, bucket)}, giờ Việt Nam")
     for when, n in counts.items():

@@ -179,22 +179,27 @@ def _scored(kind, counts: dict, labels: dict, min_volume, min_ratio, threshold) 
 
 
 def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "province"), keywords=(),
-           min_volume: int = 5, min_ratio: float = 1.5, threshold: float = 3.0, limit: int = 20) -> list[Rising]:
+           min_volume: int = 5, min_ratio: float = 1.5, threshold: float = 3.0, limit: int = 20,
+           source_ids: list[int] | None = None) -> list[Rising]:
     """Series rising now (đang nổi lên), highest score first.
 
     ``kinds`` picks stories, watchlists and provinces; ``keywords`` adds search queries to test.
-    ``now`` defaults to the installation's clock (:func:`kiemchung.timeutil.view_now`).
+    ``now`` defaults to the installation's clock (:func:`kiemchung.timeutil.view_now`). ``source_ids``
+    (e.g. a source collection's) counts only documents from those sources (an empty list: nothing).
     """
+    if source_ids is not None and not source_ids:
+        return []
     now = timeutil.aware(now) or timeutil.view_now(db)
     now_s = int(now.timestamp())
     lo = t.fts_rowid_bound(now - dt.timedelta(days=WINDOW_DAYS + 1))
     hi = t.fts_rowid_bound(now)
     found: list[Rising] = []
     d, sd, e = t.documents, story_documents, document_entities
+    only = (d.c.source_id.in_([int(x) for x in source_ids]),) if source_ids else ()
     with db.read() as conn:
         if "story" in kinds:
             counts: dict = defaultdict(dict)
-            for g, w, n in conn.execute(_windows(now_s, lo, hi, sd.c.story_id, sd.join(d, d.c.id == sd.c.doc_id))):
+            for g, w, n in conn.execute(_windows(now_s, lo, hi, sd.c.story_id, sd.join(d, d.c.id == sd.c.doc_id), *only)):
                 counts[g][w] = n
             labels = {}
             if counts:
@@ -205,7 +210,7 @@ def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "
             counts = defaultdict(dict)
             for g, w, n in conn.execute(_windows(
                     now_s, lo, hi, e.c.province_code, e.join(d, d.c.id == e.c.doc_id), e.c.province_code.is_not(None),
-                    count=func.count(func.distinct(d.c.id)))):
+                    *only, count=func.count(func.distinct(d.c.id)))):
                 counts[g][w] = n
             labels = {c: (province(c).name if province(c) else c) for c in counts}
             found += _scored("province", counts, labels, min_volume, min_ratio, threshold)
@@ -218,7 +223,8 @@ def rising(db, now: dt.datetime | None = None, *, kinds=("story", "watchlist", "
             continue
         with db.read() as conn:
             per = db.backend.fts_buckets(
-                conn, compiled, FtsFilter(lo=lo, hi=hi), size=DAY, origin=now_s - 1, backwards=True
+                conn, compiled, FtsFilter(lo=lo, hi=hi, sources=tuple(int(x) for x in source_ids or ())),
+                size=DAY, origin=now_s - 1, backwards=True
             )
         found += _scored(kind, {key: per}, {key: key}, min_volume, min_ratio, threshold)
     found.sort(key=lambda r: (-r.score, -r.current, r.kind, r.key))

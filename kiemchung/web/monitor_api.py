@@ -289,9 +289,10 @@ def api_trends(
     at: str | None = Query(None, description="dd/mm/yyyy or YYYY-MM-DD: rising as of the end of that Vietnam day (default now)"),
     kw: str = Query("", max_length=500, description="extra keywords, comma separated"),
     lang: str = Query("vi", pattern="^(vi|en)$"),
+    collection: str | None = Query(None, max_length=200, description="count only a source collection's documents (id or name)"),
 ):
     """Rising stories, keywords, watchlists and provinces (burst score against a 14-day baseline)."""
-    moment, words, found = trends_at(request.app.state.db, at, kw)
+    moment, words, found = trends_at(request.app.state.db, at, kw, collection)
     return TrendsOut(now=moment.isoformat(), method=METHOD[lang], keywords=words,
                      rising=[RisingOut(**vars(r)) for r in found])
 

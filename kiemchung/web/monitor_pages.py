@@ -138,16 +138,25 @@ def watchlists_remove(request: Request, wl_id: int = Path(ge=1, le=MAX_ID), user
 
 
 @router.get("/trends", response_class=HTMLResponse, dependencies=[viewer])
-def trends_page(request: Request, at: str | None = None, kw: str = Query("", max_length=500)):
-    """Rising stories, keywords, watchlists and provinces, the method, and 30 days of volume."""
+def trends_page(request: Request, at: str | None = None, kw: str = Query("", max_length=500),
+                collection: str | None = Query(None, max_length=200)):
+    """Rising stories, keywords, watchlists and provinces, the method, and 30 days of volume (of a
+    source collection's documents when one is chosen)."""
+    from kiemchung.sources.directory import collection_source_ids, list_collections
+
     db = request.app.state.db
-    moment, extra, found = trends_at(db, at, kw)
+    moment, extra, found = trends_at(db, at, kw, collection)
     groups = {k: [r for r in found if r.kind == k] for k in ("story", "keyword", "watchlist", "province")}
     until = vn_today_end(moment)
-    vol = trends.volume(db, until - dt.timedelta(days=30), until, "day")
+    chosen = (collection or "").strip()
+    ids = collection_source_ids(db, chosen) if chosen else None
+    vol = trends.volume(db, until - dt.timedelta(days=30), until, "day", source_ids=ids)
+    if ids == []:  # an empty collection: no documents (volume() reads an empty filter as none)
+        vol = dict.fromkeys(vol, 0)
     lang = lang_of(request)
     return render(
         request, "monitor_trends.html", groups=groups, keywords=extra, kw=kw, at=at or "",
+        collections=list_collections(db), collection=chosen,
         moment=moment, method=METHOD[lang],
         chart=bar_chart([(k.date(), n) for k, n in sorted(vol.items())], label=translator(lang)("volume")),
     )

@@ -23,21 +23,31 @@ METHOD = {
 }
 
 
-def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=(), limit: int = 10):
-    """``trends.rising`` cached for 60 s (per database, moment rounded to the minute, kinds and keywords)
-    and until anything is committed to the database (by any process)."""
+def rising_now(db, at: dt.datetime | None = None, *, kinds=("story",), keywords=(), limit: int = 10,
+               source_ids: list[int] | None = None):
+    """``trends.rising`` cached for 60 s (per database, moment rounded to the minute, kinds, keywords and
+    sources) and until anything is committed to the database (by any process)."""
     at = timeutil.aware(at) or timeutil.view_now(db)
     at = at.replace(second=0, microsecond=0)
-    key = ("monitor-rising", at, tuple(kinds), tuple(keywords), limit)
-    return queries.cached_fresh(db, key, 60, lambda: trends.rising(db, now=at, kinds=kinds, keywords=keywords, limit=limit))
+    key = ("monitor-rising", at, tuple(kinds), tuple(keywords), limit,
+           None if source_ids is None else tuple(source_ids))
+    return queries.cached_fresh(db, key, 60, lambda: trends.rising(db, now=at, kinds=kinds, keywords=keywords,
+                                                                   limit=limit, source_ids=source_ids))
 
 
-def trends_at(db, at: str | None, kw: str) -> tuple[dt.datetime, list[str], list]:
+def trends_at(db, at: str | None, kw: str, collection: str | None = None) -> tuple[dt.datetime, list[str], list]:
     """What the trends page and API show: the moment (end of day ``at``, or now), the keywords tested
-    (the user's ``kw`` and the largest stories' top keywords) and the rising series found."""
+    (the user's ``kw`` and the largest stories' top keywords) and the rising series found; with a
+    source ``collection`` (id or name), counted on its sources' documents only."""
+    source_ids = None
+    if collection and collection.strip():
+        from kiemchung.sources.directory import collection_source_ids
+
+        source_ids = collection_source_ids(db, collection)
     moment = trend_moment(at, timeutil.view_now(db))
     words = trend_keywords(db, kw, moment)
-    return moment, words, rising_now(db, moment, kinds=("story", "watchlist", "province"), keywords=words, limit=40)
+    return moment, words, rising_now(db, moment, kinds=("story", "watchlist", "province"), keywords=words, limit=40,
+                                     source_ids=source_ids)
 
 
 def trend_moment(at: str | None, now: dt.datetime | None = None) -> dt.datetime:
