@@ -35,7 +35,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "directory_csv": {"vi": "Tải danh bạ (CSV)", "en": "Download the directory (CSV)"},
     "import_directory": {"vi": "Nhập danh bạ từ CSV", "en": "Import a directory CSV"},
     "import_directory_note": {
-        "vi": "Cột: url, kind, name, outlet, type, province, language, collections (nhiều bộ sưu tập cách nhau bằng ;). "
+        "vi": "Cùng các cột với tệp \"Tải danh bạ (CSV)\" ở trên; chỉ cột địa chỉ là bắt buộc, nhiều bộ sưu tập "
+              "cách nhau bằng dấu ;. "
               "Dòng lỗi được báo theo số dòng, các dòng tốt vẫn được nhập; nhập lại không tạo trùng.",
         "en": "Columns: url, kind, name, outlet, type, province, language, collections (several separated by ;). "
               "Bad rows are reported by line number and the good ones kept; importing again adds nothing twice.",
