@@ -373,3 +373,31 @@ def test_tip_with_a_letter_screenshot_shows_the_letter_check(db):
     assert "977/SGDĐT-VP" in page and "Đối chiếu công văn" in page and "không phải kết luận" in page
     assert "Không có văn bản nào đã lưu." in page  # nothing carries its number
     assert "không có công văn số 412/SGDĐT-VP" in page  # the office's denial, by what the letter says
+
+
+def test_api_reads_an_image_and_checks_a_letter(db):
+    require_ocr()
+    import base64
+
+    from fastapi.testclient import TestClient
+
+    from kiemchung import users as U
+    from kiemchung.web import create_app
+
+    _store(db)
+    U.add_user(db, "bientap", "mat-khau-bien-tap-1", "editor")
+    U.add_user(db, "xem", "mat-khau-xem-12345", "viewer")
+    app = create_app(db)
+    c = TestClient(app, headers={"Authorization": f"Bearer {U.create_token(db, 'bientap')}"})
+    png = samples.to_png(samples.render_letter(LETTER))
+    r = c.post("/api/v1/ocr", json={"image": base64.b64encode(png).decode(), "letter": True})
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert data["lines"] and 0 <= data["lines"][0]["confidence"] <= 100
+    assert data["letter"]["fields"]["number"] == "412/SGDĐT-VP" and data["letter"]["by_number"]
+    assert c.post("/api/v1/ocr", json={"image": "không phải base64"}).status_code == 400
+    bad = c.post("/api/v1/ocr", json={"image": base64.b64encode(b"GIF89a...").decode()})
+    assert bad.status_code == 400 and "ảnh" in bad.json()["detail"]
+    viewer = TestClient(app, headers={"Authorization": f"Bearer {U.create_token(db, 'xem')}"})
+    assert viewer.post("/api/v1/ocr", json={"image": base64.b64encode(png).decode()}).status_code == 403
+    assert "/api/v1/ocr" in c.get("/api/v1/openapi.json").json()["paths"]

@@ -249,7 +249,7 @@ EDITOR = (
     {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources"),
      ("POST", "/sources/{source_id}/remove"), ("DELETE", "/api/v1/sources/{source_id}"),
      ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures"),
-     ("GET", "/ocr"), ("POST", "/ocr"),
+     ("GET", "/ocr"), ("POST", "/ocr"), ("POST", "/api/v1/ocr"),
      ("POST", "/tips/{tip_id}/reply"), ("POST", "/tips/{tip_id}/status"), ("POST", "/api/v1/tips/{tip_id}/reply"),
      ("POST", "/api/v1/tips/{tip_id}/status"),
      ("POST", "/sources/{source_id}/profile"), ("POST", "/collections"), ("POST", "/collections/{collection_id}/delete")}

@@ -438,6 +438,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(verify_pages.router)
     app.include_router(evidence_views.router)
     app.include_router(ocr_views.router)
+    app.include_router(ocr_views.api_router)
     app.include_router(tip_views.router)
     app.include_router(directory_views.router)
     app.include_router(api.router)

@@ -11,6 +11,7 @@ import io
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
 
 from kiemchung.errors import KiemchungError
 from kiemchung.web.app import check_csrf, editor, render
@@ -100,3 +101,57 @@ async def ocr_upload(request: Request, image: UploadFile = File(None)):
         error = str(exc)
     return render(request, "ocr.html", status_code=400 if error else 200, result=result, lc=lc,
                   image_url=image_url, error=error)
+
+
+# -- API ---------------------------------------------------------------------------------------------
+
+api_router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class OcrIn(BaseModel):
+    """An image to read (base64 of PNG/JPEG/GIF/WebP bytes) and whether to check it as an official letter."""
+
+    image: str = Field(..., min_length=1, max_length=MAX_UPLOAD * 4 // 3 + 4, description="base64 image bytes")
+    letter: bool = False
+
+
+class OcrLineOut(BaseModel):
+    text: str
+    confidence: float
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+class OcrOut(BaseModel):
+    """The recognised text, each line with Tesseract's confidence (0-100) and its box, and, with
+    ``letter``, the forged-letter check (fields and stored statements; an aid, never a verdict)."""
+
+    text: str
+    confidence: float
+    lines: list[OcrLineOut]
+    width: int
+    height: int
+    steps: list[str]
+    language: str
+    letter: dict | None = None
+
+
+@api_router.post("/ocr", response_model=OcrOut, dependencies=[editor, csrf])
+def api_ocr(request: Request, body: OcrIn):
+    """Read the Vietnamese text of an image (Tesseract ``vie``); 400 for a bad image, with the reason."""
+    import binascii
+
+    from kiemchung.images.letters import check_letter
+    from kiemchung.images.ocr import recognize
+
+    try:
+        data = base64.b64decode(body.image, validate=True)
+    except (binascii.Error, ValueError):
+        raise KiemchungError("Ảnh không phải base64 hợp lệ (image is not valid base64)") from None
+    result = recognize(data)
+    out = result.to_dict()
+    if body.letter:
+        out["letter"] = check_letter(request.app.state.db, result.text).to_dict()
+    return out
