@@ -249,3 +249,10 @@ def test_trends_count_only_a_collections_sources(db):
 
     _, _, rows = trends_at(db, "2026-03-10", "mua da", "A")
     assert any(r.key == "mua da" for r in rows)
+
+
+def test_import_uses_each_kinds_registration_rules(db):
+    rows = "url,kind\nhttps://a-thu.vn/rss,khong-co\nhttps://b-thu.vn/,web\nhttps://c-thu.vn/,import\n"
+    report = D.import_directory(db, io.StringIO(rows))
+    assert report.added == 1 and [line for line, _ in report.errors] == [2, 4]
+    assert "khong-co" in report.errors[0][1] and "feed" in report.errors[0][1]  # names the kinds there are

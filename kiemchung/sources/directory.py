@@ -31,7 +31,7 @@ from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, delete,
 from kiemchung import audit
 from kiemchung.errors import ImportFileError, KiemchungError, NotFoundError, QueryError
 from kiemchung.export import write_csv
-from kiemchung.models import SOURCE_KINDS, Source
+from kiemchung.models import Source
 from kiemchung.store import schema as t
 from kiemchung.store.schema import UTCDateTime, metadata
 from kiemchung.timeutil import now
@@ -397,10 +397,15 @@ def _row_values(row: dict[str, str | None]) -> dict[str, Any]:
     if not url:
         raise QueryError("Thiếu địa chỉ (url is empty)")
     kind = (row.get("kind") or "feed").strip().lower() or "feed"
-    if kind not in SOURCE_KINDS or kind in ("import", "sample", "outlet"):
+    if kind in ("import", "sample", "outlet"):
         raise QueryError(f"Loại nguồn không hợp lệ (unknown source kind): {kind}")
     if http_url(url) is None:
         raise QueryError(f"Địa chỉ không phải http(s) (not an http(s) address): {url[:200]}")
+    # The kind's own registration rules (kiemchung.sources.connectors): unknown kinds are refused, and
+    # a kind may rewrite the address it is given (a YouTube channel page becomes its feed).
+    from kiemchung.sources.connectors import connector_class
+
+    url = connector_class(kind).check_url(url)
     names = [" ".join(n.split()) for n in (row.get("collections") or "").split(";")]
     names = [n for n in names if n]
     if len(names) > MAX_COLLECTIONS_PER_ROW:
