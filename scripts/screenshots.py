@@ -26,7 +26,8 @@ def pages(page, base: str) -> dict[str, str]:
         "trends": "/trends", "watchlists": "/watchlists", "claims": "/claims", "factchecks": "/factchecks",
         "factcheck-new": "/factchecks/new", "alerts": "/alerts", "reports": "/reports", "sources": "/sources",
         "users": "/users", "audit": "/audit", "account": "/account", "settings": "/settings",
-        "apidocs": "/api/v1/docs", "notfound": "/khong-co-trang-nay",
+        "apidocs": "/api/v1/docs", "notfound": "/khong-co-trang-nay", "ocr": "/ocr", "tips": "/tips",
+        "tip-form": "/tin-bao",
     }
 
     def first(path: str, pattern: str) -> str | None:
@@ -40,6 +41,7 @@ def pages(page, base: str) -> dict[str, str]:
         ("document-post", "/alerts", r"/documents/\d+"),
         ("document-article", "/search?q=n%C6%B0%E1%BB%9Bc+m%C3%A1y&kind=article", r"/documents/\d+"),
         ("report", "/reports", r"/reports/bao-cao-[\d_-]+(?=\")"),
+        ("tip", "/tips", r"/tips/\d+(?=\")"),
         ("evidence", "/factchecks?status=published", None),
     ):
         if name == "evidence":  # a kept page: the first fact-check whose editor lists one
