@@ -115,7 +115,7 @@ def test_web_alert_document_and_factcheck_pages_say_whose_fact_check_it_is(db):
     c = TestClient(create_app(db))
     assert c.post("/login", data={"username": "xem", "password": "matkhau-kiemchung-1", "next": "/"},
                   follow_redirects=False).status_code == 303
-    for page in ("/alerts", f"/documents/{alert.doc_id}", "/factchecks", f"/factchecks/{fc_id}"):
+    for page in ("/", "/alerts", f"/documents/{alert.doc_id}", "/factchecks", f"/factchecks/{fc_id}"):
         html = c.get(page).text
         assert "Tổ kiểm chứng Báo Sông Hương" in html and "kiểm chứng bên ngoài" in html, page
     assert 'id="claimreview-jsonld"' not in c.get(f"/factchecks/{fc_id}").text  # not the office's to publish

@@ -263,6 +263,8 @@ def new_alerts(db, limit: int = 8) -> list[dict[str, Any]]:
                 d.c.published_at,
                 factchecks.c.claim,
                 factchecks.c.verdict,
+                factchecks.c.publisher.label("fc_publisher"),  # whose fact-check (kiemchung.claims.external)
+                factchecks.c.external.label("fc_external"),
             )
             .select_from(
                 alerts.join(d, d.c.id == alerts.c.doc_id).join(
