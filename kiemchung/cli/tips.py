@@ -43,8 +43,8 @@ def _show(db, tip) -> None:
             what = f"{label('verdict', fc.verdict)}: {escape(fc.claim)}"
         except NotFoundError:
             what = "?"
-        console.print(f"  Khớp (matches) #{m['factcheck_id']} [{label('alert_level', m['level'])}, "
-                      f"{m['probability']:.2f}] {what}", highlight=False)
+        console.print(f"  Khớp (matches) #{m['factcheck_id']} ({label('alert_level', m['level'])}, "
+                      f"{m['probability']:.2f}) {what}", highlight=False)
     if tip.channel == "form" and not tip.reply_to:
         where = "trang theo dõi của người gửi (the tipper's status page)"
     else:
