@@ -36,6 +36,7 @@ NOT_PAGES = {
     "/favicon.ico", "/healthz", "/search/export", "/documents/{doc_id}/raw", "/reports/{name}/{fmt}",
     "/factchecks/feed.xml", "/login", "/report-jobs/{job_id}", "/evidence/{capture_id}/{part}",
     "/tips/{tip_id}/images/{sha}", "/sources/directory.csv",
+    "/attention.csv",
 }
 
 # Words the Vietnamese interface must not show (codes and English labels seen there before).
@@ -194,7 +195,8 @@ def pages(app, ids) -> list[str]:
         for value in ids[params[0]]:
             out.append(route.path.replace("{" + params[0] + "}", str(value)))
     extra = ["/search?q=nuoc+may", "/search?q=nuoc+may&kind=post", "/alerts?status=new", "/factchecks?status=published",
-             "/trends?kw=n%C6%B0%E1%BB%9Bc+m%C3%A1y", "/khong-co-trang-nay"]
+             "/trends?kw=n%C6%B0%E1%BB%9Bc+m%C3%A1y", "/khong-co-trang-nay",
+             "/attention?q=nuoc+may&q=s%E1%BA%A1t+l%E1%BB%9F&by=week"]
     return out + extra
 
 

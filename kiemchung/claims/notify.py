@@ -146,19 +146,28 @@ def send_webhook(
 
 def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
     """Send an alert e-mail through the SMTP server of the settings."""
-    msg = EmailMessage()
     fc, doc = payload["factcheck"], payload["document"]
-    msg["Subject"] = f"[kiemchung] Cảnh báo: tài liệu #{doc['id']} lặp lại tuyên bố đã kiểm chứng"
-    msg["From"] = settings.value(db, "smtp_from")
-    msg["To"] = to
     links = payload["links"]
-    msg.set_content(
+    send_message(
+        db, to, f"[kiemchung] Cảnh báo: tài liệu #{doc['id']} lặp lại tuyên bố đã kiểm chứng",
         f"Tài liệu: {doc['excerpt'] or doc['id']} {doc['url'] or ''}\n"
         f"Khớp bài kiểm chứng #{fc['id']} của {fc['publisher']}"
         f"{' (bên ngoài, external)' if fc.get('external') else ''} ({fc['verdict']}): {fc['claim']}\n"
         f"Điểm: {payload['score']:.2f}; từ chung: {', '.join(payload['reason'])}\n"
         f"Xem và xử lý (review): {links['document']} · {links['factcheck']} · {links['alerts']}\n\n"
-        + json.dumps(payload, ensure_ascii=False, indent=2))
+        + json.dumps(payload, ensure_ascii=False, indent=2), timeout=timeout)
+
+
+def send_message(db, to: str, subject: str, text: str, *, html: str | None = None, timeout: float = 10.0) -> None:
+    """Send an e-mail (plain text, and an HTML alternative when given) to the comma-separated ``to``
+    through the SMTP server of the settings; :class:`DeliveryError` when it cannot be sent."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = settings.value(db, "smtp_from")
+    msg["To"] = to
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
     try:
         with smtplib.SMTP(settings.value(db, "smtp_host"), settings.integer(db, "smtp_port") or 25,
                           timeout=timeout) as s:

@@ -19,7 +19,8 @@ from kiemchung.errors import KiemchungError
 
 # The modules that register commands on :data:`app` (helpers such as ``demo`` are imported by the
 # command that uses them). tests/test_cli_usage.py checks that every module registering a command is here.
-COMMAND_MODULES = ("claims", "commands", "directory", "evaluate", "evidence", "images", "migrate", "ocr", "reports", "stories", "tips", "trends", "web", "workers")
+COMMAND_MODULES = ("attention", "claims", "commands", "directory", "evaluate", "evidence", "images", "migrate", "ocr", "reports",
+                   "stories", "tips", "trends", "web", "workers")
 
 
 def load_commands() -> None:

@@ -130,8 +130,11 @@ def sources_remove(ref: str = typer.Argument(..., help="Số, URL hoặc tên ng
 @sources_app.command("health")
 def sources_health() -> None:
     """Tình trạng các nguồn: lần thành công cuối, lỗi cuối, số lần lỗi liên tiếp (source health)."""
+    from kiemchung.sources.silence import silent_sources
+
     with open_db() as db:
         rows = db.list_sources()
+        quiet = silent_sources(db)
     table = Table("#", "Tên", "Loại", "Thành công cuối", "Lỗi cuối", "Liên tiếp", "Loại lỗi", "Lý do",
                   "Vấn đề lần lấy cuối (last poll's problems)")
     for s in rows:
@@ -147,6 +150,20 @@ def sources_health() -> None:
             s.last_problem or "",
         )
     console.print(table)
+    _print_silences(quiet)
+
+
+def _print_silences(quiet) -> None:
+    """Sources whose volume fell well below their own baseline (kiemchung.sources.silence)."""
+    if not quiet:
+        console.print("Không nguồn nào im lặng bất thường (no source has gone quiet).")
+        return
+    console.print("[bold yellow]Nguồn im lặng bất thường (sources gone quiet)[/] — ít hơn nhiều so với mức thường ngày:")
+    for q in quiet:
+        seen = timeutil.fmt_local(q.last_seen) if q.last_seen else "chưa có"
+        console.print(f"  #{q.source_id} {escape(q.name)}: im lặng từ (quiet since) {q.quiet_since:%d/%m/%Y}; "
+                      f"{q.observed} tài liệu trong {q.days} ngày, thường ~{q.expected:.0f}; tin cuối (last item) {seen}",
+                      highlight=False)
 
 
 # -- fetching ---------------------------------------------------------------------------------
@@ -236,12 +253,17 @@ def watch(
         tips_thread = threading.Thread(target=_watch_tips, args=(db, pipeline, tick, tips_stop),
                                        name="kiemchung-tips", daemon=True)
         tips_thread.start()
+        # Rising watchlists pushed, and the morning digest, every 10 minutes (kiemchung.stories.watch_alerts).
+        from kiemchung.stories.watch_alerts import ScheduledWatch
+
+        scheduled = ScheduledWatch(db, interval_s=600).start()
         console.print("Đang theo dõi các nguồn… (Ctrl-C để dừng)")
         try:
             collector.watch(tick_s=tick, max_cycles=cycles, on_result=on_result)
         finally:
             tips_stop.set()
             tips_thread.join(30)
+            scheduled.stop()
             if slow is not None:
                 slow.stop()
 

@@ -46,6 +46,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: Copies of pages kept in the period as evidence (kiemchung.captures), with where to see each.
     evidence: list[dict] = field(default_factory=list)
+    #: Each watchlist's share of everything collected in the period and in the previous one.
+    attention: list[dict] = field(default_factory=list)
 
 
 def _optional(name: str):
@@ -143,6 +145,23 @@ def _watchlists(db, p: Period, prev: Period) -> list[dict] | None:
     ]
 
 
+def _attention(db, p: Period, prev: Period) -> list[dict]:
+    """Each watchlist's matches as a share of every document of the period (and of the previous one)."""
+    from kiemchung.stories.attention import MAX_QUERIES, attention
+    from kiemchung.stories.watchlists import list_watchlists
+
+    items = sorted(list_watchlists(db), key=lambda w: w.name)
+    out = []
+    for i in range(0, len(items), MAX_QUERIES):
+        chunk = items[i:i + MAX_QUERIES]
+        now, before = (attention(db, [w.query for w in chunk], q.start, q.end, labels=[w.name for w in chunk])
+                       for q in (p, prev))
+        for s, b in zip(now.series, before.series, strict=True):
+            out.append({"name": s.label, "count": s.total, "share": now.overall_share(s),
+                        "previous_share": before.overall_share(b)})
+    return out
+
+
 def _reach_row(r: reach_mod.Reach) -> dict:
     return {"id": r.seed_id, "title": r.title, "published_at": r.published_at, "pickups": r.count,
             "outlets": len(r.outlets), "first": r.time_to(1), "tenth": r.time_to(10),
@@ -150,12 +169,16 @@ def _reach_row(r: reach_mod.Reach) -> dict:
 
 
 def _sources(db, p: Period) -> list[dict]:
+    from kiemchung.sources.silence import silent_sources
+
     with db.read() as conn:
         d = t.documents
         counts = dict(conn.execute(select(d.c.source_id, func.count()).where(_in(p)).group_by(d.c.source_id)).all())
+    quiet = {q.source_id: q.quiet_since for q in silent_sources(db, p.end)}  # gone quiet as of the period's end
     return [
         {"name": s.name or s.url, "kind": s.kind, "enabled": s.enabled, "healthy": s.healthy,
-         "failures": s.consecutive_failures, "last_error": s.last_error or "", "documents": counts.get(s.id, 0)}
+         "failures": s.consecutive_failures, "last_error": s.last_error or "", "documents": counts.get(s.id, 0),
+         "quiet_since": quiet.get(s.id)}
         for s in db.list_sources()
     ]
 
@@ -268,6 +291,7 @@ def build_report(db, period: Period, *, generated_at: dt.datetime | None = None,
         top_stories=top_stories,
         rising=_rising(db, period),
         watchlists=_watchlists(db, period, prev),
+        attention=_attention(db, period, prev),
         claims=claims,
         factchecks=factchecks,
         statements=statements,

@@ -57,11 +57,13 @@ def _dur(d: dt.timedelta | None) -> str:
 
 
 def _health(s: dict) -> str:
+    quiet = f"im lặng bất thường từ {s['quiet_since']:%d/%m/%Y}" if s.get("quiet_since") else ""
     if s["kind"] == "outlet" or (s["kind"] == "import" and not s["failures"]):
-        return "không thu trực tiếp"  # named by documents, or a file import: nothing is polled
+        return quiet or "không thu trực tiếp"  # named by documents, or a file import: nothing is polled
     if not s["enabled"]:
         return "đã tắt"
-    return "tốt" if s["healthy"] else f"lỗi {s['failures']} lần liên tiếp"
+    state = "tốt" if s["healthy"] else f"lỗi {s['failures']} lần liên tiếp"
+    return f"{state}; {quiet}" if quiet else state
 
 
 def _clip(text: str, n: int = 110) -> str:
@@ -78,6 +80,10 @@ def _t(v) -> str:
     return timeutil.fmt_local(v) if v else "–"
 
 
+def _pct(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.2f}%".replace(".", ",")
+
+
 def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None]]:
     """(title, English, header, rows or None for no data) per section, shared by HTML and Markdown."""
     head = [[f"{vi} ({en})", _n(r.headline[k]), _n(r.headline_previous.get(k)),
@@ -89,6 +95,8 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
                                             for x in r.rising]
     wl = None if r.watchlists is None else [[w["name"], w["query"], _n(w["count"]), _change(w["count"], w["previous"])]
                                             for w in r.watchlists]
+    att = [[a["name"], _n(a["count"]), _pct(a["share"]), _pct(a["previous_share"])]
+           for a in getattr(r, "attention", [])]
     stm = [[_t(s["published_at"]), s["title"], _n(s["pickups"]), _n(s["outlets"]), _dur(s["first"]), _dur(s["tenth"])]
            for s in r.statements]
     fcs = None if r.factchecks is None else [
@@ -112,6 +120,8 @@ def _tables(r: Report) -> list[tuple[str, str, list[str], list[list[str]] | None
         ("Câu chuyện lớn nhất", "top stories", ["#", "Câu chuyện", "Văn bản", "Nguồn", "Xuất hiện"], stories),
         ("Câu chuyện đang nổi lên (cuối kỳ)", "rising at period end", ["Câu chuyện", "24 giờ", "Nền", "Điểm"], rising),
         ("Danh sách theo dõi", "watchlists", ["Tên", "Truy vấn", "Văn bản", "So với kỳ trước"], wl),
+        ("Tỷ trọng chú ý: phần của mỗi danh sách theo dõi trong mọi văn bản thu thập", "attention share",
+         ["Tên", "Văn bản", "Tỷ trọng", "Kỳ trước"], att),
         ("Nhận định cần kiểm chứng", "claims detected",
          ["Nhận định", "Điểm", "Dấu hiệu", "Văn bản", "Đã cảnh báo"], claims),
         ("Lan toả của thông tin chính thức", "reach of official statements",

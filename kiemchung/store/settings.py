@@ -72,6 +72,12 @@ def _days(value: str) -> str:
     return str(int(value))
 
 
+def _hour(value: str) -> str:
+    if not value.strip().isdigit() or int(value) > 23:
+        raise ConfigError(f"Cần một giờ từ 0 đến 23 (expected an hour, 0..23): {value!r}")
+    return str(int(value))
+
+
 def _port(value: str) -> str:
     out = _positive_int(value)
     if int(out) > 65535:
@@ -306,6 +312,15 @@ _ALL: list[Setting] = [
     Setting("alert_webhook_url", "alerts", "url", _url, (
         "Địa chỉ webhook nhận cảnh báo JSON; trống: tắt", "webhook URL receiving alerts as JSON; empty: off"),
         cross_check=lambda db, key, stored: _check_webhook(db, stored)),
+    Setting("watch_alerts", "alerts", "flag", _flag, (
+        "Báo qua các kênh cảnh báo khi một danh sách theo dõi nổi lên trên mức thường ngày: 1 | 0",
+        "push a watchlist rising above its baseline through the alert channels: 1 | 0"), default="1"),
+    Setting("digest_mail_to", "alerts", "emails", _emails, (
+        "Người nhận bản tin buổi sáng, cách nhau bởi dấu phẩy; trống: người nhận cảnh báo (smtp_to)",
+        "morning digest recipients, comma-separated; empty: the alert recipients (smtp_to)")),
+    Setting("digest_hour", "alerts", "integer", _hour, (
+        "Giờ gửi bản tin buổi sáng (giờ Việt Nam, 0-23)", "hour the morning digest is sent (Vietnam time, 0-23)"),
+        default="7"),
     # e-mail (alerts and reports)
     Setting("smtp_host", "email", "text", _text, ("Máy chủ SMTP; trống: không gửi thư", "SMTP host; empty: no e-mail")),
     Setting("smtp_port", "email", "integer", _port, ("Cổng SMTP", "SMTP port"), default="25"),

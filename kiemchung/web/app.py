@@ -419,6 +419,8 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         accounts,
         api,
         apidocs,
+        attention_views,
+        digest_views,
         directory_views,
         evidence_views,
         monitor_api,
@@ -440,11 +442,14 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(ocr_views.router)
     app.include_router(ocr_views.api_router)
     app.include_router(tip_views.router)
+    app.include_router(attention_views.router)
+    app.include_router(digest_views.router)
     app.include_router(directory_views.router)
     app.include_router(api.router)
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)
     app.include_router(tip_views.api_router)
+    app.include_router(attention_views.api_router)
     apidocs.install(app)
     _describe_validation_errors(app)
     return app

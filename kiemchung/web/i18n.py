@@ -104,6 +104,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "nav_stories": {"vi": "Câu chuyện", "en": "Stories"},
     "nav_trends": {"vi": "Xu hướng", "en": "Trends"},
     "nav_watchlists": {"vi": "Danh sách theo dõi", "en": "Watchlists"},
+    "nav_attention": {"vi": "Tỷ trọng chú ý", "en": "Attention"},
+    "nav_digest": {"vi": "Bản tin buổi sáng", "en": "Morning digest"},
     "nav_reports": {"vi": "Báo cáo", "en": "Reports"},
     "nav_claims": {"vi": "Cần kiểm chứng", "en": "Claims queue"},
     "nav_factchecks": {"vi": "Bài kiểm chứng", "en": "Fact-checks"},
@@ -138,14 +140,30 @@ MESSAGES: dict[str, dict[str, str]] = {
     "matched_factchecks": {"vi": "Bài kiểm chứng liên quan", "en": "Fact-checks it matched"},
     "post_time": {"vi": "Đăng lúc", "en": "Posted"},
     "collected": {"vi": "thu thập", "en": "collected"},
+    "quiet_since": {"vi": "Im lặng bất thường từ", "en": "Gone quiet since"},
+    "quiet_detail": {
+        "vi": "{observed} tài liệu trong {days} ngày, thường khoảng {expected}",
+        "en": "{observed} documents in {days} days, usually about {expected}",
+    },
 }
 
 
 def _merge_area_messages() -> None:
     """Add the messages each area module (monitor, verify) keeps next to its pages."""
-    from kiemchung.web import accounts, directory_views, evidence_views, monitor, ocr_views, tip_views, verify
+    from kiemchung.web import (
+        accounts,
+        attention_views,
+        digest_views,
+        directory_views,
+        evidence_views,
+        monitor,
+        ocr_views,
+        tip_views,
+        verify,
+    )
 
-    for area in (monitor, verify, accounts, evidence_views, ocr_views, tip_views, directory_views):
+    for area in (monitor, verify, accounts, evidence_views, ocr_views, tip_views, directory_views, attention_views,
+                 digest_views):
         for key, entry in area.MESSAGES.items():
             MESSAGES.setdefault(key, entry)
 

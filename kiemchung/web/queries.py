@@ -146,11 +146,14 @@ def source_health(s) -> str:
 
 
 def source_rows(db) -> list[dict[str, Any]]:
-    """Every source with its document count, last fetch (success or failure) and health, for the
-    sources page: one grouped count over the documents' source index."""
+    """Every source with its document count, last fetch (success or failure), health and silence (a
+    :class:`kiemchung.sources.silence.Silence` when it has gone quiet), for the sources page."""
+    from kiemchung.sources.silence import silent_sources
+
     d = t.documents
     with db.read() as conn:
         counts = dict(conn.execute(select(d.c.source_id, func.count()).group_by(d.c.source_id)).all())
+    quiet = {q.source_id: q for q in silent_sources(db)}
     rows = []
     for s in db.list_sources():
         fetches = [v for v in (s.last_success_at, s.last_error_at) if v is not None]
@@ -160,6 +163,7 @@ def source_rows(db) -> list[dict[str, Any]]:
                 "documents": counts.get(s.id, 0),
                 "last_fetch": max(fetches) if fetches else None,
                 "health": source_health(s),
+                "quiet": quiet.get(s.id),
                 "url": shown_url(s.url),
                 "local": (s.url or "").startswith("file:"),
             }

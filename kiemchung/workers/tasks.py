@@ -40,6 +40,7 @@ DUE_SOURCES_CRON = "* * * * * */5"
 CATCH_UP_CRON = "* * * * * */30"
 REPORTS_CRON = "5 * * * *"
 TIPS_CRON = "* * * * * */30"  # the tip inboxes (IMAP, Telegram) and tips not matched yet
+WATCH_ALERTS_CRON = "*/10 * * * *"
 
 ENRICH_DOCS = 200  # named entities: documents per job
 KEYWORD_STORIES = 50  # story keywords: stories per job
@@ -311,3 +312,19 @@ def scheduled_reports(context: JobContext, timestamp: int) -> list[str]:
         if created:
             written += [str(f) for f in files]
     return written
+
+
+# ---------------------------------------------------------------------------------------------
+# Rising watchlists pushed, and the morning digest
+
+
+@blueprint.periodic(cron=WATCH_ALERTS_CRON, periodic_id="watch_alerts")
+@blueprint.task(name="watch_alerts", queue="alerts", lock="watch_alerts", queueing_lock="watch_alerts",
+                pass_context=True)
+def watch_alerts(context: JobContext, timestamp: int) -> dict[str, Any]:
+    """Check watchlist rises (notify new ones once) and send yesterday's digest when due
+    (:func:`kiemchung.stories.watch_alerts.run_scheduled`); returns what was done."""
+    from kiemchung.stories.watch_alerts import run_scheduled
+
+    done = run_scheduled(runtime_of(context).db, dt.datetime.fromtimestamp(timestamp, dt.UTC))
+    return {"rises": vars(done["rises"]), "digest": done["digest"]}
