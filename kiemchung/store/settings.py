@@ -316,8 +316,8 @@ _ALL: list[Setting] = [
         "Báo qua các kênh cảnh báo khi một danh sách theo dõi nổi lên trên mức thường ngày: 1 | 0",
         "push a watchlist rising above its baseline through the alert channels: 1 | 0"), default="1"),
     Setting("digest_mail_to", "alerts", "emails", _emails, (
-        "Người nhận bản tin buổi sáng, cách nhau bởi dấu phẩy; trống: người nhận cảnh báo (smtp_to)",
-        "morning digest recipients, comma-separated; empty: the alert recipients (smtp_to)")),
+        "Người nhận bản tin buổi sáng, cách nhau bởi dấu phẩy; trống: những người nhận cảnh báo",
+        "morning digest recipients, comma-separated; empty: the alert recipients")),
     Setting("digest_hour", "alerts", "integer", _hour, (
         "Giờ gửi bản tin buổi sáng (giờ Việt Nam, 0-23)", "hour the morning digest is sent (Vietnam time, 0-23)"),
         default="7"),
