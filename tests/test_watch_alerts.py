@@ -219,3 +219,18 @@ def test_cli_digest_and_rises(loaded, any_db_target, monkeypatch):
     assert r.exit_code == 0 and "Bản tin buổi sáng (morning digest) — ngày 20/03/2026" in r.output
     r = CliRunner().invoke(app, ["--db", str(any_db_target), "digest", "--day", "31/02/2026"])
     assert r.exit_code != 0 and "Traceback" not in r.output
+
+
+def test_scheduled_watch_thread_runs_rounds_with_an_injected_clock(loaded):
+    import time
+
+    from kiemchung.stories.watch_alerts import ScheduledWatch
+
+    db, mails, _ = loaded
+    sched = ScheduledWatch(db, interval_s=0.05, clock=lambda: NOW).start()
+    deadline = time.monotonic() + 60
+    while not list_rises(db) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sched.stop()
+    assert len(list_rises(db)) == 1
+    assert sum("đang nổi lên" in _text(m) for m in mails) == 1  # many rounds, one message

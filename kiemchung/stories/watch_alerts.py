@@ -209,12 +209,14 @@ class ScheduledWatch:
         return self
 
     def _run(self) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         from kiemchung.errors import KiemchungError
 
         while not self._stop.is_set():
             try:
                 run_scheduled(self.db, self.clock() if self.clock else None)
-            except (KiemchungError, OSError) as exc:
+            except (KiemchungError, OSError, SQLAlchemyError) as exc:  # the next round tries again
                 log.warning("Kiểm tra danh sách theo dõi thất bại (watchlist check failed): %s", exc)
             self._stop.wait(self.interval_s)
 
