@@ -177,3 +177,8 @@ def test_page_and_api_collection(client, loaded):
     r = client.get(f"/attention?{q}&collection=B%C3%A1o+B")
     assert r.status_code == 200 and "selected>Báo B</option>" in r.text
     assert client.get(f"/api/v1/attention?{q}&collection=khong-co").status_code == 404
+
+
+def test_bad_source_id_is_a_clear_400(client):
+    r = client.get("/api/v1/attention?q=x&source=0")
+    assert r.status_code == 400 and "nguồn" in r.json()["detail"]

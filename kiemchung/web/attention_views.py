@@ -77,6 +77,8 @@ def attention_for(db, q: list[str], watchlist: list[str], since: str | None, unt
     start = vn_day(since) or end - dt.timedelta(days=DEFAULT_DAYS[by])
     if end <= start or end - start > dt.timedelta(days=MAX_DAYS[by]):
         raise QueryError("Khoảng thời gian không hợp lệ hoặc quá dài (bad or too long period)")
+    if any(not 1 <= s <= 2**31 for s in source):
+        raise QueryError("Mã nguồn không hợp lệ (invalid source id)")
     ids = source_filter(db, source, collection)
     key = ("attention", tuple(own), tuple(names), start, end, by, None if ids is None else tuple(ids))
     return queries.cached_fresh(db, key, 60, lambda: attention(db, own + wq, start, end, by=by, source_ids=ids,
@@ -107,7 +109,7 @@ def _csv_response(result: Attention) -> Response:
 
 Q = Query([], max_length=500)
 W = Query([], max_length=200)
-S = Query([], ge=1, le=2**31)
+S = Query([])
 C = Query(None, max_length=200)
 
 
@@ -152,7 +154,7 @@ def api_attention(
     since: str | None = Query(None, max_length=20, description="dd/mm/yyyy or YYYY-MM-DD (default: 30 days, or 26 weeks, ago)"),
     until: str | None = Query(None, max_length=20, description="dd/mm/yyyy or YYYY-MM-DD, inclusive (default: today)"),
     by: Literal["day", "week"] = "day",
-    source: list[int] = Query([], ge=1, le=2**31, description="only these source ids (repeatable)"),
+    source: list[int] = Query([], description="only these source ids (repeatable)"),
     collection: str | None = Query(None, max_length=200, description="only the sources of this collection (id or name)"),
     format: Literal["json", "csv"] = Query("json", description="csv: the series as a CSV file"),
 ):
