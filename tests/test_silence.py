@@ -28,6 +28,8 @@ def test_find_silences_rules():
     assert set(got) == {1} and got[1][:2] == (2, 0) and got[1][2] == pytest.approx(20)
     # Everything stops (the collector was down): nobody is flagged.
     assert find_silences({1: [10] * 38 + [0, 0], 2: [10] * 38 + [0, 0]}) == {}
+    # One day alone is not a silence.
+    assert find_silences({1: [10] * 39 + [0], 2: flat, 3: flat}) == {}
     # A halves: not "well below". A sparse source (1 a day) quiet for 2 days: too little to tell.
     assert find_silences({1: [10] * 38 + [5, 5], 2: flat}) == {}
     assert find_silences({1: [1] * 38 + [0, 0], 2: flat}, min_baseline=10) == {}
@@ -66,7 +68,9 @@ def loaded(any_db):
 def test_silent_sources_flags_the_quiet_one(loaded):
     db, (a, b, c) = loaded
     assert silent_sources(db, QUIET - dt.timedelta(hours=1)) == []
-    found = silent_sources(db, QUIET + dt.timedelta(days=1, hours=12))
+    # One whole quiet day is not enough (a one-day gap happens); the current day is never judged.
+    assert silent_sources(db, QUIET + dt.timedelta(days=1, hours=12)) == []
+    found = silent_sources(db, QUIET + dt.timedelta(days=2))
     assert [s.source_id for s in found] == [a]
     s = found[0]
     assert s.quiet_since == QUIET.date() and s.days == 2 and s.observed == 0 and s.name == "Báo A"
@@ -77,7 +81,7 @@ def test_cli_page_api_report(loaded, any_db_target, tmp_path, monkeypatch):
     db, (a, _, _) = loaded
     from kiemchung.store import settings
 
-    settings.set_value(db, "reference_time", (QUIET + dt.timedelta(days=1, hours=12)).isoformat())
+    settings.set_value(db, "reference_time", (QUIET + dt.timedelta(days=2, hours=12)).isoformat())
     from kiemchung.cli import app, load_commands
 
     load_commands()

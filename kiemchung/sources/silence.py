@@ -6,13 +6,17 @@ stopped publishing a section, a channel taken down) is not. For each source:
 - its *expected* count on a Vietnamese day is its usual share of what the other sources bring that
   day: ``ratio × others(day)``, where ``ratio`` = its documents ÷ the other sources' documents over the
   ``baseline_days`` before the quiet run. Scaling by the others makes the rule immune to weekends,
-  holidays and collector outages (everything falls together), and the current, unfinished day counts
-  as well as a whole one. With no other source, the expected count is its own daily mean.
-- the *quiet run* is the longest run of days, ending today, in which it brought at most ``drop`` ×
-  expected (each day on its own);
-- it is flagged when the run's expected total is at least ``min_expected`` documents and what it
-  brought is improbably low for that expectation (Poisson probability below ``p_value``) and at most
-  ``drop`` × expected. The run's first day is the day it went quiet.
+  holidays and collector outages (everything falls together). With no other source, the expected
+  count is its own daily mean. Only whole days are judged (the current day is not: outlets publish at
+  different hours, so a morning without one of them says nothing).
+- the *quiet run* is the longest run of whole days, ending yesterday, in which it brought at most
+  ``drop`` × expected (each day on its own);
+- it is flagged when the run lasts at least ``min_days`` days (a one-day gap, which the RSS year shows
+  twice for a large outlet, is not a silence), its expected total is at least ``min_expected``
+  documents, and what it brought is improbably low for that expectation (Poisson probability below
+  ``p_value``) and at most ``drop`` × expected. The run's first day is the day it went quiet.
+
+Measured on the RSS year (``benchmarks/bench_silence.py``, docs/trends.md).
 
 Sources that are disabled, import files and the bundled sample are never checked; a source needs
 ``min_baseline`` documents in its baseline to be judged.
@@ -59,10 +63,10 @@ def _poisson_cdf(k: int, mean: float) -> float:
 
 
 def find_silences(counts: dict[int, list[int]], *, baseline_days: int = 28, max_run: int = 21,
-                  drop: float = 0.2, min_expected: float = 8.0, min_baseline: int = 28,
-                  p_value: float = 1e-3) -> dict[int, tuple[int, int, float]]:
+                  drop: float = 0.1, min_expected: float = 8.0, min_baseline: int = 28,
+                  p_value: float = 1e-3, min_days: int = 2) -> dict[int, tuple[int, int, float]]:
     """Quiet runs in daily counts: ``counts`` maps a source to its documents per day (same days for all,
-    oldest first, the last one today). Returns ``{source: (run length, observed, expected)}`` for the
+    oldest first, whole days). Returns ``{source: (run length, observed, expected)}`` for the
     sources flagged (see the module docstring)."""
     if not counts:
         return {}
@@ -87,7 +91,7 @@ def find_silences(counts: dict[int, list[int]], *, baseline_days: int = 28, max_
             if exp_day is None or own[day] > drop * exp_day:
                 break
             run += 1
-        if not run:
+        if run < min_days:
             continue
         start = n - run  # the run's expectation from the baseline before it, quiet days excluded
         exp = sum(expected(d, start) or 0.0 for d in range(start, n))
@@ -122,14 +126,15 @@ def daily_counts(db, since: dt.datetime, until: dt.datetime, source_ids=None) ->
 def silent_sources(db, now: dt.datetime | None = None, *, baseline_days: int = 28, max_run: int = 21,
                    **options) -> list[Silence]:
     """Sources gone quiet as of ``now`` (default: the installation's clock,
-    :func:`kiemchung.timeutil.view_now`), longest silence first. ``options``: see :func:`find_silences`."""
+    :func:`kiemchung.timeutil.view_now`), judged on the whole days before it; longest silence first.
+    ``options``: see :func:`find_silences`."""
     now = timeutil.aware(now) or timeutil.view_now(db)
     today = timeutil.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = today - dt.timedelta(days=baseline_days + max_run - 1)
+    since = today - dt.timedelta(days=baseline_days + max_run)
     checked = {s.id: s for s in db.list_sources() if s.enabled and s.kind not in NOT_CHECKED}
     if not checked:
         return []
-    days, counts = daily_counts(db, since, now)
+    days, counts = daily_counts(db, since, today)
     # Every source's documents are in the denominator (an import file counts as "the others" too), but
     # only checked sources can be flagged.
     flagged = find_silences(counts, baseline_days=baseline_days, max_run=max_run, **options)
