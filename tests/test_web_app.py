@@ -252,7 +252,9 @@ EDITOR = (
      ("GET", "/ocr"), ("POST", "/ocr"), ("POST", "/api/v1/ocr"),
      ("POST", "/tips/{tip_id}/reply"), ("POST", "/tips/{tip_id}/status"), ("POST", "/api/v1/tips/{tip_id}/reply"),
      ("POST", "/api/v1/tips/{tip_id}/status"),
-     ("POST", "/sources/{source_id}/profile"), ("POST", "/collections"), ("POST", "/collections/{collection_id}/delete")}
+     ("POST", "/sources/{source_id}/profile"), ("POST", "/collections"), ("POST", "/collections/{collection_id}/delete"),
+     ("POST", "/factchecks/{fc_id}/images"), ("POST", "/factchecks/{fc_id}/images/{image_id}/remove"),
+     ("POST", "/api/v1/factchecks/{fc_id}/images"), ("DELETE", "/api/v1/factchecks/{fc_id}/images/{image_id}")}
     | VERIFY_EDITOR
     | MONITOR_EDITOR
 )
@@ -304,6 +306,7 @@ def test_every_route_enforces_roles(app, app_db):
                 .replace("{tip_id}", "1")
                 .replace("{secret}", "khong-co")
                 .replace("{sha}", "0" * 64)
+                .replace("{image_id}", "1")
                 .replace("{token_id}", "999999")  # revoking a real one would end the walk's own token
             )
             for role in ("anon", "viewer", "editor", "admin"):

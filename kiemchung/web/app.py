@@ -423,6 +423,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
         digest_views,
         directory_views,
         evidence_views,
+        image_views,
         monitor_api,
         monitor_pages,
         ocr_views,
@@ -445,11 +446,13 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(attention_views.router)
     app.include_router(digest_views.router)
     app.include_router(directory_views.router)
+    app.include_router(image_views.router)
     app.include_router(api.router)
     app.include_router(monitor_api.api_router)
     app.include_router(verify_api.api_router)
     app.include_router(tip_views.api_router)
     app.include_router(attention_views.api_router)
+    app.include_router(image_views.api_router)
     apidocs.install(app)
     _describe_validation_errors(app)
     return app

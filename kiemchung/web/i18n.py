@@ -156,6 +156,7 @@ def _merge_area_messages() -> None:
         digest_views,
         directory_views,
         evidence_views,
+        image_views,
         monitor,
         ocr_views,
         tip_views,
@@ -163,7 +164,7 @@ def _merge_area_messages() -> None:
     )
 
     for area in (monitor, verify, accounts, evidence_views, ocr_views, tip_views, directory_views, attention_views,
-                 digest_views):
+                 digest_views, image_views):
         for key, entry in area.MESSAGES.items():
             MESSAGES.setdefault(key, entry)
 

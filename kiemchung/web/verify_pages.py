@@ -25,6 +25,7 @@ from kiemchung.web.alert_views import (
 from kiemchung.web.app import check_csrf, editor, render, viewer
 from kiemchung.web.claims_queue import QUEUE_DOCS, claims_queue
 from kiemchung.web.evidence_views import captures_of
+from kiemchung.web.image_views import images_of
 from kiemchung.web.factcheck_actions import (
     MAX_CLAIM_CHARS,
     claimreview_of,
@@ -201,7 +202,7 @@ def _editor_page(request: Request, fc: fcs.FactCheck, *, error: str | None = Non
         history=_history_rows(db, fc.id), approval=fcs.require_approval(db), source_doc=source_doc,
         notice=notice if notice in ("duplicate",) else None, similar=similar_factchecks(db, fc),
         suggestions=suggest_evidence(db, fc) if fc.status != "withdrawn" else [],
-        captures=captures_of(db, fc.id),
+        captures=captures_of(db, fc.id), fc_images=images_of(db, fc.id),
     )
 
 
