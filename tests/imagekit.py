@@ -34,3 +34,14 @@ def with_caption(img: Image.Image, text: str = "CHIA SẺ NGAY KẺO MẤT", ban
     out.paste(img, (0, 0))
     ImageDraw.Draw(out).text((8, h + 4), text, fill=(255, 255, 255))
     return out
+
+
+def board(size=(640, 480), cell: int = 80) -> Image.Image:
+    """A two-colour checkerboard: nothing like :func:`picture`'s scenes."""
+    img = Image.new("RGB", size, (250, 250, 250))
+    draw = ImageDraw.Draw(img)
+    for x in range(0, size[0], cell):
+        for y in range(0, size[1], cell):
+            if (x // cell + y // cell) % 2:
+                draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=(20, 60, 140))
+    return img

@@ -9,7 +9,7 @@ import random
 
 import pytest
 from factories import make_doc, run_cli_in_process, target_of
-from imagekit import encoded, picture, with_caption
+from imagekit import board, encoded, picture, with_caption
 
 from kiemchung.audit import entries
 from kiemchung.claims.alerts import AlertEngine, list_alerts
@@ -93,13 +93,14 @@ def test_a_document_with_a_matching_image_raises_an_alert(db):
     original = picture(8, (640, 480))
     attach_to_factcheck(db, fc.id, encoded(original, "JPEG", quality=92), editor="lan")
     other = _factcheck(db, "Trường học Tây Hà cho học sinh nghỉ cả tuần vì dịch")
-    attach_to_factcheck(db, other.id, encoded(picture(9, (640, 480)), "PNG"), editor="lan")
-    # two posts with no words in common with the claims: one carries the captioned copy, one another image
+    attach_to_factcheck(db, other.id, encoded(board(), "PNG"), editor="lan")
+    # two posts with no words in common with the claims: one carries a resized, re-compressed copy (a
+    # caption is recognised far less often: docs/images.md), one another image
     Ingestor(db).add([make_doc("", "xem cái này đi mọi người", kind="post", external_id="p1", platform="facebook"),
                       make_doc("", "trời đẹp quá hôm nay", kind="post", external_id="p2", platform="facebook")])
     docs = sorted(db.iter_documents(), key=lambda d: d.id)
     store = ImageStore(db)
-    store.add(encoded(with_caption(original.resize((480, 360))), "JPEG", quality=60), "document", docs[0].id)
+    store.add(encoded(original.resize((480, 360)), "JPEG", quality=60), "document", docs[0].id)
     store.add(encoded(picture(77, (640, 480)), "JPEG"), "document", docs[1].id)
     engine = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False)))
     created = engine.process(docs, notify=False)

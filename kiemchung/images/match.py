@@ -36,10 +36,10 @@ from kiemchung.images.tables import image_links, images
 __all__ = ["DISTANCE", "ImageMatch", "ImageMatcher", "attach_to_factcheck", "detach_from_factcheck",
            "factcheck_matcher", "match_factchecks"]
 
-DISTANCE = 10  # default pHash bits (setting image_match_distance)
-SEGMENT_DISTANCE = 6  # bits between two segment hashes counted as the same segment
-MIN_SEGMENTS = 3  # segments that must match for a crop-resistant match
-MIN_FRACTION = 0.67  # ... and at least this share of the query's segments
+DISTANCE = 6  # default pHash bits (setting image_match_distance)
+SEGMENT_DISTANCE = 12  # bits between two segment hashes counted as the same segment
+MIN_SEGMENTS = 4  # segments that must match for a crop-resistant match
+MIN_FRACTION = 0.5  # ... and at least this share of the query's segments
 
 
 @dataclass(frozen=True)

@@ -383,7 +383,7 @@ _ALL: list[Setting] = [
         "them in the database")),
     Setting("image_match_distance", "images", "integer", _bits, (
         "Khoảng cách Hamming tối đa của pHash để coi hai ảnh là một (0–32)",
-        "largest pHash Hamming distance at which two images are the same (0-32)"), default="10"),
+        "largest pHash Hamming distance at which two images are the same (0-32)"), default="6"),
     # source kinds that call an API (kiemchung.sources.connectors.youtube, .claimreview)
     Setting("youtube_api_key", "sources", "password", _secret, (
         "Khóa YouTube Data API: nguồn youtube lấy thêm số lượt xem, thích, bình luận (chỉ số lượng, không lấy "
