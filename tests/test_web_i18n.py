@@ -37,6 +37,7 @@ NOT_PAGES = {
     "/factchecks/feed.xml", "/login", "/report-jobs/{job_id}", "/evidence/{capture_id}/{part}",
     "/tips/{tip_id}/images/{sha}", "/sources/directory.csv",
     "/attention.csv",
+    "/images/{image_id}",  # an image, not a page (its section in the fact-check editor is walked)
 }
 
 # Words the Vietnamese interface must not show (codes and English labels seen there before).
@@ -105,10 +106,25 @@ def app_and_ids(sample_file, tmp_path_factory):
     reports = re.findall(r'href="/reports/([^"/]+)"', c.get("/reports").text)
     kept, failed = _captures(db, fc)
     tip_ids, secrets = _tips(db, fc)
+    _image(db, fc)
     ids = {"doc_id": [post, alerted], "story_id": [story], "fc_id": [fc], "name": reports[:1],
            "capture_id": [kept, failed], "tip_id": tip_ids, "secret": secrets}
     yield app, c, ids
     db.close()
+
+
+def _image(db, fc_id: int) -> None:
+    """An animated GIF tied to the fact-check: its editor section shows the image and a warning label."""
+    import io
+
+    from PIL import Image
+
+    from kiemchung.images.match import attach_to_factcheck
+
+    frames = [Image.new("P", (60, 40), i * 40) for i in range(3)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:])
+    attach_to_factcheck(db, fc_id, out.getvalue(), editor="bientap")
 
 
 def _tips(db, fc_id: int) -> tuple[list[int], list[str]]:
