@@ -201,6 +201,8 @@ def _docs(db, query: str, why: str, kinds: list[str] | None, limit: int) -> list
     out = []
     for h in res.hits:
         doc = h.document
+        if doc.kind == "tip":  # what citizens sent in is not a statement (tips are grouped on their page)
+            continue
         when = doc.published_at or doc.fetched_at
         out.append(Statement("document", doc.id, doc.title or ktext.first_words(doc.body, 20), doc.url,
                              when.isoformat() if when else None, why, doc.kind))
@@ -234,7 +236,7 @@ def _same_number(db, number: str, limit: int) -> list[Statement]:
     out = []
     for h in search(db, m.group(0), limit=200, sort="newest").hits:
         doc = h.document
-        if key in _number_key(" ".join((doc.title or "", doc.lead or "", doc.body or ""))):
+        if doc.kind != "tip" and key in _number_key(" ".join((doc.title or "", doc.lead or "", doc.body or ""))):
             when = doc.published_at or doc.fetched_at
             out.append(Statement("document", doc.id, doc.title or ktext.first_words(doc.body, 20), doc.url,
                                  when.isoformat() if when else None, "number", doc.kind))
