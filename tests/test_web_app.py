@@ -76,6 +76,13 @@ def test_secure_cookies_flag(app_db):
 
 
 def test_login_rate_limit(app):
+    # A frozen clock: the back-off after five failures must not run out while a busy machine checks
+    # the passwords (with the real clock the sixth try came more than the 1 s delay later and passed).
+    from kiemchung import timeutil
+    from kiemchung.logins import LoginLimiter
+
+    frozen = timeutil.now()
+    app.state.login_limiter = LoginLimiter(clock=lambda: frozen)
     c = TestClient(app)
     for _ in range(5):
         assert login(c, "xem", "sai-mat-khau-1").status_code == 401
