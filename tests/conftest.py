@@ -165,3 +165,28 @@ def sample_docs():
             day=14,
         ),
     ]
+
+
+@pytest.fixture
+def smtp():
+    """A local SMTP server (aiosmtpd) on a free loopback port: yields ``(port, received envelopes)``."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    got = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            got.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        yield port, got
+    finally:
+        ctl.stop()

@@ -177,27 +177,13 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def test_smtp_email_delivered_to_local_server(db):
-    from aiosmtpd.controller import Controller
-
-    got = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            got.append(envelope)
-            return "250 OK"
-
-    port = _free_port()
-    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    try:
-        db.set_setting("smtp_host", "127.0.0.1")
-        db.set_setting("smtp_port", str(port))
-        db.set_setting("smtp_to", "bientap@lamson.example")
-        _, engine = _engine(db)
-        engine.process(_docs(db))
-    finally:
-        ctl.stop()
+def test_smtp_email_delivered_to_local_server(db, smtp):
+    port, got = smtp
+    db.set_setting("smtp_host", "127.0.0.1")
+    db.set_setting("smtp_port", str(port))
+    db.set_setting("smtp_to", "bientap@lamson.example")
+    _, engine = _engine(db)
+    engine.process(_docs(db))
     assert len(got) == 1 and got[0].rcpt_tos == ["bientap@lamson.example"]
     assert "nhiễm độc" in got[0].content.decode("utf-8", "replace") or got[0].content
 

@@ -175,26 +175,12 @@ def test_reply_is_never_automatic_and_is_audited(db):
     assert len(audit) == 1 and audit[0]["object"] == f"tip:{tip.id}"
 
 
-def test_reply_by_email_reaches_a_local_smtp_server(db):
-    from aiosmtpd.controller import Controller
-
-    got = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            got.append(envelope)
-            return "250 OK"
-
-    port = _free_port()
-    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    try:
-        db.set_setting("smtp_host", "127.0.0.1")
-        db.set_setting("smtp_port", str(port))
-        tip, _ = submit_tip(db, text=RUMOUR, contact="dan@example.vn", consent=True)
-        done = reply_tip(db, tip.id, text="Thông tin này không đúng.", actor="cli:lan")
-    finally:
-        ctl.stop()
+def test_reply_by_email_reaches_a_local_smtp_server(db, smtp):
+    port, got = smtp
+    db.set_setting("smtp_host", "127.0.0.1")
+    db.set_setting("smtp_port", str(port))
+    tip, _ = submit_tip(db, text=RUMOUR, contact="dan@example.vn", consent=True)
+    done = reply_tip(db, tip.id, text="Thông tin này không đúng.", actor="cli:lan")
     assert done.reply_status == "sent"
     assert got and got[0].rcpt_tos == ["dan@example.vn"]
     assert "không đúng" in got[0].content.decode("utf-8", "replace") or b"=" in got[0].content

@@ -42,24 +42,6 @@ def _free_port():
 
 
 @pytest.fixture
-def smtp():
-    from aiosmtpd.controller import Controller
-
-    got = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            got.append(envelope)
-            return "250 OK"
-
-    port = _free_port()
-    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield port, got
-    ctl.stop()
-
-
-@pytest.fixture
 def hook():
     got = []
 
