@@ -73,3 +73,15 @@ def test_installed_versions_are_the_pinned_ones():
             wrong.append(f"{name} {installed} (pinned {version})")
     assert not wrong, ("installed versions differ from constraints.txt: " + ", ".join(wrong)
                        + "; reinstall: pip install -c constraints.txt -e '.[test,web,semantic,reports]'")
+
+
+def test_make_demo_needs_no_extra():
+    """`make demo` installs kiemchung without extras (`pip install -e .`), and the demo stores tips with
+    images (Pillow decodes them, imagehash hashes them) and reads them with pytesseract: those must be core
+    dependencies, or the README's first command fails on a fresh machine (it did, with imagehash in the
+    `images` extra only)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    core = {Requirement(r).name.lower() for r in project["dependencies"]}
+    assert {"pillow", "imagehash", "pytesseract"} <= core, core
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "demo: $(VENV)/.installed\n" in makefile and "$(PIP_INSTALL) -e .\n" in makefile
