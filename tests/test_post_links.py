@@ -130,8 +130,42 @@ def _db_at_previous_head(path):
     return db
 
 
+def _later_columns(db) -> dict[str, list[str]]:
+    """Columns today's library writes that migrations after PREVIOUS_HEAD add (e.g. 0021's
+    ``factchecks.external``), per table: added for the planting only, dropped again before the upgrade,
+    so the library can plant rows in a store that keeps the old schema."""
+    from sqlalchemy import inspect
+
+    from kiemchung.claims.tables import factchecks, factcheck_versions
+    from kiemchung.store.schema import documents
+
+    missing: dict[str, list[str]] = {}
+    with db.read() as conn:
+        insp = inspect(conn)
+        for table in (documents, factchecks, factcheck_versions):
+            have = {c["name"] for c in insp.get_columns(table.name)}
+            missing[table.name] = [c.name for c in table.columns if c.name not in have]
+    return {t: cols for t, cols in missing.items() if cols}
+
+
 def _old_store(db, monkeypatch):
     """What an older version stored: post links with their account, javascript:/data: links."""
+    later = _later_columns(db)
+    with sqlite3.connect(db.path) as conn:
+        for table, cols in later.items():
+            for col in cols:
+                conn.execute(f'ALTER TABLE {table} ADD COLUMN "{col}" DEFAULT 0')
+    try:
+        _plant(db, monkeypatch)
+    finally:
+        db.close()
+        with sqlite3.connect(db.path) as conn:
+            for table, cols in later.items():
+                for col in cols:
+                    conn.execute(f'ALTER TABLE {table} DROP COLUMN "{col}"')
+
+
+def _plant(db, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(ingest, "scrub_document", lambda doc, hasher: None)
         m.setattr(ingest, "http_url", lambda url: url)
