@@ -33,7 +33,7 @@ from kiemchung.claims.tables import factchecks
 from kiemchung.errors import ConfigError, ParseError
 from kiemchung.links import http_url
 from kiemchung.privacy import url_scrubber
-from kiemchung.sources.http import decode_body
+from kiemchung.sources.http import api_json, decode_body
 
 __all__ = ["claimreviews_in", "external_key", "parse_claims_search", "save_external"]
 
@@ -100,18 +100,7 @@ def claimreviews_in(content: bytes, *, url: str, headers: dict | None = None) ->
 def parse_claims_search(content: bytes) -> tuple[list[dict], list[str], str | None]:
     """Reviews of a Google Fact Check Tools ``claims:search`` answer, as review dicts (see module doc),
     the problems met (one line per refused review), and the ``nextPageToken`` (None when last page)."""
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        raise ParseError("API Fact Check Tools trả về dữ liệu không phải JSON (answer is not JSON) (api_error)",
-                         soft=True, reason="api_error") from None
-    if not isinstance(data, dict):
-        raise ParseError("API Fact Check Tools trả về dữ liệu sai dạng (unexpected answer) (api_error)",
-                         soft=True, reason="api_error")
-    if isinstance(data.get("error"), dict):
-        message = str(data["error"].get("message") or "")[:200]
-        raise ParseError(f"API Fact Check Tools báo lỗi (API error): {message} (api_error)", soft=False,
-                         reason="api_error")
+    data = api_json(content, "Fact Check Tools", "Fact Check Tools API")
     reviews: list[dict] = []
     problems: list[str] = []
     claims = data.get("claims") or []

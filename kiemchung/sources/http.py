@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import email.utils
+import json
 import re
 import ssl
 import threading
@@ -41,7 +42,7 @@ from pathlib import Path
 import httpcore
 import httpx
 
-from kiemchung.errors import FetchError
+from kiemchung.errors import FetchError, ParseError
 from kiemchung.netguard import AddressPolicy, AddressRefused
 
 __all__ = [
@@ -160,6 +161,26 @@ def declared_charset(content: bytes) -> str | None:
         return None
     label = match.group(1) or match.group(2)
     return label.decode("ascii", "replace").lower()
+
+
+def api_json(content: bytes, api: str, api_en: str) -> dict:
+    """The JSON object a web API answered (YouTube Data API, Fact Check Tools), or a
+    :class:`ParseError` with reason ``api_error``: soft for an answer that is not a JSON object, hard
+    with the API's own message (a bad key, an exhausted quota) when it answers ``{"error": {...}}``.
+    ``api``/``api_en``: the API's name in the Vietnamese and the English half of the message."""
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise ParseError(f"API {api} trả về dữ liệu không phải JSON ({api_en} answer is not JSON) (api_error)",
+                         soft=True, reason="api_error") from None
+    if not isinstance(data, dict):
+        raise ParseError(f"API {api} trả về dữ liệu sai dạng (unexpected {api_en} answer) (api_error)",
+                         soft=True, reason="api_error")
+    if isinstance(data.get("error"), dict):
+        message = str(data["error"].get("message") or "")[:200]
+        raise ParseError(f"API {api} báo lỗi ({api_en} error): {message} (api_error)", soft=False,
+                         reason="api_error")
+    return data
 
 
 def decode_body(

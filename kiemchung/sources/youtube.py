@@ -22,6 +22,7 @@ from lxml import etree
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError, ParseError
 from kiemchung.models import Document
+from kiemchung.sources.http import api_json
 from kiemchung.text import normalize
 
 __all__ = ["FEED_URL", "feed_url", "parse_channel_feed", "parse_statistics", "statistics_url"]
@@ -188,17 +189,7 @@ def parse_statistics(content: bytes) -> dict[str, dict[str, int]]:
     Counts YouTube hides (likes or comments turned off) are left out; an answer that is not the
     expected JSON raises :class:`ParseError` (reason ``api_error`` with the API's own message when
     it gives one, e.g. a bad key or an exhausted quota)."""
-    try:
-        data = json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        raise ParseError("API YouTube trả về dữ liệu không phải JSON (YouTube API answer is not JSON) (api_error)",
-                         soft=True, reason="api_error") from None
-    if not isinstance(data, dict):
-        raise ParseError("API YouTube trả về dữ liệu sai dạng (unexpected YouTube API answer) (api_error)",
-                         soft=True, reason="api_error")
-    if isinstance(data.get("error"), dict):
-        message = str(data["error"].get("message") or "")[:200]
-        raise ParseError(f"API YouTube báo lỗi (YouTube API error): {message} (api_error)", soft=False, reason="api_error")
+    data = api_json(content, "YouTube", "YouTube API")
     out: dict[str, dict[str, int]] = {}
     for item in data.get("items") or []:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
