@@ -135,3 +135,16 @@ def test_cli_lists_kinds_one_a_line_and_adds_any_kind(tmp_path):
     assert res.returncode == 1 and "gopher" in res.stderr and "feed" in res.stderr
     res = run(["--db", db, "sources", "health"])
     assert res.returncode == 0 and "vi-du-lamson" not in res.stderr
+
+
+def test_docs_table_of_kinds_is_what_sources_kinds_lists(tmp_path):
+    """docs/sources.md's table under "The kinds" has one row per registered kind, in the order
+    ``kiemchung sources kinds`` prints them (a kind added without its row fails here)."""
+    import re
+
+    doc = (ROOT / "docs" / "sources.md").read_text("utf-8")
+    section = doc.split("## The kinds", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.M)
+    res = run(["--db", str(tmp_path / "kc.db"), "sources", "kinds"])
+    assert res.returncode == 0, res.stderr
+    assert rows == res.stdout.split() == list(kinds())

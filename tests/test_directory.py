@@ -256,3 +256,28 @@ def test_import_uses_each_kinds_registration_rules(db):
     report = D.import_directory(db, io.StringIO(rows))
     assert report.added == 1 and [line for line, _ in report.errors] == [2, 4]
     assert "khong-co" in report.errors[0][1] and "feed" in report.errors[0][1]  # names the kinds there are
+
+
+def test_starter_sources_show_never_fetched_in_health_until_polled(tmp_path):
+    """The starter directory's addresses are unchecked: after loading it, ``sources health`` says of each
+    that it was never fetched yet, so an admin sees which ones the first polls have not reached."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = str(tmp_path / "kc.db")
+    env = {**os.environ, "COLUMNS": "400"}
+    root = Path(__file__).resolve().parents[1]
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "kiemchung.cli", "--db", db, *args], capture_output=True,
+                              text=True, timeout=300, cwd=root, env=env)
+
+    loaded = run("sources", "load-starter")
+    assert loaded.returncode == 0 and "chưa được kiểm tra" in " ".join(loaded.stdout.split())
+    res = run("sources", "health")
+    assert res.returncode == 0, res.stderr
+    rows = [line for line in res.stdout.splitlines() if "│" in line and line.split("│")[1].strip().isdigit()]
+    assert len(rows) >= 40
+    assert all("chưa thu thập lần nào (never fetched)" in line for line in rows)

@@ -142,7 +142,7 @@ def sources_health() -> None:
             str(s.id),
             s.name,
             label("source_kind", s.kind),
-            timeutil.fmt_local(s.last_success_at),
+            timeutil.fmt_local(s.last_success_at) or _never(s),
             (s.last_error or "")[:80],
             str(s.consecutive_failures),
             {"soft": "tạm thời (soft)", "hard": "cần xử lý (hard)"}.get(s.failure_kind or "", ""),
@@ -151,6 +151,14 @@ def sources_health() -> None:
         )
     console.print(table)
     _print_silences(quiet)
+
+
+def _never(s: Source) -> str:
+    """"never fetched" for a source no poll has reached yet (e.g. just loaded from the starter directory)."""
+    if s.last_success_at or s.consecutive_failures or s.last_error:
+        return ""
+    vi, en = label("source_health", "never"), label("source_health", "never", "en")
+    return f"{vi} ({en})"
 
 
 def _print_silences(quiet) -> None:

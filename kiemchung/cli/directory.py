@@ -70,6 +70,9 @@ def load_starter() -> None:
     with open_db() as db:
         report = run(db, actor=cli_actor())
     _say_import(report)
+    console.print("Các địa chỉ trong danh bạ mẫu chưa được kiểm tra: sau lần thu thập đầu, xem "
+                  "`kiemchung sources health` và sửa hoặc xoá nguồn lỗi (the starter addresses are unchecked: "
+                  "after the first polls, see `kiemchung sources health` and fix or remove failing sources).")
 
 
 @sources_app.command("set")
