@@ -450,3 +450,74 @@ def test_cli_capture_list_show_export(tmp_path, servers):
     assert kc("evidence", "export", "1", "--part", "warc", "--out", str(out)).returncode == 0
     assert read_response(out.read_bytes())[2] == srv.page
     assert kc("evidence", "export", "2", "--part", "html").returncode == 1  # nothing kept for the failed one
+
+
+def test_api_lists_describes_serves_and_asks_for_copies(db, servers):
+    from fastapi.testclient import TestClient
+    from factories import make_doc
+    from sqlalchemy import insert
+
+    from kiemchung import users as U
+    from kiemchung.audit import entries as audit_entries
+    from kiemchung.claims.tables import alerts
+    from kiemchung.ingest import Ingestor
+    from kiemchung.store import schema as t
+    from kiemchung.timeutil import now
+    from kiemchung.web import create_app
+
+    srv, _ = servers
+    U.add_user(db, "bientap", PW, "editor")
+    U.add_user(db, "xem", PW, "viewer")
+    fc = _published_fc(db, "Đê sông Lam Sơn bị vỡ trong đêm", srv.base + "/bai-dang")
+    Ingestor(db).add([make_doc("Đê vỡ", "Đê sông Lam Sơn bị vỡ", url=srv.base + "/chap-chon")])
+    doc_id = db.max_document_id()
+    with db.write() as conn:  # ingest stores canonical https links; the local server speaks http
+        conn.execute(t.documents.update().where(t.documents.c.id == doc_id).values(url=srv.base + "/chap-chon"))
+        alert_id = conn.execute(insert(alerts).values(doc_id=doc_id, factcheck_id=fc.id, score=0.9, reason=[],
+                                                      status="new", created_at=now())).inserted_primary_key[0]
+    clock = Clock()
+    with _fetcher() as f:
+        kept = capture_url(db, srv.base + "/bai-dang", factcheck_id=fc.id, fetcher=f, screenshots=False, clock=clock)
+    app = create_app(db)
+    anon = TestClient(app)
+    assert anon.get("/api/v1/captures").status_code == 401  # kept copies: signed-in users only
+    assert anon.get(f"/api/v1/captures/{kept.id}/text").status_code == 401
+    viewer = {"Authorization": f"Bearer {U.create_token(db, 'xem')}"}
+    editor = {"Authorization": f"Bearer {U.create_token(db, 'bientap')}"}
+    c = TestClient(app)
+    one = c.get(f"/api/v1/captures/{kept.id}", headers=viewer).json()
+    assert one["status"] == "done" and one["content_sha256"] == hashlib.sha256(srv.page).hexdigest()
+    assert one["fetched_at"].startswith("2026-11-20T08:00:00") and one["http_status"] == 200
+    assert one["links"] == [{"target": "factcheck", "id": fc.id}] and one["status_label"]
+    assert set(one["parts"]) == {"html", "text", "warc"}  # no screenshot taken here
+    by_fc = c.get(f"/api/v1/factchecks/{fc.id}/captures", headers=viewer).json()
+    assert [x["id"] for x in by_fc] == [kept.id]
+    assert [x["id"] for x in c.get("/api/v1/captures", params={"url": srv.base + "/bai-dang"},
+                                   headers=viewer).json()] == [kept.id]
+    text = c.get(f"/api/v1/captures/{kept.id}/text", headers=viewer)
+    assert text.headers["content-type"] == "text/plain; charset=utf-8" and "Đê sông Lam Sơn" in text.text
+    warc = c.get(f"/api/v1/captures/{kept.id}/warc", headers=viewer)
+    assert warc.headers["content-type"] == "application/gzip"
+    assert warc.headers["content-disposition"] == f'attachment; filename="ban-luu-{kept.id}.warc.gz"'
+    assert read_response(warc.content)[2] == srv.page
+    html = c.get(f"/api/v1/captures/{kept.id}/html", headers=viewer)
+    assert html.content == srv.page and html.headers["content-security-policy"].startswith("sandbox;")
+    assert c.get(f"/api/v1/captures/{kept.id}/screenshot", headers=viewer).status_code == 404
+    assert c.get(f"/api/v1/captures/{kept.id}/passwd", headers=viewer).status_code == 422
+    assert c.get("/api/v1/captures/99999", headers=viewer).status_code == 404
+    assert c.get("/api/v1/documents/99999/captures", headers=viewer).status_code == 404
+    # asking: editors only, audited, taken later by the background stage; linked to the alert
+    ask = {"url": srv.base + "/chap-chon", "alert_id": alert_id}
+    assert c.post("/api/v1/captures", json=ask, headers=viewer).status_code == 403
+    assert c.post("/api/v1/captures", json={**ask, "alert_id": 99999}, headers=editor).status_code == 404
+    r = c.post("/api/v1/captures", json=ask, headers=editor)
+    assert r.status_code == 202 and r.json()["status"] == "pending", r.text
+    asked = r.json()["id"]
+    assert srv.counts.get("/chap-chon") is None  # not fetched in the request
+    logged = [e for e in audit_entries(db) if e["action"] == "capture.request" and e["object"] == f"capture:{asked}"]
+    assert logged and logged[0]["user"] == "bientap" and logged[0]["after"]["alert"] == alert_id
+    assert [x["id"] for x in c.get(f"/api/v1/documents/{doc_id}/captures", headers=viewer).json()] == [asked]
+    assert {x["id"] for x in c.get("/api/v1/captures", params={"factcheck_id": fc.id},
+                                   headers=viewer).json()} == {kept.id, asked}
+    bad = c.post("/api/v1/captures", json={"url": "javascript:alert(1)//x"}, headers=editor)
+    assert bad.status_code == 400 and "http" in bad.json()["detail"]

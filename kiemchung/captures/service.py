@@ -187,11 +187,13 @@ def get_capture(db, capture_id: int) -> Capture:
 
 
 def list_captures(db, *, factcheck_id: int | None = None, alert_id: int | None = None, url: str | None = None,
-                  status: str | None = None, limit: int = 100) -> list[Capture]:
+                  status: str | None = None, document_id: int | None = None, limit: int = 100) -> list[Capture]:
     """Captures, newest first; filtered by what they are linked to, their address or status.
 
     With ``factcheck_id`` the list also holds captures of the fact-check's alerts and of the pages it
-    cites (kept for another fact-check: the same page is kept once)."""
+    cites (kept for another fact-check: the same page is kept once). With ``document_id``: copies of
+    the document's page (its address asked for, or where the redirects ended) and the captures of its
+    alerts (:class:`NotFoundError` when there is no such document)."""
     c = captures.c
     q = select(captures).order_by(c.id.desc()).limit(limit)
     if status:
@@ -216,6 +218,15 @@ def list_captures(db, *, factcheck_id: int | None = None, alert_id: int | None =
     if alert_id is not None:
         conds.append(c.id.in_(select(capture_links.c.capture_id).where(
             capture_links.c.target == "alert", capture_links.c.target_id == int(alert_id))))
+    if document_id is not None:
+        from kiemchung.claims.tables import alerts
+
+        page = http_url(db.get_document(int(document_id)).url)
+        if page:
+            conds.append(or_(c.url == page, c.final_url == page))
+        conds.append(c.id.in_(select(capture_links.c.capture_id).where(
+            capture_links.c.target == "alert",
+            capture_links.c.target_id.in_(select(alerts.c.id).where(alerts.c.doc_id == int(document_id))))))
     if conds:
         q = q.where(or_(*conds))
     with db.read() as conn:

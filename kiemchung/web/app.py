@@ -453,6 +453,7 @@ def create_app(db: Database | str, *, secure_cookies: bool | None = None) -> Fas
     app.include_router(tip_views.api_router)
     app.include_router(attention_views.api_router)
     app.include_router(image_views.api_router)
+    app.include_router(evidence_views.api_router)
     apidocs.install(app)
     _describe_validation_errors(app)
     return app

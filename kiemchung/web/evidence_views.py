@@ -1,11 +1,17 @@
-"""Kept copies of pages in the workbench: one capture's page, its parts (text, sandboxed HTML,
-screenshot, WARC download), and the editor's "keep a copy now" actions. The fact-check editor lists
-the captures of a fact-check (:func:`captures_of`); everything else is :mod:`kiemchung.captures`."""
+"""Kept copies of pages in the workbench and the API: one capture's page, its parts (text, sandboxed
+HTML, screenshot, WARC download), and the editor's "keep a copy now" actions. The fact-check editor
+lists the captures of a fact-check (:func:`captures_of`); everything else is :mod:`kiemchung.captures`.
+
+The API (``/api/v1/captures…``) gives signed-in users (viewer role and up) the same as the pages: the
+captures of a fact-check, a document or an address, one capture's description (fetch time, SHA-256,
+status) and its parts; an editor asks for a copy (``POST /api/v1/captures``, audited as
+``capture.request``, taken by the background stage)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from kiemchung.captures import blob, capture_url, get_capture, list_captures, take_capture
 from kiemchung.errors import ConfigError, KiemchungError
@@ -13,6 +19,7 @@ from kiemchung.web.app import check_csrf, editor, render, viewer
 from kiemchung.web.params import MAX_ID
 
 router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["api"])
 csrf = Depends(check_csrf)
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -84,12 +91,17 @@ def capture_page(request: Request, capture_id: int = Path(ge=1, le=MAX_ID)):
 @router.get("/evidence/{capture_id}/{part}", dependencies=[viewer])
 def capture_part(request: Request, capture_id: int = Path(ge=1, le=MAX_ID), part: str = Path(max_length=12)):
     """A part of a kept copy: text, HTML (sandboxed, as served: any charset), screenshot PNG, WARC file."""
+    return part_response(request.app.state.db, capture_id, part)
+
+
+def part_response(db, capture_id: int, part: str) -> Response:
+    """One kept part served safely: the right type, a sandbox CSP, ``nosniff``; WARC as a download."""
     from kiemchung.errors import NotFoundError
 
     if part not in PARTS:
         raise NotFoundError(f"Không có phần này (no such part): {part}")
-    c = get_capture(request.app.state.db, capture_id)
-    data = blob(request.app.state.db, c, part)
+    c = get_capture(db, capture_id)
+    data = blob(db, c, part)
     media, filename = PARTS[part]
     if part == "html":
         media = c.content_type or "text/html"
@@ -139,3 +151,146 @@ def factcheck_capture(request: Request, fc_id: int = Path(ge=1, le=MAX_ID), url:
     except KiemchungError as exc:
         return render(request, "message.html", 502, message=str(exc), missing=False, details=None)
     return RedirectResponse(f"/evidence/{c.id}", status_code=303)
+
+
+# -- API ---------------------------------------------------------------------------------------------
+
+
+class CaptureLinkOut(BaseModel):
+    """What a kept copy is evidence for."""
+
+    target: str = Field(description="factcheck | alert")
+    id: int
+
+
+class CaptureOut(BaseModel):
+    """A kept copy of a page (or the request for one) as the API describes it."""
+
+    id: int
+    url: str = Field(description="the address asked for")
+    final_url: str | None = Field(None, description="where the redirects ended")
+    status: str = Field(description="pending | done | failed")
+    status_label: str
+    requested_at: str
+    requested_by: str | None
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str | None
+    last_error_reason: str | None
+    fetched_at: str | None = Field(None, description="when the page was fetched (the WARC-Date)")
+    http_status: int | None
+    content_type: str | None
+    size: int | None = Field(None, description="bytes of the page as served")
+    content_sha256: str | None = Field(None, description="SHA-256 of the page's bytes as fetched (the integrity figure)")
+    redacted: bool = Field(False, description="authors' identifiers were taken out of what is kept (hash_authors)")
+    title: str | None
+    links: list[CaptureLinkOut]
+    parts: dict[str, str] = Field(description="part name (text, html, screenshot, warc) -> API address of its download")
+
+
+PART_MEDIA = {"text": "text/plain; charset=utf-8", "html": "text/html", "screenshot": "image/png",
+              "warc": "application/gzip"}
+
+
+def capture_out(c, lang: str = "vi") -> CaptureOut:
+    """The API's description of a capture."""
+    from kiemchung.labels import label
+
+    def iso(v) -> str | None:
+        return v.isoformat() if v else None
+
+    names = {"html": c.content_sha256, "text": c.text_sha256, "screenshot": c.screenshot_sha256,
+             "warc": c.warc_sha256}
+    return CaptureOut(
+        id=c.id, url=c.url, final_url=c.final_url, status=c.status, status_label=label("capture_status", c.status, lang),
+        requested_at=iso(c.requested_at), requested_by=c.requested_by, attempts=c.attempts,
+        next_attempt_at=iso(c.next_attempt_at), last_error=c.last_error, last_error_reason=c.last_error_reason,
+        fetched_at=iso(c.fetched_at), http_status=c.http_status, content_type=c.content_type, size=c.size,
+        content_sha256=c.content_sha256, redacted=bool((c.meta or {}).get("redacted")), title=c.title,
+        links=[CaptureLinkOut(target=t, id=i) for t, i in c.links],
+        parts={p: f"/api/v1/captures/{c.id}/{p}" for p in PARTS if names[p]},
+    )
+
+
+class CaptureIn(BaseModel):
+    """A page to keep a copy of, and what it is evidence for."""
+
+    url: str = Field(min_length=8, max_length=2000, description="an http(s) address")
+    factcheck_id: int | None = Field(None, ge=1, le=MAX_ID)
+    alert_id: int | None = Field(None, ge=1, le=MAX_ID)
+    again: bool = Field(False, description="a new copy even when one is kept or pending (a page that changed)")
+
+
+@api_router.get("/captures", response_model=list[CaptureOut], dependencies=[viewer])
+def api_captures(request: Request, factcheck_id: int | None = Query(None, ge=1, le=MAX_ID),
+                 document_id: int | None = Query(None, ge=1, le=MAX_ID),
+                 alert_id: int | None = Query(None, ge=1, le=MAX_ID),
+                 url: str | None = Query(None, min_length=1, max_length=2000),
+                 status: str | None = Query(None, pattern="^(pending|done|failed)$"),
+                 limit: int = Query(100, ge=1, le=500)):
+    """Kept copies, newest first: of a fact-check (linked to it, its alerts, the pages it cites), of a
+    document (its page, its alerts), of an address, or all."""
+    db = request.app.state.db
+    found = list_captures(db, factcheck_id=factcheck_id, document_id=document_id, alert_id=alert_id, url=url,
+                          status=status, limit=limit)
+    return [capture_out(c) for c in found]
+
+
+@api_router.get("/factchecks/{fc_id}/captures", response_model=list[CaptureOut], dependencies=[viewer])
+def api_factcheck_captures(request: Request, fc_id: int = Path(ge=1, le=MAX_ID)):
+    """The kept copies the fact-check editor lists (404 when there is no such fact-check)."""
+    from kiemchung.claims.factchecks import get_factcheck
+
+    db = request.app.state.db
+    get_factcheck(db, fc_id)
+    return [capture_out(c) for c in captures_of(db, fc_id)]
+
+
+@api_router.get("/documents/{doc_id}/captures", response_model=list[CaptureOut], dependencies=[viewer])
+def api_document_captures(request: Request, doc_id: int = Path(ge=1, le=MAX_ID)):
+    """The kept copies of a document's page and of its alerts' pages (404 when there is no such document)."""
+    return [capture_out(c) for c in list_captures(request.app.state.db, document_id=doc_id, limit=100)]
+
+
+@api_router.get("/captures/{capture_id}", response_model=CaptureOut, dependencies=[viewer])
+def api_capture(request: Request, capture_id: int = Path(ge=1, le=MAX_ID)):
+    """One kept copy: where and when it was fetched, its SHA-256, its status and parts."""
+    return capture_out(get_capture(request.app.state.db, capture_id))
+
+
+@api_router.get("/captures/{capture_id}/{part}", dependencies=[viewer],
+                responses={200: {"content": {m: {} for m in PART_MEDIA.values()},
+                                 "description": "text/plain (text), the page's own type (html), image/png "
+                                                "(screenshot), application/gzip (warc, a .warc.gz download)"},
+                           404: {"description": "no such capture, or it has no such part (yet)"}})
+def api_capture_part(request: Request, capture_id: int = Path(ge=1, le=MAX_ID),
+                     part: str = Path(pattern="^(text|html|screenshot|warc)$")):
+    """A part of a kept copy: its text, its HTML (sandboxed), the screenshot PNG, or the WARC file."""
+    return part_response(request.app.state.db, capture_id, part)
+
+
+@api_router.post("/captures", response_model=CaptureOut, status_code=202, dependencies=[editor, csrf])
+def api_capture_request(request: Request, body: CaptureIn, user=editor):
+    """Ask for a kept copy of a page (editor; audited as ``capture.request``). The copy is taken by the
+    background stage (``kiemchung watch``, the workers, ``kiemchung evidence run``): poll
+    ``GET /api/v1/captures/ID`` until its status is ``done`` or ``failed``. A copy already kept or
+    pending for the address is returned (with the new links) unless ``again``."""
+    from kiemchung.captures import request_capture
+
+    db = request.app.state.db
+    if body.factcheck_id is not None:
+        from kiemchung.claims.factchecks import get_factcheck
+
+        get_factcheck(db, body.factcheck_id)
+    if body.alert_id is not None:
+        from sqlalchemy import select
+
+        from kiemchung.claims.tables import alerts
+        from kiemchung.errors import NotFoundError
+
+        with db.read() as conn:
+            if conn.execute(select(alerts.c.id).where(alerts.c.id == body.alert_id)).first() is None:
+                raise NotFoundError(f"Không tìm thấy cảnh báo (alert not found): {body.alert_id}")
+    return capture_out(request_capture(db, body.url.strip(), factcheck_id=body.factcheck_id,
+                                       alert_id=body.alert_id, actor=user, again=body.again))
+
