@@ -80,6 +80,22 @@ class Capture:
         """Whether the kept bytes are an HTML page."""
         return "html" in (self.content_type or "").lower()
 
+    @property
+    def redacted(self) -> bool:
+        """Whether authors' identifiers were taken out of what is kept (``hash_authors``)."""
+        return bool(self.meta.get("redacted"))
+
+    @property
+    def kept_sha256(self) -> str | None:
+        """The blob of the page as kept: the bytes as fetched, or their redacted copy (whose hash is not
+        the integrity figure: ``content_sha256`` is the original's)."""
+        return self.meta.get("html_sha256") or self.content_sha256
+
+    @property
+    def kept_content_type(self) -> str | None:
+        """The type of the page as kept (a redacted HTML copy is UTF-8)."""
+        return self.meta.get("kept_content_type") or self.content_type
+
 
 def _from_row(row, links: Iterable[tuple[str, int]] = ()) -> Capture:
     m = dict(row._mapping)
@@ -249,8 +265,9 @@ def _factcheck_urls(db, factcheck_id: int) -> list[str]:
 
 
 def blob(db, capture: Capture, part: str) -> bytes:
-    """One kept part of a capture: ``html`` (the bytes as served), ``text``, ``screenshot``, ``warc``."""
-    name = {"html": capture.content_sha256, "text": capture.text_sha256,
+    """One kept part of a capture: ``html`` (the bytes as served, or as redacted while ``hash_authors``
+    is on: see :mod:`kiemchung.captures.redact`), ``text``, ``screenshot``, ``warc``."""
+    name = {"html": capture.kept_sha256, "text": capture.text_sha256,
             "screenshot": capture.screenshot_sha256, "warc": capture.warc_sha256}.get(part)
     if not name:
         raise NotFoundError(f"Bản lưu #{capture.id} không có phần này (capture has no {part})")
@@ -372,23 +389,51 @@ def _keep(db, capture: Capture, result, settings, *, fetched_at: dt.datetime, re
     from kiemchung.captures import screenshot as shot
     from kiemchung.captures.warc import write_warc
 
+    from kiemchung.captures.redact import author_hasher, redact_headers, redact_page, redact_text
+
     headers = {str(k).lower(): str(v) for k, v in result.headers.items()}
     content_type = headers.get("content-type", "")
     content = result.content
+    content_sha = sha256(content)  # the integrity figure: the bytes as fetched, whether or not they are kept
     store = BlobStore(db)
-    content_sha = store.put(content)
-    title, text = _text_of(content, result.url, headers)
+    meta: dict[str, Any] = {}
+    served_headers = dict(result.headers)
+    hasher = author_hasher(db)
+    kept, kept_type = content, content_type
+    if hasher is not None:
+        # hash_authors: the page is kept without its authors' identifiers; the original is never stored.
+        red = redact_page(content, content_type, hasher)
+        if red is None:
+            meta["redacted"] = False
+            meta["not_redacted"] = "not_text"  # a PDF or an image: kept as fetched (docs/evidence.md)
+        elif not red.redactions:
+            meta["redacted"] = False  # read, and no author named: the bytes as fetched are kept
+        else:
+            kept, kept_type = red.content, red.content_type
+            served_headers = redact_headers({k: v for k, v in served_headers.items()
+                                             if k.lower() != "content-type"}, hasher, red.names)
+            served_headers["Content-Type"] = kept_type
+            meta.update(redacted=True, redactions=red.redactions, original_sha256=content_sha,
+                        original_size=len(content), kept_content_type=kept_type)
+    kept_sha = store.put(kept)
+    if kept_sha != content_sha:
+        meta["html_sha256"] = kept_sha  # the kept (redacted) bytes' blob
+    title, text = _text_of(kept, result.url, {**headers, "content-type": kept_type})
+    if meta.get("redacted"):
+        title, _ = redact_text(title, hasher, red.names)
+        text, _ = redact_text(text, hasher, red.names)
     text_sha = store.put(text.encode("utf-8")) if text else None
     request_headers = {"Host": result.url.split("/")[2], "User-Agent": settings.user_agent,
                        "Accept": settings.accept, "Accept-Language": settings.accept_language,
                        "Accept-Encoding": "gzip, deflate"}
-    warc = write_warc(url=result.url, requested_url=capture.url, status=result.status, headers=dict(result.headers),
-                      payload=content, fetched_at=fetched_at, request_headers=request_headers,
-                      content_sha256=content_sha, capture_id=capture.id)
+    warc = write_warc(url=result.url, requested_url=capture.url, status=result.status, headers=served_headers,
+                      payload=kept, fetched_at=fetched_at, request_headers=request_headers,
+                      content_sha256=kept_sha, capture_id=capture.id,
+                      original_sha256=content_sha if meta.get("redacted") else None,
+                      redactions=meta.get("redactions"))
     warc_sha = store.put(warc)
-    meta: dict[str, Any] = {}
     shot_sha = None
-    looks_html = "html" in content_type.lower() or (not content_type and b"<html" in content[:4096].lower())
+    looks_html = "html" in kept_type.lower() or (not kept_type and b"<html" in kept[:4096].lower())
     if screenshots and looks_html:
         if not shot.available():
             meta["screenshot"] = "unavailable"
@@ -398,7 +443,7 @@ def _keep(db, capture: Capture, result, settings, *, fetched_at: dt.datetime, re
             if fetch is None:
                 closer, fetch = _resource_fetcher(db, settings)
             try:
-                png, notes = shot.render(content, result.url, content_type=content_type or "text/html", fetch=fetch)
+                png, notes = shot.render(kept, result.url, content_type=kept_type or "text/html", fetch=fetch)
                 shot_sha = store.put(png)
                 meta["screenshot_notes"] = notes
             except (RuntimeError, OSError) as exc:

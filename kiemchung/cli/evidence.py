@@ -27,6 +27,10 @@ def _show(c) -> None:
         console.print(f"  Tải lúc (fetched): {timeutil.fmt_local(c.fetched_at)}  HTTP {c.http_status}  "
                       f"{c.size} byte  {escape(c.content_type or '')}", highlight=False)
         console.print(f"  SHA-256: {c.content_sha256}", highlight=False)
+        if c.redacted:
+            console.print(f"  Đã thay thông tin tác giả bằng mã băm (authors' identifiers hashed, hash_authors): "
+                          f"{c.meta.get('redactions')}; SHA-256 trên là của trang gốc, không lưu (the original's, "
+                          f"not kept)", highlight=False)
     if c.title:
         console.print(f"  Tiêu đề (title): {escape(c.title)}", highlight=False)
     parts = [p for p, name in (("html", c.content_sha256), ("text", c.text_sha256),

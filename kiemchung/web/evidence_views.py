@@ -53,6 +53,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Đang chờ: tiến trình nền (kiemchung watch hoặc kiemchung worker) sẽ lưu trang này.",
         "en": "Waiting: the background process (kiemchung watch or kiemchung worker) will keep this page.",
     },
+    "ev_redacted": {
+        "vi": "Bản lưu đã thay tên, tài khoản, e-mail và liên kết hồ sơ của tác giả bằng mã băm (cài đặt hash_authors); "
+              "mã SHA-256 ở trên là của trang gốc khi tải, trang gốc không được lưu.",
+        "en": "Authors' names, handles, e-mail addresses and profile links were replaced by hashes in this copy "
+              "(setting hash_authors); the SHA-256 above is the page's as fetched, which is not kept.",
+    },
     "ev_take_now": {"vi": "Lưu ngay", "en": "Keep now"},
     "ev_retry": {"vi": "Thử lại", "en": "Try again"},
     "ev_take_again": {"vi": "Lưu bản mới", "en": "Keep a new copy"},
@@ -104,7 +110,7 @@ def part_response(db, capture_id: int, part: str) -> Response:
     data = blob(db, c, part)
     media, filename = PARTS[part]
     if part == "html":
-        media = c.content_type or "text/html"
+        media = c.kept_content_type or "text/html"
         if "html" not in media.lower():
             media = "text/plain; charset=utf-8"  # a kept PDF or image is offered as a download below
             filename = f"ban-luu-{capture_id}.bin"
