@@ -8,7 +8,12 @@ editors' API (``GET /api/v1/tips/ID`` with a viewer token, every 50 ms) until th
 prints the latency of each tip (the first ones include each server process building its matcher),
 p50/p95/max, and as the baseline measured in the same run the time of one plain API read of the queue.
 
-    flock /work/bench.lock .venv/bin/python benchmarks/bench_tips.py [--tips 20] [--db demo.db]
+    flock /work/bench.lock .venv/bin/python benchmarks/bench_tips.py [--tips 20] [--db demo.db] [--preload 5000]
+
+``--preload N`` first stores N earlier tips received over the last 30 days (their documents through the
+ingest path in one batch, their rows as the form writes them; texts are titles and summaries of
+``../shared/data/rss-2025-2026.jsonl.gz``, read at run time, never kept), so that grouping a new tip
+meets a full month of tips: the cost per new tip should not grow with them.
 """
 
 from __future__ import annotations
@@ -47,11 +52,55 @@ def _png() -> bytes:
     return to_png(render("Nước máy ở Giang Khẩu bị nhiễm độc, đừng dùng nấu ăn!", "chat"))
 
 
+def _preload(db, n: int) -> None:
+    """Store ``n`` tips received over the last 30 days, as the form would (documents, rows, groups)."""
+    import datetime as dt
+    import gzip
+    import json
+    import random
+
+    from sqlalchemy import insert, select, update
+
+    from kiemchung.ingest import Ingestor
+    from kiemchung.models import Document
+    from kiemchung.store import schema as t
+    from kiemchung.tips import service as S
+    from kiemchung.tips.tables import tips
+    from kiemchung.timeutil import now
+
+    data = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "rss-2025-2026.jsonl.gz"
+    texts = []
+    with gzip.open(data, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            item = json.loads(line)
+            texts.append(f"{item['title']}. {item.get('summary') or ''} có đúng không?")
+            if len(texts) >= n:
+                break
+    rng = random.Random(17)
+    at = now()
+    when = sorted(at - dt.timedelta(seconds=rng.uniform(60, 29 * 86400)) for _ in texts)
+    docs = [Document(kind="tip", title="", lead="", body=text, url=None, platform="tip-form",
+                     external_id=f"form:pre-{i}", published_at=w, fetched_at=w, meta={"tip_channel": "form"})
+            for i, (text, w) in enumerate(zip(texts, when))]
+    Ingestor(db).add(docs)
+    with db.read() as conn:
+        ids = dict(conn.execute(select(t.documents.c.external_id, t.documents.c.id)
+                                .where(t.documents.c.external_id.like("form:pre-%"))).all())
+    with db.write() as conn:
+        for i, (text, w) in enumerate(zip(texts, when)):
+            tip_id = conn.execute(insert(tips).values(
+                doc_id=ids.get(f"form:pre-{i}"), channel="form", external_id=f"pre-{i}", status="new", text=text,
+                images=[], consent=False, received_at=w, secret_hash=S.secret_hash(f"pre-{i}"),
+            )).inserted_primary_key[0]
+            conn.execute(update(tips).where(tips.c.id == tip_id).values(group_id=tip_id))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tips", type=int, default=20)
     ap.add_argument("--db", help="an existing demo database to copy (default: build one with kiemchung demo)")
     ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--preload", type=int, default=0, help="tips stored before the run (recent month)")
     args = ap.parse_args()
     exe = str(Path(sys.executable).with_name("kiemchung"))
     work = Path(tempfile.mkdtemp(prefix="bench-tips-"))
@@ -73,6 +122,10 @@ def main() -> int:
     U.add_user(db, "bench-xem", "matkhau-manh-123", "viewer")
     token = U.create_token(db, "bench-xem")
     db.set_setting("tips_per_hour", "100000")  # one address sends every tip of the benchmark
+    if args.preload:
+        t1 = time.perf_counter()
+        _preload(db, args.preload)
+        print(f"preloaded {args.preload} tips in {time.perf_counter() - t1:.1f} s")
     db.close()
 
     port = _free_port()

@@ -7,10 +7,12 @@ so a person can always see every outlet that carried a text.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import heapq
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -126,6 +128,23 @@ def _crc(data: bytes) -> int:
     return zlib.crc32(data)
 
 
+@functools.lru_cache(maxsize=8)
+def _permutations(num_perm: int, seed: int):
+    return MinHash(num_perm=num_perm, seed=seed).permutations
+
+
+def minhash_signature(items: Iterable[str | bytes], *, num_perm: int = 64, seed: int = 1) -> np.ndarray:
+    """The MinHash signature (``num_perm`` uint32 values) of a set of items: shingles, or words."""
+    m = MinHash(num_perm=num_perm, permutations=_permutations(num_perm, seed), hashfunc=_crc, scheme="affine32")
+    m.update_batch([i.encode() if isinstance(i, str) else i for i in items])
+    return m.hashvalues.astype(np.uint32)
+
+
+def minhash_of(sig: np.ndarray, *, num_perm: int = 64, seed: int = 1) -> MinHash:
+    """A signature as datasketch's MinHash (what :class:`~datasketch.MinHashLSH` takes)."""
+    return MinHash(hashvalues=sig, permutations=_permutations(num_perm, seed), scheme="affine32")
+
+
 @dataclass
 class NearDuplicateIndex:
     """MinHash LSH over syllable shingles (datasketch), with exact content hashes on the side.
@@ -139,7 +158,6 @@ class NearDuplicateIndex:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self._perms = MinHash(num_perm=s.num_perm, seed=s.seed).permutations
         self._lsh = MinHashLSH(num_perm=s.num_perm, params=(s.bands, s.num_perm // s.bands))
         self._signatures: dict[int, np.ndarray] = {}
         self._group: dict[int, int] = {}
@@ -178,12 +196,10 @@ class NearDuplicateIndex:
         shingles = {" ".join(tokens[i : i + k]).encode() for i in range(len(tokens) - k + 1)}
         if len(shingles) < self.settings.min_shingles:
             return None
-        m = MinHash(num_perm=self.settings.num_perm, permutations=self._perms, hashfunc=_crc, scheme="affine32")
-        m.update_batch(list(shingles))
-        return m.hashvalues.astype(np.uint32)
+        return minhash_signature(shingles, num_perm=self.settings.num_perm, seed=self.settings.seed)
 
     def _minhash(self, sig: np.ndarray) -> MinHash:
-        return MinHash(hashvalues=sig, permutations=self._perms, scheme="affine32")
+        return minhash_of(sig, num_perm=self.settings.num_perm, seed=self.settings.seed)
 
     def knows_hash(self, chash: str) -> bool:
         """True when a document with this content hash is held (so :meth:`find` needs no database)."""

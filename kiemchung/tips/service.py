@@ -20,6 +20,7 @@ import hashlib
 import logging
 import secrets
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from kiemchung.links import http_url
 from kiemchung.models import Document
 from kiemchung.store import settings
 from kiemchung.store import schema as t
+from kiemchung.tips import grouping
 from kiemchung.tips.tables import tips
 
 log = logging.getLogger(__name__)
@@ -288,15 +290,17 @@ def submit_tip(
         fetched_at=now, meta={"tip_channel": channel, "images": [i["sha256"] for i in stored_images],
                               **({"link": link} if link else {})},
     )
-    from kiemchung.ingest import Ingestor
-
-    stats = Ingestor(db, batch_size=1).add([doc])
+    ingestor, lock = _ingestor(db)
+    with lock:
+        stats = ingestor.add([doc])
     doc_id = stats.added_ids[0] if stats.added_ids else _doc_id_by_external(db, doc.external_id)
     _link_images(db, stored_images, doc_id)
     try:
         with db.write() as conn:
             db.serialize(conn, "tips")  # one writer at a time: two copies of a tip join one group
-            group = _find_group(conn, text or link or "", stored_images, received_at)
+            basis = grouping.group_text(text, link)
+            first_image = stored_images[0]["sha256"] if stored_images else None
+            group = grouping.find_group(db, conn, basis, first_image, received_at, now)
             res = conn.execute(insert(tips).values(
                 doc_id=doc_id, group_id=group, channel=channel, external_id=ext, status="new", text=text, link=link,
                 images=stored_images, secret_hash=secret_hash(secret) if secret else None,
@@ -306,12 +310,43 @@ def submit_tip(
             tip_id = res.inserted_primary_key[0]
             if group is None:
                 conn.execute(update(tips).where(tips.c.id == tip_id).values(group_id=tip_id))
+        grouping.remember(db, tip_id, group or tip_id, basis, first_image, received_at)
     except IntegrityError:  # the same message taken meanwhile by another process
         with db.read() as conn:
             tip_id = conn.execute(select(tips.c.id).where(tips.c.channel == channel,
                                                           tips.c.external_id == ext)).scalar_one()
         return get_tip(db, tip_id), None
     return get_tip(db, tip_id), secret
+
+
+_ingestors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ingestors_lock = threading.Lock()
+
+
+def _ingestor(db):
+    """This process's ingestor for tips of ``db``, and the lock that makes its use one at a time.
+
+    One per process, as :class:`~kiemchung.ingest.Ingestor` asks: its near-duplicate index is loaded
+    once and then brought up to date incrementally, so storing a tip does not reload the month of
+    documents the index holds (a fresh ingestor per tip did, ~0.5 s with 5,000 recent tips)."""
+    from kiemchung.ingest import Ingestor
+
+    with _ingestors_lock:
+        found = _ingestors.get(db)
+        if found is None:
+            found = _ingestors[db] = (Ingestor(db, batch_size=1), threading.Lock())
+        return found
+
+
+def warm(db) -> None:
+    """Load this process's tip indexes (the ingestor's near-duplicate index, the grouping index) ahead
+    of the first tip; a server process calls it in the background at start-up."""
+    ingestor, lock = _ingestor(db)
+    with lock:
+        ingestor.refresh_index()
+    index = grouping.index_for(db)
+    with index.lock, db.read() as conn:
+        index.refresh(conn, timeutil.now())
 
 
 def _doc_id_by_external(db, external_id: str) -> int | None:
@@ -344,43 +379,6 @@ def _group_sizes(conn, groups: set[int]) -> dict[int, int]:
         for g, n in conn.execute(q):
             out[g] = n
     return out
-
-
-GROUP_SIMILARITY = 0.75  # word-set Jaccard from which two tips are "nearly the same words"
-GROUP_SCAN = 5000  # recent tips compared with a new one
-GROUP_DAYS = 30
-
-
-def _words(text: str) -> frozenset[str]:
-    from kiemchung import text as T
-
-    return frozenset(T.syllables(T.expand_teencode(T.normalize(text or ""))))
-
-
-def similar_words(a: frozenset[str], b: frozenset[str]) -> float:
-    """Jaccard similarity of two word sets (1.0 for two equal non-empty sets; short texts must be equal)."""
-    if not a or not b:
-        return 0.0
-    if min(len(a), len(b)) < 4:
-        return 1.0 if a == b else 0.0
-    return len(a & b) / len(a | b)
-
-
-def _find_group(conn, text: str, images: list[dict], now: dt.datetime) -> int | None:
-    """The group a new tip joins: the newest recent tip with nearly the same words, or (no text) the
-    same first image; None: a group of its own."""
-    words = _words(text)
-    since = now - dt.timedelta(days=GROUP_DAYS)
-    rows = conn.execute(select(tips.c.id, tips.c.group_id, tips.c.text, tips.c.link, tips.c.images)
-                        .where(tips.c.received_at >= since).order_by(tips.c.id.desc()).limit(GROUP_SCAN)).all()
-    first_image = images[0]["sha256"] if images else None
-    for row in rows:
-        if words:
-            if similar_words(words, _words("\n".join(p for p in (row.text, row.link or "") if p))) >= GROUP_SIMILARITY:
-                return row.group_id or row.id
-        elif first_image and row.images and row.images[0].get("sha256") == first_image:
-            return row.group_id or row.id
-    return None
 
 
 def get_tip(db, tip_id: int) -> Tip:

@@ -36,6 +36,7 @@ def tune(app: FastAPI, *, threads: int = HANDLER_THREADS) -> FastAPI:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = max(1, threads)
+        _warm_tips(a)
         gc.collect()
         gc.freeze()
         async with inner(a) as state:
@@ -43,6 +44,29 @@ def tune(app: FastAPI, *, threads: int = HANDLER_THREADS) -> FastAPI:
 
     app.router.lifespan_context = lifespan
     return app
+
+
+def _warm_tips(app: FastAPI) -> None:
+    """Load the tip indexes in the background, so the first tip of this process does not wait for them
+    (the public form is open to the first visitor at once)."""
+    import logging
+    import threading
+
+    db = getattr(app.state, "db", None)
+    if db is None:
+        return
+
+    def run() -> None:
+        from kiemchung.store import settings
+        from kiemchung.tips.service import warm
+
+        try:
+            if settings.flag(db, "tips_form"):
+                warm(db)
+        except Exception:  # noqa: BLE001 - a warm-up that fails only leaves the first tip to load them
+            logging.getLogger(__name__).exception("warming the tip indexes")
+
+    threading.Thread(target=run, name="tips-warm", daemon=True).start()
 
 
 def app_factory() -> FastAPI:
