@@ -9,9 +9,10 @@ Three kinds of picture, each drawn from its own seed, so no two are near-identic
 - ``chart``: bar, line or pie charts with random data, axes, gridlines, legends and titles.
 
 And the transformations a checked image comes back with: ``resize`` (to 40-60 %), ``jpeg`` (re-compressed
-at quality 25-40), ``crop`` (10-20 % cut from each side, unevenly), ``caption`` (a band of text added
-above or below, 12-20 % of the height, as memes and reposts do), and ``combo`` (crop + caption + resize
-+ JPEG together).
+at quality 25-40), ``crop`` (70-90 % of the area kept, the kept window's aspect ratio changed by up to
+±10 % and placed anywhere: off-centre, up to ~20 % cut from one side and nothing from the other),
+``caption`` (a band of text added above or below, 8-25 % of the height, white, black or a random colour,
+as memes and screenshot apps do), and ``combo`` (crop + caption + resize to 50-80 % + JPEG q35-60).
 """
 
 from __future__ import annotations
@@ -171,22 +172,35 @@ def jpeg(img: Image.Image, quality: int) -> Image.Image:
 
 def caption(img: Image.Image, rnd: random.Random) -> Image.Image:
     w, h = img.size
-    band = int(h * rnd.uniform(0.12, 0.20))
-    out = Image.new("RGB", (w, h + band), _colour(rnd, 0, 40) if rnd.random() < 0.5 else (255, 255, 255))
+    band = int(h * rnd.uniform(0.08, 0.25))
+    pick = rnd.random()
+    bg = (255, 255, 255) if pick < 0.4 else (_colour(rnd, 0, 40) if pick < 0.8 else _colour(rnd))
+    out = Image.new("RGB", (w, h + band), bg)
     top = rnd.random() < 0.5
     out.paste(img.convert("RGB"), (0, band if top else 0))
     draw = ImageDraw.Draw(out)
-    fill = (255, 255, 255) if sum(out.getpixel((1, (1 if top else h + 1)))) < 300 else (0, 0, 0)
-    font = _font(rnd, max(12, band // 3))
-    draw.text((10, (0 if top else h) + band // 4), _words(rnd, 6).upper(), font=font, fill=fill)
+    fill = (255, 255, 255) if sum(bg) < 380 else (0, 0, 0)
+    lines = 1 if band < 60 else rnd.randint(1, 2)
+    font = _font(rnd, max(11, int(band / (lines + 1.2))))
+    for k in range(lines):
+        text = _words(rnd, rnd.randint(3, 7))
+        text = text.upper() if rnd.random() < 0.5 else text
+        tw = draw.textlength(text, font=font)
+        x = max(4, int((w - tw) / 2)) if rnd.random() < 0.6 else 10
+        y = (0 if top else h) + int(band * (0.15 + 0.8 * k / (lines + 0.2)))
+        draw.text((x, y), text, font=font, fill=fill)
     return out
 
 
 def crop(img: Image.Image, rnd: random.Random) -> Image.Image:
+    """70-90 % of the area kept, aspect ratio changed by up to ±10 %, the window placed anywhere."""
     w, h = img.size
-    l, r = int(w * rnd.uniform(0.05, 0.15)), int(w * rnd.uniform(0.05, 0.15))
-    t, b = int(h * rnd.uniform(0.05, 0.15)), int(h * rnd.uniform(0.05, 0.15))
-    return img.crop((l, t, w - r, h - b))
+    area = rnd.uniform(0.70, 0.90)
+    kw = min(1.0, math.sqrt(area) * math.exp(rnd.uniform(-0.05, 0.05)))
+    kh = min(1.0, area / kw)
+    cw, ch = int(w * kw), int(h * kh)
+    x, y = rnd.randint(0, w - cw), rnd.randint(0, h - ch)
+    return img.crop((x, y, x + cw, y + ch))
 
 
 def transform(img: Image.Image, name: str, seed: int) -> Image.Image:

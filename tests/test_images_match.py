@@ -15,7 +15,13 @@ from kiemchung.audit import entries
 from kiemchung.claims.alerts import AlertEngine, list_alerts
 from kiemchung.claims.factchecks import create_factcheck, publish_factcheck
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
-from kiemchung.images.match import ImageMatcher, attach_to_factcheck, detach_from_factcheck, match_factchecks
+from kiemchung.images.match import (
+    ImageMatcher,
+    attach_to_factcheck,
+    detach_from_factcheck,
+    match_factchecks,
+    reference_entries,
+)
 from kiemchung.images.phash import BKTree, HashIndex
 from kiemchung.images.store import ImageStore
 from kiemchung.ingest import Ingestor
@@ -57,20 +63,23 @@ def test_transformed_copies_match_and_unrelated_images_do_not():
     original = picture(11, (640, 480))
     m = ImageMatcher()
     d0 = decode(encoded(original, "PNG"))
-    m.add(1, d0.phash, d0.crop_hashes, [101])
-    for seed in range(20, 40):  # unrelated pictures stored too
+    m.add(1, d0.phash, reference_entries(d0.clean, d0.crop_hashes), [101])
+    for seed in range(20, 40):  # unrelated pictures stored too, with their windows
         d = decode(encoded(picture(seed, (640, 480)), "PNG"))
-        m.add(seed, d.phash, d.crop_hashes, [seed])
+        m.add(seed, d.phash, reference_entries(d.clean), [seed])
+    assert m.windows() > 100 * 21
     copies = {
         "resized": original.resize((320, 240)),
         "recompressed": original,
         "captioned": with_caption(original),
+        "cropped": original.crop((80, 20, 620, 430)),  # 72 % of the area kept, off-centre
+        "cropped and captioned": with_caption(original.crop((0, 40, 560, 480)), band=0.2),
     }
     for name, img in copies.items():
         q = decode(encoded(img, "JPEG", quality=30 if name == "recompressed" else 85))
         found = m.match(q.phash, q.crop_hashes)
         assert found and found[0].image_id == 1 and found[0].factcheck_ids == (101,), name
-    for seed in range(60, 70):
+    for seed in range(60, 80):
         q = decode(encoded(picture(seed, (640, 480)), "JPEG"))
         assert all(f.image_id != 1 for f in m.match(q.phash, q.crop_hashes)), seed
 
@@ -134,3 +143,27 @@ def test_cli_images_match_prints_the_factcheck_or_nothing(db, tmp_path, capsys):
     assert run_cli_in_process(target_of(db), "images", "match", str(bad)) == 1
     err = capsys.readouterr().err
     assert "Không phải ảnh" in err and "not a JPEG" in err and "Traceback" not in err
+
+
+def test_a_cropped_and_a_captioned_copy_raise_image_alerts_end_to_end(db):
+    """A fact-check image that comes back cropped (off-centre) or with a caption band raises an image
+    alert through the alert stage on a real store; an unrelated picture does not."""
+    fc = _factcheck(db)
+    original = picture(31, (720, 540))
+    attach_to_factcheck(db, fc.id, encoded(original, "JPEG", quality=92), editor="lan")
+    other = _factcheck(db, "Trường học Tây Hà cho học sinh nghỉ cả tuần vì dịch")
+    attach_to_factcheck(db, other.id, encoded(board(), "PNG"), editor="lan")
+    Ingestor(db).add([make_doc("", "ảnh này là thật không", kind="post", external_id="c1", platform="facebook"),
+                      make_doc("", "chia sẻ cho mọi người cùng biết", kind="post", external_id="c2", platform="facebook"),
+                      make_doc("", "trời đẹp quá hôm nay", kind="post", external_id="c3", platform="facebook")])
+    docs = sorted(db.iter_documents(), key=lambda d: d.id)
+    store = ImageStore(db)
+    cropped = original.crop((0, 60, 610, 540))  # 75 % of the area, cut from the right and the top
+    store.add(encoded(cropped.resize((460, 362)), "JPEG", quality=70), "document", docs[0].id)
+    store.add(encoded(with_caption(original, band=0.18), "JPEG", quality=80), "document", docs[1].id)
+    store.add(encoded(picture(78, (720, 540)), "JPEG"), "document", docs[2].id)
+    created = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False))).process(docs, notify=False)
+    assert sorted((a.doc_id, a.factcheck_id, a.level) for a in created) == [
+        (docs[0].id, fc.id, "repeat"), (docs[1].id, fc.id, "repeat")]
+    reasons = {a.doc_id: a.reason[0] for a in list_alerts(db)}
+    assert "vùng cắt" in reasons[docs[0].id] and "crop window" in reasons[docs[0].id]

@@ -46,7 +46,7 @@ def images_match(
         return
     for m in found:
         how = f"pHash {m.distance}/64" if m.method == "phash" else \
-            f"pHash {m.distance}/64, {m.segments}/{m.of_segments} vùng (segments)"
+            f"pHash {m.distance}/64, dHash {m.second}/64 (vùng cắt / crop window)"
         typer.echo(f"#{m.factcheck_id}\t{how}\t{label('verdict', m.verdict)}\t{m.claim[:120]}")
 
 

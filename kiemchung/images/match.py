@@ -4,14 +4,19 @@ An image matches a stored one when either
 
 - their pHashes differ by at most ``distance`` bits (setting ``image_match_distance``): the same
   picture resized, re-compressed, lightly recoloured; or
-- at least ``min_segments`` (and ``min_fraction`` of all) of its crop-resistant segment hashes are
-  each within ``segment_distance`` bits of a segment of the stored image: the same picture cropped, or
-  with a caption band added.
+- one of the query's **windows** (the whole picture, without uniform borders, without a caption band
+  found at its top or bottom: :func:`kiemchung.images.phash.query_boxes`, hashed on intake) has a pHash
+  within ``window_distance`` bits *and* a dHash within ``window_second`` bits of one of the stored
+  image's **windows** (its trimmed picture with 0-20 % cut off each side, a few hundred per image:
+  :func:`kiemchung.images.phash.window_boxes`): the same picture cropped, or with a caption band added,
+  or both. The dHash is the second opinion that keeps unrelated screenshots and charts (white grounds,
+  similar layouts) from matching through one of the many windows.
 
-The thresholds are those measured by ``benchmarks/bench_image_match.py`` (recall per transformation at
-<= 1 % false matches against unrelated images; docs/images.md). Lookups go through
-:class:`~kiemchung.images.phash.HashIndex` (vectorised popcount over packed hashes, band buckets for
-small distances).
+Windows are kept only for the images fact-checks hold (:func:`reference_entries`, computed when an image
+is tied to a fact-check, or on first use for images tied before); every other image keeps its few query
+windows. The thresholds are those measured by ``benchmarks/bench_image_match.py`` (recall per
+transformation at <= 1 % false matches against unrelated images, chosen on one half of the set and
+reported on the other; docs/images.md).
 
 Fact-checks hold the images they are about (``image_links`` with target ``factcheck``):
 :func:`attach_to_factcheck` / :func:`detach_from_factcheck` (audited). A document whose image matches an
@@ -21,32 +26,33 @@ image of a published false/misleading fact-check raises an alert through the sam
 
 from __future__ import annotations
 
-import math
-from collections import Counter, defaultdict
+import io
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import func, select, update
 
 from kiemchung import audit
-from kiemchung.images.phash import HashIndex, hamming
+from kiemchung.images.phash import QUERY, WINDOW, HashIndex, parse_entry
 from kiemchung.images.store import ImageStore, StoredImage
 from kiemchung.images.tables import image_links, images
 
-__all__ = ["DISTANCE", "ImageMatch", "ImageMatcher", "attach_to_factcheck", "detach_from_factcheck",
-           "factcheck_matcher", "match_factchecks"]
+__all__ = ["DISTANCE", "WINDOW_DISTANCE", "WINDOW_SECOND", "ImageMatch", "ImageMatcher", "attach_to_factcheck",
+           "detach_from_factcheck", "ensure_windows", "factcheck_matcher", "match_factchecks", "reference_entries"]
 
 DISTANCE = 6  # default pHash bits (setting image_match_distance)
-SEGMENT_DISTANCE = 12  # bits between two segment hashes counted as the same segment
-MIN_SEGMENTS = 4  # segments that must match for a crop-resistant match
-MIN_FRACTION = 0.5  # ... and at least this share of the query's segments
+WINDOW_DISTANCE = 8  # pHash bits between a query window and a stored window
+WINDOW_SECOND = 16  # ... and dHash bits (the second opinion)
 
 
 @dataclass(frozen=True)
 class ImageMatch:
-    """A stored image the query matches: by ``method`` "phash" (``distance`` bits) or "crop"
-    (``segments`` of the query's ``of_segments`` segments found in it; ``distance`` is still the pHash
-    distance, for the record)."""
+    """A stored image the query matches: by ``method`` "phash" (whole pictures ``distance`` bits apart)
+    or "window" (a window of the query within ``distance`` pHash bits and ``second`` dHash bits of a
+    window of the stored image: a crop, a caption band). ``segments``/``of_segments`` are kept for the
+    API's shape and are 0 (the crop-resistant segment hashes are no longer computed)."""
 
     image_id: int
     distance: int
@@ -54,56 +60,113 @@ class ImageMatch:
     segments: int = 0
     of_segments: int = 0
     factcheck_ids: tuple[int, ...] = ()
+    second: int = 0
 
     def describe(self) -> str:
         if self.method == "phash":
             return f"pHash {self.distance}/64"
-        return f"{self.segments}/{self.of_segments} vùng (segments), pHash {self.distance}/64"
+        return f"pHash {self.distance}/64, dHash {self.second}/64 (vùng cắt / crop window)"
 
 
 class ImageMatcher:
     """An index of images (with the fact-checks each belongs to) to match query images against."""
 
-    def __init__(self, *, distance: int = DISTANCE, segment_distance: int = SEGMENT_DISTANCE,
-                 min_segments: int = MIN_SEGMENTS, min_fraction: float = MIN_FRACTION) -> None:
+    def __init__(self, *, distance: int = DISTANCE, window_distance: int = WINDOW_DISTANCE,
+                 window_second: int = WINDOW_SECOND) -> None:
         self.distance = distance
-        self.segment_distance = segment_distance
-        self.min_segments = min_segments
-        self.min_fraction = min_fraction
+        self.window_distance = window_distance
+        self.window_second = window_second
         self.phash = HashIndex()
-        self.segments = HashIndex()
         self._phash_of: dict[int, str] = {}
         self._owners: dict[int, set[int]] = defaultdict(set)
+        self._win: list[tuple[int, int, int]] = []  # (pHash, dHash, image id)
+        self._packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self._phash_of)
 
-    def add(self, image_id: int, phash: str, crop_hashes: Iterable[str] = (), owners: Iterable[int] = ()) -> None:
+    def windows(self) -> int:
+        """Window hashes held."""
+        return len(self._win)
+
+    def add(self, image_id: int, phash: str, entries: Iterable[str] = (), owners: Iterable[int] = ()) -> None:
+        """Hold an image: its whole-picture pHash and its kept entries (``w…`` windows are indexed;
+        ``q…`` entries and older segment hashes are not needed on this side)."""
         if image_id not in self._phash_of:
             self._phash_of[image_id] = phash
             self.phash.add(phash, image_id)
-            for seg in set(crop_hashes):
-                self.segments.add(seg, image_id)
+            for e in entries or ():
+                parsed = parse_entry(e)
+                if parsed is not None and parsed[0] == WINDOW:
+                    self._win.append((parsed[1], parsed[2], image_id))
+            self._packed = None
         self._owners[image_id].update(owners)
 
-    def match(self, phash: str, crop_hashes: Iterable[str] = ()) -> list[ImageMatch]:
-        """Stored images the query matches, best first (pHash matches, then crop matches by segments)."""
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._packed is None:
+            w = self._win
+            self._packed = (np.array([x[0] for x in w], dtype=np.uint64), np.array([x[1] for x in w], dtype=np.uint64),
+                            np.array([x[2] for x in w], dtype=np.int64))
+        return self._packed
+
+    def match(self, phash: str, entries: Iterable[str] = ()) -> list[ImageMatch]:
+        """Stored images the query matches, best first (pHash matches, then window matches by distance)."""
         found: dict[int, ImageMatch] = {}
         for image_id, dist in self.phash.within(phash, self.distance):
             found[image_id] = ImageMatch(image_id, dist, "phash", factcheck_ids=tuple(sorted(self._owners[image_id])))
-        segs = sorted(set(crop_hashes))
-        if segs and self.min_segments > 0:
-            counts: Counter[int] = Counter()
-            for seg in segs:
-                for image_id in {i for i, _ in self.segments.within(seg, self.segment_distance)}:
-                    counts[image_id] += 1
-            need = max(self.min_segments, math.ceil(self.min_fraction * len(segs)))
-            for image_id, n in counts.items():
-                if n >= need and image_id not in found:
-                    found[image_id] = ImageMatch(image_id, hamming(phash, self._phash_of[image_id]), "crop", n,
-                                                 len(segs), tuple(sorted(self._owners[image_id])))
-        return sorted(found.values(), key=lambda m: (m.method != "phash", m.distance if m.method == "phash" else -m.segments,
-                                                     m.image_id))
+        queries = [p for p in (parse_entry(e) for e in entries or ()) if p is not None and p[0] == QUERY]
+        if queries and self._win:
+            wp, wd, ids = self._arrays()
+            best: dict[int, tuple[int, int]] = {}
+            for _, qp, qd in queries:
+                dp = np.bitwise_count(wp ^ np.uint64(qp))
+                hit = np.nonzero(dp <= self.window_distance)[0]
+                if not len(hit):
+                    continue
+                dd = np.bitwise_count(wd[hit] ^ np.uint64(qd))
+                for j, second in zip(hit[dd <= self.window_second], dd[dd <= self.window_second]):
+                    key = int(ids[j])
+                    cand = (int(dp[j]), int(second))
+                    if key not in best or sum(cand) < sum(best[key]):
+                        best[key] = cand
+            for image_id, (dist, second) in best.items():
+                if image_id not in found:
+                    found[image_id] = ImageMatch(image_id, dist, "window", factcheck_ids=tuple(sorted(self._owners[image_id])),
+                                                 second=second)
+        return sorted(found.values(), key=lambda m: (m.method != "phash", m.distance + m.second, m.image_id))
+
+
+def reference_entries(data: bytes, entries: Iterable[str] = ()) -> list[str]:
+    """The kept entries of an image a fact-check holds: its query entries plus its windows (``w…``),
+    computed from the clean copy's bytes. Entries that are not query entries (older segment hashes)
+    are dropped."""
+    from PIL import Image
+
+    from kiemchung.images.phash import query_hashes, window_hashes
+
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        queries = [e for e in entries if (p := parse_entry(e)) is not None and p[0] == QUERY]
+        if not queries:
+            queries = query_hashes(img)
+        return queries + window_hashes(img)
+
+
+def has_windows(entries: Iterable[str] | None) -> bool:
+    return any((p := parse_entry(e)) is not None and p[0] == WINDOW for e in entries or ())
+
+
+def ensure_windows(db, image_id: int) -> list[str]:
+    """The kept entries of image ``image_id`` with its windows, computing and storing them when missing
+    (images tied to a fact-check before windows existed)."""
+    store = ImageStore(db)
+    image = store.get(image_id)
+    if has_windows(image.crop_hashes):
+        return list(image.crop_hashes)
+    entries = reference_entries(store.data(image), image.crop_hashes or [])
+    with db.write() as conn:
+        conn.execute(update(images).where(images.c.id == image_id).values(crop_hashes=entries))
+    return entries
 
 
 # -- fact-checks' images ------------------------------------------------------------------------------
@@ -124,9 +187,10 @@ def factcheck_matcher(db, factcheck_ids: Iterable[int] | None = None) -> ImageMa
     if wanted is not None and not wanted:
         return m
     with db.read() as conn:
-        for r in conn.execute(q):
-            if wanted is None or r.target_id in wanted:
-                m.add(r.id, r.phash, r.crop_hashes or [], [int(r.target_id)])
+        rows = [r for r in conn.execute(q) if wanted is None or r.target_id in wanted]
+    for r in rows:
+        entries = r.crop_hashes if has_windows(r.crop_hashes) else ensure_windows(db, r.id)
+        m.add(r.id, r.phash, entries, [int(r.target_id)])
     return m
 
 
@@ -149,6 +213,7 @@ class FactCheckImageMatch:
     method: str
     segments: int
     of_segments: int
+    second: int = 0
 
     def public(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -171,7 +236,7 @@ def match_factchecks(db, data: bytes, *, published_only: bool = False) -> list[F
             if published_only and fc.status != "published":
                 continue
             out[fc_id] = FactCheckImageMatch(fc_id, fc.claim, fc.verdict, fc.status, m.image_id, m.distance,
-                                             m.method, m.segments, m.of_segments)
+                                             m.method, m.segments, m.of_segments, m.second)
     return list(out.values())
 
 
@@ -183,6 +248,7 @@ def attach_to_factcheck(db, fc_id: int, data: bytes, *, editor: str, actor: Any 
     fc = get_factcheck(db, fc_id)
     store = ImageStore(db)
     image = store.put(data, meta={"source_url": source_url} if source_url else None)
+    ensure_windows(db, image.id)  # a fact-check's image is matched by its windows too (crops, captions)
     if store.link(image.id, "factcheck", fc.id, source_url=source_url, created_by=editor,
                   position=len(store.for_target("factcheck", fc.id))):
         with db.write() as conn:

@@ -1,17 +1,26 @@
 """Perceptual hashes of images and an index to look them up.
 
-Two hashes per image (imagehash):
+- **pHash** (64 bits, imagehash: DCT of a 32×32 grey thumbnail) of the whole picture: survives resizing,
+  re-compression, small colour changes; a crop or an added caption band moves it far.
+- **Windows**: the same pHash scheme plus a 64-bit dHash (the second opinion) of parts of the picture,
+  computed from one summed-area table so that hundreds cost little:
 
-- **pHash** (64 bits, DCT of a 32×32 grey thumbnail): survives resizing, re-compression, small colour
-  changes; a crop or an added caption band moves it far.
-- **Crop-resistant hash** (imagehash.crop_resistant_hash, Steinebach's scheme): the image is cut into
-  bright/dark segments and each segment gets its own 64-bit dHash; a cropped or captioned copy still
-  contains most segments of the original, so enough matching segments recognise it.
+  - every incoming image keeps a few *query windows* (:func:`query_boxes`): the whole picture, the
+    picture without uniform borders, and without a caption band found at its top, bottom or both
+    (rows of one colour, text on them, then the picture);
+  - an image a fact-check holds keeps *windows* (:func:`window_boxes`): its trimmed picture with
+    0, 4, … 20 % cut off each side (441 windows), so that a copy cropped to 70-90 % of its area, anywhere,
+    has its whole picture within ~2 % a side of one of them.
 
-Hashes are kept as 16 hex digits. :class:`HashIndex` holds 64-bit hashes with the ids they belong to
-and answers "which are within d bits" with a vectorised XOR + popcount over packed ``uint64``; it also
-keeps hash-band buckets (4 bands of 16 bits: by pigeonhole any hash within 3 bits shares a band) for
-the exact/near-exact case. :class:`BKTree` is the metric-tree alternative the benchmark compares.
+  A caption band removed from a query, or a crop, then meets a window of the original. Entries are kept
+  in ``images.crop_hashes`` as ``q<pHash><dHash>`` / ``w<pHash><dHash>`` (33 characters,
+  :func:`parse_entry`). imagehash's crop-resistant segment hashes were measured and dropped: they cost
+  ~1.3 s an image and recognised few crops or captions (docs/images.md).
+
+:class:`HashIndex` holds 64-bit hashes with the ids they belong to and answers "which are within d
+bits" with a vectorised XOR + popcount over packed ``uint64``; it also keeps hash-band buckets (4 bands
+of 16 bits: by pigeonhole any hash within 3 bits shares a band) for the exact/near-exact case.
+:class:`BKTree` is the metric-tree alternative kept for comparison.
 """
 
 from __future__ import annotations
@@ -22,18 +31,12 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["BKTree", "HashIndex", "hamming", "hash_bytes", "image_hashes"]
+__all__ = ["BKTree", "HashIndex", "hamming", "hash_bytes", "image_hashes", "parse_entry", "query_hashes",
+           "window_hashes"]
 
-# The grey thumbnail the hashes are computed from: big enough for the segmentation (300 px), small
-# enough that a 40-megapixel photo costs one fast reduction.
+# The thumbnail the hashes are computed from: small enough that a 40-megapixel photo costs one fast
+# reduction.
 _THUMB = 512
-# Segments kept per image (the largest ones): bounds the index and the lookup cost.
-MAX_SEGMENTS = 24
-# Side of the image the segmentation runs on (imagehash's default is 300: 3x slower, no better in
-# benchmarks/bench_image_match.py).
-SEGMENTATION_SIZE = 200
-# Smallest segment hashed, in pixels of the segmentation image.
-MIN_SEGMENT_SIZE = 300
 
 
 def _prepared(img):
@@ -56,18 +59,221 @@ def _prepared(img):
 
 
 def image_hashes(img) -> tuple[str, list[str]]:
-    """(pHash hex, [segment hash hex…]) of a decoded PIL image."""
+    """(pHash hex, [query window entries…]) of a decoded PIL image: what every kept image gets on intake
+    (a few milliseconds; see :func:`query_hashes`)."""
     import imagehash
 
     small = _prepared(img)
-    ph = str(imagehash.phash(small))
-    try:
-        multi = imagehash.crop_resistant_hash(small, limit_segments=MAX_SEGMENTS, min_segment_size=MIN_SEGMENT_SIZE,
-                                              segmentation_image_size=SEGMENTATION_SIZE)
-        crop = sorted({str(h) for h in multi.segment_hashes})
-    except Exception:  # noqa: BLE001 - a flat image has no segments worth hashing
-        crop = []
-    return ph, crop
+    return str(imagehash.phash(small)), query_hashes(small)
+
+
+# -- window hashes: crops and caption bands ------------------------------------------------------------
+
+# Pixels of the copy windows are cut from (every window is reduced to 32×32 cells for its pHash).
+_WINDOW_PIXELS = 320 * 320
+# Cuts tried on each side of a stored (fact-check) image: a copy cropped to keep 70-90 % of the area,
+# off-centre, has each side within 0.02 of one of these (bench_image_match.py measures it).
+WINDOW_CUTS = (0.0, 0.04, 0.08, 0.12, 0.16, 0.20)
+WINDOW_MAX_CUT = 0.22  # left + right (top + bottom) cut at most this
+# Border and caption-band detection: a pixel is "background" within this many levels of the edge colour.
+_TOLERANCE = 14
+_BAND_MIN, _BAND_MAX = 0.03, 0.40  # a caption band is 3-40 % of the image's height
+_BAND_TEXT_FRACTION = 0.40  # a band's text rows still have this share of background pixels
+_BAND_CANDIDATES = 2  # cuts tried at each edge
+QUERY, WINDOW = "q", "w"  # prefixes of the entries kept in images.crop_hashes
+
+_DCT = None
+
+
+def _dct_matrix() -> np.ndarray:
+    global _DCT
+    if _DCT is None:
+        n = np.arange(32)
+        _DCT = 2.0 * np.cos(np.pi * np.outer(n, 2 * n + 1) / 64.0)  # scipy.fftpack.dct type II, unnormalised
+    return _DCT
+
+
+def _integral(grey) -> np.ndarray:
+    """The summed-area table of a grey PIL image ((h+1) × (w+1), float64)."""
+    a = np.asarray(grey, dtype=np.float64)
+    s = np.zeros((a.shape[0] + 1, a.shape[1] + 1))
+    s[1:, 1:] = a.cumsum(0).cumsum(1)
+    return s
+
+
+def _cells(s: np.ndarray, boxes: np.ndarray, nx: int, ny: int) -> np.ndarray:
+    """Mean grey level of the ``ny`` × ``nx`` cells of each window of ``boxes`` (n × 4: left, top, right,
+    bottom in pixels) of the image whose summed-area table is ``s``: (n, ny, nx), area averaging with
+    the table read bilinearly at fractional edges."""
+    h, w = s.shape[0] - 1, s.shape[1] - 1
+    ys = boxes[:, 1, None] + (boxes[:, 3] - boxes[:, 1])[:, None] * np.linspace(0, 1, ny + 1)[None, :]
+    xs = boxes[:, 0, None] + (boxes[:, 2] - boxes[:, 0])[:, None] * np.linspace(0, 1, nx + 1)[None, :]
+    y0 = np.clip(np.floor(ys).astype(np.intp), 0, h - 1)
+    x0 = np.clip(np.floor(xs).astype(np.intp), 0, w - 1)
+    fy, fx = (ys - y0)[:, :, None], (xs - x0)[:, None, :]
+    yy, xx = y0[:, :, None], x0[:, None, :]
+    c = (s[yy, xx] * (1 - fx) + s[yy, xx + 1] * fx) * (1 - fy) + (s[yy + 1, xx] * (1 - fx) + s[yy + 1, xx + 1] * fx) * fy
+    return c[:, 1:, 1:] - c[:, :-1, 1:] - c[:, 1:, :-1] + c[:, :-1, :-1]
+
+
+_WEIGHTS = np.left_shift(np.uint64(1), np.arange(63, -1, -1, dtype=np.uint64))
+
+
+def _pack(bits: np.ndarray) -> np.ndarray:
+    """Rows of 64 booleans as uint64 (first bit highest, as imagehash's hex)."""
+    return (bits.astype(np.uint64) * _WEIGHTS[None, :]).sum(axis=1, dtype=np.uint64)
+
+
+def box_hashes(s: np.ndarray, boxes) -> list[tuple[int, int]]:
+    """(pHash, dHash) of each window of ``boxes`` (left, top, right, bottom in pixels) of the image whose
+    summed-area table is ``s``: imagehash's pHash scheme (32×32 cells, the 8×8 lowest DCT frequencies
+    above their median) and a 64-bit dHash (9×8 cells, each brighter than its right neighbour) as a
+    second opinion. Cells are area means read from the table, so hundreds of windows cost little."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    d = _dct_matrix()
+    low = np.einsum("ij,njk,lk->nil", d[:8], _cells(s, b, 32, 32), d[:8])
+    flat = low.reshape(len(b), 64)
+    ph = _pack(flat > np.median(flat, axis=1, keepdims=True))
+    small = _cells(s, b, 9, 8)
+    dh = _pack((small[:, :, 1:] > small[:, :, :-1]).reshape(len(b), 64))
+    return [(int(p), int(q)) for p, q in zip(ph, dh)]
+
+
+def _close(a: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Which pixels of ``a`` (rows × columns × 3) are within _TOLERANCE of ``colour`` on every channel."""
+    lo = np.clip(colour - _TOLERANCE, 0, 255).astype(np.uint8)
+    hi = np.clip(colour + _TOLERANCE, 0, 255).astype(np.uint8)
+    return ((a >= lo) & (a <= hi)).all(axis=2)
+
+
+def _flat(a: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Per row of ``a`` (rows × columns × 3), the share of pixels within _TOLERANCE of ``colour``."""
+    return _close(a, colour).mean(axis=1)
+
+
+def _edge_run(flat: np.ndarray) -> int:
+    """How many leading entries of ``flat`` are True."""
+    return len(flat) if flat.all() else int(np.argmin(flat))
+
+
+def trim_box(a: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of ``a`` (an RGB array) without its uniform borders (rows and columns
+    at the edges that are all the colour of the corner); the whole image when trimming would leave less
+    than half of a side."""
+    h, w = a.shape[:2]
+    corner = np.median(np.stack([a[0, 0], a[0, -1], a[-1, 0], a[-1, -1]]).astype(np.int16), axis=0)
+    close = _close(a, corner)
+    rows, cols = close.mean(axis=1) >= 0.98, close.mean(axis=0) >= 0.98
+    top, bottom = _edge_run(rows), _edge_run(rows[::-1])
+    left, right = _edge_run(cols), _edge_run(cols[::-1])
+    if h - top - bottom < h / 2 or w - left - right < w / 2:
+        return 0, 0, w, h
+    return left, top, w - right, h - bottom
+
+
+def band_cuts(rows: np.ndarray) -> list[int]:
+    """Where a caption band added at an edge may end, in rows from that edge (``rows`` ordered from it).
+
+    A band starts with a row of one colour; it ends either where three rows in a row are mostly another
+    colour (the picture under a caption), or where a block of text that follows a gap begins (a band of
+    the picture's own background colour: its caption is the first block, the picture the second).
+    At most :data:`_BAND_CANDIDATES` cuts, each 3-40 % of the height."""
+    h = rows.shape[0]
+    colour = np.median(rows[0].astype(np.int16), axis=0)
+    frac = _flat(rows[: int(h * _BAND_MAX) + 3], colour)
+    if frac[0] < 0.95:
+        return []
+    cuts: list[int] = []
+    other = frac < _BAND_TEXT_FRACTION
+    run = other[:-2] & other[1:-1] & other[2:]
+    if run.any():
+        cuts.append(int(np.argmax(run)))
+    flat = frac >= 0.97
+    seen_block, gap = False, 0
+    for i, f in enumerate(flat):
+        if f:
+            gap += 1
+            continue
+        if seen_block and gap >= 2:
+            cuts.append(i)
+        seen_block, gap = True, 0
+    ok = [c for c in dict.fromkeys(cuts) if _BAND_MIN * h <= c <= _BAND_MAX * h]
+    return ok[:_BAND_CANDIDATES]
+
+
+def _grey_and_rgb(img):
+    """The grey copy windows are hashed from and the RGB array borders and bands are found in: about
+    :data:`_WINDOW_PIXELS` pixels (a tall phone screenshot keeps a usable width), at most 512 px a side."""
+    from PIL import Image
+
+    small = _prepared(img) if max(img.size) > _THUMB or img.mode != "RGB" else img
+    w, h = small.size
+    scale = min(1.0, (_WINDOW_PIXELS / (w * h)) ** 0.5)
+    if scale < 1.0:
+        small = small.resize((max(8, round(w * scale)), max(8, round(h * scale))), Image.Resampling.BOX)
+    return small.convert("L"), np.asarray(small)
+
+
+def _entry(prefix: str, pair: tuple[int, int]) -> str:
+    return f"{prefix}{pair[0]:016x}{pair[1]:016x}"
+
+
+def parse_entry(entry: str) -> tuple[str, int, int] | None:
+    """(prefix, pHash, dHash) of a kept window entry; None for anything else (older segment hashes)."""
+    if len(entry) != 33 or entry[0] not in (QUERY, WINDOW):
+        return None
+    return entry[0], int(entry[1:17], 16), int(entry[17:], 16)
+
+
+def query_boxes(a: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The windows of an incoming image that are hashed: the whole image, without its uniform borders,
+    and without a caption band detected at its top, its bottom or both."""
+    h, w = a.shape[:2]
+    boxes = [(0, 0, w, h)]
+    l, t, r, b = trim_box(a)
+    boxes.append((l, t, r, b))
+    inner = a[t:b, l:r]
+    tops = [0] + band_cuts(inner)
+    bottoms = [0] + band_cuts(inner[::-1])
+    for cut_top in tops:
+        for cut_bottom in bottoms:
+            if not cut_top and not cut_bottom:
+                continue
+            tt, bb = t + cut_top, b - cut_bottom
+            if bb - tt < (b - t) / 2:
+                continue
+            # the band removed, borders left by it (a band narrower than the picture) trimmed again
+            l2, t2, r2, b2 = trim_box(a[tt:bb, l:r])
+            boxes.append((l + l2, tt + t2, l + r2, tt + b2))
+    return list(dict.fromkeys(boxes))
+
+
+def window_boxes(a: np.ndarray, cuts=WINDOW_CUTS, max_cut: float = WINDOW_MAX_CUT) -> list[tuple[float, ...]]:
+    """The windows of a stored (fact-check) image that are hashed: its uniform borders trimmed, then
+    every window cutting ``cuts`` off each side (at most ``max_cut`` off two opposite sides together),
+    and the whole untrimmed image."""
+    h, w = a.shape[:2]
+    l, t, r, b = trim_box(a)
+    bw, bh = r - l, b - t
+    pairs = [(x, y) for x in cuts for y in cuts if x + y <= max_cut + 1e-9]
+    boxes = [(0, 0, w, h)]
+    for cl, cr in pairs:
+        for ct, cb in pairs:
+            boxes.append((l + cl * bw, t + ct * bh, r - cr * bw, b - cb * bh))
+    return list(dict.fromkeys(boxes))
+
+
+def query_hashes(img) -> list[str]:
+    """Entries ``q<pHash><dHash>`` of :func:`query_boxes` of a decoded PIL image (kept for every image)."""
+    grey, a = _grey_and_rgb(img)
+    return list(dict.fromkeys(_entry(QUERY, pair) for pair in box_hashes(_integral(grey), query_boxes(a))))
+
+
+def window_hashes(img, cuts=WINDOW_CUTS, max_cut: float = WINDOW_MAX_CUT) -> list[str]:
+    """Entries ``w<pHash><dHash>`` of :func:`window_boxes` (kept for the images fact-checks hold)."""
+    grey, a = _grey_and_rgb(img)
+    return list(dict.fromkeys(_entry(WINDOW, pair)
+                              for pair in box_hashes(_integral(grey), window_boxes(a, cuts, max_cut))))
 
 
 def hash_bytes(data: bytes, **caps) -> tuple[str, list[str]]:

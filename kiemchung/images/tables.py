@@ -26,7 +26,7 @@ images = Table(
     Column("original_size", Integer, nullable=False),
     Column("frames", Integer, nullable=False, default=1),
     Column("phash", String(16), nullable=False),  # 64-bit pHash, hex
-    Column("crop_hashes", JSON, nullable=False, default=list),  # hex hashes of the image's segments
+    Column("crop_hashes", JSON, nullable=False, default=list),  # window entries q…/w… (images.phash.parse_entry)
     Column("warnings", JSON, nullable=False, default=list),  # codes: animated, metadata_script, ...
     Column("created_at", UTCDateTime, nullable=False),
     Column("meta", JSON),

@@ -134,7 +134,10 @@ class ImageOut(BaseModel):
 
 
 class ImageMatchOut(BaseModel):
-    """A fact-check whose image matches: by pHash distance (bits of 64), or by crop-resistant segments."""
+    """A fact-check whose image matches: by pHash distance of the whole pictures (bits of 64, method
+    ``phash``), or by a window of the upload (cropped, caption band removed) within ``distance`` pHash
+    bits and ``second`` dHash bits of a window of the fact-check's image (method ``window``);
+    ``segments``/``of_segments`` are kept for compatibility and are 0."""
 
     factcheck_id: int
     claim: str
@@ -145,6 +148,7 @@ class ImageMatchOut(BaseModel):
     method: str
     segments: int
     of_segments: int
+    second: int = 0
 
 
 def _out(store, image, *, links: bool = False, lang: str = "vi") -> ImageOut:
