@@ -123,10 +123,23 @@ def available(lang: str = "vie") -> str | None:
     return None
 
 
+_OCR_MESSAGES = {  # the store's refusal codes, in OCR's words
+    "image_empty": "Tệp ảnh rỗng (empty image file)",
+    "image_too_large": f"Ảnh quá lớn, tối đa {MAX_BYTES // 2**20} MB (image too large)",
+    "image_wrong_type": "Không phải tệp ảnh hoặc định dạng không hỗ trợ (not an image, or an unsupported format)",
+    "image_too_many_pixels": "Ảnh quá nhiều điểm ảnh (image has too many pixels)",
+    "image_corrupt": "Tệp ảnh bị hỏng, không đọc được (corrupt image)",
+}
+
+
 def load_image(source: bytes | str | os.PathLike | Any, *, max_pixels: int = MAX_PIXELS):
     """A decoded PIL image (first frame) from bytes, a path or a PIL image; :class:`OcrError` with a
-    clear message for a missing file, a file that is not an image, a corrupt one or one over the cap."""
-    from PIL import Image, UnidentifiedImageError
+    clear message for a missing file, a file that is not an image, a corrupt one or one over the cap.
+
+    Bytes are decoded by the image store's one decoder (:func:`kiemchung.images.store.open_image`:
+    type by magic bytes, the pixel cap read from the header before anything is decoded, a JPEG over the
+    cap decoded at a reduced scale, the first frame of an animation, EXIF orientation applied)."""
+    from kiemchung.images.store import ImageError, open_image
 
     if hasattr(source, "mode") and hasattr(source, "size"):
         return source
@@ -141,27 +154,12 @@ def load_image(source: bytes | str | os.PathLike | Any, *, max_pixels: int = MAX
         if path.stat().st_size > MAX_BYTES:
             raise OcrError(f"Tệp ảnh quá lớn, tối đa {MAX_BYTES // 2**20} MB (image file too large): {name}")
         data = path.read_bytes()
-    if not data:
-        raise OcrError(f"Tệp ảnh rỗng (empty image file): {name}")
-    if len(data) > MAX_BYTES:
-        raise OcrError(f"Ảnh quá lớn, tối đa {MAX_BYTES // 2**20} MB (image too large)")
     try:
-        im = Image.open(io.BytesIO(data))
-        w, h = im.size
-        if w * h > max_pixels or w < 1 or h < 1:
-            raise OcrError(f"Ảnh quá nhiều điểm ảnh: {w}×{h}, tối đa {max_pixels:,} "
-                           f"(image has too many pixels)")
-        im.seek(0)  # animated images: the first frame
-        im.load()
-    except OcrError:
-        raise
-    except UnidentifiedImageError:
-        raise OcrError(f"Không phải tệp ảnh hoặc định dạng không hỗ trợ (not an image, or an unsupported format): {name}") from None
-    except Image.DecompressionBombError:
-        raise OcrError(f"Ảnh quá nhiều điểm ảnh (image has too many pixels): {name}") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise OcrError(f"Ảnh bị hỏng, không đọc được (corrupt image): {name}: {exc}") from None
-    return im
+        return open_image(data, max_bytes=MAX_BYTES, max_pixels=max_pixels).image
+    except ImageError as exc:
+        detail = f": {exc.detail}" if exc.detail else ""
+        where = f" — {name}" if name != "ảnh (image)" else ""
+        raise OcrError(f"{_OCR_MESSAGES[exc.code]}{where}{detail}") from None
 
 
 def _text_height(gray) -> float | None:

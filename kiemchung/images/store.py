@@ -25,7 +25,9 @@ image a fact-check is about) goes through :func:`decode`:
 The kept copy is stored once per content (its SHA-256 names a blob of :mod:`kiemchung.store.blobs`:
 files next to a SQLite store, or in the folder of the ``image_folder`` setting; the ``blobs`` table in
 server mode) and described by a row of ``images`` with its perceptual hashes
-(:mod:`kiemchung.images.phash`). It is only ever served as ``image/jpeg`` or ``image/png`` with
+(:mod:`kiemchung.images.phash`: the whole picture's pHash and a few window hashes; a fact-check's image
+also gets its crop windows, :func:`kiemchung.images.match.ensure_windows`). :func:`open_image` is the
+one decoder (steps 1-4 and 6); OCR uses it too. It is only ever served as ``image/jpeg`` or ``image/png`` with
 ``nosniff``; nothing a user sent is served as it came.
 """
 
@@ -54,6 +56,7 @@ __all__ = [
     "ImageStore",
     "StoredImage",
     "decode",
+    "open_image",
     "read_image_file",
     "sniff",
 ]
@@ -155,9 +158,21 @@ class DecodedImage:
         return hashlib.sha256(self.clean).hexdigest()
 
 
-def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
-           hashes: bool = True) -> DecodedImage:
-    """Check and decode ``data`` (see the module's docstring); :class:`ImageError` when refused."""
+@dataclass
+class OpenedImage:
+    """An image decoded under the caps (:func:`open_image`): the PIL image (first frame, EXIF orientation
+    applied), its sniffed format, frame count, warnings so far and the header's info dict."""
+
+    image: Any
+    format: str
+    frames: int
+    warnings: list[str]
+    info: dict[str, Any]
+
+
+def open_image(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS) -> OpenedImage:
+    """Steps 1-4 and 6 of the module's docstring: the one decoder every image goes through (the store,
+    matching, OCR). :class:`ImageError` when refused."""
     from PIL import Image, ImageOps
 
     if not data:
@@ -192,12 +207,12 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int =
             if img.size[0] * img.size[1] > max_pixels:
                 raise ImageError("image_too_many_pixels", f"{width}×{height} > {max_pixels:,}")
             notes.append("downscaled")
-        frames = int(getattr(img, "n_frames", 1) or 1)
-        if frames > 1:
-            notes.append("animated")
-            img.seek(0)
-        info = dict(img.info)
         try:
+            frames = int(getattr(img, "n_frames", 1) or 1)
+            if frames > 1:
+                notes.append("animated")
+                img.seek(0)
+            info = dict(img.info)
             img.load()
             exif = img.getexif()
             if fmt == "JPEG" and exif.get(0x0112, 1) not in (1, None):
@@ -206,6 +221,14 @@ def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int =
             raise ImageError("image_too_many_pixels", str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - truncated/garbled data
             raise ImageError("image_corrupt", f"{type(exc).__name__}: {exc}") from None
+    return OpenedImage(img, fmt, frames, notes, info)
+
+
+def decode(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS,
+           hashes: bool = True) -> DecodedImage:
+    """Check and decode ``data`` (see the module's docstring); :class:`ImageError` when refused."""
+    opened = open_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    img, fmt, frames, notes, info = opened.image, opened.format, opened.frames, opened.warnings, opened.info
     if _has_script(data, info):
         notes.append("metadata_script")
     clean, mime = _clean_copy(img, fmt)
