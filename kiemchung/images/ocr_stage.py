@@ -12,7 +12,12 @@ rebuilt, and the document is matched again against the published false claims (t
 engine), so search, claims, matching and alerts see it. ``documents.meta["ocr"]`` holds each image's
 text by the image's SHA-256 (``{sha256: {"image_id", "text", "confidence"}}``: what the tips page shows
 under each image) and ``meta["ocr_from"]`` where in the body the image text starts.
-Story assignment is not redone: a document keeps the story its own text placed it in.
+When the image text is substantial and the document's own text short (a tip that is only a screenshot,
+a post that is a picture with a caption: fewer than :data:`SHORT_WORDS` words of its own, at least
+:data:`RESTORY_WORDS` recognised), story assignment is run again for it
+(:meth:`kiemchung.stories.service.StoryStage.reassign`: a document placed by hand stays), and the tips
+carried by the changed documents are matched again (their queue shows the fact-check the screenshot is
+about).
 
 Like the named-entity stage it runs in ``kiemchung watch``'s background process and in the workers'
 ``enrich`` queue (:func:`kiemchung.pipeline.run_slow_round`), resumably; ``kiemchung ocr run`` runs it
@@ -36,6 +41,8 @@ log = logging.getLogger(__name__)
 __all__ = ["OcrStage", "OcrStageReport", "image_ocr"]
 
 MAX_TEXT = 20_000  # characters of image text one document takes (a long scanned letter is ~3,000)
+SHORT_WORDS = 30  # a document with fewer words of its own is placed again by its image text ...
+RESTORY_WORDS = 8  # ... when the image text has at least this many
 
 
 @dataclass
@@ -47,6 +54,8 @@ class OcrStageReport:
     recognised: int = 0
     documents: int = 0
     alerts: int = 0
+    restoried: int = 0  # documents that moved to another story by their image text
+    tips: int = 0  # tips matched again
     unavailable: str | None = None
 
 
@@ -142,8 +151,39 @@ class OcrStage:
             report.links += len(rows)
             report.documents += len(changed)
             if changed:
+                report.restoried += self._restory(changed)
                 report.alerts += self._match(changed)
+                report.tips += self._match_tips(changed)
         return report
+
+    def _restory(self, doc_ids: list[int]) -> int:
+        """Place again the documents whose own text is short and whose image text is not; how many moved."""
+        from kiemchung import text as ktext
+
+        d = t.documents
+        short = []
+        with self.db.read() as conn:
+            for r in conn.execute(select(d.c.id, d.c.title, d.c.lead, d.c.body, d.c.meta).where(d.c.id.in_(doc_ids))):
+                start = int((r.meta or {}).get("ocr_from") or 0)
+                body = r.body or ""
+                own = " ".join(p for p in (r.title, r.lead, body[:start]) if p)
+                if (len(ktext.syllables(own)) < SHORT_WORDS
+                        and len(ktext.syllables(body[start:])) >= RESTORY_WORDS):
+                    short.append(r.id)
+        if not short:
+            return 0
+        from kiemchung.stories.service import StoryStage
+
+        return len(StoryStage(self.db).reassign(short))
+
+    def _match_tips(self, doc_ids: list[int]) -> int:
+        """Match again the tips whose documents got image text (a screenshot-only tip had nothing to match)."""
+        from kiemchung.tips.service import match_tips
+        from kiemchung.tips.tables import tips
+
+        with self.db.read() as conn:
+            ids = list(conn.execute(select(tips.c.id).where(tips.c.doc_id.in_(doc_ids))).scalars())
+        return match_tips(self.db, tip_ids=ids) if ids else 0
 
     def _known(self, image_id: int) -> bool:
         images, _ = _tables()

@@ -400,6 +400,63 @@ class StoryStage:
                 params,
             )
 
+    # -- text that arrives later -------------------------------------------------------------------
+
+    def reassign(self, doc_ids: list[int]) -> dict[int, int]:
+        """Place again documents whose text grew after they were assigned (the OCR stage adds the text
+        of a tip's screenshot); returns ``{doc_id: stored story id}`` for those that moved.
+
+        Each document's current text is added to the clusterer as a stand-in (``"<id>#<length>"``),
+        which the clusterer places like any new document; when that story is not the document's, the
+        document moves to it in the tables. Documents placed by hand stay where the editor put them,
+        and documents this stage has not assigned yet are left to :meth:`run` (it reads the text as it
+        is then). The clusterer keeps the document where it first was; the stand-in carries its new
+        text, so later documents like it join the story it moved to."""
+        d, sd = t.documents, st.story_documents
+        wanted = sorted({int(x) for x in doc_ids})
+        moved: dict[int, int] = {}
+        if not wanted:
+            return moved
+        self.run()  # catch up first: a document assigned since the saved state is then known here too
+        now = timeutil.now()
+        with self.db.write() as conn:
+            self._sync(conn)
+            clusterer = self.clusterer
+            placed = dict(conn.execute(select(sd.c.doc_id, sd.c.story_id)
+                                       .where(sd.c.doc_id.in_(wanted), sd.c.manual.is_(False))).all())
+            rows = conn.execute(select(d.c.id, d.c.title, d.c.lead, d.c.body, d.c.published_at, d.c.fetched_at,
+                                       d.c.kind).where(d.c.id.in_([x for x in wanted if x in placed]))).all()
+            touched: set[str] = set()
+            targets: dict[int, str] = {}
+            for r in rows:
+                if r.id > self.last_doc_id:
+                    continue
+                stand_in = f"{r.id}#{len(r.body or '')}"
+                sid = clusterer.add(stand_in, title=r.title, lead=r.lead, body=r.body,
+                                    published_at=r.published_at or r.fetched_at, informal=r.kind == "post")
+                targets[r.id] = clusterer.resolve(sid)
+                touched.add(targets[r.id])
+                self._unsaved += 1
+            if not targets:
+                return moved
+            ids = self._story_ids(conn, touched)
+            old = set()
+            for doc_id, sid in targets.items():
+                if ids[sid] != placed[doc_id]:
+                    conn.execute(update(sd).where(sd.c.doc_id == doc_id)
+                                 .values(story_id=ids[sid], assigned_at=now, manual=False))
+                    moved[doc_id] = ids[sid]
+                    old.add(placed[doc_id])
+            self._refresh(conn, touched, ids)
+            if old:
+                s = st.stories
+                for story_id, counts in _counts(conn, sorted(old)).items():
+                    conn.execute(update(s).where(s.c.id == story_id).values(updated_at=now, **counts))
+                empty = old - set(_counts(conn, sorted(old)))
+                if empty:
+                    conn.execute(update(s).where(s.c.id.in_(sorted(empty))).values(updated_at=now, **EMPTY_COUNTS))
+        return moved
+
     # -- hand edits ------------------------------------------------------------------------------
 
     def merge(self, story_a: int, story_b: int, *, user: str | None = None, actor: Any = None) -> int:
