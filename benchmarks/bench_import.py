@@ -1,6 +1,6 @@
 """Benchmark: the user's path, `kiemchung import`, end to end, on the RSS year (or a part of it).
 
-    python benchmarks/bench_import.py [--limit N] [--month 2026-03] [--backfill] [--keep DIR]
+    python benchmarks/bench_import.py [--limit N] [--month 2026-03] [--with-month 2026-03] [--backfill] [--keep DIR]
     python benchmarks/bench_import.py --cycle-posts 12000
 
 Writes the RSS year (../shared/data/rss-2025-2026.jsonl.gz: title and summary of each item) as a JSONL
@@ -8,7 +8,11 @@ export in a temporary directory, then runs `kiemchung --db NEW.db import FILE --
 subprocess, exactly as a person would (ingest, near-duplicates, full-text index, the story stage and
 the alert stage after it), and measures its wall time, CPU time and peak memory (max RSS of the child,
 from the kernel). In the same run it inserts the same rows with plain sqlite3 and an FTS5 index (the
-baseline) and prints the ratios. ``--month`` keeps the items published in that month; ``--backfill``
+baseline), also in a child process of its own so that its peak memory is its own and not this script's
+(which holds the rows), and prints items/s, peak memory and the ratios, with the load average before
+and after each part. ``--month`` keeps the items published in that month; ``--with-month M`` first
+runs month M alone (its own database), then the whole selection, so one run shows whether peak memory
+grows with the size of one import; ``--backfill``
 imports the year's second half first, then the first half into the same database (an archive
 arriving after live monitoring) and times the second import the same way. ``--cycle-posts N`` runs the
 case of tests/test_crash_safety.py instead: a CSV export of N short posts whose dates cycle over 28
@@ -121,19 +125,38 @@ def baseline(path: Path, db: Path) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def _child(cmd: list[str], what: str) -> dict:
+    """Run ``cmd`` as a child process: wall time, CPU time and peak RSS (from the kernel), its output,
+    and the 1-minute load average before and after."""
+    env = dict(os.environ, COLUMNS="120")
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    # The output goes to a file, not a pipe: a child that prints more than a pipe holds would block.
+    with tempfile.TemporaryFile() as out_fh:
+        child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out_fh, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        out_fh.seek(0)
+        out = out_fh.read().decode("utf-8", "replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{what} failed:\n{out[-3000:]}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+            "output": out.strip().splitlines()[-2:], "load": (load_before, os.getloadavg()[0])}
+
+
 def run_import(path: Path, db: Path, kind: str = "article") -> dict:
     """`kiemchung --db DB import PATH --kind KIND` in a child process: wall, CPU and peak RSS."""
     cmd = [sys.executable, "-m", "kiemchung", "--db", str(db), "import", str(path), "--kind", kind]
-    env = dict(os.environ, COLUMNS="120")
-    start = time.perf_counter()
-    pid = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    _, status, usage = os.wait4(pid.pid, 0)
-    wall = time.perf_counter() - start
-    out = pid.stdout.read().decode("utf-8", "replace") if pid.stdout else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"kiemchung import failed:\n{out[-3000:]}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
-            "output": out.strip().splitlines()[-2:]}
+    return _child(cmd, "kiemchung import")
+
+
+def run_baseline(path: Path, db: Path) -> dict:
+    """:func:`baseline` in a child process of its own (this script holds every row in memory)."""
+    for f in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        f.unlink(missing_ok=True)  # a kept directory from an earlier run: start from nothing again
+    out = _child([sys.executable, str(Path(__file__).resolve()), "--baseline-child", str(path), str(db)], "baseline")
+    out.pop("output", None)
+    return out
 
 
 def story_figures(db: Path, top: int = 15) -> dict:
@@ -150,12 +173,12 @@ def story_figures(db: Path, top: int = 15) -> dict:
 
 def report(label: str, n: int, run: dict, base: dict) -> None:
     print(f"{label}: {n:,} items")
-    print(f"  kiemchung import: {run['wall_s']:.1f} s wall ({n / run['wall_s']:,.0f} items/s), "
-          f"{run['cpu_s']:.1f} s CPU, peak RSS {run['peak_mb']:.0f} MB")
-    print(f"  plain sqlite3 + FTS5: {base['wall_s']:.1f} s wall ({n / base['wall_s']:,.0f} items/s), "
-          f"{base['cpu_s']:.1f} s CPU")
+    for name, r in (("kiemchung import", run), ("plain sqlite3 + FTS5", base)):
+        print(f"  {name}: {r['wall_s']:.1f} s wall ({n / r['wall_s']:,.0f} items/s, "
+              f"{n / max(r['cpu_s'], 1e-9):,.0f} items per CPU second), {r['cpu_s']:.1f} s CPU, "
+              f"peak RSS {r['peak_mb']:.0f} MB; load average {r['load'][0]:.2f} before, {r['load'][1]:.2f} after")
     print(f"  ratio import / baseline: {run['wall_s'] / base['wall_s']:.1f}x wall, "
-          f"{run['cpu_s'] / max(base['cpu_s'], 1e-9):.1f}x CPU")
+          f"{run['cpu_s'] / max(base['cpu_s'], 1e-9):.1f}x CPU, {run['peak_mb'] / max(base['peak_mb'], 1e-9):.1f}x peak RSS")
     for line in run["output"]:
         print(f"  | {line}")
 
@@ -168,21 +191,39 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, default=None, help="directory for the files (kept)")
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--cycle-posts", type=int, default=0, help="N posts whose dates cycle over 28 days (CSV)")
+    ap.add_argument("--with-month", default=None, help="first import this month (YYYY-MM) alone, then the selection")
+    ap.add_argument("--baseline-child", nargs=2, type=Path, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.baseline_child:  # the baseline, in the child process run_baseline() starts
+        json.dump(baseline(*args.baseline_child), sys.stdout)
+        return
 
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="kc-bench-import-"))
     tmp.mkdir(parents=True, exist_ok=True)
     if args.cycle_posts:
         export, same_rows = cycle_posts(args.cycle_posts, tmp / "cycle")
         print(f"posts: {args.cycle_posts:,}, dates cycling over 28 days; files in {tmp}")
-        base = baseline(same_rows, tmp / "baseline.db")
+        base = run_baseline(same_rows, tmp / "baseline.db")
         run = run_import(export, tmp / "kiemchung.db", kind="post")
         report("CSV import, dates cycling over 28 days", args.cycle_posts, run, base)
         figures = story_figures(tmp / "kiemchung.db", 3)
         print(f"stories (at least one document): {figures['stories']:,}, singletons {figures['singletons']:,}")
         return
+    print(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.with_month:
+        month_rows = export_rows(args.limit, args.with_month)  # (--limit caps it too: a quick check)
+        path = write_jsonl(month_rows, tmp / "month.jsonl")
+        base = run_baseline(path, tmp / "baseline-month.db")
+        for f in tmp.glob("kiemchung-month.db*"):
+            f.unlink()
+        run = run_import(path, tmp / "kiemchung-month.db")
+        report(f"month {args.with_month} alone", len(month_rows), run, base)
+        del month_rows
     rows = export_rows(args.limit, args.month)
-    print(f"items: {len(rows):,} ({'month ' + args.month if args.month else 'RSS year'}); files in {tmp}")
+    what = f"month {args.month}" if args.month else "RSS year"
+    if args.limit and len(rows) >= args.limit:
+        what = f"the first {len(rows):,} of the {what}"
+    print(f"items: {len(rows):,} ({what}); files in {tmp}")
     if args.backfill:
         rows.sort(key=lambda r: r["published"] or "")
         half = len(rows) // 2
@@ -190,9 +231,11 @@ def main() -> None:
     else:
         parts = [("import", rows)]
     db = tmp / "kiemchung.db"
+    for f in tmp.glob("kiemchung.db*"):
+        f.unlink()  # a kept directory from an earlier run: import into a new database
     for k, (label, part) in enumerate(parts):
         path = write_jsonl(part, tmp / f"part{k}.jsonl")
-        base = baseline(path, tmp / f"baseline{k}.db")
+        base = run_baseline(path, tmp / f"baseline{k}.db")
         run = run_import(path, db)
         report(label, len(part), run, base)
     figures = story_figures(db, args.top)
