@@ -71,6 +71,14 @@ def _docs(db):
     return list(db.iter_documents())
 
 
+def _looser_docs(db):
+    """As :func:`_docs`, but the post words the claim more loosely: read without its chatter, the post
+    of :func:`_docs` is a near-copy of the claim whose probability is over the curve's top threshold."""
+    Ingestor(db).add([make_doc("", "mn ơi nước máy ở Tây Hà nhiễm độc rồi, không được dùng, chia sẻ ngay",
+                               kind="post", external_id="p1", platform="facebook", day=3)])
+    return list(db.iter_documents())
+
+
 def test_alert_recorded_once_per_document_and_factcheck(db):
     fc, engine = _engine(db)
     docs = _docs(db)
@@ -326,7 +334,7 @@ def test_thresholds_are_per_installation(db, tmp_path):
                      evidence=["https://soyte.example/tb.html"])
     publish_factcheck(db, 1, "lan")
     engine = AlertEngine(db)  # no explicit matcher: the installation's settings
-    docs = _docs(db)
+    docs = _looser_docs(db)
     assert engine.config().threshold_lexical == ClaimMatcher().config.threshold_lexical
     set_setting(db, "match_threshold_lexical", "0.99")
     assert match_config(db).threshold_lexical == 0.99
@@ -429,7 +437,7 @@ def test_possibly_related_goes_to_the_queue_only_and_triage_recalibrates(db, hoo
     fc = create_factcheck(db, "Nước máy Tây Hà bị nhiễm độc, không được dùng nấu ăn", "tin giả", editor="lan",
                           evidence=["https://soyte.example/tb.html"])
     publish_factcheck(db, fc.id, "lan")
-    docs = _docs(db)
+    docs = _looser_docs(db)
     created = AlertEngine(db).process(docs)
     assert [a.level for a in created] == ["related"]
     assert list_alerts(db)[0].level == "related" and 0.01 <= list_alerts(db)[0].probability < 0.98
@@ -487,15 +495,15 @@ def sample_figures(tmp_path_factory):
 def test_bundled_sample_alerts_no_official_or_unrelated_item(sample_figures):
     """The user's path (demo, factchecks import-sample, alerts scan) scored against the sample's gold
     by benchmarks/sample_alerts.py: no false alert at either level; the rumour posts alerted 'repeat'
-    stay at least as many as measured on 2026-12-05 (35 of 80)."""
+    stay at least as many as measured on 2026-12-06 (40 of 80; 35 before the framing filter)."""
     figures = sample_figures
     for level in ("repeat", "related"):
         assert figures[level]["official"] == 0 and figures[level]["unrelated"] == 0, figures
         assert figures[level]["wrong_factcheck"] == 0, figures
-    assert figures["repeat"]["right"] >= 35 and figures["claim_items"]["post"] == 80
+    assert figures["repeat"]["right"] >= 40 and figures["claim_items"]["post"] == 80
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 35 of the 80 rumour posts alert "
+@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 40 of the 80 rumour posts alert "
                                        "'repeat' (docs/matching.md, 'Why the sample's rumours miss'); "
                                        "remove this mark when it is")
 def test_every_rumour_post_of_the_sample_alerts_repeat(sample_figures):

@@ -64,6 +64,7 @@ def evaluate_matching(
     background=None,
     model=None,
     curve: bool = True,
+    chatter: bool = False,
 ) -> dict:
     """Match every query against the knowledge base and score the product's decisions.
 
@@ -85,6 +86,8 @@ def evaluate_matching(
     on posts without gold per 1,000 such posts), ``alerts``/``false_alerts_repeat``, the same for the
     "related" level and above (``related_*``), and with ``curve`` the precision/recall curve
     (``curve``: points ``{threshold, precision, recall, false_alerts_per_1000}``).
+    ``chatter``: every post wrapped in social-media chatter first (:func:`kiemchung.claims.chatter.add_chatter`,
+    a robustness check).
     """
     from kiemchung.claims.verify import AlertDecider
 
@@ -97,6 +100,11 @@ def evaluate_matching(
     decider = AlertDecider(matcher, background, model)
     build_s = time.perf_counter() - t0
     queries = list(read_jsonl(queries_path, ("text", "gold")))
+    if chatter:
+        from kiemchung.claims.chatter import add_chatter
+
+        for i, q in enumerate(queries):
+            q["text"] = add_chatter(str(q.get("id", i)), q["text"])
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
     # per post: (has gold, [(probability, right, matched, same claim as the first) per verified candidate])
@@ -148,6 +156,7 @@ def evaluate_matching(
         "queries": len(queries),
         "kb_entries": n_kb,
         "semantic": semantic,
+        "chatter": chatter,
     }
     if curve:
         out["curve"] = [

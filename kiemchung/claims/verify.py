@@ -35,6 +35,7 @@ from pathlib import Path
 from kiemchung.claims.match import MatchConfig
 from kiemchung.errors import ConfigError, StoreError
 from kiemchung.text import bigrams, index_terms, normalize, syllables
+from kiemchung.text.framing import strip_framing
 from kiemchung.text.negation import negation_terms
 from kiemchung.store import settings
 
@@ -390,7 +391,12 @@ class AlertDecider:
         verifier's decision on the first ``top`` of them, most probable first."""
         if not isinstance(text, str):
             raise ConfigError("Nội dung cần so khớp phải là chuỗi (text must be a string)")
-        clean = strip_urls(text)
+        # Web addresses, social chatter and framing ("chia sẻ ngay", "KHẨN CẤP!!!", "nghe nói", emoji,
+        # hashtags) say nothing about the claim and, rare in the news, would weigh against a match;
+        # a post that is nothing else matches nothing (kiemchung/text/framing.py).
+        clean = strip_framing(strip_urls(text))
+        if not clean:
+            return [], []
         results = self.matcher.match(clean, k=max(k, self.top), explain_unmatched=False)
         q = Side.of(_tokens(clean), self.weights) if results else None
         out = []

@@ -87,6 +87,11 @@ def eval_matching(
         help="all | odd | even: chỉ dùng dòng lẻ/chẵn của tệp nền (only odd/even lines, 0-based; "
              "alerts-dev took its unrelated posts from the RSS year's even lines).",
     ),
+    chatter: bool = typer.Option(
+        False, "--chatter",
+        help="Thêm lời bàn tán mạng xã hội vào mỗi bài (wrap every post in social-media chatter: "
+             "calls to share, alarm words, emoji, hashtags; a robustness check, docs/matching.md).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="In một đối tượng JSON (print one JSON object)."),
 ) -> None:
     """Đối chiếu bài đăng với kho kiểm chứng như sản phẩm làm: recall@1, MRR@10, độ chính xác cảnh báo
@@ -102,7 +107,7 @@ def eval_matching(
         raise ConfigError(f"--background-lines phải là all, odd hoặc even (got {background_lines})")
     bg = read_background(_exists(background), lines=background_lines) if background is not None else None
     figures = evaluate_matching(_exists(kb), _exists(queries), MatchConfig(semantic=modes[semantic]),
-                                background=bg)
+                                background=bg, chatter=chatter)
     if as_json:
         _print(figures, True, "")
         return
