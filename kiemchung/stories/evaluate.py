@@ -232,6 +232,8 @@ def evaluate_stories(
         )
     if clusterer.config.recheck_every:  # the opt-in re-check pass also runs once at the end of the stream
         clusterer.recheck()
+    if clusterer.config.reconcile_every:  # and the reconciliation pass, as the story stage runs it after a batch
+        clusterer.reconcile()
     elapsed = time.perf_counter() - start
     cpu = time.process_time() - cpu
     # A repeated id keeps its first story, as the clusterer does; gold keeps the first row's story too.

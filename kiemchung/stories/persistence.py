@@ -88,6 +88,7 @@ class ClustererPersistence:
             "series": self._series,
             "occurrences": [[k, day, self._stories[s].sid] for (k, day), s in self._occurrences.items() if s in self._stories],
             "edits": self.edits(),
+            "dirty": sorted(self._stories[s].sid for s in self._dirty if s in self._stories),
         }
         if self._semantic is not None:
             out["semantic"] = self._semantic.state()
@@ -188,6 +189,7 @@ class ClustererPersistence:
                 (int(k), str(day)): self._by_sid[sid] for k, day, sid in state.get("occurrences", ()) if sid in self._by_sid
             }
             self._log = list(state["edits"])
+            self._dirty = {self._by_sid[sid] for sid in state.get("dirty", ()) if sid in self._by_sid}
         except (KeyError, TypeError, ValueError, IndexError, binascii.Error) as exc:
             raise ConfigError(f"Trạng thái phân cụm bị hỏng (corrupt clusterer state): {exc}") from exc
         for s, story in self._stories.items():

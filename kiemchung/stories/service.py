@@ -293,7 +293,9 @@ class StoryStage:
                     dup_of=dup,
                     informal=r.kind == "post",
                 )
-            if not self._write([r.id for r in rows]):
+            if clusterer.config.reconcile_every:  # the batch's stories looked at again (see StoryClusterer.reconcile)
+                clusterer.reconcile()
+            if not self._write([r.id for r in rows], clusterer.take_moves(), clusterer.take_retired()):
                 continue  # another process saved a newer state: reloaded; assign again from its position
             self.last_doc_id = rows[-1].id
             done += len(rows)
@@ -325,21 +327,42 @@ class StoryStage:
             known.update(conn.execute(select(s.c.key, s.c.id).where(s.c.key.in_(missing))).all())
         return {sid: known[key] for sid, key in keys.items()}
 
-    def _write(self, doc_ids: list[int]) -> bool:
+    def _write(
+        self, doc_ids: list[int], moved: dict[str, tuple[str, str]] | None = None, retired: dict[str, str] | None = None
+    ) -> bool:
         """Store one batch's assignments; False (nothing written) when this stage's state went stale.
 
-        Documents placed by hand keep their story."""
+        ``moved``: documents the reconciliation pass moved, ``{doc id: (from story, to story)}``; ``retired``:
+        stories it merged away (``{story id: kept story id}``), whose rows are marked merged into the
+        kept story's. Documents placed by hand keep their story."""
         now = timeutil.now()
         sd = st.story_documents
+        s = st.stories
         with self.db.write() as conn:
             if self._sync(conn):
                 return False
-            manual = set(conn.execute(select(sd.c.doc_id).where(sd.c.doc_id.in_(doc_ids), sd.c.manual)).scalars())
+            moved, retired = moved or {}, retired or {}
+            batch = set(doc_ids)
+            doc_ids = list(doc_ids) + sorted(int(d) for d in moved if int(d) not in batch)
+            manual = set()
+            for i in range(0, len(doc_ids), 500):
+                part = doc_ids[i : i + 500]
+                manual |= set(conn.execute(select(sd.c.doc_id).where(sd.c.doc_id.in_(part), sd.c.manual)).scalars())
             pairs = [(doc, self._clusterer.story_of(str(doc))) for doc in doc_ids if doc not in manual]
             touched = {sid for _, sid in pairs} | {self._clusterer.resolve(k) for k in self._dirty}
+            touched |= {self._clusterer.resolve(old) for old, _ in moved.values()}  # stories that lost documents
             self._dirty = set()
-            ids = self._story_ids(conn, touched)
-            conn.execute(delete(sd).where(sd.c.doc_id.in_([doc for doc, _ in pairs])))
+            ids = self._story_ids(conn, touched | set(retired.values()))
+            if retired:
+                gone = {self._keys.get(k, k): ids[into] for k, into in retired.items()}
+                for key, into in sorted(gone.items()):
+                    conn.execute(
+                        update(s).where(s.c.key == key).values(status="merged", merged_into=into, doc_count=0, updated_at=now)
+                    )
+                for k in retired:
+                    self._summaries.pop(k, None)
+            for i in range(0, len(pairs), 500):
+                conn.execute(delete(sd).where(sd.c.doc_id.in_([doc for doc, _ in pairs[i : i + 500]])))
             if pairs:
                 conn.execute(
                     insert(sd),
