@@ -122,3 +122,31 @@ def test_a_stale_stage_takes_another_process_s_split_and_never_writes_with_old_s
     assert web.last_doc_id == watch.last_doc_id == 6
     edits = get_story(db, moved).edits
     assert [e["kind"] for e in edits] == ["split"]
+
+
+def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
+    from kiemchung.stories.cluster import ClusterConfig
+    from kiemchung.stories import tables as st
+    from sqlalchemy import select
+
+    load(db, FLOOD)
+    stage = StoryStage(db, ClusterConfig(threshold=0.99))  # every report starts its own story
+    assert stage.run() == 3
+    before = {story_of_document(db, i).id for i in (1, 2, 3)}
+    assert len(before) == 3
+    # The next batch's pass looks at every story again with a join threshold that takes them in.
+    stage.clusterer.config.threshold = 0.09
+    stage.clusterer._dirty = set(stage.clusterer._stories)
+    load(db, BRIDGE, day0=5)
+    assert stage.run() == 2
+    flood = {story_of_document(db, i).id for i in (1, 2, 3)}
+    assert len(flood) == 1 and flood <= before
+    kept = flood.pop()
+    top = list_stories(db)
+    assert kept in {s.id for s in top} and sum(s.doc_count for s in top) == 5  # every document counted once
+    assert len(get_story(db, kept).documents) == next(s.doc_count for s in top if s.id == kept) >= 3
+    with db.read() as conn:
+        gone = conn.execute(select(st.stories.c.id, st.stories.c.status, st.stories.c.merged_into, st.stories.c.doc_count)
+                            .where(st.stories.c.id.in_(sorted(before - {kept})))).all()
+    assert [(r.status, r.merged_into, r.doc_count) for r in gone] == [("merged", kept, 0)] * 2
+    assert not {s.id for s in top} & (before - {kept})
