@@ -634,13 +634,16 @@ class StoryClusterer(ClustererPersistence):
             a = self._stories.get(s)
             if a is None or not a.active or not a.docs:
                 continue
-            cands: set[int] = set()
-            for i in a.indexed:
+            # candidates as for a document: the stories sharing the story's strongest terms
+            hits: dict[int, float] = {}
+            for i, w in _strongest(a.centroid, 2 * cfg.query_terms, idf):
                 plist = self._postings.get(i)
-                if plist and len(plist) <= cfg.max_postings:
-                    cands |= plist
-            cands.discard(s)
-            for t in sorted(cands):
+                if not plist or len(plist) > cfg.max_postings or self._stopword(i):
+                    continue
+                for t in plist:
+                    hits[t] = hits.get(t, 0.0) + w * idf(i)
+            hits.pop(s, None)
+            for t in sorted(heapq.nlargest(cfg.max_candidates, hits, key=lambda t: (hits[t], -t))):
                 key = (min(s, t), max(s, t))
                 if key in seen:
                     continue
