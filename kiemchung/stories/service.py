@@ -343,7 +343,8 @@ class StoryStage:
                 return False
             moved, retired = moved or {}, retired or {}
             batch = set(doc_ids)
-            doc_ids = list(doc_ids) + sorted(int(d) for d in moved if int(d) not in batch)
+            # (a stand-in of reassign, "<id>#<length>", is the clusterer's own: it has no row)
+            doc_ids = list(doc_ids) + sorted(int(d) for d in moved if d.isdigit() and int(d) not in batch)
             manual = set()
             for i in range(0, len(doc_ids), 500):
                 part = doc_ids[i : i + 500]
