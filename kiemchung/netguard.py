@@ -7,7 +7,7 @@ a form a naive check misses (``2130706433``, ``0x7f.1``, ``[::ffff:127.0.0.1]``)
 
 :class:`AddressPolicy` decides. :meth:`AddressPolicy.resolve` is called by the network backend of
 :mod:`kiemchung.sources.http` (the one guarded client) for *every* TCP connection (first request, every redirect hop,
-robots.txt, webhooks): it resolves the name once, checks every address, and returns the addresses
+robots.txt, webhooks), and :meth:`AddressPolicy.connect` for the mail clients (SMTP, IMAP): it resolves the name once, checks every address, and returns the addresses
 to connect to, so what is connected to is what was checked (a DNS answer that changes between the
 check and the connection cannot swap in an internal address). TLS still verifies the certificate
 for the name, and the ``Host`` header is unchanged.
@@ -321,6 +321,20 @@ class AddressPolicy:
         if not out:
             raise OSError("name resolution gave no address")
         return out
+
+    def connect(self, host: str, port: int, timeout: float | None = None,
+                source_address: tuple[str, int] | None = None) -> socket.socket:
+        """A TCP connection to ``host:port`` for a client that is not HTTP (SMTP, IMAP): the name is
+        resolved once by :meth:`resolve`, every address checked, and the checked addresses are tried in
+        turn. The caller keeps ``host`` for TLS (certificate and SNI are for the name, not the address).
+        :class:`AddressRefused` when refused; ``OSError`` when no address answers."""
+        last: OSError | None = None
+        for addr in self.resolve(host, port):
+            try:
+                return socket.create_connection((addr, port), timeout, source_address)
+            except OSError as exc:
+                last = exc
+        raise last if last is not None else OSError(f"no address to connect to for {host}")
 
     @staticmethod
     def _log(host: str, category: str | None) -> None:

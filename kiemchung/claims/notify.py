@@ -158,23 +158,54 @@ def send_email(db, to: str, payload: dict, *, timeout: float = 10.0) -> None:
         + json.dumps(payload, ensure_ascii=False, indent=2), timeout=timeout)
 
 
-def send_message(db, to: str, subject: str, text: str, *, html: str | None = None, timeout: float = 10.0) -> None:
-    """Send an e-mail (plain text, and an HTML alternative when given) to the comma-separated ``to``
-    through the SMTP server of the settings; :class:`DeliveryError` when it cannot be sent."""
+class GuardedSMTP(smtplib.SMTP):
+    """:class:`smtplib.SMTP` that connects only where the address guard allows (``policy``): the host is
+    resolved once, every address checked, and a checked address is connected to; STARTTLS still checks
+    the certificate for the host name (smtplib keeps it as ``_host``). Connects on creation."""
+
+    def __init__(self, policy: AddressPolicy, host: str, port: int, timeout: float) -> None:
+        self._policy = policy
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host, port, timeout):
+        return self._policy.connect(host, port, timeout, self.source_address)
+
+
+def send_message(db, to: str | list[str], subject: str, text: str, *, html: str | None = None,
+                 headers: dict[str, str] | None = None, attachments=(), timeout: float = 10.0) -> None:
+    """Send an e-mail through the SMTP server of the settings: the one mail sender of kiemchung (alerts,
+    watchlist rises, the digest, reports, answers to tips).
+
+    ``to``: comma-separated addresses, or a list taken as it is (an address a stranger typed is never
+    split). ``html``: an HTML alternative. ``headers``: extra headers (e.g. ``In-Reply-To`` and
+    ``References`` of an answer). ``attachments``: ``(bytes, maintype, subtype, filename)`` each.
+    A login (``smtp_user``) implies STARTTLS. The server's address goes through the address guard
+    (settings ``fetch_allow_private``, ``fetch_allow_hosts``). :class:`DeliveryError` when it cannot be sent."""
+    host = settings.value(db, "smtp_host")
+    if not host:
+        raise DeliveryError("Chưa cấu hình máy chủ SMTP: kiemchung settings set smtp_host … (smtp_host is not set)")
+    port = settings.integer(db, "smtp_port") or 25
+    recipients = list(to) if isinstance(to, list | tuple) else [a.strip() for a in to.split(",") if a.strip()]
     msg = EmailMessage()
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg["Subject"] = subject
     msg["From"] = settings.value(db, "smtp_from")
-    msg["To"] = to
+    msg["To"] = ", ".join(recipients)
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
+    for content, maintype, subtype, filename in attachments:
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     try:
-        with smtplib.SMTP(settings.value(db, "smtp_host"), settings.integer(db, "smtp_port") or 25,
-                          timeout=timeout) as s:
-            if settings.value(db, "smtp_user"):  # same rule as the report mail: a login implies STARTTLS
+        with GuardedSMTP(AddressPolicy.from_db(db), host, port, timeout) as s:
+            user = settings.value(db, "smtp_user")
+            if user:
                 s.starttls()
-                s.login(settings.value(db, "smtp_user"), settings.value(db, "smtp_password"))
-            s.send_message(msg, to_addrs=[a.strip() for a in to.split(",") if a.strip()])
+                s.login(user, settings.value(db, "smtp_password"))
+            s.send_message(msg, to_addrs=recipients)
+    except AddressRefused:
+        raise DeliveryError(f"{REFUSED_MESSAGE}: SMTP {host}:{port} (private_address)") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 

@@ -21,6 +21,7 @@ import socket
 import ssl
 
 from kiemchung.errors import FetchError
+from kiemchung.netguard import AddressPolicy, AddressRefused
 from kiemchung.store import settings
 from kiemchung.tips.channels import PollResult, cursor, save
 
@@ -37,17 +38,47 @@ class MessageSkipped(Exception):
     """A message that cannot be taken as a tip (the reason is logged)."""
 
 
+class GuardedIMAP4(imaplib.IMAP4):
+    """:class:`imaplib.IMAP4` that connects only where the address guard allows: the host is resolved
+    once, every address checked, a checked address connected to (:meth:`AddressPolicy.connect`)."""
+
+    def __init__(self, policy: AddressPolicy, host: str, port: int, timeout: float) -> None:
+        self._policy = policy
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout):
+        return self._policy.connect(self.host, self.port, timeout)
+
+
+class GuardedIMAP4_SSL(imaplib.IMAP4_SSL):  # noqa: N801 (named as imaplib names it)
+    """:class:`imaplib.IMAP4_SSL` through the address guard; TLS checks the certificate for the host
+    name (and sends it as SNI), not for the address connected to."""
+
+    def __init__(self, policy: AddressPolicy, host: str, port: int, timeout: float) -> None:
+        self._policy = policy
+        super().__init__(host, port, ssl_context=ssl.create_default_context(), timeout=timeout)
+
+    def _create_socket(self, timeout):
+        sock = self._policy.connect(self.host, self.port, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
 def _connect(db, timeout: float):
+    """The inbox, logged in; the server's address goes through the address guard (settings
+    ``fetch_allow_private``, ``fetch_allow_hosts``): a refused one raises :class:`AddressRefused`."""
     host = settings.value(db, "imap_host")
     port = settings.integer(db, "imap_port") or 993
+    policy = AddressPolicy.from_db(db)
     try:
         if settings.flag(db, "imap_ssl"):
-            conn = imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=timeout)
+            conn = GuardedIMAP4_SSL(policy, host, port, timeout)
         else:
-            conn = imaplib.IMAP4(host, port, timeout=timeout)
+            conn = GuardedIMAP4(policy, host, port, timeout)
         user = settings.value(db, "imap_user")
         if user:
             conn.login(user, settings.value(db, "imap_password"))
+    except AddressRefused:
+        raise AddressRefused(f"IMAP {host}:{port}") from None
     except (OSError, imaplib.IMAP4.error, socket.timeout) as exc:
         raise FetchError(f"Không kết nối được hộp thư IMAP {host}:{port} (IMAP connection failed): {exc}",
                          reason="imap") from exc

@@ -603,29 +603,20 @@ Sender = Callable[[Any, Tip, str], None]
 
 
 def _send_email(db, tip: Tip, message: str) -> None:
-    import smtplib
-    from email.message import EmailMessage
+    """The answer by e-mail, through the one mail sender (:func:`kiemchung.claims.notify.send_message`);
+    to a tip that came by e-mail, as a reply to its message (In-Reply-To, References)."""
+    from kiemchung.claims.notify import DeliveryError, send_message
 
     if not settings.value(db, "smtp_host"):
         raise ReplyError("Chưa cấu hình máy chủ SMTP (smtp_host is not set)")
-    msg = EmailMessage()
-    subject = "Trả lời tin báo của bạn"
+    subject, headers = "Trả lời tin báo của bạn", {}
     if tip.external_id and tip.channel == "email":
-        msg["In-Reply-To"] = tip.external_id
-        msg["References"] = tip.external_id
+        headers = {"In-Reply-To": tip.external_id, "References": tip.external_id}
         subject = "Re: " + subject
-    msg["Subject"] = subject
-    msg["From"] = settings.value(db, "smtp_from")
-    msg["To"] = tip.reply_to
-    msg.set_content(message)
     try:
-        with smtplib.SMTP(settings.value(db, "smtp_host"), settings.integer(db, "smtp_port") or 25, timeout=15) as s:
-            if settings.value(db, "smtp_user"):
-                s.starttls()
-                s.login(settings.value(db, "smtp_user"), settings.value(db, "smtp_password"))
-            s.send_message(msg, to_addrs=[tip.reply_to])
-    except (OSError, smtplib.SMTPException) as exc:
-        raise ReplyError(f"Không gửi được thư (e-mail not sent): {type(exc).__name__}: {exc}") from exc
+        send_message(db, [tip.reply_to], subject, message, headers=headers, timeout=15)
+    except DeliveryError as exc:
+        raise ReplyError(f"Không gửi được thư (e-mail not sent): {exc}") from exc
 
 
 def _send_telegram(db, tip: Tip, message: str) -> None:
