@@ -195,10 +195,11 @@ def _match_all(m, texts: list[str], workers: int) -> list[tuple[str, ...]]:
         _FORKED = None
 
 
-def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (), workers: int = 1
-          ) -> tuple[dict, dict]:
+def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (), workers: int = 1,
+          source_ids: list[int] | None = None) -> tuple[dict, dict]:
     """One pass: pickups per seed entry, and ``[before, after, doc ids]`` of claim matches per claim seed
-    entry (entries are unique across statements and fact-checks, so one pass serves both)."""
+    entry (entries are unique across statements and fact-checks, so one pass serves both). With
+    ``source_ids``, only the documents of those sources are read (pickups and claims among them)."""
     pickups: dict[str, list[Pickup]] = {s.entry: [] for s in seeds}
     claims: dict[str, list] = {s.entry: [0, 0, []] for s in claim_seeds}
     everything = list(seeds) + list(claim_seeds)
@@ -216,7 +217,10 @@ def _scan(db, seeds: list[_Seed], window_days: int, claim_seeds: list[_Seed] = (
         lo = min(lo, min(s.at for s in claim_seeds) - dt.timedelta(days=window_days))
     hi = max(s.at for s in everything) + dt.timedelta(days=window_days)
     with db.read() as conn:
-        rows = conn.execute(_doc_select().where(_in_period(lo, hi)).order_by(t.documents.c.fts_rowid)).all()
+        where = [_in_period(lo, hi)]
+        if source_ids is not None:
+            where.append(t.documents.c.source_id.in_(source_ids))
+        rows = conn.execute(_doc_select().where(*where).order_by(t.documents.c.fts_rowid)).all()
     limit = dt.timedelta(days=window_days)
     matched = _match_all(m, [_text(r) for r in rows], workers)
     for r, hits in zip(rows, matched, strict=True):
@@ -308,16 +312,18 @@ def reach_of_factchecks(db, factchecks: Iterable[FactCheckLike], *, window_days:
 
 
 def reach_of_period(db, since: dt.datetime, until: dt.datetime, *, window_days: int = WINDOW_DAYS,
-                    workers: int = 1) -> tuple[list[Reach], list[Reach]]:
+                    workers: int = 1, source_ids: list[int] | None = None) -> tuple[list[Reach], list[Reach]]:
     """The official statements and the published fact-checks of [since, until), with their reach, in
     one scan of the documents (what a report needs; the same figures as :func:`reach_of_statements`
     and :func:`reach_of_factchecks`). ``workers`` > 1 splits a long scan over forked processes (only
-    from a single-threaded program: the ``kiemchung report`` command does)."""
-    official = _statement_seeds(db, t.documents.c.kind == "official", _in_period(since, until))
+    from a single-threaded program: the ``kiemchung report`` command does). ``source_ids`` (a source
+    collection's): the statements of those sources, and pickups and claim volume counted among them."""
+    scoped = () if source_ids is None else (t.documents.c.source_id.in_(source_ids),)
+    official = _statement_seeds(db, t.documents.c.kind == "official", _in_period(since, until), *scoped)
     fcs = published_factchecks(db, since, until)
     fc_seeds = [_Seed(f.id, f.title or f.claim, timeutil.aware(f.published_at), entry=f"f:{f.id}") for f in fcs]
     claims = [_Seed(f.id, f.claim, timeutil.aware(f.published_at), entry=f"c:{f.id}") for f in fcs]
-    pickups, volume = _scan(db, [x for x, _ in official] + fc_seeds, window_days, claims, workers)
+    pickups, volume = _scan(db, [x for x, _ in official] + fc_seeds, window_days, claims, workers, source_ids)
     statements = [Reach(x.key, title, x.at, pickups[x.entry]) for x, title in official]
     corrections = [Reach(x.key, f.claim, x.at, pickups[x.entry], *volume[c.entry])
                    for x, c, f in zip(fc_seeds, claims, fcs, strict=True)]

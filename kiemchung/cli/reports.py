@@ -23,9 +23,12 @@ def report_cmd(
                             "thì thư mục hiện tại (output directory; default: setting report_dir, else .)"),
     schedule: str = typer.Option(None, "--schedule", help="weekly|monthly|quarterly: kỳ trọn vẹn gần nhất"),
     mail_to: str = typer.Option(None, "--mail-to", help="Gửi báo cáo tới địa chỉ này (mail to)"),
+    collection: str = typer.Option(None, "--collection", help="Chỉ các nguồn của bộ sưu tập này, tên hoặc số "
+                                   "(only the sources of this collection, name or id)"),
 ) -> None:
     """Lập báo cáo định kỳ (write a periodic report)."""
     from kiemchung.audit import cli_actor
+    from kiemchung.reports.build import resolve_scope
     from kiemchung.reports.period import parse_period
     from kiemchung.reports.schedule import FORMATS, run_schedule, send_report, write_report
 
@@ -40,16 +43,19 @@ def report_cmd(
         from kiemchung.store import settings
 
         out = out or settings.value(db, "report_dir") or "."
+        scope = resolve_scope(db, collection)  # an unknown collection is refused before anything is built
+        ref = scope.id if scope else None
         if schedule:
             p, files, created = run_schedule(db, schedule, out, mail_to=mail_to, formats=formats, workers=workers,
-                                           actor=cli_actor())
+                                           actor=cli_actor(), collection=ref)
             verb = "Đã lập" if created else "Đã có sẵn (already there)"
         else:
-            files = write_report(db, p, out, formats, workers=workers, actor=cli_actor())
+            files = write_report(db, p, out, formats, workers=workers, actor=cli_actor(), collection=ref)
             if mail_to:
-                send_report(db, p, files, mail_to)
+                send_report(db, p, files, mail_to, collection=scope.name if scope else None)
             verb = "Đã lập"
-    console.print(f"{verb} báo cáo {p.label}:")
+    where = f" (bộ sưu tập nguồn «{escape(scope.name)}»)" if scope else ""
+    console.print(f"{verb} báo cáo {p.label}{where}:")
     for f in files:
         console.print(f"  {f}")
 

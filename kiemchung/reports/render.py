@@ -76,6 +76,23 @@ def _days(p) -> str:
     return f"{p.start:%d/%m/%Y} – {last:%d/%m/%Y}"
 
 
+def report_title(r: Report) -> str:
+    """The report's title: the period, and the source collection when the report is limited to one."""
+    scope = f" — bộ sưu tập nguồn «{r.collection.name}»" if r.collection else ""
+    return f"Báo cáo thông tin — {r.period.label}{scope}"
+
+
+def scope_line(r: Report) -> str:
+    """Which sources the figures count, in plain words (Vietnamese, then English)."""
+    if r.collection is None:
+        return "Phạm vi: mọi nguồn (scope: every source)."
+    n = len(r.collection.source_ids)
+    return (f"Phạm vi: chỉ {n} nguồn của bộ sưu tập «{r.collection.name}» — mọi số liệu, câu chuyện, xu hướng, "
+            "danh sách theo dõi, nhận định, cảnh báo và lan toả chỉ tính văn bản của các nguồn này; bài kiểm "
+            "chứng là của cả cơ quan, lan toả của chúng tính trong các nguồn này (scope: only the "
+            f"{n} sources of collection «{r.collection.name}»).")
+
+
 def _t(v) -> str:
     return timeutil.fmt_local(v) if v else "–"
 
@@ -156,10 +173,11 @@ def render_html(report: Report) -> str:
 
     r = report
     out = ['<!DOCTYPE html>\n<html lang="vi"><head><meta charset="utf-8">',
-           f"<title>Báo cáo {escape(r.period.label)}</title><style>{CSS}</style></head><body>",
-           f'<h1>Báo cáo thông tin — {escape(r.period.label)} <span class="en">report</span></h1>',
+           f"<title>{escape(report_title(r))}</title><style>{CSS}</style></head><body>",
+           f'<h1>{escape(report_title(r))} <span class="en">report</span></h1>',
            f'<p class="meta">Kỳ báo cáo: {_days(r.period)} (giờ Việt Nam); '
-           f"so sánh với {escape(r.previous.label)}. Lập lúc {_t(r.generated_at)}.</p>"]
+           f"so sánh với {escape(r.previous.label)}. Lập lúc {_t(r.generated_at)}.</p>",
+           f'<p class="meta scope">{escape(scope_line(r))}</p>']
     tables = _tables(r)
     for i, (title, en, header, rows) in enumerate(tables):
         out.append(f'<h2>{escape(title)} <span class="en">{escape(en)}</span></h2>')
@@ -211,9 +229,9 @@ def _md_cell(c: str) -> str:
 def render_markdown(report: Report) -> str:
     """The report as Markdown (tables; the volume as a plain list instead of a chart)."""
     r = report
-    out = [f"# Báo cáo thông tin — {r.period.label}", "",
+    out = [f"# {report_title(r)}", "",
            f"Kỳ báo cáo: {_days(r.period)} (giờ Việt Nam); so sánh với {r.previous.label}. "
-           f"Lập lúc {_t(r.generated_at)}.", ""]
+           f"Lập lúc {_t(r.generated_at)}.", "", scope_line(r), ""]
     for i, (title, en, header, rows) in enumerate(_tables(r)):
         out += [f"## {title} _({en})_", ""]
         if rows is None:

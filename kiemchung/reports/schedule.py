@@ -7,14 +7,12 @@ Meant for cron or a systemd timer (see docs/reports.md). SMTP settings come from
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from kiemchung import audit, timeutil
 from kiemchung.errors import ConfigError
-from kiemchung.reports.build import build_report
+from kiemchung.reports.build import Scope, build_report, resolve_scope
 from kiemchung.reports.period import Period, last_complete
 from kiemchung.reports.render import render_html, render_markdown, render_pdf
 from kiemchung.store import settings
@@ -22,21 +20,26 @@ from kiemchung.store import settings
 FORMATS = ("html", "md", "pdf")
 
 
-def file_stem(period: Period) -> str:
-    """File name stem of a period's report: its first and last day, e.g. ``bao-cao-2026-03-01_2026-03-31``.
+def file_stem(period: Period, scope: Scope | None = None) -> str:
+    """File name stem of a period's report: its first and last day, e.g. ``bao-cao-2026-03-01_2026-03-31``,
+    and for a report limited to a source collection its id, ``bao-cao-2026-03-01_2026-03-31_bst-4``
+    (so it never replaces the report on every source).
 
     The period is half-open ([start, end)); the name shows the last day included, as a reader (and
     ``--to``) counts it.
     """
     last = (period.end - dt.timedelta(days=1)).date()
-    return f"bao-cao-{period.start.date().isoformat()}_{last.isoformat()}"
+    stem = f"bao-cao-{period.start.date().isoformat()}_{last.isoformat()}"
+    return f"{stem}_bst-{scope.id}" if scope is not None else stem
 
 
 def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
                  generated_at: dt.datetime | None = None, workers: int = 1, progress=None,
-                 actor: Any = None) -> list[Path]:
+                 actor: Any = None, collection: int | str | None = None) -> list[Path]:
     """Build the report and write each format into ``out_dir``; returns the files written.
 
+    ``collection`` (a source collection's id or name) limits it to that collection's sources
+    (:func:`kiemchung.reports.build.build_report`); an unknown one is refused before anything is written.
     With an ``actor`` (a person's request: web, API or CLI) it is audited as ``report.generate``.
     ``workers`` > 1: the reach scan may fork (only from a single-threaded program, e.g. the CLI).
     ``progress``: called with each stage as it starts ("build", then "html", "md", "pdf")."""
@@ -47,11 +50,12 @@ def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
     for f in formats:
         if f not in FORMATS:
             raise ConfigError(f"Định dạng không hỗ trợ: {f!r} (html|md|pdf|all)")
+    scope = resolve_scope(db, collection)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stage("build")
-    report = build_report(db, period, generated_at=generated_at, workers=workers)
-    stem = out / file_stem(period)
+    report = build_report(db, period, generated_at=generated_at, workers=workers, collection=scope)
+    stem = out / file_stem(period, scope)
     written = []
     for f in formats:
         stage(f)
@@ -63,23 +67,28 @@ def write_report(db, period: Period, out_dir: str | Path, formats=FORMATS, *,
         written.append(path)
     if actor is not None:
         with db.write() as conn:
-            audit.record(conn, actor, "report.generate", f"report:{file_stem(period)}", None,
-                         {"period": period.label, "files": [p.name for p in written]})
+            detail = {"period": period.label, "files": [p.name for p in written]}
+            if scope is not None:
+                detail["collection"] = scope.name
+            audit.record(conn, actor, "report.generate", f"report:{file_stem(period, scope)}", None, detail)
     return written
 
 
 def run_schedule(db, schedule: str, out_dir: str | Path, *, now: dt.datetime | None = None,
                  mail_to: str | None = None, formats=FORMATS, workers: int = 1,
-                 actor: Any = None) -> tuple[Period, list[Path], bool]:
-    """Write the last complete period's report unless already there; returns (period, files, created)."""
+                 actor: Any = None, collection: int | str | None = None) -> tuple[Period, list[Path], bool]:
+    """Write the last complete period's report (of a source collection, when given) unless already
+    there; returns (period, files, created)."""
     period = last_complete(schedule, timeutil.aware(now) or timeutil.view_now(db))
-    stem = Path(out_dir) / file_stem(period)
+    scope = resolve_scope(db, collection)
+    stem = Path(out_dir) / file_stem(period, scope)
     existing = [stem.with_suffix("." + f) for f in formats]
     if all(p.exists() for p in existing):
         return period, existing, False
-    files = write_report(db, period, out_dir, formats, workers=workers, actor=actor)
+    files = write_report(db, period, out_dir, formats, workers=workers, actor=actor,
+                         collection=scope.id if scope else None)
     if mail_to:
-        send_report(db, period, files, mail_to)
+        send_report(db, period, files, mail_to, collection=scope.name if scope else None)
     return period, files, True
 
 
@@ -96,26 +105,17 @@ def report_folder(db) -> Path:
     )
 
 
-def send_report(db, period: Period, files: list[Path], mail_to: str) -> None:
-    """Mail the report files as attachments via SMTP (settings from the database)."""
-    host = settings.value(db, "smtp_host")
-    if not host:
+def send_report(db, period: Period, files: list[Path], mail_to: str, *, collection: str | None = None) -> None:
+    """Mail the report files as attachments (:func:`kiemchung.claims.notify.send_message`, the one sender)."""
+    from kiemchung.claims.notify import DeliveryError, send_message
+
+    if not settings.value(db, "smtp_host"):
         raise ConfigError("Chưa cấu hình smtp_host (kiemchung settings set smtp_host ...; SMTP not configured)")
-    msg = EmailMessage()
-    msg["Subject"] = f"Báo cáo thông tin — {period.label}"
-    msg["From"] = settings.value(db, "smtp_from")
-    msg["To"] = mail_to
-    msg.set_content(f"Báo cáo {period.label} đính kèm (report attached).")
+    scope = f" — bộ sưu tập nguồn «{collection}»" if collection else ""
     types = {".pdf": ("application", "pdf"), ".html": ("text", "html"), ".md": ("text", "markdown")}
-    for f in files:
-        main, sub = types[f.suffix]
-        msg.add_attachment(f.read_bytes(), maintype=main, subtype=sub, filename=f.name)
     try:
-        with smtplib.SMTP(host, settings.integer(db, "smtp_port") or 25, timeout=30) as smtp:
-            user = settings.value(db, "smtp_user")
-            if user:
-                smtp.starttls()
-                smtp.login(user, settings.value(db, "smtp_password"))
-            smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as exc:
+        send_message(db, mail_to, f"Báo cáo thông tin — {period.label}{scope}",
+                     f"Báo cáo {period.label}{scope} đính kèm (report attached).",
+                     attachments=[(f.read_bytes(), *types[f.suffix], f.name) for f in files], timeout=30)
+    except DeliveryError as exc:
         raise ConfigError(f"Không gửi được thư tới {mail_to}: {exc} (mail failed)") from exc

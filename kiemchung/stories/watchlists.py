@@ -120,21 +120,26 @@ def bucket_starts(since: dt.datetime, until: dt.datetime, bucket: str = "day") -
     return [dt.datetime.fromtimestamp(s, timeutil.VN_TZ) for s in range(start, end, size)]
 
 
-def count_query(db, query: str, since: dt.datetime, until: dt.datetime) -> int:
-    """Number of documents matching ``query`` with time in ``[since, until)``."""
+def count_query(db, query: str, since: dt.datetime, until: dt.datetime, *, source_ids=None) -> int:
+    """Number of documents matching ``query`` with time in ``[since, until)`` (of the sources
+    ``source_ids`` when given: see :func:`query_counts`)."""
     if compile_tree(query, accented=False) is None:
         return 0
-    return sum(query_counts(db, query, since, until, "hour").values())
+    return sum(query_counts(db, query, since, until, "hour", source_ids=source_ids).values())
 
 
-def query_counts(db, query: str, since: dt.datetime, until: dt.datetime, bucket: str = "day") -> dict[dt.datetime, int]:
-    """Matches of a search query per Vietnamese day/hour in ``[since, until)``, every bucket present (zeros too)."""
+def query_counts(db, query: str, since: dt.datetime, until: dt.datetime, bucket: str = "day", *,
+                 source_ids=None) -> dict[dt.datetime, int]:
+    """Matches of a search query per Vietnamese day/hour in ``[since, until)``, every bucket present (zeros too).
+
+    ``source_ids``: only documents of those sources (None: every source; an empty list: none)."""
     starts = bucket_starts(since, until, bucket)
     out = dict.fromkeys(starts, 0)
     compiled = compile_tree(query, accented=False)
-    if compiled is None or not starts:
+    if compiled is None or not starts or (source_ids is not None and not list(source_ids)):
         return out
-    where = FtsFilter(lo=t.fts_rowid_bound(timeutil.aware(since)), hi=t.fts_rowid_bound(timeutil.aware(until)))
+    where = FtsFilter(lo=t.fts_rowid_bound(timeutil.aware(since)), hi=t.fts_rowid_bound(timeutil.aware(until)),
+                      sources=tuple(sorted(int(x) for x in source_ids or ())))
     size = _bucket_seconds(bucket)
     try:
         with db.read() as conn:

@@ -179,6 +179,8 @@ class ReportOut(BaseModel):
     name: str
     start: str
     end: str
+    #: The source collection the report is limited to (its name), or null: every source.
+    collection: str | None = None
     formats: list[str]
     urls: dict[str, str]
 
@@ -190,6 +192,8 @@ class ReportIn(BaseModel):
     start: str | None = Field(None, max_length=10)
     end: str | None = Field(None, max_length=10)
     formats: list[Literal["html", "md", "pdf"]] = Field(default_factory=lambda: ["html", "md"], max_length=3)
+    #: Only the sources of this source collection (its name, or its id as text); null or absent: every source.
+    collection: str | None = Field(None, max_length=200)
 
 
 def story_out(s: service.StoryRow) -> StoryOut:
@@ -205,7 +209,8 @@ def _wl_out(row: dict) -> WatchlistOut:
 
 
 def _report_out(r: dict) -> ReportOut:
-    return ReportOut(name=r["name"], start=r["start"], end=r["end"], formats=r["formats"],
+    return ReportOut(name=r["name"], start=r["start"], end=r["end"], collection=r.get("collection"),
+                     formats=r["formats"],
                      urls={f: f"/reports/{r['name']}/{f}" for f in r["formats"]})
 
 
@@ -345,8 +350,9 @@ def api_reports(request: Request):
 
 @api_router.post("/reports", response_model=ReportOut, status_code=201, dependencies=[csrf])
 def api_report_generate(request: Request, body: ReportIn, user=editor):
-    """Generate a report for a period (editor; audit-logged); HTML is always written."""
+    """Generate a report for a period (editor; audit-logged), of one source collection's sources when
+    ``collection`` is given (an unknown one: 404); HTML is always written."""
     db = request.app.state.db
     period = parse_report_period(body.period, body.start, body.end)
-    name = generate_report(db, user, period, body.formats)
+    name = generate_report(db, user, period, body.formats, collection=body.collection)
     return _report_out(next(r for r in list_reports(db) if r["name"] == name))

@@ -176,26 +176,30 @@ def reports_page(request: Request, error: str | None = None, status_code: int = 
         if running["status"] == "failed":
             error = running.get("error") or label("report_stage", "failed", lang_of(request))
             running = None
+    from kiemchung.sources.directory import list_collections
+
     try:
         folder, rows = report_dir(db), list_reports(db)
     except ConfigError as exc:
         folder, rows, error = None, [], error or str(exc)
     return render(request, "monitor_reports.html", status_code, reports=rows, folder=folder, error=error,
-                  form=form or {}, shown=None, job=running)
+                  form=form or {}, shown=None, job=running, collections=list_collections(db))
 
 
 @router.post("/reports", dependencies=[csrf])
 async def reports_generate(request: Request, user=editor):
     """Start generating a report for a period (fields ``period`` or ``start``/``end``, ``format``
-    repeated); the answer is the reports page showing the job's progress."""
+    repeated, ``collection``: a source collection's id, empty for every source); the answer is the
+    reports page showing the job's progress."""
     form = await request.form()
     fields = {k: str(form.get(k) or "")[:40] for k in ("period", "start", "end")}
+    fields["collection"] = str(form.get("collection") or "")[:200].strip()
     formats = [str(f) for f in form.getlist("format")]
     db = request.app.state.db
     try:
         period = parse_report_period(fields["period"], fields["start"], fields["end"])
         report_dir(db)  # refuse at once when no folder is configured
-        job = start_report_job(db, user, period, formats)
+        job = start_report_job(db, user, period, formats, collection=fields["collection"] or None)
     except KiemchungError as exc:
         return reports_page(request, error=str(exc), status_code=400, form=fields)
     return RedirectResponse(f"/reports?job={job}", status_code=303)
@@ -219,8 +223,10 @@ def report_page(request: Request, name: str = Path(max_length=60)):
     db = request.app.state.db
     report_file(db, name, "html")
     shown = next((r for r in list_reports(db) if r["name"] == name), None)
+    from kiemchung.sources.directory import list_collections
+
     return render(request, "monitor_reports.html", reports=list_reports(db), folder=report_dir(db), error=None,
-                  form={}, shown=shown)
+                  form={}, shown=shown, collections=list_collections(db))
 
 
 @router.get("/reports/{name}/{fmt}", dependencies=[viewer])
