@@ -239,3 +239,51 @@ def test_cli_adds_channel_kinds_and_health_shows_each_error(db, fetcher, capsys,
     assert run_cli_in_process(target, "sources", "health") == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "no_messages" in out and "không có tin nào" in out
+
+
+def test_telegram_start_date_from_the_web_form_and_the_api(db, fetcher):
+    """The start date a person types on /sources (or sends as the API's ``since``) is the one the
+    CLI's ``--since`` sets: the poll pages back to it. Other kinds refuse it, a bad day is a clear 400."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from kiemchung import users as U
+    from kiemchung.web import create_app
+
+    U.add_user(db, "bientap", "matkhau-manh-123", "editor")
+    app = create_app(db)
+    web = TestClient(app)
+    web.post("/login", data={"username": "bientap", "password": "matkhau-manh-123", "next": "/"})
+    page = web.get("/sources").text
+    assert 'name="since" type="date"' in page and "chỉ kênh Telegram" in page
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    api = TestClient(app, headers={"Authorization": f"Bearer {U.create_token(db, 'bientap')}"})
+    assert next(k for k in api.get("/api/v1/sources/kinds").json() if k["kind"] == "telegram")["pages_back"]
+    with ChannelServer(_telegram_routes()) as srv:
+        r = web.post("/sources", data={"kind": "telegram", "url": srv.url("/s/ubndlamgiang"), "name": "UBND",
+                                       "since": "01/11/2026", "csrf": csrf}, follow_redirects=False)
+        assert r.status_code == 303
+        (src,) = [s for s in db.list_sources() if s.kind == "telegram"]
+        assert src.meta["since"].startswith("2026-11-01T00:00:00")
+        assert Collector(db, fetcher=fetcher).poll(src).ok
+        assert "/s/ubndlamgiang?before=100" in srv.requests  # paged back towards the start date
+        assert sorted(d.external_id for d in db.iter_documents()) == sorted(f"tg:{i}" for i in (98, 100, 101, 102, 103))
+    # refused: a start date for a kind that does not page back, a day that does not exist
+    r = web.post("/sources", data={"kind": "feed", "url": "https://bao-lamson.vn/rss", "since": "2026-11-01",
+                                   "csrf": csrf})
+    assert r.status_code == 400 and "chỉ dùng cho nguồn lấy lùi được (telegram)" in r.text
+    r = web.post("/sources", data={"kind": "telegram", "url": "https://t.me/kenh_khac", "since": "31/02/2026",
+                                   "csrf": csrf})
+    assert r.status_code == 400 and "31/02/2026" in r.text
+    # the API
+    ok = api.post("/api/v1/sources", json={"kind": "telegram", "url": "https://t.me/kenh_moi", "since": "2026-10-15"})
+    assert ok.status_code == 201, ok.text
+    assert db.get_source(ok.json()["id"]).meta["since"].startswith("2026-10-15T00:00:00")
+    bad = api.post("/api/v1/sources", json={"kind": "sitemap", "url": "https://bao-lamson.vn/sitemap.xml",
+                                            "since": "2026-10-15"})
+    assert bad.status_code == 400 and "a start date is only for kinds that page back: telegram" in bad.json()["detail"]
+    bad = api.post("/api/v1/sources", json={"kind": "telegram", "url": "https://t.me/kenh_ba", "since": "hôm qua"})
+    assert bad.status_code == 400 and "hôm qua" in bad.json()["detail"]
+    assert not any(s.url.endswith(("kenh_khac", "kenh_ba")) for s in db.list_sources())  # nothing half-added
+    assert api.post("/api/v1/sources", json={"kind": "telegram", "url": "https://t.me/kenh_bon"}).status_code == 201

@@ -67,11 +67,7 @@ def sources_add(
 
     cls = connector_class(kind)
     url = cls.check_url(url, local_files=True)
-    meta = {}
-    if since:
-        if not getattr(cls, "pages_back", False):
-            raise ConfigError(f"--since chỉ dùng cho nguồn lấy lùi được như telegram (--since: kinds that page back): {kind}")
-        meta["since"] = timeutil.day_start(since, name="--since").isoformat()
+    meta = cls.start_meta(since, field="--since")
     with open_db() as db:
         if not url.startswith("file://"):
             from kiemchung.netguard import AddressPolicy

@@ -64,6 +64,8 @@ class SourceKindOut(BaseModel):
     label_vi: str
     label_en: str
     help: str
+    #: Whether a source of this kind takes a start date (``since`` in :class:`SourceIn`) to page back to.
+    pages_back: bool = False
 
 
 class SourceIn(BaseModel):
@@ -72,6 +74,10 @@ class SourceIn(BaseModel):
     kind: str = Field(min_length=1, max_length=20, description="a registered source kind: feed, web, sitemap, …")
     url: str = Field(min_length=8, max_length=2000)
     name: str = Field("", max_length=200)
+    since: str | None = Field(
+        None, max_length=20,
+        description="kinds that page back (``pages_back`` in /sources/kinds: telegram): the day to page back "
+        "to on the first polls, dd/mm/yyyy or YYYY-MM-DD; any other kind refuses it (400)")
 
 
 class HitOut(BaseModel):
@@ -283,15 +289,16 @@ def api_source_kinds() -> list[SourceKindOut]:
     from kiemchung.sources.connectors import connector_class, kinds
 
     return [
-        SourceKindOut(kind=k, label_vi=c.label_vi, label_en=c.label_en, help=c.help)
+        SourceKindOut(kind=k, label_vi=c.label_vi, label_en=c.label_en, help=c.help, pages_back=c.pages_back)
         for k, c in ((k, connector_class(k)) for k in kinds())
     ]
 
 
 @router.post("/sources", response_model=SourceOut, status_code=201, dependencies=[Depends(check_csrf)])
 def api_add_source(request: Request, body: SourceIn, user=editor):
-    """Add a source of any registered kind (editor); an unknown kind or a URL it cannot take is a 400."""
-    return source_out(add_source(request.app.state.db, user, body.kind, body.url, body.name))
+    """Add a source of any registered kind (editor); an unknown kind, a URL it cannot take or a start
+    date it does not take (or that cannot be read) is a 400."""
+    return source_out(add_source(request.app.state.db, user, body.kind, body.url, body.name, since=body.since))
 
 
 @router.delete("/sources/{source_id}", response_model=SourceOut, dependencies=[editor, Depends(check_csrf)])

@@ -141,6 +141,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "post_time": {"vi": "Đăng lúc", "en": "Posted"},
     "collected": {"vi": "thu thập", "en": "collected"},
     "quiet_since": {"vi": "Im lặng bất thường từ", "en": "Gone quiet since"},
+    "source_since": {"vi": "Lấy lùi tới ngày (chỉ kênh Telegram; để trống: chỉ tin mới)",
+                     "en": "Page back to (Telegram channels only; empty: new messages only)"},
     "quiet_detail": {
         "vi": "{observed} tài liệu trong {days} ngày, thường khoảng {expected}",
         "en": "{observed} documents in {days} days, usually about {expected}",

@@ -358,8 +358,9 @@ def sources_page(request: Request, error: str | None = None):
     return render(request, "sources.html", rows=queries.source_rows(request.app.state.db), error=error)
 
 
-def add_source(db, user, kind: str, url: str, name: str) -> Source:
-    """Add a source and audit it (shared by the page and the API)."""
+def add_source(db, user, kind: str, url: str, name: str, *, since: str | None = None) -> Source:
+    """Add a source and audit it (shared by the page and the API); ``since``: the start date a kind
+    that pages back (telegram) goes back to (:meth:`Connector.start_meta`)."""
     from kiemchung.sources.connectors import connector_class
 
     try:
@@ -370,22 +371,25 @@ def add_source(db, user, kind: str, url: str, name: str) -> Source:
         raise QueryError(f"Địa chỉ không hợp lệ (URL must start with http:// or https://): {url}")
     try:
         url = connector.check_url(url)  # the web app never registers file:// sources
+        meta = connector.start_meta(since)
     except ConfigError as exc:
         raise QueryError(str(exc)) from None
     # Refused at once when the URL names an internal address (every fetch checks again, after DNS).
     AddressPolicy.from_db(db).check_url(url.strip())
-    source = db.add_source(Source(kind=kind, url=url.strip(), name=name.strip()), actor=user)
+    source = db.add_source(Source(kind=kind, url=url.strip(), name=name.strip(), meta=meta), actor=user)
     queries.clear_cache()
     return source
 
 
 @router.post("/sources", dependencies=[csrf])
 def sources_add(
-    request: Request, kind: str = Form(...), url: str = Form(...), name: str = Form(""), user=editor
+    request: Request, kind: str = Form(...), url: str = Form(...), name: str = Form(""),
+    since: str = Form("", max_length=20), user=editor
 ):
-    """Add a source of any registered kind (kiemchung.sources.connectors)."""
+    """Add a source of any registered kind (kiemchung.sources.connectors); ``since``: the start date of a
+    kind that pages back (telegram)."""
     try:
-        add_source(request.app.state.db, user, kind, url, name)
+        add_source(request.app.state.db, user, kind, url, name, since=since)
     except KiemchungError as exc:
         return render(request, "sources.html", 400, rows=queries.source_rows(request.app.state.db), error=str(exc))
     return RedirectResponse("/sources", status_code=303)

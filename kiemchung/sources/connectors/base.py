@@ -60,6 +60,8 @@ class Connector:
     schemes: ClassVar[tuple[str, ...]] = ("http", "https")
     #: Whether the collector applies its full-text step (fetch the page of items with a short summary).
     full_text: ClassVar[bool] = False
+    #: Whether the kind pages back to a start date a person gives (``meta.since``): see :meth:`start_meta`.
+    pages_back: ClassVar[bool] = False
 
     def __init__(self, source: Source, fetcher: Fetcher, *, clock: Callable[[], dt.datetime] = timeutil.now,
                  db: Any = None):
@@ -109,6 +111,21 @@ class Connector:
         )
 
     # -- registration-time rules -------------------------------------------------------------------
+
+    @classmethod
+    def start_meta(cls, since: str | None, *, field: str = "since") -> dict[str, str]:
+        """The source's ``meta`` for a start date a person typed (``dd/mm/yyyy`` or ``YYYY-MM-DD``; the
+        CLI's ``--since``, the web form's and the API's ``since``): ``{}`` for none. A day that cannot be
+        read, or a start date for a kind that does not page back, is a :class:`ConfigError`."""
+        if since is None or not str(since).strip():
+            return {}
+        if not cls.pages_back:
+            from kiemchung.sources.connectors.registry import connector_class, kinds
+
+            back = ", ".join(k for k in kinds() if connector_class(k).pages_back)
+            raise ConfigError(f"Ngày bắt đầu ({field}) chỉ dùng cho nguồn lấy lùi được ({back}), không dùng cho "
+                              f"loại {cls.kind} (a start date is only for kinds that page back: {back})")
+        return {"since": timeutil.day_start(since, name=field).isoformat()}
 
     @classmethod
     def check_url(cls, url: str, *, local_files: bool = False) -> str:

@@ -30,7 +30,8 @@ class TelegramConnector(Connector):
     label_vi = "kênh Telegram"
     label_en = "Telegram channel"
     help = "kênh Telegram công khai: https://t.me/TEN_KENH (public Telegram channel)"
-    #: ``sources add --since DAY`` pages back to that day (``meta.since``).
+    #: A start date (``sources add --since DAY``, the web form's and the API's ``since``) pages back to
+    #: that day (``meta.since``).
     pages_back = True
 
     @classmethod
