@@ -1,6 +1,6 @@
 """A report limited to one source collection (issue 16): every per-source section counts only the
 collection's documents, the title and a scope line name the collection, and the CLI, the web form and
-the API take it. A real SQLite store with two collections."""
+the API take it. A real store (SQLite file and PostgreSQL) with two collections."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from factories import run_cli_in_process
+from factories import run_cli_in_process, target_of
 
 from kiemchung import users as U
 from kiemchung.errors import NotFoundError
@@ -63,7 +63,8 @@ def _docs(source_id: int, place: str, n_days: int, per_day: int) -> list[Documen
 
 
 @pytest.fixture
-def two_collections(db):
+def two_collections(any_db):
+    db = any_db
     a = db.add_source(Source(kind="feed", url="https://nguon-a.example.vn/rss", name="Báo Nghệ An"))
     b = db.add_source(Source(kind="feed", url="https://nguon-b.example.vn/rss", name="Báo Hà Tĩnh"))
     Ingestor(db).add(_docs(a.id, "Nghệ An", 5, 3) + _docs(b.id, "Hà Tĩnh", 4, 2))
@@ -139,7 +140,7 @@ def test_files_are_named_for_the_collection_and_the_cli_takes_it(two_collections
     period = parse_period("2026-03")
     files = write_report(db, period, tmp_path, ("md",), generated_at=PINNED, collection=ca.name)
     assert [f.name for f in files] == [f"bao-cao-2026-03-01_2026-03-31_bst-{ca.id}.md"]
-    code = run_cli_in_process(db.path, "report", "--period", "2026-03", "--format", "md", "--out", str(tmp_path / "cli"),
+    code = run_cli_in_process(target_of(db), "report", "--period", "2026-03", "--format", "md", "--out", str(tmp_path / "cli"),
                               "--collection", "báo địa phương Hà Tĩnh")
     assert code in (0, None)
     out = capsys.readouterr().out
@@ -147,7 +148,7 @@ def test_files_are_named_for_the_collection_and_the_cli_takes_it(two_collections
     (md,) = (tmp_path / "cli").glob("*.md")
     text = md.read_text("utf-8")
     assert "_bst-" in md.name and "«báo địa phương Hà Tĩnh»" in text and "Nghệ An" not in text
-    assert run_cli_in_process(db.path, "report", "--period", "2026-03", "--out", str(tmp_path / "x"),
+    assert run_cli_in_process(target_of(db), "report", "--period", "2026-03", "--out", str(tmp_path / "x"),
                               "--collection", "không có") not in (0, None)
     assert "không có" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
