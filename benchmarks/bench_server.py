@@ -14,10 +14,11 @@ time and peak memory are measured (``benchmarks/bench_import.py``'s runner):
 - SQLite: ``kiemchung --db NEW.db import FILE --kind article`` (ingest, near-duplicates, full-text
   index, then the story and alert stages);
 - PostgreSQL, one process: the same command with ``--db postgresql://…``;
-- PostgreSQL, N workers (``--workers 1,2,4``): ``kiemchung import FILE --kind article --queue`` (the file
-  read and sent as jobs) and N ``kiemchung worker --burst`` processes started at once; the time is until
-  the last worker has found the queues empty. The stages run as the workers' jobs; the figures say how
-  many documents were stored and how many assigned to stories when the workers stopped;
+- PostgreSQL, N workers (``--workers 1,2,4``): N ``kiemchung worker --queues import,stories,alerts
+  --no-ner`` processes started and ready (``bench_workers.py``'s; the stages ``import`` runs itself, not
+  named entities and keywords), then ``kiemchung import FILE --kind article --queue`` (the file read
+  and sent as jobs); the time is until every item is stored and assigned to a story and the queues are
+  empty; the figures say how many documents were stored and assigned;
 - baselines in the same run: plain sqlite3 + FTS5 (bench_import's), and plain ``COPY`` of the same rows
   into a PostgreSQL table, then a GIN index on their ``to_tsvector('simple', …)``.
 
@@ -138,30 +139,18 @@ def kiemchung(*args: str, **kw) -> subprocess.CompletedProcess:
                           env=dict(os.environ, COLUMNS="120"), **kw)
 
 
-def run_workers(path: Path, url: str, n: int) -> dict:
-    """``import --queue`` then ``n`` burst workers started together; wall time until the last one stops."""
-    init = kiemchung("--db", url, "init")
-    if init.returncode:
-        raise SystemExit(f"init failed: {init.stderr[-2000:]}")
-    start = time.perf_counter()
+def run_workers(path: Path, url: str, n: int, expected: int) -> dict:
+    """``n`` workers (bench_workers.py's: queues import, stories, alerts, no named entities) started and
+    ready, then ``import --queue``; wall time until every item is stored and assigned and the queues are
+    empty; CPU of every kiemchung process of the run (the workers' start included)."""
+    import bench_workers
+
     cpu0 = os.times()
-    queued = kiemchung("--db", url, "import", str(path), "--kind", "article", "--queue")
-    if queued.returncode:
-        raise SystemExit(f"import --queue failed: {queued.stderr[-2000:]}")
-    queued_s = time.perf_counter() - start
-    procs = [subprocess.Popen([sys.executable, "-m", "kiemchung", "--db", url, "worker", "--burst",
-                               "--concurrency", "1"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True) for _ in range(n)]
-    errors = []
-    for p in procs:
-        _out, err = p.communicate()
-        if p.returncode:
-            errors.append(err[-1500:])
-    wall = time.perf_counter() - start
+    queued_s, wall = bench_workers.timed_workers(url, path, n, expected, timeout=6 * 3600)
     cpu1 = os.times()
     return {"wall_s": wall, "queued_s": queued_s,
             "cpu_s": (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system),
-            "errors": errors}
+            "errors": []}
 
 
 def store_counts(target: str) -> dict:
@@ -202,8 +191,10 @@ def cmd_ingest(args) -> None:
               f"plain sqlite3; {store_counts(str(sqlite_db))}")
 
         pg_url = server.url(server.create_database("kc_import"))
+        expected = n
         try:
             run = run_import(path, pg_url)
+            expected = store_counts(pg_url)["documents"]
             print(f"kiemchung import, PostgreSQL (one process): {run['wall_s']:.1f} s wall "
                   f"({n / run['wall_s']:,.0f} items/s), {run['cpu_s']:.1f} s CPU, peak RSS {run['peak_mb']:.0f} MB; "
                   f"x{run['wall_s'] / cb['wall_s']:.1f} plain COPY; {store_counts(pg_url)}")
@@ -211,7 +202,7 @@ def cmd_ingest(args) -> None:
             print(f"kiemchung import, PostgreSQL (one process): FAILED: {str(exc)[-600:]}")
         for workers in args.workers:
             url = server.url(server.create_database(f"kc_workers_{workers}"))
-            run = run_workers(path, url, workers)
+            run = run_workers(path, url, workers, expected)
             status = f"; errors: {run['errors'][0][-400:]}" if run["errors"] else ""
             print(f"kiemchung import --queue + {workers} worker(s), PostgreSQL: {run['wall_s']:.1f} s wall "
                   f"({n / run['wall_s']:,.0f} items/s; queueing {run['queued_s']:.1f} s), "

@@ -6,10 +6,11 @@ The user's path, end to end, each in a fresh database in the same run:
 
 - ``kiemchung --db DB.sqlite import FILE --kind article`` (one process, SQLite: the default);
 - ``kiemchung --db PG import FILE --kind article`` (one process, PostgreSQL);
-- for each worker count W: ``kiemchung --db PG import FILE --kind article --queue`` (the file read and
-  queued in chunks), then W ``kiemchung worker --queues import,stories,alerts`` processes, until every
-  item is stored, every document assigned to a story and the queues are empty (the story and alert
-  stages included, not deferred); the time counts the queuing, the workers' start and the work;
+- for each worker count W: W ``kiemchung worker --queues import,stories,alerts --no-ner`` processes
+  started and ready (workers are services), then ``kiemchung --db PG import FILE --kind article --queue``
+  (the file read and queued in chunks, which the workers take as they come) until every item is
+  stored, every document assigned to a story and the queues are empty (the story and alert stages
+  included, not deferred); the time counts the queuing and the work, not the workers' start;
 - plain ``COPY`` of the same rows into a PostgreSQL table (the floor).
 
 It prints items/s for each and the ratios against the one-process PostgreSQL import. Without ``--pg``
@@ -70,16 +71,55 @@ def done(url: str, expected: int) -> bool:
     return n >= expected and assigned == top and busy == 0
 
 
-def timed_workers(url: str, path: Path, workers: int, expected: int, timeout: float) -> tuple[float, float]:
-    """(seconds to queue the file, seconds until everything is stored and assigned, from the start)."""
-    start = time.perf_counter()
-    kc("--db", url, "import", str(path), "--kind", "article", "--queue")
-    queued = time.perf_counter() - start
-    procs = [subprocess.Popen([sys.executable, "-m", "kiemchung", "--db", url, "worker", "--queues",
-                               "import,stories,alerts", "--no-ner", "--name", f"b{i}"],
+#: What the workers take: the queues of the stages ``kiemchung import`` runs itself (ingest, stories,
+#: alerts). Named entities and story keywords (queue ``enrich``) are ``watch``'s slow stages, which the
+#: one-process import does not run; a worker on every queue would run them for every document (about
+#: ten times the work of the import: the 28 items/s of an earlier ``bench_server.py ingest`` run).
+WORKER_ARGS = ("worker", "--queues", "import,stories,alerts", "--no-ner")
+
+
+def start_workers(url: str, workers: int) -> list[subprocess.Popen]:
+    """``workers`` ``kiemchung worker`` processes, returned once every one is registered in the queue
+    (a worker is a long-running service: its start is not part of an import's time)."""
+    import psycopg
+
+    from kiemchung.workers.queue import conninfo
+
+    kc("--db", url, "init")
+    procs = [subprocess.Popen([sys.executable, "-m", "kiemchung", "--db", url, *WORKER_ARGS, "--name", f"b{i}"],
                               cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
              for i in range(workers)]
+    deadline = time.perf_counter() + 120
+    while True:
+        with psycopg.connect(conninfo(url)) as conn:
+            if conn.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0] >= workers:
+                return procs
+        if any(p.poll() is not None for p in procs) or time.perf_counter() > deadline:
+            stop_workers(procs)
+            raise SystemExit(f"workers did not start:\n{[p.stderr.read()[-2000:] for p in procs if p.stderr]}")
+        time.sleep(0.2)
+
+
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def timed_workers(url: str, path: Path, workers: int, expected: int, timeout: float) -> tuple[float, float]:
+    """``workers`` workers started and ready, then the clock: ``import --queue`` of the file, until every
+    item is stored and assigned and the queues are empty. Returns (seconds to queue the file, seconds
+    until done), both from the start of the import."""
+    procs = start_workers(url, workers)
     try:
+        start = time.perf_counter()
+        kc("--db", url, "import", str(path), "--kind", "article", "--queue")
+        queued = time.perf_counter() - start
         while not done(url, expected):
             if time.perf_counter() - start > timeout:
                 raise SystemExit(f"{workers} workers: not done after {timeout:.0f} s")
@@ -88,13 +128,7 @@ def timed_workers(url: str, path: Path, workers: int, expected: int, timeout: fl
             time.sleep(0.2)
         total = time.perf_counter() - start
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_workers(procs)
     return queued, total
 
 
