@@ -122,6 +122,32 @@ def test_order_pages_filters_and_counts_agree(both):
         assert _found(pg, pk, query, sources=[src[pg]]) == _found(lite, lk, query, sources=[src[lite]])
 
 
+@pytest.mark.parametrize("window_days", [0, 4, 9])
+def test_newest_first_across_the_recent_window(both, monkeypatch, window_days):
+    """PostgreSQL finds newest-first pages in two steps (the matches of a recent window, then older ones
+    through the index): with the window's edge inside the documents' days (and with no window at all),
+    pages, filters and the relevance window give what SQLite gives."""
+    from kiemchung.store.backends import postgresql
+
+    monkeypatch.setattr(postgresql, "RECENT_WINDOW_S", window_days * 86400)
+    lite, pg, (lk, pk) = both
+    since = dt.datetime(2026, 3, 5, tzinfo=VN_TZ)
+    for query in ("nuoc", "nước", "lũ OR lụt OR bão OR sạt", "ko", '"nước chanh"', "chanh"):
+        pages = []
+        for db, keys in ((lite, lk), (pg, pk)):
+            pages.append([
+                [keys[h.document.id] for h in search(db, query, limit=2, offset=o, use_cache=False).hits]
+                for o in (0, 1, 2, 3, 5)
+            ])
+        assert pages[0] == pages[1], (query, window_days)
+        for sort in ("newest", "relevance"):  # relevance: the same documents (ts_rank orders them its way)
+            for kw in ({"since": since}, {"kinds": ["post", "article"]}):
+                assert _found(pg, pk, query, sort=sort, **kw) == _found(lite, lk, query, sort=sort, **kw)
+    monkeypatch.setattr("kiemchung.store.search.RELEVANCE_WINDOW", 3)
+    for query in ("nuoc", "lũ OR lụt OR bão OR sạt"):
+        assert _found(pg, pk, query, sort="relevance") == _found(lite, lk, query, sort="relevance")
+
+
 def test_relevance_weights_titles(both):
     _, pg, (_, pk) = both
     # "chanh" fills the body of one document and is the title of another; the title one ranks first
