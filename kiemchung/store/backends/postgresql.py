@@ -315,22 +315,22 @@ class PostgresBackend(Backend):
         the index (``MATERIALIZED`` keeps the planner from walking again) and sorted. The rows are those
         of the one-query form, in the same order."""
         need = limit + offset
-        top = conn.execute(sql_text("SELECT max(rowid) FROM documents_fts")).scalar()
-        if top is None:
-            return []
-        recent = int(top) - (RECENT_WINDOW_S << t.FTS_ID_SHIFT)
+        # The window's edge as a subquery (not a round trip of its own): one query when it is enough.
+        recent = f"(SELECT max(rowid) FROM documents_fts) - {int(RECENT_WINDOW_S) << t.FTS_ID_SHIFT}"
         first = self._run(
             conn,
-            f"SELECT f.rowid FROM documents_fts f {join} WHERE f.rowid >= :recent AND {cond} "
+            f"SELECT f.rowid FROM documents_fts f {join} WHERE f.rowid >= {recent} AND {cond} "
             "ORDER BY f.rowid DESC LIMIT :need",
-            {**params, "recent": recent, "need": need},
+            {**params, "need": need},
         ).scalars().all()
         if len(first) < need:
+            # Below the first answer's last row too: a document stored in between moves the edge.
+            below = " AND f.rowid < :last" if first else ""
             first += self._run(
                 conn,
                 f"WITH m AS MATERIALIZED (SELECT f.rowid FROM documents_fts f {join} "
-                f"WHERE f.rowid < :recent AND {cond}) SELECT rowid FROM m ORDER BY rowid DESC LIMIT :need",
-                {**params, "recent": recent, "need": need - len(first)},
+                f"WHERE f.rowid < {recent}{below} AND {cond}) SELECT rowid FROM m ORDER BY rowid DESC LIMIT :need",
+                {**params, "need": need - len(first), "last": first[-1] if first else None},
             ).scalars().all()
         return list(first[offset:need])
 
