@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import logging
 import threading
+import zlib
 from typing import Any
 
 from procrastinate import Blueprint, JobContext, RetryStrategy
@@ -179,11 +181,30 @@ def poll_source(context: JobContext, source_id: int) -> dict[str, Any]:
             "problems": len(result.problems)}
 
 
+def pack_docs(docs: list[dict[str, Any]]) -> str:
+    """Job arguments of many documents as one compressed text (zlib, then base64).
+
+    Jobs are queued as a composite row whose text form escapes every quote and backslash of the
+    arguments one regular-expression match at a time: 2 ms of the importing command's CPU per document
+    as plain JSON (more than reading and checking it), none for base64 text, which holds neither; and
+    the queue's table holds a quarter of the bytes."""
+    return base64.b64encode(zlib.compress(json.dumps(docs, ensure_ascii=False).encode("utf-8"), 1)).decode("ascii")
+
+
+def unpack_docs(packed: str) -> list[dict[str, Any]]:
+    """The documents of :func:`pack_docs`'s text."""
+    return json.loads(zlib.decompress(base64.b64decode(packed)).decode("utf-8"))
+
+
 @blueprint.task(name="import_chunk", queue="import", pass_context=True, retry=RETRY)
-def import_chunk(context: JobContext, docs: list[dict[str, Any]], file: str = "", lines: str = "") -> dict[str, int]:
-    """Store one chunk of an import file (documents already read and checked by the importing command)."""
+def import_chunk(context: JobContext, docs: list[dict[str, Any]] | None = None, file: str = "", lines: str = "",
+                 packed: str = "") -> dict[str, int]:
+    """Store one chunk of an import file (documents already read and checked by the importing command),
+    given as ``packed`` (:func:`pack_docs`) or, from jobs queued by an earlier version, as ``docs``."""
     runtime = runtime_of(context)
-    stats = runtime.collector.store([doc_from_job(d) for d in docs])
+    if packed:
+        docs = unpack_docs(packed)
+    stats = runtime.collector.store([doc_from_job(d) for d in docs or ()])
     if stats.added:
         after_ingest()
     return {"added": stats.added, "existing": stats.existing,
@@ -195,7 +216,7 @@ def defer_import(docs: list[Document], *, file_key: str, first_line: int, last_l
     """Queue one chunk of an import; ``hasher``: see :func:`doc_to_job`. (No queueing lock: a chunk
     queued twice is stored once anyway, and a retried chunk must never clash with a waiting one.)"""
     return _defer(import_chunk,
-                  kwargs={"docs": [doc_to_job(d, hasher) for d in docs], "file": name,
+                  kwargs={"packed": pack_docs([doc_to_job(d, hasher) for d in docs]), "file": name,
                           "lines": f"{first_line}-{last_line}"})
 
 
