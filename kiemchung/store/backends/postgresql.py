@@ -324,12 +324,14 @@ class PostgresBackend(Backend):
             {**params, "need": need},
         ).scalars().all()
         if len(first) < need:
-            # Below the first answer's last row too: a document stored in between moves the edge.
-            below = " AND f.rowid < :last" if first else ""
+            # Below the first answer's last row too: a document stored in between moves the edge. The
+            # bound is checked on the index's rows (``+ 0``), not read from the primary key: the planner
+            # took that range (most of the table) for selective and read all of it to AND the bitmaps.
+            below = " AND f.rowid + 0 < :last" if first else ""
             first += self._run(
                 conn,
                 f"WITH m AS MATERIALIZED (SELECT f.rowid FROM documents_fts f {join} "
-                f"WHERE f.rowid < {recent}{below} AND {cond}) SELECT rowid FROM m ORDER BY rowid DESC LIMIT :need",
+                f"WHERE f.rowid + 0 < {recent}{below} AND {cond}) SELECT rowid FROM m ORDER BY rowid DESC LIMIT :need",
                 {**params, "need": need - len(first), "last": first[-1] if first else None},
             ).scalars().all()
         return list(first[offset:need])
