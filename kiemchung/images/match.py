@@ -43,8 +43,8 @@ __all__ = ["DISTANCE", "WINDOW_DISTANCE", "WINDOW_SECOND", "ImageMatch", "ImageM
            "detach_from_factcheck", "ensure_windows", "factcheck_matcher", "match_factchecks", "reference_entries"]
 
 DISTANCE = 6  # default pHash bits (setting image_match_distance)
-WINDOW_DISTANCE = 8  # pHash bits between a query window and a stored window
-WINDOW_SECOND = 16  # ... and dHash bits (the second opinion)
+WINDOW_DISTANCE = 4  # pHash bits between a query window and a stored window (bench_image_match.py)
+WINDOW_SECOND = 22  # ... and dHash bits (the second opinion)
 
 
 @dataclass(frozen=True)
