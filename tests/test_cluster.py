@@ -753,7 +753,8 @@ def test_recheck_config_errors():
 
 
 def test_reconcile_takes_a_wrong_join_out_and_puts_it_where_it_belongs():
-    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=0))
+    # (reconcile_every 10,000: changes are tracked, no pass runs on its own in these few documents)
+    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=10_000))
     assert c.story_of("x") == flood
     assert c.reconcile() == {"x": (flood, metro)}
     assert c.story_of("x") == metro and c.story_of("lu-1") == flood
@@ -768,7 +769,7 @@ def test_reconcile_takes_a_wrong_join_out_and_puts_it_where_it_belongs():
 
 def test_reconcile_merges_stories_of_one_event_that_a_single_pass_left_apart():
     # Stories as an early arrival order can leave them: every report started its own story.
-    c = StoryClusterer(ClusterConfig(threshold=0.99, reconcile_every=0), now=_now)
+    c = StoryClusterer(ClusterConfig(threshold=0.99, reconcile_every=10_000), now=_now)
     feed(c, interleaved(), at(10))
     assert len(set(c.assignments().values())) == len(ALL)
     assert c.reconcile() == {}  # the merge bar is never below the join threshold
@@ -783,10 +784,10 @@ def test_reconcile_merges_stories_of_one_event_that_a_single_pass_left_apart():
 
 
 def test_reconcile_runs_every_n_documents_and_leaves_hand_edits_alone():
-    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=0))
+    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=10_000))
     c.merge(flood, c.story_of("vc-1"))  # a person made this story: the pass leaves it as it is
     assert c.reconcile() == {} and c.story_of("x") == flood
-    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=0))
+    c, flood, metro = _with_misfit(ClusterConfig(reconcile_every=10_000))
     moved = c.split(flood, ["lu-2"])
     assert c.reconcile() == {}  # both sides of a split are pinned
     assert c.story_of("x") == flood and c.story_of("lu-2") == moved

@@ -130,7 +130,7 @@ def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
     from sqlalchemy import select
 
     load(db, FLOOD)
-    stage = StoryStage(db, ClusterConfig(threshold=0.99))  # every report starts its own story
+    stage = StoryStage(db, ClusterConfig(threshold=0.99, reconcile_every=100))  # every report starts its own story
     assert stage.run() == 3
     before = {story_of_document(db, i).id for i in (1, 2, 3)}
     assert len(before) == 3

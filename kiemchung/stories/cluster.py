@@ -23,8 +23,8 @@ How a document is placed (:meth:`StoryClusterer.add`):
 
 Story ids are stable strings (``st-1``, ``st-2``...). Hand edits (:meth:`~StoryClusterer.merge`,
 :meth:`~StoryClusterer.split`) stay as they were made: no automatic pass moves a document of a
-hand-edited story. Two passes do move documents of other stories: the reconciliation pass (on by
-default, ``ClusterConfig.reconcile_every``, :meth:`~StoryClusterer.reconcile`) splits mixed stories and
+hand-edited story. Two opt-in passes do move documents of other stories: the reconciliation pass
+(``ClusterConfig.reconcile_every``, :meth:`~StoryClusterer.reconcile`) splits mixed stories and
 merges close ones among the stories changed since its last run, so that the result depends less on the
 arrival order; the opt-in re-check pass (``ClusterConfig.recheck_every``, :meth:`~StoryClusterer.recheck`)
 moves a member of a small story that no longer fits it.
@@ -736,7 +736,8 @@ class StoryClusterer(ClustererPersistence):
     def _attach(self, s: int, doc_id: str, doc: _Doc, emb: Any = None) -> None:
         story = self._stories[s]
         doc.story = s
-        self._dirty.add(s)
+        if self.config.reconcile_every:  # changed since the last reconciliation pass (tracked only when on)
+            self._dirty.add(s)
         reactivate = not story.active
         if reactivate and self._stays_dormant(story, doc):
             self._attach_dormant(s, story, doc_id, doc, emb)

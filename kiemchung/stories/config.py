@@ -50,7 +50,7 @@ class ClusterConfig:
         without dates, where time never makes a story dormant). ``series_per_day``: a document whose
         headline has the same dated template as another day's document of its story (daily lottery
         results, a daily bulletin) goes to its own day's occurrence: one story per occurrence.
-    Reconciliation pass (on by default; :meth:`~kiemchung.stories.cluster.StoryClusterer.reconcile`)
+    Reconciliation pass (opt-in, off by default; :meth:`~kiemchung.stories.cluster.StoryClusterer.reconcile`)
         ``reconcile_every``: every this many documents (and after each batch of the story stage, and at
         the end of ``kiemchung eval stories``), the active stories changed since the last pass are
         looked at again so that they depend less on the arrival order (0 turns it off): a story's
@@ -106,7 +106,7 @@ class ClusterConfig:
     recheck_max_docs: int = 8
     recheck_margin: float = 0.01
     recheck_stories: int = 400
-    reconcile_every: int = 100
+    reconcile_every: int = 0
     reconcile_split: float = 0.07
     reconcile_merge: float = 0.09
 
