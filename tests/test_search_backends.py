@@ -130,6 +130,7 @@ def test_newest_first_across_the_recent_window(both, monkeypatch, window_days):
     from kiemchung.store.backends import postgresql
 
     monkeypatch.setattr(postgresql, "RECENT_WINDOW_S", window_days * 86400)
+    monkeypatch.setattr(postgresql, "TWO_STEP_MAX_ROWS", 4)  # offsets 3 and 5 below: both forms
     lite, pg, (lk, pk) = both
     since = dt.datetime(2026, 3, 5, tzinfo=VN_TZ)
     for query in ("nuoc", "nước", "lũ OR lụt OR bão OR sạt", "ko", '"nước chanh"', "chanh"):

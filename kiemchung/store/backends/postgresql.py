@@ -47,6 +47,7 @@ RANK_WEIGHTS = "{0.25, 0.25, 0.25, 1.0}"
 # Newest-first: the matches of the newest 30 days are found first, older ones through the index
 # (see PostgresBackend._newest).
 RECENT_WINDOW_S = 30 * 86400
+TWO_STEP_MAX_ROWS = 100  # pages ending deeper than this are asked in one query
 
 _TAKEN = sql_text("SELECT rowid FROM documents_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
 _INSERT = sql_text(
@@ -288,10 +289,17 @@ class PostgresBackend(Backend):
             ).all()
             return [(r[0], None) for r in rows]
         if window:
-            found = self._newest(conn, join, cond, params, 1, int(window))
-            if found:
+            # One query here: the bound is the window-th match, and for common words the newest 30 days
+            # hold fewer than that, when collecting every older match costs more than the walk.
+            bound = self._run(
+                conn,
+                f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
+                f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {int(window)}",
+                params,
+            ).scalar()
+            if bound is not None:
                 cond = f"f.rowid > :window AND {cond}"
-                params["window"] = found[0]
+                params["window"] = bound
         rows = self._run(
             conn,
             f"SELECT f.rowid, ts_rank('{RANK_WEIGHTS}', {column}, CAST(:q AS tsquery), 1) AS score "
@@ -315,6 +323,13 @@ class PostgresBackend(Backend):
         the index (``MATERIALIZED`` keeps the planner from walking again) and sorted. The rows are those
         of the one-query form, in the same order."""
         need = limit + offset
+        if need > TWO_STEP_MAX_ROWS:  # deep pages: the older step would collect every match of common words
+            return self._run(
+                conn,
+                f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
+                "ORDER BY f.rowid DESC LIMIT :limit OFFSET :offset",
+                {**params, "limit": limit, "offset": offset},
+            ).scalars().all()
         # The window's edge as a subquery (not a round trip of its own): one query when it is enough.
         recent = f"(SELECT max(rowid) FROM documents_fts) - {int(RECENT_WINDOW_S) << t.FTS_ID_SHIFT}"
         first = self._run(
