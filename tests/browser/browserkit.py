@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,6 +39,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until_serving(proc: subprocess.Popen, base: str, *, log: Callable[[], str] = lambda: "",
+                       timeout_s: float = 180.0) -> None:
+    """Wait until ``base + "/healthz"`` answers 200, or fail the test with the server's output.
+
+    A deadline, not a count of tries: on a loaded CI machine a ``serve`` start-up (imports, warming the
+    near-duplicate and tip indexes) can take far longer than a few seconds, and a test that goes on
+    before the server listens fails with a misleading "connection refused"."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode} before answering: {log()[-3000:]}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    pytest.fail(f"the server at {base} did not answer within {timeout_s:.0f} s: {log()[-3000:]}")
 
 
 def watch_csp(page) -> list[str]:

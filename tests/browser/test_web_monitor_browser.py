@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium, watch_csp
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium, wait_until_serving, watch_csp
 
 playwright_api = require_chromium()
 
@@ -33,15 +31,7 @@ def server(tmp_path_factory):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(proc.stderr.read().decode(errors="replace")) from None
-                time.sleep(0.1)
+        wait_until_serving(proc, base, log=lambda: proc.stderr.read().decode(errors="replace"))
         yield base
     finally:
         proc.terminate()

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
-from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium, watch_csp
+from browserkit import ARGS, CHROMIUM, SHOTS, free_port, require_chromium, wait_until_serving, watch_csp
 
 playwright_api = require_chromium()
 
@@ -56,15 +54,7 @@ def server(db, sample_docs, tmp_path):
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text())
+    wait_until_serving(proc, base, log=lambda: (tmp_path / "server.log").read_text())
     yield base
     proc.terminate()
     proc.wait(10)
