@@ -255,7 +255,7 @@ MONITOR_EDITOR = {
 EDITOR = (
     {("GET", "/documents/{doc_id}/raw"), ("POST", "/sources"), ("POST", "/api/v1/sources"),
      ("POST", "/sources/{source_id}/remove"), ("DELETE", "/api/v1/sources/{source_id}"),
-     ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures"),
+     ("POST", "/evidence/{capture_id}/take"), ("POST", "/factchecks/{fc_id}/captures"), ("POST", "/api/v1/captures"),
      ("GET", "/ocr"), ("POST", "/ocr"), ("POST", "/api/v1/ocr"),
      ("POST", "/tips/{tip_id}/reply"), ("POST", "/tips/{tip_id}/status"), ("POST", "/api/v1/tips/{tip_id}/reply"),
      ("POST", "/api/v1/tips/{tip_id}/status"),
