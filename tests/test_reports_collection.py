@@ -5,13 +5,13 @@ the API take it. A real store (SQLite file and PostgreSQL) with two collections.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 
 import pytest
+from factories import run_cli_in_process, target_of
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-
-from factories import run_cli_in_process, target_of
 
 from kiemchung import users as U
 from kiemchung.errors import NotFoundError
@@ -204,3 +204,30 @@ def test_web_form_and_api_take_a_collection(two_collections, tmp_path, monkeypat
     assert listed[body["name"]] == cb.name and listed[name] == ca.name
     missing = api_client.post("/api/v1/reports", json={"period": "2026-03", "collection": "không có"})
     assert missing.status_code == 404 and "không có" in missing.json()["detail"]
+
+
+def test_worker_schedule_writes_a_collections_report_and_skips_an_unknown_one(two_collections, tmp_path):
+    """Setting ``report_schedule`` takes ``monthly@COLLECTION``: the worker's scheduled task writes that
+    collection's report beside the all-sources one; a schedule naming a collection that is gone is
+    skipped and the others are still written."""
+    pytest.importorskip("procrastinate")
+    from types import SimpleNamespace
+
+    from kiemchung.audit import cli_actor
+    from kiemchung.store import settings
+    from kiemchung.workers.tasks import Runtime, scheduled_reports
+
+    db, _a, _b, ca, _cb = two_collections
+    settings.set_value(db, "report_dir", str(tmp_path / "bc"), actor=cli_actor())
+    settings.set_value(db, "report_schedule", f"Monthly, monthly@{ca.name}, monthly@không có bộ này", actor=cli_actor())
+    assert settings.value(db, "report_schedule") == f"monthly, monthly@{ca.name}, monthly@không có bộ này"
+    context = SimpleNamespace(additional_context={"kiemchung": Runtime(db, ner=False)})
+    april = int(dt.datetime(2026, 4, 2, 8, tzinfo=dt.UTC).timestamp())
+    written = sorted(os.path.basename(p) for p in scheduled_reports(context, timestamp=april))
+    assert written == sorted(f"bao-cao-2026-03-01_2026-03-31{tail}.{fmt}"
+                             for tail in ("", f"_bst-{ca.id}") for fmt in ("html", "md", "pdf"))
+    scoped = (tmp_path / "bc" / f"bao-cao-2026-03-01_2026-03-31_bst-{ca.id}.md").read_text(encoding="utf-8")
+    assert ca.name in scoped and "Hà Tĩnh" not in scoped.split("\n", 3)[0]
+    assert scheduled_reports(context, timestamp=april + 3600) == []  # once per period, each
+    with pytest.raises(Exception, match="weekly"):
+        settings.set_value(db, "report_schedule", f"yearly@{ca.name}", actor=cli_actor())

@@ -145,13 +145,28 @@ def _emails(value: str) -> str:
     return ", ".join(addrs)
 
 
+def parse_schedules(value: str) -> list[tuple[str, str | None]]:
+    """Report schedules, comma-separated: ``weekly``, ``monthly``, ``quarterly``, each optionally
+    ``@`` a source collection's name or id (``monthly@Báo địa phương Nghệ An``: that collection's
+    report). Returns ``(schedule, collection or None)`` pairs, repeats dropped."""
+    out: list[tuple[str, str | None]] = []
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        kind, _, collection = item.partition("@")
+        kind = kind.strip().lower()
+        if kind not in ("weekly", "monthly", "quarterly"):
+            raise ConfigError(f"Lịch báo cáo: weekly, monthly, quarterly, có thể kèm @bộ-sưu-tập "
+                              f"(report schedules, optionally @collection; got {item.strip()!r})")
+        pair = (kind, collection.strip() or None)
+        if pair not in out:
+            out.append(pair)
+    return out
+
+
 def _schedules(value: str) -> str:
-    """Report schedules, comma-separated: weekly, monthly, quarterly (empty: none)."""
-    items = [v.strip().lower() for v in value.split(",") if v.strip()]
-    bad = [v for v in items if v not in ("weekly", "monthly", "quarterly")]
-    if bad:
-        raise ConfigError(f"Lịch báo cáo: weekly, monthly, quarterly (report schedules; got {', '.join(bad)})")
-    return ", ".join(dict.fromkeys(items))
+    """Report schedules, comma-separated (:func:`parse_schedules`; empty: none)."""
+    return ", ".join(k if c is None else f"{k}@{c}" for k, c in parse_schedules(value))
 
 
 def _email(value: str) -> str:
@@ -348,9 +363,10 @@ _ALL: list[Setting] = [
         "database file")),
     Setting("report_schedule", "reports", "text", _schedules, (
         "Báo cáo định kỳ do tiến trình nền lập (kiemchung worker, hàng đợi reports): weekly, monthly, quarterly, "
-        "cách nhau bởi dấu phẩy; trống: không lập",
+        "cách nhau bởi dấu phẩy; thêm @tên-bộ-sưu-tập cho báo cáo của một bộ sưu tập nguồn "
+        "(monthly@Báo Nghệ An); trống: không lập",
         "periodic reports written by the workers (kiemchung worker, queue reports): weekly, monthly, quarterly; "
-        "empty: none")),
+        "add @collection for one source collection's report (monthly@Báo Nghệ An); empty: none")),
     Setting("report_mail_to", "reports", "emails", _emails, (
         "Gửi báo cáo định kỳ tới các địa chỉ này (cần máy chủ SMTP); trống: không gửi",
         "mail periodic reports to these addresses (needs the SMTP host); empty: not mailed")),

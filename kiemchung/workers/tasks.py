@@ -315,21 +315,28 @@ def poll_tips(context: JobContext, timestamp: int) -> dict[str, Any]:
                 pass_context=True)
 def scheduled_reports(context: JobContext, timestamp: int) -> list[str]:
     """Write the last complete period's report of each schedule in setting ``report_schedule``
-    (weekly, monthly, quarterly; comma-separated) into the report folder (setting ``report_dir``), once
-    per period, and mail it to ``report_mail_to`` when set. Returns the files written."""
+    (weekly, monthly, quarterly, each optionally ``@collection`` for one source collection's report;
+    comma-separated) into the report folder (setting ``report_dir``), once per period, and mail it to
+    ``report_mail_to`` when set. A schedule whose collection no longer exists is logged and skipped; the
+    others are still written. Returns the files written."""
+    from kiemchung.errors import NotFoundError
     from kiemchung.reports.schedule import report_folder, run_schedule
     from kiemchung.store import settings
 
     db = runtime_of(context).db
-    schedules = [s.strip() for s in settings.value(db, "report_schedule").split(",") if s.strip()]
+    schedules = settings.parse_schedules(settings.value(db, "report_schedule"))
     if not schedules:
         return []
     out_dir = report_folder(db)
     now = dt.datetime.fromtimestamp(timestamp, dt.UTC)
     written: list[str] = []
-    for schedule in schedules:
-        _period, files, created = run_schedule(db, schedule, out_dir, now=now,
-                                               mail_to=settings.value(db, "report_mail_to") or None)
+    for schedule, collection in schedules:
+        try:
+            _period, files, created = run_schedule(db, schedule, out_dir, now=now, collection=collection,
+                                                   mail_to=settings.value(db, "report_mail_to") or None)
+        except NotFoundError as exc:
+            log.error("Báo cáo định kỳ %s@%s bỏ qua (scheduled report skipped): %s", schedule, collection, exc)
+            continue
         if created:
             written += [str(f) for f in files]
     return written
