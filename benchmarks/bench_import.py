@@ -39,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "rss-2025-2026.jsonl.gz"
+BLOCK = 10_000  # items per block of the per-block peak memory
 
 
 def export_rows(limit: int | None, month: str | None) -> list[dict]:
@@ -125,7 +126,59 @@ def baseline(path: Path, db: Path) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def _child(cmd: list[str], what: str) -> dict:
+def _rss_mb(pid: int) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) -> dict[str, list[float]]:
+    """Sample the child's resident memory until it exits; with ``db`` (an SQLite file), also read how
+    far it has got (documents stored, documents assigned to stories) and return the highest resident
+    memory seen in each block of ``block`` items of each phase: ``{"ingest": [MB...], "stories": [...]}``
+    (flat lists mean memory does not grow with the size of the import)."""
+    out: dict[str, list[float]] = {"ingest": [], "stories": []}
+    conn = None
+    base = {"ingest": None, "stories": None}
+    while True:
+        try:  # WNOWAIT: the caller's wait4 still collects the child and its resource usage
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                break
+        except ChildProcessError:
+            break
+        rss = _rss_mb(pid)
+        if rss is not None and db is not None:
+            try:
+                if conn is None and db.exists():
+                    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
+                if conn is not None:
+                    counts = {
+                        "ingest": conn.execute("SELECT max(id) FROM documents").fetchone()[0] or 0,
+                        "stories": conn.execute("SELECT max(doc_id) FROM story_documents").fetchone()[0] or 0,
+                    }
+                    phase = "stories" if counts["stories"] and counts["stories"] > (base["stories"] or 0) else "ingest"
+                    for name in ("ingest", "stories"):
+                        if base[name] is None:
+                            base[name] = counts[name]  # a kept database (backfill): count from where it was
+                    k = max(0, counts[phase] - base[phase]) // block
+                    series = out[phase]
+                    while len(series) <= k:
+                        series.append(0.0)
+                    series[k] = max(series[k], rss)
+            except sqlite3.Error:
+                pass  # tables not created yet, or the database busy for a moment
+        time.sleep(every)
+    if conn is not None:
+        conn.close()
+    return out
+
+
+def _child(cmd: list[str], what: str, db: Path | None = None) -> dict:
     """Run ``cmd`` as a child process: wall time, CPU time and peak RSS (from the kernel), its output,
     and the 1-minute load average before and after."""
     env = dict(os.environ, COLUMNS="120")
@@ -134,6 +187,7 @@ def _child(cmd: list[str], what: str) -> dict:
     # The output goes to a file, not a pipe: a child that prints more than a pipe holds would block.
     with tempfile.TemporaryFile() as out_fh:
         child = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out_fh, stderr=subprocess.STDOUT)
+        blocks = _watch(child.pid, db)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         out_fh.seek(0)
@@ -141,13 +195,13 @@ def _child(cmd: list[str], what: str) -> dict:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{what} failed:\n{out[-3000:]}")
     return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
-            "output": out.strip().splitlines()[-2:], "load": (load_before, os.getloadavg()[0])}
+            "output": out.strip().splitlines()[-2:], "load": (load_before, os.getloadavg()[0]), "blocks": blocks}
 
 
 def run_import(path: Path, db: Path, kind: str = "article") -> dict:
     """`kiemchung --db DB import PATH --kind KIND` in a child process: wall, CPU and peak RSS."""
     cmd = [sys.executable, "-m", "kiemchung", "--db", str(db), "import", str(path), "--kind", kind]
-    return _child(cmd, "kiemchung import")
+    return _child(cmd, "kiemchung import", db)
 
 
 def run_baseline(path: Path, db: Path) -> dict:
@@ -179,6 +233,9 @@ def report(label: str, n: int, run: dict, base: dict) -> None:
               f"peak RSS {r['peak_mb']:.0f} MB; load average {r['load'][0]:.2f} before, {r['load'][1]:.2f} after")
     print(f"  ratio import / baseline: {run['wall_s'] / base['wall_s']:.1f}x wall, "
           f"{run['cpu_s'] / max(base['cpu_s'], 1e-9):.1f}x CPU, {run['peak_mb'] / max(base['peak_mb'], 1e-9):.1f}x peak RSS")
+    for phase, series in run.get("blocks", {}).items():
+        if series:
+            print(f"  peak RSS per block of {BLOCK:,} items, {phase}: " + ", ".join(f"{x:.0f}" for x in series) + " MB")
     for line in run["output"]:
         print(f"  | {line}")
 

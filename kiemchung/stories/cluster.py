@@ -837,6 +837,7 @@ class StoryClusterer(ClustererPersistence):
     def _make_dormant(self, s: int, story: _Story) -> None:
         story.active = False
         self._unindex(story, s, list(story.indexed))
+        story.indexed = set()  # a set emptied by discards keeps its table (up to ~16 KB): most stories are dormant
         # A dormant story keeps its documents but not its centroid (memory stays proportional to
         # the active window); it is rebuilt from the document vectors when needed. It stays
         # findable by the days of its documents; a day already loaded takes it at once (warm).
