@@ -442,6 +442,97 @@ def test_split_by_hand_is_recorded_and_respected():
     assert c.story(s).timeline == {"2026-05-10": 2}
 
 
+SCREENSHOT = "Ảnh chụp màn hình"  # a tip whose own text says nothing; its image text arrives later
+
+
+def _centroids_agree(c: StoryClusterer, sid: str) -> None:
+    """The story's kept centroid is the sum of its documents' vectors (nothing of a moved one left)."""
+    st = c._stories[c._sid_index(sid)]
+    want = c._centroid_of(st.docs)
+    assert set(st.centroid) == set(want)
+    assert all(abs(st.centroid[i] - want[i]) < 1e-6 for i in want)
+
+
+def test_move_places_a_document_again_by_its_new_text():
+    c = StoryClusterer(now=_now)
+    feed(c, FLOOD + VACCINE, at(10))
+    flood, vaccine = c.story_of("lu-1"), c.story_of("vc-1")
+    tip = c.add("tip", title=SCREENSHOT, published_at=at(10, 11))
+    assert tip not in (flood, vaccine)
+    # the OCR text of the screenshot: the flood story
+    got = c.move("tip", title=SCREENSHOT, body=FLOOD[0][1] + ". " + FLOOD[0][2], published_at=at(10, 11))
+    assert got == flood and c.story_of("tip") == flood and c.story(flood).doc_count == 4
+    # the tip's own story is left empty: retired, its id resolves to the story the tip went to
+    assert c.resolve(tip) == flood and tip not in {s.id for s in c.stories()}
+    assert c.take_retired() == {tip: flood}
+    _centroids_agree(c, flood)
+    assert c.edits() == []  # not a hand edit: nothing pinned
+    assert len(c) == 7 and c._n == 7  # the same documents, counted once
+    # moved again (its text changed once more): out of the flood story, into the vaccine story
+    assert c.move("tip", title=SCREENSHOT, body=VACCINE[0][1] + ". " + VACCINE[0][2]) == vaccine
+    assert c.story(flood).doc_count == 3 and c.story(vaccine).doc_count == 4
+    _centroids_agree(c, flood)
+    _centroids_agree(c, vaccine)
+    assert c.story(flood).timeline == {"2026-05-10": 3}
+    # saved and reloaded: the new vector and the placement hold; later copies of its text follow it
+    r = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now)
+    assert r.story_of("tip") == vaccine and r.story(flood).doc_count == 3
+    assert r.add("tip-2", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(10, 12)) == vaccine
+    with pytest.raises(NotFoundError):
+        c.move("nope", title="x")
+
+
+def test_move_out_of_a_dormant_story():
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    feed(c, FLOOD, at(2))
+    flood = c.story_of("lu-1")
+    tip = c.add("tip", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(2, 12))  # wrong at first
+    assert tip == flood
+    c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(25))  # the clock moves on
+    assert not c.story(flood).active
+    # a backfill loads day 2 (the story's centroid is kept while the day is loaded: warm)
+    assert c.add("lu-0", title=FLOOD[2][1], lead=FLOOD[2][2], published_at=at(2, 9)) == flood
+    assert c._warm.get(c._sid_index(flood))
+    ball = c.add("bd-1", title=FOOTBALL[0][1], lead=FOOTBALL[0][2], published_at=at(2, 13))
+    got = c.move("tip", title=FOOTBALL[1][1], lead=FOOTBALL[1][2])
+    assert got == ball and c.story_of("tip") == ball
+    info = c.story(flood)
+    assert info.doc_count == 4 and not info.active and "tip" not in c._stories[c._sid_index(flood)].docs
+    assert info.last_seen == at(2, 9).astimezone(dt.UTC)  # the moved document's 12:00 is gone
+    # later documents of the flood's day still join the dormant story (its day index was rebuilt)
+    assert c.add("lu-9", title=FLOOD[1][1] + " chiều nay", lead=FLOOD[1][2], published_at=at(3)) == flood
+    r = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now)
+    assert r.story_of("tip") == ball and r.story(flood).doc_count == 5
+
+
+def test_move_updates_the_semantic_index():
+    import numpy as np
+
+    from kiemchung.text import syllables
+
+    def embed(texts):  # the same stand-in for e5 as above
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for r, text in enumerate(texts):
+            for tok in syllables(text):
+                out[r, sum(map(ord, tok)) % 64] += 1.0
+            out[r] /= np.linalg.norm(out[r]) or 1.0
+        return out
+
+    cfg = ClusterConfig(semantic=True, semantic_floor=0.5, semantic_weight=0.3)
+    c = StoryClusterer(cfg, now=_now, embedder=embed)
+    feed(c, FLOOD + VACCINE, at(10))
+    flood, vaccine = c.story_of("lu-1"), c.story_of("vc-1")
+    c.add("tip", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(10, 11))
+    assert c.story_of("tip") == vaccine
+    assert c.move("tip", title=FLOOD[1][1], lead=FLOOD[1][2]) == flood
+    sums = c._semantic._sum
+    want = {s: sum(c._semantic._doc[d] for d in c._stories[c._sid_index(s)].docs) for s in (flood, vaccine)}
+    for sid, total in want.items():
+        assert np.allclose(sums[c._sid_index(sid)], total, atol=1e-5)
+    r = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now, embedder=embed)
+    assert r.story_of("tip") == flood
+
+
 def test_split_errors():
     c = StoryClusterer(now=_now)
     feed(c, FLOOD, at(10))

@@ -139,3 +139,34 @@ def test_a_stage_that_never_loaded_takes_a_newer_position_on_save(db, two_storie
     StoryStage(db).run()
     assert idle.save() is False and idle.last_doc_id == 8
     assert idle.save() is True
+
+
+def test_reassign_moves_a_document_whose_text_arrived_later_and_saves_it(db, two_stories):
+    """The OCR stage's path (StoryStage.reassign -> StoryClusterer.move), without Tesseract: a tip stored
+    with no words of its own gets its screenshot's text appended to its body, and moves."""
+    from kiemchung.store import schema as t
+
+    flood, bridge = two_stories
+    load(db, [("Ảnh chụp màn hình", "")], day0=6, tag="tip")
+    StoryStage(db).run()
+    tip = 6
+    alone = story_of_document(db, tip).id
+    assert alone not in (flood, bridge)
+    with db.write() as conn:  # what OcrStage._join does: the image text appended to the body
+        conn.execute(t.documents.update().where(t.documents.c.id == tip)
+                     .values(body=BRIDGE[1][0] + ". " + BRIDGE[1][1]))
+    assert StoryStage(db).reassign([tip]) == {tip: bridge}
+    assert story_of_document(db, tip).id == bridge
+    assert stored(db, bridge).doc_count == 3
+    row = stored(db, alone)  # the tip's own story was left empty: merged into the one it went to
+    assert (row.status, row.merged_into, row.doc_count) == ("merged", bridge, 0)
+    # the move is in the saved state: a new stage's clusterer has the tip in the bridge story, once
+    fresh = StoryStage(db).clusterer
+    assert fresh.story_of(str(tip)) == fresh.story_of("4")
+    assert fresh.story(fresh.story_of("4")).doc_count == 3 and len(fresh) == 6
+    assert fresh.edits() == []
+    # a later report of the bridge still joins; the tip is not placed twice
+    load(db, [BRIDGE[0]], day0=7, tag="later")
+    StoryStage(db).run()
+    assert story_of_document(db, 7).id == bridge and stored(db, bridge).doc_count == 4
+    assert StoryStage(db).reassign([tip]) == {}  # the same text again: it stays

@@ -1115,6 +1115,99 @@ class StoryClusterer(ClustererPersistence):
         self._expire()
         return new.sid
 
+    def move(
+        self,
+        doc_id: str,
+        *,
+        title: str,
+        lead: str = "",
+        body: str = "",
+        published_at: dt.datetime | str | None = None,
+        informal: bool = False,
+    ) -> str:
+        """Place again a document whose text changed after it was added (the OCR stage appends the
+        text of a screenshot), and return its story id (possibly the same one).
+
+        The document leaves its story first: its old vector is taken out of that story's centroid
+        (and embedding sum), times, timeline and index, whether the story is active or dormant; a story
+        left empty is retired and resolves to the document's new story. The document's vector is then
+        built from the new text and placed like a new arrival. Only terms the old vector did not hold
+        are counted again in the document frequencies (the old text is usually a prefix of the new
+        one), and the document count stays the same. Nothing is recorded in :meth:`edits` (this is not
+        a hand edit, and it pins no story); the saved state holds the new vector and placement.
+        Raises :class:`NotFoundError` for a document never added."""
+        doc_id = str(doc_id)
+        old = self._docs.get(doc_id)
+        if old is None:
+            raise NotFoundError(f"Không có tài liệu '{doc_id}' (no document with id '{doc_id}')")
+        s = old.story
+        story = self._stories[s]
+        emb_old = self._semantic._doc.get(doc_id) if self._semantic is not None else None
+        # out of the old story
+        if story.active:
+            self._detach(s, doc_id)
+        else:
+            story.docs.remove(doc_id)
+            self._top_terms.pop(s, None)
+            if story.centroid:  # warm: kept up to date while its days are loaded
+                self._add_vector(story, old, -1.0)
+            times = [self._docs[d].time for d in story.docs if self._docs[d].time is not None]
+            story.first, story.last = (min(times), max(times)) if times else (None, None)
+            day = _day_key(old.time)
+            story.timeline[day] -= 1
+            if not story.timeline[day]:
+                del story.timeline[day]
+            self._drop_slabs()  # the loaded days index the story with the old document's terms
+        if self.config.reconcile_every and story.docs:
+            self._dirty.add(s)
+        if self._semantic is not None:
+            self._semantic.remove(s, doc_id)
+        # the new vector
+        title, lead, body = title or "", lead or "", body or ""
+        when = old.time if published_at is None else self._effective_time(published_at)
+        tf = term_weights(title, lead, body, self._weights, informal=informal)
+        held = set(old.terms)
+        fresh = {k: v for k, v in tf.items() if self._vocab.get(k) not in held}
+        self._update_df(fresh)
+        self._n -= 1  # the same document: not one more in the collection
+        vocab, idf = self._vocab, self._idf_table()
+        weighted = heapq.nlargest(
+            self.config.doc_terms, ((v * idf(vocab[k]), vocab[k], v) for k, v in tf.items())
+        )
+        doc = _Doc(
+            story=-1,
+            time=when,
+            title=title or lead[:120] or body[:120],
+            terms=array("i", [i for _, i, _ in weighted]),
+            tfs=array("f", [v for _, _, v in weighted]),
+            norm=math.sqrt(sum(w * w for w, _, _ in weighted)) or 1.0,
+        )
+        emb = self._semantic.embed(title, lead, body) if self._semantic is not None else None
+        if emb is None:
+            emb = emb_old
+        self._docs[doc_id] = doc
+        if informal:
+            self._informal.add(doc_id)
+        else:
+            self._informal.discard(doc_id)
+        target = None
+        if weighted or emb is not None:
+            target = self._best_story(doc, weighted, emb, informal=informal)
+        if target is None:
+            target = s if not story.docs else self._new_story()
+        self._attach(target, doc_id, doc, emb)
+        if not story.docs and target != s:  # left empty: retired, its id resolves to the new story
+            self._unindex(story, s, list(story.indexed))
+            self._recent.pop(s, None)
+            self._dirty.discard(s)
+            if self._semantic is not None:
+                self._semantic.merge(target, s)
+            del self._stories[s]
+            del self._by_sid[story.sid]
+            self._alias[story.sid] = self._retired[story.sid] = self._stories[target].sid
+        self._expire()
+        return self._stories[doc.story].sid
+
     def edits(self) -> list[dict[str, Any]]:
         """The hand edits made so far (merge and split records, oldest first)."""
         return [dict(e) for e in self._log]

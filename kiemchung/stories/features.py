@@ -218,6 +218,12 @@ class SemanticIndex:
         cur = self._sum.get(story)
         self._sum[story] = emb.copy() if cur is None else cur + emb
 
+    def remove(self, story: int, doc_id: str) -> None:
+        """Take a document's embedding out of its story (before it is placed again)."""
+        emb = self._doc.pop(doc_id, None)
+        if emb is not None and story in self._sum:
+            self._sum[story] = self._sum[story] - emb
+
     def blend(self, lexical: float, story: int, emb: Any) -> float:
         """Blend a lexical score with the rescaled e5 cosine between ``emb`` and the story's mean."""
         total = self._sum.get(story)

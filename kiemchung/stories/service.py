@@ -343,7 +343,6 @@ class StoryStage:
                 return False
             moved, retired = moved or {}, retired or {}
             batch = set(doc_ids)
-            # (a stand-in of reassign, "<id>#<length>", is the clusterer's own: it has no row)
             doc_ids = list(doc_ids) + sorted(int(d) for d in moved if d.isdigit() and int(d) not in batch)
             manual = set()
             for i in range(0, len(doc_ids), 500):
@@ -430,12 +429,11 @@ class StoryStage:
         """Place again documents whose text grew after they were assigned (the OCR stage adds the text
         of a tip's screenshot); returns ``{doc_id: stored story id}`` for those that moved.
 
-        Each document's current text is added to the clusterer as a stand-in (``"<id>#<length>"``),
-        which the clusterer places like any new document; when that story is not the document's, the
-        document moves to it in the tables. Documents placed by hand stay where the editor put them,
-        and documents this stage has not assigned yet are left to :meth:`run` (it reads the text as it
-        is then). The clusterer keeps the document where it first was; the stand-in carries its new
-        text, so later documents like it join the story it moved to."""
+        Each document is moved in the clusterer (:meth:`StoryClusterer.move`: out of its old story,
+        its vector rebuilt from its current text, placed like a new arrival), the tables follow, and the
+        state is saved at once. Documents placed by hand stay where the editor put them, and documents
+        this stage has not assigned yet are left to :meth:`run` (it reads the text as it is then). A
+        story the move left empty is marked merged into the document's new story."""
         d, sd = t.documents, st.story_documents
         wanted = sorted({int(x) for x in doc_ids})
         moved: dict[int, int] = {}
@@ -455,15 +453,24 @@ class StoryStage:
             for r in rows:
                 if r.id > self.last_doc_id:
                     continue
-                stand_in = f"{r.id}#{len(r.body or '')}"
-                sid = clusterer.add(stand_in, title=r.title, lead=r.lead, body=r.body,
-                                    published_at=r.published_at or r.fetched_at, informal=r.kind == "post")
+                try:
+                    touched.add(clusterer.story_of(str(r.id)))
+                except NotFoundError:  # not in this state (assigned by hand before the stage saw it)
+                    continue
+                sid = clusterer.move(str(r.id), title=r.title, lead=r.lead, body=r.body,
+                                     published_at=r.published_at or r.fetched_at, informal=r.kind == "post")
                 targets[r.id] = clusterer.resolve(sid)
-                touched.add(targets[r.id])
                 self._unsaved += 1
             if not targets:
                 return moved
-            ids = self._story_ids(conn, touched)
+            retired = clusterer.take_retired()
+            touched = {clusterer.resolve(k) for k in touched} | set(targets.values())
+            ids = self._story_ids(conn, touched | set(retired.values()))
+            s = st.stories
+            for key, into in sorted(retired.items()):
+                conn.execute(update(s).where(s.c.key == self._keys.get(key, key))
+                             .values(status="merged", merged_into=ids[into], updated_at=now, **EMPTY_COUNTS))
+                self._summaries.pop(key, None)
             old = set()
             for doc_id, sid in targets.items():
                 if ids[sid] != placed[doc_id]:
@@ -473,12 +480,12 @@ class StoryStage:
                     old.add(placed[doc_id])
             self._refresh(conn, touched, ids)
             if old:
-                s = st.stories
                 for story_id, counts in _counts(conn, sorted(old)).items():
                     conn.execute(update(s).where(s.c.id == story_id).values(updated_at=now, **counts))
                 empty = old - set(_counts(conn, sorted(old)))
                 if empty:
                     conn.execute(update(s).where(s.c.id.in_(sorted(empty))).values(updated_at=now, **EMPTY_COUNTS))
+            self._save(conn)  # the moves are in the saved state (a stage made for one call is then dropped)
         return moved
 
     # -- hand edits ------------------------------------------------------------------------------
