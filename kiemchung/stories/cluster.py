@@ -289,8 +289,9 @@ class StoryClusterer(ClustererPersistence):
             if twin is not None:  # a copy of a post already placed goes where that post is
                 return twin
         best, best_score = None, -1.0
+        qpos = {i: k for k, i in enumerate(qvec)}
         for s in cands:
-            score = self._lexical(self._stories[s], qvec, qnorm)
+            score = self._lexical(self._stories[s], qvec, qnorm, qpos)
             if self._semantic is not None and emb is not None:
                 score = self._semantic.blend(score, s, emb)
             if score > best_score:
@@ -394,17 +395,17 @@ class StoryClusterer(ClustererPersistence):
     def _query_vector(self, doc: _Doc) -> tuple[dict[int, float], float]:
         """The document's terms weighted by ``tf * idf**2`` (one IDF for the document's TF-IDF, one
         for the centroid's), and the norm of its TF-IDF vector: what :meth:`_lexical` multiplies."""
-        idf = self._idf_table()
+        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log
         q2: dict[int, float] = {}
         sq = 0.0
         for i, tf in zip(doc.terms, doc.tfs, strict=True):
-            w = idf(i)
+            w = log(n1 / (df[i] + 0.5))
             v = tf * w
             sq += v * v
             q2[i] = v * w
         return q2, math.sqrt(sq) or 1.0
 
-    def _lexical(self, story: _Story, q2: dict[int, float], qnorm: float) -> float:
+    def _lexical(self, story: _Story, q2: dict[int, float], qnorm: float, qpos: dict[int, int]) -> float:
         """Average TF-IDF cosine between a document and the story's documents (group-average link).
 
         The centroid holds each member's term frequencies divided by that member's TF-IDF norm, so
@@ -412,15 +413,18 @@ class StoryClusterer(ClustererPersistence):
         the document-to-member cosines. Average link separates "same event" from "same topic" better
         than the cosine to the centroid direction, which grows with story size. ``q2`` comes from
         :meth:`_query_vector` (the IDF already applied twice), so the product is over the terms both
-        hold, found by a set intersection of the two dicts' keys.
+        hold, found by a set intersection of the two dicts' keys and summed in query order (``qpos``:
+        each term's place in ``q2``).
         """
         cent = story.centroid
-        get = cent.get
+        common = q2.keys() & cent.keys()  # a set intersection in C: most query terms are not in the story
+        if not common:
+            return 0.0
         dot = 0.0
-        for i, w in q2.items():  # the document's term order: the same sum whatever the centroid's history
-            c = get(i)
-            if c is not None:
-                dot += w * c
+        if len(common) > 1:  # summed in the document's term order: the same sum whatever the centroid's history
+            common = sorted(common, key=qpos.__getitem__)
+        for i in common:
+            dot += q2[i] * cent[i]
         if dot <= 0.0:
             return 0.0
         return dot / (qnorm * len(story.docs))
