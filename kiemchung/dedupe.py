@@ -11,9 +11,11 @@ import functools
 import hashlib
 import heapq
 import re
+import time
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -111,11 +113,16 @@ class DedupeSettings:
     threshold: float = 0.7
     min_shingles: int = 5
     seed: int = 1
-    # Memory bound: the index holds only documents stored (``fetched_at``) in the last ``window_days``
-    # (None: every stored document, ~3.1 KB each), and at most ``max_entries`` of them (the oldest go
-    # first; None: no cap). Exact copies of older documents are still found, through the database.
+    # Memory bound: the index holds only documents published (``published_at``, else ``fetched_at``) in
+    # the ``window_days`` before the newest one it holds (None: every stored document, ~3.4 KB each), and
+    # at most ``max_entries`` of them (the oldest go first; None: no cap). Exact copies of older documents
+    # are still found, through the database; a document published before the window (a backfill) is
+    # compared with the stored documents published within ``archive_days`` of it, read from the store a
+    # day at a time and kept for ``archive_days_cached`` days (least recently used first).
     window_days: float | None = 30.0
     max_entries: int | None = 250_000
+    archive_days: float = 7.0
+    archive_days_cached: int = 24
 
     def window_start(self, now: dt.datetime) -> dt.datetime | None:
         """The oldest time the index keeps at ``now``, or None when the window is unbounded."""
@@ -145,16 +152,30 @@ def minhash_of(sig: np.ndarray, *, num_perm: int = 64, seed: int = 1) -> MinHash
     return MinHash(hashvalues=sig, permutations=_permutations(num_perm, seed), scheme="affine32")
 
 
+_DAY = 86400.0
+# A stored document of an archive day, as a loader gives it: id, content hash, signature, group (None when
+# it is its own group's first document).
+StoredEntry = tuple[int, str, "np.ndarray | None", "int | None"]
+
+
 @dataclass
 class NearDuplicateIndex:
     """MinHash LSH over syllable shingles (datasketch), with exact content hashes on the side.
 
-    Every document is remembered with a time (when it was stored); :meth:`evict` forgets those older
-    than a given time, and :meth:`add` forgets the oldest once more than ``settings.max_entries`` are
-    held, so the memory it takes is bounded by the window, not by the database.
+    Every document is remembered with a time (when it was published, else stored); :meth:`evict`
+    forgets those older than a given time, :meth:`evict_window` those published more than
+    ``settings.window_days`` before the newest one held, and :meth:`add` forgets the oldest once more
+    than ``settings.max_entries`` are held, so the memory it takes is bounded by the window, not by the
+    database or the size of one import.
+
+    With a ``loader`` (what the store holds, published in ``[start, end)`` POSIX seconds), a document
+    published before the window is an *archive* document: it is compared with the documents published
+    within ``settings.archive_days`` of it, each such day read from the store once and kept in a small
+    least recently used cache of days, and it is remembered there, not in the window.
     """
 
     settings: DedupeSettings = field(default_factory=DedupeSettings)
+    loader: Callable[[float, float], Iterable[StoredEntry]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -167,6 +188,9 @@ class NearDuplicateIndex:
         self._when: dict[int, float] = {}
         self._by_time: list[tuple[float, int, str]] = []
         self.evicted = 0
+        self._clock: float | None = None  # the newest publication time held (never beyond tomorrow)
+        self._days: OrderedDict[int, NearDuplicateIndex] = OrderedDict()  # archive day -> its documents
+        self.days_loaded = 0
 
     def __len__(self) -> int:
         """The number of documents held (with or without a signature)."""
@@ -186,7 +210,44 @@ class NearDuplicateIndex:
             "time_heap": len(self._by_time),
             "lsh_keys": len(self._lsh.keys._dict),
             "lsh_buckets": sum(len(table._dict) for table in self._lsh.hashtables),
+            "archive_days": len(self._days),
+            "archive_documents": sum(len(day) for day in self._days.values()),
         }
+
+    # -- the window by publication time, and archive days read from the store -----------------------
+
+    def window_floor(self) -> float | None:
+        """The oldest publication time (POSIX seconds) the window keeps, or None when unbounded."""
+        if self.settings.window_days is None or self._clock is None:
+            return None
+        return self._clock - self.settings.window_days * _DAY
+
+    def _archive(self, stamp: float | None) -> bool:
+        floor = self.window_floor()
+        return self.loader is not None and stamp is not None and floor is not None and stamp < floor
+
+    def _day(self, day: int) -> NearDuplicateIndex:
+        """The stored documents published on one (UTC) day, read on first use (least recently used cache)."""
+        held = self._days.get(day)
+        if held is not None:
+            self._days.move_to_end(day)
+            return held
+        held = NearDuplicateIndex(replace(self.settings, window_days=None, max_entries=None))
+        assert self.loader is not None
+        for doc_id, chash, sig, group in self.loader(day * _DAY, (day + 1) * _DAY):
+            held.add(doc_id, chash, sig, group)
+        self._days[day] = held
+        self.days_loaded += 1
+        keep = max(self.settings.archive_days_cached, 2 * int(self.settings.archive_days) + 2)
+        while len(self._days) > keep:
+            self._days.popitem(last=False)
+        return held
+
+    def _archive_days(self, stamp: float) -> list[NearDuplicateIndex]:
+        span = self.settings.archive_days * _DAY
+        floor = self.window_floor()
+        last = stamp + span if floor is None else min(stamp + span, floor)
+        return [self._day(day) for day in range(int((stamp - span) // _DAY), int(last // _DAY) + 1)]
 
     def signature(self, tokens: list[str]) -> np.ndarray | None:
         """The MinHash signature of a token list's shingles, or None when the text is too short."""
@@ -205,15 +266,33 @@ class NearDuplicateIndex:
         """True when a document with this content hash is held (so :meth:`find` needs no database)."""
         return chash in self._hashes
 
-    def find(self, chash: str, sig: np.ndarray | None) -> tuple[int, float] | None:
+    def find(
+        self, chash: str, sig: np.ndarray | None, when: dt.datetime | None = None
+    ) -> tuple[int, float] | None:
         """The group (first document id) a new text belongs to, with its similarity, or None.
 
-        Only documents held (inside the window) are compared; see :meth:`knows_hash` for exact copies of
-        older ones.
+        Documents held (inside the window) are compared; a text published at ``when`` before the window
+        is also compared with the stored documents of its own time (see the class); see
+        :meth:`knows_hash` for exact copies of older ones.
         """
         hit = self._hashes.get(chash)
         if hit is not None:
             return self._group.get(hit, hit), 1.0
+        stamp = when.timestamp() if when is not None else None
+        found: tuple[int, float] | None = None
+        if self._archive(stamp):
+            for day in self._archive_days(stamp):
+                got = day.find(chash, sig)
+                if got is not None and (found is None or got[1] > found[1]):
+                    found = got
+            if found is not None and found[1] == 1.0:
+                return found
+        best = self._find_held(sig)
+        if best is None or (found is not None and found[1] >= best[1]):
+            return found
+        return best
+
+    def _find_held(self, sig: np.ndarray | None) -> tuple[int, float] | None:
         if sig is None or not self._signatures:
             return None
         best: tuple[int, float] | None = None
@@ -236,13 +315,24 @@ class NearDuplicateIndex:
         """Remember a stored document (and the group it was linked to), stored at ``when`` (aware).
 
         Without ``when`` the document is taken to be the newest possible (it leaves last). Adding a
-        document already held only updates its group.
+        document already held only updates its group. An archive document (published before the
+        window, with a loader) goes to its day's documents, not to the window.
         """
+        if when is not None and doc_id not in self._when and self._archive(when.timestamp()):
+            # (a day not loaded reads it from the store when a document of its time is looked up)
+            held = self._days.get(int(when.timestamp() // _DAY))
+            if held is not None:
+                held.add(doc_id, chash, sig, group)
+            return
         if group is not None:
             self._group[doc_id] = group
         if doc_id in self._when:
             return
         stamp = when.timestamp() if when is not None else float("inf")
+        if when is not None:
+            newest = min(stamp, time.time() + _DAY)  # a date in the future does not empty the window
+            if self._clock is None or newest > self._clock:
+                self._clock = newest
         self._when[doc_id] = stamp
         heapq.heappush(self._by_time, (stamp, doc_id, chash))
         self._hashes.setdefault(chash, doc_id)
@@ -252,6 +342,13 @@ class NearDuplicateIndex:
         cap = self.settings.max_entries
         while cap is not None and len(self._when) > cap:
             self._drop_oldest()
+
+    def evict_window(self) -> int:
+        """Forget the documents published before the window (see :meth:`window_floor`); how many."""
+        floor = self.window_floor()
+        if floor is None:
+            return 0
+        return self.evict(dt.datetime.fromtimestamp(floor, dt.timezone.utc))
 
     def evict(self, before: dt.datetime) -> int:
         """Forget every document stored before ``before`` (aware); returns how many were forgotten."""

@@ -8,6 +8,7 @@ and a rerun skips what is already stored (documents are identified by :func:`kie
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import logging
 import zlib
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
@@ -132,7 +133,7 @@ class Ingestor:
     ) -> None:
         self.db = db
         self.batch_size = batch_size
-        self.index = NearDuplicateIndex(dedupe or DedupeSettings())
+        self.index = NearDuplicateIndex(dedupe or DedupeSettings(), loader=self._stored_between)
         self._index_loaded_upto = 0
         self.on_added = on_added
         self._hash_authors = True
@@ -165,15 +166,20 @@ class Ingestor:
 
         With ``conn`` (the open write transaction of a batch, holding the ingest lock) the index is
         brought up to date with everything committed by other processes and hosts before the batch is
-        matched against it: near-copies stored by another worker a moment ago are found. Only documents inside the index's window (``DedupeSettings.window_days``, by ``fetched_at``: when
-        they were stored) are loaded, and at most the newest ``max_entries`` of them.
+        matched against it: near-copies stored by another worker a moment ago are found. Only documents inside the index's window (``DedupeSettings.window_days``, by publication time:
+        ``published_at``, else ``fetched_at``, before the newest stored) are loaded, and at most the
+        newest ``max_entries`` of them; older ones are read a day at a time when a document of their
+        time arrives (:meth:`_stored_between`).
         """
         d = t.documents
         settings = self.index.settings
-        start = settings.window_start(timeutil.now())
-        in_window = [] if start is None else [d.c.fetched_at >= start]
         with self.db.read() if conn is None else contextlib.nullcontext(conn) as c:
             top = c.execute(select(func.max(d.c.id))).scalar() or 0
+            in_window = []
+            if self._index_loaded_upto == 0 and settings.window_days is not None:
+                start = self._window_start(c)
+                if start is not None:
+                    in_window = [or_(d.c.published_at >= start, and_(d.c.published_at.is_(None), d.c.fetched_at >= start))]
             if settings.max_entries is not None and self._index_loaded_upto == 0:
                 # First load: skip what the cap would evict at once (the newest ``max_entries`` stay).
                 skip_to = c.execute(
@@ -186,7 +192,7 @@ class Ingestor:
         while True:
             with self.db.read() if conn is None else contextlib.nullcontext(conn) as c:
                 rows = c.execute(
-                    select(d.c.id, d.c.content_hash, d.c.minhash, d.c.dup_group, d.c.fetched_at)
+                    select(d.c.id, d.c.content_hash, d.c.minhash, d.c.dup_group, d.c.published_at, d.c.fetched_at)
                     .where(d.c.id > self._index_loaded_upto, d.c.id <= top, *in_window)
                     .order_by(d.c.id)
                     .limit(20000)
@@ -196,15 +202,51 @@ class Ingestor:
             for row in rows:
                 group = row.dup_group if row.dup_group not in (None, row.id) else None
                 self.index.add(
-                    row.id, row.content_hash, NearDuplicateIndex.from_bytes(row.minhash), group, row.fetched_at
+                    row.id, row.content_hash, NearDuplicateIndex.from_bytes(row.minhash), group,
+                    timeutil.aware(row.published_at or row.fetched_at),
                 )
             self._index_loaded_upto = rows[-1].id
         self._index_loaded_upto = max(self._index_loaded_upto, top)
 
     def evict_old(self) -> int:
-        """Forget documents older than the dedupe window; returns how many were forgotten."""
-        start = self.index.settings.window_start(timeutil.now())
-        return 0 if start is None else self.index.evict(start)
+        """Forget documents published before the dedupe window; returns how many were forgotten (they
+        are read back from the store a day at a time when a document of their time arrives)."""
+        return self.index.evict_window()
+
+    def _window_start(self, conn: Any) -> dt.datetime | None:
+        """The oldest publication time the index loads: the window before the newest stored document
+        (a date in the future counts as tomorrow), or None when nothing is stored."""
+        d = t.documents
+        limit = timeutil.now() + dt.timedelta(days=1)
+        newest = [
+            conn.execute(select(func.max(d.c.published_at)).where(d.c.published_at <= limit)).scalar(),
+            conn.execute(
+                select(d.c.fetched_at).where(d.c.published_at.is_(None)).order_by(d.c.fetched_at.desc()).limit(1)
+            ).scalar(),
+        ]
+        newest = [timeutil.aware(x) for x in newest if x is not None]
+        if not newest:
+            return None
+        return min(max(newest), limit) - dt.timedelta(days=self.index.settings.window_days)
+
+    def _stored_between(self, start: float, end: float) -> list[tuple[int, str, Any, int | None]]:
+        """Stored documents published in ``[start, end)`` (POSIX seconds; ``fetched_at`` when there is no
+        ``published_at``) with their hash, signature and group: an archive day of the near-duplicate index."""
+        d = t.documents
+        a = dt.datetime.fromtimestamp(start, timeutil.UTC)
+        b = dt.datetime.fromtimestamp(end, timeutil.UTC)
+        with self.db.read() as c:
+            rows = c.execute(
+                select(d.c.id, d.c.content_hash, d.c.minhash, d.c.dup_group)
+                .where(or_(and_(d.c.published_at >= a, d.c.published_at < b),
+                           and_(d.c.published_at.is_(None), d.c.fetched_at >= a, d.c.fetched_at < b)))
+                .order_by(d.c.id)
+            ).all()
+        return [
+            (r.id, r.content_hash, NearDuplicateIndex.from_bytes(r.minhash),
+             r.dup_group if r.dup_group not in (None, r.id) else None)
+            for r in rows
+        ]
 
     # -- the path ------------------------------------------------------------------------------
 
@@ -255,6 +297,7 @@ class Ingestor:
             total.merge(self._add_batch(batch))
             if progress:
                 progress(len(batch))
+        self.evict_old()
         return total
 
     def _add_batch(self, batch: list[Document]) -> IngestStats:
@@ -308,10 +351,13 @@ class Ingestor:
             for offset, p in enumerate(fresh):
                 doc_id = next_id + offset
                 sig = sigs[p.key] if p.key in sigs else self.index.signature(p.tokens)
+                doc = p.doc
+                published = timeutil.aware(doc.published_at)
+                fetched = timeutil.aware(doc.fetched_at) or now
                 if p.chash in older and not self.index.knows_hash(p.chash):
                     found: tuple[int, float] | None = (older[p.chash], 1.0)
                 else:
-                    found = self.index.find(p.chash, sig)
+                    found = self.index.find(p.chash, sig, published or fetched)
                 group, score = (found if found else (None, None))
                 if group is not None:
                     group_firsts.add(group)
@@ -319,9 +365,6 @@ class Ingestor:
                         stats.exact_duplicates += 1
                     else:
                         stats.near_duplicates += 1
-                doc = p.doc
-                published = timeutil.aware(doc.published_at)
-                fetched = timeutil.aware(doc.fetched_at) or now
                 rowid = fts_ids[offset]
                 lang = doc.language or text.detect_language(f"{p.title} {p.lead} {p.body[:500]}")
                 rows.append(
@@ -360,7 +403,7 @@ class Ingestor:
                     }
                 )
                 # Visible to the rest of this batch at once, so duplicates inside a batch are found too.
-                self.index.add(doc_id, p.chash, sig, group, fetched)
+                self.index.add(doc_id, p.chash, sig, group, published or fetched)
             try:
                 conn.execute(insert(d), rows)
                 self.db.advance_sequence(conn, "documents")  # ids are chosen here; keep PostgreSQL's in step
@@ -385,7 +428,7 @@ class Ingestor:
                     )
             except BaseException:
                 # The transaction rolls back; forget what this batch put in the in-memory index.
-                self.index = NearDuplicateIndex(self.index.settings)
+                self.index = NearDuplicateIndex(self.index.settings, loader=self._stored_between)
                 self._index_loaded_upto = 0
                 raise
         self._index_loaded_upto = max(self._index_loaded_upto, next_id + len(fresh) - 1)

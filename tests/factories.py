@@ -10,15 +10,9 @@ VN = dt.timezone(dt.timedelta(hours=7))
 
 
 def make_doc(title: str, lead: str = "", *, url: str | None = None, day: int = 1, kind: str = "article", **kw) -> Document:
-    """A document published at noon (Vietnam time) on the given day of March 2026."""
-    return Document(
-        url=url,
-        title=title,
-        lead=lead,
-        kind=kind,
-        published_at=dt.datetime(2026, 3, day, 12, 0, tzinfo=VN),
-        **kw,
-    )
+    """A document published at noon (Vietnam time) on the given day of March 2026 (or at ``published_at``)."""
+    kw.setdefault("published_at", dt.datetime(2026, 3, day, 12, 0, tzinfo=VN))
+    return Document(url=url, title=title, lead=lead, kind=kind, **kw)
 
 
 def run_cli_in_process(path, *args: str) -> int:

@@ -107,7 +107,7 @@ def test_evict_forgets_old_documents_and_every_structure_shrinks():
     idx, sigs = _filled_index(240)  # ten days, one document an hour
     assert idx.sizes() == {
         "documents": 240, "signatures": 240, "hashes": 240, "groups": 0, "time_heap": 240,
-        "lsh_keys": 240, "lsh_buckets": idx.sizes()["lsh_buckets"],
+        "lsh_keys": 240, "lsh_buckets": idx.sizes()["lsh_buckets"], "archive_days": 0, "archive_documents": 0,
     }
     buckets_before = idx.sizes()["lsh_buckets"]
     assert idx.find("x" * 40, sigs[10]) == (11, 1.0)  # held: found by its signature
@@ -116,6 +116,7 @@ def test_evict_forgets_old_documents_and_every_structure_shrinks():
     sizes = idx.sizes()
     assert {k: v for k, v in sizes.items() if k != "lsh_buckets"} == {
         "documents": 40, "signatures": 40, "hashes": 40, "groups": 0, "time_heap": 40, "lsh_keys": 40,
+        "archive_days": 0, "archive_documents": 0,
     }
     assert sizes["lsh_buckets"] <= 8 * 40 < buckets_before
     assert 10 not in idx and 201 in idx
@@ -177,20 +178,23 @@ def test_near_duplicate_inside_the_window_is_grouped_older_starts_a_new_group(db
     recent, old = _lead(rng), _lead(rng)
     Ingestor(db).add(
         [
-            make_doc("Tin trong cửa sổ", recent, url="https://a.vn/gan", fetched_at=now - dt.timedelta(days=10)),
-            make_doc("Tin cũ", old, url="https://a.vn/cu", fetched_at=now - dt.timedelta(days=40)),
+            make_doc("Tin trong cửa sổ", recent, url="https://a.vn/gan", fetched_at=now - dt.timedelta(days=10),
+                     published_at=now - dt.timedelta(days=10)),
+            make_doc("Tin cũ", old, url="https://a.vn/cu", fetched_at=now - dt.timedelta(days=40),
+                     published_at=now - dt.timedelta(days=40)),
+            make_doc("Tin hôm nay", _lead(rng), url="https://a.vn/nay", published_at=now),
         ]
     )
-    ing = Ingestor(db)  # a new process: loads only the last 30 days
+    ing = Ingestor(db)  # a new process: loads only the 30 days before the newest stored document
     stats = ing.add(
         [
-            make_doc("Tin trong cửa sổ, bản sửa", recent[:-1] + " thêm", url="https://b.vn/gan"),
-            make_doc("Tin cũ, bản sửa", old[:-1] + " thêm", url="https://b.vn/cu"),
+            make_doc("Tin trong cửa sổ, bản sửa", recent[:-1] + " thêm", url="https://b.vn/gan", published_at=now),
+            make_doc("Tin cũ, bản sửa", old[:-1] + " thêm", url="https://b.vn/cu", published_at=now),
         ]
     )
     assert stats.added == 2 and stats.near_duplicates == 1
-    assert db.get_document(3).meta["dup_group"] == 1
-    assert db.get_document(4).meta["dup_group"] is None  # the old one was out of the window
+    assert db.get_document(4).meta["dup_group"] == 1
+    assert db.get_document(5).meta["dup_group"] is None  # the old one was out of the window
 
 
 def test_exact_copy_of_an_evicted_document_is_linked_and_never_stored_twice(db):
@@ -198,13 +202,14 @@ def test_exact_copy_of_an_evicted_document_is_linked_and_never_stored_twice(db):
     now = timeutil.now()
     body = _lead(rng)
     ing = Ingestor(db)
-    ing.add([make_doc("Bản gốc", body, url="https://a.vn/goc", fetched_at=now - dt.timedelta(days=45))])
+    ing.add([make_doc("Bản gốc", body, url="https://a.vn/goc", fetched_at=now - dt.timedelta(days=45),
+                     published_at=now - dt.timedelta(days=45))])
     assert 1 in ing.index
     # The same long-running ingestor evicts it at its next batch, yet still knows it through the database.
     stats = ing.add(
         [
-            make_doc("Bản gốc", body, url="https://a.vn/goc"),  # the same document again
-            make_doc("Bản gốc", body, url="https://c.vn/chep-lai"),  # the same text at another outlet
+            make_doc("Bản gốc", body, url="https://a.vn/goc", published_at=now),  # the same document again
+            make_doc("Bản gốc", body, url="https://c.vn/chep-lai", published_at=now),  # the same text at another outlet
         ]
     )
     assert 1 not in ing.index and ing.index.evicted == 1
@@ -220,7 +225,8 @@ def test_exact_copy_of_an_evicted_document_is_linked_and_never_stored_twice(db):
 def test_unbounded_window_keeps_everything(db):
     now = timeutil.now()
     rng = random.Random(13)
-    docs = [make_doc(f"Tin {i}", _lead(rng), url=f"https://a.vn/{i}", fetched_at=now - dt.timedelta(days=400 - i)) for i in range(5)]
+    docs = [make_doc(f"Tin {i}", _lead(rng), url=f"https://a.vn/{i}", fetched_at=now - dt.timedelta(days=400 - i),
+                     published_at=now - dt.timedelta(days=400 - 20 * i)) for i in range(5)]
     ing = Ingestor(db, dedupe=DedupeSettings(window_days=None, max_entries=None))
     ing.add(docs)
     ing.add([])
@@ -228,4 +234,39 @@ def test_unbounded_window_keeps_everything(db):
     assert len(Ingestor(db).index) == 0
     fresh = Ingestor(db)
     fresh.refresh_index()
-    assert len(fresh.index) == 0  # all older than 30 days
+    # the window is the 30 days before the newest stored document (published 320 days ago): it and the one
+    # published 20 days before it
+    assert len(fresh.index) == 2
+
+
+def test_a_backfill_finds_near_duplicates_among_the_stored_documents_of_its_own_time(db):
+    """The window is by publication time: a document published long before it (an archive imported
+    after live monitoring) is compared with the stored documents published within ``archive_days`` of
+    it, read from the store a day at a time, and the window itself stays small."""
+    rng = random.Random(14)
+    now = timeutil.now()
+    old_text, mid_text = _lead(rng), _lead(rng)
+    ing = Ingestor(db)
+    ing.add([make_doc("Bản gốc cũ", old_text, url="https://a.vn/goc", published_at=now - dt.timedelta(days=100))])
+    ing.add([make_doc(f"Tin {i}", _lead(rng), url=f"https://a.vn/moi-{i}", published_at=now - dt.timedelta(hours=i))
+              for i in range(5)])
+    assert 1 not in ing.index and len(ing.index) == 5  # published 100 days before the newest: out of the window
+    stats = ing.add([
+        # a reworded copy published two days after the original, imported now
+        make_doc("Bản chép lại", old_text[:-1] + " thêm", url="https://b.vn/chep", published_at=now - dt.timedelta(days=98)),
+        # two copies of one text, both from the archive, in one batch
+        make_doc("Tin giữa kỳ", mid_text, url="https://c.vn/1", published_at=now - dt.timedelta(days=60)),
+        make_doc("Tin giữa kỳ, bản khác", mid_text[:-1] + " nữa", url="https://d.vn/2", published_at=now - dt.timedelta(days=59)),
+        # the same text as the original, published too far from it: not compared
+        make_doc("Bản chép muộn", old_text[:-1] + " khác", url="https://e.vn/3", published_at=now - dt.timedelta(days=80)),
+    ])
+    assert stats.added == 4 and stats.near_duplicates == 2
+    assert db.get_document(7).meta["dup_group"] == 1
+    assert db.get_document(9).meta["dup_group"] == 8
+    assert db.get_document(10).meta["dup_group"] is None
+    sizes = ing.index.sizes()
+    assert sizes["documents"] == 5 and 0 < sizes["archive_days"] <= ing.index.settings.archive_days_cached
+    # a fresh process finds them the same way
+    again = Ingestor(db).add([make_doc("Bản chép nữa", old_text[:-1] + " lần ba", url="https://f.vn/4",
+                                       published_at=now - dt.timedelta(days=101))])
+    assert again.near_duplicates == 1 and db.get_document(11).meta["dup_group"] == 1

@@ -154,7 +154,7 @@ def _stream(n: int, *, days: int, seed: int = 21):
             title = f"Tin số {i}"
             lead = " ".join(rng.choice(_VOCAB) for _ in range(30)).capitalize() + f" (số {i})."
         texts.append((title, lead))
-        docs.append(make_doc(title, lead, url=f"https://tin{i % 7}.vn/bai-{i}", fetched_at=when))
+        docs.append(make_doc(title, lead, url=f"https://tin{i % 7}.vn/bai-{i}", fetched_at=when, published_at=when))
     return docs
 
 
@@ -169,7 +169,7 @@ def test_refresh_index_loads_only_the_window(db):
     ages = [90, 45, 31, 29, 5, 0]
     Ingestor(db).add(
         [make_doc(f"Tin {a} ngày", f"Nội dung riêng của tin đăng cách đây {a} ngày về xã Hòa Bình.", url=f"https://a.vn/{a}",
-                  fetched_at=now - dt.timedelta(days=a)) for a in ages]
+                  fetched_at=now - dt.timedelta(days=a), published_at=now - dt.timedelta(days=a)) for a in ages]
     )
     ing = Ingestor(db)
     ing.refresh_index()
@@ -181,7 +181,8 @@ def test_refresh_index_loads_only_the_window(db):
     wide.refresh_index()
     assert len(wide.index) == 5
     # A later refresh picks up what another process stored meanwhile, and only that.
-    Ingestor(db).add([make_doc("Tin mới", "Một tin mới về cầu Bến Đá do quá trình khác lưu.", url="https://b.vn/moi")])
+    Ingestor(db).add([make_doc("Tin mới", "Một tin mới về cầu Bến Đá do quá trình khác lưu.", url="https://b.vn/moi",
+                               published_at=now)])
     ing.refresh_index()
     assert [i for i in range(1, 8) if i in ing.index] == [4, 5, 6, 7]
 
