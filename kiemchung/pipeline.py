@@ -72,6 +72,89 @@ class Pipeline:
         return report
 
 
+class Follower:
+    """The fast stages in a second process that follows an import as it stores (the two cores at once).
+
+    ``kiemchung import`` ingests (reading, normalising, near-duplicates, full-text index) in its own
+    process while this one assigns the stored documents to stories, a full batch at a time, then, once
+    :meth:`finish` says the ingest is over, assigns the rest and runs the other fast stages
+    (:meth:`Pipeline.run`). The batches are those a run after the ingest would make, so the stories are
+    the same. Both processes commit as they go: an interrupted import, run again, resumes each from
+    its own position. The process ends with its parent (and is ended by :meth:`abort`).
+    """
+
+    def __init__(self, db: Database) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_follow, args=(db.url, child), name="kiemchung-stories", daemon=True)
+        self._process.start()
+        child.close()
+
+    def finish(self) -> StageReport | None:
+        """Tell the process the ingest is over and wait for it: the report of the stages, or None when
+        the process failed (the caller then runs :meth:`Pipeline.run` itself, from where it stopped)."""
+        counts = None
+        try:
+            self._conn.send("done")
+            counts = self._conn.recv()
+        except (EOFError, OSError):
+            counts = None
+        self._process.join()
+        self._conn.close()
+        return StageReport(counts) if isinstance(counts, dict) else None
+
+    def abort(self) -> None:
+        """End the process now (safe: what it stored is committed, the next run resumes from there)."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(10)
+        self._conn.close()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (a killed import leaves no orphan)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pipe's end (EOFError) stops it instead
+        pass
+
+
+def _follow(url: str, conn) -> None:
+    """The body of the :class:`Follower` process."""
+    _die_with_parent()
+    finished = False
+
+    def until() -> bool:
+        nonlocal finished
+        if not finished and conn.poll():
+            conn.recv()  # EOFError when the parent is gone
+            finished = True
+        return finished
+
+    db = Database(url)
+    try:
+        pipeline = Pipeline(db)
+        followed = pipeline.stories.run(until=until)  # returns once the ingest is over and all assigned
+        report = pipeline.run()
+        report.counts["stories"] = report.counts.get("stories", 0) + followed
+        conn.send(report.counts)
+    except EOFError:
+        pass
+    except Exception as exc:  # the parent runs the stages itself from where this stopped
+        log.warning("stages following the import: %s", exc)
+        try:
+            conn.send(None)
+        except OSError:
+            pass
+    finally:
+        db.close()
+
+
 class SlowStages:
     """Named entities and story keywords, in a background process that never holds up ingest.
 

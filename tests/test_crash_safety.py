@@ -94,6 +94,10 @@ def test_csv_import_survives_random_sigkills(tmp_path):
     assert check_store(db_path, "external_id") == n
     again = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and check_store(db_path, "external_id") == n
+    # the story stage (a second process beside an import this large) assigned every document once
+    con = sqlite3.connect(db_path)
+    assert con.execute("SELECT count(*), count(DISTINCT doc_id) FROM story_documents").fetchone() == (n, n)
+    con.close()
 
 
 @pytest.fixture

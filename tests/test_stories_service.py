@@ -150,3 +150,25 @@ def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
                             .where(st.stories.c.id.in_(sorted(before - {kept})))).all()
     assert [(r.status, r.merged_into, r.doc_count) for r in gone] == [("merged", kept, 0)] * 2
     assert not {s.id for s in top} & (before - {kept})
+
+
+def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
+    """``run(until=...)`` (the story process beside ``kiemchung import``): while the ingest goes on,
+    only full batches; once it says it is over, the rest; the same stories as a run after the ingest."""
+    load(db, FLOOD)
+    looks = []
+
+    def until() -> bool:  # the third look stores two more documents; the fourth says the ingest is over
+        looks.append(1)
+        if len(looks) == 3:
+            load(db, BRIDGE, day0=5)
+        return len(looks) >= 4
+
+    batches = []
+    assert StoryStage(db).run(batch=2, until=until, poll_s=0.0, progress=batches.append) == 5
+    # [1, 2] at once; 3 alone is not a full batch, so it waited for 4; then 5 once the ingest was over
+    assert batches == [2, 2, 1]
+    flood = {story_of_document(db, i).id for i in (1, 2, 3)}
+    bridge = {story_of_document(db, i).id for i in (4, 5)}
+    assert len(flood) == 1 and len(bridge) == 1 and flood != bridge
+    assert StoryStage(db).run() == 0

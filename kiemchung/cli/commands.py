@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -220,10 +221,30 @@ def fetch(
     console.print(f"Xong: {added} tài liệu mới từ {len(results)} nguồn, {failed} nguồn lỗi.")
 
 
+FOLLOW_MIN_BYTES = 1_000_000  # an import file at least this large has its stories assigned as it is stored
+
+
+def _follower(db, file: Path):
+    """For a large import on a file database or a server, the fast stages in a second process that
+    follows the ingest (:class:`kiemchung.pipeline.Follower`); None otherwise (they run after it)."""
+    from kiemchung.pipeline import Follower
+
+    try:
+        large = file.stat().st_size >= FOLLOW_MIN_BYTES
+    except OSError:
+        return None
+    if not large or ":memory:" in db.url or os.environ.get("KIEMCHUNG_IMPORT_FOLLOW", "1") == "0":
+        return None
+    return Follower(db)
+
+
 def _after_ingest(db, pipeline=None) -> None:
     from kiemchung.pipeline import Pipeline
 
-    report = (pipeline or Pipeline(db)).run()
+    _print_stages((pipeline or Pipeline(db)).run())
+
+
+def _print_stages(report) -> None:
     done = ", ".join(f"{name}: {n}" for name, n in report.counts.items() if n)
     if done:
         console.print(f"[dim]Các bước sau khi lưu (after ingest): {done}[/]")
@@ -317,20 +338,30 @@ def import_cmd(
         return
     with open_db() as db:
         ingestor = Ingestor(db)
-        with _progress() as progress:
-            task = progress.add_task(f"Nhập {file.name}", total=None)
-            report = import_file(
-                db,
-                ingestor,
-                file,
-                mapping=field_mapping,
-                fmt=fmt,
-                platform=platform,
-                kind=kind,
-                resume=not restart,
-                progress=lambda n: progress.advance(task, n),
-            )
-        _after_ingest(db)
+        follower = _follower(db, file)
+        try:
+            with _progress() as progress:
+                task = progress.add_task(f"Nhập {file.name}", total=None)
+                report = import_file(
+                    db,
+                    ingestor,
+                    file,
+                    mapping=field_mapping,
+                    fmt=fmt,
+                    platform=platform,
+                    kind=kind,
+                    resume=not restart,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        except BaseException:
+            if follower is not None:
+                follower.abort()
+            raise
+        stages = follower.finish() if follower is not None else None
+        if stages is None:
+            _after_ingest(db)
+        else:
+            _print_stages(stages)
     if report.resumed_from_line:
         console.print(f"Tiếp tục từ dòng {report.resumed_from_line} (resumed after line {report.resumed_from_line}).")
     st = report.stats

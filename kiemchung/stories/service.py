@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -260,12 +261,28 @@ class StoryStage:
 
     # -- assignment ----------------------------------------------------------------------------
 
-    def run(self, *, batch: int = 1000, limit: int | None = None, progress: Callable[[int], None] | None = None) -> int:
-        """Assign every stored document not yet assigned; returns how many were assigned."""
+    def run(
+        self,
+        *,
+        batch: int = 1000,
+        limit: int | None = None,
+        progress: Callable[[int], None] | None = None,
+        until: Callable[[], bool] | None = None,
+        poll_s: float = 0.2,
+    ) -> int:
+        """Assign every stored document not yet assigned; returns how many were assigned.
+
+        ``until``: follow an ingest running in another process (see :class:`kiemchung.pipeline.Follower`):
+        while ``until()`` is false, only full batches are assigned (waiting ``poll_s`` between looks), so
+        the batches, and what is stored after each, are the ones a run after the ingest would make; once
+        it is true, the rest is assigned as usual."""
         d = t.documents
         done = 0
         while limit is None or done < limit:
             size = batch if limit is None else min(batch, limit - done)
+            if until is not None and not until() and not self._batch_ready(size):
+                time.sleep(poll_s)
+                continue
             clusterer = self.clusterer
             with self.db.read() as conn:
                 if self._unsaved == 0:
@@ -312,6 +329,14 @@ class StoryStage:
                 return done
             return done + self.run(batch=batch, limit=None if limit is None else limit - done, progress=progress)
         return done
+
+    def _batch_ready(self, size: int) -> bool:
+        """Whether ``size`` stored documents are waiting after this stage's position."""
+        d = t.documents
+        with self.db.read() as conn:
+            return conn.execute(
+                select(d.c.id).where(d.c.id > self.last_doc_id).order_by(d.c.id).offset(size - 1).limit(1)
+            ).first() is not None
 
     def _story_ids(self, conn, sids: set[str]) -> dict[str, int]:
         """Stored story ids of clusterer stories (rows created for new ones)."""
