@@ -71,6 +71,15 @@ def _strongest(
     return heapq.nlargest(n, centroid.items(), key=lambda kv: (kv[1] * idf(kv[0]), -kv[0]))
 
 
+def document_features(
+    title: str, lead: str, body: str, weights: Any, informal: bool
+) -> tuple[dict[str, float], int | None]:
+    """What :meth:`StoryClusterer.add` derives from a document's text alone (its term weights and the
+    series key of its title): a pure function, so it may run in another process ahead of ``add``."""
+    title, lead, body = title or "", lead or "", body or ""
+    return term_weights(title, lead, body, weights, informal=informal), series_key(title) if title else None
+
+
 class StoryClusterer(ClustererPersistence):
     """Streaming story clusterer (in memory; see the module docstring for the method).
 
@@ -133,6 +142,7 @@ class StoryClusterer(ClustererPersistence):
         published_at: dt.datetime | str | None = None,
         dup_of: str | None = None,
         informal: bool = False,
+        features: tuple[dict[str, float], int | None] | None = None,
     ) -> str:
         """Place one document in a story as it arrives and return the story id.
 
@@ -141,14 +151,21 @@ class StoryClusterer(ClustererPersistence):
         unknown ``dup_of`` is ignored and the document is clustered normally. ``published_at`` may be
         an aware or naive datetime (naive = Vietnam time), an ISO/RFC 822 string, or None (placed at
         the stream clock). ``informal`` marks a social post: its terms are folded, teencode-normalised
-        syllables (see :func:`~kiemchung.stories.features.term_weights`).
+        syllables (see :func:`~kiemchung.stories.features.term_weights`). ``features``: the document's
+        :func:`document_features` with this clusterer's ``config.field_weights()``, when computed
+        elsewhere (another process) beforehand.
         """
         doc_id = str(doc_id)
         if doc_id in self._docs:
             return self._stories[self._docs[doc_id].story].sid
         title, lead, body = title or "", lead or "", body or ""
         when = self._effective_time(published_at)
-        tf = term_weights(title, lead, body, self._weights, informal=informal)
+        if features is None:
+            tf = term_weights(title, lead, body, self._weights, informal=informal)
+            key = series_key(title) if title and when is not None and self.config.series_per_day else None
+        else:
+            tf, key = features
+            key = key if title and when is not None and self.config.series_per_day else None
         ids = self._update_df(tf)
         idf = self._idf_table()
         weighted = heapq.nlargest(
@@ -168,7 +185,6 @@ class StoryClusterer(ClustererPersistence):
             target = self._docs[str(dup_of)].story
         elif terms or emb is not None:
             target = self._best_story(doc, weighted, emb, informal=informal)
-        key = series_key(title) if title and when is not None and self.config.series_per_day else None
         if key is not None and target is not None and dup_of is None:
             target = self._occurrence(target, key, when)
         if target is None:
