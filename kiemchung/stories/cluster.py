@@ -167,10 +167,10 @@ class StoryClusterer(ClustererPersistence):
             tf, key = features
             key = key if title and when is not None and self.config.series_per_day else None
         ids = self._update_df(tf)
-        idf = self._idf_table()
+        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
         weighted = heapq.nlargest(
             self.config.doc_terms,
-            ((tf_v * idf(i), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True)),
+            [(tf_v * log(n1 / (df[i] + 0.5)), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True)],
         )
         terms = array("i", [i for _, i, _ in weighted])
         tfs = array("f", [v for _, _, v in weighted])  # float32: half the memory, and what a saved state holds
@@ -274,11 +274,13 @@ class StoryClusterer(ClustererPersistence):
         postings = self._postings
         acc: dict[int, float] = {}
         looked = 0
+        df = self._df
+        stop_df = cfg.stop_df_ratio * self._n if self._n >= cfg.stop_min_docs else math.inf  # _stopword, inlined
         for w, i, _ in weighted:
             if looked >= cfg.query_terms:
                 break
             plist = postings.get(i)
-            if not plist or self._stopword(i):
+            if not plist or df[i] > stop_df:
                 continue
             looked += 1
             if len(plist) > cfg.max_postings:
@@ -395,10 +397,10 @@ class StoryClusterer(ClustererPersistence):
         n = len(story.docs)
         if n < max(2, self.config.cohesion_min_docs):
             return 0.0
-        idf = self._idf_table()
+        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log
         total = 0.0
         for i, v in story.centroid.items():
-            x = v * idf(i)
+            x = v * log(n1 / (df[i] + 0.5))
             total += x * x
         return max(0.0, (total - n) / (n * (n - 1)))
 
@@ -811,10 +813,12 @@ class StoryClusterer(ClustererPersistence):
         if not story.active:
             return
         budget = self.config.query_terms
+        df = self._df
+        stop_df = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf
         for i in terms:
             if budget <= 0:
                 break
-            if self._stopword(i):
+            if df[i] > stop_df:  # _stopword, inlined
                 continue
             budget -= 1
             if i not in story.indexed and i in story.centroid:
@@ -1265,9 +1269,9 @@ class StoryClusterer(ClustererPersistence):
         timeline per day (Vietnam dates; ``unknown`` for documents without any time)."""
         s = self._sid_index(story_id)
         st = self._stories[s]
-        idf = self._idf_table()
+        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
         cent = self._centroid(st)
-        weight = {i: c * idf(i) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
+        weight = {i: c * log(n1 / (df[i] + 0.5)) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
         top = heapq.nlargest(keywords * 3, weight.items(), key=lambda kv: (kv[1], -kv[0]))
         words = [self._terms[i] for i, _ in top if not self._stopword(i)]
         plain = [w for w in words if not is_entity(w)]
@@ -1305,7 +1309,7 @@ class StoryClusterer(ClustererPersistence):
     def _headline(self, st: _Story, weight: dict[int, float]) -> str:
         """The title of the member closest to the story (TF-IDF cosine to the centroid, up to a
         constant); ``weight`` is the centroid weighted by the current IDF."""
-        idf = self._idf_table()
+        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
         best, best_score = "", -1.0
         get = weight.get
         for d in st.docs[:200]:
@@ -1314,7 +1318,7 @@ class StoryClusterer(ClustererPersistence):
                 continue
             dot = norm = 0.0
             for i, v in zip(doc.terms, doc.tfs, strict=True):
-                x = v * idf(i)
+                x = v * log(n1 / (df[i] + 0.5))
                 norm += x * x
                 w = get(i)
                 if w is not None:
