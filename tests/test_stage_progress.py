@@ -39,7 +39,7 @@ def test_markers_move_out_of_settings_and_back(any_db_target):
     _exec(db, "INSERT INTO entity_progress (id, last_doc_id, processed, updated_at) VALUES (1, 17, 17, :at)",
           at=dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC) if not db.is_sqlite else "2026-03-01 08:00:00")
     db.upgrade()
-    assert db.schema_revision() == "0024"
+    assert db.schema_revision() == "0025"
     db.settings_changed()
     assert progress.last_doc_id(db, progress.ALERTS) == 41
     assert progress.marker(db, progress.ALERTS_BACKSCAN) == "2026-03-01T08:00:00+00:00"

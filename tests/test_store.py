@@ -20,7 +20,7 @@ def db(any_db):
     return any_db
 
 
-HEAD = "0024"
+HEAD = "0025"
 
 
 def test_new_database_is_at_head_and_uses_wal(tmp_path):

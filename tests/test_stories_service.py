@@ -172,3 +172,38 @@ def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
     bridge = {story_of_document(db, i).id for i in (4, 5)}
     assert len(flood) == 1 and len(bridge) == 1 and flood != bridge
     assert StoryStage(db).run() == 0
+
+
+def test_dormant_stories_vectors_are_stored_and_read_back(db):
+    """The stage keeps only active stories' document vectors in memory: a story gone dormant has its
+    documents' vectors in story_vectors, not in the saved state; a backfilled report of it, assigned by
+    a new process, joins it as it would with every vector in memory."""
+    import json
+    import zlib
+
+    from sqlalchemy import func, select
+
+    from kiemchung.stories import tables as st
+    from kiemchung.stories.cluster import StoryClusterer
+
+    old = [make_doc(t, lead, url=f"https://lamson.example/f{i}", day=2) for i, (t, lead) in enumerate(FLOOD[:2])]
+    new = [make_doc(t, lead, url=f"https://lamson.example/b{i}", day=20) for i, (t, lead) in enumerate(BRIDGE)]
+    Ingestor(db).add(old + new)
+    assert StoryStage(db).run() == 4
+    with db.read() as conn:
+        rows = conn.execute(select(func.count()).select_from(st.story_vectors)).scalar()
+        blob = conn.execute(select(st.cluster_state.c.state)).scalar()
+    assert rows == 2  # the flood story went dormant when the bridge's days arrived
+    table = json.loads(zlib.decompress(blob))["doc_table"]
+    assert sorted(table["away"]) == [0, 1] and table["lengths"][:2] == [0, 0] and table["title"][:2] == ["", ""]
+    flood = story_of_document(db, 1)
+    # a late report of the flood, assigned by a new process that reads the vectors back
+    Ingestor(db).add([make_doc(*FLOOD[2], url="https://lamson.example/late", day=3)])
+    assert StoryStage(db).run() == 1
+    assert story_of_document(db, 5).id == flood.id
+    plain = StoryClusterer()
+    for i, d in enumerate(old + new + [make_doc(*FLOOD[2], day=3)], start=1):
+        plain.add(str(i), title=d.title, lead=d.lead, published_at=d.published_at)
+    assert plain.story_of("5") == plain.story_of("1")
+    stage = StoryStage(db)
+    assert stage.clusterer.story(stage.clusterer.story_of("1")).headline == plain.story(plain.story_of("1")).headline

@@ -357,6 +357,7 @@ def import_cmd(
             if follower is not None:
                 follower.abort()
             raise
+        del ingestor  # its near-duplicate window is not needed by the stages after ingest (memory)
         stages = follower.finish() if follower is not None else None
         if stages is None:
             _after_ingest(db)

@@ -49,7 +49,7 @@ from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
-from kiemchung.stories.records import StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
+from kiemchung.stories.records import _NO_TERMS, _NO_TFS, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
 
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
@@ -128,6 +128,9 @@ class StoryClusterer(ClustererPersistence):
         self._top_terms: OrderedDict[int, array] = OrderedDict()
         self._slab_entries: dict[int, int] = {}  # loaded day -> (term, story) entries in its index
         self._loaded_entries = 0
+        # Document vectors out of memory (see attach_vault): None keeps every vector in memory.
+        self._vault: Callable[[list[str]], dict[str, tuple[array, array, str]]] | None = None
+        self._outbox: dict[str, tuple[array, array, str]] = {}  # spilled, not yet written by the owner
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
 
     # ------------------------------------------------------------------ adding documents
@@ -298,10 +301,12 @@ class StoryClusterer(ClustererPersistence):
         if not cands:
             return None
         qvec, qnorm = self._query_vector(doc)
-        for s in cands:  # a dormant story found through a loaded day builds its centroid when first scored
+        cold = [s for s in cands if not self._stories[s].active and not self._stories[s].centroid]
+        back = self._restore([d for s in cold for d in self._stories[s].docs]) if cold else []
+        for s in cold:  # a dormant story found through a loaded day builds its centroid when first scored
             story = self._stories[s]
-            if not story.active and not story.centroid:
-                story.centroid = self._centroid_of(story.docs)
+            story.centroid = self._centroid_of(story.docs)
+        self._drop(back)
         if informal:
             twin = self._near_copy(cands, qvec, qnorm)
             if twin is not None:  # a copy of a post already placed goes where that post is
@@ -340,6 +345,7 @@ class StoryClusterer(ClustererPersistence):
             x = memo[i] = log(n1 / (df[i] + 0.5))
             qsq[i] = (w / x) ** 2 if x else 0.0
         best, best_cos = None, floor
+        back = self._restore([d for s in cands for d in self._stories[s].docs[-NEAR_COPY_MEMBERS:] if d in self._informal])
         for s in cands:
             story = self._stories[s]
             for d in story.docs[-NEAR_COPY_MEMBERS:]:
@@ -366,6 +372,7 @@ class StoryClusterer(ClustererPersistence):
                 cos = dot / (qnorm * (math.sqrt(sq) or 1.0))
                 if cos >= best_cos:
                     best, best_cos = s, cos
+        self._drop(back)
         return best
 
     def _occurrence(self, s: int, key: int, when: float) -> int | None:
@@ -766,6 +773,7 @@ class StoryClusterer(ClustererPersistence):
             return
         if reactivate:
             self._top_terms.pop(s, None)
+            self._restore(story.docs)  # an active story's vectors are in memory
             if not story.centroid:  # a dormant story keeps a centroid only while scored: rebuild it first
                 story.centroid = self._centroid_of(story.docs)
         story.docs.append(doc_id)
@@ -870,6 +878,7 @@ class StoryClusterer(ClustererPersistence):
                 self._slab_add(day, s, story)
         if not self._warm.get(s):
             story.centroid = {}
+        self._spill(story.docs)
 
     def _touch(self, s: int) -> None:
         """Note a story as just used; beyond ``max_active_stories`` recently used ones, the least
@@ -958,12 +967,19 @@ class StoryClusterer(ClustererPersistence):
         self._slab_members[day] = set()
         self._slab_entries[day] = 0
         members = self._dormant_days.get(day, set())
+        stories = self._stories
+        cold = [
+            d for s in members if s in stories and not stories[s].active and s not in self._top_terms
+            and not stories[s].centroid for d in stories[s].docs
+        ]
+        back = self._restore(sorted(cold))  # one read for the day's stories whose terms are rebuilt
         for s in sorted(members):
             story = self._stories.get(s)
             if story is None or story.active:  # merged away or awake again: no longer dormant here
                 members.discard(s)
                 continue
             self._slab_add(day, s, story)
+        self._drop(back)
         # At least dormant_days_cached days (and the days one document looks at); more while the
         # loaded index stays under dormant_index_entries entries, so that documents arriving in
         # cycles over a few weeks of small days (a CSV export) do not reload a day per document.
@@ -1041,6 +1057,7 @@ class StoryClusterer(ClustererPersistence):
                 self._loaded_entries += len(added)
             else:
                 self._slab_add(day, s, story)
+        self._spill([doc_id])
 
     def _sid_index(self, story_id: str) -> int:
         sid = self._alias.get(story_id, story_id)
@@ -1062,6 +1079,8 @@ class StoryClusterer(ClustererPersistence):
             return self._stories[a].sid
         self._drop_slabs()
         sa, sb = self._stories[a], self._stories[b]
+        if sa.active or sb.active:  # the story kept is active: every member's vector in memory
+            self._restore(sa.docs + sb.docs)
         self._unindex(sb, b, list(sb.indexed))
         for doc_id in sb.docs:
             doc = self._docs[doc_id]
@@ -1078,6 +1097,7 @@ class StoryClusterer(ClustererPersistence):
         if not sa.active:
             sa.centroid = {}
             self._register_days(a, sa)
+            self._spill(sa.docs)
         if sa.last is not None:
             heapq.heappush(self._heap, (sa.last, a))
         if self._semantic is not None:
@@ -1164,6 +1184,7 @@ class StoryClusterer(ClustererPersistence):
         old = self._docs.get(doc_id)
         if old is None:
             raise NotFoundError(f"Không có tài liệu '{doc_id}' (no document with id '{doc_id}')")
+        self._restore([doc_id])  # its old vector leaves the story's sums
         s = old.story
         story = self._stories[s]
         emb_old = self._semantic._doc.get(doc_id) if self._semantic is not None else None
@@ -1237,10 +1258,87 @@ class StoryClusterer(ClustererPersistence):
         return [dict(e) for e in self._log]
 
     def _centroid_of(self, doc_ids: Iterable[str]) -> dict[int, float]:
+        doc_ids = list(doc_ids)
+        back = self._restore(doc_ids)
         tmp = _Story(sid="", docs=[], centroid={})
         for d in doc_ids:
             self._add_vector(tmp, self._docs[d], +1.0)
+        self._drop(back)
         return tmp.centroid
+
+    # ------------------------------------------------------------------ vectors out of memory
+
+    def attach_vault(self, reader: Callable[[list[str]], dict[str, tuple[array, array, str]]]) -> None:
+        """Keep only the vectors (and titles) of documents of active stories in memory.
+
+        From now on a document whose story goes dormant leaves memory: its term ids, frequencies and
+        title are queued (:meth:`pending_vectors`) for the owner to store, and read back with
+        ``reader`` (document ids -> ``{id: (terms, tfs, title)}``) when a dormant story is scored,
+        summarised, edited or woken up, then dropped again. Decisions are the same as with every vector
+        in memory (the same float32 values come back). Documents of dormant stories already held (a
+        state saved without a vault) are queued at once."""
+        self._vault = reader
+        for story in self._stories.values():
+            if not story.active:
+                self._spill(story.docs)
+
+    def pending_vectors(self) -> dict[str, tuple[array, array, str]]:
+        """Vectors of documents that left memory and are not stored yet: ``{id: (terms, tfs, title)}``
+        (a copy; call :meth:`vectors_stored` with it once they are stored)."""
+        return dict(self._outbox)
+
+    def vectors_stored(self, stored: dict[str, tuple[array, array, str]]) -> None:
+        """Forget the queued vectors that were stored (from :meth:`pending_vectors`)."""
+        box = self._outbox
+        for d, v in stored.items():
+            if box.get(d) is v:
+                del box[d]
+
+    def requeue_vectors(self, stored: dict[str, tuple[array, array, str]]) -> None:
+        """Queue again vectors marked stored whose write was rolled back."""
+        for d, v in stored.items():
+            doc = self._docs.get(d)
+            if doc is not None and doc.away:
+                self._outbox.setdefault(d, v)
+
+    def _spill(self, doc_ids: Iterable[str]) -> None:
+        """Documents of a dormant story leave memory (only with a vault)."""
+        if self._vault is None:
+            return
+        docs, box = self._docs, self._outbox
+        for d in doc_ids:
+            doc = docs[d]
+            if not doc.away:
+                box[d] = (doc.terms, doc.tfs, doc.title)
+                doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
+
+    def _restore(self, doc_ids: Iterable[str]) -> list[str]:
+        """Bring back the vectors of documents out of memory (one read); returns those brought back."""
+        docs = self._docs
+        missing = [d for d in doc_ids if docs[d].away]
+        if not missing:
+            return missing
+        box = self._outbox
+        found = {d: box[d] for d in missing if d in box}
+        rest = [d for d in missing if d not in found]
+        if rest:
+            if self._vault is None:
+                raise ConfigError("Thiếu véc-tơ tài liệu (document vectors out of memory and no store to read them)")
+            found.update(self._vault(rest))
+        for d in missing:
+            got = found.get(d)
+            if got is None:
+                raise ConfigError(f"Thiếu véc-tơ của tài liệu '{d}' (document vector missing from the store)")
+            doc = docs[d]
+            doc.terms, doc.tfs, doc.title, doc.away = got[0], got[1], got[2], False
+        return missing
+
+    def _drop(self, doc_ids: list[str]) -> None:
+        """Documents brought back for a moment leave memory again (they are stored or queued)."""
+        docs = self._docs
+        for d in doc_ids:
+            doc = docs[d]
+            doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
 
     # ------------------------------------------------------------------ reading stories
 
@@ -1312,6 +1410,7 @@ class StoryClusterer(ClustererPersistence):
         df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
         best, best_score = "", -1.0
         get = weight.get
+        back = self._restore(st.docs[:200])
         for d in st.docs[:200]:
             doc = self._docs[d]
             if not doc.title:
@@ -1326,6 +1425,7 @@ class StoryClusterer(ClustererPersistence):
             score = dot / (math.sqrt(norm) or 1.0)
             if score > best_score:
                 best, best_score = doc.title, score
+        self._drop(back)
         return best
 
     def stats(self) -> dict[str, int]:

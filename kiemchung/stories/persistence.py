@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError
 from kiemchung.stories.config import ClusterConfig
-from kiemchung.stories.records import _Doc, _Story
+from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _Doc, _Story
 
 if TYPE_CHECKING:
     from kiemchung.stories.cluster import StoryClusterer
@@ -97,33 +97,49 @@ class ClustererPersistence:
     def _doc_table(self) -> dict[str, Any]:
         """The documents column by column; term ids (int32) and frequencies (float32) of every
         document packed, in order, as base64 bytes with each document's term count in ``lengths``
-        (a tenth of the size and time of JSON lists on a year of news)."""
+        (a tenth of the size and time of JSON lists on a year of news). A document whose vector is
+        out of memory and stored by the owner (see ``attach_vault``) has no terms and no title here, and
+        its position is listed in ``away``: the state holds the vectors of active stories only."""
         docs = self._docs
+        box = self._outbox
         terms = array("i")
         tfs = array("f")
-        for doc in docs.values():
-            terms.extend(doc.terms)
-            tfs.extend(doc.tfs)
+        titles: list[str] = []
+        lengths: list[int] = []
+        away: list[int] = []
+        for k, (d, doc) in enumerate(docs.items()):
+            vec = (doc.terms, doc.tfs, doc.title)
+            if doc.away:
+                vec = box.get(d)  # queued, not stored yet: kept in the state
+                if vec is None:
+                    away.append(k)
+                    vec = (doc.terms, doc.tfs, "")
+            terms.extend(vec[0])
+            tfs.extend(vec[1])
+            titles.append(vec[2])
+            lengths.append(len(vec[0]))
         return {
             "ids": list(docs),
             "story": [self._stories[doc.story].sid for doc in docs.values()],
             "time": [doc.time for doc in docs.values()],
-            "title": [doc.title for doc in docs.values()],
+            "title": titles,
             "norm": [doc.norm for doc in docs.values()],
-            "lengths": [len(doc.terms) for doc in docs.values()],
+            "lengths": lengths,
             "terms": base64.b64encode(terms.tobytes()).decode("ascii"),
             "tfs": base64.b64encode(tfs.tobytes()).decode("ascii"),
+            "away": away,
         }
 
     def _doc_rows(self, state: dict[str, Any]):
-        """``(id, story id, time, title, terms, tfs, norm or None)`` per saved document, from the packed
-        table or from the row lists of states saved before it (``norm`` absent in the oldest)."""
+        """``(id, story id, time, title, terms, tfs, norm or None, away)`` per saved document, from the
+        packed table or from the row lists of states saved before it (``norm`` absent in the oldest)."""
         table = state.get("doc_table")
         if table is None:
             for row in state["docs"]:
                 d, sid, when, title, terms, tfs = row[:6]
-                yield d, sid, when, title, array("i", terms), array("f", tfs), row[6] if len(row) > 6 else None
+                yield d, sid, when, title, array("i", terms), array("f", tfs), row[6] if len(row) > 6 else None, False
             return
+        away = set(table.get("away", ()))
         terms = array("i")
         terms.frombytes(base64.b64decode(table["terms"]))
         packed = array("f")
@@ -133,8 +149,8 @@ class ClustererPersistence:
         columns = zip(
             table["ids"], table["story"], table["time"], table["title"], table["norm"], table["lengths"], strict=True
         )
-        for d, sid, when, title, norm, n in columns:
-            yield d, sid, when, title, terms[pos : pos + n], tfs[pos : pos + n], norm
+        for k, (d, sid, when, title, norm, n) in enumerate(columns):
+            yield d, sid, when, title, terms[pos : pos + n], tfs[pos : pos + n], norm, k in away
             pos += n
         if pos != len(terms) or pos != len(tfs):
             raise ValueError("packed document vectors do not match their lengths")
@@ -172,8 +188,10 @@ class ClustererPersistence:
                 self._stories[s] = story
                 self._by_sid[story.sid] = s
             idf = self._idf_table()
-            for d, sid, when, title, terms, tfs, norm in self._doc_rows(state):
-                doc = _Doc(story=self._by_sid[sid], time=when, title=title, terms=terms, tfs=tfs)
+            for d, sid, when, title, terms, tfs, norm, away in self._doc_rows(state):
+                if away:
+                    terms, tfs = _NO_TERMS, _NO_TFS
+                doc = _Doc(story=self._by_sid[sid], time=when, title=title, terms=terms, tfs=tfs, away=away)
                 # The TF-IDF norm at arrival (states saved before it was stored: recomputed with the
                 # saved IDF, the closest there is; leaving it at 1 inflated every score after a load).
                 doc.norm = (

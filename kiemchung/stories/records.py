@@ -25,6 +25,10 @@ class StoryInfo:
     doc_ids: list[str] = field(default_factory=list)
 
 
+_NO_TERMS = array("i")  # what a document out of memory holds (see StoryClusterer.attach_vault); never mutated
+_NO_TFS = array("f")
+
+
 @dataclass(slots=True)
 class _Doc:
     story: int
@@ -33,6 +37,7 @@ class _Doc:
     terms: array  # term ids (array of int32: compact, few objects for the garbage collector)
     tfs: array  # their sublinear term frequencies (array of float32, as saved)
     norm: float = 1.0
+    away: bool = False  # terms, tfs and title are out of memory (a dormant story's document; see attach_vault)
 
 
 @dataclass(slots=True)

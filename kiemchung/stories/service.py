@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import time
 import zlib
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,13 +150,47 @@ class StoryStage:
         self._edit_id, self._keys = 0, {}
         if row is None or row.state is None:
             self.last_doc_id = 0
-            return StoryClusterer(self.config)
-        self.last_doc_id = row.last_doc_id
-        state = json.loads(zlib.decompress(row.state))
-        journal = state.get(JOURNAL_KEY) or {}
-        self._edit_id = int(journal.get("edit_id", 0))
-        self._keys = dict(journal.get("keys", {}))
-        return StoryClusterer.from_state(state)
+            clusterer = StoryClusterer(self.config)
+        else:
+            self.last_doc_id = row.last_doc_id
+            state = json.loads(zlib.decompress(row.state))
+            journal = state.get(JOURNAL_KEY) or {}
+            self._edit_id = int(journal.get("edit_id", 0))
+            self._keys = dict(journal.get("keys", {}))
+            clusterer = StoryClusterer.from_state(state)
+            del state
+        # Dormant stories' document vectors live in story_vectors, not in memory nor in the saved state.
+        clusterer.attach_vault(self._read_vectors)
+        return clusterer
+
+    def _read_vectors(self, doc_ids: list[str]) -> dict[str, tuple[array, array, str]]:
+        """The stored vectors and titles of documents of dormant stories (see StoryClusterer.attach_vault)."""
+        v = st.story_vectors
+        out: dict[str, tuple[array, array, str]] = {}
+        with self.db.read() as conn:
+            for i in range(0, len(doc_ids), 500):
+                for r in conn.execute(select(v.c.doc, v.c.terms, v.c.tfs, v.c.title).where(v.c.doc.in_(doc_ids[i : i + 500]))):
+                    terms, tfs = array("i"), array("f")
+                    terms.frombytes(bytes(r.terms))
+                    tfs.frombytes(bytes(r.tfs))
+                    out[r.doc] = (terms, tfs, r.title)
+        return out
+
+    def _store_vectors(self, conn) -> dict[str, tuple[array, array, str]]:
+        """Write the vectors the clusterer let go of since the last write (in the caller's transaction);
+        returns them, to be marked stored once that transaction has committed."""
+        pending = self._clusterer.pending_vectors() if self._clusterer is not None else {}
+        if pending:
+            v = st.story_vectors
+            keys = sorted(pending)
+            for i in range(0, len(keys), 500):
+                conn.execute(delete(v).where(v.c.doc.in_(keys[i : i + 500])))
+            conn.execute(
+                insert(v),
+                [{"doc": d, "terms": pending[d][0].tobytes(), "tfs": pending[d][1].tobytes(), "title": pending[d][2]}
+                 for d in keys],
+            )
+        return pending
 
     def _sync(self, conn) -> bool:
         """Reload the state when another process saved since this stage loaded or saved (True if
@@ -178,7 +213,15 @@ class StoryStage:
                     return True
                 self._stamp, self.last_doc_id = stamp, stamp[1] if stamp else 0
                 return False
-            return self._save(conn)
+            clusterer = self._clusterer
+            # the vectors first: the state then holds none of them (only their documents' ids)
+            stored = self._store_vectors(conn)
+            clusterer.vectors_stored(stored)
+            try:
+                return self._save(conn)
+            except BaseException:
+                clusterer.requeue_vectors(stored)  # rolled back with the transaction
+                raise
 
     def _save(self, conn) -> bool:
         if self._sync(conn):
@@ -382,9 +425,11 @@ class StoryStage:
         now = timeutil.now()
         sd = st.story_documents
         s = st.stories
+        clusterer = self._clusterer
         with self.db.write() as conn:
             if self._sync(conn):
                 return False
+            stored = self._store_vectors(conn)
             moved, retired = moved or {}, retired or {}
             batch = set(doc_ids)
             doc_ids = list(doc_ids) + sorted(int(d) for d in moved if d.isdigit() and int(d) not in batch)
@@ -413,6 +458,7 @@ class StoryStage:
                     [{"doc_id": doc, "story_id": ids[sid], "assigned_at": now, "manual": False} for doc, sid in pairs],
                 )
             self._refresh(conn, touched, ids)
+        clusterer.vectors_stored(stored)  # committed
         return True
 
     def _refresh(self, conn, sids: set[str], ids: dict[str, int], *, force: bool = False) -> None:

@@ -1,4 +1,4 @@
-"""Tables of stories (created by migrations 0003 and 0008)."""
+"""Tables of stories (created by migrations 0003, 0008 and 0025)."""
 
 from __future__ import annotations
 
@@ -57,4 +57,15 @@ story_keywords = Table(
     Column("words", JSON, nullable=False),
     Column("doc_count", Integer, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The clusterer's vectors (packed int32 term ids and float32 frequencies) and titles of the documents
+# of dormant stories, read back on demand (StoryClusterer.attach_vault); one row per document.
+story_vectors = Table(
+    "story_vectors",
+    metadata,
+    Column("doc", String(64), primary_key=True),
+    Column("terms", LargeBinary, nullable=False),
+    Column("tfs", LargeBinary, nullable=False),
+    Column("title", Text, nullable=False),
 )
