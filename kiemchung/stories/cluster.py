@@ -55,6 +55,7 @@ __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
 _DAY = 86400.0
 NEAR_COPY_MEMBERS = 400
+HELD_VECTORS = 20_000  # documents of dormant stories whose vectors, once read back, stay in memory (about 1 KB each)
 TOP_TERMS_CACHED = 50_000  # dormant stories whose index terms are kept between day loads (about 1.2 KB each)
 SERIES_MEMBERS = 30
 SERIES_GAP_H = 18.0
@@ -131,6 +132,7 @@ class StoryClusterer(ClustererPersistence):
         # Document vectors out of memory (see attach_vault): None keeps every vector in memory.
         self._vault: Callable[[list[str]], dict[str, tuple[array, array, str]]] | None = None
         self._outbox: dict[str, tuple[array, array, str]] = {}  # spilled, not yet written by the owner
+        self._held: OrderedDict[str, _Doc] = OrderedDict()  # read back, kept a while (least recently used first)
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
 
     # ------------------------------------------------------------------ adding documents
@@ -1334,11 +1336,20 @@ class StoryClusterer(ClustererPersistence):
         return missing
 
     def _drop(self, doc_ids: list[str]) -> None:
-        """Documents brought back for a moment leave memory again (they are stored or queued)."""
-        docs = self._docs
+        """Documents brought back for a moment leave memory again (they are stored or queued), the
+        least recently read first, once more than ``HELD_VECTORS`` are held: a backfill that scores the
+        same dormant stories again and again does not read them back each time."""
+        docs, held, stories = self._docs, self._held, self._stories
         for d in doc_ids:
-            doc = docs[d]
-            doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
+            held[d] = docs[d]
+            held.move_to_end(d)
+        while len(held) > HELD_VECTORS:
+            d, doc = held.popitem(last=False)
+            story = stories.get(doc.story)
+            # only a document still as it was read back, of a story still dormant (not one woken up,
+            # nor a document placed again since)
+            if docs.get(d) is doc and not doc.away and story is not None and not story.active:
+                doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
 
     # ------------------------------------------------------------------ reading stories
 
