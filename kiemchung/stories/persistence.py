@@ -107,13 +107,15 @@ class ClustererPersistence:
         titles: list[str] = []
         lengths: list[int] = []
         away: list[int] = []
+        held, stories = self._held, self._stories
         for k, (d, doc) in enumerate(docs.items()):
             vec = (doc.terms, doc.tfs, doc.title)
-            if doc.away:
+            # out of memory, or read back for a while as it is stored (a dormant story's document)
+            if doc.away or (held.get(d) is doc and not stories[doc.story].active):
                 vec = box.get(d)  # queued, not stored yet: kept in the state
                 if vec is None:
                     away.append(k)
-                    vec = (doc.terms, doc.tfs, "")
+                    vec = (_NO_TERMS, _NO_TFS, "")
             terms.extend(vec[0])
             tfs.extend(vec[1])
             titles.append(vec[2])
