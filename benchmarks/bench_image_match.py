@@ -42,8 +42,23 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from image_set import KINDS, TRANSFORMS, original, transform  # noqa: E402
 
-from kiemchung.images.match import DISTANCE, ImageMatcher, reference_entries  # noqa: E402
-from kiemchung.images.phash import QUERY, WINDOW, HashIndex, _prepared, image_hashes, parse_entry  # noqa: E402
+from kiemchung.images.match import (  # noqa: E402
+    COLOUR_DISTANCE,
+    DISTANCE,
+    WINDOW_DISTANCE,
+    WINDOW_SECOND,
+    ImageMatcher,
+    reference_entries,
+)
+from kiemchung.images.phash import (  # noqa: E402
+    COLOUR_BYTES,
+    QUERY,
+    WINDOW,
+    HashIndex,
+    _prepared,
+    image_hashes,
+    parse_entry,
+)
 from kiemchung.images.store import decode  # noqa: E402
 
 
@@ -98,8 +113,10 @@ def _job(args):
             entries = reference_entries(d.clean, d.crop_hashes)
             row["ref_took"] = time.perf_counter() - t0
             row["windows"] = [p[1:] for p in map(parse_entry, entries) if p and p[0] == WINDOW]
+            row["whole_colour"] = parse_entry(entries[0])[3]  # the whole picture's (first entry)
         else:
             row["queries"] = [p[1:] for p in map(parse_entry, d.crop_hashes) if p and p[0] == QUERY]
+            row["whole_colour"] = parse_entry(d.crop_hashes[0])[3]
         if legacy is not None:
             row["legacy"], row["legacy_took"] = legacy, legacy_took
         rows.append(row)
@@ -114,13 +131,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--originals", type=int, default=150)
     ap.add_argument("--distractors", type=int, default=300)
+    ap.add_argument("--kinds", default="photo,screenshot,chart",
+                    help="kinds in turn (benchmarks/image_set.py: photo, screenshot, chart, document)")
     ap.add_argument("--before", type=int, default=30, help="originals (and 2x distractors) for the previous scheme")
     ap.add_argument("--stored", type=int, default=100_000)
     ap.add_argument("--processes", type=int, default=2)
     args = ap.parse_args()
+    kinds = tuple(args.kinds.split(","))
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise SystemExit(f"unknown kinds {sorted(unknown)}; one of {', '.join(KINDS)}")
+    nk = len(kinds)
 
-    jobs = [(KINDS[i % 3], i, "original", i < args.before) for i in range(args.originals)]
-    jobs += [(KINDS[i % 3], 100_000 + i, "distractor", i < 2 * args.before) for i in range(args.distractors)]
+    def half_of(seed: int) -> int:
+        # 0: half A (choose), 1: half B (report). Seed parity when the number of kinds is odd (the kinds
+        # come in turn, so each kind is split evenly); with an even number, parity would put whole kinds
+        # in one half: every other round of kinds instead.
+        i = seed % 100_000
+        return i % 2 if nk % 2 else (i // nk) % 2
+
+    jobs = [(kinds[i % nk], i, "original", i < args.before) for i in range(args.originals)]
+    jobs += [(kinds[i % nk], 100_000 + i, "distractor", i < 2 * args.before) for i in range(args.distractors)]
     t0 = time.perf_counter()
     with Pool(args.processes) as pool:
         rows = [r for chunk in pool.imap_unordered(_job, jobs, chunksize=2) for r in chunk]
@@ -133,23 +164,51 @@ def main() -> None:
     names = np.array([r["name"] for r in queries])
     truth = np.array([oi.get(r["seed"], -1) for r in queries])
     is_d = names == "distractor"
-    half = np.array([r["seed"] % 2 for r in queries])  # 0: half A (choose), 1: half B (report)
+    half = np.array([half_of(r["seed"]) for r in queries])
 
-    # whole-picture pHash distances, queries x originals
+    def col(c):
+        return np.frombuffer(c, dtype=np.uint8).astype(np.int16)
+
+    # whole-picture pHash distances and colour-layout distances, queries x originals
     D = pc([int(r["phash"], 16) for r in queries], [int(r["phash"], 16) for r in originals])
-    # best window pairs: for each query and original, the (pHash, dHash) pairs with pHash <= 16
+    oc = np.stack([col(r["whole_colour"]) for r in originals])
+    WC = np.stack([np.abs(oc - col(r["whole_colour"])[None, :]).mean(axis=1) for r in queries])
+    # window pairs: every (query, original, pHash bits, dHash bits, colour distance) with pHash <= max(TPS)
+    # and dHash <= max(TDS)
     wp = np.array([w[0] for r in originals for w in r["windows"]], dtype=np.uint64)
     wd = np.array([w[1] for r in originals for w in r["windows"]], dtype=np.uint64)
+    wc = np.stack([col(w[2]) for r in originals for w in r["windows"]])
     owner = np.array([i for i, r in enumerate(originals) for _ in r["windows"]])
     TPS, TDS = list(range(4, 15)), list(range(8, 27, 2))
-    M = np.zeros((len(TPS), len(TDS), len(queries), len(originals)), dtype=bool)
+    cand = []
     for qi, r in enumerate(queries):
-        for qp, qd in r["queries"]:
+        for qp, qd, qc in r["queries"]:
             dp = np.bitwise_count(wp ^ np.uint64(qp))
             hit = np.nonzero(dp <= max(TPS))[0]
             dd = np.bitwise_count(wd[hit] ^ np.uint64(qd))
-            for j, a, b in zip(owner[hit], dp[hit], dd):
-                M[:, :, qi, j] |= (np.array(TPS)[:, None] >= a) & (np.array(TDS)[None, :] >= b)
+            hit, dd = hit[dd <= max(TDS)], dd[dd <= max(TDS)]
+            cd = np.abs(wc[hit] - col(qc)[None, :]).mean(axis=1)
+            cand.extend(zip([qi] * len(hit), owner[hit], dp[hit], dd, cd, strict=True))
+    cand = np.array(cand, dtype=np.float64).reshape(-1, 5)
+
+    def detail(c):  # spread of a colour layout over its 4 x 4 cells (rms over R, G, B): low for a flat page
+        return float(np.sqrt(c.reshape(16, 3).astype(np.float64).var(axis=0).mean()))
+
+    flat = np.array([detail(col(r["windows"][0][2])) for r in originals])  # the stored whole picture's
+
+    def matrix(tp, td, tc, page=None):
+        """Matches under a setting; ``page`` = (detail, bits): a stored picture whose layout's detail is
+        below ``detail`` (a text page) is matched by whole pHash within ``bits`` only, never by windows."""
+        ok = np.ones(len(originals), bool) if page is None else flat >= page[0]
+        limit = np.where(ok, DISTANCE, DISTANCE if page is None else page[1])[None, :]
+        m = D <= limit
+        if tc is not None:
+            m &= WC <= tc
+        sel = (cand[:, 2] <= tp) & (cand[:, 3] <= td) & ok[cand[:, 1].astype(int)]
+        if tc is not None:
+            sel &= cand[:, 4] <= tc
+        m[cand[sel, 0].astype(int), cand[sel, 1].astype(int)] = True
+        return m
 
     def score(m, sel_half=None, subset=None):
         keep = np.ones(len(queries), bool) if sel_half is None else half == sel_half
@@ -160,31 +219,71 @@ def main() -> None:
         return fpr, rec
 
     def line(label, fpr, rec, n_d):
-        return (f"{label:<34} {fpr * 100:5.1f}% ({round(fpr * n_d)}/{n_d})  "
+        return (f"{label:<52} {fpr * 100:5.1f}% ({round(fpr * n_d)}/{n_d})  "
                 + "  ".join(f"{rec[t] * 100:6.1f}%" for t in TRANSFORMS) + f"  {np.mean(list(rec.values())) * 100:6.1f}%")
 
-    whole = D <= DISTANCE
-    best = None
-    for a, tp in enumerate(TPS):
-        for b, td in enumerate(TDS):
-            fpr, rec = score(whole | M[a, b], 0)
-            if fpr <= 0.01 and (best is None or np.mean(list(rec.values())) > best[0]):
-                best = (np.mean(list(rec.values())), a, b)
-    a, b = best[1], best[2]
-    chosen = whole | M[a, b]
+    def choose(tcs):
+        best = None
+        for tc in tcs:
+            for tp in TPS:
+                for td in TDS:
+                    fpr, rec = score(matrix(tp, td, tc), 0)
+                    if fpr <= 0.01 and (best is None or np.mean(list(rec.values())) > best[0]):
+                        best = (np.mean(list(rec.values())), tp, td, tc)
+        return (None, None, None) if best is None else best[1:]
+
+    T, S, C = WINDOW_DISTANCE, WINDOW_SECOND, COLOUR_DISTANCE  # the product's setting
+    chosen = matrix(T, S, C)
     nA, nB = int((is_d & (half == 0)).sum()), int((is_d & (half == 1)).sum())
-    print(f"\nset: {len(originals)} originals ({', '.join(KINDS)} in turn), {len(originals)} copies per "
-          f"transformation, {int(is_d.sum())} unrelated images; halves by seed parity")
-    print(f"chosen on half A: whole pHash <= {DISTANCE} bits, or a query window within {TPS[a]} pHash bits "
-          f"and {TDS[b]} dHash bits of a stored window")
-    print(f"{'':<34} {'false':>13}  " + "  ".join(f"{t:>7}" for t in TRANSFORMS) + "     mean")
-    print(line("after, half A (chose the threshold)", *score(chosen, 0), nA))
+    qkinds = np.array([r["kind"] for r in queries])
+    print(f"\nset: {len(originals)} originals ({', '.join(kinds)} in turn), {len(originals)} copies per "
+          f"transformation, {int(is_d.sum())} unrelated images; halves: "
+          + ("seed parity" if nk % 2 else f"every other round of {nk} kinds"))
+    # the colour threshold: from the true matches of half A (how far apart the colour layouts of a copy and
+    # its original are), never from half B
+    prev = matrix(4, 22, None)
+    idx = np.arange(len(queries))
+    tw = WC[idx, truth][(truth >= 0) & (half == 0) & (D[idx, truth] <= DISTANCE)]
+    sel = (cand[:, 2] <= T) & (cand[:, 3] <= S)
+    tc_pairs = cand[sel][truth[cand[sel, 0].astype(int)] == cand[sel, 1]]
+    best_c: dict[int, float] = {}
+    for qi, cd in zip(tc_pairs[:, 0].astype(int), tc_pairs[:, 4], strict=True):
+        best_c[qi] = min(best_c.get(qi, 1e9), cd)
+    twin = np.array([c for qi, c in best_c.items() if half[qi] == 0])
+    print(f"half A, colour-layout distance (grey levels) between a copy and its original: whole-pHash matches "
+          f"p50 {np.percentile(tw, 50):.1f}, p99 {np.percentile(tw, 99):.1f}, max {tw.max():.1f}; window matches "
+          f"({T} / {S} bits) p50 {np.percentile(twin, 50):.1f}, p99 {np.percentile(twin, 99):.1f}, max {twin.max():.1f}")
+    fd = [c for qi, j, dp, dd, c in cand[sel] if is_d[int(qi)] and half[int(qi)] == 0]
+    fw = WC[is_d & (half == 0)][D[is_d & (half == 0)] <= DISTANCE]
+    print(f"half A, unrelated images' pairs that pass the pHash/dHash tests: colour distances "
+          f"{sorted(round(float(x), 1) for x in list(fd) + list(fw))}")
+    print(f"product setting: whole pHash <= {DISTANCE} bits, or a query window within {T} pHash bits and {S} dHash "
+          f"bits of a stored window; both with colour layouts within {C:g} grey levels")
+    print(f"{'':<52} {'false':>13}  " + "  ".join(f"{t:>7}" for t in TRANSFORMS) + "     mean")
+    print(line("after, half A", *score(chosen, 0), nA))
     print(line("after, half B (reported)", *score(chosen, 1), nB))
     print(line("after, both halves", *score(chosen), nA + nB))
-    print(line("whole pHash only (<= 6), half B", *score(whole, 1), nB))
-    kinds = np.array([r["kind"] for r in queries])
-    for k in KINDS:
-        print(line(f"  after, half B, {k}", *score(chosen, 1, kinds == k), int((is_d & (half == 1) & (kinds == k)).sum())))
+    for k in kinds:
+        print(line(f"  after, half B, {k}", *score(chosen, 1, qkinds == k), int((is_d & (half == 1) & (qkinds == k)).sum())))
+    print(line("previous (4 / 22 bits, no colour check), half A", *score(prev, 0), nA))
+    print(line("previous, half B", *score(prev, 1), nB))
+    print(line("previous, both halves", *score(prev), nA + nB))
+    for k in kinds:
+        print(line(f"  previous, half B, {k}", *score(prev, 1, qkinds == k), int((is_d & (half == 1) & (qkinds == k)).sum())))
+    print(line("whole pHash only (<= 6), half B", *score(D <= DISTANCE, 1), nB))
+    print(line("whole pHash (<= 6) + colour, half B", *score(matrix(-1, -1, C), 1), nB))
+    T2, S2, _ = choose([C])
+    if T2 is not None:
+        print(line(f"colour check, windows chosen on A ({T2} / {S2} bits), half B", *score(matrix(T2, S2, C), 1), nB))
+    page = matrix(T, S, C, page=(12.0, 3))
+    print(line("+ text-page guard (detail < 12: pHash <= 3, no windows), A", *score(page, 0), nA))
+    print(line("+ text-page guard, half B", *score(page, 1), nB))
+    for k in kinds:
+        print(line(f"  + text-page guard, half B, {k}", *score(page, 1, qkinds == k),
+                   int((is_d & (half == 1) & (qkinds == k)).sum())))
+    fp = [(queries[i]["kind"], queries[i]["seed"], originals[j]["kind"], originals[j]["seed"])
+          for i, j in zip(*np.nonzero(chosen & is_d[:, None]), strict=True)]
+    print(f"false matches, product setting (kind, unrelated seed, original's kind and seed): {fp}")
 
     # before vs after on the same subset, same run
     sub = np.array(["legacy" in r for r in queries])
@@ -232,22 +331,22 @@ def main() -> None:
 
     # lookup time
     rnd = random.Random(7)
-    T, S = TPS[a], TDS[b]
-    matcher = ImageMatcher(distance=DISTANCE, window_distance=T, window_second=S)
+    matcher = ImageMatcher(distance=DISTANCE, window_distance=T, window_second=S, colour_distance=C)
     for i, r in enumerate(originals):
-        matcher.add(i, r["phash"], [f"w{p:016x}{d:016x}" for p, d in r["windows"]], [i])
+        matcher.add(i, r["phash"], [f"w{p:016x}{d:016x}{c.hex()}" for p, d, c in r["windows"]], [i])
     n_win = matcher.windows()
     per = max(1, round(n_win / len(originals)))
     i = len(originals)
     while matcher.windows() < args.stored:
         matcher.add(i, f"{rnd.getrandbits(64):016x}",
-                    [f"w{rnd.getrandbits(64):016x}{rnd.getrandbits(64):016x}" for _ in range(per)], [i])
+                    [f"w{rnd.getrandbits(64):016x}{rnd.getrandbits(64):016x}{rnd.randbytes(COLOUR_BYTES).hex()}"
+                     for _ in range(per)], [i])
         i += 1
     while len(matcher) < args.stored:
         matcher.add(i, f"{rnd.getrandbits(64):016x}", (), [i])
         i += 1
     probe = [r for r in queries if r["role"] != "distractor"]
-    entries = [[f"q{p:016x}{d:016x}" for p, d in r["queries"]] for r in probe]
+    entries = [[f"q{p:016x}{d:016x}{c.hex()}" for p, d, c in r["queries"]] for r in probe]
     matcher.match(probe[0]["phash"], entries[0])
 
     def timed(fn):

@@ -1,12 +1,14 @@
 """A varied synthetic image set for the image-matching benchmark (bench_image_match.py).
 
-Three kinds of picture, each drawn from its own seed, so no two are near-identical:
+Four kinds of picture, each drawn from its own seed, so no two are near-identical:
 
 - ``photo``: smooth colour fields (gradients in random directions and palettes), soft blobs, a horizon,
   sensor-like noise and a blur: the low-frequency structure of a photograph;
 - ``screenshot``: a chat or news screenshot: a coloured app bar, bubbles or paragraphs of Vietnamese-like
   text rendered with Debian's DejaVu/Noto fonts, varied widths, themes (light/dark) and font sizes;
-- ``chart``: bar, line or pie charts with random data, axes, gridlines, legends and titles.
+- ``chart``: bar, line or pie charts with random data, axes, gridlines, legends and titles;
+- ``document``: a page of an official letter (the heading layout all Vietnamese administrative letters
+  share, a body of random length, sometimes a stamp and a signature), scanned or photographed.
 
 And the transformations a checked image comes back with: ``resize`` (to 40-60 %), ``jpeg`` (re-compressed
 at quality 25-40), ``crop`` (70-90 % of the area kept, the kept window's aspect ratio changed by up to
@@ -31,7 +33,7 @@ SYLLABLES = ("người dân tỉnh thông báo khẩn cấp không được chia
              "công an đã xác minh nguồn gốc bài đăng trên mạng xã hội hôm nay lúc giờ sáng chiều tối năm "
              "trăm nghìn đồng hỗ trợ học sinh trường học nghỉ bão lũ cầu đường sập cháy rừng giá xăng tăng "
              "giảm vắc xin bệnh viện bác sĩ").split()
-KINDS = ("photo", "screenshot", "chart")
+KINDS = ("photo", "screenshot", "chart", "document")
 TRANSFORMS = ("resize", "jpeg", "crop", "caption", "combo")
 
 
@@ -156,12 +158,50 @@ def chart(rnd: random.Random, size: tuple[int, int]) -> Image.Image:
     return img
 
 
+ISSUERS = ("SỞ Y TẾ", "SỞ GIÁO DỤC VÀ ĐÀO TẠO", "CÔNG AN TỈNH", "UBND HUYỆN TÂY HÀ", "SỞ TÀI CHÍNH",
+           "BAN CHỈ ĐẠO PHÒNG CHỐNG THIÊN TAI", "SỞ GIAO THÔNG VẬN TẢI", "UBND XÃ TÂN PHÚ")
+PROVINCES = ("QUẢNG NAM", "NGHỆ AN", "THANH HÓA", "ĐỒNG THÁP", "LÂM ĐỒNG", "HÀ TĨNH", "BÌNH ĐỊNH")
+
+
+def document(rnd: random.Random, size: tuple[int, int]) -> Image.Image:
+    """A page of an official letter or notice ("công văn", "thông báo"): the two-column heading of
+    Vietnamese administrative documents (kiemchung.images.samples.render_letter), a body of random
+    length, sometimes a red stamp and a blue signature, photographed or scanned on a white or greyish page.
+    Pages of one layout differ only in their words: the hardest unrelated images for a crop window."""
+    from kiemchung.images.samples import Letter, render_letter
+
+    province = rnd.choice(PROVINCES)
+    letter = Letter(
+        issuer_parent=f"UBND TỈNH {province}", issuer=rnd.choice(ISSUERS),
+        number=f"Số: {rnd.randint(1, 2999)}/{rnd.choice(('SYT', 'SGD', 'CAT', 'UBND', 'STC'))}-{rnd.choice(('VP', 'NV', 'KH'))}",
+        place_date=f"{province.title()}, ngày {rnd.randint(1, 28)} tháng {rnd.randint(1, 12)} năm 2026",
+        subject="V/v " + _words(rnd, rnd.randint(3, 7)),
+        body=". ".join(_words(rnd, rnd.randint(8, 20)).capitalize() for _ in range(rnd.randint(2, 12))) + ".",
+        signer_title=rnd.choice(("GIÁM ĐỐC", "CHỦ TỊCH", "TRƯỞNG BAN", "KT. GIÁM ĐỐC")),
+        signer=" ".join(rnd.choice(("Nguyễn", "Trần", "Lê", "Phạm")) for _ in range(1)) + " Văn " + rnd.choice(("Bình", "An", "Hùng", "Minh")),
+    )
+    family = rnd.choice(("noto-serif", "dejavu-serif", "noto-sans"))
+    img = render_letter(letter, family=family, size=rnd.randint(16, 24), width=max(600, size[0]))
+    draw = ImageDraw.Draw(img)
+    w, h = img.size
+    if rnd.random() < 0.6:  # the stamp over the signature, and the signature
+        cx, cy, r = int(w * rnd.uniform(0.6, 0.75)), int(h * rnd.uniform(0.8, 0.9)), int(w * rnd.uniform(0.06, 0.1))
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=(200, 30, 30), width=max(3, r // 12))
+        draw.ellipse([cx - r * 2 // 3, cy - r * 2 // 3, cx + r * 2 // 3, cy + r * 2 // 3], outline=(200, 30, 30), width=2)
+        pts = [(cx - r + k * r // 4, cy + rnd.randint(-r // 3, r // 3)) for k in range(9)]
+        draw.line(pts, fill=(30, 40, 160), width=3)
+    if rnd.random() < 0.5:  # photographed: a greyish page, slightly blurred
+        paper = Image.new("RGB", img.size, _colour(rnd, 200, 235))
+        img = Image.composite(img, paper, img.convert("L").point(lambda v: 255 - v)).filter(ImageFilter.GaussianBlur(0.8))
+    return img
+
+
 def original(kind: str, seed: int) -> Image.Image:
     rnd = random.Random(f"{kind}:{seed}")
     size = (rnd.randint(480, 1200), rnd.randint(360, 1000))
     if kind == "screenshot" and rnd.random() < 0.6:  # phone screenshots are tall
         size = (rnd.randint(360, 720), rnd.randint(720, 1400))
-    return {"photo": photo, "screenshot": screenshot, "chart": chart}[kind](rnd, size)
+    return {"photo": photo, "screenshot": screenshot, "chart": chart, "document": document}[kind](rnd, size)
 
 
 def jpeg(img: Image.Image, quality: int) -> Image.Image:

@@ -84,6 +84,43 @@ def test_transformed_copies_match_and_unrelated_images_do_not():
         assert all(f.image_id != 1 for f in m.match(q.phash, q.crop_hashes)), seed
 
 
+def _pie(colours, size=(640, 420)):
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", size, (250, 250, 250))
+    draw = ImageDraw.Draw(img)
+    draw.text((40, 12), "Tỷ lệ hộ dân được hỗ trợ", fill=(20, 20, 20))
+    start = 30
+    for colour, extent in zip(colours, (140, 100, 120), strict=True):
+        draw.pieslice([170, 60, 470, 360], start, start + extent, fill=colour, outline="white")
+        start += extent
+    return img
+
+
+def test_colour_layout_tells_apart_charts_that_differ_only_in_colour():
+    """Two pie charts of one layout whose slices differ in colour but not in grey level: pHash and dHash
+    (grey structure) agree; the colour layout (the independent second check) does not."""
+    from kiemchung.images.store import decode
+
+    # pairs of colours of (nearly) the same grey level: 0.299 R + 0.587 G + 0.114 B
+    a = _pie([(220, 80, 80), (60, 90, 230), (200, 200, 60)])
+    b = _pie([(40, 170, 60), (150, 70, 90), (120, 220, 250)])
+    da, db_ = decode(encoded(a, "PNG")), decode(encoded(b, "PNG"))
+    for colour in (None, 12.0):
+        m = ImageMatcher(colour_distance=colour)
+        m.add(1, da.phash, reference_entries(da.clean, da.crop_hashes), [101])
+        found = m.match(db_.phash, db_.crop_hashes)
+        if colour is None:  # the grey structure alone says "the same picture"
+            assert [f.image_id for f in found] == [1]
+        else:
+            assert found == []
+        copy = decode(encoded(a.resize((320, 210)), "JPEG", quality=40))
+        hit = m.match(copy.phash, copy.crop_hashes)
+        assert hit and hit[0].image_id == 1
+        if colour is not None:
+            assert hit[0].colour is not None and hit[0].colour <= colour and "màu/colour" in hit[0].describe()
+
+
 def test_factcheck_images_are_audited_and_matched(db):
     fc = _factcheck(db)
     original = picture(5, (600, 400))

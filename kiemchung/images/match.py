@@ -35,16 +35,17 @@ import numpy as np
 from sqlalchemy import func, select, update
 
 from kiemchung import audit
-from kiemchung.images.phash import QUERY, WINDOW, HashIndex, parse_entry
+from kiemchung.images.phash import COLOUR_BYTES, QUERY, WINDOW, HashIndex, colour_distance, parse_entry
 from kiemchung.images.store import ImageStore, StoredImage
 from kiemchung.images.tables import image_links, images
 
-__all__ = ["DISTANCE", "WINDOW_DISTANCE", "WINDOW_SECOND", "ImageMatch", "ImageMatcher", "attach_to_factcheck",
+__all__ = ["COLOUR_DISTANCE", "DISTANCE", "WINDOW_DISTANCE", "WINDOW_SECOND", "ImageMatch", "ImageMatcher", "attach_to_factcheck",
            "detach_from_factcheck", "ensure_windows", "factcheck_matcher", "match_factchecks", "reference_entries"]
 
 DISTANCE = 6  # default pHash bits (setting image_match_distance)
 WINDOW_DISTANCE = 4  # pHash bits between a query window and a stored window (bench_image_match.py)
 WINDOW_SECOND = 22  # ... and dHash bits (the second opinion)
+COLOUR_DISTANCE = 12.0  # mean grey levels (0-255) between colour layouts, for both kinds of match (bench)
 
 
 @dataclass(frozen=True)
@@ -61,26 +62,31 @@ class ImageMatch:
     of_segments: int = 0
     factcheck_ids: tuple[int, ...] = ()
     second: int = 0
+    colour: float | None = None
 
     def describe(self) -> str:
+        tail = "" if self.colour is None else f", màu/colour {self.colour:.1f}/255"
         if self.method == "phash":
-            return f"pHash {self.distance}/64"
-        return f"pHash {self.distance}/64, dHash {self.second}/64 (vùng cắt / crop window)"
+            return f"pHash {self.distance}/64{tail}"
+        return f"pHash {self.distance}/64, dHash {self.second}/64{tail} (vùng cắt / crop window)"
 
 
 class ImageMatcher:
     """An index of images (with the fact-checks each belongs to) to match query images against."""
 
     def __init__(self, *, distance: int = DISTANCE, window_distance: int = WINDOW_DISTANCE,
-                 window_second: int = WINDOW_SECOND) -> None:
+                 window_second: int = WINDOW_SECOND, colour_distance: float | None = COLOUR_DISTANCE) -> None:
         self.distance = distance
         self.window_distance = window_distance
         self.window_second = window_second
+        self.colour_distance = colour_distance  # None: no colour check
         self.phash = HashIndex()
         self._phash_of: dict[int, str] = {}
+        self._colour_of: dict[int, bytes | None] = {}  # the whole picture's colour layout
         self._owners: dict[int, set[int]] = defaultdict(set)
         self._win: list[tuple[int, int, int]] = []  # (pHash, dHash, image id)
-        self._packed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._win_colour: list[bytes | None] = []
+        self._packed: tuple[np.ndarray, ...] | None = None
 
     def __len__(self) -> int:
         return len(self._phash_of)
@@ -95,44 +101,73 @@ class ImageMatcher:
         if image_id not in self._phash_of:
             self._phash_of[image_id] = phash
             self.phash.add(phash, image_id)
-            for e in entries or ():
-                parsed = parse_entry(e)
-                if parsed is not None and parsed[0] == WINDOW:
+            parsed_all = [p for p in map(parse_entry, entries or ()) if p is not None]
+            # the first entry is the whole picture's (query_boxes and window_boxes start with it)
+            self._colour_of[image_id] = parsed_all[0][3] if parsed_all else None
+            for parsed in parsed_all:
+                if parsed[0] == WINDOW:
                     self._win.append((parsed[1], parsed[2], image_id))
+                    self._win_colour.append(parsed[3])
             self._packed = None
         self._owners[image_id].update(owners)
 
-    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _arrays(self) -> tuple[np.ndarray, ...]:
         if self._packed is None:
             w = self._win
+            blank = bytes(COLOUR_BYTES)
+            colours = np.frombuffer(b"".join(c or blank for c in self._win_colour), dtype=np.uint8)
             self._packed = (np.array([x[0] for x in w], dtype=np.uint64), np.array([x[1] for x in w], dtype=np.uint64),
-                            np.array([x[2] for x in w], dtype=np.int64))
+                            np.array([x[2] for x in w], dtype=np.int64), colours.reshape(len(w), COLOUR_BYTES),
+                            np.array([c is not None for c in self._win_colour], dtype=bool))
         return self._packed
 
+    def _colour_ok(self, a: bytes | None, b: bytes | None) -> tuple[bool, float | None]:
+        """Whether two colour layouts agree (True when either is missing: entries kept before them)."""
+        if a is None or b is None or self.colour_distance is None:
+            return True, None
+        d = colour_distance(np.frombuffer(a, dtype=np.uint8), np.frombuffer(b, dtype=np.uint8))
+        return d <= self.colour_distance, d
+
     def match(self, phash: str, entries: Iterable[str] = ()) -> list[ImageMatch]:
-        """Stored images the query matches, best first (pHash matches, then window matches by distance)."""
+        """Stored images the query matches, best first (pHash matches, then window matches by distance).
+
+        Both kinds of match also need the colour layouts to agree (the whole pictures', or the two
+        windows'), within ``colour_distance`` grey levels on average, when both sides have one."""
         found: dict[int, ImageMatch] = {}
-        for image_id, dist in self.phash.within(phash, self.distance):
-            found[image_id] = ImageMatch(image_id, dist, "phash", factcheck_ids=tuple(sorted(self._owners[image_id])))
         queries = [p for p in (parse_entry(e) for e in entries or ()) if p is not None and p[0] == QUERY]
+        whole = queries[0][3] if queries else None
+        for image_id, dist in self.phash.within(phash, self.distance):
+            ok, cd = self._colour_ok(whole, self._colour_of.get(image_id))
+            if ok:
+                found[image_id] = ImageMatch(image_id, dist, "phash", factcheck_ids=tuple(sorted(self._owners[image_id])),
+                                             colour=cd)
         if queries and self._win:
-            wp, wd, ids = self._arrays()
-            best: dict[int, tuple[int, int]] = {}
-            for _, qp, qd in queries:
+            wp, wd, ids, colours, has = self._arrays()
+            best: dict[int, tuple[int, int, float | None]] = {}
+            for _, qp, qd, qc in queries:
                 dp = np.bitwise_count(wp ^ np.uint64(qp))
                 hit = np.nonzero(dp <= self.window_distance)[0]
                 if not len(hit):
                     continue
                 dd = np.bitwise_count(wd[hit] ^ np.uint64(qd))
-                for j, second in zip(hit[dd <= self.window_second], dd[dd <= self.window_second]):
+                hit, dd = hit[dd <= self.window_second], dd[dd <= self.window_second]
+                if not len(hit):
+                    continue
+                cd = np.full(len(hit), np.nan)
+                if qc is not None and self.colour_distance is not None:
+                    q = np.frombuffer(qc, dtype=np.uint8).astype(np.int16)
+                    cd = np.where(has[hit], np.abs(colours[hit].astype(np.int16) - q).mean(axis=1), np.nan)
+                    keep = np.isnan(cd) | (cd <= self.colour_distance)
+                    hit, dd, cd = hit[keep], dd[keep], cd[keep]
+                for j, second, c in zip(hit, dd, cd, strict=True):
                     key = int(ids[j])
-                    cand = (int(dp[j]), int(second))
-                    if key not in best or sum(cand) < sum(best[key]):
+                    cand = (int(dp[j]), int(second), None if np.isnan(c) else round(float(c), 1))
+                    if key not in best or cand[0] + cand[1] < best[key][0] + best[key][1]:
                         best[key] = cand
-            for image_id, (dist, second) in best.items():
+            for image_id, (dist, second, c) in best.items():
                 if image_id not in found:
                     found[image_id] = ImageMatch(image_id, dist, "window", factcheck_ids=tuple(sorted(self._owners[image_id])),
-                                                 second=second)
+                                                 second=second, colour=c)
         return sorted(found.values(), key=lambda m: (m.method != "phash", m.distance + m.second, m.image_id))
 
 
@@ -146,14 +181,15 @@ def reference_entries(data: bytes, entries: Iterable[str] = ()) -> list[str]:
 
     with Image.open(io.BytesIO(data)) as img:
         img.load()
-        queries = [e for e in entries if (p := parse_entry(e)) is not None and p[0] == QUERY]
+        queries = [e for e in entries if (p := parse_entry(e)) is not None and p[0] == QUERY and p[3] is not None]
         if not queries:
             queries = query_hashes(img)
         return queries + window_hashes(img)
 
 
 def has_windows(entries: Iterable[str] | None) -> bool:
-    return any((p := parse_entry(e)) is not None and p[0] == WINDOW for e in entries or ())
+    """Whether the kept entries hold windows with their colour layouts (older ones are computed again)."""
+    return any((p := parse_entry(e)) is not None and p[0] == WINDOW and p[3] is not None for e in entries or ())
 
 
 def ensure_windows(db, image_id: int) -> list[str]:
@@ -214,6 +250,7 @@ class FactCheckImageMatch:
     segments: int
     of_segments: int
     second: int = 0
+    colour: float | None = None
 
     def public(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -236,7 +273,7 @@ def match_factchecks(db, data: bytes, *, published_only: bool = False) -> list[F
             if published_only and fc.status != "published":
                 continue
             out[fc_id] = FactCheckImageMatch(fc_id, fc.claim, fc.verdict, fc.status, m.image_id, m.distance,
-                                             m.method, m.segments, m.of_segments, m.second)
+                                             m.method, m.segments, m.of_segments, m.second, m.colour)
     return list(out.values())
 
 

@@ -31,8 +31,8 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["BKTree", "HashIndex", "hamming", "hash_bytes", "image_hashes", "parse_entry", "query_hashes",
-           "window_hashes"]
+__all__ = ["BKTree", "HashIndex", "box_colours", "colour_distance", "hamming", "hash_bytes", "image_hashes",
+           "parse_entry", "query_hashes", "window_hashes"]
 
 # The thumbnail the hashes are computed from: small enough that a 40-megapixel photo costs one fast
 # reduction.
@@ -81,6 +81,9 @@ _BAND_MIN, _BAND_MAX = 0.03, 0.40  # a caption band is 3-40 % of the image's hei
 _BAND_TEXT_FRACTION = 0.40  # a band's text rows still have this share of background pixels
 _BAND_CANDIDATES = 2  # cuts tried at each edge
 QUERY, WINDOW = "q", "w"  # prefixes of the entries kept in images.crop_hashes
+COLOUR_CELLS = 4  # a window's colour layout: mean R, G, B of 4 × 4 cells
+COLOUR_BYTES = 3 * COLOUR_CELLS * COLOUR_CELLS
+_ENTRY_LEN = 33 + 2 * COLOUR_BYTES  # prefix, pHash and dHash (16 hex digits each), colour layout
 
 _DCT = None
 
@@ -137,6 +140,35 @@ def box_hashes(s: np.ndarray, boxes) -> list[tuple[int, int]]:
     small = _cells(s, b, 9, 8)
     dh = _pack((small[:, :, 1:] > small[:, :, :-1]).reshape(len(b), 64))
     return [(int(p), int(q)) for p, q in zip(ph, dh)]
+
+
+def _colour_tables(a: np.ndarray) -> list[np.ndarray]:
+    """Summed-area tables of the R, G and B channels of ``a`` (rows × columns × 3)."""
+    out = []
+    for c in range(3):
+        t = np.zeros((a.shape[0] + 1, a.shape[1] + 1))
+        t[1:, 1:] = a[:, :, c].astype(np.float64).cumsum(0).cumsum(1)
+        out.append(t)
+    return out
+
+
+def box_colours(tables: list[np.ndarray], boxes) -> np.ndarray:
+    """The colour layout of each window of ``boxes``: the mean R, G and B of its
+    :data:`COLOUR_CELLS` × :data:`COLOUR_CELLS` cells, as (n, :data:`COLOUR_BYTES`) ``uint8``.
+
+    pHash and dHash see only the grey picture's structure; two charts or two pie diagrams on a white
+    ground (the same shapes in other colours) agree on both. The colour layout is the independent second
+    check that tells them apart (docs/images.md, "Matching images")."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    n = COLOUR_CELLS
+    area = np.maximum((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) / (n * n), 1e-9)[:, None, None]
+    means = np.stack([_cells(t, b, n, n) / area for t in tables], axis=-1)
+    return np.clip(np.rint(means), 0, 255).astype(np.uint8).reshape(len(b), COLOUR_BYTES)
+
+
+def colour_distance(a, b) -> float:
+    """Mean absolute difference (grey levels, 0-255) between two colour layouts."""
+    return float(np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).mean())
 
 
 def _close(a: np.ndarray, colour: np.ndarray) -> np.ndarray:
@@ -214,15 +246,17 @@ def _grey_and_rgb(img):
     return small.convert("L"), np.asarray(small)
 
 
-def _entry(prefix: str, pair: tuple[int, int]) -> str:
-    return f"{prefix}{pair[0]:016x}{pair[1]:016x}"
+def _entry(prefix: str, pair: tuple[int, int], colour: np.ndarray | None = None) -> str:
+    return f"{prefix}{pair[0]:016x}{pair[1]:016x}" + ("" if colour is None else bytes(colour).hex())
 
 
-def parse_entry(entry: str) -> tuple[str, int, int] | None:
-    """(prefix, pHash, dHash) of a kept window entry; None for anything else (older segment hashes)."""
-    if len(entry) != 33 or entry[0] not in (QUERY, WINDOW):
+def parse_entry(entry: str) -> tuple[str, int, int, bytes | None] | None:
+    """(prefix, pHash, dHash, colour layout or None) of a kept window entry; None for anything else
+    (older segment hashes). Entries kept before the colour layout existed have none (33 characters)."""
+    if len(entry) not in (33, _ENTRY_LEN) or entry[0] not in (QUERY, WINDOW):
         return None
-    return entry[0], int(entry[1:17], 16), int(entry[17:], 16)
+    colour = bytes.fromhex(entry[33:]) if len(entry) == _ENTRY_LEN else None
+    return entry[0], int(entry[1:17], 16), int(entry[17:33], 16), colour
 
 
 def query_boxes(a: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -263,17 +297,23 @@ def window_boxes(a: np.ndarray, cuts=WINDOW_CUTS, max_cut: float = WINDOW_MAX_CU
     return list(dict.fromkeys(boxes))
 
 
+def _entries(prefix: str, grey, a: np.ndarray, boxes) -> list[str]:
+    colours = box_colours(_colour_tables(a), boxes)
+    return list(dict.fromkeys(_entry(prefix, pair, c) for pair, c in zip(box_hashes(_integral(grey), boxes), colours, strict=True)))
+
+
 def query_hashes(img) -> list[str]:
-    """Entries ``q<pHash><dHash>`` of :func:`query_boxes` of a decoded PIL image (kept for every image)."""
+    """Entries ``q<pHash><dHash><colour layout>`` of :func:`query_boxes` of a decoded PIL image (kept for
+    every image); the first is the whole picture's."""
     grey, a = _grey_and_rgb(img)
-    return list(dict.fromkeys(_entry(QUERY, pair) for pair in box_hashes(_integral(grey), query_boxes(a))))
+    return _entries(QUERY, grey, a, query_boxes(a))
 
 
 def window_hashes(img, cuts=WINDOW_CUTS, max_cut: float = WINDOW_MAX_CUT) -> list[str]:
-    """Entries ``w<pHash><dHash>`` of :func:`window_boxes` (kept for the images fact-checks hold)."""
+    """Entries ``w<pHash><dHash><colour layout>`` of :func:`window_boxes` (kept for the images fact-checks
+    hold); the first is the whole picture's."""
     grey, a = _grey_and_rgb(img)
-    return list(dict.fromkeys(_entry(WINDOW, pair)
-                              for pair in box_hashes(_integral(grey), window_boxes(a, cuts, max_cut))))
+    return _entries(WINDOW, grey, a, window_boxes(a, cuts, max_cut))
 
 
 def hash_bytes(data: bytes, **caps) -> tuple[str, list[str]]:

@@ -136,7 +136,8 @@ class ImageOut(BaseModel):
 class ImageMatchOut(BaseModel):
     """A fact-check whose image matches: by pHash distance of the whole pictures (bits of 64, method
     ``phash``), or by a window of the upload (cropped, caption band removed) within ``distance`` pHash
-    bits and ``second`` dHash bits of a window of the fact-check's image (method ``window``);
+    bits and ``second`` dHash bits of a window of the fact-check's image (method ``window``); ``colour``:
+    mean difference of the colour layouts (grey levels of 255; null for images kept before them);
     ``segments``/``of_segments`` are kept for compatibility and are 0."""
 
     factcheck_id: int
@@ -149,6 +150,7 @@ class ImageMatchOut(BaseModel):
     segments: int
     of_segments: int
     second: int = 0
+    colour: float | None = None
 
 
 def _out(store, image, *, links: bool = False, lang: str = "vi") -> ImageOut:
