@@ -4,7 +4,8 @@ Reproduces ``kiemchung.claims.verify.DEFAULT_MODEL``: for each post the matcher'
 (lexical, the product's default) and the verifier's pair features against its phrasing, with term
 weights from a background (default: the RSS year's odd lines, which alerts-dev does not use);
 logistic regression (L2 1) of "the candidate is the post's gold fact-check", ``neg_diff`` fixed at
--1; five folds, every post of one KB entry (its gold entry, else its best candidate) in the same
+-1 (a governed negation counts 1, a denial phrase 3) and ``num_one_side`` at 0 (a number only one side
+states is no conflict); five folds, every post of one KB entry (its gold entry, else its best candidate) in the same
 fold, so a claim is never seen in training and test. Prints the weights and the precision/recall
 curve of the product's rule on the held-out folds, counted as the alert engine records alerts: the
 most probable of the verified candidates (the matcher's best three) is a "repeat" alert when it
@@ -26,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 NEG_WEIGHT = -1.0
+FIXED = {"neg_diff": NEG_WEIGHT, "num_one_side": 0.0}  # set by hand, not fitted
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
@@ -37,18 +39,23 @@ def rows(data: Path, background: bool) -> list[tuple[list[tuple[dict, bool, bool
     (a property of the knowledge base, not of the post)."""
     from kiemchung.claims.evaluate import read_jsonl
     from kiemchung.claims.match import ClaimMatcher
-    from kiemchung.claims.verify import AlertDecider, read_background
+    from kiemchung.claims.verify import AlertDecider, Side, _tokens, read_background, strip_urls
+    from kiemchung.text.framing import strip_framing
 
     bg = read_background(data / "rss-2025-2026.jsonl.gz", lines="odd") if background else None
     m = ClaimMatcher()
-    m.add_many(read_jsonl(data / "alerts-dev-kb.jsonl", ("id", "text")))
-    decider = AlertDecider(m, bg)
+    kb = list(read_jsonl(data / "alerts-dev-kb.jsonl", ("id", "text")))
+    m.add_many(kb)
+    decider = AlertDecider(m, bg, texts={r["id"]: r["text"] for r in kb})
     out = []
     for q in read_jsonl(data / "alerts-dev-queries.jsonl", ("text", "gold")):
         res, decisions = decider.decide(q["text"], k=decider.top)
         rank = {r.entry_id: i for i, r in enumerate(res)}  # the matcher's order: its best first, as fitted
         decisions.sort(key=lambda d: rank[d.match.entry_id])
-        cands = [(d.features, d.match.matched, d.match.entry_id in q["gold"], d.same_claim) for d in decisions]
+        # "states an assertion" of the candidate's claim (decided for the most probable one only)
+        q_side = Side.of(_tokens(strip_framing(strip_urls(q["text"]))), decider.weights) if decisions else None
+        cands = [(d.features, d.match.matched, d.match.entry_id in q["gold"], d.same_claim,
+                  decider.clause(q_side, d.match.phrasing_id, d.features)) for d in decisions]
         key = q["gold"][0] if q["gold"] else (res[0].entry_id if res else q["id"])
         out.append((cands, bool(q["gold"]), key))
     return out
@@ -63,7 +70,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     data = rows(args.data, not args.no_background)
-    use = [n for n in PAIR_FEATURES if n != "neg_diff"]
+    use = [n for n in PAIR_FEATURES if n not in FIXED]
 
     def design(fs: list[dict]) -> np.ndarray:
         return np.array([[f[n] for n in use] + [1.0] for f in fs]).reshape(len(fs), len(use) + 1)
@@ -82,11 +89,11 @@ def main() -> None:
         if not cands:
             probs.append([])
             continue
-        fs = [f for f, _, _, _ in cands]
+        fs = [f for f, _, _, _, _ in cands]
         z = design(fs) @ fits[fold[i]] + NEG_WEIGHT * np.array([f["neg_diff"] for f in fs])
         probs.append((1.0 / (1.0 + np.exp(-z))).tolist())
     w = fit_logistic(x.tolist(), y.tolist())
-    weights = {n: round(v, 3) for n, v in zip(use, w[:-1], strict=True)} | {"neg_diff": NEG_WEIGHT}
+    weights = {n: round(v, 3) for n, v in zip(use, w[:-1], strict=True)} | FIXED
     n_gold = sum(1 for _, has, _ in data if has)
     n_none = len(data) - n_gold
 
@@ -101,11 +108,11 @@ def main() -> None:
                 order = sorted(range(len(ps)), key=lambda j: -ps[j])  # as AlertDecider.decide: most probable first
                 hit = []
                 for r, j in enumerate(order):
-                    f, matched, ok, same = cands[j]
+                    f, matched, ok, same, clause = cands[j]
                     if every:  # before: every candidate judged as the first
                         rep = model.level(ps[j], matched) == "repeat"
                     elif r == 0:
-                        rep = model.level(ps[j], matched) == "repeat"
+                        rep = model.level(ps[j], matched, clause) == "repeat"
                     else:  # another fact-check: the threshold on its own and the first's claim
                         rep = ps[j] >= t and same >= t
                     if rep:

@@ -503,6 +503,15 @@ def test_bundled_sample_alerts_no_official_or_unrelated_item(sample_figures):
     assert figures["repeat"]["right"] >= 40 and figures["claim_items"]["post"] == 80
 
 
+def test_rumour_posts_stating_one_assertion_of_a_claim_reach_the_claims_queue(sample_figures):
+    """Posts that state one assertion of a sample fact-check's compound claim ("nước máy nhiễm độc" of
+    "Nước máy ở Giang Khẩu bị nhiễm độc, không được dùng để nấu ăn"), or reword it from far, reach at least
+    "Có thể liên quan" (the claims queue): 62 of the 80 rumour posts at either level on 2026-12-06 (40
+    before the clause rule), with no official or unrelated item (test above)."""
+    figures = sample_figures
+    assert figures["repeat"]["right"] + figures["related"]["right"] >= 62, figures
+
+
 @pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 40 of the 80 rumour posts alert "
                                        "'repeat' (docs/matching.md, 'Why the sample's rumours miss'); "
                                        "remove this mark when it is")

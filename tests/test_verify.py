@@ -62,6 +62,77 @@ def test_numbers_that_disagree_lower_the_probability():
     assert other[0].features["num_diff"] == 1.0
 
 
+def _side(text: str):
+    from kiemchung.claims.verify import Side, TermWeights, _tokens
+
+    return Side.of(_tokens(text), TermWeights(None))
+
+
+def test_only_two_different_numbers_of_one_kind_conflict():
+    from kiemchung.claims.verify import number_conflict
+
+    claim = _side("Toàn tỉnh cho học sinh nghỉ học hết tuần vì bão số 8, mỗi hộ nhận 5 triệu đồng")
+    assert number_conflict(_side("học sinh nghỉ học cả tuần vì bão"), claim) == 0.0  # a number dropped
+    assert number_conflict(_side("nghỉ học 7 ngày vì bão"), claim) == 0.0  # a number of another kind
+    assert number_conflict(_side("nghỉ học hết tuần vì bão số 9"), claim) == 1.0
+    assert number_conflict(_side("mỗi hộ nhận 50 triệu đồng"), claim) == 1.0
+    assert number_conflict(_side("mỗi hộ nhận 5 triệu, 27 người đã nhận 640 triệu"), claim) == 0.0  # 5 triệu agrees
+
+
+def test_a_negation_conflicts_only_on_a_word_both_sides_hold():
+    from kiemchung.claims.verify import DENIAL_WEIGHT, negation_conflict
+
+    # its own "không được dùng" is part of what it claims. (Folded, "ăn" is also the "An" of "An Phú":
+    # a place of that name would read as governed; the syllables are compared folded.)
+    claim = _side("Nước máy ở phường Tân Hòa bị nhiễm độc, không được dùng để nấu ăn.")
+    assert negation_conflict(_side("nước máy Tân Hòa nhiễm độc rồi, cả nhà phải mua nước bình"), claim) == 0.0
+    assert negation_conflict(_side("nước máy Tân Hòa nhiễm độc, ko ai dám uống"), claim) == 0.0
+    assert negation_conflict(_side("nước máy Tân Hòa không nhiễm độc, vẫn dùng nấu ăn bình thường"), claim) == 1.0
+    assert negation_conflict(_side("Bác bỏ tin nước máy Tân Hòa bị nhiễm độc"), claim) == DENIAL_WEIGHT
+    assert negation_conflict(_side("Cảnh giác tin nhắn giả mạo về nước máy Tân Hòa"), claim) == DENIAL_WEIGHT
+    bridge = _side(OTHER)
+    assert negation_conflict(_side("cầu mới làm chưa được một tháng đã nứt, sắp sập"), bridge) == 0.0
+
+
+def test_a_post_stating_one_assertion_of_a_compound_claim():
+    from kiemchung.claims.verify import CLAUSE_COVER, Side, TermWeights, _tokens, claim_clauses, clause_cover
+
+    claim = "Nước máy ở phường Tân Hòa bị nhiễm độc, không được dùng để nấu ăn."
+    clauses = claim_clauses(claim)
+    assert [" ".join(c) for c in clauses] == ["nuoc may o phuong tan hoa bi nhiem doc", "khong duoc dung de nau an"]
+    weigh = TermWeights(None)
+
+    def cover(text: str) -> float:
+        return clause_cover(Side.of(_tokens(text), weigh), clauses, weigh)
+
+    # the first assertion, among clauses of the post's own
+    assert cover("Công ty nước giấu chuyện nước máy phường Tân Hòa bị nhiễm độc, mọi người biết chưa") >= CLAUSE_COVER
+    assert cover("Phường Tân Hòa tổ chức hội chợ ẩm thực") < CLAUSE_COVER  # shares words, states nothing of it
+    assert claim_clauses("Sập!") == [] and claim_clauses("") == []  # no assertion of three content words
+
+    m = ClaimMatcher()
+    m.add("1:0", claim, group="1")
+    m.add("2:0", OTHER, group="2")
+    with_texts = AlertDecider(m, TermStats.from_texts(NEWS), texts={"1:0": claim, "2:0": OTHER})
+    post = "Công ty nước giấu chuyện nước máy phường Tân Hòa bị nhiễm độc, mọi người biết chưa"
+    _, dec = with_texts.decide(post)
+    assert dec[0].match.entry_id == "1" and dec[0].clause and dec[0].level in ("repeat", "related")
+    _, plain = AlertDecider(m, TermStats.from_texts(NEWS)).decide(post)  # no texts: no clause rule
+    assert not plain[0].clause and plain[0].probability == dec[0].probability
+    # a negation on the assertion's own words does not state it (the rule does not apply; the verifier's
+    # own reading of such a denial is a known limit: neg_diff is a hand-set -1, docs/matching.md)
+    _, denied = with_texts.decide("Nước máy phường Tân Hòa không bị nhiễm độc, mọi người yên tâm")
+    assert denied[0].features["neg_diff"] == 1.0 and not denied[0].clause
+    # stating an assertion puts a post in the claims queue ("related") from a tenth of that threshold;
+    # it does not lower the bar of a notified "repeat"
+    m2 = DEFAULT_MODEL
+    assert m2.level(m2.related_threshold / 10.0, clause=True) == "related"
+    assert m2.level(m2.related_threshold / 10.0 - 1e-6, clause=True) is None
+    assert m2.level(m2.repeat_threshold / 10.0, clause=True) == "related"
+    closed = m2.replace(related_threshold=m2.repeat_threshold)  # an office that closed the related level
+    assert closed.level(m2.repeat_threshold / 2.0, clause=True) is None
+
+
 @pytest.mark.parametrize("text", ["", "   ", "sập", "cầu sập", "https://example.com/nuoc-may-an-phu-bi-nhiem-doc",
                                   "www.example.vn/a/b/c", "😱😱😱 🙏", "!!! ??? ..."])
 def test_empty_one_word_url_or_emoji_posts_never_alert(text):
@@ -140,10 +211,10 @@ def test_tradeoff_per_installation(db):
     t = tradeoff(db)
     assert [p["threshold"] for p in t["curve"] if p["in_force"]] == [DEFAULT_MODEL.repeat_threshold]
     assert t["triaged"] == 0 and t["related_threshold"] == DEFAULT_MODEL.related_threshold
-    set_setting(db, "alert_precision", "0.97")
+    set_setting(db, "alert_precision", "0.96")
     t = tradeoff(db)
     chosen = next(p for p in t["curve"] if p["in_force"])
-    assert chosen["precision"] >= 0.97 and t["repeat_threshold"] == chosen["threshold"] > DEFAULT_MODEL.repeat_threshold
+    assert chosen["precision"] >= 0.96 and t["repeat_threshold"] == chosen["threshold"] > DEFAULT_MODEL.repeat_threshold
 
 
 def test_eval_matching_prints_alert_figures_and_curve(tmp_path, capsys):
@@ -183,9 +254,12 @@ def test_a_second_fact_check_needs_the_threshold_itself():
     m.add("1:0", CLAIM, group="1")
     m.add("2:0", "Rau ở chợ phường An Phú bị nhiễm độc, không được dùng để nấu ăn.", group="2")
     m.add("3:0", OTHER, group="3")
-    _, dec = AlertDecider(m, TermStats.from_texts(NEWS)).decide(
+    # thresholds 0.4 / 0.05 put the second candidate between a fifth of the repeat one and it, over the
+    # related one (the fixture's probability is 0.096 with the weights of 2026-12-06)
+    model = DEFAULT_MODEL.replace(repeat_threshold=0.4, related_threshold=0.05)
+    _, dec = AlertDecider(m, TermStats.from_texts(NEWS), model).decide(
         "nước máy phường An Phú bị nhiễm độc, đừng dùng nấu ăn nha mọi người")
-    t = DEFAULT_MODEL.repeat_threshold
+    t = model.repeat_threshold
     assert dec[0].match.entry_id == "1" and dec[0].level == "repeat"
     second = dec[1]
     assert second.match.entry_id == "2" and second.match.matched and t / 5 <= second.probability < t

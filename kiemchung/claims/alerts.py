@@ -77,6 +77,7 @@ class AlertEngine:
         # An explicit matcher's config wins; otherwise the installation's (match_* settings).
         self._config = matcher.config if matcher is not None else None
         self.matcher = matcher
+        self._texts: dict[str, str] | None = None  # phrasing id -> text, for the verifier's clause rule
         self.decider = None
         self._sig: tuple | None = None
         self.image_matcher = None  # kiemchung.images.match.ImageMatcher over the same fact-checks' images
@@ -102,15 +103,17 @@ class AlertEngine:
         rebuilt = False
         if sig != self._sig or self.matcher is None:
             m = ClaimMatcher(cfg)
+            texts: dict[str, str] = {}
             for fc in self.factchecks():
                 for i, text in enumerate(fc.phrasings):
                     m.add(f"{fc.id}:{i}", text, group=str(fc.id))
-            self.matcher, self._sig, rebuilt = m, sig, True
+                    texts[f"{fc.id}:{i}"] = text
+            self.matcher, self._texts, self._sig, rebuilt = m, texts, sig, True
         self._refresh_images(sig)
         background = store_background(self.db)
         model = decision_model(self.db)
         if rebuilt or self.decider is None or self.decider.model != model or self.decider.background is not background:
-            self.decider = AlertDecider(self.matcher, background, model)
+            self.decider = AlertDecider(self.matcher, background, model, texts=self._texts)
         return self.matcher
 
     def _refresh_images(self, sig: tuple) -> None:

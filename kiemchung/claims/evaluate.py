@@ -93,11 +93,12 @@ def evaluate_matching(
 
     matcher = ClaimMatcher(config)
     t0 = time.perf_counter()
-    n_kb = matcher.add_many(read_jsonl(kb_path, ("id", "text")))
+    kb_rows = list(read_jsonl(kb_path, ("id", "text")))
+    n_kb = matcher.add_many(kb_rows)
     semantic = matcher.semantic
     if semantic:
         matcher.match("khởi động chỉ mục ngữ nghĩa")  # embed (or load cached) entries before timing
-    decider = AlertDecider(matcher, background, model)
+    decider = AlertDecider(matcher, background, model, texts={r["id"]: r["text"] for r in kb_rows})
     build_s = time.perf_counter() - t0
     queries = list(read_jsonl(queries_path, ("text", "gold")))
     if chatter:
@@ -107,14 +108,15 @@ def evaluate_matching(
             q["text"] = add_chatter(str(q.get("id", i)), q["text"])
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
-    # per post: (has gold, [(probability, right, matched, same claim as the first) per verified candidate])
-    top: list[tuple[bool, list[tuple[float, bool, bool, float]]]] = []
+    # per post: (has gold, [(probability, right, matched, same claim as the first, states an assertion)
+    # per verified candidate])
+    top: list[tuple[bool, list[tuple[float, bool, bool, float, bool]]]] = []
     for q in queries:
         gold = set(q["gold"] or [])
         t = time.perf_counter()
         res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
-        top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim)
+        top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim, d.clause)
                                  for d in decisions]))
         matched = [r for r in res if r.matched]
         if gold:
@@ -170,11 +172,11 @@ def evaluate_matching(
 CURVE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
-def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float]]]], model, threshold: float,
+def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bool]]]], model, threshold: float,
                    with_gold: int, without: int, *, related: bool = False) -> dict:
     """Alert precision/recall/false alerts per 1,000 posts without gold, counting every alert the
     engine would record: one per verified candidate that reaches the level (``top``: per post (has
-    gold, [(probability, right, matched, same claim) per candidate]); ``threshold``: the repeat threshold, or with
+    gold, [(probability, right, matched, same claim, states an assertion) per candidate]); ``threshold``: the repeat threshold, or with
     ``related`` the related one, both levels counted)."""
     if related:
         level = model
@@ -187,9 +189,9 @@ def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float]]]]
         # as AlertDecider.decide: candidates most probable first; the matcher's agreement helps the first
         # only; another is a "repeat" when it reaches the threshold and states the first's claim
         hit = []
-        for i, (p, r, mt, same) in enumerate(cands):
+        for i, (p, r, mt, same, clause) in enumerate(cands):
             if i == 0:
-                lv = level.level(p, mt)
+                lv = level.level(p, mt, clause)
             else:
                 lv = ("repeat" if p >= level.repeat_threshold and same >= level.repeat_threshold
                       else level.level(min(p, level.related_threshold)))
