@@ -121,6 +121,26 @@ def test_colour_layout_tells_apart_charts_that_differ_only_in_colour():
             assert hit[0].colour is not None and hit[0].colour <= colour and "màu/colour" in hit[0].describe()
 
 
+def test_entries_kept_before_colour_layouts_still_match_and_are_computed_again():
+    """Rows kept before the colour layout hold 33-character entries: they parse without one, match without
+    the colour check, and a fact-check's windows without one count as missing (ensure_windows redoes them)."""
+    from kiemchung.images.match import has_windows
+    from kiemchung.images.phash import parse_entry
+    from kiemchung.images.store import decode
+
+    original = picture(11, (640, 480))
+    d0 = decode(encoded(original, "PNG"))
+    entries = reference_entries(d0.clean, d0.crop_hashes)
+    assert has_windows(entries) and all(parse_entry(e)[3] is not None for e in entries)
+    old = [e[:33] for e in entries]
+    assert parse_entry(old[0])[3] is None and not has_windows(old)
+    m = ImageMatcher()
+    m.add(1, d0.phash, old, [101])
+    copy = decode(encoded(original.crop((80, 20, 620, 430)), "JPEG", quality=85))  # as in the test above
+    found = m.match(copy.phash, [e[:33] for e in copy.crop_hashes])
+    assert found and found[0].image_id == 1 and found[0].method == "window" and found[0].colour is None
+
+
 def test_factcheck_images_are_audited_and_matched(db):
     fc = _factcheck(db)
     original = picture(5, (600, 400))
