@@ -83,12 +83,15 @@ class Follower:
     its own position. The process ends with its parent (and is ended by :meth:`abort`).
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, batch: int = 1000) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_follow, args=(db.url, child), name="kiemchung-stories", daemon=True)
+        # not a daemon: it starts a helper process of its own (see StoryStage.run); it ends with its
+        # parent all the same (_die_with_parent), and finish() or abort() always joins it
+        self._process = ctx.Process(target=_follow, args=(db.url, child, batch), name="kiemchung-stories")
+        self.error: str | None = None
         self._process.start()
         child.close()
 
@@ -99,11 +102,14 @@ class Follower:
         try:
             self._conn.send("done")
             counts = self._conn.recv()
-        except (EOFError, OSError):
-            counts = None
+        except (EOFError, OSError) as exc:
+            counts = f"{type(exc).__name__}: {exc}"
         self._process.join()
         self._conn.close()
-        return StageReport(counts) if isinstance(counts, dict) else None
+        if isinstance(counts, dict):
+            return StageReport(counts)
+        self.error = str(counts)
+        return None
 
     def abort(self) -> None:
         """End the process now (safe: what it stored is committed, the next run resumes from there)."""
@@ -124,7 +130,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _follow(url: str, conn) -> None:
+def _follow(url: str, conn, batch: int = 1000) -> None:
     """The body of the :class:`Follower` process."""
     _die_with_parent()
     finished = False
@@ -139,7 +145,7 @@ def _follow(url: str, conn) -> None:
     db = Database(url)
     try:
         pipeline = Pipeline(db)
-        followed = pipeline.stories.run(until=until)  # returns once the ingest is over and all assigned
+        followed = pipeline.stories.run(batch=batch, until=until)  # returns once the ingest is over and all assigned
         report = pipeline.run()
         report.counts["stories"] = report.counts.get("stories", 0) + followed
         conn.send(report.counts)
@@ -148,7 +154,7 @@ def _follow(url: str, conn) -> None:
     except Exception as exc:  # the parent runs the stages itself from where this stopped
         log.warning("stages following the import: %s", exc)
         try:
-            conn.send(None)
+            conn.send(f"{type(exc).__name__}: {exc}")
         except OSError:
             pass
     finally:

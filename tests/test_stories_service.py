@@ -207,3 +207,19 @@ def test_dormant_stories_vectors_are_stored_and_read_back(db):
     assert plain.story_of("5") == plain.story_of("1")
     stage = StoryStage(db)
     assert stage.clusterer.story(stage.clusterer.story_of("1")).headline == plain.story(plain.story_of("1")).headline
+
+
+def test_the_follower_process_assigns_what_an_import_stored(tmp_path):
+    """kiemchung.pipeline.Follower, the real second process (and the helper process it starts to
+    compute the next batch's features: batches of 2 here)."""
+    from kiemchung.pipeline import Follower
+    from kiemchung.store import Database
+
+    db = Database(tmp_path / "kc.sqlite")
+    follower = Follower(db, batch=2)
+    load(db, FLOOD)
+    load(db, BRIDGE, day0=5)
+    report = follower.finish()
+    assert follower.error is None and report is not None and report.counts["stories"] == 5
+    assert len({story_of_document(db, i).id for i in (1, 2, 3)}) == 1
+    assert StoryStage(db).run() == 0

@@ -360,6 +360,11 @@ def import_cmd(
         del ingestor  # its near-duplicate window is not needed by the stages after ingest (memory)
         stages = follower.finish() if follower is not None else None
         if stages is None:
+            if follower is not None:
+                console_err.print(
+                    f"[yellow]Gán câu chuyện song song bị lỗi, chạy lại sau khi nhập (the story process beside the "
+                    f"import failed; assigning after it): {escape(follower.error or '')}[/]", highlight=False
+                )
             _after_ingest(db)
         else:
             _print_stages(stages)
