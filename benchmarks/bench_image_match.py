@@ -45,6 +45,7 @@ from image_set import KINDS, TRANSFORMS, original, transform  # noqa: E402
 from kiemchung.images.match import (  # noqa: E402
     COLOUR_DISTANCE,
     DISTANCE,
+    FINE_DISTANCE,
     WINDOW_DISTANCE,
     WINDOW_SECOND,
     ImageMatcher,
@@ -55,6 +56,7 @@ from kiemchung.images.phash import (  # noqa: E402
     QUERY,
     WINDOW,
     HashIndex,
+    TEXT_PAGE_DETAIL,
     _prepared,
     image_hashes,
     parse_entry,
@@ -114,9 +116,11 @@ def _job(args):
             row["ref_took"] = time.perf_counter() - t0
             row["windows"] = [p[1:] for p in map(parse_entry, entries) if p and p[0] == WINDOW]
             row["whole_colour"] = parse_entry(entries[0])[3]  # the whole picture's (first entry)
+            row["whole_fine"] = parse_entry(entries[0])[4]
         else:
             row["queries"] = [p[1:] for p in map(parse_entry, d.crop_hashes) if p and p[0] == QUERY]
             row["whole_colour"] = parse_entry(d.crop_hashes[0])[3]
+            row["whole_fine"] = parse_entry(d.crop_hashes[0])[4]
         if legacy is not None:
             row["legacy"], row["legacy_took"] = legacy, legacy_took
         rows.append(row)
@@ -173,40 +177,52 @@ def main() -> None:
     D = pc([int(r["phash"], 16) for r in queries], [int(r["phash"], 16) for r in originals])
     oc = np.stack([col(r["whole_colour"]) for r in originals])
     WC = np.stack([np.abs(oc - col(r["whole_colour"])[None, :]).mean(axis=1) for r in queries])
+    ofine = np.array([r["whole_fine"] for r in originals], dtype=np.uint64)
+    WF = np.stack([np.bitwise_count(ofine ^ np.array(r["whole_fine"], dtype=np.uint64)[None, :]).sum(axis=1)
+                   for r in queries])
     # window pairs: every (query, original, pHash bits, dHash bits, colour distance) with pHash <= max(TPS)
     # and dHash <= max(TDS)
     wp = np.array([w[0] for r in originals for w in r["windows"]], dtype=np.uint64)
     wd = np.array([w[1] for r in originals for w in r["windows"]], dtype=np.uint64)
     wc = np.stack([col(w[2]) for r in originals for w in r["windows"]])
+    wf = np.array([w[3] for r in originals for w in r["windows"]], dtype=np.uint64)
     owner = np.array([i for i, r in enumerate(originals) for _ in r["windows"]])
     TPS, TDS = list(range(4, 15)), list(range(8, 27, 2))
     cand = []
     for qi, r in enumerate(queries):
-        for qp, qd, qc in r["queries"]:
+        for qp, qd, qc, qf in r["queries"]:
             dp = np.bitwise_count(wp ^ np.uint64(qp))
             hit = np.nonzero(dp <= max(TPS))[0]
             dd = np.bitwise_count(wd[hit] ^ np.uint64(qd))
             hit, dd = hit[dd <= max(TDS)], dd[dd <= max(TDS)]
             cd = np.abs(wc[hit] - col(qc)[None, :]).mean(axis=1)
-            cand.extend(zip([qi] * len(hit), owner[hit], dp[hit], dd, cd, strict=True))
-    cand = np.array(cand, dtype=np.float64).reshape(-1, 5)
+            fd = np.bitwise_count(wf[hit] ^ np.array(qf, dtype=np.uint64)[None, :]).sum(axis=1)
+            cand.extend(zip([qi] * len(hit), owner[hit], dp[hit], dd, cd, fd, strict=True))
+    cand = np.array(cand, dtype=np.float64).reshape(-1, 6)
 
     def detail(c):  # spread of a colour layout over its 4 x 4 cells (rms over R, G, B): low for a flat page
         return float(np.sqrt(c.reshape(16, 3).astype(np.float64).var(axis=0).mean()))
 
     flat = np.array([detail(col(r["windows"][0][2])) for r in originals])  # the stored whole picture's
 
-    def matrix(tp, td, tc, page=None):
+    text_page = flat < TEXT_PAGE_DETAIL  # the product's is_text_page, on the stored whole picture
+
+    def matrix(tp, td, tc, page=None, tf=None):
         """Matches under a setting; ``page`` = (detail, bits): a stored picture whose layout's detail is
-        below ``detail`` (a text page) is matched by whole pHash within ``bits`` only, never by windows."""
+        below ``detail`` (a text page) is matched by whole pHash within ``bits`` only, never by windows;
+        ``tf``: a stored text page's matches (whole or window) also need fine hashes within ``tf`` bits."""
         ok = np.ones(len(originals), bool) if page is None else flat >= page[0]
         limit = np.where(ok, DISTANCE, DISTANCE if page is None else page[1])[None, :]
         m = D <= limit
         if tc is not None:
             m &= WC <= tc
+        if tf is not None:
+            m &= ~text_page[None, :] | (WF <= tf)
         sel = (cand[:, 2] <= tp) & (cand[:, 3] <= td) & ok[cand[:, 1].astype(int)]
         if tc is not None:
             sel &= cand[:, 4] <= tc
+        if tf is not None:
+            sel &= ~text_page[cand[:, 1].astype(int)] | (cand[:, 5] <= tf)
         m[cand[sel, 0].astype(int), cand[sel, 1].astype(int)] = True
         return m
 
@@ -232,8 +248,9 @@ def main() -> None:
                         best = (np.mean(list(rec.values())), tp, td, tc)
         return (None, None, None) if best is None else best[1:]
 
-    T, S, C = WINDOW_DISTANCE, WINDOW_SECOND, COLOUR_DISTANCE  # the product's setting
-    chosen = matrix(T, S, C)
+    T, S, C, F = WINDOW_DISTANCE, WINDOW_SECOND, COLOUR_DISTANCE, FINE_DISTANCE  # the product's setting
+    colour_only = matrix(T, S, C)
+    chosen = matrix(T, S, C, tf=F)
     nA, nB = int((is_d & (half == 0)).sum()), int((is_d & (half == 1)).sum())
     qkinds = np.array([r["kind"] for r in queries])
     print(f"\nset: {len(originals)} originals ({', '.join(kinds)} in turn), {len(originals)} copies per "
@@ -253,19 +270,50 @@ def main() -> None:
     print(f"half A, colour-layout distance (grey levels) between a copy and its original: whole-pHash matches "
           f"p50 {np.percentile(tw, 50):.1f}, p99 {np.percentile(tw, 99):.1f}, max {tw.max():.1f}; window matches "
           f"({T} / {S} bits) p50 {np.percentile(twin, 50):.1f}, p99 {np.percentile(twin, 99):.1f}, max {twin.max():.1f}")
-    fd = [c for qi, j, dp, dd, c in cand[sel] if is_d[int(qi)] and half[int(qi)] == 0]
+    fd = [c for qi, j, dp, dd, c, _ in cand[sel] if is_d[int(qi)] and half[int(qi)] == 0]
     fw = WC[is_d & (half == 0)][D[is_d & (half == 0)] <= DISTANCE]
     print(f"half A, unrelated images' pairs that pass the pHash/dHash tests: colour distances "
           f"{sorted(round(float(x), 1) for x in list(fd) + list(fw))}")
+    # the fine check of text pages: true pairs (a copy and its own text-page original, passing the other
+    # checks) against false pairs (an unrelated image and a text-page original, passing them), half A
+    tp_sel = sel & (cand[:, 4] <= C) & text_page[cand[:, 1].astype(int)]
+    best_f: dict[tuple[int, int], float] = {}
+    for qi, j, fdist in zip(cand[tp_sel, 0].astype(int), cand[tp_sel, 1].astype(int), cand[tp_sel, 5], strict=True):
+        best_f[(qi, j)] = min(best_f.get((qi, j), 1e9), fdist)
+    for qi, j in zip(*np.nonzero((D <= DISTANCE) & (WC <= C) & text_page[None, :]), strict=True):
+        best_f[(int(qi), int(j))] = min(best_f.get((int(qi), int(j)), 1e9), float(WF[qi, j]))
+    ft = sorted(int(v) for (qi, j), v in best_f.items() if half[qi] == 0 and truth[qi] == j)
+    ff = sorted(int(v) for (qi, j), v in best_f.items() if half[qi] == 0 and is_d[qi])
+    print(f"text pages among the originals: {int(text_page.sum())} of {len(originals)} (detail < {TEXT_PAGE_DETAIL:g}: "
+          + ", ".join(f"{k} {int((text_page & (np.array([r['kind'] for r in originals]) == k)).sum())}" for k in kinds) + ")")
+    if ft:
+        print(f"half A, fine-hash bits (of 256), a copy and its text-page original: n {len(ft)}, p50 {np.percentile(ft, 50):.0f}, "
+              f"p90 {np.percentile(ft, 90):.0f}, max {max(ft)}: {ft}")
+    print(f"half A, fine-hash bits, an unrelated image and a text-page original that pass the other checks: {ff}")
+    best_tf = None
+    for tf in range(0, 129, 2):
+        fpr, rec = score(matrix(T, S, C, tf=tf), 0)
+        if fpr <= 0.01 and (best_tf is None or np.mean(list(rec.values())) > best_tf[0] + 1e-12):
+            best_tf = (np.mean(list(rec.values())), tf)
+    print(f"fine threshold chosen on half A (best mean recall at <= 1 % false, smallest such): "
+          f"{None if best_tf is None else best_tf[1]} bits; product FINE_DISTANCE = {F}")
     print(f"product setting: whole pHash <= {DISTANCE} bits, or a query window within {T} pHash bits and {S} dHash "
-          f"bits of a stored window; both with colour layouts within {C:g} grey levels")
+          f"bits of a stored window; both with colour layouts within {C:g} grey levels; a stored text page's "
+          f"matches with fine hashes within {F} of 256 bits")
     print(f"{'':<52} {'false':>13}  " + "  ".join(f"{t:>7}" for t in TRANSFORMS) + "     mean")
     print(line("after, half A", *score(chosen, 0), nA))
     print(line("after, half B (reported)", *score(chosen, 1), nB))
     print(line("after, both halves", *score(chosen), nA + nB))
     for k in kinds:
         print(line(f"  after, half B, {k}", *score(chosen, 1, qkinds == k), int((is_d & (half == 1) & (qkinds == k)).sum())))
-    print(line("previous (4 / 22 bits, no colour check), half A", *score(prev, 0), nA))
+    for tf in sorted({F - 8, F - 4, F + 4, F + 8, 48, 56, 64} - {F}):
+        print(line(f"fine check at {tf} bits, half B", *score(matrix(T, S, C, tf=tf), 1), nB))
+    print(line("colour check, no fine check (previous), half A", *score(colour_only, 0), nA))
+    print(line("colour check, no fine check (previous), half B", *score(colour_only, 1), nB))
+    for k in kinds:
+        print(line(f"  no fine check, half B, {k}", *score(colour_only, 1, qkinds == k),
+                   int((is_d & (half == 1) & (qkinds == k)).sum())))
+    print(line("previous (4 / 22 bits, no colour or fine check), half A", *score(prev, 0), nA))
     print(line("previous, half B", *score(prev, 1), nB))
     print(line("previous, both halves", *score(prev), nA + nB))
     for k in kinds:
@@ -331,22 +379,25 @@ def main() -> None:
 
     # lookup time
     rnd = random.Random(7)
-    matcher = ImageMatcher(distance=DISTANCE, window_distance=T, window_second=S, colour_distance=C)
+    def fine_hex(f):
+        return "".join(f"{w:016x}" for w in f)
+
+    matcher = ImageMatcher(distance=DISTANCE, window_distance=T, window_second=S, colour_distance=C, fine_distance=F)
     for i, r in enumerate(originals):
-        matcher.add(i, r["phash"], [f"w{p:016x}{d:016x}{c.hex()}" for p, d, c in r["windows"]], [i])
+        matcher.add(i, r["phash"], [f"w{p:016x}{d:016x}{c.hex()}{fine_hex(f)}" for p, d, c, f in r["windows"]], [i])
     n_win = matcher.windows()
     per = max(1, round(n_win / len(originals)))
     i = len(originals)
     while matcher.windows() < args.stored:
         matcher.add(i, f"{rnd.getrandbits(64):016x}",
                     [f"w{rnd.getrandbits(64):016x}{rnd.getrandbits(64):016x}{rnd.randbytes(COLOUR_BYTES).hex()}"
-                     for _ in range(per)], [i])
+                     f"{rnd.getrandbits(256):064x}" for _ in range(per)], [i])
         i += 1
     while len(matcher) < args.stored:
         matcher.add(i, f"{rnd.getrandbits(64):016x}", (), [i])
         i += 1
     probe = [r for r in queries if r["role"] != "distractor"]
-    entries = [[f"q{p:016x}{d:016x}{c.hex()}" for p, d, c in r["queries"]] for r in probe]
+    entries = [[f"q{p:016x}{d:016x}{c.hex()}{fine_hex(f)}" for p, d, c, f in r["queries"]] for r in probe]
     matcher.match(probe[0]["phash"], entries[0])
 
     def timed(fn):

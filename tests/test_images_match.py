@@ -224,3 +224,70 @@ def test_a_cropped_and_a_captioned_copy_raise_image_alerts_end_to_end(db):
         (docs[0].id, fc.id, "repeat"), (docs[1].id, fc.id, "repeat")]
     reasons = {a.doc_id: a.reason[0] for a in list_alerts(db)}
     assert "vùng cắt" in reasons[docs[0].id] and "crop window" in reasons[docs[0].id]
+
+
+def _letter(number: str, subject: str, body: str):
+    from kiemchung.images.samples import Letter, render_letter
+
+    return render_letter(Letter("UBND TỈNH QUẢNG NAM", "SỞ Y TẾ", number, "Quảng Nam, ngày 12 tháng 3 năm 2026",
+                                subject, body, "GIÁM ĐỐC", "Trần Văn Bình"), size=20, width=900)
+
+
+def test_two_letters_of_one_layout_do_not_match_but_copies_of_one_do():
+    """Two official letters in one layout (same issuer, font, size, number of lines) differ only in their
+    words: pHash, dHash and the colour layout agree, the fine hash of a text page does not. A resized,
+    re-compressed or cropped copy of one letter still matches it."""
+    from kiemchung.images.match import FINE_DISTANCE
+    from kiemchung.images.phash import is_text_page, parse_entry
+    from kiemchung.images.store import decode
+
+    a = _letter("Số: 412/SYT-NV", "V/v tạm dừng tiêm chủng vắc xin tại các trạm y tế",
+                "Sở Y tế đề nghị các đơn vị tạm dừng tiêm chủng vắc xin phòng bệnh sởi tại các trạm y tế xã trong "
+                "thời gian chờ kết quả kiểm định lô vắc xin mới. Các đơn vị báo cáo số liều đã tiêm và số phản ứng "
+                "sau tiêm về Sở trước ngày 20 tháng 3 năm 2026 để tổng hợp.")
+    b = _letter("Số: 87/SYT-KH", "V/v tăng cường kiểm tra an toàn thực phẩm trong dịp lễ",
+                "Để bảo đảm an toàn thực phẩm trong dịp lễ, Sở Y tế yêu cầu các phòng y tế huyện phối hợp với chợ "
+                "và bếp ăn tập thể kiểm tra nguồn gốc hàng hóa, xử lý nghiêm các trường hợp vi phạm. Kết quả kiểm "
+                "tra gửi về Sở trước ngày 25 tháng 3 năm 2026 qua thư điện tử.")
+    assert a.size == b.size
+    da, db_ = decode(encoded(a, "PNG")), decode(encoded(b, "PNG"))
+    stored = reference_entries(da.clean, da.crop_hashes)
+    assert is_text_page(parse_entry(stored[0])[3]) and parse_entry(stored[0])[4] is not None
+    w, h = a.size
+    copies = {
+        "resized": (a.resize((w // 2, h // 2)), 60),
+        "recompressed": (a, 30),
+        "cropped off-centre": (a.crop((int(w * 0.08), int(h * 0.10), int(w * 0.97), int(h * 0.95))), 60),
+        "cropped from a corner": (a.crop((0, 0, int(w * 0.85), int(h * 0.88))), 60),
+    }
+    for fine in (None, FINE_DISTANCE):
+        m = ImageMatcher(fine_distance=fine)
+        m.add(1, da.phash, stored, [101])
+        other = m.match(db_.phash, db_.crop_hashes)
+        if fine is None:  # the grey structure and the colour layout alone say "the same picture"
+            assert [f.image_id for f in other] == [1]
+        else:
+            assert other == []
+        for name, (img, quality) in copies.items():
+            q = decode(encoded(img, "JPEG", quality=quality))
+            found = m.match(q.phash, q.crop_hashes)
+            assert found and found[0].image_id == 1, (fine, name)
+
+
+def test_entries_kept_before_fine_hashes_match_without_them_and_are_computed_again():
+    """Entries kept before the fine hash (129 characters) parse without one, skip the fine check, and a
+    fact-check's windows without one count as missing (ensure_windows redoes them)."""
+    from kiemchung.images.match import has_windows
+    from kiemchung.images.phash import parse_entry
+    from kiemchung.images.store import decode
+
+    a = _letter("Số: 5/SYT-VP", "V/v lịch trực", "Các phòng bố trí lịch trực trong dịp lễ và báo cáo về Văn phòng Sở.")
+    d = decode(encoded(a, "PNG"))
+    entries = reference_entries(d.clean, d.crop_hashes)
+    old = [e[:129] for e in entries]
+    assert parse_entry(old[0])[3] is not None and parse_entry(old[0])[4] is None
+    assert has_windows(entries) and not has_windows(old)
+    m = ImageMatcher()
+    m.add(1, d.phash, old, [101])
+    q = decode(encoded(a.resize((450, a.height // 2)), "JPEG", quality=60))
+    assert [f.image_id for f in m.match(q.phash, [e[:129] for e in q.crop_hashes])] == [1]

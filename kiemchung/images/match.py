@@ -35,17 +35,27 @@ import numpy as np
 from sqlalchemy import func, select, update
 
 from kiemchung import audit
-from kiemchung.images.phash import COLOUR_BYTES, QUERY, WINDOW, HashIndex, colour_distance, parse_entry
+from kiemchung.images.phash import (
+    COLOUR_BYTES,
+    QUERY,
+    WINDOW,
+    HashIndex,
+    colour_distance,
+    fine_distance,
+    is_text_page,
+    parse_entry,
+)
 from kiemchung.images.store import ImageStore, StoredImage
 from kiemchung.images.tables import image_links, images
 
-__all__ = ["COLOUR_DISTANCE", "DISTANCE", "WINDOW_DISTANCE", "WINDOW_SECOND", "ImageMatch", "ImageMatcher", "attach_to_factcheck",
+__all__ = ["COLOUR_DISTANCE", "DISTANCE", "FINE_DISTANCE", "WINDOW_DISTANCE", "WINDOW_SECOND", "ImageMatch", "ImageMatcher", "attach_to_factcheck",
            "detach_from_factcheck", "ensure_windows", "factcheck_matcher", "match_factchecks", "reference_entries"]
 
 DISTANCE = 6  # default pHash bits (setting image_match_distance)
 WINDOW_DISTANCE = 4  # pHash bits between a query window and a stored window (bench_image_match.py)
 WINDOW_SECOND = 22  # ... and dHash bits (the second opinion)
 COLOUR_DISTANCE = 12.0  # mean grey levels (0-255) between colour layouts, for both kinds of match (bench)
+FINE_DISTANCE = 50  # fine-hash bits (of 256) for either kind of match of a stored text page (bench)
 
 
 @dataclass(frozen=True)
@@ -75,17 +85,22 @@ class ImageMatcher:
     """An index of images (with the fact-checks each belongs to) to match query images against."""
 
     def __init__(self, *, distance: int = DISTANCE, window_distance: int = WINDOW_DISTANCE,
-                 window_second: int = WINDOW_SECOND, colour_distance: float | None = COLOUR_DISTANCE) -> None:
+                 window_second: int = WINDOW_SECOND, colour_distance: float | None = COLOUR_DISTANCE,
+                 fine_distance: int | None = FINE_DISTANCE) -> None:
         self.distance = distance
         self.window_distance = window_distance
         self.window_second = window_second
         self.colour_distance = colour_distance  # None: no colour check
+        self.fine_distance = fine_distance  # None: no fine check of text pages
         self.phash = HashIndex()
         self._phash_of: dict[int, str] = {}
         self._colour_of: dict[int, bytes | None] = {}  # the whole picture's colour layout
+        self._fine_of: dict[int, tuple[int, ...] | None] = {}  # the whole picture's fine hash
+        self._text_page: dict[int, bool] = {}  # stored pictures that are text pages (is_text_page)
         self._owners: dict[int, set[int]] = defaultdict(set)
         self._win: list[tuple[int, int, int]] = []  # (pHash, dHash, image id)
         self._win_colour: list[bytes | None] = []
+        self._win_fine: list[tuple[int, ...] | None] = []
         self._packed: tuple[np.ndarray, ...] | None = None
 
     def __len__(self) -> int:
@@ -104,10 +119,13 @@ class ImageMatcher:
             parsed_all = [p for p in map(parse_entry, entries or ()) if p is not None]
             # the first entry is the whole picture's (query_boxes and window_boxes start with it)
             self._colour_of[image_id] = parsed_all[0][3] if parsed_all else None
+            self._fine_of[image_id] = parsed_all[0][4] if parsed_all else None
+            self._text_page[image_id] = is_text_page(self._colour_of[image_id])
             for parsed in parsed_all:
                 if parsed[0] == WINDOW:
                     self._win.append((parsed[1], parsed[2], image_id))
                     self._win_colour.append(parsed[3])
+                    self._win_fine.append(parsed[4])
             self._packed = None
         self._owners[image_id].update(owners)
 
@@ -116,10 +134,22 @@ class ImageMatcher:
             w = self._win
             blank = bytes(COLOUR_BYTES)
             colours = np.frombuffer(b"".join(c or blank for c in self._win_colour), dtype=np.uint8)
+            ids = np.array([x[2] for x in w], dtype=np.int64)
+            fine = np.array([f or (0, 0, 0, 0) for f in self._win_fine], dtype=np.uint64).reshape(len(w), 4)
+            # windows whose matches need the fine check: a stored text page's, with a fine hash
+            checked = np.array([f is not None and self._text_page.get(x[2], False)
+                                for f, x in zip(self._win_fine, w, strict=True)], dtype=bool)
             self._packed = (np.array([x[0] for x in w], dtype=np.uint64), np.array([x[1] for x in w], dtype=np.uint64),
-                            np.array([x[2] for x in w], dtype=np.int64), colours.reshape(len(w), COLOUR_BYTES),
-                            np.array([c is not None for c in self._win_colour], dtype=bool))
+                            ids, colours.reshape(len(w), COLOUR_BYTES),
+                            np.array([c is not None for c in self._win_colour], dtype=bool), fine, checked)
         return self._packed
+
+    def _fine_ok(self, image_id: int, query_fine: tuple[int, ...] | None) -> bool:
+        """Whether a whole-picture match passes the fine check (only a stored text page has one)."""
+        stored = self._fine_of.get(image_id)
+        if self.fine_distance is None or query_fine is None or stored is None or not self._text_page.get(image_id):
+            return True
+        return int(fine_distance(np.array(query_fine, dtype=np.uint64), np.array(stored, dtype=np.uint64))) <= self.fine_distance
 
     def _colour_ok(self, a: bytes | None, b: bytes | None) -> tuple[bool, float | None]:
         """Whether two colour layouts agree (True when either is missing: entries kept before them)."""
@@ -132,19 +162,22 @@ class ImageMatcher:
         """Stored images the query matches, best first (pHash matches, then window matches by distance).
 
         Both kinds of match also need the colour layouts to agree (the whole pictures', or the two
-        windows'), within ``colour_distance`` grey levels on average, when both sides have one."""
+        windows'), within ``colour_distance`` grey levels on average, when both sides have one; and, when
+        the stored picture is a text page (a letter: :func:`kiemchung.images.phash.is_text_page`), the fine
+        hashes (256 bits) within ``fine_distance`` bits, when both sides have one."""
         found: dict[int, ImageMatch] = {}
         queries = [p for p in (parse_entry(e) for e in entries or ()) if p is not None and p[0] == QUERY]
         whole = queries[0][3] if queries else None
+        whole_fine = queries[0][4] if queries else None
         for image_id, dist in self.phash.within(phash, self.distance):
             ok, cd = self._colour_ok(whole, self._colour_of.get(image_id))
-            if ok:
+            if ok and self._fine_ok(image_id, whole_fine):
                 found[image_id] = ImageMatch(image_id, dist, "phash", factcheck_ids=tuple(sorted(self._owners[image_id])),
                                              colour=cd)
         if queries and self._win:
-            wp, wd, ids, colours, has = self._arrays()
+            wp, wd, ids, colours, has, fine, checked = self._arrays()
             best: dict[int, tuple[int, int, float | None]] = {}
-            for _, qp, qd, qc in queries:
+            for _, qp, qd, qc, qf in queries:
                 dp = np.bitwise_count(wp ^ np.uint64(qp))
                 hit = np.nonzero(dp <= self.window_distance)[0]
                 if not len(hit):
@@ -158,6 +191,10 @@ class ImageMatcher:
                     q = np.frombuffer(qc, dtype=np.uint8).astype(np.int16)
                     cd = np.where(has[hit], np.abs(colours[hit].astype(np.int16) - q).mean(axis=1), np.nan)
                     keep = np.isnan(cd) | (cd <= self.colour_distance)
+                    hit, dd, cd = hit[keep], dd[keep], cd[keep]
+                if qf is not None and self.fine_distance is not None and checked[hit].any():
+                    fd = fine_distance(fine[hit], np.array(qf, dtype=np.uint64)[None, :])
+                    keep = ~checked[hit] | (fd <= self.fine_distance)
                     hit, dd, cd = hit[keep], dd[keep], cd[keep]
                 for j, second, c in zip(hit, dd, cd, strict=True):
                     key = int(ids[j])
@@ -181,15 +218,16 @@ def reference_entries(data: bytes, entries: Iterable[str] = ()) -> list[str]:
 
     with Image.open(io.BytesIO(data)) as img:
         img.load()
-        queries = [e for e in entries if (p := parse_entry(e)) is not None and p[0] == QUERY and p[3] is not None]
+        queries = [e for e in entries if (p := parse_entry(e)) is not None and p[0] == QUERY and p[4] is not None]
         if not queries:
             queries = query_hashes(img)
         return queries + window_hashes(img)
 
 
 def has_windows(entries: Iterable[str] | None) -> bool:
-    """Whether the kept entries hold windows with their colour layouts (older ones are computed again)."""
-    return any((p := parse_entry(e)) is not None and p[0] == WINDOW and p[3] is not None for e in entries or ())
+    """Whether the kept entries hold windows with their colour layouts and fine hashes (older ones are
+    computed again)."""
+    return any((p := parse_entry(e)) is not None and p[0] == WINDOW and p[4] is not None for e in entries or ())
 
 
 def ensure_windows(db, image_id: int) -> list[str]:

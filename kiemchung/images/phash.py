@@ -31,7 +31,7 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["BKTree", "HashIndex", "box_colours", "colour_distance", "hamming", "hash_bytes", "image_hashes",
+__all__ = ["BKTree", "HashIndex", "box_colours", "box_fine", "colour_distance", "fine_distance", "is_text_page", "hamming", "hash_bytes", "image_hashes",
            "parse_entry", "query_hashes", "window_hashes"]
 
 # The thumbnail the hashes are computed from: small enough that a 40-megapixel photo costs one fast
@@ -84,16 +84,21 @@ QUERY, WINDOW = "q", "w"  # prefixes of the entries kept in images.crop_hashes
 COLOUR_CELLS = 4  # a window's colour layout: mean R, G, B of 4 × 4 cells
 COLOUR_BYTES = 3 * COLOUR_CELLS * COLOUR_CELLS
 _ENTRY_LEN = 33 + 2 * COLOUR_BYTES  # prefix, pHash and dHash (16 hex digits each), colour layout
+FINE_SIDE = 16  # the fine hash: the 16 x 16 lowest DCT frequencies of 64 x 64 cells (256 bits)
+FINE_HEX = FINE_SIDE * FINE_SIDE // 4
+_FINE_ENTRY_LEN = _ENTRY_LEN + FINE_HEX  # ... then the fine hash
+# A picture whose whole colour layout varies by less than this (rms over its 4 x 4 cells, grey levels) is
+# a text page (a letter, a notice: a flat light page of words); its matches also need the fine hashes.
+TEXT_PAGE_DETAIL = 12.0
 
-_DCT = None
+_DCT: dict[int, np.ndarray] = {}
 
 
-def _dct_matrix() -> np.ndarray:
-    global _DCT
-    if _DCT is None:
-        n = np.arange(32)
-        _DCT = 2.0 * np.cos(np.pi * np.outer(n, 2 * n + 1) / 64.0)  # scipy.fftpack.dct type II, unnormalised
-    return _DCT
+def _dct_matrix(size: int = 32) -> np.ndarray:
+    if size not in _DCT:
+        n = np.arange(size)
+        _DCT[size] = 2.0 * np.cos(np.pi * np.outer(n, 2 * n + 1) / (2.0 * size))  # scipy.fftpack.dct II
+    return _DCT[size]
 
 
 def _integral(grey) -> np.ndarray:
@@ -140,6 +145,38 @@ def box_hashes(s: np.ndarray, boxes) -> list[tuple[int, int]]:
     small = _cells(s, b, 9, 8)
     dh = _pack((small[:, :, 1:] > small[:, :, :-1]).reshape(len(b), 64))
     return [(int(p), int(q)) for p, q in zip(ph, dh)]
+
+
+def box_fine(s: np.ndarray, boxes) -> np.ndarray:
+    """The fine hash of each window of ``boxes``: pHash's scheme at four times the resolution (64 × 64
+    cells, the 16 × 16 lowest DCT frequencies above their median: 256 bits), as (n, 4) ``uint64``.
+
+    Two pages of official letters in one layout agree on the 64-bit pHash and dHash (32 × 32 and 9 × 8
+    cells see the heading, the margins and a grey block of text) and on the colour layout; at 64 × 64
+    cells the lines' lengths, the paragraph ends and the gaps between words of the heading differ, and a
+    resized, re-compressed copy, or a crop meeting one of the stored windows, keeps them."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    d = _dct_matrix(64)[:FINE_SIDE]
+    low = np.matmul(np.matmul(d, _cells(s, b, 64, 64)), d.T).reshape(len(b), FINE_SIDE * FINE_SIDE)
+    bits = low > np.median(low, axis=1, keepdims=True)
+    return np.stack([_pack(bits[:, 64 * k:64 * (k + 1)]) for k in range(4)], axis=1)
+
+
+def fine_distance(a, b) -> np.ndarray:
+    """Bits that differ between fine hashes (``uint64`` arrays of 4 words, the last axis)."""
+    return np.bitwise_count(np.asarray(a, dtype=np.uint64) ^ np.asarray(b, dtype=np.uint64)).sum(axis=-1)
+
+
+def layout_detail(colour) -> float:
+    """How much a colour layout (48 bytes) varies over its 4 × 4 cells (rms over R, G, B, grey levels):
+    low for a flat page (a letter, a notice), high for a photo or a chart."""
+    c = np.frombuffer(bytes(colour), dtype=np.uint8).reshape(COLOUR_CELLS * COLOUR_CELLS, 3).astype(np.float64)
+    return float(np.sqrt(c.var(axis=0).mean()))
+
+
+def is_text_page(colour) -> bool:
+    """Whether a picture with this whole colour layout is a text page (:data:`TEXT_PAGE_DETAIL`)."""
+    return colour is not None and layout_detail(colour) < TEXT_PAGE_DETAIL
 
 
 def _colour_tables(a: np.ndarray) -> list[np.ndarray]:
@@ -246,17 +283,21 @@ def _grey_and_rgb(img):
     return small.convert("L"), np.asarray(small)
 
 
-def _entry(prefix: str, pair: tuple[int, int], colour: np.ndarray | None = None) -> str:
-    return f"{prefix}{pair[0]:016x}{pair[1]:016x}" + ("" if colour is None else bytes(colour).hex())
+def _entry(prefix: str, pair: tuple[int, int], colour: np.ndarray | None = None, fine: np.ndarray | None = None) -> str:
+    return (f"{prefix}{pair[0]:016x}{pair[1]:016x}" + ("" if colour is None else bytes(colour).hex())
+            + ("" if fine is None else "".join(f"{int(w):016x}" for w in fine)))
 
 
-def parse_entry(entry: str) -> tuple[str, int, int, bytes | None] | None:
-    """(prefix, pHash, dHash, colour layout or None) of a kept window entry; None for anything else
-    (older segment hashes). Entries kept before the colour layout existed have none (33 characters)."""
-    if len(entry) not in (33, _ENTRY_LEN) or entry[0] not in (QUERY, WINDOW):
+def parse_entry(entry: str) -> tuple[str, int, int, bytes | None, tuple[int, ...] | None] | None:
+    """(prefix, pHash, dHash, colour layout or None, fine hash as 4 words or None) of a kept window
+    entry; None for anything else (older segment hashes). Entries kept before the colour layout existed
+    have neither (33 characters); before the fine hash, no fine hash (129 characters)."""
+    if len(entry) not in (33, _ENTRY_LEN, _FINE_ENTRY_LEN) or entry[0] not in (QUERY, WINDOW):
         return None
-    colour = bytes.fromhex(entry[33:]) if len(entry) == _ENTRY_LEN else None
-    return entry[0], int(entry[1:17], 16), int(entry[17:33], 16), colour
+    colour = bytes.fromhex(entry[33:_ENTRY_LEN]) if len(entry) >= _ENTRY_LEN else None
+    fine = (tuple(int(entry[k:k + 16], 16) for k in range(_ENTRY_LEN, _FINE_ENTRY_LEN, 16))
+            if len(entry) == _FINE_ENTRY_LEN else None)
+    return entry[0], int(entry[1:17], 16), int(entry[17:33], 16), colour, fine
 
 
 def query_boxes(a: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -299,7 +340,10 @@ def window_boxes(a: np.ndarray, cuts=WINDOW_CUTS, max_cut: float = WINDOW_MAX_CU
 
 def _entries(prefix: str, grey, a: np.ndarray, boxes) -> list[str]:
     colours = box_colours(_colour_tables(a), boxes)
-    return list(dict.fromkeys(_entry(prefix, pair, c) for pair, c in zip(box_hashes(_integral(grey), boxes), colours, strict=True)))
+    s = _integral(grey)
+    fine = box_fine(s, boxes)
+    return list(dict.fromkeys(_entry(prefix, pair, c, f)
+                              for pair, c, f in zip(box_hashes(s, boxes), colours, fine, strict=True)))
 
 
 def query_hashes(img) -> list[str]:
