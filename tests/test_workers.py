@@ -131,10 +131,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def start_worker(url: str, *args: str, name: str = "w") -> subprocess.Popen:
+def start_worker(url: str, *args: str, name: str = "w", stall_s: float = STALL_S) -> subprocess.Popen:
     """A real `kiemchung worker` process on ``url`` (its output kept in a pipe for failures)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "kiemchung", "--db", url, "worker", "--stall-timeout", str(STALL_S), "--no-ner",
+        [sys.executable, "-m", "kiemchung", "--db", url, "worker", "--stall-timeout", str(stall_s), "--no-ner",
          "--name", name, *args],
         env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
@@ -358,8 +358,13 @@ def test_several_workers_store_every_feed_item_once(pg_url, feeds):
         expected |= {it["link"] for it in items}
         feeds.feeds[f"f{f}"] = _rss(items)
         db.add_source(Source(kind="feed", url=feeds.url(f"f{f}"), name=f"Báo {f}", poll_interval_s=3600))
-    procs = [start_worker(pg_url, "--queues", "poll,import,stories,alerts", "--concurrency", "2", name=f"w{i}")
-             for i in range(3)]
+    # No worker is killed here, so the stall timeout is the product's default (30 s): with the 3 s of the
+    # kill tests, a live worker whose heartbeat waited 3 s on a loaded machine counts as dead, its story
+    # job is handed to another worker while it still runs, and the check below of serial story
+    # assignment fails for a reason the test does not study (the stage itself stays correct then: a
+    # stale state is reloaded before writing, StoryStage._write).
+    procs = [start_worker(pg_url, "--queues", "poll,import,stories,alerts", "--concurrency", "2", name=f"w{i}",
+                          stall_s=30) for i in range(3)]
     try:
         wait_for(lambda: len(counts_by_url(db)) >= len(expected) and stories_caught_up(db), procs=procs,
                  what="every item stored and assigned")
@@ -381,7 +386,7 @@ def test_several_workers_store_every_feed_item_once(pg_url, feeds):
     assert unassigned == 0
     runs = sorted(job_intervals(db, "kc:assign_stories"))
     assert runs
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(runs, runs[1:])), runs
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(runs, runs[1:])), (runs, output[-3000:])
     assert "Traceback" not in output, output[-3000:]
     db.close()
 
