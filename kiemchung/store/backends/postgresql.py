@@ -291,15 +291,7 @@ class PostgresBackend(Backend):
         if window:
             # One query here: the bound is the window-th match, and for common words the newest 30 days
             # hold fewer than that, when collecting every older match costs more than the walk.
-            bound = self._run(
-                conn,
-                f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
-                f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {int(window)}",
-                params,
-            ).scalar()
-            if bound is not None:
-                cond = f"f.rowid > :window AND {cond}"
-                params["window"] = bound
+            cond = self._within_window(conn, join, cond, params, window)
         rows = self._run(
             conn,
             f"SELECT f.rowid, ts_rank('{RANK_WEIGHTS}', {column}, CAST(:q AS tsquery), 1) AS score "

@@ -210,15 +210,7 @@ class SqliteBackend(Backend):
         params.update(limit=int(limit), offset=int(offset))
         ranked = sort == "relevance"
         if ranked and window:
-            bound = self._run(
-                conn,
-                f"SELECT f.rowid FROM documents_fts f {join} WHERE {cond} "
-                f"ORDER BY f.rowid DESC LIMIT 1 OFFSET {int(window)}",
-                params,
-            ).scalar()
-            if bound is not None:
-                cond = f"f.rowid > :window AND {cond}"
-                params["window"] = bound
+            cond = self._within_window(conn, join, cond, params, window)
         # BM25 (``rank``) is computed only when it orders the results: FTS5 counts every document
         # holding each query term to compute it, which costs more than the whole newest-first query.
         order = {"relevance": "f.rank", "newest": "f.rowid DESC", "oldest": "f.rowid ASC"}[sort]
