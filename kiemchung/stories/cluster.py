@@ -69,7 +69,9 @@ def _strongest(
 ) -> list[tuple[int, float]]:
     """The ``n`` centroid terms with the highest TF-IDF weight; ties go to the lower term id, so the
     result never depends on the dict's history (centroids are rebuilt in other orders after a load)."""
-    return heapq.nlargest(n, centroid.items(), key=lambda kv: (kv[1] * idf(kv[0]), -kv[0]))
+    # plain tuples compared in C, not a key function called per item: the same order
+    top = heapq.nlargest(n, [(v * idf(i), -i, v) for i, v in centroid.items()])
+    return [(-j, v) for _, j, v in top]
 
 
 def document_features(
@@ -239,16 +241,17 @@ class StoryClusterer(ClustererPersistence):
 
     def _update_df(self, tf: dict[str, float]) -> list[int]:
         vocab, df = self._vocab, self._df
-        ids = []
-        for term in tf:
-            i = vocab.get(term)
-            if i is None:
-                i = len(self._terms)
-                vocab[term] = i
-                self._terms.append(term)
-                df.append(0)
+        get = vocab.get
+        ids = [get(term, -1) for term in tf]
+        if -1 in ids:  # new terms, numbered in the document's order
+            terms = self._terms
+            for k, term in enumerate(tf):
+                if ids[k] == -1:  # (each term once: tf is a dict)
+                    ids[k] = vocab[term] = len(terms)
+                    terms.append(term)
+                    df.append(0)
+        for i in ids:
             df[i] += 1
-            ids.append(i)
         self._n += 1
         return ids
 
@@ -281,25 +284,39 @@ class StoryClusterer(ClustererPersistence):
         looked = 0
         df = self._df
         stop_df = cfg.stop_df_ratio * self._n if self._n >= cfg.stop_min_docs else math.inf  # _stopword, inlined
+        get = acc.get
+        query_terms, max_postings = cfg.query_terms, cfg.max_postings
         for w, i, _ in weighted:
-            if looked >= cfg.query_terms:
+            if looked >= query_terms:
                 break
             plist = postings.get(i)
             if not plist or df[i] > stop_df:
                 continue
             looked += 1
-            if len(plist) > cfg.max_postings:
+            if len(plist) > max_postings:
                 continue
             for s in plist:
-                acc[s] = acc.get(s, 0.0) + w
+                acc[s] = get(s, 0.0) + w
         self._past_candidates(doc, weighted, acc)
         if exclude is not None:
             acc.pop(exclude, None)
         if not acc:
             return None
         # ties go to the older story (lower number): the order never depends on how a set iterates
-        cands = heapq.nlargest(cfg.max_candidates * 2, acc, key=lambda s: (acc[s], -s))
-        cands = [s for s in cands if self._in_window(self._stories[s], doc.time)][: cfg.max_candidates]
+        # (plain tuples compared in C rather than a key function called per story: the same order)
+        top = heapq.nlargest(cfg.max_candidates * 2, [(v, -s) for s, v in acc.items()])
+        stories, when = self._stories, doc.time
+        if when is None:
+            cands = [-s for _, s in top][: cfg.max_candidates]
+        else:  # _in_window, inlined
+            span = cfg.window_days * _DAY
+            cands = []
+            for _, s in top:
+                story = stories[-s]
+                if story.first is None or story.last is None or story.first - span <= when <= story.last + span:
+                    cands.append(-s)
+                    if len(cands) >= cfg.max_candidates:
+                        break
         if not cands:
             return None
         qvec, qnorm = self._query_vector(doc)
@@ -801,8 +818,9 @@ class StoryClusterer(ClustererPersistence):
         """Add (or subtract) a document's term vector, divided by its TF-IDF norm, to a story centroid."""
         norm = doc.norm
         cent = story.centroid
+        get = cent.get
         for i, v in zip(doc.terms, doc.tfs, strict=True):
-            nv = cent.get(i, 0.0) + sign * v / norm
+            nv = get(i, 0.0) + sign * v / norm
             if nv > 1e-9:
                 cent[i] = nv
             else:
@@ -1381,8 +1399,8 @@ class StoryClusterer(ClustererPersistence):
         df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
         cent = self._centroid(st)
         weight = {i: c * log(n1 / (df[i] + 0.5)) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
-        top = heapq.nlargest(keywords * 3, weight.items(), key=lambda kv: (kv[1], -kv[0]))
-        words = [self._terms[i] for i, _ in top if not self._stopword(i)]
+        top = heapq.nlargest(keywords * 3, [(w, -i) for i, w in weight.items()])  # tuples compared in C
+        words = [self._terms[-j] for _, j in top if not self._stopword(-j)]
         plain = [w for w in words if not is_entity(w)]
         return StoryInfo(
             id=st.sid,
