@@ -1394,25 +1394,37 @@ class StoryClusterer(ClustererPersistence):
     def story(self, story_id: str, *, keywords: int = 10) -> StoryInfo:
         """Information about one story: headline (most central title), counts, times, keywords,
         timeline per day (Vietnam dates; ``unknown`` for documents without any time)."""
-        s = self._sid_index(story_id)
-        st = self._stories[s]
-        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
-        cent = self._centroid(st)
-        weight = {i: c * log(n1 / (df[i] + 0.5)) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
-        top = heapq.nlargest(keywords * 3, [(w, -i) for i, w in weight.items()])  # tuples compared in C
-        words = [self._terms[-j] for _, j in top if not self._stopword(-j)]
-        plain = [w for w in words if not is_entity(w)]
+        st = self._stories[self._sid_index(story_id)]
+        headline, words = self._summary(st, keywords)
         return StoryInfo(
             id=st.sid,
-            headline=self._headline(st, weight),
+            headline=headline,
             doc_count=len(st.docs),
             first_seen=_to_dt(st.first),
             last_seen=_to_dt(st.last),
-            keywords=plain[:keywords],
+            keywords=words,
             timeline=dict(sorted(st.timeline.items())),
             active=st.active,
             doc_ids=list(st.docs),
         )
+
+    def summary(self, story_id: str, *, keywords: int = 10) -> tuple[str, list[str]]:
+        """The headline and keywords of :meth:`story`, alone (what the story stage stores after a batch)."""
+        return self._summary(self._stories[self._sid_index(story_id)], keywords)
+
+    def _summary(self, st: _Story, keywords: int) -> tuple[str, list[str]]:
+        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
+        cent = self._centroid(st)
+        weight = {i: c * log(n1 / (df[i] + 0.5)) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
+        top = heapq.nlargest(keywords * 3, [(w, -i) for i, w in weight.items()])  # tuples compared in C
+        stop = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf  # _stopword
+        terms = self._terms
+        plain = [w for w in (terms[-j] for _, j in top if not df[-j] > stop) if not is_entity(w)]
+        if len(st.docs) == 1 and not self._docs[st.docs[0]].away:  # one member: its title (what _headline finds)
+            headline = self._docs[st.docs[0]].title
+        else:
+            headline = self._headline(st, weight)
+        return headline, plain[:keywords]
 
     def stories(
         self, *, active_only: bool = False, min_docs: int = 1, limit: int | None = None

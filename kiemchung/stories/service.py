@@ -426,9 +426,15 @@ class StoryStage:
         sd = st.story_documents
         s = st.stories
         clusterer = self._clusterer
+        # The headlines and keywords of the batch's stories are computed before the write transaction,
+        # not while it holds the database's write lock (an import's ingest waits on that lock)
+        edit_id = self._edit_id
+        ready = self._summaries_ahead(doc_ids, moved)
         with self.db.write() as conn:
             if self._sync(conn):
                 return False
+            if self._edit_id != edit_id:  # hand edits replayed meanwhile: the summaries are computed again
+                ready = {}
             stored = self._store_vectors(conn)
             moved, retired = moved or {}, retired or {}
             batch = set(doc_ids)
@@ -457,40 +463,62 @@ class StoryStage:
                     insert(sd),
                     [{"doc_id": doc, "story_id": ids[sid], "assigned_at": now, "manual": False} for doc, sid in pairs],
                 )
-            self._refresh(conn, touched, ids)
+            self._refresh(conn, touched, ids, ready=ready)
         clusterer.vectors_stored(stored)  # committed
         return True
 
-    def _refresh(self, conn, sids: set[str], ids: dict[str, int], *, force: bool = False) -> None:
+    def _summaries_ahead(self, doc_ids: list[int], moved: dict[str, tuple[str, str]] | None) -> dict[str, tuple]:
+        """:meth:`_summary` of the stories a batch touched (read before its write transaction)."""
+        c = self._clusterer
+        if c is None:
+            return {}
+        sids = {c.story_of(str(doc)) for doc in doc_ids}
+        for doc, (old, _) in (moved or {}).items():
+            sids |= {c.story_of(doc), c.resolve(old)}
+        return {sid: self._summary(sid) for sid in sids}
+
+    def _summary(self, sid: str, *, force: bool = False) -> tuple[tuple, bool]:
+        """``((document count, active, headline, keywords), computed)`` of a story for :meth:`_refresh`:
+        the cached summary of a large story that has not grown enough (``computed`` false), else one
+        computed now. Does not change the cache (see :meth:`_refresh`)."""
+        n, active = self._clusterer.size(sid)
+        cached = self._summaries.get(sid)
+        if (
+            force
+            or cached is None
+            or cached[1] != active
+            or n < SUMMARY_MIN_DOCS
+            or n >= cached[0] * SUMMARY_GROWTH
+        ):
+            headline, keywords = self._clusterer.summary(sid, keywords=20)
+            return (n, active, headline[:500], keywords), True
+        return cached, False
+
+    def _refresh(
+        self, conn, sids: set[str], ids: dict[str, int], *, force: bool = False, ready: dict[str, tuple] | None = None
+    ) -> None:
         """Recompute the stored summary of the given stories from the clusterer and the documents.
 
         Counts and times are always exact. The headline and keywords of a story of at least
         ``SUMMARY_MIN_DOCS`` documents are recomputed when it has grown by ``SUMMARY_GROWTH`` since
         they were last computed (or changed state, or ``force``): reading a large story's members for
         every batch that adds one document to it was most of the stage's cost on a year of news.
+        ``ready``: :meth:`_summary` of some of the stories, computed beforehand from the same state.
         """
         counts = _counts(conn, [ids[k] for k in sids])
         now = timeutil.now()
-        clusterer = self.clusterer
         summaries = self._summaries
+        ready = {} if force or ready is None else ready
         params = []
         for sid in sorted(sids, key=lambda k: (len(k), k)):
             story_id = ids[sid]
-            n, active = clusterer.size(sid)
-            cached = summaries.get(sid)
-            if (
-                force
-                or cached is None
-                or cached[1] != active
-                or n < SUMMARY_MIN_DOCS
-                or n >= cached[0] * SUMMARY_GROWTH
-            ):
-                info = clusterer.story(sid, keywords=20)
-                cached = (n, active, info.headline[:500], info.keywords)
-                if n >= SUMMARY_MIN_DOCS:  # a smaller story's summary is recomputed every time anyway
+            cached, computed = ready.get(sid) or self._summary(sid, force=force)
+            if computed:
+                if cached[0] >= SUMMARY_MIN_DOCS:  # a smaller story's summary is recomputed every time anyway
                     summaries[sid] = cached
                 else:
                     summaries.pop(sid, None)
+            active = cached[1]
             params.append(
                 {
                     "b_id": story_id,
