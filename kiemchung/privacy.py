@@ -115,6 +115,16 @@ _SOCIAL = {
 }
 _SOCIAL_HINT = re.compile(r"(?:facebook|fb|instagram|tiktok|youtube|youtu|zalo|twitter|x|threads|t|linkedin|lotus|gapo)"
                           r"\.(?:com|me|be|net|vn)\b", re.I)
+# What every _SOCIAL_HINT match contains: searched first, in well under a microsecond where the hint's
+# alternation at every position of a long text (an article's summary) took tens of microseconds.
+_SOCIAL_TLD = re.compile(r"\.(?:com|me|be|net|vn)\b", re.I)
+
+
+def _social_hint(text: str) -> bool:
+    """Whether ``text`` names a social platform's host (``_SOCIAL_HINT``)."""
+    return _SOCIAL_TLD.search(text) is not None and _SOCIAL_HINT.search(text) is not None
+
+
 # First path segments on those hosts that are pages of the platform, not people.
 _NOT_PEOPLE = frozenset({
     "watch", "groups", "events", "photo", "photo.php", "photos", "permalink.php", "story.php", "share",
@@ -132,7 +142,7 @@ def is_email(value: str) -> bool:
 def is_profile_url(value: str) -> bool:
     """Whether ``value`` is the URL of a person's profile or channel on a social platform (not a post)."""
     text = value.strip()
-    if len(text) > 2000 or "/" not in text or not _SOCIAL_HINT.search(text):
+    if len(text) > 2000 or "/" not in text or not _social_hint(text):
         return False
     if not re.match(r"^(https?:)?//|^(www\.|m\.)?[a-z]+\.[a-z]+/", text, re.I):
         return False
@@ -282,7 +292,7 @@ def handle_free_url(url: Any, hasher: Hasher) -> Any:
     ``igsh``…) are dropped. Any other value (not a string, not a social host) is returned unchanged, and
     so is an already rewritten link (hashes are not hashed again).
     """
-    if not isinstance(url, str) or len(url) > 4000 or not _SOCIAL_HINT.search(url):
+    if not isinstance(url, str) or len(url) > 4000 or not _social_hint(url):
         return url
     text = url.strip()
     if not _URL_SHAPE.match(text):
@@ -458,7 +468,7 @@ def _links_in_text(value: Any, hasher: Hasher) -> Any:
         return {k: _links_in_text(v, hasher) for k, v in value.items()}
     if isinstance(value, list):
         return [_links_in_text(v, hasher) for v in value]
-    if isinstance(value, str) and "://" in value and _SOCIAL_HINT.search(value):
+    if isinstance(value, str) and "://" in value and _social_hint(value):
         return _URL_IN_TEXT.sub(lambda m: handle_free_url(m.group(0), hasher), value)
     return value
 

@@ -153,10 +153,19 @@ def normalize(text: str, *, teencode: bool = False, keep_newlines: bool = False)
         raise TypeError(f"normalize() expects str, not {type(text).__name__}")
     text = _INVISIBLE.sub("", text)
     if keep_newlines:
-        text = _HSPACE.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
-        text = _NEWLINES.sub(lambda m: "\n\n" if m.group().count("\n") > 1 else "\n", text).strip()
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" in text:
+            text = _HSPACE.sub(" ", text)
+            text = _NEWLINES.sub(lambda m: "\n\n" if m.group().count("\n") > 1 else "\n", text).strip()
+        else:  # one line: the same as the two substitutions and the strip, without the regexes
+            text = " ".join(text.split())
         if not text.isascii():
-            text = _WORD.sub(_fix_word, unicodedata.normalize("NFC", text))
+            # chunk by chunk through the cache, as below (a word never spans white space); lines are
+            # separated by one newline or a blank line, words by one space
+            get = _NORM_CHUNK.get
+            text = "\n".join(
+                [" ".join([get(c) or _norm_chunk(c) for c in line.split(" ")]) if line else "" for line in text.split("\n")]
+            )
     elif text.isascii():
         text = " ".join(text.split())
     else:
