@@ -119,6 +119,30 @@ class Follower:
         self._conn.close()
 
 
+def release_memory(*, collect: bool = True) -> None:
+    """Give memory this process no longer needs back to the system: a garbage collection (unless
+    ``collect`` is false), the text caches emptied, and the C heap's free pages returned
+    (``malloc_trim``, glibc only; elsewhere nothing more happens)."""
+    import gc
+
+    from kiemchung.text.core import clear_caches
+
+    if collect:
+        gc.collect()
+    clear_caches()
+    trim_heap()
+
+
+def trim_heap() -> None:
+    """Return the C heap's free pages to the system (``malloc_trim(0)``; glibc only, a few milliseconds)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when its parent dies (a killed import leaves no orphan)."""
     try:
@@ -133,6 +157,9 @@ def _die_with_parent() -> None:
 def _follow(url: str, conn, batch: int = 1000) -> None:
     """The body of the :class:`Follower` process."""
     _die_with_parent()
+    from kiemchung.store.backends.sqlite import lean_connections
+
+    lean_connections()  # this process reads and writes much of the database once (memory; see there)
     finished = False
 
     def until() -> bool:

@@ -224,16 +224,19 @@ def fetch(
 FOLLOW_MIN_BYTES = 1_000_000  # an import file at least this large has its stories assigned as it is stored
 
 
+def _large(file: Path) -> bool:
+    try:
+        return file.stat().st_size >= FOLLOW_MIN_BYTES
+    except OSError:
+        return False
+
+
 def _follower(db, file: Path):
     """For a large import on a file database or a server, the fast stages in a second process that
     follows the ingest (:class:`kiemchung.pipeline.Follower`); None otherwise (they run after it)."""
     from kiemchung.pipeline import Follower
 
-    try:
-        large = file.stat().st_size >= FOLLOW_MIN_BYTES
-    except OSError:
-        return None
-    if not large or ":memory:" in db.url or os.environ.get("KIEMCHUNG_IMPORT_FOLLOW", "1") == "0":
+    if not _large(file) or ":memory:" in db.url or os.environ.get("KIEMCHUNG_IMPORT_FOLLOW", "1") == "0":
         return None
     return Follower(db)
 
@@ -336,6 +339,10 @@ def import_cmd(
     if queue:
         _queue_import(file, field_mapping, fmt, platform, kind)
         return
+    if _large(file):  # one long pass over the database: small SQLite caches, no memory map (memory)
+        from kiemchung.store.backends.sqlite import lean_connections
+
+        lean_connections()
     with open_db() as db:
         ingestor = Ingestor(db)
         follower = _follower(db, file)
@@ -358,6 +365,10 @@ def import_cmd(
                 follower.abort()
             raise
         del ingestor  # its near-duplicate window is not needed by the stages after ingest (memory)
+        if follower is not None:  # this process now only waits: what it held goes back to the system
+            from kiemchung.pipeline import release_memory
+
+            release_memory()
         stages = follower.finish() if follower is not None else None
         if stages is None:
             if follower is not None:

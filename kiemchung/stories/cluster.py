@@ -49,7 +49,7 @@ from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
-from kiemchung.stories.records import _NO_TERMS, _NO_TFS, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
+from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _NOT_INDEXED, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
 
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
@@ -867,6 +867,8 @@ class StoryClusterer(ClustererPersistence):
         self._unindex(story, s, list(story.indexed))
         if not story.active:
             return
+        if story.indexed is _NOT_INDEXED:
+            story.indexed = set()
         idf = self._idf_table()
         for i, _ in _strongest(story.centroid, self.config.story_terms, idf):
             if not self._stopword(i):
@@ -889,7 +891,9 @@ class StoryClusterer(ClustererPersistence):
     def _make_dormant(self, s: int, story: _Story) -> None:
         story.active = False
         self._unindex(story, s, list(story.indexed))
-        story.indexed = set()  # a set emptied by discards keeps its table (up to ~16 KB): most stories are dormant
+        # a set emptied by discards keeps its table (up to ~16 KB), and an empty set takes 216 bytes: most
+        # stories are dormant, and share one empty frozenset (a set again when the story wakes up)
+        story.indexed = _NOT_INDEXED
         # A dormant story keeps its documents but not its centroid (memory stays proportional to
         # the active window); it is rebuilt from the document vectors when needed. It stays
         # findable by the days of its documents; a day already loaded takes it at once (warm).

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError
 from kiemchung.stories.config import ClusterConfig
-from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _Doc, _Story
+from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _NOT_INDEXED, _Doc, _Story
 
 if TYPE_CHECKING:
     from kiemchung.stories.cluster import StoryClusterer
@@ -187,6 +187,8 @@ class ClustererPersistence:
                     timeline=dict(st["timeline"]),
                     active=bool(st["active"]),
                 )
+                if not story.active:
+                    story.indexed = _NOT_INDEXED
                 self._stories[s] = story
                 self._by_sid[story.sid] = s
             idf = self._idf_table()

@@ -27,6 +27,7 @@ class StoryInfo:
 
 _NO_TERMS = array("i")  # what a document out of memory holds (see StoryClusterer.attach_vault); never mutated
 _NO_TFS = array("f")
+_NOT_INDEXED: frozenset[int] = frozenset()  # the index terms of a dormant story (shared: most stories are dormant)
 
 
 @dataclass(slots=True)

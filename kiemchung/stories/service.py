@@ -29,6 +29,7 @@ from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, s
 from kiemchung import audit, timeutil
 from kiemchung.errors import ConfigError, NotFoundError, QueryError
 from kiemchung.models import Document
+from kiemchung.pipeline import trim_heap
 from kiemchung.store import Database, document_from_row
 from kiemchung.store import schema as t
 from kiemchung.stories import tables as st
@@ -384,6 +385,7 @@ class StoryStage:
             # all, not O(N^2); after a crash the documents since the last save are re-derived.
             if self._unsaved >= max(SAVE_EVERY_DOCS, SAVE_GROWTH * len(clusterer)):
                 self.save()
+                trim_heap()  # the save's buffers, freed, go back to the system (a long import's peak)
             if progress:
                 progress(len(rows))
         if self._unsaved and not self.save():  # another process saved first: redo from its position

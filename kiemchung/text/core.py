@@ -92,6 +92,16 @@ _TOKS_CHUNK: dict[str, list[str]] = {}
 _TEEN_CHUNK: dict[str, list[str]] = {}
 
 
+def clear_caches() -> None:
+    """Empty the per-chunk and tone-placement caches (a process done with a large import gives their
+    memory back; they fill again as text comes)."""
+    from kiemchung.text.syllable import is_syllable
+
+    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _TONE_CACHE):
+        cache.clear()
+    is_syllable.cache_clear()
+
+
 def _norm_chunk(chunk: str) -> str:
     out = _WORD.sub(_fix_word, unicodedata.normalize("NFC", chunk))
     if len(_NORM_CHUNK) >= _CACHE_MAX:

@@ -101,6 +101,23 @@ def _render(node: object) -> str:
     raise TypeError(f"not a full-text query node: {node!r}")
 
 
+# SQLite's page cache (KiB) and memory map (bytes) per connection, read when a connection opens. A
+# mapped page counts in the resident memory of every process (and connection) that maps it; a long
+# import lowers both for its processes (see lean_connections).
+CACHE_KIB = 65536
+MMAP_BYTES = 268435456
+LEAN_CACHE_KIB = 8192
+LEAN_MMAP_BYTES = 0
+
+
+def lean_connections() -> None:
+    """Connections opened from now on in this process use a small page cache and no memory map (a
+    long import: its two processes read and write the whole database once; with the defaults each
+    held up to 64 MB of cache and 256 MB of mapped pages per connection)."""
+    global CACHE_KIB, MMAP_BYTES
+    CACHE_KIB, MMAP_BYTES = LEAN_CACHE_KIB, LEAN_MMAP_BYTES
+
+
 class SqliteBackend(Backend):
     """A SQLite file (``sqlite:///path``)."""
 
@@ -132,8 +149,8 @@ class SqliteBackend(Backend):
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA temp_store=MEMORY")
-            cur.execute("PRAGMA cache_size=-65536")
-            cur.execute("PRAGMA mmap_size=268435456")
+            cur.execute(f"PRAGMA cache_size=-{int(CACHE_KIB)}")
+            cur.execute(f"PRAGMA mmap_size={int(MMAP_BYTES)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
