@@ -927,3 +927,17 @@ def test_reconcile_with_local_scaling_merges_one_event_and_leaves_hand_edits_alo
     assert c.story(flood).doc_ids == before and c.story_of("x") == flood
     # Off by default.
     assert ClusterConfig().reconcile_scaled == 0 and ClusterConfig().reconcile_scaled_split == 0
+
+
+def test_summary_is_the_story_headline_and_keywords():
+    c = StoryClusterer(now=_now)
+    feed(c, VACCINE + FOOTBALL + METRO, at(11))
+    for k, (d, t, lead) in enumerate(FLOOD):
+        c.add(d, title=t, lead=lead, published_at=at(10 + k, 9))
+    lone = c.add("le", title="Khai mạc lễ hội hoa xuân ở Đà Lạt", published_at=at(12))
+    for sid in {c.story_of(d) for d in c.assignments()}:
+        info = c.story(sid, keywords=20)
+        assert c.summary(sid, keywords=20) == (info.headline, info.keywords)
+    # a one-document story: its title, found without scoring it
+    assert c.summary(lone)[0] == "Khai mạc lễ hội hoa xuân ở Đà Lạt"
+    assert c.summary(c.story_of("lu-1"))[0] in {t for _, t, _ in FLOOD}

@@ -300,3 +300,13 @@ def test_links_inside_metadata_sentences_lose_the_account(db):
     Ingestor(db).add([doc])
     stored = db.get_document(1)
     assert stored.meta["full_text_error"] == "Hết thời gian chờ khi tải https://x.com/i/status/1901 (timeout)"
+
+
+@pytest.mark.parametrize("value", [
+    "https://www.TikTok.COM/@qzv/video/1", "fb.me/qzv", "xem t.me/kenh_qzv", "YOUTU.BE/abc", "gapo.vn/qzv",
+    "https://vnexpress.net/tin-123.html", "Theo Bộ Y tế, ngày 5/3, 120 ca sốt xuất huyết.", "x.comma", "zalo.me",
+    "a.vn", "", "facebook. com/qzv", "lotus.vnx", "threads.net/@qzv",
+])
+def test_the_social_hint_prefilter_agrees_with_the_hint(value):
+    # _social_hint searches the domain ending first (fast on long texts); the answer is the hint's own
+    assert privacy._social_hint(value) == (privacy._SOCIAL_HINT.search(value) is not None)

@@ -408,3 +408,14 @@ def test_place_tone(word: str, expected: str) -> None:
 )
 def test_is_syllable(word: str, ok: bool) -> None:
     assert text.is_syllable(word) is ok
+
+
+@pytest.mark.parametrize("line", [
+    "  Hoà   khoẻ\tthuỷ  ", "a\u00a0b\u2028c\x1cd", "Bộ Y tế  ghi nhận\u200b 120 ca", "plain ascii  text ", "e\u0301 a \u0301",
+    "\u3000Hà Nội\u3000", "",
+])
+def test_normalize_keeping_newlines_of_one_line_is_the_plain_form(line):
+    # one line (no line break): keep_newlines changes nothing (its fast path skips the whitespace regexes)
+    assert text.normalize(line, keep_newlines=True) == text.normalize(line)
+    if line.strip():  # and two such lines around a run of line breaks: two paragraphs of that form
+        assert text.normalize(line + "\n\n\n" + line, keep_newlines=True) == text.normalize(line) + "\n\n" + text.normalize(line)
