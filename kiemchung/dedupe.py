@@ -36,6 +36,17 @@ TRACKING_PREFIXES = ("utm_", "vn_", "pk_", "mtm_", "hsa_", "itm_")
 MOBILE_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.", "wap.")
 
 
+_SPACE = re.compile(r"\s")
+_SLASHES = re.compile(r"/{2,}")
+_AMP_FIRST = re.compile(r"^/amp(?=/)")
+_AMP_LAST = re.compile(r"/amp/?$")
+_AMP_EXT = re.compile(r"\.amp(\.html?)$")
+
+
+def _quote_match(m: re.Match[str]) -> str:
+    return quote(m.group())
+
+
 def canonical_url(url: str | None) -> str | None:
     """The canonical form of a URL: what two links to the same article have in common.
 
@@ -68,11 +79,11 @@ def canonical_url(url: str | None) -> str | None:
         host = f"[{host}]"
     if port and port not in (80, 443):
         host = f"{host}:{port}"
-    path = re.sub(r"\s", lambda m: quote(m.group()), parts.path) or "/"  # a space is never trailing
-    path = re.sub(r"/{2,}", "/", path)
-    path = re.sub(r"^/amp(?=/)", "", path)
-    path = re.sub(r"/amp/?$", "", path) or "/"
-    path = re.sub(r"\.amp(\.html?)$", r"\1", path)
+    path = _SPACE.sub(_quote_match, parts.path) or "/"  # a space is never trailing
+    path = _SLASHES.sub("/", path)
+    path = _AMP_FIRST.sub("", path)
+    path = _AMP_LAST.sub("", path) or "/"
+    path = _AMP_EXT.sub(r"\1", path)
     if len(path) > 1:
         path = path.rstrip("/")
     query = [
@@ -140,11 +151,27 @@ def _permutations(num_perm: int, seed: int):
     return MinHash(num_perm=num_perm, seed=seed).permutations
 
 
+_EMPTY_SIGNATURE = np.uint32(0xFFFFFFFF)
+
+
 def minhash_signature(items: Iterable[str | bytes], *, num_perm: int = 64, seed: int = 1) -> np.ndarray:
-    """The MinHash signature (``num_perm`` uint32 values) of a set of items: shingles, or words."""
-    m = MinHash(num_perm=num_perm, permutations=_permutations(num_perm, seed), hashfunc=_crc, scheme="affine32")
-    m.update_batch([i.encode() if isinstance(i, str) else i for i in items])
-    return m.hashvalues.astype(np.uint32)
+    """The MinHash signature (``num_perm`` uint32 values) of a set of items: shingles, or words.
+
+    Exactly datasketch's ``MinHash(scheme="affine32", hashfunc=crc32).update_batch(items).hashvalues``
+    (tests/test_dedupe.py compares the two), computed here without building a MinHash object: each
+    item's CRC-32, MurmurHash3's 32-bit finaliser, then ``a * h + b`` modulo 2**32 for each permutation
+    and the minimum over the items (2**32 - 1 for no item).
+    """
+    hv = np.fromiter((zlib.crc32(i.encode() if isinstance(i, str) else i) for i in items), dtype=np.uint32)
+    if not len(hv):
+        return np.full(num_perm, _EMPTY_SIGNATURE, dtype=np.uint32)
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    a, b = _permutations(num_perm, seed)
+    return (hv[:, None] * a + b).min(axis=0)
 
 
 def minhash_of(sig: np.ndarray, *, num_perm: int = 64, seed: int = 1) -> MinHash:
@@ -191,6 +218,7 @@ class NearDuplicateIndex:
         self._clock: float | None = None  # the newest publication time held (never beyond tomorrow)
         self._days: OrderedDict[int, NearDuplicateIndex] = OrderedDict()  # archive day -> its documents
         self.days_loaded = 0
+        self._last_minhash: tuple[np.ndarray, MinHash] | None = None
 
     def __len__(self) -> int:
         """The number of documents held (with or without a signature)."""
@@ -260,7 +288,14 @@ class NearDuplicateIndex:
         return minhash_signature(shingles, num_perm=self.settings.num_perm, seed=self.settings.seed)
 
     def _minhash(self, sig: np.ndarray) -> MinHash:
-        return minhash_of(sig, num_perm=self.settings.num_perm, seed=self.settings.seed)
+        # The ingest looks a signature up (find) and then adds it (add): the MinHash built for the
+        # first serves the second (signatures are never changed in place).
+        last = self._last_minhash
+        if last is not None and last[0] is sig:
+            return last[1]
+        mh = minhash_of(sig, num_perm=self.settings.num_perm, seed=self.settings.seed)
+        self._last_minhash = (sig, mh)
+        return mh
 
     def knows_hash(self, chash: str) -> bool:
         """True when a document with this content hash is held (so :meth:`find` needs no database)."""

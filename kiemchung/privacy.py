@@ -388,6 +388,10 @@ def scrub_value(
     if isinstance(value, list):
         return [scrub_value(v, hasher, known, post_urls=post_urls) for v in value]
     if isinstance(value, str) and value.strip():
+        if "@" not in value and not _social_hint(value):
+            # Neither an e-mail address, nor a profile or post link (both need a platform's host): only
+            # a known handle is hashed (the tests below, without looking for the host twice).
+            return hasher(value) if known(value) else value
         if is_email(value) or is_profile_url(value) or known(value):
             return hasher(value)
         if post_urls:
@@ -395,9 +399,15 @@ def scrub_value(
     return value
 
 
+def _never_known(text: str) -> bool:
+    return False
+
+
 def _known_test(values: Iterable[str], hashes: Iterable[str], hasher: Hasher) -> Callable[[str], bool]:
     clear = {normalize_handle(v) for v in values if v and normalize_handle(v)}
     hashed = set(hashes)
+    if not clear and not hashed:
+        return _never_known
 
     def known(text: str) -> bool:
         if len(text) > 300:

@@ -374,6 +374,25 @@ def test_not_profile_urls(url):
     assert not privacy.is_profile_url(url)
 
 
+@pytest.mark.parametrize("value", [
+    "xem facebook.com/ten", "FACEBOOK.COM", "t.me/kenh", "it.me", "x.com", "abcx.com", "x.comm", "x.com_a",
+    "ax.vn", "youtu.be/abc", "instagram.net", "nstagram.net", "insta.gram.com", "tiktok.vn.", ".com",
+    "facebook .com", "faceboo.com", "gapo.vn/@ai", "lotus.vn", "ſ.com x", "T.Me", "KELVIN: \u212a.com",
+    "https://vnexpress.net/tin-1.html", "Một bài trên báo Thanh Niên. Mẹ em nói", "mỹ.com và t.be", "",
+])
+def test_social_hint_is_the_regular_expression(value):
+    # The two-step test (a ".com"-like ending first) answers exactly as the one regular expression.
+    assert privacy._social_hint(value) == bool(privacy._SOCIAL_HINT.search(value))
+
+
+def test_scrub_value_without_a_handle_hint_keeps_strings_and_hashes_known_ones():
+    record = {"title": "Tin nước sạch ở Hà Nội", "url": "https://vnexpress.net/tin-1.html", "site": "VnExpress",
+              "note": "ten.nguoi"}
+    assert privacy.scrub_value(record, hasher) == record
+    out = privacy.scrub_value(record, hasher, lambda s: s == "ten.nguoi")
+    assert out == {**record, "note": H("ten.nguoi")}
+
+
 def test_scrub_nested_shapes_keeps_content_and_counts():
     record = {
         "message": "Tin nước sạch", "likes": 5,

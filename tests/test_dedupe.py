@@ -270,3 +270,23 @@ def test_a_backfill_finds_near_duplicates_among_the_stored_documents_of_its_own_
     again = Ingestor(db).add([make_doc("Bản chép nữa", old_text[:-1] + " lần ba", url="https://f.vn/4",
                                        published_at=now - dt.timedelta(days=101))])
     assert again.near_duplicates == 1 and db.get_document(11).meta["dup_group"] == 1
+
+
+def test_minhash_signature_is_datasketchs():
+    """minhash_signature computes datasketch's affine32 MinHash with CRC-32 itself: the same values."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from kiemchung.dedupe import _crc, _permutations, minhash_signature
+
+    rng = random.Random(7)
+    words = ["ha", "noi", "mưa", "to", "x", "1.000", "đường", "ngập"]
+    for _ in range(300):
+        items = {" ".join(rng.choice(words) + str(rng.randint(0, 50)) for _ in range(3))
+                 for _ in range(rng.randint(0, 40))}
+        num_perm, seed = rng.choice((16, 64, 128)), rng.choice((1, 2))
+        m = MinHash(num_perm=num_perm, permutations=_permutations(num_perm, seed), hashfunc=_crc, scheme="affine32")
+        m.update_batch([i.encode() for i in items])
+        got = minhash_signature(items, num_perm=num_perm, seed=seed)
+        assert got.dtype == np.uint32
+        assert got.tolist() == m.hashvalues.astype(np.uint32).tolist()

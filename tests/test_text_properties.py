@@ -303,3 +303,23 @@ def test_repair_mojibake_round_trips_generated_vietnamese(s: str) -> None:
         )
         if visible:
             assert text.repair_mojibake(damaged) == (s, "vni")
+
+
+def _normalize_lines_reference(s: str) -> str:
+    """normalize(s, keep_newlines=True) as it was written before the chunk cache and the single-line
+    path: the whole text through NFC and tone placement at once."""
+    s = core._INVISIBLE.sub("", s)
+    s = core._HSPACE.sub(" ", s.replace("\r\n", "\n").replace("\r", "\n"))
+    s = core._NEWLINES.sub(lambda m: "\n\n" if m.group().count("\n") > 1 else "\n", s).strip()
+    if not s.isascii():
+        s = core._WORD.sub(core._fix_word, unicodedata.normalize("NFC", s))
+    return s
+
+
+@SETTINGS
+@given(interesting)
+def test_normalize_with_newlines_equals_the_whole_text_rule(s: str) -> None:
+    # Chunk by chunk (cached), and without a line break as normalize() without keep_newlines.
+    assert text.normalize(s, keep_newlines=True) == _normalize_lines_reference(s)
+    single = s.replace("\n", " ").replace("\r", " ")
+    assert text.normalize(single, keep_newlines=True) == text.normalize(single) == _normalize_lines_reference(single)

@@ -18,6 +18,7 @@ from kiemchung.text.syllable import _words, is_syllable
 # a dot below or two marks. Not â ê ô ã õ (French, Portuguese) nor à á è é... (many languages).
 _VI_ONLY_LOWER = "ăđơưảạằắẳẵặầấẩẫậẻẽẹềếểễệỉịỏọồốổỗộờớởỡợủụừứửữựỳỷỹỵĩũ"
 _VI_ONLY = frozenset(_VI_ONLY_LOWER + _VI_ONLY_LOWER.upper())
+_VI_ONLY_RE = re.compile("[" + "".join(sorted(_VI_ONLY)) + "]")
 # Very common Vietnamese syllables, folded: they make unaccented Vietnamese recognizable.
 _COMMON_VI = _words(
     "khong duoc nguoi nhung cua va la co cho trong nay mot cac voi toi minh ban em anh chi da dang se "
@@ -98,7 +99,7 @@ def detect_language(text: str) -> str | None:
     n_letters = sum(len(w) for w in words)
     if n_letters < MIN_LETTERS:
         return None
-    vi = sum(1 for c in sample if c in _VI_ONLY)
+    vi = len(_VI_ONLY_RE.findall(sample))
     if vi / n_letters > 0.03:
         return "vi"
     if _syllable_text(words):
