@@ -145,13 +145,23 @@ def _rss_mb(pid: int) -> float | None:
     return total if seen else None
 
 
+def _own_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of the process itself, without its children; None once it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) -> dict[str, list[float]]:
     """Sample the child's resident memory until it exits; with ``db`` (an SQLite file), also read how
     far it has got (documents stored, documents assigned to stories) and return the highest resident
     memory seen in each block of ``block`` items of each phase: ``{"ingest": [MB...], "stories": [...]}``
     (flat lists mean memory does not grow with the size of the import); memory is that of the process
     and its descendants together, and ``"tree_peak"`` the highest sum seen."""
-    out: dict[str, list[float]] = {"ingest": [], "stories": [], "tree_peak": [0.0]}
+    out: dict[str, list[float]] = {"ingest": [], "stories": [], "tree_peak": [0.0], "main_cpu": [0.0]}
     conn = None
     base = {"ingest": None, "stories": None}
     while True:
@@ -161,6 +171,9 @@ def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) ->
         except ChildProcessError:
             break
         rss = _rss_mb(pid)
+        own = _own_cpu_s(pid)
+        if own is not None:  # the import's own process (the ingest), sampled: its children are not in it
+            out["main_cpu"][0] = max(out["main_cpu"][0], own)
         if rss is not None:
             out["tree_peak"][0] = max(out["tree_peak"][0], rss)
         if rss is not None and db is not None:
@@ -246,6 +259,10 @@ def report(label: str, n: int, run: dict, base: dict) -> None:
           f"{run['cpu_s'] / max(base['cpu_s'], 1e-9):.1f}x CPU, {run['peak_mb'] / max(base['peak_mb'], 1e-9):.1f}x peak RSS")
     blocks = dict(run.get("blocks", {}))
     tree = blocks.pop("tree_peak", [0.0])[0]
+    main_cpu = blocks.pop("main_cpu", [0.0])[0]
+    if main_cpu:
+        print(f"  CPU of the import's own process (ingest, then waiting for the story process; sampled every"
+              f" 0.5 s): {main_cpu:.1f} s; its child processes (stories, features): {run['cpu_s'] - main_cpu:.1f} s")
     if tree:
         print(f"  peak RSS of the import's processes together (sampled every 0.5 s): {tree:.0f} MB")
     for phase, series in blocks.items():
