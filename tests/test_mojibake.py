@@ -138,6 +138,13 @@ def test_utf8_round_trip(sentence: str) -> None:
     assert repair_mojibake(sentence.encode("utf-8").decode("latin-1")) == (sentence, "utf-8")
 
 
+@pytest.mark.parametrize("word", ["Bàm", "Bàm Bàm", "VÀ Bàn"])
+def test_utf8_a_grave_after_a_capital_is_repaired(word: str) -> None:
+    # "à" becomes "Ã" + no-break space; after a capital no lower-case letter shows the damage
+    # (found by tests/test_text_properties.py: "Bàm Bàm" came back unrepaired).
+    assert repair_mojibake(utf8_as_cp1252(word)) == (word, "utf-8")
+
+
 def test_utf8_partly_broken_text_is_repaired_where_possible() -> None:
     # A reader that replaced undecodable bytes: the rest is still repaired.
     broken = "Người dân Ä‘á»• ra Ä‘Æ°á»ng"

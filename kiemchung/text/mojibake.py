@@ -251,12 +251,15 @@ _LOWER = "a-z" + "".join(sorted(c for c in _VI_LETTERS if c.islower()))
 # A Latin-1 capital right after a lower-case letter: "bÃ", "Ä‘" inside words ("Ã" is also a
 # Vietnamese capital, so the letter alone proves nothing).
 _CAMEL = re.compile(f"(?<=[{_LOWER}])[\u00c0-\u00de]")
+# "à" read as windows-1252 is "Ã" + a no-break space; inside a word ("BÃ\u00a0m" for "Bàm") no
+# Vietnamese text puts a no-break space there, while after a capital "_CAMEL" does not see it.
+_A_GRAVE_IN_WORD = re.compile("\u00c3\u00a0(?=\\S)")
 
 
 def _suspicious(text: str) -> int:
     """Characters typical of mojibake: Latin-1/cp1252 characters outside the Vietnamese alphabet,
     and Latin-1 capitals inside lower-case words."""
-    return len(_SUSPICIOUS.findall(text)) + len(_CAMEL.findall(text))
+    return len(_SUSPICIOUS.findall(text)) + len(_CAMEL.findall(text)) + len(_A_GRAVE_IN_WORD.findall(text))
 
 
 # Per-chunk answers of _vietnamese_share (a chunk is a run of non-space characters): 0 when the chunk
@@ -338,7 +341,7 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
             continue
         # Clearly more Vietnamese: 25 points more valid words, or every suspicious character gone
         # and every accented word a Vietnamese syllable.
-        if cand_share < share + 0.25 and not (cand_bad == 0 < bad and cand_share == 1.0 > share):
+        if cand_share < share + 0.25 and not (cand_bad == 0 < bad and cand_share == 1.0 >= share):
             continue
         if cand_bad > 0.02 * max(1, len(cand)) and cand_bad > 1:
             continue
