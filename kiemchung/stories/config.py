@@ -44,7 +44,7 @@ class ClusterConfig:
         before the active window (a least recently used cache; each loaded day indexes that day's
         dormant stories with their strongest terms). ``dormant_index_entries``: more days than
         ``dormant_days_cached`` stay loaded while their indexes hold at most this many (term, story)
-        entries in all (fewer than the 16 days of national news: they stay alone; every day of a few weeks of posts,
+        entries in all (fewer than the 10 days of national news: they stay alone; every day of a few weeks of posts,
         so documents whose dates cycle over those weeks do not reload a day each). ``max_active_stories``: beyond this many
         recently used stories, the least recently used active one goes dormant (bounds an import
         without dates, where time never makes a story dormant). ``series_per_day``: a document whose
@@ -101,7 +101,7 @@ class ClusterConfig:
     stop_df_ratio: float = 0.05
     stop_min_docs: int = 200
     story_terms: int = 300
-    dormant_days_cached: int = 16
+    dormant_days_cached: int = 10
     dormant_index_entries: int = 500_000
     max_active_stories: int = 20000
     series_per_day: bool = True

@@ -388,6 +388,8 @@ class StoryStage:
                 trim_heap()  # the save's buffers, freed, go back to the system (a long import's peak)
             if progress:
                 progress(len(rows))
+        if ahead is not None:  # nothing more to compute ahead: the helper ends before the last save (memory)
+            ahead.close()
         if self._unsaved and not self.save():  # another process saved first: redo from its position
             if limit is not None and done >= limit:
                 return done
