@@ -138,10 +138,10 @@ def test_utf8_round_trip(sentence: str) -> None:
     assert repair_mojibake(sentence.encode("utf-8").decode("latin-1")) == (sentence, "utf-8")
 
 
-@pytest.mark.parametrize("word", ["Bàm", "Bàm Bàm", "VÀ Bàn"])
+@pytest.mark.parametrize("word", ["Bàm", "Bàm Bàm", "VÀ Bàn", "BÓC BÓC", "BÓ CÁ"])
 def test_utf8_a_grave_after_a_capital_is_repaired(word: str) -> None:
-    # "à" becomes "Ã" + no-break space; after a capital no lower-case letter shows the damage
-    # (found by tests/test_text_properties.py: "Bàm Bàm" came back unrepaired).
+    # "à" becomes "Ã" + no-break space, "Ó" "Ã" + "“": after a capital no lower-case letter shows the damage
+    # (found by tests/test_text_properties.py: "Bàm Bàm" and "BÓC BÓC" came back unrepaired).
     assert repair_mojibake(utf8_as_cp1252(word)) == (word, "utf-8")
 
 

@@ -251,15 +251,21 @@ _LOWER = "a-z" + "".join(sorted(c for c in _VI_LETTERS if c.islower()))
 # A Latin-1 capital right after a lower-case letter: "bÃ", "Ä‘" inside words ("Ã" is also a
 # Vietnamese capital, so the letter alone proves nothing).
 _CAMEL = re.compile(f"(?<=[{_LOWER}])[\u00c0-\u00de]")
-# "à" read as windows-1252 is "Ã" + a no-break space; inside a word ("BÃ\u00a0m" for "Bàm") no
-# Vietnamese text puts a no-break space there, while after a capital "_CAMEL" does not see it.
-_A_GRAVE_IN_WORD = re.compile("\u00c3\u00a0(?=\\S)")
+# A UTF-8 lead byte (C2-DF, read as "Â".."ß") followed by a continuation byte that windows-1252 shows
+# as punctuation or a no-break space, inside a word: "BÃ\u00a0m" for "Bàm", "BÃ“C" for "BÓC". No
+# Vietnamese text puts those marks between two letters ("chữ “Ô”." is left alone), and after a
+# capital "_CAMEL" does not see it.
+_LEAD_THEN_MARK = re.compile(
+    "[\u00c2-\u00df]["
+    + "".join(re.escape(c) for c in sorted(_PLAIN_SYMBOLS) if 0x80 <= _TO_BYTE.get(c, 0) <= 0xBF)
+    + "](?=[^\\W\\d_])"
+)
 
 
 def _suspicious(text: str) -> int:
     """Characters typical of mojibake: Latin-1/cp1252 characters outside the Vietnamese alphabet,
     and Latin-1 capitals inside lower-case words."""
-    return len(_SUSPICIOUS.findall(text)) + len(_CAMEL.findall(text)) + len(_A_GRAVE_IN_WORD.findall(text))
+    return len(_SUSPICIOUS.findall(text)) + len(_CAMEL.findall(text)) + len(_LEAD_THEN_MARK.findall(text))
 
 
 # Per-chunk answers of _vietnamese_share (a chunk is a run of non-space characters): 0 when the chunk
@@ -341,7 +347,10 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
             continue
         # Clearly more Vietnamese: 25 points more valid words, or every suspicious character gone
         # and every accented word a Vietnamese syllable.
-        if cand_share < share + 0.25 and not (cand_bad == 0 < bad and cand_share == 1.0 >= share):
+        # (UTF-8 only: its damage can leave every word a syllable, "BÃ\u00a0m BÃ\u00a0m" for "Bàm Bàm".)
+        if cand_share < share + 0.25 and not (
+            cand_bad == 0 < bad and cand_share == 1.0 and (cand_share > share or name == "utf-8")
+        ):
             continue
         if cand_bad > 0.02 * max(1, len(cand)) and cand_bad > 1:
             continue
