@@ -159,7 +159,11 @@ def _follow(url: str, conn, batch: int = 1000) -> None:
     _die_with_parent()
     from kiemchung.store.backends.sqlite import lean_connections
 
-    lean_connections()  # this process reads and writes much of the database once (memory; see there)
+    with lean_connections():  # this process reads and writes much of the database once (memory; see there)
+        _follow_stages(url, conn, batch)
+
+
+def _follow_stages(url: str, conn, batch: int) -> None:
     finished = False
 
     def until() -> bool:

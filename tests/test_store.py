@@ -98,3 +98,23 @@ def test_naive_datetimes_are_refused(db, sample_docs):
     stored = db.get_document(1)
     assert stored.published_at.utcoffset().total_seconds() == 0
     assert stored.published_at.hour == 5  # 12:00 in Hanoi is 05:00 UTC
+
+
+def test_lean_connections_apply_inside_their_block_only(tmp_path):
+    """A long import's small page cache and no memory map hold for the connections opened inside
+    ``lean_connections()``; connections opened after it get the defaults again (a test process that
+    ran an import must not keep the small cache)."""
+    from kiemchung.store.backends import sqlite as backend
+
+    def pragmas(db):
+        with db.read() as conn:
+            return (conn.execute(text("PRAGMA cache_size")).scalar(), conn.execute(text("PRAGMA mmap_size")).scalar())
+
+    with backend.lean_connections():
+        lean = Database(tmp_path / "lean.db")
+        assert pragmas(lean) == (-backend.LEAN_CACHE_KIB, backend.LEAN_MMAP_BYTES)
+        lean.close()
+    after = Database(tmp_path / "after.db")
+    assert pragmas(after) == (-backend.CACHE_KIB, backend.MMAP_BYTES)
+    assert (backend.CACHE_KIB, backend.MMAP_BYTES) != (backend.LEAN_CACHE_KIB, backend.LEAN_MMAP_BYTES)
+    after.close()

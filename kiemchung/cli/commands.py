@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -339,11 +340,10 @@ def import_cmd(
     if queue:
         _queue_import(file, field_mapping, fmt, platform, kind)
         return
-    if _large(file):  # one long pass over the database: small SQLite caches, no memory map (memory)
-        from kiemchung.store.backends.sqlite import lean_connections
+    from kiemchung.store.backends.sqlite import lean_connections
 
-        lean_connections()
-    with open_db() as db:
+    # One long pass over the database: small SQLite caches, no memory map (memory).
+    with lean_connections() if _large(file) else nullcontext(), open_db() as db:
         ingestor = Ingestor(db)
         follower = _follower(db, file)
         try:

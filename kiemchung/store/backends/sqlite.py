@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,18 @@ LEAN_CACHE_KIB = 8192
 LEAN_MMAP_BYTES = 0
 
 
-def lean_connections() -> None:
-    """Connections opened from now on in this process use a small page cache and no memory map (a
-    long import: its two processes read and write the whole database once; with the defaults each
-    held up to 64 MB of cache and 256 MB of mapped pages per connection)."""
+@contextmanager
+def lean_connections() -> Iterator[None]:
+    """Connections opened inside this block use a small page cache and no memory map (a long import:
+    its two processes read and write the whole database once; with the defaults each held up to 64 MB
+    of cache and 256 MB of mapped pages per connection). The defaults come back when it ends."""
     global CACHE_KIB, MMAP_BYTES
+    saved = CACHE_KIB, MMAP_BYTES
     CACHE_KIB, MMAP_BYTES = LEAN_CACHE_KIB, LEAN_MMAP_BYTES
+    try:
+        yield
+    finally:
+        CACHE_KIB, MMAP_BYTES = saved
 
 
 class SqliteBackend(Backend):
