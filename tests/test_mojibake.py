@@ -185,3 +185,9 @@ def test_plain_text_is_never_changed(plain: str) -> None:
 def test_mixed_languages_with_few_latin1_letters_are_left_alone() -> None:
     s = "Hội thảo có khách từ Zürich và Malmö, đại diện của Nestlé phát biểu."
     assert repair_mojibake(s) == (s, None)
+
+
+def test_a_lone_latin1_letter_is_not_taken_for_vni() -> None:
+    # "Æ" is VNI's "Ỉ", but a one-letter word is no evidence (a child's name in a news title).
+    s = "Tỷ phú đặt tên con là X Æ A-12 và cả nhà rất vui."
+    assert repair_mojibake(s) == (s, None)

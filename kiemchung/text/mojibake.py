@@ -343,6 +343,10 @@ def repair_mojibake(text: str) -> tuple[str, str | None]:
         cand_share, cand_words = _vietnamese_share(cand)
         if cand_bad > bad or (cand_bad == bad and bad > 0) or cand_words == 0 or _evidence(cand) < 3:
             continue
+        # The words the repair wrote must themselves be Vietnamese: one letter alone ("X Æ A-Xii" read
+        # as VNI gives "X Ỉ A-Xii") is not evidence.
+        if _evidence(" ".join(set(cand.split()) - set(text.split()))) < 2:
+            continue
         if cand_share < 0.75:
             continue
         # Clearly more Vietnamese: 25 points more valid words, or every suspicious character gone
