@@ -61,14 +61,19 @@ def rows(data: Path, background: bool) -> list[tuple[list[tuple[dict, bool, bool
     return out
 
 
-def main() -> None:
-    from kiemchung.claims.verify import DEFAULT_MODEL, PAIR_FEATURES, fit_logistic
-
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc: str | None) -> argparse.Namespace:
+    """The options of the scripts that read alerts-dev's rows (this one and sample_alert_bound.py)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--no-background", action="store_true")
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    from kiemchung.claims.verify import DEFAULT_MODEL, PAIR_FEATURES, fit_logistic
+
+    args = arguments(__doc__)
     data = rows(args.data, not args.no_background)
     use = [n for n in PAIR_FEATURES if n not in FIXED]
 

@@ -16,13 +16,11 @@ verifier cannot get there").
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 COVER = ("qcov", "ecov", "qbcov", "ebcov", "score")
@@ -40,11 +38,7 @@ def main() -> None:
 
     from kiemchung.claims.verify import DEFAULT_MODEL
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--no-background", action="store_true")
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = alerts_cv.arguments(__doc__)
 
     with tempfile.TemporaryDirectory() as tmp:
         sample = sample_alerts.run(Path(tmp) / "sample.db", explain=True)
