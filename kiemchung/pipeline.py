@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiemchung.errors import KiemchungError
+from kiemchung.processes import die_with_parent
 from kiemchung.store import Database
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class Follower:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
         # not a daemon: it starts a helper process of its own (see StoryStage.run); it ends with its
-        # parent all the same (_die_with_parent), and finish() or abort() always joins it
+        # parent all the same (die_with_parent), and finish() or abort() always joins it
         self._process = ctx.Process(target=_follow, args=(db.url, child, batch), name="kiemchung-stories")
         self.error: str | None = None
         self._process.start()
@@ -119,44 +120,9 @@ class Follower:
         self._conn.close()
 
 
-def release_memory(*, collect: bool = True) -> None:
-    """Give memory this process no longer needs back to the system: a garbage collection (unless
-    ``collect`` is false), the text caches emptied, and the C heap's free pages returned
-    (``malloc_trim``, glibc only; elsewhere nothing more happens)."""
-    import gc
-
-    from kiemchung.text.core import clear_caches
-
-    if collect:
-        gc.collect()
-    clear_caches()
-    trim_heap()
-
-
-def trim_heap() -> None:
-    """Return the C heap's free pages to the system (``malloc_trim(0)``; glibc only, a few milliseconds)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (a killed import leaves no orphan)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the pipe's end (EOFError) stops it instead
-        pass
-
-
 def _follow(url: str, conn, batch: int = 1000) -> None:
     """The body of the :class:`Follower` process."""
-    _die_with_parent()
+    die_with_parent()
     from kiemchung.store.backends.sqlite import lean_connections
 
     with lean_connections():  # this process reads and writes much of the database once (memory; see there)

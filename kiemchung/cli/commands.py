@@ -366,7 +366,7 @@ def import_cmd(
             raise
         del ingestor  # its near-duplicate window is not needed by the stages after ingest (memory)
         if follower is not None:  # this process now only waits: what it held goes back to the system
-            from kiemchung.pipeline import release_memory
+            from kiemchung.processes import release_memory
 
             release_memory()
         stages = follower.finish() if follower is not None else None

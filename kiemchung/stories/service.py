@@ -29,7 +29,7 @@ from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, s
 from kiemchung import audit, timeutil
 from kiemchung.errors import ConfigError, NotFoundError, QueryError
 from kiemchung.models import Document
-from kiemchung.pipeline import trim_heap
+from kiemchung.processes import trim_heap
 from kiemchung.store import Database, document_from_row
 from kiemchung.store import schema as t
 from kiemchung.stories import tables as st
@@ -642,10 +642,10 @@ class _FeaturesAhead:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from kiemchung.pipeline import _die_with_parent
+        from kiemchung.processes import die_with_parent
 
         self._pool = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent
         )
         self._pending = None
 
