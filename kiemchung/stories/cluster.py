@@ -640,8 +640,8 @@ class StoryClusterer(ClustererPersistence):
         The pass sees documents that arrived after a story's own, which a decision at arrival could
         not. At most ``LOCAL_SCALE_MAX_DOCS`` documents, those of the most recently used stories.
         """
-        import numpy as np  # numpy is a core dependency, scipy comes with it (imagehash, datasketch);
-        from scipy.sparse import csr_matrix  # both imported only when the option is on
+        import numpy as np  # both core dependencies, imported only when the option is on
+        from scipy.sparse import csr_matrix
 
         docs: list[str] = []
         for s in reversed(self._recent):

@@ -95,11 +95,12 @@ _TEEN_CHUNK: dict[str, list[str]] = {}
 def clear_caches() -> None:
     """Empty the per-chunk and tone-placement caches (a process done with a large import gives their
     memory back; they fill again as text comes)."""
-    from kiemchung.text.mojibake import _SHARE_CLASS
+    from kiemchung.text import mojibake
     from kiemchung.text.syllable import is_syllable
 
-    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _TONE_CACHE, _SHARE_CLASS):
+    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _TONE_CACHE):
         cache.clear()
+    mojibake.clear_cache()
     is_syllable.cache_clear()
 
 

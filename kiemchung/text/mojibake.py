@@ -275,6 +275,11 @@ _SHARE_CACHE_MAX = 300_000
 _SHARE_CLASS: dict[str, int] = {}
 
 
+def clear_cache() -> None:
+    """Empty the per-chunk cache of :func:`_vietnamese_share`."""
+    _SHARE_CLASS.clear()
+
+
 def _share_class(chunk: str) -> int:
     w = chunk.strip(_STRIP)
     out = 0 if not w or w.isascii() else 2 if _is_vi_word(w) else 1
