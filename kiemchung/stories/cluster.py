@@ -50,6 +50,7 @@ from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
 from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _NOT_INDEXED, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
+from kiemchung.stories.vocabulary import TermTable
 
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
@@ -104,8 +105,10 @@ class StoryClusterer(ClustererPersistence):
         self.config = config or ClusterConfig()
         self._weights = self.config.field_weights()
         self._now = now
-        self._vocab: dict[str, int] = {}
-        self._terms: list[str] = []
+        # Term ids in order of first appearance; a term seen in fewer than 4 documents is not in the dict
+        # (see kiemchung.stories.vocabulary: about 30 instead of 110 bytes a term, the same ids).
+        self._terms = TermTable()  # id -> term text
+        self._vocab: dict[str, int] = self._terms.frequent  # terms seen in 4 documents or more -> id
         self._df: list[int] = []
         self._n = 0
         self._clock: float | None = None
@@ -246,13 +249,8 @@ class StoryClusterer(ClustererPersistence):
         vocab, df = self._vocab, self._df
         get = vocab.get
         ids = [get(term, -1) for term in tf]
-        if -1 in ids:  # new terms, numbered in the document's order
-            terms = self._terms
-            for k, term in enumerate(tf):
-                if ids[k] == -1:  # (each term once: tf is a dict)
-                    ids[k] = vocab[term] = len(terms)
-                    terms.append(term)
-                    df.append(0)
+        if -1 in ids:  # rare terms (held apart), new terms (numbered in the document's order)
+            self._terms.place(tf, ids, df)  # (each term once: tf is a dict)
         for i in ids:
             df[i] += 1
         self._n += 1
@@ -1333,12 +1331,14 @@ class StoryClusterer(ClustererPersistence):
         when = old.time if published_at is None else self._effective_time(published_at)
         tf = term_weights(title, lead, body, self._weights, informal=informal)
         held = set(old.terms)
-        fresh = {k: v for k, v in tf.items() if self._vocab.get(k) not in held}
+        lookup = self._terms.lookup
+        fresh = {k: v for k, v in tf.items() if lookup(k) not in held}
         self._update_df(fresh)
         self._n -= 1  # the same document: not one more in the collection
-        vocab, idf = self._vocab, self._idf_table()
+        idf = self._idf_table()
+        ids = [lookup(k) for k in tf]
         weighted = heapq.nlargest(
-            self.config.doc_terms, ((v * idf(vocab[k]), vocab[k], v) for k, v in tf.items())
+            self.config.doc_terms, ((v * idf(i), i, v) for i, v in zip(ids, tf.values(), strict=True))
         )
         doc = _Doc(
             story=-1,

@@ -13,7 +13,7 @@ import json
 import math
 import zlib
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ from kiemchung import timeutil
 from kiemchung.errors import ConfigError
 from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _NOT_INDEXED, _Doc, _Story
+from kiemchung.stories.vocabulary import TermTable
 
 if TYPE_CHECKING:
     from kiemchung.stories.cluster import StoryClusterer
@@ -28,12 +29,22 @@ if TYPE_CHECKING:
 STATE_VERSION = 1
 
 
+class JsonPieces:
+    """A value of :meth:`ClustererPersistence.state` given as its JSON text in pieces (``pieces()``
+    yields them), which :func:`compressed_json` writes one at a time: a year's vocabulary is about
+    700,000 strings that the clusterer does not keep as strings (see ``kiemchung.stories.vocabulary``)."""
+
+    def __init__(self, pieces: Callable[[], Iterable[str]]) -> None:
+        self.pieces = pieces
+
+
 def compressed_json(state: dict[str, Any], level: int = 3) -> bytes:
     """``zlib.compress(json.dumps(state, separators=(",", ":")).encode(), level)``'s input text, encoded
     and compressed piece by piece: the same JSON text, without ever holding all of it (on a year of
     news the text of the state was several times the compressed blob, at the save's peak memory).
 
-    Each top-level value (and each column of ``doc_table``) is encoded on its own with the C encoder."""
+    Each top-level value (and each column of ``doc_table``) is encoded on its own with the C encoder,
+    a :class:`JsonPieces` value piece by piece."""
     z = zlib.compressobj(level)
     out: list[bytes] = []
 
@@ -41,7 +52,10 @@ def compressed_json(state: dict[str, Any], level: int = 3) -> bytes:
         out.append(z.compress(text.encode()))
 
     def value(v: Any) -> None:
-        if isinstance(v, dict) and v and len(v) <= 64:  # a small dict of large values: one value at a time
+        if isinstance(v, JsonPieces):
+            for piece in v.pieces():
+                put(piece)
+        elif isinstance(v, dict) and v and len(v) <= 64:  # a small dict of large values: one value at a time
             put("{")
             for k, (key, item) in enumerate(v.items()):
                 put(("," if k else "") + json.dumps(str(key)) + ":")
@@ -58,10 +72,12 @@ def compressed_json(state: dict[str, Any], level: int = 3) -> bytes:
 class ClustererPersistence:
     """The saving and reloading half of :class:`~kiemchung.stories.cluster.StoryClusterer` (a mixin)."""
 
-    def state(self) -> dict[str, Any]:
+    def state(self, *, pieces: bool = False) -> dict[str, Any]:
         """A JSON-serialisable dict with everything needed to continue later (see :meth:`from_state`).
 
         Centroids and the index are not stored: they are rebuilt from the stored document vectors.
+        With ``pieces`` the vocabulary is a :class:`JsonPieces` (for :func:`compressed_json`: the same
+        text, without a list of every term's string at once).
         """
         out: dict[str, Any] = {
             "version": STATE_VERSION,
@@ -69,7 +85,7 @@ class ClustererPersistence:
             "n": self._n,
             "clock": self._clock,
             "seq": self._seq,
-            "vocab": list(self._terms),
+            "vocab": JsonPieces(self._terms.json_pieces) if pieces else list(self._terms),
             "df": list(self._df),
             "doc_table": self._doc_table(),
             "stories": [
@@ -173,9 +189,9 @@ class ClustererPersistence:
             self._n = int(state["n"])
             self._clock = state["clock"]
             self._seq = int(state["seq"])
-            self._terms = list(state["vocab"])
-            self._vocab = {t: i for i, t in enumerate(self._terms)}
             self._df = list(state["df"])
+            self._terms = TermTable.from_terms(state["vocab"], self._df)
+            self._vocab = self._terms.frequent
             for st in state["stories"]:
                 s = int(st["id"].rsplit("-", 1)[1])
                 story = _Story(

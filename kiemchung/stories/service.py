@@ -228,7 +228,7 @@ class StoryStage:
         if self._sync(conn):
             return False
         self._refresh_dirty(conn)
-        state = self.clusterer.state()
+        state = self.clusterer.state(pieces=True)
         state[JOURNAL_KEY] = {"edit_id": self._edit_id, "keys": self._keys}
         blob = compressed_json(state, 3)
         conn.execute(delete(st.cluster_state).where(st.cluster_state.c.id == 1))

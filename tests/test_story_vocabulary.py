@@ -1,0 +1,100 @@
+"""The clusterer's compact vocabulary numbers terms exactly as a dict and a list of strings did."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from kiemchung.stories import vocabulary
+from kiemchung.stories.vocabulary import TermTable
+
+
+class _Colliding(str):
+    """A term whose hash is the same as every other such term's (a forced 64-bit collision)."""
+
+    def __hash__(self) -> int:
+        return 12345
+
+
+def _documents(seed: int, n: int) -> list[list[str]]:
+    rng = random.Random(seed)
+    words = [f"từ{k}" for k in range(3000)]  # a Zipf-like stream: a few frequent terms, many seen once
+    docs = []
+    for _ in range(n):
+        doc = {rng.choice(words[: rng.choice((20, 200, 3000))]) for _ in range(rng.randint(0, 25))}
+        doc |= {f"hiếm {rng.random():.12f}" for _ in range(rng.randint(0, 3))}
+        docs.append(sorted(doc, key=lambda _: rng.random()))
+    return docs
+
+
+def _reference(docs: list[list[str]]) -> tuple[list[list[int]], list[str], list[int]]:
+    vocab: dict[str, int] = {}
+    terms: list[str] = []
+    df: list[int] = []
+    out = []
+    for doc in docs:
+        ids = []
+        for t in doc:
+            if t not in vocab:
+                vocab[t] = len(terms)
+                terms.append(t)
+                df.append(0)
+            ids.append(vocab[t])
+        for i in ids:
+            df[i] += 1
+        out.append(ids)
+    return out, terms, df
+
+
+def _place(table: TermTable, df: list[int], doc: list[str]) -> list[int]:
+    ids = [table.frequent.get(t, -1) for t in doc]
+    if -1 in ids:
+        table.place(doc, ids, df)
+    for i in ids:
+        df[i] += 1
+    return ids
+
+
+@pytest.mark.parametrize("promote_at", [2, 4])
+def test_ids_texts_and_frequencies_are_those_of_a_dict_and_a_list(monkeypatch, promote_at):
+    monkeypatch.setattr(vocabulary, "PENDING", 50)  # many merges of the hashes of rare terms
+    monkeypatch.setattr(vocabulary, "PROMOTE_AT", promote_at)
+    docs = _documents(1, 2000)
+    want_ids, want_terms, want_df = _reference(docs)
+    table, df = TermTable(), []
+    got = [_place(table, df, doc) for doc in docs]
+    assert got == want_ids
+    assert df == want_df
+    assert list(table) == want_terms and len(table) == len(want_terms)
+    assert [table[i] for i in range(len(table))] == want_terms
+    assert all(table.lookup(t) == i for i, t in enumerate(want_terms))
+    assert table.lookup("không có") is None
+    # only the terms seen in PROMOTE_AT documents or more are in the dict
+    assert set(table.frequent) == {t for t, n in zip(want_terms, want_df, strict=True) if n >= promote_at}
+
+
+def test_a_saved_vocabulary_reloads_with_the_same_ids_and_json(monkeypatch):
+    monkeypatch.setattr(vocabulary, "PENDING", 64)
+    monkeypatch.setattr(vocabulary, "CHUNK", 7)
+    docs = _documents(2, 1200)
+    table, df = TermTable(), []
+    for doc in docs[:600]:
+        _place(table, df, doc)
+    text = "".join(table.json_pieces())
+    assert text == json.dumps(list(table), separators=(",", ":"))
+    again, df2 = TermTable.from_terms(json.loads(text), list(df)), list(df)
+    rest_a = [_place(table, df, doc) for doc in docs[600:]]
+    rest_b = [_place(again, df2, doc) for doc in docs[600:]]
+    assert rest_a == rest_b and df == df2 and list(table) == list(again)
+    assert "".join(TermTable().json_pieces()) == "[]"
+
+
+def test_a_hash_collision_does_not_change_ids():
+    a, b, c = _Colliding("một"), _Colliding("hai"), _Colliding("ba")
+    docs = [[a, "x"], [b], [c, "x"], [b, a], [c], [a, b, c]]
+    want_ids, want_terms, want_df = _reference(docs)
+    table, df = TermTable(), []
+    assert [_place(table, df, doc) for doc in docs] == want_ids
+    assert df == want_df and list(table) == want_terms
