@@ -97,8 +97,17 @@ def canonical_url(url: str | None) -> str | None:
 
 def content_hash(title: str, lead: str, body: str) -> str:
     """A hash of the folded tokens of a text: equal for texts that differ only in case, accents or spacing."""
-    toks = text.syllables(" ".join((title, lead, body)))
-    return hashlib.sha1(" ".join(toks).encode()).hexdigest()
+    return hash_of_tokens(content_tokens(title, lead, body))
+
+
+def content_tokens(title: str, lead: str, body: str) -> list[str]:
+    """The folded tokens :func:`content_hash` hashes (:func:`hash_of_tokens`)."""
+    return text.syllables(" ".join((title, lead, body)))
+
+
+def hash_of_tokens(tokens: list[str]) -> str:
+    """:func:`content_hash` of the text whose :func:`content_tokens` are ``tokens``."""
+    return hashlib.sha1(" ".join(tokens).encode()).hexdigest()
 
 
 def doc_key(*, url: str | None, source: str | None, external_id: str | None, chash: str) -> str:

@@ -20,7 +20,14 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from kiemchung import text, timeutil
-from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash, doc_key
+from kiemchung.dedupe import (
+    DedupeSettings,
+    NearDuplicateIndex,
+    canonical_url,
+    content_tokens,
+    doc_key,
+    hash_of_tokens,
+)
 from kiemchung.links import http_url
 from kiemchung.models import DOC_KINDS, Document, Source
 from kiemchung.privacy import hash_handle, normalize_handle, scrub_document
@@ -85,6 +92,20 @@ def index_fields(kind: str, title: str, lead: str, body: str) -> tuple[str, str,
     idx_title = text.expand_teencode(title) if is_post else title
     idx_body = text.expand_teencode(joined) if is_post else joined
     return idx_title, idx_body, text.fold(idx_title), text.fold(idx_body)
+
+
+def _shingle_tokens(kind: str, fold_title: str, fold_body: str, folded: list[str]) -> list[str]:
+    """The tokens whose shingles make a document's MinHash signature: those of its folded index text.
+
+    ``folded`` (the content hash's tokens of the same title, lead and body, already at hand) are the
+    same tokens when the folded text is ASCII and not a post's (a post's index text has its teencode
+    expanded): the index text is the title, lead and body joined by white space, folding keeps every
+    token boundary, normalising ASCII text only collapses its white space, and a token never spans white
+    space. Any other text is tokenised again, as before (``tests/test_ingest.py`` compares both ways).
+    """
+    if kind != "post" and fold_title.isascii() and fold_body.isascii():
+        return folded
+    return text.syllables(fold_title + " " + fold_body, strip=False)
 
 
 def _raw_bytes(raw: bytes | str | dict | None) -> bytes | None:
@@ -265,8 +286,9 @@ class Ingestor:
         # Only http(s) links are kept (a feed's javascript: or data: link is dropped, the item kept).
         url = canonical_url(http_url(doc.url))
         idx_title, idx_body, fold_title, fold_body = index_fields(doc.kind, title, lead, body)
-        tokens = text.syllables(fold_title + " " + fold_body, strip=False)
-        chash = content_hash(title, lead, body)
+        folded = content_tokens(title, lead, body)
+        chash = hash_of_tokens(folded)
+        tokens = _shingle_tokens(doc.kind, fold_title, fold_body, folded)
         source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
         key = doc_key(url=url, source=source, external_id=doc.external_id, chash=chash)
         prehashed = doc.meta.pop(PREHASHED_AUTHOR, None) if doc.meta else None

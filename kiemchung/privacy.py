@@ -118,11 +118,24 @@ _SOCIAL_HINT = re.compile(r"(?:facebook|fb|instagram|tiktok|youtube|youtu|zalo|t
 # What every _SOCIAL_HINT match contains: searched first, in well under a microsecond where the hint's
 # alternation at every position of a long text (an article's summary) took tens of microseconds.
 _SOCIAL_TLD = re.compile(r"\.(?:com|me|be|net|vn)\b", re.I)
+# The hint's host names, at the end of the few characters before one of those endings: a hint match is
+# a host name right before a _SOCIAL_TLD match (the two share the ending's expression, and each ending
+# match starts at its only dot, so finditer meets every place one can start).
+_SOCIAL_NAME_BEFORE = re.compile(
+    r"(?:facebook|fb|instagram|tiktok|youtube|youtu|zalo|twitter|x|threads|t|linkedin|lotus|gapo)\Z", re.I
+)
+_SOCIAL_NAME_MAX = 9  # the longest host name ("instagram"); re.I never folds one character into two
 
 
 def _social_hint(text: str) -> bool:
-    """Whether ``text`` names a social platform's host (``_SOCIAL_HINT``)."""
-    return _SOCIAL_TLD.search(text) is not None and _SOCIAL_HINT.search(text) is not None
+    """Whether ``text`` names a social platform's host (``_SOCIAL_HINT``, answered exactly: the host
+    names are tested only before the domain endings, not tried at every position of a long text)."""
+    before = _SOCIAL_NAME_BEFORE.search
+    for m in _SOCIAL_TLD.finditer(text):
+        start = m.start()
+        if start and before(text, max(0, start - _SOCIAL_NAME_MAX), start):
+            return True
+    return False
 
 
 # First path segments on those hosts that are pages of the platform, not people.

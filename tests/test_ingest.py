@@ -246,3 +246,27 @@ def test_a_failed_batch_resets_the_index_and_a_rerun_stores_everything_once(db):
     assert 0 < len(ing.index) < 300  # reloaded: only the last 30 days
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*), count(DISTINCT doc_key) FROM documents").one() == (300, 300)
+
+
+@pytest.mark.parametrize("kind", ["article", "post"])
+@pytest.mark.parametrize(("title", "lead", "body"), [
+    ("Hà Nội mưa lớn, 1.000 hộ bị ngập", "Sáng 5/3, mưa 30% lớn hơn", "Dòng một\n\nDòng hai: COVID-19 và F0"),
+    ("HOÀ BÌNH: khoẻ, thuỷ", "", "hòa bình 2,5% tăng"),
+    ("Tin nhanh", "đi ko e, ko bjo", ""),
+    ("東京 ＡＢＣ ﬁ 丽", "Σίσυφος İstanbul ſ", "\u212avin đẹp, ﬀ"),
+    ("a\u0301 Ðà Nẵng", "e\u0300\u0323 x", "tab\there  and   spaces"),
+    ("", "", ""),
+])
+def test_shingle_tokens_shared_with_the_content_hash_are_the_index_texts_tokens(kind, title, lead, body):
+    # The ingest reuses the content hash's folded tokens for the shingles when the folded text is ASCII
+    # (not for posts); they must be what tokenising the folded index text gives.
+    from kiemchung import text
+    from kiemchung.dedupe import content_hash, content_tokens, hash_of_tokens
+    from kiemchung.ingest import _shingle_tokens, index_fields
+
+    title, lead = text.normalize(title), text.normalize(lead)
+    body = text.normalize(body, keep_newlines=True)
+    _, _, fold_title, fold_body = index_fields(kind, title, lead, body)
+    folded = content_tokens(title, lead, body)
+    assert hash_of_tokens(folded) == content_hash(title, lead, body)
+    assert _shingle_tokens(kind, fold_title, fold_body, folded) == text.syllables(fold_title + " " + fold_body, strip=False)
