@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +57,8 @@ class _Story:
 def _day_key(when: float | None) -> str:
     if when is None:
         return "unknown"
-    return dt.datetime.fromtimestamp(when, timeutil.VN_TZ).date().isoformat()
+    # interned: one string a day, not one per story timeline and series occurrence (~10 MB on a year)
+    return sys.intern(dt.datetime.fromtimestamp(when, timeutil.VN_TZ).date().isoformat())
 
 
 def _to_dt(when: float | None) -> dt.datetime | None:
