@@ -6,12 +6,14 @@ from __future__ import annotations
 
 def release_memory(*, collect: bool = True) -> None:
     """Give memory this process no longer needs back to the system: a garbage collection (unless
-    ``collect`` is false), the text caches emptied, and the C heap's free pages returned
-    (``malloc_trim``, glibc only; elsewhere nothing more happens)."""
+    ``collect`` is false), the text caches emptied, the language model let go (loaded again if used),
+    and the C heap's free pages returned (``malloc_trim``, glibc only; elsewhere nothing more happens)."""
     import gc
 
     from kiemchung.text.core import clear_caches
+    from kiemchung.text.lang import release_model
 
+    release_model()
     if collect:
         gc.collect()
     clear_caches()

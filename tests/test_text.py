@@ -326,6 +326,15 @@ def test_detect_language(sample: str, lang: str) -> None:
     assert text.detect_language(sample) == lang
 
 
+def test_the_language_model_released_by_a_waiting_process_loads_again() -> None:
+    from kiemchung.processes import release_memory
+
+    sample = "The committee will publish its findings on the flooding next week, officials said."
+    before = text.detect_language(sample)  # py3langid's answer (not obvious Vietnamese)
+    release_memory()  # what `kiemchung import` does once the ingest is over
+    assert text.detect_language(sample) == before == "en"
+
+
 @pytest.mark.parametrize("sample", ["", "ok", "12345 678 !!!", "  \n ", "Hà Nội"])
 def test_detect_language_needs_enough_letters(sample: str) -> None:
     assert text.detect_language(sample) is None
