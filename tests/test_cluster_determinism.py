@@ -197,7 +197,7 @@ def test_reload_halfway_gives_the_same_stories():
     assert reloaded["stories"] == straight["stories"]
 
 
-def test_saved_state_text_is_the_one_shot_json():
+def test_saved_state_text_is_the_one_shot_json(monkeypatch):
     """The stage's piecewise compressed state is exactly the JSON text of the state, and loads back to
     a clusterer that places the next documents as the original does."""
     import zlib
@@ -213,6 +213,13 @@ def test_saved_state_text_is_the_one_shot_json():
     state = c.state()
     text = zlib.decompress(compressed_json(state)).decode()
     assert text == json.dumps(state, separators=(",", ":"))
+    # what the stage saves: the vocabulary and the stories written in pieces, the same text
+    from kiemchung.stories import persistence, vocabulary
+
+    for per_piece in (1, 7, 2_000):
+        monkeypatch.setattr(persistence, "STORIES_PER_PIECE", per_piece)
+        monkeypatch.setattr(vocabulary, "CHUNK", per_piece)
+        assert zlib.decompress(compressed_json(c.state(pieces=True))).decode() == text
     back = StoryClusterer.from_state(json.loads(text))
     for d in docs[120:]:
         kw = dict(title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),

@@ -13,7 +13,7 @@ import json
 import math
 import zlib
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +69,16 @@ def compressed_json(state: dict[str, Any], level: int = 3) -> bytes:
     return b"".join(out)
 
 
+STORIES_PER_PIECE = 2_000
+
+
+def _story_rows(stories: Iterable[_Story]) -> list[dict[str, Any]]:
+    return [
+        {"id": st.sid, "docs": st.docs, "first": st.first, "last": st.last, "timeline": st.timeline, "active": st.active}
+        for st in stories
+    ]
+
+
 class ClustererPersistence:
     """The saving and reloading half of :class:`~kiemchung.stories.cluster.StoryClusterer` (a mixin)."""
 
@@ -76,8 +86,9 @@ class ClustererPersistence:
         """A JSON-serialisable dict with everything needed to continue later (see :meth:`from_state`).
 
         Centroids and the index are not stored: they are rebuilt from the stored document vectors.
-        With ``pieces`` the vocabulary is a :class:`JsonPieces` (for :func:`compressed_json`: the same
-        text, without a list of every term's string at once).
+        With ``pieces`` the vocabulary and the stories are :class:`JsonPieces` (for
+        :func:`compressed_json`: the same text, without a string for every term and a dict for every
+        story at once; on a year of news the final save was the import's peak).
         """
         out: dict[str, Any] = {
             "version": STATE_VERSION,
@@ -86,19 +97,9 @@ class ClustererPersistence:
             "clock": self._clock,
             "seq": self._seq,
             "vocab": JsonPieces(self._terms.json_pieces) if pieces else list(self._terms),
-            "df": list(self._df),
+            "df": self._df if pieces else list(self._df),  # (compressed_json reads it before anything changes)
             "doc_table": self._doc_table(),
-            "stories": [
-                {
-                    "id": st.sid,
-                    "docs": st.docs,
-                    "first": st.first,
-                    "last": st.last,
-                    "timeline": st.timeline,
-                    "active": st.active,
-                }
-                for st in self._stories.values()
-            ],
+            "stories": JsonPieces(self._stories_json) if pieces else _story_rows(self._stories.values()),
             "aliases": dict(self._alias),
             "informal": sorted(self._informal),
             "series": self._series,
@@ -109,6 +110,15 @@ class ClustererPersistence:
         if self._semantic is not None:
             out["semantic"] = self._semantic.state()
         return out
+
+    def _stories_json(self) -> Iterator[str]:
+        """``json.dumps(_story_rows(stories), separators=(",", ":"))`` in pieces of STORIES_PER_PIECE stories."""
+        stories = list(self._stories.values())
+        yield "["
+        for lo in range(0, len(stories), STORIES_PER_PIECE):
+            rows = _story_rows(stories[lo : lo + STORIES_PER_PIECE])
+            yield ("," if lo else "") + json.dumps(rows, separators=(",", ":"))[1:-1]
+        yield "]"
 
     def _doc_table(self) -> dict[str, Any]:
         """The documents column by column; term ids (int32) and frequencies (float32) of every
