@@ -354,9 +354,8 @@ class StoryClusterer(ClustererPersistence):
             if twin is not None:  # a copy of a post already placed goes where that post is
                 return twin
         best, best_score = None, -1.0
-        qpos = {i: k for k, i in enumerate(qvec)}
         for s in cands:
-            score = self._lexical(self._stories[s], qvec, qnorm, qpos)
+            score = self._lexical(self._stories[s], qvec, qnorm)
             if self._semantic is not None and emb is not None:
                 score = self._semantic.blend(score, s, emb)
             if score > best_score:
@@ -367,7 +366,8 @@ class StoryClusterer(ClustererPersistence):
         # document then starts a story rather than go to a next-best one (which scored worse).
         # A social post is not gated: its story is tight because people copy one text, and a
         # paraphrase of the same rumour (short, few shared words) would never reach the bar.
-        if not informal and cfg.cohesion_gate > 0.0 and best_score < min(
+        # (a score at or above cohesion_cap passes whatever the cohesion: it is not computed)
+        if not informal and cfg.cohesion_gate > 0.0 and best_score < cfg.cohesion_cap and best_score < min(
             cfg.cohesion_gate * self._cohesion(self._stories[best]), cfg.cohesion_cap
         ):
             return None
@@ -472,7 +472,7 @@ class StoryClusterer(ClustererPersistence):
             q2[i] = v * w
         return q2, math.sqrt(sq) or 1.0
 
-    def _lexical(self, story: _Story, q2: dict[int, float], qnorm: float, qpos: dict[int, int]) -> float:
+    def _lexical(self, story: _Story, q2: dict[int, float], qnorm: float) -> float:
         """Average TF-IDF cosine between a document and the story's documents (group-average link).
 
         The centroid holds each member's term frequencies divided by that member's TF-IDF norm, so
@@ -480,17 +480,16 @@ class StoryClusterer(ClustererPersistence):
         the document-to-member cosines. Average link separates "same event" from "same topic" better
         than the cosine to the centroid direction, which grows with story size. ``q2`` comes from
         :meth:`_query_vector` (the IDF already applied twice), so the product is over the terms both
-        hold, found by a set intersection of the two dicts' keys and summed in query order (``qpos``:
-        each term's place in ``q2``).
+        hold, summed in the query's order (the same sum whatever the centroid's history).
         """
         cent = story.centroid
-        common = q2.keys() & cent.keys()  # a set intersection in C: most query terms are not in the story
+        # the terms both hold, in the query's order, found in C (``filter``): most query terms are not
+        # in the story (a set intersection of the keys, then sorted back into the query's order, cost more)
+        common = list(filter(cent.__contains__, q2))
         if not common:
             return 0.0
         dot = 0.0
-        if len(common) > 1:  # summed in the document's term order: the same sum whatever the centroid's history
-            common = sorted(common, key=qpos.__getitem__)
-        for i in common:
+        for i in common:  # a plain loop, not sum(): Python 3.12's sum() of floats compensates rounding
             dot += q2[i] * cent[i]
         if dot <= 0.0:
             return 0.0
