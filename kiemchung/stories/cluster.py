@@ -41,7 +41,8 @@ import heapq
 import math
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kiemchung import timeutil
@@ -98,6 +99,21 @@ def _join(docs: list[str], first: list[list[str]], second: list[list[str]]) -> l
     for d in sorted(order, key=order.__getitem__):
         joined.setdefault(root(d), []).append(d)
     return sorted(joined.values(), key=lambda g: (-len(g), order[g[0]]))
+
+
+class _IdfMemo(dict):
+    """The IDF of each term asked for, computed on first use (the same float as computed each time),
+    for one state of the document frequencies: valid while no document is added or moved."""
+
+    __slots__ = ("df", "n1")
+
+    def __init__(self, df: list[int], n1: float) -> None:
+        super().__init__()
+        self.df, self.n1 = df, n1
+
+    def __missing__(self, i: int) -> float:
+        x = self[i] = math.log(self.n1 / (self.df[i] + 0.5))
+        return x
 
 
 def document_features(
@@ -164,6 +180,7 @@ class StoryClusterer(ClustererPersistence):
         self._outbox: dict[str, tuple[array, array, str]] = {}  # spilled, not yet written by the owner
         self._held: OrderedDict[str, _Doc] = OrderedDict()  # read back, kept a while (least recently used first)
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
+        self._idf_memo: _IdfMemo | None = None  # see same_idf
 
     # ------------------------------------------------------------------ adding documents
 
@@ -1554,10 +1571,25 @@ class StoryClusterer(ClustererPersistence):
         """The headline and keywords of :meth:`story`, alone (what the story stage stores after a batch)."""
         return self._summary(self._stories[self._sid_index(story_id)], keywords)
 
+    @contextmanager
+    def same_idf(self) -> Iterator[None]:
+        """Within this block, summaries (:meth:`summary`, :meth:`story`) share one IDF per term, computed
+        once (the same floats): for the summaries of a batch's stories after it was added. Nothing may
+        be added, moved or edited meanwhile."""
+        self._idf_memo = self._new_memo()
+        try:
+            yield
+        finally:
+            self._idf_memo = None
+
+    def _new_memo(self) -> _IdfMemo:
+        return _IdfMemo(self._df, self._n + 1.0 + self.config.idf_prior_docs)
+
     def _summary(self, st: _Story, keywords: int) -> tuple[str, list[str]]:
-        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
+        df = self._df
+        idf = self._idf_memo if self._idf_memo is not None else self._new_memo()
         cent = self._centroid(st)
-        weight = {i: c * log(n1 / (df[i] + 0.5)) for i, c in cent.items()}  # the centroid's TF-IDF weights, once
+        weight = {i: c * idf[i] for i, c in cent.items()}  # the centroid's TF-IDF weights, once
         top = heapq.nlargest(keywords * 3, [(w, -i) for i, w in weight.items()])  # tuples compared in C
         stop = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf  # _stopword
         terms = self._terms
@@ -1565,7 +1597,7 @@ class StoryClusterer(ClustererPersistence):
         if len(st.docs) == 1 and not self._docs[st.docs[0]].away:  # one member: its title (what _headline finds)
             headline = self._docs[st.docs[0]].title
         else:
-            headline = self._headline(st, weight)
+            headline = self._headline(st, weight, idf)
         return headline, plain[:keywords]
 
     def stories(
@@ -1587,10 +1619,9 @@ class StoryClusterer(ClustererPersistence):
         """The story's centroid (rebuilt, not stored, for a dormant story)."""
         return st.centroid if st.active else self._centroid_of(st.docs)
 
-    def _headline(self, st: _Story, weight: dict[int, float]) -> str:
+    def _headline(self, st: _Story, weight: dict[int, float], idf: _IdfMemo) -> str:
         """The title of the member closest to the story (TF-IDF cosine to the centroid, up to a
-        constant); ``weight`` is the centroid weighted by the current IDF."""
-        df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
+        constant); ``weight`` is the centroid weighted by the current IDF (``idf``)."""
         best, best_score = "", -1.0
         get = weight.get
         back = self._restore(st.docs[:200])
@@ -1600,7 +1631,7 @@ class StoryClusterer(ClustererPersistence):
                 continue
             dot = norm = 0.0
             for i, v in zip(doc.terms, doc.tfs, strict=True):
-                x = v * log(n1 / (df[i] + 0.5))
+                x = v * idf[i]
                 norm += x * x
                 w = get(i)
                 if w is not None:

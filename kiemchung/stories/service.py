@@ -479,7 +479,8 @@ class StoryStage:
         sids = {c.story_of(str(doc)) for doc in doc_ids}
         for doc, (old, _) in (moved or {}).items():
             sids |= {c.story_of(doc), c.resolve(old)}
-        return {sid: self._summary(sid) for sid in sids}
+        with c.same_idf():  # one IDF per term for all of them (the clusterer does not change meanwhile)
+            return {sid: self._summary(sid) for sid in sids}
 
     def _summary(self, sid: str, *, force: bool = False) -> tuple[tuple, bool]:
         """``((document count, active, headline, keywords), computed)`` of a story for :meth:`_refresh`:
