@@ -344,7 +344,12 @@ class StoryClusterer(ClustererPersistence):
             return None
         # ties go to the older story (lower number): the order never depends on how a set iterates
         # (plain tuples compared in C rather than a key function called per story: the same order)
-        top = heapq.nlargest(cfg.max_candidates * 2, [(v, -s) for s, v in acc.items()])
+        keep = cfg.max_candidates * 2
+        if len(acc) > 2 * keep:  # only the sums at or above the keep-th highest can be in it (floats sorted in C)
+            cut = sorted(acc.values())[-keep]
+            top = heapq.nlargest(keep, [(v, -s) for s, v in acc.items() if v >= cut])
+        else:
+            top = heapq.nlargest(keep, [(v, -s) for s, v in acc.items()])
         stories, when = self._stories, doc.time
         if when is None:
             cands = [-s for _, s in top][: cfg.max_candidates]
