@@ -326,6 +326,40 @@ def test_detect_language(sample: str, lang: str) -> None:
     assert text.detect_language(sample) == lang
 
 
+def test_the_mapped_language_model_answers_as_py3langid_does(monkeypatch, tmp_path) -> None:
+    from py3langid import langid
+
+    from kiemchung.text import lang
+
+    samples = [
+        "The committee will publish its findings on the flooding next week, officials said.",
+        "Le gouvernement a annoncé de nouvelles mesures contre les inondations.",
+        "Правительство объявило о новых мерах",
+        "con minh bi sot xuat huyet, may di vien som nen da khoe lai.",
+        "Bão số 3 gây mưa lớn ở các tỉnh miền Bắc",
+    ]
+    whole = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    lang._langid.cache_clear()
+    try:
+        mapped = lang._langid()  # writes the uncompressed copy, then maps it
+        assert isinstance(mapped.tk_nextmove, memoryview)
+        assert [p.name.startswith("langid-") for p in (tmp_path / "kiemchung").iterdir()] == [True]
+        lang._langid.cache_clear()
+        again = lang._langid()  # maps the copy written before
+        assert [mapped.classify(s) for s in samples] == [whole.classify(s) for s in samples]
+        assert [again.classify(s) for s in samples] == [whole.classify(s) for s in samples]
+        # a cache that cannot be written: the model is loaded whole, as before
+        (tmp_path / "blocked").write_text("")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "blocked"))
+        lang._langid.cache_clear()
+        loaded = lang._langid()
+        assert not isinstance(loaded.tk_nextmove, memoryview)
+        assert [loaded.classify(s) for s in samples] == [whole.classify(s) for s in samples]
+    finally:
+        lang._langid.cache_clear()
+
+
 def test_the_language_model_released_by_a_waiting_process_loads_again() -> None:
     from kiemchung.processes import release_memory
 

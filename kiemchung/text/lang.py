@@ -8,8 +8,10 @@ libraries are imported on first use, never at module import.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from kiemchung.text.syllable import _words, is_syllable
@@ -38,15 +40,109 @@ _SURROGATES = re.compile("[\ud800-\udfff]")
 
 @lru_cache(maxsize=1)
 def _langid() -> Any:
-    """py3langid's bundled model, with normalised probabilities (0..1) as confidence."""
+    """py3langid's bundled model, with normalised probabilities (0..1) as confidence.
+
+    Read through a memory map of an uncompressed copy (:func:`_mapped_identifier`), so that only the
+    pages a text walks through are resident (most news never needs the model; a year of RSS items asked
+    it about one text, and loading it whole took 67 MB for that); loaded whole when the copy cannot be
+    written or read."""
     from py3langid import langid
 
-    return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    try:
+        return _mapped_identifier(langid)
+    except (OSError, ValueError, KeyError, TypeError):
+        return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+
+
+_MAP_LAYOUT = 1  # the layout of the uncompressed copy (a new number makes a new file)
+
+
+def _model_copy_dir() -> Path:
+    """Where the uncompressed copy of the language model is kept (``$XDG_CACHE_HOME/kiemchung``, by
+    default ``~/.cache/kiemchung``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kiemchung"
+
+
+def _mapped_identifier(langid: Any) -> Any:
+    """py3langid's identifier over a memory map of an uncompressed copy of its model, written on first
+    use (the same arrays: the same answers). The copy is named after the model file's size and time."""
+    import json
+    import mmap
+    from array import array
+
+    import numpy as np
+
+    src = langid.MODEL_DIR / langid.MODEL_FILE
+    st = src.stat()
+    path = _model_copy_dir() / f"langid-{st.st_size}-{st.st_mtime_ns}-{_MAP_LAYOUT}.bin"
+    if not path.exists():
+        _write_model_copy(src, path)
+    with open(path, "rb") as fh:
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    size = int.from_bytes(mm[:8], "little")
+    head = json.loads(mm[8 : 8 + size])
+    view = memoryview(mm)
+
+    def table(name: str) -> Any:
+        off, dtype, shape = head[name]
+        count = 1
+        for n in shape:
+            count *= n
+        return np.frombuffer(mm, dtype=dtype, count=count, offset=off).reshape(shape)
+
+    def ints(name: str) -> memoryview:  # indexing gives Python ints, as py3langid's array('I'/'H') did
+        off, code, n = head[name]
+        return view[off : off + n * array(code).itemsize].cast(code)
+
+    return langid.LanguageIdentifier(
+        table("ptc"), table("pc"), head["classes"], ints("nextmove"), ints("output"), norm_probs=True,
+        tk_row=ints("row"),
+    )
+
+
+def _write_model_copy(src: Path, path: Path) -> None:
+    import json
+    import tempfile
+    from array import array
+
+    import numpy as np
+    from py3langid.modelio import load_model
+
+    ptc, pc, classes, nextmove, row, output = load_model(src)
+    parts: list[tuple[str, bytes, Any]] = [
+        ("ptc", np.ascontiguousarray(ptc).tobytes(), (np.asarray(ptc).dtype.str, list(np.shape(ptc)))),
+        ("pc", np.ascontiguousarray(pc).tobytes(), (np.asarray(pc).dtype.str, list(np.shape(pc)))),
+        ("nextmove", nextmove.tobytes(), (nextmove.typecode, len(nextmove))),
+        ("row", row.tobytes(), (row.typecode, len(row))),
+        ("output", array("i", output).tobytes(), ("i", len(output))),
+    ]
+    head: dict[str, Any] = {"classes": list(classes)}
+    for _ in range(2):  # offsets depend on the header's length: lay out twice
+        text = json.dumps(head).encode()
+        off = -(-(8 + len(text) + 64) // 64) * 64
+        for name, data, (kind, shape) in parts:
+            head[name] = [off, kind, shape]
+            off += -(-len(data) // 64) * 64
+    text = json.dumps(head).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".langid-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(len(text).to_bytes(8, "little") + text)
+            for name, data, _ in parts:
+                fh.seek(head[name][0])
+                fh.write(data)
+        os.replace(tmp, path)  # (another process writing the same copy at once: either file is whole)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def release_model() -> None:
-    """Let go of py3langid's model (about 67 MB: a float16 matrix of 100,053 features x 142 languages
-    and its tokenizer's transition table); the next call that needs it loads it again (~1 s)."""
+    """Let go of py3langid's model (a float16 matrix of 100,053 features x 142 languages and its
+    tokenizer's transition table, 67 MB when loaded whole; the pages read of its mapped copy otherwise);
+    the next call that needs it maps or loads it again."""
     _langid.cache_clear()
 
 
