@@ -3,8 +3,6 @@ parent (the story follower of an import, the feature helper of the story stage).
 
 from __future__ import annotations
 
-import os
-
 
 def release_memory(*, collect: bool = True) -> None:
     """Give memory this process no longer needs back to the system: a garbage collection (unless
@@ -41,29 +39,3 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the pipe's end (EOFError) stops it instead
         pass
-
-
-def lower_priority(step: int) -> None:
-    """Make this process ``step`` nice levels less urgent (never more urgent; nothing on a system
-    without ``os.nice``): for work that only has to keep ahead of another process on a shared core."""
-    if step <= 0:
-        return
-    try:
-        os.nice(step)
-    except (AttributeError, OSError):
-        pass
-
-
-#: Nice levels the ingest of ``kiemchung import`` and the story stage's feature helper give up while the
-#: story process follows the import (``KIEMCHUNG_IMPORT_NICE``; 0 keeps them as they are). The story
-#: process is the import's critical path: with three busy processes on two cores each had about two
-#: thirds of a core; less urgent, the other two share one core and the story process keeps the other.
-FOLLOW_NICE = 5
-
-
-def follow_nice() -> int:
-    """:data:`FOLLOW_NICE`, or the ``KIEMCHUNG_IMPORT_NICE`` environment variable's value."""
-    try:
-        return max(0, int(os.environ.get("KIEMCHUNG_IMPORT_NICE", FOLLOW_NICE)))
-    except ValueError:
-        return FOLLOW_NICE

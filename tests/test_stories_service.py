@@ -223,26 +223,3 @@ def test_the_follower_process_assigns_what_an_import_stored(tmp_path):
     assert follower.error is None and report is not None and report.counts["stories"] == 5
     assert len({story_of_document(db, i).id for i in (1, 2, 3)}) == 1
     assert StoryStage(db).run() == 0
-
-
-def test_the_feature_helper_yields_the_core_to_the_story_process(monkeypatch):
-    """While the story process follows an import, its feature helper (like the ingest) runs
-    ``follow_nice()`` levels less urgent; ``KIEMCHUNG_IMPORT_NICE=0`` keeps it as it is."""
-    import os
-
-    from kiemchung.processes import FOLLOW_NICE, follow_nice
-    from kiemchung.stories.service import _FeaturesAhead
-
-    mine = os.nice(0)
-    for value, step in (("", FOLLOW_NICE), ("0", 0), ("2", 2), ("x", FOLLOW_NICE)):
-        if value:
-            monkeypatch.setenv("KIEMCHUNG_IMPORT_NICE", value)
-        else:
-            monkeypatch.delenv("KIEMCHUNG_IMPORT_NICE", raising=False)
-        assert follow_nice() == step
-    monkeypatch.setenv("KIEMCHUNG_IMPORT_NICE", "3")
-    ahead = _FeaturesAhead()
-    try:
-        assert ahead._pool.submit(os.nice, 0).result() == min(19, mine + 3)
-    finally:
-        ahead.close()

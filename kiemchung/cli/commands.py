@@ -346,10 +346,6 @@ def import_cmd(
     with lean_connections() if _large(file) else nullcontext(), open_db() as db:
         ingestor = Ingestor(db)
         follower = _follower(db, file)
-        if follower is not None:  # the story process is the critical path: this one yields it the core
-            from kiemchung.processes import follow_nice, lower_priority
-
-            lower_priority(follow_nice())
         try:
             with _progress() as progress:
                 task = progress.add_task(f"Nhập {file.name}", total=None)

@@ -634,15 +634,6 @@ def _batch_features(weights, texts: list[tuple]) -> dict[int, tuple]:
     return {i: ((ti, le, bo, inf), document_features(ti, le, bo, weights, inf)) for i, ti, le, bo, inf in texts}
 
 
-def _helper_start() -> None:
-    """The feature helper's start: it dies with the story process and, like the ingest it shares a core
-    with, yields the core to the story process (:func:`kiemchung.processes.follow_nice`)."""
-    from kiemchung.processes import die_with_parent, follow_nice, lower_priority
-
-    die_with_parent()
-    lower_priority(follow_nice())
-
-
 class _FeaturesAhead:
     """The term weights and series keys of the next batch, computed in a helper process while this
     one assigns the current batch (a stage following an import: the ingest has its own process, and
@@ -652,7 +643,11 @@ class _FeaturesAhead:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_helper_start)
+        from kiemchung.processes import die_with_parent
+
+        self._pool = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent
+        )
         self._pending = None
 
     def submit(self, rows: list, weights) -> None:
