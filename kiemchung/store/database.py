@@ -236,6 +236,15 @@ class Database:
         what one stores is committed before the next looks)."""
         self.backend.hold_lock(conn, name)
 
+    @contextlib.contextmanager
+    def stage_lock(self, name: str) -> Iterator[bool]:
+        """Try the store-wide lock of the stage ``name`` without waiting, for the ``with`` block: True
+        when this process holds it, False when another process on any host runs that stage now. A
+        queued stage job that finds it False has nothing to do (the running one, or the next
+        catch-up, does the work)."""
+        with self.backend.stage_lock(self.write_engine, name) as got:
+            yield got
+
     def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
         """After rows were inserted into ``table`` with explicit ids, make the id sequence continue
         after the highest one (PostgreSQL; SQLite's INTEGER PRIMARY KEY needs nothing), so a later

@@ -232,10 +232,19 @@ def after_ingest() -> None:
 @blueprint.task(name="assign_stories", queue="stories", lock="stories", queueing_lock="stories",
                 pass_context=True)
 def assign_stories(context: JobContext) -> int:
-    """Assign every stored document not yet in a story (serial: lock ``stories``)."""
+    """Assign every stored document not yet in a story (serial: lock ``stories``).
+
+    procrastinate's lock keeps two jobs apart unless the stalled-job sweeper hands back the job of a
+    worker that missed its heartbeats (starved of CPU) while it still runs; the store-wide stage lock
+    then stops the second copy at once (returns 0): the first assigns what it finds, and the periodic
+    ``catch_up`` queues the stage again for what arrives meanwhile."""
     runtime = runtime_of(context)
-    with runtime.stage_lock:
-        done = runtime.stories.run()
+    with runtime.db.stage_lock("stories") as mine:
+        if not mine:
+            log.info("story assignment already running elsewhere: this job stops")
+            return 0
+        with runtime.stage_lock:
+            done = runtime.stories.run()
     _defer(match_alerts)
     if done:
         _defer(enrich)
@@ -247,8 +256,12 @@ def assign_stories(context: JobContext) -> int:
 def match_alerts(context: JobContext) -> int:
     """Match the documents assigned since the last run against the false claims; notify (lock ``alerts``)."""
     runtime = runtime_of(context)
-    with runtime.stage_lock:
-        return runtime.alerts.run()
+    with runtime.db.stage_lock("alerts") as mine:
+        if not mine:  # a second copy of the job (see assign_stories)
+            log.info("alert matching already running elsewhere: this job stops")
+            return 0
+        with runtime.stage_lock:
+            return runtime.alerts.run()
 
 
 @blueprint.task(name="deliver_alerts", queue="alerts", lock="alerts", queueing_lock="deliver_alerts",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,12 @@ class Backend(ABC):
     def hold_lock(self, conn: Connection, name: str) -> None:
         """Hold the database-wide lock ``name`` until the write transaction of ``conn`` ends, so
         writers in every process and on every host take turns."""
+
+    @abstractmethod
+    def stage_lock(self, engine: Engine, name: str) -> AbstractContextManager[bool]:
+        """Try to take the lock ``name`` for as long as the ``with`` block runs, without waiting: True
+        when this process holds it, False when another process (on any host) does. Released when the
+        block ends, and also when the process dies."""
 
     @abstractmethod
     def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -202,6 +203,32 @@ class PostgresBackend(Backend):
     def hold_lock(self, conn: Connection, name: str) -> None:
         # A transaction-level advisory lock: released at commit or rollback, also if the client dies.
         conn.execute(sql_text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"kiemchung:{name}"})
+
+    @contextmanager
+    def stage_lock(self, engine: Engine, name: str) -> Iterator[bool]:
+        # A session-level advisory lock on a connection of its own, held while the block runs (a
+        # transaction-level one would end at the stage's first commit). The server releases it when
+        # the session ends, so a worker that dies or loses the database holds nothing.
+        params = {"name": f"kiemchung:stage:{name}"}
+        conn = engine.connect()
+        try:
+            got = bool(conn.execute(sql_text("SELECT pg_try_advisory_lock(hashtext(:name))"), params).scalar())
+            conn.commit()
+        except BaseException:
+            conn.invalidate()
+            conn.close()
+            raise
+        try:
+            yield got
+        finally:
+            try:
+                if got:
+                    conn.execute(sql_text("SELECT pg_advisory_unlock(hashtext(:name))"), params)
+                    conn.commit()
+            except SQLAlchemyError:
+                conn.invalidate()  # not back into the pool with the lock perhaps still held
+            finally:
+                conn.close()
 
     def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
         if not (table.isidentifier() and column.isidentifier()):

@@ -177,6 +177,24 @@ class SqliteBackend(Backend):
     def hold_lock(self, conn: Connection, name: str) -> None:
         """Nothing to do: a SQLite write transaction (``BEGIN IMMEDIATE``) already excludes every other writer."""
 
+    @contextmanager
+    def stage_lock(self, engine: Engine, name: str) -> Iterator[bool]:
+        """An exclusive ``flock`` on a file beside the database (``NAME.db-stories.lock``): the processes
+        of one host take turns (a SQLite file is not shared between hosts). The kernel releases it when
+        the process dies."""
+        import fcntl  # (POSIX only, as the rest of the worker)
+
+        fd = os.open(self.path.with_name(f"{self.path.name}-{name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                got = True
+            except BlockingIOError:
+                got = False
+            yield got
+        finally:
+            os.close(fd)  # releases the lock
+
     def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
         """Nothing to do: an INTEGER PRIMARY KEY continues after the highest id by itself."""
 
