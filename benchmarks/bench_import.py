@@ -160,10 +160,14 @@ def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) ->
     far it has got (documents stored, documents assigned to stories) and return the highest resident
     memory seen in each block of ``block`` items of each phase: ``{"ingest": [MB...], "stories": [...]}``
     (flat lists mean memory does not grow with the size of the import); memory is that of the process
-    and its descendants together, and ``"tree_peak"`` the highest sum seen."""
+    and its descendants together, and ``"tree_peak"`` the highest sum seen. ``"rate ingest"`` and
+    ``"rate stories"``: the items per second of each whole block of each phase (documents stored, and
+    assigned to stories), from the times their counts were seen to cross the block's bounds (flat
+    lists mean the cost per item does not grow either)."""
     out: dict[str, list[float]] = {"ingest": [], "stories": [], "tree_peak": [0.0], "main_cpu": [0.0]}
     conn = None
     base = {"ingest": None, "stories": None}
+    crossed: dict[str, list[float]] = {"ingest": [], "stories": []}  # phase -> when its count reached k blocks
     while True:
         try:  # WNOWAIT: the caller's wait4 still collects the child and its resource usage
             if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
@@ -186,9 +190,14 @@ def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) ->
                         "stories": conn.execute("SELECT max(doc_id) FROM story_documents").fetchone()[0] or 0,
                     }
                     phase = "stories" if counts["stories"] and counts["stories"] > (base["stories"] or 0) else "ingest"
+                    now = time.perf_counter()
                     for name in ("ingest", "stories"):
                         if base[name] is None:
                             base[name] = counts[name]  # a kept database (backfill): count from where it was
+                        if counts[name] > base[name] and not crossed[name]:
+                            crossed[name].append(now)  # the phase's first item (block 0 starts)
+                        while crossed[name] and (counts[name] - base[name]) // block >= len(crossed[name]):
+                            crossed[name].append(now)
                     k = max(0, counts[phase] - base[phase]) // block
                     series = out[phase]
                     while len(series) <= k:
@@ -199,6 +208,8 @@ def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) ->
         time.sleep(every)
     if conn is not None:
         conn.close()
+    for name, marks in crossed.items():
+        out[f"rate {name}"] = [block / max(b - a, 1e-9) for a, b in zip(marks, marks[1:])]
     return out
 
 
@@ -265,9 +276,13 @@ def report(label: str, n: int, run: dict, base: dict) -> None:
               f" 0.5 s): {main_cpu:.1f} s; its child processes (stories, features): {run['cpu_s'] - main_cpu:.1f} s")
     if tree:
         print(f"  peak RSS of the import's processes together (sampled every 0.5 s): {tree:.0f} MB")
+    rates = {k.removeprefix("rate "): blocks.pop(k) for k in list(blocks) if k.startswith("rate ")}
     for phase, series in blocks.items():
         if series:
             print(f"  peak RSS per block of {BLOCK:,} items, {phase}: " + ", ".join(f"{x:.0f}" for x in series) + " MB")
+    for phase, series in rates.items():
+        if series:  # (sampled every 0.5 s: a block of a few seconds is read to about 10 %)
+            print(f"  items/s per whole block of {BLOCK:,} items, {phase}: " + ", ".join(f"{x:,.0f}" for x in series))
     for line in run["output"]:
         print(f"  | {line}")
 
