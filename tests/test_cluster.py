@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 import pytest
 
@@ -1004,3 +1005,30 @@ def test_summary_is_the_story_headline_and_keywords():
     # a one-document story: its title, found without scoring it
     assert c.summary(lone)[0] == "Khai mạc lễ hội hoa xuân ở Đà Lạt"
     assert c.summary(c.story_of("lu-1"))[0] in {t for _, t, _ in FLOOD}
+
+
+def test_terms_no_other_document_holds_are_left_out_of_the_query_and_change_no_score():
+    """_query_vector leaves out the terms of document frequency 1 (only the document itself holds
+    them); every story's score with the weights of all the document's terms is the same float."""
+    from test_cluster_determinism import fixture_stream
+
+    c = StoryClusterer(ClusterConfig(stop_min_docs=50), now=_now)
+    left_out = compared = 0
+    for it in fixture_stream():
+        sid = c.add(it["id"], title=it["title"], lead=it.get("lead", ""), body=it.get("body", ""),
+                    published_at=it["published_at"], informal=bool(it.get("informal")))
+        doc = c._docs[it["id"]]
+        q2, qnorm = c._query_vector(doc)
+        n1 = c._n + 1.0 + c.config.idf_prior_docs
+        full = {}
+        for i, tf in zip(doc.terms, doc.tfs, strict=True):  # every term, weighted as _query_vector weighs them
+            w = math.log(n1 / (c._df[i] + 0.5))
+            full[i] = tf * w * w
+        assert set(full) - set(q2) == {i for i in full if c._df[i] == 1}
+        assert all(q2[i] == full[i] for i in q2)
+        left_out += len(full) - len(q2)
+        for s, story in c._stories.items():
+            if story.sid != sid and story.centroid:  # its own story holds the document itself
+                assert c._lexical(story, q2, qnorm) == c._lexical(story, full, qnorm)
+                compared += 1
+    assert left_out > 100 and compared > 1000

@@ -483,15 +483,22 @@ class StoryClusterer(ClustererPersistence):
 
     def _query_vector(self, doc: _Doc) -> tuple[dict[int, float], float]:
         """The document's terms weighted by ``tf * idf**2`` (one IDF for the document's TF-IDF, one
-        for the centroid's), and the norm of its TF-IDF vector: what :meth:`_lexical` multiplies."""
+        for the centroid's), and the norm of its TF-IDF vector: what :meth:`_lexical` multiplies.
+
+        A term no other document has held (document frequency 1: this one) is in no story's centroid
+        and in no other document's vector, so it is left out of the weights (about one term in seven
+        on news: each candidate story looks up fewer terms) but counted in the norm; every product
+        and sum stays the same, in the same order."""
         df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log
         q2: dict[int, float] = {}
         sq = 0.0
         for i, tf in zip(doc.terms, doc.tfs, strict=True):
-            w = log(n1 / (df[i] + 0.5))
+            d = df[i]
+            w = log(n1 / (d + 0.5))
             v = tf * w
             sq += v * v
-            q2[i] = v * w
+            if d > 1:
+                q2[i] = v * w
         return q2, math.sqrt(sq) or 1.0
 
     def _lexical(self, story: _Story, q2: dict[int, float], qnorm: float) -> float:
