@@ -163,6 +163,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     # Why an alert was raised, besides shared words (kiemchung.claims.alerts).
     "alert_reason": {
         "image": ("ảnh giống ảnh trong bài kiểm chứng", "image matches a fact-check's image"),
+        "story": ("lan truyền trong cùng câu chuyện với một bài đã lặp lại tin sai",
+                  "spreading in a story where another post repeats the claim"),
     },
     # Why an image was refused, or what was noted keeping it (kiemchung.images.store).
     "image_problem": {

@@ -495,12 +495,13 @@ def sample_figures(tmp_path_factory):
 def test_bundled_sample_alerts_no_official_or_unrelated_item(sample_figures):
     """The user's path (demo, factchecks import-sample, alerts scan) scored against the sample's gold
     by benchmarks/sample_alerts.py: no false alert at either level; the rumour posts alerted 'repeat'
-    stay at least as many as measured on 2026-12-06 (40 of 80; 35 before the framing filter)."""
+    stay at least as many as measured on 2026-12-06 (60 of 80 with the story rule, verify.story_raise;
+    40 before it, 35 before the framing filter)."""
     figures = sample_figures
     for level in ("repeat", "related"):
         assert figures[level]["official"] == 0 and figures[level]["unrelated"] == 0, figures
         assert figures[level]["wrong_factcheck"] == 0, figures
-    assert figures["repeat"]["right"] >= 40 and figures["claim_items"]["post"] == 80
+    assert figures["repeat"]["right"] >= 60 and figures["claim_items"]["post"] == 80
 
 
 def test_rumour_posts_stating_one_assertion_of_a_claim_reach_the_claims_queue(sample_figures):
@@ -512,10 +513,113 @@ def test_rumour_posts_stating_one_assertion_of_a_claim_reach_the_claims_queue(sa
     assert figures["repeat"]["right"] + figures["related"]["right"] >= 62, figures
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 40 of the 80 rumour posts alert "
-                                       "'repeat' (docs/matching.md, 'Why the sample's rumours miss'); "
-                                       "remove this mark when it is")
+@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 60 of the 80 rumour posts alert "
+                                       "'repeat' (docs/matching.md, 'Why the sample's rumours miss', 'Story "
+                                       "context'); remove this mark when it is")
 def test_every_rumour_post_of_the_sample_alerts_repeat(sample_figures):
     """Issue 15's target: every rumour post that rewords a sample fact-check is alerted ("Lặp lại tin
     sai"), and no official statement or unrelated item is, at either level."""
     assert sample_figures["missed_ids"]["post"] == [] and sample_figures["repeat"]["right"] == 80
+
+
+_SPREAD = "Nước máy Tây Hà bị nhiễm độc nên mới đục như vậy, cả xóm không ai dám uống, phải mua nước bình."
+# Other news in the store (the background that weighs the words): with three documents only, every word
+# is rare and the spreading post is under the "related" level.
+_NEWS = ["Giá vàng hôm nay tăng mạnh, vàng miếng tăng 500.000 đồng mỗi lượng.",
+         "Thời tiết Tây Hà nắng nóng, có nơi trên 38 độ.", "Đội tuyển bóng đá thắng 2-0 trong trận giao hữu tối qua.",
+         "Người dân phường Bến Đò được hướng dẫn làm thủ tục trực tuyến.",
+         "Công ty cấp nước thông báo lịch bảo trì đường ống tuần tới.", "Cả xóm góp tiền sửa đường, ai cũng vui."]
+
+
+def _news(db):
+    Ingestor(db).add([make_doc(t.split(",")[0], t, url=f"https://tin.example/{i}.html", day=2)
+                      for i, t in enumerate(_NEWS)])
+
+
+def _in_story(db, key: str, docs) -> int:
+    from kiemchung import timeutil
+    from kiemchung.stories.tables import stories, story_documents
+
+    now = timeutil.now()
+    with db.write() as conn:
+        sid = conn.execute(stories.insert().values(key=key, headline=key, updated_at=now)).inserted_primary_key[0]
+        for d in docs:
+            conn.execute(story_documents.insert().values(doc_id=d.id, story_id=sid, assigned_at=now))
+    return sid
+
+
+_REPEAT = "mn ơi nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay"
+_REPEAT_2 = "Nước máy Tây Hà bị nhiễm độc rồi, không được dùng nấu ăn nhé mọi người"
+
+
+def _post_in(db, story_id: int, text: str, external_id: str):
+    from kiemchung import timeutil
+    from kiemchung.stories.tables import story_documents
+
+    Ingestor(db).add([make_doc("", text, kind="post", external_id=external_id, platform="facebook", day=4)])
+    doc = next(x for x in db.iter_documents() if x.external_id == external_id)
+    with db.write() as conn:
+        conn.execute(story_documents.insert().values(doc_id=doc.id, story_id=story_id, assigned_at=timeutil.now()))
+    return doc
+
+
+def test_a_related_post_spreading_with_repeats_of_its_story_is_raised(db):
+    """Story context (verify.story_raise, alerts.raise_story): a post "possibly related" on its own is a
+    "repeat" when two other posts of its story repeat the same fact-check on their own, whichever
+    arrives first; one repeat is not enough; the same post in another story stays "related"; a
+    dismissed repeat no longer counts."""
+    from kiemchung.claims.alerts import set_alert_status
+    from kiemchung.claims.verify import STORY_MIN_REPEATS, STORY_REASON
+    from kiemchung.labels import label
+
+    assert STORY_MIN_REPEATS == 2
+    _, engine = _engine(db)
+    _news(db)
+    Ingestor(db).add([
+        make_doc("", _SPREAD, kind="post", external_id="b", platform="facebook", day=3),
+        make_doc("", _SPREAD + " Ai biết gì không?", kind="post", external_id="c", platform="facebook", day=3),
+        make_doc("", _REPEAT, kind="post", external_id="a", platform="facebook", day=3),
+        make_doc("", _REPEAT_2, kind="post", external_id="a2", platform="facebook", day=3),
+    ])
+    docs = {d.external_id: d for d in db.iter_documents()}
+    sid = _in_story(db, "s-nuoc", [docs["b"], docs["a"], docs["a2"]])
+    _in_story(db, "s-khac", [docs["c"]])
+    # the related posts arrive first: "related" on their own
+    first = engine.process([docs["b"], docs["c"]], notify=False)
+    assert [(a.doc_id, a.level) for a in first] == [(docs["b"].id, "related"), (docs["c"].id, "related")]
+    # one repeat of its story arrives: not yet spreading
+    assert [(a.doc_id, a.level) for a in engine.process([docs["a"]], notify=False)] == [(docs["a"].id, "repeat")]
+    assert {a.doc_id: a.level for a in list_alerts(db)}[docs["b"].id] == "related"
+    # a second one: b is raised, c (another story) is not
+    assert [(a.doc_id, a.level) for a in engine.process([docs["a2"]], notify=False)] == [(docs["a2"].id, "repeat")]
+    by_doc = {a.doc_id: a for a in list_alerts(db)}
+    assert by_doc[docs["b"].id].level == "repeat" and by_doc[docs["c"].id].level == "related"
+    story_line = f"{label('alert_reason', STORY_REASON, 'vi')} ({label('alert_reason', STORY_REASON, 'en')})"
+    assert story_line in by_doc[docs["b"].id].reason and story_line not in by_doc[docs["a"].id].reason
+    assert label("alert_reason", STORY_REASON, "vi") != STORY_REASON  # labelled, Vietnamese first
+    # a post that arrives after the repeats is raised when decided
+    [raised] = engine.process([_post_in(db, sid, _SPREAD + " Chia sẻ cho mọi người.", "d")], notify=False)
+    assert raised.level == "repeat" and story_line in raised.reason
+    # the editor dismisses one repeat: one is left, it raises nothing more (a raised post never counts)
+    set_alert_status(db, by_doc[docs["a"].id].id, "dismissed")
+    [kept] = engine.process([_post_in(db, sid, _SPREAD + " Thật không vậy?", "e")], notify=False)
+    assert kept.level == "related"
+
+
+def test_a_post_raised_by_its_story_is_notified(db, hook):
+    """A "related" alert raised to "repeat" by later repeats of its story is notified like any repeat."""
+    db.set_setting("alert_webhook_url", f"http://127.0.0.1:{hook.server_port}/hook")
+    _, engine = _engine(db)
+    _news(db)
+    Ingestor(db).add([
+        make_doc("", _SPREAD, kind="post", external_id="b", platform="facebook", day=3),
+        make_doc("", _REPEAT, kind="post", external_id="a", platform="facebook", day=3),
+        make_doc("", _REPEAT_2, kind="post", external_id="a2", platform="facebook", day=3),
+    ])
+    docs = {d.external_id: d for d in db.iter_documents() if d.kind == "post"}
+    _in_story(db, "s-nuoc", list(docs.values()))
+    engine.process([docs["b"]])
+    assert not list_notifications(db)  # "related": the queue only
+    engine.process([docs["a"], docs["a2"]])
+    notified = {n["alert_id"] for n in list_notifications(db)}
+    assert {a.id for a in list_alerts(db)} == notified and len(notified) == 3  # the raised one too

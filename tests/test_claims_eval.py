@@ -255,3 +255,32 @@ def test_eval_commands_print_one_json_object_with_the_issue_keys(tmp_path: Path,
     with pytest.raises(SystemExit) as info:
         main(["eval", "pairs", str(tmp_path / "nope.jsonl"), "--json"])
     assert info.value.code == 1 and "Không tìm thấy tệp" in capsys.readouterr().err
+
+
+def test_evaluate_matching_applies_the_story_rule(tmp_path: Path) -> None:
+    """``eval matching`` puts the posts through the story clusterer and raises a "possibly related" post
+    of a story where two other posts repeat the same fact-check (verify.story_raise), as the alert engine
+    does; without stories (or with one repeat only) it stays "related"."""
+    kb = write(tmp_path / "kb.jsonl", [
+        {"id": "k1", "text": "Nước máy Tây Hà bị nhiễm độc, không được dùng nấu ăn"},
+        {"id": "k2", "text": "Giá điện sinh hoạt tăng gấp đôi từ tháng sau theo biểu giá mới"},
+        {"id": "k3", "text": "Đập thủy điện Sông Tranh bị vỡ, người dân phải sơ tán trong đêm"},
+        {"id": "k4", "text": "Ngân hàng Nhà nước thu hồi tờ tiền polymer mệnh giá 500.000 đồng"},
+    ])
+    spread = {"id": "q2", "gold": ["k1"],
+              "text": "Nhà mình ở Tây Hà, nước máy đục ngầu, người ta bảo nước bị nhiễm độc, cả nhà phải mua nước bình."}
+    repeats = [
+        {"id": "q1", "text": "mn ơi nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay",
+         "gold": ["k1"]},
+        {"id": "q3", "text": "Nước máy Tây Hà bị nhiễm độc rồi, không được dùng nấu ăn nhé mọi người", "gold": ["k1"]},
+    ]
+    other = [{"id": "q4", "text": "Giá điện sinh hoạt sắp tăng gấp đôi", "gold": ["k2"]},
+             {"id": "q5", "text": "Đội tuyển bóng đá nữ thắng đậm ở vòng loại châu Á", "gold": []}]
+    both = write(tmp_path / "q.jsonl", [repeats[0], spread, repeats[1], *other])
+    with_stories = evaluate_matching(kb, both, LEX, curve=False)
+    assert with_stories["stories"] is True and with_stories["story_raised"] == 1
+    assert with_stories["alerts"] == 4 and with_stories["alert_recall"] == 1.0
+    without = evaluate_matching(kb, both, LEX, curve=False, stories=False)
+    assert without["story_raised"] == 0 and without["alerts"] == 3 and without["alert_recall"] == 0.75
+    one = write(tmp_path / "q1.jsonl", [repeats[0], spread, *other])
+    assert evaluate_matching(kb, one, LEX, curve=False)["story_raised"] == 0

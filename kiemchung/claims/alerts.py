@@ -28,6 +28,7 @@ from kiemchung.claims.config import match_config
 from kiemchung.claims.factchecks import NEEDS_EVIDENCE, FactCheck, list_factchecks, signature
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
+from kiemchung.claims.verify import STORY_MIN_REPEATS, STORY_REASON, story_raise
 from kiemchung.models import Document
 from kiemchung.store import progress, settings
 
@@ -153,12 +154,11 @@ class AlertEngine:
 
         ``only``: record alerts for these fact-check ids only (the documents are still matched against
         every fact-check, so that scores are the same as in a full pass)."""
-        from kiemchung.stories.tables import story_documents
-
         matcher = self.refresh()
         if not len(matcher):
             return []
         created: list[Alert] = []
+        raised: list[int] = []  # "related" alerts raised to "repeat" by a repeat of their story (raise_story)
         image_hits = self._image_hits([d for d in docs if d.kind != "official"], only)
         for doc in docs:
             if doc.id is None or doc.kind == "official":  # statements answer claims (denials), never repeat them
@@ -166,13 +166,18 @@ class AlertEngine:
             if doc.kind == "tip":  # a citizen asking; matched and shown in the tips queue (kiemchung.tips)
                 continue
             _, decisions = self.decider.decide(document_text(doc), k=5 + len(only or ()))
+            story = None
+            if decisions and decisions[0].level == "related":  # the story can raise it (verify.story_raise)
+                with self.db.read() as conn:
+                    story = _story_of(conn, doc.id)
+                    story_raise(decisions, story_repeats(conn, story, doc.id))
             hits = [d for d in decisions
                     if d.level is not None and (only is None or int(d.match.entry_id) in only)]
             by_image = image_hits.get(doc.id, {})
             if not hits and not by_image:
                 continue
             with self.db.write() as conn:
-                story = conn.execute(select(story_documents.c.story_id).where(story_documents.c.doc_id == doc.id)).scalar()
+                story = _story_of(conn, doc.id)
                 for d in hits:
                     h = d.match
                     now = timeutil.now()
@@ -180,8 +185,12 @@ class AlertEngine:
                         (alerts.c.doc_id == doc.id) & (alerts.c.factcheck_id == int(h.entry_id)))).first()
                     if exists is not None:
                         continue
-                    reason = h.reason or matcher.explain(h.phrasing_id, document_text(doc))
+                    reason = list(h.reason or matcher.explain(h.phrasing_id, document_text(doc)))
                     features = {k: round(v, 4) for k, v in d.features.items()}
+                    features["first"] = float(d is decisions[0])  # the most probable candidate (story_raise)
+                    if d.story:
+                        features[STORY_REASON] = 1.0
+                        reason.append(story_reason())
                     try:
                         with conn.begin_nested():
                             res = conn.execute(insert(alerts).values(
@@ -192,6 +201,8 @@ class AlertEngine:
                         continue
                     created.append(Alert(res.inserted_primary_key[0], doc.id, int(h.entry_id), h.score,
                                          list(reason), story, "new", now, d.level, d.probability))
+                    if d.level == "repeat" and not d.story:  # earlier posts of its story may spread it
+                        raised += raise_story(conn, story, int(h.entry_id), doc.id)
                 for fc_id, (image_id, m) in sorted(by_image.items()):
                     # The same kind of alert as a text match, level "repeat", reason label "image".
                     exists = conn.execute(select(alerts.c.id).where(
@@ -216,13 +227,77 @@ class AlertEngine:
                         continue
                     created.append(Alert(res.inserted_primary_key[0], doc.id, fc_id, score, reason, story, "new",
                                          now, "repeat", None))
-        repeats = [a.id for a in created if a.level == "repeat"]  # "related" goes to the queue only
+                    raised += raise_story(conn, story, fc_id, doc.id)
+        repeats = [a.id for a in created if a.level == "repeat"] + raised  # "related" goes to the queue only
         if notify and repeats:
             from kiemchung.claims.notify import deliver_pending, enqueue
 
             enqueue(self.db, repeats)
             deliver_pending(self.db)
         return created
+
+
+def _story_of(conn, doc_id: int) -> int | None:
+    from kiemchung.stories.tables import story_documents
+
+    return conn.execute(select(story_documents.c.story_id).where(story_documents.c.doc_id == doc_id)).scalar()
+
+
+def story_reason() -> str:
+    """The reason line of an alert raised by its story (:func:`kiemchung.claims.verify.story_raise`)."""
+    from kiemchung.labels import label
+
+    return f"{label('alert_reason', STORY_REASON, 'vi')} ({label('alert_reason', STORY_REASON, 'en')})"
+
+
+def _story_alerts(conn, story: int, doc_id: int):
+    """The alerts of the other documents of ``story`` (its documents now), not dismissed."""
+    from kiemchung.stories.tables import story_documents
+
+    a = alerts.c
+    return (select(a.id, a.doc_id, a.factcheck_id, a.level, a.features, a.reason)
+            .select_from(alerts.join(story_documents, story_documents.c.doc_id == a.doc_id))
+            .where(story_documents.c.story_id == story, a.doc_id != doc_id, a.status != "dismissed"))
+
+
+def _repeating_docs(conn, story: int, doc_id: int) -> dict[str, set[int]]:
+    """``{fact-check id as a string: documents}``: the other documents of ``story`` that repeat it,
+    alerts "repeat" on their own (not raised by their story, not dismissed)."""
+    rows = conn.execute(_story_alerts(conn, story, doc_id).where(alerts.c.level == "repeat")).all()
+    out: dict[str, set[int]] = {}
+    for r in rows:
+        if not (isinstance(r.features, dict) and r.features.get(STORY_REASON)):
+            out.setdefault(str(r.factcheck_id), set()).add(r.doc_id)
+    return out
+
+
+def story_repeats(conn, story: int | None, doc_id: int) -> set[str]:
+    """The fact-checks (ids as strings) that at least :data:`~kiemchung.claims.verify.STORY_MIN_REPEATS`
+    other documents of ``story`` repeat on their own (see :func:`_repeating_docs`)."""
+    if story is None:
+        return set()
+    return {fc for fc, docs in _repeating_docs(conn, story, doc_id).items() if len(docs) >= STORY_MIN_REPEATS}
+
+
+def raise_story(conn, story: int | None, factcheck_id: int, doc_id: int) -> list[int]:
+    """A document of ``story`` now repeats the fact-check on its own (and with it at least
+    :data:`~kiemchung.claims.verify.STORY_MIN_REPEATS` documents of the story do): the story's "related"
+    alerts on it (the most probable candidate of their post, not dismissed) become "repeat", as
+    :func:`kiemchung.claims.verify.story_raise` decides for a post that arrives after; return their ids."""
+    if story is None or len(_repeating_docs(conn, story, -1).get(str(factcheck_id), ())) < STORY_MIN_REPEATS:
+        return []
+    rows = conn.execute(_story_alerts(conn, story, doc_id).where(
+        (alerts.c.level == "related") & (alerts.c.factcheck_id == factcheck_id))).all()
+    out = []
+    for r in rows:
+        features = dict(r.features) if isinstance(r.features, dict) else {}
+        if not features.get("first"):
+            continue
+        features[STORY_REASON] = 1.0
+        conn.execute(update(alerts).where(alerts.c.id == r.id).values(
+            level="repeat", features=features, reason=[*(r.reason or []), story_reason()]))
+        out.append(r.id)
+    return out
 
 
 class AlertStage:

@@ -65,6 +65,7 @@ def evaluate_matching(
     model=None,
     curve: bool = True,
     chatter: bool = False,
+    stories: bool = True,
 ) -> dict:
     """Match every query against the knowledge base and score the product's decisions.
 
@@ -87,7 +88,11 @@ def evaluate_matching(
     "related" level and above (``related_*``), and with ``curve`` the precision/recall curve
     (``curve``: points ``{threshold, precision, recall, false_alerts_per_1000}``).
     ``chatter``: every post wrapped in social-media chatter first (:func:`kiemchung.claims.chatter.add_chatter`,
-    a robustness check).
+    a robustness check). ``stories``: the posts are put through the product's story clusterer (as
+    social posts, in file order, without dates) and the story rule applied as the alert engine applies
+    it (:func:`kiemchung.claims.verify.story_raise`: a post "possibly related" on its own is a "repeat"
+    when at least two other posts of its story repeat the same fact-check on their own); ``story_raised``:
+    how many.
     """
     from kiemchung.claims.verify import AlertDecider
 
@@ -108,16 +113,16 @@ def evaluate_matching(
             q["text"] = add_chatter(str(q.get("id", i)), q["text"])
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
-    # per post: (has gold, [(probability, right, matched, same claim as the first, states an assertion)
-    # per verified candidate])
-    top: list[tuple[bool, list[tuple[float, bool, bool, float, bool]]]] = []
+    # per post: (has gold, [(probability, right, matched, same claim as the first, states an assertion,
+    # fact-check) per verified candidate])
+    top: list[tuple[bool, list[tuple[float, bool, bool, float, bool, str]]]] = []
     for q in queries:
         gold = set(q["gold"] or [])
         t = time.perf_counter()
         res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
-        top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim, d.clause)
-                                 for d in decisions]))
+        top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim, d.clause,
+                                  str(d.match.entry_id)) for d in decisions]))
         matched = [r for r in res if r.matched]
         if gold:
             with_gold += 1
@@ -132,7 +137,8 @@ def evaluate_matching(
         detect += bool(matched) == bool(gold)
     n = len(queries) or 1
     m = decider.model
-    repeat = _alert_figures(top, m, m.repeat_threshold, with_gold, n - with_gold)
+    story_of = _query_stories(queries) if stories else None
+    repeat = _alert_figures(top, m, m.repeat_threshold, with_gold, n - with_gold, stories=story_of)
     related = _alert_figures(top, m, m.related_threshold, with_gold, n - with_gold, related=True)  # both levels
     out = {
         "alert_precision": repeat["precision"],
@@ -140,6 +146,8 @@ def evaluate_matching(
         "false_alerts_per_1000": repeat["false_alerts_per_1000"],
         "alerts": repeat["alerts"],
         "false_alerts_repeat": repeat["false"],
+        "story_raised": repeat["story_raised"],
+        "stories": stories,
         "related_precision": related["precision"],
         "related_recall": related["recall"],
         "related_false_alerts_per_1000": related["false_alerts_per_1000"],
@@ -162,7 +170,8 @@ def evaluate_matching(
     }
     if curve:
         out["curve"] = [
-            {"threshold": th, **{k: v for k, v in _alert_figures(top, m, th, with_gold, n - with_gold).items()
+            {"threshold": th, **{k: v for k, v in _alert_figures(top, m, th, with_gold, n - with_gold,
+                                                                stories=story_of).items()
                                  if k in ("precision", "recall", "false_alerts_per_1000")}}
             for th in CURVE_THRESHOLDS
         ]
@@ -172,31 +181,63 @@ def evaluate_matching(
 CURVE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 
 
-def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bool]]]], model, threshold: float,
-                   with_gold: int, without: int, *, related: bool = False) -> dict:
+def _query_stories(queries: list[dict]) -> list[str]:
+    """The story of each query after the product's story clusterer has read them all, as social posts
+    in file order, without dates (the alert engine raises earlier posts of a story too: raise_story)."""
+    from kiemchung.stories.cluster import StoryClusterer
+
+    c = StoryClusterer()
+    ids = [f"q{i}" for i in range(len(queries))]
+    for i, q in zip(ids, queries, strict=True):
+        c.add(i, title="", body=q["text"], informal=True)
+    if c.config.reconcile_every:  # as the story stage does after a batch
+        c.reconcile()
+    return [c.story_of(i) for i in ids]
+
+
+def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bool, str]]]], model, threshold: float,
+                   with_gold: int, without: int, *, related: bool = False, stories: list[str] | None = None) -> dict:
     """Alert precision/recall/false alerts per 1,000 posts without gold, counting every alert the
     engine would record: one per verified candidate that reaches the level (``top``: per post (has
-    gold, [(probability, right, matched, same claim, states an assertion) per candidate]); ``threshold``: the repeat threshold, or with
-    ``related`` the related one, both levels counted)."""
+    gold, [(probability, right, matched, same claim, states an assertion, fact-check) per candidate]);
+    ``threshold``: the repeat threshold, or with ``related`` the related one, both levels counted).
+    ``stories``: the story of each post: a post whose most probable candidate is "related" is a
+    "repeat" when :data:`~kiemchung.claims.verify.STORY_MIN_REPEATS` other posts of its story repeat
+    that fact-check on their own (``story_raised``)."""
     if related:
         level = model
         keep = ("repeat", "related")
     else:
         level = model.replace(repeat_threshold=threshold, related_threshold=min(threshold, model.related_threshold))
         keep = ("repeat",)
-    alerts = right = false_no_gold = found = 0
+    alerts = right = false_no_gold = found = raised = 0
+    levels: list[list[str | None]] = []
     for has, cands in top:
         # as AlertDecider.decide: candidates most probable first; the matcher's agreement helps the first
         # only; another is a "repeat" when it reaches the threshold and states the first's claim
-        hit = []
-        for i, (p, r, mt, same, clause) in enumerate(cands):
+        lvs = []
+        for i, (p, r, mt, same, clause, _) in enumerate(cands):
             if i == 0:
-                lv = level.level(p, mt, clause)
+                lvs.append(level.level(p, mt, clause))
             else:
-                lv = ("repeat" if p >= level.repeat_threshold and same >= level.repeat_threshold
-                      else level.level(min(p, level.related_threshold)))
-            if lv in keep:
-                hit.append(r)
+                lvs.append("repeat" if p >= level.repeat_threshold and same >= level.repeat_threshold
+                           else level.level(min(p, level.related_threshold)))
+        levels.append(lvs)
+    if stories is not None and not related:  # the story rule (verify.story_raise, alerts.raise_story)
+        from kiemchung.claims.verify import STORY_MIN_REPEATS
+
+        repeated: dict[tuple[str, str], set[int]] = {}
+        for n, ((_, cands), lvs) in enumerate(zip(top, levels, strict=True)):
+            for c, lv in zip(cands, lvs, strict=True):
+                if lv == "repeat":
+                    repeated.setdefault((stories[n], c[5]), set()).add(n)
+        for n, ((_, cands), lvs) in enumerate(zip(top, levels, strict=True)):
+            others = repeated.get((stories[n], cands[0][5]), set()) - {n} if lvs else set()
+            if lvs and lvs[0] == "related" and len(others) >= STORY_MIN_REPEATS:
+                lvs[0] = "repeat"
+                raised += 1
+    for (has, cands), lvs in zip(top, levels, strict=True):
+        hit = [c[1] for c, lv in zip(cands, lvs, strict=True) if lv in keep]
         alerts += len(hit)
         right += sum(hit)
         found += any(hit)
@@ -208,6 +249,7 @@ def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bo
         "false_alerts_per_1000": round(1000.0 * false_no_gold / max(without, 1), 2),
         "alerts": alerts,
         "false": alerts - right,
+        "story_raised": raised,
     }
 
 
