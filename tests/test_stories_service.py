@@ -174,6 +174,47 @@ def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
     assert StoryStage(db).run() == 0
 
 
+def test_terms_numbered_by_the_helper_are_those_of_a_run_without_it(tmp_path, monkeypatch):
+    """Beside an import, the helper process numbers each batch's terms with its copy of the vocabulary
+    (kiemchung.stories.vocabulary.TermMirror). A run with it, and one stopped after a saved batch and
+    resumed by a new process (a new helper, its copy seeded from the saved state), save the same
+    vocabulary, frequencies and stories as a run without it."""
+    from kiemchung.stories import vocabulary
+    from kiemchung.store import Database
+
+    monkeypatch.setattr(service, "SAVE_EVERY_DOCS", 2)
+    taken = []
+    count = vocabulary.TermTable.count
+
+    def counted(self, doc, df):  # the real method; records whether the helper's ids were taken
+        ids = count(self, doc, df)
+        taken.append(ids is not None)
+        return ids
+
+    monkeypatch.setattr(vocabulary.TermTable, "count", counted)
+    dbs = [Database(tmp_path / f"{k}.db") for k in range(3)]
+    try:
+        for d in dbs:
+            load(d, FLOOD)
+            load(d, BRIDGE, day0=5)
+        assert StoryStage(dbs[0]).run(batch=2) == 5 and not taken
+        assert StoryStage(dbs[1]).run(batch=2, until=lambda: True, poll_s=0.0) == 5
+        assert taken == [True] * 3  # the first batch is numbered here, the copy is seeded after it
+        assert StoryStage(dbs[2]).run(batch=2, limit=2, until=lambda: True, poll_s=0.0) == 2
+        assert StoryStage(dbs[2]).run(batch=2, until=lambda: True, poll_s=0.0) == 3
+        assert taken == [True] * 4
+
+        def saved(d):
+            state = StoryStage(d).clusterer.state()
+            stories = [story_of_document(d, i).id for i in range(1, 6)]
+            return {k: state[k] for k in ("vocab", "df", "n", "series")}, stories
+
+        assert saved(dbs[1]) == saved(dbs[0]) and saved(dbs[2]) == saved(dbs[0])
+    finally:
+        for d in dbs:
+            d.close()
+
+
 def test_dormant_stories_vectors_are_stored_and_read_back(db):
     """The stage keeps only active stories' document vectors in memory: a story gone dormant has its
     documents' vectors in story_vectors, not in the saved state; a backfilled report of it, assigned by

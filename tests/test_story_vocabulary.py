@@ -98,3 +98,80 @@ def test_a_hash_collision_does_not_change_ids():
     table, df = TermTable(), []
     assert [_place(table, df, doc) for doc in docs] == want_ids
     assert df == want_df and list(table) == want_terms
+
+
+# -- numbering in another process (TermMirror): the same ids as numbering here ---------------------------
+
+
+def _mirror_of(table: TermTable, df: list[int]) -> vocabulary.TermMirror:
+    return vocabulary.TermMirror(table.seed(df))  # the seed is what is pickled to the helper
+
+
+def _numbered(mirror: vocabulary.TermMirror, docs: list[list[str]], start: int = 0) -> dict[int, vocabulary.Numbered]:
+    batch = [(start + k, {t: 1.0 + k for t in doc}, None) for k, doc in enumerate(docs)]
+    return vocabulary.numbered_docs(vocabulary.number_batch(mirror, batch))
+
+
+@pytest.mark.parametrize("promote_at", [2, 4])
+def test_ids_numbered_by_a_copy_are_those_numbered_here(monkeypatch, promote_at):
+    """A copy seeded from a table part-way (a resumed import: the table loaded from a saved state)
+    numbers batch after batch exactly as the table would: ids, texts, frequencies and which terms are
+    in the dict are those of an uninterrupted run."""
+    monkeypatch.setattr(vocabulary, "PENDING", 50)
+    monkeypatch.setattr(vocabulary, "PROMOTE_AT", promote_at)
+    docs = _documents(3, 1500)
+    want_ids, want_terms, want_df = _reference(docs)
+    table, df = TermTable(), []
+    got = [_place(table, df, doc) for doc in docs[:400]]
+    table = TermTable.from_terms(list(table), list(df))  # a restart: the saved vocabulary reloaded
+    mirror = _mirror_of(table, df)
+    for lo in range(400, len(docs), 100):
+        numbered = _numbered(mirror, docs[lo : lo + 100], lo)
+        for k in range(lo, min(lo + 100, len(docs))):
+            ids = table.count(numbered[k], df)
+            assert ids is not None
+            assert list(numbered[k].weights) == [1.0 + k - lo] * len(docs[k])
+            got.append(list(ids))
+    assert got == want_ids and df == want_df and list(table) == want_terms
+    assert table.mirror is not None
+    assert all(table.lookup(t) == i for i, t in enumerate(want_terms))
+    assert set(table.frequent) == {t for t, n in zip(want_terms, want_df, strict=True) if n >= promote_at}
+
+
+def test_ids_of_a_copy_that_no_longer_matches_are_refused():
+    """A document the copy numbered but the owner skipped (terms new to the copy), or a document
+    numbered by the owner itself, makes the copy's ids of the next documents wrong: they are refused
+    (nothing counted) until the copy is seeded again, and the ids stay those of the documents the owner
+    actually added."""
+    docs = [["a", "b"], ["c", "a"], ["d"], ["b", "e"], ["a", "f"], ["g", "c"], ["h"], ["e", "i"]]
+    kept = [docs[0], docs[2], ["x", "a"], docs[3], docs[4], docs[5], docs[6], docs[7]]
+    want_ids, want_terms, want_df = _reference(kept)
+    table, df = TermTable(), []
+    mirror = _mirror_of(table, df)
+    numbered = _numbered(mirror, docs[:4])
+    got = [list(table.count(numbered[0], df))]
+    # docs[1] skipped by the owner (already added, say): it gave the copy "c"
+    assert table.count(numbered[2], df) is None and table.mirror is None
+    assert df == [1, 1]
+    got.append(_place(table, df, docs[2]))  # numbered here instead
+    got.append(_place(table, df, ["x", "a"]))  # a document the copy never saw
+    assert table.count(numbered[3], df) is None  # refused: the table is no longer the copy's prefix
+    got.append(_place(table, df, docs[3]))
+    mirror = _mirror_of(table, df)  # seeded again from the table as it is
+    numbered = _numbered(mirror, docs[4:])
+    got += [list(table.count(numbered[k], df)) for k in range(4)]
+    assert got == want_ids and df == want_df and list(table) == want_terms
+    # a document numbered by an older copy is refused even when the lengths agree
+    stale = vocabulary.Numbered(numbered[0].token - 1, len(table), numbered[0].ids, numbered[0].weights, [], None)
+    assert table.count(stale, df) is None and df == want_df
+
+
+def test_a_hash_collision_in_the_copy_does_not_change_ids():
+    a, b, c = _Colliding("một"), _Colliding("hai"), _Colliding("ba")
+    docs = [[a, "x"], [b], [c, "x"], [b, a], [c], [a, b, c]]
+    want_ids, want_terms, want_df = _reference(docs)
+    table, df = TermTable(), []
+    mirror = _mirror_of(table, df)  # (a seed's texts are plain strings: every term comes through docs)
+    numbered = _numbered(mirror, docs)
+    got = [list(table.count(numbered[k], df)) for k in range(len(docs))]
+    assert got == want_ids and df == want_df and list(table) == want_terms

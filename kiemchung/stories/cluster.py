@@ -51,7 +51,7 @@ from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
 from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _NOT_INDEXED, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
-from kiemchung.stories.vocabulary import TermTable
+from kiemchung.stories.vocabulary import Numbered, TermTable
 
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
@@ -194,7 +194,7 @@ class StoryClusterer(ClustererPersistence):
         published_at: dt.datetime | str | None = None,
         dup_of: str | None = None,
         informal: bool = False,
-        features: tuple[dict[str, float], int | None] | None = None,
+        features: tuple[dict[str, float], int | None] | Numbered | None = None,
     ) -> str:
         """Place one document in a story as it arrives and return the story id.
 
@@ -205,24 +205,33 @@ class StoryClusterer(ClustererPersistence):
         the stream clock). ``informal`` marks a social post: its terms are folded, teencode-normalised
         syllables (see :func:`~kiemchung.stories.features.term_weights`). ``features``: the document's
         :func:`document_features` with this clusterer's ``config.field_weights()``, when computed
-        elsewhere (another process) beforehand.
+        elsewhere (another process) beforehand, or the same with its terms already numbered there
+        (:class:`~kiemchung.stories.vocabulary.Numbered`; used only if numbered as this state would).
         """
         doc_id = str(doc_id)
         if doc_id in self._docs:
             return self._stories[self._docs[doc_id].story].sid
         title, lead, body = title or "", lead or "", body or ""
         when = self._effective_time(published_at)
+        ids = None
+        if isinstance(features, Numbered):  # numbered in the helper process: taken if the ids are ours
+            ids = self._count_numbered(features)
+            values = features.weights
+            key = features.key if ids is not None else None
+            features = (None, key) if ids is not None else None
         if features is None:
             tf = term_weights(title, lead, body, self._weights, informal=informal)
             key = series_key(title) if title and when is not None and self.config.series_per_day else None
         else:
             tf, key = features
             key = key if title and when is not None and self.config.series_per_day else None
-        ids = self._update_df(tf)
+        if ids is None:
+            ids = self._update_df(tf)
+            values = tf.values()
         df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
         weighted = heapq.nlargest(
             self.config.doc_terms,
-            [(tf_v * log(n1 / (df[i] + 0.5)), i, tf_v) for i, tf_v in zip(ids, tf.values(), strict=True)],
+            [(tf_v * log(n1 / (df[i] + 0.5)), i, tf_v) for i, tf_v in zip(ids, values, strict=True)],
         )
         terms = array("i", [i for _, i, _ in weighted])
         tfs = array("f", [v for _, _, v in weighted])  # float32: half the memory, and what a saved state holds
@@ -294,6 +303,22 @@ class StoryClusterer(ClustererPersistence):
             df[i] += 1
         self._n += 1
         return ids
+
+    def _count_numbered(self, doc: Numbered) -> array | None:
+        """:meth:`_update_df` for a document numbered by the helper's copy of the vocabulary (see
+        kiemchung.stories.vocabulary.TermMirror): its ids, or None when they are not this state's."""
+        ids = self._terms.count(doc, self._df)
+        if ids is not None:
+            self._n += 1
+        return ids
+
+    def vocabulary_seed(self) -> tuple:
+        """What the helper process makes its copy of the vocabulary from (see ``TermTable.seed``)."""
+        return self._terms.seed(self._df)
+
+    def vocabulary_shared(self) -> bool:
+        """Whether the vocabulary is still the prefix of the helper's copy last seeded from it."""
+        return self._terms.mirror is not None
 
     def _idf_table(self) -> Callable[[int], float]:
         df, n1 = self._df, self._n + 1.0 + self.config.idf_prior_docs

@@ -355,9 +355,17 @@ class StoryStage:
                 break
             clusterer = self.clusterer  # a sync may have reloaded it
             known = {}
+            # The helper's copy of the vocabulary follows ours: it numbers the next batch while this one
+            # is assigned. Otherwise (the first batch, a document numbered here, the next batch still
+            # being stored) the next batch is sent after this one is assigned, with a new copy if needed.
+            ahead_sent = False
             if ahead is not None:  # this batch's features, computed while the last one was assigned
                 known = ahead.take()
-                ahead.submit(self._rows(rows[-1].id, batch, sync=False), clusterer.config.field_weights())
+                if clusterer.vocabulary_shared():
+                    after = self._rows(rows[-1].id, batch, sync=False)
+                    if len(after) == batch or until():
+                        ahead.submit(after, clusterer.config.field_weights())
+                        ahead_sent = True
             for r in rows:
                 dup = str(r.dup_group) if r.dup_group not in (None, r.id) else None
                 f = known.get(r.id)
@@ -372,6 +380,11 @@ class StoryStage:
                     # computed from the same text (a row changed since is computed again here)
                     features=f[1] if f is not None and f[0] == (r.title or "", r.lead or "", r.body or "", r.kind == "post")
                     else None,
+                )
+            if ahead is not None and not ahead_sent:
+                ahead.submit(
+                    self._rows(rows[-1].id, batch, sync=False), clusterer.config.field_weights(),
+                    seed=None if clusterer.vocabulary_shared() else clusterer.vocabulary_seed(),
                 )
             if clusterer.config.reconcile_every:  # the batch's stories looked at again (see StoryClusterer.reconcile)
                 clusterer.reconcile()
@@ -626,18 +639,33 @@ JOURNAL_KEY = "journal"  # key of the saved state holding the last replayed edit
 EMPTY_COUNTS = {"doc_count": 0, "outlet_count": 0, "first_seen": None, "last_seen": None}
 
 
-def _batch_features(weights, texts: list[tuple]) -> dict[int, tuple]:
-    """``{doc id: ((title, lead, body, informal), document_features(...))}`` of a batch (in the helper
-    process of :class:`_FeaturesAhead`)."""
-    from kiemchung.stories.cluster import document_features
+_MIRROR = None  # the helper process's copy of the vocabulary (TermMirror)
 
-    return {i: ((ti, le, bo, inf), document_features(ti, le, bo, weights, inf)) for i, ti, le, bo, inf in texts}
+
+def _batch_features(weights, texts: list[tuple], seed: tuple | None = None) -> tuple:
+    """The features of a batch ``[(doc id, title, lead, body, informal)]`` with their terms numbered
+    by this (helper) process's copy of the vocabulary, made from ``seed`` when given (see
+    :func:`kiemchung.stories.vocabulary.number_batch`)."""
+    global _MIRROR
+    from kiemchung.stories.cluster import document_features
+    from kiemchung.stories.vocabulary import TermMirror, number_batch
+
+    if seed is not None:
+        _MIRROR = None  # the old copy's memory first
+        _MIRROR = TermMirror(seed)
+    docs = []
+    for i, ti, le, bo, inf in texts:
+        tf, key = document_features(ti, le, bo, weights, inf)
+        docs.append((i, tf, key))
+    return number_batch(_MIRROR, docs)
 
 
 class _FeaturesAhead:
     """The term weights and series keys of the next batch, computed in a helper process while this
     one assigns the current batch (a stage following an import: the ingest has its own process, and
-    this work is a fifth of the stage's). What it returns is what ``add`` would compute itself."""
+    this work is a fifth of the stage's), with their terms numbered there by a copy of the vocabulary
+    (``seed``: see kiemchung.stories.vocabulary.TermMirror). What it returns is what ``add`` would
+    compute itself; ``add`` checks that the ids are those of its state."""
 
     def __init__(self) -> None:
         import multiprocessing
@@ -649,20 +677,32 @@ class _FeaturesAhead:
             1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent
         )
         self._pending = None
+        self._texts: dict[int, tuple] = {}
 
-    def submit(self, rows: list, weights) -> None:
+    def submit(self, rows: list, weights, seed: tuple | None = None) -> None:
         texts = [(r.id, r.title or "", r.lead or "", r.body or "", r.kind == "post") for r in rows]
-        self._pending = self._pool.submit(_batch_features, weights, texts) if texts else None
+        self._texts = {i: (ti, le, bo, inf) for i, ti, le, bo, inf in texts}
+        self._pending = None
+        if texts or seed:
+            try:
+                self._pending = self._pool.submit(_batch_features, weights, texts, seed)
+            except Exception:  # noqa: BLE001 - a broken helper only costs the time: add() computes them
+                self._texts = {}
 
     def take(self) -> dict[int, tuple]:
-        """The features last submitted (empty when none, or when the helper failed)."""
+        """``{doc id: ((title, lead, body, informal), Numbered)}`` of the batch last submitted (empty
+        when none, or when the helper failed)."""
+        from kiemchung.stories.vocabulary import numbered_docs
+
         pending, self._pending = self._pending, None
+        texts, self._texts = self._texts, {}
         if pending is None:
             return {}
         try:
-            return pending.result()
+            docs = numbered_docs(pending.result())
         except Exception:  # noqa: BLE001 - a broken helper only costs the time: add() computes them
             return {}
+        return {i: (texts[i], d) for i, d in docs.items()}
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

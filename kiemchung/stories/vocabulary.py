@@ -11,10 +11,21 @@ through its 64-bit hash in a sorted array (about 20 bytes plus its length); it e
 A hash found in the array is checked against the term's stored text before it is taken for that term,
 so a collision of Python's 64-bit string hash (about one pair in 10^7 over a million terms) cannot
 change an id, and results do not depend on the hash: a colliding new term gets a new id of its own.
+
+Numbering in another process (:class:`TermMirror`): the story stage following an import computes each
+batch's term weights in a helper process; that process also holds a copy of the table (:meth:`TermTable.
+seed`) and numbers the terms of the documents in the order the stage adds them, so the stage receives
+arrays of ids and the texts of the new terms only (:class:`Numbered`), and :meth:`TermTable.count` takes
+them without looking any term up. They are taken only while the table is exactly the copy's prefix: the
+table remembers the copy it was seeded for (``mirror``), any term numbered here (:meth:`place`) forgets
+it, and each document's ids carry the length of the copy before it, which must equal this table's
+(a document the copy numbered but the stage skipped, with terms new to the copy, makes it longer). A
+refused document is numbered here from its text, and the stage seeds the copy again.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from array import array
 from bisect import bisect_left
@@ -25,6 +36,7 @@ import numpy as np
 PROMOTE_AT = 4  # a term enters the dict when this many documents have held it
 PENDING = 32_768  # hashes of rare terms: the newest in a dict until merged into the sorted arrays
 CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
+_TOKENS = itertools.count(1)  # names of the copies made by TermTable.seed in this process
 
 
 class TermTable:
@@ -39,6 +51,7 @@ class TermTable:
         self._pending: dict[int, int] = {}
         self._keys = array("q")  # sorted hashes
         self._ids = array("i")  # their ids
+        self.mirror: int | None = None  # the copy (TermMirror) this table is exactly a prefix of, if any
 
     # -- what a list of strings gave ------------------------------------------------------------------
 
@@ -79,6 +92,7 @@ class TermTable:
             if i is None:
                 i = self._append(term)
                 df.append(0)
+                self.mirror = None  # numbered here, not by the copy: the copy no longer matches
             ids[k] = i
 
     def lookup(self, term: str) -> int | None:
@@ -98,6 +112,47 @@ class TermTable:
         if len(self._pending) >= PENDING:
             self._merge()
         return i
+
+    # -- numbering in another process (TermMirror) ------------------------------------------------------
+
+    def seed(self, df: list[int]) -> tuple:
+        """What a :class:`TermMirror` is made from (every term's text, and ``df``), as buffers; from now
+        on this table takes the :class:`Numbered` ids of that copy (:meth:`count`)."""
+        self.mirror = next(_TOKENS)
+        return (self.mirror, bytes(self._text), self._ends.tobytes(), array("i", df).tobytes())
+
+    def count(self, doc: Numbered, df: list[int]) -> array | None:
+        """Take a document numbered by the copy: append its new terms, count it in ``df`` (promoting a
+        term held apart at its ``PROMOTE_AT``-th document, as :meth:`place` does) and return its ids;
+        or None, with nothing changed, when the table is not the copy's prefix (see the module
+        docstring; ``mirror`` is then forgotten)."""
+        if doc.token != self.mirror or doc.base != len(self._ends) or self.mirror is None:
+            self.mirror = None
+            return None
+        for term in doc.new:
+            self._append(term)
+            df.append(0)
+        promote_at = PROMOTE_AT
+        for i in doc.ids:
+            c = df[i] = df[i] + 1
+            if c == promote_at:
+                self._promote(i)
+        return doc.ids
+
+    def _promote(self, i: int) -> None:
+        """Move term ``i`` from the terms held apart into ``frequent`` (nothing if it is not apart)."""
+        term = self[i]
+        if term in self.frequent:
+            return
+        h = hash(term)
+        if self._pending.get(h) == i:
+            del self._pending[h]
+        else:
+            p = self._find_key(h)
+            if p is None or self._ids[p] != i:
+                return
+            self._ids[p] = -1  # the entry is dropped at the next merge
+        self.frequent[term] = i
 
     def _find_key(self, h: int) -> int | None:
         keys = self._keys
@@ -159,3 +214,85 @@ class TermTable:
         if table._pending:
             table._merge()
         return table
+
+
+class Numbered:
+    """A document's terms numbered by a :class:`TermMirror`: ``ids`` in the order of its term weights
+    (``weights``), ``base`` the copy's length before it, ``new`` the texts of ids ``base`` onwards, the
+    series key of its title (``key``) and the copy's name (``token``)."""
+
+    __slots__ = ("token", "base", "ids", "weights", "new", "key")
+
+    def __init__(self, token: int | None, base: int, ids: array, weights: array, new: list[str], key: int | None):
+        self.token, self.base, self.ids, self.weights, self.new, self.key = token, base, ids, weights, new, key
+
+
+class TermMirror:
+    """The copy of a :class:`TermTable` in the helper process: numbers the terms of documents in the
+    order the table's owner will add them, as :meth:`TermTable.place` would there."""
+
+    def __init__(self, seed: tuple) -> None:
+        token, text, ends, df = seed
+        self.token = token
+        self.df = list(array("i", df)) if df else []
+        ends_a = array("I")
+        ends_a.frombytes(ends)
+        starts = [0, *ends_a[:-1]] if ends_a else []
+        terms = (text[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends_a, strict=True))
+        self.table = TermTable.from_terms(terms, self.df)
+
+    def number(self, tf: dict[str, float]) -> tuple[int, list[int]]:
+        """``(length of the copy before this document, the ids of tf's terms in order)``; the copy's
+        new terms are numbered and every term counted, as the owner will do."""
+        table, df = self.table, self.df
+        base = len(table)
+        get = table.frequent.get
+        ids = [get(term, -1) for term in tf]
+        if -1 in ids:
+            table.place(tf, ids, df)
+        for i in ids:
+            df[i] += 1
+        return base, ids
+
+    def text(self, i: int) -> str:
+        return self.table[i]
+
+
+def number_batch(mirror: TermMirror | None, docs: list[tuple[int, dict[str, float], int | None]]) -> tuple:
+    """The terms of a batch of documents ``(id, term weights, series key)`` numbered by ``mirror``, as
+    flat buffers (cheap to send between processes): see :func:`numbered_docs` for the other side."""
+    if mirror is None:
+        raise ValueError("no copy of the vocabulary to number with")
+    ids = array("i")
+    weights = array("d")
+    starts = array("q", [0])
+    bases = array("q")
+    keys = []
+    doc_ids = []
+    first = len(mirror.table)
+    for doc_id, tf, key in docs:
+        base, numbered = mirror.number(tf)
+        ids.extend(numbered)
+        weights.extend(tf.values())
+        starts.append(len(ids))
+        bases.append(base)
+        keys.append(key)
+        doc_ids.append(doc_id)
+    table = mirror.table
+    new = [table[i] for i in range(first, len(table))]
+    bases.append(len(table))
+    return (mirror.token, first, doc_ids, keys, starts.tobytes(), bases.tobytes(), ids, weights, new)
+
+
+def numbered_docs(batch: tuple) -> dict[int, Numbered]:
+    """``{document id: Numbered}`` of what :func:`number_batch` returned."""
+    token, first, doc_ids, keys, starts_b, bases_b, ids, weights, new = batch
+    starts, bases = array("q"), array("q")
+    starts.frombytes(starts_b)
+    bases.frombytes(bases_b)
+    out = {}
+    for k, doc_id in enumerate(doc_ids):
+        a, b = starts[k], starts[k + 1]
+        base, end = bases[k], bases[k + 1]
+        out[doc_id] = Numbered(token, base, ids[a:b], weights[a:b], new[base - first : end - first], keys[k])
+    return out
