@@ -980,6 +980,43 @@ def test_scaled_split_bounded_by_size_and_confirmed_by_the_plain_link():
         ClusterConfig(reconcile_scaled_split_max=-1)
 
 
+def test_pass_candidates_and_links_by_arrays_equal_a_loop_term_by_term():
+    # The pass scores its merge candidates on arrays (one matrix of centroids, postings as arrays);
+    # what it finds must be what a loop over dicts finds: the same candidates, links and scaled links.
+    import heapq
+
+    from kiemchung.stories.cluster import _strongest
+
+    c = StoryClusterer(ClusterConfig(threshold=0.99, reconcile_every=10_000, reconcile_scaled=2.6), now=_now)
+    feed(c, interleaved(), at(10))  # every report its own story: many candidates per story
+    idf = c._idf_table()
+    seeds = sorted(c._stories)
+    found = c._merge_candidates(seeds, idf)
+    for s, got in zip(seeds, found, strict=True):
+        hits: dict[int, float] = {}
+        for i, w in _strongest(c._stories[s].centroid, 2 * c.config.query_terms, idf):
+            plist = c._postings.get(i)
+            if not plist or len(plist) > c.config.max_postings or c._stopword(i):
+                continue
+            for t in plist:
+                hits[t] = hits.get(t, 0.0) + w * idf(i)
+        hits.pop(s, None)
+        assert got == sorted(heapq.nlargest(c.config.max_candidates, hits, key=lambda t: (hits[t], -t)))
+    assert any(found)
+    matrix = c._weighted_rows([(list(c._stories[s].centroid), list(c._stories[s].centroid.values())) for s in seeds], idf)[0]
+    pairs = [(x, y) for x in range(len(seeds)) for y in range(len(seeds)) if x < y]
+    dots = c._row_dots(matrix, [x for x, _ in pairs], [y for _, y in pairs])
+    scaled = c._local_scaling(idf)
+    sums: dict = {}
+    for (x, y), dot in zip(pairs, dots, strict=True):
+        a, b = c._stories[seeds[x]].centroid, c._stories[seeds[y]].centroid
+        assert dot == pytest.approx(sum(v * b.get(i, 0.0) * idf(i) ** 2 for i, v in a.items()), rel=1e-9, abs=1e-12)
+        da, db = c._stories[seeds[x]].docs, c._stories[seeds[y]].docs
+        want = sum(scaled[1][scaled[0][p], scaled[0][q]] for p in da for q in db) / (len(da) * len(db))
+        assert c._scaled_link(scaled, da, db, sums, seeds[x]) == pytest.approx(want, rel=1e-9, abs=1e-12)
+        assert c._scaled_link(scaled, da, db) == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
 def test_join_of_two_groupings_keeps_together_what_either_keeps_together():
     from kiemchung.stories.cluster import _join
 

@@ -703,6 +703,33 @@ class StoryClusterer(ClustererPersistence):
             out.append({i: x / norm for i, x in vec.items()})
         return out
 
+    @staticmethod
+    def _weighted_rows(
+        rows: list[tuple[Any, Any]], idf: Callable[[int], float], *, unit: bool = False
+    ) -> tuple[Any, Any]:
+        """A sparse matrix with one row per ``(term ids, weights)`` pair, each weight times its term's
+        IDF (``unit``: each row then divided by its length, as :meth:`_unit_vectors` does), built with
+        array operations: the pass's products read it instead of looping over dicts term by term.
+        Returns ``(matrix, terms)``: its columns are the distinct term ids ``terms``, increasing."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        n = len(rows)
+        lens = np.fromiter((len(t) for t, _ in rows), dtype=np.int64, count=n)
+        if not n or not lens.sum():
+            return csr_matrix((n, 1)), np.zeros(1, dtype=np.int64)
+        ids = np.concatenate([np.asarray(t, dtype=np.int64) for t, _ in rows])
+        vals = np.concatenate([np.asarray(v, dtype=np.float64) for _, v in rows])
+        terms, cols = np.unique(ids, return_inverse=True)
+        vals *= np.fromiter((idf(i) for i in terms.tolist()), dtype=np.float64, count=len(terms))[cols]
+        if unit:
+            owner = np.repeat(np.arange(n), lens)
+            norm = np.sqrt(np.bincount(owner, weights=vals * vals, minlength=n))
+            norm[norm == 0.0] = 1.0
+            vals /= norm[owner]
+        indptr = np.concatenate(([0], np.cumsum(lens)))
+        return csr_matrix((vals, cols, indptr), shape=(n, len(terms))), terms
+
     def _local_scaling(self, idf: Callable[[int], float]) -> tuple[dict[str, int], Any]:
         """Locally scaled cosines between the active documents, ``({doc_id: row}, matrix)``.
 
@@ -713,8 +740,7 @@ class StoryClusterer(ClustererPersistence):
         The pass sees documents that arrived after a story's own, which a decision at arrival could
         not. At most ``LOCAL_SCALE_MAX_DOCS`` documents, those of the most recently used stories.
         """
-        import numpy as np  # both core dependencies, imported only when the option is on
-        from scipy.sparse import csr_matrix
+        import numpy as np  # a core dependency, imported only when the option is on
 
         docs: list[str] = []
         for s in reversed(self._recent):
@@ -726,16 +752,7 @@ class StoryClusterer(ClustererPersistence):
             docs.extend(st.docs)
         n = len(docs)
         pos = {d: k for k, d in enumerate(docs)}
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        column: dict[int, int] = {}
-        for k, vec in enumerate(self._unit_vectors(docs, idf)):
-            for i, x in vec.items():
-                rows.append(k)
-                cols.append(column.setdefault(i, len(column)))
-                vals.append(x)
-        unit = csr_matrix((vals, (rows, cols)), shape=(n, max(1, len(column))))
+        unit = self._weighted_rows([(self._docs[d].terms, self._docs[d].tfs) for d in docs], idf, unit=True)[0]
         sims = (unit @ unit.T).toarray()
         np.fill_diagonal(sims, 0.0)
         if n > 1:
@@ -747,14 +764,37 @@ class StoryClusterer(ClustererPersistence):
         return pos, sims / np.outer(root, root)
 
     @staticmethod
-    def _scaled_link(scaled: tuple[dict[str, int], Any], a: list[str], b: list[str]) -> float | None:
-        """Mean locally scaled cosine between two groups of documents (``None`` if one is not covered)."""
+    def _row_dots(matrix: Any, left: list[int], right: list[int]) -> list[float]:
+        """The dot products of the rows ``left[k]`` and ``right[k]`` of a sparse matrix."""
+        import numpy as np
+
+        if not left:
+            return []
+        return np.asarray(matrix[left].multiply(matrix[right]).sum(axis=1)).ravel().tolist()
+
+    @staticmethod
+    def _scaled_link(
+        scaled: tuple[dict[str, int], Any],
+        a: list[str],
+        b: list[str],
+        sums: dict[int, Any] | None = None,
+        key: int | None = None,
+    ) -> float | None:
+        """Mean locally scaled cosine between two groups of documents (``None`` if one is not covered).
+        ``sums``/``key``: a cache of ``a``'s column sums under ``key``, for a story linked to many."""
         import numpy as np
 
         pos, matrix = scaled
-        if any(d not in pos for d in a) or any(d not in pos for d in b):
+        cache = sums is not None and key is not None
+        if cache and key in sums:  # type: ignore[operator]
+            col = sums[key]  # type: ignore[index]
+        else:
+            col = None if any(d not in pos for d in a) else matrix[[pos[d] for d in a]].sum(axis=0)
+            if cache:
+                sums[key] = col  # type: ignore[index]
+        if col is None or any(d not in pos for d in b):
             return None
-        return float(matrix[np.ix_([pos[d] for d in a], [pos[d] for d in b])].mean())
+        return float(col[[pos[d] for d in b]].sum()) / (len(a) * len(b))
 
     def _regroup(
         self, story: _Story, idf: Callable[[int], float], scaled: tuple[dict[str, int], Any] | None = None
@@ -851,21 +891,12 @@ class StoryClusterer(ClustererPersistence):
         span = cfg.window_days * _DAY
         bar = max(cfg.reconcile_merge, cfg.threshold)  # never on a link a document could not join on
         pairs: list[tuple[float, int, int, bool]] = []
+        todo: list[tuple[tuple[int, int], int, int]] = []  # (pair, fresh story, candidate) to score
         seen: set[tuple[int, int]] = set()
-        for s in sorted(set(fresh)):
-            a = self._stories.get(s)
-            if a is None or not a.active or not a.docs:
-                continue
-            # candidates as for a document: the stories sharing the story's strongest terms
-            hits: dict[int, float] = {}
-            for i, w in _strongest(a.centroid, 2 * cfg.query_terms, idf):
-                plist = self._postings.get(i)
-                if not plist or len(plist) > cfg.max_postings or self._stopword(i):
-                    continue
-                for t in plist:
-                    hits[t] = hits.get(t, 0.0) + w * idf(i)
-            hits.pop(s, None)
-            for t in sorted(heapq.nlargest(cfg.max_candidates, hits, key=lambda t: (hits[t], -t))):
+        seeds = [s for s in sorted(set(fresh)) if (st := self._stories.get(s)) is not None and st.active and st.docs]
+        for s, candidates in zip(seeds, self._merge_candidates(seeds, idf), strict=True):
+            a = self._stories[s]
+            for t in candidates:
                 key = (min(s, t), max(s, t))
                 if key in seen:
                     continue
@@ -877,21 +908,26 @@ class StoryClusterer(ClustererPersistence):
                     a.first - span > b.last or b.first - span > a.last or self._too_long(a, b)
                 ):
                     continue
-                small, big = (a.centroid, b.centroid) if len(a.centroid) <= len(b.centroid) else (b.centroid, a.centroid)
-                dot = 0.0
-                for i, c in small.items():
-                    o = big.get(i)
-                    if o is not None:
-                        x = idf(i)
-                        dot += c * o * x * x
-                score = dot / (len(a.docs) * len(b.docs))
-                close = False  # by local scaling
-                if scaled is not None and cfg.reconcile_scaled > 0:
-                    link = self._scaled_link(scaled, a.docs, b.docs)
-                    close = link is not None and link >= cfg.reconcile_scaled
-                if score < bar and not close:
-                    continue
-                pairs.append((score, key[0], key[1], close))
+                todo.append((key, s, t))
+        # the candidates' links, all at once: the centroids' products (one sparse matrix of the stories
+        # involved) and, with local scaling, the scaled links from one row sum per fresh story
+        involved = sorted({x for _, s, t in todo for x in (s, t)})
+        row = {x: k for k, x in enumerate(involved)}
+        matrix = self._weighted_rows(
+            [(list(self._stories[x].centroid), list(self._stories[x].centroid.values())) for x in involved], idf
+        )[0]
+        dots = self._row_dots(matrix, [row[s] for _, s, _ in todo], [row[t] for _, _, t in todo])
+        sums: dict[int, Any] = {}
+        for (key, s, t), dot in zip(todo, dots, strict=True):
+            a, b = self._stories[s], self._stories[t]
+            score = dot / (len(a.docs) * len(b.docs))
+            close = False  # by local scaling
+            if scaled is not None and cfg.reconcile_scaled > 0:
+                link = self._scaled_link(scaled, a.docs, b.docs, sums, s)
+                close = link is not None and link >= cfg.reconcile_scaled
+            if score < bar and not close:
+                continue
+            pairs.append((score, key[0], key[1], close))
         pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
         changed: set[int] = set()
         kept: list[int] = []
@@ -915,6 +951,53 @@ class StoryClusterer(ClustererPersistence):
             changed |= {x, y}
             kept.append(keep)
         return kept
+
+    def _merge_candidates(self, seeds: list[int], idf: Callable[[int], float]) -> list[list[int]]:
+        """Each seed story's candidates for a merge, as for a document: the stories sharing the story's
+        ``2 * query_terms`` strongest centroid terms (by TF-IDF, ties to the lower term id; stopwords and
+        over-long postings skipped), the ``max_candidates`` with the highest sum of those terms' TF-IDF
+        (ties to the lower story number), in increasing order. Array operations on one matrix of the
+        seeds' centroids; the sums add up in the same order as a loop term by term would."""
+        import numpy as np
+
+        cfg = self.config
+        matrix, terms = self._weighted_rows(
+            [(list(self._stories[s].centroid), list(self._stories[s].centroid.values())) for s in seeds], idf
+        )
+        stop_df = cfg.stop_df_ratio * self._n if self._n >= cfg.stop_min_docs else math.inf  # _stopword
+        df, postings = self._df, self._postings
+        held: dict[int, Any] = {}  # a term's postings as an array (None: skipped), once per call
+        out: list[list[int]] = []
+        for k, s in enumerate(seeds):
+            lo, hi = matrix.indptr[k], matrix.indptr[k + 1]
+            ids, weights = terms[matrix.indices[lo:hi]], matrix.data[lo:hi]
+            top = np.lexsort((ids, -weights))[: 2 * cfg.query_terms]
+            lists: list[Any] = []
+            parts: list[float] = []
+            for i, w in zip(ids[top].tolist(), weights[top].tolist(), strict=True):
+                if i in held:
+                    plist = held[i]
+                else:
+                    found = postings.get(i)
+                    plist = held[i] = (
+                        None
+                        if not found or len(found) > cfg.max_postings or df[i] > stop_df
+                        else np.fromiter(found, dtype=np.int64, count=len(found))
+                    )
+                if plist is None:
+                    continue
+                lists.append(plist)
+                parts.append(w)
+            if not lists:
+                out.append([])
+                continue
+            stories, at = np.unique(np.concatenate(lists), return_inverse=True)
+            hits = np.bincount(at, weights=np.repeat(parts, [len(x) for x in lists]))
+            keep = stories != s
+            stories, hits = stories[keep], hits[keep]
+            best = np.lexsort((stories, -hits))[: cfg.max_candidates]
+            out.append(sorted(stories[best].tolist()))
+        return out
 
     def _too_long(self, a: _Story, b: _Story) -> bool:
         """Whether merging two dated stories would make one longer than ``reconcile_merge_days`` and
