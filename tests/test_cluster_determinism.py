@@ -279,3 +279,68 @@ def test_hand_edits_on_stories_out_of_memory():
         return c.assignments(), [(i.id, i.headline, i.keywords) for i in c.stories()], kept, new
 
     assert run(Vault()) == run(None)
+
+
+def _reference_summary(c, sid: str, keywords: int) -> tuple[str, list[str]]:
+    """A story's headline and keywords computed plainly, term by term (the formula of
+    StoryClusterer._summary before its sums and ranking were moved into C)."""
+    import heapq
+    import math
+
+    from kiemchung.stories.features import is_entity
+
+    st = c._stories[c._sid_index(sid)]
+    idf = c._new_memo()
+    cent = c._centroid(st)
+    weight = {i: v * idf[i] for i, v in cent.items()}
+    top = heapq.nlargest(keywords * 3, [(w, -i) for i, w in weight.items()])
+    stop = c.config.stop_df_ratio * c._n if c._n >= c.config.stop_min_docs else math.inf
+    plain = [w for w in (c._terms[-j] for _, j in top if not c._df[-j] > stop) if not is_entity(w)][:keywords]
+    best, best_score = "", -1.0
+    back = c._restore(st.docs[:200])
+    for d in st.docs[:200]:
+        doc = c._docs[d]
+        if not doc.title:
+            continue
+        dot = norm = 0.0
+        for i, v in zip(doc.terms, doc.tfs, strict=True):
+            x = v * idf[i]
+            norm += x * x
+            w = weight.get(i)
+            if w is not None:
+                dot += x * w
+        score = dot / (math.sqrt(norm) or 1.0)
+        if score > best_score:
+            best, best_score = doc.title, score
+    c._drop(back)
+    return best, plain
+
+
+def test_summaries_are_the_plain_formula_s_exactly():
+    """Headlines and keywords (what the story stage stores after every batch) are the ones of the plain
+    term-by-term formula, to the float: stories active and dormant, vectors in memory and out of it."""
+    import datetime as dt
+
+    from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+
+    vault = Vault(every=5)
+    c = StoryClusterer(ClusterConfig(dormant_days_cached=2, stop_min_docs=50),
+                       now=lambda: dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+    c.attach_vault(vault.read)
+    compared = dormant = 0
+    for k, d in enumerate(fixture_stream()):
+        c.add(d["id"], title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
+              published_at=d["published_at"], informal=bool(d.get("informal")))
+        if k % 5 == 0:
+            vault.write(c)
+        if k % 17 == 0 or k > 160:
+            for st in list(c._stories.values()):
+                sid = st.sid
+                if st.docs:
+                    for n in (3, 20):
+                        assert c.summary(sid, keywords=n) == _reference_summary(c, sid, n)
+                    with c.same_idf():
+                        assert c.summary(sid, keywords=20) == _reference_summary(c, sid, 20)
+                    compared += 1
+                    dormant += not st.active
+    assert compared > 100 and dormant > 10  # the comparison saw both kinds of story

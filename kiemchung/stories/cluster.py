@@ -43,6 +43,9 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import reduce
+from itertools import repeat
+from operator import add, mul, neg
 from typing import Any
 
 from kiemchung import timeutil
@@ -1709,16 +1712,27 @@ class StoryClusterer(ClustererPersistence):
         df = self._df
         idf = self._idf_memo if self._idf_memo is not None else self._new_memo()
         cent = self._centroid(st)
-        weight = {i: c * idf[i] for i, c in cent.items()}  # the centroid's TF-IDF weights, once
-        top = heapq.nlargest(keywords * 3, [(w, -i) for i, w in weight.items()])  # tuples compared in C
+        # The centroid's TF-IDF weights (each the float c * idf[i]), ranked with map and sorted, which
+        # run in C: the same list as heapq.nlargest of (weight, -term) tuples (never two equal), whose
+        # loop is Python code and was a third of a batch's summaries.
+        ids = list(cent)
+        ranked = sorted(zip(map(mul, cent.values(), map(idf.__getitem__, ids)), map(neg, ids)), reverse=True)
         stop = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf  # _stopword
         terms = self._terms
-        plain = [w for w in (terms[-j] for _, j in top if not df[-j] > stop) if not is_entity(w)]
+        plain: list[str] = []  # the first ``keywords`` plain words of the top 3 x keywords terms
+        for _, j in ranked[: max(keywords * 3, 0)]:
+            if len(plain) >= keywords:
+                break
+            if df[-j] > stop:
+                continue
+            word = terms[-j]
+            if not is_entity(word):
+                plain.append(word)
         if len(st.docs) == 1 and not self._docs[st.docs[0]].away:  # one member: its title (what _headline finds)
             headline = self._docs[st.docs[0]].title
         else:
-            headline = self._headline(st, weight, idf)
-        return headline, plain[:keywords]
+            headline = self._headline(st, cent, idf)
+        return headline, plain
 
     def stories(
         self, *, active_only: bool = False, min_docs: int = 1, limit: int | None = None
@@ -1739,23 +1753,25 @@ class StoryClusterer(ClustererPersistence):
         """The story's centroid (rebuilt, not stored, for a dormant story)."""
         return st.centroid if st.active else self._centroid_of(st.docs)
 
-    def _headline(self, st: _Story, weight: dict[int, float], idf: _IdfMemo) -> str:
-        """The title of the member closest to the story (TF-IDF cosine to the centroid, up to a
-        constant); ``weight`` is the centroid weighted by the current IDF (``idf``)."""
+    def _headline(self, st: _Story, cent: dict[int, float], idf: _IdfMemo) -> str:
+        """The title of the member closest to the story (TF-IDF cosine to the centroid weighted by the
+        current IDF, ``idf``, up to a constant).
+
+        Each member's sums run in C (map, reduce) and add the same floats in the same order as the loop
+        ``x = tf * idf[i]; norm += x * x; dot += x * (c * idf[i])`` over its terms, those outside the
+        centroid adding an exact zero, which changes no sum."""
         best, best_score = "", -1.0
-        get = weight.get
+        get, q = cent.get, idf.__getitem__
+        zero = repeat(0.0)
         back = self._restore(st.docs[:200])
         for d in st.docs[:200]:
             doc = self._docs[d]
             if not doc.title:
                 continue
-            dot = norm = 0.0
-            for i, v in zip(doc.terms, doc.tfs, strict=True):
-                x = v * idf[i]
-                norm += x * x
-                w = get(i)
-                if w is not None:
-                    dot += x * w
+            qs = list(map(q, doc.terms))
+            xs = list(map(mul, doc.tfs, qs))
+            norm = reduce(add, map(mul, xs, xs), 0.0)
+            dot = reduce(add, map(mul, xs, map(mul, map(get, doc.terms, zero), qs)), 0.0)
             score = dot / (math.sqrt(norm) or 1.0)
             if score > best_score:
                 best, best_score = doc.title, score
