@@ -43,9 +43,7 @@ from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import reduce
-from itertools import repeat
-from operator import add, mul, neg
+from operator import mul, neg
 from typing import Any
 
 from kiemchung import timeutil
@@ -1716,7 +1714,8 @@ class StoryClusterer(ClustererPersistence):
         # run in C: the same list as heapq.nlargest of (weight, -term) tuples (never two equal), whose
         # loop is Python code and was a third of a batch's summaries.
         ids = list(cent)
-        ranked = sorted(zip(map(mul, cent.values(), map(idf.__getitem__, ids)), map(neg, ids)), reverse=True)
+        weights = list(map(mul, cent.values(), map(idf.__getitem__, ids)))
+        ranked = sorted(zip(weights, map(neg, ids)), reverse=True)
         stop = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf  # _stopword
         terms = self._terms
         plain: list[str] = []  # the first ``keywords`` plain words of the top 3 x keywords terms
@@ -1731,7 +1730,7 @@ class StoryClusterer(ClustererPersistence):
         if len(st.docs) == 1 and not self._docs[st.docs[0]].away:  # one member: its title (what _headline finds)
             headline = self._docs[st.docs[0]].title
         else:
-            headline = self._headline(st, cent, idf)
+            headline = self._headline(st, dict(zip(ids, weights)), idf)
         return headline, plain
 
     def stories(
@@ -1753,25 +1752,23 @@ class StoryClusterer(ClustererPersistence):
         """The story's centroid (rebuilt, not stored, for a dormant story)."""
         return st.centroid if st.active else self._centroid_of(st.docs)
 
-    def _headline(self, st: _Story, cent: dict[int, float], idf: _IdfMemo) -> str:
-        """The title of the member closest to the story (TF-IDF cosine to the centroid weighted by the
-        current IDF, ``idf``, up to a constant).
-
-        Each member's sums run in C (map, reduce) and add the same floats in the same order as the loop
-        ``x = tf * idf[i]; norm += x * x; dot += x * (c * idf[i])`` over its terms, those outside the
-        centroid adding an exact zero, which changes no sum."""
+    def _headline(self, st: _Story, weight: dict[int, float], idf: _IdfMemo) -> str:
+        """The title of the member closest to the story (TF-IDF cosine to the centroid, up to a
+        constant); ``weight`` is the centroid weighted by the current IDF (``idf``)."""
         best, best_score = "", -1.0
-        get, q = cent.get, idf.__getitem__
-        zero = repeat(0.0)
+        get = weight.get
         back = self._restore(st.docs[:200])
         for d in st.docs[:200]:
             doc = self._docs[d]
             if not doc.title:
                 continue
-            qs = list(map(q, doc.terms))
-            xs = list(map(mul, doc.tfs, qs))
-            norm = reduce(add, map(mul, xs, xs), 0.0)
-            dot = reduce(add, map(mul, xs, map(mul, map(get, doc.terms, zero), qs)), 0.0)
+            dot = norm = 0.0
+            for i, v in zip(doc.terms, doc.tfs, strict=True):
+                x = v * idf[i]
+                norm += x * x
+                w = get(i)
+                if w is not None:
+                    dot += x * w
             score = dot / (math.sqrt(norm) or 1.0)
             if score > best_score:
                 best, best_score = doc.title, score
