@@ -126,20 +126,27 @@ def baseline(path: Path, db: Path) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def _rss_mb(pid: int) -> float | None:
+def _rss_mb(pid: int, by_depth: list[float] | None = None) -> float | None:
     """Resident memory of a process and of its descendants (an import may assign stories in a second
-    process while it stores: the machine holds both), in MB; None once it has exited."""
-    total, todo, seen = 0.0, [pid], False
+    process while it stores: the machine holds both), in MB; None once it has exited. ``by_depth``, when
+    given, receives the memory of each generation: the import's own process (the ingest), its children
+    (the story process), their children (the story process's feature helper)."""
+    total, todo, seen = 0.0, [(pid, 0)], False
     while todo:
-        p = todo.pop()
+        p, depth = todo.pop()
         try:
             with open(f"/proc/{p}/status", encoding="ascii") as fh:
                 for line in fh:
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) / 1024
+                        mb = int(line.split()[1]) / 1024
+                        total += mb
                         seen = True
+                        if by_depth is not None:
+                            while len(by_depth) <= depth:
+                                by_depth.append(0.0)
+                            by_depth[depth] += mb
             with open(f"/proc/{p}/task/{p}/children", encoding="ascii") as fh:
-                todo.extend(int(x) for x in fh.read().split())
+                todo.extend((int(x), depth + 1) for x in fh.read().split())
         except (OSError, ValueError):
             continue
     return total if seen else None
@@ -163,8 +170,10 @@ def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) ->
     and its descendants together, and ``"tree_peak"`` the highest sum seen. ``"rate ingest"`` and
     ``"rate stories"``: the items per second of each whole block of each phase (documents stored, and
     assigned to stories), from the times their counts were seen to cross the block's bounds (flat
-    lists mean the cost per item does not grow either)."""
-    out: dict[str, list[float]] = {"ingest": [], "stories": [], "tree_peak": [0.0], "main_cpu": [0.0]}
+    lists mean the cost per item does not grow either). ``"stories, by process"``: per block of the
+    story phase, each process's own peak (the ingest, the story process, its feature helper)."""
+    out: dict[str, list[float]] = {"ingest": [], "stories": [], "tree_peak": [0.0], "main_cpu": [0.0],
+                                   "stories, by process": []}
     conn = None
     base = {"ingest": None, "stories": None}
     crossed: dict[str, list[float]] = {"ingest": [], "stories": []}  # phase -> when its count reached k blocks
@@ -174,7 +183,8 @@ def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) ->
                 break
         except ChildProcessError:
             break
-        rss = _rss_mb(pid)
+        gens: list[float] = []
+        rss = _rss_mb(pid, gens)
         own = _own_cpu_s(pid)
         if own is not None:  # the import's own process (the ingest), sampled: its children are not in it
             out["main_cpu"][0] = max(out["main_cpu"][0], own)
@@ -203,6 +213,12 @@ def _watch(pid: int, db: Path | None, every: float = 0.5, block: int = BLOCK) ->
                     while len(series) <= k:
                         series.append(0.0)
                     series[k] = max(series[k], rss)
+                    if phase == "stories":  # each generation's own peak in the block (ingest, story process, helper)
+                        gens += [0.0] * (3 - len(gens))
+                        per = out["stories, by process"]
+                        while len(per) <= k:
+                            per.append([0.0, 0.0, 0.0])
+                        per[k] = [max(a, b) for a, b in zip(per[k], gens[:3], strict=True)]
             except sqlite3.Error:
                 pass  # tables not created yet, or the database busy for a moment
         time.sleep(every)
@@ -277,9 +293,13 @@ def report(label: str, n: int, run: dict, base: dict) -> None:
     if tree:
         print(f"  peak RSS of the import's processes together (sampled every 0.5 s): {tree:.0f} MB")
     rates = {k.removeprefix("rate "): blocks.pop(k) for k in list(blocks) if k.startswith("rate ")}
+    per = blocks.pop("stories, by process", [])
     for phase, series in blocks.items():
         if series:
             print(f"  peak RSS per block of {BLOCK:,} items, {phase}: " + ", ".join(f"{x:.0f}" for x in series) + " MB")
+    if per:
+        for name, k in (("the ingest process", 0), ("the story process", 1), ("its feature helper", 2)):
+            print(f"    of which {name} (its own peak in the block): " + ", ".join(f"{g[k]:.0f}" for g in per) + " MB")
     for phase, series in rates.items():
         if series:  # (sampled every 0.5 s: a block of a few seconds is read to about 10 %)
             print(f"  items/s per whole block of {BLOCK:,} items, {phase}: " + ", ".join(f"{x:,.0f}" for x in series))
