@@ -628,10 +628,6 @@ class StoryClusterer(ClustererPersistence):
         self._add_vector(story, doc, -1.0)
         times = [self._docs[d].time for d in story.docs if self._docs[d].time is not None]
         story.first, story.last = (min(times), max(times)) if times else (None, None)
-        day = _day_key(doc.time)
-        story.timeline[day] -= 1
-        if not story.timeline[day]:
-            del story.timeline[day]
         if story.last is not None:
             heapq.heappush(self._heap, (story.last, s))
         self._unindex(story, s, [i for i in story.indexed if i not in story.centroid])
@@ -1075,8 +1071,6 @@ class StoryClusterer(ClustererPersistence):
             story.first = doc.time if story.first is None else min(story.first, doc.time)
             story.last = doc.time if story.last is None else max(story.last, doc.time)
             heapq.heappush(self._heap, (story.last, s))
-        day = _day_key(doc.time)
-        story.timeline[day] = story.timeline.get(day, 0) + 1
         if self._semantic is not None:
             self._semantic.add(s, doc_id, emb)
         if reactivate:
@@ -1339,8 +1333,6 @@ class StoryClusterer(ClustererPersistence):
             self._add_vector(story, doc, +1.0)
         story.first = doc.time if story.first is None else min(story.first, doc.time)
         story.last = doc.time if story.last is None else max(story.last, doc.time)
-        key = _day_key(doc.time)
-        story.timeline[key] = story.timeline.get(key, 0) + 1
         if self._semantic is not None:
             self._semantic.add(s, doc_id, emb)
         day = int(doc.time // _DAY)
@@ -1389,8 +1381,6 @@ class StoryClusterer(ClustererPersistence):
             if when is not None:
                 sa.first = when if sa.first is None else min(sa.first, when)
                 sa.last = when if sa.last is None else max(sa.last, when)
-        for day, n in sb.timeline.items():
-            sa.timeline[day] = sa.timeline.get(day, 0) + n
         sa.active = sa.active or sb.active
         if not sa.active:
             sa.centroid = {}
@@ -1437,11 +1427,8 @@ class StoryClusterer(ClustererPersistence):
             part.centroid = self._centroid_of(part.docs)
             times = [self._docs[d].time for d in part.docs if self._docs[d].time is not None]
             part.first, part.last = (min(times), max(times)) if times else (None, None)
-            part.timeline = {}
             for d in part.docs:
                 self._docs[d].story = idx
-                day = _day_key(self._docs[d].time)
-                part.timeline[day] = part.timeline.get(day, 0) + 1
             part.active = story.active
             if not part.active:
                 part.centroid = {}
@@ -1496,10 +1483,6 @@ class StoryClusterer(ClustererPersistence):
                 self._add_vector(story, old, -1.0)
             times = [self._docs[d].time for d in story.docs if self._docs[d].time is not None]
             story.first, story.last = (min(times), max(times)) if times else (None, None)
-            day = _day_key(old.time)
-            story.timeline[day] -= 1
-            if not story.timeline[day]:
-                del story.timeline[day]
             self._drop_slabs()  # the loaded days index the story with the old document's terms
         if self.config.reconcile_every and story.docs:
             self._dirty.add(s)
@@ -1683,10 +1666,20 @@ class StoryClusterer(ClustererPersistence):
             first_seen=_to_dt(st.first),
             last_seen=_to_dt(st.last),
             keywords=words,
-            timeline=dict(sorted(st.timeline.items())),
+            timeline=self._timeline(st),
             active=st.active,
             doc_ids=list(st.docs),
         )
+
+    def _timeline(self, st: _Story) -> dict[str, int]:
+        """Documents per day (Vietnam dates, ``unknown`` for documents without a time), oldest first:
+        counted from the members' times (kept for every document), not kept per story."""
+        docs = self._docs
+        days: dict[str, int] = {}
+        for d in st.docs:
+            day = _day_key(docs[d].time)
+            days[day] = days.get(day, 0) + 1
+        return dict(sorted(days.items()))
 
     def summary(self, story_id: str, *, keywords: int = 10) -> tuple[str, list[str]]:
         """The headline and keywords of :meth:`story`, alone (what the story stage stores after a batch)."""

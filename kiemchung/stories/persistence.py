@@ -74,7 +74,8 @@ STORIES_PER_PIECE = 2_000
 
 def _story_rows(stories: Iterable[_Story]) -> list[dict[str, Any]]:
     return [
-        {"id": st.sid, "docs": st.docs, "first": st.first, "last": st.last, "timeline": st.timeline, "active": st.active}
+        # (no "timeline": counted from the documents' times when asked for; states saved with it load as before)
+        {"id": st.sid, "docs": st.docs, "first": st.first, "last": st.last, "active": st.active}
         for st in stories
     ]
 
@@ -210,7 +211,6 @@ class ClustererPersistence:
                     centroid={},
                     first=st["first"],
                     last=st["last"],
-                    timeline=dict(st["timeline"]),
                     active=bool(st["active"]),
                 )
                 if not story.active:

@@ -49,7 +49,8 @@ class _Story:
     centroid: dict[int, float]
     first: float | None = None
     last: float | None = None
-    timeline: dict[str, int] = field(default_factory=dict)
+    # (no per-day counts: a story's timeline is counted from its members' times when asked for, see
+    # StoryClusterer.story; a dict per story was ~190 bytes a story, most of them dormant singletons)
     active: bool = True
     indexed: set[int] = field(default_factory=set)
 
