@@ -51,7 +51,7 @@ from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
-from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _NOT_INDEXED, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
+from kiemchung.stories.records import _NO_CENTROID, _NO_TERMS, _NO_TFS, _NOT_INDEXED, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
 from kiemchung.stories.vocabulary import Numbered, TermTable
 
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
@@ -1169,7 +1169,7 @@ class StoryClusterer(ClustererPersistence):
             if day in self._slabs:
                 self._slab_add(day, s, story)
         if not self._warm.get(s):
-            story.centroid = {}
+            story.centroid = _NO_CENTROID
         self._spill(story.docs)
 
     def _touch(self, s: int) -> None:
@@ -1317,7 +1317,7 @@ class StoryClusterer(ClustererPersistence):
             self._warm.pop(s, None)
             story = self._stories.get(s)
             if story is not None and not story.active:
-                story.centroid = {}
+                story.centroid = _NO_CENTROID
 
     def _drop_slabs(self) -> None:
         """Forget every loaded day (after a hand edit changed which documents a story holds)."""
@@ -1383,7 +1383,7 @@ class StoryClusterer(ClustererPersistence):
                 sa.last = when if sa.last is None else max(sa.last, when)
         sa.active = sa.active or sb.active
         if not sa.active:
-            sa.centroid = {}
+            sa.centroid = _NO_CENTROID
             self._register_days(a, sa)
             self._spill(sa.docs)
         if sa.last is not None:
@@ -1431,7 +1431,7 @@ class StoryClusterer(ClustererPersistence):
                 self._docs[d].story = idx
             part.active = story.active
             if not part.active:
-                part.centroid = {}
+                part.centroid = _NO_CENTROID
                 self._register_days(idx, part)
             if part.last is not None:
                 heapq.heappush(self._heap, (part.last, idx))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError
 from kiemchung.stories.config import ClusterConfig
-from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _NOT_INDEXED, _Doc, _Story
+from kiemchung.stories.records import _NO_CENTROID, _NO_TERMS, _NO_TFS, _NOT_INDEXED, _Doc, _Story
 from kiemchung.stories.vocabulary import TermTable
 
 if TYPE_CHECKING:
@@ -214,7 +214,7 @@ class ClustererPersistence:
                     active=bool(st["active"]),
                 )
                 if not story.active:
-                    story.indexed = _NOT_INDEXED
+                    story.indexed, story.centroid = _NOT_INDEXED, _NO_CENTROID
                 self._stories[s] = story
                 self._by_sid[story.sid] = s
             idf = self._idf_table()

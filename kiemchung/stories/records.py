@@ -31,6 +31,22 @@ _NO_TFS = array("f")
 _NOT_INDEXED: frozenset[int] = frozenset()  # the index terms of a dormant story (shared: most stories are dormant)
 
 
+class _NoCentroid(dict):
+    """The centroid of a dormant story not being scored: one shared empty dict (an empty dict a story
+    was 64 bytes, most stories are dormant). Every path that adds to a centroid replaces an empty one
+    first (it is falsy); adding to this one raises instead of changing every dormant story's."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("the shared empty centroid of dormant stories is read-only")
+
+    __setitem__ = setdefault = update = __ior__ = _read_only  # type: ignore[assignment]
+
+
+_NO_CENTROID: dict[int, float] = _NoCentroid()
+
+
 @dataclass(slots=True)
 class _Doc:
     story: int
