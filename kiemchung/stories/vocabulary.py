@@ -129,15 +129,42 @@ class TermTable:
         if doc.token != self.mirror or doc.base != len(self._ends) or self.mirror is None:
             self.mirror = None
             return None
-        for term in doc.new:
-            self._append(term)
-            df.append(0)
+        if doc.new:
+            self._append_new(doc.new)
+            df.extend([0] * len(doc.new))
         promote_at = PROMOTE_AT
         for i in doc.ids:
             c = df[i] = df[i] + 1
             if c == promote_at:
                 self._promote(i)
         return doc.ids
+
+    def _append_new(self, terms: list[str]) -> None:
+        """``_append`` of each of ``terms`` (new terms, in order), their hashes looked for in the sorted
+        array in one search instead of one bisection each."""
+        hashes = [hash(term) for term in terms]
+        keys = self._keys
+        if len(terms) > 2 and len(keys) > 64:
+            k = np.frombuffer(keys, dtype=np.int64)
+            h = np.array(hashes, dtype=np.int64)
+            p = np.minimum(np.searchsorted(k, h), len(k) - 1)
+            found = (k[p] == h).tolist()
+        else:
+            found = [self._find_key(h) is not None for h in hashes]
+        text, ends, pending, frequent = self._text, self._ends, self._pending, self.frequent
+        for n, (term, h) in enumerate(zip(terms, hashes, strict=True)):
+            i = len(ends)
+            text += term.encode("utf-8", "surrogatepass")
+            ends.append(len(text))
+            if found[n] or h in pending:  # a collision: kept apart (as _append)
+                frequent[term] = i
+                continue
+            pending[h] = i
+            if len(pending) >= PENDING:
+                self._merge()
+                pending = self._pending
+                # the array changed (entries dropped, the pending ones merged in): look the rest up again
+                found[n + 1 :] = [self._find_key(x) is not None for x in hashes[n + 1 :]]
 
     def _promote(self, i: int) -> None:
         """Move term ``i`` from the terms held apart into ``frequent`` (nothing if it is not apart)."""
