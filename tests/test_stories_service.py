@@ -152,6 +152,26 @@ def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
     assert not {s.id for s in top} & (before - {kept})
 
 
+
+@pytest.mark.parametrize("every, merged", [(5, True), (100, False)])
+def test_without_a_pass_per_batch_the_stage_writes_the_passes_of_every_n_documents(db, every, merged):
+    # reconcile_each_batch off: no pass after a batch; the pass add runs at the 5th document is written
+    # with its batch, and with a pass every 100 documents none has run yet.
+    from kiemchung.stories.cluster import ClusterConfig
+
+    load(db, FLOOD)
+    config = ClusterConfig(threshold=0.99, reconcile_every=every, reconcile_each_batch=False)
+    stage = StoryStage(db, config)
+    assert stage.run() == 3
+    before = {story_of_document(db, i).id for i in (1, 2, 3)}
+    assert len(before) == 3
+    stage.clusterer.config.threshold = 0.09
+    stage.clusterer._dirty = set(stage.clusterer._stories)
+    load(db, BRIDGE, day0=5)
+    assert stage.run() == 2
+    flood = {story_of_document(db, i).id for i in (1, 2, 3)}
+    assert (len(flood) == 1) is merged and flood <= before
+
 def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
     """``run(until=...)`` (the story process beside ``kiemchung import``): while the ingest goes on,
     only full batches; once it says it is over, the rest; the same stories as a run after the ingest."""

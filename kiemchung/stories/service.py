@@ -386,7 +386,9 @@ class StoryStage:
                     self._rows(rows[-1].id, batch, sync=False), clusterer.config.field_weights(),
                     seed=None if clusterer.vocabulary_shared() else clusterer.vocabulary_seed(),
                 )
-            if clusterer.config.reconcile_every:  # the batch's stories looked at again (see StoryClusterer.reconcile)
+            # the batch's stories looked at again (see StoryClusterer.reconcile); with reconcile_each_batch
+            # off, only the passes add ran every reconcile_every documents
+            if clusterer.config.reconcile_every and clusterer.config.reconcile_each_batch:
                 clusterer.reconcile()
             if not self._write([r.id for r in rows], clusterer.take_moves(), clusterer.take_retired()):
                 continue  # another process saved a newer state: reloaded; assign again from its position
