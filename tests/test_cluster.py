@@ -1069,3 +1069,28 @@ def test_terms_no_other_document_holds_are_left_out_of_the_query_and_change_no_s
                 assert c._lexical(story, q2, qnorm) == c._lexical(story, full, qnorm)
                 compared += 1
     assert left_out > 100 and compared > 1000
+
+
+def test_dormant_stories_share_a_read_only_empty_centroid_and_timelines_come_from_members():
+    from kiemchung.stories.records import _NO_CENTROID
+
+    c = StoryClusterer(ClusterConfig(window_days=3), now=_now)
+    old = c.add("lu-1", title=FLOOD[0][1], lead=FLOOD[0][2], published_at=at(1))
+    assert c.add("lu-2", title=FLOOD[1][1], lead=FLOOD[1][2], published_at=at(2)) == old
+    c.add("vc-1", title=VACCINE[0][1], lead=VACCINE[0][2], published_at=at(20))
+    story = c._stories[c._sid_index(old)]
+    assert not story.active and story.centroid is _NO_CENTROID
+    with pytest.raises(TypeError):
+        story.centroid[1] = 1.0  # a write would change every dormant story's centroid
+    assert c.story(old).timeline == {at(1).date().isoformat(): 1, at(2).date().isoformat(): 1}
+    # a state saved with per-story timelines (before they were counted from the members) loads the same
+    state = json.loads(json.dumps(c.state()))
+    for row in state["stories"]:
+        row["timeline"] = {"1999-01-01": 99}
+    d = StoryClusterer.from_state(state, now=_now)
+    assert d.story(old).timeline == c.story(old).timeline
+    assert d._stories[d._sid_index(old)].centroid is _NO_CENTROID
+    # a hand split of the dormant story: each part's timeline is its own members'
+    part = d.split(old, ["lu-2"])
+    assert d.story(part).timeline == {at(2).date().isoformat(): 1}
+    assert d.story(old).timeline == {at(1).date().isoformat(): 1}
