@@ -363,7 +363,9 @@ class StoryClusterer(ClustererPersistence):
                 continue
             for s in plist:
                 acc[s] = get(s, 0.0) + w
-        self._past_candidates(doc, weighted, acc)
+        # a social post looks further back and ahead than news (see ``post_window_days``)
+        span = max(cfg.window_days, cfg.post_window_days) * _DAY if informal else cfg.window_days * _DAY
+        self._past_candidates(doc, weighted, acc, span)
         if exclude is not None:
             acc.pop(exclude, None)
         if not acc:
@@ -379,8 +381,7 @@ class StoryClusterer(ClustererPersistence):
         stories, when = self._stories, doc.time
         if when is None:
             cands = [-s for _, s in top][: cfg.max_candidates]
-        else:  # _in_window, inlined
-            span = cfg.window_days * _DAY
+        else:  # _in_window, inlined (with the post's span)
             cands = []
             for _, s in top:
                 story = stories[-s]
@@ -408,7 +409,8 @@ class StoryClusterer(ClustererPersistence):
                 score = self._semantic.blend(score, s, emb)
             if score > best_score:
                 best, best_score = s, score
-        if best is None or best_score < cfg.threshold:
+        bar = min(cfg.threshold, cfg.post_threshold) if informal else cfg.threshold
+        if best is None or best_score < bar:
             return None
         # A story tighter than the document is close to it turns it away (see ``cohesion_gate``); the
         # document then starts a story rather than go to a next-best one (which scored worse).
@@ -1207,7 +1209,9 @@ class StoryClusterer(ClustererPersistence):
             self._dormant_days.setdefault(day, set()).add(s)
         return days
 
-    def _past_candidates(self, doc: _Doc, weighted: list[tuple[float, int, float]], acc: dict[int, float]) -> None:
+    def _past_candidates(
+        self, doc: _Doc, weighted: list[tuple[float, int, float]], acc: dict[int, float], span: float
+    ) -> None:
         """Add to ``acc`` the dormant stories of the document's own time that share its strong terms.
 
         Only a document published before the stream clock can meet a dormant story within the window
@@ -1218,10 +1222,11 @@ class StoryClusterer(ClustererPersistence):
         about once and the cost per document stays flat whatever the archive's age.
         """
         horizon = self._horizon()
-        if doc.time is None or horizon is None or doc.time >= self._clock or not self._dormant_days:
+        # (``span``: the window the document looks in, ``window_days`` for news: then the same test as
+        # ``doc.time >= clock``; a social post's wider span reaches dormant stories from the clock too)
+        if doc.time is None or horizon is None or doc.time - span >= horizon or not self._dormant_days:
             return
         cfg = self.config
-        span = cfg.window_days * _DAY
         lo = int((doc.time - span) // _DAY)
         hi = min(int((doc.time + span) // _DAY), int(horizon // _DAY))
         slabs = [self._load_day(day) for day in range(lo, hi + 1) if self._dormant_days.get(day)]

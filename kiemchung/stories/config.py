@@ -29,7 +29,12 @@ class ClusterConfig:
         very tight, and would turn away every other report of its event). Social posts
         (``informal``) are not gated; ``near_copy``: a post whose TF-IDF cosine to a post already
         placed (among the last 400 documents of a candidate story) reaches this joins that post's story, so
-        copies of one post are never split (1 turns it off). ``title_weight``/``lead_weight``/``body_weight``: how much one
+        copies of one post are never split (1 turns it off). ``post_window_days``: a social post may
+        join a story up to this many days before its first or after its newest document (at least
+        ``window_days``): a rumour comes back in new copies and wordings days after it started, while
+        news of one event is reported within a few days. ``post_threshold``: the score a social post
+        needs to join a story (at most ``threshold``): a short post shares few terms with a story of
+        articles, or with another wording of its rumour. ``title_weight``/``lead_weight``/``body_weight``: how much one
         occurrence counts in each field; ``entity_weight``/``number_weight``: extra weight of the
         entity-like (capitalised runs, acronyms) and number terms taken from title and lead;
         ``body_max_tokens``: only the first syllables of the body are read.
@@ -97,6 +102,8 @@ class ClusterConfig:
     cohesion_min_docs: int = 3
     cohesion_cap: float = 0.2
     near_copy: float = 0.6
+    post_window_days: float = 7.0
+    post_threshold: float = 0.072
     title_weight: float = 3.0
     lead_weight: float = 2.0
     body_weight: float = 1.0
