@@ -42,16 +42,13 @@ def rumour_posts(tmp_path_factory):
     return out
 
 
-def test_most_rumours_are_one_story(rumour_posts):
-    """Each rumour's posts in one story: four of the five today. The fifth (the bridge) is in two
-    stories because the bridge's news is itself in two (the transport department's article alone
-    with the official statement, the other reports together; each holds posts of the rumour): a
-    news split, not a post one (see docs/stories.md). Before the post window and bar (issue 14) three
-    were; before the near-copy rule none was, and two were in three stories."""
+def test_each_rumour_is_one_story(rumour_posts):
+    """Each rumour's posts in one story (all five: copies and other wordings, posted days apart).
+    Before the post window, bar and preference for a story's posts (issue 14) three were; before the
+    near-copy rule none was, and two were in three stories."""
     stories = {claim: {s for _, s, _ in posts} for claim, posts in rumour_posts.items()}
     assert len(stories) == 5
-    assert sum(1 for s in stories.values() if len(s) == 1) >= 4, stories
-    assert all(len(s) <= 2 for s in stories.values()), stories
+    assert all(len(s) == 1 for s in stories.values()), stories
 
 
 def test_rewordings_days_apart_join(rumour_posts):

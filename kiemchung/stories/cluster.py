@@ -398,10 +398,19 @@ class StoryClusterer(ClustererPersistence):
             story = self._stories[s]
             story.centroid = self._centroid_of(story.docs)
         self._drop(back)
+        posts: dict[int, float] = {}
         if informal:
-            twin = self._near_copy(cands, qvec, qnorm)
+            twin = self._near_copy(cands, qvec, qnorm, posts)
             if twin is not None:  # a copy of a post already placed goes where that post is
                 return twin
+        if posts:
+            # a post goes first to the story whose posts it is closest to (another wording of a rumour
+            # joins the rumour's posts rather than a story of articles that only names the same place),
+            # when its mean cosine to them reaches ``threshold``: under it, two posts may share only
+            # chatter ("mọi người nhắc người nhà"), and the plain score decides
+            near = max(((v, -s) for s, v in posts.items() if v >= cfg.threshold), default=None)
+            if near is not None:
+                return -near[1]
         best, best_score = None, -1.0
         for s in cands:
             score = self._lexical(self._stories[s], qvec, qnorm)
@@ -423,10 +432,14 @@ class StoryClusterer(ClustererPersistence):
             return None
         return best
 
-    def _near_copy(self, cands: list[int], q2: dict[int, float], qnorm: float) -> int | None:
+    def _near_copy(
+        self, cands: list[int], q2: dict[int, float], qnorm: float, posts: dict[int, float] | None = None
+    ) -> int | None:
         """The story holding the post closest to this one when their cosine reaches
         ``near_copy`` (a copy: same wording up to diacritics, case, teencode or a few added words),
-        looking at the last ``NEAR_COPY_MEMBERS`` posts of each candidate story; None otherwise."""
+        looking at the last ``NEAR_COPY_MEMBERS`` posts of each candidate story; None otherwise.
+        ``posts`` receives, for each candidate story holding posts, the mean cosine to those posts
+        (as :meth:`_lexical` weighs a story's members: each member's norm when it was added)."""
         floor = self.config.near_copy
         if floor >= 1.0:
             return None
@@ -440,6 +453,7 @@ class StoryClusterer(ClustererPersistence):
         back = self._restore([d for s in cands for d in self._stories[s].docs[-NEAR_COPY_MEMBERS:] if d in self._informal])
         for s in cands:
             story = self._stories[s]
+            total, members = 0.0, 0
             for d in story.docs[-NEAR_COPY_MEMBERS:]:
                 if d not in self._informal:
                     continue
@@ -450,6 +464,8 @@ class StoryClusterer(ClustererPersistence):
                     if w is not None:
                         dot += w * v
                         cover += qsq[i]
+                members += 1
+                total += dot / m.norm
                 # Cauchy-Schwarz: the cosine is at most the share of the query's norm on the terms
                 # both hold; a member that cannot reach the best so far is not weighed in full.
                 if dot <= 0.0 or cover < (best_cos * qnorm) ** 2 * (1.0 - 1e-9):
@@ -464,6 +480,8 @@ class StoryClusterer(ClustererPersistence):
                 cos = dot / (qnorm * (math.sqrt(sq) or 1.0))
                 if cos >= best_cos:
                     best, best_cos = s, cos
+            if posts is not None and members:
+                posts[s] = total / (qnorm * members)
         self._drop(back)
         return best
 
