@@ -124,13 +124,12 @@ def test_a_stale_stage_takes_another_process_s_split_and_never_writes_with_old_s
     assert [e["kind"] for e in edits] == ["split"]
 
 
-def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
-    from kiemchung.stories.cluster import ClusterConfig
-    from kiemchung.stories import tables as st
-    from sqlalchemy import select
-
+def _flood_apart_then_bridge(db, config) -> tuple[set[str], set[str]]:
+    """The three flood reports stored and assigned with ``config`` (its threshold of 0.99 gives each
+    report a story of its own), then the join threshold lowered to 0.09, every story marked for the
+    pass, and the bridge reports stored and assigned: the flood reports' stories before and after."""
     load(db, FLOOD)
-    stage = StoryStage(db, ClusterConfig(threshold=0.99, reconcile_every=100))  # every report starts its own story
+    stage = StoryStage(db, config)
     assert stage.run() == 3
     before = {story_of_document(db, i).id for i in (1, 2, 3)}
     assert len(before) == 3
@@ -139,7 +138,15 @@ def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
     stage.clusterer._dirty = set(stage.clusterer._stories)
     load(db, BRIDGE, day0=5)
     assert stage.run() == 2
-    flood = {story_of_document(db, i).id for i in (1, 2, 3)}
+    return before, {story_of_document(db, i).id for i in (1, 2, 3)}
+
+
+def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
+    from kiemchung.stories.cluster import ClusterConfig
+    from kiemchung.stories import tables as st
+    from sqlalchemy import select
+
+    before, flood = _flood_apart_then_bridge(db, ClusterConfig(threshold=0.99, reconcile_every=100))
     assert len(flood) == 1 and flood <= before
     kept = flood.pop()
     top = list_stories(db)
@@ -159,17 +166,8 @@ def test_without_a_pass_per_batch_the_stage_writes_the_passes_of_every_n_documen
     # with its batch, and with a pass every 100 documents none has run yet.
     from kiemchung.stories.cluster import ClusterConfig
 
-    load(db, FLOOD)
     config = ClusterConfig(threshold=0.99, reconcile_every=every, reconcile_each_batch=False)
-    stage = StoryStage(db, config)
-    assert stage.run() == 3
-    before = {story_of_document(db, i).id for i in (1, 2, 3)}
-    assert len(before) == 3
-    stage.clusterer.config.threshold = 0.09
-    stage.clusterer._dirty = set(stage.clusterer._stories)
-    load(db, BRIDGE, day0=5)
-    assert stage.run() == 2
-    flood = {story_of_document(db, i).id for i in (1, 2, 3)}
+    before, flood = _flood_apart_then_bridge(db, config)
     assert (len(flood) == 1) is merged and flood <= before
 
 def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
