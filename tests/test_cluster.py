@@ -1094,3 +1094,40 @@ def test_dormant_stories_share_a_read_only_empty_centroid_and_timelines_come_fro
     part = d.split(old, ["lu-2"])
     assert d.story(part).timeline == {at(2).date().isoformat(): 1}
     assert d.story(old).timeline == {at(1).date().isoformat(): 1}
+
+
+def test_candidates_ranked_by_shared_weight_over_the_story_index_size():
+    # A big story (ten reports forced together) whose first report shares nearly every word of a
+    # new vaccine report shares more index weight with it than the one-report vaccine story does, but
+    # its mean cosine is lower. Ranked by the plain shared weight, one candidate is the big story;
+    # ranked by that weight over the square root of the index size (plus query_terms), it is the
+    # vaccine story, which is what scoring all candidates finds.
+    def place(**cfg):
+        c = StoryClusterer(ClusterConfig(**cfg), now=_now)
+        c.add(
+            "big-0",
+            title="Các tỉnh phía Nam sẽ nhận thêm liều vắc xin để tiêm cho trẻ em",
+            lead="Bộ Y tế phân bổ thêm 2 triệu liều vắc xin sởi, các tỉnh phía Nam sẽ nhận để tiêm cho trẻ em.",
+            published_at=at(10),
+        )
+        for d, t, lead in FLOOD + METRO + FOOTBALL:
+            c.add(d, title=t, lead=lead, published_at=at(10), dup_of="big-0")
+        feed(c, VACCINE[:2], at(10))
+        a = c.assignments()
+        assert a["big-0"] != a["vc-1"] and len(c._stories[c._by_sid[a["big-0"]]].indexed) > 3 * len(
+            c._stories[c._by_sid[a["vc-1"]]].indexed
+        )
+        return a["vc-2"] == a["vc-1"]
+
+    assert ClusterConfig().candidate_norm == 0.5
+    assert place(max_candidates=20, candidate_norm=0.0)  # every candidate scored: the vaccine story
+    assert not place(max_candidates=1, candidate_norm=0.0)  # the plain shared weight: the big story first
+    assert place(max_candidates=1)  # the default ranking: the vaccine story first
+    c = StoryClusterer(now=_now)
+    feed(c, interleaved(), at(10))
+    s = sorted(c._stories)
+    top = [(1.0, -s[0]), (1.0, -s[1]), (2.0, -s[2])]
+    want = sorted(((v * (len(c._stories[-m].indexed) + 40) ** -0.5, m) for v, m in top), reverse=True)
+    assert c._normalise(top, 0.5) == want
+    with pytest.raises(ConfigError):
+        ClusterConfig(candidate_norm=-1.0)

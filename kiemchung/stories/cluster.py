@@ -13,7 +13,9 @@ How a document is placed (:meth:`StoryClusterer.add`):
    a story whose last document is older than ``window_days`` (relative to the stream clock, the latest
    publication time seen) goes *dormant* and leaves the index, so the cost per document stays flat
    however long the stream runs. Dormant stories are kept, with their documents and statistics.
-4. The best ``max_candidates`` are scored exactly: mean TF-IDF cosine between the document and the
+4. The best ``max_candidates`` (by the index weight they share with the document, divided by
+   ``(indexed terms + query_terms) ** candidate_norm`` so that big stories do not crowd out the
+   rest) are scored exactly: mean TF-IDF cosine between the document and the
    story's documents (group-average link; optionally blended with e5 embedding similarity, see
    ``semantic``). The document joins the best story whose score reaches ``threshold`` and, for a
    story of at least ``cohesion_min_docs`` documents, ``cohesion_gate`` times the story's own
@@ -372,12 +374,14 @@ class StoryClusterer(ClustererPersistence):
             return None
         # ties go to the older story (lower number): the order never depends on how a set iterates
         # (plain tuples compared in C rather than a key function called per story: the same order)
-        keep = cfg.max_candidates * 2
+        keep = cfg.max_candidates * (4 if cfg.candidate_norm else 2)
         if len(acc) > 2 * keep:  # only the sums at or above the keep-th highest can be in it (floats sorted in C)
             cut = sorted(acc.values())[-keep]
             top = heapq.nlargest(keep, [(v, -s) for s, v in acc.items() if v >= cut])
         else:
             top = heapq.nlargest(keep, [(v, -s) for s, v in acc.items()])
+        if cfg.candidate_norm:
+            top = self._normalise(top, cfg.candidate_norm)
         stories, when = self._stories, doc.time
         if when is None:
             cands = [-s for _, s in top][: cfg.max_candidates]
@@ -1226,6 +1230,21 @@ class StoryClusterer(ClustererPersistence):
         for day in days:
             self._dormant_days.setdefault(day, set()).add(s)
         return days
+
+    def _normalise(self, top: list[tuple[float, int]], power: float) -> list[tuple[float, int]]:
+        """Re-rank candidates ``(shared index weight, -story)``, highest first, by that weight times
+        ``(indexed terms + query_terms) ** -power``.
+
+        A story indexes up to ``story_terms`` terms (more between two prunings of its centroid)
+        against a new one's few dozen, so the plain sum favours big stories. Dividing by the square
+        root of the index size plus ``query_terms`` (about what one document indexes) ranks the story
+        the document is closest to higher without throwing the ranking to one-document stories; a
+        dormant story (no active index) counts as ``story_terms``. See docs/stories.md.
+        """
+        stories, cap, extra = self._stories, self.config.story_terms, self.config.query_terms
+        out = [(v * ((len(stories[-ms].indexed) or cap) + extra) ** -power, ms) for v, ms in top]
+        out.sort(reverse=True)
+        return out
 
     def _past_candidates(
         self, doc: _Doc, weighted: list[tuple[float, int, float]], acc: dict[int, float], span: float

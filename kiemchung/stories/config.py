@@ -42,8 +42,9 @@ class ClusterConfig:
         ``doc_terms``: terms kept per document vector (the highest TF-IDF ones);
         ``query_terms``: terms of a new document looked up in the index;
         ``max_candidates``: stories scored exactly, the ones sharing the most index weight with the
-        document (15: the best-scoring story of 20 is among the first 15 for 99.8 % of the documents
-        that join one, on the RSS year's first 40,000 items; see docs/stories.md); ``max_postings``:
+        document, that weight divided by ``(indexed terms + query_terms) ** candidate_norm`` (0: the
+        plain sum, which favours big stories; 0.5: 10 candidates agree with 20 of the plain sum
+        better than 15 of it, on the RSS year's first 40,000 items; see docs/stories.md); ``max_postings``:
         a term whose active postings are longer than this is skipped for candidate generation; ``stop_df_ratio``: terms in more
         than this share of documents (once ``stop_min_docs`` documents are seen) are stopword-like and
         neither indexed nor looked up; ``story_terms``: size of a story centroid (and of its index
@@ -115,7 +116,8 @@ class ClusterConfig:
     body_max_tokens: int = 1500
     doc_terms: int = 80
     query_terms: int = 40
-    max_candidates: int = 15
+    max_candidates: int = 10
+    candidate_norm: float = 0.5
     max_postings: int = 2000
     stop_df_ratio: float = 0.05
     stop_min_docs: int = 200
@@ -164,6 +166,8 @@ class ClusterConfig:
             raise ConfigError(
                 "Chưa hỗ trợ recheck_every cùng semantic (the re-check pass does not support semantic)"
             )
+        if self.candidate_norm < 0:
+            raise ConfigError("candidate_norm phải >= 0 (candidate_norm must not be negative)")
         for name in ("doc_terms", "query_terms", "max_candidates", "max_postings", "story_terms", "max_active_stories"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} phải >= 1 ({name} must be at least 1)")
