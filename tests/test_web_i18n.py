@@ -245,6 +245,21 @@ def test_no_untranslated_code_on_any_page(app_and_ids, lang):
     assert not problems, problems[:30]
 
 
+def test_an_alert_raised_by_its_story_shows_the_reason_in_the_page_s_language(app_and_ids):
+    """The sample's rumours spread in stories: some "related" posts are raised by two repeats of their
+    story (verify.story_raise). The alerts page says so with the label of the page's language, not the
+    stored line of both languages, and not among the shared terms."""
+    from kiemchung.claims.verify import STORY_REASON
+    from kiemchung.labels import label
+
+    _, c, _ = app_and_ids
+    vi, en = label("alert_reason", STORY_REASON, "vi"), label("alert_reason", STORY_REASON, "en")
+    page_vi = visible_text(c.get("/alerts?lang=vi").text)
+    page_en = visible_text(c.get("/alerts?lang=en").text)
+    assert vi in page_vi and en not in page_vi
+    assert en in page_en and vi not in page_en
+
+
 def test_labels_cover_what_the_pages_show(app_and_ids):
     """Codes seen on the sample are in the table: verdicts, kinds, roles, reasons, statuses, actions."""
     _, c, ids = app_and_ids

@@ -47,7 +47,7 @@ def list_alert_rows(
     q = (
         select(
             a.c.id, a.c.doc_id, a.c.factcheck_id, a.c.story_id, a.c.score, a.c.reason, a.c.status, a.c.level,
-            a.c.probability,
+            a.c.probability, a.c.features,
             a.c.created_at, d.c.title.label("doc_title"), d.c.lead.label("doc_lead"),
             func.substr(d.c.body, 1, 400).label("doc_body"), d.c.url.label("doc_url"),
             d.c.kind.label("doc_kind"), d.c.platform.label("doc_platform"),
@@ -76,8 +76,16 @@ def list_alert_rows(
         q = q.where(a.c.level == level)
     with db.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
+    from kiemchung.claims.alerts import story_reason
+    from kiemchung.claims.verify import STORY_REASON
+
+    line = story_reason()
     for r in rows:
-        r["reason"] = [str(x) for x in r["reason"]] if isinstance(r["reason"], list) else []
+        features = r.pop("features", None)
+        # raised by its story (verify.story_raise): shown as a label in the page's language; the
+        # stored reason line (both languages, for notifications) is not a shared term
+        r["story_raised"] = bool(isinstance(features, dict) and features.get(STORY_REASON))
+        r["reason"] = [str(x) for x in r["reason"] if str(x) != line] if isinstance(r["reason"], list) else []
     return rows
 
 
