@@ -297,13 +297,7 @@ class StoryClusterer(ClustererPersistence):
         return ts
 
     def _update_df(self, tf: dict[str, float]) -> list[int]:
-        vocab, df = self._vocab, self._df
-        get = vocab.get
-        ids = [get(term, -1) for term in tf]
-        if -1 in ids:  # rare terms (held apart), new terms (numbered in the document's order)
-            self._terms.place(tf, ids, df)  # (each term once: tf is a dict)
-        for i in ids:
-            df[i] += 1
+        ids = self._terms.number(tf, self._df)
         self._n += 1
         return ids
 

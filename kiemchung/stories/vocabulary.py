@@ -95,6 +95,18 @@ class TermTable:
                 self.mirror = None  # numbered here, not by the copy: the copy no longer matches
             ids[k] = i
 
+    def number(self, tf: dict[str, float], df: list[int]) -> list[int]:
+        """The ids of a document's terms (``tf``'s keys, in order), new terms numbered in that order,
+        each counted once in ``df``: what the owner of the table (``StoryClusterer._update_df``) and its
+        copy in the helper process (:class:`TermMirror`) both do for a document."""
+        get = self.frequent.get
+        ids = [get(term, -1) for term in tf]
+        if -1 in ids:  # rare terms (held apart), new terms (numbered in the document's order)
+            self.place(tf, ids, df)  # (each term once: tf is a dict)
+        for i in ids:
+            df[i] += 1
+        return ids
+
     def lookup(self, term: str) -> int | None:
         """The id of a term already numbered, or None."""
         i = self.frequent.get(term)
@@ -271,18 +283,8 @@ class TermMirror:
     def number(self, tf: dict[str, float]) -> tuple[int, list[int]]:
         """``(length of the copy before this document, the ids of tf's terms in order)``; the copy's
         new terms are numbered and every term counted, as the owner will do."""
-        table, df = self.table, self.df
-        base = len(table)
-        get = table.frequent.get
-        ids = [get(term, -1) for term in tf]
-        if -1 in ids:
-            table.place(tf, ids, df)
-        for i in ids:
-            df[i] += 1
-        return base, ids
-
-    def text(self, i: int) -> str:
-        return self.table[i]
+        base = len(self.table)
+        return base, self.table.number(tf, self.df)
 
 
 def number_batch(mirror: TermMirror | None, docs: list[tuple[int, dict[str, float], int | None]]) -> tuple:
