@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import logging
+import re
 import sqlite3
 import threading
 import zlib
@@ -210,9 +211,15 @@ def file_texts(root: Path, skip: Path) -> list[tuple[str, str]]:
     return out
 
 
+# A user's password hash (argon2's salt and digest in base64) is random text: a three-letter mark can
+# occur in it by chance (CI, 2026-12-06: "…KlqZvqHyzQ…"), and it holds nothing of the planted data.
+PASSWORD_HASH = re.compile(r"\$argon2id?\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+")
+
+
 def leaks(texts: list[tuple[str, str]], extra: tuple[str, ...] = ()) -> list[str]:
     found = []
     for where, text in texts:
+        text = PASSWORD_HASH.sub("$argon2…", text)
         low = text.lower()
         for mark in (*MARKS, *extra):
             if mark.lower() in low:
