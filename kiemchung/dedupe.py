@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from kiemchung import text
 
@@ -156,8 +155,14 @@ def _crc(data: bytes) -> int:
 
 
 @functools.lru_cache(maxsize=8)
-def _permutations(num_perm: int, seed: int):
-    return MinHash(num_perm=num_perm, seed=seed).permutations
+def _permutations(num_perm: int, seed: int) -> np.ndarray:
+    """The (a, b) parameters of datasketch's affine32 permutations for ``num_perm`` and ``seed``: what
+    ``MinHash(num_perm=num_perm, seed=seed).permutations`` holds (tests/test_dedupe.py compares them),
+    drawn here the same way so that the ingest path need not import datasketch (and scipy)."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
 
 
 _EMPTY_SIGNATURE = np.uint32(0xFFFFFFFF)
@@ -183,9 +188,59 @@ def minhash_signature(items: Iterable[str | bytes], *, num_perm: int = 64, seed:
     return (hv[:, None] * a + b).min(axis=0)
 
 
-def minhash_of(sig: np.ndarray, *, num_perm: int = 64, seed: int = 1) -> MinHash:
+def minhash_of(sig: np.ndarray, *, num_perm: int = 64, seed: int = 1):
     """A signature as datasketch's MinHash (what :class:`~datasketch.MinHashLSH` takes)."""
+    from datasketch import MinHash
+
     return MinHash(hashvalues=sig, permutations=_permutations(num_perm, seed), scheme="affine32")
+
+
+class _Bands:
+    """MinHash LSH buckets: the candidates of a signature are the keys sharing one of its bands.
+
+    The same buckets, answers and answer order as datasketch's ``MinHashLSH(params=(bands, rows))`` with
+    its default dict storage, which the index used before: a band's bucket is keyed by the band's values
+    (there, their byte-swapped bytes; here, their bytes: the same partition), each bucket is a set filled
+    and emptied in the same order, and :meth:`query` adds the buckets' keys to a new set in the same
+    order, so candidates come out in the same order (which decides between equal scores). Without the
+    MinHash objects, byte swapping and key lists that cost most of the ingest's near-duplicate time.
+    """
+
+    __slots__ = ("_ranges", "tables")
+
+    def __init__(self, bands: int, rows: int) -> None:
+        self._ranges = [(i * rows * 4, (i + 1) * rows * 4) for i in range(bands)]  # byte offsets (uint32)
+        self.tables: list[dict[bytes, set[int]]] = [{} for _ in range(bands)]
+
+    def _keys(self, sig: np.ndarray) -> list[bytes]:
+        raw = sig.astype(np.uint32, copy=False).tobytes()
+        return [raw[a:b] for a, b in self._ranges]
+
+    def insert(self, key: int, sig: np.ndarray) -> None:
+        for band, table in zip(self._keys(sig), self.tables):
+            bucket = table.get(band)
+            if bucket is None:
+                table[band] = {key}
+            else:
+                bucket.add(key)
+
+    def remove(self, key: int, sig: np.ndarray) -> None:
+        """Forget ``key``, inserted with ``sig`` (signatures are never changed in place)."""
+        for band, table in zip(self._keys(sig), self.tables):
+            bucket = table[band]
+            bucket.remove(key)
+            if not bucket:
+                del table[band]
+
+    def query(self, sig: np.ndarray) -> set[int]:
+        candidates: set[int] = set()
+        add = candidates.add
+        for band, table in zip(self._keys(sig), self.tables):
+            bucket = table.get(band)
+            if bucket:
+                for key in bucket:
+                    add(key)
+        return candidates
 
 
 _DAY = 86400.0
@@ -196,7 +251,7 @@ StoredEntry = tuple[int, str, "np.ndarray | None", "int | None"]
 
 @dataclass
 class NearDuplicateIndex:
-    """MinHash LSH over syllable shingles (datasketch), with exact content hashes on the side.
+    """MinHash LSH over syllable shingles (:class:`_Bands`), with exact content hashes on the side.
 
     Every document is remembered with a time (when it was published, else stored); :meth:`evict`
     forgets those older than a given time, :meth:`evict_window` those published more than
@@ -215,7 +270,7 @@ class NearDuplicateIndex:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self._lsh = MinHashLSH(num_perm=s.num_perm, params=(s.bands, s.num_perm // s.bands))
+        self._lsh = _Bands(s.bands, s.num_perm // s.bands)
         self._signatures: dict[int, np.ndarray] = {}
         self._group: dict[int, int] = {}
         self._hashes: dict[str, int] = {}
@@ -227,7 +282,6 @@ class NearDuplicateIndex:
         self._clock: float | None = None  # the newest publication time held (never beyond tomorrow)
         self._days: OrderedDict[int, NearDuplicateIndex] = OrderedDict()  # archive day -> its documents
         self.days_loaded = 0
-        self._last_minhash: tuple[np.ndarray, MinHash] | None = None
 
     def __len__(self) -> int:
         """The number of documents held (with or without a signature)."""
@@ -245,8 +299,8 @@ class NearDuplicateIndex:
             "hashes": len(self._hashes),
             "groups": len(self._group),
             "time_heap": len(self._by_time),
-            "lsh_keys": len(self._lsh.keys._dict),
-            "lsh_buckets": sum(len(table._dict) for table in self._lsh.hashtables),
+            "lsh_keys": len(self._signatures),
+            "lsh_buckets": sum(len(table) for table in self._lsh.tables),
             "archive_days": len(self._days),
             "archive_documents": sum(len(day) for day in self._days.values()),
         }
@@ -296,16 +350,6 @@ class NearDuplicateIndex:
             return None
         return minhash_signature(shingles, num_perm=self.settings.num_perm, seed=self.settings.seed)
 
-    def _minhash(self, sig: np.ndarray) -> MinHash:
-        # The ingest looks a signature up (find) and then adds it (add): the MinHash built for the
-        # first serves the second (signatures are never changed in place).
-        last = self._last_minhash
-        if last is not None and last[0] is sig:
-            return last[1]
-        mh = minhash_of(sig, num_perm=self.settings.num_perm, seed=self.settings.seed)
-        self._last_minhash = (sig, mh)
-        return mh
-
     def knows_hash(self, chash: str) -> bool:
         """True when a document with this content hash is held (so :meth:`find` needs no database)."""
         return chash in self._hashes
@@ -340,7 +384,7 @@ class NearDuplicateIndex:
         if sig is None or not self._signatures:
             return None
         best: tuple[int, float] | None = None
-        for cand in self._lsh.query(self._minhash(sig)):
+        for cand in self._lsh.query(sig):
             score = float(np.count_nonzero(self._signatures[cand] == sig)) / len(sig)
             if score >= self.settings.threshold and (best is None or score > best[1]):
                 best = (cand, score)
@@ -382,7 +426,7 @@ class NearDuplicateIndex:
         self._hashes.setdefault(chash, doc_id)
         if sig is not None:
             self._signatures[doc_id] = sig
-            self._lsh.insert(doc_id, self._minhash(sig), check_duplication=False)
+            self._lsh.insert(doc_id, sig)
         cap = self.settings.max_entries
         while cap is not None and len(self._when) > cap:
             self._drop_oldest()
@@ -409,8 +453,9 @@ class NearDuplicateIndex:
         self._group.pop(doc_id, None)
         if self._hashes.get(chash) == doc_id:
             del self._hashes[chash]
-        if self._signatures.pop(doc_id, None) is not None:
-            self._lsh.remove(doc_id)
+        sig = self._signatures.pop(doc_id, None)
+        if sig is not None:
+            self._lsh.remove(doc_id, sig)
         self.evicted += 1
 
     @staticmethod

@@ -290,3 +290,50 @@ def test_minhash_signature_is_datasketchs():
         got = minhash_signature(items, num_perm=num_perm, seed=seed)
         assert got.dtype == np.uint32
         assert got.tolist() == m.hashvalues.astype(np.uint32).tolist()
+
+
+def test_permutations_are_datasketchs():
+    """The permutation parameters drawn without datasketch are those of its affine32 MinHash."""
+    import numpy as np
+    from datasketch import MinHash
+
+    from kiemchung.dedupe import _permutations
+
+    for num_perm in (16, 64, 128):
+        for seed in (1, 2, 7):
+            got = _permutations(num_perm, seed)
+            want = MinHash(num_perm=num_perm, seed=seed).permutations
+            assert got.dtype == np.uint32 and got.tolist() == np.asarray(want).astype(np.uint32).tolist()
+
+
+def test_bands_answer_as_datasketchs_lsh_in_the_same_order():
+    """The index's own LSH buckets give datasketch's MinHashLSH candidates, in the same order (the
+    order decides between equal scores), through inserts and removals."""
+    import numpy as np
+    from datasketch import MinHashLSH
+
+    from kiemchung.dedupe import _Bands, minhash_of, minhash_signature
+
+    rng = random.Random(11)
+    words = [f"w{i}" for i in range(40)]
+    base = [[rng.choice(words) for _ in range(12)] for _ in range(30)]
+    sigs: dict[int, np.ndarray] = {}
+    for key in range(1500):  # near-copies of a few texts: buckets shared by many keys
+        ws = list(rng.choice(base))
+        for _ in range(rng.randint(0, 3)):
+            ws[rng.randrange(len(ws))] = rng.choice(words)
+        sigs[key] = minhash_signature({" ".join(ws[i:i + 3]) for i in range(len(ws) - 2)}, num_perm=64)
+    theirs = MinHashLSH(num_perm=64, params=(8, 8))
+    ours = _Bands(8, 8)
+    held: list[int] = []
+    for key, sig in sigs.items():
+        theirs.insert(key, minhash_of(sig), check_duplication=False)
+        ours.insert(key, sig)
+        held.append(key)
+        if rng.random() < 0.4:  # removals in any order
+            gone = held.pop(rng.randrange(len(held)))
+            theirs.remove(gone)
+            ours.remove(gone, sigs[gone])
+        probe = sigs[rng.choice(held)] if rng.random() < 0.7 else sigs[rng.randrange(len(sigs))]
+        assert list(ours.query(probe)) == theirs.query(minhash_of(probe))
+    assert sum(len(t) for t in ours.tables) == sum(len(t._dict) for t in theirs.hashtables)
