@@ -14,6 +14,7 @@ import re
 import time
 import zlib
 from collections import OrderedDict
+from itertools import chain
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -179,13 +180,39 @@ def minhash_signature(items: Iterable[str | bytes], *, num_perm: int = 64, seed:
     hv = np.fromiter((zlib.crc32(i.encode() if isinstance(i, str) else i) for i in items), dtype=np.uint32)
     if not len(hv):
         return np.full(num_perm, _EMPTY_SIGNATURE, dtype=np.uint32)
+    _mix(hv)
+    a, b = _permutations(num_perm, seed)
+    return (hv[:, None] * a + b).min(axis=0)
+
+
+def _mix(hv: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finaliser, in place (what :func:`minhash_signature` applies to each CRC)."""
     hv ^= hv >> np.uint32(16)
     hv *= np.uint32(0x85EBCA6B)
     hv ^= hv >> np.uint32(13)
     hv *= np.uint32(0xC2B2AE35)
     hv ^= hv >> np.uint32(16)
+    return hv
+
+
+def minhash_signatures(item_sets: list[set[bytes]], *, num_perm: int = 64, seed: int = 1) -> list[np.ndarray]:
+    """:func:`minhash_signature` of each of several non-empty sets of bytes, in one pass: the same values
+    (tests/test_dedupe.py compares them), without numpy's per-call cost for each set (a batch of the
+    ingest's documents)."""
+    if not item_sets:
+        return []
+    sizes = [len(items) for items in item_sets]
+    if min(sizes) == 0:
+        raise ValueError("minhash_signatures takes non-empty sets")
+    crc = zlib.crc32
+    hv = np.fromiter(chain.from_iterable(map(crc, items) for items in item_sets), dtype=np.uint32, count=sum(sizes))
+    _mix(hv)
     a, b = _permutations(num_perm, seed)
-    return (hv[:, None] * a + b).min(axis=0)
+    starts = np.zeros(len(sizes), dtype=np.intp)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    values = hv[:, None] * a
+    values += b  # (in place: one array of len(hv) x num_perm values at a time)
+    return list(np.minimum.reduceat(values, starts, axis=0))
 
 
 def minhash_of(sig: np.ndarray, *, num_perm: int = 64, seed: int = 1):
@@ -345,10 +372,34 @@ class NearDuplicateIndex:
         k = self.settings.shingle_size
         if len(tokens) < k:
             return None
-        shingles = {" ".join(tokens[i : i + k]).encode() for i in range(len(tokens) - k + 1)}
+        shingles = self._shingles(tokens)
         if len(shingles) < self.settings.min_shingles:
             return None
         return minhash_signature(shingles, num_perm=self.settings.num_perm, seed=self.settings.seed)
+
+    def _shingles(self, tokens: list[str]) -> set[bytes]:
+        """The shingles of a token list: each run of ``shingle_size`` tokens, joined by a space."""
+        k = self.settings.shingle_size
+        if k < 1:
+            return {" ".join(tokens[i : i + k]).encode() for i in range(len(tokens) - k + 1)}
+        return {" ".join(run).encode() for run in zip(*(tokens[i:] for i in range(k)))}
+
+    def signatures(self, token_lists: list[list[str]]) -> list[np.ndarray | None]:
+        """:meth:`signature` of each token list (computed together: the ingest signs a batch at once)."""
+        k, least = self.settings.shingle_size, self.settings.min_shingles
+        out: list[np.ndarray | None] = [None] * len(token_lists)
+        todo: list[int] = []
+        sets: list[set[bytes]] = []
+        for i, tokens in enumerate(token_lists):
+            if len(tokens) < k:
+                continue
+            shingles = self._shingles(tokens)
+            if shingles and len(shingles) >= least:
+                todo.append(i)
+                sets.append(shingles)
+        for i, sig in zip(todo, minhash_signatures(sets, num_perm=self.settings.num_perm, seed=self.settings.seed)):
+            out[i] = sig
+        return out
 
     def knows_hash(self, chash: str) -> bool:
         """True when a document with this content hash is held (so :meth:`find` needs no database)."""

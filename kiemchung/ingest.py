@@ -344,7 +344,8 @@ class Ingestor:
         # taken: workers prepare their batches in parallel and hold the lock only to compare and insert.
         with self.db.read() as conn:
             known = set(conn.execute(select(d.c.doc_key).where(d.c.doc_key.in_([p.key for p in prepared]))).scalars())
-        sigs = {p.key: self.index.signature(p.tokens) for p in prepared if p.key not in known}
+        unsigned = [p for p in prepared if p.key not in known]
+        sigs = dict(zip([p.key for p in unsigned], self.index.signatures([p.tokens for p in unsigned]), strict=True))
         with self.db.write() as conn:
             # Writers take turns (one lock on every backend and host), and each first reads what the
             # others stored: the near-duplicate index is the store's, not this process's.

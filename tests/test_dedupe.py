@@ -337,3 +337,31 @@ def test_bands_answer_as_datasketchs_lsh_in_the_same_order():
         probe = sigs[rng.choice(held)] if rng.random() < 0.7 else sigs[rng.randrange(len(sigs))]
         assert list(ours.query(probe)) == theirs.query(minhash_of(probe))
     assert sum(len(t) for t in ours.tables) == sum(len(t._dict) for t in theirs.hashtables)
+
+
+def test_signatures_of_a_batch_are_each_documents_signature():
+    """NearDuplicateIndex.signatures (a batch at once, as the ingest signs) gives signature() of each
+    token list, None for the short ones, for several shingle sizes; minhash_signatures the values of
+    minhash_signature."""
+    import numpy as np
+
+    from kiemchung.dedupe import minhash_signature, minhash_signatures
+
+    rng = random.Random(3)
+    words = ["ha", "noi", "mua", "to", "x", "1.000", "duong", "ngap", "a", "b"]
+    lists = [[rng.choice(words) for _ in range(rng.randint(0, 30))] for _ in range(400)]
+    lists += [["a", "b"] * 8, [], ["x"]]  # repeated shingles: fewer than min_shingles distinct ones
+    for k, least, num_perm in ((3, 5, 64), (1, 1, 16), (2, 3, 128), (4, 0, 64)):
+        idx = NearDuplicateIndex(DedupeSettings(shingle_size=k, min_shingles=least, num_perm=num_perm))
+        for t in lists:  # the shingles of the index's first version
+            assert idx._shingles(t) == {" ".join(t[i : i + k]).encode() for i in range(len(t) - k + 1)}
+        got = idx.signatures(lists)
+        want = [idx.signature(t) for t in lists]
+        assert [g is None for g in got] == [w is None for w in want]
+        assert any(w is None for w in want) and any(w is not None for w in want)
+        for g, w in zip(got, want):
+            if w is not None:
+                assert g.dtype == np.uint32 and g.tolist() == w.tolist()
+    sets = [{bytes([rng.randrange(256)]) * rng.randint(1, 5) for _ in range(rng.randint(1, 20))} for _ in range(50)]
+    assert [s.tolist() for s in minhash_signatures(sets)] == [minhash_signature(s).tolist() for s in sets]
+    assert minhash_signatures([]) == []
