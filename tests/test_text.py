@@ -369,6 +369,21 @@ def test_the_language_model_released_by_a_waiting_process_loads_again() -> None:
     assert text.detect_language(sample) == before == "en"
 
 
+def test_bulk_collector_changes_when_collections_run_and_restores_them() -> None:
+    import gc
+
+    from kiemchung.processes import bulk_collector
+
+    saved, frozen = gc.get_threshold(), gc.get_freeze_count()
+    with bulk_collector(young=12_345):
+        assert gc.get_threshold() == (12_345, *saved[1:]) and gc.get_freeze_count() >= frozen
+        cycle: list = []
+        cycle.append(cycle)  # garbage made inside the block is still collected
+        del cycle
+        assert gc.collect() >= 1
+    assert gc.get_threshold() == saved and gc.get_freeze_count() == 0
+
+
 @pytest.mark.parametrize("sample", ["", "ok", "12345 678 !!!", "  \n ", "Hà Nội"])
 def test_detect_language_needs_enough_letters(sample: str) -> None:
     assert text.detect_language(sample) is None

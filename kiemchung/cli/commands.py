@@ -347,7 +347,9 @@ def import_cmd(
         ingestor = Ingestor(db)
         follower = _follower(db, file)
         try:
-            with _progress() as progress:
+            from kiemchung.processes import bulk_collector
+
+            with _progress() as progress, bulk_collector():
                 task = progress.add_task(f"Nhập {file.name}", total=None)
                 report = import_file(
                     db,
