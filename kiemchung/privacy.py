@@ -431,6 +431,22 @@ def _known_test(values: Iterable[str], hashes: Iterable[str], hasher: Hasher) ->
     return known
 
 
+class JSONBytes(bytes):
+    """Raw bytes of a JSON document (UTF-8) that also carry ``parsed``, the value ``json.loads`` gives
+    for them: a JSON Lines import has parsed each line already, and :func:`scrub_raw` uses that value
+    instead of decoding and parsing the bytes a second time. Stored as the bytes they are."""
+
+    parsed: Any
+
+    def __new__(cls, data: bytes, parsed: Any) -> JSONBytes:
+        out = super().__new__(cls, data)
+        out.parsed = parsed
+        return out
+
+    def __reduce__(self):  # copies and pickles (a queued document) keep both
+        return JSONBytes, (bytes(self), self.parsed)
+
+
 def scrub_raw(
     raw: bytes | str | dict | list | None,
     hasher: Hasher,
@@ -453,6 +469,9 @@ def scrub_raw(
     test = _known_test(known, known_hashes, hasher)
     if isinstance(raw, (dict, list)):
         return scrub_value(raw, hasher, test, post_urls=post_urls)
+    if type(raw) is JSONBytes:  # parsed already: the same value as decoding and parsing the bytes
+        out = json.dumps(scrub_value(raw.parsed, hasher, test, post_urls=post_urls), ensure_ascii=False, default=str)
+        return out.encode("utf-8")
     as_text = raw if isinstance(raw, str) else None
     if as_text is None:
         try:

@@ -539,3 +539,32 @@ def test_jsonl_lines_split_on_lf_only(tmp_path):
     rows = list(iter_import(p))
     assert [(r.line, r.ok) for r in rows] == [(1, True), (2, True)]
     assert rows[0].document.body == text
+
+
+def test_jsonl_rows_carry_their_parsed_record_and_the_scrub_gives_the_same_bytes(tmp_path):
+    """A JSON Lines row's raw bytes carry the record parsed from them (privacy.JSONBytes), and scrubbing
+    authors with it gives exactly what decoding and parsing the bytes again gives."""
+    import pickle
+
+    from kiemchung.privacy import JSONBytes, hash_handle, scrub_raw
+
+    rows = [
+        {"id": "1", "message": "Xem https://facebook.com/ng.van.a/posts/1 nhé", "author": "ng.van.a",
+         "created_time": "2026-04-01 07:00", "extra": {"from": {"name": "Nguyễn Văn A", "id": "100"}}},
+        {"id": "2", "message": "Liên hệ a@b.vn", "author": "B", "created_time": "2026-04-01 07:01", "n": 3.5},
+        {"id": "3", "message": "Chỉ chữ, không tên", "created_time": "2026-04-01 07:02", "tags": ["x", None]},
+    ]
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    docs = [row.document for row in iter_import(path)]
+    assert len(docs) == 3
+
+    def hasher(value: str) -> str:
+        return hash_handle(value, "salt")
+
+    for doc in docs:
+        assert type(doc.raw) is JSONBytes and json.loads(bytes(doc.raw)) == doc.raw.parsed
+        again = pickle.loads(pickle.dumps(doc.raw))  # a copied or queued document keeps both
+        assert type(again) is JSONBytes and again == doc.raw and again.parsed == doc.raw.parsed
+        for known in ([], [doc.author or "B"]):
+            assert scrub_raw(doc.raw, hasher, known=known) == scrub_raw(bytes(doc.raw), hasher, known=known)

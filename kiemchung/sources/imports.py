@@ -29,6 +29,7 @@ from typing import Any, BinaryIO
 
 from kiemchung.errors import ConfigError, ImportFileError
 from kiemchung.models import DOC_KINDS
+from kiemchung.privacy import JSONBytes
 from kiemchung.sources.import_records import (  # noqa: F401 - re-exported: the public import API
     _MAX_FIELD_CHARS,
     ENGAGEMENT_FIELDS,
@@ -325,7 +326,11 @@ def _iter_jsonl(ctx: _Context, p: Path, guess: EncodingGuess, start_after: int) 
             if guess.encoding == "cp1258":
                 line = _nfc(line)
             warnings = _decode_warning(lineno, line)
-            raw = line.encode("utf-8", errors="replace")
+            try:
+                raw = line.encode("utf-8")
+                exact = True
+            except UnicodeEncodeError:  # lone surrogates: the bytes are not the line's
+                raw, exact = line.encode("utf-8", errors="replace"), False
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
@@ -347,7 +352,8 @@ def _iter_jsonl(ctx: _Context, p: Path, guess: EncodingGuess, start_after: int) 
                     warnings=warnings,
                 )
                 continue
-            yield _build_row(ctx, lineno, record, raw, warnings)
+            # The scrub of authors (privacy.scrub_raw) reads the record parsed here, not the bytes again.
+            yield _build_row(ctx, lineno, record, JSONBytes(raw, record) if exact else raw, warnings)
 
 
 class _LineFeed:
