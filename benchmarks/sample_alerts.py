@@ -8,9 +8,11 @@ of no claim that were alerted, and the claim-bearing posts and articles that wer
     python benchmarks/sample_alerts.py [--keep DIR] [--json] [--explain]
 
 ``--explain`` prints, for every claim-bearing post that is not alerted "repeat" and for every other
-item that is alerted at either level, the post, its style and gold claim, and the verifier's reading
+item that is alerted at either level, the post, its style and gold claim, the text the decision reads
+(without chatter and framing) and its folded, teencode-expanded syllables, and the verifier's reading
 of its best candidates (probability, level, the matcher's score and whether it matched, the pair
-features): why each miss misses.
+features, the phrasing's syllables, the syllables and bigrams both share, the post's unshared
+syllables and the weight of each syllable): why each miss misses.
 """
 
 from __future__ import annotations
@@ -97,6 +99,8 @@ def run(db: Path, explain: bool = False) -> dict:
 def _explain(database, docs, item, fc_key, alerted, missed) -> list[dict]:
     """The verifier's reading of each missed rumour post and each alerted item without that claim."""
     from kiemchung.claims.alerts import AlertEngine, document_text
+    from kiemchung.claims.verify import Side, _tokens, strip_urls
+    from kiemchung.text.framing import strip_framing
 
     engine = AlertEngine(database)
     engine.refresh()
@@ -108,13 +112,28 @@ def _explain(database, docs, item, fc_key, alerted, missed) -> list[dict]:
             continue
         if key not in missed_ids and g is not None and g.get("claim") is not None and g["kind"] != "official":
             continue  # a claim-bearing item alerted "repeat" or "related": shown only when missed
-        _, decisions = engine.decider.decide(document_text(doc), k=5)
+        decider = engine.decider
+        _, decisions = decider.decide(document_text(doc), k=5)
+        clean = strip_framing(strip_urls(document_text(doc)))
+        q = Side.of(_tokens(clean), decider.weights) if clean else None
+
+        def terms(d) -> dict:
+            """What the verifier compared: the phrasing's folded syllables, the shared syllables and
+            bigrams, the post's unshared syllables (heaviest first) and the weight of each."""
+            e = decider._phrasing(d.match.phrasing_id)
+            return {"phrasing": " ".join(e.tokens), "shared": sorted(q.syl & e.syl), "shared_bigrams": sorted(q.big & e.big),
+                    "post_only": sorted(q.syl - e.syl, key=lambda t: -q.weight[t]),
+                    "weights": {t: round(q.weight[t], 2) for t in q.tokens}}
+
         rows.append({
             "id": key, "kind": doc.kind, "style": (g or {}).get("style"), "claim": (g or {}).get("claim"),
-            "text": document_text(doc)[:300],
+            "text": document_text(doc)[:300], "read_as": clean[:300],
+            "syllables": " ".join(q.tokens) if q else "",
             "candidates": [{"claim": fc_key.get(int(d.match.entry_id)), "probability": round(d.probability, 4),
                             "level": d.level, "matcher_score": round(d.match.score, 4), "matched": d.match.matched,
-                            "features": {k: round(v, 3) for k, v in d.features.items()}} for d in decisions],
+                            "clause": d.clause,
+                            "features": {k: round(v, 3) for k, v in d.features.items()}, **terms(d)}
+                           for d in decisions],
         })
     return rows
 
