@@ -1,0 +1,155 @@
+"""The story rule when claims spread: alerts-dev with copies of its claims among the posts.
+
+alerts-dev has one post per claim, so no story there holds copies of a rumour and ``kiemchung eval
+matching`` shows only what the story rule (``verify.story_raise``) costs on topical stories. Here a
+share of the knowledge base's claims *spread*: each chosen claim is posted twice (as written, and
+folded to lower case without diacritics, as rumours circulate), at seeded random places among the
+9,541 posts; everything goes through the product's story clusterer (as ``eval matching`` does: social
+posts, file order, no dates); the copies are confident repeats of their claim, and a post whose most
+probable candidate is that claim, in their story, can be raised. Only the original posts are scored
+(alert precision, recall, false alerts per 1,000 posts without gold), for:
+
+* ``related_only``: the story rule before 2026-12-06 evening ("related" on its own, two other repeats
+  of the same fact-check);
+* ``floor F``: that, and a post *under* the related level raised too when at least two other posts of
+  its story repeat the fact-check with a probability of at least the repeat threshold, its own
+  probability is at least F and it has no number or negation conflict. The product's floor
+  (``verify.STORY_FLOOR``) is the lowest F whose false alerts per 1,000 stay within the target (5)
+  at every share and seed where ``related_only`` does (docs/matching.md, "Under the related level").
+
+    python benchmarks/alerts_spread.py [--shares 0,0.05,0.1,0.25,0.5,1] [--floors 0.06,0.02] [--seeds 15] [--json]
+
+The decisions are the product's (``AlertDecider`` with the default model, no background, as ``eval
+matching``'s default); only the story step is re-applied per share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _decide(decider, text: str) -> list[dict]:
+    _, ds = decider.decide(text, k=10)
+    return [{"fc": str(d.match.entry_id), "p": d.probability, "matched": d.match.matched, "clause": d.clause,
+             "same": d.same_claim, "conflict": bool(d.features["neg_diff"] or d.features["num_diff"])} for d in ds]
+
+
+def _levels(model, ds: list[dict]) -> list[str | None]:
+    """As AlertDecider.decide: the matcher's agreement helps the first candidate only; another is a
+    "repeat" when it reaches the threshold and states the first's claim."""
+    out = []
+    for i, c in enumerate(ds):
+        if i == 0:
+            out.append(model.level(c["p"], c["matched"], c["clause"]))
+        else:
+            out.append("repeat" if c["p"] >= model.repeat_threshold and c["same"] >= model.repeat_threshold
+                       else model.level(min(c["p"], model.related_threshold)))
+    return out
+
+
+def _score(posts: list[dict], stories: list[str], model, floor: float | None) -> dict:
+    from kiemchung.claims.verify import STORY_MIN_REPEATS
+
+    levels = [_levels(model, p["ds"]) for p in posts]
+    repeats: dict[tuple[str, str], set[int]] = {}
+    confident: dict[tuple[str, str], set[int]] = {}
+    for n, (p, lvs) in enumerate(zip(posts, levels, strict=True)):
+        for c, lv in zip(p["ds"], lvs, strict=True):
+            if lv == "repeat":
+                repeats.setdefault((stories[n], c["fc"]), set()).add(n)
+                if c["p"] >= model.repeat_threshold:
+                    confident.setdefault((stories[n], c["fc"]), set()).add(n)
+    raised = 0
+    for n, (p, lvs) in enumerate(zip(posts, levels, strict=True)):
+        if not lvs or lvs[0] == "repeat":
+            continue
+        c, key = p["ds"][0], (stories[n], p["ds"][0]["fc"])
+        if lvs[0] == "related" and len(repeats.get(key, set()) - {n}) >= STORY_MIN_REPEATS:
+            lvs[0] = "repeat"
+            raised += 1
+        elif (floor is not None and len(confident.get(key, set()) - {n}) >= STORY_MIN_REPEATS
+              and c["p"] >= floor and not c["conflict"]):
+            lvs[0] = "repeat"
+            raised += 1
+    alerts = right = false_no_gold = found = with_gold = without = 0
+    for p, lvs in zip(posts, levels, strict=True):
+        if p["copy"]:
+            continue
+        with_gold += bool(p["gold"])
+        without += not p["gold"]
+        hit = [c["fc"] in p["gold"] for c, lv in zip(p["ds"], lvs, strict=True) if lv == "repeat"]
+        alerts += len(hit)
+        right += sum(hit)
+        found += any(hit)
+        false_no_gold += 0 if p["gold"] else len(hit)
+    return {"precision": round(right / alerts, 4) if alerts else 1.0, "recall": round(found / max(with_gold, 1), 4),
+            "false_alerts_per_1000": round(1000.0 * false_no_gold / max(without, 1), 2),
+            "alerts": alerts, "false": alerts - right, "story_raised": raised}
+
+
+def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[float],
+        seeds: tuple[int, ...] = (15,)) -> list[dict]:
+    from kiemchung.claims.evaluate import read_jsonl
+    from kiemchung.claims.match import ClaimMatcher
+    from kiemchung.claims.verify import DEFAULT_MODEL, AlertDecider
+    from kiemchung.stories.cluster import StoryClusterer
+    from kiemchung.text import fold
+
+    kb = list(read_jsonl(kb_path, ("id", "text")))
+    matcher = ClaimMatcher()
+    matcher.add_many(kb)
+    decider = AlertDecider(matcher, None, None, texts={r["id"]: r["text"] for r in kb})
+    posts = [{"text": q["text"], "gold": list(q["gold"] or []), "copy": False, "ds": _decide(decider, q["text"])}
+             for q in read_jsonl(queries_path, ("text", "gold"))]
+    copies = {r["id"]: [{"text": t, "gold": [r["id"]], "copy": True, "ds": _decide(decider, t)}
+                        for t in (r["text"], fold(r["text"]).lower())] for r in kb}
+    order = sorted(copies)
+    out = []
+    for seed, share in ((seed, share) for seed in seeds for share in shares):
+        rng = random.Random(seed)
+        places = {k: [rng.randrange(len(posts) + 1) for _ in v] for k, v in copies.items()}
+        chosen = set(random.Random(seed + 1).sample(order, round(share * len(order))))
+        stream = list(posts)
+        for k in sorted(chosen, key=lambda k: (places[k][0], k)):
+            for place, c in zip(places[k], copies[k], strict=True):
+                stream.insert(min(place, len(stream)), c)
+        t = time.perf_counter()
+        clusterer = StoryClusterer()
+        ids = [f"q{i}" for i in range(len(stream))]
+        for i, p in zip(ids, stream, strict=True):
+            clusterer.add(i, title="", body=p["text"], informal=True)
+        if clusterer.config.reconcile_every:
+            clusterer.reconcile()
+        stories = [clusterer.story_of(i) for i in ids]
+        row = {"seed": seed, "share": share, "claims_spreading": len(chosen), "cluster_s": round(time.perf_counter() - t, 1),
+               "related_only": _score(stream, stories, DEFAULT_MODEL, None)}
+        for f in floors:
+            row[f"floor {f}"] = _score(stream, stories, DEFAULT_MODEL, f)
+        out.append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kb", type=Path, default=DATA / "alerts-dev-kb.jsonl")
+    ap.add_argument("--queries", type=Path, default=DATA / "alerts-dev-queries.jsonl")
+    ap.add_argument("--shares", default="0,0.05,0.1,0.25,0.5,1")
+    ap.add_argument("--floors", default="0.06,0.02")
+    ap.add_argument("--seeds", default="15", help="seeds of the copies' places and of the claims chosen")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    rows = run(args.kb, args.queries, [float(s) for s in args.shares.split(",")],
+               [float(f) for f in args.floors.split(",") if f], tuple(int(x) for x in args.seeds.split(",")))
+    print(json.dumps(rows, indent=None if args.json else 1))
+
+
+if __name__ == "__main__":
+    main()
