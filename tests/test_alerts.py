@@ -495,27 +495,28 @@ def sample_figures(tmp_path_factory):
 def test_bundled_sample_alerts_no_official_or_unrelated_item(sample_figures):
     """The user's path (demo, factchecks import-sample, alerts scan) scored against the sample's gold
     by benchmarks/sample_alerts.py: no false alert at either level; the rumour posts alerted 'repeat'
-    stay at least as many as measured on 2026-12-06 (62 of 80 once each sample rumour is one story; 60
-    with the story rule, verify.story_raise, before that; 40 before it, 35 before the framing filter)."""
+    stay at least as many as measured on 2026-12-06 (76 of 80 with the story floor under the related
+    level, verify.STORY_FLOOR; 62 once each sample rumour is one story; 60 with the story rule,
+    verify.story_raise, before that; 40 before it, 35 before the framing filter)."""
     figures = sample_figures
     for level in ("repeat", "related"):
         assert figures[level]["official"] == 0 and figures[level]["unrelated"] == 0, figures
         assert figures[level]["wrong_factcheck"] == 0, figures
-    assert figures["repeat"]["right"] >= 62 and figures["claim_items"]["post"] == 80
+    assert figures["repeat"]["right"] >= 76 and figures["claim_items"]["post"] == 80
 
 
 def test_rumour_posts_stating_one_assertion_of_a_claim_reach_the_claims_queue(sample_figures):
     """Posts that state one assertion of a sample fact-check's compound claim ("nước máy nhiễm độc" of
     "Nước máy ở Giang Khẩu bị nhiễm độc, không được dùng để nấu ăn"), or reword it from far, reach at least
-    "Có thể liên quan" (the claims queue): 62 of the 80 rumour posts at either level on 2026-12-06 (40
-    before the clause rule), with no official or unrelated item (test above)."""
+    "Có thể liên quan" (the claims queue): 76 of the 80 rumour posts at either level on 2026-12-06 (62
+    before the story floor, 40 before the clause rule), with no official or unrelated item (test above)."""
     figures = sample_figures
-    assert figures["repeat"]["right"] + figures["related"]["right"] >= 62, figures
+    assert figures["repeat"]["right"] + figures["related"]["right"] >= 76, figures
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 62 of the 80 rumour posts alert "
-                                       "'repeat' (docs/matching.md, 'Why the sample's rumours miss', 'Story "
-                                       "context'); remove this mark when it is")
+@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 76 of the 80 rumour posts alert "
+                                       "'repeat' (docs/matching.md, 'Why the sample's rumours miss', 'Under the "
+                                       "related level'); remove this mark when it is")
 def test_every_rumour_post_of_the_sample_alerts_repeat(sample_figures):
     """Issue 15's target: every rumour post that rewords a sample fact-check is alerted ("Lặp lại tin
     sai"), and no official statement or unrelated item is, at either level."""
@@ -623,3 +624,41 @@ def test_a_post_raised_by_its_story_is_notified(db, hook):
     engine.process([docs["a"], docs["a2"]])
     notified = {n["alert_id"] for n in list_notifications(db)}
     assert {a.id for a in list_alerts(db)} == notified and len(notified) == 3  # the raised one too
+
+
+_UNDER = "Cả xóm mua nước bình vì nước máy có chất lạ, nghe bảo nhiễm độc."  # under "related", over the floor
+_FAR = "Nước máy nhiễm độc thật à, cả xóm đi mua nước bình hết rồi."  # under the story floor
+_DENIAL = "Nước máy Tây Hà đạt chuẩn, không nhiễm độc."  # a negation conflict
+
+
+def test_a_post_under_the_related_level_is_raised_by_confident_repeats_of_its_story(db):
+    """Story context under the related level (verify.STORY_FLOOR, AlertEngine._raise_below): a post
+    whose most probable candidate is under "related" but over the story floor, without a conflict, is
+    a "repeat" when two other posts of its story repeat that fact-check confidently — read again when
+    the second repeat arrives, or decided after it; a post under the floor or denying the claim (a
+    negation conflict) is not raised."""
+    from kiemchung.claims.alerts import document_text
+    from kiemchung.claims.verify import STORY_FLOOR, STORY_REASON
+    from kiemchung.labels import label
+
+    _, engine = _engine(db)
+    _news(db)
+    Ingestor(db).add([make_doc("", t, kind="post", external_id=k, platform="facebook", day=3)
+                      for k, t in (("u", _UNDER), ("f", _FAR), ("n", _DENIAL), ("a", _REPEAT), ("a2", _REPEAT_2))])
+    docs = {d.external_id: d for d in db.iter_documents() if d.kind == "post"}
+    sid = _in_story(db, "s-nuoc", list(docs.values()))
+    engine.refresh()
+    tops = {k: engine.decider.decide(document_text(docs[k]))[1][0] for k in ("u", "f", "n")}
+    assert all(d.level is None for d in tops.values())
+    assert tops["u"].probability >= STORY_FLOOR > tops["f"].probability
+    assert tops["n"].features["neg_diff"]  # a denial of the claim: never raised by its story
+    assert engine.process([docs["u"], docs["f"], docs["n"]], notify=False) == []  # nothing recorded yet
+    assert [(a.doc_id, a.level) for a in engine.process([docs["a"]], notify=False)] == [(docs["a"].id, "repeat")]
+    second = engine.process([docs["a2"]], notify=False)
+    assert sorted((a.doc_id, a.level) for a in second) == [(docs["u"].id, "repeat"), (docs["a2"].id, "repeat")]
+    story_line = f"{label('alert_reason', STORY_REASON, 'vi')} ({label('alert_reason', STORY_REASON, 'en')})"
+    raised = next(a for a in second if a.doc_id == docs["u"].id)
+    assert story_line in raised.reason
+    assert {a.doc_id for a in list_alerts(db)} == {docs[k].id for k in ("u", "a", "a2")}
+    [late] = engine.process([_post_in(db, sid, _UNDER + " Chia sẻ cho mọi người.", "d")], notify=False)
+    assert late.level == "repeat" and story_line in late.reason

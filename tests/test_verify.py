@@ -264,3 +264,23 @@ def test_a_second_fact_check_needs_the_threshold_itself():
     second = dec[1]
     assert second.match.entry_id == "2" and second.match.matched and t / 5 <= second.probability < t
     assert second.level == "related"
+
+
+def test_story_raise_under_the_related_level():
+    """verify.story_raise: a most probable candidate under "related" is raised only by confident repeats
+    of its story (``story_confident``), from STORY_FLOOR up and without a number or negation conflict;
+    plain repeats (``story_repeats``) raise "related" candidates only."""
+    from kiemchung.claims.match import Match
+    from kiemchung.claims.verify import STORY_FLOOR, Decision, story_raise
+
+    def top(p: float, level: str | None = None, **conflicts: float) -> list[Decision]:
+        f = {"neg_diff": 0.0, "num_diff": 0.0, **conflicts}
+        return [Decision(Match("7", 0.1, False, [], "7:0", {}), p, level, f)]
+
+    assert story_raise(ds := top(STORY_FLOOR), (), {"7"}) and ds[0].level == "repeat" and ds[0].story
+    assert not story_raise(top(STORY_FLOOR), {"7"}, ())  # confident repeats needed under "related"
+    assert not story_raise(top(STORY_FLOOR), (), {"8"})  # repeats of another fact-check
+    assert not story_raise(top(STORY_FLOOR * 0.9), (), {"7"})
+    assert not story_raise(top(STORY_FLOOR, neg_diff=1.0), (), {"7"})
+    assert not story_raise(top(STORY_FLOOR, num_diff=1.0), (), {"7"})
+    assert story_raise(top(0.2, "related"), {"7"}, ())

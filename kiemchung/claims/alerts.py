@@ -28,7 +28,7 @@ from kiemchung.claims.config import match_config
 from kiemchung.claims.factchecks import NEEDS_EVIDENCE, FactCheck, list_factchecks, signature
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
-from kiemchung.claims.verify import STORY_MIN_REPEATS, STORY_REASON, story_raise
+from kiemchung.claims.verify import STORY_MIN_REPEATS, STORY_REASON, story_floor_ok, story_raise
 from kiemchung.models import Document
 from kiemchung.store import progress, settings
 
@@ -160,6 +160,7 @@ class AlertEngine:
         created: list[Alert] = []
         raised: list[int] = []  # "related" alerts raised to "repeat" by a repeat of their story (raise_story)
         image_hits = self._image_hits([d for d in docs if d.kind != "official"], only)
+        below: list[tuple[int | None, int]] = []  # (story, fact-check) a confident repeat was recorded for
         for doc in docs:
             if doc.id is None or doc.kind == "official":  # statements answer claims (denials), never repeat them
                 continue
@@ -167,10 +168,13 @@ class AlertEngine:
                 continue
             _, decisions = self.decider.decide(document_text(doc), k=5 + len(only or ()))
             story = None
-            if decisions and decisions[0].level == "related":  # the story can raise it (verify.story_raise)
-                with self.db.read() as conn:
+            confident = self.decider.model.repeat_threshold
+            if decisions and (decisions[0].level == "related"
+                              or (decisions[0].level is None and story_floor_ok(decisions[0]))):
+                with self.db.read() as conn:  # the story can raise it (verify.story_raise)
                     story = _story_of(conn, doc.id)
-                    story_raise(decisions, story_repeats(conn, story, doc.id))
+                    story_raise(decisions, story_repeats(conn, story, doc.id),
+                                story_repeats(conn, story, doc.id, confident=confident))
             hits = [d for d in decisions
                     if d.level is not None and (only is None or int(d.match.entry_id) in only)]
             by_image = image_hits.get(doc.id, {})
@@ -203,6 +207,8 @@ class AlertEngine:
                                          list(reason), story, "new", now, d.level, d.probability))
                     if d.level == "repeat" and not d.story:  # earlier posts of its story may spread it
                         raised += raise_story(conn, story, int(h.entry_id), doc.id)
+                        if d.probability >= confident:
+                            below.append((story, int(h.entry_id)))
                 for fc_id, (image_id, m) in sorted(by_image.items()):
                     # The same kind of alert as a text match, level "repeat", reason label "image".
                     exists = conn.execute(select(alerts.c.id).where(
@@ -228,6 +234,10 @@ class AlertEngine:
                     created.append(Alert(res.inserted_primary_key[0], doc.id, fc_id, score, reason, story, "new",
                                          now, "repeat", None))
                     raised += raise_story(conn, story, fc_id, doc.id)
+                    below.append((story, fc_id))
+            for st, fc_id in below:  # new alerts, in ``created``
+                self._raise_below(st, fc_id, doc.id, created)
+            below.clear()
         repeats = [a.id for a in created if a.level == "repeat"] + raised  # "related" goes to the queue only
         if notify and repeats:
             from kiemchung.claims.notify import deliver_pending, enqueue
@@ -235,6 +245,59 @@ class AlertEngine:
             enqueue(self.db, repeats)
             deliver_pending(self.db)
         return created
+
+    def _raise_below(self, story: int | None, factcheck_id: int, doc_id: int, created: list[Alert]) -> None:
+        """A document of ``story`` now repeats the fact-check confidently, the STORY_MIN_REPEATS-th of
+        the story to do so: the story's earlier documents (ids under ``doc_id``, the newest
+        :data:`STORY_REREAD`) that have no alert on it and whose most probable candidate is it, under
+        the related level but over :data:`~kiemchung.claims.verify.STORY_FLOOR` without a conflict, are
+        decided again and recorded "repeat" (:func:`kiemchung.claims.verify.story_raise`; posts under
+        the related level are not recorded when they arrive, so they are read again here; later posts
+        are decided with the story's repeats). The new alerts are appended to ``created``."""
+        from kiemchung.stories.tables import story_documents
+        from kiemchung.store import schema as t
+
+        if story is None:
+            return
+        with self.db.read() as conn:
+            # once, when the story gets its second confident repeat (a later post is decided with them)
+            confident = _repeating_docs(conn, story, -1, self.decider.model.repeat_threshold)
+            if len(confident.get(str(factcheck_id), ())) != STORY_MIN_REPEATS:
+                return
+            rows = conn.execute(
+                select(t.documents.c.id).select_from(t.documents.join(
+                    story_documents, story_documents.c.doc_id == t.documents.c.id))
+                .where(story_documents.c.story_id == story, t.documents.c.id < doc_id,
+                       t.documents.c.kind.not_in(("official", "tip")),
+                       ~t.documents.c.id.in_(select(alerts.c.doc_id).where(alerts.c.factcheck_id == factcheck_id)))
+                .order_by(t.documents.c.id.desc()).limit(STORY_REREAD)).scalars().all()
+        for other in rows:
+            doc = self.db.get_document(other)
+            _, decisions = self.decider.decide(document_text(doc), k=5)
+            if not decisions or str(decisions[0].match.entry_id) != str(factcheck_id):
+                continue
+            if not story_raise(decisions, (), {str(factcheck_id)}):
+                continue
+            d = decisions[0]
+            features = {k: round(v, 4) for k, v in d.features.items()}
+            features.update({"first": 1.0, STORY_REASON: 1.0})
+            reason = [*(d.match.reason or self.matcher.explain(d.match.phrasing_id, document_text(doc))), story_reason()]
+            now = timeutil.now()
+            with self.db.write() as conn:
+                try:
+                    with conn.begin_nested():
+                        res = conn.execute(insert(alerts).values(
+                            doc_id=doc.id, factcheck_id=factcheck_id, story_id=story, score=d.match.score,
+                            reason=reason, status="new", created_at=now, level="repeat",
+                            probability=d.probability, features=features))
+                except IntegrityError:
+                    continue
+            created.append(Alert(res.inserted_primary_key[0], doc.id, factcheck_id, d.match.score, reason, story,
+                                 "new", now, "repeat", d.probability))
+
+
+# How many earlier documents of a story are read again when it gets its confident repeats (newest first).
+STORY_REREAD = 200
 
 
 def _story_of(conn, doc_id: int) -> int | None:
@@ -255,28 +318,34 @@ def _story_alerts(conn, story: int, doc_id: int):
     from kiemchung.stories.tables import story_documents
 
     a = alerts.c
-    return (select(a.id, a.doc_id, a.factcheck_id, a.level, a.features, a.reason)
+    return (select(a.id, a.doc_id, a.factcheck_id, a.level, a.features, a.reason, a.probability)
             .select_from(alerts.join(story_documents, story_documents.c.doc_id == a.doc_id))
             .where(story_documents.c.story_id == story, a.doc_id != doc_id, a.status != "dismissed"))
 
 
-def _repeating_docs(conn, story: int, doc_id: int) -> dict[str, set[int]]:
+def _repeating_docs(conn, story: int, doc_id: int, confident: float | None = None) -> dict[str, set[int]]:
     """``{fact-check id as a string: documents}``: the other documents of ``story`` that repeat it,
-    alerts "repeat" on their own (not raised by their story, not dismissed)."""
+    alerts "repeat" on their own (not raised by their story, not dismissed); with ``confident``, only
+    those of probability at least ``confident`` (or by image: no probability)."""
     rows = conn.execute(_story_alerts(conn, story, doc_id).where(alerts.c.level == "repeat")).all()
     out: dict[str, set[int]] = {}
     for r in rows:
-        if not (isinstance(r.features, dict) and r.features.get(STORY_REASON)):
-            out.setdefault(str(r.factcheck_id), set()).add(r.doc_id)
+        if isinstance(r.features, dict) and r.features.get(STORY_REASON):
+            continue
+        if confident is not None and r.probability is not None and r.probability < confident:
+            continue
+        out.setdefault(str(r.factcheck_id), set()).add(r.doc_id)
     return out
 
 
-def story_repeats(conn, story: int | None, doc_id: int) -> set[str]:
+def story_repeats(conn, story: int | None, doc_id: int, *, confident: float | None = None) -> set[str]:
     """The fact-checks (ids as strings) that at least :data:`~kiemchung.claims.verify.STORY_MIN_REPEATS`
-    other documents of ``story`` repeat on their own (see :func:`_repeating_docs`)."""
+    other documents of ``story`` repeat on their own (see :func:`_repeating_docs`; ``confident``: with
+    at least that probability)."""
     if story is None:
         return set()
-    return {fc for fc, docs in _repeating_docs(conn, story, doc_id).items() if len(docs) >= STORY_MIN_REPEATS}
+    return {fc for fc, docs in _repeating_docs(conn, story, doc_id, confident).items()
+            if len(docs) >= STORY_MIN_REPEATS}
 
 
 def raise_story(conn, story: int | None, factcheck_id: int, doc_id: int) -> list[int]:

@@ -94,7 +94,7 @@ def evaluate_matching(
     when at least two other posts of its story repeat the same fact-check on their own); ``story_raised``:
     how many.
     """
-    from kiemchung.claims.verify import AlertDecider
+    from kiemchung.claims.verify import AlertDecider, story_floor_ok
 
     matcher = ClaimMatcher(config)
     t0 = time.perf_counter()
@@ -114,7 +114,7 @@ def evaluate_matching(
     hits = mrr = with_gold = correct = detect = false_alerts = missed = 0
     lat: list[float] = []
     # per post: (has gold, [(probability, right, matched, same claim as the first, states an assertion,
-    # fact-check) per verified candidate])
+    # fact-check, may be raised from under the related level by its story) per verified candidate])
     top: list[tuple[bool, list[tuple[float, bool, bool, float, bool, str]]]] = []
     for q in queries:
         gold = set(q["gold"] or [])
@@ -122,7 +122,7 @@ def evaluate_matching(
         res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
         top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim, d.clause,
-                                  str(d.match.entry_id)) for d in decisions]))
+                                  str(d.match.entry_id), story_floor_ok(d)) for d in decisions]))
         matched = [r for r in res if r.matched]
         if gold:
             with_gold += 1
@@ -195,15 +195,17 @@ def _query_stories(queries: list[dict]) -> list[str]:
     return [c.story_of(i) for i in ids]
 
 
-def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bool, str]]]], model, threshold: float,
+def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bool, str, bool]]]], model, threshold: float,
                    with_gold: int, without: int, *, related: bool = False, stories: list[str] | None = None) -> dict:
     """Alert precision/recall/false alerts per 1,000 posts without gold, counting every alert the
     engine would record: one per verified candidate that reaches the level (``top``: per post (has
-    gold, [(probability, right, matched, same claim, states an assertion, fact-check) per candidate]);
-    ``threshold``: the repeat threshold, or with ``related`` the related one, both levels counted).
-    ``stories``: the story of each post: a post whose most probable candidate is "related" is a
-    "repeat" when :data:`~kiemchung.claims.verify.STORY_MIN_REPEATS` other posts of its story repeat
-    that fact-check on their own (``story_raised``)."""
+    gold, [(probability, right, matched, same claim, states an assertion, fact-check, over the story
+    floor) per candidate]); ``threshold``: the repeat threshold, or with ``related`` the related one,
+    both levels counted). ``stories``: the story of each post: a post whose most probable candidate is
+    "related" is a "repeat" when :data:`~kiemchung.claims.verify.STORY_MIN_REPEATS` other posts of its
+    story repeat that fact-check on their own, and one under the related level is when it passes
+    :func:`~kiemchung.claims.verify.story_floor_ok` and as many repeat it with a probability of at least
+    ``threshold`` (``story_raised``)."""
     if related:
         level = model
         keep = ("repeat", "related")
@@ -216,7 +218,7 @@ def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bo
         # as AlertDecider.decide: candidates most probable first; the matcher's agreement helps the first
         # only; another is a "repeat" when it reaches the threshold and states the first's claim
         lvs = []
-        for i, (p, r, mt, same, clause, _) in enumerate(cands):
+        for i, (p, r, mt, same, clause, *_) in enumerate(cands):
             if i == 0:
                 lvs.append(level.level(p, mt, clause))
             else:
@@ -227,13 +229,19 @@ def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bo
         from kiemchung.claims.verify import STORY_MIN_REPEATS
 
         repeated: dict[tuple[str, str], set[int]] = {}
+        confident: dict[tuple[str, str], set[int]] = {}
         for n, ((_, cands), lvs) in enumerate(zip(top, levels, strict=True)):
             for c, lv in zip(cands, lvs, strict=True):
                 if lv == "repeat":
                     repeated.setdefault((stories[n], c[5]), set()).add(n)
+                    if c[0] >= level.repeat_threshold:
+                        confident.setdefault((stories[n], c[5]), set()).add(n)
         for n, ((_, cands), lvs) in enumerate(zip(top, levels, strict=True)):
-            others = repeated.get((stories[n], cands[0][5]), set()) - {n} if lvs else set()
-            if lvs and lvs[0] == "related" and len(others) >= STORY_MIN_REPEATS:
+            if not lvs:
+                continue
+            key = (stories[n], cands[0][5])
+            if ((lvs[0] == "related" and len(repeated.get(key, set()) - {n}) >= STORY_MIN_REPEATS)
+                    or (lvs[0] is None and cands[0][6] and len(confident.get(key, set()) - {n}) >= STORY_MIN_REPEATS)):
                 lvs[0] = "repeat"
                 raised += 1
     for (has, cands), lvs in zip(top, levels, strict=True):

@@ -447,8 +447,8 @@ class Decision:
     # The post states one assertion of the candidate's claim whole (see CLAUSE_COVER; the most probable
     # candidate only, and only when the decider knows the phrasings' texts).
     clause: bool = False
-    # Raised from "related" to "repeat" because another post of the post's story repeats this
-    # fact-check's claim (see story_raise; the most probable candidate only).
+    # Raised to "repeat" (from "related", or from under it over STORY_FLOOR) because other posts of the
+    # post's story repeat this fact-check's claim (see story_raise; the most probable candidate only).
     story: bool = False
 
 
@@ -462,17 +462,33 @@ class Decision:
 # rumour has copies. Measured: docs/matching.md, "Story context".
 STORY_REASON = "story"
 STORY_MIN_REPEATS = 2
+# Under the related level: a post whose most probable candidate has probability at least STORY_FLOOR,
+# without a number or negation conflict, is a "repeat" too when at least STORY_MIN_REPEATS other posts
+# of its story repeat that fact-check *confidently* (on their own, probability at least the repeat
+# threshold, or by image). Chosen on alerts-dev with its claims spreading as copies
+# (benchmarks/alerts_spread.py): the lowest floor that keeps the false alerts per 1,000 within the
+# target wherever the shipped rule does (docs/matching.md, "Under the related level").
+STORY_FLOOR = 0.05
 
 
-def story_raise(decisions: list[Decision], story_repeats) -> bool:
+def story_floor_ok(d: Decision) -> bool:
+    """Whether a decision under the related level may be raised by confident repeats of its story."""
+    return d.probability >= STORY_FLOOR and not d.features.get("neg_diff") and not d.features.get("num_diff")
+
+
+def story_raise(decisions: list[Decision], story_repeats, story_confident=()) -> bool:
     """Raise the most probable of a post's ``decisions`` to "repeat" when it is "related" and its
     fact-check (``match.entry_id``) is in ``story_repeats`` (the fact-checks that at least
-    :data:`STORY_MIN_REPEATS` other posts of the post's story repeat, each "repeat" on its own);
+    :data:`STORY_MIN_REPEATS` other posts of the post's story repeat, each "repeat" on its own), or
+    when it is under the related level, passes :func:`story_floor_ok` and its fact-check is in
+    ``story_confident`` (those that at least :data:`STORY_MIN_REPEATS` other posts repeat confidently);
     return whether it was raised (``Decision.story`` set)."""
-    if not decisions or not story_repeats:
+    if not decisions:
         return False
     d = decisions[0]
-    if d.level != "related" or str(d.match.entry_id) not in story_repeats:
+    fc = str(d.match.entry_id)
+    if not ((d.level == "related" and fc in story_repeats)
+            or (d.level is None and fc in story_confident and story_floor_ok(d))):
         return False
     d.level, d.story = "repeat", True
     return True
@@ -519,10 +535,11 @@ class AlertDecider:
             side = self._sides[phrasing_id] = Side.of(self.matcher.phrasing_tokens(phrasing_id), self.weights)
         return side
 
-    def decide(self, text: str, *, k: int = 10, story_repeats=()) -> tuple[list, list[Decision]]:
+    def decide(self, text: str, *, k: int = 10, story_repeats=(), story_confident=()) -> tuple[list, list[Decision]]:
         """``(matcher results, decisions)``: the matcher's best ``k`` fact-checks for ``text`` and the
-        verifier's decision on the first ``top`` of them, most probable first. ``story_repeats``: the
-        fact-checks (entry ids) that other posts of the post's story repeat (:func:`story_raise`)."""
+        verifier's decision on the first ``top`` of them, most probable first. ``story_repeats``,
+        ``story_confident``: the fact-checks (entry ids) that other posts of the post's story repeat,
+        and repeat confidently (:func:`story_raise`)."""
         if not isinstance(text, str):
             raise ConfigError("Nội dung cần so khớp phải là chuỗi (text must be a string)")
         # Web addresses, social chatter and framing ("chia sẻ ngay", "KHẨN CẤP!!!", "nghe nói", emoji,
@@ -555,7 +572,7 @@ class AlertDecider:
                 d.same_claim = self._same_claim(out[0], d)
             d.level = ("repeat" if d.probability >= m.repeat_threshold and d.same_claim >= m.repeat_threshold
                        else m.level(min(d.probability, m.related_threshold)))
-        story_raise(out, story_repeats)
+        story_raise(out, story_repeats, story_confident)
         return results[:k], out
 
     def _same_claim(self, a: Decision, b: Decision) -> float:
