@@ -251,6 +251,49 @@ def test_vectors_out_of_memory_give_the_same_stories(reload_at):
     assert len(away) >= sum(1 for d in c._docs.values() if d.away) > 0
 
 
+@pytest.mark.parametrize("reload_at", [0, 97])
+def test_packed_documents_with_numeric_ids_give_the_same_stories(monkeypatch, reload_at):
+    """Documents out of memory are packed (records._DocTable: no _Doc each, their numeric ids in sorted
+    arrays, merged here every 16 ids): with the story stage's kind of ids (decimal strings), every
+    assignment, headline and keyword list is the one with every document in memory."""
+    from kiemchung.stories import records
+
+    monkeypatch.setattr(records, "_MERGE_AT", 16)
+    docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
+    assert run_stream(docs, reload_at=reload_at, vault=Vault()) == run_stream(docs)
+
+
+def test_document_table_packs_and_reads_back(monkeypatch):
+    """records._DocTable, alone: a packed document reads back with the same values (and ``away``), a
+    change to it is kept when it is packed again, and length, membership, iteration and ``get`` count
+    packed documents as the dict counts the others; ids that are not canonical decimals work too."""
+    from kiemchung.stories import records
+    from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _Doc, _DocTable
+
+    monkeypatch.setattr(records, "_MERGE_AT", 4)
+    table = _DocTable()
+    ids = [str(k) for k in range(40, 0, -1)] + ["0", "007", "a1", "x", "99999999999999999999"]
+    for k, d in enumerate(ids):
+        away = k % 3 != 0
+        table[d] = _Doc(story=k, time=None if k % 5 == 0 else 1.7e9 + k / 3, title="" if away else d,
+                        terms=_NO_TERMS, tfs=_NO_TFS, norm=1.0 + k / 7, away=away)
+    expect = {d: (doc.story, doc.time, doc.norm, doc.away) for d, doc in table.items()}
+    table.pack(ids)
+    assert dict.__len__(table) == sum(1 for k in range(len(ids)) if k % 3 == 0)
+    assert len(table) == len(ids) and set(table) == set(ids) and "41" not in table and table.get("41", 5) == 5
+    assert {d: (doc.story, doc.time, doc.norm, doc.away) for d, doc in table.items()} == expect
+    assert all(d in table for d in ids)
+    packed = [d for d in ids if d not in dict.keys(table)]
+    assert "8" in packed and "a1" not in packed
+    table["8"].story = 1000  # read back into the dict, changed, packed again
+    table.pack_loose()
+    assert "8" not in dict.keys(table) and table["8"].story == 1000
+    table["007"] = _Doc(story=5, time=None, title="t", terms=_NO_TERMS, tfs=_NO_TFS)  # replaced
+    assert len(table) == len(ids) and table["007"].title == "t"
+    with pytest.raises(KeyError):
+        table["41"]
+
+
 def test_hand_edits_on_stories_out_of_memory():
     """A merge and a split of dormant stories whose vectors are stored give the stories (and the
     headlines) they give with every vector in memory."""

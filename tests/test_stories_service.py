@@ -254,7 +254,10 @@ def test_dormant_stories_vectors_are_stored_and_read_back(db):
         blob = conn.execute(select(st.cluster_state.c.state)).scalar()
     assert rows == 2  # the flood story went dormant when the bridge's days arrived
     table = json.loads(zlib.decompress(blob))["doc_table"]
-    assert sorted(table["away"]) == [0, 1] and table["lengths"][:2] == [0, 0] and table["title"][:2] == ["", ""]
+    # (documents out of memory are kept packed, and listed after the others: found by id)
+    away = sorted(table["ids"][k] for k in table["away"])
+    assert away == ["1", "2"]
+    assert all(table["lengths"][k] == 0 and table["title"][k] == "" for k in table["away"])
     flood = story_of_document(db, 1)
     # a late report of the flood, assigned by a new process that reads the vectors back
     Ingestor(db).add([make_doc(*FLOOD[2], url="https://lamson.example/late", day=3)])

@@ -53,7 +53,19 @@ from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
-from kiemchung.stories.records import _NO_CENTROID, _NO_TERMS, _NO_TFS, _NOT_INDEXED, StoryInfo, _day_key, _Doc, _now_iso, _Story, _to_dt
+from kiemchung.stories.records import (
+    _NO_CENTROID,
+    _NO_TERMS,
+    _NO_TFS,
+    _NOT_INDEXED,
+    StoryInfo,
+    _day_key,
+    _Doc,
+    _DocTable,
+    _now_iso,
+    _Story,
+    _to_dt,
+)
 from kiemchung.stories.vocabulary import Numbered, TermTable
 
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
@@ -154,7 +166,8 @@ class StoryClusterer(ClustererPersistence):
         self._n = 0
         self._clock: float | None = None
         self._seq = 0
-        self._docs: dict[str, _Doc] = {}
+        # a dict; a document out of memory (see attach_vault) is packed in arrays there (records._DocTable)
+        self._docs: _DocTable = _DocTable()
         self._stories: dict[int, _Story] = {}
         self._by_sid: dict[str, int] = {}
         self._alias: dict[str, str] = {}
@@ -1625,11 +1638,15 @@ class StoryClusterer(ClustererPersistence):
         if self._vault is None:
             return
         docs, box = self._docs, self._outbox
+        doc_ids = list(doc_ids)
+        get = dict.get  # (a packed document is away already: not read back to be packed again)
         for d in doc_ids:
-            doc = docs[d]
-            if not doc.away:
+            doc = get(docs, d)
+            if doc is not None and not doc.away:
                 box[d] = (doc.terms, doc.tfs, doc.title)
                 doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
+        docs.pack(doc_ids)  # no _Doc each, but a story number, time and norm in arrays
+        docs.pack_loose()
 
     def _restore(self, doc_ids: Iterable[str]) -> list[str]:
         """Bring back the vectors of documents out of memory (one read); returns those brought back."""
@@ -1667,6 +1684,8 @@ class StoryClusterer(ClustererPersistence):
             # nor a document placed again since)
             if docs.get(d) is doc and not doc.away and story is not None and not story.active:
                 doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
+                docs.pack([d])
+        docs.pack_loose()
 
     # ------------------------------------------------------------------ reading stories
 

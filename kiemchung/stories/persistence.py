@@ -134,8 +134,17 @@ class ClustererPersistence:
         titles: list[str] = []
         lengths: list[int] = []
         away: list[int] = []
+        ids: list[str] = []
+        sids: list[str] = []
+        times: list[float | None] = []
+        norms: list[float] = []
         held, stories = self._held, self._stories
+        # one pass: a document out of memory is read from the packed arrays (see records._DocTable)
         for k, (d, doc) in enumerate(docs.items()):
+            ids.append(d)
+            sids.append(stories[doc.story].sid)
+            times.append(doc.time)
+            norms.append(doc.norm)
             vec = (doc.terms, doc.tfs, doc.title)
             # out of memory, or read back for a while as it is stored (a dormant story's document)
             if doc.away or (held.get(d) is doc and not stories[doc.story].active):
@@ -148,11 +157,11 @@ class ClustererPersistence:
             titles.append(vec[2])
             lengths.append(len(vec[0]))
         return {
-            "ids": list(docs),
-            "story": [self._stories[doc.story].sid for doc in docs.values()],
-            "time": [doc.time for doc in docs.values()],
+            "ids": ids,
+            "story": sids,
+            "time": times,
             "title": titles,
-            "norm": [doc.norm for doc in docs.values()],
+            "norm": norms,
             "lengths": lengths,
             "terms": base64.b64encode(terms.tobytes()).decode("ascii"),
             "tfs": base64.b64encode(tfs.tobytes()).decode("ascii"),

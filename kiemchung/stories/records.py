@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 from array import array
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from kiemchung import timeutil
 
@@ -56,6 +59,181 @@ class _Doc:
     tfs: array  # their sublinear term frequencies (array of float32, as saved)
     norm: float = 1.0
     away: bool = False  # terms, tfs and title are out of memory (a dormant story's document; see attach_vault)
+
+
+_IN_DICT = -2  # a packed position whose document is back in the dict (a _Doc again)
+_MERGE_AT = 8_192  # packed numeric ids kept in a dict (~70 bytes each) before they are merged into the sorted arrays
+
+
+class _DocTable(dict):
+    """The clusterer's documents, ``{doc id: _Doc}``, where a document out of memory (``away``: a
+    dormant story's, its vector in the store) is *packed*: no ``_Doc``, time, norm nor dict entry of
+    its own, but its story number, time and norm in three arrays (20 bytes), found through its id
+    (a decimal id, what the story stage uses, as a 64-bit integer in a sorted array: 12 bytes more;
+    any other id through a dict). Reading a packed document (``table[id]``, ``get``) makes it a
+    ``_Doc`` in the dict again, with the same values (``away`` true), which writes then change as
+    before; :meth:`pack` packs away documents again (the clusterer calls it when documents leave
+    memory). Iterating yields the dict's documents, then the packed ones (each read as a new
+    ``_Doc``, not kept). Decisions never depend on which form a document is in."""
+
+    __slots__ = ("_story", "_time", "_norm", "_keys", "_where", "_pending", "_other", "_packed", "_loose")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._story = array("i")  # per position: story number, or _IN_DICT
+        self._time = array("d")  # publication time (NaN: none)
+        self._norm = array("d")
+        self._keys = array("q")  # sorted numeric ids ...
+        self._where = array("i")  # ... and their positions
+        self._pending: dict[int, int] = {}  # numeric id -> position, not merged into the arrays yet
+        self._other: dict[str, int] = {}  # any other id -> position
+        self._packed = 0
+        self._loose: list[str] = []  # packed documents read since the last pack_loose (back in the dict)
+
+    @staticmethod
+    def _number(d: str) -> int | None:
+        """A decimal id as the integer it writes (``str`` of it gives it back), else None."""
+        if d.isdigit() and d.isascii() and len(d) <= 18 and (d[0] != "0" or d == "0"):
+            return int(d)
+        return None
+
+    def _position(self, d: Any) -> int | None:
+        """The position of a document ever packed (whether packed now or not), or None."""
+        if type(d) is not str:
+            return None
+        k = self._number(d)
+        if k is None:
+            return self._other.get(d)
+        p = self._pending.get(k)
+        if p is not None:
+            return p
+        keys = self._keys
+        i = bisect_left(keys, k)
+        return self._where[i] if i < len(keys) and keys[i] == k else None
+
+    def _packed_at(self, d: Any) -> int | None:
+        p = self._position(d)
+        return p if p is not None and self._story[p] != _IN_DICT else None
+
+    def pack(self, doc_ids: Any) -> None:
+        """Pack the given documents that are away (out of memory); the others stay as they are."""
+        get = dict.get
+        for d in doc_ids:
+            doc = get(self, d)
+            if doc is None or not doc.away:
+                continue
+            p = self._position(d)
+            when = math.nan if doc.time is None else doc.time
+            if p is None:
+                p = len(self._story)
+                self._story.append(doc.story)
+                self._time.append(when)
+                self._norm.append(doc.norm)
+                k = self._number(d)
+                if k is None:
+                    self._other[d] = p
+                else:
+                    self._pending[k] = p
+                    if len(self._pending) >= _MERGE_AT:
+                        self._merge()
+            else:
+                self._story[p], self._time[p], self._norm[p] = doc.story, when, doc.norm
+            self._packed += 1
+            dict.__delitem__(self, d)
+
+    def _merge(self) -> None:
+        import numpy as np
+
+        keys = np.concatenate([np.frombuffer(self._keys, dtype=np.int64) if self._keys else np.empty(0, np.int64),
+                               np.fromiter(self._pending.keys(), dtype=np.int64, count=len(self._pending))])
+        where = np.concatenate([np.frombuffer(self._where, dtype=np.int32) if self._where else np.empty(0, np.int32),
+                                np.fromiter(self._pending.values(), dtype=np.int32, count=len(self._pending))])
+        order = np.argsort(keys, kind="stable")
+        self._keys = array("q", keys[order].tobytes())
+        self._where = array("i", where[order].tobytes())
+        self._pending = {}
+
+    def _read(self, d: str, p: int) -> _Doc:
+        when = self._time[p]
+        return _Doc(story=self._story[p], time=None if when != when else when, title="", terms=_NO_TERMS,
+                    tfs=_NO_TFS, norm=self._norm[p], away=True)
+
+    def __missing__(self, d: str) -> _Doc:
+        p = self._packed_at(d)
+        if p is None:
+            raise KeyError(d)
+        doc = self._read(d, p)
+        self._story[p] = _IN_DICT
+        self._packed -= 1
+        dict.__setitem__(self, d, doc)
+        self._loose.append(d)
+        return doc
+
+    def pack_loose(self) -> None:
+        """Pack again the documents read since the last call that are still away (only where no caller
+        holds one of them to change it: the clusterer calls it where documents leave memory)."""
+        if self._loose:
+            loose, self._loose = self._loose, []
+            self.pack(loose)
+
+    def __setitem__(self, d: str, doc: _Doc) -> None:
+        p = self._packed_at(d)
+        if p is not None:
+            self._story[p] = _IN_DICT
+            self._packed -= 1
+        dict.__setitem__(self, d, doc)
+
+    def get(self, d: Any, default: Any = None) -> Any:
+        try:
+            return self[d]
+        except KeyError:
+            return default
+
+    def __contains__(self, d: object) -> bool:
+        return dict.__contains__(self, d) or self._packed_at(d) is not None
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + self._packed
+
+    def _packed_ids(self) -> Iterator[tuple[str, int]]:
+        story = self._story
+        for k, p in self._pending.items():
+            if story[p] != _IN_DICT:
+                yield str(k), p
+        for k, p in zip(self._keys, self._where, strict=True):
+            if story[p] != _IN_DICT:
+                yield str(k), p
+        for d, p in self._other.items():
+            if story[p] != _IN_DICT:
+                yield d, p
+
+    def __iter__(self) -> Iterator[str]:
+        yield from dict.__iter__(self)
+        for d, _ in self._packed_ids():
+            yield d
+
+    def keys(self) -> Iterator[str]:  # type: ignore[override]
+        return iter(self)
+
+    def items(self) -> Iterator[tuple[str, _Doc]]:  # type: ignore[override]
+        yield from dict.items(self)
+        for d, p in self._packed_ids():
+            yield d, self._read(d, p)
+
+    def values(self) -> Iterator[_Doc]:  # type: ignore[override]
+        for _, doc in self.items():
+            yield doc
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a document table is saved through the clusterer's state")
 
 
 @dataclass(slots=True)
