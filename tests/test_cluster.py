@@ -1131,3 +1131,63 @@ def test_candidates_ranked_by_shared_weight_over_the_story_index_size():
     assert c._normalise(top, 0.5) == want
     with pytest.raises(ConfigError):
         ClusterConfig(candidate_norm=-1.0)
+
+
+
+def _one_term_at_a_time(title, lead, body, w, informal):
+    """term_weights as it was written first: every occurrence added to one dict in turn, each field
+    normalised before it is tokenised (the reference for the counting in C)."""
+    from collections import Counter
+
+    from kiemchung.stories.features import _head_tokens, index_syllables
+    from kiemchung.text import bigrams, normalize, syllables
+
+    counts = {}
+
+    def count(terms, weight):
+        for t, n in Counter(terms).items():
+            counts[t] = counts.get(t, 0.0) + n * weight
+
+    if informal:
+        for text, fw in ((title, w.title), (lead, w.lead), (body, w.body)):
+            if text:
+                toks = index_syllables(text[: w.body_max_tokens * 8])[: w.body_max_tokens]
+                count(toks, fw * w.unigram)
+                count(bigrams(toks), fw)
+    else:
+        for text, fw in ((title, w.title), (lead, w.lead)):
+            if text:
+                toks, ents, nums = _head_tokens(normalize(text))
+                count(toks, fw * w.unigram)
+                count(bigrams(toks), fw)
+                count(ents, fw * w.entity)
+                count(nums, fw * w.number)
+        if body:
+            toks = syllables(normalize(body[: w.body_max_tokens * 8]))[: w.body_max_tokens]
+            count(toks, w.body * w.unigram)
+            count(bigrams(toks), w.body)
+    return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
+
+
+def test_text_features_are_term_weights_and_series_key_in_the_same_order():
+    """The helper's one-pass features (title tokenised once, counts added field by field in C) give the
+    same floats in the same term order as adding one occurrence at a time, and the title's series key,
+    also with weights below 1, for posts, and for text with zero-width and decomposed characters."""
+    from kiemchung.stories.features import FieldWeights, series_key, term_weights, text_features
+
+    cases = [
+        ("Xổ số miền Nam ngày 6 tháng 4 - Kết quả xổ số hôm nay thứ hai", "UBND TP.HCM họp về 15,6% tăng trưởng",
+         "Ngày 6/4, UBND TP.HCM cho biết tăng trưởng 15,6%. Hà Nội và TP.HCM cùng họp.", False),
+        ("Hà\u200bNội  mưa lớn 2022", "", "Be\u0301 ko  đi\u0323 học, Hà Nội mưa \u200b", False),
+        ("VĨNH TÂN PHONG TỎA VÌ SỐT XUẤT HUYẾT", "vinh tan phong toa", "ko rùi, vĩnh tân phong tỏa", True),
+        ("", "Chỉ có phần dẫn Hà Nội 2022", "thân bài thân bài", False),
+        ("same words", "same words", "same words", False),
+        ("", "", "", False),
+    ]
+    for weights in (FieldWeights(), FieldWeights(title=0.5, lead=0.7, body=0.3, entity=1.3, number=0.0, unigram=0.9)):
+        for title, lead, body, informal in cases:
+            tf, key = text_features(title, lead, body, weights, informal)
+            want = _one_term_at_a_time(title, lead, body, weights, informal)
+            assert list(tf.items()) == list(want.items())
+            assert list(term_weights(title, lead, body, weights, informal=informal).items()) == list(want.items())
+            assert key == (series_key(title) if title else None)

@@ -51,7 +51,7 @@ from typing import Any
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError, NotFoundError
 from kiemchung.stories.config import ClusterConfig
-from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights
+from kiemchung.stories.features import SemanticIndex, is_entity, series_key, term_weights, text_features
 from kiemchung.stories.persistence import STATE_VERSION, ClustererPersistence
 from kiemchung.stories.records import (
     _NO_CENTROID,
@@ -136,8 +136,7 @@ def document_features(
 ) -> tuple[dict[str, float], int | None]:
     """What :meth:`StoryClusterer.add` derives from a document's text alone (its term weights and the
     series key of its title): a pure function, so it may run in another process ahead of ``add``."""
-    title, lead, body = title or "", lead or "", body or ""
-    return term_weights(title, lead, body, weights, informal=informal), series_key(title) if title else None
+    return text_features(title or "", lead or "", body or "", weights, informal)
 
 
 class StoryClusterer(ClustererPersistence):

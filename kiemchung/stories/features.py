@@ -23,6 +23,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
+from operator import add, mul
 from typing import Any
 
 from kiemchung.errors import ConfigError
@@ -91,10 +93,30 @@ def _flush(run: list[str], start_ok: bool, entities: list[str]) -> None:
         entities.append(ENTITY_PREFIX + run[0])
 
 
-def _count(counts: dict[str, float], terms: list[str], weight: float) -> None:
-    get = counts.get
-    for t, n in Counter(terms).items():  # Counter counts in C; one dict update per distinct term
-        counts[t] = get(t, 0.0) + n * weight
+def _weighted(terms: list[str], weight: float) -> dict[str, float]:
+    """``{term: occurrences * weight}`` in order of first occurrence (counted and multiplied in C)."""
+    c = Counter(terms)
+    return dict(zip(c, map(mul, c.values(), repeat(weight)), strict=True))
+
+
+def _add(counts: dict[str, float], more: dict[str, float]) -> None:
+    """Add ``more`` into ``counts``: a term already there keeps its place and gets the sum (the same
+    float as adding one term at a time), a new one comes after, in ``more``'s order."""
+    common = counts.keys() & more.keys()
+    if not common:
+        counts.update(more)
+        return
+    before = {t: counts[t] for t in common}
+    counts.update(more)
+    for t in common:
+        counts[t] = before[t] + more[t]
+
+
+def _sublinear(counts: dict[str, float]) -> dict[str, float]:
+    """``{term: 1 + ln(count)}`` for counts of at least 1, the count itself below 1, none at or below 0."""
+    if counts and min(counts.values()) >= 1.0:  # every count (default weights): all in C
+        return dict(zip(counts, map(add, repeat(1.0), map(math.log, counts.values())), strict=True))
+    return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
 
 
 def term_weights(
@@ -111,28 +133,59 @@ def term_weights(
     all acronyms) or teencode get the same terms. Not used for news: expanding ``k`` or ``h`` in an
     article would change its numbers.
     """
-    w = weights or FieldWeights()
+    return _term_weights(title, lead, body, weights or FieldWeights(), informal)[0]
+
+
+def text_features(
+    title: str, lead: str, body: str, weights: FieldWeights | None = None, informal: bool = False
+) -> tuple[dict[str, float], int | None]:
+    """``(term_weights(...), series_key(title))`` of a document (None for an empty title), the title
+    tokenised once for both when it is read as news."""
+    tf, toks = _term_weights(title, lead, body, weights or FieldWeights(), informal)
+    if not title:
+        return tf, None
+    # the title's folded tokens are syllables(normalize(title)) (see kiemchung.text.token_spans)
+    return tf, _series_of(toks) if toks is not None else series_key(title)
+
+
+def _term_weights(
+    title: str, lead: str, body: str, w: FieldWeights, informal: bool
+) -> tuple[dict[str, float], list[str] | None]:
+    """:func:`term_weights` and the folded tokens of the normalised title (news only, else None).
+
+    Each field's terms are counted per kind (syllables, bigrams, entities, numbers: never the same
+    term) and the fields added in order, which gives the same floats, in the same order, as adding
+    every occurrence to one dict in turn."""
     counts: dict[str, float] = {}
     if informal:
         for text, fw in ((title, w.title), (lead, w.lead), (body, w.body)):
             if text:
                 toks = index_syllables(text[: w.body_max_tokens * 8])[: w.body_max_tokens]
-                _count(counts, toks, fw * w.unigram)
-                _count(counts, bigrams(toks), fw)
-        return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
-    for text, fw in ((title, w.title), (lead, w.lead)):
+                field = _weighted(toks, fw * w.unigram)
+                field.update(_weighted(bigrams(toks), fw))
+                _add(counts, field)
+        return _sublinear(counts), None
+    title_toks = None
+    for is_title, text, fw in ((True, title, w.title), (False, lead, w.lead)):
         if not text:
             continue
         toks, ents, nums = _head_tokens(normalize(text))
-        _count(counts, toks, fw * w.unigram)
-        _count(counts, bigrams(toks), fw)
-        _count(counts, ents, fw * w.entity)
-        _count(counts, nums, fw * w.number)
+        if is_title:
+            title_toks = toks
+        field = _weighted(toks, fw * w.unigram)
+        field.update(_weighted(bigrams(toks), fw))
+        if ents:
+            field.update(_weighted(ents, fw * w.entity))
+        if nums:
+            field.update(_weighted(nums, fw * w.number))
+        _add(counts, field)
     if body:
-        toks = syllables(normalize(body[: w.body_max_tokens * 8]))[: w.body_max_tokens]
-        _count(counts, toks, w.body * w.unigram)
-        _count(counts, bigrams(toks), w.body)
-    return {t: 1.0 + math.log(c) if c >= 1.0 else c for t, c in counts.items() if c > 0.0}
+        # syllables(text) == syllables(normalize(text)) (see kiemchung.text.core._toks_chunk)
+        toks = syllables(body[: w.body_max_tokens * 8])[: w.body_max_tokens]
+        field = _weighted(toks, w.body * w.unigram)
+        field.update(_weighted(bigrams(toks), w.body))
+        _add(counts, field)
+    return _sublinear(counts), title_toks
 
 
 _WEEKDAY_AFTER = frozenset({"thu", "chu"})
@@ -146,7 +199,11 @@ def series_key(title: str) -> int | None:
     weekday names. Only a title with a number (a date, a draw) and at least five other syllables has
     one. Returned as a CRC-32 (stable across processes, small to keep per document).
     """
-    toks = syllables(normalize(title))
+    return _series_of(syllables(normalize(title)))
+
+
+def _series_of(toks: list[str]) -> int | None:
+    """:func:`series_key` of a title's folded syllables."""
     if not any(any(c.isdigit() for c in t) for t in toks):
         return None
     kept: list[str] = []
