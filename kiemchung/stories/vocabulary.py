@@ -30,6 +30,7 @@ import json
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 
 import numpy as np
 
@@ -85,22 +86,60 @@ class TermTable:
         before ``df`` counts this document: a term held apart keeps its id (and enters ``frequent`` when
         this document is its ``PROMOTE_AT``-th); a new one is numbered next (and ``df`` gets a 0 for it).
         ``terms`` holds each term once."""
-        for k, term in enumerate(terms):
-            if ids[k] != -1:
-                continue
-            i = self._apart(term, df)
-            if i is None:
-                i = self._append(term)
-                df.append(0)
-                self.mirror = None  # numbered here, not by the copy: the copy no longer matches
+        # _apart, then _append for a new term, with one hash lookup and one search of the sorted array
+        # (the terms' hashes searched at once when they are many)
+        frequent = self.frequent
+        terms = list(terms)
+        todo = [k for k, i in enumerate(ids) if i == -1]
+        hashes = [hash(terms[k]) for k in todo]
+        keys = self._keys
+        found = None
+        if len(todo) > 8 and len(keys) > 64:
+            at = np.searchsorted(np.frombuffer(keys, dtype=np.int64), np.array(hashes, dtype=np.int64))
+            found = at.tolist()
+        for n, k in enumerate(todo):
+            term, h = terms[k], hashes[n]
+            i = self._pending.get(h)
+            if i is not None:
+                if self[i] == term:
+                    if df[i] + 1 >= PROMOTE_AT:
+                        del self._pending[h]
+                        frequent[term] = i
+                    ids[k] = i
+                    continue
+                clash = True
+            else:
+                keys = self._keys
+                p = bisect_left(keys, h) if found is None else found[n]
+                clash = p < len(keys) and keys[p] == h
+                if clash:
+                    i = self._ids[p]
+                    if i >= 0 and self[i] == term:
+                        if df[i] + 1 >= PROMOTE_AT:
+                            self._ids[p] = -1  # the entry is dropped at the next merge
+                            frequent[term] = i
+                        ids[k] = i
+                        continue
+            # a new term, numbered next (as _append: kept apart unless its hash is taken)
+            i = len(self._ends)
+            self._text += term.encode("utf-8", "surrogatepass")
+            self._ends.append(len(self._text))
+            if clash:
+                frequent[term] = i
+            else:
+                self._pending[h] = i
+                if len(self._pending) >= PENDING:
+                    self._merge()
+                    found = None  # the array changed: search it again
+            df.append(0)
+            self.mirror = None  # numbered here, not by the copy: the copy no longer matches
             ids[k] = i
 
     def number(self, tf: dict[str, float], df: list[int]) -> list[int]:
         """The ids of a document's terms (``tf``'s keys, in order), new terms numbered in that order,
         each counted once in ``df``: what the owner of the table (``StoryClusterer._update_df``) and its
         copy in the helper process (:class:`TermMirror`) both do for a document."""
-        get = self.frequent.get
-        ids = [get(term, -1) for term in tf]
+        ids = list(map(self.frequent.get, tf, repeat(-1)))
         if -1 in ids:  # rare terms (held apart), new terms (numbered in the document's order)
             self.place(tf, ids, df)  # (each term once: tf is a dict)
         for i in ids:
