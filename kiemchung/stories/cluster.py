@@ -42,6 +42,7 @@ import datetime as dt
 import heapq
 import math
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -81,6 +82,7 @@ RECONCILE_SPLIT_MAX = 40  # bigger stories are not regrouped (the pass stays che
 LOCAL_SCALE_K = 7  # local scaling (reconcile_scaled): a document's scale is its k-th best cosine
 LOCAL_SCALE_FLOOR = 0.02  # so that a document with no close neighbour is not scaled without bound
 LOCAL_SCALE_MAX_DOCS = 2000  # scaled cosines over at most this many active documents (recent stories)
+_NO_DAY = array("q")  # the stories of a day with none (never changed)
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 
 
@@ -181,7 +183,8 @@ class StoryClusterer(ClustererPersistence):
         self._dirty: set[int] = set()  # stories changed since the last reconciliation pass
         self._retired: dict[str, str] = {}  # stories merged away by that pass -> the story kept
         # Dormant stories findable by time (see "dormant stories by day" below).
-        self._dormant_days: dict[int, set[int]] = {}  # day number -> dormant stories with a document that day
+        # day number -> dormant stories with a document that day (sorted arrays: 8 bytes a story and day)
+        self._dormant_days: dict[int, array] = {}
         self._slabs: OrderedDict[int, dict[int, set[int]]] = OrderedDict()  # loaded day -> term -> stories
         self._slab_members: dict[int, set[int]] = {}  # loaded day -> the stories indexed in it
         self._warm: dict[int, int] = {}  # dormant story -> loaded days holding it (its centroid is kept meanwhile)
@@ -1234,8 +1237,18 @@ class StoryClusterer(ClustererPersistence):
         """Put a dormant story in the day index under the days of its documents; returns those days."""
         days = {int(t // _DAY) for t in (self._docs[d].time for d in story.docs) if t is not None}
         for day in days:
-            self._dormant_days.setdefault(day, set()).add(s)
+            self._day_add(day, s)
         return days
+
+    def _day_add(self, day: int, s: int) -> None:
+        """Put a dormant story in the day index under one day (kept sorted, each story once)."""
+        members = self._dormant_days.get(day)
+        if members is None:
+            self._dormant_days[day] = array("q", (s,))
+            return
+        k = bisect_left(members, s)
+        if k == len(members) or members[k] != s:
+            members.insert(k, s)
 
     def _normalise(self, top: list[tuple[float, int]], power: float) -> list[tuple[float, int]]:
         """Re-rank candidates ``(shared index weight, -story)``, highest first, by that weight times
@@ -1306,19 +1319,23 @@ class StoryClusterer(ClustererPersistence):
         slab = self._slabs[day] = {}
         self._slab_members[day] = set()
         self._slab_entries[day] = 0
-        members = self._dormant_days.get(day, set())
+        members = self._dormant_days.get(day, _NO_DAY)
         stories = self._stories
         cold = [
             d for s in members if s in stories and not stories[s].active and s not in self._top_terms
             and not stories[s].centroid for d in stories[s].docs
         ]
         back = self._restore(sorted(cold))  # one read for the day's stories whose terms are rebuilt
-        for s in sorted(members):
+        gone = []
+        for s in members:  # (sorted)
             story = self._stories.get(s)
             if story is None or story.active:  # merged away or awake again: no longer dormant here
-                members.discard(s)
+                gone.append(s)
                 continue
             self._slab_add(day, s, story)
+        if gone:
+            drop = set(gone)
+            self._dormant_days[day] = array("q", (s for s in members if s not in drop))
         self._drop(back)
         # At least dormant_days_cached days (and the days one document looks at); more while the
         # loaded index stays under dormant_index_entries entries, so that documents arriving in
@@ -1384,7 +1401,7 @@ class StoryClusterer(ClustererPersistence):
         if self._semantic is not None:
             self._semantic.add(s, doc_id, emb)
         day = int(doc.time // _DAY)
-        self._dormant_days.setdefault(day, set()).add(s)
+        self._day_add(day, s)
         if day in self._slabs:
             if s in self._slab_members[day]:
                 slab = self._slabs[day]
