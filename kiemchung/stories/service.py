@@ -327,16 +327,19 @@ class StoryStage:
             if ahead is not None:
                 ahead.close()
 
-    def _rows(self, after: int, size: int, *, sync: bool = True) -> list:
+    def _rows(self, after: int, size: int, *, sync: bool = True, text_only: bool = False) -> list:
+        """The next ``size`` stored documents after ``after``; ``text_only``: only what the feature
+        helper reads (id, title, lead, body, kind), without the dates to parse."""
         d = t.documents
+        columns = (d.c.id, d.c.title, d.c.lead, d.c.body, d.c.kind) if text_only else (
+            d.c.id, d.c.title, d.c.lead, d.c.body, d.c.published_at, d.c.fetched_at,
+            d.c.dup_group, d.c.source_id, d.c.kind,
+        )
         with self.db.read() as conn:
             if sync and self._unsaved == 0:
                 self._sync(conn)  # nothing of ours to lose: take another process's newer state
             return conn.execute(
-                select(
-                    d.c.id, d.c.title, d.c.lead, d.c.body, d.c.published_at, d.c.fetched_at,
-                    d.c.dup_group, d.c.source_id, d.c.kind,
-                )
+                select(*columns)
                 .where(d.c.id > after)
                 .order_by(d.c.id)
                 .limit(size)
@@ -362,7 +365,7 @@ class StoryStage:
             if ahead is not None:  # this batch's features, computed while the last one was assigned
                 known = ahead.take()
                 if clusterer.vocabulary_shared():
-                    after = self._rows(rows[-1].id, batch, sync=False)
+                    after = self._rows(rows[-1].id, batch, sync=False, text_only=True)
                     if len(after) == batch or until():
                         ahead.submit(after, clusterer.config.field_weights())
                         ahead_sent = True
@@ -383,7 +386,7 @@ class StoryStage:
                 )
             if ahead is not None and not ahead_sent:
                 ahead.submit(
-                    self._rows(rows[-1].id, batch, sync=False), clusterer.config.field_weights(),
+                    self._rows(rows[-1].id, batch, sync=False, text_only=True), clusterer.config.field_weights(),
                     seed=None if clusterer.vocabulary_shared() else clusterer.vocabulary_seed(),
                 )
             # the batch's stories looked at again (see StoryClusterer.reconcile); with reconcile_each_batch
