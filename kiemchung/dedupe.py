@@ -14,9 +14,9 @@ import re
 import time
 import zlib
 from collections import OrderedDict
-from itertools import chain
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import numpy as np

@@ -86,7 +86,8 @@ class TermTable:
         before ``df`` counts this document: a term held apart keeps its id (and enters ``frequent`` when
         this document is its ``PROMOTE_AT``-th); a new one is numbered next (and ``df`` gets a 0 for it).
         ``terms`` holds each term once."""
-        # _apart, then _append for a new term, with one hash lookup and one search of the sorted array
+        # a term held apart (promoted at its PROMOTE_AT-th document), else a new one (as _append), with
+        # one hash lookup and one search of the sorted array
         # (the terms' hashes searched at once when they are many)
         frequent = self.frequent
         terms = list(terms)
@@ -246,29 +247,6 @@ class TermTable:
                 return None
             i = self._ids[p]
         return i if i >= 0 and self[i] == term else None
-
-    def _apart(self, term: str, df: list[int]) -> int | None:
-        """The id of a term held apart (it moves to ``frequent`` if this document is its
-        ``PROMOTE_AT``-th), or None."""
-        h = hash(term)
-        i = self._pending.get(h)
-        if i is not None:
-            if self[i] != term:
-                return None
-            if df[i] + 1 >= PROMOTE_AT:
-                del self._pending[h]
-                self.frequent[term] = i
-            return i
-        p = self._find_key(h)
-        if p is None:
-            return None
-        i = self._ids[p]
-        if i < 0 or self[i] != term:
-            return None
-        if df[i] + 1 >= PROMOTE_AT:
-            self._ids[p] = -1  # the entry is dropped at the next merge
-            self.frequent[term] = i
-        return i
 
     def _merge(self) -> None:
         keys = np.frombuffer(self._keys, dtype=np.int64) if self._keys else np.empty(0, np.int64)
