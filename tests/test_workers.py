@@ -359,10 +359,9 @@ def test_several_workers_store_every_feed_item_once(pg_url, feeds):
         feeds.feeds[f"f{f}"] = _rss(items)
         db.add_source(Source(kind="feed", url=feeds.url(f"f{f}"), name=f"Báo {f}", poll_interval_s=3600))
     # No worker is killed here, so the stall timeout is the product's default (30 s): with the 3 s of the
-    # kill tests, a live worker whose heartbeat waited 3 s on a loaded machine counts as dead, its story
-    # job is handed to another worker while it still runs, and the check below of serial story
-    # assignment fails for a reason the test does not study (the stage itself stays correct then: a
-    # stale state is reloaded before writing, StoryStage._write).
+    # kill tests, a live worker whose heartbeat waited 3 s on a loaded machine counts as dead and its story
+    # job is handed to another worker while it still runs (the copy that the stage lock stops, which
+    # tests/test_stage_lock.py studies; the check below accepts only such copies).
     procs = [start_worker(pg_url, "--queues", "poll,import,stories,alerts", "--concurrency", "2", name=f"w{i}",
                           stall_s=30) for i in range(3)]
     try:
@@ -386,7 +385,12 @@ def test_several_workers_store_every_feed_item_once(pg_url, feeds):
     assert unassigned == 0
     runs = sorted(job_intervals(db, "kc:assign_stories"))
     assert runs
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(runs, runs[1:])), (runs, output[-3000:])
+    # A job that starts while another runs can only be a copy the stall sweeper handed back from a worker
+    # starved of CPU (a loaded machine); the store-wide stage lock stops it at once, and it says so in its
+    # worker's output: every overlap must be one of those, so two assignments never ran at once.
+    overlapping = sum(any(start < end for _, end in runs[:k]) for k, (start, _) in enumerate(runs))
+    stopped = output.count("story assignment already running elsewhere: this job stops")
+    assert overlapping <= stopped, (runs, output[-3000:])
     assert "Traceback" not in output, output[-3000:]
     db.close()
 

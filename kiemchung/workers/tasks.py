@@ -241,7 +241,7 @@ def assign_stories(context: JobContext) -> int:
     runtime = runtime_of(context)
     with runtime.db.stage_lock("stories") as mine:
         if not mine:
-            log.info("story assignment already running elsewhere: this job stops")
+            log.warning("story assignment already running elsewhere: this job stops")
             return 0
         with runtime.stage_lock:
             done = runtime.stories.run()
@@ -258,7 +258,7 @@ def match_alerts(context: JobContext) -> int:
     runtime = runtime_of(context)
     with runtime.db.stage_lock("alerts") as mine:
         if not mine:  # a second copy of the job (see assign_stories)
-            log.info("alert matching already running elsewhere: this job stops")
+            log.warning("alert matching already running elsewhere: this job stops")
             return 0
         with runtime.stage_lock:
             return runtime.alerts.run()
