@@ -16,11 +16,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/python
+# setup.py and the C source: the optional compiled story scorer, rebuilt by the install when changed
+$(VENV)/.installed: pyproject.toml constraints.txt setup.py kiemchung/stories/_fastscore.c | $(BIN)/python
 	$(PIP_INSTALL) -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml constraints.txt setup.py kiemchung/stories/_fastscore.c | $(BIN)/python
 	$(PIP_INSTALL) -e '.[$(EXTRAS)]'
 	touch $@ $(VENV)/.installed
 

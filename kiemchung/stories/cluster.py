@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import math
+import os
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -84,6 +85,19 @@ LOCAL_SCALE_FLOOR = 0.02  # so that a document with no close neighbour is not sc
 LOCAL_SCALE_MAX_DOCS = 2000  # scaled cosines over at most this many active documents (recent stories)
 _NO_DAY = array("q")  # the stories of a day with none (never changed)
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
+
+
+def compiled_scorer() -> Any:
+    """The compiled scorer (``kiemchung.stories._fastscore``, built from setup.py when a C compiler is
+    there), or None: not built, or ``KIEMCHUNG_PURE_PYTHON=1`` in the environment. Either way the
+    stories are the same (the Python code is the reference; tests/test_story_fastscore.py)."""
+    if os.environ.get("KIEMCHUNG_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from kiemchung.stories import _fastscore
+    except ImportError:
+        return None
+    return _fastscore
 
 
 def _strongest(
@@ -199,6 +213,8 @@ class StoryClusterer(ClustererPersistence):
         self._held: OrderedDict[str, _Doc] = OrderedDict()  # read back, kept a while (least recently used first)
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
         self._idf_memo: _IdfMemo | None = None  # see same_idf
+        # the hot loops compiled (same results), or None: the Python code below (see compiled_scorer)
+        self._fast = compiled_scorer()
 
     # ------------------------------------------------------------------ adding documents
 
@@ -247,10 +263,13 @@ class StoryClusterer(ClustererPersistence):
             ids = self._update_df(tf)
             values = tf.values()
         df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log  # the IDF, inlined
-        weighted = heapq.nlargest(
-            self.config.doc_terms,
-            [(tf_v * log(n1 / (df[i] + 0.5)), i, tf_v) for i, tf_v in zip(ids, values, strict=True)],
-        )
+        if self._fast is not None:
+            weighted = self._fast.weighted(ids, values, df, n1, self.config.doc_terms)
+        else:
+            weighted = heapq.nlargest(
+                self.config.doc_terms,
+                [(tf_v * log(n1 / (df[i] + 0.5)), i, tf_v) for i, tf_v in zip(ids, values, strict=True)],
+            )
         terms = array("i", [i for _, i, _ in weighted])
         tfs = array("f", [v for _, _, v in weighted])  # float32: half the memory, and what a saved state holds
         norm = math.sqrt(sum(w * w for w, _, _ in weighted)) or 1.0
@@ -363,17 +382,21 @@ class StoryClusterer(ClustererPersistence):
         stop_df = cfg.stop_df_ratio * self._n if self._n >= cfg.stop_min_docs else math.inf  # _stopword, inlined
         get = acc.get
         query_terms, max_postings = cfg.query_terms, cfg.max_postings
-        for w, i, _ in weighted:
-            if looked >= query_terms:
-                break
-            plist = postings.get(i)
-            if not plist or df[i] > stop_df:
-                continue
-            looked += 1
-            if len(plist) > max_postings:
-                continue
-            for s in plist:
-                acc[s] = get(s, 0.0) + w
+        fast = self._fast
+        if fast is not None:
+            acc = fast.walk(weighted, postings, df, stop_df, query_terms, max_postings)
+        else:
+            for w, i, _ in weighted:
+                if looked >= query_terms:
+                    break
+                plist = postings.get(i)
+                if not plist or df[i] > stop_df:
+                    continue
+                looked += 1
+                if len(plist) > max_postings:
+                    continue
+                for s in plist:
+                    acc[s] = get(s, 0.0) + w
         # a social post looks further back and ahead than news (see ``post_window_days``)
         span = max(cfg.window_days, cfg.post_window_days) * _DAY if informal else cfg.window_days * _DAY
         self._past_candidates(doc, weighted, acc, span)
@@ -384,6 +407,12 @@ class StoryClusterer(ClustererPersistence):
         # ties go to the older story (lower number): the order never depends on how a set iterates
         # (plain tuples compared in C rather than a key function called per story: the same order)
         keep = cfg.max_candidates * (4 if cfg.candidate_norm else 2)
+        if fast is not None:
+            cands = fast.select(
+                acc, keep, cfg.max_candidates, float(cfg.candidate_norm), self._stories, cfg.story_terms,
+                cfg.query_terms, doc.time, span,
+            )
+            return self._score_candidates(doc, cands, emb, informal=informal)
         if len(acc) > 2 * keep:  # only the sums at or above the keep-th highest can be in it (floats sorted in C)
             cut = sorted(acc.values())[-keep]
             top = heapq.nlargest(keep, [(v, -s) for s, v in acc.items() if v >= cut])
@@ -402,8 +431,13 @@ class StoryClusterer(ClustererPersistence):
                     cands.append(-s)
                     if len(cands) >= cfg.max_candidates:
                         break
+        return self._score_candidates(doc, cands, emb, informal=informal)
+
+    def _score_candidates(self, doc: _Doc, cands: list[int], emb: Any, *, informal: bool) -> int | None:
+        """The rest of :meth:`_best_story`: score the candidate stories exactly and pick one (or None)."""
         if not cands:
             return None
+        cfg = self.config
         qvec, qnorm = self._query_vector(doc)
         cold = [s for s in cands if not self._stories[s].active and not self._stories[s].centroid]
         back = self._restore([d for s in cold for d in self._stories[s].docs]) if cold else []
@@ -425,12 +459,15 @@ class StoryClusterer(ClustererPersistence):
             if near is not None:
                 return -near[1]
         best, best_score = None, -1.0
-        for s in cands:
-            score = self._lexical(self._stories[s], qvec, qnorm)
-            if self._semantic is not None and emb is not None:
-                score = self._semantic.blend(score, s, emb)
-            if score > best_score:
-                best, best_score = s, score
+        if self._fast is not None and (self._semantic is None or emb is None):
+            best, best_score = self._fast.best_lexical(self._stories, cands, qvec, qnorm)
+        else:
+            for s in cands:
+                score = self._lexical(self._stories[s], qvec, qnorm)
+                if self._semantic is not None and emb is not None:
+                    score = self._semantic.blend(score, s, emb)
+                if score > best_score:
+                    best, best_score = s, score
         bar = min(cfg.threshold, cfg.post_threshold) if informal else cfg.threshold
         if best is None or best_score < bar:
             return None
@@ -528,10 +565,13 @@ class StoryClusterer(ClustererPersistence):
         if n < max(2, self.config.cohesion_min_docs):
             return 0.0
         df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log
-        total = 0.0
-        for i, v in story.centroid.items():
-            x = v * log(n1 / (df[i] + 0.5))
-            total += x * x
+        if self._fast is not None:
+            total = self._fast.cohesion_sum(story.centroid, df, n1)
+        else:
+            total = 0.0
+            for i, v in story.centroid.items():
+                x = v * log(n1 / (df[i] + 0.5))
+                total += x * x
         return max(0.0, (total - n) / (n * (n - 1)))
 
     def _in_window(self, story: _Story, when: float | None) -> bool:
@@ -549,6 +589,8 @@ class StoryClusterer(ClustererPersistence):
         on news: each candidate story looks up fewer terms) but counted in the norm; every product
         and sum stays the same, in the same order."""
         df, n1, log = self._df, self._n + 1.0 + self.config.idf_prior_docs, math.log
+        if self._fast is not None:
+            return self._fast.query_vector(doc.terms, doc.tfs, df, n1)
         q2: dict[int, float] = {}
         sq = 0.0
         for i, tf in zip(doc.terms, doc.tfs, strict=True):
@@ -571,6 +613,8 @@ class StoryClusterer(ClustererPersistence):
         hold, summed in the query's order (the same sum whatever the centroid's history).
         """
         cent = story.centroid
+        if self._fast is not None:
+            return self._fast.lexical(cent, len(story.docs), q2, qnorm)
         # the terms both hold, in the query's order, found in C (``filter``): most query terms are not
         # in the story (a set intersection of the keys, then sorted back into the query's order, cost more)
         common = list(filter(cent.__contains__, q2))
@@ -1144,6 +1188,9 @@ class StoryClusterer(ClustererPersistence):
         budget = self.config.query_terms
         df = self._df
         stop_df = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf
+        if self._fast is not None and type(story.indexed) is set and type(story.centroid) is dict:
+            self._fast.index(terms, df, stop_df, budget, story.indexed, story.centroid, self._postings, s)
+            return
         for i in terms:
             if budget <= 0:
                 break
@@ -1155,6 +1202,9 @@ class StoryClusterer(ClustererPersistence):
                 self._postings.setdefault(i, set()).add(s)
 
     def _unindex(self, story: _Story, s: int, terms: Iterable[int]) -> None:
+        if self._fast is not None and type(story.indexed) is set:
+            self._fast.unindex(self._postings, story.indexed, s, list(terms))
+            return
         for i in list(terms):
             plist = self._postings.get(i)
             if plist is not None:

@@ -1,0 +1,779 @@
+/* The story clusterer's hot loops, compiled (optional: kiemchung/stories/cluster.py runs its own Python
+ * when this module is not built, or when KIEMCHUNG_PURE_PYTHON=1).
+ *
+ * Each function does what one piece of StoryClusterer does, over the same Python objects (dicts, sets,
+ * lists, arrays), and returns the same floats: every sum is taken in the order the Python code takes
+ * it, with the same double operations (no fused multiply-add: setup.py builds with
+ * -ffp-contract=off), so the stories are the same whichever path runs (tests/test_story_fastscore.py).
+ * The GIL is held throughout; the module keeps no state of its own.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdlib.h>
+
+/* ------------------------------------------------------------------ helpers */
+
+/* df[i] of the clusterer's document-frequency list, as a double (exact: counts are far below 2**53). */
+static int
+df_at(PyObject *df, long i, double *out)
+{
+    if (i < 0 || i >= PyList_GET_SIZE(df)) {
+        PyErr_SetString(PyExc_IndexError, "list index out of range");
+        return -1;
+    }
+    PyObject *d = PyList_GET_ITEM(df, i);
+    double x = PyFloat_AsDouble(d);  /* an int: its exact value as a double, as int + float does */
+    if (x == -1.0 && PyErr_Occurred())
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* A read-only buffer of an array of the given format ("i" or "f"); 0 on success. */
+static int
+get_array(PyObject *obj, Py_buffer *view, char code, Py_ssize_t itemsize)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0)
+        return -1;
+    if (view->itemsize != itemsize || view->format == NULL || view->format[0] != code || view->format[1]) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "expected an array of type '%c'", code);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+attr(PyObject *obj, PyObject *name)
+{
+    return PyObject_GetAttr(obj, name);
+}
+
+/* interned attribute names, looked up once per call (no module state) */
+#define NAME(var, text) \
+    PyObject *var = PyUnicode_InternFromString(text); \
+    if (var == NULL) goto error;
+
+/* ------------------------------------------------------------------ walk */
+
+PyDoc_STRVAR(walk_doc,
+"walk(weighted, postings, df, stop_df, query_terms, max_postings) -> dict\n\n"
+"The walk over the postings of StoryClusterer._best_story: for the first ``query_terms`` terms of\n"
+"``weighted`` ((w, i, tf) tuples) that have postings and are not stopwords, each story of a postings\n"
+"set no longer than ``max_postings`` gains ``w``. Returns {story: summed weight} in first-seen order.");
+
+static PyObject *
+walk(PyObject *self, PyObject *args)
+{
+    PyObject *weighted, *postings, *df;
+    double stop_df;
+    Py_ssize_t query_terms, max_postings;
+    if (!PyArg_ParseTuple(args, "O!O!O!dnn", &PyList_Type, &weighted, &PyDict_Type, &postings,
+                          &PyList_Type, &df, &stop_df, &query_terms, &max_postings))
+        return NULL;
+    PyObject *acc = PyDict_New();
+    if (acc == NULL)
+        return NULL;
+    Py_ssize_t looked = 0, n = PyList_GET_SIZE(weighted);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (looked >= query_terms)
+            break;
+        PyObject *item = PyList_GET_ITEM(weighted, k);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 2) {
+            PyErr_SetString(PyExc_TypeError, "weighted: (w, i, tf) tuples expected");
+            goto error;
+        }
+        PyObject *iobj = PyTuple_GET_ITEM(item, 1);
+        PyObject *plist = PyDict_GetItemWithError(postings, iobj);  /* borrowed */
+        if (plist == NULL) {
+            if (PyErr_Occurred())
+                goto error;
+            continue;
+        }
+        Py_ssize_t size = PyObject_Size(plist);
+        if (size < 0)
+            goto error;
+        if (size == 0)
+            continue;
+        long i = PyLong_AsLong(iobj);
+        if (i == -1 && PyErr_Occurred())
+            goto error;
+        double d;
+        if (df_at(df, i, &d) < 0)
+            goto error;
+        if (d > stop_df)
+            continue;
+        looked++;
+        if (size > max_postings)
+            continue;
+        double w = PyFloat_AsDouble(PyTuple_GET_ITEM(item, 0));
+        if (w == -1.0 && PyErr_Occurred())
+            goto error;
+        Py_INCREF(plist);  /* held while iterated */
+        PyObject *it = PyObject_GetIter(plist);
+        if (it == NULL) {
+            Py_DECREF(plist);
+            goto error;
+        }
+        PyObject *s;
+        while ((s = PyIter_Next(it)) != NULL) {
+            PyObject *old = PyDict_GetItemWithError(acc, s);
+            double v = 0.0;
+            if (old != NULL) {
+                v = PyFloat_AsDouble(old);
+                if (v == -1.0 && PyErr_Occurred()) {
+                    Py_DECREF(s);
+                    break;
+                }
+            }
+            else if (PyErr_Occurred()) {
+                Py_DECREF(s);
+                break;
+            }
+            PyObject *nv = PyFloat_FromDouble(v + w);
+            if (nv == NULL || PyDict_SetItem(acc, s, nv) < 0) {
+                Py_XDECREF(nv);
+                Py_DECREF(s);
+                break;
+            }
+            Py_DECREF(nv);
+            Py_DECREF(s);
+        }
+        Py_DECREF(it);
+        Py_DECREF(plist);
+        if (PyErr_Occurred())
+            goto error;
+    }
+    return acc;
+error:
+    Py_DECREF(acc);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ select */
+
+typedef struct {
+    double v;      /* the summed index weight, then (normalised) the ranking score */
+    long long s;   /* story number */
+    PyObject *key; /* the story number as the acc dict holds it (a new reference) */
+} Cand;
+
+/* highest value first, then the lower story number (Python: tuples (v, -s), highest first) */
+static int
+cand_cmp(const void *a, const void *b)
+{
+    const Cand *x = a, *y = b;
+    if (x->v > y->v) return -1;
+    if (x->v < y->v) return 1;
+    if (x->s < y->s) return -1;
+    if (x->s > y->s) return 1;
+    return 0;
+}
+
+/* a story's first or last time: None (1, as "no time") or a float */
+static int
+story_time(PyObject *story, PyObject *name, double *out, int *none)
+{
+    PyObject *t = attr(story, name);
+    if (t == NULL)
+        return -1;
+    if (t == Py_None) {
+        *none = 1;
+        Py_DECREF(t);
+        return 0;
+    }
+    *out = PyFloat_AsDouble(t);
+    Py_DECREF(t);
+    if (*out == -1.0 && PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
+PyDoc_STRVAR(select_doc,
+"select(acc, keep, max_candidates, power, stories, cap, extra, when, span) -> list\n\n"
+"The candidate stories of StoryClusterer._best_story: the ``keep`` highest sums of ``acc`` (ties to the\n"
+"lower story number), re-ranked as _normalise does when ``power`` is not 0 (each sum times\n"
+"``((len(story.indexed) or cap) + extra) ** -power``), then the first ``max_candidates`` of them whose\n"
+"time span, widened by ``span`` seconds, holds ``when`` (every one when ``when`` is None).");
+
+static PyObject *
+select_cands(PyObject *self, PyObject *args)
+{
+    PyObject *acc, *stories, *when_obj;
+    Py_ssize_t keep, max_candidates, cap, extra;
+    double power, span;
+    if (!PyArg_ParseTuple(args, "O!nndO!nnOd", &PyDict_Type, &acc, &keep, &max_candidates, &power,
+                          &PyDict_Type, &stories, &cap, &extra, &when_obj, &span))
+        return NULL;
+    Py_ssize_t n = PyDict_GET_SIZE(acc), filled = 0;
+    PyObject *out = NULL, *n_indexed = NULL, *n_first = NULL, *n_last = NULL;
+    Cand *c = PyMem_Malloc((n ? n : 1) * sizeof(Cand));
+    if (c == NULL)
+        return PyErr_NoMemory();
+    NAME(n_indexed_, "indexed") n_indexed = n_indexed_;
+    NAME(n_first_, "first") n_first = n_first_;
+    NAME(n_last_, "last") n_last = n_last_;
+    {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(acc, &pos, &key, &value)) {
+            double v = PyFloat_AsDouble(value);
+            if (v == -1.0 && PyErr_Occurred())
+                goto error;
+            long long s = PyLong_AsLongLong(key);
+            if (s == -1 && PyErr_Occurred())
+                goto error;
+            Py_INCREF(key);
+            c[filled].v = v;
+            c[filled].s = s;
+            c[filled].key = key;
+            filled++;
+        }
+    }
+    qsort(c, (size_t)filled, sizeof(Cand), cand_cmp);
+    Py_ssize_t top = filled < keep ? filled : keep;
+    if (power != 0.0) {
+        for (Py_ssize_t k = 0; k < top; k++) {
+            PyObject *story = PyDict_GetItemWithError(stories, c[k].key);
+            if (story == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, c[k].key);
+                goto error;
+            }
+            PyObject *indexed = attr(story, n_indexed);
+            if (indexed == NULL)
+                goto error;
+            Py_ssize_t size = PyObject_Size(indexed);
+            Py_DECREF(indexed);
+            if (size < 0)
+                goto error;
+            /* Python: int ** float is float(int) ** float, then v times it */
+            double base = (double)((size ? size : cap) + extra);
+            c[k].v = c[k].v * pow(base, -power);
+        }
+        qsort(c, (size_t)top, sizeof(Cand), cand_cmp);
+    }
+    out = PyList_New(0);
+    if (out == NULL)
+        goto error;
+    int any_time = when_obj != Py_None;
+    double when = 0.0;
+    if (any_time) {
+        when = PyFloat_AsDouble(when_obj);
+        if (when == -1.0 && PyErr_Occurred())
+            goto error;
+    }
+    for (Py_ssize_t k = 0; k < top && PyList_GET_SIZE(out) < max_candidates; k++) {
+        if (any_time) {
+            PyObject *story = PyDict_GetItemWithError(stories, c[k].key);
+            if (story == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, c[k].key);
+                goto error;
+            }
+            Py_INCREF(story);
+            double first = 0.0, last = 0.0;
+            int none = 0;
+            int bad = story_time(story, n_first, &first, &none) < 0 || story_time(story, n_last, &last, &none) < 0;
+            Py_DECREF(story);
+            if (bad)
+                goto error;
+            if (!none && !(first - span <= when && when <= last + span))
+                continue;
+        }
+        if (PyList_Append(out, c[k].key) < 0)
+            goto error;
+    }
+    for (Py_ssize_t k = 0; k < filled; k++)
+        Py_DECREF(c[k].key);
+    PyMem_Free(c);
+    Py_DECREF(n_indexed);
+    Py_DECREF(n_first);
+    Py_DECREF(n_last);
+    return out;
+error:
+    for (Py_ssize_t k = 0; k < filled; k++)
+        Py_DECREF(c[k].key);
+    PyMem_Free(c);
+    Py_XDECREF(out);
+    Py_XDECREF(n_indexed);
+    Py_XDECREF(n_first);
+    Py_XDECREF(n_last);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ query_vector */
+
+PyDoc_STRVAR(query_vector_doc,
+"query_vector(terms, tfs, df, n1) -> (q2, qnorm)\n\n"
+"StoryClusterer._query_vector: ``terms`` an array('i'), ``tfs`` an array('f') of the same length.");
+
+static PyObject *
+query_vector(PyObject *self, PyObject *args)
+{
+    PyObject *terms_obj, *tfs_obj, *df;
+    double n1;
+    if (!PyArg_ParseTuple(args, "OOO!d", &terms_obj, &tfs_obj, &PyList_Type, &df, &n1))
+        return NULL;
+    Py_buffer tv, fv;
+    if (get_array(terms_obj, &tv, 'i', sizeof(int)) < 0)
+        return NULL;
+    if (get_array(tfs_obj, &fv, 'f', sizeof(float)) < 0) {
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
+    PyObject *q2 = NULL;
+    Py_ssize_t n = tv.len / (Py_ssize_t)sizeof(int);
+    if (n != fv.len / (Py_ssize_t)sizeof(float)) {
+        PyErr_SetString(PyExc_ValueError, "terms and tfs differ in length");
+        goto error;
+    }
+    q2 = PyDict_New();
+    if (q2 == NULL)
+        goto error;
+    const int *terms = tv.buf;
+    const float *tfs = fv.buf;
+    double sq = 0.0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        double d;
+        if (df_at(df, terms[k], &d) < 0)
+            goto error;
+        double w = log(n1 / (d + 0.5));
+        double v = (double)tfs[k] * w;
+        sq += v * v;
+        if (d > 1.0) {
+            PyObject *key = PyLong_FromLong(terms[k]);
+            PyObject *val = key ? PyFloat_FromDouble(v * w) : NULL;
+            int bad = val == NULL || PyDict_SetItem(q2, key, val) < 0;
+            Py_XDECREF(key);
+            Py_XDECREF(val);
+            if (bad)
+                goto error;
+        }
+    }
+    PyBuffer_Release(&tv);
+    PyBuffer_Release(&fv);
+    double norm = sqrt(sq);
+    return Py_BuildValue("(Nd)", q2, norm != 0.0 ? norm : 1.0);
+error:
+    Py_XDECREF(q2);
+    PyBuffer_Release(&tv);
+    PyBuffer_Release(&fv);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ lexical */
+
+/* The sparse product of _lexical: over q2's terms in its order, those the centroid holds. */
+static int
+lexical_one(PyObject *cent, Py_ssize_t ndocs, PyObject *q2, double qnorm, double *out)
+{
+    if (!PyDict_Check(cent)) {
+        PyErr_SetString(PyExc_TypeError, "a centroid is a dict");
+        return -1;
+    }
+    double dot = 0.0;
+    int common = 0;
+    Py_ssize_t pos = 0;
+    PyObject *key, *qv;
+    while (PyDict_Next(q2, &pos, &key, &qv)) {
+        PyObject *cv = PyDict_GetItemWithError(cent, key);
+        if (cv == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            continue;
+        }
+        double a = PyFloat_AsDouble(qv), b;
+        if (a == -1.0 && PyErr_Occurred())
+            return -1;
+        b = PyFloat_AsDouble(cv);
+        if (b == -1.0 && PyErr_Occurred())
+            return -1;
+        dot += a * b;
+        common = 1;
+    }
+    if (!common || dot <= 0.0)
+        *out = 0.0;
+    else
+        *out = dot / (qnorm * (double)ndocs);
+    return 0;
+}
+
+PyDoc_STRVAR(lexical_doc,
+"lexical(centroid, ndocs, q2, qnorm) -> float\n\n"
+"StoryClusterer._lexical for a story with this centroid and ``ndocs`` documents.");
+
+static PyObject *
+lexical(PyObject *self, PyObject *args)
+{
+    PyObject *cent, *q2;
+    Py_ssize_t ndocs;
+    double qnorm, out;
+    if (!PyArg_ParseTuple(args, "OnO!d", &cent, &ndocs, &PyDict_Type, &q2, &qnorm))
+        return NULL;
+    if (lexical_one(cent, ndocs, q2, qnorm, &out) < 0)
+        return NULL;
+    return PyFloat_FromDouble(out);
+}
+
+PyDoc_STRVAR(best_lexical_doc,
+"best_lexical(stories, cands, q2, qnorm) -> (best, best_score)\n\n"
+"The candidate with the highest _lexical score (the first of equal ones), as _best_story picks it\n"
+"without embeddings; (None, -1.0) when ``cands`` is empty.");
+
+static PyObject *
+best_lexical(PyObject *self, PyObject *args)
+{
+    PyObject *stories, *cands, *q2;
+    double qnorm;
+    if (!PyArg_ParseTuple(args, "O!O!O!d", &PyDict_Type, &stories, &PyList_Type, &cands, &PyDict_Type, &q2,
+                          &qnorm))
+        return NULL;
+    PyObject *n_centroid = NULL, *n_docs = NULL, *best = Py_None;
+    double best_score = -1.0;
+    NAME(n_centroid_, "centroid") n_centroid = n_centroid_;
+    NAME(n_docs_, "docs") n_docs = n_docs_;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(cands); k++) {
+        PyObject *s = PyList_GET_ITEM(cands, k);
+        PyObject *story = PyDict_GetItemWithError(stories, s);
+        if (story == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetObject(PyExc_KeyError, s);
+            goto error;
+        }
+        Py_INCREF(story);
+        PyObject *cent = attr(story, n_centroid);
+        PyObject *docs = cent ? attr(story, n_docs) : NULL;
+        Py_DECREF(story);
+        if (docs == NULL) {
+            Py_XDECREF(cent);
+            goto error;
+        }
+        Py_ssize_t ndocs = PyObject_Size(docs);
+        Py_DECREF(docs);
+        double score;
+        int bad = ndocs < 0 || lexical_one(cent, ndocs, q2, qnorm, &score) < 0;
+        Py_DECREF(cent);
+        if (bad)
+            goto error;
+        if (score > best_score) {
+            best = s;
+            best_score = score;
+        }
+    }
+    Py_DECREF(n_centroid);
+    Py_DECREF(n_docs);
+    return Py_BuildValue("(Od)", best, best_score);
+error:
+    Py_XDECREF(n_centroid);
+    Py_XDECREF(n_docs);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ cohesion */
+
+PyDoc_STRVAR(cohesion_sum_doc,
+"cohesion_sum(centroid, df, n1) -> float\n\n"
+"The sum over the centroid's terms (in its order) of (v * idf)**2, as StoryClusterer._cohesion takes it.");
+
+static PyObject *
+cohesion_sum(PyObject *self, PyObject *args)
+{
+    PyObject *cent, *df;
+    double n1;
+    if (!PyArg_ParseTuple(args, "O!O!d", &PyDict_Type, &cent, &PyList_Type, &df, &n1))
+        return NULL;
+    double total = 0.0;
+    Py_ssize_t pos = 0;
+    PyObject *key, *val;
+    while (PyDict_Next(cent, &pos, &key, &val)) {
+        long i = PyLong_AsLong(key);
+        if (i == -1 && PyErr_Occurred())
+            return NULL;
+        double d, v = PyFloat_AsDouble(val);
+        if (v == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (df_at(df, i, &d) < 0)
+            return NULL;
+        double x = v * log(n1 / (d + 0.5));
+        total += x * x;
+    }
+    return PyFloat_FromDouble(total);
+}
+
+/* ------------------------------------------------------------------ weighted */
+
+typedef struct {
+    double w, tf;
+    long long i;
+    PyObject *iobj, *tfobj; /* new references */
+} Term;
+
+/* highest (w, i, tf) first, as heapq.nlargest orders the tuples */
+static int
+term_cmp(const void *a, const void *b)
+{
+    const Term *x = a, *y = b;
+    if (x->w != y->w) return x->w > y->w ? -1 : 1;
+    if (x->i != y->i) return x->i > y->i ? -1 : 1;
+    if (x->tf != y->tf) return x->tf > y->tf ? -1 : 1;
+    return 0;
+}
+
+PyDoc_STRVAR(weighted_doc,
+"weighted(ids, values, df, n1, k) -> list\n\n"
+"The document's weighted terms in StoryClusterer.add: the ``k`` highest tuples\n"
+"(tf * log(n1 / (df[i] + 0.5)), i, tf) over ``zip(ids, values, strict=True)``, highest first.");
+
+static PyObject *
+weighted(PyObject *self, PyObject *args)
+{
+    PyObject *ids, *values, *df;
+    double n1;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "OOO!dn", &ids, &values, &PyList_Type, &df, &n1, &k))
+        return NULL;
+    Py_ssize_t cap = 64, n = 0;
+    Term *t = PyMem_Malloc(cap * sizeof(Term));
+    PyObject *it_i = NULL, *it_v = NULL, *out = NULL;
+    if (t == NULL)
+        return PyErr_NoMemory();
+    it_i = PyObject_GetIter(ids);
+    if (it_i == NULL)
+        goto error;
+    it_v = PyObject_GetIter(values);
+    if (it_v == NULL)
+        goto error;
+    for (;;) {
+        PyObject *iobj = PyIter_Next(it_i);
+        if (iobj == NULL && PyErr_Occurred())
+            goto error;
+        PyObject *tfobj = PyIter_Next(it_v);
+        if (tfobj == NULL && PyErr_Occurred()) {
+            Py_XDECREF(iobj);
+            goto error;
+        }
+        if (iobj == NULL || tfobj == NULL) {
+            if (iobj != NULL || tfobj != NULL) {
+                Py_XDECREF(iobj);
+                Py_XDECREF(tfobj);
+                PyErr_SetString(PyExc_ValueError, "zip() arguments differ in length");
+                goto error;
+            }
+            break;
+        }
+        if (n == cap) {
+            Term *bigger = PyMem_Realloc(t, 2 * cap * sizeof(Term));
+            if (bigger == NULL) {
+                Py_DECREF(iobj);
+                Py_DECREF(tfobj);
+                PyErr_NoMemory();
+                goto error;
+            }
+            t = bigger;
+            cap *= 2;
+        }
+        t[n].iobj = iobj;
+        t[n].tfobj = tfobj;
+        n++;
+        long long i = PyLong_AsLongLong(iobj);
+        if (i == -1 && PyErr_Occurred())
+            goto error;
+        double tf = PyFloat_AsDouble(tfobj), d;
+        if (tf == -1.0 && PyErr_Occurred())
+            goto error;
+        if (df_at(df, (long)i, &d) < 0)
+            goto error;
+        t[n - 1].i = i;
+        t[n - 1].tf = tf;
+        t[n - 1].w = tf * log(n1 / (d + 0.5));
+    }
+    qsort(t, (size_t)n, sizeof(Term), term_cmp);
+    Py_ssize_t top = n < k ? n : (k > 0 ? k : 0);
+    out = PyList_New(top);
+    if (out == NULL)
+        goto error;
+    for (Py_ssize_t j = 0; j < top; j++) {
+        PyObject *tup = PyTuple_New(3);
+        PyObject *w = tup ? PyFloat_FromDouble(t[j].w) : NULL;
+        if (w == NULL) {
+            Py_XDECREF(tup);
+            goto error;
+        }
+        Py_INCREF(t[j].iobj);
+        Py_INCREF(t[j].tfobj);
+        PyTuple_SET_ITEM(tup, 0, w);
+        PyTuple_SET_ITEM(tup, 1, t[j].iobj);
+        PyTuple_SET_ITEM(tup, 2, t[j].tfobj);
+        PyList_SET_ITEM(out, j, tup);
+    }
+    for (Py_ssize_t j = 0; j < n; j++) {
+        Py_DECREF(t[j].iobj);
+        Py_DECREF(t[j].tfobj);
+    }
+    PyMem_Free(t);
+    Py_DECREF(it_i);
+    Py_DECREF(it_v);
+    return out;
+error:
+    for (Py_ssize_t j = 0; j < n; j++) {
+        Py_DECREF(t[j].iobj);
+        Py_DECREF(t[j].tfobj);
+    }
+    PyMem_Free(t);
+    Py_XDECREF(it_i);
+    Py_XDECREF(it_v);
+    Py_XDECREF(out);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ index / unindex */
+
+PyDoc_STRVAR(index_doc,
+"index(terms, df, stop_df, budget, indexed, centroid, postings, s) -> None\n\n"
+"StoryClusterer._index of an active story: of the first ``budget`` terms that are not stopwords, each\n"
+"one the centroid holds and the story does not index yet goes into ``indexed`` and ``postings[i]``.");
+
+static PyObject *
+index_terms(PyObject *self, PyObject *args)
+{
+    PyObject *terms, *df, *indexed, *cent, *postings, *s;
+    double stop_df;
+    Py_ssize_t budget;
+    if (!PyArg_ParseTuple(args, "OO!dnO!O!O!O", &terms, &PyList_Type, &df, &stop_df, &budget, &PySet_Type,
+                          &indexed, &PyDict_Type, &cent, &PyDict_Type, &postings, &s))
+        return NULL;
+    PyObject *it = PyObject_GetIter(terms), *iobj;
+    if (it == NULL)
+        return NULL;
+    while ((iobj = PyIter_Next(it)) != NULL) {
+        if (budget <= 0) {
+            Py_DECREF(iobj);
+            break;
+        }
+        long i = PyLong_AsLong(iobj);
+        double d;
+        if ((i == -1 && PyErr_Occurred()) || df_at(df, i, &d) < 0) {
+            Py_DECREF(iobj);
+            break;
+        }
+        if (d > stop_df) {
+            Py_DECREF(iobj);
+            continue;
+        }
+        budget--;
+        int has = PySet_Contains(indexed, iobj);
+        int held = has == 0 ? PyDict_Contains(cent, iobj) : 0;
+        if (has < 0 || held < 0) {
+            Py_DECREF(iobj);
+            break;
+        }
+        if (held) {
+            if (PySet_Add(indexed, iobj) < 0) {
+                Py_DECREF(iobj);
+                break;
+            }
+            PyObject *plist = PyDict_GetItemWithError(postings, iobj);
+            if (plist == NULL) {
+                if (PyErr_Occurred()) {
+                    Py_DECREF(iobj);
+                    break;
+                }
+                plist = PySet_New(NULL);
+                if (plist == NULL || PyDict_SetItem(postings, iobj, plist) < 0) {
+                    Py_XDECREF(plist);
+                    Py_DECREF(iobj);
+                    break;
+                }
+                Py_DECREF(plist);  /* the dict holds it */
+            }
+            if (!PySet_Check(plist)) {
+                PyErr_SetString(PyExc_TypeError, "a postings list is a set");
+                Py_DECREF(iobj);
+                break;
+            }
+            if (PySet_Add(plist, s) < 0) {
+                Py_DECREF(iobj);
+                break;
+            }
+        }
+        Py_DECREF(iobj);
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(unindex_doc,
+"unindex(postings, indexed, s, terms) -> None\n\n"
+"StoryClusterer._unindex: story ``s`` leaves the postings of ``terms`` (an emptied set leaves the\n"
+"postings) and ``indexed`` (a set) drops them.");
+
+static PyObject *
+unindex_terms(PyObject *self, PyObject *args)
+{
+    PyObject *postings, *indexed, *s, *terms;
+    if (!PyArg_ParseTuple(args, "O!O!OO!", &PyDict_Type, &postings, &PySet_Type, &indexed, &s, &PyList_Type,
+                          &terms))
+        return NULL;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(terms); k++) {
+        PyObject *i = PyList_GET_ITEM(terms, k);
+        Py_INCREF(i);
+        PyObject *plist = PyDict_GetItemWithError(postings, i);
+        if (plist == NULL && PyErr_Occurred())
+            goto error;
+        if (plist != NULL) {
+            if (!PySet_Check(plist)) {
+                PyErr_SetString(PyExc_TypeError, "a postings list is a set");
+                goto error;
+            }
+            if (PySet_Discard(plist, s) < 0)
+                goto error;
+            if (PySet_GET_SIZE(plist) == 0 && PyDict_DelItem(postings, i) < 0)
+                goto error;
+        }
+        if (PySet_Discard(indexed, i) < 0)
+            goto error;
+        Py_DECREF(i);
+        continue;
+    error:
+        Py_DECREF(i);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ module */
+
+static PyMethodDef methods[] = {
+    {"walk", walk, METH_VARARGS, walk_doc},
+    {"select", select_cands, METH_VARARGS, select_doc},
+    {"query_vector", query_vector, METH_VARARGS, query_vector_doc},
+    {"lexical", lexical, METH_VARARGS, lexical_doc},
+    {"best_lexical", best_lexical, METH_VARARGS, best_lexical_doc},
+    {"cohesion_sum", cohesion_sum, METH_VARARGS, cohesion_sum_doc},
+    {"weighted", weighted, METH_VARARGS, weighted_doc},
+    {"index", index_terms, METH_VARARGS, index_doc},
+    {"unindex", unindex_terms, METH_VARARGS, unindex_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "kiemchung.stories._fastscore",
+    "The story clusterer's hot loops, compiled (see kiemchung/stories/cluster.py).",
+    0,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__fastscore(void)
+{
+    return PyModuleDef_Init(&module);
+}

@@ -1,0 +1,164 @@
+"""The compiled scorer (kiemchung/stories/_fastscore.c) against the Python code it stands in for: the same
+documents through a clusterer on each path give the same stories and the same scores, to the bit."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import random
+from array import array
+
+import pytest
+
+from kiemchung.sources.sample import sample_path
+from kiemchung.stories import cluster
+from kiemchung.stories.cluster import ClusterConfig, StoryClusterer, compiled_scorer
+
+try:
+    from kiemchung.stories import _fastscore
+except ImportError:  # not built (no C compiler): the Python path runs; CI requires the build
+    _fastscore = None
+
+needs_build = pytest.mark.skipif(_fastscore is None, reason="kiemchung.stories._fastscore is not built")
+
+_T0 = dt.datetime(2026, 3, 1, 6, 0, tzinfo=dt.timezone.utc)
+_SYLLABLES = (
+    "ha noi sai gon da nang can tho hue bao lu chay no tai nan giao thong xang dau gia vang chung khoan "
+    "bong da doi tuyen world cup bau cu quoc hoi thu tuong bo truong y te dich benh sot xuat huyet covid "
+    "truong hoc hoc sinh thi tot nghiep dai hoc dien luc mat dien nang nong mua bao canh bao thoi tiet "
+    "vinh tan phong toa cong an bat giu lua dao tien ao ngan hang lai suat xuat khau gao ca phe tom"
+).split()
+
+
+def test_the_compiled_scorer_is_built_when_required():
+    """CI sets KIEMCHUNG_TEST_CEXT_REQUIRED=1 (.ci/run): there the module must have been built by the
+    editable install (setup.py), not silently replaced by the Python code."""
+    if os.environ.get("KIEMCHUNG_TEST_CEXT_REQUIRED") == "1":
+        assert _fastscore is not None, "pip install -e . did not build kiemchung.stories._fastscore (a C compiler?)"
+
+
+def test_the_environment_forces_the_python_code(monkeypatch):
+    monkeypatch.setenv("KIEMCHUNG_PURE_PYTHON", "1")
+    assert compiled_scorer() is None
+    assert StoryClusterer()._fast is None
+    monkeypatch.setenv("KIEMCHUNG_PURE_PYTHON", "0")
+    assert compiled_scorer() is _fastscore
+
+
+def _news(seed: int, n: int) -> list[dict]:
+    """``n`` articles of about n/6 events (each event: its own words over a shared vocabulary, a few
+    days long), some undated, some with a daily series headline; in a backfill order (the second half
+    of the time range first) so that dormant stories are found again by day."""
+    rng = random.Random(seed)
+    events = []
+    for e in range(max(1, n // 6)):
+        words = rng.sample(_SYLLABLES, 8) + [f"ev{e}a", f"ev{e}b", f"ev{e}c"]
+        events.append((words, rng.uniform(0, 40)))
+    items = []
+    for k in range(n):
+        words, day = events[rng.randrange(len(events))]
+        title = " ".join(rng.sample(words, 6))
+        lead = " ".join(rng.choice(_SYLLABLES if rng.random() < 0.3 else words) for _ in range(20))
+        when = _T0 + dt.timedelta(days=day + rng.uniform(0, 3))
+        if rng.random() < 0.08:  # a daily bulletin: the same headline template each day
+            title = f"Kết quả xổ số miền Bắc ngày {when.day}/{when.month}"
+        items.append({"id": f"n{k}", "title": title, "lead": lead,
+                      "published_at": None if rng.random() < 0.05 else when.isoformat()})
+    items.sort(key=lambda it: it["published_at"] or "")
+    half = len(items) // 2
+    return items[half:] + items[:half]
+
+
+def _posts() -> list[dict]:
+    """The bundled sample's social posts (copies of rumours in several spellings), in file order."""
+    with open(sample_path("posts.csv"), encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))[1:]
+    out = []
+    for r in rows:
+        try:
+            when = dt.datetime.strptime(r[4], "%d/%m/%Y %H:%M").replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
+        except ValueError:  # the sample's posts include times such as "hôm qua": no date
+            when = None
+        out.append({"id": r[0], "title": r[3][:120], "body": r[3], "informal": True,
+                    "published_at": when.isoformat() if when else None})
+    return out
+
+
+def _pair(monkeypatch, config: ClusterConfig) -> tuple[StoryClusterer, StoryClusterer]:
+    now = lambda: dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)  # noqa: E731
+    monkeypatch.setenv("KIEMCHUNG_PURE_PYTHON", "1")
+    pure = StoryClusterer(config, now=now)
+    monkeypatch.delenv("KIEMCHUNG_PURE_PYTHON")
+    fast = StoryClusterer(config, now=now)
+    assert pure._fast is None and fast._fast is _fastscore
+    return pure, fast
+
+
+def _scores(c: StoryClusterer, docs: list[str]) -> list[tuple]:
+    """Every exact score the clusterer computes, for each document against each story holding a
+    document (query vector, lexical score, cohesion): floats compared bit for bit."""
+    out = []
+    active = [s for s, st in c._stories.items() if st.active and st.docs]
+    for d in docs:
+        doc = c._docs[d]
+        q2, qnorm = c._query_vector(doc)
+        out.append((d, sorted(q2.items()), qnorm))
+        for s in active:
+            out.append((d, s, c._lexical(c._stories[s], q2, qnorm)))
+    for s in active:
+        out.append((s, c._cohesion(c._stories[s])))
+    return out
+
+
+@needs_build
+@pytest.mark.parametrize(
+    "config",
+    [
+        ClusterConfig(),
+        ClusterConfig(candidate_norm=0.0, max_candidates=4, cohesion_min_docs=2, query_terms=12, story_terms=20),
+        ClusterConfig(window_days=1.0, stop_min_docs=50, stop_df_ratio=0.02, max_postings=5, max_active_stories=30),
+    ],
+    ids=["default", "unnormalised-small-index", "short-window-stopwords"],
+)
+def test_both_paths_give_the_same_stories_and_scores(monkeypatch, config):
+    pure, fast = _pair(monkeypatch, config)
+    items = _news(7, 420)
+    posts = _posts()
+    items = items[:200] + posts + items[200:]  # posts in the middle: near copies, dormant stories around
+    for it in items:
+        kw = {k: v for k, v in it.items() if k != "id"}
+        assert pure.add(it["id"], **kw) == fast.add(it["id"], **kw), it["id"]
+    assert pure.assignments() == fast.assignments()
+    assert {s: st.indexed for s, st in pure._stories.items()} == {s: st.indexed for s, st in fast._stories.items()}
+    assert pure._postings == fast._postings
+    sample = [it["id"] for it in items[::37]]
+    assert _scores(pure, sample) == _scores(fast, sample)
+    assert len(set(pure.assignments().values())) > 40  # the fixture makes stories, not one blob
+
+
+@needs_build
+def test_each_function_matches_its_python_code(monkeypatch):
+    """Random inputs through each compiled function and its Python original (ties included)."""
+    pure, fast = _pair(monkeypatch, ClusterConfig())
+    rng = random.Random(3)
+    df = [rng.randrange(1, 50) for _ in range(500)]
+    for c in (pure, fast):
+        c._df, c._n = list(df), 400
+    for _ in range(200):
+        ids = array("i", rng.sample(range(500), rng.randrange(0, 120)))
+        values = array("f", [rng.choice((1.0, 2.0, rng.random() * 3)) for _ in ids])  # ties in w
+        k = rng.randrange(1, 90)
+        n1 = 501.0
+        ref = __import__("heapq").nlargest(
+            k, [(v * cluster.math.log(n1 / (pure._df[i] + 0.5)), i, v) for i, v in zip(ids, values)]
+        )
+        assert _fastscore.weighted(ids, values, pure._df, n1, k) == ref
+        doc = cluster._Doc(story=-1, time=None, title="", terms=ids, tfs=values)
+        assert pure._query_vector(doc) == fast._query_vector(doc)
+    with pytest.raises(ValueError):
+        _fastscore.weighted(array("i", [1, 2]), array("f", [1.0]), pure._df, 3.0, 5)
+    with pytest.raises(IndexError):
+        _fastscore.query_vector(array("i", [900]), array("f", [1.0]), pure._df, 3.0)
+    with pytest.raises(TypeError):
+        _fastscore.query_vector(array("d", [1.0]), array("f", [1.0]), pure._df, 3.0)
