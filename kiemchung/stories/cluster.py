@@ -85,6 +85,7 @@ LOCAL_SCALE_FLOOR = 0.02  # so that a document with no close neighbour is not sc
 LOCAL_SCALE_MAX_DOCS = 2000  # scaled cosines over at most this many active documents (recent stories)
 _NO_DAY = array("q")  # the stories of a day with none (never changed)
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
+PART_CENTROIDS_KEPT = 256  # hand-merged stories whose parts' centroids stay built (least recently scored out)
 
 
 def compiled_scorer() -> Any:
@@ -215,6 +216,11 @@ class StoryClusterer(ClustererPersistence):
         self._idf_memo: _IdfMemo | None = None  # see same_idf
         # the hot loops compiled (same results), or None: the Python code below (see compiled_scorer)
         self._fast = compiled_scorer()
+        # Hand-merged stories, scored as the best of their parts (see _hand_merged_score): story -> its
+        # parts (scratch stories: member lists, centroids built when scored); only stories holding a merge
+        self._parts: dict[int, list[_Story]] = {}
+        self._parts_built: OrderedDict[int, None] = OrderedDict()  # stories whose parts' centroids are built
+        self._scored_part: dict[int, _Story] = {}  # hand-merged story -> the part that gave its last score
 
     # ------------------------------------------------------------------ adding documents
 
@@ -459,11 +465,16 @@ class StoryClusterer(ClustererPersistence):
             if near is not None:
                 return -near[1]
         best, best_score = None, -1.0
-        if self._fast is not None and (self._semantic is None or emb is None):
+        parts = self._parts
+        # (a hand-merged candidate is scored in Python: the best of its parts, see _hand_merged_score)
+        if (self._fast is not None and (self._semantic is None or emb is None)
+                and (not parts or parts.keys().isdisjoint(cands))):
             best, best_score = self._fast.best_lexical(self._stories, cands, qvec, qnorm)
         else:
             for s in cands:
-                score = self._lexical(self._stories[s], qvec, qnorm)
+                score = (
+                    self._hand_merged_score(s, qvec, qnorm) if s in parts else self._lexical(self._stories[s], qvec, qnorm)
+                )
                 if self._semantic is not None and emb is not None:
                     score = self._semantic.blend(score, s, emb)
                 if score > best_score:
@@ -477,7 +488,9 @@ class StoryClusterer(ClustererPersistence):
         # paraphrase of the same rumour (short, few shared words) would never reach the bar.
         # (a score at or above cohesion_cap passes whatever the cohesion: it is not computed)
         if not informal and cfg.cohesion_gate > 0.0 and best_score < cfg.cohesion_cap and best_score < min(
-            cfg.cohesion_gate * self._cohesion(self._stories[best]), cfg.cohesion_cap
+            # (a hand-merged story: the cohesion of the part that gave the score)
+            cfg.cohesion_gate * self._cohesion(self._scored_part.get(best) or self._stories[best]),
+            cfg.cohesion_cap,
         ):
             return None
         return best
@@ -1131,6 +1144,8 @@ class StoryClusterer(ClustererPersistence):
     def _attach(self, s: int, doc_id: str, doc: _Doc, emb: Any = None) -> None:
         story = self._stories[s]
         doc.story = s
+        if s in self._parts:
+            self._part_attach(s, doc_id, doc)
         if self.config.reconcile_every:  # changed since the last reconciliation pass (tracked only when on)
             self._dirty.add(s)
         reactivate = not story.active
@@ -1484,6 +1499,7 @@ class StoryClusterer(ClustererPersistence):
             return self._stories[a].sid
         self._drop_slabs()
         sa, sb = self._stories[a], self._stories[b]
+        self._merge_parts(a, b)
         if sa.active or sb.active:  # the story kept is active: every member's vector in memory
             self._restore(sa.docs + sb.docs)
         self._unindex(sb, b, list(sb.indexed))
@@ -1538,6 +1554,7 @@ class StoryClusterer(ClustererPersistence):
         moved = set(moving)
         story.docs = [d for d in story.docs if d not in moved]
         new.docs = list(moving)
+        self._split_parts(s, moved)
         for part, idx in ((story, s), (new, t)):
             part.centroid = self._centroid_of(part.docs)
             times = [self._docs[d].time for d in part.docs if self._docs[d].time is not None]
@@ -1599,6 +1616,7 @@ class StoryClusterer(ClustererPersistence):
             times = [self._docs[d].time for d in story.docs if self._docs[d].time is not None]
             story.first, story.last = (min(times), max(times)) if times else (None, None)
             self._drop_slabs()  # the loaded days index the story with the old document's terms
+        self._split_parts(s, {doc_id})
         if self.config.reconcile_every and story.docs:
             self._dirty.add(s)
         if self._semantic is not None:
@@ -1654,6 +1672,98 @@ class StoryClusterer(ClustererPersistence):
     def edits(self) -> list[dict[str, Any]]:
         """The hand edits made so far (merge and split records, oldest first)."""
         return [dict(e) for e in self._log]
+
+    # A hand merge says "these are one event", but the merged centroid averages two events' words: a
+    # later or backfilled report of either part, whose mean cosine to the merged story falls under the
+    # threshold, would start a story of its own. A story holding a hand merge is therefore scored as the
+    # best of its parts (the stories merged, each with the documents that joined it since), its cohesion
+    # gate with that part's cohesion: a document that would have joined either part joins the merged
+    # story. Stories without a merge score as before; the parts are in the saved state ("parts").
+
+    def _hand_merged_score(self, s: int, q2: dict[int, float], qnorm: float) -> float:
+        """The score of a hand-merged story: the best :meth:`_lexical` over its parts (the part is kept
+        for the cohesion gate in ``_scored_part``)."""
+        best, best_score = None, -1.0
+        for part in self._built_parts(s):
+            score = self._lexical(part, q2, qnorm)
+            if score > best_score:
+                best, best_score = part, score
+        self._scored_part[s] = best
+        return best_score
+
+    def _built_parts(self, s: int) -> list[_Story]:
+        """The parts of a hand-merged story with their centroids built (those of the least recently
+        scored stories beyond ``PART_CENTROIDS_KEPT`` are dropped, to be rebuilt when needed)."""
+        parts = self._parts[s]
+        for part in parts:
+            if not part.centroid:
+                part.centroid = self._centroid_of(part.docs)
+        built = self._parts_built
+        built[s] = None
+        built.move_to_end(s)
+        while len(built) > PART_CENTROIDS_KEPT:
+            old, _ = built.popitem(last=False)
+            for part in self._parts.get(old, ()):
+                part.centroid = {}
+        return parts
+
+    def _part_attach(self, s: int, doc_id: str, doc: _Doc) -> None:
+        """A document joining a hand-merged story joins the part it is closest to (the first on a tie)."""
+        parts = self._built_parts(s)
+        best = parts[0]
+        if doc.terms:
+            q2, qnorm = self._query_vector(doc)
+            best_score = -1.0
+            for part in parts:
+                score = self._lexical(part, q2, qnorm)
+                if score > best_score:
+                    best, best_score = part, score
+        best.docs.append(doc_id)
+        self._add_vector(best, doc, +1.0)
+
+    def _merge_parts(self, a: int, b: int) -> None:
+        """Story ``b`` is merged by hand into ``a`` (before their documents move): ``a``'s parts become
+        the parts of both (a story without a merge is one part)."""
+        parts = []
+        for s in (a, b):
+            held = self._parts.pop(s, None)
+            if held is None:  # a story without a merge is one part
+                held = [_Story(sid="", docs=list(self._stories[s].docs), centroid={})]
+            parts += held
+            self._parts_built.pop(s, None)
+            self._scored_part.pop(s, None)
+        for part in parts:
+            part.centroid = {}
+        self._parts[a] = parts
+
+    def _split_parts(self, s: int, moved: set[str]) -> None:
+        """Documents left story ``s`` (a split or a move): they leave its parts; a story left with one
+        part is an ordinary story again."""
+        parts = self._parts.get(s)
+        if parts is None:
+            return
+        for part in parts:
+            if not moved.isdisjoint(part.docs):
+                part.docs = [d for d in part.docs if d not in moved]
+                part.centroid = {}
+        parts = [part for part in parts if part.docs]
+        self._scored_part.pop(s, None)
+        if len(parts) > 1:
+            self._parts[s] = parts
+        else:
+            del self._parts[s]
+            self._parts_built.pop(s, None)
+
+    def parts_state(self) -> dict[str, list[list[str]]]:
+        """The parts of hand-merged stories, ``{story id: [member ids of each part]}`` (saved state)."""
+        return {self._stories[s].sid: [list(p.docs) for p in parts] for s, parts in self._parts.items()}
+
+    def _load_parts(self, saved: dict[str, list[list[str]]]) -> None:
+        self._parts = {
+            self._by_sid[sid]: [_Story(sid="", docs=list(docs), centroid={}) for docs in groups if docs]
+            for sid, groups in saved.items()
+            if sid in self._by_sid
+        }
 
     def _centroid_of(self, doc_ids: Iterable[str]) -> dict[int, float]:
         doc_ids = list(doc_ids)

@@ -108,6 +108,8 @@ class ClustererPersistence:
             "edits": self.edits(),
             "dirty": sorted(self._stories[s].sid for s in self._dirty if s in self._stories),
         }
+        if self._parts:  # hand-merged stories' parts (absent without a merge: the state as before)
+            out["parts"] = self.parts_state()
         if self._semantic is not None:
             out["semantic"] = self._semantic.state()
         return out
@@ -247,6 +249,7 @@ class ClustererPersistence:
             }
             self._log = list(state["edits"])
             self._dirty = {self._by_sid[sid] for sid in state.get("dirty", ()) if sid in self._by_sid}
+            self._load_parts(state.get("parts") or {})
         except (KeyError, TypeError, ValueError, IndexError, binascii.Error) as exc:
             raise ConfigError(f"Trạng thái phân cụm bị hỏng (corrupt clusterer state): {exc}") from exc
         for s, story in self._stories.items():
