@@ -45,13 +45,26 @@ def bulk_collector(young: int = 20_000) -> Iterator[None]:
 
 
 def trim_heap() -> None:
-    """Return the C heap's free pages to the system (``malloc_trim(0)``; glibc only, a few milliseconds)."""
-    try:
-        import ctypes
+    """Return the C heap's free pages to the system (``malloc_trim(0)``: glibc only, about a millisecond
+    per 100 MB of heap; elsewhere nothing happens). glibc gives back only the top of its heap by itself;
+    the tables of large dicts and lists freed as they grow stay resident in the middle of it otherwise."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
+
+_TRIM: list = []  # [malloc_trim or None], looked up once
+
+
+def _malloc_trim():
+    if not _TRIM:
+        try:
+            import ctypes
+
+            _TRIM.append(ctypes.CDLL(None).malloc_trim)
+        except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS), or no CDLL(None) (Windows)
+            _TRIM.append(None)
+    return _TRIM[0]
 
 
 def die_with_parent() -> None:

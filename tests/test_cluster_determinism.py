@@ -178,6 +178,47 @@ def test_fixture_exercises_backfill_and_copies():
     assert stream[0]["published_at"] > stream[-1]["published_at"]  # the archive arrives last
 
 
+def test_saved_state_text_in_pieces_with_documents_out_of_memory(monkeypatch):
+    """The columns of the document table (times with missing ones, norms, lengths, away positions),
+    the series keys and their occurrences are written in pieces by the stage's save (arrays, not a
+    list of objects each): the text is still the one-shot JSON of the state, with documents packed
+    out of memory, a recurring series over several days, and documents without a time."""
+    import datetime as dt
+    import zlib
+
+    from kiemchung.stories import persistence, records
+    from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+    from kiemchung.stories.persistence import compressed_json
+
+    monkeypatch.setattr(records, "_MERGE_AT", 16)
+    docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
+    docs += [{"id": str(500 + day), "title": f"Kết quả xổ số miền Bắc ngày {day}/6/2026 thứ hai",
+              "published_at": f"2026-06-{day:02d}T18:30:00+07:00"} for day in range(1, 20)]
+    # before any dated document: no stream clock yet, so no time at all
+    docs = [{"id": str(600 + k), "title": f"Tin nhanh không ngày tháng số {k}", "published_at": None}
+            for k in range(3)] + docs
+    vault = Vault()
+    c = StoryClusterer(ClusterConfig(dormant_days_cached=2, stop_min_docs=50),
+                       now=lambda: dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+    c.attach_vault(vault.read)
+    for k, d in enumerate(docs):
+        c.add(d["id"], title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
+              published_at=d["published_at"], informal=bool(d.get("informal")))
+        if k % vault.every == 0:
+            vault.write(c)
+    vault.write(c)
+    state = c.state()
+    table = state["doc_table"]
+    assert table["away"] and None in table["time"] and len(state["series"]) > 10 and len(state["occurrences"]) > 10
+    assert len(c._docs) > dict.__len__(c._docs)  # some documents are packed
+    text = json.dumps(state, separators=(",", ":"))
+    for per_piece in (1, 3, 20_000):
+        monkeypatch.setattr(persistence, "ROWS_PER_PIECE", per_piece)
+        assert zlib.decompress(compressed_json(c.state(pieces=True))).decode() == text
+    back = StoryClusterer.from_state(json.loads(text))
+    assert back.assignments() == c.assignments()
+
+
 @pytest.mark.parametrize("reload_at", [0, 97])
 def test_same_stories_under_every_hash_seed(reload_at):
     """Identical stories (every assignment, headline, keyword list and size) under five hash seeds."""
@@ -218,6 +259,7 @@ def test_saved_state_text_is_the_one_shot_json(monkeypatch):
 
     for per_piece in (1, 7, 2_000):
         monkeypatch.setattr(persistence, "STORIES_PER_PIECE", per_piece)
+        monkeypatch.setattr(persistence, "ROWS_PER_PIECE", per_piece)
         monkeypatch.setattr(vocabulary, "CHUNK", per_piece)
         assert zlib.decompress(compressed_json(c.state(pieces=True))).decode() == text
     back = StoryClusterer.from_state(json.loads(text))

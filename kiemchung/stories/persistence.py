@@ -9,6 +9,7 @@ import base64
 import binascii
 import datetime as dt
 import heapq
+import itertools
 import json
 import math
 import zlib
@@ -70,6 +71,34 @@ def compressed_json(state: dict[str, Any], level: int = 3) -> bytes:
 
 
 STORIES_PER_PIECE = 2_000
+ROWS_PER_PIECE = 20_000  # values of a column (documents' times, series keys, ...) per piece of JSON text
+
+
+def _none_for_nan(x: float) -> float | None:
+    return None if x != x else x
+
+
+def _list_pieces(values: Iterable[Any], convert: Callable[[Any], Any] | None = None) -> Iterator[str]:
+    """``json.dumps(list(values), separators=(",", ":"))`` in pieces of ROWS_PER_PIECE values (each
+    value passed through ``convert`` first, when given)."""
+    it = iter(values) if convert is None else map(convert, values)
+    yield "["
+    first = True
+    while chunk := list(itertools.islice(it, ROWS_PER_PIECE)):
+        yield ("" if first else ",") + json.dumps(chunk, separators=(",", ":"))[1:-1]
+        first = False
+    yield "]"
+
+
+def _dict_pieces(values: dict[str, Any]) -> Iterator[str]:
+    """``json.dumps(values, separators=(",", ":"))`` (string keys) in pieces of ROWS_PER_PIECE items."""
+    it = iter(values.items())
+    yield "{"
+    first = True
+    while chunk := dict(itertools.islice(it, ROWS_PER_PIECE)):
+        yield ("" if first else ",") + json.dumps(chunk, separators=(",", ":"))[1:-1]
+        first = False
+    yield "}"
 
 
 def _story_rows(stories: Iterable[_Story]) -> list[dict[str, Any]]:
@@ -99,12 +128,13 @@ class ClustererPersistence:
             "seq": self._seq,
             "vocab": JsonPieces(self._terms.json_pieces) if pieces else list(self._terms),
             "df": self._df if pieces else list(self._df),  # (compressed_json reads it before anything changes)
-            "doc_table": self._doc_table(),
+            "doc_table": self._doc_table(pieces=pieces),
             "stories": JsonPieces(self._stories_json) if pieces else _story_rows(self._stories.values()),
             "aliases": dict(self._alias),
             "informal": sorted(self._informal),
-            "series": self._series,
-            "occurrences": [[k, day, self._stories[s].sid] for (k, day), s in self._occurrences.items() if s in self._stories],
+            "series": JsonPieces(lambda: _dict_pieces(self._series)) if pieces else self._series,
+            "occurrences": JsonPieces(lambda: _list_pieces(self._occurrence_rows())) if pieces
+            else list(self._occurrence_rows()),
             "edits": self.edits(),
             "dirty": sorted(self._stories[s].sid for s in self._dirty if s in self._stories),
         }
@@ -123,29 +153,40 @@ class ClustererPersistence:
             yield ("," if lo else "") + json.dumps(rows, separators=(",", ":"))[1:-1]
         yield "]"
 
-    def _doc_table(self) -> dict[str, Any]:
+    def _occurrence_rows(self) -> Iterator[list[Any]]:
+        stories = self._stories
+        for (k, day), s in self._occurrences.items():
+            if s in stories:
+                yield [k, day, stories[s].sid]
+
+    def _doc_table(self, *, pieces: bool = False) -> dict[str, Any]:
         """The documents column by column; term ids (int32) and frequencies (float32) of every
         document packed, in order, as base64 bytes with each document's term count in ``lengths``
         (a tenth of the size and time of JSON lists on a year of news). A document whose vector is
         out of memory and stored by the owner (see ``attach_vault``) has no terms and no title here, and
-        its position is listed in ``away``: the state holds the vectors of active stories only."""
+        its position is listed in ``away``: the state holds the vectors of active stories only.
+
+        With ``pieces`` the numeric columns are kept in arrays and given as :class:`JsonPieces` (the
+        same text): a list of 150,000 float objects and its JSON text at once were a large part of
+        the import's last save, its peak memory."""
         docs = self._docs
         box = self._outbox
         terms = array("i")
         tfs = array("f")
         titles: list[str] = []
-        lengths: list[int] = []
-        away: list[int] = []
+        lengths = array("q")
+        away = array("q")
         ids: list[str] = []
         sids: list[str] = []
-        times: list[float | None] = []
-        norms: list[float] = []
+        times = array("d")  # NaN: no time (None in the JSON)
+        norms = array("d")
+        nan = math.nan
         held, stories = self._held, self._stories
         # one pass: a document out of memory is read from the packed arrays (see records._DocTable)
         for k, (d, doc) in enumerate(docs.items()):
             ids.append(d)
             sids.append(stories[doc.story].sid)
-            times.append(doc.time)
+            times.append(nan if doc.time is None else doc.time)
             norms.append(doc.norm)
             vec = (doc.terms, doc.tfs, doc.title)
             # out of memory, or read back for a while as it is stored (a dormant story's document)
@@ -158,16 +199,20 @@ class ClustererPersistence:
             tfs.extend(vec[1])
             titles.append(vec[2])
             lengths.append(len(vec[0]))
+        columns: dict[str, Any] = {"ids": ids, "story": sids, "time": times, "title": titles, "norm": norms,
+                                   "lengths": lengths}
+        if pieces:
+            for name, column in columns.items():
+                convert = _none_for_nan if name == "time" else None
+                columns[name] = JsonPieces(lambda column=column, convert=convert: _list_pieces(column, convert))
+        else:
+            columns = {name: list(map(_none_for_nan, column)) if name == "time" else list(column)
+                       for name, column in columns.items()}
         return {
-            "ids": ids,
-            "story": sids,
-            "time": times,
-            "title": titles,
-            "norm": norms,
-            "lengths": lengths,
+            **columns,
             "terms": base64.b64encode(terms.tobytes()).decode("ascii"),
             "tfs": base64.b64encode(tfs.tobytes()).decode("ascii"),
-            "away": away,
+            "away": JsonPieces(lambda: _list_pieces(away)) if pieces else list(away),
         }
 
     def _doc_rows(self, state: dict[str, Any]):

@@ -38,6 +38,10 @@ from kiemchung.stories.persistence import compressed_json
 
 SAVE_EVERY_DOCS = 5000
 SAVE_GROWTH = 0.5
+# After every batch the C heap's free pages go back to the system (see processes.trim_heap): the
+# batch's transient buffers and the tables of dicts that grew are freed in the middle of glibc's heap,
+# which keeps them resident otherwise (a year's import: the story process grew by tens of MB so).
+TRIM_EACH_BATCH = True
 SUMMARY_MIN_DOCS = 8
 SUMMARY_GROWTH = 1.25
 
@@ -404,6 +408,8 @@ class StoryStage:
             if self._unsaved >= max(SAVE_EVERY_DOCS, SAVE_GROWTH * len(clusterer)):
                 self.save()
                 trim_heap()  # the save's buffers, freed, go back to the system (a long import's peak)
+            elif TRIM_EACH_BATCH:
+                trim_heap()
             if progress:
                 progress(len(rows))
         if ahead is not None:  # nothing more to compute ahead: the helper ends before the last save (memory)
@@ -662,7 +668,11 @@ def _batch_features(weights, texts: list[tuple], seed: tuple | None = None) -> t
     for i, ti, le, bo, inf in texts:
         tf, key = document_features(ti, le, bo, weights, inf)
         docs.append((i, tf, key))
-    return number_batch(_MIRROR, docs)
+    out = number_batch(_MIRROR, docs)
+    del docs
+    if TRIM_EACH_BATCH:
+        trim_heap()  # (as the story process does after each batch)
+    return out
 
 
 class _FeaturesAhead:
