@@ -477,3 +477,21 @@ def test_normalize_keeping_newlines_of_one_line_is_the_plain_form(line):
     assert text.normalize(line, keep_newlines=True) == text.normalize(line)
     if line.strip():  # and two such lines around a run of line breaks: two paragraphs of that form
         assert text.normalize(line + "\n\n\n" + line, keep_newlines=True) == text.normalize(line) + "\n\n" + text.normalize(line)
+
+
+def test_limited_text_caches_stay_under_their_cap_and_give_the_same_tokens(monkeypatch) -> None:
+    """``limit_caches`` (the story stage's feature helper): every per-chunk and tone cache holds at most
+    the given number of entries, and tokens and normal forms are those of unlimited caches."""
+    from kiemchung.text import core, syllable
+
+    monkeypatch.setattr(core, "_CACHE_MAX", core._CACHE_MAX)
+    monkeypatch.setattr(syllable, "_CACHE_MAX", syllable._CACHE_MAX)
+    texts = [f"Lũ sông Lam dâng cao lần {k}, huyện Tây Hà sơ tán {k * 7} hộ dân; ko bít đi đâu {k}%" for k in range(60)]
+    core.clear_caches()
+    want = [(text.normalize(t), text.normalize(t, teencode=True), text.syllables(t)) for t in texts]
+    core.limit_caches(16)
+    got = [(text.normalize(t), text.normalize(t, teencode=True), text.syllables(t)) for t in texts]
+    assert got == want
+    for cache in (core._NORM_CHUNK, core._TOKS_CHUNK, core._TEEN_CHUNK, core._SPANS_CHUNK, syllable._CACHE):
+        assert len(cache) <= 16
+    core.clear_caches()

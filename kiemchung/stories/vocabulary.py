@@ -290,7 +290,7 @@ class TermMirror:
     def __init__(self, seed: tuple) -> None:
         token, text, ends, df = seed
         self.token = token
-        self.df = list(array("i", df)) if df else []
+        self.df = array("i", df)  # (4 bytes a term, not a list's 8: the helper holds a year's vocabulary too)
         ends_a = array("I")
         ends_a.frombytes(ends)
         starts = [0, *ends_a[:-1]] if ends_a else []

@@ -104,6 +104,21 @@ def clear_caches() -> None:
     is_syllable.cache_clear()
 
 
+def limit_caches(entries: int) -> None:
+    """Hold at most ``entries`` chunks in each per-chunk cache, and words in the tone-placement cache,
+    from now on (each is emptied when full, as before; a smaller cap costs some regex work again). For
+    a process whose memory matters more than a few percent of its text CPU: the story stage's feature
+    helper (see kiemchung.stories.service)."""
+    global _CACHE_MAX
+    from kiemchung.text import syllable
+
+    _CACHE_MAX = entries
+    syllable._CACHE_MAX = entries
+    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _SPANS_CHUNK, _TONE_CACHE):
+        if len(cache) > entries:
+            cache.clear()
+
+
 def _norm_chunk(chunk: str) -> str:
     out = _WORD.sub(_fix_word, unicodedata.normalize("NFC", chunk))
     if len(_NORM_CHUNK) >= _CACHE_MAX:
