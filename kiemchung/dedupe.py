@@ -215,14 +215,7 @@ def minhash_signatures(item_sets: list[set[bytes]], *, num_perm: int = 64, seed:
     return list(np.minimum.reduceat(values, starts, axis=0))
 
 
-def minhash_of(sig: np.ndarray, *, num_perm: int = 64, seed: int = 1):
-    """A signature as datasketch's MinHash (what :class:`~datasketch.MinHashLSH` takes)."""
-    from datasketch import MinHash
-
-    return MinHash(hashvalues=sig, permutations=_permutations(num_perm, seed), scheme="affine32")
-
-
-class _Bands:
+class LshBands:
     """MinHash LSH buckets: the candidates of a signature are the keys sharing one of its bands.
 
     The same buckets, answers and answer order as datasketch's ``MinHashLSH(params=(bands, rows))`` with
@@ -278,7 +271,7 @@ StoredEntry = tuple[int, str, "np.ndarray | None", "int | None"]
 
 @dataclass
 class NearDuplicateIndex:
-    """MinHash LSH over syllable shingles (:class:`_Bands`), with exact content hashes on the side.
+    """MinHash LSH over syllable shingles (:class:`LshBands`), with exact content hashes on the side.
 
     Every document is remembered with a time (when it was published, else stored); :meth:`evict`
     forgets those older than a given time, :meth:`evict_window` those published more than
@@ -297,7 +290,7 @@ class NearDuplicateIndex:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self._lsh = _Bands(s.bands, s.num_perm // s.bands)
+        self._lsh = LshBands(s.bands, s.num_perm // s.bands)
         self._signatures: dict[int, np.ndarray] = {}
         self._group: dict[int, int] = {}
         self._hashes: dict[str, int] = {}

@@ -30,3 +30,13 @@ def target_of(db) -> str:
     """What a ``kiemchung --db`` command (or another ``Database``) is given to open ``db`` again: the
     SQLite file path, or the server URL."""
     return str(db.path) if db.path is not None else db.url
+
+
+def minhash_of(sig, *, num_perm: int = 64, seed: int = 1):
+    """A kiemchung.dedupe signature as datasketch's MinHash (what ``datasketch.MinHashLSH`` takes): the
+    reference the dedupe LSH bands are tested against."""
+    from datasketch import MinHash
+
+    from kiemchung.dedupe import _permutations
+
+    return MinHash(hashvalues=sig, permutations=_permutations(num_perm, seed), scheme="affine32")

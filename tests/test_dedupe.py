@@ -8,7 +8,7 @@ import random
 import tracemalloc
 
 import pytest
-from factories import make_doc
+from factories import make_doc, minhash_of
 
 from kiemchung import text, timeutil
 from kiemchung.dedupe import DedupeSettings, NearDuplicateIndex, canonical_url, content_hash
@@ -312,7 +312,7 @@ def test_bands_answer_as_datasketchs_lsh_in_the_same_order():
     import numpy as np
     from datasketch import MinHashLSH
 
-    from kiemchung.dedupe import _Bands, minhash_of, minhash_signature
+    from kiemchung.dedupe import LshBands, minhash_signature
 
     rng = random.Random(11)
     words = [f"w{i}" for i in range(40)]
@@ -324,7 +324,7 @@ def test_bands_answer_as_datasketchs_lsh_in_the_same_order():
             ws[rng.randrange(len(ws))] = rng.choice(words)
         sigs[key] = minhash_signature({" ".join(ws[i:i + 3]) for i in range(len(ws) - 2)}, num_perm=64)
     theirs = MinHashLSH(num_perm=64, params=(8, 8))
-    ours = _Bands(8, 8)
+    ours = LshBands(8, 8)
     held: list[int] = []
     for key, sig in sigs.items():
         theirs.insert(key, minhash_of(sig), check_duplication=False)

@@ -7,9 +7,9 @@ text, when their first images are the same. A new tip joins the group of the new
 in the last :data:`GROUP_DAYS` days.
 
 Instead of comparing a new tip with every recent one, :class:`TipIndex` keeps, per process, a MinHash
-LSH index of the recent tips' word sets (the project's near-duplicate machinery,
-:mod:`kiemchung.dedupe`, over words instead of shingles): a lookup gets the few candidates that share a
-band and confirms them with the exact Jaccard, newest first. Tips whose words are exactly those of a
+LSH index of the recent tips' word sets (the project's near-duplicate machinery, :mod:`kiemchung.dedupe`:
+its signatures and LSH bands, over words instead of shingles): a lookup gets the few candidates that
+share a band and confirms them with the exact Jaccard, newest first. Tips whose words are exactly those of a
 tip already held are not added again (a rumour sent by a thousand people is one entry). The index is
 brought up to date with the tips other processes stored (by id, incrementally) inside the transaction
 that holds the tips lock, so two processes agree; the first use in a process reads the last
@@ -24,12 +24,15 @@ import heapq
 import threading
 import weakref
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from datasketch import MinHashLSH
 from sqlalchemy import select
 
-from kiemchung.dedupe import minhash_of, minhash_signature
+from kiemchung.dedupe import LshBands, minhash_signature
 from kiemchung.tips.tables import tips
+
+if TYPE_CHECKING:
+    import numpy as np
 
 GROUP_SIMILARITY = 0.75  # word-set Jaccard from which two tips are "nearly the same words"
 GROUP_DAYS = 30
@@ -66,13 +69,14 @@ class _Entry:
     group: int
     words: frozenset[str]
     at: float
+    signature: np.ndarray  # what it is filed under in the LSH bands (needed to take it out)
 
 
 class TipIndex:
     """Recent tips by word set (MinHash LSH) and by first image, for :func:`find_group`."""
 
     def __init__(self) -> None:
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, NUM_PERM // BANDS))
+        self._lsh = LshBands(BANDS, NUM_PERM // BANDS)
         self._entries: dict[int, _Entry] = {}  # tips in the LSH
         self._exact: dict[str, int] = {}  # hash of a word set -> newest tip with exactly those words
         self._images: dict[str, int] = {}  # first image sha256 -> newest tip
@@ -104,9 +108,9 @@ class TipIndex:
         self._keys[tip_id] = (key, first_image)
         if key is not None:
             if key not in self._exact:
-                self._entries[tip_id] = _Entry(group, ws, at)
-                self._lsh.insert(tip_id, minhash_of(minhash_signature(ws, num_perm=NUM_PERM), num_perm=NUM_PERM),
-                                 check_duplication=False)
+                sig = minhash_signature(ws, num_perm=NUM_PERM)
+                self._entries[tip_id] = _Entry(group, ws, at, sig)
+                self._lsh.insert(tip_id, sig)
             if tip_id > self._exact.get(key, 0):
                 self._exact[key] = tip_id
         if first_image and tip_id > self._images.get(first_image, 0):
@@ -122,16 +126,15 @@ class TipIndex:
             self._groups.pop(tip_id, None)
             entry = self._entries.pop(tip_id, None)
             if entry is not None:
-                self._lsh.remove(tip_id)
+                self._lsh.remove(tip_id, entry.signature)
             key, image = self._keys.pop(tip_id, (None, None))
             if key is not None and self._exact.get(key) == tip_id:
                 del self._exact[key]
             elif entry is not None and key is not None and key in self._exact:
                 # a newer tip with the very same words stays: it takes the word set's place in the LSH
                 heir = self._exact[key]
-                self._entries[heir] = _Entry(self._groups[heir], entry.words, self._when[heir])
-                self._lsh.insert(heir, minhash_of(minhash_signature(entry.words, num_perm=NUM_PERM), num_perm=NUM_PERM),
-                                 check_duplication=False)
+                self._entries[heir] = _Entry(self._groups[heir], entry.words, self._when[heir], entry.signature)
+                self._lsh.insert(heir, entry.signature)
             if image is not None and self._images.get(image) == tip_id:
                 del self._images[image]
             n += 1
@@ -145,7 +148,7 @@ class TipIndex:
             exact = self._exact.get(self._key(ws))
             best = exact if exact is not None and self._when.get(exact, 0) >= floor else None
             sig = minhash_signature(ws, num_perm=NUM_PERM)
-            for cand in sorted(self._lsh.query(minhash_of(sig, num_perm=NUM_PERM)), reverse=True):
+            for cand in sorted(self._lsh.query(sig), reverse=True):
                 if best is not None and cand <= best:
                     break
                 entry = self._entries[cand]
