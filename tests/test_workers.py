@@ -326,6 +326,22 @@ def test_a_task_run_twice_stores_nothing_twice(db, feeds, pg_url):
     assert [j.task_name for j in waiting] == ["kc:assign_stories"]
 
 
+def test_both_stage_locks_held_leave_the_writer_free(pg_url):
+    """A worker with ``--concurrency 2`` runs a story job and an alert job at once; each holds its
+    stage lock for the whole stage, and both stages write meanwhile. (The locks once took the writer's
+    two pooled connections: the next write waited for one until the pool's 30 s timeout failed the alert
+    job, "QueuePool limit of size 2 overflow 0 reached", seen in this file's several-workers test.)"""
+    db = Database(pg_url)
+    try:
+        with db.stage_lock("stories") as stories, db.stage_lock("alerts") as alerts:
+            assert stories and alerts
+            for _ in range(2):  # the writer's connections, each checked out in turn
+                with db.write() as conn:
+                    assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        db.close()
+
+
 def _pg_db(pg_url, *, store: bool = True) -> Database:
     """The PostgreSQL database of ``pg_url`` with the queue's schema; ``store``: documents are stored
     into it (which needs the PostgreSQL full-text index: skipped until it is in, see conftest)."""

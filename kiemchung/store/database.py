@@ -241,8 +241,13 @@ class Database:
         """Try the store-wide lock of the stage ``name`` without waiting, for the ``with`` block: True
         when this process holds it, False when another process on any host runs that stage now. A
         queued stage job that finds it False has nothing to do (the running one, or the next
-        catch-up, does the work)."""
-        with self.backend.stage_lock(self.write_engine, name) as got:
+        catch-up, does the work).
+
+        On PostgreSQL the lock holds a connection of the reading pool for the whole stage, never one of
+        the writer's two: a worker that runs the story and the alert jobs at once (``--concurrency 2``)
+        would hold both, and the first write of either stage would wait for a connection until the
+        pool's 30 s timeout failed it."""
+        with self.backend.stage_lock(self.engine, name) as got:
             yield got
 
     def advance_sequence(self, conn: Connection, table: str, column: str = "id") -> None:
