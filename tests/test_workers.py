@@ -342,6 +342,35 @@ def test_both_stage_locks_held_leave_the_writer_free(pg_url):
         db.close()
 
 
+def test_a_delivery_job_stops_while_the_alert_stage_runs(db):
+    """Alert matching delivers what it raises and a delivery job sends what is pending; both read the
+    pending notifications first, so a copy of either that the stall sweeper handed back while the other
+    runs would send them twice. The store-wide stage lock stops the copy; the next job sends them."""
+    from factories import make_doc
+
+    from kiemchung.claims.alerts import AlertEngine, list_alerts
+    from kiemchung.claims.factchecks import create_factcheck, publish_factcheck
+    from kiemchung.claims.match import ClaimMatcher, MatchConfig
+    from kiemchung.claims.notify import enqueue, list_notifications
+    from kiemchung.ingest import Ingestor
+    from kiemchung.workers.tasks import Runtime, deliver_alerts
+
+    fc = create_factcheck(db, "Nước máy Tây Hà bị nhiễm độc, không được dùng nấu ăn", "tin giả", editor="lan",
+                          phrasings=["nước máy ở Tây Hà có chất độc"], evidence=["https://soyte.example/tb.html"])
+    publish_factcheck(db, fc.id, "lan")
+    Ingestor(db).add([make_doc("", "mn ơi nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay",
+                               kind="post", external_id="p1", platform="facebook", day=3)])
+    AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False))).process(list(db.iter_documents()), notify=False)
+    assert enqueue(db, [a.id for a in list_alerts(db)]) >= 1  # the log channel (setting alert_log, on)
+    context = _context(Runtime(db, ner=False))
+    with db.stage_lock("alerts") as mine:  # the alert stage running (another process on PostgreSQL)
+        assert mine
+        assert deliver_alerts(context) == {"sent": 0, "pending": 0, "failed": 0}
+    assert {n["status"] for n in list_notifications(db)} == {"pending"}
+    sent = deliver_alerts(context)["sent"]
+    assert sent >= 1 and {n["status"] for n in list_notifications(db)} == {"sent"}
+
+
 def _pg_db(pg_url, *, store: bool = True) -> Database:
     """The PostgreSQL database of ``pg_url`` with the queue's schema; ``store``: documents are stored
     into it (which needs the PostgreSQL full-text index: skipped until it is in, see conftest)."""

@@ -31,8 +31,9 @@ the middle of a job (the job is retried once its worker's heartbeat is older tha
   worker's job keeps the lock until the sweeper hands it back to the queue; the next worker loads the
   clusterer's saved state and re-derives the documents after it (the state's stamp guards against a
   second writer anyway, see :class:`kiemchung.stories.service.StoryStage`).
-- alerts and their delivery share the lock ``alerts``; an alert is recorded once per document and
-  fact-check (a unique key), a notification once per alert and channel.
+- alerts and their delivery share the lock ``alerts`` and the store-wide stage lock ``alerts`` (so a
+  copy handed back by the sweeper never sends what the running one sends); an alert is recorded once
+  per document and fact-check (a unique key), a notification once per alert and channel.
 - named entities and story keywords: locks ``entities`` and ``keywords``; both are resumable stages.
 - scheduled reports: lock ``reports``; a period's report is written once (its files are the mark).
 """
