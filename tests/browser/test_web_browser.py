@@ -43,9 +43,12 @@ def _serve(db, sample_docs):
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
+    # A deadline only as a guard against a hang: on a loaded CI machine the start-up can take far longer
+    # than the 5 s this once allowed, and a page requested before it listens fails "connection refused".
+    deadline = time.monotonic() + 180
+    while not srv.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the web server did not start (uvicorn in a thread)")
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     srv.should_exit = True
@@ -91,9 +94,17 @@ def test_login_search_document_add_source(server, width, height, tag):
         page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 1';
             document.body.appendChild(s); document.body.insertAdjacentHTML('beforeend',
             '<img id=x src=/static/none.png onerror="window.pwned = 2">'); }""")
-        page.wait_for_timeout(300)
+        # The browser reports each refusal on its console, the handler's once the missing image has failed
+        # to load: wait for both reports (or for the injection to have run), not for a fixed time.
+        def refused(what: str) -> bool:
+            return any(f"inline {what}" in v and "script-src" in v for v in csp_violations)
+
+        deadline = time.monotonic() + 60  # a guard against a hang only
+        while (not (refused("script") and refused("event handler")) and page.evaluate("window.pwned") is None
+               and time.monotonic() < deadline):
+            page.wait_for_timeout(50)
         assert page.evaluate("window.pwned") is None
-        assert any("script-src" in v for v in csp_violations), csp_violations
+        assert refused("script") and refused("event handler"), csp_violations
         browser.close()
 
 
