@@ -429,3 +429,35 @@ def test_summaries_are_the_plain_formula_s_exactly():
                     compared += 1
                     dormant += not st.active
     assert compared > 100 and dormant > 10  # the comparison saw both kinds of story
+
+
+def test_occurrence_table_answers_as_a_dict(monkeypatch):
+    """records._OccurrenceTable (series occurrences, packed once there are more than a few): ``get``,
+    ``setdefault``, assignment and ``len`` give what a dict gives, ``items`` lists the same pairs, and
+    keys that do not pack (another day form, a template outside 32 bits) work too."""
+    import random
+
+    from kiemchung.stories import records
+    from kiemchung.stories.records import _OccurrenceTable
+
+    monkeypatch.setattr(records, "_OCC_MERGE_AT", 8)
+    rng = random.Random(5)
+    table, want = _OccurrenceTable(), {}
+    templates = [0, 1, 2**31 - 1, 2**31, 3202169934, 2**32 - 1, 2**32, -3]
+    days = ["2025-01-01", "2026-06-30", "1990-01-01", "unknown", "2026-12-31"]
+    for step in range(600):
+        key = (rng.choice(templates), rng.choice(days))
+        story = rng.randrange(100_000)
+        op = rng.randrange(3)
+        if op == 0:
+            assert table.setdefault(key, story) == want.setdefault(key, story)
+        elif op == 1:
+            table[key] = story
+            want[key] = story
+        else:
+            assert table.get(key) == want.get(key)
+        assert len(table) == len(want)
+    assert len(table._codes) > 0  # some were packed
+    assert dict(table.items()) == want
+    assert sorted(table.items()) == sorted(want.items())
+    assert table.get((7, "2026-01-01")) is None and table.get((7, "2026-01-01"), -1) == -1

@@ -65,6 +65,7 @@ from kiemchung.stories.records import (
     _Doc,
     _DocTable,
     _now_iso,
+    _OccurrenceTable,
     _Story,
     _to_dt,
 )
@@ -193,7 +194,7 @@ class StoryClusterer(ClustererPersistence):
         self._informal: set[str] = set()  # documents added as social posts (informal=True)
         self._recent: OrderedDict[int, None] = OrderedDict()  # stories by last use (max_active_stories)
         self._series: dict[str, int] = {}  # document -> template of its recurring headline (series_key)
-        self._occurrences: dict[tuple[int, str], int] = {}  # (template, day) -> story of that occurrence
+        self._occurrences = _OccurrenceTable()  # (template, day) -> story of that occurrence
         self._moves: dict[str, tuple[str, str]] = {}
         self._dirty: set[int] = set()  # stories changed since the last reconciliation pass
         self._retired: dict[str, str] = {}  # stories merged away by that pass -> the story kept

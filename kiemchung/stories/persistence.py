@@ -12,6 +12,7 @@ import heapq
 import itertools
 import json
 import math
+import sys
 import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -292,9 +293,9 @@ class ClustererPersistence:
             self._alias = dict(state["aliases"])
             self._informal = set(state.get("informal", ()))
             self._series = {str(d): int(k) for d, k in state.get("series", {}).items()}
-            self._occurrences = {
-                (int(k), str(day)): self._by_sid[sid] for k, day, sid in state.get("occurrences", ()) if sid in self._by_sid
-            }
+            for k, day, sid in state.get("occurrences", ()):
+                if sid in self._by_sid:
+                    self._occurrences[(int(k), sys.intern(str(day)))] = self._by_sid[sid]
             self._log = list(state["edits"])
             self._dirty = {self._by_sid[sid] for sid in state.get("dirty", ()) if sid in self._by_sid}
             self._load_parts(state.get("parts") or {})

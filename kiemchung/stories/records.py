@@ -236,6 +236,101 @@ class _DocTable(dict):
         raise TypeError("a document table is saved through the clusterer's state")
 
 
+_OCC_MERGE_AT = 8_192  # occurrences kept in a dict (~130 bytes each) before they are merged into the arrays
+_OCC_OFFSET = 1 << 63
+
+
+class _OccurrenceTable:
+    """The story of each occurrence of a recurring headline template, ``{(template, day): story
+    number}`` (see ``StoryClusterer._occurrence``), with the part of a dict the clusterer uses:
+    ``get``, ``setdefault``, item assignment, ``items``, ``len``. A year of news has an occurrence
+    for about a third of its documents, and a backfill may look up one of any age, so none is dropped;
+    the newest ``_OCC_MERGE_AT`` are in a dict, the others packed: template (a CRC-32) and day (its
+    ordinal) as one 64-bit integer in a sorted array, and the story number beside it (12 bytes an
+    occurrence instead of about 130: a tuple, two integers and a dict entry). A key that does not pack
+    (another kind of template or day) stays in the dict. Lookups give what a dict gives; ``items``
+    lists the dict's occurrences, then the packed ones in key order."""
+
+    __slots__ = ("_recent", "_codes", "_stories")
+
+    def __init__(self) -> None:
+        self._recent: dict[tuple[int, str], int] = {}
+        self._codes = array("q")  # sorted (template << 32 | day ordinal) - 2**63 ...
+        self._stories = array("i")  # ... and each one's story number
+
+    @staticmethod
+    def _code(key: tuple[int, str]) -> int | None:
+        template, day = key
+        if type(template) is not int or not 0 <= template < 1 << 32 or type(day) is not str or len(day) != 10:
+            return None
+        try:
+            ordinal = dt.date.fromisoformat(day).toordinal()
+        except ValueError:
+            return None
+        return (template << 32 | ordinal) - _OCC_OFFSET  # (a signed 64-bit integer, in the same order)
+
+    def _find(self, code: int | None) -> int | None:
+        if code is None:
+            return None
+        codes = self._codes
+        i = bisect_left(codes, code)
+        return i if i < len(codes) and codes[i] == code else None
+
+    def get(self, key: tuple[int, str], default: Any = None) -> Any:
+        hit = self._recent.get(key)
+        if hit is not None:
+            return hit
+        i = self._find(self._code(key)) if self._codes else None
+        return default if i is None else self._stories[i]
+
+    def __setitem__(self, key: tuple[int, str], story: int) -> None:
+        if key not in self._recent:
+            i = self._find(self._code(key)) if self._codes else None
+            if i is not None:
+                self._stories[i] = story
+                return
+        self._recent[key] = story
+        if len(self._recent) >= _OCC_MERGE_AT:
+            self._merge()
+
+    def setdefault(self, key: tuple[int, str], story: int) -> int:
+        hit = self.get(key)
+        if hit is None:
+            self[key] = story
+            return story
+        return hit
+
+    def _merge(self) -> None:
+        import numpy as np
+
+        kept: dict[tuple[int, str], int] = {}
+        codes, stories = [], []
+        for key, story in self._recent.items():
+            code = self._code(key)
+            if code is None:
+                kept[key] = story
+            else:
+                codes.append(code)
+                stories.append(story)
+        all_codes = np.concatenate([np.frombuffer(self._codes, dtype=np.int64) if self._codes else np.empty(0, np.int64),
+                                    np.array(codes, dtype=np.int64)])
+        all_stories = np.concatenate([np.frombuffer(self._stories, dtype=np.int32) if self._stories
+                                      else np.empty(0, np.int32), np.array(stories, dtype=np.int32)])
+        order = np.argsort(all_codes, kind="stable")
+        self._codes = array("q", all_codes[order].tobytes())
+        self._stories = array("i", all_stories[order].tobytes())
+        self._recent = kept
+
+    def items(self) -> Iterator[tuple[tuple[int, str], int]]:
+        yield from self._recent.items()
+        for code, story in zip(self._codes, self._stories, strict=True):
+            code += _OCC_OFFSET
+            yield (code >> 32, sys.intern(dt.date.fromordinal(code & 0xFFFFFFFF).isoformat())), story
+
+    def __len__(self) -> int:
+        return len(self._recent) + len(self._codes)
+
+
 @dataclass(slots=True)
 class _Story:
     sid: str
