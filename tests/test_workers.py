@@ -487,6 +487,46 @@ def test_a_worker_killed_in_the_middle_of_a_poll_loses_nothing(pg_url, feeds):
     db.close()
 
 
+def test_a_stopping_worker_keeps_its_heartbeat_while_its_job_runs(pg_url, feeds):
+    """SIGTERM while a poll is in flight: the worker lets the job finish and keeps sending heartbeats
+    meanwhile, so no sweeper (its own included) hands the running job back, however long it takes.
+    (procrastinate's shutdown cancels its heartbeat before it waits for the running jobs: a story job
+    running at SIGTERM was handed back after the stall timeout, seen in the several-workers test.)"""
+    db = _pg_db(pg_url)
+    now = dt.datetime.now(dt.UTC)
+    feeds.feeds["slow"] = _rss([_item(4, n, now) for n in range(5)])
+    feeds.held["slow"] = threading.Event()
+    feeds.requested["slow"] = threading.Event()
+    db.add_source(Source(kind="feed", url=feeds.url("slow"), name="Báo chậm", poll_interval_s=3600))
+    a = start_worker(pg_url, "--queues", "poll", name="a")
+    beats: list[dt.datetime] = []
+
+    def beat_again() -> bool:
+        with db.read() as conn:
+            beat = conn.execute(text("SELECT max(last_heartbeat) FROM procrastinate_workers")).scalar()
+        if beat is not None and (not beats or beat > beats[-1]):
+            beats.append(beat)
+        # Two beats after the first look: one update in flight at the signal could land after it.
+        return len(beats) >= 3
+
+    try:
+        wait_for(feeds.requested["slow"].is_set, procs=[a], what="the poll in flight")
+        a.send_signal(signal.SIGTERM)  # a graceful stop: the poll in flight is waited for
+        wait_for(beat_again, procs=[a], what="heartbeats of the stopping worker")
+    finally:
+        feeds.held["slow"].set()  # the poll ends, and the worker with it
+    try:
+        output, _ = a.communicate(timeout=120)  # a guard against a hang only
+    except subprocess.TimeoutExpired:
+        output = stop_workers([a])
+        pytest.fail(f"the stopping worker did not exit once its job was done\n{output[-3000:]}")
+    assert a.returncode == 0, output[-3000:]
+    (_, status, attempts), = _jobs(db, "kc:poll_source")
+    assert (status, attempts) == ("succeeded", 1), output[-3000:]  # run once, never handed back
+    assert set(counts_by_url(db).values()) <= {1}
+    db.close()
+
+
 def test_the_database_going_away_loses_and_doubles_nothing(pg_server, pg_url, feeds, tmp_path):
     """PostgreSQL stopped while workers run (a poll in flight, an import queued): the jobs fail, the
     workers reconnect when it is back, and every item is stored once."""

@@ -149,7 +149,27 @@ async def _sweeper(app, stall_timeout_s: float) -> None:
         await asyncio.sleep(max(1.0, stall_timeout_s / 3))
 
 
+async def _heartbeat(app, worker, stall_timeout_s: float) -> None:
+    """Keep the worker's heartbeat going until the worker has stopped.
+
+    procrastinate's own heartbeat is a side task that its shutdown cancels first, before it waits (up
+    to ``graceful_s``) for the running jobs: a job still running then, a long story assignment on
+    SIGTERM, looked stalled after the stall timeout, and a sweeper (this worker's own among them)
+    handed it back to the queue while it ran. A second heartbeat is one more UPDATE every
+    ``stall_timeout / 3`` seconds."""
+    while True:
+        await asyncio.sleep(max(1.0, stall_timeout_s / 3))
+        if worker.worker_id is None:  # not registered yet, or unregistered: its jobs are done
+            continue
+        try:
+            await app.job_manager.update_heartbeat(worker.worker_id)
+        except Exception as exc:  # the database away: the worker loop reconnects
+            log.debug("heartbeat failed: %s", exc)
+
+
 async def _serve(url: str, runtime, options: WorkerOptions) -> None:
+    from procrastinate.worker import Worker
+
     app = make_app(url)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -170,7 +190,9 @@ async def _serve(url: str, runtime, options: WorkerOptions) -> None:
         try:
             async with app.open_async():
                 sweeper = asyncio.create_task(_sweeper(app, options.stall_timeout_s))
-                worker = asyncio.create_task(app.run_worker_async(
+                app.perform_import_paths()
+                procrastinate_worker = Worker(
+                    app=app,
                     queues=list(options.queues) if options.queues else None,
                     concurrency=options.concurrency,
                     name=name,
@@ -182,7 +204,9 @@ async def _serve(url: str, runtime, options: WorkerOptions) -> None:
                     install_signal_handlers=False,
                     update_heartbeat_interval=max(1.0, options.stall_timeout_s / 3),
                     stalled_worker_timeout=options.stall_timeout_s,
-                ))
+                )
+                worker = asyncio.create_task(procrastinate_worker.run())
+                beating = asyncio.create_task(_heartbeat(app, procrastinate_worker, options.stall_timeout_s))
                 current["worker"] = worker
                 try:
                     await worker
@@ -192,9 +216,10 @@ async def _serve(url: str, runtime, options: WorkerOptions) -> None:
                         raise
                 finally:
                     current.pop("worker", None)
-                    sweeper.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await sweeper
+                    for side in (sweeper, beating):
+                        side.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await side
         except Exception as exc:  # the database went away (or was never there): wait and reconnect
             log.warning("worker: %s; reconnecting in %.0f s", exc, backoff)
         else:
