@@ -241,7 +241,9 @@ select_cands(PyObject *self, PyObject *args)
                     PyErr_SetObject(PyExc_KeyError, c[k].key);
                 goto error;
             }
+            Py_INCREF(story);  /* held across the attribute lookup */
             PyObject *indexed = attr(story, n_indexed);
+            Py_DECREF(story);
             if (indexed == NULL)
                 goto error;
             Py_ssize_t size = PyObject_Size(indexed);
