@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from kiemchung import timeutil
 from kiemchung.errors import ConfigError
 from kiemchung.stories.config import ClusterConfig
-from kiemchung.stories.records import _NO_CENTROID, _NO_TERMS, _NO_TFS, _NOT_INDEXED, _Doc, _Story
+from kiemchung.stories.records import _NO_CENTROID, _NO_TERMS, _NO_TFS, _NOT_INDEXED, _Doc, _DocTable, _Story
 from kiemchung.stories.vocabulary import TermTable
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def compressed_json(state: dict[str, Any], level: int = 3) -> bytearray:
 
 
 STORIES_PER_PIECE = 2_000
-ROWS_PER_PIECE = 20_000  # values of a column (documents' times, series keys, ...) per piece of JSON text
+ROWS_PER_PIECE = 5_000  # values of a column (documents' times, series keys, ...) per piece of JSON text
 
 
 def _none_for_nan(x: float) -> float | None:
@@ -180,7 +180,11 @@ class ClustererPersistence:
         titles: list[str] = []
         lengths = array("q")
         away = array("q")
-        ids: list[str] = []
+        # ids: a decimal id (what the stage uses) as its number, any other in ``other_ids`` by position
+        # (a packed document's id is a new string each time it is read: 150,000 of them at once otherwise)
+        id_numbers = array("q")
+        other_ids: dict[int, str] = {}
+        number = _DocTable._number
         sids: list[str] = []
         times = array("d")  # NaN: no time (None in the JSON)
         norms = array("d")
@@ -188,7 +192,11 @@ class ClustererPersistence:
         held, stories = self._held, self._stories
         # one pass: a document out of memory is read from the packed arrays (see records._DocTable)
         for k, (d, doc) in enumerate(docs.items()):
-            ids.append(d)
+            n = number(d)
+            if n is None:
+                other_ids[k] = d
+                n = 0
+            id_numbers.append(n)
             sids.append(stories[doc.story].sid)
             times.append(nan if doc.time is None else doc.time)
             norms.append(doc.norm)
@@ -203,15 +211,20 @@ class ClustererPersistence:
             tfs.extend(vec[1])
             titles.append(vec[2])
             lengths.append(len(vec[0]))
+        def ids() -> Iterator[str]:
+            for k, n in enumerate(id_numbers):
+                yield other_ids[k] if k in other_ids else str(n)
+
         columns: dict[str, Any] = {"ids": ids, "story": sids, "time": times, "title": titles, "norm": norms,
                                    "lengths": lengths}
         if pieces:
             for name, column in columns.items():
                 convert = _none_for_nan if name == "time" else None
-                columns[name] = JsonPieces(lambda column=column, convert=convert: _list_pieces(column, convert))
+                columns[name] = JsonPieces(lambda column=column, convert=convert: _list_pieces(
+                    column() if callable(column) else column, convert))
         else:
-            columns = {name: list(map(_none_for_nan, column)) if name == "time" else list(column)
-                       for name, column in columns.items()}
+            columns = {name: list(map(_none_for_nan, column)) if name == "time" else
+                       list(column() if callable(column) else column) for name, column in columns.items()}
         return {
             **columns,
             "terms": base64.b64encode(terms.tobytes()).decode("ascii"),
