@@ -45,9 +45,10 @@ def bulk_collector(young: int = 20_000) -> Iterator[None]:
 
 
 def trim_heap() -> None:
-    """Return the C heap's free pages to the system (``malloc_trim(0)``: glibc only, about a millisecond
-    per 100 MB of heap; elsewhere nothing happens). glibc gives back only the top of its heap by itself;
-    the tables of large dicts and lists freed as they grow stay resident in the middle of it otherwise."""
+    """Return the C heap's free pages to the system (``malloc_trim(0)``: glibc only; elsewhere nothing
+    happens). glibc gives back only the top of its heap by itself; the tables of large dicts and lists
+    freed as they grow stay resident in the middle of it otherwise. Cost, in the story process of a
+    year's import: 4-6 ms after 60 MB were freed, 0.01 ms with nothing to give back."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)

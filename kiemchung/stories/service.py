@@ -675,9 +675,10 @@ def _batch_features(weights, texts: list[tuple], seed: tuple | None = None) -> t
     return out
 
 
-# The feature helper's text caches (kiemchung.text.core.limit_caches): 300,000 chunks each, as in
-# other processes, grew the helper by about 30 MB over a year's import for about 4 % less of its text
-# CPU (the first 80,000 documents of the RSS year: 12.6 s with 300,000, 13.2 s with 30,000).
+# The feature helper's text caches (kiemchung.text.core.limit_caches): with 300,000 chunks each, as in
+# other processes, they filled all year in the helper (about 14 MB more at 80,000 documents of the RSS
+# year) for about 5 % less of its text CPU (those 80,000 documents: 12.6 s with 300,000, 13.2 s with
+# 30,000). See docs/stories.md, "Memory, session 14".
 HELPER_TEXT_CACHE = 30_000
 
 
