@@ -142,9 +142,9 @@ def test_forty_parallel_tries_check_at_most_five_passwords(db, monkeypatch):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(200):
-        if server.started:
-            break
+    deadline = time.monotonic() + 180  # a guard against a hang: start-up is slow on a loaded CI machine
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the web server did not start"
         time.sleep(0.05)
     body = urllib.parse.urlencode({"username": "quantri", "password": "sai-mat-khau"}).encode()
     start = threading.Barrier(40)

@@ -405,10 +405,13 @@ def _login(c, name):
     return re.search(r'name="csrf" value="([^"]+)"', c.get("/tips").text).group(1)
 
 
-def _wait_matched(db, tip_id, tries=200):
+def _wait_matched(db, tip_id, timeout_s=180):
+    """Wait for the background matching of a tip; ``timeout_s`` is a guard against a hang only (a loaded
+    CI machine can take far longer than the 10 s a count of tries once allowed)."""
     import time
 
-    for _ in range(tries):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
         if get_tip(db, tip_id).matched_at is not None:
             return get_tip(db, tip_id)
         time.sleep(0.05)

@@ -392,13 +392,19 @@ def test_watchlists_add_counts_remove(app, mdb):
 # ------------------------------------------------------------------------------------------- reports
 
 
-def wait_for_report(c, location: str, polls: int = 600) -> str:
-    """Follow a report job as the page's script does (its stages, then the report); the report's name."""
+def wait_for_report(c, location: str, timeout_s: float = 300) -> str:
+    """Follow a report job as the page's script does (its stages, then the report); the report's name.
+
+    ``timeout_s`` is a guard against a hang, not a measured time: a report with its PDF can take far
+    longer on a loaded CI machine than the minute a count of polls once allowed."""
+    import time
+
     job = location.split("job=", 1)[1]
     page = c.get(location, follow_redirects=False)
     assert page.status_code == 303 or 'id="report-progress"' in page.text
     seen = []
-    for _ in range(polls):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
         state = c.get(f"/report-jobs/{job}").json()
         seen.append(state["stage"])
         assert state["status"] != "failed", state
