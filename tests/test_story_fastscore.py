@@ -132,6 +132,10 @@ def test_both_paths_give_the_same_stories_and_scores(monkeypatch, config):
     assert pure.assignments() == fast.assignments()
     assert {s: st.indexed for s, st in pure._stories.items()} == {s: st.indexed for s, st in fast._stories.items()}
     assert pure._postings == fast._postings
+    # centroids: the same floats, in the same order (the order decides the sums taken over them)
+    assert [(s, list(st.centroid.items())) for s, st in pure._stories.items()] == [
+        (s, list(st.centroid.items())) for s, st in fast._stories.items()
+    ]
     sample = [it["id"] for it in items[::37]]
     assert _scores(pure, sample) == _scores(fast, sample)
     assert len(set(pure.assignments().values())) > 40  # the fixture makes stories, not one blob

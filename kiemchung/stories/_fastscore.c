@@ -747,6 +747,77 @@ unindex_terms(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------ add_vector */
+
+PyDoc_STRVAR(add_vector_doc,
+"add_vector(centroid, terms, tfs, sign, norm) -> None\n\n"
+"The loop of StoryClusterer._add_vector: each term's value in the centroid (a dict) becomes\n"
+"``centroid.get(i, 0.0) + sign * tf / norm``, kept when above 1e-9, removed otherwise.");
+
+static PyObject *
+add_vector(PyObject *self, PyObject *args)
+{
+    PyObject *cent, *terms_obj, *tfs_obj;
+    double sign, norm;
+    if (!PyArg_ParseTuple(args, "O!OOdd", &PyDict_Type, &cent, &terms_obj, &tfs_obj, &sign, &norm))
+        return NULL;
+    if (!PyDict_CheckExact(cent)) { /* a subclass (the read-only empty centroid) keeps its own rules */
+        PyErr_SetString(PyExc_TypeError, "add_vector: a plain dict expected");
+        return NULL;
+    }
+    Py_buffer tv, fv;
+    if (get_array(terms_obj, &tv, 'i', sizeof(int)) < 0)
+        return NULL;
+    if (get_array(tfs_obj, &fv, 'f', sizeof(float)) < 0) {
+        PyBuffer_Release(&tv);
+        return NULL;
+    }
+    Py_ssize_t n = tv.len / (Py_ssize_t)sizeof(int);
+    if (n != fv.len / (Py_ssize_t)sizeof(float)) {
+        PyErr_SetString(PyExc_ValueError, "terms and tfs differ in length");
+        goto error;
+    }
+    const int *terms = tv.buf;
+    const float *tfs = fv.buf;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *key = PyLong_FromLong(terms[k]);
+        if (key == NULL)
+            goto error;
+        PyObject *old = PyDict_GetItemWithError(cent, key);
+        double base = 0.0;
+        if (old != NULL) {
+            base = PyFloat_AsDouble(old);
+            if (base == -1.0 && PyErr_Occurred()) {
+                Py_DECREF(key);
+                goto error;
+            }
+        }
+        else if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            goto error;
+        }
+        double nv = base + sign * (double)tfs[k] / norm;
+        int bad;
+        if (nv > 1e-9) {
+            PyObject *val = PyFloat_FromDouble(nv);
+            bad = val == NULL || PyDict_SetItem(cent, key, val) < 0;
+            Py_XDECREF(val);
+        }
+        else
+            bad = old != NULL && PyDict_DelItem(cent, key) < 0;
+        Py_DECREF(key);
+        if (bad)
+            goto error;
+    }
+    PyBuffer_Release(&tv);
+    PyBuffer_Release(&fv);
+    Py_RETURN_NONE;
+error:
+    PyBuffer_Release(&tv);
+    PyBuffer_Release(&fv);
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
@@ -759,6 +830,7 @@ static PyMethodDef methods[] = {
     {"weighted", weighted, METH_VARARGS, weighted_doc},
     {"index", index_terms, METH_VARARGS, index_doc},
     {"unindex", unindex_terms, METH_VARARGS, unindex_doc},
+    {"add_vector", add_vector, METH_VARARGS, add_vector_doc},
     {NULL, NULL, 0, NULL},
 };
 

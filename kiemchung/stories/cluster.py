@@ -1180,12 +1180,15 @@ class StoryClusterer(ClustererPersistence):
         norm = doc.norm
         cent = story.centroid
         get = cent.get
-        for i, v in zip(doc.terms, doc.tfs, strict=True):
-            nv = get(i, 0.0) + sign * v / norm
-            if nv > 1e-9:
-                cent[i] = nv
-            else:
-                cent.pop(i, None)
+        if self._fast is not None and type(cent) is dict:  # (the shared read-only empty one: the loop raises)
+            self._fast.add_vector(cent, doc.terms, doc.tfs, float(sign), float(norm))
+        else:
+            for i, v in zip(doc.terms, doc.tfs, strict=True):
+                nv = get(i, 0.0) + sign * v / norm
+                if nv > 1e-9:
+                    cent[i] = nv
+                else:
+                    cent.pop(i, None)
         cap = self.config.story_terms
         if len(cent) > 2 * cap:
             idf = self._idf_table()
