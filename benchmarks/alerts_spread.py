@@ -14,10 +14,20 @@ probable candidate is that claim, in their story, can be raised. Only the origin
 * ``floor F``: that, and a post *under* the related level raised too when at least two other posts of
   its story repeat the fact-check with a probability of at least the repeat threshold, its own
   probability is at least F and it has no number or negation conflict. The product's floor
-  (``verify.STORY_FLOOR``) is the lowest F whose false alerts per 1,000 stay within the target (5)
-  at every share and seed where ``related_only`` does (docs/matching.md, "Under the related level").
+  (``verify.STORY_FLOOR``, 0.05) is the lowest F whose false alerts per 1,000 stay within the target
+  (5) at every share and seed where ``related_only`` does (docs/matching.md, "Under the related level");
+* ``floor F xR`` (``--margins F:R``): the same, and the post's probability is also at least R times its
+  next candidate's (a post that points at one claim; measured 2026-12-06 night and not kept:
+  docs/matching.md, "A post that points at one claim").
 
-    python benchmarks/alerts_spread.py [--shares 0,0.05,0.1,0.25,0.5,1] [--floors 0.06,0.02] [--seeds 15] [--json]
+The clusterer decides which posts share a story with the copies, so a claim's *related sentence* (the
+other sentence of its vnPara pair, saying something else) often is not in it. ``--forced`` adds two
+placements of that adversary: ``forced_related`` puts each spreading claim's related sentence into the
+claim's story, ``forced_all`` every post whose most probable candidate is a spreading claim (news titles
+too), whatever the clusterer did.
+
+    python benchmarks/alerts_spread.py [--shares 0,0.05,0.1,0.25,0.5,1] [--floors 0.05,0.02] \
+        [--margins 0.0125:10,0.02:8] [--seeds 15] [--forced] [--json]
 
 The decisions are the product's (``AlertDecider`` with the default model, no background, as ``eval
 matching``'s default); only the story step is re-applied per share.
@@ -54,7 +64,13 @@ def _levels(model, ds: list[dict]) -> list[str | None]:
     return out
 
 
-def _score(posts: list[dict], stories: list[str], model, floor: float | None) -> dict:
+def _over(ds: list[dict], floor: float, margin: float) -> bool:
+    """As verify.story_floor_ok: probability at least ``floor`` and ``margin`` times the next candidate's."""
+    nxt = ds[1]["p"] if len(ds) > 1 else 0.0
+    return ds[0]["p"] >= floor and ds[0]["p"] >= margin * nxt
+
+
+def _score(posts: list[dict], stories: list[str], model, floor: float | None, margin: float = 0.0) -> dict:
     from kiemchung.claims.verify import STORY_MIN_REPEATS
 
     levels = [_levels(model, p["ds"]) for p in posts]
@@ -75,7 +91,7 @@ def _score(posts: list[dict], stories: list[str], model, floor: float | None) ->
             lvs[0] = "repeat"
             raised += 1
         elif (floor is not None and len(confident.get(key, set()) - {n}) >= STORY_MIN_REPEATS
-              and c["p"] >= floor and not c["conflict"]):
+              and _over(p["ds"], floor, margin) and not c["conflict"]):
             lvs[0] = "repeat"
             raised += 1
     alerts = right = false_no_gold = found = with_gold = without = 0
@@ -94,8 +110,15 @@ def _score(posts: list[dict], stories: list[str], model, floor: float | None) ->
             "alerts": alerts, "false": alerts - right, "story_raised": raised}
 
 
+def _related(post: dict, claim: str) -> bool:
+    """Whether ``post`` is the related sentence of ``claim`` (alerts-dev ids: vnpara-N-post, vnpara-N-claim)."""
+    pid = str(post.get("id", ""))
+    return pid.endswith("-post") and pid[: -len("-post")] + "-claim" == claim
+
+
 def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[float],
-        seeds: tuple[int, ...] = (15,)) -> list[dict]:
+        seeds: tuple[int, ...] = (15,), margins: tuple[tuple[float, float], ...] = (),
+        forced: bool = False) -> list[dict]:
     from kiemchung.claims.evaluate import read_jsonl
     from kiemchung.claims.match import ClaimMatcher
     from kiemchung.claims.verify import DEFAULT_MODEL, AlertDecider
@@ -106,8 +129,8 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
     matcher = ClaimMatcher()
     matcher.add_many(kb)
     decider = AlertDecider(matcher, None, None, texts={r["id"]: r["text"] for r in kb})
-    posts = [{"text": q["text"], "gold": list(q["gold"] or []), "copy": False, "ds": _decide(decider, q["text"])}
-             for q in read_jsonl(queries_path, ("text", "gold"))]
+    posts = [{"id": q.get("id", ""), "text": q["text"], "gold": list(q["gold"] or []), "copy": False,
+              "ds": _decide(decider, q["text"])} for q in read_jsonl(queries_path, ("text", "gold"))]
     copies = {r["id"]: [{"text": t, "gold": [r["id"]], "copy": True, "ds": _decide(decider, t)}
                         for t in (r["text"], fold(r["text"]).lower())] for r in kb}
     order = sorted(copies)
@@ -132,6 +155,23 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
                "related_only": _score(stream, stories, DEFAULT_MODEL, None)}
         for f in floors:
             row[f"floor {f}"] = _score(stream, stories, DEFAULT_MODEL, f)
+        rules = [(f"floor {f}", f, 0.0) for f in floors] + [(f"floor {f} x{m:g}", f, m) for f, m in margins]
+        for name, f, m in rules:
+            row[name] = _score(stream, stories, DEFAULT_MODEL, f, m)
+        if forced:
+            # The adversary placed, whatever the clusterer did: "related", every post that is not a copy
+            # and whose most probable candidate is a spreading claim *and* is not a gold entry of it (its
+            # related sentence: in alerts-dev the non-paraphrase of the claim's vnPara pair, same source)
+            # sits in that claim's story; "all", every post whose most probable candidate spreads (news
+            # titles too) does.
+            for kind in ("related", "all"):
+                placed = [f"claim:{p['ds'][0]['fc']}"
+                          if p["ds"] and p["ds"][0]["fc"] in chosen and not p["copy"]
+                          and (kind == "all" or (not p["gold"] and _related(p, p["ds"][0]["fc"]))) else st
+                          for p, st in zip(stream, stories, strict=True)]
+                row[f"forced_{kind}"] = {"related_only": _score(stream, placed, DEFAULT_MODEL, None)}
+                for name, f, m in rules:
+                    row[f"forced_{kind}"][name] = _score(stream, placed, DEFAULT_MODEL, f, m)
         out.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     return out
@@ -142,12 +182,18 @@ def main() -> None:
     ap.add_argument("--kb", type=Path, default=DATA / "alerts-dev-kb.jsonl")
     ap.add_argument("--queries", type=Path, default=DATA / "alerts-dev-queries.jsonl")
     ap.add_argument("--shares", default="0,0.05,0.1,0.25,0.5,1")
-    ap.add_argument("--floors", default="0.06,0.02")
+    ap.add_argument("--floors", default="0.05,0.02", help="F,...: probability at least F, no margin (the "
+                    "product's rule: verify.STORY_FLOOR, 0.05)")
     ap.add_argument("--seeds", default="15", help="seeds of the copies' places and of the claims chosen")
+    ap.add_argument("--margins", default="", help="F:R,...: probability at least F and at least R times the next "
+                    "candidate's (measured 2026-12-06 night, not the product's rule: docs/matching.md)")
+    ap.add_argument("--forced", action="store_true", help="also score with the adversary placed in the spreading "
+                    "claim's story: its related sentence (forced_related), every post pointing at it (forced_all)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rows = run(args.kb, args.queries, [float(s) for s in args.shares.split(",")],
-               [float(f) for f in args.floors.split(",") if f], tuple(int(x) for x in args.seeds.split(",")))
+               [float(f) for f in args.floors.split(",") if f], tuple(int(x) for x in args.seeds.split(",")),
+               tuple(tuple(float(v) for v in x.split(":")) for x in args.margins.split(",") if x), args.forced)
     print(json.dumps(rows, indent=None if args.json else 1))
 
 
