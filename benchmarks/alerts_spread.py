@@ -22,9 +22,10 @@ probable candidate is that claim, in their story, can be raised. Only the origin
 
 The clusterer decides which posts share a story with the copies, so a claim's *related sentence* (the
 other sentence of its vnPara pair, saying something else) often is not in it. ``--forced`` adds two
-placements of that adversary: ``forced_related`` puts each spreading claim's related sentence into the
-claim's story, ``forced_all`` every post whose most probable candidate is a spreading claim (news titles
-too), whatever the clusterer did.
+placements of that adversary, added to the story of the claim's first copy (the other stories as the
+clusterer made them): ``forced_related``, each spreading claim's related sentence (when its most probable
+candidate is that claim); ``forced_all``, every post whose most probable candidate is a spreading claim
+(news titles and rewordings too).
 
     python benchmarks/alerts_spread.py [--shares 0,0.05,0.1,0.25,0.5,1] [--floors 0.05,0.02] \
         [--margins 0.0125:10,0.02:8] [--seeds 15] [--forced] [--json]
@@ -159,14 +160,18 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
         for name, f, m in rules:
             row[name] = _score(stream, stories, DEFAULT_MODEL, f, m)
         if forced:
-            # The adversary placed, whatever the clusterer did: "related", every post that is not a copy
-            # and whose most probable candidate is a spreading claim *and* is not a gold entry of it (its
-            # related sentence: in alerts-dev the non-paraphrase of the claim's vnPara pair, same source)
-            # sits in that claim's story; "all", every post whose most probable candidate spreads (news
-            # titles too) does.
+            # The adversary added to the story of a spreading claim's first copy, the other stories as
+            # the clusterer made them: "related", the claim's related sentence (in alerts-dev the
+            # non-paraphrase of its vnPara pair, same source) when its most probable candidate is that
+            # claim; "all", every post whose most probable candidate is a spreading claim (news titles,
+            # rewordings too).
+            first = {}
+            for p, st in zip(stream, stories, strict=True):
+                if p["copy"]:
+                    first.setdefault(p["gold"][0], st)
             for kind in ("related", "all"):
-                placed = [f"claim:{p['ds'][0]['fc']}"
-                          if p["ds"] and p["ds"][0]["fc"] in chosen and not p["copy"]
+                placed = [first[p["ds"][0]["fc"]]
+                          if not p["copy"] and p["ds"] and p["ds"][0]["fc"] in first
                           and (kind == "all" or (not p["gold"] and _related(p, p["ds"][0]["fc"]))) else st
                           for p, st in zip(stream, stories, strict=True)]
                 row[f"forced_{kind}"] = {"related_only": _score(stream, placed, DEFAULT_MODEL, None)}
@@ -187,8 +192,9 @@ def main() -> None:
     ap.add_argument("--seeds", default="15", help="seeds of the copies' places and of the claims chosen")
     ap.add_argument("--margins", default="", help="F:R,...: probability at least F and at least R times the next "
                     "candidate's (measured 2026-12-06 night, not the product's rule: docs/matching.md)")
-    ap.add_argument("--forced", action="store_true", help="also score with the adversary placed in the spreading "
-                    "claim's story: its related sentence (forced_related), every post pointing at it (forced_all)")
+    ap.add_argument("--forced", action="store_true",
+                    help="also score with the adversary placed in the spreading claim's story (its first copy's): "
+                         "its related sentence (forced_related), every post pointing at it (forced_all)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rows = run(args.kb, args.queries, [float(s) for s in args.shares.split(",")],
