@@ -138,6 +138,15 @@ def test_both_paths_give_the_same_stories_and_scores(monkeypatch, config):
     ]
     sample = [it["id"] for it in items[::37]]
     assert _scores(pure, sample) == _scores(fast, sample)
+    # the summaries the story stage stores (headline and keywords), active and dormant stories, with
+    # and without the shared IDF memo
+    sids = [st.sid for st in pure._stories.values()]
+    assert [pure.summary(s, keywords=20) for s in sids] == [fast.summary(s, keywords=20) for s in sids]
+    with pure.same_idf(), fast.same_idf():
+        assert [pure.summary(s, keywords=k) for s in sids for k in (0, 5)] == [
+            fast.summary(s, keywords=k) for s in sids for k in (0, 5)
+        ]
+        assert list(pure._idf_memo.items()) == list(fast._idf_memo.items())
     assert len(set(pure.assignments().values())) > 40  # the fixture makes stories, not one blob
 
 
@@ -166,3 +175,41 @@ def test_each_function_matches_its_python_code(monkeypatch):
         _fastscore.query_vector(array("i", [900]), array("f", [1.0]), pure._df, 3.0)
     with pytest.raises(TypeError):
         _fastscore.query_vector(array("d", [1.0]), array("f", [1.0]), pure._df, 3.0)
+
+
+@needs_build
+def test_the_summary_functions_match_their_python_code(monkeypatch):
+    """summary_rank and headline on random centroids and members, with equal weights (ties broken by
+    the lower term id) and equal scores (the first member wins), against StoryClusterer's Python."""
+    pure, fast = _pair(monkeypatch, ClusterConfig())
+    rng = random.Random(5)
+    df = [rng.randrange(1, 8) for _ in range(300)]
+    for c in (pure, fast):
+        c._df, c._n = list(df), 200
+    memo_p, memo_f = pure._new_memo(), fast._new_memo()
+    pure._restore, pure._drop = (lambda ids: []), (lambda back: None)  # every member in memory here
+    for _ in range(150):
+        ids = rng.sample(range(300), rng.randrange(0, 150))
+        cent = {i: rng.choice((0.25, 0.5, rng.random())) for i in ids}
+        k = rng.randrange(0, 80)
+        weights = [c * memo_p[i] for i, c in cent.items()]
+        ref = [-j for _, j in sorted(zip(weights, [-i for i in cent]), reverse=True)[:k]]
+        assert _fastscore.summary_rank(cent, memo_f, fast._df, memo_f.n1, k) == ref
+        docs = {}
+        for n in range(rng.randrange(1, 6)):
+            terms = array("i", rng.sample(ids or [1], min(len(ids) or 1, rng.randrange(1, 30))))
+            tfs = array("f", [rng.choice((1.0, 2.0)) for _ in terms])
+            title = rng.choice(("", f"tin {n}", "tin"))
+            docs[f"d{n}"] = cluster._Doc(story=-1, time=None, title=title, terms=terms, tfs=tfs)
+        docs["copy"] = docs["d0"]  # an equal score: the first member keeps the headline
+        members = list(docs)
+        pure._docs = docs
+        story = type("Members", (), {"docs": members})()  # what _headline reads of a story
+        want = pure._headline(story, dict(zip(cent, weights)), memo_p)
+        assert _fastscore.headline(docs, members, cent, memo_f, fast._df, memo_f.n1) == want
+    assert sorted(memo_p.items()) == sorted(memo_f.items())
+    with pytest.raises(IndexError):
+        _fastscore.summary_rank({900: 1.0}, fast._new_memo(), fast._df, 3.0, 5)
+    with pytest.raises(ValueError):
+        bad = cluster._Doc(story=-1, time=None, title="x", terms=array("i", [1, 2]), tfs=array("f", [1.0]))
+        _fastscore.headline({"b": bad}, ["b"], {}, fast._new_memo(), fast._df, 3.0)

@@ -818,6 +818,246 @@ error:
     return NULL;
 }
 
+/* ------------------------------------------------------------------ summaries */
+
+/* memo[key] of an _IdfMemo (a dict of term -> IDF): the stored float, or log(n1 / (df[i] + 0.5))
+ * computed and stored as _IdfMemo.__missing__ does (the same float: math.log is libm's log). */
+static int
+memo_idf(PyObject *memo, PyObject *key, long i, PyObject *df, double n1, double *out)
+{
+    PyObject *v = PyDict_GetItemWithError(memo, key);
+    if (v != NULL) {
+        double x = PyFloat_AsDouble(v);
+        if (x == -1.0 && PyErr_Occurred())
+            return -1;
+        *out = x;
+        return 0;
+    }
+    if (PyErr_Occurred())
+        return -1;
+    double d;
+    if (df_at(df, i, &d) < 0)
+        return -1;
+    double x = log(n1 / (d + 0.5));
+    PyObject *f = PyFloat_FromDouble(x);
+    if (f == NULL)
+        return -1;
+    int bad = PyDict_SetItem(memo, key, f) < 0;
+    Py_DECREF(f);
+    if (bad)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+typedef struct {
+    double w;
+    long i;
+} ranked_t;
+
+/* (weight, -term) descending: the higher weight first, then the lower term id */
+static int
+ranked_cmp(const void *pa, const void *pb)
+{
+    const ranked_t *a = pa, *b = pb;
+    if (a->w > b->w)
+        return -1;
+    if (a->w < b->w)
+        return 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+PyDoc_STRVAR(summary_rank_doc,
+"summary_rank(centroid, memo, df, n1, k) -> list\n\n"
+"The ranking of StoryClusterer._summary: each centroid term's weight c * memo[i] (the IDF memo filled\n"
+"as _IdfMemo fills it), sorted as (weight, -i) in descending order; returns the first k term ids.");
+
+static PyObject *
+summary_rank(PyObject *self, PyObject *args)
+{
+    PyObject *cent, *memo, *df;
+    double n1;
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "O!O!O!dn", &PyDict_Type, &cent, &PyDict_Type, &memo, &PyList_Type, &df, &n1, &k))
+        return NULL;
+    Py_ssize_t n = PyDict_GET_SIZE(cent);
+    ranked_t *r = PyMem_Malloc(sizeof(ranked_t) * (size_t)(n ? n : 1));
+    if (r == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t pos = 0, m = 0;
+    PyObject *key, *val;
+    /* the memo is not the centroid: filling it does not change the dict being walked */
+    while (PyDict_Next(cent, &pos, &key, &val)) {
+        if (m >= n) {
+            PyErr_SetString(PyExc_RuntimeError, "the centroid changed size during the ranking");
+            goto error;
+        }
+        long i = PyLong_AsLong(key);
+        if (i == -1 && PyErr_Occurred())
+            goto error;
+        double c = PyFloat_AsDouble(val);
+        if (c == -1.0 && PyErr_Occurred())
+            goto error;
+        double idf;
+        Py_INCREF(key);
+        int bad = memo_idf(memo, key, i, df, n1, &idf) < 0;
+        Py_DECREF(key);
+        if (bad)
+            goto error;
+        r[m].w = c * idf;
+        r[m].i = i;
+        m++;
+    }
+    qsort(r, (size_t)m, sizeof(ranked_t), ranked_cmp);
+    if (k < 0)
+        k = 0;
+    if (k > m)
+        k = m;
+    PyObject *out = PyList_New(k);
+    if (out == NULL)
+        goto error;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        PyObject *t = PyLong_FromLong(r[j].i);
+        if (t == NULL) {
+            Py_DECREF(out);
+            goto error;
+        }
+        PyList_SET_ITEM(out, j, t);
+    }
+    PyMem_Free(r);
+    return out;
+error:
+    PyMem_Free(r);
+    return NULL;
+}
+
+PyDoc_STRVAR(headline_doc,
+"headline(docs, members, centroid, memo, df, n1) -> str\n\n"
+"StoryClusterer._headline's loop: the title of the member (docs[d] for d in members, skipping\n"
+"untitled ones) with the highest dot / (sqrt(norm) or 1.0), where x = tf * memo[i] over the\n"
+"member's terms, norm sums x * x and dot sums x * (centroid[i] * memo[i]) over the centroid's terms;\n"
+"the first one on ties; \"\" when none.");
+
+static PyObject *
+headline(PyObject *self, PyObject *args)
+{
+    PyObject *docs, *members, *cent, *memo, *df;
+    double n1;
+    if (!PyArg_ParseTuple(args, "OO!O!O!O!d", &docs, &PyList_Type, &members, &PyDict_Type, &cent, &PyDict_Type,
+                          &memo, &PyList_Type, &df, &n1))
+        return NULL;
+    PyObject *s_title = NULL, *s_terms = NULL, *s_tfs = NULL, *best = NULL;
+    NAME(s_title_, "title") s_title = s_title_;
+    NAME(s_terms_, "terms") s_terms = s_terms_;
+    NAME(s_tfs_, "tfs") s_tfs = s_tfs_;
+    best = PyUnicode_FromString("");
+    if (best == NULL)
+        goto error;
+    double best_score = -1.0;
+    Py_INCREF(members);
+    for (Py_ssize_t m = 0; m < PyList_GET_SIZE(members); m++) {
+        PyObject *d = PyList_GET_ITEM(members, m);
+        Py_INCREF(d);
+        PyObject *doc = PyObject_GetItem(docs, d);
+        Py_DECREF(d);
+        if (doc == NULL)
+            goto fail;
+        PyObject *title = attr(doc, s_title);
+        if (title == NULL) {
+            Py_DECREF(doc);
+            goto fail;
+        }
+        int has = PyObject_IsTrue(title);
+        if (has <= 0) {
+            Py_DECREF(title);
+            Py_DECREF(doc);
+            if (has < 0)
+                goto fail;
+            continue;
+        }
+        PyObject *terms_obj = attr(doc, s_terms), *tfs_obj = terms_obj ? attr(doc, s_tfs) : NULL;
+        Py_DECREF(doc);
+        if (tfs_obj == NULL) {
+            Py_XDECREF(terms_obj);
+            Py_DECREF(title);
+            goto fail;
+        }
+        Py_buffer tv, fv;
+        int bufs = 0;
+        if (get_array(terms_obj, &tv, 'i', sizeof(int)) < 0)
+            goto member_error;
+        bufs = 1;
+        if (get_array(tfs_obj, &fv, 'f', sizeof(float)) < 0)
+            goto member_error;
+        bufs = 2;
+        Py_ssize_t n = tv.len / (Py_ssize_t)sizeof(int);
+        if (n != fv.len / (Py_ssize_t)sizeof(float)) {
+            PyErr_SetString(PyExc_ValueError, "zip() arguments differ in length");
+            goto member_error;
+        }
+        const int *terms = tv.buf;
+        const float *tfs = fv.buf;
+        double dot = 0.0, norm = 0.0;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            PyObject *key = PyLong_FromLong(terms[j]);
+            if (key == NULL)
+                goto member_error;
+            double idf;
+            if (memo_idf(memo, key, terms[j], df, n1, &idf) < 0) {
+                Py_DECREF(key);
+                goto member_error;
+            }
+            double x = (double)tfs[j] * idf;
+            norm += x * x;
+            PyObject *c = PyDict_GetItemWithError(cent, key);
+            Py_DECREF(key);
+            if (c != NULL) {
+                double cv = PyFloat_AsDouble(c);
+                if (cv == -1.0 && PyErr_Occurred())
+                    goto member_error;
+                dot += x * (cv * idf);
+            }
+            else if (PyErr_Occurred())
+                goto member_error;
+        }
+        double root = sqrt(norm);
+        double score = dot / (root != 0.0 ? root : 1.0);
+        PyBuffer_Release(&tv);
+        PyBuffer_Release(&fv);
+        Py_DECREF(terms_obj);
+        Py_DECREF(tfs_obj);
+        if (score > best_score) {
+            Py_SETREF(best, title);
+            best_score = score;
+        }
+        else
+            Py_DECREF(title);
+        continue;
+    member_error:
+        if (bufs >= 1)
+            PyBuffer_Release(&tv);
+        if (bufs >= 2)
+            PyBuffer_Release(&fv);
+        Py_DECREF(terms_obj);
+        Py_DECREF(tfs_obj);
+        Py_DECREF(title);
+        goto fail;
+    }
+    Py_DECREF(members);
+    Py_DECREF(s_title);
+    Py_DECREF(s_terms);
+    Py_DECREF(s_tfs);
+    return best;
+fail:
+    Py_DECREF(members);
+    Py_DECREF(best);
+error:
+    Py_XDECREF(s_title);
+    Py_XDECREF(s_terms);
+    Py_XDECREF(s_tfs);
+    return NULL;
+}
+
 /* ------------------------------------------------------------------ module */
 
 static PyMethodDef methods[] = {
@@ -831,6 +1071,8 @@ static PyMethodDef methods[] = {
     {"index", index_terms, METH_VARARGS, index_doc},
     {"unindex", unindex_terms, METH_VARARGS, unindex_doc},
     {"add_vector", add_vector, METH_VARARGS, add_vector_doc},
+    {"summary_rank", summary_rank, METH_VARARGS, summary_rank_doc},
+    {"headline", headline, METH_VARARGS, headline_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1938,27 +1938,38 @@ class StoryClusterer(ClustererPersistence):
         df = self._df
         idf = self._idf_memo if self._idf_memo is not None else self._new_memo()
         cent = self._centroid(st)
-        # The centroid's TF-IDF weights (each the float c * idf[i]), ranked with map and sorted, which
-        # run in C: the same list as heapq.nlargest of (weight, -term) tuples (never two equal), whose
-        # loop is Python code and was a third of a batch's summaries.
-        ids = list(cent)
-        weights = list(map(mul, cent.values(), map(idf.__getitem__, ids)))
-        ranked = sorted(zip(weights, map(neg, ids)), reverse=True)
+        fast = self._fast
+        if fast is not None and type(cent) is dict:  # the same ids, ranked in C (see below)
+            top = fast.summary_rank(cent, idf, df, idf.n1, max(keywords * 3, 0))
+            weight: dict[int, float] | None = None
+        else:
+            # The centroid's TF-IDF weights (each the float c * idf[i]), ranked with map and sorted,
+            # which run in C: the same list as heapq.nlargest of (weight, -term) tuples (never two
+            # equal), whose loop is Python code and was a third of a batch's summaries.
+            ids = list(cent)
+            weights = list(map(mul, cent.values(), map(idf.__getitem__, ids)))
+            ranked = sorted(zip(weights, map(neg, ids)), reverse=True)
+            top = [-j for _, j in ranked[: max(keywords * 3, 0)]]
+            weight = dict(zip(ids, weights))
         stop = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf  # _stopword
         terms = self._terms
         plain: list[str] = []  # the first ``keywords`` plain words of the top 3 x keywords terms
-        for _, j in ranked[: max(keywords * 3, 0)]:
+        for j in top:
             if len(plain) >= keywords:
                 break
-            if df[-j] > stop:
+            if df[j] > stop:
                 continue
-            word = terms[-j]
+            word = terms[j]
             if not is_entity(word):
                 plain.append(word)
         if len(st.docs) == 1 and not self._docs[st.docs[0]].away:  # one member: its title (what _headline finds)
             headline = self._docs[st.docs[0]].title
+        elif weight is None:  # _headline's loop in C, with each weight taken as c * idf[i] when needed
+            back = self._restore(st.docs[:200])
+            headline = fast.headline(self._docs, st.docs[:200], cent, idf, df, idf.n1)
+            self._drop(back)
         else:
-            headline = self._headline(st, dict(zip(ids, weights)), idf)
+            headline = self._headline(st, weight, idf)
         return headline, plain
 
     def stories(
