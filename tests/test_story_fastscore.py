@@ -46,6 +46,15 @@ def test_the_environment_forces_the_python_code(monkeypatch):
     assert compiled_scorer() is _fastscore
 
 
+@needs_build
+def test_a_build_from_older_source_is_not_used(monkeypatch):
+    """A module built before a function was added (a checkout updated without a rebuild): the Python
+    code runs rather than a call failing in the middle of an import."""
+    assert all(hasattr(_fastscore, name) for name in cluster._COMPILED)
+    monkeypatch.delattr(_fastscore, "headline")
+    assert compiled_scorer() is None
+
+
 def _news(seed: int, n: int) -> list[dict]:
     """``n`` articles of about n/6 events (each event: its own words over a shared vocabulary, a few
     days long), some undated, some with a daily series headline; in a backfill order (the second half

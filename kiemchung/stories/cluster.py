@@ -99,7 +99,16 @@ def compiled_scorer() -> Any:
         from kiemchung.stories import _fastscore
     except ImportError:
         return None
+    if not all(hasattr(_fastscore, name) for name in _COMPILED):
+        return None  # built from an older _fastscore.c (a checkout updated without a rebuild)
     return _fastscore
+
+
+# every function of the compiled scorer the clusterer calls
+_COMPILED = (
+    "walk", "select", "query_vector", "lexical", "best_lexical", "cohesion_sum", "weighted", "index", "unindex",
+    "add_vector", "summary_rank", "headline",
+)
 
 
 def _strongest(
