@@ -285,3 +285,30 @@ def test_the_follower_process_assigns_what_an_import_stored(tmp_path):
     assert follower.error is None and report is not None and report.counts["stories"] == 5
     assert len({story_of_document(db, i).id for i in (1, 2, 3)}) == 1
     assert StoryStage(db).run() == 0
+
+
+def test_insert_rows_stores_what_an_insert_statement_stores(db):
+    """store.database.insert_rows (the stage's story_documents and story_vectors inserts) against
+    SQLAlchemy's insert of the same values, on each backend: the same rows read back."""
+    from sqlalchemy import delete, insert, select
+
+    from kiemchung import timeutil
+    from kiemchung.store.database import insert_rows
+    from kiemchung.stories import tables as st
+
+    load(db, FLOOD)
+    StoryStage(db).run()
+    sd, v = st.story_documents, st.story_vectors
+    now = timeutil.now()
+    with db.write() as conn:
+        story = conn.execute(select(sd.c.story_id)).scalars().first()
+        conn.execute(delete(sd))
+        conn.execute(insert(sd), [{"doc_id": 1, "story_id": story, "assigned_at": now, "manual": False}])
+        insert_rows(conn, sd, ["doc_id", "story_id", "assigned_at", "manual"], [(2, story, now, False), (3, story, now, True)])
+        conn.execute(insert(v), [{"doc": "x1", "terms": b"\x01\x00\x00\x00", "tfs": b"\x00\x00\x80?", "title": "Lũ"}])
+        insert_rows(conn, v, ["doc", "terms", "tfs", "title"], [("x2", b"\x01\x00\x00\x00", b"\x00\x00\x80?", "Lũ")])
+    with db.read() as conn:
+        docs = conn.execute(select(sd).order_by(sd.c.doc_id)).all()
+        vecs = conn.execute(select(v.c.terms, v.c.tfs, v.c.title).where(v.c.doc.in_(["x1", "x2"])).order_by(v.c.doc)).all()
+    assert [tuple(r)[1:] for r in docs] == [(story, now, False), (story, now, False), (story, now, True)]
+    assert [(bytes(a), bytes(b), c) for a, b, c in vecs] == [(b"\x01\x00\x00\x00", b"\x00\x00\x80?", "Lũ")] * 2

@@ -32,6 +32,7 @@ from kiemchung.models import Document
 from kiemchung.processes import trim_heap
 from kiemchung.store import Database, document_from_row
 from kiemchung.store import schema as t
+from kiemchung.store.database import insert_rows
 from kiemchung.stories import tables as st
 from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
 from kiemchung.stories.persistence import compressed_json
@@ -190,10 +191,9 @@ class StoryStage:
             keys = sorted(pending)
             for i in range(0, len(keys), 500):
                 conn.execute(delete(v).where(v.c.doc.in_(keys[i : i + 500])))
-            conn.execute(
-                insert(v),
-                [{"doc": d, "terms": pending[d][0].tobytes(), "tfs": pending[d][1].tobytes(), "title": pending[d][2]}
-                 for d in keys],
+            insert_rows(
+                conn, v, ["doc", "terms", "tfs", "title"],
+                [(d, pending[d][0].tobytes(), pending[d][1].tobytes(), pending[d][2]) for d in keys],
             )
         return pending
 
@@ -487,9 +487,9 @@ class StoryStage:
             for i in range(0, len(pairs), 500):
                 conn.execute(delete(sd).where(sd.c.doc_id.in_([doc for doc, _ in pairs[i : i + 500]])))
             if pairs:
-                conn.execute(
-                    insert(sd),
-                    [{"doc_id": doc, "story_id": ids[sid], "assigned_at": now, "manual": False} for doc, sid in pairs],
+                insert_rows(
+                    conn, sd, ["doc_id", "story_id", "assigned_at", "manual"],
+                    [(doc, ids[sid], now, False) for doc, sid in pairs],
                 )
             self._refresh(conn, touched, ids, ready=ready)
         clusterer.vectors_stored(stored)  # committed
