@@ -163,7 +163,7 @@ def insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tup
         proc = None if isinstance(col.type, LargeBinary) else col.type.dialect_impl(dialect).bind_processor(dialect)
         procs.append(proc)
     if any(procs):
-        rows = [tuple(v if p is None or v is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows]
+        rows = [tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     prep = dialect.identifier_preparer
     sql = (

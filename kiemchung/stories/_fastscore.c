@@ -867,6 +867,46 @@ ranked_cmp(const void *pa, const void *pb)
     return (a->i > b->i) - (a->i < b->i);
 }
 
+/* the k first of r[0..n) in ranked_cmp order, sorted, in r[0..k): a bounded heap whose root is the
+ * last of those kept (most centroids have a few hundred terms and k is 60), then a sort of the k */
+static void
+top_k(ranked_t *r, Py_ssize_t n, Py_ssize_t k)
+{
+    if (k >= n / 2) {
+        qsort(r, (size_t)n, sizeof(ranked_t), ranked_cmp);
+        return;
+    }
+    /* r[0..k) as a heap: parent ranks after its children (ranked_cmp(parent, child) > 0) */
+    for (Py_ssize_t m = 1; m < k; m++) {
+        Py_ssize_t c = m;
+        while (c > 0) {
+            Py_ssize_t p = (c - 1) / 2;
+            if (ranked_cmp(&r[p], &r[c]) >= 0)
+                break;
+            ranked_t t = r[p]; r[p] = r[c]; r[c] = t;
+            c = p;
+        }
+    }
+    for (Py_ssize_t m = k; m < n; m++) {
+        if (k == 0 || ranked_cmp(&r[m], &r[0]) >= 0)
+            continue; /* ranks after the last kept */
+        r[0] = r[m];
+        Py_ssize_t p = 0;
+        for (;;) {
+            Py_ssize_t a = 2 * p + 1, b = a + 1, w = p;
+            if (a < k && ranked_cmp(&r[a], &r[w]) > 0)
+                w = a;
+            if (b < k && ranked_cmp(&r[b], &r[w]) > 0)
+                w = b;
+            if (w == p)
+                break;
+            ranked_t t = r[p]; r[p] = r[w]; r[w] = t;
+            p = w;
+        }
+    }
+    qsort(r, (size_t)k, sizeof(ranked_t), ranked_cmp);
+}
+
 PyDoc_STRVAR(summary_rank_doc,
 "summary_rank(centroid, memo, df, n1, k) -> list\n\n"
 "The ranking of StoryClusterer._summary: each centroid term's weight c * memo[i] (the IDF memo filled\n"
@@ -908,11 +948,11 @@ summary_rank(PyObject *self, PyObject *args)
         r[m].i = i;
         m++;
     }
-    qsort(r, (size_t)m, sizeof(ranked_t), ranked_cmp);
     if (k < 0)
         k = 0;
     if (k > m)
         k = m;
+    top_k(r, m, k);
     PyObject *out = PyList_New(k);
     if (out == NULL)
         goto error;
