@@ -288,12 +288,13 @@ def test_the_follower_process_assigns_what_an_import_stored(tmp_path):
 
 
 def test_insert_rows_stores_what_an_insert_statement_stores(db):
-    """store.database.insert_rows (the stage's story_documents and story_vectors inserts) against
-    SQLAlchemy's insert of the same values, on each backend: the same rows read back."""
-    from sqlalchemy import delete, insert, select
+    """store.database.insert_rows and update_rows (the stage's story_documents and story_vectors
+    inserts, its stories updates) against SQLAlchemy's statements with the same values, on each
+    backend: the same rows read back."""
+    from sqlalchemy import delete, insert, select, update
 
     from kiemchung import timeutil
-    from kiemchung.store.database import insert_rows
+    from kiemchung.store.database import insert_rows, update_rows
     from kiemchung.stories import tables as st
 
     load(db, FLOOD)
@@ -312,3 +313,12 @@ def test_insert_rows_stores_what_an_insert_statement_stores(db):
         vecs = conn.execute(select(v.c.terms, v.c.tfs, v.c.title).where(v.c.doc.in_(["x1", "x2"])).order_by(v.c.doc)).all()
     assert [tuple(r)[1:] for r in docs] == [(story, now, False), (story, now, False), (story, now, True)]
     assert [(bytes(a), bytes(b), c) for a, b, c in vecs] == [(b"\x01\x00\x00\x00", b"\x00\x00\x80?", "Lũ")] * 2
+    s = st.stories
+    cols = ["headline", "keywords", "first_seen", "updated_at"]
+    with db.write() as conn:
+        other = conn.execute(insert(s).values(key="x", headline="", updated_at=now)).inserted_primary_key[0]
+        conn.execute(update(s).where(s.c.id == other).values(headline="Lũ sông Lam", keywords=["lũ", "sông"], first_seen=None, updated_at=now))
+        update_rows(conn, s, "id", cols, [("Lũ sông Lam", ["lũ", "sông"], None, now, story)])
+    with db.read() as conn:
+        got = [tuple(r) for r in conn.execute(select(*(s.c[c] for c in cols)).where(s.c.id.in_([story, other])))]
+    assert got == [("Lũ sông Lam", ["lũ", "sông"], None, now)] * 2

@@ -147,30 +147,48 @@ def hold_lock(conn: Connection, name: str) -> None:
     dialect_backend(conn.dialect.name).hold_lock(conn, name)
 
 
+def _driver_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple]) -> list[tuple]:
+    """Each value through its column type's bind processor, as SQLAlchemy does, except a
+    ``LargeBinary``'s (``bytes`` is what both drivers, sqlite3 and psycopg, take for a BLOB / bytea)."""
+    dialect = conn.dialect
+    procs = [
+        None if isinstance(table.c[name].type, LargeBinary) else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in columns
+    ]
+    if any(procs):
+        rows = [tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows]
+    return rows
+
+
 def insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple]) -> None:
     """INSERT many rows, each a tuple of values in ``columns`` order, through the driver's executemany.
 
     The same rows as ``conn.execute(insert(table), [dict, ...])``, without SQLAlchemy's per-row
-    parameter building, which was most of the CPU of the story stage's large inserts. Each value goes
-    through its column type's bind processor as SQLAlchemy would do, except a ``LargeBinary``'s
-    (``bytes`` is what both drivers, sqlite3 and psycopg, take for a BLOB / bytea)."""
+    parameter building, which was most of the CPU of the story stage's large inserts."""
     if not rows:
         return
-    dialect = conn.dialect
-    procs = []
-    for name in columns:
-        col = table.c[name]
-        proc = None if isinstance(col.type, LargeBinary) else col.type.dialect_impl(dialect).bind_processor(dialect)
-        procs.append(proc)
-    if any(procs):
-        rows = [tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    prep = dialect.identifier_preparer
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    prep = conn.dialect.identifier_preparer
     sql = (
         f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
-    conn.exec_driver_sql(sql, rows)
+    conn.exec_driver_sql(sql, _driver_rows(conn, table, columns, rows))
+
+
+def update_rows(conn: Connection, table: Any, key: str, columns: list[str], rows: list[tuple]) -> None:
+    """UPDATE many rows through the driver's executemany: each row a tuple of the new values in
+    ``columns`` order followed by the ``key`` column's value of the row to change (see
+    :func:`insert_rows`)."""
+    if not rows:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    prep = conn.dialect.identifier_preparer
+    sql = (
+        f"UPDATE {prep.format_table(table)} SET {', '.join(f'{prep.quote(c)} = {mark}' for c in columns)} "
+        f"WHERE {prep.quote(key)} = {mark}"
+    )
+    conn.exec_driver_sql(sql, _driver_rows(conn, table, [*columns, key], rows))
 
 
 class Database:

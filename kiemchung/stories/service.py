@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, select, update
+from sqlalchemy import String, cast, delete, func, insert, literal, select, update
 
 from kiemchung import audit, timeutil
 from kiemchung.errors import ConfigError, NotFoundError, QueryError
@@ -32,7 +32,7 @@ from kiemchung.models import Document
 from kiemchung.processes import trim_heap
 from kiemchung.store import Database, document_from_row
 from kiemchung.store import schema as t
-from kiemchung.store.database import insert_rows
+from kiemchung.store.database import insert_rows, update_rows
 from kiemchung.stories import tables as st
 from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
 from kiemchung.stories.persistence import compressed_json
@@ -538,7 +538,7 @@ class StoryStage:
         now = timeutil.now()
         summaries = self._summaries
         ready = {} if force or ready is None else ready
-        params = []
+        rows = []
         for sid in sorted(sids, key=lambda k: (len(k), k)):
             story_id = ids[sid]
             cached, computed = ready.get(sid) or self._summary(sid, force=force)
@@ -547,28 +547,16 @@ class StoryStage:
                     summaries[sid] = cached
                 else:
                     summaries.pop(sid, None)
-            active = cached[1]
-            params.append(
-                {
-                    "b_id": story_id,
-                    "headline": cached[2],
-                    "keywords": cached[3],
-                    "status": "active" if active else "dormant",
-                    "updated_at": now,
-                    **counts.get(story_id, EMPTY_COUNTS),
-                }
-            )
-        if params:
-            s = st.stories
-            conn.execute(
-                update(s).where(s.c.id == bindparam("b_id")).values(
-                    headline=bindparam("headline"), keywords=bindparam("keywords"), status=bindparam("status"),
-                    updated_at=bindparam("updated_at"), doc_count=bindparam("doc_count"),
-                    outlet_count=bindparam("outlet_count"), first_seen=bindparam("first_seen"),
-                    last_seen=bindparam("last_seen"),
-                ),
-                params,
-            )
+            c = counts.get(story_id, EMPTY_COUNTS)
+            rows.append((
+                cached[2], cached[3], "active" if cached[1] else "dormant", now,
+                c["doc_count"], c["outlet_count"], c["first_seen"], c["last_seen"], story_id,
+            ))
+        update_rows(
+            conn, st.stories, "id",
+            ["headline", "keywords", "status", "updated_at", "doc_count", "outlet_count", "first_seen", "last_seen"],
+            rows,
+        )
 
     # -- text that arrives later -------------------------------------------------------------------
 
