@@ -1,5 +1,5 @@
-"""Helpers for kiemchung's own processes: giving memory back to the system, and dying with the
-parent (the story follower of an import, the feature helper of the story stage)."""
+"""Helpers for kiemchung's own processes: giving memory back to the system, CPU priority, and dying
+with the parent (the story follower of an import, the feature helper of the story stage)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,36 @@ def bulk_collector(young: int = 20_000) -> Iterator[None]:
     finally:
         gc.set_threshold(*saved)
         gc.unfreeze()
+
+
+@contextmanager
+def lower_priority(increment: int) -> Iterator[int]:
+    """Run the block at a lower CPU priority (``os.nice(increment)``), then go back where allowed.
+
+    For a producer that is not the critical path of a pipeline (an import's ingest, ahead of the story
+    process that follows it): on a machine with fewer free cores than busy processes, the scheduler
+    then gives the critical process the CPU the producer would have used to run further ahead, and the
+    producer takes what is left. Nothing changes on an idle machine. Yields the increment applied (0
+    where ``os.nice`` is missing or refused). Raising the priority back needs privileges (root or
+    ``RLIMIT_NICE``): without them the process stays at the lower priority, which only matters while
+    something else competes for the CPU."""
+    import os
+
+    applied = 0
+    if increment > 0 and hasattr(os, "nice"):
+        try:
+            before = os.nice(0)
+            applied = os.nice(increment) - before
+        except OSError:
+            applied = 0
+    try:
+        yield applied
+    finally:
+        if applied:
+            try:
+                os.nice(-applied)
+            except OSError:  # not allowed to raise the priority again: it stays lower
+                pass
 
 
 def trim_heap() -> None:

@@ -1,8 +1,9 @@
-"""kiemchung.processes: giving the C heap's free pages back to the system."""
+"""kiemchung.processes: giving the C heap's free pages back to the system, and CPU priority."""
 
 from __future__ import annotations
 
 import ctypes
+import os
 
 from kiemchung import processes
 
@@ -49,3 +50,54 @@ def test_the_story_stage_gives_heap_pages_back_after_every_batch(tmp_path, monke
         stories.append([story_of_document(db, i).id for i in range(1, 6)])
         db.close()
     assert stories[0] == stories[1]
+
+
+def _run_python(code: str) -> list[int]:
+    """Run ``code`` in a fresh interpreter (a change of priority is for the whole process, so not in
+    the test's own) and return the integers it prints."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    return [int(x) for x in out.stdout.split()]
+
+
+def test_lower_priority_lowers_it_for_the_block_and_goes_back_where_allowed():
+    """Inside the block the process runs ``increment`` lower (niceness up, at most 19); after it, the
+    priority is back where the process may raise it again (root, or RLIMIT_NICE) and stays lower where
+    it may not; ``increment`` 0 changes nothing."""
+    before, inside, applied, after, zero = _run_python(
+        "import os\n"
+        "from kiemchung.processes import lower_priority\n"
+        "b = os.nice(0)\n"
+        "with lower_priority(10) as applied:\n"
+        "    i = os.nice(0)\n"
+        "a = os.nice(0)\n"
+        "with lower_priority(0) as z:\n"
+        "    pass\n"
+        "print(b, i, applied, a, z)\n"
+    )
+    assert inside == min(before + 10, 19) and applied == inside - before
+    assert after in (before, inside)
+    if os.geteuid() == 0:  # CI runs as root: allowed to go back
+        assert after == before
+    assert zero == 0
+
+
+def test_an_ingest_followed_by_the_story_process_runs_below_it(tmp_path):
+    """``Follower.ingesting``: while the import's own process ingests, its priority is lower than the
+    story process's (``INGEST_NICE``), which was started at the import's original priority."""
+    db_path = tmp_path / "f.db"
+    follower_nice, ingest_nice, base = _run_python(
+        "import os\n"
+        "from kiemchung.pipeline import Follower, INGEST_NICE\n"
+        "from kiemchung.store import Database\n"
+        f"db = Database({str(db_path)!r})\n"
+        "base = os.nice(0)\n"
+        "f = Follower(db)\n"
+        "with f.ingesting():\n"
+        "    print(os.getpriority(os.PRIO_PROCESS, f._process.pid), os.nice(0), base)\n"
+        "f.finish()\n"
+    )
+    assert follower_nice == base
+    assert ingest_nice == min(base + 10, 19) > follower_nice or base == 19

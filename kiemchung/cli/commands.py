@@ -349,7 +349,9 @@ def import_cmd(
         try:
             from kiemchung.processes import bulk_collector
 
-            with _progress() as progress, bulk_collector():
+            # the ingest at a lower CPU priority than the story process it feeds (Follower.ingesting)
+            ingesting = follower.ingesting() if follower is not None else nullcontext()
+            with _progress() as progress, bulk_collector(), ingesting:
                 task = progress.add_task(f"Nhập {file.name}", total=None)
                 report = import_file(
                     db,
