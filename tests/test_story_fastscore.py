@@ -36,6 +36,8 @@ def test_the_compiled_scorer_is_built_when_required():
     editable install (setup.py), not silently replaced by the Python code."""
     if os.environ.get("KIEMCHUNG_TEST_CEXT_REQUIRED") == "1":
         assert _fastscore is not None, "pip install -e . did not build kiemchung.stories._fastscore (a C compiler?)"
+        # and built from this checkout's source: a stale module is not taken, and the Python code would run
+        assert compiled_scorer() is not None, "kiemchung.stories._fastscore is older than its source (rebuild)"
 
 
 def test_the_environment_forces_the_python_code(monkeypatch):
