@@ -160,6 +160,11 @@ def _driver_rows(conn: Connection, table: Any, columns: list[str], rows: list[tu
     return rows
 
 
+def _sql_parts(conn: Connection) -> tuple[str, Any]:
+    """The driver's parameter mark and the dialect's identifier quoting, for SQL sent to the driver."""
+    return ("?" if conn.dialect.paramstyle == "qmark" else "%s"), conn.dialect.identifier_preparer
+
+
 def insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tuple]) -> None:
     """INSERT many rows, each a tuple of values in ``columns`` order, through the driver's executemany.
 
@@ -167,8 +172,7 @@ def insert_rows(conn: Connection, table: Any, columns: list[str], rows: list[tup
     parameter building, which was most of the CPU of the story stage's large inserts."""
     if not rows:
         return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    prep = conn.dialect.identifier_preparer
+    mark, prep = _sql_parts(conn)
     sql = (
         f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)}) "
         f"VALUES ({', '.join([mark] * len(columns))})"
@@ -182,8 +186,7 @@ def update_rows(conn: Connection, table: Any, key: str, columns: list[str], rows
     :func:`insert_rows`)."""
     if not rows:
         return
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    prep = conn.dialect.identifier_preparer
+    mark, prep = _sql_parts(conn)
     sql = (
         f"UPDATE {prep.format_table(table)} SET {', '.join(f'{prep.quote(c)} = {mark}' for c in columns)} "
         f"WHERE {prep.quote(key)} = {mark}"

@@ -81,27 +81,28 @@ def _none_for_nan(x: float) -> float | None:
     return None if x != x else x
 
 
+def _pieces(chunks: Iterator[Any], opening: str, closing: str) -> Iterator[str]:
+    """The JSON text of a list or dict given as consecutive ``chunks`` of it (each a list or a dict),
+    in one piece per chunk between ``opening`` and ``closing``."""
+    yield opening
+    first = True
+    for chunk in chunks:
+        yield ("" if first else ",") + json.dumps(chunk, separators=(",", ":"))[1:-1]
+        first = False
+    yield closing
+
+
 def _list_pieces(values: Iterable[Any], convert: Callable[[Any], Any] | None = None) -> Iterator[str]:
     """``json.dumps(list(values), separators=(",", ":"))`` in pieces of ROWS_PER_PIECE values (each
     value passed through ``convert`` first, when given)."""
     it = iter(values) if convert is None else map(convert, values)
-    yield "["
-    first = True
-    while chunk := list(itertools.islice(it, ROWS_PER_PIECE)):
-        yield ("" if first else ",") + json.dumps(chunk, separators=(",", ":"))[1:-1]
-        first = False
-    yield "]"
+    return _pieces(iter(lambda: list(itertools.islice(it, ROWS_PER_PIECE)), []), "[", "]")
 
 
 def _dict_pieces(values: dict[str, Any]) -> Iterator[str]:
     """``json.dumps(values, separators=(",", ":"))`` (string keys) in pieces of ROWS_PER_PIECE items."""
     it = iter(values.items())
-    yield "{"
-    first = True
-    while chunk := dict(itertools.islice(it, ROWS_PER_PIECE)):
-        yield ("" if first else ",") + json.dumps(chunk, separators=(",", ":"))[1:-1]
-        first = False
-    yield "}"
+    return _pieces(iter(lambda: dict(itertools.islice(it, ROWS_PER_PIECE)), {}), "{", "}")
 
 
 def _story_rows(stories: Iterable[_Story]) -> list[dict[str, Any]]:
