@@ -33,6 +33,8 @@ class _Hook(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.append(json.loads(body))  # recorded on arrival, before any nap
+        if self.server.on_receive is not None:
+            self.server.on_receive()
         if self.server.mode == "slow":
             time.sleep(1.0)
         code = 500 if self.server.mode == "500" else 200
@@ -47,7 +49,7 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def hook():
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    srv.mode, srv.received = "ok", []
+    srv.mode, srv.received, srv.on_receive = "ok", [], None
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield srv
     srv.shutdown()
@@ -166,7 +168,7 @@ def test_webhook_timeout_becomes_failed_but_kept(db, hook):
 
     enqueue(db, [a.id for a in list_alerts(db)])
     out = deliver_pending(db, tries=2, backoff=0.01, timeout=0.2, max_rounds=1)
-    assert out == {"sent": 0, "pending": 0, "failed": 1}
+    assert out == {"sent": 0, "pending": 0, "failed": 1, "busy": 0}
     rows = list_notifications(db)
     assert rows[0]["status"] == "failed" and "Timeout" in rows[0]["last_error"]
     # Both attempts were sent before deliver_pending returned; each is recorded as it arrives (the
@@ -177,6 +179,52 @@ def test_webhook_timeout_becomes_failed_but_kept(db, hook):
     assert len(hook.received) == 2  # the timed-out POST was retried once (tries=2)
     hook.mode = "ok"
     assert deliver_pending(db, include_failed=True, timeout=2)["sent"] == 1
+
+
+def test_overlapping_delivery_rounds_send_a_notification_once(db, hook):
+    """The alert engine, ``kiemchung alerts deliver`` and a worker's delivery job may each run a delivery
+    round while another is sending. Here a second round starts while the first one's webhook call is
+    in flight (from inside the receiving server): it must find the notification taken, not send it again."""
+    from kiemchung.claims.notify import enqueue
+
+    db.set_setting("alert_webhook_url", f"http://127.0.0.1:{hook.server_port}/hook")
+    db.set_setting("alert_log", "0")
+    _, engine = _engine(db)
+    engine.process(_docs(db), notify=False)
+    assert enqueue(db, [a.id for a in list_alerts(db)]) == 1
+    inner: list[dict] = []
+    hook.on_receive = lambda: inner.append(deliver_pending(db, backoff=0.01))
+    assert deliver_pending(db, backoff=0.01) == {"sent": 1, "pending": 0, "failed": 0, "busy": 0}
+    assert inner == [{"sent": 0, "pending": 0, "failed": 0, "busy": 1}]
+    assert len(hook.received) == 1
+    [row] = list_notifications(db)
+    assert row["status"] == "sent" and row["attempts"] == 1
+
+
+def test_a_claim_left_by_a_dead_round_is_taken_after_the_lease(db, hook):
+    """A round that died while sending leaves its claim; the next round leaves it alone while the lease
+    runs, then sends it."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from kiemchung.claims.notify import CLAIM_LEASE_SECONDS, SENDING, enqueue
+    from kiemchung.claims.tables import notifications
+
+    db.set_setting("alert_webhook_url", f"http://127.0.0.1:{hook.server_port}/hook")
+    db.set_setting("alert_log", "0")
+    _, engine = _engine(db)
+    engine.process(_docs(db), notify=False)
+    enqueue(db, [a.id for a in list_alerts(db)])
+    claimed_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=CLAIM_LEASE_SECONDS - 60)
+    with db.write() as conn:
+        conn.execute(update(notifications).values(status=SENDING, last_attempt_at=claimed_at))
+    assert deliver_pending(db, backoff=0.01) == {"sent": 0, "pending": 0, "failed": 0, "busy": 1}
+    assert hook.received == []
+    with db.write() as conn:
+        conn.execute(update(notifications).values(last_attempt_at=claimed_at - dt.timedelta(seconds=120)))
+    assert deliver_pending(db, backoff=0.01)["sent"] == 1
+    assert len(hook.received) == 1 and list_notifications(db)[0]["status"] == "sent"
 
 
 def _free_port():

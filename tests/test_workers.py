@@ -351,10 +351,11 @@ def test_both_stage_locks_held_leave_the_writer_free(pg_url):
         db.close()
 
 
-def test_a_delivery_job_stops_while_the_alert_stage_runs(db):
-    """Alert matching delivers what it raises and a delivery job sends what is pending; both read the
-    pending notifications first, so a copy of either that the stall sweeper handed back while the other
-    runs would send them twice. The store-wide stage lock stops the copy; the next job sends them."""
+def test_a_delivery_job_beside_the_alert_stage_sends_each_notification_once(db):
+    """Alert matching delivers what it raises and a delivery job sends what is pending, and the stall
+    sweeper may hand back a copy of either while the other runs. The job does not wait for the alert
+    stage: each notification is claimed before it is sent, so the job sends what is pending and a
+    second round finds nothing left (tests/test_alerts.py races two rounds on one notification)."""
     from factories import make_doc
 
     from kiemchung.claims.alerts import AlertEngine, list_alerts
@@ -370,14 +371,14 @@ def test_a_delivery_job_stops_while_the_alert_stage_runs(db):
     Ingestor(db).add([make_doc("", "mn ơi nghe nói nước máy Tây Hà bị nhiễm độc, không dùng nấu ăn được, chia sẻ ngay",
                                kind="post", external_id="p1", platform="facebook", day=3)])
     AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False))).process(list(db.iter_documents()), notify=False)
-    assert enqueue(db, [a.id for a in list_alerts(db)]) >= 1  # the log channel (setting alert_log, on)
+    queued = enqueue(db, [a.id for a in list_alerts(db)])
+    assert queued >= 1  # the log channel (setting alert_log, on)
     context = _context(Runtime(db, ner=False))
     with db.stage_lock("alerts") as mine:  # the alert stage running (another process on PostgreSQL)
         assert mine
-        assert deliver_alerts(context) == {"sent": 0, "pending": 0, "failed": 0}
-    assert {n["status"] for n in list_notifications(db)} == {"pending"}
-    sent = deliver_alerts(context)["sent"]
-    assert sent >= 1 and {n["status"] for n in list_notifications(db)} == {"sent"}
+        assert deliver_alerts(context) == {"sent": queued, "pending": 0, "failed": 0, "busy": 0}
+    assert {n["status"] for n in list_notifications(db)} == {"sent"}
+    assert deliver_alerts(context) == {"sent": 0, "pending": 0, "failed": 0, "busy": 0}
 
 
 def _pg_db(pg_url, *, store: bool = True) -> Database:

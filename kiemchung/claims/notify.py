@@ -13,6 +13,7 @@ default); set them with ``kiemchung factchecks config KEY VALUE`` (:mod:`kiemchu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import smtplib
@@ -21,7 +22,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from kiemchung import timeutil
 from kiemchung.claims.tables import alerts, factchecks, notifications
@@ -210,16 +211,44 @@ def send_message(db, to: str | list[str], subject: str, text: str, *, html: str 
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
 
 
+SENDING = "sending"  # a notification claimed by one delivery round, in flight
+CLAIM_LEASE_SECONDS = 600  # a claim older than this was left by a round that died: the row is free again
+
+
+def _claimable(states: tuple[str, ...], stale_before):
+    n = notifications.c
+    return n.status.in_(states) | ((n.status == SENDING) & (n.last_attempt_at < stale_before))
+
+
 def deliver_pending(db, *, include_failed: bool = False, max_rounds: int = 5, tries: int = 3,
                     backoff: float = 0.5, timeout: float = 5.0) -> dict[str, int]:
-    """Try every pending notification once (webhooks with in-round retries); return counts by outcome."""
+    """Try every pending notification once (webhooks with in-round retries); return counts by outcome.
+
+    Any caller may run it at any time (the alert engine after it raises alerts, ``kiemchung alerts
+    deliver``, a worker's delivery job, on any host): each notification is claimed before it is sent,
+    by one conditional update that only one caller can win (status ``sending``), so two rounds that
+    overlap never send one notification twice. The claim is released with the outcome; a claim left by
+    a round that died is free again after :data:`CLAIM_LEASE_SECONDS`. ``busy`` counts the
+    notifications that another round held or took first (still to be sent by it)."""
     states = ("pending", "failed") if include_failed else ("pending",)
+    counts = {"sent": 0, "pending": 0, "failed": 0, "busy": 0}
     with db.read() as conn:
-        rows = conn.execute(select(notifications).where(notifications.c.status.in_(states))
+        stale = timeutil.now() - dt.timedelta(seconds=CLAIM_LEASE_SECONDS)
+        rows = conn.execute(select(notifications).where(_claimable(states, stale))
                             .order_by(notifications.c.id)).fetchall()
-    counts = {"sent": 0, "pending": 0, "failed": 0}
+        counts["busy"] = conn.execute(select(func.count()).select_from(notifications).where(
+            (notifications.c.status == SENDING) & (notifications.c.last_attempt_at >= stale))).scalar_one()
     policy = AddressPolicy.from_db(db)
     for row in rows:
+        with db.write() as conn:
+            now = timeutil.now()
+            claimed = conn.execute(update(notifications).where(
+                (notifications.c.id == row.id)
+                & _claimable(states, now - dt.timedelta(seconds=CLAIM_LEASE_SECONDS))
+            ).values(status=SENDING, last_attempt_at=now)).rowcount
+        if not claimed:  # another round took it between our read and now
+            counts["busy"] += 1
+            continue
         payload = alert_payload(db, row.alert_id)
         error = None
         try:
@@ -233,6 +262,12 @@ def deliver_pending(db, *, include_failed: bool = False, max_rounds: int = 5, tr
                 raise DeliveryError(f"unknown channel {row.channel}")
         except DeliveryError as exc:
             error = str(exc) or "error"
+        except BaseException:  # interrupted: release the claim, the next round tries again
+            with db.write() as conn:
+                conn.execute(update(notifications).where(
+                    (notifications.c.id == row.id) & (notifications.c.status == SENDING)
+                ).values(status="pending" if row.status == SENDING else row.status))
+            raise
         attempts = row.attempts + 1
         if error is None:
             values = {"status": "sent", "sent_at": timeutil.now(), "last_error": None}

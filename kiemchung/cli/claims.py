@@ -442,7 +442,8 @@ def alerts_deliver(include_failed: bool = typer.Option(False, "--include-failed"
 
     with open_db() as db:
         out = deliver_pending(db, include_failed=include_failed)
-    console.print(f"Đã gửi {out['sent']}, còn chờ {out['pending']}, thất bại {out['failed']}.")
+    busy = f", {out['busy']} đang được gửi ở nơi khác (being sent by another round)" if out["busy"] else ""
+    console.print(f"Đã gửi {out['sent']}, còn chờ {out['pending']}, thất bại {out['failed']}{busy}.")
 
 
 @alerts_app.command("status")

@@ -269,18 +269,12 @@ def match_alerts(context: JobContext) -> int:
 def deliver_alerts(context: JobContext) -> dict[str, int]:
     """Try the notifications still pending (a webhook that was down, a mail server that refused).
 
-    Under the alert stage's store-wide lock too: alert matching delivers what it raises, and both read
-    the pending notifications before sending them, so a copy of either handed back by the stall sweeper
-    while the other runs (see assign_stories) would send them twice. A job that finds the lock taken
-    stops; what is still pending then goes with the next round (``catch_up``)."""
+    Alert matching delivers what it raises, and a copy of this job handed back by the stall sweeper
+    may run beside it (see assign_stories): ``deliver_pending`` claims each notification before it
+    sends it, so overlapping rounds on any host never send one twice, and this job needs no stage lock."""
     from kiemchung.claims.notify import deliver_pending
 
-    runtime = runtime_of(context)
-    with runtime.db.stage_lock("alerts") as mine:
-        if not mine:
-            log.warning("alert matching or delivery already running elsewhere: this delivery job stops")
-            return {"sent": 0, "pending": 0, "failed": 0}
-        return deliver_pending(runtime.db)
+    return deliver_pending(runtime_of(context).db)
 
 
 @blueprint.task(name="enrich", queue="enrich", lock="enrich", queueing_lock="enrich", pass_context=True)
