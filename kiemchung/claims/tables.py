@@ -92,7 +92,7 @@ notifications = Table(
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
     Column("channel", String(12), nullable=False),  # log | webhook | email
     Column("target", Text, nullable=False, default=""),
-    Column("status", String(10), nullable=False, default="pending"),  # pending | sent | failed
+    Column("status", String(10), nullable=False, default="pending"),  # pending | sending (claimed by a round) | sent | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
