@@ -244,7 +244,7 @@ def test_saved_state_text_is_the_one_shot_json(monkeypatch):
     import zlib
 
     from kiemchung.stories.cluster import StoryClusterer
-    from kiemchung.stories.persistence import compressed_json
+    from kiemchung.stories.persistence import compressed_json, compressed_json_parts
 
     docs = fixture_stream()
     c = StoryClusterer()
@@ -262,6 +262,10 @@ def test_saved_state_text_is_the_one_shot_json(monkeypatch):
         monkeypatch.setattr(persistence, "ROWS_PER_PIECE", per_piece)
         monkeypatch.setattr(vocabulary, "CHUNK", per_piece)
         assert zlib.decompress(compressed_json(c.state(pieces=True))).decode() == text
+    # in parts (one row each when saved; zlib gives its output in a few pieces): the same bytes
+    whole = compressed_json(c.state(pieces=True))
+    parts = list(compressed_json_parts(c.state(pieces=True), 3, 1))
+    assert b"".join(parts) == whole and len(parts) > 1 and all(parts)
     back = StoryClusterer.from_state(json.loads(text))
     for d in docs[120:]:
         kw = dict(title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),

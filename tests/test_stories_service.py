@@ -322,3 +322,39 @@ def test_insert_rows_stores_what_an_insert_statement_stores(db):
     with db.read() as conn:
         got = [tuple(r) for r in conn.execute(select(*(s.c[c] for c in cols)).where(s.c.id.in_([story, other])))]
     assert got == [("Lũ sông Lam", ["lũ", "sông"], None, now)] * 2
+
+
+def test_a_state_saved_in_parts_reloads_and_a_one_row_state_still_loads(db, monkeypatch):
+    import zlib
+
+    from sqlalchemy import delete, insert, select
+
+    from kiemchung import timeutil
+    from kiemchung.stories import tables as st
+
+    # a small state in several rows (zlib gives its output in a few pieces: one row each)
+    monkeypatch.setattr(service, "STATE_PART_BYTES", 1)
+    load(db, FLOOD)
+    load(db, BRIDGE, day0=5)
+    stage = StoryStage(db)
+    assert stage.run() == 5
+    with db.read() as conn:
+        rows = conn.execute(select(st.cluster_state).order_by(st.cluster_state.c.id)).all()
+    assert [r.id for r in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 2
+    assert {r.last_doc_id for r in rows} == {5}
+    blob = b"".join(r.state for r in rows)
+    expected = stage.clusterer.assignments()
+    assert StoryStage(db).clusterer.assignments() == expected  # reloaded from its parts
+    # a state saved in one row (as every save before session 15 wrote it) loads the same
+    with db.write() as conn:
+        conn.execute(delete(st.cluster_state))
+        conn.execute(insert(st.cluster_state).values(
+            id=1, last_doc_id=5, state=zlib.compress(zlib.decompress(blob), 3), updated_at=timeutil.now()))
+    again = StoryStage(db)
+    assert again.clusterer.assignments() == expected
+    # and the next save, in parts again, replaces it (no row of the old state left behind)
+    again._unsaved = 1
+    assert again.save()
+    with db.read() as conn:
+        parts = conn.execute(select(st.cluster_state.c.state).order_by(st.cluster_state.c.id)).scalars().all()
+    assert len(parts) >= 2 and StoryStage(db).clusterer.assignments() == expected

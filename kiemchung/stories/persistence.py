@@ -48,29 +48,52 @@ def compressed_json(state: dict[str, Any], level: int = 3) -> bytearray:
     Each top-level value (and each column of ``doc_table``) is encoded on its own with the C encoder,
     a :class:`JsonPieces` value piece by piece. The compressed pieces are appended to one
     ``bytearray`` (bytes-like, what the database driver takes), not joined at the end: the blob, about
-    10 MB on a year of news, is not held twice at the last save."""
+    10 MB on a year of news, is not held twice. :func:`compressed_json_parts` gives the same bytes in
+    parts, without holding all of them."""
+    out = bytearray()
+    for part in compressed_json_parts(state, level):
+        out.extend(part)
+    return out
+
+
+def compressed_json_parts(state: dict[str, Any], level: int = 3, size: int = 1 << 20) -> Iterator[bytearray]:
+    """:func:`compressed_json`'s bytes in consecutive parts of ``size`` bytes or more (the last may be
+    smaller; at least one part), each yielded as soon as it is complete: the owner writes each one
+    and lets it go, so a save never holds the whole compressed state (about 10 MB on a year of news,
+    and as much again in the database driver's copy of it at the last save, the import's peak)."""
     z = zlib.compressobj(level)
     out = bytearray()
+    ready: list[bytearray] = []
 
     def put(text: str) -> None:
+        nonlocal out
         out.extend(z.compress(text.encode()))
+        if len(out) >= size:
+            ready.append(out)
+            out = bytearray()
 
-    def value(v: Any) -> None:
+    def value(v: Any) -> Iterator[bytearray]:
         if isinstance(v, JsonPieces):
             for piece in v.pieces():
                 put(piece)
+                yield from take()
         elif isinstance(v, dict) and v and len(v) <= 64:  # a small dict of large values: one value at a time
             put("{")
             for k, (key, item) in enumerate(v.items()):
                 put(("," if k else "") + json.dumps(str(key)) + ":")
-                value(item)
+                yield from value(item)
             put("}")
         else:
             put(json.dumps(v, separators=(",", ":")))
+        yield from take()
 
-    value(state)
+    def take() -> Iterator[bytearray]:
+        while ready:
+            yield ready.pop(0)
+
+    yield from value(state)
     out.extend(z.flush())
-    return out
+    yield out
 
 
 STORIES_PER_PIECE = 2_000

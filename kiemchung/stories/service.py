@@ -35,10 +35,11 @@ from kiemchung.store import schema as t
 from kiemchung.store.database import insert_rows, update_rows
 from kiemchung.stories import tables as st
 from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
-from kiemchung.stories.persistence import compressed_json
+from kiemchung.stories.persistence import compressed_json_parts
 
 SAVE_EVERY_DOCS = 5000
 SAVE_GROWTH = 0.5
+STATE_PART_BYTES = 1 << 20  # compressed state per row of cluster_state (see StoryStage._save)
 # After every batch the C heap's free pages go back to the system (see processes.trim_heap): the
 # batch's transient buffers and the tables of dicts that grew are freed in the middle of glibc's heap,
 # which keeps them resident otherwise (a year's import: the story process grew by tens of MB so).
@@ -159,7 +160,7 @@ class StoryStage:
             clusterer = StoryClusterer(self.config)
         else:
             self.last_doc_id = row.last_doc_id
-            state = json.loads(zlib.decompress(row.state))
+            state = json.loads(self._state_text(conn, row.state))
             journal = state.get(JOURNAL_KEY) or {}
             self._edit_id = int(journal.get("edit_id", 0))
             self._keys = dict(journal.get("keys", {}))
@@ -168,6 +169,20 @@ class StoryStage:
         # Dormant stories' document vectors live in story_vectors, not in memory nor in the saved state.
         clusterer.attach_vault(self._read_vectors)
         return clusterer
+
+    @staticmethod
+    def _state_text(conn, first: bytes) -> bytes:
+        """The saved state's JSON text: row 1's compressed bytes (``first``), continued by rows 2, 3, ...
+        when a save wrote it in parts (a state saved in one row, as before session 15, has none)."""
+        cs = st.cluster_state
+        z = zlib.decompressobj()
+        text = bytearray(z.decompress(first))
+        for part in conn.execute(select(cs.c.state).where(cs.c.id > 1).order_by(cs.c.id)).scalars():
+            text += z.decompress(part)
+        text += z.flush()
+        if not z.eof:
+            raise zlib.error("incomplete saved state")
+        return bytes(text)
 
     def _read_vectors(self, doc_ids: list[str]) -> dict[str, tuple[array, array, str]]:
         """The stored vectors and titles of documents of dormant stories (see StoryClusterer.attach_vault)."""
@@ -234,11 +249,14 @@ class StoryStage:
         self._refresh_dirty(conn)
         state = self.clusterer.state(pieces=True)
         state[JOURNAL_KEY] = {"edit_id": self._edit_id, "keys": self._keys}
-        blob = compressed_json(state, 3)
-        conn.execute(delete(st.cluster_state).where(st.cluster_state.c.id == 1))
-        conn.execute(
-            insert(st.cluster_state).values(id=1, last_doc_id=self.last_doc_id, state=blob, updated_at=timeutil.now())
-        )
+        # The compressed state in rows 1, 2, ... of STATE_PART_BYTES or more each, each written as soon as
+        # it is compressed (see _load): a save never holds the whole blob, nor does the driver. Row 1
+        # carries the stamp; rows of a longer state saved before are deleted with it.
+        cs = st.cluster_state
+        conn.execute(delete(cs))
+        now = timeutil.now()
+        for k, part in enumerate(compressed_json_parts(state, 3, STATE_PART_BYTES), start=1):
+            conn.execute(insert(cs).values(id=k, last_doc_id=self.last_doc_id, state=part, updated_at=now))
         self._stamp = self._stored_stamp(conn)
         self._unsaved = 0
         return True
