@@ -13,7 +13,7 @@ probable candidate is that claim, in their story, can be raised. Only the origin
   of the same fact-check);
 * ``floor F``: that, and a post *under* the related level raised too when at least two other posts of
   its story repeat the fact-check with a probability of at least the repeat threshold, its own
-  probability is at least F and it has no number or negation conflict. The product's floor
+  probability is at least F and it has no conflict (``verify.conflict``). The product's floor
   (``verify.STORY_FLOOR``, 0.05) is the lowest F whose false alerts per 1,000 stay within the target
   (5) at every share and seed where ``related_only`` does (docs/matching.md, "Under the related level");
 * ``floor F xR`` (``--margins F:R``): the same, and the post's probability is also at least R times its
@@ -28,7 +28,11 @@ candidate is that claim); ``forced_all``, every post whose most probable candida
 (news titles and rewordings too).
 
     python benchmarks/alerts_spread.py [--shares 0,0.05,0.1,0.25,0.5,1] [--floors 0.05,0.02] \
-        [--margins 0.0125:10,0.02:8] [--seeds 15] [--forced] [--json]
+        [--margins 0.0125:10,0.02:8] [--seeds 15] [--forced] [--no-scope] [--json]
+
+A conflict (``verify.conflict``: numbers, negation, and since 2026-12-07 a duration or scope that
+differs, ``scope_diff``) keeps a post from being raised under the related level; ``--no-scope`` scores
+every rule a second time without ``scope_diff`` (suffix ``no_scope``).
 
 The decisions are the product's (``AlertDecider`` with the default model, no background, as ``eval
 matching``'s default); only the story step is re-applied per share.
@@ -47,9 +51,12 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _decide(decider, text: str) -> list[dict]:
+    from kiemchung.claims.verify import conflict
+
     _, ds = decider.decide(text, k=10)
     return [{"fc": str(d.match.entry_id), "p": d.probability, "matched": d.match.matched, "clause": d.clause,
-             "same": d.same_claim, "conflict": bool(d.features["neg_diff"] or d.features["num_diff"])} for d in ds]
+             "same": d.same_claim, "conflict": conflict(d.features),
+             "conflict_no_scope": bool(d.features["neg_diff"] or d.features["num_diff"])} for d in ds]
 
 
 def _levels(model, ds: list[dict]) -> list[str | None]:
@@ -71,7 +78,8 @@ def _over(ds: list[dict], floor: float, margin: float) -> bool:
     return ds[0]["p"] >= floor and ds[0]["p"] >= margin * nxt
 
 
-def _score(posts: list[dict], stories: list[str], model, floor: float | None, margin: float = 0.0) -> dict:
+def _score(posts: list[dict], stories: list[str], model, floor: float | None, margin: float = 0.0,
+           key_conflict: str = "conflict") -> dict:
     from kiemchung.claims.verify import STORY_MIN_REPEATS
 
     levels = [_levels(model, p["ds"]) for p in posts]
@@ -92,7 +100,7 @@ def _score(posts: list[dict], stories: list[str], model, floor: float | None, ma
             lvs[0] = "repeat"
             raised += 1
         elif (floor is not None and len(confident.get(key, set()) - {n}) >= STORY_MIN_REPEATS
-              and _over(p["ds"], floor, margin) and not c["conflict"]):
+              and _over(p["ds"], floor, margin) and not c[key_conflict]):
             lvs[0] = "repeat"
             raised += 1
     alerts = right = false_no_gold = found = with_gold = without = 0
@@ -119,7 +127,7 @@ def _related(post: dict, claim: str) -> bool:
 
 def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[float],
         seeds: tuple[int, ...] = (15,), margins: tuple[tuple[float, float], ...] = (),
-        forced: bool = False) -> list[dict]:
+        forced: bool = False, no_scope: bool = False) -> list[dict]:
     from kiemchung.claims.evaluate import read_jsonl
     from kiemchung.claims.match import ClaimMatcher
     from kiemchung.claims.verify import DEFAULT_MODEL, AlertDecider
@@ -156,9 +164,12 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
                "related_only": _score(stream, stories, DEFAULT_MODEL, None)}
         for f in floors:
             row[f"floor {f}"] = _score(stream, stories, DEFAULT_MODEL, f)
-        rules = [(f"floor {f}", f, 0.0) for f in floors] + [(f"floor {f} x{m:g}", f, m) for f, m in margins]
-        for name, f, m in rules:
-            row[name] = _score(stream, stories, DEFAULT_MODEL, f, m)
+        rules = [(f"floor {f}", f, 0.0, "conflict") for f in floors]
+        rules += [(f"floor {f} x{m:g}", f, m, "conflict") for f, m in margins]
+        if no_scope:  # the same rules with the conflicts before scope_diff (2026-12-07)
+            rules += [(f"{name} no_scope", f, m, "conflict_no_scope") for name, f, m, _ in rules]
+        for name, f, m, key in rules:
+            row[name] = _score(stream, stories, DEFAULT_MODEL, f, m, key)
         if forced:
             # The adversary added to the story of a spreading claim's first copy, the other stories as
             # the clusterer made them: "related", the claim's related sentence (in alerts-dev the
@@ -175,8 +186,8 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
                           and (kind == "all" or (not p["gold"] and _related(p, p["ds"][0]["fc"]))) else st
                           for p, st in zip(stream, stories, strict=True)]
                 row[f"forced_{kind}"] = {"related_only": _score(stream, placed, DEFAULT_MODEL, None)}
-                for name, f, m in rules:
-                    row[f"forced_{kind}"][name] = _score(stream, placed, DEFAULT_MODEL, f, m)
+                for name, f, m, key in rules:
+                    row[f"forced_{kind}"][name] = _score(stream, placed, DEFAULT_MODEL, f, m, key)
         out.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     return out
@@ -195,11 +206,14 @@ def main() -> None:
     ap.add_argument("--forced", action="store_true",
                     help="also score with the adversary placed in the spreading claim's story (its first copy's): "
                          "its related sentence (forced_related), every post pointing at it (forced_all)")
+    ap.add_argument("--no-scope", action="store_true",
+                    help="also score every rule with the conflicts before scope_diff (number, negation only)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rows = run(args.kb, args.queries, [float(s) for s in args.shares.split(",")],
                [float(f) for f in args.floors.split(",") if f], tuple(int(x) for x in args.seeds.split(",")),
-               tuple(tuple(float(v) for v in x.split(":")) for x in args.margins.split(",") if x), args.forced)
+               tuple(tuple(float(v) for v in x.split(":")) for x in args.margins.split(",") if x), args.forced,
+               args.no_scope)
     print(json.dumps(rows, indent=None if args.json else 1))
 
 

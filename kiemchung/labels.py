@@ -166,6 +166,14 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "story": ("lan truyền trong cùng câu chuyện với một bài đã lặp lại tin sai",
                   "spreading in a story where another post repeats the claim"),
     },
+    # What contradicts a post and a fact-check's claim (kiemchung.claims.verify.CONFLICTS: feature
+    # names stored with an alert, printed by the verifier's explanations).
+    "alert_conflict": {
+        "num_diff": ("số liệu cùng loại khác nhau", "numbers of one kind differ"),
+        "neg_diff": ("một bên phủ định hoặc bác bỏ", "one side negates or denies"),
+        "scope_diff": ("thời gian hoặc phạm vi khác nhau (một ngày / cả tuần, ba huyện / toàn tỉnh)",
+                       "duration or scope differs (one day / the whole week, three districts / the whole province)"),
+    },
     # Why an image was refused, or what was noted keeping it (kiemchung.images.store).
     "image_problem": {
         "image_empty": ("tệp ảnh rỗng", "empty image"),

@@ -268,7 +268,8 @@ def test_a_second_fact_check_needs_the_threshold_itself():
 
 def test_story_raise_under_the_related_level():
     """verify.story_raise: a most probable candidate under "related" is raised only by confident repeats
-    of its story (``story_confident``), from STORY_FLOOR up and without a number or negation conflict;
+    of its story (``story_confident``), from STORY_FLOOR up and without a number, negation or duration/scope
+    conflict;
     plain repeats (``story_repeats``) raise "related" candidates only."""
     from kiemchung.claims.match import Match
     from kiemchung.claims.verify import STORY_FLOOR, Decision, story_raise
@@ -283,4 +284,5 @@ def test_story_raise_under_the_related_level():
     assert not story_raise(top(STORY_FLOOR * 0.9), (), {"7"})
     assert not story_raise(top(STORY_FLOOR, neg_diff=1.0), (), {"7"})
     assert not story_raise(top(STORY_FLOOR, num_diff=1.0), (), {"7"})
+    assert not story_raise(top(STORY_FLOOR, scope_diff=1.0), (), {"7"})  # "một ngày" / "hết tuần"
     assert story_raise(top(0.2, "related"), {"7"}, ())

@@ -9,7 +9,8 @@ repeat nothing. This module decides, for the best candidates of a post, with a p
   own, so that words common in the news weigh little even when the knowledge base holds five entries;
 * **pair features** (:func:`pair_features`): how much of the post the fact-check's phrasing covers and
   the other way round (syllables and bigrams, background-weighted), numbers on one side only or
-  different, negation/denial words on one side only, rare words (names, places, codes) of one side
+  different, negation/denial words on one side only, durations or scopes that differ (a conflict, not
+  blended), rare words (names, places, codes) of one side
   missing from the other, the length ratio, and the matcher's own score;
 * a **logistic blend** of those (weights fitted on alerts-dev, see docs/matching.md) read as the
   probability that the post repeats the claim; :class:`AlertDecision` turns it into a level:
@@ -37,6 +38,7 @@ from kiemchung.errors import ConfigError, StoreError
 from kiemchung.text import bigrams, index_terms, normalize, syllables
 from kiemchung.text.framing import strip_framing
 from kiemchung.text.negation import denial_phrases, negation_scope, negation_terms
+from kiemchung.text.quantity import Quantities, quantities, quantity_conflict
 from kiemchung.store import settings
 
 _NUM = re.compile(r"\d")
@@ -181,6 +183,7 @@ class Side:
     denials: frozenset[str] = frozenset()
     negated: frozenset[str] = frozenset()
     num_kinds: tuple[tuple[tuple[str, str], frozenset[str]], ...] = ()
+    qty: Quantities = Quantities()
 
     @classmethod
     def of(cls, tokens: list[str], weigh: TermWeights) -> Side:
@@ -190,7 +193,7 @@ class Side:
         return cls(tokens, frozenset(syl), frozenset(big), weight, sum(weight[t] for t in syl),
                    sum(weight[t] for t in big), frozenset(t for t in syl if _NUM.search(t)),
                    frozenset(t for t in syl if weigh.rare(t)), negation_terms(tokens),
-                   denial_phrases(tokens), negation_scope(tokens), number_kinds(tokens))
+                   denial_phrases(tokens), negation_scope(tokens), number_kinds(tokens), quantities(tokens))
 
 
 def number_kinds(tokens: list[str]) -> tuple[tuple[tuple[str, str], frozenset[str]], ...]:
@@ -229,6 +232,20 @@ def number_conflict(q: Side, e: Side) -> float:
     return float(any(not (a[k] & b[k]) for k in a.keys() & b.keys()))
 
 
+# The conflicts of a pair (features): a number of one kind that differs, a negation or denial of one
+# side, a duration or scope that differs ("một ngày" / "hết tuần", "ba huyện" / "toàn tỉnh";
+# kiemchung/text/quantity.py, 2026-12-07). A post in conflict with its most probable candidate is not
+# raised from under the related level by its story (story_floor_ok). ``scope_diff`` is not in the blend:
+# on alerts-dev it never fires on a rewording against its claim and on no post the blend alerts, so a
+# fitted weight would change no decision there (docs/matching.md, "Durations and scopes").
+CONFLICTS = ("num_diff", "neg_diff", "scope_diff")
+
+
+def conflict(features: dict[str, float]) -> bool:
+    """Whether a pair's ``features`` hold a conflict (:data:`CONFLICTS`)."""
+    return any(features.get(n) for n in CONFLICTS)
+
+
 def _share(a: frozenset[str], b: frozenset[str], weight: dict[str, float], total: float) -> float:
     return sum(weight[t] for t in a & b) / total if total else 0.0
 
@@ -248,6 +265,8 @@ def side_features(q: Side, e: Side, score: float = 0.0) -> dict[str, float]:
         "rare_e_miss": min(len(e.rare - q.syl), 3) / 3.0,
         "len_ratio": min(abs(math.log((len(q.tokens) + 1) / (len(e.tokens) + 1))), 2.0) / 2.0,
         "score": score,
+        # Not in the blend (PAIR_FEATURES): a conflict only (see CONFLICTS).
+        "scope_diff": float(quantity_conflict(q.qty, e.qty)),
     }
 
 
@@ -463,17 +482,19 @@ class Decision:
 STORY_REASON = "story"
 STORY_MIN_REPEATS = 2
 # Under the related level: a post whose most probable candidate has probability at least STORY_FLOOR,
-# without a number or negation conflict, is a "repeat" too when at least STORY_MIN_REPEATS other posts
-# of its story repeat that fact-check *confidently* (on their own, probability at least the repeat
-# threshold, or by image). Chosen on alerts-dev with its claims spreading as copies
+# without a conflict (number, negation, duration or scope: CONFLICTS), is a "repeat" too when at least
+# STORY_MIN_REPEATS other posts of its story repeat that fact-check *confidently* (on their own,
+# probability at least the repeat threshold, or by image). Chosen on alerts-dev with its claims spreading as copies
 # (benchmarks/alerts_spread.py): the lowest floor that keeps the false alerts per 1,000 within the
 # target wherever the shipped rule does (docs/matching.md, "Under the related level").
 STORY_FLOOR = 0.05
 
 
 def story_floor_ok(d: Decision) -> bool:
-    """Whether a decision under the related level may be raised by confident repeats of its story."""
-    return d.probability >= STORY_FLOOR and not d.features.get("neg_diff") and not d.features.get("num_diff")
+    """Whether a decision under the related level may be raised by confident repeats of its story:
+    probability at least :data:`STORY_FLOOR` and no conflict (:func:`conflict`: numbers, negation,
+    duration or scope)."""
+    return d.probability >= STORY_FLOOR and not conflict(d.features)
 
 
 def story_raise(decisions: list[Decision], story_repeats, story_confident=()) -> bool:
