@@ -214,6 +214,10 @@ def test_saved_state_text_in_pieces_with_documents_out_of_memory(monkeypatch):
     text = json.dumps(state, separators=(",", ":"))
     for per_piece in (1, 3, 20_000):
         monkeypatch.setattr(persistence, "ROWS_PER_PIECE", per_piece)
+        monkeypatch.setattr(persistence, "BASE64_PIECE_BYTES", per_piece)  # (3 bytes at least)
+        assert zlib.decompress(compressed_json(c.state(pieces=True))).decode() == text
+    for per_piece in (4, 5, 64):  # vectors in runs of whole base64 quanta, the rest carried over
+        monkeypatch.setattr(persistence, "BASE64_PIECE_BYTES", per_piece)
         assert zlib.decompress(compressed_json(c.state(pieces=True))).decode() == text
     back = StoryClusterer.from_state(json.loads(text))
     assert back.assignments() == c.assignments()

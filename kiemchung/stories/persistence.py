@@ -97,6 +97,7 @@ def compressed_json_parts(state: dict[str, Any], level: int = 3, size: int = 1 <
 
 
 STORIES_PER_PIECE = 2_000
+BASE64_PIECE_BYTES = 3 << 16  # packed document vectors per piece of JSON text (before base64)
 ROWS_PER_PIECE = 5_000  # values of a column (documents' times, series keys, ...) per piece of JSON text
 
 
@@ -126,6 +127,22 @@ def _dict_pieces(values: dict[str, Any]) -> Iterator[str]:
     """``json.dumps(values, separators=(",", ":"))`` (string keys) in pieces of ROWS_PER_PIECE items."""
     it = iter(values.items())
     return _pieces(iter(lambda: dict(itertools.islice(it, ROWS_PER_PIECE)), {}), "{", "}")
+
+
+def _base64_pieces(chunks: Iterable[bytes]) -> Iterator[str]:
+    """``json.dumps(base64.b64encode(b"".join(chunks)).decode("ascii"))`` in pieces of about
+    BASE64_PIECE_BYTES bytes: base64 of consecutive runs of a multiple of 3 bytes, joined, is the
+    base64 of the whole."""
+    size = max(3, BASE64_PIECE_BYTES)
+    yield '"'
+    buf = bytearray()
+    for chunk in chunks:
+        buf += chunk
+        if len(buf) >= size:
+            cut = len(buf) - len(buf) % 3
+            yield base64.b64encode(buf[:cut]).decode("ascii")
+            del buf[:cut]
+    yield base64.b64encode(buf).decode("ascii") + '"'
 
 
 def _story_rows(stories: Iterable[_Story]) -> list[dict[str, Any]]:
@@ -194,9 +211,12 @@ class ClustererPersistence:
         out of memory and stored by the owner (see ``attach_vault``) has no terms and no title here, and
         its position is listed in ``away``: the state holds the vectors of active stories only.
 
-        With ``pieces`` the numeric columns are kept in arrays and given as :class:`JsonPieces` (the
-        same text): a list of 150,000 float objects and its JSON text at once were a large part of
-        the import's last save, its peak memory."""
+        With ``pieces`` the columns are :class:`JsonPieces` that read the documents as they are
+        written (the same text, see :meth:`_doc_table_pieces`): a list of 150,000 float objects and
+        its JSON text at once, then arrays of them, were a large part of the import's last save, its
+        peak memory."""
+        if pieces:
+            return self._doc_table_pieces()
         docs = self._docs
         box = self._outbox
         terms = array("i")
@@ -241,19 +261,60 @@ class ClustererPersistence:
 
         columns: dict[str, Any] = {"ids": ids, "story": sids, "time": times, "title": titles, "norm": norms,
                                    "lengths": lengths}
-        if pieces:
-            for name, column in columns.items():
-                convert = _none_for_nan if name == "time" else None
-                columns[name] = JsonPieces(lambda column=column, convert=convert: _list_pieces(
-                    column() if callable(column) else column, convert))
-        else:
-            columns = {name: list(map(_none_for_nan, column)) if name == "time" else
-                       list(column() if callable(column) else column) for name, column in columns.items()}
+        columns = {name: list(map(_none_for_nan, column)) if name == "time" else
+                   list(column() if callable(column) else column) for name, column in columns.items()}
         return {
             **columns,
             "terms": base64.b64encode(terms.tobytes()).decode("ascii"),
             "tfs": base64.b64encode(tfs.tobytes()).decode("ascii"),
-            "away": JsonPieces(lambda: _list_pieces(away)) if pieces else list(away),
+            "away": list(away),
+        }
+
+    def _doc_fields(self) -> Iterator[tuple[str, int, float, float, tuple[array, array, str] | None]]:
+        """``(id, story number, time (NaN: none), norm, (terms, tfs, title) or None)`` of each document
+        in the order of ``_docs.items()``, what :meth:`_doc_table` writes of it (None: out of memory,
+        its vector in the store, listed in ``away``); a packed document is read from the arrays."""
+        docs, box, held, stories = self._docs, self._outbox, self._held, self._stories
+        nan = math.nan
+        for d, doc in dict.items(docs):
+            vec = (doc.terms, doc.tfs, doc.title)
+            if doc.away or (held.get(d) is doc and not stories[doc.story].active):
+                vec = box.get(d)  # queued, not stored yet: kept in the state
+            yield d, doc.story, nan if doc.time is None else doc.time, doc.norm, vec
+        for d, story, when, norm in docs.packed_rows():
+            yield d, story, when, norm, box.get(d)
+
+    def _doc_table_pieces(self) -> dict[str, Any]:
+        """:meth:`_doc_table`'s columns as :class:`JsonPieces` that each read the documents again when
+        written (the same text): the save builds no column of the whole table (on a year of news
+        seven columns of 150,000 values, the last save's largest part after the compressed state)."""
+        fields = self._doc_fields
+        stories = self._stories
+
+        def column(pick: Callable[[tuple], Any]) -> JsonPieces:
+            return JsonPieces(lambda: _list_pieces(map(pick, fields())))
+
+        def packed(k: int, typecode: str) -> JsonPieces:
+            def chunks() -> Iterator[bytes]:
+                for f in fields():
+                    if f[4] is not None:
+                        v = f[4][k]
+                        yield (v if isinstance(v, array) and v.typecode == typecode else array(typecode, v)).tobytes()
+            return JsonPieces(lambda: _base64_pieces(chunks()))
+
+        def away() -> Iterator[int]:
+            return (k for k, f in enumerate(fields()) if f[4] is None)
+
+        return {
+            "ids": column(lambda f: f[0]),
+            "story": column(lambda f: stories[f[1]].sid),
+            "time": column(lambda f: _none_for_nan(f[2])),
+            "title": column(lambda f: "" if f[4] is None else f[4][2]),
+            "norm": column(lambda f: f[3]),
+            "lengths": column(lambda f: 0 if f[4] is None else len(f[4][0])),
+            "terms": packed(0, "i"),
+            "tfs": packed(1, "f"),
+            "away": JsonPieces(lambda: _list_pieces(away())),
         }
 
     def _doc_rows(self, state: dict[str, Any]):

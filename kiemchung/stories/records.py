@@ -207,6 +207,13 @@ class _DocTable(dict):
             if story[p] != _IN_DICT:
                 yield d, p
 
+    def packed_rows(self) -> Iterator[tuple[str, int, float, float]]:
+        """``(id, story number, time (NaN: none), norm)`` of each packed document, in the order of
+        ``items`` (after the dict's documents), without a ``_Doc`` each."""
+        story, time, norm = self._story, self._time, self._norm
+        for d, p in self._packed_ids():
+            yield d, story[p], time[p], norm[p]
+
     def __iter__(self) -> Iterator[str]:
         yield from dict.__iter__(self)
         for d, _ in self._packed_ids():
