@@ -10,8 +10,8 @@ one does not disturb the settings cache of other processes.
 Stages: :data:`ALERTS` (documents matched against false claims), :data:`ALERTS_BACKSCAN` (change time
 of the newest fact-check back-scanned), :data:`ENTITIES` (named entities), :data:`OCR` (image text,
 marker: the last ``image_links`` id). The story stage keeps its
-marker with the clusterer's state in ``cluster_state`` (one row, written in the same transaction as
-the state it describes).
+marker with the clusterer's state in ``cluster_state`` (in row 1, the state continued in rows 2, 3, ...
+when it is large; written in the same transaction as the state it describes).
 """
 
 from __future__ import annotations

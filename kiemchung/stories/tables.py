@@ -41,6 +41,8 @@ story_edits = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# The clusterer's saved state, zlib'd JSON: row 1 holds the stamp (updated_at, last_doc_id) and the
+# first part; a large state continues in rows 2, 3, ... (see StoryStage._save and _state_text).
 cluster_state = Table(
     "cluster_state",
     metadata,
