@@ -157,7 +157,8 @@ def test_both_paths_give_the_same_stories_and_scores(monkeypatch, config):
         assert [pure.summary(s, keywords=k) for s in sids for k in (0, 5)] == [
             fast.summary(s, keywords=k) for s in sids for k in (0, 5)
         ]
-        assert list(pure._idf_memo.items()) == list(fast._idf_memo.items())
+        assert fast._idf_memo.table is not None and not fast._idf_memo  # the compiled path fills the table
+        assert pure._idf_memo.computed() == fast._idf_memo.computed()
     assert len(set(pure.assignments().values())) > 40  # the fixture makes stories, not one blob
 
 
@@ -198,6 +199,7 @@ def test_the_summary_functions_match_their_python_code(monkeypatch):
     for c in (pure, fast):
         c._df, c._n = list(df), 200
     memo_p, memo_f = pure._new_memo(), fast._new_memo()
+    table = fast._new_memo(table=True).table  # the memo as the story stage's summaries use it
     pure._restore, pure._drop = (lambda ids: []), (lambda back: None)  # every member in memory here
     for _ in range(150):
         ids = rng.sample(range(300), rng.randrange(0, 300))  # k below and above half of them
@@ -206,6 +208,7 @@ def test_the_summary_functions_match_their_python_code(monkeypatch):
         weights = [c * memo_p[i] for i, c in cent.items()]
         ref = [-j for _, j in sorted(zip(weights, [-i for i in cent]), reverse=True)[:k]]
         assert _fastscore.summary_rank(cent, memo_f, fast._df, memo_f.n1, k) == ref
+        assert _fastscore.summary_rank(cent, table, fast._df, memo_f.n1, k) == ref
         docs = {}
         for n in range(rng.randrange(1, 6)):
             terms = array("i", rng.sample(ids or [1], min(len(ids) or 1, rng.randrange(1, 30))))
@@ -218,7 +221,13 @@ def test_the_summary_functions_match_their_python_code(monkeypatch):
         story = type("Members", (), {"docs": members})()  # what _headline reads of a story
         want = pure._headline(story, dict(zip(cent, weights)), memo_p)
         assert _fastscore.headline(docs, members, cent, memo_f, fast._df, memo_f.n1) == want
+        assert _fastscore.headline(docs, members, cent, table, fast._df, memo_f.n1) == want
     assert sorted(memo_p.items()) == sorted(memo_f.items())
+    assert {i: x for i, x in enumerate(table) if x != 0.0} == dict(memo_p)
+    with pytest.raises(TypeError):
+        _fastscore.summary_rank({1: 1.0}, array("f", [0.0] * 300), fast._df, 3.0, 5)
+    with pytest.raises(IndexError):
+        _fastscore.summary_rank({900: 1.0}, array("d", bytes(8 * 300)), fast._df, 3.0, 5)
     with pytest.raises(IndexError):
         _fastscore.summary_rank({900: 1.0}, fast._new_memo(), fast._df, 3.0, 5)
     with pytest.raises(ValueError):

@@ -850,6 +850,67 @@ memo_idf(PyObject *memo, PyObject *key, long i, PyObject *df, double n1, double 
     return 0;
 }
 
+/* The IDF memo a summary function was given: an _IdfMemo (a dict), or its table (an array('d') indexed
+ * by term, 0.0 where not computed yet: an IDF is log(n1 / (df + 0.5)) with df + 0.5 < n1, never 0.0,
+ * and an entry computed twice would hold the same float anyway). The table spares the dict's hashing,
+ * probing and float objects: the summaries of a batch look up every term of every centroid. */
+typedef struct {
+    PyObject *dict;  /* borrowed, or NULL */
+    Py_buffer view;  /* the table, when dict is NULL */
+    double *tab;
+    Py_ssize_t n;
+} memo_t;
+
+static int
+memo_open(PyObject *obj, memo_t *m)
+{
+    m->dict = NULL;
+    m->tab = NULL;
+    m->n = 0;
+    if (PyDict_Check(obj)) {
+        m->dict = obj;
+        return 0;
+    }
+    if (PyObject_GetBuffer(obj, &m->view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0)
+        return -1;
+    if (m->view.itemsize != sizeof(double) || m->view.format == NULL || m->view.format[0] != 'd'
+        || m->view.format[1]) {
+        PyBuffer_Release(&m->view);
+        PyErr_SetString(PyExc_TypeError, "memo: a dict or an array of type 'd' expected");
+        return -1;
+    }
+    m->tab = m->view.buf;
+    m->n = m->view.len / (Py_ssize_t)sizeof(double);
+    return 0;
+}
+
+static void
+memo_close(memo_t *m)
+{
+    if (m->dict == NULL)
+        PyBuffer_Release(&m->view);
+}
+
+/* memo_idf through either kind of memo (key: term i as an int object, needed for a dict only) */
+static int
+memo_get(memo_t *m, PyObject *key, long i, PyObject *df, double n1, double *out)
+{
+    if (m->dict != NULL)
+        return memo_idf(m->dict, key, i, df, n1, out);
+    if (i >= 0 && i < m->n && m->tab[i] != 0.0) {
+        *out = m->tab[i];
+        return 0;
+    }
+    double d;
+    if (df_at(df, i, &d) < 0)
+        return -1;
+    double x = log(n1 / (d + 0.5));
+    if (i < m->n)
+        m->tab[i] = x;
+    *out = x;
+    return 0;
+}
+
 typedef struct {
     double w;
     long i;
@@ -910,7 +971,8 @@ top_k(ranked_t *r, Py_ssize_t n, Py_ssize_t k)
 PyDoc_STRVAR(summary_rank_doc,
 "summary_rank(centroid, memo, df, n1, k) -> list\n\n"
 "The ranking of StoryClusterer._summary: each centroid term's weight c * memo[i] (the IDF memo filled\n"
-"as _IdfMemo fills it), sorted as (weight, -i) in descending order; returns the first k term ids.");
+"as _IdfMemo fills it, or its table: an array('d') by term, 0.0 where not computed yet), sorted as\n"
+"(weight, -i) in descending order; returns the first k term ids.");
 
 static PyObject *
 summary_rank(PyObject *self, PyObject *args)
@@ -918,12 +980,17 @@ summary_rank(PyObject *self, PyObject *args)
     PyObject *cent, *memo, *df;
     double n1;
     Py_ssize_t k;
-    if (!PyArg_ParseTuple(args, "O!O!O!dn", &PyDict_Type, &cent, &PyDict_Type, &memo, &PyList_Type, &df, &n1, &k))
+    if (!PyArg_ParseTuple(args, "O!OO!dn", &PyDict_Type, &cent, &memo, &PyList_Type, &df, &n1, &k))
+        return NULL;
+    memo_t mm;
+    if (memo_open(memo, &mm) < 0)
         return NULL;
     Py_ssize_t n = PyDict_GET_SIZE(cent);
     ranked_t *r = PyMem_Malloc(sizeof(ranked_t) * (size_t)(n ? n : 1));
-    if (r == NULL)
+    if (r == NULL) {
+        memo_close(&mm);
         return PyErr_NoMemory();
+    }
     Py_ssize_t pos = 0, m = 0;
     PyObject *key, *val;
     /* the memo is not the centroid: filling it does not change the dict being walked */
@@ -940,7 +1007,7 @@ summary_rank(PyObject *self, PyObject *args)
             goto error;
         double idf;
         Py_INCREF(key);
-        int bad = memo_idf(memo, key, i, df, n1, &idf) < 0;
+        int bad = memo_get(&mm, key, i, df, n1, &idf) < 0;
         Py_DECREF(key);
         if (bad)
             goto error;
@@ -965,9 +1032,11 @@ summary_rank(PyObject *self, PyObject *args)
         PyList_SET_ITEM(out, j, t);
     }
     PyMem_Free(r);
+    memo_close(&mm);
     return out;
 error:
     PyMem_Free(r);
+    memo_close(&mm);
     return NULL;
 }
 
@@ -976,15 +1045,18 @@ PyDoc_STRVAR(headline_doc,
 "StoryClusterer._headline's loop: the title of the member (docs[d] for d in members, skipping\n"
 "untitled ones) with the highest dot / (sqrt(norm) or 1.0), where x = tf * memo[i] over the\n"
 "member's terms, norm sums x * x and dot sums x * (centroid[i] * memo[i]) over the centroid's terms;\n"
-"the first one on ties; \"\" when none.");
+"the first one on ties; \"\" when none. ``memo``: as summary_rank's.");
 
 static PyObject *
 headline(PyObject *self, PyObject *args)
 {
     PyObject *docs, *members, *cent, *memo, *df;
     double n1;
-    if (!PyArg_ParseTuple(args, "OO!O!O!O!d", &docs, &PyList_Type, &members, &PyDict_Type, &cent, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "OO!O!OO!d", &docs, &PyList_Type, &members, &PyDict_Type, &cent,
                           &memo, &PyList_Type, &df, &n1))
+        return NULL;
+    memo_t mm;
+    if (memo_open(memo, &mm) < 0)
         return NULL;
     PyObject *s_title = NULL, *s_terms = NULL, *s_tfs = NULL, *best = NULL;
     NAME(s_title_, "title") s_title = s_title_;
@@ -1043,7 +1115,7 @@ headline(PyObject *self, PyObject *args)
             if (key == NULL)
                 goto member_error;
             double idf;
-            if (memo_idf(memo, key, terms[j], df, n1, &idf) < 0) {
+            if (memo_get(&mm, key, terms[j], df, n1, &idf) < 0) {
                 Py_DECREF(key);
                 goto member_error;
             }
@@ -1087,6 +1159,7 @@ headline(PyObject *self, PyObject *args)
     Py_DECREF(s_title);
     Py_DECREF(s_terms);
     Py_DECREF(s_tfs);
+    memo_close(&mm);
     return best;
 fail:
     Py_DECREF(members);
@@ -1095,6 +1168,7 @@ error:
     Py_XDECREF(s_title);
     Py_XDECREF(s_terms);
     Py_XDECREF(s_tfs);
+    memo_close(&mm);
     return NULL;
 }
 
