@@ -1190,13 +1190,26 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* MEMO_TABLE: summary_rank and headline take an IDF table as well as a dict (a module built before
+ * they did lacks it, and compiled_scorer() then refuses the module rather than pass it a table) */
+static int
+exec_module(PyObject *m)
+{
+    return PyModule_AddIntConstant(m, "MEMO_TABLE", 1);
+}
+
+static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, exec_module},
+    {0, NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "kiemchung.stories._fastscore",
     "The story clusterer's hot loops, compiled (see kiemchung/stories/cluster.py).",
     0,
     methods,
-    NULL,
+    slots,
     NULL,
     NULL,
     NULL,

@@ -104,10 +104,10 @@ def compiled_scorer() -> Any:
     return _fastscore
 
 
-# every function of the compiled scorer the clusterer calls
+# every function of the compiled scorer the clusterer calls (and MEMO_TABLE: its summaries take an IDF table)
 _COMPILED = (
     "walk", "select", "query_vector", "lexical", "best_lexical", "cohesion_sum", "weighted", "index", "unindex",
-    "add_vector", "summary_rank", "headline",
+    "add_vector", "summary_rank", "headline", "MEMO_TABLE",
 )
 
 
