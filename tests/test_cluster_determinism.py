@@ -191,6 +191,7 @@ def test_saved_state_text_in_pieces_with_documents_out_of_memory(monkeypatch):
     from kiemchung.stories.persistence import compressed_json
 
     monkeypatch.setattr(records, "_MERGE_AT", 16)
+    monkeypatch.setattr(records, "_SERIES_MERGE_AT", 4)
     docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
     docs += [{"id": str(500 + day), "title": f"Kết quả xổ số miền Bắc ngày {day}/6/2026 thứ hai",
               "published_at": f"2026-06-{day:02d}T18:30:00+07:00"} for day in range(1, 20)]
@@ -210,7 +211,7 @@ def test_saved_state_text_in_pieces_with_documents_out_of_memory(monkeypatch):
     state = c.state()
     table = state["doc_table"]
     assert table["away"] and None in table["time"] and len(state["series"]) > 10 and len(state["occurrences"]) > 10
-    assert len(c._docs) > dict.__len__(c._docs)  # some documents are packed
+    assert len(c._docs) > dict.__len__(c._docs) and len(c._series._ids) > 0  # some documents are packed
     text = json.dumps(state, separators=(",", ":"))
     for per_piece in (1, 3, 20_000):
         monkeypatch.setattr(persistence, "ROWS_PER_PIECE", per_piece)
@@ -309,6 +310,7 @@ def test_packed_documents_with_numeric_ids_give_the_same_stories(monkeypatch, re
     from kiemchung.stories import records
 
     monkeypatch.setattr(records, "_MERGE_AT", 16)
+    monkeypatch.setattr(records, "_SERIES_MERGE_AT", 4)
     docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
     assert run_stream(docs, reload_at=reload_at, vault=Vault()) == run_stream(docs)
 
@@ -469,3 +471,32 @@ def test_occurrence_table_answers_as_a_dict(monkeypatch):
     assert dict(table.items()) == want
     assert sorted(table.items()) == sorted(want.items())
     assert table.get((7, "2026-01-01")) is None and table.get((7, "2026-01-01"), -1) == -1
+
+
+def test_series_table_answers_as_a_dict(monkeypatch):
+    """records._SeriesTable (documents' series keys, packed once there are more than a few): ``get``,
+    assignment and ``len`` give what a dict gives, ``items`` lists the same pairs, and ids or
+    templates that do not pack (not a decimal id, a template outside 32 bits) work too, also when a
+    packed document's template is replaced by one that does not pack."""
+    import random
+
+    from kiemchung.stories import records
+    from kiemchung.stories.records import _SeriesTable
+
+    monkeypatch.setattr(records, "_SERIES_MERGE_AT", 8)
+    rng = random.Random(7)
+    table, want = _SeriesTable(), {}
+    ids = [str(n) for n in range(40)] + ["007", "a-1", "", str(2**62), "-5"]
+    templates = [0, 1, 2**31, 3202169934, 2**32 - 1, 2**32, -3, 2**70]
+    for _ in range(800):
+        d = rng.choice(ids)
+        if rng.randrange(2):
+            key = rng.choice(templates)
+            table[d] = key
+            want[d] = key
+        else:
+            assert table.get(d) == want.get(d) and table.get(d, -1) == want.get(d, -1)
+        assert len(table) == len(want) and bool(table) == bool(want)
+    assert len(table._ids) > 0  # some were packed
+    assert dict(table.items()) == want and len(list(table.items())) == len(want)
+    assert table.get("999") is None and table.get("999", -1) == -1 and not _SeriesTable()

@@ -66,6 +66,7 @@ from kiemchung.stories.records import (
     _DocTable,
     _now_iso,
     _OccurrenceTable,
+    _SeriesTable,
     _Story,
     _to_dt,
 )
@@ -213,7 +214,7 @@ class StoryClusterer(ClustererPersistence):
         self._log: list[dict[str, Any]] = []
         self._informal: set[str] = set()  # documents added as social posts (informal=True)
         self._recent: OrderedDict[int, None] = OrderedDict()  # stories by last use (max_active_stories)
-        self._series: dict[str, int] = {}  # document -> template of its recurring headline (series_key)
+        self._series = _SeriesTable()  # document -> template of its recurring headline (series_key); packed
         self._occurrences = _OccurrenceTable()  # (template, day) -> story of that occurrence
         self._moves: dict[str, tuple[str, str]] = {}
         self._dirty: set[int] = set()  # stories changed since the last reconciliation pass

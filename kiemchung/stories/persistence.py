@@ -123,8 +123,9 @@ def _list_pieces(values: Iterable[Any], convert: Callable[[Any], Any] | None = N
     return _pieces(iter(lambda: list(itertools.islice(it, ROWS_PER_PIECE)), []), "[", "]")
 
 
-def _dict_pieces(values: dict[str, Any]) -> Iterator[str]:
-    """``json.dumps(values, separators=(",", ":"))`` (string keys) in pieces of ROWS_PER_PIECE items."""
+def _dict_pieces(values: Any) -> Iterator[str]:
+    """``json.dumps(dict(values.items()), separators=(",", ":"))`` (string keys; a dict or a table with
+    ``items``) in pieces of ROWS_PER_PIECE items."""
     it = iter(values.items())
     return _pieces(iter(lambda: dict(itertools.islice(it, ROWS_PER_PIECE)), {}), "{", "}")
 
@@ -177,7 +178,7 @@ class ClustererPersistence:
             "stories": JsonPieces(self._stories_json) if pieces else _story_rows(self._stories.values()),
             "aliases": dict(self._alias),
             "informal": sorted(self._informal),
-            "series": JsonPieces(lambda: _dict_pieces(self._series)) if pieces else self._series,
+            "series": JsonPieces(lambda: _dict_pieces(self._series)) if pieces else dict(self._series.items()),
             "occurrences": JsonPieces(lambda: _list_pieces(self._occurrence_rows())) if pieces
             else list(self._occurrence_rows()),
             "edits": self.edits(),
@@ -390,7 +391,8 @@ class ClustererPersistence:
                 self._docs[d] = doc
             self._alias = dict(state["aliases"])
             self._informal = set(state.get("informal", ()))
-            self._series = {str(d): int(k) for d, k in state.get("series", {}).items()}
+            for d, k in state.get("series", {}).items():
+                self._series[str(d)] = int(k)
             for k, day, sid in state.get("occurrences", ()):
                 if sid in self._by_sid:
                     self._occurrences[(int(k), sys.intern(str(day)))] = self._by_sid[sid]

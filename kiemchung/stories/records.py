@@ -338,6 +338,89 @@ class _OccurrenceTable:
         return len(self._recent) + len(self._codes)
 
 
+_SERIES_MERGE_AT = 8_192  # series keys kept in a dict (~65 bytes each) before they are merged into the arrays
+
+
+class _SeriesTable:
+    """The template of each document's recurring headline, ``{document id: template}`` (see
+    ``StoryClusterer._series``), with the part of a dict the clusterer uses: ``get``, item
+    assignment, ``items``, ``len``. A year of news has one for about a third of its documents, and a
+    merge or a late document may look up any of them, so none is dropped; the newest
+    ``_SERIES_MERGE_AT`` are in a dict, the others packed: a decimal id (what the story stage uses)
+    as a 64-bit integer in a sorted array and its template (a CRC-32) beside it, 12 bytes an entry
+    instead of about 65 (a dict entry and an integer object; the id's string is the story's member).
+    An id or a template that does not pack stays in the dict. Lookups give what a dict gives;
+    ``items`` lists the dict's entries, then the packed ones in id order."""
+
+    __slots__ = ("_recent", "_ids", "_keys")
+
+    def __init__(self) -> None:
+        self._recent: dict[str, int] = {}
+        self._ids = array("q")  # sorted numeric document ids ...
+        self._keys = array("I")  # ... and each one's template
+
+    def _find(self, d: Any) -> int | None:
+        if not self._ids or type(d) is not str:
+            return None
+        n = _DocTable._number(d)
+        if n is None:
+            return None
+        ids = self._ids
+        i = bisect_left(ids, n)
+        return i if i < len(ids) and ids[i] == n else None
+
+    def get(self, d: Any, default: Any = None) -> Any:
+        hit = self._recent.get(d)
+        if hit is not None:
+            return hit
+        i = self._find(d)
+        return default if i is None else self._keys[i]
+
+    def __setitem__(self, d: str, key: int) -> None:
+        if d not in self._recent:
+            i = self._find(d)
+            if i is not None:
+                if type(key) is int and 0 <= key < 1 << 32:
+                    self._keys[i] = key
+                    return
+                del self._ids[i], self._keys[i]  # (a template that does not pack: into the dict)
+        self._recent[d] = key
+        if len(self._recent) >= _SERIES_MERGE_AT:
+            self._merge()
+
+    def _merge(self) -> None:
+        import numpy as np
+
+        kept: dict[str, int] = {}
+        ids, keys = [], []
+        for d, key in self._recent.items():
+            n = _DocTable._number(d) if type(d) is str else None
+            if n is None or type(key) is not int or not 0 <= key < 1 << 32:
+                kept[d] = key
+            else:
+                ids.append(n)
+                keys.append(key)
+        all_ids = np.concatenate([np.frombuffer(self._ids, dtype=np.int64) if self._ids else np.empty(0, np.int64),
+                                  np.array(ids, dtype=np.int64)])
+        all_keys = np.concatenate([np.frombuffer(self._keys, dtype=np.uint32) if self._keys
+                                   else np.empty(0, np.uint32), np.array(keys, dtype=np.uint32)])
+        order = np.argsort(all_ids, kind="stable")
+        self._ids = array("q", all_ids[order].tobytes())
+        self._keys = array("I", all_keys[order].tobytes())
+        self._recent = kept
+
+    def items(self) -> Iterator[tuple[str, int]]:
+        yield from self._recent.items()
+        for n, key in zip(self._ids, self._keys, strict=True):
+            yield str(n), key
+
+    def __len__(self) -> int:
+        return len(self._recent) + len(self._ids)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+
 @dataclass(slots=True)
 class _Story:
     sid: str
