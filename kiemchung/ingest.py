@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 import zlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -51,7 +52,8 @@ class IngestStats:
     existing: int = 0
     exact_duplicates: int = 0
     near_duplicates: int = 0
-    added_ids: list[int] = field(default_factory=list)
+    # (8 bytes an id, not a list's 36: an import's report holds the ids of every document it stored)
+    added_ids: array = field(default_factory=lambda: array("q"))
 
     def merge(self, other: IngestStats) -> None:
         """Add another call's counts to this one."""
@@ -456,7 +458,7 @@ class Ingestor:
                 raise
         self._index_loaded_upto = max(self._index_loaded_upto, next_id + len(fresh) - 1)
         stats.added = len(fresh)
-        stats.added_ids = [r["id"] for r in rows]
+        stats.added_ids = array("q", [r["id"] for r in rows])
         for r, p in zip(rows, fresh, strict=True):  # callers tie images etc. to the stored documents
             p.doc.id = r["id"]
         if self.on_added:
