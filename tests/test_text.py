@@ -374,14 +374,17 @@ def test_bulk_collector_changes_when_collections_run_and_restores_them() -> None
 
     from kiemchung.processes import bulk_collector
 
-    saved, frozen = gc.get_threshold(), gc.get_freeze_count()
-    with bulk_collector(young=12_345):
+    from kiemchung.text import core
+
+    saved, frozen, cap = gc.get_threshold(), gc.get_freeze_count(), core._CACHE_MAX
+    with bulk_collector(young=12_345, text_cache=321):
         assert gc.get_threshold() == (12_345, *saved[1:]) and gc.get_freeze_count() >= frozen
+        assert core._CACHE_MAX == 321  # the text caches stop growing with the import
         cycle: list = []
         cycle.append(cycle)  # garbage made inside the block is still collected
         del cycle
         assert gc.collect() >= 1
-    assert gc.get_threshold() == saved and gc.get_freeze_count() == 0
+    assert gc.get_threshold() == saved and gc.get_freeze_count() == 0 and core._CACHE_MAX == cap
 
 
 @pytest.mark.parametrize("sample", ["", "ok", "12345 678 !!!", "  \n ", "Hà Nội"])
@@ -480,18 +483,56 @@ def test_normalize_keeping_newlines_of_one_line_is_the_plain_form(line):
 
 
 def test_limited_text_caches_stay_under_their_cap_and_give_the_same_tokens(monkeypatch) -> None:
-    """``limit_caches`` (the story stage's feature helper): every per-chunk and tone cache holds at most
-    the given number of entries, and tokens and normal forms are those of unlimited caches."""
-    from kiemchung.text import core, syllable
+    """``limit_caches`` (the import's ingest, the story stage's feature helper): every per-chunk, tone
+    and mojibake cache, and its previous generation, holds at most the given number of entries, and
+    tokens, spans, normal forms and repairs are those of unlimited caches."""
+    from kiemchung.text import core, mojibake, syllable
 
     monkeypatch.setattr(core, "_CACHE_MAX", core._CACHE_MAX)
     monkeypatch.setattr(syllable, "_CACHE_MAX", syllable._CACHE_MAX)
+    monkeypatch.setattr(mojibake, "_SHARE_CACHE_MAX", mojibake._SHARE_CACHE_MAX)
     texts = [f"Lũ sông Lam dâng cao lần {k}, huyện Tây Hà sơ tán {k * 7} hộ dân; ko bít đi đâu {k}%" for k in range(60)]
+    texts += [f"Th\u00e1\u00bb\u0091ng k\u00c3\u00aa {k} l\u00e1\u00ba\u00a7n" for k in range(20)]  # mojibake
+
+    def read(t: str) -> tuple:
+        return (text.normalize(t), text.normalize(t, teencode=True), text.syllables(t), text.token_spans(t),
+                mojibake.repair_mojibake(t))
+
     core.clear_caches()
-    want = [(text.normalize(t), text.normalize(t, teencode=True), text.syllables(t)) for t in texts]
-    core.limit_caches(16)
-    got = [(text.normalize(t), text.normalize(t, teencode=True), text.syllables(t)) for t in texts]
+    want = [read(t) for t in texts]
+    cap = core._CACHE_MAX
+    assert core.limit_caches(16) == cap and core._CACHE_MAX == 16
+    got = [read(t) for t in texts]
     assert got == want
-    for cache in (core._NORM_CHUNK, core._TOKS_CHUNK, core._TEEN_CHUNK, core._SPANS_CHUNK, syllable._CACHE):
-        assert len(cache) <= 16
+    caches = (core._NORM_CHUNK, core._TOKS_CHUNK, core._TEEN_CHUNK, core._SPANS_CHUNK, syllable._CACHE,
+              mojibake._SHARE_CLASS, *core._OLD_GENERATIONS, syllable._OLD, mojibake._SHARE_OLD)
+    assert all(len(cache) <= 16 for cache in caches), [len(c) for c in caches]
+    assert core._NORM_OLD and core._TOKS_OLD and core._SPANS_OLD and syllable._OLD and mojibake._SHARE_OLD
     core.clear_caches()
+    assert not any(caches)
+
+
+def test_a_chunk_in_use_survives_the_turnover_of_a_full_cache() -> None:
+    """kiemchung.text.memo: a full cache becomes the old generation; an entry found there is put back
+    (not computed again), one not used for a whole generation is dropped."""
+    from kiemchung.text.memo import keep
+
+    cache: dict[str, int] = {}
+    old: dict[str, int] = {}
+    computed: list[str] = []
+
+    def get(key: str) -> int:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        value = old.get(key)
+        if value is None:
+            computed.append(key)
+            value = len(key)
+        return keep(cache, old, key, value, 4)
+
+    for k in range(12):  # "hot" is read between every new key
+        get("hot")
+        get(f"k{k}")
+    assert computed == ["hot"] + [f"k{k}" for k in range(12)]
+    assert len(cache) <= 4 and len(old) <= 4 and "hot" in cache | old and "k0" not in cache | old

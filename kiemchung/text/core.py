@@ -24,6 +24,7 @@ import re
 import unicodedata
 from itertools import pairwise
 
+from kiemchung.text.memo import keep
 from kiemchung.text.syllable import _CACHE as _TONE_CACHE
 from kiemchung.text.syllable import place_tone
 from kiemchung.text.teencode import expand_teencode
@@ -85,64 +86,71 @@ def _fix_word(m: re.Match[str]) -> str:
 
 
 # Per-chunk caches (a chunk is a run of non-space characters): news text repeats its chunks so much
-# that a dict lookup per chunk replaces almost all regex work on the hot path.
+# that a dict lookup per chunk replaces almost all regex work on the hot path. Each holds at most
+# _CACHE_MAX chunks, with the previous generation beside it (kiemchung.text.memo).
 _CACHE_MAX = 300_000
 _NORM_CHUNK: dict[str, str] = {}
 _TOKS_CHUNK: dict[str, list[str]] = {}
 _TEEN_CHUNK: dict[str, list[str]] = {}
+_NORM_OLD: dict[str, str] = {}
+_TOKS_OLD: dict[str, list[str]] = {}
+_TEEN_OLD: dict[str, list[str]] = {}
 
 
 def clear_caches() -> None:
     """Empty the per-chunk and tone-placement caches (a process done with a large import gives their
     memory back; they fill again as text comes)."""
-    from kiemchung.text import mojibake
-    from kiemchung.text.syllable import is_syllable
+    from kiemchung.text import mojibake, syllable
 
-    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _TONE_CACHE):
+    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _SPANS_CHUNK, *_OLD_GENERATIONS):
         cache.clear()
+    syllable.clear_cache()
     mojibake.clear_cache()
-    is_syllable.cache_clear()
 
 
-def limit_caches(entries: int) -> None:
-    """Hold at most ``entries`` chunks in each per-chunk cache, and words in the tone-placement cache,
-    from now on (each is emptied when full, as before; a smaller cap costs some regex work again). For
-    a process whose memory matters more than a few percent of its text CPU: the story stage's feature
-    helper (see kiemchung.stories.service)."""
+def limit_caches(entries: int) -> int:
+    """Hold at most ``entries`` chunks in each per-chunk cache (and its previous generation, see
+    kiemchung.text.memo), words in the tone-placement cache and chunks in the mojibake check's cache,
+    from now on; returns the previous limit (to give back). For a process whose memory must not grow
+    with the size of one import: the import's ingest (kiemchung.processes.bulk_collector) and the story
+    stage's feature helper (see kiemchung.stories.service)."""
     global _CACHE_MAX
-    from kiemchung.text import syllable
+    from kiemchung.text import mojibake, syllable
 
+    before = _CACHE_MAX
     _CACHE_MAX = entries
     syllable._CACHE_MAX = entries
-    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _SPANS_CHUNK, _TONE_CACHE):
+    mojibake._SHARE_CACHE_MAX = entries
+    for cache in (
+        _NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _SPANS_CHUNK, _TONE_CACHE, syllable._OLD,
+        mojibake._SHARE_CLASS, mojibake._SHARE_OLD, *_OLD_GENERATIONS,
+    ):
         if len(cache) > entries:
             cache.clear()
+    return before
 
 
 def _norm_chunk(chunk: str) -> str:
-    out = _WORD.sub(_fix_word, unicodedata.normalize("NFC", chunk))
-    if len(_NORM_CHUNK) >= _CACHE_MAX:
-        _NORM_CHUNK.clear()
-    _NORM_CHUNK[chunk] = out
-    return out
+    out = _NORM_OLD.get(chunk)
+    if out is None:
+        out = _WORD.sub(_fix_word, unicodedata.normalize("NFC", chunk))
+    return keep(_NORM_CHUNK, _NORM_OLD, chunk, out, _CACHE_MAX)
 
 
 def _toks_chunk(chunk: str) -> list[str]:
     # Through the normalized chunk, so that syllables(text) == syllables(normalize(text)) even for
     # characters that NFC changes (CJK compatibility ideographs, composition exclusions).
-    out = _TOKEN.findall(fold(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk)))
-    if len(_TOKS_CHUNK) >= _CACHE_MAX:
-        _TOKS_CHUNK.clear()
-    _TOKS_CHUNK[chunk] = out
-    return out
+    out = _TOKS_OLD.get(chunk)
+    if out is None:
+        out = _TOKEN.findall(fold(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk)))
+    return keep(_TOKS_CHUNK, _TOKS_OLD, chunk, out, _CACHE_MAX)
 
 
 def _teen_chunk(chunk: str) -> list[str]:
-    out = _TOKEN.findall(fold(expand_teencode(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk))))
-    if len(_TEEN_CHUNK) >= _CACHE_MAX:
-        _TEEN_CHUNK.clear()
-    _TEEN_CHUNK[chunk] = out
-    return out
+    out = _TEEN_OLD.get(chunk)
+    if out is None:
+        out = _TOKEN.findall(fold(expand_teencode(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk))))
+    return keep(_TEEN_CHUNK, _TEEN_OLD, chunk, out, _CACHE_MAX)
 
 
 def _folded_tokens(text: str, teencode: bool = False) -> list[str]:
@@ -265,14 +273,15 @@ def token_spans(text: str) -> list[tuple[int, int, str]]:
 
 _CHUNK = re.compile(r"\S+")
 _SPANS_CHUNK: dict[str, list[tuple[int, int, str]]] = {}
+_SPANS_OLD: dict[str, list[tuple[int, int, str]]] = {}
+_OLD_GENERATIONS = (_NORM_OLD, _TOKS_OLD, _TEEN_OLD, _SPANS_OLD)
 
 
 def _spans_chunk(chunk: str) -> list[tuple[int, int, str]]:
-    out = [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(chunk)]
-    if len(_SPANS_CHUNK) >= _CACHE_MAX:
-        _SPANS_CHUNK.clear()
-    _SPANS_CHUNK[chunk] = out
-    return out
+    out = _SPANS_OLD.get(chunk)
+    if out is None:
+        out = [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(chunk)]
+    return keep(_SPANS_CHUNK, _SPANS_OLD, chunk, out, _CACHE_MAX)
 
 
 def tokens(text: str) -> list[str]:

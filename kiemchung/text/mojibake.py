@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from kiemchung.text.memo import keep
 from kiemchung.text.syllable import is_syllable
 
 # ----------------------------------------------------------------------------------------------
@@ -273,20 +274,21 @@ def _suspicious(text: str) -> int:
 # Vietnamese syllable, 2 one that is. News text repeats its chunks, so a lookup replaces the tests.
 _SHARE_CACHE_MAX = 300_000
 _SHARE_CLASS: dict[str, int] = {}
+_SHARE_OLD: dict[str, int] = {}  # the previous generation of _SHARE_CLASS (kiemchung.text.memo)
 
 
 def clear_cache() -> None:
     """Empty the per-chunk cache of :func:`_vietnamese_share`."""
     _SHARE_CLASS.clear()
+    _SHARE_OLD.clear()
 
 
 def _share_class(chunk: str) -> int:
-    w = chunk.strip(_STRIP)
-    out = 0 if not w or w.isascii() else 2 if _is_vi_word(w) else 1
-    if len(_SHARE_CLASS) >= _SHARE_CACHE_MAX:
-        _SHARE_CLASS.clear()
-    _SHARE_CLASS[chunk] = out
-    return out
+    out = _SHARE_OLD.get(chunk)
+    if out is None:
+        w = chunk.strip(_STRIP)
+        out = 0 if not w or w.isascii() else 2 if _is_vi_word(w) else 1
+    return keep(_SHARE_CLASS, _SHARE_OLD, chunk, out, _SHARE_CACHE_MAX)
 
 
 def _vietnamese_share(text: str) -> tuple[float, int]:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from kiemchung.text.memo import keep
+
 
 def _words(spaced: str) -> frozenset[str]:
     """The space-separated words of ``spaced`` as a set (keeps long tables readable)."""
@@ -49,7 +51,15 @@ _SHAPED = frozenset("ăâêôơư")
 _STYLE_PAIRS = frozenset(("oa", "oe", "uy"))
 
 _CACHE: dict[str, str] = {}
+_OLD: dict[str, str] = {}  # the previous generation of _CACHE (kiemchung.text.memo)
 _CACHE_MAX = 200_000
+
+
+def clear_cache() -> None:
+    """Empty the tone-placement caches (:func:`place_tone`'s and :func:`is_syllable`'s)."""
+    _CACHE.clear()
+    _OLD.clear()
+    is_syllable.cache_clear()
 
 
 _ASCII_NUCLEI = frozenset(unicodedata.normalize("NFD", n).encode("ascii", "ignore").decode() for n in NUCLEI)
@@ -144,13 +154,12 @@ def place_tone(word: str) -> str:
     hit = _CACHE.get(word)
     if hit is not None:
         return hit
-    out = _place(word)
-    if unicodedata.normalize("NFC", out) != out:
-        out = word
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[word] = out
-    return out
+    out = _OLD.get(word)
+    if out is None:
+        out = _place(word)
+        if unicodedata.normalize("NFC", out) != out:
+            out = word
+    return keep(_CACHE, _OLD, word, out, _CACHE_MAX)
 
 
 _STOP_CODAS = frozenset(("c", "ch", "p", "t"))
