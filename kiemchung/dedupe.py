@@ -195,15 +195,34 @@ def _mix(hv: np.ndarray) -> np.ndarray:
     return hv
 
 
+# Items hashed together by minhash_signatures: its array of values (items x num_perm uint32) is then at
+# most 4 MB with 64 permutations. A whole ingest batch at once took 6-18 MB of the RSS year's
+# summaries, a transient that raised glibc's heap (and the ingest's peak) by about 16 MB for good.
+SIGNATURE_ROWS = 16_384
+
+
 def minhash_signatures(item_sets: list[set[bytes]], *, num_perm: int = 64, seed: int = 1) -> list[np.ndarray]:
     """:func:`minhash_signature` of each of several non-empty sets of bytes, in one pass: the same values
     (tests/test_dedupe.py compares them), without numpy's per-call cost for each set (a batch of the
-    ingest's documents)."""
+    ingest's documents), in runs of sets of at most ``SIGNATURE_ROWS`` items together (a larger set alone)."""
     if not item_sets:
         return []
     sizes = [len(items) for items in item_sets]
     if min(sizes) == 0:
         raise ValueError("minhash_signatures takes non-empty sets")
+    out: list[np.ndarray] = []
+    lo = 0
+    while lo < len(sizes):
+        hi, rows = lo + 1, sizes[lo]
+        while hi < len(sizes) and rows + sizes[hi] <= SIGNATURE_ROWS:
+            rows += sizes[hi]
+            hi += 1
+        out.extend(_signatures_of_run(item_sets[lo:hi], sizes[lo:hi], num_perm, seed))
+        lo = hi
+    return out
+
+
+def _signatures_of_run(item_sets: list[set[bytes]], sizes: list[int], num_perm: int, seed: int) -> list[np.ndarray]:
     crc = zlib.crc32
     hv = np.fromiter(chain.from_iterable(map(crc, items) for items in item_sets), dtype=np.uint32, count=sum(sizes))
     _mix(hv)

@@ -366,3 +366,17 @@ def test_signatures_of_a_batch_are_each_documents_signature():
     sets = [{bytes([rng.randrange(256)]) * rng.randint(1, 5) for _ in range(rng.randint(1, 20))} for _ in range(50)]
     assert [s.tolist() for s in minhash_signatures(sets)] == [minhash_signature(s).tolist() for s in sets]
     assert minhash_signatures([]) == []
+
+
+def test_signatures_in_runs_of_bounded_size_are_the_same(monkeypatch):
+    """minhash_signatures hashes at most SIGNATURE_ROWS items together (its transient array is bounded):
+    split into runs, and with a set larger than a run, the signatures are those of one pass."""
+    from kiemchung import dedupe
+
+    rng = random.Random(8)
+    sets = [{f"s{rng.randrange(500)}".encode() for _ in range(rng.randint(1, 40))} for _ in range(120)]
+    sets.append({f"big{i}".encode() for i in range(90)})
+    whole = [s.tolist() for s in dedupe.minhash_signatures(sets)]
+    monkeypatch.setattr(dedupe, "SIGNATURE_ROWS", 64)
+    runs = [s.tolist() for s in dedupe.minhash_signatures(sets)]
+    assert runs == whole == [dedupe.minhash_signature(s).tolist() for s in sets]
