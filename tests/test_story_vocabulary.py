@@ -208,3 +208,15 @@ def test_new_terms_taken_in_one_search_are_held_as_numbered_one_at_a_time(monkey
         return {**t._pending, **{k: i for k, i in zip(t._keys, t._ids, strict=True) if i >= 0}}
 
     assert apart(a) == apart(b) and len(apart(b)) > 100
+
+
+def test_a_copy_holds_the_tables_terms_in_order():
+    """TermMirror reads each term's text from the seed's buffer (empty table, multi-byte terms)."""
+    from kiemchung.stories.vocabulary import TermMirror, TermTable
+
+    assert len(TermMirror(TermTable().seed([])).table) == 0
+    terms = ["hà nội", "e:ha_noi", "n:2026", "đường", "x"]
+    df = [1, 5, 2, 4, 1]
+    table = TermTable.from_terms(terms, df)
+    copy = TermMirror(table.seed(df))
+    assert list(copy.table) == terms and list(copy.df) == df
