@@ -142,15 +142,7 @@ class _DocTable(dict):
             dict.__delitem__(self, d)
 
     def _merge(self) -> None:
-        import numpy as np
-
-        keys = np.concatenate([np.frombuffer(self._keys, dtype=np.int64) if self._keys else np.empty(0, np.int64),
-                               np.fromiter(self._pending.keys(), dtype=np.int64, count=len(self._pending))])
-        where = np.concatenate([np.frombuffer(self._where, dtype=np.int32) if self._where else np.empty(0, np.int32),
-                                np.fromiter(self._pending.values(), dtype=np.int32, count=len(self._pending))])
-        order = np.argsort(keys, kind="stable")
-        self._keys = array("q", keys[order].tobytes())
-        self._where = array("i", where[order].tobytes())
+        self._keys, self._where = _sorted_union(self._keys, self._where, list(self._pending), list(self._pending.values()))
         self._pending = {}
 
     def _read(self, d: str, p: int) -> _Doc:
@@ -308,8 +300,6 @@ class _OccurrenceTable:
         return hit
 
     def _merge(self) -> None:
-        import numpy as np
-
         kept: dict[tuple[int, str], int] = {}
         codes, stories = [], []
         for key, story in self._recent.items():
@@ -319,13 +309,7 @@ class _OccurrenceTable:
             else:
                 codes.append(code)
                 stories.append(story)
-        all_codes = np.concatenate([np.frombuffer(self._codes, dtype=np.int64) if self._codes else np.empty(0, np.int64),
-                                    np.array(codes, dtype=np.int64)])
-        all_stories = np.concatenate([np.frombuffer(self._stories, dtype=np.int32) if self._stories
-                                      else np.empty(0, np.int32), np.array(stories, dtype=np.int32)])
-        order = np.argsort(all_codes, kind="stable")
-        self._codes = array("q", all_codes[order].tobytes())
-        self._stories = array("i", all_stories[order].tobytes())
+        self._codes, self._stories = _sorted_union(self._codes, self._stories, codes, stories)
         self._recent = kept
 
     def items(self) -> Iterator[tuple[tuple[int, str], int]]:
@@ -336,6 +320,20 @@ class _OccurrenceTable:
 
     def __len__(self) -> int:
         return len(self._recent) + len(self._codes)
+
+
+def _sorted_union(keys: array, values: array, new_keys: list[int], new_values: list[int]) -> tuple[array, array]:
+    """Packed ``keys`` (array ``q``, sorted) and their ``values`` (same length) with ``new_keys`` and
+    ``new_values`` added (no key in both), sorted by key again: two new arrays of the same typecodes."""
+    import numpy as np
+
+    vtype = np.dtype(values.typecode)
+    all_keys = np.concatenate([np.frombuffer(keys, dtype=np.int64) if keys else np.empty(0, np.int64),
+                               np.array(new_keys, dtype=np.int64)])
+    all_values = np.concatenate([np.frombuffer(values, dtype=vtype) if values else np.empty(0, vtype),
+                                 np.array(new_values, dtype=vtype)])
+    order = np.argsort(all_keys, kind="stable")
+    return array("q", all_keys[order].tobytes()), array(values.typecode, all_values[order].tobytes())
 
 
 _SERIES_MERGE_AT = 8_192  # series keys kept in a dict (~65 bytes each) before they are merged into the arrays
@@ -389,8 +387,6 @@ class _SeriesTable:
             self._merge()
 
     def _merge(self) -> None:
-        import numpy as np
-
         kept: dict[str, int] = {}
         ids, keys = [], []
         for d, key in self._recent.items():
@@ -400,13 +396,7 @@ class _SeriesTable:
             else:
                 ids.append(n)
                 keys.append(key)
-        all_ids = np.concatenate([np.frombuffer(self._ids, dtype=np.int64) if self._ids else np.empty(0, np.int64),
-                                  np.array(ids, dtype=np.int64)])
-        all_keys = np.concatenate([np.frombuffer(self._keys, dtype=np.uint32) if self._keys
-                                   else np.empty(0, np.uint32), np.array(keys, dtype=np.uint32)])
-        order = np.argsort(all_ids, kind="stable")
-        self._ids = array("q", all_ids[order].tobytes())
-        self._keys = array("I", all_keys[order].tobytes())
+        self._ids, self._keys = _sorted_union(self._ids, self._keys, ids, keys)
         self._recent = kept
 
     def items(self) -> Iterator[tuple[str, int]]:
