@@ -358,3 +358,55 @@ def test_a_state_saved_in_parts_reloads_and_a_one_row_state_still_loads(db, monk
     with db.read() as conn:
         parts = conn.execute(select(st.cluster_state.c.state).order_by(st.cluster_state.c.id)).scalars().all()
     assert len(parts) >= 2 and StoryStage(db).clusterer.assignments() == expected
+
+
+def test_a_helper_copy_followed_by_delta_seeds_numbers_as_the_state(monkeypatch):
+    """The helper's side (``_batch_features``, run here) between batches the owner partly numbers
+    itself (a stage catching up with the ingest) and documents the helper numbered but the owner did not
+    take: the delta seeds it gets keep its copy such that the owner takes its ids again at once, and the
+    state (vocabulary, frequencies, stories) is that of a run numbering everything itself."""
+    import datetime as dt
+    import random
+
+    from kiemchung.stories.cluster import StoryClusterer
+    from kiemchung.stories.vocabulary import numbered_docs
+
+    monkeypatch.setattr(service, "_MIRROR", None)  # this process plays the helper
+    rng = random.Random(3)
+    words = [f"tiếng{k}" for k in range(400)] + ["lũ", "miền", "trung", "bão", "hà", "nội", "giá", "xăng"]
+    t0 = dt.datetime(2026, 10, 1, 8, tzinfo=dt.timezone.utc)
+    docs = [
+        (k, " ".join(rng.choices(words, k=8)), " ".join(rng.choices(words, k=20)) + f" mới{k}", "", False)
+        for k in range(240)
+    ]
+    plain, helped = StoryClusterer(), StoryClusterer()
+    weights = helped.config.field_weights()
+    token, full, deltas, taken = None, 0, 0, 0
+
+    def add(c, k, features=None):
+        _, title, lead, body, _ = docs[k]
+        return c.add(str(k), title=title, lead=lead, body=body, published_at=t0 + dt.timedelta(minutes=k), features=features)
+
+    want = [add(plain, k) for k in range(len(docs))]
+    got = []
+    for lo in range(0, len(docs), 30):
+        seed = None if helped.vocabulary_shared(token) else helped.vocabulary_seed(token)
+        if seed is not None:
+            full += len(seed) == 4
+            deltas += len(seed) == 6
+        batch = service._batch_features(weights, docs[lo : lo + 30], seed)
+        token = batch[0]
+        numbered = numbered_docs(batch)
+        for k in range(lo, lo + 30):
+            own = k >= lo + 20 and lo % 60 == 0  # caught up: numbered here (the copy is refused after)
+            if k >= lo + 25 and lo % 60 == 30:  # numbered by the helper, then left for the next batch
+                continue
+            shared = helped.vocabulary_shared()
+            got.append(add(helped, k, None if own else numbered[k]))
+            taken += shared and not own and helped.vocabulary_shared()
+        if lo % 60 == 30:
+            got += [add(helped, k) for k in range(lo + 25, lo + 30)]
+    assert full == 1 and deltas == 7 and taken == 4 * 20 + 4 * 25  # every id the helper numbered for us taken
+    assert got == want
+    a, b = plain.state(), helped.state()
+    assert {k: a[k] for k in ("vocab", "df", "n")} == {k: b[k] for k in ("vocab", "df", "n")}

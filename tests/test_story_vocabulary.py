@@ -220,3 +220,93 @@ def test_a_copy_holds_the_tables_terms_in_order():
     table = TermTable.from_terms(terms, df)
     copy = TermMirror(table.seed(df))
     assert list(copy.table) == terms and list(copy.df) == df
+
+
+# -- a delta seed: the copy the helper already holds, brought up to the table -----------------------------
+
+
+def _full_copy(table: TermTable, df: list[int]) -> vocabulary.TermMirror:
+    """The copy a full seed of the table gives (from a table of the same terms: seeding the table itself
+    would change what it last seeded)."""
+    return vocabulary.TermMirror(TermTable.from_terms(list(table), list(df)).seed(df))
+
+
+def _same_copy(got: vocabulary.TermMirror, want: vocabulary.TermMirror) -> None:
+    """Same terms, counts and lookups, and nothing left of a term forgotten."""
+    assert list(got.table) == list(want.table) and list(got.df) == list(want.df)
+    assert all(got.table.lookup(t) == i for i, t in enumerate(want.table))
+    table = got.table
+    assert all(i < len(table) and table[i] == t for t, i in table.frequent.items())
+    apart = [*table._pending.items(), *((h, i) for h, i in zip(table._keys, table._ids, strict=True) if i >= 0)]
+    assert all(i < len(table) and hash(table[i]) == h for h, i in apart)
+
+
+def _listed(numbered: dict[int, vocabulary.Numbered]) -> list[tuple]:
+    return [(k, x.base, list(x.ids), list(x.weights), x.new) for k, x in numbered.items()]
+
+
+@pytest.mark.parametrize("promote_at", [2, 4])
+def test_a_delta_seed_gives_the_copy_a_full_seed_gives(monkeypatch, promote_at):
+    """Between seeds the owner numbers documents itself (the copy is refused from the first of them on)
+    and the copy numbers documents the owner does not take (terms the owner never had, to be forgotten);
+    a delta seed (the owner's terms after those it knows the copy holds, and its counts) leaves the copy
+    with the terms, counts and ids a full seed gives, seed after seed, and the owner takes its ids."""
+    monkeypatch.setattr(vocabulary, "PENDING", 40)
+    monkeypatch.setattr(vocabulary, "PROMOTE_AT", promote_at)
+    docs = _documents(7, 1400)
+    # (each of its terms in two of them: promoted at PROMOTE_AT 2)
+    extra = [[f"chỉ bản sao {k // 2}-{j}" for j in range(3)] + docs[k][:2] for k in range(len(docs))]
+    want_ids, want_terms, want_df = _reference(docs)
+    table, df = TermTable(), []
+    got = [_place(table, df, doc) for doc in docs[:200]]
+    seed = table.seed(df)
+    assert len(seed) == 4  # no copy yet: a full seed
+    copy = vocabulary.TermMirror(seed)
+    deltas, want = 0, None
+    for lo in range(200, len(docs), 150):
+        half = lo + 75
+        numbered = _numbered(copy, docs[lo:half], lo)
+        if want is not None:  # the next documents numbered as by the copy of a full seed
+            assert _listed(numbered) == _listed(_numbered(want, docs[lo:half], lo))
+        for k in range(lo, half):
+            ids = table.count(numbered[k], df)
+            assert ids is not None
+            got.append(list(ids))
+        _numbered(copy, extra[lo : lo + 5], 10**6)  # documents the owner never takes
+        for k in range(half, min(lo + 150, len(docs))):  # numbered by the owner itself
+            got.append(_place(table, df, docs[k]))
+        assert table.mirror is None
+        seed = table.seed(df, copy.token)
+        assert len(seed) == 6 and copy.extend(seed)
+        deltas += 1
+        assert table.mirror == copy.token
+        want = _full_copy(table, df)
+        _same_copy(copy, want)
+    assert deltas >= 8
+    assert got == want_ids and df == want_df and list(table) == want_terms
+
+
+def test_a_copy_the_table_does_not_know_gets_a_full_seed():
+    """The fallback: a table reloaded from the store (another process saved it, or a new helper
+    process: its copy unknown, ``held`` None) seeds in full; a delta for another copy, or for a copy
+    shorter than the terms it starts after, is refused and leaves the copy as it was."""
+    docs = _documents(9, 300)
+    table, df = TermTable(), []
+    for doc in docs[:100]:
+        _place(table, df, doc)
+    copy = vocabulary.TermMirror(table.seed(df))
+    for doc in docs[100:150]:
+        _place(table, df, doc)
+    assert len(table.seed(df, None)) == 4  # a new helper process: no copy known
+    reloaded = TermTable.from_terms(list(table), list(df))
+    assert len(reloaded.seed(df, copy.token)) == 4  # the state reloaded: it never seeded this copy
+    stale = table.seed(df, table.mirror)  # a delta, but for the copy seeded just before, not `copy`
+    assert len(stale) == 6
+    before = (list(copy.table), list(copy.df), copy.token)
+    assert not copy.extend(stale)
+    assert (list(copy.table), list(copy.df), copy.token) == before
+    token, _, base, text, ends, counts = stale
+    assert not copy.extend((token, copy.token, len(copy.table) + 1, text, ends, counts))  # copy too short
+    assert (list(copy.table), list(copy.df), copy.token) == before
+    assert not copy.extend(table.seed(df))  # a full seed is not a delta: the caller makes a new copy
+    _same_copy(vocabulary.TermMirror(table.seed(df)), _full_copy(table, df))

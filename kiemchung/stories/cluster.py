@@ -371,13 +371,17 @@ class StoryClusterer(ClustererPersistence):
             self._n += 1
         return ids
 
-    def vocabulary_seed(self) -> tuple:
-        """What the helper process makes its copy of the vocabulary from (see ``TermTable.seed``)."""
-        return self._terms.seed(self._df)
+    def vocabulary_seed(self, held: int | None = None) -> tuple:
+        """What the helper process makes its copy of the vocabulary from, a delta when it still holds
+        the copy named ``held`` (see ``TermTable.seed``)."""
+        return self._terms.seed(self._df, held)
 
-    def vocabulary_shared(self) -> bool:
-        """Whether the vocabulary is still the prefix of the helper's copy last seeded from it."""
-        return self._terms.mirror is not None
+    def vocabulary_shared(self, held: int | None = 0) -> bool:
+        """Whether the vocabulary is still the prefix of the helper's copy last seeded from it; given
+        ``held`` (the copy the helper last numbered with, None when unknown; 0, the default: not checked),
+        also whether the helper holds that copy."""
+        mirror = self._terms.mirror
+        return mirror is not None and (held == 0 or held == mirror)
 
     def _idf_table(self) -> Callable[[int], float]:
         df, n1 = self._df, self._n + 1.0 + self.config.idf_prior_docs

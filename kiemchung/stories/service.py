@@ -393,7 +393,7 @@ class StoryStage:
             ahead_sent = False
             if ahead is not None:  # this batch's features, computed while the last one was assigned
                 known = ahead.take()
-                if clusterer.vocabulary_shared():
+                if clusterer.vocabulary_shared(ahead.token):
                     after = self._rows(rows[-1].id, batch, sync=False, text_only=True)
                     if len(after) == batch or until():
                         ahead.submit(after, clusterer.config.field_weights())
@@ -416,7 +416,7 @@ class StoryStage:
             if ahead is not None and not ahead_sent:
                 ahead.submit(
                     self._rows(rows[-1].id, batch, sync=False, text_only=True), clusterer.config.field_weights(),
-                    seed=None if clusterer.vocabulary_shared() else clusterer.vocabulary_seed(),
+                    seed=None if clusterer.vocabulary_shared(ahead.token) else clusterer.vocabulary_seed(ahead.token),
                 )
             if ahead is not None:
                 # Following an import (a process of its own, see ``run``): the cyclic collector's
@@ -688,9 +688,12 @@ def _batch_features(weights, texts: list[tuple], seed: tuple | None = None) -> t
     from kiemchung.stories.cluster import document_features
     from kiemchung.stories.vocabulary import TermMirror, number_batch
 
-    if seed is not None:
+    if seed is not None and (_MIRROR is None or not _MIRROR.extend(seed)):  # (a delta when it can be)
         _MIRROR = None  # the old copy's memory first
-        _MIRROR = TermMirror(seed)
+        if len(seed) == 4:
+            _MIRROR = TermMirror(seed)
+        # (a delta for a copy this process does not hold: no copy, number_batch fails, the owner computes
+        # this batch itself and sends a full seed next: _FeaturesAhead.token)
     docs = []
     for i, ti, le, bo, inf in texts:
         tf, key = document_features(ti, le, bo, weights, inf)
@@ -733,6 +736,9 @@ class _FeaturesAhead:
         self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_helper_start)
         self._pending = None
         self._texts: dict[int, tuple] = {}
+        # the copy of the vocabulary the helper numbered the last batch taken with (None: none known,
+        # the next seed is a full one; see TermTable.seed)
+        self.token: int | None = None
 
     def submit(self, rows: list, weights, seed: tuple | None = None) -> None:
         texts = [(r.id, r.title or "", r.lead or "", r.body or "", r.kind == "post") for r in rows]
@@ -743,6 +749,7 @@ class _FeaturesAhead:
                 self._pending = self._pool.submit(_batch_features, weights, texts, seed)
             except Exception:  # noqa: BLE001 - a broken helper only costs the time: add() computes them
                 self._texts = {}
+                self.token = None
 
     def take(self) -> dict[int, tuple]:
         """``{doc id: ((title, lead, body, informal), Numbered)}`` of the batch last submitted (empty
@@ -754,9 +761,12 @@ class _FeaturesAhead:
         if pending is None:
             return {}
         try:
-            docs = numbered_docs(pending.result())
+            batch = pending.result()
+            docs = numbered_docs(batch)
         except Exception:  # noqa: BLE001 - a broken helper only costs the time: add() computes them
+            self.token = None
             return {}
+        self.token = batch[0]
         return {i: (texts[i], d) for i, d in docs.items()}
 
     def close(self) -> None:

@@ -53,6 +53,10 @@ class TermTable:
         self._keys = array("q")  # sorted hashes
         self._ids = array("i")  # their ids
         self.mirror: int | None = None  # the copy (TermMirror) this table is exactly a prefix of, if any
+        # the copy last seeded and how many of this table's first terms it holds for sure (the copy may
+        # hold more, numbered in documents this table did not take): what a delta seed starts from
+        self._copy_token: int | None = None
+        self._copy_len = 0
 
     # -- what a list of strings gave ------------------------------------------------------------------
 
@@ -167,11 +171,23 @@ class TermTable:
 
     # -- numbering in another process (TermMirror) ------------------------------------------------------
 
-    def seed(self, df: list[int]) -> tuple:
-        """What a :class:`TermMirror` is made from (every term's text, and ``df``), as buffers; from now
-        on this table takes the :class:`Numbered` ids of that copy (:meth:`count`)."""
-        self.mirror = next(_TOKENS)
-        return (self.mirror, bytes(self._text), self._ends.tobytes(), array("i", df).tobytes())
+    def seed(self, df: list[int], held: int | None = None) -> tuple:
+        """What a :class:`TermMirror` is made from, as buffers; from now on this table takes the
+        :class:`Numbered` ids of that copy (:meth:`count`). A full seed holds every term's text and
+        ``df``. When the helper still holds the copy this table was last seeded for (``held``, the token
+        of its last batch), a delta seed holds only the terms after those this table knows the copy
+        shares (ids are only ever appended), with the whole ``df`` (the copy's counts differ from these
+        wherever either side counted a document the other did not; the copy uses them only to choose
+        which terms its dict holds, never for an id): see :meth:`TermMirror.extend`."""
+        token = next(_TOKENS)
+        base = self._copy_len if held is not None and held == self._copy_token else None
+        self.mirror = self._copy_token = token
+        self._copy_len = len(self._ends)
+        counts = array("i", df).tobytes()
+        if base is None:
+            return (token, bytes(self._text), self._ends.tobytes(), counts)
+        start = self._ends[base - 1] if base else 0
+        return (token, held, base, bytes(self._text[start:]), self._ends[base:].tobytes(), counts)
 
     def count(self, doc: Numbered, df: list[int]) -> array | None:
         """Take a document numbered by the copy: append its new terms, count it in ``df`` (promoting a
@@ -184,6 +200,7 @@ class TermTable:
         if doc.new:
             self._append_new(doc.new)
             df.extend([0] * len(doc.new))
+            self._copy_len = len(self._ends)  # the copy held these terms too
         promote_at = PROMOTE_AT
         for i in doc.ids:
             c = df[i] = df[i] + 1
@@ -217,6 +234,25 @@ class TermTable:
                 pending = self._pending
                 # the array changed (entries dropped, the pending ones merged in): look the rest up again
                 found[n + 1 :] = [self._find_key(x) is not None for x in hashes[n + 1 :]]
+
+    def truncate(self, n: int) -> None:
+        """Forget the terms from id ``n`` on (the copy's terms of documents its owner did not take)."""
+        ends = self._ends
+        for i in range(n, len(ends)):
+            term = self[i]
+            if self.frequent.get(term) == i:
+                del self.frequent[term]
+                continue
+            h = hash(term)
+            if self._pending.get(h) == i:
+                del self._pending[h]
+                continue
+            p = self._find_key(h)
+            if p is not None and self._ids[p] == i:
+                self._ids[p] = -1  # the entry is dropped at the next merge
+        if n < len(ends):
+            del self._text[ends[n - 1] if n else 0 :]
+            del ends[n:]
 
     def _promote(self, i: int) -> None:
         """Move term ``i`` from the terms held apart into ``frequent`` (nothing if it is not apart)."""
@@ -297,6 +333,29 @@ class TermMirror:
         # 27 MB more at the peak of a copy of the RSS year's vocabulary, made again at every new seed)
         terms = (text[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(chain((0,), ends_a)))
         self.table = TermTable.from_terms(terms, self.df)
+
+    def extend(self, seed: tuple) -> bool:
+        """Follow the owner's table with a delta seed (see :meth:`TermTable.seed`): forget the terms
+        after the ``base`` first ones (numbered here in documents the owner did not take), append the
+        owner's terms from there and take its counts; the copy then numbers as a copy made from a full
+        seed would (same ids, texts and counts; a term whose count fell below ``PROMOTE_AT`` may stay in
+        the dict, which changes no id). False, with nothing changed, when the seed is not for this copy
+        (another copy, or one shorter than ``base``): it needs a full seed."""
+        if len(seed) == 4:
+            return False
+        token, held, base, text, ends, df = seed
+        if held != self.token or len(self.table) < base:
+            return False
+        table = self.table
+        table.truncate(base)
+        self.df = array("i", df)
+        ends_a = array("I")
+        ends_a.frombytes(ends)
+        start = table._ends[-1] if len(table) else 0
+        for i, (a, b) in enumerate(pairwise(chain((start,), ends_a)), base):
+            table._append(text[a - start : b - start].decode("utf-8", "surrogatepass"), apart=self.df[i] < PROMOTE_AT)
+        self.token = token
+        return True
 
     def number(self, tf: dict[str, float]) -> tuple[int, list[int]]:
         """``(length of the copy before this document, the ids of tf's terms in order)``; the copy's
