@@ -237,7 +237,8 @@ def _same_copy(got: vocabulary.TermMirror, want: vocabulary.TermMirror) -> None:
     assert all(got.table.lookup(t) == i for i, t in enumerate(want.table))
     table = got.table
     assert all(i < len(table) and table[i] == t for t, i in table.frequent.items())
-    apart = [*table._pending.items(), *((h, i) for h, i in zip(table._keys, table._ids, strict=True) if i >= 0)]
+    held = zip(table._keys, table._ids, strict=True)
+    apart = [*table._pending.items(), *((h, i) for h, i in held if i >= 0)]
     assert all(i < len(table) and hash(table[i]) == h for h, i in apart)
 
 

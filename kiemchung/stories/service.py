@@ -416,7 +416,9 @@ class StoryStage:
             if ahead is not None and not ahead_sent:
                 ahead.submit(
                     self._rows(rows[-1].id, batch, sync=False, text_only=True), clusterer.config.field_weights(),
-                    seed=None if clusterer.vocabulary_shared(ahead.token) else clusterer.vocabulary_seed(ahead.token),
+                    seed=None
+                    if clusterer.vocabulary_shared(ahead.token)
+                    else clusterer.vocabulary_seed(ahead.token),
                 )
             if ahead is not None:
                 # Following an import (a process of its own, see ``run``): the cyclic collector's

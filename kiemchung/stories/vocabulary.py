@@ -353,7 +353,8 @@ class TermMirror:
         ends_a.frombytes(ends)
         start = table._ends[-1] if len(table) else 0
         for i, (a, b) in enumerate(pairwise(chain((start,), ends_a)), base):
-            table._append(text[a - start : b - start].decode("utf-8", "surrogatepass"), apart=self.df[i] < PROMOTE_AT)
+            term = text[a - start : b - start].decode("utf-8", "surrogatepass")
+            table._append(term, apart=self.df[i] < PROMOTE_AT)
         self.token = token
         return True
 
