@@ -21,7 +21,7 @@ import json
 import time
 import zlib
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +150,12 @@ class StoryStage:
         return None if row is None else (str(row.updated_at), row.last_doc_id)
 
     def _load(self, conn) -> StoryClusterer:
-        row = conn.execute(select(st.cluster_state).where(st.cluster_state.c.id == 1)).first()
+        # Every row in one statement: on PostgreSQL each statement of a read sees what was committed
+        # when it began (READ COMMITTED), so row 1 and the parts after it read apart could come from two
+        # different saves (another host's stage saving between the two reads).
+        cs = st.cluster_state
+        rows = conn.execute(select(cs).order_by(cs.c.id)).all()
+        row = rows[0] if rows and rows[0].id == 1 else None  # (parts without their first row: no state)
         self._unsaved = 0
         self._dirty = set()
         self._summaries = {}
@@ -161,7 +166,10 @@ class StoryStage:
             clusterer = StoryClusterer(self.config)
         else:
             self.last_doc_id = row.last_doc_id
-            state = json.loads(self._state_text(conn, row.state))
+            text = self._state_text(row.state, [r.state for r in rows[1:]])
+            del rows, row  # the compressed parts, before the state is built
+            state = json.loads(text)
+            del text
             journal = state.get(JOURNAL_KEY) or {}
             self._edit_id = int(journal.get("edit_id", 0))
             self._keys = dict(journal.get("keys", {}))
@@ -172,13 +180,12 @@ class StoryStage:
         return clusterer
 
     @staticmethod
-    def _state_text(conn, first: bytes) -> bytes:
+    def _state_text(first: bytes, parts: Iterable[bytes]) -> bytes:
         """The saved state's JSON text: row 1's compressed bytes (``first``), continued by rows 2, 3, ...
-        when a save wrote it in parts (a state saved in one row, as before session 15, has none)."""
-        cs = st.cluster_state
+        (``parts``) when a save wrote it in parts (a state saved in one row, as before session 15, has none)."""
         z = zlib.decompressobj()
         text = bytearray(z.decompress(first))
-        for part in conn.execute(select(cs.c.state).where(cs.c.id > 1).order_by(cs.c.id)).scalars():
+        for part in parts:
             text += z.decompress(part)
         text += z.flush()
         if not z.eof:
