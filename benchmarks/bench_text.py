@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kiemchung import text  # noqa: E402
-from kiemchung.text import core, mojibake, syllable  # noqa: E402
+from kiemchung.text import core, mojibake  # noqa: E402
 
 
 def load(path: Path, n: int) -> list[str]:
@@ -71,9 +71,7 @@ def main() -> None:
     print(f"{n} items, mean length {mean_len:.0f} characters")
 
     # Cold cache pass: the first normalize over the corpus fills the per-word and per-chunk caches.
-    syllable._CACHE.clear()
-    core._NORM_CHUNK.clear()
-    core._TOKS_CHUNK.clear()
+    core.clear_caches()
     t0 = time.perf_counter()
     for it in items:
         text.normalize(it)

@@ -47,7 +47,7 @@ def bulk_collector(young: int = 20_000, text_cache: int = BULK_TEXT_CACHE) -> It
     from kiemchung.text.core import limit_caches
 
     saved = gc.get_threshold()
-    cache_before = limit_caches(text_cache)
+    give_back_caches = limit_caches(text_cache)
     gc.freeze()
     gc.set_threshold(max(young, saved[0]), *saved[1:])
     try:
@@ -55,7 +55,7 @@ def bulk_collector(young: int = 20_000, text_cache: int = BULK_TEXT_CACHE) -> It
     finally:
         gc.set_threshold(*saved)
         gc.unfreeze()
-        limit_caches(cache_before)
+        give_back_caches()
 
 
 @contextmanager

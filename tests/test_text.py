@@ -373,18 +373,17 @@ def test_bulk_collector_changes_when_collections_run_and_restores_them() -> None
     import gc
 
     from kiemchung.processes import bulk_collector
+    from kiemchung.text import memo
 
-    from kiemchung.text import core
-
-    saved, frozen, cap = gc.get_threshold(), gc.get_freeze_count(), core._CACHE_MAX
+    saved, frozen, caps = gc.get_threshold(), gc.get_freeze_count(), [c.cap for c in memo.CACHES]
     with bulk_collector(young=12_345, text_cache=321):
         assert gc.get_threshold() == (12_345, *saved[1:]) and gc.get_freeze_count() >= frozen
-        assert core._CACHE_MAX == 321  # the text caches stop growing with the import
+        assert all(c.cap == 321 for c in memo.CACHES)  # the text caches stop growing with the import
         cycle: list = []
         cycle.append(cycle)  # garbage made inside the block is still collected
         del cycle
         assert gc.collect() >= 1
-    assert gc.get_threshold() == saved and gc.get_freeze_count() == 0 and core._CACHE_MAX == cap
+    assert gc.get_threshold() == saved and gc.get_freeze_count() == 0 and [c.cap for c in memo.CACHES] == caps
 
 
 @pytest.mark.parametrize("sample", ["", "ok", "12345 678 !!!", "  \n ", "Hà Nội"])
@@ -482,15 +481,14 @@ def test_normalize_keeping_newlines_of_one_line_is_the_plain_form(line):
         assert text.normalize(line + "\n\n\n" + line, keep_newlines=True) == text.normalize(line) + "\n\n" + text.normalize(line)
 
 
-def test_limited_text_caches_stay_under_their_cap_and_give_the_same_tokens(monkeypatch) -> None:
+def test_limited_text_caches_stay_under_their_cap_and_give_the_same_tokens() -> None:
     """``limit_caches`` (the import's ingest, the story stage's feature helper): every per-chunk, tone
     and mojibake cache, and its previous generation, holds at most the given number of entries, and
-    tokens, spans, normal forms and repairs are those of unlimited caches."""
-    from kiemchung.text import core, mojibake, syllable
+    tokens, spans, normal forms and repairs are those of unlimited caches; the bounds come back."""
+    from kiemchung.text import core, memo, mojibake
 
-    monkeypatch.setattr(core, "_CACHE_MAX", core._CACHE_MAX)
-    monkeypatch.setattr(syllable, "_CACHE_MAX", syllable._CACHE_MAX)
-    monkeypatch.setattr(mojibake, "_SHARE_CACHE_MAX", mojibake._SHARE_CACHE_MAX)
+    names = {c.name for c in memo.CACHES}
+    assert {"normalize", "syllables", "syllables, teencode", "token_spans", "place_tone", "mojibake share"} <= names
     texts = [f"Lũ sông Lam dâng cao lần {k}, huyện Tây Hà sơ tán {k * 7} hộ dân; ko bít đi đâu {k}%" for k in range(60)]
     texts += [f"Th\u00e1\u00bb\u0091ng k\u00c3\u00aa {k} l\u00e1\u00ba\u00a7n" for k in range(20)]  # mojibake
 
@@ -500,25 +498,32 @@ def test_limited_text_caches_stay_under_their_cap_and_give_the_same_tokens(monke
 
     core.clear_caches()
     want = [read(t) for t in texts]
-    cap = core._CACHE_MAX
-    assert core.limit_caches(16) == cap and core._CACHE_MAX == 16
-    got = [read(t) for t in texts]
-    assert got == want
-    caches = (core._NORM_CHUNK, core._TOKS_CHUNK, core._TEEN_CHUNK, core._SPANS_CHUNK, syllable._CACHE,
-              mojibake._SHARE_CLASS, *core._OLD_GENERATIONS, syllable._OLD, mojibake._SHARE_OLD)
-    assert all(len(cache) <= 16 for cache in caches), [len(c) for c in caches]
-    assert core._NORM_OLD and core._TOKS_OLD and core._SPANS_OLD and syllable._OLD and mojibake._SHARE_OLD
+    caps = [c.cap for c in memo.CACHES]
+    give_back = core.limit_caches(16)
+    try:
+        got = [read(t) for t in texts]
+        assert got == want
+        assert all(len(c.new) <= 16 and len(c.old) <= 16 for c in memo.CACHES), memo.CACHES
+        turned = {c.name for c in memo.CACHES if c.old}
+        assert {"normalize", "syllables", "token_spans", "place_tone", "mojibake share"} <= turned, memo.CACHES
+        later = memo.Generations("made while bounded", 1_000)  # a cache made later honours the bound
+        memo.CACHES.remove(later)
+        assert later.cap == 16
+    finally:
+        give_back()
+    assert [c.cap for c in memo.CACHES] == caps
     core.clear_caches()
-    assert not any(caches)
+    assert not any(len(c) for c in memo.CACHES)
 
 
 def test_a_chunk_in_use_survives_the_turnover_of_a_full_cache() -> None:
     """kiemchung.text.memo: a full cache becomes the old generation; an entry found there is put back
     (not computed again), one not used for a whole generation is dropped."""
-    from kiemchung.text.memo import keep
+    from kiemchung.text.memo import CACHES, Generations
 
-    cache: dict[str, int] = {}
-    old: dict[str, int] = {}
+    memo = Generations("test", 4, register=False)
+    assert memo not in CACHES
+    cache, old = memo.new, memo.old
     computed: list[str] = []
 
     def get(key: str) -> int:
@@ -529,7 +534,7 @@ def test_a_chunk_in_use_survives_the_turnover_of_a_full_cache() -> None:
         if value is None:
             computed.append(key)
             value = len(key)
-        return keep(cache, old, key, value, 4)
+        return memo.keep(key, value)
 
     for k in range(12):  # "hot" is read between every new key
         get("hot")

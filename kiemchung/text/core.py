@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from itertools import pairwise
 
-from kiemchung.text.memo import keep
-from kiemchung.text.syllable import _CACHE as _TONE_CACHE
-from kiemchung.text.syllable import place_tone
+from kiemchung.text import memo
+from kiemchung.text.syllable import _TONES, place_tone
 from kiemchung.text.teencode import expand_teencode
 
 _MARK = "[\u0300-\u036f]*"
@@ -81,76 +81,66 @@ _NEWLINES = re.compile(r" ?\n[\s]*")
 
 def _fix_word(m: re.Match[str]) -> str:
     word = m.group()
-    hit = _TONE_CACHE.get(word)
+    hit = _TONE_CACHE_GET(word)
     return hit if hit is not None else place_tone(word)
 
 
 # Per-chunk caches (a chunk is a run of non-space characters): news text repeats its chunks so much
 # that a dict lookup per chunk replaces almost all regex work on the hot path. Each holds at most
-# _CACHE_MAX chunks, with the previous generation beside it (kiemchung.text.memo).
-_CACHE_MAX = 300_000
-_NORM_CHUNK: dict[str, str] = {}
-_TOKS_CHUNK: dict[str, list[str]] = {}
-_TEEN_CHUNK: dict[str, list[str]] = {}
-_NORM_OLD: dict[str, str] = {}
-_TOKS_OLD: dict[str, list[str]] = {}
-_TEEN_OLD: dict[str, list[str]] = {}
+# 300,000 chunks, with the previous generation beside it (kiemchung.text.memo).
+_TONE_CACHE_GET = _TONES.new.get
+_NORM = memo.Generations("normalize", 300_000)
+_TOKS = memo.Generations("syllables", 300_000)
+_TEEN = memo.Generations("syllables, teencode", 300_000)
+_SPANS = memo.Generations("token_spans", 300_000)
+_NORM_CHUNK: dict[str, str] = _NORM.new
+_TOKS_CHUNK: dict[str, list[str]] = _TOKS.new
+_TEEN_CHUNK: dict[str, list[str]] = _TEEN.new
+_SPANS_CHUNK: dict[str, list[tuple[int, int, str]]] = _SPANS.new
 
 
 def clear_caches() -> None:
-    """Empty the per-chunk and tone-placement caches (a process done with a large import gives their
-    memory back; they fill again as text comes)."""
-    from kiemchung.text import mojibake, syllable
+    """Empty the per-chunk, tone-placement and mojibake caches (a process done with a large import
+    gives their memory back; they fill again as text comes)."""
+    from kiemchung.text import mojibake, syllable  # noqa: F401  (their caches register on import)
 
-    for cache in (_NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _SPANS_CHUNK, *_OLD_GENERATIONS):
-        cache.clear()
-    syllable.clear_cache()
-    mojibake.clear_cache()
+    memo.clear()
+    syllable.is_syllable.cache_clear()
 
 
-def limit_caches(entries: int) -> int:
-    """Hold at most ``entries`` chunks in each per-chunk cache (and its previous generation, see
-    kiemchung.text.memo), words in the tone-placement cache and chunks in the mojibake check's cache,
-    from now on; returns the previous limit (to give back). For a process whose memory must not grow
-    with the size of one import: the import's ingest (kiemchung.processes.bulk_collector) and the story
-    stage's feature helper (see kiemchung.stories.service)."""
-    global _CACHE_MAX
-    from kiemchung.text import mojibake, syllable
+def limit_caches(entries: int) -> Callable[[], None]:
+    """Hold at most ``entries`` entries in each generation of every text cache (the per-chunk ones,
+    the tone-placement one, the mojibake check's; see kiemchung.text.memo) from now on; returns a
+    function that gives the previous bounds back. For a process whose memory must not grow with the
+    size of one import: the import's ingest (kiemchung.processes.bulk_collector) and the story stage's
+    feature helper (see kiemchung.stories.service)."""
+    from kiemchung.text import mojibake, syllable  # noqa: F401  (their caches register on import)
 
-    before = _CACHE_MAX
-    _CACHE_MAX = entries
-    syllable._CACHE_MAX = entries
-    mojibake._SHARE_CACHE_MAX = entries
-    for cache in (
-        _NORM_CHUNK, _TOKS_CHUNK, _TEEN_CHUNK, _SPANS_CHUNK, _TONE_CACHE, syllable._OLD,
-        mojibake._SHARE_CLASS, mojibake._SHARE_OLD, *_OLD_GENERATIONS,
-    ):
-        if len(cache) > entries:
-            cache.clear()
-    return before
+    before = memo.limit(entries)
+    return lambda: memo.restore(before)
 
 
 def _norm_chunk(chunk: str) -> str:
-    out = _NORM_OLD.get(chunk)
+    out = _NORM.old.get(chunk)
     if out is None:
         out = _WORD.sub(_fix_word, unicodedata.normalize("NFC", chunk))
-    return keep(_NORM_CHUNK, _NORM_OLD, chunk, out, _CACHE_MAX)
+    return _NORM.keep(chunk, out)
 
 
 def _toks_chunk(chunk: str) -> list[str]:
     # Through the normalized chunk, so that syllables(text) == syllables(normalize(text)) even for
     # characters that NFC changes (CJK compatibility ideographs, composition exclusions).
-    out = _TOKS_OLD.get(chunk)
+    out = _TOKS.old.get(chunk)
     if out is None:
         out = _TOKEN.findall(fold(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk)))
-    return keep(_TOKS_CHUNK, _TOKS_OLD, chunk, out, _CACHE_MAX)
+    return _TOKS.keep(chunk, out)
 
 
 def _teen_chunk(chunk: str) -> list[str]:
-    out = _TEEN_OLD.get(chunk)
+    out = _TEEN.old.get(chunk)
     if out is None:
         out = _TOKEN.findall(fold(expand_teencode(_NORM_CHUNK.get(chunk) or _norm_chunk(chunk))))
-    return keep(_TEEN_CHUNK, _TEEN_OLD, chunk, out, _CACHE_MAX)
+    return _TEEN.keep(chunk, out)
 
 
 def _folded_tokens(text: str, teencode: bool = False) -> list[str]:
@@ -272,16 +262,11 @@ def token_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 _CHUNK = re.compile(r"\S+")
-_SPANS_CHUNK: dict[str, list[tuple[int, int, str]]] = {}
-_SPANS_OLD: dict[str, list[tuple[int, int, str]]] = {}
-_OLD_GENERATIONS = (_NORM_OLD, _TOKS_OLD, _TEEN_OLD, _SPANS_OLD)
-
-
 def _spans_chunk(chunk: str) -> list[tuple[int, int, str]]:
-    out = _SPANS_OLD.get(chunk)
+    out = _SPANS.old.get(chunk)
     if out is None:
         out = [(m.start(), m.end(), fold(m.group())) for m in _TOKEN.finditer(chunk)]
-    return keep(_SPANS_CHUNK, _SPANS_OLD, chunk, out, _CACHE_MAX)
+    return _SPANS.keep(chunk, out)
 
 
 def tokens(text: str) -> list[str]:

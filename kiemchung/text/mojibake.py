@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from kiemchung.text.memo import keep
+from kiemchung.text import memo
 from kiemchung.text.syllable import is_syllable
 
 # ----------------------------------------------------------------------------------------------
@@ -272,23 +272,22 @@ def _suspicious(text: str) -> int:
 # Per-chunk answers of _vietnamese_share (a chunk is a run of non-space characters): 0 when the chunk
 # is not counted (ASCII, or nothing left once punctuation is stripped), 1 a word that is not a
 # Vietnamese syllable, 2 one that is. News text repeats its chunks, so a lookup replaces the tests.
-_SHARE_CACHE_MAX = 300_000
-_SHARE_CLASS: dict[str, int] = {}
-_SHARE_OLD: dict[str, int] = {}  # the previous generation of _SHARE_CLASS (kiemchung.text.memo)
+# At most 300,000 chunks per generation (kiemchung.text.memo).
+_SHARE: memo.Generations[int] = memo.Generations("mojibake share", 300_000)
+_SHARE_CLASS: dict[str, int] = _SHARE.new
 
 
 def clear_cache() -> None:
     """Empty the per-chunk cache of :func:`_vietnamese_share`."""
-    _SHARE_CLASS.clear()
-    _SHARE_OLD.clear()
+    _SHARE.clear()
 
 
 def _share_class(chunk: str) -> int:
-    out = _SHARE_OLD.get(chunk)
+    out = _SHARE.old.get(chunk)
     if out is None:
         w = chunk.strip(_STRIP)
         out = 0 if not w or w.isascii() else 2 if _is_vi_word(w) else 1
-    return keep(_SHARE_CLASS, _SHARE_OLD, chunk, out, _SHARE_CACHE_MAX)
+    return _SHARE.keep(chunk, out)
 
 
 def _vietnamese_share(text: str) -> tuple[float, int]:

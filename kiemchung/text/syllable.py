@@ -19,7 +19,7 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from kiemchung.text.memo import keep
+from kiemchung.text import memo
 
 
 def _words(spaced: str) -> frozenset[str]:
@@ -50,15 +50,14 @@ _SHAPED = frozenset("ăâêôơư")
 # Open two-vowel nuclei whose mark position differs between the two styles.
 _STYLE_PAIRS = frozenset(("oa", "oe", "uy"))
 
-_CACHE: dict[str, str] = {}
-_OLD: dict[str, str] = {}  # the previous generation of _CACHE (kiemchung.text.memo)
-_CACHE_MAX = 200_000
+# place_tone's answers per word, at most 200,000 per generation (kiemchung.text.memo).
+_TONES: memo.Generations[str] = memo.Generations("place_tone", 200_000)
+_TONES_GET = _TONES.new.get
 
 
 def clear_cache() -> None:
     """Empty the tone-placement caches (:func:`place_tone`'s and :func:`is_syllable`'s)."""
-    _CACHE.clear()
-    _OLD.clear()
+    _TONES.clear()
     is_syllable.cache_clear()
 
 
@@ -151,15 +150,15 @@ def place_tone(word: str) -> str:
     come back unchanged (but never denormalized: the result is NFC whenever the input was). In a
     word that is a Vietnamese syllable, the look-alike eth (Ð ð) becomes đ ("Ðà" → "Đà").
     """
-    hit = _CACHE.get(word)
+    hit = _TONES_GET(word)
     if hit is not None:
         return hit
-    out = _OLD.get(word)
+    out = _TONES.old.get(word)
     if out is None:
         out = _place(word)
         if unicodedata.normalize("NFC", out) != out:
             out = word
-    return keep(_CACHE, _OLD, word, out, _CACHE_MAX)
+    return _TONES.keep(word, out)
 
 
 _STOP_CODAS = frozenset(("c", "ch", "p", "t"))
