@@ -346,6 +346,153 @@ def test_document_table_packs_and_reads_back(monkeypatch):
         table["41"]
 
 
+@pytest.mark.parametrize("reload_at", [0, 97])
+@pytest.mark.parametrize("vault", [False, True])
+@pytest.mark.parametrize("older_build", [False, True])
+def test_packed_dormant_stories_give_the_same_stories(monkeypatch, reload_at, vault, older_build):
+    """Dormant stories are packed (records._StoryTable: no _Story each, their members' numeric ids and
+    times in arrays, a _Story again when read): with decimal document ids every assignment, headline
+    and keyword list is the one of a clusterer that never packs a story, with or without a vault and
+    across a reload, and with a compiled scorer built before it read packed stories (``older_build``:
+    the candidates are read back first); and stories were packed."""
+    from kiemchung.stories import cluster, records
+
+    if older_build:
+        fast = cluster.compiled_scorer()
+        if fast is None:
+            pytest.skip("no compiled scorer")
+        older = type("Older", (), {name: getattr(fast, name) for name in cluster._COMPILED})
+        monkeypatch.setattr(cluster, "compiled_scorer", lambda: older)
+
+    docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
+    packed = []
+    pack = records._StoryTable.pack
+
+    def counted(self, numbers):
+        done = pack(self, numbers)
+        packed.append(done)
+        return done
+
+    monkeypatch.setattr(records._StoryTable, "pack", counted)
+    got = run_stream(docs, reload_at=reload_at, vault=Vault() if vault else None)
+    assert sum(packed) > 5
+    monkeypatch.setattr(records._StoryTable, "pack", lambda self, numbers: 0)
+    assert got == run_stream(docs, reload_at=reload_at, vault=Vault() if vault else None)
+
+
+def test_hand_edits_on_packed_dormant_stories(monkeypatch):
+    """A merge, a split and a move of packed dormant stories (decimal document ids) give the stories,
+    headlines and saved state they give when no story is packed."""
+    import datetime as dt
+
+    from kiemchung.stories import records
+    from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+
+    docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
+
+    def run():
+        c = StoryClusterer(ClusterConfig(stop_min_docs=50), now=lambda: dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+        for d in docs:
+            c.add(d["id"], title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
+                  published_at=d["published_at"], informal=bool(d.get("informal")))
+        big = [i for i in c.stories(min_docs=3) if not i.active]
+        kept = c.merge(big[0].id, big[1].id)
+        new = c.split(big[2].id, big[2].doc_ids[:1])
+        live = [i for i in c.stories(min_docs=2) if i.active]
+        c.merge(live[0].id, big[3].id)
+        moved = c.move(big[4].doc_ids[0], title="Bão số 3 đổ bộ", published_at="2026-06-01T08:00:00+07:00")
+        state = c.state()
+        d = StoryClusterer.from_state(json.loads(json.dumps(state)), now=c._now)
+        assert len(c._stories) == len(state["stories"]) == len(list(c._stories.values()))
+        packed.append(c._stories._packed + d._stories._packed)
+        return (c.assignments(), [(i.id, i.headline, i.keywords, i.doc_count, i.active) for i in c.stories()],
+                kept, new, moved, state["stories"], d.assignments(), c.stats())
+
+    packed: list[int] = []
+    got = run()
+    monkeypatch.setattr(records._StoryTable, "pack", lambda self, numbers: 0)
+    assert got == run()
+    assert packed[0] > 5 and packed[1] == 0
+
+
+def test_story_table_packs_and_reads_back():
+    """records._StoryTable, alone: a packed story reads back with the same values, a change to it is
+    kept when it is packed again, length, membership, iteration (story number order), ``get``,
+    deletion and the reads that do not unpack (sid, live, dormant) count packed stories as the dict
+    counts the others; a story that cannot be packed stays as it is."""
+    from kiemchung.stories.records import _NO_CENTROID, _NOT_INDEXED, _Story, _StoryTable
+
+    table = _StoryTable()
+
+    def dormant(s, docs, first=1.7e9, last=1.7e9 + 5):
+        return _Story(sid=f"st-{s}", docs=list(docs), centroid=_NO_CENTROID, first=first, last=last,
+                      active=False, indexed=_NOT_INDEXED)
+
+    table[1] = _Story(sid="st-1", docs=["1"], centroid={3: 1.0}, first=1.7e9, last=1.7e9)  # active
+    table[2] = dormant(2, ["2", "3"])
+    table[3] = dormant(3, ["4"], first=None, last=None)
+    table[5] = dormant(5, ["a5"])  # not a decimal id: stays
+    table[6] = _Story(sid="x-6", docs=["6"], centroid=_NO_CENTROID, active=False, indexed=_NOT_INDEXED)
+    table[7] = dormant(7, ["7", "8", "9"])
+    expect = {s: (st.sid, list(st.docs), st.first, st.last, st.active) for s, st in table.items()}
+    assert table.pack([1, 2, 3, 5, 6, 7, 9]) == 3
+    assert dict.__len__(table) == 3 and len(table) == 6 and list(table) == [1, 2, 3, 5, 6, 7]
+    assert {s: (st.sid, list(st.docs), st.first, st.last, st.active) for s, st in table.items()} == expect
+    assert 2 in table and 4 not in table and table.get(4, "none") == "none"
+    assert table.sid(7) == "st-7" and table.live(7) is None and table.dormant(7) and not table.dormant(1)
+    assert dict.__len__(table) == 3 and table.take_loose() == []
+    story = table[7]  # read back into the dict, changed, packed again (a longer member list)
+    assert story.centroid is _NO_CENTROID and story.indexed is _NOT_INDEXED and not story.active
+    story.docs.append("10")
+    story.last = 1.7e9 + 9
+    assert table.take_loose() == [7] and table.pack([7]) == 1
+    assert table[7].docs == ["7", "8", "9", "10"] and table[7].last == 1.7e9 + 9
+    table[7].docs.pop()
+    assert table.pack(table.take_loose()) == 1 and table[7].docs == ["7", "8", "9"]  # its slot again
+    table.pack(table.take_loose())
+    del table[2]
+    assert 2 not in table and len(table) == 5 and list(table) == [1, 3, 5, 6, 7]
+    with pytest.raises(KeyError):
+        table[2]
+    with pytest.raises(KeyError):
+        table.sid(2)
+    table[3] = dormant(3, ["11"])  # replaced
+    assert table[3].docs == ["11"] and len(table) == 5
+
+
+def test_compiled_scorer_reads_packed_stories():
+    """The compiled select and best_lexical read a packed dormant story (records._StoryTable) as
+    ``stories[s]`` does: back in the dict, with the same answer as for the story never packed."""
+    from kiemchung.stories.cluster import compiled_scorer
+    from kiemchung.stories.records import _NO_CENTROID, _NOT_INDEXED, _Story, _StoryTable
+
+    fast = compiled_scorer()
+    if fast is None or not hasattr(fast, "STORY_TABLE"):
+        pytest.skip("no compiled scorer that reads packed stories")
+
+    def stories() -> dict:
+        out = {s: _Story(sid=f"st-{s}", docs=[str(10 * s + k) for k in range(s)], centroid=_NO_CENTROID,
+                         first=1.7e9 + s, last=1.7e9 + 9 * s, active=False, indexed=_NOT_INDEXED) for s in range(1, 6)}
+        out[6] = _Story(sid="st-6", docs=["60"], centroid={1: 0.5, 2: 0.25}, first=1.7e9, last=1.7e9, indexed={1, 2})
+        return out
+
+    acc = {1: 0.5, 2: 0.75, 3: 0.75, 4: 0.1, 5: 0.9, 6: 0.3}
+    plain = stories()
+    table = _StoryTable()
+    for s, st in stories().items():
+        table[s] = st
+    assert table.pack(range(1, 7)) == 5
+    for when in (None, 1.7e9 + 20):
+        args = (dict(acc), 4, 3, 0.5)
+        assert fast.select(*args, table, 40, 10, when, 5.0) == fast.select(*args, plain, 40, 10, when, 5.0)
+    assert dict.__len__(table) > 1
+    table.pack(table.take_loose())
+    q2 = {1: 1.0, 2: 0.5}
+    assert fast.best_lexical(table, [5, 6, 2], q2, 1.2) == fast.best_lexical(plain, [5, 6, 2], q2, 1.2)
+    with pytest.raises(KeyError):
+        fast.best_lexical(table, [7], q2, 1.2)
+
+
 def test_hand_edits_on_stories_out_of_memory():
     """A merge and a split of dormant stories whose vectors are stored give the stories (and the
     headlines) they give with every vector in memory."""

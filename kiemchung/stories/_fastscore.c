@@ -50,6 +50,26 @@ attr(PyObject *obj, PyObject *name)
     return PyObject_GetAttr(obj, name);
 }
 
+/* A story of ``stories`` as a new reference (NULL with an exception set: KeyError when absent).
+ * ``stories`` is a dict or the clusterer's table of stories (records._StoryTable, a dict subclass),
+ * whose packed dormant stories a dict lookup does not see: they are read through its __missing__,
+ * as ``stories[s]`` reads them in Python (the story is then back in the dict). */
+static PyObject *
+story_get(PyObject *stories, PyObject *key)
+{
+    PyObject *story = PyDict_GetItemWithError(stories, key);  /* borrowed */
+    if (story != NULL) {
+        Py_INCREF(story);
+        return story;
+    }
+    if (PyErr_Occurred())
+        return NULL;
+    if (!PyDict_CheckExact(stories))
+        return PyObject_GetItem(stories, key);
+    PyErr_SetObject(PyExc_KeyError, key);
+    return NULL;
+}
+
 /* interned attribute names, looked up once per call (no module state) */
 #define NAME(var, text) \
     PyObject *var = PyUnicode_InternFromString(text); \
@@ -235,13 +255,9 @@ select_cands(PyObject *self, PyObject *args)
     Py_ssize_t top = filled < keep ? filled : keep;
     if (power != 0.0) {
         for (Py_ssize_t k = 0; k < top; k++) {
-            PyObject *story = PyDict_GetItemWithError(stories, c[k].key);
-            if (story == NULL) {
-                if (!PyErr_Occurred())
-                    PyErr_SetObject(PyExc_KeyError, c[k].key);
+            PyObject *story = story_get(stories, c[k].key);  /* held across the attribute lookup */
+            if (story == NULL)
                 goto error;
-            }
-            Py_INCREF(story);  /* held across the attribute lookup */
             PyObject *indexed = attr(story, n_indexed);
             Py_DECREF(story);
             if (indexed == NULL)
@@ -268,13 +284,9 @@ select_cands(PyObject *self, PyObject *args)
     }
     for (Py_ssize_t k = 0; k < top && PyList_GET_SIZE(out) < max_candidates; k++) {
         if (any_time) {
-            PyObject *story = PyDict_GetItemWithError(stories, c[k].key);
-            if (story == NULL) {
-                if (!PyErr_Occurred())
-                    PyErr_SetObject(PyExc_KeyError, c[k].key);
+            PyObject *story = story_get(stories, c[k].key);
+            if (story == NULL)
                 goto error;
-            }
-            Py_INCREF(story);
             double first = 0.0, last = 0.0;
             int none = 0;
             int bad = story_time(story, n_first, &first, &none) < 0 || story_time(story, n_last, &last, &none) < 0;
@@ -438,13 +450,9 @@ best_lexical(PyObject *self, PyObject *args)
     NAME(n_docs_, "docs") n_docs = n_docs_;
     for (Py_ssize_t k = 0; k < PyList_GET_SIZE(cands); k++) {
         PyObject *s = PyList_GET_ITEM(cands, k);
-        PyObject *story = PyDict_GetItemWithError(stories, s);
-        if (story == NULL) {
-            if (!PyErr_Occurred())
-                PyErr_SetObject(PyExc_KeyError, s);
+        PyObject *story = story_get(stories, s);
+        if (story == NULL)
             goto error;
-        }
-        Py_INCREF(story);
         PyObject *cent = attr(story, n_centroid);
         PyObject *docs = cent ? attr(story, n_docs) : NULL;
         Py_DECREF(story);
@@ -1191,11 +1199,15 @@ static PyMethodDef methods[] = {
 };
 
 /* MEMO_TABLE: summary_rank and headline take an IDF table as well as a dict (a module built before
- * they did lacks it, and compiled_scorer() then refuses the module rather than pass it a table) */
+ * they did lacks it, and compiled_scorer() then refuses the module rather than pass it a table).
+ * STORY_TABLE: select and best_lexical read packed dormant stories (see story_get; a module built
+ * before raised KeyError on them, and compiled_scorer() refuses it likewise). */
 static int
 exec_module(PyObject *m)
 {
-    return PyModule_AddIntConstant(m, "MEMO_TABLE", 1);
+    if (PyModule_AddIntConstant(m, "MEMO_TABLE", 1) < 0)
+        return -1;
+    return PyModule_AddIntConstant(m, "STORY_TABLE", 1);
 }
 
 static PyModuleDef_Slot slots[] = {

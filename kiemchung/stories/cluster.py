@@ -68,6 +68,7 @@ from kiemchung.stories.records import (
     _OccurrenceTable,
     _SeriesTable,
     _Story,
+    _StoryTable,
     _to_dt,
 )
 from kiemchung.stories.vocabulary import Numbered, TermTable
@@ -206,7 +207,9 @@ class StoryClusterer(ClustererPersistence):
         self._seq = 0
         # a dict; a document out of memory (see attach_vault) is packed in arrays there (records._DocTable)
         self._docs: _DocTable = _DocTable()
-        self._stories: dict[int, _Story] = {}
+        # a dict; a dormant story without centroid is packed in arrays there (records._StoryTable), a
+        # _Story again when read, packed again by _pack_dormant at the end of each public method
+        self._stories: _StoryTable = _StoryTable()
         self._by_sid: dict[str, int] = {}
         self._alias: dict[str, str] = {}
         self._postings: dict[int, set[int]] = {}
@@ -238,6 +241,9 @@ class StoryClusterer(ClustererPersistence):
         self._idf_memo: _IdfMemo | None = None  # see same_idf
         # the hot loops compiled (same results), or None: the Python code below (see compiled_scorer)
         self._fast = compiled_scorer()
+        # whether the compiled select and best_lexical read packed dormant stories (records._StoryTable);
+        # a module built before they did (STORY_TABLE) gets every candidate read back first
+        self._packed_reads = self._fast is None or hasattr(self._fast, "STORY_TABLE")
         # Hand-merged stories, scored as the best of their parts (see _hand_merged_score): story -> its
         # parts (scratch stories: member lists, centroids built when scored); only stories holding a merge
         self._parts: dict[int, list[_Story]] = {}
@@ -272,7 +278,7 @@ class StoryClusterer(ClustererPersistence):
         """
         doc_id = str(doc_id)
         if doc_id in self._docs:
-            return self._stories[self._docs[doc_id].story].sid
+            return self._stories.sid(self._docs[doc_id].story)
         title, lead, body = title or "", lead or "", body or ""
         when = self._effective_time(published_at)
         ids = None
@@ -327,7 +333,9 @@ class StoryClusterer(ClustererPersistence):
             self.recheck()
         if self.config.reconcile_every and self._n % self.config.reconcile_every == 0:
             self.reconcile()
-        return self._stories[doc.story].sid
+        sid = self._stories.sid(doc.story)
+        self._pack_dormant()
+        return sid
 
     def add_many(self, items: Iterable[dict[str, Any]]) -> list[str]:
         """Add documents given as dicts with ``id``, ``title`` and optional ``lead``, ``body``,
@@ -689,7 +697,7 @@ class StoryClusterer(ClustererPersistence):
         floor = cfg.threshold - cfg.recheck_margin
         moves: dict[str, tuple[str, str]] = {}
         for s in range(max(1, self._seq - cfg.recheck_stories + 1), self._seq + 1):
-            story = self._stories.get(s)
+            story = self._stories.live(s)  # (a packed story is dormant)
             if story is None or not story.active or story.sid in pinned:
                 continue
             if not 2 <= len(story.docs) <= cfg.recheck_max_docs:
@@ -710,6 +718,7 @@ class StoryClusterer(ClustererPersistence):
         for d, (old, new) in moves.items():
             first = self._moves.get(d, (old, new))[0]
             self._moves[d] = (first, new)
+        self._pack_dormant()
         return moves
 
     def take_moves(self) -> dict[str, tuple[str, str]]:
@@ -782,7 +791,7 @@ class StoryClusterer(ClustererPersistence):
         scaled = self._local_scaling(idf) if cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0 else None
         fresh: list[int] = []
         for s in dirty:
-            story = self._stories.get(s)
+            story = self._stories.live(s)  # (a packed story is dormant)
             if story is None or not story.active or story.sid in pinned:
                 continue
             fresh.append(s)
@@ -800,6 +809,7 @@ class StoryClusterer(ClustererPersistence):
         for d, (old, new) in moves.items():
             first = self._moves.get(d, (old, new))[0]
             self._moves[d] = (first, new)
+        self._pack_dormant()
         return moves
 
     def take_retired(self) -> dict[str, str]:
@@ -857,7 +867,7 @@ class StoryClusterer(ClustererPersistence):
 
         docs: list[str] = []
         for s in reversed(self._recent):
-            st = self._stories.get(s)
+            st = self._stories.live(s)  # (a packed story is dormant)
             if st is None or not st.active:
                 continue
             if len(docs) + len(st.docs) > LOCAL_SCALE_MAX_DOCS:
@@ -1006,7 +1016,7 @@ class StoryClusterer(ClustererPersistence):
         pairs: list[tuple[float, int, int, bool]] = []
         todo: list[tuple[tuple[int, int], int, int]] = []  # (pair, fresh story, candidate) to score
         seen: set[tuple[int, int]] = set()
-        seeds = [s for s in sorted(set(fresh)) if (st := self._stories.get(s)) is not None and st.active and st.docs]
+        seeds = [s for s in sorted(set(fresh)) if (st := self._stories.live(s)) is not None and st.active and st.docs]
         for s, candidates in zip(seeds, self._merge_candidates(seeds, idf), strict=True):
             a = self._stories[s]
             for t in candidates:
@@ -1278,7 +1288,7 @@ class StoryClusterer(ClustererPersistence):
         heap = self._heap
         while heap and heap[0][0] < horizon:
             last, s = heapq.heappop(heap)
-            story = self._stories.get(s)
+            story = self._stories.live(s)  # (a packed story is dormant)
             if story is None or not story.active or story.last is None or story.last != last:
                 continue
             self._make_dormant(s, story)
@@ -1308,9 +1318,20 @@ class StoryClusterer(ClustererPersistence):
         recent.move_to_end(s)
         while len(recent) > self.config.max_active_stories:
             old, _ = recent.popitem(last=False)
-            story = self._stories.get(old)
+            story = self._stories.live(old)  # (a packed story is dormant)
             if story is not None and story.active:
                 self._make_dormant(old, story)
+
+    def _pack_dormant(self) -> None:
+        """Pack the dormant stories read back or put to sleep since the last call (records._StoryTable:
+        about 30 bytes and 8 a member instead of about 470 bytes a story), except those of a loaded
+        day (read at every look-up of that day meanwhile; packed when the day is evicted). Called at
+        the end of the public methods only: no caller holds a story read back to change it then."""
+        table = self._stories
+        loose = table.take_loose()
+        if loose:
+            warm = self._warm
+            table.pack([s for s in loose if s not in warm])
 
     # ------------------------------------------------------------------ dormant stories by day
 
@@ -1332,6 +1353,7 @@ class StoryClusterer(ClustererPersistence):
         days = {int(t // _DAY) for t in (self._docs[d].time for d in story.docs) if t is not None}
         for day in days:
             self._day_add(day, s)
+        self._stories.note(s)  # packed by _pack_dormant unless it keeps a centroid
         return days
 
     def _day_add(self, day: int, s: int) -> None:
@@ -1399,7 +1421,12 @@ class StoryClusterer(ClustererPersistence):
             looked += 1
             if len(hit) > cfg.max_postings:
                 continue
-            for s in hit:
+            if self._packed_reads:
+                for s in hit:
+                    if stories.dormant(s):  # (a packed story stays packed until scored)
+                        acc[s] = acc.get(s, 0.0) + w
+                continue
+            for s in hit:  # (read back: an older compiled scorer sees only the dict's stories)
                 story = stories.get(s)
                 if story is not None and not story.active:
                     acc[s] = acc.get(s, 0.0) + w
@@ -1474,9 +1501,10 @@ class StoryClusterer(ClustererPersistence):
                 self._warm[s] = left
                 continue
             self._warm.pop(s, None)
-            story = self._stories.get(s)
+            story = self._stories.live(s)  # (a packed story is dormant, without centroid)
             if story is not None and not story.active:
                 story.centroid = _NO_CENTROID
+                self._stories.note(s)
 
     def _drop_slabs(self) -> None:
         """Forget every loaded day (after a hand edit changed which documents a story holds)."""
@@ -1556,6 +1584,7 @@ class StoryClusterer(ClustererPersistence):
         self._reindex_all(a, sa)
         self._log.append({"op": "merge", "into": sa.sid, "from": sb.sid, "at": _now_iso(self._now)})
         self._expire()
+        self._pack_dormant()
         return sa.sid
 
     def split(self, story_id: str, doc_ids: Iterable[str]) -> str:
@@ -1603,6 +1632,7 @@ class StoryClusterer(ClustererPersistence):
             {"op": "split", "from": story.sid, "into": new.sid, "docs": moving, "at": _now_iso(self._now)}
         )
         self._expire()
+        self._pack_dormant()
         return new.sid
 
     def move(
@@ -1696,7 +1726,9 @@ class StoryClusterer(ClustererPersistence):
             del self._by_sid[story.sid]
             self._alias[story.sid] = self._retired[story.sid] = self._stories[target].sid
         self._expire()
-        return self._stories[doc.story].sid
+        sid = self._stories.sid(doc.story)
+        self._pack_dormant()
+        return sid
 
     def edits(self) -> list[dict[str, Any]]:
         """The hand edits made so far (merge and split records, oldest first)."""
@@ -1884,10 +1916,9 @@ class StoryClusterer(ClustererPersistence):
             held.move_to_end(d)
         while len(held) > HELD_VECTORS:
             d, doc = held.popitem(last=False)
-            story = stories.get(doc.story)
             # only a document still as it was read back, of a story still dormant (not one woken up,
             # nor a document placed again since)
-            if docs.get(d) is doc and not doc.away and story is not None and not story.active:
+            if docs.get(d) is doc and not doc.away and stories.dormant(doc.story):
                 doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
                 docs.pack([d])
         docs.pack_loose()
@@ -1899,7 +1930,7 @@ class StoryClusterer(ClustererPersistence):
         doc = self._docs.get(str(doc_id))
         if doc is None:
             raise NotFoundError(f"Không có tài liệu '{doc_id}' (no document with id '{doc_id}')")
-        return self._stories[doc.story].sid
+        return self._stories.sid(doc.story)
 
     def size(self, story_id: str) -> tuple[int, bool]:
         """``(document count, active)`` of a story, cheaply (merges followed)."""
@@ -1908,11 +1939,12 @@ class StoryClusterer(ClustererPersistence):
 
     def resolve(self, story_id: str) -> str:
         """The current id of a story, following merges (raises :class:`NotFoundError` if unknown)."""
-        return self._stories[self._sid_index(story_id)].sid
+        return self._stories.sid(self._sid_index(story_id))
 
     def assignments(self) -> dict[str, str]:
         """``{doc_id: story_id}`` for every document added."""
-        return {d: self._stories[doc.story].sid for d, doc in self._docs.items()}
+        sid = self._stories.sid
+        return {d: sid(doc.story) for d, doc in self._docs.items()}
 
     def story(self, story_id: str, *, keywords: int = 10) -> StoryInfo:
         """Information about one story: headline (most central title), counts, times, keywords,
@@ -1958,6 +1990,7 @@ class StoryClusterer(ClustererPersistence):
             yield
         finally:
             self._idf_memo = None
+            self._pack_dormant()  # the stories summarised
 
     def _new_memo(self, *, table: bool = False) -> _IdfMemo:
         return _IdfMemo(self._df, self._n + 1.0 + self.config.idf_prior_docs, table=table)

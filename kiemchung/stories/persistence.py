@@ -182,7 +182,7 @@ class ClustererPersistence:
             "occurrences": JsonPieces(lambda: _list_pieces(self._occurrence_rows())) if pieces
             else list(self._occurrence_rows()),
             "edits": self.edits(),
-            "dirty": sorted(self._stories[s].sid for s in self._dirty if s in self._stories),
+            "dirty": sorted(self._stories.sid(s) for s in self._dirty if s in self._stories),
         }
         if self._parts:  # hand-merged stories' parts (absent without a merge: the state as before)
             out["parts"] = self.parts_state()
@@ -192,18 +192,21 @@ class ClustererPersistence:
 
     def _stories_json(self) -> Iterator[str]:
         """``json.dumps(_story_rows(stories), separators=(",", ":"))`` in pieces of STORIES_PER_PIECE stories."""
-        stories = list(self._stories.values())
+        # (a packed dormant story is read as a new _Story: STORIES_PER_PIECE of them at a time, not all)
+        stories = iter(self._stories.values())
         yield "["
-        for lo in range(0, len(stories), STORIES_PER_PIECE):
-            rows = _story_rows(stories[lo : lo + STORIES_PER_PIECE])
+        lo = 0
+        while chunk := list(itertools.islice(stories, STORIES_PER_PIECE)):
+            rows = _story_rows(chunk)
             yield ("," if lo else "") + json.dumps(rows, separators=(",", ":"))[1:-1]
+            lo += len(chunk)
         yield "]"
 
     def _occurrence_rows(self) -> Iterator[list[Any]]:
         stories = self._stories
         for (k, day), s in self._occurrences.items():
             if s in stories:
-                yield [k, day, stories[s].sid]
+                yield [k, day, stories.sid(s)]
 
     def _doc_table(self, *, pieces: bool = False) -> dict[str, Any]:
         """The documents column by column; term ids (int32) and frequencies (float32) of every
@@ -242,12 +245,12 @@ class ClustererPersistence:
                 other_ids[k] = d
                 n = 0
             id_numbers.append(n)
-            sids.append(stories[doc.story].sid)
+            sids.append(stories.sid(doc.story))
             times.append(nan if doc.time is None else doc.time)
             norms.append(doc.norm)
             vec = (doc.terms, doc.tfs, doc.title)
             # out of memory, or read back for a while as it is stored (a dormant story's document)
-            if doc.away or (held.get(d) is doc and not stories[doc.story].active):
+            if doc.away or (held.get(d) is doc and stories.dormant(doc.story)):
                 vec = box.get(d)  # queued, not stored yet: kept in the state
                 if vec is None:
                     away.append(k)
@@ -279,7 +282,7 @@ class ClustererPersistence:
         nan = math.nan
         for d, doc in dict.items(docs):
             vec = (doc.terms, doc.tfs, doc.title)
-            if doc.away or (held.get(d) is doc and not stories[doc.story].active):
+            if doc.away or (held.get(d) is doc and stories.dormant(doc.story)):
                 vec = box.get(d)  # queued, not stored yet: kept in the state
             yield d, doc.story, nan if doc.time is None else doc.time, doc.norm, vec
         for d, story, when, norm in docs.packed_rows():
@@ -308,7 +311,7 @@ class ClustererPersistence:
 
         return {
             "ids": column(lambda f: f[0]),
-            "story": column(lambda f: stories[f[1]].sid),
+            "story": column(lambda f: stories.sid(f[1])),
             "time": column(lambda f: _none_for_nan(f[2])),
             "title": column(lambda f: "" if f[4] is None else f[4][2]),
             "norm": column(lambda f: f[3]),
@@ -376,6 +379,8 @@ class ClustererPersistence:
                     story.indexed, story.centroid = _NOT_INDEXED, _NO_CENTROID
                 self._stories[s] = story
                 self._by_sid[story.sid] = s
+                if not story.active:  # packed at once (records._StoryTable): the load's peak is lower
+                    self._stories.pack((s,))
             idf = self._idf_table()
             for d, sid, when, title, terms, tfs, norm, away in self._doc_rows(state):
                 if away:
@@ -411,4 +416,5 @@ class ClustererPersistence:
             self._reindex_all(s, story)
         if self._semantic is not None and "semantic" in state:
             self._semantic.load(state["semantic"], {d: doc.story for d, doc in self._docs.items()})
+        self._pack_dormant()
         return self
