@@ -118,3 +118,15 @@ def test_lean_connections_apply_inside_their_block_only(tmp_path):
     assert pragmas(after) == (-backend.CACHE_KIB, backend.MMAP_BYTES)
     assert (backend.CACHE_KIB, backend.MMAP_BYTES) != (backend.LEAN_CACHE_KIB, backend.LEAN_MMAP_BYTES)
     after.close()
+
+
+def test_a_read_block_sees_one_snapshot(any_db) -> None:
+    """Two statements of one ``read()`` block see the same store, even when a write commits between
+    them (on PostgreSQL too, where a plain transaction would see it); the next block sees the write."""
+    count = text("SELECT count(*) FROM settings")
+    with any_db.read() as conn:
+        before = conn.execute(count).scalar_one()
+        any_db.set_setting("test.snapshot", "1")  # a new row, committed by the writer meanwhile
+        assert conn.execute(count).scalar_one() == before
+    with any_db.read() as conn:
+        assert conn.execute(count).scalar_one() > before

@@ -247,7 +247,9 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reading (a consistent snapshot for the duration of the block)."""
+        """A connection for reading: every statement of the block sees the same snapshot of the store
+        (SQLite: one deferred read transaction in WAL mode; PostgreSQL: REPEATABLE READ), so what another
+        connection, process or host commits meanwhile is seen by the next block, never half-way."""
         try:
             with self.engine.connect() as conn:
                 yield conn

@@ -183,12 +183,17 @@ class PostgresBackend(Backend):
     name = "postgresql"
 
     def make_engine(self, *, writer: bool) -> Engine:
+        # A reading block (Database.read) sees one snapshot, as a SQLite read transaction does in WAL
+        # mode: at READ COMMITTED each statement would see the commits made since the one before, so
+        # two statements of one read could come from two different writes (another host's save between
+        # them). Read-only REPEATABLE READ transactions never fail with a serialization error.
         return create_engine(
             engine_url(self.url),
             pool_pre_ping=True,
             pool_size=2 if writer else 8,
             max_overflow=0 if writer else 8,
             connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+            **({} if writer else {"isolation_level": "REPEATABLE READ"}),
         )
 
     def change_token(self, engine: Engine) -> int | None:
