@@ -493,6 +493,33 @@ def test_compiled_scorer_reads_packed_stories():
         fast.best_lexical(table, [7], q2, 1.2)
 
 
+def test_story_id_index_answers_as_a_dict():
+    """records._SidIndex: the id ``st-N`` of story N is answered from the story table (packed or
+    not) without an entry of its own; any other id is stored; a deleted story's id is gone."""
+    from kiemchung.stories.records import _NO_CENTROID, _NOT_INDEXED, _SidIndex, _Story, _StoryTable
+
+    table = _StoryTable()
+    index = _SidIndex(table)
+    for s, sid in ((1, "st-1"), (2, "st-2"), (6, "x-6"), (8, "st-08")):
+        table[s] = _Story(sid=sid, docs=[str(s)], centroid=_NO_CENTROID, active=False, indexed=_NOT_INDEXED)
+        index[sid] = s
+    table.pack([1, 2, 6, 8])
+    assert dict.__len__(index) == 2 and dict.__len__(table) == 2  # x-6 and st-08 stored, not packed
+    assert index["st-1"] == 1 and index["st-2"] == 2 and index["x-6"] == 6 and index["st-08"] == 8
+    assert "st-6" not in index and "st-8" not in index and "st-3" not in index and index.get("st-9", 0) == 0
+    assert sorted(index) == ["st-08", "st-1", "st-2", "x-6"] and len(index) == 4
+    assert dict(index.items()) == {"st-1": 1, "st-2": 2, "x-6": 6, "st-08": 8}
+    del table[2]
+    del index["st-2"]
+    del table[6]
+    del index["x-6"]
+    assert "st-2" not in index and "x-6" not in index and len(index) == 2
+    with pytest.raises(KeyError):
+        index["st-2"]
+    with pytest.raises(KeyError):
+        del index["y-1"]
+
+
 def test_hand_edits_on_stories_out_of_memory():
     """A merge and a split of dormant stories whose vectors are stored give the stories (and the
     headlines) they give with every vector in memory."""

@@ -67,6 +67,7 @@ from kiemchung.stories.records import (
     _now_iso,
     _OccurrenceTable,
     _SeriesTable,
+    _SidIndex,
     _Story,
     _StoryTable,
     _to_dt,
@@ -210,7 +211,7 @@ class StoryClusterer(ClustererPersistence):
         # a dict; a dormant story without centroid is packed in arrays there (records._StoryTable), a
         # _Story again when read, packed again by _pack_dormant at the end of each public method
         self._stories: _StoryTable = _StoryTable()
-        self._by_sid: dict[str, int] = {}
+        self._by_sid: _SidIndex = _SidIndex(self._stories)  # (an id st-N of story N is not stored)
         self._alias: dict[str, str] = {}
         self._postings: dict[int, set[int]] = {}
         self._heap: list[tuple[float, int]] = []

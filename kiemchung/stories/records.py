@@ -631,6 +631,87 @@ class _StoryTable(dict):
         raise TypeError("a story table is saved through the clusterer's state")
 
 
+class _SidIndex(dict):
+    """``{story id: story number}`` of the stories of a :class:`_StoryTable`, where the id ``st-N`` of
+    story N (every story the clusterer starts has that id) is not stored but answered from the table:
+    no dict entry, and for a packed story no id string at all (about 90 bytes a story). Any other id
+    (a state written by hand) is stored as in a dict. Lookups, ``in``, ``get``, deletion, length and
+    iteration give what the dict of every id gave."""
+
+    __slots__ = ("_stories",)
+
+    def __init__(self, stories: _StoryTable) -> None:
+        super().__init__()
+        self._stories = stories
+
+    def _implied(self, sid: Any) -> int | None:
+        """The story number of ``st-N`` when story N exists with that id, else None."""
+        if type(sid) is not str or not sid.startswith("st-"):
+            return None
+        s = _DocTable._number(sid[3:])
+        if s is None or s not in self._stories or self._stories.sid(s) != sid:
+            return None
+        return s
+
+    def __setitem__(self, sid: str, s: int) -> None:
+        if type(s) is int and sid == f"st-{s}":
+            dict.pop(self, sid, None)
+            return
+        dict.__setitem__(self, sid, s)
+
+    def __missing__(self, sid: str) -> int:
+        s = self._implied(sid)
+        if s is None:
+            raise KeyError(sid)
+        return s
+
+    def get(self, sid: Any, default: Any = None) -> Any:
+        try:
+            return self[sid]
+        except KeyError:
+            return default
+
+    def __contains__(self, sid: object) -> bool:
+        return dict.__contains__(self, sid) or self._implied(sid) is not None
+
+    def __delitem__(self, sid: str) -> None:
+        # (the clusterer deletes a story, then its id: an implied id is gone with the story)
+        if dict.__contains__(self, sid):
+            dict.__delitem__(self, sid)
+        elif type(sid) is not str or not sid.startswith("st-"):
+            raise KeyError(sid)
+
+    def __iter__(self) -> Iterator[str]:
+        stored = dict.__iter__(self)
+        implied = [sid for sid in map(self._stories.sid, self._stories) if self._implied(sid) is not None]
+        return iter([*stored, *(sid for sid in implied if not dict.__contains__(self, sid))])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def keys(self) -> Iterator[str]:  # type: ignore[override]
+        return iter(self)
+
+    def items(self) -> Iterator[tuple[str, int]]:  # type: ignore[override]
+        for sid in self:
+            yield sid, self[sid]
+
+    def values(self) -> Iterator[int]:  # type: ignore[override]
+        for _, s in self.items():
+            yield s
+
+    def __bool__(self) -> bool:
+        return dict.__len__(self) > 0 or any(True for _ in self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a story id index is saved through the clusterer's state")
+
+
 def _day_key(when: float | None) -> str:
     if when is None:
         return "unknown"
