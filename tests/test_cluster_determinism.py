@@ -415,6 +415,31 @@ def test_hand_edits_on_packed_dormant_stories(monkeypatch):
     assert packed[0] > 5 and packed[1] == 0
 
 
+def test_story_table_drops_unused_member_slots(monkeypatch):
+    """Stories read back and packed again with more members leave their old slots; once those are
+    more than the members held, the member array is rebuilt with the same stories."""
+    from kiemchung.stories import records
+    from kiemchung.stories.records import _NO_CENTROID, _NOT_INDEXED, _Story, _StoryTable
+
+    monkeypatch.setattr(records, "_STORY_COMPACT_AT", 0)
+    table = _StoryTable()
+    for s in range(1, 30):
+        table[s] = _Story(sid=f"st-{s}", docs=[str(100 * s)], centroid=_NO_CENTROID, first=float(s), last=float(s),
+                          active=False, indexed=_NOT_INDEXED)
+    table.pack(range(1, 30))
+    for rounds in range(1, 4):
+        for s in range(1, 30, 2):
+            table[s].docs.append(str(100 * s + rounds))  # read back, one member more: a new slot
+        table[7]  # read back unchanged, not packed yet (its slot is forgotten by a compaction)
+        table.pack([s for s in table.take_loose() if s != 7])
+        assert len(table._ids) - table._live <= table._live
+        table.pack([7])
+    assert len(table) == 29 and dict.__len__(table) == 0
+    for s in range(1, 30):
+        assert table[s].docs == [str(100 * s)] + ([str(100 * s + k) for k in range(1, 4)] if s % 2 else [])
+        assert table[s].first == float(s)
+
+
 def test_story_table_packs_and_reads_back():
     """records._StoryTable, alone: a packed story reads back with the same values, a change to it is
     kept when it is packed again, length, membership, iteration (story number order), ``get``,

@@ -426,6 +426,7 @@ class _Story:
 
 
 _STORY_GAP = -1  # a story number not packed (and no slot of its own to reuse)
+_STORY_COMPACT_AT = 1 << 16  # member slots no packed story holds, at least, before they are dropped
 
 
 class _StoryTable(dict):
@@ -499,7 +500,7 @@ class _StoryTable(dict):
             self._packed += 1
             dict.__delitem__(self, s)
             done += 1
-        if len(self._ids) - self._live > max(self._live, 1 << 16):
+        if len(self._ids) - self._live > max(self._live, _STORY_COMPACT_AT):
             self._compact()
         return done
 
