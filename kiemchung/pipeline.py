@@ -134,13 +134,27 @@ class Follower:
         self._conn.close()
 
 
+# Entries per generation of each text cache in the story process that follows an import
+# (kiemchung.text.core.limit_caches; the feature helper's bound, HELPER_TEXT_CACHE in
+# kiemchung.stories.service). This process still does some text work itself (the batches its helper did
+# not number, for one); with the default bound, never reached, its caches grew all year: on the RSS
+# year from 7.9 MB after 10,000 documents to 36.8 MB after 150,000 (80,176 chunks). docs/stories.md,
+# "Memory outside the clusterer (session 16, census)".
+FOLLOWER_TEXT_CACHE = 15_000
+
+
 def _follow(url: str, conn, batch: int = 1000) -> None:
     """The body of the :class:`Follower` process."""
     die_with_parent()
     from kiemchung.store.backends.sqlite import lean_connections
+    from kiemchung.text.core import limit_caches
 
-    with lean_connections():  # this process reads and writes much of the database once (memory; see there)
-        _follow_stages(url, conn, batch)
+    give_back = limit_caches(FOLLOWER_TEXT_CACHE)  # (memo-only caches: the same results)
+    try:
+        with lean_connections():  # this process reads and writes much of the database once (memory; see there)
+            _follow_stages(url, conn, batch)
+    finally:
+        give_back()
 
 
 def _follow_stages(url: str, conn, batch: int) -> None:

@@ -287,6 +287,24 @@ def test_the_follower_process_assigns_what_an_import_stored(tmp_path):
     assert StoryStage(db).run() == 0
 
 
+def test_the_follower_process_bounds_its_text_caches_and_gives_the_bounds_back(monkeypatch, tmp_path):
+    """kiemchung.pipeline._follow (the body of the story process that follows an import) runs its
+    stages with every text cache bounded to FOLLOWER_TEXT_CACHE entries per generation (with the default
+    bound the story process's caches grew all year), and gives the previous bounds back at the end."""
+    from kiemchung import pipeline
+    from kiemchung.text import core, memo
+
+    core.normalize("Người dân")  # (the caches exist)
+    before = [c.cap for c in memo.CACHES]
+    seen = []
+    monkeypatch.setattr(pipeline, "die_with_parent", lambda: None)  # (not this test's process)
+    monkeypatch.setattr(pipeline, "_follow_stages", lambda url, conn, batch: seen.append([c.cap for c in memo.CACHES]))
+    pipeline._follow(f"sqlite:///{tmp_path / 'kc.sqlite'}", None)
+    assert seen and all(cap == min(c.default, pipeline.FOLLOWER_TEXT_CACHE) for cap, c in zip(seen[0], memo.CACHES))
+    assert max(seen[0]) <= pipeline.FOLLOWER_TEXT_CACHE < max(before)
+    assert [c.cap for c in memo.CACHES] == before
+
+
 def test_insert_rows_stores_what_an_insert_statement_stores(db):
     """store.database.insert_rows and update_rows (the stage's story_documents and story_vectors
     inserts, its stories updates) against SQLAlchemy's statements with the same values, on each
