@@ -24,7 +24,9 @@ line to ``FILE.<pid>`` after every ``KIEMCHUNG_CENSUS_EVERY`` (10,000) documents
 
 ``KIEMCHUNG_CENSUS_INGEST=FILE`` (with ``KIEMCHUNG_CENSUS``): the import's own process writes, every
 2,500 stored documents (a thread that reads the database), its RSS, glibc's and SQLite's figures,
-``sys.getallocatedblocks()``, its objects over 1 MB and each text cache's entries.
+``sys.getallocatedblocks()``, its objects over 1 MB, its (unfrozen, tracked) objects by type and each
+text cache's entries; ``KIEMCHUNG_CENSUS_INGEST_TRACE=A,B``: tracemalloc from A stored documents to B,
+the 25 largest growths by traceback in ``FILE.trace.<pid>``.
 
 The census's own work (walks, snapshots) changes the measured process's memory and time: read the
 figures of these runs for what they show, and the per-block peaks of runs without it for the product.
@@ -336,6 +338,9 @@ if _INGEST and not _FILE:
 if _INGEST and "import" in sys.argv and "--db" in sys.argv:
     import threading
 
+    _ING_TRACE = [int(x) for x in os.environ.get("KIEMCHUNG_CENSUS_INGEST_TRACE", "").split(",") if x]
+    _ing: dict = {}
+
     def _ingest_watch(db):
         import gc
         import json
@@ -355,8 +360,26 @@ if _INGEST and "import" in sys.argv and "--db" in sys.argv:
             if n // 2500 == last:
                 continue
             last = n // 2500
+            if _ING_TRACE:  # tracemalloc from the first count to the second, growth by traceback
+                import tracemalloc
+                if n >= _ING_TRACE[0] and not tracemalloc.is_tracing() and "snap" not in _ing:
+                    tracemalloc.start(8)
+                    _ing["snap"] = tracemalloc.take_snapshot()
+                elif n >= _ING_TRACE[1] and tracemalloc.is_tracing():
+                    snap = tracemalloc.take_snapshot()
+                    tracemalloc.stop()
+                    top = snap.compare_to(_ing.pop("snap"), "traceback")[:25]
+                    with open(f"{_INGEST}.trace.{os.getpid()}", "w") as fh:
+                        for st in top:
+                            fh.write(f"{st.size_diff / 2**20:.2f} MB {st.count_diff} objects\n")
+                            for fr in st.traceback:
+                                fh.write(f"    {fr.filename}:{fr.lineno}\n")
+                    _ing["snap"] = None
             big = []
+            kinds = {}
             for o in gc.get_objects():
+                k = type(o).__qualname__
+                kinds[k] = kinds.get(k, 0) + 1
                 try:
                     b = sys.getsizeof(o)
                 except Exception:
@@ -370,6 +393,7 @@ if _INGEST and "import" in sys.argv and "--db" in sys.argv:
             with open(f"{_INGEST}.{os.getpid()}", "a") as fh:
                 fh.write(json.dumps({"docs": n, "t": time.time(), "status": _status(), "sqlite": _sqlite(), "malloc": _mallinfo(),
                                      "blocks": sys.getallocatedblocks(), "big": big[:3],
+                                     "kinds": dict(sorted(kinds.items(), key=lambda e: -e[1])[:25]),
                                      "memo": [[c.name, len(c.new), len(c.old), c.cap] for c in getattr(sys.modules.get("kiemchung.text.memo"), "CACHES", [])]}, ensure_ascii=False) + "\n")
 
     threading.Thread(target=_ingest_watch, args=(sys.argv[sys.argv.index("--db") + 1],), daemon=True).start()
