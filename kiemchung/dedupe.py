@@ -100,9 +100,10 @@ def content_hash(title: str, lead: str, body: str) -> str:
     return hash_of_tokens(content_tokens(title, lead, body))
 
 
-def content_tokens(title: str, lead: str, body: str) -> list[str]:
-    """The folded tokens :func:`content_hash` hashes (:func:`hash_of_tokens`)."""
-    return text.syllables(" ".join((title, lead, body)))
+def content_tokens(title: str, lead: str, body: str, *, normalized: bool = False) -> list[str]:
+    """The folded tokens :func:`content_hash` hashes (:func:`hash_of_tokens`); ``normalized``: the three
+    are :func:`kiemchung.text.normalize`'s output (see :func:`kiemchung.text.syllables`)."""
+    return text.syllables(" ".join((title, lead, body)), normalized=normalized)
 
 
 def hash_of_tokens(tokens: list[str]) -> str:

@@ -288,7 +288,7 @@ class Ingestor:
         # Only http(s) links are kept (a feed's javascript: or data: link is dropped, the item kept).
         url = canonical_url(http_url(doc.url))
         idx_title, idx_body, fold_title, fold_body = index_fields(doc.kind, title, lead, body)
-        folded = content_tokens(title, lead, body)
+        folded = content_tokens(title, lead, body, normalized=True)
         chash = hash_of_tokens(folded)
         tokens = _shingle_tokens(doc.kind, fold_title, fold_body, folded)
         source = doc.source_name or (str(doc.source_id) if doc.source_id is not None else doc.platform)
