@@ -57,7 +57,7 @@ def _place(table: TermTable, df: list[int], doc: list[str]) -> list[int]:
     return ids
 
 
-@pytest.mark.parametrize("promote_at", [2, 4])
+@pytest.mark.parametrize("promote_at", [2, 4, 16])
 def test_ids_texts_and_frequencies_are_those_of_a_dict_and_a_list(monkeypatch, promote_at):
     monkeypatch.setattr(vocabulary, "PENDING", 50)  # many merges of the hashes of rare terms
     monkeypatch.setattr(vocabulary, "PROMOTE_AT", promote_at)
@@ -112,7 +112,7 @@ def _numbered(mirror: vocabulary.TermMirror, docs: list[list[str]], start: int =
     return vocabulary.numbered_docs(vocabulary.number_batch(mirror, batch))
 
 
-@pytest.mark.parametrize("promote_at", [2, 4])
+@pytest.mark.parametrize("promote_at", [2, 4, 16])
 def test_ids_numbered_by_a_copy_are_those_numbered_here(monkeypatch, promote_at):
     """A copy seeded from a table part-way (a resumed import: the table loaded from a saved state)
     numbers batch after batch exactly as the table would: ids, texts, frequencies and which terms are
@@ -246,7 +246,7 @@ def _listed(numbered: dict[int, vocabulary.Numbered]) -> list[tuple]:
     return [(k, x.base, list(x.ids), list(x.weights), x.new) for k, x in numbered.items()]
 
 
-@pytest.mark.parametrize("promote_at", [2, 4])
+@pytest.mark.parametrize("promote_at", [2, 4, 16])
 def test_a_delta_seed_gives_the_copy_a_full_seed_gives(monkeypatch, promote_at):
     """Between seeds the owner numbers documents itself (the copy is refused from the first of them on)
     and the copy numbers documents the owner does not take (terms the owner never had, to be forgotten);

@@ -8,6 +8,12 @@ through its 64-bit hash in a sorted array (about 20 bytes plus its length); it e
 (``frequent``) when the ``PROMOTE_AT``-th document holds it. Ids are what a dict and a list gave: 0, 1,
 2, ... in order of first appearance, so every decision of the clusterer stays the same.
 
+``PROMOTE_AT`` only trades memory for lookups: a term in the dict costs about 125 bytes (its key string,
+its id as a Python int, its share of the dict), one held apart about 12. At 4 the RSS year's dict held
+192,349 terms (24 MB); at 16 it holds 67,403, and the terms seen in 4 to 15 documents (7.4 % of the
+year's term occurrences) take :meth:`place`'s slower path instead of the dict (docs/stories.md, "Vocabulary
+dict", session 16).
+
 A hash found in the array is checked against the term's stored text before it is taken for that term,
 so a collision of Python's 64-bit string hash (about one pair in 10^7 over a million terms) cannot
 change an id, and results do not depend on the hash: a colliding new term gets a new id of its own.
@@ -34,7 +40,7 @@ from itertools import chain, pairwise, repeat
 
 import numpy as np
 
-PROMOTE_AT = 4  # a term enters the dict when this many documents have held it
+PROMOTE_AT = 16  # a term enters the dict when this many documents have held it (see the module docstring)
 PENDING = 32_768  # hashes of rare terms: the newest in a dict until merged into the sorted arrays
 CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
 _TOKENS = itertools.count(1)  # names of the copies made by TermTable.seed in this process
