@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiemchung.errors import KiemchungError
-from kiemchung.processes import die_with_parent
+from kiemchung.processes import die_with_parent, fixed_mmap_threshold
 from kiemchung.store import Database
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,7 @@ FOLLOWER_TEXT_CACHE = 15_000
 def _follow(url: str, conn, batch: int = 1000) -> None:
     """The body of the :class:`Follower` process."""
     die_with_parent()
+    fixed_mmap_threshold()  # the year's arrays and tables grow here: their old blocks go back when freed
     from kiemchung.store.backends.sqlite import lean_connections
     from kiemchung.text.core import limit_caches
 

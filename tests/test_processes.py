@@ -12,16 +12,56 @@ def test_trim_heap_runs_and_is_a_no_op_without_malloc_trim(monkeypatch):
     """On glibc ``trim_heap`` calls ``malloc_trim(0)``; where the C library has none (musl, macOS) or
     ``CDLL(None)`` cannot be opened (Windows) it does nothing, and the look-up is made once."""
     processes.trim_heap()  # the real C library of this machine (glibc on the CI's Linux)
-    monkeypatch.setattr(processes, "_TRIM", [])
+    monkeypatch.setattr(processes, "_LIBC", {})
+    calls = []
 
     def no_libc(name, *args, **kwargs):
+        calls.append(name)
         raise TypeError("no library handle for None")
 
     monkeypatch.setattr(ctypes, "CDLL", no_libc)
     assert processes.trim_heap() is None
-    assert processes._TRIM == [None]
+    assert processes._LIBC == {"malloc_trim": None}
     processes.trim_heap()  # looked up once: the failing CDLL is not called again
-    assert processes._TRIM == [None]
+    assert calls == [None]
+    assert processes.fixed_mmap_threshold() is False  # nothing to call: nothing changes
+
+
+_WHERE_2_MB_GO = """
+import sys
+from kiemchung.processes import fixed_mmap_threshold
+if sys.argv[1] == "fixed":
+    assert fixed_mmap_threshold()
+big = bytearray(16 << 20)  # mapped apart (over the default threshold), then freed:
+del big                     # glibc's dynamic threshold rises to 16 MB
+block = bytearray(2 << 20)
+import ctypes
+at = ctypes.addressof((ctypes.c_char * 1).from_buffer(block))
+for line in open("/proc/self/maps"):
+    span, *rest = line.split()
+    lo, hi = (int(x, 16) for x in span.split("-"))
+    if lo <= at < hi:
+        print("heap" if rest[-1] == "[heap]" else "mapped")
+"""
+
+
+def test_a_fixed_mmap_threshold_maps_large_blocks_apart_after_larger_ones_were_freed():
+    """glibc raises its mmap threshold when a mapped block is freed, so later blocks of a few MB come
+    from the heap (and their holes stay resident); with :func:`fixed_mmap_threshold` they are still
+    mapped apart (and go back to the system when freed). Each case in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    import pytest
+
+    if processes._libc("mallopt") is None or not os.path.exists("/proc/self/maps"):
+        pytest.skip("glibc's mallopt and /proc are needed")
+    where = {
+        case: subprocess.run([sys.executable, "-c", _WHERE_2_MB_GO, case], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        for case in ("default", "fixed")
+    }
+    assert where == {"default": "heap", "fixed": "mapped"}
 
 
 def test_the_story_stage_gives_heap_pages_back_after_every_batch(tmp_path, monkeypatch):

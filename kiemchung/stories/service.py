@@ -724,10 +724,11 @@ HELPER_TEXT_CACHE = 15_000
 
 
 def _helper_start() -> None:
-    from kiemchung.processes import die_with_parent
+    from kiemchung.processes import die_with_parent, fixed_mmap_threshold
     from kiemchung.text.core import limit_caches
 
     die_with_parent()
+    fixed_mmap_threshold()
     limit_caches(HELPER_TEXT_CACHE)
 
 
