@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiemchung.errors import KiemchungError
-from kiemchung.processes import die_with_parent, fixed_mmap_threshold
+from kiemchung.processes import child_process_start
 from kiemchung.store import Database
 
 log = logging.getLogger(__name__)
@@ -145,12 +145,9 @@ FOLLOWER_TEXT_CACHE = 15_000
 
 def _follow(url: str, conn, batch: int = 1000) -> None:
     """The body of the :class:`Follower` process."""
-    die_with_parent()
-    fixed_mmap_threshold()  # the year's arrays and tables grow here: their old blocks go back when freed
+    give_back = child_process_start(FOLLOWER_TEXT_CACHE)  # (memo-only caches: the same results)
     from kiemchung.store.backends.sqlite import lean_connections
-    from kiemchung.text.core import limit_caches
 
-    give_back = limit_caches(FOLLOWER_TEXT_CACHE)  # (memo-only caches: the same results)
     try:
         with lean_connections():  # this process reads and writes much of the database once (memory; see there)
             _follow_stages(url, conn, batch)

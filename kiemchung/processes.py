@@ -3,7 +3,7 @@ with the parent (the story follower of an import, the feature helper of the stor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 
@@ -133,6 +133,19 @@ def _libc(name: str):
         except (OSError, AttributeError, TypeError):  # not glibc (musl, macOS), or no CDLL(None) (Windows)
             _LIBC[name] = None
     return _LIBC[name]
+
+
+def child_process_start(text_cache: int) -> Callable[[], None]:
+    """The start of one of an import's own child processes (the story process that follows it, the
+    story stage's feature helper): it dies with its parent (:func:`die_with_parent`), keeps glibc's mmap
+    threshold fixed (:func:`fixed_mmap_threshold`) and bounds its text caches to ``text_cache`` entries
+    per generation (:func:`kiemchung.text.core.limit_caches`); returns the function that gives the
+    caches' bounds back."""
+    from kiemchung.text.core import limit_caches
+
+    die_with_parent()
+    fixed_mmap_threshold()
+    return limit_caches(text_cache)
 
 
 def die_with_parent() -> None:

@@ -297,7 +297,10 @@ def test_the_follower_process_bounds_its_text_caches_and_gives_the_bounds_back(m
     core.normalize("Người dân")  # (the caches exist)
     before = [c.cap for c in memo.CACHES]
     seen = []
-    monkeypatch.setattr(pipeline, "die_with_parent", lambda: None)  # (not this test's process)
+    from kiemchung import processes
+
+    monkeypatch.setattr(processes, "die_with_parent", lambda: None)  # (not this test's process)
+    monkeypatch.setattr(processes, "fixed_mmap_threshold", lambda: True)
     monkeypatch.setattr(pipeline, "_follow_stages", lambda url, conn, batch: seen.append([c.cap for c in memo.CACHES]))
     pipeline._follow(f"sqlite:///{tmp_path / 'kc.sqlite'}", None)
     assert seen and all(cap == min(c.default, pipeline.FOLLOWER_TEXT_CACHE) for cap, c in zip(seen[0], memo.CACHES))

@@ -724,12 +724,9 @@ HELPER_TEXT_CACHE = 15_000
 
 
 def _helper_start() -> None:
-    from kiemchung.processes import die_with_parent, fixed_mmap_threshold
-    from kiemchung.text.core import limit_caches
+    from kiemchung.processes import child_process_start
 
-    die_with_parent()
-    fixed_mmap_threshold()
-    limit_caches(HELPER_TEXT_CACHE)
+    child_process_start(HELPER_TEXT_CACHE)  # for the helper's whole life
 
 
 class _FeaturesAhead:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from itertools import pairwise
 
 from kiemchung.text import memo
-from kiemchung.text.syllable import _TONES, place_tone
+from kiemchung.text.syllable import _TONES_GET, place_tone
 from kiemchung.text.teencode import expand_teencode
 
 _MARK = "[\u0300-\u036f]*"
@@ -81,14 +81,13 @@ _NEWLINES = re.compile(r" ?\n[\s]*")
 
 def _fix_word(m: re.Match[str]) -> str:
     word = m.group()
-    hit = _TONE_CACHE_GET(word)
+    hit = _TONES_GET(word)
     return hit if hit is not None else place_tone(word)
 
 
 # Per-chunk caches (a chunk is a run of non-space characters): news text repeats its chunks so much
 # that a dict lookup per chunk replaces almost all regex work on the hot path. Each holds at most
 # 300,000 chunks, with the previous generation beside it (kiemchung.text.memo).
-_TONE_CACHE_GET = _TONES.new.get
 _NORM = memo.Generations("normalize", 300_000)
 _TOKS = memo.Generations("syllables", 300_000)
 _TEEN = memo.Generations("syllables, teencode", 300_000)
