@@ -146,7 +146,9 @@ def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
     from kiemchung.stories import tables as st
     from sqlalchemy import select
 
-    before, flood = _flood_apart_then_bridge(db, ClusterConfig(threshold=0.99, reconcile_every=100))
+    before, flood = _flood_apart_then_bridge(
+        db, ClusterConfig(threshold=0.99, reconcile_every=100, reconcile_each_batch=True, reconcile_scaled=0.0, reconcile_reassign=False)
+    )
     assert len(flood) == 1 and flood <= before
     kept = flood.pop()
     top = list_stories(db)
@@ -160,15 +162,22 @@ def test_the_stage_writes_what_the_reconciliation_pass_moves(db):
 
 
 
-@pytest.mark.parametrize("every, merged", [(5, True), (100, False)])
-def test_without_a_pass_per_batch_the_stage_writes_the_passes_of_every_n_documents(db, every, merged):
-    # reconcile_each_batch off: no pass after a batch; the pass add runs at the 5th document is written
-    # with its batch, and with a pass every 100 documents none has run yet.
-    from kiemchung.stories.cluster import ClusterConfig
+@pytest.mark.parametrize("every", [5, 100])
+def test_without_a_pass_per_batch_the_stage_writes_the_passes_of_every_n_documents(db, monkeypatch, every):
+    # reconcile_each_batch off (the default): no pass after a batch; the pass add runs at the 5th
+    # document is written with its batch; with a pass every 100 documents none has run by then, and
+    # the pass at the end of the run looks at the run's documents.
+    from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
 
-    config = ClusterConfig(threshold=0.99, reconcile_every=every, reconcile_each_batch=False)
+    passes = []
+    reconcile = StoryClusterer.reconcile
+    monkeypatch.setattr(StoryClusterer, "reconcile", lambda self: passes.append(self._n) or reconcile(self))
+    config = ClusterConfig(threshold=0.99, reconcile_every=every, reconcile_scaled=0.0, reconcile_reassign=False)
     before, flood = _flood_apart_then_bridge(db, config)
-    assert (len(flood) == 1) is merged and flood <= before
+    assert len(flood) == 1 and flood <= before
+    # the first run's end pass (after 3 documents), then add's pass at the 5th document (every 5: the
+    # run's end finds nothing left to look at) or the second run's end pass (every 100)
+    assert passes == [3, 5]
 
 def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
     """``run(until=...)`` (the story process beside ``kiemchung import``): while the ingest goes on,

@@ -83,6 +83,7 @@ TOP_TERMS_CACHED = 20_000  # dormant stories whose index terms are kept between 
 SERIES_MEMBERS = 30
 SERIES_GAP_H = 18.0
 RECONCILE_ROUNDS = 4
+REASSIGN_ROUNDS = 3  # reconcile_reassign: documents moved at most this many times over in one pass
 RECONCILE_SPLIT_MAX = 40  # bigger stories are not regrouped (the pass stays cheap; they are rarely mixtures of small events)
 LOCAL_SCALE_K = 7  # local scaling (reconcile_scaled): a document's scale is its k-th best cosine
 LOCAL_SCALE_FLOOR = 0.02  # so that a document with no close neighbour is not scaled without bound
@@ -789,9 +790,32 @@ class StoryClusterer(ClustererPersistence):
         moves: dict[str, tuple[str, str]] = {}
         idf = self._idf_table()
         cfg = self.config
-        scaled = self._local_scaling(idf) if cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0 else None
+        cosines = self._active_cosines(idf) if cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0 or cfg.reconcile_reassign else None
+        scaled = self._local_scaling(cosines) if cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0 else None
+        self._split_and_merge(dirty, pinned, moves, idf, scaled)
+        if cosines is not None and cfg.reconcile_reassign:
+            touched = self._reassign(cosines, pinned, moves)
+            del cosines
+            if touched:  # the stories a document left or joined: split and merged again like fresh ones
+                self._split_and_merge(sorted(touched), pinned, moves, idf, scaled)
+        self._dirty = set()
+        for d, (old, new) in moves.items():
+            first = self._moves.get(d, (old, new))[0]
+            self._moves[d] = (first, new)
+        self._pack_dormant()
+        return moves
+
+    def _split_and_merge(
+        self,
+        stories: list[int],
+        pinned: set[Any],
+        moves: dict[str, tuple[str, str]],
+        idf: Callable[[int], float],
+        scaled: tuple[dict[str, int], Any] | None,
+    ) -> None:
+        """Steps 1 and 2 of :meth:`reconcile` for the given stories."""
         fresh: list[int] = []
-        for s in dirty:
+        for s in stories:
             story = self._stories.live(s)  # (a packed story is dormant)
             if story is None or not story.active or story.sid in pinned:
                 continue
@@ -806,12 +830,76 @@ class StoryClusterer(ClustererPersistence):
             fresh = self._merge_close(fresh, pinned, moves, scaled)
             if not fresh:
                 break
-        self._dirty = set()
-        for d, (old, new) in moves.items():
-            first = self._moves.get(d, (old, new))[0]
-            self._moves[d] = (first, new)
-        self._pack_dormant()
-        return moves
+
+    def _reassign(
+        self, cosines: tuple[list[str], Any], pinned: set[Any], moves: dict[str, tuple[str, str]]
+    ) -> set[int]:
+        """Step 3 of :meth:`reconcile`: a document that is closer to another active story than to its
+        own moves there (see ``reconcile_reassign``). Returns the stories a document left or joined."""
+        import numpy as np
+        from scipy.sparse import csr_matrix
+
+        cfg = self.config
+        docs, sims = cosines
+        n = len(docs)
+        touched: set[int] = set()
+        if n < 2:
+            return touched
+        for _ in range(REASSIGN_ROUNDS):
+            owners: dict[int, int] = {}
+            col = np.empty(n, dtype=np.int64)
+            for k, d in enumerate(docs):
+                s = self._docs[d].story
+                col[k] = owners.setdefault(s, len(owners))
+            stories = list(owners)
+            members = np.bincount(col, minlength=len(stories)).astype(np.float64)
+            # a story with members outside the documents compared is not read as a whole: no target
+            whole = np.array([len(self._stories[s].docs) == members[j] for j, s in enumerate(stories)])
+            closed = np.array([(st := self._stories[s]).sid in pinned or not st.active for s in stories])
+            # each document's summed cosine to each story's members (the cosines times a one-hot matrix)
+            onehot = csr_matrix((np.ones(n), (np.arange(n), col)), shape=(n, len(stories)))
+            sums = np.asarray((onehot.T @ sims).T)
+            link = sums / members
+            own_size = members[col]
+            rows = np.arange(n)
+            own = np.where(own_size > 1, sums[rows, col] / np.maximum(own_size - 1, 1), np.inf)
+            link[rows, col] = -1.0
+            link[:, ~whole | closed] = -1.0
+            best = link.argmax(axis=1)
+            best_link = link[rows, best]
+            gate = np.array([min(cfg.cohesion_cap, cfg.cohesion_gate * self._cohesion(self._stories[s])) for s in stories])
+            bar = np.maximum(cfg.threshold, gate[best])
+            want = (best_link >= bar) & (best_link > own + cfg.reconcile_reassign_margin) & ~closed[col]
+            moved = 0
+            for k in np.flatnonzero(want).tolist():
+                d, t = docs[k], stories[best[k]]
+                doc = self._docs[d]
+                s = doc.story
+                if s == t or t not in self._stories or not self._in_window(self._stories[t], doc.time):
+                    continue
+                key = self._series.get(d)
+                day = _day_key(doc.time) if key is not None else None
+                if key is not None and any(  # another day's occurrence of its series: one story per occurrence
+                    self._series.get(e) == key and _day_key(self._docs[e].time) != day
+                    for e in self._stories[t].docs[-SERIES_MEMBERS:]
+                ):
+                    continue
+                self._move(d, t, moves)
+                if key is not None and self._occurrences.get((key, day)) == s and not any(
+                    self._series.get(e) == key and _day_key(self._docs[e].time) == day
+                    for e in (self._stories[s].docs if s in self._stories else ())
+                ):
+                    self._occurrences[(key, day)] = t  # the day's occurrence went with its last document
+                touched |= {s, t}
+                moved += 1
+            if not moved:
+                break
+        return {s for s in touched if s in self._stories}
+
+    @property
+    def unreconciled(self) -> bool:
+        """Whether stories changed since the last reconciliation pass (always False with the pass off)."""
+        return bool(self._dirty)
 
     def take_retired(self) -> dict[str, str]:
         """Stories the reconciliation pass merged away since the last call, ``{story id: kept story id}``."""
@@ -854,17 +942,11 @@ class StoryClusterer(ClustererPersistence):
         indptr = np.concatenate(([0], np.cumsum(lens)))
         return csr_matrix((vals, cols, indptr), shape=(n, len(terms))), terms
 
-    def _local_scaling(self, idf: Callable[[int], float]) -> tuple[dict[str, int], Any]:
-        """Locally scaled cosines between the active documents, ``({doc_id: row}, matrix)``.
-
-        A pair's cosine (under the current IDF) is divided by the geometric mean of both documents'
-        ``LOCAL_SCALE_K``-th best cosine to another document here (at least ``LOCAL_SCALE_FLOOR``): a
-        pair counts as close when each document is close to the other compared with its own
-        neighbourhood, so a report in a crowded topic needs a closer match than one in a sparse topic.
-        The pass sees documents that arrived after a story's own, which a decision at arrival could
-        not. At most ``LOCAL_SCALE_MAX_DOCS`` documents, those of the most recently used stories.
-        """
-        import numpy as np  # a core dependency, imported only when the option is on
+    def _active_cosines(self, idf: Callable[[int], float]) -> tuple[list[str], Any]:
+        """The cosines (under the current IDF) between the documents of the active stories, ``(doc
+        ids, matrix)`` with a zero diagonal: at most ``LOCAL_SCALE_MAX_DOCS`` documents, those of the
+        most recently used stories."""
+        import numpy as np  # a core dependency, imported only when an option needs it
 
         docs: list[str] = []
         for s in reversed(self._recent):
@@ -874,11 +956,27 @@ class StoryClusterer(ClustererPersistence):
             if len(docs) + len(st.docs) > LOCAL_SCALE_MAX_DOCS:
                 break
             docs.extend(st.docs)
-        n = len(docs)
-        pos = {d: k for k, d in enumerate(docs)}
         unit = self._weighted_rows([(self._docs[d].terms, self._docs[d].tfs) for d in docs], idf, unit=True)[0]
         sims = (unit @ unit.T).toarray()
         np.fill_diagonal(sims, 0.0)
+        return docs, sims
+
+    @staticmethod
+    def _local_scaling(cosines: tuple[list[str], Any]) -> tuple[dict[str, int], Any]:
+        """Locally scaled cosines between the active documents, ``({doc_id: row}, matrix)``.
+
+        A pair's cosine (:meth:`_active_cosines`) is divided by the geometric mean of both documents'
+        ``LOCAL_SCALE_K``-th best cosine to another document there (at least ``LOCAL_SCALE_FLOOR``): a
+        pair counts as close when each document is close to the other compared with its own
+        neighbourhood, so a report in a crowded topic needs a closer match than one in a sparse topic.
+        The pass sees documents that arrived after a story's own, which a decision at arrival could
+        not.
+        """
+        import numpy as np
+
+        docs, sims = cosines
+        n = len(docs)
+        pos = {d: k for k, d in enumerate(docs)}
         if n > 1:
             k = min(LOCAL_SCALE_K, n - 1)
             sigma = np.partition(sims, n - k, axis=1)[:, n - k]

@@ -133,15 +133,17 @@ class ClusterConfig:
     recheck_max_docs: int = 8
     recheck_margin: float = 0.01
     recheck_stories: int = 400
-    reconcile_every: int = 0
+    reconcile_every: int = 4000
     reconcile_split: float = 0.07
     reconcile_merge: float = 0.09
-    reconcile_scaled: float = 0.0
+    reconcile_scaled: float = 2.4
     reconcile_scaled_split: float = 0.0
     reconcile_scaled_split_max: int = 0
     reconcile_scaled_split_confirm: bool = False
-    reconcile_merge_days: float = 0.0
-    reconcile_each_batch: bool = True
+    reconcile_merge_days: float = 7.0
+    reconcile_each_batch: bool = False
+    reconcile_reassign: bool = True
+    reconcile_reassign_margin: float = 0.02
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:

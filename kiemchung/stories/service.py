@@ -462,6 +462,15 @@ class StoryStage:
                 progress(len(rows))
         if ahead is not None:  # nothing more to compute ahead: the helper ends before the last save (memory)
             ahead.close()
+        clusterer = self.clusterer
+        if clusterer.config.reconcile_every and clusterer.unreconciled:
+            # The run's last documents are looked at again now, not when the next run passes another
+            # reconcile_every documents (kiemchung eval stories does the same at the end of its stream).
+            # A False (another process saved a newer state, now loaded) drops this pass's moves with
+            # the state they were made in.
+            clusterer.reconcile()
+            if self._write([], clusterer.take_moves(), clusterer.take_retired()):
+                self._unsaved = max(self._unsaved, 1)  # the state that made these moves is saved below
         if self._unsaved and not self.save():  # another process saved first: redo from its position
             if limit is not None and done >= limit:
                 return done
