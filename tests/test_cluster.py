@@ -909,7 +909,7 @@ def test_reconcile_reassign_leaves_hand_edits_and_series_alone():
     assert c.reconcile() == {"x": (flood, metro)}
     assert c._occurrences.get((1, _day_key(c._docs["x"].time))) == c._sid_index(metro)
     # the default: the pass on, with the reassignment
-    assert ClusterConfig().reconcile_reassign and ClusterConfig().reconcile_every == 4000
+    assert ClusterConfig().reconcile_reassign and ClusterConfig().reconcile_every == 10_000
 
 
 def test_reconcile_merges_stories_of_one_event_that_a_single_pass_left_apart():

@@ -88,6 +88,7 @@ RECONCILE_SPLIT_MAX = 40  # bigger stories are not regrouped (the pass stays che
 LOCAL_SCALE_K = 7  # local scaling (reconcile_scaled): a document's scale is its k-th best cosine
 LOCAL_SCALE_FLOOR = 0.02  # so that a document with no close neighbour is not scaled without bound
 LOCAL_SCALE_MAX_DOCS = 2000  # scaled cosines over at most this many active documents (recent stories)
+COSINE_ROWS = 256  # the pass's cosines between documents are computed this many rows at a time
 _NO_DAY = array("q")  # the stories of a day with none (never changed)
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 PART_CENTROIDS_KEPT = 256  # hand-merged stories whose parts' centroids stay built (least recently scored out)
@@ -858,11 +859,11 @@ class StoryClusterer(ClustererPersistence):
             closed = np.array([(st := self._stories[s]).sid in pinned or not st.active for s in stories])
             # each document's summed cosine to each story's members (the cosines times a one-hot matrix)
             onehot = csr_matrix((np.ones(n), (np.arange(n), col)), shape=(n, len(stories)))
-            sums = np.asarray((onehot.T @ sims).T)
-            link = sums / members
+            link = np.asarray((onehot.T @ sims).T)  # summed cosines, then (in place) their means
             own_size = members[col]
             rows = np.arange(n)
-            own = np.where(own_size > 1, sums[rows, col] / np.maximum(own_size - 1, 1), np.inf)
+            own = np.where(own_size > 1, link[rows, col] / np.maximum(own_size - 1, 1), np.inf)
+            link /= members
             link[rows, col] = -1.0
             link[:, ~whole | closed] = -1.0
             best = link.argmax(axis=1)
@@ -875,7 +876,7 @@ class StoryClusterer(ClustererPersistence):
                 d, t = docs[k], stories[best[k]]
                 doc = self._docs[d]
                 s = doc.story
-                if s == t or t not in self._stories or not self._in_window(self._stories[t], doc.time):
+                if s == t or t not in self._stories or not self._fills_in(self._stories[t], doc.time):
                     continue
                 key = self._series.get(d)
                 day = _day_key(doc.time) if key is not None else None
@@ -957,7 +958,11 @@ class StoryClusterer(ClustererPersistence):
                 break
             docs.extend(st.docs)
         unit = self._weighted_rows([(self._docs[d].terms, self._docs[d].tfs) for d in docs], idf, unit=True)[0]
-        sims = (unit @ unit.T).toarray()
+        n = len(docs)
+        sims = np.empty((n, n))
+        right = unit.T.tocsc()
+        for lo in range(0, n, COSINE_ROWS):  # by rows: the sparse product of all of them at once took more
+            sims[lo : lo + COSINE_ROWS] = (unit[lo : lo + COSINE_ROWS] @ right).toarray()  # than the result
         np.fill_diagonal(sims, 0.0)
         return docs, sims
 
@@ -977,13 +982,15 @@ class StoryClusterer(ClustererPersistence):
         docs, sims = cosines
         n = len(docs)
         pos = {d: k for k, d in enumerate(docs)}
+        sigma = np.ones(n)
         if n > 1:
             k = min(LOCAL_SCALE_K, n - 1)
-            sigma = np.partition(sims, n - k, axis=1)[:, n - k]
-        else:
-            sigma = np.ones(n)
+            for lo in range(0, n, COSINE_ROWS):  # (a partition copies its rows)
+                sigma[lo : lo + COSINE_ROWS] = np.partition(sims[lo : lo + COSINE_ROWS], n - k, axis=1)[:, n - k]
         root = np.sqrt(np.maximum(sigma, LOCAL_SCALE_FLOOR))
-        return pos, sims / np.outer(root, root)
+        scaled = np.outer(root, root)
+        np.divide(sims, scaled, out=scaled)  # (the same quotients as sims / outer, one matrix fewer)
+        return pos, scaled
 
     @staticmethod
     def _row_dots(matrix: Any, left: list[int], right: list[int]) -> list[float]:
@@ -1231,6 +1238,18 @@ class StoryClusterer(ClustererPersistence):
         assert a.first is not None and a.last is not None and b.first is not None and b.last is not None
         merged = max(a.last, b.last) - min(a.first, b.first)
         return merged > bound * _DAY and merged > max(a.last - a.first, b.last - b.first)
+
+    def _fills_in(self, story: _Story, when: float | None) -> bool:
+        """Whether a document of this time may join the story in the pass: within the window of it, and,
+        with ``reconcile_merge_days``, not making it longer than that bound and than it already is (a
+        story of a topic must not creep forward one moved document at a time)."""
+        if not self._in_window(story, when):
+            return False
+        bound = self.config.reconcile_merge_days
+        if not bound or when is None or story.first is None or story.last is None:
+            return True
+        span = max(story.last, when) - min(story.first, when)
+        return span <= bound * _DAY or span <= story.last - story.first
 
     def _all_informal(self, story: _Story) -> bool:
         informal = self._informal

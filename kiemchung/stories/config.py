@@ -133,7 +133,7 @@ class ClusterConfig:
     recheck_max_docs: int = 8
     recheck_margin: float = 0.01
     recheck_stories: int = 400
-    reconcile_every: int = 4000
+    reconcile_every: int = 10_000
     reconcile_split: float = 0.07
     reconcile_merge: float = 0.09
     reconcile_scaled: float = 2.4
