@@ -251,12 +251,27 @@ def render_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
-def render_pdf(report: Report, path: str | Path) -> Path:
-    """Write the report as a PDF (WeasyPrint) to ``path``; returns the path."""
+def _weasyprint_html() -> type:
+    """WeasyPrint's ``HTML``. Importing WeasyPrint sets Pillow's process-wide
+    ``ImageFile.LOAD_TRUNCATED_IMAGES``, after which Pillow decodes a truncated image without an error:
+    ``kiemchung.images`` would then take a cut-off upload in the same process (``kiemchung serve``
+    renders reports and receives images) as a whole image. The flag is put back as it was; the
+    reports' own images (charts drawn here) are never truncated."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
         from weasyprint import HTML
     except ImportError as exc:
         raise ConfigError("Thiếu gói weasyprint để xuất PDF (pip install weasyprint)") from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    return HTML
+
+
+def render_pdf(report: Report, path: str | Path) -> Path:
+    """Write the report as a PDF (WeasyPrint) to ``path``; returns the path."""
+    HTML = _weasyprint_html()
     path = Path(path)
     weasy_log = logging.getLogger("weasyprint")
     weasy_log.addFilter(_svg_style_noise)
