@@ -25,11 +25,12 @@ How a document is placed (:meth:`StoryClusterer.add`):
 
 Story ids are stable strings (``st-1``, ``st-2``...). Hand edits (:meth:`~StoryClusterer.merge`,
 :meth:`~StoryClusterer.split`) stay as they were made: no automatic pass moves a document of a
-hand-edited story. Two opt-in passes do move documents of other stories: the reconciliation pass
-(``ClusterConfig.reconcile_every``, :meth:`~StoryClusterer.reconcile`) splits mixed stories and
-merges close ones among the stories changed since its last run, so that the result depends less on the
-arrival order; the opt-in re-check pass (``ClusterConfig.recheck_every``, :meth:`~StoryClusterer.recheck`)
-moves a member of a small story that no longer fits it.
+hand-edited story. Two passes do move documents of other stories: the reconciliation pass (on by
+default: ``ClusterConfig.reconcile_every``, :meth:`~StoryClusterer.reconcile`) splits mixed stories,
+merges close ones and moves single documents to the story they are closer to, among the active
+stories, so that the result depends less on the arrival order; the opt-in re-check pass
+(``ClusterConfig.recheck_every``, :meth:`~StoryClusterer.recheck`) moves a member of a small story that
+no longer fits it.
 Configuration is in :mod:`kiemchung.stories.config`, the per-document and per-story records in
 :mod:`kiemchung.stories.records`, saving and reloading in :mod:`kiemchung.stories.persistence`.
 The whole state is a JSON-serialisable dict (:meth:`~StoryClusterer.state`,
@@ -779,6 +780,16 @@ class StoryClusterer(ClustererPersistence):
            reaches ``reconcile_merge`` and passes both stories' cohesion gates, with times within the
            window of each other and not two occurrences of one series, become one (best pairs first;
            the smaller story's documents move to the bigger one, whose id the other then resolves to).
+           With ``reconcile_scaled``, a pair whose mean locally scaled cosine reaches it is merged too.
+        3. Reassign (``reconcile_reassign``): over the documents of the active stories (at most
+           ``LOCAL_SCALE_MAX_DOCS``, the most recently used stories'), a document whose mean cosine to
+           another story's members reaches ``threshold`` and that story's cohesion gate, and beats its
+           mean cosine to the other members of its own story by ``reconcile_reassign_margin``, moves
+           there (``REASSIGN_ROUNDS`` rounds at most): the one early misplaced document of a story too
+           small for the split. Not out of a story of one, not into a story partly outside those
+           documents, not making a dated story longer than ``reconcile_merge_days`` and than it already
+           is, not to another day's occurrence of the document's series. The stories a document left or
+           joined then take steps 1 and 2 again.
 
         Returns ``{doc_id: (old story id, new story id)}`` for this pass; moves also accumulate for
         :meth:`take_moves`, and stories merged away for :meth:`take_retired`.

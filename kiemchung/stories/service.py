@@ -466,11 +466,12 @@ class StoryStage:
         if clusterer.config.reconcile_every and clusterer.unreconciled:
             # The run's last documents are looked at again now, not when the next run passes another
             # reconcile_every documents (kiemchung eval stories does the same at the end of its stream).
-            # A False (another process saved a newer state, now loaded) drops this pass's moves with
-            # the state they were made in.
             clusterer.reconcile()
-            if self._write([], clusterer.take_moves(), clusterer.take_retired()):
-                self._unsaved = max(self._unsaved, 1)  # the state that made these moves is saved below
+            if not self._write([], clusterer.take_moves(), clusterer.take_retired()):
+                # another process saved a newer state (now loaded): this pass's moves went with the
+                # state they were made in; what is left is assigned from the newer state's position
+                return done + self._run(batch, None if limit is None else limit - done, progress, None, poll_s, None)
+            self._unsaved = max(self._unsaved, 1)  # the state that made these moves is saved below
         if self._unsaved and not self.save():  # another process saved first: redo from its position
             if limit is not None and done >= limit:
                 return done
