@@ -764,11 +764,12 @@ def test_empty_bodies_cluster_on_title_and_lead():
     assert c.story(s).doc_count == 4
 
 
-def _with_misfit(config: ClusterConfig | None = None) -> tuple[StoryClusterer, str, str]:
-    """A flood story holding one metro report (forced in, standing for an early wrong join)."""
+def _with_misfit(config: ClusterConfig | None = None, flood: int = 2) -> tuple[StoryClusterer, str, str]:
+    """A story of ``flood`` flood reports and one metro report (forced in, standing for an early wrong
+    join), beside a metro story of one report."""
     c = StoryClusterer(config, now=_now)
     feed(c, VACCINE + FOOTBALL, at(10))
-    feed(c, FLOOD[:2], at(10))
+    feed(c, FLOOD[:flood], at(10))
     metro = c.add("mt-1", title=METRO[0][1], lead=METRO[0][2], published_at=at(10))
     c.add("x", title=METRO[1][1], lead=METRO[1][2], published_at=at(11), dup_of="lu-1")
     return c, c.story_of("lu-1"), metro
@@ -858,14 +859,8 @@ def test_reconcile_takes_a_wrong_join_out_and_puts_it_where_it_belongs():
 
 
 def _misfit_in_a_pair(config: ClusterConfig) -> tuple[StoryClusterer, str, str]:
-    """A flood story of two documents, one of them a metro report (forced in: an early wrong join),
-    beside a metro story of one: too small for the pass's split (3 documents or more)."""
-    c = StoryClusterer(config, now=_now)
-    feed(c, VACCINE + FOOTBALL, at(10))
-    feed(c, FLOOD[:1], at(10))
-    metro = c.add("mt-1", title=METRO[0][1], lead=METRO[0][2], published_at=at(10))
-    c.add("x", title=METRO[1][1], lead=METRO[1][2], published_at=at(11), dup_of="lu-1")
-    return c, c.story_of("lu-1"), metro
+    """The misfit in a story of two documents: too small for the pass's split (3 documents or more)."""
+    return _with_misfit(config, flood=1)
 
 
 def test_reconcile_reassign_moves_a_document_to_the_story_it_is_closer_to():

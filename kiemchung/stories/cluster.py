@@ -785,8 +785,9 @@ class StoryClusterer(ClustererPersistence):
            ``LOCAL_SCALE_MAX_DOCS``, the most recently used stories'), a document whose mean cosine to
            another story's members reaches ``threshold`` and that story's cohesion gate, and beats its
            mean cosine to the other members of its own story by ``reconcile_reassign_margin`` while that
-           one is below ``reconcile_reassign_below`` (it fits its own story loosely), moves there (``REASSIGN_ROUNDS`` rounds at most): the one early misplaced document of a story too
-           small for the split. Not out of a story of one, not into a story partly outside those
+           one is below ``reconcile_reassign_below`` (it fits its own story loosely), moves there
+           (``REASSIGN_ROUNDS`` rounds at most): the one early misplaced document of a story too small
+           for the split. Not out of a story of one, not into a story partly outside those
            documents, not making a dated story longer than ``reconcile_merge_days`` and than it already
            is, not to another day's occurrence of the document's series. The stories a document left or
            joined then take steps 1 and 2 again.
@@ -795,6 +796,7 @@ class StoryClusterer(ClustererPersistence):
         :meth:`take_moves`, and stories merged away for :meth:`take_retired`.
         """
         if self.config.semantic:
+            self._dirty = set()  # (nothing to look at again: the pass does not run with the e5 blend)
             return {}
         pinned = {e.get(k) for e in self._log for k in ("into", "from")}
         dirty = sorted(self._dirty)

@@ -68,7 +68,7 @@ class ClusterConfig:
         reaches ``reconcile_merge`` (never below ``threshold``) and both cohesion gates are merged.
         Hand-edited stories are left alone. Documents move, so a caller that stores assignments must
         apply :meth:`~kiemchung.stories.cluster.StoryClusterer.take_moves` and ``take_retired``
-        (the story stage does). Not run with ``semantic``. ``reconcile_scaled`` (0, off): with local
+        (the story stage does). Not run with ``semantic``. ``reconcile_scaled`` (2.4; 0 turns it off): with local
         scaling, each cosine between two documents is divided by the geometric mean of both documents'
         ``LOCAL_SCALE_K``-th best cosine to another active document (their neighbourhood's density, which
         the pass can read because it sees documents that arrived later); two stories whose mean scaled
@@ -78,9 +78,10 @@ class ClusterConfig:
         ``reconcile_scaled_split_max`` (0: no bound): the scaled split only for stories of at most this
         many documents; bigger ones take the plain split (in a big story every document's neighbourhood
         is inside it, so the scaled link between two halves of one event stays low and would cut it).
-        ``reconcile_merge_days`` (0: no bound beyond the window): the pass does not merge two dated
+        ``reconcile_merge_days`` (7; 0: no bound beyond the window): the pass does not merge two dated
         stories when the merged story would span more than this many days, and more than either of
-        them already spans (a recurring schedule or bulletin chained into a month-long story).
+        them already spans (a recurring schedule or bulletin chained into a month-long story), nor
+        move a document into a story it would make that long.
         ``reconcile_each_batch`` (off): the story stage also runs the pass after each batch it places;
         off, the pass runs every ``reconcile_every`` documents (its moves are written with the batch in
         which it ran) and once at the end of the stage's run, so its cost follows the documents, not
