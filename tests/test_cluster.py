@@ -909,6 +909,13 @@ def test_reconcile_reassign_leaves_hand_edits_and_series_alone():
     c._occurrences[(1, _day_key(c._docs["x"].time))] = c._sid_index(flood)
     assert c.reconcile() == {"x": (flood, metro)}
     assert c._occurrences.get((1, _day_key(c._docs["x"].time))) == c._sid_index(metro)
+    # a move must not make a dated story longer than reconcile_merge_days and than it already is:
+    # the metro story is one report of day 10, x is of day 11
+    for days, moved in ((0.5, False), (2.0, True)):
+        c, flood, metro = _misfit_in_a_pair(
+            _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, reconcile_merge_days=days)
+        )
+        assert (c.reconcile() == {"x": (flood, metro)}) is moved
     # the default: the pass on, with the reassignment
     assert ClusterConfig().reconcile_reassign and ClusterConfig().reconcile_every == 10_000
 

@@ -1250,12 +1250,8 @@ class StoryClusterer(ClustererPersistence):
         """Whether merging two dated stories would make one longer than ``reconcile_merge_days`` and
         than either of them already is (a merge may fill in an event, not chain occurrences of a topic
         into a story of weeks)."""
-        bound = self.config.reconcile_merge_days
-        if not bound:
-            return False
         assert a.first is not None and a.last is not None and b.first is not None and b.last is not None
-        merged = max(a.last, b.last) - min(a.first, b.first)
-        return merged > bound * _DAY and merged > max(a.last - a.first, b.last - b.first)
+        return self._longer(min(a.first, b.first), max(a.last, b.last), max(a.last - a.first, b.last - b.first))
 
     def _fills_in(self, story: _Story, when: float | None) -> bool:
         """Whether a document of this time may join the story in the pass: within the window of it, and,
@@ -1263,11 +1259,15 @@ class StoryClusterer(ClustererPersistence):
         story of a topic must not creep forward one moved document at a time)."""
         if not self._in_window(story, when):
             return False
-        bound = self.config.reconcile_merge_days
-        if not bound or when is None or story.first is None or story.last is None:
+        if when is None or story.first is None or story.last is None:
             return True
-        span = max(story.last, when) - min(story.first, when)
-        return span <= bound * _DAY or span <= story.last - story.first
+        return not self._longer(min(story.first, when), max(story.last, when), story.last - story.first)
+
+    def _longer(self, first: float, last: float, span: float) -> bool:
+        """Whether a story from ``first`` to ``last`` would be longer than ``reconcile_merge_days`` (when
+        set) and than ``span``, the longest of what made it."""
+        bound = self.config.reconcile_merge_days
+        return bool(bound) and last - first > bound * _DAY and last - first > span
 
     def _all_informal(self, story: _Story) -> bool:
         informal = self._informal
