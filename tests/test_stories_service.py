@@ -178,6 +178,11 @@ def test_without_a_pass_per_batch_the_stage_writes_the_passes_of_every_n_documen
     # the first run's end pass (after 3 documents), then add's pass at the 5th document (every 5: the
     # run's end finds nothing left to look at) or the second run's end pass (every 100)
     assert passes == [3, 5]
+    # the saved state is the one that made the moves: a new stage reads the flood reports in one story
+    fresh = StoryStage(db, config)
+    assert fresh.run() == 0
+    assert len({fresh.clusterer.story_of(str(i)) for i in (1, 2, 3)}) == 1
+
 
 def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
     """``run(until=...)`` (the story process beside ``kiemchung import``): while the ingest goes on,
