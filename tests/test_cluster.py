@@ -839,8 +839,15 @@ def test_recheck_config_errors():
 def _pass_config(**kw: object) -> ClusterConfig:
     """The plain reconciliation pass (split and merge): the default's scaled merge, time bound and
     reassignment off, the pass after each batch, unless given."""
-    base = {"reconcile_scaled": 0.0, "reconcile_merge_days": 0.0, "reconcile_reassign": False, "reconcile_each_batch": True}
+    base = {"reconcile_scaled": 0.0, "reconcile_merge_days": 0.0, "reconcile_reassign": False,
+            "reconcile_each_batch": True}
     return ClusterConfig(**{**base, **kw})
+
+
+def _reassign_config(**kw: object) -> ClusterConfig:
+    """The plain pass with the reassignment, a merge bar of 0.5 (the misfit's two stories are not
+    merged whole: their mean link is about 0.35) and no pass on its own in these few documents."""
+    return _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, **kw)
 
 
 def test_reconcile_takes_a_wrong_join_out_and_puts_it_where_it_belongs():
@@ -868,7 +875,7 @@ def test_reconcile_reassign_moves_a_document_to_the_story_it_is_closer_to():
     c, flood, metro = _misfit_in_a_pair(_pass_config(reconcile_every=10_000, reconcile_merge=0.5))
     assert c.story(flood).doc_ids == ["lu-1", "x"]
     assert c.reconcile() == {}  # split and merge alone: a story of two is not regrouped
-    c, flood, metro = _misfit_in_a_pair(_pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True))
+    c, flood, metro = _misfit_in_a_pair(_reassign_config())
     assert c.reconcile() == {"x": (flood, metro)}
     assert c.story(metro).doc_ids == ["mt-1", "x"] and c.story(flood).doc_ids == ["lu-1"]
     # the cosines it read are those of the documents' vectors under the current IDF
@@ -881,17 +888,17 @@ def test_reconcile_reassign_moves_a_document_to_the_story_it_is_closer_to():
     # better than reconcile_reassign_below (x's mean cosine to the flood report is about 0.042).
     for option in ({"reconcile_reassign_margin": 1.0}, {"reconcile_reassign_below": 0.04}):
         c, flood, metro = _misfit_in_a_pair(
-            _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, **option)
+            _reassign_config(**option)
         )
         assert c.reconcile() == {}
     c, flood, metro = _misfit_in_a_pair(
-        _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, reconcile_reassign_below=0.05)
+        _reassign_config(reconcile_reassign_below=0.05)
     )
     assert c.reconcile() == {"x": (flood, metro)}
 
 
 def test_reconcile_reassign_leaves_hand_edits_and_series_alone():
-    config = _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True)
+    config = _reassign_config()
     # a story a person edited, as the source or as the target, is never changed by the pass
     c, flood, metro = _misfit_in_a_pair(config)
     c.split(flood, ["lu-1"])  # both sides pinned: "x" stays alone in the flood story
@@ -913,7 +920,7 @@ def test_reconcile_reassign_leaves_hand_edits_and_series_alone():
     # the metro story is one report of day 10, x is of day 11
     for days, moved in ((0.5, False), (2.0, True)):
         c, flood, metro = _misfit_in_a_pair(
-            _pass_config(reconcile_every=10_000, reconcile_merge=0.5, reconcile_reassign=True, reconcile_merge_days=days)
+            _reassign_config(reconcile_merge_days=days)
         )
         assert (c.reconcile() == {"x": (flood, metro)}) is moved
     # the default: the pass on, with the reassignment

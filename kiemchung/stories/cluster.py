@@ -804,8 +804,9 @@ class StoryClusterer(ClustererPersistence):
         moves: dict[str, tuple[str, str]] = {}
         idf = self._idf_table()
         cfg = self.config
-        cosines = self._active_cosines(idf) if cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0 or cfg.reconcile_reassign else None
-        scaled = self._local_scaling(cosines) if cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0 else None
+        scaling = cfg.reconcile_scaled > 0 or cfg.reconcile_scaled_split > 0
+        cosines = self._active_cosines(idf) if scaling or cfg.reconcile_reassign else None
+        scaled = self._local_scaling(cosines) if scaling else None
         self._split_and_merge(dirty, pinned, moves, idf, scaled)
         if cosines is not None and cfg.reconcile_reassign:
             touched = self._reassign(cosines, pinned, moves)
@@ -881,7 +882,8 @@ class StoryClusterer(ClustererPersistence):
             link[:, ~whole | closed] = -1.0
             best = link.argmax(axis=1)
             best_link = link[rows, best]
-            gate = np.array([min(cfg.cohesion_cap, cfg.cohesion_gate * self._cohesion(self._stories[s])) for s in stories])
+            cohesion = np.array([self._cohesion(self._stories[s]) for s in stories])
+            gate = np.minimum(cfg.cohesion_cap, cfg.cohesion_gate * cohesion)
             bar = np.maximum(cfg.threshold, gate[best])
             want = (
                 (best_link >= bar)
@@ -898,7 +900,8 @@ class StoryClusterer(ClustererPersistence):
                     continue
                 key = self._series.get(d)
                 day = _day_key(doc.time) if key is not None else None
-                if key is not None and any(  # another day's occurrence of its series: one story per occurrence
+                # not into another day's occurrence of its series (one story per occurrence)
+                if key is not None and any(
                     self._series.get(e) == key and _day_key(self._docs[e].time) != day
                     for e in self._stories[t].docs[-SERIES_MEMBERS:]
                 ):
@@ -1004,7 +1007,8 @@ class StoryClusterer(ClustererPersistence):
         if n > 1:
             k = min(LOCAL_SCALE_K, n - 1)
             for lo in range(0, n, COSINE_ROWS):  # (a partition copies its rows)
-                sigma[lo : lo + COSINE_ROWS] = np.partition(sims[lo : lo + COSINE_ROWS], n - k, axis=1)[:, n - k]
+                rows = np.partition(sims[lo : lo + COSINE_ROWS], n - k, axis=1)
+                sigma[lo : lo + COSINE_ROWS] = rows[:, n - k]
         root = np.sqrt(np.maximum(sigma, LOCAL_SCALE_FLOOR))
         scaled = np.outer(root, root).astype(sims.dtype)
         np.divide(sims, scaled, out=scaled)  # (the same quotients as sims / outer, one matrix fewer)
@@ -1251,7 +1255,8 @@ class StoryClusterer(ClustererPersistence):
         than either of them already is (a merge may fill in an event, not chain occurrences of a topic
         into a story of weeks)."""
         assert a.first is not None and a.last is not None and b.first is not None and b.last is not None
-        return self._longer(min(a.first, b.first), max(a.last, b.last), max(a.last - a.first, b.last - b.first))
+        longest = max(a.last - a.first, b.last - b.first)
+        return self._longer(min(a.first, b.first), max(a.last, b.last), longest)
 
     def _fills_in(self, story: _Story, when: float | None) -> bool:
         """Whether a document of this time may join the story in the pass: within the window of it, and,

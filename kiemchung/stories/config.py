@@ -68,8 +68,8 @@ class ClusterConfig:
         reaches ``reconcile_merge`` (never below ``threshold``) and both cohesion gates are merged.
         Hand-edited stories are left alone. Documents move, so a caller that stores assignments must
         apply :meth:`~kiemchung.stories.cluster.StoryClusterer.take_moves` and ``take_retired``
-        (the story stage does). Not run with ``semantic``. ``reconcile_scaled`` (2.4; 0 turns it off): with local
-        scaling, each cosine between two documents is divided by the geometric mean of both documents'
+        (the story stage does). Not run with ``semantic``. ``reconcile_scaled`` (2.4; 0 turns it off):
+        with local scaling, each cosine between two documents is divided by the geometric mean of both documents'
         ``LOCAL_SCALE_K``-th best cosine to another active document (their neighbourhood's density, which
         the pass can read because it sees documents that arrived later); two stories whose mean scaled
         cosine reaches ``reconcile_scaled`` are merged even when the plain link or a cohesion gate would

@@ -470,7 +470,8 @@ class StoryStage:
             if not self._write([], clusterer.take_moves(), clusterer.take_retired()):
                 # another process saved a newer state (now loaded): this pass's moves went with the
                 # state they were made in; what is left is assigned from the newer state's position
-                return done + self._run(batch, None if limit is None else limit - done, progress, None, poll_s, None)
+                rest = None if limit is None else limit - done
+                return done + self._run(batch, rest, progress, None, poll_s, None)
             self._unsaved = max(self._unsaved, 1)  # the state that made these moves is saved below
         if self._unsaved and not self.save():  # another process saved first: redo from its position
             if limit is not None and done >= limit:
