@@ -3,8 +3,8 @@
 alerts-dev has one post per claim, so no story there holds copies of a rumour and ``kiemchung eval
 matching`` shows only what the story rule (``verify.story_raise``) costs on topical stories. Here a
 share of the knowledge base's claims *spread*: each chosen claim is posted twice (as written, and
-folded to lower case without diacritics, as rumours circulate), at seeded random places among the
-9,541 posts; everything goes through the product's story clusterer (as ``eval matching`` does: social
+folded to lower case without diacritics, as rumours circulate; with ``--rewordings``, as written and
+as its rewording from the queries, folded: two wordings), at seeded random places among the 9,541 posts; everything goes through the product's story clusterer (as ``eval matching`` does: social
 posts, file order, no dates); the copies are confident repeats of their claim, and a post whose most
 probable candidate is that claim, in their story, can be raised. Only the original posts are scored
 (alert precision, recall, false alerts per 1,000 posts without gold), for:
@@ -16,9 +16,14 @@ probable candidate is that claim, in their story, can be raised. Only the origin
   probability is at least F and it has no conflict (``verify.conflict``). The product's floor
   (``verify.STORY_FLOOR``, 0.05) is the lowest F whose false alerts per 1,000 stay within the target
   (5) at every share and seed where ``related_only`` does (docs/matching.md, "Under the related level");
-* ``floor F xR`` (``--margins F:R``): the same, and the post's probability is also at least R times its
-  next candidate's (a post that points at one claim; measured 2026-12-06 night and not kept:
-  docs/matching.md, "A post that points at one claim").
+  Since 2026-12-07 this is the product's rule with the names a story establishes
+  (``verify.story_names``): a post under F is raised too when its reading with the names of the
+  claim that it speaks of by their kind ("cầu mới" for "Cầu Giang Khẩu 2"), stated by two different
+  wordings among the story's confident repeats, reaches F (``AlertDecider.named``);
+  ``floor F without names`` is the rule before;
+* ``floor F xR`` (``--margins F:R``, without names): the same, and the post's probability is also at
+  least R times its next candidate's (a post that points at one claim; measured 2026-12-06 night and
+  not kept: docs/matching.md, "A post that points at one claim").
 
 The clusterer decides which posts share a story with the copies, so a claim's *related sentence* (the
 other sentence of its vnPara pair, saying something else) often is not in it. ``--forced`` adds two
@@ -28,7 +33,7 @@ candidate is that claim); ``forced_all``, every post whose most probable candida
 (news titles and rewordings too).
 
     python benchmarks/alerts_spread.py [--shares 0,0.05,0.1,0.25,0.5,1] [--floors 0.05,0.02] \
-        [--margins 0.0125:10,0.02:8] [--seeds 15] [--forced] [--no-scope] [--json]
+        [--margins 0.0125:10,0.02:8] [--seeds 15] [--forced] [--no-scope] [--rewordings] [--json]
 
 A conflict (``verify.conflict``: numbers, negation, and since 2026-12-07 a duration or scope that
 differs, ``scope_diff``) keeps a post from being raised under the related level; ``--no-scope`` scores
@@ -51,12 +56,15 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _decide(decider, text: str) -> list[dict]:
-    from kiemchung.claims.verify import conflict
+    from kiemchung.claims.verify import _tokens, conflict, reading
 
     _, ds = decider.decide(text, k=10)
-    return [{"fc": str(d.match.entry_id), "p": d.probability, "matched": d.match.matched, "clause": d.clause,
-             "same": d.same_claim, "conflict": conflict(d.features),
-             "conflict_no_scope": bool(d.features["neg_diff"] or d.features["num_diff"])} for d in ds]
+    out = [{"fc": str(d.match.entry_id), "p": d.probability, "matched": d.match.matched, "clause": d.clause,
+            "same": d.same_claim, "conflict": conflict(d.features),
+            "conflict_no_scope": bool(d.features["neg_diff"] or d.features["num_diff"])} for d in ds]
+    if ds:  # for the names a story establishes (verify.story_names)
+        out[0].update(named=ds[0].named, decision=ds[0], tokens=_tokens(reading(text)))
+    return out
 
 
 def _levels(model, ds: list[dict]) -> list[str | None]:
@@ -79,8 +87,11 @@ def _over(ds: list[dict], floor: float, margin: float) -> bool:
 
 
 def _score(posts: list[dict], stories: list[str], model, floor: float | None, margin: float = 0.0,
-           key_conflict: str = "conflict") -> dict:
-    from kiemchung.claims.verify import STORY_MIN_REPEATS
+           key_conflict: str = "conflict", decider=None) -> dict:
+    """Alert figures of the original posts with the story rule; ``decider``: also raise a post under the
+    floor whose reading with the names its story establishes (``AlertDecider.named`` over the
+    confident repeats' syllables) passes ``story_floor_ok``, as the product does."""
+    from kiemchung.claims.verify import STORY_MIN_REPEATS, story_floor_ok
 
     levels = [_levels(model, p["ds"]) for p in posts]
     repeats: dict[tuple[str, str], set[int]] = {}
@@ -103,6 +114,13 @@ def _score(posts: list[dict], stories: list[str], model, floor: float | None, ma
               and _over(p["ds"], floor, margin) and not c[key_conflict]):
             lvs[0] = "repeat"
             raised += 1
+        elif (decider is not None and floor is not None and not c[key_conflict] and c.get("named", 0) >= floor
+              and len(confident.get(key, set()) - {n}) >= STORY_MIN_REPEATS):
+            reps = [posts[m]["ds"][0]["tokens"] for m in sorted(confident[key] - {n})]
+            r = decider.named(c["tokens"], c["decision"], reps)
+            if r is not None and story_floor_ok(r):
+                lvs[0] = "repeat"
+                raised += 1
     alerts = right = false_no_gold = found = with_gold = without = 0
     for p, lvs in zip(posts, levels, strict=True):
         if p["copy"]:
@@ -127,7 +145,7 @@ def _related(post: dict, claim: str) -> bool:
 
 def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[float],
         seeds: tuple[int, ...] = (15,), margins: tuple[tuple[float, float], ...] = (),
-        forced: bool = False, no_scope: bool = False) -> list[dict]:
+        forced: bool = False, no_scope: bool = False, rewordings: bool = False) -> list[dict]:
     from kiemchung.claims.evaluate import read_jsonl
     from kiemchung.claims.match import ClaimMatcher
     from kiemchung.claims.verify import DEFAULT_MODEL, AlertDecider
@@ -140,8 +158,13 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
     decider = AlertDecider(matcher, None, None, texts={r["id"]: r["text"] for r in kb})
     posts = [{"id": q.get("id", ""), "text": q["text"], "gold": list(q["gold"] or []), "copy": False,
               "ds": _decide(decider, q["text"])} for q in read_jsonl(queries_path, ("text", "gold"))]
+    reworded = {}
+    if rewordings:  # the second copy: a rewording of the claim (its first gold post), folded
+        for p in posts:
+            for g in p["gold"]:
+                reworded.setdefault(g, p["text"])
     copies = {r["id"]: [{"text": t, "gold": [r["id"]], "copy": True, "ds": _decide(decider, t)}
-                        for t in (r["text"], fold(r["text"]).lower())] for r in kb}
+                        for t in (r["text"], fold(reworded.get(r["id"], r["text"])).lower())] for r in kb}
     order = sorted(copies)
     out = []
     for seed, share in ((seed, share) for seed in seeds for share in shares):
@@ -162,14 +185,14 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
         stories = [clusterer.story_of(i) for i in ids]
         row = {"seed": seed, "share": share, "claims_spreading": len(chosen), "cluster_s": round(time.perf_counter() - t, 1),
                "related_only": _score(stream, stories, DEFAULT_MODEL, None)}
-        for f in floors:
-            row[f"floor {f}"] = _score(stream, stories, DEFAULT_MODEL, f)
-        rules = [(f"floor {f}", f, 0.0, "conflict") for f in floors]
-        rules += [(f"floor {f} x{m:g}", f, m, "conflict") for f, m in margins]
+        # (name, floor, margin, conflict key, the names a story establishes)
+        rules = [(f"floor {f}", f, 0.0, "conflict", True) for f in floors]
+        rules += [(f"floor {f} without names", f, 0.0, "conflict", False) for f in floors]
+        rules += [(f"floor {f} x{m:g}", f, m, "conflict", False) for f, m in margins]
         if no_scope:  # the same rules with the conflicts before scope_diff (2026-12-07)
-            rules += [(f"{name} no_scope", f, m, "conflict_no_scope") for name, f, m, _ in rules]
-        for name, f, m, key in rules:
-            row[name] = _score(stream, stories, DEFAULT_MODEL, f, m, key)
+            rules += [(f"{name} no_scope", f, m, "conflict_no_scope", n) for name, f, m, _, n in rules]
+        for name, f, m, key, named in rules:
+            row[name] = _score(stream, stories, DEFAULT_MODEL, f, m, key, decider if named else None)
         if forced:
             # The adversary added to the story of a spreading claim's first copy, the other stories as
             # the clusterer made them: "related", the claim's related sentence (in alerts-dev the
@@ -186,8 +209,9 @@ def run(kb_path: Path, queries_path: Path, shares: list[float], floors: list[flo
                           and (kind == "all" or (not p["gold"] and _related(p, p["ds"][0]["fc"]))) else st
                           for p, st in zip(stream, stories, strict=True)]
                 row[f"forced_{kind}"] = {"related_only": _score(stream, placed, DEFAULT_MODEL, None)}
-                for name, f, m, key in rules:
-                    row[f"forced_{kind}"][name] = _score(stream, placed, DEFAULT_MODEL, f, m, key)
+                for name, f, m, key, named in rules:
+                    row[f"forced_{kind}"][name] = _score(stream, placed, DEFAULT_MODEL, f, m, key,
+                                                         decider if named else None)
         out.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     return out
@@ -208,12 +232,16 @@ def main() -> None:
                          "its related sentence (forced_related), every post pointing at it (forced_all)")
     ap.add_argument("--no-scope", action="store_true",
                     help="also score every rule with the conflicts before scope_diff (number, negation only)")
+    ap.add_argument("--rewordings", action="store_true",
+                    help="spread each chosen claim as written and as a rewording (its first gold post, folded) "
+                         "instead of its folded copy: two wordings, which can establish its names "
+                         "(verify.story_names counts copies of one text once)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rows = run(args.kb, args.queries, [float(s) for s in args.shares.split(",")],
                [float(f) for f in args.floors.split(",") if f], tuple(int(x) for x in args.seeds.split(",")),
                tuple(tuple(float(v) for v in x.split(":")) for x in args.margins.split(",") if x), args.forced,
-               args.no_scope)
+               args.no_scope, args.rewordings)
     print(json.dumps(rows, indent=None if args.json else 1))
 
 

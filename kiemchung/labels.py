@@ -165,6 +165,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "image": ("ảnh giống ảnh trong bài kiểm chứng", "image matches a fact-check's image"),
         "story": ("lan truyền trong cùng câu chuyện với một bài đã lặp lại tin sai",
                   "spreading in a story where another post repeats the claim"),
+        "story_names": ("đọc với tên mà các bài lặp lại tin sai trong câu chuyện đã nêu",
+                        "read with the names the story's repeats of the claim state"),
     },
     # What contradicts a post and a fact-check's claim (kiemchung.claims.verify.CONFLICTS: feature
     # names stored with an alert, printed by the verifier's explanations).

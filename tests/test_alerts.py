@@ -543,29 +543,27 @@ def sample_figures(tmp_path_factory):
 def test_bundled_sample_alerts_no_official_or_unrelated_item(sample_figures):
     """The user's path (demo, factchecks import-sample, alerts scan) scored against the sample's gold
     by benchmarks/sample_alerts.py: no false alert at either level; the rumour posts alerted 'repeat'
-    stay at least as many as measured on 2026-12-06 (76 of 80 with the story floor under the related
-    level, verify.STORY_FLOOR; 62 once each sample rumour is one story; 60 with the story rule,
+    stay at least as many as measured (80 of 80 on 2026-12-07 with the names a story establishes,
+    verify.story_names; 76 on 2026-12-06 with the story floor under the related level,
+    verify.STORY_FLOOR; 62 once each sample rumour is one story; 60 with the story rule,
     verify.story_raise, before that; 40 before it, 35 before the framing filter)."""
     figures = sample_figures
     for level in ("repeat", "related"):
         assert figures[level]["official"] == 0 and figures[level]["unrelated"] == 0, figures
         assert figures[level]["wrong_factcheck"] == 0, figures
-    assert figures["repeat"]["right"] >= 76 and figures["claim_items"]["post"] == 80
+    assert figures["repeat"]["right"] >= 80 and figures["claim_items"]["post"] == 80
 
 
 def test_rumour_posts_stating_one_assertion_of_a_claim_reach_the_claims_queue(sample_figures):
     """Posts that state one assertion of a sample fact-check's compound claim ("nước máy nhiễm độc" of
     "Nước máy ở Giang Khẩu bị nhiễm độc, không được dùng để nấu ăn"), or reword it from far, reach at least
-    "Có thể liên quan" (the claims queue): 76 of the 80 rumour posts at either level on 2026-12-06 (62
-    before the story floor, 40 before the clause rule), with no official or unrelated item (test above)."""
+    "Có thể liên quan" (the claims queue): 80 of the 80 rumour posts at either level on 2026-12-07 (76
+    on 2026-12-06, 62 before the story floor, 40 before the clause rule), with no official or unrelated
+    item (test above)."""
     figures = sample_figures
-    assert figures["repeat"]["right"] + figures["related"]["right"] >= 76, figures
+    assert figures["repeat"]["right"] + figures["related"]["right"] >= 80, figures
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15's sample target is not met: 76 of the 80 rumour posts alert "
-                                       "'repeat' (docs/matching.md, 'Why the sample's rumours miss', 'Under the "
-                                       "related level', 'A post that points at one claim', 'Durations and "
-                                       "scopes'); remove this mark when it is")
 def test_every_rumour_post_of_the_sample_alerts_repeat(sample_figures):
     """Issue 15's target: every rumour post that rewords a sample fact-check is alerted ("Lặp lại tin
     sai"), and no official statement or unrelated item is, at either level."""
@@ -711,3 +709,68 @@ def test_a_post_under_the_related_level_is_raised_by_confident_repeats_of_its_st
     assert {a.doc_id for a in list_alerts(db)} == {docs[k].id for k in ("u", "a", "a2")}
     [late] = engine.process([_post_in(db, sid, _UNDER + " Chia sẻ cho mọi người.", "d")], notify=False)
     assert late.level == "repeat" and story_line in late.reason
+
+
+_BRIDGE = "Cầu Bến Lội vừa khánh thành đã bị nứt, sắp sập."
+_WHAT = ("Chợ đêm mở cửa trở lại", "Giá rau tăng nhẹ", "Trường học tổ chức lễ khai giảng", "Đường ống nước được thay mới",
+         "Hội thi nấu ăn thu hút đông người", "Xe buýt thêm tuyến mới")
+_WHERE = ("ở phường Đông Hòa", "tại xã Tân Lập", "ở huyện Kim Sơn", "tại thị trấn Phú Mỹ", "ở xã Bình An")
+_BRIDGE_REPEATS = ("Cầu Bến Lội vừa khánh thành đã bị nứt toác, sắp sập đến nơi rồi.",
+                   "Sập cầu Bến Lội! Cầu mới khánh thành đã nứt, sắp sập rồi.")
+_BRIDGE_UNNAMED = "Cầu mới làm chưa được một tháng đã nứt, nghe nói sắp cấm xe vì sợ sập."
+
+
+def test_a_post_that_speaks_of_the_claims_bridge_by_its_kind_is_read_with_its_storys_name(db):
+    """verify.story_names in the engine (AlertEngine._reread): a post under the story floor that says
+    "cầu mới" (the new bridge) in a story where two different wordings repeat "Cầu Bến Lội…" confidently
+    is read with that name, and alerts "repeat" with the story's reason line and one naming what was
+    read in — read again when the second repeat arrives, or decided after it. Copies of one repeat are
+    one wording: they raise nothing."""
+    from kiemchung.claims.alerts import document_text
+    from kiemchung.claims.verify import STORY_FLOOR
+    from kiemchung.labels import label
+
+    fc = create_factcheck(db, _BRIDGE, "tin giả", editor="lan", evidence=["https://sogtvt.example/cau.html"])
+    publish_factcheck(db, fc.id, "lan")
+    engine = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False)))
+    _news(db)
+    # more of the store's news, so that the bridge's name weighs as a name does in a grown store
+    Ingestor(db).add([make_doc(f"Tin {n}", f"{what} {where}, ngày {n} tháng {m}.", url=f"https://tin.example/b{n}-{m}.html",
+                               day=2)
+                      for n, (what, where) in enumerate((w, p) for w in _WHAT for p in _WHERE) for m in (1,)])
+    texts = {"u": _BRIDGE_UNNAMED, "a": _BRIDGE_REPEATS[0], "a2": _BRIDGE_REPEATS[1], "c": _BRIDGE_REPEATS[0],
+             "c2": _BRIDGE_REPEATS[0].lower(), "v": _BRIDGE_UNNAMED.replace("Cầu mới làm", "Mới làm")}
+    Ingestor(db).add([make_doc("", t, kind="post", external_id=k, platform="facebook", day=3) for k, t in texts.items()])
+    docs = {d.external_id: d for d in db.iter_documents() if d.kind == "post"}
+    engine.refresh()
+    under = engine.decider.decide(document_text(docs["u"]))[1][0]
+    assert under.level is None and under.probability < STORY_FLOOR <= under.named
+
+    # copies of one wording in a story of their own: the name is not established
+    _in_story(db, "s-copies", [docs[k] for k in ("c", "c2")])
+    copies = engine.process([docs["c"], docs["c2"]], notify=False)
+    assert [a.level for a in copies] == ["repeat", "repeat"]
+    assert all(a.probability >= engine.decider.model.repeat_threshold for a in copies)  # confident repeats
+    sid = _in_story(db, "s-cau", [docs[k] for k in ("u", "v", "a", "a2")])
+    assert engine.process([docs["u"], docs["v"]], notify=False) == []
+    assert [a.level for a in engine.process([docs["a"]], notify=False)] == ["repeat"]
+    second = engine.process([docs["a2"]], notify=False)
+    assert sorted((a.doc_id, a.level) for a in second) == [(docs["u"].id, "repeat"), (docs["a2"].id, "repeat")]
+    raised = next(a for a in second if a.doc_id == docs["u"].id)
+    names_line = (f"{label('alert_reason', 'story_names', 'vi')}: cau ben loi "
+                  f"({label('alert_reason', 'story_names', 'en')})")
+    assert names_line in raised.reason and raised.probability >= STORY_FLOOR
+    assert docs["v"].id not in {a.doc_id for a in list_alerts(db)}  # "mới làm…": not the bridge's kind
+    [late] = engine.process([_post_in(db, sid, "cau moi lam chua dc mot thang da nut, so sap lam", "d")], notify=False)
+    assert late.level == "repeat" and names_line in late.reason
+    # the same post in the story of copies only: not raised
+    assert engine.process([_post_in(db, _story_id(db, "s-copies"), _BRIDGE_UNNAMED, "e")], notify=False) == []
+
+
+def _story_id(db, key: str) -> int:
+    from sqlalchemy import select
+
+    from kiemchung.stories.tables import stories
+
+    with db.read() as conn:
+        return conn.execute(select(stories.c.id).where(stories.c.key == key)).scalar_one()

@@ -541,3 +541,24 @@ def test_a_chunk_in_use_survives_the_turnover_of_a_full_cache() -> None:
         get(f"k{k}")
     assert computed == ["hot"] + [f"k{k}" for k in range(12)]
     assert len(cache) <= 4 and len(old) <= 4 and "hot" in cache | old and "k0" not in cache | old
+
+
+@pytest.mark.parametrize(
+    ("text", "runs"),
+    [
+        ("Cầu Tân Phú 3 vừa thông xe đã bị nứt.", [["cau", "tan", "phu", "3"]]),  # an opener, a number
+        ("Dân phường Hòa Bình mua nước bình. Hà Nội mưa to", [["phuong", "hoa", "binh"], ["ha", "noi"]]),
+        ("Học sinh ba huyện của Lam Sơn nghỉ học.", [["lam", "son"]]),  # "của" is no kind
+        ("Bão số 9 vào bờ, nước lên nhanh.", []),  # a sentence's first word alone is no name
+        ("bệnh viện Bạch Đằng, công ty Vedan", [["vien", "bach", "dang"], ["ty", "vedan"]]),
+        ("KHẨN CẤP: CẦU TÂN PHÚ 3 SẮP SẬP", []),  # capitals throughout say nothing of names
+        ("cau tan phu 3 sap sap", []),
+        ("", []),
+    ],
+)
+def test_name_runs(text: str, runs: list[list[str]]) -> None:
+    """text.name_runs: the capitalised names of a well-formed sentence, folded, with the kind written
+    before them when it is one of NAME_HEADS and a number right after."""
+    from kiemchung.text import name_runs
+
+    assert name_runs(text) == runs

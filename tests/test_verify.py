@@ -286,3 +286,52 @@ def test_story_raise_under_the_related_level():
     assert not story_raise(top(STORY_FLOOR, num_diff=1.0), (), {"7"})
     assert not story_raise(top(STORY_FLOOR, scope_diff=1.0), (), {"7"})  # "một ngày" / "hết tuần"
     assert story_raise(top(0.2, "related"), {"7"}, ())
+
+
+def test_story_names_a_post_speaks_of_by_their_kind():
+    """verify.story_names: the names of the phrasing the post speaks of by their kind ("cầu") without
+    naming them, established by at least two different wordings among the story's confident repeats
+    (copies of one text count once); a post that names the thing, or does not say its kind, gets none."""
+    from kiemchung.claims.verify import _tokens, story_names
+
+    post = _tokens("cầu mới làm chưa được một tháng đã nứt, sợ sập")
+    repeats = [_tokens("Cầu Bến Lội mới khánh thành đã nứt toác rồi"), _tokens("Sập cầu Bến Lội! có vết nứt to")]
+    assert story_names(OTHER, post) == [["cau", "ben", "loi"]]  # what a story could establish at most
+    assert story_names(OTHER, post, repeats) == [["cau", "ben", "loi"]]
+    assert story_names(OTHER, post, [repeats[0], repeats[0]]) == []  # one text twice: one voice
+    assert story_names(OTHER, post, [repeats[0], _tokens("Sập cầu rồi, có vết nứt to")]) == []  # one names it
+    assert story_names(OTHER, _tokens("mới làm chưa được một tháng đã nứt"), repeats) == []  # not its kind
+    assert story_names(OTHER, _tokens("cầu Bến Lội đã nứt"), repeats) == []  # names it itself
+    assert story_names("cầu mới đã nứt, sắp sập", post, repeats) == []  # a phrasing without a name
+
+
+def test_a_post_read_in_its_story_with_the_names_its_repeats_state():
+    """AlertDecider.named / in_story and story_raise's ``reread``: a post under the story floor that
+    speaks of the claim's bridge as "cầu mới" is read with the name its story's confident repeats
+    state ("Cầu Bến Lội") and raised when that reading passes the floor; ``Decision.named`` is what
+    every such name could give, and a story whose repeats do not establish the name raises nothing."""
+    from kiemchung.claims.verify import STORY_FLOOR, story_raise
+
+    m = ClaimMatcher()
+    m.add("1:0", CLAIM, group="1")
+    m.add("2:0", OTHER, group="2")
+    d = AlertDecider(m, TermStats.from_texts(NEWS), texts={"1:0": CLAIM, "2:0": OTHER})
+    post = "Cầu mới làm chưa được một tháng đã nứt, nghe nói sắp cấm xe vì sợ sập"
+    repeats = ["Cầu Bến Lội mới khánh thành đã nứt toác rồi, sắp sập đến nơi", "Sập cầu Bến Lội! có vết nứt to"]
+    _, ds = d.decide(post)
+    top = ds[0]
+    assert top.match.entry_id == "2" and top.level is None and top.probability < STORY_FLOOR <= top.named
+    read = d.in_story(post, top, repeats)
+    assert read.names == (("cau", "ben", "loi"),) and read.probability == top.named
+    assert d.in_story(post, top, [repeats[0], repeats[0].lower()]) is None  # one wording only
+
+    assert not story_raise(ds, (), {"2"})  # without the reading: under the floor
+    assert not story_raise(ds, (), {"1"}, lambda x: d.in_story(post, x, repeats))  # another fact-check's repeats
+    assert not story_raise(ds, (), {"2"}, lambda x: d.in_story(post, x, repeats[:1]))
+    assert story_raise(ds, (), {"2"}, lambda x: d.in_story(post, x, repeats))
+    assert top.level == "repeat" and top.story and top.names == read.names and top.probability == read.probability
+
+    _, far = d.decide("Cầu mới làm đẹp quá, cuối tuần đi chơi thôi")  # speaks of a bridge, not of the claim
+    assert far[0].named < STORY_FLOOR and not story_raise(far, (), {"2"}, lambda x: d.in_story("", x, repeats))
+    _, plain = AlertDecider(m, TermStats.from_texts(NEWS)).decide(post)  # phrasings' texts unknown: no names
+    assert plain[0].named == 0.0

@@ -28,7 +28,7 @@ from kiemchung.claims.config import match_config
 from kiemchung.claims.factchecks import NEEDS_EVIDENCE, FactCheck, list_factchecks, signature
 from kiemchung.claims.match import ClaimMatcher, MatchConfig
 from kiemchung.claims.tables import alerts
-from kiemchung.claims.verify import STORY_MIN_REPEATS, STORY_REASON, story_floor_ok, story_raise
+from kiemchung.claims.verify import STORY_FLOOR, STORY_MIN_REPEATS, STORY_REASON, story_floor_ok, story_raise
 from kiemchung.models import Document
 from kiemchung.store import progress, settings
 
@@ -170,11 +170,13 @@ class AlertEngine:
             story = None
             confident = self.decider.model.repeat_threshold
             if decisions and (decisions[0].level == "related"
-                              or (decisions[0].level is None and story_floor_ok(decisions[0]))):
+                              or (decisions[0].level is None
+                                  and (story_floor_ok(decisions[0]) or decisions[0].named >= STORY_FLOOR))):
                 with self.db.read() as conn:  # the story can raise it (verify.story_raise)
                     story = _story_of(conn, doc.id)
-                    story_raise(decisions, story_repeats(conn, story, doc.id),
-                                story_repeats(conn, story, doc.id, confident=confident))
+                    repeats = story_repeats(conn, story, doc.id)
+                    confidently = story_repeats(conn, story, doc.id, confident=confident)
+                story_raise(decisions, repeats, confidently, self._reread(story, doc))
             hits = [d for d in decisions
                     if d.level is not None and (only is None or int(d.match.entry_id) in only)]
             by_image = image_hits.get(doc.id, {})
@@ -194,7 +196,7 @@ class AlertEngine:
                     features["first"] = float(d is decisions[0])  # the most probable candidate (story_raise)
                     if d.story:
                         features[STORY_REASON] = 1.0
-                        reason.append(story_reason())
+                        reason.extend(story_reasons(d))
                     try:
                         with conn.begin_nested():
                             res = conn.execute(insert(alerts).values(
@@ -276,12 +278,13 @@ class AlertEngine:
             _, decisions = self.decider.decide(document_text(doc), k=5)
             if not decisions or str(decisions[0].match.entry_id) != str(factcheck_id):
                 continue
-            if not story_raise(decisions, (), {str(factcheck_id)}):
+            if not story_raise(decisions, (), {str(factcheck_id)}, self._reread(story, doc)):
                 continue
             d = decisions[0]
             features = {k: round(v, 4) for k, v in d.features.items()}
             features.update({"first": 1.0, STORY_REASON: 1.0})
-            reason = [*(d.match.reason or self.matcher.explain(d.match.phrasing_id, document_text(doc))), story_reason()]
+            reason = [*(d.match.reason or self.matcher.explain(d.match.phrasing_id, document_text(doc))),
+                      *story_reasons(d)]
             now = timeutil.now()
             with self.db.write() as conn:
                 try:
@@ -296,8 +299,27 @@ class AlertEngine:
                                  "new", now, "repeat", d.probability))
 
 
+    def _reread(self, story: int | None, doc: Document):
+        """``reread`` for :func:`~kiemchung.claims.verify.story_raise`: ``doc`` read with the names that
+        the newest :data:`STORY_NAMES_FROM` documents of ``story`` repeating the decision's fact-check
+        confidently establish (:meth:`~kiemchung.claims.verify.AlertDecider.in_story`)."""
+
+        def reread(d):
+            if story is None:
+                return None
+            with self.db.read() as conn:
+                docs = _repeating_docs(conn, story, doc.id, self.decider.model.repeat_threshold)
+            ids = sorted(docs.get(str(d.match.entry_id), ()))[-STORY_NAMES_FROM:]
+            texts = [document_text(x) for x in map(self.db.get_document, ids) if x is not None]
+            return self.decider.in_story(document_text(doc), d, texts)
+
+        return reread
+
+
 # How many earlier documents of a story are read again when it gets its confident repeats (newest first).
 STORY_REREAD = 200
+# How many of a story's confident repeats of a fact-check are read for the names they establish.
+STORY_NAMES_FROM = 50
 
 
 def _story_of(conn, doc_id: int) -> int | None:
@@ -311,6 +333,18 @@ def story_reason() -> str:
     from kiemchung.labels import label
 
     return f"{label('alert_reason', STORY_REASON, 'vi')} ({label('alert_reason', STORY_REASON, 'en')})"
+
+
+def story_reasons(d) -> list[str]:
+    """The reason lines of a decision raised by its story: :func:`story_reason`, and the names its
+    story established when it was read with them (``Decision.names``)."""
+    if not d.names:
+        return [story_reason()]
+    from kiemchung.labels import label
+
+    names = ", ".join(" ".join(run) for run in d.names)
+    return [story_reason(), f"{label('alert_reason', 'story_names', 'vi')}: {names} "
+                            f"({label('alert_reason', 'story_names', 'en')})"]
 
 
 def _story_alerts(conn, story: int, doc_id: int):

@@ -94,7 +94,7 @@ def evaluate_matching(
     when at least two other posts of its story repeat the same fact-check on their own); ``story_raised``:
     how many.
     """
-    from kiemchung.claims.verify import AlertDecider, story_floor_ok
+    from kiemchung.claims.verify import STORY_FLOOR, AlertDecider, _tokens, reading, story_floor_ok
 
     matcher = ClaimMatcher(config)
     t0 = time.perf_counter()
@@ -116,13 +116,20 @@ def evaluate_matching(
     # per post: (has gold, [(probability, right, matched, same claim as the first, states an assertion,
     # fact-check, may be raised from under the related level by its story) per verified candidate])
     top: list[tuple[bool, list[tuple[float, bool, bool, float, bool, str]]]] = []
-    for q in queries:
+    # for the names a story establishes (verify.story_names): every post's folded syllables, and the
+    # most probable candidate of the posts those names could lift over the story floor
+    reread = _StoryReading(decider) if stories else None
+    for n, q in enumerate(queries):
         gold = set(q["gold"] or [])
         t = time.perf_counter()
         res, decisions = decider.decide(q["text"], k=10)
         lat.append(time.perf_counter() - t)
         top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim, d.clause,
                                   str(d.match.entry_id), story_floor_ok(d)) for d in decisions]))
+        if reread is not None:
+            reread.tokens.append(_tokens(reading(q["text"])))
+            if decisions and decisions[0].named >= STORY_FLOOR:
+                reread.first[n] = decisions[0]
         matched = [r for r in res if r.matched]
         if gold:
             with_gold += 1
@@ -138,7 +145,7 @@ def evaluate_matching(
     n = len(queries) or 1
     m = decider.model
     story_of = _query_stories(queries) if stories else None
-    repeat = _alert_figures(top, m, m.repeat_threshold, with_gold, n - with_gold, stories=story_of)
+    repeat = _alert_figures(top, m, m.repeat_threshold, with_gold, n - with_gold, stories=story_of, reread=reread)
     related = _alert_figures(top, m, m.related_threshold, with_gold, n - with_gold, related=True)  # both levels
     out = {
         "alert_precision": repeat["precision"],
@@ -171,7 +178,7 @@ def evaluate_matching(
     if curve:
         out["curve"] = [
             {"threshold": th, **{k: v for k, v in _alert_figures(top, m, th, with_gold, n - with_gold,
-                                                                stories=story_of).items()
+                                                                stories=story_of, reread=reread).items()
                                  if k in ("precision", "recall", "false_alerts_per_1000")}}
             for th in CURVE_THRESHOLDS
         ]
@@ -179,6 +186,33 @@ def evaluate_matching(
 
 
 CURVE_THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
+
+
+class _StoryReading:
+    """A post read in its story with the names the story establishes, as the alert engine reads it
+    (:meth:`~kiemchung.claims.verify.AlertDecider.in_story`): ``tokens``, every post's folded syllables;
+    ``first``, the most probable candidate of the posts such names could lift over the story floor."""
+
+    def __init__(self, decider) -> None:
+        self.decider = decider
+        self.tokens: list[list[str]] = []
+        self.first: dict = {}
+        self._seen: dict[tuple[int, tuple[int, ...]], bool] = {}
+
+    def passes(self, n: int, repeats: set[int]) -> bool:
+        """Whether post ``n``, read with the names that its story's confident repeats ``repeats``
+        (post numbers) establish, passes :func:`~kiemchung.claims.verify.story_floor_ok`."""
+        from kiemchung.claims.verify import story_floor_ok
+
+        d = self.first.get(n)
+        if d is None:
+            return False
+        key = (n, tuple(sorted(repeats)))
+        ok = self._seen.get(key)
+        if ok is None:
+            r = self.decider.named(self.tokens[n], d, [self.tokens[m] for m in key[1]])
+            ok = self._seen[key] = r is not None and story_floor_ok(r)
+        return ok
 
 
 def _query_stories(queries: list[dict]) -> list[str]:
@@ -196,7 +230,8 @@ def _query_stories(queries: list[dict]) -> list[str]:
 
 
 def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bool, str, bool]]]], model, threshold: float,
-                   with_gold: int, without: int, *, related: bool = False, stories: list[str] | None = None) -> dict:
+                   with_gold: int, without: int, *, related: bool = False, stories: list[str] | None = None,
+                   reread: _StoryReading | None = None) -> dict:
     """Alert precision/recall/false alerts per 1,000 posts without gold, counting every alert the
     engine would record: one per verified candidate that reaches the level (``top``: per post (has
     gold, [(probability, right, matched, same claim, states an assertion, fact-check, over the story
@@ -205,7 +240,7 @@ def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bo
     "related" is a "repeat" when :data:`~kiemchung.claims.verify.STORY_MIN_REPEATS` other posts of its
     story repeat that fact-check on their own, and one under the related level is when it passes
     :func:`~kiemchung.claims.verify.story_floor_ok` and as many repeat it with a probability of at least
-    ``threshold`` (``story_raised``)."""
+    ``threshold``, on its own or, with ``reread``, read with the names they establish (``story_raised``)."""
     if related:
         level = model
         keep = ("repeat", "related")
@@ -240,8 +275,10 @@ def _alert_figures(top: list[tuple[bool, list[tuple[float, bool, bool, float, bo
             if not lvs:
                 continue
             key = (stories[n], cands[0][5])
+            others = confident.get(key, set()) - {n}
             if ((lvs[0] == "related" and len(repeated.get(key, set()) - {n}) >= STORY_MIN_REPEATS)
-                    or (lvs[0] is None and cands[0][6] and len(confident.get(key, set()) - {n}) >= STORY_MIN_REPEATS)):
+                    or (lvs[0] is None and len(others) >= STORY_MIN_REPEATS
+                        and (cands[0][6] or (reread is not None and reread.passes(n, others))))):
                 lvs[0] = "repeat"
                 raised += 1
     for (has, cands), lvs in zip(top, levels, strict=True):

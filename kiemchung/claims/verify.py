@@ -35,7 +35,7 @@ from pathlib import Path
 
 from kiemchung.claims.match import MatchConfig
 from kiemchung.errors import ConfigError, StoreError
-from kiemchung.text import bigrams, index_terms, normalize, syllables
+from kiemchung.text import NAME_HEADS, bigrams, index_terms, name_runs, normalize, syllables
 from kiemchung.text.framing import strip_framing
 from kiemchung.text.negation import denial_phrases, negation_scope, negation_terms
 from kiemchung.text.quantity import Quantities, quantities, quantity_conflict
@@ -447,6 +447,14 @@ def recalibrate(model: DecisionModel, labelled: list[tuple[dict[str, float], boo
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
+def reading(text: str) -> str:
+    """What the decision reads of a post: its text without web addresses, social chatter and framing
+    ("chia sẻ ngay", "KHẨN CẤP!!!", "nghe nói", emoji, hashtags), which say nothing about the claim
+    and, rare in the news, would weigh against a match; a post that is nothing else matches nothing
+    (kiemchung/text/framing.py)."""
+    return strip_framing(strip_urls(text))
+
+
 def strip_urls(text: str) -> str:
     """``text`` without its web addresses (a post that is only a link says nothing to match)."""
     return _URL.sub(" ", text)
@@ -469,6 +477,12 @@ class Decision:
     # Raised to "repeat" (from "related", or from under it over STORY_FLOOR) because other posts of the
     # post's story repeat this fact-check's claim (see story_raise; the most probable candidate only).
     story: bool = False
+    # The most probable candidate under STORY_FLOOR only: its probability with every name of the
+    # phrasing that the post does not state read into the post (story_names; 0: no such name). What a
+    # story can raise it to at most; the engine reads the story only when this reaches the floor.
+    named: float = 0.0
+    # Raised with names its story established (the runs of folded syllables read into the post).
+    names: tuple[tuple[str, ...], ...] = ()
 
 
 # A rumour spreads as copies and rewordings, which the story clusterer groups into one story. A post
@@ -497,17 +511,45 @@ def story_floor_ok(d: Decision) -> bool:
     return d.probability >= STORY_FLOOR and not conflict(d.features)
 
 
-def story_raise(decisions: list[Decision], story_repeats, story_confident=()) -> bool:
+def story_names(phrasing: str, post: Iterable[str], repeats: Iterable[Iterable[str]] | None = None
+                ) -> list[list[str]]:
+    """The names of a fact-check ``phrasing`` (:func:`kiemchung.text.name_runs`: "Cầu Giang Khẩu 2") that
+    the post (its folded syllables) speaks of by their kind only (it states the kind, "cầu", one of
+    :data:`~kiemchung.text.NAME_HEADS`, and not the whole name) and, with ``repeats`` (the folded
+    syllables of the story's other posts that repeat the fact-check confidently), that at least
+    :data:`STORY_MIN_REPEATS` different wordings among them state (copies of one text are one voice):
+    the subject a story establishes, which its posts need not name ("Cầu mới làm chưa được một tháng
+    đã nứt" in the story of "Cầu Giang Khẩu 2 mới khánh thành đã nứt toác rồi" and "Sập cầu Giang Khẩu
+    2!"). Without ``repeats``: every such name."""
+    have = set(post)
+    runs = [r for r in name_runs(phrasing) if r[0] in NAME_HEADS and r[0] in have and not have.issuperset(r)]
+    if repeats is not None and runs:
+        held = [set(r) for r in {tuple(r) for r in repeats}]
+        runs = [r for r in runs if sum(h.issuperset(r) for h in held) >= STORY_MIN_REPEATS]
+    return runs
+
+
+def story_raise(decisions: list[Decision], story_repeats, story_confident=(), reread=None) -> bool:
     """Raise the most probable of a post's ``decisions`` to "repeat" when it is "related" and its
     fact-check (``match.entry_id``) is in ``story_repeats`` (the fact-checks that at least
     :data:`STORY_MIN_REPEATS` other posts of the post's story repeat, each "repeat" on its own), or
     when it is under the related level, passes :func:`story_floor_ok` and its fact-check is in
     ``story_confident`` (those that at least :data:`STORY_MIN_REPEATS` other posts repeat confidently);
-    return whether it was raised (``Decision.story`` set)."""
+    return whether it was raised (``Decision.story`` set).
+
+    ``reread``: ``reread(decision)``, the decision read with the names the story establishes
+    (:meth:`AlertDecider.in_story`; None: no such name), tried on a decision under the floor whose
+    names could lift it over (``Decision.named``); a reading that passes :func:`story_floor_ok` takes
+    the decision's place (probability, features, ``names``)."""
     if not decisions:
         return False
     d = decisions[0]
     fc = str(d.match.entry_id)
+    if (d.level is None and reread is not None and fc in story_confident and d.named >= STORY_FLOOR
+            and not story_floor_ok(d)):
+        r = reread(d)
+        if r is not None and story_floor_ok(r):
+            d.probability, d.features, d.names = r.probability, r.features, r.names
     if not ((d.level == "related" and fc in story_repeats)
             or (d.level is None and fc in story_confident and story_floor_ok(d))):
         return False
@@ -556,17 +598,33 @@ class AlertDecider:
             side = self._sides[phrasing_id] = Side.of(self.matcher.phrasing_tokens(phrasing_id), self.weights)
         return side
 
-    def decide(self, text: str, *, k: int = 10, story_repeats=(), story_confident=()) -> tuple[list, list[Decision]]:
+    def named(self, tokens: list[str], d: Decision, repeats: Iterable[Iterable[str]] | None = None
+              ) -> Decision | None:
+        """``d``, a candidate for the post of folded ``tokens``, read with the names of its phrasing that
+        the post does not state (:func:`story_names`; with ``repeats``, those its story establishes) as
+        if the post named them; None when there is none (or the phrasings' texts are unknown)."""
+        text = self.texts.get(d.match.phrasing_id) if self.texts is not None else None
+        runs = story_names(text, tokens, repeats) if text else []
+        if not runs:
+            return None
+        q = Side.of(tokens + [t for r in runs for t in r], self.weights)
+        f = side_features(q, self._phrasing(d.match.phrasing_id), d.match.score)
+        return Decision(d.match, round(self.model.probability(f), 6), None, f, names=tuple(map(tuple, runs)))
+
+    def in_story(self, text: str, d: Decision, repeats: Iterable[str]) -> Decision | None:
+        """:meth:`named` for a post's ``text`` in its story, whose other posts that repeat ``d``'s
+        fact-check confidently say ``repeats`` (texts): the reading :func:`story_raise` tries."""
+        return self.named(_tokens(reading(text)), d, [_tokens(reading(r)) for r in repeats])
+
+    def decide(self, text: str, *, k: int = 10, story_repeats=(), story_confident=(),
+               reread=None) -> tuple[list, list[Decision]]:
         """``(matcher results, decisions)``: the matcher's best ``k`` fact-checks for ``text`` and the
         verifier's decision on the first ``top`` of them, most probable first. ``story_repeats``,
-        ``story_confident``: the fact-checks (entry ids) that other posts of the post's story repeat,
-        and repeat confidently (:func:`story_raise`)."""
+        ``story_confident``, ``reread``: the fact-checks (entry ids) that other posts of the post's
+        story repeat, and repeat confidently, and the reading in the story (:func:`story_raise`)."""
         if not isinstance(text, str):
             raise ConfigError("Nội dung cần so khớp phải là chuỗi (text must be a string)")
-        # Web addresses, social chatter and framing ("chia sẻ ngay", "KHẨN CẤP!!!", "nghe nói", emoji,
-        # hashtags) say nothing about the claim and, rare in the news, would weigh against a match;
-        # a post that is nothing else matches nothing (kiemchung/text/framing.py).
-        clean = strip_framing(strip_urls(text))
+        clean = reading(text)
         if not clean:
             return [], []
         results = self.matcher.match(clean, k=max(k, self.top), explain_unmatched=False)
@@ -593,7 +651,11 @@ class AlertDecider:
                 d.same_claim = self._same_claim(out[0], d)
             d.level = ("repeat" if d.probability >= m.repeat_threshold and d.same_claim >= m.repeat_threshold
                        else m.level(min(d.probability, m.related_threshold)))
-        story_raise(out, story_repeats, story_confident)
+        first = out[0] if out else None
+        if first is not None and first.level is None and not conflict(first.features) and not story_floor_ok(first):
+            n = self.named(q.tokens, first)
+            first.named = n.probability if n is not None else 0.0
+        story_raise(out, story_repeats, story_confident, reread)
         return results[:k], out
 
     def _same_claim(self, a: Decision, b: Decision) -> float:

@@ -8,11 +8,13 @@ never at import. See docs/text.md for the rules (tone placement, token rule, tee
 """
 
 from kiemchung.text.core import (
+    NAME_HEADS,
     bigrams,
     clean,
     first_words,
     fold,
     index_terms,
+    name_runs,
     normalize,
     syllables,
     token_spans,
@@ -30,6 +32,7 @@ from kiemchung.text.teencode import (
 )
 
 __all__ = [
+    "NAME_HEADS",
     "SEARCH_ALTERNATIVES",
     "TEENCODE",
     "bigrams",
@@ -38,6 +41,7 @@ __all__ = [
     "expand_teencode",
     "first_words",
     "fold",
+    "name_runs",
     "index_terms",
     "is_syllable",
     "normalize",

@@ -271,14 +271,59 @@ def _spans_chunk(chunk: str) -> list[tuple[int, int, str]]:
     return _SPANS.keep(chunk, out)
 
 
+_SENTENCE_END = re.compile(r"[.!?…:;\n]")
+
+
+# The kind of a named thing, the word written before its name ("cầu Giang Khẩu 2", "phường Vĩnh Tân",
+# "bệnh viện Bạch Mai", "công ty Vedan"; folded, the last syllable of a two-word kind): what a post
+# says when it speaks of the thing without naming it ("cầu mới làm chưa được một tháng đã nứt").
+NAME_HEADS = frozenset(
+    "cau song ho suoi nui deo dam ham duong pho lo ngo hem cho ga cang bay ben phuong xa huyen quan tinh "
+    "thon ap lang ban khu truong vien ty dap dinh chua den".split())
+
+
+def name_runs(text: str) -> list[list[str]]:
+    """The proper names of a well-formed sentence, as runs of folded tokens: words written with a
+    capital, not counting a sentence's first word unless the next is capitalised too, with a number
+    right after one, and the kind written before the name when it is one of :data:`NAME_HEADS` ("Cầu
+    Giang Khẩu 2 vừa khánh thành" → ``[["cau", "giang", "khau", "2"]]``, "dân phường Vĩnh Tân" →
+    ``[["phuong", "vinh", "tan"]]``, "Hà Nội mưa" → ``[["ha", "noi"]]``). Text written mostly in
+    capitals names nothing."""
+    src = normalize(text)
+    letters = [c for c in src if c.isalpha()]
+    if not letters or sum(c.isupper() for c in letters) > 0.5 * len(letters):
+        return []
+    runs: list[list[str]] = []
+    run: list[str] = []
+    before: str | None = None  # the word before, when a run may start with it: a sentence's capitalised
+    end = -1  # first word (kept if a capitalised word follows) or a kind (NAME_HEADS)
+    for start, stop, tok in token_spans(src):
+        raw, gap = src[start:stop], src[end:start] if end >= 0 else "."
+        first, joined = bool(_SENTENCE_END.search(gap)), end >= 0 and not gap.strip()
+        if raw[:1].isupper() and not first:
+            if not (run and joined):
+                run = [before] if before is not None and joined else []
+                runs.append(run)
+            run.append(tok)
+        elif raw.isdigit() and run and joined and not first:
+            run.append(tok)
+        else:
+            run = []
+        before = tok if (first and raw[:1].isupper()) or (raw.islower() and tok in NAME_HEADS) else None
+        end = stop
+    return runs
+
+
 def tokens(text: str) -> list[str]:
     """Raw tokens of ``text`` (no folding, no lowercasing), by the module's token rule."""
     return _TOKEN.findall(text)
 
 
 __all__ = [
+    "NAME_HEADS",
     "bigrams",
     "clean",
+    "name_runs",
     "expand_teencode",
     "fold",
     "index_terms",
