@@ -757,7 +757,7 @@ def test_a_post_that_speaks_of_the_claims_bridge_by_its_kind_is_read_with_its_st
     second = engine.process([docs["a2"]], notify=False)
     assert sorted((a.doc_id, a.level) for a in second) == [(docs["u"].id, "repeat"), (docs["a2"].id, "repeat")]
     raised = next(a for a in second if a.doc_id == docs["u"].id)
-    names_line = (f"{label('alert_reason', 'story_names', 'vi')}: cau ben loi "
+    names_line = (f"{label('alert_reason', 'story_names', 'vi')}: Cầu Bến Lội "
                   f"({label('alert_reason', 'story_names', 'en')})")
     assert names_line in raised.reason and raised.probability >= STORY_FLOOR
     assert docs["v"].id not in {a.doc_id for a in list_alerts(db)}  # "mới làm…": not the bridge's kind

@@ -562,3 +562,10 @@ def test_name_runs(text: str, runs: list[list[str]]) -> None:
     from kiemchung.text import name_runs
 
     assert name_runs(text) == runs
+
+
+def test_name_spans_keep_the_names_as_written() -> None:
+    from kiemchung.text import name_spans
+
+    assert name_spans("Dân phường Hòa Bình mua nước. Cầu Tân Phú 3 nứt") == [
+        ("phường Hòa Bình", ["phuong", "hoa", "binh"]), ("Cầu Tân Phú 3", ["cau", "tan", "phu", "3"])]

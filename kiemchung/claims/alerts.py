@@ -196,7 +196,7 @@ class AlertEngine:
                     features["first"] = float(d is decisions[0])  # the most probable candidate (story_raise)
                     if d.story:
                         features[STORY_REASON] = 1.0
-                        reason.extend(story_reasons(d))
+                        reason.extend(story_reasons(d, (self._texts or {}).get(h.phrasing_id)))
                     try:
                         with conn.begin_nested():
                             res = conn.execute(insert(alerts).values(
@@ -284,7 +284,7 @@ class AlertEngine:
             features = {k: round(v, 4) for k, v in d.features.items()}
             features.update({"first": 1.0, STORY_REASON: 1.0})
             reason = [*(d.match.reason or self.matcher.explain(d.match.phrasing_id, document_text(doc))),
-                      *story_reasons(d)]
+                      *story_reasons(d, (self._texts or {}).get(d.match.phrasing_id))]
             now = timeutil.now()
             with self.db.write() as conn:
                 try:
@@ -335,14 +335,17 @@ def story_reason() -> str:
     return f"{label('alert_reason', STORY_REASON, 'vi')} ({label('alert_reason', STORY_REASON, 'en')})"
 
 
-def story_reasons(d) -> list[str]:
+def story_reasons(d, phrasing: str | None = None) -> list[str]:
     """The reason lines of a decision raised by its story: :func:`story_reason`, and the names its
-    story established when it was read with them (``Decision.names``)."""
+    story established when it was read with them (``Decision.names``), as ``phrasing`` (the text of
+    the fact-check phrasing it was decided on) writes them."""
     if not d.names:
         return [story_reason()]
     from kiemchung.labels import label
+    from kiemchung.text import name_spans
 
-    names = ", ".join(" ".join(run) for run in d.names)
+    written = {tuple(run): surface for surface, run in name_spans(phrasing or "")}
+    names = ", ".join(written.get(tuple(run), " ".join(run)) for run in d.names)
     return [story_reason(), f"{label('alert_reason', 'story_names', 'vi')}: {names} "
                             f"({label('alert_reason', 'story_names', 'en')})"]
 

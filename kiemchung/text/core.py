@@ -289,29 +289,37 @@ def name_runs(text: str) -> list[list[str]]:
     Giang Khẩu 2 vừa khánh thành" → ``[["cau", "giang", "khau", "2"]]``, "dân phường Vĩnh Tân" →
     ``[["phuong", "vinh", "tan"]]``, "Hà Nội mưa" → ``[["ha", "noi"]]``). Text written mostly in
     capitals names nothing."""
+    return [run for _, run in name_spans(text)]
+
+
+def name_spans(text: str) -> list[tuple[str, list[str]]]:
+    """:func:`name_runs` with each name as written (normalized): ``[("Cầu Giang Khẩu 2", ["cau",
+    "giang", "khau", "2"])]``."""
     src = normalize(text)
     letters = [c for c in src if c.isalpha()]
     if not letters or sum(c.isupper() for c in letters) > 0.5 * len(letters):
         return []
-    runs: list[list[str]] = []
-    run: list[str] = []
-    before: str | None = None  # the word before, when a run may start with it: a sentence's capitalised
-    end = -1  # first word (kept if a capitalised word follows) or a kind (NAME_HEADS)
+    runs: list[list] = []  # [start, end, folded tokens]
+    run: list | None = None
+    before: tuple[int, str] | None = None  # the word before, when a run may start with it: a sentence's
+    end = -1  # capitalised first word (kept if a capitalised word follows) or a kind (NAME_HEADS)
     for start, stop, tok in token_spans(src):
         raw, gap = src[start:stop], src[end:start] if end >= 0 else "."
         first, joined = bool(_SENTENCE_END.search(gap)), end >= 0 and not gap.strip()
         if raw[:1].isupper() and not first:
             if not (run and joined):
-                run = [before] if before is not None and joined else []
+                run = [before[0], stop, [before[1]]] if before is not None and joined else [start, stop, []]
                 runs.append(run)
-            run.append(tok)
+            run[1] = stop
+            run[2].append(tok)
         elif raw.isdigit() and run and joined and not first:
-            run.append(tok)
+            run[1] = stop
+            run[2].append(tok)
         else:
-            run = []
-        before = tok if (first and raw[:1].isupper()) or (raw.islower() and tok in NAME_HEADS) else None
+            run = None
+        before = (start, tok) if (first and raw[:1].isupper()) or (raw.islower() and tok in NAME_HEADS) else None
         end = stop
-    return runs
+    return [(src[a:b], toks) for a, b, toks in runs]
 
 
 def tokens(text: str) -> list[str]:
@@ -324,6 +332,7 @@ __all__ = [
     "bigrams",
     "clean",
     "name_runs",
+    "name_spans",
     "expand_teencode",
     "fold",
     "index_terms",
