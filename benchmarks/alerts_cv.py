@@ -39,8 +39,7 @@ def rows(data: Path, background: bool) -> list[tuple[list[tuple[dict, bool, bool
     (a property of the knowledge base, not of the post)."""
     from kiemchung.claims.evaluate import read_jsonl
     from kiemchung.claims.match import ClaimMatcher
-    from kiemchung.claims.verify import AlertDecider, Side, _tokens, read_background, strip_urls
-    from kiemchung.text.framing import strip_framing
+    from kiemchung.claims.verify import AlertDecider, Side, _tokens, read_background, reading
 
     bg = read_background(data / "rss-2025-2026.jsonl.gz", lines="odd") if background else None
     m = ClaimMatcher()
@@ -53,7 +52,7 @@ def rows(data: Path, background: bool) -> list[tuple[list[tuple[dict, bool, bool
         rank = {r.entry_id: i for i, r in enumerate(res)}  # the matcher's order: its best first, as fitted
         decisions.sort(key=lambda d: rank[d.match.entry_id])
         # "states an assertion" of the candidate's claim (decided for the most probable one only)
-        q_side = Side.of(_tokens(strip_framing(strip_urls(q["text"]))), decider.weights) if decisions else None
+        q_side = Side.of(_tokens(reading(q["text"])), decider.weights) if decisions else None
         cands = [(d.features, d.match.matched, d.match.entry_id in q["gold"], d.same_claim,
                   decider.clause(q_side, d.match.phrasing_id, d.features)) for d in decisions]
         key = q["gold"][0] if q["gold"] else (res[0].entry_id if res else q["id"])

@@ -99,8 +99,7 @@ def run(db: Path, explain: bool = False) -> dict:
 def _explain(database, docs, item, fc_key, alerted, missed) -> list[dict]:
     """The verifier's reading of each missed rumour post and each alerted item without that claim."""
     from kiemchung.claims.alerts import AlertEngine, document_text
-    from kiemchung.claims.verify import Side, _tokens, strip_urls
-    from kiemchung.text.framing import strip_framing
+    from kiemchung.claims.verify import Side, _tokens, reading
 
     engine = AlertEngine(database)
     engine.refresh()
@@ -114,7 +113,7 @@ def _explain(database, docs, item, fc_key, alerted, missed) -> list[dict]:
             continue  # a claim-bearing item alerted "repeat" or "related": shown only when missed
         decider = engine.decider
         _, decisions = decider.decide(document_text(doc), k=5)
-        clean = strip_framing(strip_urls(document_text(doc)))
+        clean = reading(document_text(doc))
         q = Side.of(_tokens(clean), decider.weights) if clean else None
 
         def terms(d) -> dict:

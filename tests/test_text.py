@@ -549,6 +549,8 @@ def test_a_chunk_in_use_survives_the_turnover_of_a_full_cache() -> None:
         ("Cầu Tân Phú 3 vừa thông xe đã bị nứt.", [["cau", "tan", "phu", "3"]]),  # an opener, a number
         ("Dân phường Hòa Bình mua nước bình. Hà Nội mưa to", [["phuong", "hoa", "binh"], ["ha", "noi"]]),
         ("Học sinh ba huyện của Lam Sơn nghỉ học.", [["lam", "son"]]),  # "của" is no kind
+        ("Đoàn đến Hà Nội, quà cho Lam Sơn", [["ha", "noi"], ["lam", "son"]]),  # "đến", "cho": not "đền", "chợ"
+        ("Chợ Bến Thành và đền Hùng", [["cho", "ben", "thanh"], ["den", "hung"]]),
         ("Bão số 9 vào bờ, nước lên nhanh.", []),  # a sentence's first word alone is no name
         ("bệnh viện Bạch Đằng, công ty Vedan", [["vien", "bach", "dang"], ["ty", "vedan"]]),
         ("KHẨN CẤP: CẦU TÂN PHÚ 3 SẮP SẬP", []),  # capitals throughout say nothing of names

@@ -298,7 +298,6 @@ class AlertEngine:
             created.append(Alert(res.inserted_primary_key[0], doc.id, factcheck_id, d.match.score, reason, story,
                                  "new", now, "repeat", d.probability))
 
-
     def _reread(self, story: int | None, doc: Document):
         """``reread`` for :func:`~kiemchung.claims.verify.story_raise`: ``doc`` read with the names that
         the newest :data:`STORY_NAMES_FROM` documents of ``story`` repeating the decision's fact-check

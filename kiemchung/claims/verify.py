@@ -35,7 +35,7 @@ from pathlib import Path
 
 from kiemchung.claims.match import MatchConfig
 from kiemchung.errors import ConfigError, StoreError
-from kiemchung.text import NAME_HEADS, bigrams, index_terms, name_runs, normalize, syllables
+from kiemchung.text import NAME_HEADS, bigrams, index_terms, name_spans, normalize, syllables
 from kiemchung.text.framing import strip_framing
 from kiemchung.text.negation import denial_phrases, negation_scope, negation_terms
 from kiemchung.text.quantity import Quantities, quantities, quantity_conflict
@@ -513,7 +513,7 @@ def story_floor_ok(d: Decision) -> bool:
 
 def story_names(phrasing: str, post: Iterable[str], repeats: Iterable[Iterable[str]] | None = None
                 ) -> list[list[str]]:
-    """The names of a fact-check ``phrasing`` (:func:`kiemchung.text.name_runs`: "Cầu Giang Khẩu 2") that
+    """The names of a fact-check ``phrasing`` (:func:`kiemchung.text.name_spans`: "Cầu Giang Khẩu 2") that
     the post (its folded syllables) speaks of by their kind only (it states the kind, "cầu", one of
     :data:`~kiemchung.text.NAME_HEADS`, and not the whole name) and, with ``repeats`` (the folded
     syllables of the story's other posts that repeat the fact-check confidently), that at least
@@ -522,7 +522,8 @@ def story_names(phrasing: str, post: Iterable[str], repeats: Iterable[Iterable[s
     đã nứt" in the story of "Cầu Giang Khẩu 2 mới khánh thành đã nứt toác rồi" and "Sập cầu Giang Khẩu
     2!"). Without ``repeats``: every such name."""
     have = set(post)
-    runs = [r for r in name_runs(phrasing) if r[0] in NAME_HEADS and r[0] in have and not have.issuperset(r)]
+    runs = [r for surface, r in name_spans(phrasing)
+            if surface.split()[0].lower() in NAME_HEADS and r[0] in have and not have.issuperset(r)]
     if repeats is not None and runs:
         held = [set(r) for r in {tuple(r) for r in repeats}]
         runs = [r for r in runs if sum(h.issuperset(r) for h in held) >= STORY_MIN_REPEATS]

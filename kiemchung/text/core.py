@@ -275,11 +275,14 @@ _SENTENCE_END = re.compile(r"[.!?…:;\n]")
 
 
 # The kind of a named thing, the word written before its name ("cầu Giang Khẩu 2", "phường Vĩnh Tân",
-# "bệnh viện Bạch Mai", "công ty Vedan"; folded, the last syllable of a two-word kind): what a post
-# says when it speaks of the thing without naming it ("cầu mới làm chưa được một tháng đã nứt").
-NAME_HEADS = frozenset(
-    "cau song ho suoi nui deo dam ham duong pho lo ngo hem cho ga cang bay ben phuong xa huyen quan tinh "
-    "thon ap lang ban khu truong vien ty dap dinh chua den".split())
+# "bệnh viện Bạch Mai", "công ty Vedan"; the last syllable of a two-word kind, with its diacritics, so
+# that "cho", "chưa", "đến" are not read as "chợ", "chùa", "đền"): what a post says when it speaks of
+# the thing without naming it ("cầu mới làm chưa được một tháng đã nứt").
+NAME_HEADS = frozenset((
+    "cầu", "sông", "hồ", "suối", "núi", "đèo", "đầm", "hầm", "đường", "phố", "lộ", "ngõ", "hẻm", "chợ", "ga",
+    "cảng", "bay", "bến", "phường", "xã", "huyện", "quận", "tỉnh", "thôn", "ấp", "làng", "bản", "khu", "trường",
+    "viện", "ty", "đập", "đình", "chùa", "đền",
+))
 
 
 def name_runs(text: str) -> list[list[str]]:
@@ -294,7 +297,8 @@ def name_runs(text: str) -> list[list[str]]:
 
 def name_spans(text: str) -> list[tuple[str, list[str]]]:
     """:func:`name_runs` with each name as written (normalized): ``[("Cầu Giang Khẩu 2", ["cau",
-    "giang", "khau", "2"])]``."""
+    "giang", "khau", "2"])]``; a name that starts with its kind starts with one of :data:`NAME_HEADS`
+    (a capitalised kind, "Cầu", as the first word of a sentence)."""
     src = normalize(text)
     letters = [c for c in src if c.isalpha()]
     if not letters or sum(c.isupper() for c in letters) > 0.5 * len(letters):
@@ -317,7 +321,7 @@ def name_spans(text: str) -> list[tuple[str, list[str]]]:
             run[2].append(tok)
         else:
             run = None
-        before = (start, tok) if (first and raw[:1].isupper()) or (raw.islower() and tok in NAME_HEADS) else None
+        before = (start, tok) if (first and raw[:1].isupper()) or raw in NAME_HEADS else None
         end = stop
     return [(src[a:b], toks) for a, b, toks in runs]
 
@@ -331,11 +335,11 @@ __all__ = [
     "NAME_HEADS",
     "bigrams",
     "clean",
-    "name_runs",
-    "name_spans",
     "expand_teencode",
     "fold",
     "index_terms",
+    "name_runs",
+    "name_spans",
     "normalize",
     "syllables",
     "token_spans",
