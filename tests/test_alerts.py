@@ -730,14 +730,8 @@ def test_a_post_that_speaks_of_the_claims_bridge_by_its_kind_is_read_with_its_st
     from kiemchung.claims.verify import STORY_FLOOR
     from kiemchung.labels import label
 
-    fc = create_factcheck(db, _BRIDGE, "tin giả", editor="lan", evidence=["https://sogtvt.example/cau.html"])
-    publish_factcheck(db, fc.id, "lan")
+    _bridge_store(db)
     engine = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False)))
-    _news(db)
-    # more of the store's news, so that the bridge's name weighs as a name does in a grown store
-    Ingestor(db).add([make_doc(f"Tin {n}", f"{what} {where}, ngày {n} tháng {m}.", url=f"https://tin.example/b{n}-{m}.html",
-                               day=2)
-                      for n, (what, where) in enumerate((w, p) for w in _WHAT for p in _WHERE) for m in (1,)])
     texts = {"u": _BRIDGE_UNNAMED, "a": _BRIDGE_REPEATS[0], "a2": _BRIDGE_REPEATS[1], "c": _BRIDGE_REPEATS[0],
              "c2": _BRIDGE_REPEATS[0].lower(), "v": _BRIDGE_UNNAMED.replace("Cầu mới làm", "Mới làm")}
     Ingestor(db).add([make_doc("", t, kind="post", external_id=k, platform="facebook", day=3) for k, t in texts.items()])
@@ -765,6 +759,35 @@ def test_a_post_that_speaks_of_the_claims_bridge_by_its_kind_is_read_with_its_st
     assert late.level == "repeat" and names_line in late.reason
     # the same post in the story of copies only: not raised
     assert engine.process([_post_in(db, _story_id(db, "s-copies"), _BRIDGE_UNNAMED, "e")], notify=False) == []
+
+
+def test_names_established_by_a_later_wording_raise_the_storys_earlier_posts(db):
+    """AlertEngine._raise_below: when a story's first two confident repeats are copies of one text, the
+    bridge's name is not established yet and the earlier "cầu mới…" post stays under the floor; the
+    first confident repeat in a second wording establishes it, and the earlier post is read again and
+    raised — the same alerts as a scan after everything arrived (`alerts scan`)."""
+    _bridge_store(db)
+    engine = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False)))
+    texts = {"u": _BRIDGE_UNNAMED, "c": _BRIDGE_REPEATS[0], "c2": _BRIDGE_REPEATS[0].upper(), "a2": _BRIDGE_REPEATS[1]}
+    Ingestor(db).add([make_doc("", t, kind="post", external_id=k, platform="facebook", day=3) for k, t in texts.items()])
+    docs = {d.external_id: d for d in db.iter_documents() if d.kind == "post"}
+    _in_story(db, "s-cau", list(docs.values()))
+    assert engine.process([docs["u"]], notify=False) == []
+    copies = engine.process([docs["c"], docs["c2"]], notify=False)
+    assert sorted(a.doc_id for a in copies) == sorted([docs["c"].id, docs["c2"].id])  # u: names not established
+    assert all(a.probability >= engine.decider.model.repeat_threshold for a in copies)
+    third = engine.process([docs["a2"]], notify=False)
+    assert sorted((a.doc_id, a.level) for a in third) == [(docs["u"].id, "repeat"), (docs["a2"].id, "repeat")]
+
+
+def _bridge_store(db) -> None:
+    """The bridge fact-check published, and the store's news (_news and more)."""
+    fc = create_factcheck(db, _BRIDGE, "tin giả", editor="lan", evidence=["https://sogtvt.example/cau.html"])
+    publish_factcheck(db, fc.id, "lan")
+    _news(db)
+    # more of the store's news, so that the bridge's name weighs as a name does in a grown store
+    Ingestor(db).add([make_doc(f"Tin {n}", f"{what} {where}.", url=f"https://tin.example/b{n}.html", day=2)
+                      for n, (what, where) in enumerate((w, p) for w in _WHAT for p in _WHERE)])
 
 
 def _story_id(db, key: str) -> int:

@@ -250,22 +250,29 @@ class AlertEngine:
 
     def _raise_below(self, story: int | None, factcheck_id: int, doc_id: int, created: list[Alert]) -> None:
         """A document of ``story`` now repeats the fact-check confidently, the STORY_MIN_REPEATS-th of
-        the story to do so: the story's earlier documents (ids under ``doc_id``, the newest
-        :data:`STORY_REREAD`) that have no alert on it and whose most probable candidate is it, under
-        the related level but over :data:`~kiemchung.claims.verify.STORY_FLOOR` without a conflict, are
-        decided again and recorded "repeat" (:func:`kiemchung.claims.verify.story_raise`; posts under
-        the related level are not recorded when they arrive, so they are read again here; later posts
-        are decided with the story's repeats). The new alerts are appended to ``created``."""
+        the story to do so, or the first in a wording of its own after STORY_MIN_REPEATS - 1 others (what
+        establishes the names its repeats state, :func:`kiemchung.claims.verify.story_names`): the
+        story's earlier documents (ids under ``doc_id``, the newest :data:`STORY_REREAD`) that have no
+        alert on it and whose most probable candidate is it, under the related level but over
+        :data:`~kiemchung.claims.verify.STORY_FLOOR` without a conflict (or read over it with those
+        names), are decided again and recorded "repeat" (:func:`kiemchung.claims.verify.story_raise`;
+        posts under the related level are not recorded when they arrive, so they are read again here;
+        later posts are decided with the story's repeats). The new alerts are appended to ``created``."""
         from kiemchung.stories.tables import story_documents
         from kiemchung.store import schema as t
 
         if story is None:
             return
         with self.db.read() as conn:
-            # once, when the story gets its second confident repeat (a later post is decided with them)
+            # once when the story gets its second confident repeat, and once when its repeats reach
+            # a second wording (a later post is decided with them)
             confident = _repeating_docs(conn, story, -1, self.decider.model.repeat_threshold)
-            if len(confident.get(str(factcheck_id), ())) != STORY_MIN_REPEATS:
+            repeats = confident.get(str(factcheck_id), set())
+            if len(repeats) < STORY_MIN_REPEATS:
                 return
+        if len(repeats) > STORY_MIN_REPEATS and not self._new_wording(doc_id, repeats):
+            return
+        with self.db.read() as conn:
             rows = conn.execute(
                 select(t.documents.c.id).select_from(t.documents.join(
                     story_documents, story_documents.c.doc_id == t.documents.c.id))
@@ -298,6 +305,21 @@ class AlertEngine:
             created.append(Alert(res.inserted_primary_key[0], doc.id, factcheck_id, d.match.score, reason, story,
                                  "new", now, "repeat", d.probability))
 
+    def _new_wording(self, doc_id: int, repeats: set[int]) -> bool:
+        """Whether document ``doc_id``, one of a story's confident ``repeats`` of a fact-check, is the
+        first in a wording of its own after exactly STORY_MIN_REPEATS - 1 others (the newest
+        :data:`STORY_NAMES_FROM`), as :func:`kiemchung.claims.verify.story_names` counts wordings."""
+        from kiemchung.claims.verify import wording
+
+        others: set[tuple[str, ...]] = set()
+        for other in sorted(repeats - {doc_id}, reverse=True)[:STORY_NAMES_FROM]:
+            x = self.db.get_document(other)
+            others.add(wording(document_text(x)))
+            if len(others) >= STORY_MIN_REPEATS:  # established before this one (read then)
+                return False
+        mine = wording(document_text(self.db.get_document(doc_id)))
+        return len(others) == STORY_MIN_REPEATS - 1 and mine not in others
+
     def _reread(self, story: int | None, doc: Document):
         """``reread`` for :func:`~kiemchung.claims.verify.story_raise`: ``doc`` read with the names that
         the newest :data:`STORY_NAMES_FROM` documents of ``story`` repeating the decision's fact-check
@@ -309,7 +331,7 @@ class AlertEngine:
             with self.db.read() as conn:
                 docs = _repeating_docs(conn, story, doc.id, self.decider.model.repeat_threshold)
             ids = sorted(docs.get(str(d.match.entry_id), ()))[-STORY_NAMES_FROM:]
-            texts = [document_text(x) for x in map(self.db.get_document, ids) if x is not None]
+            texts = [document_text(self.db.get_document(i)) for i in ids]
             return self.decider.in_story(document_text(doc), d, texts)
 
         return reread

@@ -525,9 +525,15 @@ def story_names(phrasing: str, post: Iterable[str], repeats: Iterable[Iterable[s
     runs = [r for surface, r in name_spans(phrasing)
             if surface.split()[0].lower() in NAME_HEADS and r[0] in have and not have.issuperset(r)]
     if repeats is not None and runs:
-        held = [set(r) for r in {tuple(r) for r in repeats}]
+        held = [set(r) for r in {tuple(r) for r in repeats}]  # one voice per wording (see wording)
         runs = [r for r in runs if sum(h.issuperset(r) for h in held) >= STORY_MIN_REPEATS]
     return runs
+
+
+def wording(text: str) -> tuple[str, ...]:
+    """A post's wording as :func:`story_names` counts wordings: its folded, teencode-expanded syllables
+    without links, chatter and framing (copies of one text, in capitals or without diacritics, are one)."""
+    return tuple(_tokens(reading(text)))
 
 
 def story_raise(decisions: list[Decision], story_repeats, story_confident=(), reread=None) -> bool:
