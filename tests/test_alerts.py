@@ -768,7 +768,8 @@ def test_names_established_by_a_later_wording_raise_the_storys_earlier_posts(db)
     raised — the same alerts as a scan after everything arrived (`alerts scan`)."""
     _bridge_store(db)
     engine = AlertEngine(db, ClaimMatcher(MatchConfig(semantic=False)))
-    texts = {"u": _BRIDGE_UNNAMED, "c": _BRIDGE_REPEATS[0], "c2": _BRIDGE_REPEATS[0].upper(), "a2": _BRIDGE_REPEATS[1]}
+    texts = {"u": _BRIDGE_UNNAMED, "c": _BRIDGE_REPEATS[0], "c2": _BRIDGE_REPEATS[0].upper(),
+             "a2": _BRIDGE_REPEATS[1]}
     Ingestor(db).add([make_doc("", t, kind="post", external_id=k, platform="facebook", day=3) for k, t in texts.items()])
     docs = {d.external_id: d for d in db.iter_documents() if d.kind == "post"}
     _in_story(db, "s-cau", list(docs.values()))

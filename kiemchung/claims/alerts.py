@@ -79,6 +79,7 @@ class AlertEngine:
         self._config = matcher.config if matcher is not None else None
         self.matcher = matcher
         self._texts: dict[str, str] | None = None  # phrasing id -> text, for the verifier's clause rule
+        self._wordings: dict[int, tuple[str, ...]] = {}  # doc id -> its wording (AlertEngine._wording)
         self.decider = None
         self._sig: tuple | None = None
         self.image_matcher = None  # kiemchung.images.match.ImageMatcher over the same fact-checks' images
@@ -250,8 +251,8 @@ class AlertEngine:
 
     def _raise_below(self, story: int | None, factcheck_id: int, doc_id: int, created: list[Alert]) -> None:
         """A document of ``story`` now repeats the fact-check confidently, the STORY_MIN_REPEATS-th of
-        the story to do so, or the first in a wording of its own after STORY_MIN_REPEATS - 1 others (what
-        establishes the names its repeats state, :func:`kiemchung.claims.verify.story_names`): the
+        the story to do so, or the STORY_MIN_REPEATS-th wording among them to state a name of the
+        fact-check (what establishes it, :func:`kiemchung.claims.verify.story_names`): the
         story's earlier documents (ids under ``doc_id``, the newest :data:`STORY_REREAD`) that have no
         alert on it and whose most probable candidate is it, under the related level but over
         :data:`~kiemchung.claims.verify.STORY_FLOOR` without a conflict (or read over it with those
@@ -264,13 +265,13 @@ class AlertEngine:
         if story is None:
             return
         with self.db.read() as conn:
-            # once when the story gets its second confident repeat, and once when its repeats reach
-            # a second wording (a later post is decided with them)
+            # once when the story gets its second confident repeat, and once when a name of the claim
+            # is stated in a second wording (a later post is decided with them)
             confident = _repeating_docs(conn, story, -1, self.decider.model.repeat_threshold)
             repeats = confident.get(str(factcheck_id), set())
             if len(repeats) < STORY_MIN_REPEATS:
                 return
-        if len(repeats) > STORY_MIN_REPEATS and not self._new_wording(doc_id, repeats):
+        if len(repeats) > STORY_MIN_REPEATS and not self._names_established(doc_id, factcheck_id, repeats):
             return
         with self.db.read() as conn:
             rows = conn.execute(
@@ -305,20 +306,36 @@ class AlertEngine:
             created.append(Alert(res.inserted_primary_key[0], doc.id, factcheck_id, d.match.score, reason, story,
                                  "new", now, "repeat", d.probability))
 
-    def _new_wording(self, doc_id: int, repeats: set[int]) -> bool:
-        """Whether document ``doc_id``, one of a story's confident ``repeats`` of a fact-check, is the
-        first in a wording of its own after exactly STORY_MIN_REPEATS - 1 others (the newest
-        :data:`STORY_NAMES_FROM`), as :func:`kiemchung.claims.verify.story_names` counts wordings."""
+    def _names_established(self, doc_id: int, factcheck_id: int, repeats: set[int]) -> bool:
+        """Whether document ``doc_id``, one of a story's confident ``repeats`` of the fact-check, is the
+        STORY_MIN_REPEATS-th wording among them (the newest :data:`STORY_NAMES_FROM`) to state one of
+        the names of the fact-check's phrasings: when :func:`kiemchung.claims.verify.story_names` can
+        first read that name into the story's posts."""
+        from kiemchung.text import name_spans
+
+        prefix = f"{factcheck_id}:"
+        runs = {tuple(r) for key, text in (self._texts or {}).items() if key.startswith(prefix)
+                for _, r in name_spans(text)}
+        if not runs:
+            return False
+        mine = self._wording(doc_id)
+        others = {self._wording(o) for o in sorted(repeats - {doc_id}, reverse=True)[:STORY_NAMES_FROM]}
+        if mine in others:  # a copy of a wording already counted
+            return False
+        held = [set(w) for w in others]
+        return any(set(mine).issuperset(r) and sum(h.issuperset(r) for h in held) == STORY_MIN_REPEATS - 1
+                   for r in runs)
+
+    def _wording(self, doc_id: int) -> tuple[str, ...]:
+        """:func:`kiemchung.claims.verify.wording` of a stored document (kept for the engine's life)."""
         from kiemchung.claims.verify import wording
 
-        others: set[tuple[str, ...]] = set()
-        for other in sorted(repeats - {doc_id}, reverse=True)[:STORY_NAMES_FROM]:
-            x = self.db.get_document(other)
-            others.add(wording(document_text(x)))
-            if len(others) >= STORY_MIN_REPEATS:  # established before this one (read then)
-                return False
-        mine = wording(document_text(self.db.get_document(doc_id)))
-        return len(others) == STORY_MIN_REPEATS - 1 and mine not in others
+        w = self._wordings.get(doc_id)
+        if w is None:
+            if len(self._wordings) > 50_000:
+                self._wordings.clear()
+            w = self._wordings[doc_id] = wording(document_text(self.db.get_document(doc_id)))
+        return w
 
     def _reread(self, story: int | None, doc: Document):
         """``reread`` for :func:`~kiemchung.claims.verify.story_raise`: ``doc`` read with the names that
