@@ -31,6 +31,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from kiemchung.claims.match import MatchConfig
@@ -511,6 +512,13 @@ def story_floor_ok(d: Decision) -> bool:
     return d.probability >= STORY_FLOOR and not conflict(d.features)
 
 
+@lru_cache(maxsize=20_000)
+def _kind_names(phrasing: str) -> tuple[tuple[str, ...], ...]:
+    """The names of a phrasing written after their kind (:data:`~kiemchung.text.NAME_HEADS`), folded;
+    read once per phrasing text (every post under the story floor asks for its best candidate's)."""
+    return tuple(tuple(r) for surface, r in name_spans(phrasing) if surface.split()[0].lower() in NAME_HEADS)
+
+
 def story_names(phrasing: str, post: Iterable[str], repeats: Iterable[Iterable[str]] | None = None
                 ) -> list[list[str]]:
     """The names of a fact-check ``phrasing`` (:func:`kiemchung.text.name_spans`: "Cầu Giang Khẩu 2") that
@@ -522,8 +530,7 @@ def story_names(phrasing: str, post: Iterable[str], repeats: Iterable[Iterable[s
     đã nứt" in the story of "Cầu Giang Khẩu 2 mới khánh thành đã nứt toác rồi" and "Sập cầu Giang Khẩu
     2!"). Without ``repeats``: every such name."""
     have = set(post)
-    runs = [r for surface, r in name_spans(phrasing)
-            if surface.split()[0].lower() in NAME_HEADS and r[0] in have and not have.issuperset(r)]
+    runs = [list(r) for r in _kind_names(phrasing) if r[0] in have and not have.issuperset(r)]
     if repeats is not None and runs:
         held = [set(r) for r in {tuple(r) for r in repeats}]  # one voice per wording (see wording)
         runs = [r for r in runs if sum(h.issuperset(r) for h in held) >= STORY_MIN_REPEATS]
