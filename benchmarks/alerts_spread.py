@@ -4,7 +4,8 @@ alerts-dev has one post per claim, so no story there holds copies of a rumour an
 matching`` shows only what the story rule (``verify.story_raise``) costs on topical stories. Here a
 share of the knowledge base's claims *spread*: each chosen claim is posted twice (as written, and
 folded to lower case without diacritics, as rumours circulate; with ``--rewordings``, as written and
-as its rewording from the queries, folded: two wordings), at seeded random places among the 9,541 posts; everything goes through the product's story clusterer (as ``eval matching`` does: social
+as its rewording from the queries, folded: two wordings), at seeded random places among the 9,541
+posts; everything goes through the product's story clusterer (as ``eval matching`` does: social
 posts, file order, no dates); the copies are confident repeats of their claim, and a post whose most
 probable candidate is that claim, in their story, can be raised. Only the original posts are scored
 (alert precision, recall, false alerts per 1,000 posts without gold), for:
@@ -15,8 +16,9 @@ probable candidate is that claim, in their story, can be raised. Only the origin
   its story repeat the fact-check with a probability of at least the repeat threshold, its own
   probability is at least F and it has no conflict (``verify.conflict``). The product's floor
   (``verify.STORY_FLOOR``, 0.05) is the lowest F whose false alerts per 1,000 stay within the target
-  (5) at every share and seed where ``related_only`` does (docs/matching.md, "Under the related level");
-  Since 2026-12-07 this is the product's rule with the names a story establishes
+  (5) at every share and seed where ``related_only`` does (docs/matching.md, "Under the related level";
+  with session 17's stories it no longer is at share 0.25: "Names a story establishes"). Since
+  2026-12-07 this is the product's rule with the names a story establishes
   (``verify.story_names``): a post under F is raised too when its reading with the names of the
   claim that it speaks of by their kind ("cầu mới" for "Cầu Giang Khẩu 2"), stated by two different
   wordings among the story's confident repeats, reaches F (``AlertDecider.named``);
@@ -56,14 +58,14 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _decide(decider, text: str) -> list[dict]:
-    from kiemchung.claims.verify import _tokens, conflict, reading
+    from kiemchung.claims.verify import conflict, wording
 
     _, ds = decider.decide(text, k=10)
     out = [{"fc": str(d.match.entry_id), "p": d.probability, "matched": d.match.matched, "clause": d.clause,
             "same": d.same_claim, "conflict": conflict(d.features),
             "conflict_no_scope": bool(d.features["neg_diff"] or d.features["num_diff"])} for d in ds]
     if ds:  # for the names a story establishes (verify.story_names)
-        out[0].update(named=ds[0].named, decision=ds[0], tokens=_tokens(reading(text)))
+        out[0].update(named=ds[0].named, decision=ds[0], tokens=list(wording(text)))
     return out
 
 

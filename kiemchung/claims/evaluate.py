@@ -94,7 +94,7 @@ def evaluate_matching(
     when at least two other posts of its story repeat the same fact-check on their own); ``story_raised``:
     how many.
     """
-    from kiemchung.claims.verify import STORY_FLOOR, AlertDecider, _tokens, reading, story_floor_ok
+    from kiemchung.claims.verify import STORY_FLOOR, AlertDecider, story_floor_ok, wording
 
     matcher = ClaimMatcher(config)
     t0 = time.perf_counter()
@@ -127,7 +127,7 @@ def evaluate_matching(
         top.append((bool(gold), [(d.probability, d.match.entry_id in gold, d.match.matched, d.same_claim, d.clause,
                                   str(d.match.entry_id), story_floor_ok(d)) for d in decisions]))
         if reread is not None:
-            reread.tokens.append(_tokens(reading(q["text"])))
+            reread.tokens.append(list(wording(q["text"])))
             if decisions and decisions[0].named >= STORY_FLOOR:
                 reread.first[n] = decisions[0]
         matched = [r for r in res if r.matched]

@@ -628,7 +628,7 @@ class AlertDecider:
     def in_story(self, text: str, d: Decision, repeats: Iterable[str]) -> Decision | None:
         """:meth:`named` for a post's ``text`` in its story, whose other posts that repeat ``d``'s
         fact-check confidently say ``repeats`` (texts): the reading :func:`story_raise` tries."""
-        return self.named(_tokens(reading(text)), d, [_tokens(reading(r)) for r in repeats])
+        return self.named(list(wording(text)), d, [wording(r) for r in repeats])
 
     def decide(self, text: str, *, k: int = 10, story_repeats=(), story_confident=(),
                reread=None) -> tuple[list, list[Decision]]:
