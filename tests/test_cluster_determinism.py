@@ -699,3 +699,32 @@ def test_series_table_answers_as_a_dict(monkeypatch):
     assert len(table._ids) > 0  # some were packed
     assert dict(table.items()) == want and len(list(table.items())) == len(want)
     assert table.get("999") is None and table.get("999", -1) == -1 and not _SeriesTable()
+
+
+def test_tables_never_rescan_entries_that_do_not_pack(monkeypatch):
+    """Ids that are not decimal (a library caller's own, such as hashes) never pack; they are kept
+    apart, so a merge reads only the newest entries that pack. Kept among those, every assignment
+    past the merge size merged again and scanned them all: quadratic in the documents."""
+    from kiemchung.stories import records
+    from kiemchung.stories.records import _OccurrenceTable, _SeriesTable
+
+    merges = []
+    union = records._sorted_union
+
+    def counted(*args):
+        merges.append(len(args[2]))
+        return union(*args)
+
+    monkeypatch.setattr(records, "_sorted_union", counted)
+    monkeypatch.setattr(records, "_SERIES_MERGE_AT", 8)
+    monkeypatch.setattr(records, "_OCC_MERGE_AT", 8)
+    series, occurrences = _SeriesTable(), _OccurrenceTable()
+    for n in range(200):
+        series[f"d03a{n:04x}"] = n
+        occurrences[(n, "unknown")] = n
+    assert merges == []
+    for n in range(16):
+        series[str(n)] = n
+    assert merges == [8, 8]  # two merges of the 8 newest decimal ids each
+    assert len(series) == 216 and series.get("d03a0005") == 5 and series.get("3") == 3
+    assert len(occurrences) == 200 and occurrences.get((7, "unknown")) == 7

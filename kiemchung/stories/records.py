@@ -247,13 +247,15 @@ class _OccurrenceTable:
     the newest ``_OCC_MERGE_AT`` are in a dict, the others packed: template (a CRC-32) and day (its
     ordinal) as one 64-bit integer in a sorted array, and the story number beside it (12 bytes an
     occurrence instead of about 130: a tuple, two integers and a dict entry). A key that does not pack
-    (another kind of template or day) stays in the dict. Lookups give what a dict gives; ``items``
-    lists the dict's occurrences, then the packed ones in key order."""
+    (another kind of template or day) is kept in a dict of its own that a merge never reads (as in
+    :class:`_SeriesTable`). Lookups give what a dict gives; ``items`` lists the occurrences that do
+    not pack, then the newest, then the packed ones in key order."""
 
-    __slots__ = ("_recent", "_codes", "_stories")
+    __slots__ = ("_recent", "_other", "_codes", "_stories")
 
     def __init__(self) -> None:
-        self._recent: dict[tuple[int, str], int] = {}
+        self._recent: dict[tuple[int, str], int] = {}  # the newest occurrences that pack
+        self._other: dict[tuple[int, str], int] = {}  # occurrences that do not pack
         self._codes = array("q")  # sorted (template << 32 | day ordinal) - 2**63 ...
         self._stories = array("i")  # ... and each one's story number
 
@@ -279,12 +281,19 @@ class _OccurrenceTable:
         hit = self._recent.get(key)
         if hit is not None:
             return hit
+        hit = self._other.get(key)
+        if hit is not None:
+            return hit
         i = self._find(self._code(key)) if self._codes else None
         return default if i is None else self._stories[i]
 
     def __setitem__(self, key: tuple[int, str], story: int) -> None:
+        code = self._code(key)
+        if code is None:
+            self._other[key] = story
+            return
         if key not in self._recent:
-            i = self._find(self._code(key)) if self._codes else None
+            i = self._find(code) if self._codes else None
             if i is not None:
                 self._stories[i] = story
                 return
@@ -300,26 +309,19 @@ class _OccurrenceTable:
         return hit
 
     def _merge(self) -> None:
-        kept: dict[tuple[int, str], int] = {}
-        codes, stories = [], []
-        for key, story in self._recent.items():
-            code = self._code(key)
-            if code is None:
-                kept[key] = story
-            else:
-                codes.append(code)
-                stories.append(story)
-        self._codes, self._stories = _sorted_union(self._codes, self._stories, codes, stories)
-        self._recent = kept
+        codes = [self._code(key) for key in self._recent]  # (every key there packs)
+        self._codes, self._stories = _sorted_union(self._codes, self._stories, codes, list(self._recent.values()))
+        self._recent = {}
 
     def items(self) -> Iterator[tuple[tuple[int, str], int]]:
+        yield from self._other.items()
         yield from self._recent.items()
         for code, story in zip(self._codes, self._stories, strict=True):
             code += _OCC_OFFSET
             yield (code >> 32, sys.intern(dt.date.fromordinal(code & 0xFFFFFFFF).isoformat())), story
 
     def __len__(self) -> int:
-        return len(self._recent) + len(self._codes)
+        return len(self._other) + len(self._recent) + len(self._codes)
 
 
 def _sorted_union(keys: array, values: array, new_keys: list[int], new_values: list[int]) -> tuple[array, array]:
@@ -347,15 +349,23 @@ class _SeriesTable:
     ``_SERIES_MERGE_AT`` are in a dict, the others packed: a decimal id (what the story stage uses)
     as a 64-bit integer in a sorted array and its template (a CRC-32) beside it, 12 bytes an entry
     instead of about 65 (a dict entry and an integer object; the id's string is the story's member).
-    An id or a template that does not pack stays in the dict. Lookups give what a dict gives;
-    ``items`` lists the dict's entries, then the packed ones in id order."""
+    An id or a template that does not pack is kept in a dict of its own (``_other``), which a merge
+    never reads: with ids that are not decimal (the library used with ids of its caller's, such as
+    hashes) the newest-entries dict stayed full of them and every assignment scanned it, quadratic
+    in the documents. Lookups give what a dict gives; ``items`` lists the entries that do not pack,
+    then the newest, then the packed ones in id order."""
 
-    __slots__ = ("_recent", "_ids", "_keys")
+    __slots__ = ("_recent", "_other", "_ids", "_keys")
 
     def __init__(self) -> None:
-        self._recent: dict[str, int] = {}
+        self._recent: dict[str, int] = {}  # the newest entries that pack
+        self._other: dict[str, int] = {}  # entries that do not pack
         self._ids = array("q")  # sorted numeric document ids ...
         self._keys = array("I")  # ... and each one's template
+
+    @staticmethod
+    def _packs(d: Any, key: Any) -> bool:
+        return type(d) is str and _DocTable._number(d) is not None and type(key) is int and 0 <= key < 1 << 32
 
     def _find(self, d: Any) -> int | None:
         if not self._ids or type(d) is not str:
@@ -371,41 +381,47 @@ class _SeriesTable:
         hit = self._recent.get(d)
         if hit is not None:
             return hit
+        hit = self._other.get(d)
+        if hit is not None:
+            return hit
         i = self._find(d)
         return default if i is None else self._keys[i]
 
     def __setitem__(self, d: str, key: int) -> None:
+        packs = self._packs(d, key)
+        if d in self._other:
+            if not packs:
+                self._other[d] = key
+                return
+            del self._other[d]
         if d not in self._recent:
             i = self._find(d)
             if i is not None:
-                if type(key) is int and 0 <= key < 1 << 32:
+                if packs:
                     self._keys[i] = key
                     return
                 del self._ids[i], self._keys[i]  # (a template that does not pack: into the dict)
+        if not packs:
+            self._recent.pop(d, None)
+            self._other[d] = key
+            return
         self._recent[d] = key
         if len(self._recent) >= _SERIES_MERGE_AT:
             self._merge()
 
     def _merge(self) -> None:
-        kept: dict[str, int] = {}
-        ids, keys = [], []
-        for d, key in self._recent.items():
-            n = _DocTable._number(d) if type(d) is str else None
-            if n is None or type(key) is not int or not 0 <= key < 1 << 32:
-                kept[d] = key
-            else:
-                ids.append(n)
-                keys.append(key)
-        self._ids, self._keys = _sorted_union(self._ids, self._keys, ids, keys)
-        self._recent = kept
+        ids = [int(d) for d in self._recent]  # (every entry there packs)
+        self._ids, self._keys = _sorted_union(self._ids, self._keys, ids, list(self._recent.values()))
+        self._recent = {}
 
     def items(self) -> Iterator[tuple[str, int]]:
+        yield from self._other.items()
         yield from self._recent.items()
         for n, key in zip(self._ids, self._keys, strict=True):
             yield str(n), key
 
     def __len__(self) -> int:
-        return len(self._recent) + len(self._ids)
+        return len(self._other) + len(self._recent) + len(self._ids)
 
     def __bool__(self) -> bool:
         return len(self) > 0
