@@ -5,7 +5,10 @@ that set stays flat over a long import. It streams the RSS year (title and summa
 import` gives them to the story stage) in publication order through the clusterer's own term
 weighting (`kiemchung.stories.features.term_weights`) and prints, every 10,000 items, the number of
 terms seen so far, those last seen within 3, 7 and 30 days of the current item, and those held by
-16 documents or more (`vocabulary.PROMOTE_AT`, the terms the vocabulary keeps in its dict).
+16 documents or more (`vocabulary.PROMOTE_AT`, the terms the vocabulary keeps in its dict). For the
+block's items it also prints how many of an item's terms, on average, are new and how many were seen
+before but not within 7 days: what a vocabulary holding only the last 7 days in memory would look up
+in the database.
 
 Usage::
 
@@ -41,16 +44,25 @@ def main() -> None:
     weights = ClusterConfig().field_weights()
     last: dict[str, float] = {}
     df: dict[str, int] = {}
-    print("items  terms  " + "  ".join(f"within_{w}d" for w in WINDOWS) + f"  df>={PROMOTE_AT}")
+    print("items  terms  " + "  ".join(f"within_{w}d" for w in WINDOWS) + f"  df>={PROMOTE_AT}"
+          + "  new_per_item  older_than_7d_per_item")
+    new = cold = items = 0
     for k, row in enumerate(rows, 1):
         day = dt.datetime.fromisoformat(row["published"]).timestamp() / 86400
+        items += 1
         for term in term_weights(row.get("title") or "", row.get("summary") or "", "", weights):
+            seen = last.get(term)
+            if seen is None:
+                new += 1
+            elif seen < day - 7:
+                cold += 1
             last[term] = day
             df[term] = df.get(term, 0) + 1
         if k % 10_000 == 0 or k == len(rows):
             within = [sum(1 for v in last.values() if v >= day - w) for w in WINDOWS]
             frequent = sum(1 for v in df.values() if v >= PROMOTE_AT)
-            print(k, len(last), *within, frequent, sep="  ", flush=True)
+            print(k, len(last), *within, frequent, f"{new / items:.2f}", f"{cold / items:.2f}", sep="  ", flush=True)
+            new = cold = items = 0
 
 
 if __name__ == "__main__":
