@@ -23,12 +23,13 @@ a product path: docs/stories.md, "Session 19", gives its figures.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import time
 import zlib
 from pathlib import Path
+
+from bench_cluster import _rss_rows  # (publication order)
 
 import kiemchung.stories.cluster as cluster
 from kiemchung.stories.evaluate import bcubed, evaluate_orders
@@ -91,9 +92,7 @@ def numbering(scheme: str) -> type[TermTable]:
 
 
 def rss_stories(path: Path) -> tuple[dict[str, str], float]:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh]
-    rows.sort(key=lambda r: r.get("published") or "")
+    rows = _rss_rows(path, None)  # in publication order
     c = cluster.StoryClusterer()
     cpu = time.process_time()
     for r in rows:

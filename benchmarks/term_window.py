@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
-import json
 from pathlib import Path
+
+from bench_cluster import _rss_rows  # (publication order)
 
 from kiemchung.stories.config import ClusterConfig
 from kiemchung.stories.features import term_weights
@@ -35,10 +35,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
     ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args()
-    with gzip.open(Path(args.data) / "rss-2025-2026.jsonl.gz", "rt", encoding="utf-8") as fh:
-        rows = [json.loads(line) for line in fh]
-    rows = [r for r in rows if r.get("published")]
-    rows.sort(key=lambda r: r["published"])
+    rows = [r for r in _rss_rows(Path(args.data) / "rss-2025-2026.jsonl.gz", None) if r.get("published")]
     if args.limit:
         rows = rows[: args.limit]
     weights = ClusterConfig().field_weights()
