@@ -10,12 +10,13 @@ segmentation, kept copies of pages editors relied on, the text of images by OCR)
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kiemchung.errors import KiemchungError
-from kiemchung.processes import child_process_start
+from kiemchung.processes import child_process_start, die_with_parent
 from kiemchung.store import Database
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ class Follower:
         self._conn, child = ctx.Pipe()
         # not a daemon: it starts a helper process of its own (see StoryStage.run); it ends with its
         # parent all the same (die_with_parent), and finish() or abort() always joins it
-        self._process = ctx.Process(target=_follow, args=(db.url, child, batch), name="kiemchung-stories")
+        self._process = ctx.Process(target=_follow, args=(db.url, child, batch, os.getpid()),
+                                    name="kiemchung-stories")
         self.error: str | None = None
         self._process.start()
         child.close()
@@ -143,9 +145,10 @@ class Follower:
 FOLLOWER_TEXT_CACHE = 15_000
 
 
-def _follow(url: str, conn, batch: int = 1000) -> None:
-    """The body of the :class:`Follower` process."""
-    give_back = child_process_start(FOLLOWER_TEXT_CACHE)  # (memo-only caches: the same results)
+def _follow(url: str, conn, batch: int = 1000, parent: int | None = None) -> None:
+    """The body of the :class:`Follower` process (``parent``: the importing process's pid)."""
+    # (memo-only caches: the same results)
+    give_back = child_process_start(FOLLOWER_TEXT_CACHE, parent)
     from kiemchung.store.backends.sqlite import lean_connections
 
     try:
@@ -208,7 +211,8 @@ class SlowStages:
     def start(self) -> SlowStages:
         """Start the worker process (a daemon: it ends with the parent); returns self."""
         self._process = self._ctx.Process(
-            target=_slow_worker, args=(self.url, self.options, self._stop), name="kiemchung-slow-stages",
+            target=_slow_worker, args=(self.url, self.options, self._stop, os.getpid()),
+            name="kiemchung-slow-stages",
             daemon=True,
         )
         self._process.start()
@@ -245,8 +249,11 @@ def run_slow_round(db: Database, *, ner: bool = True, docs_per_round: int = 200,
     }
 
 
-def _slow_worker(url: str, options: dict, stop) -> None:
-    """The body of the :class:`SlowStages` process."""
+def _slow_worker(url: str, options: dict, stop, parent: int | None = None) -> None:
+    """The body of the :class:`SlowStages` process (``parent``: the pid of the process that started it).
+    As a daemon it ends when its parent exits; it also ends when the parent is killed (a daemon's end
+    comes from its parent's exit handlers, which a killed parent never runs)."""
+    die_with_parent(parent)
     db = Database(url)
     try:
         while not stop.is_set():

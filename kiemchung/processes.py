@@ -135,21 +135,30 @@ def _libc(name: str):
     return _LIBC[name]
 
 
-def child_process_start(text_cache: int) -> Callable[[], None]:
+def child_process_start(text_cache: int, parent: int | None = None) -> Callable[[], None]:
     """The start of one of an import's own child processes (the story process that follows it, the
-    story stage's feature helper): it dies with its parent (:func:`die_with_parent`), keeps glibc's mmap
+    story stage's feature helper): it dies with its parent (:func:`die_with_parent`; ``parent``, the pid
+    of the process that started it, also when that one died before this line), keeps glibc's mmap
     threshold fixed (:func:`fixed_mmap_threshold`) and bounds its text caches to ``text_cache`` entries
     per generation (:func:`kiemchung.text.core.limit_caches`); returns the function that gives the
     caches' bounds back."""
     from kiemchung.text.core import limit_caches
 
-    die_with_parent()
+    die_with_parent(parent)
     fixed_mmap_threshold()
     return limit_caches(text_cache)
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (a killed import leaves no orphan)."""
+def die_with_parent(parent: int | None = None) -> None:
+    """Ask Linux to kill this process when its parent dies (a killed import leaves no orphan).
+
+    ``parent`` is the pid of the process that started this one, passed down to it. A spawned child
+    reaches this line only after its interpreter has started (a few hundred milliseconds): a parent
+    killed meanwhile (an import killed as it starts) has already left it to init, and the signal would
+    never come. So this process also exits at once when its parent is no longer ``parent``: a pool
+    worker left so would otherwise wait for work forever, holding both ends of its own queue."""
+    import os
+
     try:
         import ctypes
         import signal
@@ -157,3 +166,6 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # not Linux: the pipe's end (EOFError) stops it instead
         pass
+    # checked after the signal is armed: a parent dying after this check is covered by the signal
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)

@@ -16,6 +16,7 @@ matcher and one time-ordered scan of the documents, so a whole period of stateme
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -185,11 +186,15 @@ def _match_all(m, texts: list[str], workers: int) -> list[tuple[str, ...]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    from kiemchung.processes import die_with_parent
+
     size = -(-len(texts) // (workers * 4))
     chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
     _FORKED = m
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        # (each worker dies with this process: a killed report leaves no worker behind)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             return [hit for part in pool.map(_match_chunk, chunks) for hit in part]
     finally:
         _FORKED = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 import signal
 import sqlite3
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from factories import make_doc
 from sqlalchemy.exc import IntegrityError
+from survivors import marked_env, survivors
 
 from kiemchung import timeutil
 from kiemchung.dedupe import DedupeSettings
@@ -87,7 +87,7 @@ def test_import_killed_with_sigkill_resumes_without_duplicates(tmp_path):
     n = 6000
     _write_export(export, n)
     db_path = tmp_path / "kc.db"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    marker, env = marked_env(PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "kiemchung.cli", "--db", str(db_path), "import", str(export)]
     kills = 0
     for delay in (2.5, 3.5, 4.5):
@@ -98,6 +98,7 @@ def test_import_killed_with_sigkill_resumes_without_duplicates(tmp_path):
             kills += 1
         proc.wait()
     assert kills >= 1, "the import finished before it could be killed; make the file larger"
+    assert survivors(marker) == []  # the killed imports' story processes and their helpers ended with them
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     con = sqlite3.connect(db_path)

@@ -1,11 +1,20 @@
-"""kiemchung.processes: giving the C heap's free pages back to the system, and CPU priority."""
+"""kiemchung.processes: giving the C heap's free pages back to the system, CPU priority, and child processes
+that end with their parent."""
 
 from __future__ import annotations
 
 import ctypes
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from survivors import marked_env, survivors
 
 from kiemchung import processes
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_trim_heap_runs_and_is_a_no_op_without_malloc_trim(monkeypatch):
@@ -49,11 +58,6 @@ def test_a_fixed_mmap_threshold_maps_large_blocks_apart_after_larger_ones_were_f
     """glibc raises its mmap threshold when a mapped block is freed, so later blocks of a few MB come
     from the heap (and their holes stay resident); with :func:`fixed_mmap_threshold` they are still
     mapped apart (and go back to the system when freed). Each case in a fresh interpreter."""
-    import subprocess
-    import sys
-
-    import pytest
-
     if processes._libc("mallopt") is None or not os.path.exists("/proc/self/maps"):
         pytest.skip("glibc's mallopt and /proc are needed")
     where = {
@@ -95,9 +99,6 @@ def test_the_story_stage_gives_heap_pages_back_after_every_batch(tmp_path, monke
 def _run_python(code: str) -> list[int]:
     """Run ``code`` in a fresh interpreter (a change of priority is for the whole process, so not in
     the test's own) and return the integers it prints."""
-    import subprocess
-    import sys
-
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     return [int(x) for x in out.stdout.split()]
 
@@ -141,3 +142,56 @@ def test_an_ingest_followed_by_the_story_process_runs_below_it(tmp_path):
     )
     assert follower_nice == base
     assert ingest_nice == min(base + 10, 19) > follower_nice or base == 19
+
+
+def test_die_with_parent_exits_at_once_when_its_parent_is_already_gone():
+    """A child told the pid of the process that started it exits as soon as it arms the parent-death
+    signal if its parent is another process by then (it was left to init: the signal would never come);
+    with its real parent, or with none given, it goes on."""
+    code = "import os, sys\nfrom kiemchung.processes import die_with_parent\ndie_with_parent({})\nprint('alive')\n"
+    gone = subprocess.run([sys.executable, "-c", code.format("os.getppid() + 100000")], capture_output=True,
+                          text=True, timeout=60)
+    assert (gone.returncode, gone.stdout) == (1, "")
+    for parent in ("os.getppid()", "None"):
+        ok = subprocess.run([sys.executable, "-c", code.format(parent)], capture_output=True, text=True, timeout=60)
+        assert (ok.returncode, ok.stdout) == (0, "alive\n"), ok.stderr
+
+
+# A process that starts one of kiemchung's own child processes, then dies without its exit handlers
+# (killed) after ``wait`` seconds: 0, before the child's interpreter has even started
+_STARTS_AND_DIES = """
+import os, sys, time
+from kiemchung.store import Database
+kind, db, wait = sys.argv[1], Database(sys.argv[2]), float(sys.argv[3])
+if kind == "feature helper":
+    from kiemchung.stories.service import _FeaturesAhead
+    keep = _FeaturesAhead()
+    keep.submit([], None, seed=("x",))
+elif kind == "story follower":
+    from kiemchung.pipeline import Follower
+    keep = Follower(db)
+elif kind == "slow stages":
+    from kiemchung.pipeline import SlowStages
+    keep = SlowStages(db, pause_s=0.1).start()
+time.sleep(wait)
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize(("kind", "wait"), [("feature helper", 0), ("story follower", 0), ("slow stages", 0),
+                                           ("slow stages", 3)])
+def test_a_child_whose_parent_died_does_not_stay_behind(tmp_path, kind, wait):
+    """kiemchung's child processes (the story stage's feature helper, the story process that follows an
+    import, the background slow stages of ``serve``) arm their parent-death signal only once their
+    interpreter has started. A parent killed before then had left them to init for good: the feature
+    helper waited for work forever (seen after the CI's kill test of an import). The slow stages, a
+    daemon, relied on their parent's exit handlers, which a killed parent never runs: they went on
+    polling the database. Now none outlives its parent."""
+    from kiemchung.store import Database
+
+    db_path = tmp_path / "kc.db"
+    Database(db_path).close()
+    marker, env = marked_env(PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-c", _STARTS_AND_DIES, kind, str(db_path), str(wait)], env=env, timeout=120,
+                   check=True)
+    assert survivors(marker) == []

@@ -313,7 +313,7 @@ def test_the_follower_process_bounds_its_text_caches_and_gives_the_bounds_back(m
     seen = []
     from kiemchung import processes
 
-    monkeypatch.setattr(processes, "die_with_parent", lambda: None)  # (not this test's process)
+    monkeypatch.setattr(processes, "die_with_parent", lambda parent=None: None)  # (not this test's process)
     monkeypatch.setattr(processes, "fixed_mmap_threshold", lambda: True)
     monkeypatch.setattr(pipeline, "_follow_stages", lambda url, conn, batch: seen.append([c.cap for c in memo.CACHES]))
     pipeline._follow(f"sqlite:///{tmp_path / 'kc.sqlite'}", None)

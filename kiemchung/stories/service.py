@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import os
 import time
 import zlib
 from array import array
@@ -734,10 +735,10 @@ def _batch_features(weights, texts: list[tuple], seed: tuple | None = None) -> t
 HELPER_TEXT_CACHE = 15_000
 
 
-def _helper_start() -> None:
+def _helper_start(parent: int) -> None:
     from kiemchung.processes import child_process_start
 
-    child_process_start(HELPER_TEXT_CACHE)  # for the helper's whole life
+    child_process_start(HELPER_TEXT_CACHE, parent)  # for the helper's whole life
 
 
 class _FeaturesAhead:
@@ -751,7 +752,8 @@ class _FeaturesAhead:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_helper_start)
+        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_helper_start, initargs=(os.getpid(),))
         self._pending = None
         self._texts: dict[int, tuple] = {}
         # the copy of the vocabulary the helper numbered the last batch taken with (None: none known,

@@ -166,7 +166,11 @@ def write_in_worker(db, period, folder: FsPath, fmts: list[str], job: FsPath | N
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    from kiemchung.processes import die_with_parent
+
+    # (dies with the server: a killed server leaves no report process behind)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         job_arg = str(job) if job else None
         return [FsPath(p) for p in pool.submit(_write_in_child, db.url, period, str(folder), fmts, workers,
                                                job_arg, actor, collection).result()]
