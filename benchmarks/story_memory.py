@@ -4,8 +4,9 @@
 
 Takes the database of an import (``benchmarks/bench_import.py --keep DIR`` leaves one), copies it,
 empties the story tables of the copy and runs the story stage over its documents as the import's
-story process does (batches of 1,000, the import's lean SQLite connections; the features are computed
-in this process, without the helper, so the RSS is not the import's: the structures are the same).
+story process does (batches of 1,000, the import's lean SQLite connections, its text caches' bound
+and its fixed mmap threshold; the features are computed in this process, without the helper, so the
+RSS is not the import's: the structures are the same).
 After every block of documents it prints one JSON line: the RSS and its peak in the block (VmHWM,
 reset through ``/proc/self/clear_refs``), the deep size in MB of each structure of the clusterer
 (``sys.getsizeof`` over ``gc.get_referents``, each object counted once, in a fixed order; skipped
@@ -125,9 +126,17 @@ def main() -> None:
     ap.add_argument("--no-sizes", action="store_true", help="no deep sizes of the structures (faster)")
     args = ap.parse_args()
 
+    from kiemchung.pipeline import FOLLOWER_TEXT_CACHE
+    from kiemchung.processes import fixed_mmap_threshold
     from kiemchung.store.backends.sqlite import lean_connections
     from kiemchung.store.database import Database
     from kiemchung.stories.service import StoryStage
+    from kiemchung.text.core import limit_caches
+
+    # as the import's story process starts (kiemchung.pipeline._follow): before session 20 this ran with
+    # the text caches' default bound, never reached, and its RSS grew with them
+    fixed_mmap_threshold()
+    limit_caches(FOLLOWER_TEXT_CACHE)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="kc-story-memory-"))
     work.mkdir(parents=True, exist_ok=True)
