@@ -163,10 +163,13 @@ _STARTS_AND_DIES = """
 import os, sys, time
 from kiemchung.store import Database
 kind, db, wait = sys.argv[1], Database(sys.argv[2]), float(sys.argv[3])
-if kind == "feature helper":
+if kind == "feature helper":  # (its pool starts the worker with the first batch)
+    from types import SimpleNamespace
+    from kiemchung.stories.cluster import ClusterConfig
     from kiemchung.stories.service import _FeaturesAhead
     keep = _FeaturesAhead()
-    keep.submit([], None, seed=("x",))
+    keep.submit([SimpleNamespace(id=1, title="Lũ ở miền Trung", lead="", body="", kind="article")],
+                ClusterConfig().field_weights())
 elif kind == "story follower":
     from kiemchung.pipeline import Follower
     keep = Follower(db)
