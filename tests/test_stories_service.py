@@ -428,8 +428,8 @@ def test_a_helper_copy_followed_by_delta_seeds_numbers_as_the_state(monkeypatch)
     for lo in range(0, len(docs), 30):
         seed = None if helped.vocabulary_shared(token) else helped.vocabulary_seed(token)
         if seed is not None:
-            full += len(seed) == 4
-            deltas += len(seed) == 6
+            full += len(seed) == 3
+            deltas += len(seed) == 5
         batch = service._batch_features(weights, docs[lo : lo + 30], seed)
         token = batch[0]
         numbered = numbered_docs(batch)

@@ -104,7 +104,7 @@ def test_a_hash_collision_does_not_change_ids():
 
 
 def _mirror_of(table: TermTable, df: list[int]) -> vocabulary.TermMirror:
-    return vocabulary.TermMirror(table.seed(df))  # the seed is what is pickled to the helper
+    return vocabulary.TermMirror(table.seed())  # the seed is what is pickled to the helper
 
 
 def _numbered(mirror: vocabulary.TermMirror, docs: list[list[str]], start: int = 0) -> dict[int, vocabulary.Numbered]:
@@ -112,13 +112,14 @@ def _numbered(mirror: vocabulary.TermMirror, docs: list[list[str]], start: int =
     return vocabulary.numbered_docs(vocabulary.number_batch(mirror, batch))
 
 
-@pytest.mark.parametrize("promote_at", [2, 4, 16])
-def test_ids_numbered_by_a_copy_are_those_numbered_here(monkeypatch, promote_at):
+@pytest.mark.parametrize(("promote_at", "cache"), [(2, 7), (4, 50_000), (16, 40)])
+def test_ids_numbered_by_a_copy_are_those_numbered_here(monkeypatch, promote_at, cache):
     """A copy seeded from a table part-way (a resumed import: the table loaded from a saved state)
     numbers batch after batch exactly as the table would: ids, texts, frequencies and which terms are
     in the dict are those of an uninterrupted run."""
     monkeypatch.setattr(vocabulary, "PENDING", 50)
     monkeypatch.setattr(vocabulary, "PROMOTE_AT", promote_at)
+    monkeypatch.setattr(vocabulary, "MIRROR_CACHE", cache)  # (a small cache: most terms looked up on disk)
     docs = _documents(3, 1500)
     want_ids, want_terms, want_df = _reference(docs)
     table, df = TermTable(), []
@@ -218,8 +219,8 @@ def test_a_copy_holds_the_tables_terms_in_order():
     terms = ["hà nội", "e:ha_noi", "n:2026", "đường", "x"]
     df = [1, 5, 2, 4, 1]
     table = TermTable.from_terms(terms, df)
-    copy = TermMirror(table.seed(df))
-    assert list(copy.table) == terms and list(copy.df) == df
+    copy = TermMirror(table.seed())
+    assert list(copy.table) == terms
 
 
 # -- a delta seed: the copy the helper already holds, brought up to the table -----------------------------
@@ -228,40 +229,41 @@ def test_a_copy_holds_the_tables_terms_in_order():
 def _full_copy(table: TermTable, df: list[int]) -> vocabulary.TermMirror:
     """The copy a full seed of the table gives (from a table of the same terms: seeding the table itself
     would change what it last seeded)."""
-    return vocabulary.TermMirror(TermTable.from_terms(list(table), list(df)).seed(df))
+    return vocabulary.TermMirror(TermTable.from_terms(list(table), list(df)).seed())
 
 
-def _same_copy(got: vocabulary.TermMirror, want: vocabulary.TermMirror) -> None:
-    """Same terms, counts and lookups, and nothing left of a term forgotten."""
-    assert list(got.table) == list(want.table) and list(got.df) == list(want.df)
-    assert all(got.table.lookup(t) == i for i, t in enumerate(want.table))
+def _same_copy(got: vocabulary.TermMirror, want: vocabulary.TermMirror, forgotten: list[str] = ()) -> None:
+    """Same terms and lookups, and nothing left of a term forgotten (in the database or the caches)."""
+    terms = list(want.table)
+    assert list(got.table) == terms
+    assert all(got.table.lookup(t) == i for i, t in enumerate(terms))
+    assert all(got.table.lookup(t) is None for t in forgotten)
     table = got.table
-    assert all(i < len(table) and table[i] == t for t, i in table.frequent.items())
-    held = zip(table._keys, table._ids, strict=True)
-    apart = [*table._pending.items(), *((h, i) for h, i in held if i >= 0)]
-    assert all(i < len(table) and hash(table[i]) == h for h, i in apart)
+    cached = {**table._old, **table._hot}
+    assert all(i < len(table) and terms[i] == t for t, i in cached.items())
 
 
 def _listed(numbered: dict[int, vocabulary.Numbered]) -> list[tuple]:
     return [(k, x.base, list(x.ids), list(x.weights), x.new) for k, x in numbered.items()]
 
 
-@pytest.mark.parametrize("promote_at", [2, 4, 16])
-def test_a_delta_seed_gives_the_copy_a_full_seed_gives(monkeypatch, promote_at):
+@pytest.mark.parametrize(("promote_at", "cache"), [(2, 7), (4, 50_000), (16, 40)])
+def test_a_delta_seed_gives_the_copy_a_full_seed_gives(monkeypatch, promote_at, cache):
     """Between seeds the owner numbers documents itself (the copy is refused from the first of them on)
     and the copy numbers documents the owner does not take (terms the owner never had, to be forgotten);
-    a delta seed (the owner's terms after those it knows the copy holds, and its counts) leaves the copy
-    with the terms, counts and ids a full seed gives, seed after seed, and the owner takes its ids."""
+    a delta seed (the owner's terms after those it knows the copy holds) leaves the copy with the terms
+    and ids a full seed gives, seed after seed, and the owner takes its ids."""
     monkeypatch.setattr(vocabulary, "PENDING", 40)
     monkeypatch.setattr(vocabulary, "PROMOTE_AT", promote_at)
+    monkeypatch.setattr(vocabulary, "MIRROR_CACHE", cache)
     docs = _documents(7, 1400)
     # (each of its terms in two of them: promoted at PROMOTE_AT 2)
     extra = [[f"chỉ bản sao {k // 2}-{j}" for j in range(3)] + docs[k][:2] for k in range(len(docs))]
     want_ids, want_terms, want_df = _reference(docs)
     table, df = TermTable(), []
     got = [_place(table, df, doc) for doc in docs[:200]]
-    seed = table.seed(df)
-    assert len(seed) == 4  # no copy yet: a full seed
+    seed = table.seed()
+    assert len(seed) == 3  # no copy yet: a full seed
     copy = vocabulary.TermMirror(seed)
     deltas, want = 0, None
     for lo in range(200, len(docs), 150):
@@ -277,12 +279,12 @@ def test_a_delta_seed_gives_the_copy_a_full_seed_gives(monkeypatch, promote_at):
         for k in range(half, min(lo + 150, len(docs))):  # numbered by the owner itself
             got.append(_place(table, df, docs[k]))
         assert table.mirror is None
-        seed = table.seed(df, copy.token)
-        assert len(seed) == 6 and copy.extend(seed)
+        seed = table.seed(copy.token)
+        assert len(seed) == 5 and copy.extend(seed)
         deltas += 1
         assert table.mirror == copy.token
         want = _full_copy(table, df)
-        _same_copy(copy, want)
+        _same_copy(copy, want, forgotten=[t for doc in extra[lo : lo + 5] for t in doc[:3]])
     assert deltas >= 8
     assert got == want_ids and df == want_df and list(table) == want_terms
 
@@ -295,19 +297,19 @@ def test_a_copy_the_table_does_not_know_gets_a_full_seed():
     table, df = TermTable(), []
     for doc in docs[:100]:
         _place(table, df, doc)
-    copy = vocabulary.TermMirror(table.seed(df))
+    copy = vocabulary.TermMirror(table.seed())
     for doc in docs[100:150]:
         _place(table, df, doc)
-    assert len(table.seed(df, None)) == 4  # a new helper process: no copy known
+    assert len(table.seed(None)) == 3  # a new helper process: no copy known
     reloaded = TermTable.from_terms(list(table), list(df))
-    assert len(reloaded.seed(df, copy.token)) == 4  # the state reloaded: it never seeded this copy
-    stale = table.seed(df, table.mirror)  # a delta, but for the copy seeded just before, not `copy`
-    assert len(stale) == 6
-    before = (list(copy.table), list(copy.df), copy.token)
+    assert len(reloaded.seed(copy.token)) == 3  # the state reloaded: it never seeded this copy
+    stale = table.seed(table.mirror)  # a delta, but for the copy seeded just before, not `copy`
+    assert len(stale) == 5
+    before = (list(copy.table), copy.token)
     assert not copy.extend(stale)
-    assert (list(copy.table), list(copy.df), copy.token) == before
-    token, _, base, text, ends, counts = stale
-    assert not copy.extend((token, copy.token, len(copy.table) + 1, text, ends, counts))  # copy too short
-    assert (list(copy.table), list(copy.df), copy.token) == before
-    assert not copy.extend(table.seed(df))  # a full seed is not a delta: the caller makes a new copy
-    _same_copy(vocabulary.TermMirror(table.seed(df)), _full_copy(table, df))
+    assert (list(copy.table), copy.token) == before
+    token, _, _, text, ends = stale
+    assert not copy.extend((token, copy.token, len(copy.table) + 1, text, ends))  # copy too short
+    assert (list(copy.table), copy.token) == before
+    assert not copy.extend(table.seed())  # a full seed is not a delta: the caller makes a new copy
+    _same_copy(vocabulary.TermMirror(table.seed()), _full_copy(table, df))

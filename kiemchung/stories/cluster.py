@@ -386,7 +386,7 @@ class StoryClusterer(ClustererPersistence):
     def vocabulary_seed(self, held: int | None = None) -> tuple:
         """What the helper process makes its copy of the vocabulary from, a delta when it still holds
         the copy named ``held`` (see ``TermTable.seed``)."""
-        return self._terms.seed(self._df, held)
+        return self._terms.seed(held)
 
     def vocabulary_shared(self, held: int | None = 0) -> bool:
         """Whether the vocabulary is still the prefix of the helper's copy last seeded from it; given

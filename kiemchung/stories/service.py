@@ -710,8 +710,10 @@ def _batch_features(weights, texts: list[tuple], seed: tuple | None = None) -> t
     from kiemchung.stories.vocabulary import TermMirror, number_batch
 
     if seed is not None and (_MIRROR is None or not _MIRROR.extend(seed)):  # (a delta when it can be)
-        _MIRROR = None  # the old copy's memory first
-        if len(seed) == 4:
+        if _MIRROR is not None:
+            _MIRROR.close()  # the old copy's memory and file first
+            _MIRROR = None
+        if len(seed) == 3:
             _MIRROR = TermMirror(seed)
         # (a delta for a copy this process does not hold: no copy, number_batch fails, the owner computes
         # this batch itself and sends a full seed next: _FeaturesAhead.token)

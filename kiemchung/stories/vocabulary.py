@@ -20,7 +20,7 @@ change an id, and results do not depend on the hash: a colliding new term gets a
 
 Numbering in another process (:class:`TermMirror`): the story stage following an import computes each
 batch's term weights in a helper process; that process also holds a copy of the table (:meth:`TermTable.
-seed`) and numbers the terms of the documents in the order the stage adds them, so the stage receives
+seed`; kept on disk, :class:`SpilledTerms`, so that the helper's memory does not grow) and numbers the terms of the documents in the order the stage adds them, so the stage receives
 arrays of ids and the texts of the new terms only (:class:`Numbered`), and :meth:`TermTable.count` takes
 them without looking any term up. They are taken only while the table is exactly the copy's prefix: the
 table remembers the copy it was seeded for (``mirror``), any term numbered here (:meth:`place`) forgets
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
@@ -43,6 +44,9 @@ import numpy as np
 PROMOTE_AT = 16  # a term enters the dict when this many documents have held it (see the module docstring)
 PENDING = 32_768  # hashes of rare terms: the newest in a dict until merged into the sorted arrays
 CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
+MIRROR_CACHE = 10_000  # terms in each generation of the helper's recently used terms (SpilledTerms)
+PAGE_CACHE_KB = 4_096  # SQLite's page cache of the helper's copy of the vocabulary
+LOOKUP_CHUNK = 500  # terms per query when the helper looks terms up in its copy
 _TOKENS = itertools.count(1)  # names of the copies made by TermTable.seed in this process
 
 
@@ -177,23 +181,21 @@ class TermTable:
 
     # -- numbering in another process (TermMirror) ------------------------------------------------------
 
-    def seed(self, df: list[int], held: int | None = None) -> tuple:
+    def seed(self, held: int | None = None) -> tuple:
         """What a :class:`TermMirror` is made from, as buffers; from now on this table takes the
-        :class:`Numbered` ids of that copy (:meth:`count`). A full seed holds every term's text and
-        ``df``. When the helper still holds the copy this table was last seeded for (``held``, the token
-        of its last batch), a delta seed holds only the terms after those this table knows the copy
-        shares (ids are only ever appended), with the whole ``df`` (the copy's counts differ from these
-        wherever either side counted a document the other did not; the copy uses them only to choose
-        which terms its dict holds, never for an id): see :meth:`TermMirror.extend`."""
+        :class:`Numbered` ids of that copy (:meth:`count`). A full seed holds every term's text. When
+        the helper still holds the copy this table was last seeded for (``held``, the token of its last
+        batch), a delta seed holds only the terms after those this table knows the copy shares (ids
+        are only ever appended): see :meth:`TermMirror.extend`."""
         token = next(_TOKENS)
         base = self._copy_len if held is not None and held == self._copy_token else None
         self.mirror = self._copy_token = token
         self._copy_len = len(self._ends)
-        counts = array("i", df).tobytes()
         if base is None:
-            return (token, bytes(self._text), self._ends.tobytes(), counts)
+            return (token, bytes(self._text), self._ends.tobytes())
         start = self._ends[base - 1] if base else 0
-        return (token, held, base, bytes(self._text[start:]), self._ends[base:].tobytes(), counts)
+        ends = array("I", (e - start for e in self._ends[base:]))
+        return (token, held, base, bytes(self._text[start:]), ends.tobytes())
 
     def count(self, doc: Numbered, df: list[int]) -> array | None:
         """Take a document numbered by the copy: append its new terms, count it in ``df`` (promoting a
@@ -240,25 +242,6 @@ class TermTable:
                 pending = self._pending
                 # the array changed (entries dropped, the pending ones merged in): look the rest up again
                 found[n + 1 :] = [self._find_key(x) is not None for x in hashes[n + 1 :]]
-
-    def truncate(self, n: int) -> None:
-        """Forget the terms from id ``n`` on (the copy's terms of documents its owner did not take)."""
-        ends = self._ends
-        for i in range(n, len(ends)):
-            term = self[i]
-            if self.frequent.get(term) == i:
-                del self.frequent[term]
-                continue
-            h = hash(term)
-            if self._pending.get(h) == i:
-                del self._pending[h]
-                continue
-            p = self._find_key(h)
-            if p is not None and self._ids[p] == i:
-                self._ids[p] = -1  # the entry is dropped at the next merge
-        if n < len(ends):
-            del self._text[ends[n - 1] if n else 0 :]
-            del ends[n:]
 
     def _promote(self, i: int) -> None:
         """Move term ``i`` from the terms held apart into ``frequent`` (nothing if it is not apart)."""
@@ -325,50 +308,189 @@ class Numbered:
         self.token, self.base, self.ids, self.weights, self.new, self.key = token, base, ids, weights, new, key
 
 
+class SpilledTerms:
+    """The helper's copy of the vocabulary with its memory bounded: every term's id and text in a private
+    temporary SQLite database, the terms of the last documents in two generations of dicts.
+
+    The copy must know every term the owner numbered, or it would number an old term again. Held in
+    memory (a :class:`TermTable`) it grew with the import: the helper 89 -> 111 MB over the RSS year.
+    Here the terms live in a database that SQLite opens as a temporary file (``sqlite3.connect("")``:
+    on disk, unlinked at once, so it goes with the process however it ends) with a page cache of
+    ``PAGE_CACHE_KB``. A batch looks up, in queries of ``LOOKUP_CHUNK`` terms, only the terms of its
+    documents that the two generations of recently used terms (``cache`` each) do not hold (about 18 a
+    document on the RSS year at 10,000); the terms it numbers are written at its end. Ids are only
+    ever appended (and forgotten from the end by :meth:`truncate`), so a term found anywhere has its
+    one id: the numbering is that of a table in memory. See docs/stories.md, "Session 21"."""
+
+    def __init__(self, cache: int | None = None) -> None:
+        self._cache = cache if cache is not None else MIRROR_CACHE
+        db = self._db = sqlite3.connect("", isolation_level=None)
+        db.execute("PRAGMA journal_mode=OFF")  # (a scratch copy: nothing to recover after a crash)
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KB}")
+        db.execute("CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL)")
+        self._indexed = False  # the index on term is made after a full seed's rows (faster than row by row)
+        self._n = 0  # terms held
+        # recently used terms: the newest generation, the one before (each up to `cache` terms, and one
+        # batch's more: a generation turns only between batches)
+        self._hot: dict[str, int] = {}
+        self._old: dict[str, int] = {}
+        self.lookups = 0  # terms looked up in the database so far (for benchmarks)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> str:
+        if i < 0:
+            i += self._n
+        row = self._db.execute("SELECT term FROM terms WHERE id = ?", (i,)).fetchone()
+        if row is None or i >= self._n:
+            raise IndexError(i)
+        return row[0]
+
+    def __iter__(self) -> Iterator[str]:
+        for (term,) in self._db.execute("SELECT term FROM terms ORDER BY id"):
+            yield term
+
+    def lookup(self, term: str) -> int | None:
+        """The id of a term already numbered, or None."""
+        i = self._hot.get(term)
+        if i is None:
+            i = self._old.get(term)
+        if i is None:
+            i = self._fetch([term]).get(term)
+        return i
+
+    def append(self, terms: Iterable[str]) -> None:
+        """Number ``terms`` (texts new to the copy, in id order) next, as a seed gives them."""
+        rows = list(enumerate(terms, self._n))
+        if not rows:
+            return
+        self._db.execute("BEGIN")
+        self._db.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", rows)
+        if not self._indexed:
+            self._db.execute("CREATE UNIQUE INDEX terms_term ON terms (term)")
+            self._indexed = True
+        self._db.execute("COMMIT")
+        self._n += len(rows)
+        self._hot.update((term, i) for i, term in rows[-self._cache :])  # the newest: the likeliest to come
+        self._turn()
+
+    def number(self, docs: list[Iterable[str]]) -> list[tuple[int, list[int]]]:
+        """``(length before the document, its terms' ids in order)`` for each document of a batch, its
+        new terms numbered in order (each document holds each term once)."""
+        hot, old = self._hot, self._old
+        wanted = {term for doc in docs for term in doc if term not in hot and term not in old}
+        found = self._fetch(wanted) if wanted and self._n else {}
+        new: list[tuple[int, str]] = []
+        out = []
+        for doc in docs:
+            base = self._n
+            ids = []
+            for term in doc:
+                i = hot.get(term)
+                if i is None:  # (the generations turn only at the end of the batch: nothing found is lost)
+                    i = old.get(term)
+                    if i is None:
+                        i = found.get(term)
+                        if i is None:  # a new term
+                            i = self._n
+                            self._n += 1
+                            new.append((i, term))
+                    hot[term] = i
+                ids.append(i)
+            out.append((base, ids))
+        self._turn()
+        if new:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", new)
+            if not self._indexed:
+                self._db.execute("CREATE UNIQUE INDEX terms_term ON terms (term)")
+                self._indexed = True
+            self._db.execute("COMMIT")
+        return out
+
+    def texts(self, start: int) -> list[str]:
+        """The texts of the terms from id ``start`` on."""
+        return [t for (t,) in self._db.execute("SELECT term FROM terms WHERE id >= ? ORDER BY id", (start,))]
+
+    def truncate(self, n: int) -> None:
+        """Forget the terms from id ``n`` on (the copy's terms of documents its owner did not take)."""
+        if n >= self._n:
+            return
+        self._db.execute("DELETE FROM terms WHERE id >= ?", (n,))
+        self._n = n
+        self._hot = {t: i for t, i in self._hot.items() if i < n}
+        self._old = {t: i for t, i in self._old.items() if i < n}
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _turn(self) -> None:
+        """A full newest generation becomes the old one (the old one is dropped)."""
+        if len(self._hot) >= self._cache:
+            self._old, self._hot = self._hot, {}
+
+    def _fetch(self, terms: Iterable[str]) -> dict[str, int]:
+        """``{term: id}`` of those of ``terms`` the database holds."""
+        terms = list(terms)
+        self.lookups += len(terms)
+        found: dict[str, int] = {}
+        if not self._indexed:
+            return found
+        db = self._db
+        # (one statement, every query padded to LOOKUP_CHUNK terms: a statement per length, prepared
+        # and cached by the sqlite3 module, held about 10 MB after a year of batches)
+        query = f"SELECT term, id FROM terms WHERE term IN ({','.join('?' * LOOKUP_CHUNK)})"
+        for lo in range(0, len(terms), LOOKUP_CHUNK):
+            part = terms[lo : lo + LOOKUP_CHUNK]
+            part += part[-1:] * (LOOKUP_CHUNK - len(part))
+            found.update(db.execute(query, part).fetchall())
+        return found
+
+
 class TermMirror:
     """The copy of a :class:`TermTable` in the helper process: numbers the terms of documents in the
-    order the table's owner will add them, as :meth:`TermTable.place` would there."""
+    order the table's owner will add them, as :meth:`TermTable.place` would there. Its terms are a
+    :class:`SpilledTerms` (memory that does not grow with the import)."""
 
-    def __init__(self, seed: tuple) -> None:
-        token, text, ends, df = seed
+    def __init__(self, seed: tuple, cache: int | None = None) -> None:
+        token, text, ends = seed
         self.token = token
-        self.df = array("i", df)  # (4 bytes a term, not a list's 8: the helper holds a year's vocabulary too)
-        ends_a = array("I")
-        ends_a.frombytes(ends)
-        # (each term's start and end in one pass: a list of the starts was a Python int per term, about
-        # 27 MB more at the peak of a copy of the RSS year's vocabulary, made again at every new seed)
-        terms = (text[a:b].decode("utf-8", "surrogatepass") for a, b in pairwise(chain((0,), ends_a)))
-        self.table = TermTable.from_terms(terms, self.df)
+        self.table = SpilledTerms(cache)
+        self.table.append(_texts(text, ends))
 
     def extend(self, seed: tuple) -> bool:
         """Follow the owner's table with a delta seed (see :meth:`TermTable.seed`): forget the terms
-        after the ``base`` first ones (numbered here in documents the owner did not take), append the
-        owner's terms from there and take its counts; the copy then numbers as a copy made from a full
-        seed would (same ids, texts and counts; a term whose count fell below ``PROMOTE_AT`` may stay in
-        the dict, which changes no id). False, with nothing changed, when the seed is not for this copy
-        (another copy, or one shorter than ``base``): it needs a full seed."""
-        if len(seed) == 4:
+        after the ``base`` first ones (numbered here in documents the owner did not take) and append the
+        owner's terms from there; the copy then numbers as a copy made from a full seed would. False,
+        with nothing changed, when the seed is not for this copy (another copy, or one shorter than
+        ``base``): it needs a full seed."""
+        if len(seed) == 3:
             return False
-        token, held, base, text, ends, df = seed
+        token, held, base, text, ends = seed
         if held != self.token or len(self.table) < base:
             return False
-        table = self.table
-        table.truncate(base)
-        self.df = array("i", df)
-        ends_a = array("I")
-        ends_a.frombytes(ends)
-        start = table._ends[-1] if len(table) else 0
-        for i, (a, b) in enumerate(pairwise(chain((start,), ends_a)), base):
-            term = text[a - start : b - start].decode("utf-8", "surrogatepass")
-            table._append(term, apart=self.df[i] < PROMOTE_AT)
+        self.table.truncate(base)
+        self.table.append(_texts(text, ends))
         self.token = token
         return True
 
-    def number(self, tf: dict[str, float]) -> tuple[int, list[int]]:
-        """``(length of the copy before this document, the ids of tf's terms in order)``; the copy's
-        new terms are numbered and every term counted, as the owner will do."""
-        base = len(self.table)
-        return base, self.table.number(tf, self.df)
+    def number(self, tfs: list[dict[str, float]]) -> list[tuple[int, list[int]]]:
+        """``(length of the copy before the document, the ids of its terms in order)`` for each of a
+        batch's documents (their term weights); the copy's new terms are numbered as the owner will."""
+        return self.table.number(tfs)
+
+    def close(self) -> None:
+        self.table.close()
+
+
+def _texts(text: bytes, ends: bytes) -> Iterator[str]:
+    """The terms of a seed's buffers (UTF-8 texts, the end offset of each)."""
+    ends_a = array("I")
+    ends_a.frombytes(ends)
+    for a, b in pairwise(chain((0,), ends_a)):
+        yield text[a:b].decode("utf-8", "surrogatepass")
 
 
 def number_batch(mirror: TermMirror | None, docs: list[tuple[int, dict[str, float], int | None]]) -> tuple:
@@ -383,17 +505,15 @@ def number_batch(mirror: TermMirror | None, docs: list[tuple[int, dict[str, floa
     keys = []
     doc_ids = []
     first = len(mirror.table)
-    for doc_id, tf, key in docs:
-        base, numbered = mirror.number(tf)
+    for (doc_id, tf, key), (base, numbered) in zip(docs, mirror.number([tf for _, tf, _ in docs]), strict=True):
         ids.extend(numbered)
         weights.extend(tf.values())
         starts.append(len(ids))
         bases.append(base)
         keys.append(key)
         doc_ids.append(doc_id)
-    table = mirror.table
-    new = [table[i] for i in range(first, len(table))]
-    bases.append(len(table))
+    new = mirror.table.texts(first)
+    bases.append(len(mirror.table))
     return (mirror.token, first, doc_ids, keys, starts.tobytes(), bases.tobytes(), ids, weights, new)
 
 
