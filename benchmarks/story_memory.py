@@ -6,7 +6,8 @@ Takes the database of an import (``benchmarks/bench_import.py --keep DIR`` leave
 empties the story tables of the copy and runs the story stage over its documents as the import's
 story process does (batches of 1,000, the import's lean SQLite connections, its text caches' bound
 and its fixed mmap threshold; the features are computed in this process, without the helper, so the
-RSS is not the import's: the structures are the same).
+RSS is not the import's: the structures are the same; with ``--follow`` the run is the import's, the
+features in the helper process and the vocabulary on disk, ``StoryClusterer.spill_vocabulary``).
 After every block of documents it prints one JSON line: the RSS and its peak in the block (VmHWM,
 reset through ``/proc/self/clear_refs``), the deep size in MB of each structure of the clusterer
 (``sys.getsizeof`` over ``gc.get_referents``, each object counted once, in a fixed order; skipped
@@ -124,6 +125,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="directory for the copy (default: a temporary one)")
     ap.add_argument("--block", type=int, default=10_000)
     ap.add_argument("--no-sizes", action="store_true", help="no deep sizes of the structures (faster)")
+    ap.add_argument("--follow", action="store_true",
+                    help="as following an import: the features in the helper process, the vocabulary on disk")
     args = ap.parse_args()
 
     from kiemchung.pipeline import FOLLOWER_TEXT_CACHE
@@ -168,7 +171,7 @@ def main() -> None:
 
         gc.collect()
         reset_peak()
-        stage.run(batch=1000, progress=progress)
+        stage.run(batch=1000, progress=progress, until=(lambda: True) if args.follow else None)
         report(final=True)
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)

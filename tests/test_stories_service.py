@@ -208,22 +208,23 @@ def test_a_stage_following_an_ingest_assigns_full_batches_then_the_rest(db):
 
 def test_terms_numbered_by_the_helper_are_those_of_a_run_without_it(tmp_path, monkeypatch):
     """Beside an import, the helper process numbers each batch's terms with its copy of the vocabulary
-    (kiemchung.stories.vocabulary.TermMirror). A run with it, and one stopped after a saved batch and
-    resumed by a new process (a new helper, its copy seeded from the saved state), save the same
-    vocabulary, frequencies and stories as a run without it."""
+    (kiemchung.stories.vocabulary.TermMirror), and the stage keeps its own terms on disk (SpilledTable).
+    A run with them, and one stopped after a saved batch and resumed by a new process (a new helper, its
+    copy seeded from the saved state), save the same vocabulary, frequencies and stories as a run
+    without them."""
     from kiemchung.stories import vocabulary
     from kiemchung.store import Database
 
     monkeypatch.setattr(service, "SAVE_EVERY_DOCS", 2)
     taken = []
-    count = vocabulary.TermTable.count
+    count = vocabulary.SpilledTable.count  # (a stage following an import keeps its terms on disk)
 
     def counted(self, doc, df):  # the real method; records whether the helper's ids were taken
         ids = count(self, doc, df)
         taken.append(ids is not None)
         return ids
 
-    monkeypatch.setattr(vocabulary.TermTable, "count", counted)
+    monkeypatch.setattr(vocabulary.SpilledTable, "count", counted)
     dbs = [Database(tmp_path / f"{k}.db") for k in range(3)]
     try:
         for d in dbs:

@@ -313,3 +313,37 @@ def test_a_copy_the_table_does_not_know_gets_a_full_seed():
     assert (list(copy.table), copy.token) == before
     assert not copy.extend(table.seed())  # a full seed is not a delta: the caller makes a new copy
     _same_copy(vocabulary.TermMirror(table.seed()), _full_copy(table, df))
+
+
+# -- the table on disk (SpilledTable): what the story stage following an import holds ---------------------
+
+
+@pytest.mark.parametrize("cache", [7, 50_000])
+def test_a_table_on_disk_numbers_counts_and_seeds_as_the_table_in_memory(monkeypatch, cache):
+    """Made from a table part-way (a resumed import), the table on disk numbers documents itself and
+    takes a copy's ids between delta seeds: ids, texts, frequencies, its JSON, its lookups and its seeds
+    are those of the table in memory (a small cache: most terms read from disk)."""
+    monkeypatch.setattr(vocabulary, "MIRROR_CACHE", cache)
+    monkeypatch.setattr(vocabulary, "UNWRITTEN", 13)
+    monkeypatch.setattr(vocabulary, "CHUNK", 50)  # (the JSON in several pieces)
+    docs = _documents(11, 1200)
+    want_ids, want_terms, want_df = _reference(docs)
+    table, df = TermTable(), []
+    got = [_place(table, df, doc) for doc in docs[:200]]
+    table = vocabulary.SpilledTable(TermTable.from_terms(list(table), list(df)))
+    got += [list(table.number({t: 1.0 for t in doc}, df)) for doc in docs[200:500]]  # no helper
+    copy = vocabulary.TermMirror(table.seed())
+    for lo in range(500, len(docs), 100):
+        numbered = _numbered(copy, docs[lo : lo + 70], lo)
+        for k in range(lo, lo + 70):
+            ids = table.count(numbered[k], df)
+            assert ids is not None
+            got.append(list(ids))
+        got += [list(table.number({t: 1.0 for t in doc}, df)) for doc in docs[lo + 70 : lo + 100]]
+        seed = table.seed(copy.token)
+        assert len(seed) == 5 and copy.extend(seed)
+    assert got == want_ids and df == want_df and list(table) == want_terms
+    assert "".join(table.json_pieces()) == json.dumps(want_terms, separators=(",", ":"))
+    assert [table[i] for i in range(len(want_terms))] == want_terms and table[-1] == want_terms[-1]
+    assert all(table.lookup(t) == i for i, t in enumerate(want_terms)) and table.lookup("không có") is None
+    assert table.seed()[1:] == TermTable.from_terms(want_terms, want_df).seed()[1:]

@@ -73,7 +73,7 @@ from kiemchung.stories.records import (
     _StoryTable,
     _to_dt,
 )
-from kiemchung.stories.vocabulary import Numbered, TermTable
+from kiemchung.stories.vocabulary import Numbered, SpilledTable, TermTable
 
 __all__ = ["STATE_VERSION", "ClusterConfig", "StoryClusterer", "StoryInfo"]
 
@@ -382,6 +382,14 @@ class StoryClusterer(ClustererPersistence):
         if ids is not None:
             self._n += 1
         return ids
+
+    def spill_vocabulary(self) -> None:
+        """Keep the vocabulary's terms on disk from now on (``SpilledTable``): the same ids, counts and
+        stories, for a process whose memory must not grow with the size of one import (the story stage
+        following an import). Nothing changes if they already are."""
+        if not isinstance(self._terms, SpilledTable):
+            self._terms = SpilledTable(self._terms)
+            self._vocab = self._terms.frequent
 
     def vocabulary_seed(self, held: int | None = None) -> tuple:
         """What the helper process makes its copy of the vocabulary from, a delta when it still holds

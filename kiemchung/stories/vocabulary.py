@@ -45,6 +45,7 @@ PROMOTE_AT = 16  # a term enters the dict when this many documents have held it 
 PENDING = 32_768  # hashes of rare terms: the newest in a dict until merged into the sorted arrays
 CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
 MIRROR_CACHE = 10_000  # terms in each generation of the helper's recently used terms (SpilledTerms)
+UNWRITTEN = 20_000  # terms numbered before they are written to the database at the latest
 PAGE_CACHE_KB = 4_096  # SQLite's page cache of the helper's copy of the vocabulary
 LOOKUP_CHUNK = 500  # terms per query when the helper looks terms up in its copy
 _TOKENS = itertools.count(1)  # names of the copies made by TermTable.seed in this process
@@ -335,6 +336,7 @@ class SpilledTerms:
         # batch's more: a generation turns only between batches)
         self._hot: dict[str, int] = {}
         self._old: dict[str, int] = {}
+        self._unwritten: list[tuple[int, str]] = []  # terms numbered, written before the next read
         self.lookups = 0  # terms looked up in the database so far (for benchmarks)
 
     def __len__(self) -> int:
@@ -343,14 +345,24 @@ class SpilledTerms:
     def __getitem__(self, i: int) -> str:
         if i < 0:
             i += self._n
+        self._flush()
         row = self._db.execute("SELECT term FROM terms WHERE id = ?", (i,)).fetchone()
         if row is None or i >= self._n:
             raise IndexError(i)
         return row[0]
 
     def __iter__(self) -> Iterator[str]:
-        for (term,) in self._db.execute("SELECT term FROM terms ORDER BY id"):
-            yield term
+        yield from self.texts(0)
+
+    def texts(self, start: int, chunk: int = 20_000) -> Iterator[str]:
+        """The texts of the terms from id ``start`` on, in order (read ``chunk`` at a time)."""
+        self._flush()
+        end = self._n
+        for lo in range(start, end, chunk):
+            rows = self._db.execute("SELECT term FROM terms WHERE id >= ? AND id < ? ORDER BY id",
+                                    (lo, min(end, lo + chunk))).fetchall()
+            for (term,) in rows:
+                yield term
 
     def lookup(self, term: str) -> int | None:
         """The id of a term already numbered, or None."""
@@ -366,15 +378,12 @@ class SpilledTerms:
         rows = list(enumerate(terms, self._n))
         if not rows:
             return
-        self._db.execute("BEGIN")
-        self._db.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", rows)
-        if not self._indexed:
-            self._db.execute("CREATE UNIQUE INDEX terms_term ON terms (term)")
-            self._indexed = True
-        self._db.execute("COMMIT")
+        self._unwritten += rows
         self._n += len(rows)
         self._hot.update((term, i) for i, term in rows[-self._cache :])  # the newest: the likeliest to come
         self._turn()
+        if len(self._unwritten) >= UNWRITTEN:
+            self._flush()
 
     def number(self, docs: list[Iterable[str]]) -> list[tuple[int, list[int]]]:
         """``(length before the document, its terms' ids in order)`` for each document of a batch, its
@@ -382,7 +391,7 @@ class SpilledTerms:
         hot, old = self._hot, self._old
         wanted = {term for doc in docs for term in doc if term not in hot and term not in old}
         found = self._fetch(wanted) if wanted and self._n else {}
-        new: list[tuple[int, str]] = []
+        new = self._unwritten
         out = []
         for doc in docs:
             base = self._n
@@ -401,23 +410,15 @@ class SpilledTerms:
                 ids.append(i)
             out.append((base, ids))
         self._turn()
-        if new:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", new)
-            if not self._indexed:
-                self._db.execute("CREATE UNIQUE INDEX terms_term ON terms (term)")
-                self._indexed = True
-            self._db.execute("COMMIT")
+        if len(new) >= UNWRITTEN:
+            self._flush()
         return out
-
-    def texts(self, start: int) -> list[str]:
-        """The texts of the terms from id ``start`` on."""
-        return [t for (t,) in self._db.execute("SELECT term FROM terms WHERE id >= ? ORDER BY id", (start,))]
 
     def truncate(self, n: int) -> None:
         """Forget the terms from id ``n`` on (the copy's terms of documents its owner did not take)."""
         if n >= self._n:
             return
+        self._flush()
         self._db.execute("DELETE FROM terms WHERE id >= ?", (n,))
         self._n = n
         self._hot = {t: i for t, i in self._hot.items() if i < n}
@@ -431,10 +432,25 @@ class SpilledTerms:
         if len(self._hot) >= self._cache:
             self._old, self._hot = self._hot, {}
 
+    def _flush(self) -> None:
+        """Write the terms numbered since the last write (one transaction)."""
+        rows = self._unwritten
+        if not rows:
+            return
+        db = self._db
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", rows)
+        if not self._indexed:  # (made once the first rows are in: faster than row by row for a full seed)
+            db.execute("CREATE UNIQUE INDEX terms_term ON terms (term)")
+            self._indexed = True
+        db.execute("COMMIT")
+        rows.clear()
+
     def _fetch(self, terms: Iterable[str]) -> dict[str, int]:
         """``{term: id}`` of those of ``terms`` the database holds."""
         terms = list(terms)
         self.lookups += len(terms)
+        self._flush()
         found: dict[str, int] = {}
         if not self._indexed:
             return found
@@ -447,6 +463,103 @@ class SpilledTerms:
             part += part[-1:] * (LOOKUP_CHUNK - len(part))
             found.update(db.execute(query, part).fetchall())
         return found
+
+
+class SpilledTable:
+    """A :class:`TermTable` whose terms are on disk (:class:`SpilledTerms`): what the story stage that
+    follows an import holds, so that its memory does not grow with the vocabulary. Ids, the counts in
+    ``df`` (still a list in memory, 8 bytes a term) and the protocol with the helper's copy
+    (:meth:`seed`, :meth:`count`) are those of the table it was made from; what changes is where a
+    term's text is found: a term the helper did not number (:meth:`number`) is looked up on disk, and
+    a term's text (:meth:`__getitem__`, for the stories' keywords) is read there, the recently read ones
+    kept in two generations of ``cache`` texts."""
+
+    def __init__(self, table: TermTable, cache: int | None = None) -> None:
+        self._terms = SpilledTerms(cache)
+        self._terms.append(table)
+        self._cache = self._terms._cache
+        self._texts: dict[int, str] = {}  # recently read texts, the newest generation
+        self._texts_old: dict[int, str] = {}
+        self.frequent: dict[str, int] = {}  # (none: every term is found on disk or in the cache)
+        self.mirror: int | None = table.mirror
+        self._copy_token: int | None = table._copy_token
+        self._copy_len = table._copy_len
+
+    def __len__(self) -> int:
+        return len(self._terms)
+
+    def __getitem__(self, i: int) -> str:
+        text = self._texts.get(i)
+        if text is None:
+            text = self._texts_old.get(i)
+            if text is None:
+                text = self._terms[i]
+            if len(self._texts) >= self._cache:
+                self._texts_old, self._texts = self._texts, {}
+            self._texts[i] = text
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return self._terms.texts(0)
+
+    def json_pieces(self) -> Iterator[str]:
+        """As :meth:`TermTable.json_pieces`."""
+        yield "["
+        first = True
+        for part in _batched(self._terms.texts(0, CHUNK), CHUNK):
+            yield ("" if first else ",") + json.dumps(part, separators=(",", ":"))[1:-1]
+            first = False
+        yield "]"
+
+    def lookup(self, term: str) -> int | None:
+        return self._terms.lookup(term)
+
+    def number(self, tf: dict[str, float], df: list[int]) -> list[int]:
+        """As :meth:`TermTable.number`."""
+        ((base, ids),) = self._terms.number([tf])
+        new = len(self._terms) - base
+        if new:
+            df.extend([0] * new)
+            self.mirror = None  # numbered here, not by the copy: the copy no longer matches
+        for i in ids:
+            df[i] += 1
+        return ids
+
+    def seed(self, held: int | None = None) -> tuple:
+        """As :meth:`TermTable.seed` (the texts read from disk)."""
+        token = next(_TOKENS)
+        base = self._copy_len if held is not None and held == self._copy_token else None
+        self.mirror = self._copy_token = token
+        self._copy_len = len(self._terms)
+        text, ends = bytearray(), array("I")
+        for term in self._terms.texts(base or 0):
+            text += term.encode("utf-8", "surrogatepass")
+            ends.append(len(text))
+        if base is None:
+            return (token, bytes(text), ends.tobytes())
+        return (token, held, base, bytes(text), ends.tobytes())
+
+    def count(self, doc: Numbered, df: list[int]) -> array | None:
+        """As :meth:`TermTable.count`."""
+        if doc.token != self.mirror or doc.base != len(self._terms) or self.mirror is None:
+            self.mirror = None
+            return None
+        if doc.new:
+            self._terms.append(doc.new)
+            df.extend([0] * len(doc.new))
+            self._copy_len = len(self._terms)  # the copy held these terms too
+        for i in doc.ids:
+            df[i] += 1
+        return doc.ids
+
+    def close(self) -> None:
+        self._terms.close()
+
+
+def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:
+    it = iter(items)
+    while part := list(itertools.islice(it, n)):
+        yield part
 
 
 class TermMirror:
@@ -512,7 +625,7 @@ def number_batch(mirror: TermMirror | None, docs: list[tuple[int, dict[str, floa
         bases.append(base)
         keys.append(key)
         doc_ids.append(doc_id)
-    new = mirror.table.texts(first)
+    new = list(mirror.table.texts(first))
     bases.append(len(mirror.table))
     return (mirror.token, first, doc_ids, keys, starts.tobytes(), bases.tobytes(), ids, weights, new)
 
