@@ -330,7 +330,7 @@ class SpilledTerms:
         db.execute("PRAGMA synchronous=OFF")
         db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KB}")
         db.execute("CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL)")
-        self._indexed = False  # the index on term is made after a full seed's rows (faster than row by row)
+        self._indexed = False  # (the index on term: see _fetch)
         self._n = 0  # terms held
         # recently used terms: the newest generation, the one before (each up to `cache` terms, and one
         # batch's more: a generation turns only between batches)
@@ -375,15 +375,14 @@ class SpilledTerms:
 
     def append(self, terms: Iterable[str]) -> None:
         """Number ``terms`` (texts new to the copy, in id order) next, as a seed gives them."""
-        rows = list(enumerate(terms, self._n))
-        if not rows:
-            return
-        self._unwritten += rows
-        self._n += len(rows)
-        self._hot.update((term, i) for i, term in rows[-self._cache :])  # the newest: the likeliest to come
-        self._turn()
-        if len(self._unwritten) >= UNWRITTEN:
-            self._flush()
+        for part in _batched(terms, UNWRITTEN):  # (a whole vocabulary is not held as rows at once)
+            rows = list(enumerate(part, self._n))
+            self._unwritten += rows
+            self._n += len(rows)
+            self._hot.update((term, i) for i, term in rows[-self._cache :])  # the newest: likeliest to come
+            self._turn()
+            if len(self._unwritten) >= UNWRITTEN:
+                self._flush()
 
     def number(self, docs: list[Iterable[str]]) -> list[tuple[int, list[int]]]:
         """``(length before the document, its terms' ids in order)`` for each document of a batch, its
@@ -440,9 +439,6 @@ class SpilledTerms:
         db = self._db
         db.execute("BEGIN")
         db.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", rows)
-        if not self._indexed:  # (made once the first rows are in: faster than row by row for a full seed)
-            db.execute("CREATE UNIQUE INDEX terms_term ON terms (term)")
-            self._indexed = True
         db.execute("COMMIT")
         rows.clear()
 
@@ -451,10 +447,11 @@ class SpilledTerms:
         terms = list(terms)
         self.lookups += len(terms)
         self._flush()
-        found: dict[str, int] = {}
-        if not self._indexed:
-            return found
         db = self._db
+        if not self._indexed:  # made at the first look-up: one sort of a full seed's terms, not an insert each
+            db.execute("CREATE UNIQUE INDEX terms_term ON terms (term)")
+            self._indexed = True
+        found: dict[str, int] = {}
         # (one statement, every query padded to LOOKUP_CHUNK terms: a statement per length, prepared
         # and cached by the sqlite3 module, held about 10 MB after a year of batches)
         query = f"SELECT term, id FROM terms WHERE term IN ({','.join('?' * LOOKUP_CHUNK)})"
