@@ -41,6 +41,8 @@ from itertools import chain, pairwise, repeat
 
 import numpy as np
 
+from kiemchung.text.memo import Generations
+
 PROMOTE_AT = 16  # a term enters the dict when this many documents have held it (see the module docstring)
 PENDING = 32_768  # hashes of rare terms: the newest in a dict until merged into the sorted arrays
 CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
@@ -188,10 +190,7 @@ class TermTable:
         the helper still holds the copy this table was last seeded for (``held``, the token of its last
         batch), a delta seed holds only the terms after those this table knows the copy shares (ids
         are only ever appended): see :meth:`TermMirror.extend`."""
-        token = next(_TOKENS)
-        base = self._copy_len if held is not None and held == self._copy_token else None
-        self.mirror = self._copy_token = token
-        self._copy_len = len(self._ends)
+        token, base = _new_copy(self, held, len(self._ends))
         if base is None:
             return (token, bytes(self._text), self._ends.tobytes())
         start = self._ends[base - 1] if base else 0
@@ -310,8 +309,9 @@ class Numbered:
 
 
 class SpilledTerms:
-    """The helper's copy of the vocabulary with its memory bounded: every term's id and text in a private
-    temporary SQLite database, the terms of the last documents in two generations of dicts.
+    """A vocabulary with its memory bounded: every term's id and text in a private temporary SQLite
+    database, the terms of the last documents in two generations of dicts. The helper's copy
+    (:class:`TermMirror`) and the story process's table when it follows an import (:class:`SpilledTable`).
 
     The copy must know every term the owner numbered, or it would number an old term again. Held in
     memory (a :class:`TermTable`) it grew with the import: the helper 89 -> 111 MB over the RSS year.
@@ -474,9 +474,7 @@ class SpilledTable:
     def __init__(self, table: TermTable, cache: int | None = None) -> None:
         self._terms = SpilledTerms(cache)
         self._terms.append(table)
-        self._cache = self._terms._cache
-        self._texts: dict[int, str] = {}  # recently read texts, the newest generation
-        self._texts_old: dict[int, str] = {}
+        self._texts: Generations[str] = Generations("texts read from disk", self._terms._cache, register=False)
         self.frequent: dict[str, int] = {}  # (none: every term is found on disk or in the cache)
         self.mirror: int | None = table.mirror
         self._copy_token: int | None = table._copy_token
@@ -486,14 +484,13 @@ class SpilledTable:
         return len(self._terms)
 
     def __getitem__(self, i: int) -> str:
-        text = self._texts.get(i)
+        texts = self._texts
+        text = texts.new.get(i)
         if text is None:
-            text = self._texts_old.get(i)
+            text = texts.old.get(i)
             if text is None:
                 text = self._terms[i]
-            if len(self._texts) >= self._cache:
-                self._texts_old, self._texts = self._texts, {}
-            self._texts[i] = text
+            texts.keep(i, text)
         return text
 
     def __iter__(self) -> Iterator[str]:
@@ -524,10 +521,7 @@ class SpilledTable:
 
     def seed(self, held: int | None = None) -> tuple:
         """As :meth:`TermTable.seed` (the texts read from disk)."""
-        token = next(_TOKENS)
-        base = self._copy_len if held is not None and held == self._copy_token else None
-        self.mirror = self._copy_token = token
-        self._copy_len = len(self._terms)
+        token, base = _new_copy(self, held, len(self._terms))
         text, ends = bytearray(), array("I")
         for term in self._terms.texts(base or 0):
             text += term.encode("utf-8", "surrogatepass")
@@ -551,6 +545,16 @@ class SpilledTable:
 
     def close(self) -> None:
         self._terms.close()
+
+
+def _new_copy(table: TermTable | SpilledTable, held: int | None, length: int) -> tuple[int, int | None]:
+    """A seed's token and, for a delta seed, the length of the copy it extends (None: a full seed); the
+    table now follows that copy (see :meth:`TermTable.seed`)."""
+    token = next(_TOKENS)
+    base = table._copy_len if held is not None and held == table._copy_token else None
+    table.mirror = table._copy_token = token
+    table._copy_len = length
+    return token, base
 
 
 def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:
