@@ -19,6 +19,8 @@ line to ``FILE.<pid>`` after every ``KIEMCHUNG_CENSUS_EVERY`` (10,000) documents
 - ``garbage``: the cyclic garbage the batches' ``gc.freeze`` kept out of the collections (collected
   with DEBUG_SAVEALL, then kept alive so that the run stays as it was, unless ``keep`` is also given);
 - ``types``: objects by type, growth against the last census;
+- ``attrs``: the deep size of each of the clusterer's structures (``benchmarks/story_memory.py``'s
+  ``sizes``: the vocabulary, documents, stories, postings...) at every census;
 - ``trace``: tracemalloc (``KIEMCHUNG_CENSUS_FRAMES`` frames) from the first census on, snapshots at
   ``KIEMCHUNG_CENSUS_TRACE_AT``, growth grouped by traceback (slow: the year does not fit in 8 minutes).
 
@@ -139,6 +141,8 @@ if _FILE:
             rec["text"] = _text_caches()
         if "reach" in MODES and _state["docs"] in REACH_AT:
             rec["reach"] = _reach_census(stage)
+        if "attrs" in MODES:
+            rec["attrs"] = _attrs_census(stage)
         import tracemalloc
         if "trace" in MODES and not tracemalloc.is_tracing():
             tracemalloc.start(int(os.environ.get("KIEMCHUNG_CENSUS_FRAMES", "6")))
@@ -249,6 +253,14 @@ if _FILE:
                 out.append(str(o.get("__name__")) if isinstance(o, dict) else o.__name__)
                 break
         return out
+
+    def _attrs_census(stage):
+        # the deep size of each of the clusterer's structures, each object once, in one order (as
+        # benchmarks/story_memory.py: its sizes())
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+        from story_memory import sizes
+
+        return sizes(stage)
 
     def _reach_census(stage):
         import collections
