@@ -333,7 +333,8 @@ class SpilledTerms:
         self._indexed = False  # (the index on term: see _fetch)
         self._n = 0  # terms held
         # recently used terms: the newest generation, the one before (each up to `cache` terms, and one
-        # batch's more: a generation turns only between batches)
+        # batch's more: a generation turns only between batches, so that a term found for a batch is
+        # still there when the batch numbers it; kiemchung.text.memo.Generations turns once full)
         self._hot: dict[str, int] = {}
         self._old: dict[str, int] = {}
         self._unwritten: list[tuple[int, str]] = []  # terms numbered, written before the next read
