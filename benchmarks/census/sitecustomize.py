@@ -257,7 +257,9 @@ if _FILE:
     def _attrs_census(stage):
         # the deep size of each of the clusterer's structures, each object once, in one order (as
         # benchmarks/story_memory.py: its sizes())
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # benchmarks/
+        if here not in sys.path:
+            sys.path.insert(0, here)
         from story_memory import sizes
 
         return sizes(stage)

@@ -20,13 +20,18 @@ change an id, and results do not depend on the hash: a colliding new term gets a
 
 Numbering in another process (:class:`TermMirror`): the story stage following an import computes each
 batch's term weights in a helper process; that process also holds a copy of the table (:meth:`TermTable.
-seed`; kept on disk, :class:`SpilledTerms`, so that the helper's memory does not grow) and numbers the terms of the documents in the order the stage adds them, so the stage receives
+seed`) and numbers the terms of the documents in the order the stage adds them, so the stage receives
 arrays of ids and the texts of the new terms only (:class:`Numbered`), and :meth:`TermTable.count` takes
 them without looking any term up. They are taken only while the table is exactly the copy's prefix: the
 table remembers the copy it was seeded for (``mirror``), any term numbered here (:meth:`place`) forgets
 it, and each document's ids carry the length of the copy before it, which must equal this table's
 (a document the copy numbered but the stage skipped, with terms new to the copy, makes it longer). A
 refused document is numbered here from its text, and the stage seeds the copy again.
+
+On disk (:class:`SpilledTerms`): the helper's copy, and the story process's table while the stage
+follows an import (:class:`SpilledTable`, :meth:`StoryClusterer.spill_vocabulary`), keep their terms in
+a private temporary SQLite database and only the recently used ones in memory, so that neither grows
+with the vocabulary; the ids and the protocol above are the same.
 """
 
 from __future__ import annotations
@@ -46,10 +51,11 @@ from kiemchung.text.memo import Generations
 PROMOTE_AT = 16  # a term enters the dict when this many documents have held it (see the module docstring)
 PENDING = 32_768  # hashes of rare terms: the newest in a dict until merged into the sorted arrays
 CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
-MIRROR_CACHE = 10_000  # terms in each generation of the helper's recently used terms (SpilledTerms)
+# The vocabulary on disk (SpilledTerms: the helper's copy, and the story process's table beside an import)
+MIRROR_CACHE = 10_000  # terms in each generation of the recently used terms
 UNWRITTEN = 20_000  # terms numbered before they are written to the database at the latest
-PAGE_CACHE_KB = 4_096  # SQLite's page cache of the helper's copy of the vocabulary
-LOOKUP_CHUNK = 500  # terms per query when the helper looks terms up in its copy
+PAGE_CACHE_KB = 4_096  # SQLite's page cache
+LOOKUP_CHUNK = 500  # terms per look-up query
 _TOKENS = itertools.count(1)  # names of the copies made by TermTable.seed in this process
 
 
@@ -89,12 +95,7 @@ class TermTable:
 
     def json_pieces(self) -> Iterator[str]:
         """``json.dumps(list(self), separators=(",", ":"))`` in pieces, without every string at once."""
-        n = len(self._ends)
-        yield "["
-        for lo in range(0, n, CHUNK):
-            body = json.dumps([self[i] for i in range(lo, min(n, lo + CHUNK))], separators=(",", ":"))[1:-1]
-            yield ("," if lo else "") + body
-        yield "]"
+        return _json_pieces(iter(self))
 
     # -- lookup and numbering -------------------------------------------------------------------------
 
@@ -319,7 +320,8 @@ class SpilledTerms:
     on disk, unlinked at once, so it goes with the process however it ends) with a page cache of
     ``PAGE_CACHE_KB``. A batch looks up, in queries of ``LOOKUP_CHUNK`` terms, only the terms of its
     documents that the two generations of recently used terms (``cache`` each) do not hold (about 18 a
-    document on the RSS year at 10,000); the terms it numbers are written at its end. Ids are only
+    document on the RSS year at 10,000); the terms it numbers are written before the next read, or
+    once ``UNWRITTEN`` are waiting. Ids are only
     ever appended (and forgotten from the end by :meth:`truncate`), so a term found anywhere has its
     one id: the numbering is that of a table in memory. See docs/stories.md, "Session 21"."""
 
@@ -499,12 +501,7 @@ class SpilledTable:
 
     def json_pieces(self) -> Iterator[str]:
         """As :meth:`TermTable.json_pieces`."""
-        yield "["
-        first = True
-        for part in _batched(self._terms.texts(0, CHUNK), CHUNK):
-            yield ("" if first else ",") + json.dumps(part, separators=(",", ":"))[1:-1]
-            first = False
-        yield "]"
+        return _json_pieces(self._terms.texts(0, CHUNK))
 
     def lookup(self, term: str) -> int | None:
         return self._terms.lookup(term)
@@ -556,6 +553,16 @@ def _new_copy(table: TermTable | SpilledTable, held: int | None, length: int) ->
     table.mirror = table._copy_token = token
     table._copy_len = length
     return token, base
+
+
+def _json_pieces(terms: Iterator[str]) -> Iterator[str]:
+    """``json.dumps(list(terms), separators=(",", ":"))`` in pieces of ``CHUNK`` terms."""
+    yield "["
+    first = True
+    for part in _batched(terms, CHUNK):
+        yield ("" if first else ",") + json.dumps(part, separators=(",", ":"))[1:-1]
+        first = False
+    yield "]"
 
 
 def _batched(items: Iterable[str], n: int) -> Iterator[list[str]]:
