@@ -7,7 +7,8 @@ empties the story tables of the copy and runs the story stage over its documents
 story process does (batches of 1,000, the import's lean SQLite connections, its text caches' bound
 and its fixed mmap threshold; the features are computed in this process, without the helper, so the
 RSS is not the import's: the structures are the same; with ``--follow`` the run is the import's, the
-features in the helper process and the vocabulary on disk, ``StoryClusterer.spill_vocabulary``).
+features in the helper process, the vocabulary and the packed documents on disk,
+``StoryClusterer.spill``).
 After every block of documents it prints one JSON line: the RSS and its peak in the block (VmHWM,
 reset through ``/proc/self/clear_refs``), the deep size in MB of each structure of the clusterer
 (``sys.getsizeof`` over ``gc.get_referents``, each object counted once, in a fixed order; skipped
@@ -126,7 +127,8 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=10_000)
     ap.add_argument("--no-sizes", action="store_true", help="no deep sizes of the structures (faster)")
     ap.add_argument("--follow", action="store_true",
-                    help="as following an import: the features in the helper process, the vocabulary on disk")
+                    help="as following an import: the features in the helper process, the vocabulary and "
+                         "packed documents on disk")
     args = ap.parse_args()
 
     from kiemchung.pipeline import FOLLOWER_TEXT_CACHE

@@ -123,9 +123,12 @@ class Vault:
         clusterer.vectors_stored(pending)
 
 
-def run_stream(docs: list[dict], *, reload_at: int = 0, vault: Vault | None = None) -> dict:
+def run_stream(
+    docs: list[dict], *, reload_at: int = 0, vault: Vault | None = None, spill_at: int | None = None
+) -> dict:
     """Stream the documents (saving and reloading the state as JSON after ``reload_at`` of them when
-    it is positive; with ``vault``, dormant stories' vectors out of memory) and return every
+    it is positive; with ``vault``, dormant stories' vectors out of memory; from ``spill_at`` on, the
+    vocabulary and packed documents on disk, as the story stage following an import) and return every
     document's story as the smallest document id of that story, with the stories' headlines,
     keywords and sizes: what a reader sees."""
     import datetime as dt
@@ -144,6 +147,8 @@ def run_stream(docs: list[dict], *, reload_at: int = 0, vault: Vault | None = No
             c = StoryClusterer.from_state(json.loads(json.dumps(c.state())), now=now)
             if vault is not None:
                 c.attach_vault(vault.read)
+        if spill_at is not None and k >= spill_at:
+            c.spill()  # (again after a reload; nothing changes when already on disk)
         c.add(
             d["id"], title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
             published_at=d["published_at"], informal=bool(d.get("informal")),
@@ -315,15 +320,20 @@ def test_packed_documents_with_numeric_ids_give_the_same_stories(monkeypatch, re
     assert run_stream(docs, reload_at=reload_at, vault=Vault()) == run_stream(docs)
 
 
-def test_document_table_packs_and_reads_back(monkeypatch):
+@pytest.mark.parametrize("spill", [None, "before", "after"])
+def test_document_table_packs_and_reads_back(monkeypatch, spill):
     """records._DocTable, alone: a packed document reads back with the same values (and ``away``), a
     change to it is kept when it is packed again, and length, membership, iteration and ``get`` count
-    packed documents as the dict counts the others; ids that are not canonical decimals work too."""
+    packed documents as the dict counts the others; ids that are not canonical decimals work too.
+    The same with the decimal ids' records on disk (``spill``), from the start or once packed."""
     from kiemchung.stories import records
     from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _Doc, _DocTable
 
     monkeypatch.setattr(records, "_MERGE_AT", 4)
+    monkeypatch.setattr(records, "_DISK_CHUNK", 3)
     table = _DocTable()
+    if spill == "before":
+        table.spill()
     ids = [str(k) for k in range(40, 0, -1)] + ["0", "007", "a1", "x", "99999999999999999999"]
     for k, d in enumerate(ids):
         away = k % 3 != 0
@@ -331,6 +341,11 @@ def test_document_table_packs_and_reads_back(monkeypatch):
                         terms=_NO_TERMS, tfs=_NO_TFS, norm=1.0 + k / 7, away=away)
     expect = {d: (doc.story, doc.time, doc.norm, doc.away) for d, doc in table.items()}
     table.pack(ids)
+    if spill == "after":
+        table.spill()
+    if spill:
+        # on disk: the decimal ids; "007", "x" and "999..." stay in the arrays
+        assert not table._keys and not table._pending and len(table._story) == 3
     assert dict.__len__(table) == sum(1 for k in range(len(ids)) if k % 3 == 0)
     assert len(table) == len(ids) and set(table) == set(ids) and "41" not in table and table.get("41", 5) == 5
     assert {d: (doc.story, doc.time, doc.norm, doc.away) for d, doc in table.items()} == expect
@@ -344,6 +359,37 @@ def test_document_table_packs_and_reads_back(monkeypatch):
     assert len(table) == len(ids) and table["007"].title == "t"
     with pytest.raises(KeyError):
         table["41"]
+    # read back without a change, then replaced before it is packed again: counted once throughout
+    assert table["12"].away and "12" in dict.keys(table) and "11" not in dict.keys(table)
+    table["12"] = _Doc(story=77, time=2.0e9, title="", terms=_NO_TERMS, tfs=_NO_TFS, norm=3.0, away=True)
+    table["11"] = _Doc(story=78, time=None, title="", terms=_NO_TERMS, tfs=_NO_TFS, norm=3.5, away=True)
+    assert len(table) == len(ids) == len(list(table)) == len(list(table.packed_rows())) + dict.__len__(table)
+    table.pack(["12", "11"])
+    assert {d: (doc.story, doc.time, doc.norm) for d, doc in table.items() if d in ("12", "11")} == {
+        "12": (77, 2.0e9, 3.0), "11": (78, None, 3.5)}
+    assert len(table) == len(ids) == len(set(table)) and "12" not in dict.keys(table)
+
+
+@pytest.mark.parametrize(("reload_at", "spill_at"), [(0, 0), (0, 60), (97, 0), (97, 120)])
+def test_documents_on_disk_give_the_same_stories(reload_at, spill_at):
+    """With the vocabulary and the packed documents on disk (``StoryClusterer.spill``, as the story
+    stage does beside an import), from the start or part-way, across a reload: every assignment,
+    headline and keyword list is the one with both in memory, and documents did go to disk."""
+    from kiemchung.stories.cluster import StoryClusterer
+
+    docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
+    seen = []
+    spill = StoryClusterer.spill
+
+    def spy(self):
+        spill(self)
+        seen.append(sum(1 for _ in self._docs._disk.rows()))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(StoryClusterer, "spill", spy)
+        got = run_stream(docs, reload_at=reload_at, vault=Vault(), spill_at=spill_at)
+    assert got == run_stream(docs, vault=Vault())
+    assert max(seen) > 20  # dormant stories' documents were on disk
 
 
 @pytest.mark.parametrize("reload_at", [0, 97])

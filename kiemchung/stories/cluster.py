@@ -383,13 +383,15 @@ class StoryClusterer(ClustererPersistence):
             self._n += 1
         return ids
 
-    def spill_vocabulary(self) -> None:
-        """Keep the vocabulary's terms on disk from now on (``SpilledTable``): the same ids, counts and
-        stories, for a process whose memory must not grow with the size of one import (the story stage
-        following an import). Nothing changes if they already are."""
+    def spill(self) -> None:
+        """Keep the vocabulary's terms (``SpilledTable``) and the packed records of documents out of
+        memory (``_DocTable.spill``) on disk from now on: the same ids, counts and stories, for a
+        process whose memory must not grow with the size of one import (the story stage following an
+        import). Nothing changes for what already is."""
         if not isinstance(self._terms, SpilledTable):
             self._terms = SpilledTable(self._terms)
             self._vocab = self._terms.frequent
+        self._docs.spill()
 
     def vocabulary_seed(self, held: int | None = None) -> tuple:
         """What the helper process makes its copy of the vocabulary from, a delta when it still holds
@@ -2031,7 +2033,7 @@ class StoryClusterer(ClustererPersistence):
             if doc is not None and not doc.away:
                 box[d] = (doc.terms, doc.tfs, doc.title)
                 doc.terms, doc.tfs, doc.title, doc.away = _NO_TERMS, _NO_TFS, "", True
-        docs.pack(doc_ids)  # no _Doc each, but a story number, time and norm in arrays
+        docs.pack(doc_ids)  # no _Doc each, but a story number, time and norm in arrays (or on disk)
         docs.pack_loose()
 
     def _restore(self, doc_ids: Iterable[str]) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiemchung import timeutil
+from kiemchung.stories.scratch import scratch_database
 
 
 @dataclass
@@ -74,9 +75,15 @@ class _DocTable(dict):
     ``_Doc`` in the dict again, with the same values (``away`` true), which writes then change as
     before; :meth:`pack` packs away documents again (the clusterer calls it when documents leave
     memory). Iterating yields the dict's documents, then the packed ones (each read as a new
-    ``_Doc``, not kept). Decisions never depend on which form a document is in."""
+    ``_Doc``, not kept). Decisions never depend on which form a document is in.
 
-    __slots__ = ("_story", "_time", "_norm", "_keys", "_where", "_pending", "_other", "_packed", "_loose")
+    After :meth:`spill` the packed documents with decimal ids are on disk instead (:class:`_DiskDocs`):
+    the table's memory then holds only the dict, for a process whose memory must not grow with the
+    size of one import (the story stage following an import)."""
+
+    __slots__ = (
+        "_story", "_time", "_norm", "_keys", "_where", "_pending", "_other", "_packed", "_loose", "_disk"
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,6 +96,7 @@ class _DocTable(dict):
         self._other: dict[str, int] = {}  # any other id -> position
         self._packed = 0
         self._loose: list[str] = []  # packed documents read since the last pack_loose (back in the dict)
+        self._disk: _DiskDocs | None = None  # packed documents with decimal ids, once spilled
 
     @staticmethod
     def _number(d: str) -> int | None:
@@ -115,13 +123,53 @@ class _DocTable(dict):
         p = self._position(d)
         return p if p is not None and self._story[p] != _IN_DICT else None
 
+    def _on_disk(self, d: Any) -> int | None:
+        """The number of a decimal id whose packed record is on disk (after :meth:`spill`), else None."""
+        return self._number(d) if self._disk is not None and type(d) is str else None
+
+    def spill(self) -> None:
+        """Keep the packed documents with decimal ids on disk from now on (:class:`_DiskDocs`): the
+        same values, membership, length and iteration. Nothing changes if they already are."""
+        if self._disk is not None:
+            return
+        disk = _DiskDocs()
+        rows: list[tuple[int, int, float | None, float]] = []
+        for d, story, when, norm in self.packed_rows():
+            k = self._number(d)
+            if k is not None:
+                rows.append((k, story, None if when != when else when, norm))
+                if len(rows) >= _DISK_CHUNK:
+                    disk.put(rows)
+                    rows = []
+        disk.put(rows)
+        # the arrays keep the other ids' documents only (positions renumbered)
+        story, time, norm, other = self._story, self._time, self._norm, self._other
+        self._story, self._time, self._norm = array("i"), array("d"), array("d")
+        self._other = {}
+        for d, p in other.items():
+            self._other[d] = len(self._story)
+            self._story.append(story[p])
+            self._time.append(time[p])
+            self._norm.append(norm[p])
+        self._keys, self._where, self._pending = array("q"), array("i"), {}
+        self._disk = disk
+
     def pack(self, doc_ids: Any) -> None:
         """Pack the given documents that are away (out of memory); the others stay as they are."""
         get = dict.get
+        disk = self._disk
+        rows: list[tuple[int, int, float | None, float]] = []
         for d in doc_ids:
             doc = get(self, d)
             if doc is None or not doc.away:
                 continue
+            if disk is not None:
+                k = self._on_disk(d)
+                if k is not None:
+                    rows.append((k, doc.story, doc.time, doc.norm))
+                    self._packed += 1
+                    dict.__delitem__(self, d)
+                    continue
             p = self._position(d)
             when = math.nan if doc.time is None else doc.time
             if p is None:
@@ -140,6 +188,8 @@ class _DocTable(dict):
                 self._story[p], self._time[p], self._norm[p] = doc.story, when, doc.norm
             self._packed += 1
             dict.__delitem__(self, d)
+        if rows:
+            disk.put(rows)  # type: ignore[union-attr]
 
     def _merge(self) -> None:
         self._keys, self._where = _sorted_union(self._keys, self._where, list(self._pending), list(self._pending.values()))
@@ -151,11 +201,19 @@ class _DocTable(dict):
                     tfs=_NO_TFS, norm=self._norm[p], away=True)
 
     def __missing__(self, d: str) -> _Doc:
-        p = self._packed_at(d)
-        if p is None:
-            raise KeyError(d)
-        doc = self._read(d, p)
-        self._story[p] = _IN_DICT
+        k = self._on_disk(d)
+        if k is not None:
+            row = self._disk.take(k)  # type: ignore[union-attr]
+            if row is None:
+                raise KeyError(d)
+            doc = _Doc(story=row[0], time=row[1], title="", terms=_NO_TERMS, tfs=_NO_TFS, norm=row[2],
+                       away=True)
+        else:
+            p = self._packed_at(d)
+            if p is None:
+                raise KeyError(d)
+            doc = self._read(d, p)
+            self._story[p] = _IN_DICT
         self._packed -= 1
         dict.__setitem__(self, d, doc)
         self._loose.append(d)
@@ -169,10 +227,15 @@ class _DocTable(dict):
             self.pack(loose)
 
     def __setitem__(self, d: str, doc: _Doc) -> None:
-        p = self._packed_at(d)
-        if p is not None:
-            self._story[p] = _IN_DICT
-            self._packed -= 1
+        k = self._on_disk(d)
+        if k is not None:
+            if not dict.__contains__(self, d) and self._disk.take(k) is not None:  # type: ignore[union-attr]
+                self._packed -= 1
+        else:
+            p = self._packed_at(d)
+            if p is not None:
+                self._story[p] = _IN_DICT
+                self._packed -= 1
         dict.__setitem__(self, d, doc)
 
     def get(self, d: Any, default: Any = None) -> Any:
@@ -182,7 +245,12 @@ class _DocTable(dict):
             return default
 
     def __contains__(self, d: object) -> bool:
-        return dict.__contains__(self, d) or self._packed_at(d) is not None
+        if dict.__contains__(self, d):
+            return True
+        k = self._on_disk(d)
+        if k is not None:
+            return self._disk.find(k) is not None  # type: ignore[union-attr]
+        return self._packed_at(d) is not None
 
     def __len__(self) -> int:
         return dict.__len__(self) + self._packed
@@ -201,14 +269,19 @@ class _DocTable(dict):
 
     def packed_rows(self) -> Iterator[tuple[str, int, float, float]]:
         """``(id, story number, time (NaN: none), norm)`` of each packed document, in the order of
-        ``items`` (after the dict's documents), without a ``_Doc`` each."""
+        ``items`` (after the dict's documents), without a ``_Doc`` each: those on disk by id, then
+        those in the arrays."""
+        if self._disk is not None:
+            nan = math.nan
+            for k, story_k, when, norm_k in self._disk.rows():
+                yield str(k), story_k, nan if when is None else when, norm_k
         story, time, norm = self._story, self._time, self._norm
         for d, p in self._packed_ids():
             yield d, story[p], time[p], norm[p]
 
     def __iter__(self) -> Iterator[str]:
         yield from dict.__iter__(self)
-        for d, _ in self._packed_ids():
+        for d, *_ in self.packed_rows():
             yield d
 
     def keys(self) -> Iterator[str]:  # type: ignore[override]
@@ -216,8 +289,9 @@ class _DocTable(dict):
 
     def items(self) -> Iterator[tuple[str, _Doc]]:  # type: ignore[override]
         yield from dict.items(self)
-        for d, p in self._packed_ids():
-            yield d, self._read(d, p)
+        for d, story, when, norm in self.packed_rows():
+            yield d, _Doc(story=story, time=None if when != when else when, title="", terms=_NO_TERMS,
+                          tfs=_NO_TFS, norm=norm, away=True)
 
     def values(self) -> Iterator[_Doc]:  # type: ignore[override]
         for _, doc in self.items():
@@ -233,6 +307,62 @@ class _DocTable(dict):
 
     def __reduce__(self) -> Any:
         raise TypeError("a document table is saved through the clusterer's state")
+
+
+_DISK_CHUNK = 10_000  # packed documents per write or read of _DiskDocs
+
+
+class _DiskDocs:
+    """The packed records of documents with decimal ids (:meth:`_DocTable.spill`) in a private scratch
+    database: ``(story number, time or None, norm)`` by the id's number. A record read back into the
+    table's dict (:meth:`take`) stays on disk, stale, until the document is packed again, which
+    writes it anew: reading a dormant story's documents writes nothing."""
+
+    __slots__ = ("_db", "_stale")
+
+    def __init__(self) -> None:
+        self._db = scratch_database()
+        self._db.execute(
+            "CREATE TABLE docs (id INTEGER PRIMARY KEY, story INTEGER NOT NULL, time REAL,"
+            " norm REAL NOT NULL)"
+        )
+        self._stale: set[int] = set()  # numbers whose record is back in the dict (at most the dict's size)
+
+    def find(self, k: int) -> tuple[int, float | None, float] | None:
+        """The packed record of number ``k``, or None (none, or read back)."""
+        if k in self._stale:
+            return None
+        return self._db.execute("SELECT story, time, norm FROM docs WHERE id = ?", (k,)).fetchone()
+
+    def take(self, k: int) -> tuple[int, float | None, float] | None:
+        """:meth:`find`, and the record counts as read back (the dict holds the document now)."""
+        row = self.find(k)
+        if row is not None:
+            self._stale.add(k)
+        return row
+
+    def put(self, rows: list[tuple[int, int, float | None, float]]) -> None:
+        """Pack ``(number, story, time or None, norm)`` records (new, or written anew)."""
+        if rows:
+            self._db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)", rows)
+            self._stale.difference_update(r[0] for r in rows)
+
+    def rows(self) -> Iterator[tuple[int, int, float | None, float]]:
+        """Every packed record by number, read ``_DISK_CHUNK`` at a time (no cursor is held between
+        chunks, so the table may be written while a caller goes through them)."""
+        after = -1  # (numbers of decimal ids: 0 and up)
+        stale = self._stale
+        while True:
+            chunk = self._db.execute(
+                "SELECT id, story, time, norm FROM docs WHERE id > ? ORDER BY id LIMIT ?",
+                (after, _DISK_CHUNK),
+            ).fetchall()
+            if not chunk:
+                return
+            after = chunk[-1][0]
+            for row in chunk:
+                if row[0] not in stale:
+                    yield row
 
 
 _OCC_MERGE_AT = 8_192  # occurrences kept in a dict (~130 bytes each) before they are merged into the arrays

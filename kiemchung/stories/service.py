@@ -395,7 +395,7 @@ class StoryStage:
                 break
             clusterer = self.clusterer  # a sync may have reloaded it
             if ahead is not None:
-                clusterer.spill_vocabulary()  # following an import: memory that does not grow with it
+                clusterer.spill()  # following an import: memory that does not grow with it
             known = {}
             # The helper's copy of the vocabulary follows ours: it numbers the next batch while this one
             # is assigned. Otherwise (the first batch, a document numbered here, the next batch still

@@ -29,7 +29,7 @@ it, and each document's ids carry the length of the copy before it, which must e
 refused document is numbered here from its text, and the stage seeds the copy again.
 
 On disk (:class:`SpilledTerms`): the helper's copy, and the story process's table while the stage
-follows an import (:class:`SpilledTable`, :meth:`StoryClusterer.spill_vocabulary`), keep their terms in
+follows an import (:class:`SpilledTable`, :meth:`StoryClusterer.spill`), keep their terms in
 a private temporary SQLite database and only the recently used ones in memory, so that neither grows
 with the vocabulary; the ids and the protocol above are the same.
 """
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
@@ -46,6 +45,7 @@ from itertools import chain, pairwise, repeat
 
 import numpy as np
 
+from kiemchung.stories.scratch import scratch_database
 from kiemchung.text.memo import Generations
 
 PROMOTE_AT = 16  # a term enters the dict when this many documents have held it (see the module docstring)
@@ -54,7 +54,6 @@ CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
 # The vocabulary on disk (SpilledTerms: the helper's copy, and the story process's table beside an import)
 MIRROR_CACHE = 10_000  # terms in each generation of the recently used terms
 UNWRITTEN = 20_000  # terms numbered before they are written to the database at the latest
-PAGE_CACHE_KB = 4_096  # SQLite's page cache
 LOOKUP_CHUNK = 500  # terms per look-up query
 _TOKENS = itertools.count(1)  # names of the copies made by TermTable.seed in this process
 
@@ -316,21 +315,17 @@ class SpilledTerms:
 
     The copy must know every term the owner numbered, or it would number an old term again. Held in
     memory (a :class:`TermTable`) it grew with the import: the helper 89 -> 111 MB over the RSS year.
-    Here the terms live in a database that SQLite opens as a temporary file (``sqlite3.connect("")``:
-    on disk, unlinked at once, so it goes with the process however it ends) with a page cache of
-    ``PAGE_CACHE_KB``. A batch looks up, in queries of ``LOOKUP_CHUNK`` terms, only the terms of its
-    documents that the two generations of recently used terms (``cache`` each) do not hold (about 18 a
-    document on the RSS year at 10,000); the terms it numbers are written before the next read, or
-    once ``UNWRITTEN`` are waiting. Ids are only
+    Here the terms live in a private scratch database (``scratch.scratch_database``: a temporary
+    file, unlinked at once, with a bounded page cache). A batch looks up, in queries of
+    ``LOOKUP_CHUNK`` terms, only the terms of its documents that the two generations of recently
+    used terms (``cache`` each) do not hold (about 18 a document on the RSS year at 10,000); the
+    terms it numbers are written before the next read, or once ``UNWRITTEN`` are waiting. Ids are only
     ever appended (and forgotten from the end by :meth:`truncate`), so a term found anywhere has its
     one id: the numbering is that of a table in memory. See docs/stories.md, "Session 21"."""
 
     def __init__(self, cache: int | None = None) -> None:
         self._cache = cache if cache is not None else MIRROR_CACHE
-        db = self._db = sqlite3.connect("", isolation_level=None)
-        db.execute("PRAGMA journal_mode=OFF")  # (a scratch copy: nothing to recover after a crash)
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KB}")
+        db = self._db = scratch_database()
         db.execute("CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL)")
         self._indexed = False  # (the index on term: see _fetch)
         self._n = 0  # terms held
