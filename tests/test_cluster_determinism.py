@@ -331,6 +331,7 @@ def test_document_table_packs_and_reads_back(monkeypatch, spill):
 
     monkeypatch.setattr(records, "_MERGE_AT", 4)
     monkeypatch.setattr(records, "_DISK_CHUNK", 3)
+    monkeypatch.setattr(records, "_UNWRITTEN_DOCS", 5)
     table = _DocTable()
     if spill == "before":
         table.spill()
@@ -375,6 +376,7 @@ def test_documents_on_disk_give_the_same_stories(reload_at, spill_at):
     """With the vocabulary and the packed documents on disk (``StoryClusterer.spill``, as the story
     stage does beside an import), from the start or part-way, across a reload: every assignment,
     headline and keyword list is the one with both in memory, and documents did go to disk."""
+    from kiemchung.stories import records
     from kiemchung.stories.cluster import StoryClusterer
 
     docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
@@ -387,6 +389,7 @@ def test_documents_on_disk_give_the_same_stories(reload_at, spill_at):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(StoryClusterer, "spill", spy)
+        mp.setattr(records, "_UNWRITTEN_DOCS", 3)  # written at once: reads from the database
         got = run_stream(docs, reload_at=reload_at, vault=Vault(), spill_at=spill_at)
     assert got == run_stream(docs, vault=Vault())
     assert max(seen) > 20  # dormant stories' documents were on disk

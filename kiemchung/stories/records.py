@@ -309,29 +309,39 @@ class _DocTable(dict):
         raise TypeError("a document table is saved through the clusterer's state")
 
 
-_DISK_CHUNK = 10_000  # packed documents per write or read of _DiskDocs
+_DISK_CHUNK = 10_000  # packed documents per read of _DiskDocs.rows
+_UNWRITTEN_DOCS = 4_096  # packed documents waiting in memory before _DiskDocs writes them
+_DISK_CACHE_KB = 1_024  # the page cache of _DiskDocs' database (new ids need no read; old ones are few)
 
 
 class _DiskDocs:
     """The packed records of documents with decimal ids (:meth:`_DocTable.spill`) in a private scratch
     database: ``(story number, time or None, norm)`` by the id's number. A record read back into the
     table's dict (:meth:`take`) stays on disk, stale, until the document is packed again, which
-    writes it anew: reading a dormant story's documents writes nothing."""
+    writes it anew: reading a dormant story's documents writes nothing. Records packed wait in a
+    dict (at most ``_UNWRITTEN_DOCS``) and are written together: a story going dormant packs a few
+    documents, and a write each cost 55 us on the RSS year. A number above every one written has no
+    record, which answers a new document (the stage's ids grow) without a query."""
 
-    __slots__ = ("_db", "_stale")
+    __slots__ = ("_db", "_stale", "_top", "_unwritten")
 
     def __init__(self) -> None:
-        self._db = scratch_database()
+        self._db = scratch_database(_DISK_CACHE_KB)
         self._db.execute(
             "CREATE TABLE docs (id INTEGER PRIMARY KEY, story INTEGER NOT NULL, time REAL,"
             " norm REAL NOT NULL)"
         )
         self._stale: set[int] = set()  # numbers whose record is back in the dict (at most the dict's size)
+        self._unwritten: dict[int, tuple[int, float | None, float]] = {}  # records not written yet
+        self._top = -1  # the largest number written (numbers of decimal ids: 0 and up)
 
     def find(self, k: int) -> tuple[int, float | None, float] | None:
         """The packed record of number ``k``, or None (none, or read back)."""
         if k in self._stale:
             return None
+        row = self._unwritten.get(k)
+        if row is not None or k > self._top:
+            return row
         return self._db.execute("SELECT story, time, norm FROM docs WHERE id = ?", (k,)).fetchone()
 
     def take(self, k: int) -> tuple[int, float | None, float] | None:
@@ -343,14 +353,29 @@ class _DiskDocs:
 
     def put(self, rows: list[tuple[int, int, float | None, float]]) -> None:
         """Pack ``(number, story, time or None, norm)`` records (new, or written anew)."""
-        if rows:
-            self._db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)", rows)
-            self._stale.difference_update(r[0] for r in rows)
+        unwritten, stale = self._unwritten, self._stale
+        for k, story, when, norm in rows:
+            unwritten[k] = (story, when, norm)
+            stale.discard(k)
+        if len(unwritten) >= _UNWRITTEN_DOCS:
+            self._flush()
+
+    def _flush(self) -> None:
+        unwritten = self._unwritten
+        if unwritten:
+            self._top = max(self._top, max(unwritten))
+            db = self._db
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)",
+                           ((k, *row) for k, row in unwritten.items()))
+            db.execute("COMMIT")
+            unwritten.clear()
 
     def rows(self) -> Iterator[tuple[int, int, float | None, float]]:
         """Every packed record by number, read ``_DISK_CHUNK`` at a time (no cursor is held between
-        chunks, so the table may be written while a caller goes through them)."""
-        after = -1  # (numbers of decimal ids: 0 and up)
+        chunks)."""
+        self._flush()
+        after = -1
         stale = self._stale
         while True:
             chunk = self._db.execute(
