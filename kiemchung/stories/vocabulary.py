@@ -55,6 +55,7 @@ CHUNK = 20_000  # terms per piece of JSON text (see json_pieces)
 MIRROR_CACHE = 10_000  # terms in each generation of the recently used terms
 UNWRITTEN = 20_000  # terms numbered before they are written to the database at the latest
 LOOKUP_CHUNK = 500  # terms per look-up query
+TEXTS_CHUNK = 24  # ids per query of texts (a story's keywords and a few more: see StoryClusterer._summary)
 _TOKENS = itertools.count(1)  # names of the copies made by TermTable.seed in this process
 
 
@@ -87,6 +88,10 @@ class TermTable:
             i += len(ends)
         start = ends[i - 1] if i else 0
         return self._text[start : ends[i]].decode("utf-8", "surrogatepass")
+
+    def texts_of(self, ids: list[int]) -> list[str]:
+        """``[self[i] for i in ids]`` (see :meth:`SpilledTable.texts_of`)."""
+        return [self[i] for i in ids]
 
     def __iter__(self) -> Iterator[str]:
         for i in range(len(self._ends)):
@@ -352,6 +357,18 @@ class SpilledTerms:
     def __iter__(self) -> Iterator[str]:
         yield from self.texts(0)
 
+    def texts_of(self, ids: list[int]) -> dict[int, str]:
+        """``{id: text}`` of the given ids (each held; read ``TEXTS_CHUNK`` at a time in one padded
+        statement, as :meth:`_fetch`)."""
+        self._flush()
+        query = f"SELECT id, term FROM terms WHERE id IN ({','.join('?' * TEXTS_CHUNK)})"
+        found: dict[int, str] = {}
+        for lo in range(0, len(ids), TEXTS_CHUNK):
+            part = ids[lo : lo + TEXTS_CHUNK]
+            part += part[-1:] * (TEXTS_CHUNK - len(part))
+            found.update(self._db.execute(query, part).fetchall())
+        return found
+
     def texts(self, start: int, chunk: int = 20_000) -> Iterator[str]:
         """The texts of the terms from id ``start`` on, in order (read ``chunk`` at a time)."""
         self._flush()
@@ -490,6 +507,26 @@ class SpilledTable:
                 text = self._terms[i]
             texts.keep(i, text)
         return text
+
+    def texts_of(self, ids: list[int]) -> list[str]:
+        """``[self[i] for i in ids]``, with one read for those not in the cache (a story's keywords)."""
+        texts = self._texts
+        found: dict[int, str] = {}
+        missing: list[int] = []
+        for i in ids:
+            text = texts.new.get(i)
+            if text is None:
+                text = texts.old.get(i)
+                if text is None:
+                    missing.append(i)
+                    continue
+                texts.keep(i, text)
+            found[i] = text
+        if missing:
+            read = self._terms.texts_of(missing)
+            for i in missing:
+                found[i] = texts.keep(i, read[i])
+        return [found[i] for i in ids]
 
     def __iter__(self) -> Iterator[str]:
         return self._terms.texts(0)
