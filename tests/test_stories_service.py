@@ -6,6 +6,7 @@ from factories import make_doc
 
 from kiemchung.ingest import Ingestor
 from kiemchung.stories import service
+from kiemchung.stories.cluster import StoryClusterer
 from kiemchung.stories.service import StoryStage, get_story, list_stories, story_of_document
 import pytest
 
@@ -447,3 +448,35 @@ def test_a_helper_copy_followed_by_delta_seeds_numbers_as_the_state(monkeypatch)
     assert got == want
     a, b = plain.state(), helped.state()
     assert {k: a[k] for k in ("vocab", "df", "n")} == {k: b[k] for k in ("vocab", "df", "n")}
+
+
+def test_a_large_story_s_summary_is_kept_until_it_grows_and_reads_back_as_computed(db, monkeypatch):
+    """The stage recomputes a story's headline and keywords only once it has grown by SUMMARY_GROWTH
+    (here never after the first time): the stored summary stays the one computed then, read back from
+    the cache's compact form, with its Vietnamese text (and a lone surrogate) unchanged."""
+    monkeypatch.setattr(service, "SUMMARY_MIN_DOCS", 1)
+    monkeypatch.setattr(service, "SUMMARY_GROWTH", 1e9)
+    cache = service._SummaryCache()
+    cache["st-1"] = (9, True, "Lũ sông Lam \ud800 dâng cao", ["sơ tán", "tây hà"])
+    assert cache.get("st-1") == (9, True, "Lũ sông Lam \ud800 dâng cao", ["sơ tán", "tây hà"])
+    assert cache.pop("st-1") is not None and cache.get("st-1") is None and len(cache) == 0
+
+    computed = []
+    summary = StoryClusterer.summary
+
+    def spy(self, story_id, *, keywords=10):
+        out = summary(self, story_id, keywords=keywords)
+        computed.append((story_id, out))
+        return out
+
+    monkeypatch.setattr(StoryClusterer, "summary", spy)
+    load(db, FLOOD[:1])
+    stage = StoryStage(db)
+    assert stage.run() == 1 and len(computed) == 1
+    first = story_of_document(db, 1)
+    load(db, FLOOD[1:], day0=4)
+    assert stage.run() == 2 and len(computed) == 1  # the flood story grew: its summary was not recomputed
+    again = story_of_document(db, 3)
+    assert again.id == first.id and again.doc_count == 3 and first.doc_count == 1
+    assert again.headline == first.headline == computed[0][1][0] == FLOOD[0][0]
+    assert again.terms == first.terms == computed[0][1][1] and first.terms
