@@ -49,11 +49,13 @@ def test_the_environment_forces_the_python_code(monkeypatch):
 
 
 @needs_build
-def test_a_build_from_older_source_is_not_used(monkeypatch):
-    """A module built before a function was added (a checkout updated without a rebuild): the Python
-    code runs rather than a call failing in the middle of an import."""
+@pytest.mark.parametrize("missing", ["headline", "DF_ARRAY"])
+def test_a_build_from_older_source_is_not_used(monkeypatch, missing):
+    """A module built before a function was added, or before its functions took the frequencies as
+    an array (a checkout updated without a rebuild): the Python code runs rather than a call failing
+    in the middle of an import."""
     assert all(hasattr(_fastscore, name) for name in cluster._COMPILED)
-    monkeypatch.delattr(_fastscore, "headline")
+    monkeypatch.delattr(_fastscore, missing)
     assert compiled_scorer() is None
 
 
@@ -163,13 +165,15 @@ def test_both_paths_give_the_same_stories_and_scores(monkeypatch, config):
 
 
 @needs_build
-def test_each_function_matches_its_python_code(monkeypatch):
-    """Random inputs through each compiled function and its Python original (ties included)."""
+@pytest.mark.parametrize("df_type", [list, "i"])
+def test_each_function_matches_its_python_code(monkeypatch, df_type):
+    """Random inputs through each compiled function and its Python original (ties included); the
+    frequencies as a list or as the clusterer's array('i')."""
     pure, fast = _pair(monkeypatch, ClusterConfig())
     rng = random.Random(3)
     df = [rng.randrange(1, 50) for _ in range(500)]
     for c in (pure, fast):
-        c._df, c._n = list(df), 400
+        c._df, c._n = (list(df) if df_type is list else array(df_type, df)), 400
     for _ in range(200):
         ids = array("i", rng.sample(range(500), rng.randrange(0, 120)))
         values = array("f", [rng.choice((1.0, 2.0, rng.random() * 3)) for _ in ids])  # ties in w
@@ -187,17 +191,22 @@ def test_each_function_matches_its_python_code(monkeypatch):
         _fastscore.query_vector(array("i", [900]), array("f", [1.0]), pure._df, 3.0)
     with pytest.raises(TypeError):
         _fastscore.query_vector(array("d", [1.0]), array("f", [1.0]), pure._df, 3.0)
+    for wrong in (array("q", df), array("d", df), tuple(df)):  # frequencies of another kind
+        with pytest.raises(TypeError):
+            _fastscore.query_vector(array("i", [1]), array("f", [1.0]), wrong, 3.0)
 
 
 @needs_build
-def test_the_summary_functions_match_their_python_code(monkeypatch):
+@pytest.mark.parametrize("df_type", [list, "i"])
+def test_the_summary_functions_match_their_python_code(monkeypatch, df_type):
     """summary_rank and headline on random centroids and members, with equal weights (ties broken by
-    the lower term id) and equal scores (the first member wins), against StoryClusterer's Python."""
+    the lower term id) and equal scores (the first member wins), against StoryClusterer's Python;
+    the frequencies as a list or as the clusterer's array('i')."""
     pure, fast = _pair(monkeypatch, ClusterConfig())
     rng = random.Random(5)
     df = [rng.randrange(1, 8) for _ in range(300)]
     for c in (pure, fast):
-        c._df, c._n = list(df), 200
+        c._df, c._n = (list(df) if df_type is list else array(df_type, df)), 200
     memo_p, memo_f = pure._new_memo(), fast._new_memo()
     table = fast._new_memo(table=True).table  # the memo as the story stage's summaries use it
     pure._restore, pure._drop = (lambda ids: []), (lambda back: None)  # every member in memory here

@@ -14,15 +14,55 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-/* df[i] of the clusterer's document-frequency list, as a double (exact: counts are far below 2**53). */
+/* The clusterer's document frequencies by term: a list of ints, or an array('i') (the story stage's,
+ * 4 bytes a term). An array is read through a pointer taken from its buffer, which is released at
+ * once: nothing a function of this module runs while it reads df can resize it (df changes only
+ * between the clusterer's calls), and the argument tuple keeps it alive. */
+typedef struct {
+    PyObject *list;  /* the list, or NULL for an array */
+    const int *ints;
+    Py_ssize_t n;
+} df_t;
+
+/* PyArg_ParseTuple converter ("O&") of a df argument into a df_t. */
 static int
-df_at(PyObject *df, long i, double *out)
+df_convert(PyObject *obj, void *out)
 {
-    if (i < 0 || i >= PyList_GET_SIZE(df)) {
+    df_t *df = (df_t *)out;
+    if (PyList_Check(obj)) {
+        df->list = obj;
+        df->ints = NULL;
+        df->n = PyList_GET_SIZE(obj);
+        return 1;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0)
+        return 0;
+    if (view.itemsize != (Py_ssize_t)sizeof(int) || view.format == NULL || view.format[0] != 'i' || view.format[1]) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_TypeError, "df: a list or an array of type 'i' expected");
+        return 0;
+    }
+    df->list = NULL;
+    df->ints = (const int *)view.buf;
+    df->n = view.len / (Py_ssize_t)sizeof(int);
+    PyBuffer_Release(&view);  /* see above */
+    return 1;
+}
+
+/* df[i], as a double (exact: counts are far below 2**53). */
+static int
+df_at(const df_t *df, long i, double *out)
+{
+    if (i < 0 || i >= df->n) {
         PyErr_SetString(PyExc_IndexError, "list index out of range");
         return -1;
     }
-    PyObject *d = PyList_GET_ITEM(df, i);
+    if (df->list == NULL) {
+        *out = (double)df->ints[i];
+        return 0;
+    }
+    PyObject *d = PyList_GET_ITEM(df->list, i);
     double x = PyFloat_AsDouble(d);  /* an int: its exact value as a double, as int + float does */
     if (x == -1.0 && PyErr_Occurred())
         return -1;
@@ -86,11 +126,12 @@ PyDoc_STRVAR(walk_doc,
 static PyObject *
 walk(PyObject *self, PyObject *args)
 {
-    PyObject *weighted, *postings, *df;
+    PyObject *weighted, *postings;
+    df_t df;
     double stop_df;
     Py_ssize_t query_terms, max_postings;
-    if (!PyArg_ParseTuple(args, "O!O!O!dnn", &PyList_Type, &weighted, &PyDict_Type, &postings,
-                          &PyList_Type, &df, &stop_df, &query_terms, &max_postings))
+    if (!PyArg_ParseTuple(args, "O!O!O&dnn", &PyList_Type, &weighted, &PyDict_Type, &postings,
+                          df_convert, &df, &stop_df, &query_terms, &max_postings))
         return NULL;
     PyObject *acc = PyDict_New();
     if (acc == NULL)
@@ -120,7 +161,7 @@ walk(PyObject *self, PyObject *args)
         if (i == -1 && PyErr_Occurred())
             goto error;
         double d;
-        if (df_at(df, i, &d) < 0)
+        if (df_at(&df, i, &d) < 0)
             goto error;
         if (d > stop_df)
             continue;
@@ -326,9 +367,10 @@ PyDoc_STRVAR(query_vector_doc,
 static PyObject *
 query_vector(PyObject *self, PyObject *args)
 {
-    PyObject *terms_obj, *tfs_obj, *df;
+    PyObject *terms_obj, *tfs_obj;
+    df_t df;
     double n1;
-    if (!PyArg_ParseTuple(args, "OOO!d", &terms_obj, &tfs_obj, &PyList_Type, &df, &n1))
+    if (!PyArg_ParseTuple(args, "OOO&d", &terms_obj, &tfs_obj, df_convert, &df, &n1))
         return NULL;
     Py_buffer tv, fv;
     if (get_array(terms_obj, &tv, 'i', sizeof(int)) < 0)
@@ -351,7 +393,7 @@ query_vector(PyObject *self, PyObject *args)
     double sq = 0.0;
     for (Py_ssize_t k = 0; k < n; k++) {
         double d;
-        if (df_at(df, terms[k], &d) < 0)
+        if (df_at(&df, terms[k], &d) < 0)
             goto error;
         double w = log(n1 / (d + 0.5));
         double v = (double)tfs[k] * w;
@@ -490,9 +532,10 @@ PyDoc_STRVAR(cohesion_sum_doc,
 static PyObject *
 cohesion_sum(PyObject *self, PyObject *args)
 {
-    PyObject *cent, *df;
+    PyObject *cent;
+    df_t df;
     double n1;
-    if (!PyArg_ParseTuple(args, "O!O!d", &PyDict_Type, &cent, &PyList_Type, &df, &n1))
+    if (!PyArg_ParseTuple(args, "O!O&d", &PyDict_Type, &cent, df_convert, &df, &n1))
         return NULL;
     double total = 0.0;
     Py_ssize_t pos = 0;
@@ -504,7 +547,7 @@ cohesion_sum(PyObject *self, PyObject *args)
         double d, v = PyFloat_AsDouble(val);
         if (v == -1.0 && PyErr_Occurred())
             return NULL;
-        if (df_at(df, i, &d) < 0)
+        if (df_at(&df, i, &d) < 0)
             return NULL;
         double x = v * log(n1 / (d + 0.5));
         total += x * x;
@@ -539,10 +582,11 @@ PyDoc_STRVAR(weighted_doc,
 static PyObject *
 weighted(PyObject *self, PyObject *args)
 {
-    PyObject *ids, *values, *df;
+    PyObject *ids, *values;
+    df_t df;
     double n1;
     Py_ssize_t k;
-    if (!PyArg_ParseTuple(args, "OOO!dn", &ids, &values, &PyList_Type, &df, &n1, &k))
+    if (!PyArg_ParseTuple(args, "OOO&dn", &ids, &values, df_convert, &df, &n1, &k))
         return NULL;
     Py_ssize_t cap = 64, n = 0;
     Term *t = PyMem_Malloc(cap * sizeof(Term));
@@ -593,7 +637,7 @@ weighted(PyObject *self, PyObject *args)
         double tf = PyFloat_AsDouble(tfobj), d;
         if (tf == -1.0 && PyErr_Occurred())
             goto error;
-        if (df_at(df, (long)i, &d) < 0)
+        if (df_at(&df, (long)i, &d) < 0)
             goto error;
         t[n - 1].i = i;
         t[n - 1].tf = tf;
@@ -648,10 +692,11 @@ PyDoc_STRVAR(index_doc,
 static PyObject *
 index_terms(PyObject *self, PyObject *args)
 {
-    PyObject *terms, *df, *indexed, *cent, *postings, *s;
+    PyObject *terms, *indexed, *cent, *postings, *s;
+    df_t df;
     double stop_df;
     Py_ssize_t budget;
-    if (!PyArg_ParseTuple(args, "OO!dnO!O!O!O", &terms, &PyList_Type, &df, &stop_df, &budget, &PySet_Type,
+    if (!PyArg_ParseTuple(args, "OO&dnO!O!O!O", &terms, df_convert, &df, &stop_df, &budget, &PySet_Type,
                           &indexed, &PyDict_Type, &cent, &PyDict_Type, &postings, &s))
         return NULL;
     PyObject *it = PyObject_GetIter(terms), *iobj;
@@ -664,7 +709,7 @@ index_terms(PyObject *self, PyObject *args)
         }
         long i = PyLong_AsLong(iobj);
         double d;
-        if ((i == -1 && PyErr_Occurred()) || df_at(df, i, &d) < 0) {
+        if ((i == -1 && PyErr_Occurred()) || df_at(&df, i, &d) < 0) {
             Py_DECREF(iobj);
             break;
         }
@@ -831,7 +876,7 @@ error:
 /* memo[key] of an _IdfMemo (a dict of term -> IDF): the stored float, or log(n1 / (df[i] + 0.5))
  * computed and stored as _IdfMemo.__missing__ does (the same float: math.log is libm's log). */
 static int
-memo_idf(PyObject *memo, PyObject *key, long i, PyObject *df, double n1, double *out)
+memo_idf(PyObject *memo, PyObject *key, long i, const df_t *df, double n1, double *out)
 {
     PyObject *v = PyDict_GetItemWithError(memo, key);
     if (v != NULL) {
@@ -901,7 +946,7 @@ memo_close(memo_t *m)
 
 /* memo_idf through either kind of memo (key: term i as an int object, needed for a dict only) */
 static int
-memo_get(memo_t *m, PyObject *key, long i, PyObject *df, double n1, double *out)
+memo_get(memo_t *m, PyObject *key, long i, const df_t *df, double n1, double *out)
 {
     if (m->dict != NULL)
         return memo_idf(m->dict, key, i, df, n1, out);
@@ -985,10 +1030,11 @@ PyDoc_STRVAR(summary_rank_doc,
 static PyObject *
 summary_rank(PyObject *self, PyObject *args)
 {
-    PyObject *cent, *memo, *df;
+    PyObject *cent, *memo;
+    df_t df;
     double n1;
     Py_ssize_t k;
-    if (!PyArg_ParseTuple(args, "O!OO!dn", &PyDict_Type, &cent, &memo, &PyList_Type, &df, &n1, &k))
+    if (!PyArg_ParseTuple(args, "O!OO&dn", &PyDict_Type, &cent, &memo, df_convert, &df, &n1, &k))
         return NULL;
     memo_t mm;
     if (memo_open(memo, &mm) < 0)
@@ -1015,7 +1061,7 @@ summary_rank(PyObject *self, PyObject *args)
             goto error;
         double idf;
         Py_INCREF(key);
-        int bad = memo_get(&mm, key, i, df, n1, &idf) < 0;
+        int bad = memo_get(&mm, key, i, &df, n1, &idf) < 0;
         Py_DECREF(key);
         if (bad)
             goto error;
@@ -1058,10 +1104,11 @@ PyDoc_STRVAR(headline_doc,
 static PyObject *
 headline(PyObject *self, PyObject *args)
 {
-    PyObject *docs, *members, *cent, *memo, *df;
+    PyObject *docs, *members, *cent, *memo;
+    df_t df;
     double n1;
-    if (!PyArg_ParseTuple(args, "OO!O!OO!d", &docs, &PyList_Type, &members, &PyDict_Type, &cent,
-                          &memo, &PyList_Type, &df, &n1))
+    if (!PyArg_ParseTuple(args, "OO!O!OO&d", &docs, &PyList_Type, &members, &PyDict_Type, &cent,
+                          &memo, df_convert, &df, &n1))
         return NULL;
     memo_t mm;
     if (memo_open(memo, &mm) < 0)
@@ -1123,7 +1170,7 @@ headline(PyObject *self, PyObject *args)
             if (key == NULL)
                 goto member_error;
             double idf;
-            if (memo_get(&mm, key, terms[j], df, n1, &idf) < 0) {
+            if (memo_get(&mm, key, terms[j], &df, n1, &idf) < 0) {
                 Py_DECREF(key);
                 goto member_error;
             }
@@ -1198,13 +1245,17 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-/* MEMO_TABLE: summary_rank and headline take an IDF table as well as a dict (a module built before
+/* DF_ARRAY: every function taking df takes an array('i') as well as a list (a module built before
+ * raised TypeError on one, and compiled_scorer() refuses it).
+ * MEMO_TABLE: summary_rank and headline take an IDF table as well as a dict (a module built before
  * they did lacks it, and compiled_scorer() then refuses the module rather than pass it a table).
  * STORY_TABLE: select and best_lexical read packed dormant stories (see story_get; a module built
  * before raised KeyError on them, and compiled_scorer() refuses it likewise). */
 static int
 exec_module(PyObject *m)
 {
+    if (PyModule_AddIntConstant(m, "DF_ARRAY", 1) < 0)
+        return -1;
     if (PyModule_AddIntConstant(m, "MEMO_TABLE", 1) < 0)
         return -1;
     return PyModule_AddIntConstant(m, "STORY_TABLE", 1);

@@ -46,7 +46,7 @@ import os
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from contextlib import contextmanager
 from operator import mul, neg
 from typing import Any
@@ -111,10 +111,11 @@ def compiled_scorer() -> Any:
     return _fastscore
 
 
-# every function of the compiled scorer the clusterer calls (and MEMO_TABLE: its summaries take an IDF table)
+# every function of the compiled scorer the clusterer calls (MEMO_TABLE: its summaries take an IDF table;
+# DF_ARRAY: df may be an array('i'))
 _COMPILED = (
     "walk", "select", "query_vector", "lexical", "best_lexical", "cohesion_sum", "weighted", "index", "unindex",
-    "add_vector", "summary_rank", "headline", "MEMO_TABLE",
+    "add_vector", "summary_rank", "headline", "MEMO_TABLE", "DF_ARRAY",
 )
 
 
@@ -159,7 +160,7 @@ class _IdfMemo(dict):
 
     __slots__ = ("df", "n1", "table")
 
-    def __init__(self, df: list[int], n1: float, *, table: bool = False) -> None:
+    def __init__(self, df: MutableSequence[int], n1: float, *, table: bool = False) -> None:
         super().__init__()
         self.df, self.n1 = df, n1
         self.table = array("d", bytes(8 * len(df))) if table else None
@@ -206,7 +207,7 @@ class StoryClusterer(ClustererPersistence):
         # (see kiemchung.stories.vocabulary: about 30 instead of 110 bytes a term, the same ids).
         self._terms = TermTable()  # id -> term text
         self._vocab: dict[str, int] = self._terms.frequent  # terms seen in 4 documents or more -> id
-        self._df: list[int] = []
+        self._df = array("i")  # documents holding each term, by id (4 bytes a term; the compiled scorer reads it)
         self._n = 0
         self._clock: float | None = None
         self._seq = 0

@@ -362,7 +362,7 @@ class ClustererPersistence:
             self._n = int(state["n"])
             self._clock = state["clock"]
             self._seq = int(state["seq"])
-            self._df = list(state["df"])
+            self._df = array("i", state["df"])
             self._terms = TermTable.from_terms(state["vocab"], self._df)
             self._vocab = self._terms.frequent
             for st in state["stories"]:

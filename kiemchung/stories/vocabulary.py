@@ -40,7 +40,7 @@ import itertools
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableSequence
 from itertools import chain, pairwise, repeat
 
 import numpy as np
@@ -103,7 +103,7 @@ class TermTable:
 
     # -- lookup and numbering -------------------------------------------------------------------------
 
-    def place(self, terms: Iterable[str], ids: list[int], df: list[int]) -> None:
+    def place(self, terms: Iterable[str], ids: list[int], df: MutableSequence[int]) -> None:
         """Fill the ``-1`` entries of ``ids`` (the ids of ``terms``, in order, looked up in ``frequent``)
         before ``df`` counts this document: a term held apart keeps its id (and enters ``frequent`` when
         this document is its ``PROMOTE_AT``-th); a new one is numbered next (and ``df`` gets a 0 for it).
@@ -158,7 +158,7 @@ class TermTable:
             self.mirror = None  # numbered here, not by the copy: the copy no longer matches
             ids[k] = i
 
-    def number(self, tf: dict[str, float], df: list[int]) -> list[int]:
+    def number(self, tf: dict[str, float], df: MutableSequence[int]) -> list[int]:
         """The ids of a document's terms (``tf``'s keys, in order), new terms numbered in that order,
         each counted once in ``df``: what the owner of the table (``StoryClusterer._update_df``) and its
         copy in the helper process (:class:`TermMirror`) both do for a document."""
@@ -202,7 +202,7 @@ class TermTable:
         ends = array("I", (e - start for e in self._ends[base:]))
         return (token, held, base, bytes(self._text[start:]), ends.tobytes())
 
-    def count(self, doc: Numbered, df: list[int]) -> array | None:
+    def count(self, doc: Numbered, df: MutableSequence[int]) -> array | None:
         """Take a document numbered by the copy: append its new terms, count it in ``df`` (promoting a
         term held apart at its ``PROMOTE_AT``-th document, as :meth:`place` does) and return its ids;
         or None, with nothing changed, when the table is not the copy's prefix (see the module
@@ -292,7 +292,7 @@ class TermTable:
         self._pending = {}
 
     @classmethod
-    def from_terms(cls, terms: Iterable[str], df: list[int]) -> TermTable:
+    def from_terms(cls, terms: Iterable[str], df: MutableSequence[int]) -> TermTable:
         """The table of a saved vocabulary (terms in id order) and its document frequencies."""
         table = cls()
         for i, term in enumerate(terms):
@@ -538,7 +538,7 @@ class SpilledTable:
     def lookup(self, term: str) -> int | None:
         return self._terms.lookup(term)
 
-    def number(self, tf: dict[str, float], df: list[int]) -> list[int]:
+    def number(self, tf: dict[str, float], df: MutableSequence[int]) -> list[int]:
         """As :meth:`TermTable.number`."""
         ((base, ids),) = self._terms.number([tf])
         new = len(self._terms) - base
@@ -560,7 +560,7 @@ class SpilledTable:
             return (token, bytes(text), ends.tobytes())
         return (token, held, base, bytes(text), ends.tobytes())
 
-    def count(self, doc: Numbered, df: list[int]) -> array | None:
+    def count(self, doc: Numbered, df: MutableSequence[int]) -> array | None:
         """As :meth:`TermTable.count`."""
         if doc.token != self.mirror or doc.base != len(self._terms) or self.mirror is None:
             self.mirror = None
