@@ -38,7 +38,8 @@ df_convert(PyObject *obj, void *out)
     Py_buffer view;
     if (PyObject_GetBuffer(obj, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0)
         return 0;
-    if (view.itemsize != (Py_ssize_t)sizeof(int) || view.format == NULL || view.format[0] != 'i' || view.format[1]) {
+    if (view.itemsize != (Py_ssize_t)sizeof(int) || view.format == NULL || view.format[0] != 'i'
+        || view.format[1]) {
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_TypeError, "df: a list or an array of type 'i' expected");
         return 0;

@@ -207,7 +207,7 @@ class StoryClusterer(ClustererPersistence):
         # (see kiemchung.stories.vocabulary: about 30 instead of 110 bytes a term, the same ids).
         self._terms = TermTable()  # id -> term text
         self._vocab: dict[str, int] = self._terms.frequent  # terms seen in 4 documents or more -> id
-        self._df = array("i")  # documents holding each term, by id (4 bytes a term; the compiled scorer reads it)
+        self._df = array("i")  # documents holding each term, by id (4 bytes a term: 8 in a list)
         self._n = 0
         self._clock: float | None = None
         self._seq = 0
