@@ -91,7 +91,7 @@ LOCAL_SCALE_K = 7  # local scaling (reconcile_scaled): a document's scale is its
 LOCAL_SCALE_FLOOR = 0.02  # so that a document with no close neighbour is not scaled without bound
 LOCAL_SCALE_MAX_DOCS = 2000  # scaled cosines over at most this many active documents (recent stories)
 COSINE_ROWS = 256  # the pass's cosines between documents are computed this many rows at a time
-_NO_DAY = array("q")  # the stories of a day with none (never changed)
+_NO_DAY = array("i")  # the stories of a day with none (never changed)
 EARLIEST = 631_152_000.0  # 1990-01-01 00:00 UTC: publication times before it are treated as missing
 PART_CENTROIDS_KEPT = 256  # hand-merged stories whose parts' centroids stay built (least recently scored out)
 
@@ -229,7 +229,7 @@ class StoryClusterer(ClustererPersistence):
         self._dirty: set[int] = set()  # stories changed since the last reconciliation pass
         self._retired: dict[str, str] = {}  # stories merged away by that pass -> the story kept
         # Dormant stories findable by time (see "dormant stories by day" below).
-        # day number -> dormant stories with a document that day (sorted arrays: 8 bytes a story and day)
+        # day number -> dormant stories with a document that day (sorted arrays: 4 bytes a story and day)
         self._dormant_days: dict[int, array] = {}
         self._slabs: OrderedDict[int, dict[int, set[int]]] = OrderedDict()  # loaded day -> term -> stories
         self._slab_members: dict[int, set[int]] = {}  # loaded day -> the stories indexed in it
@@ -1513,7 +1513,7 @@ class StoryClusterer(ClustererPersistence):
         """Put a dormant story in the day index under one day (kept sorted, each story once)."""
         members = self._dormant_days.get(day)
         if members is None:
-            self._dormant_days[day] = array("q", (s,))
+            self._dormant_days[day] = array("i", (s,))
             return
         k = bisect_left(members, s)
         if k == len(members) or members[k] != s:
@@ -1609,7 +1609,7 @@ class StoryClusterer(ClustererPersistence):
             self._slab_add(day, s, story)
         if gone:
             drop = set(gone)
-            self._dormant_days[day] = array("q", (s for s in members if s not in drop))
+            self._dormant_days[day] = array("i", (s for s in members if s not in drop))
         self._drop(back)
         # At least dormant_days_cached days (and the days one document looks at); more while the
         # loaded index stays under dormant_index_entries entries, so that documents arriving in
