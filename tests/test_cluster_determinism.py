@@ -373,9 +373,10 @@ def test_document_table_packs_and_reads_back(monkeypatch, spill):
 
 @pytest.mark.parametrize(("reload_at", "spill_at"), [(0, 0), (0, 60), (97, 0), (97, 120)])
 def test_documents_on_disk_give_the_same_stories(reload_at, spill_at):
-    """With the vocabulary and the packed documents on disk (``StoryClusterer.spill``, as the story
-    stage does beside an import), from the start or part-way, across a reload: every assignment,
-    headline and keyword list is the one with both in memory, and documents did go to disk."""
+    """With the vocabulary, the packed documents and the packed stories on disk
+    (``StoryClusterer.spill``, as the story stage does beside an import), from the start or part-way,
+    across a reload: every assignment, headline and keyword list is the one with all in memory, and
+    documents and stories did go to disk."""
     from kiemchung.stories import records
     from kiemchung.stories.cluster import StoryClusterer
 
@@ -385,14 +386,16 @@ def test_documents_on_disk_give_the_same_stories(reload_at, spill_at):
 
     def spy(self):
         spill(self)
-        seen.append(sum(1 for _ in self._docs._disk.rows()))
+        seen.append((sum(1 for _ in self._docs._disk.rows()), self._stories._packed, len(self._stories._at)))
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(StoryClusterer, "spill", spy)
         mp.setattr(records, "_UNWRITTEN_DOCS", 3)  # written at once: reads from the database
+        mp.setattr(records, "_UNWRITTEN_STORIES", 2)
         got = run_stream(docs, reload_at=reload_at, vault=Vault(), spill_at=spill_at)
     assert got == run_stream(docs, vault=Vault())
-    assert max(seen) > 20  # dormant stories' documents were on disk
+    assert max(d for d, _, _ in seen) > 20  # dormant stories' documents were on disk
+    assert max(s for _, s, _ in seen) > 5 and max(a for _, _, a in seen) == 0  # and packed stories
 
 
 @pytest.mark.parametrize("reload_at", [0, 97])
@@ -429,18 +432,25 @@ def test_packed_dormant_stories_give_the_same_stories(monkeypatch, reload_at, va
     assert got == run_stream(docs, reload_at=reload_at, vault=Vault() if vault else None)
 
 
-def test_hand_edits_on_packed_dormant_stories(monkeypatch):
+@pytest.mark.parametrize("spill", [False, True])
+def test_hand_edits_on_packed_dormant_stories(monkeypatch, spill):
     """A merge, a split and a move of packed dormant stories (decimal document ids) give the stories,
-    headlines and saved state they give when no story is packed."""
+    headlines and saved state they give when no story is packed; the same with the packed stories and
+    documents on disk (``spill``)."""
     import datetime as dt
 
     from kiemchung.stories import records
     from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
 
     docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
+    monkeypatch.setattr(records, "_UNWRITTEN_STORIES", 3)
+    monkeypatch.setattr(records, "_UNWRITTEN_DOCS", 3)
 
-    def run():
+    def run(on_disk):
         c = StoryClusterer(ClusterConfig(stop_min_docs=50), now=lambda: dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
+        if on_disk:
+            c.attach_vault(Vault().read)  # (documents are packed only out of memory)
+            c.spill()
         for d in docs:
             c.add(d["id"], title=d.get("title", ""), lead=d.get("lead", ""), body=d.get("body", ""),
                   published_at=d["published_at"], informal=bool(d.get("informal")))
@@ -458,9 +468,9 @@ def test_hand_edits_on_packed_dormant_stories(monkeypatch):
                 kept, new, moved, state["stories"], d.assignments(), c.stats())
 
     packed: list[int] = []
-    got = run()
+    got = run(spill)
     monkeypatch.setattr(records._StoryTable, "pack", lambda self, numbers: 0)
-    assert got == run()
+    assert got == run(False)  # (nothing packed, nothing on disk)
     assert packed[0] > 5 and packed[1] == 0
 
 
@@ -489,14 +499,21 @@ def test_story_table_drops_unused_member_slots(monkeypatch):
         assert table[s].first == float(s)
 
 
-def test_story_table_packs_and_reads_back():
+@pytest.mark.parametrize("spill", [None, "before", "after"])
+def test_story_table_packs_and_reads_back(monkeypatch, spill):
     """records._StoryTable, alone: a packed story reads back with the same values, a change to it is
     kept when it is packed again, length, membership, iteration (story number order), ``get``,
     deletion and the reads that do not unpack (sid, live, dormant) count packed stories as the dict
-    counts the others; a story that cannot be packed stays as it is."""
+    counts the others; a story that cannot be packed stays as it is. The same with the packed
+    stories on disk (``spill``), from the start or once some are packed."""
+    from kiemchung.stories import records
     from kiemchung.stories.records import _NO_CENTROID, _NOT_INDEXED, _Story, _StoryTable
 
+    monkeypatch.setattr(records, "_UNWRITTEN_STORIES", 2)
+    monkeypatch.setattr(records, "_DISK_CHUNK", 2)
     table = _StoryTable()
+    if spill == "before":
+        table.spill()
 
     def dormant(s, docs, first=1.7e9, last=1.7e9 + 5):
         return _Story(sid=f"st-{s}", docs=list(docs), centroid=_NO_CENTROID, first=first, last=last,
@@ -510,6 +527,10 @@ def test_story_table_packs_and_reads_back():
     table[7] = dormant(7, ["7", "8", "9"])
     expect = {s: (st.sid, list(st.docs), st.first, st.last, st.active) for s, st in table.items()}
     assert table.pack([1, 2, 3, 5, 6, 7, 9]) == 3
+    if spill == "after":
+        table.spill()
+    if spill:
+        assert not table._ids and not table._at and table._flag[2] == table._flag[7] == 1
     assert dict.__len__(table) == 3 and len(table) == 6 and list(table) == [1, 2, 3, 5, 6, 7]
     assert {s: (st.sid, list(st.docs), st.first, st.last, st.active) for s, st in table.items()} == expect
     assert 2 in table and 4 not in table and table.get(4, "none") == "none"
@@ -532,6 +553,8 @@ def test_story_table_packs_and_reads_back():
         table.sid(2)
     table[3] = dormant(3, ["11"])  # replaced
     assert table[3].docs == ["11"] and len(table) == 5
+    if spill:  # what waits to be written stays bounded
+        assert len(table._disk._unwritten) < records._UNWRITTEN_STORIES
 
 
 def test_compiled_scorer_reads_packed_stories():

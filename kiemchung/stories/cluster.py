@@ -386,14 +386,16 @@ class StoryClusterer(ClustererPersistence):
         return ids
 
     def spill(self) -> None:
-        """Keep the vocabulary's terms (``SpilledTable``) and the packed records of documents out of
-        memory (``_DocTable.spill``) on disk from now on: the same ids, counts and stories, for a
-        process whose memory must not grow with the size of one import (the story stage following an
-        import). Nothing changes for what already is."""
+        """Keep the vocabulary's terms (``SpilledTable``), the packed records of documents out of
+        memory (``_DocTable.spill``) and the packed dormant stories (``_StoryTable.spill``) on disk
+        from now on: the same ids, counts and stories, for a process whose memory must not grow with
+        the size of one import (the story stage following an import). Nothing changes for what
+        already is."""
         if not isinstance(self._terms, SpilledTable):
             self._terms = SpilledTable(self._terms)
             self._vocab = self._terms.frequent
         self._docs.spill()
+        self._stories.spill()
 
     def vocabulary_seed(self, held: int | None = None) -> tuple:
         """What the helper process makes its copy of the vocabulary from, a delta when it still holds

@@ -311,7 +311,8 @@ class _DocTable(dict):
 
 _DISK_CHUNK = 10_000  # packed documents per read of _DiskDocs.rows
 _UNWRITTEN_DOCS = 4_096  # packed documents waiting in memory before _DiskDocs writes them
-_DISK_CACHE_KB = 1_024  # the page cache of _DiskDocs' database (new ids need no read; old ones are few)
+_DISK_CACHE_KB = 1_024  # the page cache of _DiskDocs' and _DiskStories' databases (few reads of old records)
+_UNWRITTEN_STORIES = 2_048  # packed stories waiting in memory before _DiskStories writes them
 
 
 class _DiskDocs:
@@ -596,6 +597,70 @@ class _Story:
 
 
 
+def _story_of(s: int, first: float, last: float, ids: Any) -> _Story:
+    """A packed story read back: number, first and last time (NaN: none), its members' numbers."""
+    return _Story(sid=f"st-{s}", docs=[str(k) for k in ids], centroid=_NO_CENTROID,
+                  first=None if first != first else first, last=None if last != last else last, active=False,
+                  indexed=_NOT_INDEXED)
+
+
+class _DiskStories:
+    """Packed stories (:meth:`_StoryTable.spill`) in a private scratch database: ``(first, last,
+    members)`` by story number, the members as 64-bit integers in one blob. A story read back stays on
+    disk, stale (the table's flag says so), until it is packed again, which writes it anew. Stories
+    packed wait in a dict (at most ``_UNWRITTEN_STORIES``) and are written together."""
+
+    __slots__ = ("_db", "_unwritten")
+
+    def __init__(self) -> None:
+        self._db = scratch_database(_DISK_CACHE_KB)
+        self._db.execute("CREATE TABLE stories (s INTEGER PRIMARY KEY, first REAL, last REAL, members BLOB NOT NULL)")
+        self._unwritten: dict[int, tuple[float | None, float | None, bytes]] = {}
+
+    def put(self, s: int, first: float, last: float, ids: array) -> None:
+        """Pack story ``s`` (times NaN for none; members as an array of int64)."""
+        self._unwritten[s] = (None if first != first else first, None if last != last else last, ids.tobytes())
+        if len(self._unwritten) >= _UNWRITTEN_STORIES:
+            self._flush()
+
+    def _flush(self) -> None:
+        unwritten = self._unwritten
+        if unwritten:
+            db = self._db
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
+                           ((s, *row) for s, row in unwritten.items()))
+            db.execute("COMMIT")
+            unwritten.clear()
+
+    @staticmethod
+    def _record(first: float | None, last: float | None, blob: bytes) -> tuple[float, float, array]:
+        ids = array("q")
+        ids.frombytes(blob)
+        return math.nan if first is None else first, math.nan if last is None else last, ids
+
+    def get(self, s: int) -> tuple[float, float, array]:
+        """``(first, last, members)`` of a story packed (times NaN for none)."""
+        row = self._unwritten.get(s)
+        if row is None:
+            row = self._db.execute("SELECT first, last, members FROM stories WHERE s = ?", (s,)).fetchone()
+        return self._record(*row)
+
+    def rows(self) -> Iterator[tuple[int, float, float, array]]:
+        """Every story on disk (stale ones too) in number order, ``_DISK_CHUNK`` at a time."""
+        self._flush()
+        after = -1
+        while True:
+            chunk = self._db.execute(
+                "SELECT s, first, last, members FROM stories WHERE s > ? ORDER BY s LIMIT ?", (after, _DISK_CHUNK)
+            ).fetchall()
+            if not chunk:
+                return
+            after = chunk[-1][0]
+            for s, first, last, blob in chunk:
+                yield (s, *self._record(first, last, blob))
+
+
 _STORY_GAP = -1  # a story number not packed (and no slot of its own to reuse)
 _STORY_COMPACT_AT = 1 << 16  # member slots no packed story holds, at least, before they are dropped
 
@@ -616,7 +681,7 @@ class _StoryTable(dict):
     that is not kept. :meth:`sid`, :meth:`live` and :meth:`dormant` answer without reading a packed
     story back. Decisions never depend on which form a story is in."""
 
-    __slots__ = ("_at", "_len", "_first", "_last", "_ids", "_live", "_packed", "_loose")
+    __slots__ = ("_at", "_len", "_first", "_last", "_ids", "_live", "_packed", "_loose", "_disk", "_flag")
 
     def __init__(self) -> None:
         super().__init__()
@@ -630,9 +695,32 @@ class _StoryTable(dict):
         self._live = 0  # entries of _ids that belong to a packed story
         self._packed = 0
         self._loose: list[int] = []  # packed stories read since the last take_loose (back in the dict)
+        # after spill: the packed stories on disk, and per story number whether it is packed (1 byte)
+        self._disk: _DiskStories | None = None
+        self._flag = bytearray()
+
+    def spill(self) -> None:
+        """Keep the packed stories on disk from now on (:class:`_DiskStories`), with one byte a story
+        number in memory saying which are packed: the same stories, membership, length and iteration.
+        Nothing changes if they already are."""
+        if self._disk is not None:
+            return
+        disk = _DiskStories()
+        flag = bytearray(len(self._at))
+        for s in range(len(self._at)):
+            at = self._at[s]
+            if at >= 0:
+                disk.put(s, self._first[s], self._last[s], self._ids[at : at + self._len[s]])
+                flag[s] = 1
+        self._at, self._len, self._first, self._last, self._ids = (
+            array("q"), array("i"), array("d"), array("d"), array("q"))
+        self._live = 0
+        self._disk, self._flag = disk, flag
 
     def _packed_at(self, s: Any) -> int:
-        """Where a packed story's members start, or -1 (not a packed story)."""
+        """Where a packed story's members start, or -1 (not a packed story); on disk, 0 for a packed one."""
+        if self._disk is not None:
+            return 0 if type(s) is int and 0 <= s < len(self._flag) and self._flag[s] else -1
         if type(s) is not int or not 0 <= s < len(self._at):
             return -1
         at = self._at[s]
@@ -654,6 +742,17 @@ class _StoryTable(dict):
                 continue
             ids = [number(d) if type(d) is str else None for d in story.docs]
             if None in ids:
+                continue
+            if self._disk is not None:
+                self._disk.put(s, math.nan if first is None else first, math.nan if last is None else last,
+                               array("q", ids))
+                flag = self._flag
+                if s >= len(flag):
+                    flag.extend(bytes(s + 1 - len(flag)))
+                flag[s] = 1
+                self._packed += 1
+                dict.__delitem__(self, s)
+                done += 1
                 continue
             self._grow(s)
             n = len(ids)
@@ -697,15 +796,19 @@ class _StoryTable(dict):
         self._ids = out
 
     def _read(self, s: int, at: int) -> _Story:
-        first, last = self._first[s], self._last[s]
-        return _Story(sid=f"st-{s}", docs=[str(k) for k in self._ids[at : at + self._len[s]]], centroid=_NO_CENTROID,
-                      first=None if first != first else first, last=None if last != last else last, active=False,
-                      indexed=_NOT_INDEXED)
+        if self._disk is not None:
+            first, last, ids = self._disk.get(s)
+        else:
+            first, last, ids = self._first[s], self._last[s], self._ids[at : at + self._len[s]]
+        return _story_of(s, first, last, ids)
 
     def _unpacked(self, s: int, at: int) -> None:
+        self._packed -= 1
+        if self._disk is not None:
+            self._flag[s] = 0  # (its record stays on disk, stale, until it is packed again)
+            return
         self._at[s] = -2 - at
         self._live -= self._len[s]
-        self._packed -= 1
 
     def __missing__(self, s: int) -> _Story:
         at = self._packed_at(s)
@@ -736,7 +839,8 @@ class _StoryTable(dict):
         at = self._packed_at(s)
         if at >= 0:
             self._unpacked(s, at)
-            self._at[s] = _STORY_GAP
+            if self._disk is None:
+                self._at[s] = _STORY_GAP
             return
         dict.__delitem__(self, s)
 
@@ -774,9 +878,17 @@ class _StoryTable(dict):
     def __bool__(self) -> bool:
         return len(self) > 0
 
-    def __iter__(self) -> Iterator[int]:
+    def _packed_numbers(self) -> list[int]:
+        if not self._packed:
+            return []
+        if self._disk is not None:
+            flag = self._flag
+            return [s for s in range(len(flag)) if flag[s]]
         at = self._at
-        packed = [s for s in range(len(at)) if at[s] >= 0] if self._packed else []
+        return [s for s in range(len(at)) if at[s] >= 0]
+
+    def __iter__(self) -> Iterator[int]:
+        packed = self._packed_numbers()
         if not packed:
             return iter(sorted(dict.__iter__(self)))
         return iter(sorted([*dict.__iter__(self), *packed]))
@@ -786,9 +898,23 @@ class _StoryTable(dict):
 
     def items(self) -> Iterator[tuple[int, _Story]]:  # type: ignore[override]
         get = dict.get
-        for s in self:
-            story = get(self, s)
-            yield s, (story if story is not None else self._read(s, self._at[s]))
+        if self._disk is None:
+            for s in self:
+                story = get(self, s)
+                yield s, (story if story is not None else self._read(s, self._at[s]))
+            return
+        # on disk: the packed stories read in story number order, a chunk at a time, beside the dict's
+        flag = self._flag
+        packed = ((s, rec) for s, *rec in self._disk.rows() if s < len(flag) and flag[s])
+        held = sorted(dict.__iter__(self))
+        k = 0
+        for s, (first, last, ids) in packed:
+            while k < len(held) and held[k] < s:
+                yield held[k], get(self, held[k])
+                k += 1
+            yield s, _story_of(s, first, last, ids)
+        for s in held[k:]:
+            yield s, get(self, s)
 
     def values(self) -> Iterator[_Story]:  # type: ignore[override]
         for _, story in self.items():
