@@ -712,21 +712,26 @@ def test_summaries_are_the_plain_formula_s_exactly():
     assert compared > 100 and dormant > 10  # the comparison saw both kinds of story
 
 
-def test_occurrence_table_answers_as_a_dict(monkeypatch):
+@pytest.mark.parametrize("spill_at", [None, 0, 300])
+def test_occurrence_table_answers_as_a_dict(monkeypatch, spill_at):
     """records._OccurrenceTable (series occurrences, packed once there are more than a few): ``get``,
     ``setdefault``, assignment and ``len`` give what a dict gives, ``items`` lists the same pairs, and
-    keys that do not pack (another day form, a template outside 32 bits) work too."""
+    keys that do not pack (another day form, a template outside 32 bits) work too; also with the
+    packed ones on disk (``spill``), from the start or part-way."""
     import random
 
     from kiemchung.stories import records
     from kiemchung.stories.records import _OccurrenceTable
 
     monkeypatch.setattr(records, "_OCC_MERGE_AT", 8)
+    monkeypatch.setattr(records, "_DISK_CHUNK", 5)
     rng = random.Random(5)
     table, want = _OccurrenceTable(), {}
     templates = [0, 1, 2**31 - 1, 2**31, 3202169934, 2**32 - 1, 2**32, -3]
     days = ["2025-01-01", "2026-06-30", "1990-01-01", "unknown", "2026-12-31"]
     for step in range(600):
+        if step == spill_at:
+            table.spill()
         key = (rng.choice(templates), rng.choice(days))
         story = rng.randrange(100_000)
         op = rng.randrange(3)
@@ -738,28 +743,33 @@ def test_occurrence_table_answers_as_a_dict(monkeypatch):
         else:
             assert table.get(key) == want.get(key)
         assert len(table) == len(want)
-    assert len(table._codes) > 0  # some were packed
+    assert len(table._disk if spill_at is not None else table._codes) > 0  # some were packed
     assert dict(table.items()) == want
     assert sorted(table.items()) == sorted(want.items())
     assert table.get((7, "2026-01-01")) is None and table.get((7, "2026-01-01"), -1) == -1
 
 
-def test_series_table_answers_as_a_dict(monkeypatch):
+@pytest.mark.parametrize("spill_at", [None, 0, 400])
+def test_series_table_answers_as_a_dict(monkeypatch, spill_at):
     """records._SeriesTable (documents' series keys, packed once there are more than a few): ``get``,
     assignment and ``len`` give what a dict gives, ``items`` lists the same pairs, and ids or
     templates that do not pack (not a decimal id, a template outside 32 bits) work too, also when a
-    packed document's template is replaced by one that does not pack."""
+    packed document's template is replaced by one that does not pack; also with the packed ones on
+    disk (``spill``), from the start or part-way."""
     import random
 
     from kiemchung.stories import records
     from kiemchung.stories.records import _SeriesTable
 
     monkeypatch.setattr(records, "_SERIES_MERGE_AT", 8)
+    monkeypatch.setattr(records, "_DISK_CHUNK", 5)
     rng = random.Random(7)
     table, want = _SeriesTable(), {}
     ids = [str(n) for n in range(40)] + ["007", "a-1", "", str(2**62), "-5"]
     templates = [0, 1, 2**31, 3202169934, 2**32 - 1, 2**32, -3, 2**70]
-    for _ in range(800):
+    for step in range(800):
+        if step == spill_at:
+            table.spill()
         d = rng.choice(ids)
         if rng.randrange(2):
             key = rng.choice(templates)
@@ -768,7 +778,7 @@ def test_series_table_answers_as_a_dict(monkeypatch):
         else:
             assert table.get(d) == want.get(d) and table.get(d, -1) == want.get(d, -1)
         assert len(table) == len(want) and bool(table) == bool(want)
-    assert len(table._ids) > 0  # some were packed
+    assert len(table._disk if spill_at is not None else table._ids) > 0  # some were packed
     assert dict(table.items()) == want and len(list(table.items())) == len(want)
     assert table.get("999") is None and table.get("999", -1) == -1 and not _SeriesTable()
 

@@ -387,7 +387,8 @@ class StoryClusterer(ClustererPersistence):
 
     def spill(self) -> None:
         """Keep the vocabulary's terms (``SpilledTable``), the packed records of documents out of
-        memory (``_DocTable.spill``) and the packed dormant stories (``_StoryTable.spill``) on disk
+        memory (``_DocTable.spill``), the packed dormant stories (``_StoryTable.spill``) and the
+        packed series and occurrences (``_SeriesTable.spill``, ``_OccurrenceTable.spill``) on disk
         from now on: the same ids, counts and stories, for a process whose memory must not grow with
         the size of one import (the story stage following an import). Nothing changes for what
         already is."""
@@ -396,6 +397,8 @@ class StoryClusterer(ClustererPersistence):
             self._vocab = self._terms.frequent
         self._docs.spill()
         self._stories.spill()
+        self._series.spill()
+        self._occurrences.spill()
 
     def vocabulary_seed(self, held: int | None = None) -> tuple:
         """What the helper process makes its copy of the vocabulary from, a delta when it still holds

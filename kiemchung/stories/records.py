@@ -391,6 +391,57 @@ class _DiskDocs:
                     yield row
 
 
+class _DiskIntMap:
+    """The packed part of :class:`_OccurrenceTable` or :class:`_SeriesTable` after ``spill``: 64-bit
+    keys and their integer values in a private scratch database (what the sorted arrays held). The
+    tables' newest entries stay in their dicts and come here by a merge, as they went into the arrays."""
+
+    __slots__ = ("_db", "_n")
+
+    def __init__(self) -> None:
+        self._db = scratch_database(_DISK_CACHE_KB)
+        self._db.execute("CREATE TABLE m (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
+        self._n = 0
+
+    def get(self, k: int) -> int | None:
+        row = self._db.execute("SELECT v FROM m WHERE k = ?", (k,)).fetchone()
+        return None if row is None else row[0]
+
+    def add(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """New keys (none held already) with their values, in one transaction."""
+        db = self._db
+        db.execute("BEGIN")
+        before = db.total_changes
+        db.executemany("INSERT INTO m VALUES (?, ?)", pairs)
+        self._n += db.total_changes - before
+        db.execute("COMMIT")
+
+    def set(self, k: int, v: int) -> bool:
+        """A held key's new value (False if the key is not held)."""
+        return self._db.execute("UPDATE m SET v = ? WHERE k = ?", (v, k)).rowcount > 0
+
+    def delete(self, k: int) -> bool:
+        gone = self._db.execute("DELETE FROM m WHERE k = ?", (k,)).rowcount > 0
+        self._n -= gone
+        return gone
+
+    def items(self) -> Iterator[tuple[int, int]]:
+        """Every pair in key order, ``_DISK_CHUNK`` at a time."""
+        after = -(1 << 63)
+        while True:
+            chunk = self._db.execute("SELECT k, v FROM m WHERE k >= ? ORDER BY k LIMIT ?",
+                                     (after, _DISK_CHUNK)).fetchall()
+            if not chunk:
+                return
+            yield from chunk
+            if chunk[-1][0] == (1 << 63) - 1:
+                return
+            after = chunk[-1][0] + 1
+
+    def __len__(self) -> int:
+        return self._n
+
+
 _OCC_MERGE_AT = 8_192  # occurrences kept in a dict (~130 bytes each) before they are merged into the arrays
 _OCC_OFFSET = 1 << 63
 
@@ -407,13 +458,22 @@ class _OccurrenceTable:
     :class:`_SeriesTable`). Lookups give what a dict gives; ``items`` lists the occurrences that do
     not pack, then the newest, then the packed ones in key order."""
 
-    __slots__ = ("_recent", "_other", "_codes", "_stories")
+    __slots__ = ("_recent", "_other", "_codes", "_stories", "_disk")
 
     def __init__(self) -> None:
         self._recent: dict[tuple[int, str], int] = {}  # the newest occurrences that pack
         self._other: dict[tuple[int, str], int] = {}  # occurrences that do not pack
         self._codes = array("q")  # sorted (template << 32 | day ordinal) - 2**63 ...
         self._stories = array("i")  # ... and each one's story number
+        self._disk: _DiskIntMap | None = None  # after spill: the packed occurrences
+
+    def spill(self) -> None:
+        """Keep the packed occurrences on disk from now on (:class:`_DiskIntMap`): the same lookups
+        and items. Nothing changes if they already are."""
+        if self._disk is None:
+            self._disk = _DiskIntMap()
+            self._disk.add(zip(self._codes, self._stories, strict=True))
+            self._codes, self._stories = array("q"), array("i")
 
     @staticmethod
     def _code(key: tuple[int, str]) -> int | None:
@@ -440,6 +500,10 @@ class _OccurrenceTable:
         hit = self._other.get(key)
         if hit is not None:
             return hit
+        if self._disk is not None:
+            code = self._code(key)
+            hit = None if code is None else self._disk.get(code)
+            return default if hit is None else hit
         i = self._find(self._code(key)) if self._codes else None
         return default if i is None else self._stories[i]
 
@@ -448,7 +512,10 @@ class _OccurrenceTable:
         if code is None:
             self._other[key] = story
             return
-        if key not in self._recent:
+        if key not in self._recent and self._disk is not None:
+            if self._disk.set(code, story):
+                return
+        elif key not in self._recent:
             i = self._find(code) if self._codes else None
             if i is not None:
                 self._stories[i] = story
@@ -466,18 +533,25 @@ class _OccurrenceTable:
 
     def _merge(self) -> None:
         codes = [self._code(key) for key in self._recent]  # (every key there packs)
-        self._codes, self._stories = _sorted_union(self._codes, self._stories, codes, list(self._recent.values()))
+        if self._disk is not None:
+            self._disk.add(zip(codes, self._recent.values(), strict=True))
+        else:
+            self._codes, self._stories = _sorted_union(self._codes, self._stories, codes,
+                                                       list(self._recent.values()))
         self._recent = {}
 
     def items(self) -> Iterator[tuple[tuple[int, str], int]]:
         yield from self._other.items()
         yield from self._recent.items()
-        for code, story in zip(self._codes, self._stories, strict=True):
+        disk = self._disk
+        packed = disk.items() if disk is not None else zip(self._codes, self._stories, strict=True)
+        for code, story in packed:
             code += _OCC_OFFSET
             yield (code >> 32, sys.intern(dt.date.fromordinal(code & 0xFFFFFFFF).isoformat())), story
 
     def __len__(self) -> int:
-        return len(self._other) + len(self._recent) + len(self._codes)
+        packed = self._disk if self._disk is not None else self._codes
+        return len(self._other) + len(self._recent) + len(packed)
 
 
 def _sorted_union(keys: array, values: array, new_keys: list[int], new_values: list[int]) -> tuple[array, array]:
@@ -511,13 +585,22 @@ class _SeriesTable:
     in the documents. Lookups give what a dict gives; ``items`` lists the entries that do not pack,
     then the newest, then the packed ones in id order."""
 
-    __slots__ = ("_recent", "_other", "_ids", "_keys")
+    __slots__ = ("_recent", "_other", "_ids", "_keys", "_disk")
 
     def __init__(self) -> None:
         self._recent: dict[str, int] = {}  # the newest entries that pack
         self._other: dict[str, int] = {}  # entries that do not pack
         self._ids = array("q")  # sorted numeric document ids ...
         self._keys = array("I")  # ... and each one's template
+        self._disk: _DiskIntMap | None = None  # after spill: the packed entries
+
+    def spill(self) -> None:
+        """Keep the packed entries on disk from now on (:class:`_DiskIntMap`): the same lookups and
+        items. Nothing changes if they already are."""
+        if self._disk is None:
+            self._disk = _DiskIntMap()
+            self._disk.add(zip(self._ids, self._keys, strict=True))
+            self._ids, self._keys = array("q"), array("I")
 
     @staticmethod
     def _packs(d: Any, key: Any) -> bool:
@@ -540,6 +623,10 @@ class _SeriesTable:
         hit = self._other.get(d)
         if hit is not None:
             return hit
+        if self._disk is not None:
+            n = _DocTable._number(d) if type(d) is str else None
+            hit = None if n is None else self._disk.get(n)
+            return default if hit is None else hit
         i = self._find(d)
         return default if i is None else self._keys[i]
 
@@ -550,7 +637,13 @@ class _SeriesTable:
                 self._other[d] = key
                 return
             del self._other[d]
-        if d not in self._recent:
+        n = _DocTable._number(d) if type(d) is str else None
+        if d not in self._recent and self._disk is not None and n is not None:
+            if packs and self._disk.set(n, key):
+                return
+            if not packs:
+                self._disk.delete(n)  # (a template that does not pack: into the dict)
+        elif d not in self._recent:
             i = self._find(d)
             if i is not None:
                 if packs:
@@ -567,17 +660,22 @@ class _SeriesTable:
 
     def _merge(self) -> None:
         ids = [int(d) for d in self._recent]  # (every entry there packs)
-        self._ids, self._keys = _sorted_union(self._ids, self._keys, ids, list(self._recent.values()))
+        if self._disk is not None:
+            self._disk.add(zip(ids, self._recent.values(), strict=True))
+        else:
+            self._ids, self._keys = _sorted_union(self._ids, self._keys, ids, list(self._recent.values()))
         self._recent = {}
 
     def items(self) -> Iterator[tuple[str, int]]:
         yield from self._other.items()
         yield from self._recent.items()
-        for n, key in zip(self._ids, self._keys, strict=True):
+        packed = self._disk.items() if self._disk is not None else zip(self._ids, self._keys, strict=True)
+        for n, key in packed:
             yield str(n), key
 
     def __len__(self) -> int:
-        return len(self._other) + len(self._recent) + len(self._ids)
+        packed = self._disk if self._disk is not None else self._ids
+        return len(self._other) + len(self._recent) + len(packed)
 
     def __bool__(self) -> bool:
         return len(self) > 0
