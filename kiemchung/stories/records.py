@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiemchung import timeutil
-from kiemchung.stories.scratch import scratch_database
+from kiemchung.stories.scratch import in_key_order, scratch_database, write_many
 
 
 @dataclass
@@ -365,30 +365,18 @@ class _DiskDocs:
         unwritten = self._unwritten
         if unwritten:
             self._top = max(self._top, max(unwritten))
-            db = self._db
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)",
-                           ((k, *row) for k, row in unwritten.items()))
-            db.execute("COMMIT")
+            write_many(self._db, "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)",
+                       ((k, *row) for k, row in unwritten.items()))
             unwritten.clear()
 
     def rows(self) -> Iterator[tuple[int, int, float | None, float]]:
-        """Every packed record by number, read ``_DISK_CHUNK`` at a time (no cursor is held between
-        chunks)."""
+        """Every packed record by number, read ``_DISK_CHUNK`` at a time."""
         self._flush()
-        after = -1
         stale = self._stale
-        while True:
-            chunk = self._db.execute(
-                "SELECT id, story, time, norm FROM docs WHERE id > ? ORDER BY id LIMIT ?",
-                (after, _DISK_CHUNK),
-            ).fetchall()
-            if not chunk:
-                return
-            after = chunk[-1][0]
-            for row in chunk:
-                if row[0] not in stale:
-                    yield row
+        query = "SELECT id, story, time, norm FROM docs WHERE id > ? ORDER BY id LIMIT ?"
+        for row in in_key_order(self._db, query, _DISK_CHUNK):
+            if row[0] not in stale:
+                yield row
 
 
 class _DiskIntMap:
@@ -409,12 +397,7 @@ class _DiskIntMap:
 
     def add(self, pairs: Iterable[tuple[int, int]]) -> None:
         """New keys (none held already) with their values, in one transaction."""
-        db = self._db
-        db.execute("BEGIN")
-        before = db.total_changes
-        db.executemany("INSERT INTO m VALUES (?, ?)", pairs)
-        self._n += db.total_changes - before
-        db.execute("COMMIT")
+        self._n += write_many(self._db, "INSERT INTO m VALUES (?, ?)", pairs)
 
     def set(self, k: int, v: int) -> bool:
         """A held key's new value (False if the key is not held)."""
@@ -426,17 +409,9 @@ class _DiskIntMap:
         return gone
 
     def items(self) -> Iterator[tuple[int, int]]:
-        """Every pair in key order, ``_DISK_CHUNK`` at a time."""
-        after = -(1 << 63)
-        while True:
-            chunk = self._db.execute("SELECT k, v FROM m WHERE k >= ? ORDER BY k LIMIT ?",
-                                     (after, _DISK_CHUNK)).fetchall()
-            if not chunk:
-                return
-            yield from chunk
-            if chunk[-1][0] == (1 << 63) - 1:
-                return
-            after = chunk[-1][0] + 1
+        """Every pair in key order, ``_DISK_CHUNK`` at a time (keys above -2**63: an occurrence's
+        code has a day ordinal of 1 or more)."""
+        return in_key_order(self._db, "SELECT k, v FROM m WHERE k > ? ORDER BY k LIMIT ?", _DISK_CHUNK)
 
     def __len__(self) -> int:
         return self._n
@@ -724,11 +699,8 @@ class _DiskStories:
     def _flush(self) -> None:
         unwritten = self._unwritten
         if unwritten:
-            db = self._db
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
-                           ((s, *row) for s, row in unwritten.items()))
-            db.execute("COMMIT")
+            write_many(self._db, "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
+                       ((s, *row) for s, row in unwritten.items()))
             unwritten.clear()
 
     @staticmethod
@@ -747,16 +719,9 @@ class _DiskStories:
     def rows(self) -> Iterator[tuple[int, float, float, array]]:
         """Every story on disk (stale ones too) in number order, ``_DISK_CHUNK`` at a time."""
         self._flush()
-        after = -1
-        while True:
-            chunk = self._db.execute(
-                "SELECT s, first, last, members FROM stories WHERE s > ? ORDER BY s LIMIT ?", (after, _DISK_CHUNK)
-            ).fetchall()
-            if not chunk:
-                return
-            after = chunk[-1][0]
-            for s, first, last, blob in chunk:
-                yield (s, *self._record(first, last, blob))
+        query = "SELECT s, first, last, members FROM stories WHERE s > ? ORDER BY s LIMIT ?"
+        for s, first, last, blob in in_key_order(self._db, query, _DISK_CHUNK):
+            yield (s, *self._record(first, last, blob))
 
 
 _STORY_GAP = -1  # a story number not packed (and no slot of its own to reuse)

@@ -11,6 +11,8 @@ Nothing in them needs to survive the process: the saved state is written from th
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 PAGE_CACHE_KB = 4_096  # SQLite's page cache of each scratch database
 
@@ -22,3 +24,25 @@ def scratch_database(cache_kb: int = PAGE_CACHE_KB) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=OFF")
     db.execute(f"PRAGMA cache_size=-{cache_kb}")
     return db
+
+
+def write_many(db: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    """``db.executemany(sql, rows)`` in one transaction; returns how many rows it changed."""
+    db.execute("BEGIN")
+    before = db.total_changes
+    db.executemany(sql, rows)
+    changed = db.total_changes - before
+    db.execute("COMMIT")
+    return changed
+
+
+def in_key_order(db: sqlite3.Connection, query: str, chunk: int) -> Iterator[tuple]:
+    """The rows of ``query`` (``SELECT key, ... WHERE key > ? ORDER BY key LIMIT ?``, an integer key
+    above -2**63 first) in key order, ``chunk`` at a time: no cursor is held between chunks."""
+    after = -(1 << 63)
+    while True:
+        rows = db.execute(query, (after, chunk)).fetchall()
+        yield from rows
+        if len(rows) < chunk:
+            return
+        after = rows[-1][0]

@@ -45,7 +45,7 @@ from itertools import chain, pairwise, repeat
 
 import numpy as np
 
-from kiemchung.stories.scratch import scratch_database
+from kiemchung.stories.scratch import scratch_database, write_many
 from kiemchung.text.memo import Generations
 
 PROMOTE_AT = 16  # a term enters the dict when this many documents have held it (see the module docstring)
@@ -451,10 +451,7 @@ class SpilledTerms:
         rows = self._unwritten
         if not rows:
             return
-        db = self._db
-        db.execute("BEGIN")
-        db.executemany("INSERT INTO terms (id, term) VALUES (?, ?)", rows)
-        db.execute("COMMIT")
+        write_many(self._db, "INSERT INTO terms (id, term) VALUES (?, ?)", rows)
         rows.clear()
 
     def _fetch(self, terms: Iterable[str]) -> dict[str, int]:
