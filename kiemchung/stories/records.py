@@ -687,12 +687,15 @@ class _DiskStories:
 
     def __init__(self) -> None:
         self._db = scratch_database(_DISK_CACHE_KB)
-        self._db.execute("CREATE TABLE stories (s INTEGER PRIMARY KEY, first REAL, last REAL, members BLOB NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE stories (s INTEGER PRIMARY KEY, first REAL, last REAL, members BLOB NOT NULL)"
+        )
         self._unwritten: dict[int, tuple[float | None, float | None, bytes]] = {}
 
     def put(self, s: int, first: float, last: float, ids: array) -> None:
         """Pack story ``s`` (times NaN for none; members as an array of int64)."""
-        self._unwritten[s] = (None if first != first else first, None if last != last else last, ids.tobytes())
+        first_or_none = None if first != first else first
+        self._unwritten[s] = (first_or_none, None if last != last else last, ids.tobytes())
         if len(self._unwritten) >= _UNWRITTEN_STORIES:
             self._flush()
 
@@ -742,7 +745,10 @@ class _StoryTable(dict):
     lists the ones read since. Iterating yields the stories in story number order (what the dict's
     insertion order was: numbers are given in increasing order), a packed one read as a new ``_Story``
     that is not kept. :meth:`sid`, :meth:`live` and :meth:`dormant` answer without reading a packed
-    story back. Decisions never depend on which form a story is in."""
+    story back. Decisions never depend on which form a story is in.
+
+    After :meth:`spill` the packed stories are on disk instead (:class:`_DiskStories`), and the
+    table's memory holds the dict and one byte a story number."""
 
     __slots__ = ("_at", "_len", "_first", "_last", "_ids", "_live", "_packed", "_loose", "_disk", "_flag")
 

@@ -477,7 +477,7 @@ class SpilledTerms:
 class SpilledTable:
     """A :class:`TermTable` whose terms are on disk (:class:`SpilledTerms`): what the story stage that
     follows an import holds, so that its memory does not grow with the vocabulary. Ids, the counts in
-    ``df`` (still a list in memory, 8 bytes a term) and the protocol with the helper's copy
+    ``df`` (still in memory, an ``array('i')``: 4 bytes a term) and the protocol with the helper's copy
     (:meth:`seed`, :meth:`count`) are those of the table it was made from; what changes is where a
     term's text is found: a term the helper did not number (:meth:`number`) is looked up on disk, and
     a term's text (:meth:`__getitem__`, for the stories' keywords) is read there, the recently read ones
