@@ -319,10 +319,10 @@ class _DiskDocs:
     """The packed records of documents with decimal ids (:meth:`_DocTable.spill`) in a private scratch
     database: ``(story number, time or None, norm)`` by the id's number. A record read back into the
     table's dict (:meth:`take`) stays on disk, stale, until the document is packed again, which
-    writes it anew: reading a dormant story's documents writes nothing. Records packed wait in a
-    dict (at most ``_UNWRITTEN_DOCS``) and are written together: a story going dormant packs a few
-    documents, and a write each cost 55 us on the RSS year. A number above every one written has no
-    record, which answers a new document (the stage's ids grow) without a query."""
+    writes it anew. Records packed wait in a dict (at most ``_UNWRITTEN_DOCS``) and are written
+    together: a story going dormant packs a few documents, and a write each cost 55 us on the RSS
+    year. A number above every one written has no record, which answers a new document (the
+    stage's ids grow) without a query."""
 
     __slots__ = ("_db", "_stale", "_top", "_unwritten")
 
