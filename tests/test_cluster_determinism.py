@@ -326,12 +326,12 @@ def test_document_table_packs_and_reads_back(monkeypatch, spill):
     change to it is kept when it is packed again, and length, membership, iteration and ``get`` count
     packed documents as the dict counts the others; ids that are not canonical decimals work too.
     The same with the decimal ids' records on disk (``spill``), from the start or once packed."""
-    from kiemchung.stories import records
+    from kiemchung.stories import records, scratch
     from kiemchung.stories.records import _NO_TERMS, _NO_TFS, _Doc, _DocTable
 
     monkeypatch.setattr(records, "_MERGE_AT", 4)
-    monkeypatch.setattr(records, "_DISK_CHUNK", 3)
-    monkeypatch.setattr(records, "_UNWRITTEN_DOCS", 5)
+    monkeypatch.setattr(scratch, "DISK_CHUNK", 3)
+    monkeypatch.setattr(scratch, "UNWRITTEN_DOCS", 5)
     table = _DocTable()
     if spill == "before":
         table.spill()
@@ -377,7 +377,7 @@ def test_documents_on_disk_give_the_same_stories(reload_at, spill_at):
     (``StoryClusterer.spill``, as the story stage does beside an import), from the start or part-way,
     across a reload: every assignment, headline and keyword list is the one with all in memory, and
     documents and stories did go to disk."""
-    from kiemchung.stories import records
+    from kiemchung.stories import scratch
     from kiemchung.stories.cluster import StoryClusterer
 
     docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
@@ -390,8 +390,8 @@ def test_documents_on_disk_give_the_same_stories(reload_at, spill_at):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(StoryClusterer, "spill", spy)
-        mp.setattr(records, "_UNWRITTEN_DOCS", 3)  # written at once: reads from the database
-        mp.setattr(records, "_UNWRITTEN_STORIES", 2)
+        mp.setattr(scratch, "UNWRITTEN_DOCS", 3)  # written at once: reads from the database
+        mp.setattr(scratch, "UNWRITTEN_STORIES", 2)
         got = run_stream(docs, reload_at=reload_at, vault=Vault(), spill_at=spill_at)
     assert got == run_stream(docs, vault=Vault())
     assert max(d for d, _, _ in seen) > 20  # dormant stories' documents were on disk
@@ -439,12 +439,12 @@ def test_hand_edits_on_packed_dormant_stories(monkeypatch, spill):
     documents on disk (``spill``)."""
     import datetime as dt
 
-    from kiemchung.stories import records
+    from kiemchung.stories import records, scratch
     from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
 
     docs = [dict(d, id=str(k + 1)) for k, d in enumerate(fixture_stream())]
-    monkeypatch.setattr(records, "_UNWRITTEN_STORIES", 3)
-    monkeypatch.setattr(records, "_UNWRITTEN_DOCS", 3)
+    monkeypatch.setattr(scratch, "UNWRITTEN_STORIES", 3)
+    monkeypatch.setattr(scratch, "UNWRITTEN_DOCS", 3)
 
     def run(on_disk):
         c = StoryClusterer(ClusterConfig(stop_min_docs=50), now=lambda: dt.datetime(2026, 7, 1, tzinfo=dt.UTC))
@@ -506,11 +506,11 @@ def test_story_table_packs_and_reads_back(monkeypatch, spill):
     deletion and the reads that do not unpack (sid, live, dormant) count packed stories as the dict
     counts the others; a story that cannot be packed stays as it is. The same with the packed
     stories on disk (``spill``), from the start or once some are packed."""
-    from kiemchung.stories import records
+    from kiemchung.stories import scratch
     from kiemchung.stories.records import _NO_CENTROID, _NOT_INDEXED, _Story, _StoryTable
 
-    monkeypatch.setattr(records, "_UNWRITTEN_STORIES", 2)
-    monkeypatch.setattr(records, "_DISK_CHUNK", 2)
+    monkeypatch.setattr(scratch, "UNWRITTEN_STORIES", 2)
+    monkeypatch.setattr(scratch, "DISK_CHUNK", 2)
     table = _StoryTable()
     if spill == "before":
         table.spill()
@@ -554,7 +554,7 @@ def test_story_table_packs_and_reads_back(monkeypatch, spill):
     table[3] = dormant(3, ["11"])  # replaced
     assert table[3].docs == ["11"] and len(table) == 5
     if spill:  # what waits to be written stays bounded
-        assert len(table._disk._unwritten) < records._UNWRITTEN_STORIES
+        assert len(table._disk._unwritten) < scratch.UNWRITTEN_STORIES
 
 
 def test_compiled_scorer_reads_packed_stories():
@@ -720,11 +720,11 @@ def test_occurrence_table_answers_as_a_dict(monkeypatch, spill_at):
     packed ones on disk (``spill``), from the start or part-way."""
     import random
 
-    from kiemchung.stories import records
+    from kiemchung.stories import records, scratch
     from kiemchung.stories.records import _OccurrenceTable
 
     monkeypatch.setattr(records, "_OCC_MERGE_AT", 8)
-    monkeypatch.setattr(records, "_DISK_CHUNK", 5)
+    monkeypatch.setattr(scratch, "DISK_CHUNK", 5)
     rng = random.Random(5)
     table, want = _OccurrenceTable(), {}
     templates = [0, 1, 2**31 - 1, 2**31, 3202169934, 2**32 - 1, 2**32, -3]
@@ -758,11 +758,11 @@ def test_series_table_answers_as_a_dict(monkeypatch, spill_at):
     disk (``spill``), from the start or part-way."""
     import random
 
-    from kiemchung.stories import records
+    from kiemchung.stories import records, scratch
     from kiemchung.stories.records import _SeriesTable
 
     monkeypatch.setattr(records, "_SERIES_MERGE_AT", 8)
-    monkeypatch.setattr(records, "_DISK_CHUNK", 5)
+    monkeypatch.setattr(scratch, "DISK_CHUNK", 5)
     rng = random.Random(7)
     table, want = _SeriesTable(), {}
     ids = [str(n) for n in range(40)] + ["007", "a-1", "", str(2**62), "-5"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiemchung import timeutil
-from kiemchung.stories.scratch import in_key_order, scratch_database, write_many
+from kiemchung.stories.scratch import DISK_CHUNK, DiskDocs, DiskIntMap, DiskStories
 
 
 @dataclass
@@ -77,7 +77,7 @@ class _DocTable(dict):
     memory). Iterating yields the dict's documents, then the packed ones (each read as a new
     ``_Doc``, not kept). Decisions never depend on which form a document is in.
 
-    After :meth:`spill` the packed documents with decimal ids are on disk instead (:class:`_DiskDocs`):
+    After :meth:`spill` the packed documents with decimal ids are on disk instead (:class:`DiskDocs`):
     the table's memory then holds only the dict, for a process whose memory must not grow with the
     size of one import (the story stage following an import)."""
 
@@ -96,7 +96,7 @@ class _DocTable(dict):
         self._other: dict[str, int] = {}  # any other id -> position
         self._packed = 0
         self._loose: list[str] = []  # packed documents read since the last pack_loose (back in the dict)
-        self._disk: _DiskDocs | None = None  # packed documents with decimal ids, once spilled
+        self._disk: DiskDocs | None = None  # packed documents with decimal ids, once spilled
 
     @staticmethod
     def _number(d: str) -> int | None:
@@ -128,17 +128,17 @@ class _DocTable(dict):
         return self._number(d) if self._disk is not None and type(d) is str else None
 
     def spill(self) -> None:
-        """Keep the packed documents with decimal ids on disk from now on (:class:`_DiskDocs`): the
+        """Keep the packed documents with decimal ids on disk from now on (:class:`DiskDocs`): the
         same values, membership, length and iteration. Nothing changes if they already are."""
         if self._disk is not None:
             return
-        disk = _DiskDocs()
+        disk = DiskDocs()
         rows: list[tuple[int, int, float | None, float]] = []
         for d, story, when, norm in self.packed_rows():
             k = self._number(d)
             if k is not None:
                 rows.append((k, story, None if when != when else when, norm))
-                if len(rows) >= _DISK_CHUNK:
+                if len(rows) >= DISK_CHUNK:
                     disk.put(rows)
                     rows = []
         disk.put(rows)
@@ -309,114 +309,6 @@ class _DocTable(dict):
         raise TypeError("a document table is saved through the clusterer's state")
 
 
-_DISK_CHUNK = 10_000  # packed documents per read of _DiskDocs.rows
-_UNWRITTEN_DOCS = 4_096  # packed documents waiting in memory before _DiskDocs writes them
-_DISK_CACHE_KB = 1_024  # the page cache of _DiskDocs' and _DiskStories' databases (few reads of old records)
-_UNWRITTEN_STORIES = 2_048  # packed stories waiting in memory before _DiskStories writes them
-
-
-class _DiskDocs:
-    """The packed records of documents with decimal ids (:meth:`_DocTable.spill`) in a private scratch
-    database: ``(story number, time or None, norm)`` by the id's number. A record read back into the
-    table's dict (:meth:`take`) stays on disk, stale, until the document is packed again, which
-    writes it anew. Records packed wait in a dict (at most ``_UNWRITTEN_DOCS``) and are written
-    together: a story going dormant packs a few documents, and a write each cost 55 us on the RSS
-    year. A number above every one written has no record, which answers a new document (the
-    stage's ids grow) without a query."""
-
-    __slots__ = ("_db", "_stale", "_top", "_unwritten")
-
-    def __init__(self) -> None:
-        self._db = scratch_database(_DISK_CACHE_KB)
-        self._db.execute(
-            "CREATE TABLE docs (id INTEGER PRIMARY KEY, story INTEGER NOT NULL, time REAL,"
-            " norm REAL NOT NULL)"
-        )
-        self._stale: set[int] = set()  # numbers whose record is back in the dict (at most the dict's size)
-        self._unwritten: dict[int, tuple[int, float | None, float]] = {}  # records not written yet
-        self._top = -1  # the largest number written (numbers of decimal ids: 0 and up)
-
-    def find(self, k: int) -> tuple[int, float | None, float] | None:
-        """The packed record of number ``k``, or None (none, or read back)."""
-        if k in self._stale:
-            return None
-        row = self._unwritten.get(k)
-        if row is not None or k > self._top:
-            return row
-        return self._db.execute("SELECT story, time, norm FROM docs WHERE id = ?", (k,)).fetchone()
-
-    def take(self, k: int) -> tuple[int, float | None, float] | None:
-        """:meth:`find`, and the record counts as read back (the dict holds the document now)."""
-        row = self.find(k)
-        if row is not None:
-            self._stale.add(k)
-        return row
-
-    def put(self, rows: list[tuple[int, int, float | None, float]]) -> None:
-        """Pack ``(number, story, time or None, norm)`` records (new, or written anew)."""
-        unwritten, stale = self._unwritten, self._stale
-        for k, story, when, norm in rows:
-            unwritten[k] = (story, when, norm)
-            stale.discard(k)
-        if len(unwritten) >= _UNWRITTEN_DOCS:
-            self._flush()
-
-    def _flush(self) -> None:
-        unwritten = self._unwritten
-        if unwritten:
-            self._top = max(self._top, max(unwritten))
-            write_many(self._db, "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)",
-                       ((k, *row) for k, row in unwritten.items()))
-            unwritten.clear()
-
-    def rows(self) -> Iterator[tuple[int, int, float | None, float]]:
-        """Every packed record by number, read ``_DISK_CHUNK`` at a time."""
-        self._flush()
-        stale = self._stale
-        query = "SELECT id, story, time, norm FROM docs WHERE id > ? ORDER BY id LIMIT ?"
-        for row in in_key_order(self._db, query, _DISK_CHUNK):
-            if row[0] not in stale:
-                yield row
-
-
-class _DiskIntMap:
-    """The packed part of :class:`_OccurrenceTable` or :class:`_SeriesTable` after ``spill``: 64-bit
-    keys and their integer values in a private scratch database (what the sorted arrays held). The
-    tables' newest entries stay in their dicts and come here by a merge, as they went into the arrays."""
-
-    __slots__ = ("_db", "_n")
-
-    def __init__(self) -> None:
-        self._db = scratch_database(_DISK_CACHE_KB)
-        self._db.execute("CREATE TABLE m (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
-        self._n = 0
-
-    def get(self, k: int) -> int | None:
-        row = self._db.execute("SELECT v FROM m WHERE k = ?", (k,)).fetchone()
-        return None if row is None else row[0]
-
-    def add(self, pairs: Iterable[tuple[int, int]]) -> None:
-        """New keys (none held already) with their values, in one transaction."""
-        self._n += write_many(self._db, "INSERT INTO m VALUES (?, ?)", pairs)
-
-    def set(self, k: int, v: int) -> bool:
-        """A held key's new value (False if the key is not held)."""
-        return self._db.execute("UPDATE m SET v = ? WHERE k = ?", (v, k)).rowcount > 0
-
-    def delete(self, k: int) -> bool:
-        gone = self._db.execute("DELETE FROM m WHERE k = ?", (k,)).rowcount > 0
-        self._n -= gone
-        return gone
-
-    def items(self) -> Iterator[tuple[int, int]]:
-        """Every pair in key order, ``_DISK_CHUNK`` at a time (keys above -2**63: an occurrence's
-        code has a day ordinal of 1 or more)."""
-        return in_key_order(self._db, "SELECT k, v FROM m WHERE k > ? ORDER BY k LIMIT ?", _DISK_CHUNK)
-
-    def __len__(self) -> int:
-        return self._n
-
-
 _OCC_MERGE_AT = 8_192  # occurrences kept in a dict (~130 bytes each) before they are merged into the arrays
 _OCC_OFFSET = 1 << 63
 
@@ -440,13 +332,13 @@ class _OccurrenceTable:
         self._other: dict[tuple[int, str], int] = {}  # occurrences that do not pack
         self._codes = array("q")  # sorted (template << 32 | day ordinal) - 2**63 ...
         self._stories = array("i")  # ... and each one's story number
-        self._disk: _DiskIntMap | None = None  # after spill: the packed occurrences
+        self._disk: DiskIntMap | None = None  # after spill: the packed occurrences
 
     def spill(self) -> None:
-        """Keep the packed occurrences on disk from now on (:class:`_DiskIntMap`): the same lookups
+        """Keep the packed occurrences on disk from now on (:class:`DiskIntMap`): the same lookups
         and items. Nothing changes if they already are."""
         if self._disk is None:
-            self._disk = _DiskIntMap()
+            self._disk = DiskIntMap()
             self._disk.add(zip(self._codes, self._stories, strict=True))
             self._codes, self._stories = array("q"), array("i")
 
@@ -567,13 +459,13 @@ class _SeriesTable:
         self._other: dict[str, int] = {}  # entries that do not pack
         self._ids = array("q")  # sorted numeric document ids ...
         self._keys = array("I")  # ... and each one's template
-        self._disk: _DiskIntMap | None = None  # after spill: the packed entries
+        self._disk: DiskIntMap | None = None  # after spill: the packed entries
 
     def spill(self) -> None:
-        """Keep the packed entries on disk from now on (:class:`_DiskIntMap`): the same lookups and
+        """Keep the packed entries on disk from now on (:class:`DiskIntMap`): the same lookups and
         items. Nothing changes if they already are."""
         if self._disk is None:
-            self._disk = _DiskIntMap()
+            self._disk = DiskIntMap()
             self._disk.add(zip(self._ids, self._keys, strict=True))
             self._ids, self._keys = array("q"), array("I")
 
@@ -677,56 +569,6 @@ def _story_of(s: int, first: float, last: float, ids: Any) -> _Story:
                   indexed=_NOT_INDEXED)
 
 
-class _DiskStories:
-    """Packed stories (:meth:`_StoryTable.spill`) in a private scratch database: ``(first, last,
-    members)`` by story number, the members as 64-bit integers in one blob. A story read back stays on
-    disk, stale (the table's flag says so), until it is packed again, which writes it anew. Stories
-    packed wait in a dict (at most ``_UNWRITTEN_STORIES``) and are written together."""
-
-    __slots__ = ("_db", "_unwritten")
-
-    def __init__(self) -> None:
-        self._db = scratch_database(_DISK_CACHE_KB)
-        self._db.execute(
-            "CREATE TABLE stories (s INTEGER PRIMARY KEY, first REAL, last REAL, members BLOB NOT NULL)"
-        )
-        self._unwritten: dict[int, tuple[float | None, float | None, bytes]] = {}
-
-    def put(self, s: int, first: float, last: float, ids: array) -> None:
-        """Pack story ``s`` (times NaN for none; members as an array of int64)."""
-        first_or_none = None if first != first else first
-        self._unwritten[s] = (first_or_none, None if last != last else last, ids.tobytes())
-        if len(self._unwritten) >= _UNWRITTEN_STORIES:
-            self._flush()
-
-    def _flush(self) -> None:
-        unwritten = self._unwritten
-        if unwritten:
-            write_many(self._db, "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
-                       ((s, *row) for s, row in unwritten.items()))
-            unwritten.clear()
-
-    @staticmethod
-    def _record(first: float | None, last: float | None, blob: bytes) -> tuple[float, float, array]:
-        ids = array("q")
-        ids.frombytes(blob)
-        return math.nan if first is None else first, math.nan if last is None else last, ids
-
-    def get(self, s: int) -> tuple[float, float, array]:
-        """``(first, last, members)`` of a story packed (times NaN for none)."""
-        row = self._unwritten.get(s)
-        if row is None:
-            row = self._db.execute("SELECT first, last, members FROM stories WHERE s = ?", (s,)).fetchone()
-        return self._record(*row)
-
-    def rows(self) -> Iterator[tuple[int, float, float, array]]:
-        """Every story on disk (stale ones too) in number order, ``_DISK_CHUNK`` at a time."""
-        self._flush()
-        query = "SELECT s, first, last, members FROM stories WHERE s > ? ORDER BY s LIMIT ?"
-        for s, first, last, blob in in_key_order(self._db, query, _DISK_CHUNK):
-            yield (s, *self._record(first, last, blob))
-
-
 _STORY_GAP = -1  # a story number not packed (and no slot of its own to reuse)
 _STORY_COMPACT_AT = 1 << 16  # member slots no packed story holds, at least, before they are dropped
 
@@ -747,7 +589,7 @@ class _StoryTable(dict):
     that is not kept. :meth:`sid`, :meth:`live` and :meth:`dormant` answer without reading a packed
     story back. Decisions never depend on which form a story is in.
 
-    After :meth:`spill` the packed stories are on disk instead (:class:`_DiskStories`), and the
+    After :meth:`spill` the packed stories are on disk instead (:class:`DiskStories`), and the
     table's memory holds the dict and one byte a story number."""
 
     __slots__ = ("_at", "_len", "_first", "_last", "_ids", "_live", "_packed", "_loose", "_disk", "_flag")
@@ -765,16 +607,16 @@ class _StoryTable(dict):
         self._packed = 0
         self._loose: list[int] = []  # packed stories read since the last take_loose (back in the dict)
         # after spill: the packed stories on disk, and per story number whether it is packed (1 byte)
-        self._disk: _DiskStories | None = None
+        self._disk: DiskStories | None = None
         self._flag = bytearray()
 
     def spill(self) -> None:
-        """Keep the packed stories on disk from now on (:class:`_DiskStories`), with one byte a story
+        """Keep the packed stories on disk from now on (:class:`DiskStories`), with one byte a story
         number in memory saying which are packed: the same stories, membership, length and iteration.
         Nothing changes if they already are."""
         if self._disk is not None:
             return
-        disk = _DiskStories()
+        disk = DiskStories()
         flag = bytearray(len(self._at))
         for s in range(len(self._at)):
             at = self._at[s]
