@@ -245,6 +245,8 @@ class StoryClusterer(ClustererPersistence):
         self._held: OrderedDict[str, _Doc] = OrderedDict()  # read back, kept a while (least recently used first)
         self._semantic = SemanticIndex(self.config, embedder) if self.config.semantic else None
         self._idf_memo: _IdfMemo | None = None  # see same_idf
+        # (story number, keywords) -> a summary's ranked terms, within a same_idf block (prefetch_summaries)
+        self._ranks: dict[tuple[int, int], tuple] = {}
         # the hot loops compiled (same results), or None: the Python code below (see compiled_scorer)
         self._fast = compiled_scorer()
         # whether the compiled select and best_lexical read packed dormant stories (records._StoryTable);
@@ -2133,7 +2135,8 @@ class StoryClusterer(ClustererPersistence):
 
     def summary(self, story_id: str, *, keywords: int = 10) -> tuple[str, list[str]]:
         """The headline and keywords of :meth:`story`, alone (what the story stage stores after a batch)."""
-        return self._summary(self._stories[self._sid_index(story_id)], keywords)
+        n = self._sid_index(story_id)
+        return self._summary(self._stories[n], keywords, n)
 
     @contextmanager
     def same_idf(self) -> Iterator[None]:
@@ -2148,12 +2151,33 @@ class StoryClusterer(ClustererPersistence):
             yield
         finally:
             self._idf_memo = None
+            self._ranks.clear()
             self._pack_dormant()  # the stories summarised
 
     def _new_memo(self, *, table: bool = False) -> _IdfMemo:
         return _IdfMemo(self._df, self._n + 1.0 + self.config.idf_prior_docs, table=table)
 
-    def _summary(self, st: _Story, keywords: int) -> tuple[str, list[str]]:
+    def prefetch_summaries(self, story_ids: Iterable[str], *, keywords: int = 10) -> None:
+        """Ready :meth:`summary` of these stories within this :meth:`same_idf` block: each story's terms
+        are ranked now and kept for the block, and the texts of the first ``keywords`` +
+        ``KEYWORD_SLACK`` of each are read together (one statement per ``LOOKUP_CHUNK`` terms for the
+        batch, not one per story, where the vocabulary is on disk). Changes no summary."""
+        if self._idf_memo is None:
+            raise RuntimeError("prefetch_summaries is for a same_idf() block")
+        step = keywords + KEYWORD_SLACK
+        wanted: list[int] = []
+        for story_id in story_ids:
+            n = self._sid_index(story_id)
+            ranked = self._ranks.get((n, keywords))
+            if ranked is None:
+                ranked = self._ranks[(n, keywords)] = self._rank(self._stories[n], keywords)
+            wanted += ranked[2][:step]
+        self._terms.prefetch(wanted)
+
+    def _rank(self, st: _Story, keywords: int) -> tuple[dict[int, float], dict[int, float] | None, list[int]]:
+        """``(centroid, weights, candidates)`` of a story's summary: its centroid, the TF-IDF weight of
+        each of its terms (None when ranked in C) and its top 3 x ``keywords`` terms, stopwords left out,
+        highest first."""
         df = self._df
         idf = self._idf_memo if self._idf_memo is not None else self._new_memo()
         cent = self._centroid(st)
@@ -2172,10 +2196,20 @@ class StoryClusterer(ClustererPersistence):
             top = [-j for _, j in ranked[: max(keywords * 3, 0)]]
             weight = dict(zip(ids, weights))
         stop = self.config.stop_df_ratio * self._n if self._n >= self.config.stop_min_docs else math.inf  # _stopword
+        return cent, weight, [j for j in top if df[j] <= stop]
+
+    def _summary(self, st: _Story, keywords: int, number: int | None = None) -> tuple[str, list[str]]:
+        """The headline and keywords of story ``st`` (numbered ``number``: its terms as
+        :meth:`prefetch_summaries` ranked them, when it did)."""
+        df = self._df
+        idf = self._idf_memo if self._idf_memo is not None else self._new_memo()
+        fast = self._fast
+        ranks = self._ranks.pop((number, keywords), None) if self._ranks and number is not None else None
+        cent, weight, ranked = ranks if ranks is not None else self._rank(st, keywords)
+        memo = idf if idf.table is None else idf.table
         plain: list[str] = []  # the first ``keywords`` plain words of the top 3 x keywords terms
         # (their texts a few more than needed at a time: on disk beside an import, one read for them and
         # not one a term, which took 15.7 of 175 s in a profile of the story process on the RSS year)
-        ranked = [j for j in top if df[j] <= stop]
         step = keywords + KEYWORD_SLACK
         for lo in range(0, len(ranked), step):
             for word in self._terms.texts_of(ranked[lo : lo + step]):

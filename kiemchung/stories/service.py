@@ -48,6 +48,7 @@ STATE_PART_BYTES = 1 << 20  # compressed state per row of cluster_state (see Sto
 TRIM_EACH_BATCH = True
 SUMMARY_MIN_DOCS = 8
 SUMMARY_GROWTH = 1.25
+KEYWORDS = 20  # keywords stored per story
 
 
 @dataclass
@@ -595,12 +596,14 @@ class StoryStage:
         for doc, (old, _) in (moved or {}).items():
             sids |= {c.story_of(doc), c.resolve(old)}
         with c.same_idf():  # one IDF per term for all of them (the clusterer does not change meanwhile)
-            return {sid: self._summary(sid) for sid in sids}
+            # the keywords' texts of those computed now read together (see prefetch_summaries)
+            due = {sid: self._summary_due(sid) for sid in sids}
+            c.prefetch_summaries(sorted(sid for sid, d in due.items() if d is not None), keywords=KEYWORDS)
+            return {sid: self._summary(sid, due=due[sid]) for sid in sids}
 
-    def _summary(self, sid: str, *, force: bool = False) -> tuple[tuple, bool]:
-        """``((document count, active, headline, keywords), computed)`` of a story for :meth:`_refresh`:
-        the cached summary of a large story that has not grown enough (``computed`` false), else one
-        computed now. Does not change the cache (see :meth:`_refresh`)."""
+    def _summary_due(self, sid: str, *, force: bool = False) -> tuple[int, bool] | None:
+        """``(document count, active)`` of a story whose summary :meth:`_summary` computes now; None when
+        it takes the cached one (a large story that has not grown enough)."""
         n, active = self._clusterer.size(sid)
         cached = self._summaries.get(sid)
         if (
@@ -610,9 +613,20 @@ class StoryStage:
             or n < SUMMARY_MIN_DOCS
             or n >= cached[0] * SUMMARY_GROWTH
         ):
-            headline, keywords = self._clusterer.summary(sid, keywords=20)
-            return (n, active, headline[:500], keywords), True
-        return cached, False
+            return n, active
+        return None
+
+    def _summary(self, sid: str, *, force: bool = False, due: tuple[int, bool] | None | bool = True) -> tuple[tuple, bool]:
+        """``((document count, active, headline, keywords), computed)`` of a story for :meth:`_refresh`:
+        the cached summary of a large story that has not grown enough (``computed`` false), else one
+        computed now. Does not change the cache (see :meth:`_refresh`). ``due``: what
+        :meth:`_summary_due` gave for it, when the caller asked already."""
+        if due is True:
+            due = self._summary_due(sid, force=force)
+        if due is None:
+            return self._summaries.get(sid), False
+        headline, keywords = self._clusterer.summary(sid, keywords=KEYWORDS)
+        return (*due, headline[:500], keywords), True
 
     def _refresh(
         self, conn, sids: set[str], ids: dict[str, int], *, force: bool = False, ready: dict[str, tuple] | None = None

@@ -93,6 +93,10 @@ class TermTable:
         """``[self[i] for i in ids]`` (see :meth:`SpilledTable.texts_of`)."""
         return [self[i] for i in ids]
 
+    def prefetch(self, ids: Iterable[int]) -> int:
+        """Nothing to read (see :meth:`SpilledTable.prefetch`): every text is in memory."""
+        return 0
+
     def __iter__(self) -> Iterator[str]:
         for i in range(len(self._ends)):
             yield self[i]
@@ -357,15 +361,15 @@ class SpilledTerms:
     def __iter__(self) -> Iterator[str]:
         yield from self.texts(0)
 
-    def texts_of(self, ids: list[int]) -> dict[int, str]:
-        """``{id: text}`` of the given ids (each held; read ``TEXTS_CHUNK`` at a time in one padded
-        statement, as :meth:`_fetch`)."""
+    def texts_of(self, ids: list[int], chunk: int = TEXTS_CHUNK) -> dict[int, str]:
+        """``{id: text}`` of the given ids (each held; read ``chunk`` at a time in one padded statement,
+        as :meth:`_fetch`: ``TEXTS_CHUNK`` for one story's keywords, ``LOOKUP_CHUNK`` for a batch's)."""
         self._flush()
-        query = f"SELECT id, term FROM terms WHERE id IN ({','.join('?' * TEXTS_CHUNK)})"
+        query = f"SELECT id, term FROM terms WHERE id IN ({','.join('?' * chunk)})"
         found: dict[int, str] = {}
-        for lo in range(0, len(ids), TEXTS_CHUNK):
-            part = ids[lo : lo + TEXTS_CHUNK]
-            part += part[-1:] * (TEXTS_CHUNK - len(part))
+        for lo in range(0, len(ids), chunk):
+            part = ids[lo : lo + chunk]
+            part += part[-1:] * (chunk - len(part))
             found.update(self._db.execute(query, part).fetchall())
         return found
 
@@ -524,6 +528,18 @@ class SpilledTable:
             for i in missing:
                 found[i] = texts.keep(i, read[i])
         return [found[i] for i in ids]
+
+    def prefetch(self, ids: Iterable[int]) -> int:
+        """Read the texts of those of ``ids`` not in the cache into it, ``LOOKUP_CHUNK`` a statement (the
+        keywords of a batch's stories, before :meth:`texts_of` asks for them one story at a time: a
+        statement per story was 9 of the story process's 130 s on the RSS year). Returns how many."""
+        texts = self._texts
+        missing = sorted({i for i in ids if i not in texts.new and i not in texts.old})
+        if missing:
+            read = self._terms.texts_of(missing, LOOKUP_CHUNK)
+            for i in missing:
+                texts.keep(i, read[i])
+        return len(missing)
 
     def __iter__(self) -> Iterator[str]:
         return self._terms.texts(0)
