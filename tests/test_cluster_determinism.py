@@ -682,9 +682,11 @@ def _reference_summary(c, sid: str, keywords: int) -> tuple[str, list[str]]:
     return best, plain
 
 
-def test_summaries_are_the_plain_formula_s_exactly():
+@pytest.mark.parametrize("spill", [False, True])
+def test_summaries_are_the_plain_formula_s_exactly(spill):
     """Headlines and keywords (what the story stage stores after every batch) are the ones of the plain
-    term-by-term formula, to the float: stories active and dormant, vectors in memory and out of it."""
+    term-by-term formula, to the float: stories active and dormant, vectors in memory and out of it,
+    the vocabulary in memory or on disk (``spill``), prefetched for a batch (as the stage does) or not."""
     import datetime as dt
 
     from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
@@ -699,6 +701,9 @@ def test_summaries_are_the_plain_formula_s_exactly():
               published_at=d["published_at"], informal=bool(d.get("informal")))
         if k % 5 == 0:
             vault.write(c)
+        if spill and k == 40:
+            c.spill()
+            assert type(c._terms).__name__ == "SpilledTable"
         if k % 17 == 0 or k > 160:
             for st in list(c._stories.values()):
                 sid = st.sid
@@ -709,7 +714,15 @@ def test_summaries_are_the_plain_formula_s_exactly():
                         assert c.summary(sid, keywords=20) == _reference_summary(c, sid, 20)
                     compared += 1
                     dormant += not st.active
+            sids = [st.sid for st in c._stories.values() if st.docs]
+            with c.same_idf():  # a batch's summaries: half of the stories prefetched (some twice)
+                c.prefetch_summaries(sids[::2] + sids[:3], keywords=20)
+                for sid in sids:
+                    assert c.summary(sid, keywords=20) == _reference_summary(c, sid, 20)
+                assert not c._ranks  # each prefetched story summarised once, its ranking then dropped
     assert compared > 100 and dormant > 10  # the comparison saw both kinds of story
+    with pytest.raises(RuntimeError):
+        c.prefetch_summaries(sids[:1])  # outside a same_idf block
 
 
 @pytest.mark.parametrize("spill_at", [None, 0, 300])

@@ -350,5 +350,27 @@ def test_a_table_on_disk_numbers_counts_and_seeds_as_the_table_in_memory(monkeyp
     memory = TermTable.from_terms(want_terms, want_df)
     assert table.texts_of(ids) == memory.texts_of(ids) == [want_terms[i] for i in ids]
     assert table.texts_of([]) == []
+    assert table.prefetch([]) == memory.prefetch(ids) == 0
     assert all(table.lookup(t) == i for i, t in enumerate(want_terms)) and table.lookup("không có") is None
     assert table.seed()[1:] == TermTable.from_terms(want_terms, want_df).seed()[1:]
+
+
+def test_prefetched_texts_are_read_together_and_then_served_from_the_cache(monkeypatch):
+    """A batch's keywords read in one statement per LOOKUP_CHUNK ids (the ids not cached, each once);
+    texts_of then finds them all in the cache, and gives what the table in memory gives."""
+    monkeypatch.setattr(vocabulary, "LOOKUP_CHUNK", 40)
+    docs = _documents(5, 300)
+    _, want_terms, want_df = _reference(docs)
+    table = vocabulary.SpilledTable(TermTable.from_terms(want_terms, want_df), cache=1000)
+    ids = [*range(len(want_terms) - 1, -1, -2), 3, 3, 5]
+    statements = []
+    table._terms._db.set_trace_callback(statements.append)
+    assert table.prefetch(ids) == len(set(ids))
+    reads = [q for q in statements if q.startswith("SELECT id, term")]
+    assert len(reads) == -(-len(set(ids)) // 40)  # one statement per chunk of the distinct ids
+    statements.clear()
+    assert table.prefetch(ids[:50]) == 0  # all cached now: nothing read
+    for lo in range(0, len(ids), vocabulary.TEXTS_CHUNK):
+        part = ids[lo : lo + vocabulary.TEXTS_CHUNK]
+        assert table.texts_of(part) == [want_terms[i] for i in part]
+    assert not [q for q in statements if q.startswith("SELECT")]
