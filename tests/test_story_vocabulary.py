@@ -374,3 +374,27 @@ def test_prefetched_texts_are_read_together_and_then_served_from_the_cache(monke
         part = ids[lo : lo + vocabulary.TEXTS_CHUNK]
         assert table.texts_of(part) == [want_terms[i] for i in part]
     assert not [q for q in statements if q.startswith("SELECT")]
+
+
+def test_the_index_on_texts_goes_when_look_ups_stop_and_comes_back_with_the_next(monkeypatch):
+    """Terms appended with no look-up by text (the story process once the helper numbers its documents)
+    are written without the index on their texts once they outnumber the terms held at the last look-up;
+    the next look-up makes it again, and every look-up finds what a table in memory finds."""
+    monkeypatch.setattr(vocabulary, "UNWRITTEN", 50)
+    docs = _documents(3, 400)
+    _, want_terms, _ = _reference(docs)
+    terms = vocabulary.SpilledTerms(cache=10)
+    terms.append(want_terms[:100])
+    assert terms.lookup(want_terms[5]) == 5 and terms._indexed  # made at the first look-up
+    terms.append(want_terms[100:180])  # fewer than held at the look-up: the index is kept up
+    terms._flush()
+    assert terms._indexed
+    terms.append(want_terms[180:])  # then more: written without it
+    terms._flush()
+    assert not terms._indexed
+    indexes = terms._db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'index'").fetchone()[0]
+    assert indexes == 0
+    assert [terms.lookup(t) for t in want_terms[::7]] == list(range(0, len(want_terms), 7))
+    assert terms._indexed and terms.lookup("không có") is None
+    n = len(want_terms)
+    assert terms.number([["mới", want_terms[-1], "mới nữa"]]) == [(n, [n, n - 1, n + 1])]
