@@ -682,14 +682,19 @@ def _reference_summary(c, sid: str, keywords: int) -> tuple[str, list[str]]:
     return best, plain
 
 
-@pytest.mark.parametrize("spill", [False, True])
-def test_summaries_are_the_plain_formula_s_exactly(spill):
+@pytest.mark.parametrize("spill, slack", [(False, 4), (True, 4), (True, 0)])
+def test_summaries_are_the_plain_formula_s_exactly(monkeypatch, spill, slack):
     """Headlines and keywords (what the story stage stores after every batch) are the ones of the plain
     term-by-term formula, to the float: stories active and dormant, vectors in memory and out of it,
-    the vocabulary in memory or on disk (``spill``), prefetched for a batch (as the stage does) or not."""
+    the vocabulary in memory or on disk (``spill``), prefetched for a batch (as the stage does) or not,
+    the candidates' texts read a few (``slack``: 0, often more than one step for the entities) or more
+    at a time."""
     import datetime as dt
 
+    from kiemchung.stories import cluster
     from kiemchung.stories.cluster import ClusterConfig, StoryClusterer
+
+    monkeypatch.setattr(cluster, "KEYWORD_SLACK", slack)
 
     vault = Vault(every=5)
     c = StoryClusterer(ClusterConfig(dormant_days_cached=2, stop_min_docs=50),
@@ -715,11 +720,12 @@ def test_summaries_are_the_plain_formula_s_exactly(spill):
                     compared += 1
                     dormant += not st.active
             sids = [st.sid for st in c._stories.values() if st.docs]
-            with c.same_idf():  # a batch's summaries: half of the stories prefetched (some twice)
-                c.prefetch_summaries(sids[::2] + sids[:3], keywords=20)
-                for sid in sids:
-                    assert c.summary(sid, keywords=20) == _reference_summary(c, sid, 20)
-                assert not c._ranks  # each prefetched story summarised once, its ranking then dropped
+            for n in (3, 20):
+                with c.same_idf():  # a batch's summaries: half of the stories prefetched (some twice)
+                    c.prefetch_summaries(sids[::2] + sids[:3], keywords=n)
+                    for sid in sids:
+                        assert c.summary(sid, keywords=n) == _reference_summary(c, sid, n)
+                    assert not c._ranks  # each prefetched story summarised once, its ranking then dropped
     assert compared > 100 and dormant > 10  # the comparison saw both kinds of story
     with pytest.raises(RuntimeError):
         c.prefetch_summaries(sids[:1])  # outside a same_idf block

@@ -356,24 +356,37 @@ def test_a_table_on_disk_numbers_counts_and_seeds_as_the_table_in_memory(monkeyp
 
 
 def test_prefetched_texts_are_read_together_and_then_served_from_the_cache(monkeypatch):
-    """A batch's keywords read in one statement per LOOKUP_CHUNK ids (the ids not cached, each once);
-    texts_of then finds them all in the cache, and gives what the table in memory gives."""
+    """A batch's keywords read in one statement per LOOKUP_CHUNK ids (the ids not cached, each once) and
+    held until the next prefetch: texts_of then reads nothing, and gives what the table in memory gives."""
     monkeypatch.setattr(vocabulary, "LOOKUP_CHUNK", 40)
     docs = _documents(5, 300)
     _, want_terms, want_df = _reference(docs)
-    table = vocabulary.SpilledTable(TermTable.from_terms(want_terms, want_df), cache=1000)
-    ids = [*range(len(want_terms) - 1, -1, -2), 3, 3, 5]
-    statements = []
-    table._terms._db.set_trace_callback(statements.append)
+    ids = [*range(len(want_terms) - 1, -1, -7), 3, 3, 5]
+    assert len(set(ids)) < 1000  # (all of them fit in the cache once read)
+
+    def table_and_reads() -> tuple[vocabulary.SpilledTable, list[str]]:
+        table = vocabulary.SpilledTable(TermTable.from_terms(want_terms, want_df), cache=1000)
+        statements: list[str] = []
+        table._terms._db.set_trace_callback(statements.append)
+        return table, statements
+
+    table, statements = table_and_reads()
     assert table.prefetch(ids) == len(set(ids))
     reads = [q for q in statements if q.startswith("SELECT id, term")]
     assert len(reads) == -(-len(set(ids)) // 40)  # one statement per chunk of the distinct ids
     statements.clear()
-    assert table.prefetch(ids[:50]) == 0  # all cached now: nothing read
     for lo in range(0, len(ids), vocabulary.TEXTS_CHUNK):
         part = ids[lo : lo + vocabulary.TEXTS_CHUNK]
         assert table.texts_of(part) == [want_terms[i] for i in part]
     assert not [q for q in statements if q.startswith("SELECT")]
+    assert table.prefetch(ids) == 0  # in the cache now: nothing to read
+    # what a prefetch holds goes with the next one: read again by texts_of
+    table, statements = table_and_reads()
+    table.prefetch(ids[:10])
+    table.prefetch(())
+    statements.clear()
+    assert table.texts_of(ids[:10]) == [want_terms[i] for i in ids[:10]]
+    assert len([q for q in statements if q.startswith("SELECT id, term")]) == 1
 
 
 def test_the_index_on_texts_goes_when_look_ups_stop_and_comes_back_with_the_next(monkeypatch):
