@@ -380,6 +380,11 @@ def test_prefetched_texts_are_read_together_and_then_served_from_the_cache(monke
         assert table.texts_of(part) == [want_terms[i] for i in part]
     assert not [q for q in statements if q.startswith("SELECT")]
     assert table.prefetch(ids) == 0  # in the cache now: nothing to read
+    table._texts.new.clear()  # the cache turned over meanwhile (other stories' texts): still held
+    table._texts.old.clear()
+    statements.clear()
+    assert table.texts_of(ids) == [want_terms[i] for i in ids]
+    assert not [q for q in statements if q.startswith("SELECT")]
     # what a prefetch holds goes with the next one: read again by texts_of
     table, statements = table_and_reads()
     table.prefetch(ids[:10])

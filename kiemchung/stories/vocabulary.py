@@ -544,12 +544,22 @@ class SpilledTable:
 
     def prefetch(self, ids: Iterable[int]) -> int:
         """Read the texts of those of ``ids`` not in the cache, ``LOOKUP_CHUNK`` a statement, and hold them
-        for :meth:`texts_of` until the next call (the keywords of a batch's stories, asked for one story
-        at a time afterwards: a statement per story was 7 of the story process's 130 s on the RSS year;
-        held apart from the cache, which a batch's 24,000 texts would turn over). Returns how many."""
+        for :meth:`texts_of` until the next call, with those of ``ids`` that were cached (the keywords of a
+        batch's stories, asked for one story at a time afterwards: a statement per story was 7 of the
+        story process's 130 s on the RSS year; held apart from the cache, which a batch's 24,000 texts
+        turn over). Returns how many were read."""
         texts = self._texts
-        missing = sorted({i for i in ids if i not in texts.new and i not in texts.old})
-        self._prefetched = self._terms.texts_of(missing, LOOKUP_CHUNK) if missing else {}
+        held: dict[int, str] = {}
+        missing: set[int] = set()
+        for i in ids:  # (the cached ones held too: the cache may turn over before they are asked for)
+            text = texts.new.get(i) or texts.old.get(i)
+            if text is None:
+                missing.add(i)
+            else:
+                held[i] = text
+        if missing:
+            held.update(self._terms.texts_of(sorted(missing), LOOKUP_CHUNK))
+        self._prefetched = held
         return len(missing)
 
     def __iter__(self) -> Iterator[str]:
