@@ -599,7 +599,7 @@ class StoryStage:
             # the keywords' texts of those computed now read together (see prefetch_summaries)
             due = {sid: self._summary_due(sid) for sid in sids}
             c.prefetch_summaries(sorted(sid for sid, d in due.items() if d is not None), keywords=KEYWORDS)
-            return {sid: self._summary(sid, due=due[sid]) for sid in sids}
+            return {sid: self._summary_for(sid, due[sid]) for sid in sids}
 
     def _summary_due(self, sid: str, *, force: bool = False) -> tuple[int, bool] | None:
         """``(document count, active)`` of a story whose summary :meth:`_summary` computes now; None when
@@ -616,13 +616,14 @@ class StoryStage:
             return n, active
         return None
 
-    def _summary(self, sid: str, *, force: bool = False, due: tuple[int, bool] | None | bool = True) -> tuple[tuple, bool]:
+    def _summary(self, sid: str, *, force: bool = False) -> tuple[tuple, bool]:
         """``((document count, active, headline, keywords), computed)`` of a story for :meth:`_refresh`:
         the cached summary of a large story that has not grown enough (``computed`` false), else one
-        computed now. Does not change the cache (see :meth:`_refresh`). ``due``: what
-        :meth:`_summary_due` gave for it, when the caller asked already."""
-        if due is True:
-            due = self._summary_due(sid, force=force)
+        computed now. Does not change the cache (see :meth:`_refresh`)."""
+        return self._summary_for(sid, self._summary_due(sid, force=force))
+
+    def _summary_for(self, sid: str, due: tuple[int, bool] | None) -> tuple[tuple, bool]:
+        """:meth:`_summary`, given what :meth:`_summary_due` says of the story."""
         if due is None:
             return self._summaries.get(sid), False
         headline, keywords = self._clusterer.summary(sid, keywords=KEYWORDS)
