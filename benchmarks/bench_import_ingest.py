@@ -67,8 +67,8 @@ def run(file: Path, db: Path, kind: str) -> None:
     start = time.perf_counter()
     with lean_connections():
         database = Database(db)
-        with bulk_collector():
-            report = import_file(database, Ingestor(database), file, kind=kind)
+        with bulk_collector() as stored:  # (stored: None from a checkout before it yielded one)
+            report = import_file(database, Ingestor(database), file, kind=kind, progress=stored)
     wall = time.perf_counter() - start
     ru = resource.getrusage(resource.RUSAGE_SELF)
     import kiemchung

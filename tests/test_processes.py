@@ -198,3 +198,28 @@ def test_a_child_whose_parent_died_does_not_stay_behind(tmp_path, kind, wait):
     subprocess.run([sys.executable, "-c", _STARTS_AND_DIES, kind, str(db_path), str(wait)], env=env, timeout=120,
                    check=True)
     assert survivors(marker) == []
+
+
+def test_bulk_collector_collects_a_batch_s_promoted_cycles_every_so_many_documents():
+    """A cycle still alive when a young collection runs (mid-batch) is promoted, and with bulk_collector's
+    rare collections nothing collected it afterwards (the import's ingest process grew by a batch's
+    garbage again and again). ``stored(n)`` collects the younger generations once ``collect_every``
+    documents were reported, and not before."""
+    import gc
+    import weakref
+
+    class Batch:  # what a batch's statements reached: its keys, its rows
+        pass
+
+    with processes.bulk_collector(collect_every=1_000) as stored:
+        batch = Batch()
+        batch.me = batch  # a cycle
+        gone = weakref.ref(batch)
+        gc.collect(0)  # a young collection while the batch runs: promoted to the next generation
+        del batch
+        stored(600)
+        assert gone() is not None  # (no collection yet, and none of the young generation frees it)
+        gc.collect(0)
+        assert gone() is not None
+        stored(400)  # 1,000 documents: collected
+        assert gone() is None

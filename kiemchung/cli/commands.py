@@ -351,8 +351,13 @@ def import_cmd(
 
             # the ingest at a lower CPU priority than the story process it feeds (Follower.ingesting)
             ingesting = follower.ingesting() if follower is not None else nullcontext()
-            with _progress() as progress, bulk_collector(), ingesting:
+            with _progress() as progress, bulk_collector() as stored, ingesting:
                 task = progress.add_task(f"Nhập {file.name}", total=None)
+
+                def advance(n: int) -> None:
+                    progress.advance(task, n)
+                    stored(n)  # (a full collection now and then: see bulk_collector)
+
                 report = import_file(
                     db,
                     ingestor,
@@ -362,7 +367,7 @@ def import_cmd(
                     platform=platform,
                     kind=kind,
                     resume=not restart,
-                    progress=lambda n: progress.advance(task, n),
+                    progress=advance,
                 )
         except BaseException:
             if follower is not None:
