@@ -356,7 +356,7 @@ def import_cmd(
 
                 def advance(n: int) -> None:
                     progress.advance(task, n)
-                    stored(n)  # (a full collection now and then: see bulk_collector)
+                    stored(n)  # (the younger generations collected now and then: see bulk_collector)
 
                 report = import_file(
                     db,
